@@ -1,0 +1,41 @@
+# infercost: the two front-door commands are `make demo` and `make test`.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORE_STAMP := $(VENV)/.core-installed
+FULL_STAMP := $(VENV)/.full-installed
+OUT ?= report
+
+.PHONY: demo test lint bench venv clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(CORE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+$(FULL_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev,spark,bench,otel]"
+	touch $@ $(CORE_STAMP)
+
+venv: $(CORE_STAMP)
+
+## demo: install into .venv and run the bundled examples end to end, writing $(OUT)/
+demo: $(CORE_STAMP)
+	$(BIN)/infercost demo --out $(OUT)
+
+## test: install everything the tests need (Spark local mode, CPU torch) and run them
+test: $(FULL_STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(CORE_STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+## bench: the speed benchmarks, each printing ratios against a baseline from the same run
+bench: $(FULL_STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache build src/*.egg-info

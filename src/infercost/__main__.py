@@ -1,0 +1,3 @@
+from infercost.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""The one adapter between the engine's Ibis expressions and a concrete backend.
+
+The engine builds every expression once; only here does anything depend on which
+backend runs it: how a connection is made, how files are opened lazily, how a result is
+written. DuckDB (embedded, the default) and Spark (PySpark, local mode unless a
+`SparkSession` is already active) are supported.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from infercost.errors import InputError
+
+BACKENDS = ("duckdb", "spark")
+
+
+def connect(backend: str = "duckdb", *, threads: int | None = None,
+            memory_limit: str | None = None) -> Any:
+    """An Ibis connection: `duckdb` (in-process) or `spark` (local[2] unless one is running).
+
+    Both run in UTC so timestamps mean the same thing on either.
+    """
+    import ibis
+
+    if backend == "duckdb":
+        con = ibis.duckdb.connect()
+        con.raw_sql("SET TimeZone='UTC'")
+        if threads:
+            con.raw_sql(f"SET threads={int(threads)}")
+        if memory_limit:
+            con.raw_sql(f"SET memory_limit='{memory_limit}'")
+        con.raw_sql("SET preserve_insertion_order=false")
+        return con
+    if backend == "spark":
+        return ibis.pyspark.connect(spark_session())
+    raise InputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}",
+                     "--backend")
+
+
+_SPARK = None
+
+
+def spark_session():
+    """A shared local SparkSession (UTC, small shuffles, warehouse in a temp folder)."""
+    global _SPARK
+    if _SPARK is not None:
+        return _SPARK
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError("the spark backend needs the `spark` extra (pip install "
+                         "'infercost[spark]') and Java 17", "--backend") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        _SPARK = active
+        return active
+    tmp = tempfile.mkdtemp(prefix="infercost-spark-")
+    os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
+    _SPARK = (
+        SparkSession.builder.master(os.environ.get("INFERCOST_SPARK_MASTER", "local[2]"))
+        .appName("infercost-attribute")
+        .config("spark.sql.warehouse.dir", str(Path(tmp) / "warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp}")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.ansi.enabled", "true")
+        .config("spark.driver.memory", os.environ.get("INFERCOST_SPARK_MEMORY", "2g"))
+        .getOrCreate()
+    )
+    _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def backend_name(con: Any) -> str:
+    return "spark" if con.name == "pyspark" else con.name
+
+
+def read_files(con: Any, kind: str, paths: list[Path]) -> Any:
+    """Open files lazily as one Ibis table. CSV columns arrive as strings (no guessing)."""
+    files = [str(p) for p in paths]
+    name = backend_name(con)
+    if name == "duckdb":
+        if kind == "parquet":
+            return con.read_parquet(files, union_by_name=True)
+        if kind == "csv":
+            return con.read_csv(files, all_varchar=True, header=True, union_by_name=True)
+        return con.read_json(files, format="newline_delimited", union_by_name=True)
+    if kind == "parquet":
+        return con.read_parquet(files if len(files) > 1 else files[0], mergeSchema=True)
+    if kind == "csv":
+        return con.read_csv(files, header=True, inferSchema=False)
+    return con.read_json(files)
+
+
+def from_arrow(con: Any, table: Any, name: str) -> Any:
+    """A small in-memory Arrow table as an Ibis table on `con`."""
+    import ibis
+
+    if backend_name(con) == "duckdb":
+        return ibis.memtable(table)
+    return con.create_table(name, table.to_pandas(), overwrite=True)
+
+
+def to_arrow(con: Any, expr: Any) -> Any:
+    return con.to_pyarrow(expr)
+
+
+def write_parquet(con: Any, expr: Any, path: Path) -> None:
+    """Stream `expr` into one Parquet file (DuckDB writes in parallel, Spark in batches)."""
+    if backend_name(con) == "duckdb":
+        con.to_parquet(expr, str(path), compression="zstd")
+        return
+    import pyarrow.parquet as pq
+
+    writer = None
+    try:
+        for batch in con.to_pyarrow_batches(expr):
+            if writer is None:
+                writer = pq.ParquetWriter(str(path), batch.schema, compression="zstd")
+            writer.write_batch(batch)
+        if writer is None:
+            import pyarrow as pa
+
+            schema = expr.schema().to_pyarrow()
+            pq.write_table(pa.Table.from_batches([], schema=schema), str(path))
+    finally:
+        if writer is not None:
+            writer.close()

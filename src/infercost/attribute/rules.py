@@ -1,0 +1,216 @@
+"""Allocation rules: how a bill's cost reaches requests. All keys are optional.
+
+The rules, precisely (the defaults first; the tests pin each one down):
+
+R0  Cost basis. Every bill row's cost is its EffectiveCost (amortised, after discounts
+    and commitments); `cost_basis: BilledCost` uses the invoiced amount instead. Credits,
+    refunds, corrections, taxes and commitment purchases (used and unused) are rows like
+    any other: kept, labelled, and counted in exactly one of the four totals below.
+
+R1  Fleet. The fleet is the set of bill rows whose ResourceId appears in the usage log's
+    `resource_id` column. `fleet:` can add rows by ResourceId (`resource_ids`), by
+    tag (`tags: {team: ml}`: every pair must match the row's Tags), by ServiceName
+    (`services`) or by SkuId (`skus`); `from_usage: false` drops the default selection.
+
+R2  Hours. A fleet row's cost is spread evenly over the UTC clock hours its charge period
+    [ChargePeriodStart, ChargePeriodEnd) touches, in units of 1e-10 of the currency
+    (the quantum); the leftover quanta go to the earliest hours, and the part of the
+    amount below one quantum stays with the row's first hour and ends up idle (R4).
+    A fleet row without a usable charge period (null, or end <= start) is unallocated.
+
+R3  Requests. A resource's cost in one hour is allocated to the requests that started
+    on that resource in that hour, in proportion to their driver weight:
+      duration_ms (default)  busy time, counted in microseconds
+      tokens                 input_tokens + output_tokens (missing counts as 0)
+      requests               1 per request
+      gpu_time               gpu_ms, in microseconds (the usage log must carry gpu_ms)
+      capacity               duration_ms against a declared capacity per resource-hour
+                             (`capacity_ms_per_hour`, default 3,600,000 ms, per resource
+                             by ResourceId): a request gets cost x weight / max(capacity,
+                             total weight), so idle is the unused share of each hour.
+    A request's share is floor(cost_q x w / W) quanta, computed as q x w + floor(r x w / W)
+    with q, r = divmod(cost_q, W) (exact integers on every backend).
+
+R4  Idle. For each fleet resource and day, idle = the resource's cost in that day minus
+    what its requests were allocated. That includes resource-hours with cost and no
+    requests, the unused share under `capacity`, and the sub-quantum rounding of R2 and
+    R3 (at most one quantum per request). Idle is reported per resource as `__idle__`
+    rows, not spread. `idle: share` spreads each resource's idle over the
+    allocation rows that used the resource, in proportion to their allocated cost.
+
+R5  Shared. Bill rows outside the fleet are shared: reported as `__shared__` rows by
+    ServiceCategory and charge label, not spread. `shared: requests | cost | even`
+    spreads each of them over all allocation rows, in proportion to requests, to
+    allocated cost, or evenly.
+
+R6  Unallocated. Usage that matches no fleet cost (no bill row for its resource and hour,
+    outside the billing period) and rejected usage (no timestamp, no resource_id, no or
+    negative duration) is reported as `__unallocated__` rows with its request count and
+    zero cost: never priced by guess. Fleet cost that R2 cannot place is unallocated
+    cost.
+
+R7  Conservation. allocated + idle + shared + unallocated = the bill's total cost,
+    exactly (Decimal), per currency; checked on every run. A bill in several currencies
+    needs `currency` and `exchange_rates` (units of `currency` per unit), else it is an
+    error.
+
+Spreads (R4 `share`, R5) are exact: largest remainder in quanta, the sub-quantum rest
+to the row with the largest weight.
+
+Example:
+
+    cost_basis: EffectiveCost
+    fleet: {tags: {team: inference}, services: [Amazon Elastic Compute Cloud]}
+    driver: capacity
+    capacity_ms_per_hour: {default: 28800000, i-0abc: 3600000}
+    idle: share
+    shared: requests
+    currency: USD
+    exchange_rates: {EUR: "1.08"}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from infercost.errors import InputError
+
+DRIVERS = ("duration_ms", "tokens", "requests", "gpu_time", "capacity")
+IDLE = ("report", "share")
+SHARED = ("report", "requests", "cost", "even")
+_KEYS = {"cost_basis", "fleet", "driver", "capacity_ms_per_hour", "idle", "shared",
+         "currency", "exchange_rates", "period"}
+_FLEET_KEYS = {"from_usage", "resource_ids", "tags", "services", "skus"}
+
+
+@dataclass
+class Rules:
+    """Parsed allocation rules (see the module docstring for their meaning)."""
+
+    cost_basis: str = "EffectiveCost"
+    from_usage: bool = True
+    resource_ids: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    services: list[str] = field(default_factory=list)
+    skus: list[str] = field(default_factory=list)
+    driver: str = "duration_ms"
+    capacity_ms_per_hour: dict[str, Decimal] = field(default_factory=dict)
+    idle: str = "report"
+    shared: str = "report"
+    currency: str | None = None
+    exchange_rates: dict[str, Decimal] = field(default_factory=dict)
+
+    def capacity_ms(self, resource_id: str) -> Decimal:
+        """Declared busy-time capacity of one resource-hour, in ms."""
+        return self.capacity_ms_per_hour.get(
+            resource_id, self.capacity_ms_per_hour.get("default", Decimal(3_600_000))
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cost_basis": self.cost_basis, "driver": self.driver, "idle": self.idle,
+            "shared": self.shared,
+            "fleet": {"from_usage": self.from_usage, "resource_ids": self.resource_ids,
+                      "tags": self.tags, "services": self.services, "skus": self.skus},
+            "capacity_ms_per_hour": self.capacity_ms_per_hour or None,
+            "currency": self.currency, "exchange_rates": self.exchange_rates or None,
+        }  # fmt: skip
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise InputError(f"expected one of {', '.join(allowed)}, got {value!r}", where)
+    return value
+
+
+def parse_rules(data: dict | None, source: str = "rules") -> Rules:
+    """Rules from a parsed YAML mapping; unknown keys and bad values name the key path."""
+    from infercost.core.money import to_decimal
+
+    data = data or {}
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping of rule keys", source)
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_KEYS))}",
+                         f"{source}: {unknown[0]}")
+    r = Rules()
+    if "cost_basis" in data:
+        cb = str(data["cost_basis"])
+        if cb.replace("_", "").lower() not in ("effectivecost", "billedcost"):
+            raise InputError(f"expected EffectiveCost or BilledCost, got {cb!r}",
+                             f"{source}: cost_basis")
+        r.cost_basis = "BilledCost" if cb.lower().startswith("billed") else "EffectiveCost"
+    fleet = data.get("fleet") or {}
+    if not isinstance(fleet, dict):
+        raise InputError("expected a mapping", f"{source}: fleet")
+    bad = sorted(set(fleet) - _FLEET_KEYS)
+    if bad:
+        raise InputError(f"unknown key {bad[0]!r}; allowed: {', '.join(sorted(_FLEET_KEYS))}",
+                         f"{source}: fleet.{bad[0]}")
+    r.from_usage = bool(fleet.get("from_usage", True))
+    for key in ("resource_ids", "services", "skus"):
+        v = fleet.get(key) or []
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list):
+            raise InputError("expected a list of strings", f"{source}: fleet.{key}")
+        setattr(r, key, [str(x) for x in v])
+    tags = fleet.get("tags") or {}
+    if not isinstance(tags, dict):
+        raise InputError("expected a mapping of tag: value", f"{source}: fleet.tags")
+    r.tags = {str(k).strip(): str(v) for k, v in tags.items()}
+    r.driver = _choice(data.get("driver", r.driver), DRIVERS, f"{source}: driver")
+    r.idle = _choice(data.get("idle", r.idle), IDLE, f"{source}: idle")
+    r.shared = _choice(data.get("shared", r.shared), SHARED, f"{source}: shared")
+    cap = data.get("capacity_ms_per_hour") or {}
+    if isinstance(cap, (int, float, str)):
+        cap = {"default": cap}
+    if not isinstance(cap, dict):
+        raise InputError("expected a number or a mapping of ResourceId: ms",
+                         f"{source}: capacity_ms_per_hour")
+    for k, v in cap.items():
+        d = to_decimal(v, f"{source}: capacity_ms_per_hour.{k}")
+        if d <= 0:
+            raise InputError(f"expected a positive number of ms, got {v!r}",
+                             f"{source}: capacity_ms_per_hour.{k}")
+        r.capacity_ms_per_hour[str(k)] = d
+    if "currency" in data:
+        c = str(data["currency"])
+        if not (len(c) == 3 and c.isalpha()):
+            raise InputError(f"expected an ISO 4217 code like USD, got {c!r}",
+                             f"{source}: currency")
+        r.currency = c.upper()
+    rates = data.get("exchange_rates") or {}
+    if not isinstance(rates, dict):
+        raise InputError("expected a mapping of currency: rate", f"{source}: exchange_rates")
+    for k, v in rates.items():
+        d = to_decimal(v, f"{source}: exchange_rates.{k}")
+        if d <= 0:
+            raise InputError(f"expected a positive rate, got {v!r}",
+                             f"{source}: exchange_rates.{k}")
+        r.exchange_rates[str(k).upper()] = d
+    if "period" in data and data["period"] != "day":
+        raise InputError(f"expected day, got {data['period']!r}", f"{source}: period")
+    return r
+
+
+def load_rules(path: str | Path | None) -> Rules:
+    """Rules from a YAML file (None: the defaults)."""
+    if path is None:
+        return Rules()
+    import yaml
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such rules file", str(p))
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{p}: line {mark.line + 1}" if mark else str(p)
+        raise InputError(f"invalid YAML ({getattr(e, 'problem', e)})", where) from None
+    return parse_rules(data, str(p))

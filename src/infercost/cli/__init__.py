@@ -1,0 +1,70 @@
+"""The `infercost` command line (typer + rich).
+
+Each command lives in its own module under `infercost.cli` with a `register(app)`
+function. Modules import only typer at the top; heavy work is imported inside the
+command body so `infercost --help` stays fast. Bad input (`InputError`) ends with exit
+code 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from infercost.errors import InputError
+
+app = typer.Typer(
+    name="infercost",
+    help="AI inference unit economics: what one inference costs, why, and what if.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """AI inference unit economics: what one inference costs, why, and what if."""
+
+
+def _register() -> None:
+    from infercost.cli import attribute, bench, catalog, demo, estimate, perf, simulate
+
+    for mod in (estimate, simulate, attribute, perf, bench, catalog, demo):
+        mod.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: runs the app and maps bad input to exit code 2."""
+    import typer.exceptions as typer_exc
+
+    try:  # typer >= 0.20 vendors click as typer._click
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+    except ImportError:  # pragma: no cover - older typer with click
+        from click.exceptions import ClickException
+        NoArgsIsHelpError = ()  # type: ignore[assignment]
+
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except InputError as e:
+        print(e.line(), file=sys.stderr)
+        sys.exit(2)
+    except NoArgsIsHelpError as e:  # bare `infercost`: show help
+        print(e.ctx.get_help() if getattr(e, "ctx", None) else str(e))
+        sys.exit(0)
+    except typer_exc.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except typer_exc.Exit as e:
+        sys.exit(getattr(e, "exit_code", 0))
+    except ClickException as e:
+        # usage errors (bad option, missing argument, non-existent file): one line, exit 2
+        print(f"error: {e.format_message()}", file=sys.stderr)
+        sys.exit(2)
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)

@@ -1,0 +1,130 @@
+"""`infercost demo --out DIR`: every engine on bundled data, one report.
+
+Runs `estimate` on each example scenario (and, when those engines are present, the
+simulator on the spike example and attribution on a generated month), then writes
+`summary.json` and `summary.md` into DIR. Files are written whole or not at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EXAMPLES = ("chatbot", "sentiment-bert", "recsys-spike", "hybrid-healthcare")
+
+
+def find_examples(folder: Path) -> list[Path]:
+    from infercost.errors import InputError
+
+    if not folder.is_dir():
+        raise InputError("examples folder not found (run from the repository root or pass --examples)",
+                         str(folder))
+    return [folder / f"{n}.yaml" for n in EXAMPLES if (folder / f"{n}.yaml").exists()]
+
+
+def run_demo(out: Path, examples: Path) -> dict:
+    """Run the demo into `out`; returns the summary dict written to summary.json."""
+    from rich.progress import Progress
+
+    from infercost.cli.common import dumps, to_jsonable, write_atomic
+    from infercost.core.catalog import load_catalog
+    from infercost.core.scenario import load_scenario
+    from infercost.econ.estimate import estimate
+    from infercost.report.summary import estimate_markdown
+
+    catalog = load_catalog()
+    files = find_examples(examples)
+    summary: dict = {"estimates": {}, "simulations": {}, "attribution": None}
+    md = ["# infercost demo", "", "Estimated monthly cost per inference for the bundled examples.", ""]
+    steps = [("estimate", f) for f in files] + [("simulate", f) for f in files if f.stem == "recsys-spike"]
+    steps.append(("attribute", None))
+    with Progress(transient=True) as progress:
+        task = progress.add_task("demo", total=len(steps))
+        for kind, f in steps:
+            progress.update(task, description=f"{kind} {f.stem if f else 'bundled month'}")
+            if kind == "estimate":
+                sc = load_scenario(f)
+                d = to_jsonable(estimate(sc, catalog).to_dict())
+                summary["estimates"][f.stem] = d
+                md.append(estimate_markdown(f.stem, d))
+            elif kind == "simulate":
+                sim = _simulate(f, catalog)
+                if sim is not None:
+                    summary["simulations"][f.stem] = sim
+                    md.append(_sim_md(f.stem, sim))
+            else:
+                att = _attribute(out)
+                if att is not None:
+                    summary["attribution"] = att
+                    md.append(_att_md(att))
+            progress.advance(task)
+    write_atomic(out / "summary.json", dumps(summary) + "\n")
+    write_atomic(out / "summary.md", "\n".join(md))
+    return summary
+
+
+def _simulate(path: Path, catalog) -> dict | None:
+    try:
+        from infercost.sim.run import simulate
+    except ImportError:
+        return None
+    from infercost.cli.common import to_jsonable
+    from infercost.core.scenario import load_scenario
+
+    return to_jsonable(simulate(load_scenario(path), catalog, seed=1).to_dict())
+
+
+def _sim_md(name: str, d: dict) -> str:
+    lat = d.get("latency_ms", {})
+    lines = [f"### simulated: {name}", "",
+             f"- requests: {d.get('requests')}; p50 / p99 latency: {lat.get('p50')} / {lat.get('p99')} ms",
+             f"- utilisation: {d.get('utilization')}; SLO attainment: {d.get('slo_attainment')}",
+             f"- cost per inference: {d.get('cost_per_inference')}"]
+    return "\n".join(lines) + "\n"
+
+
+def _attribute(out: Path) -> dict | None:
+    try:
+        from infercost.attribute.demo import write_demo_month
+    except ImportError:
+        return None
+    return write_demo_month(out)
+
+
+def _att_md(d: dict) -> str:
+    lines = ["### attributed: the bundled month", ""]
+    for k in ("total_cost", "allocated", "idle", "shared", "unallocated"):
+        if k in d:
+            lines.append(f"- {k}: {d[k]}")
+    return "\n".join(lines) + "\n"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def demo(
+        out: Annotated[Path, typer.Option("--out", help="folder for the report")] = Path("report"),
+        examples: Annotated[Path, typer.Option("--examples", help="folder of example scenarios")] = Path("examples"),
+        json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    ) -> None:
+        """Run the bundled examples end to end and write summary.md and summary.json."""
+        from infercost.cli.common import print_json
+
+        summary = run_demo(out, examples)
+        if json_:
+            print_json(summary)
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title="infercost demo: cost per inference")
+        for c in ("scenario", "per month", "per inference", "per 1k", "utilisation", "main driver"):
+            t.add_column(c)
+        for name, d in summary["estimates"].items():
+            tot = d["total"]
+            t.add_row(name, f"{float(tot['monthly_cost']):,.0f} {d['currency']}",
+                      f"{float(tot['per_inference']):.6f}", f"{float(tot['per_1k_inferences']):.4f}",
+                      f"{d['facts']['utilization']:.1%}", d["main_driver"])
+        Console().print(t)
+        Console().print(f"report written to {out}/summary.md and {out}/summary.json")

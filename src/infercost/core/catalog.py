@@ -1,0 +1,329 @@
+"""Catalogs: hardware, prices and model architectures, each figure with a source and a date.
+
+The bundled catalog lives in `infercost/core/catalog_data/*.yaml`; a user file
+(`--catalog my.yaml`, same layout) overrides or adds entries. Layout:
+
+```yaml
+hardware:            # id -> Hardware fields
+  h100-sxm: {name: ..., kind: gpu, peak_tflops: {bf16: 989}, memory_gb: 80, ...,
+             source: "...", as_of: 2026-11-28}
+models:              # id -> ModelArch fields
+  llama-3.1-8b: {family: decoder, params: 8030261248, layers: 32, ...}
+prices:
+  instances:         # list; identity = (provider, instance)
+    - {provider: aws, instance: p5.48xlarge, hardware: h100-sxm, gpus: 8,
+       per_gpu_hour: {on-demand: 6.88, spot: 2.5}, currency: USD, source, as_of}
+  services:          # provider -> vCPU-hour, storage GB-month, egress GB
+    aws: {vcpu_hour: 0.0425, storage_gb_month: 0.08, egress_gb: 0.09, ...}
+  api_tokens:        # list; identity = (provider, model)
+    - {provider: openai, model: gpt-4o-mini, input_per_1m: 0.15, output_per_1m: 0.6, ...}
+```
+
+Units: TFLOP/s (TOPS for integer precisions) dense, no sparsity; memory in GB (1e9
+bytes); bandwidths in GB/s (1e9 bytes per second; interconnect is per GPU, one
+direction); power in watts; prices in the entry's currency per GPU-hour, vCPU-hour,
+GB-month or GB.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, fields
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from infercost.core.money import Money, to_decimal
+from infercost.errors import InputError
+
+PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
+PLANS = ("on-demand", "reserved-1y", "reserved-3y", "spot", "owned")
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """An accelerator or CPU. For `kind: cpu` every figure is per vCPU (`per: vcpu`)."""
+
+    id: str
+    name: str
+    kind: str  # gpu | cpu
+    source: str
+    as_of: date
+    vendor: str = ""
+    per: str = "device"  # device | vcpu
+    peak_tflops: dict[str, float] = field(default_factory=dict)  # dense TFLOP/s (TOPS for int)
+    memory_gb: float = 0.0  # GB per device (per vCPU for CPUs: typical GB per vCPU)
+    memory_bw_gbps: float = 0.0  # GB/s
+    tdp_w: float = 0.0  # W
+    interconnect_gbps: float = 0.0  # GB/s per GPU, one direction (NVLink / Infinity Fabric)
+    notes: str = ""
+
+    def peak(self, precision: str) -> float:
+        """Dense peak in TFLOP/s for `precision`; falls back to the nearest wider precision."""
+        order = {"int4": ["int4", "int8", "fp8", "fp16", "bf16"], "int8": ["int8", "fp8", "fp16", "bf16"],
+                 "fp8": ["fp8", "fp16", "bf16"], "bf16": ["bf16", "fp16"], "fp16": ["fp16", "bf16"],
+                 "tf32": ["tf32", "fp32"], "fp32": ["fp32"]}
+        for p in order.get(precision, [precision]):
+            if p in self.peak_tflops:
+                return float(self.peak_tflops[p])
+        raise InputError(
+            f"no {precision} peak for hardware {self.id!r}; known: {sorted(self.peak_tflops)}"
+        )
+
+
+@dataclass(frozen=True)
+class ModelArch:
+    """Architecture numbers a performance model needs.
+
+    Decoders: layers, hidden, heads, kv_heads, head_dim, intermediate (per expert for MoE),
+    vocab, experts and experts_per_token (1 for dense). Encoders: the same fields plus
+    `seq_len` (default sequence length). Vision and generic models: `flops_per_item`
+    (FLOPs for one item, e.g. one 224x224 image = 2 x MACs) and `bytes_per_item`.
+    """
+
+    id: str
+    family: str  # decoder | encoder | vision | generic
+    params: int
+    source: str
+    as_of: date
+    name: str = ""
+    layers: int = 0
+    hidden: int = 0
+    heads: int = 0
+    kv_heads: int = 0
+    head_dim: int = 0
+    intermediate: int = 0
+    vocab: int = 0
+    experts: int = 1
+    experts_per_token: int = 1
+    active_params: int = 0
+    tied_embeddings: bool = False
+    max_context: int = 0
+    seq_len: int = 0
+    flops_per_item: float = 0.0
+    bytes_per_item: float = 0.0
+    default_precision: str = "bf16"
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class InstancePrice:
+    """A cloud instance holding `gpus` accelerators of one kind, priced per GPU-hour by plan."""
+
+    provider: str
+    instance: str
+    hardware: str
+    gpus: int
+    per_gpu_hour: dict[str, Decimal]
+    source: str
+    as_of: date
+    currency: str = "USD"
+    region: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ServicePrice:
+    """A provider's CPU, storage and network prices."""
+
+    provider: str
+    vcpu_hour: Decimal
+    storage_gb_month: Decimal
+    egress_gb: Decimal
+    source: str
+    as_of: date
+    currency: str = "USD"
+    region: str = ""
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ApiPrice:
+    """A hosted model API's token prices (per 1M tokens)."""
+
+    provider: str
+    model: str
+    input_per_1m: Decimal
+    output_per_1m: Decimal
+    source: str
+    as_of: date
+    currency: str = "USD"
+    notes: str = ""
+
+
+@dataclass
+class Catalog:
+    hardware: dict[str, Hardware]
+    models: dict[str, ModelArch]
+    instances: list[InstancePrice]
+    services: dict[str, ServicePrice]
+    api_tokens: list[ApiPrice]
+
+    # -- look-ups that name the closest ids on a miss ---------------------------------
+    def get_hardware(self, hw_id: str, where: str = "deployment.hardware") -> Hardware:
+        if hw_id not in self.hardware:
+            raise InputError(_unknown("hardware", hw_id, self.hardware), where)
+        return self.hardware[hw_id]
+
+    def get_model(self, model_id: str, where: str = "model.id") -> ModelArch:
+        if model_id not in self.models:
+            raise InputError(_unknown("model", model_id, self.models), where)
+        return self.models[model_id]
+
+    def get_services(self, provider: str, where: str = "deployment.pricing.provider") -> ServicePrice:
+        if provider not in self.services:
+            raise InputError(_unknown("provider", provider, self.services), where)
+        return self.services[provider]
+
+    def gpu_hour_price(
+        self, provider: str, hardware: str, plan: str, where: str = "deployment.pricing"
+    ) -> tuple[Money, InstancePrice]:
+        """Price of one GPU-hour of `hardware` at `provider` on `plan` (cheapest listing)."""
+        if plan not in PLANS:
+            raise InputError(f"unknown plan {plan!r}; allowed: {', '.join(PLANS)}", f"{where}.plan")
+        providers = sorted({i.provider for i in self.instances})
+        if provider not in providers:
+            raise InputError(_unknown("provider", provider, providers), f"{where}.provider")
+        rows = [i for i in self.instances if i.provider == provider and i.hardware == hardware]
+        if not rows:
+            offered = sorted({i.hardware for i in self.instances if i.provider == provider})
+            raise InputError(
+                f"provider {provider!r} lists no instance with {hardware!r}; it offers: {', '.join(offered)}",
+                f"{where}.provider",
+            )
+        priced = [i for i in rows if plan in i.per_gpu_hour]
+        if not priced:
+            plans = sorted({p for i in rows for p in i.per_gpu_hour})
+            raise InputError(
+                f"{provider} {hardware} has no {plan!r} price; it has: {', '.join(plans)}",
+                f"{where}.plan",
+            )
+        best = min(priced, key=lambda i: i.per_gpu_hour[plan])
+        return Money(best.per_gpu_hour[plan], best.currency), best
+
+    def api_price(self, provider: str, model: str) -> ApiPrice:
+        for a in self.api_tokens:
+            if a.provider == provider and a.model == model:
+                return a
+        raise InputError(_unknown("API model", f"{provider}/{model}",
+                                  [f"{a.provider}/{a.model}" for a in self.api_tokens]))
+
+
+def _unknown(what: str, key: str, known) -> str:
+    known = list(known)
+    close = difflib.get_close_matches(key, known, n=3, cutoff=0.4)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown {what} {key!r}{hint} (known: {', '.join(sorted(known))})"
+
+
+# -- loading -------------------------------------------------------------------------
+
+def _as_date(v: Any, where: str) -> date:
+    if isinstance(v, date):
+        return v
+    try:
+        return date.fromisoformat(str(v))
+    except ValueError:
+        raise InputError(f"as_of must be a date YYYY-MM-DD, got {v!r}", where) from None
+
+
+def _build(cls, data: dict, where: str, **extra):
+    if not isinstance(data, dict):
+        raise InputError(f"expected a mapping, got {type(data).__name__}", where)
+    names = {f.name: f for f in fields(cls)}
+    data = {**data, **extra}
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(names))}", where)
+    for req in ("source", "as_of"):
+        if req in names and not data.get(req):
+            raise InputError(f"every catalog figure needs {req!r}", where)
+    kw = {}
+    for k, v in data.items():
+        if k == "as_of":
+            v = _as_date(v, f"{where}.as_of")
+        elif k in ("per_gpu_hour",):
+            if not isinstance(v, dict):
+                raise InputError("expected a mapping of plan -> price", f"{where}.{k}")
+            bad = sorted(set(v) - set(PLANS))
+            if bad:
+                raise InputError(f"unknown plan(s) {bad}; allowed: {', '.join(PLANS)}", f"{where}.{k}")
+            v = {p: to_decimal(x, f"{where}.{k}.{p}") for p, x in v.items()}
+        elif names[k].type in ("Decimal",):
+            v = to_decimal(v, f"{where}.{k}")
+        elif k == "peak_tflops":
+            bad = sorted(set(v) - set(PRECISIONS))
+            if bad:
+                raise InputError(f"unknown precision(s) {bad}; allowed: {', '.join(PRECISIONS)}", f"{where}.{k}")
+            v = {p: float(x) for p, x in v.items()}
+        kw[k] = v
+    try:
+        return cls(**kw)
+    except TypeError as e:
+        raise InputError(str(e), where) from None
+
+
+def _read_yaml(path: Path | str, text: str | None = None) -> dict:
+    import yaml
+
+    try:
+        raw = yaml.safe_load(text if text is not None else Path(path).read_text())
+    except FileNotFoundError:
+        raise InputError("file not found", str(path)) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        pos = f" line {mark.line + 1}" if mark else ""
+        raise InputError(f"malformed YAML{pos}: {getattr(e, 'problem', e)}", str(path)) from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping at the top level", str(path))
+    return raw
+
+
+def _merge(cat: Catalog, raw: dict, origin: str) -> None:
+    allowed = {"hardware", "models", "prices"}
+    bad = sorted(set(raw) - allowed)
+    if bad:
+        raise InputError(f"unknown section(s) {bad}; allowed: {', '.join(sorted(allowed))}", origin)
+    for hid, d in (raw.get("hardware") or {}).items():
+        cat.hardware[hid] = _build(Hardware, d, f"{origin}: hardware.{hid}", id=hid)
+    for mid, d in (raw.get("models") or {}).items():
+        cat.models[mid] = _build(ModelArch, d, f"{origin}: models.{mid}", id=mid)
+    prices = raw.get("prices") or {}
+    bad = sorted(set(prices) - {"instances", "services", "api_tokens"})
+    if bad:
+        raise InputError(f"unknown price section(s) {bad}", f"{origin}: prices")
+    for i, d in enumerate(prices.get("instances") or []):
+        ip = _build(InstancePrice, d, f"{origin}: prices.instances[{i}]")
+        cat.instances = [x for x in cat.instances
+                         if (x.provider, x.instance) != (ip.provider, ip.instance)] + [ip]
+    for prov, d in (prices.get("services") or {}).items():
+        cat.services[prov] = _build(ServicePrice, d, f"{origin}: prices.services.{prov}", provider=prov)
+    for i, d in enumerate(prices.get("api_tokens") or []):
+        ap = _build(ApiPrice, d, f"{origin}: prices.api_tokens[{i}]")
+        cat.api_tokens = [x for x in cat.api_tokens
+                          if (x.provider, x.model) != (ap.provider, ap.model)] + [ap]
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> tuple[dict, ...]:
+    pkg = resources.files("infercost.core") / "catalog_data"
+    out = []
+    for name in ("hardware.yaml", "models.yaml", "prices.yaml"):
+        f = pkg / name
+        out.append((f"catalog_data/{name}", _read_yaml(name, f.read_text())))
+    return tuple(out)
+
+
+def load_catalog(user_file: str | Path | None = None) -> Catalog:
+    """The bundled catalog, overridden entry by entry by `user_file` (YAML) if given."""
+    cat = Catalog({}, {}, [], {}, [])
+    for origin, raw in _bundled():
+        _merge(cat, raw, origin)
+    if user_file is not None:
+        _merge(cat, _read_yaml(user_file), str(user_file))
+    return cat

@@ -1,0 +1,163 @@
+"""CostBreakdown: money by component, for one period and per unit of work.
+
+Every engine ends here (DESIGN.md): the predicted, simulated and measured costs all
+produce a breakdown, so they can be laid side by side row by row. Components are kept
+separate to the end; the total is their exact Decimal sum, and the cost per inference
+is the sum of the components' costs per inference (so `--json` components add up to
+the totals exactly, digit for digit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from infercost.core.money import Money, format_decimal, money_sum, to_decimal
+from infercost.econ.usage import HOURS_PER_MONTH
+
+#: Decimal places kept for money in a breakdown (1e-18 of a currency unit). Amounts are
+#: rounded half-even to this once, when a component is made or converted per unit;
+#: then every total is an exact sum of the parts (< 34 significant digits).
+PLACES = 18
+_Q = Decimal(1).scaleb(-PLACES)
+
+
+def q(m: Money) -> Money:
+    """Round to PLACES decimals (half-even)."""
+    return Money(m.amount.quantize(_Q), m.currency)
+
+
+#: Presentation order and group of the known components.
+GROUPS = {
+    "accelerator_busy": "accelerator",
+    "accelerator_idle": "accelerator",
+    "accelerator_warmup": "accelerator",
+    "experiments": "accelerator",
+    "licensing": "operations",
+    "human_review": "people",
+    "preprocessing": "operations",
+    "storage": "operations",
+    "egress": "operations",
+    "engineering": "people",
+}
+
+
+@dataclass(frozen=True)
+class Component:
+    """One named cost over the breakdown's period."""
+
+    name: str
+    label: str
+    cost: Money
+    driver: str  # how it was computed, with units, e.g. "1,460 replica-h x 6.88 USD"
+    group: str = "operations"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cost", q(self.cost))
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    scenario: str
+    currency: str
+    period_hours: Decimal
+    inferences: Decimal  # in the period
+    components: tuple[Component, ...]
+    tokens: Decimal | None = None  # input + output tokens in the period (LLMs)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    # -- totals ---------------------------------------------------------------------
+    @property
+    def total(self) -> Money:
+        return money_sum((c.cost for c in self.components), self.currency)
+
+    @property
+    def month_factor(self) -> Decimal:
+        return to_decimal(HOURS_PER_MONTH) / self.period_hours
+
+    def monthly(self, m: Money) -> Money:
+        return q(m * self.month_factor)
+
+    @property
+    def monthly_total(self) -> Money:
+        """Sum of the components' monthly costs (exact)."""
+        return money_sum((self.monthly(c.cost) for c in self.components), self.currency)
+
+    def per_inference(self, c: Component) -> Money:
+        if self.inferences == 0:
+            return Money.zero(self.currency)
+        return q(c.cost / self.inferences)
+
+    @property
+    def cost_per_inference(self) -> Money:
+        """Sum of the components' costs per inference (exact)."""
+        return money_sum((self.per_inference(c) for c in self.components), self.currency)
+
+    @property
+    def cost_per_1m_tokens(self) -> Money | None:
+        if not self.tokens:
+            return None
+        return q(self.total / self.tokens * Decimal(1_000_000))
+
+    def share(self, c: Component) -> Decimal:
+        t = self.total.amount
+        return c.cost.amount / t if t else Decimal(0)
+
+    def group_total(self, group: str) -> Money:
+        return money_sum((c.cost for c in self.components if c.group == group), self.currency)
+
+    def main_driver(self) -> str:
+        """One line naming what drives the cost, e.g. 'accelerator time is 81% of the cost; ...'."""
+        if not self.components or self.total.amount == 0:
+            return "no cost"
+        accel = self.group_total("accelerator")
+        acc_share = accel.amount / self.total.amount
+        idle = sum((c.cost.amount for c in self.components
+                    if c.name in ("accelerator_idle", "accelerator_warmup")), Decimal(0))
+        if acc_share >= Decimal("0.5"):
+            line = f"accelerator time is {_pct(acc_share)} of the cost"
+            if accel.amount > 0:
+                line += f"; {_pct(idle / accel.amount)} of paid accelerator time is idle or warming up"
+            return line
+        top = max(self.components, key=lambda c: c.cost.amount)
+        return (f"{top.label.lower()} is the largest component at {_pct(self.share(top))} "
+                f"of the cost; accelerator time is {_pct(acc_share)}")
+
+    # -- output ---------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: money as decimal strings, per period, per month and per inference."""
+        comps = []
+        for c in self.components:
+            comps.append({
+                "name": c.name,
+                "label": c.label,
+                "group": c.group,
+                "period_cost": c.cost.to_json(),
+                "monthly_cost": self.monthly(c.cost).to_json(),
+                "per_inference": self.per_inference(c).to_json(),
+                "share": format_decimal(self.share(c), 6),
+                "driver": c.driver,
+            })
+        per_1m = self.cost_per_1m_tokens
+        return {
+            "scenario": self.scenario,
+            "currency": self.currency,
+            "period_hours": format_decimal(self.period_hours),
+            "inferences": format_decimal(self.inferences),
+            "tokens": format_decimal(self.tokens) if self.tokens is not None else None,
+            "components": comps,
+            "total": {
+                "period_cost": self.total.to_json(),
+                "monthly_cost": self.monthly_total.to_json(),
+                "per_inference": self.cost_per_inference.to_json(),
+                "per_1k_inferences": (self.cost_per_inference * 1000).to_json(),
+                "per_1m_tokens": per_1m.to_json() if per_1m is not None else None,
+            },
+            "main_driver": self.main_driver(),
+            "facts": self.facts,
+        }
+
+
+def _pct(d: Decimal) -> str:
+    return f"{float(d) * 100:.0f}%"

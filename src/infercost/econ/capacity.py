@@ -1,0 +1,195 @@
+"""Analytic capacity: from a scenario's traffic and service time to replica-hours.
+
+The estimate is a fluid model, fast and deterministic; `infercost simulate` is the
+reference when queues, bursts and warm-up lag matter. Method, per time slice of the
+workload (60 s, or duration/200 if shorter):
+
+1. arrival rate lambda (requests/s) from the arrivals profile (`core.traffic`), times
+   (1 + shadow_fraction) for experiment copies;
+2. replicas: fixed, or (autoscaling) the fewest in [min, max] that keep utilisation at
+   or below the target; a scale-down waits `scale_down_delay_s`; every replica added
+   pays `warmup_s` of warm-up before it serves (assumed started ahead of need);
+3. per replica, dynamic batching with max batch B and wait W, per-replica rate x and
+   batch time S(b): at light load a batch is what arrives while the first request
+   waits, b = min(B, 1 + x W), and utilisation rho = x S(b) / b; if that is >= 1 the
+   replica is saturated, always busy, taking what queued during the last batch:
+   b = x S(b) (fixed point), rho = 1. A replica serves at most B / S(B) requests/s:
+   beyond that the excess is counted as dropped, never silently served;
+4. busy = N rho, idle = N (1 - rho - others) replica-hours per slice.
+
+The totals over `duration_s` are scaled to a 730-hour month (the pattern repeats).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infercost.core.scenario import ReplicaRange, Scenario
+from infercost.core.traffic import rate_at
+from infercost.econ.service import ServiceTime
+from infercost.econ.usage import HOURS_PER_MONTH, CapacityUsage
+
+
+@dataclass(frozen=True)
+class SliceLoad:
+    """Per-replica load at one point: batch size, utilisation, requests/s served."""
+
+    batch: float
+    utilization: float  # our busy fraction of a replica
+    served_per_s: float  # per replica
+    overloaded: bool
+
+
+def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float = 1.0) -> SliceLoad:
+    """Steady state of one replica offered x requests/s (fluid approximation).
+
+    `available` is the fraction of the replica's time not used by co-tenants.
+    """
+    if x <= 0:
+        return SliceLoad(1.0, 0.0, 0.0, False)
+    B = svc.max_batch
+    cap = available * B / svc.batch_seconds(B)
+    if x >= cap:
+        return SliceLoad(float(B), available, cap, True)
+    # light load: a batch forms while the first request waits up to W
+    b = min(float(B), 1.0 + x * max_wait_s)
+    rho = x * _s(svc, b) / b
+    if rho < available:
+        return SliceLoad(b, rho, x, False)
+    # saturated: the replica is always busy and takes what queued during the last batch,
+    # b = x S(b) / available (stable because x < cap)
+    for _ in range(200):
+        nb = min(float(B), max(1.0, x * _s(svc, b) / available))
+        if abs(nb - b) < 1e-12:
+            break
+        b = nb
+    rho = min(available, x * _s(svc, b) / b)
+    return SliceLoad(b, rho, x, False)
+
+
+def _s(svc: ServiceTime, b: float) -> float:
+    """Batch time at a fractional batch size (linear between integers)."""
+    lo = max(1, int(math.floor(b)))
+    hi = min(svc.max_batch, lo + 1)
+    s_lo = svc.batch_seconds(lo)
+    if hi == lo:
+        return s_lo
+    return s_lo + (b - lo) * (svc.batch_seconds(hi) - s_lo)
+
+
+def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
+    """Monthly CapacityUsage for a scenario (see the module docstring for the method)."""
+    wl = scenario.workload
+    dep = scenario.deployment
+    shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
+    others = dep.sharing.others_utilization if dep.sharing else 0.0
+    available = 1.0 - others
+    wait_s = dep.batching.max_wait_ms / 1000.0
+    duration = wl.duration_s
+    n_slices = max(1, min(1440, int(math.ceil(duration / 60.0))))
+    dt = duration / n_slices
+
+    rates = _rates(scenario, n_slices, dt)
+    auto = isinstance(dep.replicas, ReplicaRange)
+    target = dep.autoscaling.target_utilization if dep.autoscaling else 0.7
+    warmup_s = dep.autoscaling.warmup_s if (auto and dep.autoscaling) else 0.0
+    delay_s = dep.autoscaling.scale_down_delay_s if (auto and dep.autoscaling) else 0.0
+
+    wanted = []
+    for lam in rates:
+        lam_all = lam * (1 + shadow)
+        if auto:
+            wanted.append(_replicas_for(lam_all, svc, wait_s, available, target, dep.replicas))
+        else:
+            wanted.append(int(dep.replicas))
+    # scale-down delay: keep the max of the last `delay_s` seconds
+    keep = max(0, int(math.ceil(delay_s / dt)))
+    replicas = [max(wanted[max(0, i - keep): i + 1]) for i in range(n_slices)]
+
+    busy = idle = warm = others_busy = prov = 0.0
+    served_user = dropped = 0.0
+    ups = 0
+    start = replicas[0] if not auto else (dep.replicas.initial if dep.replicas.initial is not None
+                                           else replicas[0])
+    prev = start
+    peak_batch = 0.0
+    overloaded_s = 0.0
+    for lam, n in zip(rates, replicas):
+        if n > prev:
+            ups += n - prev
+        prev = n
+        lam_all = lam * (1 + shadow)
+        h = dt / 3600.0
+        if n == 0:
+            dropped += lam * dt
+            continue
+        load = replica_load(lam_all / n, svc, wait_s, available)
+        frac_served = load.served_per_s * n / lam_all if lam_all > 0 else 1.0
+        served_user += lam * dt * frac_served
+        dropped += lam * dt * (1 - frac_served)
+        if load.overloaded:
+            overloaded_s += dt
+        peak_batch = max(peak_batch, load.batch)
+        busy += n * load.utilization * h
+        others_busy += n * others * h
+        prov += n * h
+    idle = max(0.0, prov - busy - others_busy)
+    warm = ups * warmup_s / 3600.0
+
+    scale = HOURS_PER_MONTH * 3600.0 / duration
+    plan_split = _plan_split(scenario)
+    req = scenario.workload.request
+    isl = req.prompt_tokens.mean if req.prompt_tokens else 0.0
+    osl = req.output_tokens.mean if req.output_tokens else 0.0
+    notes = []
+    if overloaded_s > 0:
+        notes.append(
+            f"overloaded {overloaded_s / duration:.0%} of the time: "
+            f"{dropped / max(1e-12, served_user + dropped):.1%} of requests cannot be served"
+        )
+    return CapacityUsage(
+        period_hours=HOURS_PER_MONTH,
+        inferences=served_user * scale,
+        busy_hours={p: busy * scale * f for p, f in plan_split.items()},
+        idle_hours={p: idle * scale * f for p, f in plan_split.items()},
+        warmup_hours={p: warm * scale * f for p, f in plan_split.items()} if warm else {},
+        others_busy_hours={p: others_busy * scale * f for p, f in plan_split.items()} if others else {},
+        input_tokens=served_user * scale * isl,
+        output_tokens=served_user * scale * osl,
+        dropped=dropped * scale,
+        shadow_inferences=served_user * shadow * scale,
+        source="estimate",
+        notes=tuple(notes),
+    )
+
+
+def _rates(scenario: Scenario, n: int, dt: float) -> list[float]:
+    a = scenario.workload.arrivals
+    if a.process == "trace":
+        from infercost.econ.trace_rates import trace_rates
+
+        return trace_rates(a.path, n, dt)
+    # average the rate over each slice (midpoint sampling at 8 points)
+    out = []
+    for i in range(n):
+        out.append(sum(rate_at(a, (i + (j + 0.5) / 8) * dt) for j in range(8)) / 8)
+    return out
+
+
+def _replicas_for(lam: float, svc: ServiceTime, wait_s: float, available: float, target: float,
+                  rng: ReplicaRange) -> int:
+    if lam <= 0:
+        return rng.min
+    for n in range(max(1, rng.min), rng.max + 1):
+        load = replica_load(lam / n, svc, wait_s, available)
+        if not load.overloaded and load.utilization <= target * available:
+            return n
+    return rng.max
+
+
+def _plan_split(scenario: Scenario) -> dict[str, float]:
+    pr = scenario.deployment.pricing
+    if pr.spot_fraction is not None and pr.plan != "spot":
+        return {pr.plan: 1.0 - pr.spot_fraction, "spot": pr.spot_fraction}
+    return {pr.plan: 1.0}

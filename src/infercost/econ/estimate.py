@@ -1,0 +1,38 @@
+"""`estimate`: a scenario's predicted monthly cost per inference, itemised (analytic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infercost.core.catalog import Catalog
+from infercost.core.scenario import Scenario
+from infercost.econ.breakdown import CostBreakdown
+from infercost.econ.capacity import estimate_capacity
+from infercost.econ.cost import itemise
+from infercost.econ.service import ServiceTime, service_time
+from infercost.econ.usage import CapacityUsage
+
+
+@dataclass(frozen=True)
+class Estimate:
+    scenario: Scenario
+    service: ServiceTime
+    usage: CapacityUsage
+    breakdown: CostBreakdown
+
+    def to_dict(self) -> dict:
+        d = self.breakdown.to_dict()
+        d["service_time"] = {
+            "source": self.service.source,
+            "max_batch": self.service.max_batch,
+            "batch_1_ms": round(self.service.batch_seconds(1) * 1000, 6),
+            "max_batch_ms": round(self.service.batch_seconds(self.service.max_batch) * 1000, 6),
+        }
+        return d
+
+
+def estimate(scenario: Scenario, catalog: Catalog) -> Estimate:
+    """Service time (service: or perf) -> monthly capacity -> itemised breakdown."""
+    svc = service_time(scenario, catalog)
+    usage = estimate_capacity(scenario, svc)
+    return Estimate(scenario, svc, usage, itemise(scenario, catalog, usage))

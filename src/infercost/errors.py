@@ -1,0 +1,25 @@
+"""Errors that a user can fix.
+
+`InputError` is the one exception the command line turns into exit code 2 and a single
+line on stderr (no traceback). Raise it for anything the user fed in: a file, a row, a
+key path, a command-line value. Everything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad user input: `where` names the file, row or key path; `message` what was expected."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}" if where else message)
+
+    def line(self) -> str:
+        """The one line printed for the user."""
+        return f"error: {self}".replace("\n", " ")
+
+
+class CurrencyError(InputError):
+    """Two currencies met without an explicit exchange rate."""

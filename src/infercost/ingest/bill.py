@@ -1,0 +1,431 @@
+"""The normalized bill: FOCUS-shaped rows, exact money, labelled charges.
+
+Every bill reader (FOCUS, AWS CUR 2.0, GCP export) maps its rows onto `BILL_COLUMNS`:
+
+| column | meaning |
+|---|---|
+| row | 1-based data row in the source file (for error messages) |
+| source | the file the row came from |
+| provider | ProviderName (AWS, Microsoft, Google Cloud, ...) |
+| currency | BillingCurrency, ISO 4217 |
+| billed_cost, effective_cost | `Decimal`, in `currency` (BilledCost, EffectiveCost) |
+| charge_category | Usage, Purchase, Tax, Credit, Adjustment (canonical case) |
+| charge_class | None or Correction |
+| charge_frequency | One-Time, Recurring, Usage-Based (canonical case) |
+| commitment_status | None, Used, Unused |
+| service_category, service_name, sku_id, resource_id, resource_name, description | strings or None |
+| charge_start, charge_end | UTC timestamps (naive, end exclusive) |
+| billing_start, billing_end | UTC timestamps of the billing period |
+| tags | dict of str -> str (keys stripped) |
+| label | what the row is: usage, commitment_used, commitment_unused, commitment_purchase,
+|       | purchase, credit, refund, discount, tax, adjustment, correction |
+
+Nothing is dropped: credits, refunds, corrections, taxes and commitment rows are kept
+and labelled. Strings `NULL` and empty strings are nulls (real exports contain both).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from infercost.errors import InputError
+
+BILL_COLUMNS = [
+    "row", "source", "provider", "currency", "billed_cost", "effective_cost",
+    "charge_category", "charge_class", "charge_frequency", "commitment_status",
+    "commitment_id", "service_category", "service_name", "sku_id", "resource_id",
+    "resource_name", "description", "charge_start", "charge_end", "billing_start",
+    "billing_end", "tags", "label",
+]  # fmt: skip
+
+NULL_STRINGS = {"", "NULL", "null", "None", "NaN", "nan"}
+
+_CATEGORY = {c.lower(): c for c in ("Usage", "Purchase", "Tax", "Credit", "Adjustment")}
+_FREQUENCY = {c.lower(): c for c in ("One-Time", "Recurring", "Usage-Based")}
+_STATUS = {"used": "Used", "unused": "Unused"}
+_CLASS = {"correction": "Correction"}
+
+
+@dataclass
+class Bill:
+    """A bill read from one or more files: `rows` follows `BILL_COLUMNS`."""
+
+    rows: pd.DataFrame
+    sources: list[str]
+    format: str
+    rows_read: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted({c for c in self.rows["currency"] if c is not None})
+
+    def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """The billing period [start, end) covered by the bill (UTC)."""
+        s = self.rows["billing_start"].dropna()
+        e = self.rows["billing_end"].dropna()
+        if s.empty or e.empty:
+            s = self.rows["charge_start"].dropna()
+            e = self.rows["charge_end"].dropna()
+        if s.empty or e.empty:
+            return None, None
+        return s.min(), e.max()
+
+    def cost(self, basis: str = "EffectiveCost") -> pd.Series:
+        """The cost column for `basis` (EffectiveCost or BilledCost), Decimal per row."""
+        return self.rows[basis_column(basis)]
+
+    def totals(self, basis: str = "EffectiveCost", by: str = "provider") -> dict:
+        """Exact sums of the cost basis per `by` value (Decimal)."""
+        out: dict = {}
+        col = basis_column(basis)
+        for key, amount in zip(self.rows[by], self.rows[col], strict=True):
+            out[key] = out.get(key, Decimal(0)) + amount
+        return out
+
+
+def basis_column(basis: str) -> str:
+    b = basis.replace("_", "").lower()
+    if b in ("effectivecost", "effective"):
+        return "effective_cost"
+    if b in ("billedcost", "billed"):
+        return "billed_cost"
+    raise InputError(f"cost basis must be EffectiveCost or BilledCost, got {basis!r}", "cost_basis")
+
+
+# ---------------------------------------------------------------- raw reading
+
+
+def expand_paths(paths: list[str | Path] | str | Path, exts: tuple[str, ...]) -> list[Path]:
+    """Files named by paths, globs or directories (searched recursively for `exts`)."""
+    import glob
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[Path] = []
+    for p in paths:
+        s = str(p)
+        if any(ch in s for ch in "*?["):
+            hits = sorted(glob.glob(s, recursive=True))
+            if not hits:
+                raise InputError("no file matches this pattern", s)
+            out.extend(Path(h) for h in hits if Path(h).is_file())
+        elif Path(s).is_dir():
+            hits = sorted(
+                f for f in Path(s).rglob("*") if f.is_file() and f.name.lower().endswith(exts)
+            )
+            if not hits:
+                raise InputError(f"directory holds no {'/'.join(exts)} file", s)
+            out.extend(hits)
+        elif Path(s).is_file():
+            out.append(Path(s))
+        else:
+            raise InputError("no such file or directory", s)
+    return out
+
+
+def file_kind(path: Path) -> str:
+    """csv, parquet or json from the file name."""
+    n = path.name.lower()
+    for suffix in (".gz", ".zst", ".bz2"):
+        if n.endswith(suffix):
+            n = n[: -len(suffix)]
+    if n.endswith((".parquet", ".pq")):
+        return "parquet"
+    if n.endswith((".json", ".jsonl", ".ndjson")):
+        return "json"
+    if n.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    raise InputError("unknown file type (expected .csv, .parquet, .json or .jsonl)", str(path))
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """A file as a DataFrame; CSV columns are all strings (nothing is guessed or rounded)."""
+    kind = file_kind(path)
+    try:
+        if kind == "csv":
+            import pyarrow as pa
+            import pyarrow.csv as pacsv
+
+            with _open_text(path) as fh:
+                import csv
+
+                header = next(csv.reader([fh.readline()]), [])
+            if not header:
+                raise InputError("empty file (no header row)", str(path))
+            t = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    column_types={h: pa.string() for h in header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            )
+            return t.to_pandas(types_mapper=None).astype(object)
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path).to_pandas().astype(object)
+        rows = []
+        with _open_text(path) as fh:
+            text = fh.read()
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            rows = json.loads(text)
+        else:
+            for i, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as e:
+                        raise InputError(f"invalid JSON ({e.msg})", f"{path}: line {i}") from None
+        return pd.DataFrame(rows).astype(object)
+    except InputError:
+        raise
+    except Exception as e:  # pyarrow / parquet errors: name the file
+        raise InputError(f"cannot read {kind}: {str(e).splitlines()[0]}", str(path)) from None
+
+
+def _open_text(path: Path):
+    n = path.name.lower()
+    if n.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")
+
+
+# ---------------------------------------------------------------- value parsing
+
+
+def is_null(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    if isinstance(v, str) and v.strip() in NULL_STRINGS:
+        return True
+    return v is pd.NaT
+
+
+def clean_str(series: pd.Series) -> pd.Series:
+    """Strings with `NULL`/empty turned into None."""
+    vals = [None if is_null(v) else str(v).strip() for v in series]
+    return pd.Series(vals, index=series.index, dtype=object)
+
+
+def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
+    """Exact Decimals; nulls become 0 only for amounts (an absent cost is no cost)."""
+
+    out = []
+    for v, r in zip(series, rows, strict=True):
+        if is_null(v):
+            out.append(Decimal(0))
+            continue
+        if isinstance(v, Decimal):
+            out.append(v)
+            continue
+        if isinstance(v, float):
+            v = repr(v)
+        try:
+            d = Decimal(str(v).strip())
+        except (InvalidOperation, ValueError):
+            raise InputError(
+                f"column {column}: expected a decimal amount, got {v!r}", f"{source}: row {r}"
+            ) from None
+        if not d.is_finite():
+            raise InputError(f"column {column}: expected a finite amount, got {v!r}",
+                             f"{source}: row {r}")
+        out.append(d)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
+    """UTC timestamps (naive). Accepts `2024-09-18 22:00:00`, ISO 8601 with T/Z/offsets."""
+    s = series.map(lambda v: None if is_null(v) else v)
+    if s.isna().all():
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    parsed = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
+    bad = parsed.isna() & s.notna()
+    if bad.any():
+        i = bad.to_numpy().nonzero()[0][0]
+        raise InputError(
+            f"column {column}: cannot parse timestamp {s.iloc[i]!r}",
+            f"{source}: row {rows.iloc[i]}",
+        )
+    return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def canon(series: pd.Series, table: dict[str, str]) -> pd.Series:
+    """Canonical enum spelling (FOCUS values arrive as `Usage-based` and `Usage-Based`)."""
+    vals = [None if v is None else table.get(v.lower(), v) for v in clean_str(series)]
+    return pd.Series(vals, index=series.index, dtype=object)
+
+
+def parse_tags(v: Any) -> dict:
+    """Tags as a dict of str -> str: JSON objects, maps (list of pairs) or key/value lists."""
+    if is_null(v) if not isinstance(v, (list, dict)) else False:
+        return {}
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError:
+            return {"_raw": v}
+    if isinstance(v, dict):
+        return {str(k).strip(): "" if x is None else str(x) for k, x in v.items()}
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if isinstance(v, list):
+        out = {}
+        for item in v:
+            if isinstance(item, dict) and "key" in item:
+                out[str(item["key"]).strip()] = str(item.get("value", ""))
+            elif isinstance(item, (list, tuple)) and len(item) == 2:
+                out[str(item[0]).strip()] = str(item[1])
+        return out
+    return {}
+
+
+def require(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"{what}: missing required column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(missing),
+            source,
+        )
+
+
+def label_rows(df: pd.DataFrame) -> pd.Series:
+    """The label of each normalized row (see module docstring)."""
+    labels = []
+    for cat, cls, status, cid, desc in zip(
+        df["charge_category"], df["charge_class"], df["commitment_status"],
+        df["commitment_id"], df["description"], strict=True,
+    ):  # fmt: skip
+        if cls == "Correction":
+            labels.append("correction")
+        elif cat == "Tax":
+            labels.append("tax")
+        elif cat == "Credit":
+            d = (desc or "").lower()
+            labels.append("refund" if "refund" in d else "credit")
+        elif cat == "Adjustment":
+            labels.append("adjustment")
+        elif cat == "Purchase":
+            labels.append("commitment_purchase" if cid else "purchase")
+        elif status == "Used":
+            labels.append("commitment_used")
+        elif status == "Unused":
+            labels.append("commitment_unused")
+        else:
+            labels.append("usage")
+    return pd.Series(labels, index=df.index, dtype=object)
+
+
+def finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Fill absent optional columns, add labels, order columns."""
+    for c in BILL_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    if "label" not in df or df["label"].isna().all():
+        df["label"] = label_rows(df)
+    return df[BILL_COLUMNS].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def sniff_format(df: pd.DataFrame) -> str:
+    cols = set(df.columns)
+    if "BilledCost" in cols or "billedcost" in {c.lower() for c in cols}:
+        return "focus"
+    if any(c.startswith(("line_item_", "lineItem/")) for c in cols):
+        return "cur"
+    if "cost" in cols and ({"service", "sku", "usage_start_time"} & cols or
+                           any(c.startswith("service.") for c in cols)):
+        return "gcp"
+    raise InputError(
+        "cannot tell the bill format: expected FOCUS (BilledCost...), AWS CUR 2.0 "
+        "(line_item_...) or GCP export (cost, service, sku...) columns",
+        None,
+    )
+
+
+def read_bill(
+    paths: list[str | Path] | str | Path,
+    fmt: str = "auto",
+    rates: dict[str, Decimal] | None = None,
+    currency: str | None = None,
+) -> Bill:
+    """Read one or more bill files into one normalized `Bill`.
+
+    fmt: auto | focus | cur | gcp. `rates` (units of `currency` per unit of the row's
+    currency) convert a mixed-currency bill into `currency`; without them mixed
+    currencies are an error.
+    """
+    from infercost.ingest import cur, focus, gcp
+
+    files = expand_paths(paths, (".csv", ".csv.gz", ".parquet", ".json", ".jsonl"))
+    parts = []
+    formats = set()
+    read = 0
+    for f in files:
+        raw = read_raw(f)
+        read += len(raw)
+        kind = fmt if fmt != "auto" else _sniff(raw, f)
+        formats.add(kind)
+        reader = {"focus": focus.normalize, "cur": cur.normalize, "gcp": gcp.normalize}.get(kind)
+        if reader is None:
+            raise InputError(f"unknown bill format {fmt!r} (focus, cur, gcp)", "--bill-format")
+        parts.append(reader(raw, str(f)))
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    bill = Bill(rows=rows, sources=[str(f) for f in files], format="+".join(sorted(formats)),
+                rows_read=read)
+    convert_currency(bill, rates or {}, currency)
+    return bill
+
+
+def _sniff(raw: pd.DataFrame, f: Path) -> str:
+    try:
+        return sniff_format(raw)
+    except InputError as e:
+        raise InputError(e.message, str(f)) from None
+
+
+def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None) -> None:
+    """Convert every row into one currency with explicit rates, or fail on mixed currencies."""
+    cur = bill.currencies
+    if not cur:
+        return
+    target = target or (cur[0] if len(cur) == 1 else None)
+    if target is None:
+        if not rates:
+            raise InputError(
+                f"the bill mixes currencies {', '.join(cur)}; give exchange rates "
+                "(rules: currency + exchange_rates)",
+                bill.sources[0] if len(bill.sources) == 1 else "bill",
+            )
+        raise InputError("rules give exchange_rates but no target currency", "rules: currency")
+    df = bill.rows
+    for c in cur:
+        if c == target:
+            continue
+        if c not in rates:
+            raise InputError(
+                f"the bill has {c} rows and no exchange rate {c}->{target}",
+                "rules: exchange_rates",
+            )
+        rate = Decimal(str(rates[c]))
+        m = df["currency"] == c
+        for col in ("billed_cost", "effective_cost"):
+            df.loc[m, col] = df.loc[m, col].map(lambda d, r=rate: d * r)
+        bill.notes.append(f"converted {int(m.sum())} {c} rows to {target} at {rate}")
+    df["currency"] = df["currency"].map(lambda c: target if c is not None else target)

@@ -1,0 +1,157 @@
+"""AWS CUR 2.0 (Data Exports, table COST_AND_USAGE_REPORT) onto the normalized bill.
+
+Parquet or CSV, snake_case `line_item_*` columns (the legacy `lineItem/UnblendedCost`
+spelling is accepted too). Mapping, after AWS's own FOCUS export:
+
+| FOCUS | CUR 2.0 |
+|---|---|
+| BilledCost | line_item_unblended_cost |
+| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, RIFee: 0 (their amortised share is in the covered usage rows); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part) when present, else 0; otherwise line_item_net_unblended_cost if present, else the unblended cost |
+| ChargeCategory | Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation: Usage; Tax: Tax; Credit, Refund, Discount, BundledDiscount, EdpDiscount, PrivateRateDiscount: Credit; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee: Purchase |
+| ChargePeriodStart/End | line_item_usage_start_date / end_date (or identity_time_interval) |
+| BillingPeriodStart/End | bill_billing_period_start_date / end_date |
+| ResourceId, ServiceName, SkuId | line_item_resource_id, line_item_product_code, line_item_usage_type |
+| BillingCurrency | line_item_currency_code |
+| Tags | resource_tags (map; keys like `user_team`) |
+
+Labels keep the original type: refund, commitment_used (covered usage), commitment_unused
+(unused recurring fee), commitment_purchase (fees), discount, tax.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from infercost.ingest.bill import (
+    clean_str,
+    finish,
+    is_null,
+    parse_amounts,
+    parse_tags,
+    parse_times,
+    require,
+)
+
+_CATEGORY = {
+    "Usage": "Usage", "DiscountedUsage": "Usage", "SavingsPlanCoveredUsage": "Usage",
+    "SavingsPlanNegation": "Usage", "Tax": "Tax", "Credit": "Credit", "Refund": "Credit",
+    "Discount": "Credit", "BundledDiscount": "Credit", "EdpDiscount": "Credit",
+    "PrivateRateDiscount": "Credit", "Fee": "Purchase", "RIFee": "Purchase",
+    "SavingsPlanRecurringFee": "Purchase", "SavingsPlanUpfrontFee": "Purchase",
+}  # fmt: skip
+_LABEL = {
+    "Usage": "usage", "DiscountedUsage": "commitment_used",
+    "SavingsPlanCoveredUsage": "commitment_used", "SavingsPlanNegation": "commitment_negation",
+    "Tax": "tax", "Credit": "credit", "Refund": "refund", "Discount": "discount",
+    "BundledDiscount": "discount", "EdpDiscount": "discount", "PrivateRateDiscount": "discount",
+    "Fee": "purchase", "RIFee": "commitment_purchase", "SavingsPlanRecurringFee":
+    "commitment_unused", "SavingsPlanUpfrontFee": "commitment_purchase",
+}  # fmt: skip
+#: product code -> FOCUS ServiceCategory (the rest: Other)
+SERVICE_CATEGORY = {
+    "AmazonEC2": "Compute", "AWSLambda": "Compute", "AmazonECS": "Compute",
+    "AmazonEKS": "Compute", "AmazonS3": "Storage", "AmazonEFS": "Storage",
+    "AmazonFSx": "Storage", "AWSDataTransfer": "Networking", "AmazonCloudFront": "Networking",
+    "AmazonVPC": "Networking", "AWSELB": "Networking", "AmazonRDS": "Databases",
+    "AmazonDynamoDB": "Databases", "AmazonSageMaker": "AI and Machine Learning",
+    "AmazonBedrock": "AI and Machine Learning", "AmazonCloudWatch": "Management and Governance",
+}  # fmt: skip
+
+REQUIRED = ["line_item_unblended_cost", "line_item_currency_code", "line_item_line_item_type",
+            "line_item_usage_start_date", "line_item_usage_end_date"]  # fmt: skip
+
+
+def _snake(name: str) -> str:
+    """`lineItem/UnblendedCost` -> `line_item_unblended_cost` (legacy CUR spelling)."""
+    import re
+
+    if "/" not in name:
+        return name
+    out = []
+    for part in name.split("/"):
+        out.append(re.sub(r"(?<!^)(?=[A-Z])", "_", part).lower())
+    return "_".join(out)
+
+
+def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Map a CUR 2.0 table onto `BILL_COLUMNS` (see the module docstring)."""
+    raw = raw.rename(columns={c: _snake(c) for c in raw.columns})
+    if "line_item_usage_start_date" not in raw and "identity_time_interval" in raw:
+        iv = raw["identity_time_interval"].map(lambda v: (None, None) if is_null(v)
+                                               else tuple(str(v).split("/", 1)))
+        raw["line_item_usage_start_date"] = iv.map(lambda t: t[0])
+        raw["line_item_usage_end_date"] = iv.map(lambda t: t[1] if len(t) > 1 else None)
+    require(raw, REQUIRED, source, "AWS CUR 2.0 bill")
+    rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
+
+    def col(name):
+        return raw[name] if name in raw.columns else pd.Series([None] * len(raw), index=raw.index)
+
+    df = pd.DataFrame(index=raw.index)
+    df["row"] = rows
+    df["source"] = source
+    df["provider"] = "AWS"
+    df["currency"] = clean_str(raw["line_item_currency_code"]).map(lambda c: c.upper() if c else c)
+    types = clean_str(raw["line_item_line_item_type"])
+    unblended = parse_amounts(raw["line_item_unblended_cost"], "line_item_unblended_cost",
+                              source, rows)
+    net = (parse_amounts(raw["line_item_net_unblended_cost"], "line_item_net_unblended_cost",
+                         source, rows) if "line_item_net_unblended_cost" in raw else None)
+    has_net = (col("line_item_net_unblended_cost").map(lambda v: not is_null(v))
+               if net is not None else None)
+    sp_eff = parse_amounts(col("savings_plan_savings_plan_effective_cost"),
+                           "savings_plan_savings_plan_effective_cost", source, rows)
+    ri_eff = parse_amounts(col("reservation_effective_cost"), "reservation_effective_cost",
+                           source, rows)
+    sp_total = parse_amounts(col("savings_plan_total_commitment_to_date"),
+                             "savings_plan_total_commitment_to_date", source, rows)
+    sp_used = parse_amounts(col("savings_plan_used_commitment"),
+                            "savings_plan_used_commitment", source, rows)
+    effective = []
+    for i, t in enumerate(types):
+        if t == "SavingsPlanCoveredUsage":
+            effective.append(sp_eff.iloc[i])
+        elif t == "DiscountedUsage":
+            effective.append(ri_eff.iloc[i])
+        elif t in ("SavingsPlanNegation", "SavingsPlanUpfrontFee", "RIFee"):
+            effective.append(Decimal(0))
+        elif t == "SavingsPlanRecurringFee":
+            effective.append(sp_total.iloc[i] - sp_used.iloc[i])
+        elif net is not None and has_net.iloc[i]:
+            effective.append(net.iloc[i])
+        else:
+            effective.append(unblended.iloc[i])
+    df["billed_cost"] = unblended
+    df["effective_cost"] = pd.Series(effective, index=raw.index, dtype=object)
+    df["charge_category"] = types.map(lambda t: _CATEGORY.get(t, "Usage" if t is None else "Adjustment"))
+    df["charge_class"] = None
+    df["charge_frequency"] = types.map(
+        lambda t: "Usage-Based" if _CATEGORY.get(t) == "Usage" else "One-Time"
+    )
+    df["commitment_status"] = types.map(
+        lambda t: "Used" if t in ("SavingsPlanCoveredUsage", "DiscountedUsage")
+        else "Unused" if t == "SavingsPlanRecurringFee" else None
+    )
+    df["commitment_id"] = clean_str(col("savings_plan_savings_plan_a_r_n")) if (
+        "savings_plan_savings_plan_a_r_n" in raw) else clean_str(col("reservation_reservation_a_r_n"))
+    df["service_name"] = clean_str(col("line_item_product_code"))
+    df["service_category"] = df["service_name"].map(
+        lambda s: SERVICE_CATEGORY.get(s or "", "Other") if s else None
+    )
+    df["sku_id"] = clean_str(col("line_item_usage_type"))
+    df["resource_id"] = clean_str(col("line_item_resource_id"))
+    df["resource_name"] = None
+    df["description"] = clean_str(col("line_item_line_item_description"))
+    df["charge_start"] = parse_times(raw["line_item_usage_start_date"],
+                                     "line_item_usage_start_date", source, rows)
+    df["charge_end"] = parse_times(raw["line_item_usage_end_date"], "line_item_usage_end_date",
+                                   source, rows)
+    df["billing_start"] = parse_times(col("bill_billing_period_start_date"),
+                                      "bill_billing_period_start_date", source, rows)
+    df["billing_end"] = parse_times(col("bill_billing_period_end_date"),
+                                    "bill_billing_period_end_date", source, rows)
+    df["tags"] = col("resource_tags").map(parse_tags)
+    df["label"] = types.map(lambda t: _LABEL.get(t, "adjustment" if t else "usage"))
+    return finish(df)

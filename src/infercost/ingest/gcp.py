@@ -1,0 +1,128 @@
+"""The GCP billing export (BigQuery `gcp_billing_export_v1_*` / `_resource_v1_*`).
+
+Read as exported to JSON (newline-delimited, nested records) or CSV (nested fields as
+dotted columns such as `service.description`, `credits` as a JSON string). Mapping:
+
+| FOCUS | GCP export |
+|---|---|
+| BilledCost, EffectiveCost | `cost` (one row per export row) |
+| credits | each entry of the `credits` array becomes its own row: ChargeCategory Credit, amount = credits.amount, label from credits.type (COMMITTED_USAGE_DISCOUNT*: commitment_used, SUSTAINED_USAGE_DISCOUNT / DISCOUNT: discount, others: credit) |
+| ChargeCategory | cost_type regular: Usage; tax: Tax; adjustment: Adjustment (ChargeClass Correction); rounding error: Adjustment |
+| ChargePeriodStart/End | usage_start_time / usage_end_time |
+| BillingPeriodStart/End | invoice.month (YYYYMM) as the calendar month |
+| ResourceId | resource.global_name, else resource.name |
+| ServiceName, SkuId | service.description, sku.id |
+| BillingCurrency | currency |
+| Tags | labels (ARRAY<STRUCT<key, value>>) |
+
+So net cost = cost + sum of credits holds on the normalized rows, and credits are never
+merged away.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from infercost.ingest.bill import clean_str, finish, is_null, parse_amounts, parse_tags, parse_times, require
+from infercost.errors import InputError
+
+SERVICE_CATEGORY = {
+    "Compute Engine": "Compute", "Kubernetes Engine": "Compute", "Cloud Run": "Compute",
+    "Cloud Storage": "Storage", "Networking": "Networking", "Cloud CDN": "Networking",
+    "Vertex AI": "AI and Machine Learning", "Cloud SQL": "Databases", "BigQuery": "Analytics",
+    "Cloud Logging": "Management and Governance", "Cloud Monitoring": "Management and Governance",
+}  # fmt: skip
+
+
+def _get(rec: dict, dotted: str):
+    """`service.description` from a nested record or a flattened column."""
+    if dotted in rec:
+        return rec[dotted]
+    cur = rec
+    for part in dotted.split("."):
+        if isinstance(cur, str) and cur.strip().startswith("{"):
+            try:
+                cur = json.loads(cur)
+            except json.JSONDecodeError:
+                return None
+        if not isinstance(cur, dict) or part not in cur:
+            return None
+        cur = cur[part]
+    return cur
+
+
+def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Map a GCP export table onto `BILL_COLUMNS`, one extra row per credit."""
+    require(raw, ["cost", "currency"], source, "GCP billing export")
+    has_start = "usage_start_time" in raw.columns
+    if not has_start:
+        raise InputError("GCP billing export: missing required column usage_start_time", source)
+    records = raw.to_dict("records")
+    out = []
+    for i, rec in enumerate(records, start=1):
+        base = {
+            "row": i,
+            "source": source,
+            "provider": "Google Cloud",
+            "currency": _s(rec.get("currency")),
+            "service_name": _s(_get(rec, "service.description")),
+            "sku_id": _s(_get(rec, "sku.id")),
+            "resource_id": _s(_get(rec, "resource.global_name")) or _s(_get(rec, "resource.name")),
+            "resource_name": _s(_get(rec, "resource.name")),
+            "description": _s(_get(rec, "sku.description")),
+            "cs": rec.get("usage_start_time"),
+            "ce": rec.get("usage_end_time"),
+            "month": _s(_get(rec, "invoice.month")),
+            "tags": parse_tags(rec.get("labels")),
+            "charge_frequency": "Usage-Based",
+        }
+        ct = (_s(rec.get("cost_type")) or "regular").lower()
+        cat, cls, label = {
+            "regular": ("Usage", None, "usage"),
+            "tax": ("Tax", None, "tax"),
+            "adjustment": ("Adjustment", "Correction", "correction"),
+            "rounding error": ("Adjustment", None, "adjustment"),
+        }.get(ct, ("Adjustment", None, "adjustment"))
+        out.append({**base, "amount": rec.get("cost"), "charge_category": cat,
+                    "charge_class": cls, "label": label, "commitment_status": None})
+        credits = rec.get("credits")
+        if isinstance(credits, str):
+            credits = None if is_null(credits) else json.loads(credits)
+        if hasattr(credits, "tolist"):
+            credits = credits.tolist()
+        for c in credits or []:
+            ctype = str(c.get("type") or "").upper()
+            lab = ("commitment_used" if ctype.startswith("COMMITTED_USAGE_DISCOUNT")
+                   else "discount" if ctype in ("SUSTAINED_USAGE_DISCOUNT", "DISCOUNT")
+                   else "credit")
+            out.append({**base, "amount": c.get("amount"), "charge_category": "Credit",
+                        "charge_class": None, "label": lab,
+                        "commitment_status": "Used" if lab == "commitment_used" else None,
+                        "description": _s(c.get("full_name")) or _s(c.get("name"))})
+    df = pd.DataFrame(out)
+    rows = df["row"]
+    amounts = parse_amounts(df["amount"], "cost", source, rows)
+    df["billed_cost"] = amounts
+    df["effective_cost"] = amounts
+    df["currency"] = df["currency"].map(lambda c: c.upper() if c else c)
+    df["charge_start"] = parse_times(df["cs"], "usage_start_time", source, rows)
+    df["charge_end"] = parse_times(df["ce"], "usage_end_time", source, rows)
+    month = df["month"].map(lambda m: f"{m[:4]}-{m[4:6]}-01" if m and len(m) >= 6 else None)
+    bs = parse_times(month, "invoice.month", source, rows)
+    df["billing_start"] = bs
+    df["billing_end"] = bs.map(lambda t: t + pd.offsets.MonthBegin(1) if not pd.isna(t) else t)
+    df["billing_end"] = df["billing_end"].astype("datetime64[us]")
+    df["service_category"] = df["service_name"].map(
+        lambda s: SERVICE_CATEGORY.get(s, "Other") if s else None
+    )
+    df["commitment_id"] = None
+    df["resource_id"] = clean_str(df["resource_id"])
+    return finish(df)
+
+
+def _s(v) -> str | None:
+    if v is None or (not isinstance(v, (list, dict)) and is_null(v)):
+        return None
+    return str(v).strip()

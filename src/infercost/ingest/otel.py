@@ -1,0 +1,137 @@
+"""OpenTelemetry spans (OTLP JSON file exporter) onto usage rows.
+
+Each line of the file is an `ExportTraceServiceRequest` in OTLP/JSON
+(`{"resourceSpans": [{"resource": {"attributes": [...]}, "scopeSpans": [{"spans": [...]}]}]}`).
+A span becomes a usage row when it carries a `gen_ai.*` attribute (GenAI semantic
+conventions, development status):
+
+| usage column | from (first present) |
+|---|---|
+| timestamp | span startTimeUnixNano (UTC) |
+| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms |
+| request_id | gen_ai.response.id, else traceId:spanId |
+| model | gen_ai.response.model, gen_ai.request.model |
+| model_version | infercost.model_version, gen_ai.response.model_version, service.version (resource) |
+| endpoint | infercost.endpoint, http.route, url.path, server.address, span name |
+| tenant | infercost.tenant, tenant.id, enduser.id, user.id |
+| resource_id | infercost.resource_id, cloud.resource_id, host.id, k8s.node.name, host.name (span, then resource attributes) |
+| input_tokens / output_tokens | gen_ai.usage.input_tokens / gen_ai.usage.output_tokens |
+| status | error.type, else the span status code (OK / ERROR / UNSET) |
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from infercost.errors import InputError
+
+_MAP = {
+    "model": ["gen_ai.response.model", "gen_ai.request.model"],
+    "model_version": ["infercost.model_version", "gen_ai.response.model_version",
+                      "service.version"],
+    "endpoint": ["infercost.endpoint", "http.route", "url.path", "server.address"],
+    "tenant": ["infercost.tenant", "tenant.id", "enduser.id", "user.id"],
+    "resource_id": ["infercost.resource_id", "cloud.resource_id", "host.id", "k8s.node.name",
+                    "host.name"],
+}
+_STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_OK": "OK",
+           "STATUS_CODE_ERROR": "ERROR", "STATUS_CODE_UNSET": "UNSET"}
+
+
+def is_otel_file(path: Path) -> bool:
+    """True when the first non-empty line is an OTLP/JSON trace export."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    return '"resourceSpans"' in line[:2000] or "resourceSpans" in line[:2000]
+    except OSError:
+        return False
+    return False
+
+
+def _value(v: dict) -> Any:
+    if not isinstance(v, dict):
+        return v
+    for k in ("stringValue", "boolValue", "doubleValue"):
+        if k in v:
+            return v[k]
+    if "intValue" in v:
+        return int(v["intValue"])
+    if "arrayValue" in v:
+        return [_value(x) for x in v["arrayValue"].get("values", [])]
+    return None
+
+
+def _attrs(lst) -> dict:
+    return {a.get("key"): _value(a.get("value")) for a in lst or [] if isinstance(a, dict)}
+
+
+def spans_to_rows(doc: dict, where: str) -> tuple[list[dict], int]:
+    """Usage rows from one OTLP/JSON document; also returns how many spans it held."""
+    rows, n = [], 0
+    for rs in doc.get("resourceSpans", []) or []:
+        rattrs = _attrs((rs.get("resource") or {}).get("attributes"))
+        for ss in rs.get("scopeSpans", []) or rs.get("instrumentationLibrarySpans", []) or []:
+            for sp in ss.get("spans", []) or []:
+                n += 1
+                a = _attrs(sp.get("attributes"))
+                if not any(str(k).startswith("gen_ai.") for k in a):
+                    continue
+                try:
+                    start = int(sp["startTimeUnixNano"])
+                    end = int(sp.get("endTimeUnixNano", start))
+                except (KeyError, ValueError, TypeError):
+                    raise InputError("span without a valid startTimeUnixNano",
+                                     f"{where}: span {sp.get('spanId')}") from None
+                merged = {**rattrs, **a}
+                row = {
+                    "timestamp": start // 1000,  # microseconds since epoch, UTC
+                    "duration_ms": (end - start) / 1e6,
+                    "request_id": str(a.get("gen_ai.response.id")
+                                      or f"{sp.get('traceId', '')}:{sp.get('spanId', '')}"),
+                }
+                for col, keys in _MAP.items():
+                    src = a if col == "model" else merged
+                    val = next((src[k] for k in keys if src.get(k) not in (None, "")), None)
+                    if col == "endpoint" and val is None:
+                        val = sp.get("name")
+                    row[col] = None if val is None else str(val)
+                for col, key in (("input_tokens", "gen_ai.usage.input_tokens"),
+                                 ("output_tokens", "gen_ai.usage.output_tokens")):
+                    v = a.get(key)
+                    row[col] = None if v is None else int(v)
+                code = (sp.get("status") or {}).get("code", 0)
+                row["status"] = str(a.get("error.type") or _STATUS.get(code, code))
+                rows.append(row)
+    return rows, n
+
+
+def read_spans(files: list[Path]):
+    """An Arrow table of usage rows from OTLP/JSON files, plus span counts (total, used)."""
+    import pyarrow as pa
+
+    rows: list[dict] = []
+    total = 0
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            for i, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    doc = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InputError(f"invalid OTLP JSON ({e.msg})", f"{f}: line {i}") from None
+                r, n = spans_to_rows(doc, f"{f}: line {i}")
+                rows.extend(r)
+                total += n
+    schema = pa.schema([
+        ("timestamp", pa.timestamp("us")), ("request_id", pa.string()), ("model", pa.string()),
+        ("model_version", pa.string()), ("endpoint", pa.string()), ("tenant", pa.string()),
+        ("resource_id", pa.string()), ("duration_ms", pa.float64()),
+        ("input_tokens", pa.int64()), ("output_tokens", pa.int64()), ("status", pa.string()),
+    ])
+    cols = {name: [r.get(name) for r in rows] for name in schema.names}
+    return pa.table(cols, schema=schema), total, len(rows)

@@ -1,0 +1,351 @@
+"""Counting work: FLOPs, bytes moved and kernel launches for one step of a model.
+
+Units: FLOPs (one multiply-add = 2 FLOPs), bytes, counts. All figures are for one
+device when tensor parallelism `tp` > 1 (Megatron-style: the linear layers and attention
+heads are split `tp` ways, norms and residual adds are replicated, two all-reduces of
+`tokens x hidden` activations per layer).
+
+Decoder LLMs (dense or MoE; multi-head, grouped-query or multi-query attention), with
+``q = heads x head_dim`` and ``kv = kv_heads x head_dim``:
+
+- linear parameters per layer  = hidden x (2q + 2kv)  [q, k, v, o projections]
+  + experts x 3 x hidden x intermediate  (gated SwiGLU MLP; 2 x for ungated encoders)
+  + hidden x experts  (router, MoE only);
+- total parameters = layers x (linear + 2 x hidden norms) + vocab x hidden x (1 if tied else 2) + hidden;
+- linear FLOPs per token = 2 x active linear parameters x layers (+ 2 x vocab x hidden for
+  each token whose logits are computed: the last prompt token in prefill, every token in decode);
+- attention FLOPs per layer for one sequence = 4 x q x (new x past + new x (new + 1) / 2)
+  (QK^T and PV, causal); encoders: 4 x q x seq^2 (bidirectional);
+- KV cache bytes per token = 2 x layers x kv_heads x head_dim x kv_bytes
+  (Llama-3.1-8B in bf16: 2 x 32 x 8 x 128 x 2 = 131,072 bytes);
+- bytes per step = weights streamed once (all linear weights; MoE: the experts that the
+  step's tokens touch, expected E x (1 - (1 - k/E)^T)) + KV read (x the engine's
+  `kv_read_factor`) + KV written + GEMM activation in/out + elementwise traffic
+  (`act_passes_hidden` x hidden + `act_passes_inter` x intermediate per token per layer,
+  in activation bytes) + logits.
+
+The embedding table is part of the memory footprint but is not streamed (a gather of
+`tokens` rows), so decode bytes for Llama-3.1-8B bf16 are (params - vocab x hidden) x 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infercost.errors import InputError
+from infercost.perf.precision import Precision
+
+
+@dataclass
+class OpGroup:
+    """One class of work in a step.
+
+    kind: ``gemm`` (weight matmuls), ``attn`` (attention), ``elem`` (elementwise / norms),
+    ``conv`` (convolutions), ``comm`` (all-reduce; `bytes` = payload per device, `count` = calls).
+    """
+
+    name: str
+    kind: str
+    flops: float = 0.0
+    bytes: float = 0.0
+    count: float = 0.0
+
+
+@dataclass
+class StepWork:
+    """The work of one step (a forward pass), per device, plus its host kernel launches."""
+
+    groups: list[OpGroup] = field(default_factory=list)
+    kernels: float = 0.0  # host-side kernel launches / framework ops in the step
+    phase: str = "decode"  # prefill | decode | mixed | encoder | vision | generic
+
+    @property
+    def flops(self) -> float:
+        return sum(g.flops for g in self.groups)
+
+    @property
+    def bytes(self) -> float:
+        return sum(g.bytes for g in self.groups if g.kind != "comm")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Transformer dimensions (decoders and encoders)."""
+
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    intermediate: int
+    vocab: int
+    experts: int = 1
+    experts_per_token: int = 1
+    tied: bool = False
+    gated: bool = True  # SwiGLU (3 matrices) vs GELU MLP (2 matrices)
+    causal: bool = True
+
+    @property
+    def q_dim(self) -> int:
+        return self.heads * self.head_dim
+
+    @property
+    def kv_dim(self) -> int:
+        return self.kv_heads * self.head_dim
+
+    @property
+    def attn_params(self) -> int:
+        """q, k, v, o projection weights of one layer."""
+        return self.hidden * (2 * self.q_dim + 2 * self.kv_dim)
+
+    @property
+    def expert_params(self) -> int:
+        """One expert's MLP weights (the whole MLP for dense models)."""
+        return (3 if self.gated else 2) * self.hidden * self.intermediate
+
+    @property
+    def router_params(self) -> int:
+        return self.hidden * self.experts if self.experts > 1 else 0
+
+    @property
+    def layer_linear_params(self) -> int:
+        return self.attn_params + self.experts * self.expert_params + self.router_params
+
+    @property
+    def active_layer_linear_params(self) -> int:
+        return self.attn_params + self.experts_per_token * self.expert_params + self.router_params
+
+    @property
+    def embedding_params(self) -> int:
+        return self.vocab * self.hidden
+
+    @property
+    def total_params(self) -> int:
+        """All parameters of a decoder (norm weights included, biases none)."""
+        per_layer = self.layer_linear_params + 2 * self.hidden
+        emb = self.embedding_params * (1 if self.tied else 2)
+        return self.layers * per_layer + emb + self.hidden
+
+    def kv_bytes_per_token(self, kv_bytes: float = 2.0) -> float:
+        """K and V for one token across all layers (bytes)."""
+        return 2.0 * self.layers * self.kv_heads * self.head_dim * kv_bytes
+
+
+def shape_of(arch) -> Shape:
+    """The transformer dimensions of a catalog `ModelArch` (decoder or encoder)."""
+    need = ("layers", "hidden", "heads", "intermediate")
+    missing = [k for k in need if not getattr(arch, k, 0)]
+    if missing:
+        raise InputError(f"model {arch.id!r} ({arch.family}) lacks {', '.join(missing)}",
+                         f"model {arch.id}")
+    heads = int(arch.heads)
+    head_dim = int(arch.head_dim or arch.hidden // heads)
+    kv_heads = int(arch.kv_heads or heads)
+    return Shape(
+        layers=int(arch.layers), hidden=int(arch.hidden), heads=heads, kv_heads=kv_heads,
+        head_dim=head_dim, intermediate=int(arch.intermediate), vocab=int(arch.vocab or 0),
+        experts=int(arch.experts or 1), experts_per_token=int(arch.experts_per_token or 1),
+        tied=bool(arch.tied_embeddings), gated=arch.family == "decoder",
+        causal=arch.family == "decoder",
+    )
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Engine-dependent memory traffic and launch counts (see `efficiency.Efficiency`)."""
+
+    act_passes_hidden: float = 8.0
+    act_passes_inter: float = 3.0
+    kv_read_factor: float = 1.0
+    kernels_per_layer: float = 12.0
+    kernels_fixed: float = 10.0
+    kernels_per_conv: float = 1.0
+    fused_conv: bool = True
+
+
+def _lm_bytes(prec: Precision) -> float:
+    # quantised checkpoints keep the output head in 16-bit (ModelOpt, AWQ, GPTQ defaults)
+    return max(prec.weight_bytes, 2.0) if prec.weight_bytes < 2 else prec.weight_bytes
+
+
+def decoder_work(
+    s: Shape,
+    prec: Precision,
+    seqs: list[tuple[float, float, float]],
+    *,
+    logits_tokens: float,
+    tp: int = 1,
+    traffic: Traffic = Traffic(),
+    phase: str = "decode",
+    kv_bytes: float | None = None,
+) -> StepWork:
+    """Work of one decoder step over `seqs`: (count, new_tokens, past_context) triples.
+
+    Prefill of b prompts of length p: [(b, p, 0)]; a decode step of b sequences at
+    context c: [(b, 1, c)]; a continuous-batching step mixes both.
+    """
+    tp = max(1, int(tp))
+    kvb = prec.act_bytes if kv_bytes is None else kv_bytes
+    ab = prec.act_bytes
+    L = s.layers
+    T = sum(n * t for n, t, _ in seqs)
+    if T <= 0:
+        raise InputError("a step needs at least one token")
+    # linear layers
+    lin_flops = 2.0 * s.active_layer_linear_params * L * T / tp
+    if s.experts > 1:
+        touched = s.experts * (1.0 - (1.0 - s.experts_per_token / s.experts) ** T)
+        wparams = s.attn_params + touched * s.expert_params + s.router_params
+    else:
+        wparams = s.layer_linear_params
+    io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim + (3 if s.gated else 2) * s.intermediate * s.experts_per_token
+    lin_bytes = (wparams * prec.weight_bytes * L + T * io_dims * ab * L) / tp
+    # attention
+    kv_frac = max(1.0 / tp, 1.0 / s.kv_heads)
+    attn_flops = 0.0
+    kv_read = 0.0
+    qo_bytes = 0.0
+    for n, t, past in seqs:
+        attn_flops += n * 4.0 * s.q_dim * (t * past + t * (t + 1) / 2.0) * L / tp
+        kv_read += n * (past * traffic.kv_read_factor + t) * s.kv_dim * 2 * kvb * L * kv_frac
+        qo_bytes += n * t * 2 * s.q_dim * ab * L / tp
+    kv_write = T * s.kv_dim * 2 * kvb * L * kv_frac
+    # elementwise (norms, rotary, activation, residual adds)
+    elem = T * L * ab * (traffic.act_passes_hidden * s.hidden
+                         + traffic.act_passes_inter * s.intermediate * s.experts_per_token / tp)
+    # output head
+    lm_flops = 2.0 * s.vocab * s.hidden * logits_tokens / tp
+    lm_bytes = (s.vocab * s.hidden * _lm_bytes(prec) + logits_tokens * s.vocab * 4) / tp
+    groups = [
+        OpGroup("linear", "gemm", lin_flops, lin_bytes),
+        OpGroup("attention", "attn", attn_flops, kv_read + kv_write + qo_bytes),
+        OpGroup("elementwise", "elem", 0.0, elem),
+        OpGroup("lm_head", "gemm", lm_flops, lm_bytes),
+    ]
+    if tp > 1:
+        groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
+    kernels = traffic.kernels_per_layer * L + traffic.kernels_fixed
+    return StepWork(groups, kernels, phase)
+
+
+def encoder_work(s: Shape, prec: Precision, batch: float, seq: float, *, tp: int = 1,
+                 traffic: Traffic = Traffic()) -> StepWork:
+    """One forward of `batch` sequences of `seq` tokens through a bidirectional encoder."""
+    tp = max(1, int(tp))
+    ab = prec.act_bytes
+    L = s.layers
+    T = batch * seq
+    lin_flops = 2.0 * s.layer_linear_params * L * T / tp
+    io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim + 3 * s.intermediate
+    lin_bytes = (s.layer_linear_params * prec.weight_bytes * L + T * io_dims * ab * L) / tp
+    attn_flops = batch * 4.0 * s.q_dim * seq * seq * L / tp
+    attn_bytes = T * (2 * s.q_dim + 2 * s.kv_dim) * ab * L / tp
+    elem = T * L * ab * (traffic.act_passes_hidden * s.hidden + traffic.act_passes_inter * s.intermediate / tp)
+    groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes),
+              OpGroup("attention", "attn", attn_flops, attn_bytes),
+              OpGroup("elementwise", "elem", 0.0, elem)]
+    if tp > 1:
+        groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
+    # a BERT layer has about half the ops of a Llama layer (no rotary, no fp32 RMSNorm upcast)
+    return StepWork(groups, 0.5 * traffic.kernels_per_layer * L + traffic.kernels_fixed, "encoder")
+
+
+# -- vision (ResNet family) -----------------------------------------------------------
+
+_RESNET_BLOCKS = {18: (False, (2, 2, 2, 2)), 34: (False, (3, 4, 6, 3)), 50: (True, (3, 4, 6, 3)),
+                  101: (True, (3, 4, 23, 3)), 152: (True, (3, 8, 36, 3))}
+
+
+def resnet_convs(depth: int = 50, image: int = 224) -> list[tuple[int, int, int, int, int]]:
+    """Convolutions of a torchvision ResNet: (c_in, c_out, kernel, h_in, h_out) each.
+
+    The stem (7x7/2 + 3x3/2 max-pool), the bottleneck (1x1, 3x3, 1x1) or basic (3x3, 3x3)
+    blocks with stride on the 3x3 (ResNet v1.5) and 1x1 projection shortcuts.
+    """
+    if depth not in _RESNET_BLOCKS:
+        raise InputError(f"ResNet depth {depth} unknown; allowed: {sorted(_RESNET_BLOCKS)}")
+    bottleneck, blocks = _RESNET_BLOCKS[depth]
+    out: list[tuple[int, int, int, int, int]] = []
+    h = image // 2
+    out.append((3, 64, 7, image, h))
+    h //= 2  # max-pool
+    cin = 64
+    for stage, n in enumerate(blocks):
+        width = 64 * 2 ** stage
+        cout = width * (4 if bottleneck else 1)
+        for b in range(n):
+            stride = 2 if (b == 0 and stage > 0) else 1
+            ho = h // stride
+            if bottleneck:
+                out += [(cin, width, 1, h, h), (width, width, 3, h, ho), (width, cout, 1, ho, ho)]
+            else:
+                out += [(cin, width, 3, h, ho), (width, cout, 3, ho, ho)]
+            if b == 0 and (stride != 1 or cin != cout):
+                out.append((cin, cout, 1, h, ho))
+            cin, h = cout, ho
+    return out
+
+
+def resnet_counts(depth: int = 50, image: int = 224) -> dict[str, float]:
+    """MACs, conv weights, conv input/output activation elements and layer count per image."""
+    convs = resnet_convs(depth, image)
+    macs = sum(ci * co * k * k * ho * ho for ci, co, k, _, ho in convs)
+    weights = sum(ci * co * k * k for ci, co, k, _, _ in convs)
+    act_in = sum(ci * hi * hi for ci, _, _, hi, _ in convs)
+    act_out = sum(co * ho * ho for _, co, _, _, ho in convs)
+    feat = convs[-1][1]
+    macs += feat * 1000
+    weights += feat * 1000
+    return {"macs": float(macs), "weights": float(weights), "act_in": float(act_in),
+            "act_out": float(act_out), "convs": float(len(convs))}
+
+
+def resnet_depth(arch) -> int | None:
+    """The ResNet depth of a catalog model (id or name like resnet50), or None."""
+    import re
+
+    m = re.search(r"resnet-?(\d+)", f"{arch.id} {arch.name}".lower())
+    if m and int(m.group(1)) in _RESNET_BLOCKS:
+        return int(m.group(1))
+    return None
+
+
+def vision_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traffic(),
+                image: int = 224) -> StepWork:
+    """One forward of `batch` images through a vision model.
+
+    ResNets are counted layer by layer (`resnet_counts`); eager execution adds batch-norm
+    and ReLU passes over every conv output (read + write each) and the residual adds;
+    a fused engine (`traffic.fused_conv`) reads conv inputs and writes outputs once.
+    Other vision models use `flops_per_item` and `bytes_per_item` from the catalog.
+    """
+    ab = prec.act_bytes
+    depth = resnet_depth(arch)
+    if depth is not None:
+        c = resnet_counts(depth, image)
+        flops = 2.0 * c["macs"] * batch
+        wbytes = c["weights"] * prec.weight_bytes
+        conv_io = (c["act_in"] + c["act_out"]) * ab * batch
+        # eager: batch-norm read+write and ReLU read+write of every conv output, plus the
+        # residual add (read 2, write 1 per block, about one pass per conv on average)
+        passes = 0.0 if traffic.fused_conv else 5.0
+        elem = c["act_out"] * passes * ab * batch
+        kernels = c["convs"] * traffic.kernels_per_conv + traffic.kernels_fixed
+        return StepWork([OpGroup("conv", "conv", flops, wbytes + conv_io),
+                         OpGroup("elementwise", "elem", 0.0, elem)], kernels, "vision")
+    return generic_work(arch, prec, batch, traffic=traffic, phase="vision")
+
+
+def generic_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traffic(),
+                 phase: str = "generic") -> StepWork:
+    """A model given only FLOPs and bytes per item (catalog `flops_per_item`, `bytes_per_item`).
+
+    Work = batch x flops_per_item FLOPs; bytes = params x weight bytes (read once per batch)
+    + batch x bytes_per_item; launches = layers x kernels_per_layer (layers defaults to 10).
+    """
+    if not getattr(arch, "flops_per_item", 0):
+        raise InputError(f"model {arch.id!r} ({arch.family}) needs flops_per_item", f"model {arch.id}")
+    flops = float(arch.flops_per_item) * batch
+    byts = float(arch.params) * prec.weight_bytes + float(arch.bytes_per_item or 0) * batch
+    kernels = (arch.layers or 10) * traffic.kernels_per_layer + traffic.kernels_fixed
+    return StepWork([OpGroup("compute", "conv" if phase == "vision" else "gemm", flops, byts)], kernels, phase)

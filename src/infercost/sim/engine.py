@@ -1,0 +1,600 @@
+"""The compiled event loop (numba).
+
+One loop, O(replicas + pools) state, no per-request storage beyond the bounded queues:
+arrivals are drawn on the fly (`arrivals.next_arrival`), served requests go straight into
+the fixed-size sketches (`metrics`). Each step picks the earliest of: a replica event
+(batch or LLM iteration done, warm-up done, spot preemption), the next arrival, a pool's
+batching timer, an autoscaler evaluation, a time-series bucket boundary, the end.
+Between events, replica-seconds by (pool, plan, state) and the number of requests in the
+system are integrated exactly (piecewise constant).
+
+Replica states: BUSY (serving a batch / running LLM iterations), IDLE (warm, waiting),
+WARM (paid warm-up, serves nothing), OFF (not provisioned).
+
+Scheduling rules (documented in docs/simulator.md):
+- FCFS within a tier; the realtime queue is always served before the batch queue.
+- dynamic batching: an idle replica takes up to max_batch requests of the head's class
+  at once; with fewer waiting it waits until the head has waited max_wait.
+- LLM pools: continuous batching. Each iteration runs one decode step for the running
+  sequences plus the prefill of newly admitted prompts; new sequences join at iteration
+  boundaries while concurrency < max_batch and the KV cache (prompt + output tokens
+  reserved per sequence) has room.
+- preemption: in-flight requests go back to the front of their queue (LLM progress lost),
+  the replica warms up again (a replacement), then serves.
+- autoscaling: see `autoscaler.py`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from infercost.sim.arrivals import next_arrival
+from infercost.sim.autoscaler import desired_replicas
+from infercost.sim.metrics import (
+    H_LAT_BATCH,
+    H_LAT_RT,
+    H_LATENCY,
+    H_TPOT,
+    H_TTFT,
+    H_WAIT,
+    SERIES_INV_LOG_GAMMA,
+    SERIES_NBINS,
+    SERIES_X_MIN,
+    bin_of,
+    hist_add,
+)
+from infercost.sim.service import D_TABLE, draw
+
+# replica states (0..2 double as the accounting index)
+BUSY, IDLE, WARM, OFF = 0, 1, 2, 3
+
+# pool parameters PF[p, :]
+(PF_MAXB, PF_MAXWAIT, PF_LLM, PF_KV, PF_MIN, PF_MAX, PF_INIT, PF_WARMUP, PF_ASMODE, PF_TARGET,
+ PF_INTERVAL, PF_SDDELAY, PF_PREEMPT, PF_REPL_WARMUP, PF_MAXQ, PF_PF_FIXED, PF_PF_TOK, PF_LO,
+ PF_HI) = range(19)
+NPF = 19
+
+# class parameters CF[k, :]
+(CF_CUM, CF_TIER, CF_POOL, CF_SK, CF_SA, CF_SB, CF_SPI, CF_SLO, CF_DEADLINE, CF_ESCP, CF_ESCTO,
+ CF_PK, CF_PA, CF_PB, CF_OK, CF_OA, CF_OB) = range(17)
+NCF = 17
+
+# integer counters IC[:]
+(C_ARRIVED, C_SERVED, C_DROPPED, C_LATE, C_SLO_OK, C_SLO_N, C_ESCALATED, C_PREEMPT, C_REQUEUED,
+ C_INSYS, C_IN_TOK, C_OUT_TOK, C_BATCHES, C_BATCH_ITEMS, C_SCALE_UP, C_SCALE_DOWN, C_MAXQ,
+ C_QTOTAL, C_INSERVICE, C_DROP_KV, C_EVENTS, C_BUCKET, C_DROP_QUEUE, C_ITERS) = range(24)
+NIC = 24
+
+# float accumulators FC[:]
+F_AREA_SYS, F_AREA_Q, F_T_END = range(3)
+NFC = 3
+
+# per-bucket counters SER_CNT[b, :]
+SC_ARRIVED, SC_SERVED, SC_DROPPED, SC_LATE, SC_SLO_OK, SC_SLO_N = range(6)
+NSC = 6
+
+# replica float state RF[r, :] and int state RI[r, :]
+RF_EV, RF_PRE, RF_KV = range(3)
+RI_ST, RI_NACT, RI_DRAIN, RI_POOL, RI_SPOT = range(5)
+# pool float state PS[p, :]
+PS_TIMER, PS_BELOW, PS_PREV_BUSY, PS_PREV_READY, PS_NEXT_EVAL, PS_DISPATCH = range(6)
+
+
+@njit(cache=True)
+def _set_state(Z, r, new):
+    RF, RI, sf, si, QI, qf, qi, cnt = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6], Z[7]
+    old = RI[r, RI_ST]
+    p = RI[r, RI_POOL]
+    plan = RI[r, RI_SPOT]
+    if old != OFF:
+        cnt[p, plan, old] -= 1
+    if new != OFF:
+        cnt[p, plan, new] += 1
+    RI[r, RI_ST] = new
+
+
+@njit(cache=True)
+def _push(Z, q, front, arr, enq, c, ptok, otok):
+    QI, qf, qi = Z[4], Z[5], Z[6]
+    cap = qf.shape[1]
+    if front:
+        h = (QI[q, 0] - 1 + cap) % cap
+        QI[q, 0] = h
+        i = h
+    else:
+        i = (QI[q, 0] + QI[q, 1]) % cap
+    QI[q, 1] += 1
+    qf[q, i, 0] = arr
+    qf[q, i, 1] = enq
+    qi[q, i, 0] = c
+    qi[q, i, 1] = ptok
+    qi[q, i, 2] = otok
+
+
+@njit(cache=True)
+def _finish(C, Z, t, c, arr, first, ptok, o0):
+    """A request leaves a replica: escalate (cascade) or record it as served."""
+    PF, TB, CF = C[0], C[1], C[2]
+    IC, FC, H, HS = Z[8], Z[9], Z[10], Z[11]
+    SER_CNT, SER_LAT, SER_HIST, CLS_SERVED, PS = Z[12], Z[13], Z[14], Z[15], Z[17]
+    b = IC[C_BUCKET]
+    escp = CF[c, CF_ESCP]
+    if escp > 0.0 and np.random.random() < escp:
+        c2 = int(CF[c, CF_ESCTO])
+        p2 = int(CF[c2, CF_POOL])
+        q2 = 2 * p2 + int(CF[c2, CF_TIER])
+        if Z[4][q2, 1] >= PF[p2, PF_MAXQ]:
+            IC[C_DROPPED] += 1
+            IC[C_DROP_QUEUE] += 1
+            IC[C_INSYS] -= 1
+            SER_CNT[b, SC_DROPPED] += 1
+            if CF[c2, CF_TIER] == 0:
+                IC[C_SLO_N] += 1
+                SER_CNT[b, SC_SLO_N] += 1
+        else:
+            _push(Z, q2, False, arr, t, c2, ptok, o0)
+            IC[C_QTOTAL] += 1
+            IC[C_ESCALATED] += 1
+            PS[p2, PS_DISPATCH] = 1.0
+        return
+    lat = t - arr
+    hist_add(H, HS, H_LATENCY, lat)
+    IC[C_SERVED] += 1
+    IC[C_INSYS] -= 1
+    IC[C_IN_TOK] += ptok
+    IC[C_OUT_TOK] += o0
+    CLS_SERVED[c] += 1
+    SER_CNT[b, SC_SERVED] += 1
+    SER_LAT[b] += lat
+    SER_HIST[b, bin_of(lat, SERIES_X_MIN, SERIES_INV_LOG_GAMMA, SERIES_NBINS)] += 1
+    if first >= 0.0:
+        hist_add(H, HS, H_TTFT, first - arr)
+        if o0 > 1:
+            hist_add(H, HS, H_TPOT, (t - first) / (o0 - 1))
+    if CF[c, CF_TIER] == 0:
+        hist_add(H, HS, H_LAT_RT, lat)
+        IC[C_SLO_N] += 1
+        SER_CNT[b, SC_SLO_N] += 1
+        if lat <= CF[c, CF_SLO]:
+            IC[C_SLO_OK] += 1
+            SER_CNT[b, SC_SLO_OK] += 1
+    else:
+        hist_add(H, HS, H_LAT_BATCH, lat)
+        if lat > CF[c, CF_DEADLINE]:
+            IC[C_LATE] += 1
+            SER_CNT[b, SC_LATE] += 1
+
+
+@njit(cache=True)
+def _llm_admit(C, Z, r, p, t):
+    """Admit waiting sequences into LLM replica r while concurrency and KV cache allow."""
+    PF = C[0]
+    RF, RI, sf, si, QI, qf, qi = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6]
+    IC, H, HS, SER_CNT = Z[8], Z[10], Z[11], Z[12]
+    maxb = int(PF[p, PF_MAXB])
+    kvcap = PF[p, PF_KV]
+    cap = qf.shape[1]
+    while RI[r, RI_NACT] < maxb:
+        q = 2 * p
+        if QI[q, 1] == 0:
+            q += 1
+            if QI[q, 1] == 0:
+                return
+        h = QI[q, 0]
+        need = float(qi[q, h, 1] + qi[q, h, 2])
+        if RF[r, RF_KV] + need > kvcap:
+            if RI[r, RI_NACT] > 0:
+                return
+            # does not fit even alone: dropped
+            QI[q, 0] = (h + 1) % cap
+            QI[q, 1] -= 1
+            IC[C_QTOTAL] -= 1
+            IC[C_DROPPED] += 1
+            IC[C_DROP_KV] += 1
+            IC[C_INSYS] -= 1
+            SER_CNT[IC[C_BUCKET], SC_DROPPED] += 1
+            continue
+        k = RI[r, RI_NACT]
+        sf[r, k, 0] = qf[q, h, 0]
+        sf[r, k, 1] = qf[q, h, 1]
+        sf[r, k, 2] = t
+        sf[r, k, 3] = -1.0
+        si[r, k, 0] = qi[q, h, 0]
+        si[r, k, 1] = qi[q, h, 1]
+        si[r, k, 2] = qi[q, h, 2]
+        si[r, k, 3] = qi[q, h, 2]
+        hist_add(H, HS, H_WAIT, t - qf[q, h, 1])
+        QI[q, 0] = (h + 1) % cap
+        QI[q, 1] -= 1
+        IC[C_QTOTAL] -= 1
+        IC[C_INSERVICE] += 1
+        RF[r, RF_KV] += need
+        RI[r, RI_NACT] = k + 1
+
+
+@njit(cache=True)
+def _llm_start(C, Z, r, p, t):
+    """Start the next iteration of LLM replica r (which has running sequences)."""
+    PF, TB = C[0], C[1]
+    RF, RI, sf, si = Z[0], Z[1], Z[2], Z[3]
+    IC, CLS_BUSY = Z[8], Z[16]
+    n = RI[r, RI_NACT]
+    ndec = 0
+    newtok = 0
+    for k in range(n):
+        if sf[r, k, 3] >= 0.0:
+            ndec += 1
+        else:
+            newtok += si[r, k, 1]
+    dur = 0.0
+    if ndec > 0:
+        dur += TB[p, ndec]
+    if newtok > 0:
+        dur += PF[p, PF_PF_FIXED] + PF[p, PF_PF_TOK] * newtok
+    if dur < 1e-9:
+        dur = 1e-9
+    RF[r, RF_EV] = t + dur
+    IC[C_ITERS] += 1
+    share = dur / n
+    for k in range(n):
+        CLS_BUSY[si[r, k, 0]] += share
+    if RI[r, RI_ST] != BUSY:
+        _set_state(Z, r, BUSY)
+
+
+@njit(cache=True)
+def _dispatch(C, Z, p, t):
+    """Give waiting requests of pool p to its idle replicas (batching rules in module doc)."""
+    PF, TB, CF = C[0], C[1], C[2]
+    RF, RI, sf, si, QI, qf, qi, cnt = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6], Z[7]
+    IC, H, HS, CLS_BUSY, PS = Z[8], Z[10], Z[11], Z[16], Z[17]
+    PS[p, PS_DISPATCH] = 0.0
+    lo = int(PF[p, PF_LO])
+    hi = int(PF[p, PF_HI])
+    llm = PF[p, PF_LLM] > 0.0
+    maxb = int(PF[p, PF_MAXB])
+    maxwait = PF[p, PF_MAXWAIT]
+    cap = qf.shape[1]
+    PS[p, PS_TIMER] = np.inf
+    while cnt[p, 0, IDLE] + cnt[p, 1, IDLE] > 0:
+        q = 2 * p
+        if QI[q, 1] == 0:
+            q += 1
+            if QI[q, 1] == 0:
+                return
+        r = lo
+        while RI[r, RI_ST] != IDLE:
+            r += 1
+        if llm:
+            _llm_admit(C, Z, r, p, t)
+            if RI[r, RI_NACT] > 0:
+                _llm_start(C, Z, r, p, t)
+            continue
+        n = QI[q, 1]
+        if n < maxb and maxwait > 0.0:
+            deadline = qf[q, QI[q, 0], 1] + maxwait
+            if t < deadline:
+                PS[p, PS_TIMER] = deadline
+                return
+        h = QI[q, 0]
+        c0 = qi[q, h, 0]
+        k = 0
+        while k < maxb and QI[q, 1] > 0:
+            h = QI[q, 0]
+            if qi[q, h, 0] != c0:
+                break
+            sf[r, k, 0] = qf[q, h, 0]
+            sf[r, k, 1] = qf[q, h, 1]
+            sf[r, k, 2] = t
+            sf[r, k, 3] = -1.0
+            si[r, k, 0] = c0
+            si[r, k, 1] = qi[q, h, 1]
+            si[r, k, 2] = qi[q, h, 2]
+            si[r, k, 3] = qi[q, h, 2]
+            hist_add(H, HS, H_WAIT, t - qf[q, h, 1])
+            QI[q, 0] = (h + 1) % cap
+            QI[q, 1] -= 1
+            k += 1
+        IC[C_QTOTAL] -= k
+        IC[C_INSERVICE] += k
+        kind = CF[c0, CF_SK]
+        if kind == D_TABLE:
+            s = TB[p, k]
+        else:
+            s = draw(kind, CF[c0, CF_SA], CF[c0, CF_SB]) * (1.0 + (k - 1) * CF[c0, CF_SPI])
+        RF[r, RF_EV] = t + s
+        RI[r, RI_NACT] = k
+        IC[C_BATCHES] += 1
+        IC[C_BATCH_ITEMS] += k
+        CLS_BUSY[c0] += s
+        _set_state(Z, r, BUSY)
+    _ = hi
+
+
+@njit(cache=True)
+def _activate(C, Z, r, p, t, warmup):
+    """Replica r starts warming up (scale-up or replacement); spot replicas get a preemption time."""
+    PF = C[0]
+    RF, RI = Z[0], Z[1]
+    _set_state(Z, r, WARM)
+    RF[r, RF_EV] = t + warmup
+    RF[r, RF_PRE] = np.inf
+    if RI[r, RI_SPOT] == 1 and PF[p, PF_PREEMPT] > 0.0:
+        RF[r, RF_PRE] = t + np.random.exponential(1.0 / PF[p, PF_PREEMPT])
+
+
+@njit(cache=True)
+def _turn_off(Z, r):
+    RF, RI = Z[0], Z[1]
+    _set_state(Z, r, OFF)
+    RF[r, RF_EV] = np.inf
+    RF[r, RF_PRE] = np.inf
+    RI[r, RI_DRAIN] = 0
+
+
+@njit(cache=True)
+def _autoscale(C, Z, p, t):
+    PF = C[0]
+    RF, RI, QI, cnt, IC, ACC, PS = Z[0], Z[1], Z[4], Z[7], Z[8], Z[18], Z[17]
+    lo = int(PF[p, PF_LO])
+    hi = int(PF[p, PF_HI])
+    ndrain = 0
+    inservice = 0
+    for r in range(lo, hi):
+        ndrain += RI[r, RI_DRAIN]
+        inservice += RI[r, RI_NACT]
+    ready = cnt[p, 0, BUSY] + cnt[p, 1, BUSY] + cnt[p, 0, IDLE] + cnt[p, 1, IDLE] - ndrain
+    prov = ready + cnt[p, 0, WARM] + cnt[p, 1, WARM]
+    busy_now = ACC[p, 0, BUSY] + ACC[p, 1, BUSY]
+    ready_now = busy_now + ACC[p, 0, IDLE] + ACC[p, 1, IDLE]
+    util = 0.0
+    if ready_now - PS[p, PS_PREV_READY] > 0.0:
+        util = (busy_now - PS[p, PS_PREV_BUSY]) / (ready_now - PS[p, PS_PREV_READY])
+    PS[p, PS_PREV_BUSY] = busy_now
+    PS[p, PS_PREV_READY] = ready_now
+    load = QI[2 * p, 1] + QI[2 * p + 1, 1] + inservice
+    want = desired_replicas(int(PF[p, PF_ASMODE]), PF[p, PF_TARGET], ready, util, load,
+                            int(PF[p, PF_MIN]), int(PF[p, PF_MAX]))
+    if want > prov:
+        PS[p, PS_BELOW] = np.inf
+        need = want - prov
+        for r in range(lo, hi):
+            if need == 0:
+                break
+            if RI[r, RI_DRAIN] == 1:
+                RI[r, RI_DRAIN] = 0
+                need -= 1
+        for r in range(lo, hi):
+            if need == 0:
+                break
+            if RI[r, RI_ST] == OFF:
+                _activate(C, Z, r, p, t, PF[p, PF_WARMUP])
+                IC[C_SCALE_UP] += 1
+                need -= 1
+    elif want < prov:
+        if PS[p, PS_BELOW] == np.inf:
+            PS[p, PS_BELOW] = t
+        if t - PS[p, PS_BELOW] >= PF[p, PF_SDDELAY]:
+            PS[p, PS_BELOW] = np.inf
+            excess = prov - want
+            for st in (WARM, IDLE, BUSY):
+                for r in range(hi - 1, lo - 1, -1):
+                    if excess == 0:
+                        break
+                    if RI[r, RI_ST] == st and RI[r, RI_DRAIN] == 0:
+                        if st == BUSY:
+                            RI[r, RI_DRAIN] = 1
+                        else:
+                            _turn_off(Z, r)
+                        IC[C_SCALE_DOWN] += 1
+                        excess -= 1
+    else:
+        PS[p, PS_BELOW] = np.inf
+    _ = RF
+
+
+@njit(cache=True)
+def _replica_event(C, Z, r, t):
+    PF, CF = C[0], C[2]
+    RF, RI, sf, si, IC = Z[0], Z[1], Z[2], Z[3], Z[8]
+    p = RI[r, RI_POOL]
+    st = RI[r, RI_ST]
+    if RF[r, RF_PRE] <= RF[r, RF_EV]:  # spot preemption
+        IC[C_PREEMPT] += 1
+        n = RI[r, RI_NACT]
+        for k in range(n - 1, -1, -1):
+            c = si[r, k, 0]
+            q = 2 * int(CF[c, CF_POOL]) + int(CF[c, CF_TIER])
+            _push(Z, q, True, sf[r, k, 0], t, c, si[r, k, 1], si[r, k, 3])
+        IC[C_REQUEUED] += n
+        IC[C_QTOTAL] += n
+        IC[C_INSERVICE] -= n
+        RI[r, RI_NACT] = 0
+        RF[r, RF_KV] = 0.0
+        if RI[r, RI_DRAIN] == 1:
+            _turn_off(Z, r)
+        else:
+            _activate(C, Z, r, p, t, PF[p, PF_REPL_WARMUP])
+        _dispatch(C, Z, p, t)
+        return
+    if st == WARM:
+        _set_state(Z, r, IDLE)
+        RF[r, RF_EV] = np.inf
+        _dispatch(C, Z, p, t)
+        return
+    # BUSY: a batch or an LLM iteration is done
+    n = RI[r, RI_NACT]
+    if PF[p, PF_LLM] > 0.0:
+        k = n - 1
+        while k >= 0:
+            if sf[r, k, 3] < 0.0:
+                sf[r, k, 3] = t  # prefill done: first token out
+            si[r, k, 2] -= 1
+            if si[r, k, 2] <= 0:
+                _finish(C, Z, t, si[r, k, 0], sf[r, k, 0], sf[r, k, 3], si[r, k, 1], si[r, k, 3])
+                RF[r, RF_KV] -= float(si[r, k, 1] + si[r, k, 3])
+                IC[C_INSERVICE] -= 1
+                last = RI[r, RI_NACT] - 1
+                for j in range(4):
+                    sf[r, k, j] = sf[r, last, j]
+                    si[r, k, j] = si[r, last, j]
+                RI[r, RI_NACT] = last
+            k -= 1
+        if RI[r, RI_DRAIN] == 0:
+            _llm_admit(C, Z, r, p, t)
+        if RI[r, RI_NACT] > 0:
+            _llm_start(C, Z, r, p, t)
+        elif RI[r, RI_DRAIN] == 1:
+            _turn_off(Z, r)
+        else:
+            _set_state(Z, r, IDLE)
+            RF[r, RF_EV] = np.inf
+    else:
+        for k in range(n):
+            _finish(C, Z, t, si[r, k, 0], sf[r, k, 0], -1.0, si[r, k, 1], si[r, k, 3])
+        IC[C_INSERVICE] -= n
+        RI[r, RI_NACT] = 0
+        RF[r, RF_EV] = np.inf
+        if RI[r, RI_DRAIN] == 1:
+            _turn_off(Z, r)
+        else:
+            _set_state(Z, r, IDLE)
+    _dispatch(C, Z, p, t)
+    PS = Z[17]
+    for p2 in range(PS.shape[0]):
+        if PS[p2, PS_DISPATCH] > 0.0:
+            _dispatch(C, Z, p2, t)
+
+
+@njit(cache=True)
+def _arrival(C, Z, t, trace_p, trace_o, ti, n_entry):
+    """A user request arrives: pick its class and sizes, queue it (or drop it), dispatch."""
+    PF, CF = C[0], C[2]
+    QI, IC, SER_CNT = Z[4], Z[8], Z[12]
+    IC[C_ARRIVED] += 1
+    b = IC[C_BUCKET]
+    SER_CNT[b, SC_ARRIVED] += 1
+    c = 0
+    if n_entry > 1:
+        u = np.random.random()
+        while c < n_entry - 1 and u >= CF[c, CF_CUM]:
+            c += 1
+    if ti >= 0 and ti < trace_p.shape[0] and trace_p[ti] > 0:
+        ptok = trace_p[ti]
+    else:
+        ptok = int(round(draw(CF[c, CF_PK], CF[c, CF_PA], CF[c, CF_PB])))
+    if ti >= 0 and ti < trace_o.shape[0] and trace_o[ti] > 0:
+        otok = trace_o[ti]
+    else:
+        otok = int(round(draw(CF[c, CF_OK], CF[c, CF_OA], CF[c, CF_OB])))
+    if ptok < 1:
+        ptok = 1
+    if otok < 1:
+        otok = 1
+    p = int(CF[c, CF_POOL])
+    tier = int(CF[c, CF_TIER])
+    q = 2 * p + tier
+    if QI[q, 1] >= PF[p, PF_MAXQ]:
+        IC[C_DROPPED] += 1
+        IC[C_DROP_QUEUE] += 1
+        SER_CNT[b, SC_DROPPED] += 1
+        if tier == 0:
+            IC[C_SLO_N] += 1
+            SER_CNT[b, SC_SLO_N] += 1
+        return
+    _push(Z, q, False, t, t, c, ptok, otok)
+    IC[C_QTOTAL] += 1
+    IC[C_INSYS] += 1
+    if IC[C_QTOTAL] > IC[C_MAXQ]:
+        IC[C_MAXQ] = IC[C_QTOTAL]
+    _dispatch(C, Z, p, t)
+
+
+@njit(cache=True)
+def run_loop(T, seed, AF, trace_t, trace_p, trace_o, C, Z, W, nb, n_entry):
+    """Simulate [0, T) seconds. C = (PF, TB, CF) parameters; Z = state and output arrays."""
+    np.random.seed(seed)
+    PF = C[0]
+    RF, RI, cnt, IC, FC = Z[0], Z[1], Z[7], Z[8], Z[9]
+    SER_REP, SER_Q, SER_N, PS, ACC = Z[19], Z[20], Z[21], Z[17], Z[18]
+    P = PF.shape[0]
+    R = RI.shape[0]
+    # initial fleet: warm at t = 0
+    for p in range(P):
+        lo = int(PF[p, PF_LO])
+        for r in range(lo, lo + int(PF[p, PF_INIT])):
+            _set_state(Z, r, IDLE)
+            if RI[r, RI_SPOT] == 1 and PF[p, PF_PREEMPT] > 0.0:
+                RF[r, RF_PRE] = np.random.exponential(1.0 / PF[p, PF_PREEMPT])
+        PS[p, PS_NEXT_EVAL] = PF[p, PF_INTERVAL] if PF[p, PF_ASMODE] > 0 else np.inf
+        PS[p, PS_TIMER] = np.inf
+        PS[p, PS_BELOW] = np.inf
+    astate = np.zeros(1)
+    t = 0.0
+    next_arr = next_arrival(AF, 0.0, trace_t, astate)
+    ti = 0
+    if next_arr >= T:
+        next_arr = np.inf
+    b = 0
+    next_b = W if nb > 1 else np.inf
+    events = 0
+    while True:
+        te = np.inf
+        ri = -1
+        for r in range(R):
+            e = RF[r, RF_EV]
+            if RF[r, RF_PRE] < e:
+                e = RF[r, RF_PRE]
+            if e < te:
+                te = e
+                ri = r
+        tt = np.inf
+        pt = -1
+        ta = np.inf
+        pa = -1
+        for p in range(P):
+            if PS[p, PS_TIMER] < tt:
+                tt = PS[p, PS_TIMER]
+                pt = p
+            if PS[p, PS_NEXT_EVAL] < ta:
+                ta = PS[p, PS_NEXT_EVAL]
+                pa = p
+        tn = min(te, next_arr, tt, ta, next_b, T)
+        dt = tn - t
+        if dt > 0.0:
+            for p in range(P):
+                for plan in range(2):
+                    for s in range(3):
+                        x = cnt[p, plan, s] * dt
+                        ACC[p, plan, s] += x
+                        SER_REP[b, plan, s] += x
+            FC[F_AREA_SYS] += IC[C_INSYS] * dt
+            FC[F_AREA_Q] += IC[C_QTOTAL] * dt
+            t = tn
+        if tn >= T:
+            break
+        events += 1
+        if tn == next_b:
+            SER_Q[b] = IC[C_QTOTAL]
+            SER_N[b] = cnt[:, :, :].sum()
+            b += 1
+            IC[C_BUCKET] = b
+            next_b = (b + 1) * W if b + 1 < nb else np.inf
+        elif tn == te:
+            _replica_event(C, Z, ri, t)
+        elif tn == next_arr:
+            _arrival(C, Z, t, trace_p, trace_o, ti, n_entry)
+            ti += 1
+            next_arr = next_arrival(AF, t, trace_t, astate)
+            if next_arr >= T:
+                next_arr = np.inf
+        elif tn == tt:
+            _dispatch(C, Z, pt, t)
+        else:
+            _autoscale(C, Z, pa, t)
+            PS[pa, PS_NEXT_EVAL] = t + PF[pa, PF_INTERVAL]
+    SER_Q[b] = IC[C_QTOTAL]
+    SER_N[b] = cnt[:, :, :].sum()
+    FC[F_T_END] = t
+    IC[C_EVENTS] = events

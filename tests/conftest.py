@@ -1,0 +1,38 @@
+"""Shared test fixtures: paths, the CLI runner, the real data folder in ../shared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SHARED = Path(os.environ.get("INFERCOST_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or skip when the folder is absent (a user's fresh clone)."""
+    d = SHARED / "data"
+    if not d.is_dir():
+        pytest.skip("../shared/data is not present")
+    return d
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `infercost ARGS...` in-process; returns (exit_code, stdout, stderr)."""
+    from infercost.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = 0
+        try:
+            main([str(a) for a in args])
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
