@@ -70,6 +70,7 @@ def spark_session():
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.ansi.enabled", "true")
+        .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         .config("spark.driver.memory", os.environ.get("INFERCOST_SPARK_MEMORY", "2g"))
         .getOrCreate()
     )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 
-class Section(str, Enum):
+class Section(StrEnum):
     hardware = "hardware"
     prices = "prices"
     models = "models"

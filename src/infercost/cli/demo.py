@@ -2,7 +2,7 @@
 
 Runs `estimate` on each example scenario (and, when those engines are present, the
 simulator on the spike example and attribution on a generated month), then writes
-`summary.json` and `summary.md` into DIR. Files are written whole or not at all.
+`summary.json`, `summary.md` and a self-contained `report.html` into DIR. Files are written whole or not at all.
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ def run_demo(out: Path, examples: Path) -> dict:
             progress.advance(task)
     write_atomic(out / "summary.json", dumps(summary) + "\n")
     write_atomic(out / "summary.md", "\n".join(md))
+    from infercost.report.html import demo_html
+
+    write_atomic(out / "report.html", demo_html(summary))
     return summary
 
 

@@ -254,6 +254,12 @@ def _build(cls, data: dict, where: str, **extra):
             v = {p: to_decimal(x, f"{where}.{k}.{p}") for p, x in v.items()}
         elif names[k].type in ("Decimal",):
             v = to_decimal(v, f"{where}.{k}")
+        elif names[k].type in ("float", "int") and isinstance(v, str):
+            # YAML 1.1 reads `8.178e9` (no dot in the mantissa) as text: accept numeric text
+            try:
+                v = float(v) if names[k].type == "float" else int(float(v))
+            except ValueError:
+                raise InputError(f"expected a number, got {v!r}", f"{where}.{k}") from None
         elif k == "peak_tflops":
             bad = sorted(set(v) - set(PRECISIONS))
             if bad:

@@ -160,4 +160,6 @@ class CostBreakdown:
 
 
 def _pct(d: Decimal) -> str:
-    return f"{float(d) * 100:.0f}%"
+    """Whole percent, with one decimal near 0% and 100% so 99.5% never reads as 100%."""
+    p = float(d) * 100
+    return f"{p:.1f}%" if (0 < p < 1 or 99 < p < 100) else f"{p:.0f}%"

@@ -115,7 +115,7 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
     prev = start
     peak_batch = 0.0
     overloaded_s = 0.0
-    for lam, n in zip(rates, replicas):
+    for lam, n in zip(rates, replicas, strict=True):
         if n > prev:
             ups += n - prev
         prev = n

@@ -102,7 +102,11 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
         price, src = gpu_hour_price(scenario, catalog, plan)
         per_replica = price * gpus
         b = _hours(usage.busy_hours.get(plan, 0.0))
-        i = _hours(usage.idle_hours.get(plan, 0.0)) * share_idle
+        o = _hours(usage.others_busy_hours.get(plan, 0.0))
+        # idle = provisioned - busy - others, in Decimal, so busy + idle is the paid time exactly
+        prov = _hours(usage.busy_hours.get(plan, 0.0) + usage.idle_hours.get(plan, 0.0)
+                      + usage.others_busy_hours.get(plan, 0.0))
+        i = max(Decimal(0), prov - b - o) * share_idle
         w = _hours(usage.warmup_hours.get(plan, 0.0)) * share_idle
         busy_c += per_replica * b
         idle_c += per_replica * i

@@ -160,6 +160,8 @@ class Traffic:
     kernels_per_layer: float = 12.0
     kernels_fixed: float = 10.0
     kernels_per_conv: float = 1.0
+    encoder_passes_hidden: float = 6.0
+    encoder_passes_inter: float = 2.0
     fused_conv: bool = True
 
 
@@ -240,7 +242,8 @@ def encoder_work(s: Shape, prec: Precision, batch: float, seq: float, *, tp: int
     lin_bytes = (s.layer_linear_params * prec.weight_bytes * L + T * io_dims * ab * L) / tp
     attn_flops = batch * 4.0 * s.q_dim * seq * seq * L / tp
     attn_bytes = T * (2 * s.q_dim + 2 * s.kv_dim) * ab * L / tp
-    elem = T * L * ab * (traffic.act_passes_hidden * s.hidden + traffic.act_passes_inter * s.intermediate / tp)
+    elem = T * L * ab * (traffic.encoder_passes_hidden * s.hidden
+                         + traffic.encoder_passes_inter * s.intermediate / tp)
     groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes),
               OpGroup("attention", "attn", attn_flops, attn_bytes),
               OpGroup("elementwise", "elem", 0.0, elem)]

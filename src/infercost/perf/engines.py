@@ -74,7 +74,7 @@ HF_EAGER = Efficiency(
     p_host=3.0,
     traffic=Traffic(act_passes_hidden=40.0, act_passes_inter=8.0, kv_read_factor=3.0,
                     kernels_per_layer=40.0, kernels_fixed=30.0, kernels_per_conv=3.3,
-                    fused_conv=False),
+                    encoder_passes_hidden=14.0, encoder_passes_inter=3.0, fused_conv=False),
     mem_util=0.95,
     reserve_gb=1.0,
     max_batch=4096,
@@ -89,7 +89,9 @@ HF_EAGER = Efficiency(
                           "(read + write) and SDPA reads it once: 3 passes",
         "act_passes": "counted from the transformers Llama eager code: RMSNorm upcast to fp32 "
                       "(~18 bytes/element passes x 2 norms), rotary (~10), residual adds, SiLU x mul",
-        "kernels_per_layer": "counted: ~40 ops per Llama decoder layer in eager mode",
+        "kernels_per_layer": "counted: ~40 ops per Llama decoder layer in eager mode (a BERT layer ~20)",
+        "encoder_passes": "counted from transformers BERT eager: bias+GELU, residual add + LayerNorm x 2, "
+                          "q/k/v head transposes: ~14 hidden-size and ~3 intermediate-size passes",
     },
 )
 

@@ -214,7 +214,7 @@ class PerfProfile:
             raise InputError(f"{what} applies to decoder LLMs; model {self.model.id!r} is a {self.model.family}")
 
 
-_CAL_CACHE: dict[tuple, Efficiency] = {}
+_CAL_CACHE: dict[tuple, object] = {}
 
 
 def calibrated_efficiency(path: str | Path, base: str = "hf-eager") -> tuple[Efficiency, object]:
@@ -227,8 +227,8 @@ def calibrated_efficiency(path: str | Path, base: str = "hf-eager") -> tuple[Eff
     key = (str(p.resolve()), p.stat().st_mtime_ns, base)
     if key not in _CAL_CACHE:
         _CAL_CACHE[key] = fit_file(p, base=base)
-    eff = _CAL_CACHE[key]
-    return eff, None
+    cal = _CAL_CACHE[key]
+    return cal.eff, cal
 
 
 def build_profile(model, precision: str, hardware, *, gpus: int = 1, tp: int | None = None,

@@ -81,7 +81,7 @@ RI_ST, RI_NACT, RI_DRAIN, RI_POOL, RI_SPOT = range(5)
 PS_TIMER, PS_BELOW, PS_PREV_BUSY, PS_PREV_READY, PS_NEXT_EVAL, PS_DISPATCH = range(6)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _set_state(Z, r, new):
     RF, RI, sf, si, QI, qf, qi, cnt = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6], Z[7]
     old = RI[r, RI_ST]
@@ -94,7 +94,7 @@ def _set_state(Z, r, new):
     RI[r, RI_ST] = new
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push(Z, q, front, arr, enq, c, ptok, otok):
     QI, qf, qi = Z[4], Z[5], Z[6]
     cap = qf.shape[1]
@@ -112,7 +112,7 @@ def _push(Z, q, front, arr, enq, c, ptok, otok):
     qi[q, i, 2] = otok
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _finish(C, Z, t, c, arr, first, ptok, o0):
     """A request leaves a replica: escalate (cascade) or record it as served."""
     PF, TB, CF = C[0], C[1], C[2]
@@ -467,7 +467,7 @@ def _replica_event(C, Z, r, t):
             _dispatch(C, Z, p2, t)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _arrival(C, Z, t, trace_p, trace_o, ti, n_entry):
     """A user request arrives: pick its class and sizes, queue it (or drop it), dispatch."""
     PF, CF = C[0], C[2]

@@ -1,0 +1,553 @@
+"""The attribution engine: Ibis expressions written once, run on DuckDB or Spark.
+
+Heavy work (every pass over the usage log) is Ibis; what is left in Python is bounded by
+the number of resource-hours and of allocation rows, never by the number of requests.
+Money inside the engine is integer quanta of 1e-10 of the bill currency (int64, exact
+and identical on every backend); at the edges it is `decimal.Decimal`. The rules are
+stated in `infercost.attribute.rules`.
+
+Passes over the usage log: (1) per resource-hour weights and row counts, (2) duplicate
+request ids, (3) per-request cost (written to requests.parquet), (4) the aggregate by
+day, model, model version, endpoint, tenant and resource (read back from (3)).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from infercost.attribute.rules import Rules
+from infercost.errors import InputError
+from infercost.ingest.bill import Bill, basis_column
+from infercost.ingest.usage import Usage
+
+SCALE = 10**10  #: quanta per currency unit
+QUANTUM = Decimal(1).scaleb(-10)
+KEY = ["period", "model", "model_version", "endpoint", "tenant"]
+GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
+ALLOCATED = "allocated"
+
+
+@dataclass
+class Attribution:
+    """The outcome: allocation rows (Decimal money), the summary, timings."""
+
+    allocations: pd.DataFrame
+    summary: dict
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def to_quanta(d: Decimal) -> int:
+    """floor(d / quantum) as an int (toward minus infinity)."""
+    return int((d * SCALE).to_integral_value(rounding="ROUND_FLOOR"))
+
+
+def q2d(q: int) -> Decimal:
+    return Decimal(int(q)).scaleb(-10)
+
+
+def spread(amount: Decimal, weights: list[int]) -> list[Decimal] | None:
+    """Split `amount` exactly over `weights` (largest remainder in quanta; the sub-quantum
+    rest to the largest weight). None when all weights are zero."""
+    total = sum(weights)
+    if total <= 0:
+        return None
+    qt = to_quanta(amount)
+    base = [qt * w // total for w in weights]
+    rem = [qt * w % total for w in weights]
+    left = qt - sum(base)
+    order = sorted(range(len(weights)), key=lambda i: (-rem[i], i))
+    for i in order[:left]:
+        base[i] += 1
+    out = [q2d(b) for b in base]
+    rest = amount - q2d(qt)
+    if rest:
+        imax = max(range(len(weights)), key=lambda i: (weights[i], -i))
+        out[imax] += rest
+    return out
+
+
+# ------------------------------------------------------------------ usage expressions
+
+
+def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
+    """Driver weight per request as int64 (µs of busy time, tokens, or 1)."""
+    import ibis
+
+    if rules.driver in ("duration_ms", "capacity"):
+        return (u.duration_ms * 1000).floor().cast("int64")
+    if rules.driver == "gpu_time":
+        if not usage.has_gpu_ms:
+            raise InputError("driver gpu_time needs a gpu_ms column in the usage log",
+                             "rules: driver")
+        return (u.gpu_ms.fillna(0) * 1000).floor().cast("int64")
+    if rules.driver == "tokens":
+        return (u.input_tokens.fillna(0) + u.output_tokens.fillna(0)).cast("int64")
+    return ibis.literal(1, type="int64")
+
+
+def reason_expr(u: Any) -> Any:
+    """Why a request cannot be allocated (None when it can, given a bill row)."""
+    import ibis
+
+    return ibis.cases(
+        (u.timestamp.isnull(), "rejected: no timestamp"),
+        (u.resource_id.isnull(), "rejected: no resource_id"),
+        (u.duration_ms.isnull(), "rejected: no duration_ms"),
+        (u.duration_ms < 0, "rejected: negative duration_ms"),
+        else_=ibis.null("string"),
+    )
+
+
+def prepared(usage: Usage, rules: Rules) -> Any:
+    u = usage.table
+    return u.mutate(hour=u.timestamp.truncate("h"), w=weight_expr(u, rules, usage),
+                    rejected=reason_expr(u))
+
+
+# ------------------------------------------------------------------ bill side
+
+
+def select_fleet(bill: Bill, rules: Rules, usage_resources: set[str]) -> np.ndarray:
+    """Boolean mask of fleet rows (rule R1)."""
+    df = bill.rows
+    rid = df["resource_id"]
+    mask = np.zeros(len(df), dtype=bool)
+    if rules.from_usage:
+        mask |= rid.isin(usage_resources).to_numpy()
+    if rules.resource_ids:
+        mask |= rid.isin(set(rules.resource_ids)).to_numpy()
+    if rules.services:
+        mask |= df["service_name"].isin(set(rules.services)).to_numpy()
+    if rules.skus:
+        mask |= df["sku_id"].isin(set(rules.skus)).to_numpy()
+    if rules.tags:
+        want = rules.tags
+        mask |= np.array([all(t.get(k) == v for k, v in want.items()) for t in df["tags"]],
+                         dtype=bool)
+    return mask
+
+
+def fleet_hours(fleet: pd.DataFrame, cost: pd.Series):
+    """Rule R2: per (resource, hour) cost quanta, per (resource, day) sub-quantum rest,
+    and the rows without a usable charge period."""
+    start = fleet["charge_start"]
+    end = fleet["charge_end"]
+    ok = (start.notna() & end.notna() & (end > start)).to_numpy()
+    h0 = start.dt.floor("h")
+    n = np.where(ok, np.ceil(((end - h0).dt.total_seconds().fillna(0)) / 3600), 0).astype(np.int64)
+    n = np.maximum(n, np.where(ok, 1, 0))
+    q = np.array([to_quanta(c) for c in cost], dtype=object)
+    rest = [c - q2d(x) for c, x in zip(cost, q, strict=True)]
+    okidx = np.nonzero(ok)[0]
+    reps = n[okidx]
+    row_of = np.repeat(okidx, reps)
+    offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    qo = q[okidx]
+    nn = reps.astype(object)
+    base = np.repeat(np.array([a // b for a, b in zip(qo, nn, strict=True)], dtype=object), reps)
+    extra = np.repeat(np.array([a % b for a, b in zip(qo, nn, strict=True)], dtype=object), reps)
+    hour_q = base + (offs < extra).astype(object)
+    hours = pd.DataFrame({
+        "resource_id": fleet["resource_id"].to_numpy()[row_of],
+        "hour": h0.to_numpy()[row_of] + offs.astype("timedelta64[h]"),
+        "cost_q": hour_q.astype(object),
+    })
+    hq = hours.groupby(["resource_id", "hour"], dropna=False, sort=True)["cost_q"].sum()
+    hq = hq.reset_index()
+    rest_rows = pd.DataFrame({
+        "resource_id": fleet["resource_id"].to_numpy()[okidx],
+        "day": h0.dt.floor("D").to_numpy()[okidx],
+        "rest": [rest[i] for i in okidx],
+    })
+    no_period = fleet.iloc[np.nonzero(~ok)[0]]
+    return hq, rest_rows, no_period, cost.iloc[np.nonzero(~ok)[0]]
+
+
+# ------------------------------------------------------------------ the run
+
+
+def attribute(
+    bill: Bill,
+    usage: Usage,
+    rules: Rules,
+    con: Any,
+    out_dir: Path,
+    *,
+    check_duplicates: bool = True,
+) -> Attribution:
+    """Allocate `bill` to the requests of `usage` by `rules`; writes requests.parquet into
+    `out_dir` (the caller moves it into place) and returns allocation rows and summary.
+
+    Money: Decimal in the bill currency (USD unless the bill says otherwise)."""
+    import ibis
+
+    from infercost.attribute.backends import backend_name, from_arrow, to_arrow, write_parquet
+
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    currency = bill.currencies[0] if bill.currencies else (rules.currency or "USD")
+    ccol = basis_column(rules.cost_basis)
+    cost = bill.rows[ccol]
+    ps, pe = bill.period()
+
+    u = prepared(usage, rules)
+    # ---- pass 1: per resource-hour
+    ok = u.rejected.isnull()
+    g = u.group_by(["resource_id", "hour"]).aggregate(
+        n=u.count(),
+        n_ok=ok.cast("int64").sum(),
+        W=ibis.ifelse(ok, u.w, 0).sum(),
+    )
+    gdf = to_arrow(con, g).to_pandas()
+    timings["pass1_resource_hours_s"] = time.perf_counter() - t0
+    if gdf.empty:
+        gdf = pd.DataFrame({"resource_id": [], "hour": [], "n": [], "n_ok": [], "W": []})
+    gdf["hour"] = pd.to_datetime(gdf["hour"]).astype("datetime64[us]")
+    for c in ("n", "n_ok", "W"):
+        gdf[c] = gdf[c].fillna(0).astype("int64")
+    usage_rows = int(gdf["n"].sum())
+    usage_resources = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
+
+    # ---- pass 2: duplicates
+    dup = 0
+    if check_duplicates:
+        t1 = time.perf_counter()
+        d = con.execute(usage.table.aggregate(n=usage.table.count(),
+                                              k=usage.table.request_id.nunique()))
+        dup = int(d["n"].iloc[0]) - int(d["k"].iloc[0] or 0)
+        timings["pass2_duplicates_s"] = time.perf_counter() - t1
+
+    # ---- bill side (rules R1, R2)
+    fleet_mask = select_fleet(bill, rules, usage_resources)
+    fleet = bill.rows[fleet_mask]
+    hq, rest_rows, no_period, no_period_cost = fleet_hours(fleet, cost[fleet_mask])
+    rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
+                  how="left")
+    rh["W"] = rh["W"].fillna(0).astype("int64")
+    if rules.driver == "capacity":
+        capw = rh["resource_id"].map(lambda r: int(rules.capacity_ms(r) * 1000))
+        rh["den"] = np.maximum(capw.to_numpy(dtype="int64"), rh["W"].to_numpy())
+    else:
+        rh["den"] = rh["W"]
+    alloc = rh[(rh["den"] > 0) & (rh["W"] > 0)].copy()
+    alloc["q"] = [a // b for a, b in zip(alloc["cost_q"], alloc["den"], strict=True)]
+    alloc["r"] = [a % b for a, b in zip(alloc["cost_q"], alloc["den"], strict=True)]
+    for c in ("q", "r"):
+        if any(abs(x) >= 2**63 for x in alloc[c]):
+            raise InputError("a resource-hour's cost is too large for the engine's int64 "
+                             "quanta (over 9e8 per hour)", "bill")
+        alloc[c] = alloc[c].astype("int64")
+    import pyarrow as pa
+
+    rha = pa.table({
+        "resource_id": pa.array(alloc["resource_id"].tolist(), pa.string()),
+        "hour": pa.array(alloc["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
+        "q": pa.array(alloc["q"].to_numpy(), pa.int64()),
+        "r": pa.array(alloc["r"].to_numpy(), pa.int64()),
+        "den": pa.array(alloc["den"].to_numpy(dtype="int64"), pa.int64()),
+    })
+    rht = from_arrow(con, rha, "infercost_resource_hours")
+
+    # ---- pass 3: per request (rule R3), written to requests.parquet
+    t2 = time.perf_counter()
+    j = u.left_join(rht, [u.resource_id == rht.resource_id, u.hour == rht.hour])
+    matched = j.den.notnull() & j.rejected.isnull()
+    share = ibis.ifelse(
+        matched,
+        j.q * j.w + (j.r.cast("float64") * j.w.cast("float64") / j.den.cast("float64"))
+        .floor().cast("int64"),
+        0,
+    )
+    lo = ibis.literal(pd.Timestamp(ps).to_pydatetime(), type="timestamp") if ps is not None else None
+    hi = ibis.literal(pd.Timestamp(pe).to_pydatetime(), type="timestamp") if pe is not None else None
+    outside = (j.timestamp < lo) | (j.timestamp >= hi) if lo is not None else ibis.literal(False)
+    allocation = ibis.cases(
+        (j.rejected.notnull(), j.rejected),
+        (matched, ALLOCATED),
+        (outside, "outside billing period"),
+        else_="no bill row for resource-hour",
+    )
+    dec = ibis.literal(QUANTUM, type="decimal(38, 10)")
+    req = j.select(
+        timestamp=j.timestamp, request_id=j.request_id, model=j.model,
+        model_version=j.model_version, endpoint=j.endpoint, tenant=j.tenant,
+        resource_id=j.resource_id, duration_ms=j.duration_ms, input_tokens=j.input_tokens,
+        output_tokens=j.output_tokens, status=j.status, weight=j.w, allocation=allocation,
+        cost_q=share,
+    )
+    req = req.mutate(cost=(req.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"))
+    req_path = Path(out_dir) / "requests.parquet"
+    write_parquet(con, req, req_path)
+    timings["pass3_requests_s"] = time.perf_counter() - t2
+
+    # ---- pass 4: aggregate (read back the narrow columns)
+    t3 = time.perf_counter()
+    from infercost.attribute.backends import read_files
+
+    rq = read_files(con, "parquet", [req_path])
+    agg = rq.group_by(
+        day=rq.timestamp.date().cast("string"), model=rq.model, model_version=rq.model_version,
+        endpoint=rq.endpoint, tenant=rq.tenant, resource_id=rq.resource_id,
+        allocation=rq.allocation,
+    ).aggregate(
+        requests=rq.count(), input_tokens=rq.input_tokens.sum(),
+        output_tokens=rq.output_tokens.sum(), weight=rq.weight.sum(), cost_q=rq.cost_q.sum(),
+    )
+    adf = to_arrow(con, agg).to_pandas()
+    timings["pass4_aggregate_s"] = time.perf_counter() - t3
+    for c in ("requests", "input_tokens", "output_tokens", "weight", "cost_q"):
+        adf[c] = adf[c].fillna(0).astype("int64")
+    for c in ("day", "model", "model_version", "endpoint", "tenant", "resource_id"):
+        adf[c] = adf[c].astype(object).where(adf[c].notna(), None)
+
+    result = _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows,
+                       no_period, no_period_cost, adf, gdf, (ps, pe), usage_rows, dup)
+    result.summary["backend"] = backend_name(con)
+    timings["total_engine_s"] = time.perf_counter() - t0
+    result.timings = timings
+    return result
+
+
+def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_period,
+              no_period_cost, adf, gdf, period, usage_rows, dup) -> Attribution:
+    """Everything after the engine passes: idle, shared, unallocated, spreads, summary."""
+    ps, pe = period
+    pstr = f"{ps.date()}/{pe.date()}" if ps is not None else ""
+    total = sum(cost, Decimal(0))
+    al = adf[adf["allocation"] == ALLOCATED]
+
+    # allocation rows (by day, model, version, endpoint, tenant)
+    rows = (al.groupby(GROUP, dropna=False, sort=True)[
+        ["requests", "input_tokens", "output_tokens", "cost_q"]].sum().reset_index())
+    rows["direct"] = [q2d(x) for x in rows["cost_q"]]
+    rows["idle_part"] = [Decimal(0)] * len(rows)
+    rows["shared_part"] = [Decimal(0)] * len(rows)
+    allocated_direct = sum(rows["direct"], Decimal(0))
+
+    # idle per (resource, day), rule R4
+    fday = hq.assign(day=hq["hour"].dt.floor("D"))
+    fcost = {}
+    for (r, d), q in fday.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum().items():
+        fcost[(r, d)] = q2d(q)
+    for r, d, rest in zip(rest_rows["resource_id"], rest_rows["day"], rest_rows["rest"],
+                          strict=True):
+        fcost[(r, pd.Timestamp(d))] = fcost.get((r, pd.Timestamp(d)), Decimal(0)) + rest
+    used = al.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
+    usedmap = {(r, pd.Timestamp(d)): q2d(q) for (r, d), q in used.items()}
+    idle = {}
+    for k, v in fcost.items():
+        idle[k] = v - usedmap.get(k, Decimal(0))
+    for k in usedmap:
+        if k not in fcost:  # cannot happen: allocation needs a bill hour
+            raise AssertionError(f"allocation without fleet cost for {k}")
+    fleet_total = sum(fcost.values(), Decimal(0))
+    idle_total = sum(idle.values(), Decimal(0))
+
+    idle_spread = Decimal(0)
+    if rules.idle == "share" and len(rows):
+        per_res = {}
+        for (r, _d), v in idle.items():
+            per_res[r] = per_res.get(r, Decimal(0)) + v
+        by = al.groupby(["resource_id", *GROUP], dropna=False)["cost_q"].sum().reset_index()
+        index = {tuple(k): i for i, k in enumerate(rows[GROUP].itertuples(index=False))}
+        for r, amount in per_res.items():
+            sub = by[by["resource_id"] == r]
+            parts = spread(amount, [max(int(x), 0) for x in sub["cost_q"]]) if len(sub) else None
+            if parts is None:
+                continue
+            for key, part in zip(sub[GROUP].itertuples(index=False), parts, strict=True):
+                rows.at[index[tuple(key)], "idle_part"] += part
+            idle_spread += amount
+            for k in list(idle):
+                if k[0] == r:
+                    idle[k] = Decimal(0)
+    idle_left = idle_total - idle_spread
+
+    # shared (rule R5)
+    nf = ~fleet_mask
+    shared_df = pd.DataFrame({
+        "category": bill.rows.loc[nf, "service_category"].fillna("(none)").to_numpy(),
+        "label": bill.rows.loc[nf, "label"].to_numpy(),
+        "cost": cost[nf].to_numpy(),
+    })
+    shared = {}
+    for c, lab, v in zip(shared_df["category"], shared_df["label"], shared_df["cost"],
+                         strict=True):
+        shared[(c, lab)] = shared.get((c, lab), Decimal(0)) + v
+    shared_total = sum(shared.values(), Decimal(0))
+    shared_spread = Decimal(0)
+    if rules.shared != "report" and len(rows):
+        if rules.shared == "requests":
+            w = [int(x) for x in rows["requests"]]
+        elif rules.shared == "cost":
+            w = [max(int(x), 0) for x in rows["cost_q"]]
+        else:
+            w = [1] * len(rows)
+        for k, amount in shared.items():
+            parts = spread(amount, w)
+            if parts is None:
+                continue
+            rows["shared_part"] = [a + b for a, b in zip(rows["shared_part"], parts, strict=True)]
+            shared_spread += amount
+            shared[k] = Decimal(0)
+    shared_left = shared_total - shared_spread
+
+    unalloc_cost = sum(no_period_cost, Decimal(0))
+    allocated = allocated_direct + idle_spread + shared_spread
+    diff = total - (allocated + idle_left + shared_left + unalloc_cost)
+
+    # ---- the table
+    out = []
+    for rec in rows.itertuples(index=False):
+        c = rec.direct + rec.idle_part + rec.shared_part
+        out.append(_row(rec.day, rec.model, rec.model_version, rec.endpoint, rec.tenant,
+                        int(rec.requests), int(rec.input_tokens), int(rec.output_tokens), c,
+                        "allocated", None, currency, rec.direct, rec.idle_part,
+                        rec.shared_part))
+    for (r, d), v in sorted(idle.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        if v == 0 and rules.idle == "share":
+            continue
+        out.append(_row(str(pd.Timestamp(d).date()), "__idle__", None, None, None, 0, 0, 0, v,
+                        "idle", r, currency))
+    for (c, lab), v in sorted(shared.items()):
+        if v == 0 and rules.shared != "report":
+            continue
+        out.append(_row(pstr, "__shared__", None, None, None, 0, 0, 0, v, "shared",
+                        f"{c} / {lab}", currency))
+    un = adf[adf["allocation"] != ALLOCATED]
+    ug = un.groupby(["day", "allocation"], dropna=False)[
+        ["requests", "input_tokens", "output_tokens"]].sum().reset_index()
+    for rec in ug.itertuples(index=False):
+        out.append(_row(rec.day, "__unallocated__", None, None, None, int(rec.requests),
+                        int(rec.input_tokens), int(rec.output_tokens), Decimal(0),
+                        "unallocated", rec.allocation, currency))
+    if len(no_period):
+        out.append(_row(pstr, "__unallocated__", None, None, None, 0, 0, 0, unalloc_cost,
+                        "unallocated", f"fleet bill rows without a charge period "
+                        f"({len(no_period)})", currency))
+    table = pd.DataFrame(out)
+
+    # ---- summary
+    counts = adf.groupby("allocation")["requests"].sum().to_dict()
+    rejected = {k: int(v) for k, v in counts.items() if k.startswith("rejected")}
+    labels = {}
+    for lab, b, e in zip(bill.rows["label"], bill.rows["billed_cost"],
+                         bill.rows["effective_cost"], strict=True):
+        d = labels.setdefault(lab, {"rows": 0, "billed_cost": Decimal(0),
+                                    "effective_cost": Decimal(0)})
+        d["rows"] += 1
+        d["billed_cost"] += b
+        d["effective_cost"] += e
+    drivers = {}
+    for is_fleet, lab, cat, v in zip(fleet_mask, bill.rows["label"],
+                                     bill.rows["service_category"], cost, strict=True):
+        if lab in ("usage", "commitment_used"):
+            name = "instance time (fleet)" if is_fleet else (cat or "other")
+        else:
+            name = lab.replace("_", " ") + (" (fleet)" if is_fleet else "")
+        drivers[name] = drivers.get(name, Decimal(0)) + v
+    drivers_list = [
+        {"driver": k, "cost": v,
+         "share": _pct(v, total)}
+        for k, v in sorted(drivers.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+    ]
+    n_alloc = int(counts.get(ALLOCATED, 0))
+    tokens = int(al["input_tokens"].sum() + al["output_tokens"].sum())
+    summary = {
+        "currency": currency,
+        "cost_basis": rules.cost_basis,
+        "driver": rules.driver,
+        "rules": rules.to_dict(),
+        "billing_period": {"start": ps, "end": pe},
+        "totals": {"bill": total, "allocated": allocated, "idle": idle_left,
+                   "shared": shared_left, "unallocated": unalloc_cost,
+                   "allocated_direct": allocated_direct, "idle_spread": idle_spread,
+                   "shared_spread": shared_spread, "idle_before_spread": idle_total,
+                   "shared_before_spread": shared_total},
+        "conservation": {
+            "equation": "allocated + idle + shared + unallocated = bill",
+            "holds": diff == 0, "difference": diff,
+            "line": f"{_f(allocated)} + {_f(idle_left)} + {_f(shared_left)} + "
+                    f"{_f(unalloc_cost)} = {_f(total)} {currency}",
+        },
+        "fleet": {"resources": int(bill.rows.loc[fleet_mask, "resource_id"].nunique()),
+                  "bill_rows": int(fleet_mask.sum()), "cost": fleet_total,
+                  "resource_hours_billed": len(hq),
+                  "resource_hours_with_requests": int((gdf["n_ok"] > 0).sum()),
+                  "idle_share": _ratio(idle_total, fleet_total)},
+        "idle_share": _ratio(idle_total, fleet_total),
+        "drivers": drivers_list,
+        "unit_costs": {
+            "requests": n_alloc, "tokens": tokens,
+            "cost_per_request": _div(allocated, n_alloc),
+            "cost_per_1k_requests": _div(allocated * 1000, n_alloc),
+            "cost_per_1m_tokens": _div(allocated * 1_000_000, tokens),
+            "bill_per_request": _div(total, n_alloc),
+        },
+        "charges": labels,
+        "by_provider": {
+            p: {"billed_cost": bill.totals("BilledCost", "provider")[p],
+                "effective_cost": bill.totals("EffectiveCost", "provider")[p]}
+            for p in sorted({x for x in bill.rows["provider"] if x is not None})
+        },
+        "rows": {
+            "bill_read": bill.rows_read, "bill_rows_normalized": len(bill.rows),
+            "bill_rejected": 0,
+            "usage_read": usage_rows, "usage_allocated": n_alloc,
+            "usage_rejected": sum(rejected.values()), "usage_rejected_by_reason": rejected,
+            "usage_outside_period": int(counts.get("outside billing period", 0)),
+            "usage_without_bill_row": int(counts.get("no bill row for resource-hour", 0)),
+            "duplicate_request_ids": dup,
+        },
+        "notes": list(bill.notes),
+    }
+    return Attribution(table, summary)
+
+
+def _f(d: Decimal) -> str:
+    from infercost.core.money import format_decimal
+
+    return format_decimal(d)
+
+
+def _pct(v: Decimal, total: Decimal) -> str:
+    if total == 0:
+        return "n/a"
+    return f"{(v / total * 100).quantize(Decimal('0.1'))}%"
+
+
+def _ratio(a: Decimal, b: Decimal) -> Decimal | None:
+    if b == 0:
+        return None
+    return (a / b).quantize(Decimal("0.000001"))
+
+
+def _div(a: Decimal, n: int) -> Decimal | None:
+    if not n:
+        return None
+    return (a / n).quantize(QUANTUM)
+
+
+def _row(period, model, version, endpoint, tenant, requests, tin, tout, cost, kind, detail,
+         currency, direct=None, idle_part=None, shared_part=None) -> dict:
+    tokens = tin + tout
+    return {
+        "period": period, "model": model, "model_version": version, "endpoint": endpoint,
+        "tenant": tenant, "requests": requests, "input_tokens": tin, "output_tokens": tout,
+        "cost": cost,
+        "cost_per_1k_requests": (cost * 1000 / requests).quantize(QUANTUM) if requests and
+        kind == "allocated" else None,
+        "cost_per_1m_tokens": (cost * 1_000_000 / tokens).quantize(QUANTUM) if tokens and
+        kind == "allocated" else None,
+        "kind": kind, "detail": detail, "currency": currency,
+        "direct_cost": direct if direct is not None else (cost if kind == "allocated" else None),
+        "idle_cost": idle_part, "shared_cost": shared_part,
+    }

@@ -1,0 +1,110 @@
+"""One attribution run end to end: read, allocate, write `--out` atomically."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from infercost.errors import InputError
+
+OUTPUT_FILES = ("allocations.csv", "allocations.parquet", "requests.parquet", "summary.json")
+MONEY_COLUMNS = ("cost", "cost_per_1k_requests", "cost_per_1m_tokens", "direct_cost",
+                 "idle_cost", "shared_cost")
+
+
+def run_attribution(
+    bill: str | Path | list[str | Path],
+    usage: str | Path | list[str | Path],
+    out_dir: str | Path,
+    rules: str | Path | None = None,
+    backend: str = "duckdb",
+    bill_format: str = "auto",
+    check_duplicates: bool = True,
+    con: Any = None,
+) -> dict:
+    """Attribute a bill to usage logs and write allocations.csv/.parquet, requests.parquet
+    and summary.json into `out_dir` (all or nothing). Returns the summary (money Decimal)."""
+    from infercost.attribute.backends import connect
+    from infercost.attribute.engine import attribute
+    from infercost.attribute.rules import load_rules
+    from infercost.ingest.bill import read_bill
+    from infercost.ingest.usage import read_usage
+
+    t0 = time.perf_counter()
+    r = load_rules(rules)
+    b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency)
+    t_bill = time.perf_counter() - t0
+    con = con or connect(backend)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        u = read_usage(con, usage)
+        res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates)
+        s = res.summary
+        s["inputs"] = {"bill": b.sources, "bill_format": b.format,
+                       "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
+                       "rules": str(rules) if rules else None}
+        s["notes"] = s.get("notes", []) + u.notes
+        if s["rows"]["duplicate_request_ids"]:
+            s["notes"].append(f"{s['rows']['duplicate_request_ids']} duplicate request ids "
+                              "(each row is allocated as its own request)")
+        res.timings["read_bill_s"] = t_bill
+        s["timings_s"] = {k: round(v, 3) for k, v in res.timings.items()}
+        if not s["conservation"]["holds"]:  # a bug, never the user's input
+            raise AssertionError(f"conservation violated: {s['conservation']}")
+        write_outputs(res.allocations, s, tmp)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:
+            (tmp / name).replace(out_dir / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return s
+
+
+def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
+    """allocations.csv (exact decimal strings), allocations.parquet (decimal128(38,18)),
+    summary.json (money as strings)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from infercost.cli.common import dumps
+    from infercost.core.money import format_decimal
+
+    cols = list(table.columns) if len(table.columns) else [
+        "period", "model", "model_version", "endpoint", "tenant", "requests", "input_tokens",
+        "output_tokens", "cost", "cost_per_1k_requests", "cost_per_1m_tokens", "kind",
+        "detail", "currency", "direct_cost", "idle_cost", "shared_cost"]
+    csv_df = table.copy()
+    for c in MONEY_COLUMNS:
+        if c in csv_df:
+            csv_df[c] = csv_df[c].map(lambda d: "" if d is None or d is pd.NA
+                                      else format_decimal(d))
+    csv_df.to_csv(folder / "allocations.csv", index=False, columns=cols, lineterminator="\n")
+    arrays = {}
+    for c in cols:
+        vals = table[c].tolist() if c in table else []
+        if c in MONEY_COLUMNS:
+            arrays[c] = pa.array([None if v is None else _q18(v) for v in vals],
+                                 pa.decimal128(38, 18))
+        elif c in ("requests", "input_tokens", "output_tokens"):
+            arrays[c] = pa.array(vals, pa.int64())
+        else:
+            arrays[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+    pq.write_table(pa.table(arrays), folder / "allocations.parquet")
+    (folder / "summary.json").write_text(dumps(summary) + "\n")
+
+
+def _q18(d: Decimal) -> Decimal:
+    return d.quantize(Decimal(1).scaleb(-18))
+
+
+def ensure_no_error(value: Any, where: str) -> None:  # pragma: no cover - helper for CLI
+    if value is None:
+        raise InputError("missing value", where)

@@ -1,0 +1,417 @@
+"""Public entry points: `simulate(scenario, catalog, seed)` and `simulate_config(config, seed)`.
+
+`simulate_config` packs a plain `SimConfig` into arrays, runs the compiled loop
+(`engine.run_loop`) and reads the sketches back into a `SimResult`. `simulate` first
+builds the config from a scenario (`config_from_scenario`), then prices the replica-hours
+through the same itemised breakdown as `estimate` (`econ.cost.itemise`).
+
+Same config and seed give the same result, bit for bit (one RNG stream, seeded inside
+the compiled code; no wall-clock data in the result's `to_dict`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from infercost.errors import InputError
+from infercost.sim import engine as E
+from infercost.sim.arrivals import mean_rate
+from infercost.sim.arrivals import pack as pack_arrivals
+from infercost.sim.autoscaler import METRICS
+from infercost.sim.entities import PoolConfig, SimConfig
+from infercost.sim.metrics import (
+    H_LAT_BATCH,
+    H_LAT_RT,
+    H_LATENCY,
+    H_TPOT,
+    H_TTFT,
+    H_WAIT,
+    NBINS,
+    NH,
+    SERIES_NBINS,
+    quantiles,
+    summary_ms,
+)
+from infercost.sim.service import D_TABLE, pack_service, pack_size
+
+MAX_BUCKETS = 1500
+
+
+class UnstableQueueError(InputError):
+    """Offered load at or above capacity: the queue would grow without bound."""
+
+
+@dataclass
+class SimResult:
+    """What a run measured. Times in ms inside the dicts, hours for replica-hours."""
+
+    name: str
+    seed: int
+    duration_s: float
+    requests: dict[str, int]
+    latency_ms: dict[str, float] | None
+    queue_wait_ms: dict[str, float] | None
+    ttft_ms: dict[str, float] | None
+    tpot_ms: dict[str, float] | None
+    latency_by_tier_ms: dict[str, dict[str, float] | None]
+    slo: dict[str, Any]
+    utilization: float
+    replica_hours: dict[str, Any]
+    fleet: dict[str, Any]
+    littles_law: dict[str, float]
+    offered_utilization: dict[str, float]
+    classes: list[dict[str, Any]]
+    series: dict[str, list]
+    usage: Any = None  # econ.usage.CapacityUsage
+    cost: Any = None  # econ.breakdown.CostBreakdown
+    wall_s: float = 0.0  # not part of to_dict (not deterministic)
+    events: int = 0
+    _hist: Any = field(default=None, repr=False)
+
+    @property
+    def cost_per_inference(self):
+        return self.cost.cost_per_inference if self.cost is not None else None
+
+    def wait_quantile(self, q: float) -> float:
+        """Queue-wait quantile, seconds (from the 0.1%-accurate sketch)."""
+        return quantiles(self._hist[0][H_WAIT], (q,))[0]
+
+    def latency_quantile(self, q: float) -> float:
+        return quantiles(self._hist[0][H_LATENCY], (q,))[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "scenario": self.name,
+            "seed": self.seed,
+            "duration_s": self.duration_s,
+            "requests": self.requests,
+            "latency_ms": self.latency_ms,
+            "queue_wait_ms": self.queue_wait_ms,
+        }
+        if self.ttft_ms is not None:
+            out["ttft_ms"] = self.ttft_ms
+            out["tpot_ms"] = self.tpot_ms
+        out["latency_by_tier_ms"] = self.latency_by_tier_ms
+        out["slo_attainment"] = self.slo.get("attainment")
+        out["slo"] = self.slo
+        out["utilization"] = self.utilization
+        out["replica_hours"] = self.replica_hours
+        out["fleet"] = self.fleet
+        out["littles_law"] = self.littles_law
+        out["offered_utilization"] = self.offered_utilization
+        out["classes"] = self.classes
+        if self.cost is not None:
+            out["cost_per_inference"] = self.cost.cost_per_inference
+            out["cost"] = self.cost.to_dict()
+        else:
+            out["cost_per_inference"] = None
+        out["series"] = self.series
+        return out
+
+
+# -- packing --------------------------------------------------------------------------
+
+def _spot_slots(n: int, f: float) -> list[int]:
+    """1 for the slots that are spot: any prefix of k slots has about k*f of them."""
+    return [1 if math.floor((k + 1) * f + 1e-9) > math.floor(k * f + 1e-9) else 0 for k in range(n)]
+
+
+def offered_utilization(cfg: SimConfig) -> dict[str, float]:
+    """Long-run offered load per pool / capacity at max replicas (>= 1: unstable)."""
+    lam = mean_rate(cfg.arrivals, cfg.duration_s)
+    wsum = sum(c.weight for c in cfg.classes)
+    rates = [lam * c.weight / wsum for c in cfg.classes]
+    for _ in range(len(cfg.classes)):  # propagate escalations (a DAG)
+        flow = [lam * c.weight / wsum for c in cfg.classes]
+        for i, c in enumerate(cfg.classes):
+            if c.escalate_fraction > 0 and c.escalate_to >= 0:
+                flow[c.escalate_to] += rates[i] * c.escalate_fraction
+        rates = flow
+    out: dict[str, float] = {}
+    for pi, p in enumerate(cfg.pools):
+        _, hi = SimConfig.bounds(p)
+        work = 0.0  # replica-seconds per second at full batches
+        for c, rate in zip(cfg.classes, rates, strict=True):
+            if c.pool != pi or rate == 0:
+                continue
+            B = p.max_batch
+            if p.perf is not None and p.perf.is_llm:
+                pt, ot = c.prompt_tokens.mean, c.output_tokens.mean
+                n = max(1, min(B, int(p.perf.kv_tokens // (pt + ot)) if math.isfinite(p.perf.kv_tokens) else B))
+                per_req = (p.perf.prefill_fixed_s + p.perf.prefill_per_token_s * pt
+                           + ot * float(p.perf.decode_s[n]) / n)
+            elif c.service is not None:
+                s = c.service
+                per_req = s.mean_s * (1 + (B - 1) * s.per_item_fraction) / B
+            else:
+                per_req = float(p.perf.batch_s[B]) / B
+            work += rate * per_req
+        out[p.name] = round(work / hi, 6)
+    return out
+
+
+def _check_stable(cfg: SimConfig, util: dict[str, float]) -> None:
+    for p in cfg.pools:
+        u = util[p.name]
+        if u >= 1.0:
+            _, hi = SimConfig.bounds(p)
+            need = math.floor(u * hi) + 1
+            where = "deployment.replicas" if p.name == "main" else f"deployment.cascade.replicas ({p.name})"
+            raise UnstableQueueError(
+                f"unstable queue: offered utilisation {u:.3f} >= 1 at {hi} replica(s) "
+                f"(the queue would grow without bound); needs at least {need} replicas, "
+                f"bigger batches or faster service", where)
+
+
+def _pack(cfg: SimConfig):
+    P = len(cfg.pools)
+    K = len(cfg.classes)
+    # slots per pool
+    bounds = [SimConfig.bounds(p) for p in cfg.pools]
+    R = sum(hi for _, hi in bounds)
+    S = max(p.max_batch for p in cfg.pools)
+    PF = np.zeros((P, E.NPF))
+    tab_w = S + 1
+    TB = np.zeros((P, tab_w))
+    rep_pool = np.zeros(R, dtype=np.int64)
+    rep_spot = np.zeros(R, dtype=np.int64)
+    lo = 0
+    for i, p in enumerate(cfg.pools):
+        mn, mx = bounds[i]
+        a = p.autoscaler
+        PF[i, E.PF_MAXB] = p.max_batch
+        PF[i, E.PF_MAXWAIT] = p.max_wait_ms / 1000.0
+        PF[i, E.PF_KV] = np.inf
+        if p.perf is not None:
+            if p.perf.is_llm:
+                PF[i, E.PF_LLM] = 1.0
+                PF[i, E.PF_KV] = p.perf.kv_tokens
+                PF[i, E.PF_PF_FIXED] = p.perf.prefill_fixed_s
+                PF[i, E.PF_PF_TOK] = p.perf.prefill_per_token_s
+                d = np.asarray(p.perf.decode_s, dtype=np.float64)
+                TB[i, : min(tab_w, len(d))] = d[:tab_w]
+            elif p.perf.batch_s is not None:
+                d = np.asarray(p.perf.batch_s, dtype=np.float64)
+                TB[i, : min(tab_w, len(d))] = d[:tab_w]
+        PF[i, E.PF_MIN] = mn
+        PF[i, E.PF_MAX] = mx
+        PF[i, E.PF_INIT] = p.replicas
+        PF[i, E.PF_WARMUP] = a.warmup_s if a else 0.0
+        PF[i, E.PF_ASMODE] = METRICS[a.metric] if a else 0
+        PF[i, E.PF_TARGET] = a.target if a else 1.0
+        PF[i, E.PF_INTERVAL] = a.evaluation_interval_s if a else np.inf
+        PF[i, E.PF_SDDELAY] = a.scale_down_delay_s if a else 0.0
+        PF[i, E.PF_PREEMPT] = p.preemptions_per_hour / 3600.0 if p.spot_fraction > 0 else 0.0
+        rw = p.replacement_warmup_s if p.replacement_warmup_s is not None else (a.warmup_s if a else 120.0)
+        PF[i, E.PF_REPL_WARMUP] = rw
+        PF[i, E.PF_MAXQ] = p.max_queue
+        PF[i, E.PF_LO] = lo
+        PF[i, E.PF_HI] = lo + mx
+        rep_pool[lo: lo + mx] = i
+        rep_spot[lo: lo + mx] = _spot_slots(mx, p.spot_fraction)
+        lo += mx
+    CF = np.zeros((K, E.NCF))
+    entries = [i for i, c in enumerate(cfg.classes) if c.weight > 0]
+    if entries != list(range(len(entries))):
+        raise InputError("classes reached by arrivals must come before escalation-only ones", "workload")
+    wsum = sum(c.weight for c in cfg.classes)
+    cum = 0.0
+    for i, c in enumerate(cfg.classes):
+        cum += c.weight / wsum
+        CF[i, E.CF_CUM] = cum if c.weight > 0 else 2.0
+        CF[i, E.CF_TIER] = 0 if c.tier == "realtime" else 1
+        CF[i, E.CF_POOL] = c.pool
+        k, sa, sb, spi = pack_service(c.service)
+        if k == D_TABLE and not (cfg.pools[c.pool].perf is not None):
+            raise InputError(f"class {c.name!r}: no service time", "service")
+        CF[i, E.CF_SK], CF[i, E.CF_SA], CF[i, E.CF_SB], CF[i, E.CF_SPI] = k, sa, sb, spi
+        CF[i, E.CF_SLO] = c.slo_ms / 1000.0 if c.slo_ms is not None else np.inf
+        CF[i, E.CF_DEADLINE] = c.deadline_s if c.deadline_s is not None else np.inf
+        CF[i, E.CF_ESCP] = c.escalate_fraction
+        CF[i, E.CF_ESCTO] = c.escalate_to
+        CF[i, E.CF_PK], CF[i, E.CF_PA], CF[i, E.CF_PB] = pack_size(
+            c.prompt_tokens.mean, c.prompt_tokens.distribution, c.prompt_tokens.sigma)
+        CF[i, E.CF_OK], CF[i, E.CF_OA], CF[i, E.CF_OB] = pack_size(
+            c.output_tokens.mean, c.output_tokens.distribution, c.output_tokens.sigma)
+    CF[len(entries) - 1, E.CF_CUM] = 1.0 + 1e-12  # guard the last entry class against rounding
+    T = float(cfg.duration_s)
+    W = float(cfg.series_bucket_s or 60.0)
+    if T / W > MAX_BUCKETS:
+        W = math.ceil(T / MAX_BUCKETS / 60.0) * 60.0
+    nb = max(1, int(math.ceil(T / W - 1e-9)))
+    maxq = max(p.max_queue for p in cfg.pools)
+    qcap = maxq + R * S + 1
+    NQ = 2 * P
+    Z = (
+        np.stack([np.full(R, np.inf), np.full(R, np.inf), np.zeros(R)], axis=1),  # 0 RF
+        np.stack([np.full(R, E.OFF, dtype=np.int64), np.zeros(R, dtype=np.int64),
+                  np.zeros(R, dtype=np.int64), rep_pool, rep_spot], axis=1),  # 1 RI
+        np.zeros((R, S, 4)),  # 2 sf
+        np.zeros((R, S, 4), dtype=np.int64),  # 3 si
+        np.zeros((NQ, 2), dtype=np.int64),  # 4 QI
+        np.zeros((NQ, qcap, 2)),  # 5 qf
+        np.zeros((NQ, qcap, 3), dtype=np.int64),  # 6 qi
+        np.zeros((P, 2, 3), dtype=np.int64),  # 7 cnt
+        np.zeros(E.NIC, dtype=np.int64),  # 8 IC
+        np.zeros(E.NFC),  # 9 FC
+        np.zeros((NH, NBINS), dtype=np.int64),  # 10 H
+        np.zeros((NH, 3)),  # 11 HS
+        np.zeros((nb, E.NSC), dtype=np.int64),  # 12 SER_CNT
+        np.zeros(nb),  # 13 SER_LAT
+        np.zeros((nb, SERIES_NBINS), dtype=np.int32),  # 14 SER_HIST
+        np.zeros(K, dtype=np.int64),  # 15 CLS_SERVED
+        np.zeros(K),  # 16 CLS_BUSY
+        np.zeros((P, 6)),  # 17 PS
+        np.zeros((P, 2, 3)),  # 18 ACC
+        np.zeros((nb, 2, 3)),  # 19 SER_REP
+        np.zeros(nb, dtype=np.int64),  # 20 SER_Q
+        np.zeros(nb, dtype=np.int64),  # 21 SER_N
+    )
+    return PF, TB, CF, Z, T, W, nb, len(entries)
+
+
+def _r(x: float, nd: int = 6) -> float:
+    return float(round(float(x), nd))
+
+
+def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable: bool = True) -> SimResult:
+    """Run a plain SimConfig. Raises InputError for bad values, UnstableQueueError if
+    the long-run offered utilisation of a pool is >= 1."""
+    cfg.validate()
+    util = offered_utilization(cfg)
+    if check_stable:
+        _check_stable(cfg, util)
+    PF, TB, CF, Z, T, W, nb, n_entry = _pack(cfg)
+    AF = pack_arrivals(cfg.arrivals)
+    tr = cfg.arrivals.trace_s
+    trace_t = np.asarray(tr, dtype=np.float64) if tr is not None else np.zeros(0)
+    empty = np.zeros(0, dtype=np.int64)
+    t0 = time.perf_counter()
+    E.run_loop(T, int(seed) % (2**32), AF, trace_t, empty, empty, (PF, TB, CF), Z, W, nb, n_entry)
+    wall = time.perf_counter() - t0
+    return _result(cfg, seed, name, Z, T, W, nb, util, wall)
+
+
+def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int,
+            util: dict[str, float], wall: float) -> SimResult:
+    (RF, RI, sf, si, QI, qf, qi, cnt, IC, FC, H, HS, SER_CNT, SER_LAT, SER_HIST, CLS_SERVED,
+     CLS_BUSY, PS, ACC, SER_REP, SER_Q, SER_N) = Z
+    arrived = int(IC[E.C_ARRIVED])
+    served = int(IC[E.C_SERVED])
+    dropped = int(IC[E.C_DROPPED])
+    queued = int(IC[E.C_QTOTAL])
+    inservice = int(IC[E.C_INSERVICE])
+    in_flight = queued + inservice
+    if arrived != served + dropped + in_flight:  # conservation of requests
+        raise AssertionError(f"conservation broken: {arrived} != {served} + {dropped} + {in_flight}")
+    requests = {
+        "arrived": arrived, "served": served, "dropped": dropped,
+        "dropped_queue_full": int(IC[E.C_DROP_QUEUE]), "dropped_kv_cache": int(IC[E.C_DROP_KV]),
+        "in_flight_end": in_flight, "late": int(IC[E.C_LATE]),
+        "escalated": int(IC[E.C_ESCALATED]), "requeued_by_preemption": int(IC[E.C_REQUEUED]),
+    }
+    plans: dict[str, dict[str, float]] = {}
+    for pi, p in enumerate(cfg.pools):
+        for spot in (0, 1):
+            plan = "spot" if spot else p.plan
+            d = plans.setdefault(plan, {"busy": 0.0, "idle": 0.0, "warmup": 0.0})
+            d["busy"] += ACC[pi, spot, E.BUSY] / 3600.0
+            d["idle"] += ACC[pi, spot, E.IDLE] / 3600.0
+            d["warmup"] += ACC[pi, spot, E.WARM] / 3600.0
+    plans = {k: v for k, v in plans.items() if sum(v.values()) > 0}
+    busy_h = sum(v["busy"] for v in plans.values())
+    idle_h = sum(v["idle"] for v in plans.values())
+    warm_h = sum(v["warmup"] for v in plans.values())
+    replica_hours = {
+        "total": _r(busy_h + idle_h + warm_h), "busy": _r(busy_h), "idle": _r(idle_h),
+        "warmup": _r(warm_h),
+        "by_plan": {k: {s: _r(x) for s, x in v.items()} | {"total": _r(sum(v.values()))}
+                    for k, v in sorted(plans.items())},
+        "by_pool": {p.name: _r(ACC[i].sum() / 3600.0) for i, p in enumerate(cfg.pools)},
+    }
+    utilization = _r(busy_h / (busy_h + idle_h)) if busy_h + idle_h > 0 else 0.0
+    # Little's law: L (time-average in system) vs lambda * W (arrival rate x mean time in system)
+    L = FC[E.F_AREA_SYS] / T
+    lam = arrived / T
+    Wm = HS[H_LATENCY, 1] / HS[H_LATENCY, 0] if HS[H_LATENCY, 0] > 0 else 0.0
+    lw = lam * Wm
+    littles = {"L": _r(L), "lambda_per_s": _r(lam), "W_s": _r(Wm, 9), "lambda_W": _r(lw),
+               "relative_gap": _r(abs(L - lw) / L) if L > 0 else 0.0}
+    slo_n = int(IC[E.C_SLO_N])
+    slo_thr = sorted({c.slo_ms for c in cfg.classes if c.slo_ms is not None and c.tier == "realtime"})
+    slo = {
+        "latency_ms": slo_thr[0] if len(slo_thr) == 1 else (slo_thr or None),
+        "attainment": _r(IC[E.C_SLO_OK] / slo_n) if slo_thr and slo_n else None,
+        "met": int(IC[E.C_SLO_OK]) if slo_thr else None,
+        "counted": slo_n if slo_thr else None,
+        "late_batch": int(IC[E.C_LATE]),
+    }
+    llm = any(p.perf is not None and p.perf.is_llm for p in cfg.pools)
+    fleet = {
+        "scale_ups": int(IC[E.C_SCALE_UP]), "scale_downs": int(IC[E.C_SCALE_DOWN]),
+        "preemptions": int(IC[E.C_PREEMPT]), "max_queue": int(IC[E.C_MAXQ]),
+        "mean_queue": _r(FC[E.F_AREA_Q] / T),
+        "mean_batch": _r(IC[E.C_BATCH_ITEMS] / IC[E.C_BATCHES]) if IC[E.C_BATCHES] else None,
+        "llm_iterations": int(IC[E.C_ITERS]) if llm else None,
+        "pools": {p.name: {"replicas": list(SimConfig.bounds(p)), "max_batch": p.max_batch}
+                  for p in cfg.pools},
+    }
+    total_busy = float(CLS_BUSY.sum())
+    classes = [{"name": c.name, "tier": c.tier, "pool": cfg.pools[c.pool].name,
+                "served": int(CLS_SERVED[i]),
+                "busy_share": _r(CLS_BUSY[i] / total_busy) if total_busy > 0 else 0.0}
+               for i, c in enumerate(cfg.classes)]
+    series = _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W, nb, T)
+    res = SimResult(
+        name=name, seed=int(seed), duration_s=T, requests=requests,
+        latency_ms=summary_ms(H[H_LATENCY], HS[H_LATENCY]),
+        queue_wait_ms=summary_ms(H[H_WAIT], HS[H_WAIT]),
+        ttft_ms=summary_ms(H[H_TTFT], HS[H_TTFT]) if llm else None,
+        tpot_ms=summary_ms(H[H_TPOT], HS[H_TPOT]) if llm else None,
+        latency_by_tier_ms={"realtime": summary_ms(H[H_LAT_RT], HS[H_LAT_RT]),
+                            "batch": summary_ms(H[H_LAT_BATCH], HS[H_LAT_BATCH])},
+        slo=slo, utilization=utilization, replica_hours=replica_hours, fleet=fleet,
+        littles_law=littles, offered_utilization=util, classes=classes, series=series,
+        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS),
+    )
+    res._plans_hours = plans  # type: ignore[attr-defined]
+    res._tokens = (int(IC[E.C_IN_TOK]), int(IC[E.C_OUT_TOK]))  # type: ignore[attr-defined]
+    return res
+
+
+def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int, T: float) -> dict:
+    t_s, p99, mean, util = [], [], [], []
+    for b in range(nb):
+        width = min(W, T - b * W)
+        t_s.append(_r(b * W, 3))
+        n = int(SER_CNT[b, E.SC_SERVED])
+        mean.append(_r(SER_LAT[b] / n * 1e3, 3) if n else None)
+        p99.append(_r(quantiles(SER_HIST[b], (0.99,), series=True)[0] * 1e3, 3) if n else None)
+        busy = SER_REP[b, :, E.BUSY].sum()
+        ready = busy + SER_REP[b, :, E.IDLE].sum()
+        util.append(_r(busy / ready, 4) if ready > 0 else None)
+        _ = width
+    widths = np.minimum(W, T - np.arange(nb) * W)
+    return {
+        "bucket_s": W,
+        "t_s": t_s,
+        "arrivals": [int(x) for x in SER_CNT[:, E.SC_ARRIVED]],
+        "served": [int(x) for x in SER_CNT[:, E.SC_SERVED]],
+        "dropped": [int(x) for x in SER_CNT[:, E.SC_DROPPED]],
+        "late": [int(x) for x in SER_CNT[:, E.SC_LATE]],
+        "slo_met": [int(x) for x in SER_CNT[:, E.SC_SLO_OK]],
+        "latency_mean_ms": mean,
+        "latency_p99_ms": p99,
+        "replicas_ready": [_r(x, 4) for x in (SER_REP[:, :, E.BUSY].sum(axis=1)
+                                               + SER_REP[:, :, E.IDLE].sum(axis=1)) / widths],
+        "replicas_warming": [_r(x, 4) for x in SER_REP[:, :, E.WARM].sum(axis=1) / widths],
+        "replica_seconds_on_demand": [_r(x, 3) for x in SER_REP[:, 0, :].sum(axis=1)],
+        "replica_seconds_spot": [_r(x, 3) for x in SER_REP[:, 1, :].sum(axis=1)],
+        "utilization": util,
+        "queue_end": [int(x) for x in SER_Q],
+    }

@@ -1,0 +1,330 @@
+"""The bundled catalogs: provenance, required entries, internal consistency, overrides."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from decimal import Decimal
+
+import pytest
+
+from infercost.core.catalog import PLANS, PRECISIONS, ModelArch, load_catalog
+from infercost.errors import InputError
+
+REQUIRED_GPUS = ["h100-sxm", "h200-sxm", "a100-80gb-sxm", "a10g", "l4", "l40s", "t4", "mi300x"]
+REQUIRED_CPUS = ["x86-vcpu"]
+REQUIRED_MODELS = [
+    "llama-3.1-8b", "llama-3.1-70b", "llama-3.3-70b", "mixtral-8x7b",
+    "bert-base", "distilbert", "all-minilm-l6-v2", "resnet50",
+]
+REQUIRED_INSTANCES = {
+    ("aws", "p5.48xlarge"): "h100-sxm",
+    ("aws", "p5en.48xlarge"): "h200-sxm",
+    ("aws", "p4de.24xlarge"): "a100-80gb-sxm",
+    ("aws", "g5.xlarge"): "a10g",
+    ("aws", "g5.12xlarge"): "a10g",
+    ("aws", "g6.xlarge"): "l4",
+    ("aws", "g6e.xlarge"): "l40s",
+    ("aws", "g4dn.xlarge"): "t4",
+    ("aws-sagemaker", "ml.g5.xlarge"): "a10g",
+    ("aws-sagemaker", "ml.g4dn.xlarge"): "t4",
+    ("gcp", "a3-highgpu-8g"): "h100-sxm",
+    ("gcp", "a3-ultragpu-8g"): "h200-sxm",
+    ("gcp", "a2-ultragpu-8g"): "a100-80gb-sxm",
+    ("gcp", "g2-standard-4"): "l4",
+    ("azure", "Standard_ND96isr_H100_v5"): "h100-sxm",
+}
+HYPERSCALERS = ["aws", "gcp", "azure"]
+GPU_CLOUDS = ["lambda", "runpod"]
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalog()
+
+
+def _all_entries(cat):
+    yield from (("hardware", k, v) for k, v in cat.hardware.items())
+    yield from (("models", k, v) for k, v in cat.models.items())
+    yield from (("instances", f"{i.provider}/{i.instance}", i) for i in cat.instances)
+    yield from (("services", k, v) for k, v in cat.services.items())
+    yield from (("api_tokens", f"{a.provider}/{a.model}", a) for a in cat.api_tokens)
+
+
+# -- provenance ---------------------------------------------------------------------
+
+def test_every_entry_has_a_source_and_a_date(cat):
+    entries = list(_all_entries(cat))
+    assert len(entries) > 40
+    for section, key, e in entries:
+        assert isinstance(e.source, str) and len(e.source.strip()) >= 15, f"{section}.{key}: source"
+        assert "placeholder" not in e.source.lower(), f"{section}.{key}: placeholder source"
+        assert e.as_of is not None and e.as_of.year >= 2020, f"{section}.{key}: as_of"
+
+
+# -- required ids ----------------------------------------------------------------------
+
+def test_required_hardware_and_models_present(cat):
+    for hid in REQUIRED_GPUS:
+        assert cat.hardware[hid].kind == "gpu"
+    for hid in REQUIRED_CPUS + ["xeon-spr-vcpu", "epyc-genoa-vcpu"]:
+        hw = cat.hardware[hid]
+        assert hw.kind == "cpu" and hw.per == "vcpu"
+        assert hw.peak("fp32") > 0 and hw.peak("bf16") >= hw.peak("fp32")
+        assert hw.memory_bw_gbps > 0 and hw.memory_gb > 0
+    for mid in REQUIRED_MODELS:
+        assert mid in cat.models
+
+
+def test_required_instances_present(cat):
+    have = {(i.provider, i.instance): i for i in cat.instances}
+    for key, hw in REQUIRED_INSTANCES.items():
+        assert key in have, key
+        assert have[key].hardware == hw, key
+
+
+def test_instances_reference_known_hardware_and_plans(cat):
+    for i in cat.instances:
+        assert i.hardware in cat.hardware, (i.provider, i.instance)
+        assert i.gpus >= 1
+        assert i.currency == "USD"
+        assert i.per_gpu_hour, (i.provider, i.instance)
+        for plan, price in i.per_gpu_hour.items():
+            assert plan in PLANS
+            assert isinstance(price, Decimal) and price > 0, (i.provider, i.instance, plan)
+        if i.provider == "owned":
+            assert set(i.per_gpu_hour) == {"owned"}
+        else:
+            assert "owned" not in i.per_gpu_hour
+
+
+# -- hardware figures -----------------------------------------------------------------------
+
+def test_required_gpus_have_bf16_memory_and_bandwidth(cat):
+    for hid in REQUIRED_GPUS:
+        hw = cat.hardware[hid]
+        assert hw.peak("bf16") > 0, hid  # T4 falls back to its fp16 peak (no bf16 hardware)
+        assert hw.memory_gb > 0 and hw.memory_bw_gbps > 0 and hw.tdp_w > 0, hid
+        assert hw.interconnect_gbps > 0, hid
+        assert set(hw.peak_tflops) <= set(PRECISIONS)
+
+
+@pytest.mark.parametrize("hid", ["h100-sxm", "h200-sxm", "l4", "l40s", "mi300x"])
+def test_fp8_where_the_chip_has_it(cat, hid):
+    hw = cat.hardware[hid]
+    assert "fp8" in hw.peak_tflops
+    # dense FP8 is twice dense BF16 on every one of these parts
+    assert hw.peak_tflops["fp8"] == pytest.approx(2 * hw.peak_tflops["bf16"], rel=0.02)
+
+
+@pytest.mark.parametrize("hid", ["a100-80gb-sxm", "t4"])
+def test_no_fp8_on_older_chips(cat, hid):
+    assert "fp8" not in cat.hardware[hid].peak_tflops
+
+
+def test_datasheet_spot_checks(cat):
+    hw = cat.hardware
+    # dense, not sparse: the sparse H100 BF16 figure (1,979) would fail this
+    assert hw["h100-sxm"].peak("bf16") == pytest.approx(989.4, rel=0.01)
+    assert hw["h200-sxm"].memory_gb == 141 and hw["h200-sxm"].memory_bw_gbps == 4800
+    assert hw["a100-80gb-sxm"].peak("bf16") == pytest.approx(312)
+    assert hw["mi300x"].peak("bf16") == pytest.approx(1307.4)
+    assert hw["l4"].tdp_w == 72 and hw["t4"].tdp_w == 70
+    assert hw["h100-sxm"].interconnect_gbps == 450  # NVLink 900 bidirectional -> 450 one way
+    assert hw["a10g"].peak("bf16") < 100  # not the A10's 125
+    assert hw["t4"].peak("bf16") == hw["t4"].peak_tflops["fp16"]
+
+
+# -- model shapes -----------------------------------------------------------------------
+
+def decoder_params(m: ModelArch, experts: int | None = None) -> int:
+    """Parameters recomputed from the shape: embeddings + layers x (attention with GQA + MLP
+    x experts + router + 2 norms) + final norm + lm_head unless tied."""
+    experts = m.experts if experts is None else experts
+    head_dim = m.head_dim or m.hidden // m.heads
+    q = m.hidden * m.heads * head_dim
+    kv = 2 * m.hidden * m.kv_heads * head_dim
+    o = m.heads * head_dim * m.hidden
+    mlp = 3 * m.hidden * m.intermediate * experts
+    router = m.hidden * m.experts if m.experts > 1 else 0
+    layer = q + kv + o + mlp + router + 2 * m.hidden
+    embed = m.vocab * m.hidden
+    head = 0 if m.tied_embeddings else m.vocab * m.hidden
+    return embed + m.layers * layer + m.hidden + head
+
+
+def bert_params(m: ModelArch, *, type_vocab: int, pooler: bool) -> int:
+    h, i = m.hidden, m.intermediate
+    embed = (m.vocab + m.max_context + type_vocab) * h + 2 * h  # + embedding LayerNorm
+    layer = (4 * (h * h + h)) + (h * i + i) + (i * h + h) + 2 * 2 * h
+    return embed + m.layers * layer + ((h * h + h) if pooler else 0)
+
+
+@pytest.mark.parametrize("mid", ["llama-3.1-8b", "llama-3.1-70b", "llama-3.3-70b", "mixtral-8x7b"])
+def test_decoder_params_match_shape(cat, mid):
+    m = cat.models[mid]
+    assert m.family == "decoder"
+    assert decoder_params(m) == pytest.approx(m.params, rel=0.01)
+
+
+def test_mixtral_moe_fields(cat):
+    m = cat.models["mixtral-8x7b"]
+    assert (m.experts, m.experts_per_token) == (8, 2)
+    assert m.active_params == pytest.approx(decoder_params(m, experts=2), rel=0.01)
+    assert m.active_params < m.params / 3
+
+
+def test_encoder_params_match_shape(cat):
+    bert = cat.models["bert-base"]
+    assert bert.family == "encoder" and bert.seq_len == 128
+    assert bert_params(bert, type_vocab=2, pooler=True) == pytest.approx(bert.params, rel=0.02)
+    minilm = cat.models["all-minilm-l6-v2"]
+    assert bert_params(minilm, type_vocab=2, pooler=True) == pytest.approx(minilm.params, rel=0.02)
+    distil = cat.models["distilbert"]
+    assert bert_params(distil, type_vocab=0, pooler=False) == pytest.approx(distil.params, rel=0.02)
+    for mid in ("bert-base", "distilbert", "all-minilm-l6-v2"):
+        m = cat.models[mid]
+        assert m.family == "encoder" and m.seq_len == 128 and m.layers and m.heads and m.vocab
+
+
+def test_vision_model(cat):
+    r = cat.models["resnet50"]
+    assert r.family == "vision"
+    assert r.flops_per_item == pytest.approx(2 * 4.089e9, rel=0.01)  # 2 x MACs at 224x224
+    assert r.bytes_per_item == 3 * 224 * 224
+
+
+def test_model_fields_are_consistent(cat):
+    known = {f.name for f in fields(ModelArch)}
+    for mid, m in cat.models.items():
+        assert m.params > 0, mid
+        assert m.default_precision in PRECISIONS, mid
+        if m.family == "decoder":
+            assert m.heads % m.kv_heads == 0, mid
+            assert m.head_dim * m.heads == m.hidden or m.head_dim, mid
+        assert "seq_len" in known
+
+
+# -- prices -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("provider", HYPERSCALERS + GPU_CLOUDS)
+def test_required_providers_price_h100_on_demand(cat, provider):
+    money, row = cat.gpu_hour_price(provider, "h100-sxm", "on-demand")
+    assert money.currency == "USD"
+    assert Decimal("0.5") < money.amount < Decimal("20"), (provider, money)
+    assert row.hardware == "h100-sxm"
+
+
+def test_plan_ordering_wherever_present(cat):
+    for i in cat.instances:
+        p = i.per_gpu_hour
+        label = (i.provider, i.instance)
+        if "spot" in p and "on-demand" in p:
+            assert p["spot"] < p["on-demand"], label
+        if "reserved-1y" in p and "on-demand" in p:
+            assert p["reserved-1y"] < p["on-demand"], label
+        if "reserved-3y" in p and "reserved-1y" in p:
+            assert p["reserved-3y"] < p["reserved-1y"], label
+        if "reserved-3y" in p and "on-demand" in p:
+            assert p["reserved-3y"] < p["on-demand"], label
+
+
+def test_committed_prices_exist_somewhere(cat):
+    plans = {p for i in cat.instances for p in i.per_gpu_hour}
+    assert {"on-demand", "spot", "reserved-1y", "reserved-3y", "owned"} <= plans
+
+
+def test_owned_is_cheaper_than_renting(cat):
+    owned, _ = cat.gpu_hour_price("owned", "h100-sxm", "owned")
+    rented, _ = cat.gpu_hour_price("aws", "h100-sxm", "on-demand")
+    assert owned.amount < rented.amount
+
+
+def test_services_for_hyperscalers(cat):
+    for provider in HYPERSCALERS + ["aws-sagemaker", "runpod"]:
+        s = cat.get_services(provider)
+        assert s.vcpu_hour >= 0 and s.storage_gb_month > 0 and s.egress_gb >= 0
+    for provider in HYPERSCALERS:
+        s = cat.get_services(provider)
+        assert Decimal("0.01") < s.vcpu_hour < Decimal("0.2")
+        assert Decimal("0.01") < s.egress_gb < Decimal("0.2")
+
+
+def test_api_prices(cat):
+    assert len(cat.api_tokens) >= 5
+    for a in cat.api_tokens:
+        assert a.input_per_1m > 0 and a.output_per_1m >= a.input_per_1m, (a.provider, a.model)
+    assert cat.api_price("openai", "gpt-4o-mini").input_per_1m == Decimal("0.15")
+    assert cat.api_price("together", "llama-3.1-8b").output_per_1m > 0
+    with pytest.raises(InputError):
+        cat.api_price("openai", "no-such-model")
+
+
+# -- user overrides -----------------------------------------------------------------------
+
+def test_user_file_overrides_and_adds(tmp_path):
+    f = tmp_path / "mine.yaml"
+    f.write_text(
+        "hardware:\n"
+        "  h100-sxm:\n"
+        "    name: H100 with more memory\n"
+        "    kind: gpu\n"
+        "    peak_tflops: {bf16: 989.4}\n"
+        "    memory_gb: 96\n"
+        "    memory_bw_gbps: 3350\n"
+        "    source: my lab measurement\n"
+        "    as_of: 2026-11-01\n"
+        "  my-npu:\n"
+        "    name: My NPU\n"
+        "    kind: gpu\n"
+        "    peak_tflops: {int8: 400}\n"
+        "    memory_gb: 32\n"
+        "    memory_bw_gbps: 800\n"
+        "    source: vendor sheet\n"
+        "    as_of: 2026-10-01\n"
+        "prices:\n"
+        "  instances:\n"
+        "    - {provider: aws, instance: p5.48xlarge, hardware: h100-sxm, gpus: 8,\n"
+        "       per_gpu_hour: {on-demand: 4.10}, source: negotiated contract, as_of: 2026-11-01}\n"
+    )
+    cat = load_catalog(f)
+    assert cat.hardware["h100-sxm"].memory_gb == 96
+    assert cat.hardware["h100-sxm"].source == "my lab measurement"
+    assert cat.hardware["my-npu"].peak("int8") == 400
+    money, _ = cat.gpu_hour_price("aws", "h100-sxm", "on-demand")
+    assert money.amount == Decimal("4.10")
+    # the rest of the bundled catalog is untouched, and the bundled copy is not mutated
+    assert "mi300x" in cat.hardware
+    assert load_catalog().hardware["h100-sxm"].memory_gb == 80
+
+
+def test_user_file_unknown_key_is_named(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text(
+        "hardware:\n  x1:\n    name: X\n    kind: gpu\n    memry_gb: 3\n"
+        "    source: s\n    as_of: 2026-01-01\n"
+    )
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert "memry_gb" in str(e.value)
+    assert "hardware.x1" in str(e.value)
+
+
+def test_user_file_missing_source_is_named(tmp_path):
+    f = tmp_path / "nosource.yaml"
+    f.write_text("models:\n  tiny:\n    family: decoder\n    params: 1000\n    as_of: 2026-01-01\n")
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert "source" in str(e.value)
+    assert "models.tiny" in str(e.value)
+
+
+def test_user_file_bad_plan_is_rejected(tmp_path):
+    f = tmp_path / "plan.yaml"
+    f.write_text(
+        "prices:\n  instances:\n"
+        "    - {provider: x, instance: y, hardware: h100-sxm, gpus: 1,\n"
+        "       per_gpu_hour: {monthly: 1}, source: s, as_of: 2026-01-01}\n"
+    )
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert "monthly" in str(e.value)
