@@ -31,6 +31,7 @@ def connect(backend: str = "duckdb", *, threads: int | None = None,
         con.raw_sql("SET TimeZone='UTC'")
         if threads:
             con.raw_sql(f"SET threads={int(threads)}")
+        memory_limit = memory_limit or os.environ.get("INFERCOST_DUCKDB_MEMORY")
         if memory_limit:
             con.raw_sql(f"SET memory_limit='{memory_limit}'")
         con.raw_sql("SET preserve_insertion_order=false")
@@ -69,6 +70,7 @@ def spark_session():
         .config("spark.default.parallelism", "2")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.ansi.enabled", "true")
         .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         .config("spark.driver.memory", os.environ.get("INFERCOST_SPARK_MEMORY", "2g"))

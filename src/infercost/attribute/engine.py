@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,12 @@ QUANTUM = Decimal(1).scaleb(-10)
 KEY = ["period", "model", "model_version", "endpoint", "tenant"]
 GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
 ALLOCATED = "allocated"
+#: allocations.csv / .parquet columns
+OUT_COLUMNS = [
+    "period", "model", "model_version", "endpoint", "tenant", "requests", "input_tokens",
+    "output_tokens", "cost", "cost_per_1k_requests", "cost_per_1m_tokens", "kind", "detail",
+    "currency", "direct_cost", "idle_cost", "shared_cost",
+]  # fmt: skip
 
 
 @dataclass
@@ -87,9 +92,9 @@ def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
         if not usage.has_gpu_ms:
             raise InputError("driver gpu_time needs a gpu_ms column in the usage log",
                              "rules: driver")
-        return (u.gpu_ms.fillna(0) * 1000).floor().cast("int64")
+        return (u.gpu_ms.fill_null(0) * 1000).floor().cast("int64")
     if rules.driver == "tokens":
-        return (u.input_tokens.fillna(0) + u.output_tokens.fillna(0)).cast("int64")
+        return (u.input_tokens.fill_null(0) + u.output_tokens.fill_null(0)).cast("int64")
     return ibis.literal(1, type="int64")
 
 
@@ -182,12 +187,14 @@ def attribute(
     out_dir: Path,
     *,
     check_duplicates: bool = True,
+    write_requests: bool = True,
 ) -> Attribution:
     """Allocate `bill` to the requests of `usage` by `rules`; writes requests.parquet into
     `out_dir` (the caller moves it into place) and returns allocation rows and summary.
 
     Money: Decimal in the bill currency (USD unless the bill says otherwise)."""
     import ibis
+    import pyarrow as pa
 
     from infercost.attribute.backends import backend_name, from_arrow, to_arrow, write_parquet
 
@@ -209,8 +216,11 @@ def attribute(
     gdf = to_arrow(con, g).to_pandas()
     timings["pass1_resource_hours_s"] = time.perf_counter() - t0
     if gdf.empty:
-        gdf = pd.DataFrame({"resource_id": [], "hour": [], "n": [], "n_ok": [], "W": []})
+        gdf = pd.DataFrame({"resource_id": pd.Series([], dtype=object),
+                            "hour": pd.Series([], dtype="datetime64[us]"),
+                            **{c: pd.Series([], dtype="int64") for c in ("n", "n_ok", "W")}})
     gdf["hour"] = pd.to_datetime(gdf["hour"]).astype("datetime64[us]")
+    gdf["resource_id"] = gdf["resource_id"].astype(object)
     for c in ("n", "n_ok", "W"):
         gdf[c] = gdf[c].fillna(0).astype("int64")
     usage_rows = int(gdf["n"].sum())
@@ -245,8 +255,6 @@ def attribute(
             raise InputError("a resource-hour's cost is too large for the engine's int64 "
                              "quanta (over 9e8 per hour)", "bill")
         alloc[c] = alloc[c].astype("int64")
-    import pyarrow as pa
-
     rha = pa.table({
         "resource_id": pa.array(alloc["resource_id"].tolist(), pa.string()),
         "hour": pa.array(alloc["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
@@ -284,32 +292,74 @@ def attribute(
         cost_q=share,
     )
     req = req.mutate(cost=(req.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"))
-    req_path = Path(out_dir) / "requests.parquet"
-    write_parquet(con, req, req_path)
-    timings["pass3_requests_s"] = time.perf_counter() - t2
+    if write_requests:
+        req_path = Path(out_dir) / "requests.parquet"
+        write_parquet(con, req, req_path)
+        timings["pass3_requests_s"] = time.perf_counter() - t2
+        from infercost.attribute.backends import read_files
 
-    # ---- pass 4: aggregate (read back the narrow columns)
+        rq = read_files(con, "parquet", [req_path])  # pass 4 reads back narrow columns
+    else:
+        rq = req
     t3 = time.perf_counter()
-    from infercost.attribute.backends import read_files
-
-    rq = read_files(con, "parquet", [req_path])
+    day = rq.timestamp.date().cast("string")
     agg = rq.group_by(
-        day=rq.timestamp.date().cast("string"), model=rq.model, model_version=rq.model_version,
-        endpoint=rq.endpoint, tenant=rq.tenant, resource_id=rq.resource_id,
-        allocation=rq.allocation,
+        day=day, model=rq.model, model_version=rq.model_version, endpoint=rq.endpoint,
+        tenant=rq.tenant, allocation=rq.allocation,
     ).aggregate(
         requests=rq.count(), input_tokens=rq.input_tokens.sum(),
-        output_tokens=rq.output_tokens.sum(), weight=rq.weight.sum(), cost_q=rq.cost_q.sum(),
+        output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
     )
     adf = to_arrow(con, agg).to_pandas()
+    ok_rows = rq.filter(rq.allocation == ALLOCATED)
+    by_res = ok_rows.group_by(resource_id=ok_rows.resource_id,
+                              day=ok_rows.timestamp.date().cast("string")).aggregate(
+        cost_q=ok_rows.cost_q.sum())
+    rdf = to_arrow(con, by_res).to_pandas()
     timings["pass4_aggregate_s"] = time.perf_counter() - t3
-    for c in ("requests", "input_tokens", "output_tokens", "weight", "cost_q"):
+    for c in ("requests", "input_tokens", "output_tokens", "cost_q"):
         adf[c] = adf[c].fillna(0).astype("int64")
-    for c in ("day", "model", "model_version", "endpoint", "tenant", "resource_id"):
+    for c in ("day", "model", "model_version", "endpoint", "tenant"):
         adf[c] = adf[c].astype(object).where(adf[c].notna(), None)
+    rdf["cost_q"] = rdf["cost_q"].fillna(0).astype("int64")
+    rdf["resource_id"] = rdf["resource_id"].astype(object)
+
+    def share_idle(idle_by_resource: dict) -> tuple[pd.DataFrame, dict]:
+        """Rule R4 `idle: share`, in the engine: each resource's idle quanta go to the
+        allocation rows that used it, in proportion to their allocated quanta there."""
+        ir = []
+        alloc_r = rdf.groupby("resource_id")["cost_q"].sum()
+        for r, amount in idle_by_resource.items():
+            a = int(alloc_r.get(r, 0))
+            iq = to_quanta(amount)
+            if a > 0 and iq != 0:
+                ir.append((r, iq // a, iq % a, a))
+        empty = pd.DataFrame({**{c: pd.Series([], dtype=object) for c in GROUP},
+                              "idle_q": pd.Series([], dtype="int64")})
+        if not ir:
+            return empty, {}
+        irt = from_arrow(con, pa.table({
+            "resource_id": pa.array([x[0] for x in ir], pa.string()),
+            "iq": pa.array([x[1] for x in ir], pa.int64()),
+            "ir": pa.array([x[2] for x in ir], pa.int64()),
+            "ia": pa.array([x[3] for x in ir], pa.int64()),
+        }), "infercost_idle_rates")
+        per = ok_rows.group_by(
+            day=ok_rows.timestamp.date().cast("string"), model=ok_rows.model,
+            model_version=ok_rows.model_version, endpoint=ok_rows.endpoint,
+            tenant=ok_rows.tenant, resource_id=ok_rows.resource_id,
+        ).aggregate(c=ok_rows.cost_q.sum())
+        jj = per.inner_join(irt, per.resource_id == irt.resource_id)
+        part = jj.iq * jj.c + (jj.ir.cast("float64") * jj.c.cast("float64")
+                               / jj.ia.cast("float64")).floor().cast("int64")
+        jj = jj.mutate(part=part)
+        g = to_arrow(con, jj.group_by(GROUP).aggregate(idle_q=jj.part.sum())).to_pandas()
+        rs = to_arrow(con, jj.group_by("resource_id").aggregate(idle_q=jj.part.sum())).to_pandas()
+        return g, {r: q2d(int(q)) for r, q in zip(rs["resource_id"], rs["idle_q"], strict=True)}
 
     result = _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows,
-                       no_period, no_period_cost, adf, gdf, (ps, pe), usage_rows, dup)
+                       no_period, no_period_cost, adf, rdf, gdf, (ps, pe), usage_rows, dup,
+                       share_idle)
     result.summary["backend"] = backend_name(con)
     timings["total_engine_s"] = time.perf_counter() - t0
     result.timings = timings
@@ -317,7 +367,8 @@ def attribute(
 
 
 def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_period,
-              no_period_cost, adf, gdf, period, usage_rows, dup) -> Attribution:
+              no_period_cost, adf, rdf, gdf, period, usage_rows, dup,
+              share_idle) -> Attribution:
     """Everything after the engine passes: idle, shared, unallocated, spreads, summary."""
     ps, pe = period
     pstr = f"{ps.date()}/{pe.date()}" if ps is not None else ""
@@ -327,6 +378,8 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     # allocation rows (by day, model, version, endpoint, tenant)
     rows = (al.groupby(GROUP, dropna=False, sort=True)[
         ["requests", "input_tokens", "output_tokens", "cost_q"]].sum().reset_index())
+    for c in GROUP:
+        rows[c] = rows[c].astype(object).where(rows[c].notna(), None)
     rows["direct"] = [q2d(x) for x in rows["cost_q"]]
     rows["idle_part"] = [Decimal(0)] * len(rows)
     rows["shared_part"] = [Decimal(0)] * len(rows)
@@ -340,7 +393,7 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     for r, d, rest in zip(rest_rows["resource_id"], rest_rows["day"], rest_rows["rest"],
                           strict=True):
         fcost[(r, pd.Timestamp(d))] = fcost.get((r, pd.Timestamp(d)), Decimal(0)) + rest
-    used = al.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
+    used = rdf.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
     usedmap = {(r, pd.Timestamp(d)): q2d(q) for (r, d), q in used.items()}
     idle = {}
     for k, v in fcost.items():
@@ -353,22 +406,19 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
 
     idle_spread = Decimal(0)
     if rules.idle == "share" and len(rows):
-        per_res = {}
+        per_res: dict = {}
         for (r, _d), v in idle.items():
             per_res[r] = per_res.get(r, Decimal(0)) + v
-        by = al.groupby(["resource_id", *GROUP], dropna=False)["cost_q"].sum().reset_index()
+        parts, spread_by_res = share_idle(per_res)
         index = {tuple(k): i for i, k in enumerate(rows[GROUP].itertuples(index=False))}
-        for r, amount in per_res.items():
-            sub = by[by["resource_id"] == r]
-            parts = spread(amount, [max(int(x), 0) for x in sub["cost_q"]]) if len(sub) else None
-            if parts is None:
-                continue
-            for key, part in zip(sub[GROUP].itertuples(index=False), parts, strict=True):
-                rows.at[index[tuple(key)], "idle_part"] += part
-            idle_spread += amount
-            for k in list(idle):
-                if k[0] == r:
-                    idle[k] = Decimal(0)
+        for rec in parts.itertuples(index=False):
+            key = tuple(getattr(rec, c) for c in GROUP)
+            key = tuple(None if (isinstance(x, float) and x != x) else x for x in key)
+            rows.at[index[key], "idle_part"] += q2d(int(rec.idle_q))
+        idle_spread = sum(spread_by_res.values(), Decimal(0))
+        # what stays idle is reported per resource for the whole period
+        left = {r: per_res[r] - spread_by_res.get(r, Decimal(0)) for r in per_res}
+        idle = {(r, None): v for r, v in left.items()}
     idle_left = idle_total - idle_spread
 
     # shared (rule R5)
@@ -412,11 +462,11 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
                         int(rec.requests), int(rec.input_tokens), int(rec.output_tokens), c,
                         "allocated", None, currency, rec.direct, rec.idle_part,
                         rec.shared_part))
-    for (r, d), v in sorted(idle.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
-        if v == 0 and rules.idle == "share":
+    for (r, d), v in sorted(idle.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        if v == 0:
             continue
-        out.append(_row(str(pd.Timestamp(d).date()), "__idle__", None, None, None, 0, 0, 0, v,
-                        "idle", r, currency))
+        per = pstr if d is None else str(pd.Timestamp(d).date())
+        out.append(_row(per, "__idle__", None, None, None, 0, 0, 0, v, "idle", r, currency))
     for (c, lab), v in sorted(shared.items()):
         if v == 0 and rules.shared != "report":
             continue
@@ -433,7 +483,7 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
         out.append(_row(pstr, "__unallocated__", None, None, None, 0, 0, 0, unalloc_cost,
                         "unallocated", f"fleet bill rows without a charge period "
                         f"({len(no_period)})", currency))
-    table = pd.DataFrame(out)
+    table = pd.DataFrame(out, columns=OUT_COLUMNS)
 
     # ---- summary
     counts = adf.groupby("allocation")["requests"].sum().to_dict()

@@ -27,9 +27,14 @@ def run_attribution(
     bill_format: str = "auto",
     check_duplicates: bool = True,
     con: Any = None,
+    write_requests: bool = True,
 ) -> dict:
     """Attribute a bill to usage logs and write allocations.csv/.parquet, requests.parquet
-    and summary.json into `out_dir` (all or nothing). Returns the summary (money Decimal)."""
+    and summary.json into `out_dir` (all or nothing). Returns the summary (money Decimal).
+
+    `bill`, `usage`: files, directories or globs. `backend`: duckdb or spark.
+    `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
+    skips requests.parquet (the per-request costs)."""
     from infercost.attribute.backends import connect
     from infercost.attribute.engine import attribute
     from infercost.attribute.rules import load_rules
@@ -46,7 +51,8 @@ def run_attribution(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         u = read_usage(con, usage)
-        res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates)
+        res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
+                        write_requests=write_requests)
         s = res.summary
         s["inputs"] = {"bill": b.sources, "bill_format": b.format,
                        "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
@@ -56,13 +62,16 @@ def run_attribution(
             s["notes"].append(f"{s['rows']['duplicate_request_ids']} duplicate request ids "
                               "(each row is allocated as its own request)")
         res.timings["read_bill_s"] = t_bill
-        s["timings_s"] = {k: round(v, 3) for k, v in res.timings.items()}
+        # kept out of summary.json (same inputs, same bytes); see public_summary
+        s["_timings_s"] = {k: round(v, 3) for k, v in res.timings.items()}
+        s["outputs"] = {"folder": str(out_dir), "requests": write_requests}
         if not s["conservation"]["holds"]:  # a bug, never the user's input
             raise AssertionError(f"conservation violated: {s['conservation']}")
         write_outputs(res.allocations, s, tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in OUTPUT_FILES:
-            (tmp / name).replace(out_dir / name)
+            if (tmp / name).exists():
+                (tmp / name).replace(out_dir / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s
@@ -98,7 +107,12 @@ def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
         else:
             arrays[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
     pq.write_table(pa.table(arrays), folder / "allocations.parquet")
-    (folder / "summary.json").write_text(dumps(summary) + "\n")
+    (folder / "summary.json").write_text(dumps(public_summary(summary)) + "\n")
+
+
+def public_summary(summary: dict) -> dict:
+    """The summary as written to summary.json: without run-specific keys (`_timings_s`)."""
+    return {k: v for k, v in summary.items() if not k.startswith("_")}
 
 
 def _q18(d: Decimal) -> Decimal:

@@ -1,7 +1,123 @@
-"""Placeholder: filled in by its issue."""
+"""`infercost attribute`: a bill plus serving logs in, measured cost per request out."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command(
+        "attribute",
+        help=(
+            "Measured cost: allocate a bill (FOCUS 1.0-1.2, AWS CUR 2.0, GCP export) to "
+            "usage logs or OTel spans. Writes allocations.csv/.parquet, requests.parquet "
+            "and summary.json to --out. Extra arguments after the options are more usage "
+            "files (so a shell glob works: --usage logs/*.parquet)."
+        ),
+    )(attribute_command)
+
+
+def attribute_command(
+    bill: list[Path] = typer.Option(..., "--bill", help="Bill file(s), directory or glob."),
+    usage: list[str] = typer.Option(
+        ..., "--usage", help="Usage log(s): CSV, Parquet, JSON lines, OTel JSON; globs ok."
+    ),
+    more_usage: list[str] = typer.Argument(None, help="More usage files (shell-expanded globs)."),
+    rules: Path | None = typer.Option(None, "--rules", help="Allocation rules (YAML)."),
+    out: Path = typer.Option(Path("attribution"), "--out", help="Output folder."),
+    backend: str = typer.Option("duckdb", "--backend", help="duckdb (default) or spark."),
+    bill_format: str = typer.Option("auto", "--bill-format", help="auto, focus, cur, gcp."),
+    cost_basis: str | None = typer.Option(
+        None, "--cost-basis", help="EffectiveCost (default) or BilledCost; overrides rules."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
+    no_duplicate_check: bool = typer.Option(
+        False, "--no-duplicate-check", help="Skip counting duplicate request ids (one pass)."
+    ),
+    no_requests: bool = typer.Option(
+        False, "--no-requests", help="Skip requests.parquet (per-request costs)."
+    ),
+) -> None:
+    from infercost.attribute.run import run_attribution
+    from infercost.cli.common import print_json
+    from infercost.errors import InputError
+
+    if backend not in ("duckdb", "spark"):
+        raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
+    rules_arg: object = rules
+    if cost_basis is not None:
+        rules_arg = _with_basis(rules, cost_basis)
+    summary = run_attribution(
+        [str(b) for b in bill], list(usage) + list(more_usage or []), out, rules_arg,
+        backend=backend, bill_format=bill_format, check_duplicates=not no_duplicate_check,
+        write_requests=not no_requests,
+    )
+    if json_out:
+        from infercost.attribute.run import public_summary
+
+        print_json(public_summary(summary))
+    else:
+        print(render(summary, out))
+
+
+def _with_basis(rules: Path | None, basis: str):
+    """A temporary rules file: the user's rules with cost_basis overridden."""
+    import tempfile
+
+    import yaml
+
+    from infercost.errors import InputError
+
+    data = {}
+    if rules is not None:
+        if not rules.is_file():
+            raise InputError("no such rules file", str(rules))
+        data = yaml.safe_load(rules.read_text()) or {}
+    data["cost_basis"] = basis
+    fh = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    yaml.safe_dump(data, fh)
+    fh.close()
+    return fh.name
+
+
+def render(s: dict, out: Path) -> str:
+    """The human-readable report of one run (money in the bill currency)."""
+    from infercost.core.money import format_decimal
+
+    def m(v) -> str:
+        return "n/a" if v is None else format_decimal(v, 2)
+
+    t = s["totals"]
+    cur = s["currency"]
+    rows = s["rows"]
+    u = s["unit_costs"]
+    lines = [
+        f"attribution ({s['backend']}, {s['cost_basis']}, driver {s['driver']}), "
+        f"billing period {s['billing_period']['start']} .. {s['billing_period']['end']}",
+        f"  bill       {m(t['bill'])} {cur}",
+        f"  allocated  {m(t['allocated'])}   idle {m(t['idle'])}   shared {m(t['shared'])}"
+        f"   unallocated {m(t['unallocated'])}",
+        f"  conservation {'holds' if s['conservation']['holds'] else 'VIOLATED'} (exact): "
+        f"{s['conservation']['line']}",
+        f"  idle share of fleet cost {_pct(s['idle_share'])}",
+        "  drivers: " + ", ".join(f"{d['driver']} {d['share']}" for d in s["drivers"][:6]),
+        f"  per request {u['cost_per_request'] if u['cost_per_request'] is not None else 'n/a'}"
+        f", per 1k requests {m(u['cost_per_1k_requests'])}, per 1M tokens "
+        f"{m(u['cost_per_1m_tokens'])} {cur}",
+        f"  rows: bill {rows['bill_read']}; usage {rows['usage_read']} read, "
+        f"{rows['usage_allocated']} allocated, {rows['usage_rejected']} rejected, "
+        f"{rows['usage_outside_period']} outside the billing period, "
+        f"{rows['usage_without_bill_row']} without a bill row, "
+        f"{rows['duplicate_request_ids']} duplicate request ids",
+        f"  wrote {out}/allocations.csv, allocations.parquet, "
+        f"{'requests.parquet, ' if s['outputs']['requests'] else ''}summary.json",
+    ]
+    return "\n".join(lines)
+
+
+def _pct(v) -> str:
+    if v is None:
+        return "n/a"
+    return f"{(v * 100):.1f}%"

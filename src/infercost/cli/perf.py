@@ -1,7 +1,185 @@
-"""Placeholder: filled in by its issue."""
+"""`infercost perf predict|validate|throughput|calibrate`: the performance model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
+perf_app = typer.Typer(help="Performance model: predict, validate, calibrate, max-load throughput.",
+                       no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+def _clean(row: dict) -> dict:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+def _summary(rows: list[dict], key: str = "rel_error") -> dict:
+    import numpy as np
+
+    e = [abs(r[key]) for r in rows if r.get(key) is not None]
+    return {"rows": len(e), "median_abs_rel_error": float(np.median(e)) if e else None,
+            "max_abs_rel_error": float(max(e)) if e else None}
+
+
+def _table(title: str, rows: list[dict], cols: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in cols:
+        t.add_column(c, justify="right" if c not in ("kind", "model", "dtype") else "left")
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            if isinstance(v, float):
+                cells.append(f"{v:+.1%}" if c == "rel_error" else f"{v:.6g}")
+            else:
+                cells.append("" if v is None else str(v))
+        t.add_row(*cells)
+    Console().print(t)
+
+
+@perf_app.command()
+def predict(
+    calibration: Annotated[Path, typer.Option("--calibration", help="measurement file to calibrate on (its hardware)")],
+    cases: Annotated[Path, typer.Option("--cases", help="rows without timings: kind + shape fields")],
+    json_: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Predict seconds for each case row on the calibration file's machine."""
+    from infercost.cli.common import print_json
+    from infercost.perf.calibrate import fit_file, predict_row
+    from infercost.perf.measurements import TIMED, read_measurements
+
+    cal = fit_file(calibration)
+    cs = read_measurements(cases, need_timings=False)
+    cs.models = {**cal.ms.models, **cs.models}
+    out = []
+    cache: dict = {}
+    for r in cs.rows:
+        if r["kind"] not in TIMED:
+            continue
+        out.append({**_clean(r), "predicted_seconds": predict_row(r, cal.eff, cal.hardware, cal.units, cs, cache)})
+    if json_:
+        print_json(out)
+    else:
+        _table(f"predicted on {cal.hardware.id} ({cal.eff.name})", out,
+               ["kind", "model", "dtype", "batch", "prompt_len", "context_len", "predicted_seconds"])
+
+
+@perf_app.command()
+def validate(
+    calibration: Annotated[Path, typer.Option("--calibration", help="measurement file to calibrate on")],
+    measurements: Annotated[Path, typer.Option("--measurements", help="measurement file to check against")],
+    json_: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    loo: Annotated[bool, typer.Option("--leave-one-out", help="model rows: refit without each row, then predict it "
+                                      "(needs --measurements to be the calibration file)")] = False,
+    anchors: Annotated[Optional[str], typer.Option("--anchors", help="comma-separated line numbers of the model rows "
+                                                   "to fit on; the other model rows are predicted")] = None,
+) -> None:
+    """Predicted vs measured per row; median and max absolute relative error."""
+    from infercost.cli.common import print_json
+    from infercost.errors import InputError
+    from infercost.perf.calibrate import calibrate, leave_one_out, residuals
+    from infercost.perf.measurements import MODEL_KINDS, read_measurements
+
+    cms = read_measurements(calibration)
+    if loo:
+        if Path(calibration).resolve() != Path(measurements).resolve():
+            raise InputError("--leave-one-out needs --measurements to be the calibration file", "--leave-one-out")
+        rows = leave_one_out(cms)
+        method = "leave-one-out over model rows"
+    else:
+        only = None
+        if anchors:
+            try:
+                only = {int(x) for x in anchors.split(",") if x.strip()}
+            except ValueError:
+                raise InputError(f"--anchors takes line numbers, got {anchors!r}", "--anchors") from None
+        cal = calibrate(cms, only_lines=only)
+        ms = read_measurements(measurements)
+        ms.models = {**cms.models, **ms.models}
+        rows = residuals(ms.timed(), cal.eff, cal.hardware, cal.units, ms)
+        if only is not None:
+            rows = [r for r in rows if r["kind"] in MODEL_KINDS and r["line"] not in only]
+            method = f"fit on model rows at lines {sorted(only)} (+ gemm/membw rows), predict the others"
+        else:
+            method = "fit on the calibration file, predict every timed row"
+    model_rows = [r for r in rows if r["kind"] in MODEL_KINDS]
+    out = {"calibration": str(calibration), "measurements": str(measurements), "method": method,
+           "all_rows": _summary(rows), "model_rows": _summary(model_rows), "rows": rows}
+    if json_:
+        print_json(out)
+        return
+    _table(f"perf validate ({method})", rows,
+           ["line", "kind", "model", "dtype", "batch", "prompt_len", "context_len", "measured_s", "predicted_s",
+            "rel_error"])
+    for k in ("all_rows", "model_rows"):
+        s = out[k]
+        if s["rows"]:
+            print(f"{k}: {s['rows']} rows, median |error| {s['median_abs_rel_error']:.1%}, "
+                  f"max {s['max_abs_rel_error']:.1%}")
+
+
+@perf_app.command()
+def calibrate(
+    measurements: Annotated[Path, typer.Option("--measurements", help="measurement file (JSON lines)")],
+    engine: Annotated[str, typer.Option("--engine", help="engine whose defaults seed the fit")] = "hf-eager",
+    json_: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Fit the efficiency model to a measurement file; print parameters and residuals."""
+    from infercost.cli.common import print_json
+    from infercost.perf.calibrate import calibrate as _cal
+    from infercost.perf.measurements import read_measurements
+
+    cal = _cal(read_measurements(measurements), engine)
+    rep = cal.report()
+    if json_:
+        print_json(rep)
+        return
+    print(f"calibrated {cal.hardware.id} ({engine}) from {measurements}")
+    for k, v in rep["params"].items():
+        print(f"  {k}: {v}")
+    _table("residuals", rep["rows"], ["line", "kind", "model", "dtype", "batch", "measured_s", "predicted_s",
+                                      "rel_error"])
+    if rep["model_rows_median_abs_error"] is not None:
+        print(f"model rows (in-sample): median |error| {rep['model_rows_median_abs_error']:.1%}, "
+              f"max {rep['model_rows_max_abs_error']:.1%}")
+
+
+@perf_app.command()
+def throughput(
+    model: Annotated[str, typer.Option("--model", help="catalog model id")],
+    hardware: Annotated[str, typer.Option("--hardware", help="catalog hardware id")],
+    isl: Annotated[int, typer.Option("--isl", help="input (prompt) tokens per request")],
+    osl: Annotated[int, typer.Option("--osl", help="output tokens per request")],
+    precision: Annotated[str, typer.Option("--precision", help="fp32 tf32 bf16 fp16 fp8 int8 int4")] = "bf16",
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs in total (vCPUs for CPU hardware)")] = 1,
+    tp: Annotated[Optional[int], typer.Option("--tp", help="tensor-parallel degree (default: --gpus)")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="optimized | hf-eager | calibration file")] = "optimized",
+    catalog_file: Annotated[Optional[Path], typer.Option("--catalog", help="user catalog YAML")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Max-load (offline) throughput of fixed-length requests, and what bounds it."""
+    from infercost.cli.common import print_json
+    from infercost.core.catalog import load_catalog
+    from infercost.perf import build_profile
+    from infercost.perf.throughput import max_load
+
+    cat = load_catalog(catalog_file)
+    prof = build_profile(cat.get_model(model, "--model"), precision, cat.get_hardware(hardware, "--hardware"),
+                         gpus=gpus, tp=tp, engine=engine)
+    out = max_load(prof, isl, osl)
+    if json_:
+        print_json(out)
+        return
+    print(f"{model} {precision} on {gpus} x {hardware} (tp {prof.tp}, {prof.engine}), {isl}/{osl} tokens:")
+    print(f"  output tokens/s   {out['output_tokens_per_s']:,.0f}  ({out['output_tokens_per_s_per_gpu']:,.0f} per GPU)")
+    print(f"  max concurrency   {out['max_concurrency']}  (limited by {out['concurrency_limited_by']})")
+    print(f"  TTFT {out['ttft_ms']:.1f} ms   TPOT {out['tpot_ms']:.2f} ms   bound: {out['bound']}")
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(perf_app, name="perf")

@@ -104,21 +104,6 @@ class Arrivals(Strict):
         return self
 
 
-class Workload(Strict):
-    arrivals: Arrivals
-    duration_s: PositiveFloat = Field(3600.0, description="simulated / modelled time span, seconds")
-    request: RequestSpec = Field(default_factory=RequestSpec)
-
-    @model_validator(mode="after")
-    def _window_inside(self) -> Workload:
-        a = self.arrivals
-        if a.process == "spike" and a.end_s is not None and a.end_s > self.duration_s:
-            raise ValueError(
-                f"spike window end_s ({a.end_s}) is outside duration_s ({self.duration_s})"
-            )
-        return self
-
-
 # -- service -------------------------------------------------------------------------
 
 class Service(Strict):
@@ -130,6 +115,37 @@ class Service(Strict):
         None, description="extra ms per additional request in a batch (default: mean_ms, no batching gain)"
     )
     sigma: PositiveFloat = Field(0.5, description="lognormal: sigma of log(service time)")
+
+
+class TrafficClass(Strict):
+    """A share of the traffic with its own tier, model or tenant (simulator: `workload.mix`)."""
+
+    name: str
+    share: PositiveFloat = Field(description="relative share of arrivals (normalised over the mix)")
+    tier: Literal["realtime", "batch"] = Field(
+        "realtime", description="realtime: served first, latency SLO; batch: fills idle capacity")
+    slo_ms: PositiveFloat | None = Field(None, description="latency target, ms (default: slo.p99_latency_ms)")
+    deadline_s: PositiveFloat | None = Field(None, description="batch tier: late if not done in this many s")
+    service: Service | None = Field(None, description="its own service time (default: the scenario's)")
+    request: RequestSpec | None = Field(None, description="its own request sizes (default: workload.request)")
+
+
+class Workload(Strict):
+    arrivals: Arrivals
+    duration_s: PositiveFloat = Field(3600.0, description="simulated / modelled time span, seconds")
+    request: RequestSpec = Field(default_factory=RequestSpec)
+    mix: list[TrafficClass] = Field(
+        default_factory=list,
+        description="simulator: traffic classes (tenants, models, priority tiers) sharing the replicas")
+
+    @model_validator(mode="after")
+    def _window_inside(self) -> Workload:
+        a = self.arrivals
+        if a.process == "spike" and a.end_s is not None and a.end_s > self.duration_s:
+            raise ValueError(
+                f"spike window end_s ({a.end_s}) is outside duration_s ({self.duration_s})"
+            )
+        return self
 
 
 # -- deployment ----------------------------------------------------------------------
@@ -183,6 +199,26 @@ class Sharing(Strict):
     tenants: int = Field(2, ge=2, description="number of tenants sharing (for the even rule)")
 
 
+class Spot(Strict):
+    """Spot capacity behaviour (simulator); the spot share is `pricing.spot_fraction` or plan spot."""
+
+    preemptions_per_hour: NonNegFloat = Field(0.0, description="preemption rate per spot replica, 1/h")
+    warmup_s: NonNegFloat | None = Field(
+        None, description="replacement warm-up after a preemption, s (default autoscaling.warmup_s or 120)")
+
+
+class Cascade(Strict):
+    """Cascade routing (simulator): a share of requests served by the main (small) model moves
+    on to a larger model on its own replicas (same hardware and pricing plan)."""
+
+    escalate_fraction: Fraction = Field(description="share of requests escalated after the small model")
+    service: Service = Field(description="service time of the large model")
+    replicas: Union[Annotated[int, Field(ge=1)], ReplicaRange] = 1
+    gpus_per_replica: int | None = Field(None, ge=1, description="GPUs per large replica (default: main)")
+    batching: Batching | None = Field(None, description="default: the main deployment's batching")
+    autoscaling: Autoscaling | None = Field(None, description="default: the main deployment's autoscaling")
+
+
 class Deployment(Strict):
     hardware: str | None = Field(None, description="catalog hardware id, e.g. h100-sxm")
     gpus_per_replica: int = Field(1, ge=1)
@@ -193,6 +229,9 @@ class Deployment(Strict):
     autoscaling: Autoscaling | None = None
     batching: Batching = Field(default_factory=Batching)
     sharing: Sharing | None = None
+    spot: Spot | None = Field(None, description="simulator: spot preemptions")
+    cascade: Cascade | None = Field(None, description="simulator: escalation to a larger model")
+    max_queue: int = Field(200_000, ge=1, description="simulator: waiting requests per tier beyond which arrivals are dropped")
 
     @property
     def autoscaled(self) -> bool:

@@ -172,7 +172,11 @@ def read_raw(path: Path) -> pd.DataFrame:
         if kind == "parquet":
             import pyarrow.parquet as pq
 
-            return pq.read_table(path).to_pandas().astype(object)
+            df = pq.read_table(path).to_pandas()
+            for c in df.columns:  # keep native timestamps; everything else as objects
+                if not pd.api.types.is_datetime64_any_dtype(df[c].dtype):
+                    df[c] = df[c].astype(object)
+            return df
         rows = []
         with _open_text(path) as fh:
             text = fh.read()
@@ -216,44 +220,61 @@ def is_null(v: Any) -> bool:
 
 
 def clean_str(series: pd.Series) -> pd.Series:
-    """Strings with `NULL`/empty turned into None."""
-    vals = [None if is_null(v) else str(v).strip() for v in series]
-    return pd.Series(vals, index=series.index, dtype=object)
+    """Strings with `NULL`/empty turned into None (vectorized)."""
+    st = series.astype("string").str.strip()
+    st = st.mask(st.isin(NULL_STRINGS))
+    return st.astype(object).where(st.notna(), None)
 
 
 def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
-    """Exact Decimals; nulls become 0 only for amounts (an absent cost is no cost)."""
+    """Exact Decimals; nulls become 0 only for amounts (an absent cost is no cost).
 
+    Strings are parsed once per distinct value (bills repeat their rates a lot)."""
+    parsed: dict = {}
     out = []
     for v, r in zip(series, rows, strict=True):
-        if is_null(v):
-            out.append(Decimal(0))
-            continue
         if isinstance(v, Decimal):
             out.append(v)
             continue
-        if isinstance(v, float):
-            v = repr(v)
-        try:
-            d = Decimal(str(v).strip())
-        except (InvalidOperation, ValueError):
-            raise InputError(
-                f"column {column}: expected a decimal amount, got {v!r}", f"{source}: row {r}"
-            ) from None
-        if not d.is_finite():
-            raise InputError(f"column {column}: expected a finite amount, got {v!r}",
-                             f"{source}: row {r}")
+        d = parsed.get(v) if isinstance(v, str) else None
+        if d is None:
+            d = _amount(v, column, source, r)
+            if isinstance(v, str):
+                parsed[v] = d
         out.append(d)
     return pd.Series(out, index=series.index, dtype=object)
 
 
+def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
+    if is_null(v):
+        return Decimal(0)
+    if isinstance(v, float):
+        v = repr(v)
+    try:
+        d = Decimal(str(v).strip())
+    except (InvalidOperation, ValueError):
+        raise InputError(
+            f"column {column}: expected a decimal amount, got {v!r}", f"{source}: row {r}"
+        ) from None
+    if not d.is_finite():
+        raise InputError(f"column {column}: expected a finite amount, got {v!r}",
+                         f"{source}: row {r}")
+    return d
+
+
 def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
     """UTC timestamps (naive). Accepts `2024-09-18 22:00:00`, ISO 8601 with T/Z/offsets."""
-    s = series.map(lambda v: None if is_null(v) else v)
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        t = pd.to_datetime(series, utc=True)
+        return t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    s = clean_str(series) if not _all_stamps(series) else series
     if s.isna().all():
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
-    parsed = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
+    parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
     bad = parsed.isna() & s.notna()
+    if bad.any():  # slow path for the rest (other spellings)
+        parsed[bad] = pd.to_datetime(s[bad], utc=True, errors="coerce", format="mixed")
+        bad = parsed.isna() & s.notna()
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         raise InputError(
@@ -261,6 +282,10 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
             f"{source}: row {rows.iloc[i]}",
         )
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _all_stamps(series: pd.Series) -> bool:
+    return len(series) > 0 and all(isinstance(v, (pd.Timestamp,)) for v in series.iloc[:50])
 
 
 def canon(series: pd.Series, table: dict[str, str]) -> pd.Series:
@@ -406,6 +431,8 @@ def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None) 
     if not cur:
         return
     target = target or (cur[0] if len(cur) == 1 else None)
+    if cur == [target]:
+        return
     if target is None:
         if not rates:
             raise InputError(

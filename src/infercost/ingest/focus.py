@@ -77,7 +77,12 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             df[dst] = parse_times(raw[src], src, source, rows)
         else:
             df[dst] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    df["tags"] = raw["Tags"].map(parse_tags) if "Tags" in raw.columns else [{}] * len(raw)
+    if "Tags" in raw.columns:
+        cache: dict = {}
+        df["tags"] = [cache.setdefault(v, parse_tags(v)) if isinstance(v, str) else parse_tags(v)
+                      for v in raw["Tags"]]
+    else:
+        df["tags"] = [{}] * len(raw)
     return finish(df)
 
 

@@ -25,8 +25,16 @@ import json
 
 import pandas as pd
 
-from infercost.ingest.bill import clean_str, finish, is_null, parse_amounts, parse_tags, parse_times, require
 from infercost.errors import InputError
+from infercost.ingest.bill import (
+    clean_str,
+    finish,
+    is_null,
+    parse_amounts,
+    parse_tags,
+    parse_times,
+    require,
+)
 
 SERVICE_CATEGORY = {
     "Compute Engine": "Compute", "Kubernetes Engine": "Compute", "Cloud Run": "Compute",

@@ -49,6 +49,7 @@ class OpGroup:
     flops: float = 0.0
     bytes: float = 0.0
     count: float = 0.0
+    weight_bytes: float = 0.0  # the part of `bytes` that is weights streamed by matmuls
 
 
 @dataclass
@@ -170,6 +171,12 @@ def _lm_bytes(prec: Precision) -> float:
     return max(prec.weight_bytes, 2.0) if prec.weight_bytes < 2 else prec.weight_bytes
 
 
+def streamed_weight_bytes(s: Shape, prec: Precision) -> float:
+    """Weight bytes a dense decode step streams: all layer linear weights + the output head
+    (the embedding table is gathered, not streamed; norm weights are negligible)."""
+    return s.layers * s.layer_linear_params * prec.weight_bytes + s.vocab * s.hidden * _lm_bytes(prec)
+
+
 def decoder_work(
     s: Shape,
     prec: Precision,
@@ -201,7 +208,8 @@ def decoder_work(
     else:
         wparams = s.layer_linear_params
     io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim + (3 if s.gated else 2) * s.intermediate * s.experts_per_token
-    lin_bytes = (wparams * prec.weight_bytes * L + T * io_dims * ab * L) / tp
+    lin_w = wparams * prec.weight_bytes * L / tp
+    lin_bytes = lin_w + T * io_dims * ab * L / tp
     # attention
     kv_frac = max(1.0 / tp, 1.0 / s.kv_heads)
     attn_flops = 0.0
@@ -217,12 +225,13 @@ def decoder_work(
                          + traffic.act_passes_inter * s.intermediate * s.experts_per_token / tp)
     # output head
     lm_flops = 2.0 * s.vocab * s.hidden * logits_tokens / tp
-    lm_bytes = (s.vocab * s.hidden * _lm_bytes(prec) + logits_tokens * s.vocab * 4) / tp
+    lm_w = s.vocab * s.hidden * _lm_bytes(prec) / tp
+    lm_bytes = lm_w + logits_tokens * s.vocab * 4 / tp
     groups = [
-        OpGroup("linear", "gemm", lin_flops, lin_bytes),
+        OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w),
         OpGroup("attention", "attn", attn_flops, kv_read + kv_write + qo_bytes),
         OpGroup("elementwise", "elem", 0.0, elem),
-        OpGroup("lm_head", "gemm", lm_flops, lm_bytes),
+        OpGroup("lm_head", "gemm", lm_flops, lm_bytes, weight_bytes=lm_w),
     ]
     if tp > 1:
         groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
@@ -239,12 +248,13 @@ def encoder_work(s: Shape, prec: Precision, batch: float, seq: float, *, tp: int
     T = batch * seq
     lin_flops = 2.0 * s.layer_linear_params * L * T / tp
     io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim + 3 * s.intermediate
-    lin_bytes = (s.layer_linear_params * prec.weight_bytes * L + T * io_dims * ab * L) / tp
+    lin_w = s.layer_linear_params * prec.weight_bytes * L / tp
+    lin_bytes = lin_w + T * io_dims * ab * L / tp
     attn_flops = batch * 4.0 * s.q_dim * seq * seq * L / tp
     attn_bytes = T * (2 * s.q_dim + 2 * s.kv_dim) * ab * L / tp
     elem = T * L * ab * (traffic.encoder_passes_hidden * s.hidden
                          + traffic.encoder_passes_inter * s.intermediate / tp)
-    groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes),
+    groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w),
               OpGroup("attention", "attn", attn_flops, attn_bytes),
               OpGroup("elementwise", "elem", 0.0, elem)]
     if tp > 1:
@@ -351,4 +361,6 @@ def generic_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traf
     flops = float(arch.flops_per_item) * batch
     byts = float(arch.params) * prec.weight_bytes + float(arch.bytes_per_item or 0) * batch
     kernels = (arch.layers or 10) * traffic.kernels_per_layer + traffic.kernels_fixed
-    return StepWork([OpGroup("compute", "conv" if phase == "vision" else "gemm", flops, byts)], kernels, phase)
+    wb = float(arch.params) * prec.weight_bytes
+    return StepWork([OpGroup("compute", "conv" if phase == "vision" else "gemm", flops, byts, weight_bytes=wb)],
+                    kernels, phase)

@@ -6,11 +6,12 @@ Three stages, each a least-squares fit in log space (relative errors):
    `achieved_bw_gbps` = the copy row (``membw``, bytes read + written). Direct, no fit.
 2. Matmul shape: `gemm_bw_eff` (weight streaming in skinny matmuls, as a fraction of the
    copy bandwidth) and `p_dev` (compute/memory overlap exponent) from ``gemm_skinny`` rows.
-3. Model rows (prefill, decode, encoder, vision): host overhead per launch `t_kernel`,
-   a host multiplier per phase present (`host_factor`), the 16-bit eager host multiplier
-   `lowp_host_factor` (when a family has both fp32 and 16-bit rows), the host/device overlap
-   `p_host` (GPUs; CPUs run both on the same cores: p_host = 1) and `conv_eff` (when vision
-   rows exist). Objective: sum of log(pred/measured)^2 + 0.1 x sum of squared log
+3. Model rows (prefill, decode, encoder, vision): a host multiplier per phase
+   (`host_factor`, on the engine's default `t_kernel` per launch) for each phase with a
+   host-revealing row (see `_free_params`), the fp32 host multiplier
+   `fp32_host_factor` (when a family has both fp32 and 16-bit rows), the host/device overlap
+   `p_host` (GPUs; CPUs run both on the same cores: p_host = 1), `conv_eff` (when vision
+   rows exist) and `dev_scale` (device time the counted work misses). Objective: sum of log(pred/measured)^2 + 0.1 x sum of squared log
    deviations from the engine's defaults (a weak prior that keeps unidentified parameters
    at their defaults).
 
@@ -38,6 +39,9 @@ from infercost.perf.measurements import (
 )
 
 PRIOR_WEIGHT = 0.1
+# a ratio identified by pairs of rows (same family, two precisions): a weak prior
+PRIOR_WEIGHTS = {"fp32_host": 0.01}
+HOST_REVEALING = 1.5
 
 
 @dataclass
@@ -101,6 +105,12 @@ def nelder_mead(f, x0, step=0.3, iters=800, tol=1e-10):
 
 def predict_row(row: dict, eff: Efficiency, hw, units: float, ms: MeasurementSet, cache: dict | None = None) -> float:
     """Predicted seconds for one measurement row (any timed kind)."""
+    st = predict_step(row, eff, hw, units, ms, cache)
+    return st if isinstance(st, float) else st.seconds
+
+
+def predict_step(row: dict, eff: Efficiency, hw, units: float, ms: MeasurementSet, cache: dict | None = None):
+    """A StepTime for model rows (seconds and its host/device parts), seconds for the others."""
     from infercost.perf.precision import parse_precision
     from infercost.perf.profile import PerfProfile
     from infercost.perf.roofline import rates_for
@@ -117,8 +127,10 @@ def predict_row(row: dict, eff: Efficiency, hw, units: float, ms: MeasurementSet
             m, k, n = float(row["m"]), float(row["k"]), float(row["n"])
         eb = {"fp32": 4, "tf32": 4, "fp8": 1, "int8": 1}.get(prec, 2)
         flops = 2 * m * k * n
-        byts = (m * k + k * n) * eb + m * n * (4 if prec == "int8" else max(eb, 2))
-        return smax(flops / rates.compute(prec), byts / (rates.bw * eff.gemm_bw_eff), eff.p_dev)
+        weights = k * n * eb  # the (k x n) operand plays the weights
+        acts = m * k * eb + m * n * (4 if prec == "int8" else max(eb, 2))
+        tm = weights / (rates.bw * eff.gemm_bw_eff) + acts / rates.bw
+        return smax(flops / rates.compute(prec), tm, eff.p_dev)
     cache = {} if cache is None else cache
     name = row["model"]
     if name not in cache:
@@ -128,13 +140,13 @@ def predict_row(row: dict, eff: Efficiency, hw, units: float, ms: MeasurementSet
     prof = PerfProfile(model, prec, hw, eff, tp=1, gpus=1, units=units, engine=eff.name)
     b = int(row["batch"])
     if kind == "prefill":
-        return prof.prefill_seconds(b, int(row["prompt_len"]))
+        return prof.prefill_step(b, int(row["prompt_len"]))
     if kind == "decode":
-        return prof.decode_step_seconds(b, float(row["context_len"]))
+        return prof.decode_step(b, float(row["context_len"]))
     if kind == "encoder":
-        return prof.forward_step(b, int(row.get("seq_len") or 0)).seconds
+        return prof.forward_step(b, int(row.get("seq_len") or 0))
     if kind == "vision":
-        return prof.forward_step(b).seconds
+        return prof.forward_step(b)
     raise InputError(f"cannot predict rows of kind {kind!r}")
 
 
@@ -194,20 +206,29 @@ def _fit_skinny(ms, eff, hw, units) -> Efficiency:
     return build(x)
 
 
-def _free_params(rows: list[dict], eff: Efficiency, hw) -> list[tuple[str, float]]:
-    """(name, prior value in log space) of the stage-3 parameters these rows identify."""
-    names = [("t_kernel", math.log(max(eff.t_kernel, 1e-7)))]
-    phases = sorted({r["kind"] for r in rows})
+def _free_params(rows: list[dict], eff: Efficiency, hw, units, ms) -> list[tuple[str, float]]:
+    """(name, prior value in log space) of the stage-3 parameters these rows identify.
+
+    A phase's host multiplier is free only when some row of that phase is host-revealing:
+    its measured time exceeds 1.5 x the device time the model predicts for it, so the
+    device alone cannot explain it. (A long prefill that is 10% slower than predicted says
+    nothing about the host.)
+    """
+    names: list[tuple[str, float]] = []
+    cache: dict = {}
+    phases = sorted({r["kind"] for r in rows
+                     if seconds_of(r) > HOST_REVEALING * predict_step(r, eff, hw, units, ms, cache).device})
     names += [(f"f_{p}", math.log(eff.host_factor.get(p, 1.0))) for p in phases]
     fams: dict[str, set] = {}
     for r in rows:
         fams.setdefault(r["kind"], set()).add(dtype_key(r.get("dtype"), "bf16") in ("fp32", "tf32"))
     if any(len(v) == 2 for v in fams.values()):
-        names.append(("lowp", math.log(eff.lowp_host_factor)))
+        names.append(("fp32_host", math.log(eff.fp32_host_factor)))
     if hw.kind != "cpu":
         names.append(("p_host", math.log(max(eff.p_host - 1.0, 0.05))))
     if any(r["kind"] == "vision" and int(r["batch"]) >= 16 for r in rows):
         names.append(("conv_eff", math.log(eff.conv_eff)))
+    names.append(("dev_scale", math.log(eff.dev_scale)))
     return names
 
 
@@ -219,12 +240,14 @@ def _apply(eff: Efficiency, names, x) -> Efficiency:
             kw["t_kernel"] = math.exp(v)
         elif n.startswith("f_"):
             hf[n[2:]] = math.exp(v)
-        elif n == "lowp":
-            kw["lowp_host_factor"] = math.exp(v)
+        elif n == "fp32_host":
+            kw["fp32_host_factor"] = math.exp(v)
         elif n == "p_host":
             kw["p_host"] = 1.0 + math.exp(v)
         elif n == "conv_eff":
             kw["conv_eff"] = math.exp(v)
+        elif n == "dev_scale":
+            kw["dev_scale"] = math.exp(v)
     return eff.with_(host_factor=hf, **kw)
 
 
@@ -232,15 +255,16 @@ def fit_model_rows(rows, eff, hw, units, ms) -> tuple[Efficiency, dict]:
     """Stage 3 on `rows` (model rows only)."""
     if not rows:
         return eff, {}
-    names = _free_params(rows, eff, hw)
+    names = _free_params(rows, eff, hw, units, ms)
     prior = np.array([p for _, p in names])
+    weights = np.array([PRIOR_WEIGHTS.get(n, PRIOR_WEIGHT) for n, _ in names])
     cache: dict = {}
     meas = [seconds_of(r) for r in rows]
 
     def obj(x):
         e = _apply(eff, names, x)
         res = sum(math.log(predict_row(r, e, hw, units, ms, cache) / m) ** 2 for r, m in zip(rows, meas, strict=True))
-        return res + PRIOR_WEIGHT * float(np.sum((np.asarray(x) - prior) ** 2))
+        return res + float(np.sum(weights * (np.asarray(x) - prior) ** 2))
 
     x, _ = nelder_mead(obj, prior, iters=250)
     out = _apply(eff, names, x)
@@ -254,10 +278,10 @@ def calibrate(ms: MeasurementSet, base: str = "hf-eager", *, exclude_lines: set[
     `exclude_lines` leaves model rows out of the fit (leave-one-out); `only_lines`, when
     given, fits stage 3 on those model rows only (an anchor split).
     """
-    from infercost.perf.engines import default_engine
+    from infercost.perf.engines import prior_engine
 
     hw, units = resolve_hardware(ms)
-    b = default_engine(base if base in ("optimized", "hf-eager") else "hf-eager", hw.kind)
+    b = prior_engine(base if base in ("optimized", "hf-eager") else "hf-eager", hw.kind)
     eff = _ceilings(ms, b, hw, units)
     eff = _fit_skinny(ms, eff, hw, units)
     rows = ms.timed(MODEL_KINDS)

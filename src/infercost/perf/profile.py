@@ -17,7 +17,7 @@ from infercost.perf.arch import (
     decoder_work,
     encoder_work,
     generic_work,
-    resnet_counts,
+    resnet_convs,
     resnet_depth,
     shape_of,
     vision_work,
@@ -65,7 +65,11 @@ class PerfProfile:
 
     @property
     def kv_bytes(self) -> float:
-        return self.eff.kv_bytes if self.eff.kv_bytes else self.precision.act_bytes
+        if self.eff.kv_bytes:
+            return self.eff.kv_bytes
+        if self.eff.kv_fp8 and self.precision.base == "fp8":
+            return 1.0
+        return self.precision.act_bytes
 
     # -- steps -----------------------------------------------------------------------
     def _check(self, **kw) -> None:
@@ -183,7 +187,8 @@ class PerfProfile:
             return seq * (4 * s.hidden + 2 * s.intermediate) * ab + s.heads * seq * seq * ab
         depth = resnet_depth(self.model)
         if depth is not None:
-            return 3 * resnet_counts(depth)["act_out"] / resnet_counts(depth)["convs"] * ab * 4
+            # the largest conv input + output held at once, twice (double buffering by the allocator)
+            return 2.0 * max(ci * hi * hi + co * ho * ho for ci, co, _, hi, ho in resnet_convs(depth)) * ab
         return max(float(self.model.bytes_per_item or 0), 1e6)
 
     def max_concurrency(self, context_len: int) -> int:
@@ -231,6 +236,28 @@ def calibrated_efficiency(path: str | Path, base: str = "hf-eager") -> tuple[Eff
     return cal.eff, cal
 
 
+def _transfer(eff: Efficiency, measured_on, target) -> Efficiency:
+    """Use a calibration made on one machine for another one.
+
+    Same hardware id: the measured ceilings as they are. A catalog GPU measured, another
+    target: the measured ceilings become fractions of the measured machine's datasheet
+    (`compute_eff`, `bw_eff`) applied to the target's datasheet; host and overlap
+    parameters carry over unchanged (same engine, similar host). A machine built from its
+    own measurements (CPUs, unknown GPUs) keeps its absolute per-unit ceilings.
+    """
+    if measured_on.id == target.id or str(measured_on.source).startswith("measured"):
+        return eff
+    ce = dict(eff.compute_eff)
+    for p, tf in eff.achieved_tflops.items():
+        peak = measured_on.peak_tflops.get(p)
+        if peak:
+            ce[p] = tf / peak
+    bw = eff.bw_eff
+    if eff.achieved_bw_gbps and measured_on.memory_bw_gbps:
+        bw = eff.achieved_bw_gbps / measured_on.memory_bw_gbps
+    return eff.with_(compute_eff=ce, achieved_tflops={}, achieved_bw_gbps=None, bw_eff=bw)
+
+
 def build_profile(model, precision: str, hardware, *, gpus: int = 1, tp: int | None = None,
                   engine: str = "optimized", calibration: str | Path | None = None) -> PerfProfile:
     """A PerfProfile for `model` (ModelArch) in `precision` on `hardware` (Hardware).
@@ -256,11 +283,13 @@ def build_profile(model, precision: str, hardware, *, gpus: int = 1, tp: int | N
     eng_name = str(engine)
     if calibration is not None:
         base = eng_name if eng_name in ENGINES else "hf-eager"
-        eff, _ = calibrated_efficiency(calibration, base)
+        eff, cal = calibrated_efficiency(calibration, base)
+        eff = _transfer(eff, cal.hardware, hardware)
     elif eng_name in ENGINES:
         eff = default_engine(eng_name, "cpu" if is_cpu else "gpu")
     elif Path(eng_name).suffix in (".jsonl", ".json") or Path(eng_name).exists():
-        eff, _ = calibrated_efficiency(eng_name)
+        eff, cal = calibrated_efficiency(eng_name)
+        eff = _transfer(eff, cal.hardware, hardware)
     else:
         raise InputError(f"unknown engine {eng_name!r}; allowed: optimized, hf-eager, or a calibration file path",
                          "deployment.engine")

@@ -1,8 +1,8 @@
 """Roofline with efficiencies: the time of one step's work on one device.
 
-    t_group = smax(F / C, B / M; p_dev)                      (see `efficiency`)
+    t_group = smax(F / C, (B - W) / M + W / (M x gemm_bw_eff); p_dev)   W = weights streamed by matmuls
     D       = sum of t_group  (+ all-reduce time)
-    H       = (t_step + kernels x t_kernel) x host_factor[phase] (x lowp_host_factor)
+    H       = (t_step + kernels x t_kernel) x host_factor[phase] (x fp32_host_factor for fp32/tf32)
     t_step  = smax(H, D; p_host)
 
 `Rates` holds the achievable compute (FLOP/s by precision) and bandwidth (bytes/s) of
@@ -88,7 +88,7 @@ def step_time(work: StepWork, prec: Precision, rates: Rates, eff: Efficiency, *,
             continue
         if g.kind == "gemm":
             c = rates.compute(prec.compute)
-            m = rates.bw * eff.gemm_bw_eff
+            m = rates.bw
         elif g.kind == "attn":
             c = rates.compute(attn_prec) * eff.attn_eff
             m = rates.bw
@@ -99,12 +99,19 @@ def step_time(work: StepWork, prec: Precision, rates: Rates, eff: Efficiency, *,
             c = rates.compute(attn_prec)
             m = rates.bw
         tc = g.flops / c if g.flops else 0.0
-        tm = g.bytes / m if g.bytes else 0.0
+        tm = (g.bytes - g.weight_bytes) / m if g.bytes else 0.0
+        if g.weight_bytes and g.kind == "gemm":
+            tm += g.weight_bytes / (m * eff.gemm_bw_eff)  # weights streamed by matmuls
+        elif g.weight_bytes:
+            tm += g.weight_bytes / m
         comp += tc
         mem += tm
         device += smax(tc, tm, eff.p_dev)
+    device *= eff.dev_scale
+    comp *= eff.dev_scale
+    mem *= eff.dev_scale
     host = (eff.t_step + work.kernels * eff.t_kernel) * eff.factor(work.phase)
-    if prec.act_bytes <= 2:
-        host *= eff.lowp_host_factor
+    if prec.act_bytes > 2:
+        host *= eff.fp32_host_factor
     total = smax(host, device, eff.p_host)
     return StepTime(total, device, host, comp, mem, comm)

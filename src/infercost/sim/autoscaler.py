@@ -1,7 +1,8 @@
 """Autoscaling decision (compiled; called every `evaluation_interval_s` per pool).
 
 - utilization (Kubernetes HPA formula): desired = ceil(ready * u / target), u the busy
-  fraction of ready replica time over the last interval;
+  fraction of ready replica time over the last interval (LLM pools, which are busy
+  whenever one sequence runs: the occupancy of the `max_batch` concurrency slots);
 - queue_length: desired = ceil(load / target), load = requests waiting plus in service
   in the pool (a per-replica concurrency target, as Knative's).
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from infercost.sim.arrivals import next_arrival
+from infercost.sim.arrivals import A_KIND, A_RATE, K_POISSON, next_arrival
 from infercost.sim.autoscaler import desired_replicas
 from infercost.sim.metrics import (
     H_LAT_BATCH,
@@ -63,8 +63,8 @@ NCF = 17
 # integer counters IC[:]
 (C_ARRIVED, C_SERVED, C_DROPPED, C_LATE, C_SLO_OK, C_SLO_N, C_ESCALATED, C_PREEMPT, C_REQUEUED,
  C_INSYS, C_IN_TOK, C_OUT_TOK, C_BATCHES, C_BATCH_ITEMS, C_SCALE_UP, C_SCALE_DOWN, C_MAXQ,
- C_QTOTAL, C_INSERVICE, C_DROP_KV, C_EVENTS, C_BUCKET, C_DROP_QUEUE, C_ITERS) = range(24)
-NIC = 24
+ C_QTOTAL, C_INSERVICE, C_DROP_KV, C_EVENTS, C_BUCKET, C_DROP_QUEUE, C_ITERS, C_DROP_ARRIVAL) = range(25)
+NIC = 25
 
 # float accumulators FC[:]
 F_AREA_SYS, F_AREA_Q, F_T_END = range(3)
@@ -78,12 +78,19 @@ NSC = 6
 RF_EV, RF_PRE, RF_KV = range(3)
 RI_ST, RI_NACT, RI_DRAIN, RI_POOL, RI_SPOT = range(5)
 # pool float state PS[p, :]
-PS_TIMER, PS_BELOW, PS_PREV_BUSY, PS_PREV_READY, PS_NEXT_EVAL, PS_DISPATCH = range(6)
+PS_TIMER, PS_BELOW, PS_PREV_BUSY, PS_PREV_READY, PS_NEXT_EVAL, PS_DISPATCH, PS_SLOTSEC, PS_PREV_SLOT = range(8)
+NPS = 8
 
 
-@njit(cache=True, inline="always")
-def _set_state(Z, r, new):
-    RF, RI, sf, si, QI, qf, qi, cnt = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6], Z[7]
+# Calls between compiled functions that pass many arrays cost tens of ns (reference
+# counting), so the hot path (arrival, dynamic-batch dispatch, batch completion) is
+# written out inside `run_loop`; rarer events (warm-up done, preemption, LLM
+# iterations, autoscaling) go through the helpers below, which ask for a dispatch by
+# setting PS[p, PS_DISPATCH].
+
+
+@njit(cache=True)
+def _set_state(RI, cnt, r, new):
     old = RI[r, RI_ST]
     p = RI[r, RI_POOL]
     plan = RI[r, RI_SPOT]
@@ -94,9 +101,8 @@ def _set_state(Z, r, new):
     RI[r, RI_ST] = new
 
 
-@njit(cache=True, inline="always")
-def _push(Z, q, front, arr, enq, c, ptok, otok):
-    QI, qf, qi = Z[4], Z[5], Z[6]
+@njit(cache=True)
+def _push(QI, qf, qi, q, front, arr, enq, c, ptok, otok):
     cap = qf.shape[1]
     if front:
         h = (QI[q, 0] - 1 + cap) % cap
@@ -112,19 +118,17 @@ def _push(Z, q, front, arr, enq, c, ptok, otok):
     qi[q, i, 2] = otok
 
 
-@njit(cache=True, inline="always")
-def _finish(C, Z, t, c, arr, first, ptok, o0):
+@njit(cache=True)
+def _finish(PF, CF, QI, qf, qi, IC, H, HS, SER_CNT, SER_LAT, SER_HIST, CLS_SERVED, PS,
+            t, c, arr, first, ptok, o0):
     """A request leaves a replica: escalate (cascade) or record it as served."""
-    PF, TB, CF = C[0], C[1], C[2]
-    IC, FC, H, HS = Z[8], Z[9], Z[10], Z[11]
-    SER_CNT, SER_LAT, SER_HIST, CLS_SERVED, PS = Z[12], Z[13], Z[14], Z[15], Z[17]
     b = IC[C_BUCKET]
     escp = CF[c, CF_ESCP]
     if escp > 0.0 and np.random.random() < escp:
         c2 = int(CF[c, CF_ESCTO])
         p2 = int(CF[c2, CF_POOL])
         q2 = 2 * p2 + int(CF[c2, CF_TIER])
-        if Z[4][q2, 1] >= PF[p2, PF_MAXQ]:
+        if QI[q2, 1] >= PF[p2, PF_MAXQ]:
             IC[C_DROPPED] += 1
             IC[C_DROP_QUEUE] += 1
             IC[C_INSYS] -= 1
@@ -133,7 +137,7 @@ def _finish(C, Z, t, c, arr, first, ptok, o0):
                 IC[C_SLO_N] += 1
                 SER_CNT[b, SC_SLO_N] += 1
         else:
-            _push(Z, q2, False, arr, t, c2, ptok, o0)
+            _push(QI, qf, qi, q2, False, arr, t, c2, ptok, o0)
             IC[C_QTOTAL] += 1
             IC[C_ESCALATED] += 1
             PS[p2, PS_DISPATCH] = 1.0
@@ -164,6 +168,12 @@ def _finish(C, Z, t, c, arr, first, ptok, o0):
         if lat > CF[c, CF_DEADLINE]:
             IC[C_LATE] += 1
             SER_CNT[b, SC_LATE] += 1
+
+
+@njit(cache=True)
+def _finish_z(C, Z, t, c, arr, first, ptok, o0):
+    _finish(C[0], C[2], Z[4], Z[5], Z[6], Z[8], Z[10], Z[11], Z[12], Z[13], Z[14], Z[15], Z[17],
+            t, c, arr, first, ptok, o0)
 
 
 @njit(cache=True)
@@ -217,7 +227,7 @@ def _llm_admit(C, Z, r, p, t):
 def _llm_start(C, Z, r, p, t):
     """Start the next iteration of LLM replica r (which has running sequences)."""
     PF, TB = C[0], C[1]
-    RF, RI, sf, si = Z[0], Z[1], Z[2], Z[3]
+    RF, RI, sf, si, cnt = Z[0], Z[1], Z[2], Z[3], Z[7]
     IC, CLS_BUSY = Z[8], Z[16]
     n = RI[r, RI_NACT]
     ndec = 0
@@ -236,88 +246,36 @@ def _llm_start(C, Z, r, p, t):
         dur = 1e-9
     RF[r, RF_EV] = t + dur
     IC[C_ITERS] += 1
+    Z[17][p, PS_SLOTSEC] += n * dur
     share = dur / n
     for k in range(n):
         CLS_BUSY[si[r, k, 0]] += share
     if RI[r, RI_ST] != BUSY:
-        _set_state(Z, r, BUSY)
+        _set_state(RI, cnt, r, BUSY)
 
 
 @njit(cache=True)
-def _dispatch(C, Z, p, t):
-    """Give waiting requests of pool p to its idle replicas (batching rules in module doc)."""
-    PF, TB, CF = C[0], C[1], C[2]
-    RF, RI, sf, si, QI, qf, qi, cnt = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6], Z[7]
-    IC, H, HS, CLS_BUSY, PS = Z[8], Z[10], Z[11], Z[16], Z[17]
-    PS[p, PS_DISPATCH] = 0.0
+def _llm_dispatch(C, Z, p, t):
+    """Start idle LLM replicas of pool p on waiting sequences (continuous batching)."""
+    PF = C[0]
+    RI, QI, cnt, PS = Z[1], Z[4], Z[7], Z[17]
     lo = int(PF[p, PF_LO])
-    hi = int(PF[p, PF_HI])
-    llm = PF[p, PF_LLM] > 0.0
-    maxb = int(PF[p, PF_MAXB])
-    maxwait = PF[p, PF_MAXWAIT]
-    cap = qf.shape[1]
-    PS[p, PS_TIMER] = np.inf
-    while cnt[p, 0, IDLE] + cnt[p, 1, IDLE] > 0:
-        q = 2 * p
-        if QI[q, 1] == 0:
-            q += 1
-            if QI[q, 1] == 0:
-                return
+    while cnt[p, 0, IDLE] + cnt[p, 1, IDLE] > 0 and QI[2 * p, 1] + QI[2 * p + 1, 1] > 0:
         r = lo
         while RI[r, RI_ST] != IDLE:
             r += 1
-        if llm:
-            _llm_admit(C, Z, r, p, t)
-            if RI[r, RI_NACT] > 0:
-                _llm_start(C, Z, r, p, t)
-            continue
-        n = QI[q, 1]
-        if n < maxb and maxwait > 0.0:
-            deadline = qf[q, QI[q, 0], 1] + maxwait
-            if t < deadline:
-                PS[p, PS_TIMER] = deadline
-                return
-        h = QI[q, 0]
-        c0 = qi[q, h, 0]
-        k = 0
-        while k < maxb and QI[q, 1] > 0:
-            h = QI[q, 0]
-            if qi[q, h, 0] != c0:
-                break
-            sf[r, k, 0] = qf[q, h, 0]
-            sf[r, k, 1] = qf[q, h, 1]
-            sf[r, k, 2] = t
-            sf[r, k, 3] = -1.0
-            si[r, k, 0] = c0
-            si[r, k, 1] = qi[q, h, 1]
-            si[r, k, 2] = qi[q, h, 2]
-            si[r, k, 3] = qi[q, h, 2]
-            hist_add(H, HS, H_WAIT, t - qf[q, h, 1])
-            QI[q, 0] = (h + 1) % cap
-            QI[q, 1] -= 1
-            k += 1
-        IC[C_QTOTAL] -= k
-        IC[C_INSERVICE] += k
-        kind = CF[c0, CF_SK]
-        if kind == D_TABLE:
-            s = TB[p, k]
-        else:
-            s = draw(kind, CF[c0, CF_SA], CF[c0, CF_SB]) * (1.0 + (k - 1) * CF[c0, CF_SPI])
-        RF[r, RF_EV] = t + s
-        RI[r, RI_NACT] = k
-        IC[C_BATCHES] += 1
-        IC[C_BATCH_ITEMS] += k
-        CLS_BUSY[c0] += s
-        _set_state(Z, r, BUSY)
-    _ = hi
+        _llm_admit(C, Z, r, p, t)
+        if RI[r, RI_NACT] > 0:
+            _llm_start(C, Z, r, p, t)
+    PS[p, PS_TIMER] = np.inf
 
 
 @njit(cache=True)
 def _activate(C, Z, r, p, t, warmup):
     """Replica r starts warming up (scale-up or replacement); spot replicas get a preemption time."""
     PF = C[0]
-    RF, RI = Z[0], Z[1]
-    _set_state(Z, r, WARM)
+    RF, RI, cnt = Z[0], Z[1], Z[7]
+    _set_state(RI, cnt, r, WARM)
     RF[r, RF_EV] = t + warmup
     RF[r, RF_PRE] = np.inf
     if RI[r, RI_SPOT] == 1 and PF[p, PF_PREEMPT] > 0.0:
@@ -326,8 +284,8 @@ def _activate(C, Z, r, p, t, warmup):
 
 @njit(cache=True)
 def _turn_off(Z, r):
-    RF, RI = Z[0], Z[1]
-    _set_state(Z, r, OFF)
+    RF, RI, cnt = Z[0], Z[1], Z[7]
+    _set_state(RI, cnt, r, OFF)
     RF[r, RF_EV] = np.inf
     RF[r, RF_PRE] = np.inf
     RI[r, RI_DRAIN] = 0
@@ -336,7 +294,7 @@ def _turn_off(Z, r):
 @njit(cache=True)
 def _autoscale(C, Z, p, t):
     PF = C[0]
-    RF, RI, QI, cnt, IC, ACC, PS = Z[0], Z[1], Z[4], Z[7], Z[8], Z[18], Z[17]
+    RI, QI, cnt, IC, ACC, PS = Z[1], Z[4], Z[7], Z[8], Z[18], Z[17]
     lo = int(PF[p, PF_LO])
     hi = int(PF[p, PF_HI])
     ndrain = 0
@@ -350,7 +308,11 @@ def _autoscale(C, Z, p, t):
     ready_now = busy_now + ACC[p, 0, IDLE] + ACC[p, 1, IDLE]
     util = 0.0
     if ready_now - PS[p, PS_PREV_READY] > 0.0:
-        util = (busy_now - PS[p, PS_PREV_BUSY]) / (ready_now - PS[p, PS_PREV_READY])
+        if PF[p, PF_LLM] > 0.0:  # LLM: occupancy of the concurrency slots, not busy time
+            util = (PS[p, PS_SLOTSEC] - PS[p, PS_PREV_SLOT]) / ((ready_now - PS[p, PS_PREV_READY]) * PF[p, PF_MAXB])
+        else:
+            util = (busy_now - PS[p, PS_PREV_BUSY]) / (ready_now - PS[p, PS_PREV_READY])
+    PS[p, PS_PREV_SLOT] = PS[p, PS_SLOTSEC]
     PS[p, PS_PREV_BUSY] = busy_now
     PS[p, PS_PREV_READY] = ready_now
     load = QI[2 * p, 1] + QI[2 * p + 1, 1] + inservice
@@ -391,22 +353,23 @@ def _autoscale(C, Z, p, t):
                         excess -= 1
     else:
         PS[p, PS_BELOW] = np.inf
-    _ = RF
 
 
 @njit(cache=True)
-def _replica_event(C, Z, r, t):
+def _replica_cold(C, Z, r, t):
+    """Preemption, warm-up done, or an LLM iteration done on replica r."""
     PF, CF = C[0], C[2]
-    RF, RI, sf, si, IC = Z[0], Z[1], Z[2], Z[3], Z[8]
+    RF, RI, sf, si, QI, qf, qi, cnt, IC, PS = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6], Z[7], Z[8], Z[17]
     p = RI[r, RI_POOL]
     st = RI[r, RI_ST]
+    PS[p, PS_DISPATCH] = 1.0
     if RF[r, RF_PRE] <= RF[r, RF_EV]:  # spot preemption
         IC[C_PREEMPT] += 1
         n = RI[r, RI_NACT]
         for k in range(n - 1, -1, -1):
             c = si[r, k, 0]
             q = 2 * int(CF[c, CF_POOL]) + int(CF[c, CF_TIER])
-            _push(Z, q, True, sf[r, k, 0], t, c, si[r, k, 1], si[r, k, 3])
+            _push(QI, qf, qi, q, True, sf[r, k, 0], t, c, si[r, k, 1], si[r, k, 3])
         IC[C_REQUEUED] += n
         IC[C_QTOTAL] += n
         IC[C_INSERVICE] -= n
@@ -416,121 +379,62 @@ def _replica_event(C, Z, r, t):
             _turn_off(Z, r)
         else:
             _activate(C, Z, r, p, t, PF[p, PF_REPL_WARMUP])
-        _dispatch(C, Z, p, t)
         return
     if st == WARM:
-        _set_state(Z, r, IDLE)
+        _set_state(RI, cnt, r, IDLE)
         RF[r, RF_EV] = np.inf
-        _dispatch(C, Z, p, t)
         return
-    # BUSY: a batch or an LLM iteration is done
-    n = RI[r, RI_NACT]
-    if PF[p, PF_LLM] > 0.0:
-        k = n - 1
-        while k >= 0:
-            if sf[r, k, 3] < 0.0:
-                sf[r, k, 3] = t  # prefill done: first token out
-            si[r, k, 2] -= 1
-            if si[r, k, 2] <= 0:
-                _finish(C, Z, t, si[r, k, 0], sf[r, k, 0], sf[r, k, 3], si[r, k, 1], si[r, k, 3])
-                RF[r, RF_KV] -= float(si[r, k, 1] + si[r, k, 3])
-                IC[C_INSERVICE] -= 1
-                last = RI[r, RI_NACT] - 1
-                for j in range(4):
-                    sf[r, k, j] = sf[r, last, j]
-                    si[r, k, j] = si[r, last, j]
-                RI[r, RI_NACT] = last
-            k -= 1
-        if RI[r, RI_DRAIN] == 0:
-            _llm_admit(C, Z, r, p, t)
-        if RI[r, RI_NACT] > 0:
-            _llm_start(C, Z, r, p, t)
-        elif RI[r, RI_DRAIN] == 1:
-            _turn_off(Z, r)
-        else:
-            _set_state(Z, r, IDLE)
-            RF[r, RF_EV] = np.inf
+    # an LLM iteration is done: one token for every running sequence
+    k = RI[r, RI_NACT] - 1
+    while k >= 0:
+        if sf[r, k, 3] < 0.0:
+            sf[r, k, 3] = t  # prefill done: first token out
+        si[r, k, 2] -= 1
+        if si[r, k, 2] <= 0:
+            _finish_z(C, Z, t, si[r, k, 0], sf[r, k, 0], sf[r, k, 3], si[r, k, 1], si[r, k, 3])
+            RF[r, RF_KV] -= float(si[r, k, 1] + si[r, k, 3])
+            IC[C_INSERVICE] -= 1
+            last = RI[r, RI_NACT] - 1
+            for j in range(4):
+                sf[r, k, j] = sf[r, last, j]
+                si[r, k, j] = si[r, last, j]
+            RI[r, RI_NACT] = last
+        k -= 1
+    if RI[r, RI_DRAIN] == 0:
+        _llm_admit(C, Z, r, p, t)
+    if RI[r, RI_NACT] > 0:
+        _llm_start(C, Z, r, p, t)
+    elif RI[r, RI_DRAIN] == 1:
+        _turn_off(Z, r)
     else:
-        for k in range(n):
-            _finish(C, Z, t, si[r, k, 0], sf[r, k, 0], -1.0, si[r, k, 1], si[r, k, 3])
-        IC[C_INSERVICE] -= n
-        RI[r, RI_NACT] = 0
+        _set_state(RI, cnt, r, IDLE)
         RF[r, RF_EV] = np.inf
-        if RI[r, RI_DRAIN] == 1:
-            _turn_off(Z, r)
-        else:
-            _set_state(Z, r, IDLE)
-    _dispatch(C, Z, p, t)
-    PS = Z[17]
-    for p2 in range(PS.shape[0]):
-        if PS[p2, PS_DISPATCH] > 0.0:
-            _dispatch(C, Z, p2, t)
-
-
-@njit(cache=True, inline="always")
-def _arrival(C, Z, t, trace_p, trace_o, ti, n_entry):
-    """A user request arrives: pick its class and sizes, queue it (or drop it), dispatch."""
-    PF, CF = C[0], C[2]
-    QI, IC, SER_CNT = Z[4], Z[8], Z[12]
-    IC[C_ARRIVED] += 1
-    b = IC[C_BUCKET]
-    SER_CNT[b, SC_ARRIVED] += 1
-    c = 0
-    if n_entry > 1:
-        u = np.random.random()
-        while c < n_entry - 1 and u >= CF[c, CF_CUM]:
-            c += 1
-    if ti >= 0 and ti < trace_p.shape[0] and trace_p[ti] > 0:
-        ptok = trace_p[ti]
-    else:
-        ptok = int(round(draw(CF[c, CF_PK], CF[c, CF_PA], CF[c, CF_PB])))
-    if ti >= 0 and ti < trace_o.shape[0] and trace_o[ti] > 0:
-        otok = trace_o[ti]
-    else:
-        otok = int(round(draw(CF[c, CF_OK], CF[c, CF_OA], CF[c, CF_OB])))
-    if ptok < 1:
-        ptok = 1
-    if otok < 1:
-        otok = 1
-    p = int(CF[c, CF_POOL])
-    tier = int(CF[c, CF_TIER])
-    q = 2 * p + tier
-    if QI[q, 1] >= PF[p, PF_MAXQ]:
-        IC[C_DROPPED] += 1
-        IC[C_DROP_QUEUE] += 1
-        SER_CNT[b, SC_DROPPED] += 1
-        if tier == 0:
-            IC[C_SLO_N] += 1
-            SER_CNT[b, SC_SLO_N] += 1
-        return
-    _push(Z, q, False, t, t, c, ptok, otok)
-    IC[C_QTOTAL] += 1
-    IC[C_INSYS] += 1
-    if IC[C_QTOTAL] > IC[C_MAXQ]:
-        IC[C_MAXQ] = IC[C_QTOTAL]
-    _dispatch(C, Z, p, t)
 
 
 @njit(cache=True)
 def run_loop(T, seed, AF, trace_t, trace_p, trace_o, C, Z, W, nb, n_entry):
     """Simulate [0, T) seconds. C = (PF, TB, CF) parameters; Z = state and output arrays."""
     np.random.seed(seed)
-    PF = C[0]
-    RF, RI, cnt, IC, FC = Z[0], Z[1], Z[7], Z[8], Z[9]
-    SER_REP, SER_Q, SER_N, PS, ACC = Z[19], Z[20], Z[21], Z[17], Z[18]
+    PF, TB, CF = C[0], C[1], C[2]
+    RF, RI, sf, si, QI, qf, qi, cnt = Z[0], Z[1], Z[2], Z[3], Z[4], Z[5], Z[6], Z[7]
+    IC, FC, H, HS, SER_CNT, SER_LAT, SER_HIST = Z[8], Z[9], Z[10], Z[11], Z[12], Z[13], Z[14]
+    CLS_SERVED, CLS_BUSY, PS, ACC, SER_REP, SER_Q, SER_N = Z[15], Z[16], Z[17], Z[18], Z[19], Z[20], Z[21]
     P = PF.shape[0]
     R = RI.shape[0]
+    qcap = qf.shape[1]
     # initial fleet: warm at t = 0
     for p in range(P):
         lo = int(PF[p, PF_LO])
         for r in range(lo, lo + int(PF[p, PF_INIT])):
-            _set_state(Z, r, IDLE)
+            _set_state(RI, cnt, r, IDLE)
             if RI[r, RI_SPOT] == 1 and PF[p, PF_PREEMPT] > 0.0:
                 RF[r, RF_PRE] = np.random.exponential(1.0 / PF[p, PF_PREEMPT])
         PS[p, PS_NEXT_EVAL] = PF[p, PF_INTERVAL] if PF[p, PF_ASMODE] > 0 else np.inf
         PS[p, PS_TIMER] = np.inf
         PS[p, PS_BELOW] = np.inf
     astate = np.zeros(1)
+    poisson = AF[A_KIND] == K_POISSON
+    mean_gap = 1.0 / AF[A_RATE] if poisson else 0.0
     t = 0.0
     next_arr = next_arrival(AF, 0.0, trace_t, astate)
     ti = 0
@@ -566,9 +470,11 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, C, Z, W, nb, n_entry):
             for p in range(P):
                 for plan in range(2):
                     for s in range(3):
-                        x = cnt[p, plan, s] * dt
-                        ACC[p, plan, s] += x
-                        SER_REP[b, plan, s] += x
+                        n_ = cnt[p, plan, s]
+                        if n_ != 0:
+                            x = n_ * dt
+                            ACC[p, plan, s] += x
+                            SER_REP[b, plan, s] += x
             FC[F_AREA_SYS] += IC[C_INSYS] * dt
             FC[F_AREA_Q] += IC[C_QTOTAL] * dt
             t = tn
@@ -577,24 +483,174 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, C, Z, W, nb, n_entry):
         events += 1
         if tn == next_b:
             SER_Q[b] = IC[C_QTOTAL]
-            SER_N[b] = cnt[:, :, :].sum()
+            SER_N[b] = cnt.sum()
             b += 1
             IC[C_BUCKET] = b
             next_b = (b + 1) * W if b + 1 < nb else np.inf
-        elif tn == te:
-            _replica_event(C, Z, ri, t)
+            continue
+        if tn == te:
+            p = RI[ri, RI_POOL]
+            if RI[ri, RI_ST] == BUSY and PF[p, PF_LLM] == 0.0 and RF[ri, RF_EV] < RF[ri, RF_PRE]:
+                # a batch is done (hot path)
+                n = RI[ri, RI_NACT]
+                for k in range(n):
+                    c = si[ri, k, 0]
+                    if CF[c, CF_ESCP] > 0.0:
+                        _finish(PF, CF, QI, qf, qi, IC, H, HS, SER_CNT, SER_LAT, SER_HIST, CLS_SERVED, PS,
+                                t, c, sf[ri, k, 0], -1.0, si[ri, k, 1], si[ri, k, 3])
+                        continue
+                    # served: the same bookkeeping as _finish, written out (hot path)
+                    lat = t - sf[ri, k, 0]
+                    hist_add(H, HS, H_LATENCY, lat)
+                    IC[C_SERVED] += 1
+                    IC[C_INSYS] -= 1
+                    IC[C_IN_TOK] += si[ri, k, 1]
+                    IC[C_OUT_TOK] += si[ri, k, 3]
+                    CLS_SERVED[c] += 1
+                    SER_CNT[b, SC_SERVED] += 1
+                    SER_LAT[b] += lat
+                    SER_HIST[b, bin_of(lat, SERIES_X_MIN, SERIES_INV_LOG_GAMMA, SERIES_NBINS)] += 1
+                    if CF[c, CF_TIER] == 0:
+                        hist_add(H, HS, H_LAT_RT, lat)
+                        IC[C_SLO_N] += 1
+                        SER_CNT[b, SC_SLO_N] += 1
+                        if lat <= CF[c, CF_SLO]:
+                            IC[C_SLO_OK] += 1
+                            SER_CNT[b, SC_SLO_OK] += 1
+                    else:
+                        hist_add(H, HS, H_LAT_BATCH, lat)
+                        if lat > CF[c, CF_DEADLINE]:
+                            IC[C_LATE] += 1
+                            SER_CNT[b, SC_LATE] += 1
+                IC[C_INSERVICE] -= n
+                RI[ri, RI_NACT] = 0
+                RF[ri, RF_EV] = np.inf
+                if RI[ri, RI_DRAIN] == 1:
+                    _turn_off(Z, ri)
+                else:
+                    cnt[p, RI[ri, RI_SPOT], BUSY] -= 1
+                    cnt[p, RI[ri, RI_SPOT], IDLE] += 1
+                    RI[ri, RI_ST] = IDLE
+                PS[p, PS_DISPATCH] = 1.0
+            else:
+                _replica_cold(C, Z, ri, t)
         elif tn == next_arr:
-            _arrival(C, Z, t, trace_p, trace_o, ti, n_entry)
+            # an arrival (hot path): class, sizes, queue or drop
+            IC[C_ARRIVED] += 1
+            SER_CNT[b, SC_ARRIVED] += 1
+            c = 0
+            if n_entry > 1:
+                u = np.random.random()
+                while c < n_entry - 1 and u >= CF[c, CF_CUM]:
+                    c += 1
+            if ti < trace_p.shape[0] and trace_p[ti] > 0:
+                ptok = trace_p[ti]
+            else:
+                ptok = int(round(draw(CF[c, CF_PK], CF[c, CF_PA], CF[c, CF_PB])))
+            if ti < trace_o.shape[0] and trace_o[ti] > 0:
+                otok = trace_o[ti]
+            else:
+                otok = int(round(draw(CF[c, CF_OK], CF[c, CF_OA], CF[c, CF_OB])))
+            ptok = max(ptok, 1)
+            otok = max(otok, 1)
+            p = int(CF[c, CF_POOL])
+            tier = int(CF[c, CF_TIER])
+            q = 2 * p + tier
+            if QI[q, 1] >= PF[p, PF_MAXQ]:
+                IC[C_DROPPED] += 1
+                IC[C_DROP_QUEUE] += 1
+                IC[C_DROP_ARRIVAL] += 1
+                SER_CNT[b, SC_DROPPED] += 1
+                if tier == 0:
+                    IC[C_SLO_N] += 1
+                    SER_CNT[b, SC_SLO_N] += 1
+            else:
+                i = (QI[q, 0] + QI[q, 1]) % qcap
+                QI[q, 1] += 1
+                qf[q, i, 0] = t
+                qf[q, i, 1] = t
+                qi[q, i, 0] = c
+                qi[q, i, 1] = ptok
+                qi[q, i, 2] = otok
+                IC[C_QTOTAL] += 1
+                IC[C_INSYS] += 1
+                if IC[C_QTOTAL] > IC[C_MAXQ]:
+                    IC[C_MAXQ] = IC[C_QTOTAL]
+                PS[p, PS_DISPATCH] = 1.0
             ti += 1
-            next_arr = next_arrival(AF, t, trace_t, astate)
+            if poisson:
+                next_arr = t + np.random.exponential(mean_gap)
+            else:
+                next_arr = next_arrival(AF, t, trace_t, astate)
             if next_arr >= T:
                 next_arr = np.inf
         elif tn == tt:
-            _dispatch(C, Z, pt, t)
+            PS[pt, PS_DISPATCH] = 1.0
         else:
             _autoscale(C, Z, pa, t)
             PS[pa, PS_NEXT_EVAL] = t + PF[pa, PF_INTERVAL]
+            PS[pa, PS_DISPATCH] = 1.0
+        # dispatch: give waiting requests to idle replicas
+        for p in range(P):
+            if PS[p, PS_DISPATCH] == 0.0:
+                continue
+            PS[p, PS_DISPATCH] = 0.0
+            if PF[p, PF_LLM] > 0.0:
+                _llm_dispatch(C, Z, p, t)
+                continue
+            PS[p, PS_TIMER] = np.inf
+            maxb = int(PF[p, PF_MAXB])
+            maxwait = PF[p, PF_MAXWAIT]
+            while cnt[p, 0, IDLE] + cnt[p, 1, IDLE] > 0:
+                q = 2 * p
+                if QI[q, 1] == 0:
+                    q += 1
+                    if QI[q, 1] == 0:
+                        break
+                n = QI[q, 1]
+                if n < maxb and maxwait > 0.0:
+                    deadline = qf[q, QI[q, 0], 1] + maxwait
+                    if t < deadline:
+                        PS[p, PS_TIMER] = deadline
+                        break
+                r = int(PF[p, PF_LO])
+                while RI[r, RI_ST] != IDLE:
+                    r += 1
+                h = QI[q, 0]
+                c0 = qi[q, h, 0]
+                k = 0
+                while k < maxb and QI[q, 1] > 0:
+                    h = QI[q, 0]
+                    if qi[q, h, 0] != c0:
+                        break
+                    sf[r, k, 0] = qf[q, h, 0]
+                    sf[r, k, 1] = qf[q, h, 1]
+                    sf[r, k, 2] = t
+                    sf[r, k, 3] = -1.0
+                    si[r, k, 0] = c0
+                    si[r, k, 1] = qi[q, h, 1]
+                    si[r, k, 2] = qi[q, h, 2]
+                    si[r, k, 3] = qi[q, h, 2]
+                    hist_add(H, HS, H_WAIT, t - qf[q, h, 1])
+                    QI[q, 0] = (h + 1) % qcap
+                    QI[q, 1] -= 1
+                    k += 1
+                IC[C_QTOTAL] -= k
+                IC[C_INSERVICE] += k
+                kind = CF[c0, CF_SK]
+                if kind == D_TABLE:
+                    svc = TB[p, k]
+                else:
+                    svc = draw(kind, CF[c0, CF_SA], CF[c0, CF_SB]) * (1.0 + (k - 1) * CF[c0, CF_SPI])
+                RF[r, RF_EV] = t + svc
+                RI[r, RI_NACT] = k
+                IC[C_BATCHES] += 1
+                IC[C_BATCH_ITEMS] += k
+                CLS_BUSY[c0] += svc
+                cnt[p, RI[r, RI_SPOT], IDLE] -= 1
+                cnt[p, RI[r, RI_SPOT], BUSY] += 1
+                RI[r, RI_ST] = BUSY
     SER_Q[b] = IC[C_QTOTAL]
-    SER_N[b] = cnt[:, :, :].sum()
+    SER_N[b] = cnt.sum()
     FC[F_T_END] = t
     IC[C_EVENTS] = events

@@ -34,7 +34,9 @@ class ArrivalSpec:
     peak_to_mean, peak_hour: diurnal shape (von Mises day curve, t=0 is midnight UTC).
     multiplier, start_s, end_s: spike window [start_s, end_s) where the rate is multiplied.
     spike_base: the process the spike multiplies (poisson, constant or diurnal).
-    trace_s: replayed arrival times (s from the start, sorted) for process trace.
+    trace_s: replayed arrival times (s from the start, sorted) for process trace;
+    trace_prompt_tokens / trace_output_tokens: the log's sizes per request (0 = unknown,
+    drawn from the class's distribution instead).
     """
 
     process: str = "poisson"
@@ -46,6 +48,8 @@ class ArrivalSpec:
     end_s: float = 0.0
     spike_base: str = "poisson"
     trace_s: np.ndarray | None = None
+    trace_prompt_tokens: np.ndarray | None = None
+    trace_output_tokens: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

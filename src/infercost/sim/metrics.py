@@ -100,9 +100,9 @@ def summary_ms(counts: np.ndarray, stats_row: np.ndarray) -> dict[str, float] | 
         return None
     p50, p95, p99 = quantiles(counts, (0.5, 0.95, 0.99))
     return {
-        "mean": round(stats_row[S_SUM] / n * 1e3, 3),
+        "mean": round(float(stats_row[S_SUM] / n) * 1e3, 3),
         "p50": round(p50 * 1e3, 3),
         "p95": round(p95 * 1e3, 3),
         "p99": round(p99 * 1e3, 3),
-        "max": round(stats_row[S_MAX] * 1e3, 3),
+        "max": round(float(stats_row[S_MAX]) * 1e3, 3),
     }

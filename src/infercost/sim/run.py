@@ -71,7 +71,11 @@ class SimResult:
     cost: Any = None  # econ.breakdown.CostBreakdown
     wall_s: float = 0.0  # not part of to_dict (not deterministic)
     events: int = 0
+    phases: dict[str, Any] | None = None  # spike: before / during / after
     _hist: Any = field(default=None, repr=False)
+    _acc: Any = field(default=None, repr=False)  # replica-seconds [pool, plan, state]
+    _ser_hist: Any = field(default=None, repr=False)
+    _tokens: tuple[int, int] = (0, 0)
 
     @property
     def cost_per_inference(self):
@@ -110,6 +114,8 @@ class SimResult:
             out["cost"] = self.cost.to_dict()
         else:
             out["cost_per_inference"] = None
+        if self.phases:
+            out["phases"] = self.phases
         out["series"] = self.series
         return out
 
@@ -266,7 +272,7 @@ def _pack(cfg: SimConfig):
         np.zeros((nb, SERIES_NBINS), dtype=np.int32),  # 14 SER_HIST
         np.zeros(K, dtype=np.int64),  # 15 CLS_SERVED
         np.zeros(K),  # 16 CLS_BUSY
-        np.zeros((P, 6)),  # 17 PS
+        np.zeros((P, E.NPS)),  # 17 PS
         np.zeros((P, 2, 3)),  # 18 ACC
         np.zeros((nb, 2, 3)),  # 19 SER_REP
         np.zeros(nb, dtype=np.int64),  # 20 SER_Q
@@ -291,8 +297,11 @@ def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable:
     tr = cfg.arrivals.trace_s
     trace_t = np.asarray(tr, dtype=np.float64) if tr is not None else np.zeros(0)
     empty = np.zeros(0, dtype=np.int64)
+    a = cfg.arrivals
+    tp = np.asarray(a.trace_prompt_tokens, dtype=np.int64) if a.trace_prompt_tokens is not None else empty
+    to = np.asarray(a.trace_output_tokens, dtype=np.int64) if a.trace_output_tokens is not None else empty
     t0 = time.perf_counter()
-    E.run_loop(T, int(seed) % (2**32), AF, trace_t, empty, empty, (PF, TB, CF), Z, W, nb, n_entry)
+    E.run_loop(T, int(seed) % (2**32), AF, trace_t, tp, to, (PF, TB, CF), Z, W, nb, n_entry)
     wall = time.perf_counter() - t0
     return _result(cfg, seed, name, Z, T, W, nb, util, wall)
 
@@ -335,9 +344,10 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
         "by_pool": {p.name: _r(ACC[i].sum() / 3600.0) for i, p in enumerate(cfg.pools)},
     }
     utilization = _r(busy_h / (busy_h + idle_h)) if busy_h + idle_h > 0 else 0.0
-    # Little's law: L (time-average in system) vs lambda * W (arrival rate x mean time in system)
+    # Little's law: L (time-average in system) vs lambda * W (rate of admitted arrivals x mean
+    # time in system of the served); requests dropped on arrival never enter the system
     L = FC[E.F_AREA_SYS] / T
-    lam = arrived / T
+    lam = (arrived - int(IC[E.C_DROP_ARRIVAL])) / T
     Wm = HS[H_LATENCY, 1] / HS[H_LATENCY, 0] if HS[H_LATENCY, 0] > 0 else 0.0
     lw = lam * Wm
     littles = {"L": _r(L), "lambda_per_s": _r(lam), "W_s": _r(Wm, 9), "lambda_W": _r(lw),
@@ -377,17 +387,15 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
                             "batch": summary_ms(H[H_LAT_BATCH], HS[H_LAT_BATCH])},
         slo=slo, utilization=utilization, replica_hours=replica_hours, fleet=fleet,
         littles_law=littles, offered_utilization=util, classes=classes, series=series,
-        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS),
+        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC.copy(), _ser_hist=SER_HIST,
+        _tokens=(int(IC[E.C_IN_TOK]), int(IC[E.C_OUT_TOK])),
     )
-    res._plans_hours = plans  # type: ignore[attr-defined]
-    res._tokens = (int(IC[E.C_IN_TOK]), int(IC[E.C_OUT_TOK]))  # type: ignore[attr-defined]
     return res
 
 
 def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int, T: float) -> dict:
     t_s, p99, mean, util = [], [], [], []
     for b in range(nb):
-        width = min(W, T - b * W)
         t_s.append(_r(b * W, 3))
         n = int(SER_CNT[b, E.SC_SERVED])
         mean.append(_r(SER_LAT[b] / n * 1e3, 3) if n else None)
@@ -395,7 +403,6 @@ def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int
         busy = SER_REP[b, :, E.BUSY].sum()
         ready = busy + SER_REP[b, :, E.IDLE].sum()
         util.append(_r(busy / ready, 4) if ready > 0 else None)
-        _ = width
     widths = np.minimum(W, T - np.arange(nb) * W)
     return {
         "bucket_s": W,
@@ -410,8 +417,229 @@ def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int
         "replicas_ready": [_r(x, 4) for x in (SER_REP[:, :, E.BUSY].sum(axis=1)
                                                + SER_REP[:, :, E.IDLE].sum(axis=1)) / widths],
         "replicas_warming": [_r(x, 4) for x in SER_REP[:, :, E.WARM].sum(axis=1) / widths],
-        "replica_seconds_on_demand": [_r(x, 3) for x in SER_REP[:, 0, :].sum(axis=1)],
+        "replica_seconds_base_plan": [_r(x, 3) for x in SER_REP[:, 0, :].sum(axis=1)],
         "replica_seconds_spot": [_r(x, 3) for x in SER_REP[:, 1, :].sum(axis=1)],
         "utilization": util,
         "queue_end": [int(x) for x in SER_Q],
     }
+
+
+# -- from a scenario ------------------------------------------------------------------
+
+def _size_spec(d, default_mean: float = 1.0):
+    from infercost.sim.entities import SizeSpec
+    from infercost.sim.service import lognormal_sigma
+
+    if d is None:
+        return SizeSpec(mean=default_mean)
+    dist = d.distribution
+    if dist is None:
+        dist = "lognormal" if d.p95 is not None else "constant"
+    sigma = lognormal_sigma(d.mean, d.p95) if (dist == "lognormal" and d.p95 is not None) else 0.5
+    return SizeSpec(mean=float(d.mean), distribution=dist, sigma=sigma)
+
+
+def _service_dist(svc):
+    from infercost.sim.entities import ServiceDist
+
+    if svc is None:
+        return None
+    per_item = svc.per_item_ms if svc.per_item_ms is not None else svc.mean_ms
+    return ServiceDist(svc.distribution, mean_s=svc.mean_ms / 1000.0, sigma=svc.sigma,
+                       per_item_fraction=per_item / svc.mean_ms)
+
+
+def _pool(replicas, autoscaling, batching, pricing, spot, max_queue: int, name: str, perf=None,
+          max_batch: int | None = None) -> PoolConfig:
+    from infercost.core.scenario import Autoscaling, ReplicaRange
+    from infercost.sim.entities import AutoscalerSpec
+
+    scaler = None
+    if isinstance(replicas, ReplicaRange):
+        a = autoscaling or Autoscaling()
+        target = a.target_utilization if a.metric == "utilization" else (a.target_queue_length or 4.0)
+        scaler = AutoscalerSpec(metric=a.metric, target=target, evaluation_interval_s=a.evaluation_interval_s,
+                                warmup_s=a.warmup_s, scale_down_delay_s=a.scale_down_delay_s)
+        lo, hi = replicas.min, replicas.max
+        init = replicas.initial if replicas.initial is not None else max(lo, 1)
+    else:
+        lo = hi = init = int(replicas)
+    spot_fraction = 1.0 if pricing.plan == "spot" else float(pricing.spot_fraction or 0.0)
+    return PoolConfig(
+        replicas=init, min_replicas=lo, max_replicas=hi, autoscaler=scaler,
+        max_batch=max_batch or batching.max_batch, max_wait_ms=batching.max_wait_ms,
+        spot_fraction=spot_fraction,
+        preemptions_per_hour=spot.preemptions_per_hour if spot else 0.0,
+        replacement_warmup_s=(spot.warmup_s if spot and spot.warmup_s is not None
+                              else (autoscaling.warmup_s if autoscaling else None)),
+        max_queue=max_queue, plan=pricing.plan, perf=perf, name=name,
+    )
+
+
+def config_from_scenario(scenario, catalog=None) -> SimConfig:
+    """Build the SimConfig of a scenario (service: or the perf model; see docs/simulator.md)."""
+    from infercost.sim.arrivals import read_trace, read_trace_tokens
+    from infercost.sim.entities import ArrivalSpec, RequestClass
+
+    wl = scenario.workload
+    dep = scenario.deployment
+    a = wl.arrivals
+    shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
+    scale = 1.0 + shadow
+    if a.process == "trace":
+        trace = read_trace(a.path)
+        tp, to = read_trace_tokens(a.path, len(trace))
+        arr = ArrivalSpec("trace", rate_per_s=1.0, trace_s=trace, trace_prompt_tokens=tp, trace_output_tokens=to)
+    else:
+        arr = ArrivalSpec(a.process, rate_per_s=float(a.rate_per_s) * scale, peak_to_mean=a.peak_to_mean,
+                          peak_hour=a.peak_hour, multiplier=a.multiplier,
+                          start_s=float(a.start_s or 0.0), end_s=float(a.end_s or 0.0))
+    perf = None
+    max_batch = None
+    if scenario.service is None:
+        if catalog is None:
+            from infercost.core.catalog import load_catalog
+
+            catalog = load_catalog()
+        from infercost.econ.service import service_time
+        from infercost.sim.service import perf_tables
+
+        perf = perf_tables(scenario, catalog, dep.batching.max_batch)
+        max_batch = service_time(scenario, catalog).max_batch
+    main = _pool(dep.replicas, dep.autoscaling, dep.batching, dep.pricing, dep.spot, dep.max_queue,
+                 "main", perf, max_batch)
+    pools = [main]
+    slo = scenario.slo
+    slo_ms = slo.p99_latency_ms or slo.p95_latency_ms or slo.p50_latency_ms
+    base_svc = _service_dist(scenario.service)
+    mix = wl.mix or []
+    classes: list[RequestClass] = []
+    if not mix:
+        classes.append(RequestClass(
+            name="default", weight=1.0, tier="realtime", pool=0, service=base_svc,
+            prompt_tokens=_size_spec(wl.request.prompt_tokens, 512),
+            output_tokens=_size_spec(wl.request.output_tokens, 128), slo_ms=slo_ms))
+    for m in mix:
+        req = m.request or wl.request
+        classes.append(RequestClass(
+            name=m.name, weight=float(m.share), tier=m.tier, pool=0,
+            service=_service_dist(m.service) if m.service else base_svc,
+            prompt_tokens=_size_spec(req.prompt_tokens, 512), output_tokens=_size_spec(req.output_tokens, 128),
+            slo_ms=m.slo_ms or slo_ms, deadline_s=m.deadline_s))
+    if dep.cascade is not None:
+        cas = dep.cascade
+        pools.append(_pool(cas.replicas, cas.autoscaling or dep.autoscaling, cas.batching or dep.batching,
+                           dep.pricing, dep.spot, dep.max_queue, "cascade"))
+        n = len(classes)
+        extra = []
+        for i, c in enumerate(classes):
+            extra.append(RequestClass(
+                name=f"{c.name}/escalated", weight=0.0, tier=c.tier, pool=1, service=_service_dist(cas.service),
+                prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, slo_ms=c.slo_ms,
+                deadline_s=c.deadline_s))
+            classes[i] = RequestClass(**{**c.__dict__, "escalate_fraction": cas.escalate_fraction,
+                                         "escalate_to": n + i})
+        classes.extend(extra)
+    return SimConfig(duration_s=float(wl.duration_s), arrivals=arr, classes=classes, pools=pools)
+
+
+def _usage(scenario, cfg: SimConfig, res: SimResult):
+    from infercost.econ.usage import CapacityUsage
+
+    shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
+    if cfg.arrivals.process == "trace":
+        shadow = 0.0
+    dep = scenario.deployment
+    gpus_main = dep.gpus_per_replica
+    busy: dict[str, float] = {}
+    idle: dict[str, float] = {}
+    warm: dict[str, float] = {}
+    acc = res._acc
+    for pi, p in enumerate(cfg.pools):
+        factor = 1.0
+        if p.name == "cascade" and dep.cascade is not None and dep.cascade.gpus_per_replica:
+            factor = dep.cascade.gpus_per_replica / gpus_main  # in main-replica equivalents
+        for spot in (0, 1):
+            plan = "spot" if spot else p.plan
+            for d, s in ((busy, E.BUSY), (idle, E.IDLE), (warm, E.WARM)):
+                x = float(acc[pi, spot, s]) / 3600.0 * factor
+                if x > 0:
+                    d[plan] = d.get(plan, 0.0) + x
+    served = res.requests["served"]
+    tin, tout = res._tokens
+    notes = []
+    if shadow:
+        notes.append(f"arrivals include {shadow:.0%} shadow copies (experiments)")
+    return CapacityUsage(
+        period_hours=cfg.duration_s / 3600.0,
+        inferences=served / (1 + shadow),
+        busy_hours=busy, idle_hours=idle, warmup_hours=warm,
+        input_tokens=tin / (1 + shadow) if scenario.workload.request.prompt_tokens else 0.0,
+        output_tokens=tout / (1 + shadow) if scenario.workload.request.output_tokens else 0.0,
+        dropped=res.requests["dropped"] / (1 + shadow),
+        shadow_inferences=served * shadow / (1 + shadow),
+        source="simulate", notes=tuple(notes),
+    )
+
+
+def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> None:
+    """Per-bucket accelerator cost per served request (Decimal strings), and spike phases."""
+    from decimal import Decimal
+
+    from infercost.core.money import format_decimal, to_decimal
+    from infercost.econ.cost import gpu_hour_price
+
+    gpus = Decimal(scenario.deployment.gpus_per_replica)
+    plan0 = cfg.pools[0].plan
+    p0 = gpu_hour_price(scenario, catalog, plan0)[0].amount * gpus / 3600
+    ps = gpu_hour_price(scenario, catalog, "spot")[0].amount * gpus / 3600 \
+        if any(p.spot_fraction > 0 for p in cfg.pools) else Decimal(0)
+    s = res.series
+    cost = [to_decimal(round(a, 3)) * p0 + to_decimal(round(b, 3)) * ps
+            for a, b in zip(s["replica_seconds_base_plan"], s["replica_seconds_spot"], strict=True)]
+    s["accelerator_cost"] = [format_decimal(c.quantize(Decimal("0.000001"))) for c in cost]
+    s["accelerator_cost_per_inference"] = [
+        format_decimal((c / n).quantize(Decimal("0.00000001"))) if n else None
+        for c, n in zip(cost, s["served"], strict=True)]
+    a = cfg.arrivals
+    if a.process != "spike":
+        return
+    hist = res._ser_hist
+    phases = {}
+    for name, lo, hi in (("before", 0.0, a.start_s), ("during", a.start_s, a.end_s),
+                         ("after", a.end_s, cfg.duration_s)):
+        idx = [i for i, t in enumerate(s["t_s"]) if lo <= t < hi]
+        if not idx:
+            continue
+        served = sum(s["served"][i] for i in idx)
+        c = sum((cost[i] for i in idx), Decimal(0))
+        lat = [s["latency_mean_ms"][i] * s["served"][i] for i in idx if s["served"][i]]
+        p99 = quantiles(hist[idx].sum(axis=0), (0.99,), series=True)[0] if served else float("nan")
+        phases[name] = {
+            "from_s": lo, "to_s": hi, "arrived": sum(s["arrivals"][i] for i in idx), "served": served,
+            "dropped": sum(s["dropped"][i] for i in idx),
+            "latency_mean_ms": _r(sum(lat) / served, 3) if served else None,
+            "latency_p99_ms": _r(p99 * 1e3, 3) if served else None,
+            "slo_attainment": (_r(sum(s["slo_met"][i] for i in idx) / served, 6)
+                               if served and res.slo["latency_ms"] else None),
+            "replicas_mean": _r(sum(s["replicas_ready"][i] + s["replicas_warming"][i] for i in idx) / len(idx), 3),
+            "accelerator_cost_per_inference": format_decimal((c / served).quantize(Decimal("0.00000001")))
+            if served else None,
+        }
+    res.phases = phases
+
+
+def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
+    """Simulate a scenario; the result carries the itemised CostBreakdown (`result.cost`)."""
+    from infercost.econ.cost import itemise
+
+    if catalog is None:
+        from infercost.core.catalog import load_catalog
+
+        catalog = load_catalog()
+    cfg = config_from_scenario(scenario, catalog)
+    res = simulate_config(cfg, seed=seed, name=scenario.name)
+    res.usage = _usage(scenario, cfg, res)
+    res.cost = itemise(scenario, catalog, res.usage)
+    _accelerator_series(scenario, catalog, cfg, res)
+    return res

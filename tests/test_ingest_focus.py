@@ -1,0 +1,137 @@
+"""FOCUS bills: the real sample's totals to the last digit, quirks, bad input."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from infercost.errors import InputError
+from infercost.ingest import read_bill
+from tests.attribution_helpers import focus_row
+
+
+def test_focus_sample_ingests_and_totals_match_file_sums(shared_data):
+    path = shared_data / "focus" / "focus-1.0-sample-1000.csv"
+    if not path.is_file():
+        pytest.skip("FOCUS sample absent")
+    expected: dict[str, dict[str, Decimal]] = {}
+    with open(path, newline="") as fh:
+        for rec in csv.DictReader(fh):
+            p = expected.setdefault(rec["ProviderName"], {"BilledCost": Decimal(0),
+                                                          "EffectiveCost": Decimal(0)})
+            for col in ("BilledCost", "EffectiveCost"):
+                v = rec[col]
+                p[col] += Decimal(0) if v in ("", "NULL") else Decimal(v)
+    bill = read_bill(path)
+    assert bill.format == "focus"
+    assert bill.rows_read == len(bill.rows) == 1000
+    for basis in ("BilledCost", "EffectiveCost"):
+        got = bill.totals(basis, "provider")
+        assert set(got) == {"AWS", "Microsoft", "Oracle"}
+        for provider, sums in expected.items():
+            assert got[provider] == sums[basis], (provider, basis)
+            # to the last digit: same digits, not just numerically equal
+            assert str(got[provider]) == str(sums[basis])
+
+
+def test_focus_sample_quirks_are_normalized(shared_data):
+    path = shared_data / "focus" / "focus-1.0-sample-1000.csv"
+    if not path.is_file():
+        pytest.skip("FOCUS sample absent")
+    rows = read_bill(path).rows
+    assert set(rows["charge_frequency"].dropna()) <= {"Usage-Based", "One-Time", "Recurring"}
+    assert rows["charge_class"].isna().all()  # the literal NULL is null
+    assert rows["charge_start"].notna().all()
+    assert (rows["service_category"] == "AI and Machine Learning").sum() == 9
+    keys = {k for t in rows["tags"] for k in t}
+    assert all(k == k.strip() for k in keys)
+    labels = rows["label"].value_counts().to_dict()
+    assert labels["credit"] == 1 and labels["adjustment"] == 2 and labels["commitment_used"] == 4
+    assert int(rows["resource_id"].isna().sum()) == 75
+
+
+def _write(tmp_path, rows, name="bill.csv"):
+    p = tmp_path / name
+    df = pd.DataFrame(rows)
+    if name.endswith(".parquet"):
+        df.to_parquet(p)
+    else:
+        df.to_csv(p, index=False)
+    return p
+
+
+@pytest.mark.parametrize("version_cols", [
+    {},  # 1.0
+    {"ChargeClass": "NULL", "CommitmentDiscountStatus": "NULL"},  # 1.1 adds status
+    {"ChargeClass": "NULL", "CapacityReservationId": "NULL", "ServiceSubcategory": "GPU",
+     "x_Custom": "1"},  # 1.2 columns and a custom one
+])
+@pytest.mark.parametrize("ext", ["csv", "parquet"])
+def test_focus_versions_and_formats(tmp_path, version_cols, ext):
+    rows = [focus_row("1.25", "i-1", **version_cols), focus_row("-0.25", category="Credit",
+                                                                **version_cols)]
+    bill = read_bill(_write(tmp_path, rows, f"b.{ext}"))
+    assert bill.totals("EffectiveCost", "provider") == {"AWS": Decimal("1.00")}
+    assert list(bill.rows["label"]) == ["usage", "credit"]
+
+
+def test_charges_are_labelled_never_dropped(tmp_path):
+    rows = [
+        focus_row("10", "i-1"),
+        focus_row("-3", category="Credit", ChargeDescription="Refund for outage"),
+        focus_row("2", category="Tax"),
+        focus_row("-1", category="Usage", ChargeClass="Correction"),
+        focus_row("100", category="Purchase", CommitmentDiscountId="sp-1"),
+        focus_row("5", "i-1", CommitmentDiscountStatus="Used", CommitmentDiscountId="sp-1"),
+        focus_row("4", CommitmentDiscountStatus="unused", CommitmentDiscountId="sp-1"),
+        focus_row("1", category="adjustment"),
+    ]
+    bill = read_bill(_write(tmp_path, rows))
+    assert list(bill.rows["label"]) == [
+        "usage", "refund", "tax", "correction", "commitment_purchase", "commitment_used",
+        "commitment_unused", "adjustment"]
+    assert bill.totals("EffectiveCost", "currency") == {"USD": Decimal(118)}
+
+
+def test_billed_cost_basis(tmp_path):
+    bill = read_bill(_write(tmp_path, [focus_row("7", billed="10")]))
+    assert bill.totals("BilledCost", "currency")["USD"] == 10
+    assert bill.totals("EffectiveCost", "currency")["USD"] == 7
+
+
+def test_missing_columns_are_named(tmp_path):
+    rows = [focus_row("1")]
+    for r in rows:
+        del r["EffectiveCost"]
+        del r["ChargePeriodEnd"]
+    with pytest.raises(InputError) as e:
+        read_bill(_write(tmp_path, rows))
+    assert "EffectiveCost" in str(e.value) and "ChargePeriodEnd" in str(e.value)
+    assert "bill.csv" in str(e.value)
+
+
+def test_unparsable_amount_names_file_row_and_column(tmp_path):
+    rows = [focus_row("1"), focus_row("1"), focus_row("1.2.3", billed="1")]
+    with pytest.raises(InputError) as e:
+        read_bill(_write(tmp_path, rows))
+    assert "row 3" in str(e.value) and "EffectiveCost" in str(e.value)
+
+
+def test_unparsable_timestamp_names_row(tmp_path):
+    rows = [focus_row("1"), focus_row("1", ChargePeriodStart="yesterday")]
+    with pytest.raises(InputError) as e:
+        read_bill(_write(tmp_path, rows))
+    assert "row 2" in str(e.value) and "ChargePeriodStart" in str(e.value)
+
+
+def test_mixed_currencies_need_a_rate(tmp_path):
+    rows = [focus_row("1"), focus_row("1", currency="EUR")]
+    p = _write(tmp_path, rows)
+    with pytest.raises(InputError) as e:
+        read_bill(p)
+    assert "EUR" in str(e.value) and "USD" in str(e.value)
+    bill = read_bill(p, rates={"EUR": Decimal("1.10")}, currency="USD")
+    assert bill.totals("EffectiveCost", "currency") == {"USD": Decimal("2.10")}

@@ -1,0 +1,121 @@
+"""Usage logs (CSV, Parquet, JSON lines) and OTel GenAI spans onto usage rows."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from infercost.attribute.backends import connect
+from infercost.errors import InputError
+from infercost.ingest.usage import read_usage
+
+ROWS = [
+    {"timestamp": "2026-10-01T02:30:00+02:00", "request_id": "a", "model": "m",
+     "model_version": "1", "endpoint": "/e", "tenant": "t", "resource_id": "i-1",
+     "duration_ms": "12.5", "input_tokens": "10", "output_tokens": "3"},
+    {"timestamp": "2026-10-01 01:00:00", "request_id": "b", "model": "m", "model_version": "1",
+     "endpoint": "/e", "tenant": "t", "resource_id": "i-1", "duration_ms": "7",
+     "input_tokens": "", "output_tokens": "4"},
+]
+
+
+@pytest.fixture(scope="module")
+def con():
+    return connect("duckdb")
+
+
+def _frame(con, usage):
+    return con.execute(usage.table.order_by("request_id"))
+
+
+def test_csv_usage_with_offsets_and_blanks(tmp_path, con):
+    p = tmp_path / "u.csv"
+    pd.DataFrame(ROWS).to_csv(p, index=False)
+    df = _frame(con, read_usage(con, p))
+    assert [str(t) for t in df["timestamp"]] == ["2026-10-01 00:30:00", "2026-10-01 01:00:00"]
+    assert list(df["duration_ms"]) == [12.5, 7.0]
+    assert df["input_tokens"].iloc[0] == 10 and pd.isna(df["input_tokens"].iloc[1])
+
+
+def test_jsonl_and_parquet_glob_and_directory(tmp_path, con):
+    (tmp_path / "d").mkdir()
+    for i, r in enumerate(ROWS):
+        pd.DataFrame([{**r, "duration_ms": float(r["duration_ms"])}]).to_parquet(
+            tmp_path / "d" / f"part-{i}.parquet")
+    assert len(_frame(con, read_usage(con, tmp_path / "d"))) == 2
+    assert len(_frame(con, read_usage(con, str(tmp_path / "d" / "*.parquet")))) == 2
+    p = tmp_path / "u.jsonl"
+    p.write_text("\n".join(json.dumps({**r, "duration_ms": float(r["duration_ms"])})
+                           for r in ROWS) + "\n")
+    df = _frame(con, read_usage(con, p))
+    assert list(df["request_id"]) == ["a", "b"]
+    assert str(df["timestamp"].iloc[0]) == "2026-10-01 00:30:00"
+
+
+def test_missing_columns_are_named(tmp_path, con):
+    p = tmp_path / "u.csv"
+    pd.DataFrame([{k: v for k, v in ROWS[0].items() if k not in ("resource_id", "duration_ms")}]
+                 ).to_csv(p, index=False)
+    with pytest.raises(InputError) as e:
+        read_usage(con, p)
+    assert "resource_id" in str(e.value) and "duration_ms" in str(e.value)
+
+
+@pytest.mark.parametrize("col,bad", [("timestamp", "not a time"), ("duration_ms", "fast")])
+def test_unparsable_values_name_file_and_row(tmp_path, con, col, bad):
+    rows = [dict(ROWS[1]), dict(ROWS[1]), {**ROWS[1], col: bad}]
+    p = tmp_path / "u.csv"
+    pd.DataFrame(rows).to_csv(p, index=False)
+    with pytest.raises(InputError) as e:
+        read_usage(con, p)
+    assert f"{p}: row 3" in str(e.value) and col in str(e.value)
+
+
+def test_no_such_file(tmp_path, con):
+    with pytest.raises(InputError):
+        read_usage(con, tmp_path / "nope.parquet")
+    with pytest.raises(InputError):
+        read_usage(con, str(tmp_path / "*.parquet"))
+
+
+def _attr(k, v):
+    if isinstance(v, int):
+        return {"key": k, "value": {"intValue": str(v)}}
+    return {"key": k, "value": {"stringValue": v}}
+
+
+def otel_doc(spans, resource_attrs):
+    return {"resourceSpans": [{
+        "resource": {"attributes": [_attr(k, v) for k, v in resource_attrs.items()]},
+        "scopeSpans": [{"scope": {"name": "vllm"}, "spans": spans}]}]}
+
+
+def test_otel_spans_map_gen_ai_attributes(tmp_path, con):
+    t0 = 1_790_812_800_000_000_000  # 2026-10-01T00:00:00Z in ns
+    spans = [
+        {"traceId": "t1", "spanId": "s1", "name": "chat llama", "startTimeUnixNano": str(t0),
+         "endTimeUnixNano": str(t0 + 250_000_000), "status": {"code": 1},
+         "attributes": [_attr("gen_ai.operation.name", "chat"),
+                        _attr("gen_ai.request.model", "llama-3.1-8b"),
+                        _attr("gen_ai.response.model", "llama-3.1-8b-instruct"),
+                        _attr("gen_ai.response.id", "chatcmpl-1"),
+                        _attr("gen_ai.usage.input_tokens", 120),
+                        _attr("gen_ai.usage.output_tokens", 30),
+                        _attr("tenant.id", "acme"), _attr("http.route", "/v1/chat")]},
+        {"traceId": "t1", "spanId": "s2", "name": "db", "startTimeUnixNano": str(t0),
+         "endTimeUnixNano": str(t0 + 1), "attributes": [_attr("db.system", "redis")]},
+    ]
+    p = tmp_path / "spans.json"
+    p.write_text(json.dumps(otel_doc(spans, {"host.id": "i-1", "service.version": "2.1"})) + "\n")
+    u = read_usage(con, p)
+    df = _frame(con, u)
+    assert len(df) == 1
+    r = df.iloc[0]
+    assert r["request_id"] == "chatcmpl-1" and r["model"] == "llama-3.1-8b-instruct"
+    assert r["model_version"] == "2.1" and r["tenant"] == "acme" and r["endpoint"] == "/v1/chat"
+    assert r["resource_id"] == "i-1" and r["duration_ms"] == 250.0
+    assert r["input_tokens"] == 120 and r["output_tokens"] == 30 and r["status"] == "OK"
+    assert str(r["timestamp"]) == "2026-10-01 00:00:00"
+    assert "1 of 2 spans" in u.notes[0]
