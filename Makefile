@@ -28,7 +28,7 @@ demo: $(CORE_STAMP)
 
 ## test: install everything the tests need (Spark local mode, CPU torch) and run them
 test: $(FULL_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q --durations=10
 
 lint: $(CORE_STAMP)
 	$(BIN)/ruff check src tests benchmarks

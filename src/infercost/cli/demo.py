@@ -80,11 +80,19 @@ def _simulate(path: Path, catalog) -> dict | None:
 
 
 def _sim_md(name: str, d: dict) -> str:
-    lat = d.get("latency_ms", {})
+    lat, req = d.get("latency_ms", {}), d.get("requests", {})
     lines = [f"### simulated: {name}", "",
-             f"- requests: {d.get('requests')}; p50 / p99 latency: {lat.get('p50')} / {lat.get('p99')} ms",
-             f"- utilisation: {d.get('utilization')}; SLO attainment: {d.get('slo_attainment')}",
-             f"- cost per inference: {d.get('cost_per_inference')}"]
+             f"- requests arrived {req.get('arrived')}, served {req.get('served')}, "
+             f"dropped {req.get('dropped')}; latency p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms",
+             f"- utilisation {d.get('utilization')}; SLO attainment {d.get('slo_attainment')}; "
+             f"cost per inference {d.get('cost_per_inference')} {d.get('cost', {}).get('currency', '')}"]
+    phases = d.get("phases") or {}
+    if phases:
+        lines += ["", "| phase | arrived | dropped | p99 latency (ms) | mean replicas | accelerator cost / inference |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for ph, v in phases.items():
+            lines.append(f"| {ph} | {v['arrived']} | {v['dropped']} | {v['latency_p99_ms']} | "
+                         f"{v['replicas_mean']} | {v['accelerator_cost_per_inference']} |")
     return "\n".join(lines) + "\n"
 
 
@@ -97,10 +105,15 @@ def _attribute(out: Path) -> dict | None:
 
 
 def _att_md(d: dict) -> str:
+    t = d.get("totals", {})
     lines = ["### attributed: the bundled month", ""]
-    for k in ("total_cost", "allocated", "idle", "shared", "unallocated"):
-        if k in d:
-            lines.append(f"- {k}: {d[k]}")
+    for k, v in t.items():
+        lines.append(f"- {k}: {v}")
+    cons = d.get("conservation")
+    if isinstance(cons, dict):
+        lines.append(f"- conservation ({'holds' if cons.get('holds') else 'BROKEN'}): {cons.get('line')}")
+    for drv in d.get("drivers", [])[:6] if isinstance(d.get("drivers"), list) else []:
+        lines.append(f"- driver: {drv}")
     return "\n".join(lines) + "\n"
 
 

@@ -392,8 +392,9 @@ def validation_error_line(err: ValidationError, origin: str, model: type[BaseMod
         msg = "required key is missing"
     else:
         msg = e["msg"].removeprefix("Value error, ")
-        if "input" in e and e["type"] not in ("model_type", "dict_type"):
-            msg += f" (got {e['input']!r})"
+        got = repr(e.get("input"))
+        if "input" in e and not isinstance(e["input"], (dict, list)) and len(got) <= 80:
+            msg += f" (got {got})"
     return InputError(msg, f"{origin}: {path}")
 
 

@@ -10,10 +10,12 @@ workload (60 s, or duration/200 if shorter):
    or below the target; a scale-down waits `scale_down_delay_s`; every replica added
    pays `warmup_s` of warm-up before it serves (assumed started ahead of need);
 3. per replica, dynamic batching with max batch B and wait W, per-replica rate x and
-   batch time S(b): at light load a batch is what arrives while the first request
-   waits, b = min(B, 1 + x W), and utilisation rho = x S(b) / b; if that is >= 1 the
-   replica is saturated, always busy, taking what queued during the last batch:
-   b = x S(b) (fixed point), rho = 1. A replica serves at most B / S(B) requests/s:
+   batch time S(b), one queue in front of N replicas (total rate N x): a batch holds
+   the request that opens it, those that reach the queue while it waits, and those that
+   queued while every replica was busy with its last batch,
+   b = min(B, 1 + N x W + x S(b) rho^N) with utilisation rho = x S(b) / b (a fixed
+   point; at saturation b = x S(b), rho = 1). Checked against the simulator in
+   tests/test_estimate_vs_sim.py. A replica serves at most B / S(B) requests/s:
    beyond that the excess is counted as dropped, never silently served;
 4. busy = N rho, idle = N (1 - rho - others) replica-hours per slice.
 
@@ -41,7 +43,8 @@ class SliceLoad:
     overloaded: bool
 
 
-def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float = 1.0) -> SliceLoad:
+def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float = 1.0,
+                 replicas: int = 1) -> SliceLoad:
     """Steady state of one replica offered x requests/s (fluid approximation).
 
     `available` is the fraction of the replica's time not used by co-tenants.
@@ -52,11 +55,22 @@ def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float
     cap = available * B / svc.batch_seconds(B)
     if x >= cap:
         return SliceLoad(float(B), available, cap, True)
-    # light load: a batch forms while the first request waits up to W
-    b = min(float(B), 1.0 + x * max_wait_s)
-    rho = x * _s(svc, b) / b
-    if rho < available:
-        return SliceLoad(b, rho, x, False)
+    # A batch is the request that opens it, those arriving while it waits (x W), and those
+    # that arrived while the replica was busy with the previous batch (x S(b) rho):
+    # b = min(B, 1 + x W + x S(b) rho), rho = x S(b) / b, solved by damped iteration.
+    lam = x * replicas  # one queue in front of the fleet: batches fill from all traffic
+    b = min(float(B), 1.0 + lam * max_wait_s)
+    rho = min(available, x * _s(svc, b) / b)
+    for _ in range(500):
+        # requests queue only when every replica is busy: probability ~ rho^replicas
+        p_wait = (rho / available) ** replicas
+        nb = min(float(B), 1.0 + lam * max_wait_s + x * _s(svc, b) * p_wait)
+        nb = 0.5 * (b + nb)
+        rho = min(available, x * _s(svc, nb) / nb)
+        if abs(nb - b) < 1e-12:
+            break
+        b = nb
+    return SliceLoad(b, rho, x, False)
     # saturated: the replica is always busy and takes what queued during the last batch,
     # b = x S(b) / available (stable because x < cap)
     for _ in range(200):
@@ -124,7 +138,7 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
         if n == 0:
             dropped += lam * dt
             continue
-        load = replica_load(lam_all / n, svc, wait_s, available)
+        load = replica_load(lam_all / n, svc, wait_s, available, n)
         frac_served = load.served_per_s * n / lam_all if lam_all > 0 else 1.0
         served_user += lam * dt * frac_served
         dropped += lam * dt * (1 - frac_served)
@@ -182,7 +196,7 @@ def _replicas_for(lam: float, svc: ServiceTime, wait_s: float, available: float,
     if lam <= 0:
         return rng.min
     for n in range(max(1, rng.min), rng.max + 1):
-        load = replica_load(lam / n, svc, wait_s, available)
+        load = replica_load(lam / n, svc, wait_s, available, n)
         if not load.overloaded and load.utilization <= target * available:
             return n
     return rng.max

@@ -64,7 +64,7 @@ class Bill:
 
     @property
     def currencies(self) -> list[str]:
-        return sorted({c for c in self.rows["currency"] if c is not None})
+        return sorted(c for c in pd.unique(self.rows["currency"]) if isinstance(c, str))
 
     def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """The billing period [start, end) covered by the bill (UTC)."""
@@ -83,11 +83,9 @@ class Bill:
 
     def totals(self, basis: str = "EffectiveCost", by: str = "provider") -> dict:
         """Exact sums of the cost basis per `by` value (Decimal)."""
-        out: dict = {}
         col = basis_column(basis)
-        for key, amount in zip(self.rows[by], self.rows[col], strict=True):
-            out[key] = out.get(key, Decimal(0)) + amount
-        return out
+        keys = self.rows[by].astype(object).where(self.rows[by].notna(), "(none)")
+        return {k: sum(g, Decimal(0)) for k, g in self.rows[col].groupby(keys.to_numpy())}
 
 
 def basis_column(basis: str) -> str:
