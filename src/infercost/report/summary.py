@@ -1,0 +1,28 @@
+"""The demo report: summary.json (data) and summary.md (the same, for people)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from infercost.report.terminal import money_txt, per_unit_txt
+
+
+def estimate_markdown(name: str, d: dict[str, Any]) -> str:
+    """A markdown section for one `estimate` result dict (Estimate.to_dict())."""
+    cur = d["currency"]
+    lines = [f"### {name}", "", f"Service time: {d['service_time']['source']}.", "",
+             f"| component | per month ({cur}) | per inference ({cur}) | share |", "|---|---:|---:|---:|"]
+    for c in d["components"]:
+        lines.append(f"| {c['label']} | {money_txt(Decimal(c['monthly_cost']))} | "
+                     f"{per_unit_txt(Decimal(c['per_inference']))} | {float(c['share']) * 100:.1f}% |")
+    t = d["total"]
+    lines.append(f"| **total** | **{money_txt(Decimal(t['monthly_cost']))}** | "
+                 f"**{per_unit_txt(Decimal(t['per_inference']))}** | 100% |")
+    lines += ["", f"- per 1k inferences: {per_unit_txt(Decimal(t['per_1k_inferences']))} {cur}"]
+    if t.get("per_1m_tokens"):
+        lines.append(f"- per 1M tokens: {per_unit_txt(Decimal(t['per_1m_tokens']))} {cur}")
+    lines.append(f"- utilisation: {d['facts']['utilization']:.1%}; {d['main_driver']}")
+    for n in d["facts"].get("notes", []):
+        lines.append(f"- warning: {n}")
+    return "\n".join(lines) + "\n"
