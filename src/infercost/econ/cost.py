@@ -54,8 +54,12 @@ def to_scenario_currency(m: Money, scenario: Scenario, what: str) -> Money:
     return m.convert(rate, scenario.currency)
 
 
-def gpu_hour_price(scenario: Scenario, catalog: Catalog, plan: str) -> tuple[Money, str]:
-    """Price of one GPU-hour on `plan` in the scenario currency, and where it came from."""
+def gpu_hour_price(scenario: Scenario, catalog: Catalog, plan: str,
+                   sources: dict[str, str] | None = None) -> tuple[Money, str]:
+    """Price of one GPU-hour on `plan` in the scenario currency and a short label for it.
+
+    The catalog's full source text is added to `sources` (label -> source) when given.
+    """
     pr = scenario.deployment.pricing
     if pr.price_per_gpu_hour is not None and plan == pr.plan:
         return Money(pr.price_per_gpu_hour, scenario.currency), "scenario override"
@@ -66,17 +70,21 @@ def gpu_hour_price(scenario: Scenario, catalog: Catalog, plan: str) -> tuple[Mon
             "`deployment.pricing.price_per_gpu_hour`", "deployment")
     catalog.get_hardware(hw)
     m, inst = catalog.gpu_hour_price(pr.provider, hw, plan)
-    src = f"{inst.provider} {inst.instance} {plan}, {inst.source} ({inst.as_of.isoformat()})"
+    src = f"{inst.provider} {inst.instance} {plan}, catalog as of {inst.as_of.isoformat()}"
+    if sources is not None:
+        sources[src] = inst.source
     return to_scenario_currency(m, scenario, f"{pr.provider} {hw}"), src
 
 
-def _service_price(scenario: Scenario, catalog: Catalog, field: str, override) -> tuple[Money, str]:
+def _service_price(scenario: Scenario, catalog: Catalog, field: str, override,
+                   sources: dict[str, str]) -> tuple[Money, str]:
     if override is not None:
         return Money(override, scenario.currency), "scenario override"
     sp = catalog.get_services(scenario.deployment.pricing.provider)
     m = Money(getattr(sp, field), sp.currency)
-    return (to_scenario_currency(m, scenario, f"{sp.provider} {field}"),
-            f"{sp.provider} {sp.source} ({sp.as_of.isoformat()})")
+    src = f"{sp.provider} services, catalog as of {sp.as_of.isoformat()}"
+    sources[src] = sp.source
+    return to_scenario_currency(m, scenario, f"{sp.provider} {field}"), src
 
 
 def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostBreakdown:
@@ -84,6 +92,7 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
     cur = scenario.currency
     dep = scenario.deployment
     costs = scenario.costs
+    sources: dict[str, str] = {}
     months = _d(usage.period_hours) / _d(HOURS_PER_MONTH)
     n = _d(usage.inferences)
     gpus = Decimal(dep.gpus_per_replica)
@@ -99,7 +108,7 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
     price_notes = []
     share_idle = _idle_share(scenario, usage)
     for plan in plans:
-        price, src = gpu_hour_price(scenario, catalog, plan)
+        price, src = gpu_hour_price(scenario, catalog, plan, sources)
         per_replica = price * gpus
         b = _hours(usage.busy_hours.get(plan, 0.0))
         o = _hours(usage.others_busy_hours.get(plan, 0.0))
@@ -144,18 +153,18 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
             f"{hr.fraction:.1%} of inferences x {hr.minutes_each:g} min x {hr.hourly_rate}/h")
     if costs.preprocessing:
         pp = costs.preprocessing
-        price, src = _service_price(scenario, catalog, "vcpu_hour", pp.price_per_vcpu_hour)
+        price, src = _service_price(scenario, catalog, "vcpu_hour", pp.price_per_vcpu_hour, sources)
         vcpu_h = n * _d(pp.cpu_ms_per_request) / Decimal(3_600_000)
         add("preprocessing", "Preprocessing (CPU)", price * vcpu_h,
             f"{pp.cpu_ms_per_request:g} CPU-ms/request = {_h(vcpu_h)} vCPU-h x {price.quantize(4)} [{src}]")
     if costs.storage:
         st = costs.storage
-        price, src = _service_price(scenario, catalog, "storage_gb_month", st.price_per_gb_month)
+        price, src = _service_price(scenario, catalog, "storage_gb_month", st.price_per_gb_month, sources)
         add("storage", "Storage", price * _d(st.gb) * months,
             f"{st.gb:g} GB x {price.quantize(4)}/GB-month [{src}]")
     if costs.egress:
         eg = costs.egress
-        price, src = _service_price(scenario, catalog, "egress_gb", eg.price_per_gb)
+        price, src = _service_price(scenario, catalog, "egress_gb", eg.price_per_gb, sources)
         gb = n * _d(eg.bytes_per_response) / Decimal(1_000_000_000)
         add("egress", "Network egress", price * gb,
             f"{eg.bytes_per_response:g} B/response = {_h(gb)} GB x {price.quantize(4)}/GB [{src}]")
@@ -177,6 +186,7 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
         "dropped_requests": round(usage.dropped, 3),
         "shadow_requests": round(usage.shadow_inferences, 3),
         "notes": list(usage.notes),
+        "sources": dict(sorted(sources.items())),
     }
     return CostBreakdown(scenario.name, cur, _d(usage.period_hours), n, tuple(comps), tokens, facts)
 

@@ -113,6 +113,10 @@ def demo_html(summary: dict) -> str:
             parts.append(f"<h2>{_e(name)}</h2><p>{_e(d['service_time']['source'])}; "
                          f"utilisation {d['facts']['utilization']:.1%}. <b>{_e(d['main_driver'])}</b></p>")
             parts.append(breakdown_table(d))
+            srcs = d["facts"].get("sources") or {}
+            if srcs:
+                parts.append("<details><summary>price sources</summary><ul>" + "".join(
+                    f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in srcs.items()) + "</ul></details>")
     for name, d in summary.get("simulations", {}).items():
         parts.append(f"<h2>Simulated: {_e(name)}</h2>")
         lat = d.get("latency_ms", {})
