@@ -94,7 +94,7 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
     costs = scenario.costs
     sources: dict[str, str] = {}
     months = _d(usage.period_hours) / _d(HOURS_PER_MONTH)
-    n = _d(usage.inferences)
+    n = to_decimal(round(float(usage.inferences), 6))  # fluid counts: to a millionth
     gpus = Decimal(dep.gpus_per_replica)
     comps: list[Component] = []
 
