@@ -70,7 +70,8 @@ def phase(name: str, args: argparse.Namespace, data: Path) -> dict:
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         raise SystemExit(f"phase {name} failed:\n{p.stderr[-3000:]}")
-    res = json.loads(p.stdout.strip().splitlines()[-1])
+    lines = [x for x in p.stdout.splitlines() if x.startswith('{"phase"')]
+    res = json.loads(lines[-1])
     res["process_wall_s"] = round(wall, 2)
     return res
 
@@ -99,6 +100,7 @@ def child(name: str, data: str, pandas_rows: int, memory_limit: str) -> None:
         con.execute("SET TimeZone='UTC'")
         con.execute(f"SET memory_limit='{memory_limit}'")
         con.execute("SET preserve_insertion_order=false")
+        con.execute("SET enable_progress_bar=false")
         if name == "floor":
             q = FLOOR_SQL.format(usage=usage, bill=bill,
                                  select=FLOOR_AGG.format(usage=usage))

@@ -61,6 +61,8 @@ def test_r2_quanta_rounding_stays_exact():
     res, req = attribute_rows(bill, use, with_requests=True)
     assert set(req["cost"]) == {D("0.3333333333")}
     assert alloc(res, kind="idle") == D("0.0000000001")  # the sub-quantum rest, shown
+    assert alloc(res, kind="idle", detail="rounding: sub-quantum request shares") == D(
+        "0.0000000001")
     _conserves(res)
 
 

@@ -135,3 +135,35 @@ def test_mixed_currencies_need_a_rate(tmp_path):
     assert "EUR" in str(e.value) and "USD" in str(e.value)
     bill = read_bill(p, rates={"EUR": Decimal("1.10")}, currency="USD")
     assert bill.totals("EffectiveCost", "currency") == {"USD": Decimal("2.10")}
+
+
+def test_focus_sample_attributes_end_to_end(shared_data, tmp_path):
+    """The real sample through the whole run: a log on one of its resources; the four
+    totals add up to the file's own EffectiveCost sum."""
+    from infercost.attribute.run import run_attribution
+
+    path = shared_data / "focus" / "focus-1.0-sample-1000.csv"
+    if not path.is_file():
+        pytest.skip("FOCUS sample absent")
+    with open(path, newline="") as fh:
+        recs = list(csv.DictReader(fh))
+    total = sum((Decimal(r["EffectiveCost"]) for r in recs), Decimal(0))
+    paid = [r for r in recs if r["ResourceId"] != "NULL" and Decimal(r["EffectiveCost"]) > 0
+            and r["ServiceCategory"] == "Compute"]
+    r0 = paid[0]
+    log = tmp_path / "usage.csv"
+    pd.DataFrame([
+        {"timestamp": r0["ChargePeriodStart"], "request_id": "a", "model": "m",
+         "resource_id": r0["ResourceId"], "duration_ms": 10},
+        {"timestamp": r0["ChargePeriodStart"], "request_id": "b", "model": "m",
+         "resource_id": r0["ResourceId"], "duration_ms": 30},
+        {"timestamp": "2030-01-01 00:00:00", "request_id": "c", "model": "m",
+         "resource_id": r0["ResourceId"], "duration_ms": 30},
+    ]).to_csv(log, index=False)
+    s = run_attribution(path, log, tmp_path / "out")
+    t = s["totals"]
+    assert t["bill"] == total
+    assert s["conservation"]["holds"]
+    assert t["allocated"] + t["idle"] + t["shared"] + t["unallocated"] == total
+    assert t["allocated"] > 0 and s["rows"]["usage_outside_period"] == 1
+    assert {k for k in s["by_provider"]} == {"AWS", "Microsoft", "Oracle"}

@@ -35,6 +35,7 @@ def connect(backend: str = "duckdb", *, threads: int | None = None,
         if memory_limit:
             con.raw_sql(f"SET memory_limit='{memory_limit}'")
         con.raw_sql("SET preserve_insertion_order=false")
+        con.raw_sql("SET enable_progress_bar=false")
         return con
     if backend == "spark":
         return ibis.pyspark.connect(spark_session())
@@ -134,35 +135,3 @@ def write_parquet(con: Any, expr: Any, path: Path) -> None:
         if writer is not None:
             writer.close()
 
-
-def grouping_sets(con: Any, expr: Any, sets: list[list[str]], aggs: dict[str, tuple[str, str]]):
-    """Several GROUP BYs of one expression in one scan (SQL GROUPING SETS, which Ibis cannot
-    express). `aggs` maps output name -> (count|sum, column). Returns one pandas DataFrame
-    per set, in order, each with that set's keys and the aggregates."""
-    import ibis
-
-    dialect = "duckdb" if backend_name(con) == "duckdb" else "spark"
-    q = (lambda n: f'"{n}"') if dialect == "duckdb" else (lambda n: f"`{n}`")
-    inner = ibis.to_sql(expr, dialect=dialect)
-    keys = list(dict.fromkeys(k for s in sets for k in s))
-    agg_sql = ", ".join(
-        f"COUNT(*) AS {q(n)}" if fn == "count" else f"SUM({q(c)}) AS {q(n)}"
-        for n, (fn, c) in aggs.items()
-    )
-    gid = "GROUPING_ID(" if dialect == "spark" else "GROUPING("
-    sql = (
-        f"SELECT {', '.join(q(k) for k in keys)}, {gid}{', '.join(q(k) for k in keys)}) "
-        f"AS {q('__gid')}, {agg_sql} FROM ({inner}) AS {q('__t')} GROUP BY GROUPING SETS ("
-        + ", ".join("(" + ", ".join(q(k) for k in st) + ")" for st in sets) + ")"
-    )
-    if dialect == "duckdb":
-        df = con.con.execute(sql).df()
-    else:
-        df = con._session.sql(sql).toPandas()
-    out = []
-    for st in sets:
-        # GROUPING(k1..kn) has bit (n-1-i) set when key i is NOT in the set
-        want = sum(1 << (len(keys) - 1 - i) for i, k in enumerate(keys) if k not in st)
-        part = df[df["__gid"] == want][list(st) + list(aggs)].reset_index(drop=True)
-        out.append(part)
-    return out

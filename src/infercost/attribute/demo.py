@@ -230,11 +230,12 @@ def generate(out_dir: Path, seed: int = 7, requests_per_hour: int = 300) -> tupl
 def write_demo_month(out_dir: Path, seed: int = 7, backend: str = "duckdb") -> dict:
     """Generate the demo month into `out_dir` and attribute it into `out_dir/attribution`.
 
-    Returns the summary (money as Decimal, in USD)."""
-    from infercost.attribute.run import run_attribution
+    Returns the summary as in summary.json (money as Decimal, in USD)."""
+    from infercost.attribute.run import public_summary, run_attribution
 
     out_dir = Path(out_dir)
     bill, usage = generate(out_dir, seed)
     rules = out_dir / "rules.yaml"
     rules.write_text(DEMO_RULES)
-    return run_attribution(bill, usage, out_dir / "attribution", rules=rules, backend=backend)
+    s = run_attribution(bill, usage, out_dir / "attribution", rules=rules, backend=backend)
+    return public_summary(s)  # without run timings: same seed, same bytes

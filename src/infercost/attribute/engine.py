@@ -6,9 +6,12 @@ Money inside the engine is integer quanta of 1e-10 of the bill currency (int64, 
 and identical on every backend); at the edges it is `decimal.Decimal`. The rules are
 stated in `infercost.attribute.rules`.
 
-Passes over the usage log: (1) per resource-hour weights and row counts, (2) duplicate
-request ids, (3) per-request cost (written to requests.parquet), (4) the aggregate by
-day, model, model version, endpoint, tenant and resource (read back from (3)).
+Passes over the usage log: (1) per resource-hour weights and row counts (`resource_hours`,
+independent of the bill, so `run_attribution` overlaps it with reading the bill),
+(2) duplicate request ids, (3) per-request cost (written to requests.parquet), (4) the
+aggregate by day, model, model version, endpoint, tenant and allocation status (read
+back from (3), or straight from the expression without requests.parquet); with
+`idle: share`, one more aggregate by resource.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ QUANTUM = Decimal(1).scaleb(-10)
 KEY = ["period", "model", "model_version", "endpoint", "tenant"]
 GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
 ALLOCATED = "allocated"
+#: allocation status of a request: code -> text (requests.parquet carries both)
+STATUS = {0: ALLOCATED, 1: "no bill row for resource-hour", 2: "outside billing period",
+          3: "rejected: no timestamp", 4: "rejected: no resource_id",
+          5: "rejected: no duration_ms", 6: "rejected: negative duration_ms"}
 #: allocations.csv / .parquet columns
 OUT_COLUMNS = [
     "period", "model", "model_version", "endpoint", "tenant", "requests", "input_tokens",
@@ -80,6 +87,33 @@ def spread(amount: Decimal, weights: list[int]) -> list[Decimal] | None:
     return out
 
 
+def quanta_array(amounts: pd.Series) -> tuple[np.ndarray, bool]:
+    """floor(amount / quantum) for each Decimal as int64, and whether every amount was a
+    whole number of quanta (then nothing is left below the quantum)."""
+    import pyarrow as pa
+
+    vals = amounts.tolist()
+    try:  # fast path: amounts with at most 10 decimals, as most bills have
+        arr = pa.array(vals, pa.decimal128(38, 10))
+        if arr.null_count or arr.offset:
+            raise TypeError
+        # the unscaled 128-bit integers are the quanta; keep them when they fit in int64
+        words = np.frombuffer(arr.buffers()[1], dtype="<i8")[: 2 * len(arr)].reshape(-1, 2)
+        low, high = words[:, 0], words[:, 1]
+        if not np.array_equal(high, low >> 63):
+            raise OverflowError
+        if len(low) and int(np.abs(low).max()) >= LIMIT:
+            raise OverflowError
+        return low.astype(np.int64), True
+    except (pa.ArrowInvalid, OverflowError, TypeError):
+        pass
+    qlist = [to_quanta(c) for c in vals]
+    if any(abs(x) >= LIMIT for x in qlist):
+        raise InputError("a fleet bill row is too large for the engine's int64 quanta "
+                         f"(over {LIMIT // SCALE} in one row)", "bill")
+    return np.array(qlist, dtype=np.int64), False
+
+
 # ------------------------------------------------------------------ usage expressions
 
 
@@ -104,12 +138,12 @@ def reason_expr(u: Any) -> Any:
     import ibis
 
     return ibis.cases(
-        (u.timestamp.isnull(), "rejected: no timestamp"),
-        (u.resource_id.isnull(), "rejected: no resource_id"),
-        (u.duration_ms.isnull(), "rejected: no duration_ms"),
-        (u.duration_ms < 0, "rejected: negative duration_ms"),
-        else_=ibis.null("string"),
-    )
+        (u.timestamp.isnull(), 3),
+        (u.resource_id.isnull(), 4),
+        (u.duration_ms.isnull(), 5),
+        (u.duration_ms < 0, 6),
+        else_=ibis.null("int8"),
+    ).cast("int8")
 
 
 def prepared(usage: Usage, rules: Rules) -> Any:
@@ -150,11 +184,7 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series):
     h0 = start.dt.floor("h")
     n = np.where(ok, np.ceil(((end - h0).dt.total_seconds().fillna(0)) / 3600), 0).astype(np.int64)
     n = np.maximum(n, np.where(ok, 1, 0))
-    qlist = [to_quanta(c) for c in cost]
-    if any(abs(x) >= LIMIT for x in qlist):
-        raise InputError("a fleet bill row is too large for the engine's int64 quanta "
-                         f"(over {LIMIT // SCALE} in one row)", "bill")
-    q = np.array(qlist, dtype=np.int64)
+    q, exact = quanta_array(cost)
     okidx = np.nonzero(ok)[0]
     reps = n[okidx]
     row_of = np.repeat(okidx, reps)
@@ -169,18 +199,47 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series):
     hq = hours.groupby(["resource_id", "hour"], dropna=False, sort=True)["cost_q"].sum()
     hq = hq.reset_index()
     # the sub-quantum rest of each row (zero for amounts with <= 10 decimals)
-    rest = [(i, c - q2d(x)) for i, (c, x) in enumerate(zip(cost, qlist, strict=True))
-            if ok[i] and c != q2d(x)]
+    rest = [] if exact else [
+        (i, c - q2d(x)) for i, (c, x) in enumerate(zip(cost, q.tolist(), strict=True))
+        if ok[i] and c != q2d(x)]
     rest_rows = pd.DataFrame({
         "resource_id": fleet["resource_id"].to_numpy()[[i for i, _ in rest]],
         "day": h0.dt.floor("D").to_numpy()[[i for i, _ in rest]],
-        "rest": [r for _, r in rest],
+        "rest": pd.Series([r for _, r in rest], dtype=object),
     })
     no_period = fleet.iloc[np.nonzero(~ok)[0]]
     return hq, rest_rows, no_period, cost.iloc[np.nonzero(~ok)[0]]
 
 
 # ------------------------------------------------------------------ the run
+
+
+def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, float]:
+    """Pass 1: per (resource_id, hour) the row count, accepted rows and total weight W.
+
+    Independent of the bill, so a caller may run it while the bill is being read."""
+    import ibis
+
+    from infercost.attribute.backends import to_arrow
+
+    t0 = time.perf_counter()
+    u = prepared(usage, rules)
+    ok = u.rejected.isnull()
+    g = u.group_by(["resource_id", "hour"]).aggregate(
+        n=u.count(),
+        n_ok=ok.cast("int64").sum(),
+        W=ibis.ifelse(ok, u.w, 0).sum(),
+    )
+    gdf = to_arrow(con, g).to_pandas()
+    if gdf.empty:
+        gdf = pd.DataFrame({"resource_id": pd.Series([], dtype=object),
+                            "hour": pd.Series([], dtype="datetime64[us]"),
+                            **{c: pd.Series([], dtype="int64") for c in ("n", "n_ok", "W")}})
+    gdf["hour"] = pd.to_datetime(gdf["hour"]).astype("datetime64[us]")
+    gdf["resource_id"] = gdf["resource_id"].astype(object)
+    for c in ("n", "n_ok", "W"):
+        gdf[c] = gdf[c].fillna(0).astype("int64")
+    return gdf, time.perf_counter() - t0
 
 
 def attribute(
@@ -192,6 +251,7 @@ def attribute(
     *,
     check_duplicates: bool = True,
     write_requests: bool = True,
+    pass1: tuple[pd.DataFrame, float] | None = None,
 ) -> Attribution:
     """Allocate `bill` to the requests of `usage` by `rules`; writes requests.parquet into
     `out_dir` (the caller moves it into place) and returns allocation rows and summary.
@@ -203,7 +263,6 @@ def attribute(
     from infercost.attribute.backends import (
         backend_name,
         from_arrow,
-        grouping_sets,
         to_arrow,
         write_parquet,
     )
@@ -215,24 +274,11 @@ def attribute(
     cost = bill.rows[ccol]
     ps, pe = bill.period()
 
-    u = prepared(usage, rules)
     # ---- pass 1: per resource-hour
-    ok = u.rejected.isnull()
-    g = u.group_by(["resource_id", "hour"]).aggregate(
-        n=u.count(),
-        n_ok=ok.cast("int64").sum(),
-        W=ibis.ifelse(ok, u.w, 0).sum(),
-    )
-    gdf = to_arrow(con, g).to_pandas()
-    timings["pass1_resource_hours_s"] = time.perf_counter() - t0
-    if gdf.empty:
-        gdf = pd.DataFrame({"resource_id": pd.Series([], dtype=object),
-                            "hour": pd.Series([], dtype="datetime64[us]"),
-                            **{c: pd.Series([], dtype="int64") for c in ("n", "n_ok", "W")}})
-    gdf["hour"] = pd.to_datetime(gdf["hour"]).astype("datetime64[us]")
-    gdf["resource_id"] = gdf["resource_id"].astype(object)
-    for c in ("n", "n_ok", "W"):
-        gdf[c] = gdf[c].fillna(0).astype("int64")
+    if pass1 is None:
+        pass1 = resource_hours(con, usage, rules)
+    gdf, timings["pass1_resource_hours_s"] = pass1
+    u = prepared(usage, rules)
     usage_rows = int(gdf["n"].sum())
     usage_resources = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
 
@@ -246,6 +292,7 @@ def attribute(
         timings["pass2_duplicates_s"] = time.perf_counter() - t1
 
     # ---- bill side (rules R1, R2)
+    tb = time.perf_counter()
     fleet_mask = select_fleet(bill, rules, usage_resources)
     fleet = bill.rows[fleet_mask]
     hq, rest_rows, no_period, no_period_cost = fleet_hours(fleet, cost[fleet_mask])
@@ -273,6 +320,7 @@ def attribute(
         "den": pa.array(alloc["den"].to_numpy(dtype="int64"), pa.int64()),
     })
     rht = from_arrow(con, rha, "infercost_resource_hours")
+    timings["bill_hours_s"] = time.perf_counter() - tb
 
     # ---- pass 3: per request (rule R3), written to requests.parquet
     t2 = time.perf_counter()
@@ -287,21 +335,24 @@ def attribute(
     lo = ibis.literal(pd.Timestamp(ps).to_pydatetime(), type="timestamp") if ps is not None else None
     hi = ibis.literal(pd.Timestamp(pe).to_pydatetime(), type="timestamp") if pe is not None else None
     outside = (j.timestamp < lo) | (j.timestamp >= hi) if lo is not None else ibis.literal(False)
-    allocation = ibis.cases(
+    code = ibis.cases(
         (j.rejected.notnull(), j.rejected),
-        (matched, ALLOCATED),
-        (outside, "outside billing period"),
-        else_="no bill row for resource-hour",
-    )
+        (matched, 0),
+        (outside, 2),
+        else_=1,
+    ).cast("int8")
     dec = ibis.literal(QUANTUM, type="decimal(38, 10)")
     req = j.select(
         timestamp=j.timestamp, request_id=j.request_id, model=j.model,
         model_version=j.model_version, endpoint=j.endpoint, tenant=j.tenant,
         resource_id=j.resource_id, duration_ms=j.duration_ms, input_tokens=j.input_tokens,
-        output_tokens=j.output_tokens, status=j.status, weight=j.w, allocation=allocation,
+        output_tokens=j.output_tokens, status=j.status, weight=j.w, allocation_code=code,
         cost_q=share,
     )
-    req = req.mutate(cost=(req.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"))
+    req = req.mutate(
+        allocation=ibis.cases(*[(req.allocation_code == k, v) for k, v in STATUS.items()]),
+        cost=(req.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"),
+    )
     if write_requests:
         req_path = Path(out_dir) / "requests.parquet"
         write_parquet(con, req, req_path)
@@ -312,29 +363,35 @@ def attribute(
     else:
         rq = req
     t3 = time.perf_counter()
-    rq = rq.mutate(day=rq.timestamp.date().cast("string"))
-    adf, rdf = grouping_sets(
-        con, rq.select("day", "model", "model_version", "endpoint", "tenant", "allocation",
-                       "resource_id", "input_tokens", "output_tokens", "cost_q"),
-        [[*GROUP, "allocation"], ["resource_id", "day", "allocation"]],
-        {"requests": ("count", ""), "input_tokens": ("sum", "input_tokens"),
-         "output_tokens": ("sum", "output_tokens"), "cost_q": ("sum", "cost_q")},
+    agg = rq.group_by(
+        day=rq.timestamp.date(), model=rq.model, model_version=rq.model_version,
+        endpoint=rq.endpoint, tenant=rq.tenant, code=rq.allocation_code,
+    ).aggregate(
+        requests=rq.count(), input_tokens=rq.input_tokens.sum(),
+        output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
     )
-    rdf = rdf[rdf["allocation"] == ALLOCATED][["resource_id", "day", "cost_q"]]
-    ok_rows = rq.filter(rq.allocation == ALLOCATED)
+    adf = to_arrow(con, agg).to_pandas()
+    adf["day"] = adf["day"].map(lambda d: None if d is None or d is pd.NaT or d != d
+                                else str(d)[:10])
+    adf["allocation"] = adf["code"].map(lambda c: STATUS[int(c)])
+    ok_rows = rq.filter(rq.allocation_code == 0)
     timings["pass4_aggregate_s"] = time.perf_counter() - t3
     for c in ("requests", "input_tokens", "output_tokens", "cost_q"):
         adf[c] = adf[c].fillna(0).astype("int64")
     for c in ("day", "model", "model_version", "endpoint", "tenant"):
         adf[c] = adf[c].astype(object).where(adf[c].notna(), None)
-    rdf = rdf.assign(cost_q=rdf["cost_q"].fillna(0).astype("int64"))
-    rdf["resource_id"] = rdf["resource_id"].astype(object)
+    # what each resource-hour hands out before per-request rounding (exact integers):
+    # floor(cost_q * min(W, den) / den); the requests get this minus < 1 quantum each
+    target = [int(c) * min(int(w), int(d)) // int(d) for c, w, d in
+              zip(alloc["cost_q"], alloc["W"], alloc["den"], strict=True)]
+    tdf = pd.DataFrame({"resource_id": alloc["resource_id"].to_numpy(),
+                        "day": alloc["hour"].dt.floor("D").to_numpy(), "cost_q": target})
 
     def share_idle(idle_by_resource: dict) -> tuple[pd.DataFrame, dict]:
         """Rule R4 `idle: share`, in the engine: each resource's idle quanta go to the
         allocation rows that used it, in proportion to their allocated quanta there."""
         ir = []
-        alloc_r = rdf.groupby("resource_id")["cost_q"].sum()
+        alloc_r = tdf.groupby("resource_id")["cost_q"].sum()
         for r, amount in idle_by_resource.items():
             a = int(alloc_r.get(r, 0))
             iq = to_quanta(amount)
@@ -363,22 +420,31 @@ def attribute(
         rs = to_arrow(con, jj.group_by("resource_id").aggregate(idle_q=jj.part.sum())).to_pandas()
         return g, {r: q2d(int(q)) for r, q in zip(rs["resource_id"], rs["idle_q"], strict=True)}
 
+    ta = time.perf_counter()
     result = _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows,
-                       no_period, no_period_cost, adf, rdf, gdf, (ps, pe), usage_rows, dup,
+                       no_period, no_period_cost, adf, tdf, gdf, (ps, pe), usage_rows, dup,
                        share_idle)
     result.summary["backend"] = backend_name(con)
+    timings["assemble_s"] = time.perf_counter() - ta
     timings["total_engine_s"] = time.perf_counter() - t0
     result.timings = timings
     return result
 
 
 def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_period,
-              no_period_cost, adf, rdf, gdf, period, usage_rows, dup,
+              no_period_cost, adf, tdf, gdf, period, usage_rows, dup,
               share_idle) -> Attribution:
     """Everything after the engine passes: idle, shared, unallocated, spreads, summary."""
     ps, pe = period
     pstr = f"{ps.date()}/{pe.date()}" if ps is not None else ""
-    total = sum(cost, Decimal(0))
+    # one grouping of the bill for shared, drivers and labels (small: a few hundred keys)
+    br = bill.rows
+    cat_all = br["service_category"].astype(object).where(br["service_category"].notna(), None)
+    keyed = pd.DataFrame({"fleet": fleet_mask, "label": br["label"].to_numpy(dtype=object),
+                          "category": cat_all.to_numpy(dtype=object)})
+    bq = {c: quanta_array(br[c]) for c in ("billed_cost", "effective_cost")}
+    by_cost = _sum_by(keyed, cost, bq[ccol])
+    total = sum(by_cost.values(), Decimal(0))
     al = adf[adf["allocation"] == ALLOCATED]
 
     # allocation rows (by day, model, version, endpoint, tenant)
@@ -399,14 +465,18 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     for r, d, rest in zip(rest_rows["resource_id"], rest_rows["day"], rest_rows["rest"],
                           strict=True):
         fcost[(r, pd.Timestamp(d))] = fcost.get((r, pd.Timestamp(d)), Decimal(0)) + rest
-    used = rdf.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
+    used = tdf.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
     usedmap = {(r, pd.Timestamp(d)): q2d(q) for (r, d), q in used.items()}
     idle = {}
     for k, v in fcost.items():
         idle[k] = v - usedmap.get(k, Decimal(0))
-    for k in usedmap:
-        if k not in fcost:  # cannot happen: allocation needs a bill hour
-            raise AssertionError(f"allocation without fleet cost for {k}")
+    # per-request rounding: what the hours handed out minus what the requests got
+    dust = q2d(int(sum(used)) - int(al["cost_q"].sum())) if len(used) else -q2d(
+        int(al["cost_q"].sum()))
+    if dust < 0:  # a bug, never the input
+        raise AssertionError(f"requests got more than their resource-hours: {dust}")
+    if dust:
+        idle[("rounding: sub-quantum request shares", None)] = dust
     fleet_total = sum(fcost.values(), Decimal(0))
     idle_total = sum(idle.values(), Decimal(0))
 
@@ -428,14 +498,12 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     idle_left = idle_total - idle_spread
 
     # shared (rule R5)
-    nf = ~fleet_mask
-    shared_df = pd.DataFrame({
-        "category": bill.rows.loc[nf, "service_category"].fillna("(none)").to_numpy(),
-        "label": bill.rows.loc[nf, "label"].to_numpy(),
-        "cost": cost[nf].to_numpy(),
-    })
-    shared = {(c, lab): sum(g, Decimal(0))
-              for (c, lab), g in shared_df.groupby(["category", "label"], sort=True)["cost"]}
+    shared: dict = {}
+    for (is_fleet, lab, c), v in by_cost.items():
+        if not is_fleet:
+            k = (c or "(none)", lab)
+            shared[k] = shared.get(k, Decimal(0)) + v
+    shared = dict(sorted(shared.items()))
     shared_total = sum(shared.values(), Decimal(0))
     shared_spread = Decimal(0)
     if rules.shared != "report" and len(rows):
@@ -459,13 +527,30 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     diff = total - (allocated + idle_left + shared_left + unalloc_cost)
 
     # ---- the table
+    costs = [a + b + c for a, b, c in zip(rows["direct"], rows["idle_part"],
+                                          rows["shared_part"], strict=True)]
+    nreq = rows["requests"].astype("int64").tolist()
+    ntok = (rows["input_tokens"] + rows["output_tokens"]).astype("int64").tolist()
+    first = pd.DataFrame({
+        "period": rows["day"].to_numpy(dtype=object),
+        "model": rows["model"].to_numpy(dtype=object),
+        "model_version": rows["model_version"].to_numpy(dtype=object),
+        "endpoint": rows["endpoint"].to_numpy(dtype=object),
+        "tenant": rows["tenant"].to_numpy(dtype=object),
+        "requests": nreq,
+        "input_tokens": rows["input_tokens"].astype("int64").tolist(),
+        "output_tokens": rows["output_tokens"].astype("int64").tolist(),
+        "cost": costs,
+        "cost_per_1k_requests": [(c * 1000 / n).quantize(QUANTUM) if n else None
+                                 for c, n in zip(costs, nreq, strict=True)],
+        "cost_per_1m_tokens": [(c * 1_000_000 / t).quantize(QUANTUM) if t else None
+                               for c, t in zip(costs, ntok, strict=True)],
+        "kind": "allocated", "detail": None, "currency": currency,
+        "direct_cost": rows["direct"].to_numpy(dtype=object),
+        "idle_cost": rows["idle_part"].to_numpy(dtype=object),
+        "shared_cost": rows["shared_part"].to_numpy(dtype=object),
+    }, columns=OUT_COLUMNS)
     out = []
-    for rec in rows.itertuples(index=False):
-        c = rec.direct + rec.idle_part + rec.shared_part
-        out.append(_row(rec.day, rec.model, rec.model_version, rec.endpoint, rec.tenant,
-                        int(rec.requests), int(rec.input_tokens), int(rec.output_tokens), c,
-                        "allocated", None, currency, rec.direct, rec.idle_part,
-                        rec.shared_part))
     for (r, d), v in sorted(idle.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
         if v == 0:
             continue
@@ -487,26 +572,27 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
         out.append(_row(pstr, "__unallocated__", None, None, None, 0, 0, 0, unalloc_cost,
                         "unallocated", f"fleet bill rows without a charge period "
                         f"({len(no_period)})", currency))
-    table = pd.DataFrame(out, columns=OUT_COLUMNS)
+    rest_table = pd.DataFrame(out, columns=OUT_COLUMNS)
+    table = (pd.concat([first, rest_table], ignore_index=True) if len(rest_table)
+             else first) if len(first) else rest_table
+    table["detail"] = table["detail"].astype(object).where(table["detail"].notna(), None)
 
     # ---- summary
     counts = adf.groupby("allocation")["requests"].sum().to_dict()
     rejected = {k: int(v) for k, v in counts.items() if k.startswith("rejected")}
-    br = bill.rows
-    labels = {}
-    for lab, g in br.groupby("label", sort=True):
-        labels[lab] = {"rows": len(g), "billed_cost": sum(g["billed_cost"], Decimal(0)),
-                       "effective_cost": sum(g["effective_cost"], Decimal(0))}
-    usage_like = br["label"].isin(["usage", "commitment_used"]).to_numpy()
-    cat = br["service_category"].astype(object).where(br["service_category"].notna(), "other")
-    names = np.where(
-        usage_like,
-        np.where(fleet_mask, "instance time (fleet)", cat.to_numpy(dtype=object)),
-        br["label"].str.replace("_", " ").to_numpy(dtype=object)
-        + np.where(fleet_mask, " (fleet)", ""),
-    )
-    drivers = {k: sum(g, Decimal(0)) for k, g in pd.Series(cost.to_numpy(), dtype=object)
-               .groupby(names, sort=True)}
+    lab_only = keyed[["label"]]
+    billed = _sum_by(lab_only, br["billed_cost"], bq["billed_cost"])
+    effective = _sum_by(lab_only, br["effective_cost"], bq["effective_cost"])
+    nrows = lab_only.groupby("label").size()
+    labels = {lab: {"rows": int(nrows[lab]), "billed_cost": billed[(lab,)],
+                    "effective_cost": effective[(lab,)]} for lab in sorted(nrows.index)}
+    drivers: dict = {}
+    for (is_fleet, lab, c), v in by_cost.items():
+        if lab in ("usage", "commitment_used"):
+            name = "instance time (fleet)" if is_fleet else (c or "other")
+        else:
+            name = lab.replace("_", " ") + (" (fleet)" if is_fleet else "")
+        drivers[name] = drivers.get(name, Decimal(0)) + v
     drivers_list = [
         {"driver": k, "cost": v, "share": _pct(v, total)}
         for k, v in sorted(drivers.items(), key=lambda kv: (-abs(kv[1]), kv[0]))
@@ -545,7 +631,7 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
             "bill_per_request": _div(total, n_alloc),
         },
         "charges": labels,
-        "by_provider": _by_provider(bill),
+        "by_provider": _by_provider(bill, bq),
         "rows": {
             "bill_read": bill.rows_read, "bill_rows_normalized": len(bill.rows),
             "bill_rejected": 0,
@@ -560,10 +646,32 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     return Attribution(table, summary)
 
 
-def _by_provider(bill: Bill) -> dict:
-    bt, et = bill.totals("BilledCost", "provider"), bill.totals("EffectiveCost", "provider")
-    return {p: {"billed_cost": bt[p], "effective_cost": et[p]}
-            for p in sorted(k for k in bt if isinstance(k, str))}
+def _sum_by(keys: pd.DataFrame, amounts: pd.Series,
+            quanta: tuple[np.ndarray, bool] | None = None) -> dict:
+    """Exact Decimal sums of `amounts` per distinct row of `keys` (tuples; None kept).
+
+    Integer quanta when every amount is a whole number of quanta and the sums fit in
+    int64 (the common case, fast); Decimal addition otherwise."""
+    cols = list(keys.columns)
+    k = keys.astype(object).where(keys.notna(), "\x00none")
+    q, exact = quanta if quanta is not None else quanta_array(amounts)
+    if exact and float(np.abs(q).sum()) < 2**62:
+        g = pd.Series(q, index=pd.MultiIndex.from_frame(k)).groupby(level=cols).sum()
+        out = {tuple(x) if isinstance(x, tuple) else (x,): q2d(int(v)) for x, v in g.items()}
+    else:
+        frame = k.assign(__v=amounts.to_numpy(dtype=object))
+        out = {}
+        for x, grp in frame.groupby(cols, sort=False)["__v"]:
+            out[tuple(x) if isinstance(x, tuple) else (x,)] = sum(grp, Decimal(0))
+    return {tuple(None if v == "\x00none" else v for v in key): val for key, val in out.items()}
+
+
+def _by_provider(bill: Bill, bq: dict) -> dict:
+    keys = bill.rows[["provider"]]
+    bt = _sum_by(keys, bill.rows["billed_cost"], bq["billed_cost"])
+    et = _sum_by(keys, bill.rows["effective_cost"], bq["effective_cost"])
+    return {p[0]: {"billed_cost": bt[p], "effective_cost": et[p]}
+            for p in sorted(k for k in bt if isinstance(k[0], str))}
 
 
 def _f(d: Decimal) -> str:

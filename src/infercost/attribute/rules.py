@@ -28,15 +28,21 @@ R3  Requests. A resource's cost in one hour is allocated to the requests that st
                              (`capacity_ms_per_hour`, default 3,600,000 ms, per resource
                              by ResourceId): a request gets cost x weight / max(capacity,
                              total weight), so idle is the unused share of each hour.
-    A request's share is floor(cost_q x w / W) quanta, computed as q x w + floor(r x w / W)
-    with q, r = divmod(cost_q, W) (exact integers on every backend).
+    A request's share is q x w + floor(r x w / W) quanta with q, r = divmod(cost_q, W)
+    (W: the hour's total weight, or max(capacity, W)); q and r are exact integers, the
+    last floor is taken of one IEEE double division, the same on every backend, so a
+    share is the exact floor(cost_q x w / W) or one quantum below it.
 
 R4  Idle. For each fleet resource and day, idle = the resource's cost in that day minus
-    what its requests were allocated. That includes resource-hours with cost and no
-    requests, the unused share under `capacity`, and the sub-quantum rounding of R2 and
-    R3 (at most one quantum per request). Idle is reported per resource as `__idle__`
-    rows, not spread. `idle: share` spreads each resource's idle over the
-    allocation rows that used the resource, in proportion to their allocated cost.
+    what its hours handed out, floor(cost_q x min(W, den) / den) per hour: all of an
+    hour with cost and no requests, the unused share under `capacity`, and the
+    sub-quantum rest of R2. It is reported per resource and day as `__idle__` rows
+    (detail: the ResourceId), not spread. The per-request rounding of R3 (what the hours
+    handed out minus what the requests got, under one quantum per request) is one more
+    idle row, `rounding: sub-quantum request shares`. `idle: share` spreads each
+    resource's idle over the allocation rows that used the resource, in proportion to
+    their allocated cost (then what cannot be spread is reported per resource for the
+    whole period).
 
 R5  Shared. Bill rows outside the fleet are shared: reported as `__shared__` rows by
     ServiceCategory and charge label, not spread. `shared: requests | cost | even`

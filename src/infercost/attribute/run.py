@@ -5,13 +5,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from infercost.errors import InputError
 
 OUTPUT_FILES = ("allocations.csv", "allocations.parquet", "requests.parquet", "summary.json")
 MONEY_COLUMNS = ("cost", "cost_per_1k_requests", "cost_per_1m_tokens", "direct_cost",
@@ -28,31 +27,42 @@ def run_attribution(
     check_duplicates: bool = True,
     con: Any = None,
     write_requests: bool = True,
+    cost_basis: str | None = None,
 ) -> dict:
     """Attribute a bill to usage logs and write allocations.csv/.parquet, requests.parquet
     and summary.json into `out_dir` (all or nothing). Returns the summary (money Decimal).
 
     `bill`, `usage`: files, directories or globs. `backend`: duckdb or spark.
     `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
-    skips requests.parquet (the per-request costs)."""
+    skips requests.parquet (the per-request costs); `cost_basis` (EffectiveCost or
+    BilledCost) overrides the rules file."""
     from infercost.attribute.backends import connect
-    from infercost.attribute.engine import attribute
-    from infercost.attribute.rules import load_rules
+    from infercost.attribute.engine import attribute, resource_hours
+    from infercost.attribute.rules import load_rules, parse_rules
     from infercost.ingest.bill import read_bill
     from infercost.ingest.usage import read_usage
 
-    t0 = time.perf_counter()
     r = load_rules(rules)
-    b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency)
-    t_bill = time.perf_counter() - t0
+    if cost_basis is not None:
+        r.cost_basis = parse_rules({"cost_basis": cost_basis}, "--cost-basis").cost_basis
     con = con or connect(backend)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         u = read_usage(con, usage)
+        # pass 1 over the log runs in the engine while Python reads the bill
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            first = pool.submit(resource_hours, con, u, r)
+            t0 = time.perf_counter()
+            try:
+                b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency)
+            finally:
+                t_bill = time.perf_counter() - t0
+                wait([first])
+            pass1 = first.result()
         res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
-                        write_requests=write_requests)
+                        write_requests=write_requests, pass1=pass1)
         s = res.summary
         s["inputs"] = {"bill": b.sources, "bill_format": b.format,
                        "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
@@ -67,7 +77,9 @@ def run_attribution(
         s["outputs"] = {"folder": str(out_dir), "requests": write_requests}
         if not s["conservation"]["holds"]:  # a bug, never the user's input
             raise AssertionError(f"conservation violated: {s['conservation']}")
+        tw = time.perf_counter()
         write_outputs(res.allocations, s, tmp)
+        s["_timings_s"]["write_outputs_s"] = round(time.perf_counter() - tw, 3)
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in OUTPUT_FILES:
             if (tmp / name).exists():
@@ -84,28 +96,25 @@ def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
     import pyarrow.parquet as pq
 
     from infercost.cli.common import dumps
-    from infercost.core.money import format_decimal
 
     cols = list(table.columns) if len(table.columns) else [
         "period", "model", "model_version", "endpoint", "tenant", "requests", "input_tokens",
         "output_tokens", "cost", "cost_per_1k_requests", "cost_per_1m_tokens", "kind",
         "detail", "currency", "direct_cost", "idle_cost", "shared_cost"]
+    money = {c: _money_array(table[c].tolist()) for c in MONEY_COLUMNS if c in table}
     csv_df = table.copy()
-    for c in MONEY_COLUMNS:
-        if c in csv_df:
-            csv_df[c] = csv_df[c].map(lambda d: "" if d is None or d is pd.NA
-                                      else format_decimal(d))
+    for c, arr in money.items():
+        csv_df[c] = _money_strings(arr, table[c].tolist())
     csv_df.to_csv(folder / "allocations.csv", index=False, columns=cols, lineterminator="\n")
     arrays = {}
     for c in cols:
         vals = table[c].tolist() if c in table else []
-        if c in MONEY_COLUMNS:
-            arrays[c] = pa.array([None if v is None else _q18(v) for v in vals],
-                                 pa.decimal128(38, 18))
+        if c in money:
+            arrays[c] = money[c][0]
         elif c in ("requests", "input_tokens", "output_tokens"):
             arrays[c] = pa.array(vals, pa.int64())
         else:
-            arrays[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
+            arrays[c] = pa.array([None if _missing(v) else str(v) for v in vals], pa.string())
     pq.write_table(pa.table(arrays), folder / "allocations.parquet")
     (folder / "summary.json").write_text(dumps(public_summary(summary)) + "\n")
 
@@ -115,10 +124,39 @@ def public_summary(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if not k.startswith("_")}
 
 
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
 def _q18(d: Decimal) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-18))
 
 
-def ensure_no_error(value: Any, where: str) -> None:  # pragma: no cover - helper for CLI
-    if value is None:
-        raise InputError("missing value", where)
+def _money_array(vals: list):
+    """decimal128(38, 18) Arrow array and whether it holds every value exactly."""
+    import pyarrow as pa
+
+    vals = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+            for v in vals]
+    try:
+        return pa.array(vals, pa.decimal128(38, 18)), True
+    except (pa.ArrowInvalid, TypeError):  # more than 18 decimals: rounded for Parquet only
+        return pa.array([None if v is None else _q18(v) for v in vals],
+                        pa.decimal128(38, 18)), False
+
+
+def _money_strings(money: tuple, vals: list) -> list:
+    """Exact decimal strings for the CSV (no exponent, no trailing zeros)."""
+    from infercost.core.money import format_decimal
+
+    memo: dict = {}  # the string depends only on the value (trailing zeros dropped)
+    out = []
+    for v in vals:
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            out.append("")
+            continue
+        t = memo.get(v)
+        if t is None:
+            t = memo[v] = format_decimal(v)
+        out.append(t)
+    return out

@@ -46,13 +46,10 @@ def attribute_command(
 
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
-    rules_arg: object = rules
-    if cost_basis is not None:
-        rules_arg = _with_basis(rules, cost_basis)
     summary = run_attribution(
-        [str(b) for b in bill], list(usage) + list(more_usage or []), out, rules_arg,
+        [str(b) for b in bill], list(usage) + list(more_usage or []), out, rules,
         backend=backend, bill_format=bill_format, check_duplicates=not no_duplicate_check,
-        write_requests=not no_requests,
+        write_requests=not no_requests, cost_basis=cost_basis,
     )
     if json_out:
         from infercost.attribute.run import public_summary
@@ -60,26 +57,6 @@ def attribute_command(
         print_json(public_summary(summary))
     else:
         print(render(summary, out))
-
-
-def _with_basis(rules: Path | None, basis: str):
-    """A temporary rules file: the user's rules with cost_basis overridden."""
-    import tempfile
-
-    import yaml
-
-    from infercost.errors import InputError
-
-    data = {}
-    if rules is not None:
-        if not rules.is_file():
-            raise InputError("no such rules file", str(rules))
-        data = yaml.safe_load(rules.read_text()) or {}
-    data["cost_basis"] = basis
-    fh = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-    yaml.safe_dump(data, fh)
-    fh.close()
-    return fh.name
 
 
 def render(s: dict, out: Path) -> str:

@@ -32,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from infercost.errors import InputError
@@ -166,13 +167,14 @@ def read_raw(path: Path) -> pd.DataFrame:
                 ),
                 parse_options=pacsv.ParseOptions(newlines_in_values=True),
             )
-            return t.to_pandas(types_mapper=None).astype(object)
+            return t.to_pandas()
         if kind == "parquet":
             import pyarrow.parquet as pq
 
             df = pq.read_table(path).to_pandas()
-            for c in df.columns:  # keep native timestamps; everything else as objects
-                if not pd.api.types.is_datetime64_any_dtype(df[c].dtype):
+            for c in df.columns:  # numbers as objects (amounts become exact Decimals)
+                if pd.api.types.is_numeric_dtype(df[c].dtype) and not \
+                        pd.api.types.is_bool_dtype(df[c].dtype):
                     df[c] = df[c].astype(object)
             return df
         rows = []
@@ -218,16 +220,24 @@ def is_null(v: Any) -> bool:
 
 
 def clean_str(series: pd.Series) -> pd.Series:
-    """Strings with `NULL`/empty turned into None (vectorized)."""
-    st = series.astype("string").str.strip()
-    st = st.mask(st.isin(NULL_STRINGS))
-    return st.astype(object).where(st.notna(), None)
+    """Strings with `NULL`/empty turned into None (each distinct value cleaned once)."""
+    codes, uniq = pd.factorize(series, use_na_sentinel=True)
+    cleaned = []
+    for u in uniq:
+        v = None if is_null(u) else str(u).strip()
+        cleaned.append(None if v is None or v in NULL_STRINGS else v)
+    table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> None
+    return pd.Series(table[codes], index=series.index, dtype=object)
 
 
 def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
     """Exact Decimals; nulls become 0 only for amounts (an absent cost is no cost).
 
     Strings are parsed once per distinct value (bills repeat their rates a lot)."""
+    if pd.api.types.infer_dtype(series, skipna=True) == "decimal":
+        if series.notna().all():
+            return series.astype(object)
+        return series.astype(object).where(series.notna(), Decimal(0))
     parsed: dict = {}
     out = []
     for v, r in zip(series, rows, strict=True):
@@ -288,8 +298,9 @@ def _all_stamps(series: pd.Series) -> bool:
 
 def canon(series: pd.Series, table: dict[str, str]) -> pd.Series:
     """Canonical enum spelling (FOCUS values arrive as `Usage-based` and `Usage-Based`)."""
-    vals = [None if v is None else table.get(v.lower(), v) for v in clean_str(series)]
-    return pd.Series(vals, index=series.index, dtype=object)
+    codes, uniq = pd.factorize(clean_str(series), use_na_sentinel=True)
+    mapped = np.array([table.get(u.lower(), u) for u in uniq] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=series.index, dtype=object)
 
 
 def parse_tags(v: Any) -> dict:
@@ -328,29 +339,20 @@ def require(df: pd.DataFrame, columns: list[str], source: str, what: str) -> Non
 
 def label_rows(df: pd.DataFrame) -> pd.Series:
     """The label of each normalized row (see module docstring)."""
-    labels = []
-    for cat, cls, status, cid, desc in zip(
-        df["charge_category"], df["charge_class"], df["commitment_status"],
-        df["commitment_id"], df["description"], strict=True,
-    ):  # fmt: skip
-        if cls == "Correction":
-            labels.append("correction")
-        elif cat == "Tax":
-            labels.append("tax")
-        elif cat == "Credit":
-            d = (desc or "").lower()
-            labels.append("refund" if "refund" in d else "credit")
-        elif cat == "Adjustment":
-            labels.append("adjustment")
-        elif cat == "Purchase":
-            labels.append("commitment_purchase" if cid else "purchase")
-        elif status == "Used":
-            labels.append("commitment_used")
-        elif status == "Unused":
-            labels.append("commitment_unused")
-        else:
-            labels.append("usage")
-    return pd.Series(labels, index=df.index, dtype=object)
+    cat = df["charge_category"].to_numpy(dtype=object)
+    cls = df["charge_class"].to_numpy(dtype=object)
+    status = df["commitment_status"].to_numpy(dtype=object)
+    cid = df["commitment_id"].notna().to_numpy()
+    desc = df["description"].astype("string").str.lower().str.contains("refund").fillna(False)
+    labels = np.select(
+        [cls == "Correction", cat == "Tax", (cat == "Credit") & desc.to_numpy(dtype=bool),
+         cat == "Credit", cat == "Adjustment", (cat == "Purchase") & cid, cat == "Purchase",
+         status == "Used", status == "Unused"],
+        ["correction", "tax", "refund", "credit", "adjustment", "commitment_purchase",
+         "purchase", "commitment_used", "commitment_unused"],
+        default="usage",
+    )
+    return pd.Series(labels.astype(object), index=df.index, dtype=object)
 
 
 def finish(df: pd.DataFrame) -> pd.DataFrame:

@@ -54,7 +54,8 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["source"] = source
     for src, dst in _STRINGS.items():
         df[dst] = clean_str(raw[src]) if src in raw.columns else None
-    df["currency"] = df["currency"].map(lambda c: c.upper() if c else c)
+    cur = df["currency"].astype("string").str.upper()
+    df["currency"] = cur.astype(object).where(cur.notna(), None)
     df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
     df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows)
     df["charge_category"] = canon(raw["ChargeCategory"], _CATEGORY)
@@ -79,8 +80,18 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             df[dst] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
     if "Tags" in raw.columns:
         cache: dict = {}
-        df["tags"] = [cache.setdefault(v, parse_tags(v)) if isinstance(v, str) else parse_tags(v)
-                      for v in raw["Tags"]]
+        tags = []
+        for v in raw["Tags"].tolist():
+            if v is None or v is pd.NA or isinstance(v, float):
+                tags.append({})
+            elif isinstance(v, str):
+                t = cache.get(v)
+                if t is None:
+                    t = cache[v] = parse_tags(v)
+                tags.append(t)
+            else:
+                tags.append(parse_tags(v))
+        df["tags"] = tags
     else:
         df["tags"] = [{}] * len(raw)
     return finish(df)
