@@ -48,10 +48,13 @@ def test_bench_minilm_real_weights(cli, tmp_path):
 
 def test_bench_tiny_bert(cli, tmp_path):
     out = tmp_path / "bert.jsonl"
-    code, _, err = cli("bench", "--model", "bert-tiny", "--out", out, "--device", "cpu", "--quick",
-                       "--batches", "2", "--lengths", "16", "--threads", "1")
+    code, stdout, err = cli("bench", "--model", "bert-tiny", "--out", out, "--device", "cpu", "--quick",
+                            "--batches", "2", "--lengths", "16", "--threads", "1", "--json")
     assert code == 0, err
     assert any(r["kind"] == "encoder" for r in _rows(out))
+    import json
+
+    assert json.loads(stdout)["rows"] == _rows(out)  # --json prints what the file holds
 
 
 def test_bench_bad_input(cli, tmp_path):

@@ -349,6 +349,7 @@ def attribute(
         output_tokens=j.output_tokens, status=j.status, weight=j.w, allocation_code=code,
         cost_q=share,
     )
+    narrow = req
     req = req.mutate(
         allocation=ibis.cases(*[(req.allocation_code == k, v) for k, v in STATUS.items()]),
         cost=(req.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"),
@@ -361,7 +362,7 @@ def attribute(
 
         rq = read_files(con, "parquet", [req_path])  # pass 4 reads back narrow columns
     else:
-        rq = req
+        rq = narrow  # without the text and decimal columns nothing below reads
     t3 = time.perf_counter()
     agg = rq.group_by(
         day=rq.timestamp.date(), model=rq.model, model_version=rq.model_version,
@@ -382,8 +383,9 @@ def attribute(
         adf[c] = adf[c].astype(object).where(adf[c].notna(), None)
     # what each resource-hour hands out before per-request rounding (exact integers):
     # floor(cost_q * min(W, den) / den); the requests get this minus < 1 quantum each
-    target = [int(c) * min(int(w), int(d)) // int(d) for c, w, d in
-              zip(alloc["cost_q"], alloc["W"], alloc["den"], strict=True)]
+    target = _handed_out(alloc["cost_q"].to_numpy(dtype=np.int64),
+                         alloc["W"].to_numpy(dtype=np.int64),
+                         alloc["den"].to_numpy(dtype=np.int64))
     tdf = pd.DataFrame({"resource_id": alloc["resource_id"].to_numpy(),
                         "day": alloc["hour"].dt.floor("D").to_numpy(), "cost_q": target})
 
@@ -644,6 +646,19 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
         "notes": list(bill.notes),
     }
     return Attribution(table, summary)
+
+
+def _handed_out(cost_q: np.ndarray, w: np.ndarray, den: np.ndarray) -> list | np.ndarray:
+    """floor(cost_q * min(w, den) / den) per resource-hour, exactly: int64 arithmetic when
+    no product can overflow, Python integers otherwise."""
+    m = np.minimum(w, den)
+    if len(cost_q) == 0:
+        return np.zeros(0, dtype=np.int64)
+    bound = float(np.abs(cost_q).max()) * float(np.abs(m).max())
+    if bound < 2.0**62:
+        return (cost_q * m) // den  # numpy floors like Python for int64
+    return [int(c) * int(x) // int(d) for c, x, d in
+            zip(cost_q.tolist(), m.tolist(), den.tolist(), strict=True)]
 
 
 def _sum_by(keys: pd.DataFrame, amounts: pd.Series,

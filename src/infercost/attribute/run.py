@@ -114,7 +114,7 @@ def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
         elif c in ("requests", "input_tokens", "output_tokens"):
             arrays[c] = pa.array(vals, pa.int64())
         else:
-            arrays[c] = pa.array([None if _missing(v) else str(v) for v in vals], pa.string())
+            arrays[c] = _string_array(table[c] if c in table else pd.Series([], dtype=object))
     pq.write_table(pa.table(arrays), folder / "allocations.parquet")
     (folder / "summary.json").write_text(dumps(public_summary(summary)) + "\n")
 
@@ -126,6 +126,16 @@ def public_summary(summary: dict) -> dict:
 
 def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+def _string_array(col: pd.Series):
+    """A text column as an Arrow string array (missing values of any kind -> null)."""
+    import pyarrow as pa
+
+    vals = col.astype(object).where(col.notna(), None).tolist()
+    if all(v is None or type(v) is str for v in vals):
+        return pa.array(vals, pa.string())
+    return pa.array([None if _missing(v) else str(v) for v in vals], pa.string())
 
 
 def _q18(d: Decimal) -> Decimal:
@@ -149,14 +159,18 @@ def _money_strings(money: tuple, vals: list) -> list:
     """Exact decimal strings for the CSV (no exponent, no trailing zeros)."""
     from infercost.core.money import format_decimal
 
-    memo: dict = {}  # the string depends only on the value (trailing zeros dropped)
     out = []
+    append = out.append
     for v in vals:
-        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
-            out.append("")
-            continue
-        t = memo.get(v)
-        if t is None:
-            t = memo[v] = format_decimal(v)
-        out.append(t)
+        if type(v) is Decimal:  # format_decimal(v), inlined (this runs per money cell)
+            t = format(v, "f")
+            if "." in t:
+                t = t.rstrip("0").rstrip(".") or "0"
+            if t == "-0":
+                t = "0"
+            append(t)
+        elif v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            append("")
+        else:
+            append(format_decimal(v))
     return out

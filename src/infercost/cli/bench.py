@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         dtype: Annotated[str, typer.Option("--dtype", help="fp32 | bf16 | fp16")] = "fp32",
         threads: Annotated[Optional[int], typer.Option("--threads", help="CPU threads for torch")] = None,
         quick: Annotated[bool, typer.Option("--quick", help="small shapes, few repetitions (CI)")] = False,
+        json_: Annotated[bool, typer.Option("--json", help="print the measured rows as JSON")] = False,
     ) -> None:
         """Measure matmul and memory ceilings, then the model at several batch sizes and lengths."""
         from infercost.bench.harness import run
@@ -39,4 +40,9 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"dtype must be fp32, bf16 or fp16, got {dtype!r}", "--dtype")
         rows = run(model, out, device=device, batches=_ints(batches, "--batches"),
                    lengths=_ints(lengths, "--lengths"), quick=quick, dtype=dtype, threads=threads)
-        print(f"wrote {len(rows)} rows to {out}")
+        if json_:
+            from infercost.cli.common import print_json
+
+            print_json({"out": str(out), "rows": rows})
+        else:
+            print(f"wrote {len(rows)} rows to {out}")
