@@ -111,10 +111,13 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
     delay_s = dep.autoscaling.scale_down_delay_s if (auto and dep.autoscaling) else 0.0
 
     wanted = []
+    memo: dict[float, int] = {}
     for lam in rates:
         lam_all = lam * (1 + shadow)
         if auto:
-            wanted.append(_replicas_for(lam_all, svc, wait_s, available, target, dep.replicas))
+            if lam_all not in memo:
+                memo[lam_all] = _replicas_for(lam_all, svc, wait_s, available, target, dep.replicas)
+            wanted.append(memo[lam_all])
         else:
             wanted.append(int(dep.replicas))
     # scale-down delay: keep the max of the last `delay_s` seconds
@@ -193,13 +196,27 @@ def _rates(scenario: Scenario, n: int, dt: float) -> list[float]:
 
 def _replicas_for(lam: float, svc: ServiceTime, wait_s: float, available: float, target: float,
                   rng: ReplicaRange) -> int:
+    """Fewest replicas in [min, max] that serve `lam` at or under the target utilisation.
+
+    Binary search: per-replica load, and so utilisation, falls as replicas are added.
+    """
     if lam <= 0:
         return rng.min
-    for n in range(max(1, rng.min), rng.max + 1):
+
+    def ok(n: int) -> bool:
         load = replica_load(lam / n, svc, wait_s, available, n)
-        if not load.overloaded and load.utilization <= target * available:
-            return n
-    return rng.max
+        return not load.overloaded and load.utilization <= target * available
+
+    lo, hi = max(1, rng.min), rng.max
+    if not ok(hi):
+        return hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 def _plan_split(scenario: Scenario) -> dict[str, float]:
