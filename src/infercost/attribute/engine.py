@@ -175,16 +175,18 @@ def select_fleet(bill: Bill, rules: Rules, usage_resources: set[str]) -> np.ndar
     return mask
 
 
-def fleet_hours(fleet: pd.DataFrame, cost: pd.Series):
+def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
+                quanta: tuple[np.ndarray, bool] | None = None):
     """Rule R2: per (resource, hour) cost quanta, per (resource, day) sub-quantum rest,
-    and the rows without a usable charge period."""
+    and the rows without a usable charge period. `quanta`: `quanta_array(cost)` if the
+    caller has it (`exact` may be False for a superset of the rows: only slower)."""
     start = fleet["charge_start"]
     end = fleet["charge_end"]
     ok = (start.notna() & end.notna() & (end > start)).to_numpy()
     h0 = start.dt.floor("h")
     n = np.where(ok, np.ceil(((end - h0).dt.total_seconds().fillna(0)) / 3600), 0).astype(np.int64)
     n = np.maximum(n, np.where(ok, 1, 0))
-    q, exact = quanta_array(cost)
+    q, exact = quanta if quanta is not None else quanta_array(cost)
     okidx = np.nonzero(ok)[0]
     reps = n[okidx]
     row_of = np.repeat(okidx, reps)
@@ -294,8 +296,10 @@ def attribute(
     # ---- bill side (rules R1, R2)
     tb = time.perf_counter()
     fleet_mask = select_fleet(bill, rules, usage_resources)
-    fleet = bill.rows[fleet_mask]
-    hq, rest_rows, no_period, no_period_cost = fleet_hours(fleet, cost[fleet_mask])
+    fleet = bill.rows.loc[fleet_mask, ["resource_id", "charge_start", "charge_end"]]
+    bq = {c: quanta_array(bill.rows[c]) for c in ("billed_cost", "effective_cost")}
+    hq, rest_rows, no_period, no_period_cost = fleet_hours(
+        fleet, cost[fleet_mask], (bq[ccol][0][fleet_mask], bq[ccol][1]))
     rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
                   how="left")
     rh["W"] = rh["W"].fillna(0).astype("int64")
@@ -372,9 +376,9 @@ def attribute(
         output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
     )
     adf = to_arrow(con, agg).to_pandas()
-    adf["day"] = adf["day"].map(lambda d: None if d is None or d is pd.NaT or d != d
-                                else str(d)[:10])
-    adf["allocation"] = adf["code"].map(lambda c: STATUS[int(c)])
+    adf["day"] = _map_distinct(adf["day"], lambda d: None if d is None or d is pd.NaT
+                               or d != d else str(d)[:10])
+    adf["allocation"] = _map_distinct(adf["code"], lambda c: STATUS[int(c)])
     ok_rows = rq.filter(rq.allocation_code == 0)
     timings["pass4_aggregate_s"] = time.perf_counter() - t3
     for c in ("requests", "input_tokens", "output_tokens", "cost_q"):
@@ -425,7 +429,7 @@ def attribute(
     ta = time.perf_counter()
     result = _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows,
                        no_period, no_period_cost, adf, tdf, gdf, (ps, pe), usage_rows, dup,
-                       share_idle)
+                       share_idle, bq)
     result.summary["backend"] = backend_name(con)
     timings["assemble_s"] = time.perf_counter() - ta
     timings["total_engine_s"] = time.perf_counter() - t0
@@ -435,7 +439,7 @@ def attribute(
 
 def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_period,
               no_period_cost, adf, tdf, gdf, period, usage_rows, dup,
-              share_idle) -> Attribution:
+              share_idle, bq=None) -> Attribution:
     """Everything after the engine passes: idle, shared, unallocated, spreads, summary."""
     ps, pe = period
     pstr = f"{ps.date()}/{pe.date()}" if ps is not None else ""
@@ -444,7 +448,8 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     cat_all = br["service_category"].astype(object).where(br["service_category"].notna(), None)
     keyed = pd.DataFrame({"fleet": fleet_mask, "label": br["label"].to_numpy(dtype=object),
                           "category": cat_all.to_numpy(dtype=object)})
-    bq = {c: quanta_array(br[c]) for c in ("billed_cost", "effective_cost")}
+    if bq is None:
+        bq = {c: quanta_array(br[c]) for c in ("billed_cost", "effective_cost")}
     by_cost = _sum_by(keyed, cost, bq[ccol])
     total = sum(by_cost.values(), Decimal(0))
     al = adf[adf["allocation"] == ALLOCATED]
@@ -648,17 +653,29 @@ def _assemble(bill, rules, currency, ccol, cost, fleet_mask, hq, rest_rows, no_p
     return Attribution(table, summary)
 
 
-def _handed_out(cost_q: np.ndarray, w: np.ndarray, den: np.ndarray) -> list | np.ndarray:
+def _map_distinct(col: pd.Series, fn) -> pd.Series:
+    """`col.map(fn)` with `fn` called once per distinct value (missing values: fn(None))."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    table = np.empty(len(uniq) + 1, dtype=object)
+    table[:] = [fn(u) for u in uniq] + [fn(None) if (codes < 0).any() else None]
+    return pd.Series(table[codes], index=col.index, dtype=object)
+
+
+def _handed_out(cost_q: np.ndarray, w: np.ndarray, den: np.ndarray) -> np.ndarray:
     """floor(cost_q * min(w, den) / den) per resource-hour, exactly: int64 arithmetic when
     no product can overflow, Python integers otherwise."""
     m = np.minimum(w, den)
-    if len(cost_q) == 0:
-        return np.zeros(0, dtype=np.int64)
-    bound = float(np.abs(cost_q).max()) * float(np.abs(m).max())
-    if bound < 2.0**62:
-        return (cost_q * m) // den  # numpy floors like Python for int64
-    return [int(c) * int(x) // int(d) for c, x, d in
-            zip(cost_q.tolist(), m.tolist(), den.tolist(), strict=True)]
+    out = cost_q.astype(np.int64, copy=True)  # m == den: the whole cost, exactly
+    part = np.flatnonzero(m != den)
+    if len(part) == 0:
+        return out
+    c, x, d = cost_q[part], m[part], den[part]
+    if float(np.abs(c).max()) * float(np.abs(x).max()) < 2.0**62:
+        out[part] = (c * x) // d  # numpy floors like Python for int64
+    else:  # |result| <= |cost_q|, so it fits in int64
+        out[part] = [int(a) * int(b) // int(e) for a, b, e in
+                     zip(c.tolist(), x.tolist(), d.tolist(), strict=True)]
+    return out
 
 
 def _sum_by(keys: pd.DataFrame, amounts: pd.Series,
@@ -668,8 +685,12 @@ def _sum_by(keys: pd.DataFrame, amounts: pd.Series,
     Integer quanta when every amount is a whole number of quanta and the sums fit in
     int64 (the common case, fast); Decimal addition otherwise."""
     cols = list(keys.columns)
-    k = keys.astype(object).where(keys.notna(), "\x00none")
     q, exact = quanta if quanta is not None else quanta_array(amounts)
+    if exact and float(np.abs(q).sum()) < 2**62:
+        fast = _sum_codes(keys, q)
+        if fast is not None:
+            return fast
+    k = keys.astype(object).where(keys.notna(), "\x00none")
     if exact and float(np.abs(q).sum()) < 2**62:
         g = pd.Series(q, index=pd.MultiIndex.from_frame(k)).groupby(level=cols).sum()
         out = {tuple(x) if isinstance(x, tuple) else (x,): q2d(int(v)) for x, v in g.items()}
@@ -679,6 +700,39 @@ def _sum_by(keys: pd.DataFrame, amounts: pd.Series,
         for x, grp in frame.groupby(cols, sort=False)["__v"]:
             out[tuple(x) if isinstance(x, tuple) else (x,)] = sum(grp, Decimal(0))
     return {tuple(None if v == "\x00none" else v for v in key): val for key, val in out.items()}
+
+
+def _sum_codes(keys: pd.DataFrame, q: np.ndarray) -> dict | None:
+    """`_sum_by` on integer codes: each key column factorized once (missing -> None), the
+    codes combined into one int64 per row, summed exactly by sorting (int64, no floats).
+    None when the combined codes could overflow (then the caller takes the slow path)."""
+    combined = np.zeros(len(keys), dtype=np.int64)
+    levels = []
+    card = 1
+    for c in keys.columns:
+        codes, uniq = pd.factorize(keys[c], use_na_sentinel=True)
+        n = len(uniq) + 1
+        card *= n
+        if card >= 2**62:
+            return None
+        codes = np.where(codes < 0, len(uniq), codes).astype(np.int64)
+        combined = combined * n + codes
+        levels.append((n, list(uniq) + [None]))
+    if not len(combined):
+        return {}
+    order = np.argsort(combined, kind="stable")
+    sc = combined[order]
+    starts = np.flatnonzero(np.r_[True, sc[1:] != sc[:-1]])
+    sums = np.add.reduceat(q[order], starts)
+    out = {}
+    for code, v in zip(sc[starts].tolist(), sums.tolist(), strict=True):
+        key = []
+        for n, vals in reversed(levels):
+            code, i = divmod(code, n)
+            x = vals[i]
+            key.append(None if x is None or (isinstance(x, float) and x != x) else x)
+        out[tuple(reversed(key))] = q2d(int(v))
+    return out
 
 
 def _by_provider(bill: Bill, bq: dict) -> dict:

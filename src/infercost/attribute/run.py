@@ -133,8 +133,10 @@ def _string_array(col: pd.Series):
     import pyarrow as pa
 
     vals = col.astype(object).where(col.notna(), None).tolist()
-    if all(v is None or type(v) is str for v in vals):
+    try:
         return pa.array(vals, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
     return pa.array([None if _missing(v) else str(v) for v in vals], pa.string())
 
 
@@ -163,6 +165,9 @@ def _money_strings(money: tuple, vals: list) -> list:
     append = out.append
     for v in vals:
         if type(v) is Decimal:  # format_decimal(v), inlined (this runs per money cell)
+            if not v:
+                append("0")
+                continue
             t = format(v, "f")
             if "." in t:
                 t = t.rstrip("0").rstrip(".") or "0"

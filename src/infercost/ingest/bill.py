@@ -343,7 +343,11 @@ def label_rows(df: pd.DataFrame) -> pd.Series:
     cls = df["charge_class"].to_numpy(dtype=object)
     status = df["commitment_status"].to_numpy(dtype=object)
     cid = df["commitment_id"].notna().to_numpy()
-    desc = df["description"].astype("string").str.lower().str.contains("refund").fillna(False)
+    # "refund" in the description, tested once per distinct description
+    codes, uniq = pd.factorize(df["description"], use_na_sentinel=True)
+    hit = pd.Series(uniq, dtype=object).astype("string").str.lower().str.contains("refund")
+    hit = np.append(hit.fillna(False).to_numpy(dtype=bool), False)
+    desc = pd.Series(hit[codes], index=df.index)
     labels = np.select(
         [cls == "Correction", cat == "Tax", (cat == "Credit") & desc.to_numpy(dtype=bool),
          cat == "Credit", cat == "Adjustment", (cat == "Purchase") & cid, cat == "Purchase",

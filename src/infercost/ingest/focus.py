@@ -8,6 +8,7 @@ JSON object with stray spaces in keys. Columns are matched case-insensitively.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from infercost.ingest.bill import (
@@ -78,7 +79,18 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             df[dst] = parse_times(raw[src], src, source, rows)
         else:
             df[dst] = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    if "Tags" in raw.columns:
+    if "Tags" in raw.columns and pd.api.types.infer_dtype(raw["Tags"], skipna=True) in (
+            "string", "empty"):
+        # JSON text (or missing) in every row: each distinct text parsed once
+        codes, uniq = pd.factorize(raw["Tags"], use_na_sentinel=True)
+        parsed = np.empty(len(uniq), dtype=object)
+        parsed[:] = [parse_tags(v) for v in uniq]
+        missing = codes < 0
+        tags = parsed[np.where(missing, 0, codes)] if len(uniq) else np.empty(len(raw), object)
+        if missing.any():
+            tags[missing] = [{} for _ in range(int(missing.sum()))]
+        df["tags"] = tags
+    elif "Tags" in raw.columns:
         cache: dict = {}
         tags = []
         for v in raw["Tags"].tolist():
