@@ -191,3 +191,14 @@ prices:
            deployment__gpus_per_replica=1)
     b = estimate(s, cat).breakdown
     assert b.total.amount == pytest.approx(Decimal(730) * (Decimal("0.5") * 4 + Decimal("0.5") * 1))
+
+
+def test_trace_requests_after_the_duration_are_counted_not_dropped_silently(tmp_path):
+    trace = tmp_path / "trace.csv"
+    trace.write_text("timestamp,request_id\n2026-10-01T00:00:00Z,a\n2026-10-01T00:00:01Z,b\n"
+                     "2026-10-01T00:00:02Z,c\n2026-10-01T00:10:00Z,d\n")
+    e = estimate(sc(workload__arrivals={"process": "trace", "path": str(trace)},
+                    workload__duration_s=60), CAT)
+    assert any(n.startswith("1 trace requests fall after duration_s") for n in e.usage.notes)
+    # 3 requests in 60 s, scaled to a 730-hour month
+    assert e.usage.inferences == pytest.approx(3 * 730 * 60)

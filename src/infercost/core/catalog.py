@@ -230,7 +230,8 @@ def _as_date(v: Any, where: str) -> date:
         raise InputError(f"as_of must be a date YYYY-MM-DD, got {v!r}", where) from None
 
 
-def _build(cls, data: dict, where: str, **extra):
+def build_entry(cls, data: dict, where: str, **extra):
+    """A catalog dataclass from a YAML mapping; InputError names `where` and the bad key."""
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping, got {type(data).__name__}", where)
     names = {f.name: f for f in fields(cls)}
@@ -296,21 +297,21 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
     if bad:
         raise InputError(f"unknown section(s) {bad}; allowed: {', '.join(sorted(allowed))}", origin)
     for hid, d in (raw.get("hardware") or {}).items():
-        cat.hardware[hid] = _build(Hardware, d, f"{origin}: hardware.{hid}", id=hid)
+        cat.hardware[hid] = build_entry(Hardware, d, f"{origin}: hardware.{hid}", id=hid)
     for mid, d in (raw.get("models") or {}).items():
-        cat.models[mid] = _build(ModelArch, d, f"{origin}: models.{mid}", id=mid)
+        cat.models[mid] = build_entry(ModelArch, d, f"{origin}: models.{mid}", id=mid)
     prices = raw.get("prices") or {}
     bad = sorted(set(prices) - {"instances", "services", "api_tokens"})
     if bad:
         raise InputError(f"unknown price section(s) {bad}", f"{origin}: prices")
     for i, d in enumerate(prices.get("instances") or []):
-        ip = _build(InstancePrice, d, f"{origin}: prices.instances[{i}]")
+        ip = build_entry(InstancePrice, d, f"{origin}: prices.instances[{i}]")
         cat.instances = [x for x in cat.instances
                          if (x.provider, x.instance) != (ip.provider, ip.instance)] + [ip]
     for prov, d in (prices.get("services") or {}).items():
-        cat.services[prov] = _build(ServicePrice, d, f"{origin}: prices.services.{prov}", provider=prov)
+        cat.services[prov] = build_entry(ServicePrice, d, f"{origin}: prices.services.{prov}", provider=prov)
     for i, d in enumerate(prices.get("api_tokens") or []):
-        ap = _build(ApiPrice, d, f"{origin}: prices.api_tokens[{i}]")
+        ap = build_entry(ApiPrice, d, f"{origin}: prices.api_tokens[{i}]")
         cat.api_tokens = [x for x in cat.api_tokens
                           if (x.provider, x.model) != (ap.provider, ap.model)] + [ap]
 

@@ -104,7 +104,7 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
     n_slices = max(1, min(1440, int(math.ceil(duration / 60.0))))
     dt = duration / n_slices
 
-    rates = _rates(scenario, n_slices, dt)
+    rates, notes = _rates(scenario, n_slices, dt)
     auto = isinstance(dep.replicas, ReplicaRange)
     target = dep.autoscaling.target_utilization if dep.autoscaling else 0.7
     warmup_s = dep.autoscaling.warmup_s if (auto and dep.autoscaling) else 0.0
@@ -124,13 +124,12 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
     keep = max(0, int(math.ceil(delay_s / dt)))
     replicas = [max(wanted[max(0, i - keep): i + 1]) for i in range(n_slices)]
 
-    busy = idle = warm = others_busy = prov = 0.0
+    busy = others_busy = prov = 0.0
     served_user = dropped = 0.0
     ups = 0
     start = replicas[0] if not auto else (dep.replicas.initial if dep.replicas.initial is not None
                                            else replicas[0])
     prev = start
-    peak_batch = 0.0
     overloaded_s = 0.0
     for lam, n in zip(rates, replicas, strict=True):
         if n > prev:
@@ -147,7 +146,6 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
         dropped += lam * dt * (1 - frac_served)
         if load.overloaded:
             overloaded_s += dt
-        peak_batch = max(peak_batch, load.batch)
         busy += n * load.utilization * h
         others_busy += n * others * h
         prov += n * h
@@ -159,7 +157,6 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
     req = scenario.workload.request
     isl = req.prompt_tokens.mean if req.prompt_tokens else 0.0
     osl = req.output_tokens.mean if req.output_tokens else 0.0
-    notes = []
     if overloaded_s > 0:
         notes.append(
             f"overloaded {overloaded_s / duration:.0%} of the time: "
@@ -181,17 +178,21 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
     )
 
 
-def _rates(scenario: Scenario, n: int, dt: float) -> list[float]:
+def _rates(scenario: Scenario, n: int, dt: float) -> tuple[list[float], list[str]]:
+    """Mean arrival rate (requests/s) of each slice, and notes on what was left out."""
     a = scenario.workload.arrivals
     if a.process == "trace":
         from infercost.econ.trace_rates import trace_rates
 
-        return trace_rates(a.path, n, dt)
+        rates, beyond = trace_rates(a.path, n, dt)
+        notes = [f"{beyond} trace requests fall after duration_s ({n * dt:g} s) and are not "
+                 f"modelled"] if beyond else []
+        return rates, notes
     # average the rate over each slice (midpoint sampling at 8 points)
     out = []
     for i in range(n):
         out.append(sum(rate_at(a, (i + (j + 0.5) / 8) * dt) for j in range(8)) / 8)
-    return out
+    return out, []
 
 
 def _replicas_for(lam: float, svc: ServiceTime, wait_s: float, available: float, target: float,

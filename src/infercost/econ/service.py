@@ -38,11 +38,11 @@ def resolve_model(scenario: Scenario, catalog: Catalog) -> ModelArch | None:
     if m.arch:
         from datetime import date
 
-        from infercost.core.catalog import _build
+        from infercost.core.catalog import build_entry
 
         data = {"source": "scenario file (inline arch)", "as_of": date(1970, 1, 1), "params": 0,
                 "id": m.id or "inline", **m.arch}
-        return _build(ModelArch, data, "model.arch")
+        return build_entry(ModelArch, data, "model.arch")
     if m.id:
         return catalog.get_model(m.id)
     return None

@@ -44,11 +44,14 @@ def read_trace_seconds(path: str | Path) -> list[float]:
     return [float(x) for x in secs]
 
 
-def trace_rates(path: str | Path, n: int, dt: float) -> list[float]:
-    """Requests per second in each of n slices of dt seconds (requests past the end ignored)."""
+def trace_rates(path: str | Path, n: int, dt: float) -> tuple[list[float], int]:
+    """Requests per second in each of n slices of dt seconds, and the count after the last slice."""
     counts = [0] * n
+    beyond = 0
     for s in read_trace_seconds(path):
         i = int(s // dt)
         if i < n:
             counts[i] += 1
-    return [c / dt for c in counts]
+        else:
+            beyond += 1
+    return [c / dt for c in counts], beyond
