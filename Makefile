@@ -30,8 +30,10 @@ demo: $(CORE_STAMP)
 test: $(FULL_STAMP)
 	$(BIN)/python -m pytest -q --durations=10
 
+## lint: ruff, and import-linter for the layers drawn in DESIGN.md
 lint: $(CORE_STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 
 ## bench: the speed benchmarks, each printing ratios against a baseline from the same run
 bench: $(FULL_STAMP)

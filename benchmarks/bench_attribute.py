@@ -87,7 +87,7 @@ def child(name: str, data: str, pandas_rows: int, memory_limit: str) -> None:
     t0 = time.perf_counter()
     extra: dict = {}
     if name.startswith("ours"):
-        from infercost.attribute.run import run_attribution
+        from infercost.allocation.run import run_attribution
 
         full = name == "ours_full"
         s = run_attribution(bill, usage, out, check_duplicates=full, write_requests=full)

@@ -82,9 +82,9 @@ def make_usage(con, rows: list[dict]):
 
 def attribute_rows(bill_rows, usage_rows, rules: dict | None = None, con=None, with_requests=False):
     """Run the engine on in-memory rows; returns the Attribution (and requests if asked)."""
-    from infercost.attribute.backends import connect
-    from infercost.attribute.engine import attribute
-    from infercost.attribute.rules import parse_rules
+    from infercost.allocation.engine import attribute
+    from infercost.allocation.rules import parse_rules
+    from infercost.ingest.backends import connect
 
     con = con or connect("duckdb")
     bill = make_bill(bill_rows)

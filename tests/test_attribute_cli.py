@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from infercost.attribute.demo import generate, write_demo_month
+from infercost.allocation.demo import generate, write_demo_month
 from tests.attribution_helpers import focus_row
 
 OUTPUTS = {"allocations.csv", "allocations.parquet", "requests.parquet", "summary.json"}

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infercost.attribute.backends import connect
+from infercost.ingest.backends import connect
 from tests.attribution_helpers import attribute_rows, focus_row, usage_row
 
 RES = ["i-0", "i-1", "i-2", "s3"]

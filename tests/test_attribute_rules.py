@@ -1,4 +1,4 @@
-"""The default allocation rules (R1-R7 in infercost.attribute.rules), pinned down."""
+"""The default allocation rules (R1-R7 in infercost.allocation.rules), pinned down."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from infercost.attribute.engine import spread
-from infercost.attribute.rules import parse_rules
+from infercost.allocation.engine import spread
+from infercost.allocation.rules import parse_rules
 from infercost.errors import InputError
 from tests.attribution_helpers import D, alloc, attribute_rows, focus_row, usage_row
 

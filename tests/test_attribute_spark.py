@@ -13,8 +13,8 @@ pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("Java is not installed", allow_module_level=True)
 
-from infercost.attribute.demo import DEMO_RULES, generate  # noqa: E402
-from infercost.attribute.run import run_attribution  # noqa: E402
+from infercost.allocation.demo import DEMO_RULES, generate  # noqa: E402
+from infercost.allocation.run import run_attribution  # noqa: E402
 
 pytestmark = pytest.mark.spark
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from infercost.capacity.estimate import estimate
 from infercost.core.catalog import load_catalog
 from infercost.core.scenario import validate
-from infercost.econ.estimate import estimate
 from tests.conftest import EXAMPLES
 
 CAT = load_catalog()

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from infercost.capacity.estimate import estimate
 from infercost.core.catalog import load_catalog
 from infercost.core.scenario import load_scenario
-from infercost.econ.estimate import estimate
 from infercost.sim.run import simulate
 from tests.conftest import EXAMPLES
 

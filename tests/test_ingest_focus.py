@@ -140,7 +140,7 @@ def test_mixed_currencies_need_a_rate(tmp_path):
 def test_focus_sample_attributes_end_to_end(shared_data, tmp_path):
     """The real sample through the whole run: a log on one of its resources; the four
     totals add up to the file's own EffectiveCost sum."""
-    from infercost.attribute.run import run_attribution
+    from infercost.allocation.run import run_attribution
 
     path = shared_data / "focus" / "focus-1.0-sample-1000.csv"
     if not path.is_file():

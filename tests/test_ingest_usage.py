@@ -7,8 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from infercost.attribute.backends import connect
 from infercost.errors import InputError
+from infercost.ingest.backends import connect
 from infercost.ingest.usage import read_usage
 
 ROWS = [

@@ -1,4 +1,4 @@
-"""Hand-checked FLOPs, bytes and KV cache sizes (issue 3)."""
+"""Hand-checked FLOPs, bytes and KV cache sizes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The three contracted commands and their bad-input exits (issue 3)."""
+"""The three contracted commands and their bad-input exits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Uncalibrated `optimized` engine vs the published TensorRT-LLM max-load table (issue 3)."""
+"""Uncalibrated `optimized` engine vs the published TensorRT-LLM max-load table."""
 
 from __future__ import annotations
 

@@ -291,7 +291,7 @@ def run(model: str, out: Path, *, device: str | None = None, batches: list[int] 
     batches = batches or ([1, 4] if quick else [1, 2, 4, 8, 16, 32])
     lengths = lengths or ([16] if quick else [32, 128])
     rows = [env_row(device)] + ceilings(device, quick) + model_rows(model, device, batches, lengths, quick, dtype)
-    from infercost.cli.common import write_atomic
+    from infercost.core.io import write_atomic
 
     write_atomic(Path(out), "".join(json.dumps(r) + "\n" for r in rows))
     return rows

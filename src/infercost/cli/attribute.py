@@ -40,7 +40,7 @@ def attribute_command(
         False, "--no-requests", help="Skip requests.parquet (per-request costs)."
     ),
 ) -> None:
-    from infercost.attribute.run import run_attribution
+    from infercost.allocation.run import run_attribution
     from infercost.cli.common import print_json
     from infercost.errors import InputError
 
@@ -52,7 +52,7 @@ def attribute_command(
         write_requests=not no_requests, cost_basis=cost_basis,
     )
     if json_out:
-        from infercost.attribute.run import public_summary
+        from infercost.allocation.run import public_summary
 
         print_json(public_summary(summary))
     else:

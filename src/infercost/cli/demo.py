@@ -28,10 +28,10 @@ def run_demo(out: Path, examples: Path) -> dict:
     """Run the demo into `out`; returns the summary dict written to summary.json."""
     from rich.progress import Progress
 
+    from infercost.capacity.estimate import estimate
     from infercost.cli.common import dumps, to_jsonable, write_atomic
     from infercost.core.catalog import load_catalog
     from infercost.core.scenario import load_scenario
-    from infercost.econ.estimate import estimate
     from infercost.report.summary import estimate_markdown
 
     catalog = load_catalog()
@@ -98,7 +98,7 @@ def _sim_md(name: str, d: dict) -> str:
 
 def _attribute(out: Path) -> dict | None:
     try:
-        from infercost.attribute.demo import write_demo_month
+        from infercost.allocation.demo import write_demo_month
     except ImportError:
         return None
     return write_demo_month(out)

@@ -24,10 +24,10 @@ def register(app: typer.Typer) -> None:
         json_: JsonOpt = False,
     ) -> None:
         """Predict the monthly cost per inference of a scenario, itemised by component."""
+        from infercost.capacity.estimate import estimate as run
         from infercost.cli.common import print_json
         from infercost.core.catalog import load_catalog
         from infercost.core.scenario import apply_option, load_scenario
-        from infercost.econ.estimate import estimate as run
 
         sc = load_scenario(scenario, set_ or [])
         if option:

@@ -24,7 +24,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from infercost.ingest.bill import (
+from infercost.ingest.billrows import (
     clean_str,
     finish,
     is_null,

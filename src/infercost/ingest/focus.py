@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from infercost.ingest.bill import (
+from infercost.ingest.billrows import (
     _CATEGORY,
     _CLASS,
     _FREQUENCY,

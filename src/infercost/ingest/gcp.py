@@ -26,7 +26,7 @@ import json
 import pandas as pd
 
 from infercost.errors import InputError
-from infercost.ingest.bill import (
+from infercost.ingest.billrows import (
     clean_str,
     finish,
     is_null,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from infercost.errors import InputError
-from infercost.ingest.bill import expand_paths, file_kind
+from infercost.ingest.billrows import expand_paths, file_kind
 
 REQUIRED = ["timestamp", "request_id", "resource_id", "duration_ms"]
 STRINGS = ["request_id", "model", "model_version", "endpoint", "tenant", "resource_id", "status"]
@@ -45,8 +45,8 @@ class Usage:
 
 def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
     """Open usage files (CSV, Parquet, JSON lines, OTel JSON) as one normalized table."""
-    from infercost.attribute.backends import from_arrow, read_files
     from infercost.ingest import otel
+    from infercost.ingest.backends import from_arrow, read_files
 
     files = expand_paths(paths, (".parquet", ".csv", ".csv.gz", ".json", ".jsonl", ".ndjson"))
     groups: dict[str, list[Path]] = {}

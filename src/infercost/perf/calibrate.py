@@ -37,6 +37,7 @@ from infercost.perf.measurements import (
     resolve_model,
     seconds_of,
 )
+from infercost.perf.profile import PerfProfile
 
 PRIOR_WEIGHT = 0.1
 # a ratio identified by pairs of rows (same family, two precisions): a weak prior
@@ -112,7 +113,6 @@ def predict_row(row: dict, eff: Efficiency, hw, units: float, ms: MeasurementSet
 def predict_step(row: dict, eff: Efficiency, hw, units: float, ms: MeasurementSet, cache: dict | None = None):
     """A StepTime for model rows (seconds and its host/device parts), seconds for the others."""
     from infercost.perf.precision import parse_precision
-    from infercost.perf.profile import PerfProfile
     from infercost.perf.roofline import rates_for
 
     kind = row["kind"]

@@ -1,4 +1,4 @@
-"""Discrete-event simulation of a serving fleet (issue 4).
+"""Discrete-event simulation of a serving fleet.
 
 Public, plain objects in `entities` (SimConfig, ArrivalSpec, RequestClass, PoolConfig,
 ...); `run.simulate(scenario, catalog, seed)` and `run.simulate_config(config, seed)`

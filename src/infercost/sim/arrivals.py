@@ -129,7 +129,7 @@ def read_trace(path: str) -> np.ndarray:
     CSV, Parquet or JSON lines (DESIGN.md, usage log). Unparsable or unsorted timestamps
     raise InputError naming the row.
     """
-    from infercost.econ.trace_rates import read_trace_seconds
+    from infercost.ingest.trace import read_trace_seconds
 
     return np.asarray(read_trace_seconds(path), dtype=np.float64)
 

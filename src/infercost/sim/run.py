@@ -501,7 +501,7 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
             from infercost.core.catalog import load_catalog
 
             catalog = load_catalog()
-        from infercost.econ.service import service_time
+        from infercost.perf.service import service_time
         from infercost.sim.service import perf_tables
 
         perf = perf_tables(scenario, catalog, dep.batching.max_batch)

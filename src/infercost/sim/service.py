@@ -64,7 +64,7 @@ def lognormal_sigma(mean: float, p95: float) -> float:
 
 def perf_tables(scenario, catalog, max_batch: int) -> PerfTables:
     """Tabulate the performance model for the compiled loop (see module docstring)."""
-    from infercost.econ.service import service_time
+    from infercost.perf.service import service_time
 
     svc = service_time(scenario, catalog)
     req = scenario.workload.request

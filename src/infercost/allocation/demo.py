@@ -52,7 +52,7 @@ def _ts(d: datetime) -> str:
 
 
 DEMO_RULES = """\
-# infercost attribution rules for the demo month (see infercost.attribute.rules)
+# infercost attribution rules for the demo month (see infercost.allocation.rules)
 cost_basis: EffectiveCost
 fleet:
   tags: {team: inference}      # also the spare instance that served nothing
@@ -231,7 +231,7 @@ def write_demo_month(out_dir: Path, seed: int = 7, backend: str = "duckdb") -> d
     """Generate the demo month into `out_dir` and attribute it into `out_dir/attribution`.
 
     Returns the summary as in summary.json (money as Decimal, in USD)."""
-    from infercost.attribute.run import public_summary, run_attribution
+    from infercost.allocation.run import public_summary, run_attribution
 
     out_dir = Path(out_dir)
     bill, usage = generate(out_dir, seed)

@@ -4,7 +4,7 @@ Heavy work (every pass over the usage log) is Ibis; what is left in Python is bo
 the number of resource-hours and of allocation rows, never by the number of requests.
 Money inside the engine is integer quanta of 1e-10 of the bill currency (int64, exact
 and identical on every backend); at the edges it is `decimal.Decimal`. The rules are
-stated in `infercost.attribute.rules`.
+stated in `infercost.allocation.rules`.
 
 Passes over the usage log: (1) per resource-hour weights and row counts (`resource_hours`,
 independent of the bill, so `run_attribution` overlaps it with reading the bill),
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from infercost.attribute.rules import Rules
+from infercost.allocation.rules import Rules
 from infercost.errors import InputError
 from infercost.ingest.bill import Bill, basis_column
 from infercost.ingest.usage import Usage
@@ -222,7 +222,7 @@ def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, 
     Independent of the bill, so a caller may run it while the bill is being read."""
     import ibis
 
-    from infercost.attribute.backends import to_arrow
+    from infercost.ingest.backends import to_arrow
 
     t0 = time.perf_counter()
     u = prepared(usage, rules)
@@ -262,7 +262,7 @@ def attribute(
     import ibis
     import pyarrow as pa
 
-    from infercost.attribute.backends import (
+    from infercost.ingest.backends import (
         backend_name,
         from_arrow,
         to_arrow,
@@ -362,7 +362,7 @@ def attribute(
         req_path = Path(out_dir) / "requests.parquet"
         write_parquet(con, req, req_path)
         timings["pass3_requests_s"] = time.perf_counter() - t2
-        from infercost.attribute.backends import read_files
+        from infercost.ingest.backends import read_files
 
         rq = read_files(con, "parquet", [req_path])  # pass 4 reads back narrow columns
     else:

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from infercost.core.scenario import ReplicaRange, Scenario
 from infercost.core.traffic import rate_at
-from infercost.econ.service import ServiceTime
 from infercost.econ.usage import HOURS_PER_MONTH, CapacityUsage
+from infercost.perf.service import ServiceTime
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def _rates(scenario: Scenario, n: int, dt: float) -> tuple[list[float], list[str
     """Mean arrival rate (requests/s) of each slice, and notes on what was left out."""
     a = scenario.workload.arrivals
     if a.process == "trace":
-        from infercost.econ.trace_rates import trace_rates
+        from infercost.ingest.trace import trace_rates
 
         rates, beyond = trace_rates(a.path, n, dt)
         notes = [f"{beyond} trace requests fall after duration_s ({n * dt:g} s) and are not "

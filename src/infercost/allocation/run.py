@@ -36,9 +36,9 @@ def run_attribution(
     `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
     skips requests.parquet (the per-request costs); `cost_basis` (EffectiveCost or
     BilledCost) overrides the rules file."""
-    from infercost.attribute.backends import connect
-    from infercost.attribute.engine import attribute, resource_hours
-    from infercost.attribute.rules import load_rules, parse_rules
+    from infercost.allocation.engine import attribute, resource_hours
+    from infercost.allocation.rules import load_rules, parse_rules
+    from infercost.ingest.backends import connect
     from infercost.ingest.bill import read_bill
     from infercost.ingest.usage import read_usage
 
@@ -95,7 +95,7 @@ def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from infercost.cli.common import dumps
+    from infercost.core.io import dumps
 
     cols = list(table.columns) if len(table.columns) else [
         "period", "model", "model_version", "endpoint", "tenant", "requests", "input_tokens",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infercost.capacity.model import estimate_capacity
 from infercost.core.catalog import Catalog
 from infercost.core.scenario import Scenario
 from infercost.econ.breakdown import CostBreakdown
-from infercost.econ.capacity import estimate_capacity
 from infercost.econ.cost import itemise
-from infercost.econ.service import ServiceTime, service_time
 from infercost.econ.usage import CapacityUsage
+from infercost.perf.service import ServiceTime, service_time
 
 
 @dataclass(frozen=True)

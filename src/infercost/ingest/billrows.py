@@ -1,0 +1,349 @@
+"""Cell and row helpers shared by every bill format: paths, raw reads, nulls, amounts,
+timestamps, enums, tags, labels. The format modules (focus, cur, gcp) build on these;
+`bill.read_bill` dispatches to them. The normalized columns are described in `bill`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from infercost.errors import InputError
+
+BILL_COLUMNS = [
+    "row", "source", "provider", "currency", "billed_cost", "effective_cost",
+    "charge_category", "charge_class", "charge_frequency", "commitment_status",
+    "commitment_id", "service_category", "service_name", "sku_id", "resource_id",
+    "resource_name", "description", "charge_start", "charge_end", "billing_start",
+    "billing_end", "tags", "label",
+]  # fmt: skip
+
+NULL_STRINGS = {"", "NULL", "null", "None", "NaN", "nan"}
+
+_CATEGORY = {c.lower(): c for c in ("Usage", "Purchase", "Tax", "Credit", "Adjustment")}
+_FREQUENCY = {c.lower(): c for c in ("One-Time", "Recurring", "Usage-Based")}
+_STATUS = {"used": "Used", "unused": "Unused"}
+_CLASS = {"correction": "Correction"}
+
+
+@dataclass
+class Bill:
+    """A bill read from one or more files: `rows` follows `BILL_COLUMNS`."""
+
+    rows: pd.DataFrame
+    sources: list[str]
+    format: str
+    rows_read: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted(c for c in pd.unique(self.rows["currency"]) if isinstance(c, str))
+
+    def period(self) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """The billing period [start, end) covered by the bill (UTC)."""
+        s = self.rows["billing_start"].dropna()
+        e = self.rows["billing_end"].dropna()
+        if s.empty or e.empty:
+            s = self.rows["charge_start"].dropna()
+            e = self.rows["charge_end"].dropna()
+        if s.empty or e.empty:
+            return None, None
+        return s.min(), e.max()
+
+    def cost(self, basis: str = "EffectiveCost") -> pd.Series:
+        """The cost column for `basis` (EffectiveCost or BilledCost), Decimal per row."""
+        return self.rows[basis_column(basis)]
+
+    def totals(self, basis: str = "EffectiveCost", by: str = "provider") -> dict:
+        """Exact sums of the cost basis per `by` value (Decimal)."""
+        col = basis_column(basis)
+        keys = self.rows[by].astype(object).where(self.rows[by].notna(), "(none)")
+        return {k: sum(g, Decimal(0)) for k, g in self.rows[col].groupby(keys.to_numpy())}
+
+
+def basis_column(basis: str) -> str:
+    b = basis.replace("_", "").lower()
+    if b in ("effectivecost", "effective"):
+        return "effective_cost"
+    if b in ("billedcost", "billed"):
+        return "billed_cost"
+    raise InputError(f"cost basis must be EffectiveCost or BilledCost, got {basis!r}", "cost_basis")
+
+
+# ---------------------------------------------------------------- raw reading
+
+
+def expand_paths(paths: list[str | Path] | str | Path, exts: tuple[str, ...]) -> list[Path]:
+    """Files named by paths, globs or directories (searched recursively for `exts`)."""
+    import glob
+
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    out: list[Path] = []
+    for p in paths:
+        s = str(p)
+        if any(ch in s for ch in "*?["):
+            hits = sorted(glob.glob(s, recursive=True))
+            if not hits:
+                raise InputError("no file matches this pattern", s)
+            out.extend(Path(h) for h in hits if Path(h).is_file())
+        elif Path(s).is_dir():
+            hits = sorted(
+                f for f in Path(s).rglob("*") if f.is_file() and f.name.lower().endswith(exts)
+            )
+            if not hits:
+                raise InputError(f"directory holds no {'/'.join(exts)} file", s)
+            out.extend(hits)
+        elif Path(s).is_file():
+            out.append(Path(s))
+        else:
+            raise InputError("no such file or directory", s)
+    return out
+
+
+def file_kind(path: Path) -> str:
+    """csv, parquet or json from the file name."""
+    n = path.name.lower()
+    for suffix in (".gz", ".zst", ".bz2"):
+        if n.endswith(suffix):
+            n = n[: -len(suffix)]
+    if n.endswith((".parquet", ".pq")):
+        return "parquet"
+    if n.endswith((".json", ".jsonl", ".ndjson")):
+        return "json"
+    if n.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    raise InputError("unknown file type (expected .csv, .parquet, .json or .jsonl)", str(path))
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """A file as a DataFrame; CSV columns are all strings (nothing is guessed or rounded)."""
+    kind = file_kind(path)
+    try:
+        if kind == "csv":
+            import pyarrow as pa
+            import pyarrow.csv as pacsv
+
+            with _open_text(path) as fh:
+                import csv
+
+                header = next(csv.reader([fh.readline()]), [])
+            if not header:
+                raise InputError("empty file (no header row)", str(path))
+            t = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    column_types={h: pa.string() for h in header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+                parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            )
+            return t.to_pandas()
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            df = pq.read_table(path).to_pandas()
+            for c in df.columns:  # numbers as objects (amounts become exact Decimals)
+                if pd.api.types.is_numeric_dtype(df[c].dtype) and not \
+                        pd.api.types.is_bool_dtype(df[c].dtype):
+                    df[c] = df[c].astype(object)
+            return df
+        rows = []
+        with _open_text(path) as fh:
+            text = fh.read()
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            rows = json.loads(text)
+        else:
+            for i, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as e:
+                        raise InputError(f"invalid JSON ({e.msg})", f"{path}: line {i}") from None
+        return pd.DataFrame(rows).astype(object)
+    except InputError:
+        raise
+    except Exception as e:  # pyarrow / parquet errors: name the file
+        raise InputError(f"cannot read {kind}: {str(e).splitlines()[0]}", str(path)) from None
+
+
+def _open_text(path: Path):
+    n = path.name.lower()
+    if n.endswith(".gz"):
+        import gzip
+
+        return gzip.open(path, "rt", encoding="utf-8-sig")
+    return open(path, encoding="utf-8-sig")
+
+
+# ---------------------------------------------------------------- value parsing
+
+
+def is_null(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    if isinstance(v, str) and v.strip() in NULL_STRINGS:
+        return True
+    return v is pd.NaT
+
+
+def clean_str(series: pd.Series) -> pd.Series:
+    """Strings with `NULL`/empty turned into None (each distinct value cleaned once)."""
+    codes, uniq = pd.factorize(series, use_na_sentinel=True)
+    cleaned = []
+    for u in uniq:
+        v = None if is_null(u) else str(u).strip()
+        cleaned.append(None if v is None or v in NULL_STRINGS else v)
+    table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> None
+    return pd.Series(table[codes], index=series.index, dtype=object)
+
+
+def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
+    """Exact Decimals; nulls become 0 only for amounts (an absent cost is no cost).
+
+    Strings are parsed once per distinct value (bills repeat their rates a lot)."""
+    if pd.api.types.infer_dtype(series, skipna=True) == "decimal":
+        if series.notna().all():
+            return series.astype(object)
+        return series.astype(object).where(series.notna(), Decimal(0))
+    parsed: dict = {}
+    out = []
+    for v, r in zip(series, rows, strict=True):
+        if isinstance(v, Decimal):
+            out.append(v)
+            continue
+        d = parsed.get(v) if isinstance(v, str) else None
+        if d is None:
+            d = _amount(v, column, source, r)
+            if isinstance(v, str):
+                parsed[v] = d
+        out.append(d)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
+    if is_null(v):
+        return Decimal(0)
+    if isinstance(v, float):
+        v = repr(v)
+    try:
+        d = Decimal(str(v).strip())
+    except (InvalidOperation, ValueError):
+        raise InputError(
+            f"column {column}: expected a decimal amount, got {v!r}", f"{source}: row {r}"
+        ) from None
+    if not d.is_finite():
+        raise InputError(f"column {column}: expected a finite amount, got {v!r}",
+                         f"{source}: row {r}")
+    return d
+
+
+def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
+    """UTC timestamps (naive). Accepts `2024-09-18 22:00:00`, ISO 8601 with T/Z/offsets."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        t = pd.to_datetime(series, utc=True)
+        return t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    s = clean_str(series) if not _all_stamps(series) else series
+    if s.isna().all():
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
+    parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
+    bad = parsed.isna() & s.notna()
+    if bad.any():  # slow path for the rest (other spellings)
+        parsed[bad] = pd.to_datetime(s[bad], utc=True, errors="coerce", format="mixed")
+        bad = parsed.isna() & s.notna()
+    if bad.any():
+        i = bad.to_numpy().nonzero()[0][0]
+        raise InputError(
+            f"column {column}: cannot parse timestamp {s.iloc[i]!r}",
+            f"{source}: row {rows.iloc[i]}",
+        )
+    return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def _all_stamps(series: pd.Series) -> bool:
+    return len(series) > 0 and all(isinstance(v, (pd.Timestamp,)) for v in series.iloc[:50])
+
+
+def canon(series: pd.Series, table: dict[str, str]) -> pd.Series:
+    """Canonical enum spelling (FOCUS values arrive as `Usage-based` and `Usage-Based`)."""
+    codes, uniq = pd.factorize(clean_str(series), use_na_sentinel=True)
+    mapped = np.array([table.get(u.lower(), u) for u in uniq] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=series.index, dtype=object)
+
+
+def parse_tags(v: Any) -> dict:
+    """Tags as a dict of str -> str: JSON objects, maps (list of pairs) or key/value lists."""
+    if is_null(v) if not isinstance(v, (list, dict)) else False:
+        return {}
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError:
+            return {"_raw": v}
+    if isinstance(v, dict):
+        return {str(k).strip(): "" if x is None else str(x) for k, x in v.items()}
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if isinstance(v, list):
+        out = {}
+        for item in v:
+            if isinstance(item, dict) and "key" in item:
+                out[str(item["key"]).strip()] = str(item.get("value", ""))
+            elif isinstance(item, (list, tuple)) and len(item) == 2:
+                out[str(item[0]).strip()] = str(item[1])
+        return out
+    return {}
+
+
+def require(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"{what}: missing required column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(missing),
+            source,
+        )
+
+
+def label_rows(df: pd.DataFrame) -> pd.Series:
+    """The label of each normalized row (see module docstring)."""
+    cat = df["charge_category"].to_numpy(dtype=object)
+    cls = df["charge_class"].to_numpy(dtype=object)
+    status = df["commitment_status"].to_numpy(dtype=object)
+    cid = df["commitment_id"].notna().to_numpy()
+    # "refund" in the description, tested once per distinct description
+    codes, uniq = pd.factorize(df["description"], use_na_sentinel=True)
+    hit = pd.Series(uniq, dtype=object).astype("string").str.lower().str.contains("refund")
+    hit = np.append(hit.fillna(False).to_numpy(dtype=bool), False)
+    desc = pd.Series(hit[codes], index=df.index)
+    labels = np.select(
+        [cls == "Correction", cat == "Tax", (cat == "Credit") & desc.to_numpy(dtype=bool),
+         cat == "Credit", cat == "Adjustment", (cat == "Purchase") & cid, cat == "Purchase",
+         status == "Used", status == "Unused"],
+        ["correction", "tax", "refund", "credit", "adjustment", "commitment_purchase",
+         "purchase", "commitment_used", "commitment_unused"],
+        default="usage",
+    )
+    return pd.Series(labels.astype(object), index=df.index, dtype=object)
+
+
+def finish(df: pd.DataFrame) -> pd.DataFrame:
+    """Fill absent optional columns, add labels, order columns."""
+    for c in BILL_COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    if "label" not in df or df["label"].isna().all():
+        df["label"] = label_rows(df)
+    return df[BILL_COLUMNS].reset_index(drop=True)
+
+
