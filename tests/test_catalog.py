@@ -15,6 +15,8 @@ REQUIRED_CPUS = ["x86-vcpu"]
 REQUIRED_MODELS = [
     "llama-3.1-8b", "llama-3.1-70b", "llama-3.3-70b", "mixtral-8x7b",
     "bert-base", "distilbert", "all-minilm-l6-v2", "resnet50",
+    "bert-large", "llama-2-70b", "llama-3.1-405b", "qwen2.5-7b", "qwen2.5-72b", "deepseek-v3",
+    "dlrm-dcnv2",
 ]
 REQUIRED_INSTANCES = {
     ("aws", "p5.48xlarge"): "h100-sxm",
@@ -146,7 +148,8 @@ def decoder_params(m: ModelArch, experts: int | None = None) -> int:
     o = m.heads * head_dim * m.hidden
     mlp = 3 * m.hidden * m.intermediate * experts
     router = m.hidden * m.experts if m.experts > 1 else 0
-    layer = q + kv + o + mlp + router + 2 * m.hidden
+    bias = (m.heads + 2 * m.kv_heads) * head_dim if m.qkv_bias else 0
+    layer = q + kv + o + mlp + router + bias + 2 * m.hidden
     embed = m.vocab * m.hidden
     head = 0 if m.tied_embeddings else m.vocab * m.hidden
     return embed + m.layers * layer + m.hidden + head
@@ -159,11 +162,77 @@ def bert_params(m: ModelArch, *, type_vocab: int, pooler: bool) -> int:
     return embed + m.layers * layer + ((h * h + h) if pooler else 0)
 
 
-@pytest.mark.parametrize("mid", ["llama-3.1-8b", "llama-3.1-70b", "llama-3.3-70b", "mixtral-8x7b"])
+@pytest.mark.parametrize("mid", ["llama-3.1-8b", "llama-3.1-70b", "llama-3.3-70b", "mixtral-8x7b",
+                                 "llama-2-70b", "llama-3.1-405b", "qwen2.5-7b", "qwen2.5-72b"])
 def test_decoder_params_match_shape(cat, mid):
     m = cat.models[mid]
     assert m.family == "decoder"
     assert decoder_params(m) == pytest.approx(m.params, rel=0.01)
+
+
+@pytest.mark.parametrize("mid, exact", [
+    ("llama-2-70b", 68_976_648_192),     # the HF safetensors total for Llama-2-70b-hf
+    ("qwen2.5-7b", 7_615_616_512),       # HF total: only right if the q/k/v biases are counted
+    ("qwen2.5-72b", 72_706_203_648),
+    ("llama-3.1-405b", 405_853_388_800),
+])
+def test_decoder_params_exact(cat, mid, exact):
+    # e.g. qwen2.5-7b: layer = q 3584*3584 + kv 2*3584*512 + o 3584*3584 + mlp 3*3584*18944
+    #   + bias (3584 + 2*512) + norms 2*3584 = 233,057,792; x28 = 6,525,618,176;
+    #   + embed and lm_head 2 * 152064*3584 = 1,089,994,752; + final norm 3584 -> 7,615,616,512
+    assert decoder_params(cat.models[mid]) == exact == cat.models[mid].params
+
+
+def mla_moe_params(m: ModelArch, routed: int) -> int:
+    """DeepSeek-V3-style parameters: MLA attention, `dense_layers` dense MLPs, then MoE layers
+    with `routed` routed experts counted plus the shared ones, router weights and bias."""
+    h, heads, hd, rope = m.hidden, m.heads, m.head_dim, m.qk_rope_head_dim
+    attn = (h * m.q_lora_rank + m.q_lora_rank                       # q down-projection + norm
+            + m.q_lora_rank * heads * (hd + rope)                   # q up-projection (no-RoPE + RoPE)
+            + h * (m.kv_lora_rank + rope) + m.kv_lora_rank          # kv down-projection + norm
+            + m.kv_lora_rank * heads * (hd + hd)                    # k (no-RoPE) and v up-projection
+            + heads * hd * h)                                       # output projection
+    dense = 3 * h * m.dense_intermediate
+    moe = (routed + m.shared_experts) * 3 * h * m.intermediate + m.experts * h + m.experts
+    return (2 * m.vocab * h + h + m.layers * (attn + 2 * h)
+            + m.dense_layers * dense + (m.layers - m.dense_layers) * moe)
+
+
+def test_deepseek_v3_shape(cat):
+    m = cat.models["deepseek-v3"]
+    assert (m.experts, m.experts_per_token, m.shared_experts, m.dense_layers) == (256, 8, 1, 3)
+    assert m.attention == "mla"
+    # 671B total / 37B active per the technical report; recomputed: 671,026,419,200 and
+    # 37,552,297,472 (attention alone is 187,107,328 per layer)
+    assert mla_moe_params(m, routed=256) == m.params == 671_026_419_200
+    assert mla_moe_params(m, routed=8) == m.active_params == 37_552_297_472
+    # MLA caches the 512-element latent + one 64-element RoPE key per token per layer
+    assert m.kv_cache_dim == m.kv_lora_rank + m.qk_rope_head_dim == 576
+    assert m.kv_elements_per_token_layer() == 576
+    # without kv_cache_dim the GQA rule applies: llama-3.1-8b 2 x 8 x 128
+    assert cat.models["llama-3.1-8b"].kv_elements_per_token_layer() == 2048
+
+
+def test_dlrm_dcnv2_shape(cat):
+    m = cat.models["dlrm-dcnv2"]
+    assert m.family == "recommender"
+    assert len(m.embedding_rows) == len(m.lookups_per_item) == 26
+    assert sum(m.lookups_per_item) == 214
+    d = m.embedding_dim * (len(m.embedding_rows) + 1)  # 128 x 27 = 3,456 into the cross network
+    assert d == 3456
+
+    def mlp(widths):  # (params, MACs) of a chain of fully connected layers with biases
+        pairs = list(zip(widths, widths[1:], strict=False))
+        return sum(a * b + b for a, b in pairs), sum(a * b for a, b in pairs)
+
+    bottom = mlp([m.dense_features, *m.bottom_mlp])
+    top = mlp([d, *m.top_mlp])
+    cross_params = m.cross_layers * (2 * d * m.cross_rank + d)
+    cross_macs = m.cross_layers * 2 * d * m.cross_rank
+    embed = sum(m.embedding_rows) * m.embedding_dim  # 204,184,588 x 128 = 26,135,627,264
+    assert embed + bottom[0] + cross_params + top[0] == m.params == 26_151_671_809
+    assert 2 * (bottom[1] + cross_macs + top[1]) == m.flops_per_item == 32_060_928
+    assert m.bottom_mlp[-1] == m.embedding_dim  # the dense tower ends at the embedding width
 
 
 def test_mixtral_moe_fields(cat):
@@ -184,6 +253,11 @@ def test_encoder_params_match_shape(cat):
     for mid in ("bert-base", "distilbert", "all-minilm-l6-v2"):
         m = cat.models[mid]
         assert m.family == "encoder" and m.seq_len == 128 and m.layers and m.heads and m.vocab
+    large = cat.models["bert-large"]
+    # 335,141,888: embeddings (30522 + 512 + 2) x 1024 + LN 2048 = 31,782,912;
+    # 24 layers x 12,596,224 = 302,309,376; pooler 1,049,600
+    assert bert_params(large, type_vocab=2, pooler=True) == large.params == 335_141_888
+    assert large.seq_len == 384
 
 
 def test_vision_model(cat):
@@ -198,6 +272,7 @@ def test_model_fields_are_consistent(cat):
     for mid, m in cat.models.items():
         assert m.params > 0, mid
         assert m.default_precision in PRECISIONS, mid
+        assert m.family in ("decoder", "encoder", "vision", "generic", "recommender"), mid
         if m.family == "decoder":
             assert m.heads % m.kv_heads == 0, mid
             assert m.head_dim * m.heads == m.hidden or m.head_dim, mid

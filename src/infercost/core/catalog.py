@@ -21,8 +21,8 @@ prices:
 
 Units: TFLOP/s (TOPS for integer precisions) dense, no sparsity; memory in GB (1e9
 bytes); bandwidths in GB/s (1e9 bytes per second; interconnect is per GPU, one
-direction); power in watts; prices in the entry's currency per GPU-hour, vCPU-hour,
-GB-month or GB.
+direction); power in watts; caches in MB (1e6 bytes); prices in the entry's currency per
+GPU-hour, vCPU-hour, GB-month or GB. Every field is listed in docs/catalog.md.
 """
 
 from __future__ import annotations
@@ -41,6 +41,23 @@ from infercost.errors import InputError
 
 PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4")
 PLANS = ("on-demand", "reserved-1y", "reserved-3y", "spot", "owned")
+# Hardware.vendor_family: the architecture family whose achievable fractions of datasheet
+# compute and bandwidth a performance model may look up ("" = not stated).
+VENDOR_FAMILIES = ("hopper", "ada", "ampere", "turing", "blackwell", "cdna3", "neuron", "tpu",
+                   "gaudi", "cpu")
+# Interconnect.kind: the device-to-device link used for tensor-parallel collectives.
+INTERCONNECT_KINDS = ("nvlink", "infinity-fabric", "pcie", "ici", "neuronlink", "ethernet")
+MODEL_FAMILIES = ("decoder", "encoder", "vision", "generic", "recommender")
+ATTENTIONS = ("", "mha", "gqa", "mla")
+
+
+@dataclass(frozen=True)
+class Interconnect:
+    """Device-to-device link: `kind` (one of INTERCONNECT_KINDS) and `gbps`, GB/s per device,
+    one direction (a datasheet's bidirectional figure halved)."""
+
+    kind: str
+    gbps: float
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,10 @@ class Hardware:
     tdp_w: float = 0.0  # W
     interconnect_gbps: float = 0.0  # GB/s per GPU, one direction (NVLink / Infinity Fabric)
     notes: str = ""
+    vendor_family: str = ""  # one of VENDOR_FAMILIES; "" = not stated
+    l2_mb: float = 0.0  # last-level on-chip cache, MB (L2 on NVIDIA, Infinity Cache on CDNA3, SRAM)
+    interconnect: Interconnect | None = None  # kind + GB/s one direction; sets interconnect_gbps
+    idle_watts: float = 0.0  # W drawn when powered and idle, where a source gives it; 0 = unknown
 
     def peak(self, precision: str) -> float:
         """Dense peak in TFLOP/s for `precision`; falls back to the nearest wider precision."""
@@ -82,10 +103,27 @@ class ModelArch:
     vocab, experts and experts_per_token (1 for dense). Encoders: the same fields plus
     `seq_len` (default sequence length). Vision and generic models: `flops_per_item`
     (FLOPs for one item, e.g. one 224x224 image = 2 x MACs) and `bytes_per_item`.
+
+    Optional decoder refinements (0 / "" / False = absent): `qkv_bias` (q/k/v projections
+    carry biases, as in Qwen2); `shared_experts` (always-on experts of `intermediate` width
+    besides the routed ones); `dense_layers` (the first N layers use a dense MLP of width
+    `dense_intermediate` instead of experts); `attention` ("mha", "gqa" or "mla"); for MLA,
+    `q_lora_rank`, `kv_lora_rank` and `qk_rope_head_dim` (head_dim is then the per-head
+    no-RoPE query/key and value width). `kv_cache_dim`: elements cached per token per layer
+    for all heads, K and V together; 0 means 2 x kv_heads x head_dim (MHA/GQA). MLA caches
+    one compressed latent plus one shared RoPE key: kv_lora_rank + qk_rope_head_dim.
+
+    Recommenders (`family: recommender`, DLRM-style): `embedding_rows` (rows per sparse
+    table), `embedding_dim` (elements per row), `lookups_per_item` (rows gathered per table
+    for one item, i.e. the multi-hot sizes), `dense_features` (numeric inputs),
+    `bottom_mlp` and `top_mlp` (layer output widths), `cross_layers` and `cross_rank`
+    (DCNv2 low-rank cross network over the concatenated features). `flops_per_item` then
+    counts the dense part (2 x MACs); embedding gathers move sum(lookups_per_item) x
+    embedding_dim elements per item.
     """
 
     id: str
-    family: str  # decoder | encoder | vision | generic
+    family: str  # decoder | encoder | vision | generic | recommender
     params: int
     source: str
     as_of: date
@@ -107,6 +145,31 @@ class ModelArch:
     bytes_per_item: float = 0.0
     default_precision: str = "bf16"
     notes: str = ""
+    qkv_bias: bool = False
+    shared_experts: int = 0
+    dense_layers: int = 0
+    dense_intermediate: int = 0
+    attention: str = ""
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    qk_rope_head_dim: int = 0
+    kv_cache_dim: int = 0
+    embedding_rows: tuple[int, ...] = ()
+    embedding_dim: int = 0
+    lookups_per_item: tuple[int, ...] = ()
+    dense_features: int = 0
+    bottom_mlp: tuple[int, ...] = ()
+    top_mlp: tuple[int, ...] = ()
+    cross_layers: int = 0
+    cross_rank: int = 0
+
+    def kv_elements_per_token_layer(self) -> int:
+        """Elements of KV cache one token keeps in one layer (all heads, K and V together):
+        `kv_cache_dim` if given (MLA), else 2 x kv_heads x head_dim."""
+        if self.kv_cache_dim:
+            return self.kv_cache_dim
+        head_dim = self.head_dim or (self.hidden // self.heads if self.heads else 0)
+        return 2 * (self.kv_heads or self.heads) * head_dim
 
 
 @dataclass(frozen=True)
@@ -261,16 +324,49 @@ def build_entry(cls, data: dict, where: str, **extra):
                 v = float(v) if names[k].type == "float" else int(float(v))
             except ValueError:
                 raise InputError(f"expected a number, got {v!r}", f"{where}.{k}") from None
+        elif names[k].type == "tuple[int, ...]":
+            if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) and x >= 0 for x in v):
+                raise InputError(f"expected a list of non-negative integers, got {v!r}", f"{where}.{k}")
+            v = tuple(v)
+        elif k == "interconnect":
+            v = _interconnect(v, f"{where}.{k}")
+        elif k in ("vendor_family", "family", "attention"):
+            allowed = {"vendor_family": VENDOR_FAMILIES, "family": MODEL_FAMILIES, "attention": ATTENTIONS}[k]
+            if v not in allowed:
+                shown = ", ".join(a for a in allowed if a)
+                raise InputError(f"unknown {k} {v!r}; allowed: {shown}", f"{where}.{k}")
         elif k == "peak_tflops":
             bad = sorted(set(v) - set(PRECISIONS))
             if bad:
                 raise InputError(f"unknown precision(s) {bad}; allowed: {', '.join(PRECISIONS)}", f"{where}.{k}")
             v = {p: float(x) for p, x in v.items()}
         kw[k] = v
+    ic = kw.get("interconnect")
+    if ic is not None:
+        given = kw.get("interconnect_gbps")
+        if given is not None and float(given) != ic.gbps:
+            raise InputError(f"interconnect_gbps {given} disagrees with interconnect.gbps {ic.gbps}; "
+                             "give one of them", f"{where}.interconnect_gbps")
+        kw["interconnect_gbps"] = ic.gbps
     try:
         return cls(**kw)
     except TypeError as e:
         raise InputError(str(e), where) from None
+
+
+def _interconnect(v: Any, where: str) -> Interconnect:
+    if not isinstance(v, dict) or set(v) != {"kind", "gbps"}:
+        raise InputError(f"expected a mapping {{kind, gbps}}, got {v!r}", where)
+    if v["kind"] not in INTERCONNECT_KINDS:
+        raise InputError(f"unknown interconnect kind {v['kind']!r}; allowed: {', '.join(INTERCONNECT_KINDS)}",
+                         f"{where}.kind")
+    try:
+        gbps = float(v["gbps"])
+    except (TypeError, ValueError):
+        raise InputError(f"expected a number of GB/s, got {v['gbps']!r}", f"{where}.gbps") from None
+    if gbps < 0:
+        raise InputError(f"expected GB/s >= 0, got {gbps}", f"{where}.gbps")
+    return Interconnect(v["kind"], gbps)
 
 
 def _read_yaml(path: Path | str, text: str | None = None) -> dict:
