@@ -7,10 +7,19 @@ from decimal import Decimal
 
 import pytest
 
-from infercost.core.catalog import PLANS, PRECISIONS, ModelArch, load_catalog
+from infercost.core.catalog import (
+    INTERCONNECT_KINDS,
+    PLANS,
+    PRECISIONS,
+    VENDOR_FAMILIES,
+    ModelArch,
+    load_catalog,
+)
 from infercost.errors import InputError
 
 REQUIRED_GPUS = ["h100-sxm", "h200-sxm", "a100-80gb-sxm", "a10g", "l4", "l40s", "t4", "mi300x"]
+REQUIRED_ACCELERATORS = ["b200", "mi325x", "gaudi3", "inferentia2", "trainium", "trainium2",
+                         "tpu-v5e", "tpu-v6e"]
 REQUIRED_CPUS = ["x86-vcpu"]
 REQUIRED_MODELS = [
     "llama-3.1-8b", "llama-3.1-70b", "llama-3.3-70b", "mixtral-8x7b",
@@ -134,6 +143,47 @@ def test_datasheet_spot_checks(cat):
     assert hw["h100-sxm"].interconnect_gbps == 450  # NVLink 900 bidirectional -> 450 one way
     assert hw["a10g"].peak("bf16") < 100  # not the A10's 125
     assert hw["t4"].peak("bf16") == hw["t4"].peak_tflops["fp16"]
+
+
+def test_new_accelerators_present_with_datasheet_figures(cat):
+    for hid in REQUIRED_ACCELERATORS:
+        hw = cat.hardware[hid]
+        assert hw.kind == "gpu" and hw.per == "device", hid
+        assert hw.peak("bf16") > 0 and hw.memory_gb > 0 and hw.memory_bw_gbps > 0, hid
+        assert hw.vendor_family and hw.interconnect is not None, hid
+        assert set(hw.peak_tflops) <= set(PRECISIONS), hid
+    hw = cat.hardware
+    # dense figures: the sparse B200 BF16 (4,500) or FP8 (9,000) would fail these
+    assert hw["b200"].peak("bf16") == 2250 and hw["b200"].peak("fp8") == 4500
+    assert hw["b200"].interconnect.gbps == 900  # NVLink 5: 1.8 TB/s bidirectional
+    # MI325X = MI300X compute with more, faster memory
+    assert hw["mi325x"].peak_tflops == hw["mi300x"].peak_tflops
+    assert (hw["mi325x"].memory_gb, hw["mi325x"].memory_bw_gbps) == (256, 6000)
+    assert hw["gaudi3"].peak("fp8") == hw["gaudi3"].peak("bf16") == 1835
+    # Neuron figures are per chip (2 NeuronCore-v2): 190 BF16 TFLOPS, 380 INT8 TOPS
+    for hid in ("inferentia2", "trainium"):
+        assert hw[hid].peak("bf16") == 190 and hw[hid].peak("int8") == 380
+    assert hw["tpu-v5e"].peak("bf16") == 197 and hw["tpu-v6e"].peak("bf16") == 918
+    assert hw["tpu-v5e"].peak("fp8") == 197  # no fp8 published: falls back to bf16
+    assert hw["tpu-v6e"].interconnect.kind == "ici" and hw["tpu-v6e"].interconnect.gbps == 400
+
+
+def test_vendor_family_and_interconnect_on_every_device(cat):
+    expected = {"h100-sxm": "hopper", "h200-sxm": "hopper", "a100-80gb-sxm": "ampere", "a10g": "ampere",
+                "l4": "ada", "l40s": "ada", "t4": "turing", "mi300x": "cdna3", "b200": "blackwell",
+                "gaudi3": "gaudi", "inferentia2": "neuron", "tpu-v5e": "tpu", "x86-vcpu": "cpu"}
+    for hid, fam in expected.items():
+        assert cat.hardware[hid].vendor_family == fam, hid
+    for hid, hw in cat.hardware.items():
+        assert hw.vendor_family in VENDOR_FAMILIES, hid
+        if hw.kind == "cpu":
+            continue
+        assert hw.interconnect.kind in INTERCONNECT_KINDS, hid
+        # interconnect sets interconnect_gbps, the field the roofline reads
+        assert hw.interconnect_gbps == hw.interconnect.gbps, hid
+        assert hw.l2_mb >= 0 and hw.idle_watts >= 0, hid
+    assert cat.hardware["h100-sxm"].l2_mb == 50 and cat.hardware["mi300x"].l2_mb == 256
+    assert cat.hardware["l4"].interconnect.kind == "pcie"
 
 
 # -- model shapes -----------------------------------------------------------------------
@@ -403,3 +453,52 @@ def test_user_file_bad_plan_is_rejected(tmp_path):
     with pytest.raises(InputError) as e:
         load_catalog(f)
     assert "monthly" in str(e.value)
+
+
+def test_user_file_new_optional_fields(tmp_path):
+    f = tmp_path / "hw.yaml"
+    f.write_text(
+        "hardware:\n"
+        "  my-gpu:\n"
+        "    name: My GPU\n"
+        "    kind: gpu\n"
+        "    vendor_family: hopper\n"
+        "    peak_tflops: {bf16: 500}\n"
+        "    memory_gb: 64\n"
+        "    memory_bw_gbps: 2000\n"
+        "    l2_mb: 40\n"
+        "    idle_watts: 90\n"
+        "    interconnect: {kind: pcie, gbps: 64}\n"
+        "    source: my lab\n"
+        "    as_of: 2026-11-01\n"
+    )
+    hw = load_catalog(f).hardware["my-gpu"]
+    assert (hw.l2_mb, hw.idle_watts, hw.interconnect.kind, hw.interconnect_gbps) == (40, 90, "pcie", 64.0)
+
+
+@pytest.mark.parametrize("line, named", [
+    ("    interconnect: {kind: warp-drive, gbps: 10}\n", "warp-drive"),
+    ("    interconnect: {kind: pcie}\n", "hardware.x1.interconnect"),
+    ("    interconnect: {kind: pcie, gbps: 32}\n    interconnect_gbps: 16\n", "disagrees"),
+    ("    vendor_family: volta\n", "volta"),
+])
+def test_user_file_bad_optional_hardware_fields_are_named(tmp_path, line, named):
+    f = tmp_path / "bad.yaml"
+    f.write_text("hardware:\n  x1:\n    name: X\n    kind: gpu\n" + line
+                 + "    source: s\n    as_of: 2026-01-01\n")
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert named in str(e.value)
+
+
+@pytest.mark.parametrize("line, named", [
+    ("    family: diffusion\n", "diffusion"),
+    ("    family: recommender\n    embedding_rows: [10, -1]\n", "embedding_rows"),
+    ("    family: decoder\n    attention: sliding\n", "sliding"),
+])
+def test_user_file_bad_model_fields_are_named(tmp_path, line, named):
+    f = tmp_path / "bad.yaml"
+    f.write_text("models:\n  m1:\n    params: 10\n" + line + "    source: s\n    as_of: 2026-01-01\n")
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert named in str(e.value) and "models.m1" in str(e.value)
