@@ -43,6 +43,12 @@ REQUIRED_INSTANCES = {
     ("gcp", "a2-ultragpu-8g"): "a100-80gb-sxm",
     ("gcp", "g2-standard-4"): "l4",
     ("azure", "Standard_ND96isr_H100_v5"): "h100-sxm",
+    ("aws", "p6-b200.48xlarge"): "b200",
+    ("aws", "inf2.xlarge"): "inferentia2",
+    ("aws", "inf2.48xlarge"): "inferentia2",
+    ("aws", "trn1.32xlarge"): "trainium",
+    ("gcp", "tpu-v5e-1"): "tpu-v5e",
+    ("gcp", "tpu-v6e-1"): "tpu-v6e",
 }
 HYPERSCALERS = ["aws", "gcp", "azure"]
 GPU_CLOUDS = ["lambda", "runpod"]
@@ -337,6 +343,17 @@ def test_required_providers_price_h100_on_demand(cat, provider):
     assert money.currency == "USD"
     assert Decimal("0.5") < money.amount < Decimal("20"), (provider, money)
     assert row.hardware == "h100-sxm"
+
+
+def test_accelerator_prices_are_per_chip(cat):
+    have = {(i.provider, i.instance): i for i in cat.instances}
+    # inf2.48xlarge: $12.98127 per instance / 12 chips = $1.081773 per chip-hour
+    inf2 = have[("aws", "inf2.48xlarge")]
+    assert inf2.gpus == 12 and inf2.per_gpu_hour["on-demand"] == Decimal("1.081773")
+    # trn1.32xlarge: $21.50 / 16 chips = $1.34375, the trn1.2xlarge single-chip rate
+    assert have[("aws", "trn1.32xlarge")].per_gpu_hour["on-demand"] == Decimal("1.34375")
+    money, _ = cat.gpu_hour_price("gcp", "tpu-v6e", "reserved-3y")
+    assert money.amount == Decimal("1.22")
 
 
 def test_plan_ordering_wherever_present(cat):
