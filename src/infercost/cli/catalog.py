@@ -49,44 +49,63 @@ def register(app: typer.Typer) -> None:
             print_json(rows)
             return
         from rich.console import Console
-        from rich.table import Table
 
-        t = Table(title=f"catalog: {section.value}")
-        if section.value == "hardware":
-            cols = ["id", "kind", "bf16 TFLOP/s", "fp8", "int8", "memory GB", "GB/s", "TDP W", "as_of"]
-            for c in cols:
-                t.add_column(c, justify="left" if c in ("id", "kind") else "right")
-            for r in rows:
-                pk = r["peak_tflops"]
-                t.add_row(r["id"], r["kind"] + ("/vcpu" if r["per"] == "vcpu" else ""),
-                          _n(pk.get("bf16")), _n(pk.get("fp8")), _n(pk.get("int8")),
-                          _n(r["memory_gb"]), _n(r["memory_bw_gbps"]), _n(r["tdp_w"]), str(r["as_of"]))
-        elif section.value == "models":
-            for c in ["id", "family", "params", "layers", "hidden", "heads/kv", "experts", "as_of"]:
-                t.add_column(c)
-            for r in rows:
-                t.add_row(r["id"], r["family"], f"{r['params'] / 1e9:.2f} B", str(r["layers"] or ""),
-                          str(r["hidden"] or ""), f"{r['heads']}/{r['kv_heads']}" if r["heads"] else "",
-                          str(r["experts"]), str(r["as_of"]))
-        elif section.value == "api":
-            for c in ["provider", "model", "input $/1M", "output $/1M", "as_of"]:
-                t.add_column(c)
-            for r in rows:
-                t.add_row(r["provider"], r["model"], str(r["input_per_1m"]), str(r["output_per_1m"]), str(r["as_of"]))
-        else:
-            for c in ["provider", "instance", "hardware", "GPUs", "on-demand", "1y", "3y", "spot", "owned", "as_of"]:
-                t.add_column(c)
-            for r in rows:
-                if r["kind"] != "instance":
-                    continue
-                p = r["per_gpu_hour"]
-                t.add_row(r["provider"], r["instance"], r["hardware"], str(r["gpus"]),
-                          *(str(p.get(k, "")) for k in ("on-demand", "reserved-1y", "reserved-3y", "spot", "owned")),
-                          str(r["as_of"]))
-        Console().print(t)
+        Console().print(render_table(section.value, rows))
+
+
+def render_table(section: str, rows: list[dict]):
+    """A rich Table of `rows` that fits an 80-column terminal (every field is in --json)."""
+    from rich import box
+    from rich.table import Table
+
+    t = Table(title=f"catalog: {section}", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+
+    def cols(*names: str) -> None:
+        for i, c in enumerate(names):
+            t.add_column(c, justify="left" if i == 0 or c in ("family", "provider", "instance", "hardware")
+                         else "right", no_wrap=(i > 0 or section != "prices"), overflow="fold")
+
+    if section == "hardware":
+        cols("id", "family", "bf16", "fp8", "int8", "GB", "GB/s", "W", "link GB/s")
+        for r in rows:
+            pk = r["peak_tflops"]
+            fam = (r.get("vendor_family") or r["kind"]) + ("/vcpu" if r["per"] == "vcpu" else "")
+            t.add_row(r["id"], fam, _n(pk.get("bf16", pk.get("fp16"))), _n(pk.get("fp8")), _n(pk.get("int8")),
+                      _n(r["memory_gb"]), _n(r["memory_bw_gbps"]), _n(r["tdp_w"]), _n(r["interconnect_gbps"]))
+    elif section == "models":
+        cols("id", "family", "params", "layers", "hidden", "heads/kv", "experts")
+        for r in rows:
+            experts = f"{r['experts_per_token']}/{r['experts']}" if r["experts"] > 1 else ""
+            t.add_row(r["id"], r["family"], f"{r['params'] / 1e9:.2f} B", str(r["layers"] or ""),
+                      str(r["hidden"] or ""), f"{r['heads']}/{r['kv_heads']}" if r["heads"] else "", experts)
+    elif section == "api":
+        cols("provider", "model", "input $/1M", "output $/1M", "as_of")
+        for r in rows:
+            t.add_row(r["provider"], r["model"], str(r["input_per_1m"]), str(r["output_per_1m"]), str(r["as_of"]))
+    else:
+        cols("provider / instance", "hardware", "n", "on-demand", "1y / 3y", "spot", "owned")
+        provider = None
+        for r in rows:
+            if r["kind"] != "instance":
+                continue
+            if r["provider"] != provider:
+                provider = r["provider"]
+                t.add_row(f"[bold]{provider}[/bold]")
+            p = r["per_gpu_hour"]
+            committed = " / ".join(_money(p.get(k)) or "-" for k in ("reserved-1y", "reserved-3y"))
+            t.add_row(f" {r['instance']}", r["hardware"], str(r["gpus"]), _money(p.get("on-demand")),
+                      "" if committed == "- / -" else committed, _money(p.get("spot")), _money(p.get("owned")))
+    return t
+
+
+def _money(x) -> str:
+    """A per-accelerator-hour price to the cent (the exact value is in --json)."""
+    return "" if x is None else f"{x:.2f}"
 
 
 def _n(x) -> str:
     if x in (None, 0, 0.0):
         return ""
-    return f"{x:,.1f}" if isinstance(x, float) and x % 1 else f"{x:,.0f}"
+    if isinstance(x, float) and x % 1 and abs(x) < 100:
+        return f"{x:,.2f}".rstrip("0").rstrip(".") if abs(x) < 10 else f"{x:,.1f}"
+    return f"{x:,.0f}"
