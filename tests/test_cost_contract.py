@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
+import pytest
+
 from infercost.core.catalog import load_catalog
 from infercost.core.scenario import validate
 from infercost.econ.cost import itemise
@@ -94,3 +96,121 @@ def test_warmup_priced_per_gpu_times_gpus_per_replica():
     assert a["accelerator_warmup"] == Decimal(200)  # 10 h x 5 x 4 GPUs
     assert a["accelerator_idle"] == Decimal(6000)  # 300 h x 20 USD/replica-h
     assert a["experiments"] + a["accelerator_busy"] == Decimal(2000)  # 100 h x 20
+
+
+# -- the line contract: quantity x rate = amount ------------------------------------------
+
+def test_each_line_computes_to_its_amount():
+    from infercost.econ.breakdown import q
+
+    b = itemise(scenario(), CAT, USAGE)
+    for c in b.components:
+        assert c.quantity is not None and c.rate is not None, c.name
+        assert q(c.rate * c.quantity) == c.amount, c.name
+        assert c.driver.startswith(c.formula()), c.driver
+    by = {(c.name, c.detail): c for c in b.components}
+    # 100 busy replica-h x 2 GPUs = 200 GPU-h; shadow 200 x 0.25 / 1.25 = 40 GPU-h at 5 USD/GPU-h
+    assert by[("experiments", "on-demand")].quantity == Decimal(40)
+    assert by[("accelerator_busy", "on-demand")].quantity == Decimal(160)
+    assert by[("accelerator_busy", "on-demand")].unit == "GPU-h"
+    assert by[("accelerator_busy", "on-demand")].formula() == "160 GPU-h x 5 USD/GPU-h = 800.00 USD"
+    assert by[("accelerator_idle", "on-demand")].quantity == Decimal(600)  # 300 x 2
+    # licensing has two rates: two lines, each exact
+    assert by[("licensing", "per 1k inferences")].formula() == "1,000 1k inferences x 0.5 USD/1k inferences = 500.00 USD"
+    assert by[("licensing", "per month")].formula() == "1 month x 100 USD/month = 100.00 USD"
+
+
+def test_a_line_that_does_not_compute_is_refused():
+
+
+    from infercost.core.money import Money
+    from infercost.econ.breakdown import CostLine
+
+    with pytest.raises(ValueError, match="GPU-h"):
+        CostLine("accelerator_busy", "x", Money("10"), "", "accelerator", Decimal(3), "GPU-h", Money("3"))
+
+
+def test_two_plans_give_two_lines_each_at_its_own_rate():
+    raw = copy.deepcopy(BASE)
+    raw["deployment"]["pricing"] = {"provider": "aws", "plan": "on-demand"}  # catalog prices
+    u = CapacityUsage(period_hours=730.0, inferences=1000.0,
+                      busy_hours={"on-demand": 10.0, "spot": 10.0}, idle_hours={"on-demand": 5.0, "spot": 5.0})
+    b = itemise(scenario(raw), CAT, u)
+    busy = [c for c in b.components if c.name == "accelerator_busy"]
+    assert [c.detail for c in busy] == ["on-demand", "spot"]
+    od, spot = (CAT.gpu_hour_price("aws", "h100-sxm", p)[0] for p in ("on-demand", "spot"))
+    assert busy[0].rate == od and busy[1].rate == spot and od != spot
+    # 10 busy replica-h x 2 GPUs = 20 GPU-h x 0.8 (shadow 0.25 -> user share 1 / 1.25)
+    assert busy[0].quantity == Decimal(16) and busy[0].amount == od * 16
+
+
+# -- egress free tier -----------------------------------------------------------------------
+
+def test_egress_free_tier_from_the_catalog():
+    raw = copy.deepcopy(BASE)
+    raw["costs"] = {"egress": {"bytes_per_response": 1_000_000}}  # aws catalog: 0.09/GB after 100 GB free
+    sv = CAT.get_services("aws")
+    assert sv.egress_gb == Decimal("0.09") and sv.egress_free_gb_month == Decimal(100)
+    eg = [c for c in itemise(scenario(raw), CAT, USAGE).components if c.name == "egress"][0]
+    # 1e6 responses x 1e6 B = 1,000 GB sent in 1 month; 100 GB free -> 900 GB x 0.09 = 81
+    assert eg.quantity == Decimal(900) and eg.amount.amount == Decimal(81)
+    # half a month: 50 GB free; 1,000 GB sent -> 950 GB x 0.09 = 85.5
+    half = CapacityUsage(period_hours=365.0, inferences=1_000_000.0,
+                         busy_hours={"on-demand": 1.0}, idle_hours={})
+    eg = [c for c in itemise(scenario(raw), CAT, half).components if c.name == "egress"][0]
+    assert eg.amount.amount == Decimal("85.5")
+    # under the free tier: nothing billed, never negative (100 responses x 1e6 B = 0.1 GB)
+    few = CapacityUsage(period_hours=730.0, inferences=100.0, busy_hours={"on-demand": 1.0}, idle_hours={})
+    eg = [c for c in itemise(scenario(raw), CAT, few).components if c.name == "egress"][0]
+    assert eg.quantity == 0 and eg.amount.amount == 0
+
+
+# -- accelerator time priced once: the simulator's series ------------------------------------
+
+CASCADE = {
+    "name": "cascade",
+    "currency": "USD",
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 30}, "duration_s": 1800},
+    "service": {"distribution": "exponential", "mean_ms": 20},
+    "deployment": {"hardware": "h100-sxm", "gpus_per_replica": 1,
+                   "replicas": {"min": 1, "max": 4},
+                   "autoscaling": {"target_utilization": 0.6, "warmup_s": 60, "scale_down_delay_s": 120},
+                   "pricing": {"provider": "aws", "plan": "on-demand", "spot_fraction": 0.5},
+                   "batching": {"max_batch": 1},
+                   "cascade": {"escalate_fraction": 0.3, "replicas": 2, "gpus_per_replica": 4,
+                               "service": {"distribution": "exponential", "mean_ms": 50}}},
+    "costs": {"experiments": {"shadow_fraction": 0.1}},
+}
+
+
+def test_sim_series_sums_to_the_accelerator_lines_with_cascade_gpus():
+    from infercost.sim.run import simulate
+
+    res = simulate(validate(copy.deepcopy(CASCADE), "test"), CAT, seed=1)
+    series = sum((Decimal(x) for x in res.series["accelerator_cost"]), Decimal(0))
+    lines = res.cost.group_total("accelerator").amount
+    assert series == lines  # exactly, digit for digit
+    assert {c.detail for c in res.cost.components if c.group == "accelerator"} == {"on-demand", "spot"}
+    # GPU-hours: main pool replica-h x 1 GPU + cascade pool replica-h x 4 GPUs
+    by_pool = res.replica_hours["by_pool"]
+    gpu_h = sum((c.quantity for c in res.cost.components if c.group == "accelerator"), Decimal(0))
+    assert float(gpu_h) == pytest.approx(by_pool["main"] + 4 * by_pool["cascade"], abs=1e-4)
+    # the cascade's 2 replicas x 4 GPUs over 0.5 h are 4 GPU-h at least
+    assert by_pool["cascade"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_one_denominator_estimate_and_simulate_count_user_requests():
+    from infercost.capacity.estimate import estimate
+    from infercost.sim.run import simulate
+
+    raw = copy.deepcopy(BASE)
+    raw["workload"] = {"arrivals": {"process": "constant", "rate_per_s": 5}, "duration_s": 3600}
+    raw["costs"] = {"experiments": {"shadow_fraction": 0.25}}
+    s = scenario(raw)
+    est = estimate(s, CAT).breakdown
+    sim = simulate(s, CAT, seed=0).cost
+    # 5 user requests/s: 18,000 an hour; the 25% shadow copies are cost, not inferences
+    assert est.inferences / est.period_hours == Decimal(18000)
+    # the simulator sees 6.25 req/s (user + shadow): 22,500 arrivals, 22,500 / 1.25 = 18,000
+    assert abs(sim.inferences - Decimal(18000)) <= 2  # requests in flight at the end
+    assert sim.facts["shadow_requests"] == pytest.approx(4500, abs=2)
