@@ -41,6 +41,14 @@ GROUPS = {
     "storage": "operations",
     "egress": "operations",
     "engineering": "people",
+    # measured (attribution) lines: see docs/attribution.md
+    "shared_services": "shared",
+    "credits": "adjustments",
+    "discounts": "adjustments",
+    "commitments": "adjustments",
+    "tax": "adjustments",
+    "adjustments": "adjustments",
+    "unallocated": "unallocated",
 }
 
 
