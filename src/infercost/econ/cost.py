@@ -1,22 +1,27 @@
 """Itemised cost per inference: CapacityUsage + scenario `costs:` -> CostBreakdown.
 
-Components (DESIGN.md, "the cost model in one screen"), each for the usage's period:
+Every line is `quantity unit x rate = amount` (econ.breakdown.CostLine), for the usage's
+period (docs/cost-model.md):
 
-- accelerator_busy: busy replica-hours x price per replica-hour (gpus_per_replica x
-  price per GPU-hour of the plan), less the experiments share below;
-- experiments: the busy cost of shadow / A-B copies, busy x shadow / (1 + shadow);
-- accelerator_idle: our share of idle replica-hours x price (shared replicas: split by
-  the idle rule: proportional to busy time, evenly, or all to the owner);
-- accelerator_warmup: our share of warm-up replica-hours x price;
-- licensing: per_1k_inferences x inferences / 1000 + per_month x months;
-- human_review: fraction x inferences x minutes_each / 60 x hourly_rate;
-- preprocessing: cpu_ms_per_request x inferences / 3.6e6 x price per vCPU-hour;
-- storage: gb x price per GB-month x months;
-- egress: bytes_per_response x inferences / 1e9 x price per GB;
-- engineering: fte x annual_cost_per_fte / 12 x months;
-where months = period_hours / 730. Prices come from the catalog (source and date kept
-in the driver text) unless the scenario overrides them; a catalog price in another
-currency than the scenario's needs an `fx:` rate, else it is an error.
+- accelerator_busy: busy GPU-hours of user requests x price per GPU-hour of the plan,
+  one line per plan (GPU-hours = replica-hours x gpus_per_replica, or the usage's own
+  exact `gpu_hours` when the simulator counted each pool with its own GPUs);
+- experiments: the shadow / A-B share of busy GPU-hours, busy x shadow / (1 + shadow);
+- accelerator_idle: our share of idle GPU-hours (shared replicas: split by the idle rule:
+  proportional to busy time, evenly, or all to the owner);
+- accelerator_warmup: our share of warm-up GPU-hours;
+- licensing: inferences / 1000 x per_1k_inferences, and months x per_month (two lines);
+- human_review: fraction x inferences x minutes_each / 60 review-hours x hourly_rate;
+- preprocessing: cpu_ms_per_request x inferences / 3.6e6 vCPU-hours x price per vCPU-hour;
+- storage: gb x months GB-months x price per GB-month;
+- egress: max(0, bytes_per_response x inferences / 1e9 - free GB a month x months) GB x
+  price per GB (the free tier comes with a catalog price, never with an override);
+- engineering: fte x months FTE-months x annual_cost_per_fte / 12;
+where months = period_hours / 730. Accelerator time becomes money in one function,
+`accelerator_cost`, which the simulator's per-minute series uses too. Prices come from
+the catalog (source and date kept in the driver text) unless the scenario overrides
+them; a catalog price in another currency than the scenario's needs an `fx:` rate, else
+it is an error.
 """
 
 from __future__ import annotations
