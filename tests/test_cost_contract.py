@@ -195,7 +195,11 @@ def test_sim_series_sums_to_the_accelerator_lines_with_cascade_gpus():
     by_pool = res.replica_hours["by_pool"]
     gpu_h = sum((c.quantity for c in res.cost.components if c.group == "accelerator"), Decimal(0))
     assert float(gpu_h) == pytest.approx(by_pool["main"] + 4 * by_pool["cascade"], abs=1e-4)
-    # the cascade's 2 replicas x 4 GPUs over 0.5 h are 4 GPU-h at least
+    # one denominator: an escalated request is one inference, not two (cascade copies are
+    # cost); shadow copies are taken out: served / (1 + 0.1)
+    assert res.requests["escalated"] > 0
+    assert float(res.cost.inferences) == pytest.approx(res.requests["served"] / 1.1, abs=1e-6)
+    # the cascade pool: 2 fixed replicas x 0.5 h = 1 replica-h (x 4 GPUs = 4 GPU-h)
     assert by_pool["cascade"] == pytest.approx(1.0, abs=1e-6)
 
 
