@@ -164,27 +164,28 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
     busy, exps, idles, warms = [], [], [], []
     for plan, h in gh.items():
         rate, src = rates[plan]
+        tag = f" ({plan})" if len(gh) > 1 else ""  # one set of lines per plan: say which
         per = f"{plan} [{src}]"
         busy_h = h["busy"]
         exp_h = _round_h(busy_h * shadow / (1 + shadow)) if shadow > 0 else Decimal(0)
         user_h = busy_h - exp_h
         g = "GPU-h"
         per_gpu = f"{gpus} GPU/replica" if usage.gpu_hours is None else "each pool's GPUs/replica"
-        busy.append((CostLine.priced("accelerator_busy", "Accelerator time, serving", user_h, g, rate,
+        busy.append((CostLine.priced("accelerator_busy", "Accelerator time, serving" + tag, user_h, g, rate,
                                      "", detail=plan),
                      f"busy GPU-h of user requests ({per_gpu}); {per}"))
         if shadow > 0:
-            exps.append((CostLine.priced("experiments", "Experiments (shadow / A-B traffic)", exp_h, g,
+            exps.append((CostLine.priced("experiments", "Experiments (shadow / A-B traffic)" + tag, exp_h, g,
                                          rate, "", detail=plan),
                          f"{float(shadow):.0%} extra traffic: {_h(busy_h)} busy GPU-h x "
                          f"{shadow}/(1+{shadow}); {per}"))
         idle_h = _round_h(h["idle"] * share_idle)
         share_txt = f"our share {float(share_idle):.0%} of " if share_idle != 1 else ""
-        idles.append((CostLine.priced("accelerator_idle", "Accelerator time, idle", idle_h, g, rate, "",
+        idles.append((CostLine.priced("accelerator_idle", "Accelerator time, idle" + tag, idle_h, g, rate, "",
                                       detail=plan), f"{share_txt}idle GPU-h; {per}"))
         if usage.warmup_hours or (usage.gpu_hours is not None and h["warmup"]):
             warm_h = _round_h(h["warmup"] * share_idle)
-            warms.append((CostLine.priced("accelerator_warmup", "Accelerator time, warming up", warm_h, g,
+            warms.append((CostLine.priced("accelerator_warmup", "Accelerator time, warming up" + tag, warm_h, g,
                                           rate, "", detail=plan), f"{share_txt}warm-up GPU-h; {per}"))
     if not gh:  # nothing provisioned: still say so in a zero line
         busy.append((CostLine("accelerator_busy", "Accelerator time, serving", Money.zero(cur), "",
@@ -196,11 +197,12 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
     if costs.licensing:
         lic = costs.licensing
         per_1k, per_month = Money(lic.per_1k_inferences, cur), Money(lic.per_month, cur)
+        both = bool(per_1k.amount and per_month.amount)
         if per_1k.amount or not per_month.amount:
-            add(CostLine.priced("licensing", "Licensing", n / 1000, "1k inferences", per_1k, "",
+            add(CostLine.priced("licensing", "Licensing, per 1k" if both else "Licensing", n / 1000, "1k inferences", per_1k, "",
                                 detail="per 1k inferences"))
         if per_month.amount:
-            add(CostLine.priced("licensing", "Licensing", quantity(months), "month", per_month, "",
+            add(CostLine.priced("licensing", "Licensing, monthly" if both else "Licensing", quantity(months), "month", per_month, "",
                                 detail="per month"))
     if costs.human_review:
         hr = costs.human_review
