@@ -8,9 +8,11 @@ amounts as they were before the cost line gained quantity, unit and rate.
 from __future__ import annotations
 
 import copy
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infercost.core.catalog import load_catalog
 from infercost.core.scenario import validate
@@ -218,3 +220,45 @@ def test_one_denominator_estimate_and_simulate_count_user_requests():
     # the simulator sees 6.25 req/s (user + shadow): 22,500 arrivals, 22,500 / 1.25 = 18,000
     assert abs(sim.inferences - Decimal(18000)) <= 2  # requests in flight at the end
     assert sim.facts["shadow_requests"] == pytest.approx(4500, abs=2)
+
+
+# -- invariants ---------------------------------------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(busy=st.floats(0, 5000), idle=st.floats(0, 5000), warm=st.floats(0, 100),
+       shadow=st.sampled_from([0.0, 0.1, 0.25, 1 / 3]), gpus=st.integers(1, 8),
+       price=st.decimals("0.01", "40", places=4))
+def test_lines_compute_and_accelerator_time_is_paid_once(busy, idle, warm, shadow, gpus, price):
+    from infercost.core.money import Money
+    from infercost.econ.breakdown import q
+
+    raw = copy.deepcopy(BASE)
+    raw["deployment"]["gpus_per_replica"] = gpus
+    raw["deployment"]["pricing"]["price_per_gpu_hour"] = str(price)
+    raw["costs"]["experiments"] = {"shadow_fraction": shadow}
+    u = CapacityUsage(period_hours=730.0, inferences=1000.0, busy_hours={"on-demand": busy},
+                      idle_hours={"on-demand": idle}, warmup_hours={"on-demand": warm})
+    b = itemise(scenario(raw), CAT, u)
+    for c in b.components:
+        assert q(c.rate * c.quantity) == c.amount
+    acc = [c for c in b.components if c.group == "accelerator"]
+    gpu_h = sum((c.quantity for c in acc), Decimal(0))
+    # busy + shadow + idle + warm-up GPU-h = the paid time, priced once at the one rate
+    paid = (Decimal(repr(round(busy, 9))) + Decimal(repr(round(idle, 9)))
+            + Decimal(repr(round(warm, 9)))) * gpus
+    assert abs(gpu_h - paid) <= Decimal("2e-9") * gpus
+    assert sum((c.amount.amount for c in acc), Decimal(0)) == q(Money(price * gpu_h)).amount
+
+
+@settings(max_examples=60, deadline=None)
+@given(*[st.decimals("0.01", "1e6", places=4) for _ in range(8)])
+def test_effects_always_sum_to_the_difference(n1, n2, b1, b2, g1, g2, c1, c2):
+    from infercost.reconcile.decompose import Factors, decompose
+
+    p = Factors.of(n1, min(b1, g1), g1, c1)
+    m = Factors.of(n2, min(b2, g2), g2, c2)
+    d = decompose(p, m, c1 + 5, c2 + 7, c1, c2)
+    with localcontext() as ctx:
+        ctx.prec = 60  # effects reach 1e10 here: add them without rounding
+        assert d.volume + d.utilisation + d.price + d.residual == d.difference
+    assert d.residual_other == Decimal(2)  # (c2 + 7 - c2) - (c1 + 5 - c1)

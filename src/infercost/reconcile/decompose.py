@@ -17,13 +17,14 @@ predicted values:
     residual    = total difference - volume - utilisation - price
 
 The residual holds the busy time per inference (b) and every component that is not
-accelerator time; the four sum to the total difference exactly (Decimal).
+accelerator time. Volume, utilisation and price are rounded to 1e-18 of the currency
+unit; the residual is what remains, so the four sum to the total difference exactly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 ORDER = ("volume", "utilisation", "price", "residual")
 
@@ -87,16 +88,23 @@ def decompose(p: Factors, m: Factors, predicted_total: Decimal, measured_total: 
     `*_total`: the whole breakdowns' totals; `*_accel`: their accelerator lines (the part
     the factors model). Raises ZeroDivisionError only if a factor is zero (see Factors.of).
     """
-    c0 = cost(p.inferences, p.utilisation, p.rate, p.busy_gpu_h_per_inference)
-    c1 = cost(m.inferences, p.utilisation, p.rate, p.busy_gpu_h_per_inference)
-    c2 = cost(m.inferences, m.utilisation, p.rate, p.busy_gpu_h_per_inference)
-    c3 = cost(m.inferences, m.utilisation, m.rate, p.busy_gpu_h_per_inference)
-    volume, util, price = c1 - c0, c2 - c1, c3 - c2
-    diff = measured_total - predicted_total
-    residual = diff - volume - util - price
-    other = (measured_total - measured_accel) - (predicted_total - predicted_accel)
-    return Decomposition(predicted_total, measured_total, volume, util, price, residual,
-                         residual - other, other)
+    with localcontext() as ctx:
+        ctx.prec = 60  # the sums below are exact: every term has at most 18 decimals
+        c0 = cost(p.inferences, p.utilisation, p.rate, p.busy_gpu_h_per_inference)
+        c1 = cost(m.inferences, p.utilisation, p.rate, p.busy_gpu_h_per_inference)
+        c2 = cost(m.inferences, m.utilisation, p.rate, p.busy_gpu_h_per_inference)
+        c3 = cost(m.inferences, m.utilisation, m.rate, p.busy_gpu_h_per_inference)
+        volume, util, price = _q(c1 - c0), _q(c2 - c1), _q(c3 - c2)
+        diff = measured_total - predicted_total
+        residual = diff - volume - util - price
+        other = (measured_total - measured_accel) - (predicted_total - predicted_accel)
+        return Decomposition(predicted_total, measured_total, volume, util, price, residual,
+                             residual - other, other)
+
+
+def _q(d: Decimal) -> Decimal:
+    """An effect rounded half-even to 1e-18 of the currency unit (as breakdown lines are)."""
+    return d.quantize(Decimal(1).scaleb(-18))
 
 
 def _s(d: Decimal) -> str:
