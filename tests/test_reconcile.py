@@ -94,3 +94,18 @@ def test_bad_input_is_one_line(month, cli, tmp_path):
     assert code == 2 and err.startswith("error:") and "summary.json" in err
     code, _, err = cli("reconcile", SCENARIO)
     assert code == 2 and "--attribution" in err
+
+
+def test_simulated_column(month, cli):
+    d, _ = month
+    code, out, err = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--simulate", "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["total"]["simulated"] is not None
+    assert all(c["simulated"] is not None for c in r["components"])
+    # a simulated day of 0.05 req/s (poisson), scaled to 720 h: 129,600 expected, within 3%
+    assert abs(Decimal(r["inferences"]["simulated"]) / 129600 - 1) < Decimal("0.03")
+    # two fixed replicas: the simulated accelerator cost is the predicted one (same paid time)
+    acc = {c["component"]: c for c in r["components"]}
+    paid = lambda k: Decimal(acc["accelerator_busy"][k]) + Decimal(acc["accelerator_idle"][k])  # noqa: E731
+    assert abs(paid("simulated") - paid("predicted")) < Decimal("0.01")
