@@ -41,7 +41,7 @@ def sc(**sets):
 
 
 def comp(b, name):
-    return next(c for c in b.components if c.name == name).cost.amount
+    return b.by_component()[name].amount  # a component may have several lines (plans, rates)
 
 
 def test_hand_checked_case():

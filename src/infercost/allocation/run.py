@@ -28,6 +28,7 @@ def run_attribution(
     con: Any = None,
     write_requests: bool = True,
     cost_basis: str | None = None,
+    by: str = "combination",
 ) -> dict:
     """Attribute a bill to usage logs and write allocations.csv/.parquet, requests.parquet
     and summary.json into `out_dir` (all or nothing). Returns the summary (money Decimal).
@@ -35,13 +36,19 @@ def run_attribution(
     `bill`, `usage`: files, directories or globs. `backend`: duckdb or spark.
     `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
     skips requests.parquet (the per-request costs); `cost_basis` (EffectiveCost or
-    BilledCost) overrides the rules file."""
+    BilledCost) overrides the rules file. `by` (combination or day): the slices of the
+    `breakdowns` block (allocation.breakdowns)."""
+    from infercost.allocation.breakdowns import BY, attribution_breakdowns
     from infercost.allocation.engine import attribute, resource_hours
     from infercost.allocation.rules import load_rules, parse_rules
     from infercost.ingest.backends import connect
     from infercost.ingest.bill import read_bill
     from infercost.ingest.usage import read_usage
 
+    if by not in BY:
+        from infercost.errors import InputError
+
+        raise InputError(f"expected one of {', '.join(BY)}, got {by!r}", "--by")
     r = load_rules(rules)
     if cost_basis is not None:
         r.cost_basis = parse_rules({"cost_basis": cost_basis}, "--cost-basis").cost_basis
@@ -77,6 +84,7 @@ def run_attribution(
         s["outputs"] = {"folder": str(out_dir), "requests": write_requests}
         if not s["conservation"]["holds"]:  # a bug, never the user's input
             raise AssertionError(f"conservation violated: {s['conservation']}")
+        s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
         tw = time.perf_counter()
         write_outputs(res.allocations, s, tmp)
         s["_timings_s"]["write_outputs_s"] = round(time.perf_counter() - tw, 3)

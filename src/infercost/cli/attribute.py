@@ -32,6 +32,10 @@ def attribute_command(
     cost_basis: str | None = typer.Option(
         None, "--cost-basis", help="EffectiveCost (default) or BilledCost; overrides rules."
     ),
+    by: str = typer.Option(
+        "combination", "--by",
+        help="Breakdown slices: combination (model, version, endpoint, tenant) or day.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
     no_duplicate_check: bool = typer.Option(
         False, "--no-duplicate-check", help="Skip counting duplicate request ids (one pass)."
@@ -49,7 +53,7 @@ def attribute_command(
     summary = run_attribution(
         [str(b) for b in bill], list(usage) + list(more_usage or []), out, rules,
         backend=backend, bill_format=bill_format, check_duplicates=not no_duplicate_check,
-        write_requests=not no_requests, cost_basis=cost_basis,
+        write_requests=not no_requests, cost_basis=cost_basis, by=by,
     )
     if json_out:
         from infercost.allocation.run import public_summary

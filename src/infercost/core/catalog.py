@@ -201,6 +201,7 @@ class ServicePrice:
     currency: str = "USD"
     region: str = ""
     notes: str = ""
+    egress_free_gb_month: Decimal = Decimal(0)  # GB a month sent free before egress_gb applies
 
 
 @dataclass(frozen=True)

@@ -28,33 +28,96 @@ def q(m: Money) -> Money:
     return Money(m.amount.quantize(_Q), m.currency)
 
 
-#: Presentation order and group of the known components.
+#: Presentation order and group of the known components (bill lines from attribution
+#: add "shared", "adjustments" and "unallocated"; see docs/breakdown.md).
 GROUPS = {
     "accelerator_busy": "accelerator",
+    "experiments": "accelerator",
     "accelerator_idle": "accelerator",
     "accelerator_warmup": "accelerator",
-    "experiments": "accelerator",
     "licensing": "operations",
     "human_review": "people",
     "preprocessing": "operations",
     "storage": "operations",
     "egress": "operations",
     "engineering": "people",
+    # measured (attribution) lines: see docs/attribution.md
+    "shared_services": "shared",
+    "credits": "adjustments",
+    "discounts": "adjustments",
+    "commitments": "adjustments",
+    "tax": "adjustments",
+    "adjustments": "adjustments",
+    "unallocated": "unallocated",
 }
 
 
+def quantity(x: Decimal, places: int = PLACES) -> Decimal:
+    """Round a quantity (hours, GB, ...) half-even to `places` decimals."""
+    return x.quantize(Decimal(1).scaleb(-places))
+
+
 @dataclass(frozen=True)
-class Component:
-    """One named cost over the breakdown's period."""
+class CostLine:
+    """One cost over the breakdown's period: `quantity unit x rate = amount`.
+
+    name: the component (`accelerator_busy`, `storage`, ...; several lines may share a
+    name, told apart by `detail`, e.g. one line per pricing plan); label: for people;
+    group: accelerator / operations / people / shared / adjustments / unallocated;
+    quantity (Decimal, in `unit`, e.g. "GPU-h", "GB", "1k inferences"), rate (Money per
+    unit) and amount (Money). When quantity and rate are given, amount is exactly
+    `quantity x rate` rounded to PLACES decimals (ValueError otherwise): the line computes
+    to its figure. Lines that have no rate (a bill's tax, a credit) carry quantity and
+    rate as None. driver: how it was computed, in words, with units and sources.
+    """
 
     name: str
     label: str
-    cost: Money
-    driver: str  # how it was computed, with units, e.g. "1,460 replica-h x 6.88 USD"
+    amount: Money
+    driver: str
     group: str = "operations"
+    quantity: Decimal | None = None
+    unit: str = ""
+    rate: Money | None = None
+    detail: str = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "cost", q(self.cost))
+        object.__setattr__(self, "amount", q(self.amount))
+        if self.quantity is not None and self.rate is not None:
+            want = q(self.rate * self.quantity)
+            if want.amount != self.amount.amount:
+                raise ValueError(f"cost line {self.name}: {self.quantity} {self.unit} x {self.rate} "
+                                 f"= {want.amount}, not {self.amount.amount}")
+
+    @classmethod
+    def priced(cls, name: str, label: str, qty: Decimal, unit: str, rate: Money, driver: str,
+               group: str | None = None, detail: str = "") -> CostLine:
+        """The line `qty unit x rate`, its amount computed here (the one place it is)."""
+        return cls(name, label, q(rate * qty), driver, group or GROUPS.get(name, "operations"),
+                   qty, unit, rate, detail)
+
+    @property
+    def cost(self) -> Money:
+        """The amount (the name the breakdown used before lines had quantities)."""
+        return self.amount
+
+    def formula(self) -> str:
+        """`986.8 GPU-h x 6.88 USD/GPU-h = 6,789.07 USD`, or just the amount when no rate."""
+        amt = f"{self.amount.amount:,.2f} {self.amount.currency}"
+        if self.quantity is None or self.rate is None:
+            return amt
+        return (f"{_num(self.quantity)} {self.unit} x {_num(self.rate.amount)} "
+                f"{self.rate.currency}/{self.unit} = {amt}")
+
+
+#: The name the breakdown's line had before it carried quantity, unit and rate.
+Component = CostLine
+
+
+def _num(d: Decimal) -> str:
+    """Up to 6 decimals, thousands separated, trailing zeros dropped."""
+    s = f"{d:,.6f}".rstrip("0").rstrip(".")
+    return s if s not in ("", "-0") else "0"
 
 
 @dataclass(frozen=True)
@@ -63,7 +126,7 @@ class CostBreakdown:
     currency: str
     period_hours: Decimal
     inferences: Decimal  # in the period
-    components: tuple[Component, ...]
+    components: tuple[CostLine, ...]
     tokens: Decimal | None = None  # input + output tokens in the period (LLMs)
     facts: dict[str, Any] = field(default_factory=dict)
 
@@ -84,7 +147,7 @@ class CostBreakdown:
         """Sum of the components' monthly costs (exact)."""
         return money_sum((self.monthly(c.cost) for c in self.components), self.currency)
 
-    def per_inference(self, c: Component) -> Money:
+    def per_inference(self, c: CostLine) -> Money:
         if self.inferences == 0:
             return Money.zero(self.currency)
         return q(c.cost / self.inferences)
@@ -100,9 +163,16 @@ class CostBreakdown:
             return None
         return q(self.total / self.tokens * Decimal(1_000_000))
 
-    def share(self, c: Component) -> Decimal:
+    def share(self, c: CostLine) -> Decimal:
         t = self.total.amount
         return c.cost.amount / t if t else Decimal(0)
+
+    def by_component(self) -> dict[str, Money]:
+        """Amount per component name (lines sharing a name summed), in line order."""
+        out: dict[str, Money] = {}
+        for c in self.components:
+            out[c.name] = out.get(c.name, Money.zero(self.currency)) + c.cost
+        return out
 
     def group_total(self, group: str) -> Money:
         return money_sum((c.cost for c in self.components if c.group == group), self.currency)
@@ -133,6 +203,12 @@ class CostBreakdown:
                 "name": c.name,
                 "label": c.label,
                 "group": c.group,
+                "detail": c.detail,
+                "quantity": format_decimal(c.quantity) if c.quantity is not None else None,
+                "unit": c.unit or None,
+                "rate": c.rate.to_json() if c.rate is not None else None,
+                "amount": c.cost.to_json(),
+                "formula": c.formula(),
                 "period_cost": c.cost.to_json(),
                 "monthly_cost": self.monthly(c.cost).to_json(),
                 "per_inference": self.per_inference(c).to_json(),

@@ -16,6 +16,7 @@ kept busy; it is not ours, and idle time is split by the scenario's idle rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 HOURS_PER_MONTH = 730.0  # 8,760 h / 12, the convention of cloud price sheets
 
@@ -36,6 +37,10 @@ class CapacityUsage:
     shadow_inferences: float = 0.0  # extra shadow / experiment requests served
     source: str = ""  # "estimate" or "simulate"
     notes: tuple[str, ...] = ()
+    #: exact GPU-hours by plan and state ("busy", "idle", "warmup"), when the producer counts
+    #: them itself (the simulator: each pool with its own GPUs per replica); else the cost
+    #: model takes replica-hours x deployment.gpus_per_replica
+    gpu_hours: dict[str, dict[str, Decimal]] | None = None
 
     def total(self, which: dict[str, float]) -> float:
         return float(sum(which.values()))

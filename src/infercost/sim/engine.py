@@ -474,7 +474,7 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, C, Z, W, nb, n_entry):
                         if n_ != 0:
                             x = n_ * dt
                             ACC[p, plan, s] += x
-                            SER_REP[b, plan, s] += x
+                            SER_REP[b, p, plan, s] += x
             FC[F_AREA_SYS] += IC[C_INSYS] * dt
             FC[F_AREA_Q] += IC[C_QTOTAL] * dt
             t = tn

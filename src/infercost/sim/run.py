@@ -14,10 +14,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
+from infercost.core.money import to_decimal
 from infercost.errors import InputError
 from infercost.sim import engine as E
 from infercost.sim.arrivals import mean_rate
@@ -75,6 +77,7 @@ class SimResult:
     _hist: Any = field(default=None, repr=False)
     _acc: Any = field(default=None, repr=False)  # replica-seconds [pool, plan, state]
     _ser_hist: Any = field(default=None, repr=False)
+    _ser_rep: Any = field(default=None, repr=False)  # replica-seconds [bucket, pool, plan, state]
     _tokens: tuple[int, int] = (0, 0)
 
     @property
@@ -274,7 +277,7 @@ def _pack(cfg: SimConfig):
         np.zeros(K),  # 16 CLS_BUSY
         np.zeros((P, E.NPS)),  # 17 PS
         np.zeros((P, 2, 3)),  # 18 ACC
-        np.zeros((nb, 2, 3)),  # 19 SER_REP
+        np.zeros((nb, P, 2, 3)),  # 19 SER_REP [bucket, pool, plan, state]
         np.zeros(nb, dtype=np.int64),  # 20 SER_Q
         np.zeros(nb, dtype=np.int64),  # 21 SER_N
     )
@@ -388,6 +391,7 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
         slo=slo, utilization=utilization, replica_hours=replica_hours, fleet=fleet,
         littles_law=littles, offered_utilization=util, classes=classes, series=series,
         wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC.copy(), _ser_hist=SER_HIST,
+        _ser_rep=SER_REP.copy(),
         _tokens=(int(IC[E.C_IN_TOK]), int(IC[E.C_OUT_TOK])),
     )
     return res
@@ -400,8 +404,8 @@ def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int
         n = int(SER_CNT[b, E.SC_SERVED])
         mean.append(_r(SER_LAT[b] / n * 1e3, 3) if n else None)
         p99.append(_r(quantiles(SER_HIST[b], (0.99,), series=True)[0] * 1e3, 3) if n else None)
-        busy = SER_REP[b, :, E.BUSY].sum()
-        ready = busy + SER_REP[b, :, E.IDLE].sum()
+        busy = SER_REP[b, :, :, E.BUSY].sum()
+        ready = busy + SER_REP[b, :, :, E.IDLE].sum()
         util.append(_r(busy / ready, 4) if ready > 0 else None)
     widths = np.minimum(W, T - np.arange(nb) * W)
     return {
@@ -414,11 +418,11 @@ def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int
         "slo_met": [int(x) for x in SER_CNT[:, E.SC_SLO_OK]],
         "latency_mean_ms": mean,
         "latency_p99_ms": p99,
-        "replicas_ready": [_r(x, 4) for x in (SER_REP[:, :, E.BUSY].sum(axis=1)
-                                               + SER_REP[:, :, E.IDLE].sum(axis=1)) / widths],
-        "replicas_warming": [_r(x, 4) for x in SER_REP[:, :, E.WARM].sum(axis=1) / widths],
-        "replica_seconds_base_plan": [_r(x, 3) for x in SER_REP[:, 0, :].sum(axis=1)],
-        "replica_seconds_spot": [_r(x, 3) for x in SER_REP[:, 1, :].sum(axis=1)],
+        "replicas_ready": [_r(x, 4) for x in (SER_REP[:, :, :, E.BUSY].sum(axis=(1, 2))
+                                               + SER_REP[:, :, :, E.IDLE].sum(axis=(1, 2))) / widths],
+        "replicas_warming": [_r(x, 4) for x in SER_REP[:, :, :, E.WARM].sum(axis=(1, 2)) / widths],
+        "replica_seconds_base_plan": [_r(x, 3) for x in SER_REP[:, :, 0, :].sum(axis=(1, 2))],
+        "replica_seconds_spot": [_r(x, 3) for x in SER_REP[:, :, 1, :].sum(axis=(1, 2))],
         "utilization": util,
         "queue_end": [int(x) for x in SER_Q],
     }
@@ -567,6 +571,12 @@ def _usage(scenario, cfg: SimConfig, res: SimResult):
                     d[plan] = d.get(plan, 0.0) + x
     served = res.requests["served"]
     tin, tout = res._tokens
+    gpu_hours: dict[str, dict[str, Decimal]] = {}
+    for bucket in _bucket_gpu_hours(scenario, cfg, res):
+        for plan, states in bucket.items():
+            tot = gpu_hours.setdefault(plan, {"busy": Decimal(0), "idle": Decimal(0), "warmup": Decimal(0)})
+            for k, h in states.items():
+                tot[k] += h
     notes = []
     if shadow:
         notes.append(f"arrivals include {shadow:.0%} shadow copies (experiments)")
@@ -578,26 +588,51 @@ def _usage(scenario, cfg: SimConfig, res: SimResult):
         output_tokens=tout / (1 + shadow) if scenario.workload.request.output_tokens else 0.0,
         dropped=res.requests["dropped"] / (1 + shadow),
         shadow_inferences=served * shadow / (1 + shadow),
-        source="simulate", notes=tuple(notes),
+        source="simulate", notes=tuple(notes), gpu_hours=gpu_hours,
     )
+
+
+def _pool_gpus(scenario, pool) -> int:
+    dep = scenario.deployment
+    if pool.name == "cascade" and dep.cascade is not None and dep.cascade.gpus_per_replica:
+        return int(dep.cascade.gpus_per_replica)
+    return int(dep.gpus_per_replica)
+
+
+def _bucket_gpu_hours(scenario, cfg: SimConfig, res: SimResult) -> list[dict[str, dict[str, Decimal]]]:
+    """GPU-hours per series bucket, by plan and state, each pool with its own GPUs per replica.
+
+    Each bucket's figure is rounded to 1e-9 h once; the breakdown's GPU-hours are the exact
+    Decimal sums of these, so the per-bucket cost series adds up to the accelerator lines.
+    """
+    rep = res._ser_rep  # replica-seconds [bucket, pool, spot, state]
+    gpus = np.array([_pool_gpus(scenario, p) for p in cfg.pools], dtype=float)
+    g = np.einsum("bpks,p->bks", rep, gpus) / 3600.0  # GPU-hours [bucket, spot, state]
+    base = cfg.pools[0].plan  # every pool is priced on deployment.pricing's plan
+    out = []
+    for b in range(g.shape[0]):
+        d: dict[str, dict[str, Decimal]] = {}
+        for spot, plan in ((0, base), (1, "spot")):
+            st = {name: to_decimal(round(float(g[b, spot, s_]), 9))
+                  for name, s_ in (("busy", E.BUSY), ("idle", E.IDLE), ("warmup", E.WARM))}
+            if any(st.values()):
+                d[plan] = st
+        out.append(d)
+    return out
 
 
 def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> None:
     """Per-bucket accelerator cost per served request (Decimal strings), and spike phases."""
-    from decimal import Decimal
+    from infercost.core.money import format_decimal
+    from infercost.econ.cost import accelerator_cost, accelerator_rates
 
-    from infercost.core.money import format_decimal, to_decimal
-    from infercost.econ.cost import gpu_hour_price
-
-    gpus = Decimal(scenario.deployment.gpus_per_replica)
-    plan0 = cfg.pools[0].plan
-    p0 = gpu_hour_price(scenario, catalog, plan0)[0].amount * gpus / 3600
-    ps = gpu_hour_price(scenario, catalog, "spot")[0].amount * gpus / 3600 \
-        if any(p.spot_fraction > 0 for p in cfg.pools) else Decimal(0)
+    buckets = _bucket_gpu_hours(scenario, cfg, res)
+    rates = {p: r for p, (r, _) in accelerator_rates(scenario, catalog, res.usage.gpu_hours).items()}
+    # the same econ function that prices the breakdown's lines, bucket by bucket
+    cost = [accelerator_cost(rates, {p: sum(st.values(), Decimal(0)) for p, st in bk.items()},
+                             scenario.currency).amount for bk in buckets]
     s = res.series
-    cost = [to_decimal(round(a, 3)) * p0 + to_decimal(round(b, 3)) * ps
-            for a, b in zip(s["replica_seconds_base_plan"], s["replica_seconds_spot"], strict=True)]
-    s["accelerator_cost"] = [format_decimal(c.quantize(Decimal("0.000001"))) for c in cost]
+    s["accelerator_cost"] = [format_decimal(c) for c in cost]
     s["accelerator_cost_per_inference"] = [
         format_decimal((c / n).quantize(Decimal("0.00000001"))) if n else None
         for c, n in zip(cost, s["served"], strict=True)]

@@ -1,0 +1,197 @@
+"""Attribution results as `econ.CostBreakdown`s: the whole bill and one per slice.
+
+Input: the allocation table and summary that `allocation.engine.attribute` produces
+(rules R1-R7). Output: one breakdown for the whole bill and one per combination of model,
+model version, endpoint and tenant (`by="combination"`), or per day and combination
+(`by="day"`). Bill rows map to lines by the table in docs/attribution.md:
+
+- allocated rows: `direct_cost` -> accelerator_busy, `idle_cost` -> accelerator_idle
+  (idle spread by `idle: share`), `shared_cost` -> shared_services (spread by rule);
+- idle rows -> accelerator_idle, detail = resource id (whole bill only);
+- shared rows ("ServiceCategory / label") -> storage, egress, shared_services by
+  category; credits, commitments, tax, adjustments by label;
+- unallocated rows -> unallocated, detail = the reason.
+
+Bill lines carry the amount only (quantity, unit, rate None). Conservation holds per
+breakdown, exactly: the lines of a slice sum to the `cost` of its rows, the whole-bill
+lines to the bill; a break raises AssertionError (a bug, never the input).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from infercost.core.money import Money
+from infercost.econ.breakdown import GROUPS, CostBreakdown, CostLine
+
+SLICE_KEYS = ("model", "model_version", "endpoint", "tenant")
+BY = ("combination", "day")
+
+_LABEL_LINES = {"credit": "credits", "refund": "credits", "commitment_purchase": "commitments",
+                "commitment_unused": "commitments", "tax": "tax", "adjustment": "adjustments",
+                "correction": "adjustments"}
+_LABELS = {
+    "accelerator_busy": "Accelerator time, serving",
+    "accelerator_idle": "Accelerator time, idle",
+    "storage": "Storage",
+    "egress": "Network egress",
+    "shared_services": "Shared services",
+    "credits": "Credits",
+    "commitments": "Commitments",
+    "tax": "Tax",
+    "adjustments": "Adjustments and corrections",
+    "unallocated": "Unallocated",
+}
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One slice of the bill: its key (model, model_version, endpoint, tenant[, day])."""
+
+    key: dict[str, Any]
+    breakdown: CostBreakdown
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "breakdown": self.breakdown.to_dict()}
+
+
+@dataclass(frozen=True)
+class AttributionBreakdowns:
+    bill: CostBreakdown
+    by: str
+    slices: tuple[Slice, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bill": self.bill.to_dict(), "by": self.by,
+                "slices": [s.to_dict() for s in self.slices]}
+
+
+def shared_line_name(detail: str) -> str:
+    """Component of a shared row from its detail "ServiceCategory / label"."""
+    cat, _, label = str(detail).rpartition(" / ")
+    if label in _LABEL_LINES:
+        return _LABEL_LINES[label]
+    c = cat.strip().lower()
+    if c == "storage":
+        return "storage"
+    if c in ("networking", "network"):
+        return "egress"
+    return "shared_services"
+
+
+def _line(name: str, amount: Decimal, currency: str, detail: str, driver: str) -> CostLine:
+    return CostLine(name, _LABELS[name], Money(amount, currency), driver,
+                    GROUPS.get(name, "shared"), detail=detail)
+
+
+def _lines(parts: dict[tuple[str, str], Decimal], currency: str, drivers: dict) -> tuple[CostLine, ...]:
+    return tuple(_line(n, v, currency, d, drivers.get((n, d), "from the bill"))
+                 for (n, d), v in parts.items())
+
+
+def _add(parts: dict, key: tuple[str, str], v: Decimal) -> None:
+    parts[key] = parts.get(key, Decimal(0)) + v
+
+
+def _allocated_parts(rows: pd.DataFrame, shared_rule: str) -> dict[tuple[str, str], Decimal]:
+    parts: dict[tuple[str, str], Decimal] = {("accelerator_busy", ""): Decimal(0)}
+    for col, key in (("direct_cost", ("accelerator_busy", "")),
+                     ("idle_cost", ("accelerator_idle", "spread to users")),
+                     ("shared_cost", ("shared_services", f"spread by rule {shared_rule}"))):
+        v = sum((x for x in rows[col] if x is not None), Decimal(0))
+        if v or key[0] == "accelerator_busy":
+            _add(parts, key, v)
+    return parts
+
+
+def _period_hours(summary: dict) -> Decimal:
+    bp = summary.get("billing_period") or {}
+    s, e = bp.get("start"), bp.get("end")
+    if s is None or e is None:
+        return Decimal(0)
+    return Decimal(int((pd.Timestamp(e) - pd.Timestamp(s)).total_seconds())) / 3600
+
+
+def _tokens(rows: pd.DataFrame) -> Decimal | None:
+    t = int(rows["input_tokens"].sum() + rows["output_tokens"].sum())
+    return Decimal(t) if t else None
+
+
+def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combination",
+                           name: str = "bill") -> AttributionBreakdowns:
+    """The whole bill's CostBreakdown and one per slice (see the module docstring).
+
+    `table`: allocations as from `allocation.engine.attribute` (money Decimal); `summary`:
+    its summary (currency, rules, billing_period, totals). `by`: combination or day.
+    Raises ValueError for another `by`, AssertionError if conservation breaks.
+    """
+    if by not in BY:
+        raise ValueError(f"by must be one of {', '.join(BY)}, got {by!r}")
+    cur = summary["currency"]
+    shared_rule = summary.get("rules", {}).get("shared", "report")
+    hours = _period_hours(summary)
+    kind = table["kind"]
+    al = table[kind == "allocated"]
+    drivers = {
+        ("accelerator_busy", ""): "fleet instance time spent serving, by request duration (R2-R3)",
+        ("accelerator_idle", "spread to users"): "fleet idle time spread by `idle: share` (R4)",
+    }
+    parts = _allocated_parts(al, shared_rule)
+    for rec in table[kind != "allocated"].itertuples(index=False):
+        if rec.kind == "idle":
+            key = ("accelerator_idle", str(rec.detail))
+            drivers[key] = "fleet instance time not serving (R4)"
+        elif rec.kind == "shared":
+            key = (shared_line_name(rec.detail), str(rec.detail))
+            drivers[key] = "bill rows outside the fleet, by ServiceCategory / label (R5)"
+        else:
+            key = ("unallocated", str(rec.detail))
+            drivers[key] = "not allocated: " + str(rec.detail)
+        _add(parts, key, rec.cost)
+    n_all = Decimal(int(al["requests"].sum()))
+    facts = {"source": "attribute", "slice": {}, "notes": [
+        "bill lines carry amounts only: a bill's rates are per SKU and resource"]}
+    bill = CostBreakdown(name, cur, hours, n_all, _lines(parts, cur, drivers), _tokens(al), facts)
+    billed = summary["totals"]["bill"]
+    if bill.total.amount != billed:
+        raise AssertionError(f"bill breakdown {bill.total.amount} != bill {billed}")
+
+    keys = list(SLICE_KEYS) if by == "combination" else ["period", *SLICE_KEYS]
+    slices = []
+    if len(al):
+        frame = al.copy()
+        for k in keys:
+            frame[k] = frame[k].astype(object).where(frame[k].notna(), None)
+        grouped = frame.groupby([frame[k].map(_k) for k in keys], sort=True)
+        for gk, rows in grouped:
+            gk = gk if isinstance(gk, tuple) else (gk,)
+            key = {("day" if k == "period" else k): rows[k].iloc[0] for k in keys}
+            key = {k: _text(v) for k, v in key.items()}
+            p = _allocated_parts(rows, shared_rule)
+            h = Decimal(24) if by == "day" else hours
+            label = " / ".join(f"{k}={v}" for k, v in key.items())
+            b = CostBreakdown(label, cur, h, Decimal(int(rows["requests"].sum())),
+                              _lines(p, cur, drivers), _tokens(rows),
+                              {"source": "attribute", "slice": key, "notes": []})
+            share = sum(rows["cost"], Decimal(0))
+            if b.total.amount != share:
+                raise AssertionError(f"slice {label}: lines {b.total.amount} != its rows {share}")
+            slices.append(Slice(key, b))
+    return AttributionBreakdowns(bill, by, tuple(slices))
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat() if v == v.normalize() else v.isoformat()
+    return str(v)
+
+
+def _k(v: Any) -> str:
+    """A sortable group key (None sorts first)."""
+    return "" if v is None else "\x01" + str(v)

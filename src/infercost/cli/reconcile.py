@@ -1,0 +1,125 @@
+"""`infercost reconcile SCENARIO --attribution DIR`: predicted next to measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "reconcile",
+        help=(
+            "Predicted next to measured: the scenario's estimate (and simulation with "
+            "--simulate) beside a bill's attribution, component by component, with the "
+            "difference decomposed into volume, utilisation, price and the residual."
+        ),
+    )(reconcile_command)
+
+
+def reconcile_command(
+    scenario: Path = typer.Argument(..., help="Scenario YAML (what was predicted)."),
+    attribution: Path | None = typer.Option(
+        None, "--attribution", help="Folder written by `infercost attribute` (summary.json)."),
+    bill: list[Path] = typer.Option(None, "--bill", help="Bill file(s): attribute them first."),
+    usage: list[str] = typer.Option(None, "--usage", help="Usage log(s), with --bill."),
+    counts: Path | None = typer.Option(None, "--counts", help="Call counts (not yet supported)."),
+    rules: Path | None = typer.Option(None, "--rules", help="Allocation rules, with --bill."),
+    simulate: bool = typer.Option(False, "--simulate", help="Add the simulated column."),
+    seed: int = typer.Option(0, "--seed", help="Simulation seed."),
+    sets: list[str] = typer.Option(None, "--set", help="Override a scenario key: path=value."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    md: bool = typer.Option(False, "--md", help="Print a markdown table (for a pull request)."),
+) -> None:
+    import tempfile
+
+    from infercost.cli.common import print_json
+    from infercost.core.catalog import load_catalog
+    from infercost.core.scenario import load_scenario
+    from infercost.errors import InputError
+    from infercost.reconcile.run import read_summary, reconcile
+
+    if counts is not None:
+        raise InputError("call counts are not supported yet; give --usage logs or --attribution",
+                         "--counts")
+    if attribution is None and not bill:
+        raise InputError("give --attribution DIR, or --bill and --usage", "reconcile")
+    if attribution is not None and bill:
+        raise InputError("give --attribution or --bill/--usage, not both", "reconcile")
+    if bill and not usage:
+        raise InputError("--bill needs --usage (the serving logs)", "--usage")
+    sc = load_scenario(scenario, sets or [])
+    cat = load_catalog()
+    if attribution is not None:
+        summary = read_summary(attribution)
+    else:
+        from infercost.allocation.run import run_attribution
+        from infercost.core.io import to_jsonable
+
+        with tempfile.TemporaryDirectory(prefix="infercost-reconcile-") as tmp:
+            summary = to_jsonable(run_attribution([str(b) for b in bill], list(usage), Path(tmp) / "a",
+                                                  rules, write_requests=False))
+    r = reconcile(sc, cat, summary, with_simulation=simulate, seed=seed)
+    d = r.to_dict()
+    if json_out:
+        print_json(d)
+    elif md:
+        print(render_md(d))
+    else:
+        print(render_text(d))
+
+
+def _m(x: str | None, places: int = 2) -> str:
+    if x is None or x == "":
+        return "-"
+    from decimal import Decimal
+
+    return f"{Decimal(x):,.{places}f}"
+
+
+def _columns(d: dict) -> list[str]:
+    return ["predicted"] + (["simulated"] if d["total"]["simulated"] is not None else []) + [
+        "measured", "difference"]
+
+
+def render_md(d: dict) -> str:
+    """Markdown: components side by side, then the decomposition (money in the currency)."""
+    cols = _columns(d)
+    cur = d["currency"]
+    out = [f"### {d['scenario']}: predicted vs measured ({cur}, {_m(d['period_hours'], 0)} h)", "",
+           "| component | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    for c in d["components"]:
+        out.append(f"| {c['component']} | " + " | ".join(_m(c[k]) for k in cols) + " |")
+    out.append("| **total** | " + " | ".join(f"**{_m(d['total'][k])}**" for k in cols) + " |")
+    dec = d["decomposition"]
+    out += ["", "| effect (in this order) | " + cur + " |", "|---|---:|"]
+    for k in dec["order"]:
+        out.append(f"| {k} | {_m(dec[k])} |")
+    out.append(f"| **difference** | **{_m(dec['difference'])}** |")
+    inf = d["inferences"]
+    out += ["", f"Inferences: predicted {_m(inf['predicted'], 0)}, measured {_m(inf['measured'], 0)}. "
+            "Formulas: docs/reconcile.md."]
+    return "\n".join(out)
+
+
+def render_text(d: dict) -> str:
+    """Plain text, 80 columns."""
+    import textwrap
+
+    cols = _columns(d)
+    w = 13
+    head = f"{'component':<22}" + "".join(f"{c:>{w}}" for c in cols)
+    lines = [f"{d['scenario']}: predicted vs measured, {d['currency']}, {_m(d['period_hours'], 0)} h",
+             head, "-" * len(head)]
+    for c in d["components"]:
+        lines.append(f"{c['component'][:22]:<22}" + "".join(f"{_m(c[k]):>{w}}" for k in cols))
+    lines.append(f"{'total':<22}" + "".join(f"{_m(d['total'][k]):>{w}}" for k in cols))
+    dec = d["decomposition"]
+    lines += ["", "difference, decomposed (volume, then utilisation, then price):"]
+    for k in dec["order"]:
+        lines.append(f"  {k:<20}{_m(dec[k]):>{w}}")
+    lines.append(f"  {'difference':<20}{_m(dec['difference']):>{w}}")
+    for n in d["notes"]:
+        lines += textwrap.wrap(f"note: {n}", 80, subsequent_indent="  ")
+    return "\n".join(lines)

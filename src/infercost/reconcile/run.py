@@ -1,0 +1,195 @@
+"""`reconcile`: an estimate (and a simulation) next to a bill's attribution.
+
+Inputs: a scenario and an attribution summary (summary.json of `attribute`, which holds
+the whole bill's CostBreakdown). Predicted figures are scaled from their own period to
+the bill's (x measured period_hours / predicted period_hours). Output: one row per
+component (predicted, simulated, measured, difference, USD) and the decomposition of
+the difference (reconcile.decompose). Measured GPU-hours are the fleet's billed
+instance-hours x the GPUs of the scenario's instance in the catalog.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from infercost.core.money import format_decimal
+from infercost.errors import InputError
+from infercost.reconcile.decompose import Decomposition, Factors, decompose
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    predicted: Decimal
+    measured: Decimal
+    simulated: Decimal | None = None
+
+    @property
+    def difference(self) -> Decimal:
+        return self.measured - self.predicted
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"component": self.name, "predicted": _s(self.predicted),
+                "simulated": _s(self.simulated) if self.simulated is not None else None,
+                "measured": _s(self.measured), "difference": _s(self.difference)}
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Predicted vs measured over the bill's period (money in `currency`)."""
+
+    scenario: str
+    currency: str
+    period_hours: Decimal
+    rows: tuple[Row, ...]
+    inferences: dict[str, Decimal | None]
+    predicted: Factors
+    measured: Factors
+    decomposition: Decomposition
+    simulated_total: Decimal | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.decomposition
+        return {
+            "scenario": self.scenario, "currency": self.currency,
+            "period_hours": _s(self.period_hours),
+            "components": [r.to_dict() for r in self.rows],
+            "total": {"predicted": _s(d.predicted_total),
+                      "simulated": _s(self.simulated_total) if self.simulated_total is not None else None,
+                      "measured": _s(d.measured_total), "difference": _s(d.difference)},
+            "inferences": {k: (_s(v) if v is not None else None) for k, v in self.inferences.items()},
+            "factors": {"predicted": self.predicted.to_dict(), "measured": self.measured.to_dict()},
+            "decomposition": d.to_dict(),
+            "formulas": {
+                "cost": "C(N, u, r, b) = N x b / u x r",
+                "volume": "C(Nm, up, rp, bp) - C(Np, up, rp, bp)",
+                "utilisation": "C(Nm, um, rp, bp) - C(Nm, up, rp, bp)",
+                "price": "C(Nm, um, rm, bp) - C(Nm, um, rp, bp)",
+                "residual": "difference - volume - utilisation - price",
+            },
+            "notes": list(self.notes),
+        }
+
+
+def read_summary(folder: str | Path) -> dict:
+    """summary.json of an attribution folder; InputError when absent or without breakdowns."""
+    p = Path(folder) / "summary.json"
+    if not p.is_file():
+        raise InputError("no summary.json here; expected the --out folder of `infercost attribute`",
+                         str(folder))
+    try:
+        s = json.loads(p.read_text())
+    except json.JSONDecodeError as e:
+        raise InputError(f"not JSON: line {e.lineno}: {e.msg}", str(p)) from None
+    if not isinstance(s, dict) or "breakdowns" not in s:
+        raise InputError("no `breakdowns` in this summary; re-run `infercost attribute` "
+                         "(it writes them since the cost contract)", str(p))
+    return s
+
+
+def _d(x: Any) -> Decimal:
+    return Decimal(str(x))
+
+
+def _by_name(components: list[dict], factor: Decimal = Decimal(1)) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for c in components:
+        out[c["name"]] = out.get(c["name"], Decimal(0)) + _d(c["amount"]) * factor
+    return out
+
+
+def _accel(components: list[dict], factor: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """(busy GPU-h, provisioned GPU-h, cost) of the accelerator lines, scaled by factor."""
+    busy = prov = money = Decimal(0)
+    for c in components:
+        if c["group"] != "accelerator":
+            continue
+        money += _d(c["amount"]) * factor
+        if c["quantity"] is not None and c["unit"] == "GPU-h":
+            q = _d(c["quantity"]) * factor
+            prov += q
+            if c["name"] in ("accelerator_busy", "experiments"):
+                busy += q
+    return busy, prov, money
+
+
+def _gpus_per_instance(scenario, catalog, notes: list[str]) -> int:
+    dep = scenario.deployment
+    try:
+        _, inst = catalog.gpu_hour_price(dep.pricing.provider, dep.hardware, dep.pricing.plan)
+        return int(inst.gpus)
+    except InputError:
+        notes.append(f"no catalog instance for {dep.hardware}: one billed instance-hour taken "
+                     f"as {dep.gpus_per_replica} GPU-h (deployment.gpus_per_replica)")
+        return int(dep.gpus_per_replica)
+
+
+def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
+              seed: int = 0) -> Reconciliation:
+    """Estimate (and simulate) `scenario`, lay it beside the attribution `summary`.
+
+    Raises InputError when the bill has no billing period, no allocated inferences or no
+    fleet instance-hours (nothing to compare).
+    """
+    from infercost.capacity.estimate import estimate
+
+    notes: list[str] = []
+    bill = summary["breakdowns"]["bill"]
+    hm = _d(bill["period_hours"])
+    nm = _d(bill["inferences"])
+    inst_h = _d(summary.get("fleet", {}).get("resource_hours_billed", 0))
+    if hm <= 0:
+        raise InputError("the bill has no billing period; reconcile compares over it", "summary.json")
+    if nm <= 0 or inst_h <= 0:
+        raise InputError("the attribution allocated no inferences to fleet instance-hours; "
+                         "nothing to compare", "summary.json")
+    if bill["currency"] != scenario.currency:
+        raise InputError(f"the bill is in {bill['currency']}, the scenario in {scenario.currency}",
+                         "currency")
+    est = estimate(scenario, catalog).breakdown.to_dict()
+    f = hm / _d(est["period_hours"])
+    notes.append(f"predicted figures scaled from {est['period_hours']} h to the bill's {_s(hm)} h")
+    pred = _by_name(est["components"], f)
+    meas = _by_name(bill["components"])
+    sim = None
+    sim_total = None
+    sim_n = None
+    if with_simulation:
+        from infercost.sim.run import simulate
+
+        sb = simulate(scenario, catalog, seed=seed).cost.to_dict()
+        fs = hm / _d(sb["period_hours"])
+        sim = _by_name(sb["components"], fs)
+        sim_total = sum(sim.values(), Decimal(0))
+        sim_n = _d(sb["inferences"]) * fs
+        notes.append(f"simulated figures scaled from {sb['period_hours']} h (seed {seed}); "
+                     "the decomposition is against the estimate")
+    names = list(pred) + [n for n in meas if n not in pred] + [n for n in (sim or {}) if n not in pred
+                                                                 and n not in meas]
+    rows = tuple(Row(n, pred.get(n, Decimal(0)), meas.get(n, Decimal(0)),
+                     (sim.get(n, Decimal(0)) if sim is not None else None)) for n in names)
+    pb, pg, pa = _accel(est["components"], f)
+    p = Factors.of(_d(est["inferences"]) * f, pb, pg, pa)
+    gpus = _gpus_per_instance(scenario, catalog, notes)
+    mg = inst_h * gpus
+    ma = sum((_d(c["amount"]) for c in bill["components"] if c["group"] == "accelerator"), Decimal(0))
+    mbusy = sum((_d(c["amount"]) for c in bill["components"] if c["name"] == "accelerator_busy"),
+                Decimal(0))
+    if ma <= 0 or mbusy <= 0:
+        raise InputError("the bill's fleet has no busy cost; nothing to compare", "summary.json")
+    m = Factors.of(nm, mg * mbusy / ma, mg, ma)
+    notes.append(f"measured GPU-h = {_s(inst_h)} billed instance-h x {gpus} GPUs; utilisation = "
+                 "busy cost / fleet cost; rate = fleet cost / GPU-h")
+    dec = decompose(p, m, sum(pred.values(), Decimal(0)), sum(meas.values(), Decimal(0)), pa, ma)
+    return Reconciliation(scenario.name, scenario.currency, hm, rows,
+                          {"predicted": p.inferences, "simulated": sim_n, "measured": nm},
+                          p, m, dec, sim_total, notes)
+
+
+def _s(d: Decimal | None) -> str:
+    return format_decimal(d) if d is not None else ""

@@ -1,0 +1,111 @@
+"""`infercost reconcile` recovers the difference built into the example month."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from infercost.reconcile.decompose import Factors, decompose
+from infercost.reconcile.example import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "examples" / "reconcile" / "scenario.yaml"
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    from infercost.allocation.run import run_attribution
+
+    d = tmp_path_factory.mktemp("reconcile")
+    p = generate(d)
+    run_attribution(p["bill"], p["usage"], d / "attribution", rules=p["rules"], write_requests=False)
+    return d, p
+
+
+def test_effects_sum_exactly_and_follow_the_order():
+    # predicted: 100 inferences x 1 GPU-h / 0.5 x 2 USD = 400; measured 150 x 1 / 0.25 x 3 = 1,800
+    p = Factors.of(Decimal(100), Decimal(100), Decimal(200), Decimal(400))
+    m = Factors.of(Decimal(150), Decimal(150), Decimal(600), Decimal(1800))
+    d = decompose(p, m, Decimal(400), Decimal(1800), Decimal(400), Decimal(1800))
+    assert d.volume == Decimal(200)  # 150 x 1 / 0.5 x 2 - 400 = 600 - 400
+    assert d.utilisation == Decimal(600)  # 150 x 1 / 0.25 x 2 = 1,200; - 600
+    assert d.price == Decimal(600)  # 150 x 1 / 0.25 x 3 = 1,800; - 1,200
+    assert d.residual == 0
+    assert d.volume + d.utilisation + d.price + d.residual == d.difference == Decimal(1400)
+
+
+def test_example_month_recovers_each_known_effect(month, cli):
+    d, _ = month
+    code, out, err = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    dec = {k: Decimal(v) for k, v in r["decomposition"].items() if k not in ("order", "residual_parts")}
+    assert r["decomposition"]["order"] == ["volume", "utilisation", "price", "residual"]
+    # predicted accelerator cost over the bill's 720 h: 2 replicas x 8 GPUs x 720 h x 6.88
+    a_p = Decimal(2 * 8 * 720) * Decimal("6.88")  # = 79,257.6
+    # volume: 20% more requests -> 0.2 x A_p = 15,851.52 (exact: no rounding on this path)
+    assert dec["volume"] == Decimal("0.2") * a_p == Decimal("15851.52")
+    # tolerance: the attribution rounds each request's share to its 1e-10 USD quantum and the
+    # remainder shows as idle, which moves busy/idle by under 1e-4 USD over 155,520 requests
+    tol = Decimal("0.001")
+    # utilisation 0.25 -> 0.20: 1.2 x A_p x (0.25 / 0.20 - 1) = 0.3 x A_p = 23,777.28
+    assert abs(dec["utilisation"] - Decimal("0.3") * a_p) < tol
+    # price 6.88 -> 7.568 USD/GPU-h (+10%): 1.2 x 1.25 x A_p x 0.1 = 0.15 x A_p = 11,888.64
+    assert abs(dec["price"] - Decimal("0.15") * a_p) < tol
+    # the residual: busy time per request unchanged (0), storage 23.00 billed vs 23 x 720 / 730
+    parts = {k: Decimal(v) for k, v in r["decomposition"]["residual_parts"].items()}
+    assert abs(parts["accelerator_busy_time_per_inference"]) < tol
+    # (the predicted line is rounded to 1e-18 before scaling, hence the 1e-15 tolerance)
+    assert abs(parts["other_components"] - (Decimal("23.00") - Decimal(23) * 720 / 730)) < Decimal("1e-15")
+    assert dec["volume"] + dec["utilisation"] + dec["price"] + dec["residual"] == dec["difference"]
+    # measured: 3 x 720 instance-h x 60.544 + 23 storage; inferences = requests served
+    assert Decimal(r["total"]["measured"]) == Decimal(3 * 720) * Decimal("60.544") + 23
+    assert Decimal(r["inferences"]["measured"]) == 216 * 720
+    assert Decimal(r["inferences"]["predicted"]) == Decimal("0.05") * 3600 * 720
+
+
+def test_markdown_and_text_tables(month, cli):
+    d, _ = month
+    code, out, _ = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--md")
+    assert code == 0
+    assert "| component | predicted | measured | difference |" in out
+    assert "| volume | 15,851.52 |" in out
+    code, out, _ = cli("reconcile", SCENARIO, "--attribution", d / "attribution")
+    assert code == 0 and max(len(x) for x in out.splitlines()) <= 80
+
+
+def test_bill_and_usage_directly_match_the_folder(month, cli):
+    d, p = month
+    _, a, _ = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--json")
+    code, b, err = cli("reconcile", SCENARIO, "--bill", p["bill"], "--usage", p["usage"],
+                       "--rules", p["rules"], "--json")
+    assert code == 0, err
+    assert json.loads(a)["decomposition"] == json.loads(b)["decomposition"]
+
+
+def test_bad_input_is_one_line(month, cli, tmp_path):
+    d, _ = month
+    code, _, err = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--counts", d / "x.csv")
+    assert code == 2 and err.count("\n") == 1 and "not supported yet" in err and "--counts" in err
+    code, _, err = cli("reconcile", SCENARIO, "--attribution", tmp_path)
+    assert code == 2 and err.startswith("error:") and "summary.json" in err
+    code, _, err = cli("reconcile", SCENARIO)
+    assert code == 2 and "--attribution" in err
+
+
+def test_simulated_column(month, cli):
+    d, _ = month
+    code, out, err = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--simulate", "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    assert r["total"]["simulated"] is not None
+    assert all(c["simulated"] is not None for c in r["components"])
+    # a simulated day of 0.05 req/s (poisson), scaled to 720 h: 129,600 expected, within 3%
+    assert abs(Decimal(r["inferences"]["simulated"]) / 129600 - 1) < Decimal("0.03")
+    # two fixed replicas: the simulated accelerator cost is the predicted one (same paid time)
+    acc = {c["component"]: c for c in r["components"]}
+    paid = lambda k: Decimal(acc["accelerator_busy"][k]) + Decimal(acc["accelerator_idle"][k])  # noqa: E731
+    assert abs(paid("simulated") - paid("predicted")) < Decimal("0.01")
