@@ -117,6 +117,7 @@ MEANING: dict[type, dict[str, str]] = {
         "currency": "ISO 4217 code",
         "region": "region",
         "notes": "caveats",
+        "egress_free_gb_month": "GB a month sent free before `egress_gb` applies (e.g. AWS: first 100 GB)",
     },
     ApiPrice: {
         "provider": "API provider",
