@@ -39,7 +39,12 @@ class Quality(Strict):
 
 
 class ModelSpec(Strict):
-    id: str | None = Field(None, description="catalog model id, e.g. llama-3.1-8b")
+    """The model served. `id` is a catalog id (checked, with did-you-mean) unless `arch`
+    gives the architecture inline (then `id` only names it); a model that is in neither
+    goes by `name` (free text, never looked up) with a `service:` block."""
+
+    id: str | None = Field(None, description="catalog model id, e.g. llama-3.1-8b (checked against the catalog)")
+    name: str | None = Field(None, description="free-text model name (not looked up; use with `service:`)")
     arch: dict[str, Any] | None = Field(None, description="inline architecture (catalog ModelArch fields)")
     precision: Precision = Field("bf16", description="weights (and activations) precision")
     weights_only: bool = Field(False, description="int8/int4: quantised weights, bf16 activations")
