@@ -27,15 +27,22 @@ ZWG
 """.split())
 
 
-def check_currency(code: object, where: str | None = None) -> str:
-    """Return `code` if it is an ISO 4217 alphabetic code, else raise InputError.
+def currency_problem(code: object) -> str | None:
+    """None for an ISO 4217 alphabetic code, else what is wrong (without the value).
 
-    Upper case only (ISO 4217 codes are upper case; `usd` is refused with a hint).
+    Upper case only (ISO 4217 codes are upper case; `usd` gets a did-you-mean).
     """
     if isinstance(code, str) and code in ISO_4217:
-        return code
+        return None
     hint = ""
     if isinstance(code, str) and code.upper() in ISO_4217:
         hint = f"; did you mean {code.upper()!r}?"
-    raise InputError(f"currency must be an ISO 4217 code like USD or EUR, got {code!r}{hint}",
-                     where)
+    return f"must be an ISO 4217 code like USD or EUR{hint}"
+
+
+def check_currency(code: object, where: str | None = None) -> str:
+    """Return `code` if it is an ISO 4217 alphabetic code, else raise InputError."""
+    problem = currency_problem(code)
+    if problem is None:
+        return code  # type: ignore[return-value]
+    raise InputError(f"currency {problem} (got {code!r})", where)

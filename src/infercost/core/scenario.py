@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from infercost.core.currency import check_currency
+from infercost.core.currency import currency_problem
 from infercost.errors import InputError
 
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -328,19 +328,18 @@ class Scenario(Strict):
     @field_validator("currency")
     @classmethod
     def _iso(cls, v: str) -> str:
-        try:
-            return check_currency(v)
-        except InputError as e:
-            raise ValueError(e.message) from None
+        problem = currency_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @field_validator("fx")
     @classmethod
     def _fx_iso(cls, v: dict) -> dict:
         for code in v:
-            try:
-                check_currency(code)
-            except InputError as e:
-                raise ValueError(f"fx key: {e.message}") from None
+            problem = currency_problem(code)
+            if problem:
+                raise ValueError(f"key {code!r} {problem}")
         return v
 
     @model_validator(mode="after")

@@ -61,13 +61,19 @@ def resolve_model(scenario: Scenario, catalog: Catalog) -> ModelArch | None:
     return None
 
 
+def check_model(scenario: Scenario, catalog: Catalog) -> None:
+    """`model.id` must be a catalog id unless `model.arch` is inline (InputError with
+    did-you-mean); a model in neither goes by free-text `model.name`."""
+    m = scenario.model
+    if m.id and not m.arch:
+        catalog.get_model(m.id)
+
+
 def service_time(scenario: Scenario, catalog: Catalog) -> ServiceTime:
     """The ServiceTime for a scenario: from `service:` if given, else from the perf model."""
     batching = scenario.deployment.batching
     if scenario.service is not None:
-        m = scenario.model
-        if m.id and not m.arch:
-            catalog.get_model(m.id)  # a catalog id, or InputError with did-you-mean
+        check_model(scenario, catalog)
         svc = service_from_block(scenario.service, batching.max_batch)
         note = physics_note(scenario, catalog)
         return replace(svc, notes=(note,)) if note else svc

@@ -637,6 +637,9 @@ def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
         from infercost.core.catalog import load_catalog
 
         catalog = load_catalog()
+    from infercost.perf.service import check_model
+
+    check_model(scenario, catalog)  # model.id is a catalog id, with or without service:
     cfg = config_from_scenario(scenario, catalog)
     res = simulate_config(cfg, seed=seed, name=scenario.name)
     res.usage = _usage(scenario, cfg, res)
