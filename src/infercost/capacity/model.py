@@ -161,6 +161,7 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime,
     dt = duration / n_slices
 
     rates, notes = _rates(scenario, n_slices, dt)
+    notes += unmodelled_notes(scenario)
     svc, mix_notes = mix_service(scenario, svc)
     notes += mix_notes
     offered = [lam * (1 + shadow) for lam in rates]  # shadow copies take replica time
@@ -210,6 +211,71 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime,
         source="estimate",
         notes=tuple(notes),
     )
+
+
+#: Keys `estimate` does not model (`simulate` does), with what they stand for. `[]` is
+#: any list index. A key (or block) set to other than its default gets a note.
+SIMULATOR_ONLY = {
+    "service.distribution": "service-time distribution; estimate uses the mean",
+    "service.sigma": "service-time spread",
+    "workload.request.prompt_tokens.p95": "request-size spread; estimate uses the mean",
+    "workload.request.prompt_tokens.distribution": "request-size distribution",
+    "workload.request.output_tokens.p95": "request-size spread; estimate uses the mean",
+    "workload.request.output_tokens.distribution": "request-size distribution",
+    "workload.request.items.p95": "request-size spread; estimate uses the mean",
+    "workload.request.items.distribution": "request-size distribution",
+    "workload.mix[].tier": "priority tiers",
+    "workload.mix[].slo_ms": "per-class latency targets",
+    "workload.mix[].deadline_s": "batch-tier deadlines",
+    "workload.mix[].service.distribution": "service-time distribution",
+    "workload.mix[].service.sigma": "service-time spread",
+    "workload.mix[].request.prompt_tokens.p95": "request-size spread",
+    "workload.mix[].request.prompt_tokens.distribution": "request-size distribution",
+    "workload.mix[].request.output_tokens.p95": "request-size spread",
+    "workload.mix[].request.output_tokens.distribution": "request-size distribution",
+    "workload.mix[].request.items.p95": "request-size spread",
+    "workload.mix[].request.items.distribution": "request-size distribution",
+    "deployment.autoscaling.metric": "autoscaling metric; estimate scales on utilisation",
+    "deployment.autoscaling.target_queue_length": "queue-length autoscaling",
+    "deployment.autoscaling.evaluation_interval_s": "autoscaler reaction time",
+    "deployment.spot": "spot preemptions and replacement warm-up",
+    "deployment.cascade.service.distribution": "service-time distribution",
+    "deployment.cascade.service.sigma": "service-time spread",
+    "deployment.cascade.autoscaling.metric": "autoscaling metric",
+    "deployment.cascade.autoscaling.target_queue_length": "queue-length autoscaling",
+    "deployment.cascade.autoscaling.evaluation_interval_s": "autoscaler reaction time",
+    "deployment.max_queue": "queue limit and the drops past it",
+    "slo.p99_latency_ms": "latency and SLO attainment",
+    "slo.p95_latency_ms": "latency and SLO attainment",
+    "slo.p50_latency_ms": "latency and SLO attainment",
+    "slo.ttft_ms": "time to first token",
+}
+
+
+def unmodelled_notes(scenario: Scenario) -> list[str]:
+    """One note naming every key the scenario sets that only `simulate` models
+    (SIMULATOR_ONLY says what each stands for; docs/scenario.md lists them)."""
+    import re
+
+    found: dict[str, str] = {}
+
+    def walk(value, path: str) -> None:
+        key = re.sub(r"\[\d+\]", "[]", path)
+        if key in SIMULATOR_ONLY:
+            found[path] = SIMULATOR_ONLY[key]
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(value, list) and path != "options":
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    walk(scenario.model_dump(mode="python", exclude_defaults=True), "")
+    if not found:
+        return []
+    return [f"estimate does not model (it uses means; no latency, queues or preemptions), "
+            f"simulate does: {', '.join(found)}"]
 
 
 def mix_service(scenario: Scenario, svc: ServiceTime) -> tuple[ServiceTime, list[str]]:

@@ -61,6 +61,17 @@ def resolve_model(scenario: Scenario, catalog: Catalog) -> ModelArch | None:
     return None
 
 
+def scenario_precision(scenario: Scenario) -> str:
+    """The perf model's precision name for `model.precision` and `model.weights_only`
+    (int8 + weights_only -> ``int8-w``: quantised weights, bf16 activations and matmuls)."""
+    m = scenario.model
+    if not m.weights_only:
+        return m.precision
+    if m.precision not in ("fp8", "int8", "int4"):
+        raise InputError(f"applies to fp8, int8 and int4 only, not {m.precision}", "model.weights_only")
+    return f"{m.precision}-w"
+
+
 def check_model(scenario: Scenario, catalog: Catalog) -> None:
     """`model.id` must be a catalog id unless `model.arch` is inline (InputError with
     did-you-mean); a model in neither goes by free-text `model.name`."""
@@ -109,7 +120,7 @@ def roofline_floor_s(scenario: Scenario, catalog: Catalog) -> float | None:
                        comm_latency_s=0.0, traffic=base.traffic, mem_util=1.0, reserve_gb=0.0)
     tp = 1 if is_cpu else (dep.tp or dep.gpus_per_replica)
     try:
-        prof = PerfProfile(arch, parse_precision(scenario.model.precision), hw, ideal, tp=tp,
+        prof = PerfProfile(arch, parse_precision(scenario_precision(scenario)), hw, ideal, tp=tp,
                            gpus=dep.gpus_per_replica,
                            units=float(dep.gpus_per_replica) if is_cpu else 1.0, engine=ideal.name)
         req = scenario.workload.request
@@ -144,7 +155,7 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
         from infercost.perf import build_profile
     except ImportError:  # pragma: no cover - perf always ships with the package
         raise InputError("the performance model is not available; give `service:`", "service") from None
-    profile = build_profile(arch, scenario.model.precision, hw, gpus=dep.gpus_per_replica,
+    profile = build_profile(arch, scenario_precision(scenario), hw, gpus=dep.gpus_per_replica,
                             tp=dep.tp, engine=dep.engine)
     req = scenario.workload.request
     if getattr(profile, "is_llm", False):
