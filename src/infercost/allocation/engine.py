@@ -33,7 +33,6 @@ from infercost.ingest.usage import Usage
 SCALE = 10**10  #: quanta per currency unit
 LIMIT = 2**62  #: largest |quanta| the engine accepts in one bill row or resource-hour
 QUANTUM = Decimal(1).scaleb(-10)
-KEY = ["period", "model", "model_version", "endpoint", "tenant"]
 GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
 ALLOCATED = "allocated"
 #: allocation status of a request: code -> text (requests.parquet carries both)

@@ -239,10 +239,6 @@ class Deployment(Strict):
     cascade: Cascade | None = Field(None, description="simulator: escalation to a larger model")
     max_queue: int = Field(200_000, ge=1, description="simulator: waiting requests per tier beyond which arrivals are dropped")
 
-    @property
-    def autoscaled(self) -> bool:
-        return isinstance(self.replicas, ReplicaRange)
-
     @model_validator(mode="after")
     def _scaling(self) -> Deployment:
         if self.tp is not None and self.tp > self.gpus_per_replica:
