@@ -82,8 +82,9 @@ def test_roofline_floor_of_an_8b_model_on_h100():
     from infercost.core.catalog import load_catalog
     from infercost.perf.service import roofline_floor_s
 
-    # 200 output tokens each stream the 16.06 GB of bf16 weights at 3.35 TB/s:
-    # 200 x 16.06e9 / 3.35e12 = 0.959 s, plus a short prefill: between 0.9 and 1.0 s
+    # 200 output tokens each stream the bf16 weights but the embedding table (8.03e9 -
+    # 1.05e9 = ~7.0e9 params x 2 B = ~14 GB, plus the lm_head read) at 3.35 TB/s:
+    # 200 x ~15.3e9 / 3.35e12 = ~0.91 s, plus a short prefill: between 0.9 and 1.0 s
     floor = roofline_floor_s(_chatbot(20), load_catalog())
     assert 0.9 < floor < 1.0
 
@@ -105,6 +106,16 @@ def test_a_service_time_beating_physics_is_noted_and_warned(cli, tmp_path):
     code, out, err = cli("estimate", p, "--json")
     assert code == 0 and err.startswith("warning: service.mean_ms (20 ms) is 46x faster")
     assert "roofline floor" in out  # in the JSON notes too
+
+
+def test_simulate_notes_it_too():
+    from infercost.core.catalog import load_catalog
+    from infercost.sim.run import simulate
+
+    sc = _chatbot(20).model_copy(deep=True)
+    sc.workload.duration_s = 30
+    res = simulate(sc, load_catalog(), seed=1)
+    assert any("faster than the roofline floor" in n for n in res.cost.facts["notes"])
 
 
 def test_model_name_is_free_text_and_model_id_is_checked():

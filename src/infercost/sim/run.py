@@ -643,6 +643,14 @@ def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
     cfg = config_from_scenario(scenario, catalog)
     res = simulate_config(cfg, seed=seed, name=scenario.name)
     res.usage = _usage(scenario, cfg, res)
+    if scenario.service is not None:
+        from dataclasses import replace
+
+        from infercost.perf.service import physics_note
+
+        note = physics_note(scenario, catalog)  # a service: time faster than physics
+        if note:
+            res.usage = replace(res.usage, notes=res.usage.notes + (note,))
     res.cost = itemise(scenario, catalog, res.usage)
     _accelerator_series(scenario, catalog, cfg, res)
     return res
