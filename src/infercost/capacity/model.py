@@ -19,6 +19,15 @@ workload (60 s, or duration/200 if shorter):
    beyond that the excess is counted as dropped, never silently served;
 4. busy = N rho, idle = N (1 - rho - others) replica-hours per slice.
 
+A `workload.mix` serves a batch of b in sum_k share_k x S_k(b) (each class's own
+`service:` or the scenario's); token counts are the share-weighted means of the classes'
+request sizes. A `deployment.cascade` is a second pool (steps 2-4 with its own service
+time, replicas, batching and autoscaling) offered the escalated share of what the main
+pool served; its replica-hours are added in main-replica equivalents (x its GPUs / the
+main GPUs), so the cost model prices them per GPU. Keys only the simulator models
+(latency targets, tiers, distributions, spot preemptions, queue limits: SIMULATOR_ONLY)
+are named in a note, never dropped silently.
+
 The totals over `duration_s` are scaled to a 730-hour month (the pattern repeats).
 """
 

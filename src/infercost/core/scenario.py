@@ -142,7 +142,8 @@ class Workload(Strict):
     request: RequestSpec = Field(default_factory=RequestSpec)
     mix: list[TrafficClass] = Field(
         default_factory=list,
-        description="simulator: traffic classes (tenants, models, priority tiers) sharing the replicas")
+        description="traffic classes (tenants, models, priority tiers) sharing the replicas; "
+                    "estimate models their service times and sizes, simulate also tiers and SLOs")
 
     @model_validator(mode="after")
     def _window_inside(self) -> Workload:
@@ -214,7 +215,7 @@ class Spot(Strict):
 
 
 class Cascade(Strict):
-    """Cascade routing (simulator): a share of requests served by the main (small) model moves
+    """Cascade routing (estimate and simulate): a share of requests served by the main (small) model moves
     on to a larger model on its own replicas (same hardware and pricing plan)."""
 
     escalate_fraction: Fraction = Field(description="share of requests escalated after the small model")
@@ -236,7 +237,7 @@ class Deployment(Strict):
     batching: Batching = Field(default_factory=Batching)
     sharing: Sharing | None = None
     spot: Spot | None = Field(None, description="simulator: spot preemptions")
-    cascade: Cascade | None = Field(None, description="simulator: escalation to a larger model")
+    cascade: Cascade | None = Field(None, description="escalation to a larger model on its own replicas")
     max_queue: int = Field(200_000, ge=1, description="simulator: waiting requests per tier beyond which arrivals are dropped")
 
     @model_validator(mode="after")
