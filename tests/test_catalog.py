@@ -330,9 +330,15 @@ def test_model_fields_are_consistent(cat):
         assert m.default_precision in PRECISIONS, mid
         assert m.family in ("decoder", "encoder", "vision", "generic", "recommender"), mid
         if m.family == "decoder":
-            assert m.heads % m.kv_heads == 0, mid
-            assert m.head_dim * m.heads == m.hidden or m.head_dim, mid
-        assert "seq_len" in known
+            assert 0 < m.kv_heads <= m.heads and m.heads % m.kv_heads == 0, mid
+            # head_dim, stated or derived, times heads is the hidden size for every decoder
+            # in the catalog (one that decouples them would need a stated reason here)
+            head_dim = m.head_dim or m.hidden // m.heads
+            assert head_dim * m.heads == m.hidden, (mid, head_dim, m.heads, m.hidden)
+            assert head_dim in (64, 80, 96, 128, 256), (mid, head_dim)
+        if m.family == "encoder":
+            assert m.seq_len > 0 and m.hidden % m.heads == 0, mid
+    assert "seq_len" in known and "head_dim" in known
 
 
 # -- prices -------------------------------------------------------------------------------

@@ -172,7 +172,10 @@ def test_shared_replicas_split_idle_by_busy_time():
 def test_shadow_traffic_is_its_own_component():
     b = estimate(sc(costs={"experiments": {"shadow_fraction": 0.25}}), CAT).breakdown
     busy, exp = comp(b, "accelerator_busy"), comp(b, "experiments")
-    assert exp == pytest.approx(busy * Decimal("0.25"), rel=Decimal("1e-20"))
+    # offered 5 x 1.25 = 6.25/s x 0.1 s = 0.625 busy; x 730 h x 2 GPUs x 5 USD = 4,562.50 USD
+    # of busy time: experiments 4,562.50 x 0.25/1.25 = 912.50, serving 3,650
+    assert exp == pytest.approx(Decimal("912.5"), rel=Decimal("1e-12"))
+    assert busy == pytest.approx(Decimal(3650), rel=Decimal("1e-12"))
     assert b.inferences == Decimal(5 * 730 * 3600)  # shadow copies are not user inferences
 
 

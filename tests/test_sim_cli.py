@@ -133,9 +133,20 @@ def test_spike_example_tells_its_story(capsys):
 
 
 def test_spike_example_also_estimates(capsys):
+    from decimal import Decimal
+
     code, out, _ = _run(capsys, "estimate", str(SPIKE), "--json")
     assert code == 0
-    assert json.loads(out)["total"]["per_inference"]
+    d = json.loads(out)
+    # the components add up to the total, and the total over the inferences is the unit cost
+    total = Decimal(d["total"]["monthly_cost"])
+    assert sum(Decimal(c["monthly_cost"]) for c in d["components"]) == total
+    assert Decimal(d["total"]["per_inference"]) == pytest.approx(
+        total / Decimal(d["inferences"]), rel=Decimal("1e-15"))
+    # 150/s for 4 h with a 10x half hour: mean 150 x (3.5 + 5) / 4 = 318.75/s; x 730 h
+    assert Decimal(d["inferences"]) == pytest.approx(Decimal("318.75") * 730 * 3600, rel=Decimal("1e-6"))
+    assert d["service_time"]["source"] == "service: lognormal, mean 22 ms"
+    assert d["facts"]["warmup_replica_hours"] > 0  # the spike starts replicas, each warms up
 
 
 def test_trace_token_sizes_are_replayed(tmp_path):

@@ -33,7 +33,6 @@ from infercost.ingest.usage import Usage
 SCALE = 10**10  #: quanta per currency unit
 LIMIT = 2**62  #: largest |quanta| the engine accepts in one bill row or resource-hour
 QUANTUM = Decimal(1).scaleb(-10)
-KEY = ["period", "model", "model_version", "endpoint", "tenant"]
 GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
 ALLOCATED = "allocated"
 #: allocation status of a request: code -> text (requests.parquet carries both)
@@ -316,12 +315,17 @@ def attribute(
                        alloc["den"].to_numpy(dtype=np.int64))
     alloc["q"] = qq
     alloc["r"] = rr
+    # hours with cost whose requests all weigh 0 (e.g. duration 0): the requests match a
+    # bill row (allocated, cost 0) and the hour's cost is idle (R4), not "no bill row"
+    zero = rh[(rh["W"] == 0) & (rh["n_ok"].fillna(0) > 0)]
+    matchable = pd.concat([alloc[["resource_id", "hour", "q", "r", "den"]],
+                           zero[["resource_id", "hour"]].assign(q=0, r=0, den=1)])
     rha = pa.table({
-        "resource_id": pa.array(alloc["resource_id"].tolist(), pa.string()),
-        "hour": pa.array(alloc["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
-        "q": pa.array(alloc["q"].to_numpy(), pa.int64()),
-        "r": pa.array(alloc["r"].to_numpy(), pa.int64()),
-        "den": pa.array(alloc["den"].to_numpy(dtype="int64"), pa.int64()),
+        "resource_id": pa.array(matchable["resource_id"].tolist(), pa.string()),
+        "hour": pa.array(matchable["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
+        "q": pa.array(matchable["q"].to_numpy(dtype="int64"), pa.int64()),
+        "r": pa.array(matchable["r"].to_numpy(dtype="int64"), pa.int64()),
+        "den": pa.array(matchable["den"].to_numpy(dtype="int64"), pa.int64()),
     })
     rht = from_arrow(con, rha, "infercost_resource_hours")
     timings["bill_hours_s"] = time.perf_counter() - tb

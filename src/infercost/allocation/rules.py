@@ -82,6 +82,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from infercost.core.currency import check_currency
 from infercost.errors import InputError
 
 DRIVERS = ("duration_ms", "tokens", "requests", "gpu_time", "capacity")
@@ -185,11 +186,7 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
                              f"{source}: capacity_ms_per_hour.{k}")
         r.capacity_ms_per_hour[str(k)] = d
     if "currency" in data:
-        c = str(data["currency"])
-        if not (len(c) == 3 and c.isalpha()):
-            raise InputError(f"expected an ISO 4217 code like USD, got {c!r}",
-                             f"{source}: currency")
-        r.currency = c.upper()
+        r.currency = check_currency(str(data["currency"]).upper(), f"{source}: currency")
     rates = data.get("exchange_rates") or {}
     if not isinstance(rates, dict):
         raise InputError("expected a mapping of currency: rate", f"{source}: exchange_rates")
@@ -198,7 +195,8 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
         if d <= 0:
             raise InputError(f"expected a positive rate, got {v!r}",
                              f"{source}: exchange_rates.{k}")
-        r.exchange_rates[str(k).upper()] = d
+        code = check_currency(str(k).upper(), f"{source}: exchange_rates.{k}")
+        r.exchange_rates[code] = d
     if "period" in data and data["period"] != "day":
         raise InputError(f"expected day, got {data['period']!r}", f"{source}: period")
     return r
@@ -208,15 +206,14 @@ def load_rules(path: str | Path | None) -> Rules:
     """Rules from a YAML file (None: the defaults)."""
     if path is None:
         return Rules()
-    import yaml
+    from infercost.core.yamlio import load_yaml
 
     p = Path(path)
     if not p.is_file():
         raise InputError("no such rules file", str(p))
     try:
-        data = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{p}: line {mark.line + 1}" if mark else str(p)
-        raise InputError(f"invalid YAML ({getattr(e, 'problem', e)})", where) from None
+        text = p.read_text()
+    except UnicodeDecodeError:
+        raise InputError("not a text file (expected UTF-8 YAML)", str(p)) from None
+    data = load_yaml(text, str(p))
     return parse_rules(data, str(p))

@@ -19,6 +19,15 @@ workload (60 s, or duration/200 if shorter):
    beyond that the excess is counted as dropped, never silently served;
 4. busy = N rho, idle = N (1 - rho - others) replica-hours per slice.
 
+A `workload.mix` serves a batch of b in sum_k share_k x S_k(b) (each class's own
+`service:` or the scenario's); token counts are the share-weighted means of the classes'
+request sizes. A `deployment.cascade` is a second pool (steps 2-4 with its own service
+time, replicas, batching and autoscaling) offered the escalated share of what the main
+pool served; its replica-hours are added in main-replica equivalents (x its GPUs / the
+main GPUs), so the cost model prices them per GPU. Keys only the simulator models
+(latency targets, tiers, distributions, spot preemptions, queue limits: SIMULATOR_ONLY)
+are named in a note, never dropped silently.
+
 The totals over `duration_s` are scaled to a 730-hour month (the pattern repeats).
 """
 
@@ -30,7 +39,7 @@ from dataclasses import dataclass
 from infercost.core.scenario import ReplicaRange, Scenario
 from infercost.core.traffic import rate_at
 from infercost.econ.usage import HOURS_PER_MONTH, CapacityUsage
-from infercost.perf.service import ServiceTime
+from infercost.perf.service import ServiceTime, service_from_block
 
 
 @dataclass(frozen=True)
@@ -71,15 +80,6 @@ def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float
             break
         b = nb
     return SliceLoad(b, rho, x, False)
-    # saturated: the replica is always busy and takes what queued during the last batch,
-    # b = x S(b) / available (stable because x < cap)
-    for _ in range(200):
-        nb = min(float(B), max(1.0, x * _s(svc, b) / available))
-        if abs(nb - b) < 1e-12:
-            break
-        b = nb
-    rho = min(available, x * _s(svc, b) / b)
-    return SliceLoad(b, rho, x, False)
 
 
 def _s(svc: ServiceTime, b: float) -> float:
@@ -92,8 +92,73 @@ def _s(svc: ServiceTime, b: float) -> float:
     return s_lo + (b - lo) * (svc.batch_seconds(hi) - s_lo)
 
 
-def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
-    """Monthly CapacityUsage for a scenario (see the module docstring for the method)."""
+@dataclass(frozen=True)
+class PoolHours:
+    """Replica-hours of one pool over the modelled span (not yet scaled to a month)."""
+
+    busy: float  # replica-hours serving our work
+    others_busy: float  # replica-hours serving co-tenants (shared replicas)
+    provisioned: float  # replica-hours paid, warm
+    warmup: float  # replica-hours warming up (each replica started pays warmup_s once)
+    served_fraction: list[float]  # per slice: share of the offered requests served
+    overloaded_s: float  # seconds in which the pool could not keep up
+
+
+def pool_hours(rates: list[float], dt: float, svc: ServiceTime, wait_s: float, replicas,
+               autoscaling, available: float = 1.0) -> PoolHours:
+    """Replicas, busy and paid time of one pool offered `rates` (requests/s per slice of dt s).
+
+    `replicas` is a fixed count or a ReplicaRange (then `autoscaling` gives the target
+    utilisation, warm-up and scale-down delay; defaults 0.7, no warm-up, no delay).
+    """
+    auto = isinstance(replicas, ReplicaRange)
+    target = autoscaling.target_utilization if autoscaling else 0.7
+    warmup_s = autoscaling.warmup_s if (auto and autoscaling) else 0.0
+    delay_s = autoscaling.scale_down_delay_s if (auto and autoscaling) else 0.0
+    others = 1.0 - available
+    wanted = []
+    memo: dict[float, int] = {}
+    for lam in rates:
+        if auto:
+            if lam not in memo:
+                memo[lam] = _replicas_for(lam, svc, wait_s, available, target, replicas)
+            wanted.append(memo[lam])
+        else:
+            wanted.append(int(replicas))
+    # scale-down delay: keep the max of the last `delay_s` seconds
+    keep = max(0, int(math.ceil(delay_s / dt)))
+    counts = [max(wanted[max(0, i - keep): i + 1]) for i in range(len(rates))]
+    start = counts[0] if not auto else (replicas.initial if replicas.initial is not None else counts[0])
+    busy = others_busy = prov = overloaded_s = 0.0
+    ups = 0
+    prev = start
+    served: list[float] = []
+    h = dt / 3600.0
+    for lam, n in zip(rates, counts, strict=True):
+        if n > prev:
+            ups += n - prev  # every replica started pays its own warm-up
+        prev = n
+        if n == 0:
+            served.append(0.0)
+            continue
+        load = replica_load(lam / n, svc, wait_s, available, n)
+        served.append(load.served_per_s * n / lam if lam > 0 else 1.0)
+        if load.overloaded:
+            overloaded_s += dt
+        busy += n * load.utilization * h
+        others_busy += n * others * h
+        prov += n * h
+    return PoolHours(busy, others_busy, prov, ups * warmup_s / 3600.0, served, overloaded_s)
+
+
+def estimate_capacity(scenario: Scenario, svc: ServiceTime,
+                      cascade_svc: ServiceTime | None = None) -> CapacityUsage:
+    """Monthly CapacityUsage for a scenario (see the module docstring for the method).
+
+    `cascade_svc` is the service time of `deployment.cascade`'s large model (default:
+    its `service:` block); its pool's replica-hours are added in main-replica
+    equivalents (x cascade GPUs / main GPUs), so the cost model prices them per GPU.
+    """
     wl = scenario.workload
     dep = scenario.deployment
     shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
@@ -105,63 +170,42 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
     dt = duration / n_slices
 
     rates, notes = _rates(scenario, n_slices, dt)
-    auto = isinstance(dep.replicas, ReplicaRange)
-    target = dep.autoscaling.target_utilization if dep.autoscaling else 0.7
-    warmup_s = dep.autoscaling.warmup_s if (auto and dep.autoscaling) else 0.0
-    delay_s = dep.autoscaling.scale_down_delay_s if (auto and dep.autoscaling) else 0.0
+    notes += unmodelled_notes(scenario)
+    svc, mix_notes = mix_service(scenario, svc)
+    notes += mix_notes
+    offered = [lam * (1 + shadow) for lam in rates]  # shadow copies take replica time
+    main = pool_hours(offered, dt, svc, wait_s, dep.replicas, dep.autoscaling, available)
+    served_user = sum(lam * dt * f for lam, f in zip(rates, main.served_fraction, strict=True))
+    dropped = sum(lam * dt * (1 - f) for lam, f in zip(rates, main.served_fraction, strict=True))
+    busy, others_busy, prov, warm = main.busy, main.others_busy, main.provisioned, main.warmup
+    overloaded_s = main.overloaded_s
 
-    wanted = []
-    memo: dict[float, int] = {}
-    for lam in rates:
-        lam_all = lam * (1 + shadow)
-        if auto:
-            if lam_all not in memo:
-                memo[lam_all] = _replicas_for(lam_all, svc, wait_s, available, target, dep.replicas)
-            wanted.append(memo[lam_all])
-        else:
-            wanted.append(int(dep.replicas))
-    # scale-down delay: keep the max of the last `delay_s` seconds
-    keep = max(0, int(math.ceil(delay_s / dt)))
-    replicas = [max(wanted[max(0, i - keep): i + 1]) for i in range(n_slices)]
-
-    busy = others_busy = prov = 0.0
-    served_user = dropped = 0.0
-    ups = 0
-    start = replicas[0] if not auto else (dep.replicas.initial if dep.replicas.initial is not None
-                                           else replicas[0])
-    prev = start
-    overloaded_s = 0.0
-    for lam, n in zip(rates, replicas, strict=True):
-        if n > prev:
-            ups += n - prev
-        prev = n
-        lam_all = lam * (1 + shadow)
-        h = dt / 3600.0
-        if n == 0:
-            dropped += lam * dt
-            continue
-        load = replica_load(lam_all / n, svc, wait_s, available, n)
-        frac_served = load.served_per_s * n / lam_all if lam_all > 0 else 1.0
-        served_user += lam * dt * frac_served
-        dropped += lam * dt * (1 - frac_served)
-        if load.overloaded:
-            overloaded_s += dt
-        busy += n * load.utilization * h
-        others_busy += n * others * h
-        prov += n * h
+    if dep.cascade is not None:
+        cas = dep.cascade
+        csvc = cascade_svc or service_from_block(cas.service, (cas.batching or dep.batching).max_batch)
+        factor = (cas.gpus_per_replica or dep.gpus_per_replica) / dep.gpus_per_replica
+        escalated = [lam * f * cas.escalate_fraction
+                     for lam, f in zip(offered, main.served_fraction, strict=True)]
+        pool = pool_hours(escalated, dt, csvc, (cas.batching or dep.batching).max_wait_ms / 1000.0,
+                          cas.replicas, cas.autoscaling or dep.autoscaling)
+        busy += pool.busy * factor
+        prov += pool.provisioned * factor
+        warm += pool.warmup * factor
+        if pool.overloaded_s > 0:
+            notes.append(f"cascade pool overloaded {pool.overloaded_s / duration:.0%} of the time: "
+                         f"escalated requests beyond its capacity are not modelled by estimate "
+                         f"(simulate queues and drops them)")
     idle = max(0.0, prov - busy - others_busy)
-    warm = ups * warmup_s / 3600.0
 
     scale = HOURS_PER_MONTH * 3600.0 / duration
     plan_split = _plan_split(scenario)
-    req = scenario.workload.request
-    isl = req.prompt_tokens.mean if req.prompt_tokens else 0.0
-    osl = req.output_tokens.mean if req.output_tokens else 0.0
+    isl, osl = _mean_tokens(scenario)
     if overloaded_s > 0:
         notes.append(
             f"overloaded {overloaded_s / duration:.0%} of the time: "
             f"{dropped / max(1e-12, served_user + dropped):.1%} of requests cannot be served"
         )
+    notes += list(svc.notes)
     return CapacityUsage(
         period_hours=HOURS_PER_MONTH,
         inferences=served_user * scale,
@@ -176,6 +220,120 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime) -> CapacityUsage:
         source="estimate",
         notes=tuple(notes),
     )
+
+
+#: Keys `estimate` does not model (`simulate` does), with what they stand for. `[]` is
+#: any list index. A key (or block) set to other than its default gets a note.
+SIMULATOR_ONLY = {
+    "service.distribution": "service-time distribution; estimate uses the mean",
+    "service.sigma": "service-time spread",
+    "workload.request.prompt_tokens.p95": "request-size spread; estimate uses the mean",
+    "workload.request.prompt_tokens.distribution": "request-size distribution",
+    "workload.request.output_tokens.p95": "request-size spread; estimate uses the mean",
+    "workload.request.output_tokens.distribution": "request-size distribution",
+    "workload.request.items.p95": "request-size spread; estimate uses the mean",
+    "workload.request.items.distribution": "request-size distribution",
+    "workload.mix[].tier": "priority tiers",
+    "workload.mix[].slo_ms": "per-class latency targets",
+    "workload.mix[].deadline_s": "batch-tier deadlines",
+    "workload.mix[].service.distribution": "service-time distribution",
+    "workload.mix[].service.sigma": "service-time spread",
+    "workload.mix[].request.prompt_tokens.p95": "request-size spread",
+    "workload.mix[].request.prompt_tokens.distribution": "request-size distribution",
+    "workload.mix[].request.output_tokens.p95": "request-size spread",
+    "workload.mix[].request.output_tokens.distribution": "request-size distribution",
+    "workload.mix[].request.items.p95": "request-size spread",
+    "workload.mix[].request.items.distribution": "request-size distribution",
+    "deployment.autoscaling.metric": "autoscaling metric; estimate scales on utilisation",
+    "deployment.autoscaling.target_queue_length": "queue-length autoscaling",
+    "deployment.autoscaling.evaluation_interval_s": "autoscaler reaction time",
+    "deployment.spot": "spot preemptions and replacement warm-up",
+    "deployment.cascade.service.distribution": "service-time distribution",
+    "deployment.cascade.service.sigma": "service-time spread",
+    "deployment.cascade.autoscaling.metric": "autoscaling metric",
+    "deployment.cascade.autoscaling.target_queue_length": "queue-length autoscaling",
+    "deployment.cascade.autoscaling.evaluation_interval_s": "autoscaler reaction time",
+    "deployment.max_queue": "queue limit and the drops past it",
+    "slo.p99_latency_ms": "latency and SLO attainment",
+    "slo.p95_latency_ms": "latency and SLO attainment",
+    "slo.p50_latency_ms": "latency and SLO attainment",
+    "slo.ttft_ms": "time to first token",
+}
+
+
+def unmodelled_notes(scenario: Scenario) -> list[str]:
+    """One note naming every key the scenario sets that only `simulate` models
+    (SIMULATOR_ONLY says what each stands for; docs/scenario.md lists them)."""
+    import re
+
+    found: dict[str, str] = {}
+
+    def walk(value, path: str) -> None:
+        key = re.sub(r"\[\d+\]", "[]", path)
+        if key in SIMULATOR_ONLY:
+            found[path] = SIMULATOR_ONLY[key]
+            return
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else str(k))
+        elif isinstance(value, list) and path != "options":
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    walk(scenario.model_dump(mode="python", exclude_defaults=True), "")
+    if not found:
+        return []
+    return [f"estimate does not model (it uses means; no latency, queues or preemptions), "
+            f"simulate does: {', '.join(found)}"]
+
+
+def mix_service(scenario: Scenario, svc: ServiceTime) -> tuple[ServiceTime, list[str]]:
+    """The traffic-weighted service time of `workload.mix` (and notes on what is not modelled).
+
+    A class with its own `service:` block serves in that time, the others in `svc`; a
+    batch of b takes sum_k share_k x S_k(b) seconds (shares normalised over the mix).
+    A class's own `request:` sizes change the token counts (`_mean_tokens`) but not the
+    performance model's service time: noted, `simulate` models it per class.
+    """
+    mix = scenario.workload.mix
+    if not mix or not any(c.service for c in mix):
+        notes = []
+    else:
+        total = sum(c.share for c in mix)
+        parts = [(c.share / total,
+                  service_from_block(c.service, svc.max_batch) if c.service else svc) for c in mix]
+
+        def mixed(b: int) -> float:
+            return sum(w * p.batch_seconds(b) for w, p in parts)
+
+        svc = ServiceTime(mixed, svc.max_batch, svc.source + f" (mix of {len(mix)} classes)",
+                          svc.is_llm, svc.profile, svc.memory_cap, svc.notes)
+        notes = []
+    if scenario.service is None:
+        own = [f"workload.mix[{i}].request" for i, c in enumerate(mix) if c.request is not None]
+        if own:
+            notes.append(f"{', '.join(own)}: per-class request sizes change token counts but not "
+                         f"the performance model's service time in estimate; simulate models them")
+    return svc, notes
+
+
+def _mean_tokens(scenario: Scenario) -> tuple[float, float]:
+    """Mean prompt and output tokens per request, traffic-weighted over `workload.mix`."""
+    wl = scenario.workload
+
+    def means(req) -> tuple[float, float]:
+        return (req.prompt_tokens.mean if req.prompt_tokens else 0.0,
+                req.output_tokens.mean if req.output_tokens else 0.0)
+
+    if not wl.mix:
+        return means(wl.request)
+    total = sum(c.share for c in wl.mix)
+    isl = osl = 0.0
+    for c in wl.mix:
+        i, o = means(c.request or wl.request)
+        isl += c.share / total * i
+        osl += c.share / total * o
+    return isl, osl
 
 
 def _rates(scenario: Scenario, n: int, dt: float) -> tuple[list[float], list[str]]:

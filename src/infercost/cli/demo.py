@@ -32,8 +32,12 @@ def run_demo(out: Path, examples: Path) -> dict:
     from infercost.cli.common import dumps, to_jsonable, write_atomic
     from infercost.core.catalog import load_catalog
     from infercost.core.scenario import load_scenario
+    from infercost.errors import InputError
     from infercost.report.summary import estimate_markdown
 
+    if out.exists() and not out.is_dir():
+        raise InputError("exists and is not a folder; --out needs a folder (new or existing)",
+                         f"--out {out}")
     catalog = load_catalog()
     files = find_examples(examples)
     summary: dict = {"estimates": {}, "simulations": {}, "attribution": None}

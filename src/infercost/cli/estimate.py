@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -33,6 +34,8 @@ def register(app: typer.Typer) -> None:
         if option:
             sc = apply_option(sc, option)
         result = run(sc, load_catalog(catalog))
+        for note in result.service.notes:  # e.g. a service time faster than physics
+            print(f"warning: {note}", file=sys.stderr)
         if json_:
             print_json(result.to_dict())
         else:

@@ -36,6 +36,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from infercost.core.currency import check_currency
 from infercost.core.money import Money, to_decimal
 from infercost.errors import InputError
 
@@ -310,6 +311,8 @@ def build_entry(cls, data: dict, where: str, **extra):
     for k, v in data.items():
         if k == "as_of":
             v = _as_date(v, f"{where}.as_of")
+        elif k == "currency":
+            v = check_currency(v, f"{where}.currency")
         elif k in ("per_gpu_hour",):
             if not isinstance(v, dict):
                 raise InputError("expected a mapping of plan -> price", f"{where}.{k}")
@@ -371,16 +374,17 @@ def _interconnect(v: Any, where: str) -> Interconnect:
 
 
 def _read_yaml(path: Path | str, text: str | None = None) -> dict:
-    import yaml
+    from infercost.core.yamlio import load_yaml
 
     try:
-        raw = yaml.safe_load(text if text is not None else Path(path).read_text())
+        text = text if text is not None else Path(path).read_text()
     except FileNotFoundError:
         raise InputError("file not found", str(path)) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        pos = f" line {mark.line + 1}" if mark else ""
-        raise InputError(f"malformed YAML{pos}: {getattr(e, 'problem', e)}", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a catalog YAML file", str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file (expected UTF-8 YAML)", str(path)) from None
+    raw = load_yaml(text, str(path))
     if raw is None:
         return {}
     if not isinstance(raw, dict):

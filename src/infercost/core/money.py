@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Union
 
+from infercost.core.currency import ISO_4217, check_currency
 from infercost.errors import CurrencyError, InputError
 
 Number = Union[int, float, str, Decimal]
@@ -54,9 +55,8 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount, Decimal):
             object.__setattr__(self, "amount", to_decimal(self.amount))
-        code = self.currency
-        if not (isinstance(code, str) and len(code) == 3 and code.isalpha() and code.isupper()):
-            raise InputError(f"currency must be a 3-letter ISO 4217 code like USD, got {code!r}")
+        if self.currency not in ISO_4217:
+            check_currency(self.currency)
 
     @classmethod
     def of(cls, value: Number, currency: str = "USD") -> Money:

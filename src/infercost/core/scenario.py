@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from infercost.core.currency import currency_problem
 from infercost.errors import InputError
 
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -23,7 +24,7 @@ Plan = Literal["on-demand", "reserved-1y", "reserved-3y", "spot", "owned"]
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
-Money = Annotated[Decimal, Field(ge=0)]
+Amount = Annotated[Decimal, Field(ge=0)]  # a non-negative figure in the scenario currency
 
 
 class Strict(BaseModel):
@@ -38,7 +39,12 @@ class Quality(Strict):
 
 
 class ModelSpec(Strict):
-    id: str | None = Field(None, description="catalog model id, e.g. llama-3.1-8b")
+    """The model served. `id` is a catalog id (checked, with did-you-mean) unless `arch`
+    gives the architecture inline (then `id` only names it); a model that is in neither
+    goes by `name` (free text, never looked up) with a `service:` block."""
+
+    id: str | None = Field(None, description="catalog model id, e.g. llama-3.1-8b (checked against the catalog)")
+    name: str | None = Field(None, description="free-text model name (not looked up; use with `service:`)")
     arch: dict[str, Any] | None = Field(None, description="inline architecture (catalog ModelArch fields)")
     precision: Precision = Field("bf16", description="weights (and activations) precision")
     weights_only: bool = Field(False, description="int8/int4: quantised weights, bf16 activations")
@@ -136,7 +142,8 @@ class Workload(Strict):
     request: RequestSpec = Field(default_factory=RequestSpec)
     mix: list[TrafficClass] = Field(
         default_factory=list,
-        description="simulator: traffic classes (tenants, models, priority tiers) sharing the replicas")
+        description="traffic classes (tenants, models, priority tiers) sharing the replicas; "
+                    "estimate models their service times and sizes, simulate also tiers and SLOs")
 
     @model_validator(mode="after")
     def _window_inside(self) -> Workload:
@@ -153,7 +160,7 @@ class Workload(Strict):
 class Pricing(Strict):
     provider: str = Field("aws", description="catalog provider id (aws, gcp, azure, lambda, ...)")
     plan: Plan = "on-demand"
-    price_per_gpu_hour: Money | None = Field(
+    price_per_gpu_hour: Amount | None = Field(
         None, description="override the catalog: price of one GPU-hour in the scenario currency"
     )
     spot_fraction: Fraction | None = Field(
@@ -208,7 +215,7 @@ class Spot(Strict):
 
 
 class Cascade(Strict):
-    """Cascade routing (simulator): a share of requests served by the main (small) model moves
+    """Cascade routing (estimate and simulate): a share of requests served by the main (small) model moves
     on to a larger model on its own replicas (same hardware and pricing plan)."""
 
     escalate_fraction: Fraction = Field(description="share of requests escalated after the small model")
@@ -230,12 +237,8 @@ class Deployment(Strict):
     batching: Batching = Field(default_factory=Batching)
     sharing: Sharing | None = None
     spot: Spot | None = Field(None, description="simulator: spot preemptions")
-    cascade: Cascade | None = Field(None, description="simulator: escalation to a larger model")
+    cascade: Cascade | None = Field(None, description="escalation to a larger model on its own replicas")
     max_queue: int = Field(200_000, ge=1, description="simulator: waiting requests per tier beyond which arrivals are dropped")
-
-    @property
-    def autoscaled(self) -> bool:
-        return isinstance(self.replicas, ReplicaRange)
 
     @model_validator(mode="after")
     def _scaling(self) -> Deployment:
@@ -254,29 +257,29 @@ class SLO(Strict):
 # -- other costs (per month unless named otherwise) ------------------------------------
 
 class Licensing(Strict):
-    per_1k_inferences: Money = Decimal(0)
-    per_month: Money = Decimal(0)
+    per_1k_inferences: Amount = Decimal(0)
+    per_month: Amount = Decimal(0)
 
 
 class HumanReview(Strict):
     fraction: Fraction = Field(description="share of inferences a person reviews")
     minutes_each: NonNegFloat
-    hourly_rate: Money
+    hourly_rate: Amount
 
 
 class Preprocessing(Strict):
     cpu_ms_per_request: NonNegFloat
-    price_per_vcpu_hour: Money | None = Field(None, description="default: the provider's catalog price")
+    price_per_vcpu_hour: Amount | None = Field(None, description="default: the provider's catalog price")
 
 
 class Storage(Strict):
     gb: NonNegFloat
-    price_per_gb_month: Money | None = None
+    price_per_gb_month: Amount | None = None
 
 
 class Egress(Strict):
     bytes_per_response: NonNegFloat
-    price_per_gb: Money | None = None
+    price_per_gb: Amount | None = None
 
 
 class Experiments(Strict):
@@ -285,7 +288,7 @@ class Experiments(Strict):
 
 class Engineering(Strict):
     fte: NonNegFloat
-    annual_cost_per_fte: Money
+    annual_cost_per_fte: Amount
 
 
 class Costs(Strict):
@@ -307,7 +310,7 @@ class Scenario(Strict):
     name: str
     description: str = ""
     currency: str = Field(description="ISO 4217 code of every figure in this scenario")
-    fx: dict[str, Money] = Field(
+    fx: dict[str, Amount] = Field(
         default_factory=dict,
         description="exchange rates: units of `currency` per one unit of another (e.g. USD: 0.92)",
     )
@@ -322,8 +325,18 @@ class Scenario(Strict):
     @field_validator("currency")
     @classmethod
     def _iso(cls, v: str) -> str:
-        if not (len(v) == 3 and v.isalpha() and v.isupper()):
-            raise ValueError("must be a 3-letter ISO 4217 code like USD")
+        problem = currency_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("fx")
+    @classmethod
+    def _fx_iso(cls, v: dict) -> dict:
+        for code in v:
+            problem = currency_problem(code)
+            if problem:
+                raise ValueError(f"key {code!r} {problem}")
         return v
 
     @model_validator(mode="after")
@@ -400,12 +413,14 @@ def validation_error_line(err: ValidationError, origin: str, model: type[BaseMod
 
 def parse_value(text: str) -> Any:
     """A `--set` value, read as a YAML scalar or flow collection ('4' -> 4, '{a: 1}' -> dict)."""
-    import yaml
+    from infercost.core.yamlio import load_yaml
 
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+        return load_yaml(text, "--set")
+    except InputError as e:
+        if "malformed YAML" in e.message:
+            return text  # not YAML: the plain string
+        raise
 
 
 def _check_path(path: str, origin: str) -> None:
@@ -472,7 +487,7 @@ def parse_sets(sets: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:
 
 def read_raw(path: str | Path) -> dict:
     """Read a scenario file's YAML as a mapping (InputError on missing, empty or malformed)."""
-    import yaml
+    from infercost.core.yamlio import load_yaml
 
     p = Path(path)
     try:
@@ -483,12 +498,7 @@ def read_raw(path: str | Path) -> dict:
         raise InputError("is a directory, expected a scenario YAML file", str(path)) from None
     except UnicodeDecodeError:
         raise InputError("not a text file (expected UTF-8 YAML)", str(path)) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        pos = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
-        raise InputError(f"malformed YAML: {pos}{getattr(e, 'problem', None) or e}", str(path)) from None
+    raw = load_yaml(text, str(path))
     if raw is None:
         raise InputError("the file is empty; expected a scenario (name, currency, workload, ...)", str(path))
     if not isinstance(raw, dict):

@@ -38,11 +38,6 @@ class Precision:
     compute: str
     weights_only: bool
 
-    @property
-    def is_half(self) -> bool:
-        """True when activations are 16-bit or narrower (the low-precision eager path)."""
-        return self.act_bytes <= 2.0
-
 
 def parse_precision(name: str, where: str = "model.precision") -> Precision:
     """Resolve `name` (e.g. ``bf16``, ``int8``, ``int4-w``, ``int8-wa``) or raise InputError."""

@@ -208,11 +208,6 @@ class PerfProfile:
         per = self.item_bytes(context_len)
         return int(max(1, min(MAX_ITEMS, self.fit.free // per)))
 
-    def describe(self) -> dict:
-        return {"model": self.model.id, "precision": self.precision.name, "hardware": self.hardware.id,
-                "engine": self.engine, "tp": self.tp, "gpus": self.gpus, "replicas": self.replicas,
-                "memory": self.fit.to_dict()}
-
     def _llm_only(self, what: str) -> None:
         if not self.is_llm:
             raise InputError(f"{what} applies to decoder LLMs; model {self.model.id!r} is a {self.model.family}")

@@ -13,7 +13,7 @@ Two sources, one shape (`ServiceTime`):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infercost.core.catalog import Catalog, ModelArch
 from infercost.core.scenario import Scenario
@@ -30,6 +30,19 @@ class ServiceTime:
     is_llm: bool = False
     profile: object | None = None  # the perf profile, when the perf model was used
     memory_cap: int | None = None  # largest batch that fits in memory (perf model only)
+    notes: tuple[str, ...] = ()  # warnings for the user (e.g. faster than physics)
+
+
+def service_from_block(block, max_batch: int) -> ServiceTime:
+    """ServiceTime of a `service:` block: a batch of b takes mean_ms + (b - 1) x per_item_ms
+    (per_item_ms defaults to mean_ms: no batching gain)."""
+    mean_s = block.mean_ms / 1000.0
+    extra_s = (block.per_item_ms if block.per_item_ms is not None else block.mean_ms) / 1000.0
+
+    def from_service(b: int) -> float:
+        return mean_s + (b - 1) * extra_s
+
+    return ServiceTime(from_service, max_batch, f"service: {block.distribution}, mean {block.mean_ms:g} ms")
 
 
 def resolve_model(scenario: Scenario, catalog: Catalog) -> ModelArch | None:
@@ -48,23 +61,90 @@ def resolve_model(scenario: Scenario, catalog: Catalog) -> ModelArch | None:
     return None
 
 
+def scenario_precision(scenario: Scenario) -> str:
+    """The perf model's precision name for `model.precision` and `model.weights_only`
+    (int8 + weights_only -> ``int8-w``: quantised weights, bf16 activations and matmuls)."""
+    m = scenario.model
+    if not m.weights_only:
+        return m.precision
+    if m.precision not in ("fp8", "int8", "int4"):
+        raise InputError(f"applies to fp8, int8 and int4 only, not {m.precision}", "model.weights_only")
+    return f"{m.precision}-w"
+
+
+def check_model(scenario: Scenario, catalog: Catalog) -> None:
+    """`model.id` must be a catalog id unless `model.arch` is inline (InputError with
+    did-you-mean); a model in neither goes by free-text `model.name`."""
+    m = scenario.model
+    if m.id and not m.arch:
+        catalog.get_model(m.id)
+
+
 def service_time(scenario: Scenario, catalog: Catalog) -> ServiceTime:
     """The ServiceTime for a scenario: from `service:` if given, else from the perf model."""
     batching = scenario.deployment.batching
     if scenario.service is not None:
-        svc = scenario.service
-        mean_s = svc.mean_ms / 1000.0
-        extra_s = (svc.per_item_ms if svc.per_item_ms is not None else svc.mean_ms) / 1000.0
-
-        def from_service(b: int) -> float:
-            return mean_s + (b - 1) * extra_s
-
-        return ServiceTime(
-            batch_seconds=from_service,
-            max_batch=batching.max_batch,
-            source=f"service: {svc.distribution}, mean {svc.mean_ms:g} ms",
-        )
+        check_model(scenario, catalog)
+        svc = service_from_block(scenario.service, batching.max_batch)
+        note = physics_note(scenario, catalog)
+        return replace(svc, notes=(note,)) if note else svc
     return _from_perf(scenario, catalog)
+
+
+#: A stated service time this many times faster than the roofline floor is flagged.
+PHYSICS_MARGIN = 2.0
+
+
+def roofline_floor_s(scenario: Scenario, catalog: Catalog) -> float | None:
+    """Seconds one request alone needs at least on the named model and hardware, or None.
+
+    The floor is the performance model with every efficiency at 1 and no host overhead:
+    datasheet FLOP/s and memory bandwidth (an LLM: prefill of the mean prompt, then one
+    decode step per output token streaming the weights). None when the scenario names no
+    model or hardware, or the model does not fit.
+    """
+    from infercost.perf.efficiency import Efficiency
+    from infercost.perf.engines import default_engine
+    from infercost.perf.precision import parse_precision
+    from infercost.perf.profile import PerfProfile
+
+    arch = resolve_model(scenario, catalog)
+    dep = scenario.deployment
+    if arch is None or not dep.hardware:
+        return None
+    hw = catalog.get_hardware(dep.hardware)
+    is_cpu = getattr(hw, "kind", "gpu") == "cpu"
+    base = default_engine("optimized", "cpu" if is_cpu else "gpu")
+    ideal = Efficiency(name="roofline floor", compute_eff={"default": 1.0}, bw_eff=1.0,
+                       gemm_bw_eff=1.0, attn_eff=1.0, conv_eff=1.0, p_dev=60.0, comm_eff=1.0,
+                       comm_latency_s=0.0, traffic=base.traffic, mem_util=1.0, reserve_gb=0.0)
+    tp = 1 if is_cpu else (dep.tp or dep.gpus_per_replica)
+    try:
+        prof = PerfProfile(arch, parse_precision(scenario_precision(scenario)), hw, ideal, tp=tp,
+                           gpus=dep.gpus_per_replica,
+                           units=float(dep.gpus_per_replica) if is_cpu else 1.0, engine=ideal.name)
+        req = scenario.workload.request
+        if prof.is_llm:
+            isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
+            osl = int(round(req.output_tokens.mean)) if req.output_tokens else 128
+            return prof.batch_seconds(1, isl, osl)
+        items = req.items.mean if req.items else 1.0
+        return prof.batch_seconds(max(1, int(round(items))))
+    except InputError:
+        return None
+
+
+def physics_note(scenario: Scenario, catalog: Catalog) -> str | None:
+    """A warning when `service.mean_ms` beats the roofline floor by more than PHYSICS_MARGIN."""
+    floor = roofline_floor_s(scenario, catalog)
+    stated = scenario.service.mean_ms / 1000.0
+    if floor is None or stated * PHYSICS_MARGIN >= floor:
+        return None
+    m = scenario.model
+    return (f"service.mean_ms ({scenario.service.mean_ms:g} ms) is {floor / stated:.0f}x faster than "
+            f"the roofline floor ({floor * 1000:.0f} ms) of {m.id or 'the inline model'} in "
+            f"{m.precision} on {scenario.deployment.hardware}: check the figure, or drop "
+            f"`service:` to use the performance model")
 
 
 def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
@@ -75,7 +155,7 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
         from infercost.perf import build_profile
     except ImportError:  # pragma: no cover - perf always ships with the package
         raise InputError("the performance model is not available; give `service:`", "service") from None
-    profile = build_profile(arch, scenario.model.precision, hw, gpus=dep.gpus_per_replica,
+    profile = build_profile(arch, scenario_precision(scenario), hw, gpus=dep.gpus_per_replica,
                             tp=dep.tp, engine=dep.engine)
     req = scenario.workload.request
     if getattr(profile, "is_llm", False):

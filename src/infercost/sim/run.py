@@ -672,9 +672,20 @@ def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
         from infercost.core.catalog import load_catalog
 
         catalog = load_catalog()
+    from infercost.perf.service import check_model
+
+    check_model(scenario, catalog)  # model.id is a catalog id, with or without service:
     cfg = config_from_scenario(scenario, catalog)
     res = simulate_config(cfg, seed=seed, name=scenario.name)
     res.usage = _usage(scenario, cfg, res)
+    if scenario.service is not None:
+        from dataclasses import replace
+
+        from infercost.perf.service import physics_note
+
+        note = physics_note(scenario, catalog)  # a service: time faster than physics
+        if note:
+            res.usage = replace(res.usage, notes=res.usage.notes + (note,))
     res.cost = itemise(scenario, catalog, res.usage)
     _accelerator_series(scenario, catalog, cfg, res)
     return res
