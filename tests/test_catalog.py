@@ -323,6 +323,13 @@ def test_vision_model(cat):
     assert r.bytes_per_item == 3 * 224 * 224
 
 
+#: Decoders whose attention width (heads x head_dim) differs from the hidden size, as their
+#: model cards publish: Qwen3-235B-A22B (64 query heads x 128 = 8192 over a 4096 hidden;
+#: config.json of Qwen/Qwen3-235B-A22B) and DeepSeek-V3 (MLA: 128 heads x 128 no-RoPE head
+#: dim over a 7168 hidden; config.json of deepseek-ai/DeepSeek-V3).
+DECOUPLED_HEAD_DIM = {"qwen3-235b-a22b": (128, 64, 4096), "deepseek-v3": (128, 128, 7168)}
+
+
 def test_model_fields_are_consistent(cat):
     known = {f.name for f in fields(ModelArch)}
     for mid, m in cat.models.items():
@@ -334,7 +341,10 @@ def test_model_fields_are_consistent(cat):
             # head_dim, stated or derived, times heads is the hidden size for every decoder
             # in the catalog (one that decouples them would need a stated reason here)
             head_dim = m.head_dim or m.hidden // m.heads
-            assert head_dim * m.heads == m.hidden, (mid, head_dim, m.heads, m.hidden)
+            if mid not in DECOUPLED_HEAD_DIM:
+                assert head_dim * m.heads == m.hidden, (mid, head_dim, m.heads, m.hidden)
+            else:  # the stated decoupling, exactly as published
+                assert (head_dim, m.heads, m.hidden) == DECOUPLED_HEAD_DIM[mid], mid
             assert head_dim in (64, 80, 96, 128, 256), (mid, head_dim)
         if m.family == "encoder":
             assert m.seq_len > 0 and m.hidden % m.heads == 0, mid

@@ -163,8 +163,9 @@ MODELLED = {
                                                  "costs.preprocessing.price_per_vcpu_hour", 1),
     "costs.storage.gb": m({"costs.storage": {"gb": 100}}, "costs.storage.gb", 200),
     "costs.storage.price_per_gb_month": m({"costs.storage": {"gb": 100}}, "costs.storage.price_per_gb_month", 1),
-    "costs.egress.bytes_per_response": m({"costs.egress": {"bytes_per_response": 1000}},
-                                         "costs.egress.bytes_per_response", 2000),
+    # 1 MB a response, so the month is past the catalog's free egress tier (100 GB)
+    "costs.egress.bytes_per_response": m({"costs.egress": {"bytes_per_response": 1_000_000}},
+                                         "costs.egress.bytes_per_response", 2_000_000),
     "costs.egress.price_per_gb": m({"costs.egress": {"bytes_per_response": 1000}}, "costs.egress.price_per_gb", 1),
     "costs.experiments.shadow_fraction": m({}, "costs.experiments.shadow_fraction", 0.2),
     "costs.engineering.fte": m({"costs.engineering": {"fte": 1, "annual_cost_per_fte": 100000}},

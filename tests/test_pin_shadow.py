@@ -73,8 +73,9 @@ def test_simulate_does_not_count_shadow_copies_as_inferences():
     assert float(b.inferences) == pytest.approx(served / 1.25, abs=1e-6)
     assert float(b.inferences) == pytest.approx(2400, abs=2)
     assert b.facts["shadow_requests"] == pytest.approx(served * 0.25 / 1.25, abs=1e-3)
-    # the copies' replica time is priced: experiments = busy cost x 0.25 / 1.25
+    # the copies' replica time is priced: experiments = busy cost x 0.25 / 1.25 (its GPU-h
+    # quantity is stated to 1e-9 h, so the share holds to that rounding: ~1e-9 / 0.0167 h)
     busy_total = comp(b, "accelerator_busy") + comp(b, "experiments")
-    assert comp(b, "experiments") == pytest.approx(busy_total * Decimal("0.2"), rel=Decimal("1e-12"))
+    assert comp(b, "experiments") == pytest.approx(busy_total * Decimal("0.2"), rel=Decimal("1e-6"))
     # and they make the replicas busy: 3,000 x 0.1 s = 300 replica-s = 1/12 replica-h
     assert b.facts["busy_replica_hours"] == pytest.approx(served * 0.1 / 3600, rel=1e-3)
