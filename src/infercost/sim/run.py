@@ -38,6 +38,7 @@ from infercost.sim.metrics import (
     summary_ms,
 )
 from infercost.sim.service import D_TABLE, pack_service, pack_size
+from infercost.sim.state import Params, State
 
 MAX_BUCKETS = 1500
 
@@ -253,32 +254,32 @@ def _pack(cfg: SimConfig):
     maxq = max(p.max_queue for p in cfg.pools)
     qcap = maxq + R * S + 1
     NQ = 2 * P
-    Z = (
-        np.stack([np.full(R, np.inf), np.full(R, np.inf), np.zeros(R)], axis=1),  # 0 RF
-        np.stack([np.full(R, E.OFF, dtype=np.int64), np.zeros(R, dtype=np.int64),
-                  np.zeros(R, dtype=np.int64), rep_pool, rep_spot], axis=1),  # 1 RI
-        np.zeros((R, S, 4)),  # 2 sf
-        np.zeros((R, S, 4), dtype=np.int64),  # 3 si
-        np.zeros((NQ, 2), dtype=np.int64),  # 4 QI
-        np.zeros((NQ, qcap, 2)),  # 5 qf
-        np.zeros((NQ, qcap, 3), dtype=np.int64),  # 6 qi
-        np.zeros((P, 2, 3), dtype=np.int64),  # 7 cnt
-        np.zeros(E.NIC, dtype=np.int64),  # 8 IC
-        np.zeros(E.NFC),  # 9 FC
-        np.zeros((NH, NBINS), dtype=np.int64),  # 10 H
-        np.zeros((NH, 3)),  # 11 HS
-        np.zeros((nb, E.NSC), dtype=np.int64),  # 12 SER_CNT
-        np.zeros(nb),  # 13 SER_LAT
-        np.zeros((nb, SERIES_NBINS), dtype=np.int32),  # 14 SER_HIST
-        np.zeros(K, dtype=np.int64),  # 15 CLS_SERVED
-        np.zeros(K),  # 16 CLS_BUSY
-        np.zeros((P, E.NPS)),  # 17 PS
-        np.zeros((P, 2, 3)),  # 18 ACC
-        np.zeros((nb, 2, 3)),  # 19 SER_REP
-        np.zeros(nb, dtype=np.int64),  # 20 SER_Q
-        np.zeros(nb, dtype=np.int64),  # 21 SER_N
+    st = State(
+        replica_f=np.stack([np.full(R, np.inf), np.full(R, np.inf), np.zeros(R)], axis=1),
+        replica_i=np.stack([np.full(R, E.OFF, dtype=np.int64), np.zeros(R, dtype=np.int64),
+                            np.zeros(R, dtype=np.int64), rep_pool, rep_spot], axis=1),
+        slot_f=np.zeros((R, S, 4)),
+        slot_i=np.zeros((R, S, 4), dtype=np.int64),
+        queue_ptr=np.zeros((NQ, 2), dtype=np.int64),
+        queue_f=np.zeros((NQ, qcap, 2)),
+        queue_i=np.zeros((NQ, qcap, 3), dtype=np.int64),
+        replica_count=np.zeros((P, 2, 3), dtype=np.int64),
+        counters=np.zeros(E.NIC, dtype=np.int64),
+        accum=np.zeros(E.NFC),
+        hist=np.zeros((NH, NBINS), dtype=np.int64),
+        hist_stats=np.zeros((NH, 3)),
+        series_counts=np.zeros((nb, E.NSC), dtype=np.int64),
+        series_latency_sum=np.zeros(nb),
+        series_hist=np.zeros((nb, SERIES_NBINS), dtype=np.int32),
+        class_served=np.zeros(K, dtype=np.int64),
+        class_busy_s=np.zeros(K),
+        pool_state=np.zeros((P, E.NPS)),
+        replica_s=np.zeros((P, 2, 3)),
+        series_replica_s=np.zeros((nb, 2, 3)),
+        series_queue_end=np.zeros(nb, dtype=np.int64),
+        series_replicas=np.zeros(nb, dtype=np.int64),
     )
-    return PF, TB, CF, Z, T, W, nb, len(entries)
+    return Params(pool=PF, service_table=TB, cls=CF), st, T, W, nb, len(entries)
 
 
 def _r(x: float, nd: int = 6) -> float:
@@ -292,7 +293,7 @@ def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable:
     util = offered_utilization(cfg)
     if check_stable:
         _check_stable(cfg, util)
-    PF, TB, CF, Z, T, W, nb, n_entry = _pack(cfg)
+    prm, st, T, W, nb, n_entry = _pack(cfg)
     AF = pack_arrivals(cfg.arrivals)
     tr = cfg.arrivals.trace_s
     trace_t = np.asarray(tr, dtype=np.float64) if tr is not None else np.zeros(0)
@@ -301,15 +302,15 @@ def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable:
     tp = np.asarray(a.trace_prompt_tokens, dtype=np.int64) if a.trace_prompt_tokens is not None else empty
     to = np.asarray(a.trace_output_tokens, dtype=np.int64) if a.trace_output_tokens is not None else empty
     t0 = time.perf_counter()
-    E.run_loop(T, int(seed) % (2**32), AF, trace_t, tp, to, (PF, TB, CF), Z, W, nb, n_entry)
+    E.run_loop(T, int(seed) % (2**32), AF, trace_t, tp, to, prm, st, W, nb, n_entry)
     wall = time.perf_counter() - t0
-    return _result(cfg, seed, name, Z, T, W, nb, util, wall)
+    return _result(cfg, seed, name, st, T, W, nb, util, wall)
 
 
-def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int,
+def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float, nb: int,
             util: dict[str, float], wall: float) -> SimResult:
-    (RF, RI, sf, si, QI, qf, qi, cnt, IC, FC, H, HS, SER_CNT, SER_LAT, SER_HIST, CLS_SERVED,
-     CLS_BUSY, PS, ACC, SER_REP, SER_Q, SER_N) = Z
+    IC, FC, H, HS = st.counters, st.accum, st.hist, st.hist_stats
+    CLS_SERVED, CLS_BUSY, ACC = st.class_served, st.class_busy_s, st.replica_s
     arrived = int(IC[E.C_ARRIVED])
     served = int(IC[E.C_SERVED])
     dropped = int(IC[E.C_DROPPED])
@@ -376,7 +377,7 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
                 "served": int(CLS_SERVED[i]),
                 "busy_share": _r(CLS_BUSY[i] / total_busy) if total_busy > 0 else 0.0}
                for i, c in enumerate(cfg.classes)]
-    series = _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W, nb, T)
+    series = _series(st, W, nb, T)
     res = SimResult(
         name=name, seed=int(seed), duration_s=T, requests=requests,
         latency_ms=summary_ms(H[H_LATENCY], HS[H_LATENCY]),
@@ -387,13 +388,15 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
                             "batch": summary_ms(H[H_LAT_BATCH], HS[H_LAT_BATCH])},
         slo=slo, utilization=utilization, replica_hours=replica_hours, fleet=fleet,
         littles_law=littles, offered_utilization=util, classes=classes, series=series,
-        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC.copy(), _ser_hist=SER_HIST,
+        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC.copy(), _ser_hist=st.series_hist,
         _tokens=(int(IC[E.C_IN_TOK]), int(IC[E.C_OUT_TOK])),
     )
     return res
 
 
-def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int, T: float) -> dict:
+def _series(st: State, W: float, nb: int, T: float) -> dict:
+    SER_CNT, SER_LAT, SER_HIST = st.series_counts, st.series_latency_sum, st.series_hist
+    SER_REP, SER_Q = st.series_replica_s, st.series_queue_end
     t_s, p99, mean, util = [], [], [], []
     for b in range(nb):
         t_s.append(_r(b * W, 3))
