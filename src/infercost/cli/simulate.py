@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -66,10 +67,14 @@ def _print(r) -> None:
     con.print(f"requests: {req['arrived']:,} arrived, {req['served']:,} served, "
               f"{req['dropped']:,} dropped, {req['in_flight_end']:,} in flight at the end, {req['late']:,} late")
 
+    def q(x: float) -> str:  # a percentile: 3 significant digits (the sketch's 0.1% bound)
+        decimals = max(0, 2 - math.floor(math.log10(x))) if x > 0 else 0
+        return f"{x:,.{decimals}f}"
+
     def row(label, d):
         if d:
-            con.print(f"{label:<16} mean {d['mean']:>10.3f}  p50 {d['p50']:>10.3f}  p95 {d['p95']:>10.3f}  "
-                      f"p99 {d['p99']:>10.3f}  max {d['max']:>10.3f}")
+            con.print(f"{label:<14} mean {d['mean']:>9.3f} p50 {q(d['p50']):>7} p95 {q(d['p95']):>7} "
+                      f"p99 {q(d['p99']):>7} max {d['max']:>9.3f}")
 
     row("latency ms", r.latency_ms)
     row("queue wait ms", r.queue_wait_ms)
