@@ -65,7 +65,8 @@ def _print(r) -> None:
     req = r.requests
     con.print(f"[bold]{r.name}[/bold]: simulated {r.duration_s:g} s, seed {r.seed}")
     con.print(f"requests: {req['arrived']:,} arrived, {req['served']:,} served, "
-              f"{req['dropped']:,} dropped, {req['in_flight_end']:,} in flight at the end, {req['late']:,} late")
+              f"{req['dropped']:,} dropped, {req['abandoned']:,} abandoned (client timeout), "
+              f"{req['in_flight_end']:,} in flight at the end, {req['late']:,} late")
 
     def q(x: float) -> str:  # a percentile: 3 significant digits (the sketch's 0.1% bound)
         decimals = max(0, 2 - math.floor(math.log10(x))) if x > 0 else 0

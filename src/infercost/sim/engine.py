@@ -79,22 +79,23 @@ NPF = 19
 
 # class parameters CF[k, :]
 (CF_CUM, CF_TIER, CF_POOL, CF_SK, CF_SA, CF_SB, CF_SPI, CF_SLO, CF_DEADLINE, CF_ESCP, CF_ESCTO,
- CF_PK, CF_PA, CF_PB, CF_OK, CF_OA, CF_OB) = range(17)
-NCF = 17
+ CF_PK, CF_PA, CF_PB, CF_OK, CF_OA, CF_OB, CF_TIMEOUT) = range(18)
+NCF = 18  # CF_TIMEOUT: client timeout on queue wait, s (inf: none)
 
 # integer counters IC[:]
 (C_ARRIVED, C_SERVED, C_DROPPED, C_LATE, C_SLO_OK, C_SLO_N, C_ESCALATED, C_PREEMPT, C_REQUEUED,
  C_INSYS, C_IN_TOK, C_OUT_TOK, C_BATCHES, C_BATCH_ITEMS, C_SCALE_UP, C_SCALE_DOWN, C_MAXQ,
- C_QTOTAL, C_INSERVICE, C_DROP_KV, C_EVENTS, C_BUCKET, C_DROP_QUEUE, C_ITERS, C_DROP_ARRIVAL) = range(25)
-NIC = 25
+ C_QTOTAL, C_INSERVICE, C_DROP_KV, C_EVENTS, C_BUCKET, C_DROP_QUEUE, C_ITERS, C_DROP_ARRIVAL,
+ C_ABANDONED) = range(26)
+NIC = 26
 
 # float accumulators FC[:]
-F_AREA_SYS, F_AREA_Q, F_T_END = range(3)
-NFC = 3
+F_AREA_SYS, F_AREA_Q, F_T_END, F_ABANDON_SOJOURN = range(4)  # the last: sum of abandoned requests' time in system, s
+NFC = 4
 
 # per-bucket counters SER_CNT[b, :]
-SC_ARRIVED, SC_SERVED, SC_DROPPED, SC_LATE, SC_SLO_OK, SC_SLO_N = range(6)
-NSC = 6
+SC_ARRIVED, SC_SERVED, SC_DROPPED, SC_LATE, SC_SLO_OK, SC_SLO_N, SC_ABANDONED = range(7)
+NSC = 7
 
 # replica float state RF[r, :] and int state RI[r, :]
 RF_EV, RF_PRE, RF_KV = range(3)
@@ -440,6 +441,34 @@ def _replica_cold(prm, st, r, t):
 
 
 @njit(cache=True)
+def _abandon(prm, st, q, t):
+    """Client timeout: requests at the head of queue q whose wait reached their class's
+    timeout leave now (abandoned: not served, not in the latency sketches; a realtime one
+    counts as an SLO miss)."""
+    CF = prm.cls
+    QP, qf, qi = st.queue_ptr, st.queue_f, st.queue_i
+    IC, FC, SER_CNT = st.counters, st.accum, st.series_counts
+    cap = qf.shape[1]
+    b = IC[C_BUCKET]
+    while QP[q, QP_LEN] > 0:
+        h = QP[q, QP_HEAD]
+        c = qi[q, h, QI_CLASS]
+        if qf[q, h, QF_ENQ] + CF[c, CF_TIMEOUT] > t:
+            break
+        QP[q, QP_HEAD] = (h + 1) % cap
+        QP[q, QP_LEN] -= 1
+        IC[C_QTOTAL] -= 1
+        IC[C_INSYS] -= 1
+        IC[C_ABANDONED] += 1
+        FC[F_ABANDON_SOJOURN] += t - qf[q, h, QF_ARR]
+        SER_CNT[b, SC_ABANDONED] += 1
+        if CF[c, CF_TIER] == 0:
+            IC[C_SLO_N] += 1
+            SER_CNT[b, SC_SLO_N] += 1
+    st.pool_state[q // 2, PS_DISPATCH] = 1.0  # the head changed: re-arm the batching timer
+
+
+@njit(cache=True)
 def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
     """Simulate [0, T) seconds: prm (`state.Params`) is read, st (`state.State`) is updated in place.
 
@@ -470,6 +499,10 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
         PS[p, PS_BELOW] = np.inf
     astate = np.zeros(1)
     poisson = AF[A_KIND] == K_POISSON
+    has_timeout = False
+    for c in range(CF.shape[0]):
+        if CF[c, CF_TIMEOUT] < np.inf:
+            has_timeout = True
     mean_gap = 1.0 / AF[A_RATE] if poisson else 0.0
     t = 0.0
     next_arr = next_arrival(AF, 0.0, trace_t, astate)
@@ -500,7 +533,17 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
             if PS[p, PS_NEXT_EVAL] < ta:
                 ta = PS[p, PS_NEXT_EVAL]
                 pa = p
-        tn = min(te, next_arr, tt, ta, next_b, T)
+        tab = np.inf  # the next client timeout: heads of the queues
+        qab = -1
+        if has_timeout:
+            for q in range(QP.shape[0]):
+                if QP[q, QP_LEN] > 0:
+                    h = QP[q, QP_HEAD]
+                    x = qf[q, h, QF_ENQ] + CF[qi[q, h, QI_CLASS], CF_TIMEOUT]
+                    if x < tab:
+                        tab = x
+                        qab = q
+        tn = min(te, next_arr, tt, ta, next_b, T, tab)
         dt = tn - t
         if dt > 0.0:
             for p in range(P):
@@ -623,6 +666,8 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
                 next_arr = np.inf
         elif tn == tt:
             PS[pt, PS_DISPATCH] = 1.0
+        elif tn == tab:
+            _abandon(prm, st, qab, t)
         else:
             _autoscale(prm, st, pa, t)
             PS[pa, PS_NEXT_EVAL] = t + PF[pa, PF_INTERVAL]

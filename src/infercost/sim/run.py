@@ -242,6 +242,7 @@ def _pack(cfg: SimConfig):
         CF[i, E.CF_SK], CF[i, E.CF_SA], CF[i, E.CF_SB], CF[i, E.CF_SPI] = k, sa, sb, spi
         CF[i, E.CF_SLO] = c.slo_ms / 1000.0 if c.slo_ms is not None else np.inf
         CF[i, E.CF_DEADLINE] = c.deadline_s if c.deadline_s is not None else np.inf
+        CF[i, E.CF_TIMEOUT] = c.timeout_s if c.timeout_s is not None else np.inf
         CF[i, E.CF_ESCP] = c.escalate_fraction
         CF[i, E.CF_ESCTO] = c.escalate_to
         CF[i, E.CF_PK], CF[i, E.CF_PA], CF[i, E.CF_PB] = pack_size(
@@ -294,8 +295,8 @@ def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable:
     the long-run offered utilisation of a pool is >= 1."""
     cfg.validate()
     util = offered_utilization(cfg)
-    if check_stable:
-        _check_stable(cfg, util)
+    if check_stable and not all(c.timeout_s is not None for c in cfg.classes):
+        _check_stable(cfg, util)  # with a client timeout on every class the queue is bounded
     prm, st, T, W, nb, n_entry = _pack(cfg)
     AF = pack_arrivals(cfg.arrivals)
     tr = cfg.arrivals.trace_s
@@ -319,11 +320,13 @@ def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float,
     dropped = int(IC[E.C_DROPPED])
     queued = int(IC[E.C_QTOTAL])
     inservice = int(IC[E.C_INSERVICE])
+    abandoned = int(IC[E.C_ABANDONED])
     in_flight = queued + inservice
-    if arrived != served + dropped + in_flight:  # conservation of requests
-        raise AssertionError(f"conservation broken: {arrived} != {served} + {dropped} + {in_flight}")
+    if arrived != served + dropped + abandoned + in_flight:  # conservation of requests
+        raise AssertionError(f"conservation broken: {arrived} != {served} + {dropped} + {abandoned} "
+                             f"+ {in_flight}")
     requests = {
-        "arrived": arrived, "served": served, "dropped": dropped,
+        "arrived": arrived, "served": served, "dropped": dropped, "abandoned": abandoned,
         "dropped_queue_full": int(IC[E.C_DROP_QUEUE]), "dropped_kv_cache": int(IC[E.C_DROP_KV]),
         "in_flight_end": in_flight, "late": int(IC[E.C_LATE]),
         "escalated": int(IC[E.C_ESCALATED]), "requeued_by_preemption": int(IC[E.C_REQUEUED]),
@@ -352,7 +355,9 @@ def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float,
     # time in system of the served); requests dropped on arrival never enter the system
     L = FC[E.F_AREA_SYS] / T
     lam = (arrived - int(IC[E.C_DROP_ARRIVAL])) / T
-    Wm = HS[H_LATENCY, 1] / HS[H_LATENCY, 0] if HS[H_LATENCY, 0] > 0 else 0.0
+    # time in system of the served and of the abandoned (client timeout)
+    n_out = HS[H_LATENCY, 0] + abandoned
+    Wm = (HS[H_LATENCY, 1] + FC[E.F_ABANDON_SOJOURN]) / n_out if n_out > 0 else 0.0
     lw = lam * Wm
     littles = {"L": _r(L), "lambda_per_s": _r(lam), "W_s": _r(Wm, 9), "lambda_W": _r(lw),
                "relative_gap": _r(abs(L - lw) / L) if L > 0 else 0.0}
@@ -417,6 +422,7 @@ def _series(st: State, W: float, nb: int, T: float) -> dict:
         "arrivals": [int(x) for x in SER_CNT[:, E.SC_ARRIVED]],
         "served": [int(x) for x in SER_CNT[:, E.SC_SERVED]],
         "dropped": [int(x) for x in SER_CNT[:, E.SC_DROPPED]],
+        "abandoned": [int(x) for x in SER_CNT[:, E.SC_ABANDONED]],
         "late": [int(x) for x in SER_CNT[:, E.SC_LATE]],
         "slo_met": [int(x) for x in SER_CNT[:, E.SC_SLO_OK]],
         "latency_mean_ms": mean,
@@ -518,6 +524,7 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
     pools = [main]
     slo = scenario.slo
     slo_ms = slo.p99_latency_ms or slo.p95_latency_ms or slo.p50_latency_ms
+    timeout_s = slo.timeout_ms / 1000.0 if slo.timeout_ms is not None else None
     base_svc = _service_dist(scenario.service)
     mix = wl.mix or []
     classes: list[RequestClass] = []
@@ -525,14 +532,15 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
         classes.append(RequestClass(
             name="default", weight=1.0, tier="realtime", pool=0, service=base_svc,
             prompt_tokens=_size_spec(wl.request.prompt_tokens, 512),
-            output_tokens=_size_spec(wl.request.output_tokens, 128), slo_ms=slo_ms))
+            output_tokens=_size_spec(wl.request.output_tokens, 128), slo_ms=slo_ms, timeout_s=timeout_s))
     for m in mix:
         req = m.request or wl.request
         classes.append(RequestClass(
             name=m.name, weight=float(m.share), tier=m.tier, pool=0,
             service=_service_dist(m.service) if m.service else base_svc,
             prompt_tokens=_size_spec(req.prompt_tokens, 512), output_tokens=_size_spec(req.output_tokens, 128),
-            slo_ms=m.slo_ms or slo_ms, deadline_s=m.deadline_s))
+            slo_ms=m.slo_ms or slo_ms, deadline_s=m.deadline_s,
+            timeout_s=timeout_s if m.tier == "realtime" else None))
     if dep.cascade is not None:
         cas = dep.cascade
         pools.append(_pool(cas.replicas, cas.autoscaling or dep.autoscaling, cas.batching or dep.batching,
@@ -543,7 +551,7 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
             extra.append(RequestClass(
                 name=f"{c.name}/escalated", weight=0.0, tier=c.tier, pool=1, service=_service_dist(cas.service),
                 prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, slo_ms=c.slo_ms,
-                deadline_s=c.deadline_s))
+                deadline_s=c.deadline_s, timeout_s=c.timeout_s))
             classes[i] = RequestClass(**{**c.__dict__, "escalate_fraction": cas.escalate_fraction,
                                          "escalate_to": n + i})
         classes.extend(extra)
