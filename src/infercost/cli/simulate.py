@@ -15,6 +15,11 @@ CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML over
 OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON (latency, utilisation, cost, time series)")]
 SeriesOpt = Annotated[bool, typer.Option("--series/--no-series", help="include the per-minute time series in --json")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="run even if more than 2e9 requests are expected")]
+
+# a progress bar (on stderr, when it is a terminal) for runs expected to take more than a
+# few seconds: 10 M requests at the measured 2-7 M requests/s
+PROGRESS_MIN_REQUESTS = 10e6
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +32,7 @@ def register(app: typer.Typer) -> None:
         option: OptionOpt = None,
         json_: JsonOpt = False,
         series: SeriesOpt = True,
+        force: ForceOpt = False,
     ) -> None:
         """Simulate serving under real traffic: queues, batching, autoscaling, spot, tiers.
 
@@ -43,7 +49,12 @@ def register(app: typer.Typer) -> None:
         if option:
             sc = apply_option(sc, option)
         try:
-            result = run(sc, load_catalog(catalog), seed=seed)
+            bar = _ProgressBar()
+            try:
+                result = run(sc, load_catalog(catalog), seed=seed, force=force,
+                             progress=bar if bar.enabled else None)
+            finally:
+                bar.close()
         except InputError as e:
             if e.where is not None and not e.where.startswith(str(scenario)) and "." in e.where \
                     and not e.where.startswith("/"):
@@ -56,6 +67,39 @@ def register(app: typer.Typer) -> None:
             print_json(d)
             return
         _print(result)
+
+
+class _ProgressBar:
+    """progress(arrived, expected): says up front how many requests the run will simulate and
+    shows a rich progress bar on stderr, for runs of at least PROGRESS_MIN_REQUESTS when stderr
+    is a terminal (never on stdout, so --json stays clean)."""
+
+    def __init__(self) -> None:
+        import sys
+
+        self.enabled = sys.stderr.isatty()
+        self._progress = None
+        self._task = None
+
+    def __call__(self, arrived: int, expected: float) -> None:
+        if self._progress is None:
+            if expected < PROGRESS_MIN_REQUESTS:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            err = Console(stderr=True)
+            err.print(f"simulating about {expected:,.0f} requests (mean arrival rate x duration_s)",
+                      markup=False, highlight=False)
+            self._progress = Progress("simulate", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                      console=err, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("simulate", total=int(expected))
+        self._progress.update(self._task, completed=arrived)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def _print(r) -> None:
@@ -92,6 +136,8 @@ def _print(r) -> None:
             con.print(f"  {name:<7} [{ph['from_s']:g}, {ph['to_s']:g}) s: p99 {ph['latency_p99_ms']} ms, "
                       f"mean replicas {ph['replicas_mean']}, accelerator cost/inference "
                       f"{ph['accelerator_cost_per_inference']}, dropped {ph['dropped']}")
+    for note in r.notes:
+        con.print(f"note: {note}", markup=False, highlight=False)
     if r.cost is not None:
         from infercost.report.terminal import print_breakdown
 

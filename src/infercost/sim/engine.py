@@ -468,7 +468,7 @@ def _abandon(prm, st, q, t):
     st.pool_state[q // 2, PS_DISPATCH] = 1.0  # the head changed: re-arm the batching timer
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # nogil: a Python thread can read st.counters for a progress bar
 def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
     """Simulate [0, T) seconds: prm (`state.Params`) is read, st (`state.State`) is updated in place.
 

@@ -43,6 +43,30 @@ from infercost.sim.service import D_TABLE, pack_service, pack_size
 from infercost.sim.state import Params, State
 
 MAX_BUCKETS = 1500
+# Runs expected to simulate more requests than this are refused unless forced: at the
+# measured 5-7 M requests/s (docs/simulator.md) 2e9 requests take 5-7 minutes of one core.
+MAX_REQUESTS = 2e9
+
+
+class TooManyRequestsError(InputError):
+    """The run would simulate more than `MAX_REQUESTS` requests (pass force=True / --force)."""
+
+
+def expected_requests(cfg: SimConfig) -> float:
+    """Expected number of arrivals of a run: mean arrival rate (requests/s) x duration_s
+    (for a trace, its timestamps before duration_s). Shadow copies are part of the rate."""
+    return mean_rate(cfg.arrivals, cfg.duration_s) * cfg.duration_s
+
+
+def check_size(cfg: SimConfig, max_requests: float = MAX_REQUESTS) -> float:
+    """Expected requests of the run; raises TooManyRequestsError above max_requests."""
+    n = expected_requests(cfg)
+    if n > max_requests:
+        raise TooManyRequestsError(
+            f"would simulate about {n:.3g} requests (mean rate x duration_s), more than the "
+            f"limit of {max_requests:.0e} (about 5-7 minutes at 5-7 M requests/s); shorten "
+            f"duration_s or pass --force", "workload.duration_s")
+    return n
 
 
 class UnstableQueueError(InputError):
@@ -79,6 +103,7 @@ class SimResult:
     _acc: Any = field(default=None, repr=False)  # replica-seconds [pool, plan, state]
     _ser_hist: Any = field(default=None, repr=False)
     _tokens: tuple[int, int] = (0, 0)
+    notes: list[str] = field(default_factory=list)  # what the run left out, in words
 
     @property
     def cost_per_inference(self):
@@ -120,6 +145,8 @@ class SimResult:
             out["cost_per_inference"] = None
         if self.phases:
             out["phases"] = self.phases
+        if self.notes:
+            out["notes"] = self.notes
         out["series"] = self.series
         return out
 
@@ -290,10 +317,18 @@ def _r(x: float, nd: int = 6) -> float:
     return float(round(float(x), nd))
 
 
-def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable: bool = True) -> SimResult:
+def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable: bool = True,
+                    force: bool = False, progress=None) -> SimResult:
     """Run a plain SimConfig. Raises InputError for bad values, UnstableQueueError if
-    the long-run offered utilisation of a pool is >= 1."""
+    the long-run offered utilisation of a pool is >= 1, TooManyRequestsError if more than
+    MAX_REQUESTS requests are expected and not `force`.
+
+    progress: None, or a callable progress(arrived, expected) called once before the run
+    (arrived 0) and about 5 times a second during it, with the arrivals so far and the
+    expected total (the loop then runs in a thread; the results are the same).
+    """
     cfg.validate()
+    expected = expected_requests(cfg) if force else check_size(cfg)
     util = offered_utilization(cfg)
     if check_stable and not all(c.timeout_s is not None for c in cfg.classes):
         _check_stable(cfg, util)  # with a client timeout on every class the queue is bounded
@@ -305,10 +340,44 @@ def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable:
     a = cfg.arrivals
     tp = np.asarray(a.trace_prompt_tokens, dtype=np.int64) if a.trace_prompt_tokens is not None else empty
     to = np.asarray(a.trace_output_tokens, dtype=np.int64) if a.trace_output_tokens is not None else empty
+    args = (T, int(seed) % (2**32), AF, trace_t, tp, to, prm, st, W, nb, n_entry)
     t0 = time.perf_counter()
-    E.run_loop(T, int(seed) % (2**32), AF, trace_t, tp, to, prm, st, W, nb, n_entry)
+    if progress is None:
+        E.run_loop(*args)
+    else:
+        progress(0, expected)
+        _run_with_progress(args, st, lambda n: progress(n, expected))
     wall = time.perf_counter() - t0
-    return _result(cfg, seed, name, st, T, W, nb, util, wall)
+    res = _result(cfg, seed, name, st, T, W, nb, util, wall)
+    if a.process == "trace":
+        beyond = int(np.count_nonzero(trace_t >= T))
+        res.requests["trace_after_duration"] = beyond
+        if beyond:
+            res.notes.append(f"{beyond} trace requests fall after duration_s ({T:g} s) and are not "
+                             f"simulated")
+    return res
+
+
+def _run_with_progress(args: tuple, st: State, progress) -> None:
+    """Run the compiled loop (which releases the GIL) in a thread; report arrivals meanwhile."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            E.run_loop(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(e)
+
+    th = threading.Thread(target=target, daemon=True)
+    th.start()
+    while th.is_alive():
+        th.join(0.2)
+        progress(int(st.counters[E.C_ARRIVED]))
+    if failure:
+        raise failure[0]
+    progress(int(st.counters[E.C_ARRIVED]))
 
 
 def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float, nb: int,
@@ -644,8 +713,12 @@ def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> No
     res.phases = phases
 
 
-def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
-    """Simulate a scenario; the result carries the itemised CostBreakdown (`result.cost`)."""
+def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progress=None) -> SimResult:
+    """Simulate a scenario; the result carries the itemised CostBreakdown (`result.cost`).
+
+    force / progress: as in `simulate_config` (a run above MAX_REQUESTS expected requests
+    is refused unless force).
+    """
     from infercost.econ.cost import itemise
 
     if catalog is None:
@@ -653,7 +726,7 @@ def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
 
         catalog = load_catalog()
     cfg = config_from_scenario(scenario, catalog)
-    res = simulate_config(cfg, seed=seed, name=scenario.name)
+    res = simulate_config(cfg, seed=seed, name=scenario.name, force=force, progress=progress)
     res.usage = _usage(scenario, cfg, res)
     res.cost = itemise(scenario, catalog, res.usage)
     _accelerator_series(scenario, catalog, cfg, res)
