@@ -90,3 +90,32 @@ def test_no_timeout_no_abandonment():
     assert (r.requests["served"], r.requests["abandoned"], r.requests["in_flight_end"]) == (4, 0, 7)
     assert r.latency_ms["max"] == pytest.approx(70.0, abs=1e-6)
     assert r.latency_ms["mean"] == pytest.approx(47.5, abs=1e-6)  # (25 + 40 + 55 + 70) / 4
+
+
+def test_scenario_timeout_runs_an_overloaded_queue(tmp_path):
+    """`slo.timeout_ms` from a scenario: 60 requests/s on one 20 ms server (rho 1.2) would be
+    refused as unstable; with a 20 ms client timeout the queue is bounded and it runs.
+    Theory (M/M/1+D, above): P(abandon) = 0.29318."""
+    from infercost.core.scenario import load_scenario
+    from infercost.sim.run import simulate
+
+    p = tmp_path / "over.yaml"
+    p.write_text("""\
+name: over
+currency: USD
+workload:
+  arrivals: {process: poisson, rate_per_s: 60}
+  duration_s: 3600
+service: {distribution: exponential, mean_ms: 20}
+deployment: {hardware: h100-sxm, replicas: 1, batching: {max_batch: 1}}
+slo: {p99_latency_ms: 100, timeout_ms: 20}
+""")
+    r = simulate(load_scenario(p), seed=2)
+    req = r.requests
+    assert req["abandoned"] / req["arrived"] == pytest.approx(mm1_deterministic_patience(60.0, 50.0, 0.02), rel=0.03)
+    assert r.queue_wait_ms["max"] <= 20.0 + 1e-9
+    d = r.to_dict()
+    assert d["requests"]["abandoned"] == req["abandoned"] and sum(d["series"]["abandoned"]) == req["abandoned"]
+    # abandoned requests are SLO misses and not inferences
+    assert r.slo["counted"] == req["served"] + req["abandoned"]
+    assert r.usage.inferences == req["served"]
