@@ -11,13 +11,12 @@ from hypothesis import strategies as st
 
 from infercost.sim.entities import ArrivalSpec, PoolConfig, RequestClass, ServiceDist, SimConfig
 from infercost.sim.metrics import (
-    QUANTILE_DIGITS,
     QUANTILE_REL_ERROR,
     SERIES_REL_ERROR,
     X_MAX,
     X_MIN,
     quantiles,
-    significant,
+    round_to_error,
     sketch,
 )
 from infercost.sim.run import simulate_config
@@ -30,7 +29,12 @@ def _nearest_rank(xs, q: float) -> float:
 def test_bound_stated():
     # G = (1 + 0.0005) / (1 - 0.0005) = 1.0010005..., so G - 1 = 0.10005%
     assert abs(QUANTILE_REL_ERROR - 0.0010005) < 1e-7
-    assert QUANTILE_DIGITS == 3  # one unit in the 3rd significant digit is >= 0.1% of the value
+    # printed to the digit the bound reaches: the bound is below one unit of the last digit
+    assert round_to_error(57.11537) == 57.12  # bound 0.0571 ms: hundredths
+    assert round_to_error(459.874) == 459.9  # bound 0.46 ms: tenths
+    assert round_to_error(46223.8) == 46220.0  # bound 46 ms: tens
+    assert round_to_error(124.598, SERIES_REL_ERROR) == 125.0  # bound 2.5 ms: units
+    assert round_to_error(0.0) == 0.0
     assert abs(SERIES_REL_ERROR - 0.020202) < 1e-6  # (1.01 / 0.99) - 1
 
 
@@ -75,7 +79,7 @@ def test_different_seeds_give_different_p99_printed_to_their_precision():
     p99s = [_mm1(seed).latency_ms["p99"] for seed in (1, 2, 3, 4)]
     assert len(set(p99s)) == 4, p99s
     for p in p99s:
-        assert p == significant(p, 3)  # printed to 3 significant digits, e.g. 460.0 not 459.874
+        assert p == round_to_error(p)  # printed to the bound's digit, e.g. 459.9 not 459.874
     # M/M/1 sojourn time is exponential with rate mu - lambda = 10 /s: p99 = ln(100) / 10 = 460.5 ms;
     # 30,000 requests give a few % of sampling error
     for p in p99s:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -112,9 +111,10 @@ def _print(r) -> None:
               f"{req['dropped']:,} dropped, {req['abandoned']:,} abandoned (client timeout), "
               f"{req['in_flight_end']:,} in flight at the end, {req['late']:,} late")
 
-    def q(x: float) -> str:  # a percentile: 3 significant digits (the sketch's 0.1% bound)
-        decimals = max(0, 2 - math.floor(math.log10(x))) if x > 0 else 0
-        return f"{x:,.{decimals}f}"
+    def q(x: float) -> str:  # a percentile, to the digit its 0.1% error bound reaches
+        from infercost.sim.metrics import error_decimals
+
+        return f"{x:,.{max(0, error_decimals(x))}f}"
 
     def row(label, d):
         if d:

@@ -11,12 +11,13 @@ share q of the recorded values lie), estimated by interpolating geometrically in
 bin that holds that rank: the j-th of the bin's m values is placed at
 lo * G^((j - 1/2) / m). Estimate and true value lie in the same bin, so the relative
 error is below G - 1 = QUANTILE_REL_ERROR (0.1%) for any x in [X_MIN, X_MAX]; reported
-figures are rounded to QUANTILE_DIGITS = 3 significant digits (the bound is at most one
-unit in the last digit). Interpolating (rather than reporting the bin's midpoint) makes
+figures are rounded at the digit the bound reaches (`round_to_error`: the error is below
+one unit in the last digit shown, e.g. 57.12 ms with a bound of 0.057 ms: 3 or 4
+significant digits). Interpolating (rather than reporting the bin's midpoint) makes
 the estimate move with the data inside a bin, so different seeds give different figures.
 
 The time series uses a coarser sketch per bucket (per-minute p99): SERIES_REL_ERROR 2%,
-SERIES_DIGITS = 2 significant digits.
+rounded the same way (2 or 3 significant digits).
 """
 
 from __future__ import annotations
@@ -41,9 +42,7 @@ SERIES_INV_LOG_GAMMA = 1.0 / math.log(SERIES_GAMMA)
 SERIES_NBINS = int(math.ceil(math.log(SERIES_X_MAX / SERIES_X_MIN) * SERIES_INV_LOG_GAMMA)) + 2
 
 QUANTILE_REL_ERROR = GAMMA - 1.0  # 0.10005%: bound on |estimate - true| / true
-QUANTILE_DIGITS = 3
 SERIES_REL_ERROR = SERIES_GAMMA - 1.0  # 2.02%
-SERIES_DIGITS = 2
 
 # histogram rows
 H_LATENCY = 0  # end-to-end latency of served user requests
@@ -129,18 +128,27 @@ def sketch(values: np.ndarray, series: bool = False) -> np.ndarray:
     return out
 
 
-def significant(x: float, digits: int = QUANTILE_DIGITS) -> float:
-    """x rounded to `digits` significant digits (0 and non-finite values unchanged)."""
+def error_decimals(x: float, rel_error: float = QUANTILE_REL_ERROR) -> int:
+    """Decimal places to show for x with a relative error bound: the place of the first
+    significant digit of the absolute bound x * rel_error (negative: tens, hundreds, ...)."""
+    if x == 0.0 or not math.isfinite(x):
+        return 0
+    return -math.floor(math.log10(abs(x) * rel_error))
+
+
+def round_to_error(x: float, rel_error: float = QUANTILE_REL_ERROR) -> float:
+    """x rounded at the digit its error bound reaches (0 and non-finite values unchanged):
+    57.115 with 0.1% (bound 0.057) -> 57.12; 124.6 with 2% (bound 2.5) -> 125.0."""
     if x == 0.0 or not math.isfinite(x):
         return float(x)
-    return float(f"{x:.{digits}g}")
+    return float(round(x, error_decimals(x, rel_error)))
 
 
 def summary_ms(counts: np.ndarray, stats_row: np.ndarray) -> dict[str, float] | None:
     """One histogram row in ms; None if empty.
 
     mean and max are exact (rounded to 1 µs); p50, p95, p99 are sketch estimates rounded
-    to QUANTILE_DIGITS significant digits (relative error below QUANTILE_REL_ERROR).
+    at the digit their error bound reaches (relative error below QUANTILE_REL_ERROR).
     """
     n = stats_row[S_N]
     if n == 0:
@@ -148,8 +156,8 @@ def summary_ms(counts: np.ndarray, stats_row: np.ndarray) -> dict[str, float] | 
     p50, p95, p99 = quantiles(counts, (0.5, 0.95, 0.99))
     return {
         "mean": round(float(stats_row[S_SUM] / n) * 1e3, 3),
-        "p50": significant(p50 * 1e3),
-        "p95": significant(p95 * 1e3),
-        "p99": significant(p99 * 1e3),
+        "p50": round_to_error(p50 * 1e3),
+        "p95": round_to_error(p95 * 1e3),
+        "p99": round_to_error(p99 * 1e3),
         "max": round(float(stats_row[S_MAX]) * 1e3, 3),
     }

@@ -33,10 +33,10 @@ from infercost.sim.metrics import (
     H_WAIT,
     NBINS,
     NH,
-    SERIES_DIGITS,
     SERIES_NBINS,
+    SERIES_REL_ERROR,
     quantiles,
-    significant,
+    round_to_error,
     summary_ms,
 )
 from infercost.sim.service import D_TABLE, pack_service, pack_size
@@ -479,7 +479,7 @@ def _series(st: State, W: float, nb: int, T: float) -> dict:
         t_s.append(_r(b * W, 3))
         n = int(SER_CNT[b, E.SC_SERVED])
         mean.append(_r(SER_LAT[b] / n * 1e3, 3) if n else None)
-        p99.append(significant(quantiles(SER_HIST[b], (0.99,), series=True)[0] * 1e3, SERIES_DIGITS)
+        p99.append(round_to_error(quantiles(SER_HIST[b], (0.99,), series=True)[0] * 1e3, SERIES_REL_ERROR)
                    if n else None)
         busy = SER_REP[b, :, E.BUSY].sum()
         ready = busy + SER_REP[b, :, E.IDLE].sum()
@@ -703,7 +703,7 @@ def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> No
             "from_s": lo, "to_s": hi, "arrived": sum(s["arrivals"][i] for i in idx), "served": served,
             "dropped": sum(s["dropped"][i] for i in idx),
             "latency_mean_ms": _r(sum(lat) / served, 3) if served else None,
-            "latency_p99_ms": significant(p99 * 1e3, SERIES_DIGITS) if served else None,
+            "latency_p99_ms": round_to_error(p99 * 1e3, SERIES_REL_ERROR) if served else None,
             "slo_attainment": (_r(sum(s["slo_met"][i] for i in idx) / served, 6)
                                if served and res.slo["latency_ms"] else None),
             "replicas_mean": _r(sum(s["replicas_ready"][i] + s["replicas_warming"][i] for i in idx) / len(idx), 3),
