@@ -119,3 +119,20 @@ slo: {p99_latency_ms: 100, timeout_ms: 20}
     # abandoned requests are SLO misses and not inferences
     assert r.slo["counted"] == req["served"] + req["abandoned"]
     assert r.usage.inferences == req["served"]
+
+
+def test_bad_timeout_is_one_line_exit_2(capsys, tmp_path):
+    from infercost.cli import main
+
+    p = tmp_path / "s.yaml"
+    p.write_text("""\
+name: s
+currency: USD
+workload: {arrivals: {process: poisson, rate_per_s: 10}, duration_s: 60}
+service: {distribution: exponential, mean_ms: 20}
+deployment: {hardware: h100-sxm, replicas: 1, batching: {max_batch: 1}}
+""")
+    with pytest.raises(SystemExit) as e:
+        main(["simulate", str(p), "--set", "slo.timeout_ms=-5"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "slo.timeout_ms" in err
