@@ -14,6 +14,11 @@ CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML over
 OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON (latency, utilisation, cost, time series)")]
 SeriesOpt = Annotated[bool, typer.Option("--series/--no-series", help="include the per-minute time series in --json")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="run even if more than 2e9 requests are expected")]
+
+# a progress bar (on stderr, when it is a terminal) for runs expected to take more than a
+# few seconds: 10 M requests at the measured 2-7 M requests/s
+PROGRESS_MIN_REQUESTS = 10e6
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +31,7 @@ def register(app: typer.Typer) -> None:
         option: OptionOpt = None,
         json_: JsonOpt = False,
         series: SeriesOpt = True,
+        force: ForceOpt = False,
     ) -> None:
         """Simulate serving under real traffic: queues, batching, autoscaling, spot, tiers.
 
@@ -42,7 +48,12 @@ def register(app: typer.Typer) -> None:
         if option:
             sc = apply_option(sc, option)
         try:
-            result = run(sc, load_catalog(catalog), seed=seed)
+            bar = _ProgressBar()
+            try:
+                result = run(sc, load_catalog(catalog), seed=seed, force=force,
+                             progress=bar if bar.enabled else None)
+            finally:
+                bar.close()
         except InputError as e:
             if e.where is not None and not e.where.startswith(str(scenario)) and "." in e.where \
                     and not e.where.startswith("/"):
@@ -57,6 +68,39 @@ def register(app: typer.Typer) -> None:
         _print(result)
 
 
+class _ProgressBar:
+    """progress(arrived, expected): says up front how many requests the run will simulate and
+    shows a rich progress bar on stderr, for runs of at least PROGRESS_MIN_REQUESTS when stderr
+    is a terminal (never on stdout, so --json stays clean)."""
+
+    def __init__(self) -> None:
+        import sys
+
+        self.enabled = sys.stderr.isatty()
+        self._progress = None
+        self._task = None
+
+    def __call__(self, arrived: int, expected: float) -> None:
+        if self._progress is None:
+            if expected < PROGRESS_MIN_REQUESTS:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+            err = Console(stderr=True)
+            err.print(f"simulating about {expected:,.0f} requests (mean arrival rate x duration_s)",
+                      markup=False, highlight=False)
+            self._progress = Progress("simulate", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                                      console=err, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("simulate", total=int(expected))
+        self._progress.update(self._task, completed=arrived)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def _print(r) -> None:
     from infercost.cli.common import console
 
@@ -64,12 +108,18 @@ def _print(r) -> None:
     req = r.requests
     con.print(f"[bold]{r.name}[/bold]: simulated {r.duration_s:g} s, seed {r.seed}")
     con.print(f"requests: {req['arrived']:,} arrived, {req['served']:,} served, "
-              f"{req['dropped']:,} dropped, {req['in_flight_end']:,} in flight at the end, {req['late']:,} late")
+              f"{req['dropped']:,} dropped, {req['abandoned']:,} abandoned (client timeout), "
+              f"{req['in_flight_end']:,} in flight at the end, {req['late']:,} late")
+
+    def q(x: float) -> str:  # a percentile, to the digit its 0.1% error bound reaches
+        from infercost.sim.metrics import error_decimals
+
+        return f"{x:,.{max(0, error_decimals(x))}f}"
 
     def row(label, d):
         if d:
-            con.print(f"{label:<16} mean {d['mean']:>10.3f}  p50 {d['p50']:>10.3f}  p95 {d['p95']:>10.3f}  "
-                      f"p99 {d['p99']:>10.3f}  max {d['max']:>10.3f}")
+            con.print(f"{label:<14} mean {d['mean']:>9.3f} p50 {q(d['p50']):>7} p95 {q(d['p95']):>7} "
+                      f"p99 {q(d['p99']):>7} max {d['max']:>9.3f}")
 
     row("latency ms", r.latency_ms)
     row("queue wait ms", r.queue_wait_ms)
@@ -86,6 +136,8 @@ def _print(r) -> None:
             con.print(f"  {name:<7} [{ph['from_s']:g}, {ph['to_s']:g}) s: p99 {ph['latency_p99_ms']} ms, "
                       f"mean replicas {ph['replicas_mean']}, accelerator cost/inference "
                       f"{ph['accelerator_cost_per_inference']}, dropped {ph['dropped']}")
+    for note in r.notes:
+        con.print(f"note: {note}", markup=False, highlight=False)
     if r.cost is not None:
         from infercost.report.terminal import print_breakdown
 

@@ -252,6 +252,9 @@ class SLO(Strict):
     p95_latency_ms: PositiveFloat | None = None
     p50_latency_ms: PositiveFloat | None = None
     ttft_ms: PositiveFloat | None = Field(None, description="LLMs: p99 time to first token, ms")
+    timeout_ms: PositiveFloat | None = Field(
+        None, description="client timeout, ms: a realtime request still waiting in the queue this long "
+        "is abandoned (simulate; counted apart from drops)")
 
 
 # -- other costs (per month unless named otherwise) ------------------------------------

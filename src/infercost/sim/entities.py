@@ -86,6 +86,8 @@ class RequestClass:
     slo_ms: latency target for SLO attainment (realtime), ms; None = no target.
     escalate_fraction / escalate_to: cascade: after service, this share moves on to
     class `escalate_to` (its latency keeps counting from the original arrival).
+    timeout_s: client timeout, s: a request still waiting in this class's queue this long
+    after it was queued leaves (abandoned); None = waits forever.
     """
 
     name: str = "default"
@@ -99,6 +101,7 @@ class RequestClass:
     deadline_s: float | None = None
     escalate_fraction: float = 0.0
     escalate_to: int = -1
+    timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,8 @@ class SimConfig:
                                  "service")
             if c.escalate_fraction > 0 and not 0 <= c.escalate_to < len(self.classes):
                 raise InputError(f"class {c.name!r} escalates to a class that does not exist", "cascade")
+            if c.timeout_s is not None and not c.timeout_s > 0:
+                raise InputError(f"must be > 0 ms (got {c.timeout_s * 1e3:g})", "slo.timeout_ms")
             if c.escalate_to == i:
                 raise InputError(f"class {c.name!r} escalates to itself", "cascade")
         for p in self.pools:

@@ -36,12 +36,39 @@ from infercost.sim.metrics import (
     NBINS,
     NH,
     SERIES_NBINS,
+    SERIES_REL_ERROR,
     quantiles,
+    round_to_error,
     summary_ms,
 )
 from infercost.sim.service import D_TABLE, pack_service, pack_size
+from infercost.sim.state import Params, State
 
 MAX_BUCKETS = 1500
+# Runs expected to simulate more requests than this are refused unless forced: at the
+# measured 5-7 M requests/s (docs/simulator.md) 2e9 requests take 5-7 minutes of one core.
+MAX_REQUESTS = 2e9
+
+
+class TooManyRequestsError(InputError):
+    """The run would simulate more than `MAX_REQUESTS` requests (pass force=True / --force)."""
+
+
+def expected_requests(cfg: SimConfig) -> float:
+    """Expected number of arrivals of a run: mean arrival rate (requests/s) x duration_s
+    (for a trace, its timestamps before duration_s). Shadow copies are part of the rate."""
+    return mean_rate(cfg.arrivals, cfg.duration_s) * cfg.duration_s
+
+
+def check_size(cfg: SimConfig, max_requests: float = MAX_REQUESTS) -> float:
+    """Expected requests of the run; raises TooManyRequestsError above max_requests."""
+    n = expected_requests(cfg)
+    if n > max_requests:
+        raise TooManyRequestsError(
+            f"would simulate about {n:.3g} requests (mean rate x duration_s), more than the "
+            f"limit of {max_requests:.0e} (about 5-7 minutes at 5-7 M requests/s); shorten "
+            f"duration_s or pass --force", "workload.duration_s")
+    return n
 
 
 class UnstableQueueError(InputError):
@@ -79,16 +106,18 @@ class SimResult:
     _ser_hist: Any = field(default=None, repr=False)
     _ser_rep: Any = field(default=None, repr=False)  # replica-seconds [bucket, pool, plan, state]
     _tokens: tuple[int, int] = (0, 0)
+    notes: list[str] = field(default_factory=list)  # what the run left out, in words
 
     @property
     def cost_per_inference(self):
         return self.cost.cost_per_inference if self.cost is not None else None
 
     def wait_quantile(self, q: float) -> float:
-        """Queue-wait quantile, seconds (from the 0.1%-accurate sketch)."""
+        """Queue-wait quantile, seconds (sketch estimate, relative error < metrics.QUANTILE_REL_ERROR)."""
         return quantiles(self._hist[0][H_WAIT], (q,))[0]
 
     def latency_quantile(self, q: float) -> float:
+        """End-to-end latency quantile of served requests, seconds (same sketch bound)."""
         return quantiles(self._hist[0][H_LATENCY], (q,))[0]
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,6 +148,8 @@ class SimResult:
             out["cost_per_inference"] = None
         if self.phases:
             out["phases"] = self.phases
+        if self.notes:
+            out["notes"] = self.notes
         out["series"] = self.series
         return out
 
@@ -241,6 +272,7 @@ def _pack(cfg: SimConfig):
         CF[i, E.CF_SK], CF[i, E.CF_SA], CF[i, E.CF_SB], CF[i, E.CF_SPI] = k, sa, sb, spi
         CF[i, E.CF_SLO] = c.slo_ms / 1000.0 if c.slo_ms is not None else np.inf
         CF[i, E.CF_DEADLINE] = c.deadline_s if c.deadline_s is not None else np.inf
+        CF[i, E.CF_TIMEOUT] = c.timeout_s if c.timeout_s is not None else np.inf
         CF[i, E.CF_ESCP] = c.escalate_fraction
         CF[i, E.CF_ESCTO] = c.escalate_to
         CF[i, E.CF_PK], CF[i, E.CF_PA], CF[i, E.CF_PB] = pack_size(
@@ -256,46 +288,54 @@ def _pack(cfg: SimConfig):
     maxq = max(p.max_queue for p in cfg.pools)
     qcap = maxq + R * S + 1
     NQ = 2 * P
-    Z = (
-        np.stack([np.full(R, np.inf), np.full(R, np.inf), np.zeros(R)], axis=1),  # 0 RF
-        np.stack([np.full(R, E.OFF, dtype=np.int64), np.zeros(R, dtype=np.int64),
-                  np.zeros(R, dtype=np.int64), rep_pool, rep_spot], axis=1),  # 1 RI
-        np.zeros((R, S, 4)),  # 2 sf
-        np.zeros((R, S, 4), dtype=np.int64),  # 3 si
-        np.zeros((NQ, 2), dtype=np.int64),  # 4 QI
-        np.zeros((NQ, qcap, 2)),  # 5 qf
-        np.zeros((NQ, qcap, 3), dtype=np.int64),  # 6 qi
-        np.zeros((P, 2, 3), dtype=np.int64),  # 7 cnt
-        np.zeros(E.NIC, dtype=np.int64),  # 8 IC
-        np.zeros(E.NFC),  # 9 FC
-        np.zeros((NH, NBINS), dtype=np.int64),  # 10 H
-        np.zeros((NH, 3)),  # 11 HS
-        np.zeros((nb, E.NSC), dtype=np.int64),  # 12 SER_CNT
-        np.zeros(nb),  # 13 SER_LAT
-        np.zeros((nb, SERIES_NBINS), dtype=np.int32),  # 14 SER_HIST
-        np.zeros(K, dtype=np.int64),  # 15 CLS_SERVED
-        np.zeros(K),  # 16 CLS_BUSY
-        np.zeros((P, E.NPS)),  # 17 PS
-        np.zeros((P, 2, 3)),  # 18 ACC
-        np.zeros((nb, P, 2, 3)),  # 19 SER_REP [bucket, pool, plan, state]
-        np.zeros(nb, dtype=np.int64),  # 20 SER_Q
-        np.zeros(nb, dtype=np.int64),  # 21 SER_N
+    st = State(
+        replica_f=np.stack([np.full(R, np.inf), np.full(R, np.inf), np.zeros(R)], axis=1),
+        replica_i=np.stack([np.full(R, E.OFF, dtype=np.int64), np.zeros(R, dtype=np.int64),
+                            np.zeros(R, dtype=np.int64), rep_pool, rep_spot], axis=1),
+        slot_f=np.zeros((R, S, 4)),
+        slot_i=np.zeros((R, S, 4), dtype=np.int64),
+        queue_ptr=np.zeros((NQ, 2), dtype=np.int64),
+        queue_f=np.zeros((NQ, qcap, 2)),
+        queue_i=np.zeros((NQ, qcap, 3), dtype=np.int64),
+        replica_count=np.zeros((P, 2, 3), dtype=np.int64),
+        counters=np.zeros(E.NIC, dtype=np.int64),
+        accum=np.zeros(E.NFC),
+        hist=np.zeros((NH, NBINS), dtype=np.int64),
+        hist_stats=np.zeros((NH, 3)),
+        series_counts=np.zeros((nb, E.NSC), dtype=np.int64),
+        series_latency_sum=np.zeros(nb),
+        series_hist=np.zeros((nb, SERIES_NBINS), dtype=np.int32),
+        class_served=np.zeros(K, dtype=np.int64),
+        class_busy_s=np.zeros(K),
+        pool_state=np.zeros((P, E.NPS)),
+        replica_s=np.zeros((P, 2, 3)),
+        series_replica_s=np.zeros((nb, P, 2, 3)),  # [bucket, pool, plan, state]
+        series_queue_end=np.zeros(nb, dtype=np.int64),
+        series_replicas=np.zeros(nb, dtype=np.int64),
     )
-    return PF, TB, CF, Z, T, W, nb, len(entries)
+    return Params(pool=PF, service_table=TB, cls=CF), st, T, W, nb, len(entries)
 
 
 def _r(x: float, nd: int = 6) -> float:
     return float(round(float(x), nd))
 
 
-def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable: bool = True) -> SimResult:
+def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable: bool = True,
+                    force: bool = False, progress=None) -> SimResult:
     """Run a plain SimConfig. Raises InputError for bad values, UnstableQueueError if
-    the long-run offered utilisation of a pool is >= 1."""
+    the long-run offered utilisation of a pool is >= 1, TooManyRequestsError if more than
+    MAX_REQUESTS requests are expected and not `force`.
+
+    progress: None, or a callable progress(arrived, expected) called once before the run
+    (arrived 0) and about 5 times a second during it, with the arrivals so far and the
+    expected total (the loop then runs in a thread; the results are the same).
+    """
     cfg.validate()
+    expected = expected_requests(cfg) if force else check_size(cfg)
     util = offered_utilization(cfg)
-    if check_stable:
-        _check_stable(cfg, util)
-    PF, TB, CF, Z, T, W, nb, n_entry = _pack(cfg)
+    if check_stable and not all(c.timeout_s is not None for c in cfg.classes):
+        _check_stable(cfg, util)  # with a client timeout on every class the queue is bounded
+    prm, st, T, W, nb, n_entry = _pack(cfg)
     AF = pack_arrivals(cfg.arrivals)
     tr = cfg.arrivals.trace_s
     trace_t = np.asarray(tr, dtype=np.float64) if tr is not None else np.zeros(0)
@@ -303,26 +343,62 @@ def simulate_config(cfg: SimConfig, seed: int = 0, name: str = "", check_stable:
     a = cfg.arrivals
     tp = np.asarray(a.trace_prompt_tokens, dtype=np.int64) if a.trace_prompt_tokens is not None else empty
     to = np.asarray(a.trace_output_tokens, dtype=np.int64) if a.trace_output_tokens is not None else empty
+    args = (T, int(seed) % (2**32), AF, trace_t, tp, to, prm, st, W, nb, n_entry)
     t0 = time.perf_counter()
-    E.run_loop(T, int(seed) % (2**32), AF, trace_t, tp, to, (PF, TB, CF), Z, W, nb, n_entry)
+    if progress is None:
+        E.run_loop(*args)
+    else:
+        progress(0, expected)
+        _run_with_progress(args, st, lambda n: progress(n, expected))
     wall = time.perf_counter() - t0
-    return _result(cfg, seed, name, Z, T, W, nb, util, wall)
+    res = _result(cfg, seed, name, st, T, W, nb, util, wall)
+    if a.process == "trace":
+        beyond = int(np.count_nonzero(trace_t >= T))
+        res.requests["trace_after_duration"] = beyond
+        if beyond:
+            res.notes.append(f"{beyond} trace requests fall after duration_s ({T:g} s) and are not "
+                             f"simulated")
+    return res
 
 
-def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int,
+def _run_with_progress(args: tuple, st: State, progress) -> None:
+    """Run the compiled loop (which releases the GIL) in a thread; report arrivals meanwhile."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            E.run_loop(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            failure.append(e)
+
+    th = threading.Thread(target=target, daemon=True)
+    th.start()
+    while th.is_alive():
+        th.join(0.2)
+        progress(int(st.counters[E.C_ARRIVED]))
+    if failure:
+        raise failure[0]
+    progress(int(st.counters[E.C_ARRIVED]))
+
+
+def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float, nb: int,
             util: dict[str, float], wall: float) -> SimResult:
-    (RF, RI, sf, si, QI, qf, qi, cnt, IC, FC, H, HS, SER_CNT, SER_LAT, SER_HIST, CLS_SERVED,
-     CLS_BUSY, PS, ACC, SER_REP, SER_Q, SER_N) = Z
+    IC, FC, H, HS = st.counters, st.accum, st.hist, st.hist_stats
+    CLS_SERVED, CLS_BUSY, ACC = st.class_served, st.class_busy_s, st.replica_s
     arrived = int(IC[E.C_ARRIVED])
     served = int(IC[E.C_SERVED])
     dropped = int(IC[E.C_DROPPED])
     queued = int(IC[E.C_QTOTAL])
     inservice = int(IC[E.C_INSERVICE])
+    abandoned = int(IC[E.C_ABANDONED])
     in_flight = queued + inservice
-    if arrived != served + dropped + in_flight:  # conservation of requests
-        raise AssertionError(f"conservation broken: {arrived} != {served} + {dropped} + {in_flight}")
+    if arrived != served + dropped + abandoned + in_flight:  # conservation of requests
+        raise AssertionError(f"conservation broken: {arrived} != {served} + {dropped} + {abandoned} "
+                             f"+ {in_flight}")
     requests = {
-        "arrived": arrived, "served": served, "dropped": dropped,
+        "arrived": arrived, "served": served, "dropped": dropped, "abandoned": abandoned,
         "dropped_queue_full": int(IC[E.C_DROP_QUEUE]), "dropped_kv_cache": int(IC[E.C_DROP_KV]),
         "in_flight_end": in_flight, "late": int(IC[E.C_LATE]),
         "escalated": int(IC[E.C_ESCALATED]), "requeued_by_preemption": int(IC[E.C_REQUEUED]),
@@ -351,7 +427,9 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
     # time in system of the served); requests dropped on arrival never enter the system
     L = FC[E.F_AREA_SYS] / T
     lam = (arrived - int(IC[E.C_DROP_ARRIVAL])) / T
-    Wm = HS[H_LATENCY, 1] / HS[H_LATENCY, 0] if HS[H_LATENCY, 0] > 0 else 0.0
+    # time in system of the served and of the abandoned (client timeout)
+    n_out = HS[H_LATENCY, 0] + abandoned
+    Wm = (HS[H_LATENCY, 1] + FC[E.F_ABANDON_SOJOURN]) / n_out if n_out > 0 else 0.0
     lw = lam * Wm
     littles = {"L": _r(L), "lambda_per_s": _r(lam), "W_s": _r(Wm, 9), "lambda_W": _r(lw),
                "relative_gap": _r(abs(L - lw) / L) if L > 0 else 0.0}
@@ -379,7 +457,7 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
                 "served": int(CLS_SERVED[i]),
                 "busy_share": _r(CLS_BUSY[i] / total_busy) if total_busy > 0 else 0.0}
                for i, c in enumerate(cfg.classes)]
-    series = _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W, nb, T)
+    series = _series(st, W, nb, T)
     res = SimResult(
         name=name, seed=int(seed), duration_s=T, requests=requests,
         latency_ms=summary_ms(H[H_LATENCY], HS[H_LATENCY]),
@@ -390,20 +468,23 @@ def _result(cfg: SimConfig, seed: int, name: str, Z, T: float, W: float, nb: int
                             "batch": summary_ms(H[H_LAT_BATCH], HS[H_LAT_BATCH])},
         slo=slo, utilization=utilization, replica_hours=replica_hours, fleet=fleet,
         littles_law=littles, offered_utilization=util, classes=classes, series=series,
-        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC.copy(), _ser_hist=SER_HIST,
-        _ser_rep=SER_REP.copy(),
+        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC.copy(), _ser_hist=st.series_hist,
+        _ser_rep=st.series_replica_s.copy(),
         _tokens=(int(IC[E.C_IN_TOK]), int(IC[E.C_OUT_TOK])),
     )
     return res
 
 
-def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int, T: float) -> dict:
+def _series(st: State, W: float, nb: int, T: float) -> dict:
+    SER_CNT, SER_LAT, SER_HIST = st.series_counts, st.series_latency_sum, st.series_hist
+    SER_REP, SER_Q = st.series_replica_s, st.series_queue_end
     t_s, p99, mean, util = [], [], [], []
     for b in range(nb):
         t_s.append(_r(b * W, 3))
         n = int(SER_CNT[b, E.SC_SERVED])
         mean.append(_r(SER_LAT[b] / n * 1e3, 3) if n else None)
-        p99.append(_r(quantiles(SER_HIST[b], (0.99,), series=True)[0] * 1e3, 3) if n else None)
+        p99.append(round_to_error(quantiles(SER_HIST[b], (0.99,), series=True)[0] * 1e3, SERIES_REL_ERROR)
+                   if n else None)
         busy = SER_REP[b, :, :, E.BUSY].sum()
         ready = busy + SER_REP[b, :, :, E.IDLE].sum()
         util.append(_r(busy / ready, 4) if ready > 0 else None)
@@ -414,6 +495,7 @@ def _series(SER_CNT, SER_LAT, SER_HIST, SER_REP, SER_Q, SER_N, W: float, nb: int
         "arrivals": [int(x) for x in SER_CNT[:, E.SC_ARRIVED]],
         "served": [int(x) for x in SER_CNT[:, E.SC_SERVED]],
         "dropped": [int(x) for x in SER_CNT[:, E.SC_DROPPED]],
+        "abandoned": [int(x) for x in SER_CNT[:, E.SC_ABANDONED]],
         "late": [int(x) for x in SER_CNT[:, E.SC_LATE]],
         "slo_met": [int(x) for x in SER_CNT[:, E.SC_SLO_OK]],
         "latency_mean_ms": mean,
@@ -515,6 +597,7 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
     pools = [main]
     slo = scenario.slo
     slo_ms = slo.p99_latency_ms or slo.p95_latency_ms or slo.p50_latency_ms
+    timeout_s = slo.timeout_ms / 1000.0 if slo.timeout_ms is not None else None
     base_svc = _service_dist(scenario.service)
     mix = wl.mix or []
     classes: list[RequestClass] = []
@@ -522,14 +605,15 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
         classes.append(RequestClass(
             name="default", weight=1.0, tier="realtime", pool=0, service=base_svc,
             prompt_tokens=_size_spec(wl.request.prompt_tokens, 512),
-            output_tokens=_size_spec(wl.request.output_tokens, 128), slo_ms=slo_ms))
+            output_tokens=_size_spec(wl.request.output_tokens, 128), slo_ms=slo_ms, timeout_s=timeout_s))
     for m in mix:
         req = m.request or wl.request
         classes.append(RequestClass(
             name=m.name, weight=float(m.share), tier=m.tier, pool=0,
             service=_service_dist(m.service) if m.service else base_svc,
             prompt_tokens=_size_spec(req.prompt_tokens, 512), output_tokens=_size_spec(req.output_tokens, 128),
-            slo_ms=m.slo_ms or slo_ms, deadline_s=m.deadline_s))
+            slo_ms=m.slo_ms or slo_ms, deadline_s=m.deadline_s,
+            timeout_s=timeout_s if m.tier == "realtime" else None))
     if dep.cascade is not None:
         cas = dep.cascade
         pools.append(_pool(cas.replicas, cas.autoscaling or dep.autoscaling, cas.batching or dep.batching,
@@ -540,7 +624,7 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
             extra.append(RequestClass(
                 name=f"{c.name}/escalated", weight=0.0, tier=c.tier, pool=1, service=_service_dist(cas.service),
                 prompt_tokens=c.prompt_tokens, output_tokens=c.output_tokens, slo_ms=c.slo_ms,
-                deadline_s=c.deadline_s))
+                deadline_s=c.deadline_s, timeout_s=c.timeout_s))
             classes[i] = RequestClass(**{**c.__dict__, "escalate_fraction": cas.escalate_fraction,
                                          "escalate_to": n + i})
         classes.extend(extra)
@@ -654,7 +738,7 @@ def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> No
             "from_s": lo, "to_s": hi, "arrived": sum(s["arrivals"][i] for i in idx), "served": served,
             "dropped": sum(s["dropped"][i] for i in idx),
             "latency_mean_ms": _r(sum(lat) / served, 3) if served else None,
-            "latency_p99_ms": _r(p99 * 1e3, 3) if served else None,
+            "latency_p99_ms": round_to_error(p99 * 1e3, SERIES_REL_ERROR) if served else None,
             "slo_attainment": (_r(sum(s["slo_met"][i] for i in idx) / served, 6)
                                if served and res.slo["latency_ms"] else None),
             "replicas_mean": _r(sum(s["replicas_ready"][i] + s["replicas_warming"][i] for i in idx) / len(idx), 3),
@@ -664,8 +748,12 @@ def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> No
     res.phases = phases
 
 
-def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
-    """Simulate a scenario; the result carries the itemised CostBreakdown (`result.cost`)."""
+def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progress=None) -> SimResult:
+    """Simulate a scenario; the result carries the itemised CostBreakdown (`result.cost`).
+
+    force / progress: as in `simulate_config` (a run above MAX_REQUESTS expected requests
+    is refused unless force).
+    """
     from infercost.econ.cost import itemise
 
     if catalog is None:
@@ -676,7 +764,7 @@ def simulate(scenario, catalog=None, seed: int = 0) -> SimResult:
 
     check_model(scenario, catalog)  # model.id is a catalog id, with or without service:
     cfg = config_from_scenario(scenario, catalog)
-    res = simulate_config(cfg, seed=seed, name=scenario.name)
+    res = simulate_config(cfg, seed=seed, name=scenario.name, force=force, progress=progress)
     res.usage = _usage(scenario, cfg, res)
     if scenario.service is not None:
         from dataclasses import replace
