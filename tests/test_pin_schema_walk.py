@@ -214,6 +214,7 @@ NOTED = {
     "slo.p95_latency_ms": (*m({}, "slo.p95_latency_ms", 100), "slo.p95_latency_ms"),
     "slo.p50_latency_ms": (*m({}, "slo.p50_latency_ms", 100), "slo.p50_latency_ms"),
     "slo.ttft_ms": (*m({}, "slo.ttft_ms", 100), "slo.ttft_ms"),
+    "slo.timeout_ms": (*m({}, "slo.timeout_ms", 2000), "slo.timeout_ms"),
 }
 for _size in ("prompt_tokens", "output_tokens", "items"):
     for _k, _v in (("p95", 5000), ("distribution", "lognormal")):

@@ -258,6 +258,7 @@ SIMULATOR_ONLY = {
     "slo.p95_latency_ms": "latency and SLO attainment",
     "slo.p50_latency_ms": "latency and SLO attainment",
     "slo.ttft_ms": "time to first token",
+    "slo.timeout_ms": "client timeouts and the requests abandoned past them",
 }
 
 
