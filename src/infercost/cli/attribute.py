@@ -40,23 +40,21 @@ def attribute_command(
         False, "--no-requests", help="Skip requests.parquet (per-request costs)."
     ),
 ) -> None:
-    from infercost.allocation.run import run_attribution
+    from infercost import api
     from infercost.cli.common import print_json
     from infercost.errors import InputError
 
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
-    summary = run_attribution(
-        [str(b) for b in bill], list(usage) + list(more_usage or []), out, rules,
-        backend=backend, bill_format=bill_format, check_duplicates=not no_duplicate_check,
-        write_requests=not no_requests, cost_basis=cost_basis,
+    result = api.attribute(
+        [str(b) for b in bill], list(usage) + list(more_usage or []), rules=rules,
+        backend=backend, out=out, bill_format=bill_format, cost_basis=cost_basis,
+        check_duplicates=not no_duplicate_check, write_requests=not no_requests,
     )
     if json_out:
-        from infercost.allocation.run import public_summary
-
-        print_json(public_summary(summary))
+        print_json(result.to_dict())
     else:
-        print(render(summary, out))
+        print(render(result.summary, out))
 
 
 def render(s: dict, out: Path) -> str:

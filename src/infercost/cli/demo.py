@@ -28,10 +28,9 @@ def run_demo(out: Path, examples: Path) -> dict:
     """Run the demo into `out`; returns the summary dict written to summary.json."""
     from rich.progress import Progress
 
-    from infercost.capacity.estimate import estimate
-    from infercost.cli.common import dumps, to_jsonable, write_atomic
+    from infercost import api
+    from infercost.cli.common import dumps, write_atomic
     from infercost.core.catalog import load_catalog
-    from infercost.core.scenario import load_scenario
     from infercost.report.summary import estimate_markdown
 
     catalog = load_catalog()
@@ -45,8 +44,7 @@ def run_demo(out: Path, examples: Path) -> dict:
         for kind, f in steps:
             progress.update(task, description=f"{kind} {f.stem if f else 'bundled month'}")
             if kind == "estimate":
-                sc = load_scenario(f)
-                d = to_jsonable(estimate(sc, catalog).to_dict())
+                d = api.estimate(f, catalog=catalog).to_dict()
                 summary["estimates"][f.stem] = d
                 md.append(estimate_markdown(f.stem, d))
             elif kind == "simulate":
@@ -69,14 +67,9 @@ def run_demo(out: Path, examples: Path) -> dict:
 
 
 def _simulate(path: Path, catalog) -> dict | None:
-    try:
-        from infercost.sim.run import simulate
-    except ImportError:
-        return None
-    from infercost.cli.common import to_jsonable
-    from infercost.core.scenario import load_scenario
+    from infercost import api
 
-    return to_jsonable(simulate(load_scenario(path), catalog, seed=1).to_dict())
+    return api.simulate(path, catalog=catalog, seed=1).to_dict()
 
 
 def _sim_md(name: str, d: dict) -> str:
@@ -97,11 +90,11 @@ def _sim_md(name: str, d: dict) -> str:
 
 
 def _attribute(out: Path) -> dict | None:
-    try:
-        from infercost.allocation.demo import write_demo_month
-    except ImportError:
-        return None
-    return write_demo_month(out)
+    from infercost import api
+
+    inputs = api.demo_inputs(out)
+    return api.attribute(inputs.bill, inputs.usage, rules=inputs.rules,
+                         out=out / "attribution").summary
 
 
 def _att_md(d: dict) -> str:

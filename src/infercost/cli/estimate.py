@@ -24,19 +24,15 @@ def register(app: typer.Typer) -> None:
         json_: JsonOpt = False,
     ) -> None:
         """Predict the monthly cost per inference of a scenario, itemised by component."""
-        from infercost.capacity.estimate import estimate as run
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.catalog import load_catalog
-        from infercost.core.scenario import apply_option, load_scenario
 
-        sc = load_scenario(scenario, set_ or [])
-        if option:
-            sc = apply_option(sc, option)
-        result = run(sc, load_catalog(catalog))
+        result = api.estimate(scenario, catalog=catalog, option=option,
+                              **api.overrides_from_sets(set_))
         if json_:
             print_json(result.to_dict())
         else:
             from infercost.report.terminal import print_breakdown
 
-            print_breakdown(result.breakdown, title=f"{sc.name}: estimated monthly cost",
+            print_breakdown(result.breakdown, title=f"{result.scenario.name}: estimated monthly cost",
                             subtitle=result.service.source)

@@ -32,29 +32,15 @@ def register(app: typer.Typer) -> None:
         Reports latency percentiles, queue wait, SLO attainment, utilisation, replica-hours
         (busy, idle, warm-up) and the itemised cost per inference.
         """
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.catalog import load_catalog
-        from infercost.core.scenario import apply_option, load_scenario
-        from infercost.errors import InputError
-        from infercost.sim.run import simulate as run
 
-        sc = load_scenario(scenario, set_ or [])
-        if option:
-            sc = apply_option(sc, option)
-        try:
-            result = run(sc, load_catalog(catalog), seed=seed)
-        except InputError as e:
-            if e.where is not None and not e.where.startswith(str(scenario)) and "." in e.where \
-                    and not e.where.startswith("/"):
-                raise type(e)(e.message, f"{scenario}: {e.where}") from None
-            raise
+        result = api.simulate(scenario, seed=seed, catalog=catalog, option=option,
+                              **api.overrides_from_sets(set_))
         if json_:
-            d = result.to_dict()
-            if not series:
-                d.pop("series", None)
-            print_json(d)
+            print_json(result.to_dict(series=series))
             return
-        _print(result)
+        _print(result.engine)
 
 
 def _print(r) -> None:
