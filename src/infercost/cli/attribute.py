@@ -57,8 +57,12 @@ def attribute_command(
         print(render(result.summary, out))
 
 
-def render(s: dict, out: Path) -> str:
-    """The human-readable report of one run (money in the bill currency)."""
+def render(s: dict, out: Path, width: int | None = None) -> str:
+    """The human-readable report of one run (money in the bill currency), each line
+    wrapped to `width` columns (default: the terminal's, or the COLUMNS variable)."""
+    import shutil
+    import textwrap
+
     from infercost.core.money import format_decimal
 
     def m(v) -> str:
@@ -89,7 +93,13 @@ def render(s: dict, out: Path) -> str:
         f"  wrote {out}/allocations.csv, allocations.parquet, "
         f"{'requests.parquet, ' if s['outputs']['requests'] else ''}summary.json",
     ]
-    return "\n".join(lines)
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    wrapped = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        wrapped += textwrap.wrap(line, max(width, 20), subsequent_indent=indent,
+                                 break_on_hyphens=False) or [""]
+    return "\n".join(wrapped)
 
 
 def _pct(v) -> str:

@@ -34,12 +34,17 @@ def catalog_rows(section: str, catalog_file: Path | None = None) -> list[dict]:
     return rows
 
 
+PLANS = (("on-demand", "on-demand"), ("spot", "spot"), ("reserved-1y", "1y"), ("reserved-3y", "3y"),
+         ("owned", "owned"))
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def catalog(
         section: Annotated[Section, typer.Argument(help="hardware | prices | models | api")],
         catalog_file: Annotated[Optional[Path], typer.Option("--catalog", help="user catalog YAML")] = None,
         json_: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="print each entry's source and notes")] = False,
     ) -> None:
         """List catalog entries, each with its source and date."""
         from infercost.cli.common import print_json
@@ -48,42 +53,68 @@ def register(app: typer.Typer) -> None:
         if json_:
             print_json(rows)
             return
-        from rich.console import Console
-        from rich.table import Table
+        print_catalog(section.value, rows, verbose)
 
-        t = Table(title=f"catalog: {section.value}")
-        if section.value == "hardware":
-            cols = ["id", "kind", "bf16 TFLOP/s", "fp8", "int8", "memory GB", "GB/s", "TDP W", "as_of"]
-            for c in cols:
-                t.add_column(c, justify="left" if c in ("id", "kind") else "right")
-            for r in rows:
-                pk = r["peak_tflops"]
-                t.add_row(r["id"], r["kind"] + ("/vcpu" if r["per"] == "vcpu" else ""),
-                          _n(pk.get("bf16")), _n(pk.get("fp8")), _n(pk.get("int8")),
-                          _n(r["memory_gb"]), _n(r["memory_bw_gbps"]), _n(r["tdp_w"]), str(r["as_of"]))
-        elif section.value == "models":
-            for c in ["id", "family", "params", "layers", "hidden", "heads/kv", "experts", "as_of"]:
-                t.add_column(c)
-            for r in rows:
-                t.add_row(r["id"], r["family"], f"{r['params'] / 1e9:.2f} B", str(r["layers"] or ""),
-                          str(r["hidden"] or ""), f"{r['heads']}/{r['kv_heads']}" if r["heads"] else "",
-                          str(r["experts"]), str(r["as_of"]))
-        elif section.value == "api":
-            for c in ["provider", "model", "input $/1M", "output $/1M", "as_of"]:
-                t.add_column(c)
-            for r in rows:
-                t.add_row(r["provider"], r["model"], str(r["input_per_1m"]), str(r["output_per_1m"]), str(r["as_of"]))
-        else:
-            for c in ["provider", "instance", "hardware", "GPUs", "on-demand", "1y", "3y", "spot", "owned", "as_of"]:
-                t.add_column(c)
-            for r in rows:
-                if r["kind"] != "instance":
-                    continue
-                p = r["per_gpu_hour"]
-                t.add_row(r["provider"], r["instance"], r["hardware"], str(r["gpus"]),
-                          *(str(p.get(k, "")) for k in ("on-demand", "reserved-1y", "reserved-3y", "spot", "owned")),
-                          str(r["as_of"]))
-        Console().print(t)
+
+def print_catalog(section: str, rows: list[dict], verbose: bool = False) -> None:
+    """The section as a table readable at 80 columns: ids whole, dates in the caption
+    when all entries share one (else a column), sources and notes with `verbose`."""
+    from infercost.report.terminal import GAP, esc, fit, make_console, new_table, print_details
+
+    if section == "prices":
+        rows = [r for r in rows if r["kind"] == "instance"]
+    dates = sorted({str(r["as_of"]) for r in rows})
+    one_date = len(dates) == 1
+    caption = (f"as of {dates[0]}; " if one_date else "") + (
+        "sources below" if verbose else "sources: --verbose or --json")
+    t = new_table(f"catalog: {section}", caption)
+    key: list[str] = []
+    if section == "hardware":
+        cols = [("id", "left"), ("kind", "left"), ("bf16\nTFLOP/s", "right"), ("fp8", "right"),
+                ("int8", "right"), ("memory\nGB", "right"), ("memory\nGB/s", "right"), ("TDP W", "right")]
+        body = [[r["id"], r["kind"] + ("/vcpu" if r["per"] == "vcpu" else ""),
+                 _n(r["peak_tflops"].get("bf16")), _n(r["peak_tflops"].get("fp8")),
+                 _n(r["peak_tflops"].get("int8")), _n(r["memory_gb"]), _n(r["memory_bw_gbps"]),
+                 _n(r["tdp_w"])] for r in rows]
+        key = [r["id"] for r in rows]
+    elif section == "models":
+        cols = [("id", "left"), ("family", "left"), ("params", "right"), ("layers", "right"),
+                ("hidden", "right"), ("heads/kv", "right"), ("experts", "right")]
+        body = [[r["id"], r["family"], f"{r['params'] / 1e9:.2f} B", str(r["layers"] or ""),
+                 str(r["hidden"] or ""), f"{r['heads']}/{r['kv_heads']}" if r["heads"] else "",
+                 str(r["experts"])] for r in rows]
+        key = [r["id"] for r in rows]
+    elif section == "api":
+        cols = [("provider", "left"), ("model", "left"), ("input\nper 1M", "right"),
+                ("output\nper 1M", "right"), ("currency", "left")]
+        body = [[r["provider"], r["model"], str(r["input_per_1m"]), str(r["output_per_1m"]),
+                 r.get("currency", "")] for r in rows]
+        key = [f"{r['provider']} {r['model']}" for r in rows]
+    else:
+        cols = [("provider\ninstance", "left"), ("hardware", "left"), ("GPUs", "right"),
+                (f"{rows[0]['currency'] if rows else 'USD'} per GPU-hour", "left")]
+        w_ids = max([8, *(len(r["instance"]) for r in rows)]) + max([8, *(len(r["hardware"]) for r in rows)])
+        w_plans = max(20, make_console().width - w_ids - 4 - 3 * GAP)
+        body = [[f"{r['provider']}\n{r['instance']}", r["hardware"], str(r["gpus"]),
+                 fit(", ".join(f"{h} {r['per_gpu_hour'][k]}" for k, h in PLANS if k in r["per_gpu_hour"]),
+                     w_plans)] for r in rows]
+        key = [f"{r['provider']} {r['instance']}" for r in rows]
+    if not one_date:
+        cols.append(("as_of", "left"))
+        for b, r in zip(body, rows, strict=True):
+            b.append(str(r["as_of"]))
+    for i, (name, justify) in enumerate(cols):
+        # ids never cut: each column at least as wide as its longest line
+        widest = max([1, *(len(line) for b in body for line in str(b[i]).split("\n"))])
+        t.add_column(name, justify=justify, no_wrap=True, min_width=widest)
+    for b in body:
+        t.add_row(*(esc(v) for v in b))
+    con = make_console()
+    con.print(t)
+    if verbose:
+        print_details(con, "sources", (
+            (k, f"{r['source']} (as of {r['as_of']})" + (f". {r['notes']}" if r.get("notes") else ""))
+            for k, r in zip(key, rows, strict=True)))
 
 
 def _n(x) -> str:

@@ -116,6 +116,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="folder for the report")] = Path("report"),
         examples: Annotated[Path, typer.Option("--examples", help="folder of example scenarios")] = Path("examples"),
         json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="print each main driver in full")] = False,
     ) -> None:
         """Run the bundled examples end to end and write summary.md and summary.json."""
         from infercost.cli.common import print_json
@@ -124,16 +125,46 @@ def register(app: typer.Typer) -> None:
         if json_:
             print_json(summary)
             return
-        from rich.console import Console
-        from rich.table import Table
+        print_demo(summary, out, verbose)
 
-        t = Table(title="infercost demo: cost per inference")
-        for c in ("scenario", "per month", "per inference", "per 1k", "utilisation", "main driver"):
-            t.add_column(c)
-        for name, d in summary["estimates"].items():
-            tot = d["total"]
-            t.add_row(name, f"{float(tot['monthly_cost']):,.0f} {d['currency']}",
-                      f"{float(tot['per_inference']):.6f}", f"{float(tot['per_1k_inferences']):.4f}",
-                      f"{d['facts']['utilization']:.1%}", d["main_driver"])
-        Console().print(t)
-        Console().print(f"report written to {out}/summary.md and {out}/summary.json")
+
+def print_demo(summary: dict, out: Path, verbose: bool = False) -> None:
+    """The demo's estimates as one table readable at 80 columns (names whole, the main
+    driver shortened to two lines; in full with `verbose`)."""
+    from decimal import Decimal
+
+    from infercost.report.terminal import (
+        GAP,
+        esc,
+        fit,
+        make_console,
+        new_table,
+        per_unit_txt,
+        print_details,
+        print_wrapped,
+        short_driver,
+    )
+
+    con = make_console()
+    ests = summary["estimates"]
+    curs = sorted({d["currency"] for d in ests.values()})
+    cur = curs[0] if len(curs) == 1 else ""
+    rows = []
+    for name, d in ests.items():
+        tot = d["total"]
+        rows.append([name, f"{float(tot['monthly_cost']):,.0f}" + ("" if cur else f" {d['currency']}"),
+                     per_unit_txt(Decimal(tot["per_inference"])), f"{d['facts']['utilization']:.1%}",
+                     d["main_driver"]])
+    heads = ["scenario", f"per month\n{cur}".rstrip(), "per\ninference", "utili-\nsation"]
+    widths = [max([len(h.split("\n")[0]), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
+    w_driver = max(20, con.width - sum(widths) - len(widths) * GAP)
+    t = new_table("infercost demo: estimated cost per inference")
+    for i, h in enumerate(heads):
+        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=True, min_width=widths[i])
+    t.add_column("main driver", no_wrap=True, width=w_driver)
+    for r in rows:
+        t.add_row(*(esc(v) for v in r[:4]), esc(fit(short_driver(r[4]), w_driver)))
+    con.print(t)
+    if verbose:
+        print_details(con, "main drivers", ((r[0], r[4]) for r in rows))
+    print_wrapped(con, f"report written to {out}/summary.md, {out}/summary.json and {out}/report.html")

@@ -11,6 +11,7 @@ ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_def
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
 CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="print each component's full driver text")]
 OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
 
 
@@ -22,6 +23,7 @@ def register(app: typer.Typer) -> None:
         catalog: CatalogOpt = None,
         option: OptionOpt = None,
         json_: JsonOpt = False,
+        verbose: VerboseOpt = False,
     ) -> None:
         """Predict the monthly cost per inference of a scenario, itemised by component."""
         from infercost import api
@@ -35,4 +37,4 @@ def register(app: typer.Typer) -> None:
             from infercost.report.terminal import print_breakdown
 
             print_breakdown(result.breakdown, title=f"{result.scenario.name}: estimated monthly cost",
-                            subtitle=result.service.source)
+                            subtitle=result.service.source, verbose=verbose)
