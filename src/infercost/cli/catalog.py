@@ -1,4 +1,8 @@
-"""`infercost catalog hardware|prices|models`: list the catalogs with sources and dates."""
+"""`infercost catalog hardware|prices|models|api`: list the catalogs with sources and dates.
+
+The Python API has no verb for listing the catalog, so this command reads
+`infercost.core.catalog` directly.
+"""
 
 from __future__ import annotations
 
