@@ -253,7 +253,7 @@ def test_lines_compute_and_accelerator_time_is_paid_once(busy, idle, warm, shado
 @settings(max_examples=60, deadline=None)
 @given(*[st.decimals("0.01", "1e6", places=4) for _ in range(8)])
 def test_effects_always_sum_to_the_difference(n1, n2, b1, b2, g1, g2, c1, c2):
-    from infercost.reconcile.decompose import Factors, decompose
+    from infercost.reconciliation.decompose import Factors, decompose
 
     p = Factors.of(n1, min(b1, g1), g1, c1)
     m = Factors.of(n2, min(b2, g2), g2, c2)

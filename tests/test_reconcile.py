@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from infercost.reconcile.decompose import Factors, decompose
-from infercost.reconcile.example import generate
+from infercost.reconciliation.decompose import Factors, decompose
+from infercost.reconciliation.example import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "examples" / "reconcile" / "scenario.yaml"

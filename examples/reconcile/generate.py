@@ -7,7 +7,7 @@
 
 import sys
 
-from infercost.reconcile.example import generate
+from infercost.reconciliation.example import generate
 
 if __name__ == "__main__":
     for name, path in generate(sys.argv[1] if len(sys.argv) > 1 else "reconcile-month").items():

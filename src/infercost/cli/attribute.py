@@ -44,27 +44,29 @@ def attribute_command(
         False, "--no-requests", help="Skip requests.parquet (per-request costs)."
     ),
 ) -> None:
-    from infercost.allocation.run import run_attribution
+    from infercost import api
     from infercost.cli.common import print_json
     from infercost.errors import InputError
 
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
-    summary = run_attribution(
-        [str(b) for b in bill], list(usage) + list(more_usage or []), out, rules,
-        backend=backend, bill_format=bill_format, check_duplicates=not no_duplicate_check,
-        write_requests=not no_requests, cost_basis=cost_basis, by=by,
+    result = api.attribute(
+        [str(b) for b in bill], list(usage) + list(more_usage or []), rules=rules,
+        backend=backend, out=out, bill_format=bill_format, cost_basis=cost_basis,
+        check_duplicates=not no_duplicate_check, write_requests=not no_requests, by=by,
     )
     if json_out:
-        from infercost.allocation.run import public_summary
-
-        print_json(public_summary(summary))
+        print_json(result.to_dict())
     else:
-        print(render(summary, out))
+        print(render(result.summary, out))
 
 
-def render(s: dict, out: Path) -> str:
-    """The human-readable report of one run (money in the bill currency)."""
+def render(s: dict, out: Path, width: int | None = None) -> str:
+    """The human-readable report of one run (money in the bill currency), each line
+    wrapped to `width` columns (default: the terminal's, or the COLUMNS variable)."""
+    import shutil
+    import textwrap
+
     from infercost.core.money import format_decimal
 
     def m(v) -> str:
@@ -95,7 +97,13 @@ def render(s: dict, out: Path) -> str:
         f"  wrote {out}/allocations.csv, allocations.parquet, "
         f"{'requests.parquet, ' if s['outputs']['requests'] else ''}summary.json",
     ]
-    return "\n".join(lines)
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    wrapped = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        wrapped += textwrap.wrap(line, max(width, 20), subsequent_indent=indent,
+                                 break_on_hyphens=False) or [""]
+    return "\n".join(wrapped)
 
 
 def _pct(v) -> str:

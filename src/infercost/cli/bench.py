@@ -1,4 +1,8 @@
-"""`infercost bench`: measure this machine into a measurement file (needs the bench extra)."""
+"""`infercost bench`: measure this machine into a measurement file (needs the bench extra).
+
+The Python API has no verb for measuring, so this command calls `infercost.bench`
+(the harness beside the CLI) directly.
+"""
 
 from __future__ import annotations
 

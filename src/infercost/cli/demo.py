@@ -28,10 +28,9 @@ def run_demo(out: Path, examples: Path) -> dict:
     """Run the demo into `out`; returns the summary dict written to summary.json."""
     from rich.progress import Progress
 
-    from infercost.capacity.estimate import estimate
-    from infercost.cli.common import dumps, to_jsonable, write_atomic
+    from infercost import api
+    from infercost.cli.common import dumps, write_atomic
     from infercost.core.catalog import load_catalog
-    from infercost.core.scenario import load_scenario
     from infercost.errors import InputError
     from infercost.report.summary import estimate_markdown
 
@@ -49,8 +48,7 @@ def run_demo(out: Path, examples: Path) -> dict:
         for kind, f in steps:
             progress.update(task, description=f"{kind} {f.stem if f else 'bundled month'}")
             if kind == "estimate":
-                sc = load_scenario(f)
-                d = to_jsonable(estimate(sc, catalog).to_dict())
+                d = api.estimate(f, catalog=catalog).to_dict()
                 summary["estimates"][f.stem] = d
                 md.append(estimate_markdown(f.stem, d))
             elif kind == "simulate":
@@ -73,14 +71,9 @@ def run_demo(out: Path, examples: Path) -> dict:
 
 
 def _simulate(path: Path, catalog) -> dict | None:
-    try:
-        from infercost.sim.run import simulate
-    except ImportError:
-        return None
-    from infercost.cli.common import to_jsonable
-    from infercost.core.scenario import load_scenario
+    from infercost import api
 
-    return to_jsonable(simulate(load_scenario(path), catalog, seed=1).to_dict())
+    return api.simulate(path, catalog=catalog, seed=1).to_dict()
 
 
 def _sim_md(name: str, d: dict) -> str:
@@ -101,11 +94,11 @@ def _sim_md(name: str, d: dict) -> str:
 
 
 def _attribute(out: Path) -> dict | None:
-    try:
-        from infercost.allocation.demo import write_demo_month
-    except ImportError:
-        return None
-    return write_demo_month(out)
+    from infercost import api
+
+    inputs = api.demo_inputs(out)
+    return api.attribute(inputs.bill, inputs.usage, rules=inputs.rules,
+                         out=out / "attribution").summary
 
 
 def _att_md(d: dict) -> str:
@@ -127,6 +120,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="folder for the report")] = Path("report"),
         examples: Annotated[Path, typer.Option("--examples", help="folder of example scenarios")] = Path("examples"),
         json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="print each main driver in full")] = False,
     ) -> None:
         """Run the bundled examples end to end and write summary.md and summary.json."""
         from infercost.cli.common import print_json
@@ -135,16 +129,46 @@ def register(app: typer.Typer) -> None:
         if json_:
             print_json(summary)
             return
-        from rich.console import Console
-        from rich.table import Table
+        print_demo(summary, out, verbose)
 
-        t = Table(title="infercost demo: cost per inference")
-        for c in ("scenario", "per month", "per inference", "per 1k", "utilisation", "main driver"):
-            t.add_column(c)
-        for name, d in summary["estimates"].items():
-            tot = d["total"]
-            t.add_row(name, f"{float(tot['monthly_cost']):,.0f} {d['currency']}",
-                      f"{float(tot['per_inference']):.6f}", f"{float(tot['per_1k_inferences']):.4f}",
-                      f"{d['facts']['utilization']:.1%}", d["main_driver"])
-        Console().print(t)
-        Console().print(f"report written to {out}/summary.md and {out}/summary.json")
+
+def print_demo(summary: dict, out: Path, verbose: bool = False) -> None:
+    """The demo's estimates as one table readable at 80 columns (names whole, the main
+    driver shortened to two lines; in full with `verbose`)."""
+    from decimal import Decimal
+
+    from infercost.report.terminal import (
+        GAP,
+        esc,
+        fit,
+        make_console,
+        new_table,
+        per_unit_txt,
+        print_details,
+        print_wrapped,
+        short_driver,
+    )
+
+    con = make_console()
+    ests = summary["estimates"]
+    curs = sorted({d["currency"] for d in ests.values()})
+    cur = curs[0] if len(curs) == 1 else ""
+    rows = []
+    for name, d in ests.items():
+        tot = d["total"]
+        rows.append([name, f"{float(tot['monthly_cost']):,.0f}" + ("" if cur else f" {d['currency']}"),
+                     per_unit_txt(Decimal(tot["per_inference"])), f"{d['facts']['utilization']:.1%}",
+                     d["main_driver"]])
+    heads = ["scenario", f"per month\n{cur}".rstrip(), "per\ninference", "utili-\nsation"]
+    widths = [max([len(h.split("\n")[0]), *(len(r[i]) for r in rows)]) for i, h in enumerate(heads)]
+    w_driver = max(20, con.width - sum(widths) - len(widths) * GAP)
+    t = new_table("infercost demo: estimated cost per inference")
+    for i, h in enumerate(heads):
+        t.add_column(h, justify="left" if i == 0 else "right", no_wrap=True, min_width=widths[i])
+    t.add_column("main driver", no_wrap=True, width=w_driver)
+    for r in rows:
+        t.add_row(*(esc(v) for v in r[:4]), esc(fit(short_driver(r[4]), w_driver)))
+    con.print(t)
+    if verbose:
+        print_details(con, "main drivers", ((r[0], r[4]) for r in rows))
+    print_wrapped(con, f"report written to {out}/summary.md, {out}/summary.json and {out}/report.html")

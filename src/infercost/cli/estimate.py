@@ -12,6 +12,7 @@ ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_def
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
 CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="print each component's full driver text")]
 OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
 
 
@@ -23,17 +24,14 @@ def register(app: typer.Typer) -> None:
         catalog: CatalogOpt = None,
         option: OptionOpt = None,
         json_: JsonOpt = False,
+        verbose: VerboseOpt = False,
     ) -> None:
         """Predict the monthly cost per inference of a scenario, itemised by component."""
-        from infercost.capacity.estimate import estimate as run
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.catalog import load_catalog
-        from infercost.core.scenario import apply_option, load_scenario
 
-        sc = load_scenario(scenario, set_ or [])
-        if option:
-            sc = apply_option(sc, option)
-        result = run(sc, load_catalog(catalog))
+        result = api.estimate(scenario, catalog=catalog, option=option,
+                              **api.overrides_from_sets(set_))
         for note in result.service.notes:  # e.g. a service time faster than physics
             print(f"warning: {note}", file=sys.stderr)
         if json_:
@@ -41,5 +39,5 @@ def register(app: typer.Typer) -> None:
         else:
             from infercost.report.terminal import print_breakdown
 
-            print_breakdown(result.breakdown, title=f"{sc.name}: estimated monthly cost",
-                            subtitle=result.service.source)
+            print_breakdown(result.breakdown, title=f"{result.scenario.name}: estimated monthly cost",
+                            subtitle=result.service.source, verbose=verbose)

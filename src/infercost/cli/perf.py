@@ -1,4 +1,9 @@
-"""`infercost perf predict|validate|throughput|calibrate`: the performance model."""
+"""`infercost perf predict|validate|throughput|calibrate`: the performance model.
+
+The Python API (`infercost.api`) has no verb for the performance model, so these
+commands call `infercost.perf` directly (the import-linter contract allows it: only the
+engines capacity, sim and allocation are reached through the API).
+"""
 
 from __future__ import annotations
 
@@ -24,10 +29,9 @@ def _summary(rows: list[dict], key: str = "rel_error") -> dict:
 
 
 def _table(title: str, rows: list[dict], cols: list[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    from infercost.report.terminal import esc, make_console, new_table
 
-    t = Table(title=title)
+    t = new_table(title)
     for c in cols:
         t.add_column(c, justify="right" if c not in ("kind", "model", "dtype") else "left")
     for r in rows:
@@ -37,9 +41,9 @@ def _table(title: str, rows: list[dict], cols: list[str]) -> None:
             if isinstance(v, float):
                 cells.append(f"{v:+.1%}" if c == "rel_error" else f"{v:.6g}")
             else:
-                cells.append("" if v is None else str(v))
+                cells.append("" if v is None else esc(v))
         t.add_row(*cells)
-    Console().print(t)
+    make_console().print(t)
 
 
 @perf_app.command()

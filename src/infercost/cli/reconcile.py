@@ -32,35 +32,12 @@ def reconcile_command(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     md: bool = typer.Option(False, "--md", help="Print a markdown table (for a pull request)."),
 ) -> None:
-    import tempfile
-
+    from infercost import api
     from infercost.cli.common import print_json
-    from infercost.core.catalog import load_catalog
-    from infercost.core.scenario import load_scenario
-    from infercost.errors import InputError
-    from infercost.reconcile.run import read_summary, reconcile
 
-    if counts is not None:
-        raise InputError("call counts are not supported yet; give --usage logs or --attribution",
-                         "--counts")
-    if attribution is None and not bill:
-        raise InputError("give --attribution DIR, or --bill and --usage", "reconcile")
-    if attribution is not None and bill:
-        raise InputError("give --attribution or --bill/--usage, not both", "reconcile")
-    if bill and not usage:
-        raise InputError("--bill needs --usage (the serving logs)", "--usage")
-    sc = load_scenario(scenario, sets or [])
-    cat = load_catalog()
-    if attribution is not None:
-        summary = read_summary(attribution)
-    else:
-        from infercost.allocation.run import run_attribution
-        from infercost.core.io import to_jsonable
-
-        with tempfile.TemporaryDirectory(prefix="infercost-reconcile-") as tmp:
-            summary = to_jsonable(run_attribution([str(b) for b in bill], list(usage), Path(tmp) / "a",
-                                                  rules, write_requests=False))
-    r = reconcile(sc, cat, summary, with_simulation=simulate, seed=seed)
+    r = api.reconcile(scenario, attribution=attribution, bill=list(bill or []) or None,
+                      usage=list(usage or []) or None, counts=counts, rules=rules,
+                      simulate=simulate, seed=seed, **api.overrides_from_sets(sets))
     d = r.to_dict()
     if json_out:
         print_json(d)

@@ -13,6 +13,7 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (same seed, sa
 CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
 OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON (latency, utilisation, cost, time series)")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="print each component's full driver text")]
 SeriesOpt = Annotated[bool, typer.Option("--series/--no-series", help="include the per-minute time series in --json")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="run even if more than 2e9 requests are expected")]
 
@@ -32,40 +33,27 @@ def register(app: typer.Typer) -> None:
         json_: JsonOpt = False,
         series: SeriesOpt = True,
         force: ForceOpt = False,
+        verbose: VerboseOpt = False,
     ) -> None:
         """Simulate serving under real traffic: queues, batching, autoscaling, spot, tiers.
 
         Reports latency percentiles, queue wait, SLO attainment, utilisation, replica-hours
         (busy, idle, warm-up) and the itemised cost per inference.
         """
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.catalog import load_catalog
-        from infercost.core.scenario import apply_option, load_scenario
-        from infercost.errors import InputError
-        from infercost.sim.run import simulate as run
 
-        sc = load_scenario(scenario, set_ or [])
-        if option:
-            sc = apply_option(sc, option)
+        bar = _ProgressBar()
         try:
-            bar = _ProgressBar()
-            try:
-                result = run(sc, load_catalog(catalog), seed=seed, force=force,
-                             progress=bar if bar.enabled else None)
-            finally:
-                bar.close()
-        except InputError as e:
-            if e.where is not None and not e.where.startswith(str(scenario)) and "." in e.where \
-                    and not e.where.startswith("/"):
-                raise type(e)(e.message, f"{scenario}: {e.where}") from None
-            raise
+            result = api.simulate(scenario, seed=seed, catalog=catalog, option=option, force=force,
+                                  progress=bar if bar.enabled else None,
+                                  **api.overrides_from_sets(set_))
+        finally:
+            bar.close()
         if json_:
-            d = result.to_dict()
-            if not series:
-                d.pop("series", None)
-            print_json(d)
+            print_json(result.to_dict(series=series))
             return
-        _print(result)
+        _print(result.engine, verbose)
 
 
 class _ProgressBar:
@@ -101,44 +89,52 @@ class _ProgressBar:
             self._progress.stop()
 
 
-def _print(r) -> None:
-    from infercost.cli.common import console
+def _print(r, verbose: bool = False) -> None:
+    """The run as a person reads it at 80 columns (user text escaped)."""
+    from infercost.report.terminal import (
+        esc,
+        make_console,
+        new_table,
+        percentile_txt,
+        print_breakdown,
+        print_wrapped,
+    )
 
-    con = console()
+    con = make_console()
     req = r.requests
-    con.print(f"[bold]{r.name}[/bold]: simulated {r.duration_s:g} s, seed {r.seed}")
-    con.print(f"requests: {req['arrived']:,} arrived, {req['served']:,} served, "
-              f"{req['dropped']:,} dropped, {req['abandoned']:,} abandoned (client timeout), "
-              f"{req['in_flight_end']:,} in flight at the end, {req['late']:,} late")
+    con.print(f"[bold]{esc(r.name)}[/bold]: simulated {r.duration_s:g} s, seed {r.seed}", highlight=False)
+    print_wrapped(con, f"requests: {req['arrived']:,} arrived, {req['served']:,} served, "
+                       f"{req['dropped']:,} dropped, {req['abandoned']:,} abandoned (client timeout), "
+                       f"{req['in_flight_end']:,} in flight at the end, {req['late']:,} late", indent="  ")
 
-    def q(x: float) -> str:  # a percentile, to the digit its 0.1% error bound reaches
-        from infercost.sim.metrics import error_decimals
-
-        return f"{x:,.{max(0, error_decimals(x))}f}"
-
-    def row(label, d):
+    t = new_table()
+    t.add_column("ms", no_wrap=True)
+    for c in ("mean", "p50", "p95", "p99", "max"):
+        t.add_column(c, justify="right", no_wrap=True)
+    for label, d in (("latency", r.latency_ms), ("queue wait", r.queue_wait_ms),
+                     ("TTFT", r.ttft_ms), ("TPOT", r.tpot_ms)):
         if d:
-            con.print(f"{label:<14} mean {d['mean']:>9.3f} p50 {q(d['p50']):>7} p95 {q(d['p95']):>7} "
-                      f"p99 {q(d['p99']):>7} max {d['max']:>9.3f}")
-
-    row("latency ms", r.latency_ms)
-    row("queue wait ms", r.queue_wait_ms)
-    row("TTFT ms", r.ttft_ms)
-    row("TPOT ms", r.tpot_ms)
+            t.add_row(label, f"{d['mean']:,.3f}", percentile_txt(d["p50"]), percentile_txt(d["p95"]), percentile_txt(d["p99"]), f"{d['max']:,.3f}")
+    con.print(t)
     if r.slo.get("attainment") is not None:
-        con.print(f"SLO ({r.slo['latency_ms']} ms): {r.slo['attainment']:.4%} met")
+        con.print(f"SLO ({r.slo['latency_ms']} ms): {r.slo['attainment']:.4%} met", highlight=False)
     rh = r.replica_hours
-    con.print(f"utilisation {r.utilization:.1%}; replica-hours {rh['total']:.2f} "
-              f"(busy {rh['busy']:.2f}, idle {rh['idle']:.2f}, warm-up {rh['warmup']:.2f}); "
-              f"scale-ups {r.fleet['scale_ups']}, preemptions {r.fleet['preemptions']}")
+    print_wrapped(con, f"utilisation {r.utilization:.1%}; replica-hours {rh['total']:.2f} "
+                       f"(busy {rh['busy']:.2f}, idle {rh['idle']:.2f}, warm-up {rh['warmup']:.2f}); "
+                       f"scale-ups {r.fleet['scale_ups']}, preemptions {r.fleet['preemptions']}", indent="  ")
     if r.phases:
+        t = new_table("phases")
+        for c, j in (("phase", "left"), ("window s", "left"), ("p99 ms", "right"),
+                     ("mean\nreplicas", "right"), ("accelerator cost\nper inference", "right"),
+                     ("dropped", "right")):
+            t.add_column(c, justify=j, no_wrap=True)
         for name, ph in r.phases.items():
-            con.print(f"  {name:<7} [{ph['from_s']:g}, {ph['to_s']:g}) s: p99 {ph['latency_p99_ms']} ms, "
-                      f"mean replicas {ph['replicas_mean']}, accelerator cost/inference "
-                      f"{ph['accelerator_cost_per_inference']}, dropped {ph['dropped']}")
+            t.add_row(esc(name), esc(f"[{ph['from_s']:g}, {ph['to_s']:g})"), f"{ph['latency_p99_ms']:,}",
+                      f"{ph['replicas_mean']}", esc(ph["accelerator_cost_per_inference"] or "n/a"),
+                      f"{ph['dropped']:,}")
+        con.print(t)
     for note in r.notes:
-        con.print(f"note: {note}", markup=False, highlight=False)
+        print_wrapped(con, f"note: {note}", indent="  ")
     if r.cost is not None:
-        from infercost.report.terminal import print_breakdown
-
-        print_breakdown(r.cost, title=f"{r.name}: simulated cost", subtitle="from simulated replica-hours")
+        print_breakdown(r.cost, title=f"{r.name}: simulated cost", subtitle="from simulated replica-hours",
+                        console=con, verbose=verbose)

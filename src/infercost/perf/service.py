@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from infercost.core.catalog import Catalog, ModelArch
 from infercost.core.scenario import Scenario
@@ -163,6 +164,7 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
         osl = int(round(req.output_tokens.mean)) if req.output_tokens else 128
         cap = profile.max_concurrency(isl + osl)
 
+        @lru_cache(maxsize=4096)  # pure in b; the capacity model asks for the same b often
         def llm(b: int) -> float:
             return profile.batch_seconds(b, isl, osl)
 
@@ -172,6 +174,7 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
     items = req.items.mean if req.items else 1.0
     cap = profile.max_concurrency(0)
 
+    @lru_cache(maxsize=4096)  # pure in b, as above
     def other(b: int) -> float:
         return profile.batch_seconds(max(1, int(round(b * items))))
 

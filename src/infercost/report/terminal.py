@@ -1,11 +1,23 @@
-"""Rich tables for the terminal."""
+"""Terminal output a person can read at 80 columns (rich).
+
+Tables are compact (a rule under the header, two spaces between columns), ids are
+never cut, and a text cell is at most two lines: long driver text is shortened in the
+table (its first clause, then an ellipsis) and printed whole with `--verbose` and in
+`--json`. Every piece of user text (scenario names, labels, ids, notes) is escaped, so
+`[bold]` in a name prints as written instead of being read as rich markup.
+"""
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Iterable
 from decimal import Decimal
 
 from infercost.core.money import format_decimal
 from infercost.econ.breakdown import CostBreakdown
+
+#: Columns between two table columns (collapsed padding, see `new_table`).
+GAP = 2
 
 
 def money_txt(d: Decimal, places: int = 2) -> str:
@@ -25,27 +37,107 @@ def per_unit_txt(d: Decimal) -> str:
     return money_txt(d, min(places, 12))
 
 
-def print_breakdown(b: CostBreakdown, title: str = "", subtitle: str = "", console=None) -> None:
+def esc(text: object) -> str:
+    """User text safe to print through rich (markup such as `[bold]` kept literally)."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+def make_console():
+    """A rich console; its width follows the terminal (or the COLUMNS variable)."""
     from rich.console import Console
+
+    return Console()
+
+
+def fit(text: str, width: int, lines: int = 2) -> str:
+    """`text` wrapped to `width` columns on at most `lines` lines, the last cut with '…'.
+
+    Words longer than `width` are broken; the result never has a line over `width`."""
+    width = max(width, 4)
+    out = textwrap.wrap(" ".join(str(text).split()), width) or [""]
+    if len(out) > lines:
+        rest = " ".join(out[lines - 1:])
+        out = out[:lines - 1] + [rest[:width - 1].rstrip() + "…"]
+    return "\n".join(out)
+
+
+def short_driver(text: str) -> str:
+    """The first clause of a driver text ('473.2 busy replica-h; on-demand 6.88 ...' ->
+    '473.2 busy replica-h'): what the amount counts, without how it is priced."""
+    return str(text).split("; ")[0].split(" [")[0]
+
+
+def new_table(title: str = "", caption: str | None = None):
+    """A compact rich table: header rule, no borders, two spaces between columns.
+
+    `title` and `caption` are user text and escaped here."""
+    from rich import box
     from rich.table import Table
 
-    console = console or Console()
-    t = Table(title=title, caption=subtitle or None, show_footer=True)
+    return Table(title=esc(title) if title else None, caption=esc(caption) if caption else None,
+                 box=box.SIMPLE_HEAD, padding=(0, 1), collapse_padding=True, show_edge=False,
+                 pad_edge=False, title_justify="left", caption_justify="left")
+
+
+def percentile_txt(x: float) -> str:
+    """A simulated percentile (ms) to the digit its stated relative error bound reaches
+    (docs/simulator.md): 57.115 -> '57.12' with the 0.1% bound."""
+    from infercost.sim.metrics import error_decimals
+
+    return f"{x:,.{max(0, error_decimals(x))}f}"
+
+
+def print_wrapped(con, text: str, indent: str = "", style: str | None = None) -> None:
+    """Print user text wrapped to the console width (escaped; hanging `indent`)."""
+    for line in textwrap.wrap(text, max(con.width, 20), subsequent_indent=indent) or [""]:
+        con.print(esc(line), style=style, soft_wrap=True, highlight=False)
+
+
+def print_details(con, title: str, items: Iterable[tuple[str, str]]) -> None:
+    """`--verbose`: each item's full text under the table, `name: text`, wrapped."""
+    con.print(esc(title), style="bold", highlight=False)
+    for name, text in items:
+        print_wrapped(con, f"  {name}: {text}", indent="    ")
+
+
+def print_breakdown(b: CostBreakdown, title: str = "", subtitle: str = "", console=None,
+                    verbose: bool = False) -> None:
+    """A cost breakdown as a table: component, per month, per inference, share, driver.
+
+    The driver column holds the short driver (`short_driver`); `verbose=True` prints each
+    component's full driver text under the table."""
+    con = console or make_console()
     cur = b.currency
-    t.add_column("component", footer="total")
-    t.add_column(f"per month ({cur})", justify="right", footer=money_txt(b.monthly_total.amount))
-    t.add_column(f"per inference ({cur})", justify="right", footer=per_unit_txt(b.cost_per_inference.amount))
-    t.add_column("share", justify="right", footer="100%")
-    t.add_column("driver", overflow="fold", max_width=60)
-    for c in b.components:
-        t.add_row(c.label, money_txt(b.monthly(c.cost).amount), per_unit_txt(b.per_inference(c).amount),
-                  f"{float(b.share(c)) * 100:.1f}%", c.driver)
-    console.print(t)
+    amounts = [(c, money_txt(b.monthly(c.cost).amount), per_unit_txt(b.per_inference(c).amount),
+                f"{float(b.share(c)) * 100:.1f}%") for c in b.components]
+    total_m, total_i = money_txt(b.monthly_total.amount), per_unit_txt(b.cost_per_inference.amount)
+    w_m = max([len(total_m), 9, *(len(a[1]) for a in amounts)])
+    w_i = max([len(total_i), 9, *(len(a[2]) for a in amounts)])
+    w_s = 6
+    w_label = 20
+    w_driver = max(16, con.width - (w_label + w_m + w_i + w_s) - 4 * GAP)
+    t = new_table(title, subtitle or None)
+    t.show_footer = True
+    t.add_column("component", footer="total", width=w_label, no_wrap=True)
+    t.add_column(f"per month\n{cur}", justify="right", footer=total_m, width=w_m, no_wrap=True)
+    t.add_column("per\ninference", justify="right", footer=total_i, width=w_i, no_wrap=True)
+    t.add_column("share", justify="right", footer="100%", width=w_s, no_wrap=True)
+    t.add_column("driver", width=w_driver, no_wrap=True)
+    for c, m, i, s in amounts:
+        t.add_row(esc(fit(c.label, w_label)), m, i, s, esc(fit(short_driver(c.driver), w_driver)))
+    con.print(t)
     per1k = b.cost_per_inference.amount * 1000
-    line = f"inferences per month: {float(b.inferences * b.month_factor):,.0f}   per 1k inferences: {per_unit_txt(per1k)} {cur}"
+    line = (f"inferences per month: {float(b.inferences * b.month_factor):,.0f}; "
+            f"per 1k inferences: {per_unit_txt(per1k)} {cur}")
     if b.cost_per_1m_tokens is not None:
-        line += f"   per 1M tokens: {per_unit_txt(b.cost_per_1m_tokens.amount)} {cur}"
-    console.print(line)
-    console.print(f"[bold]{b.main_driver()}[/bold]")
+        line += f"; per 1M tokens: {per_unit_txt(b.cost_per_1m_tokens.amount)} {cur}"
+    print_wrapped(con, line)
+    print_wrapped(con, b.main_driver(), style="bold")
     for note in b.facts.get("notes", []):
-        console.print(f"[yellow]warning:[/yellow] {note}")
+        print_wrapped(con, f"warning: {note}", indent="  ", style="yellow")
+    if verbose:
+        print_details(con, "drivers", ((c.label, c.driver) for c in b.components))
+    else:
+        print_wrapped(con, "(full driver text: --verbose or --json)", style="dim")

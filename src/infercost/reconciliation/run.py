@@ -18,7 +18,7 @@ from typing import Any
 
 from infercost.core.money import format_decimal
 from infercost.errors import InputError
-from infercost.reconcile.decompose import Decomposition, Factors, decompose
+from infercost.reconciliation.decompose import Decomposition, Factors, decompose
 
 
 @dataclass(frozen=True)

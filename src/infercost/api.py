@@ -1,0 +1,588 @@
+"""The Python API: the verbs a notebook user calls, each returning a result object.
+
+    import infercost as ic
+
+    sc = ic.load_scenario("examples/chatbot.yaml")
+    est = ic.estimate(sc, workload__arrivals__rate_per_s=400)   # override: a__b__c=value
+    est.to_frame()       # pandas DataFrame, one row per cost line, money as Decimal
+    est.to_dict()        # what `infercost estimate --json` prints
+    sim = ic.simulate(sc, seed=1)
+    att = ic.attribute("bill.csv", "usage.parquet", rules="rules.yaml")
+
+Verbs are functions here; nouns are the engine packages they call (`capacity` for the
+analytic model, `sim` for the simulator, `allocation` for attribution), so no function
+shadows a package. The command line calls these functions, never the engines directly.
+
+**Overrides** (the one way): keyword arguments whose name is the scenario key path with
+`__` for each dot, e.g. `workload__arrivals__rate_per_s=400` sets
+`workload.arrivals.rate_per_s`; list items by index, `workload__classes__0__rate_per_s=5`.
+Values are taken as given (no YAML parsing). The key path is checked against the
+scenario schema; an unknown key raises `InputError` naming it and the allowed keys.
+
+**Money** in `.to_frame()` is `decimal.Decimal` (exact, object dtype columns); pass
+`money="float"` for float64 columns to plot. In `.to_dict()` money is a decimal string,
+as everywhere in infercost's JSON.
+
+**Errors**: every bad input (file, key, value, option name) raises
+`infercost.errors.InputError` with `.where` (file, row or key path) and `.message`.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from infercost.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover - types only
+    import pandas as pd
+
+    from infercost.capacity.estimate import Estimate as _EngineEstimate
+    from infercost.core.catalog import Catalog
+    from infercost.core.scenario import Scenario
+    from infercost.econ.breakdown import CostBreakdown
+    from infercost.sim.run import SimResult
+
+__all__ = [
+    "AttributionResult",
+    "DemoInputs",
+    "EstimateResult",
+    "SimulationResult",
+    "attribute",
+    "demo_inputs",
+    "estimate",
+    "load_scenario",
+    "overrides_from_sets",
+    "reconcile",
+    "simulate",
+]
+
+MoneyKind = Literal["decimal", "float"]
+
+#: Keys of a breakdown line (`CostBreakdown.to_dict()["components"]`) that stay text.
+_TEXT_KEYS = frozenset({"name", "label", "group", "driver", "unit", "kind", "detail", "currency",
+                        "period", "model", "model_version", "endpoint", "tenant", "component"})
+
+
+# -- scenarios -----------------------------------------------------------------------
+
+def load_scenario(source: Any, **overrides: Any) -> Scenario:
+    """A validated `Scenario` from a YAML path, a dict (the YAML's shape) or a `Scenario`.
+
+    `overrides`: scenario key paths with `__` for each dot, e.g.
+    `load_scenario("examples/chatbot.yaml", deployment__replicas=4)`; applied in the
+    order given, before validation. Returns a new `Scenario` (the input is not changed).
+
+    Raises `InputError`: file missing, empty or malformed YAML; a key path not in the
+    schema (the message lists the allowed keys); a value failing validation (the message
+    names the key path and what is allowed); `source` of another type.
+    """
+    from infercost.core.scenario import Scenario, read_raw, set_path, validate
+
+    if isinstance(source, Scenario):
+        if not overrides:
+            return source
+        raw = source.model_dump(mode="python", exclude_none=True)
+        origin = f"scenario {source.name!r}"
+    elif isinstance(source, Mapping):
+        raw = copy.deepcopy(dict(source))
+        origin = "scenario dict"
+    elif isinstance(source, (str, os.PathLike)):
+        raw = read_raw(source)
+        origin = str(source)
+    else:
+        raise InputError(f"expected a scenario path, dict or Scenario, got {type(source).__name__}",
+                         "scenario")
+    for key, value in overrides.items():
+        raw = set_path(raw, _dotted(key), value, f"{origin}: override")
+    return validate(raw, origin)
+
+
+def overrides_from_sets(sets: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
+    """`--set path=value` strings as override keywords: `{"workload__arrivals__rate_per_s": 400}`.
+
+    Values are parsed as YAML scalars ('4' -> 4). Raises `InputError` for a string without
+    `=` or with an empty path. Used by the command line; a notebook passes keywords."""
+    from infercost.core.scenario import parse_sets
+
+    return {k.replace(".", "__"): v for k, v in parse_sets(list(sets or []))}
+
+
+def _dotted(key: str) -> str:
+    return key.replace("__", ".")
+
+
+def _prepare(scenario: Any, option: str | None, overrides: dict[str, Any]) -> Scenario:
+    from infercost.core.scenario import apply_option
+
+    sc = load_scenario(scenario, **overrides)
+    return apply_option(sc, option) if option else sc
+
+
+def _catalog(catalog: Any) -> Catalog:
+    from infercost.core.catalog import Catalog, load_catalog
+
+    if isinstance(catalog, Catalog):
+        return catalog
+    return load_catalog(catalog)
+
+
+# -- estimate ------------------------------------------------------------------------
+
+def estimate(scenario: Any, *, catalog: Any = None, option: str | None = None,
+             **overrides: Any) -> EstimateResult:
+    """Predicted monthly cost per inference from the analytic (fluid) capacity model.
+
+    `scenario`: path, dict or `Scenario` (see `load_scenario`); `catalog`: None (the
+    bundled catalog, each entry with source and as_of), a YAML path overriding entries,
+    or a `Catalog`; `option`: a variant named in the scenario's `options:`, applied after
+    `overrides` (keywords `a__b=value`, see the module docstring).
+
+    Service time comes from the scenario's `service:` when given, else from the
+    performance model for the named model and hardware (`result.service.source` says
+    which). Returns an `EstimateResult` (breakdown per month of 730 h and per inference,
+    USD or the scenario's currency). Raises `InputError` for bad input (scenario, catalog,
+    option name, an id missing from the catalog).
+    """
+    from infercost.capacity.estimate import estimate as run
+
+    sc = _prepare(scenario, option, overrides)
+    return EstimateResult(run(sc, _catalog(catalog)))
+
+
+@dataclass(frozen=True)
+class EstimateResult:
+    """What `estimate` returns. `engine` is the capacity model's own result."""
+
+    engine: _EngineEstimate
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.engine.scenario
+
+    @property
+    def breakdown(self) -> CostBreakdown:
+        """The itemised `econ.CostBreakdown` (money in the scenario currency)."""
+        return self.engine.breakdown
+
+    @property
+    def service(self):
+        """The service-time model used (`.source` says where it came from)."""
+        return self.engine.service
+
+    @property
+    def usage(self):
+        """Monthly capacity (replica-hours busy, idle, warm-up; requests served, dropped)."""
+        return self.engine.usage
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, exactly what `infercost estimate --json` prints (money as strings)."""
+        from infercost.core.io import to_jsonable
+
+        return to_jsonable(self.engine.to_dict())
+
+    def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
+        """One row per cost line: scenario, name, label, group, period_cost, monthly_cost,
+        per_inference, share, driver (and any further fields of the line). Money columns
+        are `Decimal` (or float64 with `money="float"`)."""
+        return breakdown_frame(self.to_dict(), money)
+
+    def __repr__(self) -> str:
+        return _breakdown_text("estimate", self.to_dict())
+
+    def _repr_html_(self) -> str:
+        return _breakdown_html("estimate", self.to_dict())
+
+
+# -- simulate ------------------------------------------------------------------------
+
+def simulate(scenario: Any, *, seed: int = 0, catalog: Any = None, option: str | None = None,
+             force: bool = False, progress: Any = None, **overrides: Any) -> SimulationResult:
+    """Discrete-event simulation of the serving fleet: queues, batching, autoscaling,
+    spot preemptions, cascades; the same seed gives the same result.
+
+    Arguments as for `estimate`, plus `seed` (int), `force` (run even past the 2e9
+    expected-request limit) and `progress` (a callable `progress(arrived, expected)` polled
+    during long runs). Simulates `workload.duration_s` seconds. Returns a `SimulationResult`: latency, queue wait, TTFT/TPOT percentiles (ms),
+    SLO attainment, utilisation, replica-hours and the cost breakdown from the simulated
+    replica-hours. Raises `InputError` for bad input, including an offered load at or
+    above the fleet's capacity (`sim.run.UnstableQueueError`, a subclass).
+    """
+    from infercost.sim.run import simulate as run
+
+    sc = _prepare(scenario, option, overrides)
+    try:
+        res = run(sc, _catalog(catalog), seed=seed, force=force, progress=progress)
+    except InputError as e:
+        # a key path from inside the engine: name the scenario file it belongs to
+        if isinstance(scenario, (str, os.PathLike)) and e.where is not None \
+                and not e.where.startswith(str(scenario)) and "." in e.where \
+                and not e.where.startswith("/"):
+            raise type(e)(e.message, f"{scenario}: {e.where}") from None
+        raise
+    return SimulationResult(res)
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What `simulate` returns. `engine` is the simulator's `SimResult` (times in ms
+    inside its dicts, replica-hours in hours)."""
+
+    engine: SimResult
+
+    @property
+    def breakdown(self) -> CostBreakdown | None:
+        return self.engine.cost
+
+    @property
+    def latency_ms(self) -> dict[str, float] | None:
+        """Request latency percentiles, ms: mean, p50, p95, p99, max."""
+        return self.engine.latency_ms
+
+    @property
+    def slo_attainment(self) -> float | None:
+        return self.engine.slo.get("attainment")
+
+    @property
+    def utilization(self) -> float:
+        return self.engine.utilization
+
+    def to_dict(self, series: bool = True) -> dict[str, Any]:
+        """JSON-ready, what `infercost simulate --json` prints; `series=False` drops the
+        per-minute time series."""
+        from infercost.core.io import to_jsonable
+
+        d = self.engine.to_dict()
+        if not series:
+            d.pop("series", None)
+        return to_jsonable(d)
+
+    def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
+        """One row per cost line of the simulated breakdown (columns as
+        `EstimateResult.to_frame`). Empty when the run has no cost."""
+        d = self.to_dict(series=False)
+        return breakdown_frame(d["cost"] if d.get("cost") else None, money)
+
+    def series_frame(self) -> pd.DataFrame:
+        """The per-bucket time series (one row per `bucket_s` seconds, column `t_s` the
+        bucket start in seconds): arrivals, served, dropped, latency, replicas, ..."""
+        import pandas as pd
+
+        s = self.engine.series or {}
+        n = len(s.get("t_s", []))
+        return pd.DataFrame({k: v for k, v in s.items() if isinstance(v, list) and len(v) == n})
+
+    def __repr__(self) -> str:
+        r = self.engine
+        lat = r.latency_ms or {}
+        head = (f"simulation {r.name!r}: {r.duration_s:g} s, seed {r.seed}; "
+                f"{r.requests['served']:,} served, {r.requests['dropped']:,} dropped")
+        if lat:
+            head += f"; latency p50 {lat['p50']:.1f} ms, p99 {lat['p99']:.1f} ms"
+        d = self.to_dict(series=False)
+        return head + ("\n" + _breakdown_text("cost", d["cost"]) if d.get("cost") else "")
+
+    def _repr_html_(self) -> str:
+        d = self.to_dict(series=False)
+        r = self.engine
+        head = html.escape(f"simulation {r.name!r}: {r.duration_s:g} s, seed {r.seed}; "
+                           f"utilisation {r.utilization:.1%}")
+        return f"<p>{head}</p>" + (_breakdown_html("cost", d["cost"]) if d.get("cost") else "")
+
+
+# -- attribute -----------------------------------------------------------------------
+
+def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = None, *,
+              backend: str = "duckdb", out: Any = None, bill_format: str = "auto",
+              cost_basis: str | None = None, check_duplicates: bool = True,
+              write_requests: bool | None = None, by: str = "combination") -> AttributionResult:
+    """Measured cost: allocate a bill to the serving logs that used it.
+
+    `bill`: FOCUS 1.0-1.2 CSV/Parquet, AWS CUR 2.0 or GCP billing export; a file, folder,
+    glob or a list of them. `usage`: serving logs (CSV, Parquet, JSON lines) or OTel
+    GenAI spans; file, folder, glob or list. `rules`: allocation rules YAML (None: the
+    defaults). `counts`: reserved for request counts without logs; not accepted yet.
+    `backend`: "duckdb" or "spark". `out`: folder to write allocations.csv/.parquet,
+    requests.parquet and summary.json into (all or nothing); None writes nothing that
+    stays. `write_requests` (default: True when `out` is given) writes requests.parquet.
+    `by`: "combination" (one CostBreakdown per model, version, endpoint and tenant) or
+    "day" (one per day and combination), in the summary's `breakdowns`.
+
+    Returns an `AttributionResult` (money as Decimal in the bill currency). Raises
+    `InputError` for bad input: missing usage, unreadable or malformed files, mixed
+    currencies without a rate, an unknown backend, `counts` given.
+    """
+    import shutil
+    import tempfile
+
+    from infercost.allocation.run import public_summary, run_attribution
+
+    if counts is not None:
+        raise InputError("not yet: request counts without logs are not supported; "
+                         "pass usage logs or OTel spans as `usage`", "counts")
+    if usage is None or (isinstance(usage, (list, tuple)) and not usage):
+        raise InputError("expected usage logs or OTel spans (file, folder or glob)", "usage")
+    if backend not in ("duckdb", "spark"):
+        raise InputError(f"expected duckdb or spark, got {backend!r}", "backend")
+    bills = [str(b) for b in (bill if isinstance(bill, (list, tuple)) else [bill])]
+    usages = [str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])]
+    keep = out is not None
+    folder = Path(out) if keep else Path(tempfile.mkdtemp(prefix="infercost-attribute-"))
+    try:
+        summary = run_attribution(
+            bills, usages, folder / "attribution" if not keep else folder, rules,
+            backend=backend, bill_format=bill_format, check_duplicates=check_duplicates,
+            write_requests=keep if write_requests is None else write_requests,
+            cost_basis=cost_basis, by=by)
+        frame = _read_allocations(folder if keep else folder / "attribution")
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return AttributionResult(public_summary(summary), frame, folder if keep else None)
+
+
+def _read_allocations(folder: Path) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(folder / "allocations.parquet").to_pandas()
+
+
+@dataclass(frozen=True)
+class AttributionResult:
+    """What `attribute` returns: `summary` (summary.json's content, money as Decimal),
+    `allocations` (allocations.parquet as a DataFrame: one row per period, model,
+    model_version, endpoint, tenant and kind of cost; money Decimal) and `out` (the
+    folder written, or None)."""
+
+    summary: dict[str, Any]
+    allocations: pd.DataFrame = field(repr=False)
+    out: Path | None = None
+
+    @property
+    def currency(self) -> str:
+        return self.summary["currency"]
+
+    @property
+    def conservation(self) -> dict[str, Any]:
+        """Bill total = allocated + idle + shared + unallocated, checked exactly."""
+        return self.summary["conservation"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, what `infercost attribute --json` prints (summary.json)."""
+        from infercost.core.io import to_jsonable
+
+        return to_jsonable(self.summary)
+
+    def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
+        """One row per allocated cost line (a copy of `allocations`), money columns
+        `Decimal` (or float64 with `money="float"`)."""
+        df = self.allocations.copy()
+        if money == "float":
+            from infercost.allocation.run import MONEY_COLUMNS
+
+            for c in MONEY_COLUMNS:
+                if c in df:
+                    df[c] = df[c].astype("float64")
+        return df
+
+    def __repr__(self) -> str:
+        return _attribution_text(self.to_dict())
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(_attribution_text(self.to_dict())) + "</pre>"
+
+
+@dataclass(frozen=True)
+class DemoInputs:
+    """The bundled month's input files (paths): a FOCUS bill, a usage log, rules YAML."""
+
+    bill: Path
+    usage: Path
+    rules: Path
+
+
+def demo_inputs(folder: Any, seed: int = 7, requests_per_hour: int = 300) -> DemoInputs:
+    """Write the bundled month (October 2026, generated from `seed`, no real customer data)
+    into `folder`: a FOCUS 1.2 bill for a small AWS GPU fleet, its serving log (Parquet)
+    and allocation rules, the inputs `infercost demo` attributes. Same seed, same bytes.
+    `requests_per_hour`: mean per chat instance at the daily peak (fewer, smaller log).
+    Returns their paths."""
+    from infercost.allocation.demo import DEMO_RULES, generate
+
+    folder = Path(folder)
+    bill, usage = generate(folder, seed, requests_per_hour)
+    rules = folder / "rules.yaml"
+    rules.write_text(DEMO_RULES)
+    return DemoInputs(Path(bill), Path(usage), rules)
+
+
+# -- reconcile -----------------------------------------------------------------------
+
+def reconcile(scenario: Any, *, attribution: Any = None, bill: Any = None, usage: Any = None,
+              counts: Any = None, rules: Any = None, simulate: bool = False, seed: int = 0,
+              catalog: Any = None, option: str | None = None,
+              **overrides: Any) -> ReconciliationResult:
+    """Predicted next to measured, component by component, with the difference split into
+    volume (inferences), utilisation (busy vs idle hours), price (rate on the bill vs the
+    catalog) and the residual, applied in that order (docs/reconcile.md).
+
+    `scenario` as for `estimate`. The measured side is either `attribution` (a folder that
+    `attribute --out` wrote: its summary.json) or `bill` + `usage` (attributed here, nothing
+    written). `simulate=True` adds the simulated column (seed `seed`). `counts` is reserved.
+
+    Returns a `ReconciliationResult` (money as Decimal in the scenario currency; the bill
+    must be in the same currency). Raises `InputError` for bad input: neither or both of
+    `attribution` and `bill`, `bill` without `usage`, a folder without summary.json, a bill
+    with no fleet instance-hours or in another currency.
+    """
+    import tempfile
+
+    from infercost.core.io import to_jsonable
+    from infercost.reconciliation.run import read_summary
+    from infercost.reconciliation.run import reconcile as run
+
+    if counts is not None:
+        raise InputError("call counts are not supported yet; give usage logs or an attribution "
+                         "folder", "counts")
+    if attribution is None and not bill:
+        raise InputError("give an attribution folder, or a bill and its usage logs", "reconcile")
+    if attribution is not None and bill:
+        raise InputError("give an attribution folder or a bill and usage, not both", "reconcile")
+    if bill and not usage:
+        raise InputError("a bill needs its usage logs (the serving logs)", "usage")
+    sc = _prepare(scenario, option, overrides)
+    cat = _catalog(catalog)
+    if attribution is not None:
+        summary = read_summary(attribution)
+    else:
+        from infercost.allocation.run import run_attribution
+
+        bills = [str(b) for b in (bill if isinstance(bill, (list, tuple)) else [bill])]
+        usages = [str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])]
+        with tempfile.TemporaryDirectory(prefix="infercost-reconcile-") as tmp:
+            summary = to_jsonable(run_attribution(bills, usages, Path(tmp) / "a", rules,
+                                                  write_requests=False))
+    return ReconciliationResult(run(sc, cat, summary, with_simulation=simulate, seed=seed))
+
+
+@dataclass(frozen=True)
+class ReconciliationResult:
+    """What `reconcile` returns. `engine` is the `reconciliation.run.Reconciliation`."""
+
+    engine: Any
+
+    @property
+    def decomposition(self) -> dict[str, Any]:
+        """volume, utilisation, price, residual and the difference (decimal strings)."""
+        return self.to_dict()["decomposition"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, exactly what `infercost reconcile --json` prints."""
+        return self.engine.to_dict()
+
+    def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
+        """One row per component: predicted, simulated (or None), measured, difference."""
+        import pandas as pd
+
+        conv = (lambda x: None if x is None else Decimal(x)) if money == "decimal" else \
+            (lambda x: None if x is None else float(x))
+        rows = [{"component": c["component"], **{k: conv(c[k]) for k in
+                                                 ("predicted", "simulated", "measured", "difference")}}
+                for c in self.to_dict()["components"]]
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        d = self.to_dict()
+        t = d["total"]
+        return (f"<ReconciliationResult {d['scenario']!r}: predicted {t['predicted']} vs measured "
+                f"{t['measured']} {d['currency']}, difference {t['difference']}>")
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+# -- shared rendering ----------------------------------------------------------------
+
+def breakdown_frame(d: dict[str, Any] | None, money: MoneyKind = "decimal") -> pd.DataFrame:
+    """A breakdown dict (`CostBreakdown.to_dict()`, JSON-ready) as a DataFrame, one row per
+    cost line, with `scenario` and `currency` columns so results concatenate; numeric
+    strings become Decimal (or float with `money="float"`)."""
+    import pandas as pd
+
+    if not d:
+        return pd.DataFrame()
+    rows = []
+    for c in d["components"]:
+        row: dict[str, Any] = {"scenario": d["scenario"], "currency": d["currency"]}
+        for k, v in c.items():
+            row[k] = v if k in _TEXT_KEYS else _number(v, money)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _number(v: Any, money: MoneyKind) -> Any:
+    if isinstance(v, str):
+        try:
+            v = Decimal(v)
+        except InvalidOperation:
+            return v
+    if money == "float" and isinstance(v, Decimal):
+        return float(v)
+    return v
+
+
+def _fmt(s: str | None, places: int = 2) -> str:
+    if s is None:
+        return "n/a"
+    from infercost.report.terminal import money_txt, per_unit_txt
+
+    d = Decimal(s)
+    return money_txt(d, places) if places else per_unit_txt(d)
+
+
+def _breakdown_text(kind: str, d: dict[str, Any]) -> str:
+    t, cur = d["total"], d["currency"]
+    w = max([9, *(len(c["label"]) for c in d["components"])])
+    lines = [f"{kind} {d['scenario']!r}: {_fmt(t['monthly_cost'])} {cur}/month, "
+             f"{_fmt(t['per_inference'], 0)} {cur} per inference",
+             f"  {d['main_driver']}",
+             f"  {'component':<{w}} {'per month':>14} {'per inference':>14} {'share':>6}"]
+    for c in d["components"]:
+        lines.append(f"  {c['label']:<{w}} {_fmt(c['monthly_cost']):>14} "
+                     f"{_fmt(c['per_inference'], 0):>14} {float(c['share']) * 100:>5.1f}%")
+    return "\n".join(lines)
+
+
+def _breakdown_html(kind: str, d: dict[str, Any]) -> str:
+    t, cur = d["total"], d["currency"]
+    e = html.escape
+    rows = "".join(
+        f"<tr><td>{e(c['label'])}</td><td style='text-align:right'>{_fmt(c['monthly_cost'])}</td>"
+        f"<td style='text-align:right'>{_fmt(c['per_inference'], 0)}</td>"
+        f"<td style='text-align:right'>{float(c['share']) * 100:.1f}%</td><td>{e(c['driver'])}</td></tr>"
+        for c in d["components"])
+    return (f"<p><b>{e(kind)} {e(d['scenario'])}</b>: {_fmt(t['monthly_cost'])} {e(cur)}/month, "
+            f"{_fmt(t['per_inference'], 0)} {e(cur)} per inference; {e(d['main_driver'])}</p>"
+            f"<table><thead><tr><th>component</th><th>per month ({e(cur)})</th>"
+            f"<th>per inference ({e(cur)})</th><th>share</th><th>driver</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
+def _attribution_text(s: dict[str, Any]) -> str:
+    t, cur, u = s["totals"], s["currency"], s["unit_costs"]
+    cons = s["conservation"]
+    return "\n".join([
+        f"attribution {s['billing_period']['start']} .. {s['billing_period']['end']} "
+        f"({s['cost_basis']}, driver {s['driver']})",
+        f"  bill {_fmt(t['bill'])} {cur} = allocated {_fmt(t['allocated'])} + idle "
+        f"{_fmt(t['idle'])} + shared {_fmt(t['shared'])} + unallocated {_fmt(t['unallocated'])}",
+        f"  conservation {'holds' if cons['holds'] else 'VIOLATED'}",
+        f"  per 1k requests {_fmt(u['cost_per_1k_requests'])} {cur}; "
+        f"rows {s['rows']['usage_allocated']:,} allocated, {s['rows']['usage_rejected']:,} rejected",
+    ])

@@ -1,0 +1,157 @@
+"""The Python API (infercost.api): verbs, overrides, result objects, lazy top-level names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+import infercost
+from infercost import api
+from infercost.errors import InputError
+from tests.conftest import EXAMPLES, ROOT
+
+SMALL = {
+    "name": "small",
+    "currency": "USD",
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 10}, "duration_s": 3600},
+    "service": {"distribution": "constant", "mean_ms": 50},
+    "deployment": {"hardware": "h100-sxm", "pricing": {"provider": "aws", "plan": "on-demand"},
+                   "replicas": 2},
+}
+
+
+def test_top_level_verbs_are_the_api_functions_and_load_lazily():
+    code = ("import sys, infercost; assert 'infercost.api' not in sys.modules; "
+            "f = infercost.estimate; assert 'infercost.api' in sys.modules; "
+            "from infercost import api; assert f is api.estimate")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       cwd=ROOT, env={"PYTHONPATH": str(ROOT / "src")})
+    assert r.returncode == 0, r.stderr
+    assert infercost.simulate is api.simulate and infercost.attribute is api.attribute
+    with pytest.raises(AttributeError):
+        infercost.no_such_verb  # noqa: B018
+
+
+def test_estimate_from_a_dict_matches_the_cli_json(cli):
+    import json
+
+    import yaml
+
+    raw = yaml.safe_load((EXAMPLES / "sentiment-bert.yaml").read_text())
+    d = api.estimate(raw).to_dict()
+    code, out, _ = cli("estimate", EXAMPLES / "sentiment-bert.yaml", "--json")
+    assert code == 0 and json.loads(out) == d
+
+
+def test_overrides_use_double_underscore_for_dots_and_match_set(cli):
+    import json
+
+    res = api.estimate(EXAMPLES / "chatbot.yaml", workload__arrivals__rate_per_s=400)
+    assert res.scenario.workload.arrivals.rate_per_s == 400
+    code, out, _ = cli("estimate", EXAMPLES / "chatbot.yaml", "--json",
+                       "--set", "workload.arrivals.rate_per_s=400")
+    assert code == 0 and json.loads(out) == res.to_dict()
+
+
+def test_override_of_an_unknown_key_names_it_and_the_allowed_keys():
+    with pytest.raises(InputError) as e:
+        api.load_scenario(SMALL, workload__arrivals__rate=5)
+    assert e.value.where == "scenario dict: override: workload.arrivals.rate"
+    assert "no such key 'rate'" in e.value.message and "rate_per_s" in e.value.message
+
+
+def test_load_scenario_does_not_change_its_input():
+    sc = api.load_scenario(SMALL)
+    sc2 = api.load_scenario(sc, deployment__replicas=3)
+    assert sc.deployment.replicas == 2 and sc2.deployment.replicas == 3
+    assert SMALL["deployment"]["replicas"] == 2
+    with pytest.raises(InputError, match="expected a scenario path, dict or Scenario"):
+        api.load_scenario(42)
+
+
+def test_estimate_frame_has_one_row_per_line_and_decimal_money_summing_to_total():
+    res = api.estimate(SMALL)
+    df = res.to_frame()
+    b = res.breakdown
+    assert list(df["name"]) == [c.name for c in b.components]
+    assert all(isinstance(v, Decimal) for v in df["monthly_cost"])
+    # components add up to the total exactly, digit for digit
+    assert sum(df["monthly_cost"], Decimal(0)) == b.monthly_total.amount
+    # by hand: busy = 10 req/s x 0.050 s x 730 h = 365 replica-h; provisioned = 2 x 730
+    # = 1,460 replica-h, idle = 1,460 - 365 = 1,095 replica-h; at the catalog's AWS H100
+    # on-demand 6.88 USD/GPU-h: 365 x 6.88 = 2,511.20 and 1,095 x 6.88 = 7,533.60 USD/month
+    by_name = dict(zip(df["name"], df["monthly_cost"], strict=True))
+    assert by_name["accelerator_busy"] == Decimal("2511.20")
+    assert by_name["accelerator_idle"] == Decimal("7533.60")
+    f = res.to_frame(money="float")
+    assert f["monthly_cost"].dtype == "float64"
+
+
+def test_options_concatenate_into_one_frame():
+    import pandas as pd
+
+    base = api.estimate(EXAMPLES / "chatbot.yaml")
+    spot = api.estimate(EXAMPLES / "chatbot.yaml", option="spot")
+    wide = pd.concat([base.to_frame(), spot.to_frame()]).pivot(
+        index="name", columns="scenario", values="monthly_cost")
+    assert list(wide.columns) == sorted([base.scenario.name, spot.scenario.name])
+    # spot is cheaper accelerator time, everything else the same
+    assert wide.loc["accelerator_busy"].iloc[1] < wide.loc["accelerator_busy"].iloc[0]
+    assert wide.loc["storage"].iloc[0] == wide.loc["storage"].iloc[1]
+    with pytest.raises(InputError, match="no option named 'gold'"):
+        api.estimate(EXAMPLES / "chatbot.yaml", option="gold")
+
+
+def test_repr_and_html_name_the_scenario_and_escape_it():
+    res = api.estimate({**SMALL, "name": "a <b> & [bold]c"})
+    assert "a <b> & [bold]c" in repr(res)
+    h = res._repr_html_()
+    assert "a &lt;b&gt; &amp; [bold]c" in h and "<b>a <b>" not in h
+
+
+def test_simulate_is_seeded_and_its_frame_sums_to_its_breakdown():
+    a = api.simulate({**SMALL, "workload": {**SMALL["workload"], "duration_s": 600}}, seed=3)
+    b = api.simulate({**SMALL, "workload": {**SMALL["workload"], "duration_s": 600}}, seed=3)
+    assert a.to_dict() == b.to_dict()
+    df = a.to_frame()
+    assert sum(df["period_cost"], Decimal(0)) == a.breakdown.total.amount
+    s = a.series_frame()
+    # one row per 60 s bucket of the 600 s run; every served request is in one bucket
+    assert len(s) == 10 and list(s["t_s"][:2]) == [0.0, 60.0]
+    assert int(s["served"].sum()) == a.engine.requests["served"]
+    assert "simulation 'small'" in repr(a)
+
+
+def test_attribute_rejects_counts_and_missing_usage(tmp_path):
+    with pytest.raises(InputError) as e:
+        api.attribute("bill.csv", "usage.csv", counts="counts.csv")
+    assert e.value.where == "counts" and "not yet" in e.value.message
+    with pytest.raises(InputError) as e:
+        api.attribute("bill.csv")
+    assert e.value.where == "usage"
+
+
+def test_attribute_demo_month_without_out_leaves_nothing(tmp_path):
+    inputs = api.demo_inputs(tmp_path / "in", seed=3, requests_per_hour=20)
+    before = set(tmp_path.rglob("*"))
+    res = api.attribute(inputs.bill, inputs.usage, rules=inputs.rules)
+    assert res.out is None and set(tmp_path.rglob("*")) == before
+    assert res.conservation["holds"]
+    df = res.to_frame()
+    t = res.summary["totals"]
+    # the allocation lines add up to the bill (conservation, exactly)
+    assert sum(df["cost"], Decimal(0)) == t["bill"]
+    assert "conservation holds" in repr(res)
+
+
+def test_reconcile_without_its_engine_is_a_clear_error():
+    import importlib.util
+
+    if importlib.util.find_spec("infercost.reconciliation") is not None:
+        pytest.skip("the reconcile engine is installed")
+    with pytest.raises(InputError) as e:
+        api.reconcile(EXAMPLES / "chatbot.yaml")
+    assert e.value.where == "reconcile" and "not available" in e.value.message
