@@ -62,12 +62,13 @@ def test_estimate_at_80_columns(cli, narrow):
     code, out, err = cli("estimate", EXAMPLES / "chatbot.yaml")
     assert code == 0, err
     check(out, narrow, ["support-chatbot:"])
-    # the table holds the short driver; --verbose prints the full text
-    assert "busy replica-h" in out and "USD/GPU-h" not in out
+    # the table holds the short driver (the line's formula); --verbose prints the full
+    # text with the price's source
+    assert "GPU-h x 6.88" in out and "catalog as of" not in out
     narrow.clear()
     code, out_v, _ = cli("estimate", EXAMPLES / "chatbot.yaml", "--verbose")
     check(out_v, narrow)
-    assert "USD/GPU-h" in out_v
+    assert "catalog as of" in out_v
 
 
 def test_simulate_at_80_columns(cli, narrow, tmp_path):

@@ -208,7 +208,7 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
         hr = costs.human_review
         hours = quantity(n * _d(hr.fraction) * _d(hr.minutes_each) / 60)
         add(CostLine.priced("human_review", "Human review", hours, "review-h", Money(hr.hourly_rate, cur), ""),
-            f"{hr.fraction:.1%} of inferences x {hr.minutes_each:g} min")
+            f"{hr.fraction * 100:.4g}% of inferences x {hr.minutes_each:g} min")
     if costs.preprocessing:
         pp = costs.preprocessing
         price, src = _service_price(scenario, catalog, "vcpu_hour", pp.price_per_vcpu_hour, sources)
