@@ -34,7 +34,14 @@ from infercost.allocation.quanta import (  # noqa: F401  (spread, to_quanta: pub
     to_quanta,
 )
 from infercost.allocation.rules import Rules
-from infercost.allocation.steps import ALLOCATED, GROUP, BillSide, UsageSide, assemble
+from infercost.allocation.steps import (
+    ALLOCATED,
+    GROUP,
+    ZERO_WEIGHT,
+    BillSide,
+    UsageSide,
+    assemble,
+)
 from infercost.errors import InputError
 from infercost.ingest.bill import Bill, basis_column
 from infercost.ingest.usage import Usage
@@ -42,7 +49,12 @@ from infercost.ingest.usage import Usage
 #: allocation status of a request: code -> text (requests.parquet carries both)
 STATUS = {0: ALLOCATED, 1: "no bill row for resource-hour", 2: "outside billing period",
           3: "rejected: no timestamp", 4: "rejected: no resource_id",
-          5: "rejected: no duration_ms", 6: "rejected: negative duration_ms"}
+          5: "rejected: no duration_ms", 6: "rejected: negative duration_ms",
+          7: ZERO_WEIGHT, 8: "rejected: negative tokens",
+          9: "rejected: duration_ms not finite or over 1e9 ms"}
+#: the largest busy time one usage row may state (1e9 ms, about 11.6 days: far above any
+#: request, and low enough that a resource-hour's total weight in µs fits in int64)
+MAX_DURATION_MS = 1e9
 
 
 @dataclass
@@ -58,19 +70,27 @@ class Attribution:
 
 
 def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
-    """Driver weight per request as int64 (µs of busy time, tokens, or 1)."""
-    import ibis
-
+    """Driver weight per usage row as int64 (µs of busy time, tokens, or its request
+    count). Values outside [0, MAX_DURATION_MS] weigh 0 (such rows are rejected)."""
     if rules.driver in ("duration_ms", "capacity"):
-        return (u.duration_ms * 1000).floor().cast("int64")
+        return _micros(u.duration_ms)
     if rules.driver == "gpu_time":
         if not usage.has_gpu_ms:
             raise InputError("driver gpu_time needs a gpu_ms column in the usage log",
                              "rules: driver")
-        return (u.gpu_ms.fill_null(0) * 1000).floor().cast("int64")
+        return _micros(u.gpu_ms.fill_null(0))
     if rules.driver == "tokens":
-        return (u.input_tokens.fill_null(0) + u.output_tokens.fill_null(0)).cast("int64")
-    return ibis.literal(1, type="int64")
+        tin, tout = u.input_tokens.fill_null(0), u.output_tokens.fill_null(0)
+        return ((tin > 0).ifelse(tin, 0) + (tout > 0).ifelse(tout, 0)).cast("int64")
+    return u.requests
+
+
+def _micros(ms: Any) -> Any:
+    """Milliseconds as whole µs (int64); NaN, infinite, negative or huge values as 0."""
+    import ibis
+
+    ok = (ms >= 0) & (ms <= MAX_DURATION_MS)
+    return (ibis.ifelse(ok, ms, 0.0) * 1000).floor().cast("int64")
 
 
 def reason_expr(u: Any) -> Any:
@@ -81,7 +101,9 @@ def reason_expr(u: Any) -> Any:
         (u.timestamp.isnull(), 3),
         (u.resource_id.isnull(), 4),
         (u.duration_ms.isnull(), 5),
+        (u.duration_ms.isnan() | (u.duration_ms > MAX_DURATION_MS), 9),
         (u.duration_ms < 0, 6),
+        ((u.input_tokens < 0) | (u.output_tokens < 0), 8),
         else_=ibis.null("int8"),
     ).cast("int8")
 
@@ -243,25 +265,33 @@ def attribute(
     rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
                   how="left")
     rh["W"] = rh["W"].fillna(0).astype("int64")
+    notes = []
     if rules.driver == "capacity":
         capw = rh["resource_id"].map(lambda r: int(rules.capacity_ms(r) * 1000))
         rh["den"] = np.maximum(capw.to_numpy(dtype="int64"), rh["W"].to_numpy())
+        over = int((rh["W"].to_numpy() > capw.to_numpy(dtype="int64")).sum())
+        if over:
+            notes.append(f"{over} resource-hour{'s' if over > 1 else ''}: busy time "
+                         "(duration_ms, or requests x mean latency) exceeds the declared "
+                         "capacity (concurrency); idle clamped at zero there")
     else:
         rh["den"] = rh["W"]
     alloc = rh[(rh["den"] > 0) & (rh["W"] > 0)].copy()
     if len(hq) and int(hq["cost_q"].abs().max()) >= LIMIT:
         raise InputError("a resource-hour's cost is too large for the engine's int64 quanta",
                          "bill")
-    qq, rr = np.divmod(alloc["cost_q"].to_numpy(dtype=np.int64),
-                       alloc["den"].to_numpy(dtype=np.int64))
-    alloc["q"] = qq
-    alloc["r"] = rr
+    # every billed resource-hour goes to the engine (a request there with weight 0 has a
+    # bill row: its reason is ZERO_WEIGHT); q, r only where the hour has weight
+    live = ((rh["den"] > 0) & (rh["W"] > 0)).to_numpy()
+    den = np.where(live, rh["den"].to_numpy(dtype=np.int64), 1)
+    qq, rr = np.divmod(np.where(live, rh["cost_q"].to_numpy(dtype=np.int64), 0), den)
     rha = pa.table({
-        "resource_id": pa.array(alloc["resource_id"].tolist(), pa.string()),
-        "hour": pa.array(alloc["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
-        "q": pa.array(alloc["q"].to_numpy(), pa.int64()),
-        "r": pa.array(alloc["r"].to_numpy(), pa.int64()),
-        "den": pa.array(alloc["den"].to_numpy(dtype="int64"), pa.int64()),
+        "resource_id": pa.array(rh["resource_id"].tolist(), pa.string()),
+        "hour": pa.array(rh["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
+        "q": pa.array(qq, pa.int64()),
+        "r": pa.array(rr, pa.int64()),
+        "den": pa.array(den, pa.int64()),
+        "live": pa.array(live, pa.bool_()),
     })
     rht = from_arrow(con, rha, "infercost_resource_hours")
     timings["bill_hours_s"] = time.perf_counter() - tb
@@ -269,7 +299,8 @@ def attribute(
     # ---- pass 3: per request (rule R3), written to requests.parquet
     t2 = time.perf_counter()
     j = u.left_join(rht, [u.resource_id == rht.resource_id, u.hour == rht.hour])
-    matched = j.den.notnull() & j.rejected.isnull()
+    billed = j.den.notnull() & j.rejected.isnull()
+    matched = billed & j.live & (j.w > 0)
     share = ibis.ifelse(
         matched,
         j.q * j.w + (j.r.cast("float64") * j.w.cast("float64") / j.den.cast("float64"))
@@ -282,6 +313,7 @@ def attribute(
     code = ibis.cases(
         (j.rejected.notnull(), j.rejected),
         (matched, 0),
+        (billed, 7),
         (outside, 2),
         else_=1,
     ).cast("int8")
@@ -290,7 +322,8 @@ def attribute(
         timestamp=j.timestamp, request_id=j.request_id, model=j.model,
         model_version=j.model_version, endpoint=j.endpoint, tenant=j.tenant,
         resource_id=j.resource_id, duration_ms=j.duration_ms, input_tokens=j.input_tokens,
-        output_tokens=j.output_tokens, status=j.status, weight=j.w, allocation_code=code,
+        output_tokens=j.output_tokens, status=j.status, requests=j.requests, weight=j.w,
+        allocation_code=code,
         cost_q=share,
     )
     narrow = req
@@ -312,7 +345,7 @@ def attribute(
         day=rq.timestamp.date(), model=rq.model, model_version=rq.model_version,
         endpoint=rq.endpoint, tenant=rq.tenant, code=rq.allocation_code,
     ).aggregate(
-        requests=rq.count(), input_tokens=rq.input_tokens.sum(),
+        requests=rq.requests.sum(), input_tokens=rq.input_tokens.sum(),
         output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
     )
     adf = to_arrow(con, agg).to_pandas()
@@ -373,6 +406,7 @@ def attribute(
     uside = UsageSide(aggregate=adf, handed_out=tdf, resource_hours=gdf, rows_read=usage_rows,
                       duplicates=dup, share_idle=share_idle)
     table, summary = assemble(bside, uside)
+    summary["notes"].extend(notes)
     result = Attribution(table, summary)
     result.summary["backend"] = backend_name(con)
     timings["assemble_s"] = time.perf_counter() - ta

@@ -35,7 +35,12 @@ from infercost.allocation.rules import Rules
 from infercost.ingest.bill import Bill
 
 ALLOCATED = "allocated"
+#: the one reason for usage that has a bill row but weighs nothing under the driver
+#: (no tokens under `tokens`, zero busy time under `duration_ms`, ...)
+ZERO_WEIGHT = "zero weight under the driver"
 GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
+#: fleet usage in these ServiceCategories is not instance time (drivers)
+NOT_INSTANCE_TIME = ("Storage", "Networking")
 #: allocations.csv / .parquet columns
 OUT_COLUMNS = [
     "period", "model", "model_version", "endpoint", "tenant", "requests", "input_tokens",
@@ -370,6 +375,7 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
             "usage_rejected": sum(rejected.values()), "usage_rejected_by_reason": rejected,
             "usage_outside_period": int(counts.get("outside billing period", 0)),
             "usage_without_bill_row": int(counts.get("no bill row for resource-hour", 0)),
+            "usage_zero_weight": int(counts.get(ZERO_WEIGHT, 0)),
             "duplicate_request_ids": u.duplicates,
         },
         "notes": list(bill.notes),
@@ -377,12 +383,18 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
 
 
 def drivers(costs: Costs, total: Decimal) -> list[dict]:
-    """The cost drivers: fleet usage is instance time; other usage by ServiceCategory;
-    other charges by label; largest first, with their share of the bill."""
+    """The cost drivers: fleet usage is instance time (a fleet row whose ServiceCategory
+    is Storage or Networking, such as a tagged volume of a fleet node, is named by its
+    category); other usage by ServiceCategory; other charges by label; largest first,
+    with their share of the bill."""
     out: dict = {}
     for (is_fleet, lab, c), v in costs.by_key.items():
         if lab in ("usage", "commitment_used"):
-            name = "instance time (fleet)" if is_fleet else (c or "other")
+            if is_fleet:
+                name = (f"{c.lower()} (fleet)" if c in NOT_INSTANCE_TIME
+                        else "instance time (fleet)")
+            else:
+                name = c or "other"
         else:
             name = lab.replace("_", " ") + (" (fleet)" if is_fleet else "")
         out[name] = out.get(name, Decimal(0)) + v

@@ -42,6 +42,10 @@ from infercost.ingest.billrows import (  # noqa: F401  (Bill, BILL_COLUMNS, basi
 
 # ---------------------------------------------------------------- entry point
 
+#: file names a bill folder is searched for (compressed JSON lines: GCP export shards)
+BILL_EXTENSIONS = (".csv", ".csv.gz", ".parquet", ".json", ".jsonl", ".ndjson", ".json.gz",
+                   ".jsonl.gz", ".ndjson.gz")
+
 
 def sniff_format(df: pd.DataFrame) -> str:
     cols = set(df.columns)
@@ -73,22 +77,28 @@ def read_bill(
     """
     from infercost.ingest import cur, focus, gcp
 
-    files = expand_paths(paths, (".csv", ".csv.gz", ".parquet", ".json", ".jsonl"))
+    files = expand_paths(paths, BILL_EXTENSIONS)
     parts = []
     formats = set()
+    notes: list[str] = []
     read = 0
     for f in files:
         raw = read_raw(f)
+        if len(raw) == 0:
+            raise InputError("a header and no rows (expected at least one charge)", str(f))
         read += len(raw)
         kind = fmt if fmt != "auto" else _sniff(raw, f)
         formats.add(kind)
         reader = {"focus": focus.normalize, "cur": cur.normalize, "gcp": gcp.normalize}.get(kind)
         if reader is None:
             raise InputError(f"unknown bill format {fmt!r} (focus, cur, gcp)", "--bill-format")
-        parts.append(reader(raw, str(f)))
+        part = reader(raw, str(f))
+        notes.extend(part.attrs.get("notes", []))
+        parts.append(part)
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    rows.attrs = {}
     bill = Bill(rows=rows, sources=[str(f) for f in files], format="+".join(sorted(formats)),
-                rows_read=read)
+                rows_read=read, notes=notes)
     convert_currency(bill, rates or {}, currency)
     return bill
 
