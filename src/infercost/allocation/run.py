@@ -38,10 +38,14 @@ def run_attribution(
     BilledCost) overrides the rules file."""
     from infercost.allocation.engine import attribute, resource_hours
     from infercost.allocation.rules import load_rules, parse_rules
+    from infercost.errors import InputError
     from infercost.ingest.backends import connect
     from infercost.ingest.bill import read_bill
     from infercost.ingest.usage import read_usage
 
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("expected an output folder, but a file of that name exists", "--out")
     r = load_rules(rules)
     if cost_basis is not None:
         r.cost_basis = parse_rules({"cost_basis": cost_basis}, "--cost-basis").cost_basis

@@ -139,8 +139,9 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
         return read_files(con, kind, fs), None
     except InputError:
         raise
-    except Exception as e:  # the backend's own errors: name the file
-        raise InputError(f"cannot read {kind}: {_first_line(e)}", _where(fs)) from None
+    except Exception as e:  # the backend's own errors: name the file (and line)
+        where = _where(fs) if kind == "parquet" else _locate_unreadable(fs, kind)
+        raise InputError(f"cannot read {kind}: {_first_line(e)}", where) from None
 
 
 def _records_table(fs: list[Path]):
