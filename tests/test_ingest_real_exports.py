@@ -277,3 +277,16 @@ def test_cur_service_categories_as_awss_focus_export_names_them():
     assert service_category("AmazonEC2", "USE1-EBS:VolumeUsage.gp3") == "Storage"
     assert service_category("AmazonEC2", "USE1-BoxUsage:g5.xlarge") == "Compute"
     assert service_category("SomethingNew", None) == "Other"
+
+
+def test_spark_backend_without_the_extra_names_it(monkeypatch):
+    import sys
+
+    import infercost.ingest.backends as backends
+
+    monkeypatch.setattr(backends, "_SPARK", None)
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(InputError) as e:
+        backends.connect("spark")
+    assert "pip install 'infercost[spark]'" in str(e.value)
