@@ -51,7 +51,7 @@ STATUS = {0: ALLOCATED, 1: "no bill row for resource-hour", 2: "outside billing 
           3: "rejected: no timestamp", 4: "rejected: no resource_id",
           5: "rejected: no duration_ms", 6: "rejected: negative duration_ms",
           7: ZERO_WEIGHT, 8: "rejected: negative tokens",
-          9: "rejected: duration_ms not finite or over 1e9 ms"}
+          9: "rejected: duration_ms not finite or over 1e9 ms"}  # (per request)
 #: the largest busy time one usage row may state (1e9 ms, about 11.6 days: far above any
 #: request, and low enough that a resource-hour's total weight in µs fits in int64)
 MAX_DURATION_MS = 1e9
@@ -73,45 +73,48 @@ def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
     """Driver weight per usage row as int64 (µs of busy time, tokens, or its request
     count). Values outside [0, MAX_DURATION_MS] weigh 0 (such rows are rejected)."""
     if rules.driver in ("duration_ms", "capacity"):
-        return _micros(u.duration_ms)
+        return _micros(u.duration_ms, u.requests)
     if rules.driver == "gpu_time":
         if not usage.has_gpu_ms:
             raise InputError("driver gpu_time needs a gpu_ms column in the usage log",
                              "rules: driver")
-        return _micros(u.gpu_ms.fill_null(0))
+        return _micros(u.gpu_ms.fill_null(0), u.requests)
     if rules.driver == "tokens":
         tin, tout = u.input_tokens.fill_null(0), u.output_tokens.fill_null(0)
         return ((tin > 0).ifelse(tin, 0) + (tout > 0).ifelse(tout, 0)).cast("int64")
     return u.requests
 
 
-def _micros(ms: Any) -> Any:
-    """Milliseconds as whole µs (int64); NaN, infinite, negative or huge values as 0."""
+def _micros(ms: Any, requests: Any) -> Any:
+    """Milliseconds as whole µs (int64); NaN, infinite, negative or huge values (over
+    MAX_DURATION_MS per request the row stands for) as 0."""
     import ibis
 
-    ok = (ms >= 0) & (ms <= MAX_DURATION_MS)
+    ok = (ms >= 0) & (ms <= requests * MAX_DURATION_MS)
     return (ibis.ifelse(ok, ms, 0.0) * 1000).floor().cast("int64")
 
 
-def reason_expr(u: Any) -> Any:
-    """Why a request cannot be allocated (None when it can, given a bill row)."""
+def reason_expr(u: Any, rules: Rules) -> Any:
+    """Why a usage row cannot be allocated (None when it can, given a bill row). A
+    missing duration_ms rejects a row only under the drivers that read it (duration_ms,
+    capacity): call counts without latency are allocated by requests."""
     import ibis
 
-    return ibis.cases(
-        (u.timestamp.isnull(), 3),
-        (u.resource_id.isnull(), 4),
-        (u.duration_ms.isnull(), 5),
-        (u.duration_ms.isnan() | (u.duration_ms > MAX_DURATION_MS), 9),
+    cases = [(u.timestamp.isnull(), 3), (u.resource_id.isnull(), 4)]
+    if rules.driver in ("duration_ms", "capacity"):
+        cases.append((u.duration_ms.isnull(), 5))
+    cases += [
+        (u.duration_ms.isnan() | (u.duration_ms > u.requests * MAX_DURATION_MS), 9),
         (u.duration_ms < 0, 6),
         ((u.input_tokens < 0) | (u.output_tokens < 0), 8),
-        else_=ibis.null("int8"),
-    ).cast("int8")
+    ]
+    return ibis.cases(*cases, else_=ibis.null("int8")).cast("int8")
 
 
 def prepared(usage: Usage, rules: Rules) -> Any:
     u = usage.table
     return u.mutate(hour=u.timestamp.truncate("h"), w=weight_expr(u, rules, usage),
-                    rejected=reason_expr(u))
+                    rejected=reason_expr(u, rules))
 
 
 # ------------------------------------------------------------------ bill side

@@ -50,10 +50,17 @@ R5  Shared. Bill rows outside the fleet are shared: reported as `__shared__` row
     allocated cost, or evenly.
 
 R6  Unallocated. Usage that matches no fleet cost (no bill row for its resource and hour,
-    outside the billing period) and rejected usage (no timestamp, no resource_id, no or
-    negative duration) is reported as `__unallocated__` rows with its request count and
-    zero cost: never priced by guess. Fleet cost that R2 cannot place is unallocated
-    cost.
+    outside the billing period), usage with a bill row that weighs nothing under the
+    driver ("zero weight under the driver": no tokens under `tokens`, zero busy time
+    under `duration_ms`, under every driver the same reason) and rejected usage (no
+    timestamp, no resource_id, negative tokens, a negative, NaN, infinite or huge
+    duration_ms: over 1e9 ms per request; a missing duration_ms under the drivers that
+    read it, duration_ms and capacity) is reported as `__unallocated__` rows with its
+    request count and zero cost: never priced by guess. Fleet cost that R2 cannot
+    place is unallocated cost.
+
+    Call counts (`--counts`) are usage rows that stand for `requests` requests each;
+    every count above is a number of requests, not of rows.
 
 R7  Conservation. allocated + idle + shared + unallocated = the bill's total cost,
     exactly (Decimal), per currency; checked on every run. A bill in several currencies
@@ -108,6 +115,8 @@ class Rules:
     shared: str = "report"
     currency: str | None = None
     exchange_rates: dict[str, Decimal] = field(default_factory=dict)
+    #: the top-level keys the rules file gave (the rest are defaults)
+    given: frozenset[str] = frozenset()
 
     def capacity_ms(self, resource_id: str) -> Decimal:
         """Declared busy-time capacity of one resource-hour, in ms."""
@@ -143,7 +152,7 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_KEYS))}",
                          f"{source}: {unknown[0]}")
-    r = Rules()
+    r = Rules(given=frozenset(data))
     if "cost_basis" in data:
         cb = str(data["cost_basis"])
         if cb.replace("_", "").lower() not in ("effectivecost", "billedcost"):

@@ -368,6 +368,8 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
         },
         "charges": labels,
         "by_provider": _by_provider(bill, bq),
+        "by_service": by_service(b),
+        "top_resources": top_resources(b),
         "rows": {
             "bill_read": bill.rows_read, "bill_rows_normalized": len(bill.rows),
             "bill_rejected": 0,
@@ -400,6 +402,33 @@ def drivers(costs: Costs, total: Decimal) -> list[dict]:
         out[name] = out.get(name, Decimal(0)) + v
     return [{"driver": k, "cost": v, "share": _pct(v, total)}
             for k, v in sorted(out.items(), key=lambda kv: (-abs(kv[1]), kv[0]))]
+
+
+def by_service(b: BillSide) -> list[dict]:
+    """The cost basis per ServiceName (exact), largest first, with its ServiceCategory."""
+    keys = b.bill.rows[["service_name", "service_category"]].astype(object)
+    sums = sum_by(keys, b.cost, b.quanta[b.basis])
+    return [{"service": k[0], "category": k[1], "cost": v} for k, v in
+            sorted(sums.items(), key=lambda kv: (-abs(kv[1]), str(kv[0])))]
+
+
+def top_resources(b: BillSide, n: int = 10) -> list[dict]:
+    """The `n` ResourceIds with the largest cost basis (exact sums), and whether each is
+    in the fleet; ranked on integer quanta, summed exactly for the ones shown."""
+    codes, uniq = pd.factorize(b.bill.rows["resource_id"], use_na_sentinel=True)
+    if not len(uniq):
+        return []
+    has = codes >= 0
+    # rank on float sums of the quanta (ranking only), then sum the shown ones exactly
+    approx = np.bincount(codes[has], weights=b.quanta[b.basis][0][has].astype(float),
+                         minlength=len(uniq))
+    order = np.argsort(-np.abs(approx), kind="stable")[:n]
+    out = []
+    for c in order.tolist():
+        m = codes == c
+        out.append({"resource_id": uniq[c], "cost": sum(b.cost[m], Decimal(0)),
+                    "fleet": bool(b.fleet_mask[m].any())})
+    return out
 
 
 def _by_provider(bill: Bill, bq: dict) -> dict:

@@ -79,6 +79,39 @@ def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
     return Usage(union(tables), files, sorted(groups), notes, has_gpu, has_tok)
 
 
+def counts_usage(con: Any, counts: Any) -> Usage:
+    """A `Counts` (`infercost.ingest.counts`) as a Usage: its hourly rows, normalized."""
+    from infercost.ingest.backends import from_arrow
+
+    raw = from_arrow(con, counts.table, "counts_usage")
+    tok = bool(counts.table.num_rows) and (
+        counts.table.column("input_tokens").null_count < counts.table.num_rows)
+    return Usage(normalize(raw, clean_text=False), list(counts.files), ["counts"],
+                 list(counts.notes), False, tok)
+
+
+def no_usage(con: Any) -> Usage:
+    """An empty usage table (`attribute --bill` alone: the bill's own breakdown)."""
+    import pandas as pd
+
+    from infercost.ingest.backends import from_arrow
+    from infercost.ingest.counts import hourly_usage
+
+    empty = hourly_usage(pd.DataFrame(columns=["period_start"]))
+    return Usage(normalize(from_arrow(con, empty, "no_usage"), clean_text=False), [], [],
+                 ["no usage given: every bill row is shared (or fleet idle by the rules)"])
+
+
+def combine(parts: list[Usage]) -> Usage:
+    """Several Usages (a log and counts) as one."""
+    if len(parts) == 1:
+        return parts[0]
+    return Usage(union([p.table for p in parts]), [f for p in parts for f in p.files],
+                 sorted({k for p in parts for k in p.kinds}),
+                 [n for p in parts for n in p.notes], any(p.has_gpu_ms for p in parts),
+                 any(p.has_tokens for p in parts))
+
+
 def union(tables: list[Any]) -> Any:
     table = tables[0]
     for t in tables[1:]:
