@@ -143,3 +143,33 @@ def test_the_bundled_example_end_to_end(cli, tmp_path):
     # instance time dominates, and most of it is idle (office-hours traffic, 1 instance)
     assert s["drivers"][0]["driver"] == "instance time (fleet)"
     assert Decimal(s["idle_share"]) > Decimal("0.9")
+
+
+def test_pay_per_token_charges_have_no_idle():
+    from tests.attribution_helpers import attribute_rows, focus_row, usage_row
+
+    # $24 of Bedrock tokens for one day; requests in hours 1 and 5 only
+    bill = [focus_row("24", "bedrock/claude", start=0, hours=24, PricingUnit="1K tokens",
+                      ServiceName="Amazon Bedrock", service="AI and Machine Learning")]
+    usage = [usage_row("a", "bedrock/claude", 1.1, 1000, tin=150, tout=50),
+             usage_row("b", "bedrock/claude", 1.2, 10, tin=80, tout=20),
+             usage_row("c", "bedrock/claude", 5.5, 500, tin=90, tout=10)]
+    res, req = attribute_rows(bill, usage, with_requests=True)
+    t = res.summary["totals"]
+    assert t["idle"] == 0 and t["allocated"] == Decimal("24")
+    # by tokens over the day: 200 + 100 + 100 = 400 tokens; $24 x 200/400 = 12 to a,
+    # 6 to b (not by duration_ms, although the driver is duration_ms), 6 to c
+    got = dict(zip(req["request_id"], req["cost"], strict=True))
+    assert (got["a"], got["b"], got["c"]) == (Decimal(12), Decimal(6), Decimal(6))
+    assert any("pay-per-token" in n for n in res.summary["notes"])
+
+
+def test_per_token_rule_names_a_service():
+    from tests.attribution_helpers import attribute_rows, focus_row, usage_row
+
+    bill = [focus_row("10", "proxy", start=0, hours=10, ServiceName="LiteLLM")]
+    usage = [usage_row("a", "proxy", 2.5, 100, tin=30, tout=10)]
+    res = attribute_rows(bill, usage, {"per_token": ["LiteLLM"]})
+    assert res.summary["totals"]["idle"] == 0  # without the rule: 9 of 10 hours idle
+    res2 = attribute_rows(bill, usage)
+    assert res2.summary["totals"]["idle"] == Decimal("9")

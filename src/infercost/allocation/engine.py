@@ -80,8 +80,7 @@ def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
                              "rules: driver")
         return _micros(u.gpu_ms.fill_null(0), u.requests)
     if rules.driver == "tokens":
-        tin, tout = u.input_tokens.fill_null(0), u.output_tokens.fill_null(0)
-        return ((tin > 0).ifelse(tin, 0) + (tout > 0).ifelse(tout, 0)).cast("int64")
+        return token_weight(u)
     return u.requests
 
 
@@ -114,7 +113,14 @@ def reason_expr(u: Any, rules: Rules) -> Any:
 def prepared(usage: Usage, rules: Rules) -> Any:
     u = usage.table
     return u.mutate(hour=u.timestamp.truncate("h"), w=weight_expr(u, rules, usage),
-                    rejected=reason_expr(u, rules))
+                    wt=token_weight(u), rejected=reason_expr(u, rules))
+
+
+def token_weight(u: Any) -> Any:
+    """Tokens of a usage row (input + output, negatives and missing as 0), int64: the
+    weight of pay-per-token charges (rule R2')."""
+    tin, tout = u.input_tokens.fill_null(0), u.output_tokens.fill_null(0)
+    return ((tin > 0).ifelse(tin, 0) + (tout > 0).ifelse(tout, 0)).cast("int64")
 
 
 # ------------------------------------------------------------------ bill side
@@ -141,10 +147,13 @@ def select_fleet(bill: Bill, rules: Rules, usage_resources: set[str]) -> np.ndar
 
 
 def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
-                quanta: tuple[np.ndarray, bool] | None = None):
+                quanta: tuple[np.ndarray, bool] | None = None,
+                per_token: np.ndarray | None = None, hour_weights: dict | None = None):
     """Rule R2: per (resource, hour) cost quanta, per (resource, day) sub-quantum rest,
     and the rows without a usable charge period. `quanta`: `quanta_array(cost)` if the
-    caller has it (`exact` may be False for a superset of the rows: only slower)."""
+    caller has it (`exact` may be False for a superset of the rows: only slower).
+    `per_token` (bool per fleet row) and `hour_weights` ((resource, hour) -> int): rule
+    R2', those rows spread in proportion to the weights (evenly when all are 0)."""
     start = fleet["charge_start"]
     end = fleet["charge_end"]
     ok = (start.notna() & end.notna() & (end > start)).to_numpy()
@@ -158,6 +167,16 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
     offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
     base, extra = np.divmod(q[okidx], reps)  # floor division, exact in int64
     hour_q = np.repeat(base, reps) + (offs < np.repeat(extra, reps)).astype(np.int64)
+    if per_token is not None and per_token.any():
+        rid_all = fleet["resource_id"].to_numpy()
+        hour_all = h0.to_numpy()
+        starts = np.cumsum(reps) - reps
+        for k in np.flatnonzero(per_token[okidx]).tolist():
+            i, a, m = okidx[k], int(starts[k]), int(reps[k])
+            hrs = hour_all[i] + np.arange(m).astype("timedelta64[h]")
+            w = [int(hour_weights.get((rid_all[i], pd.Timestamp(h)), 0)) for h in hrs]
+            if sum(w) > 0:
+                hour_q[a:a + m] = _weighted_split(int(q[i]), w)
     hours = pd.DataFrame({
         "resource_id": fleet["resource_id"].to_numpy()[row_of],
         "hour": h0.to_numpy()[row_of] + offs.astype("timedelta64[h]"),
@@ -196,15 +215,18 @@ def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, 
         n=u.count(),
         n_ok=ok.cast("int64").sum(),
         W=ibis.ifelse(ok, u.w, 0).sum(),
+        T=ibis.ifelse(ok, u.wt, 0).sum(),
+        R=ibis.ifelse(ok, u.requests, 0).sum(),
     )
     gdf = to_arrow(con, g).to_pandas()
     if gdf.empty:
         gdf = pd.DataFrame({"resource_id": pd.Series([], dtype=object),
                             "hour": pd.Series([], dtype="datetime64[us]"),
-                            **{c: pd.Series([], dtype="int64") for c in ("n", "n_ok", "W")}})
+                            **{c: pd.Series([], dtype="int64")
+                               for c in ("n", "n_ok", "W", "T", "R")}})
     gdf["hour"] = pd.to_datetime(gdf["hour"]).astype("datetime64[us]")
     gdf["resource_id"] = gdf["resource_id"].astype(object)
-    for c in ("n", "n_ok", "W"):
+    for c in ("n", "n_ok", "W", "T", "R"):
         gdf[c] = gdf[c].fillna(0).astype("int64")
     return gdf, time.perf_counter() - t0
 
@@ -263,16 +285,40 @@ def attribute(
     fleet_mask = select_fleet(bill, rules, usage_resources)
     fleet = bill.rows.loc[fleet_mask, ["resource_id", "charge_start", "charge_end"]]
     bq = {c: quanta_array(bill.rows[c]) for c in ("billed_cost", "effective_cost")}
-    hq, rest_rows, no_period, no_period_cost = fleet_hours(
-        fleet, cost[fleet_mask], (bq[ccol][0][fleet_mask], bq[ccol][1]))
-    rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
-                  how="left")
-    rh["W"] = rh["W"].fillna(0).astype("int64")
     notes = []
+    per_tok = per_token_rows(bill, rules) & fleet_mask
+    tok_res: dict = {}  # rule R2': resource -> "T" (tokens) or "R" (requests)
+    hour_w: dict = {}
+    if per_tok.any():
+        res = set(bill.rows.loc[per_tok, "resource_id"].dropna())
+        sub = gdf[gdf["resource_id"].isin(res)]
+        tot = sub.groupby("resource_id")[["T", "R"]].sum()
+        tok_res = {r: "T" if r not in tot.index or tot.loc[r, "T"] > 0 else "R" for r in res}
+        for rec in sub.itertuples(index=False):
+            hour_w[(rec.resource_id, pd.Timestamp(rec.hour))] = getattr(
+                rec, tok_res[rec.resource_id])
+        mixed = set(bill.rows.loc[fleet_mask & ~per_tok, "resource_id"].dropna()) & res
+        notes.append(f"{int(per_tok.sum())} pay-per-token fleet row"
+                     f"{'s' if per_tok.sum() > 1 else ''} on {len(res)} resource"
+                     f"{'s' if len(res) > 1 else ''}: allocated by tokens (by requests where "
+                     "the requests carry no tokens) over their charge period, no idle"
+                     + (f"; {len(mixed)} of those resources also bill by time, and all "
+                        "their cost is split by tokens" if mixed else ""))
+    hq, rest_rows, no_period, no_period_cost = fleet_hours(
+        fleet, cost[fleet_mask], (bq[ccol][0][fleet_mask], bq[ccol][1]),
+        per_tok[fleet_mask], hour_w)
+    rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W", "T", "R"]],
+                  on=["resource_id", "hour"], how="left")
+    for c in ("W", "T", "R"):
+        rh[c] = rh[c].fillna(0).astype("int64")
+    wk = rh["resource_id"].map(lambda r: {"T": 1, "R": 2}.get(tok_res.get(r), 0)
+                               ).to_numpy(dtype=np.int8) if tok_res else np.zeros(len(rh), np.int8)
+    rh["W"] = np.select([wk == 1, wk == 2], [rh["T"], rh["R"]], rh["W"]).astype(np.int64)
     if rules.driver == "capacity":
         capw = rh["resource_id"].map(lambda r: int(rules.capacity_ms(r) * 1000))
-        rh["den"] = np.maximum(capw.to_numpy(dtype="int64"), rh["W"].to_numpy())
-        over = int((rh["W"].to_numpy() > capw.to_numpy(dtype="int64")).sum())
+        rh["den"] = np.where(wk > 0, rh["W"].to_numpy(),
+                             np.maximum(capw.to_numpy(dtype="int64"), rh["W"].to_numpy()))
+        over = int(((rh["W"].to_numpy() > capw.to_numpy(dtype="int64")) & (wk == 0)).sum())
         if over:
             notes.append(f"{over} resource-hour{'s' if over > 1 else ''}: busy time "
                          "(duration_ms, or requests x mean latency) exceeds the declared "
@@ -295,6 +341,7 @@ def attribute(
         "r": pa.array(rr, pa.int64()),
         "den": pa.array(den, pa.int64()),
         "live": pa.array(live, pa.bool_()),
+        "wk": pa.array(wk, pa.int8()),
     })
     rht = from_arrow(con, rha, "infercost_resource_hours")
     timings["bill_hours_s"] = time.perf_counter() - tb
@@ -302,6 +349,8 @@ def attribute(
     # ---- pass 3: per request (rule R3), written to requests.parquet
     t2 = time.perf_counter()
     j = u.left_join(rht, [u.resource_id == rht.resource_id, u.hour == rht.hour])
+    if tok_res:  # rule R2': tokens (or requests) weigh the requests of per-token resources
+        j = j.mutate(w=ibis.cases((j.wk == 1, j.wt), (j.wk == 2, j.requests), else_=j.w))
     billed = j.den.notnull() & j.rejected.isnull()
     matched = billed & j.live & (j.w > 0)
     share = ibis.ifelse(
@@ -424,6 +473,29 @@ def _map_distinct(col: pd.Series, fn) -> pd.Series:
     table = np.empty(len(uniq) + 1, dtype=object)
     table[:] = [fn(u) for u in uniq] + [fn(None) if (codes < 0).any() else None]
     return pd.Series(table[codes], index=col.index, dtype=object)
+
+
+def _weighted_split(total: int, weights: list[int]) -> np.ndarray:
+    """`total` quanta over integer `weights` exactly: floor shares, the leftover quanta
+    by largest remainder (ties to the earliest); sums to `total`."""
+    w = sum(weights)
+    base = [total * x // w for x in weights]
+    rem = [total * x % w for x in weights]
+    for i in sorted(range(len(weights)), key=lambda i: (-rem[i], i))[: total - sum(base)]:
+        base[i] += 1
+    return np.array(base, dtype=np.int64)
+
+
+def per_token_rows(bill: Bill, rules: Rules) -> np.ndarray:
+    """Rule R2': rows billed per token (a PricingUnit/ConsumedUnit naming tokens, or a
+    ServiceName/SkuId listed in `per_token:`), as a bool per bill row."""
+    unit = bill.rows["pricing_unit"].astype("string").str.lower()
+    mask = unit.str.contains("token", regex=False).fillna(False).to_numpy(dtype=bool)
+    if rules.per_token:
+        names = set(rules.per_token)
+        mask |= (bill.rows["service_name"].isin(names) | bill.rows["sku_id"].isin(names)
+                 ).to_numpy()
+    return mask
 
 
 def _handed_out(cost_q: np.ndarray, w: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ Every bill reader (FOCUS, AWS CUR 2.0, GCP export) maps its rows onto `BILL_COLU
 | charge_start, charge_end | UTC timestamps (naive, end exclusive) |
 | billing_start, billing_end | UTC timestamps of the billing period |
 | tags | dict of str -> str (keys stripped) |
+| pricing_unit | PricingUnit (else ConsumedUnit), CUR pricing_unit, GCP usage.pricing_unit: a unit naming tokens marks a pay-per-token charge |
 | label | what the row is: usage, commitment_used, commitment_unused, commitment_purchase,
 |       | purchase, credit, refund, discount, tax, adjustment, correction |
 

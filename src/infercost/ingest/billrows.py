@@ -20,7 +20,7 @@ BILL_COLUMNS = [
     "charge_category", "charge_class", "charge_frequency", "commitment_status",
     "commitment_id", "service_category", "service_name", "sku_id", "resource_id",
     "resource_name", "description", "charge_start", "charge_end", "billing_start",
-    "billing_end", "tags", "label",
+    "billing_end", "tags", "label", "pricing_unit",
 ]  # fmt: skip
 
 NULL_STRINGS = {"", "NULL", "null", "None", "NaN", "nan"}

@@ -161,6 +161,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         "savings_plan_savings_plan_a_r_n" in raw) else clean_str(col("reservation_reservation_a_r_n"))
     df["service_name"] = clean_str(col("line_item_product_code"))
     df["sku_id"] = clean_str(col("line_item_usage_type"))
+    df["pricing_unit"] = clean_str(col("pricing_unit"))
     df["service_category"] = [service_category(p, u) for p, u in
                               zip(df["service_name"], df["sku_id"], strict=True)]
     df["resource_id"] = clean_str(col("line_item_resource_id"))

@@ -53,6 +53,7 @@ _STRINGS = {
     "ResourceId": "resource_id",
     "ResourceName": "resource_name",
     "ChargeDescription": "description",
+    "PricingUnit": "pricing_unit",
 }
 REQUIRED = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory",
             "ChargePeriodStart", "ChargePeriodEnd"]  # fmt: skip
@@ -137,6 +138,8 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         df["tags"] = tags
     else:
         df["tags"] = [{}] * len(raw)
+    if "PricingUnit" not in raw.columns and "ConsumedUnit" in raw.columns:
+        df["pricing_unit"] = clean_str(raw["ConsumedUnit"], "ConsumedUnit", source)
     if "ChargeSubcategory" in raw.columns:
         _from_subcategory(df, clean_str(raw["ChargeSubcategory"]))
     out = finish(df)
@@ -193,5 +196,5 @@ def _fill_currency(df: pd.DataFrame, source: str, notes: list[str]) -> None:
 def _all_known() -> list[str]:
     return list(_STRINGS) + REQUIRED + [
         "ChargeClass", "ChargeFrequency", "CommitmentDiscountStatus", "BillingPeriodStart",
-        "BillingPeriodEnd", "Tags", "ChargeSubcategory",
+        "BillingPeriodEnd", "Tags", "ChargeSubcategory", "ConsumedUnit",
     ]  # fmt: skip

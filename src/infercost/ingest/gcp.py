@@ -80,6 +80,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "resource_id": _s(_get(rec, "resource.global_name")) or _s(_get(rec, "resource.name")),
             "resource_name": _s(_get(rec, "resource.name")),
             "description": _s(_get(rec, "sku.description")),
+            "pricing_unit": _s(_get(rec, "usage.pricing_unit")),
             "cs": rec.get("usage_start_time"),
             "ce": rec.get("usage_end_time"),
             "month": _s(_get(rec, "invoice.month")),
