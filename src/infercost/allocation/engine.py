@@ -489,8 +489,9 @@ def _weighted_split(total: int, weights: list[int]) -> np.ndarray:
 def per_token_rows(bill: Bill, rules: Rules) -> np.ndarray:
     """Rule R2': rows billed per token (a PricingUnit/ConsumedUnit naming tokens, or a
     ServiceName/SkuId listed in `per_token:`), as a bool per bill row."""
-    unit = bill.rows["pricing_unit"].astype("string").str.lower()
-    mask = unit.str.contains("token", regex=False).fillna(False).to_numpy(dtype=bool)
+    codes, uniq = pd.factorize(bill.rows["pricing_unit"], use_na_sentinel=True)
+    hit = np.array([isinstance(u, str) and "token" in u.lower() for u in uniq] + [False])
+    mask = hit[codes]
     if rules.per_token:
         names = set(rules.per_token)
         mask |= (bill.rows["service_name"].isin(names) | bill.rows["sku_id"].isin(names)

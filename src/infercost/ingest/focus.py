@@ -83,7 +83,9 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["resource_id"] = lower_azure_ids(df["resource_id"])
     df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
     df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows)
-    no_eff = clean_str(raw["EffectiveCost"]).isna() & (df["billed_cost"] != 0)
+    no_eff = _missing(raw["EffectiveCost"])
+    if no_eff.any():
+        no_eff &= df["billed_cost"] != 0
     if no_eff.any():
         n = int(no_eff.sum())
         df.loc[no_eff, "effective_cost"] = df.loc[no_eff, "billed_cost"]
@@ -173,6 +175,13 @@ def _from_subcategory(df: pd.DataFrame, sub: pd.Series) -> None:
             status[m] = st
     df["commitment_status"] = status
     df["label"] = labels
+
+
+def _missing(col: pd.Series) -> pd.Series:
+    """True where a cell is null, empty or a null spelling (each distinct text once)."""
+    if pd.api.types.infer_dtype(col, skipna=True) != "string":
+        return col.isna()
+    return clean_str(col).isna()
 
 
 def _fill_currency(df: pd.DataFrame, source: str, notes: list[str]) -> None:
