@@ -215,20 +215,43 @@ def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, 
         n=u.count(),
         n_ok=ok.cast("int64").sum(),
         W=ibis.ifelse(ok, u.w, 0).sum(),
-        T=ibis.ifelse(ok, u.wt, 0).sum(),
-        R=ibis.ifelse(ok, u.requests, 0).sum(),
     )
     gdf = to_arrow(con, g).to_pandas()
     if gdf.empty:
         gdf = pd.DataFrame({"resource_id": pd.Series([], dtype=object),
                             "hour": pd.Series([], dtype="datetime64[us]"),
-                            **{c: pd.Series([], dtype="int64")
-                               for c in ("n", "n_ok", "W", "T", "R")}})
+                            **{c: pd.Series([], dtype="int64") for c in ("n", "n_ok", "W")}})
     gdf["hour"] = pd.to_datetime(gdf["hour"]).astype("datetime64[us]")
     gdf["resource_id"] = gdf["resource_id"].astype(object)
-    for c in ("n", "n_ok", "W", "T", "R"):
+    for c in ("n", "n_ok", "W"):
         gdf[c] = gdf[c].fillna(0).astype("int64")
     return gdf, time.perf_counter() - t0
+
+
+def token_hours(con: Any, usage: Usage, rules: Rules, resources: set) -> pd.DataFrame:
+    """Rule R2': per (resource_id, hour) of the pay-per-token resources, the tokens T and
+    requests R of the accepted usage rows (one more pass, only when the bill has such
+    rows, over those resources' rows)."""
+    import ibis
+
+    from infercost.ingest.backends import to_arrow
+
+    u = prepared(usage, rules)
+    u = u.filter(u.resource_id.isin(sorted(resources)))
+    ok = u.rejected.isnull()
+    g = u.group_by(["resource_id", "hour"]).aggregate(
+        T=ibis.ifelse(ok, u.wt, 0).sum(), R=ibis.ifelse(ok, u.requests, 0).sum())
+    df = to_arrow(con, g).to_pandas()
+    if df.empty:
+        return pd.DataFrame({"resource_id": pd.Series([], dtype=object),
+                             "hour": pd.Series([], dtype="datetime64[us]"),
+                             "T": pd.Series([], dtype="int64"),
+                             "R": pd.Series([], dtype="int64")})
+    df["hour"] = pd.to_datetime(df["hour"]).astype("datetime64[us]")
+    df["resource_id"] = df["resource_id"].astype(object)
+    for c in ("T", "R"):
+        df[c] = df[c].fillna(0).astype("int64")
+    return df
 
 
 def attribute(
@@ -291,7 +314,7 @@ def attribute(
     hour_w: dict = {}
     if per_tok.any():
         res = set(bill.rows.loc[per_tok, "resource_id"].dropna())
-        sub = gdf[gdf["resource_id"].isin(res)]
+        sub = token_hours(con, usage, rules, res)
         tot = sub.groupby("resource_id")[["T", "R"]].sum()
         tok_res = {r: "T" if r not in tot.index or tot.loc[r, "T"] > 0 else "R" for r in res}
         for rec in sub.itertuples(index=False):
@@ -307,13 +330,17 @@ def attribute(
     hq, rest_rows, no_period, no_period_cost = fleet_hours(
         fleet, cost[fleet_mask], (bq[ccol][0][fleet_mask], bq[ccol][1]),
         per_tok[fleet_mask], hour_w)
-    rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W", "T", "R"]],
-                  on=["resource_id", "hour"], how="left")
-    for c in ("W", "T", "R"):
-        rh[c] = rh[c].fillna(0).astype("int64")
-    wk = rh["resource_id"].map(lambda r: {"T": 1, "R": 2}.get(tok_res.get(r), 0)
-                               ).to_numpy(dtype=np.int8) if tok_res else np.zeros(len(rh), np.int8)
-    rh["W"] = np.select([wk == 1, wk == 2], [rh["T"], rh["R"]], rh["W"]).astype(np.int64)
+    rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
+                  how="left")
+    rh["W"] = rh["W"].fillna(0).astype("int64")
+    wk = np.zeros(len(rh), np.int8)  # R2' weight kind: 0 driver, 1 tokens, 2 requests
+    if tok_res:
+        rh = rh.merge(sub, on=["resource_id", "hour"], how="left")
+        for c in ("T", "R"):
+            rh[c] = rh[c].fillna(0).astype("int64")
+        wk = rh["resource_id"].map(lambda r: {"T": 1, "R": 2}.get(tok_res.get(r), 0)
+                                   ).to_numpy(dtype=np.int8)
+        rh["W"] = np.select([wk == 1, wk == 2], [rh["T"], rh["R"]], rh["W"]).astype(np.int64)
     if rules.driver == "capacity":
         capw = rh["resource_id"].map(lambda r: int(rules.capacity_ms(r) * 1000))
         rh["den"] = np.where(wk > 0, rh["W"].to_numpy(),
