@@ -108,8 +108,9 @@ def test_gcp_json_export_keeps_credits_as_rows(tmp_path):
     # net cost = cost + sum of credits, exactly (floats read through their repr)
     assert r["effective_cost"].sum() == Decimal("2.934") - Decimal("0.934") + Decimal("0.5")
     assert r["tags"].iloc[0] == {"team": "ml"}
-    assert str(r["billing_start"].iloc[0]) == "2026-10-01 00:00:00"
-    assert str(r["billing_end"].iloc[0]) == "2026-11-01 00:00:00"
+    # invoice month 202610 starts at midnight US Pacific (PDT, UTC-7) = 07:00 UTC
+    assert str(r["billing_start"].iloc[0]) == "2026-10-01 07:00:00"
+    assert str(r["billing_end"].iloc[0]) == "2026-11-01 07:00:00"  # still PDT at 00:00 local
 
 
 def test_gcp_csv_export_with_dotted_columns(tmp_path):

@@ -119,3 +119,28 @@ def test_otel_spans_map_gen_ai_attributes(tmp_path, con):
     assert r["input_tokens"] == 120 and r["output_tokens"] == 30 and r["status"] == "OK"
     assert str(r["timestamp"]) == "2026-10-01 00:00:00"
     assert "1 of 2 spans" in u.notes[0]
+
+
+def test_trace_reader_one_reader_for_every_format(tmp_path):
+    """The replay reader takes the formats `attribute` takes, and refuses bad token
+    counts naming the row instead of replaying zeros."""
+    import gzip
+
+    from infercost.ingest.trace import read_trace, read_trace_tokens
+
+    rows = [{"timestamp": "2026-10-01T00:00:00Z", "input_tokens": 10, "output_tokens": 2},
+            {"timestamp": "2026-10-01T00:00:01.5Z", "input_tokens": 20, "output_tokens": 4}]
+    arr = tmp_path / "t.json"
+    arr.write_text(json.dumps(rows, indent=2))
+    gz = tmp_path / "t.jsonl.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write("\n".join(json.dumps(r) for r in rows) + "\n")
+    for p in (arr, gz):
+        t = read_trace(p)
+        assert list(t.seconds) == [0.0, 1.5]
+        assert list(t.input_tokens) == [10, 20] and list(t.output_tokens) == [2, 4]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("timestamp,input_tokens\n2026-10-01T00:00:00Z,5\n2026-10-01T00:00:01Z,-3\n")
+    with pytest.raises(InputError) as e:
+        read_trace_tokens(bad, 2)
+    assert "row 2" in str(e.value) and "input_tokens" in str(e.value)

@@ -301,13 +301,18 @@ class SimulationResult:
 def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = None, *,
               backend: str = "duckdb", out: Any = None, bill_format: str = "auto",
               cost_basis: str | None = None, check_duplicates: bool = True,
-              write_requests: bool | None = None, by: str = "combination") -> AttributionResult:
+              write_requests: bool | None = None, by: str = "combination",
+              counts_resource: str | None = None,
+              counts_period_s: float | None = None) -> AttributionResult:
     """Measured cost: allocate a bill to the serving logs that used it.
 
     `bill`: FOCUS 1.0-1.2 CSV/Parquet, AWS CUR 2.0 or GCP billing export; a file, folder,
     glob or a list of them. `usage`: serving logs (CSV, Parquet, JSON lines) or OTel
-    GenAI spans; file, folder, glob or list. `rules`: allocation rules YAML (None: the
-    defaults). `counts`: reserved for request counts without logs; not accepted yet.
+    GenAI spans; file, folder, glob or list; None (with no `counts`): the bill's own
+    breakdown, everything shared or idle. `counts`: call counts per period instead of
+    logs (CSV/Parquet with period_start, period_s, resource_id, ... requests; or
+    `aws cloudwatch get-metric-data` JSON with `counts_resource` and `counts_period_s`,
+    seconds). `rules`: allocation rules YAML (None: the defaults).
     `backend`: "duckdb" or "spark". `out`: folder to write allocations.csv/.parquet,
     requests.parquet and summary.json into (all or nothing); None writes nothing that
     stays. `write_requests` (default: True when `out` is given) writes requests.parquet.
@@ -315,23 +320,19 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
     "day" (one per day and combination), in the summary's `breakdowns`.
 
     Returns an `AttributionResult` (money as Decimal in the bill currency). Raises
-    `InputError` for bad input: missing usage, unreadable or malformed files, mixed
-    currencies without a rate, an unknown backend, `counts` given.
+    `InputError` for bad input: unreadable or malformed files (file, row or column named),
+    mixed currencies without a rate, an unknown backend.
     """
     import shutil
     import tempfile
 
     from infercost.allocation.run import public_summary, run_attribution
 
-    if counts is not None:
-        raise InputError("not yet: request counts without logs are not supported; "
-                         "pass usage logs or OTel spans as `usage`", "counts")
-    if usage is None or (isinstance(usage, (list, tuple)) and not usage):
-        raise InputError("expected usage logs or OTel spans (file, folder or glob)", "usage")
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "backend")
     bills = [str(b) for b in (bill if isinstance(bill, (list, tuple)) else [bill])]
-    usages = [str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])]
+    usages = None if usage is None else [
+        str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])] or None
     keep = out is not None
     folder = Path(out) if keep else Path(tempfile.mkdtemp(prefix="infercost-attribute-"))
     try:
@@ -339,7 +340,8 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
             bills, usages, folder / "attribution" if not keep else folder, rules,
             backend=backend, bill_format=bill_format, check_duplicates=check_duplicates,
             write_requests=keep if write_requests is None else write_requests,
-            cost_basis=cost_basis, by=by)
+            cost_basis=cost_basis, by=by, counts=counts, counts_resource=counts_resource,
+            counts_period_s=counts_period_s)
         frame = _read_allocations(folder if keep else folder / "attribution")
     finally:
         if not keep:
@@ -433,12 +435,14 @@ def reconcile(scenario: Any, *, attribution: Any = None, bill: Any = None, usage
     catalog) and the residual, applied in that order (docs/reconcile.md).
 
     `scenario` as for `estimate`. The measured side is either `attribution` (a folder that
-    `attribute --out` wrote: its summary.json) or `bill` + `usage` (attributed here, nothing
-    written). `simulate=True` adds the simulated column (seed `seed`). `counts` is reserved.
+    `attribute --out` wrote: its summary.json) or `bill` + `usage` logs or `counts` (call
+    counts, as for `attribute`; attributed here, nothing written). `simulate=True` adds the
+    simulated column (seed `seed`).
 
     Returns a `ReconciliationResult` (money as Decimal in the scenario currency; the bill
     must be in the same currency). Raises `InputError` for bad input: neither or both of
-    `attribution` and `bill`, `bill` without `usage`, a folder without summary.json, a bill
+    `attribution` and `bill`, `bill` without `usage` or `counts`, usage or counts with an
+    attribution folder, a folder without summary.json, a bill
     with no fleet instance-hours or in another currency.
     """
     import tempfile
@@ -447,15 +451,15 @@ def reconcile(scenario: Any, *, attribution: Any = None, bill: Any = None, usage
     from infercost.reconciliation.run import read_summary
     from infercost.reconciliation.run import reconcile as run
 
-    if counts is not None:
-        raise InputError("call counts are not supported yet; give usage logs or an attribution "
-                         "folder", "counts")
     if attribution is None and not bill:
         raise InputError("give an attribution folder, or a bill and its usage logs", "reconcile")
     if attribution is not None and bill:
         raise InputError("give an attribution folder or a bill and usage, not both", "reconcile")
-    if bill and not usage:
-        raise InputError("a bill needs its usage logs (the serving logs)", "usage")
+    if bill and not usage and counts is None:
+        raise InputError("a bill needs its usage logs or call counts", "usage")
+    if attribution is not None and (usage or counts is not None):
+        raise InputError("usage logs and counts go with a bill, not with an attribution folder",
+                         "counts" if counts is not None else "usage")
     sc = _prepare(scenario, option, overrides)
     cat = _catalog(catalog)
     if attribution is not None:
@@ -464,10 +468,11 @@ def reconcile(scenario: Any, *, attribution: Any = None, bill: Any = None, usage
         from infercost.allocation.run import run_attribution
 
         bills = [str(b) for b in (bill if isinstance(bill, (list, tuple)) else [bill])]
-        usages = [str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])]
+        usages = None if not usage else [
+            str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])]
         with tempfile.TemporaryDirectory(prefix="infercost-reconcile-") as tmp:
             summary = to_jsonable(run_attribution(bills, usages, Path(tmp) / "a", rules,
-                                                  write_requests=False))
+                                                  write_requests=False, counts=counts))
     return ReconciliationResult(run(sc, cat, summary, with_simulation=simulate, seed=seed))
 
 

@@ -18,6 +18,15 @@ R2  Hours. A fleet row's cost is spread evenly over the UTC clock hours its char
     amount below one quantum stays with the row's first hour and ends up idle (R4).
     A fleet row without a usable charge period (null, or end <= start) is unallocated.
 
+R2' Pay per token. A fleet row billed per token (a hosted model: Bedrock, Vertex AI
+    Gemini, Azure OpenAI, a proxy's FOCUS export), recognised by a PricingUnit (else
+    ConsumedUnit) that names tokens, or by its ServiceName or SkuId in `per_token:`, has
+    no idle capacity: its cost is spread over the hours of its charge period in
+    proportion to the tokens of the resource's accepted requests in each hour (their
+    request count when the period has no tokens; evenly, hence idle, only when the
+    period has no request at all), and within an hour its resource's cost goes to the
+    requests by tokens (or requests), whatever `driver` says.
+
 R3  Requests. A resource's cost in one hour is allocated to the requests that started
     on that resource in that hour, in proportion to their driver weight:
       duration_ms (default)  busy time, counted in microseconds
@@ -50,10 +59,17 @@ R5  Shared. Bill rows outside the fleet are shared: reported as `__shared__` row
     allocated cost, or evenly.
 
 R6  Unallocated. Usage that matches no fleet cost (no bill row for its resource and hour,
-    outside the billing period) and rejected usage (no timestamp, no resource_id, no or
-    negative duration) is reported as `__unallocated__` rows with its request count and
-    zero cost: never priced by guess. Fleet cost that R2 cannot place is unallocated
-    cost.
+    outside the billing period), usage with a bill row that weighs nothing under the
+    driver ("zero weight under the driver": no tokens under `tokens`, zero busy time
+    under `duration_ms`, under every driver the same reason) and rejected usage (no
+    timestamp, no resource_id, negative tokens, a negative, NaN, infinite or huge
+    duration_ms: over 1e9 ms per request; a missing duration_ms under the drivers that
+    read it, duration_ms and capacity) is reported as `__unallocated__` rows with its
+    request count and zero cost: never priced by guess. Fleet cost that R2 cannot
+    place is unallocated cost.
+
+    Call counts (`--counts`) are usage rows that stand for `requests` requests each;
+    every count above is a number of requests, not of rows.
 
 R7  Conservation. allocated + idle + shared + unallocated = the bill's total cost,
     exactly (Decimal), per currency; checked on every run. A bill in several currencies
@@ -89,7 +105,7 @@ DRIVERS = ("duration_ms", "tokens", "requests", "gpu_time", "capacity")
 IDLE = ("report", "share")
 SHARED = ("report", "requests", "cost", "even")
 _KEYS = {"cost_basis", "fleet", "driver", "capacity_ms_per_hour", "idle", "shared",
-         "currency", "exchange_rates", "period"}
+         "currency", "exchange_rates", "period", "per_token"}
 _FLEET_KEYS = {"from_usage", "resource_ids", "tags", "services", "skus"}
 
 
@@ -109,6 +125,9 @@ class Rules:
     shared: str = "report"
     currency: str | None = None
     exchange_rates: dict[str, Decimal] = field(default_factory=dict)
+    per_token: list[str] = field(default_factory=list)
+    #: the top-level keys the rules file gave (the rest are defaults)
+    given: frozenset[str] = frozenset()
 
     def capacity_ms(self, resource_id: str) -> Decimal:
         """Declared busy-time capacity of one resource-hour, in ms."""
@@ -124,6 +143,7 @@ class Rules:
                       "tags": self.tags, "services": self.services, "skus": self.skus},
             "capacity_ms_per_hour": self.capacity_ms_per_hour or None,
             "currency": self.currency, "exchange_rates": self.exchange_rates or None,
+            "per_token": self.per_token or None,
         }  # fmt: skip
 
 
@@ -144,7 +164,7 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_KEYS))}",
                          f"{source}: {unknown[0]}")
-    r = Rules()
+    r = Rules(given=frozenset(data))
     if "cost_basis" in data:
         cb = str(data["cost_basis"])
         if cb.replace("_", "").lower() not in ("effectivecost", "billedcost"):
@@ -197,6 +217,13 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
                              f"{source}: exchange_rates.{k}")
         code = check_currency(str(k).upper(), f"{source}: exchange_rates.{k}")
         r.exchange_rates[code] = d
+    pt = data.get("per_token") or []
+    if isinstance(pt, str):
+        pt = [pt]
+    if not isinstance(pt, list):
+        raise InputError("expected a list of ServiceName or SkuId values",
+                         f"{source}: per_token")
+    r.per_token = [str(x) for x in pt]
     if "period" in data and data["period"] != "day":
         raise InputError(f"expected day, got {data['period']!r}", f"{source}: period")
     return r

@@ -19,7 +19,7 @@ MONEY_COLUMNS = ("cost", "cost_per_1k_requests", "cost_per_1m_tokens", "direct_c
 
 def run_attribution(
     bill: str | Path | list[str | Path],
-    usage: str | Path | list[str | Path],
+    usage: str | Path | list[str | Path] | None,
     out_dir: str | Path,
     rules: str | Path | None = None,
     backend: str = "duckdb",
@@ -29,11 +29,19 @@ def run_attribution(
     write_requests: bool = True,
     cost_basis: str | None = None,
     by: str = "combination",
+    counts: str | Path | list[str | Path] | None = None,
+    counts_resource: str | None = None,
+    counts_period_s: float | None = None,
 ) -> dict:
     """Attribute a bill to usage logs and write allocations.csv/.parquet, requests.parquet
     and summary.json into `out_dir` (all or nothing). Returns the summary (money Decimal).
 
-    `bill`, `usage`: files, directories or globs. `backend`: duckdb or spark.
+    `bill`, `usage`: files, directories or globs; `usage` None (and no `counts`): the
+    bill's own breakdown, everything shared or idle. `counts`: call counts per period
+    (`infercost.ingest.counts`; `counts_resource`, `counts_period_s` for files that do
+    not carry them); without a `driver` in the rules they are allocated under `capacity`
+    when every period has a mean latency (idle = instance time not covered by requests
+    x latency), else by request count. `backend`: duckdb or spark.
     `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
     skips requests.parquet (the per-request costs); `cost_basis` (EffectiveCost or
     BilledCost) overrides the rules file. `by` (combination or day): the slices of the
@@ -41,14 +49,15 @@ def run_attribution(
     from infercost.allocation.breakdowns import BY, attribution_breakdowns
     from infercost.allocation.engine import attribute, resource_hours
     from infercost.allocation.rules import load_rules, parse_rules
+    from infercost.errors import InputError
     from infercost.ingest.backends import connect
     from infercost.ingest.bill import read_bill
-    from infercost.ingest.usage import read_usage
 
     if by not in BY:
-        from infercost.errors import InputError
-
         raise InputError(f"expected one of {', '.join(BY)}, got {by!r}", "--by")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("expected an output folder, but a file of that name exists", "--out")
     r = load_rules(rules)
     if cost_basis is not None:
         r.cost_basis = parse_rules({"cost_basis": cost_basis}, "--cost-basis").cost_basis
@@ -57,7 +66,7 @@ def run_attribution(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
-        u = read_usage(con, usage)
+        u = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
         # pass 1 over the log runs in the engine while Python reads the bill
         with ThreadPoolExecutor(max_workers=1) as pool:
             first = pool.submit(resource_hours, con, u, r)
@@ -74,6 +83,8 @@ def run_attribution(
         s["inputs"] = {"bill": b.sources, "bill_format": b.format,
                        "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
                        "rules": str(rules) if rules else None}
+        if counts is not None:
+            s["inputs"]["counts"] = True
         s["notes"] = s.get("notes", []) + u.notes
         if s["rows"]["duplicate_request_ids"]:
             s["notes"].append(f"{s['rows']['duplicate_request_ids']} duplicate request ids "
@@ -95,6 +106,31 @@ def run_attribution(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s
+
+
+def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, rules) -> Any:
+    """The usage log, the counts, both, or neither, as one Usage; sets the counts
+    driver when the rules name none (see `run_attribution`)."""
+    from infercost.ingest.counts import read_counts
+    from infercost.ingest.usage import combine, counts_usage, no_usage, read_usage
+
+    parts = []
+    if usage:
+        parts.append(read_usage(con, usage))
+    if counts:
+        c = read_counts(counts, counts_resource, counts_period_s)
+        parts.append(counts_usage(con, c))
+        if "driver" not in rules.given:
+            rules.driver = "capacity" if c.has_latency and not usage else "requests"
+            parts[-1].notes.append(
+                "counts: driver capacity (busy time = requests x mean latency against one "
+                "instance-hour per resource-hour; the rest is idle)"
+                if rules.driver == "capacity" else
+                "counts: driver requests (no mean latency on every period, or a request "
+                "log as well): cost split by request count, idle not measured")
+    if not parts:
+        return no_usage(con)
+    return combine(parts)
 
 
 def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:

@@ -12,9 +12,10 @@ def register(app: typer.Typer) -> None:
         "attribute",
         help=(
             "Measured cost: allocate a bill (FOCUS 1.0-1.2, AWS CUR 2.0, GCP export) to "
-            "usage logs or OTel spans. Writes allocations.csv/.parquet, requests.parquet "
-            "and summary.json to --out. Extra arguments after the options are more usage "
-            "files (so a shell glob works: --usage logs/*.parquet)."
+            "usage logs or OTel spans, or to call counts (--counts), or show the bill's "
+            "own breakdown (--bill alone). Writes allocations.csv/.parquet, "
+            "requests.parquet and summary.json to --out. Extra arguments after the options "
+            "are more usage files (so a shell glob works: --usage logs/*.parquet)."
         ),
     )(attribute_command)
 
@@ -22,7 +23,17 @@ def register(app: typer.Typer) -> None:
 def attribute_command(
     bill: list[Path] = typer.Option(..., "--bill", help="Bill file(s), directory or glob."),
     usage: list[str] = typer.Option(
-        ..., "--usage", help="Usage log(s): CSV, Parquet, JSON lines, OTel JSON; globs ok."
+        None, "--usage", help="Usage log(s): CSV, Parquet, JSON lines, OTel JSON; globs ok."
+    ),
+    counts: list[str] = typer.Option(
+        None, "--counts", help="Call counts per period: CSV/Parquet (period_start, period_s, "
+        "resource_id, requests, ...) or `aws cloudwatch get-metric-data` JSON."
+    ),
+    counts_resource: str | None = typer.Option(
+        None, "--counts-resource", help="The bill's ResourceId for counts without one."
+    ),
+    counts_period: float | None = typer.Option(
+        None, "--counts-period", help="Seconds per counts period, for counts without one."
     ),
     more_usage: list[str] = typer.Argument(None, help="More usage files (shell-expanded globs)."),
     rules: Path | None = typer.Option(None, "--rules", help="Allocation rules (YAML)."),
@@ -50,10 +61,12 @@ def attribute_command(
 
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
+    usage_files = list(usage or []) + list(more_usage or [])
     result = api.attribute(
-        [str(b) for b in bill], list(usage) + list(more_usage or []), rules=rules,
+        [str(b) for b in bill], usage_files or None, counts=counts or None, rules=rules,
         backend=backend, out=out, bill_format=bill_format, cost_basis=cost_basis,
         check_duplicates=not no_duplicate_check, write_requests=not no_requests, by=by,
+        counts_resource=counts_resource, counts_period_s=counts_period,
     )
     if json_out:
         print_json(result.to_dict())
@@ -89,6 +102,9 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"  per request {u['cost_per_request'] if u['cost_per_request'] is not None else 'n/a'}"
         f", per 1k requests {m(u['cost_per_1k_requests'])}, per 1M tokens "
         f"{m(u['cost_per_1m_tokens'])} {cur}",
+        f"  whole bill per request {_unit(u.get('bill_per_request'))}, per 1k requests "
+        f"{_unit(None if u.get('bill_per_request') is None else u['bill_per_request'] * 1000)}"
+        f" {cur} (allocated + idle + shared + unallocated over {u['requests']} requests)",
         f"  rows: bill {rows['bill_read']}; usage {rows['usage_read']} read, "
         f"{rows['usage_allocated']} allocated, {rows['usage_rejected']} rejected, "
         f"{rows['usage_outside_period']} outside the billing period, "
@@ -104,6 +120,15 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         wrapped += textwrap.wrap(line, max(width, 20), subsequent_indent=indent,
                                  break_on_hyphens=False) or [""]
     return "\n".join(wrapped)
+
+
+def _unit(v) -> str:
+    """A unit cost with four significant digits (they are often far below a cent)."""
+    if v is None:
+        return "n/a"
+    from infercost.core.money import format_decimal
+
+    return format_decimal(v, max(2, 4 - v.adjusted() - 1)) if v else "0"
 
 
 def _pct(v) -> str:

@@ -24,7 +24,7 @@ def reconcile_command(
         None, "--attribution", help="Folder written by `infercost attribute` (summary.json)."),
     bill: list[Path] = typer.Option(None, "--bill", help="Bill file(s): attribute them first."),
     usage: list[str] = typer.Option(None, "--usage", help="Usage log(s), with --bill."),
-    counts: Path | None = typer.Option(None, "--counts", help="Call counts (not yet supported)."),
+    counts: Path | None = typer.Option(None, "--counts", help="Call counts instead of logs, with --bill (as for attribute)."),
     rules: Path | None = typer.Option(None, "--rules", help="Allocation rules, with --bill."),
     simulate: bool = typer.Option(False, "--simulate", help="Add the simulated column."),
     seed: int = typer.Option(0, "--seed", help="Simulation seed."),

@@ -8,6 +8,7 @@ written. DuckDB (embedded, the default) and Spark (PySpark, local mode unless a
 
 from __future__ import annotations
 
+import atexit
 import os
 import tempfile
 from pathlib import Path
@@ -38,7 +39,8 @@ def connect(backend: str = "duckdb", *, threads: int | None = None,
         con.raw_sql("SET enable_progress_bar=false")
         return con
     if backend == "spark":
-        return ibis.pyspark.connect(spark_session())
+        session = spark_session()  # first: names the extra to install when it is missing
+        return ibis.pyspark.connect(session)
     raise InputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}",
                      "--backend")
 
@@ -52,15 +54,17 @@ def spark_session():
     if _SPARK is not None:
         return _SPARK
     try:
+        import ibis.backends.pyspark  # noqa: F401
         from pyspark.sql import SparkSession
     except ImportError:
-        raise InputError("the spark backend needs the `spark` extra (pip install "
-                         "'infercost[spark]') and Java 17", "--backend") from None
+        raise InputError("the spark backend needs the `spark` extra: pip install "
+                         "'infercost[spark]' (and Java 17)", "--backend") from None
     active = SparkSession.getActiveSession()
     if active is not None:
         _SPARK = active
         return active
     tmp = tempfile.mkdtemp(prefix="infercost-spark-")
+    atexit.register(_stop_and_remove, tmp)
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
     _SPARK = (
         SparkSession.builder.master(os.environ.get("INFERCOST_SPARK_MASTER", "local[2]"))
@@ -79,6 +83,20 @@ def spark_session():
     )
     _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
+
+
+def _stop_and_remove(tmp: str) -> None:
+    """At exit: stop the session this process started and remove its temporary folder."""
+    import shutil
+
+    global _SPARK
+    try:
+        if _SPARK is not None:
+            _SPARK.stop()
+    except Exception:  # noqa: BLE001 (the JVM may be gone already at exit)
+        pass
+    _SPARK = None
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def backend_name(con: Any) -> str:

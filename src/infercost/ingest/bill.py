@@ -17,6 +17,7 @@ Every bill reader (FOCUS, AWS CUR 2.0, GCP export) maps its rows onto `BILL_COLU
 | charge_start, charge_end | UTC timestamps (naive, end exclusive) |
 | billing_start, billing_end | UTC timestamps of the billing period |
 | tags | dict of str -> str (keys stripped) |
+| pricing_unit | PricingUnit (else ConsumedUnit), CUR pricing_unit, GCP usage.pricing_unit: a unit naming tokens marks a pay-per-token charge |
 | label | what the row is: usage, commitment_used, commitment_unused, commitment_purchase,
 |       | purchase, credit, refund, discount, tax, adjustment, correction |
 
@@ -41,6 +42,10 @@ from infercost.ingest.billrows import (  # noqa: F401  (Bill, BILL_COLUMNS, basi
 )
 
 # ---------------------------------------------------------------- entry point
+
+#: file names a bill folder is searched for (compressed JSON lines: GCP export shards)
+BILL_EXTENSIONS = (".csv", ".csv.gz", ".parquet", ".json", ".jsonl", ".ndjson", ".json.gz",
+                   ".jsonl.gz", ".ndjson.gz")
 
 
 def sniff_format(df: pd.DataFrame) -> str:
@@ -73,22 +78,28 @@ def read_bill(
     """
     from infercost.ingest import cur, focus, gcp
 
-    files = expand_paths(paths, (".csv", ".csv.gz", ".parquet", ".json", ".jsonl"))
+    files = expand_paths(paths, BILL_EXTENSIONS)
     parts = []
     formats = set()
+    notes: list[str] = []
     read = 0
     for f in files:
         raw = read_raw(f)
+        if len(raw) == 0:
+            raise InputError("a header and no rows (expected at least one charge)", str(f))
         read += len(raw)
         kind = fmt if fmt != "auto" else _sniff(raw, f)
         formats.add(kind)
         reader = {"focus": focus.normalize, "cur": cur.normalize, "gcp": gcp.normalize}.get(kind)
         if reader is None:
             raise InputError(f"unknown bill format {fmt!r} (focus, cur, gcp)", "--bill-format")
-        parts.append(reader(raw, str(f)))
+        part = reader(raw, str(f))
+        notes.extend(part.attrs.get("notes", []))
+        parts.append(part)
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    rows.attrs = {}
     bill = Bill(rows=rows, sources=[str(f) for f in files], format="+".join(sorted(formats)),
-                rows_read=read)
+                rows_read=read, notes=notes)
     convert_currency(bill, rates or {}, currency)
     return bill
 

@@ -20,7 +20,7 @@ BILL_COLUMNS = [
     "charge_category", "charge_class", "charge_frequency", "commitment_status",
     "commitment_id", "service_category", "service_name", "sku_id", "resource_id",
     "resource_name", "description", "charge_start", "charge_end", "billing_start",
-    "billing_end", "tags", "label",
+    "billing_end", "tags", "label", "pricing_unit",
 ]  # fmt: skip
 
 NULL_STRINGS = {"", "NULL", "null", "None", "NaN", "nan"}
@@ -155,24 +155,48 @@ def read_raw(path: Path) -> pd.DataFrame:
                         pd.api.types.is_bool_dtype(df[c].dtype):
                     df[c] = df[c].astype(object)
             return df
-        rows = []
-        with _open_text(path) as fh:
-            text = fh.read()
-        stripped = text.lstrip()
-        if stripped.startswith("["):
-            rows = json.loads(text)
-        else:
-            for i, line in enumerate(text.splitlines(), start=1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as e:
-                        raise InputError(f"invalid JSON ({e.msg})", f"{path}: line {i}") from None
-        return pd.DataFrame(rows).astype(object)
+        return pd.DataFrame(json_records(path)).astype(object)
     except InputError:
         raise
     except Exception as e:  # pyarrow / parquet errors: name the file
         raise InputError(f"cannot read {kind}: {str(e).splitlines()[0]}", str(path)) from None
+
+
+def json_records(path: Path) -> list[dict]:
+    """The records of a JSON file: one array of objects, one object (pretty-printed or
+    not), or JSON lines; `.gz` read transparently. Bad JSON: InputError with the line."""
+    with open_text(path) as fh:
+        text = fh.read()
+    stripped = text.lstrip()
+    if stripped.startswith(("[", "{")):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            if stripped.startswith("[") or "\n" not in stripped.rstrip():
+                raise InputError(f"invalid JSON ({e.msg})", f"{path}: line {e.lineno}") from None
+            doc = None  # JSON lines: one object per line
+        if isinstance(doc, list):
+            if not all(isinstance(x, dict) for x in doc):
+                raise InputError("expected a JSON array of objects", str(path))
+            return doc
+        if isinstance(doc, dict):
+            return [doc]
+    rows = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"invalid JSON ({e.msg})", f"{path}: line {i}") from None
+            if not isinstance(rec, dict):
+                raise InputError("expected a JSON object per line", f"{path}: line {i}")
+            rows.append(rec)
+    return rows
+
+
+def open_text(path: Path):
+    """A text file (UTF-8, BOM skipped), gzip-compressed when named `.gz`."""
+    return _open_text(path)
 
 
 def _open_text(path: Path):
@@ -187,22 +211,58 @@ def _open_text(path: Path):
 # ---------------------------------------------------------------- value parsing
 
 
+def strip_cell(s: str) -> str:
+    """Whitespace and byte-order marks (U+FEFF) off both ends of a cell: some exports
+    concatenate files, so a BOM can start any data row, not only the header."""
+    return s.strip().strip("\ufeff").strip()
+
+
 def is_null(v: Any) -> bool:
     if v is None:
         return True
     if isinstance(v, float) and v != v:
         return True
-    if isinstance(v, str) and v.strip() in NULL_STRINGS:
+    if isinstance(v, str) and strip_cell(v) in NULL_STRINGS:
         return True
     return v is pd.NaT
 
 
-def clean_str(series: pd.Series) -> pd.Series:
-    """Strings with `NULL`/empty turned into None (each distinct value cleaned once)."""
+def flatten_text(series: pd.Series, column: str | None = None,
+                 source: str | None = None) -> pd.Series:
+    """Text from list-valued cells (Parquet LIST, e.g. Google's FOCUS view lists product
+    taxonomy in ServiceCategory): the non-empty items joined with ", " in their order.
+    A map or struct where text is expected is an InputError naming the column."""
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind != "mixed":  # lists, arrays and dicts infer as "mixed"
+        return series
+    out = []
+    for i, v in enumerate(series.tolist()):
+        if hasattr(v, "tolist") and not isinstance(v, str):
+            v = v.tolist()
+        if isinstance(v, (list, tuple)):
+            if any(isinstance(x, (dict, list, tuple)) for x in v):
+                raise _nested(column, source, i)
+            v = ", ".join(strip_cell(str(x)) for x in v if not is_null(x)) or None
+        elif isinstance(v, dict):
+            raise _nested(column, source, i)
+        out.append(v)
+    return pd.Series(out, index=series.index, dtype=object)
+
+
+def _nested(column: str | None, source: str | None, i: int) -> InputError:
+    return InputError(f"column {column or '?'}: expected text or a list of text, got a "
+                      "map or struct", f"{source}: row {i + 1}" if source else None)
+
+
+def clean_str(series: pd.Series, column: str | None = None,
+              source: str | None = None) -> pd.Series:
+    """Strings with `NULL`/empty turned into None (each distinct value cleaned once);
+    list-valued cells joined by `flatten_text`."""
+    series = flatten_text(series, column, source)
     codes, uniq = pd.factorize(series, use_na_sentinel=True)
     cleaned = []
     for u in uniq:
-        v = None if is_null(u) else str(u).strip()
+        v = None if is_null(u) else strip_cell(str(u))
         cleaned.append(None if v is None or v in NULL_STRINGS else v)
     table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> None
     return pd.Series(table[codes], index=series.index, dtype=object)
@@ -237,7 +297,7 @@ def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
     if isinstance(v, float):
         v = repr(v)
     try:
-        d = Decimal(str(v).strip())
+        d = Decimal(strip_cell(str(v)))
     except (InvalidOperation, ValueError):
         raise InputError(
             f"column {column}: expected a decimal amount, got {v!r}", f"{source}: row {r}"
@@ -303,6 +363,20 @@ def parse_tags(v: Any) -> dict:
                 out[str(item[0]).strip()] = str(item[1])
         return out
     return {}
+
+
+def lower_azure_ids(ids: pd.Series) -> pd.Series:
+    """Azure Resource Manager ids (`/subscriptions/...`) in lower case: Azure compares them
+    case-insensitively, and its bill and its OTel resource detector spell them differently.
+    Other providers' ids are case-sensitive and kept as they are."""
+    def low(v):
+        return v.lower() if isinstance(v, str) and v[:15].lower() == "/subscriptions/" else v
+
+    codes, uniq = pd.factorize(ids, use_na_sentinel=True)
+    if not len(uniq):
+        return ids
+    table = np.array([low(u) for u in uniq] + [None], dtype=object)
+    return pd.Series(table[codes], index=ids.index, dtype=object)
 
 
 def require(df: pd.DataFrame, columns: list[str], source: str, what: str) -> None:

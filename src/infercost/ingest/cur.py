@@ -49,15 +49,38 @@ _LABEL = {
     "Fee": "purchase", "RIFee": "commitment_purchase", "SavingsPlanRecurringFee":
     "commitment_unused", "SavingsPlanUpfrontFee": "commitment_purchase",
 }  # fmt: skip
-#: product code -> FOCUS ServiceCategory (the rest: Other)
+#: product code -> FOCUS ServiceCategory as AWS's own FOCUS export names the service
+#: (source: the FinOps Foundation FOCUS 1.0 sample, AWS rows, ServiceName ->
+#: ServiceCategory; as_of 2024). The rest: Other.
 SERVICE_CATEGORY = {
-    "AmazonEC2": "Compute", "AWSLambda": "Compute", "AmazonECS": "Compute",
-    "AmazonEKS": "Compute", "AmazonS3": "Storage", "AmazonEFS": "Storage",
-    "AmazonFSx": "Storage", "AWSDataTransfer": "Networking", "AmazonCloudFront": "Networking",
-    "AmazonVPC": "Networking", "AWSELB": "Networking", "AmazonRDS": "Databases",
-    "AmazonDynamoDB": "Databases", "AmazonSageMaker": "AI and Machine Learning",
-    "AmazonBedrock": "AI and Machine Learning", "AmazonCloudWatch": "Management and Governance",
+    "AmazonEC2": "Compute", "AWSLambda": "Compute", "AmazonStates": "Compute",
+    "AmazonECS": "Other", "AmazonEKS": "Other", "AmazonECR": "Other", "ROSA": "Other",
+    "AmazonS3": "Storage", "AmazonEFS": "Storage", "AmazonFSx": "Storage",
+    "AWSDataTransfer": "Networking", "AmazonCloudFront": "Networking",
+    "AmazonVPC": "Networking", "AWSELB": "Networking", "AmazonRoute53": "Networking",
+    "AmazonApiGateway": "Networking", "AmazonRDS": "Databases", "AmazonDynamoDB": "Databases",
+    "AmazonSageMaker": "AI and Machine Learning", "AmazonBedrock": "AI and Machine Learning",
+    "AmazonCloudWatch": "Management and Governance", "AWSCloudTrail": "Management and Governance",
+    "AWSSystemsManager": "Management and Governance", "awskms": "Identity",
+    "AWSSecurityHub": "Security", "awswaf": "Security", "AWSSecretsManager": "Security",
+    "AmazonGuardDuty": "Security", "AmazonSNS": "Integration", "AWSQueueService": "Integration",
 }  # fmt: skip
+#: usage-type fragments that make an EC2 line storage or networking, not instance time
+#: (EBS volumes and snapshots, data transfer; AWS's FOCUS export files EBS under Storage)
+USAGE_TYPE_CATEGORY = (("EBS:", "Storage"), ("VolumeUsage", "Storage"),
+                       ("SnapshotUsage", "Storage"), ("DataTransfer", "Networking"))
+
+
+def service_category(product: str | None, usage_type: str | None) -> str | None:
+    """FOCUS ServiceCategory of one CUR line from its product code and usage type."""
+    if not product:
+        return None
+    if usage_type:
+        for frag, cat in USAGE_TYPE_CATEGORY:
+            if frag in usage_type:
+                return cat
+    return SERVICE_CATEGORY.get(product, "Other")
+
 
 REQUIRED = ["line_item_unblended_cost", "line_item_currency_code", "line_item_line_item_type",
             "line_item_usage_start_date", "line_item_usage_end_date"]  # fmt: skip
@@ -137,10 +160,10 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["commitment_id"] = clean_str(col("savings_plan_savings_plan_a_r_n")) if (
         "savings_plan_savings_plan_a_r_n" in raw) else clean_str(col("reservation_reservation_a_r_n"))
     df["service_name"] = clean_str(col("line_item_product_code"))
-    df["service_category"] = df["service_name"].map(
-        lambda s: SERVICE_CATEGORY.get(s or "", "Other") if s else None
-    )
     df["sku_id"] = clean_str(col("line_item_usage_type"))
+    df["pricing_unit"] = clean_str(col("pricing_unit"))
+    df["service_category"] = [service_category(p, u) for p, u in
+                              zip(df["service_name"], df["sku_id"], strict=True)]
     df["resource_id"] = clean_str(col("line_item_resource_id"))
     df["resource_name"] = None
     df["description"] = clean_str(col("line_item_line_item_description"))

@@ -4,6 +4,20 @@ Tolerated, because real exports contain them: timestamps without `T`/`Z` (UTC by
 spec), the literal `NULL`, empty strings, enum values in mixed case (`Usage-based`),
 provider columns without the `x_` prefix (kept out of the way, never fatal), Tags as a
 JSON object with stray spaces in keys. Columns are matched case-insensitively.
+
+Stated fallbacks (each one a note in the summary, with its row count; never silent):
+
+- EffectiveCost null, empty or `NULL` on a row with a non-zero BilledCost: the row's
+  BilledCost is taken (FOCUS 1.0 defines EffectiveCost as BilledCost plus amortisation
+  of commitment purchases; a row that names no commitment has none).
+- BillingCurrency empty: the one currency the other rows of the file carry; a file with
+  no currency at all is an error (FOCUS requires BillingCurrency).
+- FOCUS preview exports (0.5, 1.0-preview) with `ChargeType` instead of ChargeCategory,
+  and commitment, credit and refund only in `ChargeSubcategory` (Used Commitment, Unused
+  Commitment, Refund, Credit, Rounding Error, General Adjustment): labelled from the
+  subcategory.
+- Azure Resource Manager ids (`/subscriptions/...`) are case-insensitive: compared in
+  lower case (as the usage log's are).
 """
 
 from __future__ import annotations
@@ -11,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from infercost.errors import InputError
 from infercost.ingest.billrows import (
     _CATEGORY,
     _CLASS,
@@ -19,6 +34,8 @@ from infercost.ingest.billrows import (
     canon,
     clean_str,
     finish,
+    label_rows,
+    lower_azure_ids,
     parse_amounts,
     parse_tags,
     parse_times,
@@ -36,6 +53,7 @@ _STRINGS = {
     "ResourceId": "resource_id",
     "ResourceName": "resource_name",
     "ChargeDescription": "description",
+    "PricingUnit": "pricing_unit",
 }
 REQUIRED = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory",
             "ChargePeriodStart", "ChargePeriodEnd"]  # fmt: skip
@@ -48,17 +66,33 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     # pre-1.0 exports call the provider "Provider"
     if "ProviderName" not in raw.columns and "Provider" in raw.columns:
         raw = raw.rename(columns={"Provider": "ProviderName"})
+    # FOCUS preview (0.5) calls ChargeCategory "ChargeType"
+    if "ChargeCategory" not in raw.columns and "chargetype" in lower:
+        raw = raw.rename(columns={lower["chargetype"]: "ChargeCategory"})
     require(raw, REQUIRED, source, "FOCUS bill")
+    notes: list[str] = []
     rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
     df = pd.DataFrame(index=raw.index)
     df["row"] = rows
     df["source"] = source
     for src, dst in _STRINGS.items():
-        df[dst] = clean_str(raw[src]) if src in raw.columns else None
+        df[dst] = clean_str(raw[src], src, source) if src in raw.columns else None
     cur = df["currency"].astype("string").str.upper()
     df["currency"] = cur.astype(object).where(cur.notna(), None)
+    _fill_currency(df, source, notes)
+    df["resource_id"] = lower_azure_ids(df["resource_id"])
     df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
     df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows)
+    no_eff = _missing(raw["EffectiveCost"])
+    if no_eff.any():
+        no_eff &= df["billed_cost"] != 0
+    if no_eff.any():
+        n = int(no_eff.sum())
+        df.loc[no_eff, "effective_cost"] = df.loc[no_eff, "billed_cost"]
+        first = int(df.loc[no_eff, "row"].iloc[0])
+        notes.append(f"{source}: {n} row{'s' if n > 1 else ''} with a non-zero BilledCost "
+                     f"and no EffectiveCost (first: row {first}): BilledCost taken as their "
+                     "EffectiveCost (FOCUS: no commitment amortisation on those rows)")
     df["charge_category"] = canon(raw["ChargeCategory"], _CATEGORY)
     df["charge_class"] = canon(raw["ChargeClass"], _CLASS) if "ChargeClass" in raw else None
     df["charge_frequency"] = (
@@ -106,11 +140,70 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         df["tags"] = tags
     else:
         df["tags"] = [{}] * len(raw)
-    return finish(df)
+    if "PricingUnit" not in raw.columns and "ConsumedUnit" in raw.columns:
+        df["pricing_unit"] = clean_str(raw["ConsumedUnit"], "ConsumedUnit", source)
+    if "ChargeSubcategory" in raw.columns:
+        _from_subcategory(df, clean_str(raw["ChargeSubcategory"]))
+    out = finish(df)
+    out.attrs["notes"] = notes
+    return out
+
+
+#: FOCUS preview ChargeSubcategory (lower case) -> (label, commitment status)
+_SUBCATEGORY = {
+    "used commitment": ("commitment_used", "Used"),
+    "unused commitment": ("commitment_unused", "Unused"),
+    "refund": ("refund", None),
+    "credit": ("credit", None),
+    "rounding error": ("adjustment", None),
+    "general adjustment": ("adjustment", None),
+}
+
+
+def _from_subcategory(df: pd.DataFrame, sub: pd.Series) -> None:
+    """Labels from a preview export's ChargeSubcategory where it names one."""
+    key = sub.map(lambda v: v.lower() if isinstance(v, str) else None)
+    hit = key.isin(list(_SUBCATEGORY)).to_numpy()
+    if not hit.any():
+        return
+    labels = label_rows(df)
+    status = df["commitment_status"].astype(object).copy()
+    for k, (lab, st) in _SUBCATEGORY.items():
+        m = (key == k).to_numpy()
+        labels[m] = lab
+        if st is not None:
+            status[m] = st
+    df["commitment_status"] = status
+    df["label"] = labels
+
+
+def _missing(col: pd.Series) -> pd.Series:
+    """True where a cell is null, empty or a null spelling (each distinct text once)."""
+    if pd.api.types.infer_dtype(col, skipna=True) != "string":
+        return col.isna()
+    return clean_str(col).isna()
+
+
+def _fill_currency(df: pd.DataFrame, source: str, notes: list[str]) -> None:
+    """Empty BillingCurrency: the one currency of the other rows (noted), else an error."""
+    miss = df["currency"].isna()
+    if not miss.any():
+        return
+    known = sorted(set(df.loc[~miss, "currency"]))
+    first = int(df.loc[miss, "row"].iloc[0])
+    if len(known) != 1:
+        raise InputError(
+            "column BillingCurrency: empty, and the other rows do not name one currency "
+            f"({', '.join(known) or 'none'}); FOCUS requires an ISO 4217 code",
+            f"{source}: row {first}")
+    n = int(miss.sum())
+    df.loc[miss, "currency"] = known[0]
+    notes.append(f"{source}: {n} row{'s' if n > 1 else ''} with an empty BillingCurrency "
+                 f"(first: row {first}) taken as {known[0]}, the currency of every other row")
 
 
 def _all_known() -> list[str]:
     return list(_STRINGS) + REQUIRED + [
         "ChargeClass", "ChargeFrequency", "CommitmentDiscountStatus", "BillingPeriodStart",
-        "BillingPeriodEnd", "Tags",
+        "BillingPeriodEnd", "Tags", "ChargeSubcategory", "ConsumedUnit",
     ]  # fmt: skip

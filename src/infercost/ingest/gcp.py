@@ -9,7 +9,7 @@ dotted columns such as `service.description`, `credits` as a JSON string). Mappi
 | credits | each entry of the `credits` array becomes its own row: ChargeCategory Credit, amount = credits.amount, label from credits.type (COMMITTED_USAGE_DISCOUNT*: commitment_used, SUSTAINED_USAGE_DISCOUNT / DISCOUNT: discount, others: credit) |
 | ChargeCategory | cost_type regular: Usage; tax: Tax; adjustment: Adjustment (ChargeClass Correction); rounding error: Adjustment |
 | ChargePeriodStart/End | usage_start_time / usage_end_time |
-| BillingPeriodStart/End | invoice.month (YYYYMM) as the calendar month |
+| BillingPeriodStart/End | invoice.month (YYYYMM): the calendar month in US Pacific time, Google's billing time zone (so 07:00 or 08:00 UTC on the 1st) |
 | ResourceId | resource.global_name, else resource.name |
 | ServiceName, SkuId | service.description, sku.id |
 | BillingCurrency | currency |
@@ -80,6 +80,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "resource_id": _s(_get(rec, "resource.global_name")) or _s(_get(rec, "resource.name")),
             "resource_name": _s(_get(rec, "resource.name")),
             "description": _s(_get(rec, "sku.description")),
+            "pricing_unit": _s(_get(rec, "usage.pricing_unit")),
             "cs": rec.get("usage_start_time"),
             "ce": rec.get("usage_end_time"),
             "month": _s(_get(rec, "invoice.month")),
@@ -118,16 +119,25 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["charge_start"] = parse_times(df["cs"], "usage_start_time", source, rows)
     df["charge_end"] = parse_times(df["ce"], "usage_end_time", source, rows)
     month = df["month"].map(lambda m: f"{m[:4]}-{m[4:6]}-01" if m and len(m) >= 6 else None)
-    bs = parse_times(month, "invoice.month", source, rows)
-    df["billing_start"] = bs
-    df["billing_end"] = bs.map(lambda t: t + pd.offsets.MonthBegin(1) if not pd.isna(t) else t)
-    df["billing_end"] = df["billing_end"].astype("datetime64[us]")
+    bs = parse_times(month, "invoice.month", source, rows)  # local midnight, as naive
+    df["billing_start"] = _pacific_to_utc(bs)
+    df["billing_end"] = _pacific_to_utc(
+        bs.map(lambda t: t + pd.offsets.MonthBegin(1) if not pd.isna(t) else t))
     df["service_category"] = df["service_name"].map(
         lambda s: SERVICE_CATEGORY.get(s, "Other") if s else None
     )
     df["commitment_id"] = None
     df["resource_id"] = clean_str(df["resource_id"])
     return finish(df)
+
+
+BILLING_TZ = "America/Los_Angeles"  #: Google Cloud invoices in US Pacific time
+
+
+def _pacific_to_utc(local: pd.Series) -> pd.Series:
+    """Naive US Pacific wall-clock times as naive UTC (DST by the tz database)."""
+    t = pd.to_datetime(local).dt.tz_localize(BILLING_TZ)
+    return t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
 
 
 def _s(v) -> str | None:

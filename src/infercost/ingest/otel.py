@@ -1,34 +1,39 @@
 """OpenTelemetry spans (OTLP JSON file exporter) onto usage rows.
 
-Each line of the file is an `ExportTraceServiceRequest` in OTLP/JSON
-(`{"resourceSpans": [{"resource": {"attributes": [...]}, "scopeSpans": [{"spans": [...]}]}]}`).
-A span becomes a usage row when it carries a `gen_ai.*` attribute (GenAI semantic
-conventions, development status):
+A file holds `ExportTraceServiceRequest`s in OTLP/JSON
+(`{"resourceSpans": [{"resource": {"attributes": [...]}, "scopeSpans": [{"spans": [...]}]}]}`):
+one per line (the file exporter), one pretty-printed over many lines, or a JSON array of
+them; `.gz` alike. A span becomes a usage row when it carries a `gen_ai.*`, `llm.*` or
+`vllm.*` attribute. Every published name is read, first present wins: the GenAI semantic
+conventions (current and deprecated), OpenLLMetry (`llm.usage.*`), OpenLIT, OpenInference
+(`llm.token_count.*`) and vLLM's request spans (`gen_ai.usage.prompt_tokens`,
+`gen_ai.request.id`):
 
 | usage column | from (first present) |
 |---|---|
 | timestamp | span startTimeUnixNano (UTC) |
 | duration_ms | endTimeUnixNano - startTimeUnixNano, in ms |
-| request_id | gen_ai.response.id, else traceId:spanId |
-| model | gen_ai.response.model, gen_ai.request.model |
+| request_id | gen_ai.response.id, gen_ai.request.id (vLLM), else traceId:spanId |
+| model | gen_ai.response.model, gen_ai.request.model, llm.response.model, llm.request.model, llm.model_name |
 | model_version | infercost.model_version, gen_ai.response.model_version, service.version (resource) |
 | endpoint | infercost.endpoint, http.route, url.path, server.address, span name |
 | tenant | infercost.tenant, tenant.id, enduser.id, user.id |
 | resource_id | infercost.resource_id, cloud.resource_id, host.id, k8s.node.name, host.name (span, then resource attributes) |
-| input_tokens / output_tokens | gen_ai.usage.input_tokens / gen_ai.usage.output_tokens |
+| input_tokens | gen_ai.usage.input_tokens, gen_ai.usage.prompt_tokens, llm.usage.prompt_tokens, llm.token_count.prompt |
+| output_tokens | gen_ai.usage.output_tokens, gen_ai.usage.completion_tokens, llm.usage.completion_tokens, llm.token_count.completion |
 | status | error.type, else the span status code (OK / ERROR / UNSET) |
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from infercost.errors import InputError
 
 _MAP = {
-    "model": ["gen_ai.response.model", "gen_ai.request.model"],
+    "model": ["gen_ai.response.model", "gen_ai.request.model", "llm.response.model",
+              "llm.request.model", "llm.model_name"],
     "model_version": ["infercost.model_version", "gen_ai.response.model_version",
                       "service.version"],
     "endpoint": ["infercost.endpoint", "http.route", "url.path", "server.address"],
@@ -36,20 +41,15 @@ _MAP = {
     "resource_id": ["infercost.resource_id", "cloud.resource_id", "host.id", "k8s.node.name",
                     "host.name"],
 }
+INPUT_TOKENS = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                "llm.usage.prompt_tokens", "llm.token_count.prompt"]
+OUTPUT_TOKENS = ["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                 "llm.usage.completion_tokens", "llm.token_count.completion"]
+REQUEST_ID = ["gen_ai.response.id", "gen_ai.request.id"]
+#: attribute prefixes that make a span an inference request
+PREFIXES = ("gen_ai.", "llm.", "vllm.")
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_OK": "OK",
            "STATUS_CODE_ERROR": "ERROR", "STATUS_CODE_UNSET": "UNSET"}
-
-
-def is_otel_file(path: Path) -> bool:
-    """True when the first non-empty line is an OTLP/JSON trace export."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    return '"resourceSpans"' in line[:2000] or "resourceSpans" in line[:2000]
-    except OSError:
-        return False
-    return False
 
 
 def _value(v: dict) -> Any:
@@ -78,7 +78,7 @@ def spans_to_rows(doc: dict, where: str) -> tuple[list[dict], int]:
             for sp in ss.get("spans", []) or []:
                 n += 1
                 a = _attrs(sp.get("attributes"))
-                if not any(str(k).startswith("gen_ai.") for k in a):
+                if not any(str(k).startswith(PREFIXES) for k in a):
                     continue
                 try:
                     start = int(sp["startTimeUnixNano"])
@@ -90,7 +90,7 @@ def spans_to_rows(doc: dict, where: str) -> tuple[list[dict], int]:
                 row = {
                     "timestamp": start // 1000,  # microseconds since epoch, UTC
                     "duration_ms": (end - start) / 1e6,
-                    "request_id": str(a.get("gen_ai.response.id")
+                    "request_id": str(_first(a, REQUEST_ID)
                                       or f"{sp.get('traceId', '')}:{sp.get('spanId', '')}"),
                 }
                 for col, keys in _MAP.items():
@@ -99,14 +99,31 @@ def spans_to_rows(doc: dict, where: str) -> tuple[list[dict], int]:
                     if col == "endpoint" and val is None:
                         val = sp.get("name")
                     row[col] = None if val is None else str(val)
-                for col, key in (("input_tokens", "gen_ai.usage.input_tokens"),
-                                 ("output_tokens", "gen_ai.usage.output_tokens")):
-                    v = a.get(key)
-                    row[col] = None if v is None else int(v)
+                for col, keys in (("input_tokens", INPUT_TOKENS),
+                                  ("output_tokens", OUTPUT_TOKENS)):
+                    v = _first(a, keys)
+                    try:
+                        row[col] = None if v is None else int(float(v))
+                    except (TypeError, ValueError):
+                        raise InputError(f"{keys[0]}: expected a token count, got {v!r}",
+                                         f"{where}: span {sp.get('spanId')}") from None
                 code = (sp.get("status") or {}).get("code", 0)
                 row["status"] = str(a.get("error.type") or _STATUS.get(code, code))
                 rows.append(row)
     return rows, n
+
+
+def _first(attrs: dict, keys: list[str]) -> Any:
+    return next((attrs[k] for k in keys if attrs.get(k) not in (None, "")), None)
+
+
+def documents(path: Path):
+    """(where, document) for each OTLP/JSON document of a file: one per line, one
+    pretty-printed, or a JSON array of them."""
+    from infercost.ingest.billrows import json_records
+
+    for i, doc in enumerate(json_records(path), start=1):
+        yield f"{path}: document {i}", doc
 
 
 def read_spans(files: list[Path]):
@@ -116,17 +133,10 @@ def read_spans(files: list[Path]):
     rows: list[dict] = []
     total = 0
     for f in files:
-        with open(f, encoding="utf-8") as fh:
-            for i, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    doc = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise InputError(f"invalid OTLP JSON ({e.msg})", f"{f}: line {i}") from None
-                r, n = spans_to_rows(doc, f"{f}: line {i}")
-                rows.extend(r)
-                total += n
+        for where, doc in documents(f):
+            r, n = spans_to_rows(doc, where)
+            rows.extend(r)
+            total += n
     schema = pa.schema([
         ("timestamp", pa.timestamp("us")), ("request_id", pa.string()), ("model", pa.string()),
         ("model_version", pa.string()), ("endpoint", pa.string()), ("tenant", pa.string()),

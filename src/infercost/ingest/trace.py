@@ -1,10 +1,95 @@
-"""Arrival rates from a replayed usage log (`arrivals: {process: trace, path: ...}`)."""
+"""Replayed usage logs for the simulator and the capacity model (`arrivals: {process:
+trace, path: ...}`): request start times and, when present, token counts.
+
+One reader for every format a usage log comes in (CSV, Parquet, JSON lines or a JSON
+array, `.gz` alike), the same as `attribute` accepts (`billrows.file_kind`): bad files,
+timestamps and token counts are an `InputError` naming the file and row, never zeros.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from infercost.errors import InputError
+
+
+@dataclass(frozen=True)
+class Trace:
+    """`seconds`: request starts in seconds from the first (float64, sorted);
+    `input_tokens`, `output_tokens`: int64 per request (missing cells 0), or None when
+    the log has no such column."""
+
+    seconds: np.ndarray
+    input_tokens: np.ndarray | None
+    output_tokens: np.ndarray | None
+
+
+def read_trace(path: str | Path) -> Trace:
+    """Read a usage log's `timestamp` (and token columns when present).
+
+    Raises InputError: no such file, unreadable file, no `timestamp` column, an
+    unparsable or out-of-order timestamp (row named), a token count that is not a
+    whole number >= 0 (row named)."""
+    import pandas as pd
+
+    from infercost.ingest.billrows import file_kind, json_records
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("trace file not found", str(path))
+    kind = file_kind(p)
+    want = ["timestamp", "input_tokens", "output_tokens"]
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            names = set(pq.read_schema(p).names)
+            df = pq.read_table(p, columns=[c for c in want if c in names]).to_pandas()
+        elif kind == "csv":
+            df = pd.read_csv(p, usecols=lambda c: c in want, dtype=str, keep_default_na=False,
+                             encoding="utf-8-sig")
+        else:
+            df = pd.DataFrame(json_records(p))
+    except InputError:
+        raise
+    except Exception as e:  # pandas / pyarrow errors: name the file
+        raise InputError(f"cannot read {kind}: {str(e).splitlines()[0] if str(e) else e}",
+                         str(path)) from None
+    if "timestamp" not in df.columns:
+        raise InputError("missing column `timestamp`", str(path))
+    raw = df["timestamp"]
+    text = raw.astype(str).str.replace("\ufeff", "", regex=False).str.strip()
+    ts = pd.to_datetime(raw if pd.api.types.is_datetime64_any_dtype(raw) else text,
+                        utc=True, errors="coerce", format="mixed")
+    bad = ts.isna()
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + 1
+        raise InputError(f"row {row}: unparsable timestamp {raw.iloc[row - 1]!r}", str(path))
+    secs = (ts - ts.iloc[0]).dt.total_seconds().to_numpy() if len(ts) else np.zeros(0)
+    back = np.nonzero(np.diff(secs) < 0)[0]
+    if len(back):
+        raise InputError(f"row {int(back[0]) + 2}: timestamps are not sorted (earlier than "
+                         "the row before)", str(path))
+    tokens = [_tokens(df[c], c, path) if c in df.columns else None
+              for c in ("input_tokens", "output_tokens")]
+    return Trace(secs.astype(np.float64), tokens[0], tokens[1])
+
+
+def _tokens(col, name: str, path) -> np.ndarray:
+    import pandas as pd
+
+    s = col.astype(str).str.replace("\ufeff", "", regex=False).str.strip()
+    empty = s.isin(["", "nan", "None", "NULL", "<NA>"]) | col.isna()
+    v = pd.to_numeric(s.where(~empty, "0"), errors="coerce")
+    bad = v.isna() | (v < 0) | (v != v.round()) | (v.abs() > 2**53)
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + 1
+        raise InputError(f"row {row}: column {name}: expected a whole number >= 0, got "
+                         f"{col.iloc[row - 1]!r}", str(path))
+    return v.to_numpy(dtype=np.int64)
 
 
 def read_trace_seconds(path: str | Path) -> list[float]:
@@ -12,36 +97,19 @@ def read_trace_seconds(path: str | Path) -> list[float]:
 
     CSV, Parquet or JSON lines; timestamps must parse and be sorted (the row is named).
     """
-    import pandas as pd
+    return [float(x) for x in read_trace(path).seconds]
 
-    p = Path(path)
-    if not p.exists():
-        raise InputError("trace file not found", str(path))
-    try:
-        if p.suffix == ".parquet":
-            df = pd.read_parquet(p, columns=["timestamp"])
-        elif p.suffix in (".jsonl", ".json"):
-            df = pd.read_json(p, lines=True)
-        else:
-            df = pd.read_csv(p, usecols=["timestamp"], dtype={"timestamp": str})
-    except (ValueError, KeyError) as e:
-        raise InputError(f"cannot read a `timestamp` column: {e}", str(path)) from None
-    if "timestamp" not in df.columns:
-        raise InputError("missing column `timestamp`", str(path))
-    ts = pd.to_datetime(df["timestamp"], utc=True, errors="coerce", format="mixed")
-    bad = ts.isna()
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0]) + 1
-        raise InputError(f"row {row}: unparsable timestamp {df['timestamp'].iloc[row - 1]!r}", str(path))
-    secs = (ts - ts.iloc[0]).dt.total_seconds().to_numpy()
-    if len(secs) > 1:
-        import numpy as np
 
-        back = np.nonzero(np.diff(secs) < 0)[0]
-        if len(back):
-            row = int(back[0]) + 2
-            raise InputError(f"row {row}: timestamps are not sorted (earlier than the row before)", str(path))
-    return [float(x) for x in secs]
+def read_trace_tokens(path: str | Path, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`input_tokens`, `output_tokens` per request (int64; 0 where a column is absent).
+    `n`: the number of requests the caller replays; a log of another length is an
+    InputError (never silently zeros)."""
+    t = read_trace(path)
+    if len(t.seconds) != n:
+        raise InputError(f"expected {n} requests, the log has {len(t.seconds)}", str(path))
+    zero = np.zeros(n, dtype=np.int64)
+    return (t.input_tokens if t.input_tokens is not None else zero,
+            t.output_tokens if t.output_tokens is not None else zero)
 
 
 def trace_rates(path: str | Path, n: int, dt: float) -> tuple[list[float], int]:

@@ -8,9 +8,17 @@ Columns (case-insensitive): `timestamp` (UTC request start; ISO 8601 or
 `gpu_time` driver). Required: timestamp, request_id, resource_id, duration_ms.
 
 Files are opened lazily through the chosen backend (Parquet directories and globs are
-never loaded whole); the normalization below is one set of Ibis expressions.
-OpenTelemetry span files (OTLP JSON file exporter) are recognised by their
-`resourceSpans` key and mapped by `infercost.ingest.otel`.
+never loaded whole); the normalization below is one set of Ibis expressions. One reader
+per format: CSV and Parquet through the backend; JSON lines through the backend, a JSON
+array of requests through `billrows.json_records` (the bill's JSON reader); `.gz`
+compressed files alike. OpenTelemetry span files (OTLP JSON, one document per line or
+pretty-printed, or an array of documents) are recognised by their `resourceSpans` key
+and mapped by `infercost.ingest.otel`. Cells are cleaned as in the bill: a byte-order
+mark (U+FEFF) counts as whitespace. Azure Resource Manager ids (`/subscriptions/...`)
+are compared in lower case (`billrows.lower_azure_ids`).
+
+A file the backend cannot read (not UTF-8, malformed JSON, a CSV named `.parquet`) is an
+`InputError` naming the file (and the line where Python can find it), never a traceback.
 """
 
 from __future__ import annotations
@@ -22,13 +30,18 @@ from pathlib import Path
 from typing import Any
 
 from infercost.errors import InputError
-from infercost.ingest.billrows import expand_paths, file_kind
+from infercost.ingest.billrows import expand_paths, file_kind, open_text
 
 REQUIRED = ["timestamp", "request_id", "resource_id", "duration_ms"]
 STRINGS = ["request_id", "model", "model_version", "endpoint", "tenant", "resource_id", "status"]
 INTS = ["input_tokens", "output_tokens"]
 FLOATS = ["duration_ms", "gpu_ms"]
-USAGE_COLUMNS = ["timestamp", *STRINGS[:6], "duration_ms", "gpu_ms", *INTS, "status"]
+USAGE_COLUMNS = ["timestamp", *STRINGS[:6], "duration_ms", "gpu_ms", *INTS, "status",
+                 "requests"]
+#: file names a usage folder is searched for
+USAGE_EXTENSIONS = (".parquet", ".csv", ".csv.gz", ".json", ".jsonl", ".ndjson", ".json.gz",
+                    ".jsonl.gz", ".ndjson.gz")
+BOM = "\ufeff"
 
 
 @dataclass
@@ -44,47 +57,153 @@ class Usage:
 
 
 def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
-    """Open usage files (CSV, Parquet, JSON lines, OTel JSON) as one normalized table."""
-    from infercost.ingest import otel
-    from infercost.ingest.backends import from_arrow, read_files
-
-    files = expand_paths(paths, (".parquet", ".csv", ".csv.gz", ".json", ".jsonl", ".ndjson"))
+    """Open usage files (CSV, Parquet, JSON lines or array, OTel JSON) as one table."""
+    files = expand_paths(paths, USAGE_EXTENSIONS)
     groups: dict[str, list[Path]] = {}
     for f in files:
         kind = file_kind(f)
-        if kind == "json" and otel.is_otel_file(f):
-            kind = "otel"
+        if kind == "json":
+            kind = json_shape(f)
         groups.setdefault(kind, []).append(f)
     tables = []
-    has_gpu = has_tok = False
     notes = []
+    has_gpu = has_tok = False
     for kind, fs in sorted(groups.items()):
-        if kind == "otel":
-            arrow, n_spans, n_used = otel.read_spans(fs)
-            notes.append(f"OTel: {n_used} of {n_spans} spans carry gen_ai attributes")
-            raw = from_arrow(con, arrow, "otel_usage")
-        else:
-            raw = read_files(con, kind, fs)
-        cols = {c.lower(): c for c in raw.columns}
-        missing = [c for c in REQUIRED if c not in cols]
-        if missing:
-            where = str(fs[0]) if len(fs) == 1 else f"{fs[0]} (and {len(fs) - 1} more)"
-            raise InputError(
-                f"usage log: missing required column{'s' if len(missing) > 1 else ''} "
-                + ", ".join(missing), where)
-        has_gpu |= "gpu_ms" in cols
-        has_tok |= "input_tokens" in cols or "output_tokens" in cols
-        check_parse(con, raw, fs, kind)
-        t = normalize(raw)
+        raw, note = open_raw(con, kind, fs)
+        if note:
+            notes.append(note)
+        t, gpu, tok = normalized(con, raw, fs, kind)
+        has_gpu |= gpu
+        has_tok |= tok
         tables.append(t)
+    return Usage(union(tables), files, sorted(groups), notes, has_gpu, has_tok)
+
+
+def counts_usage(con: Any, counts: Any) -> Usage:
+    """A `Counts` (`infercost.ingest.counts`) as a Usage: its hourly rows, normalized."""
+    from infercost.ingest.backends import from_arrow
+
+    raw = from_arrow(con, counts.table, "counts_usage")
+    tok = bool(counts.table.num_rows) and (
+        counts.table.column("input_tokens").null_count < counts.table.num_rows)
+    return Usage(normalize(raw, clean_text=False), list(counts.files), ["counts"],
+                 list(counts.notes), False, tok)
+
+
+def no_usage(con: Any) -> Usage:
+    """An empty usage table (`attribute --bill` alone: the bill's own breakdown)."""
+    import pandas as pd
+
+    from infercost.ingest.backends import from_arrow
+    from infercost.ingest.counts import hourly_usage
+
+    empty = hourly_usage(pd.DataFrame(columns=["period_start"]))
+    return Usage(normalize(from_arrow(con, empty, "no_usage"), clean_text=False), [], [],
+                 ["no usage given: every bill row is shared (or fleet idle by the rules)"])
+
+
+def combine(parts: list[Usage]) -> Usage:
+    """Several Usages (a log and counts) as one."""
+    if len(parts) == 1:
+        return parts[0]
+    return Usage(union([p.table for p in parts]), [f for p in parts for f in p.files],
+                 sorted({k for p in parts for k in p.kinds}),
+                 [n for p in parts for n in p.notes], any(p.has_gpu_ms for p in parts),
+                 any(p.has_tokens for p in parts))
+
+
+def union(tables: list[Any]) -> Any:
     table = tables[0]
     for t in tables[1:]:
         table = table.union(t)
-    return Usage(table, files, sorted(groups), notes, has_gpu, has_tok)
+    return table
 
 
-def normalize(raw: Any) -> Any:
-    """The usage columns from a raw table (strings or native types), as Ibis expressions."""
+def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool, bool]:
+    """Check required columns and parse errors, then normalize; also whether the files
+    carry gpu_ms and tokens."""
+    cols = {c.lower(): c for c in raw.columns}
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        raise InputError(
+            f"usage log: missing required column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(missing), _where(fs))
+    check_parse(con, raw, fs, kind)
+    has_tok = "input_tokens" in cols or "output_tokens" in cols
+    return normalize(raw, clean_text=kind != "parquet"), "gpu_ms" in cols, has_tok
+
+
+def json_shape(path: Path) -> str:
+    """`otel` (OTLP JSON: `resourceSpans` anywhere in the document's first object, one
+    document per line or pretty-printed over many), `json_array` (a JSON array of
+    requests) or `json` (JSON lines, read by the backend)."""
+    try:
+        with open_text(path) as fh:
+            head = fh.read(1 << 16)
+    except (OSError, UnicodeDecodeError, EOFError) as e:
+        raise InputError(f"cannot read JSON: {e}", str(path)) from None
+    text = head.lstrip().lstrip(BOM)
+    if "resourceSpans" in text:
+        return "otel"
+    if text.startswith("["):
+        return "json_array"
+    first = text.split("\n", 1)[0].strip()
+    if text.startswith("{") and not first.endswith("}"):
+        # one pretty-printed document: OTLP if its keys say so, else one request
+        from infercost.ingest.billrows import json_records
+
+        recs = json_records(path)
+        return "otel" if any("resourceSpans" in r for r in recs) else "json_array"
+    return "json"
+
+
+def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
+    """One raw table per kind of file, and a note (OTel span counts)."""
+    from infercost.ingest import otel
+    from infercost.ingest.backends import from_arrow, read_files
+
+    if kind == "otel":
+        arrow, n_spans, n_used = otel.read_spans(fs)
+        return from_arrow(con, arrow, "otel_usage"), (
+            f"OTel: {n_used} of {n_spans} spans carry gen_ai attributes")
+    if kind == "json_array":
+        return from_arrow(con, _records_table(fs), "json_usage"), None
+    try:
+        return read_files(con, kind, fs), None
+    except InputError:
+        raise
+    except Exception as e:  # the backend's own errors: name the file (and line)
+        where = _where(fs) if kind == "parquet" else _locate_unreadable(fs, kind)
+        raise InputError(f"cannot read {kind}: {_first_line(e)}", where) from None
+
+
+def _records_table(fs: list[Path]):
+    """JSON arrays of requests as one Arrow table (every value as text, like CSV)."""
+    import pyarrow as pa
+
+    from infercost.ingest.billrows import json_records
+
+    recs = [r for f in fs for r in json_records(f)]
+    names: dict[str, None] = {}
+    for r in recs:
+        names.update(dict.fromkeys(r))
+    cols = {n: [None if r.get(n) is None else str(r[n]) for r in recs] for n in names}
+    return pa.table({n: pa.array(v, pa.string()) for n, v in cols.items()})
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+
+
+def _where(fs: list[Path]) -> str:
+    return str(fs[0]) if len(fs) == 1 else f"{fs[0]} (and {len(fs) - 1} more)"
+
+
+def normalize(raw: Any, clean_text: bool = True) -> Any:
+    """The usage columns from a raw table (strings or native types), as Ibis expressions.
+
+    `clean_text`: strip whitespace and U+FEFF off text cells (CSV and JSON; Parquet
+    strings are taken as they are)."""
     import ibis
     import ibis.expr.datatypes as dt
 
@@ -93,10 +212,13 @@ def normalize(raw: Any) -> Any:
     def col(name):
         return raw[cols[name]] if name in cols else None
 
+    def text(v):  # a text cell cleaned as in the bill: BOM and whitespace off the ends
+        return v.replace(BOM, "").strip() if clean_text else v
+
     out = {}
     ts = col("timestamp")
     if ts.type().is_string():
-        ts = ts.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
+        ts = text(ts).try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
     elif ts.type().is_timestamp() and ts.type().timezone is not None:
         ts = ts.cast(dt.Timestamp())
     elif not ts.type().is_timestamp():
@@ -104,17 +226,27 @@ def normalize(raw: Any) -> Any:
     out["timestamp"] = ts
     for c in STRINGS[:6]:
         v = col(c)
-        out[c] = ibis.null(dt.string) if v is None else v.cast(dt.string)
+        if v is None:
+            out[c] = ibis.null(dt.string)
+            continue
+        v = text(v) if v.type().is_string() else v.cast(dt.string)
+        if c == "resource_id":  # Azure ARM ids are case-insensitive
+            v = ibis.ifelse(v.lower().startswith("/subscriptions/"), v.lower(), v)
+        out[c] = v
     for c in FLOATS:
         v = col(c)
         out[c] = ibis.null(dt.float64) if v is None else (
-            v.try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64))
+            text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64))
     for c in INTS:
         v = col(c)
-        out[c] = ibis.null(dt.int64) if v is None else (
-            v.try_cast(dt.float64).cast(dt.int64) if v.type().is_string() else v.cast(dt.int64))
+        if v is not None:  # beyond 2^53 is no token count: unknown (null), as if absent
+            v = text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64)
+            v = ibis.ifelse(v.abs() < 2**53, v, ibis.null(dt.float64)).cast(dt.int64)
+        out[c] = ibis.null(dt.int64) if v is None else v
     v = col("status")
     out["status"] = ibis.null(dt.string) if v is None else v.cast(dt.string)
+    v = col("requests")
+    out["requests"] = ibis.literal(1, type=dt.int64) if v is None else v.cast(dt.int64)
     return raw.select(**out)
 
 
@@ -126,13 +258,19 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     checks = {}
     for c in ["timestamp", *FLOATS, *INTS]:
         if c in cols and raw[cols[c]].type().is_string():
-            rv = raw[cols[c]]
+            rv = raw[cols[c]].replace(BOM, "").strip()
             target = dt.Timestamp(timezone="UTC") if c == "timestamp" else dt.float64
             bad = rv.notnull() & (rv.strip() != "") & rv.try_cast(target).isnull()
             checks[c] = bad.cast("int64").sum()
-    if not checks:
+    if kind == "parquet" and not checks:
         return
-    counts = con.execute(raw.aggregate(**checks))
+    checks["__rows"] = raw.count()  # a full scan: decoding errors surface here
+    try:
+        counts = con.execute(raw.aggregate(**checks))
+    except Exception as e:  # the backend cannot read a file: name it (and the line)
+        raise InputError(f"cannot read {kind}: {_first_line(e)}",
+                         _locate_unreadable(files, kind)) from None
+    checks.pop("__rows")
     for c in checks:
         v = counts[c].iloc[0]
         n = 0 if v is None or v != v else int(v)
@@ -144,6 +282,27 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
             )
 
 
+def _locate_unreadable(files: list[Path], kind: str) -> str:
+    """`file: line N` of the first line that is not UTF-8 or (JSON) not a JSON object."""
+    for f in files:
+        try:
+            with (open_text(f) if f.name.lower().endswith(".gz") else open(f, "rb")) as fh:
+                for i, line in enumerate(fh, start=1):
+                    if isinstance(line, bytes):
+                        try:
+                            line = line.decode("utf-8")
+                        except UnicodeDecodeError:
+                            return f"{f}: line {i}: not UTF-8"
+                    if kind == "json" and line.strip():
+                        try:
+                            json.loads(line)
+                        except json.JSONDecodeError:
+                            return f"{f}: line {i}"
+        except (OSError, UnicodeDecodeError, EOFError):
+            return str(f)
+    return _where(files)
+
+
 def _locate(files: list[Path], kind: str, column: str) -> str:
     """`file: row N` of the first value Python cannot parse either (best effort)."""
     from datetime import datetime
@@ -151,7 +310,7 @@ def _locate(files: list[Path], kind: str, column: str) -> str:
     def bad(v) -> bool:
         if v is None:
             return False
-        s = str(v).strip()
+        s = str(v).replace(BOM, "").strip()
         if not s:
             return False
         try:

@@ -1,0 +1,474 @@
+"""The assembly after the engine passes, one step per rule (R0, R3-R7 of `rules`).
+
+`engine.attribute` runs the passes over the usage log and the bill-side rules R1-R2,
+then hands two named inputs to `assemble`:
+
+- `BillSide`: what R0-R2 made of the bill (bounded by the number of bill rows);
+- `UsageSide`: what the passes over the usage log returned (bounded by resource-hours
+  and allocation rows, never by requests).
+
+`assemble` calls one function per rule, in order, each returning a small dataclass:
+`r0_costs` (cost basis, sums by fleet/label/category), `r3_allocated` (the allocation
+rows), `r4_idle` (idle per resource and day, and the rounding row), `r4_share_idle`
+(`idle: share`), `r5_shared` (shared rows and their spread), `r6_unallocated_cost`,
+`r7_conservation`, then `allocation_table` and `build_summary`. Money is `Decimal` in
+the bill currency; quanta are int64 units of 1e-10 of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from infercost.allocation.quanta import (
+    QUANTUM,
+    q2d,
+    spread,
+    sum_by,
+)
+from infercost.allocation.rules import Rules
+from infercost.ingest.bill import Bill
+
+ALLOCATED = "allocated"
+#: the one reason for usage that has a bill row but weighs nothing under the driver
+#: (no tokens under `tokens`, zero busy time under `duration_ms`, ...)
+ZERO_WEIGHT = "zero weight under the driver"
+GROUP = ["day", "model", "model_version", "endpoint", "tenant"]
+#: fleet usage in these ServiceCategories is not instance time (drivers)
+NOT_INSTANCE_TIME = ("Storage", "Networking")
+#: allocations.csv / .parquet columns
+OUT_COLUMNS = [
+    "period", "model", "model_version", "endpoint", "tenant", "requests", "input_tokens",
+    "output_tokens", "cost", "cost_per_1k_requests", "cost_per_1m_tokens", "kind", "detail",
+    "currency", "direct_cost", "idle_cost", "shared_cost",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BillSide:
+    """The bill after R0-R2.
+
+    `cost`: the cost-basis column (Decimal per bill row); `quanta`: column name ->
+    (int64 quanta per row, whether every amount was a whole number of quanta);
+    `fleet_mask`: bool per bill row (R1); `hours`: (resource_id, hour, cost_q) per billed
+    fleet resource-hour (R2); `rest`: (resource_id, day, rest) sub-quantum rests;
+    `no_period`/`no_period_cost`: fleet rows without a usable charge period."""
+
+    bill: Bill
+    rules: Rules
+    currency: str
+    basis: str
+    cost: pd.Series
+    quanta: dict
+    fleet_mask: np.ndarray
+    hours: pd.DataFrame
+    rest: pd.DataFrame
+    no_period: pd.DataFrame
+    no_period_cost: pd.Series
+    period: tuple[Any, Any]
+
+    @property
+    def period_text(self) -> str:
+        ps, pe = self.period
+        return f"{ps.date()}/{pe.date()}" if ps is not None else ""
+
+
+@dataclass(frozen=True)
+class UsageSide:
+    """What the passes over the usage log returned.
+
+    `aggregate`: requests, tokens and cost_q by day, model, version, endpoint, tenant and
+    `allocation` (status text); `handed_out`: (resource_id, day, cost_q) what each billed
+    resource-hour handed out before per-request rounding; `resource_hours`: pass 1
+    (resource_id, hour, n, n_ok, W); `share_idle`: the engine's R4 `idle: share` query
+    (idle Decimal per resource -> (rows by GROUP with idle_q, spread per resource))."""
+
+    aggregate: pd.DataFrame
+    handed_out: pd.DataFrame
+    resource_hours: pd.DataFrame
+    rows_read: int
+    duplicates: int
+    share_idle: Callable[[dict], tuple[pd.DataFrame, dict]]
+
+
+@dataclass
+class Costs:
+    """R0: exact cost per (is_fleet, label, category) and the bill total."""
+
+    by_key: dict
+    total: Decimal
+
+
+@dataclass
+class Allocated:
+    """R3: allocated usage (`usage`, status allocated) and its rows by GROUP with
+    `direct`, `idle_part`, `shared_part` (Decimal) columns."""
+
+    usage: pd.DataFrame
+    rows: pd.DataFrame
+    direct_total: Decimal
+
+
+@dataclass
+class Idle:
+    """R4: idle per (resource, day) (day None: the whole period), fleet cost."""
+
+    by_key: dict
+    fleet_total: Decimal
+    before_spread: Decimal
+    spread: Decimal = Decimal(0)
+
+    @property
+    def left(self) -> Decimal:
+        return self.before_spread - self.spread
+
+
+@dataclass
+class Shared:
+    """R5: shared cost per (category, label), before and after spreading."""
+
+    by_key: dict
+    before_spread: Decimal
+    spread: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return self.before_spread - self.spread
+
+
+def assemble(b: BillSide, u: UsageSide) -> tuple[pd.DataFrame, dict]:
+    """Allocation table and summary from the two sides, rule by rule."""
+    costs = r0_costs(b)
+    al = r3_allocated(u)
+    idle = r4_idle(b, u, al)
+    if b.rules.idle == "share" and len(al.rows):
+        idle = r4_share_idle(idle, al, u)
+    shared = r5_shared(b, costs, al)
+    unalloc = r6_unallocated_cost(b)
+    cons = r7_conservation(costs.total, al, idle, shared, unalloc, b.currency)
+    table = allocation_table(b, u, al, idle, shared, unalloc)
+    return table, build_summary(b, u, costs, al, idle, shared, unalloc, cons)
+
+
+def r0_costs(b: BillSide) -> Costs:
+    """R0: one exact grouping of the cost basis by fleet, label and ServiceCategory (small:
+    a few hundred keys), used for shared rows, drivers and the bill total."""
+    br = b.bill.rows
+    cat = br["service_category"].astype(object).where(br["service_category"].notna(), None)
+    keyed = pd.DataFrame({"fleet": b.fleet_mask, "label": br["label"].to_numpy(dtype=object),
+                          "category": cat.to_numpy(dtype=object)})
+    by_cost = sum_by(keyed, b.cost, b.quanta[b.basis])
+    return Costs(by_cost, sum(by_cost.values(), Decimal(0)))
+
+
+def r3_allocated(u: UsageSide) -> Allocated:
+    """R3: the allocation rows by day, model, version, endpoint, tenant (direct cost)."""
+    al = u.aggregate[u.aggregate["allocation"] == ALLOCATED]
+    rows = (al.groupby(GROUP, dropna=False, sort=True)[
+        ["requests", "input_tokens", "output_tokens", "cost_q"]].sum().reset_index())
+    for c in GROUP:
+        rows[c] = rows[c].astype(object).where(rows[c].notna(), None)
+    rows["direct"] = [q2d(x) for x in rows["cost_q"]]
+    rows["idle_part"] = [Decimal(0)] * len(rows)
+    rows["shared_part"] = [Decimal(0)] * len(rows)
+    return Allocated(al, rows, sum(rows["direct"], Decimal(0)))
+
+
+def r4_idle(b: BillSide, u: UsageSide, al: Allocated) -> Idle:
+    """R4: per resource and day, its cost minus what its hours handed out; plus the
+    per-request rounding row (what the hours handed out minus what requests got)."""
+    hq = b.hours
+    fday = hq.assign(day=hq["hour"].dt.floor("D"))
+    fcost = {}
+    for (r, d), q in fday.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum().items():
+        fcost[(r, d)] = q2d(q)
+    for r, d, rest in zip(b.rest["resource_id"], b.rest["day"], b.rest["rest"], strict=True):
+        fcost[(r, pd.Timestamp(d))] = fcost.get((r, pd.Timestamp(d)), Decimal(0)) + rest
+    used = u.handed_out.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
+    usedmap = {(r, pd.Timestamp(d)): q2d(q) for (r, d), q in used.items()}
+    idle = {k: v - usedmap.get(k, Decimal(0)) for k, v in fcost.items()}
+    got = int(al.usage["cost_q"].sum())
+    dust = q2d(int(sum(used)) - got) if len(used) else -q2d(got)
+    if dust < 0:  # a bug, never the input
+        raise AssertionError(f"requests got more than their resource-hours: {dust}")
+    if dust:
+        idle[("rounding: sub-quantum request shares", None)] = dust
+    return Idle(idle, sum(fcost.values(), Decimal(0)), sum(idle.values(), Decimal(0)))
+
+
+def r4_share_idle(idle: Idle, al: Allocated, u: UsageSide) -> Idle:
+    """R4 `idle: share`: each resource's idle to the allocation rows that used it (in the
+    engine); what cannot be spread stays idle, per resource for the whole period."""
+    rows = al.rows
+    per_res: dict = {}
+    for (r, _d), v in idle.by_key.items():
+        per_res[r] = per_res.get(r, Decimal(0)) + v
+    parts, spread_by_res = u.share_idle(per_res)
+    index = {tuple(k): i for i, k in enumerate(rows[GROUP].itertuples(index=False))}
+    for rec in parts.itertuples(index=False):
+        key = tuple(getattr(rec, c) for c in GROUP)
+        key = tuple(None if (isinstance(x, float) and x != x) else x for x in key)
+        rows.at[index[key], "idle_part"] += q2d(int(rec.idle_q))
+    left = {(r, None): per_res[r] - spread_by_res.get(r, Decimal(0)) for r in per_res}
+    return Idle(left, idle.fleet_total, idle.before_spread,
+                sum(spread_by_res.values(), Decimal(0)))
+
+
+def r5_shared(b: BillSide, costs: Costs, al: Allocated) -> Shared:
+    """R5: bill rows outside the fleet by ServiceCategory and label; spread over the
+    allocation rows by `shared: requests | cost | even` (exact, largest remainder)."""
+    shared: dict = {}
+    for (is_fleet, lab, c), v in costs.by_key.items():
+        if not is_fleet:
+            k = (c or "(none)", lab)
+            shared[k] = shared.get(k, Decimal(0)) + v
+    shared = dict(sorted(shared.items()))
+    total = sum(shared.values(), Decimal(0))
+    done = Decimal(0)
+    rows = al.rows
+    if b.rules.shared != "report" and len(rows):
+        if b.rules.shared == "requests":
+            w = [int(x) for x in rows["requests"]]
+        elif b.rules.shared == "cost":
+            w = [max(int(x), 0) for x in rows["cost_q"]]
+        else:
+            w = [1] * len(rows)
+        for k, amount in shared.items():
+            parts = spread(amount, w)
+            if parts is None:
+                continue
+            rows["shared_part"] = [a + p for a, p in zip(rows["shared_part"], parts, strict=True)]
+            done += amount
+            shared[k] = Decimal(0)
+    return Shared(shared, total, done)
+
+
+def r6_unallocated_cost(b: BillSide) -> Decimal:
+    """R6: fleet cost that R2 could not place (no usable charge period)."""
+    return sum(b.no_period_cost, Decimal(0))
+
+
+def r7_conservation(total: Decimal, al: Allocated, idle: Idle, shared: Shared,
+                    unalloc: Decimal, currency: str) -> dict:
+    """R7: allocated + idle + shared + unallocated = bill, exactly."""
+    allocated = al.direct_total + idle.spread + shared.spread
+    diff = total - (allocated + idle.left + shared.left + unalloc)
+    return {
+        "equation": "allocated + idle + shared + unallocated = bill",
+        "holds": diff == 0, "difference": diff,
+        "line": f"{_f(allocated)} + {_f(idle.left)} + {_f(shared.left)} + "
+                f"{_f(unalloc)} = {_f(total)} {currency}",
+    }
+
+
+def allocation_table(b: BillSide, u: UsageSide, al: Allocated, idle: Idle, shared: Shared,
+                     unalloc: Decimal) -> pd.DataFrame:
+    """allocations.csv rows: allocated, then idle, shared and unallocated rows."""
+    rows, currency, pstr = al.rows, b.currency, b.period_text
+    costs = [a + x + c for a, x, c in zip(rows["direct"], rows["idle_part"],
+                                          rows["shared_part"], strict=True)]
+    nreq = rows["requests"].astype("int64").tolist()
+    ntok = (rows["input_tokens"] + rows["output_tokens"]).astype("int64").tolist()
+    first = pd.DataFrame({
+        "period": rows["day"].to_numpy(dtype=object),
+        "model": rows["model"].to_numpy(dtype=object),
+        "model_version": rows["model_version"].to_numpy(dtype=object),
+        "endpoint": rows["endpoint"].to_numpy(dtype=object),
+        "tenant": rows["tenant"].to_numpy(dtype=object),
+        "requests": nreq,
+        "input_tokens": rows["input_tokens"].astype("int64").tolist(),
+        "output_tokens": rows["output_tokens"].astype("int64").tolist(),
+        "cost": costs,
+        "cost_per_1k_requests": [(c * 1000 / n).quantize(QUANTUM) if n else None
+                                 for c, n in zip(costs, nreq, strict=True)],
+        "cost_per_1m_tokens": [(c * 1_000_000 / t).quantize(QUANTUM) if t else None
+                               for c, t in zip(costs, ntok, strict=True)],
+        "kind": "allocated", "detail": None, "currency": currency,
+        "direct_cost": rows["direct"].to_numpy(dtype=object),
+        "idle_cost": rows["idle_part"].to_numpy(dtype=object),
+        "shared_cost": rows["shared_part"].to_numpy(dtype=object),
+    }, columns=OUT_COLUMNS)
+    out = []
+    for (r, d), v in sorted(idle.by_key.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
+        if v == 0:
+            continue
+        per = pstr if d is None else str(pd.Timestamp(d).date())
+        out.append(_row(per, "__idle__", 0, 0, 0, v, "idle", r, currency))
+    for (c, lab), v in sorted(shared.by_key.items()):
+        if v == 0 and b.rules.shared != "report":
+            continue
+        out.append(_row(pstr, "__shared__", 0, 0, 0, v, "shared", f"{c} / {lab}", currency))
+    adf = u.aggregate
+    un = adf[adf["allocation"] != ALLOCATED]
+    ug = un.groupby(["day", "allocation"], dropna=False)[
+        ["requests", "input_tokens", "output_tokens"]].sum().reset_index()
+    for rec in ug.itertuples(index=False):
+        out.append(_row(rec.day, "__unallocated__", int(rec.requests), int(rec.input_tokens),
+                        int(rec.output_tokens), Decimal(0), "unallocated", rec.allocation,
+                        currency))
+    if len(b.no_period):
+        out.append(_row(pstr, "__unallocated__", 0, 0, 0, unalloc, "unallocated",
+                        f"fleet bill rows without a charge period ({len(b.no_period)})",
+                        currency))
+    rest_table = pd.DataFrame(out, columns=OUT_COLUMNS)
+    table = (pd.concat([first, rest_table], ignore_index=True) if len(rest_table)
+             else first) if len(first) else rest_table
+    table["detail"] = table["detail"].astype(object).where(table["detail"].notna(), None)
+    return table
+
+
+def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: Idle,
+                  shared: Shared, unalloc: Decimal, conservation: dict) -> dict:
+    """summary.json (money Decimal): totals, conservation, drivers, unit costs, charges."""
+    bill, rules, bq, total = b.bill, b.rules, b.quanta, costs.total
+    adf = u.aggregate
+    counts = adf.groupby("allocation")["requests"].sum().to_dict()
+    rejected = {k: int(v) for k, v in counts.items() if k.startswith("rejected")}
+    lab_only = bill.rows[["label"]].astype(object)
+    billed = sum_by(lab_only, bill.rows["billed_cost"], bq["billed_cost"])
+    effective = sum_by(lab_only, bill.rows["effective_cost"], bq["effective_cost"])
+    nrows = lab_only.groupby("label").size()
+    labels = {lab: {"rows": int(nrows[lab]), "billed_cost": billed[(lab,)],
+                    "effective_cost": effective[(lab,)]} for lab in sorted(nrows.index)}
+    n_alloc = int(counts.get(ALLOCATED, 0))
+    tokens = int(al.usage["input_tokens"].sum() + al.usage["output_tokens"].sum())
+    allocated = al.direct_total + idle.spread + shared.spread
+    ps, pe = b.period
+    return {
+        "currency": b.currency,
+        "cost_basis": rules.cost_basis,
+        "driver": rules.driver,
+        "rules": rules.to_dict(),
+        "billing_period": {"start": ps, "end": pe},
+        "totals": {"bill": total, "allocated": allocated, "idle": idle.left,
+                   "shared": shared.left, "unallocated": unalloc,
+                   "allocated_direct": al.direct_total, "idle_spread": idle.spread,
+                   "shared_spread": shared.spread, "idle_before_spread": idle.before_spread,
+                   "shared_before_spread": shared.before_spread},
+        "conservation": conservation,
+        "fleet": {"resources": int(bill.rows.loc[b.fleet_mask, "resource_id"].nunique()),
+                  "bill_rows": int(b.fleet_mask.sum()), "cost": idle.fleet_total,
+                  "resource_hours_billed": len(b.hours),
+                  "resource_hours_with_requests":
+                      int((u.resource_hours["n_ok"] > 0).sum()),
+                  "idle_share": _ratio(idle.before_spread, idle.fleet_total)},
+        "idle_share": _ratio(idle.before_spread, idle.fleet_total),
+        "drivers": drivers(costs, total),
+        "unit_costs": {
+            "requests": n_alloc, "tokens": tokens,
+            "cost_per_request": _div(allocated, n_alloc),
+            "cost_per_1k_requests": _div(allocated * 1000, n_alloc),
+            "cost_per_1m_tokens": _div(allocated * 1_000_000, tokens),
+            "bill_per_request": _div(total, n_alloc),
+        },
+        "charges": labels,
+        "by_provider": _by_provider(bill, bq),
+        "by_service": by_service(b),
+        "top_resources": top_resources(b),
+        "rows": {
+            "bill_read": bill.rows_read, "bill_rows_normalized": len(bill.rows),
+            "bill_rejected": 0,
+            "usage_read": u.rows_read, "usage_allocated": n_alloc,
+            "usage_rejected": sum(rejected.values()), "usage_rejected_by_reason": rejected,
+            "usage_outside_period": int(counts.get("outside billing period", 0)),
+            "usage_without_bill_row": int(counts.get("no bill row for resource-hour", 0)),
+            "usage_zero_weight": int(counts.get(ZERO_WEIGHT, 0)),
+            "duplicate_request_ids": u.duplicates,
+        },
+        "notes": list(bill.notes),
+    }
+
+
+def drivers(costs: Costs, total: Decimal) -> list[dict]:
+    """The cost drivers: fleet usage is instance time (a fleet row whose ServiceCategory
+    is Storage or Networking, such as a tagged volume of a fleet node, is named by its
+    category); other usage by ServiceCategory; other charges by label; largest first,
+    with their share of the bill."""
+    out: dict = {}
+    for (is_fleet, lab, c), v in costs.by_key.items():
+        if lab in ("usage", "commitment_used"):
+            if is_fleet:
+                name = (f"{c.lower()} (fleet)" if c in NOT_INSTANCE_TIME
+                        else "instance time (fleet)")
+            else:
+                name = c or "other"
+        else:
+            name = lab.replace("_", " ") + (" (fleet)" if is_fleet else "")
+        out[name] = out.get(name, Decimal(0)) + v
+    return [{"driver": k, "cost": v, "share": _pct(v, total)}
+            for k, v in sorted(out.items(), key=lambda kv: (-abs(kv[1]), kv[0]))]
+
+
+def by_service(b: BillSide) -> list[dict]:
+    """The cost basis per ServiceName (exact), largest first, with its ServiceCategory."""
+    keys = b.bill.rows[["service_name", "service_category"]].astype(object)
+    sums = sum_by(keys, b.cost, b.quanta[b.basis])
+    return [{"service": k[0], "category": k[1], "cost": v} for k, v in
+            sorted(sums.items(), key=lambda kv: (-abs(kv[1]), str(kv[0])))]
+
+
+def top_resources(b: BillSide, n: int = 10) -> list[dict]:
+    """The `n` ResourceIds with the largest cost basis (exact sums), and whether each is
+    in the fleet; ranked on integer quanta, summed exactly for the ones shown."""
+    codes, uniq = pd.factorize(b.bill.rows["resource_id"], use_na_sentinel=True)
+    if not len(uniq):
+        return []
+    has = codes >= 0
+    # rank on float sums of the quanta (ranking only), then sum the shown ones exactly
+    approx = np.bincount(codes[has], weights=b.quanta[b.basis][0][has].astype(float),
+                         minlength=len(uniq))
+    order = np.argsort(-np.abs(approx), kind="stable")[:n]
+    out = []
+    for c in order.tolist():
+        m = codes == c
+        out.append({"resource_id": uniq[c], "cost": sum(b.cost[m], Decimal(0)),
+                    "fleet": bool(b.fleet_mask[m].any())})
+    return out
+
+
+def _by_provider(bill: Bill, bq: dict) -> dict:
+    keys = bill.rows[["provider"]]
+    bt = sum_by(keys, bill.rows["billed_cost"], bq["billed_cost"])
+    et = sum_by(keys, bill.rows["effective_cost"], bq["effective_cost"])
+    return {p[0]: {"billed_cost": bt[p], "effective_cost": et[p]}
+            for p in sorted(k for k in bt if isinstance(k[0], str))}
+
+
+def _f(d: Decimal) -> str:
+    from infercost.core.money import format_decimal
+
+    return format_decimal(d)
+
+
+def _pct(v: Decimal, total: Decimal) -> str:
+    if total == 0:
+        return "n/a"
+    return f"{(v / total * 100).quantize(Decimal('0.1'))}%"
+
+
+def _ratio(a: Decimal, b: Decimal) -> Decimal | None:
+    if b == 0:
+        return None
+    return (a / b).quantize(Decimal("0.000001"))
+
+
+def _div(a: Decimal, n: int) -> Decimal | None:
+    if not n:
+        return None
+    return (a / n).quantize(QUANTUM)
+
+
+def _row(period, model, requests, tin, tout, cost, kind, detail, currency) -> dict:
+    """One idle, shared or unallocated row (no model labels, no unit costs)."""
+    return {
+        "period": period, "model": model, "model_version": None, "endpoint": None,
+        "tenant": None, "requests": requests, "input_tokens": tin, "output_tokens": tout,
+        "cost": cost, "cost_per_1k_requests": None, "cost_per_1m_tokens": None,
+        "kind": kind, "detail": detail, "currency": currency,
+        "direct_cost": None, "idle_cost": None, "shared_cost": None,
+    }

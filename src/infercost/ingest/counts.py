@@ -1,0 +1,277 @@
+"""Call counts from platform monitoring (the baseline without per-request logs).
+
+A managed endpoint (SageMaker, Vertex AI, Azure ML) reports invocation counts and model
+latency per endpoint per period (CloudWatch `Invocations`, `ModelLatency`; Vertex
+`prediction_count`; Azure ML `RequestsPerMinute`). `read_counts` turns them into usage
+rows that go through the same rules and conservation as a per-request log.
+
+Inputs:
+
+- CSV or Parquet with columns `period_start` (UTC), `period_s` (seconds), `resource_id`
+  (as the bill's ResourceId), `endpoint`, `model`, `model_version`, `tenant`, `requests`
+  (invocations in the period) and optionally `mean_latency_ms`, `input_tokens`,
+  `output_tokens` (totals in the period). A missing label column means one value (null)
+  for all rows; `period_s` and `resource_id` may come from `--counts-period` and
+  `--counts-resource` instead.
+- The JSON output of `aws cloudwatch get-metric-data` (`MetricDataResults`), which
+  carries neither resource nor period: both are required (`resource`, `period_s`).
+  Results are recognised by Label or Id: `Invocations` (statistic Sum) gives requests,
+  `ModelLatency` (statistic Average, microseconds as SageMaker reports it) the mean
+  latency; other metrics (`InvocationsPerInstance`, `OverheadLatency`, ...) are ignored
+  with a note.
+
+Each counts row is spread over the UTC clock hours its period touches, in proportion to
+the seconds in each hour (integer requests and tokens, largest remainder, the rest to
+the earliest hours); one usage row per (counts row, hour) with `requests` = the share,
+`duration_ms` = share x mean latency (busy time; null without latency), `timestamp` = the
+later of the period start and the hour start. A period with 0 invocations adds no row.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from infercost.errors import InputError
+from infercost.ingest.billrows import clean_str, expand_paths, file_kind, open_text, read_raw
+
+LABELS = ["endpoint", "model", "model_version", "tenant"]
+OPTIONAL = ["mean_latency_ms", "input_tokens", "output_tokens"]
+COUNTS_EXTENSIONS = (".csv", ".csv.gz", ".parquet", ".json", ".json.gz")
+
+
+@dataclass
+class Counts:
+    """Counts spread over clock hours as usage rows (Arrow table in the usage columns)."""
+
+    table: Any
+    files: list[Path]
+    has_latency: bool
+    rows_read: int
+    notes: list[str] = field(default_factory=list)
+
+
+def read_counts(paths: list[str | Path] | str | Path, resource: str | None = None,
+                period_s: float | None = None) -> Counts:
+    """Counts files (CSV, Parquet, CloudWatch get-metric-data JSON) as usage rows.
+
+    `resource`, `period_s`: the ResourceId and period length (seconds) for files that do
+    not carry them (required for CloudWatch JSON). Raises InputError naming file, row and
+    column for anything that cannot be read."""
+    files = expand_paths(paths, COUNTS_EXTENSIONS)
+    frames, notes = [], []
+    for f in files:
+        if file_kind(f) == "json":
+            df, more = cloudwatch_rows(f, resource, period_s)
+            notes += more
+        else:
+            df = _table_rows(f, resource, period_s)
+        frames.append(df)
+    rows = pd.concat(frames, ignore_index=True)
+    has_latency = bool(len(rows)) and bool(rows["mean_latency_ms"].notna().all())
+    if len(rows) and not has_latency and rows["mean_latency_ms"].notna().any():
+        notes.append("counts: mean latency given on some rows only; cost is split by "
+                     "request count and idle is not measured")
+    return Counts(hourly_usage(rows), files, has_latency, len(rows), notes)
+
+
+def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.DataFrame:
+    raw = read_raw(f)
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    src = str(f)
+    need = ["period_start", "requests"]
+    need += [] if period_s is not None else ["period_s"]
+    need += [] if resource is not None else ["resource_id"]
+    missing = [c for c in need if c not in raw.columns]
+    if missing:
+        raise InputError(f"counts: missing required column{'s' if len(missing) > 1 else ''} "
+                         + ", ".join(missing) + (" (or --counts-period / --counts-resource)"
+                                                 if {"period_s", "resource_id"} & set(missing)
+                                                 else ""), src)
+    if len(raw) == 0:
+        raise InputError("a header and no rows (expected at least one period)", src)
+    rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
+    out = pd.DataFrame(index=raw.index)
+    out["source"] = src
+    out["row"] = rows
+    out["period_start"] = _times(raw["period_start"], src)
+    out["period_s"] = (_numbers(raw["period_s"], "period_s", src, positive=True)
+                       if "period_s" in raw and period_s is None
+                       else float(_check_period(period_s)))
+    out["resource_id"] = (clean_str(raw["resource_id"], "resource_id", src)
+                          if "resource_id" in raw and resource is None else resource)
+    if out["resource_id"].isna().any():
+        i = int(np.flatnonzero(out["resource_id"].isna().to_numpy())[0])
+        raise InputError("column resource_id: empty (expected the bill's ResourceId)",
+                         f"{src}: row {i + 1}")
+    for c in LABELS:
+        out[c] = clean_str(raw[c], c, src) if c in raw else None
+    out["requests"] = _numbers(raw["requests"], "requests", src, integer=True)
+    for c in OPTIONAL:
+        out[c] = (_numbers(raw[c], c, src, integer=c != "mean_latency_ms")
+                  if c in raw else np.nan)
+    return out
+
+
+def _check_period(period_s: float | None) -> float:
+    if period_s is None or not (period_s > 0 and math.isfinite(period_s)):
+        raise InputError(f"expected a positive number of seconds, got {period_s!r}",
+                         "--counts-period")
+    return float(period_s)
+
+
+def _times(col: pd.Series, src: str) -> pd.Series:
+    from infercost.ingest.billrows import parse_times
+
+    t = parse_times(col, "period_start", src, pd.Series(range(1, len(col) + 1), index=col.index))
+    if t.isna().any():
+        i = int(np.flatnonzero(t.isna().to_numpy())[0])
+        raise InputError("column period_start: empty (expected a UTC timestamp)",
+                         f"{src}: row {i + 1}")
+    return t
+
+
+def _numbers(col: pd.Series, name: str, src: str, integer: bool = False,
+             positive: bool = False) -> pd.Series:
+    """Finite, non-negative numbers (whole numbers when `integer`); empty -> NaN."""
+    vals = []
+    for i, v in enumerate(col.tolist()):
+        s = None if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+        s = None if s is not None and s.strip("\ufeff") in ("", "NULL", "null") else s
+        if s is None:
+            vals.append(np.nan)
+            continue
+        try:
+            x = float(s.strip("\ufeff"))
+        except ValueError:
+            x = float("nan")
+        bad = not math.isfinite(x) or x < 0 or (positive and x == 0) or (
+            integer and x != int(x)) or x > 2**53
+        if bad:
+            what = ("a positive number" if positive else
+                    "a whole number >= 0" if integer else "a finite number >= 0")
+            raise InputError(f"column {name}: expected {what}, got {v!r}",
+                             f"{src}: row {i + 1}")
+        vals.append(x)
+    return pd.Series(vals, index=col.index, dtype="float64")
+
+
+def cloudwatch_rows(f: Path, resource: str | None,
+                    period_s: float | None) -> tuple[pd.DataFrame, list[str]]:
+    """Counts rows from `aws cloudwatch get-metric-data` output (see the module doc)."""
+    src = str(f)
+    try:
+        with open_text(f) as fh:
+            doc = json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"invalid JSON ({e})", src) from None
+    if not isinstance(doc, dict) or "MetricDataResults" not in doc:
+        raise InputError("expected the output of `aws cloudwatch get-metric-data` "
+                         "(a MetricDataResults list)", src)
+    if resource is None:
+        raise InputError("CloudWatch output names no resource: give --counts-resource "
+                         "(the bill's ResourceId of the endpoint)", src)
+    period = _check_period(period_s)
+    series: dict[str, dict] = {}
+    notes = []
+    for k, res in enumerate(doc["MetricDataResults"] or []):
+        name = str(res.get("Label") or res.get("Id") or "").lower().replace(" ", "")
+        kind = ("requests" if name.endswith("invocations") or name == "invocations" else
+                "latency_us" if "modellatency" in name else None)
+        if kind is None:
+            notes.append(f"{src}: metric {res.get('Label') or res.get('Id')!r} ignored "
+                         "(only Invocations and ModelLatency are read)")
+            continue
+        ts, vs = res.get("Timestamps") or [], res.get("Values") or []
+        if len(ts) != len(vs):
+            raise InputError("Timestamps and Values differ in length",
+                             f"{src}: MetricDataResults[{k}]")
+        if str(res.get("StatusCode", "Complete")) != "Complete":
+            notes.append(f"{src}: metric {res.get('Label')!r} is {res.get('StatusCode')} "
+                         "(CloudWatch returned part of the range)")
+        when = _times(pd.Series(ts, dtype=object), f"{src}: MetricDataResults[{k}]")
+        vals = _numbers(pd.Series(vs, dtype=object), res.get("Label") or kind,
+                        f"{src}: MetricDataResults[{k}]")
+        series[kind] = dict(zip(when.tolist(), vals.tolist(), strict=True))
+    if "requests" not in series:
+        raise InputError("no Invocations metric in MetricDataResults", src)
+    lat = series.get("latency_us", {})
+    stamps = sorted(series["requests"])
+    df = pd.DataFrame({
+        "source": src, "row": range(1, len(stamps) + 1),
+        "period_start": pd.Series(stamps, dtype="datetime64[us]"),
+        "period_s": period, "resource_id": resource,
+        "endpoint": resource, "model": None, "model_version": None, "tenant": None,
+        "requests": [series["requests"][t] for t in stamps],
+        "mean_latency_ms": [lat[t] / 1000 if t in lat else np.nan for t in stamps],
+        "input_tokens": np.nan, "output_tokens": np.nan,
+    })
+    bad = df["requests"] != df["requests"].round()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"Invocations: expected whole numbers (statistic Sum), got "
+                         f"{df['requests'].iloc[i]}", f"{src}: {stamps[i]}")
+    notes.append(f"{src}: CloudWatch Invocations (Sum) and ModelLatency (Average, µs) "
+                 f"for {resource}, {period:g} s periods")
+    return df, notes
+
+
+def hourly_usage(rows: pd.DataFrame):
+    """Usage rows (Arrow, the usage columns plus `requests`): each counts row spread over
+    the clock hours its period touches (module doc)."""
+    import pyarrow as pa
+
+    recs: dict[str, list] = {c: [] for c in (
+        "timestamp", "request_id", "model", "model_version", "endpoint", "tenant",
+        "resource_id", "duration_ms", "input_tokens", "output_tokens", "requests")}
+    for r in rows.itertuples(index=False):
+        start = pd.Timestamp(r.period_start)
+        end = start + pd.Timedelta(seconds=float(r.period_s))
+        h = start.floor("h")
+        cuts = []
+        while h < end:
+            lo, hi = max(h, start), min(h + pd.Timedelta(hours=1), end)
+            cuts.append((lo, (hi - lo).total_seconds()))
+            h += pd.Timedelta(hours=1)
+        secs = [s for _, s in cuts]
+        req = _split(int(r.requests), secs)
+        tin = _split(None if np.isnan(r.input_tokens) else int(r.input_tokens), secs)
+        tout = _split(None if np.isnan(r.output_tokens) else int(r.output_tokens), secs)
+        for k, (lo, _s) in enumerate(cuts):
+            if req[k] == 0:
+                continue
+            recs["timestamp"].append(lo.to_pydatetime())
+            recs["request_id"].append(f"{r.source}:{r.row}:{k}")
+            for c in ("model", "model_version", "endpoint", "tenant", "resource_id"):
+                recs[c].append(getattr(r, c))
+            lat = r.mean_latency_ms
+            recs["duration_ms"].append(None if np.isnan(lat) else req[k] * float(lat))
+            recs["input_tokens"].append(tin[k])
+            recs["output_tokens"].append(tout[k])
+            recs["requests"].append(req[k])
+    schema = pa.schema([
+        ("timestamp", pa.timestamp("us")), ("request_id", pa.string()), ("model", pa.string()),
+        ("model_version", pa.string()), ("endpoint", pa.string()), ("tenant", pa.string()),
+        ("resource_id", pa.string()), ("duration_ms", pa.float64()),
+        ("input_tokens", pa.int64()), ("output_tokens", pa.int64()), ("requests", pa.int64()),
+    ])
+    return pa.table({n: recs[n] for n in schema.names}, schema=schema)
+
+
+def _split(total: int | None, weights: list[float]) -> list[int | None]:
+    """`total` over `weights` in whole units, largest remainder (ties: earliest)."""
+    if total is None:
+        return [None] * len(weights)
+    w = sum(weights)
+    exact = [total * x / w for x in weights]
+    base = [int(math.floor(e)) for e in exact]
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - base[i]), i))
+    for i in order[: total - sum(base)]:
+        base[i] += 1
+    return base
