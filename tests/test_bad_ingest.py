@@ -1,6 +1,6 @@
-"""The ingest bad-input corpus (tests/data/bad/ingest/cases.yaml): malformed real-export
-fragments give exit 2 and one `error:` line naming the file, row or key; no traceback,
-nothing written. Cases with exit 0 are kinds that are counted instead (stdout checked)."""
+"""The ingest bad-input corpus (tests/data/bad/ingest/counted.yaml): odd real-export
+fragments that are read, with what is rejected counted and reported (exit 0). The refused
+kinds are in cases.yaml there, run by tests/test_bad_inputs.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 HERE = Path(__file__).resolve().parent / "data" / "bad" / "ingest"
-CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
+CASES = yaml.safe_load((HERE / "counted.yaml").read_text())
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
