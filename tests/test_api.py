@@ -125,13 +125,10 @@ def test_simulate_is_seeded_and_its_frame_sums_to_its_breakdown():
     assert "simulation 'small'" in repr(a)
 
 
-def test_attribute_rejects_counts_and_missing_usage(tmp_path):
+def test_attribute_names_a_missing_file(tmp_path):
     with pytest.raises(InputError) as e:
-        api.attribute("bill.csv", "usage.csv", counts="counts.csv")
-    assert e.value.where == "counts" and "not yet" in e.value.message
-    with pytest.raises(InputError) as e:
-        api.attribute("bill.csv")
-    assert e.value.where == "usage"
+        api.attribute(str(tmp_path / "bill.csv"), counts=str(tmp_path / "counts.csv"))
+    assert "counts.csv: no such file" in str(e.value)  # the inputs are read before the bill
 
 
 def test_attribute_demo_month_without_out_leaves_nothing(tmp_path):

@@ -33,15 +33,19 @@ def test_idle_of_one_resource_goes_only_to_its_own_users():
 
 def test_zero_duration_requests_weigh_nothing_and_their_hour_is_idle():
     # 6 over hours 0-1 = 3/hour. Hour 0: z (0 ms) and a (100 ms) -> a gets all 3, z 0.
-    # Hour 1: only z2 (0 ms): total weight 0, so the hour's 3 is idle, and z2 is
-    # "allocated" (its hour has a bill row) at cost 0, not "no bill row".
+    # Hour 1: only z2 (0 ms): total weight 0, so the hour's 3 is idle. z and z2 have a
+    # bill row but weigh nothing: their own reason "zero weight under the driver" (one
+    # string for every driver), cost 0, never "no bill row".
     bill = [focus_row("6", "i-1", start=0, hours=2)]
     use = [usage_row("z", "i-1", 0.1, 0), usage_row("a", "i-1", 0.2, 100),
            usage_row("z2", "i-1", 1.1, 0)]
     res, req = attribute_rows(bill, use, with_requests=True)
     assert _costs(req) == {"z": 0, "a": 3, "z2": 0}
-    assert set(req["allocation"]) == {"allocated"}
+    status = dict(zip(req["request_id"], req["allocation"], strict=True))
+    assert status == {"z": "zero weight under the driver", "a": "allocated",
+                      "z2": "zero weight under the driver"}
     assert res.summary["rows"]["usage_without_bill_row"] == 0
+    assert res.summary["rows"]["usage_zero_weight"] == 2
     assert res.summary["totals"]["idle"] == 3 and res.summary["totals"]["allocated"] == 3
 
 

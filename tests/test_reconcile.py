@@ -89,7 +89,7 @@ def test_bill_and_usage_directly_match_the_folder(month, cli):
 def test_bad_input_is_one_line(month, cli, tmp_path):
     d, _ = month
     code, _, err = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--counts", d / "x.csv")
-    assert code == 2 and err.count("\n") == 1 and "not with an attribution folder" in err and "counts" in err
+    assert code == 2 and err.count("\n") == 1 and "without --attribution" in err and "--counts" in err
     code, _, err = cli("reconcile", SCENARIO, "--attribution", tmp_path)
     assert code == 2 and err.startswith("error:") and "summary.json" in err
     code, _, err = cli("reconcile", SCENARIO)

@@ -34,7 +34,14 @@ def reconcile_command(
 ) -> None:
     from infercost import api
     from infercost.cli.common import print_json
+    from infercost.errors import InputError
 
+    # the API's own checks name its arguments; here they name the options
+    if attribution is None and not bill:
+        raise InputError("give --attribution DIR, or --bill with --usage or --counts", "reconcile")
+    if attribution is not None and (bill or usage or counts is not None):
+        raise InputError("--bill, --usage and --counts go without --attribution, not with it",
+                         "--counts" if counts is not None else "--attribution")
     r = api.reconcile(scenario, attribution=attribution, bill=list(bill or []) or None,
                       usage=list(usage or []) or None, counts=counts, rules=rules,
                       simulate=simulate, seed=seed, **api.overrides_from_sets(sets))
