@@ -50,6 +50,9 @@ class OpGroup:
     bytes: float = 0.0
     count: float = 0.0
     weight_bytes: float = 0.0  # the part of `bytes` that is weights streamed by matmuls
+    resident_bytes: float = 0.0  # the part of `bytes` that is activation traffic (may stay in L2)
+    working_set: float = 0.0  # bytes live at once in one op of the group (L2 residency test)
+    eff_scale: float = 1.0  # multiplies the group's compute rate (e.g. small expert GEMMs)
 
 
 @dataclass
@@ -187,11 +190,21 @@ def decoder_work(
     traffic: Traffic = Traffic(),
     phase: str = "decode",
     kv_bytes: float | None = None,
+    q_tile: float = 1.0,
+    moe_m_half: float = 32.0,
+    moe_kernels: float = 6.0,
 ) -> StepWork:
     """Work of one decoder step over `seqs`: (count, new_tokens, past_context) triples.
 
     Prefill of b prompts of length p: [(b, p, 0)]; a decode step of b sequences at
     context c: [(b, 1, c)]; a continuous-batching step mixes both.
+
+    `q_tile`: query rows an attention kernel computes per query head for a decode token
+    (1 for split-KV decode kernels; a prefill kernel run at one query pads to its tile).
+    MoE: the expert matmuls form their own group whose compute rate is scaled by
+    ``m / (m + moe_m_half)``, m = tokens per expert per step = T x k / E (a grouped GEMM
+    with few rows per expert runs far below peak); routing adds `moe_kernels` launches per
+    layer and a permute + unpermute of the routed activations (4 passes of T x k x hidden).
     """
     tp = max(1, int(tp))
     kvb = prec.act_bytes if kv_bytes is None else kv_bytes
@@ -201,15 +214,16 @@ def decoder_work(
     if T <= 0:
         raise InputError("a step needs at least one token")
     # linear layers
-    lin_flops = 2.0 * s.active_layer_linear_params * L * T / tp
-    if s.experts > 1:
-        touched = s.experts * (1.0 - (1.0 - s.experts_per_token / s.experts) ** T)
-        wparams = s.attn_params + touched * s.expert_params + s.router_params
-    else:
-        wparams = s.layer_linear_params
-    io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim + (3 if s.gated else 2) * s.intermediate * s.experts_per_token
-    lin_w = wparams * prec.weight_bytes * L / tp
-    lin_bytes = lin_w + T * io_dims * ab * L / tp
+    moe = s.experts > 1
+    dense_params = s.attn_params + (s.router_params if moe else s.expert_params)
+    lin_flops = 2.0 * dense_params * L * T / tp
+    io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim
+    mlp_io = (3 if s.gated else 2) * s.intermediate * s.experts_per_token
+    if not moe:
+        io_dims += mlp_io
+    lin_w = dense_params * prec.weight_bytes * L / tp
+    lin_io = T * io_dims * ab * L / tp
+    lin_bytes = lin_w + lin_io
     # attention
     kv_frac = max(1.0 / tp, 1.0 / s.kv_heads)
     attn_flops = 0.0
@@ -219,6 +233,8 @@ def decoder_work(
         attn_flops += n * 4.0 * s.q_dim * (t * past + t * (t + 1) / 2.0) * L / tp
         kv_read += n * (past * traffic.kv_read_factor + t) * s.kv_dim * 2 * kvb * L * kv_frac
         qo_bytes += n * t * 2 * s.q_dim * ab * L / tp
+        if t == 1 and past > 0 and q_tile > 1:
+            attn_flops += n * 4.0 * s.q_dim * past * (q_tile - 1.0) * L / tp
     kv_write = T * s.kv_dim * 2 * kvb * L * kv_frac
     # elementwise (norms, rotary, activation, residual adds)
     elem = T * L * ab * (traffic.act_passes_hidden * s.hidden
@@ -227,15 +243,28 @@ def decoder_work(
     lm_flops = 2.0 * s.vocab * s.hidden * logits_tokens / tp
     lm_w = s.vocab * s.hidden * _lm_bytes(prec) / tp
     lm_bytes = lm_w + logits_tokens * s.vocab * 4 / tp
+    ws = T * (s.hidden + s.intermediate * s.experts_per_token / tp) * ab * 2
     groups = [
-        OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w),
+        OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w, resident_bytes=lin_io, working_set=ws),
         OpGroup("attention", "attn", attn_flops, kv_read + kv_write + qo_bytes),
-        OpGroup("elementwise", "elem", 0.0, elem),
+        OpGroup("elementwise", "elem", 0.0, elem, resident_bytes=elem, working_set=ws),
         OpGroup("lm_head", "gemm", lm_flops, lm_bytes, weight_bytes=lm_w),
     ]
+    kernels = traffic.kernels_per_layer * L + traffic.kernels_fixed
+    if moe:
+        touched = s.experts * (1.0 - (1.0 - s.experts_per_token / s.experts) ** T)
+        ex_w = touched * s.expert_params * prec.weight_bytes * L / tp
+        ex_io = T * mlp_io * ab * L / tp
+        per_expert = T * s.experts_per_token / s.experts
+        scale = per_expert / (per_expert + moe_m_half) if moe_m_half > 0 else 1.0
+        groups.insert(1, OpGroup("experts", "gemm", 2.0 * s.experts_per_token * s.expert_params * L * T / tp,
+                                 ex_w + ex_io, weight_bytes=ex_w, resident_bytes=ex_io, working_set=ws,
+                                 eff_scale=max(scale, 1e-3)))
+        route = 4.0 * T * s.experts_per_token * s.hidden * ab * L
+        groups.append(OpGroup("routing", "elem", 0.0, route, resident_bytes=route, working_set=ws))
+        kernels += moe_kernels * L
     if tp > 1:
         groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
-    kernels = traffic.kernels_per_layer * L + traffic.kernels_fixed
     return StepWork(groups, kernels, phase)
 
 
@@ -254,9 +283,11 @@ def encoder_work(s: Shape, prec: Precision, batch: float, seq: float, *, tp: int
     attn_bytes = T * (2 * s.q_dim + 2 * s.kv_dim) * ab * L / tp
     elem = T * L * ab * (traffic.encoder_passes_hidden * s.hidden
                          + traffic.encoder_passes_inter * s.intermediate / tp)
-    groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w),
-              OpGroup("attention", "attn", attn_flops, attn_bytes),
-              OpGroup("elementwise", "elem", 0.0, elem)]
+    ws = seq * batch * (s.hidden + s.intermediate / tp) * ab * 2
+    groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w,
+                      resident_bytes=lin_bytes - lin_w, working_set=ws),
+              OpGroup("attention", "attn", attn_flops, attn_bytes, resident_bytes=attn_bytes, working_set=ws),
+              OpGroup("elementwise", "elem", 0.0, elem, resident_bytes=elem, working_set=ws)]
     if tp > 1:
         groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
     # a BERT layer has about half the ops of a Llama layer (no rotary, no fp32 RMSNorm upcast)
@@ -344,8 +375,11 @@ def vision_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traff
         passes = 0.0 if traffic.fused_conv else 5.0
         elem = c["act_out"] * passes * ab * batch
         kernels = c["convs"] * traffic.kernels_per_conv + traffic.kernels_fixed
-        return StepWork([OpGroup("conv", "conv", flops, wbytes + conv_io),
-                         OpGroup("elementwise", "elem", 0.0, elem)], kernels, "vision")
+        ws = max(ci * hi * hi + co * ho * ho for ci, co, _, hi, ho in resnet_convs(depth, image)) * ab * batch
+        return StepWork([OpGroup("conv", "conv", flops, wbytes + conv_io, weight_bytes=wbytes,
+                                 resident_bytes=conv_io, working_set=ws),
+                         OpGroup("elementwise", "elem", 0.0, elem, resident_bytes=elem, working_set=ws)],
+                        kernels, "vision")
     return generic_work(arch, prec, batch, traffic=traffic, phase="vision")
 
 
@@ -364,3 +398,62 @@ def generic_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traf
     wb = float(arch.params) * prec.weight_bytes
     return StepWork([OpGroup("compute", "conv" if phase == "vision" else "gemm", flops, byts, weight_bytes=wb)],
                     kernels, phase)
+
+
+# -- recommenders (DLRM style) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecShape:
+    """A DLRM-style recommender, from catalog fields (all per item = one user-item sample).
+
+    embedding_tables: number of sparse features (tables); embedding_dim: row width;
+    lookups_per_item: rows gathered per item, summed over tables (pooling factors);
+    mlp_params: dense (bottom + top MLP) parameters; interaction: ``dot`` (pairwise dot
+    products of the table outputs, DLRM) or ``dcn`` (DCNv2 cross layers: counted in
+    mlp_params). Embedding parameters = params - mlp_params.
+    """
+
+    tables: int
+    dim: int
+    lookups: float
+    mlp_params: float
+    embedding_params: float
+    interaction: str = "dot"
+
+
+def rec_shape(arch) -> RecShape:
+    """Read the recommender fields of a catalog model (see `RecShape`); InputError names the missing ones."""
+    need = ("embedding_tables", "embedding_dim", "mlp_params")
+    missing = [k for k in need if not getattr(arch, k, 0)]
+    if missing:
+        raise InputError(f"model {arch.id!r} (recommender) lacks {', '.join(missing)}", f"model {arch.id}")
+    tables = int(arch.embedding_tables)
+    lookups = float(getattr(arch, "lookups_per_item", 0) or tables)
+    mlp = float(arch.mlp_params)
+    return RecShape(tables, int(arch.embedding_dim), lookups, mlp, max(float(arch.params) - mlp, 0.0),
+                    str(getattr(arch, "interaction", "") or "dot"))
+
+
+def recommender_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traffic()) -> StepWork:
+    """One forward of `batch` samples through a DLRM-style recommender.
+
+    - embedding gathers: batch x lookups x dim x weight_bytes bytes, no FLOPs (bandwidth
+      bound; the rows are random, so they never stay in cache), kind ``gather``;
+    - MLPs: 2 x mlp_params FLOPs per item, weights read once per batch (+ item flops
+      ``flops_per_item`` when the catalog gives more, e.g. DCN cross layers);
+    - dot interaction: batch x tables^2 x dim FLOPs (pairs of table outputs).
+    """
+    r = rec_shape(arch)
+    ab = prec.act_bytes
+    gather = batch * r.lookups * r.dim * prec.weight_bytes
+    mlp_flops = 2.0 * r.mlp_params * batch
+    extra = float(getattr(arch, "flops_per_item", 0) or 0) * batch
+    inter = batch * (r.tables + 1) ** 2 * r.dim if r.interaction == "dot" else 0.0
+    w = r.mlp_params * prec.weight_bytes
+    act = batch * (r.tables + 1) * r.dim * ab * 4
+    layers = getattr(arch, "layers", 0) or 8
+    kernels = layers * 3 + (1 if traffic.fused_conv else r.tables) + traffic.kernels_fixed
+    return StepWork([OpGroup("embedding", "gather", 0.0, gather),
+                     OpGroup("mlp", "gemm", max(mlp_flops, extra) + inter, w + act, weight_bytes=w,
+                             resident_bytes=act, working_set=act)],
+                    kernels, "generic")

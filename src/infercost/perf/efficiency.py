@@ -61,6 +61,24 @@ class Efficiency:
     kv_reserve: str = "full"  # max-load concurrency: KV reserved for the full isl+osl, or the mean
     act_passes_override: bool = False
     sources: dict[str, str] = field(default_factory=dict)
+    # -- engine identity ---------------------------------------------------------------
+    version: str = ""  # the release the parameters represent (e.g. "0.10" for vLLM)
+    represents: str = ""  # one line: engine, release, settings the profile stands for
+    fitted_family: str = "hopper"  # hardware family the efficiencies were fitted on (`vendors`)
+    # -- precision per operation -------------------------------------------------------
+    lowp_acts: bool = False  # int8/fp8 (-wa) activations stay 1 byte between fused kernels
+    matmul_tf32: bool = False  # fp32 matmuls on TF32 tensor cores (PyTorch default: off)
+    conv_tf32: bool = True  # fp32 convolutions on TF32 (PyTorch default cudnn.allow_tf32: on)
+    # -- overlap, caches, attention ----------------------------------------------------
+    p_dev_fused: float | None = None  # overlap exponent for encoder/vision forwards (None: p_dev)
+    cache_residency: bool = True  # activations whose working set fits in L2 are not charged to HBM
+    l2_frac: float = 0.5  # fraction of L2 a working set may use and stay resident
+    kv_serial: bool = False  # decode KV-cache attention time adds to the step (not hidden under host)
+    decode_q_tile: float = 1.0  # query rows a decode attention kernel computes per query head
+    # -- mixture of experts ------------------------------------------------------------
+    moe_m_half: float = 32.0  # tokens per expert per step at which expert GEMMs reach half speed
+    moe_kernels_per_layer: float = 6.0  # router top-k, permute, unpermute, grouped GEMM launches
+    gather_eff: float = 0.5  # embedding-row gathers (random rows of 0.1-1 KB), fraction of bandwidth
 
     def with_(self, **kw) -> Efficiency:
         return replace(self, **kw)
