@@ -144,6 +144,8 @@ def main(argv):
                 continue
             fam, eng, pred, meas = got
             e = pred / meas - 1
+            if serving_bound(r):
+                fam = f"{fam} (Triton, not modelled)"
             errs.setdefault((fam, eng, r["split"]), []).append(abs(e))
             print(f"| {r['_file']} | {r['model']} | {r['hardware']} | {eng} | {r['precision']} | {shape} | "
                   f"{r['split']} | {meas:,.0f} | {pred:,.0f} | {e:+.1%} |")
@@ -208,8 +210,9 @@ def public_rows():
             continue
         for x in f.read_text().splitlines():
             r = json.loads(x) if x.strip() else {}
-            if ("output_tokens_per_s" in r or "samples_per_s" in r) and r.get("split") in ("fit", "report"):
-                out.append({**r, "_file": f.name})
+            split = {"holdout": "report", "held-out": "report"}.get(r.get("split"), r.get("split"))
+            if ("output_tokens_per_s" in r or "samples_per_s" in r) and split in ("fit", "report"):
+                out.append({**r, "split": split, "_file": f.name})
     return out
 
 
@@ -219,19 +222,31 @@ def predict_public(r):
     from infercost.errors import InputError
     from infercost.perf import build_profile
     from infercost.perf.throughput import forward_load, max_load
+    from infercost.perf.uncertainty import perf_family
 
     cat = load_catalog()
-    eng = _engine(r.get("engine", "optimized"))
+    eng = r.get("profile") or _engine(r.get("engine", "optimized"))
     try:
         m, hw = cat.get_model(r["model"]), cat.get_hardware(r["hardware"])
+        fam = perf_family(m)
         prof = build_profile(m, r["precision"], hw, gpus=int(r.get("gpus", 1)), tp=int(r.get("tp", 1)), engine=eng)
+        if "output_tokens_per_s" in r and "batch" in r:  # one static batch: prefill + osl - 1 decode steps
+            b, isl, osl = int(r["batch"]), int(r["isl"]), int(r["osl"])
+            return fam, eng, b * osl / prof.batch_seconds(b, isl, osl), r["output_tokens_per_s"]
         if "output_tokens_per_s" in r:
-            return m.family, eng, max_load(prof, int(r["isl"]), int(r["osl"]))["output_tokens_per_s"], \
+            return fam, eng, max_load(prof, int(r["isl"]), int(r["osl"]))["output_tokens_per_s"], \
                 r["output_tokens_per_s"]
-        return m.family, eng, forward_load(prof, int(r["batch"]), r.get("seq_len"))["samples_per_s"], \
+        return fam, eng, forward_load(prof, int(r["batch"]), r.get("seq_len"))["samples_per_s"], \
             r["samples_per_s"]
     except (InputError, KeyError, ValueError):
         return None
+
+
+def serving_bound(r) -> bool:
+    """Rows whose metric includes a serving stack's client and transport overhead (Triton
+    perf_analyzer): the performance model times the engine only, so these rows are shown
+    but kept out of the residuals and the per-family figures."""
+    return "triton" in str(r.get("engine", "")).lower() or "client overhead" in str(r.get("conditions", "")).lower()
 
 
 def residual_groups(h200_loo, cpu_rows):
@@ -246,7 +261,7 @@ def residual_groups(h200_loo, cpu_rows):
         groups.setdefault(f"{fam[r['kind']]}|hf-eager-cpu", []).append(math.log(r["measured_s"] / r["predicted_s"]))
     skipped = 0
     for r in public_rows():
-        if r["split"] != "report":
+        if r["split"] != "report" or serving_bound(r):
             continue
         got = predict_public(r)
         if got is None:

@@ -184,6 +184,7 @@ def throughput(
     from infercost.errors import InputError
     from infercost.perf import build_profile
     from infercost.perf.throughput import QUANTILES, forward_load, max_load, with_interval
+    from infercost.perf.uncertainty import perf_family
 
     cat = load_catalog(catalog_file)
     arch = cat.get_model(model, "--model")
@@ -209,9 +210,10 @@ def throughput(
     prof = build_profile(arch, precision, hw, gpus=gpus, tp=tp if (tp is not None or llm) else 1,
                          engine=engine, kv_precision=kv_precision, tf32=tf32)
     if llm:
-        out = with_interval(max_load(prof, isl, osl), "output_tokens_per_s", "decoder", prof.eff.name, qs)
+        out = with_interval(max_load(prof, isl, osl), "output_tokens_per_s", perf_family(arch), prof.eff.name, qs)
     else:
-        out = with_interval(forward_load(prof, batch, seq_len), "samples_per_s", arch.family, prof.eff.name, qs)
+        out = with_interval(forward_load(prof, batch, seq_len), "samples_per_s", perf_family(arch), prof.eff.name,
+                            qs)
     out["engine_represents"] = prof.eff.represents
     if json_:
         print_json(out)

@@ -404,56 +404,79 @@ def generic_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traf
 
 @dataclass(frozen=True)
 class RecShape:
-    """A DLRM-style recommender, from catalog fields (all per item = one user-item sample).
+    """A DLRM-style recommender (per item = one user-item sample), from the catalog fields
+    `embedding_rows` (rows per sparse table), `embedding_dim`, `lookups_per_item` (rows
+    gathered per table, multi-hot sizes), `dense_features`, `bottom_mlp`, `top_mlp` (layer
+    widths), `cross_layers`, `cross_rank` (DCNv2 low-rank cross network; 0 = DLRM dot
+    interaction).
 
-    embedding_tables: number of sparse features (tables); embedding_dim: row width;
-    lookups_per_item: rows gathered per item, summed over tables (pooling factors);
-    mlp_params: dense (bottom + top MLP) parameters; interaction: ``dot`` (pairwise dot
-    products of the table outputs, DLRM) or ``dcn`` (DCNv2 cross layers: counted in
-    mlp_params). Embedding parameters = params - mlp_params.
+    dense_params: MLP + cross-network weights; dense_macs: their multiply-adds per item.
     """
 
     tables: int
     dim: int
     lookups: float
-    mlp_params: float
-    embedding_params: float
+    dense_params: float
+    dense_macs: float
+    layers: int
     interaction: str = "dot"
 
 
+def _mlp(widths, d_in: int) -> tuple[float, int]:
+    params, d = 0.0, d_in
+    for w in widths:
+        params += d * w + w
+        d = w
+    return params, d
+
+
 def rec_shape(arch) -> RecShape:
-    """Read the recommender fields of a catalog model (see `RecShape`); InputError names the missing ones."""
-    need = ("embedding_tables", "embedding_dim", "mlp_params")
-    missing = [k for k in need if not getattr(arch, k, 0)]
+    """Read a catalog recommender (see `RecShape`); InputError names the missing fields."""
+    rows = tuple(getattr(arch, "embedding_rows", ()) or ())
+    dim = int(getattr(arch, "embedding_dim", 0) or 0)
+    missing = [k for k, v in (("embedding_rows", rows), ("embedding_dim", dim),
+                              ("bottom_mlp", getattr(arch, "bottom_mlp", ())),
+                              ("top_mlp", getattr(arch, "top_mlp", ()))) if not v]
     if missing:
         raise InputError(f"model {arch.id!r} (recommender) lacks {', '.join(missing)}", f"model {arch.id}")
-    tables = int(arch.embedding_tables)
-    lookups = float(getattr(arch, "lookups_per_item", 0) or tables)
-    mlp = float(arch.mlp_params)
-    return RecShape(tables, int(arch.embedding_dim), lookups, mlp, max(float(arch.params) - mlp, 0.0),
-                    str(getattr(arch, "interaction", "") or "dot"))
+    tables = len(rows)
+    hots = tuple(getattr(arch, "lookups_per_item", ()) or ()) or (1,) * tables
+    bottom, d = _mlp(arch.bottom_mlp, int(getattr(arch, "dense_features", 0) or 0))
+    cross_l, cross_r = int(getattr(arch, "cross_layers", 0) or 0), int(getattr(arch, "cross_rank", 0) or 0)
+    width = d + tables * dim
+    if cross_l:
+        cross = cross_l * (2 * width * cross_r + width)
+        inter_out, interaction = width, "dcn"
+        inter_macs = cross_l * 2 * width * cross_r
+    else:
+        cross, interaction = 0.0, "dot"
+        inter_out = d + (tables + 1) * tables // 2
+        inter_macs = (tables + 1) ** 2 * dim / 2
+    top, _ = _mlp(arch.top_mlp, inter_out)
+    dense = bottom + cross + top
+    layers = len(arch.bottom_mlp) + len(arch.top_mlp) + cross_l
+    return RecShape(tables, dim, float(sum(hots)), dense, dense - cross + inter_macs, layers, interaction)
 
 
 def recommender_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traffic()) -> StepWork:
     """One forward of `batch` samples through a DLRM-style recommender.
 
-    - embedding gathers: batch x lookups x dim x weight_bytes bytes, no FLOPs (bandwidth
-      bound; the rows are random, so they never stay in cache), kind ``gather``;
-    - MLPs: 2 x mlp_params FLOPs per item, weights read once per batch (+ item flops
-      ``flops_per_item`` when the catalog gives more, e.g. DCN cross layers);
-    - dot interaction: batch x tables^2 x dim FLOPs (pairs of table outputs).
+    - embedding gathers: batch x sum(lookups_per_item) x embedding_dim x weight_bytes bytes,
+      no FLOPs, kind ``gather`` (random rows of a multi-GB table never stay in cache, and a
+      gather reaches only `gather_eff` of the copy bandwidth);
+    - dense part (bottom MLP, interaction / DCNv2 cross layers, top MLP): 2 x MACs FLOPs per
+      item (the catalog's `flops_per_item` when given), weights read once per batch;
+    - launches: 3 per dense layer + the table lookups (one fused kernel in a fused engine,
+      one per table in eager mode).
     """
     r = rec_shape(arch)
     ab = prec.act_bytes
     gather = batch * r.lookups * r.dim * prec.weight_bytes
-    mlp_flops = 2.0 * r.mlp_params * batch
-    extra = float(getattr(arch, "flops_per_item", 0) or 0) * batch
-    inter = batch * (r.tables + 1) ** 2 * r.dim if r.interaction == "dot" else 0.0
-    w = r.mlp_params * prec.weight_bytes
+    flops = float(getattr(arch, "flops_per_item", 0) or 0) or 2.0 * r.dense_macs
+    w = r.dense_params * prec.weight_bytes
     act = batch * (r.tables + 1) * r.dim * ab * 4
-    layers = getattr(arch, "layers", 0) or 8
-    kernels = layers * 3 + (1 if traffic.fused_conv else r.tables) + traffic.kernels_fixed
+    kernels = r.layers * 3 + (1 if traffic.fused_conv else r.tables) + traffic.kernels_fixed
     return StepWork([OpGroup("embedding", "gather", 0.0, gather),
-                     OpGroup("mlp", "gemm", max(mlp_flops, extra) + inter, w + act, weight_bytes=w,
+                     OpGroup("dense", "gemm", flops * batch, w + act, weight_bytes=w,
                              resident_bytes=act, working_set=act)],
                     kernels, "generic")

@@ -78,6 +78,9 @@ class Efficiency:
     # -- mixture of experts ------------------------------------------------------------
     moe_m_half: float = 32.0  # tokens per expert per step at which expert GEMMs reach half speed
     moe_kernels_per_layer: float = 6.0  # router top-k, permute, unpermute, grouped GEMM launches
+    fused_compute_scale: float = 1.0  # encoder/vision/generic forwards: compute rate x this (no LLM overheads)
+    conv_eff_simt: float | None = None  # fp32 convolutions on CUDA cores (no TF32): fraction of the fp32 peak
+    vendor_dev_scale: dict[str, float] = field(default_factory=dict)  # hardware family -> device-time factor
     gather_eff: float = 0.5  # embedding-row gathers (random rows of 0.1-1 KB), fraction of bandwidth
 
     def with_(self, **kw) -> Efficiency:

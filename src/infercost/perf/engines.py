@@ -51,6 +51,7 @@ OPTIMIZED = Efficiency(
     matmul_tf32=True,
     conv_tf32=True,
     p_dev_fused=60.0,
+    fused_compute_scale=1.1,
     moe_m_half=32.0,
     sources={
         "compute_eff": "fitted (TensorRT-LLM perf-overview training rows); cf. this project's H200 GEMMs: "
@@ -76,6 +77,9 @@ OPTIMIZED = Efficiency(
                        "loads and math (no smooth-max penalty)",
         "moe_m_half": "assumption: grouped GEMMs reach half of dense speed at ~32 rows per expert "
                       "(a 64-row MMA tile half filled)",
+        "fused_compute_scale": "fitted (1.1) on the `fit` rows of perf/data/public_throughput.jsonl, BERT "
+                               "TensorRT demoBERT on A100/A30/T4: encoder/CNN engines carry none of the LLM "
+                               "serving overheads absorbed in compute_eff",
     },
 )
 
@@ -97,7 +101,12 @@ VLLM = OPTIMIZED.with_(
     max_tokens=16384,
     p_dev_fused=None,
     moe_m_half=48.0,
+    vendor_dev_scale={"cdna3": 1.37},
     sources={**OPTIMIZED.sources,
+             "vendor_dev_scale": "cdna3 1.37: fitted on the static-batch `fit` row (Llama-3.1-405B FP8, 8 x MI300X, "
+                                 "batch 64, 128/128) of perf/data/public_throughput.jsonl (OCI blog, vLLM for ROCm, "
+                                 "2024-10): ROCm kernels of that vLLM run ~1.4x slower per step than the same "
+                                 "work on the CDNA3 ceilings",
              "max_batch": "vLLM engine/arg_utils.py defaults for >= 70 GiB GPUs, LLM class: max_num_seqs 1024, "
                           "max_num_batched_tokens 16384",
              "kv_fp8": "vLLM kv_cache_dtype default 'auto' (= model dtype: 16-bit KV)",
@@ -156,6 +165,7 @@ HF_EAGER_PRIOR = Efficiency(
                     encoder_passes_hidden=14.0, encoder_passes_inter=3.0, fused_conv=False),
     mem_util=0.95,
     kv_serial=True,
+    conv_eff_simt=1.0,
     reserve_gb=1.0,
     max_batch=4096,
     max_tokens=1 << 30,
@@ -165,6 +175,9 @@ HF_EAGER_PRIOR = Efficiency(
         "bw_eff": "H200 device-to-device copy 4.27 / 4.8 TB/s (same file)",
         "gemm_bw_eff": "bf16 (m x 4096)(4096 x 14336) matmuls at m <= 128 stream weights at ~2.5 TB/s (same file)",
         "t_kernel": "assumption: 10-20 us of Python + dispatcher + launch per eager PyTorch op",
+        "conv_eff_simt": "fitted on the T4 fp32 `fit` row (ResNet-50, b=64, NGC PyTorch 21.03) of "
+                         "perf/data/public_throughput.jsonl: cuDNN's Winograd / implicit-GEMM fp32 convolutions "
+                         "on CUDA cores reach about the fp32 peak in direct-convolution FLOPs",
         "kv_serial": "transformers DynamicCache.update allocates a new, larger cache tensor per layer every "
                      "step (torch.cat); PyTorch's caching allocator cannot reuse blocks of growing size and "
                      "falls back to cudaMalloc/cudaFree, which synchronise: the KV time is not hidden under "

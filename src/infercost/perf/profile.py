@@ -57,6 +57,12 @@ class PerfProfile:
         self.notes = list(self.notes or [])
         if self.tf32 is not None:
             self.eff = self.eff.with_(matmul_tf32=self.tf32, conv_tf32=self.tf32)
+        if self.vendor_scale and self.eff.vendor_dev_scale:
+            from infercost.perf.vendors import hardware_family
+
+            f = self.eff.vendor_dev_scale.get(hardware_family(self.hardware), 1.0)
+            if f != 1.0:
+                self.eff = self.eff.with_(dev_scale=self.eff.dev_scale * f)
         p = self.precision
         # TensorRT INT8/FP8 encoder and CNN engines keep 8-bit activations between fused layers;
         # LLM engines (TensorRT-LLM included) write 16-bit GEMM outputs and re-quantise per GEMM
@@ -216,7 +222,7 @@ class PerfProfile:
             from infercost.perf.arch import rec_shape
 
             r = rec_shape(self.model)
-            return max((r.tables + 1) * r.dim * ab * 4 + r.lookups * r.dim * self.precision.weight_bytes, 1.0)
+            return (r.tables + 1) * r.dim * ab * 4 + r.lookups * r.dim * self.precision.weight_bytes
         depth = resnet_depth(self.model)
         if depth is not None:
             # the largest conv input + output held at once, twice (double buffering by the allocator)

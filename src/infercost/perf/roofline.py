@@ -105,7 +105,8 @@ def op_precision(kind: str, prec: Precision, eff: Efficiency) -> str:
 def step_time(work: StepWork, prec: Precision, rates: Rates, eff: Efficiency, *, tp: int = 1) -> StepTime:
     """Seconds for one step of `work` (formulas in the module docstring)."""
     device = comp = mem = comm = serial = 0.0
-    fused = work.phase in ("encoder", "vision", "generic") and eff.p_dev_fused is not None
+    fused_phase = work.phase in ("encoder", "vision", "generic")
+    fused = fused_phase and eff.p_dev_fused is not None
     p_dev = eff.p_dev_fused if fused else eff.p_dev
     for g in work.groups:
         if g.kind == "comm":
@@ -116,12 +117,17 @@ def step_time(work: StepWork, prec: Precision, rates: Rates, eff: Efficiency, *,
                 comm += t
                 device += t
             continue
-        c = rates.compute(op_precision(g.kind, prec, eff)) * g.eff_scale
+        op = op_precision(g.kind, prec, eff)
+        if op == "tf32" and not rates.flops.get("tf32"):
+            op = "fp32"  # no TF32 tensor cores (Turing and older, CPUs): CUDA-core fp32
+        c = rates.compute(op) * g.eff_scale
         m = rates.bw
+        if fused_phase and g.kind != "elem":
+            c *= eff.fused_compute_scale
         if g.kind == "attn":
             c *= eff.attn_eff
         elif g.kind == "conv":
-            c *= eff.conv_eff
+            c *= eff.conv_eff_simt if (op == "fp32" and eff.conv_eff_simt is not None) else eff.conv_eff
         elif g.kind == "gather":
             m *= eff.gather_eff
         tc = g.flops / c if g.flops else 0.0

@@ -97,6 +97,14 @@ class Prediction:
         return self.value / math.exp(r)
 
 
+def perf_family(model) -> str:
+    """The validation family of a catalog model: ``moe`` for decoders with experts, else its family."""
+    fam = str(getattr(model, "family", "generic"))
+    if fam == "decoder" and int(getattr(model, "experts", 1) or 1) > 1:
+        return "moe"
+    return fam
+
+
 def prediction(value: float, family: str, engine: str) -> Prediction:
     """A `Prediction` for a rate of a model family served by `engine`."""
     res, group, widen = residuals_for(family, engine)

@@ -4,12 +4,13 @@ hardware family, on-chip cache sizes, and the interconnect an all-reduce runs ov
 A catalog `Hardware` entry may carry these optional fields (read with a fallback here, so
 entries without them still work):
 
-- ``arch_family``: ``hopper`` ``blackwell`` ``ampere`` ``ada`` ``turing`` ``cdna3``
+- ``vendor_family``: ``hopper`` ``blackwell`` ``ampere`` ``ada`` ``turing`` ``cdna3``
   ``gaudi`` ``neuron`` ``tpu`` ``cpu`` (default: inferred from the id / name / vendor);
 - ``l2_mb``: last-level on-chip cache in MB (L2 on NVIDIA, Infinity Cache on AMD, SRAM on
   TPU/Neuron; per vCPU for CPUs);
-- ``interconnect``: ``nvlink`` ``infinity-fabric`` ``pcie`` ``ici`` ``neuronlink``
-  (default: NVLink / Infinity Fabric when `interconnect_gbps` >= 100 GB/s, else PCIe).
+- ``interconnect``: an object with ``kind`` (``nvlink`` ``infinity-fabric`` ``pcie`` ``ici``
+  ``neuronlink`` ``ethernet``) and ``gbps``, or just the kind as a string (default:
+  NVLink / Infinity Fabric when `interconnect_gbps` >= 100 GB/s, else PCIe).
 
 `Ceiling.compute` / `Ceiling.bw` are the best fraction of the dense datasheet peak a large
 square matmul / a device copy reaches on that family (sources in `SOURCES`). An engine
@@ -38,7 +39,7 @@ CEILINGS: dict[str, Ceiling] = {
     "blackwell": Ceiling(0.78, 0.88, 0.72, 126.0),
     "ampere": Ceiling(0.86, 0.88, None, 40.0),
     "ada": Ceiling(0.62, 0.85, 0.60, 96.0),
-    "turing": Ceiling(0.60, 0.80, None, 4.0),
+    "turing": Ceiling(0.45, 0.80, None, 4.0),
     "cdna3": Ceiling(0.60, 0.81, 0.45, 256.0),
     "gaudi": Ceiling(0.65, 0.80, 0.55, 96.0),
     "neuron": Ceiling(0.55, 0.75, None, 24.0),
@@ -55,7 +56,8 @@ SOURCES = {
     "blackwell": "assumption: Hopper-like fractions (no public MAMF row when written); L2 126 MB",
     "ada": "assumption: power-limited cards (L40S 350 W, L4 72 W) do not hold boost clocks under "
            "tensor load; 62% of dense peak, GDDR6 copy 85%; L2 96 MB (L40S) / 48 MB (L4)",
-    "turing": "assumption: T4 (70 W) throttles under tensor load; L2 4 MB",
+    "turing": "fitted (0.45) on the T4 BERT TensorRT `fit` rows of perf/data/public_throughput.jsonl: "
+              "T4 (70 W) cannot hold its boost clock under tensor load; L2 4 MB",
     "cdna3": "bf16: MI300X MAMF 781.9 / 1,300 = 60.1% (ROCm 6.2, same table); fp8 ~45% and "
              "bandwidth ~81% of 5.3 TB/s (aiweekly.co, 'AMD MI300X hits only 45% of peak FLOPs "
              "in practice', summarising SemiAnalysis measurements); Infinity Cache 256 MB",
@@ -81,10 +83,10 @@ _PATTERNS = [
 
 
 def hardware_family(hw) -> str:
-    """The hardware family of a catalog `Hardware` (its `arch_family` field, else inferred).
+    """The hardware family of a catalog `Hardware` (its `vendor_family` field, else inferred).
 
     Unknown GPUs fall back to ``hopper`` (the family the engine profiles were fitted on)."""
-    fam = getattr(hw, "arch_family", None)
+    fam = getattr(hw, "vendor_family", None) or getattr(hw, "arch_family", None)
     if fam:
         return str(fam).lower()
     if getattr(hw, "kind", "gpu") == "cpu":
@@ -114,7 +116,8 @@ def scale_to(hw, fitted_on: str = "hopper") -> tuple[dict[str, float], float]:
     tgt, ref = ceiling(hw), CEILINGS.get(fitted_on, CEILINGS["hopper"])
     c = tgt.compute / ref.compute
     f8 = (tgt.fp8_compute or tgt.compute) / (ref.fp8_compute or ref.compute)
-    return {"default": c, "fp8": f8, "int8": f8, "int4": f8}, tgt.bw / ref.bw
+    # the ceilings are tensor-core figures; fp32 on CUDA cores is not scaled
+    return {"default": c, "fp8": f8, "int8": f8, "int4": f8, "fp32": 1.0}, tgt.bw / ref.bw
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,7 @@ LINKS: dict[str, Link] = {
     "pcie": Link("pcie", 0.60, 15e-6, 6e-6),
     "ici": Link("ici", 0.70, 10e-6, 2e-6),
     "neuronlink": Link("neuronlink", 0.60, 12e-6, 3e-6),
+    "ethernet": Link("ethernet", 0.50, 25e-6, 8e-6),
 }
 
 LINK_SOURCES = {
@@ -146,13 +150,14 @@ LINK_SOURCES = {
                        "~60% of it (assumption)",
     "pcie": "PCIe Gen4/5 x16 through the host bridge: ~60% of one-direction bandwidth, tens of us "
             "per call (assumption)",
-    "ici": "assumption", "neuronlink": "assumption",
+    "ici": "assumption", "neuronlink": "assumption", "ethernet": "assumption (Gaudi RoCE links)",
 }
 
 
 def link_of(hw) -> Link:
     """The interconnect of `hw`: its `interconnect` field, else inferred from bandwidth and vendor."""
     kind = getattr(hw, "interconnect", None)
+    kind = getattr(kind, "kind", kind)
     if isinstance(kind, str) and kind.lower() in LINKS:
         return LINKS[kind.lower()]
     fam = hardware_family(hw)
