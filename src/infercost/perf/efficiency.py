@@ -10,7 +10,7 @@ A step's time is built from three parts (see `roofline.step_time`):
    ``smax(a, b; p) = (a^p + b^p)^(1/p)`` is a smooth
    maximum: p -> infinity is the plain roofline max, p = 1 the sum (no overlap of compute
    and memory); model steps multiply D by `dev_scale` (1 unless calibrated: what the
-   counted work misses, e.g. extra copies and matmul shapes slower than a square GEMM). All-reduces add ``count x comm_latency_s + 2 (tp-1)/tp x bytes / (link x comm_eff)``.
+   counted work misses, e.g. extra copies and matmul shapes slower than a square GEMM). All-reduces add ``count x latency(link, tp) + 2 (tp-1)/tp x bytes / (link x link eff x comm_eff)`` (`vendors.LINKS`).
 2. **Host time** H = ``(t_step + kernels x t_kernel) x host_factor[phase]`` (x
    `fp32_host_factor` for fp32/tf32 runs: on the H200 set, fp32 eager forwards of BERT and
    ResNet-50 at batch 1 were ~30% faster than bf16 ones, a host-side effect): the launch-bound regime. `kernels` is the
@@ -50,7 +50,7 @@ class Efficiency:
     fp32_host_factor: float = 1.0
     p_host: float = 4.0  # host-device overlap exponent
     traffic: Traffic = Traffic()
-    comm_eff: float = 0.7
+    comm_eff: float = 1.0  # multiplies the interconnect's all-reduce efficiency (vendors.LINKS)
     comm_latency_s: float = 8e-6
     mem_util: float = 0.9  # usable fraction of device memory
     reserve_gb: float = 2.0  # runtime reserve per device (context, workspace), GB
