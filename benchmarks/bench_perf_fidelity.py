@@ -70,6 +70,39 @@ def plain_roofline(ms, rows):
     return {r["_line"]: predict_step(r, eff, hw, units, ms).seconds for r in rows}
 
 
+def profiles_tables():
+    """Engine profiles (what each represents, its parameters and their sources) and vendor ceilings."""
+    from infercost.perf.engines import HF_EAGER, VERSIONS
+    from infercost.perf.vendors import CEILINGS, LINK_SOURCES, LINKS, SOURCES
+
+    print("\n## Engine profiles (`--engine NAME[@VERSION]`; `optimized` = tensorrt)\n")
+    keys = ("compute_eff", "bw_eff", "gemm_bw_eff", "attn_eff", "t_step", "p_host", "max_batch", "max_tokens",
+            "kv_fp8", "kv_reserve", "lowp_acts", "matmul_tf32", "conv_tf32", "p_dev_fused", "fused_compute_scale",
+            "kv_serial", "moe_m_half", "vendor_dev_scale")
+    profs = [(f"{n}@{v}", e) for n, vs in VERSIONS.items() for v, e in vs.items()] + [("hf-eager@5.17", HF_EAGER)]
+    print("| parameter | " + " | ".join(n for n, _ in profs) + " |")
+    print("|---|" + "---|" * len(profs))
+    for k in keys:
+        print(f"| {k} | " + " | ".join(str(getattr(e, k)) for _, e in profs) + " |")
+    print("\nWhat each represents:\n")
+    for n, e in profs:
+        print(f"- `{n}`: {e.represents}")
+    print("\nSources of the parameters (per profile; later profiles inherit the earlier ones they are built on):\n")
+    for n, e in profs:
+        for k, v in sorted(e.sources.items()):
+            print(f"- `{n}` {k}: {v}")
+    print("\n## Vendor ceilings (fractions of datasheet; engine efficiencies are scaled by target / hopper)\n")
+    print("| family | bf16 GEMM | fp8 GEMM | copy bandwidth | default L2 MB | source |\n|---|---|---|---|---|---|")
+    for k, c in CEILINGS.items():
+        print(f"| {k} | {c.compute:.2f} | {(c.fp8_compute or c.compute):.2f} | {c.bw:.2f} | {c.l2_mb:g} | "
+              f"{SOURCES[k]} |")
+    print("\n| interconnect | all-reduce bus efficiency | latency at tp 2 | + per extra rank | source |"
+          "\n|---|---|---|---|---|")
+    for k, ln in LINKS.items():
+        print(f"| {k} | {ln.eff:.2f} | {ln.latency_s * 1e6:g} us | {ln.latency_per_rank_s * 1e6:g} us | "
+              f"{LINK_SOURCES[k]} |")
+
+
 def main(argv):
     from infercost.perf.calibrate import calibrate, leave_one_out, residuals
     from infercost.perf.measurements import read_measurements
@@ -169,6 +202,7 @@ def main(argv):
     print(f"\noverall coverage of the 80% interval: {hit}/{tot} = {hit / max(tot, 1):.0%} (target 70-90%)")
     global GROUPS
     GROUPS = groups
+    profiles_tables()
 
 
 _RESIDUALS: dict = {}

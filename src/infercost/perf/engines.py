@@ -95,6 +95,7 @@ VLLM = OPTIMIZED.with_(
     gemm_bw_eff=0.90,
     t_step=4.5e-4,
     lowp_acts=False,
+    matmul_tf32=False,
     kv_fp8=False,
     kv_reserve="mean",
     max_batch=1024,
@@ -131,7 +132,9 @@ SGLANG = VLLM.with_(
     t_step=3.0e-4,
     p_host=3.0,
     max_tokens=8192,
+    vendor_dev_scale={},
     sources={**VLLM.sources,
+             "vendor_dev_scale": "none: no SGLang-on-ROCm row to fit",
              "p_host": "SGLang 0.4 zero-overhead batch scheduler runs the CPU scheduling of step n+1 while "
                        "the GPU runs step n (SGLang v0.4 blog, Dec 2024): partial overlap, p_host 3",
              "max_tokens": "SGLang chunked_prefill_size default 8192"},
