@@ -311,3 +311,41 @@ def test_quantile_hand_computed():
 def test_quantiles_monotone(res, q, dq):
     p = Prediction(100.0, tuple(res), "g")
     assert p.quantile(q) <= p.quantile(min(q + dq, 0.99)) + 1e-9
+
+
+def test_mla_shared_and_dense_layers_deepseek_v3_shape():
+    from infercost.perf.arch import Shape
+
+    s = Shape(layers=61, hidden=7168, heads=128, kv_heads=128, head_dim=128, intermediate=2048, vocab=129280,
+              experts=256, experts_per_token=8, shared_experts=1, dense_layers=3, dense_intermediate=18432,
+              kv_cache_dim=576, mla=True, q_lora_rank=1536, kv_lora_rank=512, qk_rope_head_dim=64)
+    # 7168 x 1536 + 1536 x 128 x 192 + 7168 x 576 + 512 x 128 x 256 + 128 x 128 x 7168
+    # = 11,010,048 + 37,748,736 + 4,128,768 + 16,777,216 + 117,440,512
+    assert s.attn_params == 187_105_280
+    # the cache holds 576 elements per token per layer: 61 x 576 x 1 byte (fp8) = 35,136
+    assert s.kv_bytes_per_token(1.0) == 61 * 576
+    assert s.kv_split(8) == 1.0  # the latent is replicated on every TP rank
+    w = decoder_work(s, parse_precision("fp8"), [(1, 1, 1000)], logits_tokens=1)
+    lin = next(g for g in w.groups if g.name == "linear")
+    # dense part per token: 61 attention + 3 dense MLPs (3 x 7168 x 18432) + 58 x (router 7168 x 256
+    # + 1 shared expert 3 x 7168 x 2048)
+    dense = 61 * 187_105_280 + 3 * 3 * 7168 * 18432 + 58 * (7168 * 256 + 3 * 7168 * 2048)
+    assert lin.flops == pytest.approx(2.0 * dense)
+    ex = next(g for g in w.groups if g.name == "experts")
+    assert ex.flops == pytest.approx(2.0 * 8 * 3 * 7168 * 2048 * 58)  # 8 routed experts in 58 MoE layers
+    # attention in the latent: 2 x 128 heads x (512 + 64 + 512) per (query, key) pair
+    att = next(g for g in w.groups if g.name == "attention")
+    assert att.flops == pytest.approx(2 * 128 * 1088 * (1000 + 1) * 61)
+
+
+def test_recommender_shards_over_tp_and_vision_refuses_tp():
+    w1 = recommender_work(_Rec(), parse_precision("fp16"), 1000)
+    w4 = recommender_work(_Rec(), parse_precision("fp16"), 1000, tp=4)
+    g1 = next(g for g in w1.groups if g.name == "embedding").bytes
+    g4 = next(g for g in w4.groups if g.name == "embedding").bytes
+    assert g4 == g1 / 4  # each device gathers a quarter of the rows
+    a2a = next(g for g in w4.groups if g.kind == "comm")
+    # 1000 items x 26 tables x 128 x 2 bytes / 4 devices / 2 (all-reduce-equivalent payload)
+    assert a2a.bytes == 1000 * 26 * 128 * 2 / 4 / 2
+    with pytest.raises(InputError, match="one copy per GPU"):
+        build_profile(CAT.get_model("resnet50"), "bf16", CAT.get_hardware("h100-sxm"), gpus=2, tp=2)

@@ -88,19 +88,56 @@ class Shape:
     tied: bool = False
     gated: bool = True  # SwiGLU (3 matrices) vs GELU MLP (2 matrices)
     causal: bool = True
+    shared_experts: int = 0  # always-on experts of `intermediate` width (MoE layers)
+    dense_layers: int = 0  # first layers with a dense MLP of `dense_intermediate`
+    dense_intermediate: int = 0
+    kv_cache_dim: int = 0  # elements cached per token per layer, K and V (0: 2 x kv_heads x head_dim)
+    mla: bool = False  # multi-head latent attention (DeepSeek-V2/V3)
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    qk_rope_head_dim: int = 0
 
     @property
     def q_dim(self) -> int:
         return self.heads * self.head_dim
 
     @property
-    def kv_dim(self) -> int:
+    def kv_dim(self) -> float:
+        """Elements of K (or of V) per token per layer; MLA: half the cached latent."""
+        if self.kv_cache_dim:
+            return self.kv_cache_dim / 2
         return self.kv_heads * self.head_dim
 
     @property
     def attn_params(self) -> int:
-        """q, k, v, o projection weights of one layer."""
+        """q, k, v, o projection weights of one layer.
+
+        MLA (DeepSeek-V3): hidden x q_lora + q_lora x heads x (head_dim + rope)
+        + hidden x (kv_lora + rope) + kv_lora x heads x 2 head_dim + heads x head_dim x hidden
+        (187,105,280 for DeepSeek-V3)."""
+        if self.mla:
+            h, r = self.heads, self.qk_rope_head_dim
+            q = (self.hidden * self.q_lora_rank + self.q_lora_rank * h * (self.head_dim + r)) if self.q_lora_rank \
+                else self.hidden * h * (self.head_dim + r)
+            kv = self.hidden * (self.kv_lora_rank + r) + self.kv_lora_rank * h * 2 * self.head_dim
+            return q + kv + h * self.head_dim * self.hidden
         return self.hidden * (2 * self.q_dim + 2 * self.kv_dim)
+
+    @property
+    def attn_flops_per_pair(self) -> float:
+        """FLOPs of attention per (query token, key token) pair in one layer: 2 x heads x
+        (qk width + v width); MLA decodes in the latent space (weights absorbed):
+        qk width kv_lora + rope, v width kv_lora."""
+        if self.mla:
+            return 2.0 * self.heads * (self.kv_lora_rank + self.qk_rope_head_dim + self.kv_lora_rank)
+        return 4.0 * self.q_dim
+
+    def kv_split(self, tp: int) -> float:
+        """Fraction of the KV cache one of `tp` ranks holds: heads split, replicated when
+        tp > kv_heads; an MLA latent is shared by all heads and replicated on every rank."""
+        if self.mla:
+            return 1.0
+        return max(1.0 / tp, 1.0 / self.kv_heads)
 
     @property
     def expert_params(self) -> int:
@@ -131,8 +168,8 @@ class Shape:
         return self.layers * per_layer + emb + self.hidden
 
     def kv_bytes_per_token(self, kv_bytes: float = 2.0) -> float:
-        """K and V for one token across all layers (bytes)."""
-        return 2.0 * self.layers * self.kv_heads * self.head_dim * kv_bytes
+        """K and V for one token across all layers (bytes); `kv_cache_dim` when given (MLA)."""
+        return 2.0 * self.layers * self.kv_dim * kv_bytes
 
 
 def shape_of(arch) -> Shape:
@@ -151,6 +188,14 @@ def shape_of(arch) -> Shape:
         experts=int(arch.experts or 1), experts_per_token=int(arch.experts_per_token or 1),
         tied=bool(arch.tied_embeddings), gated=arch.family == "decoder",
         causal=arch.family == "decoder",
+        shared_experts=int(getattr(arch, "shared_experts", 0) or 0),
+        dense_layers=int(getattr(arch, "dense_layers", 0) or 0),
+        dense_intermediate=int(getattr(arch, "dense_intermediate", 0) or 0),
+        kv_cache_dim=int(getattr(arch, "kv_cache_dim", 0) or 0),
+        mla=str(getattr(arch, "attention", "") or "").lower() == "mla",
+        q_lora_rank=int(getattr(arch, "q_lora_rank", 0) or 0),
+        kv_lora_rank=int(getattr(arch, "kv_lora_rank", 0) or 0),
+        qk_rope_head_dim=int(getattr(arch, "qk_rope_head_dim", 0) or 0),
     )
 
 
@@ -215,26 +260,32 @@ def decoder_work(
         raise InputError("a step needs at least one token")
     # linear layers
     moe = s.experts > 1
-    dense_params = s.attn_params + (s.router_params if moe else s.expert_params)
-    lin_flops = 2.0 * dense_params * L * T / tp
+    mlp_w = (3 if s.gated else 2)
+    moe_layers = L - s.dense_layers if moe else 0
+    dense_mlp = mlp_w * s.hidden * (s.dense_intermediate or s.intermediate)
+    # per-model totals over all layers: attention + dense MLPs (+ router and shared experts of MoE layers)
+    dense_total = (s.attn_params * L + (L - moe_layers) * (dense_mlp if moe else s.expert_params)
+                   + moe_layers * (s.router_params + s.shared_experts * s.expert_params))
+    lin_flops = 2.0 * dense_total * T / tp
     io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim
-    mlp_io = (3 if s.gated else 2) * s.intermediate * s.experts_per_token
+    mlp_io = mlp_w * s.intermediate * s.experts_per_token
     if not moe:
         io_dims += mlp_io
-    lin_w = dense_params * prec.weight_bytes * L / tp
+    lin_w = dense_total * prec.weight_bytes / tp
     lin_io = T * io_dims * ab * L / tp
     lin_bytes = lin_w + lin_io
     # attention
-    kv_frac = max(1.0 / tp, 1.0 / s.kv_heads)
+    kv_frac = s.kv_split(tp)
+    pair = s.attn_flops_per_pair
     attn_flops = 0.0
     kv_read = 0.0
     qo_bytes = 0.0
     for n, t, past in seqs:
-        attn_flops += n * 4.0 * s.q_dim * (t * past + t * (t + 1) / 2.0) * L / tp
+        attn_flops += n * pair * (t * past + t * (t + 1) / 2.0) * L / tp
         kv_read += n * (past * traffic.kv_read_factor + t) * s.kv_dim * 2 * kvb * L * kv_frac
         qo_bytes += n * t * 2 * s.q_dim * ab * L / tp
         if t == 1 and past > 0 and q_tile > 1:
-            attn_flops += n * 4.0 * s.q_dim * past * (q_tile - 1.0) * L / tp
+            attn_flops += n * pair * past * (q_tile - 1.0) * L / tp
     kv_write = T * s.kv_dim * 2 * kvb * L * kv_frac
     # elementwise (norms, rotary, activation, residual adds)
     elem = T * L * ab * (traffic.act_passes_hidden * s.hidden
@@ -253,16 +304,16 @@ def decoder_work(
     kernels = traffic.kernels_per_layer * L + traffic.kernels_fixed
     if moe:
         touched = s.experts * (1.0 - (1.0 - s.experts_per_token / s.experts) ** T)
-        ex_w = touched * s.expert_params * prec.weight_bytes * L / tp
-        ex_io = T * mlp_io * ab * L / tp
+        ex_w = touched * s.expert_params * prec.weight_bytes * moe_layers / tp
+        ex_io = T * mlp_io * ab * moe_layers / tp
         per_expert = T * s.experts_per_token / s.experts
         scale = per_expert / (per_expert + moe_m_half) if moe_m_half > 0 else 1.0
-        groups.insert(1, OpGroup("experts", "gemm", 2.0 * s.experts_per_token * s.expert_params * L * T / tp,
+        groups.insert(1, OpGroup("experts", "gemm", 2.0 * s.experts_per_token * s.expert_params * moe_layers * T / tp,
                                  ex_w + ex_io, weight_bytes=ex_w, resident_bytes=ex_io, working_set=ws,
                                  eff_scale=max(scale, 1e-3)))
-        route = 4.0 * T * s.experts_per_token * s.hidden * ab * L
+        route = 4.0 * T * s.experts_per_token * s.hidden * ab * moe_layers
         groups.append(OpGroup("routing", "elem", 0.0, route, resident_bytes=route, working_set=ws))
-        kernels += moe_kernels * L
+        kernels += moe_kernels * moe_layers
     if tp > 1:
         groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
     return StepWork(groups, kernels, phase)
@@ -458,7 +509,8 @@ def rec_shape(arch) -> RecShape:
     return RecShape(tables, dim, float(sum(hots)), dense, dense - cross + inter_macs, layers, interaction)
 
 
-def recommender_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traffic()) -> StepWork:
+def recommender_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traffic(),
+                     tp: int = 1) -> StepWork:
     """One forward of `batch` samples through a DLRM-style recommender.
 
     - embedding gathers: batch x sum(lookups_per_item) x embedding_dim x weight_bytes bytes,
@@ -467,16 +519,24 @@ def recommender_work(arch, prec: Precision, batch: float, *, traffic: Traffic = 
     - dense part (bottom MLP, interaction / DCNv2 cross layers, top MLP): 2 x MACs FLOPs per
       item (the catalog's `flops_per_item` when given), weights read once per batch;
     - launches: 3 per dense layer + the table lookups (one fused kernel in a fused engine,
-      one per table in eager mode).
+      one per table in eager mode);
+    - `tp` > 1 devices (TorchRec-style sharding): each device holds 1/tp of the tables and
+      serves 1/tp of the lookups and of the dense work, and the pooled embeddings are
+      exchanged in an all-to-all of batch x tables x dim activations (kind ``comm``).
     """
     r = rec_shape(arch)
+    tp = max(1, int(tp))
     ab = prec.act_bytes
-    gather = batch * r.lookups * r.dim * prec.weight_bytes
+    gather = batch * r.lookups * r.dim * prec.weight_bytes / tp
     flops = float(getattr(arch, "flops_per_item", 0) or 0) or 2.0 * r.dense_macs
     w = r.dense_params * prec.weight_bytes
-    act = batch * (r.tables + 1) * r.dim * ab * 4
+    act = batch * (r.tables + 1) * r.dim * ab * 4 / tp
     kernels = r.layers * 3 + (1 if traffic.fused_conv else r.tables) + traffic.kernels_fixed
-    return StepWork([OpGroup("embedding", "gather", 0.0, gather),
-                     OpGroup("dense", "gemm", flops * batch, w + act, weight_bytes=w,
-                             resident_bytes=act, working_set=act)],
-                    kernels, "generic")
+    groups = [OpGroup("embedding", "gather", 0.0, gather),
+              OpGroup("dense", "gemm", flops * batch / tp, w + act, weight_bytes=w,
+                      resident_bytes=act, working_set=act)]
+    if tp > 1:
+        # all-to-all: a device sends (tp-1)/tp of its pooled outputs; expressed as the payload
+        # an all-reduce of the same cost would carry (2 (tp-1)/tp x bytes in the comm formula)
+        groups.append(OpGroup("all_to_all", "comm", 0.0, batch * r.tables * r.dim * ab / tp / 2, 1))
+    return StepWork(groups, kernels, "generic")

@@ -49,7 +49,7 @@ def _transfer(eff: Efficiency, measured_on, target) -> Efficiency:
     return eff.with_(compute_eff=ce, achieved_tflops={}, achieved_bw_gbps=None, bw_eff=bw)
 
 
-def _check_setup(model, prec, hardware, tp: int) -> list[str]:
+def _check_setup(model, prec, hardware, tp: int, tp_given: bool = True) -> list[str]:
     """Refuse impossible set-ups (InputError, one line); return notes on fallbacks.
 
     - tensor parallelism must divide the attention heads, and the KV heads must divide
@@ -58,6 +58,11 @@ def _check_setup(model, prec, hardware, tp: int) -> list[str]:
       run at the 16-bit peak (weight-only kernels, e.g. Marlin) -- said in a note.
     """
     notes: list[str] = []
+    fam = getattr(model, "family", "")
+    if tp > 1 and tp_given and fam in ("vision", "generic"):
+        raise InputError(f"tp {tp}: {model.id} is a {fam} model, served as one copy per GPU; "
+                         "tensor parallelism applies to decoders, encoders and recommenders (drop --tp)",
+                         "deployment.tp")
     heads = int(getattr(model, "heads", 0) or 0)
     kvh = int(getattr(model, "kv_heads", 0) or heads)
     if tp > 1 and heads and getattr(model, "family", "") in ("decoder", "encoder"):
@@ -105,7 +110,7 @@ def build_profile(model, precision: str, hardware, *, gpus: int = 1, tp: int | N
             raise InputError(f"tp must be an integer between 1 and gpus ({gpus}), got {tp!r}", "deployment.tp")
         if gpus % tp_:
             raise InputError(f"gpus ({gpus}) must be a multiple of tp ({tp_})", "deployment.tp")
-    notes = _check_setup(model, prec, hardware, tp_)
+    notes = _check_setup(model, prec, hardware, tp_, tp_given=tp is not None)
     if notes:
         prec = replace(prec, name=f"{prec.base}-w", compute="bf16", weights_only=True)
     if kv_precision is not None:

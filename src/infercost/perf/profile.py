@@ -159,7 +159,7 @@ class PerfProfile:
             seq = seq_len or 128
             w = self.prefill_work(batch, seq)
         elif fam == "recommender":
-            w = recommender_work(self.model, self.precision, batch, traffic=self.eff.traffic)
+            w = recommender_work(self.model, self.precision, batch, traffic=self.eff.traffic, tp=self.tp)
         else:
             w = generic_work(self.model, self.precision, batch, traffic=self.eff.traffic)
         return self.time(w)
@@ -201,12 +201,13 @@ class PerfProfile:
                 toks = min(eff.max_tokens, 16384)
                 acts = (toks * (4 * s.hidden + 2 * s.intermediate) * prec.act_bytes
                         + min(eff.max_batch, toks) * s.vocab * 4) / tp
-                kv = s.kv_bytes_per_token(self.kv_bytes) * max(1.0 / tp, 1.0 / s.kv_heads)
+                kv = s.kv_bytes_per_token(self.kv_bytes) * s.kv_split(tp)
             else:
                 acts = 0.0
                 kv = 0.0
         else:
-            weights = params * prec.weight_bytes
+            # recommenders shard their tables over the tp devices; other models hold a copy each
+            weights = params * prec.weight_bytes / (tp if self.model.family == "recommender" else 1)
             acts = 0.0
             kv = 0.0
         return MemoryFit(usable, weights, acts, kv)
