@@ -349,3 +349,13 @@ def test_recommender_shards_over_tp_and_vision_refuses_tp():
     assert a2a.bytes == 1000 * 26 * 128 * 2 / 4 / 2
     with pytest.raises(InputError, match="one copy per GPU"):
         build_profile(CAT.get_model("resnet50"), "bf16", CAT.get_hardware("h100-sxm"), gpus=2, tp=2)
+
+
+def test_throughput_prediction_python_api():
+    from infercost.perf.throughput import max_load, throughput_prediction
+
+    p = build_profile(CAT.get_model("llama-3.1-8b"), "fp8", CAT.get_hardware("h200-sxm"))
+    perf = throughput_prediction(p, isl=1000, osl=1000)
+    assert perf.value == max_load(p, 1000, 1000)["output_tokens_per_s"]
+    assert perf.group == "decoder|tensorrt" and len(perf.residuals) >= 5
+    assert perf.quantile(0.1) < perf.quantile(0.5) < perf.quantile(0.9)

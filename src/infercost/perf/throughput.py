@@ -132,3 +132,21 @@ def forward_load(profile: PerfProfile, batch: int, seq_len: int | None = None) -
         "memory": profile.fit.to_dict(),
         "notes": list(profile.notes),
     }
+
+
+def throughput_prediction(profile: PerfProfile, *, isl: int | None = None, osl: int | None = None,
+                          batch: int | None = None, seq_len: int | None = None):
+    """The max-load rate of `profile` as a `Prediction` with its residual distribution:
+    decoders (isl, osl) in output tokens/s, other families (batch[, seq_len]) in samples/s.
+
+        perf = throughput_prediction(profile, isl=1000, osl=1000)
+        perf.value, perf.quantile(0.1), perf.quantile(0.9)
+
+    Raises InputError as `max_load` / `forward_load` do."""
+    from infercost.perf.uncertainty import perf_family
+
+    if profile.is_llm:
+        value = max_load(profile, isl, osl)["output_tokens_per_s"]
+    else:
+        value = forward_load(profile, batch, seq_len)["samples_per_s"]
+    return prediction(value, perf_family(profile.model), profile.eff.name)
