@@ -71,6 +71,7 @@ class Efficiency:
     conv_tf32: bool = True  # fp32 convolutions on TF32 (PyTorch default cudnn.allow_tf32: on)
     # -- overlap, caches, attention ----------------------------------------------------
     p_dev_fused: float | None = None  # overlap exponent for encoder/vision forwards (None: p_dev)
+    p_host_fused: float | None = None  # host/device overlap for encoder/vision/generic forwards (None: p_host)
     cache_residency: bool = True  # activations whose working set fits in L2 are not charged to HBM
     l2_frac: float = 0.5  # fraction of L2 a working set may use and stay resident
     kv_serial: bool = False  # decode KV-cache attention time adds to the step (not hidden under host)

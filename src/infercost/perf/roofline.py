@@ -152,5 +152,6 @@ def step_time(work: StepWork, prec: Precision, rates: Rates, eff: Efficiency, *,
     host = (eff.t_step + work.kernels * eff.t_kernel) * eff.factor(work.phase)
     if prec.act_bytes > 2:
         host *= eff.fp32_host_factor
-    total = smax(host, device - serial, eff.p_host) + serial
+    p_host = eff.p_host_fused if (fused_phase and eff.p_host_fused is not None) else eff.p_host
+    total = smax(host, device - serial, p_host) + serial
     return StepTime(total, device, host, comp, mem, comm)
