@@ -157,32 +157,85 @@ def calibrate(
 def throughput(
     model: Annotated[str, typer.Option("--model", help="catalog model id")],
     hardware: Annotated[str, typer.Option("--hardware", help="catalog hardware id")],
-    isl: Annotated[int, typer.Option("--isl", help="input (prompt) tokens per request")],
-    osl: Annotated[int, typer.Option("--osl", help="output tokens per request")],
+    isl: Annotated[Optional[int], typer.Option("--isl", help="decoders: input (prompt) tokens per request")] = None,
+    osl: Annotated[Optional[int], typer.Option("--osl", help="decoders: output tokens per request")] = None,
+    batch: Annotated[Optional[int], typer.Option("--batch", help="encoders, vision, recommenders, generic: "
+                                                 "items per forward")] = None,
+    seq_len: Annotated[Optional[int], typer.Option("--seq-len", help="encoders: tokens per item "
+                                                   "(default: the model's)")] = None,
     precision: Annotated[str, typer.Option("--precision", help="fp32 tf32 bf16 fp16 fp8 int8 int4")] = "bf16",
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs in total (vCPUs for CPU hardware)")] = 1,
-    tp: Annotated[Optional[int], typer.Option("--tp", help="tensor-parallel degree (default: --gpus)")] = None,
-    engine: Annotated[str, typer.Option("--engine", help="optimized | hf-eager | calibration file")] = "optimized",
+    tp: Annotated[Optional[int], typer.Option("--tp", help="tensor-parallel degree (default: --gpus for "
+                                              "decoders, 1 = a copy per GPU otherwise)")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="tensorrt | vllm | sglang | hf-eager | optimized, "
+                                        "optionally @version (vllm@0.6), or a calibration file")] = "optimized",
+    kv_precision: Annotated[Optional[str], typer.Option("--kv-precision", help="KV cache type (fp8, bf16...); "
+                                                        "default: the engine's")] = None,
+    tf32: Annotated[Optional[bool], typer.Option("--tf32/--no-tf32", help="fp32 matmuls and convolutions on "
+                                                 "TF32 (default: the engine's; PyTorch: convolutions only)")] = None,
+    quantile: Annotated[Optional[list[float]], typer.Option("--quantile", help="extra quantile of the rate "
+                                                            "(0-1, repeatable); p10 and p90 always")] = None,
     catalog_file: Annotated[Optional[Path], typer.Option("--catalog", help="user catalog YAML")] = None,
     json_: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Max-load (offline) throughput of fixed-length requests, and what bounds it."""
+    """Max-load (offline) throughput, its 80% interval, and what bounds it.
+
+    Decoders: --isl/--osl -> output_tokens_per_s (whole system = replicas x per replica).
+    Other families: --batch [--seq-len] -> samples_per_s (every GPU its own copy unless --tp).
+    """
     from infercost.cli.common import print_json
     from infercost.core.catalog import load_catalog
+    from infercost.errors import InputError
     from infercost.perf import build_profile
-    from infercost.perf.throughput import max_load
+    from infercost.perf.throughput import QUANTILES, forward_load, max_load, with_interval
+    from infercost.perf.uncertainty import perf_family
 
     cat = load_catalog(catalog_file)
-    prof = build_profile(cat.get_model(model, "--model"), precision, cat.get_hardware(hardware, "--hardware"),
-                         gpus=gpus, tp=tp, engine=engine)
-    out = max_load(prof, isl, osl)
+    arch = cat.get_model(model, "--model")
+    hw = cat.get_hardware(hardware, "--hardware")
+    qs = tuple(QUANTILES) + tuple(q for q in (quantile or []) if q not in QUANTILES)
+    for q in qs:
+        if not 0.0 < q < 1.0:
+            raise InputError(f"quantile must be strictly between 0 and 1, got {q!r}", "--quantile")
+    llm = arch.family == "decoder"
+    if llm:
+        if batch is not None or seq_len is not None:
+            raise InputError(f"{model!r} is a decoder model: give --isl and --osl, not --batch/--seq-len", "--batch")
+        if isl is None or osl is None:
+            raise InputError(f"{model!r} is a decoder model: give --isl and --osl", "--isl")
+    else:
+        if isl is not None or osl is not None:
+            fam = arch.family
+            art = "an" if fam[:1] in "aeiou" else "a"
+            raise InputError(f"{model!r} is {art} {fam} model: give --batch (and --seq-len), not --isl/--osl",
+                             "--isl")
+        if batch is None:
+            raise InputError(f"{model!r} is a {arch.family} model: give --batch", "--batch")
+    prof = build_profile(arch, precision, hw, gpus=gpus, tp=tp if (tp is not None or llm) else 1,
+                         engine=engine, kv_precision=kv_precision, tf32=tf32)
+    if llm:
+        out = with_interval(max_load(prof, isl, osl), "output_tokens_per_s", perf_family(arch), prof.eff.name, qs)
+    else:
+        out = with_interval(forward_load(prof, batch, seq_len), "samples_per_s", perf_family(arch), prof.eff.name,
+                            qs)
+    out["engine_represents"] = prof.eff.represents
     if json_:
         print_json(out)
         return
-    print(f"{model} {precision} on {gpus} x {hardware} (tp {prof.tp}, {prof.engine}), {isl}/{osl} tokens:")
-    print(f"  output tokens/s   {out['output_tokens_per_s']:,.0f}  ({out['output_tokens_per_s_per_gpu']:,.0f} per GPU)")
-    print(f"  max concurrency   {out['max_concurrency']}  (limited by {out['concurrency_limited_by']})")
-    print(f"  TTFT {out['ttft_ms']:.1f} ms   TPOT {out['tpot_ms']:.2f} ms   bound: {out['bound']}")
+    key = "output_tokens_per_s" if llm else "samples_per_s"
+    unit = "output tokens/s" if llm else "samples/s"
+    what = f"{isl}/{osl} tokens" if llm else f"batch {batch}" + (f", seq len {out['seq_len']}" if out.get("seq_len")
+                                                                  else "")
+    print(f"{model} {prof.precision.name} on {gpus} x {hardware} (tp {prof.tp}, {prof.engine}), {what}:")
+    print(f"  {unit:<17} {out[key]:,.0f}  (80% interval {out[key + '_p10']:,.0f} .. {out[key + '_p90']:,.0f}; "
+          f"{out[key + '_per_gpu']:,.0f} per GPU)")
+    if llm:
+        print(f"  max concurrency   {out['max_concurrency']}  (limited by {out['concurrency_limited_by']})")
+        print(f"  TTFT {out['ttft_ms']:.1f} ms   TPOT {out['tpot_ms']:.2f} ms   bound: {out['bound']}")
+    else:
+        print(f"  step {out['step_ms']:.3f} ms   bound: {out['bound']}")
+    for n in out.get("notes", []):
+        print(f"  note: {n}")
 
 
 def register(app: typer.Typer) -> None:

@@ -50,6 +50,9 @@ class OpGroup:
     bytes: float = 0.0
     count: float = 0.0
     weight_bytes: float = 0.0  # the part of `bytes` that is weights streamed by matmuls
+    resident_bytes: float = 0.0  # the part of `bytes` that is activation traffic (may stay in L2)
+    working_set: float = 0.0  # bytes live at once in one op of the group (L2 residency test)
+    eff_scale: float = 1.0  # multiplies the group's compute rate (e.g. small expert GEMMs)
 
 
 @dataclass
@@ -85,19 +88,56 @@ class Shape:
     tied: bool = False
     gated: bool = True  # SwiGLU (3 matrices) vs GELU MLP (2 matrices)
     causal: bool = True
+    shared_experts: int = 0  # always-on experts of `intermediate` width (MoE layers)
+    dense_layers: int = 0  # first layers with a dense MLP of `dense_intermediate`
+    dense_intermediate: int = 0
+    kv_cache_dim: int = 0  # elements cached per token per layer, K and V (0: 2 x kv_heads x head_dim)
+    mla: bool = False  # multi-head latent attention (DeepSeek-V2/V3)
+    q_lora_rank: int = 0
+    kv_lora_rank: int = 0
+    qk_rope_head_dim: int = 0
 
     @property
     def q_dim(self) -> int:
         return self.heads * self.head_dim
 
     @property
-    def kv_dim(self) -> int:
+    def kv_dim(self) -> float:
+        """Elements of K (or of V) per token per layer; MLA: half the cached latent."""
+        if self.kv_cache_dim:
+            return self.kv_cache_dim / 2
         return self.kv_heads * self.head_dim
 
     @property
     def attn_params(self) -> int:
-        """q, k, v, o projection weights of one layer."""
+        """q, k, v, o projection weights of one layer.
+
+        MLA (DeepSeek-V3): hidden x q_lora + q_lora x heads x (head_dim + rope)
+        + hidden x (kv_lora + rope) + kv_lora x heads x 2 head_dim + heads x head_dim x hidden
+        (187,105,280 for DeepSeek-V3)."""
+        if self.mla:
+            h, r = self.heads, self.qk_rope_head_dim
+            q = (self.hidden * self.q_lora_rank + self.q_lora_rank * h * (self.head_dim + r)) if self.q_lora_rank \
+                else self.hidden * h * (self.head_dim + r)
+            kv = self.hidden * (self.kv_lora_rank + r) + self.kv_lora_rank * h * 2 * self.head_dim
+            return q + kv + h * self.head_dim * self.hidden
         return self.hidden * (2 * self.q_dim + 2 * self.kv_dim)
+
+    @property
+    def attn_flops_per_pair(self) -> float:
+        """FLOPs of attention per (query token, key token) pair in one layer: 2 x heads x
+        (qk width + v width); MLA decodes in the latent space (weights absorbed):
+        qk width kv_lora + rope, v width kv_lora."""
+        if self.mla:
+            return 2.0 * self.heads * (self.kv_lora_rank + self.qk_rope_head_dim + self.kv_lora_rank)
+        return 4.0 * self.q_dim
+
+    def kv_split(self, tp: int) -> float:
+        """Fraction of the KV cache one of `tp` ranks holds: heads split, replicated when
+        tp > kv_heads; an MLA latent is shared by all heads and replicated on every rank."""
+        if self.mla:
+            return 1.0
+        return max(1.0 / tp, 1.0 / self.kv_heads)
 
     @property
     def expert_params(self) -> int:
@@ -128,8 +168,8 @@ class Shape:
         return self.layers * per_layer + emb + self.hidden
 
     def kv_bytes_per_token(self, kv_bytes: float = 2.0) -> float:
-        """K and V for one token across all layers (bytes)."""
-        return 2.0 * self.layers * self.kv_heads * self.head_dim * kv_bytes
+        """K and V for one token across all layers (bytes); `kv_cache_dim` when given (MLA)."""
+        return 2.0 * self.layers * self.kv_dim * kv_bytes
 
 
 def shape_of(arch) -> Shape:
@@ -148,6 +188,14 @@ def shape_of(arch) -> Shape:
         experts=int(arch.experts or 1), experts_per_token=int(arch.experts_per_token or 1),
         tied=bool(arch.tied_embeddings), gated=arch.family == "decoder",
         causal=arch.family == "decoder",
+        shared_experts=int(getattr(arch, "shared_experts", 0) or 0),
+        dense_layers=int(getattr(arch, "dense_layers", 0) or 0),
+        dense_intermediate=int(getattr(arch, "dense_intermediate", 0) or 0),
+        kv_cache_dim=int(getattr(arch, "kv_cache_dim", 0) or 0),
+        mla=str(getattr(arch, "attention", "") or "").lower() == "mla",
+        q_lora_rank=int(getattr(arch, "q_lora_rank", 0) or 0),
+        kv_lora_rank=int(getattr(arch, "kv_lora_rank", 0) or 0),
+        qk_rope_head_dim=int(getattr(arch, "qk_rope_head_dim", 0) or 0),
     )
 
 
@@ -187,11 +235,21 @@ def decoder_work(
     traffic: Traffic = Traffic(),
     phase: str = "decode",
     kv_bytes: float | None = None,
+    q_tile: float = 1.0,
+    moe_m_half: float = 32.0,
+    moe_kernels: float = 6.0,
 ) -> StepWork:
     """Work of one decoder step over `seqs`: (count, new_tokens, past_context) triples.
 
     Prefill of b prompts of length p: [(b, p, 0)]; a decode step of b sequences at
     context c: [(b, 1, c)]; a continuous-batching step mixes both.
+
+    `q_tile`: query rows an attention kernel computes per query head for a decode token
+    (1 for split-KV decode kernels; a prefill kernel run at one query pads to its tile).
+    MoE: the expert matmuls form their own group whose compute rate is scaled by
+    ``m / (m + moe_m_half)``, m = tokens per expert per step = T x k / E (a grouped GEMM
+    with few rows per expert runs far below peak); routing adds `moe_kernels` launches per
+    layer and a permute + unpermute of the routed activations (4 passes of T x k x hidden).
     """
     tp = max(1, int(tp))
     kvb = prec.act_bytes if kv_bytes is None else kv_bytes
@@ -201,24 +259,33 @@ def decoder_work(
     if T <= 0:
         raise InputError("a step needs at least one token")
     # linear layers
-    lin_flops = 2.0 * s.active_layer_linear_params * L * T / tp
-    if s.experts > 1:
-        touched = s.experts * (1.0 - (1.0 - s.experts_per_token / s.experts) ** T)
-        wparams = s.attn_params + touched * s.expert_params + s.router_params
-    else:
-        wparams = s.layer_linear_params
-    io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim + (3 if s.gated else 2) * s.intermediate * s.experts_per_token
-    lin_w = wparams * prec.weight_bytes * L / tp
-    lin_bytes = lin_w + T * io_dims * ab * L / tp
+    moe = s.experts > 1
+    mlp_w = (3 if s.gated else 2)
+    moe_layers = L - s.dense_layers if moe else 0
+    dense_mlp = mlp_w * s.hidden * (s.dense_intermediate or s.intermediate)
+    # per-model totals over all layers: attention + dense MLPs (+ router and shared experts of MoE layers)
+    dense_total = (s.attn_params * L + (L - moe_layers) * (dense_mlp if moe else s.expert_params)
+                   + moe_layers * (s.router_params + s.shared_experts * s.expert_params))
+    lin_flops = 2.0 * dense_total * T / tp
+    io_dims = 4 * s.hidden + 2 * s.q_dim + 2 * s.kv_dim
+    mlp_io = mlp_w * s.intermediate * s.experts_per_token
+    if not moe:
+        io_dims += mlp_io
+    lin_w = dense_total * prec.weight_bytes / tp
+    lin_io = T * io_dims * ab * L / tp
+    lin_bytes = lin_w + lin_io
     # attention
-    kv_frac = max(1.0 / tp, 1.0 / s.kv_heads)
+    kv_frac = s.kv_split(tp)
+    pair = s.attn_flops_per_pair
     attn_flops = 0.0
     kv_read = 0.0
     qo_bytes = 0.0
     for n, t, past in seqs:
-        attn_flops += n * 4.0 * s.q_dim * (t * past + t * (t + 1) / 2.0) * L / tp
+        attn_flops += n * pair * (t * past + t * (t + 1) / 2.0) * L / tp
         kv_read += n * (past * traffic.kv_read_factor + t) * s.kv_dim * 2 * kvb * L * kv_frac
         qo_bytes += n * t * 2 * s.q_dim * ab * L / tp
+        if t == 1 and past > 0 and q_tile > 1:
+            attn_flops += n * pair * past * (q_tile - 1.0) * L / tp
     kv_write = T * s.kv_dim * 2 * kvb * L * kv_frac
     # elementwise (norms, rotary, activation, residual adds)
     elem = T * L * ab * (traffic.act_passes_hidden * s.hidden
@@ -227,15 +294,28 @@ def decoder_work(
     lm_flops = 2.0 * s.vocab * s.hidden * logits_tokens / tp
     lm_w = s.vocab * s.hidden * _lm_bytes(prec) / tp
     lm_bytes = lm_w + logits_tokens * s.vocab * 4 / tp
+    ws = T * (s.hidden + s.intermediate * s.experts_per_token / tp) * ab * 2
     groups = [
-        OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w),
+        OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w, resident_bytes=lin_io, working_set=ws),
         OpGroup("attention", "attn", attn_flops, kv_read + kv_write + qo_bytes),
-        OpGroup("elementwise", "elem", 0.0, elem),
+        OpGroup("elementwise", "elem", 0.0, elem, resident_bytes=elem, working_set=ws),
         OpGroup("lm_head", "gemm", lm_flops, lm_bytes, weight_bytes=lm_w),
     ]
+    kernels = traffic.kernels_per_layer * L + traffic.kernels_fixed
+    if moe:
+        touched = s.experts * (1.0 - (1.0 - s.experts_per_token / s.experts) ** T)
+        ex_w = touched * s.expert_params * prec.weight_bytes * moe_layers / tp
+        ex_io = T * mlp_io * ab * moe_layers / tp
+        per_expert = T * s.experts_per_token / s.experts
+        scale = per_expert / (per_expert + moe_m_half) if moe_m_half > 0 else 1.0
+        groups.insert(1, OpGroup("experts", "gemm", 2.0 * s.experts_per_token * s.expert_params * moe_layers * T / tp,
+                                 ex_w + ex_io, weight_bytes=ex_w, resident_bytes=ex_io, working_set=ws,
+                                 eff_scale=max(scale, 1e-3)))
+        route = 4.0 * T * s.experts_per_token * s.hidden * ab * moe_layers
+        groups.append(OpGroup("routing", "elem", 0.0, route, resident_bytes=route, working_set=ws))
+        kernels += moe_kernels * moe_layers
     if tp > 1:
         groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
-    kernels = traffic.kernels_per_layer * L + traffic.kernels_fixed
     return StepWork(groups, kernels, phase)
 
 
@@ -254,9 +334,11 @@ def encoder_work(s: Shape, prec: Precision, batch: float, seq: float, *, tp: int
     attn_bytes = T * (2 * s.q_dim + 2 * s.kv_dim) * ab * L / tp
     elem = T * L * ab * (traffic.encoder_passes_hidden * s.hidden
                          + traffic.encoder_passes_inter * s.intermediate / tp)
-    groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w),
-              OpGroup("attention", "attn", attn_flops, attn_bytes),
-              OpGroup("elementwise", "elem", 0.0, elem)]
+    ws = seq * batch * (s.hidden + s.intermediate / tp) * ab * 2
+    groups = [OpGroup("linear", "gemm", lin_flops, lin_bytes, weight_bytes=lin_w,
+                      resident_bytes=lin_bytes - lin_w, working_set=ws),
+              OpGroup("attention", "attn", attn_flops, attn_bytes, resident_bytes=attn_bytes, working_set=ws),
+              OpGroup("elementwise", "elem", 0.0, elem, resident_bytes=elem, working_set=ws)]
     if tp > 1:
         groups.append(OpGroup("allreduce", "comm", 0.0, 2 * L * T * s.hidden * ab, 2 * L))
     # a BERT layer has about half the ops of a Llama layer (no rotary, no fp32 RMSNorm upcast)
@@ -344,8 +426,11 @@ def vision_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traff
         passes = 0.0 if traffic.fused_conv else 5.0
         elem = c["act_out"] * passes * ab * batch
         kernels = c["convs"] * traffic.kernels_per_conv + traffic.kernels_fixed
-        return StepWork([OpGroup("conv", "conv", flops, wbytes + conv_io),
-                         OpGroup("elementwise", "elem", 0.0, elem)], kernels, "vision")
+        ws = max(ci * hi * hi + co * ho * ho for ci, co, _, hi, ho in resnet_convs(depth, image)) * ab * batch
+        return StepWork([OpGroup("conv", "conv", flops, wbytes + conv_io, weight_bytes=wbytes,
+                                 resident_bytes=conv_io, working_set=ws),
+                         OpGroup("elementwise", "elem", 0.0, elem, resident_bytes=elem, working_set=ws)],
+                        kernels, "vision")
     return generic_work(arch, prec, batch, traffic=traffic, phase="vision")
 
 
@@ -364,3 +449,94 @@ def generic_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traf
     wb = float(arch.params) * prec.weight_bytes
     return StepWork([OpGroup("compute", "conv" if phase == "vision" else "gemm", flops, byts, weight_bytes=wb)],
                     kernels, phase)
+
+
+# -- recommenders (DLRM style) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecShape:
+    """A DLRM-style recommender (per item = one user-item sample), from the catalog fields
+    `embedding_rows` (rows per sparse table), `embedding_dim`, `lookups_per_item` (rows
+    gathered per table, multi-hot sizes), `dense_features`, `bottom_mlp`, `top_mlp` (layer
+    widths), `cross_layers`, `cross_rank` (DCNv2 low-rank cross network; 0 = DLRM dot
+    interaction).
+
+    dense_params: MLP + cross-network weights; dense_macs: their multiply-adds per item.
+    """
+
+    tables: int
+    dim: int
+    lookups: float
+    dense_params: float
+    dense_macs: float
+    layers: int
+    interaction: str = "dot"
+
+
+def _mlp(widths, d_in: int) -> tuple[float, int]:
+    params, d = 0.0, d_in
+    for w in widths:
+        params += d * w + w
+        d = w
+    return params, d
+
+
+def rec_shape(arch) -> RecShape:
+    """Read a catalog recommender (see `RecShape`); InputError names the missing fields."""
+    rows = tuple(getattr(arch, "embedding_rows", ()) or ())
+    dim = int(getattr(arch, "embedding_dim", 0) or 0)
+    missing = [k for k, v in (("embedding_rows", rows), ("embedding_dim", dim),
+                              ("bottom_mlp", getattr(arch, "bottom_mlp", ())),
+                              ("top_mlp", getattr(arch, "top_mlp", ()))) if not v]
+    if missing:
+        raise InputError(f"model {arch.id!r} (recommender) lacks {', '.join(missing)}", f"model {arch.id}")
+    tables = len(rows)
+    hots = tuple(getattr(arch, "lookups_per_item", ()) or ()) or (1,) * tables
+    bottom, d = _mlp(arch.bottom_mlp, int(getattr(arch, "dense_features", 0) or 0))
+    cross_l, cross_r = int(getattr(arch, "cross_layers", 0) or 0), int(getattr(arch, "cross_rank", 0) or 0)
+    width = d + tables * dim
+    if cross_l:
+        cross = cross_l * (2 * width * cross_r + width)
+        inter_out, interaction = width, "dcn"
+        inter_macs = cross_l * 2 * width * cross_r
+    else:
+        cross, interaction = 0.0, "dot"
+        inter_out = d + (tables + 1) * tables // 2
+        inter_macs = (tables + 1) ** 2 * dim / 2
+    top, _ = _mlp(arch.top_mlp, inter_out)
+    dense = bottom + cross + top
+    layers = len(arch.bottom_mlp) + len(arch.top_mlp) + cross_l
+    return RecShape(tables, dim, float(sum(hots)), dense, dense - cross + inter_macs, layers, interaction)
+
+
+def recommender_work(arch, prec: Precision, batch: float, *, traffic: Traffic = Traffic(),
+                     tp: int = 1) -> StepWork:
+    """One forward of `batch` samples through a DLRM-style recommender.
+
+    - embedding gathers: batch x sum(lookups_per_item) x embedding_dim x weight_bytes bytes,
+      no FLOPs, kind ``gather`` (random rows of a multi-GB table never stay in cache, and a
+      gather reaches only `gather_eff` of the copy bandwidth);
+    - dense part (bottom MLP, interaction / DCNv2 cross layers, top MLP): 2 x MACs FLOPs per
+      item (the catalog's `flops_per_item` when given), weights read once per batch;
+    - launches: 3 per dense layer + the table lookups (one fused kernel in a fused engine,
+      one per table in eager mode);
+    - `tp` > 1 devices (TorchRec-style sharding): each device holds 1/tp of the tables and
+      serves 1/tp of the lookups and of the dense work, and the pooled embeddings are
+      exchanged in an all-to-all of batch x tables x dim activations (kind ``comm``).
+    """
+    r = rec_shape(arch)
+    tp = max(1, int(tp))
+    ab = prec.act_bytes
+    gather = batch * r.lookups * r.dim * prec.weight_bytes / tp
+    flops = float(getattr(arch, "flops_per_item", 0) or 0) or 2.0 * r.dense_macs
+    w = r.dense_params * prec.weight_bytes
+    act = batch * (r.tables + 1) * r.dim * ab * 4 / tp
+    kernels = r.layers * 3 + (1 if traffic.fused_conv else r.tables) + traffic.kernels_fixed
+    groups = [OpGroup("embedding", "gather", 0.0, gather),
+              OpGroup("dense", "gemm", flops * batch / tp, w + act, weight_bytes=w,
+                      resident_bytes=act, working_set=act)]
+    if tp > 1:
+        # all-to-all: a device sends (tp-1)/tp of its pooled outputs; expressed as the payload
+        # an all-reduce of the same cost would carry (2 (tp-1)/tp x bytes in the comm formula)
+        groups.append(OpGroup("all_to_all", "comm", 0.0, batch * r.tables * r.dim * ab / tp / 2, 1))
+    return StepWork(groups, kernels, "generic")

@@ -278,10 +278,11 @@ def calibrate(ms: MeasurementSet, base: str = "hf-eager", *, exclude_lines: set[
     `exclude_lines` leaves model rows out of the fit (leave-one-out); `only_lines`, when
     given, fits stage 3 on those model rows only (an anchor split).
     """
-    from infercost.perf.engines import prior_engine
+    from infercost.perf.engines import ALIASES, ENGINES, prior_engine
 
     hw, units = resolve_hardware(ms)
-    b = prior_engine(base if base in ("optimized", "hf-eager") else "hf-eager", hw.kind)
+    name = str(base).partition("@")[0]
+    b = prior_engine(base if (name in ENGINES or name in ALIASES) else "hf-eager", hw.kind)
     eff = _ceilings(ms, b, hw, units)
     eff = _fit_skinny(ms, eff, hw, units)
     rows = ms.timed(MODEL_KINDS)

@@ -10,7 +10,7 @@ A step's time is built from three parts (see `roofline.step_time`):
    ``smax(a, b; p) = (a^p + b^p)^(1/p)`` is a smooth
    maximum: p -> infinity is the plain roofline max, p = 1 the sum (no overlap of compute
    and memory); model steps multiply D by `dev_scale` (1 unless calibrated: what the
-   counted work misses, e.g. extra copies and matmul shapes slower than a square GEMM). All-reduces add ``count x comm_latency_s + 2 (tp-1)/tp x bytes / (link x comm_eff)``.
+   counted work misses, e.g. extra copies and matmul shapes slower than a square GEMM). All-reduces add ``count x latency(link, tp) + 2 (tp-1)/tp x bytes / (link x link eff x comm_eff)`` (`vendors.LINKS`).
 2. **Host time** H = ``(t_step + kernels x t_kernel) x host_factor[phase]`` (x
    `fp32_host_factor` for fp32/tf32 runs: on the H200 set, fp32 eager forwards of BERT and
    ResNet-50 at batch 1 were ~30% faster than bf16 ones, a host-side effect): the launch-bound regime. `kernels` is the
@@ -50,7 +50,7 @@ class Efficiency:
     fp32_host_factor: float = 1.0
     p_host: float = 4.0  # host-device overlap exponent
     traffic: Traffic = Traffic()
-    comm_eff: float = 0.7
+    comm_eff: float = 1.0  # multiplies the interconnect's all-reduce efficiency (vendors.LINKS)
     comm_latency_s: float = 8e-6
     mem_util: float = 0.9  # usable fraction of device memory
     reserve_gb: float = 2.0  # runtime reserve per device (context, workspace), GB
@@ -61,6 +61,28 @@ class Efficiency:
     kv_reserve: str = "full"  # max-load concurrency: KV reserved for the full isl+osl, or the mean
     act_passes_override: bool = False
     sources: dict[str, str] = field(default_factory=dict)
+    # -- engine identity ---------------------------------------------------------------
+    version: str = ""  # the release the parameters represent (e.g. "0.10" for vLLM)
+    represents: str = ""  # one line: engine, release, settings the profile stands for
+    fitted_family: str = "hopper"  # hardware family the efficiencies were fitted on (`vendors`)
+    # -- precision per operation -------------------------------------------------------
+    lowp_acts: bool = False  # int8/fp8 (-wa) activations stay 1 byte between fused kernels
+    matmul_tf32: bool = False  # fp32 matmuls on TF32 tensor cores (PyTorch default: off)
+    conv_tf32: bool = True  # fp32 convolutions on TF32 (PyTorch default cudnn.allow_tf32: on)
+    # -- overlap, caches, attention ----------------------------------------------------
+    p_dev_fused: float | None = None  # overlap exponent for encoder/vision forwards (None: p_dev)
+    p_host_fused: float | None = None  # host/device overlap for encoder/vision/generic forwards (None: p_host)
+    cache_residency: bool = True  # activations whose working set fits in L2 are not charged to HBM
+    l2_frac: float = 0.5  # fraction of L2 a working set may use and stay resident
+    kv_serial: bool = False  # decode KV-cache attention time adds to the step (not hidden under host)
+    decode_q_tile: float = 1.0  # query rows a decode attention kernel computes per query head
+    # -- mixture of experts ------------------------------------------------------------
+    moe_m_half: float = 32.0  # tokens per expert per step at which expert GEMMs reach half speed
+    moe_kernels_per_layer: float = 6.0  # router top-k, permute, unpermute, grouped GEMM launches
+    fused_compute_scale: float = 1.0  # encoder/vision/generic forwards: compute rate x this (no LLM overheads)
+    conv_eff_simt: float | None = None  # fp32 convolutions on CUDA cores (no TF32): fraction of the fp32 peak
+    vendor_dev_scale: dict[str, float] = field(default_factory=dict)  # hardware family -> device-time factor
+    gather_eff: float = 0.5  # embedding-row gathers (random rows of 0.1-1 KB), fraction of bandwidth
 
     def with_(self, **kw) -> Efficiency:
         return replace(self, **kw)

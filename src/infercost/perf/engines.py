@@ -21,7 +21,7 @@ from __future__ import annotations
 from infercost.perf.arch import Traffic
 from infercost.perf.efficiency import Efficiency
 
-ENGINES = ("optimized", "hf-eager")
+ENGINES = ("tensorrt", "vllm", "sglang", "hf-eager", "optimized")
 
 OPTIMIZED = Efficiency(
     name="optimized",
@@ -37,7 +37,7 @@ OPTIMIZED = Efficiency(
     p_host=1.0,
     traffic=Traffic(act_passes_hidden=6.0, act_passes_inter=3.0, kv_read_factor=1.0,
                     kernels_per_layer=8.0, kernels_fixed=20.0, fused_conv=True),
-    comm_eff=0.7,
+    comm_eff=1.0,
     comm_latency_s=8e-6,
     mem_util=0.9,
     reserve_gb=2.0,
@@ -45,6 +45,14 @@ OPTIMIZED = Efficiency(
     max_tokens=8192,
     kv_fp8=True,
     kv_reserve="full",
+    version="1.0",
+    represents="TensorRT-LLM 1.0 (PyTorch backend, trtllm-bench) / TensorRT 10 for encoders and CNNs",
+    lowp_acts=True,
+    matmul_tf32=True,
+    conv_tf32=True,
+    p_dev_fused=60.0,
+    fused_compute_scale=1.1,
+    moe_m_half=32.0,
     sources={
         "compute_eff": "fitted (TensorRT-LLM perf-overview training rows); cf. this project's H200 GEMMs: "
                        "bf16 77%, fp8 72% of datasheet (shared/data/calibration/h200-hf-eager.jsonl)",
@@ -61,12 +69,90 @@ OPTIMIZED = Efficiency(
         "mem_util": "vLLM gpu_memory_utilization default 0.9; TensorRT-LLM kv_cache_free_gpu_mem_fraction 0.9",
         "max_batch": "TensorRT-LLM default max_batch_size 2048",
         "max_tokens": "TensorRT-LLM default max_num_tokens 8192",
-        "comm_latency_s": "assumption: NCCL all-reduce latency on NVLink, order 10 us for small messages",
+        "comm": "per interconnect (perf/vendors.py LINKS): latency per call and bus-bandwidth fraction",
+        "lowp_acts": "TensorRT INT8/FP8 engines keep activations in 8 bits between fused layers "
+                     "(TensorRT developer guide, 'Working with Quantized Types')",
+        "matmul_tf32": "TensorRT enables TF32 for FP32 layers by default (BuilderFlag.TF32)",
+        "p_dev_fused": "60 = plain roofline max for encoder/CNN forwards: fused TensorRT kernels overlap "
+                       "loads and math (no smooth-max penalty)",
+        "moe_m_half": "assumption: grouped GEMMs reach half of dense speed at ~32 rows per expert "
+                      "(a 64-row MMA tile half filled)",
+        "fused_compute_scale": "fitted (1.1, with the Turing ceiling 0.45) by a grid over 1.0-1.2 on the BERT "
+                               "TensorRT demoBERT `fit` rows of perf/data/public_throughput.jsonl (A100/A30/T4): "
+                               "encoder/CNN engines carry none of the LLM serving overheads absorbed in compute_eff; "
+                               "host time stays serial (p_host 1): those rows time one static batch",
     },
 )
 
+TENSORRT = OPTIMIZED.with_(name="tensorrt")
+
+# vLLM 0.10 (V1 engine) on the same GPU: same kernel families (FlashAttention / FlashInfer,
+# CUTLASS FP8 GEMMs) with a heavier Python scheduler and no FP8 KV cache unless asked.
+VLLM = OPTIMIZED.with_(
+    name="vllm",
+    version="0.10",
+    represents="vLLM 0.10 (V1 engine), offline LLM class, kv_cache_dtype auto, chunked prefill, CUDA graphs",
+    compute_eff={"default": 0.50, "fp32": 0.7, "tf32": 0.58},
+    gemm_bw_eff=0.90,
+    t_step=4.5e-4,
+    lowp_acts=False,
+    matmul_tf32=False,
+    kv_fp8=False,
+    kv_reserve="mean",
+    max_batch=1024,
+    max_tokens=16384,
+    p_dev_fused=None,
+    moe_m_half=48.0,
+    vendor_dev_scale={"cdna3": 1.37},
+    sources={**OPTIMIZED.sources,
+             "vendor_dev_scale": "cdna3 1.37: fitted on the static-batch `fit` row (Llama-3.1-405B FP8, 8 x MI300X, "
+                                 "batch 64, 128/128) of perf/data/public_throughput.jsonl (OCI blog, vLLM for ROCm, "
+                                 "2024-10): ROCm kernels of that vLLM run ~1.4x slower per step than the same "
+                                 "work on the CDNA3 ceilings",
+             "max_batch": "vLLM engine/arg_utils.py defaults for >= 70 GiB GPUs, LLM class: max_num_seqs 1024, "
+                          "max_num_batched_tokens 16384",
+             "kv_fp8": "vLLM kv_cache_dtype default 'auto' (= model dtype: 16-bit KV)",
+             "kv_reserve": "vLLM allocates KV blocks on demand and preempts (no full-length reservation)",
+             "t_step": "assumption: the V1 scheduler + detokenizer cost ~2x TensorRT-LLM's per-iteration "
+                       "overhead (vLLM V1 blog, Jan 2025: CPU overhead the main remaining gap)",
+             "compute_eff": "assumption: CUTLASS/Triton kernels ~10% below TensorRT-LLM's tuned GEMMs",
+             "lowp_acts": "vLLM quantises activations per GEMM and keeps 16-bit activations between ops",
+             "moe_m_half": "assumption: fused_moe Triton kernel less efficient at few tokens per expert"},
+)
+VLLM_06 = VLLM.with_(version="0.6", t_step=9e-4, max_batch=256, max_tokens=8192,
+                     represents="vLLM 0.6 (V0 engine, multi-step scheduling), max_num_seqs 256",
+                     sources={**VLLM.sources, "t_step": "assumption: V0 engine, ~2x the V1 per-step overhead "
+                              "(vLLM v0.6.0 blog: CPU overhead dominated before multi-step scheduling)",
+                              "max_batch": "vLLM 0.6 default max_num_seqs 256"})
+
+# SGLang 0.4: same kernel class as vLLM, overlap scheduler hides the CPU step.
+SGLANG = VLLM.with_(
+    name="sglang",
+    version="0.4",
+    represents="SGLang 0.4 (overlap scheduler, FlashInfer, radix cache off for fixed-length offline runs)",
+    t_step=3.0e-4,
+    p_host=3.0,
+    max_tokens=8192,
+    vendor_dev_scale={},
+    sources={**VLLM.sources,
+             "vendor_dev_scale": "none: no SGLang-on-ROCm row to fit",
+             "p_host": "SGLang 0.4 zero-overhead batch scheduler runs the CPU scheduling of step n+1 while "
+                       "the GPU runs step n (SGLang v0.4 blog, Dec 2024): partial overlap, p_host 3",
+             "max_tokens": "SGLang chunked_prefill_size default 8192"},
+)
+
+VERSIONS: dict[str, dict[str, Efficiency]] = {
+    "tensorrt": {"1.0": TENSORRT},
+    "vllm": {"0.10": VLLM, "0.6": VLLM_06},
+    "sglang": {"0.4": SGLANG},
+}
+ALIASES = {"optimized": "tensorrt", "tensorrt-llm": "tensorrt", "trt": "tensorrt", "trtllm": "tensorrt",
+           "hf": "hf-eager", "transformers": "hf-eager"}
+
 HF_EAGER_PRIOR = Efficiency(
     name="hf-eager",
+    version="5.17",
+    represents="Hugging Face transformers 5.17 eager mode, SDPA attention, PyTorch 2.11 defaults",
     compute_eff={"default": 0.75, "int8": 0.064},
     bw_eff=0.89,
     gemm_bw_eff=0.6,
@@ -82,6 +168,8 @@ HF_EAGER_PRIOR = Efficiency(
                     kernels_per_layer=40.0, kernels_fixed=30.0, kernels_per_conv=3.3,
                     encoder_passes_hidden=14.0, encoder_passes_inter=3.0, fused_conv=False),
     mem_util=0.95,
+    kv_serial=True,
+    conv_eff_simt=1.0,
     reserve_gb=1.0,
     max_batch=4096,
     max_tokens=1 << 30,
@@ -91,6 +179,13 @@ HF_EAGER_PRIOR = Efficiency(
         "bw_eff": "H200 device-to-device copy 4.27 / 4.8 TB/s (same file)",
         "gemm_bw_eff": "bf16 (m x 4096)(4096 x 14336) matmuls at m <= 128 stream weights at ~2.5 TB/s (same file)",
         "t_kernel": "assumption: 10-20 us of Python + dispatcher + launch per eager PyTorch op",
+        "conv_eff_simt": "fitted on the T4 fp32 `fit` row (ResNet-50, b=64, NGC PyTorch 21.03) of "
+                         "perf/data/public_throughput.jsonl: cuDNN's Winograd / implicit-GEMM fp32 convolutions "
+                         "on CUDA cores reach about the fp32 peak in direct-convolution FLOPs",
+        "kv_serial": "transformers DynamicCache.update allocates a new, larger cache tensor per layer every "
+                     "step (torch.cat); PyTorch's caching allocator cannot reuse blocks of growing size and "
+                     "falls back to cudaMalloc/cudaFree, which synchronise: the KV time is not hidden under "
+                     "the host (mechanism; the H200 row b=256 ctx=512 is 13 ms above its host time)",
         "kv_read_factor": "transformers DynamicCache.update does torch.cat of the whole cache every step "
                           "(read + write) and SDPA reads it once: 3 passes",
         "act_passes": "counted from the transformers Llama eager code, in 2-byte passes per element "
@@ -111,9 +206,9 @@ HF_EAGER_PRIOR = Efficiency(
 HF_EAGER = HF_EAGER_PRIOR.with_(
     gemm_bw_eff=0.60,
     p_dev=1.74,
-    host_factor={"decode": 3.06, "prefill": 0.95, "encoder": 1.51, "vision": 1.33},
+    host_factor={"decode": 2.74, "prefill": 0.96, "encoder": 1.51, "vision": 1.33},
     fp32_host_factor=0.77,
-    p_host=5.2,
+    p_host=5.23,
     conv_eff=0.42,
     dev_scale=1.14,
     sources={**HF_EAGER_PRIOR.sources,
@@ -123,15 +218,46 @@ HF_EAGER = HF_EAGER_PRIOR.with_(
 )
 
 
+def parse_engine(spec: str) -> tuple[str, str | None]:
+    """``vllm@0.10`` -> ("vllm", "0.10"); aliases resolved (``optimized`` -> tensorrt).
+
+    Raises InputError naming the known engines (and versions) for an unknown name."""
+    from infercost.errors import InputError
+
+    raw = str(spec).strip().lower()
+    name, _, ver = raw.partition("@")
+    known = ", ".join(f"{n} ({'/'.join(v)})" if n in VERSIONS else n for n, v in
+                      [(n, VERSIONS.get(n, {})) for n in ENGINES])
+    if name not in ENGINES and name not in ALIASES:
+        raise InputError(f"unknown engine {spec!r}; known: {known}, or a calibration file path",
+                         "deployment.engine")
+    base = ALIASES.get(name, name)
+    if ver and ver not in VERSIONS.get(base, {"5.17": None} if base == "hf-eager" else {}):
+        raise InputError(f"unknown version {ver!r} of engine {base}; known: {known}", "deployment.engine")
+    return name, ver or None
+
+
+def _named(name: str, version: str | None) -> Efficiency:
+    base = ALIASES.get(name, name)
+    if base == "hf-eager":
+        return HF_EAGER
+    vers = VERSIONS[base]
+    eff = vers[version] if version else next(iter(vers.values()))
+    if name == "optimized":
+        eff = eff.with_(name="optimized", represents=f"alias of tensorrt@{eff.version}: {eff.represents}")
+    return eff
+
+
 def prior_engine(name: str, hardware_kind: str = "gpu") -> Efficiency:
     """The starting point (and prior) of a calibration: no parameter fitted to any data."""
-    base = {"optimized": OPTIMIZED, "hf-eager": HF_EAGER_PRIOR}[name]
+    base = HF_EAGER_PRIOR if name == "hf-eager" else _named(*parse_engine(name))
     return cpu_defaults(base) if hardware_kind == "cpu" else base
 
 
 def default_engine(name: str, hardware_kind: str = "gpu") -> Efficiency:
-    """The named default profile, adapted to CPUs when `hardware_kind` is ``cpu``."""
-    base = {"optimized": OPTIMIZED, "hf-eager": HF_EAGER}[name]
+    """The named profile (``vllm``, ``vllm@0.6``, ``optimized``...), adapted to CPUs when
+    `hardware_kind` is ``cpu``. Raises InputError for an unknown name or version."""
+    base = _named(*parse_engine(name))
     if hardware_kind == "cpu":
         return cpu_defaults(base)
     return base

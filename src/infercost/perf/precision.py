@@ -68,3 +68,11 @@ def parse_precision(name: str, where: str = "model.precision") -> Precision:
         compute = base
     return Precision(name=raw, base=base, weight_bytes=_WBYTES[base], act_bytes=act,
                      compute=compute, weights_only=weights_only)
+
+
+def kv_element_bytes(name: str, where: str = "--kv-precision") -> float:
+    """Bytes per KV-cache element for a precision name (fp8/int8: 1, bf16/fp16: 2, fp32: 4, int4: 0.5)."""
+    raw = str(name).strip().lower()
+    if raw in ("auto", ""):
+        raise InputError("kv precision 'auto' is the engine default; omit it instead", where)
+    return parse_precision(raw.partition("-")[0], where).weight_bytes

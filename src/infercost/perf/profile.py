@@ -16,6 +16,7 @@ from infercost.perf.arch import (
     decoder_work,
     encoder_work,
     generic_work,
+    recommender_work,
     resnet_convs,
     resnet_depth,
     shape_of,
@@ -23,7 +24,7 @@ from infercost.perf.arch import (
 )
 from infercost.perf.efficiency import Efficiency
 from infercost.perf.memory import MemoryFit, check_fit
-from infercost.perf.precision import Precision
+from infercost.perf.precision import Precision, kv_element_bytes
 from infercost.perf.roofline import Rates, StepTime, rates_for, step_time
 
 MAX_ITEMS = 65536
@@ -45,10 +46,32 @@ class PerfProfile:
     gpus: int = 1
     units: float = 1.0  # vCPUs for CPU targets
     engine: str = "optimized"
+    kv_precision: str | None = None  # KV cache element type (fp8, bf16, ...); None: engine default
+    tf32: bool | None = None  # fp32 matmuls and convolutions on TF32; None: the engine's default
+    vendor_scale: bool = True  # carry named-engine efficiencies to other hardware families
+    notes: list | None = None  # what the profile assumed or fell back to (one line each)
 
     def __post_init__(self) -> None:
-        self.rates: Rates = rates_for(self.hardware, self.eff, self.units)
+        from dataclasses import replace
+
+        self.notes = list(self.notes or [])
+        if self.tf32 is not None:
+            self.eff = self.eff.with_(matmul_tf32=self.tf32, conv_tf32=self.tf32)
+        if self.vendor_scale and self.eff.vendor_dev_scale:
+            from infercost.perf.vendors import hardware_family
+
+            f = self.eff.vendor_dev_scale.get(hardware_family(self.hardware), 1.0)
+            if f != 1.0:
+                self.eff = self.eff.with_(dev_scale=self.eff.dev_scale * f)
+        p = self.precision
+        # TensorRT INT8/FP8 encoder and CNN engines keep 8-bit activations between fused layers;
+        # LLM engines (TensorRT-LLM included) write 16-bit GEMM outputs and re-quantise per GEMM
+        if (self.eff.lowp_acts and self.model.family != "decoder" and not p.weights_only
+                and p.base in ("fp8", "int8", "int4")):
+            self.precision = replace(p, act_bytes=1.0)
+        self.rates: Rates = rates_for(self.hardware, self.eff, self.units, vendor_scale=self.vendor_scale)
         fam = self.model.family
+        self.family = fam
         self.shape = shape_of(self.model) if fam in ("decoder", "encoder") else None
         self.fit: MemoryFit = self._memory()
         check_fit(self.fit, self.model.id, self.precision.name, self.hardware.id, self.tp)
@@ -64,11 +87,20 @@ class PerfProfile:
 
     @property
     def kv_bytes(self) -> float:
+        """KV cache bytes per element: `kv_precision` when given, else the engine's rule
+        (FP8 KV for FP8 checkpoints on engines with `kv_fp8`), else 16-bit (fp32 for fp32)."""
+        if self.kv_precision:
+            return kv_element_bytes(self.kv_precision)
         if self.eff.kv_bytes:
             return self.eff.kv_bytes
         if self.eff.kv_fp8 and self.precision.base == "fp8":
             return 1.0
-        return self.precision.act_bytes
+        return 4.0 if self.precision.base in ("fp32", "tf32") else 2.0
+
+    def _dkw(self) -> dict:
+        e = self.eff
+        return {"tp": self.tp, "traffic": e.traffic, "kv_bytes": self.kv_bytes, "q_tile": e.decode_q_tile,
+                "moe_m_half": e.moe_m_half, "moe_kernels": e.moe_kernels_per_layer}
 
     # -- steps -----------------------------------------------------------------------
     def _check(self, **kw) -> None:
@@ -80,7 +112,7 @@ class PerfProfile:
         self._llm_only("prefill")
         self._check(batch=batch, prompt_len=prompt_len)
         return decoder_work(self.shape, self.precision, [(batch, prompt_len, 0)], logits_tokens=batch,
-                            tp=self.tp, traffic=self.eff.traffic, phase="prefill", kv_bytes=self.kv_bytes)
+                            phase="prefill", **self._dkw())
 
     def decode_work(self, batch: int, context_len: float) -> StepWork:
         self._llm_only("decode")
@@ -88,13 +120,13 @@ class PerfProfile:
         if context_len < 0:
             raise InputError(f"context_len must be >= 0, got {context_len!r}", "context_len")
         return decoder_work(self.shape, self.precision, [(batch, 1, context_len)], logits_tokens=batch,
-                            tp=self.tp, traffic=self.eff.traffic, phase="decode", kv_bytes=self.kv_bytes)
+                            phase="decode", **self._dkw())
 
     def mixed_work(self, seqs: list[tuple[float, float, float]], logits_tokens: float) -> StepWork:
         """A continuous-batching step over (count, new_tokens, past_context) groups."""
         self._llm_only("mixed")
-        return decoder_work(self.shape, self.precision, seqs, logits_tokens=logits_tokens, tp=self.tp,
-                            traffic=self.eff.traffic, phase="decode", kv_bytes=self.kv_bytes)
+        return decoder_work(self.shape, self.precision, seqs, logits_tokens=logits_tokens,
+                            phase="decode", **self._dkw())
 
     def time(self, work: StepWork) -> StepTime:
         return step_time(work, self.precision, self.rates, self.eff, tp=self.tp)
@@ -126,6 +158,8 @@ class PerfProfile:
         elif fam == "decoder":
             seq = seq_len or 128
             w = self.prefill_work(batch, seq)
+        elif fam == "recommender":
+            w = recommender_work(self.model, self.precision, batch, traffic=self.eff.traffic, tp=self.tp)
         else:
             w = generic_work(self.model, self.precision, batch, traffic=self.eff.traffic)
         return self.time(w)
@@ -167,12 +201,13 @@ class PerfProfile:
                 toks = min(eff.max_tokens, 16384)
                 acts = (toks * (4 * s.hidden + 2 * s.intermediate) * prec.act_bytes
                         + min(eff.max_batch, toks) * s.vocab * 4) / tp
-                kv = s.kv_bytes_per_token(self.kv_bytes) * max(1.0 / tp, 1.0 / s.kv_heads)
+                kv = s.kv_bytes_per_token(self.kv_bytes) * s.kv_split(tp)
             else:
                 acts = 0.0
                 kv = 0.0
         else:
-            weights = params * prec.weight_bytes
+            # recommenders shard their tables over the tp devices; other models hold a copy each
+            weights = params * prec.weight_bytes / (tp if self.model.family == "recommender" else 1)
             acts = 0.0
             kv = 0.0
         return MemoryFit(usable, weights, acts, kv)
@@ -184,6 +219,11 @@ class PerfProfile:
             seq = seq_len or self.model.seq_len or 128
             s = self.shape
             return seq * (4 * s.hidden + 2 * s.intermediate) * ab + s.heads * seq * seq * ab
+        if self.model.family == "recommender":
+            from infercost.perf.arch import rec_shape
+
+            r = rec_shape(self.model)
+            return (r.tables + 1) * r.dim * ab * 4 + r.lookups * r.dim * self.precision.weight_bytes
         depth = resnet_depth(self.model)
         if depth is not None:
             # the largest conv input + output held at once, twice (double buffering by the allocator)
@@ -210,4 +250,6 @@ class PerfProfile:
 
     def _llm_only(self, what: str) -> None:
         if not self.is_llm:
-            raise InputError(f"{what} applies to decoder LLMs; model {self.model.id!r} is a {self.model.family}")
+            fam = self.model.family
+            art = "an" if fam[:1] in "aeiou" else "a"
+            raise InputError(f"{what} applies to decoder LLMs; model {self.model.id!r} is {art} {fam} model")
