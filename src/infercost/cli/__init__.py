@@ -30,9 +30,9 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from infercost.cli import attribute, bench, catalog, demo, estimate, perf, simulate
+    from infercost.cli import attribute, bench, catalog, demo, estimate, perf, simulate, tco
 
-    for mod in (estimate, simulate, attribute, perf, bench, catalog, demo):
+    for mod in (estimate, simulate, attribute, perf, bench, catalog, demo, tco):
         mod.register(app)
 
 

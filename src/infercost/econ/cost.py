@@ -27,6 +27,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.money import Money, to_decimal
 from infercost.core.scenario import Scenario
 from infercost.econ.breakdown import GROUPS, Component, CostBreakdown
+from infercost.econ.owned import owned_gpu_hour_price
 from infercost.econ.usage import HOURS_PER_MONTH, CapacityUsage
 from infercost.errors import CurrencyError, InputError
 
@@ -108,7 +109,10 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
     price_notes = []
     share_idle = _idle_share(scenario, usage)
     for plan in plans:
-        price, src = gpu_hour_price(scenario, catalog, plan, sources)
+        if plan == "owned" and scenario.finance is not None and scenario.finance.owned is not None:
+            price, src = owned_gpu_hour_price(scenario, catalog, usage.utilization)
+        else:
+            price, src = gpu_hour_price(scenario, catalog, plan, sources)
         per_replica = price * gpus
         b = _hours(usage.busy_hours.get(plan, 0.0))
         o = _hours(usage.others_busy_hours.get(plan, 0.0))
