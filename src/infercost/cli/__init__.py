@@ -30,9 +30,21 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from infercost.cli import attribute, bench, catalog, demo, estimate, perf, simulate, tco
+    from infercost.cli import (
+        attribute,
+        bench,
+        catalog,
+        demo,
+        estimate,
+        perf,
+        place,
+        pnl,
+        roadmap,
+        simulate,
+        tco,
+    )
 
-    for mod in (estimate, simulate, attribute, perf, bench, catalog, demo, tco):
+    for mod in (estimate, simulate, attribute, perf, bench, catalog, demo, tco, place, pnl, roadmap):
         mod.register(app)
 
 

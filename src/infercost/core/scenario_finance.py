@@ -159,6 +159,7 @@ class Segment(_Strict):
     name: str
     requests_per_month: NonNegFloat
     seats: NonNegFloat = Field(0.0, description="seats billed per month")
+    sites: int = Field(0, ge=0, description="customer sites with room for edge nodes (0: cloud only)")
     price: SegmentPrice = Field(default_factory=SegmentPrice)
     cost_per_inference: Money | None = Field(
         None, description="override: cost per inference from any engine (default: the pipeline placement "
@@ -183,6 +184,9 @@ class Milestone(_Strict):
 
 class Roadmap(_Strict):
     months: int = Field(24, ge=1, description="months projected")
+    applies_to: Literal["accelerator", "total"] = Field(
+        "accelerator", description="what the milestones' cost_factor multiplies: the accelerator part of "
+                                   "the cost per inference, or all of it")
     target_cost_per_inference: Money | None = None
     volume_growth_per_month: float = Field(0.0, gt=-1, description="inference volume growth per month")
     milestones: list[Milestone] = Field(default_factory=list)

@@ -219,7 +219,7 @@ def decide(inp: TcoInputs, flips: bool = True) -> TcoDecision:
             text.append("Owning wins " + " or ".join(conds) + ".")
         else:
             text.append(f"No flip: {who} wins at every utilisation up to {float(inp.max_utilization):.0%} "
-                        "and every growth rate from -5% to 15% a month.")
+                        "and every growth rate searched (-5% to 15% a month, within the stated capacity).")
         if md is not None:
             if md > 0:
                 text.append(f"Renting on demand matches owning at a negotiated discount of {md:.1%}.")
