@@ -129,3 +129,19 @@ def test_cli_bad_input_is_one_line():
     r = _cli("tco", "examples/onprem-vs-cloud.yaml", "--set", "finance.growth_per_month=0.3")
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert "stated capacity" in r.stderr and "onprem-vs-cloud.yaml" in r.stderr
+
+
+def test_energy_and_carbon_per_inference_by_hand():
+    from infercost.finance.decision import energy
+
+    inp = _inputs(cloud_idle_w=D(100), cloud_full_w=D(500), cloud_pue=D("1.5"), cloud_grid=D(400),
+                  owned=_owned(grid_gco2_per_kwh=D(100)))
+    e = {x.option: x for x in energy(run_model(inp))}
+    # rented at u = 365 / 730 = 0.5: 300 W x 1.5 PUE = 450 W x 730 h = 328.5 kWh a month
+    # / 1,000,000 inferences = 0.0003285 kWh each; x 400 g/kWh = 0.1314 g
+    assert e["on-demand"].kwh_per_inference == D("0.0003285")
+    assert e["on-demand"].gco2_per_inference == D("0.1314")
+    # owned: the same power model at the owned fleet's u = 0.5, on the owned site's grid
+    assert e["owned"].kwh_per_inference == D("0.0003285")
+    assert e["owned"].gco2_per_inference == D("0.03285")
+    assert e["on-demand"].kwh_per_million_tokens is None  # no tokens in this case

@@ -204,6 +204,8 @@ def decide(inp: TcoInputs, flips: bool = True) -> TcoDecision:
     sens = sensitivity(inp) if (flips and OWNED in model.options and best) else []
     text = [f"Recommendation: {recommended} (NPV {npvs[recommended]:,.0f} {cur} over {inp.horizon} months "
             f"at {float(inp.discount_rate):.1%} a year)."]
+    if OWNED not in model.options:
+        text.append("No `finance.owned`: only rented plans are compared (add it to weigh buying).")
     if OWNED in model.options and best is not None:
         adv = npvs[best] - npvs[OWNED]
         u0 = float(inp.base_utilization)

@@ -306,9 +306,22 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
         if owned.life_months > fin.horizon_months and owned.residual == 0:
             notes.append("owned life is longer than the horizon: the book value left is credited")
     en = load_energy()
+    ref = en.tco_references.get(hw.id)
+    if ref is not None:
+        mine = ""
+        if owned is not None and busy > 0:
+            from infercost.econ.owned import owned_gpu_month
+
+            per = owned_gpu_month(owned, min(Decimal(1), busy / (Decimal(reps) * HOURS)))
+            mine = f"; this scenario's owned GPU costs {per.total / HOURS:.3f}/GPU-h (before network and staff)"
+        notes.append(f"public reference for {hw.id}: {ref.hyperscaler} (hyperscaler) / {ref.neocloud} (neocloud) "
+                     f"{ref.currency}/GPU-h TCO, all-in {ref.all_in_kw} kW per GPU [{ref.source}, "
+                     f"as of {ref.as_of.isoformat()}]{mine}")
     full = Decimal(str(hw.tdp_w))
     idle = Decimal(str(hw.idle_watts)) if hw.idle_watts else full * en.idle_share_of_tdp.value
     grid = en.grid(fin.cloud_region).value if fin.cloud_region else None
+    notes.append(f"rented GPUs' energy: board power only (host share unknown) x PUE {en.pue.value} "
+                 f"({en.pue.source})")
     if grid is None:
         notes.append("no finance.cloud_region: rented options' carbon not computed")
     notes.append("the scenario's other costs (costs:) are the same under every option and left out")
