@@ -7,6 +7,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infercost.econ.owned import OwnedInputs, owned_gpu_month
 from infercost.finance.decision import advantage, decide, matching_discount
@@ -113,9 +115,13 @@ def _cli(*args):
                           cwd=ROOT, timeout=120)
 
 
-def test_cli_tco_json_on_the_example():
-    r = _cli("tco", "examples/onprem-vs-cloud.yaml", "--json")
+def test_cli_tco_json_on_the_example(tmp_path):
+    r = _cli("tco", "examples/onprem-vs-cloud.yaml", "--json", "--html", str(tmp_path / "t.html"),
+             "--xlsx", str(tmp_path / "t.xlsx"))
     assert r.returncode == 0, r.stderr
+    page = (tmp_path / "t.html").read_text()
+    assert "<polyline" in page and "sensitivity tornado" in page
+    assert (tmp_path / "t.xlsx").stat().st_size > 0
     d = json.loads(r.stdout)
     assert set(d["options"]) == {"on-demand", "spot", "1y-none", "3y-upfront", "owned"}
     assert len(d["options"]["owned"]["monthly_cash"]) == 36
@@ -145,3 +151,16 @@ def test_energy_and_carbon_per_inference_by_hand():
     assert e["owned"].kwh_per_inference == D("0.0003285")
     assert e["owned"].gco2_per_inference == D("0.03285")
     assert e["on-demand"].kwh_per_million_tokens is None  # no tokens in this case
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 40), st.integers(200, 5000), st.integers(1, 24), st.integers(0, 50))
+def test_undiscounted_npv_is_total_cash_and_capex_only_hurts_owning(growth_bp, capex, life, res_pct):
+    inp = _inputs(horizon=18, growth=D(growth_bp) / 1000, spot=D("0.8"),
+                  owned=_owned(capex_per_gpu=D(capex), life_months=life, residual=D(res_pct) / 100),
+                  commitments=(CommitmentInputs("1y-partial", 12, "partial", D(1)),))
+    mdl = run_model(inp)
+    for name, o in mdl.options.items():
+        assert mdl.npv(name) == o.total  # discount rate 0: NPV is the sum of the flows
+    dearer = replace(inp, owned=replace(inp.owned, capex_per_gpu=D(capex) * 2))
+    assert advantage(dearer) < advantage(inp)
