@@ -46,9 +46,22 @@ def _root(
 
 
 def _register() -> None:
-    from infercost.cli import attribute, bench, catalog, demo, estimate, perf, reconcile, simulate
+    from infercost.cli import (
+        attribute,
+        bench,
+        catalog,
+        demo,
+        estimate,
+        perf,
+        place,
+        pnl,
+        reconcile,
+        roadmap,
+        simulate,
+        tco,
+    )
 
-    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo):
+    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, tco, place, pnl, roadmap):
         mod.register(app)
 
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infercost.core.currency import currency_problem
+from infercost.core.scenario_finance import Finance, Pipeline, Roadmap, Segment
 from infercost.errors import InputError
 
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -324,6 +325,10 @@ class Scenario(Strict):
     slo: SLO = Field(default_factory=SLO)
     costs: Costs = Field(default_factory=Costs)
     options: list[Option] = Field(default_factory=list)
+    finance: Finance | None = Field(None, description="TCO: rent vs buy over a horizon (`infercost tco`)")
+    pipeline: Pipeline | None = Field(None, description="components and where they may run (`infercost place`)")
+    segments: list[Segment] = Field(default_factory=list, description="customer segments (`infercost pnl`)")
+    roadmap: Roadmap | None = Field(None, description="milestones and their effects (`infercost roadmap`)")
 
     @field_validator("currency")
     @classmethod

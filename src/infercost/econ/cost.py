@@ -33,6 +33,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.money import Money, to_decimal
 from infercost.core.scenario import Scenario
 from infercost.econ.breakdown import CostBreakdown, CostLine, q, quantity
+from infercost.econ.owned import owned_gpu_hour_price
 from infercost.econ.usage import HOURS_PER_MONTH, CapacityUsage
 from infercost.errors import CurrencyError, InputError
 
@@ -94,9 +95,22 @@ def _service_price(scenario: Scenario, catalog: Catalog, field: str, override,
 
 
 def accelerator_rates(scenario: Scenario, catalog: Catalog, plans,
-                      sources: dict[str, str] | None = None) -> dict[str, tuple[Money, str]]:
-    """Price per GPU-hour (scenario currency) and its short source, for each plan in `plans`."""
-    return {plan: gpu_hour_price(scenario, catalog, plan, sources) for plan in sorted(set(plans))}
+                      sources: dict[str, str] | None = None,
+                      utilization: float = 0.0) -> dict[str, tuple[Money, str]]:
+    """Price per GPU-hour (scenario currency) and its short source, for each plan in `plans`.
+
+    The `owned` plan of a scenario with `finance.owned` is priced by `econ.owned` (capex
+    amortised over its life, power at `utilization` (0-1) x PUE, hosting, maintenance);
+    every other plan from the catalog (or the scenario's override).
+    """
+    fin = getattr(scenario, "finance", None)
+    out = {}
+    for plan in sorted(set(plans)):
+        if plan == "owned" and fin is not None and fin.owned is not None:
+            out[plan] = owned_gpu_hour_price(scenario, catalog, utilization)
+        else:
+            out[plan] = gpu_hour_price(scenario, catalog, plan, sources)
+    return out
 
 
 def accelerator_cost(rates: dict[str, Money], gpu_hours: dict[str, Decimal], currency: str) -> Money:
@@ -158,7 +172,7 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
 
     # -- accelerator -----------------------------------------------------------------
     gh = accelerator_gpu_hours(scenario, usage)
-    rates = accelerator_rates(scenario, catalog, gh, sources)
+    rates = accelerator_rates(scenario, catalog, gh, sources, usage.utilization)
     share_idle = _idle_share(scenario, usage)
     shadow = _d(costs.experiments.shadow_fraction) if costs.experiments else Decimal(0)
     busy, exps, idles, warms = [], [], [], []

@@ -711,7 +711,8 @@ def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> No
     from infercost.econ.cost import accelerator_cost, accelerator_rates
 
     buckets = _bucket_gpu_hours(scenario, cfg, res)
-    rates = {p: r for p, (r, _) in accelerator_rates(scenario, catalog, res.usage.gpu_hours).items()}
+    rates = {p: r for p, (r, _) in accelerator_rates(scenario, catalog, res.usage.gpu_hours,
+                                                        utilization=res.usage.utilization).items()}
     # the same econ function that prices the breakdown's lines, bucket by bucket
     cost = [accelerator_cost(rates, {p: sum(st.values(), Decimal(0)) for p, st in bk.items()},
                              scenario.currency).amount for bk in buckets]

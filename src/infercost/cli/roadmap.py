@@ -1,0 +1,56 @@
+"""`infercost roadmap SCENARIO`: projected cost per inference under planned milestones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
+CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def roadmap(scenario: ScenarioArg, set_: SetOpt = None, catalog: CatalogOpt = None,
+                json_: JsonOpt = False) -> None:
+        """Cost per inference month by month as milestones land, against a target, with savings."""
+        from infercost.capacity.estimate import estimate
+        from infercost.cli.common import print_json
+        from infercost.core.catalog import load_catalog
+        from infercost.core.scenario import load_scenario
+        from infercost.errors import InputError
+        from infercost.finance.roadmap import project
+
+        sc = load_scenario(scenario, set_ or [])
+        if sc.roadmap is None:
+            raise InputError("roadmap needs `roadmap:` (milestones)", f"{scenario}: roadmap")
+        b = estimate(sc, load_catalog(catalog)).breakdown
+        if b.inferences == 0:
+            raise InputError("the scenario serves no inferences", f"{scenario}: workload")
+        total = b.total.amount / b.inferences
+        part = total if sc.roadmap.applies_to == "total" else b.group_total("accelerator").amount / b.inferences
+        res = project(sc.roadmap, part, total - part, b.inferences * b.month_factor)
+        if json_:
+            print_json({"scenario": sc.name, "currency": sc.currency, "applies_to": sc.roadmap.applies_to,
+                        **res.to_dict()})
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        con = Console(width=80)
+        tab = Table(title=f"{sc.name}: cost per inference roadmap ({sc.currency})", title_justify="left")
+        for h in ("month", "cost/inf", "vs target", "savings", "milestone"):
+            tab.add_column(h, justify="left" if h == "milestone" else "right")
+        for m in res.months:
+            if m.milestones or m.month in (0, len(res.months) - 1) or m.month == res.target_month:
+                gap = "-" if res.target is None else f"{m.cost_per_inference - res.target:+.6f}"
+                tab.add_row(str(m.month + 1), f"{m.cost_per_inference:.6f}", gap, f"{m.savings:,.0f}",
+                            ", ".join(m.milestones))
+        con.print(tab)
+        reach = ("not reached" if res.target_month is None else f"month {res.target_month + 1}")
+        con.print(f"  target {res.target if res.target is not None else '-'}: {reach}; "
+                  f"savings over {len(res.months)} months: {res.total_savings:,.0f}")

@@ -1,0 +1,95 @@
+"""`infercost tco SCENARIO`: 3-year TCO, rent vs buy, with the decision and its flip conditions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
+CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
+OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+MdOpt = Annotated[bool, typer.Option("--md", help="print markdown")]
+XlsxOpt = Annotated[Optional[Path], typer.Option("--xlsx", help="write a workbook with live formulas")]
+HtmlOpt = Annotated[Optional[Path], typer.Option("--html", help="write an HTML report with charts")]
+SimOpt = Annotated[bool, typer.Option("--simulate", help="take utilisation from the simulator")]
+
+
+def load_usage(scenario, catalog, simulate: bool):
+    """One modelled period of usage: the analytic estimate, or the simulator with --simulate."""
+    if simulate:
+        from infercost.sim.run import simulate as sim
+
+        return sim(scenario, catalog).usage
+    from infercost.capacity.estimate import estimate
+
+    return estimate(scenario, catalog).usage
+
+
+def with_file(e, scenario: Path):
+    """An InputError naming a key path, prefixed with the scenario file."""
+    if e.where is not None and not str(e.where).startswith(str(scenario)) and not str(e.where).startswith("/"):
+        return type(e)(e.message, f"{scenario}: {e.where}")
+    return e
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def tco(
+        scenario: ScenarioArg,
+        set_: SetOpt = None,
+        catalog: CatalogOpt = None,
+        option: OptionOpt = None,
+        json_: JsonOpt = False,
+        md: MdOpt = False,
+        xlsx: XlsxOpt = None,
+        html: HtmlOpt = None,
+        simulate: SimOpt = False,
+    ) -> None:
+        """Total cost of ownership over a horizon: rent (on-demand, spot, commitments) vs buy.
+
+        Monthly cash flows, NPV, IRR and payback of buying, break-even utilisation, the
+        conditions under which the recommendation flips, sensitivity, energy and carbon.
+        """
+        from infercost.cli.common import print_json
+        from infercost.core.catalog import load_catalog
+        from infercost.core.scenario import apply_option, load_scenario
+        from infercost.errors import InputError
+        from infercost.finance.decision import decide, to_dict
+        from infercost.finance.tco import build_inputs
+
+        sc = load_scenario(scenario, set_ or [])
+        if option:
+            sc = apply_option(sc, option)
+        cat = load_catalog(catalog)
+        try:
+            inp = build_inputs(sc, cat, load_usage(sc, cat, simulate))
+            dec = decide(inp)
+        except InputError as e:
+            raise with_file(e, scenario) from None
+        d = to_dict(dec)
+        d["scenario"] = sc.name
+        d["utilization_source"] = "simulate" if simulate else "estimate"
+        if xlsx is not None:
+            from infercost.report.xlsx import write_tco_workbook
+
+            write_tco_workbook(dec, xlsx)
+        if html is not None:
+            from infercost.core.io import write_atomic
+            from infercost.report.tco import html_report
+
+            write_atomic(html, html_report(d, f"{sc.name}: total cost of ownership"))
+        title = f"{sc.name}: total cost of ownership"
+        if json_:
+            print_json(d)
+        elif md:
+            from infercost.report.tco import markdown
+
+            print(markdown(d, title))
+        else:
+            from infercost.report.tco import print_terminal
+
+            print_terminal(d, title)

@@ -1,0 +1,144 @@
+"""Owned hardware priced in one place: capex amortised over its life, power at the modelled
+utilisation x PUE, colocation per provisioned kW, and maintenance.
+
+`owned_gpu_month(inputs, utilization)` is the one function: the cost of one owned GPU for
+one month (730 h), split into named parts. `estimate`/`simulate` use it through
+`owned_gpu_hour_price` when the scenario has `finance.owned`, and the TCO engine
+(`infercost.finance.tco`) uses it month by month. Power follows the board power curve
+`idle + (full - idle) x u` (W; full = the hardware's TDP, idle from the energy catalog),
+plus the host's share, times PUE; energy in kWh, money in the scenario currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from infercost.core.catalog import Catalog
+from infercost.core.energy_catalog import load_energy
+from infercost.core.money import Money
+from infercost.core.scenario import Scenario
+from infercost.econ.usage import HOURS_PER_MONTH
+from infercost.errors import InputError
+
+HOURS = Decimal(str(HOURS_PER_MONTH))
+
+
+@dataclass(frozen=True)
+class OwnedInputs:
+    """Per-GPU figures of the owned option (Decimal; W, kWh, currency units)."""
+
+    capex_per_gpu: Decimal
+    life_months: int
+    residual: Decimal  # share of capex left at the end of the life
+    idle_w: Decimal
+    full_w: Decimal
+    host_w: Decimal
+    pue: Decimal
+    price_per_kwh: Decimal
+    colo_per_kw_month: Decimal
+    maintenance: Decimal  # per year, share of capex
+    network_per_month: Decimal = Decimal(0)  # fleet-level
+    staff_per_month: Decimal = Decimal(0)  # fleet-level
+    max_gpus: int | None = None
+    grid_gco2_per_kwh: Decimal | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OwnedMonth:
+    """One owned GPU for one month: cost parts (currency) and energy (kWh)."""
+
+    depreciation: Decimal
+    power: Decimal
+    colo: Decimal
+    maintenance: Decimal
+    kwh: Decimal
+
+    @property
+    def cash_opex(self) -> Decimal:
+        """Power + colocation + maintenance: what is paid monthly (capex is paid up front)."""
+        return self.power + self.colo + self.maintenance
+
+    @property
+    def total(self) -> Decimal:
+        return self.depreciation + self.cash_opex
+
+
+def board_watts(idle_w: Decimal, full_w: Decimal, utilization: Decimal) -> Decimal:
+    """Average board power (W) at `utilization` (busy share, clamped to 0..1)."""
+    u = min(Decimal(1), max(Decimal(0), utilization))
+    return idle_w + (full_w - idle_w) * u
+
+
+def owned_gpu_month(inp: OwnedInputs, utilization: Decimal) -> OwnedMonth:
+    """The cost of one owned GPU over one month (730 h) at `utilization`.
+
+    depreciation = capex x (1 - residual) / life_months; kWh = (board W + host W) x PUE x
+    730 / 1000; power = kWh x price; colo = (full W + host W) / 1000 x colo per kW-month;
+    maintenance = capex x maintenance / 12.
+    """
+    dep = inp.capex_per_gpu * (1 - inp.residual) / Decimal(inp.life_months)
+    kwh = (board_watts(inp.idle_w, inp.full_w, utilization) + inp.host_w) * inp.pue * HOURS / 1000
+    colo = (inp.full_w + inp.host_w) / 1000 * inp.colo_per_kw_month
+    return OwnedMonth(dep, kwh * inp.price_per_kwh, colo, inp.capex_per_gpu * inp.maintenance / 12, kwh)
+
+
+def owned_inputs(scenario: Scenario, catalog: Catalog) -> OwnedInputs:
+    """Resolve `finance.owned` with the hardware's TDP and the energy catalog's defaults."""
+    fin = scenario.finance
+    if fin is None or fin.owned is None:
+        raise InputError("the owned option needs `finance.owned` (capex_per_gpu, ...)", "finance.owned")
+    o = fin.owned
+    hw_id = scenario.deployment.hardware
+    if not hw_id:
+        raise InputError("the owned option needs `deployment.hardware` (for its power)", "deployment.hardware")
+    hw = catalog.get_hardware(hw_id)
+    if not hw.tdp_w:
+        raise InputError(f"hardware {hw_id!r} has no tdp_w in the catalog; power cannot be modelled",
+                         "deployment.hardware")
+    en = load_energy()
+    notes = []
+    full = Decimal(str(hw.tdp_w))
+    if hw.idle_watts:
+        idle = Decimal(str(hw.idle_watts))
+    else:
+        idle = full * en.idle_share_of_tdp.value
+        notes.append(f"idle board power {idle:.0f} W = {en.idle_share_of_tdp.value} x TDP "
+                     "(assumed; see energy.yaml power_curve)")
+    if o.power_price_per_kwh is not None:
+        kwh_price = o.power_price_per_kwh
+    else:
+        if en.electricity_currency != scenario.currency:
+            raise InputError(f"the catalog electricity price is in {en.electricity_currency}; "
+                             "set finance.owned.power_price_per_kwh", "finance.owned.power_price_per_kwh")
+        kwh_price = en.electricity_price_per_kwh.value
+        notes.append(f"electricity {kwh_price}/kWh: {en.electricity_price_per_kwh.source}")
+    grid = None
+    if o.grid_gco2_per_kwh is not None:
+        grid = Decimal(str(o.grid_gco2_per_kwh))
+    elif o.region:
+        grid = en.grid(o.region, "finance.owned.region").value
+    life = round(o.depreciation_years * 12)
+    if life < 1:
+        raise InputError("depreciation_years must be at least one month", "finance.owned.depreciation_years")
+    return OwnedInputs(
+        capex_per_gpu=o.capex_per_gpu, life_months=life,
+        residual=Decimal(str(o.residual or 0.0)), idle_w=idle, full_w=full,
+        host_w=Decimal(str(o.host_watts_per_gpu)), pue=Decimal(str(o.pue)), price_per_kwh=kwh_price,
+        colo_per_kw_month=o.colo_per_kw_month, maintenance=Decimal(str(o.maintenance)),
+        network_per_month=o.network_per_month,
+        staff_per_month=o.annual_cost_per_fte * Decimal(str(o.staff_fte)) / 12,
+        max_gpus=o.max_gpus, grid_gco2_per_kwh=grid, notes=tuple(notes))
+
+
+def owned_gpu_hour_price(scenario: Scenario, catalog: Catalog, utilization: float) -> tuple[Money, str]:
+    """Price of one owned GPU-hour at `utilization` (per-GPU parts of `owned_gpu_month` / 730).
+
+    Fleet-level network and staff are not in it (`costs.engineering` carries people).
+    """
+    inp = owned_inputs(scenario, catalog)
+    m = owned_gpu_month(inp, Decimal(str(utilization)))
+    label = (f"owned: capex {inp.capex_per_gpu} over {inp.life_months} months, "
+             f"power at {utilization:.0%} utilisation x PUE {inp.pue}")
+    return Money(m.total / HOURS, scenario.currency), label
