@@ -512,6 +512,63 @@ class ReconciliationResult:
         return self.to_frame().to_html(index=False)
 
 
+def tco(scenario: Any, *, simulate: bool = False, catalog: Any = None, option: str | None = None,
+        **overrides: Any) -> TcoResult:
+    """Total cost of ownership over `finance.horizon_months`: renting (on-demand, spot,
+    1- and 3-year commitments) against buying (capex, depreciation, power at the modelled
+    utilisation, hosting, staff), with NPV, IRR, payback, break-even utilisation, the
+    recommendation and the conditions that flip it (docs/finance.md).
+
+    Utilisation comes from `estimate` (or `simulate` with `simulate=True`), never assumed.
+    Returns a `TcoResult` (money in the scenario currency). Raises `InputError` for bad
+    input (a horizon of zero, negative prices, growth past `finance.owned.max_gpus`, ...).
+    """
+    from infercost.finance.decision import decide
+    from infercost.finance.tco import build_inputs
+
+    sc = _prepare(scenario, option, overrides)
+    cat = _catalog(catalog)
+    usage = (simulate_(sc, catalog=cat).engine.usage if simulate
+             else estimate(sc, catalog=cat).usage)
+    return TcoResult(sc.name, decide(build_inputs(sc, cat, usage)),
+                     "simulate" if simulate else "estimate")
+
+
+simulate_ = simulate  # `tco(simulate=...)` shadows the verb inside it
+
+
+@dataclass(frozen=True)
+class TcoResult:
+    """What `tco` returns: `decision` is the `finance.decision.TcoDecision` (cash flows per
+    option, NPVs, flips, sensitivity, energy)."""
+
+    scenario: str
+    decision: Any
+    utilization_source: str = "estimate"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, exactly what `infercost tco --json` prints."""
+        from infercost.finance.decision import to_dict
+
+        d = to_dict(self.decision)
+        d["scenario"] = self.scenario
+        d["utilization_source"] = self.utilization_source
+        return d
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per option: NPV and cost per inference (floats, scenario currency)."""
+        import pandas as pd
+
+        d = self.to_dict()
+        rows = [{"option": name, **{k: v for k, v in o.items() if not isinstance(v, (list, dict))}}
+                for name, o in d.get("options", {}).items()]
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        d = self.to_dict()
+        return f"<TcoResult {self.scenario!r}: recommended {d.get('recommended')!r}>"
+
+
 # -- shared rendering ----------------------------------------------------------------
 
 def breakdown_frame(d: dict[str, Any] | None, money: MoneyKind = "decimal") -> pd.DataFrame:

@@ -42,10 +42,9 @@ def register(app: typer.Typer) -> None:
         def breakdown():
             nonlocal est
             if est is None:
-                from infercost.capacity.estimate import estimate
-                from infercost.core.catalog import load_catalog
+                from infercost import api
 
-                est = estimate(sc, load_catalog(catalog)).breakdown
+                est = api.estimate(sc, catalog=catalog).breakdown
             return est
 
         rows = []

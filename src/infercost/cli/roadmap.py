@@ -18,9 +18,8 @@ def register(app: typer.Typer) -> None:
     def roadmap(scenario: ScenarioArg, set_: SetOpt = None, catalog: CatalogOpt = None,
                 json_: JsonOpt = False) -> None:
         """Cost per inference month by month as milestones land, against a target, with savings."""
-        from infercost.capacity.estimate import estimate
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.catalog import load_catalog
         from infercost.core.scenario import load_scenario
         from infercost.errors import InputError
         from infercost.finance.roadmap import project
@@ -28,7 +27,7 @@ def register(app: typer.Typer) -> None:
         sc = load_scenario(scenario, set_ or [])
         if sc.roadmap is None:
             raise InputError("roadmap needs `roadmap:` (milestones)", f"{scenario}: roadmap")
-        b = estimate(sc, load_catalog(catalog)).breakdown
+        b = api.estimate(sc, catalog=catalog).breakdown
         if b.inferences == 0:
             raise InputError("the scenario serves no inferences", f"{scenario}: workload")
         total = b.total.amount / b.inferences

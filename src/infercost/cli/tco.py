@@ -18,17 +18,6 @@ HtmlOpt = Annotated[Optional[Path], typer.Option("--html", help="write an HTML r
 SimOpt = Annotated[bool, typer.Option("--simulate", help="take utilisation from the simulator")]
 
 
-def load_usage(scenario, catalog, simulate: bool):
-    """One modelled period of usage: the analytic estimate, or the simulator with --simulate."""
-    if simulate:
-        from infercost.sim.run import simulate as sim
-
-        return sim(scenario, catalog).usage
-    from infercost.capacity.estimate import estimate
-
-    return estimate(scenario, catalog).usage
-
-
 def with_file(e, scenario: Path):
     """An InputError naming a key path, prefixed with the scenario file."""
     if e.where is not None and not str(e.where).startswith(str(scenario)) and not str(e.where).startswith("/"):
@@ -54,25 +43,17 @@ def register(app: typer.Typer) -> None:
         Monthly cash flows, NPV, IRR and payback of buying, break-even utilisation, the
         conditions under which the recommendation flips, sensitivity, energy and carbon.
         """
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.catalog import load_catalog
-        from infercost.core.scenario import apply_option, load_scenario
         from infercost.errors import InputError
-        from infercost.finance.decision import decide, to_dict
-        from infercost.finance.tco import build_inputs
 
-        sc = load_scenario(scenario, set_ or [])
-        if option:
-            sc = apply_option(sc, option)
-        cat = load_catalog(catalog)
         try:
-            inp = build_inputs(sc, cat, load_usage(sc, cat, simulate))
-            dec = decide(inp)
+            res = api.tco(scenario, simulate=simulate, catalog=catalog, option=option,
+                          **api.overrides_from_sets(set_))
         except InputError as e:
             raise with_file(e, scenario) from None
-        d = to_dict(dec)
-        d["scenario"] = sc.name
-        d["utilization_source"] = "simulate" if simulate else "estimate"
+        dec, d = res.decision, res.to_dict()
+        sc_name = res.scenario
         if xlsx is not None:
             from infercost.report.xlsx import write_tco_workbook
 
@@ -81,8 +62,8 @@ def register(app: typer.Typer) -> None:
             from infercost.core.io import write_atomic
             from infercost.report.tco import html_report
 
-            write_atomic(html, html_report(d, f"{sc.name}: total cost of ownership"))
-        title = f"{sc.name}: total cost of ownership"
+            write_atomic(html, html_report(d, f"{sc_name}: total cost of ownership"))
+        title = f"{sc_name}: total cost of ownership"
         if json_:
             print_json(d)
         elif md:

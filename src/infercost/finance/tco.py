@@ -272,7 +272,7 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
     k = Decimal(str(HOURS)) / Decimal(str(usage.period_hours))  # to one month
     busy = Decimal(str(round(usage.total(usage.busy_hours), 9))) * k
     prov = Decimal(str(round(usage.provisioned_hours - usage.total(usage.others_busy_hours), 9))) * k
-    if dep.autoscaled:
+    if not isinstance(dep.replicas, int):  # autoscaled: a ReplicaRange
         reps = max(1, math.ceil(prov / HOURS))
     else:
         reps = int(dep.replicas)
