@@ -135,27 +135,9 @@ def read_trace(path: str) -> np.ndarray:
 
 
 def read_trace_tokens(path: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """`input_tokens` and `output_tokens` per request of a usage log (0 where missing or unknown)."""
-    import pandas as pd
+    """`input_tokens` and `output_tokens` per request of a usage log, int64 arrays of
+    length `n` (0 where the column is absent). The one trace reader (`ingest.trace`):
+    a malformed count raises InputError naming the row, never zeros in silence."""
+    from infercost.ingest.trace import read_trace_tokens as read
 
-    cols = ("input_tokens", "output_tokens")
-    try:
-        if str(path).endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            names = set(pq.read_schema(path).names)
-            df = pd.read_parquet(path, columns=[c for c in cols if c in names])
-        elif str(path).endswith((".jsonl", ".json")):
-            df = pd.read_json(path, lines=True)
-        else:
-            df = pd.read_csv(path, usecols=lambda c: c in cols)
-    except (ValueError, KeyError, OSError):
-        df = pd.DataFrame()
-    out = []
-    for c in cols:
-        if c in df.columns and len(df) == n:
-            v = pd.to_numeric(df[c], errors="coerce").fillna(0).clip(lower=0).round().astype("int64").to_numpy()
-        else:
-            v = np.zeros(n, dtype=np.int64)
-        out.append(v)
-    return out[0], out[1]
+    return read(path, n)
