@@ -30,9 +30,19 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from infercost.cli import attribute, bench, catalog, demo, estimate, perf, reconcile, simulate
+    from infercost.cli import (
+        attribute,
+        bench,
+        catalog,
+        compare,
+        demo,
+        estimate,
+        perf,
+        reconcile,
+        simulate,
+    )
 
-    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo):
+    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare):
         mod.register(app)
 
 
