@@ -36,13 +36,14 @@ def _register() -> None:
         catalog,
         compare,
         demo,
+        diff,
         estimate,
         perf,
         reconcile,
         simulate,
     )
 
-    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare):
+    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare, diff):
         mod.register(app)
 
 
