@@ -38,12 +38,13 @@ def _register() -> None:
         demo,
         diff,
         estimate,
+        frontier,
         perf,
         reconcile,
         simulate,
     )
 
-    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare, diff):
+    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare, diff, frontier):
         mod.register(app)
 
 
