@@ -33,6 +33,7 @@ def _register() -> None:
     from infercost.cli import (
         attribute,
         bench,
+        build_vs_buy,
         catalog,
         compare,
         demo,
@@ -44,7 +45,8 @@ def _register() -> None:
         simulate,
     )
 
-    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare, diff, frontier):
+    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare, diff, frontier,
+                build_vs_buy):
         mod.register(app)
 
 
