@@ -40,13 +40,14 @@ def _register() -> None:
         diff,
         estimate,
         frontier,
+        optimize,
         perf,
         reconcile,
         simulate,
     )
 
     for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, compare, diff, frontier,
-                build_vs_buy):
+                build_vs_buy, optimize):
         mod.register(app)
 
 
