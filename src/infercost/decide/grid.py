@@ -69,10 +69,15 @@ def variant(scenario: Scenario, sets: dict) -> Scenario:
     return validate(raw, f"{scenario.name} (optimize)")
 
 
-def plans_for(catalog: Catalog, hardware: str, currency: str) -> list[Plan]:
-    """Every (provider, plan) with a price for `hardware`, cheapest listing, plus spot mixes."""
+def plans_for(catalog: Catalog, hardware: str, currency: str, need_services: bool = False) -> list[Plan]:
+    """Every (provider, plan) with a price for `hardware`, cheapest listing, plus spot mixes.
+
+    need_services: only providers with CPU / storage / network prices (`prices.services`).
+    """
     out: list[Plan] = []
     for provider in sorted({i.provider for i in catalog.instances if i.hardware == hardware}):
+        if need_services and provider not in catalog.services:
+            continue
         prices: dict[str, Decimal] = {}
         for i in catalog.instances:
             if i.provider == provider and i.hardware == hardware and i.currency == currency:
@@ -103,8 +108,21 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
     configs: list[Config] = []
     plans: dict[str, list[Plan]] = {}
     skipped = 0
+    co = scenario.costs
+    need = bool(co.storage or co.egress or co.preprocessing)
+    if need:
+        lacking = sorted({i.provider for i in catalog.instances} - set(catalog.services))
+        notes.append(f"providers without CPU/storage/network prices left out (the scenario's "
+                     f"storage, egress or preprocessing needs them): {', '.join(lacking)}")
+    override = dep.pricing.price_per_gpu_hour
+    if override is not None:
+        notes.append(f"deployment.pricing.price_per_gpu_hour {override} {scenario.currency} is used for "
+                     f"every hardware: pricing plans are not searched")
     for hw in hws:
-        ps = plans_for(catalog, hw, scenario.currency)
+        if override is not None:
+            ps = [Plan(dep.pricing.provider, dep.pricing.plan, 0.0, Decimal(str(override)))]
+        else:
+            ps = plans_for(catalog, hw, scenario.currency, need)
         if not ps:
             continue
         for prec in precisions:
