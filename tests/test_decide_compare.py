@@ -115,3 +115,31 @@ def test_terminal_table_fits_80_columns(small, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "fast" in out
+
+
+LLM = {
+    "name": "llm",
+    "currency": "USD",
+    "model": {"id": "llama-3.1-8b", "precision": "bf16", "quality": {"metric": "accuracy", "value": 0.9}},
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 20}, "duration_s": 3600,
+                 "request": {"prompt_tokens": {"mean": 800}, "output_tokens": {"mean": 200}}},
+    "deployment": {"hardware": "h100-sxm", "replicas": 2, "batching": {"max_batch": 32, "max_wait_ms": 5}},
+    "slo": {"p99_latency_ms": 20000},
+    "options": [{"name": "fp8", "set": {"model.precision": "fp8", "model.quality.value": 0.895}}],
+}
+
+
+def test_llm_variants_use_continuous_batching_and_split_tokens():
+    from infercost.core.scenario import validate
+
+    sc = validate(LLM, "llm")
+    cat = load_catalog()
+    cap = service_time(sc, cat).memory_cap
+    assert cap > 32  # the KV cache of an H100 holds far more than 32 sequences of 1,000 tokens
+    base, fp8 = compare(sc, cat).rows
+    assert any(f"KV-cache bound of {cap} sequences" in n for n in base.notes)
+    # prefill is compute-bound and cheap per token; decode dominates: output tokens cost more
+    assert base.per_1m_output.amount > 10 * base.per_1m_input.amount
+    assert any("prefill vs decode" in n for n in base.notes)
+    # fp8 decodes faster: fewer replicas for the same SLO, never more
+    assert int(fp8.replicas) <= int(base.replicas)

@@ -71,6 +71,7 @@ def comparison_tables(d: dict) -> list:
     notes = list(d["notes"])
     for v in d["variants"]:
         notes.append(f"{v['name']}: {v['precision']}, {v['plan']}; {v['sized']}")
+        notes.extend(f"{v['name']}: {n}" for n in v["notes"] if not n.startswith("per-1M-token"))
     main = Table(f"{d['scenario']}: options compared ({cur}; p99 at peak)", cols, rows, notes)
     dcols = ["variant", "capacity req/s", "served req/s", "per 1k inferences", "month change"]
     if tokens:

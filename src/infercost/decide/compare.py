@@ -97,8 +97,14 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
              simulate: bool = False, seed: int = 0) -> VariantRow:
     """Size (unless `size` is False) and cost one scenario; see the module doc."""
     svc = service_time(scenario, catalog)
-    sizing = size_fleet(scenario, svc)
     notes: list[str] = []
+    if size and svc.is_llm and svc.memory_cap and svc.memory_cap > scenario.deployment.batching.max_batch:
+        # continuous batching: an LLM engine runs as many sequences as the KV cache holds
+        notes.append(f"LLM served with continuous batching at its KV-cache bound of {svc.memory_cap} "
+                     f"sequences (batching.max_batch {scenario.deployment.batching.max_batch} raised)")
+        scenario = with_max_batch(scenario, svc.memory_cap)
+        svc = service_time(scenario, catalog)
+    sizing = size_fleet(scenario, svc)
     if size:
         sized_sc = with_replicas(scenario, sizing.replicas)
         how = sizing.rule
@@ -163,6 +169,14 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         sim=sim,
         notes=tuple(notes),
     )
+
+
+def with_max_batch(scenario: Scenario, b: int) -> Scenario:
+    """The scenario with `deployment.batching.max_batch` = b."""
+    from infercost.core.scenario import set_path, validate
+
+    raw = scenario.model_dump(mode="python", exclude_none=True)
+    return validate(set_path(raw, "deployment.batching.max_batch", b, "continuous batching"), scenario.name)
 
 
 def _peak_replicas(scenario: Scenario, sizing: Sizing) -> int:
