@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infercost.core.catalog import load_catalog
 from infercost.core.scenario import load_scenario
@@ -143,3 +145,24 @@ def test_llm_variants_use_continuous_batching_and_split_tokens():
     assert any("prefill vs decode" in n for n in base.notes)
     # fp8 decodes faster: fewer replicas for the same SLO, never more
     assert int(fp8.replicas) <= int(base.replicas)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rate=st.floats(1, 500), mean_ms=st.floats(5, 200), slo_ms=st.floats(300, 5000))
+def test_sizing_is_the_fewest_replicas_meeting_the_slo(rate, mean_ms, slo_ms):
+    from infercost.core.scenario import validate
+    from infercost.decide.sizing import size_fleet
+
+    raw = json.loads(json.dumps(SMALL))
+    raw["workload"]["arrivals"]["rate_per_s"] = rate
+    raw["service"]["mean_ms"] = raw["service"]["per_item_ms"] = mean_ms
+    raw["slo"]["p99_latency_ms"] = slo_ms
+    sc = validate(raw, "prop")
+    svc = service_time(sc, load_catalog())
+    s = size_fleet(sc, svc)
+    if mean_ms >= slo_ms:  # one request alone misses the SLO
+        return
+    assert s.slo_met and s.latency.p99_s * 1000 <= slo_ms
+    if s.replicas > 1:
+        fewer = fleet_latency(rate, s.replicas - 1, svc, 0.0)
+        assert fewer.overloaded or fewer.p99_s * 1000 > slo_ms
