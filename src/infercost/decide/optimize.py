@@ -7,7 +7,8 @@
    quality >= the floor. A precision's quality is the scenario's for its own precision,
    or what an `options:` entry that sets that precision states; unknown quality fails a
    floor (never assumed).
-3. Winner (cheapest, then lowest p99), runners-up, and the Pareto set of cost vs p99.
+3. Winner (cheapest, then lowest p99), runners-up, and the Pareto set of cost vs p99;
+   runners-up and finalists differ in more than the max batch (the best batch of each).
 4. The cheapest `finalists` distinct plans are simulated (`sim.simulate`) over the
    busiest hour: Poisson arrivals at the peak-minute rate for up to an hour (capped at
    `sim_requests` requests so a finalist takes seconds).
@@ -237,7 +238,7 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
         raise _binding(ok, s, scenario, grid, quality)
     idx = np.flatnonzero(meets)
     order = idx[np.lexsort((s.p99_s[idx], s.monthly_accelerator[idx]))]
-    top = [_candidate(grid, s, int(i), quality) for i in order[: max(finalists, runners_up + 1)]]
+    top = _distinct(grid, s, order, quality, max(finalists, runners_up + 1))
     front = [_candidate(grid, s, int(i), quality)
              for i in pareto_front(s.monthly_accelerator, s.p99_s, idx)]
     fin = top[:finalists]
@@ -250,6 +251,23 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
     winner = fin[0] if fin else top[0]
     return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner,
                    top[1: runners_up + 1], front, fin if simulate else [], lam, notes)
+
+
+def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None],
+              k: int) -> list[Candidate]:
+    """The first k candidates in `order` that differ in more than the max batch (the cheapest,
+    then lowest-p99 batch of each hardware x precision x GPUs x replicas x plan)."""
+    out: list[Candidate] = []
+    seen: set[tuple] = set()
+    for i in order:
+        key = (int(s.config[i]), int(s.plan[i]), int(s.replicas[i]))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(_candidate(grid, s, int(i), quality))
+        if len(out) >= k:
+            break
+    return out
 
 
 def _sim_duration(lam: float, max_requests: int) -> float:
