@@ -125,6 +125,13 @@ def _prepare(scenario: Any, option: str | None, overrides: dict[str, Any]) -> Sc
     return apply_option(sc, option) if option else sc
 
 
+def load_catalog(catalog: Any = None) -> Catalog:
+    """The bundled catalogs (hardware, models, prices; each figure sourced and dated), with
+    a user YAML file's entries overriding or adding to them. Raises `InputError` for a bad
+    override file."""
+    return _catalog(catalog)
+
+
 def _catalog(catalog: Any) -> Catalog:
     from infercost.core.catalog import Catalog, load_catalog
 
@@ -567,6 +574,146 @@ class TcoResult:
     def __repr__(self) -> str:
         d = self.to_dict()
         return f"<TcoResult {self.scenario!r}: recommended {d.get('recommended')!r}>"
+
+
+def place(scenario: Any, **overrides: Any) -> list:
+    """The cheapest valid edge/cloud placement of `pipeline:` for each of `segments:`
+    (on-site data kept on site, latency budgets met), with compute and transfer cost per
+    month (docs/finance.md). Returns a list of `finance.placement.Placement`. Raises
+    `InputError` when the scenario has no pipeline or segments, or a segment has no valid
+    placement (the binding constraint is named)."""
+    from infercost.finance.placement import place as run
+
+    sc = _prepare(scenario, None, overrides)
+    if sc.pipeline is None or not sc.segments:
+        raise InputError("place needs `pipeline:` and `segments:`", "pipeline")
+    return [run(sc.pipeline, seg) for seg in sc.segments]
+
+
+def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
+    """Revenue, cost, gross margin and contribution per customer segment per month, and
+    the price that reaches each segment's target margin (docs/finance.md). A segment's
+    cost per inference: its own figure, else its pipeline placement plus the estimate's
+    non-accelerator costs per inference, else the estimate's. Returns a list of
+    `finance.pnl.SegmentPnl`. Raises `InputError` without `segments:`."""
+    from infercost.finance.pnl import segment_pnl
+
+    sc = _prepare(scenario, None, overrides)
+    if not sc.segments:
+        raise InputError("pnl needs `segments:`", "segments")
+    placed = {p.segment: p for p in place(sc)} if sc.pipeline is not None else {}
+    est = None
+
+    def breakdown():
+        nonlocal est
+        if est is None:
+            est = estimate(sc, catalog=catalog).breakdown
+        return est
+
+    rows = []
+    for seg in sc.segments:
+        if seg.cost_per_inference is not None:
+            cpi, src = seg.cost_per_inference, "segment"
+        elif seg.name in placed:
+            b = breakdown()
+            other = (b.total.amount - b.group_total("accelerator").amount) / b.inferences \
+                if b.inferences else Decimal(0)
+            cpi, src = placed[seg.name].per_request + other, "placement + estimate's other costs"
+        else:
+            cpi, src = breakdown().cost_per_inference.amount, "estimate"
+        rows.append(segment_pnl(seg, Decimal(cpi), src))
+    return rows
+
+
+def roadmap(scenario: Any, *, catalog: Any = None, **overrides: Any):
+    """Cost per inference month by month as `roadmap:` milestones land, against the
+    target, with the savings (docs/finance.md). Returns `finance.roadmap` projection
+    (`.to_dict()`). Raises `InputError` without `roadmap:` or when nothing is served."""
+    from infercost.finance.roadmap import project
+
+    sc = _prepare(scenario, None, overrides)
+    if sc.roadmap is None:
+        raise InputError("roadmap needs `roadmap:` (milestones)", "roadmap")
+    b = estimate(sc, catalog=catalog).breakdown
+    if b.inferences == 0:
+        raise InputError("the scenario serves no inferences", "workload")
+    total = b.total.amount / b.inferences
+    part = total if sc.roadmap.applies_to == "total" else b.group_total("accelerator").amount / b.inferences
+    return project(sc.roadmap, part, total - part, b.inferences * b.month_factor)
+
+
+# -- decisions -----------------------------------------------------------------------
+
+def compare(scenario: Any, *, catalog: Any = None, keep_replicas: bool = False,
+            simulate: bool = False, seed: int = 0, **overrides: Any):
+    """The baseline and every `options:` variant, each sized to its own fleet (the fewest
+    replicas meeting the SLO unless its `set:` names replicas, or `keep_replicas`), with
+    cost per inference, per month, p99 and SLO met (docs/decide.md). Returns
+    `decide.compare.Comparison` (`.to_dict()`). Raises `InputError` for bad input
+    (options that set unknown keys, ...)."""
+    from infercost.decide.compare import compare as run
+
+    sc = _prepare(scenario, None, overrides)
+    return run(sc, _catalog(catalog), keep_replicas=keep_replicas, simulate=simulate, seed=seed)
+
+
+def optimize(scenario: Any, *, catalog: Any = None, **options: Any):
+    """The cheapest plan meeting the SLOs and a quality floor: a vectorised screen over
+    hardware x precision x GPUs per replica x batch x replicas x pricing plan, the
+    finalists simulated (docs/decide.md). `options`: as `decide.optimize.optimize`
+    (confidence, quality_floor, finalists, runners_up, simulate, sim_requests, seed,
+    hardware). Returns `decide.optimize.Optimum`. Raises `InputError` naming the binding
+    constraint and the closest candidate when no plan meets the SLOs."""
+    from infercost.decide.optimize import optimize as run
+
+    return run(_prepare(scenario, None, {}), _catalog(catalog), **options)
+
+
+def frontier(scenario: Any, *, catalog: Any = None, **options: Any) -> dict[str, Any]:
+    """The cost-quality Pareto frontier over the variants and the tiered-routing sweep
+    between a large and a small model (docs/decide.md). `options`: as
+    `decide.frontier_run.run_frontier` (large, small, reference, value_per_point,
+    segments, steps). Returns a JSON-ready dict. Raises `InputError` when a variant lacks
+    the quality score the frontier needs."""
+    from infercost.decide.frontier_run import run_frontier
+
+    return run_frontier(_prepare(scenario, None, {}), _catalog(catalog), **options)
+
+
+def build_vs_buy(scenario: Any, *, catalog: Any = None, **options: Any):
+    """Self-hosted cost per 1M input / output tokens against the catalog's hosted API
+    prices (standard, cached input, batch) and the monthly volume where self-hosting breaks
+    even (docs/decide.md). `options`: utilization, cached_share, apis. Returns
+    `decide.buy.BuildVsBuy`."""
+    from infercost.decide.buy import build_vs_buy as run
+
+    return run(_prepare(scenario, None, {}), _catalog(catalog), **options)
+
+
+def diff(base: Any, head: Any, *, catalog: Any = None, path: str = ""):
+    """The change in monthly cost, cost per inference and p99 from `base` to `head`, line
+    by line (a pull-request comment: `.to_markdown()` where available). Returns
+    `decide.diff.CostDiff`. Raises `InputError` when the two are in different currencies."""
+    from infercost.decide.diff import cost_diff
+
+    return cost_diff(load_scenario(base), load_scenario(head), _catalog(catalog), path)
+
+
+def changed_scenarios(ref: str):
+    """Scenario files changed since git `ref` (read with `git show REF:path`), as
+    (path, base Scenario, head Scenario) pairs plus notes on files added, deleted or not
+    scenarios. Raises `InputError` when `ref` is not a commit of this repository."""
+    from infercost.decide.gitfiles import changed_scenarios as run
+
+    return run(ref)
+
+
+def parse_segments(text: str):
+    """`name:traffic_share:lift_share,...` (riskiest first) as frontier segments. Raises
+    `InputError` for a malformed list or shares that do not sum to 1."""
+    from infercost.decide.frontier import parse_segments as run
+
+    return run(text)
 
 
 # -- shared rendering ----------------------------------------------------------------

@@ -49,9 +49,14 @@ def _register() -> None:
     from infercost.cli import (
         attribute,
         bench,
+        build_vs_buy,
         catalog,
+        compare,
         demo,
+        diff,
         estimate,
+        frontier,
+        optimize,
         perf,
         place,
         pnl,
@@ -61,7 +66,8 @@ def _register() -> None:
         tco,
     )
 
-    for mod in (estimate, simulate, attribute, reconcile, perf, bench, catalog, demo, tco, place, pnl, roadmap):
+    for mod in (estimate, simulate, attribute, reconcile, compare, optimize, frontier, build_vs_buy,
+                diff, tco, place, pnl, roadmap, perf, bench, catalog, demo):
         mod.register(app)
 
 

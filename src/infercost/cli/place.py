@@ -13,14 +13,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def placements(sc, scenario: Path) -> list:
+    from infercost import api
     from infercost.cli.tco import with_file
     from infercost.errors import InputError
-    from infercost.finance.placement import place
 
-    if sc.pipeline is None or not sc.segments:
-        raise InputError("place needs `pipeline:` and `segments:`", f"{scenario}: pipeline")
     try:
-        return [place(sc.pipeline, seg) for seg in sc.segments]
+        return api.place(sc)
     except InputError as e:
         raise with_file(e, scenario) from None
 
@@ -30,10 +28,10 @@ def register(app: typer.Typer) -> None:
     def place(scenario: ScenarioArg, set_: SetOpt = None, json_: JsonOpt = False) -> None:
         """Place each pipeline component on edge or cloud, per customer segment: the cheapest
         placement that keeps on-site data on site and meets the latency budget."""
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.scenario import load_scenario
 
-        sc = load_scenario(scenario, set_ or [])
+        sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
         res = placements(sc, scenario)
         if json_:
             print_json({"scenario": sc.name, "currency": sc.currency, "placements": [p.to_dict() for p in res]})

@@ -22,43 +22,16 @@ def register(app: typer.Typer) -> None:
         plus the estimate's non-accelerator costs per inference (review, storage, ...), else
         the scenario's estimate.
         """
-        from decimal import Decimal
-
+        from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.scenario import load_scenario
+        from infercost.cli.tco import with_file
         from infercost.errors import InputError
-        from infercost.finance.pnl import segment_pnl
 
-        sc = load_scenario(scenario, set_ or [])
-        if not sc.segments:
-            raise InputError("pnl needs `segments:`", f"{scenario}: segments")
-        placed = {}
-        if sc.pipeline is not None:
-            from infercost.cli.place import placements
-
-            placed = {p.segment: p for p in placements(sc, scenario)}
-        est = None
-
-        def breakdown():
-            nonlocal est
-            if est is None:
-                from infercost import api
-
-                est = api.estimate(sc, catalog=catalog).breakdown
-            return est
-
-        rows = []
-        for seg in sc.segments:
-            if seg.cost_per_inference is not None:
-                cpi, src = seg.cost_per_inference, "segment"
-            elif seg.name in placed:
-                b = breakdown()
-                other = (b.total.amount - b.group_total("accelerator").amount) / b.inferences \
-                    if b.inferences else Decimal(0)
-                cpi, src = placed[seg.name].per_request + other, "placement + estimate's other costs"
-            else:
-                cpi, src = breakdown().cost_per_inference.amount, "estimate"
-            rows.append(segment_pnl(seg, Decimal(cpi), src))
+        sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
+        try:
+            rows = api.pnl(sc, catalog=catalog)
+        except InputError as e:
+            raise with_file(e, scenario) from None
         if json_:
             print_json({"scenario": sc.name, "currency": sc.currency, "segments": [r.to_dict() for r in rows]})
             return

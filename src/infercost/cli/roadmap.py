@@ -20,19 +20,14 @@ def register(app: typer.Typer) -> None:
         """Cost per inference month by month as milestones land, against a target, with savings."""
         from infercost import api
         from infercost.cli.common import print_json
-        from infercost.core.scenario import load_scenario
+        from infercost.cli.tco import with_file
         from infercost.errors import InputError
-        from infercost.finance.roadmap import project
 
-        sc = load_scenario(scenario, set_ or [])
-        if sc.roadmap is None:
-            raise InputError("roadmap needs `roadmap:` (milestones)", f"{scenario}: roadmap")
-        b = api.estimate(sc, catalog=catalog).breakdown
-        if b.inferences == 0:
-            raise InputError("the scenario serves no inferences", f"{scenario}: workload")
-        total = b.total.amount / b.inferences
-        part = total if sc.roadmap.applies_to == "total" else b.group_total("accelerator").amount / b.inferences
-        res = project(sc.roadmap, part, total - part, b.inferences * b.month_factor)
+        sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
+        try:
+            res = api.roadmap(sc, catalog=catalog)
+        except InputError as e:
+            raise with_file(e, scenario) from None
         if json_:
             print_json({"scenario": sc.name, "currency": sc.currency, "applies_to": sc.roadmap.applies_to,
                         **res.to_dict()})

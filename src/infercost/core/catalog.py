@@ -217,6 +217,9 @@ class ApiPrice:
     as_of: date
     currency: str = "USD"
     notes: str = ""
+    cached_input_per_1m: Decimal | None = None  # input tokens read from the prompt cache
+    batch_input_per_1m: Decimal | None = None  # batch API (asynchronous, within 24 h)
+    batch_output_per_1m: Decimal | None = None
 
 
 @dataclass
@@ -320,7 +323,7 @@ def build_entry(cls, data: dict, where: str, **extra):
             if bad:
                 raise InputError(f"unknown plan(s) {bad}; allowed: {', '.join(PLANS)}", f"{where}.{k}")
             v = {p: to_decimal(x, f"{where}.{k}.{p}") for p, x in v.items()}
-        elif names[k].type in ("Decimal",):
+        elif names[k].type in ("Decimal", "Decimal | None"):
             v = to_decimal(v, f"{where}.{k}")
         elif names[k].type in ("float", "int") and isinstance(v, str):
             # YAML 1.1 reads `8.178e9` (no dot in the mantissa) as text: accept numeric text

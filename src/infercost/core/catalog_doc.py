@@ -124,6 +124,9 @@ MEANING: dict[type, dict[str, str]] = {
         "model": "model name at that provider",
         "input_per_1m": "price per 1M input tokens",
         "output_per_1m": "price per 1M output tokens",
+        "cached_input_per_1m": "price per 1M input tokens read from the prompt cache (optional)",
+        "batch_input_per_1m": "batch API price per 1M input tokens (optional)",
+        "batch_output_per_1m": "batch API price per 1M output tokens (optional)",
         "source": "price page",
         "as_of": "date read",
         "currency": "ISO 4217 code",
@@ -137,7 +140,7 @@ SECTION = {Hardware: "hardware.<id>", ModelArch: "models.<id>", InstancePrice: "
 def _type(f) -> str:
     t = str(f.type)
     return {"str": "text", "float": "number", "int": "integer", "bool": "true/false", "date": "date",
-            "Decimal": "decimal", "dict[str, float]": "mapping precision -> number",
+            "Decimal": "decimal", "Decimal | None": "decimal (optional)", "dict[str, float]": "mapping precision -> number",
             "dict[str, Decimal]": "mapping plan -> decimal", "tuple[int, ...]": "list of integers",
             "Interconnect | None": "mapping {kind, gbps}"}.get(t, t)
 

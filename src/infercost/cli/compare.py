@@ -1,0 +1,113 @@
+"""`infercost compare SCENARIO`: the baseline and every `options:` variant, side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from infercost.cli.outputs import CsvOpt, HtmlOpt, JsonOpt, MdOpt, XlsxOpt
+
+ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
+CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def compare(
+        scenario: ScenarioArg,
+        simulate: Annotated[bool, typer.Option("--simulate", help="also simulate each sized variant")] = False,
+        keep_replicas: Annotated[bool, typer.Option(
+            "--keep-replicas", help="keep the baseline's replicas instead of sizing each variant")] = False,
+        seed: Annotated[int, typer.Option("--seed", help="simulation seed")] = 0,
+        set_: SetOpt = None,
+        catalog: CatalogOpt = None,
+        json_: JsonOpt = False,
+        md: MdOpt = False,
+        csv: CsvOpt = None,
+        xlsx: XlsxOpt = None,
+        html: HtmlOpt = None,
+    ) -> None:
+        """Compare the baseline and every option: replicas, cost per inference, p99, SLO, quality."""
+        from infercost import api
+        from infercost.cli.outputs import emit
+
+        result = api.compare(scenario, catalog=catalog, keep_replicas=keep_replicas,
+                             simulate=simulate, seed=seed, **api.overrides_from_sets(set_))
+        d = result.to_dict()
+        emit(d, comparison_tables(d), comparison_charts(d), f"{d['scenario']}: options compared",
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
+
+
+def comparison_tables(d: dict) -> list:
+    """Format a Comparison's dict as tables (no arithmetic beyond display rounding)."""
+    from decimal import Decimal
+
+    from infercost.report.tables import Table
+    from infercost.report.terminal import money_txt, per_unit_txt
+
+    cur = d["currency"]
+    rows = []
+    tokens = any(v["per_1m_input_tokens"] for v in d["variants"])
+    sim = any(v["simulated"] for v in d["variants"])
+    for v in d["variants"]:
+        delta = v["delta_per_inference_pct"]
+        row = [
+            v["name"], v["hardware"], v["replicas"],
+            per_unit_txt(Decimal(v["cost_per_inference"])),
+            money_txt(Decimal(v["monthly_cost"]), 0),
+            "overload" if v["p99_ms"] is None else f"{v['p99_ms']:,.0f}",
+            {True: "yes", False: "NO", None: "-"}[v["slo_met"]],
+            "-" if v["quality"] is None else f"{v['quality']:g}",
+            "-" if delta is None else f"{delta:+.1f}%",
+        ]
+        rows.append(row)
+    cols = ["variant", "hardware", "repl", "per inf", "per month", "p99 ms", "SLO", "quality",
+            "vs base"]
+    notes = list(d["notes"])
+    for v in d["variants"]:
+        notes.append(f"{v['name']}: {v['precision']}, {v['plan']}; {v['sized']}")
+        notes.extend(f"{v['name']}: {n}" for n in v["notes"] if not n.startswith("per-1M-token"))
+    main = Table(f"{d['scenario']}: options compared ({cur}; p99 at peak)", cols, rows, notes)
+    dcols = ["variant", "capacity req/s", "served req/s", "per 1k inferences", "month change"]
+    if tokens:
+        dcols += ["per 1M input", "per 1M output"]
+
+    drows = []
+    for v in d["variants"]:
+        r = [v["name"], f"{v['capacity_per_s']:,.1f}", f"{v['served_per_s']:,.1f}",
+             per_unit_txt(Decimal(v["cost_per_1k_inferences"])),
+             "-" if v["delta_monthly"] is None else money_txt(Decimal(v["delta_monthly"]), 0)]
+        if tokens:
+            r += [per_unit_txt(Decimal(v[k])) if v[k] else "-"
+                  for k in ("per_1m_input_tokens", "per_1m_output_tokens")]
+        drows.append(r)
+    out = [main, Table(f"details ({cur})", dcols, drows)]
+    if sim:
+        srows = []
+        for v in d["variants"]:
+            s = v["simulated"] or {}
+            srows.append([v["name"], f"{s['p99_ms']:,.0f}" if s.get("p99_ms") is not None else "-",
+                          f"{s['slo_attainment']:.1%}" if s.get("slo_attainment") is not None else "-",
+                          per_unit_txt(Decimal(s["cost_per_inference"])),
+                          money_txt(Decimal(s["monthly_cost"]), 0)])
+        out.append(Table(f"simulated, seed {d['variants'][0]['simulated']['seed']} ({cur})",
+                         ["variant", "p99 ms", "SLO attainment", "per inf", "per month"], srows))
+    return out
+
+
+def comparison_charts(d: dict) -> list:
+    from infercost.report.plots import Chart, Series
+
+    names = [v["name"] for v in d["variants"]]
+    cur = d["currency"]
+    cost = [float(v["cost_per_inference"]) for v in d["variants"]]
+    p99 = [v["p99_ms"] for v in d["variants"]]
+    return [
+        Chart("bar", "cost per inference by variant", "variant", f"{cur} per inference",
+              [Series("cost per inference", names, cost)]),
+        Chart("scatter", "cost per inference vs p99 latency", "p99 latency at peak (ms)",
+              f"{cur} per inference", [Series("variants", p99, cost, names)]),
+    ]

@@ -1,0 +1,88 @@
+"""`infercost optimize SCENARIO`: the cheapest plan meeting the SLOs, screened then simulated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from infercost.cli.outputs import CsvOpt, HtmlOpt, JsonOpt, MdOpt, XlsxOpt
+
+ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
+CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def optimize(
+        scenario: ScenarioArg,
+        confidence: Annotated[Optional[float], typer.Option(
+            "--confidence", help="meet the SLO with service time at this quantile (perf error bars)")] = None,
+        quality_floor: Annotated[Optional[float], typer.Option(
+            "--quality-floor", help="lowest acceptable model.quality.value")] = None,
+        finalists: Annotated[int, typer.Option("--finalists", help="cheapest plans to simulate")] = 20,
+        no_simulate: Annotated[bool, typer.Option("--no-simulate", help="screen only")] = False,
+        hardware: Annotated[Optional[list[str]], typer.Option(
+            "--hardware", help="restrict to these catalog hardware ids (repeatable)")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="simulation seed")] = 0,
+        set_: SetOpt = None,
+        catalog: CatalogOpt = None,
+        json_: JsonOpt = False,
+        md: MdOpt = False,
+        csv: CsvOpt = None,
+        xlsx: XlsxOpt = None,
+        html: HtmlOpt = None,
+    ) -> None:
+        """Search hardware x precision x GPUs x batching x replicas x pricing for the cheapest plan."""
+        from infercost import api
+        from infercost.cli.outputs import emit
+
+        sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
+        res = api.optimize(sc, catalog=catalog, confidence=confidence, quality_floor=quality_floor,
+                  finalists=finalists, simulate=not no_simulate, seed=seed, hardware=hardware)
+        d = res.to_dict()
+        emit(d, optimize_tables(d), optimize_charts(d), f"{sc.name}: optimize",
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
+
+
+def _row(c: dict, sim: bool) -> list[str]:
+    from decimal import Decimal
+
+    from infercost.report.terminal import money_txt
+
+    r = [c["label"], money_txt(Decimal(c["monthly_accelerator_cost"]), 0), f"{c['p99_ms']:,.1f}",
+         f"{c['utilization']:.1%}"]
+    if sim:
+        s = c.get("simulated") or {}
+        r += [f"{s['p99_ms']:,.1f}" if s.get("p99_ms") is not None else "-",
+              f"{s['slo_attainment']:.1%}" if s.get("slo_attainment") is not None else "-"]
+    return r
+
+
+def optimize_tables(d: dict) -> list:
+    from infercost.report.tables import Table
+
+    cur = d["currency"]
+    head = ["plan", "per month", "p99 ms", "util"]
+    sim = bool(d["finalists"])
+    top = [d["winner"]] + d["runners_up"]
+    notes = [f"{d['candidates_screened']:,} candidates screened, {d['feasible']:,} meet the SLOs; "
+             f"peak {d['peak_rate_per_s']:,.2f} req/s; per month = accelerator cost"] + d["notes"]
+    out = [Table(f"{d['scenario']}: cheapest plans ({cur})", head, [_row(c, False) for c in top], notes)]
+    out.append(Table(f"Pareto set, cost vs p99 ({cur})", head, [_row(c, False) for c in d["pareto"]]))
+    if sim:
+        out.append(Table("finalists simulated", head + ["sim p99", "sim SLO"],
+                         [_row(c, True) for c in d["finalists"]]))
+    return out
+
+
+def optimize_charts(d: dict) -> list:
+    from infercost.report.plots import Chart, Series
+
+    p = d["pareto"]
+    return [Chart("line", "Pareto set: monthly cost vs p99", "p99 latency at peak (ms)",
+                  f"{d['currency']} a month", [Series("pareto", [c["p99_ms"] for c in p],
+                                                     [float(c["monthly_accelerator_cost"]) for c in p],
+                                                     [c["label"] for c in p])])]

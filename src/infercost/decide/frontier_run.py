@@ -1,0 +1,71 @@
+"""Run the frontier for a scenario: cost each variant (`decide.compare`), then `decide.frontier`.
+
+Each variant is sized to its own fleet (as in `compare`); its monthly cost and
+`model.quality.value` make a point. Every variant needs a quality score: one missing is
+an `InputError` (exit 2) naming it. Returns a JSON-ready dict (money as strings).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from infercost.core.catalog import Catalog
+from infercost.core.scenario import Scenario
+from infercost.decide.compare import compare
+from infercost.decide.frontier import Point, Segment, _s, best, pareto, sweep
+from infercost.errors import InputError
+
+
+def run_frontier(scenario: Scenario, catalog: Catalog, *, large: str | None = None,
+                 small: str | None = None, reference: str = "baseline",
+                 value_per_point: Decimal | None = None, segments: list[Segment] | None = None,
+                 steps: int = 20) -> dict[str, Any]:
+    """Points with dominated flags, and the routing sweep between `large` and `small`."""
+    comp = compare(scenario, catalog)
+    metric = None
+    points = []
+    for row in comp.rows:
+        if row.quality is None:
+            where = "model.quality" if row.name == "baseline" else f"options[{row.name}]"
+            raise InputError(f"variant {row.name!r} has no quality score; the frontier needs "
+                             f"model.quality.value for every variant", where)
+        metric = metric or row.quality_metric
+        points.append(Point(row.name, row.monthly_cost.amount, Decimal(repr(row.quality))))
+    pts = pareto(points)
+    by = {p.name: p for p in pts}
+    for flag, name in (("--large", large), ("--small", small), ("--reference", reference)):
+        if name is not None and name not in by:
+            raise InputError(f"no variant named {name!r}; variants: {', '.join(by)}", flag)
+    lg = by[large] if large else max(pts, key=lambda p: (p.quality, -p.monthly_cost))
+    frontier = [p for p in pts if p.dominated_by is None and p.name != lg.name]
+    if small:
+        sm = by[small]
+    elif frontier:
+        sm = min(frontier, key=lambda p: (p.monthly_cost, -p.quality))
+    else:
+        sm = lg
+    ref = by[reference]
+    segs = segments or [Segment("all", Decimal(1), Decimal(1))]
+    mixes = sweep(lg, sm, ref, segs, value_per_point if value_per_point is not None else Decimal(0), steps)
+    out_mixes = [m.to_dict() for m in mixes]
+    if value_per_point is None:
+        for m in out_mixes:
+            m["value"] = m["net_value"] = None
+    return {
+        "scenario": scenario.name,
+        "currency": scenario.currency,
+        "metric": metric,
+        "points": [{"name": p.name, "monthly_cost": _s(p.monthly_cost), "quality": _s(p.quality),
+                    "dominated_by": p.dominated_by} for p in pts],
+        "routing": {
+            "large": lg.name, "small": sm.name, "reference": ref.name,
+            "value_per_point": None if value_per_point is None else _s(value_per_point),
+            "segments": [{"name": s.name, "traffic_share": _s(s.traffic_share),
+                          "lift_share": _s(s.lift_share)} for s in segs],
+            "mixes": out_mixes,
+            "best": best(mixes).to_dict() if value_per_point is not None else None,
+        },
+        "notes": ["each variant sized to its own fleet (as in compare); mix cost scales each "
+                  "fleet's monthly cost linearly with its traffic share"],
+    }

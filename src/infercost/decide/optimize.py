@@ -1,0 +1,294 @@
+"""`optimize`: the cheapest plan meeting the SLOs and a quality floor, screened then simulated.
+
+1. Grid (`decide.grid`): hardware x precision x GPUs per replica x max batch x replicas x
+   pricing plan (on-demand, reserved, spot, on-demand with a spot share as fallback mix).
+2. Screen (`decide.screen`): every candidate analytically, vectorised, at the peak rate.
+   Feasible: not overloaded, p99 <= slo.p99_latency_ms, TTFT p99 <= slo.ttft_ms (LLMs),
+   quality >= the floor. A precision's quality is the scenario's for its own precision,
+   or what an `options:` entry that sets that precision states; unknown quality fails a
+   floor (never assumed).
+3. Winner (cheapest, then lowest p99), runners-up, and the Pareto set of cost vs p99;
+   runners-up and finalists differ in more than the max batch (the best batch of each).
+4. The cheapest `finalists` distinct plans are simulated (`sim.simulate`) over the
+   busiest hour: Poisson arrivals at the peak-minute rate for up to an hour (capped at
+   `sim_requests` requests so a finalist takes seconds).
+
+`--confidence q`: the SLO must hold with the service time at its q-quantile;
+`confidence_scale` is the hook, using `perf.quantile(q)` when the performance model
+provides it (it is not in this build: the scale is 1 and a note says so).
+SLOs no candidate meets: `InputError` naming the binding constraint and the closest
+candidate.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from infercost.core.catalog import Catalog
+from infercost.core.scenario import Scenario
+from infercost.decide.grid import Grid, build_grid, variant
+from infercost.decide.latency import service_tail_factor
+from infercost.decide.screen import Screen, screen
+from infercost.decide.sizing import peak_rate
+from infercost.errors import InputError
+
+
+def confidence_scale(q: float | None) -> tuple[float, str | None]:
+    """Service-time multiplier at confidence q: perf.quantile(q) / perf.quantile(0.5) if present.
+
+    Returns (scale, note). The hook for the performance model's error bars.
+    """
+    if q is None:
+        return 1.0, None
+    if not 0.5 <= q < 1:
+        raise InputError(f"expected a confidence in [0.5, 1), got {q}", "--confidence")
+    try:
+        from infercost import perf
+
+        quantile = getattr(perf, "quantile", None)
+    except ImportError:  # pragma: no cover
+        quantile = None
+    if quantile is None:
+        return 1.0, (f"--confidence {q:g}: the performance model has no error bars in this build "
+                     f"(perf.quantile); service times are used as estimated")
+    return float(quantile(q)) / float(quantile(0.5)), f"service time scaled to its {q:.0%} quantile"
+
+
+def precision_quality(scenario: Scenario) -> dict[str, float | None]:
+    """Quality by precision: the scenario's own, and each option that sets a precision."""
+    q = scenario.model.quality
+    out: dict[str, float | None] = {scenario.model.precision: q.value if q else None}
+    for opt in scenario.options:
+        prec = opt.set.get("model.precision")
+        val = opt.set.get("model.quality.value")
+        if prec and val is not None:
+            out[prec] = float(val)
+    return out
+
+
+@dataclass(frozen=True)
+class Candidate:
+    hardware: str
+    precision: str
+    gpus_per_replica: int
+    max_batch: int
+    replicas: int
+    provider: str
+    plan: str
+    spot_fraction: float
+    monthly_accelerator: float
+    p99_ms: float
+    ttft_ms: float | None
+    utilization: float
+    quality: float | None
+    sim: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        spot = f"+{self.spot_fraction:.0%} spot" if self.spot_fraction and self.plan != "spot" else ""
+        return (f"{self.replicas}x {self.hardware}x{self.gpus_per_replica} {self.precision} "
+                f"b{self.max_batch} {self.provider} {self.plan}{spot}")
+
+    def sets(self) -> dict[str, Any]:
+        pricing = {"provider": self.provider, "plan": self.plan}
+        if self.spot_fraction and self.plan != "spot":
+            pricing["spot_fraction"] = self.spot_fraction
+        return {"deployment.hardware": self.hardware, "model.precision": self.precision,
+                "deployment.gpus_per_replica": self.gpus_per_replica,
+                "deployment.batching.max_batch": self.max_batch,
+                "deployment.replicas": self.replicas, "deployment.pricing": pricing}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "hardware": self.hardware, "precision": self.precision,
+                "gpus_per_replica": self.gpus_per_replica, "max_batch": self.max_batch,
+                "replicas": self.replicas, "provider": self.provider, "plan": self.plan,
+                "spot_fraction": self.spot_fraction,
+                "monthly_accelerator_cost": f"{self.monthly_accelerator:.2f}",
+                "p99_ms": round(self.p99_ms, 3),
+                "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
+                "utilization": round(self.utilization, 4), "quality": self.quality,
+                "simulated": self.sim}
+
+
+@dataclass
+class Optimum:
+    scenario: str
+    currency: str
+    candidates: int
+    feasible: int
+    screen_s: float
+    winner: Candidate
+    runners_up: list[Candidate]
+    pareto: list[Candidate]
+    finalists: list[Candidate]
+    peak_rate_per_s: float
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "currency": self.currency,
+                "candidates_screened": self.candidates, "feasible": self.feasible,
+                "peak_rate_per_s": round(self.peak_rate_per_s, 6),
+                "winner": self.winner.to_dict(),
+                "runners_up": [c.to_dict() for c in self.runners_up],
+                "pareto": [c.to_dict() for c in self.pareto],
+                "finalists": [c.to_dict() for c in self.finalists],
+                "notes": self.notes}
+
+
+def _candidate(grid: Grid, s: Screen, i: int, quality: dict[str, float | None]) -> Candidate:
+    c = grid.configs[int(s.config[i])]
+    p = grid.plans[c.hardware][int(s.plan[i])]
+    ttft = float(s.ttft_s[i]) * 1000 if c.is_llm else None
+    return Candidate(c.hardware, c.precision, c.gpus, int(s.max_batch[i]), int(s.replicas[i]),
+                     p.provider, p.plan, p.spot_fraction, float(s.monthly_accelerator[i]),
+                     float(s.p99_s[i]) * 1000, ttft, float(s.utilization[i]), quality.get(c.precision))
+
+
+def feasibility(grid: Grid, s: Screen, scenario: Scenario, quality_floor: float | None,
+                quality: dict[str, float | None]) -> dict[str, np.ndarray]:
+    """Boolean array per constraint (True = met)."""
+    out = {"capacity": np.isfinite(s.p99_s)}
+    if scenario.slo.p99_latency_ms is not None:
+        out["p99"] = s.p99_s * 1000 <= scenario.slo.p99_latency_ms
+    llm = np.array([c.is_llm for c in grid.configs])[s.config]
+    if scenario.slo.ttft_ms is not None and llm.any():
+        out["ttft"] = ~llm | (s.ttft_s * 1000 <= scenario.slo.ttft_ms)
+    if quality_floor is not None:
+        qp = np.array([quality.get(c.precision) if quality.get(c.precision) is not None else -math.inf
+                       for c in grid.configs])
+        out["quality"] = qp[s.config] >= quality_floor
+    return out
+
+
+def _binding(ok: dict[str, np.ndarray], s: Screen, scenario: Scenario, grid: Grid,
+             quality: dict[str, float | None]) -> InputError:
+    """No candidate meets everything: name the constraint and the closest candidate."""
+    names = [k for k in ok if k != "capacity"]
+    cap = ok["capacity"]
+    if not cap.any():
+        return InputError("no candidate has the capacity for the peak rate even at the largest "
+                          "fleet searched (1,024 replicas)", "workload.arrivals")
+    # the constraint that fails most often among candidates meeting all the others
+    worst = None
+    for k in names:
+        others = cap.copy()
+        for j in names:
+            if j != k:
+                others &= ok[j]
+        if others.any() and not (others & ok[k]).any():
+            worst = k
+            break
+    worst = worst or names[0]
+    slo = {"p99": ("slo.p99_latency_ms", scenario.slo.p99_latency_ms, s.p99_s * 1000),
+           "ttft": ("slo.ttft_ms", scenario.slo.ttft_ms, s.ttft_s * 1000)}
+    if worst in slo:
+        key, limit, val = slo[worst]
+        i = int(np.argmin(np.where(cap, val, np.inf)))
+        c = _candidate(grid, s, i, quality)
+        return InputError(f"no candidate meets {worst} <= {limit:g} ms; the closest is {c.label} at "
+                          f"{val[i]:,.1f} ms ({c.monthly_accelerator:,.2f} {scenario.currency} a month)", key)
+    best_q = max((v for v in quality.values() if v is not None), default=None)
+    return InputError(f"no precision has a stated quality at or above the floor; known: "
+                      f"{', '.join(f'{k} {v}' for k, v in quality.items())} (best {best_q})",
+                      "--quality-floor")
+
+
+def pareto_front(cost: np.ndarray, p99: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Indices (of idx) on the cost-p99 frontier: each has a lower p99 than every cheaper one."""
+    order = idx[np.lexsort((p99[idx], cost[idx]))]
+    best = np.inf
+    keep = []
+    for i in order:
+        if p99[i] < best:
+            keep.append(i)
+            best = p99[i]
+    return np.array(keep, dtype=np.int64)
+
+
+def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None = None,
+             quality_floor: float | None = None, finalists: int = 20, runners_up: int = 5,
+             simulate: bool = True, sim_requests: int = 20_000, seed: int = 0,
+             hardware: list[str] | None = None) -> Optimum:
+    """Screen the grid and confirm the finalists (module doc)."""
+    notes: list[str] = []
+    scale, note = confidence_scale(confidence)
+    if note:
+        notes.append(note)
+    t0 = time.perf_counter()
+    grid = build_grid(scenario, catalog, hardware=hardware)
+    notes.extend(grid.notes)
+    lam = peak_rate(scenario)
+    wait_s = scenario.deployment.batching.max_wait_ms / 1000.0
+    s = screen(grid, lam, wait_s, service_tail_factor(scenario), scale)
+    quality = precision_quality(scenario)
+    unknown = sorted({c.precision for c in grid.configs if quality.get(c.precision) is None})
+    if unknown:
+        notes.append(f"no stated quality for {', '.join(unknown)}: "
+                     + ("excluded by the quality floor" if quality_floor is not None else
+                        "set --quality-floor to exclude them, or add options stating their quality"))
+    ok = feasibility(grid, s, scenario, quality_floor, quality)
+    meets = np.logical_and.reduce(list(ok.values()))
+    screen_s = time.perf_counter() - t0
+    if not meets.any():
+        raise _binding(ok, s, scenario, grid, quality)
+    idx = np.flatnonzero(meets)
+    order = idx[np.lexsort((s.p99_s[idx], s.monthly_accelerator[idx]))]
+    top = _distinct(grid, s, order, quality, max(finalists, runners_up + 1))
+    front = [_candidate(grid, s, int(i), quality)
+             for i in pareto_front(s.monthly_accelerator, s.p99_s, idx)]
+    fin = top[:finalists]
+    if simulate and fin:
+        fin = [_simulate(scenario, catalog, c, lam, sim_requests, seed) for c in fin]
+        notes.append(f"finalists simulated over the busiest hour: Poisson at the peak "
+                     f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s, seed {seed}")
+    notes.append("fixed fleets sized for the peak and paid all month; autoscaling bounds and MIG "
+                 "slices are not searched; spot mixes assume on-demand fallback keeps capacity")
+    winner = fin[0] if fin else top[0]
+    return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner,
+                   top[1: runners_up + 1], front, fin if simulate else [], lam, notes)
+
+
+def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None],
+              k: int) -> list[Candidate]:
+    """The first k candidates in `order` that differ in more than the max batch (the cheapest,
+    then lowest-p99 batch of each hardware x precision x GPUs x replicas x plan)."""
+    out: list[Candidate] = []
+    seen: set[tuple] = set()
+    for i in order:
+        key = (int(s.config[i]), int(s.plan[i]), int(s.replicas[i]))
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(_candidate(grid, s, int(i), quality))
+        if len(out) >= k:
+            break
+    return out
+
+
+def _sim_duration(lam: float, max_requests: int) -> float:
+    return float(min(3600.0, max(60.0, max_requests / max(lam, 1e-9))))
+
+
+def _simulate(scenario: Scenario, catalog: Catalog, c: Candidate, lam: float, max_requests: int,
+              seed: int) -> Candidate:
+    from dataclasses import replace
+
+    from infercost.sim.run import simulate
+
+    sets = c.sets()
+    sets["workload.arrivals"] = {"process": "poisson", "rate_per_s": lam}
+    sets["workload.duration_s"] = _sim_duration(lam, max_requests)
+    if scenario.service is None:
+        sets["deployment.tp"] = c.gpus_per_replica
+    try:
+        res = simulate(variant(scenario, sets), catalog, seed=seed)
+    except InputError as e:
+        return replace(c, sim={"error": str(e)})
+    lat = res.latency_ms or {}
+    return replace(c, sim={"p99_ms": lat.get("p99"), "slo_attainment": res.slo.get("attainment"),
+                           "requests": res.requests.get("served") if isinstance(res.requests, dict) else None})

@@ -1,0 +1,130 @@
+"""Vectorised analytic screen of the whole candidate grid (numpy; no Python loop per candidate).
+
+Latency depends on the configuration, the max batch B and the replicas N, not on how the
+GPU-hours are paid for, so it is computed once per (configuration, B, N) row and then
+broadcast over the pricing plans. Per row, with peak rate lambda (requests/s), batch wait
+W and x = lambda / N per replica, the same model as `decide.latency` (whose scalar form
+is the reference; tests check they agree):
+
+- batch time S(b): linear interpolation of the configuration's table at 1, 2, 4, ... B;
+- overloaded when x >= B / S(B);
+- batch size: fixed point b = min(B, 1 + lambda W + x S(b) rho^N), rho = x S(b) / b;
+- queue wait p99: Erlang C with c = N servers of rate mu = b / S(b) (Erlang B recurrence
+  B_k = a B_{k-1} / (k + a B_{k-1}), C = B_N / (1 - rho (1 - B_N))),
+  W99 = ln(C / 0.01) / (N mu - lambda) when C > 0.01, else 0;
+- p99 = min(W, (B - 1) / lambda) + W99 + S(b) x tail; TTFT (LLMs) uses the prefill time.
+
+Cost: N x GPUs per replica x price per GPU-hour x 730 h (a fixed fleet sized for the peak,
+paid all month).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from infercost.decide.grid import BATCHES, Grid
+
+REPLICAS = np.array(list(range(1, 17)) + list(range(18, 33, 2)) + list(range(36, 65, 4))
+                    + list(range(72, 129, 8)) + list(range(144, 257, 16)) + list(range(288, 513, 32))
+                    + list(range(576, 1025, 64)), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One entry per candidate (arrays of equal length)."""
+
+    config: np.ndarray  # index into grid.configs
+    plan: np.ndarray  # index into grid.plans[hardware]
+    max_batch: np.ndarray
+    replicas: np.ndarray
+    p99_s: np.ndarray  # inf when overloaded
+    ttft_s: np.ndarray  # nan when not an LLM
+    utilization: np.ndarray  # at the peak
+    monthly_accelerator: np.ndarray  # currency, float (screen only; finalists re-costed exactly)
+
+    def __len__(self) -> int:
+        return int(self.config.shape[0])
+
+
+def _interp(xs: np.ndarray, ys: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise linear interpolation: xs, ys (n, L) increasing xs; b (n,)."""
+    idx = np.clip((xs <= b[:, None]).sum(axis=1) - 1, 0, xs.shape[1] - 2)
+    r = np.arange(b.shape[0])
+    x0, x1 = xs[r, idx], xs[r, idx + 1]
+    y0, y1 = ys[r, idx], ys[r, idx + 1]
+    t = np.clip((b - x0) / np.maximum(x1 - x0, 1e-12), 0.0, 1.0)
+    return y0 + t * (y1 - y0)
+
+
+def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale: float = 1.0):
+    """(config, B, N) rows and their p99, TTFT, utilisation; `scale` multiplies service time."""
+    cfg_i, bmax, xs_rows, ys_rows, pre_rows = [], [], [], [], []
+    L = len(BATCHES) + 1
+    for ci, c in enumerate(grid.configs):
+        xs = [b for b in BATCHES if b < c.max_batch] + [c.max_batch]
+        ys = [float(c.seconds[k]) for k in range(len(xs) - 1)] + [float(c.seconds[min(len(xs) - 1, len(BATCHES) - 1)])]
+        if c.max_batch not in BATCHES:  # the cap's own time: batch_seconds(top) sits at the next slot
+            ys[-1] = float(c.seconds[len(xs) - 1])
+        pre = ([float(c.prefill[k]) for k in range(len(xs) - 1)] + [float(c.prefill[len(xs) - 1])]
+               if c.prefill is not None else [np.nan] * len(xs))
+        pad = L - len(xs)
+        xs_p = xs + [xs[-1] + k + 1 for k in range(pad)]
+        ys_p, pre_p = ys + [ys[-1]] * pad, pre + [pre[-1]] * pad
+        for B in xs:
+            cfg_i.append(ci)
+            bmax.append(B)
+            xs_rows.append(xs_p)
+            ys_rows.append(ys_p)
+            pre_rows.append(pre_p)
+    cfg_i = np.repeat(np.array(cfg_i), len(REPLICAS))
+    B = np.repeat(np.array(bmax, dtype=float), len(REPLICAS))
+    XS = np.repeat(np.array(xs_rows, dtype=float), len(REPLICAS), axis=0)
+    YS = np.repeat(np.array(ys_rows, dtype=float), len(REPLICAS), axis=0) * scale
+    PRE = np.repeat(np.array(pre_rows, dtype=float), len(REPLICAS), axis=0) * scale
+    N = np.tile(REPLICAS, len(bmax)).astype(float)
+
+    x = lam / N
+    s_B = _interp(XS, YS, B)
+    over = x >= B / s_B
+    b = np.minimum(B, 1.0 + lam * wait_s)
+    for _ in range(60):
+        s = _interp(XS, YS, b)
+        rho = np.minimum(1.0, x * s / b)
+        nb = np.minimum(B, 1.0 + lam * wait_s + x * s * rho ** N)
+        b = 0.5 * (b + nb)
+    s_b = _interp(XS, YS, b)
+    mu = b / s_b
+    a = lam / mu
+    rho_f = a / N
+    over |= rho_f >= 1.0
+    # Erlang B by recurrence up to each row's N (rows past their N keep their value)
+    Bk = np.ones_like(N)
+    live = ~over
+    nmax = int(N[live].max()) if live.any() else 0
+    for k in range(1, nmax + 1):
+        m = live & (N >= k)
+        Bk = np.where(m, a * Bk / (k + a * Bk), Bk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = Bk / (1.0 - rho_f * (1.0 - Bk))
+        wq = np.where(C > 0.01, np.log(C / 0.01) / (N * mu - lam), 0.0)
+    fill = np.minimum(wait_s, (B - 1.0) / lam) if lam > 0 else np.zeros_like(B)
+    p99 = np.where(over, np.inf, fill + wq + s_b * tail)
+    pre_b = _interp(XS, PRE, b)
+    ttft = np.where(over, np.inf, fill + wq + pre_b)
+    util = np.where(over, 1.0, np.minimum(1.0, x * s_b / b))
+    return cfg_i, B.astype(np.int64), N.astype(np.int64), p99, ttft, util
+
+
+def screen(grid: Grid, lam: float, wait_s: float, tail: float, scale: float = 1.0) -> Screen:
+    """Every candidate: latency rows x the pricing plans of each row's hardware."""
+    cfg_i, B, N, p99, ttft, util = latency_rows(grid, lam, wait_s, tail, scale)
+    prices = [np.array([float(p.per_gpu_hour) for p in grid.plans[c.hardware]]) for c in grid.configs]
+    gpus = np.array([c.gpus for c in grid.configs])
+    counts = np.array([len(prices[c]) for c in cfg_i])
+    rows = np.repeat(np.arange(cfg_i.shape[0]), counts)
+    plan = np.concatenate([np.arange(k) for k in counts]) if counts.size else np.array([], dtype=int)
+    flat_price = np.concatenate([prices[c] for c in cfg_i]) if counts.size else np.array([])
+    monthly = N[rows] * gpus[cfg_i[rows]] * flat_price * 730.0
+    return Screen(cfg_i[rows], plan, B[rows], N[rows], p99[rows], ttft[rows], util[rows], monthly)

@@ -1,0 +1,127 @@
+"""Size a fleet: the fewest replicas (or autoscaling bounds) that meet the p99 SLO at peak.
+
+The peak is the busiest 60-second slice of the workload's arrivals (as `capacity` slices
+it), times (1 + shadow fraction) for experiment copies. A fixed fleet gets the fewest
+replicas N whose analytic p99 at the peak (`decide.latency`) is within
+`slo.p99_latency_ms`; with no p99 SLO, the fewest that keep peak utilisation at or under
+the autoscaling target (0.7 without autoscaling). An autoscaled fleet keeps its target
+and `min` (lowered to N if above it) and gets `max` = max(N, replicas its target wants at
+peak), so the cap never blocks the SLO. Pure functions; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infercost.capacity.model import replica_load
+from infercost.core.scenario import ReplicaRange, Scenario, set_path, validate
+from infercost.core.traffic import rate_at
+from infercost.decide.latency import FleetLatency, fleet_latency, service_tail_factor
+from infercost.perf.service import ServiceTime
+
+MAX_REPLICAS = 100_000
+
+
+@dataclass(frozen=True)
+class Sizing:
+    """The replicas chosen for a scenario and why."""
+
+    replicas: int  # at peak
+    peak_rate_per_s: float  # requests/s incl. shadow copies
+    latency: FleetLatency  # at the peak with `replicas`
+    slo_p99_ms: float | None
+    slo_met: bool | None  # None: no p99 SLO
+    rule: str  # one sentence
+
+
+def peak_rate(scenario: Scenario) -> float:
+    """Busiest 60-s slice's mean arrival rate, requests/s (shadow copies included)."""
+    wl = scenario.workload
+    a = wl.arrivals
+    n = max(1, min(1440, int(math.ceil(wl.duration_s / 60.0))))
+    dt = wl.duration_s / n
+    if a.process == "trace":
+        from infercost.ingest.trace import trace_rates
+
+        rates, _ = trace_rates(a.path, n, dt)
+    else:
+        rates = [sum(rate_at(a, (i + (j + 0.5) / 8) * dt) for j in range(8)) / 8 for i in range(n)]
+    shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
+    return max(rates) * (1.0 + shadow)
+
+
+def size_fleet(scenario: Scenario, svc: ServiceTime) -> Sizing:
+    """The fewest replicas meeting the SLO at peak (module doc); never more than MAX_REPLICAS."""
+    dep = scenario.deployment
+    lam = peak_rate(scenario)
+    wait_s = dep.batching.max_wait_ms / 1000.0
+    available = 1.0 - (dep.sharing.others_utilization if dep.sharing else 0.0)
+    tail = service_tail_factor(scenario)
+    slo = scenario.slo.p99_latency_ms
+    target = dep.autoscaling.target_utilization if dep.autoscaling else 0.7
+
+    def lat(n: int) -> FleetLatency:
+        return fleet_latency(lam, n, svc, wait_s, tail, available)
+
+    if slo is not None:
+        def ok(n: int) -> bool:
+            return lat(n).p99_s * 1000.0 <= slo
+        rule = f"fewest replicas with analytic p99 <= {slo:g} ms at the peak {lam:,.1f} req/s"
+    else:
+        def ok(n: int) -> bool:
+            load = replica_load(lam / n, svc, wait_s, available, n)
+            return not load.overloaded and load.utilization <= target * available
+        rule = f"no p99 SLO: fewest replicas at <= {target:.0%} utilisation at the peak {lam:,.1f} req/s"
+    n = _fewest(ok)
+    met: bool | None = None
+    if n is None:  # the SLO cannot be met at any size (one request alone is too slow)
+        n = _fewest(lambda k: not lat(k).overloaded) or MAX_REPLICAS
+        rule = f"p99 SLO {slo:g} ms unreachable at any fleet size; fewest replicas not overloaded"
+        met = False
+    if isinstance(dep.replicas, ReplicaRange):
+        want = _autoscaler_peak(lam, svc, wait_s, available, target)
+        n = max(n, want)
+    latency = lat(n)
+    if slo is not None and met is None:
+        met = latency.p99_s * 1000.0 <= slo
+    return Sizing(n, lam, latency, slo, met, rule)
+
+
+def _autoscaler_peak(lam: float, svc: ServiceTime, wait_s: float, available: float, target: float) -> int:
+    def ok(n: int) -> bool:
+        load = replica_load(lam / n, svc, wait_s, available, n)
+        return not load.overloaded and load.utilization <= target * available
+    return _fewest(ok) or MAX_REPLICAS
+
+
+def _fewest(ok) -> int | None:
+    """Smallest n in [1, MAX_REPLICAS] with ok(n), ok monotone; None if none."""
+    hi = 1
+    while not ok(hi):
+        if hi >= MAX_REPLICAS:
+            return None
+        hi = min(MAX_REPLICAS, hi * 2)
+    lo = max(1, hi // 2)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def with_replicas(scenario: Scenario, n: int) -> Scenario:
+    """The scenario with `n` replicas: fixed stays fixed, autoscaled gets max = n, min <= n."""
+    raw = scenario.model_dump(mode="python", exclude_none=True)
+    reps = scenario.deployment.replicas
+    if isinstance(reps, ReplicaRange):
+        lo = min(reps.min, n)
+        value = {"min": lo, "max": n}
+        if reps.initial is not None:
+            value["initial"] = min(reps.initial, n)
+    else:
+        value = n
+    raw = set_path(raw, "deployment.replicas", value, "sizing")
+    return validate(raw, f"{scenario.name} sized to {n} replicas")

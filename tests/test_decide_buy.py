@@ -1,0 +1,60 @@
+"""build-vs-buy: API tier costs and the break-even volume, checked by hand on the chatbot."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from infercost.core.catalog import load_catalog
+from infercost.core.scenario import load_scenario
+from infercost.decide.buy import breakeven, build_vs_buy
+from infercost.errors import InputError
+
+CHATBOT = Path(__file__).parents[1] / "examples" / "chatbot.yaml"
+
+
+def test_breakeven_closed_form():
+    # a = 0.004/request on the API, v = 0.0002 self-hosted per request, R = 5,022.40 a
+    # replica-month, E = 7,511.50 fixed, Vr = 1,000,000 requests a replica-month:
+    # margin = 1e6 x 0.0038 - 5,022.40 < 0 -> one replica never pays for itself
+    assert breakeven(Decimal("0.004"), Decimal("0.0002"), Decimal("5022.40"), Decimal("7511.50"),
+                     Decimal(1_000_000)) is None
+    # Vr = 2,000,000: margin = 7,600 - 5,022.40 = 2,577.60; k = ceil(7,511.50 / 2,577.60) = 3
+    # V* = max(2 x 2e6, (3 x 5,022.40 + 7,511.50) / 0.0038) = max(4e6, 22,578.70 / 0.0038) = 5,941,763.2
+    v = breakeven(Decimal("0.004"), Decimal("0.0002"), Decimal("5022.40"), Decimal("7511.50"),
+                  Decimal(2_000_000))
+    assert v == (3 * Decimal("5022.40") + Decimal("7511.50")) / Decimal("0.0038")
+    assert int(v) == 5_941_763
+
+
+def test_chatbot_vs_gpt4o():
+    r = build_vs_buy(load_scenario(CHATBOT), load_catalog(), apis=["openai/gpt-4o"],
+                     cached_share=Decimal("0.5"))
+    std, cached, batch = r.apis
+    # 800 prompt + 200 output tokens: 800 x 2.50/1e6 + 200 x 10/1e6 = 0.002 + 0.002 = 0.004
+    assert std.per_request == Decimal("0.004")
+    # cached: half the prompt at 1.25 -> 1.875/1M input; 800 x 1.875e-6 + 0.002 = 0.0035
+    assert cached.per_request == Decimal("0.0035")
+    # batch: 800 x 1.25e-6 + 200 x 5e-6 = 0.001 + 0.001 = 0.002
+    assert batch.per_request == Decimal("0.002")
+    # one H100 at 6.88 USD/GPU-h on demand: R = 6.88 x 730 = 5,022.40 a month
+    assert r.replica_month == Decimal("5022.40")
+    # fixed self-hosting lines: engineering 0.5 x 180,000 / 12 = 7,500 + storage 500 GB x 0.023 = 11.50
+    assert r.fixed_monthly == Decimal("7511.50")
+    # V* = (R + E) / (a - v) = 12,533.90 / (0.004 - 0.0002 licensing) = 3,298,394.7
+    assert std.breakeven_requests == Decimal("12533.90") / Decimal("0.0038")
+    d = r.to_dict()
+    assert d["apis"][0]["breakeven_requests_per_month"] == "3298395"
+    assert "human_review" in " ".join(d["notes"])  # left out of both sides, said so
+    json.dumps(d)
+
+
+def test_needs_tokens(tmp_path):
+    sc = load_scenario(Path(__file__).parents[1] / "examples" / "recsys-spike.yaml")
+    with pytest.raises(InputError, match="prompt_tokens"):
+        build_vs_buy(sc, load_catalog())
+    with pytest.raises(InputError, match="unknown API"):
+        build_vs_buy(load_scenario(CHATBOT), load_catalog(), apis=["nope/x"])

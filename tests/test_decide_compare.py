@@ -1,0 +1,168 @@
+"""compare: each variant sized to its own fleet; hand-checked Erlang C and cost arithmetic."""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infercost.core.catalog import load_catalog
+from infercost.core.scenario import load_scenario
+from infercost.decide.compare import compare
+from infercost.decide.latency import fleet_latency
+from infercost.perf.service import service_time
+
+# 15 req/s, constant arrivals, 100 ms per request, no batching: one replica serves 10 req/s.
+SMALL = {
+    "name": "small",
+    "currency": "USD",
+    "model": {"quality": {"metric": "accuracy", "value": 0.9}},
+    "workload": {"arrivals": {"process": "constant", "rate_per_s": 15}, "duration_s": 3600,
+                 "request": {}},
+    "service": {"distribution": "constant", "mean_ms": 100, "per_item_ms": 100},
+    "deployment": {"hardware": "h100-sxm", "replicas": 4,
+                   "pricing": {"provider": "aws", "plan": "on-demand", "price_per_gpu_hour": 2},
+                   "batching": {"max_batch": 1}},
+    "slo": {"p99_latency_ms": 1000},
+    "options": [
+        {"name": "fast", "set": {"service.mean_ms": 50, "service.per_item_ms": 50,
+                                 "model.quality.value": 0.88}},
+        {"name": "pinned", "set": {"deployment.replicas": 5}},
+    ],
+}
+
+
+@pytest.fixture()
+def small(tmp_path):
+    p = tmp_path / "small.yaml"
+    p.write_text(yaml.safe_dump(SMALL))
+    return p
+
+
+def test_erlang_c_p99_by_hand(small):
+    sc = load_scenario(small)
+    svc = service_time(sc, load_catalog())
+    # c=2, a = 15 / 10 = 1.5: sum_{k<2} a^k/k! = 2.5; a^2/2! / (1 - 0.75) = 4.5; C = 4.5/7
+    # wait p99 = ln(C / 0.01) / (2*10 - 15) = ln(64.2857) / 5 = 0.8326675 s; + 0.1 s service
+    lat = fleet_latency(15.0, 2, svc, 0.0)
+    assert lat.p99_s == pytest.approx(math.log((4.5 / 7) / 0.01) / 5 + 0.1, rel=1e-9)
+    assert lat.p99_s == pytest.approx(0.9326675, abs=1e-6)
+    assert fleet_latency(15.0, 1, svc, 0.0).overloaded  # 15 req/s > 10 req/s
+
+
+def test_each_variant_sized_to_its_own_fleet(small):
+    c = compare(load_scenario(small), load_catalog())
+    base, fast, pinned = c.rows
+    # baseline: 1 replica is overloaded, 2 give p99 0.933 s <= 1 s -> 2 replicas
+    assert base.replicas == "2" and base.slo_met is True
+    # 2 x 730 h x 2 USD = 2,920 USD a month; 15 x 3600 x 730 = 39,420,000 inferences
+    assert base.monthly_cost.amount == Decimal("2920")
+    assert base.cost_per_inference.amount == pytest.approx(Decimal(2920) / Decimal(39_420_000),
+                                                           rel=Decimal("1e-12"))
+    # fast: 50 ms, 20 req/s a replica; 1 replica: rho 0.75, M/M/1 C = 0.75,
+    # p99 = ln(75)/5 + 0.05 = 0.9135 s <= 1 s -> 1 replica, 1,460 USD, -50%
+    assert fast.replicas == "1"
+    assert fast.p99_ms == pytest.approx((math.log(75) / 5 + 0.05) * 1000, rel=1e-9)
+    assert fast.monthly_cost.amount == Decimal("1460")
+    assert fast.delta_per_inference_pct == pytest.approx(-50.0)
+    assert fast.delta_monthly.amount == Decimal("-1460")
+    assert fast.quality == 0.88
+    # pinned: its own set: names replicas -> 5 kept, 7,300 USD, +150%
+    assert pinned.replicas == "5" and pinned.sized == "replicas set by the option"
+    assert pinned.monthly_cost.amount == Decimal("7300")
+    assert pinned.delta_per_inference_pct == pytest.approx(150.0)
+
+
+def test_keep_replicas_keeps_the_baseline_fleet(small):
+    c = compare(load_scenario(small), load_catalog(), keep_replicas=True)
+    base, fast, pinned = c.rows
+    # the file's 4 replicas for both: 4 x 730 x 2 = 5,840 USD; same cost, faster service
+    assert base.replicas == fast.replicas == "4"
+    assert base.monthly_cost.amount == fast.monthly_cost.amount == Decimal("5840")
+    assert fast.p99_ms < base.p99_ms
+    assert pinned.replicas == "5"
+
+
+def test_cli_outputs(small, tmp_path, capsys):
+    from infercost.cli import main
+
+    main(["compare", str(small), "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert [v["name"] for v in d["variants"]] == ["baseline", "fast", "pinned"]
+    assert d["variants"][0]["monthly_cost"] == "2920"  # money is a string
+    out = tmp_path / "c"
+    main(["compare", str(small), "--md", "--csv", str(out) + ".csv", "--xlsx", str(out) + ".xlsx",
+          "--html", str(out) + ".html"])
+    md = capsys.readouterr().out
+    assert "| fast | h100-sxm | 1 |" in md and "-50.0%" in md
+    assert (tmp_path / "c.csv").read_text().splitlines()[0].startswith("variant,hardware,repl")
+    page = (tmp_path / "c.html").read_text()
+    assert "plotly" in page and page.count("Plotly.newPlot") == 2
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "c.xlsx").worksheets[0]
+    assert ws.cell(1, 1).value == "variant" and ws.cell(3, 3).value == 1  # fast: 1 replica
+
+
+def test_terminal_table_fits_80_columns(small, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    from infercost.cli import main
+
+    main(["compare", str(small)])
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "fast" in out
+
+
+LLM = {
+    "name": "llm",
+    "currency": "USD",
+    "model": {"id": "llama-3.1-8b", "precision": "bf16", "quality": {"metric": "accuracy", "value": 0.9}},
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 20}, "duration_s": 3600,
+                 "request": {"prompt_tokens": {"mean": 800}, "output_tokens": {"mean": 200}}},
+    "deployment": {"hardware": "h100-sxm", "replicas": 2, "batching": {"max_batch": 32, "max_wait_ms": 5}},
+    "slo": {"p99_latency_ms": 20000},
+    "options": [{"name": "fp8", "set": {"model.precision": "fp8", "model.quality.value": 0.895}}],
+}
+
+
+def test_llm_variants_use_continuous_batching_and_split_tokens():
+    from infercost.core.scenario import validate
+
+    sc = validate(LLM, "llm")
+    cat = load_catalog()
+    cap = service_time(sc, cat).memory_cap
+    assert cap > 32  # the KV cache of an H100 holds far more than 32 sequences of 1,000 tokens
+    base, fp8 = compare(sc, cat).rows
+    assert any(f"KV-cache bound of {cap} sequences" in n for n in base.notes)
+    # prefill is compute-bound and cheap per token; decode dominates: output tokens cost more
+    assert base.per_1m_output.amount > 10 * base.per_1m_input.amount
+    assert any("prefill vs decode" in n for n in base.notes)
+    # fp8 decodes faster: fewer replicas for the same SLO, never more
+    assert int(fp8.replicas) <= int(base.replicas)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rate=st.floats(1, 500), mean_ms=st.floats(5, 200), slo_ms=st.floats(300, 5000))
+def test_sizing_is_the_fewest_replicas_meeting_the_slo(rate, mean_ms, slo_ms):
+    from infercost.core.scenario import validate
+    from infercost.decide.sizing import size_fleet
+
+    raw = json.loads(json.dumps(SMALL))
+    raw["workload"]["arrivals"]["rate_per_s"] = rate
+    raw["service"]["mean_ms"] = raw["service"]["per_item_ms"] = mean_ms
+    raw["slo"]["p99_latency_ms"] = slo_ms
+    sc = validate(raw, "prop")
+    svc = service_time(sc, load_catalog())
+    s = size_fleet(sc, svc)
+    if mean_ms >= slo_ms:  # one request alone misses the SLO
+        return
+    assert s.slo_met and s.latency.p99_s * 1000 <= slo_ms
+    if s.replicas > 1:
+        fewer = fleet_latency(rate, s.replicas - 1, svc, 0.0)
+        assert fewer.overloaded or fewer.p99_s * 1000 > slo_ms

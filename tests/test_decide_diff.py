@@ -1,0 +1,101 @@
+"""diff: change in monthly cost component by component; --fail-above; --git; currencies."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from infercost.core.catalog import load_catalog
+from infercost.core.scenario import validate
+from infercost.decide.diff import cost_diff
+from infercost.errors import InputError
+
+BASE = {
+    "name": "small",
+    "currency": "USD",
+    "workload": {"arrivals": {"process": "constant", "rate_per_s": 15}, "duration_s": 3600,
+                 "request": {}},
+    "service": {"distribution": "constant", "mean_ms": 100, "per_item_ms": 100},
+    "deployment": {"hardware": "h100-sxm", "replicas": 2,
+                   "pricing": {"provider": "aws", "plan": "on-demand", "price_per_gpu_hour": 2},
+                   "batching": {"max_batch": 1}},
+    "costs": {"licensing": {"per_month": 1000}},
+}
+
+
+def _head(**kw):
+    h = json.loads(json.dumps(BASE))
+    h["deployment"]["replicas"] = kw.get("replicas", 3)
+    return h
+
+
+def test_diff_by_hand():
+    d = cost_diff(validate(BASE, "base"), validate(_head(), "head"), load_catalog())
+    monthly, per_inf, p99 = d.summary
+    # base: 2 x 730 x 2 = 2,920 + 1,000 licensing = 3,920; head: 3 x 730 x 2 = 4,380 + 1,000
+    assert monthly.base == Decimal("3920") and monthly.head == Decimal("5380")
+    assert monthly.change == Decimal("1460")
+    assert float(monthly.pct) == pytest.approx(1460 / 3920 * 100)  # +37.24%
+    # per inference: 15 req/s x 3600 x 730 = 39,420,000 a month
+    assert float(per_inf.change) == pytest.approx(1460 / 39_420_000, rel=1e-9)
+    assert p99.change < 0  # a third replica shortens the queue
+    by = {c.name: c for c in d.components}
+    assert by["licensing"].change == 0
+    assert by["accelerator_busy"].change == 0  # same work: 15 x 0.1 s = 1.5 busy replica-h per h
+    # idle: (3 - 1.5) - (2 - 1.5) = 1 replica-h per h x 730 x 2 USD = 1,460
+    assert by["accelerator_idle"].change == Decimal("1460")
+
+
+def test_different_currencies_exit_2(tmp_path):
+    eur = _head()
+    eur["currency"] = "EUR"
+    with pytest.raises(InputError, match="one currency"):
+        cost_diff(validate(BASE, "base"), validate(eur, "head"), load_catalog())
+    b, h = tmp_path / "b.yaml", tmp_path / "h.yaml"
+    b.write_text(yaml.safe_dump(BASE))
+    h.write_text(yaml.safe_dump(eur))
+    r = subprocess.run([sys.executable, "-m", "infercost", "diff", str(b), str(h)],
+                       capture_output=True, text=True, env=_env())
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error:") and "EUR" in r.stderr
+
+
+def _env():
+    import os
+    from pathlib import Path
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).parents[1] / "src")
+    return env
+
+
+def test_fail_above_and_git(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    f = repo / "svc.yaml"
+    f.write_text(yaml.safe_dump(BASE))
+    (repo / "other.yaml").write_text("just: data\n")
+
+    def git(*a):
+        subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)
+    git("init", "-q")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")
+    f.write_text(yaml.safe_dump(_head()))
+    (repo / "other.yaml").write_text("just: changed\n")
+    run = [sys.executable, "-m", "infercost", "diff", "--git", "HEAD", "--md"]
+    r = subprocess.run(run + ["--fail-above", "10"], cwd=repo, capture_output=True, text=True, env=_env())
+    assert r.returncode == 1, r.stderr
+    assert "| monthly cost | 3,920 | 5,380 | +1,460 | +37.2% |" in r.stdout
+    assert "failing" in r.stdout and "> --fail-above 10%" in r.stderr
+    r = subprocess.run(run + ["--fail-above", "40", "--json"], cwd=repo, capture_output=True, text=True,
+                       env=_env())
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["failed"] == [] and d["diffs"][0]["path"] == "svc.yaml"
+    assert d["notes"] == ["other.yaml: not a scenario (no workload:), skipped"]
