@@ -282,10 +282,22 @@ def unmodelled_notes(scenario: Scenario) -> list[str]:
                 walk(v, f"{path}[{i}]")
 
     walk(scenario.model_dump(mode="python", exclude_defaults=True), "")
-    if not found:
-        return []
-    return [f"estimate does not model (it uses means; no latency, queues or preemptions), "
-            f"simulate does: {', '.join(found)}"]
+    notes = []
+    if found:
+        notes.append(f"estimate does not model (it uses means; no latency, queues or "
+                     f"preemptions), simulate does: {', '.join(found)}")
+    other = [f"{key}: ({cmd})" for key, cmd in OTHER_COMMANDS.items()
+             if getattr(scenario, key, None)]
+    if other:
+        notes.append("estimate does not use these sections, other commands do: "
+                     + ", ".join(other) + (" (finance.owned does price the owned plan here)"
+                                           if getattr(scenario, "finance", None) else ""))
+    return notes
+
+
+#: Scenario sections that are inputs of other commands, not of `estimate` (noted when set).
+OTHER_COMMANDS = {"finance": "infercost tco", "pipeline": "infercost place",
+                  "segments": "infercost pnl", "roadmap": "infercost roadmap"}
 
 
 def mix_service(scenario: Scenario, svc: ServiceTime) -> tuple[ServiceTime, list[str]]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 NonNegFloat = Annotated[float, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
-Money = Annotated[Decimal, Field(ge=0)]
+Amount = Annotated[Decimal, Field(ge=0)]
 
 
 class _Strict(BaseModel):
@@ -34,14 +34,14 @@ class Commitment(_Strict):
         "none", description="upfront: the whole term paid at its start; partial: half at the start, "
                             "half monthly; none: monthly")
     discount: Fraction = Field(0.0, description="extra discount on the committed rate (e.g. for paying upfront)")
-    price_per_gpu_hour: Money | None = Field(
+    price_per_gpu_hour: Amount | None = Field(
         None, description="committed price per GPU-hour (default: the catalog's reserved-1y / reserved-3y)")
 
 
 class Owned(_Strict):
     """Buying the hardware (on-premises or in a colocation facility)."""
 
-    capex_per_gpu: Money = Field(description="purchase price per GPU, server share included, currency units")
+    capex_per_gpu: Amount = Field(description="purchase price per GPU, server share included, currency units")
     depreciation_years: PositiveFloat = Field(3.0, description="straight-line depreciation life, years; "
                                                                "hardware is refreshed (bought again) at its end")
     residual: Fraction | None = Field(
@@ -49,15 +49,15 @@ class Owned(_Strict):
                           "longer than the horizon)")
     pue: float = Field(1.58, ge=1, description="power usage effectiveness: facility kWh / IT kWh "
                                                "(default: Uptime Institute 2023 survey average, 1.58)")
-    power_price_per_kwh: Money | None = Field(
+    power_price_per_kwh: Amount | None = Field(
         None, description="electricity, currency per kWh (default: the catalog's energy price)")
     host_watts_per_gpu: NonNegFloat = Field(
         0.0, description="server share (CPU, memory, NIC, fans) per GPU, W, drawn at any load")
-    colo_per_kw_month: Money = Field(Decimal(0), description="rack space / colocation per provisioned kW per month")
-    network_per_month: Money = Field(Decimal(0), description="network (transit, switches) per month")
+    colo_per_kw_month: Amount = Field(Decimal(0), description="rack space / colocation per provisioned kW per month")
+    network_per_month: Amount = Field(Decimal(0), description="network (transit, switches) per month")
     maintenance: Fraction = Field(0.0, description="maintenance and support per year, share of capex")
     staff_fte: NonNegFloat = Field(0.0, description="operations staff for the owned fleet, FTE")
-    annual_cost_per_fte: Money = Field(Decimal(0), description="fully loaded cost of one FTE per year")
+    annual_cost_per_fte: Amount = Field(Decimal(0), description="fully loaded cost of one FTE per year")
     max_gpus: int | None = Field(None, ge=1, description="stated capacity (racks, power): GPUs the site can hold")
     grid_gco2_per_kwh: NonNegFloat | None = Field(
         None, description="grid carbon intensity at the site, gCO2e/kWh (default: the catalog's region figure)")
@@ -76,8 +76,8 @@ class Finance(_Strict):
     cloud_provider: str | None = Field(
         None, description="catalog provider for the rented options (default: deployment.pricing.provider "
                           "unless that is `owned`, then aws)")
-    on_demand_price_per_gpu_hour: Money | None = Field(None, description="override the catalog on-demand price")
-    spot_price_per_gpu_hour: Money | None = Field(None, description="override the catalog spot price")
+    on_demand_price_per_gpu_hour: Amount | None = Field(None, description="override the catalog on-demand price")
+    spot_price_per_gpu_hour: Amount | None = Field(None, description="override the catalog spot price")
     spot_interruption_overhead: NonNegFloat | None = Field(
         None, description="extra GPU-hours spot needs for re-runs and replacement warm-up, share of hours "
                           "(default: deployment.spot.preemptions_per_hour x warm-up hours, else 0.05)")
@@ -107,11 +107,11 @@ class PlacementOption(_Strict):
     name: str
     kind: Literal["edge", "cloud"]
     on_site: bool = Field(False, description="inside the customer's site (data does not leave it)")
-    price_per_gpu_hour: Money | None = Field(None, description="cloud: rented price per GPU-hour")
-    capex_per_node: Money | None = Field(None, description="edge: purchase price of one node")
+    price_per_gpu_hour: Amount | None = Field(None, description="cloud: rented price per GPU-hour")
+    capex_per_node: Amount | None = Field(None, description="edge: purchase price of one node")
     depreciation_years: PositiveFloat = Field(3.0, description="edge: straight-line life, years")
     node_watts: NonNegFloat = Field(0.0, description="edge: average power draw of one node, W")
-    power_price_per_kwh: Money = Field(Decimal(0), description="edge: electricity, currency per kWh")
+    power_price_per_kwh: Amount = Field(Decimal(0), description="edge: electricity, currency per kWh")
     gpus_per_node: int = Field(1, ge=1)
     network_latency_ms: NonNegFloat = Field(0.0, description="round trip from the user to this option, ms")
     max_utilization: float = Field(0.7, gt=0, le=1, description="busy share a node is sized for")
@@ -140,17 +140,17 @@ class Pipeline(_Strict):
     components: list[ComponentSpec] = Field(min_length=1)
     options: list[PlacementOption] = Field(min_length=1)
     transfers: list[Transfer] = Field(default_factory=list)
-    egress_per_gb: Money = Field(Decimal(0), description="price of data leaving a cloud, per GB")
-    upload_per_gb: Money = Field(Decimal(0), description="price of data sent from a site to a cloud, per GB")
+    egress_per_gb: Amount = Field(Decimal(0), description="price of data leaving a cloud, per GB")
+    upload_per_gb: Amount = Field(Decimal(0), description="price of data sent from a site to a cloud, per GB")
     wan_ms: NonNegFloat = Field(0.0, description="added latency each time data crosses between site and cloud, ms")
 
 
 # -- segments: -----------------------------------------------------------------------------
 
 class SegmentPrice(_Strict):
-    per_request: Money = Field(Decimal(0), description="price per request")
-    per_seat_month: Money = Field(Decimal(0), description="price per seat per month")
-    per_month: Money = Field(Decimal(0), description="flat fee per month")
+    per_request: Amount = Field(Decimal(0), description="price per request")
+    per_seat_month: Amount = Field(Decimal(0), description="price per seat per month")
+    per_month: Amount = Field(Decimal(0), description="flat fee per month")
 
 
 class Segment(_Strict):
@@ -161,10 +161,10 @@ class Segment(_Strict):
     seats: NonNegFloat = Field(0.0, description="seats billed per month")
     sites: int = Field(0, ge=0, description="customer sites with room for edge nodes (0: cloud only)")
     price: SegmentPrice = Field(default_factory=SegmentPrice)
-    cost_per_inference: Money | None = Field(
+    cost_per_inference: Amount | None = Field(
         None, description="override: cost per inference from any engine (default: the pipeline placement "
                           "or the scenario's estimate)")
-    edge_depreciation_per_month: Money = Field(Decimal(0), description="edge hardware at this segment's sites, per month")
+    edge_depreciation_per_month: Amount = Field(Decimal(0), description="edge hardware at this segment's sites, per month")
     data_on_site: bool = Field(False, description="its data must stay on its site")
     latency_budget_ms: PositiveFloat | None = Field(None, description="end-to-end budget per request, ms")
     target_margin: Fraction | None = Field(None, description="gross margin to reach (0.6 = 60%)")
@@ -179,7 +179,7 @@ class Milestone(_Strict):
     month: int = Field(ge=0, description="months from now when it takes effect")
     change: str = Field("", description="what changes: INT8, distillation, a hardware upgrade, ...")
     cost_factor: PositiveFloat = Field(description="multiplier on the cost per inference from then on (0.7 = -30%)")
-    one_off_cost: Money = Field(Decimal(0), description="cost of making the change, paid in its month")
+    one_off_cost: Amount = Field(Decimal(0), description="cost of making the change, paid in its month")
 
 
 class Roadmap(_Strict):
@@ -187,6 +187,6 @@ class Roadmap(_Strict):
     applies_to: Literal["accelerator", "total"] = Field(
         "accelerator", description="what the milestones' cost_factor multiplies: the accelerator part of "
                                    "the cost per inference, or all of it")
-    target_cost_per_inference: Money | None = None
+    target_cost_per_inference: Amount | None = None
     volume_growth_per_month: float = Field(0.0, gt=-1, description="inference volume growth per month")
     milestones: list[Milestone] = Field(default_factory=list)
