@@ -107,7 +107,10 @@ def test_confidence_hook():
     scale, note = confidence_scale(None)
     assert (scale, note) == (1.0, None)
     scale, note = confidence_scale(0.95)
-    assert scale >= 1.0 and note
+    assert scale > 1.0 and "held-out rows" in note
+    # a higher confidence never asks for less headroom; the median asks for none
+    assert confidence_scale(0.99)[0] >= scale >= confidence_scale(0.8)[0] >= 1.0
+    assert confidence_scale(0.5)[0] == 1.0
     with pytest.raises(InputError, match="confidence"):
         confidence_scale(1.5)
 

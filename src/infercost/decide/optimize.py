@@ -13,9 +13,9 @@
    busiest hour: Poisson arrivals at the peak-minute rate for up to an hour (capped at
    `sim_requests` requests so a finalist takes seconds).
 
-`--confidence q`: the SLO must hold with the service time at its q-quantile;
-`confidence_scale` is the hook, using `perf.quantile(q)` when the performance model
-provides it (it is not in this build: the scale is 1 and a note says so).
+`--confidence q`: the SLO must hold with the service time at its q-quantile under the
+performance model's own error distribution (`perf.uncertainty`: residuals of held-out
+measurements for the model's family and engine); `confidence_scale` gives the multiplier.
 SLOs no candidate meets: `InputError` naming the binding constraint and the closest
 candidate.
 """
@@ -38,25 +38,40 @@ from infercost.decide.sizing import peak_rate
 from infercost.errors import InputError
 
 
-def confidence_scale(q: float | None) -> tuple[float, str | None]:
-    """Service-time multiplier at confidence q: perf.quantile(q) / perf.quantile(0.5) if present.
+def confidence_scale(q: float | None, family: str = "decoder",
+                     engine: str = "optimized") -> tuple[float, str | None]:
+    """Service-time multiplier at confidence q in [0.5, 1): the performance model's
+    error distribution for `family` served by `engine` (ln(measured / predicted time) of
+    held-out rows, perf/data/residuals.json) at its q-quantile, relative to its median.
 
-    Returns (scale, note). The hook for the performance model's error bars.
+    Returns (scale >= 1 at q >= 0.5, note). Raises InputError outside [0.5, 1).
     """
     if q is None:
         return 1.0, None
     if not 0.5 <= q < 1:
         raise InputError(f"expected a confidence in [0.5, 1), got {q}", "--confidence")
-    try:
-        from infercost import perf
+    from infercost.perf.uncertainty import residual_quantile, residuals_for
 
-        quantile = getattr(perf, "quantile", None)
-    except ImportError:  # pragma: no cover
-        quantile = None
-    if quantile is None:
-        return 1.0, (f"--confidence {q:g}: the performance model has no error bars in this build "
-                     f"(perf.quantile); service times are used as estimated")
-    return float(quantile(q)) / float(quantile(0.5)), f"service time scaled to its {q:.0%} quantile"
+    res, group, widen = residuals_for(family, engine)
+    if not res:
+        return 1.0, (f"--confidence {q:g}: no residuals for {family} on {engine}; service "
+                     "times are used as estimated")
+    scale = math.exp((residual_quantile(res, q) - residual_quantile(res, 0.5)) * widen)
+    return max(1.0, scale), (f"--confidence {q:g}: service times x {scale:.3f}, their {q:.0%} "
+                             f"quantile under the performance model's error ({group}, "
+                             f"{len(res)} held-out rows)")
+
+
+def _family_engine(scenario: Scenario, catalog: Catalog) -> tuple[str, str]:
+    """The validation family of the scenario's model (decoder, moe, encoder, ...) and its engine."""
+    from infercost.perf.uncertainty import perf_family
+
+    engine = str(scenario.deployment.engine or "optimized")
+    mid = scenario.model.id if scenario.model else None
+    try:
+        return (perf_family(catalog.get_model(mid)) if mid else "generic"), engine
+    except InputError:
+        return "generic", engine
 
 
 def precision_quality(scenario: Scenario) -> dict[str, float | None]:
@@ -216,7 +231,8 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
              hardware: list[str] | None = None) -> Optimum:
     """Screen the grid and confirm the finalists (module doc)."""
     notes: list[str] = []
-    scale, note = confidence_scale(confidence)
+    fam, eng = _family_engine(scenario, catalog)
+    scale, note = confidence_scale(confidence, fam, eng)
     if note:
         notes.append(note)
     t0 = time.perf_counter()
