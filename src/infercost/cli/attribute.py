@@ -62,12 +62,15 @@ def attribute_command(
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
     usage_files = list(usage or []) + list(more_usage or [])
-    result = api.attribute(
-        [str(b) for b in bill], usage_files or None, counts=counts or None, rules=rules,
-        backend=backend, out=out, bill_format=bill_format, cost_basis=cost_basis,
-        check_duplicates=not no_duplicate_check, write_requests=not no_requests, by=by,
-        counts_resource=counts_resource, counts_period_s=counts_period,
-    )
+    from infercost.cli.common import working
+
+    with working(f"attributing the bill ({backend})"):
+        result = api.attribute(
+            [str(b) for b in bill], usage_files or None, counts=counts or None, rules=rules,
+            backend=backend, out=out, bill_format=bill_format, cost_basis=cost_basis,
+            check_duplicates=not no_duplicate_check, write_requests=not no_requests, by=by,
+            counts_resource=counts_resource, counts_period_s=counts_period,
+        )
     if json_out:
         print_json(result.to_dict())
     else:

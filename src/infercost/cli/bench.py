@@ -42,8 +42,11 @@ def register(app: typer.Typer) -> None:
 
         if dtype not in ("fp32", "bf16", "fp16"):
             raise InputError(f"dtype must be fp32, bf16 or fp16, got {dtype!r}", "--dtype")
-        rows = run(model, out, device=device, batches=_ints(batches, "--batches"),
-                   lengths=_ints(lengths, "--lengths"), quick=quick, dtype=dtype, threads=threads)
+        from infercost.cli.common import working
+
+        with working(f"measuring {model} (each shape timed several times)"):
+            rows = run(model, out, device=device, batches=_ints(batches, "--batches"),
+                       lengths=_ints(lengths, "--lengths"), quick=quick, dtype=dtype, threads=threads)
         if json_:
             from infercost.cli.common import print_json
 

@@ -12,6 +12,32 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(dumps(obj) + "\n")
 
 
+def working(what: str):
+    """A rich spinner with elapsed time on stderr while a long command works (only when
+    stderr is a terminal: stdout, and so --json, stays clean). Use as a context manager."""
+    import contextlib
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    p = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                 console=Console(stderr=True), transient=True)
+
+    class _Ctx:
+        def __enter__(self):
+            p.start()
+            p.add_task(what, total=None)
+            return p
+
+        def __exit__(self, *exc):
+            p.stop()
+            return False
+
+    return _Ctx()
+
+
 def console():
     from rich.console import Console
 

@@ -40,8 +40,11 @@ def register(app: typer.Typer) -> None:
         from infercost.cli.outputs import emit
 
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
-        res = api.optimize(sc, catalog=catalog, confidence=confidence, quality_floor=quality_floor,
-                  finalists=finalists, simulate=not no_simulate, seed=seed, hardware=hardware)
+        from infercost.cli.common import working
+
+        with working("screening candidates, then simulating the finalists"):
+            res = api.optimize(sc, catalog=catalog, confidence=confidence, quality_floor=quality_floor,
+                      finalists=finalists, simulate=not no_simulate, seed=seed, hardware=hardware)
         d = res.to_dict()
         emit(d, optimize_tables(d), optimize_charts(d), f"{sc.name}: optimize",
              json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
