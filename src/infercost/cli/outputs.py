@@ -20,8 +20,12 @@ def emit(data: dict[str, Any], tables: list, charts: list, title: str, *, json_:
          html: Path | None = None) -> None:
     """Write the requested outputs; the terminal tables when nothing goes to stdout."""
     from infercost.cli.common import print_json
+    from infercost.core.io import check_output_file
     from infercost.report import tables as tb
 
+    for path, opt in ((csv, "--csv"), (xlsx, "--xlsx"), (html, "--html")):
+        if path is not None:  # all checked before anything is written
+            check_output_file(path, opt)
     if csv is not None:
         tb.write_csv(tables[0], csv)
     if xlsx is not None:

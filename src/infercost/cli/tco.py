@@ -45,8 +45,12 @@ def register(app: typer.Typer) -> None:
         """
         from infercost import api
         from infercost.cli.common import print_json
+        from infercost.core.io import check_output_file
         from infercost.errors import InputError
 
+        for path, opt in ((xlsx, "--xlsx"), (html, "--html")):
+            if path is not None:
+                check_output_file(path, opt)
         try:
             res = api.tco(scenario, simulate=simulate, catalog=catalog, option=option,
                           **api.overrides_from_sets(set_))

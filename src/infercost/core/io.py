@@ -43,13 +43,27 @@ def dumps(obj: Any) -> str:
 
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write a file through a temporary name so a failure never leaves half a file."""
+def check_output_file(path: Path, option: str | None = None) -> Path:
+    """`path` as a file to write: refuse an existing folder (InputError naming the option)."""
+    from infercost.errors import InputError
+
     path = Path(path)
+    if path.is_dir():
+        raise InputError("is a folder; expected a file name to write", option or str(path))
+    return path
+
+
+def write_atomic(path: Path, data: str | bytes, option: str | None = None) -> None:
+    """Write a file through a temporary name so a failure never leaves half a file (nor
+    the temporary one). Raises InputError when `path` is an existing folder."""
+    path = check_output_file(path, option)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(data, str):
-        tmp.write_text(data)
-    else:
-        tmp.write_bytes(data)
-    tmp.replace(path)
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data)
+        else:
+            tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

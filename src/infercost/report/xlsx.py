@@ -172,8 +172,13 @@ def write_tco_workbook(dec: TcoDecision, path: Path) -> None:
     ts.append([])
     for t in dec.text:
         ts.append([t])
-    path = Path(path)
+    from infercost.core.io import check_output_file
+
+    path = check_output_file(Path(path), "--xlsx")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.xlsx")
-    wb.save(tmp)
-    tmp.replace(path)
+    try:
+        wb.save(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
