@@ -160,11 +160,11 @@ def format_decimal(d: Decimal, places: int | None = None) -> str:
     """Plain decimal string (no scientific notation); optional rounding to `places`."""
     if places is not None:
         d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    if d.is_zero():
+        d = d.copy_abs()  # -0.00 (a tiny negative rounded away) prints as 0.00
     s = format(d, "f")
     if "." in s and places is None:
-        s = s.rstrip("0").rstrip(".") or "0"
-    if s in ("-0", "-0.0"):
-        s = "0"
+        s = s.rstrip("0").rstrip(".")
     return s
 
 
