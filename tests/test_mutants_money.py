@@ -152,3 +152,12 @@ def test_money_sum_checks_currency():
     assert money_sum([], "EUR") == Money.zero("EUR")
     with pytest.raises(CurrencyError):
         money_sum([Money.of(1, "USD")], "EUR")
+
+
+def test_rounding_large_amounts_never_overflows_the_context():
+    # 15,768,000,000.000 to 18 places needs 11 + 18 = 29 digits (> the default 28)
+    big = Decimal("15768000000.000")
+    assert Money.of(big).quantize(18).amount == big
+    assert format_decimal(Decimal("1E+30"), 2) == "1" + "0" * 30 + ".00"
+    assert Money.of("123456789012345678901234567890.125").quantize(2).amount == \
+        Decimal("123456789012345678901234567890.12")  # half-even: ...0.125 -> ...0.12

@@ -95,12 +95,8 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         }.get(ct, ("Adjustment", None, "adjustment"))
         out.append({**base, "amount": rec.get("cost"), "charge_category": cat,
                     "charge_class": cls, "label": label, "commitment_status": None})
-        credits = rec.get("credits")
-        if isinstance(credits, str):
-            credits = None if is_null(credits) else json.loads(credits)
-        if hasattr(credits, "tolist"):
-            credits = credits.tolist()
-        for c in credits or []:
+        credits = _credits(rec.get("credits"), f"{source}: row {i}")
+        for c in credits:
             ctype = str(c.get("type") or "").upper()
             lab = ("commitment_used" if ctype.startswith("COMMITTED_USAGE_DISCOUNT")
                    else "discount" if ctype in ("SUSTAINED_USAGE_DISCOUNT", "DISCOUNT")
@@ -117,7 +113,8 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["currency"] = df["currency"].map(lambda c: c.upper() if c else c)
     df["charge_start"] = parse_times(df["cs"], "usage_start_time", source, rows)
     df["charge_end"] = parse_times(df["ce"], "usage_end_time", source, rows)
-    month = df["month"].map(lambda m: f"{m[:4]}-{m[4:6]}-01" if m and len(m) >= 6 else None)
+    month = df["month"].map(
+        lambda m: f"{m[:4]}-{m[4:6]}-01" if isinstance(m, str) and len(m) >= 6 else None)
     bs = parse_times(month, "invoice.month", source, rows)
     df["billing_start"] = bs
     df["billing_end"] = bs.map(lambda t: t + pd.offsets.MonthBegin(1) if not pd.isna(t) else t)
@@ -128,6 +125,22 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["commitment_id"] = None
     df["resource_id"] = clean_str(df["resource_id"])
     return finish(df)
+
+
+def _credits(v, where: str) -> list[dict]:
+    """The `credits` array of one row (a JSON string in CSV exports) as a list of dicts."""
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if v is None or (isinstance(v, (str, float)) and is_null(v)):
+        return []
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError as e:
+            raise InputError(f"credits: invalid JSON ({e.msg})", where) from None
+    if not isinstance(v, list) or not all(isinstance(c, dict) for c in v):
+        raise InputError("credits: expected a list of {name, amount, type} records", where)
+    return v
 
 
 def _s(v) -> str | None:
