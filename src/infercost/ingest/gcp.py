@@ -82,7 +82,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "description": _s(_get(rec, "sku.description")),
             "cs": rec.get("usage_start_time"),
             "ce": rec.get("usage_end_time"),
-            "month": _s(_get(rec, "invoice.month")),
+            "month": _s(_get(rec, "invoice.month")) or "",  # "", not NaN, when absent
             "tags": parse_tags(rec.get("labels")),
             "charge_frequency": "Usage-Based",
         }
@@ -113,8 +113,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["currency"] = df["currency"].map(lambda c: c.upper() if c else c)
     df["charge_start"] = parse_times(df["cs"], "usage_start_time", source, rows)
     df["charge_end"] = parse_times(df["ce"], "usage_end_time", source, rows)
-    month = df["month"].map(
-        lambda m: f"{m[:4]}-{m[4:6]}-01" if isinstance(m, str) and len(m) >= 6 else None)
+    month = df["month"].map(lambda m: f"{m[:4]}-{m[4:6]}-01" if m and len(m) >= 6 else None)
     bs = parse_times(month, "invoice.month", source, rows)
     df["billing_start"] = bs
     df["billing_end"] = bs.map(lambda t: t + pd.offsets.MonthBegin(1) if not pd.isna(t) else t)
@@ -125,6 +124,12 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["commitment_id"] = None
     df["resource_id"] = clean_str(df["resource_id"])
     return finish(df)
+
+
+def _s(v) -> str | None:
+    if v is None or (not isinstance(v, (list, dict)) and is_null(v)):
+        return None
+    return str(v).strip()
 
 
 def _credits(v, where: str) -> list[dict]:
@@ -141,9 +146,3 @@ def _credits(v, where: str) -> list[dict]:
     if not isinstance(v, list) or not all(isinstance(c, dict) for c in v):
         raise InputError("credits: expected a list of {name, amount, type} records", where)
     return v
-
-
-def _s(v) -> str | None:
-    if v is None or (not isinstance(v, (list, dict)) and is_null(v)):
-        return None
-    return str(v).strip()
