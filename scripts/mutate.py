@@ -51,7 +51,7 @@ GROUPS: tuple[Group, ...] = (
     Group("money", ("src/infercost/core/money.py",),
           ("tests/test_money.py", "tests/test_mutants_money.py")),
     Group("econ", ("src/infercost/econ/*.py",),
-          ("tests/test_estimate.py", "tests/test_mutants_econ.py", "tests/test_sim_scenario.py")),
+          ("tests/test_estimate.py", "tests/test_mutants_econ.py")),
     Group("perf", ("src/infercost/perf/arch.py", "src/infercost/perf/memory.py",
                    "src/infercost/perf/precision.py", "src/infercost/perf/roofline.py",
                    "src/infercost/perf/throughput.py", "src/infercost/perf/efficiency.py",
