@@ -11,7 +11,7 @@
 - `usage_rows()`, `usage_file()`: usage logs (CSV / JSON lines) with odd values.
 
 `examples(n)` scales a test's example count by the profile in HYPOTHESIS_PROFILE:
-default n, `long` (make fuzz) 25 x n, `mutate` (make mutate) a quarter of n.
+default n, `long` (make fuzz) 10 x n, `mutate` (make mutate) a quarter of n.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "default")
-_FACTOR = {"long": 25.0, "mutate": 0.25}.get(PROFILE, 1.0)
+_FACTOR = {"long": 10.0, "mutate": 0.25}.get(PROFILE, 1.0)
 
 
 def examples(n: int) -> int:

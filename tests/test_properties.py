@@ -9,7 +9,7 @@
   (allocated + idle + shared + unallocated = billed) or refuses with InputError.
 
 Bounded with `budget(n)`: the file runs in well under a minute by default;
-HYPOTHESIS_PROFILE=long (make fuzz) runs 25 times as many examples.
+HYPOTHESIS_PROFILE=long (make fuzz) runs 10 times as many examples.
 """
 
 from __future__ import annotations
