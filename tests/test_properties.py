@@ -123,7 +123,8 @@ def con():
 
 
 @budget(15)
-@given(bill=bill_file(), usage=usage_file(),
+@given(bill=bill_file(),
+       usage=st.one_of(usage_file(valid_only=True), usage_file(valid_only=True), usage_file()),
        rules=st.fixed_dictionaries({
            "driver": st.sampled_from(["duration_ms", "tokens", "requests", "capacity"]),
            "idle": st.sampled_from(["report", "share"]),
