@@ -275,3 +275,75 @@ def test_main_driver_sentences():
 ])
 def test_pct_one_decimal_only_near_0_and_100(share, text):
     assert _pct(Decimal(share)) == text
+
+
+def test_every_component_in_eur_over_half_a_month():
+    # 365 h = half a month (730 h); 2000 inferences; every hour on-demand at the override
+    s = scenario("EUR", price="1", gpus=1, fx={"USD": "2"}, costs={
+        "licensing": {"per_1k_inferences": "3", "per_month": "10"},
+        "human_review": {"fraction": 0.5, "minutes_each": 6, "hourly_rate": "30"},
+        "preprocessing": {"cpu_ms_per_request": 1800, "price_per_vcpu_hour": "0.5"},
+        "storage": {"gb": 100, "price_per_gb_month": "0.2"},
+        "egress": {"bytes_per_response": 500_000_000, "price_per_gb": "0.1"},
+        "engineering": {"fte": 2, "annual_cost_per_fte": "120000"}})
+    b = itemise(s, CAT, usage({"on-demand": 100.0}, {"on-demand": 200.0}, {"on-demand": 3.0},
+                              period=365.0, n=2000.0, tin=1500.0, tout=0.0))
+    assert [(c.name, c.label) for c in b.components][3:] == [
+        ("licensing", "Licensing"), ("human_review", "Human review"),
+        ("preprocessing", "Preprocessing (CPU)"), ("storage", "Storage"),
+        ("egress", "Network egress"), ("engineering", "Engineering")]
+    assert all(c.cost.currency == "EUR" and c.driver for c in b.components)
+    assert comp(b, "licensing").cost == Money(11, "EUR")       # 3 x 2 + 10 x 0.5
+    assert comp(b, "human_review").cost == Money(3000, "EUR")  # 2000 x 0.5 x 6/60 h x 30
+    assert comp(b, "preprocessing").cost == Money("0.5", "EUR")  # 2000 x 1.8 s = 1 vCPU-h x 0.5
+    assert comp(b, "storage").cost == Money(10, "EUR")         # 100 GB x 0.2 x 0.5 month
+    assert comp(b, "egress").cost == Money(100, "EUR")         # 2000 x 0.5 GB = 1000 GB x 0.1
+    assert comp(b, "engineering").cost == Money(10000, "EUR")  # 2 x 120000 / 12 x 0.5
+    assert comp(b, "preprocessing").driver == (
+        "1800 CPU-ms/request = 1.0 vCPU-h x 0.5 EUR [scenario override]")
+    assert comp(b, "egress").driver == (
+        "5e+08 B/response = 1,000.0 GB x 0.1 EUR/GB [scenario override]")
+    assert comp(b, "engineering").driver == "2 FTE x 120000/year"
+    assert b.tokens == Decimal(1500)  # input only: 1500 + 0
+    assert list(b.facts) == ["source", "provisioned_replica_hours", "busy_replica_hours",
+                             "idle_replica_hours", "warmup_replica_hours", "utilization",
+                             "dropped_requests", "shadow_requests", "notes", "sources"]
+    assert b.facts["provisioned_replica_hours"] == 303.0 and b.facts["source"] == "test"
+
+
+def test_tokens_from_either_side_and_their_sum():
+    b = itemise(scenario(price="1"), CAT, usage({"on-demand": 1.0}, {}, tin=0.0, tout=7.0))
+    assert b.tokens == Decimal(7)
+    b = itemise(scenario(price="1"), CAT, usage({"on-demand": 1.0}, {}, tin=5.0, tout=7.0))
+    assert b.tokens == Decimal(12)
+    assert itemise(scenario(price="1"), CAT, usage({"on-demand": 1.0}, {})).tokens is None
+
+
+def test_two_plans_add_up_idle_and_warm_up_hours():
+    # on-demand (override 1/GPU-h) and spot (catalog), both idle and warming up
+    spot, _ = CAT.gpu_hour_price("aws", "h100-sxm", "spot")
+    b = itemise(scenario(price="1", gpus=1), CAT,
+                usage({"on-demand": 4.0, "spot": 2.0}, {"on-demand": 3.0, "spot": 5.0},
+                      {"on-demand": 1.0, "spot": 2.0}))
+    assert comp(b, "accelerator_idle").cost == Money(3 + spot.amount * 5)   # 3 x 1 + 5 x spot
+    assert comp(b, "accelerator_warmup").cost == Money(1 + spot.amount * 2)  # 1 x 1 + 2 x spot
+    assert comp(b, "accelerator_idle").driver == "8.0 idle replica-h (our share 100%)"  # 3 + 5
+    assert comp(b, "accelerator_warmup").driver == "3.0 warm-up replica-h"              # 1 + 2
+    assert comp(b, "accelerator_busy").driver.startswith("6.0 busy replica-h; ")        # 4 + 2
+
+
+def test_missing_fx_for_a_service_price_names_it():
+    s = scenario("EUR", price="1", costs={"storage": {"gb": 1}})
+    with pytest.raises(InputError) as e:
+        itemise(s, CAT, usage({"on-demand": 1.0}, {}))
+    assert e.value.message.startswith("aws storage_gb_month is priced in USD but the scenario is in EUR")
+
+
+def test_service_prices_shown_to_four_places():
+    b = itemise(scenario(price="1", costs={"storage": {"gb": 1, "price_per_gb_month": "0.12345"},
+                                           "egress": {"bytes_per_response": 1, "price_per_gb": "0.12345"},
+                                           "preprocessing": {"cpu_ms_per_request": 1,
+                                                             "price_per_vcpu_hour": "0.12345"}}),
+                CAT, usage({"on-demand": 1.0}, {}))
+    for name in ("storage", "egress", "preprocessing"):
+        assert " 0.1234 USD" in comp(b, name).driver  # half-even: 0.12345 -> 0.1234
