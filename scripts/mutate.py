@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -167,13 +168,15 @@ def run_group(group: Group, base: Path, budget_s: float, jobs: int, exe: str) ->
         if rc != 0:
             res.status = f"failed (mutmut exit {rc}; see {work / 'mutmut.log'})"
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
         res.status = "timed out (partial counts)"
+    finally:  # also on Ctrl-C / SIGTERM: never leave mutmut's workers behind
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
     log.close()
     res.seconds = round(time.monotonic() - t0, 1)
     collect(work, res, exe, env)
@@ -181,6 +184,7 @@ def run_group(group: Group, base: Path, budget_s: float, jobs: int, exe: str) ->
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally clauses
     minutes = float(os.environ.get("MUTATE_MINUTES", "60"))
     wanted = [g.strip() for g in os.environ.get("MUTATE_GROUPS", "").split(",") if g.strip()]
     known = {g.name: g for g in GROUPS}
