@@ -347,3 +347,49 @@ def test_service_prices_shown_to_four_places():
                 CAT, usage({"on-demand": 1.0}, {}))
     for name in ("storage", "egress", "preprocessing"):
         assert " 0.1234 USD" in comp(b, name).driver  # half-even: 0.12345 -> 0.1234
+
+
+def test_plans_busy_only_or_idle_only_are_priced():
+    # spot busy only (no idle entry), a third plan idle only; on-demand override 1/GPU-h, 1 GPU
+    spot, _ = CAT.gpu_hour_price("aws", "h100-sxm", "spot")
+    b = itemise(scenario(price="1", gpus=1), CAT,
+                usage({"on-demand": 2.0, "spot": 1.0}, {"on-demand": 1.0}))
+    assert comp(b, "accelerator_busy").cost == Money(2 + spot.amount)  # 2 x 1 + 1 x spot
+    assert comp(b, "accelerator_idle").cost == Money(1)                # spot has no idle hour
+    b = itemise(scenario(price="1", gpus=1), CAT, usage({"on-demand": 2.0}, {"spot": 3.0}))
+    assert comp(b, "accelerator_idle").cost == Money(spot.amount * 3)
+
+
+def test_facts_rounded_to_stated_places_and_name_kept():
+    b = itemise(scenario(price="1"), CAT,
+                CapacityUsage(period_hours=730.0, inferences=10.0, busy_hours={"on-demand": 1.23456789},
+                              idle_hours={"on-demand": 2.98765432}, warmup_hours={"on-demand": 0.11111111},
+                              dropped=1.23456, shadow_inferences=2.34567))
+    f = b.facts
+    assert b.scenario == "m"
+    assert f["busy_replica_hours"] == 1.234568 and f["idle_replica_hours"] == 2.987654
+    assert f["warmup_replica_hours"] == 0.111111
+    assert f["provisioned_replica_hours"] == 4.333333  # 1.23456789 + 2.98765432 + 0.11111111
+    assert f["utilization"] == 0.292398                # 1.23456789 / 4.22222221
+    assert f["dropped_requests"] == 1.235 and f["shadow_requests"] == 2.346
+
+
+@pytest.mark.parametrize(("rule", "others", "share"), [
+    ("owner", {"on-demand": 6.0}, "1"),            # all idle is ours
+    ("proportional", {"on-demand": 6.0}, "0.25"),  # ours 2 / (2 + 6)
+])
+def test_idle_rules_owner_and_proportional(rule, others, share):
+    # busy 2 h, idle 4 h, warm-up 1 h, price 1/GPU-h, 1 GPU, 3 tenants
+    b = itemise(scenario(price="1", gpus=1, sharing={"others_utilization": 0.5, "idle_rule": rule,
+                                                      "tenants": 3}),
+                CAT, usage({"on-demand": 2.0}, {"on-demand": 4.0}, {"on-demand": 1.0}, others=others))
+    assert comp(b, "accelerator_idle").cost == Money(4 * Decimal(share))
+    assert comp(b, "accelerator_warmup").cost == Money(1 * Decimal(share))
+
+
+def test_proportional_rule_with_no_busy_time_splits_evenly():
+    # nobody busy: 1 / tenants = 1/4 of 8 idle hours = 2
+    b = itemise(scenario(price="1", gpus=1, sharing={"others_utilization": 0.5,
+                                                      "idle_rule": "proportional", "tenants": 4}),
+                CAT, usage({"on-demand": 0.0}, {"on-demand": 8.0}))
+    assert comp(b, "accelerator_idle").cost == Money(2)
