@@ -393,3 +393,11 @@ def test_proportional_rule_with_no_busy_time_splits_evenly():
                                                       "idle_rule": "proportional", "tenants": 4}),
                 CAT, usage({"on-demand": 0.0}, {"on-demand": 8.0}))
     assert comp(b, "accelerator_idle").cost == Money(2)
+
+
+def test_proportional_rule_under_one_busy_hour():
+    # ours 0.25 h, theirs 0.25 h (together under 1 h): our share is 0.25 / 0.5 = 1/2, not 1/4
+    b = itemise(scenario(price="1", gpus=1, sharing={"others_utilization": 0.5,
+                                                      "idle_rule": "proportional", "tenants": 4}),
+                CAT, usage({"on-demand": 0.25}, {"on-demand": 8.0}, others={"on-demand": 0.25}))
+    assert comp(b, "accelerator_idle").cost == Money(4)  # 8 h x 1/2
