@@ -108,7 +108,7 @@ def prepare(group: Group, work: Path) -> None:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    for name in ("src", "tests", "examples"):
+    for name in ("src", "tests", "examples", "benchmarks"):  # some tests run a benchmark script
         shutil.copytree(ROOT / name, work / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     tests = [t for t in group.tests if (ROOT / t).exists()]
@@ -117,7 +117,7 @@ def prepare(group: Group, work: Path) -> None:
         "\n[tool.mutmut]\n"
         'source_paths = ["src"]\n'
         f"only_mutate = {_toml_list(group.modules)}\n"
-        'also_copy = ["examples"]\n'
+        'also_copy = ["examples", "benchmarks"]\n'
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
         'pytest_add_cli_args = ["-q", "-x", "-p", "no:randomly"]\n'
         "timeout_multiplier = 5.0\n"
