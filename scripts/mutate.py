@@ -63,7 +63,8 @@ GROUPS: tuple[Group, ...] = (
                   "src/infercost/sim/arrivals.py"),
           ("tests/test_sim_features.py", "tests/test_sim_scenario.py", "tests/test_sim_theory.py")),
     Group("allocation", ("src/infercost/allocation/engine.py", "src/infercost/allocation/rules.py"),
-          ("tests/test_attribute_rules.py", "tests/test_attribute_conservation.py")),
+          ("tests/test_attribute_rules.py", "tests/test_attribute_conservation.py",
+           "tests/test_attribute_cli.py")),  # the CLI tests read rules files (load_rules)
     Group("ingest", ("src/infercost/ingest/billrows.py", "src/infercost/ingest/focus.py",
                      "src/infercost/ingest/cur.py", "src/infercost/ingest/gcp.py",
                      "src/infercost/ingest/bill.py", "src/infercost/ingest/usage.py",
