@@ -6,7 +6,7 @@ CORE_STAMP := $(VENV)/.core-installed
 FULL_STAMP := $(VENV)/.full-installed
 OUT ?= report
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench fuzz mutate venv clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,16 @@ lint: $(CORE_STAMP)
 ## bench: the speed benchmarks, each printing ratios against a baseline from the same run
 bench: $(FULL_STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+## fuzz: property tests at length (~3 min), then every parser fuzzed for FUZZ_MINUTES (default 10)
+fuzz: $(FULL_STAMP)
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest -q tests/test_properties.py
+	FUZZ_MINUTES=$${FUZZ_MINUTES:-10} $(BIN)/python tests/fuzz/run_fuzz.py
+
+## mutate: mutation testing with mutmut (time box MUTATE_MINUTES, default 60; outside CI)
+mutate: $(FULL_STAMP)
+	$(BIN)/python -m pip install -q -e ".[mutate]"
+	MUTATE_MINUTES=$${MUTATE_MINUTES:-60} $(BIN)/python scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache build src/*.egg-info

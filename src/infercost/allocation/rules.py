@@ -160,7 +160,7 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
     data = data or {}
     if not isinstance(data, dict):
         raise InputError("expected a mapping of rule keys", source)
-    unknown = sorted(set(data) - _KEYS)
+    unknown = sorted(str(k) for k in set(data) - _KEYS)  # keys may be numbers in YAML
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_KEYS))}",
                          f"{source}: {unknown[0]}")

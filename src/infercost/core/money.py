@@ -145,8 +145,7 @@ class Money:
 
     def quantize(self, places: int = 2) -> Money:
         """Round half-even to `places` decimals (for display and export only)."""
-        q = Decimal(1).scaleb(-places)
-        return Money(self.amount.quantize(q, rounding=ROUND_HALF_EVEN), self.currency)
+        return Money(round_places(self.amount, places), self.currency)
 
     def to_json(self) -> str:
         """Decimal string with no exponent, e.g. '0.000123'."""
@@ -156,15 +155,23 @@ class Money:
         return f"{format_decimal(self.amount)} {self.currency}"
 
 
+def round_places(d: Decimal, places: int) -> Decimal:
+    """`d` rounded half-even to `places` decimals, whatever its size (the working
+    precision grows with the digits needed, so 1e20 to 18 places never overflows)."""
+    with localcontext() as ctx:
+        ctx.prec = max(PRECISION, d.adjusted() + places + 2) if d.is_finite() else PRECISION
+        return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+
+
 def format_decimal(d: Decimal, places: int | None = None) -> str:
     """Plain decimal string (no scientific notation); optional rounding to `places`."""
     if places is not None:
-        d = d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+        d = round_places(d, places)
+    if d.is_zero():
+        d = d.copy_abs()  # -0.00 (a tiny negative rounded away) prints as 0.00
     s = format(d, "f")
     if "." in s and places is None:
-        s = s.rstrip("0").rstrip(".") or "0"
-    if s in ("-0", "-0.0"):
-        s = "0"
+        s = s.rstrip("0").rstrip(".")
     return s
 
 

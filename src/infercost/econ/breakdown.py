@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from infercost.core.money import Money, format_decimal, money_sum, to_decimal
+from infercost.core.money import Money, format_decimal, money_sum, round_places, to_decimal
 from infercost.econ.usage import HOURS_PER_MONTH
 
 #: Decimal places kept for money in a breakdown (1e-18 of a currency unit). Amounts are
@@ -24,8 +24,8 @@ _Q = Decimal(1).scaleb(-PLACES)
 
 
 def q(m: Money) -> Money:
-    """Round to PLACES decimals (half-even)."""
-    return Money(m.amount.quantize(_Q), m.currency)
+    """Round to PLACES decimals (half-even), at any size (1e10 USD has 29 digits here)."""
+    return Money(round_places(m.amount, PLACES), m.currency)
 
 
 #: Presentation order and group of the known components (bill lines from attribution

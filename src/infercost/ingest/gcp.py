@@ -83,7 +83,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "pricing_unit": _s(_get(rec, "usage.pricing_unit")),
             "cs": rec.get("usage_start_time"),
             "ce": rec.get("usage_end_time"),
-            "month": _s(_get(rec, "invoice.month")),
+            "month": _s(_get(rec, "invoice.month")) or "",  # "", not NaN, when absent
             "tags": parse_tags(rec.get("labels")),
             "charge_frequency": "Usage-Based",
         }
@@ -96,12 +96,8 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         }.get(ct, ("Adjustment", None, "adjustment"))
         out.append({**base, "amount": rec.get("cost"), "charge_category": cat,
                     "charge_class": cls, "label": label, "commitment_status": None})
-        credits = rec.get("credits")
-        if isinstance(credits, str):
-            credits = None if is_null(credits) else json.loads(credits)
-        if hasattr(credits, "tolist"):
-            credits = credits.tolist()
-        for c in credits or []:
+        credits = _credits(rec.get("credits"), f"{source}: row {i}")
+        for c in credits:
             ctype = str(c.get("type") or "").upper()
             lab = ("commitment_used" if ctype.startswith("COMMITTED_USAGE_DISCOUNT")
                    else "discount" if ctype in ("SUSTAINED_USAGE_DISCOUNT", "DISCOUNT")
@@ -144,3 +140,19 @@ def _s(v) -> str | None:
     if v is None or (not isinstance(v, (list, dict)) and is_null(v)):
         return None
     return str(v).strip()
+
+
+def _credits(v, where: str) -> list[dict]:
+    """The `credits` array of one row (a JSON string in CSV exports) as a list of dicts."""
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if v is None or (isinstance(v, (str, float)) and is_null(v)):
+        return []
+    if isinstance(v, str):
+        try:
+            v = json.loads(v)
+        except json.JSONDecodeError as e:
+            raise InputError(f"credits: invalid JSON ({e.msg})", where) from None
+    if not isinstance(v, list) or not all(isinstance(c, dict) for c in v):
+        raise InputError("credits: expected a list of {name, amount, type} records", where)
+    return v

@@ -69,7 +69,11 @@ def read_measurements(path: str | Path, *, need_timings: bool = True) -> Measure
     rows: list[dict] = []
     envs: list[tuple[int, dict]] = []
     models: dict[str, dict] = {}
-    for i, line in enumerate(p.read_text().splitlines(), 1):
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not a text file (expected UTF-8 JSON lines; byte {e.start})", str(path)) from None
+    for i, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         where = f"{path}:{i}"
