@@ -98,6 +98,9 @@ def load_yaml(text: str, origin: str) -> Any:
         mark = getattr(e, "problem_mark", None)
         where = f"{origin}: line {mark.line + 1} column {mark.column + 1}" if mark else origin
         raise InputError(f"malformed YAML: {getattr(e, 'problem', None) or e}", where) from None
+    except (ValueError, TypeError, OverflowError) as e:  # a value PyYAML cannot build:
+        # an impossible date (2026-13-45), an offset past 24 h, ...
+        raise InputError(f"malformed YAML value: {str(e).splitlines()[0]}", origin) from None
     except RecursionError:
         raise InputError("YAML nested too deeply", origin) from None
     finally:

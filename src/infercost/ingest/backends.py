@@ -128,7 +128,17 @@ def from_arrow(con: Any, table: Any, name: str) -> Any:
 
 
 def to_arrow(con: Any, expr: Any) -> Any:
-    return con.to_pyarrow(expr)
+    """Run `expr` and fetch its result as Arrow. A file the engine cannot read (a corrupt
+    Parquet page, a value that does not convert) surfaces only here, when the lazy read
+    runs: it becomes one InputError with the engine's first line (it names the file)."""
+    try:
+        return con.to_pyarrow(expr)
+    except Exception as e:
+        mod = type(e).__module__ or ""
+        if mod.startswith(("duckdb", "_duckdb", "pyspark", "py4j")):
+            raise InputError(f"cannot read the input: {str(e).strip().splitlines()[0]}",
+                             "usage") from None
+        raise
 
 
 def write_parquet(con: Any, expr: Any, path: Path) -> None:

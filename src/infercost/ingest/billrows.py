@@ -291,6 +291,11 @@ def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) 
     return pd.Series(out, index=series.index, dtype=object)
 
 
+#: Amounts of 1e15 or more in one bill row are refused as malformed (exact sums of such
+#: figures would outgrow the decimal context and no real bill holds them).
+MAX_AMOUNT_DIGITS = 15
+
+
 def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
     if is_null(v):
         return Decimal(0)
@@ -305,6 +310,9 @@ def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
     if not d.is_finite():
         raise InputError(f"column {column}: expected a finite amount, got {v!r}",
                          f"{source}: row {r}")
+    if d and d.adjusted() >= MAX_AMOUNT_DIGITS:  # no bill row is 1e15 of a currency
+        raise InputError(f"column {column}: expected an amount below 1e{MAX_AMOUNT_DIGITS}, "
+                         f"got {v!r}", f"{source}: row {r}")
     return d
 
 

@@ -111,7 +111,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     amounts = parse_amounts(df["amount"], "cost", source, rows)
     df["billed_cost"] = amounts
     df["effective_cost"] = amounts
-    df["currency"] = df["currency"].map(lambda c: c.upper() if c else c)
+    df["currency"] = df["currency"].map(lambda c: c.upper() if isinstance(c, str) and c else None)
     df["charge_start"] = parse_times(df["cs"], "usage_start_time", source, rows)
     df["charge_end"] = parse_times(df["ce"], "usage_end_time", source, rows)
     month = df["month"].map(lambda m: f"{m[:4]}-{m[4:6]}-01" if m and len(m) >= 6 else None)
