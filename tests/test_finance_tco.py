@@ -125,7 +125,11 @@ def test_cli_tco_json_on_the_example(tmp_path):
     d = json.loads(r.stdout)
     assert set(d["options"]) == {"on-demand", "spot", "1y-none", "3y-upfront", "owned"}
     assert len(d["options"]["owned"]["monthly_cash"]) == 36
-    assert d["breakeven_utilization"] is not None and d["decision"][0].startswith("Recommendation:")
+    # the chatbot fleet runs at ~98% utilisation (continuous batching keeps every replica
+    # busy), so no utilisation flips the choice; growth does, and the text says at what rate
+    assert d["decision"][0].startswith("Recommendation:")
+    assert d["breakeven_utilization"] is None
+    assert any(t.startswith("Owning wins with traffic growth above") for t in d["decision"])
     assert d["energy"][0]["gco2e_per_inference"] is not None
 
 
