@@ -37,14 +37,14 @@ def register(app: typer.Typer) -> None:
 
         con = Console(width=80)
         tab = Table(title=f"{sc.name}: cost per inference roadmap ({sc.currency})", title_justify="left")
-        for h in ("month", "cost/inf", "vs target", "savings", "milestone"):
+        for h in ("month\nfrom now", "cost/inf", "vs target", "savings", "milestone"):
             tab.add_column(h, justify="left" if h == "milestone" else "right")
         for m in res.months:
             if m.milestones or m.month in (0, len(res.months) - 1) or m.month == res.target_month:
                 gap = "-" if res.target is None else f"{m.cost_per_inference - res.target:+.6f}"
-                tab.add_row(str(m.month + 1), f"{m.cost_per_inference:.6f}", gap, f"{m.savings:,.0f}",
+                tab.add_row(str(m.month), f"{m.cost_per_inference:.6f}", gap, f"{m.savings:,.0f}",
                             ", ".join(m.milestones))
         con.print(tab)
-        reach = ("not reached" if res.target_month is None else f"month {res.target_month + 1}")
+        reach = ("not reached" if res.target_month is None else f"month {res.target_month} from now")
         con.print(f"  target {res.target if res.target is not None else '-'}: {reach}; "
                   f"savings over {len(res.months)} months: {res.total_savings:,.0f}")

@@ -51,6 +51,12 @@ def project(rm: Roadmap, part: Decimal, rest: Decimal, inferences_per_month: Dec
     g = 1 + Decimal(repr(rm.volume_growth_per_month))
     out = []
     target_month = None
+    from infercost.errors import InputError
+
+    for i, ms in enumerate(rm.milestones):
+        if ms.month >= rm.months:
+            raise InputError(f"month {ms.month} is past the roadmap's {rm.months} months "
+                             f"(0 .. {rm.months - 1})", f"roadmap.milestones[{i}].month")
     for m in range(rm.months):
         factor = Decimal(1)
         for ms in rm.milestones:
