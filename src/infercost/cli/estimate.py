@@ -32,8 +32,12 @@ def register(app: typer.Typer) -> None:
 
         result = api.estimate(scenario, catalog=catalog, option=option,
                               **api.overrides_from_sets(set_))
+        import shutil
+        import textwrap
+
+        width = max(40, shutil.get_terminal_size((80, 24)).columns)
         for note in result.service.notes:  # e.g. a service time faster than physics
-            print(f"warning: {note}", file=sys.stderr)
+            print(textwrap.fill(f"warning: {note}", width, subsequent_indent="  "), file=sys.stderr)
         if json_:
             print_json(result.to_dict())
         else:

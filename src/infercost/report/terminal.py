@@ -63,10 +63,26 @@ def fit(text: str, width: int, lines: int = 2) -> str:
     return "\n".join(out)
 
 
-def short_driver(text: str) -> str:
-    """The first clause of a driver text ('473.2 busy replica-h; on-demand 6.88 ...' ->
-    '473.2 busy replica-h'): what the amount counts, without how it is priced."""
-    return str(text).split("; ")[0].split(" [")[0]
+def short_driver(text: str, line=None) -> str:
+    """What a cost line counts, short enough for an 80-column table: quantity x rate with
+    the numbers rounded for reading ('2,615 GPU-h x 6.88 USD/GPU-h'; the exact formula is
+    in --verbose and --json), else the first clause of its driver text."""
+    q, u, r = (getattr(line, k, None) for k in ("quantity", "unit", "rate"))
+    if q is not None and u and r is not None:
+        cur = getattr(r, "currency", "")
+        rate = getattr(r, "amount", r)
+        return f"{_num(q)} {u} x {_num(rate)} {cur}/{u}".replace("  ", " ")
+    return str(text).split(" = ")[0].split("; ")[0].split(" [")[0]
+
+
+def _num(x) -> str:
+    """A quantity or rate for reading: 4 significant digits, thousands separated."""
+    v = float(x)
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
 
 
 def new_table(title: str = "", caption: str | None = None):
@@ -110,9 +126,14 @@ def print_breakdown(b: CostBreakdown, title: str = "", subtitle: str = "", conso
     component's full driver text under the table."""
     con = console or make_console()
     cur = b.currency
-    amounts = [(c, money_txt(b.monthly(c.cost).amount), per_unit_txt(b.per_inference(c).amount),
+    served = b.inferences > 0  # no inference served: a cost per inference is not defined
+
+    def per_inf(m) -> str:
+        return per_unit_txt(m.amount) if served else "n/a"
+
+    amounts = [(c, money_txt(b.monthly(c.cost).amount), per_inf(b.per_inference(c)),
                 f"{float(b.share(c)) * 100:.1f}%") for c in b.components]
-    total_m, total_i = money_txt(b.monthly_total.amount), per_unit_txt(b.cost_per_inference.amount)
+    total_m, total_i = money_txt(b.monthly_total.amount), per_inf(b.cost_per_inference)
     w_m = max([len(total_m), 9, *(len(a[1]) for a in amounts)])
     w_i = max([len(total_i), 9, *(len(a[2]) for a in amounts)])
     w_s = 6
@@ -126,11 +147,14 @@ def print_breakdown(b: CostBreakdown, title: str = "", subtitle: str = "", conso
     t.add_column("share", justify="right", footer="100%", width=w_s, no_wrap=True)
     t.add_column("driver", width=w_driver, no_wrap=True)
     for c, m, i, s in amounts:
-        t.add_row(esc(fit(c.label, w_label)), m, i, s, esc(fit(short_driver(c.driver), w_driver)))
+        t.add_row(esc(fit(c.label, w_label)), m, i, s, esc(fit(short_driver(c.driver, c), w_driver)))
     con.print(t)
+    if abs(float(b.period_hours) - 730.0) > 1e-6:
+        print_wrapped(con, f"driver quantities are over the {float(b.period_hours):,.4g} h "
+                           "modelled; the money columns are per month", style="dim")
     per1k = b.cost_per_inference.amount * 1000
     line = (f"inferences per month: {float(b.inferences * b.month_factor):,.0f}; "
-            f"per 1k inferences: {per_unit_txt(per1k)} {cur}")
+            f"per 1k inferences: {per_unit_txt(per1k) if served else 'n/a'} {cur}")
     if b.cost_per_1m_tokens is not None:
         line += f"; per 1M tokens: {per_unit_txt(b.cost_per_1m_tokens.amount)} {cur}"
     print_wrapped(con, line)
