@@ -170,7 +170,7 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
 
         return ServiceTime(llm, max(1, min(dep.batching.max_batch, cap)),
                            f"perf: {arch.id} {scenario.model.precision} on {hw.id} ({dep.engine})",
-                           True, profile, cap)
+                           True, profile, cap, notes=tuple(profile.notes))
     items = req.items.mean if req.items else 1.0
     cap = profile.max_concurrency(0)
 
@@ -180,4 +180,4 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
 
     return ServiceTime(other, max(1, min(dep.batching.max_batch, int(cap / items) if cap else dep.batching.max_batch)),
                        f"perf: {arch.id} {scenario.model.precision} on {hw.id} ({dep.engine})",
-                       False, profile, cap)
+                       False, profile, cap, notes=tuple(profile.notes))
