@@ -109,3 +109,19 @@ def test_simulated_column(month, cli):
     acc = {c["component"]: c for c in r["components"]}
     paid = lambda k: Decimal(acc["accelerator_busy"][k]) + Decimal(acc["accelerator_idle"][k])  # noqa: E731
     assert abs(paid("simulated") - paid("predicted")) < Decimal("0.01")
+
+
+def test_a_driver_without_idle_says_so_and_names_the_fix(month, cli):
+    # the README form without --rules: the default driver (duration_ms) finds no idle time
+    # in an hour with requests, so measured utilisation is 100% and the residual holds it
+    _, p = month
+    code, out, err = cli("reconcile", SCENARIO, "--bill", p["bill"], "--usage", p["usage"], "--json")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    hit = [n for n in notes if n.startswith("measured utilisation is 100% because")]
+    assert len(hit) == 1 and "duration_ms" in hit[0] and "--rules with driver: capacity" in hit[0]
+    # with the example's rules (driver: capacity) idle is measured and there is no such note
+    code, out, err = cli("reconcile", SCENARIO, "--bill", p["bill"], "--usage", p["usage"],
+                         "--rules", p["rules"], "--json")
+    assert code == 0, err
+    assert not [n for n in json.loads(out)["notes"] if "measured utilisation is" in n]

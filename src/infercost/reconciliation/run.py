@@ -185,6 +185,14 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
     m = Factors.of(nm, mg * mbusy / ma, mg, ma)
     notes.append(f"measured GPU-h = {_s(inst_h)} billed instance-h x {gpus} GPUs; utilisation = "
                  "busy cost / fleet cost; rate = fleet cost / GPU-h")
+    driver = summary.get("driver") or (summary.get("rules") or {}).get("driver")
+    if driver and driver != "capacity":
+        notes.append(
+            f"measured utilisation is {m.utilisation:.0%} because the attribution's driver "
+            f"({driver}) measures no idle time inside an hour that has requests (only hours "
+            "with none count as idle), so the utilisation effect is understated and the "
+            "rest lands in the residual; give --rules with driver: capacity (duration_ms "
+            "against capacity_ms_per_hour) to measure idle")
     dec = decompose(p, m, sum(pred.values(), Decimal(0)), sum(meas.values(), Decimal(0)), pa, ma)
     return Reconciliation(scenario.name, scenario.currency, hm, rows,
                           {"predicted": p.inferences, "simulated": sim_n, "measured": nm},
