@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -125,3 +125,30 @@ def test_a_driver_without_idle_says_so_and_names_the_fix(month, cli):
                          "--rules", p["rules"], "--json")
     assert code == 0, err
     assert not [n for n in json.loads(out)["notes"] if "measured utilisation is" in n]
+
+
+def test_predicted_lines_no_bill_carries_are_named_and_split_out(cli):
+    # engineering (people) is never on a cloud bill: a note names it, the factor effects
+    # leave it alone and the residual shows it apart as "not on the bill"
+    ex = ROOT / "examples"
+    args = ("reconcile", ex / "sentiment-bert.yaml", "--bill", ex / "sentiment-bert-measured" / "bill.csv",
+            "--counts", ex / "sentiment-bert-measured" / "counts.csv")
+    code, out, err = cli(*args, "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    note = [n for n in r["notes"] if n.startswith("predicted with no measured counterpart in the bill")]
+    assert len(note) == 1 and "engineering" in note[0] and "not on the bill" in note[0]
+    rows = {c["component"]: c for c in r["components"]}
+    off = [n for n in ("engineering", "storage") if n in note[0]]
+    assert all(Decimal(rows[n]["measured"]) == 0 for n in off)
+    dec = r["decomposition"]
+    parts = {k: Decimal(v) for k, v in dec["residual_parts"].items()}
+    assert parts["not_on_the_bill"] == -sum(Decimal(rows[n]["predicted"]) for n in off)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        assert sum(parts.values()) == Decimal(dec["residual"])
+    # the factor effects use the accelerator lines only: the same with or without them
+    assert Decimal(dec["volume"]) + Decimal(dec["utilisation"]) + Decimal(dec["price"]) + \
+        Decimal(dec["residual"]) == Decimal(dec["difference"])
+    code, out, _ = cli(*args)
+    assert code == 0 and "not on the bill" in out and max(len(x) for x in out.splitlines()) <= 80

@@ -193,7 +193,17 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
             "with none count as idle), so the utilisation effect is understated and the "
             "rest lands in the residual; give --rules with driver: capacity (duration_ms "
             "against capacity_ms_per_hour) to measure idle")
-    dec = decompose(p, m, sum(pred.values(), Decimal(0)), sum(meas.values(), Decimal(0)), pa, ma)
+    accel = {c["name"] for c in est["components"] if c["group"] == "accelerator"}
+    off_bill = {n: v for n, v in pred.items() if n not in meas and n not in accel and v != 0}
+    if off_bill:
+        notes.append(
+            "predicted with no measured counterpart in the bill: " + ", ".join(
+                f"{n} {v:,.2f}" for n, v in off_bill.items())
+            + " (people and licensing paid outside the cloud never appear on a cloud bill); "
+            "kept out of the volume, utilisation and price effects, they are in the residual "
+            "as \"not on the bill\"")
+    dec = decompose(p, m, sum(pred.values(), Decimal(0)), sum(meas.values(), Decimal(0)), pa, ma,
+                    sum(off_bill.values(), Decimal(0)))
     return Reconciliation(scenario.name, scenario.currency, hm, rows,
                           {"predicted": p.inferences, "simulated": sim_n, "measured": nm},
                           p, m, dec, sim_total, notes)
