@@ -62,6 +62,9 @@ def attribute_command(
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
     usage_files = list(usage or []) + list(more_usage or [])
+    if usage_files and counts:
+        raise InputError("give one of them (a request log or call counts, not both)",
+                         "--counts and --usage")
     from infercost.cli.common import working
 
     with working(f"attributing the bill ({backend})"):

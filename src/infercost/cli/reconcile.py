@@ -42,6 +42,9 @@ def reconcile_command(
     if attribution is not None and (bill or usage or counts is not None):
         raise InputError("--bill, --usage and --counts go without --attribution, not with it",
                          "--counts" if counts is not None else "--attribution")
+    if usage and counts is not None:
+        raise InputError("give one of them (a request log or call counts, not both)",
+                         "--counts and --usage")
     r = api.reconcile(scenario, attribution=attribution, bill=list(bill or []) or None,
                       usage=list(usage or []) or None, counts=counts, rules=rules,
                       simulate=simulate, seed=seed, **api.overrides_from_sets(sets))
