@@ -152,3 +152,13 @@ def test_reconcile_without_its_engine_is_a_clear_error():
     with pytest.raises(InputError) as e:
         api.reconcile(EXAMPLES / "chatbot.yaml")
     assert e.value.where == "reconcile" and "not available" in e.value.message
+
+
+def test_usage_and_counts_together_are_refused_in_one_line(tmp_path):
+    bad = ROOT / "tests" / "data" / "bad" / "ingest"
+    for call in (lambda: infercost.attribute(bad / "bill.csv", bad / "usage.csv", counts=bad / "counts.csv"),
+                 lambda: infercost.reconcile(EXAMPLES / "sentiment-bert.yaml", bill=bad / "bill.csv",
+                                             usage=bad / "usage.csv", counts=bad / "counts.csv")):
+        with pytest.raises(InputError) as e:
+            call()
+        assert e.value.where == "usage and counts" and "give one of them" in e.value.message

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -109,3 +109,46 @@ def test_simulated_column(month, cli):
     acc = {c["component"]: c for c in r["components"]}
     paid = lambda k: Decimal(acc["accelerator_busy"][k]) + Decimal(acc["accelerator_idle"][k])  # noqa: E731
     assert abs(paid("simulated") - paid("predicted")) < Decimal("0.01")
+
+
+def test_a_driver_without_idle_says_so_and_names_the_fix(month, cli):
+    # the README form without --rules: the default driver (duration_ms) finds no idle time
+    # in an hour with requests, so measured utilisation is 100% and the residual holds it
+    _, p = month
+    code, out, err = cli("reconcile", SCENARIO, "--bill", p["bill"], "--usage", p["usage"], "--json")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    hit = [n for n in notes if n.startswith("measured utilisation is 100% because")]
+    assert len(hit) == 1 and "duration_ms" in hit[0] and "--rules with driver: capacity" in hit[0]
+    # with the example's rules (driver: capacity) idle is measured and there is no such note
+    code, out, err = cli("reconcile", SCENARIO, "--bill", p["bill"], "--usage", p["usage"],
+                         "--rules", p["rules"], "--json")
+    assert code == 0, err
+    assert not [n for n in json.loads(out)["notes"] if "measured utilisation is" in n]
+
+
+def test_predicted_lines_no_bill_carries_are_named_and_split_out(cli):
+    # engineering (people) is never on a cloud bill: a note names it, the factor effects
+    # leave it alone and the residual shows it apart as "not on the bill"
+    ex = ROOT / "examples"
+    args = ("reconcile", ex / "sentiment-bert.yaml", "--bill", ex / "sentiment-bert-measured" / "bill.csv",
+            "--counts", ex / "sentiment-bert-measured" / "counts.csv")
+    code, out, err = cli(*args, "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    note = [n for n in r["notes"] if n.startswith("predicted with no measured counterpart in the bill")]
+    assert len(note) == 1 and "engineering" in note[0] and "not on the bill" in note[0]
+    rows = {c["component"]: c for c in r["components"]}
+    off = [n for n in ("engineering", "storage") if n in note[0]]
+    assert all(Decimal(rows[n]["measured"]) == 0 for n in off)
+    dec = r["decomposition"]
+    parts = {k: Decimal(v) for k, v in dec["residual_parts"].items()}
+    assert parts["not_on_the_bill"] == -sum(Decimal(rows[n]["predicted"]) for n in off)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        assert sum(parts.values()) == Decimal(dec["residual"])
+    # the factor effects use the accelerator lines only: the same with or without them
+    assert Decimal(dec["volume"]) + Decimal(dec["utilisation"]) + Decimal(dec["price"]) + \
+        Decimal(dec["residual"]) == Decimal(dec["difference"])
+    code, out, _ = cli(*args)
+    assert code == 0 and "not on the bill" in out and max(len(x) for x in out.splitlines()) <= 80

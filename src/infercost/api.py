@@ -328,7 +328,7 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
 
     Returns an `AttributionResult` (money as Decimal in the bill currency). Raises
     `InputError` for bad input: unreadable or malformed files (file, row or column named),
-    mixed currencies without a rate, an unknown backend.
+    both `usage` and `counts`, mixed currencies without a rate, an unknown backend.
     """
     import shutil
     import tempfile
@@ -337,6 +337,9 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
 
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "backend")
+    if usage and counts:
+        raise InputError("give one of them (a request log or call counts, not both)",
+                         "usage and counts")
     bills = [str(b) for b in (bill if isinstance(bill, (list, tuple)) else [bill])]
     usages = None if usage is None else [
         str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])] or None
@@ -448,7 +451,8 @@ def reconcile(scenario: Any, *, attribution: Any = None, bill: Any = None, usage
 
     Returns a `ReconciliationResult` (money as Decimal in the scenario currency; the bill
     must be in the same currency). Raises `InputError` for bad input: neither or both of
-    `attribution` and `bill`, `bill` without `usage` or `counts`, usage or counts with an
+    `attribution` and `bill`, `bill` without `usage` or `counts`, both `usage` and
+    `counts`, usage or counts with an
     attribution folder, a folder without summary.json, a bill
     with no fleet instance-hours or in another currency.
     """
@@ -464,6 +468,9 @@ def reconcile(scenario: Any, *, attribution: Any = None, bill: Any = None, usage
         raise InputError("give an attribution folder or a bill and usage, not both", "reconcile")
     if bill and not usage and counts is None:
         raise InputError("a bill needs its usage logs or call counts", "usage")
+    if usage and counts:
+        raise InputError("give one of them (a request log or call counts, not both)",
+                         "usage and counts")
     if attribution is not None and (usage or counts is not None):
         raise InputError("usage logs and counts go with a bill, not with an attribution folder",
                          "counts" if counts is not None else "usage")

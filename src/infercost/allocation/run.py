@@ -55,6 +55,9 @@ def run_attribution(
 
     if by not in BY:
         raise InputError(f"expected one of {', '.join(BY)}, got {by!r}", "--by")
+    if usage and counts:
+        raise InputError("give one of them (a request log or call counts, not both)",
+                         "--counts and --usage")
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("expected an output folder, but a file of that name exists", "--out")
@@ -109,7 +112,7 @@ def run_attribution(
 
 
 def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, rules) -> Any:
-    """The usage log, the counts, both, or neither, as one Usage; sets the counts
+    """The usage log, the counts, or neither (never both: `run_attribution`), as one Usage; sets the counts
     driver when the rules name none (see `run_attribution`)."""
     from infercost.ingest.counts import read_counts
     from infercost.ingest.usage import combine, counts_usage, no_usage, read_usage

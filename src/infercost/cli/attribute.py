@@ -62,6 +62,9 @@ def attribute_command(
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
     usage_files = list(usage or []) + list(more_usage or [])
+    if usage_files and counts:
+        raise InputError("give one of them (a request log or call counts, not both)",
+                         "--counts and --usage")
     from infercost.cli.common import working
 
     with working(f"attributing the bill ({backend})"):
@@ -86,7 +89,7 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
     from infercost.core.money import format_decimal
 
     def m(v) -> str:
-        return "n/a" if v is None else format_decimal(v, 2)
+        return "n/a" if v is None else thousands(format_decimal(v, 2))
 
     t = s["totals"]
     cur = s["currency"]
@@ -99,10 +102,10 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"  allocated  {m(t['allocated'])}   idle {m(t['idle'])}   shared {m(t['shared'])}"
         f"   unallocated {m(t['unallocated'])}",
         f"  conservation {'holds' if s['conservation']['holds'] else 'VIOLATED'} (exact): "
-        f"{s['conservation']['line']}",
+        f"{_sep_numbers(s['conservation']['line'])}",
         f"  idle share of fleet cost {_pct(s['idle_share'])}",
         "  drivers: " + ", ".join(f"{d['driver']} {d['share']}" for d in s["drivers"][:6]),
-        f"  per request {u['cost_per_request'] if u['cost_per_request'] is not None else 'n/a'}"
+        f"  per request {thousands(str(u['cost_per_request'])) if u['cost_per_request'] is not None else 'n/a'}"
         f", per 1k requests {m(u['cost_per_1k_requests'])}, per 1M tokens "
         f"{m(u['cost_per_1m_tokens'])} {cur}",
         f"  whole bill per request {_unit(u.get('bill_per_request'))}, per 1k requests "
@@ -131,7 +134,25 @@ def _unit(v) -> str:
         return "n/a"
     from infercost.core.money import format_decimal
 
-    return format_decimal(v, max(2, 4 - v.adjusted() - 1)) if v else "0"
+    return thousands(format_decimal(v, max(2, 4 - v.adjusted() - 1))) if v else "0"
+
+
+def _sep_numbers(text: str) -> str:
+    """Every decimal number in `text` with thousands separators (digits unchanged)."""
+    import re
+
+    return re.sub(r"\d+(?:\.\d+)?", lambda x: thousands(x.group()), text)
+
+
+def thousands(s: str) -> str:
+    """A decimal string with thousands separators in its whole part ("77206.55" ->
+    "77,206.55"); the digits are left as they are (the terminal report; --json keeps the
+    plain exact strings)."""
+    sign, body = ("-", s[1:]) if s.startswith("-") else ("", s)
+    whole, dot, frac = body.partition(".")
+    if not whole.isdigit():
+        return s
+    return f"{sign}{int(whole):,}{dot}{frac}"
 
 
 def _pct(v) -> str:

@@ -42,6 +42,9 @@ def reconcile_command(
     if attribution is not None and (bill or usage or counts is not None):
         raise InputError("--bill, --usage and --counts go without --attribution, not with it",
                          "--counts" if counts is not None else "--attribution")
+    if usage and counts is not None:
+        raise InputError("give one of them (a request log or call counts, not both)",
+                         "--counts and --usage")
     r = api.reconcile(scenario, attribution=attribution, bill=list(bill or []) or None,
                       usage=list(usage or []) or None, counts=counts, rules=rules,
                       simulate=simulate, seed=seed, **api.overrides_from_sets(sets))
@@ -62,6 +65,12 @@ def _m(x: str | None, places: int = 2) -> str:
     return f"{Decimal(x):,.{places}f}"
 
 
+def _off(dec: dict) -> str | None:
+    """The residual's "not on the bill" part, when there is one."""
+    x = dec.get("residual_parts", {}).get("not_on_the_bill")
+    return x if x and x.strip("-0.") else None
+
+
 def _columns(d: dict) -> list[str]:
     return ["predicted"] + (["simulated"] if d["total"]["simulated"] is not None else []) + [
         "measured", "difference"]
@@ -80,6 +89,8 @@ def render_md(d: dict) -> str:
     out += ["", "| effect (in this order) | " + cur + " |", "|---|---:|"]
     for k in dec["order"]:
         out.append(f"| {k} | {_m(dec[k])} |")
+        if k == "residual" and _off(dec):
+            out.append(f"| of which not on the bill | {_m(_off(dec))} |")
     out.append(f"| **difference** | **{_m(dec['difference'])}** |")
     inf = d["inferences"]
     out += ["", f"Inferences: predicted {_m(inf['predicted'], 0)}, measured {_m(inf['measured'], 0)}. "
@@ -103,6 +114,8 @@ def render_text(d: dict) -> str:
     lines += ["", "difference, decomposed (volume, then utilisation, then price):"]
     for k in dec["order"]:
         lines.append(f"  {k:<20}{_m(dec[k]):>{w}}")
+        if k == "residual" and _off(dec):
+            lines.append(f"    {'not on the bill':<18}{_m(_off(dec)):>{w}}")
     lines.append(f"  {'difference':<20}{_m(dec['difference']):>{w}}")
     for n in d["notes"]:
         lines += textwrap.wrap(f"note: {n}", 80, subsequent_indent="  ")

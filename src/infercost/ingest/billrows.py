@@ -159,7 +159,29 @@ def read_raw(path: Path) -> pd.DataFrame:
     except InputError:
         raise
     except Exception as e:  # pyarrow / parquet errors: name the file
+        if kind == "csv":
+            ragged_row_check(path)
         raise InputError(f"cannot read {kind}: {str(e).splitlines()[0]}", str(path)) from None
+
+
+def ragged_row_check(path: Path) -> None:
+    """InputError naming `file: line N` of the first CSV row whose number of fields is
+    not the header's (a short or long row); nothing when every row fits (or the file
+    cannot be read as text: the caller reports that)."""
+    import csv
+
+    try:
+        with _open_text(path) as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            for row in reader:
+                if row and len(row) != len(header):
+                    shown = ",".join(row)
+                    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                    raise InputError(f"expected {len(header)} columns as in the header, got "
+                                     f"{len(row)} ({shown})", f"{path}: line {reader.line_num}")
+    except (OSError, UnicodeDecodeError, EOFError, csv.Error):
+        return
 
 
 def json_records(path: Path) -> list[dict]:

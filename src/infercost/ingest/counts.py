@@ -101,7 +101,8 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     out["source"] = src
     out["row"] = rows
     out["period_start"] = _times(raw["period_start"], src)
-    out["period_s"] = (_numbers(raw["period_s"], "period_s", src, positive=True)
+    out["period_s"] = (_numbers(raw["period_s"], "period_s", src, positive=True,
+                                required=True)
                        if "period_s" in raw and period_s is None
                        else float(_check_period(period_s)))
     out["resource_id"] = (clean_str(raw["resource_id"], "resource_id", src)
@@ -112,7 +113,7 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
                          f"{src}: row {i + 1}")
     for c in LABELS:
         out[c] = clean_str(raw[c], c, src) if c in raw else None
-    out["requests"] = _numbers(raw["requests"], "requests", src, integer=True)
+    out["requests"] = _numbers(raw["requests"], "requests", src, integer=True, required=True)
     for c in OPTIONAL:
         out[c] = (_numbers(raw[c], c, src, integer=c != "mean_latency_ms")
                   if c in raw else np.nan)
@@ -138,13 +139,19 @@ def _times(col: pd.Series, src: str) -> pd.Series:
 
 
 def _numbers(col: pd.Series, name: str, src: str, integer: bool = False,
-             positive: bool = False) -> pd.Series:
-    """Finite, non-negative numbers (whole numbers when `integer`); empty -> NaN."""
+             positive: bool = False, required: bool = False) -> pd.Series:
+    """Finite, non-negative numbers (whole numbers when `integer`); empty -> NaN, or an
+    InputError naming the row when `required`."""
     vals = []
+    what = ("a positive number" if positive else
+            "a whole number >= 0" if integer else "a finite number >= 0")
     for i, v in enumerate(col.tolist()):
         s = None if v is None or (isinstance(v, float) and v != v) else str(v).strip()
         s = None if s is not None and s.strip("\ufeff") in ("", "NULL", "null") else s
         if s is None:
+            if required:
+                raise InputError(f"column {name}: empty (expected {what})",
+                                 f"{src}: row {i + 1}")
             vals.append(np.nan)
             continue
         try:
@@ -154,8 +161,6 @@ def _numbers(col: pd.Series, name: str, src: str, integer: bool = False,
         bad = not math.isfinite(x) or x < 0 or (positive and x == 0) or (
             integer and x != int(x)) or x > 2**53
         if bad:
-            what = ("a positive number" if positive else
-                    "a whole number >= 0" if integer else "a finite number >= 0")
             raise InputError(f"column {name}: expected {what}, got {v!r}",
                              f"{src}: row {i + 1}")
         vals.append(x)

@@ -125,6 +125,11 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
     cols = {c.lower(): c for c in raw.columns}
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
+        if kind == "csv":  # a ragged row makes the sniffer see one column: say which
+            from infercost.ingest.billrows import ragged_row_check
+
+            for f in fs:
+                ragged_row_check(f)
         raise InputError(
             f"usage log: missing required column{'s' if len(missing) > 1 else ''} "
             + ", ".join(missing), _where(fs))
@@ -173,6 +178,11 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
     except InputError:
         raise
     except Exception as e:  # the backend's own errors: name the file (and line)
+        if kind == "csv":
+            from infercost.ingest.billrows import ragged_row_check
+
+            for f in fs:
+                ragged_row_check(f)
         where = _where(fs) if kind == "parquet" else _locate_unreadable(fs, kind)
         raise InputError(f"cannot read {kind}: {_first_line(e)}", where) from None
 

@@ -17,7 +17,9 @@ predicted values:
     residual    = total difference - volume - utilisation - price
 
 The residual holds the busy time per inference (b) and every component that is not
-accelerator time. Volume, utilisation and price are rounded to 1e-18 of the currency
+accelerator time; predicted components with no line on the bill at all (engineering,
+human review, licensing paid outside the cloud) are in it too, split out as "not on the
+bill". Volume, utilisation and price are rounded to 1e-18 of the currency
 unit; the residual is what remains, so the four sum to the total difference exactly.
 """
 
@@ -64,7 +66,8 @@ class Decomposition:
     price: Decimal
     residual: Decimal
     residual_accelerator: Decimal  # busy time per inference (and rounding)
-    residual_other: Decimal  # components that are not accelerator time
+    residual_other: Decimal  # components that are not accelerator time (on the bill)
+    residual_not_on_bill: Decimal = Decimal(0)  # predicted lines no bill carries (- them)
 
     @property
     def difference(self) -> Decimal:
@@ -77,16 +80,20 @@ class Decomposition:
             "volume": _s(self.volume), "utilisation": _s(self.utilisation), "price": _s(self.price),
             "residual": _s(self.residual),
             "residual_parts": {"accelerator_busy_time_per_inference": _s(self.residual_accelerator),
-                               "other_components": _s(self.residual_other)},
+                               "other_components": _s(self.residual_other),
+                               "not_on_the_bill": _s(self.residual_not_on_bill)},
         }
 
 
 def decompose(p: Factors, m: Factors, predicted_total: Decimal, measured_total: Decimal,
-              predicted_accel: Decimal, measured_accel: Decimal) -> Decomposition:
+              predicted_accel: Decimal, measured_accel: Decimal,
+              predicted_not_on_bill: Decimal = Decimal(0)) -> Decomposition:
     """Volume, utilisation, price and residual effects (money), summing to the difference.
 
     `*_total`: the whole breakdowns' totals; `*_accel`: their accelerator lines (the part
-    the factors model). Raises ZeroDivisionError only if a factor is zero (see Factors.of).
+    the factors model); `predicted_not_on_bill`: predicted non-accelerator lines with no
+    counterpart in the bill (engineering, human review, licensing paid elsewhere): their
+    part of the residual (minus them) is reported apart, as `not_on_the_bill`. Raises ZeroDivisionError only if a factor is zero (see Factors.of).
     """
     with localcontext() as ctx:
         ctx.prec = 60  # the sums below are exact: every term has at most 18 decimals
@@ -98,8 +105,9 @@ def decompose(p: Factors, m: Factors, predicted_total: Decimal, measured_total: 
         diff = measured_total - predicted_total
         residual = diff - volume - util - price
         other = (measured_total - measured_accel) - (predicted_total - predicted_accel)
+        off = -predicted_not_on_bill
         return Decomposition(predicted_total, measured_total, volume, util, price, residual,
-                             residual - other, other)
+                             residual - other, other - off, off)
 
 
 def _q(d: Decimal) -> Decimal:

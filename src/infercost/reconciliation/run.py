@@ -185,7 +185,25 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
     m = Factors.of(nm, mg * mbusy / ma, mg, ma)
     notes.append(f"measured GPU-h = {_s(inst_h)} billed instance-h x {gpus} GPUs; utilisation = "
                  "busy cost / fleet cost; rate = fleet cost / GPU-h")
-    dec = decompose(p, m, sum(pred.values(), Decimal(0)), sum(meas.values(), Decimal(0)), pa, ma)
+    driver = summary.get("driver") or (summary.get("rules") or {}).get("driver")
+    if driver and driver != "capacity":
+        notes.append(
+            f"measured utilisation is {m.utilisation:.0%} because the attribution's driver "
+            f"({driver}) measures no idle time inside an hour that has requests (only hours "
+            "with none count as idle), so the utilisation effect is understated and the "
+            "rest lands in the residual; give --rules with driver: capacity (duration_ms "
+            "against capacity_ms_per_hour) to measure idle")
+    accel = {c["name"] for c in est["components"] if c["group"] == "accelerator"}
+    off_bill = {n: v for n, v in pred.items() if n not in meas and n not in accel and v != 0}
+    if off_bill:
+        notes.append(
+            "predicted with no measured counterpart in the bill: " + ", ".join(
+                f"{n} {v:,.2f}" for n, v in off_bill.items())
+            + " (people and licensing paid outside the cloud never appear on a cloud bill); "
+            "kept out of the volume, utilisation and price effects, they are in the residual "
+            "as \"not on the bill\"")
+    dec = decompose(p, m, sum(pred.values(), Decimal(0)), sum(meas.values(), Decimal(0)), pa, ma,
+                    sum(off_bill.values(), Decimal(0)))
     return Reconciliation(scenario.name, scenario.currency, hm, rows,
                           {"predicted": p.inferences, "simulated": sim_n, "measured": nm},
                           p, m, dec, sim_total, notes)
