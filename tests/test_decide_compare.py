@@ -166,3 +166,25 @@ def test_sizing_is_the_fewest_replicas_meeting_the_slo(rate, mean_ms, slo_ms):
     if s.replicas > 1:
         fewer = fleet_latency(rate, s.replicas - 1, svc, 0.0)
         assert fewer.overloaded or fewer.p99_s * 1000 > slo_ms
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["compare", "{f}", "--seed", "-1"], "--seed"),
+    (["optimize", "{f}", "--finalists", "-5"], "--finalists"),
+    (["optimize", "{f}", "--seed", "-3", "--no-simulate"], "--seed"),
+])
+def test_negative_seed_and_finalists_refused(small, capsys, argv, option):
+    from infercost.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main([a.format(f=small) for a in argv])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {option}:") and ">= 0" in err
+
+
+def test_api_refuses_negative_seed(small):
+    from infercost.errors import InputError
+
+    with pytest.raises(InputError, match="seed"):
+        compare(load_scenario(small), load_catalog(), seed=-1)

@@ -22,6 +22,7 @@ from infercost.core.scenario import ReplicaRange, Scenario, apply_option
 from infercost.decide.sizing import Sizing, size_fleet, with_replicas
 from infercost.decide.tokens import input_share, token_costs
 from infercost.econ.breakdown import CostBreakdown
+from infercost.errors import InputError
 from infercost.perf.service import service_time
 
 
@@ -195,6 +196,8 @@ def _replicas_text(reps) -> str:
 def compare(scenario: Scenario, catalog: Catalog, *, keep_replicas: bool = False,
             simulate: bool = False, seed: int = 0) -> Comparison:
     """The baseline and every option, sized, costed and set against the baseline."""
+    if seed < 0:
+        raise InputError(f"must be a whole number >= 0, got {seed}", "seed")
     base = evaluate(scenario, catalog, size=not keep_replicas, label="baseline",
                     simulate=simulate, seed=seed)
     rows = [base]
