@@ -99,12 +99,13 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
     """Size (unless `size` is False) and cost one scenario; see the module doc."""
     svc = service_time(scenario, catalog)
     notes: list[str] = []
-    if size and svc.is_llm and svc.memory_cap and svc.memory_cap > scenario.deployment.batching.max_batch:
-        # continuous batching: an LLM engine runs as many sequences as the KV cache holds
-        notes.append(f"LLM served with continuous batching at its KV-cache bound of {svc.memory_cap} "
-                     f"sequences (batching.max_batch {scenario.deployment.batching.max_batch} raised)")
-        scenario = with_max_batch(scenario, svc.memory_cap)
-        svc = service_time(scenario, catalog)
+    if svc.is_llm:
+        # continuous batching up to max_batch concurrent sequences (the KV cache's bound when
+        # lower), as the simulator serves it; whether the fleet is sized or kept, so capacity
+        # per replica never depends on the replica count
+        kv = f"; the KV cache holds {svc.memory_cap}" if svc.memory_cap else ""
+        notes.append(f"LLM served with continuous batching of up to {svc.max_batch} sequences "
+                     f"(batching.max_batch {scenario.deployment.batching.max_batch}{kv})")
     sizing = size_fleet(scenario, svc)
     if size:
         sized_sc = with_replicas(scenario, sizing.replicas)
@@ -170,14 +171,6 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         sim=sim,
         notes=tuple(notes),
     )
-
-
-def with_max_batch(scenario: Scenario, b: int) -> Scenario:
-    """The scenario with `deployment.batching.max_batch` = b."""
-    from infercost.core.scenario import set_path, validate
-
-    raw = scenario.model_dump(mode="python", exclude_none=True)
-    return validate(set_path(raw, "deployment.batching.max_batch", b, "continuous batching"), scenario.name)
 
 
 def _peak_replicas(scenario: Scenario, sizing: Sizing) -> int:
