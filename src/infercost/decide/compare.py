@@ -52,6 +52,13 @@ class VariantRow:
     delta_monthly: Money | None = None
     sim: dict[str, Any] | None = None  # p99_ms, slo_attainment, cost_per_inference, monthly_cost
     notes: tuple[str, ...] = ()
+    peak_replicas: int = 1  # replicas at the peak; capacity_per_s / peak_replicas per replica
+    utilization: float = 0.0  # mean offered load (experiment copies included) / capacity_per_s
+
+    @property
+    def capacity_per_replica_s(self) -> float:
+        """Requests/s one replica serves at full batches: B / S(B), whatever the fleet size."""
+        return self.capacity_per_s / self.peak_replicas
 
     def to_dict(self) -> dict[str, Any]:
         def m(x: Money | None):
@@ -61,6 +68,8 @@ class VariantRow:
             "plan": self.plan, "replicas": self.replicas, "sized": self.sized,
             "capacity_per_s": round(self.capacity_per_s, 3),
             "served_per_s": round(self.served_per_s, 3),
+            "capacity_per_replica_s": round(self.capacity_per_replica_s, 3),
+            "utilization": round(self.utilization, 4),
             "cost_per_inference": m(self.cost_per_inference),
             "cost_per_1k_inferences": m(self.cost_per_inference * 1000),
             "per_1m_input_tokens": m(self.per_1m_input),
@@ -135,6 +144,9 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
     dep = sized_sc.deployment
     B = svc.max_batch
     cap = sizing.replicas * B / svc.batch_seconds(B)
+    served = float(u.inferences) / (float(u.period_hours) * 3600.0)
+    exp = sized_sc.costs.experiments
+    offered = served * (1.0 + (exp.shadow_fraction if exp else 0.0))
     q = scenario.model.quality
     sim = None
     if simulate:
@@ -157,7 +169,7 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         replicas=_replicas_text(dep.replicas),
         sized=how,
         capacity_per_s=cap,
-        served_per_s=float(u.inferences) / (float(u.period_hours) * 3600.0),
+        served_per_s=served,
         cost_per_inference=bd.cost_per_inference,
         per_1m_input=tc.per_1m_input if tc else None,
         per_1m_output=tc.per_1m_output if tc else None,
@@ -170,6 +182,8 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         breakdown=bd,
         sim=sim,
         notes=tuple(notes),
+        peak_replicas=sizing.replicas,
+        utilization=offered / cap if cap else 0.0,
     )
 
 
