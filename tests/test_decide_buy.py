@@ -59,3 +59,40 @@ def test_needs_tokens(tmp_path):
         build_vs_buy(sc, load_catalog())
     with pytest.raises(InputError, match="unknown API"):
         build_vs_buy(load_scenario(CHATBOT), load_catalog(), apis=["nope/x"])
+
+
+def test_breakeven_capacity_and_utilisation_are_the_sized_fleets():
+    """Regression: build-vs-buy said "95.3% utilisation: 37,286,062 requests per
+    replica-month" (~14.2 req/s a replica) while its fleet carried 40 req/s on 7 replicas."""
+    from infercost.decide.compare import compare
+
+    cat = load_catalog()
+    sc = load_scenario(CHATBOT)
+    r = build_vs_buy(sc, cat, apis=["openai/gpt-4o"])
+    base = compare(sc, cat).rows[0]
+    # the same fleet as compare: 4 replicas of 32 / S(32) = 32 / 2.14920 = 14.889 req/s,
+    # capacity 4 x 14.889 = 59.557 req/s
+    assert r.self_hosted.replicas == base.replicas == "4"
+    assert r.capacity_per_replica_s == pytest.approx(base.capacity_per_s / 4)
+    assert r.capacity_per_replica_s == pytest.approx(14.889, abs=1e-3)
+    # utilisation: 40 req/s x 1.10 (10% shadow copies) = 44 / 59.557 = 0.73879
+    assert r.utilization == pytest.approx(44 / base.capacity_per_s)
+    assert r.utilization == pytest.approx(0.73879, abs=1e-5)
+    # requests per replica-month = what each replica carries: 40 / 4 = 10 req/s
+    # x 3,600 x 730 = 26,280,000 (= 0.73879 x 14.889 x 2,628,000 / 1.10)
+    assert r.requests_per_replica_month == pytest.approx(Decimal(26_280_000), abs=1)
+    d = r.to_dict()["breakeven_assumes"]
+    assert d["utilization"] == 0.7388 and d["capacity_per_replica_s"] == pytest.approx(14.889, abs=1e-3)
+    assert d["requests_per_replica_month"] == "26280000"
+    # --utilization 0.5 of the same capacity: 0.5 x 14.889 x 2,628,000 / 1.10 = 17,786,000 (approx)
+    half = build_vs_buy(sc, cat, utilization=0.5, apis=["openai/gpt-4o"])
+    assert float(half.requests_per_replica_month) == pytest.approx(0.5 * 14.889 * 2_628_000 / 1.1, rel=1e-4)
+
+
+def test_cli_states_the_fleets_capacity(capsys):
+    from infercost.cli import main
+
+    main(["build-vs-buy", str(CHATBOT), "--api", "openai/gpt-4o", "--md"])
+    out = capsys.readouterr().out
+    assert "73.9% utilisation of 14.89 req/s per replica: 26,280,000 requests per replica-month" in out
+    assert "4 replicas, capacity 59.6 req/s, 40.0 req/s served + 10% experiment copies" in out

@@ -139,7 +139,10 @@ def test_llm_variants_use_continuous_batching_and_split_tokens():
     cap = service_time(sc, cat).memory_cap
     assert cap > 32  # the KV cache of an H100 holds far more than 32 sequences of 1,000 tokens
     base, fp8 = compare(sc, cat).rows
-    assert any(f"KV-cache bound of {cap} sequences" in n for n in base.notes)
+    # continuous batching up to max_batch concurrent sequences, as the simulator serves it
+    # (max_batch is not raised to the KV bound: capacity per replica must not depend on sizing)
+    assert any(f"continuous batching of up to 32 sequences (batching.max_batch 32; the KV cache holds {cap})"
+               in n for n in base.notes)
     # prefill is compute-bound and cheap per token; decode dominates: output tokens cost more
     assert base.per_1m_output.amount > 10 * base.per_1m_input.amount
     assert any("prefill vs decode" in n for n in base.notes)
@@ -166,3 +169,145 @@ def test_sizing_is_the_fewest_replicas_meeting_the_slo(rate, mean_ms, slo_ms):
     if s.replicas > 1:
         fewer = fleet_latency(rate, s.replicas - 1, svc, 0.0)
         assert fewer.overloaded or fewer.p99_s * 1000 > slo_ms
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["compare", "{f}", "--seed", "-1"], "--seed"),
+    (["optimize", "{f}", "--finalists", "-5"], "--finalists"),
+    (["optimize", "{f}", "--seed", "-3", "--no-simulate"], "--seed"),
+])
+def test_negative_seed_and_finalists_refused(small, capsys, argv, option):
+    from infercost.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main([a.format(f=small) for a in argv])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {option}:") and ">= 0" in err
+
+
+def test_api_refuses_negative_seed(small):
+    from infercost.errors import InputError
+
+    with pytest.raises(InputError, match="seed"):
+        compare(load_scenario(small), load_catalog(), seed=-1)
+
+
+
+# --- fleet sizing: capacity per replica fixed, p99 monotone in replicas, agrees with simulate ---
+
+CHATBOT = "examples/chatbot.yaml"
+
+
+def _chatbot(**sets):
+    from pathlib import Path
+
+    from infercost import api
+
+    return api.load_scenario(Path(__file__).parents[1] / CHATBOT, **sets)
+
+
+def test_chatbot_fleet_latency_by_hand():
+    """Regression: at 5 and 6 replicas compare said "overload" with capacity 89.3 req/s
+    against 44 offered (the batch's fixed point oscillated and mu was taken at it)."""
+    cat = load_catalog()
+    sc = _chatbot()
+    svc = service_time(sc, cat)
+    assert svc.max_batch == 32
+    s32 = svc.batch_seconds(32)
+    assert s32 == pytest.approx(2.14920, rel=1e-4)  # perf model: a full batch of 32 in ~2.149 s
+    # capacity per replica mu = 32 / 2.14920 = 14.889 req/s, whatever the fleet size
+    mu = 32 / s32
+    assert mu == pytest.approx(14.889, rel=1e-4)
+    lam = 44.0  # peak: 40 req/s x (1 + 0.10 shadow)
+    # 4 replicas: x = 44 / 4 = 11 req/s each. b_keep: b / S(b) = 11 lies between
+    # 19 / S(19) = 19 / 1.74963 = 10.859 and 20 / S(20) = 20 / 1.78020 = 11.235; with S
+    # linear in between (slope 0.030566 s): b = 11 (1.74963 + 0.030566 (b - 19)) ->
+    # (b - 19)(1 - 0.33623) = 0.24593 -> b = 19.3705, S(b) = 1.74963 + 0.030566 x 0.3705 = 1.76096 s.
+    # Erlang C, c = 4, a = 44 / 14.889 = 2.95515: Erlang B 0.74716, 0.52471, 0.34075, 0.20111;
+    # rho = 0.73879, C = 0.20111 / (1 - 0.73879 x 0.79889) = 0.49076;
+    # W99 = ln(0.49076 / 0.01) / (4 x 14.889 - 44) = 3.89335 / 15.5571 = 0.25026 s.
+    # fill = min(0.010, 31 / 44) = 0.010 s. p99 = 0.010 + 0.25026 + 1.76096 = 2.02122 s.
+    f4 = fleet_latency(lam, 4, svc, 0.010)
+    assert not f4.overloaded
+    assert f4.batch == pytest.approx(19.3705, abs=2e-3)
+    assert f4.p99_s == pytest.approx(2.02122, abs=2e-4)
+    assert f4.utilization == pytest.approx(0.73879, abs=1e-4)
+    # 3 replicas: rho = 44 / (3 x 14.889) = 0.985: a long queue, over the 4 s SLO
+    assert fleet_latency(lam, 3, svc, 0.010).p99_s > 4.0
+    # 5..8 replicas: never overloaded (capacity 5 x 14.889 = 74.4 >= 44), p99 falling
+    p = [fleet_latency(lam, n, svc, 0.010).p99_s for n in range(4, 9)]
+    assert all(math.isfinite(v) for v in p) and p == sorted(p, reverse=True)
+
+
+def test_compare_capacity_per_replica_and_sizing_agree_with_simulate():
+    """`simulate examples/chatbot.yaml --set workload.duration_s=600` (seed 0): 4 replicas
+    give p99 2,245 ms <= 4,000 ms SLO (attainment 100%); 3 replicas are refused as an
+    unstable queue (offered utilisation 1.015). int8 (`--option int8`): 2 replicas p99
+    2,549 ms, 1 unstable (1.902). So compare must size baseline 4 (+-1) and int8 2 (+-1);
+    before the fix it sized the baseline to 7."""
+    cat = load_catalog()
+    sc = _chatbot(**{"workload.duration_s": 600})
+    rows = {r.name: r for r in compare(sc, cat).rows}
+    assert rows["baseline"].replicas == "4" and rows["int8"].replicas == "2"
+    assert abs(int(rows["baseline"].replicas) - 4) <= 1 and abs(int(rows["int8"].replicas) - 2) <= 1
+    # capacity 4 x 14.889 = 59.56 req/s (the KV bound no longer raises the batch when sizing)
+    assert rows["baseline"].capacity_per_s == pytest.approx(59.56, abs=0.01)
+    assert rows["baseline"].p99_ms == pytest.approx(2021.2, abs=0.5)
+    # --keep-replicas at 6: capacity 6 x 14.889 = 89.34 req/s, the same per replica, and met
+    kept = {r.name: r for r in compare(_chatbot(**{"workload.duration_s": 600, "deployment.replicas": 6}),
+                                       cat, keep_replicas=True).rows}
+    assert kept["baseline"].capacity_per_s == pytest.approx(89.34, abs=0.01)
+    assert kept["baseline"].capacity_per_s / 6 == pytest.approx(rows["baseline"].capacity_per_s / 4)
+    assert kept["baseline"].slo_met and kept["int8"].slo_met
+    assert math.isfinite(kept["baseline"].p99_ms) and kept["baseline"].p99_ms < rows["baseline"].p99_ms
+
+
+def _svc_cases():
+    import functools
+
+    @functools.cache
+    def svc(case: str):
+        from infercost.core.scenario import validate
+
+        cat = load_catalog()
+        if case in ("bf16", "int8"):
+            return service_time(_chatbot(**{"model.precision": case}), cat)
+        raw = json.loads(json.dumps(SMALL))
+        raw["service"] = {"distribution": "constant", "mean_ms": 40, "per_item_ms": 10}
+        raw["deployment"]["batching"] = {"max_batch": 16, "max_wait_ms": 5}
+        return service_time(validate(raw, "batched"), cat)
+    return svc
+
+
+_SVC = _svc_cases()
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=st.sampled_from(["bf16", "int8", "batched"]), rate=st.floats(0.5, 400),
+       n=st.integers(1, 60), wait_ms=st.sampled_from([0.0, 5.0, 10.0]),
+       available=st.sampled_from([1.0, 0.6]))
+def test_p99_never_rises_with_replicas_and_capacity_is_per_replica(case, rate, n, wait_ms, available):
+    svc = _SVC(case)
+    B = svc.max_batch
+    per_replica = available * B / svc.batch_seconds(B)
+    a = fleet_latency(rate, n, svc, wait_ms / 1000, 1.0, available)
+    b = fleet_latency(rate, n + 1, svc, wait_ms / 1000, 1.0, available)
+    # overloaded exactly when the offered rate reaches n x (the same per-replica capacity)
+    for k, f in ((n, a), (n + 1, b)):
+        if abs(rate - k * per_replica) > 1e-9 * rate:  # not on the boundary itself
+            assert f.overloaded == (rate > k * per_replica)
+    assert b.p99_s <= a.p99_s + 1e-9  # inf <= inf holds
+    assert b.batch <= a.batch + 1e-9
+
+
+def test_no_slo_sizing_uses_capacity_share():
+    from infercost.core.scenario import validate
+    from infercost.decide.sizing import size_fleet
+
+    raw = json.loads(json.dumps(SMALL))
+    del raw["slo"]
+    sc = validate(raw, "no-slo")
+    # 15 req/s on replicas of 1 / 0.1 s = 10 req/s: 15 / (10 n) <= 0.7 -> n >= 2.14 -> 3
+    s = size_fleet(sc, service_time(sc, load_catalog()))
+    assert s.replicas == 3 and s.latency.utilization == pytest.approx(0.5)  # 15 / 30

@@ -99,3 +99,24 @@ def test_fail_above_and_git(tmp_path):
     d = json.loads(r.stdout)
     assert d["failed"] == [] and d["diffs"][0]["path"] == "svc.yaml"
     assert d["notes"] == ["other.yaml: not a scenario (no workload:), skipped"]
+
+
+def test_git_nothing_changed_one_line(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "svc.yaml").write_text(yaml.safe_dump(BASE))
+
+    def git(*a):
+        subprocess.run(["git", *a], cwd=repo, check=True, capture_output=True)
+    git("init", "-q")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "add", ".")
+    git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "base")
+    env = _env()
+    env["COLUMNS"] = "80"
+    r = subprocess.run([sys.executable, "-m", "infercost", "diff", "--git", "HEAD"], cwd=repo,
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    # the sentence on one line, not wrapped to a 4-character column
+    assert any("no scenario file changed since HEAD" in line for line in r.stdout.splitlines()), r.stdout
+    assert max(len(line) for line in r.stdout.splitlines()) <= 80
+    assert not any(line.strip() in ("infe", "rcos") for line in r.stdout.splitlines())

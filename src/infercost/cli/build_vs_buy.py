@@ -80,7 +80,8 @@ def bvb_tables(d: dict) -> list:
                      per_unit_txt(Decimal(a["output_per_1m"])), _n(a["monthly_cost"]),
                      _n(a["breakeven_requests_per_month"])])
     notes = [f"at {_n(sh['requests_per_month'])} requests a month; break-even assumes "
-             f"{be['utilization']:.1%} utilisation: {_n(be['requests_per_replica_month'])} requests per "
+             f"{be['utilization']:.1%} utilisation of {be['capacity_per_replica_s']:,.2f} req/s per replica: "
+             f"{_n(be['requests_per_replica_month'])} requests per "
              f"replica-month at {_n(be['replica_month'], 2)} {cur}, fixed {_n(be['fixed_monthly'], 2)} {cur} "
              f"a month, {per_unit_txt(Decimal(be['variable_per_request']))} {cur} per request"] + d["notes"]
     return [Table(f"{d['scenario']}: build vs buy ({cur}; per 1M tokens)",

@@ -12,6 +12,14 @@ def print_json(obj: Any) -> None:
     sys.stdout.write(dumps(obj) + "\n")
 
 
+def at_least(value: int | None, option: str, lowest: int = 0) -> None:
+    """Refuse a count or seed below `lowest`: exit 2 with one line naming the option."""
+    if value is not None and value < lowest:
+        from infercost.errors import InputError
+
+        raise InputError(f"must be a whole number >= {lowest}, got {value}", option)
+
+
 def working(what: str):
     """A rich spinner with elapsed time on stderr while a long command works (only when
     stderr is a terminal: stdout, and so --json, stays clean). Use as a context manager."""

@@ -32,8 +32,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compare the baseline and every option: replicas, cost per inference, p99, SLO, quality."""
         from infercost import api
+        from infercost.cli.common import at_least
         from infercost.cli.outputs import emit
 
+        at_least(seed, "--seed")
         result = api.compare(scenario, catalog=catalog, keep_replicas=keep_replicas,
                              simulate=simulate, seed=seed, **api.overrides_from_sets(set_))
         d = result.to_dict()

@@ -44,6 +44,8 @@ def register(app: typer.Typer) -> None:
             pairs, notes = [(str(head), api.load_scenario(base), api.load_scenario(head))], []
         diffs = [api.diff(b, h, catalog=cat, path=path) for path, b, h in pairs]
         data = {"diffs": [d.to_dict() for d in diffs], "notes": notes}
+        if git:
+            data["ref"] = git
         failing = []
         if fail_above is not None:
             for d in diffs:
@@ -87,7 +89,11 @@ def diff_tables(data: dict) -> list:
 
     out = []
     if not data["diffs"]:
-        return [Table("infercost: no scenario changed", ["file"], [], data["notes"])]
+        # the message is the row, so the table is as wide as the sentence (a title alone
+        # is wrapped to the width of its columns)
+        since = f" since {data['ref']}" if data.get("ref") else ""
+        return [Table("infercost: cost diff", ["result"], [[f"no scenario file changed{since}"]],
+                      data["notes"])]
     for d in data["diffs"]:
         cur = d["currency"]
 

@@ -37,8 +37,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search hardware x precision x GPUs x batching x replicas x pricing for the cheapest plan."""
         from infercost import api
+        from infercost.cli.common import at_least
         from infercost.cli.outputs import emit
 
+        at_least(finalists, "--finalists")
+        at_least(seed, "--seed")
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
         from infercost.cli.common import working
 

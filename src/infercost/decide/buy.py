@@ -16,8 +16,11 @@ served (human review, preprocessing, egress) are left out of both sides, and a n
 how much they are.
 
 Break-even monthly volume V* (requests a month), at an assumed utilisation u of each
-replica: a replica serves at most cap = B / S(B) requests/s, so Vr = u x cap x 3600 x 730
-requests a month per replica costing R (the fleet's accelerator cost per replica-month);
+replica: a replica serves at most cap = B / S(B) requests/s (compare's capacity of the
+sized fleet / its replicas), and experiment copies take a share f of what it serves, so
+Vr = u x cap x 3600 x 730 / (1 + f) requests a month per replica costing R. By default u
+is the sized fleet's own: its mean offered load (copies included) / its capacity, so Vr is
+the requests a month each of its replicas carries (the fleet's accelerator cost per replica-month);
 components priced per month (unit month, FTE-month, GB-month) are fixed, E; every other
 component is per request, v. Self-hosting costs ceil(V / Vr) R + E + V v; the API costs
 V a. With k = max(1, ceil(E / (Vr (a - v) - R))) replicas at the crossing,
@@ -101,6 +104,7 @@ class BuildVsBuy:
     per_1m_input: Decimal | None
     per_1m_output: Decimal | None
     utilization: float  # assumed per replica for the break-even
+    capacity_per_replica_s: float  # B / S(B), as compare states it
     replica_month: Decimal  # R
     fixed_monthly: Decimal  # E
     variable_per_request: Decimal  # v
@@ -121,7 +125,8 @@ class BuildVsBuy:
                 "requests_per_month": _s(Decimal(repr(sh.served_per_s)) * SECONDS_PER_MONTH, 0),
             },
             "breakeven_assumes": {
-                "utilization": self.utilization,
+                "utilization": round(self.utilization, 4),
+                "capacity_per_replica_s": round(self.capacity_per_replica_s, 3),
                 "replica_month": _s(self.replica_month, 2),
                 "fixed_monthly": _s(self.fixed_monthly, 2),
                 "variable_per_request": _s(self.variable_per_request, 10),
@@ -148,14 +153,21 @@ def build_vs_buy(scenario: Scenario, catalog: Catalog, *, utilization: float | N
     row = evaluate(scenario, catalog, size=True, label="self-hosted")
     bd = row.breakdown
     svc = service_time(scenario, catalog)
-    B = svc.max_batch
-    cap = Decimal(repr(B / svc.batch_seconds(B)))
-    u = utilization if utilization is not None else round(float(bd.facts.get("utilization", 0)) or 0.0, 4)
+    # one source of truth with compare: the sized fleet's capacity and utilisation
+    cap_s = row.capacity_per_replica_s
+    cap = Decimal(repr(cap_s))
+    u = utilization if utilization is not None else row.utilization
     if not u:
         u = 0.7
+    exp = scenario.costs.experiments
+    copies = Decimal(repr(exp.shadow_fraction)) if exp else Decimal(0)
     notes = list(row.notes)
     if utilization is None:
-        notes.append(f"break-even assumes the sized fleet's utilisation, {u:.1%} (--utilization to change)")
+        notes.append(f"break-even assumes the sized fleet's utilisation, {u:.1%} of {cap_s:,.2f} req/s per "
+                     f"replica ({row.peak_replicas} replicas, capacity {row.capacity_per_s:,.1f} req/s, "
+                     f"{row.served_per_s:,.1f} req/s served"
+                     + (f" + {float(copies):.0%} experiment copies" if copies else "")
+                     + "; --utilization to change)")
     acc = [c for c in bd.components if c.group == "accelerator" and c.quantity]
     gpu_h = sum((c.quantity for c in acc), Decimal(0))
     acc_cost = sum((c.cost.amount for c in acc), Decimal(0))
@@ -178,7 +190,7 @@ def build_vs_buy(scenario: Scenario, catalog: Catalog, *, utilization: float | N
     p_in = (own_monthly * share / tin * MILLION) if tin else None
     p_out = (own_monthly * (1 - share) / tout * MILLION) if tout else None
     v = variable_month / monthly_req if monthly_req else Decimal(0)
-    Vr = Decimal(repr(u)) * cap * SECONDS_PER_MONTH
+    Vr = Decimal(repr(u)) * cap * SECONDS_PER_MONTH / (1 + copies)
     chosen = catalog.api_tokens
     if apis:
         want = set(apis)
@@ -196,5 +208,5 @@ def build_vs_buy(scenario: Scenario, catalog: Catalog, *, utilization: float | N
             a = (isl * pin + osl * pout) / MILLION
             out.append(ApiTier(p.provider, p.model, tier, pin, pout, a, a * monthly_req,
                                breakeven(a, v, R, fixed, Vr), p.source.split(",")[0]))
-    return BuildVsBuy(scenario.name, scenario.currency, row, own_monthly, p_in, p_out, u, R, fixed, v,
-                      Vr, out, notes)
+    return BuildVsBuy(scenario.name, scenario.currency, row, own_monthly, p_in, p_out, u, cap_s, R, fixed,
+                      v, Vr, out, notes)

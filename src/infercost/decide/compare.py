@@ -22,6 +22,7 @@ from infercost.core.scenario import ReplicaRange, Scenario, apply_option
 from infercost.decide.sizing import Sizing, size_fleet, with_replicas
 from infercost.decide.tokens import input_share, token_costs
 from infercost.econ.breakdown import CostBreakdown
+from infercost.errors import InputError
 from infercost.perf.service import service_time
 
 
@@ -51,6 +52,13 @@ class VariantRow:
     delta_monthly: Money | None = None
     sim: dict[str, Any] | None = None  # p99_ms, slo_attainment, cost_per_inference, monthly_cost
     notes: tuple[str, ...] = ()
+    peak_replicas: int = 1  # replicas at the peak; capacity_per_s / peak_replicas per replica
+    utilization: float = 0.0  # mean offered load (experiment copies included) / capacity_per_s
+
+    @property
+    def capacity_per_replica_s(self) -> float:
+        """Requests/s one replica serves at full batches: B / S(B), whatever the fleet size."""
+        return self.capacity_per_s / self.peak_replicas
 
     def to_dict(self) -> dict[str, Any]:
         def m(x: Money | None):
@@ -60,6 +68,8 @@ class VariantRow:
             "plan": self.plan, "replicas": self.replicas, "sized": self.sized,
             "capacity_per_s": round(self.capacity_per_s, 3),
             "served_per_s": round(self.served_per_s, 3),
+            "capacity_per_replica_s": round(self.capacity_per_replica_s, 3),
+            "utilization": round(self.utilization, 4),
             "cost_per_inference": m(self.cost_per_inference),
             "cost_per_1k_inferences": m(self.cost_per_inference * 1000),
             "per_1m_input_tokens": m(self.per_1m_input),
@@ -98,12 +108,13 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
     """Size (unless `size` is False) and cost one scenario; see the module doc."""
     svc = service_time(scenario, catalog)
     notes: list[str] = []
-    if size and svc.is_llm and svc.memory_cap and svc.memory_cap > scenario.deployment.batching.max_batch:
-        # continuous batching: an LLM engine runs as many sequences as the KV cache holds
-        notes.append(f"LLM served with continuous batching at its KV-cache bound of {svc.memory_cap} "
-                     f"sequences (batching.max_batch {scenario.deployment.batching.max_batch} raised)")
-        scenario = with_max_batch(scenario, svc.memory_cap)
-        svc = service_time(scenario, catalog)
+    if svc.is_llm:
+        # continuous batching up to max_batch concurrent sequences (the KV cache's bound when
+        # lower), as the simulator serves it; whether the fleet is sized or kept, so capacity
+        # per replica never depends on the replica count
+        kv = f"; the KV cache holds {svc.memory_cap}" if svc.memory_cap else ""
+        notes.append(f"LLM served with continuous batching of up to {svc.max_batch} sequences "
+                     f"(batching.max_batch {scenario.deployment.batching.max_batch}{kv})")
     sizing = size_fleet(scenario, svc)
     if size:
         sized_sc = with_replicas(scenario, sizing.replicas)
@@ -133,6 +144,9 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
     dep = sized_sc.deployment
     B = svc.max_batch
     cap = sizing.replicas * B / svc.batch_seconds(B)
+    served = float(u.inferences) / (float(u.period_hours) * 3600.0)
+    exp = sized_sc.costs.experiments
+    offered = served * (1.0 + (exp.shadow_fraction if exp else 0.0))
     q = scenario.model.quality
     sim = None
     if simulate:
@@ -155,7 +169,7 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         replicas=_replicas_text(dep.replicas),
         sized=how,
         capacity_per_s=cap,
-        served_per_s=float(u.inferences) / (float(u.period_hours) * 3600.0),
+        served_per_s=served,
         cost_per_inference=bd.cost_per_inference,
         per_1m_input=tc.per_1m_input if tc else None,
         per_1m_output=tc.per_1m_output if tc else None,
@@ -168,15 +182,9 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         breakdown=bd,
         sim=sim,
         notes=tuple(notes),
+        peak_replicas=sizing.replicas,
+        utilization=offered / cap if cap else 0.0,
     )
-
-
-def with_max_batch(scenario: Scenario, b: int) -> Scenario:
-    """The scenario with `deployment.batching.max_batch` = b."""
-    from infercost.core.scenario import set_path, validate
-
-    raw = scenario.model_dump(mode="python", exclude_none=True)
-    return validate(set_path(raw, "deployment.batching.max_batch", b, "continuous batching"), scenario.name)
 
 
 def _peak_replicas(scenario: Scenario, sizing: Sizing) -> int:
@@ -195,6 +203,8 @@ def _replicas_text(reps) -> str:
 def compare(scenario: Scenario, catalog: Catalog, *, keep_replicas: bool = False,
             simulate: bool = False, seed: int = 0) -> Comparison:
     """The baseline and every option, sized, costed and set against the baseline."""
+    if seed < 0:
+        raise InputError(f"must be a whole number >= 0, got {seed}", "seed")
     base = evaluate(scenario, catalog, size=not keep_replicas, label="baseline",
                     simulate=simulate, seed=seed)
     rows = [base]

@@ -2,17 +2,28 @@
 
 p99 latency (seconds) ~= batch-fill wait + queue wait p99 + service-time p99, where
 
-- the fleet is N replicas behind one queue, each serving batches of b requests in S(b)
-  seconds (b from `capacity.model.replica_load`, the fluid fixed point), so a replica
-  serves mu = b / S(b) requests/s while busy;
+- the fleet is N replicas behind one queue; a replica serves batches of up to B requests
+  (for LLMs: B concurrent sequences, continuous batching) and a batch of b takes S(b) s;
+- capacity: a replica serves at most mu = a B / S(B) requests/s (a: the share of its time
+  not used by co-tenants), the same for every fleet size; the fleet is overloaded when
+  lambda >= N mu;
+- the operating batch is b = min(B, max(1 + lambda W, b_keep)): the batch that fills while
+  the first request waits W, or, when that is too small for the replica to keep up with
+  x = lambda / N, the smallest batch that does (a b / S(b) = x: under continuous or dynamic
+  batching the batch grows until throughput meets arrivals). b never grows with N;
 - the queue wait p99 is the M/M/c (Erlang C) quantile with c = N, rate lambda and mu
-  (`sim.theory.mmc_wait_quantile`): P(W > t) = C exp(-(c mu - lambda) t);
+  (`sim.theory.mmc_wait_quantile`): P(W > t) = C exp(-(c mu - lambda) t). Requests queue
+  only when every replica is busy, and then replicas take full batches, so the queue
+  drains at N mu;
 - batch fill: a request may wait up to `max_wait_ms` for its batch, less when the batch
   fills sooner: min(max_wait, (B - 1) / lambda);
 - the service-time tail multiplies S(b) by the distribution's p99 / mean:
   constant 1, exponential ln(100) = 4.605, lognormal exp(2.326 sigma - sigma^2 / 2).
 
-Overloaded fleets (lambda at or above the capacity N B / S(B)) have infinite latency.
+Each term is non-increasing in N (fill does not depend on N, Erlang C falls with c at a
+fixed mu, b and so S(b) fall with x), so p99 never rises when a replica is added and
+"the fewest replicas meeting the SLO" is well defined. `utilization` is lambda / (N mu / a):
+the share of a whole replica's full-batch throughput the fleet's load takes.
 What this screen does not model (warm-up lag, autoscaler reaction, bursts) is what
 `--simulate` measures.
 """
@@ -22,7 +33,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infercost.capacity.model import replica_load
 from infercost.core.scenario import Scenario
 from infercost.perf.service import ServiceTime
 from infercost.sim.theory import mmc_wait_quantile
@@ -73,17 +83,35 @@ def fleet_latency(rate_per_s: float, replicas: int, svc: ServiceTime, max_wait_s
     if rate_per_s <= 0:
         s1 = svc.batch_seconds(1)
         return FleetLatency(0.0, n, 1.0, 0.0, s1 * tail, False)
-    load = replica_load(rate_per_s / n, svc, max_wait_s, available, n)
-    if load.overloaded:
-        return FleetLatency(rate_per_s, n, load.batch, load.utilization, math.inf, True)
-    b = load.batch
-    s_b = _s(svc, b)
-    mu = available * b / s_b
-    if rate_per_s >= n * mu:
-        return FleetLatency(rate_per_s, n, b, load.utilization, math.inf, True)
+    B = svc.max_batch
+    s_B = svc.batch_seconds(B)
+    mu = available * B / s_B  # requests/s per replica at full batches: does not depend on n
+    x = rate_per_s / n
+    util = x * s_B / B
+    if rate_per_s / mu / n >= 1.0:  # the offered load per server, as Erlang C computes it
+        return FleetLatency(rate_per_s, n, float(B), util, math.inf, True)
+    b = operating_batch(svc, x, rate_per_s * max_wait_s, available)
     wq = mmc_wait_quantile(n, rate_per_s, mu, 0.99)
-    fill = min(max_wait_s, (svc.max_batch - 1) / rate_per_s)
-    return FleetLatency(rate_per_s, n, b, load.utilization, fill + wq + s_b * tail, False)
+    fill = min(max_wait_s, (B - 1) / rate_per_s)
+    return FleetLatency(rate_per_s, n, b, util, fill + wq + _s(svc, b) * tail, False)
+
+
+def operating_batch(svc: ServiceTime, x: float, filled: float, available: float = 1.0) -> float:
+    """min(B, max(1 + filled, b_keep)): b_keep the smallest batch with a b / S(b) >= x (bisection)."""
+    B = float(svc.max_batch)
+    b_fill = min(B, 1.0 + filled)
+    if available * B / svc.batch_seconds(svc.max_batch) <= x:
+        return B
+    if available / svc.batch_seconds(1) >= x:
+        return b_fill
+    lo, hi = 1.0, B
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if available * mid / _s(svc, mid) >= x:
+            hi = mid
+        else:
+            lo = mid
+    return max(b_fill, hi)
 
 
 def _s(svc: ServiceTime, b: float) -> float:

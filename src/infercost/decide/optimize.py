@@ -230,6 +230,9 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
              simulate: bool = True, sim_requests: int = 20_000, seed: int = 0,
              hardware: list[str] | None = None) -> Optimum:
     """Screen the grid and confirm the finalists (module doc)."""
+    for name, v in (("finalists", finalists), ("runners_up", runners_up), ("seed", seed)):
+        if v < 0:
+            raise InputError(f"must be a whole number >= 0, got {v}", name)
     notes: list[str] = []
     fam, eng = _family_engine(scenario, catalog)
     scale, note = confidence_scale(confidence, fam, eng)

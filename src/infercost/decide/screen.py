@@ -7,9 +7,10 @@ W and x = lambda / N per replica, the same model as `decide.latency` (whose scal
 is the reference; tests check they agree):
 
 - batch time S(b): linear interpolation of the configuration's table at 1, 2, 4, ... B;
-- overloaded when x >= B / S(B);
-- batch size: fixed point b = min(B, 1 + lambda W + x S(b) rho^N), rho = x S(b) / b;
-- queue wait p99: Erlang C with c = N servers of rate mu = b / S(b) (Erlang B recurrence
+- capacity per replica mu = B / S(B) (the same for every N); overloaded when x >= mu;
+- operating batch b = min(B, max(1 + lambda W, b_keep)), b_keep the smallest batch with
+  b / S(b) >= x (bisection): never grows with N;
+- queue wait p99: Erlang C with c = N servers of rate mu (Erlang B recurrence
   B_k = a B_{k-1} / (k + a B_{k-1}), C = B_N / (1 - rho (1 - B_N))),
   W99 = ln(C / 0.01) / (N mu - lambda) when C > 0.01, else 0;
 - p99 = min(W, (B - 1) / lambda) + W99 + S(b) x tail; TTFT (LLMs) uses the prefill time.
@@ -88,14 +89,18 @@ def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale: floa
     x = lam / N
     s_B = _interp(XS, YS, B)
     over = x >= B / s_B
-    b = np.minimum(B, 1.0 + lam * wait_s)
-    for _ in range(60):
-        s = _interp(XS, YS, b)
-        rho = np.minimum(1.0, x * s / b)
-        nb = np.minimum(B, 1.0 + lam * wait_s + x * s * rho ** N)
-        b = 0.5 * (b + nb)
+    b_fill = np.minimum(B, 1.0 + lam * wait_s)
+    lo, hi = np.ones_like(B), B.copy()
+    for _ in range(60):  # b_keep: smallest b with b / S(b) >= x
+        mid = 0.5 * (lo + hi)
+        fast = mid / _interp(XS, YS, mid) >= x
+        hi = np.where(fast, mid, hi)
+        lo = np.where(fast, lo, mid)
+    s_1 = _interp(XS, YS, np.ones_like(B))
+    b_keep = np.where(1.0 / s_1 >= x, 1.0, hi)
+    b = np.minimum(B, np.maximum(b_fill, b_keep))
     s_b = _interp(XS, YS, b)
-    mu = b / s_b
+    mu = B / s_B
     a = lam / mu
     rho_f = a / N
     over |= rho_f >= 1.0
@@ -113,7 +118,7 @@ def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale: floa
     p99 = np.where(over, np.inf, fill + wq + s_b * tail)
     pre_b = _interp(XS, PRE, b)
     ttft = np.where(over, np.inf, fill + wq + pre_b)
-    util = np.where(over, 1.0, np.minimum(1.0, x * s_b / b))
+    util = x / mu
     return cfg_i, B.astype(np.int64), N.astype(np.int64), p99, ttft, util
 
 
