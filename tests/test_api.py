@@ -162,3 +162,10 @@ def test_usage_and_counts_together_are_refused_in_one_line(tmp_path):
         with pytest.raises(InputError) as e:
             call()
         assert e.value.where == "usage and counts" and "give one of them" in e.value.message
+
+
+def test_to_frame_refuses_an_unknown_money_kind():
+    r = api.estimate(SMALL) if "SMALL" in globals() else api.estimate("examples/sentiment-bert.yaml")
+    with pytest.raises(InputError) as e:
+        r.to_frame(money="bogus")
+    assert e.value.where == "money"

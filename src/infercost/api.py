@@ -394,6 +394,7 @@ class AttributionResult:
     def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
         """One row per allocated cost line (a copy of `allocations`), money columns
         `Decimal` (or float64 with `money="float"`)."""
+        _money_kind(money)
         df = self.allocations.copy()
         if money == "float":
             from infercost.allocation.run import MONEY_COLUMNS
@@ -509,6 +510,7 @@ class ReconciliationResult:
         """One row per component: predicted, simulated (or None), measured, difference."""
         import pandas as pd
 
+        _money_kind(money)
         conv = (lambda x: None if x is None else Decimal(x)) if money == "decimal" else \
             (lambda x: None if x is None else float(x))
         rows = [{"component": c["component"], **{k: conv(c[k]) for k in
@@ -519,8 +521,11 @@ class ReconciliationResult:
     def __repr__(self) -> str:
         d = self.to_dict()
         t = d["total"]
-        return (f"<ReconciliationResult {d['scenario']!r}: predicted {t['predicted']} vs measured "
-                f"{t['measured']} {d['currency']}, difference {t['difference']}>")
+        def m(x: str) -> str:  # to the cent for reading; exact figures in to_dict()
+            return f"{Decimal(x):,.2f}"
+
+        return (f"<ReconciliationResult {d['scenario']!r}: predicted {m(t['predicted'])} vs "
+                f"measured {m(t['measured'])} {d['currency']}, difference {m(t['difference'])}>")
 
     def _repr_html_(self) -> str:
         return self.to_frame().to_html(index=False)
@@ -731,6 +736,7 @@ def breakdown_frame(d: dict[str, Any] | None, money: MoneyKind = "decimal") -> p
     strings become Decimal (or float with `money="float"`)."""
     import pandas as pd
 
+    _money_kind(money)
     if not d:
         return pd.DataFrame()
     rows = []
@@ -740,6 +746,12 @@ def breakdown_frame(d: dict[str, Any] | None, money: MoneyKind = "decimal") -> p
             row[k] = v if k in _TEXT_KEYS else _number(v, money)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _money_kind(money: Any) -> None:
+    """Refuse a `money=` other than "decimal" or "float" (InputError)."""
+    if money not in ("decimal", "float"):
+        raise InputError(f'expected "decimal" or "float", got {money!r}', "money")
 
 
 def _number(v: Any, money: MoneyKind) -> Any:

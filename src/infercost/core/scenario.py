@@ -29,7 +29,7 @@ Amount = Annotated[Decimal, Field(ge=0)]  # a non-negative figure in the scenari
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 # -- model ---------------------------------------------------------------------------

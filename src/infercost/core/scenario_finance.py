@@ -21,7 +21,7 @@ Amount = Annotated[Decimal, Field(ge=0)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 # -- finance: ------------------------------------------------------------------------------
