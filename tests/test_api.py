@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -165,7 +166,7 @@ def test_usage_and_counts_together_are_refused_in_one_line(tmp_path):
 
 
 def test_to_frame_refuses_an_unknown_money_kind():
-    r = api.estimate(SMALL) if "SMALL" in globals() else api.estimate("examples/sentiment-bert.yaml")
+    r = api.estimate(Path(__file__).parents[1] / "examples" / "sentiment-bert.yaml")
     with pytest.raises(InputError) as e:
         r.to_frame(money="bogus")
     assert e.value.where == "money"
