@@ -90,18 +90,21 @@ def load_yaml(text: str, origin: str) -> Any:
     Returns what `yaml.safe_load` returns (None for an empty document). Raises
     InputError for malformed YAML, duplicate keys, or alias expansion past MAX_NODES.
     """
-    loader = _Loader(text)
-    loader.origin = origin
+    loader = None
     try:
+        loader = _Loader(text)  # the reader checks the characters here (a control byte: ReaderError)
+        loader.origin = origin
         return loader.get_single_data()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{origin}: line {mark.line + 1} column {mark.column + 1}" if mark else origin
-        raise InputError(f"malformed YAML: {getattr(e, 'problem', None) or e}", where) from None
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise InputError(f"malformed YAML: {problem}", where) from None
     except (ValueError, TypeError, OverflowError) as e:  # a value PyYAML cannot build:
         # an impossible date (2026-13-45), an offset past 24 h, ...
         raise InputError(f"malformed YAML value: {str(e).splitlines()[0]}", origin) from None
     except RecursionError:
         raise InputError("YAML nested too deeply", origin) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
