@@ -6,6 +6,14 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# `make test` (and CI) runs every property and fuzz test on a fixed, derandomised set of
+# examples, so a run is repeatable and a red CI always means a change broke something;
+# `make fuzz` (HYPOTHESIS_PROFILE=long) explores new random inputs.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+settings.register_profile("long", derandomize=False, print_blob=True)
+settings.load_profile("long" if os.environ.get("HYPOTHESIS_PROFILE") == "long" else "repeatable")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
