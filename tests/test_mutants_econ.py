@@ -49,23 +49,40 @@ def comp(b, name):
     return next(c for c in b.components if c.name == name)
 
 
+def line(b, name, plan):
+    """The line of component `name` for one pricing plan (or rate: `detail`)."""
+    return next(c for c in b.components if c.name == name and c.detail == plan)
+
+
+def spot_price():
+    """The catalog's aws h100-sxm spot price per GPU-h, pinned so the sums below are by hand."""
+    spot, inst = CAT.gpu_hour_price("aws", "h100-sxm", "spot")
+    assert spot == Money("2.6242")
+    return spot, f"aws {inst.instance} spot, catalog as of {inst.as_of.isoformat()}"
+
+
 def test_eur_scenario_priced_from_the_usd_catalog():
     usd, inst = CAT.gpu_hour_price("aws", "h100-sxm", "on-demand")
-    eur = usd.amount * Decimal("0.9")  # fx USD: 0.9 EUR per USD
-    per_replica = eur * 2              # 2 GPUs per replica
+    assert usd == Money("6.88")
+    # fx USD: 0.9 EUR per USD -> 6.88 x 0.9 = 6.192 EUR/GPU-h; 2 GPUs per replica
     b = itemise(scenario("EUR", fx={"USD": "0.9"}),
                 CAT, usage({"on-demand": 100.5}, {"on-demand": 629.5}, {"on-demand": 2.0}))
-    assert comp(b, "accelerator_busy").cost == Money(per_replica * Decimal("100.5"), "EUR")
-    assert comp(b, "accelerator_idle").cost == Money(per_replica * Decimal("629.5"), "EUR")
-    assert comp(b, "accelerator_warmup").cost == Money(per_replica * 2, "EUR")
+    busy, idle, warm = (comp(b, n) for n in ("accelerator_busy", "accelerator_idle", "accelerator_warmup"))
+    assert busy.rate == idle.rate == warm.rate == Money("6.192", "EUR")
+    # busy 100.5 replica-h x 2 = 201 GPU-h x 6.192 = 1,244.592 EUR
+    assert (busy.quantity, busy.cost) == (Decimal(201), Money("1244.592", "EUR"))
+    # idle 629.5 x 2 = 1,259 GPU-h x 6.192 = 7,554 + 241.728 = 7,795.728 EUR
+    assert (idle.quantity, idle.cost) == (Decimal(1259), Money("7795.728", "EUR"))
+    # warm-up 2 x 2 = 4 GPU-h x 6.192 = 24.768 EUR
+    assert (warm.quantity, warm.cost) == (Decimal(4), Money("24.768", "EUR"))
     assert all(c.cost.currency == "EUR" for c in b.components)
     src = f"aws {inst.instance} on-demand, catalog as of {inst.as_of.isoformat()}"
     assert b.facts["sources"] == {src: inst.source}
-    # the driver states hours and the converted price to 4 places
-    assert comp(b, "accelerator_busy").driver == (
-        f"100.5 busy replica-h; on-demand {Money(eur, 'EUR').quantize(4)}/GPU-h x 2 GPU [{src}]")
-    assert comp(b, "accelerator_idle").driver == "629.5 idle replica-h (our share 100%)"
-    assert comp(b, "accelerator_warmup").driver == "2.0 warm-up replica-h"
+    # the driver is the formula with the converted price, then how the hours were found
+    assert busy.driver == ("201 GPU-h x 6.192 EUR/GPU-h = 1,244.59 EUR; "
+                           f"busy GPU-h of user requests (2 GPU/replica); on-demand [{src}]")
+    assert idle.driver == f"1,259 GPU-h x 6.192 EUR/GPU-h = 7,795.73 EUR; idle GPU-h; on-demand [{src}]"
+    assert warm.driver == f"4 GPU-h x 6.192 EUR/GPU-h = 24.77 EUR; warm-up GPU-h; on-demand [{src}]"
 
 
 def test_catalog_price_in_another_currency_needs_fx():
@@ -91,31 +108,47 @@ def test_no_hardware_and_no_price_is_refused_naming_deployment():
 def test_override_is_in_the_scenario_currency_and_named_as_such():
     b = itemise(scenario("EUR", price="5.12345"), CAT, usage({"on-demand": 10.0}, {"on-demand": 0.0}))
     busy = comp(b, "accelerator_busy")
-    assert busy.cost == Money("102.469", "EUR")  # 5.12345 EUR x 2 GPU x 10 h
-    # the price is shown to 4 places, half-even: 5.12345 -> 5.1234
-    assert busy.driver == "10.0 busy replica-h; on-demand 5.1234 EUR/GPU-h x 2 GPU [scenario override]"
-    assert comp(b, "accelerator_idle").cost == Money(0, "EUR")  # no idle: not max(1, ...)
+    # 10 replica-h x 2 GPU = 20 GPU-h x 5.12345 EUR = 102.469 EUR
+    assert busy.rate == Money("5.12345", "EUR")
+    assert busy.cost == Money("102.469", "EUR")
+    # the override's rate is shown as given (up to 6 places) and named as the override
+    assert busy.driver == ("20 GPU-h x 5.12345 EUR/GPU-h = 102.47 EUR; "
+                           "busy GPU-h of user requests (2 GPU/replica); on-demand [scenario override]")
+    idle = comp(b, "accelerator_idle")
+    assert idle.quantity == 0 and idle.cost == Money(0, "EUR")  # no idle: not max(1, ...)
 
 
 def test_plans_missing_from_one_state_count_zero_there():
-    # on-demand (override 5/GPU-h): busy 10 h, idle 4 h; spot (catalog): idle 3 h only,
-    # warm-up 1 h only on a third state. 1 GPU per replica.
-    spot, _ = CAT.gpu_hour_price("aws", "h100-sxm", "spot")
+    # on-demand (override 5/GPU-h): busy 10 h, idle 4 h; spot (catalog 2.6242/GPU-h): idle 3 h
+    # only, warm-up 1 h only. 1 GPU per replica. Every plan gets a line in every state.
+    spot, src = spot_price()
     b = itemise(scenario(price="5", gpus=1), CAT,
                 usage({"on-demand": 10.0}, {"on-demand": 4.0, "spot": 3.0}, {"spot": 1.0}))
-    assert comp(b, "accelerator_busy").cost == Money(50)              # 5 x 10
-    assert comp(b, "accelerator_idle").cost == Money(20 + spot.amount * 3)   # 5 x 4 + spot x 3
-    assert comp(b, "accelerator_warmup").cost == Money(spot.amount * 1)     # only spot warms up
-    busy_driver = comp(b, "accelerator_busy").driver
-    assert busy_driver.startswith("10.0 busy replica-h; on-demand 5 USD/GPU-h x 1 GPU [scenario override]; "
-                                  f"spot {spot.quantize(4)}/GPU-h x 1 GPU [aws ")
+    assert line(b, "accelerator_busy", "on-demand").cost == Money(50)     # 10 GPU-h x 5
+    assert line(b, "accelerator_busy", "spot").cost == Money(0)           # no busy spot hour
+    assert line(b, "accelerator_idle", "on-demand").cost == Money(20)     # 4 x 5
+    assert line(b, "accelerator_idle", "spot").cost == Money("7.8726")    # 3 x 2.6242
+    assert line(b, "accelerator_warmup", "on-demand").cost == Money(0)    # only spot warms up
+    assert line(b, "accelerator_warmup", "spot").cost == Money("2.6242")  # 1 x 2.6242
+    by = b.by_component()
+    assert by["accelerator_idle"] == Money("27.8726")   # 20 + 7.8726
+    assert by["accelerator_warmup"] == Money("2.6242")  # 0 + 2.6242
+    # two plans: the label names the plan; each driver its own rate and source
+    assert line(b, "accelerator_busy", "spot").label == "Accelerator time, serving (spot)"
+    assert line(b, "accelerator_busy", "on-demand").driver == (
+        "10 GPU-h x 5 USD/GPU-h = 50.00 USD; busy GPU-h of user requests (1 GPU/replica); "
+        "on-demand [scenario override]")
+    assert line(b, "accelerator_busy", "spot").driver == (
+        f"0 GPU-h x 2.6242 USD/GPU-h = 0.00 USD; busy GPU-h of user requests (1 GPU/replica); spot [{src}]")
 
 
 def test_a_plan_only_warming_up_is_still_priced():
-    spot, _ = CAT.gpu_hour_price("aws", "h100-sxm", "spot")
+    spot, _ = spot_price()
     b = itemise(scenario(price="5", gpus=1), CAT,
                 usage({"on-demand": 1.0}, {"on-demand": 1.0}, {"spot": 2.0}))
-    assert comp(b, "accelerator_warmup").cost == Money(spot.amount * 2)
+    warm = line(b, "accelerator_warmup", "spot")
+    assert warm.quantity == 2 and warm.cost == Money("5.2484")  # 2 GPU-h x 2.6242
+    assert b.by_component()["accelerator_warmup"] == Money("5.2484")  # on-demand warms 0 h
 
 
 def test_shared_replicas_even_rule_splits_idle_and_warmup():
@@ -126,9 +159,14 @@ def test_shared_replicas_even_rule_splits_idle_and_warmup():
                 CAT, usage({"on-demand": 10.0}, {"on-demand": 8.0}, {"on-demand": 2.0},
                            others={"on-demand": 2.0}))
     assert comp(b, "accelerator_busy").cost == Money(10)
-    assert comp(b, "accelerator_idle").cost == Money(2)              # 8 x 1/4
-    assert comp(b, "accelerator_warmup").cost == Money("0.5")        # 2 x 1/4, not 2 / (1/4)
-    assert comp(b, "accelerator_idle").driver == "2.0 idle replica-h (our share 25%)"
+    assert comp(b, "accelerator_idle").quantity == 2                 # 8 GPU-h x 1/4
+    assert comp(b, "accelerator_idle").cost == Money(2)
+    assert comp(b, "accelerator_warmup").quantity == Decimal("0.5")  # 2 x 1/4, not 2 / (1/4)
+    assert comp(b, "accelerator_warmup").cost == Money("0.5")
+    assert comp(b, "accelerator_idle").driver == (
+        "2 GPU-h x 1 USD/GPU-h = 2.00 USD; our share 25% of idle GPU-h; on-demand [scenario override]")
+    assert comp(b, "accelerator_warmup").driver == (
+        "0.5 GPU-h x 1 USD/GPU-h = 0.50 USD; our share 25% of warm-up GPU-h; on-demand [scenario override]")
 
 
 def test_hours_are_rounded_to_nine_places():
@@ -149,49 +187,62 @@ def test_no_shadow_no_experiments_line_and_labels_in_order():
         "human_review": {"fraction": 0.5, "minutes_each": 6, "hourly_rate": "30"},
         "experiments": {"shadow_fraction": 0.25}}),
         CAT, usage({"on-demand": 5.0}, {"on-demand": 1.0}, {"on-demand": 1.0}, period=365.0, n=2000.0))
-    assert [(c.name, c.label, c.group) for c in b.components] == [
-        ("accelerator_busy", "Accelerator time, serving", "accelerator"),
-        ("experiments", "Experiments (shadow / A-B traffic)", "accelerator"),
-        ("accelerator_idle", "Accelerator time, idle", "accelerator"),
-        ("accelerator_warmup", "Accelerator time, warming up", "accelerator"),
-        ("licensing", "Licensing", "operations"),
-        ("human_review", "Human review", "people"),
+    assert [(c.name, c.detail, c.label, c.group) for c in b.components] == [
+        ("accelerator_busy", "on-demand", "Accelerator time, serving", "accelerator"),
+        ("experiments", "on-demand", "Experiments (shadow / A-B traffic)", "accelerator"),
+        ("accelerator_idle", "on-demand", "Accelerator time, idle", "accelerator"),
+        ("accelerator_warmup", "on-demand", "Accelerator time, warming up", "accelerator"),
+        ("licensing", "per 1k inferences", "Licensing, per 1k", "operations"),  # both rates set:
+        ("licensing", "per month", "Licensing, monthly", "operations"),         # two lines
+        ("human_review", "", "Human review", "people"),
     ]
     assert all(isinstance(c.driver, str) and c.driver for c in b.components)
-    # busy 5 h x 2 GPU x 1 = 10; shadow 25%: experiments 10 x 0.25/1.25 = 2, serving 8
-    assert comp(b, "accelerator_busy").cost == Money(8)
-    assert comp(b, "experiments").cost == Money(2)
+    # busy 5 h x 2 GPU = 10 GPU-h x 1; shadow 25%: experiments 10 x 0.25/1.25 = 2, serving 8
+    assert comp(b, "accelerator_busy").quantity == 8 and comp(b, "accelerator_busy").cost == Money(8)
+    assert comp(b, "experiments").quantity == 2 and comp(b, "experiments").cost == Money(2)
     # licensing over half a month (365 h / 730): 2 x 2000/1000 + 100 x 0.5 = 4 + 50
-    assert comp(b, "licensing").cost == Money(54)
+    per_1k, monthly = line(b, "licensing", "per 1k inferences"), line(b, "licensing", "per month")
+    assert (per_1k.quantity, per_1k.cost) == (Decimal(2), Money(4))            # 2 1k inferences x 2
+    assert (monthly.quantity, monthly.cost) == (Decimal("0.5"), Money(50))     # 0.5 month x 100
+    assert b.by_component()["licensing"] == Money(54)
     # review: 2000 x 0.5 x 6 min / 60 = 100 h x 30 = 3000
-    assert comp(b, "human_review").cost == Money(3000)
+    assert comp(b, "human_review").quantity == 100 and comp(b, "human_review").cost == Money(3000)
     none = itemise(scenario(price="1"), CAT, usage({"on-demand": 5.0}, {"on-demand": 1.0}))
     assert [c.name for c in none.components] == ["accelerator_busy", "accelerator_idle"]
 
 
 def test_service_prices_from_the_catalog_converted_and_sourced():
     sp = CAT.get_services("aws")
+    # the catalog, in USD: 0.023/GB-month, 0.09/GB after 100 GB free a month, 0.044625/vCPU-h
+    assert (sp.storage_gb_month, sp.egress_gb, sp.egress_free_gb_month, sp.vcpu_hour) == (
+        Decimal("0.023"), Decimal("0.09"), Decimal(100), Decimal("0.044625"))
     b = itemise(scenario("EUR", price="1", fx={"USD": "2"}, costs={
-        "storage": {"gb": 100}, "egress": {"bytes_per_response": 1_000_000},
+        "storage": {"gb": 100}, "egress": {"bytes_per_response": 101_000_000},
         "preprocessing": {"cpu_ms_per_request": 3600}}),
         CAT, usage({"on-demand": 1.0}, {"on-demand": 0.0}, n=1000.0))
-    # storage: 100 GB x (USD price x 2) x 1 month
-    assert comp(b, "storage").cost == Money(100 * sp.storage_gb_month * 2, "EUR")
-    # egress: 1000 x 1e6 B = 1 GB x (USD price x 2)
-    assert comp(b, "egress").cost == Money(sp.egress_gb * 2, "EUR")
-    # preprocessing: 1000 x 3600 ms = 1 vCPU-h x (USD price x 2)
-    assert comp(b, "preprocessing").cost == Money(sp.vcpu_hour * 2, "EUR")
+    # storage: 100 GB x 1 month = 100 GB-month x (0.023 x 2 = 0.046 EUR) = 4.6 EUR
+    st = comp(b, "storage")
+    assert (st.quantity, st.rate, st.cost) == (Decimal(100), Money("0.046", "EUR"), Money("4.6", "EUR"))
+    # egress: 1000 x 101e6 B = 101 GB sent, less 100 GB free = 1 GB x (0.09 x 2 = 0.18 EUR)
+    eg = comp(b, "egress")
+    assert (eg.quantity, eg.rate, eg.cost) == (Decimal(1), Money("0.18", "EUR"), Money("0.18", "EUR"))
+    # preprocessing: 1000 x 3600 ms = 1 vCPU-h x (0.044625 x 2 = 0.08925 EUR)
+    pp = comp(b, "preprocessing")
+    assert (pp.quantity, pp.rate, pp.cost) == (Decimal(1), Money("0.08925", "EUR"), Money("0.08925", "EUR"))
     src = f"aws services, catalog as of {sp.as_of.isoformat()}"
     assert b.facts["sources"][src] == sp.source
-    assert comp(b, "storage").driver.endswith(f"/GB-month [{src}]")
+    assert st.driver == f"100 GB-month x 0.046 EUR/GB-month = 4.60 EUR; 100 GB for 1.000 month [{src}]"
+    assert eg.driver == (f"1 GB x 0.18 EUR/GB = 0.18 EUR; 1.01e+08 B/response = 101.0 GB sent, "
+                         f"less 100.0 GB free (100.0 GB/month) [{src}]")
 
 
 def test_service_price_override_is_in_the_scenario_currency():
     b = itemise(scenario("EUR", price="1", costs={"storage": {"gb": 10, "price_per_gb_month": "0.5"}}),
                 CAT, usage({"on-demand": 1.0}, {"on-demand": 0.0}))
     st = comp(b, "storage")
-    assert st.cost == Money(5, "EUR")  # 10 GB x 0.5 x 1 month
-    assert st.driver == "10 GB x 0.5 EUR/GB-month [scenario override]"
+    assert st.rate == Money("0.5", "EUR")
+    assert st.cost == Money(5, "EUR")  # 10 GB x 1 month = 10 GB-month x 0.5
+    assert st.driver == "10 GB-month x 0.5 EUR/GB-month = 5.00 EUR; 10 GB for 1.000 month [scenario override]"
 
 
 # -- CostBreakdown ------------------------------------------------------------------
@@ -236,17 +287,32 @@ def test_to_dict_keys_and_values():
                        "components", "total", "main_driver", "facts"]
     assert (d["scenario"], d["currency"], d["period_hours"], d["tokens"]) == ("s", "EUR", "365", "2000000")
     c0 = d["components"][0]
-    assert list(c0) == ["name", "label", "group", "period_cost", "monthly_cost", "per_inference",
-                        "share", "driver"]
+    assert list(c0) == ["name", "label", "group", "detail", "quantity", "unit", "rate", "amount",
+                        "formula", "period_cost", "monthly_cost", "per_inference", "share", "driver"]
     assert (c0["name"], c0["label"], c0["group"], c0["driver"]) == ("c0", "C0", "operations", "d")
+    # a line with no rate (a bill line): quantity, unit and rate null, the formula is the amount
+    assert (c0["detail"], c0["quantity"], c0["unit"], c0["rate"]) == ("", None, None, None)
+    assert (c0["amount"], c0["formula"]) == ("1", "1.00 EUR")
     assert c0["share"] == "0.250000"  # 1/4 to 6 places
+    # 1 EUR over 365 h: x 730/365 = 2 a month; over 4 inferences = 0.25 each
     assert (c0["period_cost"], c0["monthly_cost"], c0["per_inference"]) == ("1", "2", "0.25")
     assert list(d["total"]) == ["period_cost", "monthly_cost", "per_inference", "per_1k_inferences",
                                 "per_1m_tokens"]
+    # 1 + 3 = 4 EUR; 8 a month; 4 / 4 = 1 per inference, 1,000 per 1k
+    assert (d["total"]["period_cost"], d["total"]["monthly_cost"], d["total"]["per_inference"],
+            d["total"]["per_1k_inferences"]) == ("4", "8", "1", "1000")
     # 4 EUR over 2e6 tokens = 2 EUR per 1M tokens
     assert d["total"]["per_1m_tokens"] == "2"
     assert d["main_driver"] == b.main_driver()
     assert bd("1").to_dict()["tokens"] is None and bd("1").to_dict()["total"]["per_1m_tokens"] is None
+    # a priced line: 2.5 GB-month x 0.4 EUR/GB-month = 1 EUR, its figures as decimal strings
+    priced = Component.priced("storage", "Storage", Decimal("2.5"), "GB-month", Money("0.4", "EUR"), "d",
+                              detail="S3")
+    p = CostBreakdown("s", "EUR", Decimal(730), Decimal(4), (priced,)).to_dict()["components"][0]
+    assert (p["group"], p["detail"], p["quantity"], p["unit"], p["rate"], p["amount"]) == (
+        "operations", "S3", "2.5", "GB-month", "0.4", "1")
+    assert p["formula"] == "2.5 GB-month x 0.4 EUR/GB-month = 1.00 EUR"
+    assert p["period_cost"] == p["monthly_cost"] == "1" and p["per_inference"] == "0.25"  # 730 h: 1 month
 
 
 def test_main_driver_sentences():
@@ -278,7 +344,8 @@ def test_pct_one_decimal_only_near_0_and_100(share, text):
 
 
 def test_every_component_in_eur_over_half_a_month():
-    # 365 h = half a month (730 h); 2000 inferences; every hour on-demand at the override
+    # 365 h = half a month (730 h); 2000 inferences; every price an override in EUR, so the
+    # fx rate (2 EUR per USD) must not touch them
     s = scenario("EUR", price="1", gpus=1, fx={"USD": "2"}, costs={
         "licensing": {"per_1k_inferences": "3", "per_month": "10"},
         "human_review": {"fraction": 0.5, "minutes_each": 6, "hourly_rate": "30"},
@@ -288,22 +355,30 @@ def test_every_component_in_eur_over_half_a_month():
         "engineering": {"fte": 2, "annual_cost_per_fte": "120000"}})
     b = itemise(s, CAT, usage({"on-demand": 100.0}, {"on-demand": 200.0}, {"on-demand": 3.0},
                               period=365.0, n=2000.0, tin=1500.0, tout=0.0))
-    assert [(c.name, c.label) for c in b.components][3:] == [
-        ("licensing", "Licensing"), ("human_review", "Human review"),
-        ("preprocessing", "Preprocessing (CPU)"), ("storage", "Storage"),
-        ("egress", "Network egress"), ("engineering", "Engineering")]
+    assert [(c.name, c.label, c.unit) for c in b.components][3:] == [
+        ("licensing", "Licensing, per 1k", "1k inferences"), ("licensing", "Licensing, monthly", "month"),
+        ("human_review", "Human review", "review-h"), ("preprocessing", "Preprocessing (CPU)", "vCPU-h"),
+        ("storage", "Storage", "GB-month"), ("egress", "Network egress", "GB"),
+        ("engineering", "Engineering", "FTE-month")]
     assert all(c.cost.currency == "EUR" and c.driver for c in b.components)
-    assert comp(b, "licensing").cost == Money(11, "EUR")       # 3 x 2 + 10 x 0.5
-    assert comp(b, "human_review").cost == Money(3000, "EUR")  # 2000 x 0.5 x 6/60 h x 30
+    assert line(b, "licensing", "per 1k inferences").cost == Money(6, "EUR")  # 2000/1000 = 2 x 3
+    assert line(b, "licensing", "per month").cost == Money(5, "EUR")          # 0.5 month x 10
+    assert b.by_component()["licensing"] == Money(11, "EUR")                  # 6 + 5
+    assert comp(b, "human_review").cost == Money(3000, "EUR")  # 2000 x 0.5 x 6/60 = 100 h x 30
     assert comp(b, "preprocessing").cost == Money("0.5", "EUR")  # 2000 x 1.8 s = 1 vCPU-h x 0.5
-    assert comp(b, "storage").cost == Money(10, "EUR")         # 100 GB x 0.2 x 0.5 month
-    assert comp(b, "egress").cost == Money(100, "EUR")         # 2000 x 0.5 GB = 1000 GB x 0.1
-    assert comp(b, "engineering").cost == Money(10000, "EUR")  # 2 x 120000 / 12 x 0.5
+    assert comp(b, "storage").quantity == 50                   # 100 GB x 0.5 month
+    assert comp(b, "storage").cost == Money(10, "EUR")         # 50 GB-month x 0.2
+    assert comp(b, "egress").quantity == 1000                  # 2000 x 0.5 GB; price set: no free tier
+    assert comp(b, "egress").cost == Money(100, "EUR")         # 1000 GB x 0.1
+    assert comp(b, "engineering").quantity == 1                # 2 FTE x 0.5 month
+    assert comp(b, "engineering").rate == Money(10000, "EUR")  # 120000 / 12 per FTE-month
+    assert comp(b, "engineering").cost == Money(10000, "EUR")  # 1 FTE-month x 10000
     assert comp(b, "preprocessing").driver == (
-        "1800 CPU-ms/request = 1.0 vCPU-h x 0.5 EUR [scenario override]")
+        "1 vCPU-h x 0.5 EUR/vCPU-h = 0.50 EUR; 1800 CPU-ms/request [scenario override]")
     assert comp(b, "egress").driver == (
-        "5e+08 B/response = 1,000.0 GB x 0.1 EUR/GB [scenario override]")
-    assert comp(b, "engineering").driver == "2 FTE x 120000/year"
+        "1,000 GB x 0.1 EUR/GB = 100.00 EUR; 5e+08 B/response = 1,000.0 GB sent [scenario override]")
+    assert comp(b, "engineering").driver == (
+        "1 FTE-month x 10,000 EUR/FTE-month = 10,000.00 EUR; 2 FTE x 120000/year / 12")
     assert b.tokens == Decimal(1500)  # input only: 1500 + 0
     assert list(b.facts) == ["source", "provisioned_replica_hours", "busy_replica_hours",
                              "idle_replica_hours", "warmup_replica_hours", "utilization",
@@ -320,16 +395,24 @@ def test_tokens_from_either_side_and_their_sum():
 
 
 def test_two_plans_add_up_idle_and_warm_up_hours():
-    # on-demand (override 1/GPU-h) and spot (catalog), both idle and warming up
-    spot, _ = CAT.gpu_hour_price("aws", "h100-sxm", "spot")
+    # on-demand (override 1/GPU-h) and spot (catalog 2.6242/GPU-h), both idle and warming up;
+    # one line per plan, and the component totals and replica-hour facts add the plans up
+    spot_price()
     b = itemise(scenario(price="1", gpus=1), CAT,
                 usage({"on-demand": 4.0, "spot": 2.0}, {"on-demand": 3.0, "spot": 5.0},
                       {"on-demand": 1.0, "spot": 2.0}))
-    assert comp(b, "accelerator_idle").cost == Money(3 + spot.amount * 5)   # 3 x 1 + 5 x spot
-    assert comp(b, "accelerator_warmup").cost == Money(1 + spot.amount * 2)  # 1 x 1 + 2 x spot
-    assert comp(b, "accelerator_idle").driver == "8.0 idle replica-h (our share 100%)"  # 3 + 5
-    assert comp(b, "accelerator_warmup").driver == "3.0 warm-up replica-h"              # 1 + 2
-    assert comp(b, "accelerator_busy").driver.startswith("6.0 busy replica-h; ")        # 4 + 2
+    assert line(b, "accelerator_idle", "on-demand").cost == Money(3)        # 3 GPU-h x 1
+    assert line(b, "accelerator_idle", "spot").cost == Money("13.121")      # 5 x 2.6242
+    assert line(b, "accelerator_warmup", "on-demand").cost == Money(1)      # 1 x 1
+    assert line(b, "accelerator_warmup", "spot").cost == Money("5.2484")    # 2 x 2.6242
+    by = b.by_component()
+    assert by["accelerator_busy"] == Money("9.2484")    # 4 x 1 + 2 x 2.6242
+    assert by["accelerator_idle"] == Money("16.121")    # 3 + 13.121
+    assert by["accelerator_warmup"] == Money("6.2484")  # 1 + 5.2484
+    assert b.facts["idle_replica_hours"] == 8.0         # 3 + 5
+    assert b.facts["warmup_replica_hours"] == 3.0       # 1 + 2
+    assert b.facts["busy_replica_hours"] == 6.0         # 4 + 2
+    assert b.group_total("accelerator") == Money("31.6178")  # 9.2484 + 16.121 + 6.2484
 
 
 def test_missing_fx_for_a_service_price_names_it():
@@ -339,25 +422,41 @@ def test_missing_fx_for_a_service_price_names_it():
     assert e.value.message.startswith("aws storage_gb_month is priced in USD but the scenario is in EUR")
 
 
-def test_service_prices_shown_to_four_places():
+def test_service_prices_and_quantities_shown_to_six_places():
+    # the formula shows quantity and rate to at most 6 places, trailing zeros dropped
     b = itemise(scenario(price="1", costs={"storage": {"gb": 1, "price_per_gb_month": "0.12345"},
                                            "egress": {"bytes_per_response": 1, "price_per_gb": "0.12345"},
                                            "preprocessing": {"cpu_ms_per_request": 1,
                                                              "price_per_vcpu_hour": "0.12345"}}),
                 CAT, usage({"on-demand": 1.0}, {}))
-    for name in ("storage", "egress", "preprocessing"):
-        assert " 0.1234 USD" in comp(b, name).driver  # half-even: 0.12345 -> 0.1234
+    # 1 GB x 1 month
+    assert comp(b, "storage").driver == (
+        "1 GB-month x 0.12345 USD/GB-month = 0.12 USD; 1 GB for 1.000 month [scenario override]")
+    # 1000 x 1 B = 1e-6 GB
+    assert comp(b, "egress").driver == (
+        "0.000001 GB x 0.12345 USD/GB = 0.00 USD; 1 B/response = 0.0 GB sent [scenario override]")
+    # 1000 x 1 ms / 3.6e6 = 0.000277777... vCPU-h, shown 0.000278
+    pp = comp(b, "preprocessing")
+    assert pp.quantity == Decimal("0.000277777777777778")  # to 18 places, half-even
+    assert pp.driver == ("0.000278 vCPU-h x 0.12345 USD/vCPU-h = 0.00 USD; "
+                         "1 CPU-ms/request [scenario override]")
 
 
 def test_plans_busy_only_or_idle_only_are_priced():
-    # spot busy only (no idle entry), a third plan idle only; on-demand override 1/GPU-h, 1 GPU
-    spot, _ = CAT.gpu_hour_price("aws", "h100-sxm", "spot")
+    # spot busy only (no idle entry), then spot idle only; on-demand override 1/GPU-h, 1 GPU
+    spot_price()
     b = itemise(scenario(price="1", gpus=1), CAT,
                 usage({"on-demand": 2.0, "spot": 1.0}, {"on-demand": 1.0}))
-    assert comp(b, "accelerator_busy").cost == Money(2 + spot.amount)  # 2 x 1 + 1 x spot
-    assert comp(b, "accelerator_idle").cost == Money(1)                # spot has no idle hour
+    assert line(b, "accelerator_busy", "on-demand").cost == Money(2)        # 2 x 1
+    assert line(b, "accelerator_busy", "spot").cost == Money("2.6242")      # 1 x 2.6242
+    assert b.by_component()["accelerator_busy"] == Money("4.6242")          # 2 + 2.6242
+    assert line(b, "accelerator_idle", "on-demand").cost == Money(1)
+    assert line(b, "accelerator_idle", "spot").cost == Money(0)             # spot has no idle hour
+    assert b.by_component()["accelerator_idle"] == Money(1)
     b = itemise(scenario(price="1", gpus=1), CAT, usage({"on-demand": 2.0}, {"spot": 3.0}))
-    assert comp(b, "accelerator_idle").cost == Money(spot.amount * 3)
+    assert line(b, "accelerator_idle", "spot").cost == Money("7.8726")      # 3 x 2.6242
+    assert line(b, "accelerator_busy", "spot").cost == Money(0)             # spot has no busy hour
+    assert b.by_component()["accelerator_idle"] == Money("7.8726")          # on-demand idles 0 h
 
 
 def test_facts_rounded_to_stated_places_and_name_kept():
