@@ -7,15 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
+from infercost.cli.outputs import CsvOpt, HtmlOpt, JsonOpt, MdOpt, XlsxOpt
+
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
 CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def pnl(scenario: ScenarioArg, set_: SetOpt = None, catalog: CatalogOpt = None, json_: JsonOpt = False) -> None:
+    def pnl(scenario: ScenarioArg, set_: SetOpt = None, catalog: CatalogOpt = None, json_: JsonOpt = False,
+            md: MdOpt = False, csv: CsvOpt = None, xlsx: XlsxOpt = None, html: HtmlOpt = None) -> None:
         """Revenue, cost, gross margin and contribution per customer segment per month.
 
         Cost per inference: the segment's own figure, else its pipeline placement (`place`)
@@ -23,7 +25,7 @@ def register(app: typer.Typer) -> None:
         the scenario's estimate.
         """
         from infercost import api
-        from infercost.cli.common import print_json
+        from infercost.cli.outputs import emit
         from infercost.cli.tco import with_file
         from infercost.errors import InputError
 
@@ -32,18 +34,33 @@ def register(app: typer.Typer) -> None:
             rows = api.pnl(sc, catalog=catalog)
         except InputError as e:
             raise with_file(e, scenario) from None
-        if json_:
-            print_json({"scenario": sc.name, "currency": sc.currency, "segments": [r.to_dict() for r in rows]})
-            return
-        from rich.console import Console
-        from rich.table import Table
+        d = {"scenario": sc.name, "currency": sc.currency, "segments": [r.to_dict() for r in rows]}
+        emit(d, pnl_tables(d), pnl_charts(d), f"{sc.name}: P&L per segment",
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
 
-        tab = Table(title=f"{sc.name}: P&L per segment ({sc.currency} per month)", title_justify="left")
-        for h in ("segment", "revenue", "cost", "contrib.", "margin", "$/inf", "price@tgt"):
-            tab.add_column(h, justify="left" if h == "segment" else "right")
-        for r in rows:
-            gm = "-" if r.gross_margin is None else f"{r.gross_margin:.0%}"
-            tab.add_row(r.segment, f"{r.revenue:,.0f}", f"{r.cost:,.0f}", f"{r.contribution:,.0f}", gm,
-                        f"{r.cost_per_inference:.4f}",
-                        "-" if r.price_for_target is None else f"{r.price_for_target:.4f}")
-        Console(width=80).print(tab)
+
+def pnl_tables(d: dict) -> list:
+    """The P&L dict as one table (display rounding only)."""
+    from decimal import Decimal
+
+    from infercost.report.tables import Table
+
+    rows = []
+    for s in d["segments"]:
+        gm = "-" if s["gross_margin"] is None else f"{s['gross_margin']:.0%}"
+        tgt = s["price_per_request_for_target"]
+        rows.append([s["segment"], f"{Decimal(s['revenue_per_month']):,.0f}",
+                     f"{Decimal(s['cost_per_month']):,.0f}", f"{Decimal(s['contribution_per_month']):,.0f}",
+                     gm, f"{Decimal(s['cost_per_inference']):.4f}",
+                     "-" if tgt is None else f"{Decimal(tgt):.4f}"])
+    return [Table(f"{d['scenario']}: P&L per segment ({d['currency']} per month)",
+                  ["segment", "revenue", "cost", "contrib.", "margin", "per inf", "price@tgt"], rows)]
+
+
+def pnl_charts(d: dict) -> list:
+    from infercost.report.plots import Chart, Series
+
+    segs = [s["segment"] for s in d["segments"]]
+    return [Chart("bar", "revenue vs cost per segment", "segment", f"{d['currency']} per month",
+                  [Series("revenue", segs, [float(s["revenue_per_month"]) for s in d["segments"]]),
+                   Series("cost", segs, [float(s["cost_per_month"]) for s in d["segments"]])])]

@@ -7,19 +7,21 @@ from typing import Annotated, Optional
 
 import typer
 
+from infercost.cli.outputs import CsvOpt, HtmlOpt, JsonOpt, MdOpt, XlsxOpt
+
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
 SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
 CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def roadmap(scenario: ScenarioArg, set_: SetOpt = None, catalog: CatalogOpt = None,
-                json_: JsonOpt = False) -> None:
+                json_: JsonOpt = False, md: MdOpt = False, csv: CsvOpt = None, xlsx: XlsxOpt = None,
+                html: HtmlOpt = None) -> None:
         """Cost per inference month by month as milestones land, against a target, with savings."""
         from infercost import api
-        from infercost.cli.common import print_json
+        from infercost.cli.outputs import emit
         from infercost.cli.tco import with_file
         from infercost.errors import InputError
 
@@ -28,23 +30,43 @@ def register(app: typer.Typer) -> None:
             res = api.roadmap(sc, catalog=catalog)
         except InputError as e:
             raise with_file(e, scenario) from None
-        if json_:
-            print_json({"scenario": sc.name, "currency": sc.currency, "applies_to": sc.roadmap.applies_to,
-                        **res.to_dict()})
-            return
-        from rich.console import Console
-        from rich.table import Table
+        d = {"scenario": sc.name, "currency": sc.currency, "applies_to": sc.roadmap.applies_to,
+             **res.to_dict()}
+        emit(d, roadmap_tables(d), roadmap_charts(d), f"{sc.name}: cost per inference roadmap",
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
 
-        con = Console(width=80)
-        tab = Table(title=f"{sc.name}: cost per inference roadmap ({sc.currency})", title_justify="left")
-        for h in ("month\nfrom now", "cost/inf", "vs target", "savings", "milestone"):
-            tab.add_column(h, justify="left" if h == "milestone" else "right")
-        for m in res.months:
-            if m.milestones or m.month in (0, len(res.months) - 1) or m.month == res.target_month:
-                gap = "-" if res.target is None else f"{m.cost_per_inference - res.target:+.6f}"
-                tab.add_row(str(m.month), f"{m.cost_per_inference:.6f}", gap, f"{m.savings:,.0f}",
-                            ", ".join(m.milestones))
-        con.print(tab)
-        reach = ("not reached" if res.target_month is None else f"month {res.target_month} from now")
-        con.print(f"  target {res.target if res.target is not None else '-'}: {reach}; "
-                  f"savings over {len(res.months)} months: {res.total_savings:,.0f}")
+
+def roadmap_tables(d: dict) -> list:
+    """The roadmap dict as one table: the first and last months, milestone months and the month
+    the target is reached (every month is in the chart and `--json`)."""
+    from decimal import Decimal
+
+    from infercost.report.tables import Table
+
+    months = d["months"]
+    target = d["target_cost_per_inference"]
+    hit = d["target_reached_month"]
+    rows = []
+    for m in months:
+        if m["milestones"] or m["month"] in (0, len(months) - 1) or m["month"] == hit:
+            cpi = Decimal(m["cost_per_inference"])
+            gap = "-" if target is None else f"{cpi - Decimal(target):+.6f}"
+            rows.append([str(m["month"]), f"{cpi:.6f}", gap, f"{Decimal(m['savings']):,.0f}",
+                         ", ".join(m["milestones"])])
+    reach = "not reached" if hit is None else f"month {hit} from now"
+    note = (f"target {target if target is not None else '-'}: {reach}; "
+            f"savings over {len(months)} months: {Decimal(d['total_savings']):,.0f}")
+    return [Table(f"{d['scenario']}: cost per inference roadmap ({d['currency']})",
+                  ["month", "cost/inf", "vs target", "savings", "milestone"], rows, [note])]
+
+
+def roadmap_charts(d: dict) -> list:
+    from infercost.report.plots import Chart, Series
+
+    x = [m["month"] for m in d["months"]]
+    series = [Series("cost per inference", x, [float(m["cost_per_inference"]) for m in d["months"]],
+                     [", ".join(m["milestones"]) for m in d["months"]])]
+    if d["target_cost_per_inference"] is not None:
+        series.append(Series("target", x, [float(d["target_cost_per_inference"])] * len(x)))
+    return [Chart("line", "cost per inference by month", "month from now",
+                  f"{d['currency']} per inference", series)]
