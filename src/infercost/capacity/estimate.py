@@ -9,6 +9,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.scenario import Scenario
 from infercost.econ.breakdown import CostBreakdown
 from infercost.econ.cost import itemise
+from infercost.econ.energy import energy_facts
 from infercost.econ.usage import CapacityUsage
 from infercost.perf.service import ServiceTime, service_time
 
@@ -35,4 +36,6 @@ def estimate(scenario: Scenario, catalog: Catalog) -> Estimate:
     """Service time (service: or perf) -> monthly capacity -> itemised breakdown."""
     svc = service_time(scenario, catalog)
     usage = estimate_capacity(scenario, svc)
-    return Estimate(scenario, svc, usage, itemise(scenario, catalog, usage))
+    b = itemise(scenario, catalog, usage)
+    b.facts["energy"] = energy_facts(scenario, catalog, usage)
+    return Estimate(scenario, svc, usage, b)

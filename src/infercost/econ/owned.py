@@ -71,6 +71,21 @@ def board_watts(idle_w: Decimal, full_w: Decimal, utilization: Decimal) -> Decim
     return idle_w + (full_w - idle_w) * u
 
 
+def board_power(catalog: Catalog, hardware: str) -> tuple[Decimal, Decimal, str]:
+    """(idle W, full-load W, note) of one board of `hardware`: full = TDP, idle = the catalog's
+    `idle_watts` or `idle_share_of_tdp` x TDP (the note says so; empty otherwise)."""
+    hw = catalog.get_hardware(hardware)
+    if not hw.tdp_w:
+        raise InputError(f"hardware {hardware!r} has no tdp_w in the catalog; power cannot be modelled",
+                         "deployment.hardware")
+    full = Decimal(str(hw.tdp_w))
+    if hw.idle_watts:
+        return Decimal(str(hw.idle_watts)), full, ""
+    share = load_energy().idle_share_of_tdp.value
+    idle = full * share
+    return idle, full, f"idle board power {idle:.0f} W = {share} x TDP (assumed; see energy.yaml power_curve)"
+
+
 def owned_gpu_month(inp: OwnedInputs, utilization: Decimal) -> OwnedMonth:
     """The cost of one owned GPU over one month (730 h) at `utilization`.
 
@@ -93,19 +108,9 @@ def owned_inputs(scenario: Scenario, catalog: Catalog) -> OwnedInputs:
     hw_id = scenario.deployment.hardware
     if not hw_id:
         raise InputError("the owned option needs `deployment.hardware` (for its power)", "deployment.hardware")
-    hw = catalog.get_hardware(hw_id)
-    if not hw.tdp_w:
-        raise InputError(f"hardware {hw_id!r} has no tdp_w in the catalog; power cannot be modelled",
-                         "deployment.hardware")
     en = load_energy()
-    notes = []
-    full = Decimal(str(hw.tdp_w))
-    if hw.idle_watts:
-        idle = Decimal(str(hw.idle_watts))
-    else:
-        idle = full * en.idle_share_of_tdp.value
-        notes.append(f"idle board power {idle:.0f} W = {en.idle_share_of_tdp.value} x TDP "
-                     "(assumed; see energy.yaml power_curve)")
+    idle, full, note = board_power(catalog, hw_id)
+    notes = [note] if note else []
     if o.power_price_per_kwh is not None:
         kwh_price = o.power_price_per_kwh
     else:

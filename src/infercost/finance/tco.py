@@ -33,7 +33,14 @@ from infercost.core.catalog import Catalog
 from infercost.core.scenario import Scenario
 from infercost.core.scenario_finance import Finance
 from infercost.econ.cost import to_scenario_currency
-from infercost.econ.owned import HOURS, OwnedInputs, board_watts, owned_gpu_month, owned_inputs
+from infercost.econ.owned import (
+    HOURS,
+    OwnedInputs,
+    board_power,
+    board_watts,
+    owned_gpu_month,
+    owned_inputs,
+)
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
 from infercost.finance.cashflow import monthly_rate, npv
@@ -317,8 +324,7 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
         notes.append(f"public reference for {hw.id}: {ref.hyperscaler} (hyperscaler) / {ref.neocloud} (neocloud) "
                      f"{ref.currency}/GPU-h TCO, all-in {ref.all_in_kw} kW per GPU [{ref.source}, "
                      f"as of {ref.as_of.isoformat()}]{mine}")
-    full = Decimal(str(hw.tdp_w))
-    idle = Decimal(str(hw.idle_watts)) if hw.idle_watts else full * en.idle_share_of_tdp.value
+    idle, full = board_power(catalog, hw.id)[:2] if hw.tdp_w else (Decimal(0), Decimal(0))
     grid = en.grid(fin.cloud_region).value if fin.cloud_region else None
     notes.append(f"rented GPUs' energy: board power only (host share unknown) x PUE {en.pue.value} "
                  f"({en.pue.source})")

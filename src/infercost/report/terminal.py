@@ -159,6 +159,15 @@ def print_breakdown(b: CostBreakdown, title: str = "", subtitle: str = "", conso
         line += f"; per 1M tokens: {per_unit_txt(b.cost_per_1m_tokens.amount)} {cur}"
     print_wrapped(con, line)
     print_wrapped(con, b.main_driver(), style="bold")
+    en = b.facts.get("energy")
+    if en and served and en.get("kwh_per_inference") is not None:
+        line = f"energy/inference: {en['kwh_per_inference']:.2g} kWh"
+        if en.get("gco2e_per_inference") is not None:
+            line += f", {en['gco2e_per_inference']:.2g} gCO2e"
+        line += f" (PUE {en['pue']:g}"
+        if en.get("grid_g_per_kwh") is not None:
+            line += f", {en['grid_g_per_kwh']:g} g/kWh {en['region']}"
+        print_wrapped(con, line + ")")
     for note in b.facts.get("notes", []):
         print_wrapped(con, f"warning: {note}", indent="  ", style="yellow")
     if verbose:

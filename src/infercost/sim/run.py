@@ -776,5 +776,8 @@ def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progres
         if note:
             res.usage = replace(res.usage, notes=res.usage.notes + (note,))
     res.cost = itemise(scenario, catalog, res.usage)
+    from infercost.econ.energy import energy_facts
+
+    res.cost.facts["energy"] = energy_facts(scenario, catalog, res.usage)
     _accelerator_series(scenario, catalog, cfg, res)
     return res

@@ -1,0 +1,135 @@
+"""Energy and carbon of a modelled usage period, beside its cost (`estimate`, `simulate`).
+
+`energy(scenario, catalog, usage)` is the one function. It uses the board power curve of
+`econ.owned` (`board_watts`: idle + (full - idle) x u, full = the hardware's TDP, idle from
+the catalog or `idle_share_of_tdp` x TDP) and the energy catalog's PUE and grid intensity,
+the same figures `infercost tco` uses (both take the power curve from `econ.owned.board_power`). GPU-hours by state come from the usage (`econ.cost.accelerator_gpu_hours`,
+GPUs per replica included): busy and warm-up at full-load board power, idle at idle power;
+kWh = W x h / 1000 x PUE; gCO2e = kWh x grid g/kWh.
+
+With `finance.owned` the owned figures apply (its PUE, host watts per GPU, grid figure or
+region); otherwise rented GPUs count board power only (host share unknown) x the catalog PUE.
+Region: `finance.cloud_region`, else `finance.owned.region`, else the region of the catalog
+listing of the scenario's provider and hardware, else us-east-1 (stated in the notes).
+No money figure is touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from infercost.core.catalog import Catalog
+from infercost.core.energy_catalog import load_energy
+from infercost.core.scenario import Scenario
+from infercost.econ.cost import accelerator_gpu_hours
+from infercost.econ.owned import board_power, board_watts, owned_inputs
+from infercost.econ.usage import CapacityUsage
+from infercost.errors import InputError
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Energy:
+    """Energy (kWh) and carbon (gCO2e) of a usage period; per-unit figures None when undefined."""
+
+    kwh: Decimal
+    kwh_per_inference: Decimal | None
+    kwh_per_1m_tokens: Decimal | None
+    gco2e: Decimal | None
+    gco2e_per_inference: Decimal | None
+    gco2e_per_1m_tokens: Decimal | None
+    pue: Decimal
+    grid_g_per_kwh: Decimal | None
+    region: str
+    idle_w: Decimal
+    full_w: Decimal
+    host_w: Decimal
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: Decimals as floats (rounded to 9 significant digits), notes as a list."""
+        out: dict[str, Any] = {}
+        for k, v in asdict(self).items():
+            if isinstance(v, Decimal):
+                out[k] = float(f"{v:.9g}")
+            elif isinstance(v, tuple):
+                out[k] = list(v)
+            else:
+                out[k] = v
+        return out
+
+
+def _region(scenario: Scenario, catalog: Catalog, notes: list[str]) -> str:
+    fin = scenario.finance
+    if fin is not None and fin.cloud_region:
+        return fin.cloud_region
+    if fin is not None and fin.owned is not None and fin.owned.region:
+        return fin.owned.region
+    dep = scenario.deployment
+    provider = (fin.cloud_provider if fin is not None and fin.cloud_provider else dep.pricing.provider)
+    rows = [i for i in catalog.instances if i.provider == provider and i.hardware == dep.hardware and i.region]
+    if rows:
+        return sorted(i.region for i in rows)[0]
+    notes.append(f"no finance.cloud_region: grid intensity of {DEFAULT_REGION} assumed")
+    return DEFAULT_REGION
+
+
+def energy(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> Energy:
+    """Energy and carbon of `usage` (see the module doc). Raises InputError without a
+    powered hardware (`deployment.hardware` with `tdp_w`)."""
+    dep = scenario.deployment
+    if not dep.hardware:
+        raise InputError("energy needs `deployment.hardware` (for its power)", "deployment.hardware")
+    en = load_energy()
+    notes: list[str] = []
+    fin = scenario.finance
+    owned = fin is not None and fin.owned is not None
+    if owned:
+        inp = owned_inputs(scenario, catalog)
+        idle, full, host, pue = inp.idle_w, inp.full_w, inp.host_w, inp.pue
+        notes.extend(n for n in inp.notes if n.startswith("idle board power"))
+        grid = inp.grid_gco2_per_kwh
+        region = fin.owned.region or ""
+        if grid is None:
+            region = _region(scenario, catalog, notes)
+            grid = en.grid(region, "finance.cloud_region").value
+    else:
+        idle, full, note = board_power(catalog, dep.hardware)
+        if note:
+            notes.append(note)
+        host, pue = Decimal(0), en.pue.value
+        notes.append(f"board power only (host share unknown) x PUE {pue} ({en.pue.source})")
+        region = _region(scenario, catalog, notes)
+        grid = en.grid(region, "finance.cloud_region").value
+    gh = accelerator_gpu_hours(scenario, usage)
+    busy = sum((h["busy"] for h in gh.values()), Decimal(0))
+    idle_h = sum((h["idle"] for h in gh.values()), Decimal(0))
+    warm = sum((h["warmup"] for h in gh.values()), Decimal(0))
+    full_w = board_watts(idle, full, Decimal(1)) + host
+    idle_w = board_watts(idle, full, Decimal(0)) + host
+    kwh = ((busy + warm) * full_w + idle_h * idle_w) * pue / 1000
+    if usage.others_busy_hours and usage.total(usage.others_busy_hours) > 0:
+        notes.append("co-tenants' busy time is theirs: not counted")
+    n = Decimal(str(usage.inferences))
+    tok = Decimal(str(usage.input_tokens)) + Decimal(str(usage.output_tokens))
+    gco2 = None if grid is None else kwh * grid
+
+    def per(x: Decimal | None) -> Decimal | None:
+        return None if x is None or n <= 0 else x / n
+
+    def per_m(x: Decimal | None) -> Decimal | None:
+        return None if x is None or tok <= 0 else x / tok * 1_000_000
+
+    return Energy(kwh, per(kwh), per_m(kwh), gco2, per(gco2), per_m(gco2), pue, grid, region,
+                  idle, full, host, tuple(notes))
+
+
+def energy_facts(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> dict[str, Any] | None:
+    """`energy(...).to_dict()`, or None when the scenario has no powered hardware."""
+    try:
+        return energy(scenario, catalog, usage).to_dict()
+    except InputError:
+        return None
