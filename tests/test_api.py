@@ -145,14 +145,11 @@ def test_attribute_demo_month_without_out_leaves_nothing(tmp_path):
     assert "conservation holds" in repr(res)
 
 
-def test_reconcile_without_its_engine_is_a_clear_error():
-    import importlib.util
-
-    if importlib.util.find_spec("infercost.reconciliation") is not None:
-        pytest.skip("the reconcile engine is installed")
+def test_reconcile_names_what_is_missing():
+    # neither an attribution folder nor a bill: the API names its own argument
     with pytest.raises(InputError) as e:
         api.reconcile(EXAMPLES / "chatbot.yaml")
-    assert e.value.where == "reconcile" and "not available" in e.value.message
+    assert e.value.where == "reconcile" and "attribution folder" in e.value.message
 
 
 def test_usage_and_counts_together_are_refused_in_one_line(tmp_path):
