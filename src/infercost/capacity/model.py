@@ -69,27 +69,18 @@ def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float
     # b = min(B, 1 + x W + x S(b) rho), rho = x S(b) / b, solved by damped iteration.
     lam = x * replicas  # one queue in front of the fleet: batches fill from all traffic
     b = min(float(B), 1.0 + lam * max_wait_s)
-    rho = min(available, x * _s(svc, b) / b)
+    rho = min(available, x * svc.seconds_at(b) / b)
     for _ in range(500):
         # requests queue only when every replica is busy: probability ~ rho^replicas
         p_wait = (rho / available) ** replicas
-        nb = min(float(B), 1.0 + lam * max_wait_s + x * _s(svc, b) * p_wait)
+        nb = min(float(B), 1.0 + lam * max_wait_s + x * svc.seconds_at(b) * p_wait)
         nb = 0.5 * (b + nb)
-        rho = min(available, x * _s(svc, nb) / nb)
+        rho = min(available, x * svc.seconds_at(nb) / nb)
         if abs(nb - b) < 1e-12:
             break
         b = nb
     return SliceLoad(b, rho, x, False)
 
-
-def _s(svc: ServiceTime, b: float) -> float:
-    """Batch time at a fractional batch size (linear between integers)."""
-    lo = max(1, int(math.floor(b)))
-    hi = min(svc.max_batch, lo + 1)
-    s_lo = svc.batch_seconds(lo)
-    if hi == lo:
-        return s_lo
-    return s_lo + (b - lo) * (svc.batch_seconds(hi) - s_lo)
 
 
 @dataclass(frozen=True)

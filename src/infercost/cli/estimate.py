@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
-CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
+from infercost.cli.options import CatalogOpt, OptionOpt, ScenarioArg, SetOpt, VerboseOpt
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="print each component's full driver text")]
-OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
 
 
 def register(app: typer.Typer) -> None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
 
 import typer
 
+from infercost.cli.options import ScenarioArg, SetOpt
 from infercost.cli.outputs import CsvOpt, HtmlOpt, JsonOpt, MdOpt, XlsxOpt
-
-ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
 
 
 def placements(sc, scenario: Path) -> list:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
+from infercost.cli.options import CatalogOpt, OptionOpt, ScenarioArg, SetOpt, VerboseOpt
+
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed (same seed, same output)")]
-CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
-OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON (latency, utilisation, cost, time series)")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="print each component's full driver text")]
 SeriesOpt = Annotated[bool, typer.Option("--series/--no-series", help="include the per-minute time series in --json")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="run even if more than 2e9 requests are expected")]
 

@@ -7,10 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-ScenarioArg = Annotated[Path, typer.Argument(help="scenario YAML file", show_default=False)]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="override a key: path=value (repeatable)")]
-CatalogOpt = Annotated[Optional[Path], typer.Option("--catalog", help="YAML overriding or adding catalog entries")]
-OptionOpt = Annotated[Optional[str], typer.Option("--option", help="apply a named variant from `options:`")]
+from infercost.cli.options import CatalogOpt, OptionOpt, ScenarioArg, SetOpt
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 MdOpt = Annotated[bool, typer.Option("--md", help="print markdown")]
 XlsxOpt = Annotated[Optional[Path], typer.Option("--xlsx", help="write a workbook with live formulas")]

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from infercost.core.money import format_decimal
 from infercost.errors import InputError
 
 
@@ -61,13 +62,10 @@ class Mix:
     net_value: Decimal  # value - extra_cost
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _s(getattr(self, k)) for k in ("fraction_large", "cost", "extra_cost", "value",
+        return {k: format_decimal(getattr(self, k)) for k in ("fraction_large", "cost", "extra_cost", "value",
                                                   "net_value")}
 
 
-def _s(d: Decimal) -> str:
-    t = format(d, "f")
-    return t.rstrip("0").rstrip(".") if "." in t else t
 
 
 def pareto(points: list[Point]) -> list[Point]:
@@ -89,7 +87,7 @@ def check_segments(segments: list[Segment]) -> None:
         vals = [getattr(s, what) for s in segments]
         if any(v < 0 for v in vals) or abs(sum(vals) - 1) > Decimal("1e-9"):
             raise InputError(f"{what} of the segments must be >= 0 and sum to 1, got "
-                             f"{', '.join(_s(v) for v in vals)}", "--segments")
+                             f"{', '.join(format_decimal(v) for v in vals)}", "--segments")
 
 
 def mix(fraction: Decimal, large: Point, small: Point, reference: Point, segments: list[Segment],

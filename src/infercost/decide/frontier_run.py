@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from infercost.core.catalog import Catalog
+from infercost.core.money import format_decimal
 from infercost.core.scenario import Scenario
 from infercost.decide.compare import compare
-from infercost.decide.frontier import Point, Segment, _s, best, pareto, sweep
+from infercost.decide.frontier import Point, Segment, best, pareto, sweep
 from infercost.errors import InputError
 
 
@@ -56,13 +57,13 @@ def run_frontier(scenario: Scenario, catalog: Catalog, *, large: str | None = No
         "scenario": scenario.name,
         "currency": scenario.currency,
         "metric": metric,
-        "points": [{"name": p.name, "monthly_cost": _s(p.monthly_cost), "quality": _s(p.quality),
+        "points": [{"name": p.name, "monthly_cost": format_decimal(p.monthly_cost), "quality": format_decimal(p.quality),
                     "dominated_by": p.dominated_by} for p in pts],
         "routing": {
             "large": lg.name, "small": sm.name, "reference": ref.name,
-            "value_per_point": None if value_per_point is None else _s(value_per_point),
-            "segments": [{"name": s.name, "traffic_share": _s(s.traffic_share),
-                          "lift_share": _s(s.lift_share)} for s in segs],
+            "value_per_point": None if value_per_point is None else format_decimal(value_per_point),
+            "segments": [{"name": s.name, "traffic_share": format_decimal(s.traffic_share),
+                          "lift_share": format_decimal(s.lift_share)} for s in segs],
             "mixes": out_mixes,
             "best": best(mixes).to_dict() if value_per_point is not None else None,
         },

@@ -93,7 +93,7 @@ def fleet_latency(rate_per_s: float, replicas: int, svc: ServiceTime, max_wait_s
     b = operating_batch(svc, x, rate_per_s * max_wait_s, available)
     wq = mmc_wait_quantile(n, rate_per_s, mu, 0.99)
     fill = min(max_wait_s, (B - 1) / rate_per_s)
-    return FleetLatency(rate_per_s, n, b, util, fill + wq + _s(svc, b) * tail, False)
+    return FleetLatency(rate_per_s, n, b, util, fill + wq + svc.seconds_at(b) * tail, False)
 
 
 def operating_batch(svc: ServiceTime, x: float, filled: float, available: float = 1.0) -> float:
@@ -107,18 +107,9 @@ def operating_batch(svc: ServiceTime, x: float, filled: float, available: float 
     lo, hi = 1.0, B
     for _ in range(60):
         mid = 0.5 * (lo + hi)
-        if available * mid / _s(svc, mid) >= x:
+        if available * mid / svc.seconds_at(mid) >= x:
             hi = mid
         else:
             lo = mid
     return max(b_fill, hi)
 
-
-def _s(svc: ServiceTime, b: float) -> float:
-    """Batch time at a fractional batch size (linear between integers), seconds."""
-    lo = max(1, int(math.floor(b)))
-    hi = min(svc.max_batch, lo + 1)
-    s_lo = svc.batch_seconds(lo)
-    if hi == lo:
-        return s_lo
-    return s_lo + (b - lo) * (svc.batch_seconds(hi) - s_lo)

@@ -12,6 +12,7 @@ Two sources, one shape (`ServiceTime`):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -32,6 +33,16 @@ class ServiceTime:
     profile: object | None = None  # the perf profile, when the perf model was used
     memory_cap: int | None = None  # largest batch that fits in memory (perf model only)
     notes: tuple[str, ...] = ()  # warnings for the user (e.g. faster than physics)
+
+    def seconds_at(self, b: float) -> float:
+        """Batch time (s) at a fractional batch size `b` >= 1 (fluid models): linear
+        between the two whole batch sizes around it, capped at `max_batch`."""
+        lo = max(1, int(math.floor(b)))
+        hi = min(self.max_batch, lo + 1)
+        s_lo = self.batch_seconds(lo)
+        if hi == lo:
+            return s_lo
+        return s_lo + (b - lo) * (self.batch_seconds(hi) - s_lo)
 
 
 def service_from_block(block, max_batch: int) -> ServiceTime:

@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
+from infercost.core.money import format_decimal
+
 ORDER = ("volume", "utilisation", "price", "residual")
 
 
@@ -48,8 +50,8 @@ class Factors:
         return cls(inferences, busy_gpu_h / inferences, busy_gpu_h / gpu_h, cost / gpu_h)
 
     def to_dict(self) -> dict[str, str]:
-        return {"inferences": _s(self.inferences), "busy_gpu_h_per_inference": _s(self.busy_gpu_h_per_inference),
-                "utilisation": _s(self.utilisation), "rate_per_gpu_h": _s(self.rate)}
+        return {"inferences": format_decimal(self.inferences), "busy_gpu_h_per_inference": format_decimal(self.busy_gpu_h_per_inference),
+                "utilisation": format_decimal(self.utilisation), "rate_per_gpu_h": format_decimal(self.rate)}
 
 
 def cost(n: Decimal, u: Decimal, r: Decimal, b: Decimal) -> Decimal:
@@ -76,12 +78,12 @@ class Decomposition:
     def to_dict(self) -> dict:
         return {
             "order": list(ORDER),
-            "difference": _s(self.difference),
-            "volume": _s(self.volume), "utilisation": _s(self.utilisation), "price": _s(self.price),
-            "residual": _s(self.residual),
-            "residual_parts": {"accelerator_busy_time_per_inference": _s(self.residual_accelerator),
-                               "other_components": _s(self.residual_other),
-                               "not_on_the_bill": _s(self.residual_not_on_bill)},
+            "difference": format_decimal(self.difference),
+            "volume": format_decimal(self.volume), "utilisation": format_decimal(self.utilisation), "price": format_decimal(self.price),
+            "residual": format_decimal(self.residual),
+            "residual_parts": {"accelerator_busy_time_per_inference": format_decimal(self.residual_accelerator),
+                               "other_components": format_decimal(self.residual_other),
+                               "not_on_the_bill": format_decimal(self.residual_not_on_bill)},
         }
 
 
@@ -115,7 +117,3 @@ def _q(d: Decimal) -> Decimal:
     return d.quantize(Decimal(1).scaleb(-18))
 
 
-def _s(d: Decimal) -> str:
-    from infercost.core.money import format_decimal
-
-    return format_decimal(d)
