@@ -167,3 +167,17 @@ def test_to_frame_refuses_an_unknown_money_kind():
     with pytest.raises(InputError) as e:
         r.to_frame(money="bogus")
     assert e.value.where == "money"
+
+
+def test_an_engine_error_names_the_scenario_file():
+    # a path, or a Scenario read from one: the engine's key path gets the file in front
+    path = EXAMPLES / "chatbot.yaml"
+    for source in (path, api.load_scenario(path)):
+        with pytest.raises(InputError) as e:
+            api.estimate(source, model__id="nope")
+        assert e.value.where == f"{path}: model.id" and "unknown model 'nope'" in e.value.message
+    # a dict has no file: the key path alone
+    with pytest.raises(InputError) as e:
+        api.estimate(api.load_scenario(path).model_dump(mode="json", exclude_none=True),
+                     model__id="nope")
+    assert e.value.where == "model.id"

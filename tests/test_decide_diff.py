@@ -93,7 +93,8 @@ def test_fail_above_and_git(tmp_path):
     assert r.returncode == 1, r.stderr
     assert "| monthly cost | 3,920 | 5,380 | +1,460 | +37.2% |" in r.stdout
     assert "failing" in r.stdout and "> --fail-above 10%" in r.stderr
-    r = subprocess.run(run + ["--fail-above", "40", "--json"], cwd=repo, capture_output=True, text=True,
+    # --json without --md (the two together are refused: both print to stdout)
+    r = subprocess.run(run[:-1] + ["--fail-above", "40", "--json"], cwd=repo, capture_output=True, text=True,
                        env=_env())
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)

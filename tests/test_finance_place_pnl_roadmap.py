@@ -93,6 +93,17 @@ def test_roadmap_projection_by_hand():
     assert res.total_savings == D(130)
 
 
+def test_roadmap_total_is_the_sum_of_the_rounded_rows():
+    # 6 inferences a month at 0.1 cent each, 2/3 off from month 1: months 1..3 save
+    # 0.001 x (2/3) x 6 x 1.01^m = 0.00404, 0.00408, 0.00412 -> each row 0.00 in cents,
+    # while a total summed from the exact values (0.01224) would print 0.01
+    rm = Roadmap(months=4, volume_growth_per_month=0.01, milestones=[
+        {"name": "int8", "month": 1, "cost_factor": D(1) / 3}])
+    res = project(rm, D("0.001"), D(0), D(6)).to_dict()
+    rows = sum(D(m["savings"]) for m in res["months"])
+    assert D(res["total_savings"]) == rows == 0
+
+
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "infercost", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)

@@ -500,3 +500,14 @@ def test_proportional_rule_under_one_busy_hour():
                                                       "idle_rule": "proportional", "tenants": 4}),
                 CAT, usage({"on-demand": 0.25}, {"on-demand": 8.0}, others={"on-demand": 0.25}))
     assert comp(b, "accelerator_idle").cost == Money(4)  # 8 h x 1/2
+
+
+def test_monthly_projection_of_a_short_period_reads_clean():
+    # 0.46 EUR a month of storage over a 24 h simulated period: 0.46 x 24 / 730 =
+    # 0.015123287671232876712... rounded to 18 places (…877); x 730 / 24 back to a month
+    # is 0.460000000000000009 at 18 places, 0.46 at the monthly projection's 10 places
+    amount = Money(Decimal("0.46") * 24 / 730, "EUR")
+    b = CostBreakdown("s", "EUR", Decimal(24), Decimal(4),
+                      (Component("storage", "Storage", amount, "d", "operations"),))
+    assert b.to_dict()["components"][0]["monthly_cost"] == "0.46"
+    assert b.monthly_total == Money("0.46", "EUR")

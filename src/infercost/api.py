@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import html
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -89,19 +90,20 @@ def load_scenario(source: Any, **overrides: Any) -> Scenario:
         if not overrides:
             return source
         raw = source.model_dump(mode="python", exclude_none=True)
-        origin = f"scenario {source.name!r}"
+        origin = f"scenario {source.name!r}" if source._source is None else source._source
+        path = source._source
     elif isinstance(source, Mapping):
         raw = copy.deepcopy(dict(source))
-        origin = "scenario dict"
+        origin, path = "scenario dict", None
     elif isinstance(source, (str, os.PathLike)):
         raw = read_raw(source)
-        origin = str(source)
+        origin = path = str(source)
     else:
         raise InputError(f"expected a scenario path, dict or Scenario, got {type(source).__name__}",
                          "scenario")
     for key, value in overrides.items():
         raw = set_path(raw, _dotted(key), value, f"{origin}: override")
-    return validate(raw, origin)
+    return validate(raw, origin, path)
 
 
 def overrides_from_sets(sets: list[str] | tuple[str, ...] | None) -> dict[str, Any]:
@@ -125,6 +127,30 @@ def _prepare(scenario: Any, option: str | None, overrides: dict[str, Any]) -> Sc
     return apply_option(sc, option) if option else sc
 
 
+def _names_file(verb):
+    """Decorate a scenario verb: an `InputError` naming only a key path (``model.id``) from
+    inside an engine gets the scenario file's name in front, as the loader's own errors
+    have (``chatbot.yaml: model.id: unknown model``). Errors that name a file, an option or
+    an argument of the API are left as they are."""
+    import functools
+
+    @functools.wraps(verb)
+    def wrapped(scenario: Any, *args: Any, **kwargs: Any):
+        try:
+            return verb(scenario, *args, **kwargs)
+        except InputError as e:
+            from infercost.core.scenario import Scenario
+
+            where = "" if e.where is None else str(e.where)
+            path = str(scenario) if isinstance(scenario, (str, os.PathLike)) \
+                else getattr(scenario, "_source", None)
+            head = re.split(r"[.\[]", where, maxsplit=1)[0]
+            if path and head in Scenario.model_fields:  # a scenario key, not an argument
+                raise type(e)(e.message, f"{path}: {where}") from None
+            raise
+    return wrapped
+
+
 def load_catalog(catalog: Any = None) -> Catalog:
     """The bundled catalogs (hardware, models, prices; each figure sourced and dated), with
     a user YAML file's entries overriding or adding to them. Raises `InputError` for a bad
@@ -142,6 +168,7 @@ def _catalog(catalog: Any) -> Catalog:
 
 # -- estimate ------------------------------------------------------------------------
 
+@_names_file
 def estimate(scenario: Any, *, catalog: Any = None, option: str | None = None,
              **overrides: Any) -> EstimateResult:
     """Predicted monthly cost per inference from the analytic (fluid) capacity model.
@@ -209,6 +236,7 @@ class EstimateResult:
 
 # -- simulate ------------------------------------------------------------------------
 
+@_names_file
 def simulate(scenario: Any, *, seed: int = 0, catalog: Any = None, option: str | None = None,
              force: bool = False, progress: Any = None, **overrides: Any) -> SimulationResult:
     """Discrete-event simulation of the serving fleet: queues, batching, autoscaling,
@@ -224,15 +252,7 @@ def simulate(scenario: Any, *, seed: int = 0, catalog: Any = None, option: str |
     from infercost.sim.run import simulate as run
 
     sc = _prepare(scenario, option, overrides)
-    try:
-        res = run(sc, _catalog(catalog), seed=seed, force=force, progress=progress)
-    except InputError as e:
-        # a key path from inside the engine: name the scenario file it belongs to
-        if isinstance(scenario, (str, os.PathLike)) and e.where is not None \
-                and not e.where.startswith(str(scenario)) and "." in e.where \
-                and not e.where.startswith("/"):
-            raise type(e)(e.message, f"{scenario}: {e.where}") from None
-        raise
+    res = run(sc, _catalog(catalog), seed=seed, force=force, progress=progress)
     return SimulationResult(res)
 
 
@@ -437,6 +457,7 @@ def demo_inputs(folder: Any, seed: int = 7, requests_per_hour: int = 300) -> Dem
 
 # -- reconcile -----------------------------------------------------------------------
 
+@_names_file
 def reconcile(scenario: Any, *, attribution: Any = None, bill: Any = None, usage: Any = None,
               counts: Any = None, rules: Any = None, simulate: bool = False, seed: int = 0,
               catalog: Any = None, option: str | None = None,
@@ -531,6 +552,7 @@ class ReconciliationResult:
         return self.to_frame().to_html(index=False)
 
 
+@_names_file
 def tco(scenario: Any, *, simulate: bool = False, catalog: Any = None, option: str | None = None,
         **overrides: Any) -> TcoResult:
     """Total cost of ownership over `finance.horizon_months`: renting (on-demand, spot,
@@ -588,6 +610,7 @@ class TcoResult:
         return f"<TcoResult {self.scenario!r}: recommended {d.get('recommended')!r}>"
 
 
+@_names_file
 def place(scenario: Any, **overrides: Any) -> list:
     """The cheapest valid edge/cloud placement of `pipeline:` for each of `segments:`
     (on-site data kept on site, latency budgets met), with compute and transfer cost per
@@ -602,6 +625,7 @@ def place(scenario: Any, **overrides: Any) -> list:
     return [run(sc.pipeline, seg) for seg in sc.segments]
 
 
+@_names_file
 def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     """Revenue, cost, gross margin and contribution per customer segment per month, and
     the price that reaches each segment's target margin (docs/finance.md). A segment's
@@ -637,6 +661,7 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     return rows
 
 
+@_names_file
 def roadmap(scenario: Any, *, catalog: Any = None, **overrides: Any):
     """Cost per inference month by month as `roadmap:` milestones land, against the
     target, with the savings (docs/finance.md). Returns `finance.roadmap` projection
@@ -656,6 +681,7 @@ def roadmap(scenario: Any, *, catalog: Any = None, **overrides: Any):
 
 # -- decisions -----------------------------------------------------------------------
 
+@_names_file
 def compare(scenario: Any, *, catalog: Any = None, keep_replicas: bool = False,
             simulate: bool = False, seed: int = 0, **overrides: Any):
     """The baseline and every `options:` variant, each sized to its own fleet (the fewest
@@ -669,6 +695,7 @@ def compare(scenario: Any, *, catalog: Any = None, keep_replicas: bool = False,
     return run(sc, _catalog(catalog), keep_replicas=keep_replicas, simulate=simulate, seed=seed)
 
 
+@_names_file
 def optimize(scenario: Any, *, catalog: Any = None, **options: Any):
     """The cheapest plan meeting the SLOs and a quality floor: a vectorised screen over
     hardware x precision x GPUs per replica x batch x replicas x pricing plan, the
@@ -678,9 +705,13 @@ def optimize(scenario: Any, *, catalog: Any = None, **options: Any):
     constraint and the closest candidate when no plan meets the SLOs."""
     from infercost.decide.optimize import optimize as run
 
-    return run(_prepare(scenario, None, {}), _catalog(catalog), **options)
+    sc, cat = _prepare(scenario, None, {}), _catalog(catalog)
+    if sc.model.id is not None and sc.model.arch is None:
+        cat.get_model(sc.model.id)  # an unknown id, not "no hardware can serve it"
+    return run(sc, cat, **options)
 
 
+@_names_file
 def frontier(scenario: Any, *, catalog: Any = None, **options: Any) -> dict[str, Any]:
     """The cost-quality Pareto frontier over the variants and the tiered-routing sweep
     between a large and a small model (docs/decide.md). `options`: as
@@ -692,6 +723,7 @@ def frontier(scenario: Any, *, catalog: Any = None, **options: Any) -> dict[str,
     return run_frontier(_prepare(scenario, None, {}), _catalog(catalog), **options)
 
 
+@_names_file
 def build_vs_buy(scenario: Any, *, catalog: Any = None, **options: Any):
     """Self-hosted cost per 1M input / output tokens against the catalog's hosted API
     prices (standard, cached input, batch) and the monthly volume where self-hosting breaks

@@ -20,6 +20,14 @@ def at_least(value: int | None, option: str, lowest: int = 0) -> None:
         raise InputError(f"must be a whole number >= {lowest}, got {value}", option)
 
 
+def one_stdout(json_: bool, md: bool) -> None:
+    """Refuse `--json` with `--md`: both print to stdout, so one would be lost."""
+    if json_ and md:
+        from infercost.errors import InputError
+
+        raise InputError("both print to stdout; give one of them", "--json and --md")
+
+
 def working(what: str):
     """A rich spinner with elapsed time on stderr while a long command works (only when
     stderr is a terminal: stdout, and so --json, stays clean). Use as a context manager."""

@@ -19,9 +19,11 @@ def emit(data: dict[str, Any], tables: list, charts: list, title: str, *, json_:
          md: bool = False, csv: Path | None = None, xlsx: Path | None = None,
          html: Path | None = None) -> None:
     """Write the requested outputs; the terminal tables when nothing goes to stdout."""
-    from infercost.cli.common import print_json
+    from infercost.cli.common import one_stdout, print_json
     from infercost.core.io import check_output_file
     from infercost.report import tables as tb
+
+    one_stdout(json_, md)
 
     for path, opt in ((csv, "--csv"), (xlsx, "--xlsx"), (html, "--html")):
         if path is not None:  # all checked before anything is written

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 
 from infercost.cli.options import ScenarioArg, SetOpt
 from infercost.cli.outputs import CsvOpt, HtmlOpt, JsonOpt, MdOpt, XlsxOpt
-
-
-def placements(sc, scenario: Path) -> list:
-    from infercost import api
-    from infercost.cli.tco import with_file
-    from infercost.errors import InputError
-
-    try:
-        return api.place(sc)
-    except InputError as e:
-        raise with_file(e, scenario) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +18,7 @@ def register(app: typer.Typer) -> None:
         from infercost.cli.outputs import emit
 
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
-        res = placements(sc, scenario)
+        res = api.place(scenario, **api.overrides_from_sets(set_))  # names the file on error
         d = {"scenario": sc.name, "currency": sc.currency, "placements": [p.to_dict() for p in res]}
         emit(d, place_tables(d), place_charts(d), f"{sc.name}: placement per segment",
              json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)

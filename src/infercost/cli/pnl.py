@@ -20,14 +20,9 @@ def register(app: typer.Typer) -> None:
         """
         from infercost import api
         from infercost.cli.outputs import emit
-        from infercost.cli.tco import with_file
-        from infercost.errors import InputError
 
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
-        try:
-            rows = api.pnl(sc, catalog=catalog)
-        except InputError as e:
-            raise with_file(e, scenario) from None
+        rows = api.pnl(scenario, catalog=catalog, **api.overrides_from_sets(set_))
         d = {"scenario": sc.name, "currency": sc.currency, "segments": [r.to_dict() for r in rows]}
         emit(d, pnl_tables(d), pnl_charts(d), f"{sc.name}: P&L per segment",
              json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)

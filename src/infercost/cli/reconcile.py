@@ -33,9 +33,10 @@ def reconcile_command(
     md: bool = typer.Option(False, "--md", help="Print a markdown table (for a pull request)."),
 ) -> None:
     from infercost import api
-    from infercost.cli.common import print_json
+    from infercost.cli.common import one_stdout, print_json
     from infercost.errors import InputError
 
+    one_stdout(json_out, md)
     # the API's own checks name its arguments; here they name the options
     if attribution is None and not bill:
         raise InputError("give --attribution DIR, or --bill with --usage or --counts", "reconcile")

@@ -16,14 +16,9 @@ def register(app: typer.Typer) -> None:
         """Cost per inference month by month as milestones land, against a target, with savings."""
         from infercost import api
         from infercost.cli.outputs import emit
-        from infercost.cli.tco import with_file
-        from infercost.errors import InputError
 
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
-        try:
-            res = api.roadmap(sc, catalog=catalog)
-        except InputError as e:
-            raise with_file(e, scenario) from None
+        res = api.roadmap(scenario, catalog=catalog, **api.overrides_from_sets(set_))
         d = {"scenario": sc.name, "currency": sc.currency, "applies_to": sc.roadmap.applies_to,
              **res.to_dict()}
         emit(d, roadmap_tables(d), roadmap_charts(d), f"{sc.name}: cost per inference roadmap",

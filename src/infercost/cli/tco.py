@@ -16,13 +16,6 @@ HtmlOpt = Annotated[Optional[Path], typer.Option("--html", help="write an HTML r
 SimOpt = Annotated[bool, typer.Option("--simulate", help="take utilisation from the simulator")]
 
 
-def with_file(e, scenario: Path):
-    """An InputError naming a key path, prefixed with the scenario file."""
-    if e.where is not None and not str(e.where).startswith(str(scenario)) and not str(e.where).startswith("/"):
-        return type(e)(e.message, f"{scenario}: {e.where}")
-    return e
-
-
 def register(app: typer.Typer) -> None:
     @app.command()
     def tco(
@@ -42,18 +35,15 @@ def register(app: typer.Typer) -> None:
         conditions under which the recommendation flips, sensitivity, energy and carbon.
         """
         from infercost import api
-        from infercost.cli.common import print_json
+        from infercost.cli.common import one_stdout, print_json
         from infercost.core.io import check_output_file
-        from infercost.errors import InputError
 
+        one_stdout(json_, md)
         for path, opt in ((xlsx, "--xlsx"), (html, "--html")):
             if path is not None:
                 check_output_file(path, opt)
-        try:
-            res = api.tco(scenario, simulate=simulate, catalog=catalog, option=option,
-                          **api.overrides_from_sets(set_))
-        except InputError as e:
-            raise with_file(e, scenario) from None
+        res = api.tco(scenario, simulate=simulate, catalog=catalog, option=option,
+                      **api.overrides_from_sets(set_))
         dec, d = res.decision, res.to_dict()
         sc_name = res.scenario
         if xlsx is not None:

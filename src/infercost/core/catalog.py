@@ -436,5 +436,9 @@ def load_catalog(user_file: str | Path | None = None) -> Catalog:
     for origin, raw in _bundled():
         _merge(cat, raw, origin)
     if user_file is not None:
-        _merge(cat, _read_yaml(user_file), str(user_file))
+        raw = _read_yaml(user_file)
+        if not any(raw.get(k) for k in ("hardware", "models", "prices")):
+            raise InputError("the catalog file has no entries; expected hardware:, models: or "
+                             "prices: with at least one entry", str(user_file))
+        _merge(cat, raw, str(user_file))
     return cat

@@ -14,7 +14,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from infercost.core.currency import currency_problem
 from infercost.core.scenario_finance import Finance, Pipeline, Roadmap, Segment
@@ -311,6 +319,8 @@ class Option(Strict):
 
 
 class Scenario(Strict):
+    #: the YAML file it was read from (None for a dict): errors raised later name it
+    _source: str | None = PrivateAttr(default=None)
     name: str
     description: str = ""
     currency: str = Field(description="ISO 4217 code of every figure in this scenario")
@@ -514,11 +524,15 @@ def read_raw(path: str | Path) -> dict:
     return raw
 
 
-def validate(raw: dict, origin: str) -> Scenario:
+def validate(raw: dict, origin: str, source: str | None = None) -> Scenario:
+    """`raw` validated into a `Scenario` that remembers `source` (the file it came from).
+    Raises `InputError` naming `origin` and the key path."""
     try:
-        return Scenario.model_validate(raw)
+        sc = Scenario.model_validate(raw)
     except ValidationError as e:
         raise validation_error_line(e, origin) from None
+    sc._source = source
+    return sc
 
 
 def load_scenario(path: str | Path, sets: list[str] | tuple[str, ...] = ()) -> Scenario:
@@ -526,7 +540,7 @@ def load_scenario(path: str | Path, sets: list[str] | tuple[str, ...] = ()) -> S
     raw = read_raw(path)
     for key, value in parse_sets(sets):
         raw = set_path(raw, key, value, f"{path}: --set")
-    return validate(raw, str(path))
+    return validate(raw, str(path), str(path))
 
 
 def apply_option(scenario: Scenario, name: str) -> Scenario:

@@ -167,7 +167,9 @@ class Segment(_Strict):
     edge_depreciation_per_month: Amount = Field(Decimal(0), description="edge hardware at this segment's sites, per month")
     data_on_site: bool = Field(False, description="its data must stay on its site")
     latency_budget_ms: PositiveFloat | None = Field(None, description="end-to-end budget per request, ms")
-    target_margin: Fraction | None = Field(None, description="gross margin to reach (0.6 = 60%)")
+    target_margin: Annotated[float, Field(ge=0, lt=1)] | None = Field(
+        None, description="gross margin to reach (0.6 = 60%); below 1, since a 100% margin "
+        "needs an infinite price")
 
 
 # -- roadmap: ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ volume n_m = n_0 x (1 + volume growth)^m; savings_m = (c_0 - c_m) x n_m - one-of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from infercost.core.scenario_finance import Roadmap
 
@@ -32,6 +32,7 @@ class RoadmapResult:
 
     @property
     def total_savings(self) -> Decimal:
+        """Sum of the months' savings, each already in cents: equal to the rows' sum."""
         return sum((m.savings for m in self.months), Decimal(0))
 
     def to_dict(self) -> dict:
@@ -66,7 +67,9 @@ def project(rm: Roadmap, part: Decimal, rest: Decimal, inferences_per_month: Dec
         n = inferences_per_month * g ** m
         now = tuple(ms.name for ms in rm.milestones if ms.month == m)
         one_off = sum((ms.one_off_cost for ms in rm.milestones if ms.month == m), Decimal(0))
-        out.append(RoadmapMonth(m, c, n, (c0 - c) * n - one_off, now))
+        # each month's savings booked in cents (half-even), so the total is the sum of the rows
+        saved = ((c0 - c) * n - one_off).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        out.append(RoadmapMonth(m, c, n, saved, now))
         if target_month is None and rm.target_cost_per_inference is not None and c <= rm.target_cost_per_inference:
             target_month = m
     return RoadmapResult(tuple(out), rm.target_cost_per_inference, target_month)
