@@ -7,8 +7,9 @@ the same figures `infercost tco` uses (both take the power curve from `econ.owne
 GPUs per replica included): busy and warm-up at full-load board power, idle at idle power;
 kWh = W x h / 1000 x PUE; gCO2e = kWh x grid g/kWh.
 
-With `finance.owned` the owned figures apply (its PUE, host watts per GPU, grid figure or
-region); otherwise rented GPUs count board power only (host share unknown) x the catalog PUE.
+With `finance.owned`, or plan `owned` priced from the catalog's `prices.owned_hardware`, the
+owned figures apply (PUE, host watts per GPU, grid figure or region); otherwise rented GPUs
+count board power only (host share unknown) x the catalog PUE.
 Region: `finance.cloud_region`, else `finance.owned.region`, else the region of the catalog
 listing of the scenario's provider and hardware, else us-east-1 (stated in the notes).
 No money figure is touched.
@@ -24,7 +25,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.energy_catalog import load_energy
 from infercost.core.scenario import Scenario
 from infercost.econ.cost import accelerator_gpu_hours
-from infercost.econ.owned import board_power, board_watts, owned_inputs
+from infercost.econ.owned import board_power, board_watts, has_owned_inputs, owned_inputs
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
 
@@ -86,13 +87,14 @@ def energy(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> Energy
     en = load_energy()
     notes: list[str] = []
     fin = scenario.finance
-    owned = fin is not None and fin.owned is not None
+    owned = (fin is not None and fin.owned is not None) or (
+        dep.pricing.plan == "owned" and has_owned_inputs(scenario, catalog))
     if owned:
         inp = owned_inputs(scenario, catalog)
         idle, full, host, pue = inp.idle_w, inp.full_w, inp.host_w, inp.pue
         notes.extend(n for n in inp.notes if n.startswith("idle board power"))
         grid = inp.grid_gco2_per_kwh
-        region = fin.owned.region or ""
+        region = (fin.owned.region if fin is not None and fin.owned is not None else None) or ""
         if grid is None:
             region = _region(scenario, catalog, notes)
             grid = en.grid(region, "finance.cloud_region").value
