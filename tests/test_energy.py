@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infercost.api import load_catalog, load_scenario
 from infercost.econ.energy import energy
@@ -61,3 +63,14 @@ def test_estimate_json_has_energy():
     d = estimate(EXAMPLE).to_dict()
     en = d["facts"]["energy"] if "facts" in d else d["breakdown"]["facts"]["energy"]
     assert en["kwh_per_inference"] > 0 and en["region"] == "us-east-1"
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.integers(min_value=0, max_value=1000), b=st.integers(min_value=0, max_value=1000))
+def test_energy_monotone_in_utilisation_property(a, b):
+    # the same paid hour, a larger busy share: never less energy or carbon
+    sc, cat = load_scenario(EXAMPLE), load_catalog()
+    lo, hi = sorted((a, b))
+    e_lo = energy(sc, cat, _usage(lo / 1000, 1 - lo / 1000))
+    e_hi = energy(sc, cat, _usage(hi / 1000, 1 - hi / 1000))
+    assert e_lo.kwh <= e_hi.kwh and e_lo.gco2e <= e_hi.gco2e
