@@ -26,6 +26,10 @@ def test_demo_writes_a_deterministic_report(cli, tmp_path):
         'xmlns="http://www.w3.org/2000/svg"', "")
     md = (tmp_path / "a" / "summary.md").read_text()
     assert "### simulated: recsys-spike" in md and "conservation (holds)" in md
+    # energy beside cost: every estimate, the simulation and the attributed bill
+    assert all(d["facts"]["energy"]["kwh"] > 0 for d in s["estimates"].values())
+    assert s["attribution"]["energy"]["kwh"] > 0 and s["attribution"]["energy"]["resources"]
+    assert md.count("- energy per 1k inferences:") == 5 and "billed GPU-hours" in md
 
 
 def test_demo_bad_examples_folder_exits_2_and_writes_nothing(cli, tmp_path):

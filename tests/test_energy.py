@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infercost.api import load_catalog, load_scenario
 from infercost.econ.energy import energy
@@ -21,19 +23,21 @@ def _usage(busy: float, idle: float, warm: float = 0.0) -> CapacityUsage:
 def test_hand_computed():
     sc, cat = load_scenario(EXAMPLE), load_catalog()
     e = energy(sc, cat, _usage(0.5, 0.5))
-    # h100-sxm: TDP 700 W, no idle_watts -> idle = 0.10 x 700 = 70 W; PUE 1.58 (catalog)
-    # busy 0.5 GPU-h x 700 W + idle 0.5 GPU-h x 70 W = 350 + 35 = 385 Wh
-    # x PUE 1.58 = 608.3 Wh = 0.6083 kWh
-    assert e.kwh == Decimal("0.6083")
-    # region: the aws h100-sxm listing's region us-east-1, 309 g/kWh -> 0.6083 x 309 = 187.9647 g
+    # h100-sxm: TDP 700 W, idle_watts 69 W (catalog: median of 13 public nvidia-smi idle
+    # readings); PUE 1.58 (catalog)
+    # busy 0.5 GPU-h x 700 W + idle 0.5 GPU-h x 69 W = 350 + 34.5 = 384.5 Wh
+    # x PUE 1.58 = 607.51 Wh = 0.60751 kWh
+    assert e.kwh == Decimal("0.60751")
+    assert e.idle_w == 69 and not any("assumed" in n for n in e.notes)
+    # region: the aws h100-sxm listing's region us-east-1, 309 g/kWh -> 0.60751 x 309 = 187.72059 g
     assert e.region == "us-east-1" and e.grid_g_per_kwh == 309
-    assert e.gco2e == Decimal("187.9647")
-    # 1,000 inferences: 0.0006083 kWh and 0.1879647 g each; 1M tokens: x 1e6 / 1e6 = same as total
-    assert e.kwh_per_inference == Decimal("0.0006083")
-    assert e.gco2e_per_inference == Decimal("0.1879647")
-    assert e.kwh_per_1m_tokens == Decimal("0.6083")
+    assert e.gco2e == Decimal("187.72059")
+    # 1,000 inferences: 0.00060751 kWh and 0.18772059 g each; 1M tokens: x 1e6 / 1e6 = same as total
+    assert e.kwh_per_inference == Decimal("0.00060751")
+    assert e.gco2e_per_inference == Decimal("0.18772059")
+    assert e.kwh_per_1m_tokens == Decimal("0.60751")
     # warm-up counts at full load: + 0.1 GPU-h x 700 W x 1.58 = 0.1106 kWh
-    assert energy(sc, cat, _usage(0.5, 0.5, 0.1)).kwh == Decimal("0.6083") + Decimal("0.1106")
+    assert energy(sc, cat, _usage(0.5, 0.5, 0.1)).kwh == Decimal("0.60751") + Decimal("0.1106")
 
 
 def test_monotone_in_utilisation():
@@ -59,3 +63,14 @@ def test_estimate_json_has_energy():
     d = estimate(EXAMPLE).to_dict()
     en = d["facts"]["energy"] if "facts" in d else d["breakdown"]["facts"]["energy"]
     assert en["kwh_per_inference"] > 0 and en["region"] == "us-east-1"
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.integers(min_value=0, max_value=1000), b=st.integers(min_value=0, max_value=1000))
+def test_energy_monotone_in_utilisation_property(a, b):
+    # the same paid hour, a larger busy share: never less energy or carbon
+    sc, cat = load_scenario(EXAMPLE), load_catalog()
+    lo, hi = sorted((a, b))
+    e_lo = energy(sc, cat, _usage(lo / 1000, 1 - lo / 1000))
+    e_hi = energy(sc, cat, _usage(hi / 1000, 1 - hi / 1000))
+    assert e_lo.kwh <= e_hi.kwh and e_lo.gco2e <= e_hi.gco2e

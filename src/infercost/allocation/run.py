@@ -99,6 +99,7 @@ def run_attribution(
         if not s["conservation"]["holds"]:  # a bug, never the user's input
             raise AssertionError(f"conservation violated: {s['conservation']}")
         s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
+        s["energy"] = _energy(b, r, pass1, res, s)
         tw = time.perf_counter()
         write_outputs(res.allocations, s, tmp)
         s["_timings_s"]["write_outputs_s"] = round(time.perf_counter() - tw, 3)
@@ -109,6 +110,19 @@ def run_attribution(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s
+
+
+def _energy(b: Any, r: Any, pass1: Any, res: Any, s: dict) -> dict:
+    """summary.json's energy block (allocation.energy): the fleet's billed GPU-hours at the
+    attribution's measured load, through econ.energy."""
+    from infercost.allocation.energy import attribution_energy
+    from infercost.allocation.engine import select_fleet
+    from infercost.core.catalog import load_catalog
+
+    gdf = pass1[0]
+    used = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
+    return attribution_energy(b, select_fleet(b, r, used), b.cost(r.cost_basis), res.allocations, s,
+                              load_catalog())
 
 
 def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, rules) -> Any:

@@ -116,6 +116,7 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"{rows['usage_outside_period']} outside the billing period, "
         f"{rows['usage_without_bill_row']} without a bill row, "
         f"{rows['duplicate_request_ids']} duplicate request ids",
+        *energy_lines(s.get("energy")),
         f"  wrote {out}/allocations.csv, allocations.parquet, "
         f"{'requests.parquet, ' if s['outputs']['requests'] else ''}summary.json",
     ]
@@ -126,6 +127,20 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         wrapped += textwrap.wrap(line, max(width, 20), subsequent_indent=indent,
                                  break_on_hyphens=False) or [""]
     return "\n".join(wrapped)
+
+
+def energy_lines(e: dict | None) -> list[str]:
+    """The energy block of summary.json as report lines (econ.energy; assumptions in notes)."""
+    if not e:
+        return []
+    per = ("" if e.get("kwh_per_1k_requests") is None else
+           f", {e['kwh_per_1k_requests']:.4g} kWh"
+           + ("" if e.get("gco2e_per_1k_requests") is None else f" and {e['gco2e_per_1k_requests']:,.4g} gCO2e")
+           + " per 1k requests")
+    g = "" if e.get("gco2e") is None else f", {e['gco2e'] / 1000:,.4g} kgCO2e"
+    gh = sum(r["gpu_hours"] for r in e.get("resources", []))
+    return [f"  energy {e['kwh']:,.4g} kWh{g} over {gh:,.0f} billed GPU-hours{per} (PUE {e['pue']:g})",
+            *(f"    note: {n}" for n in e.get("notes", []))]
 
 
 def _unit(v) -> str:

@@ -35,8 +35,9 @@ def register(app: typer.Typer) -> None:
         result = api.compare(scenario, catalog=catalog, keep_replicas=keep_replicas,
                              simulate=simulate, seed=seed, **api.overrides_from_sets(set_))
         d = result.to_dict()
-        emit(d, comparison_tables(d), comparison_charts(d), f"{d['scenario']}: options compared",
-             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
+        tables = comparison_tables(d)
+        emit(d, tables, comparison_charts(d), f"{d['scenario']}: options compared",
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html, csv_table=comparison_csv_table(d, tables))
 
 
 def comparison_tables(d: dict) -> list:
@@ -82,7 +83,7 @@ def comparison_tables(d: dict) -> list:
             r += [per_unit_txt(Decimal(v[k])) if v[k] else "-"
                   for k in ("per_1m_input_tokens", "per_1m_output_tokens")]
         drows.append(r)
-    out = [main, Table(f"details ({cur})", dcols, drows)]
+    out = [main, Table(f"details ({cur})", dcols, drows), energy_table(d)]
     if sim:
         srows = []
         for v in d["variants"]:
@@ -94,6 +95,45 @@ def comparison_tables(d: dict) -> list:
         out.append(Table(f"simulated, seed {d['variants'][0]['simulated']['seed']} ({cur})",
                          ["variant", "p99 ms", "SLO attainment", "per inf", "per month"], srows))
     return out
+
+
+def _energy_cells(v: dict) -> list[str]:
+    e = v.get("energy")
+    if e is None:
+        return ["-", "-"]
+    kwh, g = e["kwh_per_1k_inferences"], e["gco2e_per_1k_inferences"]
+    return ["-" if kwh is None else f"{kwh:.4g}", "-" if g is None else f"{g:.4g}"]
+
+
+def energy_table(d: dict):
+    """kWh and gCO2e per 1,000 inferences per variant (econ.energy, as in `estimate`)."""
+    from infercost.report.tables import Table
+
+    rows: list[list[str]] = []
+    by_note: dict[str, list[str]] = {}  # a note shared by several variants is printed once
+    for v in d["variants"]:
+        e = v.get("energy")
+        where = "-" if e is None else (f"{e['region']} {e['grid_g_per_kwh']:g} g/kWh"
+                                       if e["grid_g_per_kwh"] is not None else e["region"] or "-")
+        rows.append([v["name"], *_energy_cells(v), "-" if e is None else f"{e['pue']:g}", where])
+        for n in (["no power figure for its hardware: energy not modelled"] if e is None else e["notes"]):
+            by_note.setdefault(n, []).append(v["name"])
+    names = [v["name"] for v in d["variants"]]
+    notes = [n if who == names else f"{', '.join(who)}: {n}" for n, who in by_note.items()]
+    notes.append("energy: busy and warm-up GPU-hours at full board power (TDP), idle at idle "
+                 "power, x PUE; carbon at the region's grid intensity")
+    return Table("energy and carbon per 1k inferences", ["variant", "kWh", "gCO2e", "PUE", "grid"],
+                 rows, notes)
+
+
+def comparison_csv_table(d: dict, tables: list):
+    """The main table with the energy columns added (CSV has one table)."""
+    from infercost.report.tables import Table
+
+    main = tables[0]
+    rows = [r + _energy_cells(v) for r, v in zip(main.rows, d["variants"], strict=True)]
+    return Table(main.title, main.columns + ["kWh per 1k inferences", "gCO2e per 1k inferences"], rows,
+                 main.notes)
 
 
 def comparison_charts(d: dict) -> list:

@@ -83,6 +83,11 @@ def _sim_md(name: str, d: dict) -> str:
              f"dropped {req.get('dropped')}; latency p50 {lat.get('p50')} ms, p99 {lat.get('p99')} ms",
              f"- utilisation {d.get('utilization')}; SLO attainment {d.get('slo_attainment')}; "
              f"cost per inference {d.get('cost_per_inference')} {d.get('cost', {}).get('currency', '')}"]
+    from infercost.report.summary import energy_markdown
+
+    e = energy_markdown((d.get("cost") or {}).get("facts", {}).get("energy"), "over the simulated run")
+    if e:
+        lines.append(e)
     phases = d.get("phases") or {}
     if phases:
         lines += ["", "| phase | arrived | dropped | p99 latency (ms) | mean replicas | accelerator cost / inference |",
@@ -111,6 +116,9 @@ def _att_md(d: dict) -> str:
         lines.append(f"- conservation ({'holds' if cons.get('holds') else 'BROKEN'}): {cons.get('line')}")
     for drv in d.get("drivers", [])[:6] if isinstance(d.get("drivers"), list) else []:
         lines.append(f"- driver: {drv}")
+    from infercost.cli.attribute import energy_lines
+
+    lines += [f"- {ln.strip()}" for ln in energy_lines(d.get("energy"))]
     return "\n".join(lines) + "\n"
 
 

@@ -17,8 +17,10 @@ HtmlOpt = Annotated[Optional[Path], typer.Option("--html", help="write one self-
 
 def emit(data: dict[str, Any], tables: list, charts: list, title: str, *, json_: bool = False,
          md: bool = False, csv: Path | None = None, xlsx: Path | None = None,
-         html: Path | None = None) -> None:
-    """Write the requested outputs; the terminal tables when nothing goes to stdout."""
+         html: Path | None = None, csv_table=None) -> None:
+    """Write the requested outputs; the terminal tables when nothing goes to stdout.
+
+    CSV holds one table: `csv_table` when given, else the first of `tables`."""
     from infercost.cli.common import one_stdout, print_json
     from infercost.core.io import check_output_file
     from infercost.report import tables as tb
@@ -29,7 +31,7 @@ def emit(data: dict[str, Any], tables: list, charts: list, title: str, *, json_:
         if path is not None:  # all checked before anything is written
             check_output_file(path, opt)
     if csv is not None:
-        tb.write_csv(tables[0], csv)
+        tb.write_csv(csv_table if csv_table is not None else tables[0], csv)
     if xlsx is not None:
         tb.write_xlsx(tables, xlsx)
     if html is not None:

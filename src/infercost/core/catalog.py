@@ -17,6 +17,9 @@ prices:
     aws: {vcpu_hour: 0.0425, storage_gb_month: 0.08, egress_gb: 0.09, ...}
   api_tokens:        # list; identity = (provider, model)
     - {provider: openai, model: gpt-4o-mini, input_per_1m: 0.15, output_per_1m: 0.6, ...}
+  owned_hardware:    # list; identity = hardware: the inputs `econ.owned` prices plan `owned` with
+    - {hardware: h100-sxm, capex_per_gpu: 39625, depreciation_years: 5, host_watts_per_gpu: 575,
+       colo_per_kw_month: 196, maintenance: 0.10, currency: USD, source, as_of}
 ```
 
 Units: TFLOP/s (TOPS for integer precisions) dense, no sparsity; memory in GB (1e9
@@ -82,6 +85,8 @@ class Hardware:
     l2_mb: float = 0.0  # last-level on-chip cache, MB (L2 on NVIDIA, Infinity Cache on CDNA3, SRAM)
     interconnect: Interconnect | None = None  # kind + GB/s one direction; sets interconnect_gbps
     idle_watts: float = 0.0  # W drawn when powered and idle, where a source gives it; 0 = unknown
+    idle_source: str = ""  # where idle_watts comes from; empty = the entry's `source`
+    idle_as_of: date | None = None  # date idle_watts was read; None = the entry's `as_of`
 
     def peak(self, precision: str) -> float:
         """Dense peak in TFLOP/s for `precision`; falls back to the nearest wider precision."""
@@ -222,6 +227,27 @@ class ApiPrice:
     batch_output_per_1m: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class OwnedHardware:
+    """Inputs for pricing one bought accelerator of `hardware` (plan `owned`, `econ.owned`).
+
+    Money in `currency`; power in W; the electricity price, PUE and grid intensity come from
+    the energy catalog (energy.yaml), the board power curve from the hardware entry.
+    """
+
+    hardware: str
+    capex_per_gpu: Decimal  # purchase price per accelerator, server share included
+    depreciation_years: float
+    host_watts_per_gpu: float  # server share (CPU, memory, NICs, switches, fans) per accelerator, W
+    colo_per_kw_month: Decimal  # hosting per provisioned kW (board TDP + host) per month
+    maintenance: float  # per year, share of capex
+    source: str
+    as_of: date
+    residual: float = 0.0  # share of capex left at the end of the life
+    currency: str = "USD"
+    notes: str = ""
+
+
 @dataclass
 class Catalog:
     hardware: dict[str, Hardware]
@@ -229,6 +255,7 @@ class Catalog:
     instances: list[InstancePrice]
     services: dict[str, ServicePrice]
     api_tokens: list[ApiPrice]
+    owned: dict[str, OwnedHardware] = field(default_factory=dict)  # hardware id -> owned inputs
 
     # -- look-ups that name the closest ids on a miss ---------------------------------
     def get_hardware(self, hw_id: str, where: str = "deployment.hardware") -> Hardware:
@@ -312,8 +339,8 @@ def build_entry(cls, data: dict, where: str, **extra):
             raise InputError(f"every catalog figure needs {req!r}", where)
     kw = {}
     for k, v in data.items():
-        if k == "as_of":
-            v = _as_date(v, f"{where}.as_of")
+        if k in ("as_of", "idle_as_of"):
+            v = _as_date(v, f"{where}.{k}")
         elif k == "currency":
             v = check_currency(v, f"{where}.currency")
         elif k in ("per_gpu_hour",):
@@ -405,7 +432,7 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
     for mid, d in (raw.get("models") or {}).items():
         cat.models[mid] = build_entry(ModelArch, d, f"{origin}: models.{mid}", id=mid)
     prices = raw.get("prices") or {}
-    bad = sorted(set(prices) - {"instances", "services", "api_tokens"})
+    bad = sorted(set(prices) - {"instances", "services", "api_tokens", "owned_hardware"})
     if bad:
         raise InputError(f"unknown price section(s) {bad}", f"{origin}: prices")
     for i, d in enumerate(prices.get("instances") or []):
@@ -418,6 +445,17 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
         ap = build_entry(ApiPrice, d, f"{origin}: prices.api_tokens[{i}]")
         cat.api_tokens = [x for x in cat.api_tokens
                           if (x.provider, x.model) != (ap.provider, ap.model)] + [ap]
+    for i, d in enumerate(prices.get("owned_hardware") or []):
+        where = f"{origin}: prices.owned_hardware[{i}]"
+        oh = build_entry(OwnedHardware, d, where)
+        if oh.depreciation_years * 12 < 1:
+            raise InputError("depreciation_years must be at least one month", f"{where}.depreciation_years")
+        if not 0 <= oh.residual < 1 or not 0 <= oh.maintenance <= 1:
+            raise InputError("residual must be in [0, 1) and maintenance in [0, 1] (shares of capex a year)",
+                             where)
+        if oh.capex_per_gpu < 0 or oh.colo_per_kw_month < 0 or oh.host_watts_per_gpu < 0:
+            raise InputError("capex_per_gpu, colo_per_kw_month and host_watts_per_gpu must be >= 0", where)
+        cat.owned[oh.hardware] = oh
 
 
 @lru_cache(maxsize=1)

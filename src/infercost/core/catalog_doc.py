@@ -18,6 +18,7 @@ from infercost.core.catalog import (
     InstancePrice,
     Interconnect,
     ModelArch,
+    OwnedHardware,
     ServicePrice,
     load_catalog,
 )
@@ -50,7 +51,10 @@ MEANING: dict[type, dict[str, str]] = {
                  "Gaudi/Neuron); 0 = unknown",
         "interconnect": "{kind, gbps}: link kind (nvlink infinity-fabric pcie ici neuronlink ethernet) and GB/s "
                         "per device, one direction",
-        "idle_watts": "power when powered and idle, W, where a source gives it; 0 = unknown",
+        "idle_watts": "board power when powered and idle (P0, no work), W, where a source gives it; 0 = unknown "
+                      "(then an assumed share of tdp_w, energy.yaml power_curve, stated in outputs' notes)",
+        "idle_source": "where idle_watts comes from (measurement, paper, log); empty = the entry's source",
+        "idle_as_of": "date idle_watts was read (YYYY-MM-DD); empty = the entry's as_of",
     },
     ModelArch: {
         "id": "catalog id (the YAML key), e.g. llama-3.1-8b",
@@ -119,6 +123,19 @@ MEANING: dict[type, dict[str, str]] = {
         "notes": "caveats",
         "egress_free_gb_month": "GB a month sent free before `egress_gb` applies (e.g. AWS: first 100 GB)",
     },
+    OwnedHardware: {
+        "hardware": "catalog hardware id; one entry per hardware (a later file replaces it)",
+        "capex_per_gpu": "purchase price per accelerator, its share of the server (host, NICs) included, currency",
+        "depreciation_years": "straight-line depreciation life, years",
+        "host_watts_per_gpu": "server share (CPU, memory, NICs, switches, fans) per accelerator, W, drawn at any load",
+        "colo_per_kw_month": "hosting (colocation) per provisioned kW (tdp_w + host W) per month, currency",
+        "maintenance": "maintenance and support per year, share of capex (0-1)",
+        "source": "where each figure comes from (quotation, datasheet, filing, survey)",
+        "as_of": "date read",
+        "residual": "value left at the end of the life, share of capex (0-1)",
+        "currency": "ISO 4217 code of capex_per_gpu and colo_per_kw_month",
+        "notes": "per-GPU arithmetic and assumptions",
+    },
     ApiPrice: {
         "provider": "API provider",
         "model": "model name at that provider",
@@ -134,7 +151,8 @@ MEANING: dict[type, dict[str, str]] = {
     },
 }
 SECTION = {Hardware: "hardware.<id>", ModelArch: "models.<id>", InstancePrice: "prices.instances[]",
-           ServicePrice: "prices.services.<provider>", ApiPrice: "prices.api_tokens[]"}
+           ServicePrice: "prices.services.<provider>", ApiPrice: "prices.api_tokens[]",
+           OwnedHardware: "prices.owned_hardware[]"}
 
 
 def _type(f) -> str:
@@ -142,7 +160,7 @@ def _type(f) -> str:
     return {"str": "text", "float": "number", "int": "integer", "bool": "true/false", "date": "date",
             "Decimal": "decimal", "Decimal | None": "decimal (optional)", "dict[str, float]": "mapping precision -> number",
             "dict[str, Decimal]": "mapping plan -> decimal", "tuple[int, ...]": "list of integers",
-            "Interconnect | None": "mapping {kind, gbps}"}.get(t, t)
+            "Interconnect | None": "mapping {kind, gbps}", "date | None": "date (optional)"}.get(t, t)
 
 
 def _default(f) -> str:
@@ -186,6 +204,11 @@ def inventory_markdown() -> str:
     for i in cat.instances:
         lines.append(f"| {i.provider} | {i.instance} | `{i.hardware}` | {i.gpus} | "
                      f"{', '.join(sorted(i.per_gpu_hour))} | {i.as_of} |")
+    lines += ["", "| owned hardware | capex per GPU | years | host W | hosting per kW-month | maintenance | as_of |",
+              "|---|---|---|---|---|---|---|"]
+    for o in cat.owned.values():
+        lines.append(f"| `{o.hardware}` | {o.capex_per_gpu} {o.currency} | {o.depreciation_years:g} | "
+                     f"{o.host_watts_per_gpu:g} | {o.colo_per_kw_month} | {o.maintenance:.0%} | {o.as_of} |")
     lines += ["", INVENTORY_END]
     return "\n".join(lines)
 

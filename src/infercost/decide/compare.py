@@ -6,8 +6,9 @@ peak) unless the option's own `set:` names `deployment.replicas` or `keep_replic
 asked (then the baseline's replicas are kept), run `capacity.estimate` for the monthly
 cost, and optionally `sim.simulate` for measured p99 and SLO attainment.
 Rows hold hardware, replicas, throughput, cost per inference (per 1M input / output
-tokens when the workload has tokens), cost per month, p99, SLO met, quality and the
-change against the baseline. Money is Decimal throughout.
+tokens when the workload has tokens), cost per month, p99, SLO met, quality, the
+change against the baseline, and energy and carbon (`econ.energy`, the same figures as
+`estimate`: kWh and gCO2e per 1,000 inferences). Money is Decimal throughout.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class VariantRow:
     notes: tuple[str, ...] = ()
     peak_replicas: int = 1  # replicas at the peak; capacity_per_s / peak_replicas per replica
     utilization: float = 0.0  # mean offered load (experiment copies included) / capacity_per_s
+    energy: dict[str, Any] | None = None  # econ.energy facts of the month (None: no powered hardware)
 
     @property
     def capacity_per_replica_s(self) -> float:
@@ -82,8 +84,21 @@ class VariantRow:
                                         else round(self.delta_per_inference_pct, 4)),
             "delta_monthly": m(self.delta_monthly),
             "simulated": self.sim,
+            "energy": _energy_summary(self.energy),
             "notes": list(self.notes),
         }
+
+
+def _energy_summary(e: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The variant's energy facts plus kWh and gCO2e per 1,000 inferences (x 1000, rounded to
+    9 significant digits like the facts), or None when its hardware has no power figure."""
+    if e is None:
+        return None
+
+    def k(x):
+        return None if x is None else float(f"{x * 1000:.9g}")
+    return {**e, "kwh_per_1k_inferences": k(e["kwh_per_inference"]),
+            "gco2e_per_1k_inferences": k(e["gco2e_per_inference"])}
 
 
 @dataclass(frozen=True)
@@ -184,6 +199,7 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         notes=tuple(notes),
         peak_replicas=sizing.replicas,
         utilization=offered / cap if cap else 0.0,
+        energy=bd.facts.get("energy"),
     )
 
 

@@ -33,7 +33,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.money import Money, to_decimal
 from infercost.core.scenario import Scenario
 from infercost.econ.breakdown import CostBreakdown, CostLine, q, quantity
-from infercost.econ.owned import owned_gpu_hour_price
+from infercost.econ.owned import has_owned_inputs, owned_gpu_hour_price
 from infercost.econ.usage import HOURS_PER_MONTH, CapacityUsage
 from infercost.errors import CurrencyError, InputError
 
@@ -99,15 +99,29 @@ def accelerator_rates(scenario: Scenario, catalog: Catalog, plans,
                       utilization: float = 0.0) -> dict[str, tuple[Money, str]]:
     """Price per GPU-hour (scenario currency) and its short source, for each plan in `plans`.
 
-    The `owned` plan of a scenario with `finance.owned` is priced by `econ.owned` (capex
-    amortised over its life, power at `utilization` (0-1) x PUE, hosting, maintenance);
-    every other plan from the catalog (or the scenario's override).
+    The `owned` plan is priced by `econ.owned` (capex amortised over its life, power at
+    `utilization` (0-1) x PUE, hosting, maintenance) from the scenario's `finance.owned`,
+    else (unless `deployment.pricing.price_per_gpu_hour` overrides it) from the catalog's
+    `prices.owned_hardware` entry of the hardware; only a hardware with neither falls back
+    to a flat catalog `owned` rate (its label says so). Every other plan from the catalog
+    (or the scenario's override).
     """
     fin = getattr(scenario, "finance", None)
+    pr = scenario.deployment.pricing
     out = {}
     for plan in sorted(set(plans)):
-        if plan == "owned" and fin is not None and fin.owned is not None:
-            out[plan] = owned_gpu_hour_price(scenario, catalog, utilization)
+        overridden = pr.price_per_gpu_hour is not None and plan == pr.plan
+        if plan == "owned" and ((fin is not None and fin.owned is not None)
+                                or (not overridden and has_owned_inputs(scenario, catalog))):
+            rate, label = owned_gpu_hour_price(scenario, catalog, utilization)
+            if sources is not None and (fin is None or fin.owned is None):
+                oh = catalog.owned[scenario.deployment.hardware]
+                sources[label] = oh.source
+            out[plan] = (rate, label)
+        elif plan == "owned" and not overridden:
+            rate, label = gpu_hour_price(scenario, catalog, plan, sources)
+            out[plan] = (rate, label + " (flat rate: no owned-hardware inputs for this hardware; "
+                                       "set finance.owned to price capex, power, hosting and maintenance)")
         else:
             out[plan] = gpu_hour_price(scenario, catalog, plan, sources)
     return out

@@ -7,8 +7,9 @@ the same figures `infercost tco` uses (both take the power curve from `econ.owne
 GPUs per replica included): busy and warm-up at full-load board power, idle at idle power;
 kWh = W x h / 1000 x PUE; gCO2e = kWh x grid g/kWh.
 
-With `finance.owned` the owned figures apply (its PUE, host watts per GPU, grid figure or
-region); otherwise rented GPUs count board power only (host share unknown) x the catalog PUE.
+With `finance.owned`, or plan `owned` priced from the catalog's `prices.owned_hardware`, the
+owned figures apply (PUE, host watts per GPU, grid figure or region); otherwise rented GPUs
+count board power only (host share unknown) x the catalog PUE.
 Region: `finance.cloud_region`, else `finance.owned.region`, else the region of the catalog
 listing of the scenario's provider and hardware, else us-east-1 (stated in the notes).
 No money figure is touched.
@@ -24,7 +25,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.energy_catalog import load_energy
 from infercost.core.scenario import Scenario
 from infercost.econ.cost import accelerator_gpu_hours
-from infercost.econ.owned import board_power, board_watts, owned_inputs
+from infercost.econ.owned import board_power, board_watts, has_owned_inputs, owned_inputs
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
 
@@ -77,6 +78,79 @@ def _region(scenario: Scenario, catalog: Catalog, notes: list[str]) -> str:
     return DEFAULT_REGION
 
 
+def gpu_kwh(idle_w: Decimal, full_w: Decimal, host_w: Decimal, pue: Decimal,
+            busy_h: Decimal, idle_h: Decimal) -> Decimal:
+    """kWh of GPUs busy `busy_h` GPU-hours at full board power and idle `idle_h` at idle
+    power, each with `host_w` W of host, x `pue`: the one energy formula of infercost.
+
+    (busy_h x (full + host) + idle_h x (idle + host)) x PUE / 1000; W, hours, kWh."""
+    full = board_watts(idle_w, full_w, Decimal(1)) + host_w
+    idle = board_watts(idle_w, full_w, Decimal(0)) + host_w
+    return (busy_h * full + idle_h * idle) * pue / 1000
+
+
+@dataclass(frozen=True)
+class ResourceGpuHours:
+    """One billed resource (instance) of a fleet: its hardware, GPU-hours and busy share."""
+
+    resource_id: str
+    instance: str
+    hardware: str
+    gpus: int
+    resource_hours: Decimal
+    busy_share: Decimal  # 0-1: the busy share of its paid time
+    region: str
+
+
+def fleet_energy(catalog: Catalog, parts: list[ResourceGpuHours], requests: int,
+                 notes: list[str] | None = None) -> dict[str, Any]:
+    """Energy and carbon of billed GPU-hours at a measured load (`infercost attribute`).
+
+    Per resource: GPU-hours = resource-hours x GPUs per instance (catalog), split busy /
+    idle by `busy_share`, through `gpu_kwh` with the hardware's board power curve (host
+    share unknown: board power only) and the catalog PUE; gCO2e at the resource's region's
+    grid intensity (None where the region has none). Returns a JSON-ready dict: totals,
+    per 1k requests, per resource, and the notes (assumptions stated)."""
+    en = load_energy()
+    pue = en.pue.value
+    notes = list(notes or [])
+    rows, kwh_t, g_t, g_known = [], Decimal(0), Decimal(0), True
+    for p in parts:
+        idle, full, note = board_power(catalog, p.hardware)
+        if note:
+            notes.append(f"{p.hardware}: {note}")
+        gh = p.resource_hours * p.gpus
+        kwh = gpu_kwh(idle, full, Decimal(0), pue, gh * p.busy_share, gh * (1 - p.busy_share))
+        try:
+            grid = en.grid(p.region).value
+        except InputError:
+            grid = None
+            notes.append(f"{p.resource_id}: no grid carbon intensity for region {p.region!r}: carbon not counted")
+        g = None if grid is None else kwh * grid
+        kwh_t += kwh
+        if g is None:
+            g_known = False
+        else:
+            g_t += g
+        rows.append({"resource_id": p.resource_id, "instance": p.instance, "hardware": p.hardware,
+                     "gpus": p.gpus, "resource_hours": _f(p.resource_hours), "gpu_hours": _f(gh),
+                     "busy_share": _f(p.busy_share), "idle_w": _f(idle), "full_w": _f(full),
+                     "region": p.region, "grid_g_per_kwh": None if grid is None else _f(grid),
+                     "kwh": _f(kwh), "gco2e": None if g is None else _f(g)})
+    notes.append(f"board power only (host share unknown) x PUE {pue} ({en.pue.source}); busy GPU-hours "
+                 "at full board power (TDP), idle at idle power")
+    gco2e = g_t if g_known and parts else None
+    k = Decimal(requests) / 1000 if requests else None
+    return {"kwh": _f(kwh_t), "gco2e": None if gco2e is None else _f(gco2e),
+            "kwh_per_1k_requests": None if not k else _f(kwh_t / k),
+            "gco2e_per_1k_requests": None if not k or gco2e is None else _f(gco2e / k),
+            "pue": _f(pue), "resources": rows, "notes": list(dict.fromkeys(notes))}
+
+
+def _f(x: Decimal) -> float:
+    return float(f"{x:.9g}")
+
+
 def energy(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> Energy:
     """Energy and carbon of `usage` (see the module doc). Raises InputError without a
     powered hardware (`deployment.hardware` with `tdp_w`)."""
@@ -86,13 +160,14 @@ def energy(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> Energy
     en = load_energy()
     notes: list[str] = []
     fin = scenario.finance
-    owned = fin is not None and fin.owned is not None
+    owned = (fin is not None and fin.owned is not None) or (
+        dep.pricing.plan == "owned" and has_owned_inputs(scenario, catalog))
     if owned:
         inp = owned_inputs(scenario, catalog)
         idle, full, host, pue = inp.idle_w, inp.full_w, inp.host_w, inp.pue
         notes.extend(n for n in inp.notes if n.startswith("idle board power"))
         grid = inp.grid_gco2_per_kwh
-        region = fin.owned.region or ""
+        region = (fin.owned.region if fin is not None and fin.owned is not None else None) or ""
         if grid is None:
             region = _region(scenario, catalog, notes)
             grid = en.grid(region, "finance.cloud_region").value
@@ -108,9 +183,7 @@ def energy(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> Energy
     busy = sum((h["busy"] for h in gh.values()), Decimal(0))
     idle_h = sum((h["idle"] for h in gh.values()), Decimal(0))
     warm = sum((h["warmup"] for h in gh.values()), Decimal(0))
-    full_w = board_watts(idle, full, Decimal(1)) + host
-    idle_w = board_watts(idle, full, Decimal(0)) + host
-    kwh = ((busy + warm) * full_w + idle_h * idle_w) * pue / 1000
+    kwh = gpu_kwh(idle, full, host, pue, busy + warm, idle_h)
     if usage.others_busy_hours and usage.total(usage.others_busy_hours) > 0:
         notes.append("co-tenants' busy time is theirs: not counted")
     n = Decimal(str(usage.inferences))

@@ -2,10 +2,13 @@
 utilisation x PUE, colocation per provisioned kW, and maintenance.
 
 `owned_gpu_month(inputs, utilization)` is the one function: the cost of one owned GPU for
-one month (730 h), split into named parts. `estimate`/`simulate` use it through
-`owned_gpu_hour_price` when the scenario has `finance.owned`, and the TCO engine
-(`infercost.finance.tco`) uses it month by month. Power follows the board power curve
-`idle + (full - idle) x u` (W; full = the hardware's TDP, idle from the energy catalog),
+one month (730 h), split into named parts. `estimate`/`simulate` price plan `owned` with it
+through `owned_gpu_hour_price` at the modelled utilisation, and the TCO engine
+(`infercost.finance.tco`) uses it month by month. Inputs: the scenario's `finance.owned`
+when given, else the catalog's `prices.owned_hardware` entry of the hardware (capex,
+life, residual, host W, hosting per kW-month, maintenance; electricity and PUE from the
+energy catalog). Power follows the board power curve `idle + (full - idle) x u` (W; full
+= the hardware's TDP, idle = its sourced `idle_watts`, else an assumed share of TDP),
 plus the host's share, times PUE; energy in kWh, money in the scenario currency.
 """
 
@@ -99,15 +102,72 @@ def owned_gpu_month(inp: OwnedInputs, utilization: Decimal) -> OwnedMonth:
     return OwnedMonth(dep, kwh * inp.price_per_kwh, colo, inp.capex_per_gpu * inp.maintenance / 12, kwh)
 
 
-def owned_inputs(scenario: Scenario, catalog: Catalog) -> OwnedInputs:
-    """Resolve `finance.owned` with the hardware's TDP and the energy catalog's defaults."""
+def has_owned_inputs(scenario: Scenario, catalog: Catalog) -> bool:
+    """True when plan `owned` can be priced here: `finance.owned`, or a catalog
+    `prices.owned_hardware` entry for `deployment.hardware`."""
     fin = scenario.finance
-    if fin is None or fin.owned is None:
-        raise InputError("the owned option needs `finance.owned` (capex_per_gpu, ...)", "finance.owned")
-    o = fin.owned
+    if fin is not None and fin.owned is not None:
+        return True
+    return bool(scenario.deployment.hardware) and scenario.deployment.hardware in catalog.owned
+
+
+def _electricity(scenario: Scenario, notes: list[str], where: str) -> Decimal:
+    en = load_energy()
+    if en.electricity_currency != scenario.currency:
+        rate = scenario.fx.get(en.electricity_currency)
+        if rate is None:
+            raise InputError(f"the catalog electricity price is in {en.electricity_currency}; "
+                             f"set {where} or add `fx: {{{en.electricity_currency}: <rate>}}`", where)
+        price = en.electricity_price_per_kwh.value * Decimal(str(rate))
+    else:
+        price = en.electricity_price_per_kwh.value
+    notes.append(f"electricity {en.electricity_price_per_kwh.value}/kWh: {en.electricity_price_per_kwh.source}")
+    return price
+
+
+def _catalog_inputs(scenario: Scenario, catalog: Catalog, hw_id: str) -> OwnedInputs:
+    """OwnedInputs from the catalog's `prices.owned_hardware` entry of `hw_id`, converted to
+    the scenario currency with its `fx:` table (InputError naming `fx` when a rate is missing)."""
+    oh = catalog.owned[hw_id]
+    fx = Decimal(1)
+    if oh.currency != scenario.currency:
+        rate = scenario.fx.get(oh.currency)
+        if rate is None:
+            raise InputError(f"the catalog owned-hardware inputs of {hw_id} are in {oh.currency} but the "
+                             f"scenario is in {scenario.currency}; add `fx: {{{oh.currency}: <rate>}}`", "fx")
+        fx = Decimal(str(rate))
+    en = load_energy()
+    idle, full, note = board_power(catalog, hw_id)
+    notes = [note] if note else []
+    kwh_price = _electricity(scenario, notes, "fx")
+    notes.append(f"owned {hw_id} priced from the catalog (prices.owned_hardware, as of {oh.as_of}): "
+                 f"capex {oh.capex_per_gpu} {oh.currency} per GPU over {oh.depreciation_years:g} years, "
+                 f"residual {oh.residual:g}, host {oh.host_watts_per_gpu:g} W, hosting "
+                 f"{oh.colo_per_kw_month} {oh.currency}/kW-month, maintenance {oh.maintenance:.0%} of capex "
+                 f"a year, PUE {en.pue.value}; set finance.owned to use your own figures")
+    return OwnedInputs(
+        capex_per_gpu=oh.capex_per_gpu * fx, life_months=max(1, round(oh.depreciation_years * 12)),
+        residual=Decimal(str(oh.residual)), idle_w=idle, full_w=full,
+        host_w=Decimal(str(oh.host_watts_per_gpu)), pue=en.pue.value, price_per_kwh=kwh_price,
+        colo_per_kw_month=oh.colo_per_kw_month * fx, maintenance=Decimal(str(oh.maintenance)),
+        notes=tuple(notes))
+
+
+def owned_inputs(scenario: Scenario, catalog: Catalog) -> OwnedInputs:
+    """Resolve `finance.owned` (else the catalog's `prices.owned_hardware` entry of the
+    hardware) with the hardware's board power curve and the energy catalog's defaults.
+
+    Raises InputError without `deployment.hardware`, or when neither is there."""
     hw_id = scenario.deployment.hardware
     if not hw_id:
         raise InputError("the owned option needs `deployment.hardware` (for its power)", "deployment.hardware")
+    fin = scenario.finance
+    if fin is None or fin.owned is None:
+        if hw_id in catalog.owned:
+            return _catalog_inputs(scenario, catalog, hw_id)
+        raise InputError(f"the owned option needs `finance.owned` (capex_per_gpu, ...): the catalog has no "
+                         f"owned-hardware inputs for {hw_id!r}", "finance.owned")
+    o = fin.owned
     en = load_energy()
     idle, full, note = board_power(catalog, hw_id)
     notes = [note] if note else []
@@ -117,8 +177,7 @@ def owned_inputs(scenario: Scenario, catalog: Catalog) -> OwnedInputs:
         if en.electricity_currency != scenario.currency:
             raise InputError(f"the catalog electricity price is in {en.electricity_currency}; "
                              "set finance.owned.power_price_per_kwh", "finance.owned.power_price_per_kwh")
-        kwh_price = en.electricity_price_per_kwh.value
-        notes.append(f"electricity {kwh_price}/kWh: {en.electricity_price_per_kwh.source}")
+        kwh_price = _electricity(scenario, notes, "finance.owned.power_price_per_kwh")
     grid = None
     if o.grid_gco2_per_kwh is not None:
         grid = Decimal(str(o.grid_gco2_per_kwh))
@@ -138,12 +197,17 @@ def owned_inputs(scenario: Scenario, catalog: Catalog) -> OwnedInputs:
 
 
 def owned_gpu_hour_price(scenario: Scenario, catalog: Catalog, utilization: float) -> tuple[Money, str]:
-    """Price of one owned GPU-hour at `utilization` (per-GPU parts of `owned_gpu_month` / 730).
+    """Price of one owned GPU-hour at `utilization` (0-1, busy share) in the scenario currency:
+    the per-GPU parts of `owned_gpu_month` / 730, and a short label for the cost line.
 
-    Fleet-level network and staff are not in it (`costs.engineering` carries people).
+    Inputs from `owned_inputs` (finance.owned, else the catalog). Fleet-level network and
+    staff are not in it (`costs.engineering` carries people). Raises InputError as
+    `owned_inputs` does.
     """
     inp = owned_inputs(scenario, catalog)
     m = owned_gpu_month(inp, Decimal(str(utilization)))
-    label = (f"owned: capex {inp.capex_per_gpu} over {inp.life_months} months, "
+    fin = scenario.finance
+    whose = "" if fin is not None and fin.owned is not None else " (catalog owned_hardware)"
+    label = (f"owned{whose}: capex {inp.capex_per_gpu} over {inp.life_months} months, "
              f"power at {utilization:.0%} utilisation x PUE {inp.pue}")
     return Money(m.total / HOURS, scenario.currency), label

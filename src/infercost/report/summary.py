@@ -23,6 +23,25 @@ def estimate_markdown(name: str, d: dict[str, Any]) -> str:
     if t.get("per_1m_tokens"):
         lines.append(f"- per 1M tokens: {per_unit_txt(Decimal(t['per_1m_tokens']))} {cur}")
     lines.append(f"- utilisation: {d['facts']['utilization']:.1%}; {d['main_driver']}")
+    e = energy_markdown(d["facts"].get("energy"))
+    if e:
+        lines.append(e)
     for n in d["facts"].get("notes", []):
         lines.append(f"- warning: {n}")
     return "\n".join(lines) + "\n"
+
+
+def energy_markdown(e: dict[str, Any] | None, period: str = "in the month") -> str:
+    """One markdown bullet for an `econ.energy` facts dict (kWh and gCO2e per 1k
+    inferences, PUE, grid, total kWh `period`), or "" when there is none."""
+    if not e:
+        return ""
+    per_inf = e.get("kwh_per_inference")
+    if per_inf is None:
+        return f"- energy: {e['kwh']:,.4g} kWh (PUE {e['pue']:g})"
+    g = e.get("gco2e_per_inference")
+    carbon = "" if g is None else f", {g * 1000:,.4g} gCO2e"
+    grid = "" if e.get("grid_g_per_kwh") is None else f", {e['grid_g_per_kwh']:g} g/kWh {e['region']}"
+    return (f"- energy per 1k inferences: {per_inf * 1000:.4g} kWh{carbon} "
+            f"(PUE {e['pue']:g}{grid}; {e['kwh']:,.4g} kWh {period})")
+

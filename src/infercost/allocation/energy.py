@@ -1,0 +1,84 @@
+"""Energy and carbon of an attributed bill: the fleet's billed GPU-hours at the measured load.
+
+Per fleet resource (rule R1, the same fleet as the allocation): its billed resource-hours
+(rule R2: distinct charged hours), its instance type (the catalog instance whose name
+appears in the row's SKU, description or resource name; the longest match wins), hence
+its hardware and GPUs per instance, and its load = 1 - idle cost / billed cost of that
+resource (the attribution's own idle). `econ.energy.fleet_energy` turns these into kWh
+and gCO2e. Resources no catalog instance matches are named in a note, not counted.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from infercost.core.catalog import Catalog, InstancePrice
+from infercost.econ.energy import DEFAULT_REGION, ResourceGpuHours, fleet_energy
+from infercost.ingest.billrows import Bill
+
+#: drivers whose idle is the unused share of each paid hour (others: hours without requests)
+MEASURED_IDLE = ("capacity", "gpu_time")
+
+
+def match_instance(texts: list[str], provider: str, catalog: Catalog) -> InstancePrice | None:
+    """The catalog instance whose name appears in one of `texts` (SKU, description, name):
+    the longest name wins, then the bill's provider; None when none appears."""
+    low = [t.lower() for t in texts if isinstance(t, str)]
+    hits = [i for i in catalog.instances
+            if i.provider != "owned" and any(i.instance.lower() in t for t in low)]
+    if not hits:
+        return None
+    prov = (provider or "").lower()
+    return max(hits, key=lambda i: (len(i.instance), prov.startswith(i.provider), i.provider))
+
+
+def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.DataFrame,
+                       summary: dict, catalog: Catalog) -> dict[str, Any]:
+    """summary.json's `energy` block (see the module doc): kWh and gCO2e, per 1k requests,
+    per resource, and the notes stating each assumption."""
+    from infercost.allocation.engine import fleet_hours
+
+    rows = bill.rows.loc[fleet_mask]
+    rows = rows[rows["resource_id"].notna()]
+    notes: list[str] = []
+    if rows.empty:
+        return {**fleet_energy(catalog, [], 0), "notes": ["no fleet resource in the bill: no energy"]}
+    hq = fleet_hours(rows[["resource_id", "charge_start", "charge_end"]], cost.loc[rows.index])[0]
+    hours = hq.groupby("resource_id")["hour"].nunique()
+    billed = {r: sum(g, Decimal(0)) for r, g in cost.loc[rows.index].groupby(rows["resource_id"])}
+    idle_rows = allocations[allocations["kind"] == "idle"] if "kind" in allocations else allocations.iloc[0:0]
+    idle = {r: sum(g, Decimal(0)) for r, g in idle_rows["cost"].groupby(idle_rows["detail"])}
+    fleet_idle = Decimal(str(summary.get("idle_share") or 0))
+    driver = summary.get("driver", "")
+    parts, unmatched = [], []
+    for rid, g in rows.groupby("resource_id", sort=True):
+        texts = [*g["sku_id"].dropna().unique(), *g["description"].dropna().unique(),
+                 *g["resource_name"].dropna().unique()]
+        inst = match_instance(texts, str(g["provider"].dropna().iloc[0]) if g["provider"].notna().any() else "",
+                              catalog)
+        hw = catalog.hardware.get(inst.hardware) if inst is not None else None
+        if inst is None or hw is None or not hw.tdp_w:
+            unmatched.append(str(rid))
+            continue
+        c = billed.get(rid, Decimal(0))
+        busy = (1 - idle.get(rid, Decimal(0)) / c) if c > 0 else 1 - fleet_idle
+        region = inst.region or DEFAULT_REGION
+        if not inst.region:
+            notes.append(f"{rid}: no region in the catalog listing: grid of {DEFAULT_REGION} assumed")
+        parts.append(ResourceGpuHours(str(rid), inst.instance, inst.hardware, inst.gpus,
+                                      Decimal(int(hours.get(rid, 0))), min(Decimal(1), max(Decimal(0), busy)),
+                                      region))
+    if unmatched:
+        notes.append(f"{len(unmatched)} fleet resource(s) whose SKU matches no catalog instance with a "
+                     f"powered GPU, energy not counted: {', '.join(unmatched[:5])}"
+                     + (" ..." if len(unmatched) > 5 else ""))
+    notes.append("GPU-hours = billed resource-hours x the catalog's GPUs per instance; load per "
+                 "resource = 1 - idle cost / billed cost (the attribution's idle)"
+                 + ("" if driver in MEASURED_IDLE else
+                    f"; driver {driver} counts only hours without requests as idle, so the load is an "
+                    "upper bound"))
+    requests = int((summary.get("unit_costs") or {}).get("requests") or 0)
+    return fleet_energy(catalog, parts, requests, notes)
