@@ -239,7 +239,7 @@ def log_figures(figures: CostFigures, *, model_name: str, model_version: str | i
                   "name": figures.name[:500]}
         if input_path:
             params["input"] = str(input_path)[:500]
-        _log_batch(client, run_id, metrics, params, getattr(mv, "model_id", None))
+        _log_batch(client, run_id, metrics, params)
         client.log_text(run_id, json.dumps(figures.result, indent=1, sort_keys=True),
                         f"infercost/{figures.source}.json")
         if mv is None:
@@ -273,15 +273,14 @@ def _fail(client: Any, run_id: str | None) -> None:
         pass
 
 
-def _log_batch(client: Any, run_id: str, metrics: dict[str, float], params: dict[str, str],
-               model_id: str | None) -> None:
+def _log_batch(client: Any, run_id: str, metrics: dict[str, float],
+               params: dict[str, str]) -> None:
     import time
 
     from mlflow.entities import Metric, Param
 
     ts = int(time.time() * 1000)
-    extra = {"model_id": model_id} if model_id else {}
-    client.log_batch(run_id, metrics=[Metric(k, v, ts, 0, **extra) for k, v in metrics.items()],
+    client.log_batch(run_id, metrics=[Metric(k, v, ts, 0) for k, v in metrics.items()],
                      params=[Param(k, v) for k, v in params.items()])
 
 
