@@ -121,3 +121,25 @@ def test_docs_name_every_option_of_the_command():
         for opt in getattr(p, "opts", []):
             if opt.startswith("--") and opt != "--help":
                 assert f"`{opt}" in text or f" {opt} " in text, f"{opt} not in the docs"
+
+
+def test_help_imports_neither_mlflow_nor_kfp():
+    import subprocess
+    import sys
+
+    code = ("import sys, infercost.cli; "
+            "print(','.join(m for m in ('mlflow', 'kfp') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={"PYTHONPATH": str(ROOT / "src")})
+    assert out.stdout.strip() == ""
+
+
+def test_without_the_mlflow_extra_the_command_says_so(cli, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow -> ImportError
+    code, out, err = cli("mlflow", "log", ROOT / "examples" / "chatbot.yaml",
+                         "--model-name", "m", "--model-version", "1")
+    assert code == 2 and out == ""
+    assert err == ("error: infercost mlflow: mlflow is not installed; "
+                   "pip install 'infercost[mlflow]'\n")
