@@ -212,6 +212,15 @@ def test_unreachable_tracking_server_is_one_line(cli, monkeypatch):
         "(Connection refused)"]
 
 
+def test_a_store_from_the_environment_is_named_as_such(cli, monkeypatch):
+    uri = f"http://127.0.0.1:{_free_port()}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    code, _, err = cli("mlflow", "log", EXAMPLES / "chatbot.yaml", "--model-name", "m",
+                       "--model-version", "1", "--timeout", "2")
+    assert code == 2
+    assert err.startswith(f"error: MLFLOW_TRACKING_URI={uri}: cannot reach")
+
+
 def test_folder_without_summary_is_refused(cli, store, tmp_path):
     code, _, err = cli("mlflow", "log", tmp_path, "--model-name", "small",
                        "--model-version", "1", "--tracking-uri", store[0])

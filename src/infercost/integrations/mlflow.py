@@ -160,9 +160,18 @@ def _cause(e: BaseException) -> str:
     return text.strip().splitlines()[0][:200] if text.strip() else type(e).__name__
 
 
-def _mlflow_error(e: Exception, uri: str) -> InputError:
-    """An MLflow failure as one line naming the URI."""
-    where = f"--tracking-uri {redact(uri)}"
+def _where(given: str | None, uri: str) -> str:
+    """Name the store and where its URI came from: the option, the environment or the
+    default (password redacted)."""
+    if given:
+        return f"--tracking-uri {redact(uri)}"
+    if os.environ.get("MLFLOW_TRACKING_URI") == uri:
+        return f"MLFLOW_TRACKING_URI={redact(uri)}"
+    return f"default store {redact(uri)}"
+
+
+def _mlflow_error(e: Exception, where: str) -> InputError:
+    """An MLflow failure as one line naming the store (`where`)."""
     text = str(e)
     if type(e).__name__ == "UnsupportedModelRegistryStoreURIException" or \
             "unsupported URI" in text or "Could not find a registered" in text:
@@ -198,10 +207,11 @@ def log_figures(figures: CostFigures, *, model_name: str, model_version: str | i
     if not model_name.strip():
         raise InputError("expected a registered model name, got an empty one", "--model-name")
     uri = resolve_tracking_uri(tracking_uri)
+    where = _where(tracking_uri, uri)
     db = _sqlite_path(uri)
     if db is not None and not db.is_file() and not create_model:
-        raise InputError(f"no MLflow store at {db} (so no model {model_name!r}); "
-                         "pass --create-model to create it", f"--tracking-uri {uri}")
+        raise InputError(f"no such file, so no model {model_name!r} either; pass "
+                         "--create-model to create them", where)
     if artifact_location is None and db is not None:
         artifact_location = (db.resolve().parent / DEFAULT_ARTIFACTS).as_uri()
 
@@ -246,7 +256,8 @@ def log_figures(figures: CostFigures, *, model_name: str, model_version: str | i
             mv = client.create_model_version(model_name, source=run.info.artifact_uri,
                                              run_id=run_id,
                                              description="created by infercost mlflow log")
-            created.append(f"model version {model_name}/{mv.version}")
+            version = str(mv.version)  # the number the store gave (the next one)
+            created.append(f"model version {model_name}/{version}")
         tags = version_tags(figures) | {"infercost.run_id": run_id}
         for k, v in tags.items():
             client.set_model_version_tag(model_name, version, k, v)
@@ -256,7 +267,7 @@ def log_figures(figures: CostFigures, *, model_name: str, model_version: str | i
         raise
     except (MlflowException, SQLAlchemyError, OSError) as e:
         _fail(client, run_id)
-        raise _mlflow_error(e, uri) from None
+        raise _mlflow_error(e, where) from None
     return Logged(run_id=run_id, experiment_id=str(eid), tracking_uri=redact(uri),
                   model_name=model_name, model_version=version, metrics=metrics,
                   params=params, tags=run_tags, model_version_tags=tags, created=created,
