@@ -138,3 +138,20 @@ def test_user_text_is_printed_as_written_not_as_markup(cli, monkeypatch, tmp_pat
     code, out, err = cli("simulate", p)
     assert code == 0, err
     assert "chat [/bold] x: simulated 600 s" in out
+
+
+def test_mlflow_log_at_80_columns(cli, narrow, tmp_path):
+    import yaml
+
+    pytest.importorskip("mlflow")
+    code, out, err = cli("mlflow", "log", "--help")
+    assert code == 0, err
+    check(out, narrow)
+    p = tmp_path / "small.yaml"
+    p.write_text(yaml.safe_dump(SMALL))
+    code, out, err = cli("mlflow", "log", p, "--model-name", "a-rather-long-model-name",
+                         "--model-version", "1", "--create-model",
+                         "--tracking-uri", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    assert code == 0, err
+    check(out, narrow, ["a-rather-long-model-name"])
+    assert "component.human_review" in out and "  note: p99_latency_ms" in out

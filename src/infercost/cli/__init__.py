@@ -56,6 +56,7 @@ def _register() -> None:
         diff,
         estimate,
         frontier,
+        mlflow,
         optimize,
         perf,
         place,
@@ -67,7 +68,7 @@ def _register() -> None:
     )
 
     for mod in (estimate, simulate, attribute, reconcile, compare, optimize, frontier, build_vs_buy,
-                diff, tco, place, pnl, roadmap, perf, bench, catalog, demo):
+                diff, tco, place, pnl, roadmap, perf, bench, catalog, demo, mlflow):
         mod.register(app)
 
 
