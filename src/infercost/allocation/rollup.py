@@ -76,4 +76,7 @@ def rollup(frame: pd.DataFrame, by: Sequence[str]) -> list[RollupRow]:
             g["requests"] += int(row.requests)
     rows = [RollupRow(dict(zip(by, key, strict=True)), g["requests"], g["allocated"], g["idle"],
                       g["shared"], g["unallocated"]) for key, g in groups.items()]
-    return sorted(rows, key=lambda r: (r.is_unattributed, tuple(r.key.values())))
+    # days first, then charges billed for a longer span ("2026-10-01/2026-11-01"), then the
+    # row of cost no model or tenant carries
+    return sorted(rows, key=lambda r: (r.is_unattributed, "/" in r.key.get("period", ""),
+                                       tuple(r.key.values())))
