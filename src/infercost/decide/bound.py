@@ -66,12 +66,12 @@ def bound_at(scenario: Scenario, svc: ServiceTime, batch: float) -> Bound | None
         osl = req.output_tokens.mean if req.output_tokens else 128
         ctx = isl + osl / 2.0
         step = prof.decode_step(b, ctx)
-        work = f"a decode step of {b} sequences at {ctx:,.0f} tokens of context"
+        work = f"a decode step of {b} sequence{'s' if b != 1 else ''} at {ctx:,.0f} tokens of context"
     else:
         items = req.items.mean if req.items else 1.0
         n = max(1, int(round(b * items)))
         step = prof.forward_step(n)
-        work = (f"a forward of {n:,} items ({b} request{'s' if b != 1 else ''}"
+        work = (f"a forward of {n:,} item{'s' if n != 1 else ''} ({b} request{'s' if b != 1 else ''}"
                 + (f" x {items:g} items" if items != 1 else "") + ")")
     ms = 1000.0
     return Bound(NAMES.get(step.bound, step.bound), float(batch), work, step.seconds * ms,

@@ -28,16 +28,16 @@ from infercost.report.plots import Chart, Series, figure_html
 from infercost.report.terminal import money_txt, per_unit_txt
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
 padding:0 1rem;color:#222;line-height:1.4}
 h1{font-size:1.7rem}h2{font-size:1.3rem;margin-top:2.5rem;border-bottom:1px solid #ddd}
 h3{font-size:1.05rem;margin-top:1.5rem}
-table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
-td,th{padding:.25rem .6rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}
+td,th{padding:.25rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.total td,tr.total th{border-top:2px solid #999;font-weight:600}
 .driver,.note{color:#555;font-size:.85rem}nav a{margin-right:1rem}
-.ok{color:#1a7f37}.bad{color:#b42318}details{margin:.5rem 0 1rem}
+.tw{overflow-x:auto}.ok{color:#1a7f37}.bad{color:#b42318}details{margin:.5rem 0 1rem}
 """
 
 #: Human names of the attribution totals (summary.json keys stay as the engine writes them).
@@ -79,11 +79,11 @@ def _table(head: list[str], rows: list[list[str]], numeric: set[int], total: lis
     """An HTML table of already-formatted cells; columns in `numeric` right-aligned."""
     def cells(r: list[str], tag: str) -> str:
         return "".join(f"<{tag}{' class=n' if i in numeric else ''}>{c}</{tag}>" for i, c in enumerate(r))
-    out = ["<table><tr>" + cells(head, "th") + "</tr>"]
+    out = ["<div class=tw><table><tr>" + cells(head, "th") + "</tr>"]
     out += ["<tr>" + cells(r, "td") + "</tr>" for r in rows]
     if total:
         out.append("<tr class=total>" + cells(total, "td") + "</tr>")
-    return "\n".join(out) + "</table>"
+    return "\n".join(out) + "</table></div>"
 
 
 class _Charts:
@@ -217,14 +217,23 @@ def _comparisons(comps: dict, chart: _Charts) -> list[str]:
             delta = v.get("delta_per_inference_pct")
             rows.append([_e(v["name"]), _e(v["hardware"]), _e(v["precision"]), _e(v["plan"]),
                          _e(v["replicas"]), unit_money(v["cost_per_inference"], cur),
-                         unit_money(v["cost_per_1k_inferences"], cur), money(v["monthly_cost"], cur),
+                         money(v["monthly_cost"], cur),
                          _ms(v["p99_ms"]),
                          "-" if met is None else ("<span class=ok>yes</span>" if met else "<span class=bad>no</span>"),
                          "-" if delta is None else f"{delta:+.1f}%"])
         parts.append(f"<h3>{_e(name)}</h3>")
+        base = c["variants"][0]
+        b = base.get("bound_at_peak")
+        if b:  # what limits a replica comes first: it says which options can help
+            parts.append(f"<p><b>{_e(base['hardware'])} is {_e(b['limit'])}-bound at the peak</b>: "
+                         f"{_e(b['work'])} takes {b['step_ms']:.3g} ms; host {b['host_ms']:.3g} ms "
+                         f"against device {b['device_ms']:.3g} ms (compute {b['compute_ms']:.3g} ms, "
+                         f"memory {b['memory_ms']:.3g} ms).</p>")
+        for r, v in zip(rows, c["variants"], strict=True):
+            r.append(_e(v["bound_at_peak"]["limit"]) if v.get("bound_at_peak") else "-")
         parts.append(_table(["variant", "hardware", "precision", "plan", "replicas", "per inference",
-                             "per 1k", "per month", "p99", "SLO met", "vs baseline"],
-                            rows, {4, 5, 6, 7, 8, 10}))
+                             "per month", "p99 at peak", "SLO met", "vs baseline", "bound at peak"],
+                            rows, {4, 5, 6, 7, 9}))
         vals = [float(v["cost_per_inference"]) for v in c["variants"]]
         spread = max(vals) / min(vals) if vals and min(vals) > 0 else 1.0
         parts.append(chart(Chart(
