@@ -44,3 +44,14 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory) -> Path:
+    """`infercost demo --out DIR` run once per test session (about 20 s); returns DIR.
+    Tests read it and never write into it, except test_demo's second, identical run."""
+    from infercost.cli.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo") / "report"
+    run_demo(out, EXAMPLES)
+    return out

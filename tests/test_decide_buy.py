@@ -54,7 +54,7 @@ def test_chatbot_vs_gpt4o():
 
 
 def test_needs_tokens(tmp_path):
-    sc = load_scenario(Path(__file__).parents[1] / "examples" / "recsys-spike.yaml")
+    sc = load_scenario(Path(__file__).parents[1] / "examples" / "ranking-spike-l4.yaml")
     with pytest.raises(InputError, match="prompt_tokens"):
         build_vs_buy(sc, load_catalog())
     with pytest.raises(InputError, match="unknown API"):

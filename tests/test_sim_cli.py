@@ -12,7 +12,7 @@ from infercost.cli import main
 from infercost.sim.theory import mmc_mean_wait
 
 ROOT = Path(__file__).resolve().parents[1]
-SPIKE = ROOT / "examples" / "recsys-spike.yaml"
+SPIKE = ROOT / "examples" / "ranking-spike-l4.yaml"
 
 MM3 = """\
 name: mm3

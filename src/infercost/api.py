@@ -424,6 +424,20 @@ class AttributionResult:
                     df[c] = df[c].astype("float64")
         return df
 
+    def rollup(self, *by: str) -> list:
+        """The allocation table grouped by some of period, model, model_version, endpoint,
+        tenant: `allocation.rollup.RollupRow`s (requests; allocated, idle, shared and
+        unallocated cost as Decimal in the bill currency; cost per 1k requests). Cost not
+        allocated to requests falls in one row with empty model/tenant keys, so the rows
+        sum to the bill. Raises `InputError` for an unknown key."""
+        from infercost.allocation.rollup import KEYS, rollup
+
+        bad = [k for k in by if k not in KEYS]
+        if bad or not by:
+            raise InputError(f"expected some of {', '.join(KEYS)}, got {', '.join(by) or 'none'}",
+                             "rollup keys")
+        return rollup(self.allocations, by)
+
     def __repr__(self) -> str:
         return _attribution_text(self.to_dict())
 
@@ -693,6 +707,33 @@ def compare(scenario: Any, *, catalog: Any = None, keep_replicas: bool = False,
 
     sc = _prepare(scenario, None, overrides)
     return run(sc, _catalog(catalog), keep_replicas=keep_replicas, simulate=simulate, seed=seed)
+
+
+@_names_file
+def cost_curve(scenario: Any, *, catalog: Any = None, multiples: Any = None,
+               **overrides: Any) -> list:
+    """Cost per inference against traffic: the scenario's arrival rate x each of
+    `multiples` (default 0.05x to 10x), each fleet sized as `compare` sizes it, then costed
+    (docs/decide.md). Returns `decide.curves.CostPoint`s (money in the scenario currency,
+    rates in requests/s). Raises `InputError` for bad input, a trace (no rate to scale)
+    or a multiple <= 0."""
+    from infercost.decide.curves import DEFAULT_MULTIPLES
+    from infercost.decide.curves import cost_curve as run
+
+    sc = _prepare(scenario, None, overrides)
+    return run(sc, _catalog(catalog), DEFAULT_MULTIPLES if multiples is None else multiples)
+
+
+@_names_file
+def latency_curve(scenario: Any, *, catalog: Any = None, loads: Any = None, **overrides: Any):
+    """Analytic p99 (ms) against throughput (requests/s) of the fleet sized at the
+    scenario's peak, offered each fraction of its capacity in `loads` (default 5% to 98%).
+    Returns `decide.curves.LatencyCurve`. Raises `InputError` for bad input."""
+    from infercost.decide.curves import DEFAULT_LOADS
+    from infercost.decide.curves import latency_curve as run
+
+    sc = _prepare(scenario, None, overrides)
+    return run(sc, _catalog(catalog), DEFAULT_LOADS if loads is None else loads)
 
 
 @_names_file

@@ -65,12 +65,15 @@ def comparison_tables(d: dict) -> list:
         rows.append(row)
     cols = ["variant", "hardware", "repl", "per inf", "per month", "p99 ms", "SLO", "quality",
             "vs base"]
-    notes = list(d["notes"])
+    base = d["variants"][0]
+    notes = [bound_line(base)] if base.get("bound_at_peak") else []  # what limits it, first
+    notes += list(d["notes"])
     for v in d["variants"]:
         notes.append(f"{v['name']}: {v['precision']}, {v['plan']}; {v['sized']}")
         notes.extend(f"{v['name']}: {n}" for n in v["notes"] if not n.startswith("per-1M-token"))
     main = Table(f"{d['scenario']}: options compared ({cur}; p99 at peak)", cols, rows, notes)
-    dcols = ["variant", "capacity req/s", "served req/s", "per 1k inferences", "month change"]
+    dcols = ["variant", "capacity req/s", "served req/s", "per 1k inferences", "month change",
+             "bound at peak"]
     if tokens:
         dcols += ["per 1M input", "per 1M output"]
 
@@ -78,7 +81,8 @@ def comparison_tables(d: dict) -> list:
     for v in d["variants"]:
         r = [v["name"], f"{v['capacity_per_s']:,.1f}", f"{v['served_per_s']:,.1f}",
              per_unit_txt(Decimal(v["cost_per_1k_inferences"])),
-             "-" if v["delta_monthly"] is None else money_txt(Decimal(v["delta_monthly"]), 0)]
+             "-" if v["delta_monthly"] is None else money_txt(Decimal(v["delta_monthly"]), 0),
+             v["bound_at_peak"]["limit"] if v.get("bound_at_peak") else "-"]
         if tokens:
             r += [per_unit_txt(Decimal(v[k])) if v[k] else "-"
                   for k in ("per_1m_input_tokens", "per_1m_output_tokens")]
@@ -134,6 +138,15 @@ def comparison_csv_table(d: dict, tables: list):
     rows = [r + _energy_cells(v) for r, v in zip(main.rows, d["variants"], strict=True)]
     return Table(main.title, main.columns + ["kWh per 1k inferences", "gCO2e per 1k inferences"], rows,
                  main.notes)
+
+
+def bound_line(v: dict) -> str:
+    """One line: what limits variant `v`'s replica at the peak, with the step's parts (ms)."""
+    b = v["bound_at_peak"]
+    return (f"{v['name']} on {v['hardware']} is {b['limit']}-bound at the peak: {b['work']} "
+            f"takes {b['step_ms']:.3g} ms; host {b['host_ms']:.3g} ms vs device {b['device_ms']:.3g} ms "
+            f"(compute {b['compute_ms']:.3g}, memory {b['memory_ms']:.3g}"
+            + (f", communication {b['comm_ms']:.3g}" if b["comm_ms"] else "") + ")")
 
 
 def comparison_charts(d: dict) -> list:

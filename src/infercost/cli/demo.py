@@ -1,8 +1,10 @@
 """`infercost demo --out DIR`: every engine on bundled data, one report.
 
-Runs `estimate` on each example scenario (and, when those engines are present, the
-simulator on the spike example and attribution on a generated month), then writes
-`summary.json`, `summary.md` and a self-contained `report.html` into DIR. Files are written whole or not at all.
+Runs `estimate` on each example scenario, its cost-per-inference-against-traffic and
+latency-against-throughput curves, `compare` on those with `options:`, the simulator on the
+spike example (seed 0, as `infercost simulate`) and attribution on a generated month, then
+writes `summary.json`, `summary.md` and a self-contained `index.html` (plotly inline, works
+offline) into DIR. Files are written whole or not at all.
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ def run_demo(out: Path, examples: Path) -> dict:
                          f"--out {out}")
     catalog = load_catalog()
     files = find_examples(examples)
-    summary: dict = {"estimates": {}, "simulations": {}, "attribution": None}
+    summary: dict = {"estimates": {}, "simulations": {}, "attribution": None,
+                     "comparisons": {}, "curves": {}, "attribution_rollups": {}}
     md = ["# infercost demo", "", "Estimated monthly cost per inference for the bundled examples.", ""]
-    steps = [("estimate", f) for f in files] + [("simulate", f) for f in files if f.stem == "recsys-spike"]
+    steps = [("estimate", f) for f in files] + [("curves", f) for f in files]
+    steps += [("compare", f) for f in files if api.load_scenario(f).options]
+    steps += [("simulate", f) for f in files if f.stem == "recsys-spike"]
     steps.append(("attribute", None))
     with Progress(transient=True) as progress:
         task = progress.add_task("demo", total=len(steps))
@@ -51,6 +56,12 @@ def run_demo(out: Path, examples: Path) -> dict:
                 d = api.estimate(f, catalog=catalog).to_dict()
                 summary["estimates"][f.stem] = d
                 md.append(estimate_markdown(f.stem, d))
+            elif kind == "curves":
+                summary["curves"][f.stem] = {
+                    "cost": [p.to_dict() for p in api.cost_curve(f, catalog=catalog)],
+                    "latency": api.latency_curve(f, catalog=catalog).to_dict()}
+            elif kind == "compare":
+                summary["comparisons"][f.stem] = api.compare(f, catalog=catalog).to_dict()
             elif kind == "simulate":
                 sim = _simulate(f, catalog)
                 if sim is not None:
@@ -58,22 +69,27 @@ def run_demo(out: Path, examples: Path) -> dict:
                     md.append(_sim_md(f.stem, sim))
             else:
                 att = _attribute(out)
-                if att is not None:
-                    summary["attribution"] = att
-                    md.append(_att_md(att))
+                summary["attribution"] = att.summary
+                summary["attribution_rollups"] = {
+                    name: [r.to_dict() for r in att.rollup(*keys)]
+                    for name, keys in (("model_tenant", ("model", "tenant")), ("day", ("period",)),
+                                       ("model_tenant_day", ("model", "tenant", "period")))}
+                md.append(_att_md(att.summary))
             progress.advance(task)
     write_atomic(out / "summary.json", dumps(summary) + "\n")
     write_atomic(out / "summary.md", "\n".join(md))
+    import json
+
     from infercost.report.html import demo_html
 
-    write_atomic(out / "report.html", demo_html(summary))
+    write_atomic(out / "index.html", demo_html(json.loads(dumps(summary))))  # what summary.json holds
     return summary
 
 
 def _simulate(path: Path, catalog) -> dict | None:
     from infercost import api
 
-    return api.simulate(path, catalog=catalog, seed=1).to_dict()
+    return api.simulate(path, catalog=catalog).to_dict()  # the CLI's default seed (0)
 
 
 def _sim_md(name: str, d: dict) -> str:
@@ -98,24 +114,30 @@ def _sim_md(name: str, d: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _attribute(out: Path) -> dict | None:
+def _attribute(out: Path):
     from infercost import api
 
     inputs = api.demo_inputs(out)
-    return api.attribute(inputs.bill, inputs.usage, rules=inputs.rules,
-                         out=out / "attribution").summary
+    return api.attribute(inputs.bill, inputs.usage, rules=inputs.rules, out=out / "attribution")
 
 
 def _att_md(d: dict) -> str:
-    t = d.get("totals", {})
+    from decimal import Decimal
+
+    from infercost.report.html import ATTRIBUTION_LINES
+    from infercost.report.terminal import money_txt
+
+    t, cur = d.get("totals", {}), d.get("currency", "")
     lines = ["### attributed: the bundled month", ""]
-    for k, v in t.items():
-        lines.append(f"- {k}: {v}")
+    for k, label in ATTRIBUTION_LINES:
+        lines.append(f"- {label}: {money_txt(Decimal(str(t.get(k, 0))))} {cur}")
+    lines.append(f"- bill total: {money_txt(Decimal(str(t.get('bill', 0))))} {cur}")
     cons = d.get("conservation")
     if isinstance(cons, dict):
         lines.append(f"- conservation ({'holds' if cons.get('holds') else 'BROKEN'}): {cons.get('line')}")
     for drv in d.get("drivers", [])[:6] if isinstance(d.get("drivers"), list) else []:
-        lines.append(f"- driver: {drv}")
+        lines.append(f"- driver: {drv['driver']}: {money_txt(Decimal(str(drv['cost'])))} {cur} ({drv['share']})"
+                     if isinstance(drv, dict) else f"- driver: {drv}")
     from infercost.cli.attribute import energy_lines
 
     lines += [f"- {ln.strip()}" for ln in energy_lines(d.get("energy"))]
@@ -130,12 +152,16 @@ def register(app: typer.Typer) -> None:
         json_: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="print each main driver in full")] = False,
     ) -> None:
-        """Run the bundled examples end to end and write summary.md and summary.json."""
+        """Run the bundled examples end to end and write index.html (the report: open it in a
+        browser), summary.md and summary.json into --out."""
+        import sys
+
         from infercost.cli.common import print_json
 
         summary = run_demo(out, examples)
         if json_:
             print_json(summary)
+            print(f"report written to {out / 'index.html'}", file=sys.stderr)
             return
         print_demo(summary, out, verbose)
 
@@ -179,4 +205,5 @@ def print_demo(summary: dict, out: Path, verbose: bool = False) -> None:
     con.print(t)
     if verbose:
         print_details(con, "main drivers", ((r[0], r[4]) for r in rows))
-    print_wrapped(con, f"report written to {out}/summary.md, {out}/summary.json and {out}/report.html")
+    print_wrapped(con, f"report written to {out / 'index.html'} (open it in a browser); the same "
+                       f"figures in {out / 'summary.md'} and {out / 'summary.json'}")

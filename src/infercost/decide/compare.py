@@ -20,6 +20,7 @@ from infercost.capacity.estimate import estimate
 from infercost.core.catalog import Catalog
 from infercost.core.money import Money
 from infercost.core.scenario import ReplicaRange, Scenario, apply_option
+from infercost.decide.bound import Bound, bound_at
 from infercost.decide.sizing import Sizing, size_fleet, with_replicas
 from infercost.decide.tokens import input_share, token_costs
 from infercost.econ.breakdown import CostBreakdown
@@ -56,6 +57,7 @@ class VariantRow:
     peak_replicas: int = 1  # replicas at the peak; capacity_per_s / peak_replicas per replica
     utilization: float = 0.0  # mean offered load (experiment copies included) / capacity_per_s
     energy: dict[str, Any] | None = None  # econ.energy facts of the month (None: no powered hardware)
+    bound: Bound | None = None  # what limits a replica at the peak (perf model only)
 
     @property
     def capacity_per_replica_s(self) -> float:
@@ -86,6 +88,7 @@ class VariantRow:
             "simulated": self.sim,
             "energy": _energy_summary(self.energy),
             "notes": list(self.notes),
+            "bound_at_peak": None if self.bound is None else self.bound.to_dict(),
         }
 
 
@@ -200,6 +203,7 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         peak_replicas=sizing.replicas,
         utilization=offered / cap if cap else 0.0,
         energy=bd.facts.get("energy"),
+        bound=bound_at(sized_sc, svc, sizing.latency.batch),
     )
 
 

@@ -1,8 +1,21 @@
-"""Self-contained HTML report: inline CSS and SVG charts, no scripts, no network.
+"""The demo report: one self-contained HTML page (plotly.js inline once, works offline).
 
-`demo_html(summary)` renders the demo's summary dict: one stacked bar per scenario
-(cost per inference by component), the component tables, and (when present) the
-simulator's per-minute series and the attribution totals.
+`demo_html(summary)` renders the dict `infercost demo` writes to summary.json; it formats
+and draws, it never computes (every figure comes from the engines through `api`):
+
+1. the examples: a table of cost per month, per inference, per 1k inferences and per 1M
+   tokens; cost per inference on a log axis (totals orders of magnitude apart stay
+   readable); where the cost goes (share by component, each bar 100%);
+2. cost per inference against traffic (`curves.<name>.cost`), log-log;
+3. p99 latency against throughput (`curves.<name>.latency`);
+4. the options compared (`comparisons.<name>`, what `infercost compare` prints);
+5. the simulation (`simulations.<name>`): requests, latency, phases, per-minute series;
+6. the attribution of the bundled month (`attribution` and `attribution_rollups`): the
+   bill split with the conservation check, per model and tenant, per day, and per model,
+   tenant and day.
+
+Money is printed from the JSON decimal strings with thousands separators and the
+currency named; every chart has titled axes.
 """
 
 from __future__ import annotations
@@ -11,148 +24,392 @@ import html
 from decimal import Decimal
 from typing import Any
 
-PALETTE = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728",
-           "#ff9896", "#9467bd", "#c5b0d5", "#8c564b", "#e377c2"]
+from infercost.report.plots import Chart, Series, figure_html
+from infercost.report.terminal import money_txt, per_unit_txt
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1000px;color:#222}
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5rem 0 1rem}td,th{padding:.25rem .6rem;border-bottom:1px solid #eee}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.driver{color:#555;font-style:italic}
-.legend span{display:inline-block;margin-right:1rem;font-size:.85rem}.sw{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:middle}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
+padding:0 1rem;color:#222;line-height:1.4}
+h1{font-size:1.7rem}h2{font-size:1.3rem;margin-top:2.5rem;border-bottom:1px solid #ddd}
+h3{font-size:1.05rem;margin-top:1.5rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.85rem}
+td,th{padding:.25rem .5rem;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+tr.total td,tr.total th{border-top:2px solid #999;font-weight:600}
+.driver,.note{color:#555;font-size:.85rem}nav a{margin-right:1rem}
+.tw{overflow-x:auto}.ok{color:#1a7f37}.bad{color:#b42318}details{margin:.5rem 0 1rem}
 """
+
+#: Human names of the attribution totals (summary.json keys stay as the engine writes them).
+ATTRIBUTION_LINES = (
+    ("allocated", "Allocated to requests (by their busy time)"),
+    ("idle", "Idle capacity (paid, not serving)"),
+    ("shared", "Shared charges (tax, support, network, storage, credits)"),
+    ("unallocated", "Unallocated (no rule matched)"),
+)
 
 
 def _e(x: Any) -> str:
     return html.escape(str(x))
 
 
-def _fmt(d: Decimal | str | float, places: int = 2) -> str:
-    d = Decimal(str(d))
-    if d != 0 and abs(d) < 1:
-        return f"{d:.{max(places, -d.adjusted() + 3)}f}"
-    return f"{d:,.{places}f}"
+def _d(x: Any) -> Decimal:
+    return Decimal(str(x))
 
 
-def stacked_bars(rows: list[tuple[str, list[tuple[str, float]]]], unit: str, width: int = 900) -> str:
-    """Horizontal stacked bars, one per row: [(label, [(component, value), ...])]."""
-    names: list[str] = []
-    for _, parts in rows:
-        for n, _v in parts:
-            if n not in names:
-                names.append(n)
-    color = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
-    left, bar_h, gap = 180, 26, 12
-    height = len(rows) * (bar_h + gap) + 10
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
-    for i, (label, parts) in enumerate(rows):
-        total = sum(v for _, v in parts) or 1.0
-        y = 5 + i * (bar_h + gap)
-        out.append(f'<text x="0" y="{y + bar_h * 0.7}" font-size="13">{_e(label)}</text>')
-        x = float(left)
-        span = width - left - 120
-        for n, v in parts:
-            w = span * v / total
-            if w <= 0:
-                continue
-            out.append(f'<rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{bar_h}" fill="{color[n]}">'
-                       f'<title>{_e(n)}: {v:.6g} {unit} ({v / total:.1%})</title></rect>')
-            x += w
-        out.append(f'<text x="{x + 6:.2f}" y="{y + bar_h * 0.7}" font-size="12">{total:.4g} {unit}</text>')
-    out.append("</svg>")
-    legend = "".join(f'<span><i class="sw" style="background:{c}"></i>{_e(n)}</span>' for n, c in color.items())
-    return "\n".join(out) + f'<div class="legend">{legend}</div>'
+def money(x: Any, cur: str) -> str:
+    """A money amount to the cent with thousands separators and its currency."""
+    return f"{money_txt(_d(x))} {cur}"
 
 
-def line_chart(series: list[tuple[str, list[float]]], xs: list[float], xlabel: str, width: int = 900,
-               height: int = 220) -> str:
-    """A simple multi-line chart; each series is scaled to its own max (labelled)."""
-    left, right, top, bottom = 50, 20, 10, 30
-    w, h = width - left - right, height - top - bottom
-    xmax = max(xs) if xs else 1.0
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">',
-           f'<rect x="{left}" y="{top}" width="{w}" height="{h}" fill="none" stroke="#ccc"/>',
-           f'<text x="{left + w / 2}" y="{height - 5}" font-size="12" text-anchor="middle">{_e(xlabel)}</text>']
-    legend = []
-    for i, (name, ys) in enumerate(series):
-        c = PALETTE[(2 * i) % len(PALETTE)]
-        ymax = max((y for y in ys if y == y), default=1.0) or 1.0
-        pts = " ".join(f"{left + w * x / xmax:.1f},{top + h - h * (y / ymax):.1f}"
-                       for x, y in zip(xs, ys, strict=False) if y == y)
-        out.append(f'<polyline fill="none" stroke="{c}" stroke-width="1.5" points="{pts}"/>')
-        legend.append(f'<span><i class="sw" style="background:{c}"></i>{_e(name)} (max {ymax:.4g})</span>')
-    out.append("</svg>")
-    return "\n".join(out) + f'<div class="legend">{"".join(legend)}</div>'
+def unit_money(x: Any, cur: str) -> str:
+    """A small per-unit amount with enough significant digits, and its currency."""
+    return f"{per_unit_txt(_d(x))} {cur}"
 
 
-def breakdown_table(d: dict) -> str:
+def _pct(x: Any, places: int = 1) -> str:
+    return f"{float(x) * 100:.{places}f}%"
+
+
+def _ms(x: Any) -> str:
+    return "overloaded" if x is None else f"{float(x):,.0f} ms" if float(x) >= 10 else f"{float(x):.1f} ms"
+
+
+def _table(head: list[str], rows: list[list[str]], numeric: set[int], total: list[str] | None = None) -> str:
+    """An HTML table of already-formatted cells; columns in `numeric` right-aligned."""
+    def cells(r: list[str], tag: str) -> str:
+        return "".join(f"<{tag}{' class=n' if i in numeric else ''}>{c}</{tag}>" for i, c in enumerate(r))
+    out = ["<div class=tw><table><tr>" + cells(head, "th") + "</tr>"]
+    out += ["<tr>" + cells(r, "td") + "</tr>" for r in rows]
+    if total:
+        out.append("<tr class=total>" + cells(total, "td") + "</tr>")
+    return "\n".join(out) + "</table></div>"
+
+
+class _Charts:
+    """Numbers the page's charts and inlines plotly.js in the first one only."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self, chart: Chart) -> str:
+        self.n += 1
+        return f'<div class=chart>{figure_html(chart, f"chart-{self.n}", self.n == 1)}</div>'
+
+
+def _currency(summary: dict) -> str:
+    curs = sorted({d["currency"] for d in summary.get("estimates", {}).values()})
+    return curs[0] if len(curs) == 1 else ""
+
+
+# -- 1. the examples --------------------------------------------------------------------
+
+def _estimates(est: dict, chart: _Charts) -> list[str]:
+    cur = "/".join(sorted({d["currency"] for d in est.values()}))
+    rows = []
+    for name, d in est.items():
+        t, c = d["total"], d["currency"]
+        rows.append([_e(name), money(t["monthly_cost"], c), unit_money(t["per_inference"], c),
+                     unit_money(t["per_1k_inferences"], c),
+                     unit_money(t["per_1m_tokens"], c) if t.get("per_1m_tokens") else "-",
+                     _pct(d["facts"]["utilization"]), f"<span class=driver>{_e(d['main_driver'])}</span>"])
+    parts = ["<h2 id=examples>1. Cost per inference: the examples</h2>",
+             "<p>Each example scenario estimated for a month (730 h) by the capacity model: the "
+             "fleet as the scenario states it, every cost line itemised.</p>",
+             _table(["scenario", "per month", "per inference", "per 1k inferences", "per 1M tokens",
+                     "utilisation", "main driver"], rows, {1, 2, 3, 4, 5})]
+    names = list(est)
+    parts.append(chart(Chart(
+        "bar", "Cost per inference (log scale: the examples are orders of magnitude apart)",
+        f"{cur} per inference (log scale)", "scenario",
+        [Series("cost per inference", names, [float(d["total"]["per_inference"]) for d in est.values()],
+                [unit_money(d["total"]["per_inference"], d["currency"]) for d in est.values()])],
+        horizontal=True, log_x=True, height=140 + 45 * len(names))))
+    labels: list[str] = []
+    for d in est.values():
+        for c in d["components"]:
+            if c["label"] not in labels:
+                labels.append(c["label"])
+    series = []
+    for lab in labels:
+        ys = []
+        for d in est.values():
+            ys.append(sum((float(c["share"]) * 100 for c in d["components"] if c["label"] == lab), 0.0))
+        series.append(Series(lab, names, ys))
+    parts.append(chart(Chart("bar", "Where the cost goes: share of each scenario's monthly cost",
+                             "share of monthly cost (%)", "scenario", series, stacked=True,
+                             horizontal=True, height=220 + 45 * len(names))))
+    for name, d in est.items():
+        parts.append(f"<details><summary>{_e(name)}: every cost line</summary>{_breakdown_table(d)}"
+                     f"<p class=note>Service time: {_e(d['service_time']['source'])}.</p>")
+        for n in d["facts"].get("notes", []):
+            parts.append(f"<p class=note>Note: {_e(n)}</p>")
+        srcs = d["facts"].get("sources") or {}
+        if srcs:
+            parts.append("<p class=note>Price sources:</p><ul class=note>" + "".join(
+                f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in srcs.items()) + "</ul>")
+        parts.append("</details>")
+    return parts
+
+
+def _breakdown_table(d: dict) -> str:
     cur = d["currency"]
-    rows = [f"<tr><th>component</th><th class=n>per month ({cur})</th><th class=n>per inference ({cur})</th>"
-            f"<th class=n>share</th><th>driver</th></tr>"]
-    for c in d["components"]:
-        rows.append(f"<tr><td>{_e(c['label'])}</td><td class=n>{_fmt(c['monthly_cost'])}</td>"
-                    f"<td class=n>{_fmt(c['per_inference'], 6)}</td><td class=n>{float(c['share']):.1%}</td>"
-                    f"<td class=driver>{_e(c['driver'])}</td></tr>")
+    rows = [[_e(c["label"]), money(c["monthly_cost"], cur), unit_money(c["per_inference"], cur),
+             _pct(c["share"]), f"<span class=driver>{_e(c['driver'])}</span>"] for c in d["components"]]
     t = d["total"]
-    rows.append(f"<tr><th>total</th><th class=n>{_fmt(t['monthly_cost'])}</th>"
-                f"<th class=n>{_fmt(t['per_inference'], 6)}</th><th class=n>100%</th><th></th></tr>")
-    return "<table>" + "".join(rows) + "</table>"
+    return _table(["component", "per month", "per inference", "share", "driver"], rows, {1, 2, 3},
+                  ["total", money(t["monthly_cost"], cur), unit_money(t["per_inference"], cur), "100%", ""])
 
+
+# -- 2, 3. the curves ---------------------------------------------------------------------
+
+def _curves(curves: dict, cur: str, chart: _Charts) -> list[str]:
+    parts = ["<h2 id=traffic>2. Cost per inference against traffic</h2>",
+             "<p>Each example at 0.05x to 10x its own traffic, the fleet sized for each rate as "
+             "<code>infercost compare</code> sizes it (the fewest replicas meeting the p99 SLO at "
+             "the peak). At low traffic the fixed monthly lines and the one replica that must stay "
+             "up are spread over few requests; each added replica shows as a small step. The "
+             "curve flattens towards the cost of busy accelerator time.</p>"]
+    series = [Series(name, [p["rate_per_s"] for p in c["cost"]],
+                     [float(p["cost_per_inference"]) for p in c["cost"]],
+                     [f"{p['multiple']:g}x: {p['replicas']} replicas, "
+                      f"{unit_money(p['cost_per_inference'], cur)}" for p in c["cost"]])
+              for name, c in curves.items() if c.get("cost")]
+    parts.append(chart(Chart("line", "Cost per inference against traffic (each fleet sized for its rate)",
+                             "mean traffic (requests/s, log scale)",
+                             f"{cur} per inference (log scale)", series, log_x=True, log_y=True)))
+    parts.append("<h2 id=latency>3. Latency against throughput</h2>"
+                 "<p>The fleet sized at each example's own peak, offered a steady rate from 5% to "
+                 "98% of its capacity: analytic p99 (queue wait + batch fill + service-time tail). "
+                 "It stays flat, then climbs steeply near capacity; <code>infercost simulate</code> "
+                 "measures it with bursts and warm-up.</p>")
+    series = [Series(name, [p["rate_per_s"] for p in c["latency"]["points"]],
+                     [p["p99_ms"] for p in c["latency"]["points"]],
+                     [f"{_pct(p['load'], 0)} of capacity" for p in c["latency"]["points"]])
+              for name, c in curves.items() if c.get("latency")]
+    parts.append(chart(Chart("line", "p99 latency against throughput (analytic, fixed sized fleet)",
+                             "throughput (requests/s, log scale)", "p99 latency (ms, log scale)",
+                             series, log_x=True, log_y=True)))
+    rows = []
+    for name, c in curves.items():
+        lat = c.get("latency")
+        if not lat:
+            continue
+        at70 = min(lat["points"], key=lambda p: abs(p["load"] - 0.7))
+        rows.append([_e(name), str(lat["replicas"]), f"{lat['capacity_per_s']:,.1f}",
+                     _ms(lat["slo_p99_ms"]) if lat["slo_p99_ms"] else "-", _ms(at70["p99_ms"])])
+    parts.append(_table(["scenario", "replicas", "capacity (req/s)", "p99 SLO", "p99 at 70% load"],
+                        rows, {1, 2, 3, 4}))
+    return parts
+
+
+# -- 4. options ---------------------------------------------------------------------------
+
+def _comparisons(comps: dict, chart: _Charts) -> list[str]:
+    parts = ["<h2 id=options>4. The options compared</h2>",
+             "<p>The baseline and each <code>options:</code> variant of a scenario, each sized to "
+             "its own fleet (<code>infercost compare</code>); p99 is analytic at the peak.</p>"]
+    for name, c in comps.items():
+        cur = c["currency"]
+        rows = []
+        for v in c["variants"]:
+            met = v["slo_met"]
+            delta = v.get("delta_per_inference_pct")
+            rows.append([_e(v["name"]), _e(v["hardware"]), _e(v["precision"]), _e(v["plan"]),
+                         _e(v["replicas"]), unit_money(v["cost_per_inference"], cur),
+                         money(v["monthly_cost"], cur),
+                         _ms(v["p99_ms"]),
+                         "-" if met is None else ("<span class=ok>yes</span>" if met else "<span class=bad>no</span>"),
+                         "-" if delta is None else f"{delta:+.1f}%"])
+        parts.append(f"<h3>{_e(name)}</h3>")
+        base = c["variants"][0]
+        b = base.get("bound_at_peak")
+        if b:  # what limits a replica comes first: it says which options can help
+            parts.append(f"<p><b>{_e(base['hardware'])} is {_e(b['limit'])}-bound at the peak</b>: "
+                         f"{_e(b['work'])} takes {b['step_ms']:.3g} ms; host {b['host_ms']:.3g} ms "
+                         f"against device {b['device_ms']:.3g} ms (compute {b['compute_ms']:.3g} ms, "
+                         f"memory {b['memory_ms']:.3g} ms).</p>")
+        for r, v in zip(rows, c["variants"], strict=True):
+            r.append(_e(v["bound_at_peak"]["limit"]) if v.get("bound_at_peak") else "-")
+        parts.append(_table(["variant", "hardware", "precision", "plan", "replicas", "per inference",
+                             "per month", "p99 at peak", "SLO met", "vs baseline", "bound at peak"],
+                            rows, {4, 5, 6, 7, 9}))
+        vals = [float(v["cost_per_inference"]) for v in c["variants"]]
+        spread = max(vals) / min(vals) if vals and min(vals) > 0 else 1.0
+        parts.append(chart(Chart(
+            "bar", f"{name}: cost per inference by variant", "variant",
+            f"{cur} per inference" + (" (log scale)" if spread > 30 else ""),
+            [Series("cost per inference", [v["name"] for v in c["variants"]], vals,
+                    [unit_money(v["cost_per_inference"], cur) for v in c["variants"]])],
+            log_y=spread > 30, height=360)))
+        for n in c.get("notes", []):
+            parts.append(f"<p class=note>{_e(n)}</p>")
+    return parts
+
+
+# -- 5. simulation ------------------------------------------------------------------------
+
+def _simulation(name: str, d: dict, chart: _Charts) -> list[str]:
+    req, lat = d.get("requests", {}), d.get("latency_ms") or {}
+    cost = d.get("cost") or {}
+    cur = cost.get("currency", "")
+    t = cost.get("total") or {}
+    slo = d.get("slo") or {}
+    parts = [f"<h2 id=simulation>5. Simulated: {_e(name)}</h2>",
+             f"<p>{d.get('duration_s', 0) / 3600:g} hours simulated (seed {_e(d.get('seed'))}): "
+             f"{req.get('arrived', 0):,} requests arrived, {req.get('served', 0):,} served, "
+             f"{req.get('dropped', 0):,} dropped (queue full). Latency p50 {_ms(lat.get('p50'))}, "
+             f"p99 {_ms(lat.get('p99'))}; "
+             + (f"{_pct(slo['attainment'])} of requests within the {slo.get('latency_ms'):g} ms SLO; "
+                if slo.get("attainment") is not None and slo.get("latency_ms") else "")
+             + f"replicas {_pct(d.get('utilization', 0))} busy.</p>"]
+    if t:
+        parts.append(
+            f"<p>Cost per inference <b>{unit_money(t['per_inference'], cur)}</b> "
+            f"({unit_money(t['per_1k_inferences'], cur)} per 1k inferences); "
+            f"{money(t['period_cost'], cur)} for the simulated span, "
+            f"{money(t['monthly_cost'], cur)} a month at this rate. "
+            f"<span class=driver>{_e(cost.get('main_driver', ''))}</span></p>")
+    phases = d.get("phases") or {}
+    if phases:
+        rows = [[_e(ph), f"{v['from_s'] / 60:,.0f}-{v['to_s'] / 60:,.0f}", f"{v['arrived']:,}",
+                 f"{v['dropped']:,}", _ms(v["latency_p99_ms"]), _pct(v["slo_attainment"]),
+                 f"{v['replicas_mean']:.1f}", unit_money(v["accelerator_cost_per_inference"], cur)]
+                for ph, v in phases.items()]
+        parts.append(_table(["phase", "minutes", "arrived", "dropped", "p99", "within SLO",
+                             "mean replicas", "accelerator cost / inference"], rows, {1, 2, 3, 4, 5, 6, 7}))
+    ts = d.get("series") or {}
+    if ts.get("t_s"):
+        mins = [float(x) / 60 for x in ts["t_s"]]
+        bucket = float(ts.get("bucket_s") or 60.0)
+        series = []
+        if "arrivals" in ts:
+            series.append(Series("arrivals (requests/s)", mins, [a / bucket for a in ts["arrivals"]]))
+        for k, lab in (("replicas_ready", "replicas ready"), ("replicas_warming", "replicas warming up")):
+            if k in ts:
+                series.append(Series(lab, mins, ts[k], y2=True))
+        parts.append(chart(Chart("line", "Traffic and fleet, minute by minute", "minutes from start",
+                                 "arrivals (requests/s)", series, y2_title="replicas")))
+        if "latency_p99_ms" in ts:
+            series = [Series("p99 latency of the minute", mins, ts["latency_p99_ms"])]
+            if slo.get("latency_ms"):
+                series.append(Series("SLO", [mins[0], mins[-1]], [slo["latency_ms"]] * 2, dash=True))
+            parts.append(chart(Chart("line", "p99 latency, minute by minute", "minutes from start",
+                                     "p99 latency (ms, log scale)", series, log_y=True)))
+    return parts
+
+
+# -- 6. attribution -----------------------------------------------------------------------
+
+def _attribution(att: dict, roll: dict) -> list[str]:
+    cur = att.get("currency", "")
+    tot = att.get("totals") or {}
+    period = att.get("billing_period") or {}
+    parts = ["<h2 id=attribution>6. Attributed: the bundled month (measured cost)</h2>",
+             f"<p>A generated FOCUS bill for {_e(str(period.get('start', ''))[:10])} to "
+             f"{_e(str(period.get('end', ''))[:10])} (no real customer data) joined to its serving log "
+             "by <code>infercost attribute</code>: each request pays for the instance time it kept "
+             "busy; idle time and shared charges are shown, never hidden.</p>"]
+    rows = [[lab, money(tot.get(k, 0), cur),
+             _pct(_d(tot.get(k, 0)) / _d(tot["bill"])) if _d(tot.get("bill", 0)) else "-"]
+            for k, lab in ATTRIBUTION_LINES]
+    parts.append(_table(["", "amount", "share of bill"], rows, {1, 2},
+                        ["Bill total", money(tot.get("bill", 0), cur), "100.0%"]))
+    cons = att.get("conservation") or {}
+    if cons:
+        parts.append(f"<p>Conservation check: allocated + idle + shared + unallocated = bill "
+                     f"{'<span class=ok>holds exactly</span>' if cons.get('holds') else '<span class=bad>BROKEN</span>'}"
+                     f" (difference {money(cons.get('difference', 0), cur)}).</p>")
+    uc = att.get("unit_costs") or {}
+    if uc.get("requests"):
+        parts.append(f"<p>{uc['requests']:,} requests: {unit_money(uc['cost_per_request'], cur)} allocated "
+                     f"per request ({unit_money(uc['cost_per_1k_requests'], cur)} per 1k; "
+                     + (f"{unit_money(uc['cost_per_1m_tokens'], cur)} per 1M tokens; "
+                        if uc.get("cost_per_1m_tokens") else "")
+                     + f"the whole bill is {unit_money(uc['bill_per_request'], cur)} per request).</p>")
+
+    def label(row: dict, k: str) -> str:
+        v = row.get(k, "")
+        return _e(v) if v else "<i>not attributed (idle, shared)</i>"
+
+    def rows_of(items: list[dict], keys: list[str]) -> tuple[list[list[str]], list[str]]:
+        out = []
+        for r in items:
+            unattr = all(r.get(k, "") == "" for k in keys if k != "period")
+            cells = [label(r, k) if k != "period" else _period(r["period"]) for k in keys]
+            if unattr and "period" not in keys:
+                cells = [label(r, keys[0])] + [""] * (len(keys) - 1)
+            out.append(cells + [f"{r['requests']:,}" if r["requests"] else "-",
+                                money(r["allocated"], cur),
+                                money(_d(r["idle"]) + _d(r["shared"]) + _d(r["unallocated"]), cur),
+                                money(r["total"], cur),
+                                unit_money(r["cost_per_1k_requests"], cur) if r.get("cost_per_1k_requests") else "-"])
+        total = ["total"] + [""] * (len(keys) - 1) + [
+            f"{sum(r['requests'] for r in items):,}", money(sum(_d(r["allocated"]) for r in items), cur),
+            money(sum(_d(r["idle"]) + _d(r["shared"]) + _d(r["unallocated"]) for r in items), cur),
+            money(sum(_d(r["total"]) for r in items), cur), ""]
+        return out, total
+
+    tail = ["requests", "allocated", "idle, shared, unallocated", "total", "allocated per 1k requests"]
+    for key, title, keys in (("model_tenant", "Per model and tenant", ["model", "tenant"]),
+                             ("day", "Per day", ["period"])):
+        items = roll.get(key) or []
+        if items:
+            rows, total = rows_of(items, keys)
+            nk = len(keys)
+            parts.append(f"<h3>{title}</h3>")
+            parts.append(_table([*(_COL.get(k, k) for k in keys), *tail], rows, set(range(nk, nk + 5)),
+                                total))
+    items = roll.get("model_tenant_day") or []
+    if items:
+        rows, total = rows_of(items, ["model", "tenant", "period"])
+        parts.append(f"<details><summary>Per model, tenant and day ({len(rows):,} rows)</summary>"
+                     + _table(["model", "tenant", "day", *tail], rows, {3, 4, 5, 6, 7}, total)
+                     + "</details>")
+    return parts
+
+
+_COL = {"period": "day"}
+
+
+def _period(p: str) -> str:
+    """A day as written; a longer billing span (shared charges billed once) says so."""
+    return f"{_e(p.replace('/', ' to '))} (billed for the span)" if "/" in p else _e(p)
+
+
+# -- the page -----------------------------------------------------------------------------
 
 def demo_html(summary: dict) -> str:
-    parts = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
-             "<title>infercost report</title>", f"<style>{CSS}</style></head><body>",
-             "<h1>infercost report</h1>"]
+    """The whole page for the demo's summary dict (see the module doc). Same summary, same
+    bytes (chart ids are numbered, not random)."""
+    chart = _Charts()
+    cur = _currency(summary)
     est = summary.get("estimates", {})
+    sims = summary.get("simulations", {})
+    body: list[str] = []
     if est:
-        parts.append("<h2>Cost per inference by component</h2>")
-        rows = [(name, [(c["label"], float(c["per_inference"])) for c in d["components"]])
-                for name, d in est.items()]
-        parts.append(stacked_bars(rows, next(iter(est.values()))["currency"]))
-        for name, d in est.items():
-            parts.append(f"<h2>{_e(name)}</h2><p>{_e(d['service_time']['source'])}; "
-                         f"utilisation {d['facts']['utilization']:.1%}. <b>{_e(d['main_driver'])}</b></p>")
-            parts.append(breakdown_table(d))
-            srcs = d["facts"].get("sources") or {}
-            if srcs:
-                parts.append("<details><summary>price sources</summary><ul>" + "".join(
-                    f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in srcs.items()) + "</ul></details>")
-    for name, d in summary.get("simulations", {}).items():
-        parts.append(f"<h2>Simulated: {_e(name)}</h2>")
-        lat = d.get("latency_ms", {})
-        parts.append(f"<p>{_e(d.get('requests'))} requests; latency p50 {_e(lat.get('p50'))} ms, "
-                     f"p99 {_e(lat.get('p99'))} ms; utilisation {_e(d.get('utilization'))}; "
-                     f"SLO attainment {_e(d.get('slo_attainment'))}; cost per inference "
-                     f"{_e(d.get('cost_per_inference'))}</p>")
-        phases = d.get("phases") or {}
-        if phases:
-            parts.append("<table><tr><th>phase</th><th class=n>arrived</th><th class=n>dropped</th>"
-                         "<th class=n>p99 ms</th><th class=n>mean replicas</th>"
-                         "<th class=n>accelerator cost / inference</th></tr>")
-            for ph, v in phases.items():
-                parts.append(f"<tr><td>{_e(ph)}</td><td class=n>{_e(v['arrived'])}</td>"
-                             f"<td class=n>{_e(v['dropped'])}</td><td class=n>{_e(v['latency_p99_ms'])}</td>"
-                             f"<td class=n>{_e(v['replicas_mean'])}</td>"
-                             f"<td class=n>{_e(v['accelerator_cost_per_inference'])}</td></tr>")
-            parts.append("</table>")
-        ts = d.get("series") or {}
-        if ts.get("t_s"):
-            keys = [k for k in ("arrivals", "replicas_ready", "replicas_warming", "latency_p99_ms",
-                                "queue_end") if k in ts]
-            xs = [float(x) / 60 for x in ts["t_s"]]
-            parts.append(line_chart([(k, [float(v) if v is not None else float("nan") for v in ts[k]])
-                                     for k in keys], xs, "minutes (each line scaled to its own max)"))
-    att = summary.get("attribution")
-    if att:
-        parts.append("<h2>Attributed: the bundled month</h2><table>")
-        for k, v in (att.get("totals") or {}).items():
-            parts.append(f"<tr><td>{_e(k)}</td><td class=n>{_e(v)}</td></tr>")
-        parts.append("</table>")
-        cons = att.get("conservation")
-        if isinstance(cons, dict):
-            parts.append(f"<p>Conservation ({'holds' if cons.get('holds') else 'BROKEN'}): "
-                         f"{_e(cons.get('line'))}</p>")
-    parts.append("<p style='color:#888;font-size:.8rem'>Generated by infercost. Prices and hardware "
-                 "figures carry their sources and dates in the catalog (infercost catalog prices).</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        body += _estimates(est, chart)
+    if summary.get("curves"):
+        body += _curves(summary["curves"], cur, chart)
+    if summary.get("comparisons"):
+        body += _comparisons(summary["comparisons"], chart)
+    for name, d in sims.items():
+        body += _simulation(name, d, chart)
+    if summary.get("attribution"):
+        body += _attribution(summary["attribution"], summary.get("attribution_rollups") or {})
+    nav = "".join(f'<a href="#{a}">{t}</a>' for a, t in (
+        ("examples", "examples"), ("traffic", "cost vs traffic"), ("latency", "latency vs throughput"),
+        ("options", "options"), ("simulation", "simulation"), ("attribution", "attribution")))
+    head = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
+            "<meta name=viewport content='width=device-width, initial-scale=1'><link rel=icon href='data:,'>",
+            "<title>infercost demo report</title>", f"<style>{CSS}</style></head><body>",
+            "<h1>infercost demo report</h1>",
+            f"<p>What one inference costs in the bundled examples{f' (all money in {cur})' if cur else ''}: "
+            "predicted by the capacity model, simulated under a traffic spike, decided between "
+            "options, and measured from a bill. Written by <code>infercost demo</code>; the same "
+            "figures are in summary.json and summary.md beside this file.</p>",
+            f"<nav>{nav}</nav>"]
+    foot = ["<p class=note>Generated by infercost. Prices and hardware figures carry their sources "
+            "and dates in the catalog (<code>infercost catalog prices -v</code>). This page needs no "
+            "network: the chart library is inlined.</p></body></html>"]
+    return "\n".join(head + body + foot)

@@ -21,6 +21,8 @@ class Series:
     x: list
     y: list
     text: list | None = None  # hover / point labels
+    y2: bool = False  # drawn against the right-hand axis (`Chart.y2_title`)
+    dash: bool = False  # a dashed line (a target, e.g. the SLO)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,11 @@ class Chart:
     series: list[Series]
     log_y: bool = False
     notes: list[str] = field(default_factory=list)
+    log_x: bool = False
+    stacked: bool = False  # bar: stack the series (else side by side)
+    horizontal: bool = False  # bar: bars along x, categories on y
+    y2_title: str | None = None  # a right-hand axis for the series with y2=True
+    height: int = 420  # pixels
 
 
 def _figure(chart: Chart):
@@ -41,18 +48,39 @@ def _figure(chart: Chart):
 
     fig = go.Figure()
     for s in chart.series:
+        axis = {"yaxis": "y2"} if s.y2 else {}
         if chart.kind == "bar":
-            fig.add_trace(go.Bar(name=s.name, x=s.x, y=s.y, text=s.text))
+            x, y = (s.y, s.x) if chart.horizontal else (s.x, s.y)
+            fig.add_trace(go.Bar(name=s.name, x=x, y=y, text=s.text,
+                                 orientation="h" if chart.horizontal else "v", **axis))
         elif chart.kind == "scatter":
             fig.add_trace(go.Scatter(name=s.name, x=s.x, y=s.y, text=s.text, mode="markers+text",
-                                     textposition="top center"))
+                                     textposition="top center", **axis))
         else:
-            fig.add_trace(go.Scatter(name=s.name, x=s.x, y=s.y, text=s.text, mode="lines+markers"))
+            fig.add_trace(go.Scatter(name=s.name, x=s.x, y=s.y, text=s.text,
+                                     mode="lines" if s.dash or len(s.x) > 60 else "lines+markers",
+                                     line={"dash": "dash"} if s.dash else None, **axis))
     fig.update_layout(title=chart.title, xaxis_title=chart.x_title, yaxis_title=chart.y_title,
-                      template="plotly_white", height=420)
-    if chart.log_y:
-        fig.update_yaxes(type="log")
+                      template="plotly_white", height=chart.height)
+    if chart.stacked:
+        fig.update_layout(barmode="stack")
+    if chart.y2_title:
+        fig.update_layout(yaxis2={"title": chart.y2_title, "overlaying": "y", "side": "right",
+                                  "showgrid": False, "rangemode": "tozero", "tickmode": "auto"}, legend={"x": 1.08})
+    # plain numbers on linear axes (no SI "u" for micro-dollars), powers of ten on log axes
+    fig.update_yaxes(type="log" if chart.log_y else "linear",
+                     exponentformat="power" if chart.log_y else "none",
+                     rangemode="normal" if chart.log_y else "tozero")
+    fig.update_xaxes(type="log" if chart.log_x else None,
+                     exponentformat="power" if chart.log_x else "none")
     return fig
+
+
+def figure_html(chart: Chart, div_id: str, include_plotlyjs: bool) -> str:
+    """One chart as an HTML fragment (a div with a fixed id, so the same chart gives the
+    same bytes); plotly.js inlined when `include_plotlyjs` (once per page: no network)."""
+    return _figure(chart).to_html(full_html=False, include_plotlyjs=include_plotlyjs,
+                                  div_id=div_id, config={"displaylogo": False, "responsive": True})
 
 
 def render_html(title: str, charts: list[Chart], tables: list[Table], notes: list[str] = ()) -> str:
@@ -62,10 +90,8 @@ def render_html(title: str, charts: list[Chart], tables: list[Table], notes: lis
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
              "padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
              "</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
-    first = True
-    for ch in charts:
-        parts.append(_figure(ch).to_html(full_html=False, include_plotlyjs=True if first else False))
-        first = False
+    for i, ch in enumerate(charts):
+        parts.append(figure_html(ch, f"chart-{i + 1}", i == 0))
         for n in ch.notes:
             parts.append(f"<p>{html.escape(n)}</p>")
     for t in tables:
