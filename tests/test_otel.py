@@ -284,3 +284,28 @@ def test_instrument_from_a_scenario_file():
     pricer.force_flush()
     a = mem.spans[1].attributes
     assert a["gen_ai.usage.cost.source"] == "provider" and a["infercost.cost.amount_decimal"] == "0.0035"
+
+
+def test_tracking_page_example_runs(tmp_path, monkeypatch, capsys):
+    import re
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "tracking.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {"__name__": "docs_tracking"}
+    for code in blocks:
+        exec(compile(code, "docs/tracking.md", "exec"), ns)  # noqa: S102
+    out = capsys.readouterr().out
+    assert out.startswith("4 ")  # four priced
+    res = api.reprice(tmp_path / "spans.jsonl", scenario=EXAMPLES / "chatbot.yaml")
+    assert res.rows[0].tenant == "acme" and res.rows[0].spans == 4
+    # the page's arithmetic: four busy shares of 0.5 replica-s add up to 2 s x the price
+    spans = [json.loads(line) for line in (tmp_path / "spans.jsonl").read_text().splitlines()]
+    busy = [D(a["value"]["stringValue"]) for d in spans for rs in d["resourceSpans"]
+            for ss in rs["scopeSpans"] for s in ss["spans"] for a in s["attributes"]
+            if a["key"] == "infercost.cost.busy"]
+    assert busy == [D("0.0009555555555555555")] * 4 and sum(busy) == D("0.003822222222222222")

@@ -38,6 +38,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from infercost.econ.spanprice import price_span  # noqa: F401  (the verb that prices one span)
 from infercost.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover - types only
@@ -488,15 +489,6 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
         per_inference=tuple(PerInference(k, v) for k, v in others.items()),
         token_prices=tokens, as_of=max(dates).isoformat() if dates else "",
         source=busy[0].driver)
-
-
-def price_span(table: Any, busy_s: Any = None, **kw: Any):
-    """Price one request with a `PriceTable` (see `econ.spanprice.price_span`: busy_ns,
-    batch, index, input_tokens, output_tokens, provider, model). Returns a `SpanCost`;
-    raises `econ.spanprice.UnpricedError` (with `.reason`) for what it cannot price."""
-    from infercost.econ.spanprice import price_span as run
-
-    return run(table, busy_s, **kw)
 
 
 def reprice(spans: Any, *, scenario: Any = None, catalog: Any = None,

@@ -12,7 +12,7 @@ from infercost.cli.outputs import CsvOpt, JsonOpt, MdOpt
 
 SpansArg = Annotated[list[Path], typer.Argument(
     help="OTLP/JSON span files (what OtlpJsonFileExporter writes)", show_default=False,
-    metavar="SPANS...")]
+    metavar="SPANS")]
 ScenarioOpt = Annotated[Optional[Path], typer.Option(
     "--scenario", help="scenario YAML of the deployment that served the spans (required)")]
 

@@ -34,8 +34,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
-from typing import Any
+from decimal import Context, Decimal, localcontext
+from typing import Any, NamedTuple
 
 from infercost.core.money import PRECISION, format_decimal
 
@@ -43,6 +43,19 @@ NS_PER_S = Decimal(1_000_000_000)
 MILLION = Decimal(1_000_000)
 #: decimals kept in the replica's price per second (half-even)
 RATE_PLACES = 18
+#: exact arithmetic for span costs (34 digits: a share of 12 digits x a rate of 18 fits)
+_CTX = Context(prec=PRECISION)
+
+
+class CostPart(NamedTuple):
+    """One part of a span's cost: `quantity unit x rate = amount` (exact). A named tuple:
+    made for every span priced, so it is built at tuple speed."""
+
+    name: str  # busy, idle, human_review, licensing, ..., input_tokens, output_tokens
+    quantity: Decimal
+    unit: str  # replica-s, inference, 1M tokens
+    rate: Decimal
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,18 @@ class PriceTable:
     def __post_init__(self) -> None:
         if not self.version:
             object.__setattr__(self, "version", table_version(self))
+        # the parts every local request carries once (idle and the per-inference lines),
+        # made once here: pricing a span then only computes its busy share
+        one = Decimal(1)
+        fixed = (CostPart("idle", one, "inference", self.idle_per_inference,
+                          self.idle_per_inference),
+                 *(CostPart(p.name, one, "inference", p.amount, p.amount)
+                   for p in self.per_inference))
+        object.__setattr__(self, "_fixed", fixed)
+        total = Decimal(0)
+        for p in fixed:
+            total = _CTX.add(total, p.amount)
+        object.__setattr__(self, "_fixed_total", total)
 
     def token_price(self, provider: str | None, model: str | None) -> TokenPrice | None:
         """The hosted price of `provider`/`model`, or None."""
@@ -137,36 +162,19 @@ def per_second(price_per_gpu_hour: Decimal, gpus_per_replica: int) -> Decimal:
         return r.quantize(Decimal(1).scaleb(-RATE_PLACES))
 
 
-@dataclass(frozen=True)
-class CostPart:
-    """One part of a span's cost: `quantity unit x rate = amount` (exact)."""
-
-    name: str  # busy, idle, human_review, licensing, ..., input_tokens, output_tokens
-    quantity: Decimal
-    unit: str  # replica-s, inference, 1M tokens
-    rate: Decimal
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class SpanCost:
-    """What one span cost. `source`: "local" (self-hosted, priced from replica time) or
-    "provider" (a hosted API's token prices); `busy_share_s`: the span's replica-seconds
-    (0 for hosted); `divisor`: the batch size or concurrency its busy time was split by."""
+class SpanCost(NamedTuple):
+    """What one span cost (a named tuple, as `CostPart`). `source`: "local" (self-hosted,
+    priced from replica time) or "provider" (a hosted API's token prices); `busy_share_s`:
+    the span's replica-seconds (0 for hosted); `divisor`: the batch size or concurrency
+    its busy time was split by."""
 
     source: str
     currency: str
     table_version: str
     parts: tuple[CostPart, ...]
+    total: Decimal  # the exact sum of the parts
     busy_share_s: Decimal = Decimal(0)
     divisor: int = 1
-
-    @property
-    def total(self) -> Decimal:
-        """Exact sum of the parts."""
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            return sum((p.amount for p in self.parts), Decimal(0))
 
     def part(self, name: str) -> Decimal:
         """Amount of the part `name` (0 when absent)."""
@@ -226,14 +234,13 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
                                 "output_tokens are needed to price a hosted API call")
         if input_tokens < 0 or output_tokens < 0:
             raise UnpricedError("bad token counts", "token counts must be >= 0")
-        with localcontext() as ctx:
-            ctx.prec = PRECISION
-            parts = []
-            for name, n, rate in (("input_tokens", input_tokens, tp.input_per_1m),
-                                  ("output_tokens", output_tokens, tp.output_per_1m)):
-                qty = Decimal(n) / MILLION  # exact: a power of ten
-                parts.append(CostPart(name, qty, "1M tokens", rate, qty * rate))
-        return SpanCost("provider", table.currency, table.version, tuple(parts))
+        parts = []
+        for name, n, rate in (("input_tokens", input_tokens, tp.input_per_1m),
+                              ("output_tokens", output_tokens, tp.output_per_1m)):
+            qty = _CTX.divide(Decimal(n), MILLION)  # exact: a power of ten
+            parts.append(CostPart(name, qty, "1M tokens", rate, _CTX.multiply(qty, rate)))
+        return SpanCost("provider", table.currency, table.version, tuple(parts),
+                        _CTX.add(parts[0].amount, parts[1].amount))
     if busy_ns is None:
         if busy_s is None:
             raise UnpricedError("no duration", "the span has no busy time")
@@ -247,13 +254,9 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
                               or not 0 <= index < n):
         raise UnpricedError("bad batch index",
                             f"batch index must be a whole number in 0..{n - 1}, got {index!r}")
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        share_s = Decimal(busy_share_ns(busy_ns, n, index)) / NS_PER_S  # exact: 9 decimals
-        rate = table.replica_price_per_s
-        one = Decimal(1)
-        parts = [CostPart("busy", share_s, "replica-s", rate, share_s * rate),
-                 CostPart("idle", one, "inference", table.idle_per_inference,
-                          table.idle_per_inference)]
-        parts += [CostPart(p.name, one, "inference", p.amount, p.amount) for p in table.per_inference]
-    return SpanCost("local", table.currency, table.version, tuple(parts), share_s, n)
+    share_s = _CTX.divide(Decimal(busy_share_ns(busy_ns, n, index)), NS_PER_S)  # 9 decimals
+    rate = table.replica_price_per_s
+    amount = _CTX.multiply(share_s, rate)
+    busy = CostPart("busy", share_s, "replica-s", rate, amount)
+    return SpanCost("local", table.currency, table.version, (busy, *table._fixed),
+                    _CTX.add(amount, table._fixed_total), share_s, n)

@@ -28,6 +28,7 @@ from infercost import api
 from infercost.core import semconv as sc
 
 log = logging.getLogger("infercost.otel")
+_price_span = api.price_span
 
 #: histogram bucket bounds for the cost of one request (currency units): 1e-7 .. 10
 COST_BUCKETS = (1e-7, 1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1, 1.0, 10.0)
@@ -75,30 +76,42 @@ def _model_version(attrs, resource_attrs):
 
 
 class CostSpanProcessor(SpanProcessor):
-    """At span start, tags inference spans with the price-table version and scenario,
-    the tenant and model version when already known (attributes given at start). Cheap:
-    the cost itself is computed at export by `CostSpanExporter`."""
+    """At span start, tags inference spans (known as such from the attributes given at
+    start) with what is known then: the price-table version, the scenario and the cost
+    source (local, or provider for a hosted API with token prices), and the tenant and
+    model from the attributes `tenant_attribute` / `model_attribute` when the service
+    named them and set them at start. Tenant and model version from the standard names,
+    and the cost itself, come at export (`CostSpanExporter`), when the span holds every
+    attribute the service set: on_start stays cheap (it runs on the request's thread)."""
 
     def __init__(self, table, tenant_attribute: str | None = None,
                  model_attribute: str | None = None) -> None:
         self.table = table
         self.tenant_attribute = tenant_attribute
         self.model_attribute = model_attribute
+        tags = {sc.TABLE_VERSION: table.version, sc.SCENARIO: table.scenario}
+        self._local_tags = {**tags, sc.COST_SOURCE: "local"}
+        self._hosted_tags = {**tags, sc.COST_SOURCE: "provider"}
 
     def on_start(self, span, parent_context=None) -> None:
         try:
-            attrs = span.attributes or {}
-            if not _is_inference(attrs, self.model_attribute):
+            if not _is_inference(_plain(span), self.model_attribute):
                 return
-            rattrs = span.resource.attributes if span.resource is not None else {}
-            span.set_attribute(sc.TABLE_VERSION, self.table.version)
-            span.set_attribute(sc.SCENARIO, self.table.scenario)
-            tenant = _tenant(attrs, rattrs, self.tenant_attribute)
-            if tenant is not None:
-                span.set_attribute(sc.OUT_TENANT, str(tenant))
-            version = _model_version(attrs, rattrs)
-            if version is not None:
-                span.set_attribute(sc.OUT_MODEL_VERSION, str(version))
+            attrs = _plain(span)
+            provider = sc.first(attrs, sc.PROVIDER)
+            if provider is None or not self.table.hosted_provider(provider):
+                tags = self._local_tags
+            else:
+                tags = self._hosted_tags
+            if self.tenant_attribute or self.model_attribute:  # named by the service
+                tags = dict(tags)
+                tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
+                if tenant is not None and tenant != "":
+                    tags[sc.OUT_TENANT] = str(tenant)
+                if self.model_attribute and sc.first(attrs, sc.MODEL) is None \
+                        and attrs.get(self.model_attribute) not in (None, ""):
+                    tags["gen_ai.request.model"] = str(attrs[self.model_attribute])
+            span.set_attributes(tags)
         except Exception as e:  # pragma: no cover - never into the app
             log.warning("infercost: on_start failed: %s", e)
 
@@ -138,6 +151,11 @@ class CostSpanExporter(SpanExporter):
         self.tenant_attribute = tenant_attribute
         self.model_attribute = model_attribute
         self.stats = PricingStats()
+        self._resources: dict[int, tuple[Any, tuple[Any, Any]]] = {}
+        # attributes every priced span gets, formatted once
+        self._tags = {sc.TABLE_VERSION: table.version, sc.SCENARIO: table.scenario}
+        self._local = {**self._tags, sc.COST_CURRENCY: table.currency, sc.COST_SOURCE: "local",
+                       **{sc.COST_PART + p.name: _s(p.amount) for p in table._fixed}}
         self.span_processor = None  # the BatchSpanProcessor `instrument` put it in
         self._lock = threading.Lock()
         if meter_provider is None:
@@ -146,8 +164,13 @@ class CostSpanExporter(SpanExporter):
             meter_provider = metrics.get_meter_provider()
         meter = meter_provider.get_meter("infercost")
         unit = table.currency
-        self._counter = meter.create_counter(
-            COUNTER, unit=unit, description="Cost of priced inference requests")
+        self._totals: dict[tuple[str, str, str], Decimal] = {}
+        self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
+        # a cumulative counter read when metrics are collected (the exact Decimal totals
+        # kept here), so pricing a span records one instrument, not two
+        self._counter = meter.create_observable_counter(
+            COUNTER, callbacks=[self._observe], unit=unit,
+            description="Cost of priced inference requests")
         self._histogram = meter.create_histogram(
             HISTOGRAM, unit=unit, description="Cost of one inference request",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
@@ -156,53 +179,90 @@ class CostSpanExporter(SpanExporter):
     def price(self, span: ReadableSpan) -> ReadableSpan:
         """`span` with its cost attributes added (a copy), or `span` itself when it is not
         an inference request. Updates `stats` and the metrics. Never raises."""
-        attrs = span.attributes or {}
-        if not _is_inference(attrs, self.model_attribute):
+        attrs = _plain(span)
+        if sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute):
             with self._lock:
                 self.stats.skipped += 1
             return span
-        rattrs = span.resource.attributes if span.resource is not None else {}
-        out = dict(attrs)
-        t = self.table
-        out[sc.TABLE_VERSION] = t.version
-        out[sc.SCENARIO] = t.scenario
+        out = attrs  # a copy of the span's attributes: ours to extend
         model = attrs.get(self.model_attribute) if self.model_attribute else None
         if model is None or model == "":
             model = sc.first(attrs, sc.MODEL)
-        tenant = _tenant(attrs, rattrs, self.tenant_attribute)
-        version = _model_version(attrs, rattrs)
-        if tenant is not None:
-            out[sc.OUT_TENANT] = str(tenant)
-        if version is not None:
-            out[sc.OUT_MODEL_VERSION] = str(version)
-        if model is not None and sc.first(attrs, sc.MODEL) is None:
+        elif sc.first(attrs, sc.MODEL) is None:
             out["gen_ai.request.model"] = str(model)  # a named model attribute, made standard
+        r_tenant, r_version = self._from_resource(span.resource)
+        tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
+        if tenant is None or tenant == "":
+            tenant = sc.first(attrs, sc.TENANT)
+        if tenant is None:
+            tenant = r_tenant
+        version = sc.first(attrs, sc.MODEL_VERSION)
+        if version is None:
+            version = r_version
         try:
             cost = self._cost(span, attrs, model)
         except _Unpriced as e:
+            out.update(self._tags)
+            if tenant is not None:
+                out[sc.OUT_TENANT] = str(tenant)
+            if version is not None:
+                out[sc.OUT_MODEL_VERSION] = str(version)
             out[sc.UNPRICED] = e.reason
             with self._lock:
                 self.stats.unpriced[e.reason] = self.stats.unpriced.get(e.reason, 0) + 1
             return _copy(span, out)
         total = cost.total
-        out[sc.COST_AMOUNT] = float(total)
-        out[sc.COST_DECIMAL] = _s(total)
-        out[sc.COST_CURRENCY] = cost.currency
-        out[sc.COST_SOURCE] = cost.source
-        for p in cost.parts:
-            out[sc.COST_PART + p.name] = _s(p.amount)
         if cost.source == "local":
+            out.update(self._local)  # the table's constant parts, formatted once
+            busy = cost.parts[0].amount
+            out[sc.COST_PART + "busy"] = _s(busy)
             out[sc.BUSY_SHARE_S] = _s(cost.busy_share_s)
             out[sc.DIVISOR] = cost.divisor
-        labels = {"model": str(model), "version": str(version) if version is not None else "",
-                  "tenant": str(tenant) if tenant is not None else "", "currency": cost.currency}
+        else:
+            out.update(self._tags)
+            out[sc.COST_SOURCE] = cost.source
+            for p in cost.parts:
+                out[sc.COST_PART + p.name] = _s(p.amount)
+        if tenant is not None:
+            out[sc.OUT_TENANT] = str(tenant)
+        if version is not None:
+            out[sc.OUT_MODEL_VERSION] = str(version)
         f = float(total)
-        self._counter.add(f, labels)
+        out[sc.COST_AMOUNT] = f
+        out[sc.COST_DECIMAL] = _s(total)
+        key = (str(model), "" if version is None else str(version),
+               "" if tenant is None else str(tenant))
+        labels = self._labels.get(key)
+        if labels is None:
+            labels = {"model": key[0], "version": key[1], "tenant": key[2],
+                      "currency": self.table.currency}
+            self._labels[key] = labels
         self._histogram.record(f, labels)
         with self._lock:
+            self._totals[key] = self._totals.get(key, Decimal(0)) + total
             self.stats.priced += 1
             self.stats.total += total
         return _copy(span, out)
+
+    def _from_resource(self, resource) -> tuple[Any, Any]:
+        """(tenant, model version) named by a resource's attributes, looked up once per
+        resource (a service has one)."""
+        key = id(resource)
+        hit = self._resources.get(key)
+        if hit is not None and hit[0] is resource:
+            return hit[1]
+        r = dict(resource.attributes) if resource is not None else {}
+        found = (_tenant({}, r, self.tenant_attribute), _model_version({}, r))
+        self._resources[key] = (resource, found)
+        return found
+
+    def _observe(self, options=None):
+        """The counter's callback: the exact running totals, as floats, per label set."""
+        from opentelemetry.metrics import Observation
+
+        with self._lock:
+            items = list(self._totals.items())
+        return [Observation(float(v), self._labels[k]) for k, v in items]
 
     def _cost(self, span: ReadableSpan, attrs, model):
         if span.start_time is None or span.end_time is None:
@@ -214,12 +274,15 @@ class CostSpanExporter(SpanExporter):
         index = _whole(attrs, sc.BATCH_INDEX) if batch is not None else None
         if batch is None:
             batch = _whole(attrs, sc.CONCURRENCY)
+        hosted = provider is not None and self.table.hosted_provider(provider)
         try:
-            return api.price_span(
+            if not hosted:  # tokens do not enter a self-hosted price
+                return _price_span(self.table, busy_ns=span.end_time - span.start_time,
+                                   batch=batch, index=index)
+            return _price_span(
                 self.table, busy_ns=span.end_time - span.start_time, batch=batch, index=index,
                 input_tokens=_whole(attrs, sc.INPUT_TOKENS), provider=provider,
-                output_tokens=_whole(attrs, sc.OUTPUT_TOKENS),
-                model=None if model is None else str(model))
+                output_tokens=_whole(attrs, sc.OUTPUT_TOKENS), model=str(model))
         except ValueError as e:  # UnpricedError is a ValueError
             raise _Unpriced(getattr(e, "reason", "not priceable")) from None
 
@@ -279,9 +342,9 @@ class _Unpriced(Exception):
 def _whole(attrs, keys) -> int | None:
     """A whole-number attribute (first of `keys`), None when absent; a bad value is
     unpriced, not guessed."""
-    v = sc.first(attrs, (keys,) if isinstance(keys, str) else keys)
-    if v is None:
-        return None
+    v = attrs.get(keys) if isinstance(keys, str) else sc.first(attrs, keys)
+    if v is None or type(v) is int:
+        return v
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise _Unpriced(f"bad {keys if isinstance(keys, str) else keys[0]}")
     try:
@@ -299,7 +362,26 @@ def _s(d: Decimal) -> str:
     return t.rstrip("0").rstrip(".") if "." in t else t
 
 
+def _plain(span: ReadableSpan) -> dict:
+    """The span's attributes as a new plain dict (read straight from the SDK's
+    BoundedAttributes when it is one: a tenth of the cost of the mapping protocol)."""
+    raw = getattr(span, "_attributes", None)
+    inner = getattr(raw, "_dict", None)
+    if isinstance(inner, dict):
+        return dict(inner)
+    return dict(span.attributes or {})
+
+
 def _copy(span: ReadableSpan, attributes: dict) -> ReadableSpan:
+    """A `ReadableSpan` like `span` with `attributes` instead of its own (the span itself
+    is left as it ended). Copies the SDK span's fields directly (a quarter of the cost of
+    the constructor); the constructor when the span keeps no `__dict__`."""
+    fields = getattr(span, "__dict__", None)
+    if fields is not None and "_attributes" in fields:
+        new = ReadableSpan.__new__(ReadableSpan)
+        new.__dict__.update(fields)
+        new._attributes = attributes
+        return new
     return ReadableSpan(
         name=span.name, context=span.context, parent=span.parent, resource=span.resource,
         attributes=attributes, events=span.events, links=span.links, kind=span.kind,
