@@ -37,22 +37,36 @@ def register(app: typer.Typer) -> None:
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
         res = api.reprice(list(spans), scenario=sc, catalog=catalog)
         d = res.to_dict()
-        emit(d, reprice_tables(d), [], "reprice", json_=json_, md=md, csv=csv)
+        if json_ or md:
+            emit(d, reprice_tables(d), [], "reprice", json_=json_, md=md, csv=csv)
+            return
+        from infercost.report import tables as tb
+
+        if csv is not None:  # the whole names in the file; fitted to 80 columns on screen
+            tb.write_csv(reprice_tables(d)[0], csv)
+        tb.print_tables(reprice_tables(d, fit_width=True))
+        if csv is not None:
+            print(f"wrote {csv}")
 
 
-def reprice_tables(d: dict) -> list:
+def reprice_tables(d: dict, fit_width: bool = False) -> list:
     """The reprice dict as one table (one row per model, version and tenant, then the
-    total), with the price-table versions and the unpriced spans in its notes."""
+    total), with the price-table versions and the unpriced spans in its notes.
+    `fit_width`: model, version and tenant names wrapped to two lines of a fixed width
+    (the terminal's 80 columns); whole otherwise (CSV, markdown)."""
     from decimal import Decimal
 
     from infercost.report.tables import Table
-    from infercost.report.terminal import per_unit_txt
+    from infercost.report.terminal import fit, per_unit_txt
 
     def m(s: str) -> str:
         return per_unit_txt(Decimal(s))
 
-    rows = [[r["model"] or "-", r["model_version"] or "-", r["tenant"] or "-", f"{r['spans']:,}",
-             m(r["old"]), m(r["new"]), m(r["change"])] for r in d["rows"]]
+    def name(s: str, width: int) -> str:
+        return fit(s or "-", width) if fit_width else (s or "-")
+
+    rows = [[name(r["model"], 16), name(r["model_version"], 10), name(r["tenant"], 12),
+             f"{r['spans']:,}", m(r["old"]), m(r["new"]), m(r["change"])] for r in d["rows"]]
     t = d["total"]
     rows.append(["total", "", "", f"{d['spans']['repriced']:,}", m(t["old"]), m(t["new"]),
                  m(t["change"])])
