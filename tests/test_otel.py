@@ -113,21 +113,28 @@ def test_on_start_tags_the_live_span():
     s2.end()
 
 
-def test_spans_that_cannot_be_priced_are_counted_not_guessed():
+def test_spans_that_cannot_be_priced_are_counted_not_guessed(caplog):
     mem = Memory()
     tp, pricer, _ = setup(mem)
     tr = tp.get_tracer("svc")
-    tr.start_span("no model", attributes={"gen_ai.operation.name": "chat"}).end()
-    tr.start_span("bad batch", attributes={"gen_ai.request.model": "m",
-                                           "infercost.batch.size": "four"}).end()
-    tr.start_span("bad index", attributes={"gen_ai.request.model": "m", "infercost.batch.size": 2,
-                                           "infercost.batch.index": 5}).end()
-    pricer.force_flush()
+    with caplog.at_level(logging.WARNING, logger="infercost.otel"):
+        for _ in range(2):
+            tr.start_span("no model", attributes={"gen_ai.operation.name": "chat"}).end()
+        tr.start_span("bad batch", attributes={"gen_ai.request.model": "m",
+                                               "infercost.batch.size": "four"}).end()
+        tr.start_span("bad index", attributes={"gen_ai.request.model": "m",
+                                               "infercost.batch.size": 2,
+                                               "infercost.batch.index": 5}).end()
+        pricer.force_flush()
     assert pricer.stats.priced == 0
-    assert pricer.stats.unpriced == {"missing model": 1, "bad infercost.batch.size": 1,
+    assert pricer.stats.unpriced == {"missing model": 2, "bad infercost.batch.size": 1,
                                      "bad batch index": 1}
+    # reported once per reason, in the service's log
+    warned = [r.getMessage() for r in caplog.records if "left unpriced" in r.getMessage()]
+    assert len(warned) == 3 and any("(missing model)" in w for w in warned)
     reasons = sorted(s.attributes["infercost.cost.unpriced_reason"] for s in mem.spans)
-    assert reasons == ["bad batch index", "bad infercost.batch.size", "missing model"]
+    assert reasons == ["bad batch index", "bad infercost.batch.size", "missing model",
+                       "missing model"]
     assert not any("gen_ai.usage.cost.amount" in s.attributes for s in mem.spans)
 
 

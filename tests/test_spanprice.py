@@ -111,8 +111,14 @@ def test_version_names_the_prices():
 def test_property_batch_shares_sum_to_the_wall_time_exactly(n, busy_ns, cents, gpus):
     t = table(replica_price_per_s=per_second(D(cents) / 100, gpus), replica_concurrency=n)
     parts = [price_span(t, busy_ns=busy_ns, batch=n, index=i) for i in range(n)]
-    assert sum(c.part("busy") for c in parts) == t.replica_price_per_s * D(busy_ns) / D(10**9)
+    wall = t.replica_price_per_s * D(busy_ns) / D(10**9)  # the batch's replica time, priced
+    assert sum(c.part("busy") for c in parts) == wall
     assert sum(c.busy_share_s for c in parts) * 10**9 == busy_ns
+    # whole span costs: the wall time once, plus each request's per-inference parts
+    # (idle 0.0001 + review 0.00015 + egress 0.00002 = 0.00027 each)
+    assert sum(c.total for c in parts) == wall + n * D("0.00027")
+    for c in parts:
+        assert c.total == sum(p.amount for p in c.parts)
 
 
 @given(n=st.integers(1, 64), a=st.integers(0, 10**11), b=st.integers(0, 10**11))

@@ -209,7 +209,11 @@ class CostSpanExporter(SpanExporter):
                 out[sc.OUT_MODEL_VERSION] = str(version)
             out[sc.UNPRICED] = e.reason
             with self._lock:
-                self.stats.unpriced[e.reason] = self.stats.unpriced.get(e.reason, 0) + 1
+                seen = self.stats.unpriced.get(e.reason, 0)
+                self.stats.unpriced[e.reason] = seen + 1
+            if not seen:  # reported once per reason; every one is counted in stats
+                log.warning("infercost: a span left unpriced (%s); spans like it are counted "
+                            "in stats.unpriced and carry %s", e.reason, sc.UNPRICED)
             return _copy(span, out)
         total = cost.total
         if cost.source == "local":
