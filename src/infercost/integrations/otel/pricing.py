@@ -95,9 +95,9 @@ class CostSpanProcessor(SpanProcessor):
 
     def on_start(self, span, parent_context=None) -> None:
         try:
-            if not _is_inference(_plain(span), self.model_attribute):
-                return
             attrs = _plain(span)
+            if not _is_inference(attrs, self.model_attribute):
+                return
             provider = sc.first(attrs, sc.PROVIDER)
             if provider is None or not self.table.hosted_provider(provider):
                 tags = self._local_tags
@@ -208,6 +208,7 @@ class CostSpanExporter(SpanExporter):
             if version is not None:
                 out[sc.OUT_MODEL_VERSION] = str(version)
             out[sc.UNPRICED] = e.reason
+            out.pop(sc.COST_SOURCE, None)  # tagged at start; no cost, so no source
             with self._lock:
                 seen = self.stats.unpriced.get(e.reason, 0)
                 self.stats.unpriced[e.reason] = seen + 1
