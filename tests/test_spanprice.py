@@ -98,6 +98,16 @@ def test_what_cannot_be_priced_is_refused_with_a_reason(kw, reason):
     assert e.value.reason == reason
 
 
+def test_a_hosted_provider_without_a_price_in_this_currency_is_not_priced_as_local():
+    t = table(token_prices=(), hosted_providers=("openai",))
+    with pytest.raises(UnpricedError) as e:
+        price_span(t, busy_s=1, provider="openai", model="gpt-4o", input_tokens=1,
+                   output_tokens=1)
+    assert e.value.reason == "no token price"
+    # a provider the catalog does not list as hosted (a self-hosted engine): replica time
+    assert price_span(t, busy_s=1, provider="vllm", model="m").source == "local"
+
+
 def test_version_names_the_prices():
     a, b = table(), table()
     assert a.version == b.version and a.version.endswith("@2026-11-28")

@@ -450,7 +450,8 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
     x `deployment.gpus_per_replica` / 3,600 (currency per replica-second, 18 decimals);
     replica_concurrency = the service's max batch; idle_per_inference = (idle + warm-up
     lines) per inference; per_inference = every other line per inference, by component;
-    token_prices = the catalog's hosted API prices in the scenario currency. `version`
+    token_prices = the catalog's hosted API prices in the scenario currency (a call to a
+    hosted provider without a price in that currency stays unpriced). `version`
     names the table (sha256 prefix of its content, @ the catalog's newest as_of).
     Arguments as for `estimate`. Raises `InputError` for bad input, a scenario that serves
     no inferences or provisions no priced accelerator time.
@@ -487,7 +488,8 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
         replica_price_per_s=per_second(per_gpu_hour, sc.deployment.gpus_per_replica),
         replica_concurrency=int(est.service.max_batch), idle_per_inference=idle,
         per_inference=tuple(PerInference(k, v) for k, v in others.items()),
-        token_prices=tokens, as_of=max(dates).isoformat() if dates else "",
+        token_prices=tokens,
+        hosted_providers=tuple(sorted({a.provider for a in cat.api_tokens})), as_of=max(dates).isoformat() if dates else "",
         source=busy[0].driver)
 
 

@@ -98,6 +98,9 @@ class PriceTable:
     token_prices: tuple[TokenPrice, ...] = ()
     as_of: str = ""
     source: str = ""
+    #: hosted API providers the catalog knows (any currency): a span from one of them is
+    #: a hosted call, priced from its tokens or left unpriced, never as self-hosted time
+    hosted_providers: tuple[str, ...] = ()
     version: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -115,6 +118,8 @@ class PriceTable:
         for p in fixed:
             total = _CTX.add(total, p.amount)
         object.__setattr__(self, "_fixed_total", total)
+        object.__setattr__(self, "_hosted", frozenset(self.hosted_providers)
+                           | {t.provider for t in self.token_prices})
 
     def token_price(self, provider: str | None, model: str | None) -> TokenPrice | None:
         """The hosted price of `provider`/`model`, or None."""
@@ -124,8 +129,8 @@ class PriceTable:
         return None
 
     def hosted_provider(self, provider: str | None) -> bool:
-        """Whether `provider` is a hosted API with token prices in this table."""
-        return provider is not None and any(t.provider == provider for t in self.token_prices)
+        """Whether `provider` is a hosted API (in `hosted_providers` or with token prices)."""
+        return provider is not None and provider in self._hosted
 
     def content(self) -> dict[str, Any]:
         """The table as JSON-ready data without its version (money as decimal strings)."""
@@ -139,6 +144,7 @@ class PriceTable:
                               "input_per_1m": format_decimal(t.input_per_1m),
                               "output_per_1m": format_decimal(t.output_per_1m),
                               "source": t.source, "as_of": t.as_of} for t in self.token_prices],
+            "hosted_providers": list(self.hosted_providers),
             "as_of": self.as_of, "source": self.source,
         }
 
@@ -227,7 +233,8 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
         tp = table.token_price(provider, model)
         if tp is None:
             raise UnpricedError("no token price",
-                                f"no token price for {provider}/{model} in table {table.version}")
+                                f"no token price for {provider}/{model} in table {table.version} "
+                                f"(in {table.currency})")
         if input_tokens is None or output_tokens is None:
             raise UnpricedError("missing token counts",
                                 f"{provider}/{model}: gen_ai.usage.input_tokens and "
