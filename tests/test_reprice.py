@@ -113,3 +113,18 @@ def test_reprice_with_a_new_catalog(tmp_path, cli):
     others_new = new_table.idle_per_inference + sum(p.amount for p in new_table.per_inference)
     assert old == busy_old + others_old
     assert res.new_total == busy_new + others_new and res.new_total < old
+
+
+def test_reprice_sums_stay_exact_past_28_digits():
+    from infercost.econ.spanprice import PriceTable
+    from infercost.ingest.spans import StoredSpan, StoredSpans
+
+    # 123,456 USD with 27 decimals: 33 digits, beyond Decimal's default 28
+    big = D("123456.123456789012345678901234567")
+    table = PriceTable("t", "USD", "m", D("0.002"), 1, D(0))
+    spans = tuple(StoredSpan(str(i), 1_000_000_000, 1, 0, None, None, None, "m", "1", "acme",
+                             big, "v0", "USD") for i in range(3))
+    res = api.RepriceResult.build(StoredSpans(spans, 3), table)
+    assert res.old_total == D("370368.370370367037037036703703701")  # 3 x big, every digit
+    assert res.new_total == D("0.006")  # 3 x 1 s x 0.002
+    assert res.rows[0].change == D("-370368.364370367037037036703703701")  # 0.006 - the above

@@ -54,6 +54,7 @@ __all__ = [
     "AttributionResult",
     "DemoInputs",
     "EstimateResult",
+    "RepriceResult",
     "SimulationResult",
     "attribute",
     "demo_inputs",
@@ -517,6 +518,16 @@ def reprice(spans: Any, *, scenario: Any = None, catalog: Any = None,
     return RepriceResult.build(stored, table)
 
 
+def _exact_sum(items) -> Decimal:
+    """Sum of Decimals at 60 digits: span costs carry up to 27 decimals, so sums of them
+    stay exact where the default 28-digit context would round."""
+    from decimal import localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return sum(items, Decimal(0))
+
+
 @dataclass(frozen=True)
 class RepriceRow:
     """Old and new cost of the spans of one model, version and tenant (Decimal)."""
@@ -530,7 +541,7 @@ class RepriceRow:
 
     @property
     def change(self) -> Decimal:
-        return self.new - self.old
+        return _exact_sum((self.new, self.old.copy_negate()))
 
 
 @dataclass(frozen=True)
@@ -547,11 +558,11 @@ class RepriceResult:
 
     @property
     def old_total(self) -> Decimal:
-        return sum((r.old for r in self.rows), Decimal(0))
+        return _exact_sum(r.old for r in self.rows)
 
     @property
     def new_total(self) -> Decimal:
-        return sum((r.new for r in self.rows), Decimal(0))
+        return _exact_sum(r.new for r in self.rows)
 
     @classmethod
     def build(cls, stored, table) -> RepriceResult:
@@ -578,8 +589,8 @@ class RepriceResult:
             g = groups.setdefault((s.model or "", s.model_version or "", s.tenant or ""),
                                   [0, Decimal(0), Decimal(0)])
             g[0] += 1
-            g[1] += s.old_cost
-            g[2] += new
+            g[1] = _exact_sum((g[1], s.old_cost))
+            g[2] = _exact_sum((g[2], new))
         other = sorted(c for c in currencies if c != table.currency)
         if other:
             raise InputError(f"the spans are priced in {', '.join(other)} but the scenario is in "
@@ -600,7 +611,8 @@ class RepriceResult:
             "spans": {"total": self.spans, "repriced": sum(r.spans for r in self.rows),
                       "unpriced": self.unpriced},
             "total": {"old": format_decimal(self.old_total), "new": format_decimal(self.new_total),
-                      "change": format_decimal(self.new_total - self.old_total)},
+                      "change": format_decimal(
+                          _exact_sum((self.new_total, self.old_total.copy_negate())))},
             "rows": [{"model": r.model, "model_version": r.model_version, "tenant": r.tenant,
                       "spans": r.spans, "old": format_decimal(r.old), "new": format_decimal(r.new),
                       "change": format_decimal(r.change)} for r in self.rows],

@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
@@ -28,6 +28,9 @@ from infercost import api
 from infercost.core import semconv as sc
 
 log = logging.getLogger("infercost.otel")
+#: running totals stay exact: 60 digits hold 27 decimals (ns x a rate of 18) up to 1e33
+_SUM = Context(prec=60)
+_ZERO = Decimal(0)
 _price_span = api.price_span
 
 #: histogram bucket bounds for the cost of one request (currency units): 1e-7 .. 10
@@ -56,7 +59,11 @@ class PricingStats:
 def _is_inference(attrs, model_attribute: str | None) -> bool:
     if model_attribute and model_attribute in attrs:
         return True
-    return any(k.startswith(sc.INFERENCE_PREFIXES) for k in attrs)
+    prefixes = sc.INFERENCE_PREFIXES
+    for k in attrs:  # a plain loop: this runs on every span's start
+        if k.startswith(prefixes):
+            return True
+    return False
 
 
 def _tenant(attrs, resource_attrs, tenant_attribute: str | None):
@@ -77,8 +84,8 @@ def _model_version(attrs, resource_attrs):
 
 class CostSpanProcessor(SpanProcessor):
     """At span start, tags inference spans (known as such from the attributes given at
-    start) with what is known then: the price-table version, the scenario and the cost
-    source (local, or provider for a hosted API with token prices), and the tenant and
+    start) with what is known then: the price-table version and the cost source (local,
+    or provider for a hosted API with token prices), and the tenant and
     model from the attributes `tenant_attribute` / `model_attribute` when the service
     named them and set them at start. Tenant and model version from the standard names,
     and the cost itself, come at export (`CostSpanExporter`), when the span holds every
@@ -89,9 +96,8 @@ class CostSpanProcessor(SpanProcessor):
         self.table = table
         self.tenant_attribute = tenant_attribute
         self.model_attribute = model_attribute
-        tags = {sc.TABLE_VERSION: table.version, sc.SCENARIO: table.scenario}
-        self._local_tags = {**tags, sc.COST_SOURCE: "local"}
-        self._hosted_tags = {**tags, sc.COST_SOURCE: "provider"}
+        self._local_tags = {sc.TABLE_VERSION: table.version, sc.COST_SOURCE: "local"}
+        self._hosted_tags = {sc.TABLE_VERSION: table.version, sc.COST_SOURCE: "provider"}
 
     def on_start(self, span, parent_context=None) -> None:
         try:
@@ -244,9 +250,9 @@ class CostSpanExporter(SpanExporter):
             self._labels[key] = labels
         self._histogram.record(f, labels)
         with self._lock:
-            self._totals[key] = self._totals.get(key, Decimal(0)) + total
+            self._totals[key] = _SUM.add(self._totals.get(key, _ZERO), total)
             self.stats.priced += 1
-            self.stats.total += total
+            self.stats.total = _SUM.add(self.stats.total, total)
         return _copy(span, out)
 
     def _from_resource(self, resource) -> tuple[Any, Any]:
