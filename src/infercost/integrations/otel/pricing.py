@@ -234,15 +234,16 @@ class CostSpanExporter(SpanExporter):
             out[sc.COST_SOURCE] = cost.source
             for p in cost.parts:
                 out[sc.COST_PART + p.name] = _s(p.amount)
-        if tenant is not None:
-            out[sc.OUT_TENANT] = str(tenant)
-        if version is not None:
-            out[sc.OUT_MODEL_VERSION] = str(version)
-        f = float(total)
-        out[sc.COST_AMOUNT] = f
-        out[sc.COST_DECIMAL] = _s(total)
         key = (str(model), "" if version is None else str(version),
                "" if tenant is None else str(tenant))
+        if tenant is not None:
+            out[sc.OUT_TENANT] = key[2]
+        if version is not None:
+            out[sc.OUT_MODEL_VERSION] = key[1]
+        text = _s(total)
+        f = float(text)  # the double nearest the exact amount (as float(total), faster)
+        out[sc.COST_AMOUNT] = f
+        out[sc.COST_DECIMAL] = text
         labels = self._labels.get(key)
         if labels is None:
             labels = {"model": key[0], "version": key[1], "tenant": key[2],
