@@ -43,8 +43,9 @@ NS_PER_S = Decimal(1_000_000_000)
 MILLION = Decimal(1_000_000)
 #: decimals kept in the replica's price per second (half-even)
 RATE_PLACES = 18
-#: exact arithmetic for span costs (34 digits: a share of 12 digits x a rate of 18 fits)
-_CTX = Context(prec=PRECISION)
+#: exact arithmetic for span costs: 60 digits hold a share in ns (a day: 14 digits) x a
+#: rate of 18 decimals (up to 20 digits) and the sums of them, with room to spare
+_CTX = Context(prec=60)
 
 
 class CostPart(NamedTuple):

@@ -18,6 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
+try:
+    import opentelemetry.sdk.trace  # noqa: F401
+except ImportError as e:  # pragma: no cover - only without the extra
+    raise ImportError("infercost.integrations.otel needs the `otel` extra: "
+                      "pip install 'infercost[otel]'") from e
+
 from infercost.integrations.otel.fileexport import OtlpJsonFileExporter
 from infercost.integrations.otel.pricing import (
     COUNTER,
