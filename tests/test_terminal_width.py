@@ -121,6 +121,30 @@ def test_attribute_at_80_columns(cli, narrow, tmp_path):
     assert "conservation holds" in out
 
 
+def test_reprice_at_80_columns(cli, narrow, tmp_path):
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from infercost.integrations.otel import OtlpJsonFileExporter, instrument
+
+    spans = tmp_path / "spans.jsonl"
+    tp = TracerProvider()
+    pricer = instrument(tp, EXAMPLES / "chatbot.yaml", exporter=OtlpJsonFileExporter(spans),
+                        meter_provider=MeterProvider())
+    for tenant in ("acme-corporation-enterprise-tier", "globex"):
+        tp.get_tracer("t").start_span("chat", attributes={
+            "gen_ai.request.model": "meta-llama/Llama-3.1-8B-Instruct", "tenant.id": tenant,
+            "gen_ai.response.model_version": "2026-11-01-rc1"}).end()
+    tp.get_tracer("t").start_span("chat", attributes={"gen_ai.operation.name": "chat"}).end()
+    pricer.force_flush()
+    code, out, err = cli("reprice", spans, "--scenario", EXAMPLES / "chatbot.yaml",
+                         "--set", "deployment.pricing.plan=spot")
+    assert code == 0, err
+    check(out, narrow, ["globex"])
+    assert "unpriced: missing model 1" in out
+
+
 def test_user_text_is_printed_as_written_not_as_markup(cli, monkeypatch, tmp_path):
     import yaml
 

@@ -8,7 +8,8 @@ need them, so `import infercost` stays fast.
 
 The API verbs are re-exported here lazily (imported on first use), so
 `infercost.estimate(...)` works without slowing `infercost --help`:
-`load_scenario`, `estimate`, `simulate`, `attribute`, `reconcile`. Verbs are API
+`load_scenario`, `estimate`, `simulate`, `attribute`, `reconcile`, `price_table`,
+`reprice`. Verbs are API
 functions and nouns are engine packages (`capacity`, `sim`, `allocation`,
 `reconciliation`, ...), so no function is shadowed by a package.
 """
@@ -20,7 +21,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 #: Names served from `infercost.api` on first access (PEP 562 module __getattr__).
-_API = ("load_scenario", "estimate", "simulate", "attribute", "reconcile")
+_API = ("load_scenario", "estimate", "simulate", "attribute", "reconcile", "price_table", "reprice")
 
 __all__ = ["__version__", *_API]
 

@@ -1,0 +1,401 @@
+"""`CostSpanProcessor` (tags spans at start) and `CostSpanExporter` (prices them at export).
+
+In the Python SDK a span is read-only once it ends (`SpanProcessor.on_end` gets a
+`ReadableSpan`), so the cost is added where spans leave the process: `CostSpanExporter`
+wraps any `SpanExporter` (OTLP HTTP/gRPC, console, `OtlpJsonFileExporter`), prices each
+inference span with the price table (`infercost.api.price_span`), hands the exporter a copy
+carrying the cost attributes, and records the cost metrics. Attribute names:
+`infercost.core.semconv`; what they mean: docs/tracking.md.
+
+Nothing here raises into the service: a span that cannot be priced is passed on with
+`infercost.cost.unpriced_reason` and counted in `stats.unpriced`; a failing exporter
+(unreachable collector) is logged as a warning and counted in `stats.export_failures`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Context, Decimal
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from infercost import api
+from infercost.core import semconv as sc
+
+log = logging.getLogger("infercost.otel")
+#: running totals stay exact: 60 digits hold 27 decimals (ns x a rate of 18) up to 1e33
+_SUM = Context(prec=60)
+_ZERO = Decimal(0)
+_price_span = api.price_span
+
+#: histogram bucket bounds for the cost of one request (currency units): 1e-7 .. 10
+COST_BUCKETS = (1e-7, 1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1, 1.0, 10.0)
+COUNTER = "infercost.cost"
+HISTOGRAM = "infercost.cost.per_request"
+
+
+@dataclass
+class PricingStats:
+    """What the pricer did so far. `total`: exact sum of the priced spans' costs
+    (currency of the table); `unpriced`: spans left unpriced, by reason; `skipped`:
+    spans that are not inference requests (no gen_ai.*/llm.*/vllm.*/infercost.batch.*)."""
+
+    priced: int = 0
+    unpriced: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+    total: Decimal = Decimal(0)
+    export_failures: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"priced": self.priced, "unpriced": dict(self.unpriced), "skipped": self.skipped,
+                "total": str(self.total), "export_failures": self.export_failures}
+
+
+def _is_inference(attrs, model_attribute: str | None) -> bool:
+    if model_attribute and model_attribute in attrs:
+        return True
+    prefixes = sc.INFERENCE_PREFIXES
+    for k in attrs:  # a plain loop: this runs on every span's start
+        if k.startswith(prefixes):
+            return True
+    return False
+
+
+def _tenant(attrs, resource_attrs, tenant_attribute: str | None):
+    if tenant_attribute:
+        v = attrs.get(tenant_attribute)
+        if v is None:
+            v = resource_attrs.get(tenant_attribute)
+        if v is not None and v != "":
+            return v
+    v = sc.first(attrs, sc.TENANT)
+    return v if v is not None else sc.first(resource_attrs, sc.TENANT)
+
+
+def _model_version(attrs, resource_attrs):
+    v = sc.first(attrs, sc.MODEL_VERSION)
+    return v if v is not None else sc.first(resource_attrs, sc.MODEL_VERSION)
+
+
+class CostSpanProcessor(SpanProcessor):
+    """At span start, tags inference spans (known as such from the attributes given at
+    start) with what is known then: the price-table version and the cost source (local,
+    or provider for a hosted API with token prices), and the tenant and
+    model from the attributes `tenant_attribute` / `model_attribute` when the service
+    named them and set them at start. Tenant and model version from the standard names,
+    and the cost itself, come at export (`CostSpanExporter`), when the span holds every
+    attribute the service set: on_start stays cheap (it runs on the request's thread)."""
+
+    def __init__(self, table, tenant_attribute: str | None = None,
+                 model_attribute: str | None = None) -> None:
+        self.table = table
+        self.tenant_attribute = tenant_attribute
+        self.model_attribute = model_attribute
+        self._local_tags = {sc.TABLE_VERSION: table.version, sc.COST_SOURCE: "local"}
+        self._hosted_tags = {sc.TABLE_VERSION: table.version, sc.COST_SOURCE: "provider"}
+
+    def on_start(self, span, parent_context=None) -> None:
+        try:
+            attrs = _plain(span)
+            if not _is_inference(attrs, self.model_attribute):
+                return
+            provider = sc.first(attrs, sc.PROVIDER)
+            if provider is None or not self.table.hosted_provider(provider):
+                tags = self._local_tags
+            else:
+                tags = self._hosted_tags
+            if self.tenant_attribute or self.model_attribute:  # named by the service
+                tags = dict(tags)
+                tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
+                if tenant is not None and tenant != "":
+                    tags[sc.OUT_TENANT] = str(tenant)
+                if self.model_attribute and sc.first(attrs, sc.MODEL) is None \
+                        and attrs.get(self.model_attribute) not in (None, ""):
+                    tags["gen_ai.request.model"] = str(attrs[self.model_attribute])
+            span.set_attributes(tags)
+        except Exception as e:  # pragma: no cover - never into the app
+            log.warning("infercost: on_start failed: %s", e)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+class _Discard(SpanExporter):
+    """An exporter that drops spans (metrics only)."""
+
+    def export(self, spans):
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self):
+        return None
+
+
+class CostSpanExporter(SpanExporter):
+    """Prices each inference span and passes a copy with the cost attributes to `exporter`.
+
+    `table`: an `econ.spanprice.PriceTable` (`infercost.api.price_table`). `meter_provider`:
+    where the metrics go (None: the global one): counter `infercost.cost` and histogram
+    `infercost.cost.per_request`, unit the currency, attributes model, version, tenant,
+    currency. `tenant_attribute` / `model_attribute`: span attributes naming the tenant /
+    model, read before the standard ones. `stats`: a `PricingStats`."""
+
+    def __init__(self, exporter: SpanExporter | None, table, meter_provider=None,
+                 tenant_attribute: str | None = None, model_attribute: str | None = None) -> None:
+        self.exporter = exporter if exporter is not None else _Discard()
+        self.table = table
+        self.tenant_attribute = tenant_attribute
+        self.model_attribute = model_attribute
+        self.stats = PricingStats()
+        self._resources: dict[int, tuple[Any, tuple[Any, Any]]] = {}
+        # attributes every priced span gets, formatted once
+        self._tags = {sc.TABLE_VERSION: table.version, sc.SCENARIO: table.scenario}
+        self._local = {**self._tags, sc.COST_CURRENCY: table.currency, sc.COST_SOURCE: "local",
+                       **{sc.COST_PART + p.name: _s(p.amount) for p in table._fixed}}
+        self.span_processor = None  # the BatchSpanProcessor `instrument` put it in
+        self._lock = threading.Lock()
+        if meter_provider is None:
+            from opentelemetry import metrics
+
+            meter_provider = metrics.get_meter_provider()
+        meter = meter_provider.get_meter("infercost")
+        unit = table.currency
+        self._totals: dict[tuple[str, str, str], Decimal] = {}
+        self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
+        # a cumulative counter read when metrics are collected (the exact Decimal totals
+        # kept here), so pricing a span records one instrument, not two
+        self._counter = meter.create_observable_counter(
+            COUNTER, callbacks=[self._observe], unit=unit,
+            description="Cost of priced inference requests")
+        self._histogram = meter.create_histogram(
+            HISTOGRAM, unit=unit, description="Cost of one inference request",
+            explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+
+    # -- pricing ------------------------------------------------------------------------
+    def price(self, span: ReadableSpan) -> ReadableSpan:
+        """`span` with its cost attributes added (a copy), or `span` itself when it is not
+        an inference request. Updates `stats` and the metrics. Never raises."""
+        attrs = _plain(span)
+        if sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute):
+            with self._lock:
+                self.stats.skipped += 1
+            return span
+        out = attrs  # a copy of the span's attributes: ours to extend
+        model = attrs.get(self.model_attribute) if self.model_attribute else None
+        if model is None or model == "":
+            model = sc.first(attrs, sc.MODEL)
+        elif sc.first(attrs, sc.MODEL) is None:
+            out["gen_ai.request.model"] = str(model)  # a named model attribute, made standard
+        r_tenant, r_version = self._from_resource(span.resource)
+        tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
+        if tenant is None or tenant == "":
+            tenant = sc.first(attrs, sc.TENANT)
+        if tenant is None:
+            tenant = r_tenant
+        version = sc.first(attrs, sc.MODEL_VERSION)
+        if version is None:
+            version = r_version
+        try:
+            cost = self._cost(span, attrs, model)
+        except _Unpriced as e:
+            out.update(self._tags)
+            if tenant is not None:
+                out[sc.OUT_TENANT] = str(tenant)
+            if version is not None:
+                out[sc.OUT_MODEL_VERSION] = str(version)
+            out[sc.UNPRICED] = e.reason
+            out.pop(sc.COST_SOURCE, None)  # tagged at start; no cost, so no source
+            with self._lock:
+                seen = self.stats.unpriced.get(e.reason, 0)
+                self.stats.unpriced[e.reason] = seen + 1
+            if not seen:  # reported once per reason; every one is counted in stats
+                log.warning("infercost: a span left unpriced (%s); spans like it are counted "
+                            "in stats.unpriced and carry %s", e.reason, sc.UNPRICED)
+            return _copy(span, out)
+        total = cost.total
+        if cost.source == "local":
+            out.update(self._local)  # the table's constant parts, formatted once
+            busy = cost.parts[0].amount
+            out[sc.COST_PART + "busy"] = _s(busy)
+            out[sc.BUSY_SHARE_S] = _s(cost.busy_share_s)
+            out[sc.DIVISOR] = cost.divisor
+        else:
+            out.update(self._tags)
+            out[sc.COST_SOURCE] = cost.source
+            for p in cost.parts:
+                out[sc.COST_PART + p.name] = _s(p.amount)
+        key = (str(model), "" if version is None else str(version),
+               "" if tenant is None else str(tenant))
+        if tenant is not None:
+            out[sc.OUT_TENANT] = key[2]
+        if version is not None:
+            out[sc.OUT_MODEL_VERSION] = key[1]
+        text = _s(total)
+        f = float(text)  # the double nearest the exact amount (as float(total), faster)
+        out[sc.COST_AMOUNT] = f
+        out[sc.COST_DECIMAL] = text
+        labels = self._labels.get(key)
+        if labels is None:
+            labels = {"model": key[0], "version": key[1], "tenant": key[2],
+                      "currency": self.table.currency}
+            self._labels[key] = labels
+        self._histogram.record(f, labels)
+        with self._lock:
+            self._totals[key] = _SUM.add(self._totals.get(key, _ZERO), total)
+            self.stats.priced += 1
+            self.stats.total = _SUM.add(self.stats.total, total)
+        return _copy(span, out)
+
+    def _from_resource(self, resource) -> tuple[Any, Any]:
+        """(tenant, model version) named by a resource's attributes, looked up once per
+        resource (a service has one)."""
+        key = id(resource)
+        hit = self._resources.get(key)
+        if hit is not None and hit[0] is resource:
+            return hit[1]
+        r = dict(resource.attributes) if resource is not None else {}
+        found = (_tenant({}, r, self.tenant_attribute), _model_version({}, r))
+        self._resources[key] = (resource, found)
+        return found
+
+    def _observe(self, options=None):
+        """The counter's callback: the exact running totals, as floats, per label set."""
+        from opentelemetry.metrics import Observation
+
+        with self._lock:
+            items = list(self._totals.items())
+        return [Observation(float(v), self._labels[k]) for k, v in items]
+
+    def _cost(self, span: ReadableSpan, attrs, model):
+        if span.start_time is None or span.end_time is None:
+            raise _Unpriced("no start or end time")
+        provider = sc.first(attrs, sc.PROVIDER)
+        if model is None:
+            raise _Unpriced("missing model")
+        batch = _whole(attrs, sc.BATCH_SIZE)
+        index = _whole(attrs, sc.BATCH_INDEX) if batch is not None else None
+        if batch is None:
+            batch = _whole(attrs, sc.CONCURRENCY)
+        hosted = provider is not None and self.table.hosted_provider(provider)
+        try:
+            if not hosted:  # tokens do not enter a self-hosted price
+                return _price_span(self.table, busy_ns=span.end_time - span.start_time,
+                                   batch=batch, index=index)
+            return _price_span(
+                self.table, busy_ns=span.end_time - span.start_time, batch=batch, index=index,
+                input_tokens=_whole(attrs, sc.INPUT_TOKENS), provider=provider,
+                output_tokens=_whole(attrs, sc.OUTPUT_TOKENS), model=str(model))
+        except ValueError as e:  # UnpricedError is a ValueError
+            raise _Unpriced(getattr(e, "reason", "not priceable")) from None
+
+    # -- SpanExporter -------------------------------------------------------------------
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        try:
+            priced = [self._safe_price(s) for s in spans]
+            result = self.exporter.export(priced)
+        except Exception as e:
+            log.warning("infercost: exporting %d spans failed: %s", len(spans), e)
+            result = SpanExportResult.FAILURE
+        else:
+            if result != SpanExportResult.SUCCESS:
+                log.warning("infercost: the exporter %s could not export %d spans",
+                            type(self.exporter).__name__, len(spans))
+        if result != SpanExportResult.SUCCESS:
+            with self._lock:
+                self.stats.export_failures += 1
+        return result
+
+    def _safe_price(self, span: ReadableSpan) -> ReadableSpan:
+        try:
+            return self.price(span)
+        except Exception as e:  # pragma: no cover - a bug: pass the span on unpriced
+            log.warning("infercost: pricing a span failed: %s", e)
+            with self._lock:
+                self.stats.unpriced["error"] = self.stats.unpriced.get("error", 0) + 1
+            return span
+
+    def shutdown(self) -> None:
+        try:
+            self.exporter.shutdown()
+        except Exception as e:  # pragma: no cover
+            log.warning("infercost: exporter shutdown failed: %s", e)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush the batch processor `instrument` made (so every span ended so far is
+        priced and exported), then the wrapped exporter."""
+        ok = True
+        if self.span_processor is not None:
+            ok = self.span_processor.force_flush(timeout_millis)
+        flush = getattr(self.exporter, "force_flush", None)
+        try:
+            r = flush(timeout_millis) if flush else True
+            return ok and (r is None or bool(r))  # the SDK's base exporter returns None
+        except Exception as e:  # pragma: no cover
+            log.warning("infercost: exporter flush failed: %s", e)
+            return False
+
+
+class _Unpriced(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _whole(attrs, keys) -> int | None:
+    """A whole-number attribute (first of `keys`), None when absent; a bad value is
+    unpriced, not guessed."""
+    v = attrs.get(keys) if isinstance(keys, str) else sc.first(attrs, keys)
+    if v is None or type(v) is int:
+        return v
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise _Unpriced(f"bad {keys if isinstance(keys, str) else keys[0]}")
+    try:
+        f = float(v)
+        if f != int(f):
+            raise ValueError
+        return int(f)
+    except (ValueError, OverflowError):
+        raise _Unpriced(f"bad {keys if isinstance(keys, str) else keys[0]}") from None
+
+
+def _s(d: Decimal) -> str:
+    """A Decimal as plain text, trailing zeros dropped ("0.00047"; never exponent form)."""
+    t = format(d, "f")
+    return t.rstrip("0").rstrip(".") if "." in t else t
+
+
+def _plain(span: ReadableSpan) -> dict:
+    """The span's attributes as a new plain dict (read straight from the SDK's
+    BoundedAttributes when it is one: a tenth of the cost of the mapping protocol)."""
+    raw = getattr(span, "_attributes", None)
+    inner = getattr(raw, "_dict", None)
+    if isinstance(inner, dict):
+        return dict(inner)
+    return dict(span.attributes or {})
+
+
+def _copy(span: ReadableSpan, attributes: dict) -> ReadableSpan:
+    """A `ReadableSpan` like `span` with `attributes` instead of its own (the span itself
+    is left as it ended). Copies the SDK span's fields directly (a quarter of the cost of
+    the constructor); the constructor when the span keeps no `__dict__`."""
+    fields = getattr(span, "__dict__", None)
+    if fields is not None and "_attributes" in fields:
+        new = ReadableSpan.__new__(ReadableSpan)
+        new.__dict__.update(fields)
+        new._attributes = attributes
+        return new
+    return ReadableSpan(
+        name=span.name, context=span.context, parent=span.parent, resource=span.resource,
+        attributes=attributes, events=span.events, links=span.links, kind=span.kind,
+        status=span.status, start_time=span.start_time, end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope)
