@@ -72,3 +72,17 @@ def test_demo_bad_examples_folder_exits_2_and_writes_nothing(cli, tmp_path):
     code, _, err = cli("demo", "--out", tmp_path / "out", "--examples", tmp_path / "nope")
     assert code == 2 and err.startswith("error: ") and "examples folder not found" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_demo_page_shows_energy_beside_cost(demo_report):
+    d = json.loads((demo_report / "summary.json").read_text())
+    page = (demo_report / "index.html").read_text()
+    assert "kWh per 1k" in page and "gCO2e per 1k" in page
+    # each example's kWh per 1k inferences is its kWh per inference x 1000, as summary.json has it
+    for est in d["estimates"].values():
+        e = est["facts"].get("energy")
+        if e and e.get("kwh_per_inference") is not None:
+            assert f"<td>{float(e['kwh_per_inference']) * 1000:.4g}</td>" in page.replace(
+                "<td class=n>", "<td>")
+    en = d["attribution"]["energy"]
+    assert f"{float(en['kwh']):,.0f} kWh" in page

@@ -104,6 +104,17 @@ def _currency(summary: dict) -> str:
 
 # -- 1. the examples --------------------------------------------------------------------
 
+def _energy_cells(e: dict | None) -> list[str]:
+    """kWh and gCO2e per 1,000 inferences from an energy facts block ("-" when absent)."""
+    if not e:
+        return ["-", "-"]
+    out = []
+    for k in ("kwh_per_inference", "gco2e_per_inference"):
+        v = e.get(k)
+        out.append("-" if v is None else f"{float(v) * 1000:.4g}")
+    return out
+
+
 def _estimates(est: dict, chart: _Charts) -> list[str]:
     cur = "/".join(sorted({d["currency"] for d in est.values()}))
     rows = []
@@ -112,12 +123,17 @@ def _estimates(est: dict, chart: _Charts) -> list[str]:
         rows.append([_e(name), money(t["monthly_cost"], c), unit_money(t["per_inference"], c),
                      unit_money(t["per_1k_inferences"], c),
                      unit_money(t["per_1m_tokens"], c) if t.get("per_1m_tokens") else "-",
-                     _pct(d["facts"]["utilization"]), f"<span class=driver>{_e(d['main_driver'])}</span>"])
+                     _pct(d["facts"]["utilization"]), *_energy_cells(d["facts"].get("energy")),
+                     f"<span class=driver>{_e(d['main_driver'])}</span>"])
     parts = ["<h2 id=examples>1. Cost per inference: the examples</h2>",
              "<p>Each example scenario estimated for a month (730 h) by the capacity model: the "
              "fleet as the scenario states it, every cost line itemised.</p>",
              _table(["scenario", "per month", "per inference", "per 1k inferences", "per 1M tokens",
-                     "utilisation", "main driver"], rows, {1, 2, 3, 4, 5})]
+                     "utilisation", "kWh per 1k", "gCO2e per 1k", "main driver"], rows,
+                    {1, 2, 3, 4, 5, 6, 7}),
+             "<p>Energy: board power at the modelled load (busy at full power, idle at idle "
+             "power) x the site's PUE; carbon at the region's grid intensity "
+             "(<code>econ.energy</code>, the figures <code>estimate</code> prints).</p>"]
     names = list(est)
     parts.append(chart(Chart(
         "bar", "Cost per inference (log scale: the examples are orders of magnitude apart)",
@@ -270,6 +286,10 @@ def _simulation(name: str, d: dict, chart: _Charts) -> list[str]:
             f"{money(t['period_cost'], cur)} for the simulated span, "
             f"{money(t['monthly_cost'], cur)} a month at this rate. "
             f"<span class=driver>{_e(cost.get('main_driver', ''))}</span></p>")
+        kwh, g = _energy_cells((cost.get("facts") or {}).get("energy"))
+        if kwh != "-":
+            parts.append(f"<p>Energy {kwh} kWh and carbon {g} gCO2e per 1k inferences "
+                         "(board power at the simulated load x PUE; the region's grid).</p>")
     phases = d.get("phases") or {}
     if phases:
         rows = [[_e(ph), f"{v['from_s'] / 60:,.0f}-{v['to_s'] / 60:,.0f}", f"{v['arrived']:,}",
@@ -320,6 +340,14 @@ def _attribution(att: dict, roll: dict) -> list[str]:
         parts.append(f"<p>Conservation check: allocated + idle + shared + unallocated = bill "
                      f"{'<span class=ok>holds exactly</span>' if cons.get('holds') else '<span class=bad>BROKEN</span>'}"
                      f" (difference {money(cons.get('difference', 0), cur)}).</p>")
+    en = att.get("energy") or {}
+    if en.get("kwh") is not None:
+        parts.append(f"<p>Energy of the billed GPU-hours at the attributed load: "
+                     f"{float(en['kwh']):,.0f} kWh, {float(en['gco2e']) / 1000:,.0f} kgCO2e"
+                     + (f" ({float(en['kwh_per_1k_requests']):.4g} kWh and "
+                        f"{float(en['gco2e_per_1k_requests']):.4g} gCO2e per 1k requests)"
+                        if en.get("kwh_per_1k_requests") is not None else "")
+                     + ".</p>")
     uc = att.get("unit_costs") or {}
     if uc.get("requests"):
         parts.append(f"<p>{uc['requests']:,} requests: {unit_money(uc['cost_per_request'], cur)} allocated "
