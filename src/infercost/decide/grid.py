@@ -94,7 +94,10 @@ def engine_axis(scenario: Scenario, engines: list[str] | None) -> tuple[list[str
         return None, False, []
     out: list[str] = []
     for e in engines:
-        name, ver = parse_engine(e)
+        try:
+            name, ver = parse_engine(e)
+        except InputError as err:
+            raise InputError(err.message, "--engine") from None
         base = ALIASES.get(name, name)
         full = f"{base}@{ver}" if ver else next(k for k in ENGINE_SUPPORT if k.startswith(base + "@"))
         if full not in out:
@@ -228,8 +231,14 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
         notes.append(f"{skipped} hardware x precision x engine x GPU configurations cannot run this model "
                      f"(memory, precision or parallelism) and were left out")
     if not configs:
-        raise InputError("no hardware in the catalog can serve this model with a price"
-                         + (f" on engine {', '.join(asked)}" if asked else ""), "deployment.hardware")
+        if asked and not fixed:
+            from infercost.perf.engines import ENGINE_SUPPORT
+
+            fams = "; ".join(f"{e}: {', '.join(ENGINE_SUPPORT[e]['families'])} on "
+                             f"{', '.join(ENGINE_SUPPORT[e]['vendors'])}" for e in asked if e in ENGINE_SUPPORT)
+            raise InputError(f"no priced hardware runs this {family} model on {', '.join(asked)} "
+                             f"(engines serve: {fams})", "--engine")
+        raise InputError("no hardware in the catalog can serve this model with a price", "deployment.hardware")
     return Grid(configs, plans, notes, catalog)
 
 

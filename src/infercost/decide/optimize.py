@@ -324,7 +324,8 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
         raise _binding(ok, s, scenario, grid, quality)
     idx = np.flatnonzero(meets)
     is_auto = (s.min_replicas < s.replicas).astype(np.int8)
-    order = idx[np.lexsort((is_auto[idx], s.p99_s[idx], s.monthly_accelerator[idx]))]
+    # cheapest, then lowest p99, then a fixed fleet, then the higher autoscaling min
+    order = idx[np.lexsort((-s.min_replicas[idx], is_auto[idx], s.p99_s[idx], s.monthly_accelerator[idx]))]
     top = _distinct(grid, s, order, quality, max(finalists, runners_up + 1))
     front = [_candidate(grid, s, int(i), quality)
              for i in pareto_front(s.monthly_accelerator, s.p99_s, idx)]
@@ -338,11 +339,11 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                      f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s, seed {seed}"
                      + ("; autoscaled ones with their bounds, autoscaler and warm-up on the traffic "
                         "shape around the peak" if any(c.autoscaled for c in fin) else ""))
-        slo = scenario.slo.p99_latency_ms
-        w = fin[0].sim or {}
-        if slo is not None and w.get("p99_ms") is not None and w["p99_ms"] > slo:
-            notes.append(f"the winner's simulated p99 ({w['p99_ms']:,.1f} ms) is above the SLO "
-                         f"({slo:g} ms): see the other finalists")
+    winner = top[0]
+    if simulate and fin:
+        winner, note = _confirmed(fin, scenario.slo.p99_latency_ms)
+        if note:
+            notes.append(note)
     if autoscale and not (s.min_replicas < s.replicas).any():
         notes.append("autoscaling bounds searched but none differ from a fixed fleet (flat traffic, "
                      "or the autoscaler never reaches max at the peak)")
@@ -351,9 +352,31 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                   "left to the simulation; spot mixes assume on-demand fallback keeps capacity"
                   if autoscale else "fixed fleets sized for the peak and paid all month (--no-autoscale); "
                   "spot mixes assume on-demand fallback keeps capacity")
-    winner = fin[0] if fin else top[0]
+    others = [c for c in top if c.label != winner.label][:runners_up]
     return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner,
-                   top[1: runners_up + 1], front, fin if simulate else [], lam, notes)
+                   others, front, fin if simulate else [], lam, notes)
+
+
+def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, str | None]:
+    """The winner: the cheapest finalist whose simulated p99 meets the SLO (the screen's
+    cheapest when there is no p99 SLO, or no finalist meets it: a note says so)."""
+    if slo_ms is None:
+        return fin[0], None
+
+    def met(c: Candidate) -> bool:
+        p = (c.sim or {}).get("p99_ms")
+        return p is not None and p <= slo_ms
+
+    for k, c in enumerate(fin):
+        if met(c):
+            if k == 0:
+                return c, None
+            p0 = (fin[0].sim or {}).get("p99_ms")
+            why = f"simulated p99 {p0:,.1f} ms" if p0 is not None else "simulation failed"
+            return c, (f"the screen's cheapest, {fin[0].label}, misses the p99 SLO ({slo_ms:g} ms) in "
+                       f"simulation ({why}); the winner is the cheapest finalist that meets it")
+    return fin[0], (f"no finalist meets the p99 SLO ({slo_ms:g} ms) in simulation; the winner is the "
+                    f"screen's cheapest: simulate more finalists (--finalists) or relax the SLO")
 
 
 def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None],
@@ -373,8 +396,15 @@ def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float
     return out
 
 
-def _sim_duration(lam: float, max_requests: int) -> float:
-    return float(min(3600.0, max(60.0, max_requests / max(lam, 1e-9))))
+def _sim_duration(lam: float, max_requests: int, warmup_s: float | None = None) -> float:
+    """Seconds simulated: max_requests at the peak rate, within [60, 3600]. An autoscaled
+    fleet (`warmup_s` given) gets at least 3 warm-ups plus a minute, so a scale-up shows,
+    but at most 5 x max_requests requests."""
+    base = min(3600.0, max(60.0, max_requests / max(lam, 1e-9)))
+    if warmup_s is None:
+        return float(base)
+    want_s = min(3600.0, 3 * warmup_s + 60.0)
+    return float(max(base, min(want_s, 5 * max_requests / max(lam, 1e-9))))
 
 
 def sim_window(scenario: Scenario, c: Candidate, lam: float, duration: float,
@@ -396,7 +426,7 @@ def sim_window(scenario: Scenario, c: Candidate, lam: float, duration: float,
         base = float(a.rate_per_s) * (1.0 + shadow)
         start = duration / 4
         sets["workload.arrivals"] = {"process": "spike", "rate_per_s": base, "multiplier": a.multiplier,
-                                     "start_s": start, "end_s": start + (a.end_s - a.start_s)}
+                                     "start_s": start, "end_s": min(duration, start + (a.end_s - a.start_s))}
         start_rate = base
     else:
         sets["workload.arrivals"] = {"process": "poisson", "rate_per_s": lam}
@@ -416,7 +446,9 @@ def _simulate(scenario: Scenario, catalog: Catalog, c: Candidate, lam: float, ma
     from infercost.sim.run import simulate
 
     sets = c.sets(fixed_engine)
-    sets.update(sim_window(scenario, c, lam, _sim_duration(lam, max_requests), target))
+    auto = scenario.deployment.autoscaling
+    warm = (auto.warmup_s if auto is not None else 120.0) if c.autoscaled else None
+    sets.update(sim_window(scenario, c, lam, _sim_duration(lam, max_requests, warm), target))
     if scenario.service is None:
         sets["deployment.tp"] = c.gpus_per_replica
     if scenario.deployment.pricing.price_per_gpu_hour is not None and c.per_gpu_hour:
