@@ -7,6 +7,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infercost.core.catalog import load_catalog
 from infercost.core.mig import load_mig, slice_hardware, slice_price
@@ -157,3 +159,40 @@ def test_simulation_rejects_bounds_that_cannot_warm_up_in_time():
     w = res.winner
     assert (w.replicas, w.min_replicas) == (5, None) and w.sim["p99_ms"] <= 1000
     assert any("misses the p99 SLO (1000 ms) in simulation" in n for n in res.notes)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rates=st.lists(st.floats(0.0, 500.0, allow_nan=False), min_size=1, max_size=50),
+       mus=st.lists(st.floats(0.5, 50.0, allow_nan=False), min_size=1, max_size=6),
+       lo=st.integers(0, 20), span=st.integers(0, 40), target=st.floats(0.2, 1.0))
+def test_mean_replicas_is_the_clamped_mean(rates, mus, lo, span, target):
+    r = np.array(rates)
+    mu = np.array(mus)
+    lows = np.full(mu.shape, float(lo))
+    highs = lows + span
+    got = mean_replicas(r, mu, target, lows, highs)
+    for k in range(mu.shape[0]):  # brute force, slice by slice
+        want = np.ceil(r / (target * mu[k]) - 1e-9)
+        ref = np.minimum(highs[k], np.maximum(lows[k], want)).mean()
+        assert got[k] == pytest.approx(ref, rel=1e-12, abs=1e-12)
+        assert lows[k] <= got[k] <= highs[k]
+
+
+def test_screen_in_chunks_equals_one_pass():
+    from infercost.decide.grid import Grid
+    from infercost.decide.screen import concat
+
+    sc = validate({**BERT, "workload": {"arrivals": {"process": "diurnal", "rate_per_s": 200, "peak_to_mean": 3},
+                                        "duration_s": 86400, "request": {}}}, "bert")
+    grid = build_grid(sc, load_catalog(), hardware=["t4", "a100-80gb-sxm"])
+    rates = np.array(rate_profile(sc))
+    one = screen(grid, float(rates.max()), 0.0, 1.0, 1.0, rates, 0.7)
+    parts = [(k, screen(Grid(grid.configs[k:k + 7], grid.plans), float(rates.max()), 0.0, 1.0, 1.0, rates, 0.7))
+             for k in range(0, len(grid.configs), 7)]
+    many = concat(parts)
+    assert (one.min_replicas < one.replicas).any()  # autoscaled candidates are in it
+    # the same candidates (chunks put the autoscaled rows after each chunk's fixed ones)
+    key = lambda s: np.lexsort((s.plan, s.min_replicas, s.replicas, s.max_batch, s.config))  # noqa: E731
+    a, b = key(one), key(many)
+    for f in ("config", "plan", "replicas", "min_replicas", "mean_replicas", "p99_s", "monthly_accelerator"):
+        assert np.array_equal(getattr(one, f)[a], getattr(many, f)[b]), f
