@@ -329,7 +329,9 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
     top = _distinct(grid, s, order, quality, max(finalists, runners_up + 1))
     front = [_candidate(grid, s, int(i), quality)
              for i in pareto_front(s.monthly_accelerator, s.p99_s, idx)]
-    fin = top[:finalists]
+    dep = scenario.deployment
+    preempt = bool(dep.spot is not None and dep.spot.preemptions_per_hour > 0)
+    fin = _finalists(grid, s, order, quality, finalists, preempt) if simulate else top[:finalists]
     if simulate and fin:
         cat = grid.catalog or catalog
         fixed = scenario.service is not None or any("stays fixed" in n for n in grid.notes)
@@ -358,8 +360,9 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
 
 
 def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, str | None]:
-    """The winner: the cheapest finalist whose simulated p99 meets the SLO (the screen's
-    cheapest when there is no p99 SLO, or no finalist meets it: a note says so)."""
+    """The winner: the cheapest finalist whose simulated p99 meets the SLO; when none does,
+    the one with the lowest simulated p99 (a note says so); the screen's cheapest when there
+    is no p99 SLO."""
     if slo_ms is None:
         return fin[0], None
 
@@ -375,8 +378,16 @@ def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, s
             why = f"simulated p99 {p0:,.1f} ms" if p0 is not None else "simulation failed"
             return c, (f"the screen's cheapest, {fin[0].label}, misses the p99 SLO ({slo_ms:g} ms) in "
                        f"simulation ({why}); the winner is the cheapest finalist that meets it")
-    return fin[0], (f"no finalist meets the p99 SLO ({slo_ms:g} ms) in simulation; the winner is the "
-                    f"screen's cheapest: simulate more finalists (--finalists) or relax the SLO")
+    def p99(k: int) -> float:
+        p = (fin[k].sim or {}).get("p99_ms")
+        return math.inf if p is None else float(p)
+
+    best = min(range(len(fin)), key=lambda k: (p99(k), k))
+    if math.isinf(p99(best)):
+        best = 0
+    return fin[best], (f"no finalist meets the p99 SLO ({slo_ms:g} ms) in simulation; the winner is the "
+                       f"one closest to it (lowest simulated p99): simulate more finalists "
+                       f"(--finalists) or relax the SLO")
 
 
 def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None],
@@ -396,15 +407,65 @@ def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float
     return out
 
 
-def _sim_duration(lam: float, max_requests: int, warmup_s: float | None = None) -> float:
-    """Seconds simulated: max_requests at the peak rate, within [60, 3600]. An autoscaled
-    fleet (`warmup_s` given) gets at least 3 warm-ups plus a minute, so a scale-up shows,
-    but at most 5 x max_requests requests."""
-    base = min(3600.0, max(60.0, max_requests / max(lam, 1e-9)))
-    if warmup_s is None:
-        return float(base)
-    want_s = min(3600.0, 3 * warmup_s + 60.0)
-    return float(max(base, min(want_s, 5 * max_requests / max(lam, 1e-9))))
+def _finalists(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None], k: int,
+               by_plan: bool) -> list[Candidate]:
+    """The cheapest k distinct fleets to simulate: one per configuration x replicas x
+    autoscaling min (its cheapest plan; per plan too when spot preemptions make plans
+    simulate differently, `by_plan`). When none of them is a fixed fleet, the cheapest
+    fixed fleet takes the last place (the SLO check at the peak is exact for it, so the
+    simulation has a fallback to confirm)."""
+    out: list[Candidate] = []
+    seen: set[tuple] = set()
+    fixed_i = None
+    for i in order:
+        key = (int(s.config[i]), int(s.replicas[i]), int(s.min_replicas[i]),
+               int(s.plan[i]) if by_plan else -1)
+        if fixed_i is None and s.min_replicas[i] == s.replicas[i]:
+            fixed_i = int(i)
+        if key in seen:
+            continue
+        if len(out) < k:
+            seen.add(key)
+            out.append(_candidate(grid, s, int(i), quality))
+        elif fixed_i is not None:
+            break
+    if out and fixed_i is not None and all(c.autoscaled for c in out):
+        out[-1] = _candidate(grid, s, fixed_i, quality)
+    return out
+
+
+def _sim_duration(lam: float, max_requests: int, floor_s: float | None = None,
+                  want_s: float | None = None) -> float:
+    """Seconds simulated: max_requests at the peak rate, within [60, 3600]; at least
+    `floor_s` (a warm-up in play plus room to see it), and up to `want_s` (an autoscaled
+    fleet: 3 warm-ups plus a minute) while that stays within 5 x max_requests requests."""
+    per = max_requests / max(lam, 1e-9)
+    out = min(3600.0, max(60.0, per))
+    if floor_s is not None:
+        out = max(out, min(3600.0, floor_s))
+    if want_s is not None:
+        out = max(out, min(3600.0, want_s, 5 * per))
+    return float(out)
+
+
+def _warmups(scenario: Scenario, c: Candidate) -> tuple[float | None, float | None]:
+    """(floor_s, want_s) for `_sim_duration`: the simulator needs every warm-up in play (an
+    autoscaler's, a spot replacement's) shorter than the run."""
+    dep = scenario.deployment
+    auto = dep.autoscaling
+    ev = auto.evaluation_interval_s if auto is not None else 30.0
+    warm: list[float] = []
+    if c.autoscaled:
+        warm.append(auto.warmup_s if auto is not None else 120.0)
+    if c.spot_fraction > 0 or c.plan == "spot":
+        w = (dep.spot.warmup_s if dep.spot is not None and dep.spot.warmup_s is not None
+             else (auto.warmup_s if auto is not None else None))
+        if w is not None:
+            warm.append(w)
+    if not warm:
+        return None, None
+    floor = max(warm) + 2 * ev + 60.0
+    return floor, (3 * max(warm) + 60.0 if c.autoscaled else None)
 
 
 def sim_window(scenario: Scenario, c: Candidate, lam: float, duration: float,
@@ -446,9 +507,8 @@ def _simulate(scenario: Scenario, catalog: Catalog, c: Candidate, lam: float, ma
     from infercost.sim.run import simulate
 
     sets = c.sets(fixed_engine)
-    auto = scenario.deployment.autoscaling
-    warm = (auto.warmup_s if auto is not None else 120.0) if c.autoscaled else None
-    sets.update(sim_window(scenario, c, lam, _sim_duration(lam, max_requests, warm), target))
+    sets.update(sim_window(scenario, c, lam, _sim_duration(lam, max_requests, *_warmups(scenario, c)),
+                           target))
     if scenario.service is None:
         sets["deployment.tp"] = c.gpus_per_replica
     if scenario.deployment.pricing.price_per_gpu_hour is not None and c.per_gpu_hour:
