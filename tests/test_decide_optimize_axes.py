@@ -196,3 +196,10 @@ def test_screen_in_chunks_equals_one_pass():
     a, b = key(one), key(many)
     for f in ("config", "plan", "replicas", "min_replicas", "mean_replicas", "p99_s", "monthly_accelerator"):
         assert np.array_equal(getattr(one, f)[a], getattr(many, f)[b]), f
+
+
+def test_a_mig_slice_by_id_searches_only_that_slice():
+    grid = build_grid(validate(BERT, "bert"), load_catalog(), hardware=["h100-sxm:2g.20gb"])
+    assert {c.hardware for c in grid.configs} == {"h100-sxm:2g.20gb"}
+    # 2g.20gb: max(2/7, 2/8) = 2/7 of the 7 USD override = 2 USD a slice-hour
+    assert grid.plans["h100-sxm:2g.20gb"][0].per_gpu_hour == Decimal(2)

@@ -184,10 +184,21 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
                      "GPUs per replica stay fixed (name model.id to search them with the perf model)")
     else:
         priced = {i.hardware for i in catalog.instances}
-        hws = sorted(h for h in (hardware or catalog.hardware) if h in priced)
-        if mig is None or mig:
+        named = [h for h in (hardware or []) if ":" in h]  # MIG slices asked for by id
+        for h in named:
+            gpu, _, prof = h.partition(":")
+            if not any(p.name == prof for p in load_mig().get(gpu, ())):
+                known = [p.id for ps in load_mig().values() for p in ps if p.price_fraction < 1]
+                raise InputError(f"unknown MIG slice {h!r}; known: {', '.join(sorted(known))}", "--hardware")
+        whole = [h for h in (hardware or catalog.hardware) if ":" not in h]
+        hws = sorted(h for h in whole if h in priced)
+        if named:
+            slices = [p for ps in load_mig().values() for p in ps if p.id in named]
+        elif mig is None or mig:
             slices = [p for h in hws for p in load_mig().get(h, ())
                       if p.price_fraction < 1 and (mig is None or p.name in mig)]
+        slices = [p for p in slices if p.hardware in priced]
+        if slices:
             catalog = with_slices(catalog, slices)
     arch = resolve_model(scenario, catalog) if scenario.service is None else None
     family = str(getattr(arch, "family", "generic")) if arch is not None else "generic"

@@ -338,7 +338,8 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
         fin = run_tasks(_simulate, [(scenario, cat, c, lam, sim_requests, seed, target, fixed)
                                     for c in fin], backend)
         notes.append(f"finalists simulated over the busiest hour: Poisson at the peak "
-                     f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s, seed {seed}"
+                     f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s (longer where "
+                     f"a warm-up is in play), seed {seed}"
                      + ("; autoscaled ones with their bounds, autoscaler and warm-up on the traffic "
                         "shape around the peak" if any(c.autoscaled for c in fin) else ""))
     winner = top[0]
