@@ -76,6 +76,7 @@ class Grid:
     plans: dict[str, list[Plan]]  # hardware (or slice id) -> plans
     notes: list[str] = field(default_factory=list)
     catalog: Catalog | None = None  # the catalog with the searched MIG slices added
+    engine_fixed: bool = False  # the scenario's own engine on every configuration
 
 
 def engine_axis(scenario: Scenario, engines: list[str] | None) -> tuple[list[str] | None, bool, list[str]]:
@@ -250,7 +251,7 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
             raise InputError(f"no priced hardware runs this {family} model on {', '.join(asked)} "
                              f"(engines serve: {fams})", "--engine")
         raise InputError("no hardware in the catalog can serve this model with a price", "deployment.hardware")
-    return Grid(configs, plans, notes, catalog)
+    return Grid(configs, plans, notes, catalog, fixed)
 
 
 def _config(scenario: Scenario, catalog: Catalog, hw: str, prec: str, g: int, eng: str,

@@ -334,8 +334,7 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
     fin = _finalists(grid, s, order, quality, finalists, preempt) if simulate else top[:finalists]
     if simulate and fin:
         cat = grid.catalog or catalog
-        fixed = scenario.service is not None or any("stays fixed" in n for n in grid.notes)
-        fin = run_tasks(_simulate, [(scenario, cat, c, lam, sim_requests, seed, target, fixed)
+        fin = run_tasks(_simulate, [(scenario, cat, c, lam, sim_requests, seed, target, grid.engine_fixed)
                                     for c in fin], backend)
         notes.append(f"finalists simulated over the busiest hour: Poisson at the peak "
                      f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s (longer where "
