@@ -302,13 +302,14 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
     t0 = time.perf_counter()
     grid = build_grid(scenario, catalog, hardware=hardware, engines=engines, mig=mig)
     notes.extend(grid.notes)
-    scales = []
+    by_engine: dict[str, float] = {}
+    by_note: dict[str, list[str]] = {}
     for e in dict.fromkeys(c.engine for c in grid.configs):
-        sc_e, note = confidence_scale(confidence, fam, e if scenario.service is None else eng)
-        scales.append((e, sc_e))
+        by_engine[e], note = confidence_scale(confidence, fam, e if scenario.service is None else eng)
         if note:
-            notes.append(note)
-    by_engine = dict(scales)
+            by_note.setdefault(note, []).append(e)
+    for note, engs in by_note.items():
+        notes.append(f"{note} (engines: {', '.join(engs)})" if len(by_engine) > 1 else note)
     scale = np.array([by_engine[c.engine] for c in grid.configs])
     s, lam, target = screen_grid(scenario, grid, scale, autoscale=autoscale, backend=backend)
     quality = precision_quality(scenario)
