@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         finalists: Annotated[int, typer.Option("--finalists", help="cheapest plans to simulate")] = 20,
         no_simulate: Annotated[bool, typer.Option("--no-simulate", help="screen only")] = False,
         hardware: Annotated[Optional[list[str]], typer.Option(
-            "--hardware", help="restrict to these catalog hardware ids (repeatable)")] = None,
+            "--hardware", help="restrict to these catalog hardware ids, GPU:PROFILE for a MIG slice (repeatable)")] = None,
         engine: Annotated[Optional[list[str]], typer.Option(
             "--engine", help="restrict to these serving engines, e.g. vllm or vllm@0.6 (repeatable)")] = None,
         mig: Annotated[Optional[list[str]], typer.Option(
