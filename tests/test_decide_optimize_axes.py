@@ -203,3 +203,13 @@ def test_a_mig_slice_by_id_searches_only_that_slice():
     assert {c.hardware for c in grid.configs} == {"h100-sxm:2g.20gb"}
     # 2g.20gb: max(2/7, 2/8) = 2/7 of the 7 USD override = 2 USD a slice-hour
     assert grid.plans["h100-sxm:2g.20gb"][0].per_gpu_hour == Decimal(2)
+
+
+def test_the_scenarios_own_older_engine_version_is_searched_too():
+    sc = validate({**BERT, "model": {"id": "llama-3.1-8b", "precision": "bf16"},
+                   "workload": {"arrivals": {"process": "constant", "rate_per_s": 1}, "duration_s": 3600,
+                                "request": {"prompt_tokens": {"mean": 500}, "output_tokens": {"mean": 100}}},
+                   "deployment": {**BERT["deployment"], "engine": "vllm@0.6"}}, "llm")
+    g = build_grid(sc, load_catalog(), hardware=["h100-sxm"], mig=[])
+    assert {"vllm@0.6", "vllm@0.10", "tensorrt@1.0"} <= {c.engine for c in g.configs}
+    assert any("vllm@0.6 is searched beside vllm@0.10" in n for n in g.notes)

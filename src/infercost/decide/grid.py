@@ -79,20 +79,37 @@ class Grid:
     engine_fixed: bool = False  # the scenario's own engine on every configuration
 
 
-def engine_axis(scenario: Scenario, engines: list[str] | None) -> tuple[list[str] | None, bool, list[str]]:
-    """(engines asked for as `name@version`, or None for every valid one; fixed; notes).
+@dataclass(frozen=True)
+class EngineAxis:
+    """The engines to search: `asked` (name@version) or None for every valid one; `fixed`:
+    the scenario's own engine on every hardware (a `service:` time or a calibration file);
+    `extra`: the scenario's own older version, searched beside the latest."""
 
-    fixed: the scenario's own engine is kept on every hardware (a `service:` time or a
-    calibration file). Raises InputError naming the known engines for an unknown name."""
+    asked: list[str] | None
+    fixed: bool
+    extra: list[str]
+    notes: list[str]
+
+
+def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
+    """The engine axis (EngineAxis). Raises InputError naming the known engines for an
+    unknown name or version."""
     from infercost.perf.engines import ALIASES, ENGINE_SUPPORT
 
     dep = str(scenario.deployment.engine or "optimized")
     if scenario.service is not None:
-        return [dep], True, []
+        return EngineAxis([dep], True, [], [])
     if dep.partition("@")[0].lower() not in ENGINES and dep.lower() not in ALIASES and not engines:
-        return [dep], True, [f"deployment.engine is a calibration file ({dep}): the engine stays fixed"]
+        return EngineAxis([dep], True, [], [f"deployment.engine is a calibration file ({dep}): "
+                                            "the engine stays fixed"])
     if not engines:
-        return None, False, []
+        name, ver = parse_engine(dep)
+        base = ALIASES.get(name, name)
+        if ver and f"{base}@{ver}" not in ENGINE_SUPPORT:
+            latest = next(k for k in ENGINE_SUPPORT if k.startswith(base + "@"))
+            return EngineAxis(None, False, [f"{base}@{ver}"],
+                              [f"deployment.engine {dep} is searched beside {latest}"])
+        return EngineAxis(None, False, [], [])
     out: list[str] = []
     for e in engines:
         try:
@@ -103,7 +120,7 @@ def engine_axis(scenario: Scenario, engines: list[str] | None) -> tuple[list[str
         full = f"{base}@{ver}" if ver else next(k for k in ENGINE_SUPPORT if k.startswith(base + "@"))
         if full not in out:
             out.append(full)
-    return out, False, []
+    return EngineAxis(out, False, [], [])
 
 
 def _engines_for(asked: list[str] | None, fixed: bool, family: str, vendor: str) -> list[str]:
@@ -173,8 +190,9 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
     Raises InputError for an unknown engine or MIG profile, or when nothing can serve."""
     notes: list[str] = []
     dep = scenario.deployment
-    asked, fixed, enotes = engine_axis(scenario, engines)
-    notes.extend(enotes)
+    axis = engine_axis(scenario, engines)
+    asked, fixed, own = axis.asked, axis.fixed, axis.extra
+    notes.extend(axis.notes)
     if mig:
         check_profiles(mig)
     slices: list[MigProfile] = []
@@ -226,6 +244,7 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
         if not ps:
             continue
         engs = _engines_for(asked, fixed, family, catalog.get_hardware(hw).vendor if hw else "")
+        engs += [e for e in own if e.partition("@")[0] in {x.partition("@")[0] for x in engs}]
         for eng in engs:
             for prec in precisions:
                 for g in (gpus if prof is None else (1,)):
