@@ -63,7 +63,7 @@ def test_screen_matches_scalar_on_perf_model():
         c = grid.configs[cfg[i]]
         v = variant(sc, {"deployment.hardware": c.hardware, "model.precision": c.precision,
                          "deployment.gpus_per_replica": c.gpus, "deployment.tp": c.gpus,
-                         "deployment.batching.max_batch": 8})
+                         "deployment.engine": c.engine, "deployment.batching.max_batch": 8})
         ref = fleet_latency(400.0, int(N[i]), service_time(v, cat), 0.002)
         if ref.overloaded:
             assert math.isinf(p99[i])

@@ -940,10 +940,10 @@ def latency_curve(scenario: Any, *, catalog: Any = None, loads: Any = None, **ov
 @_names_file
 def optimize(scenario: Any, *, catalog: Any = None, **options: Any):
     """The cheapest plan meeting the SLOs and a quality floor: a vectorised screen over
-    hardware x precision x GPUs per replica x batch x replicas x pricing plan, the
-    finalists simulated (docs/decide.md). `options`: as `decide.optimize.optimize`
-    (confidence, quality_floor, finalists, runners_up, simulate, sim_requests, seed,
-    hardware). Returns `decide.optimize.Optimum`. Raises `InputError` naming the binding
+    hardware or MIG slice x precision x engine x GPUs per replica x batch x replicas or
+    autoscaling bounds x pricing plan, the finalists simulated (docs/decide.md). `options`:
+    as `decide.optimize.optimize` (confidence, quality_floor, finalists, runners_up,
+    simulate, sim_requests, seed, hardware, engines, mig, autoscale, backend). Returns `decide.optimize.Optimum`. Raises `InputError` naming the binding
     constraint and the closest candidate when no plan meets the SLOs."""
     from infercost.decide.optimize import optimize as run
 

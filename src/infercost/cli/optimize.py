@@ -21,7 +21,17 @@ def register(app: typer.Typer) -> None:
         finalists: Annotated[int, typer.Option("--finalists", help="cheapest plans to simulate")] = 20,
         no_simulate: Annotated[bool, typer.Option("--no-simulate", help="screen only")] = False,
         hardware: Annotated[Optional[list[str]], typer.Option(
-            "--hardware", help="restrict to these catalog hardware ids (repeatable)")] = None,
+            "--hardware", help="restrict to these catalog hardware ids, GPU:PROFILE for a MIG slice (repeatable)")] = None,
+        engine: Annotated[Optional[list[str]], typer.Option(
+            "--engine", help="restrict to these serving engines, e.g. vllm or vllm@0.6 (repeatable)")] = None,
+        mig: Annotated[Optional[list[str]], typer.Option(
+            "--mig", help="restrict MIG slices to these profiles, e.g. 1g.10gb (repeatable)")] = None,
+        no_mig: Annotated[bool, typer.Option("--no-mig", help="search whole GPUs only")] = False,
+        no_autoscale: Annotated[bool, typer.Option(
+            "--no-autoscale", help="fixed fleets only (no autoscaling bounds)")] = False,
+        backend: Annotated[str, typer.Option(
+            "--backend", help="where screening chunks and simulations run: local or ray")] = "local",
+        ray: Annotated[bool, typer.Option("--ray", help="same as --backend ray")] = False,
         seed: Annotated[int, typer.Option("--seed", help="simulation seed")] = 0,
         set_: SetOpt = None,
         catalog: CatalogOpt = None,
@@ -31,19 +41,28 @@ def register(app: typer.Typer) -> None:
         xlsx: XlsxOpt = None,
         html: HtmlOpt = None,
     ) -> None:
-        """Search hardware x precision x GPUs x batching x replicas x pricing for the cheapest plan."""
+        """Search hardware or MIG slice x precision x engine x GPUs x batching x replicas or
+        autoscaling bounds x pricing for the cheapest plan."""
         from infercost import api
         from infercost.cli.common import at_least
         from infercost.cli.outputs import emit
 
         at_least(finalists, "--finalists")
         at_least(seed, "--seed")
+        from infercost.errors import InputError
+
+        if ray and backend != "local":
+            raise InputError(f"give --ray or --backend {backend}, not both", "--backend")
+        if no_mig and mig:
+            raise InputError("give --mig PROFILE or --no-mig, not both", "--mig")
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
         from infercost.cli.common import working
 
         with working("screening candidates, then simulating the finalists"):
             res = api.optimize(sc, catalog=catalog, confidence=confidence, quality_floor=quality_floor,
-                      finalists=finalists, simulate=not no_simulate, seed=seed, hardware=hardware)
+                      finalists=finalists, simulate=not no_simulate, seed=seed, hardware=hardware,
+                      engines=engine, mig=[] if no_mig else mig, autoscale=not no_autoscale,
+                      backend="ray" if ray else backend)
         d = res.to_dict()
         emit(d, optimize_tables(d), optimize_charts(d), f"{sc.name}: optimize",
              json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)

@@ -1,26 +1,39 @@
-"""The optimizer's candidate grid: configurations (hardware x precision x GPUs per replica),
-their service-time tables, and the pricing plans each one can be bought on.
+"""The optimizer's candidate grid: configurations (hardware or a MIG slice of it x precision
+x serving engine x GPUs per replica), their service-time tables, and the pricing plans each
+one can be bought on.
 
 A configuration's service time comes from `perf.service.service_time` on the scenario
-with that hardware, precision and GPU count (the stable engine seam), tabulated at
+with that hardware, precision, engine and GPU count (the stable engine seam), tabulated at
 batch sizes 1, 2, 4, ... up to its memory cap; the screen interpolates between them.
-A scenario with a measured `service:` block keeps its own hardware, precision and GPUs
-(a measured time does not move across hardware) and the notes say so.
+
+- Engines: those that serve the model's family on the hardware's vendor
+  (`perf.engines.serving_engines`: tensorrt, vllm, sglang, hf-eager on NVIDIA; vllm,
+  sglang, hf-eager on AMD; the vendor's own stack, `optimized`, elsewhere), or the
+  `engines` asked for. A calibration file named in `deployment.engine` stays fixed.
+- MIG slices (`core.mig`): every profile of a MIG-capable GPU (A100, H100) below the whole
+  GPU, one slice per replica (tensor parallel 1), its compute, bandwidth and memory scaled
+  by the profile's fractions, priced at its share of the GPU-hour; kept only where the
+  model fits in the slice's memory (the perf model's check).
+
+A scenario with a measured `service:` block keeps its own hardware, precision, engine and
+GPUs (a measured time does not move across hardware) and the notes say so.
 Configurations the model cannot run on (does not fit, no such precision) are counted
 in the notes, never silently dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import numpy as np
 
-from infercost.core.catalog import Catalog
+from infercost.core.catalog import Catalog, InstancePrice
+from infercost.core.mig import MigProfile, check_profiles, load_mig, slice_hardware, slice_price
 from infercost.core.scenario import Scenario, set_path, validate
 from infercost.errors import InputError
-from infercost.perf.service import service_time
+from infercost.perf.engines import ENGINES, parse_engine, serving_engines
+from infercost.perf.service import resolve_model, service_time
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 PRECISIONS = ("bf16", "fp8", "int8", "int4")
@@ -30,13 +43,15 @@ SPOT_MIX = (0.25, 0.5, 0.75)  # spot share of the fleet, the rest on demand (fal
 
 @dataclass(frozen=True)
 class Config:
-    hardware: str
+    hardware: str  # catalog id, or `<gpu>:<profile>` for a MIG slice
     precision: str
-    gpus: int
+    gpus: int  # GPUs (or MIG slices) per replica
+    engine: str  # serving engine, name@version (or the scenario's engine when fixed)
     max_batch: int  # memory cap and the batch grid's top
     seconds: np.ndarray  # batch time, s, at BATCHES (padded with the last value)
     prefill: np.ndarray | None  # LLMs: prefill time, s, at BATCHES (TTFT)
     is_llm: bool
+    mig: str | None = None  # MIG profile name when `hardware` is a slice
 
 
 @dataclass(frozen=True)
@@ -58,8 +73,81 @@ class Plan:
 @dataclass
 class Grid:
     configs: list[Config]
-    plans: dict[str, list[Plan]]  # hardware -> plans
+    plans: dict[str, list[Plan]]  # hardware (or slice id) -> plans
     notes: list[str] = field(default_factory=list)
+    catalog: Catalog | None = None  # the catalog with the searched MIG slices added
+    engine_fixed: bool = False  # the scenario's own engine on every configuration
+
+
+@dataclass(frozen=True)
+class EngineAxis:
+    """The engines to search: `asked` (name@version) or None for every valid one; `fixed`:
+    the scenario's own engine on every hardware (a `service:` time or a calibration file);
+    `extra`: the scenario's own older version, searched beside the latest."""
+
+    asked: list[str] | None
+    fixed: bool
+    extra: list[str]
+    notes: list[str]
+
+
+def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
+    """The engine axis (EngineAxis). Raises InputError naming the known engines for an
+    unknown name or version."""
+    from infercost.perf.engines import ALIASES, ENGINE_SUPPORT
+
+    dep = str(scenario.deployment.engine or "optimized")
+    if scenario.service is not None:
+        return EngineAxis([dep], True, [], [])
+    if dep.partition("@")[0].lower() not in ENGINES and dep.lower() not in ALIASES and not engines:
+        return EngineAxis([dep], True, [], [f"deployment.engine is a calibration file ({dep}): "
+                                            "the engine stays fixed"])
+    if not engines:
+        name, ver = parse_engine(dep)
+        base = ALIASES.get(name, name)
+        if ver and f"{base}@{ver}" not in ENGINE_SUPPORT:
+            latest = next(k for k in ENGINE_SUPPORT if k.startswith(base + "@"))
+            return EngineAxis(None, False, [f"{base}@{ver}"],
+                              [f"deployment.engine {dep} is searched beside {latest}"])
+        return EngineAxis(None, False, [], [])
+    out: list[str] = []
+    for e in engines:
+        try:
+            name, ver = parse_engine(e)
+        except InputError as err:
+            raise InputError(err.message, "--engine") from None
+        base = ALIASES.get(name, name)
+        full = f"{base}@{ver}" if ver else next(k for k in ENGINE_SUPPORT if k.startswith(base + "@"))
+        if full not in out:
+            out.append(full)
+    return EngineAxis(out, False, [], [])
+
+
+def _engines_for(asked: list[str] | None, fixed: bool, family: str, vendor: str) -> list[str]:
+    """The engines to try on one hardware (module doc)."""
+    if fixed:
+        return list(asked or [])
+    valid = serving_engines(family, vendor)
+    if asked is None:
+        return list(valid)
+    bases = {v.partition("@")[0] for v in valid}
+    return [e for e in asked if e.partition("@")[0] in bases]
+
+
+def with_slices(catalog: Catalog, profiles: list[MigProfile]) -> Catalog:
+    """`catalog` plus each MIG slice as hardware, and its price rows (the GPU's x the slice's share)."""
+    hw = dict(catalog.hardware)
+    inst = list(catalog.instances)
+    for p in profiles:
+        hw[p.id] = slice_hardware(catalog.hardware[p.hardware], p)
+        for i in catalog.instances:
+            if i.hardware == p.hardware:
+                inst.append(InstancePrice(
+                    i.provider, f"{i.instance} MIG {p.name}", p.id, 1,
+                    {k: slice_price(v, p) for k, v in i.per_gpu_hour.items()},
+                    f"{i.source}; x {p.price_fraction} for MIG {p.name} ({p.source})",
+                    min(i.as_of, p.as_of), i.currency, i.region, i.notes))
+    return replace(catalog, hardware=hw, instances=inst)
 
 
 def variant(scenario: Scenario, sets: dict) -> Scenario:
@@ -93,18 +181,46 @@ def plans_for(catalog: Catalog, hardware: str, currency: str, need_services: boo
 
 
 def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | None = None,
-               precisions: tuple[str, ...] = PRECISIONS, gpus: tuple[int, ...] = GPUS) -> Grid:
-    """All runnable configurations and their plans (module doc)."""
+               precisions: tuple[str, ...] = PRECISIONS, gpus: tuple[int, ...] = GPUS,
+               engines: list[str] | None = None, mig: list[str] | None = None) -> Grid:
+    """All runnable configurations and their plans (module doc).
+
+    engines: names (``vllm``, ``vllm@0.6``...) to search, None = every engine valid for the
+    model and hardware. mig: MIG profile names to search, None = all, [] = none.
+    Raises InputError for an unknown engine or MIG profile, or when nothing can serve."""
     notes: list[str] = []
     dep = scenario.deployment
+    axis = engine_axis(scenario, engines)
+    asked, fixed, own = axis.asked, axis.fixed, axis.extra
+    notes.extend(axis.notes)
+    if mig:
+        check_profiles(mig)
+    slices: list[MigProfile] = []
     if scenario.service is not None:
         hws = [dep.hardware or ""]
         precisions, gpus = (scenario.model.precision,), (dep.gpus_per_replica,)
-        notes.append("service: is measured on deployment.hardware: hardware, precision and GPUs "
-                     "per replica stay fixed (name model.id to search them with the perf model)")
+        notes.append("service: is measured on deployment.hardware: hardware, precision, engine and "
+                     "GPUs per replica stay fixed (name model.id to search them with the perf model)")
     else:
         priced = {i.hardware for i in catalog.instances}
-        hws = sorted(h for h in (hardware or catalog.hardware) if h in priced)
+        named = [h for h in (hardware or []) if ":" in h]  # MIG slices asked for by id
+        for h in named:
+            gpu, _, prof = h.partition(":")
+            if not any(p.name == prof for p in load_mig().get(gpu, ())):
+                known = [p.id for ps in load_mig().values() for p in ps if p.price_fraction < 1]
+                raise InputError(f"unknown MIG slice {h!r}; known: {', '.join(sorted(known))}", "--hardware")
+        whole = [h for h in (hardware or catalog.hardware) if ":" not in h]
+        hws = sorted(h for h in whole if h in priced)
+        if named:
+            slices = [p for ps in load_mig().values() for p in ps if p.id in named]
+        elif mig is None or mig:
+            slices = [p for h in hws for p in load_mig().get(h, ())
+                      if p.price_fraction < 1 and (mig is None or p.name in mig)]
+        slices = [p for p in slices if p.hardware in priced]
+        if slices:
+            catalog = with_slices(catalog, slices)
+    arch = resolve_model(scenario, catalog) if scenario.service is None else None
+    family = str(getattr(arch, "family", "generic")) if arch is not None else "generic"
     configs: list[Config] = []
     plans: dict[str, list[Plan]] = {}
     skipped = 0
@@ -117,38 +233,63 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
     override = dep.pricing.price_per_gpu_hour
     if override is not None:
         notes.append(f"deployment.pricing.price_per_gpu_hour {override} {scenario.currency} is used for "
-                     f"every hardware: pricing plans are not searched")
-    for hw in hws:
+                     f"every hardware (a MIG slice pays its share): pricing plans are not searched")
+    units: list[tuple[str, MigProfile | None]] = [(h, None) for h in hws] + [(p.id, p) for p in slices]
+    for hw, prof in units:
         if override is not None:
-            ps = [Plan(dep.pricing.provider, dep.pricing.plan, 0.0, Decimal(str(override)))]
+            ps = [Plan(dep.pricing.provider, dep.pricing.plan, 0.0,
+                       slice_price(Decimal(str(override)), prof) if prof else Decimal(str(override)))]
         else:
             ps = plans_for(catalog, hw, scenario.currency, need)
         if not ps:
             continue
-        for prec in precisions:
-            for g in gpus:
-                sets = {"deployment.hardware": hw, "model.precision": prec,
-                        "deployment.gpus_per_replica": g, "deployment.batching.max_batch": BATCHES[-1]}
-                if scenario.service is None:
-                    sets["deployment.tp"] = g
-                try:
-                    sc = variant(scenario, sets)
-                    svc = service_time(sc, catalog)
-                except (InputError, ValueError, ZeroDivisionError):
-                    skipped += 1
-                    continue
-                top = svc.max_batch if scenario.service is None else min(svc.max_batch, BATCHES[-1])
-                sec = np.array([svc.batch_seconds(min(b, top)) for b in BATCHES], dtype=float)
-                pre = None
-                if svc.is_llm and svc.profile is not None:
-                    req = sc.workload.request
-                    isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
-                    pre = np.array([svc.profile.prefill_seconds(min(b, top), isl) for b in BATCHES])
-                configs.append(Config(hw, prec, g, top, sec, pre, svc.is_llm))
+        engs = _engines_for(asked, fixed, family, catalog.get_hardware(hw).vendor if hw else "")
+        engs += [e for e in own if e.partition("@")[0] in {x.partition("@")[0] for x in engs}]
+        for eng in engs:
+            for prec in precisions:
+                for g in (gpus if prof is None else (1,)):
+                    c = _config(scenario, catalog, hw, prec, g, eng, prof)
+                    if c is None:
+                        skipped += 1
+                    else:
+                        configs.append(c)
         plans[hw] = ps
+    if slices:
+        names = sorted({p.name for p in slices})
+        notes.append(f"MIG slices searched: {', '.join(names)} on "
+                     f"{', '.join(sorted({p.hardware for p in slices}))} (priced at their share of the GPU-hour)")
     if skipped:
-        notes.append(f"{skipped} hardware x precision x GPU configurations cannot run this model "
+        notes.append(f"{skipped} hardware x precision x engine x GPU configurations cannot run this model "
                      f"(memory, precision or parallelism) and were left out")
     if not configs:
+        if asked and not fixed:
+            from infercost.perf.engines import ENGINE_SUPPORT
+
+            fams = "; ".join(f"{e}: {', '.join(ENGINE_SUPPORT[e]['families'])} on "
+                             f"{', '.join(ENGINE_SUPPORT[e]['vendors'])}" for e in asked if e in ENGINE_SUPPORT)
+            raise InputError(f"no priced hardware runs this {family} model on {', '.join(asked)} "
+                             f"(engines serve: {fams})", "--engine")
         raise InputError("no hardware in the catalog can serve this model with a price", "deployment.hardware")
-    return Grid(configs, plans, notes)
+    return Grid(configs, plans, notes, catalog, fixed)
+
+
+def _config(scenario: Scenario, catalog: Catalog, hw: str, prec: str, g: int, eng: str,
+            prof: MigProfile | None) -> Config | None:
+    sets = {"deployment.hardware": hw, "model.precision": prec,
+            "deployment.gpus_per_replica": g, "deployment.batching.max_batch": BATCHES[-1]}
+    if scenario.service is None:
+        sets["deployment.tp"] = g
+        sets["deployment.engine"] = eng
+    try:
+        sc = variant(scenario, sets)
+        svc = service_time(sc, catalog)
+    except (InputError, ValueError, ZeroDivisionError):
+        return None
+    top = svc.max_batch if scenario.service is None else min(svc.max_batch, BATCHES[-1])
+    sec = np.array([svc.batch_seconds(min(b, top)) for b in BATCHES], dtype=float)
+    pre = None
+    if svc.is_llm and svc.profile is not None:
+        req = sc.workload.request
+        isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
+        pre = np.array([svc.profile.prefill_seconds(min(b, top), isl) for b in BATCHES])
+    return Config(hw, prec, g, eng, top, sec, pre, svc.is_llm, prof.name if prof else None)

@@ -1,21 +1,28 @@
 """`optimize`: the cheapest plan meeting the SLOs and a quality floor, screened then simulated.
 
-1. Grid (`decide.grid`): hardware x precision x GPUs per replica x max batch x replicas x
-   pricing plan (on-demand, reserved, spot, on-demand with a spot share as fallback mix).
-2. Screen (`decide.screen`): every candidate analytically, vectorised, at the peak rate.
+1. Grid (`decide.grid`): hardware or a MIG slice of it x precision x serving engine x GPUs
+   per replica x max batch x fleet (a fixed replica count, or autoscaling bounds min..max
+   costed over the workload's traffic shape, `decide.autoscale`) x pricing plan
+   (on-demand, reserved, spot, on-demand with a spot share as fallback mix).
+2. Screen (`decide.screen`): every candidate analytically, vectorised, at the peak rate,
+   in chunks of configurations (`backend`: in this process, or as Ray tasks).
    Feasible: not overloaded, p99 <= slo.p99_latency_ms, TTFT p99 <= slo.ttft_ms (LLMs),
    quality >= the floor. A precision's quality is the scenario's for its own precision,
    or what an `options:` entry that sets that precision states; unknown quality fails a
    floor (never assumed).
 3. Winner (cheapest, then lowest p99), runners-up, and the Pareto set of cost vs p99;
    runners-up and finalists differ in more than the max batch (the best batch of each).
-4. The cheapest `finalists` distinct plans are simulated (`sim.simulate`) over the
-   busiest hour: Poisson arrivals at the peak-minute rate for up to an hour (capped at
-   `sim_requests` requests so a finalist takes seconds).
+4. The cheapest `finalists` distinct plans are simulated (`sim.simulate`, one task each on
+   the backend) over the busiest hour: Poisson arrivals at the peak-minute rate for up to
+   an hour (capped at `sim_requests` requests so a finalist takes seconds). An autoscaled
+   finalist runs with its bounds, the autoscaler and warm-up, starting from the replicas
+   its autoscaler wants at the window's start, on the traffic shape around the peak
+   (diurnal: centred on the peak hour; spike: the onset a quarter into the window).
 
 `--confidence q`: the SLO must hold with the service time at its q-quantile under the
 performance model's own error distribution (`perf.uncertainty`: residuals of held-out
-measurements for the model's family and engine); `confidence_scale` gives the multiplier.
+measurements for the model's family and each configuration's engine); `confidence_scale`
+gives the multiplier.
 SLOs no candidate meets: `InputError` naming the binding constraint and the closest
 candidate.
 """
@@ -25,17 +32,22 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from infercost.core.catalog import Catalog
 from infercost.core.scenario import Scenario
+from infercost.decide.autoscale import want
+from infercost.decide.backend import check_backend, run_tasks
 from infercost.decide.grid import Grid, build_grid, variant
 from infercost.decide.latency import service_tail_factor
-from infercost.decide.screen import Screen, screen
-from infercost.decide.sizing import peak_rate
+from infercost.decide.screen import Screen, concat, screen
+from infercost.decide.sizing import rate_profile
 from infercost.errors import InputError
+
+CHUNK = 48  # configurations per screening task
 
 
 def confidence_scale(q: float | None, family: str = "decoder",
@@ -88,11 +100,11 @@ def precision_quality(scenario: Scenario) -> dict[str, float | None]:
 
 @dataclass(frozen=True)
 class Candidate:
-    hardware: str
+    hardware: str  # catalog id, or `<gpu>:<profile>` for a MIG slice
     precision: str
     gpus_per_replica: int
     max_batch: int
-    replicas: int
+    replicas: int  # fixed fleet, or the autoscaling max
     provider: str
     plan: str
     spot_fraction: float
@@ -102,27 +114,50 @@ class Candidate:
     utilization: float
     quality: float | None
     sim: dict[str, Any] | None = None
+    engine: str = "optimized"
+    mig: str | None = None
+    min_replicas: int | None = None  # autoscaling min; None for a fixed fleet
+    mean_replicas: float | None = None  # time-weighted replicas of an autoscaled fleet
+    per_gpu_hour: str = ""  # price of one GPU (or MIG slice) hour on this plan
+    capacity_per_replica: float = 0.0  # req/s at full batches
+
+    @property
+    def autoscaled(self) -> bool:
+        return self.min_replicas is not None
 
     @property
     def label(self) -> str:
         spot = f"+{self.spot_fraction:.0%} spot" if self.spot_fraction and self.plan != "spot" else ""
-        return (f"{self.replicas}x {self.hardware}x{self.gpus_per_replica} {self.precision} "
+        reps = f"{self.min_replicas}-{self.replicas}x" if self.autoscaled else f"{self.replicas}x"
+        return (f"{reps} {self.hardware}x{self.gpus_per_replica} {self.precision} {self.engine} "
                 f"b{self.max_batch} {self.provider} {self.plan}{spot}")
 
-    def sets(self) -> dict[str, Any]:
+    def sets(self, fixed_engine: bool = False) -> dict[str, Any]:
         pricing = {"provider": self.provider, "plan": self.plan}
         if self.spot_fraction and self.plan != "spot":
             pricing["spot_fraction"] = self.spot_fraction
-        return {"deployment.hardware": self.hardware, "model.precision": self.precision,
-                "deployment.gpus_per_replica": self.gpus_per_replica,
-                "deployment.batching.max_batch": self.max_batch,
-                "deployment.replicas": self.replicas, "deployment.pricing": pricing}
+        reps: Any = ({"min": self.min_replicas, "max": self.replicas} if self.autoscaled
+                     else self.replicas)
+        out = {"deployment.hardware": self.hardware, "model.precision": self.precision,
+               "deployment.gpus_per_replica": self.gpus_per_replica,
+               "deployment.batching.max_batch": self.max_batch,
+               "deployment.replicas": reps, "deployment.pricing": pricing}
+        if not fixed_engine:
+            out["deployment.engine"] = self.engine
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "hardware": self.hardware, "precision": self.precision,
+                "engine": self.engine, "mig_profile": self.mig,
                 "gpus_per_replica": self.gpus_per_replica, "max_batch": self.max_batch,
-                "replicas": self.replicas, "provider": self.provider, "plan": self.plan,
+                "replicas": self.replicas,
+                "autoscaling": ({"min": self.min_replicas, "max": self.replicas,
+                                 "mean_replicas": round(self.mean_replicas or 0.0, 6)}
+                                if self.autoscaled else None),
+                "provider": self.provider, "plan": self.plan,
                 "spot_fraction": self.spot_fraction,
+                "per_gpu_hour": str(Decimal(self.per_gpu_hour).quantize(Decimal("0.000001")))
+                if self.per_gpu_hour else None,
                 "monthly_accelerator_cost": f"{self.monthly_accelerator:.2f}",
                 "p99_ms": round(self.p99_ms, 3),
                 "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
@@ -159,9 +194,13 @@ def _candidate(grid: Grid, s: Screen, i: int, quality: dict[str, float | None]) 
     c = grid.configs[int(s.config[i])]
     p = grid.plans[c.hardware][int(s.plan[i])]
     ttft = float(s.ttft_s[i]) * 1000 if c.is_llm else None
-    return Candidate(c.hardware, c.precision, c.gpus, int(s.max_batch[i]), int(s.replicas[i]),
+    n, lo = int(s.replicas[i]), int(s.min_replicas[i])
+    return Candidate(c.hardware, c.precision, c.gpus, int(s.max_batch[i]), n,
                      p.provider, p.plan, p.spot_fraction, float(s.monthly_accelerator[i]),
-                     float(s.p99_s[i]) * 1000, ttft, float(s.utilization[i]), quality.get(c.precision))
+                     float(s.p99_s[i]) * 1000, ttft, float(s.utilization[i]), quality.get(c.precision),
+                     engine=c.engine, mig=c.mig, min_replicas=lo if lo < n else None,
+                     mean_replicas=float(s.mean_replicas[i]) if lo < n else None,
+                     per_gpu_hour=str(p.per_gpu_hour), capacity_per_replica=float(s.mu[i]))
 
 
 def feasibility(grid: Grid, s: Screen, scenario: Scenario, quality_floor: float | None,
@@ -225,25 +264,54 @@ def pareto_front(cost: np.ndarray, p99: np.ndarray, idx: np.ndarray) -> np.ndarr
     return np.array(keep, dtype=np.int64)
 
 
+def screen_grid(scenario: Scenario, grid: Grid, scale=1.0, *, autoscale: bool = True,
+                backend: str = "local") -> tuple[Screen, float, float]:
+    """(every candidate screened, peak rate req/s, autoscaler target): the grid in chunks of
+    CHUNK configurations, one task each on `backend`."""
+    rates = np.asarray(rate_profile(scenario), dtype=float)
+    lam = float(rates.max())
+    wait_s = scenario.deployment.batching.max_wait_ms / 1000.0
+    auto = scenario.deployment.autoscaling
+    target = auto.target_utilization if auto is not None else 0.7
+    tail = service_tail_factor(scenario)
+    scales = np.broadcast_to(np.asarray(scale, dtype=float), (len(grid.configs),))
+    tasks = [(Grid(grid.configs[k:k + CHUNK], grid.plans), lam, wait_s, tail, scales[k:k + CHUNK],
+              rates if autoscale else None, target) for k in range(0, len(grid.configs), CHUNK)]
+    parts = run_tasks(screen, tasks, backend)
+    return concat([(k * CHUNK, part) for k, part in enumerate(parts)]), lam, target
+
+
 def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None = None,
              quality_floor: float | None = None, finalists: int = 20, runners_up: int = 5,
              simulate: bool = True, sim_requests: int = 20_000, seed: int = 0,
-             hardware: list[str] | None = None) -> Optimum:
-    """Screen the grid and confirm the finalists (module doc)."""
+             hardware: list[str] | None = None, engines: list[str] | None = None,
+             mig: list[str] | None = None, autoscale: bool = True,
+             backend: str = "local") -> Optimum:
+    """Screen the grid and confirm the finalists (module doc).
+
+    engines: engine names to search (None: every engine valid for the model and hardware);
+    mig: MIG profile names (None: all, []: none); autoscale: also search autoscaling
+    bounds; backend: ``local`` or ``ray`` (same results). Raises InputError for bad options,
+    an unknown engine or MIG profile, and when no candidate meets the constraints."""
     for name, v in (("finalists", finalists), ("runners_up", runners_up), ("seed", seed)):
         if v < 0:
             raise InputError(f"must be a whole number >= 0, got {v}", name)
+    check_backend(backend)
     notes: list[str] = []
     fam, eng = _family_engine(scenario, catalog)
-    scale, note = confidence_scale(confidence, fam, eng)
-    if note:
-        notes.append(note)
     t0 = time.perf_counter()
-    grid = build_grid(scenario, catalog, hardware=hardware)
+    grid = build_grid(scenario, catalog, hardware=hardware, engines=engines, mig=mig)
     notes.extend(grid.notes)
-    lam = peak_rate(scenario)
-    wait_s = scenario.deployment.batching.max_wait_ms / 1000.0
-    s = screen(grid, lam, wait_s, service_tail_factor(scenario), scale)
+    by_engine: dict[str, float] = {}
+    by_note: dict[str, list[str]] = {}
+    for e in dict.fromkeys(c.engine for c in grid.configs):
+        by_engine[e], note = confidence_scale(confidence, fam, e if scenario.service is None else eng)
+        if note:
+            by_note.setdefault(note, []).append(e)
+    for note, engs in by_note.items():
+        notes.append(f"{note} (engines: {', '.join(engs)})" if len(by_engine) > 1 else note)
+    scale = np.array([by_engine[c.engine] for c in grid.configs])
+    s, lam, target = screen_grid(scenario, grid, scale, autoscale=autoscale, backend=backend)
     quality = precision_quality(scenario)
     unknown = sorted({c.precision for c in grid.configs if quality.get(c.precision) is None})
     if unknown:
@@ -256,20 +324,71 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
     if not meets.any():
         raise _binding(ok, s, scenario, grid, quality)
     idx = np.flatnonzero(meets)
-    order = idx[np.lexsort((s.p99_s[idx], s.monthly_accelerator[idx]))]
+    is_auto = (s.min_replicas < s.replicas).astype(np.int8)
+    # cheapest, then lowest p99, then a fixed fleet, then the higher autoscaling min
+    order = idx[np.lexsort((-s.min_replicas[idx], is_auto[idx], s.p99_s[idx], s.monthly_accelerator[idx]))]
     top = _distinct(grid, s, order, quality, max(finalists, runners_up + 1))
     front = [_candidate(grid, s, int(i), quality)
              for i in pareto_front(s.monthly_accelerator, s.p99_s, idx)]
-    fin = top[:finalists]
+    dep = scenario.deployment
+    preempt = bool(dep.spot is not None and dep.spot.preemptions_per_hour > 0)
+    fin = _finalists(grid, s, order, quality, finalists, preempt) if simulate else top[:finalists]
     if simulate and fin:
-        fin = [_simulate(scenario, catalog, c, lam, sim_requests, seed) for c in fin]
+        cat = grid.catalog or catalog
+        fin = run_tasks(_simulate, [(scenario, cat, c, lam, sim_requests, seed, target, grid.engine_fixed)
+                                    for c in fin], backend)
         notes.append(f"finalists simulated over the busiest hour: Poisson at the peak "
-                     f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s, seed {seed}")
-    notes.append("fixed fleets sized for the peak and paid all month; autoscaling bounds and MIG "
-                 "slices are not searched; spot mixes assume on-demand fallback keeps capacity")
-    winner = fin[0] if fin else top[0]
+                     f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s (longer where "
+                     f"a warm-up is in play), seed {seed}"
+                     + ("; autoscaled ones with their bounds, autoscaler and warm-up on the traffic "
+                        "shape around the peak" if any(c.autoscaled for c in fin) else ""))
+    winner = top[0]
+    if simulate and fin:
+        winner, note = _confirmed(fin, scenario.slo.p99_latency_ms)
+        if note:
+            notes.append(note)
+    if autoscale and not (s.min_replicas < s.replicas).any():
+        notes.append("autoscaling bounds searched but none differ from a fixed fleet (flat traffic, "
+                     "or the autoscaler never reaches max at the peak)")
+    notes.append("autoscaled fleets are costed on the time-weighted replicas their autoscaler wants "
+                  f"(target {target:.0%} of full-batch capacity); warm-up and scale-down delay are "
+                  "left to the simulation; spot mixes assume on-demand fallback keeps capacity"
+                  if autoscale else "fixed fleets sized for the peak and paid all month (--no-autoscale); "
+                  "spot mixes assume on-demand fallback keeps capacity")
+    others = [c for c in top if c.label != winner.label][:runners_up]
     return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner,
-                   top[1: runners_up + 1], front, fin if simulate else [], lam, notes)
+                   others, front, fin if simulate else [], lam, notes)
+
+
+def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, str | None]:
+    """The winner: the cheapest finalist whose simulated p99 meets the SLO; when none does,
+    the one with the lowest simulated p99 (a note says so); the screen's cheapest when there
+    is no p99 SLO."""
+    if slo_ms is None:
+        return fin[0], None
+
+    def met(c: Candidate) -> bool:
+        p = (c.sim or {}).get("p99_ms")
+        return p is not None and p <= slo_ms
+
+    for k, c in enumerate(fin):
+        if met(c):
+            if k == 0:
+                return c, None
+            p0 = (fin[0].sim or {}).get("p99_ms")
+            why = f"simulated p99 {p0:,.1f} ms" if p0 is not None else "simulation failed"
+            return c, (f"the screen's cheapest, {fin[0].label}, misses the p99 SLO ({slo_ms:g} ms) in "
+                       f"simulation ({why}); the winner is the cheapest finalist that meets it")
+    def p99(k: int) -> float:
+        p = (fin[k].sim or {}).get("p99_ms")
+        return math.inf if p is None else float(p)
+
+    best = min(range(len(fin)), key=lambda k: (p99(k), k))
+    if math.isinf(p99(best)):
+        best = 0
+    return fin[best], (f"no finalist meets the p99 SLO ({slo_ms:g} ms) in simulation; the winner is the "
+                       f"one closest to it (lowest simulated p99): simulate more finalists "
+                       f"(--finalists) or relax the SLO")
 
 
 def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None],
@@ -279,7 +398,7 @@ def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float
     out: list[Candidate] = []
     seen: set[tuple] = set()
     for i in order:
-        key = (int(s.config[i]), int(s.plan[i]), int(s.replicas[i]))
+        key = (int(s.config[i]), int(s.plan[i]), int(s.replicas[i]), int(s.min_replicas[i]))
         if key in seen:
             continue
         seen.add(key)
@@ -289,21 +408,113 @@ def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float
     return out
 
 
-def _sim_duration(lam: float, max_requests: int) -> float:
-    return float(min(3600.0, max(60.0, max_requests / max(lam, 1e-9))))
+def _finalists(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None], k: int,
+               by_plan: bool) -> list[Candidate]:
+    """The cheapest k distinct fleets to simulate: one per configuration x replicas x
+    autoscaling min (its cheapest plan; per plan too when spot preemptions make plans
+    simulate differently, `by_plan`). When none of them is a fixed fleet, the cheapest
+    fixed fleet takes the last place (the SLO check at the peak is exact for it, so the
+    simulation has a fallback to confirm)."""
+    out: list[Candidate] = []
+    seen: set[tuple] = set()
+    fixed_i = None
+    for i in order:
+        key = (int(s.config[i]), int(s.replicas[i]), int(s.min_replicas[i]),
+               int(s.plan[i]) if by_plan else -1)
+        if fixed_i is None and s.min_replicas[i] == s.replicas[i]:
+            fixed_i = int(i)
+        if key in seen:
+            continue
+        if len(out) < k:
+            seen.add(key)
+            out.append(_candidate(grid, s, int(i), quality))
+        elif fixed_i is not None:
+            break
+    if out and fixed_i is not None and all(c.autoscaled for c in out):
+        out[-1] = _candidate(grid, s, fixed_i, quality)
+    return out
+
+
+def _sim_duration(lam: float, max_requests: int, floor_s: float | None = None,
+                  want_s: float | None = None) -> float:
+    """Seconds simulated: max_requests at the peak rate, within [60, 3600]; at least
+    `floor_s` (a warm-up in play plus room to see it), and up to `want_s` (an autoscaled
+    fleet: 3 warm-ups plus a minute) while that stays within 5 x max_requests requests."""
+    per = max_requests / max(lam, 1e-9)
+    out = min(3600.0, max(60.0, per))
+    if floor_s is not None:
+        out = max(out, min(3600.0, floor_s))
+    if want_s is not None:
+        out = max(out, min(3600.0, want_s, 5 * per))
+    return float(out)
+
+
+def _warmups(scenario: Scenario, c: Candidate) -> tuple[float | None, float | None]:
+    """(floor_s, want_s) for `_sim_duration`: the simulator needs every warm-up in play (an
+    autoscaler's, a spot replacement's) shorter than the run."""
+    dep = scenario.deployment
+    auto = dep.autoscaling
+    ev = auto.evaluation_interval_s if auto is not None else 30.0
+    warm: list[float] = []
+    if c.autoscaled:
+        warm.append(auto.warmup_s if auto is not None else 120.0)
+    if c.spot_fraction > 0 or c.plan == "spot":
+        w = (dep.spot.warmup_s if dep.spot is not None and dep.spot.warmup_s is not None
+             else (auto.warmup_s if auto is not None else None))
+        if w is not None:
+            warm.append(w)
+    if not warm:
+        return None, None
+    floor = max(warm) + 2 * ev + 60.0
+    return floor, (3 * max(warm) + 60.0 if c.autoscaled else None)
+
+
+def sim_window(scenario: Scenario, c: Candidate, lam: float, duration: float,
+               target: float) -> dict[str, Any]:
+    """The `--set`s of a finalist's simulation window (module doc, step 4)."""
+    sets: dict[str, Any] = {"workload.duration_s": duration}
+    a = scenario.workload.arrivals
+    shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
+    start_rate = lam
+    if c.autoscaled and a.process == "diurnal":
+        from infercost.core.traffic import diurnal_factor
+
+        peak_hour = duration / 2 / 3600.0
+        base = float(a.rate_per_s) * (1.0 + shadow)
+        sets["workload.arrivals"] = {"process": "diurnal", "rate_per_s": base,
+                                     "peak_to_mean": a.peak_to_mean, "peak_hour": peak_hour}
+        start_rate = base * diurnal_factor(0.0, a.peak_to_mean, peak_hour)
+    elif c.autoscaled and a.process == "spike":
+        base = float(a.rate_per_s) * (1.0 + shadow)
+        start = duration / 4
+        sets["workload.arrivals"] = {"process": "spike", "rate_per_s": base, "multiplier": a.multiplier,
+                                     "start_s": start, "end_s": min(duration, start + (a.end_s - a.start_s))}
+        start_rate = base
+    else:
+        sets["workload.arrivals"] = {"process": "poisson", "rate_per_s": lam}
+    if c.autoscaled:
+        n0 = int(want(start_rate, c.capacity_per_replica, target))
+        sets["deployment.replicas"] = {"min": c.min_replicas, "max": c.replicas,
+                                       "initial": max(c.min_replicas or 1, min(c.replicas, n0))}
+        if scenario.deployment.autoscaling is None:
+            sets["deployment.autoscaling"] = {"target_utilization": target}
+    return sets
 
 
 def _simulate(scenario: Scenario, catalog: Catalog, c: Candidate, lam: float, max_requests: int,
-              seed: int) -> Candidate:
+              seed: int, target: float = 0.7, fixed_engine: bool = False) -> Candidate:
     from dataclasses import replace
 
     from infercost.sim.run import simulate
 
-    sets = c.sets()
-    sets["workload.arrivals"] = {"process": "poisson", "rate_per_s": lam}
-    sets["workload.duration_s"] = _sim_duration(lam, max_requests)
+    sets = c.sets(fixed_engine)
+    sets.update(sim_window(scenario, c, lam, _sim_duration(lam, max_requests, *_warmups(scenario, c)),
+                           target))
     if scenario.service is None:
         sets["deployment.tp"] = c.gpus_per_replica
+    if scenario.deployment.pricing.price_per_gpu_hour is not None and c.per_gpu_hour:
+        sets["deployment.pricing"] = {**sets["deployment.pricing"],
+                                      "price_per_gpu_hour": Decimal(c.per_gpu_hour)}
     try:
         res = simulate(variant(scenario, sets), catalog, seed=seed)
     except InputError as e:

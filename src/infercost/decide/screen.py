@@ -15,8 +15,12 @@ is the reference; tests check they agree):
   W99 = ln(C / 0.01) / (N mu - lambda) when C > 0.01, else 0;
 - p99 = min(W, (B - 1) / lambda) + W99 + S(b) x tail; TTFT (LLMs) uses the prefill time.
 
-Cost: N x GPUs per replica x price per GPU-hour x 730 h (a fixed fleet sized for the peak,
-paid all month).
+Fleets: a fixed N (paid all month: N x GPUs per replica x price per GPU-hour x 730 h), or
+autoscaling bounds (min, max = N) whose cost is the time-weighted mean replicas over the
+workload's traffic shape instead of N (`decide.autoscale`); both meet the SLO at the peak
+with N replicas. `scale` (one float, or one per configuration) multiplies service time.
+The screen runs per chunk of configurations (`screen` on a sub-grid): every step is
+row-wise, so chunks give the same numbers as one pass.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from infercost.decide.autoscale import bounds, mean_replicas, want
 from infercost.decide.grid import BATCHES, Grid
 
 REPLICAS = np.array(list(range(1, 17)) + list(range(18, 33, 2)) + list(range(36, 65, 4))
@@ -39,7 +44,10 @@ class Screen:
     config: np.ndarray  # index into grid.configs
     plan: np.ndarray  # index into grid.plans[hardware]
     max_batch: np.ndarray
-    replicas: np.ndarray
+    replicas: np.ndarray  # fixed N, or the autoscaling max
+    min_replicas: np.ndarray  # == replicas for a fixed fleet
+    mean_replicas: np.ndarray  # time-weighted (== replicas for a fixed fleet)
+    mu: np.ndarray  # one replica's full-batch capacity, req/s
     p99_s: np.ndarray  # inf when overloaded
     ttft_s: np.ndarray  # nan when not an LLM
     utilization: np.ndarray  # at the peak
@@ -59,8 +67,14 @@ def _interp(xs: np.ndarray, ys: np.ndarray, b: np.ndarray) -> np.ndarray:
     return y0 + t * (y1 - y0)
 
 
-def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale: float = 1.0):
+def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0):
     """(config, B, N) rows and their p99, TTFT, utilisation; `scale` multiplies service time."""
+    return _rows(grid, lam, wait_s, tail, scale)[:6]
+
+
+def _rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0):
+    """latency_rows plus each row's capacity per replica mu (req/s)."""
+    scales = np.broadcast_to(np.asarray(scale, dtype=float), (len(grid.configs),))
     cfg_i, bmax, xs_rows, ys_rows, pre_rows = [], [], [], [], []
     L = len(BATCHES) + 1
     for ci, c in enumerate(grid.configs):
@@ -79,11 +93,12 @@ def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale: floa
             xs_rows.append(xs_p)
             ys_rows.append(ys_p)
             pre_rows.append(pre_p)
-    cfg_i = np.repeat(np.array(cfg_i), len(REPLICAS))
+    row_scale = np.repeat(scales[np.array(cfg_i, dtype=np.int64)], len(REPLICAS))[:, None]
+    cfg_i = np.repeat(np.array(cfg_i, dtype=np.int64), len(REPLICAS))
     B = np.repeat(np.array(bmax, dtype=float), len(REPLICAS))
     XS = np.repeat(np.array(xs_rows, dtype=float), len(REPLICAS), axis=0)
-    YS = np.repeat(np.array(ys_rows, dtype=float), len(REPLICAS), axis=0) * scale
-    PRE = np.repeat(np.array(pre_rows, dtype=float), len(REPLICAS), axis=0) * scale
+    YS = np.repeat(np.array(ys_rows, dtype=float), len(REPLICAS), axis=0) * row_scale
+    PRE = np.repeat(np.array(pre_rows, dtype=float), len(REPLICAS), axis=0) * row_scale
     N = np.tile(REPLICAS, len(bmax)).astype(float)
 
     x = lam / N
@@ -119,17 +134,44 @@ def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale: floa
     pre_b = _interp(XS, PRE, b)
     ttft = np.where(over, np.inf, fill + wq + pre_b)
     util = x / mu
-    return cfg_i, B.astype(np.int64), N.astype(np.int64), p99, ttft, util
+    return cfg_i, B.astype(np.int64), N.astype(np.int64), p99, ttft, util, mu
 
 
-def screen(grid: Grid, lam: float, wait_s: float, tail: float, scale: float = 1.0) -> Screen:
-    """Every candidate: latency rows x the pricing plans of each row's hardware."""
-    cfg_i, B, N, p99, ttft, util = latency_rows(grid, lam, wait_s, tail, scale)
+def screen(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0,
+           rates: np.ndarray | None = None, target: float = 0.7) -> Screen:
+    """Every candidate: latency rows (fixed fleets, then autoscaling bounds when `rates`,
+    the traffic shape in req/s per equal slice, is not flat) x the pricing plans of each
+    row's hardware. `target`: the autoscaler's utilisation target."""
+    cfg_i, B, N, p99, ttft, util, mu = _rows(grid, lam, wait_s, tail, scale)
+    lo, mean = N.copy(), N.astype(float)
+    if rates is not None and len(rates) and float(np.max(rates)) > float(np.min(rates)) * (1 + 1e-9):
+        ok = np.isfinite(p99) & (N >= 2)
+        ok &= want(lam, mu, target) >= N  # the autoscaler reaches max at the peak
+        cand = np.flatnonzero(ok)
+        r, m = bounds(N[cand])
+        src = cand[r]
+        avg = mean_replicas(np.asarray(rates, dtype=float), mu[src], target, m.astype(float),
+                            N[src].astype(float))
+        cfg_i, B, N, p99, ttft, util, mu = (np.concatenate([a, a[src]])
+                                            for a in (cfg_i, B, N, p99, ttft, util, mu))
+        lo = np.concatenate([lo, m.astype(np.int64)])
+        mean = np.concatenate([mean, avg])
     prices = [np.array([float(p.per_gpu_hour) for p in grid.plans[c.hardware]]) for c in grid.configs]
     gpus = np.array([c.gpus for c in grid.configs])
     counts = np.array([len(prices[c]) for c in cfg_i])
     rows = np.repeat(np.arange(cfg_i.shape[0]), counts)
     plan = np.concatenate([np.arange(k) for k in counts]) if counts.size else np.array([], dtype=int)
     flat_price = np.concatenate([prices[c] for c in cfg_i]) if counts.size else np.array([])
-    monthly = N[rows] * gpus[cfg_i[rows]] * flat_price * 730.0
-    return Screen(cfg_i[rows], plan, B[rows], N[rows], p99[rows], ttft[rows], util[rows], monthly)
+    monthly = mean[rows] * gpus[cfg_i[rows]] * flat_price * 730.0
+    return Screen(cfg_i[rows], plan, B[rows], N[rows], lo[rows], mean[rows], mu[rows], p99[rows],
+                  ttft[rows], util[rows], monthly)
+
+
+def concat(parts: list[tuple[int, Screen]]) -> Screen:
+    """One Screen from chunk screens, each with the offset of its first configuration."""
+    import dataclasses
+
+    names = [f.name for f in dataclasses.fields(Screen)]
+    cols = {k: np.concatenate([getattr(s, k) + (off if k == "config" else 0) for off, s in parts])
+            for k in names}
+    return Screen(**cols)

@@ -35,8 +35,9 @@ class Sizing:
     rule: str  # one sentence
 
 
-def peak_rate(scenario: Scenario) -> float:
-    """Busiest 60-s slice's mean arrival rate, requests/s (shadow copies included)."""
+def rate_profile(scenario: Scenario) -> list[float]:
+    """Mean arrival rate of each 60-s slice of the workload (at most 1,440 equal slices),
+    requests/s, shadow copies included: the traffic shape `peak_rate` and autoscaling use."""
     wl = scenario.workload
     a = wl.arrivals
     n = max(1, min(1440, int(math.ceil(wl.duration_s / 60.0))))
@@ -48,7 +49,12 @@ def peak_rate(scenario: Scenario) -> float:
     else:
         rates = [sum(rate_at(a, (i + (j + 0.5) / 8) * dt) for j in range(8)) / 8 for i in range(n)]
     shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
-    return max(rates) * (1.0 + shadow)
+    return [r * (1.0 + shadow) for r in rates]
+
+
+def peak_rate(scenario: Scenario) -> float:
+    """Busiest 60-s slice's mean arrival rate, requests/s (shadow copies included)."""
+    return max(rate_profile(scenario))
 
 
 def size_fleet(scenario: Scenario, svc: ServiceTime) -> Sizing:

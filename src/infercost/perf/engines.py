@@ -280,3 +280,35 @@ def cpu_defaults(base: Efficiency) -> Efficiency:
         mem_util=0.8,
         reserve_gb=1.0,
     )
+
+
+# Which serving engines run which model families on which accelerator vendors (the
+# optimizer's engine axis). Latest version of each; others by name, e.g. ``vllm@0.6``.
+ENGINE_SUPPORT: dict[str, dict[str, tuple[str, ...]]] = {
+    "tensorrt@1.0": {"vendors": ("nvidia",),
+                     "families": ("decoder", "encoder", "vision", "generic", "recommender")},
+    "vllm@0.10": {"vendors": ("nvidia", "amd"), "families": ("decoder",)},
+    "sglang@0.4": {"vendors": ("nvidia", "amd"), "families": ("decoder",)},
+    "hf-eager@5.17": {"vendors": ("nvidia", "amd"),
+                      "families": ("decoder", "encoder", "vision", "generic", "recommender")},
+}
+ENGINE_SUPPORT_SOURCES = {
+    "tensorrt": "TensorRT and TensorRT-LLM run on NVIDIA CUDA GPUs only (NVIDIA TensorRT docs, support "
+                "matrix); TensorRT-LLM serves decoders, TensorRT builds encoder and CNN engines",
+    "vllm": "vLLM docs, GPU installation: NVIDIA CUDA and AMD ROCm; a text-generation server (decoders)",
+    "sglang": "SGLang docs: NVIDIA and AMD (ROCm) GPUs; a text-generation server (decoders)",
+    "hf-eager": "PyTorch eager mode runs on CUDA and ROCm builds; any transformers model",
+    "optimized": "TPU, Neuron and Gaudi serve with their vendor's own compiled stack (JetStream / "
+                 "vLLM-TPU, Neuron SDK, Optimum Habana), modelled with the `optimized` profile",
+}
+
+
+def serving_engines(family: str, vendor: str) -> tuple[str, ...]:
+    """Engines (name@version) that serve a model `family` (decoder, encoder, vision,
+    generic, recommender) on hardware of `vendor` (nvidia, amd, google, aws, intel...).
+
+    Vendors with no named engine here serve with their own stack: ("optimized",)."""
+    named = tuple(e for e, s in ENGINE_SUPPORT.items() if vendor in s["vendors"])
+    if not named:
+        return ("optimized",)
+    return tuple(e for e in named if family in ENGINE_SUPPORT[e]["families"])
