@@ -189,3 +189,46 @@ def resolve_hardware(ms: MeasurementSet, catalog=None):
                   peak_tflops=peak, memory_gb=mem / per,
                   memory_bw_gbps=(bw[0] if bw else 10.0) / per)
     return hw, per
+
+
+@dataclass(frozen=True)
+class LoadCalibration:
+    """The slowdown of batch times under load that `infercost bench --load` measured:
+    `factor` (batch seconds under Poisson load / alone, busy-time weighted) at `rate_per_s`
+    requests/s with `max_batch` / `max_wait_ms` batching; `path` the file."""
+
+    factor: float
+    rate_per_s: float
+    max_batch: int
+    max_wait_ms: float
+    path: str
+
+    def note(self) -> str:
+        return (f"batch times x{self.factor:.2f}: the slowdown under Poisson load at {self.rate_per_s:g} "
+                f"requests/s (max_batch {self.max_batch}, max_wait {self.max_wait_ms:g} ms) measured by "
+                f"`infercost bench --load` in {self.path}")
+
+
+def load_calibration(path: str | Path) -> LoadCalibration | None:
+    """The `load` row of a measurement file as a LoadCalibration, or None when the file
+    has none (or is not a file). Raises InputError for a `load` row whose factor is not a
+    positive number."""
+    p = Path(path)
+    if p.suffix not in (".jsonl", ".json") or not p.is_file():
+        return None
+    found = None
+    for i, line in enumerate(p.read_text().splitlines(), start=1):
+        if '"load"' not in line:
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue  # read_measurements reports malformed lines
+        if not isinstance(r, dict) or r.get("kind") != "load":
+            continue
+        f = r.get("factor")
+        if not isinstance(f, (int, float)) or isinstance(f, bool) or not f > 0:
+            raise InputError(f"load row: factor must be a positive number, got {f!r}", f"{p}: line {i}")
+        found = LoadCalibration(float(f), float(r.get("rate_per_s") or 0), int(r.get("max_batch") or 0),
+                                float(r.get("max_wait_ms") or 0), str(path))
+    return found
