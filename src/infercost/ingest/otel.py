@@ -12,7 +12,7 @@ conventions (current and deprecated), OpenLLMetry (`llm.usage.*`), OpenLIT, Open
 | usage column | from (first present) |
 |---|---|
 | timestamp | span startTimeUnixNano (UTC) |
-| duration_ms | infercost.busy_ms (the request's share of its batch's time), else endTimeUnixNano - startTimeUnixNano, in ms |
+| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms |
 | request_id | gen_ai.response.id, gen_ai.request.id (vLLM), else traceId:spanId |
 | model | gen_ai.response.model, gen_ai.request.model, llm.response.model, llm.request.model, llm.model_name |
 | model_version | infercost.model_version, gen_ai.response.model_version, service.version (resource) |
@@ -46,9 +46,6 @@ INPUT_TOKENS = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
 OUTPUT_TOKENS = ["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
                  "llm.usage.completion_tokens", "llm.token_count.completion"]
 REQUEST_ID = ["gen_ai.response.id", "gen_ai.request.id"]
-#: busy time on the resource (ms) when it differs from the span's duration: a request that
-#: rode in a batch of b occupied the replica for (batch time) / b, not for its latency
-BUSY_MS = "infercost.busy_ms"
 #: attribute prefixes that make a span an inference request
 PREFIXES = ("gen_ai.", "llm.", "vllm.")
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_OK": "OK",
@@ -90,15 +87,9 @@ def spans_to_rows(doc: dict, where: str) -> tuple[list[dict], int]:
                     raise InputError("span without a valid startTimeUnixNano",
                                      f"{where}: span {sp.get('spanId')}") from None
                 merged = {**rattrs, **a}
-                busy = a.get(BUSY_MS)
-                try:
-                    busy_ms = None if busy in (None, "") else float(busy)
-                except (TypeError, ValueError):
-                    raise InputError(f"{BUSY_MS}: expected milliseconds, got {busy!r}",
-                                     f"{where}: span {sp.get('spanId')}") from None
                 row = {
                     "timestamp": start // 1000,  # microseconds since epoch, UTC
-                    "duration_ms": (end - start) / 1e6 if busy_ms is None else busy_ms,
+                    "duration_ms": (end - start) / 1e6,
                     "request_id": str(_first(a, REQUEST_ID)
                                       or f"{sp.get('traceId', '')}:{sp.get('spanId', '')}"),
                 }
