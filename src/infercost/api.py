@@ -59,7 +59,10 @@ __all__ = [
     "estimate",
     "load_scenario",
     "overrides_from_sets",
+    "price_span",
+    "price_table",
     "reconcile",
+    "reprice",
     "simulate",
 ]
 
@@ -433,6 +436,198 @@ def demo_inputs(folder: Any, seed: int = 7, requests_per_hour: int = 300) -> Dem
     rules = folder / "rules.yaml"
     rules.write_text(DEMO_RULES)
     return DemoInputs(Path(bill), Path(usage), rules)
+
+
+# -- pricing spans (tracking) ---------------------------------------------------------
+
+def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None,
+                **overrides: Any):
+    """The prices one traced request needs (`econ.spanprice.PriceTable`), from `estimate`'s
+    breakdown of `scenario`, so spans are priced by the same cost model as everything else.
+
+    replica_price_per_s = the busy lines' price per GPU-hour (their amount / GPU-hours)
+    x `deployment.gpus_per_replica` / 3,600 (currency per replica-second, 18 decimals);
+    replica_concurrency = the service's max batch; idle_per_inference = (idle + warm-up
+    lines) per inference; per_inference = every other line per inference, by component;
+    token_prices = the catalog's hosted API prices in the scenario currency. `version`
+    names the table (sha256 prefix of its content, @ the catalog's newest as_of).
+    Arguments as for `estimate`. Raises `InputError` for bad input, a scenario that serves
+    no inferences or provisions no priced accelerator time.
+    """
+    from infercost.econ.spanprice import PerInference, PriceTable, TokenPrice, per_second
+
+    cat = _catalog(catalog)
+    est = estimate(scenario, catalog=cat, option=option, **overrides)
+    sc, b = est.scenario, est.breakdown
+    if b.inferences == 0:
+        raise InputError("the scenario serves no inferences; spans cannot be priced from it",
+                         "workload")
+    busy = [c for c in b.components if c.name == "accelerator_busy" and c.rate is not None
+            and c.quantity]
+    if not busy:
+        raise InputError("the scenario provisions no priced accelerator time", "deployment")
+    gpu_h = sum((c.quantity for c in busy), Decimal(0))
+    per_gpu_hour = (busy[0].rate.amount if len(busy) == 1
+                    else sum((c.amount.amount for c in busy), Decimal(0)) / gpu_h)
+    idle = sum((b.per_inference(c).amount for c in b.components
+                if c.name in ("accelerator_idle", "accelerator_warmup")), Decimal(0))
+    others: dict[str, Decimal] = {}
+    for c in b.components:
+        if c.name not in ("accelerator_busy", "accelerator_idle", "accelerator_warmup"):
+            others[c.name] = others.get(c.name, Decimal(0)) + b.per_inference(c).amount
+    tokens = tuple(TokenPrice(a.provider, a.model, a.input_per_1m, a.output_per_1m, a.source,
+                              a.as_of.isoformat())
+                   for a in cat.api_tokens if a.currency == sc.currency)
+    dates = [i.as_of for i in cat.instances] + [s.as_of for s in cat.services.values()] + \
+        [a.as_of for a in cat.api_tokens]
+    model = (sc.model.id or sc.model.name or sc.name) if sc.model is not None else sc.name
+    return PriceTable(
+        scenario=sc.name, currency=sc.currency, model=str(model),
+        replica_price_per_s=per_second(per_gpu_hour, sc.deployment.gpus_per_replica),
+        replica_concurrency=int(est.service.max_batch), idle_per_inference=idle,
+        per_inference=tuple(PerInference(k, v) for k, v in others.items()),
+        token_prices=tokens, as_of=max(dates).isoformat() if dates else "",
+        source=busy[0].driver)
+
+
+def price_span(table: Any, busy_s: Any = None, **kw: Any):
+    """Price one request with a `PriceTable` (see `econ.spanprice.price_span`: busy_ns,
+    batch, index, input_tokens, output_tokens, provider, model). Returns a `SpanCost`;
+    raises `econ.spanprice.UnpricedError` (with `.reason`) for what it cannot price."""
+    from infercost.econ.spanprice import price_span as run
+
+    return run(table, busy_s, **kw)
+
+
+def reprice(spans: Any, *, scenario: Any = None, catalog: Any = None,
+            option: str | None = None, **overrides: Any) -> RepriceResult:
+    """Price stored spans again with a newer price table.
+
+    `spans`: OTLP/JSON file(s) the `OtlpJsonFileExporter` wrote (one
+    ExportTraceServiceRequest per line; path or list). `scenario` (path, dict or
+    Scenario): the deployment whose `price_table(scenario, catalog=catalog)` is the new
+    table. Each span that carries an infercost cost (`infercost.cost.amount_decimal`) is
+    priced again from its own busy time, batch and tokens; spans without one are counted
+    by reason. Returns a `RepriceResult` (old and new totals, per model/version/tenant,
+    Decimal). Raises `InputError` for an unreadable file (file and document named), a span
+    whose stored cost or attributes are malformed, a scenario in another currency than
+    the spans.
+    """
+    from infercost.ingest.spans import read_priced_spans
+
+    if scenario is None:
+        raise InputError("give the scenario whose prices the spans get (--scenario)", "scenario")
+    table = price_table(scenario, catalog=catalog, option=option, **overrides)
+    files = [Path(s) for s in (spans if isinstance(spans, (list, tuple)) else [spans])]
+    stored = read_priced_spans(files)
+    return RepriceResult.build(stored, table)
+
+
+@dataclass(frozen=True)
+class RepriceRow:
+    """Old and new cost of the spans of one model, version and tenant (Decimal)."""
+
+    model: str
+    model_version: str
+    tenant: str
+    spans: int
+    old: Decimal
+    new: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.new - self.old
+
+
+@dataclass(frozen=True)
+class RepriceResult:
+    """What `reprice` returns: totals old and new, rows per model/version/tenant, the
+    price-table versions the spans carried and the new one, unpriced spans by reason."""
+
+    currency: str
+    new_version: str
+    old_versions: tuple[str, ...]
+    rows: tuple[RepriceRow, ...]
+    unpriced: dict[str, int]
+    spans: int
+
+    @property
+    def old_total(self) -> Decimal:
+        return sum((r.old for r in self.rows), Decimal(0))
+
+    @property
+    def new_total(self) -> Decimal:
+        return sum((r.new for r in self.rows), Decimal(0))
+
+    @classmethod
+    def build(cls, stored, table) -> RepriceResult:
+        from infercost.econ.spanprice import UnpricedError, price_span
+
+        groups: dict[tuple[str, str, str], list] = {}
+        unpriced: dict[str, int] = {}
+        versions: set[str] = set()
+        currencies: set[str] = set()
+        for s in stored.spans:
+            if s.old_cost is None:
+                unpriced[s.reason or "no stored cost"] = unpriced.get(
+                    s.reason or "no stored cost", 0) + 1
+                continue
+            try:
+                new = price_span(table, busy_ns=s.busy_ns, batch=s.batch, index=s.index,
+                                 input_tokens=s.input_tokens, output_tokens=s.output_tokens,
+                                 provider=s.provider, model=s.model).total
+            except UnpricedError as e:
+                unpriced[f"new table: {e.reason}"] = unpriced.get(f"new table: {e.reason}", 0) + 1
+                continue
+            versions.add(s.old_version or "unknown")
+            currencies.add(s.currency)
+            g = groups.setdefault((s.model or "", s.model_version or "", s.tenant or ""),
+                                  [0, Decimal(0), Decimal(0)])
+            g[0] += 1
+            g[1] += s.old_cost
+            g[2] += new
+        other = sorted(c for c in currencies if c != table.currency)
+        if other:
+            raise InputError(f"the spans are priced in {', '.join(other)} but the scenario is in "
+                             f"{table.currency}; reprice with a scenario in the same currency",
+                             "scenario.currency")
+        rows = tuple(RepriceRow(m, v, t, n, old, new)
+                     for (m, v, t), (n, old, new) in sorted(groups.items()))
+        return cls(table.currency, table.version, tuple(sorted(versions)), rows,
+                   dict(sorted(unpriced.items())), stored.total)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, what `infercost reprice --json` prints (money as strings)."""
+        from infercost.core.money import format_decimal
+
+        return {
+            "currency": self.currency,
+            "price_table": {"old_versions": list(self.old_versions), "new_version": self.new_version},
+            "spans": {"total": self.spans, "repriced": sum(r.spans for r in self.rows),
+                      "unpriced": self.unpriced},
+            "total": {"old": format_decimal(self.old_total), "new": format_decimal(self.new_total),
+                      "change": format_decimal(self.new_total - self.old_total)},
+            "rows": [{"model": r.model, "model_version": r.model_version, "tenant": r.tenant,
+                      "spans": r.spans, "old": format_decimal(r.old), "new": format_decimal(r.new),
+                      "change": format_decimal(r.change)} for r in self.rows],
+        }
+
+    def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
+        """One row per model, model_version and tenant: spans, old, new, change (Decimal,
+        or float64 with `money="float"`)."""
+        import pandas as pd
+
+        _money_kind(money)
+        conv = (lambda x: x) if money == "decimal" else float
+        return pd.DataFrame([{"model": r.model, "model_version": r.model_version,
+                              "tenant": r.tenant, "spans": r.spans, "old": conv(r.old),
+                              "new": conv(r.new), "change": conv(r.change)} for r in self.rows],
+                            columns=["model", "model_version", "tenant", "spans", "old", "new",
+                                     "change"])
+
+    def __repr__(self) -> str:
+        return (f"<RepriceResult {self.spans} spans: {self.old_total} -> {self.new_total} "
+                f"{self.currency} (table {self.new_version})>")
 
 
 # -- reconcile -----------------------------------------------------------------------

@@ -61,13 +61,14 @@ def _register() -> None:
         place,
         pnl,
         reconcile,
+        reprice,
         roadmap,
         simulate,
         tco,
     )
 
     for mod in (estimate, simulate, attribute, reconcile, compare, optimize, frontier, build_vs_buy,
-                diff, tco, place, pnl, roadmap, perf, bench, catalog, demo):
+                diff, tco, place, pnl, roadmap, reprice, perf, bench, catalog, demo):
         mod.register(app)
 
 

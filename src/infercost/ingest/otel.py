@@ -29,22 +29,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from infercost.core import semconv
 from infercost.errors import InputError
 
 _MAP = {
-    "model": ["gen_ai.response.model", "gen_ai.request.model", "llm.response.model",
-              "llm.request.model", "llm.model_name"],
-    "model_version": ["infercost.model_version", "gen_ai.response.model_version",
-                      "service.version"],
+    "model": list(semconv.MODEL),
+    "model_version": list(semconv.MODEL_VERSION),
     "endpoint": ["infercost.endpoint", "http.route", "url.path", "server.address"],
-    "tenant": ["infercost.tenant", "tenant.id", "enduser.id", "user.id"],
+    "tenant": list(semconv.TENANT),
     "resource_id": ["infercost.resource_id", "cloud.resource_id", "host.id", "k8s.node.name",
                     "host.name"],
 }
-INPUT_TOKENS = ["gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
-                "llm.usage.prompt_tokens", "llm.token_count.prompt"]
-OUTPUT_TOKENS = ["gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                 "llm.usage.completion_tokens", "llm.token_count.completion"]
+INPUT_TOKENS = list(semconv.INPUT_TOKENS)
+OUTPUT_TOKENS = list(semconv.OUTPUT_TOKENS)
 REQUEST_ID = ["gen_ai.response.id", "gen_ai.request.id"]
 #: attribute prefixes that make a span an inference request
 PREFIXES = ("gen_ai.", "llm.", "vllm.")

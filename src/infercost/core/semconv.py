@@ -1,0 +1,50 @@
+"""Span attribute names infercost reads and writes (OpenTelemetry GenAI conventions first).
+
+Read (first present wins): the GenAI semantic conventions, current and deprecated names
+(REFERENCE.md, "Telemetry"), and infercost's own `infercost.*` inputs that a service sets
+on an inference span. Written: the cost, as the open proposal names it
+(`gen_ai.usage.cost.amount` a double, `.currency`, `.source` local | provider), plus the
+exact decimal and its itemised parts under `infercost.cost.*` (docs/tracking.md).
+"""
+
+from __future__ import annotations
+
+# -- read ------------------------------------------------------------------------------
+MODEL = ("gen_ai.response.model", "gen_ai.request.model", "llm.response.model",
+         "llm.request.model", "llm.model_name")
+MODEL_VERSION = ("infercost.model_version", "gen_ai.response.model_version", "service.version")
+TENANT = ("infercost.tenant", "tenant.id", "enduser.id", "user.id")
+PROVIDER = ("gen_ai.provider.name", "gen_ai.system")
+INPUT_TOKENS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+                "llm.usage.prompt_tokens", "llm.token_count.prompt")
+OUTPUT_TOKENS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                 "llm.usage.completion_tokens", "llm.token_count.completion")
+#: attribute prefixes that make a span an inference request
+INFERENCE_PREFIXES = ("gen_ai.", "llm.", "vllm.", "infercost.batch.")
+
+BATCH_SIZE = "infercost.batch.size"  # int: requests in the batch the span rode in
+BATCH_INDEX = "infercost.batch.index"  # int, 0-based: its place in that batch (exact sums)
+CONCURRENCY = "infercost.replica.concurrency"  # int: requests the replica serves at once
+
+# -- written ---------------------------------------------------------------------------
+COST_AMOUNT = "gen_ai.usage.cost.amount"  # double
+COST_CURRENCY = "gen_ai.usage.cost.currency"  # ISO 4217
+COST_SOURCE = "gen_ai.usage.cost.source"  # local | provider
+COST_DECIMAL = "infercost.cost.amount_decimal"  # the exact amount, a decimal string
+COST_PART = "infercost.cost."  # + busy, idle, human_review, licensing, egress, ... (strings)
+BUSY_SHARE_S = "infercost.cost.busy_share_s"  # replica-seconds, a decimal string
+DIVISOR = "infercost.cost.divisor"  # int: what the busy time was split by
+UNPRICED = "infercost.cost.unpriced_reason"  # why the span has no cost
+TABLE_VERSION = "infercost.price_table.version"
+SCENARIO = "infercost.scenario"
+OUT_TENANT = "infercost.tenant"
+OUT_MODEL_VERSION = "infercost.model_version"
+
+
+def first(attrs, keys) -> object:
+    """The first of `keys` present in `attrs` with a non-empty value, else None."""
+    for k in keys:
+        v = attrs.get(k)
+        if v is not None and v != "":
+            return v
+    return None

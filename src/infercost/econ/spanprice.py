@@ -1,0 +1,259 @@
+"""Pricing one traced inference (an OpenTelemetry span) from the cost model.
+
+A `PriceTable` is the cost model of one deployment reduced to what a single request needs
+(built by `infercost.api.price_table` from `estimate`'s breakdown, so one cost model prices
+everything):
+
+- `replica_price_per_s`: what one replica (all its GPUs) costs per second of wall time,
+  USD/s (or the scenario currency): the busy lines' price per GPU-hour x GPUs per replica
+  / 3,600, rounded half-even to 18 decimals;
+- `replica_concurrency`: requests one replica serves at once (the scenario's max batch);
+- `idle_per_inference`: the estimate's idle and warm-up accelerator cost / inferences;
+- `per_inference`: every other line of the breakdown (human review, licensing, egress,
+  preprocessing, storage, engineering, experiments) per inference;
+- `token_prices`: hosted APIs' list prices per 1M input / output tokens (from the catalog).
+
+`price_span` prices one request:
+
+    busy share (replica-s) = busy time (ns) / divisor, the divisor being the batch the
+        request rode in, else the replica's concurrency; amount = replica-s x price/s
+    idle share             = idle_per_inference (1 inference x rate)
+    other shares           = 1 inference x each per-inference amount
+    hosted API             = input tokens / 1e6 x input price + output tokens / 1e6 x output
+
+Concurrent requests share the replica's second: with the batch index i (0-based) of n,
+the busy share is round(busy_ns (i+1) / n) - round(busy_ns i / n) whole nanoseconds, so
+the n shares of a batch add up to its wall time exactly and no second is counted twice;
+without an index each share is round(busy_ns / n) ns (the batch's shares then differ
+from its wall time by under n ns). Every part is `quantity unit x rate = amount`, exact
+in Decimal (no rounding after the rate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from typing import Any
+
+from infercost.core.money import PRECISION, format_decimal
+
+NS_PER_S = Decimal(1_000_000_000)
+MILLION = Decimal(1_000_000)
+#: decimals kept in the replica's price per second (half-even)
+RATE_PLACES = 18
+
+
+@dataclass(frozen=True)
+class TokenPrice:
+    """A hosted model API's list price per 1M tokens (input, output), in the table currency."""
+
+    provider: str
+    model: str
+    input_per_1m: Decimal
+    output_per_1m: Decimal
+    source: str = ""
+    as_of: str = ""
+
+
+@dataclass(frozen=True)
+class PerInference:
+    """One component's cost per inference (a breakdown line's amount / inferences)."""
+
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """The prices one span needs, with a version that names them.
+
+    `version`: sha256 prefix (12 hex) of the table's canonical JSON, `@` the newest
+    catalog `as_of` it used (e.g. `3f2a9c1b7d4e@2026-11-28`): equal tables have equal
+    versions, a changed price changes it. Money in `currency`; `replica_price_per_s` in
+    currency per replica-second; the per-inference amounts in currency per inference.
+    """
+
+    scenario: str
+    currency: str
+    model: str
+    replica_price_per_s: Decimal
+    replica_concurrency: int
+    idle_per_inference: Decimal
+    per_inference: tuple[PerInference, ...] = ()
+    token_prices: tuple[TokenPrice, ...] = ()
+    as_of: str = ""
+    source: str = ""
+    version: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.version:
+            object.__setattr__(self, "version", table_version(self))
+
+    def token_price(self, provider: str | None, model: str | None) -> TokenPrice | None:
+        """The hosted price of `provider`/`model`, or None."""
+        for t in self.token_prices:
+            if t.provider == provider and t.model == model:
+                return t
+        return None
+
+    def hosted_provider(self, provider: str | None) -> bool:
+        """Whether `provider` is a hosted API with token prices in this table."""
+        return provider is not None and any(t.provider == provider for t in self.token_prices)
+
+    def content(self) -> dict[str, Any]:
+        """The table as JSON-ready data without its version (money as decimal strings)."""
+        return {
+            "scenario": self.scenario, "currency": self.currency, "model": self.model,
+            "replica_price_per_s": format_decimal(self.replica_price_per_s),
+            "replica_concurrency": self.replica_concurrency,
+            "idle_per_inference": format_decimal(self.idle_per_inference),
+            "per_inference": {p.name: format_decimal(p.amount) for p in self.per_inference},
+            "token_prices": [{"provider": t.provider, "model": t.model,
+                              "input_per_1m": format_decimal(t.input_per_1m),
+                              "output_per_1m": format_decimal(t.output_per_1m),
+                              "source": t.source, "as_of": t.as_of} for t in self.token_prices],
+            "as_of": self.as_of, "source": self.source,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": self.version, **self.content()}
+
+
+def table_version(table: PriceTable) -> str:
+    """sha256 of the canonical JSON of `table.content()`, 12 hex digits, `@` its as_of."""
+    text = json.dumps(table.content(), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return f"{digest}@{table.as_of}" if table.as_of else digest
+
+
+def per_second(price_per_gpu_hour: Decimal, gpus_per_replica: int) -> Decimal:
+    """A replica's price per second from a price per GPU-hour: x GPUs / 3,600, rounded
+    half-even to RATE_PLACES decimals (currency per replica-second)."""
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        r = price_per_gpu_hour * gpus_per_replica / Decimal(3600)
+        return r.quantize(Decimal(1).scaleb(-RATE_PLACES))
+
+
+@dataclass(frozen=True)
+class CostPart:
+    """One part of a span's cost: `quantity unit x rate = amount` (exact)."""
+
+    name: str  # busy, idle, human_review, licensing, ..., input_tokens, output_tokens
+    quantity: Decimal
+    unit: str  # replica-s, inference, 1M tokens
+    rate: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class SpanCost:
+    """What one span cost. `source`: "local" (self-hosted, priced from replica time) or
+    "provider" (a hosted API's token prices); `busy_share_s`: the span's replica-seconds
+    (0 for hosted); `divisor`: the batch size or concurrency its busy time was split by."""
+
+    source: str
+    currency: str
+    table_version: str
+    parts: tuple[CostPart, ...]
+    busy_share_s: Decimal = Decimal(0)
+    divisor: int = 1
+
+    @property
+    def total(self) -> Decimal:
+        """Exact sum of the parts."""
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            return sum((p.amount for p in self.parts), Decimal(0))
+
+    def part(self, name: str) -> Decimal:
+        """Amount of the part `name` (0 when absent)."""
+        return next((p.amount for p in self.parts if p.name == name), Decimal(0))
+
+
+class UnpricedError(ValueError):
+    """A span that cannot be priced without guessing; `reason` is a short stable key."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def busy_share_ns(busy_ns: int, divisor: int, index: int | None = None) -> int:
+    """Whole nanoseconds of replica time one of `divisor` concurrent requests takes.
+
+    With `index` (0-based, < divisor): round(busy (i+1)/n) - round(busy i/n) (half-even
+    on integers), so the n shares add up to `busy_ns` exactly; without: round(busy / n).
+    """
+    if index is None:
+        return _div_round(busy_ns, divisor)
+    return _div_round(busy_ns * (index + 1), divisor) - _div_round(busy_ns * index, divisor)
+
+
+def _div_round(a: int, b: int) -> int:
+    """a / b rounded half-even, integers only."""
+    q, r = divmod(a, b)
+    if 2 * r > b or (2 * r == b and q % 2 == 1):
+        q += 1
+    return q
+
+
+def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *,
+               busy_ns: int | None = None, batch: int | None = None, index: int | None = None,
+               input_tokens: int | None = None, output_tokens: int | None = None,
+               provider: str | None = None, model: str | None = None) -> SpanCost:
+    """Price one request (span) with `table`.
+
+    Busy time: `busy_ns` (int nanoseconds, the span's end - start) or `busy_s` (seconds,
+    converted to whole ns). `batch`: requests sharing the replica with it (the batch it
+    rode in, or the replica's concurrency); None: `table.replica_concurrency`. `index`:
+    its place in the batch (0-based) for exact sums. When `provider` is a hosted API in
+    the table, the span is priced from `input_tokens`/`output_tokens` instead (source
+    "provider"). Returns a `SpanCost`. Raises `UnpricedError` (reason key and message)
+    for what cannot be priced without a guess: a negative duration, a batch below 1, an
+    index outside the batch, a hosted model without a price or without token counts.
+    """
+    if table.hosted_provider(provider):
+        tp = table.token_price(provider, model)
+        if tp is None:
+            raise UnpricedError("no token price",
+                                f"no token price for {provider}/{model} in table {table.version}")
+        if input_tokens is None or output_tokens is None:
+            raise UnpricedError("missing token counts",
+                                f"{provider}/{model}: gen_ai.usage.input_tokens and "
+                                "output_tokens are needed to price a hosted API call")
+        if input_tokens < 0 or output_tokens < 0:
+            raise UnpricedError("bad token counts", "token counts must be >= 0")
+        with localcontext() as ctx:
+            ctx.prec = PRECISION
+            parts = []
+            for name, n, rate in (("input_tokens", input_tokens, tp.input_per_1m),
+                                  ("output_tokens", output_tokens, tp.output_per_1m)):
+                qty = Decimal(n) / MILLION  # exact: a power of ten
+                parts.append(CostPart(name, qty, "1M tokens", rate, qty * rate))
+        return SpanCost("provider", table.currency, table.version, tuple(parts))
+    if busy_ns is None:
+        if busy_s is None:
+            raise UnpricedError("no duration", "the span has no busy time")
+        busy_ns = int((Decimal(str(busy_s)) * NS_PER_S).to_integral_value())
+    n = table.replica_concurrency if batch is None else batch
+    if busy_ns < 0:
+        raise UnpricedError("negative duration", f"busy time {busy_ns} ns is negative")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise UnpricedError("bad batch size", f"batch size must be a whole number >= 1, got {n!r}")
+    if index is not None and (not isinstance(index, int) or isinstance(index, bool)
+                              or not 0 <= index < n):
+        raise UnpricedError("bad batch index",
+                            f"batch index must be a whole number in 0..{n - 1}, got {index!r}")
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        share_s = Decimal(busy_share_ns(busy_ns, n, index)) / NS_PER_S  # exact: 9 decimals
+        rate = table.replica_price_per_s
+        one = Decimal(1)
+        parts = [CostPart("busy", share_s, "replica-s", rate, share_s * rate),
+                 CostPart("idle", one, "inference", table.idle_per_inference,
+                          table.idle_per_inference)]
+        parts += [CostPart(p.name, one, "inference", p.amount, p.amount) for p in table.per_inference]
+    return SpanCost("local", table.currency, table.version, tuple(parts), share_s, n)

@@ -1,0 +1,286 @@
+"""OpenTelemetry cost tracking: processor, pricing exporter, file exporter, metrics,
+Prometheus scrape, and what happens with bad spans or an unreachable collector."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import urllib.request
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("opentelemetry.sdk")
+
+from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
+from opentelemetry.sdk.resources import Resource  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noqa: E402
+
+from infercost import api  # noqa: E402
+from infercost.econ.spanprice import PerInference, PriceTable, per_second  # noqa: E402
+from infercost.integrations.otel import (  # noqa: E402
+    OtlpJsonFileExporter,
+    instrument,
+    serve_prometheus,
+)
+from tests.attribution_helpers import focus_row  # noqa: E402
+from tests.conftest import EXAMPLES  # noqa: E402
+
+D = Decimal
+T0 = 1_790_812_800_000_000_000  # 2026-10-01T00:00:00Z in ns
+SECOND = 1_000_000_000
+
+
+class Memory(SpanExporter):
+    def __init__(self):
+        self.spans = []
+
+    def export(self, spans):
+        self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self):
+        pass
+
+
+def small_table() -> PriceTable:
+    # 7.20 USD/GPU-h / 3600 = 0.002 USD per replica-second; 0.00025 USD per inference else
+    return PriceTable("svc", "USD", "llama-3.1-8b", per_second(D("7.20"), 1), 4, D("0.0001"),
+                      (PerInference("human_review", D("0.00015")),), (), "2026-11-28")
+
+
+def setup(exporter=None, table=None, **kw):
+    reader = InMemoryMetricReader()
+    mp = MeterProvider(metric_readers=[reader])
+    tp = TracerProvider(resource=Resource.create({"host.id": "i-1", "service.version": "2.1"}))
+    pricer = instrument(tp, table or small_table(), exporter=exporter or Memory(),
+                        meter_provider=mp, **kw)
+    return tp, pricer, reader
+
+
+def batch(tp, n=4, start=T0, wall=SECOND, tenant="acme", **extra):
+    """n requests that rode one batch for `wall` ns."""
+    tr = tp.get_tracer("svc")
+    for i in range(n):
+        s = tr.start_span("chat llama", start_time=start, attributes={
+            "gen_ai.request.model": "llama-3.1-8b", "gen_ai.usage.input_tokens": 100 + i,
+            "gen_ai.usage.output_tokens": 10, "tenant.id": tenant,
+            "infercost.batch.size": n, "infercost.batch.index": i, **extra})
+        s.end(end_time=start + wall)
+
+
+def test_concurrent_spans_share_the_replica_second():
+    mem = Memory()
+    tp, pricer, _ = setup(mem)
+    batch(tp, 4)
+    tp.get_tracer("svc").start_span("GET /health").end()  # not an inference: passed through
+    assert pricer.force_flush()
+    priced = [s for s in mem.spans if "gen_ai.usage.cost.amount" in s.attributes]
+    assert len(priced) == 4 and len(mem.spans) == 5
+    busy = [D(s.attributes["infercost.cost.busy"]) for s in priced]
+    # 1 s / 4 = 0.25 replica-s x 0.002 USD/s = 0.0005 each; the four: 1 s x 0.002 exactly
+    assert busy == [D("0.0005")] * 4 and sum(busy) == D("0.002")
+    a = priced[0].attributes
+    # 0.0005 busy + 0.0001 idle + 0.00015 review = 0.00075
+    assert a["infercost.cost.amount_decimal"] == "0.00075"
+    assert a["gen_ai.usage.cost.amount"] == 0.00075
+    assert a["gen_ai.usage.cost.currency"] == "USD" and a["gen_ai.usage.cost.source"] == "local"
+    assert a["infercost.cost.idle"] == "0.0001" and a["infercost.cost.human_review"] == "0.00015"
+    assert a["infercost.cost.busy_share_s"] == "0.25" and a["infercost.cost.divisor"] == 4
+    assert a["infercost.price_table.version"] == small_table().version
+    assert a["infercost.tenant"] == "acme" and a["infercost.model_version"] == "2.1"
+    assert pricer.stats.priced == 4 and pricer.stats.skipped == 1 and not pricer.stats.unpriced
+    assert pricer.stats.total == D("0.003")  # 4 x 0.00075
+
+
+def test_on_start_tags_the_live_span():
+    tp, pricer, _ = setup()
+    s = tp.get_tracer("svc").start_span("chat", attributes={"gen_ai.request.model": "m",
+                                                           "app.customer": "globex"})
+    assert s.attributes["infercost.price_table.version"] == pricer.table.version
+    assert "infercost.tenant" not in s.attributes  # no tenant attribute named
+    s.end()
+    tp2, _, _ = setup(tenant_attribute="app.customer")
+    s2 = tp2.get_tracer("svc").start_span("chat", attributes={"gen_ai.request.model": "m",
+                                                             "app.customer": "globex"})
+    assert s2.attributes["infercost.tenant"] == "globex"
+    s2.end()
+
+
+def test_spans_that_cannot_be_priced_are_counted_not_guessed():
+    mem = Memory()
+    tp, pricer, _ = setup(mem)
+    tr = tp.get_tracer("svc")
+    tr.start_span("no model", attributes={"gen_ai.operation.name": "chat"}).end()
+    tr.start_span("bad batch", attributes={"gen_ai.request.model": "m",
+                                           "infercost.batch.size": "four"}).end()
+    tr.start_span("bad index", attributes={"gen_ai.request.model": "m", "infercost.batch.size": 2,
+                                           "infercost.batch.index": 5}).end()
+    pricer.force_flush()
+    assert pricer.stats.priced == 0
+    assert pricer.stats.unpriced == {"missing model": 1, "bad infercost.batch.size": 1,
+                                     "bad batch index": 1}
+    reasons = sorted(s.attributes["infercost.cost.unpriced_reason"] for s in mem.spans)
+    assert reasons == ["bad batch index", "bad infercost.batch.size", "missing model"]
+    assert not any("gen_ai.usage.cost.amount" in s.attributes for s in mem.spans)
+
+
+def test_metrics_by_model_version_tenant(tmp_path):
+    tp, pricer, reader = setup()
+    batch(tp, 4, tenant="acme")
+    batch(tp, 2, tenant="globex")  # 0.5 replica-s x 0.002 = 0.001 + 0.00025 = 0.00125 each
+    pricer.force_flush()
+    data = reader.get_metrics_data()
+    found = {m.name: m for rm in data.resource_metrics for sm in rm.scope_metrics
+             for m in sm.metrics}
+    assert set(found) == {"infercost.cost", "infercost.cost.per_request"}
+    assert found["infercost.cost"].unit == "USD"
+    counter = {p.attributes["tenant"]: p for p in found["infercost.cost"].data.data_points}
+    assert counter["acme"].value == pytest.approx(0.003)  # 4 x 0.00075
+    assert counter["globex"].value == pytest.approx(0.0025)  # 2 x 0.00125
+    assert dict(counter["acme"].attributes) == {"model": "llama-3.1-8b", "version": "2.1",
+                                                "tenant": "acme", "currency": "USD"}
+    hist = {p.attributes["tenant"]: p for p in found["infercost.cost.per_request"].data.data_points}
+    assert hist["acme"].count == 4 and hist["globex"].count == 2
+    assert hist["globex"].sum == pytest.approx(0.0025)
+
+
+def test_prometheus_scrape_on_loopback():
+    ep = serve_prometheus(port=0)
+    try:
+        mp = MeterProvider(metric_readers=[ep.reader])
+        tp = TracerProvider(resource=Resource.create({"service.version": "2.1"}))
+        pricer = instrument(tp, small_table(), exporter=Memory(), meter_provider=mp)
+        batch(tp, 4)
+        pricer.force_flush()
+        assert ep.url.startswith("http://127.0.0.1:") and ep.port > 0
+        text = urllib.request.urlopen(ep.url, timeout=5).read().decode()
+    finally:
+        ep.close()
+    lines = [ln for ln in text.splitlines() if ln.startswith("infercost_cost")]
+    total = [ln for ln in lines if ln.startswith("infercost_cost_USD_total{")]
+    assert len(total) == 1 and 'tenant="acme"' in total[0] and 'model="llama-3.1-8b"' in total[0]
+    assert float(total[0].rsplit(" ", 1)[1]) == pytest.approx(0.003)
+    count = [ln for ln in lines if ln.startswith("infercost_cost_per_request_USD_count{")]
+    assert len(count) == 1 and float(count[0].rsplit(" ", 1)[1]) == 4.0
+
+
+def test_file_round_trips_into_attribute(tmp_path):
+    spans = tmp_path / "spans.jsonl"
+    tp, pricer, _ = setup(OtlpJsonFileExporter(spans))
+    batch(tp, 3, start=T0 + SECOND, wall=250_000_000)
+    tp.get_tracer("svc").start_span("GET /health", start_time=T0, attributes={}).end(T0 + 5)
+    pricer.force_flush()
+    docs = [json.loads(line) for line in spans.read_text().splitlines()]
+    assert docs and all("resourceSpans" in d for d in docs)
+    sp = docs[0]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    assert len(sp["traceId"]) == 32 and len(sp["spanId"]) == 16  # hex, as OTLP/JSON says
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("10", "i-1")]).to_csv(bill, index=False)
+    res = api.attribute(bill, usage=spans)
+    u = res.to_dict()["unit_costs"]
+    # 3 requests; tokens (100 + 10) + (101 + 10) + (102 + 10) = 333
+    assert u["requests"] == 3 and u["tokens"] == 333
+    assert res.to_dict()["rows"]["usage_allocated"] == 3
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    bodies: list = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        n = int(self.headers.get("Content-Length", 0))
+        type(self).bodies.append(self.rfile.read(n))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def test_standard_otlp_http_exporter_is_wrapped():
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    _Receiver.bodies = []
+    srv = HTTPServer(("127.0.0.1", 0), _Receiver)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    try:
+        exp = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{srv.server_port}/v1/traces", timeout=5)
+        tp, pricer, _ = setup(exp)
+        batch(tp, 4)
+        assert pricer.force_flush()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    req = ExportTraceServiceRequest()
+    req.ParseFromString(_Receiver.bodies[0])
+    spans = req.resource_spans[0].scope_spans[0].spans
+    attrs = {a.key: a.value for a in spans[0].attributes}
+    assert len(spans) == 4
+    assert attrs["gen_ai.usage.cost.amount"].double_value == 0.00075
+    assert attrs["infercost.cost.amount_decimal"].string_value == "0.00075"
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_unreachable_collector_warns_and_the_service_goes_on(caplog):
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    exp = OTLPSpanExporter(endpoint=f"http://127.0.0.1:{_closed_port()}/v1/traces", timeout=1)
+    tp, pricer, _ = setup(exp)
+    with caplog.at_level(logging.WARNING, logger="infercost.otel"):
+        batch(tp, 2)  # the app's spans end normally
+        pricer.force_flush()
+    assert pricer.stats.priced == 2 and pricer.stats.export_failures == 1
+    assert any("could not export 2 spans" in r.getMessage() for r in caplog.records
+               if r.name == "infercost.otel")
+
+
+def test_an_exporter_that_raises_never_reaches_the_app(caplog):
+    class Broken(Memory):
+        def export(self, spans):
+            raise ConnectionError("collector gone")
+
+    tp, pricer, _ = setup(Broken())
+    with caplog.at_level(logging.WARNING, logger="infercost.otel"):
+        batch(tp, 1)
+        pricer.force_flush()
+    assert pricer.stats.export_failures == 1
+    assert any("collector gone" in r.getMessage() for r in caplog.records)
+
+
+def test_instrument_from_a_scenario_file():
+    mem = Memory()
+    tp = TracerProvider()
+    pricer = instrument(tp, EXAMPLES / "chatbot.yaml", exporter=mem,
+                        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    assert pricer.table.replica_concurrency == 32
+    s = tp.get_tracer("svc").start_span("chat", start_time=T0, attributes={
+        "gen_ai.request.model": "llama-3.1-8b"})
+    s.end(end_time=T0 + 32 * SECOND)  # no batch attribute: / 32 concurrent = 1 replica-s
+    pricer.force_flush()
+    a = mem.spans[0].attributes
+    assert a["infercost.cost.busy_share_s"] == "1"
+    assert D(a["infercost.cost.busy"]) == D("0.001911111111111111")
+    # a hosted call in the same service is priced from tokens: 1000/1e6 x 2.5 + 100/1e6 x 10
+    s = tp.get_tracer("svc").start_span("chat", attributes={
+        "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100})
+    s.end()
+    pricer.force_flush()
+    a = mem.spans[1].attributes
+    assert a["gen_ai.usage.cost.source"] == "provider" and a["infercost.cost.amount_decimal"] == "0.0035"

@@ -1,0 +1,115 @@
+"""Stored spans priced again with a newer price table (api.reprice, `infercost reprice`)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+import yaml
+
+pytest.importorskip("opentelemetry.sdk")
+
+from opentelemetry.sdk.metrics import MeterProvider  # noqa: E402
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader  # noqa: E402
+from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
+
+from infercost import api  # noqa: E402
+from infercost.integrations.otel import OtlpJsonFileExporter, instrument  # noqa: E402
+from tests.conftest import EXAMPLES, ROOT  # noqa: E402
+
+D = Decimal
+T0 = 1_790_812_800_000_000_000
+MS = 1_000_000
+
+#: one replica, no batching, 7.20 USD/GPU-h = 0.002 USD/s; 5 requests/s of 100 ms keep it
+#: busy half the hour: idle 1,800 s x 0.002 / 18,000 requests = 0.0002 USD per request
+TINY = {"name": "tiny", "currency": "USD",
+        "workload": {"arrivals": {"process": "constant", "rate_per_s": 5}, "duration_s": 3600},
+        "service": {"distribution": "constant", "mean_ms": 100},
+        "deployment": {"hardware": "h100-sxm", "replicas": 1,
+                       "pricing": {"provider": "aws", "plan": "on-demand",
+                                   "price_per_gpu_hour": 7.2}}}
+
+
+def record(path, scenario, spans):
+    """Run `spans` ((tenant, ms, model or None)) through instrument into `path`."""
+    tp = TracerProvider()
+    pricer = instrument(tp, scenario, exporter=OtlpJsonFileExporter(path),
+                        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    tr = tp.get_tracer("svc")
+    for i, (tenant, ms, model) in enumerate(spans):
+        attrs = {"gen_ai.operation.name": "chat", "tenant.id": tenant}
+        if model:
+            attrs["gen_ai.request.model"] = model
+        s = tr.start_span("chat", start_time=T0 + i * 1000 * MS, attributes=attrs)
+        s.end(end_time=T0 + i * 1000 * MS + ms * MS)
+    tr.start_span("GET /health").end()
+    pricer.force_flush()
+    return pricer
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    sc = tmp_path / "tiny.yaml"
+    sc.write_text(yaml.safe_dump(TINY))
+    spans = tmp_path / "spans.jsonl"
+    pricer = record(spans, sc, [("acme", 100, "m"), ("acme", 100, "m"), ("globex", 300, "m"),
+                                ("acme", 100, None)])
+    return sc, spans, pricer
+
+
+def test_reprice_with_a_lower_price(tiny):
+    sc, spans, pricer = tiny
+    # recorded: acme 2 x (0.1 s x 0.002 + 0.0002) = 0.0008; globex 0.3 x 0.002 + 0.0002 = 0.0008
+    assert pricer.stats.total == D("0.0016") and pricer.stats.unpriced == {"missing model": 1}
+    res = api.reprice(spans, scenario=sc, deployment__pricing__price_per_gpu_hour=3.6)
+    # at 3.60 USD/GPU-h = 0.001 USD/s, idle 0.0001 per request:
+    # acme 2 x (0.1 x 0.001 + 0.0001) = 0.0004; globex 0.3 x 0.001 + 0.0001 = 0.0004
+    rows = {r.tenant: r for r in res.rows}
+    assert (rows["acme"].spans, rows["acme"].old, rows["acme"].new) == (2, D("0.0008"), D("0.0004"))
+    assert (rows["globex"].old, rows["globex"].new) == (D("0.0008"), D("0.0004"))
+    assert res.old_total == D("0.0016") and res.new_total == D("0.0008")
+    assert res.unpriced == {"missing model": 1} and res.spans == 5
+    assert res.old_versions == (pricer.table.version,) and res.new_version != pricer.table.version
+    df = res.to_frame()
+    assert list(df["tenant"]) == ["acme", "globex"] and df["new"].sum() == D("0.0008")
+    # the same table: the same figures
+    same = api.reprice(spans, scenario=sc)
+    assert same.new_total == same.old_total and same.new_version == pricer.table.version
+
+
+def test_reprice_cli_json_table_and_csv(tiny, cli, tmp_path, monkeypatch):
+    sc, spans, _ = tiny
+    code, out, err = cli("reprice", spans, "--scenario", sc, "--set",
+                         "deployment.pricing.price_per_gpu_hour=3.6", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["total"] == {"old": "0.0016", "new": "0.0008", "change": "-0.0008"}
+    assert d["spans"] == {"total": 5, "repriced": 3, "unpriced": {"missing model": 1}}
+    monkeypatch.setenv("COLUMNS", "80")
+    csv = tmp_path / "reprice.csv"
+    code, out, err = cli("reprice", spans, "--scenario", sc, "--csv", csv)
+    assert code == 0, err
+    assert all(len(line) <= 80 for line in out.splitlines()), out
+    assert "unpriced: missing model 1" in out and "globex" in out
+    assert csv.read_text().splitlines()[0].startswith("model,version,tenant,spans,old,new")
+
+
+def test_reprice_with_a_new_catalog(tmp_path, cli):
+    spans = tmp_path / "spans.jsonl"
+    # 32 s alone on the chatbot's replica (no batch attribute): / 32 concurrent = 1 replica-s
+    pricer = record(spans, EXAMPLES / "chatbot.yaml", [("acme", 32_000, "llama-3.1-8b")])
+    old = pricer.stats.total
+    res = api.reprice(spans, scenario=EXAMPLES / "chatbot.yaml",
+                      catalog=ROOT / "tests" / "data" / "reprice-catalog.yaml")
+    assert res.new_version.endswith("@2026-12-01")  # the new catalog's date
+    new_table = api.price_table(EXAMPLES / "chatbot.yaml",
+                                catalog=ROOT / "tests" / "data" / "reprice-catalog.yaml")
+    # busy: 1 replica-s x 6.88/3600 -> x 5.16/3600 (0.001911111111111111 -> 0.001433333333333333)
+    busy_old, busy_new = D("0.001911111111111111"), D("0.001433333333333333")
+    assert new_table.replica_price_per_s == busy_new
+    others_old = pricer.table.idle_per_inference + sum(p.amount for p in pricer.table.per_inference)
+    others_new = new_table.idle_per_inference + sum(p.amount for p in new_table.per_inference)
+    assert old == busy_old + others_old
+    assert res.new_total == busy_new + others_new and res.new_total < old

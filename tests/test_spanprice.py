@@ -1,0 +1,145 @@
+"""Pricing one span (econ.spanprice) and the price table built from an estimate (api)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infercost import api
+from infercost.econ.spanprice import (
+    PerInference,
+    PriceTable,
+    TokenPrice,
+    UnpricedError,
+    busy_share_ns,
+    per_second,
+    price_span,
+)
+from tests.conftest import EXAMPLES
+
+D = Decimal
+
+
+def table(**kw) -> PriceTable:
+    base = dict(scenario="t", currency="USD", model="m",
+                # 7.20 USD per GPU-hour x 1 GPU / 3600 s = 0.002 USD per replica-second
+                replica_price_per_s=per_second(D("7.20"), 1), replica_concurrency=8,
+                idle_per_inference=D("0.0001"),
+                per_inference=(PerInference("human_review", D("0.00015")),
+                               PerInference("egress", D("0.00002"))),
+                token_prices=(TokenPrice("openai", "gpt-4o", D("2.5"), D("10")),),
+                as_of="2026-11-28")
+    base.update(kw)
+    return PriceTable(**base)
+
+
+def test_per_second_rounds_the_hourly_price():
+    assert per_second(D("7.20"), 1) == D("0.002")
+    assert per_second(D("7.20"), 8) == D("0.016")  # 8 GPUs per replica: 57.6 / 3600
+    # 6.88 / 3600 = 0.0019111..., half-even to 18 decimals
+    assert per_second(D("6.88"), 1) == D("0.001911111111111111")
+
+
+def test_batch_of_four_over_one_second_counts_the_second_once():
+    t = table()
+    costs = [price_span(t, busy_ns=1_000_000_000, batch=4, index=i) for i in range(4)]
+    # each request: 1 s / 4 = 0.25 replica-s x 0.002 USD/s = 0.0005 USD busy
+    assert [c.part("busy") for c in costs] == [D("0.0005")] * 4
+    assert sum(c.busy_share_s for c in costs) == D(1)
+    assert sum(c.part("busy") for c in costs) == D(1) * t.replica_price_per_s == D("0.002")
+    # and each carries the per-inference parts once: idle 0.0001 + review 0.00015 + egress
+    # 0.00002 = 0.00027; total per request 0.0005 + 0.00027 = 0.00077
+    assert costs[0].total == D("0.00077")
+    assert {p.name for p in costs[0].parts} == {"busy", "idle", "human_review", "egress"}
+    for p in costs[0].parts:
+        assert p.quantity * p.rate == p.amount
+
+
+def test_batch_of_three_is_exact_with_the_index_and_within_n_ns_without():
+    t = table()
+    # 1e9 ns / 3: round(1e9/3) = 333,333,333; round(2e9/3) = 666,666,667; 1e9
+    shares = [busy_share_ns(1_000_000_000, 3, i) for i in range(3)]
+    assert shares == [333_333_333, 333_333_334, 333_333_333]
+    costs = [price_span(t, busy_ns=1_000_000_000, batch=3, index=i) for i in range(3)]
+    assert sum(c.part("busy") for c in costs) == D("0.002")
+    # without the index: 3 x 333,333,333 ns = 999,999,999 ns, 1 ns short
+    loose = price_span(t, busy_ns=1_000_000_000, batch=3)
+    assert 3 * loose.busy_share_s == D("0.999999999")
+
+
+def test_without_a_batch_the_replica_concurrency_divides():
+    c = price_span(table(), busy_s=2)  # 2 s / 8 concurrent = 0.25 replica-s
+    assert c.divisor == 8 and c.busy_share_s == D("0.25") and c.part("busy") == D("0.0005")
+
+
+def test_hosted_api_is_priced_from_tokens():
+    c = price_span(table(), busy_s=5, provider="openai", model="gpt-4o",
+                   input_tokens=800, output_tokens=200)
+    # 800 / 1e6 x 2.5 = 0.002; 200 / 1e6 x 10 = 0.002
+    assert c.source == "provider" and c.total == D("0.004")
+    assert c.part("busy") == 0 and c.part("human_review") == 0
+
+
+@pytest.mark.parametrize("kw, reason", [
+    ({"busy_ns": -1}, "negative duration"),
+    ({"busy_ns": 10, "batch": 0}, "bad batch size"),
+    ({"busy_ns": 10, "batch": 2, "index": 2}, "bad batch index"),
+    ({"provider": "openai", "model": "gpt-9", "input_tokens": 1, "output_tokens": 1},
+     "no token price"),
+    ({"provider": "openai", "model": "gpt-4o", "input_tokens": 1}, "missing token counts"),
+    ({}, "no duration"),
+])
+def test_what_cannot_be_priced_is_refused_with_a_reason(kw, reason):
+    with pytest.raises(UnpricedError) as e:
+        price_span(table(), **kw)
+    assert e.value.reason == reason
+
+
+def test_version_names_the_prices():
+    a, b = table(), table()
+    assert a.version == b.version and a.version.endswith("@2026-11-28")
+    assert len(a.version.split("@")[0]) == 12
+    assert table(replica_price_per_s=D("0.003")).version != a.version
+    assert table(idle_per_inference=D("0.0002")).version != a.version
+
+
+@given(n=st.integers(1, 64), busy_ns=st.integers(0, 100_000_000_000),
+       cents=st.integers(1, 100_000), gpus=st.integers(1, 8))
+def test_property_batch_shares_sum_to_the_wall_time_exactly(n, busy_ns, cents, gpus):
+    t = table(replica_price_per_s=per_second(D(cents) / 100, gpus), replica_concurrency=n)
+    parts = [price_span(t, busy_ns=busy_ns, batch=n, index=i) for i in range(n)]
+    assert sum(c.part("busy") for c in parts) == t.replica_price_per_s * D(busy_ns) / D(10**9)
+    assert sum(c.busy_share_s for c in parts) * 10**9 == busy_ns
+
+
+@given(n=st.integers(1, 64), a=st.integers(0, 10**11), b=st.integers(0, 10**11))
+def test_property_cost_is_monotone_in_duration(n, a, b):
+    t = table()
+    lo, hi = sorted((a, b))
+    assert price_span(t, busy_ns=lo, batch=n).total <= price_span(t, busy_ns=hi, batch=n).total
+    # with an index, a share may move by at most 1 ns as the rounding shifts
+    for i in {0, n - 1}:
+        s_lo, s_hi = busy_share_ns(lo, n, i), busy_share_ns(hi, n, i)
+        assert s_lo <= s_hi + 1
+
+
+def test_price_table_from_the_chatbot_estimate():
+    t = api.price_table(EXAMPLES / "chatbot.yaml")
+    est = api.estimate(EXAMPLES / "chatbot.yaml").to_dict()
+    lines = {c["name"]: D(c["per_inference"]) for c in est["components"]}
+    # aws p5.48xlarge on-demand 6.88 USD/GPU-h x 1 GPU / 3600
+    assert t.replica_price_per_s == D("0.001911111111111111")
+    assert t.replica_concurrency == 32 and t.currency == "USD" and t.model == "llama-3.1-8b"
+    # human review: 525.6 review-h x 30 USD = 15,768 USD / 105,120,000 inferences = 0.00015
+    assert dict((p.name, p.amount) for p in t.per_inference)["human_review"] == D("0.00015")
+    assert t.idle_per_inference == lines["accelerator_idle"]
+    # every non-busy line of the estimate is in the table exactly once
+    assert t.idle_per_inference + sum(p.amount for p in t.per_inference) == \
+        sum(v for k, v in lines.items() if k != "accelerator_busy")
+    assert t.token_price("openai", "gpt-4o") is not None
+    # a changed price, a new version
+    t2 = api.price_table(EXAMPLES / "chatbot.yaml", deployment__pricing__plan="spot")
+    assert t2.version != t.version and t2.replica_price_per_s < t.replica_price_per_s
