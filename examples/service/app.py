@@ -8,13 +8,15 @@ POST /v1/embeddings {"input": "text" | ["text", ...], "model": "all-minilm-l6-v2
 (header `X-Tenant` names the tenant) -> {"data": [{"embedding": [384 floats], "index": i}],
 "usage": {"prompt_tokens": n}}. GET /healthz -> {"ok": true}.
 
-Each request span (name "embeddings all-minilm-l6-v2", start = request received, end =
-response ready) carries: gen_ai.operation.name="embeddings", gen_ai.request.model,
-gen_ai.response.id, gen_ai.usage.input_tokens (real tokens after truncation to
---seq-len), infercost.model_version, infercost.tenant, infercost.resource_id (the id the
-machine has in the bill), infercost.batch.size (the largest batch its texts rode in) and
-infercost.busy_ms: the request's share of replica busy time, sum over its texts of
-(batch seconds / batch size) x 1000, which `infercost attribute` takes as duration_ms.
+Spans: one server span per HTTP request ("POST /v1/embeddings": received to answered,
+the latency) and under it one inference span per text ("embeddings all-minilm-l6-v2"),
+timed to the batch the text rode in (start and end of that batch on the replica), with
+gen_ai.operation.name="embeddings", gen_ai.request.model, gen_ai.response.id,
+gen_ai.usage.input_tokens (real tokens after truncation to --seq-len),
+infercost.model_version, infercost.tenant (header X-Tenant), infercost.resource_id (the
+id the machine has in the bill), infercost.batch.size and infercost.batch.index. A text
+is one inference: its busy share is the batch time / batch size (what the cost span
+processor prices and what `infercost attribute` counts as its duration_ms).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException, Request
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 
 from infercost.bench.batching import Batcher, BatchRule
 from infercost.bench.embed import MODEL_ID, Embedder
@@ -77,26 +81,29 @@ def create_app(embedder: Embedder, rule: BatchRule, tracer, *, resource_id: str,
             raise HTTPException(404, f"model {model!r} is not served here; this service serves {MODEL_ID}")
         tenant = request.headers.get("x-tenant", "default")
         tokens = embedder.tokens(texts)
-        futures = [asyncio.wrap_future(batcher.submit(t)) for t in texts]
-        results = await asyncio.gather(*futures)
-        vectors = [r for r, _ in results]
-        busy_ms = sum(rec.seconds / rec.size for _, rec in results) * 1000.0
+        served = await asyncio.gather(*(asyncio.wrap_future(batcher.submit(t)) for t in texts))
         rid = f"emb-{next(ids):07d}-{uuid.uuid4().hex[:8]}"
-        span = tracer.start_span(f"embeddings {MODEL_ID}", start_time=t0, attributes={
-            "gen_ai.operation.name": "embeddings",
-            "gen_ai.request.model": MODEL_ID,
-            "gen_ai.response.id": rid,
-            "gen_ai.usage.input_tokens": int(sum(tokens)),
-            "infercost.model_version": model_version,
-            "infercost.tenant": tenant,
-            "infercost.resource_id": resource_id,
-            "infercost.endpoint": "/v1/embeddings",
-            "infercost.batch.size": max(rec.size for _, rec in results),
-            "infercost.busy_ms": round(busy_ms, 6),
-        })
-        span.end()
+        parent = tracer.start_span("POST /v1/embeddings", start_time=t0, kind=SpanKind.SERVER, attributes={
+            "http.request.method": "POST", "http.route": "/v1/embeddings", "infercost.tenant": tenant})
+        ctx = trace.set_span_in_context(parent)
+        for i, (s, n) in enumerate(zip(served, tokens, strict=True)):
+            rec = s.batch
+            child = tracer.start_span(f"embeddings {MODEL_ID}", context=ctx, start_time=rec.start_ns, attributes={
+                "gen_ai.operation.name": "embeddings",
+                "gen_ai.request.model": MODEL_ID,
+                "gen_ai.response.id": rid if len(texts) == 1 else f"{rid}.{i}",
+                "gen_ai.usage.input_tokens": int(n),
+                "infercost.model_version": model_version,
+                "infercost.tenant": tenant,
+                "infercost.resource_id": resource_id,
+                "infercost.endpoint": "/v1/embeddings",
+                "infercost.batch.size": rec.size,
+                "infercost.batch.index": s.index,
+            })
+            child.end(end_time=rec.end_ns)
+        parent.end()
         return {"object": "list", "model": MODEL_ID, "id": rid,
-                "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
+                "data": [{"object": "embedding", "index": i, "embedding": s.result} for i, s in enumerate(served)],
                 "usage": {"prompt_tokens": int(sum(tokens)), "total_tokens": int(sum(tokens))}}
 
     return app
@@ -120,8 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seq-len", type=int, default=32)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (= deployment.gpus_per_replica)")
     a = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO)
-    provider = setup_tracing(a.spans, scenario=a.scenario, otlp_endpoint=a.otlp_endpoint)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    provider, pricer = setup_tracing(a.spans, scenario=a.scenario, otlp_endpoint=a.otlp_endpoint)
     app = create_app(load_embedder(a.seq_len, a.threads), BatchRule(a.max_batch, a.max_wait_ms / 1000.0),
                      provider.get_tracer("infercost.example.service"), resource_id=a.resource_id,
                      on_shutdown=provider.shutdown)

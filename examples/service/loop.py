@@ -94,7 +94,8 @@ def infercost(*args: str) -> subprocess.CompletedProcess:
 def run_loop(out: str | Path, *, rate: float = 4.0, seconds: float = 20.0, max_requests: int = 2000,
              max_in_flight: int = 64, scenario: str | Path = "examples/service/scenario.yaml",
              calibration: str | Path | None = None, max_batch: int = 8, max_wait_ms: float = 5.0,
-             seq_len: int = 32, threads: int = 1, vcpus: int = 1, seed: int = 0) -> dict:
+             seq_len: int = 32, threads: int = 1, vcpus: int = 1, seed: int = 0,
+             otlp_endpoint: str | None = None) -> dict:
     """Run the loop into `out`; returns the paths, the load summary and the reconcile JSON.
     Raises RuntimeError when a step fails (its stderr in the message)."""
     o = Path(out)
@@ -103,7 +104,7 @@ def run_loop(out: str | Path, *, rate: float = 4.0, seconds: float = 20.0, max_r
     spans.unlink(missing_ok=True)
     port = free_port()
     proc = start_service(port, spans, max_batch=max_batch, max_wait_ms=max_wait_ms, seq_len=seq_len,
-                         threads=threads, log=o / "service.log")
+                         threads=threads, otlp_endpoint=otlp_endpoint, log=o / "service.log")
     try:
         spec = LoadSpec(rate, max_requests=max_requests, max_in_flight=max_in_flight, max_seconds=seconds,
                         seed=seed)
@@ -137,12 +138,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--scenario", default="examples/service/scenario.yaml")
     ap.add_argument("--calibration", default=None, help="bench file for deployment.engine (default: the scenario's)")
+    ap.add_argument("--otlp-endpoint", default=None, help="also send the spans to this OTLP/HTTP collector")
     a = ap.parse_args(argv)
-    r = run_loop(a.out, rate=a.rate, seconds=a.seconds, scenario=a.scenario, calibration=a.calibration)
+    r = run_loop(a.out, rate=a.rate, seconds=a.seconds, scenario=a.scenario, calibration=a.calibration,
+                 otlp_endpoint=a.otlp_endpoint)
     print(json.dumps(r["load"]))
-    print(infercost("reconcile", a.scenario, "--attribution", Path(a.out) / "attribution",
-                    *(["--set", f"deployment.engine={a.calibration}"] if a.calibration else []),
-                    "--set", f"workload.arrivals.rate_per_s={a.rate}").stdout)
+    rec = r["reconcile"]
+    print(json.dumps({"inferences": rec["inferences"], "factors": rec["factors"],
+                      "decomposition": rec["decomposition"]}, indent=1))
+    print(f"files in {r['out']}: spans.jsonl load.json bill.csv rules.yaml attribution/ reconcile.json")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,21 @@
-"""Tracing for the example service: OpenTelemetry SDK spans written as OTLP/JSON lines
-(the format `infercost attribute --usage` reads) and, optionally, sent to a collector.
+"""Tracing for the example service: OpenTelemetry SDK spans priced by infercost's cost
+span processor and written as OTLP/JSON lines (what `infercost attribute --usage` reads),
+optionally also sent to an OTLP/HTTP collector.
 
-`setup_tracing(...)` is the one place the cost span processor is attached: when
-`infercost.integrations.otel` is importable its `instrument(...)` prices each span and
-exports it; otherwise a plain SDK exporter writes the same OTLP/JSON file.
+`setup_tracing(...)` is the one place the processor is attached:
+`infercost.integrations.otel.instrument(provider, scenario=..., exporter=OtlpJsonFileExporter(path))`
+puts the cost of every inference span on it (gen_ai.usage.cost.*, infercost.cost.*) from
+the scenario's cost model, and exports it to the file.
 
 A collector that cannot be reached never breaks the service: spans leave on the SDK's
 background thread (BatchSpanProcessor), the OTLP exporter gives up after `timeout_s` and
-a warning is logged; a file that cannot be written is logged the same way.
+one warning per failed export is logged; a span file that cannot be written is logged the
+same way by OtlpJsonFileExporter.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from pathlib import Path
 
 from opentelemetry.sdk.resources import Resource
@@ -24,45 +25,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 log = logging.getLogger("infercost.example.service")
 
 
-class OtlpJsonLinesExporter(SpanExporter):
-    """Append each export as one OTLP/JSON `ExportTraceServiceRequest` line to `path`."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-
-    def export(self, spans) -> SpanExportResult:
-        from google.protobuf.json_format import MessageToDict
-        from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-
-        doc = _hex_ids(MessageToDict(encode_spans(spans)))
-        try:
-            with self._lock, open(self.path, "a") as fh:
-                fh.write(json.dumps(doc, separators=(",", ":")) + "\n")
-        except OSError as e:
-            log.warning("span file %s not written (%s); the service goes on", self.path, e)
-            return SpanExportResult.FAILURE
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        return None
-
-
-def _hex_ids(doc: dict) -> dict:
-    """OTLP/JSON writes trace and span ids as hex (protobuf's JSON mapping gives base64)."""
-    import base64
-
-    for rs in doc.get("resourceSpans", []):
-        for ss in rs.get("scopeSpans", []):
-            for sp in ss.get("spans", []):
-                for k in ("traceId", "spanId", "parentSpanId"):
-                    if sp.get(k):
-                        sp[k] = base64.b64decode(sp[k]).hex()
-    return doc
-
-
-class _WarnOnFailure(SpanExporter):
-    """Wrap an exporter so that a failed or raising export logs one warning and never raises."""
+class WarnOnFailure(SpanExporter):
+    """Wrap an exporter so that a failed or raising export logs a warning and never raises."""
 
     def __init__(self, inner: SpanExporter, what: str) -> None:
         self.inner, self.what = inner, what
@@ -74,7 +38,7 @@ class _WarnOnFailure(SpanExporter):
             log.warning("span export to %s failed (%s); the service goes on", self.what, e)
             return SpanExportResult.FAILURE
         if res is not SpanExportResult.SUCCESS:
-            log.warning("span export to %s failed; the service goes on", self.what)
+            log.warning("span export to %s failed (collector unreachable?); the service goes on", self.what)
         return res
 
     def shutdown(self) -> None:
@@ -83,30 +47,26 @@ class _WarnOnFailure(SpanExporter):
         except Exception as e:  # noqa: BLE001
             log.warning("span exporter %s did not shut down cleanly (%s)", self.what, e)
 
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
 
-def setup_tracing(spans_path: str | Path, *, scenario: str | Path | None = None,
-                  otlp_endpoint: str | None = None, service_name: str = "minilm-embeddings",
-                  timeout_s: float = 2.0) -> TracerProvider:
-    """A TracerProvider whose spans go to `spans_path` (OTLP/JSON lines) and, when given, to
-    an OTLP/HTTP collector at `otlp_endpoint` (e.g. http://127.0.0.1:4318/v1/traces).
 
-    With the cost span processor available (`infercost.integrations.otel.instrument`) the
-    file is written by it and each span carries its cost under `scenario`; without it, by
-    `OtlpJsonLinesExporter`.
-    """
+def setup_tracing(spans_path: str | Path, *, scenario: str | Path, otlp_endpoint: str | None = None,
+                  service_name: str = "minilm-embeddings", timeout_s: float = 2.0,
+                  schedule_delay_millis: int = 1000):
+    """(TracerProvider, pricer): spans priced under `scenario` and written to `spans_path`
+    (OTLP/JSON lines); also sent to `otlp_endpoint` (e.g. http://127.0.0.1:4318/v1/traces)
+    when given. Raises InputError for a bad scenario (before serving starts)."""
+    from infercost.integrations.otel import OtlpJsonFileExporter, instrument
+
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    try:
-        from infercost.integrations.otel import OtlpJsonFileExporter, instrument
-    except ImportError:
-        provider.add_span_processor(BatchSpanProcessor(_WarnOnFailure(OtlpJsonLinesExporter(spans_path),
-                                                                      str(spans_path))))
-    else:  # pragma: no cover - depends on the otel integration being present
-        instrument(provider, scenario=str(scenario) if scenario else None, catalog=None,
-                   exporter=OtlpJsonFileExporter(str(spans_path)), meter_provider=None)
+    pricer = instrument(provider, scenario=str(scenario), exporter=OtlpJsonFileExporter(str(spans_path)),
+                        schedule_delay_millis=schedule_delay_millis)
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exp = OTLPSpanExporter(endpoint=otlp_endpoint, timeout=timeout_s)
-        provider.add_span_processor(BatchSpanProcessor(_WarnOnFailure(exp, otlp_endpoint),
+        provider.add_span_processor(BatchSpanProcessor(WarnOnFailure(exp, otlp_endpoint),
+                                                       schedule_delay_millis=schedule_delay_millis,
                                                        export_timeout_millis=int(timeout_s * 1000)))
-    return provider
+    return provider, pricer

@@ -7,8 +7,10 @@ the oldest one (the head) has waited `max_wait_s` since it arrived, or until `ma
 are waiting, whichever comes first. One worker thread runs one batch at a time.
 
 `Batcher(fn, rule)` runs `fn(items) -> results` (one result per item, same order) on its
-worker thread; `submit(item)` returns a `concurrent.futures.Future` for that item's result
-and `batches` records every batch run (start and end on `time.perf_counter`, seconds; size).
+worker thread; `submit(item)` returns a `concurrent.futures.Future` of a `Served`: the
+item's result, the `BatchRecord` of the batch it rode in (start and end on
+`time.perf_counter` in seconds and on the wall clock in Unix nanoseconds; size) and its
+0-based index in that batch. `batches` records every batch run.
 """
 
 from __future__ import annotations
@@ -42,15 +44,27 @@ class BatchRule:
 
 @dataclass(frozen=True)
 class BatchRecord:
-    """One batch run: `start` and `end` (time.perf_counter seconds), `size` (requests)."""
+    """One batch run: `start` and `end` (time.perf_counter seconds), `size` (requests),
+    `start_ns` and `end_ns` (wall clock, Unix nanoseconds: for span timestamps)."""
 
     start: float
     end: float
     size: int
+    start_ns: int = 0
+    end_ns: int = 0
 
     @property
     def seconds(self) -> float:
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Served:
+    """What a submitted item's Future resolves to."""
+
+    result: object
+    batch: BatchRecord
+    index: int  # 0-based place in the batch
 
 
 @dataclass
@@ -79,7 +93,8 @@ class Batcher:
         self._thread.start()
 
     def submit(self, item) -> Future:
-        """Queue `item`; the Future resolves to its result when its batch has run."""
+        """Queue `item`; the Future resolves to a `Served` when its batch has run (or
+        raises what `fn` raised). RuntimeError once closed."""
         fut: Future = Future()
         with self._cv:
             if self._closed:
@@ -105,20 +120,23 @@ class Batcher:
             batch = self._take()
             if batch is None:
                 return
-            t0 = time.perf_counter()
+            w0, t0 = time.time_ns(), time.perf_counter()
             try:
                 results = list(self.fn([p.item for p in batch]))
                 if len(results) != len(batch):
                     raise RuntimeError(f"batch fn returned {len(results)} results for {len(batch)} items")
             except Exception as e:  # noqa: BLE001 - handed to every caller of the batch
                 t1 = time.perf_counter()
+                rec = BatchRecord(t0, t1, len(batch), w0, w0 + int((t1 - t0) * 1e9))
+                self.batches.append(rec)
                 for p in batch:
                     p.future.set_exception(e)
             else:
                 t1 = time.perf_counter()
-                for p, r in zip(batch, results, strict=True):
-                    p.future.set_result((r, BatchRecord(t0, t1, len(batch))))
-            self.batches.append(BatchRecord(t0, t1, len(batch)))
+                rec = BatchRecord(t0, t1, len(batch), w0, w0 + int((t1 - t0) * 1e9))
+                self.batches.append(rec)  # before the futures: a waiter sees its batch recorded
+                for i, (p, r) in enumerate(zip(batch, results, strict=True)):
+                    p.future.set_result(Served(r, rec, i))
 
     def close(self) -> None:
         with self._cv:
