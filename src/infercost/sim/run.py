@@ -775,6 +775,14 @@ def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progres
         note = physics_note(scenario, catalog)  # a service: time faster than physics
         if note:
             res.usage = replace(res.usage, notes=res.usage.notes + (note,))
+    else:
+        from dataclasses import replace
+
+        from infercost.perf.measurements import load_calibration
+
+        lc = load_calibration(scenario.deployment.engine)  # batch times x the slowdown under load
+        if lc is not None:
+            res.usage = replace(res.usage, notes=res.usage.notes + (lc.note(),))
     res.cost = itemise(scenario, catalog, res.usage)
     from infercost.econ.energy import energy_facts
 
