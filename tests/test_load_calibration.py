@@ -4,7 +4,6 @@ batched spans (what the example service writes)."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 
 import pytest
 
@@ -25,26 +24,44 @@ def _without_load(tmp_path):
 
 def test_the_committed_calibration_has_a_load_row():
     lc = load_calibration(CAL)
-    assert lc is not None and lc.factor > 0 and lc.max_batch == 8 and lc.rate_per_s == 4
+    assert lc is not None and lc.slowdown > 0 and lc.max_batch == 8 and lc.rate_per_s == 4
+    assert lc.batches and all(n >= 1 and s > 0 for n, s in lc.batches.values())
     assert "bench --load" in lc.note()
 
 
-def test_estimate_multiplies_batch_times_by_the_load_factor(cli, tmp_path):
-    factor = load_calibration(CAL).factor
-    code, out, err = cli("estimate", SCENARIO, "--json", "--set", f"deployment.engine={_without_load(tmp_path)}")
-    assert code == 0, err
-    before = json.loads(out)
+def test_factor_for_weights_by_batches_run():
+    from infercost.perf.measurements import LoadCalibration
+
+    # 3 batches of 1 at 30 ms and 1 batch of 2 at 50 ms under load; the model says 20 and 40 ms:
+    # (3 x 30 + 1 x 50) / (3 x 20 + 1 x 40) = 140 / 100 = 1.4
+    lc = LoadCalibration(1.2, 4.0, 8, 5.0, "f", batches={1: (3, 0.030), 2: (1, 0.050)})
+    assert lc.factor_for({1: 0.020, 2: 0.040}.get) == pytest.approx(1.4)
+    assert LoadCalibration(1.2, 4.0, 8, 5.0, "f").factor_for(lambda b: 1.0) == 1.2  # no sizes: the slowdown
+
+
+def test_estimate_matches_batch_times_measured_under_load(cli, tmp_path):
+    from infercost.api import load_scenario
+    from infercost.core.catalog import load_catalog
+    from infercost.perf.service import service_time
+
+    lc = load_calibration(CAL)
+    iso = _without_load(tmp_path)
+    cat = load_catalog()
+    sc_before = load_scenario(SCENARIO, deployment__engine=str(iso))
+    before = service_time(sc_before, cat)
+    after = service_time(load_scenario(SCENARIO), cat)
+    # one factor k for every batch size, chosen so that the busy time of the batches the
+    # load produced is what was measured: sum n_b x after(b) = sum n_b x loaded_b
+    k = after.batch_seconds(1) / before.batch_seconds(1)
+    for b in range(1, 9):
+        assert after.batch_seconds(b) == pytest.approx(before.batch_seconds(b) * k, rel=1e-9)
+    measured = sum(n * s for n, s in lc.batches.values())
+    assert sum(n * after.batch_seconds(b) for b, (n, _) in lc.batches.items()) == pytest.approx(measured)
     code, out, err = cli("estimate", SCENARIO, "--json")
     assert code == 0, err
-    after = json.loads(out)
-    # same fit, every batch time x factor: batch of 1 and of max_batch alike
-    for k in ("batch_1_ms", "max_batch_ms"):
-        assert after["service_time"][k] == pytest.approx(before["service_time"][k] * factor, rel=1e-5)
-    assert any("bench --load" in n for n in after["facts"]["notes"])
-    assert not any("bench --load" in n for n in before["facts"]["notes"])
-    b0 = next(Decimal(c["quantity"]) for c in before["components"] if c["name"] == "accelerator_busy")
-    b1 = next(Decimal(c["quantity"]) for c in after["components"] if c["name"] == "accelerator_busy")
-    assert b1 > b0  # slower batches: more busy vCPU-hours for the same requests
+    doc = json.loads(out)
+    assert any("bench --load" in n for n in doc["facts"]["notes"])
+    assert doc["service_time"]["batch_1_ms"] == pytest.approx(after.batch_seconds(1) * 1000, rel=1e-5)
 
 
 def test_simulate_applies_it_too(cli):

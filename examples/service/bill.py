@@ -2,6 +2,7 @@
 the run touched, for `vcpus` vCPUs at the catalog's price per vCPU-hour.
 
     python -m examples.service.bill --start 2026-11-29T23:10:00Z --end 2026-11-29T23:11:00Z --out bill.csv
+    python -m examples.service.bill --load load.json --out bill.csv --rules rules.yaml
 
 The price is the catalog's (`infercost catalog prices`): the cheapest `plan` listing of
 `hardware` at `provider`, per vCPU-hour; an hour costs vcpus x that. Hourly billing: an hour
@@ -106,13 +107,23 @@ def _when(text: str) -> datetime:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--start", required=True, help="run start, ISO 8601 UTC")
-    ap.add_argument("--end", required=True, help="run end, ISO 8601 UTC")
+    ap.add_argument("--start", help="run start, ISO 8601 UTC")
+    ap.add_argument("--end", help="run end, ISO 8601 UTC")
     ap.add_argument("--out", default="bill.csv")
     ap.add_argument("--resource-id", default="i-0service0minilm01")
     ap.add_argument("--vcpus", type=int, default=1)
     ap.add_argument("--provider", default="aws")
+    ap.add_argument("--rules", default=None, help="also write the attribution rules here")
+    ap.add_argument("--load", default=None, help="take --start/--end from this load.json (loadgen --out)")
     a = ap.parse_args(argv)
+    if a.load:
+        doc = json.loads(Path(a.load).read_text())
+        a.start = datetime.fromtimestamp(doc["started_at"], UTC).isoformat()
+        a.end = datetime.fromtimestamp(doc["ended_at"], UTC).isoformat()
+    elif not (a.start and a.end):
+        ap.error("give --start and --end, or --load")
+    if a.rules:
+        write_rules(a.rules)
     info = write_bill(a.out, _when(a.start), _when(a.end), resource_id=a.resource_id, vcpus=a.vcpus,
                       provider=a.provider)
     print(f"wrote {info['hours']} hour(s) of {a.vcpus} vCPU at {info['per_vcpu_hour']} per vCPU-hour "

@@ -19,8 +19,9 @@ Rows added: `load_batch` per batch size seen (`batches`, `seconds` = median unde
 `isolated_seconds`, `slowdown` = their ratio) and one `load` row whose `factor` = sum of
 batch times under load / sum of the isolated times of the same batch sizes (the busy-time
 weighted slowdown), with the measured latency p50/p99 (ms), mean batch and busy fraction.
-`estimate` and `simulate` multiply the calibrated batch times by `factor`
-(infercost.perf.measurements.load_calibration).
+`estimate` and `simulate` multiply the calibrated model's batch times by the one factor
+that matches them to the `load_batch` times (infercost.perf.measurements.LoadCalibration):
+the slowdown under load, plus whatever the model's fit to the isolated rows missed.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ Two sources, one shape (`ServiceTime`):
   tokens plus `output_tokens` decode steps at batch b; others run b x items per
   forward pass. The memory fit caps the batch. When `deployment.engine` is a
   calibration file with a `load` row (`infercost bench --load`), every batch time is
-  multiplied by its measured slowdown under load (`factor`) and a note says so.
+  multiplied by one factor that maps the model's batch times onto the ones measured
+  under load (busy-time weighted over the batch sizes the load produced; LLMs: the
+  measured slowdown) and a note says so.
 """
 
 from __future__ import annotations
@@ -174,9 +176,13 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
     from infercost.perf.measurements import load_calibration
 
     load = load_calibration(dep.engine)
-    k = load.factor if load is not None else 1.0
-    load_notes = (load.note(),) if load is not None else ()
     req = scenario.workload.request
+    items_ = req.items.mean if req.items else 1.0
+    k = 1.0
+    if load is not None:
+        k = load.slowdown if getattr(profile, "is_llm", False) else load.factor_for(
+            lambda b: profile.batch_seconds(max(1, int(round(b * items_)))))
+    load_notes = (load.note(k),) if load is not None else ()
     if getattr(profile, "is_llm", False):
         isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
         osl = int(round(req.output_tokens.mean)) if req.output_tokens else 128

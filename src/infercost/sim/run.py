@@ -780,9 +780,11 @@ def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progres
 
         from infercost.perf.measurements import load_calibration
 
-        lc = load_calibration(scenario.deployment.engine)  # batch times x the slowdown under load
-        if lc is not None:
-            res.usage = replace(res.usage, notes=res.usage.notes + (lc.note(),))
+        if load_calibration(scenario.deployment.engine) is not None:  # batch times matched under load
+            from infercost.perf.service import service_time
+
+            notes = tuple(n for n in service_time(scenario, catalog).notes if "bench --load" in n)
+            res.usage = replace(res.usage, notes=res.usage.notes + notes)
     res.cost = itemise(scenario, catalog, res.usage)
     from infercost.econ.energy import energy_facts
 
