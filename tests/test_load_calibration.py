@@ -97,3 +97,25 @@ def test_a_batched_span_counts_its_share_of_the_batch():
 
     with pytest.raises(InputError, match="whole number >= 1"):
         spans_to_rows(_span(0, 1, gen_ai__request__model="m", infercost__batch__size=0), "f")
+
+
+def test_service_block_carries_the_spread_under_load(cli, tmp_path):
+    from infercost.bench.load import _service_block
+
+    # batches of 1 took 10, 20 and 40 ms under load: mean 23.3333 ms, log steps of ln 2 ->
+    # sigma = stdev(ln .01, ln .02, ln .04) = ln 2 = 0.6931; isolated 10 ms at 1 and 40 ms at 4:
+    # per item (40 - 10) / 3 = 10 ms x slowdown 1.5 = 15 ms
+    blk = _service_block({1: [0.010, 0.020, 0.040]}, {1: 0.010, 4: 0.040}, 4, 1.5)
+    assert blk == {"distribution": "lognormal", "mean_ms": 23.3333, "per_item_ms": 15.0, "sigma": 0.6931}
+    assert _service_block({1: [0.01, 0.02]}, {1: 0.01, 4: 0.04}, 4, 1.5) is None  # too few to spread
+    # the committed calibration's block is a valid `service:` block for the scenario
+    block = next(json.loads(x) for x in CAL.read_text().splitlines() if '"kind": "load"' in x)["service"]
+    f = tmp_path / "s.yaml"
+    import yaml
+
+    doc = yaml.safe_load(SCENARIO.read_text())
+    doc["service"] = block
+    f.write_text(yaml.safe_dump(doc))
+    code, out, err = cli("estimate", f, "--json")
+    assert code == 0, err
+    assert json.loads(out)["service_time"]["batch_1_ms"] == pytest.approx(block["mean_ms"])

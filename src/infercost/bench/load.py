@@ -18,7 +18,10 @@ caches are colder. This measures the difference on the serving machine:
 Rows added: `load_batch` per batch size seen (`batches`, `seconds` = median under load,
 `isolated_seconds`, `slowdown` = their ratio) and one `load` row whose `factor` = sum of
 batch times under load / sum of the isolated times of the same batch sizes (the busy-time
-weighted slowdown), with the measured latency p50/p99 (ms), mean batch and busy fraction.
+weighted slowdown), with the measured latency p50/p99 (ms), mean batch, busy fraction and
+`service`: a scenario `service:` block (lognormal) with the spread of the batch times
+under load, for the simulator when their variance matters (the perf model's batch times
+are one number per batch size).
 `estimate` and `simulate` multiply the calibrated model's batch times by the one factor
 that matches them to the `load_batch` times (infercost.perf.measurements.LoadCalibration):
 the slowdown under load, plus whatever the model's fit to the isolated rows missed.
@@ -106,6 +109,24 @@ def drive(batcher: Batcher, items: list, arrivals: list[float], max_in_flight: i
     return lat, shed
 
 
+def _service_block(by: dict[int, list[float]], iso: dict[int, float], max_batch: int,
+                   factor: float) -> dict | None:
+    """A scenario `service:` block with the spread measured under load (None with fewer
+    than 3 batches of one): lognormal, `mean_ms` = mean batch-of-1 time under load, `sigma`
+    = standard deviation of its log, `per_item_ms` = the isolated slope (batch max_batch
+    minus batch 1, over max_batch - 1) x the slowdown `factor`."""
+    import math
+
+    ones = by.get(1, [])
+    if len(ones) < 3:
+        return None
+    logs = [math.log(t) for t in ones]
+    slope = (iso[max_batch] - iso[1]) / (max_batch - 1) if max_batch > 1 else iso[1]
+    return {"distribution": "lognormal", "mean_ms": round(statistics.fmean(ones) * 1000, 4),
+            "per_item_ms": round(max(0.0, slope) * factor * 1000, 4),
+            "sigma": round(max(statistics.stdev(logs), 1e-3), 4)}
+
+
 def run_load(model: str, out: Path, *, rate_per_s: float, seconds: float, max_batch: int = 8,
              max_wait_ms: float = 5.0, seq_len: int = 32, threads: int | None = None, quick: bool = False,
              max_requests: int = 5000, max_in_flight: int = 256, seed: int = 0) -> list[dict]:
@@ -171,6 +192,7 @@ def run_load(model: str, out: Path, *, rate_per_s: float, seconds: float, max_ba
     loaded = sum(rec.seconds for rec in batches)
     alone = sum(iso[rec.size] for rec in batches)
     lat.sort()
+    service = _service_block(by, iso, max_batch, loaded / alone)
     rows.append({"kind": "load", "model": model, "rate_per_s": rate_per_s, "seconds": round(wall, 3),
                  "requests": len(lat), "shed": shed, "max_batch": max_batch, "max_wait_ms": max_wait_ms,
                  "seq_len": seq_len, "threads": emb.threads, "batches": len(batches),
@@ -179,6 +201,7 @@ def run_load(model: str, out: Path, *, rate_per_s: float, seconds: float, max_ba
                  "factor": round(loaded / alone, 4),
                  "latency_p50_ms": round(_quantile(lat, 0.50) * 1000, 3),
                  "latency_p99_ms": round(_quantile(lat, 0.99) * 1000, 3),
+                 **({"service": service} if service else {}),
                  "source": "infercost bench --load (in-process Poisson load, infercost.bench.batching rule)"})
     import sys
 
