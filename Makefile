@@ -17,7 +17,7 @@ $(CORE_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(FULL_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev,spark,bench,otel,mlflow,kubeflow,ray]"
+	$(BIN)/python -m pip install -q -e ".[dev,spark,bench,otel,mlflow,kubeflow,ray,serve]"
 	touch $@ $(CORE_STAMP)
 
 venv: $(CORE_STAMP)

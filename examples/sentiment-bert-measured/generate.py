@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import csv
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-START = datetime(2026, 10, 1, tzinfo=timezone.utc)
+START = datetime(2026, 10, 1, tzinfo=UTC)
 HOURS = 31 * 24
 ENDPOINT = "sentiment-prod"
 ARN = f"arn:aws:sagemaker:us-east-1:123456789012:endpoint/{ENDPOINT}"
@@ -106,7 +106,7 @@ def count_rows(seed: int = 11) -> list[dict]:
         office = 9 <= local < 18 and weekday
         rate = 2.0 if office else 0.05 + 0.15 * math.exp(-((local - 20) % 24) / 3)
         n = int(rng.poisson(rate * 3600))
-        version = "2" if t0 >= datetime(2026, 10, 15, tzinfo=timezone.utc) else "1"
+        version = "2" if t0 >= datetime(2026, 10, 15, tzinfo=UTC) else "1"
         lat_ms = (22.0 if version == "1" else 18.0) * (1 + 0.1 * rng.standard_normal())
         rows.append({"period_start": _t(t0), "period_s": 3600, "resource_id": ARN,
                      "endpoint": ENDPOINT, "model": "bert-base-sentiment",

@@ -285,8 +285,11 @@ class Catalog:
         rows = [i for i in self.instances if i.provider == provider and i.hardware == hardware]
         if not rows:
             offered = sorted({i.hardware for i in self.instances if i.provider == provider})
+            elsewhere = sorted({i.provider for i in self.instances if i.hardware == hardware})
+            also = f"; {hardware!r} is listed by: {', '.join(elsewhere)}" if elsewhere else ""
             raise InputError(
-                f"provider {provider!r} lists no instance with {hardware!r}; it offers: {', '.join(offered)}",
+                f"provider {provider!r} lists no instance with {hardware!r}; it offers: {', '.join(offered)}"
+                f"{also} (or set deployment.pricing.price_per_gpu_hour, per vCPU-hour for CPUs)",
                 f"{where}.provider",
             )
         priced = [i for i in rows if plan in i.per_gpu_hour]

@@ -103,8 +103,9 @@ MEANING: dict[type, dict[str, str]] = {
         "provider": "aws, aws-sagemaker, gcp, azure, lambda, runpod, digitalocean, owned",
         "instance": "the provider's instance or SKU name",
         "hardware": "catalog hardware id of its accelerators",
-        "gpus": "accelerators in the instance (chips for TPU/Neuron)",
-        "per_gpu_hour": "price per accelerator-hour by plan: on-demand reserved-1y reserved-3y spot owned",
+        "gpus": "accelerators in the instance (chips for TPU/Neuron; vCPUs for `kind: cpu` hardware)",
+        "per_gpu_hour": ("price per accelerator-hour (per vCPU-hour for `kind: cpu` hardware) by plan: "
+                         "on-demand reserved-1y reserved-3y spot owned"),
         "source": "price list or snapshot the price comes from",
         "as_of": "date read",
         "currency": "ISO 4217 code",

@@ -198,7 +198,9 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
         exp_h = _round_h(busy_h * shadow / (1 + shadow)) if shadow > 0 else Decimal(0)
         user_h = busy_h - exp_h
         g = "GPU-h"
-        per_gpu = f"{gpus} GPU/replica" if usage.gpu_hours is None else "each pool's GPUs/replica"
+        hw = catalog.hardware.get(dep.hardware or "")
+        unit = "vCPU" if hw is not None and hw.kind == "cpu" else "GPU"  # CPUs: GPU-h are vCPU-hours
+        per_gpu = f"{gpus} {unit}/replica" if usage.gpu_hours is None else f"each pool's {unit}s/replica"
         busy.append((CostLine.priced("accelerator_busy", "Accelerator time, serving" + tag, user_h, g, rate,
                                      "", detail=plan),
                      f"busy GPU-h of user requests ({per_gpu}); {per}"))

@@ -12,7 +12,7 @@ conventions (current and deprecated), OpenLLMetry (`llm.usage.*`), OpenLIT, Open
 | usage column | from (first present) |
 |---|---|
 | timestamp | span startTimeUnixNano (UTC) |
-| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms |
+| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms; divided by infercost.batch.size when set (the span then times its whole batch: each of its n requests was busy 1/n of it) |
 | request_id | gen_ai.response.id, gen_ai.request.id (vLLM), else traceId:spanId |
 | model | gen_ai.response.model, gen_ai.request.model, llm.response.model, llm.request.model, llm.model_name |
 | model_version | infercost.model_version, gen_ai.response.model_version, service.version (resource) |
@@ -84,9 +84,15 @@ def spans_to_rows(doc: dict, where: str) -> tuple[list[dict], int]:
                     raise InputError("span without a valid startTimeUnixNano",
                                      f"{where}: span {sp.get('spanId')}") from None
                 merged = {**rattrs, **a}
+                batch = a.get(semconv.BATCH_SIZE)
+                if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, float))
+                                          or batch < 1 or batch != int(batch)):
+                    raise InputError(f"{semconv.BATCH_SIZE}: expected a whole number >= 1, got {batch!r}",
+                                     f"{where}: span {sp.get('spanId')}")
                 row = {
                     "timestamp": start // 1000,  # microseconds since epoch, UTC
-                    "duration_ms": (end - start) / 1e6,
+                    # a span of a batch of n: the request's busy share is 1/n of the batch time
+                    "duration_ms": (end - start) / 1e6 / (int(batch) if batch is not None else 1),
                     "request_id": str(_first(a, REQUEST_ID)
                                       or f"{sp.get('traceId', '')}:{sp.get('spanId', '')}"),
                 }

@@ -189,3 +189,74 @@ def resolve_hardware(ms: MeasurementSet, catalog=None):
                   peak_tflops=peak, memory_gb=mem / per,
                   memory_bw_gbps=(bw[0] if bw else 10.0) / per)
     return hw, per
+
+
+@dataclass(frozen=True)
+class LoadCalibration:
+    """Batch times under load that `infercost bench --load` measured on the serving machine.
+
+    `slowdown`: batch seconds under Poisson load / alone (busy-time weighted, the `load`
+    row's `factor`) at `rate_per_s` requests/s with `max_batch` / `max_wait_ms` batching;
+    `batches`: batch size -> (batches run, median seconds under load), from the
+    `load_batch` rows; `path`: the file.
+    """
+
+    slowdown: float
+    rate_per_s: float
+    max_batch: int
+    max_wait_ms: float
+    path: str
+    batches: dict = field(default_factory=dict)
+
+    def factor_for(self, model_seconds) -> float:
+        """The multiplier that maps a model's batch times onto the ones measured under load:
+        sum over measured sizes of n_b x loaded_b / sum of n_b x model_seconds(b), i.e. the
+        busy-time weighted ratio for the mix of batch sizes the load produced. Without
+        `load_batch` rows, `slowdown`."""
+        num = sum(n * sec for n, sec in self.batches.values())
+        den = sum(n * model_seconds(b) for b, (n, _) in self.batches.items())
+        return num / den if num > 0 and den > 0 else self.slowdown
+
+    def note(self, factor: float | None = None) -> str:
+        k = self.slowdown if factor is None else factor
+        return (f"batch times x{k:.2f}: matched to the batch times measured under Poisson load at "
+                f"{self.rate_per_s:g} requests/s (max_batch {self.max_batch}, max_wait {self.max_wait_ms:g} ms; "
+                f"x{self.slowdown:.2f} slower than alone) by `infercost bench --load` in {self.path}")
+
+
+def load_calibration(path: str | Path) -> LoadCalibration | None:
+    """The `load` and `load_batch` rows of a measurement file as a LoadCalibration, or None
+    when the file has no `load` row (or is not a file). Raises InputError for a `load` row
+    whose factor, or a `load_batch` row whose batch, batches or seconds, is not positive."""
+    p = Path(path)
+    if p.suffix not in (".jsonl", ".json") or not p.is_file():
+        return None
+    found = None
+    batches: dict[int, tuple[int, float]] = {}
+
+    def pos(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+    for i, line in enumerate(p.read_text().splitlines(), start=1):
+        if '"load' not in line:
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue  # read_measurements reports malformed lines
+        if not isinstance(r, dict):
+            continue
+        if r.get("kind") == "load_batch":
+            if not (pos(r.get("batch")) and pos(r.get("batches")) and pos(r.get("seconds"))):
+                raise InputError("load_batch row: batch, batches and seconds must be positive numbers",
+                                 f"{p}: line {i}")
+            batches[int(r["batch"])] = (int(r["batches"]), float(r["seconds"]))
+        elif r.get("kind") == "load":
+            f = r.get("factor")
+            if not pos(f):
+                raise InputError(f"load row: factor must be a positive number, got {f!r}", f"{p}: line {i}")
+            found = (float(f), float(r.get("rate_per_s") or 0), int(r.get("max_batch") or 0),
+                     float(r.get("max_wait_ms") or 0))
+    if found is None:
+        return None
+    return LoadCalibration(*found, path=str(path), batches=batches)

@@ -7,7 +7,11 @@ Two sources, one shape (`ServiceTime`):
 - the performance model (`infercost.perf`), when the scenario names a model and
   hardware instead: LLMs serve a batch of b sequences as one prefill of b x prompt
   tokens plus `output_tokens` decode steps at batch b; others run b x items per
-  forward pass. The memory fit caps the batch.
+  forward pass. The memory fit caps the batch. When `deployment.engine` is a
+  calibration file with a `load` row (`infercost bench --load`), every batch time is
+  multiplied by one factor that maps the model's batch times onto the ones measured
+  under load (busy-time weighted over the batch sizes the load produced; LLMs: the
+  measured slowdown) and a note says so.
 """
 
 from __future__ import annotations
@@ -169,7 +173,16 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
         raise InputError("the performance model is not available; give `service:`", "service") from None
     profile = build_profile(arch, scenario_precision(scenario), hw, gpus=dep.gpus_per_replica,
                             tp=dep.tp, engine=dep.engine)
+    from infercost.perf.measurements import load_calibration
+
+    load = load_calibration(dep.engine)
     req = scenario.workload.request
+    items_ = req.items.mean if req.items else 1.0
+    k = 1.0
+    if load is not None:
+        k = load.slowdown if getattr(profile, "is_llm", False) else load.factor_for(
+            lambda b: profile.batch_seconds(max(1, int(round(b * items_)))))
+    load_notes = (load.note(k),) if load is not None else ()
     if getattr(profile, "is_llm", False):
         isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
         osl = int(round(req.output_tokens.mean)) if req.output_tokens else 128
@@ -177,18 +190,18 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
 
         @lru_cache(maxsize=4096)  # pure in b; the capacity model asks for the same b often
         def llm(b: int) -> float:
-            return profile.batch_seconds(b, isl, osl)
+            return profile.batch_seconds(b, isl, osl) * k
 
         return ServiceTime(llm, max(1, min(dep.batching.max_batch, cap)),
                            f"perf: {arch.id} {scenario.model.precision} on {hw.id} ({dep.engine})",
-                           True, profile, cap, notes=tuple(profile.notes))
+                           True, profile, cap, notes=tuple(profile.notes) + load_notes)
     items = req.items.mean if req.items else 1.0
     cap = profile.max_concurrency(0)
 
     @lru_cache(maxsize=4096)  # pure in b, as above
     def other(b: int) -> float:
-        return profile.batch_seconds(max(1, int(round(b * items))))
+        return profile.batch_seconds(max(1, int(round(b * items)))) * k
 
     return ServiceTime(other, max(1, min(dep.batching.max_batch, int(cap / items) if cap else dep.batching.max_batch)),
                        f"perf: {arch.id} {scenario.model.precision} on {hw.id} ({dep.engine})",
-                       False, profile, cap, notes=tuple(profile.notes))
+                       False, profile, cap, notes=tuple(profile.notes) + load_notes)

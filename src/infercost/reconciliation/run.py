@@ -119,7 +119,15 @@ def _accel(components: list[dict], factor: Decimal) -> tuple[Decimal, Decimal, D
 
 
 def _gpus_per_instance(scenario, catalog, notes: list[str]) -> int:
+    """Accelerators one billed instance-hour stands for: the catalog instance's GPUs; for a
+    CPU (priced per vCPU-hour) the replica's vCPUs, `deployment.gpus_per_replica`, since a
+    CPU replica is billed as the vCPUs it runs on, not as the catalog's reference instance."""
     dep = scenario.deployment
+    hw = catalog.hardware.get(dep.hardware or "")
+    if hw is not None and hw.kind == "cpu":
+        notes.append(f"{dep.hardware} is priced per vCPU-hour: one billed instance-hour taken as "
+                     f"{dep.gpus_per_replica} vCPU-h (deployment.gpus_per_replica)")
+        return int(dep.gpus_per_replica)
     try:
         _, inst = catalog.gpu_hour_price(dep.pricing.provider, dep.hardware, dep.pricing.plan)
         return int(inst.gpus)

@@ -775,6 +775,16 @@ def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progres
         note = physics_note(scenario, catalog)  # a service: time faster than physics
         if note:
             res.usage = replace(res.usage, notes=res.usage.notes + (note,))
+    else:
+        from dataclasses import replace
+
+        from infercost.perf.measurements import load_calibration
+
+        if load_calibration(scenario.deployment.engine) is not None:  # batch times matched under load
+            from infercost.perf.service import service_time
+
+            notes = tuple(n for n in service_time(scenario, catalog).notes if "bench --load" in n)
+            res.usage = replace(res.usage, notes=res.usage.notes + notes)
     res.cost = itemise(scenario, catalog, res.usage)
     from infercost.econ.energy import energy_facts
 
