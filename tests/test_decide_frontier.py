@@ -106,5 +106,6 @@ def test_cli_frontier_example_and_missing_quality(tmp_path, capsys):
     r = subprocess.run([sys.executable, "-m", "infercost", "frontier", str(bad)],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 2
-    assert r.stderr.startswith("error: model.quality: variant 'baseline' has no quality score")
+    # the key path comes after the scenario file's name, as in every scenario command
+    assert r.stderr.startswith(f"error: {bad}: model.quality: variant 'baseline' has no quality score")
     assert r.stderr.count("\n") == 1
