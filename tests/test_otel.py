@@ -317,3 +317,73 @@ def test_tracking_page_example_runs(tmp_path, monkeypatch, capsys):
             for ss in rs["scopeSpans"] for s in ss["spans"] for a in s["attributes"]
             if a["key"] == "infercost.cost.busy"]
     assert busy == [D("0.0009555555555555555")] * 4 and sum(busy) == D("0.003822222222222222")
+
+
+def test_prometheus_port_errors_name_the_port():
+    from infercost.errors import InputError
+
+    for bad in (-1, 65536, "9464", 1.5):
+        with pytest.raises(InputError, match=r"serve_prometheus\(port\): expected a whole "
+                                             r"number 0\.\.65535"):
+            serve_prometheus(port=bad)
+    ep = serve_prometheus(port=0)
+    try:
+        with pytest.raises(InputError, match=rf"port {ep.port} is in use"):
+            serve_prometheus(port=ep.port)
+    finally:
+        ep.close()
+
+
+def chatbot_pricer():
+    mem = Memory()
+    tp = TracerProvider()
+    pricer = instrument(tp, EXAMPLES / "chatbot.yaml", exporter=mem,
+                        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    return tp, pricer, mem
+
+
+def test_hosted_providers_by_their_otel_names_are_never_priced_as_local():
+    tp, pricer, mem = chatbot_pricer()
+    tr = tp.get_tracer("svc")
+    providers = [("gen_ai.provider.name", "azure.ai.openai"),
+                 ("gen_ai.provider.name", "aws.bedrock"),
+                 ("gen_ai.provider.name", "gcp.vertex_ai"), ("gen_ai.system", "az.ai.openai"),
+                 ("gen_ai.provider.name", "OpenAI"), ("gen_ai.system", "openai")]
+    for key, name in providers:
+        tr.start_span("chat gpt-4o", attributes={
+            key: name, "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 1000,
+            "gen_ai.usage.output_tokens": 1000}).end()
+    pricer.force_flush()
+    by = {s.attributes.get("gen_ai.provider.name") or s.attributes["gen_ai.system"]: s.attributes
+          for s in mem.spans}
+    # the catalog prices openai's gpt-4o at 2.50 / 10.00 USD per 1M tokens:
+    # 1000 / 1e6 x 2.5 + 1000 / 1e6 x 10 = 0.0025 + 0.01 = 0.0125, whatever the case
+    for name in ("OpenAI", "openai"):
+        a = by[name]
+        assert a["gen_ai.usage.cost.source"] == "provider"
+        assert a["infercost.cost.amount_decimal"] == "0.0125"
+        assert a["gen_ai.usage.cost.currency"] == "USD"  # reprice needs it
+    # no catalog price for gpt-4o on Azure, Bedrock or Vertex: unpriced, not replica time
+    for name in ("azure.ai.openai", "aws.bedrock", "gcp.vertex_ai", "az.ai.openai"):
+        a = by[name]
+        assert "gen_ai.usage.cost.amount" not in a and "gen_ai.usage.cost.source" not in a
+    assert pricer.stats.priced == 2 and pricer.stats.total == D("0.025")
+    assert pricer.stats.unpriced == {"no price for provider azure.ai.openai model gpt-4o": 2,
+                                     "no price for provider aws.bedrock model gpt-4o": 1,
+                                     "no price for provider gcp.vertex_ai model gpt-4o": 1}
+
+
+def test_a_self_hosted_span_of_another_model_is_not_priced_with_the_scenario():
+    tp, pricer, mem = chatbot_pricer()
+    tr = tp.get_tracer("svc")
+    for model in ("totally-different-model", "meta-llama/Llama-3.1-8B-Instruct"):
+        s = tr.start_span("chat", start_time=T0, attributes={"gen_ai.request.model": model})
+        s.end(end_time=T0 + 32 * SECOND)
+    pricer.force_flush()
+    a, b = (s.attributes for s in mem.spans)
+    assert a["infercost.cost.unpriced_reason"] == (
+        "model 'totally-different-model' is not the scenario's 'llama-3.1-8b'")
+    assert "gen_ai.usage.cost.amount" not in a
+    # the Hugging Face name of the scenario's model is its model: 32 s / 32 = 1 replica-s
+    assert b["infercost.cost.busy_share_s"] == "1" and b["gen_ai.usage.cost.source"] == "local"
+    assert pricer.stats.priced == 1

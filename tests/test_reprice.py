@@ -32,9 +32,13 @@ TINY = {"name": "tiny", "currency": "USD",
                                    "price_per_gpu_hour": 7.2}}}
 
 
-def record(path, scenario, spans):
-    """Run `spans` ((tenant, ms, model or None)) through instrument into `path`."""
+def record(path, scenario, spans, **overrides):
+    """Run `spans` ((tenant, ms, model or None)) through instrument into `path`
+    (`price`: another price per GPU-hour)."""
     tp = TracerProvider()
+    if "price" in overrides:
+        scenario = api.price_table(scenario,
+                                   deployment__pricing__price_per_gpu_hour=overrides["price"])
     pricer = instrument(tp, scenario, exporter=OtlpJsonFileExporter(path),
                         meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
     tr = tp.get_tracer("svc")
@@ -86,7 +90,9 @@ def test_reprice_cli_json_table_and_csv(tiny, cli, tmp_path, monkeypatch):
     assert code == 0, err
     d = json.loads(out)
     assert d["total"] == {"old": "0.0016", "new": "0.0008", "change": "-0.0008"}
-    assert d["spans"] == {"total": 5, "repriced": 3, "unpriced": {"missing model": 1}}
+    # 5 spans read: 3 repriced, 1 without a model, the health check not an inference
+    assert d["spans"] == {"total": 5, "repriced": 3, "unpriced": {"missing model": 1},
+                          "skipped": 1, "duplicates": 0}
     monkeypatch.setenv("COLUMNS", "80")
     csv = tmp_path / "reprice.csv"
     code, out, err = cli("reprice", spans, "--scenario", sc, "--csv", csv)
@@ -94,6 +100,7 @@ def test_reprice_cli_json_table_and_csv(tiny, cli, tmp_path, monkeypatch):
     # the table fits 80 columns; the "wrote PATH" line is as long as the temporary path
     assert all(len(line) <= 80 for line in out.splitlines() if not line.startswith("wrote ")), out
     assert "unpriced: missing model 1" in out and "globex" in out
+    assert "5 spans read, 3 repriced, 1 not inference spans (skipped)" in out
     assert csv.read_text().splitlines()[0].startswith("model,version,tenant,spans,old,new")
 
 
@@ -129,3 +136,91 @@ def test_reprice_sums_stay_exact_past_28_digits():
     assert res.old_total == D("370368.370370367037037036703703701")  # 3 x big, every digit
     assert res.new_total == D("0.006")  # 3 x 1 s x 0.002
     assert res.rows[0].change == D("-370368.364370367037037036703703701")  # 0.006 - the above
+
+
+def minilm(tmp_path):
+    """TINY serving a named model that is not the chatbot's."""
+    sc = tmp_path / "minilm.yaml"
+    sc.write_text(yaml.safe_dump({**TINY, "name": "minilm",
+                                  "model": {"name": "all-minilm-l6-v2"}}))
+    return sc
+
+
+def test_spans_of_another_model_are_not_repriced_with_the_scenario(tmp_path, cli):
+    spans = tmp_path / "spans.jsonl"
+    # one file, two services: 2 llama spans priced by the chatbot, 3 MiniLM ones by theirs
+    record(spans, EXAMPLES / "chatbot.yaml", [("acme", 32_000, "llama-3.1-8b")] * 2)
+    record(spans, minilm(tmp_path), [("acme", 100, "all-minilm-l6-v2")] * 3)
+    res = api.reprice(spans, scenario=EXAMPLES / "chatbot.yaml")
+    assert [(r.model, r.spans) for r in res.rows] == [("llama-3.1-8b", 2)]
+    assert res.unpriced == {"model 'all-minilm-l6-v2' is not the scenario's 'llama-3.1-8b'": 3}
+    assert res.spans == 7 and res.skipped == 2  # two health checks
+    # the MiniLM spans alone: none is the chatbot's, so nothing to reprice: exit 2, one line
+    only = tmp_path / "minilm.jsonl"
+    record(only, minilm(tmp_path), [("acme", 100, "all-minilm-l6-v2")] * 3)
+    code, out, err = cli("reprice", only, "--scenario", EXAMPLES / "chatbot.yaml")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+    assert "minilm.jsonl: none of the 3 priced spans is for scenario 'support-chatbot' " \
+           "(model 'all-minilm-l6-v2' is not the scenario's 'llama-3.1-8b')" in err
+    # the llama spans with a BERT scenario: the same
+    code, _, err = cli("reprice", spans, "--scenario", EXAMPLES / "sentiment-bert.yaml")
+    assert code == 2 and "is not the scenario's 'bert-base'" in err
+
+
+def test_a_scenario_without_a_model_reprices_only_its_own_spans(tiny, tmp_path):
+    sc, spans, _ = tiny  # TINY names no model; its spans carry infercost.scenario "tiny"
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({**TINY, "name": "other"}))
+    from infercost.errors import InputError
+
+    with pytest.raises(InputError, match="none of the 3 priced spans is for scenario "
+                                             "'other' \\(scenario 'tiny' is not 'other'\\)"):
+        api.reprice(spans, scenario=other)
+
+
+def test_spans_priced_with_two_tables_are_shown_per_table(tiny, tmp_path, cli, monkeypatch):
+    sc, spans, pricer = tiny
+    cheaper = tmp_path / "spans-cheaper.jsonl"
+    record(cheaper, sc, [("acme", 100, "m")], price=3.6)
+    # the same file twice: its spans count once, the duplicates are said
+    code, out, err = cli("reprice", spans, cheaper, cheaper, "--scenario", sc, "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    new_v = pricer.table.version
+    old = {v: n for v, n in d["price_table"]["old_version_spans"].items()}
+    assert old[new_v] == 3 and sum(old.values()) == 4 and len(old) == 2
+    assert d["spans"]["duplicates"] == 2 and d["spans"]["total"] == 7  # 5 + 2 (span, health)
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = cli("reprice", spans, cheaper, cheaper, "--scenario", sc)
+    assert "price table: 2 old versions" in out and f"old price table {new_v}: 3 spans" in out
+    assert "2 duplicate spans (same traceId and spanId) counted once" in out
+
+
+def test_hosted_spans_round_trip_through_reprice(tmp_path):
+    spans = tmp_path / "spans.jsonl"
+    tp = TracerProvider()
+    pricer = instrument(tp, EXAMPLES / "chatbot.yaml", exporter=OtlpJsonFileExporter(spans),
+                        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    tp.get_tracer("svc").start_span("chat", attributes={
+        "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 1000}).end()
+    pricer.force_flush()
+    res = api.reprice(spans, scenario=EXAMPLES / "chatbot.yaml")
+    # 1000 / 1e6 x 2.50 + 1000 / 1e6 x 10.00 = 0.0125 USD, before and after
+    assert res.old_total == res.new_total == D("0.0125") and not res.unpriced
+
+
+def test_a_priced_span_without_a_model_is_not_repriced(tiny, tmp_path):
+    _, spans, _ = tiny
+    docs = [json.loads(line) for line in spans.read_text().splitlines()]
+    for d in docs:
+        for rs in d["resourceSpans"]:
+            for ss in rs["scopeSpans"]:
+                for sp in ss["spans"]:
+                    sp["attributes"] = [a for a in sp.get("attributes", [])
+                                        if a["key"] != "gen_ai.request.model"]
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    res = api.reprice(bare, scenario=tmp_path / "tiny.yaml")
+    # the 3 priced spans lost their model, the 4th never had one: as the processor says
+    assert res.unpriced == {"missing model": 4} and not res.rows

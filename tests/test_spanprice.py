@@ -88,7 +88,9 @@ def test_hosted_api_is_priced_from_tokens():
     ({"busy_ns": 10, "batch": 0}, "bad batch size"),
     ({"busy_ns": 10, "batch": 2, "index": 2}, "bad batch index"),
     ({"provider": "openai", "model": "gpt-9", "input_tokens": 1, "output_tokens": 1},
-     "no token price"),
+     "no price for provider openai model gpt-9"),
+    ({"busy_ns": 10, "model": "totally-different-model"},
+     "model 'totally-different-model' is not the scenario's 'm'"),
     ({"provider": "openai", "model": "gpt-4o", "input_tokens": 1}, "missing token counts"),
     ({}, "no duration"),
 ])
@@ -103,9 +105,46 @@ def test_a_hosted_provider_without_a_price_in_this_currency_is_not_priced_as_loc
     with pytest.raises(UnpricedError) as e:
         price_span(t, busy_s=1, provider="openai", model="gpt-4o", input_tokens=1,
                    output_tokens=1)
-    assert e.value.reason == "no token price"
+    assert e.value.reason == "no price for provider openai model gpt-4o"
     # a provider the catalog does not list as hosted (a self-hosted engine): replica time
     assert price_span(t, busy_s=1, provider="vllm", model="m").source == "local"
+
+
+@pytest.mark.parametrize("provider", ["azure.ai.openai", "aws.bedrock", "gcp.vertex_ai",
+                                      "gcp.gemini", "mistral_ai", "x_ai", "ibm.watsonx.ai",
+                                      "AWS.Bedrock", "az.ai.openai", "vertex_ai"])
+def test_every_well_known_otel_provider_is_hosted_never_local(provider):
+    # the OTel GenAI well-known gen_ai.provider.name values (and older gen_ai.system ones),
+    # any case: a hosted call; the catalog has no price for them, so unpriced, never local
+    t = table()
+    assert t.hosted_provider(provider)
+    with pytest.raises(UnpricedError) as e:
+        price_span(t, busy_s=1, provider=provider, model="gpt-4o", input_tokens=1000,
+                   output_tokens=1000)
+    assert e.value.reason.startswith("no price for provider ")
+    assert e.value.reason.endswith(" model gpt-4o")
+
+
+def test_provider_and_model_names_are_matched_case_insensitively():
+    # "OpenAI" is openai: 1000 / 1e6 x 2.5 + 1000 / 1e6 x 10 = 0.0025 + 0.01 = 0.0125
+    c = price_span(table(), busy_s=1, provider="OpenAI", model="GPT-4o", input_tokens=1000,
+                   output_tokens=1000)
+    assert c.source == "provider" and c.total == D("0.0125")
+
+
+@pytest.mark.parametrize("span_model, ok", [
+    ("llama-3.1-8b", True), ("Llama-3.1-8B", True), ("meta-llama/Llama-3.1-8B", True),
+    ("meta-llama/Llama-3.1-8B-Instruct", True), ("llama-3.1-8b:latest", True),
+    ("llama-3.1-80b", False), ("llama-3.1", False), ("all-minilm-l6-v2", False),
+    ("totally-different-model", False)])
+def test_a_span_model_names_the_scenario_model(span_model, ok):
+    from infercost.econ.spanprice import model_matches
+
+    assert model_matches(span_model, "llama-3.1-8b") is ok
+    t = table(model="llama-3.1-8b")
+    assert t.serves(span_model) is ok
+    # a scenario that names no model prices spans of any model
+    assert table(model="llama-3.1-8b", model_named=False).serves(span_model)
 
 
 def test_version_names_the_prices():

@@ -486,7 +486,9 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
     replica_concurrency = the service's max batch; idle_per_inference = (idle + warm-up
     lines) per inference; per_inference = every other line per inference, by component;
     token_prices = the catalog's hosted API prices in the scenario currency (a call to a
-    hosted provider without a price in that currency stays unpriced). `version`
+    hosted provider without a price in that currency stays unpriced); model = the
+    scenario's `model.id` or `model.name` (else its name, `model_named` False): a
+    self-hosted span of another model stays unpriced. `version`
     names the table (sha256 prefix of its content, @ the catalog's newest as_of).
     Arguments as for `estimate`. Raises `InputError` for bad input, a scenario that serves
     no inferences or provisions no priced accelerator time.
@@ -517,14 +519,16 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
                    for a in cat.api_tokens if a.currency == sc.currency)
     dates = [i.as_of for i in cat.instances] + [s.as_of for s in cat.services.values()] + \
         [a.as_of for a in cat.api_tokens]
-    model = (sc.model.id or sc.model.name or sc.name) if sc.model is not None else sc.name
+    named = sc.model.id or sc.model.name if sc.model is not None else None
+    model = named or sc.name
     return PriceTable(
         scenario=sc.name, currency=sc.currency, model=str(model),
         replica_price_per_s=per_second(per_gpu_hour, sc.deployment.gpus_per_replica),
         replica_concurrency=int(est.service.max_batch), idle_per_inference=idle,
         per_inference=tuple(PerInference(k, v) for k, v in others.items()),
         token_prices=tokens,
-        hosted_providers=tuple(sorted({a.provider for a in cat.api_tokens})), as_of=max(dates).isoformat() if dates else "",
+        hosted_providers=tuple(sorted({a.provider for a in cat.api_tokens})),
+        model_named=bool(named), as_of=max(dates).isoformat() if dates else "",
         source=busy[0].driver)
 
 
@@ -536,11 +540,14 @@ def reprice(spans: Any, *, scenario: Any = None, catalog: Any = None,
     ExportTraceServiceRequest per line; path or list). `scenario` (path, dict or
     Scenario): the deployment whose `price_table(scenario, catalog=catalog)` is the new
     table. Each span that carries an infercost cost (`infercost.cost.amount_decimal`) is
-    priced again from its own busy time, batch and tokens; spans without one are counted
-    by reason. Returns a `RepriceResult` (old and new totals, per model/version/tenant,
-    Decimal). Raises `InputError` for an unreadable file (file and document named), a span
-    whose stored cost or attributes are malformed, a scenario in another currency than
-    the spans.
+    priced again from its own busy time, batch and tokens; spans without one, without a
+    model, or of another model than the scenario's (a self-hosted span; hosted API calls
+    are priced from their tokens) are counted by reason. Spans read twice (traceId and
+    spanId) count once. Returns a `RepriceResult` (old and new totals, per
+    model/version/tenant, Decimal). Raises `InputError` for an unreadable file (file and
+    document named), a file without spans, a span whose stored cost or attributes are
+    malformed, a scenario in another currency than the spans, spans none of which are
+    the scenario's.
     """
     from infercost.ingest.spans import read_priced_spans
 
@@ -549,7 +556,14 @@ def reprice(spans: Any, *, scenario: Any = None, catalog: Any = None,
     table = price_table(scenario, catalog=catalog, option=option, **overrides)
     files = [Path(s) for s in (spans if isinstance(spans, (list, tuple)) else [spans])]
     stored = read_priced_spans(files)
-    return RepriceResult.build(stored, table)
+    res = RepriceResult.build(stored, table)
+    if not res.rows and res.mismatched:
+        reason = max(res.mismatched, key=lambda k: res.mismatched[k])
+        n = sum(res.mismatched.values())
+        raise InputError(f"none of the {n:,} priced spans is for scenario '{table.scenario}' "
+                         f"({reason}); reprice spans with the scenario that served them",
+                         ", ".join(str(f) for f in files))
+    return res
 
 
 def _exact_sum(items) -> Decimal:
@@ -589,6 +603,13 @@ class RepriceResult:
     rows: tuple[RepriceRow, ...]
     unpriced: dict[str, int]
     spans: int
+    #: spans per old price-table version (those repriced)
+    old_version_spans: dict[str, int] = field(default_factory=dict)
+    #: spans read that are not inference requests; spans read twice (counted once)
+    skipped: int = 0
+    duplicates: int = 0
+    #: priced spans not repriced because they are another model's or scenario's, by reason
+    mismatched: dict[str, int] = field(default_factory=dict)
 
     @property
     def old_total(self) -> Decimal:
@@ -604,21 +625,38 @@ class RepriceResult:
 
         groups: dict[tuple[str, str, str], list] = {}
         unpriced: dict[str, int] = {}
-        versions: set[str] = set()
+        mismatched: dict[str, int] = {}
+        versions: dict[str, int] = {}
         currencies: set[str] = set()
+
+        def count(d: dict[str, int], key: str) -> None:
+            d[key] = d.get(key, 0) + 1
+
         for s in stored.spans:
             if s.old_cost is None:
-                unpriced[s.reason or "no stored cost"] = unpriced.get(
-                    s.reason or "no stored cost", 0) + 1
+                count(unpriced, s.reason or "no stored cost")
                 continue
+            if s.model is None:  # as the processor: no model, no price
+                count(unpriced, "missing model")
+                continue
+            if not table.hosted_provider(s.provider):  # self-hosted: the scenario's own?
+                other = None
+                if not table.serves(s.model):
+                    other = f"model '{s.model}' is not the scenario's '{table.model}'"
+                elif not table.model_named and s.scenario and s.scenario != table.scenario:
+                    other = f"scenario '{s.scenario}' is not '{table.scenario}'"
+                if other is not None:
+                    count(unpriced, other)
+                    count(mismatched, other)
+                    continue
             try:
                 new = price_span(table, busy_ns=s.busy_ns, batch=s.batch, index=s.index,
                                  input_tokens=s.input_tokens, output_tokens=s.output_tokens,
                                  provider=s.provider, model=s.model).total
             except UnpricedError as e:
-                unpriced[f"new table: {e.reason}"] = unpriced.get(f"new table: {e.reason}", 0) + 1
+                count(unpriced, f"new table: {e.reason}")
                 continue
-            versions.add(s.old_version or "unknown")
+            count(versions, s.old_version or "unknown")
             currencies.add(s.currency)
             g = groups.setdefault((s.model or "", s.model_version or "", s.tenant or ""),
                                   [0, Decimal(0), Decimal(0)])
@@ -633,7 +671,8 @@ class RepriceResult:
         rows = tuple(RepriceRow(m, v, t, n, old, new)
                      for (m, v, t), (n, old, new) in sorted(groups.items()))
         return cls(table.currency, table.version, tuple(sorted(versions)), rows,
-                   dict(sorted(unpriced.items())), stored.total)
+                   dict(sorted(unpriced.items())), stored.total, dict(sorted(versions.items())),
+                   stored.skipped, stored.duplicates, dict(sorted(mismatched.items())))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, what `infercost reprice --json` prints (money as strings)."""
@@ -641,9 +680,12 @@ class RepriceResult:
 
         return {
             "currency": self.currency,
-            "price_table": {"old_versions": list(self.old_versions), "new_version": self.new_version},
+            "price_table": {"old_versions": list(self.old_versions),
+                            "old_version_spans": dict(self.old_version_spans),
+                            "new_version": self.new_version},
             "spans": {"total": self.spans, "repriced": sum(r.spans for r in self.rows),
-                      "unpriced": self.unpriced},
+                      "unpriced": self.unpriced, "skipped": self.skipped,
+                      "duplicates": self.duplicates},
             "total": {"old": format_decimal(self.old_total), "new": format_decimal(self.new_total),
                       "change": format_decimal(
                           _exact_sum((self.new_total, self.old_total.copy_negate())))},

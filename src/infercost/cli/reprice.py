@@ -70,10 +70,23 @@ def reprice_tables(d: dict, fit_width: bool = False) -> list:
     t = d["total"]
     rows.append(["total", "", "", f"{d['spans']['repriced']:,}", m(t["old"]), m(t["new"]),
                  m(t["change"])])
-    pt = d["price_table"]
-    notes = [f"price table: {', '.join(pt['old_versions']) or 'none'} -> {pt['new_version']}",
-             f"{d['spans']['total']:,} spans read, {d['spans']['repriced']:,} repriced"]
-    un = d["spans"]["unpriced"]
+    pt, sp = d["price_table"], d["spans"]
+    old = pt["old_versions"]
+    if len(old) > 1:  # the old total adds up spans priced with different tables: say so
+        notes = [f"price table: {len(old)} old versions -> {pt['new_version']}; the old "
+                 "total adds spans priced with each"]
+        notes += [f"old price table {v}: {pt['old_version_spans'].get(v, 0):,} spans"
+                  for v in old]
+    else:
+        notes = [f"price table: {', '.join(old) or 'none'} -> {pt['new_version']}"]
+    read = f"{sp['total']:,} spans read, {sp['repriced']:,} repriced"
+    if sp.get("skipped"):
+        read += f", {sp['skipped']:,} not inference spans (skipped)"
+    notes.append(read)
+    if sp.get("duplicates"):
+        notes.append(f"{sp['duplicates']:,} duplicate spans (same traceId and spanId) "
+                     "counted once")
+    un = sp["unpriced"]
     if un:
         notes.append("unpriced: " + "; ".join(f"{k} {v:,}" for k, v in un.items()))
     return [Table(f"reprice ({d['currency']})",

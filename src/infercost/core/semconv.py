@@ -48,3 +48,30 @@ def first(attrs, keys) -> object:
         if v is not None and v != "":
             return v
     return None
+
+
+# -- hosted providers --------------------------------------------------------------------
+#: `gen_ai.provider.name` well-known values of the OpenTelemetry GenAI semantic conventions
+#: (registry, "gen_ai.provider.name", status development): each names a hosted model API.
+#: A span naming one is a hosted call: priced from its tokens, or left unpriced, never as
+#: self-hosted replica time.
+WELL_KNOWN_PROVIDERS = frozenset({
+    "openai", "azure.ai.openai", "azure.ai.inference", "aws.bedrock", "gcp.vertex_ai",
+    "gcp.gemini", "gcp.gen_ai", "anthropic", "cohere", "mistral_ai", "groq", "deepseek",
+    "x_ai", "perplexity", "ibm.watsonx.ai"})
+#: older `gen_ai.system` values (before `gen_ai.provider.name`) -> the current name
+OLD_PROVIDER_NAMES = {"az.ai.openai": "azure.ai.openai", "az.ai.inference": "azure.ai.inference",
+                      "vertex_ai": "gcp.vertex_ai", "gemini": "gcp.gemini", "xai": "x_ai",
+                      "mistralai": "mistral_ai", "watsonx": "ibm.watsonx.ai"}
+
+
+def provider_key(name: object) -> str | None:
+    """A provider name as compared with the catalog's `api_tokens` providers: lower case,
+    trimmed, an older `gen_ai.system` value mapped to its `gen_ai.provider.name`
+    ("OpenAI" -> "openai", "az.ai.openai" -> "azure.ai.openai"); None for None or ""."""
+    if name is None:
+        return None
+    k = str(name).strip().lower()
+    if not k:
+        return None
+    return OLD_PROVIDER_NAMES.get(k, k)

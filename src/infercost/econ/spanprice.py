@@ -11,7 +11,9 @@ everything):
 - `idle_per_inference`: the estimate's idle and warm-up accelerator cost / inferences;
 - `per_inference`: every other line of the breakdown (human review, licensing, egress,
   preprocessing, storage, engineering, experiments) per inference;
-- `token_prices`: hosted APIs' list prices per 1M input / output tokens (from the catalog).
+- `token_prices`: hosted APIs' list prices per 1M input / output tokens (from the catalog);
+- `model`: the model the scenario serves; a self-hosted span of another model is not
+  priced with this table (`model_matches`).
 
 `price_span` prices one request:
 
@@ -38,6 +40,7 @@ from decimal import Context, Decimal, localcontext
 from typing import Any, NamedTuple
 
 from infercost.core.money import PRECISION, format_decimal
+from infercost.core.semconv import WELL_KNOWN_PROVIDERS, provider_key
 
 NS_PER_S = Decimal(1_000_000_000)
 MILLION = Decimal(1_000_000)
@@ -102,6 +105,9 @@ class PriceTable:
     #: hosted API providers the catalog knows (any currency): a span from one of them is
     #: a hosted call, priced from its tokens or left unpriced, never as self-hosted time
     hosted_providers: tuple[str, ...] = ()
+    #: False when the scenario names no model (`model` is then its name): spans of any
+    #: model are priced with it
+    model_named: bool = True
     version: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -119,19 +125,38 @@ class PriceTable:
         for p in fixed:
             total = _CTX.add(total, p.amount)
         object.__setattr__(self, "_fixed_total", total)
-        object.__setattr__(self, "_hosted", frozenset(self.hosted_providers)
-                           | {t.provider for t in self.token_prices})
+        object.__setattr__(self, "_hosted", WELL_KNOWN_PROVIDERS
+                           | {provider_key(p) for p in self.hosted_providers}
+                           | {provider_key(t.provider) for t in self.token_prices})
+        object.__setattr__(self, "_tokens", {(provider_key(t.provider), t.model.lower()): t
+                                             for t in reversed(self.token_prices)})
+        object.__setattr__(self, "_served", {self.model: True})
 
     def token_price(self, provider: str | None, model: str | None) -> TokenPrice | None:
-        """The hosted price of `provider`/`model`, or None."""
-        for t in self.token_prices:
-            if t.provider == provider and t.model == model:
-                return t
-        return None
+        """The hosted price of `provider`/`model` (both compared case-insensitively, the
+        provider as `core.semconv.provider_key`), or None."""
+        if model is None:
+            return None
+        return self._tokens.get((provider_key(provider), str(model).lower()))
 
     def hosted_provider(self, provider: str | None) -> bool:
-        """Whether `provider` is a hosted API (in `hosted_providers` or with token prices)."""
-        return provider is not None and provider in self._hosted
+        """Whether `provider` is a hosted API: an OpenTelemetry GenAI well-known
+        `gen_ai.provider.name` (or older `gen_ai.system` value), one in
+        `hosted_providers`, or one with token prices; case-insensitive."""
+        return provider is not None and provider_key(provider) in self._hosted
+
+    def serves(self, model: str | None) -> bool:
+        """Whether a self-hosted span of `model` is one this table prices: always when the
+        scenario names no model (`model_named` False), else `model_matches(model,
+        self.model)` (remembered per name)."""
+        if not self.model_named or model is None:
+            return True
+        hit = self._served.get(model)
+        if hit is None:
+            hit = model_matches(model, self.model)
+            if len(self._served) < 1024:
+                self._served[model] = hit
+        return hit
 
     def content(self) -> dict[str, Any]:
         """The table as JSON-ready data without its version (money as decimal strings)."""
@@ -151,6 +176,24 @@ class PriceTable:
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, **self.content()}
+
+
+#: what may follow the scenario's model id in a span's model name (a variant or tag):
+#: "llama-3.1-8b-instruct", "llama-3.1-8b:latest", "bert-base_v2", "m@2024-05"
+_VARIANT_SEPARATORS = ("-", "_", ":", "@")
+
+
+def model_matches(span_model: str, scenario_model: str) -> bool:
+    """Whether a span's model name names the scenario's model: compared case-insensitively
+    after any `org/` prefix ("meta-llama/Llama-3.1-8B" is "llama-3.1-8b"), equal or the
+    scenario's id followed by a variant or tag after -, _, : or @
+    ("llama-3.1-8b-instruct", "llama-3.1-8b:latest"). "llama-3.1-80b" and
+    "all-minilm-l6-v2" are not "llama-3.1-8b"."""
+    a = str(span_model).strip().lower().rsplit("/", 1)[-1]
+    b = str(scenario_model).strip().lower().rsplit("/", 1)[-1]
+    if a == b:
+        return True
+    return bool(b) and a.startswith(b) and a[len(b)] in _VARIANT_SEPARATORS
 
 
 def table_version(table: PriceTable) -> str:
@@ -224,16 +267,18 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
     Busy time: `busy_ns` (int nanoseconds, the span's end - start) or `busy_s` (seconds,
     converted to whole ns). `batch`: requests sharing the replica with it (the batch it
     rode in, or the replica's concurrency); None: `table.replica_concurrency`. `index`:
-    its place in the batch (0-based) for exact sums. When `provider` is a hosted API in
-    the table, the span is priced from `input_tokens`/`output_tokens` instead (source
-    "provider"). Returns a `SpanCost`. Raises `UnpricedError` (reason key and message)
-    for what cannot be priced without a guess: a negative duration, a batch below 1, an
-    index outside the batch, a hosted model without a price or without token counts.
+    its place in the batch (0-based) for exact sums. When `provider` is a hosted API
+    (`table.hosted_provider`), the span is priced from `input_tokens`/`output_tokens`
+    instead (source "provider"). `model`: the span's model; a self-hosted span of a model
+    the table does not serve (`table.serves`) is not priced. Returns a `SpanCost`. Raises
+    `UnpricedError` (reason key and message) for what cannot be priced without a guess:
+    a negative duration, a batch below 1, an index outside the batch, another model than
+    the scenario's, a hosted model without a price or without token counts.
     """
     if table.hosted_provider(provider):
         tp = table.token_price(provider, model)
         if tp is None:
-            raise UnpricedError("no token price",
+            raise UnpricedError(f"no price for provider {provider_key(provider)} model {model}",
                                 f"no token price for {provider}/{model} in table {table.version} "
                                 f"(in {table.currency})")
         if input_tokens is None or output_tokens is None:
@@ -262,6 +307,10 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
                               or not 0 <= index < n):
         raise UnpricedError("bad batch index",
                             f"batch index must be a whole number in 0..{n - 1}, got {index!r}")
+    if model is not None and not table.serves(model):
+        raise UnpricedError(f"model '{model}' is not the scenario's '{table.model}'",
+                            f"a self-hosted span of model '{model}' cannot be priced with "
+                            f"scenario '{table.scenario}' (model '{table.model}')")
     share_s = _CTX.divide(Decimal(busy_share_ns(busy_ns, n, index)), NS_PER_S)  # 9 decimals
     rate = table.replica_price_per_s
     amount = _CTX.multiply(share_s, rate)

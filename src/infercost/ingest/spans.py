@@ -39,14 +39,23 @@ class StoredSpan:
     old_version: str | None
     currency: str | None
     reason: str | None = None
+    scenario: str | None = None  # `infercost.scenario`: the scenario that priced it
 
 
 @dataclass(frozen=True)
 class StoredSpans:
-    """The inference spans of some files; `total` counts every span read (any kind)."""
+    """The inference spans of some files. `total` counts every distinct span read (any
+    kind); `duplicates` the spans read again with a traceId and spanId already seen
+    (counted once, left out of `spans` and `total`)."""
 
     spans: tuple[StoredSpan, ...]
     total: int
+    duplicates: int = 0
+
+    @property
+    def skipped(self) -> int:
+        """Spans read that are not inference requests (server, database, ... spans)."""
+        return self.total - len(self.spans)
 
 
 def _int(attrs: dict, keys, where: str) -> int | None:
@@ -81,7 +90,10 @@ def _span(sp: dict, rattrs: dict, where: str) -> StoredSpan:
         except InvalidOperation:
             raise InputError(f"{sc.COST_DECIMAL}: expected a decimal number, got {cost!r}",
                              where) from None
-        if not cur:
+        if not cur and a.get(sc.COST_SOURCE) == "provider":
+            # hosted calls priced before the exporter wrote their currency: counted, not read
+            old, cost = None, None
+        elif not cur:
             raise InputError(f"a priced span needs {sc.COST_CURRENCY}", where)
 
     def text(keys, src=a) -> str | None:
@@ -97,17 +109,23 @@ def _span(sp: dict, rattrs: dict, where: str) -> StoredSpan:
         provider=text(sc.PROVIDER), model=text(sc.MODEL),
         model_version=text(sc.MODEL_VERSION, merged), tenant=text(sc.TENANT, merged),
         old_cost=old, old_version=text((sc.TABLE_VERSION,)), currency=None if cur is None else str(cur),
-        reason=None if old is not None else str(a.get(sc.UNPRICED) or "not priced when recorded"))
+        reason=None if old is not None else str(
+            a.get(sc.UNPRICED) or (f"stored cost without {sc.COST_CURRENCY}" if cost is None
+                                   and sc.COST_DECIMAL in a else "not priced when recorded")),
+        scenario=text((sc.SCENARIO,)))
 
 
 def read_priced_spans(files: list[Path]) -> StoredSpans:
     """The inference spans of OTLP/JSON `files` (see the module docstring).
 
-    Raises `InputError` naming the file (and document and span): a missing or unreadable
-    file, invalid JSON, a document without `resourceSpans`, a stored cost or count that
-    is not a number, a span without start and end times."""
+    A span read twice (the same traceId and spanId, in one file or two) is counted once
+    (`duplicates`). Raises `InputError` naming the file (and document and span): a missing
+    or unreadable file, invalid JSON, a document without `resourceSpans`, a file without
+    spans, a stored cost or count that is not a number, a span without start and end
+    times."""
     out: list[StoredSpan] = []
-    total = 0
+    total = duplicates = 0
+    seen: set[tuple[str, str]] = set()
     for f in files:
         f = Path(f)
         if not f.is_file():
@@ -117,8 +135,13 @@ def read_priced_spans(files: list[Path]) -> StoredSpans:
             docs = list(documents(f))
         except UnicodeDecodeError:
             raise InputError("not a text file (expected OTLP/JSON)", str(f)) from None
+        except InputError as e:
+            if e.message != "expected a JSON array of objects":
+                raise
+            raise InputError(_EXPECTED + ", one a line or a JSON array of them", str(f)) from None
         if not docs:
             raise InputError("the file is empty (expected OTLP/JSON spans)", str(f))
+        in_file = 0
         for where, doc in docs:
             if not isinstance(doc.get("resourceSpans"), list):
                 raise InputError("expected an OTLP/JSON ExportTraceServiceRequest "
@@ -127,10 +150,23 @@ def read_priced_spans(files: list[Path]) -> StoredSpans:
                 rattrs = _attrs((rs.get("resource") or {}).get("attributes"))
                 for ss in rs.get("scopeSpans", []) or []:
                     for sp in ss.get("spans", []) or []:
+                        in_file += 1
+                        ids = (str(sp.get("traceId") or ""), str(sp.get("spanId") or ""))
+                        if ids[0] and ids[1]:
+                            if ids in seen:
+                                duplicates += 1
+                                continue
+                            seen.add(ids)
                         total += 1
                         keys = [x.get("key", "") for x in sp.get("attributes") or []
                                 if isinstance(x, dict)]
                         if any(str(k).startswith(sc.INFERENCE_PREFIXES) or k == sc.COST_DECIMAL
                                for k in keys):
                             out.append(_span(sp, rattrs, f"{where}: span {sp.get('spanId')}"))
-    return StoredSpans(tuple(out), total)
+        if not in_file:
+            raise InputError("no spans in the file (its resourceSpans hold none)", str(f))
+    return StoredSpans(tuple(out), total, duplicates)
+
+
+_EXPECTED = 'expected OTLP/JSON ExportTraceServiceRequest objects ({"resourceSpans": [...]})'
+

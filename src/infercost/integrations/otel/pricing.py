@@ -231,6 +231,7 @@ class CostSpanExporter(SpanExporter):
             out[sc.DIVISOR] = cost.divisor
         else:
             out.update(self._tags)
+            out[sc.COST_CURRENCY] = self.table.currency
             out[sc.COST_SOURCE] = cost.source
             for p in cost.parts:
                 out[sc.COST_PART + p.name] = _s(p.amount)
@@ -288,9 +289,9 @@ class CostSpanExporter(SpanExporter):
             batch = _whole(attrs, sc.CONCURRENCY)
         hosted = provider is not None and self.table.hosted_provider(provider)
         try:
-            if not hosted:  # tokens do not enter a self-hosted price
+            if not hosted:  # tokens do not enter a self-hosted price; the model must match
                 return _price_span(self.table, busy_ns=span.end_time - span.start_time,
-                                   batch=batch, index=index)
+                                   batch=batch, index=index, model=str(model))
             return _price_span(
                 self.table, busy_ns=span.end_time - span.start_time, batch=batch, index=index,
                 input_tokens=_whole(attrs, sc.INPUT_TOKENS), provider=provider,

@@ -40,12 +40,28 @@ def serve_prometheus(port: int = 9464, address: str = "127.0.0.1", registry: Any
                      ) -> PrometheusEndpoint:
     """Start an HTTP scrape endpoint on `address:port` (port 0: a free one) serving a
     `PrometheusMetricReader`'s metrics from `registry` (None: a fresh
-    `CollectorRegistry`, so two endpoints in one process never clash). Raises OSError
-    when the port is taken."""
+    `CollectorRegistry`, so two endpoints in one process never clash). Raises
+    `InputError` (nothing started) for a port that is not a whole number 0..65535
+    ("port: expected ..."), a port in use ("port N is in use") or an address that cannot
+    be listened on."""
+    import errno
+
     from opentelemetry.exporter.prometheus import PrometheusMetricReader
     from prometheus_client import CollectorRegistry, start_http_server
 
+    from infercost.errors import InputError
+
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InputError(f"expected a whole number 0..65535 (0: a free one), got {port!r}",
+                         "serve_prometheus(port)")
     reg = registry if registry is not None else CollectorRegistry()
+    try:
+        server, thread = start_http_server(port, addr=address, registry=reg)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise InputError(f"port {port} is in use on {address}; pick another, or 0 for a "
+                             "free one", "serve_prometheus(port)") from None
+        raise InputError(f"cannot listen on {address}:{port} ({e.strerror or e})",
+                         "serve_prometheus(address)") from None
     reader = PrometheusMetricReader(registry=reg)
-    server, thread = start_http_server(port, addr=address, registry=reg)
     return PrometheusEndpoint(reader, server.server_port, address, reg, server, thread)
