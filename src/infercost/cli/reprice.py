@@ -73,10 +73,11 @@ def reprice_tables(d: dict, fit_width: bool = False) -> list:
     pt, sp = d["price_table"], d["spans"]
     old = pt["old_versions"]
     if len(old) > 1:  # the old total adds up spans priced with different tables: say so
-        notes = [f"price table: {len(old)} old versions -> {pt['new_version']}; the old "
-                 "total adds spans priced with each"]
-        notes += [f"old price table {v}: {pt['old_version_spans'].get(v, 0):,} spans"
-                  for v in old]
+        notes = [f"price table: {len(old)} old versions -> {pt['new_version']}"]
+        for v in old:
+            n = pt["old_version_spans"].get(v, 0)
+            notes.append(f"old price table {v}: {n:,} span{'' if n == 1 else 's'}")
+        notes.append(f"the old total adds up spans priced with {len(old)} different tables")
     else:
         notes = [f"price table: {', '.join(old) or 'none'} -> {pt['new_version']}"]
     read = f"{sp['total']:,} spans read, {sp['repriced']:,} repriced"
