@@ -198,3 +198,19 @@ def test_price_table_from_the_chatbot_estimate():
     # a changed price, a new version
     t2 = api.price_table(EXAMPLES / "chatbot.yaml", deployment__pricing__plan="spot")
     assert t2.version != t.version and t2.replica_price_per_s < t.replica_price_per_s
+
+
+_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.-_", min_size=1, max_size=20)
+
+
+@given(model=_NAME, org=_NAME, sep=st.sampled_from("-_:@"), tag=_NAME, other=_NAME)
+def test_model_matching_ignores_case_org_and_tags_only(model, org, sep, tag, other):
+    from infercost.core.semconv import provider_key
+    from infercost.econ.spanprice import model_matches
+
+    assert model_matches(model, model) and model_matches(f"{org}/{model.upper()}", model)
+    assert model_matches(f"{model}{sep}{tag}", model)  # a variant or tag of it
+    # a name that does not start with the model's is never it
+    if not other.startswith(model):
+        assert not model_matches(other, model)
+    assert provider_key(provider_key(org)) == provider_key(org)  # a key is its own key
