@@ -208,6 +208,13 @@ def test_hosted_spans_round_trip_through_reprice(tmp_path):
     res = api.reprice(spans, scenario=EXAMPLES / "chatbot.yaml")
     # 1000 / 1e6 x 2.50 + 1000 / 1e6 x 10.00 = 0.0125 USD, before and after
     assert res.old_total == res.new_total == D("0.0125") and not res.unpriced
+    # a file from before the currency was written: counted as unpriced, not an exit 2
+    old = tmp_path / "old.jsonl"
+    old.write_text(spans.read_text().replace('{"key":"gen_ai.usage.cost.currency",'
+                                             '"value":{"stringValue":"USD"}},', ""))
+    assert "gen_ai.usage.cost.currency" not in old.read_text()
+    res = api.reprice(old, scenario=EXAMPLES / "chatbot.yaml")
+    assert res.unpriced == {"stored cost without gen_ai.usage.cost.currency": 1}
 
 
 def test_a_priced_span_without_a_model_is_not_repriced(tiny, tmp_path):
