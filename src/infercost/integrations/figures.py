@@ -179,7 +179,7 @@ def _slice_left_out(s: dict[str, Any], name: str) -> tuple[tuple[str, ...], str 
                                                else "") for p, v in parts)
     per = (s["breakdowns"]["bill"].get("total") or {}).get("per_inference")
     whole = f"; the whole bill is {Decimal(per):.4g} {cur} per request" if per else ""
-    note = (f"{name}: allocated cost only (allocated_* figures): the bill's {said} "
+    note = (f"{name}: the cost allocated to this slice only (allocated_* figures): the bill's {said} "
             "are reported for the whole bill, not spread over slices (attribution rules "
             "`idle: share` and `shared: requests|cost|even` spread them)" + whole)
     return tuple(p for p, _ in parts), note

@@ -256,6 +256,8 @@ def log_figures(figures: CostFigures, *, model_name: str, model_version: str | i
                          f"{model_name!r} version 1, not {version}", "--model-version")
     if db is not None and db.exists() and not db.is_file():
         raise InputError("expected a SQLite database file, got a folder", where)
+    if new_store and not db.absolute().parent.is_dir():
+        raise InputError(f"no such folder: {db.absolute().parent}", where)
     given_location = artifact_location is not None
     if artifact_location is None and db is not None:
         artifact_location = (db.resolve().parent / DEFAULT_ARTIFACTS).as_uri()
