@@ -13,7 +13,9 @@ compiles it to KFP v2 IR YAML (upload it in the Kubeflow UI or with
 `reconcile` lays the prediction beside the measured cost; `mlflow_log` tags the model
 version with the measured figures. Pipeline parameters: scenario_uri, bill_uri,
 usage_uri (URIs the cluster reads, ending in .yaml / .csv / .parquet ...), usage_option
-("--usage" or "--counts"), model_name, model_version, tracking_uri, log_to_mlflow.
+("--usage" or "--counts"), model_name, model_version, tracking_uri (empty: the MLflow
+step leaves --tracking-uri out and the pod's MLFLOW_TRACKING_URI applies), log_to_mlflow.
+Bad --out / --image arguments exit 2 with one `error:` line, before anything is written.
 """
 
 # no `from __future__ import annotations`: KFP reads the real annotations
