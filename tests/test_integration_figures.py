@@ -80,6 +80,39 @@ def test_attribution_slice_must_match_exactly_one():
         attribution_figures(s, slice_key={"model": "a"})
 
 
+def _summary(idle: str, shared: str) -> dict:
+    return {"currency": "EUR", "totals": {"bill": "10", "idle": idle, "shared": shared,
+                                          "unallocated": "0"},
+            "breakdowns": {"bill": _bd([("x", "10")], per="0.01"), "slices": [
+                {"key": {"model_version": "2"},
+                 "breakdown": _bd([("x", "2")], per="0.002", per_1k="2", monthly="2")}]}}
+
+
+def test_a_slice_without_idle_is_named_allocated_and_says_so():
+    # idle 7 and shared 1 of a 10 EUR bill stay with the whole bill (rules `report`)
+    f = attribution_figures(_summary("7", "1"), slice_key={"model_version": "2"})
+    assert f.left_out == ("idle", "shared")
+    m = metric_values(f)
+    assert m["allocated_cost_per_request"] == 0.002 and m["allocated_monthly_cost"] == 2.0
+    assert not {"cost_per_request", "cost_per_1k_requests", "monthly_cost"} & set(m)
+    t = version_tags(f)
+    assert t["infercost.left_out"] == "idle,shared"
+    assert t["infercost.allocated_cost_per_1k_requests"] == "2"
+    (note,) = [n for n in f.notes if n.startswith("model_version=2")]
+    assert "idle 7.00 EUR (70.0% of the bill), shared 1.00 EUR (10.0% of the bill)" in note
+    assert note.endswith("the whole bill is 0.01 EUR per request")
+
+
+def test_a_slice_with_idle_and_shared_spread_is_fully_loaded():
+    # both spread over the slices (rules `idle: share`, `shared: requests`): nothing left
+    f = attribution_figures(_summary("0", "0"), slice_key={"model_version": "2"})
+    assert f.left_out == () and f.money_prefix == ""
+    assert metric_values(f)["cost_per_request"] == 0.002
+    assert "infercost.left_out" not in version_tags(f)
+    # the whole bill is never a slice: fully loaded whatever the rules
+    assert attribution_figures(_summary("7", "1")).left_out == ()
+
+
 def test_not_a_breakdown_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="not an infercost cost breakdown"):
         estimate_figures({"scenario": "s", "currency": "USD"})

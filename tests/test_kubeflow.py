@@ -57,6 +57,8 @@ def test_every_step_runs_infercost_on_the_image(ir):
         assert c["image"] == IMAGE
         if c["command"] == ["infercost"]:
             argv = c["args"]
+        elif name == "mlflow-log":  # sh -ec '...' OUT URI ARGS...: see the test below
+            argv = c["args"][2:]
         else:  # sh -ec 'mkdir ...; exec infercost "$@" > "$0"' OUT ARGS...
             assert c["command"] == ["sh", "-ec", STDOUT_TO_FILE]
             assert 'exec infercost "$@" > "$0"' in c["command"][2]
@@ -70,7 +72,7 @@ def test_every_step_runs_infercost_on_the_image(ir):
         "attribute", "--bill", "{{$.inputs.artifacts['bill'].path}}",
         "{{$.inputs.parameters['usage_option']}}", "{{$.inputs.artifacts['usage'].path}}",
         "--out", "{{$.outputs.artifacts['attribution'].path}}", "--json"]
-    assert _container(ir, "mlflow-log")["args"][1:6] == [
+    assert _container(ir, "mlflow-log")["args"][2:7] == [
         "mlflow", "log", "{{$.inputs.artifacts['source'].path}}", "--model-name",
         "{{$.inputs.parameters['model_name']}}"]
 
@@ -136,6 +138,26 @@ def test_the_compile_entry_point_writes_the_yaml(tmp_path):
     assert "image: img:1" in (tmp_path / "p.yaml").read_text()
 
 
+@pytest.mark.parametrize("out, image, error", [
+    ("nodir/p.yaml", "img:1", "--out {t}/nodir/p.yaml: no such folder: {t}/nodir"),
+    ("", "img:1", "--out {t}: is a folder; expected a file to write (e.g. "
+                  "{t}/infercost-pipeline.yaml)"),
+    ("p.txt", "img:1", "--out {t}/p.txt: expected a file ending in .yaml, .yml or .json"),
+    ("p.yaml", " ", "--image: expected an image reference (e.g. "
+                    "registry.example.com/infercost:0.1.0), got an empty one"),
+])
+def test_the_compile_entry_point_refuses_bad_arguments_in_one_line(tmp_path, capsys, out,
+                                                                   image, error):
+    from infercost.integrations.kubeflow.pipeline import main
+
+    path = f"{tmp_path}/{out}" if out else str(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        main(["--out", path, "--image", image])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == f"error: {error.format(t=tmp_path)}\n"
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
 # -- the IR's command lines, run here -----------------------------------------------------
 
 def _fill(text: str, values: dict[str, str]) -> str:
@@ -184,3 +206,20 @@ def test_the_ir_command_lines_run(ir, infercost_on_path, tmp_path):
     r = _run(ir, "estimate", {**v, "scenario": str(tmp_path / "nope.yaml")}, infercost_on_path)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope.yaml'}: file not found"]
+
+
+def test_the_mlflow_step_leaves_an_empty_tracking_uri_out(ir, tmp_path):
+    # a fake `infercost` that prints its argument list, to see what the wrapper passes
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    (bin_ / "infercost").write_text('#!/bin/sh\nprintf "%s\\n" "$@"\n')
+    (bin_ / "infercost").chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_}{os.pathsep}{os.environ['PATH']}")
+    v = {"source": "att", "model_name": "m", "model_version": "3",
+         "logged": str(tmp_path / "out" / "logged")}
+    for uri, tail in (("", []), ("http://mlflow:5000", ["--tracking-uri", "http://mlflow:5000"])):
+        r = _run(ir, "mlflow-log", {**v, "tracking_uri": uri}, env)
+        assert r.returncode == 0, r.stderr
+        assert Path(v["logged"]).read_text().splitlines() == [
+            "mlflow", "log", "att", "--model-name", "m", "--model-version", "3", "--json",
+            *tail]

@@ -119,3 +119,38 @@ def test_service_block_carries_the_spread_under_load(cli, tmp_path):
     code, out, err = cli("estimate", f, "--json")
     assert code == 0, err
     assert json.loads(out)["service_time"]["batch_1_ms"] == pytest.approx(block["mean_ms"])
+
+
+def test_the_note_says_why_the_factor_differs_from_the_slowdown():
+    from infercost.perf.measurements import LoadCalibration
+
+    lc = LoadCalibration(1.47, 4.0, 8, 5.0, "cal.jsonl")
+    # 2.18 / 1.47 = 1.483: the model's batch times are below the isolated ones measured
+    assert lc.note(2.18).endswith("under load a batch took 1.47x its isolated time, and the "
+                                  "isolated times measured are 1.48x this model's batch times "
+                                  "(busy-time weighted), hence x2.18")
+    assert lc.note().endswith("; under load a batch took 1.47x its isolated time")
+    assert "slower" not in lc.note(2.18)
+
+
+def test_bench_load_summary_fits_80_columns_and_says_faster_or_slower():
+    from infercost.cli.bench import load_summary
+
+    ld = {"rate_per_s": 123.5, "requests": 123456, "mean_batch": 7.25, "factor": 0.98,
+          "latency_p50_ms": 1234.5, "latency_p99_ms": 98765.4}
+    lines = load_summary(ld)
+    assert max(len(x) for x in lines) <= 80
+    assert lines[1] == "  batches took 0.98x their isolated time (faster)"
+    assert load_summary(ld | {"factor": 1.6})[1] == "  batches took 1.60x their isolated time (slower)"
+
+
+def test_bench_load_bounds_name_the_allowed_range():
+    from infercost.bench.load import check_bounds
+    from infercost.errors import InputError
+
+    ok = {"rate_per_s": 4.0, "seconds": 10.0, "max_batch": 8, "max_wait_ms": 5.0, "max_requests": 10}
+    check_bounds(**ok)
+    with pytest.raises(InputError, match=r"^--rate: out of range: expected > 0 requests/s, got 0.0$"):
+        check_bounds(**ok | {"rate_per_s": 0.0})
+    with pytest.raises(InputError, match=r"^--max-batch: out of range: expected 1 to 256"):
+        check_bounds(**ok | {"max_batch": 0})

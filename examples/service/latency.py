@@ -1,7 +1,10 @@
 """Predicted against measured latency for the example service, before and after the
 load calibration: the table in docs/perf.md ("Under load").
 
-    python -m examples.service.latency --run service-run --calibration examples/service/calibration.jsonl
+    python -m examples.service.latency --run service-run
+
+The calibration and scenario are the ones the run used (RUN/run.json, written by
+`examples.service.loop`); --calibration / --scenario override them.
 
 Measured: the service's server spans ("POST /v1/embeddings", request received to answer
 ready) in RUN/spans.jsonl, and the load generator's client latencies (RUN/load.json).
@@ -64,7 +67,21 @@ def simulated_with_block(scenario: str, block: dict, rate: float, max_batch: int
     return json.loads(r.stdout)["latency_ms"]
 
 
-def table(run: Path, calibration: Path, scenario: str = "examples/service/scenario.yaml") -> str:
+def run_settings(run: Path) -> dict:
+    """RUN/run.json: what the loop ran with (scenario, calibration, rate, batching)."""
+    p = run / "run.json"
+    if not p.is_file():
+        raise SystemExit(f"error: {p}: not found; run `python -m examples.service.loop --out {run}` "
+                         "or pass --calibration and --scenario")
+    return json.loads(p.read_text())
+
+
+def table(run: Path, calibration: Path | None = None, scenario: str | None = None) -> str:
+    """The markdown table; `calibration` / `scenario` default to the run's (RUN/run.json)."""
+    if calibration is None or scenario is None:
+        settings = run_settings(run)
+        calibration = Path(settings["calibration"]) if calibration is None else calibration
+        scenario = settings["scenario"] if scenario is None else scenario
     load = json.loads((run / "load.json").read_text())
     rate = float(load["spec"]["rate_per_s"])
     cal_rows = [json.loads(x) for x in calibration.read_text().splitlines() if x.strip()]
@@ -104,10 +121,10 @@ def table(run: Path, calibration: Path, scenario: str = "examples/service/scenar
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", default="service-run", help="folder written by examples.service.loop")
-    ap.add_argument("--calibration", default="examples/service/calibration.jsonl")
-    ap.add_argument("--scenario", default="examples/service/scenario.yaml")
+    ap.add_argument("--calibration", default=None, help="default: the run's (RUN/run.json)")
+    ap.add_argument("--scenario", default=None, help="default: the run's (RUN/run.json)")
     a = ap.parse_args(argv)
-    print(table(Path(a.run), Path(a.calibration), a.scenario))
+    print(table(Path(a.run), Path(a.calibration) if a.calibration else None, a.scenario))
 
 
 if __name__ == "__main__":

@@ -127,11 +127,28 @@ def _service_block(by: dict[int, list[float]], iso: dict[int, float], max_batch:
             "sigma": round(max(statistics.stdev(logs), 1e-3), 4)}
 
 
+def check_bounds(*, rate_per_s: float, seconds: float, max_batch: int, max_wait_ms: float,
+                 max_requests: int) -> None:
+    """Raise InputError naming the option and its allowed range for a bound out of range:
+    rate > 0 requests/s, 0 < seconds <= 3600, 1 <= max_batch <= 256,
+    0 <= max_wait_ms <= 10,000, max_requests >= 1."""
+    for name, v, ok, allowed in (
+            ("--rate", rate_per_s, rate_per_s > 0, "> 0 requests/s"),
+            ("--seconds", seconds, 0 < seconds <= 3600, "> 0 and <= 3600 seconds"),
+            ("--max-batch", max_batch, 1 <= max_batch <= 256, "1 to 256 requests"),
+            ("--max-wait-ms", max_wait_ms, 0 <= max_wait_ms <= 10_000, "0 to 10,000 ms"),
+            ("--max-requests", max_requests, max_requests >= 1, ">= 1")):
+        if not ok:
+            raise InputError(f"out of range: expected {allowed}, got {v!r}", name)
+
+
 def run_load(model: str, out: Path, *, rate_per_s: float, seconds: float, max_batch: int = 8,
              max_wait_ms: float = 5.0, seq_len: int = 32, threads: int | None = None, quick: bool = False,
              max_requests: int = 5000, max_in_flight: int = 256, seed: int = 0) -> list[dict]:
     """Measure (see the module docstring) and write `out` whole at the end; returns the rows.
     Raises InputError for a model other than all-minilm-l6-v2 or out-of-range bounds."""
+    check_bounds(rate_per_s=rate_per_s, seconds=seconds, max_batch=max_batch, max_wait_ms=max_wait_ms,
+                 max_requests=max_requests)
     from infercost.bench.embed import MODEL_ID, load_embedder
     from infercost.bench.harness import (
         _LAST_SPREAD,
@@ -144,12 +161,6 @@ def run_load(model: str, out: Path, *, rate_per_s: float, seconds: float, max_ba
 
     if model != MODEL_ID:
         raise InputError(f"--load serves the example service's model, {MODEL_ID}; got {model!r}", "--model")
-    for name, v, ok in (("--rate", rate_per_s, rate_per_s > 0), ("--seconds", seconds, 0 < seconds <= 3600),
-                        ("--max-batch", max_batch, 1 <= max_batch <= 256),
-                        ("--max-wait-ms", max_wait_ms, 0 <= max_wait_ms <= 10_000),
-                        ("--max-requests", max_requests, max_requests >= 1)):
-        if not ok:
-            raise InputError(f"out of range: {v!r}", name)
     t_init = time.perf_counter()
     emb = load_embedder(seq_len, threads)  # sets the torch threads
     arch = dict(_arch_for(model), seq_len=seq_len,

@@ -86,6 +86,15 @@ def register(app: typer.Typer) -> None:
             print(f"wrote {len(rows)} rows to {out}")
             ld = next((r for r in rows if r["kind"] == "load"), None)
             if ld:
-                print(f"under load ({ld['rate_per_s']:g}/s, {ld['requests']} requests, mean batch "
-                      f"{ld['mean_batch']:.2f}): batches x{ld['factor']:.2f} slower than alone; "
-                      f"latency p50 {ld['latency_p50_ms']:.1f} ms, p99 {ld['latency_p99_ms']:.1f} ms")
+                print("\n".join(load_summary(ld)))
+
+
+def load_summary(ld: dict) -> list[str]:
+    """The terminal lines (each under 80 columns) for a `load` row of `bench --load`: the
+    load, the batch time under load against the isolated time, the latency."""
+    f = float(ld["factor"])
+    how = "slower" if f > 1.005 else "faster" if f < 0.995 else "the same"
+    return [f"under load: {ld['rate_per_s']:g} requests/s, {ld['requests']} requests, "
+            f"mean batch {ld['mean_batch']:.2f}",
+            f"  batches took {f:.2f}x their isolated time ({how})",
+            f"  latency p50 {ld['latency_p50_ms']:.1f} ms, p99 {ld['latency_p99_ms']:.1f} ms"]

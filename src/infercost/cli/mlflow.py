@@ -18,7 +18,9 @@ HELP = (
     "Log cost per 1k requests, cost per request, monthly cost, throughput, p99 latency "
     "(--simulate) and each cost component as metrics of an MLflow run, and tag the model "
     "version with the latest figures. INPUT is a scenario (estimated, or simulated with "
-    "--simulate) or a folder written by `infercost attribute --out`. The store: "
+    "--simulate) or a folder written by `infercost attribute --out` (a --slice whose idle "
+    "and shared cost the attribution did not spread is logged as allocated_cost_per_request, "
+    "... with a note). The store: "
     "--tracking-uri, else MLFLOW_TRACKING_URI, else sqlite mlflow.db here (artifacts in "
     "mlartifacts/)."
 )

@@ -13,7 +13,7 @@ Money stays `Decimal` here (exact); a tracker that stores floats converts at its
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,11 @@ class CostFigures:
     `p99_latency_ms`: request latency, 99th percentile, ms (simulate only; None
     otherwise). `components`: monthly cost by breakdown component name (lines of the
     same name summed). `notes`: what the source does not give (e.g. no latency).
-    `result`: the full JSON-ready result the figures were read from.
+    `left_out`: the parts of the bill the money figures do not include: an
+    attribution slice whose summary reported idle, shared or unallocated cost for the
+    whole bill instead of spreading it over the slices (rules `idle: report`, `shared:
+    report`) holds ("idle", "shared", "unallocated") as they apply; empty for a fully
+    loaded figure. `result`: the full JSON-ready result the figures were read from.
     """
 
     source: str
@@ -54,6 +58,13 @@ class CostFigures:
     components: dict[str, Decimal]
     notes: tuple[str, ...] = ()
     result: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    left_out: tuple[str, ...] = ()
+
+    @property
+    def money_prefix(self) -> str:
+        """Prefix of the money figures' names: "allocated_" when `left_out` is not
+        empty (allocated_cost_per_request, ...), else "" (the fully loaded figure)."""
+        return "allocated_" if self.left_out else ""
 
 
 def load_figures(path: str | Path, *, simulate: bool = False, seed: int = 0,
@@ -141,8 +152,37 @@ def attribution_figures(s: dict[str, Any], *, slice_key: dict[str, str] | None =
             raise InputError(f"--slice {want} matches {len(hits)} slices; expected one of: "
                              + ("; ".join(keys) or "(none)"), where)
         bd, name = hits[0]["breakdown"], want
-    return _from_breakdown(bd, "attribution", name, None, where,
-                           notes=("p99_latency_ms: an attribution has no latency",), result=s)
+    notes: tuple[str, ...] = ("p99_latency_ms: an attribution has no latency",)
+    left_out: tuple[str, ...] = ()
+    if slice_key:
+        left_out, note = _slice_left_out(s, name)
+        notes += (note,) if note else ()
+    f = _from_breakdown(bd, "attribution", name, None, where, notes=notes, result=s)
+    return replace(f, left_out=left_out)
+
+
+def _slice_left_out(s: dict[str, Any], name: str) -> tuple[tuple[str, ...], str | None]:
+    """(parts of the bill a slice's figures leave out, the note saying so): idle,
+    shared and unallocated cost the summary's `totals` still hold after spreading are
+    reported for the whole bill only, in no slice."""
+    totals = s.get("totals") or {}
+    bill = _dec(totals.get("bill"), "summary.json: totals.bill") or Decimal(0)
+    cur = s.get("currency") or (s["breakdowns"]["bill"].get("currency", ""))
+    parts: list[tuple[str, Decimal]] = []
+    for part in ("idle", "shared", "unallocated"):
+        v = _dec(totals.get(part), f"summary.json: totals.{part}") or Decimal(0)
+        if v > 0:
+            parts.append((part, v))
+    if not parts:
+        return (), None
+    said = ", ".join(f"{p} {v:,.2f} {cur}" + (f" ({v / bill:.1%} of the bill)" if bill > 0
+                                               else "") for p, v in parts)
+    per = (s["breakdowns"]["bill"].get("total") or {}).get("per_inference")
+    whole = f"; the whole bill is {Decimal(per):.4g} {cur} per request" if per else ""
+    note = (f"{name}: the cost allocated to this slice only (allocated_* figures): the bill's {said} "
+            "are reported for the whole bill, not spread over slices (attribution rules "
+            "`idle: share` and `shared: requests|cost|even` spread them)" + whole)
+    return tuple(p for p, _ in parts), note
 
 
 def _dec(v: Any, where: str) -> Decimal | None:

@@ -218,10 +218,18 @@ class LoadCalibration:
         return num / den if num > 0 and den > 0 else self.slowdown
 
     def note(self, factor: float | None = None) -> str:
+        """The note estimate / simulate carry: `factor` (the model's batch times x factor,
+        from `factor_for`; None: `slowdown`) and, when it differs from `slowdown`, why:
+        factor = slowdown x (the isolated batch time measured / the model's)."""
         k = self.slowdown if factor is None else factor
+        s = self.slowdown
+        why = f"under load a batch took {s:.2f}x its isolated time"
+        if abs(k - s) >= 0.005:
+            why += (f", and the isolated times measured are {k / s:.2f}x this model's batch times "
+                    f"(busy-time weighted), hence x{k:.2f}")
         return (f"batch times x{k:.2f}: matched to the batch times measured under Poisson load at "
-                f"{self.rate_per_s:g} requests/s (max_batch {self.max_batch}, max_wait {self.max_wait_ms:g} ms; "
-                f"x{self.slowdown:.2f} slower than alone) by `infercost bench --load` in {self.path}")
+                f"{self.rate_per_s:g} requests/s (max_batch {self.max_batch}, max_wait {self.max_wait_ms:g} ms) "
+                f"by `infercost bench --load` in {self.path}; {why}")
 
 
 def load_calibration(path: str | Path) -> LoadCalibration | None:

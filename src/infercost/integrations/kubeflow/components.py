@@ -21,7 +21,7 @@ Inputs and outputs (KFP types):
 | simulate | scenario: Artifact; seed: int | simulation: Artifact (JSON, no series) |
 | attribute | bill, usage: Dataset; usage_option: str (`--usage` or `--counts`) | attribution: Artifact (folder: summary.json, allocations) |
 | reconcile | scenario, attribution: Artifact | reconciliation: Artifact (JSON) |
-| mlflow_log | source: Artifact (scenario or attribution); model_name, model_version, tracking_uri: str | logged: Artifact (JSON: run id, metrics, tags) |
+| mlflow_log | source: Artifact (scenario or attribution); model_name, model_version, tracking_uri: str (empty: the pod's MLFLOW_TRACKING_URI) | logged: Artifact (JSON: run id, metrics, tags) |
 
 infercost picks a file's reader by its extension (.yaml, .csv, .parquet, .json,
 .jsonl): import inputs from URIs that end in one (an importer keeps the name).
@@ -38,6 +38,13 @@ DEFAULT_IMAGE = "infercost:0.1.0"
 
 #: `sh -ec SCRIPT OUT ARGS...`: runs `infercost ARGS...` with stdout in the file OUT.
 STDOUT_TO_FILE = 'mkdir -p "$(dirname "$0")"\nexec infercost "$@" > "$0"'
+
+#: `sh -ec SCRIPT OUT URI ARGS...`: as STDOUT_TO_FILE, with `--tracking-uri URI` appended
+#: only when URI is not empty (then MLFLOW_TRACKING_URI of the pod applies; infercost
+#: refuses an empty --tracking-uri).
+MLFLOW_TO_FILE = ('mkdir -p "$(dirname "$0")"\nuri="$1"; shift\n'
+                  'if [ -n "$uri" ]; then set -- "$@" --tracking-uri "$uri"; fi\n'
+                  'exec infercost "$@" > "$0"')
 
 
 @dataclass(frozen=True)
@@ -92,10 +99,12 @@ def make_components(image: str = DEFAULT_IMAGE) -> Components:
     @dsl.container_component
     def mlflow_log(source: Input[Artifact], logged: Output[Artifact], model_name: str,
                    model_version: str, tracking_uri: str):
-        """infercost mlflow log: the figures as an MLflow run linked to a model version."""
-        return printed(logged, "mlflow", "log", source.path, "--model-name", model_name,
-                       "--model-version", model_version, "--tracking-uri", tracking_uri,
-                       "--json")
+        """infercost mlflow log: the figures as an MLflow run linked to a model version;
+        an empty tracking_uri leaves --tracking-uri out (the pod's MLFLOW_TRACKING_URI)."""
+        return ContainerSpec(image=image, command=["sh", "-ec", MLFLOW_TO_FILE],
+                             args=[logged.path, tracking_uri, "mlflow", "log", source.path,
+                                   "--model-name", model_name, "--model-version",
+                                   model_version, "--json"])
 
     return Components(image=image, estimate=estimate, simulate=simulate, attribute=attribute,
                       reconcile=reconcile, mlflow_log=mlflow_log)
