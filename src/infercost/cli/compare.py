@@ -125,7 +125,8 @@ def energy_table(d: dict):
     names = [v["name"] for v in d["variants"]]
     notes = [n if who == names else f"{', '.join(who)}: {n}" for n, who in by_note.items()]
     notes.append("energy: busy and warm-up GPU-hours at full board power (TDP), idle at idle "
-                 "power, x PUE; carbon at the region's grid intensity")
+                 "power, plus the host share where the catalog knows it, x PUE; carbon at the "
+                 "region's grid intensity")
     return Table("energy and carbon per 1k inferences", ["variant", "kWh", "gCO2e", "PUE", "grid"],
                  rows, notes)
 

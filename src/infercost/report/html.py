@@ -132,7 +132,7 @@ def _estimates(est: dict, chart: _Charts) -> list[str]:
                      "utilisation", "kWh per 1k", "gCO2e per 1k", "main driver"], rows,
                     {1, 2, 3, 4, 5, 6, 7}),
              "<p>Energy: board power at the modelled load (busy at full power, idle at idle "
-             "power) x the site's PUE; carbon at the region's grid intensity "
+             "power) plus the host's share where the catalog knows it, x the site's PUE; carbon at the region's grid intensity "
              "(<code>econ.energy</code>, the figures <code>estimate</code> prints).</p>"]
     names = list(est)
     parts.append(chart(Chart(
@@ -289,7 +289,7 @@ def _simulation(name: str, d: dict, chart: _Charts) -> list[str]:
         kwh, g = _energy_cells((cost.get("facts") or {}).get("energy"))
         if kwh != "-":
             parts.append(f"<p>Energy {kwh} kWh and carbon {g} gCO2e per 1k inferences "
-                         "(board power at the simulated load x PUE; the region's grid).</p>")
+                         "(board power at the simulated load + host share x PUE; the region's grid).</p>")
     phases = d.get("phases") or {}
     if phases:
         rows = [[_e(ph), f"{v['from_s'] / 60:,.0f}-{v['to_s'] / 60:,.0f}", f"{v['arrived']:,}",
