@@ -123,3 +123,15 @@ def test_energy_monotone_in_utilisation_property(a, b):
     e_lo = energy(sc, cat, _usage(lo / 1000, 1 - lo / 1000))
     e_hi = energy(sc, cat, _usage(hi / 1000, 1 - hi / 1000))
     assert e_lo.kwh <= e_hi.kwh and e_lo.gco2e <= e_hi.gco2e
+
+
+def test_terminal_line_states_the_power_basis(capsys):
+    from infercost.cli import main
+
+    main(["estimate", EXAMPLE])
+    out = " ".join(capsys.readouterr().out.split())
+    # plain digits (4 significant), never E-notation; the basis named: host share counted
+    assert "energy/inference: 0.0000" in out and "e-05" not in out
+    assert "(board + host 575 W/GPU, PUE 1.58, 309 g/kWh us-east-1)" in out
+    main(["estimate", EXAMPLE, "--set", "deployment.hardware=l4"])
+    assert "(board power only, PUE 1.58" in " ".join(capsys.readouterr().out.split())

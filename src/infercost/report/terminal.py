@@ -37,6 +37,16 @@ def per_unit_txt(d: Decimal) -> str:
     return money_txt(d, min(places, 12))
 
 
+def sig_txt(x: Decimal | float | int, digits: int = 4) -> str:
+    """`x` to `digits` significant digits as plain text: never E-notation, thousands
+    separated, no more places than the digits need (3.04e-7 -> "0.0000003040",
+    2223.4 -> "2,223", 0.0078 -> "0.007800"). Floats go through their shortest repr."""
+    d = x if isinstance(x, Decimal) else Decimal(str(x))
+    if d.is_zero():
+        return "0"
+    return money_txt(d, max(0, digits - 1 - d.adjusted()))
+
+
 def esc(text: object) -> str:
     """User text safe to print through rich (markup such as `[bold]` kept literally)."""
     from rich.markup import escape
@@ -161,10 +171,12 @@ def print_breakdown(b: CostBreakdown, title: str = "", subtitle: str = "", conso
     print_wrapped(con, b.main_driver(), style="bold")
     en = b.facts.get("energy")
     if en and served and en.get("kwh_per_inference") is not None:
-        line = f"energy/inference: {en['kwh_per_inference']:.2g} kWh"
+        line = f"energy/inference: {sig_txt(en['kwh_per_inference'])} kWh"
         if en.get("gco2e_per_inference") is not None:
-            line += f", {en['gco2e_per_inference']:.2g} gCO2e"
-        line += f" (PUE {en['pue']:g}"
+            line += f", {sig_txt(en['gco2e_per_inference'])} gCO2e"
+        host = en.get("host_w") or 0
+        line += f" (board + host {host:g} W/GPU" if host else " (board power only"
+        line += f", PUE {en['pue']:g}"
         if en.get("grid_g_per_kwh") is not None:
             line += f", {en['grid_g_per_kwh']:g} g/kWh {en['region']}"
         print_wrapped(con, line + ")")
