@@ -69,7 +69,7 @@ def test_terminal_report_shows_energy(tmp_path):
     s = api.attribute(str(bill), str(usage), rules=rules, out=tmp_path / "out").summary
     text = render(s, tmp_path / "out", width=80)
     # 1.26953 kWh, 392.28477 g (see above), 4 significant digits
-    assert "energy 1.27 kWh, 0.3923 kgCO2e over 2 billed GPU-hours" in text
+    assert "energy 1.270 kWh, 0.3923 kgCO2e over 2 billed GPU-hours" in text
     assert max(map(len, text.splitlines())) <= 80
 
 

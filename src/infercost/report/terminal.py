@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Iterable
 from decimal import Decimal
 
-from infercost.core.money import format_decimal
+from infercost.core.money import format_decimal, format_significant
 from infercost.econ.breakdown import CostBreakdown
 
 #: Columns between two table columns (collapsed padding, see `new_table`).
@@ -42,9 +42,10 @@ def sig_txt(x: Decimal | float | int, digits: int = 4) -> str:
     separated, no more places than the digits need (3.04e-7 -> "0.0000003040",
     2223.4 -> "2,223", 0.0078 -> "0.007800"). Floats go through their shortest repr."""
     d = x if isinstance(x, Decimal) else Decimal(str(x))
-    if d.is_zero():
-        return "0"
-    return money_txt(d, max(0, digits - 1 - d.adjusted()))
+    q = format_significant(d, digits)
+    neg = q.startswith("-")
+    whole, dot, frac = q.lstrip("-").partition(".")
+    return ("-" if neg else "") + f"{int(whole):,}{dot}{frac}"
 
 
 def esc(text: object) -> str:
