@@ -66,7 +66,8 @@ def test_every_output_shows_energy(scen_path, tmp_path, capsys):
     assert "| l4 | 0.003423 | 1.058 |" in md
     head, base, l4 = (tmp_path / "c.csv").read_text().splitlines()
     assert head.endswith("kWh per 1k inferences,gCO2e per 1k inferences")
-    assert base.endswith(",0.07038,21.75") and l4.endswith(",0.003423,1.058")
+    # CSV: full precision, plain digits (the JSON floats, 9 significant digits)
+    assert base.endswith(",0.0703758333,21.7461325") and l4.endswith(",0.00342333333,1.05781")
     assert "energy and carbon per 1k inferences" in (tmp_path / "c.html").read_text()
     main(["compare", str(scen_path), "--keep-replicas"])
     term = capsys.readouterr().out

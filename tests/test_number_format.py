@@ -35,3 +35,15 @@ def test_never_scientific_and_within_half_a_unit_of_the_fourth_digit(d):
     assert "E" not in s and "e" not in s
     # rounding to 4 significant digits moves the value by at most half of the 4th digit
     assert abs(Decimal(s) - d) <= Decimal(5).scaleb(d.adjusted() - 4)
+
+
+def test_csv_cells_are_plain_numbers():
+    from infercost.report.tables import Table, to_csv
+
+    shown = Table("t", ["a", "b", "c", "d"], [["x, y", "9,631", "1,234.5", "12.5%"]])
+    # no raw values: thousands separators out of numbers only (text keeps its commas)
+    assert to_csv(shown).splitlines()[1] == '"x, y",9631,1234.5,12.5%'
+    raw = Table("t", ["money", "p99 ms", "none", "float"], [["9,631", "1", "-", "9.8e-05"]],
+                raw_rows=[[Decimal("9631.079875"), 0.605, None, 9.825e-05]])
+    # exact decimal strings, full precision, empty for none, never E-notation
+    assert to_csv(raw).splitlines()[1] == "9631.079875,0.605,,0.00009825"

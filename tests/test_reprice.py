@@ -94,7 +94,10 @@ def test_reprice_cli_json_table_and_csv(tiny, cli, tmp_path, monkeypatch):
     # the table fits 80 columns; the "wrote PATH" line is as long as the temporary path
     assert all(len(line) <= 80 for line in out.splitlines() if not line.startswith("wrote ")), out
     assert "unpriced: missing model 1" in out and "globex" in out
-    assert csv.read_text().splitlines()[0].startswith("model,version,tenant,spans,old,new")
+    head, *rows = csv.read_text().splitlines()
+    assert head.startswith("model,version,tenant,spans,old,new")
+    # the exact money strings of --json, not the 4-significant-digit terminal figures
+    assert rows[-1] == "total,,,3,0.0016,0.0016,0"
 
 
 def test_reprice_with_a_new_catalog(tmp_path, cli):

@@ -169,7 +169,7 @@ def energy(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> Energy
         inp = owned_inputs(scenario, catalog)
         idle, full, host, pue = inp.idle_w, inp.full_w, inp.host_w, inp.pue
         notes.extend(n for n in inp.notes if n.startswith("idle board power"))
-        what = f"board power + host share {host:g} W per GPU" if host else "board power only (no host watts)"
+        what = f"board power + host share {float(host):g} W per GPU" if host else "board power only (no host watts)"
         notes.append(f"{what} x PUE {pue} (your site: finance.owned)")
         grid = inp.grid_gco2_per_kwh
         region = fin.owned.region or ""
