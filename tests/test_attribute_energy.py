@@ -45,13 +45,16 @@ def test_energy_of_the_bill_by_hand(tmp_path):
     (r,) = e["resources"]
     assert (r["instance"], r["hardware"], r["gpus"]) == ("g6e.xlarge", "l40s", 1)
     assert r["resource_hours"] == 2 and r["busy_share"] == 0.25
-    # 2 GPU-h: busy 0.5 h x 350 W (TDP) + idle 1.5 h x 35 W (idle_watts) = 175 + 52.5 = 227.5 Wh
-    # x PUE 1.58 = 359.45 Wh = 0.35945 kWh; x 309 g/kWh (us-east-1) = 111.07005 g
-    assert e["kwh"] == pytest.approx(0.35945, rel=1e-9)
-    assert e["gco2e"] == pytest.approx(111.07005, rel=1e-9)
-    # 2 requests = 0.002 thousand: 179.725 kWh and 55,535.025 g per 1k requests
-    assert e["kwh_per_1k_requests"] == pytest.approx(179.725, rel=1e-9)
-    assert e["gco2e_per_1k_requests"] == pytest.approx(55535.025, rel=1e-9)
+    # l40s: TDP 350 W, idle_watts 35 W, host share 288 W per GPU (catalog prices.owned_hardware)
+    # 2 GPU-h: busy 0.5 h x (350 + 288) W + idle 1.5 h x (35 + 288) W = 319 + 484.5 = 803.5 Wh
+    # x PUE 1.58 = 1,269.53 Wh = 1.26953 kWh; x 309 g/kWh (us-east-1) = 392.28477 g
+    # (board power only, before: 0.35945 kWh, 111.07005 g)
+    assert r["host_w"] == 288
+    assert e["kwh"] == pytest.approx(1.26953, rel=1e-9)
+    assert e["gco2e"] == pytest.approx(392.28477, rel=1e-9)
+    # 2 requests = 0.002 thousand: 634.765 kWh and 196,142.385 g per 1k requests
+    assert e["kwh_per_1k_requests"] == pytest.approx(634.765, rel=1e-9)
+    assert e["gco2e_per_1k_requests"] == pytest.approx(196142.385, rel=1e-9)
     assert any("load per resource = 1 - idle cost / billed cost" in n for n in e["notes"])
     # written to summary.json, and the money is untouched (conservation still exact)
     written = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -65,7 +68,8 @@ def test_terminal_report_shows_energy(tmp_path):
     bill, usage, rules = _inputs(tmp_path)
     s = api.attribute(str(bill), str(usage), rules=rules, out=tmp_path / "out").summary
     text = render(s, tmp_path / "out", width=80)
-    assert "energy 0.3594 kWh, 0.1111 kgCO2e over 2 billed GPU-hours" in text
+    # 1.26953 kWh, 392.28477 g (see above), 4 significant digits
+    assert "energy 1.270 kWh, 0.3923 kgCO2e over 2 billed GPU-hours" in text
     assert max(map(len, text.splitlines())) <= 80
 
 
@@ -92,5 +96,6 @@ def test_fleet_energy_monotone_in_load(a, b, hours):
         part = ResourceGpuHours("i-1", "p5.48xlarge", "h100-sxm", 8, Decimal(hours), u, "us-east-1")
         return fleet_energy(cat, [part], 100)["kwh"]
     assert kwh(lo) <= kwh(hi)
-    # between the idle floor and the full-load ceiling: 8 x hours x (69 .. 700) W x 1.58 / 1000
-    assert 8 * hours * 69 * 1.58 / 1000 * (1 - 1e-9) <= kwh(lo) <= 8 * hours * 700 * 1.58 / 1000 * (1 + 1e-9)
+    # between the idle floor and the full-load ceiling, host 575 W at any load:
+    # 8 x hours x (69 + 575 .. 700 + 575) W x 1.58 / 1000
+    assert 8 * hours * 644 * 1.58 / 1000 * (1 - 1e-9) <= kwh(lo) <= 8 * hours * 1275 * 1.58 / 1000 * (1 + 1e-9)

@@ -37,13 +37,14 @@ def test_kwh_and_gco2e_per_variant_by_hand(scen_path):
     base, l4 = (r.to_dict()["energy"] for r in c.rows)
     # a month = 730 h x 2 replicas = 1,460 GPU-h: busy 25% = 365 h, idle 1,095 h;
     # inferences 10/s x 3,600 x 730 = 26,280,000 = 26,280 thousands.
-    # h100-sxm (TDP 700 W, idle 69 W): 365 x 700 + 1,095 x 69 = 255,500 + 75,555 = 331,055 Wh
-    #   x PUE 1.58 = 523,066.9 Wh = 523.0669 kWh; / 26,280 = 0.0199036111 kWh per 1k
-    #   x 309 g/kWh (us-east-1, the aws listing's region) = 6.15021583 g per 1k
-    assert base["kwh"] == pytest.approx(523.0669, rel=1e-9)
-    assert base["kwh_per_1k_inferences"] == pytest.approx(0.0199036111, rel=1e-8)
-    assert base["gco2e_per_1k_inferences"] == pytest.approx(6.15021583, rel=1e-8)
-    # l4 (TDP 72 W, idle 28 W): 365 x 72 + 1,095 x 28 = 26,280 + 30,660 = 56,940 Wh x 1.58
+    # h100-sxm (TDP 700 W, idle 69 W, host 575 W per GPU at any load):
+    #   365 x (700 + 575) + 1,095 x (69 + 575) = 465,375 + 705,180 = 1,170,555 Wh
+    #   x PUE 1.58 = 1,849,476.9 Wh = 1,849.4769 kWh; / 26,280 = 0.0703758333 kWh per 1k
+    #   x 309 g/kWh (us-east-1, the aws listing's region) = 21.7461325 g per 1k
+    assert base["kwh"] == pytest.approx(1849.4769, rel=1e-9)
+    assert base["kwh_per_1k_inferences"] == pytest.approx(0.0703758333, rel=1e-8)
+    assert base["gco2e_per_1k_inferences"] == pytest.approx(21.7461325, rel=1e-8)
+    # l4 (TDP 72 W, idle 28 W, no host figure in the catalog: board power only): 365 x 72 + 1,095 x 28 = 26,280 + 30,660 = 56,940 Wh x 1.58
     #   = 89,965.2 Wh = 89.9652 kWh; / 26,280 = 0.00342333 kWh per 1k; x 309 = 1.05781 g per 1k
     assert l4["kwh"] == pytest.approx(89.9652, rel=1e-9)
     assert l4["kwh_per_1k_inferences"] == pytest.approx(0.00342333333, rel=1e-8)
@@ -61,11 +62,12 @@ def test_every_output_shows_energy(scen_path, tmp_path, capsys):
           "--html", str(out) + ".html"])
     md = capsys.readouterr().out
     assert "### energy and carbon per 1k inferences" in md
-    assert "| baseline | 0.0199 | 6.15 | 1.58 | us-east-1 309 g/kWh |" in md
+    assert "| baseline | 0.07038 | 21.75 | 1.58 | us-east-1 309 g/kWh |" in md
     assert "| l4 | 0.003423 | 1.058 |" in md
     head, base, l4 = (tmp_path / "c.csv").read_text().splitlines()
     assert head.endswith("kWh per 1k inferences,gCO2e per 1k inferences")
-    assert base.endswith(",0.0199,6.15") and l4.endswith(",0.003423,1.058")
+    # CSV: full precision, plain digits (the JSON floats, 9 significant digits)
+    assert base.endswith(",0.0703758333,21.7461325") and l4.endswith(",0.00342333333,1.05781")
     assert "energy and carbon per 1k inferences" in (tmp_path / "c.html").read_text()
     main(["compare", str(scen_path), "--keep-replicas"])
     term = capsys.readouterr().out

@@ -101,6 +101,17 @@ def test_cli_outputs(small, tmp_path, capsys):
     md = capsys.readouterr().out
     assert "| fast | h100-sxm | 1 |" in md and "-50.0%" in md
     assert (tmp_path / "c.csv").read_text().splitlines()[0].startswith("variant,hardware,repl")
+    # CSV is for machines: the JSON's exact money strings and p99 in ms at its precision, no
+    # thousands separators (the terminal shows "2,920" and a p99 of 0.6 ms as "1")
+    import csv as csvlib
+
+    with open(tmp_path / "c.csv", newline="") as f:
+        rows = list(csvlib.DictReader(f))
+    for r, v in zip(rows, d["variants"], strict=True):
+        assert r["per inf"] == v["cost_per_inference"] and r["per month"] == v["monthly_cost"]
+        assert "," not in r["per month"] and "e" not in r["per inf"].lower()
+        assert r["p99 ms"] == ("" if v["p99_ms"] is None else str(v["p99_ms"]))
+    assert rows[0]["per month"] == "2920"
     page = (tmp_path / "c.html").read_text()
     assert "plotly" in page and page.count("Plotly.newPlot") == 2
     from openpyxl import load_workbook

@@ -78,11 +78,16 @@ def test_demo_page_shows_energy_beside_cost(demo_report):
     d = json.loads((demo_report / "summary.json").read_text())
     page = (demo_report / "index.html").read_text()
     assert "kWh per 1k" in page and "gCO2e per 1k" in page
-    # each example's kWh per 1k inferences is its kWh per inference x 1000, as summary.json has it
+    # each example's kWh per 1k inferences is its kWh per inference x 1000, as summary.json has
+    # it, at 4 significant digits in plain digits with thousands separators (never 9.8e-05)
+    from decimal import Decimal
+
+    from infercost.report.terminal import sig_txt
+
     for est in d["estimates"].values():
         e = est["facts"].get("energy")
         if e and e.get("kwh_per_inference") is not None:
-            assert f"<td>{float(e['kwh_per_inference']) * 1000:.4g}</td>" in page.replace(
-                "<td class=n>", "<td>")
+            cell = sig_txt(Decimal(str(e["kwh_per_inference"])) * 1000)
+            assert "e-" not in cell and f"<td>{cell}</td>" in page.replace("<td class=n>", "<td>")
     en = d["attribution"]["energy"]
     assert f"{float(en['kwh']):,.0f} kWh" in page

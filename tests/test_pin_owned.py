@@ -156,3 +156,24 @@ def test_owned_month_is_monotone_in_utilisation(a, b):
     m_lo, m_hi = owned_gpu_month(inp, lo), owned_gpu_month(inp, hi)
     assert m_lo.kwh <= m_hi.kwh and m_lo.total <= m_hi.total
     assert m_lo.depreciation == m_hi.depreciation and m_lo.colo == m_hi.colo
+
+
+def test_owned_energy_is_the_power_line_kwh_and_the_clouds(scen):
+    # the kWh that plan owned pays for (owned_gpu_month) is the kWh econ.energy reports, and
+    # the same GPUs on a cloud plan draw the same: board + host share 575 W, PUE 1.58
+    from infercost.econ.energy import energy
+    from infercost.econ.usage import CapacityUsage
+
+    cat = load_catalog()
+
+    def usage(plan: str) -> CapacityUsage:
+        return CapacityUsage(period_hours=1.0, inferences=1000.0, busy_hours={plan: 0.5},
+                             idle_hours={plan: 0.5}, input_tokens=0.0, output_tokens=0.0)
+
+    owned = energy(scen, cat, usage("owned"))
+    # 0.5 h x (700 + 575) W + 0.5 h x (69 + 575) W = 959.5 Wh x 1.58 = 1.51601 kWh
+    assert owned.kwh == Decimal("1.51601")
+    # owned_gpu_month at u = 0.5: 959.5 W x 1.58 x 730 h / 1000 = 1,106.6873 kWh a month = 1.51601 x 730
+    assert owned_gpu_month(owned_inputs(scen, cat), Decimal("0.5")).kwh == Decimal("1.51601") * 730
+    cloud = api_load_scenario("examples/chatbot.yaml")  # h100-sxm on aws on-demand
+    assert energy(cloud, cat, usage("on-demand")).kwh == owned.kwh

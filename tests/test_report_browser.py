@@ -8,6 +8,7 @@ is absent (`.ci/run` installs Debian's chromium and chromium-driver when it can)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import shutil
@@ -53,9 +54,18 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+# ids of the plotly charts with no visible mark: bar paths (.barlayer), lines (path.js-line)
+# and markers (path.point), each counted when its bounding box is not empty
+_UNMARKED = (
+    "return [...document.querySelectorAll('div.plotly-graph-div')].filter(d => ![...d.querySelectorAll("
+    "'.barlayer path, .scatterlayer path.js-line, .scatterlayer path.point')]"
+    ".some(m => { const b = m.getBBox(); return b.width > 0 || b.height > 0; })).map(d => d.id)")
+
+
 def test_demo_report_draws_every_chart_without_console_errors(served):
     chrome, driver_path = _browser()
     from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -80,6 +90,11 @@ def test_demo_report_draws_every_chart_without_console_errors(served):
             "return [...document.querySelectorAll('div.plotly-graph-div')]"
             ".filter(d => !d.querySelector('svg.main-svg')).map(d => d.id)")
         assert undrawn == []
+        # every chart shows data: at least one bar, line or marker with a non-empty box (an
+        # axis forced to the wrong type leaves the SVG there but every mark undrawn)
+        with contextlib.suppress(TimeoutException):  # the assert below names the charts
+            WebDriverWait(browser, 10).until(lambda b: b.execute_script(_UNMARKED) == [])
+        assert browser.execute_script(_UNMARKED) == []
         # every chart has titled axes (xtitle / ytitle text elements)
         untitled = browser.execute_script(
             "return [...document.querySelectorAll('div.plotly-graph-div')]"

@@ -101,7 +101,10 @@ def test_reprice_cli_json_table_and_csv(tiny, cli, tmp_path, monkeypatch):
     assert all(len(line) <= 80 for line in out.splitlines() if not line.startswith("wrote ")), out
     assert "unpriced: missing model 1" in out and "globex" in out
     assert "5 spans read, 3 repriced, 1 not inference spans (skipped)" in out
-    assert csv.read_text().splitlines()[0].startswith("model,version,tenant,spans,old,new")
+    head, *rows = csv.read_text().splitlines()
+    assert head.startswith("model,version,tenant,spans,old,new")
+    # the exact money strings of --json, not the 4-significant-digit terminal figures
+    assert rows[-1] == "total,,,3,0.0016,0.0016,0"
 
 
 def test_reprice_with_a_new_catalog(tmp_path, cli):

@@ -105,9 +105,8 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"{_sep_numbers(s['conservation']['line'])}",
         f"  idle share of fleet cost {_pct(s['idle_share'])}",
         "  drivers: " + ", ".join(f"{d['driver']} {d['share']}" for d in s["drivers"][:6]),
-        f"  per request {thousands(str(u['cost_per_request'])) if u['cost_per_request'] is not None else 'n/a'}"
-        f", per 1k requests {m(u['cost_per_1k_requests'])}, per 1M tokens "
-        f"{m(u['cost_per_1m_tokens'])} {cur}",
+        f"  per request {_unit(u['cost_per_request'])}, per 1k requests "
+        f"{_unit(u['cost_per_1k_requests'])}, per 1M tokens {_unit(u['cost_per_1m_tokens'])} {cur}",
         f"  whole bill per request {_unit(u.get('bill_per_request'))}, per 1k requests "
         f"{_unit(None if u.get('bill_per_request') is None else u['bill_per_request'] * 1000)}"
         f" {cur} (allocated + idle + shared + unallocated over {u['requests']} requests)",
@@ -133,23 +132,29 @@ def energy_lines(e: dict | None) -> list[str]:
     """The energy block of summary.json as report lines (econ.energy; assumptions in notes)."""
     if not e:
         return []
+    from infercost.report.terminal import sig_txt
+
     per = ("" if e.get("kwh_per_1k_requests") is None else
-           f", {e['kwh_per_1k_requests']:.4g} kWh"
-           + ("" if e.get("gco2e_per_1k_requests") is None else f" and {e['gco2e_per_1k_requests']:,.4g} gCO2e")
+           f", {sig_txt(e['kwh_per_1k_requests'])} kWh"
+           + ("" if e.get("gco2e_per_1k_requests") is None else f" and {sig_txt(e['gco2e_per_1k_requests'])} gCO2e")
            + " per 1k requests")
-    g = "" if e.get("gco2e") is None else f", {e['gco2e'] / 1000:,.4g} kgCO2e"
+    g = "" if e.get("gco2e") is None else f", {sig_txt(e['gco2e'] / 1000)} kgCO2e"
     gh = sum(r["gpu_hours"] for r in e.get("resources", []))
-    return [f"  energy {e['kwh']:,.4g} kWh{g} over {gh:,.0f} billed GPU-hours{per} (PUE {e['pue']:g})",
+    return [f"  energy {sig_txt(e['kwh'])} kWh{g} over {gh:,.0f} billed GPU-hours{per} (PUE {e['pue']:g})",
             *(f"    note: {n}" for n in e.get("notes", []))]
 
 
 def _unit(v) -> str:
-    """A unit cost with four significant digits (they are often far below a cent)."""
+    """A unit cost with four significant digits, at least cents, never E-notation (they are
+    often far below a cent: Decimal("3.04E-7") -> "0.0000003040", 0.0078 -> "0.007800")."""
     if v is None:
         return "n/a"
-    from infercost.core.money import format_decimal
+    from decimal import Decimal
 
-    return thousands(format_decimal(v, max(2, 4 - v.adjusted() - 1))) if v else "0"
+    from infercost.core.money import format_significant
+
+    d = v if isinstance(v, Decimal) else Decimal(str(v))
+    return thousands(format_significant(d, 4, 2)) if d else "0"
 
 
 def _sep_numbers(text: str) -> str:

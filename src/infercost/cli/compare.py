@@ -102,11 +102,17 @@ def comparison_tables(d: dict) -> list:
 
 
 def _energy_cells(v: dict) -> list[str]:
+    from infercost.report.terminal import sig_txt
+
+    kwh, g = _energy_raw(v)
+    return ["-" if kwh is None else sig_txt(kwh), "-" if g is None else sig_txt(g)]
+
+
+def _energy_raw(v: dict) -> list[float | None]:
     e = v.get("energy")
     if e is None:
-        return ["-", "-"]
-    kwh, g = e["kwh_per_1k_inferences"], e["gco2e_per_1k_inferences"]
-    return ["-" if kwh is None else f"{kwh:.4g}", "-" if g is None else f"{g:.4g}"]
+        return [None, None]
+    return [e["kwh_per_1k_inferences"], e["gco2e_per_1k_inferences"]]
 
 
 def energy_table(d: dict):
@@ -125,19 +131,26 @@ def energy_table(d: dict):
     names = [v["name"] for v in d["variants"]]
     notes = [n if who == names else f"{', '.join(who)}: {n}" for n, who in by_note.items()]
     notes.append("energy: busy and warm-up GPU-hours at full board power (TDP), idle at idle "
-                 "power, x PUE; carbon at the region's grid intensity")
+                 "power, plus the host share where the catalog knows it, x PUE; carbon at the "
+                 "region's grid intensity")
     return Table("energy and carbon per 1k inferences", ["variant", "kWh", "gCO2e", "PUE", "grid"],
                  rows, notes)
 
 
 def comparison_csv_table(d: dict, tables: list):
-    """The main table with the energy columns added (CSV has one table)."""
+    """The main table with the energy columns added (CSV has one table), its cells as machine
+    values: money as the exact decimal strings of `--json`, p99 in ms and the change in %
+    at full precision, no thousands separators; empty where there is no figure (the p99 of
+    an overloaded variant, a missing quality)."""
     from infercost.report.tables import Table
 
     main = tables[0]
     rows = [r + _energy_cells(v) for r, v in zip(main.rows, d["variants"], strict=True)]
+    raw = [[v["name"], v["hardware"], v["replicas"], v["cost_per_inference"], v["monthly_cost"],
+            v["p99_ms"], {True: "yes", False: "NO", None: ""}[v["slo_met"]], v["quality"],
+            v["delta_per_inference_pct"], *_energy_raw(v)] for v in d["variants"]]
     return Table(main.title, main.columns + ["kWh per 1k inferences", "gCO2e per 1k inferences"], rows,
-                 main.notes)
+                 main.notes, raw_rows=raw)
 
 
 def bound_line(v: dict) -> str:

@@ -63,7 +63,48 @@ def _m(x: str | None, places: int = 2) -> str:
         return "-"
     from decimal import Decimal
 
-    return f"{Decimal(x):,.{places}f}"
+    from infercost.core.money import round_places
+
+    return f"{round_places(Decimal(x), places):,.{places}f}"
+
+
+MAX_PLACES = 8
+
+
+def table_places(d: dict) -> int:
+    """Decimals for every money figure of one reconciliation: at least cents and four
+    significant digits of its largest figure, then more until, in every column, the shown
+    components add up to the shown total and the shown effects to the shown difference
+    (where the exact figures do; at most `MAX_PLACES`). A 0.044625 USD bill of 0.0000307 +
+    0.0445943 shows 6 places (0.000031 + 0.044594 = 0.044625), not 0.00 + 0.04 = 0.04."""
+    from decimal import Decimal
+
+    from infercost.core.money import round_places
+
+    def dec(x: str | None) -> Decimal | None:
+        return None if x is None or x == "" else Decimal(x)
+
+    groups: list[tuple[list[Decimal], Decimal]] = []
+    for k in _columns(d):
+        parts = [dec(c[k]) for c in d["components"]]
+        total = dec(d["total"][k])
+        if total is not None and None not in parts:
+            groups.append((parts, total))
+    de = d["decomposition"]
+    groups.append(([Decimal(de[k]) for k in de["order"]], Decimal(de["difference"])))
+    groups = [(parts, total) for parts, total in groups if sum(parts, Decimal(0)) == total]
+    figures = [abs(x) for parts, total in groups for x in (*parts, total) if x]
+    if not figures:
+        return 2
+    places = min(MAX_PLACES, max(2, 3 - max(figures).adjusted()))
+
+    def adds_up(p: int) -> bool:
+        return all(sum((round_places(x, p) for x in parts), Decimal(0)) == round_places(total, p)
+                   for parts, total in groups)
+
+    while places < MAX_PLACES and not adds_up(places):
+        places += 1
+    return places
 
 
 def _off(dec: dict) -> str | None:
@@ -81,18 +122,19 @@ def render_md(d: dict) -> str:
     """Markdown: components side by side, then the decomposition (money in the currency)."""
     cols = _columns(d)
     cur = d["currency"]
+    p = table_places(d)
     out = [f"### {d['scenario']}: predicted vs measured ({cur}, {_m(d['period_hours'], 0)} h)", "",
            "| component | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
     for c in d["components"]:
-        out.append(f"| {c['component']} | " + " | ".join(_m(c[k]) for k in cols) + " |")
-    out.append("| **total** | " + " | ".join(f"**{_m(d['total'][k])}**" for k in cols) + " |")
+        out.append(f"| {c['component']} | " + " | ".join(_m(c[k], p) for k in cols) + " |")
+    out.append("| **total** | " + " | ".join(f"**{_m(d['total'][k], p)}**" for k in cols) + " |")
     dec = d["decomposition"]
     out += ["", "| effect (in this order) | " + cur + " |", "|---|---:|"]
     for k in dec["order"]:
-        out.append(f"| {k} | {_m(dec[k])} |")
+        out.append(f"| {k} | {_m(dec[k], p)} |")
         if k == "residual" and _off(dec):
-            out.append(f"| of which not on the bill | {_m(_off(dec))} |")
-    out.append(f"| **difference** | **{_m(dec['difference'])}** |")
+            out.append(f"| of which not on the bill | {_m(_off(dec), p)} |")
+    out.append(f"| **difference** | **{_m(dec['difference'], p)}** |")
     inf = d["inferences"]
     out += ["", f"Inferences: predicted {_m(inf['predicted'], 0)}, measured {_m(inf['measured'], 0)}. "
             "Formulas: docs/reconcile.md."]
@@ -104,20 +146,23 @@ def render_text(d: dict) -> str:
     import textwrap
 
     cols = _columns(d)
-    w = 13
+    p = table_places(d)
+    dec = d["decomposition"]
+    shown = [_m(x, p) for x in (*(c[k] for c in d["components"] for k in cols),
+                                 *(d["total"][k] for k in cols), *(dec[k] for k in dec["order"]))]
+    w = max(13, 1 + max(map(len, shown)))
     head = f"{'component':<22}" + "".join(f"{c:>{w}}" for c in cols)
     lines = [f"{d['scenario']}: predicted vs measured, {d['currency']}, {_m(d['period_hours'], 0)} h",
              head, "-" * len(head)]
     for c in d["components"]:
-        lines.append(f"{c['component'][:22]:<22}" + "".join(f"{_m(c[k]):>{w}}" for k in cols))
-    lines.append(f"{'total':<22}" + "".join(f"{_m(d['total'][k]):>{w}}" for k in cols))
-    dec = d["decomposition"]
+        lines.append(f"{c['component'][:22]:<22}" + "".join(f"{_m(c[k], p):>{w}}" for k in cols))
+    lines.append(f"{'total':<22}" + "".join(f"{_m(d['total'][k], p):>{w}}" for k in cols))
     lines += ["", "difference, decomposed (volume, then utilisation, then price):"]
     for k in dec["order"]:
-        lines.append(f"  {k:<20}{_m(dec[k]):>{w}}")
+        lines.append(f"  {k:<20}{_m(dec[k], p):>{w}}")
         if k == "residual" and _off(dec):
-            lines.append(f"    {'not on the bill':<18}{_m(_off(dec)):>{w}}")
-    lines.append(f"  {'difference':<20}{_m(dec['difference']):>{w}}")
+            lines.append(f"    {'not on the bill':<18}{_m(_off(dec), p):>{w}}")
+    lines.append(f"  {'difference':<20}{_m(dec['difference'], p):>{w}}")
     for n in d["notes"]:
         lines += textwrap.wrap(f"note: {n}", 80, subsequent_indent="  ")
     return "\n".join(lines)

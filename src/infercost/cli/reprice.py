@@ -67,9 +67,13 @@ def reprice_tables(d: dict, fit_width: bool = False) -> list:
 
     rows = [[name(r["model"], 16), name(r["model_version"], 10), name(r["tenant"], 12),
              f"{r['spans']:,}", m(r["old"]), m(r["new"]), m(r["change"])] for r in d["rows"]]
+    # for CSV: whole names, span counts without separators, the exact money strings
+    raw = [[r["model"], r["model_version"], r["tenant"], r["spans"], r["old"], r["new"], r["change"]]
+           for r in d["rows"]]
     t = d["total"]
     rows.append(["total", "", "", f"{d['spans']['repriced']:,}", m(t["old"]), m(t["new"]),
                  m(t["change"])])
+    raw.append(["total", "", "", d["spans"]["repriced"], t["old"], t["new"], t["change"]])
     pt, sp = d["price_table"], d["spans"]
     old = pt["old_versions"]
     if len(old) > 1:  # the old total adds up spans priced with different tables: say so
@@ -91,4 +95,5 @@ def reprice_tables(d: dict, fit_width: bool = False) -> list:
     if un:
         notes.append("unpriced: " + "; ".join(f"{k} {v:,}" for k, v in un.items()))
     return [Table(f"reprice ({d['currency']})",
-                  ["model", "version", "tenant", "spans", "old", "new", "change"], rows, notes)]
+                  ["model", "version", "tenant", "spans", "old", "new", "change"], rows, notes,
+                  raw_rows=raw)]

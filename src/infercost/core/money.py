@@ -175,6 +175,16 @@ def format_decimal(d: Decimal, places: int | None = None) -> str:
     return s
 
 
+def format_significant(d: Decimal, digits: int = 4, min_places: int = 0) -> str:
+    """Plain decimal string of `d` rounded to `digits` significant digits (at least
+    `min_places` decimals), never scientific notation: Decimal("3.04E-7") -> "0.0000003040",
+    Decimal("0.0078") -> "0.007800", Decimal("2223.4") -> "2223" ("2223.40" with
+    min_places=2). Zero is "0" (or "0.00" with min_places=2)."""
+    if d.is_zero():
+        return format_decimal(d, min_places) if min_places else "0"
+    return format_decimal(d, max(min_places, digits - 1 - d.adjusted()))
+
+
 def money_sum(items, currency: str) -> Money:
     """Sum Money values that must all be in `currency` (empty sum is zero)."""
     total = Money.zero(currency)

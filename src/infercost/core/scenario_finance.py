@@ -61,7 +61,9 @@ class Owned(_Strict):
     max_gpus: int | None = Field(None, ge=1, description="stated capacity (racks, power): GPUs the site can hold")
     grid_gco2_per_kwh: NonNegFloat | None = Field(
         None, description="grid carbon intensity at the site, gCO2e/kWh (default: the catalog's region figure)")
-    region: str | None = Field(None, description="catalog grid region of the site (e.g. us, eu, de, fr)")
+    region: str | None = Field(None, description="catalog grid region of the site, e.g. us-east4 (plan owned: "
+                                                 "without it or grid_gco2_per_kwh, us-east-1 is assumed and "
+                                                 "said; never the cloud provider's region)")
 
 
 class Finance(_Strict):

@@ -7,11 +7,15 @@ the same figures `infercost tco` uses (both take the power curve from `econ.owne
 GPUs per replica included): busy and warm-up at full-load board power, idle at idle power;
 kWh = W x h / 1000 x PUE; gCO2e = kWh x grid g/kWh.
 
-With `finance.owned`, or plan `owned` priced from the catalog's `prices.owned_hardware`, the
-owned figures apply (PUE, host watts per GPU, grid figure or region); otherwise rented GPUs
-count board power only (host share unknown) x the catalog PUE.
-Region: `finance.cloud_region`, else `finance.owned.region`, else the region of the catalog
-listing of the scenario's provider and hardware, else us-east-1 (stated in the notes).
+Energy is a physical quantity: the same GPUs at the same load draw the same kWh whatever
+the pricing plan. Board power always, plus the host's share per GPU wherever the catalog
+knows it (`prices.owned_hardware` host_watts_per_gpu, `econ.owned.host_power`; board power
+only otherwise), x the catalog PUE; the note says which. Plan `owned` with `finance.owned`
+uses that site's own figures (host W, PUE) instead.
+Grid: plan `owned` runs on your own site: `finance.owned.grid_gco2_per_kwh`, else
+`finance.owned.region`, else us-east-1 (stated), never the cloud provider's region. Other
+plans: `finance.cloud_region`, else the region of the catalog listing of the scenario's
+provider and hardware, else us-east-1 (stated in the notes).
 No money figure is touched.
 """
 
@@ -25,7 +29,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.energy_catalog import load_energy
 from infercost.core.scenario import Scenario
 from infercost.econ.cost import accelerator_gpu_hours
-from infercost.econ.owned import board_power, board_watts, has_owned_inputs, owned_inputs
+from infercost.econ.owned import board_power, board_watts, host_power, owned_inputs
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
 
@@ -67,8 +71,6 @@ def _region(scenario: Scenario, catalog: Catalog, notes: list[str]) -> str:
     fin = scenario.finance
     if fin is not None and fin.cloud_region:
         return fin.cloud_region
-    if fin is not None and fin.owned is not None and fin.owned.region:
-        return fin.owned.region
     dep = scenario.deployment
     provider = (fin.cloud_provider if fin is not None and fin.cloud_provider else dep.pricing.provider)
     rows = [i for i in catalog.instances if i.provider == provider and i.hardware == dep.hardware and i.region]
@@ -107,8 +109,8 @@ def fleet_energy(catalog: Catalog, parts: list[ResourceGpuHours], requests: int,
     """Energy and carbon of billed GPU-hours at a measured load (`infercost attribute`).
 
     Per resource: GPU-hours = resource-hours x GPUs per instance (catalog), split busy /
-    idle by `busy_share`, through `gpu_kwh` with the hardware's board power curve (host
-    share unknown: board power only) and the catalog PUE; gCO2e at the resource's region's
+    idle by `busy_share`, through `gpu_kwh` with the hardware's board power curve plus the
+    host share where the catalog knows it (`econ.owned.host_power`) and the catalog PUE; gCO2e at the resource's region's
     grid intensity (None where the region has none). Returns a JSON-ready dict: totals,
     per 1k requests, per resource, and the notes (assumptions stated)."""
     en = load_energy()
@@ -119,8 +121,10 @@ def fleet_energy(catalog: Catalog, parts: list[ResourceGpuHours], requests: int,
         idle, full, note = board_power(catalog, p.hardware)
         if note:
             notes.append(f"{p.hardware}: {note}")
+        host, host_note = host_power(catalog, p.hardware)
+        notes.append(f"{p.hardware}: {host_note}")
         gh = p.resource_hours * p.gpus
-        kwh = gpu_kwh(idle, full, Decimal(0), pue, gh * p.busy_share, gh * (1 - p.busy_share))
+        kwh = gpu_kwh(idle, full, host, pue, gh * p.busy_share, gh * (1 - p.busy_share))
         try:
             grid = en.grid(p.region).value
         except InputError:
@@ -134,11 +138,11 @@ def fleet_energy(catalog: Catalog, parts: list[ResourceGpuHours], requests: int,
             g_t += g
         rows.append({"resource_id": p.resource_id, "instance": p.instance, "hardware": p.hardware,
                      "gpus": p.gpus, "resource_hours": _f(p.resource_hours), "gpu_hours": _f(gh),
-                     "busy_share": _f(p.busy_share), "idle_w": _f(idle), "full_w": _f(full),
+                     "busy_share": _f(p.busy_share), "idle_w": _f(idle), "full_w": _f(full), "host_w": _f(host),
                      "region": p.region, "grid_g_per_kwh": None if grid is None else _f(grid),
                      "kwh": _f(kwh), "gco2e": None if g is None else _f(g)})
-    notes.append(f"board power only (host share unknown) x PUE {pue} ({en.pue.source}); busy GPU-hours "
-                 "at full board power (TDP), idle at idle power")
+    notes.append(f"x PUE {pue} ({en.pue.source}); busy GPU-hours at full board power (TDP), idle at "
+                 "idle power, the host share at any load")
     gco2e = g_t if g_known and parts else None
     k = Decimal(requests) / 1000 if requests else None
     return {"kwh": _f(kwh_t), "gco2e": None if gco2e is None else _f(gco2e),
@@ -160,25 +164,30 @@ def energy(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> Energy
     en = load_energy()
     notes: list[str] = []
     fin = scenario.finance
-    owned = (fin is not None and fin.owned is not None) or (
-        dep.pricing.plan == "owned" and has_owned_inputs(scenario, catalog))
-    if owned:
+    own_site = dep.pricing.plan == "owned"
+    if own_site and fin is not None and fin.owned is not None:
         inp = owned_inputs(scenario, catalog)
         idle, full, host, pue = inp.idle_w, inp.full_w, inp.host_w, inp.pue
         notes.extend(n for n in inp.notes if n.startswith("idle board power"))
+        what = f"board power + host share {float(host):g} W per GPU" if host else "board power only (no host watts)"
+        notes.append(f"{what} x PUE {pue} (your site: finance.owned)")
         grid = inp.grid_gco2_per_kwh
-        region = (fin.owned.region if fin is not None and fin.owned is not None else None) or ""
-        if grid is None:
-            region = _region(scenario, catalog, notes)
-            grid = en.grid(region, "finance.cloud_region").value
+        region = fin.owned.region or ""
     else:
         idle, full, note = board_power(catalog, dep.hardware)
         if note:
             notes.append(note)
-        host, pue = Decimal(0), en.pue.value
-        notes.append(f"board power only (host share unknown) x PUE {pue} ({en.pue.source})")
-        region = _region(scenario, catalog, notes)
-        grid = en.grid(region, "finance.cloud_region").value
+        host, host_note = host_power(catalog, dep.hardware)
+        pue = en.pue.value
+        notes.append(f"{host_note} x PUE {pue} ({en.pue.source})")
+        grid = None
+        region = "" if own_site else _region(scenario, catalog, notes)
+    if grid is None:
+        if own_site and not region:
+            region = DEFAULT_REGION
+            notes.append(f"owned site without finance.owned.region or grid_gco2_per_kwh: grid intensity "
+                         f"of {DEFAULT_REGION} assumed (not the cloud provider's region)")
+        grid = en.grid(region, "finance.owned.region" if own_site else "finance.cloud_region").value
     gh = accelerator_gpu_hours(scenario, usage)
     busy = sum((h["busy"] for h in gh.values()), Decimal(0))
     idle_h = sum((h["idle"] for h in gh.values()), Decimal(0))

@@ -89,6 +89,20 @@ def board_power(catalog: Catalog, hardware: str) -> tuple[Decimal, Decimal, str]
     return idle, full, f"idle board power {idle:.0f} W = {share} x TDP (assumed; see energy.yaml power_curve)"
 
 
+def host_power(catalog: Catalog, hardware: str) -> tuple[Decimal, str]:
+    """(host W per GPU, note) of one board of `hardware`, drawn at any load: the server's share
+    (CPU, memory, NICs, fans) from the catalog's `prices.owned_hardware` entry of the hardware
+    (`host_watts_per_gpu`), the same figure whoever owns the server; 0 W where the catalog has
+    no entry (the note says board power only). Never raises."""
+    oh = catalog.owned.get(hardware)
+    if oh is None:
+        return Decimal(0), (f"board power only: host share of {hardware} unknown "
+                            "(no prices.owned_hardware entry in the catalog)")
+    return Decimal(str(oh.host_watts_per_gpu)), (
+        f"board power + host share {oh.host_watts_per_gpu:g} W per GPU ({hardware}, catalog "
+        f"prices.owned_hardware, as of {oh.as_of})")
+
+
 def owned_gpu_month(inp: OwnedInputs, utilization: Decimal) -> OwnedMonth:
     """The cost of one owned GPU over one month (730 h) at `utilization`.
 

@@ -38,6 +38,7 @@ from infercost.econ.owned import (
     OwnedInputs,
     board_power,
     board_watts,
+    host_power,
     owned_gpu_month,
     owned_inputs,
 )
@@ -79,6 +80,7 @@ class TcoInputs:
     owned: OwnedInputs | None = None
     cloud_idle_w: Decimal = Decimal(0)  # power model of the rented GPUs (same hardware)
     cloud_full_w: Decimal = Decimal(0)
+    cloud_host_w: Decimal = Decimal(0)  # host share per GPU (catalog, where known)
     cloud_pue: Decimal = Decimal(1)
     cloud_grid: Decimal | None = None  # gCO2e/kWh
     notes: tuple[str, ...] = ()
@@ -162,7 +164,8 @@ def run_model(inp: TcoInputs) -> TcoModel:
     toks = tuple(inp.base_tokens * x for x in f)
     model = TcoModel(inp, infs, toks, tuple(gpus), tuple(util))
     u_cloud = min(Decimal(1), inp.base_busy_hours / inp.base_rented_hours) if inp.base_rented_hours else Decimal(0)
-    cloud_kwh_per_gpu_h = ((board_watts(inp.cloud_idle_w, inp.cloud_full_w, u_cloud)) * inp.cloud_pue / 1000)
+    cloud_kwh_per_gpu_h = ((board_watts(inp.cloud_idle_w, inp.cloud_full_w, u_cloud) + inp.cloud_host_w)
+                           * inp.cloud_pue / 1000)
     od = None if inp.on_demand is None else inp.on_demand * (1 - inp.negotiated_discount)
 
     if od is not None:
@@ -326,8 +329,8 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
                      f"as of {ref.as_of.isoformat()}]{mine}")
     idle, full = board_power(catalog, hw.id)[:2] if hw.tdp_w else (Decimal(0), Decimal(0))
     grid = en.grid(fin.cloud_region).value if fin.cloud_region else None
-    notes.append(f"rented GPUs' energy: board power only (host share unknown) x PUE {en.pue.value} "
-                 f"({en.pue.source})")
+    host, host_note = host_power(catalog, hw.id) if hw.tdp_w else (Decimal(0), "no power figure")
+    notes.append(f"rented GPUs' energy: {host_note} x PUE {en.pue.value} ({en.pue.source})")
     if grid is None:
         notes.append("no finance.cloud_region: rented options' carbon not computed")
     notes.append("the scenario's other costs (costs:) are the same under every option and left out")
@@ -340,7 +343,7 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
         base_tokens=Decimal(str(round(usage.input_tokens + usage.output_tokens, 6))) * k,
         on_demand=od, negotiated_discount=Decimal(str(fin.negotiated_discount)), spot=spot,
         spot_overhead=ovh, commitments=tuple(commits), owned=owned,
-        cloud_idle_w=idle, cloud_full_w=full, cloud_pue=en.pue.value, cloud_grid=grid,
+        cloud_idle_w=idle, cloud_full_w=full, cloud_host_w=host, cloud_pue=en.pue.value, cloud_grid=grid,
         notes=tuple(notes))
 
 

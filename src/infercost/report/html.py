@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from infercost.report.plots import Chart, Series, figure_html
-from infercost.report.terminal import money_txt, per_unit_txt
+from infercost.report.terminal import money_txt, per_unit_txt, sig_txt
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1200px;
@@ -111,7 +111,7 @@ def _energy_cells(e: dict | None) -> list[str]:
     out = []
     for k in ("kwh_per_inference", "gco2e_per_inference"):
         v = e.get(k)
-        out.append("-" if v is None else f"{float(v) * 1000:.4g}")
+        out.append("-" if v is None else sig_txt(Decimal(str(v)) * 1000))
     return out
 
 
@@ -132,7 +132,7 @@ def _estimates(est: dict, chart: _Charts) -> list[str]:
                      "utilisation", "kWh per 1k", "gCO2e per 1k", "main driver"], rows,
                     {1, 2, 3, 4, 5, 6, 7}),
              "<p>Energy: board power at the modelled load (busy at full power, idle at idle "
-             "power) x the site's PUE; carbon at the region's grid intensity "
+             "power) plus the host's share where the catalog knows it, x the site's PUE; carbon at the region's grid intensity "
              "(<code>econ.energy</code>, the figures <code>estimate</code> prints).</p>"]
     names = list(est)
     parts.append(chart(Chart(
@@ -289,7 +289,7 @@ def _simulation(name: str, d: dict, chart: _Charts) -> list[str]:
         kwh, g = _energy_cells((cost.get("facts") or {}).get("energy"))
         if kwh != "-":
             parts.append(f"<p>Energy {kwh} kWh and carbon {g} gCO2e per 1k inferences "
-                         "(board power at the simulated load x PUE; the region's grid).</p>")
+                         "(board power at the simulated load + host share x PUE; the region's grid).</p>")
     phases = d.get("phases") or {}
     if phases:
         rows = [[_e(ph), f"{v['from_s'] / 60:,.0f}-{v['to_s'] / 60:,.0f}", f"{v['arrived']:,}",
@@ -345,7 +345,7 @@ def _attribution(att: dict, roll: dict) -> list[str]:
         parts.append(f"<p>Energy of the billed GPU-hours at the attributed load: "
                      f"{float(en['kwh']):,.0f} kWh, {float(en['gco2e']) / 1000:,.0f} kgCO2e"
                      + (f" ({float(en['kwh_per_1k_requests']):.4g} kWh and "
-                        f"{float(en['gco2e_per_1k_requests']):.4g} gCO2e per 1k requests)"
+                        f"{sig_txt(en['gco2e_per_1k_requests'])} gCO2e per 1k requests)"
                         if en.get("kwh_per_1k_requests") is not None else "")
                      + ".</p>")
     uc = att.get("unit_costs") or {}

@@ -67,7 +67,15 @@ def _figure(chart: Chart):
     if chart.y2_title:
         fig.update_layout(yaxis2={"title": chart.y2_title, "overlaying": "y", "side": "right",
                                   "showgrid": False, "rangemode": "tozero", "tickmode": "auto"}, legend={"x": 1.08})
-    # plain numbers on linear axes (no SI "u" for micro-dollars), powers of ten on log axes
+    # plain numbers on linear axes (no SI "u" for micro-dollars), powers of ten on log axes;
+    # a horizontal bar chart has its categories on y: that axis is a category axis (forcing it
+    # to "linear" turns every scenario name into NaN and leaves the chart blank)
+    if chart.kind == "bar" and chart.horizontal:
+        fig.update_yaxes(type="category", autorange="reversed")
+        fig.update_xaxes(type="log" if chart.log_x else "linear",
+                         exponentformat="power" if chart.log_x else "none",
+                         rangemode="normal" if chart.log_x else "tozero")
+        return fig
     fig.update_yaxes(type="log" if chart.log_y else "linear",
                      exponentformat="power" if chart.log_y else "none",
                      rangemode="normal" if chart.log_y else "tozero")

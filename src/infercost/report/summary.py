@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from infercost.report.terminal import money_txt, per_unit_txt
+from infercost.report.terminal import money_txt, per_unit_txt, sig_txt
 
 
 def estimate_markdown(name: str, d: dict[str, Any]) -> str:
@@ -38,10 +38,10 @@ def energy_markdown(e: dict[str, Any] | None, period: str = "in the month") -> s
         return ""
     per_inf = e.get("kwh_per_inference")
     if per_inf is None:
-        return f"- energy: {e['kwh']:,.4g} kWh (PUE {e['pue']:g})"
+        return f"- energy: {sig_txt(e['kwh'])} kWh (PUE {e['pue']:g})"
     g = e.get("gco2e_per_inference")
-    carbon = "" if g is None else f", {g * 1000:,.4g} gCO2e"
+    carbon = "" if g is None else f", {sig_txt(Decimal(str(g)) * 1000)} gCO2e"
     grid = "" if e.get("grid_g_per_kwh") is None else f", {e['grid_g_per_kwh']:g} g/kWh {e['region']}"
-    return (f"- energy per 1k inferences: {per_inf * 1000:.4g} kWh{carbon} "
-            f"(PUE {e['pue']:g}{grid}; {e['kwh']:,.4g} kWh {period})")
+    return (f"- energy per 1k inferences: {sig_txt(Decimal(str(per_inf)) * 1000)} kWh{carbon} "
+            f"(PUE {e['pue']:g}{grid}; {sig_txt(e['kwh'])} kWh {period})")
 

@@ -1,9 +1,12 @@
 """Plain tables for the decision commands: one `Table`, four renderings.
 
 `Table` holds a title, column names and rows of already-formatted strings (the caller
-formats numbers; nothing is computed here). Renderings: the terminal (rich, fits 80
-columns by folding long cells), markdown (a pull-request comment), CSV and an xlsx
-workbook (openpyxl; numbers that parse as numbers are written as numbers). Files are
+formats numbers; nothing is computed here), and optionally `raw_rows`: the same cells as
+machine values (exact decimal strings for money, floats at full precision, None for
+none). Renderings: the terminal (rich, fits 80 columns by folding long cells), markdown (a
+pull-request comment), CSV and an xlsx workbook (openpyxl; numbers that parse as numbers
+are written as numbers). CSV and xlsx are for machines: they use `raw_rows` when given,
+else the shown cells with thousands separators taken out of numbers ("9,631" -> 9631). Files are
 written atomically (`core.io.write_atomic`): nothing half-written on error.
 """
 
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -24,6 +29,17 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
+    raw_rows: list[list] | None = None  # machine values for CSV / xlsx, row for row
+
+    def machine_rows(self) -> list[list[str]]:
+        """The rows for CSV: `raw_rows` as text (Decimal as plain exact digits, never
+        E-notation; None as an empty cell), else the shown rows with thousands separators
+        removed from numbers. Raises ValueError when `raw_rows` has not one row per row."""
+        if self.raw_rows is None:
+            return [[_plain(c) for c in r] for r in self.rows]
+        if len(self.raw_rows) != len(self.rows):
+            raise ValueError(f"table {self.title!r}: {len(self.raw_rows)} raw rows for {len(self.rows)} rows")
+        return [[_raw_text(c) for c in r] for r in self.raw_rows]
 
 
 def to_markdown(tables: list[Table]) -> str:
@@ -49,8 +65,31 @@ def to_csv(table: Table) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(table.columns)
-    w.writerows(table.rows)
+    w.writerows(table.machine_rows())
     return buf.getvalue()
+
+
+_NUMBER = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def _plain(cell: object) -> str:
+    """A shown cell for a machine: "9,631" -> "9631"; anything else as it is."""
+    s = str(cell)
+    return s.replace(",", "") if _NUMBER.fullmatch(s) else s
+
+
+def _raw_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and math.isfinite(v):
+        v = Decimal(repr(v))  # the shortest digits that read back as the same float
+    if isinstance(v, Decimal) and v.is_finite():
+        from infercost.core.money import format_decimal
+
+        return format_decimal(v)  # plain digits: 0.00009825, never 9.825e-05
+    return str(v)
 
 
 def write_csv(table: Table, path: str | Path) -> None:
@@ -68,7 +107,7 @@ def write_xlsx(tables: list[Table], path: str | Path) -> None:
     for i, t in enumerate(tables):
         ws = wb.create_sheet(_sheet_name(t.title, i))
         ws.append(t.columns)
-        for r in t.rows:
+        for r in t.machine_rows():
             ws.append([_cell(c) for c in r])
     buf = io.BytesIO()
     wb.save(buf)

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Iterable
 from decimal import Decimal
 
-from infercost.core.money import format_decimal
+from infercost.core.money import format_decimal, format_significant
 from infercost.econ.breakdown import CostBreakdown
 
 #: Columns between two table columns (collapsed padding, see `new_table`).
@@ -35,6 +35,17 @@ def per_unit_txt(d: Decimal) -> str:
     ad = abs(d)
     places = 2 if ad >= 1 else max(4, -ad.adjusted() + 3)
     return money_txt(d, min(places, 12))
+
+
+def sig_txt(x: Decimal | float | int, digits: int = 4) -> str:
+    """`x` to `digits` significant digits as plain text: never E-notation, thousands
+    separated, no more places than the digits need (3.04e-7 -> "0.0000003040",
+    2223.4 -> "2,223", 0.0078 -> "0.007800"). Floats go through their shortest repr."""
+    d = x if isinstance(x, Decimal) else Decimal(str(x))
+    q = format_significant(d, digits)
+    neg = q.startswith("-")
+    whole, dot, frac = q.lstrip("-").partition(".")
+    return ("-" if neg else "") + f"{int(whole):,}{dot}{frac}"
 
 
 def esc(text: object) -> str:
@@ -161,10 +172,12 @@ def print_breakdown(b: CostBreakdown, title: str = "", subtitle: str = "", conso
     print_wrapped(con, b.main_driver(), style="bold")
     en = b.facts.get("energy")
     if en and served and en.get("kwh_per_inference") is not None:
-        line = f"energy/inference: {en['kwh_per_inference']:.2g} kWh"
+        line = f"energy/inference: {sig_txt(en['kwh_per_inference'])} kWh"
         if en.get("gco2e_per_inference") is not None:
-            line += f", {en['gco2e_per_inference']:.2g} gCO2e"
-        line += f" (PUE {en['pue']:g}"
+            line += f", {sig_txt(en['gco2e_per_inference'])} gCO2e"
+        host = en.get("host_w") or 0
+        line += f" (board + host {host:g} W/GPU" if host else " (board power only"
+        line += f", PUE {en['pue']:g}"
         if en.get("grid_g_per_kwh") is not None:
             line += f", {en['grid_g_per_kwh']:g} g/kWh {en['region']}"
         print_wrapped(con, line + ")")
