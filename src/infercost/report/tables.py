@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -92,6 +93,16 @@ def _cell(s: str):
     return float(d) if d.is_finite() else s
 
 
+_NUMBER = re.compile(r"^[-+]?[$€£]?(\d[\d,]*)?(\.\d+)?([eE][-+]?\d+)?\s?(%|x|ms|s)?$")
+
+
+def is_numeric(cell: str) -> bool:
+    """A cell that is one number (thousands commas, a sign, a currency sign, an exponent,
+    a %, x, ms or s unit) or a dash for none: such cells are never wrapped."""
+    t = cell.strip()
+    return t in ("-", "") or (any(ch.isdigit() for ch in t) and bool(_NUMBER.match(t)))
+
+
 def print_tables(tables: list[Table], console=None) -> None:
     """Rich tables on the terminal (80 columns: long cells fold)."""
     from rich.console import Console
@@ -102,8 +113,14 @@ def print_tables(tables: list[Table], console=None) -> None:
         rt = RichTable(title=t.title, title_justify="left", box=None, pad_edge=False,
                        collapse_padding=True, header_style="bold underline")
         for i, c in enumerate(t.columns):
-            rt.add_column(c, justify="left" if i == 0 else "right", overflow="fold",
-                          no_wrap=i == 0)
+            cells = [str(r[i]) for r in t.rows if i < len(r)]
+            if i > 0 and cells and all(is_numeric(x) for x in cells):
+                # numbers never wrap: the column keeps its widest cell, text columns fold
+                rt.add_column(c, justify="right", no_wrap=True,
+                              min_width=max(len(x) for x in cells))
+            else:
+                rt.add_column(c, justify="left" if i == 0 else "right", overflow="fold",
+                              no_wrap=i == 0)
         for r in t.rows:
             rt.add_row(*r)
         console.print(rt)
