@@ -17,6 +17,9 @@ batch sizes 1, 2, 4, ... up to its memory cap; the screen interpolates between t
 
 A scenario with a measured `service:` block keeps its own hardware, precision, engine and
 GPUs (a measured time does not move across hardware) and the notes say so.
+Precisions: bf16, fp8, int8, int4, each only on hardware that runs it natively (a peak
+of its own in the catalog, `perf.precision.emulated`; bf16 becomes fp16 where only fp16
+is native, e.g. a T4); those left out are named in the notes.
 Configurations the model cannot run on (does not fit, no such precision) are counted
 in the notes, never silently dropped.
 """
@@ -234,6 +237,7 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
     if override is not None:
         notes.append(f"deployment.pricing.price_per_gpu_hour {override} {scenario.currency} is used for "
                      f"every hardware (a MIG slice pays its share): pricing plans are not searched")
+    emulated_out: dict[str, list[str]] = {}  # precision -> hardware without a native peak
     units: list[tuple[str, MigProfile | None]] = [(h, None) for h in hws] + [(p.id, p) for p in slices]
     for hw, prof in units:
         if override is not None:
@@ -243,10 +247,16 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
             ps = plans_for(catalog, hw, scenario.currency, need)
         if not ps:
             continue
-        engs = _engines_for(asked, fixed, family, catalog.get_hardware(hw).vendor if hw else "")
+        spec = catalog.get_hardware(hw) if hw else None
+        engs = _engines_for(asked, fixed, family, spec.vendor if spec else "")
         engs += [e for e in own if e.partition("@")[0] in {x.partition("@")[0] for x in engs}]
+        precs = list(precisions)
+        if scenario.service is None and spec is not None:
+            precs, gone = native_precisions(precs, spec.peak_tflops or {}, spec.kind)
+            for q in gone:
+                emulated_out.setdefault(q, []).append(hw)
         for eng in engs:
-            for prec in precisions:
+            for prec in precs:
                 for g in (gpus if prof is None else (1,)):
                     c = _config(scenario, catalog, hw, prec, g, eng, prof)
                     if c is None:
@@ -258,6 +268,11 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
         names = sorted({p.name for p in slices})
         notes.append(f"MIG slices searched: {', '.join(names)} on "
                      f"{', '.join(sorted({p.hardware for p in slices}))} (priced at their share of the GPU-hour)")
+    if emulated_out:
+        notes.append("precisions left out where the hardware has no native peak for them (the perf "
+                     "model would cost them at a wider peak that real kernels reach only by emulation): "
+                     + "; ".join(f"{q} on {', '.join(dict.fromkeys(h.partition(':')[0] for h in hs))}"
+                            for q, hs in emulated_out.items()) + " (MIG slices as their GPU)")
     if skipped:
         notes.append(f"{skipped} hardware x precision x engine x GPU configurations cannot run this model "
                      f"(memory, precision or parallelism) and were left out")
@@ -271,6 +286,25 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
                              f"(engines serve: {fams})", "--engine")
         raise InputError("no hardware in the catalog can serve this model with a price", "deployment.hardware")
     return Grid(configs, plans, notes, catalog, fixed)
+
+
+def native_precisions(precs: list[str], peaks: dict[str, float],
+                      kind: str = "gpu") -> tuple[list[str], list[str]]:
+    """(precisions to search, those left out) on hardware with dense `peaks` (TFLOP/s by
+    precision): only those it runs natively (`perf.precision.emulated`); bf16 becomes fp16
+    where only fp16 is native (a T4), so a 16-bit option stays."""
+    from infercost.perf.precision import emulated
+
+    keep: list[str] = []
+    gone: list[str] = []
+    for q in precs:
+        if emulated(q, peaks, "", kind) is None:
+            keep.append(q)
+        elif q == "bf16" and emulated("fp16", peaks, "", kind) is None:
+            keep.append("fp16")
+        else:
+            gone.append(q)
+    return list(dict.fromkeys(keep)), gone
 
 
 def _config(scenario: Scenario, catalog: Catalog, hw: str, prec: str, g: int, eng: str,

@@ -87,7 +87,8 @@ def _family_engine(scenario: Scenario, catalog: Catalog) -> tuple[str, str]:
 
 
 def precision_quality(scenario: Scenario) -> dict[str, float | None]:
-    """Quality by precision: the scenario's own, and each option that sets a precision."""
+    """Quality by precision: the scenario's own, and each option that sets a precision;
+    bf16 and fp16 share one when only one is stated (both 16-bit floats)."""
     q = scenario.model.quality
     out: dict[str, float | None] = {scenario.model.precision: q.value if q else None}
     for opt in scenario.options:
@@ -95,6 +96,9 @@ def precision_quality(scenario: Scenario) -> dict[str, float | None]:
         val = opt.set.get("model.quality.value")
         if prec and val is not None:
             out[prec] = float(val)
+    for a, b in (("bf16", "fp16"), ("fp16", "bf16")):  # 16-bit floats: one quality
+        if out.get(a) is None and out.get(b) is not None:
+            out[a] = out[b]
     return out
 
 
