@@ -206,14 +206,12 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
                      "GPUs per replica stay fixed (name model.id to search them with the perf model)")
     else:
         priced = {i.hardware for i in catalog.instances}
+        check_hardware(catalog, hardware or [], priced, mig)
         named = [h for h in (hardware or []) if ":" in h]  # MIG slices asked for by id
-        for h in named:
-            gpu, _, prof = h.partition(":")
-            if not any(p.name == prof for p in load_mig().get(gpu, ())):
-                known = [p.id for ps in load_mig().values() for p in ps if p.price_fraction < 1]
-                raise InputError(f"unknown MIG slice {h!r}; known: {', '.join(sorted(known))}", "--hardware")
         whole = [h for h in (hardware or catalog.hardware) if ":" not in h]
         hws = sorted(h for h in whole if h in priced)
+        if mig:
+            notes.extend(check_mig(mig, hws, named))
         if named:
             slices = [p for ps in load_mig().values() for p in ps if p.id in named]
         elif mig is None or mig:
@@ -286,6 +284,66 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
                              f"(engines serve: {fams})", "--engine")
         raise InputError("no hardware in the catalog can serve this model with a price", "deployment.hardware")
     return Grid(configs, plans, notes, catalog, fixed)
+
+
+def check_hardware(catalog: Catalog, hardware: list[str], priced: set[str], mig: list[str] | None) -> None:
+    """InputError (key ``--hardware``, or ``--no-mig``) for an id in `hardware` that is not in
+    the catalog (with the closest ids), a MIG slice the GPU does not have, hardware without
+    a price, or a slice named while `mig` is [] (whole GPUs only)."""
+    import difflib
+
+    for h in hardware:
+        gpu, colon, prof = h.partition(":")
+        if gpu not in catalog.hardware:
+            close = difflib.get_close_matches(gpu, list(catalog.hardware), n=3, cutoff=0.4)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise InputError(f"unknown hardware {gpu!r}{hint} (`infercost catalog hardware` lists "
+                             "them)", "--hardware")
+        if colon:
+            profiles = [p.name for p in load_mig().get(gpu, ()) if p.price_fraction < 1]
+            if prof not in profiles:
+                if profiles:
+                    known = [p.id for ps in load_mig().values() for p in ps if p.price_fraction < 1]
+                    raise InputError(f"unknown MIG slice {h!r}; known: {', '.join(sorted(known))}",
+                                     "--hardware")
+                raise InputError(f"unknown MIG slice {h!r} ({gpu} has no MIG slices; MIG GPUs: "
+                                 f"{', '.join(sorted(load_mig()))})", "--hardware")
+            if mig is not None and not mig:
+                raise InputError(f"--no-mig searches whole GPUs only, but --hardware names the MIG slice "
+                                 f"{h!r}: give one or the other", "--no-mig")
+        if gpu not in priced:
+            raise InputError(f"hardware {gpu!r} has no price in the catalog, so it cannot be costed "
+                             f"(priced: {', '.join(sorted(priced))})", "--hardware")
+
+
+def check_mig(mig: list[str], hws: list[str], named: list[str]) -> list[str]:
+    """Notes for `--mig` profiles searched on whole GPUs `hws`, or InputError (key ``--mig``)
+    naming what is allowed: an unknown profile, the whole GPU (7g), a profile none of the
+    searched GPUs has, or one that no slice in `named` (``--hardware GPU:PROFILE``) uses."""
+    check_profiles(mig)
+    offered = {h: [p.name for p in load_mig().get(h, ()) if p.price_fraction < 1] for h in hws}
+    allowed = sorted({n for ps in offered.values() for n in ps})
+    whole = {p.name for ps in load_mig().values() for p in ps if p.price_fraction >= 1}
+    mig_gpus = [h for h, ps in offered.items() if ps]
+    for n in mig:
+        if n in whole:
+            raise InputError(f"{n} is a whole GPU, not a slice: search the GPU itself (drop --mig {n}); "
+                             f"slices allowed here: {', '.join(allowed) or 'none'}", "--mig")
+        if named:
+            if not any(h.partition(":")[2] == n for h in named):
+                raise InputError(f"{n} is not among the slices --hardware names ({', '.join(named)}): "
+                                 "give the slices in one place", "--mig")
+        elif not mig_gpus:
+            raise InputError(f"{n}: none of the hardware searched has MIG slices (MIG GPUs: "
+                             f"{', '.join(sorted(load_mig()))})", "--mig")
+        elif n not in allowed:
+            raise InputError(f"{n}: no hardware searched has that slice; allowed here: "
+                             f"{', '.join(allowed)}", "--mig")
+    without = [h for h in hws if not offered[h]]
+    if named or not without:
+        return []
+    other = ", ".join(without) if len(without) <= 6 else f"the other {len(without)}"
+    return [f"--mig applies to {', '.join(mig_gpus)}; {other} (no MIG slices) searched whole"]
 
 
 def native_precisions(precs: list[str], peaks: dict[str, float],
