@@ -103,12 +103,12 @@ def optimize_tables(d: dict) -> list:
     from infercost.report.tables import Table
 
     cur = d["currency"]
-    head = ["plan", "per month", "p99 ms", "util", "sim SLO"]
+    head = ["plan", "per month", "p99 ms", "util", "SLO"]
     sim = bool(d["finalists"])
     top = [d["winner"]] + d["runners_up"]
     notes = [f"{d['candidates_screened']:,} candidates screened, {d['feasible']:,} meet the SLOs; "
              f"peak {d['peak_rate_per_s']:,.2f} req/s; per month = accelerator cost; p99 ms "
-             "screened (analytic, at the peak); sim SLO: simulated p99 meets the SLO (yes/NO, "
+             "screened (analytic, at the peak); SLO: the simulated p99 meets the SLO (yes/NO; "
              "- not simulated)"] + d["notes"]
     out = [Table(headline(d), head, [_row(c, False) for c in top], notes)]
     out.append(Table(f"Pareto set, cost vs p99 ({cur})", head[:4], [_row(c, False)[:4] for c in d["pareto"]]))

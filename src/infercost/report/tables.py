@@ -103,6 +103,12 @@ def is_numeric(cell: str) -> bool:
     return t in ("-", "") or (any(ch.isdigit() for ch in t) and bool(_NUMBER.match(t)))
 
 
+def _fixed(cell: str) -> bool:
+    """A cell kept on one line: a number (`is_numeric`) or one short word (yes, NO)."""
+    t = cell.strip()
+    return is_numeric(t) or (len(t) <= 4 and " " not in t)
+
+
 def print_tables(tables: list[Table], console=None) -> None:
     """Rich tables on the terminal (80 columns: long cells fold)."""
     from rich.console import Console
@@ -112,15 +118,19 @@ def print_tables(tables: list[Table], console=None) -> None:
     for t in tables:
         rt = RichTable(title=t.title, title_justify="left", box=None, pad_edge=False,
                        collapse_padding=True, header_style="bold underline")
+        numeric = [i > 0 and bool(t.rows) and all(_fixed(str(r[i])) for r in t.rows if i < len(r))
+                   for i in range(len(t.columns))]
         for i, c in enumerate(t.columns):
             cells = [str(r[i]) for r in t.rows if i < len(r)]
-            if i > 0 and cells and all(is_numeric(x) for x in cells):
-                # numbers never wrap: the column keeps its widest cell, text columns fold
+            if numeric[i]:
+                # numbers (and yes/NO) never wrap: the column keeps its widest cell, text folds
                 rt.add_column(c, justify="right", no_wrap=True,
                               min_width=max(len(x) for x in cells))
             else:
+                # the first column stays on one line unless only number columns follow
+                # (then it is the one that can give way)
                 rt.add_column(c, justify="left" if i == 0 else "right", overflow="fold",
-                              no_wrap=i == 0)
+                              no_wrap=i == 0 and not all(numeric[1:]))
         for r in t.rows:
             rt.add_row(*r)
         console.print(rt)
