@@ -95,8 +95,9 @@ class EngineAxis:
 
 
 def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
-    """The engine axis (EngineAxis). Raises InputError naming the known engines for an
-    unknown name or version."""
+    """The engine axis (EngineAxis). `engines` may be one calibration file (an existing
+    path): the engine stays fixed to it. Raises InputError naming the known engines for an
+    unknown name or version, a missing calibration file, or a file given with others."""
     from infercost.perf.engines import ALIASES, ENGINE_SUPPORT
 
     dep = str(scenario.deployment.engine or "optimized")
@@ -113,6 +114,19 @@ def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
             return EngineAxis(None, False, [f"{base}@{ver}"],
                               [f"deployment.engine {dep} is searched beside {latest}"])
         return EngineAxis(None, False, [], [])
+    files = [e for e in engines if _is_path(e)]
+    if files:
+        from pathlib import Path
+
+        missing = [f for f in files if not Path(f).is_file()]
+        if missing:
+            raise InputError(f"no such calibration file {missing[0]!r} (an engine is a name such as "
+                             "vllm or vllm@0.6, or an existing calibration file)", "--engine")
+        if len(engines) > 1:
+            raise InputError(f"a calibration file fixes the engine on every hardware: give "
+                             f"--engine {files[0]} alone (got {', '.join(engines)})", "--engine")
+        return EngineAxis([files[0]], True, [], [f"--engine is a calibration file ({files[0]}): "
+                                                  "the engine stays fixed"])
     out: list[str] = []
     for e in engines:
         try:
@@ -124,6 +138,14 @@ def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
         if full not in out:
             out.append(full)
     return EngineAxis(out, False, [], [])
+
+
+def _is_path(engine: str) -> bool:
+    """An --engine value that names a file (a path separator or an extension), not an engine."""
+    from pathlib import Path
+
+    e = str(engine)
+    return "/" in e or "\\" in e or Path(e).suffix.lower() in (".jsonl", ".json", ".csv", ".yaml", ".yml")
 
 
 def _engines_for(asked: list[str] | None, fixed: bool, family: str, vendor: str) -> list[str]:
@@ -282,6 +304,17 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
                              f"{', '.join(ENGINE_SUPPORT[e]['vendors'])}" for e in asked if e in ENGINE_SUPPORT)
             raise InputError(f"no priced hardware runs this {family} model on {', '.join(asked)} "
                              f"(engines serve: {fams})", "--engine")
+        if engines and fixed and units:  # a calibration file: its own error, if it has one
+            hw0, prof0 = units[0]
+            try:
+                sets = {"deployment.hardware": hw0, "deployment.engine": asked[0] if asked else "",
+                        "deployment.tp": 1, "deployment.gpus_per_replica": 1}
+                service_time(variant(scenario, sets), catalog)
+            except InputError as err:
+                raise InputError(f"{asked[0] if asked else ''}: {err.message}", "--engine") from None
+        if hardware:
+            raise InputError(f"none of the hardware asked for ({', '.join(hardware)}) can run this "
+                             "model with a price (memory, precision or parallelism)", "--hardware")
         raise InputError("no hardware in the catalog can serve this model with a price", "deployment.hardware")
     return Grid(configs, plans, notes, catalog, fixed)
 
