@@ -179,3 +179,44 @@ def test_mlflow_log_at_80_columns(cli, narrow, tmp_path):
     assert code == 0, err
     check(out, narrow, ["a-rather-long-model-name"])
     assert "component.human_review" in out and "  note: p99_latency_ms" in out
+
+
+def numbers_whole(out: str, cells: list[str]) -> None:
+    """Every cell that is a number (or yes/NO) is printed whole on one line: a number split
+    across lines ('0.00000146' then '6') would leave its text nowhere in one line."""
+    from infercost.report.tables import is_numeric
+
+    lines = out.splitlines()
+    for c in cells:
+        t = c.strip()
+        if t in ("", "-") or not is_numeric(t):
+            continue
+        pat = re.compile(rf"(^|\s){re.escape(t)}(\s|$)")
+        assert any(pat.search(ln) for ln in lines), f"number {t!r} wrapped or cut"
+
+
+def test_print_tables_never_wraps_numbers(narrow, capsys):
+    from infercost.report.tables import Table, print_tables
+
+    label = "6x a100-80gb-pciex1 int8 sglang@0.4 b256 azure on-demand+25% spot"  # 66 characters
+    rows = [[label, "1,946", "1,619.8", "2,392.0", "100.0%", "0.00000146", "yes"]]
+    print_tables([Table("t", ["plan", "per month", "p99 ms", "sim p99", "attain", "per inf", "SLO"],
+                        rows)])
+    out = capsys.readouterr().out
+    assert all(len(ln) <= 80 for ln in out.splitlines())
+    numbers_whole(out, narrow)
+    assert "0.00000146" in out and "1,619.8" in out and "100.0%" in out
+
+
+def test_compare_numbers_whole_at_80_columns(cli, narrow):
+    code, out, err = cli("compare", EXAMPLES / "recsys-spike.yaml")
+    assert code == 0, err
+    check(out, narrow, ["a100-80gb-sxm"])
+    numbers_whole(out, narrow)
+
+
+def test_optimize_numbers_whole_at_80_columns(cli, narrow):
+    code, out, err = cli("optimize", EXAMPLES / "ranking-spike-l4.yaml", "--finalists", "3")
+    assert code == 0, err
+    check(out, narrow)
+    numbers_whole(out, narrow)

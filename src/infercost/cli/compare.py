@@ -65,6 +65,9 @@ def comparison_tables(d: dict) -> list:
         rows.append(row)
     cols = ["variant", "hardware", "repl", "per inf", "per month", "p99 ms", "SLO", "quality",
             "vs base"]
+    if all(r[7] == "-" for r in rows):  # no stated quality: the column goes (80 columns)
+        cols = cols[:7] + cols[8:]
+        rows = [r[:7] + r[8:] for r in rows]
     base = d["variants"][0]
     notes = [bound_line(base)] if base.get("bound_at_peak") else []  # what limits it, first
     notes += list(d["notes"])

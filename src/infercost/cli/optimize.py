@@ -68,33 +68,52 @@ def register(app: typer.Typer) -> None:
              json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
 
 
+_MET = {True: "yes", False: "NO", None: "-"}
+
+
 def _row(c: dict, sim: bool) -> list[str]:
+    """plan, per month, screened p99, then utilisation (sim False) or the simulation's p99,
+    SLO attainment and whether the SLO is met (sim True)."""
     from decimal import Decimal
 
     from infercost.report.terminal import money_txt
 
-    r = [c["label"], money_txt(Decimal(c["monthly_accelerator_cost"]), 0), f"{c['p99_ms']:,.1f}",
-         f"{c['utilization']:.1%}"]
-    if sim:
-        s = c.get("simulated") or {}
-        r += [f"{s['p99_ms']:,.1f}" if s.get("p99_ms") is not None else "-",
-              f"{s['slo_attainment']:.1%}" if s.get("slo_attainment") is not None else "-"]
-    return r
+    r = [c["label"], money_txt(Decimal(c["monthly_accelerator_cost"]), 0), f"{c['p99_ms']:,.1f}"]
+    if not sim:
+        return r + [f"{c['utilization']:.1%}", _MET[c.get("slo_met")]]
+    s = c.get("simulated") or {}
+    return r + [f"{s['p99_ms']:,.1f}" if s.get("p99_ms") is not None else "-",
+                f"{s['slo_attainment']:.1%}" if s.get("slo_attainment") is not None else "-",
+                _MET[c.get("slo_met")]]
+
+
+def headline(d: dict) -> str:
+    """The first table's title: says plainly when the winner misses the SLO in simulation."""
+    cur = d["currency"]
+    w = d["winner"]
+    if w.get("slo_met") is False:
+        p = (w.get("simulated") or {}).get("p99_ms")
+        got = f"simulated p99 {p:,.1f} ms" if p is not None else "simulation failed"
+        return (f"{d['scenario']}: NO plan meets the SLO in simulation; the closest misses "
+                f"it ({got}) ({cur})")
+    return f"{d['scenario']}: cheapest plans ({cur})"
 
 
 def optimize_tables(d: dict) -> list:
     from infercost.report.tables import Table
 
     cur = d["currency"]
-    head = ["plan", "per month", "p99 ms", "util"]
+    head = ["plan", "per month", "p99 ms", "util", "SLO"]
     sim = bool(d["finalists"])
     top = [d["winner"]] + d["runners_up"]
     notes = [f"{d['candidates_screened']:,} candidates screened, {d['feasible']:,} meet the SLOs; "
-             f"peak {d['peak_rate_per_s']:,.2f} req/s; per month = accelerator cost"] + d["notes"]
-    out = [Table(f"{d['scenario']}: cheapest plans ({cur})", head, [_row(c, False) for c in top], notes)]
-    out.append(Table(f"Pareto set, cost vs p99 ({cur})", head, [_row(c, False) for c in d["pareto"]]))
+             f"peak {d['peak_rate_per_s']:,.2f} req/s; per month = accelerator cost; p99 ms "
+             "screened (analytic, at the peak); SLO: the simulated p99 meets the SLO (yes/NO; "
+             "- not simulated)"] + d["notes"]
+    out = [Table(headline(d), head, [_row(c, False) for c in top], notes)]
+    out.append(Table(f"Pareto set, cost vs p99 ({cur})", head[:4], [_row(c, False)[:4] for c in d["pareto"]]))
     if sim:
-        out.append(Table("finalists simulated", head + ["sim p99", "sim SLO"],
+        out.append(Table("finalists simulated", head[:3] + ["sim p99", "attain", "SLO met"],
                          [_row(c, True) for c in d["finalists"]]))
     return out
 

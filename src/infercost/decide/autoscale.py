@@ -11,8 +11,10 @@ mean of r_i (all slices are equally long) x GPUs per replica x the price per GPU
 p99 at the peak rate meets the SLO, and only bounds whose autoscaler reaches max at the
 peak (want_peak >= max) are candidates (a larger max is never used, so costs the same
 as the max the autoscaler does reach). Mins searched: 1, ceil(max / 4), ceil(max / 2).
-Not in the screen (the finalists' simulation measures them): warm-up of new replicas,
-scale-down delay, and a busy fraction above x / mu when batches run below full.
+Warm-up enters the screen only through `screen.ramp_min` (the min is raised so the fleet
+holds the SLO through the steepest ramp); not in the screen (the finalists' simulation
+measures them): scale-down delay, and a busy fraction above x / mu when batches run below
+full.
 """
 
 from __future__ import annotations

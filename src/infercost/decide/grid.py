@@ -17,6 +17,9 @@ batch sizes 1, 2, 4, ... up to its memory cap; the screen interpolates between t
 
 A scenario with a measured `service:` block keeps its own hardware, precision, engine and
 GPUs (a measured time does not move across hardware) and the notes say so.
+Precisions: bf16, fp8, int8, int4, each only on hardware that runs it natively (a peak
+of its own in the catalog, `perf.precision.emulated`; bf16 becomes fp16 where only fp16
+is native, e.g. a T4); those left out are named in the notes.
 Configurations the model cannot run on (does not fit, no such precision) are counted
 in the notes, never silently dropped.
 """
@@ -92,8 +95,9 @@ class EngineAxis:
 
 
 def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
-    """The engine axis (EngineAxis). Raises InputError naming the known engines for an
-    unknown name or version."""
+    """The engine axis (EngineAxis). `engines` may be one calibration file (an existing
+    path): the engine stays fixed to it. Raises InputError naming the known engines for an
+    unknown name or version, a missing calibration file, or a file given with others."""
     from infercost.perf.engines import ALIASES, ENGINE_SUPPORT
 
     dep = str(scenario.deployment.engine or "optimized")
@@ -110,6 +114,19 @@ def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
             return EngineAxis(None, False, [f"{base}@{ver}"],
                               [f"deployment.engine {dep} is searched beside {latest}"])
         return EngineAxis(None, False, [], [])
+    files = [e for e in engines if _is_path(e)]
+    if files:
+        from pathlib import Path
+
+        missing = [f for f in files if not Path(f).is_file()]
+        if missing:
+            raise InputError(f"no such calibration file {missing[0]!r} (an engine is a name such as "
+                             "vllm or vllm@0.6, or an existing calibration file)", "--engine")
+        if len(engines) > 1:
+            raise InputError(f"a calibration file fixes the engine on every hardware: give "
+                             f"--engine {files[0]} alone (got {', '.join(engines)})", "--engine")
+        return EngineAxis([files[0]], True, [], [f"--engine is a calibration file ({files[0]}): "
+                                                  "the engine stays fixed"])
     out: list[str] = []
     for e in engines:
         try:
@@ -121,6 +138,14 @@ def engine_axis(scenario: Scenario, engines: list[str] | None) -> EngineAxis:
         if full not in out:
             out.append(full)
     return EngineAxis(out, False, [], [])
+
+
+def _is_path(engine: str) -> bool:
+    """An --engine value that names a file (a path separator or an extension), not an engine."""
+    from pathlib import Path
+
+    e = str(engine)
+    return "/" in e or "\\" in e or Path(e).suffix.lower() in (".jsonl", ".json", ".csv", ".yaml", ".yml")
 
 
 def _engines_for(asked: list[str] | None, fixed: bool, family: str, vendor: str) -> list[str]:
@@ -203,14 +228,12 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
                      "GPUs per replica stay fixed (name model.id to search them with the perf model)")
     else:
         priced = {i.hardware for i in catalog.instances}
+        check_hardware(catalog, hardware or [], priced, mig)
         named = [h for h in (hardware or []) if ":" in h]  # MIG slices asked for by id
-        for h in named:
-            gpu, _, prof = h.partition(":")
-            if not any(p.name == prof for p in load_mig().get(gpu, ())):
-                known = [p.id for ps in load_mig().values() for p in ps if p.price_fraction < 1]
-                raise InputError(f"unknown MIG slice {h!r}; known: {', '.join(sorted(known))}", "--hardware")
         whole = [h for h in (hardware or catalog.hardware) if ":" not in h]
         hws = sorted(h for h in whole if h in priced)
+        if mig:
+            notes.extend(check_mig(mig, hws, named))
         if named:
             slices = [p for ps in load_mig().values() for p in ps if p.id in named]
         elif mig is None or mig:
@@ -234,6 +257,7 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
     if override is not None:
         notes.append(f"deployment.pricing.price_per_gpu_hour {override} {scenario.currency} is used for "
                      f"every hardware (a MIG slice pays its share): pricing plans are not searched")
+    emulated_out: dict[str, list[str]] = {}  # precision -> hardware without a native peak
     units: list[tuple[str, MigProfile | None]] = [(h, None) for h in hws] + [(p.id, p) for p in slices]
     for hw, prof in units:
         if override is not None:
@@ -243,10 +267,16 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
             ps = plans_for(catalog, hw, scenario.currency, need)
         if not ps:
             continue
-        engs = _engines_for(asked, fixed, family, catalog.get_hardware(hw).vendor if hw else "")
+        spec = catalog.get_hardware(hw) if hw else None
+        engs = _engines_for(asked, fixed, family, spec.vendor if spec else "")
         engs += [e for e in own if e.partition("@")[0] in {x.partition("@")[0] for x in engs}]
+        precs = list(precisions)
+        if scenario.service is None and spec is not None:
+            precs, gone = native_precisions(precs, spec.peak_tflops or {}, spec.kind)
+            for q in gone:
+                emulated_out.setdefault(q, []).append(hw)
         for eng in engs:
-            for prec in precisions:
+            for prec in precs:
                 for g in (gpus if prof is None else (1,)):
                     c = _config(scenario, catalog, hw, prec, g, eng, prof)
                     if c is None:
@@ -258,6 +288,11 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
         names = sorted({p.name for p in slices})
         notes.append(f"MIG slices searched: {', '.join(names)} on "
                      f"{', '.join(sorted({p.hardware for p in slices}))} (priced at their share of the GPU-hour)")
+    if emulated_out:
+        notes.append("precisions left out where the hardware has no native peak for them (the perf "
+                     "model would cost them at a wider peak that real kernels reach only by emulation): "
+                     + "; ".join(f"{q} on {', '.join(dict.fromkeys(h.partition(':')[0] for h in hs))}"
+                            for q, hs in emulated_out.items()) + " (MIG slices as their GPU)")
     if skipped:
         notes.append(f"{skipped} hardware x precision x engine x GPU configurations cannot run this model "
                      f"(memory, precision or parallelism) and were left out")
@@ -269,8 +304,98 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
                              f"{', '.join(ENGINE_SUPPORT[e]['vendors'])}" for e in asked if e in ENGINE_SUPPORT)
             raise InputError(f"no priced hardware runs this {family} model on {', '.join(asked)} "
                              f"(engines serve: {fams})", "--engine")
+        if engines and fixed and units:  # a calibration file: its own error, if it has one
+            hw0, prof0 = units[0]
+            try:
+                sets = {"deployment.hardware": hw0, "deployment.engine": asked[0] if asked else "",
+                        "deployment.tp": 1, "deployment.gpus_per_replica": 1}
+                service_time(variant(scenario, sets), catalog)
+            except InputError as err:
+                raise InputError(f"{asked[0] if asked else ''}: {err.message}", "--engine") from None
+        if hardware:
+            raise InputError(f"none of the hardware asked for ({', '.join(hardware)}) can run this "
+                             "model with a price (memory, precision or parallelism)", "--hardware")
         raise InputError("no hardware in the catalog can serve this model with a price", "deployment.hardware")
     return Grid(configs, plans, notes, catalog, fixed)
+
+
+def check_hardware(catalog: Catalog, hardware: list[str], priced: set[str], mig: list[str] | None) -> None:
+    """InputError (key ``--hardware``, or ``--no-mig``) for an id in `hardware` that is not in
+    the catalog (with the closest ids), a MIG slice the GPU does not have, hardware without
+    a price, or a slice named while `mig` is [] (whole GPUs only)."""
+    import difflib
+
+    for h in hardware:
+        gpu, colon, prof = h.partition(":")
+        if gpu not in catalog.hardware:
+            close = difflib.get_close_matches(gpu, list(catalog.hardware), n=3, cutoff=0.4)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise InputError(f"unknown hardware {gpu!r}{hint} (`infercost catalog hardware` lists "
+                             "them)", "--hardware")
+        if colon:
+            profiles = [p.name for p in load_mig().get(gpu, ()) if p.price_fraction < 1]
+            if prof not in profiles:
+                if profiles:
+                    known = [p.id for ps in load_mig().values() for p in ps if p.price_fraction < 1]
+                    raise InputError(f"unknown MIG slice {h!r}; known: {', '.join(sorted(known))}",
+                                     "--hardware")
+                raise InputError(f"unknown MIG slice {h!r} ({gpu} has no MIG slices; MIG GPUs: "
+                                 f"{', '.join(sorted(load_mig()))})", "--hardware")
+            if mig is not None and not mig:
+                raise InputError(f"--no-mig searches whole GPUs only, but --hardware names the MIG slice "
+                                 f"{h!r}: give one or the other", "--no-mig")
+        if gpu not in priced:
+            raise InputError(f"hardware {gpu!r} has no price in the catalog, so it cannot be costed "
+                             f"(priced: {', '.join(sorted(priced))})", "--hardware")
+
+
+def check_mig(mig: list[str], hws: list[str], named: list[str]) -> list[str]:
+    """Notes for `--mig` profiles searched on whole GPUs `hws`, or InputError (key ``--mig``)
+    naming what is allowed: an unknown profile, the whole GPU (7g), a profile none of the
+    searched GPUs has, or one that no slice in `named` (``--hardware GPU:PROFILE``) uses."""
+    check_profiles(mig)
+    offered = {h: [p.name for p in load_mig().get(h, ()) if p.price_fraction < 1] for h in hws}
+    allowed = sorted({n for ps in offered.values() for n in ps})
+    whole = {p.name for ps in load_mig().values() for p in ps if p.price_fraction >= 1}
+    mig_gpus = [h for h, ps in offered.items() if ps]
+    for n in mig:
+        if n in whole:
+            raise InputError(f"{n} is a whole GPU, not a slice: search the GPU itself (drop --mig {n}); "
+                             f"slices allowed here: {', '.join(allowed) or 'none'}", "--mig")
+        if named:
+            if not any(h.partition(":")[2] == n for h in named):
+                raise InputError(f"{n} is not among the slices --hardware names ({', '.join(named)}): "
+                                 "give the slices in one place", "--mig")
+        elif not mig_gpus:
+            raise InputError(f"{n}: none of the hardware searched has MIG slices (MIG GPUs: "
+                             f"{', '.join(sorted(load_mig()))})", "--mig")
+        elif n not in allowed:
+            raise InputError(f"{n}: no hardware searched has that slice; allowed here: "
+                             f"{', '.join(allowed)}", "--mig")
+    without = [h for h in hws if not offered[h]]
+    if named or not without:
+        return []
+    other = ", ".join(without) if len(without) <= 6 else f"the other {len(without)}"
+    return [f"--mig applies to {', '.join(mig_gpus)}; {other} (no MIG slices) searched whole"]
+
+
+def native_precisions(precs: list[str], peaks: dict[str, float],
+                      kind: str = "gpu") -> tuple[list[str], list[str]]:
+    """(precisions to search, those left out) on hardware with dense `peaks` (TFLOP/s by
+    precision): only those it runs natively (`perf.precision.emulated`); bf16 becomes fp16
+    where only fp16 is native (a T4), so a 16-bit option stays."""
+    from infercost.perf.precision import emulated
+
+    keep: list[str] = []
+    gone: list[str] = []
+    for q in precs:
+        if emulated(q, peaks, "", kind) is None:
+            keep.append(q)
+        elif q == "bf16" and emulated("fp16", peaks, "", kind) is None:
+            keep.append("fp16")
+        else:
+            gone.append(q)
+    return list(dict.fromkeys(keep)), gone
 
 
 def _config(scenario: Scenario, catalog: Catalog, hw: str, prec: str, g: int, eng: str,

@@ -87,7 +87,8 @@ def _family_engine(scenario: Scenario, catalog: Catalog) -> tuple[str, str]:
 
 
 def precision_quality(scenario: Scenario) -> dict[str, float | None]:
-    """Quality by precision: the scenario's own, and each option that sets a precision."""
+    """Quality by precision: the scenario's own, and each option that sets a precision;
+    bf16 and fp16 share one when only one is stated (both 16-bit floats)."""
     q = scenario.model.quality
     out: dict[str, float | None] = {scenario.model.precision: q.value if q else None}
     for opt in scenario.options:
@@ -95,6 +96,9 @@ def precision_quality(scenario: Scenario) -> dict[str, float | None]:
         val = opt.set.get("model.quality.value")
         if prec and val is not None:
             out[prec] = float(val)
+    for a, b in (("bf16", "fp16"), ("fp16", "bf16")):  # 16-bit floats: one quality
+        if out.get(a) is None and out.get(b) is not None:
+            out[a] = out[b]
     return out
 
 
@@ -120,6 +124,16 @@ class Candidate:
     mean_replicas: float | None = None  # time-weighted replicas of an autoscaled fleet
     per_gpu_hour: str = ""  # price of one GPU (or MIG slice) hour on this plan
     capacity_per_replica: float = 0.0  # req/s at full batches
+
+    @property
+    def slo_met(self) -> bool | None:
+        """Whether the simulated p99 meets slo.p99_latency_ms: None when not simulated or
+        there is no p99 SLO; False when the simulation failed."""
+        if self.sim is None:
+            return None
+        if "error" in self.sim:
+            return False
+        return self.sim.get("slo_met")
 
     @property
     def autoscaled(self) -> bool:
@@ -162,7 +176,7 @@ class Candidate:
                 "p99_ms": round(self.p99_ms, 3),
                 "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
                 "utilization": round(self.utilization, 4), "quality": self.quality,
-                "simulated": self.sim}
+                "simulated": self.sim, "slo_met": self.slo_met}
 
 
 @dataclass
@@ -183,7 +197,7 @@ class Optimum:
         return {"scenario": self.scenario, "currency": self.currency,
                 "candidates_screened": self.candidates, "feasible": self.feasible,
                 "peak_rate_per_s": round(self.peak_rate_per_s, 6),
-                "winner": self.winner.to_dict(),
+                "winner": self.winner.to_dict(), "slo_met": self.winner.slo_met,
                 "runners_up": [c.to_dict() for c in self.runners_up],
                 "pareto": [c.to_dict() for c in self.pareto],
                 "finalists": [c.to_dict() for c in self.finalists],
@@ -264,6 +278,17 @@ def pareto_front(cost: np.ndarray, p99: np.ndarray, idx: np.ndarray) -> np.ndarr
     return np.array(keep, dtype=np.int64)
 
 
+def ramp_lag(scenario: Scenario, slices: int) -> int:
+    """Slices of the rate profile between a rise in traffic and the replicas it calls for
+    serving: the autoscaler's warm-up plus one evaluation interval (defaults 120 s and 30 s
+    when the scenario has no autoscaling block), rounded up to whole slices."""
+    from infercost.core.scenario import Autoscaling
+
+    auto = scenario.deployment.autoscaling or Autoscaling()
+    dt = scenario.workload.duration_s / max(1, slices)
+    return int(math.ceil((auto.warmup_s + auto.evaluation_interval_s) / dt - 1e-9))
+
+
 def screen_grid(scenario: Scenario, grid: Grid, scale=1.0, *, autoscale: bool = True,
                 backend: str = "local") -> tuple[Screen, float, float]:
     """(every candidate screened, peak rate req/s, autoscaler target): the grid in chunks of
@@ -275,8 +300,10 @@ def screen_grid(scenario: Scenario, grid: Grid, scale=1.0, *, autoscale: bool = 
     target = auto.target_utilization if auto is not None else 0.7
     tail = service_tail_factor(scenario)
     scales = np.broadcast_to(np.asarray(scale, dtype=float), (len(grid.configs),))
+    slo = scenario.slo.p99_latency_ms
     tasks = [(Grid(grid.configs[k:k + CHUNK], grid.plans), lam, wait_s, tail, scales[k:k + CHUNK],
-              rates if autoscale else None, target) for k in range(0, len(grid.configs), CHUNK)]
+              rates if autoscale else None, target, None if slo is None else slo / 1000.0,
+              ramp_lag(scenario, len(rates))) for k in range(0, len(grid.configs), CHUNK)]
     parts = run_tasks(screen, tasks, backend)
     return concat([(k * CHUNK, part) for k, part in enumerate(parts)]), lam, target
 
@@ -352,7 +379,8 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                      "or the autoscaler never reaches max at the peak)")
     notes.append("autoscaled fleets are costed on the time-weighted replicas their autoscaler wants "
                   f"(target {target:.0%} of full-batch capacity); warm-up and scale-down delay are "
-                  "left to the simulation; spot mixes assume on-demand fallback keeps capacity"
+                  "left to the simulation, but the min is raised so the fleet holds the SLO through the "
+                  "steepest ramp given the warm-up; spot mixes assume on-demand fallback keeps capacity"
                   if autoscale else "fixed fleets sized for the peak and paid all month (--no-autoscale); "
                   "spot mixes assume on-demand fallback keeps capacity")
     others = [c for c in top if c.label != winner.label][:runners_up]
@@ -520,5 +548,9 @@ def _simulate(scenario: Scenario, catalog: Catalog, c: Candidate, lam: float, ma
     except InputError as e:
         return replace(c, sim={"error": str(e)})
     lat = res.latency_ms or {}
-    return replace(c, sim={"p99_ms": lat.get("p99"), "slo_attainment": res.slo.get("attainment"),
-                           "requests": res.requests.get("served") if isinstance(res.requests, dict) else None})
+    slo = scenario.slo.p99_latency_ms
+    p99 = lat.get("p99")
+    met = None if slo is None else (p99 is not None and float(p99) <= slo)
+    return replace(c, sim={"p99_ms": p99, "slo_attainment": res.slo.get("attainment"),
+                           "requests": res.requests.get("served") if isinstance(res.requests, dict) else None,
+                           "slo_met": met})

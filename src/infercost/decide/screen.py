@@ -15,6 +15,12 @@ is the reference; tests check they agree):
   W99 = ln(C / 0.01) / (N mu - lambda) when C > 0.01, else 0;
 - p99 = min(W, (B - 1) / lambda) + W99 + S(b) x tail; TTFT (LLMs) uses the prefill time.
 
+Autoscaled bounds must also hold the SLO through the traffic's ramps (`ramp_min`): a new
+replica serves only after its warm-up, so the fleet running at each minute is what the
+autoscaler wanted a warm-up plus an evaluation interval earlier; the min is raised until
+that fleet's load per replica stays within what meets the SLO at the peak (a step spike
+with a long warm-up leaves no autoscaled bounds: a fixed fleet).
+
 Fleets: a fixed N (paid all month: N x GPUs per replica x price per GPU-hour x 730 h), or
 autoscaling bounds (min, max = N) whose cost is the time-weighted mean replicas over the
 workload's traffic shape instead of N (`decide.autoscale`); both meet the SLO at the peak
@@ -138,17 +144,30 @@ def _rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0):
 
 
 def screen(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0,
-           rates: np.ndarray | None = None, target: float = 0.7) -> Screen:
+           rates: np.ndarray | None = None, target: float = 0.7, slo_s: float | None = None,
+           lag: int = 0) -> Screen:
     """Every candidate: latency rows (fixed fleets, then autoscaling bounds when `rates`,
     the traffic shape in req/s per equal slice, is not flat) x the pricing plans of each
-    row's hardware. `target`: the autoscaler's utilisation target."""
+    row's hardware. `target`: the autoscaler's utilisation target; `slo_s`: the p99 SLO,
+    seconds (None: none); `lag`: slices between a rise in traffic and the replicas it
+    calls for serving (warm-up plus an evaluation interval), for `ramp_min`."""
     cfg_i, B, N, p99, ttft, util, mu = _rows(grid, lam, wait_s, tail, scale)
     lo, mean = N.copy(), N.astype(float)
     if rates is not None and len(rates) and float(np.max(rates)) > float(np.min(rates)) * (1 + 1e-9):
+        rates = np.asarray(rates, dtype=float)
         ok = np.isfinite(p99) & (N >= 2)
         ok &= want(lam, mu, target) >= N  # the autoscaler reaches max at the peak
+        need = ramp_min(rates, lam, N, p99, mu, target, slo_s, lag)
         cand = np.flatnonzero(ok)
         r, m = bounds(N[cand])
+        # min raised to hold the SLO through the steepest ramp; bounds whose min reaches
+        # max are fixed fleets (already rows), repeats dropped
+        m = np.maximum(m, need[cand[r]])
+        keep = m < N[cand[r]]
+        r, m = r[keep], m[keep]
+        if r.size:
+            pair = np.unique(np.stack([r, m]), axis=1)
+            r, m = pair[0], pair[1]
         src = cand[r]
         avg = mean_replicas(np.asarray(rates, dtype=float), mu[src], target, m.astype(float),
                             N[src].astype(float))
@@ -165,6 +184,37 @@ def screen(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0,
     monthly = mean[rows] * gpus[cfg_i[rows]] * flat_price * 730.0
     return Screen(cfg_i[rows], plan, B[rows], N[rows], lo[rows], mean[rows], mu[rows], p99[rows],
                   ttft[rows], util[rows], monthly)
+
+
+def ramp_min(rates: np.ndarray, lam: float, N: np.ndarray, p99: np.ndarray, mu: np.ndarray,
+             target: float, slo_s: float | None, lag: int) -> np.ndarray:
+    """The smallest autoscaling min that holds the SLO through the traffic's ramps, per row.
+
+    Rows come in blocks of len(REPLICAS) (one configuration and max batch, N = REPLICAS).
+    A block's safe load per replica is lam / N_ok, N_ok its smallest fleet meeting the p99
+    SLO at the peak (not overloaded when `slo_s` is None). A new replica serves `lag`
+    slices after the rise that called for it, so at slice t the fleet runs
+    max(min, want(rate[t - lag])) replicas (capped by max, whose capacity the peak check
+    covers); wherever that is below rate[t] / (lam / N_ok), min must be at least
+    ceil(rate[t] / (lam / N_ok)). Returns an int64 array (0: no ramp constraint; > N:
+    no autoscaled bounds hold, a fixed fleet is needed)."""
+    k = len(REPLICAS)
+    blocks = p99.shape[0] // k
+    ok = np.isfinite(p99) if slo_s is None else np.isfinite(p99) & (p99 <= slo_s)
+    ok = ok.reshape(blocks, k)
+    n_ok = np.where(ok.any(axis=1), REPLICAS[np.argmax(ok, axis=1)], 0).astype(float)
+    mu_b = mu.reshape(blocks, k)[:, 0]
+    out = np.zeros(blocks, dtype=np.int64)
+    live = n_ok > 0
+    if lag <= 0 or not live.any():
+        return np.repeat(out, k)
+    prev = np.concatenate([np.full(lag, rates[0]), rates[:-lag]])[:len(rates)]
+    per = lam / n_ok[live]  # safe req/s per replica
+    need = rates[None, :] / per[:, None]  # (blocks, slices) replicas the load needs
+    have = want(prev[None, :], mu_b[live][:, None], target)
+    short = have < need - 1e-9
+    out[live] = np.ceil(np.where(short, need, 0.0).max(axis=1) - 1e-9).astype(np.int64)
+    return np.repeat(out, k)
 
 
 def concat(parts: list[tuple[int, Screen]]) -> Screen:

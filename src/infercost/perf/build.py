@@ -54,8 +54,8 @@ def _check_setup(model, prec, hardware, tp: int, tp_given: bool = True) -> list[
 
     - tensor parallelism must divide the attention heads, and the KV heads must divide
       among (or be replicated across) the tp ranks: kv_heads % tp == 0 or tp % kv_heads == 0;
-    - fp8/int8/int4 matmuls on hardware without that peak: weights stay quantised, matmuls
-      run at the 16-bit peak (weight-only kernels, e.g. Marlin) -- said in a note.
+    - a precision the hardware has no peak of its own for (`perf.precision.emulated`: bf16
+      on a T4, fp8 on an A100, ...): costed at the nearest wider peak -- said in a note.
     """
     notes: list[str] = []
     fam = getattr(model, "family", "")
@@ -73,12 +73,11 @@ def _check_setup(model, prec, hardware, tp: int, tp_given: bool = True) -> list[
         if kvh % tp and tp % kvh:
             raise InputError(f"tp {tp} neither divides the {kvh} KV heads of {model.id} nor is a multiple of them",
                              "deployment.tp")
-    if getattr(hardware, "kind", "gpu") != "cpu" and not prec.weights_only and prec.base in ("fp8", "int8", "int4"):
-        peaks = hardware.peak_tflops or {}
-        have = [p for p in {"fp8": ["fp8"], "int8": ["int8"], "int4": ["int4", "int8"]}[prec.base] if peaks.get(p)]
-        if not have:
-            notes.append(f"{hardware.id} has no {prec.base} tensor-core peak: {prec.base} weights are de-quantised "
-                         f"and matmuls run at the 16-bit peak ({prec.base}-w)")
+    from infercost.perf.precision import emulated
+
+    note = emulated(prec.name, hardware.peak_tflops or {}, hardware.id, getattr(hardware, "kind", "gpu"))
+    if note:
+        notes.append(note)
     return notes
 
 

@@ -76,3 +76,35 @@ def kv_element_bytes(name: str, where: str = "--kv-precision") -> float:
     if raw in ("auto", ""):
         raise InputError("kv precision 'auto' is the engine default; omit it instead", where)
     return parse_precision(raw.partition("-")[0], where).weight_bytes
+
+
+def emulated(name: str, peaks: dict[str, float], hardware_id: str, kind: str = "gpu") -> str | None:
+    """Why `hardware_id` (dense peaks `peaks`, TFLOP/s by precision; `kind` gpu or cpu) does
+    not run precision `name` natively, or None when it does (a note's text).
+
+    Native: the precision the matmuls run at has a peak of its own (bf16 needs a bf16 peak,
+    not fp16's; fp8/int8/int4 with activations need theirs, int4 may use int8's);
+    weights-only precisions (int4, int8-w, fp8-w) de-quantise to 16 bits by design and need
+    a bf16 or fp16 peak. Anything else is costed at the nearest wider peak
+    (`Hardware.peak`), which real kernels reach only by emulating the type, if at all.
+    """
+    p = parse_precision(name)
+    have = {k for k, v in (peaks or {}).items() if v}
+    if p.weights_only:
+        if have & {"bf16", "fp16"}:
+            return None
+        need = "16-bit (bf16 or fp16)"
+    elif p.base in have or (p.base == "int4" and "int8" in have):
+        return None
+    else:
+        need = p.base
+    if kind != "cpu" and not p.weights_only and p.base in ("fp8", "int8", "int4"):
+        return (f"{hardware_id} has no {p.base} tensor-core peak: {p.base} weights are de-quantised "
+                f"and matmuls run at the 16-bit peak ({p.base}-w)")
+    order = {"int4": ["int8", "fp8", "fp16", "bf16"], "int8": ["fp8", "fp16", "bf16"],
+             "fp8": ["fp16", "bf16"], "bf16": ["fp16"], "fp16": ["bf16"], "tf32": ["fp32"]}
+    start = "bf16" if p.weights_only else p.base
+    fallback = next((q for q in order.get(start, []) if q in have), None)
+    at = f"the {fallback} peak" if fallback else "no peak it has"
+    return (f"{hardware_id} has no {need} peak in the catalog: {p.name} is costed at {at}, "
+            "which real kernels reach only by emulating it, if at all")

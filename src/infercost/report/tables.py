@@ -131,6 +131,22 @@ def _cell(s: str):
     return float(d) if d.is_finite() else s
 
 
+_NUMBER = re.compile(r"^[-+]?[$€£]?(\d[\d,]*)?(\.\d+)?([eE][-+]?\d+)?\s?(%|x|ms|s)?$")
+
+
+def is_numeric(cell: str) -> bool:
+    """A cell that is one number (thousands commas, a sign, a currency sign, an exponent,
+    a %, x, ms or s unit) or a dash for none: such cells are never wrapped."""
+    t = cell.strip()
+    return t in ("-", "") or (any(ch.isdigit() for ch in t) and bool(_NUMBER.match(t)))
+
+
+def _fixed(cell: str) -> bool:
+    """A cell kept on one line: a number (`is_numeric`) or one short word (yes, NO)."""
+    t = cell.strip()
+    return is_numeric(t) or (len(t) <= 4 and " " not in t)
+
+
 def print_tables(tables: list[Table], console=None) -> None:
     """Rich tables on the terminal (80 columns: long cells fold)."""
     from rich.console import Console
@@ -140,9 +156,19 @@ def print_tables(tables: list[Table], console=None) -> None:
     for t in tables:
         rt = RichTable(title=t.title, title_justify="left", box=None, pad_edge=False,
                        collapse_padding=True, header_style="bold underline")
+        numeric = [i > 0 and bool(t.rows) and all(_fixed(str(r[i])) for r in t.rows if i < len(r))
+                   for i in range(len(t.columns))]
         for i, c in enumerate(t.columns):
-            rt.add_column(c, justify="left" if i == 0 else "right", overflow="fold",
-                          no_wrap=i == 0)
+            cells = [str(r[i]) for r in t.rows if i < len(r)]
+            if numeric[i]:
+                # numbers (and yes/NO) never wrap: the column keeps its widest cell, text folds
+                rt.add_column(c, justify="right", no_wrap=True,
+                              min_width=max(len(x) for x in cells))
+            else:
+                # the first column stays on one line unless only number columns follow
+                # (then it is the one that can give way)
+                rt.add_column(c, justify="left" if i == 0 else "right", overflow="fold",
+                              no_wrap=i == 0 and not all(numeric[1:]))
         for r in t.rows:
             rt.add_row(*r)
         console.print(rt)
