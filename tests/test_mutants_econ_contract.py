@@ -10,10 +10,14 @@ listed in docs/mutation.md.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from infercost.core.catalog import load_catalog
 from infercost.core.energy_catalog import load_energy
@@ -30,6 +34,7 @@ from infercost.econ.owned import (
     owned_gpu_month,
     owned_inputs,
 )
+from infercost.econ.spanprice import PerInference, PriceTable, TokenPrice, table_version
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
 
@@ -326,3 +331,51 @@ def test_priced_keeps_driver_and_defaults_the_group():
 def test_num_never_prints_negative_zero():
     assert _num(D("-0.0000001")) == "0"
     assert _num(D("1200.50")) == "1,200.5"
+
+
+# -- PriceTable: the version names every priced field --------------------------------------
+
+def _table(**change) -> PriceTable:
+    base = dict(scenario="svc", currency="USD", model="m", replica_price_per_s=D("0.002"),
+                replica_concurrency=4, idle_per_inference=D("0.0001"),
+                per_inference=(PerInference("licensing", D("0.002")),),
+                token_prices=(TokenPrice("openai", "gpt-x", D("1.25"), D("10"), "list price", "2026-11-01"),),
+                as_of="2026-11-28", source="catalog", hosted_providers=("openai",))
+    base.update(change)
+    return PriceTable(**base)
+
+
+_CHANGES = {
+    "scenario": "other", "currency": "EUR", "model": "m2", "replica_price_per_s": D("0.0021"),
+    "replica_concurrency": 5, "idle_per_inference": D("0.0002"),
+    "per_inference": (PerInference("licensing", D("0.003")),),
+    "token_prices": (TokenPrice("openai", "gpt-x", D("1.25"), D("10.5"), "list price", "2026-11-01"),),
+    "as_of": "2026-11-29", "source": "override", "hosted_providers": ("openai", "anthropic"),
+}
+
+
+@given(st.sampled_from(sorted(_CHANGES)))
+def test_version_changes_when_any_priced_field_changes(name):
+    base = _table()
+    assert _table().version == base.version  # equal tables, equal versions
+    assert _table(**{name: _CHANGES[name]}).version != base.version
+
+
+def test_version_is_sha256_of_the_canonical_content_at_as_of():
+    t = _table()
+    text = json.dumps(t.content(), sort_keys=True, separators=(",", ":"))
+    assert t.version == hashlib.sha256(text.encode()).hexdigest()[:12] + "@2026-11-28"
+    assert _table(as_of="").version == table_version(_table(as_of=""))
+    assert "@" not in _table(as_of="").version and len(_table(as_of="").version) == 12
+    assert t.to_dict()["version"] == t.version
+    c = t.content()
+    assert c["per_inference"] == {"licensing": "0.002"} and c["replica_price_per_s"] == "0.002"
+    assert c["token_prices"] == [{"provider": "openai", "model": "gpt-x", "input_per_1m": "1.25",
+                                  "output_per_1m": "10", "source": "list price", "as_of": "2026-11-01"}]
+    assert c["hosted_providers"] == ["openai"] and c["idle_per_inference"] == "0.0001"
+    assert (c["scenario"], c["currency"], c["model"], c["replica_concurrency"], c["as_of"], c["source"]) == (
+        "svc", "USD", "m", 4, "2026-11-28", "catalog")
+
+
+def test_a_given_version_is_kept():
+    assert _table(version="pinned").version == "pinned"
