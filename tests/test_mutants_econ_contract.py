@@ -34,7 +34,7 @@ from infercost.econ.owned import (
     owned_gpu_month,
     owned_inputs,
 )
-from infercost.econ.spanprice import PerInference, PriceTable, TokenPrice, table_version
+from infercost.econ.spanprice import PerInference, PriceTable, TokenPrice, price_span, table_version
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
 
@@ -379,3 +379,14 @@ def test_version_is_sha256_of_the_canonical_content_at_as_of():
 
 def test_a_given_version_is_kept():
     assert _table(version="pinned").version == "pinned"
+
+
+def test_a_local_span_carries_idle_and_per_inference_parts_per_inference():
+    t = _table()
+    cost = price_span(t, busy_ns=2_000_000_000, batch=1)
+    fixed = [p for p in cost.parts if p.name != "busy"]
+    # idle 0.0001 and licensing 0.002 an inference, one inference each
+    assert [(p.name, p.quantity, p.unit, p.rate, p.amount) for p in fixed] == [
+        ("idle", D(1), "inference", D("0.0001"), D("0.0001")),
+        ("licensing", D(1), "inference", D("0.002"), D("0.002"))]
+    assert cost.total == D("0.004") + D("0.0021")  # 2 s x 0.002 + 0.0001 + 0.002
