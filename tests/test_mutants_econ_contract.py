@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 import pytest
 from hypothesis import given
@@ -34,7 +34,14 @@ from infercost.econ.owned import (
     owned_gpu_month,
     owned_inputs,
 )
-from infercost.econ.spanprice import PerInference, PriceTable, TokenPrice, price_span, table_version
+from infercost.econ.spanprice import (
+    PerInference,
+    PriceTable,
+    TokenPrice,
+    _div_round,
+    price_span,
+    table_version,
+)
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
 
@@ -390,3 +397,14 @@ def test_a_local_span_carries_idle_and_per_inference_parts_per_inference():
         ("idle", D(1), "inference", D("0.0001"), D("0.0001")),
         ("licensing", D(1), "inference", D("0.002"), D("0.002"))]
     assert cost.total == D("0.004") + D("0.0021")  # 2 s x 0.002 + 0.0001 + 0.002
+
+
+@given(st.integers(min_value=0, max_value=10**30), st.integers(min_value=1, max_value=10**12))
+def test_div_round_is_half_even_integer_division(a, b):
+    want = int((Decimal(a) / Decimal(b)).quantize(Decimal(1), rounding=ROUND_HALF_EVEN, context=Context(prec=80)))
+    assert _div_round(a, b) == want
+
+
+def test_div_round_ties_by_hand():
+    # 5/2 = 2.5 -> 2 (even); 7/2 = 3.5 -> 4; 7/3 = 2.33 -> 2; 8/3 = 2.67 -> 3
+    assert [_div_round(5, 2), _div_round(7, 2), _div_round(7, 3), _div_round(8, 3)] == [2, 4, 2, 3]
