@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from typing import Any
@@ -101,7 +101,7 @@ class CostSpanProcessor(SpanProcessor):
 
     def on_start(self, span, parent_context=None) -> None:
         try:
-            attrs = _plain(span)
+            attrs = _view(span)  # read only: no copy on the request's path
             if not _is_inference(attrs, self.model_attribute):
                 return
             provider = sc.first(attrs, sc.PROVIDER)
@@ -373,6 +373,14 @@ def _s(d: Decimal) -> str:
     """A Decimal as plain text, trailing zeros dropped ("0.00047"; never exponent form)."""
     t = format(d, "f")
     return t.rstrip("0").rstrip(".") if "." in t else t
+
+
+def _view(span) -> Mapping:
+    """The span's attributes to read, not to change: the SDK's BoundedAttributes' own dict
+    when it is one (no copy), else the mapping itself."""
+    raw = getattr(span, "_attributes", None)
+    inner = getattr(raw, "_dict", None)
+    return inner if isinstance(inner, dict) else (span.attributes or {})
 
 
 def _plain(span: ReadableSpan) -> dict:
