@@ -206,3 +206,23 @@ def test_shown_components_always_add_up(parts):
     shown = sum((Decimal(_m(str(x), p).replace(",", "")) for x in parts), Decimal(0))
     # with 9-place inputs, MAX_PLACES (8) may still miss by rounding: then it is at the cap
     assert shown == Decimal(_m(str(total), p).replace(",", "")) or p == MAX_PLACES
+
+
+def test_energy_predicted_next_to_measured(month, cli):
+    # the estimate's kWh and gCO2e per inference x 1000 beside the attribution's per 1k
+    # requests (both from econ.energy's power model; the bill side at the attributed load)
+    from infercost import api
+
+    d, _ = month
+    code, out, err = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--json")
+    assert code == 0, err
+    e = json.loads(out)["energy"]
+    est = api.estimate(SCENARIO).breakdown.facts["energy"]
+    assert Decimal(e["predicted"]["kwh_per_1k"]) == Decimal(str(est["kwh_per_inference"])) * 1000
+    summ = json.loads((d / "attribution" / "summary.json").read_text())["energy"]
+    assert Decimal(e["measured"]["kwh_per_1k"]) == Decimal(str(summ["kwh_per_1k_requests"]))
+    code, out, _ = cli("reconcile", SCENARIO, "--attribution", d / "attribution")
+    assert "Energy per 1k inferences: predicted" in out and "measured" in out
+    assert max(len(x) for x in out.splitlines()) <= 80
+    code, out, _ = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--md")
+    assert "Energy per 1k inferences: predicted" in out

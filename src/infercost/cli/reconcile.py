@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -138,7 +139,25 @@ def render_md(d: dict) -> str:
     inf = d["inferences"]
     out += ["", f"Inferences: predicted {_m(inf['predicted'], 0)}, measured {_m(inf['measured'], 0)}. "
             "Formulas: docs/reconcile.md."]
+    if energy_line(d):
+        out += ["", energy_line(d) + "."]
     return "\n".join(out)
+
+
+def energy_line(d: dict) -> str:
+    """Predicted vs measured kWh and gCO2e per 1k inferences ('' when neither is known)."""
+    e = d.get("energy")
+    if not e:
+        return ""
+    from infercost.report.terminal import sig_txt
+
+    def fig(side: dict) -> str:
+        k, g = side.get("kwh_per_1k"), side.get("gco2e_per_1k")
+        return ("n/a" if k is None else f"{sig_txt(Decimal(k))} kWh") + ", " + (
+            "n/a" if g is None else f"{sig_txt(Decimal(g))} gCO2e")
+
+    return (f"Energy per 1k inferences: predicted {fig(e['predicted'])}; "
+            f"measured {fig(e['measured'])}")
 
 
 def render_text(d: dict) -> str:
@@ -163,6 +182,8 @@ def render_text(d: dict) -> str:
         if k == "residual" and _off(dec):
             lines.append(f"    {'not on the bill':<18}{_m(_off(dec), p):>{w}}")
     lines.append(f"  {'difference':<20}{_m(dec['difference'], p):>{w}}")
+    if energy_line(d):
+        lines += [""] + textwrap.wrap(energy_line(d), 80, subsequent_indent="  ")
     for n in d["notes"]:
         lines += textwrap.wrap(f"note: {n}", 80, subsequent_indent="  ")
     return "\n".join(lines)

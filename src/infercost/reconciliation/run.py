@@ -52,6 +52,9 @@ class Reconciliation:
     decomposition: Decomposition
     simulated_total: Decimal | None = None
     notes: list[str] = field(default_factory=list)
+    #: kWh and gCO2e per 1,000 inferences, predicted (econ.energy via the estimate) and
+    #: measured (the attribution's energy of the billed GPU-hours); None where unknown
+    energy: dict[str, dict[str, Decimal | None]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = self.decomposition
@@ -72,6 +75,9 @@ class Reconciliation:
                 "price": "C(Nm, um, rm, bp) - C(Nm, um, rp, bp)",
                 "residual": "difference - volume - utilisation - price",
             },
+            "energy": None if self.energy is None else {
+                side: {k: (_s(v) if v is not None else None) for k, v in figs.items()}
+                for side, figs in self.energy.items()},
             "notes": list(self.notes),
         }
 
@@ -214,7 +220,25 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
                     sum(off_bill.values(), Decimal(0)))
     return Reconciliation(scenario.name, scenario.currency, hm, rows,
                           {"predicted": p.inferences, "simulated": sim_n, "measured": nm},
-                          p, m, dec, sim_total, notes)
+                          p, m, dec, sim_total, notes,
+                          _energy(est.get("facts", {}).get("energy"), summary.get("energy")))
+
+
+def _energy(predicted: dict | None, measured: dict | None) -> dict | None:
+    """kWh and gCO2e per 1,000 inferences on both sides (None when neither side has any):
+    predicted = the estimate's per-inference figures x 1000, measured = the attribution's
+    per-1k-requests figures."""
+    def per_1k(d: dict | None, key: str, scale: int) -> Decimal | None:
+        v = None if d is None else d.get(key)
+        return None if v is None else _d(v) * scale
+
+    out = {"predicted": {"kwh_per_1k": per_1k(predicted, "kwh_per_inference", 1000),
+                         "gco2e_per_1k": per_1k(predicted, "gco2e_per_inference", 1000)},
+           "measured": {"kwh_per_1k": per_1k(measured, "kwh_per_1k_requests", 1),
+                        "gco2e_per_1k": per_1k(measured, "gco2e_per_1k_requests", 1)}}
+    if all(v is None for side in out.values() for v in side.values()):
+        return None
+    return out
 
 
 def _s(d: Decimal | None) -> str:
