@@ -933,7 +933,16 @@ def roadmap(scenario: Any, *, catalog: Any = None, **overrides: Any):
         raise InputError("the scenario serves no inferences", "workload")
     total = b.total.amount / b.inferences
     part = total if sc.roadmap.applies_to == "total" else b.group_total("accelerator").amount / b.inferences
-    return project(sc.roadmap, part, total - part, b.inferences * b.month_factor)
+    import dataclasses
+
+    from infercost.finance.roadmap import energy_by_month
+
+    res = project(sc.roadmap, part, total - part, b.inferences * b.month_factor)
+    today = b.facts.get("energy")
+    months, note = energy_by_month(res, sc.roadmap.applies_to, today)
+    notes = ([note, *today["notes"]] if today is not None and note
+             else ["no power figure for the hardware: energy not modelled"])
+    return dataclasses.replace(res, energy=tuple(months), energy_notes=tuple(notes))
 
 
 # -- decisions -----------------------------------------------------------------------
