@@ -868,18 +868,33 @@ class TcoResult:
 
 
 @_names_file
-def place(scenario: Any, **overrides: Any) -> list:
+def place(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     """The cheapest valid edge/cloud placement of `pipeline:` for each of `segments:`
     (on-site data kept on site, latency budgets met), with compute and transfer cost per
-    month (docs/finance.md). Returns a list of `finance.placement.Placement`. Raises
+    month (docs/finance.md), and its energy and carbon (`finance.placement_energy`, on
+    `.energy`). Returns a list of `finance.placement.Placement`. Raises
     `InputError` when the scenario has no pipeline or segments, or a segment has no valid
     placement (the binding constraint is named)."""
+    import dataclasses
+
     from infercost.finance.placement import place as run
+    from infercost.finance.placement_energy import placement_energy
 
     sc = _prepare(scenario, None, overrides)
     if sc.pipeline is None or not sc.segments:
         raise InputError("place needs `pipeline:` and `segments:`", "pipeline")
-    return [run(sc.pipeline, seg) for seg in sc.segments]
+    cat = _catalog(catalog)
+    req = sc.workload.request
+    tok = None
+    if req.prompt_tokens is not None or req.output_tokens is not None:
+        tok = sum((Decimal(repr(float(d.mean))) for d in (req.prompt_tokens, req.output_tokens) if d is not None),
+                  Decimal(0))
+    out = []
+    for seg in sc.segments:
+        pl = run(sc.pipeline, seg)
+        en = placement_energy(sc.pipeline, seg, pl.assignment, pl.edge_nodes, cat, tok)
+        out.append(dataclasses.replace(pl, energy=en))
+    return out
 
 
 @_names_file
@@ -894,7 +909,7 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     sc = _prepare(scenario, None, overrides)
     if not sc.segments:
         raise InputError("pnl needs `segments:`", "segments")
-    placed = {p.segment: p for p in place(sc)} if sc.pipeline is not None else {}
+    placed = {p.segment: p for p in place(sc, catalog=catalog)} if sc.pipeline is not None else {}
     est = None
 
     def breakdown():
