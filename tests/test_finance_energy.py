@@ -8,6 +8,7 @@ from infercost.core.catalog import load_catalog
 from infercost.core.energy_catalog import load_energy
 from infercost.core.scenario_finance import Pipeline, Roadmap, Segment
 from infercost.finance.placement_energy import placement_energy
+from infercost.finance.pnl import estimate_energy, segment_pnl
 from infercost.finance.roadmap import ENERGY_KEPT, ENERGY_SCALES, energy_by_month, project
 from tests.conftest import EXAMPLES
 from tests.test_terminal_width import check, narrow  # noqa: F401  (the 80-column fixture)
@@ -131,3 +132,44 @@ def test_cli_place_energy_json_csv_and_80_columns(cli, narrow, tmp_path):  # noq
     head, first = (tmp_path / "p.csv").read_text().splitlines()[:2]
     assert head.endswith("kWh per 1k requests,gCO2e per 1k requests,kWh per 1M tokens")
     assert ",0.862727273," in first
+
+
+def test_pnl_energy_from_the_estimate_per_1k_and_none_for_a_given_cost():
+    facts = {"kwh_per_inference": 5.5e-05, "gco2e_per_inference": 0.017, "kwh_per_1m_tokens": 0.055,
+             "gco2e_per_1m_tokens": 17.0, "notes": ["x PUE 1.58"]}
+    e = estimate_energy(facts)
+    # 5.5e-05 kWh x 1000 = 0.055 kWh per 1k; 0.017 g x 1000 = 17 g per 1k; per 1M tokens as given
+    assert (e["kwh_per_1k_inferences"], e["gco2e_per_1k_inferences"]) == (0.055, 17.0)
+    assert e["kwh_per_1m_tokens"] == 0.055 and e["notes"] == ["x PUE 1.58"]
+    assert estimate_energy(None) is None
+    seg = Segment(name="s", requests_per_month=1000)
+    row = segment_pnl(seg, D("0.01"), "estimate", energy=e).to_dict()
+    assert row["energy"]["kwh_per_1k_inferences"] == 0.055 and row["energy_note"] is None
+    row = segment_pnl(seg, D("0.01"), "segment", energy_note="no hardware").to_dict()
+    assert row["energy"] is None and row["energy_note"] == "no hardware"
+
+
+def test_cli_pnl_energy_json_csv_and_80_columns(cli, narrow, tmp_path):  # noqa: F811
+    code, out, err = cli("pnl", EXAMPLES / "hybrid-healthcare.yaml", "--json")
+    assert code == 0, err
+    segs = {s["segment"]: s for s in json.loads(out)["segments"]}
+    # placed segments carry their placement's energy: hospitals 949 kWh / 1,100,000 x 1000
+    assert segs["hospitals"]["energy"]["kwh_per_1k_inferences"] == 0.862727273
+    # the estimate's energy where a segment has no placement (chatbot: no pipeline), "-" for a
+    # segment priced with its own figure
+    code, out, err = cli("estimate", EXAMPLES / "chatbot.yaml", "--json")
+    kwh_inf = json.loads(out)["facts"]["energy"]["kwh_per_inference"]
+    sets = "segments=[{name: a, requests_per_month: 1000}, {name: b, requests_per_month: 10, cost_per_inference: 0.1}]"
+    code, out, err = cli("pnl", EXAMPLES / "chatbot.yaml", "--set", sets, "--json")
+    assert code == 0, err
+    a, b = json.loads(out)["segments"]
+    assert a["energy"]["kwh_per_1k_inferences"] == float(f"{D(repr(kwh_inf)) * 1000:.9g}")
+    assert b["energy"] is None and "own cost figure" in b["energy_note"]
+    narrow.clear()
+    code, out, err = cli("pnl", EXAMPLES / "chatbot.yaml", "--set", sets, "--csv", tmp_path / "n.csv")
+    assert code == 0, err
+    check(out, narrow)
+    assert "b: the segment's own cost figure names no hardware" in out
+    rows = (tmp_path / "n.csv").read_text().splitlines()
+    assert rows[0].endswith("kWh per 1k requests,gCO2e per 1k requests,kWh per 1M tokens")
+    assert rows[2].endswith(",,,")  # b: empty, never 0

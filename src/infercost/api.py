@@ -904,7 +904,7 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     cost per inference: its own figure, else its pipeline placement plus the estimate's
     non-accelerator costs per inference, else the estimate's. Returns a list of
     `finance.pnl.SegmentPnl`. Raises `InputError` without `segments:`."""
-    from infercost.finance.pnl import segment_pnl
+    from infercost.finance.pnl import estimate_energy, segment_pnl
 
     sc = _prepare(scenario, None, overrides)
     if not sc.segments:
@@ -920,16 +920,23 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
 
     rows = []
     for seg in sc.segments:
+        note = None
         if seg.cost_per_inference is not None:
             cpi, src = seg.cost_per_inference, "segment"
+            en = None
+            note = "the segment's own cost figure names no hardware: energy not modelled"
         elif seg.name in placed:
             b = breakdown()
             other = (b.total.amount - b.group_total("accelerator").amount) / b.inferences \
                 if b.inferences else Decimal(0)
             cpi, src = placed[seg.name].per_request + other, "placement + estimate's other costs"
+            en = placed[seg.name].energy.to_dict()
         else:
             cpi, src = breakdown().cost_per_inference.amount, "estimate"
-        rows.append(segment_pnl(seg, Decimal(cpi), src))
+            en = estimate_energy(breakdown().facts.get("energy"))
+            if en is None:
+                note = "no power figure for the scenario's hardware: energy not modelled"
+        rows.append(segment_pnl(seg, Decimal(cpi), src, energy=en, energy_note=note))
     return rows
 
 

@@ -120,7 +120,7 @@ def placement_energy(p: Pipeline, seg: Segment, assignment: dict[str, str], edge
                 grid = _d(seg.grid_gco2_per_kwh)
             else:
                 grid = en.grid(DEFAULT_REGION).value
-                notes.append(f"segment {seg.name}: no grid_gco2_per_kwh for its sites: grid intensity of "
+                notes.append(f"no grid_gco2_per_kwh for the segment's sites: grid intensity of "
                              f"{DEFAULT_REGION} ({grid} g/kWh) assumed")
             notes.append(f"{name}: node_watts x 730 h per node, no PUE (the site's cooling not modelled)")
         else:
