@@ -173,3 +173,16 @@ def test_cli_pnl_energy_json_csv_and_80_columns(cli, narrow, tmp_path):  # noqa:
     rows = (tmp_path / "n.csv").read_text().splitlines()
     assert rows[0].endswith("kWh per 1k requests,gCO2e per 1k requests,kWh per 1M tokens")
     assert rows[2].endswith(",,,")  # b: empty, never 0
+
+
+def test_place_bad_hardware_or_region_is_one_error_line(cli, tmp_path):
+    import yaml
+
+    for key, value, expected in (("hardware", "nope", "pipeline.options.hardware: unknown hardware 'nope'"),
+                                 ("region", "mars-1", "pipeline.options.region: no grid carbon intensity")):
+        d = yaml.safe_load((EXAMPLES / "hybrid-healthcare.yaml").read_text())
+        d["pipeline"]["options"][1][key] = value
+        p = tmp_path / "bad.yaml"
+        p.write_text(yaml.safe_dump(d))
+        code, out, err = cli("place", p, "--json")
+        assert code == 2 and out == "" and err.count("\n") == 1 and expected in err, err

@@ -128,10 +128,12 @@ def placement_energy(p: Pipeline, seg: Segment, assignment: dict[str, str], edge
                 out.append(OptionEnergy(name, o.kind, None, None, None))
                 notes.append(f"{name}: no hardware named: energy not modelled")
                 continue
+            where = "pipeline.options.hardware"
+            catalog.get_hardware(o.hardware, where)  # unknown hardware: InputError naming the key
             try:
                 idle_w, full_w, note = board_power(catalog, o.hardware)
-            except (InputError, KeyError) as e:
-                raise InputError(f"option {name!r}: hardware {o.hardware!r}: {e}", "pipeline.options.hardware") from e
+            except InputError as e:
+                raise InputError(f"option {name!r}: {e.message}", where) from e
             if note:
                 notes.append(f"{o.hardware}: {note}")
             host, host_note = host_power(catalog, o.hardware)
