@@ -55,6 +55,13 @@ def test_cli_roadmap_energy_json_and_80_columns(cli, narrow):  # noqa: F811
     assert m0["kwh_per_1k_inferences"] > 0 and last["kwh_per_1k_inferences"] == m0["kwh_per_1k_inferences"]
     assert m0["gco2e_per_1k_inferences"] > 0 and m0["kwh_per_1m_tokens"] > 0
     assert d["energy_notes"][0] == ENERGY_KEPT
+    code, out, err = cli("roadmap", EXAMPLES / "hybrid-healthcare.yaml", "--set", "roadmap.applies_to=accelerator",
+                         "--json")
+    d = json.loads(out)
+    m0, last = d["months"][0], d["months"][-1]
+    # all three milestones in effect by month 23: x 0.99 x 0.55 x 0.97 = x 0.528165
+    assert abs(last["kwh_per_1k_inferences"] / m0["kwh_per_1k_inferences"] - 0.528165) < 1e-8
+    assert d["energy_notes"][0] == ENERGY_SCALES
     narrow.clear()
     code, out, err = cli("roadmap", EXAMPLES / "hybrid-healthcare.yaml")
     assert code == 0, err
