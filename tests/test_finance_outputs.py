@@ -42,7 +42,7 @@ def test_roadmap_md_matches_json(cli):
     d = _json(cli, "roadmap")
     code, md, err = cli("roadmap", HYBRID, "--md")
     assert code == 0, err
-    assert "| month | cost/inf | vs target | savings | milestone |" in md
+    assert "| month | cost/inf | vs target | savings | kWh/1k | gCO2e/1k | milestone |" in md
     hit = d["target_reached_month"]
     m = d["months"][hit]
     assert f"| {hit} | {Decimal(m['cost_per_inference']):.6f} |" in md

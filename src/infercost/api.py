@@ -868,18 +868,33 @@ class TcoResult:
 
 
 @_names_file
-def place(scenario: Any, **overrides: Any) -> list:
+def place(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     """The cheapest valid edge/cloud placement of `pipeline:` for each of `segments:`
     (on-site data kept on site, latency budgets met), with compute and transfer cost per
-    month (docs/finance.md). Returns a list of `finance.placement.Placement`. Raises
+    month (docs/finance.md), and its energy and carbon (`finance.placement_energy`, on
+    `.energy`). Returns a list of `finance.placement.Placement`. Raises
     `InputError` when the scenario has no pipeline or segments, or a segment has no valid
     placement (the binding constraint is named)."""
+    import dataclasses
+
     from infercost.finance.placement import place as run
+    from infercost.finance.placement_energy import placement_energy
 
     sc = _prepare(scenario, None, overrides)
     if sc.pipeline is None or not sc.segments:
         raise InputError("place needs `pipeline:` and `segments:`", "pipeline")
-    return [run(sc.pipeline, seg) for seg in sc.segments]
+    cat = _catalog(catalog)
+    req = sc.workload.request
+    tok = None
+    if req.prompt_tokens is not None or req.output_tokens is not None:
+        tok = sum((Decimal(repr(float(d.mean))) for d in (req.prompt_tokens, req.output_tokens) if d is not None),
+                  Decimal(0))
+    out = []
+    for seg in sc.segments:
+        pl = run(sc.pipeline, seg)
+        en = placement_energy(sc.pipeline, seg, pl.assignment, pl.edge_nodes, cat, tok)
+        out.append(dataclasses.replace(pl, energy=en))
+    return out
 
 
 @_names_file
@@ -889,12 +904,12 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     cost per inference: its own figure, else its pipeline placement plus the estimate's
     non-accelerator costs per inference, else the estimate's. Returns a list of
     `finance.pnl.SegmentPnl`. Raises `InputError` without `segments:`."""
-    from infercost.finance.pnl import segment_pnl
+    from infercost.finance.pnl import estimate_energy, segment_pnl
 
     sc = _prepare(scenario, None, overrides)
     if not sc.segments:
         raise InputError("pnl needs `segments:`", "segments")
-    placed = {p.segment: p for p in place(sc)} if sc.pipeline is not None else {}
+    placed = {p.segment: p for p in place(sc, catalog=catalog)} if sc.pipeline is not None else {}
     est = None
 
     def breakdown():
@@ -905,16 +920,23 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
 
     rows = []
     for seg in sc.segments:
+        note = None
         if seg.cost_per_inference is not None:
             cpi, src = seg.cost_per_inference, "segment"
+            en = None
+            note = "the segment's own cost figure names no hardware: energy not modelled"
         elif seg.name in placed:
             b = breakdown()
             other = (b.total.amount - b.group_total("accelerator").amount) / b.inferences \
                 if b.inferences else Decimal(0)
             cpi, src = placed[seg.name].per_request + other, "placement + estimate's other costs"
+            en = placed[seg.name].energy.to_dict()
         else:
             cpi, src = breakdown().cost_per_inference.amount, "estimate"
-        rows.append(segment_pnl(seg, Decimal(cpi), src))
+            en = estimate_energy(breakdown().facts.get("energy"))
+            if en is None:
+                note = "no power figure for the scenario's hardware: energy not modelled"
+        rows.append(segment_pnl(seg, Decimal(cpi), src, energy=en, energy_note=note))
     return rows
 
 
@@ -933,7 +955,16 @@ def roadmap(scenario: Any, *, catalog: Any = None, **overrides: Any):
         raise InputError("the scenario serves no inferences", "workload")
     total = b.total.amount / b.inferences
     part = total if sc.roadmap.applies_to == "total" else b.group_total("accelerator").amount / b.inferences
-    return project(sc.roadmap, part, total - part, b.inferences * b.month_factor)
+    import dataclasses
+
+    from infercost.finance.roadmap import energy_by_month
+
+    res = project(sc.roadmap, part, total - part, b.inferences * b.month_factor)
+    today = b.facts.get("energy")
+    months, note = energy_by_month(res, sc.roadmap.applies_to, today)
+    notes = ([note, *today["notes"]] if today is not None and note
+             else ["no power figure for the hardware: energy not modelled"])
+    return dataclasses.replace(res, energy=tuple(months), energy_notes=tuple(notes))
 
 
 # -- decisions -----------------------------------------------------------------------

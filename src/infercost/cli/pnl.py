@@ -24,8 +24,9 @@ def register(app: typer.Typer) -> None:
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
         rows = api.pnl(scenario, catalog=catalog, **api.overrides_from_sets(set_))
         d = {"scenario": sc.name, "currency": sc.currency, "segments": [r.to_dict() for r in rows]}
-        emit(d, pnl_tables(d), pnl_charts(d), f"{sc.name}: P&L per segment",
-             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
+        tables = pnl_tables(d)
+        emit(d, tables, pnl_charts(d), f"{sc.name}: P&L per segment",
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html, csv_table=pnl_csv_table(d, tables[0]))
 
 
 def pnl_tables(d: dict) -> list:
@@ -42,8 +43,27 @@ def pnl_tables(d: dict) -> list:
                      f"{Decimal(s['cost_per_month']):,.0f}", f"{Decimal(s['contribution_per_month']):,.0f}",
                      gm, f"{Decimal(s['cost_per_inference']):.4f}",
                      "-" if tgt is None else f"{Decimal(tgt):.4f}"])
+    from infercost.cli.place import segment_energy_table
+
+    segs = d["segments"]
+    why = {s["segment"]: s["energy_note"] for s in segs if s.get("energy_note")}
     return [Table(f"{d['scenario']}: P&L per segment ({d['currency']} per month)",
-                  ["segment", "revenue", "cost", "contrib.", "margin", "per inf", "price@tgt"], rows)]
+                  ["segment", "revenue", "cost", "contrib.", "margin", "per inf", "price@tgt"], rows),
+            segment_energy_table([(s["segment"], s.get("energy")) for s in segs], why)]
+
+
+def pnl_csv_table(d: dict, main):
+    """The P&L table with the energy columns (CSV has one table), cells as machine values:
+    money as the exact decimal strings of `--json`, energy as floats, empty where not modelled."""
+    from infercost.cli.place import ENERGY_COLUMNS, energy_cells, energy_raw
+    from infercost.report.tables import Table
+
+    segs = d["segments"]
+    rows = [r + energy_cells(s.get("energy")) for r, s in zip(main.rows, segs, strict=True)]
+    raw = [[s["segment"], s["revenue_per_month"], s["cost_per_month"], s["contribution_per_month"],
+            s["gross_margin"], s["cost_per_inference"], s["price_per_request_for_target"],
+            *energy_raw(s.get("energy"))] for s in segs]
+    return Table(main.title, main.columns + ENERGY_COLUMNS, rows, main.notes, raw_rows=raw)
 
 
 def pnl_charts(d: dict) -> list:

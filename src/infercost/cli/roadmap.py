@@ -35,18 +35,26 @@ def roadmap_tables(d: dict) -> list:
     months = d["months"]
     target = d["target_cost_per_inference"]
     hit = d["target_reached_month"]
-    rows = []
+    from infercost.report.terminal import sig_txt
+
+    rows, raw = [], []
     for m in months:
         if m["milestones"] or m["month"] in (0, len(months) - 1) or m["month"] == hit:
             cpi = Decimal(m["cost_per_inference"])
             gap = "-" if target is None else f"{cpi - Decimal(target):+.6f}"
+            kwh, g = m.get("kwh_per_1k_inferences"), m.get("gco2e_per_1k_inferences")
             rows.append([str(m["month"]), f"{cpi:.6f}", gap, f"{Decimal(m['savings']):,.0f}",
+                         "-" if kwh is None else sig_txt(kwh), "-" if g is None else sig_txt(g),
                          ", ".join(m["milestones"])])
+            raw.append([m["month"], m["cost_per_inference"], None if target is None else str(cpi - Decimal(target)),
+                        m["savings"], kwh, g, ", ".join(m["milestones"])])
     reach = "not reached" if hit is None else f"month {hit} from now"
     note = (f"target {target if target is not None else '-'}: {reach}; "
             f"savings over {len(months)} months: {Decimal(d['total_savings']):,.0f}")
+    notes = [note, *(f"energy (kWh, gCO2e per 1k inferences): {n}" for n in d.get("energy_notes", []))]
     return [Table(f"{d['scenario']}: cost per inference roadmap ({d['currency']})",
-                  ["month", "cost/inf", "vs target", "savings", "milestone"], rows, [note])]
+                  ["month", "cost/inf", "vs target", "savings", "kWh/1k", "gCO2e/1k", "milestone"], rows,
+                  notes, raw_rows=raw)]
 
 
 def roadmap_charts(d: dict) -> list:

@@ -117,6 +117,8 @@ class PlacementOption(_Strict):
     gpus_per_node: int = Field(1, ge=1)
     network_latency_ms: NonNegFloat = Field(0.0, description="round trip from the user to this option, ms")
     max_utilization: float = Field(0.7, gt=0, le=1, description="busy share a node is sized for")
+    hardware: str | None = Field(None, description="cloud: catalog hardware id, for its power (energy, carbon)")
+    region: str | None = Field(None, description="cloud: region, for its grid carbon intensity")
 
 
 class ComponentSpec(_Strict):
@@ -168,6 +170,8 @@ class Segment(_Strict):
                           "or the scenario's estimate)")
     edge_depreciation_per_month: Amount = Field(Decimal(0), description="edge hardware at this segment's sites, per month")
     data_on_site: bool = Field(False, description="its data must stay on its site")
+    grid_gco2_per_kwh: NonNegFloat | None = Field(
+        None, description="grid carbon intensity at its sites, gCO2e per kWh (edge energy; default: us-east-1)")
     latency_budget_ms: PositiveFloat | None = Field(None, description="end-to-end budget per request, ms")
     target_margin: Annotated[float, Field(ge=0, lt=1)] | None = Field(
         None, description="gross margin to reach (0.6 = 60%); below 1, since a 100% margin "

@@ -27,6 +27,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from infercost.core.scenario_finance import Pipeline, PlacementOption, Segment
 from infercost.errors import InputError
@@ -48,6 +49,7 @@ class Placement:
     edge_depreciation_per_month: Decimal
     requests_per_month: Decimal
     notes: tuple[str, ...] = ()
+    energy: Any = None  # finance.placement_energy.PlacementEnergy, set by `api.place`
 
     @property
     def total_per_month(self) -> Decimal:
@@ -66,6 +68,7 @@ class Placement:
                 "cost_per_request": str(self.per_request.quantize(q)),
                 "latency_ms": round(self.latency_ms, 3), "edge_nodes_per_site": self.edge_nodes,
                 "edge_depreciation_per_month": str(self.edge_depreciation_per_month.quantize(Decimal("0.01"))),
+                "energy": None if self.energy is None else self.energy.to_dict(),
                 "notes": list(self.notes)}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from infercost.core.scenario_finance import Segment
 
@@ -26,6 +27,8 @@ class SegmentPnl:
     cost_source: str
     target_margin: Decimal | None
     price_for_target: Decimal | None  # per request
+    energy: dict[str, Any] | None = None  # kWh, gCO2e per 1k requests and per 1M tokens, notes
+    energy_note: str | None = None  # why there is no energy figure
 
     @property
     def contribution(self) -> Decimal:
@@ -44,11 +47,27 @@ class SegmentPnl:
                 "contribution_per_month": s(self.contribution),
                 "gross_margin": None if self.gross_margin is None else float(round(self.gross_margin, 6)),
                 "target_margin": None if self.target_margin is None else float(self.target_margin),
-                "price_per_request_for_target": s(self.price_for_target, "0.000001")}
+                "price_per_request_for_target": s(self.price_for_target, "0.000001"),
+                "energy": self.energy, "energy_note": self.energy_note}
+
+
+def estimate_energy(facts: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The estimate's `econ.energy` facts per 1,000 requests (x 1000, 9 significant digits)
+    and per 1M tokens as given; None without facts (no powered hardware)."""
+    if facts is None:
+        return None
+
+    def k(x: float | None) -> float | None:
+        return None if x is None else float(f"{Decimal(repr(x)) * 1000:.9g}")
+    return {"kwh_per_1k_inferences": k(facts["kwh_per_inference"]),
+            "gco2e_per_1k_inferences": k(facts["gco2e_per_inference"]),
+            "kwh_per_1m_tokens": facts["kwh_per_1m_tokens"], "gco2e_per_1m_tokens": facts["gco2e_per_1m_tokens"],
+            "notes": list(facts["notes"])}
 
 
 def segment_pnl(seg: Segment, cost_per_inference: Decimal, cost_source: str,
-                extra_cost_per_month: Decimal = Decimal(0)) -> SegmentPnl:
+                extra_cost_per_month: Decimal = Decimal(0), energy: dict[str, Any] | None = None,
+                energy_note: str | None = None) -> SegmentPnl:
     """One segment's monthly P&L at `cost_per_inference` (plus fixed `extra_cost_per_month`)."""
     n = Decimal(repr(float(seg.requests_per_month)))
     seats = Decimal(repr(float(seg.seats)))
@@ -59,4 +78,5 @@ def segment_pnl(seg: Segment, cost_per_inference: Decimal, cost_source: str,
     price = None
     if target is not None and n > 0 and target < 1:
         price = max(Decimal(0), (cost / (1 - target) - other) / n)
-    return SegmentPnl(seg.name, n, revenue, cost, cost_per_inference, cost_source, target, price)
+    return SegmentPnl(seg.name, n, revenue, cost, cost_per_inference, cost_source, target, price,
+                      energy, energy_note)
