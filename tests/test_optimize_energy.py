@@ -74,3 +74,14 @@ def test_no_power_figure_shows_dash():
     t = energy_table(d)
     assert t.rows == [["1", "-", "-"]]
     assert any("energy not modelled" in n for n in t.notes)
+
+
+def test_no_tdp_says_why():
+    from infercost.decide.energy import plan_energy
+    from infercost.decide.grid import variant
+
+    sc = validate(SCEN, "e")
+    facts, why = plan_energy(variant(sc, {"deployment.hardware": "inferentia2",
+                                          "deployment.pricing": {"provider": "aws", "plan": "on-demand"}}),
+                             load_catalog())
+    assert facts is None and "no tdp_w" in why

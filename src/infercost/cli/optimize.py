@@ -139,8 +139,9 @@ def energy_raw(e: dict | None, llm: bool) -> list[float | None]:
 
 
 def is_llm(cands: list[dict]) -> bool:
-    """True when any reported plan has a per-1M-tokens energy figure (an LLM)."""
-    return any((c.get("energy") or {}).get("kwh_per_1m_tokens") is not None for c in cands)
+    """True when the plans serve an LLM (they have a TTFT, or a per-1M-tokens energy figure)."""
+    return any(c.get("ttft_ms") is not None or (c.get("energy") or {}).get("kwh_per_1m_tokens") is not None
+               for c in cands)
 
 
 def energy_table(d: dict):
@@ -153,11 +154,12 @@ def energy_table(d: dict):
     rows = [[str(k + 1), *energy_cells(c.get("energy"), llm)] for k, c in enumerate(top)]
     raw = [[k + 1, *energy_raw(c.get("energy"), llm)] for k, c in enumerate(top)]
     notes = ["#: the cheapest plans above, in order (1 = the winner)"]
+    none = [f"#{k + 1}" for k, c in enumerate(top) if c.get("energy") is None]
+    if none:
+        notes.append(f"{', '.join(none)}: energy not modelled (the notes above say why)")
     for c in top:
         e = c.get("energy")
-        if e is None:
-            notes.append(f"{c['label']}: no power figure for its hardware (or no estimate): energy not modelled")
-        else:
+        if e is not None:
             notes.extend(e["notes"])
             notes.append(f"grid {e['region'] or 'your site'} {e['grid_g_per_kwh']:g} g/kWh")
     return Table("energy and carbon", head, rows, list(dict.fromkeys(notes)), raw_rows=raw)

@@ -25,16 +25,17 @@ def per_1k(facts: dict[str, Any] | None) -> dict[str, Any] | None:
             "gco2e_per_1k_inferences": k(facts["gco2e_per_inference"])}
 
 
-def plan_energy(scenario: Scenario, catalog: Catalog) -> dict[str, Any] | None:
-    """Energy facts of `scenario` (already set to the plan) over its analytic month:
+def plan_energy(scenario: Scenario, catalog: Catalog) -> tuple[dict[str, Any] | None, str | None]:
+    """(energy facts, None) of `scenario` (already set to the plan) over its analytic month:
     kwh, kwh_per_1k_inferences, gco2e_per_1k_inferences, kwh_per_1m_tokens,
     gco2e_per_1m_tokens (None for a non-LLM), pue, grid_g_per_kwh, region, notes.
-    None when the hardware has no power figure or the plan cannot be estimated
-    (an InputError from the estimate): energy not modelled, never 0."""
+    (None, why) when energy cannot be modelled (no power figure for the hardware, no grid
+    intensity for the region, no estimate for the plan): shown as '-', never 0."""
     from infercost.capacity.estimate import estimate
+    from infercost.econ.energy import energy
 
     try:
         est = estimate(scenario, catalog)
-    except InputError:
-        return None
-    return per_1k(est.breakdown.facts.get("energy"))
+        return per_1k(energy(scenario, catalog, est.usage).to_dict()), None
+    except InputError as e:
+        return None, str(e)

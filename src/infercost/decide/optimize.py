@@ -386,8 +386,9 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                   "spot mixes assume on-demand fallback keeps capacity")
     others = [c for c in top if c.label != winner.label][:runners_up]
     fin = fin if simulate else []
-    winner, others, front, fin = _with_energy(scenario, grid.catalog or catalog, grid.engine_fixed,
-                                              [[winner], others, front, fin])
+    (winner, others, front, fin), why = _with_energy(scenario, grid.catalog or catalog, grid.engine_fixed,
+                                                     [[winner], others, front, fin])
+    notes.extend(why)
     notes.append("energy and carbon: each reported plan's analytic month (as `infercost estimate`) "
                  "through the power model, once per distinct plan")
     return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner[0],
@@ -395,14 +396,16 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
 
 
 def _with_energy(scenario: Scenario, catalog: Catalog, fixed_engine: bool,
-                 groups: list[list[Candidate]]) -> list[list[Candidate]]:
-    """`groups` with each candidate's energy (`decide.energy.plan_energy`), computed once per
-    distinct plan (label), for the reported candidates only, never the whole grid."""
+                 groups: list[list[Candidate]]) -> tuple[list[list[Candidate]], list[str]]:
+    """(`groups` with each candidate's energy (`decide.energy.plan_energy`), notes naming the
+    plans whose energy is not modelled and why): computed once per distinct plan (label), for
+    the reported candidates only, never the whole grid."""
     from dataclasses import replace
 
     from infercost.decide.energy import plan_energy
 
     memo: dict[str, dict[str, Any] | None] = {}
+    why: dict[str, list[str]] = {}
     out = []
     for g in groups:
         row = []
@@ -415,12 +418,16 @@ def _with_energy(scenario: Scenario, catalog: Catalog, fixed_engine: bool,
                     sets["deployment.pricing"] = {**sets["deployment.pricing"],
                                                   "price_per_gpu_hour": Decimal(c.per_gpu_hour)}
                 try:
-                    memo[c.label] = plan_energy(variant(scenario, sets), catalog)
-                except InputError:
-                    memo[c.label] = None
+                    memo[c.label], reason = plan_energy(variant(scenario, sets), catalog)
+                except InputError as e:
+                    memo[c.label], reason = None, str(e)
+                if reason:
+                    why.setdefault(reason, []).append(c.label)
             row.append(replace(c, energy=memo[c.label]))
         out.append(row)
-    return out
+    return out, [f"energy not modelled (shown '-') for {len(labels)} reported plan"
+                 f"{'s' if len(labels) > 1 else ''} ({labels[0]}{', ...' if len(labels) > 1 else ''}): {reason}"
+                 for reason, labels in why.items()]
 
 
 def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, str | None]:
