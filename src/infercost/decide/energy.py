@@ -31,11 +31,12 @@ def plan_energy(scenario: Scenario, catalog: Catalog) -> tuple[dict[str, Any] | 
     gco2e_per_1m_tokens (None for a non-LLM), pue, grid_g_per_kwh, region, notes.
     (None, why) when energy cannot be modelled (no power figure for the hardware, no grid
     intensity for the region, no estimate for the plan): shown as '-', never 0."""
-    from infercost.capacity.estimate import estimate
+    from infercost.capacity.model import estimate_capacity
     from infercost.econ.energy import energy
+    from infercost.perf.service import service_time
 
-    try:
-        est = estimate(scenario, catalog)
-        return per_1k(energy(scenario, catalog, est.usage).to_dict()), None
+    try:  # the usage `capacity.estimate` itemises, without the cost lines
+        usage = estimate_capacity(scenario, service_time(scenario, catalog))
+        return per_1k(energy(scenario, catalog, usage).to_dict()), None
     except InputError as e:
         return None, str(e)
