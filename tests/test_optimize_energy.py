@@ -85,3 +85,14 @@ def test_no_tdp_says_why():
                                           "deployment.pricing": {"provider": "aws", "plan": "on-demand"}}),
                              load_catalog())
     assert facts is None and "no tdp_w" in why
+
+
+def test_azure_eastus_has_a_grid_figure():
+    from infercost.decide.energy import plan_energy
+    from infercost.decide.grid import variant
+
+    sc = variant(validate(SCEN, "e"), {"deployment.hardware": "a100-80gb-sxm",
+                                       "deployment.pricing": {"provider": "azure", "plan": "on-demand"}})
+    facts, why = plan_energy(sc, load_catalog())
+    # Azure East US is in Virginia: the Northern Virginia figure, 309 g/kWh (energy.yaml)
+    assert why is None and facts["region"] == "eastus" and facts["grid_g_per_kwh"] == 309
