@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         result = api.frontier(sc, catalog=catalog, large=large, small=small, reference=reference,
                               value_per_point=vpp, segments=api.parse_segments(segments), steps=steps)
         emit(result, frontier_tables(result), frontier_charts(result), f"{sc.name}: cost-quality frontier",
-             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html, csv_table=csv_table(result))
 
 
 def _m(v: str) -> str:
@@ -70,14 +70,16 @@ def frontier_tables(d: dict) -> list:
                 [[p["name"], _m(p["monthly_cost"]), p["quality"],
                   "yes" if p["dominated_by"] is None else f"dominated by {p['dominated_by']}"]
                  for p in d["points"]], d["notes"])
-    out = [pts]
+    out = [pts, energy_table(d)]
     r = d["routing"]
-    cols = ["to large", "per month", "extra cost"]
+    cols = ["to large", "per month", "extra cost", "kWh/1k inf"]
     if r["value_per_point"] is not None:
         cols += ["value", "net value"]
     rows = []
     for mx in r["mixes"]:
-        row = [f"{float(mx['fraction_large']):.1%}", _m(mx["cost"]), _m(mx["extra_cost"])]
+        kwh = mx.get("kwh_per_1k_inferences")
+        row = [f"{float(mx['fraction_large']):.1%}", _m(mx["cost"]), _m(mx["extra_cost"]),
+               "-" if kwh is None else f"{kwh:.4g}"]
         if r["value_per_point"] is not None:
             row += [_m(mx["value"]), _m(mx["net_value"])]
         rows.append(row)
@@ -89,6 +91,48 @@ def frontier_tables(d: dict) -> list:
                      f"{_m(b['net_value'])} {cur} a month")
     out.append(Table(f"routing {r['large']} / {r['small']} ({cur} a month)", cols, rows, notes))
     return out
+
+
+_KEYS = ["kwh_per_1k_inferences", "gco2e_per_1k_inferences", "kwh_per_1m_tokens", "gco2e_per_1m_tokens"]
+
+
+def energy_table(d: dict):
+    """kWh and gCO2e per 1k inferences (per 1M tokens too for LLMs) per variant; '-' where
+    its hardware has no power figure."""
+    from infercost.report.tables import Table
+
+    llm = any((p.get("energy") or {}).get("kwh_per_1m_tokens") is not None for p in d["points"])
+    keys = _KEYS if llm else _KEYS[:2]
+    raw = [[p["name"], *(None if p.get("energy") is None else p["energy"].get(k) for k in keys)]
+           for p in d["points"]]
+    rows = [[r[0], *("-" if x is None else f"{x:.4g}" for x in r[1:])] for r in raw]
+    notes: list[str] = []
+    grids: dict[str, list[str]] = {}
+    for p in d["points"]:
+        e = p.get("energy")
+        if e is None:
+            notes.append(f"{p['name']}: energy not modelled (no power figure or grid intensity)")
+        else:
+            notes.extend(e["notes"])
+            grids.setdefault(f"grid {e['region'] or 'your site'} {e['grid_g_per_kwh']:g} g/kWh", []).append(p["name"])
+    notes += [g if len(grids) == 1 else f"{g}: {', '.join(names)}" for g, names in grids.items()]
+    head = ["variant", "kWh/1k inf", "gCO2e/1k inf"] + (["kWh/1M tok", "gCO2e/1M tok"] if llm else [])
+    return Table("energy and carbon", head, rows, list(dict.fromkeys(notes)), raw_rows=raw)
+
+
+def csv_table(d: dict):
+    """The points with their energy columns as machine values (CSV has one table)."""
+    from decimal import Decimal
+
+    from infercost.report.tables import Table
+
+    main, en = frontier_tables(d)[:2]
+    rows = [m + e[1:] for m, e in zip(main.rows, en.rows, strict=True)]
+    raw = [[p["name"], Decimal(p["monthly_cost"]), Decimal(p["quality"]), p["dominated_by"] or "", *e[1:]]
+           for p, e in zip(d["points"], en.raw_rows, strict=True)]
+    names = {"kWh/1k inf": "kWh per 1k inferences", "gCO2e/1k inf": "gCO2e per 1k inferences",
+             "kWh/1M tok": "kWh per 1M tokens", "gCO2e/1M tok": "gCO2e per 1M tokens"}
+    return Table(main.title, main.columns + [names[c] for c in en.columns[1:]], rows, raw_rows=raw)
 
 
 def frontier_charts(d: dict) -> list:

@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
                       backend="ray" if ray else backend)
         d = res.to_dict()
         emit(d, optimize_tables(d), optimize_charts(d), f"{sc.name}: optimize",
-             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html)
+             json_=json_, md=md, csv=csv, xlsx=xlsx, html=html, csv_table=csv_table(d))
 
 
 _MET = {True: "yes", False: "NO", None: "-"}
@@ -112,10 +112,73 @@ def optimize_tables(d: dict) -> list:
              "- not simulated)"] + d["notes"]
     out = [Table(headline(d), head, [_row(c, False) for c in top], notes)]
     out.append(Table(f"Pareto set, cost vs p99 ({cur})", head[:4], [_row(c, False)[:4] for c in d["pareto"]]))
+    out.append(energy_table(d))
     if sim:
         out.append(Table("finalists simulated", head[:3] + ["sim p99", "attain", "SLO met"],
                          [_row(c, True) for c in d["finalists"]]))
     return out
+
+
+def energy_cells(e: dict | None, llm: bool) -> list[str]:
+    """kWh and gCO2e per 1k inferences (and per 1M tokens for an LLM) as text; '-' where
+    energy is not modelled."""
+    def f(x):
+        return "-" if x is None else f"{x:.4g}"
+    keys = ["kwh_per_1k_inferences", "gco2e_per_1k_inferences"]
+    if llm:
+        keys += ["kwh_per_1m_tokens", "gco2e_per_1m_tokens"]
+    return [f(None if e is None else e.get(k)) for k in keys]
+
+
+def energy_raw(e: dict | None, llm: bool) -> list[float | None]:
+    """The same figures as machine values (CSV, XLSX): floats, None where not modelled."""
+    keys = ["kwh_per_1k_inferences", "gco2e_per_1k_inferences"]
+    if llm:
+        keys += ["kwh_per_1m_tokens", "gco2e_per_1m_tokens"]
+    return [None if e is None else e.get(k) for k in keys]
+
+
+def is_llm(cands: list[dict]) -> bool:
+    """True when the plans serve an LLM (they have a TTFT, or a per-1M-tokens energy figure)."""
+    return any(c.get("ttft_ms") is not None or (c.get("energy") or {}).get("kwh_per_1m_tokens") is not None
+               for c in cands)
+
+
+def energy_table(d: dict):
+    """kWh and gCO2e per 1k inferences (per 1M tokens for LLMs) of the winner and runners-up."""
+    from infercost.report.tables import Table
+
+    top = [d["winner"]] + d["runners_up"]
+    llm = is_llm(top)
+    head = ["#", "kWh/1k inf", "gCO2e/1k inf"] + (["kWh/1M tok", "gCO2e/1M tok"] if llm else [])
+    rows = [[str(k + 1), *energy_cells(c.get("energy"), llm)] for k, c in enumerate(top)]
+    raw = [[k + 1, *energy_raw(c.get("energy"), llm)] for k, c in enumerate(top)]
+    notes = ["#: the cheapest plans above, in order (1 = the winner)"]
+    none = [f"#{k + 1}" for k, c in enumerate(top) if c.get("energy") is None]
+    if none:
+        notes.append(f"{', '.join(none)}: energy not modelled (the notes above say why)")
+    for c in top:
+        e = c.get("energy")
+        if e is not None:
+            notes.extend(e["notes"])
+            notes.append(f"grid {e['region'] or 'your site'} {e['grid_g_per_kwh']:g} g/kWh")
+    return Table("energy and carbon", head, rows, list(dict.fromkeys(notes)), raw_rows=raw)
+
+
+def csv_table(d: dict):
+    """The cheapest plans with their energy columns as machine values (CSV has one table)."""
+    from decimal import Decimal
+
+    from infercost.report.tables import Table
+
+    top = [d["winner"]] + d["runners_up"]
+    llm = is_llm(top)
+    head = ["plan", "per month", "p99 ms", "util", "SLO", "kWh per 1k inferences",
+            "gCO2e per 1k inferences"] + (["kWh per 1M tokens", "gCO2e per 1M tokens"] if llm else [])
+    rows = [_row(c, False) + energy_cells(c.get("energy"), llm) for c in top]
+    raw = [[c["label"], Decimal(c["monthly_accelerator_cost"]), c["p99_ms"], c["utilization"],
+            c.get("slo_met"), *energy_raw(c.get("energy"), llm)] for c in top]
+    return Table(headline(d), head, rows, raw_rows=raw)
 
 
 def optimize_charts(d: dict) -> list:

@@ -10,6 +10,10 @@ API cost of the same traffic, per request (tokens from the scenario's workload):
 
 (tiers the catalog lacks for a provider are left out, never guessed).
 
+Energy and carbon: the self-hosted fleet's (`econ.energy` through `decide.compare`, as
+`infercost estimate`) per 1M tokens (input + output) and per 1,000 inferences; hosted APIs
+have none (providers publish no energy figure): None, never 0.
+
 Only what self-hosting itself costs is compared: the accelerator lines (with experiment
 copies), engineering, storage and model licensing. Lines that apply however the model is
 served (human review, preprocessing, egress) are left out of both sides, and a note says
@@ -37,6 +41,7 @@ from typing import Any
 from infercost.core.catalog import ApiPrice, Catalog
 from infercost.core.scenario import Scenario
 from infercost.decide.compare import VariantRow, evaluate
+from infercost.decide.energy import per_1k
 from infercost.decide.tokens import input_share
 from infercost.errors import InputError
 
@@ -123,6 +128,7 @@ class BuildVsBuy:
                 "monthly_cost": _s(self.self_hosted_monthly, 2),
                 "all_lines_monthly_cost": sh.monthly_cost.to_json(),
                 "requests_per_month": _s(Decimal(repr(sh.served_per_s)) * SECONDS_PER_MONTH, 0),
+                "energy": per_1k(sh.energy),
             },
             "breakeven_assumes": {
                 "utilization": round(self.utilization, 4),
@@ -162,6 +168,10 @@ def build_vs_buy(scenario: Scenario, catalog: Catalog, *, utilization: float | N
     exp = scenario.costs.experiments
     copies = Decimal(repr(exp.shadow_fraction)) if exp else Decimal(0)
     notes = list(row.notes)
+    if row.energy is None:
+        notes.append(f"self-hosted energy not modelled: no power figure (tdp_w) for {scenario.deployment.hardware} "
+                     "or no grid intensity for its region")
+    notes.append("hosted APIs: no energy or carbon figure (providers publish none): shown '-'")
     if utilization is None:
         notes.append(f"break-even assumes the sized fleet's utilisation, {u:.1%} of {cap_s:,.2f} req/s per "
                      f"replica ({row.peak_replicas} replicas, capacity {row.capacity_per_s:,.1f} req/s, "

@@ -3,6 +3,11 @@
 Each variant is sized to its own fleet (as in `compare`); its monthly cost and
 `model.quality.value` make a point. Every variant needs a quality score: one missing is
 an `InputError` (exit 2) naming it. Returns a JSON-ready dict (money as strings).
+
+Energy and carbon: each point's (`econ.energy` of its sized month, as `compare`), per 1,000
+inferences and per 1M tokens for LLMs (None where its hardware has no power figure); a
+mix's per-1k figures are f x large + (1 - f) x small (the same inferences, split by share:
+the linear simplification the mix cost makes too).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.money import format_decimal
 from infercost.core.scenario import Scenario
 from infercost.decide.compare import compare
+from infercost.decide.energy import per_1k
 from infercost.decide.frontier import Point, Segment, best, pareto, sweep
 from infercost.errors import InputError
 
@@ -26,7 +32,9 @@ def run_frontier(scenario: Scenario, catalog: Catalog, *, large: str | None = No
     comp = compare(scenario, catalog)
     metric = None
     points = []
+    energy: dict[str, dict[str, Any] | None] = {}
     for row in comp.rows:
+        energy[row.name] = per_1k(row.energy)
         if row.quality is None:
             where = "model.quality" if row.name == "baseline" else f"options[{row.name}]"
             raise InputError(f"variant {row.name!r} has no quality score; the frontier needs "
@@ -53,12 +61,24 @@ def run_frontier(scenario: Scenario, catalog: Catalog, *, large: str | None = No
     if value_per_point is None:
         for m in out_mixes:
             m["value"] = m["net_value"] = None
+    el, es = energy[lg.name], energy[sm.name]
+    for m, mx in zip(out_mixes, mixes, strict=True):
+        f = float(mx.fraction_large)
+        for k in ("kwh_per_1k_inferences", "gco2e_per_1k_inferences"):
+            a, b = (el or {}).get(k), (es or {}).get(k)
+            m[k] = None if a is None or b is None else float(f"{f * a + (1 - f) * b:.9g}")
+    notes = ["each variant sized to its own fleet (as in compare); mix cost scales each "
+             "fleet's monthly cost linearly with its traffic share"]
+    for name, e in energy.items():
+        if e is None:
+            notes.append(f"{name}: no power figure for its hardware (or no grid intensity for its "
+                         "region): energy not modelled, shown '-'")
     return {
         "scenario": scenario.name,
         "currency": scenario.currency,
         "metric": metric,
         "points": [{"name": p.name, "monthly_cost": format_decimal(p.monthly_cost), "quality": format_decimal(p.quality),
-                    "dominated_by": p.dominated_by} for p in pts],
+                    "dominated_by": p.dominated_by, "energy": energy[p.name]} for p in pts],
         "routing": {
             "large": lg.name, "small": sm.name, "reference": ref.name,
             "value_per_point": None if value_per_point is None else format_decimal(value_per_point),
@@ -67,6 +87,5 @@ def run_frontier(scenario: Scenario, catalog: Catalog, *, large: str | None = No
             "mixes": out_mixes,
             "best": best(mixes).to_dict() if value_per_point is not None else None,
         },
-        "notes": ["each variant sized to its own fleet (as in compare); mix cost scales each "
-                  "fleet's monthly cost linearly with its traffic share"],
+        "notes": notes,
     }

@@ -124,6 +124,7 @@ class Candidate:
     mean_replicas: float | None = None  # time-weighted replicas of an autoscaled fleet
     per_gpu_hour: str = ""  # price of one GPU (or MIG slice) hour on this plan
     capacity_per_replica: float = 0.0  # req/s at full batches
+    energy: dict[str, Any] | None = None  # decide.energy facts of its analytic month (None: not modelled)
 
     @property
     def slo_met(self) -> bool | None:
@@ -176,7 +177,7 @@ class Candidate:
                 "p99_ms": round(self.p99_ms, 3),
                 "ttft_ms": None if self.ttft_ms is None else round(self.ttft_ms, 3),
                 "utilization": round(self.utilization, 4), "quality": self.quality,
-                "simulated": self.sim, "slo_met": self.slo_met}
+                "simulated": self.sim, "slo_met": self.slo_met, "energy": self.energy}
 
 
 @dataclass
@@ -384,8 +385,49 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                   if autoscale else "fixed fleets sized for the peak and paid all month (--no-autoscale); "
                   "spot mixes assume on-demand fallback keeps capacity")
     others = [c for c in top if c.label != winner.label][:runners_up]
-    return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner,
-                   others, front, fin if simulate else [], lam, notes)
+    fin = fin if simulate else []
+    (winner, others, front, fin), why = _with_energy(scenario, grid.catalog or catalog, grid.engine_fixed,
+                                                     [[winner], others, front, fin])
+    notes.extend(why)
+    notes.append("energy and carbon: each reported plan's analytic month (as `infercost estimate`) "
+                 "through the power model, once per distinct plan")
+    return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner[0],
+                   others, front, fin, lam, notes)
+
+
+def _with_energy(scenario: Scenario, catalog: Catalog, fixed_engine: bool,
+                 groups: list[list[Candidate]]) -> tuple[list[list[Candidate]], list[str]]:
+    """(`groups` with each candidate's energy (`decide.energy.plan_energy`), notes naming the
+    plans whose energy is not modelled and why): computed once per distinct plan (label), for
+    the reported candidates only, never the whole grid."""
+    from dataclasses import replace
+
+    from infercost.decide.energy import plan_energy
+
+    memo: dict[str, dict[str, Any] | None] = {}
+    why: dict[str, list[str]] = {}
+    out = []
+    for g in groups:
+        row = []
+        for c in g:
+            if c.label not in memo:
+                sets = c.sets(fixed_engine)
+                if scenario.service is None:
+                    sets["deployment.tp"] = c.gpus_per_replica
+                if scenario.deployment.pricing.price_per_gpu_hour is not None and c.per_gpu_hour:
+                    sets["deployment.pricing"] = {**sets["deployment.pricing"],
+                                                  "price_per_gpu_hour": Decimal(c.per_gpu_hour)}
+                try:
+                    memo[c.label], reason = plan_energy(variant(scenario, sets), catalog)
+                except InputError as e:
+                    memo[c.label], reason = None, str(e)
+                if reason:
+                    why.setdefault(reason, []).append(c.label)
+            row.append(replace(c, energy=memo[c.label]))
+        out.append(row)
+    return out, [f"energy not modelled (shown '-') for {len(labels)} reported plan"
+                 f"{'s' if len(labels) > 1 else ''} ({labels[0]}{', ...' if len(labels) > 1 else ''}): {reason}"
+                 for reason, labels in why.items()]
 
 
 def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, str | None]:
