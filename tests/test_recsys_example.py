@@ -68,14 +68,14 @@ def test_a_batching_queue_moves_the_peak_off_the_host(rows):
 def test_batching_queue_monthly_cost_by_hand(rows):
     v = rows["batching-queue"]
     assert v["replicas"] == "2-2"  # the minimum already meets the SLO at the peak
-    # traffic: 1,000 req/s for 2,700 s + 10,000 req/s for 900 s over 3,600 s
-    #   = (2,700,000 + 9,000,000) / 3,600 = 3,250 req/s; a month of 730 h:
-    #   3,250 x 730 x 3,600 = 8,541,000,000 inferences
+    # traffic: 1,000 req/s for 3,000 s + 10,000 req/s for 600 s over 3,600 s
+    #   = (3,000,000 + 6,000,000) / 3,600 = 2,500 req/s; a month of 730 h:
+    #   2,500 x 730 x 3,600 = 6,570,000,000 inferences
     # accelerator: 2 replicas x 1 GPU x 730 h x 3.4309 USD/GPU-h (p4de on-demand) = 5,009.114
     # storage: 200 GB x 0.023 USD/GB-month = 4.60
-    # egress: 8.541e9 x 2,000 B = 17,082 GB, less 100 GB free = 16,982 GB x 0.09 = 1,528.38
-    # total: 5,009.114 + 4.60 + 1,528.38 = 6,542.094 USD a month
-    assert Decimal(v["monthly_cost"]) == Decimal("6542.094")
-    # per inference: 6,542.094 / 8,541,000,000 = 0.000000765963470...
-    assert Decimal(v["cost_per_inference"]).quantize(Decimal("1e-15")) == Decimal("7.65963470E-7")
+    # egress: 6.57e9 x 2,000 B = 13,140 GB, less 100 GB free = 13,040 GB x 0.09 = 1,173.60
+    # total: 5,009.114 + 4.60 + 1,173.60 = 6,187.314 USD a month
+    assert Decimal(v["monthly_cost"]) == Decimal("6187.314")
+    # per inference: 6,187.314 / 6,570,000,000 = 0.000000941752511...
+    assert Decimal(v["cost_per_inference"]).quantize(Decimal("1e-15")) == Decimal("9.41752511E-7")
     assert v["delta_per_inference_pct"] < -30  # cheaper than the baseline's autoscaled fleet
