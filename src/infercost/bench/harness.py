@@ -365,6 +365,13 @@ def run(model: str, out: Path, *, device: str | None = None, batches: list[int] 
     batches = batches or ([1, 4] if quick else [1, 2, 4, 8, 16, 32])
     lengths = lengths or ([16] if quick else [32, 128])
     rows = [env_row(device)] + ceilings(device, quick) + model_rows(model, device, batches, lengths, quick, dtype)
+    return write_measurements(rows, out)
+
+
+def write_measurements(rows: list[dict], out: Path | str) -> list[dict]:
+    """Write `rows` as a measurement file (JSON lines, atomically), after warning on
+    stderr about timings that fall as the batch grows (kept in the env row's `warnings`).
+    Returns `rows`."""
     warns = monotone_warnings(rows)
     for w in warns:
         sys.stderr.write(f"warning: {w}\n")

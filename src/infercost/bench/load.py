@@ -29,7 +29,6 @@ the slowdown under load, plus whatever the model's fit to the isolated rows miss
 
 from __future__ import annotations
 
-import json
 import statistics
 import threading
 import time
@@ -156,7 +155,7 @@ def run_load(model: str, out: Path, *, rate_per_s: float, seconds: float, max_ba
         _timeit,
         ceilings,
         env_row,
-        monotone_warnings,
+        write_measurements,
     )
 
     if model != MODEL_ID:
@@ -214,14 +213,4 @@ def run_load(model: str, out: Path, *, rate_per_s: float, seconds: float, max_ba
                  "latency_p99_ms": round(_quantile(lat, 0.99) * 1000, 3),
                  **({"service": service} if service else {}),
                  "source": "infercost bench --load (in-process Poisson load, infercost.bench.batching rule)"})
-    import sys
-
-    warns = monotone_warnings(rows)
-    for w in warns:
-        sys.stderr.write(f"warning: {w}\n")
-    if warns:
-        rows[0]["warnings"] = warns
-    from infercost.core.io import write_atomic
-
-    write_atomic(Path(out), "".join(json.dumps(r) + "\n" for r in rows))
-    return rows
+    return write_measurements(rows, out)

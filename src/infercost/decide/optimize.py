@@ -205,6 +205,19 @@ class Optimum:
                 "notes": self.notes}
 
 
+def _plan_sets(scenario: Scenario, c: Candidate, fixed_engine: bool) -> dict[str, Any]:
+    """`--set`-style overrides that turn `scenario` into candidate `c`'s plan: its
+    `Candidate.sets`, the tensor-parallel degree when the perf model sizes the replica,
+    and the scenario's own price per GPU-hour carried over as the plan's."""
+    sets = c.sets(fixed_engine)
+    if scenario.service is None:
+        sets["deployment.tp"] = c.gpus_per_replica
+    if scenario.deployment.pricing.price_per_gpu_hour is not None and c.per_gpu_hour:
+        sets["deployment.pricing"] = {**sets["deployment.pricing"],
+                                      "price_per_gpu_hour": Decimal(c.per_gpu_hour)}
+    return sets
+
+
 def _candidate(grid: Grid, s: Screen, i: int, quality: dict[str, float | None]) -> Candidate:
     c = grid.configs[int(s.config[i])]
     p = grid.plans[c.hardware][int(s.plan[i])]
@@ -411,12 +424,7 @@ def _with_energy(scenario: Scenario, catalog: Catalog, fixed_engine: bool,
         row = []
         for c in g:
             if c.label not in memo:
-                sets = c.sets(fixed_engine)
-                if scenario.service is None:
-                    sets["deployment.tp"] = c.gpus_per_replica
-                if scenario.deployment.pricing.price_per_gpu_hour is not None and c.per_gpu_hour:
-                    sets["deployment.pricing"] = {**sets["deployment.pricing"],
-                                                  "price_per_gpu_hour": Decimal(c.per_gpu_hour)}
+                sets = _plan_sets(scenario, c, fixed_engine)
                 try:
                     memo[c.label], reason = plan_energy(variant(scenario, sets), catalog)
                 except InputError as e:
@@ -577,14 +585,9 @@ def _simulate(scenario: Scenario, catalog: Catalog, c: Candidate, lam: float, ma
 
     from infercost.sim.run import simulate
 
-    sets = c.sets(fixed_engine)
+    sets = _plan_sets(scenario, c, fixed_engine)
     sets.update(sim_window(scenario, c, lam, _sim_duration(lam, max_requests, *_warmups(scenario, c)),
                            target))
-    if scenario.service is None:
-        sets["deployment.tp"] = c.gpus_per_replica
-    if scenario.deployment.pricing.price_per_gpu_hour is not None and c.per_gpu_hour:
-        sets["deployment.pricing"] = {**sets["deployment.pricing"],
-                                      "price_per_gpu_hour": Decimal(c.per_gpu_hour)}
     try:
         res = simulate(variant(scenario, sets), catalog, seed=seed)
     except InputError as e:
