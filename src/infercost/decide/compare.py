@@ -21,6 +21,7 @@ from infercost.core.catalog import Catalog
 from infercost.core.money import Money
 from infercost.core.scenario import ReplicaRange, Scenario, apply_option
 from infercost.decide.bound import Bound, bound_at
+from infercost.decide.energy import per_1k
 from infercost.decide.sizing import Sizing, size_fleet, with_replicas
 from infercost.decide.tokens import input_share, token_costs
 from infercost.econ.breakdown import CostBreakdown
@@ -86,22 +87,10 @@ class VariantRow:
                                         else round(self.delta_per_inference_pct, 4)),
             "delta_monthly": m(self.delta_monthly),
             "simulated": self.sim,
-            "energy": _energy_summary(self.energy),
+            "energy": per_1k(self.energy),
             "notes": list(self.notes),
             "bound_at_peak": None if self.bound is None else self.bound.to_dict(),
         }
-
-
-def _energy_summary(e: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The variant's energy facts plus kWh and gCO2e per 1,000 inferences (x 1000, rounded to
-    9 significant digits like the facts), or None when its hardware has no power figure."""
-    if e is None:
-        return None
-
-    def k(x):
-        return None if x is None else float(f"{x * 1000:.9g}")
-    return {**e, "kwh_per_1k_inferences": k(e["kwh_per_inference"]),
-            "gco2e_per_1k_inferences": k(e["gco2e_per_inference"])}
 
 
 @dataclass(frozen=True)
