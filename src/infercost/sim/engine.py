@@ -645,13 +645,7 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
                     IC[C_SLO_N] += 1
                     SER_CNT[b, SC_SLO_N] += 1
             else:
-                i = (QP[q, QP_HEAD] + QP[q, QP_LEN]) % qcap
-                QP[q, QP_LEN] += 1
-                qf[q, i, QF_ARR] = t
-                qf[q, i, QF_ENQ] = t
-                qi[q, i, QI_CLASS] = c
-                qi[q, i, QI_PTOK] = ptok
-                qi[q, i, QI_OTOK] = otok
+                _push(QP, qf, qi, q, False, t, t, c, ptok, otok)
                 IC[C_QTOTAL] += 1
                 IC[C_INSYS] += 1
                 if IC[C_QTOTAL] > IC[C_MAXQ]:
