@@ -226,3 +226,19 @@ def test_energy_predicted_next_to_measured(month, cli):
     assert max(len(x) for x in out.splitlines()) <= 80
     code, out, _ = cli("reconcile", SCENARIO, "--attribution", d / "attribution", "--md")
     assert "Energy per 1k inferences: predicted" in out
+
+
+def test_a_bad_energy_figure_in_summary_json_is_one_line(month, cli, tmp_path):
+    # a text or negative kWh in a hand-edited summary.json: exit 2 naming the key, no traceback
+    import shutil
+
+    d, _ = month
+    for bad in ("lots", -3):
+        att = tmp_path / f"att-{bad}"
+        shutil.copytree(d / "attribution", att)
+        s = json.loads((att / "summary.json").read_text())
+        s["energy"]["kwh_per_1k_requests"] = bad
+        (att / "summary.json").write_text(json.dumps(s))
+        code, out, err = cli("reconcile", SCENARIO, "--attribution", att)
+        assert code == 2 and "Traceback" not in err, err
+        assert "energy.kwh_per_1k_requests: expected a number >= 0" in err

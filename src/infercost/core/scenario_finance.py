@@ -120,6 +120,22 @@ class PlacementOption(_Strict):
     hardware: str | None = Field(None, description="cloud: catalog hardware id, for its power (energy, carbon)")
     region: str | None = Field(None, description="cloud: region, for its grid carbon intensity")
 
+    @model_validator(mode="after")
+    def _fields_of_its_kind(self) -> PlacementOption:
+        """An edge node draws power (its cost and its energy both need `node_watts`); the
+        cloud-only keys on an edge option would be ignored, so they are refused."""
+        if self.kind == "edge":
+            if self.node_watts <= 0:
+                raise ValueError("an edge option needs node_watts > 0 (W per node): its power "
+                                 "cost and its energy are computed from it")
+            cloud_only = [k for k in ("price_per_gpu_hour", "hardware", "region")
+                          if getattr(self, k) is not None]
+            if cloud_only:
+                raise ValueError(f"{', '.join(cloud_only)} "
+                                 f"{'applies' if len(cloud_only) == 1 else 'apply'} to cloud options only; an edge "
+                                 "site's grid goes in segments[].grid_gco2_per_kwh")
+        return self
+
 
 class ComponentSpec(_Strict):
     """One stage of the pipeline and what it needs on each option."""

@@ -111,11 +111,8 @@ def placement_energy(p: Pipeline, seg: Segment, assignment: dict[str, str], edge
     for name in dict.fromkeys(assignment.values()):
         o = opts[name]
         if o.kind == "edge":
-            kwh = None
-            if o.node_watts:
-                kwh = Decimal(seg.sites * edge_nodes.get(name, 0)) * _d(o.node_watts) * HOURS / 1000
-            else:
-                notes.append(f"{name}: no node_watts: energy not modelled")
+            # node_watts > 0 on every edge option (the scenario schema refuses 0)
+            kwh = Decimal(seg.sites * edge_nodes.get(name, 0)) * _d(o.node_watts) * HOURS / 1000
             if seg.grid_gco2_per_kwh is not None:
                 grid = _d(seg.grid_gco2_per_kwh)
             else:

@@ -230,7 +230,16 @@ def _energy(predicted: dict | None, measured: dict | None) -> dict | None:
     per-1k-requests figures."""
     def per_1k(d: dict | None, key: str, scale: int) -> Decimal | None:
         v = None if d is None else d.get(key)
-        return None if v is None else _d(v) * scale
+        if v is None:
+            return None
+        try:
+            x = Decimal(str(v))
+        except ArithmeticError:
+            x = Decimal("NaN")
+        if isinstance(v, bool) or not x.is_finite() or x < 0:
+            side = "summary.json: energy" if scale == 1 else "the estimate's energy"
+            raise InputError(f"expected a number >= 0, got {v!r}", f"{side}.{key}")
+        return x * scale
 
     out = {"predicted": {"kwh_per_1k": per_1k(predicted, "kwh_per_inference", 1000),
                          "gco2e_per_1k": per_1k(predicted, "gco2e_per_inference", 1000)},
