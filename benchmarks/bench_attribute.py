@@ -1,6 +1,6 @@
 """Benchmark `infercost attribute` against its floor, in one run.
 
-    python benchmarks/bench_attribute.py --rows 100000000 --bill-rows 1000000
+    python benchmarks/bench_attribute.py --rows 100000000 --bill-rows 10000000
 
 Generates the month if absent (gen_attribute_data.py), then measures, each in its own
 process (wall time, peak RSS of that process):
@@ -148,7 +148,7 @@ def child(name: str, data: str, pandas_rows: int, memory_limit: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description="benchmark infercost attribute")
     ap.add_argument("--rows", type=int, default=100_000_000)
-    ap.add_argument("--bill-rows", type=int, default=1_000_000)
+    ap.add_argument("--bill-rows", type=int, default=10_000_000)
     ap.add_argument("--resources", type=int, default=1000)
     ap.add_argument("--pandas-rows", type=int, default=None)
     ap.add_argument("--memory-limit", default="6GB")
@@ -156,7 +156,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     args = ap.parse_args()
     args.pandas_rows = args.pandas_rows or min(args.rows, 10_000_000)
-    data = HERE / "data" / f"attr-{args.rows}"
+    data = HERE / "data" / f"attr-{args.rows}-{args.bill_rows}"
     if not (data / "bill.parquet").exists():
         sys.path.insert(0, str(HERE))
         from gen_attribute_data import generate

@@ -5,7 +5,7 @@ Everything is produced inside DuckDB (`COPY (SELECT ... FROM range(n)) TO ...`),
 
     python benchmarks/gen_attribute_data.py --rows 100000000 --bill-rows 1000000
 
-Layout under --out (default benchmarks/data/attr-<rows>): bill.parquet, usage/*.parquet.
+Layout under --out (default benchmarks/data/attr-<rows>-<bill rows>): bill.parquet, usage/*.parquet.
 Fleet: `--resources` instances (default 1000) billed every hour of October 2026 (744 h),
 so the fleet is resources x 744 bill rows; the rest of --bill-rows are non-fleet rows
 (storage, networking, tax, credits). Each instance idles one hour in ten.
@@ -104,7 +104,7 @@ def main() -> None:
     ap.add_argument("--resources", type=int, default=1000)
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
-    out = a.out or Path(__file__).parent / "data" / f"attr-{a.rows}"
+    out = a.out or Path(__file__).parent / "data" / f"attr-{a.rows}-{a.bill_rows}"
     print(generate(out, a.rows, a.bill_rows, a.resources))
 
 

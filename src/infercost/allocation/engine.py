@@ -306,7 +306,9 @@ def attribute(
     # ---- bill side (rules R1, R2)
     tb = time.perf_counter()
     fleet_mask = select_fleet(bill, rules, usage_resources)
-    fleet = bill.rows.loc[fleet_mask, ["resource_id", "charge_start", "charge_end"]]
+    if (fleet_mask & bill.rows["period_dropped"].to_numpy(dtype=bool)).any():  # a bug
+        raise AssertionError("the engine dropped the charge period of a fleet bill row")
+    fleet = bill.rows.loc[fleet_mask, ["resource_id", "charge_start", "charge_end", "nrows"]]
     bq = {c: quanta_array(bill.rows[c]) for c in ("billed_cost", "effective_cost")}
     notes = []
     per_tok = per_token_rows(bill, rules) & fleet_mask
@@ -362,7 +364,7 @@ def attribute(
     den = np.where(live, rh["den"].to_numpy(dtype=np.int64), 1)
     qq, rr = np.divmod(np.where(live, rh["cost_q"].to_numpy(dtype=np.int64), 0), den)
     rha = pa.table({
-        "resource_id": pa.array(rh["resource_id"].tolist(), pa.string()),
+        "resource_id": pa.array(rh["resource_id"].tolist(), pa.string(), from_pandas=True),
         "hour": pa.array(rh["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
         "q": pa.array(qq, pa.int64()),
         "r": pa.array(rr, pa.int64()),

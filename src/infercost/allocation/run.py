@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -70,16 +69,13 @@ def run_attribution(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         u = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
-        # pass 1 over the log runs in the engine while Python reads the bill
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            first = pool.submit(resource_hours, con, u, r)
-            t0 = time.perf_counter()
-            try:
-                b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency)
-            finally:
-                t_bill = time.perf_counter() - t0
-                wait([first])
-            pass1 = first.result()
+        # pass 1 over the log first: its ResourceIds tell the engine which bill rows can
+        # be in the fleet, so every other row is reduced to its sums there
+        pass1 = resource_hours(con, u, r)
+        t0 = time.perf_counter()
+        b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
+                      con=con, hint=fleet_hint(pass1[0], r))
+        t_bill = time.perf_counter() - t0
         res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
                         write_requests=write_requests, pass1=pass1)
         s = res.summary
@@ -93,6 +89,7 @@ def run_attribution(
             s["notes"].append(f"{s['rows']['duplicate_request_ids']} duplicate request ids "
                               "(each row is allocated as its own request)")
         res.timings["read_bill_s"] = t_bill
+        s["_bill_reader"] = {"engine": b.reduced, "rows_in_python": len(b.rows)}
         # kept out of summary.json (same inputs, same bytes); see public_summary
         s["_timings_s"] = {k: round(v, 3) for k, v in res.timings.items()}
         s["outputs"] = {"folder": str(out_dir), "requests": write_requests}
@@ -110,6 +107,18 @@ def run_attribution(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s
+
+
+def fleet_hint(resource_hours: pd.DataFrame, rules: Any) -> Any:
+    """What can put a bill row in the fleet (rule R1): the usage log's ResourceIds with an
+    accepted row and the rules' own selections (`ingest.focus_engine.FleetHint`)."""
+    from infercost.ingest.focus_engine import FleetHint
+
+    used = resource_hours.loc[resource_hours["n_ok"] > 0, "resource_id"].dropna()
+    ids = set(map(str, used)) if rules.from_usage else set()
+    return FleetHint(resource_ids=frozenset(ids | set(rules.resource_ids or ())),
+                     services=frozenset(rules.services or ()),
+                     skus=frozenset(rules.skus or ()), tags=dict(rules.tags or {}))
 
 
 def _energy(b: Any, r: Any, pass1: Any, res: Any, s: dict) -> dict:

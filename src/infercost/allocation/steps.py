@@ -312,8 +312,9 @@ def allocation_table(b: BillSide, u: UsageSide, al: Allocated, idle: Idle, share
                         int(rec.output_tokens), Decimal(0), "unallocated", rec.allocation,
                         currency))
     if len(b.no_period):
+        n_rows = int(b.no_period["nrows"].sum()) if "nrows" in b.no_period else len(b.no_period)
         out.append(_row(pstr, "__unallocated__", 0, 0, 0, unalloc, "unallocated",
-                        f"fleet bill rows without a charge period ({len(b.no_period)})",
+                        f"fleet bill rows without a charge period ({n_rows})",
                         currency))
     rest_table = pd.DataFrame(out, columns=OUT_COLUMNS)
     table = (pd.concat([first, rest_table], ignore_index=True) if len(rest_table)
@@ -332,7 +333,7 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
     lab_only = bill.rows[["label"]].astype(object)
     billed = sum_by(lab_only, bill.rows["billed_cost"], bq["billed_cost"])
     effective = sum_by(lab_only, bill.rows["effective_cost"], bq["effective_cost"])
-    nrows = lab_only.groupby("label").size()
+    nrows = bill.rows["nrows"].groupby(bill.rows["label"]).sum()
     labels = {lab: {"rows": int(nrows[lab]), "billed_cost": billed[(lab,)],
                     "effective_cost": effective[(lab,)]} for lab in sorted(nrows.index)}
     n_alloc = int(counts.get(ALLOCATED, 0))
@@ -352,7 +353,7 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
                    "shared_before_spread": shared.before_spread},
         "conservation": conservation,
         "fleet": {"resources": int(bill.rows.loc[b.fleet_mask, "resource_id"].nunique()),
-                  "bill_rows": int(b.fleet_mask.sum()), "cost": idle.fleet_total,
+                  "bill_rows": int(bill.rows["nrows"].to_numpy()[b.fleet_mask].sum()), "cost": idle.fleet_total,
                   "resource_hours_billed": len(b.hours),
                   "resource_hours_with_requests":
                       int((u.resource_hours["n_ok"] > 0).sum()),
@@ -371,7 +372,7 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
         "by_service": by_service(b),
         "top_resources": top_resources(b),
         "rows": {
-            "bill_read": bill.rows_read, "bill_rows_normalized": len(bill.rows),
+            "bill_read": bill.rows_read, "bill_rows_normalized": bill.row_count,
             "bill_rejected": 0,
             "usage_read": u.rows_read, "usage_allocated": n_alloc,
             "usage_rejected": sum(rejected.values()), "usage_rejected_by_reason": rejected,
@@ -419,10 +420,12 @@ def top_resources(b: BillSide, n: int = 10) -> list[dict]:
     if not len(uniq):
         return []
     has = codes >= 0
-    # rank on float sums of the quanta (ranking only), then sum the shown ones exactly
-    approx = np.bincount(codes[has], weights=b.quanta[b.basis][0][has].astype(float),
-                         minlength=len(uniq))
-    order = np.argsort(-np.abs(approx), kind="stable")[:n]
+    # rank on the integer quanta (ties by ResourceId: the same order whatever the row
+    # order), then sum the shown ones exactly
+    q = pd.Series(b.quanta[b.basis][0][has]).groupby(codes[has]).sum()
+    rank = pd.DataFrame({"a": -q.abs().to_numpy(), "r": [str(uniq[c]) for c in q.index]},
+                        index=q.index.to_numpy())
+    order = rank.sort_values(["a", "r"], kind="stable").index[:n]
     out = []
     for c in order.tolist():
         m = codes == c

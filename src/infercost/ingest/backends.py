@@ -46,11 +46,12 @@ def connect(backend: str = "duckdb", *, threads: int | None = None,
 
 
 _SPARK = None
+_SPARK_TMP: str | None = None  # the temporary folder of the session this process started
 
 
 def spark_session():
     """A shared local SparkSession (UTC, small shuffles, warehouse in a temp folder)."""
-    global _SPARK
+    global _SPARK, _SPARK_TMP
     if _SPARK is not None:
         return _SPARK
     try:
@@ -64,6 +65,7 @@ def spark_session():
         _SPARK = active
         return active
     tmp = tempfile.mkdtemp(prefix="infercost-spark-")
+    _SPARK_TMP = tmp
     atexit.register(_stop_and_remove, tmp)
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
     _SPARK = (
@@ -124,7 +126,15 @@ def from_arrow(con: Any, table: Any, name: str) -> Any:
     """A small in-memory Arrow table as an Ibis table on `con`."""
     if backend_name(con) == "duckdb":
         return con.create_table(name, table, temp=True, overwrite=True)
-    return con.create_table(name, table.to_pandas(), overwrite=True)
+    # Spark: through a Parquet file, so nulls stay nulls (through pandas, a text column
+    # of nulls became the string "NaN") and types stay as they are
+    import pyarrow.parquet as pq
+
+    folder = Path(_SPARK_TMP or tempfile.mkdtemp(prefix="infercost-spark-")) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=folder)) / "t.parquet"
+    pq.write_table(table, path)
+    return con.read_parquet(str(path))
 
 
 def to_arrow(con: Any, expr: Any) -> Any:

@@ -20,6 +20,8 @@ Every bill reader (FOCUS, AWS CUR 2.0, GCP export) maps its rows onto `BILL_COLU
 | pricing_unit | PricingUnit (else ConsumedUnit), CUR pricing_unit, GCP usage.pricing_unit: a unit naming tokens marks a pay-per-token charge |
 | label | what the row is: usage, commitment_used, commitment_unused, commitment_purchase,
 |       | purchase, credit, refund, discount, tax, adjustment, correction |
+| nrows | bill rows the row stands for: 1, or more in a bill reduced in the engine |
+| period_dropped | True where the engine dropped the charge period of a row outside the fleet |
 
 Nothing is dropped: credits, refunds, corrections, taxes and commitment rows are kept
 and labelled. Strings `NULL` and empty strings are nulls (real exports contain both).
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -69,12 +72,20 @@ def read_bill(
     fmt: str = "auto",
     rates: dict[str, Decimal] | None = None,
     currency: str | None = None,
+    *,
+    con: Any = None,
+    hint: Any = None,
 ) -> Bill:
     """Read one or more bill files into one normalized `Bill`.
 
     fmt: auto | focus | cur | gcp. `rates` (units of `currency` per unit of the row's
     currency) convert a mixed-currency bill into `currency`; without them mixed
-    currencies are an error.
+    currencies are an error. With an engine connection `con` (`ingest.backends.connect`)
+    and a `focus_engine.FleetHint`, each FOCUS CSV/Parquet file is read and reduced in
+    the engine (`focus_engine.reduce_focus`: the same figures, one row per distinct
+    charge shape); other files, and any the engine cannot take exactly, row by row.
+
+    Raises InputError (file and row) for a file that cannot be read as a bill.
     """
     from infercost.ingest import cur, focus, gcp
 
@@ -82,8 +93,18 @@ def read_bill(
     parts = []
     formats = set()
     notes: list[str] = []
+    reduced: list[str] = []
     read = 0
     for f in files:
+        if con is not None and hint is not None and fmt in ("auto", "focus"):
+            part = _reduced(con, f, hint)
+            if part is not None:
+                read += part.attrs.pop("rows_read")
+                formats.add("focus")
+                reduced.append(str(f))
+                part.attrs = {}
+                parts.append(part)
+                continue
         raw = read_raw(f)
         if len(raw) == 0:
             raise InputError("a header and no rows (expected at least one charge)", str(f))
@@ -99,9 +120,32 @@ def read_bill(
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     rows.attrs = {}
     bill = Bill(rows=rows, sources=[str(f) for f in files], format="+".join(sorted(formats)),
-                rows_read=read, notes=notes)
+                rows_read=read, notes=notes, reduced=reduced)
     convert_currency(bill, rates or {}, currency)
     return bill
+
+
+def _reduced(con: Any, f: Path, hint: Any) -> pd.DataFrame | None:
+    """`f` reduced in the engine and normalized (see `read_bill`), or None: then the file
+    is read row by row, which also names the row of any fault, and states the fallbacks
+    it takes (a note here would count reduced rows, not bill rows)."""
+    from infercost.ingest import focus
+    from infercost.ingest.focus_engine import reduce_focus
+
+    red = reduce_focus(con, f, hint)
+    if red is None:
+        return None
+    raw = red.rows
+    try:
+        part = focus.normalize(raw.drop(columns=["__nrows", "__kept"]), str(f))
+    except InputError:
+        return None
+    if part.attrs.get("notes"):
+        return None
+    part["nrows"] = raw["__nrows"].to_numpy(dtype="int64")
+    part["period_dropped"] = ~raw["__kept"].to_numpy(dtype=bool)
+    part.attrs = {"rows_read": red.rows_read}
+    return part
 
 
 def _sniff(raw: pd.DataFrame, f: Path) -> str:

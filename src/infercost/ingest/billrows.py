@@ -20,7 +20,7 @@ BILL_COLUMNS = [
     "charge_category", "charge_class", "charge_frequency", "commitment_status",
     "commitment_id", "service_category", "service_name", "sku_id", "resource_id",
     "resource_name", "description", "charge_start", "charge_end", "billing_start",
-    "billing_end", "tags", "label", "pricing_unit",
+    "billing_end", "tags", "label", "pricing_unit", "nrows", "period_dropped",
 ]  # fmt: skip
 
 NULL_STRINGS = {"", "NULL", "null", "None", "NaN", "nan"}
@@ -40,6 +40,13 @@ class Bill:
     format: str
     rows_read: int
     notes: list[str] = field(default_factory=list)
+    #: the files read and reduced in the engine (`focus_engine`); the rest row by row
+    reduced: list[str] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int:
+        """Bill rows the normalized rows stand for (a reduced row stands for several)."""
+        return int(self.rows["nrows"].sum())
 
     @property
     def currencies(self) -> list[str]:
@@ -446,6 +453,8 @@ def finish(df: pd.DataFrame) -> pd.DataFrame:
     for c in BILL_COLUMNS:
         if c not in df.columns:
             df[c] = None
+    df["nrows"] = 1  # one bill row each (a reduced bill sets its own counts)
+    df["period_dropped"] = False
     if "label" not in df or df["label"].isna().all():
         df["label"] = label_rows(df)
     return df[BILL_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,322 @@
+"""A FOCUS bill file read and reduced inside the engine (DuckDB or Spark, through Ibis).
+
+A monthly FOCUS export of a large organisation has 50-500 M rows; reading it whole into
+Python is what made the bill, not the usage log, the limit of `attribute`. Here the
+engine reads the file lazily, checks every amount, and sums the rows that no rule can
+tell apart, so Python receives one row per distinct *charge shape*, never one per bill
+row. The reduced table has the file's own FOCUS columns with the raw cell values (so
+`focus.normalize` labels it exactly as it labels the whole file) and two more:
+
+- `__nrows`: how many bill rows the reduced row stands for (int);
+- `__kept`: whether the row keeps its charge period (bool): a row that can be in the
+  fleet (rule R1, from the `FleetHint`) keeps it, with its ResourceName and
+  ChargeDescription; any other row's charge period is dropped (only its sums by label,
+  ServiceCategory, ServiceName, provider and ResourceId are used) and its description
+  reduced to the one fact the labels read (whether it names a refund).
+
+Exactness: a string amount is taken in the engine only when it is plainly written
+(optional sign, at most 15 integer digits, at most 18 decimals, whitespace and byte-order
+marks around it: the spellings `billrows.parse_amounts` reads the same way) and summed as
+DECIMAL(38, 18), which holds every such amount and sum exactly. Anything else (an
+exponent, more decimals, a floating-point column, a nested column the engine cannot
+group, a value the FOCUS reader would note or refuse) returns None: the caller reads that
+file with the row-by-row reader, which gives the same result or names the row. So the
+engine path never changes a figure, only where the work is done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: an amount as `billrows._amount` reads it, plainly written: group 1 is the number
+AMOUNT = (r"^[ \t\r\n]*\x{FEFF}*[ \t\r\n]*([+-]?[0-9]{1,15}(\.[0-9]{1,18})?)"
+          r"[ \t\r\n]*\x{FEFF}*[ \t\r\n]*$")
+#: a cell `billrows.is_null` reads as missing (an amount of 0)
+NULL_CELL = (r"^[ \t\r\n]*\x{FEFF}*[ \t\r\n]*(NULL|null|None|NaN|nan)?"
+             r"[ \t\r\n]*\x{FEFF}*[ \t\r\n]*$")
+#: any character outside printable ASCII: such a value is kept as possibly in the fleet
+ODD = r"[^ -~]"
+MONEY = "decimal(38, 18)"
+AMOUNTS = ("BilledCost", "EffectiveCost")
+
+
+@dataclass(frozen=True)
+class FleetHint:
+    """What can put a bill row in the fleet (rule R1), known before the bill is read.
+
+    `resource_ids`: ResourceIds of the usage log and of the rules' `fleet.resource_ids`;
+    `services`, `skus`: the rules' ServiceNames and SkuIds; `tags`: the rules' tag pairs
+    (a row is in the fleet when its Tags hold all of them)."""
+
+    resource_ids: frozenset[str] = field(default_factory=frozenset)
+    services: frozenset[str] = field(default_factory=frozenset)
+    skus: frozenset[str] = field(default_factory=frozenset)
+    tags: dict = field(default_factory=dict)
+
+
+@dataclass
+class Reduced:
+    """One FOCUS file reduced in the engine: `rows` (pandas, raw FOCUS column names plus
+    `__nrows` and `__kept`), `rows_read` (bill rows in the file) and whether any row's
+    charge period was dropped (`dropped`)."""
+
+    rows: Any
+    rows_read: int
+    dropped: bool
+
+
+def reduce_focus(con: Any, path: Path, hint: FleetHint) -> Reduced | None:
+    """The FOCUS file `path` reduced in the engine `con` (see the module doc), or None
+    when the file is not a FOCUS CSV/Parquet file the engine reads exactly (the caller
+    then reads it row by row). Raises nothing for bad input: the row-by-row reader is
+    the one that names the file and row."""
+    from infercost.ingest.backends import backend_name, to_arrow
+    from infercost.ingest.billrows import file_kind
+    from infercost.ingest.focus import REQUIRED, _all_known
+
+    try:
+        kind = file_kind(path)
+    except Exception:  # noqa: BLE001 (the row-by-row reader names the problem)
+        return None
+    if kind not in ("csv", "parquet"):
+        return None
+    spark = backend_name(con) == "spark"
+    try:
+        t = _open(con, kind, path, spark)
+        schema = t.schema()
+    except Exception:  # noqa: BLE001
+        return None
+    cols = list(schema.names)
+    lower = {c.lower(): c for c in cols}
+    if len(lower) != len(cols) or "billedcost" not in lower:
+        return None
+    # the columns focus.normalize reads, under the file's own spelling
+    want = {k: lower[k.lower()] for k in _all_known() if k.lower() in lower}
+    if "ProviderName" not in want and "Provider" in cols:
+        want["ProviderName"] = "Provider"
+    if "ChargeCategory" not in want and "chargetype" in lower:
+        want["ChargeCategory"] = lower["chargetype"]
+    if any(k not in want for k in REQUIRED):
+        return None
+    for k, c in want.items():
+        if not _usable(schema[c], k, spark):
+            return None
+    value, bad, missing, scale = {}, [], {}, {}
+    for k in AMOUNTS:
+        v = _amount(t[want[k]], schema[want[k]])
+        if v is None:
+            return None
+        value[k], b, missing[k], scale[k] = v
+        bad.append(b)
+    import ibis
+
+    eff_note = missing["EffectiveCost"] & (value["BilledCost"] != 0)
+    checks = {"n": t.count(), "bad": _count(t, bad[0] | bad[1]),
+              "eff_note": _count(t, eff_note)}
+    for k in ("BillingPeriodStart", "BillingPeriodEnd"):
+        checks[k] = (_count(t, _present(t[want[k]], schema[want[k]]))
+                     if k in want else ibis.literal(0))
+    try:
+        c = to_arrow(con, t.aggregate(**checks)).to_pylist()[0]
+    except Exception:  # noqa: BLE001
+        return None
+    n = int(c["n"] or 0)
+    if n == 0 or c["bad"] or c["eff_note"]:
+        return None
+    drop = bool(c["BillingPeriodStart"]) and bool(c["BillingPeriodEnd"])
+    kept = _maybe_fleet(con, t, want, hint) if drop else ibis.literal(True)
+    digits = {k: want[k] for k in AMOUNTS if scale[k] is not None}
+    raw = {col: t[col] for k, col in want.items() if k not in AMOUNTS}
+    # rows that can be in the fleet pass as they are (one bill row each)
+    fleet = t.filter(kept).select(
+        **raw, **{want[k]: value[k] for k in AMOUNTS},
+        **{f"__scale_{k}": scale[k] for k in digits},
+        __kept=ibis.literal(True), __nrows=ibis.literal(1, type="int64"))
+    parts = [fleet]
+    if drop:  # the others: summed per distinct shape, without their charge periods
+        keys = {}
+        for k, col in want.items():
+            if k in AMOUNTS:
+                continue
+            x = t[col]
+            if k in ("ChargePeriodStart", "ChargePeriodEnd", "ResourceName"):
+                x = ibis.null(schema[col])
+            elif k == "ChargeDescription":  # all the labels read of it
+                refund = x.lower().contains("refund").fill_null(False)
+                x = ibis.ifelse(refund, ibis.literal("refund"), ibis.null("string"))
+            keys[col] = x
+        rest = t.filter(~kept)
+        parts.append(rest.group_by(**keys).aggregate(
+            **{want[k]: value[k].sum() for k in AMOUNTS},
+            **{f"__scale_{k}": scale[k].max() for k in digits},
+            __kept=ibis.literal(False), __nrows=rest.count()))
+    frames = []
+    for part in parts:
+        try:
+            at = to_arrow(con, part)
+        except Exception:  # noqa: BLE001 (a sum past DECIMAL(38, 18), a cell the
+            return None    # engine cannot convert: read row by row)
+        frames.append(_with_digits(at, digits))
+    import pandas as pd
+
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if int(df["__nrows"].sum()) != n:  # a bug, never the input
+        raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
+                             f"bill rows, the file has {n}")
+    return Reduced(df, n, drop and not bool(df["__kept"].all()))
+
+
+def _open(con: Any, kind: str, path: Path, spark: bool) -> Any:
+    """The file as a lazy table, read as the row-by-row reader reads it: CSV cells as
+    text, comma-separated, double quotes doubled inside quoted cells."""
+    if kind == "parquet":
+        return con.read_parquet(str(path))
+    if spark:
+        return con.read_csv(str(path), header=True, inferSchema=False, multiLine=True,
+                            escape='"', quote='"', sep=",", mode="FAILFAST")
+    return con.read_csv(str(path), all_varchar=True, header=True, delim=",", quote='"',
+                        escape='"')
+
+
+def _usable(dtype: Any, name: str, spark: bool) -> bool:
+    """Whether the engine groups this column exactly as the row-by-row reader reads it."""
+    if name in AMOUNTS:
+        return True  # checked by _amount
+    if dtype.is_string() or dtype.is_null():
+        return True
+    if name in ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart",
+                "BillingPeriodEnd"):
+        return dtype.is_timestamp()
+    if name == "Tags":
+        return dtype.is_map() and not spark
+    if dtype.is_array():
+        return dtype.value_type.is_string()
+    return False
+
+
+def _amount(x: Any, dtype: Any):
+    """(value, bad, missing, decimals) for an amount column, or None when the engine
+    cannot take it exactly (floating point, more than 18 decimals, ...). Text amounts
+    become DECIMAL(38, 18) with `decimals` the digits written after the point (their
+    sums are given back with as many digits as the row-by-row sums have); decimal and
+    integer columns keep their own type (`decimals` None)."""
+    import ibis
+
+    none = ibis.literal(False)
+    if dtype.is_string():
+        ok = x.re_search(AMOUNT).fill_null(False)
+        missing = x.isnull() | x.re_search(NULL_CELL).fill_null(False)
+        v = ibis.ifelse(ok, x.re_extract(AMOUNT, 1), ibis.literal("0")).cast(MONEY)
+        digits = ibis.ifelse(ok, (x.re_extract(AMOUNT, 2).length() - 1).clip(lower=0), 0)
+        return v, ~ok & ~missing, missing, digits.cast("int32")
+    if dtype.is_null():
+        return ibis.literal(0).cast(MONEY), none, ibis.literal(True), ibis.literal(0)
+    if dtype.is_decimal():
+        if (dtype.scale or 0) > 18 or (dtype.precision or 38) - (dtype.scale or 0) > 20:
+            return None
+        return x.fill_null(0), none, x.isnull(), None
+    if dtype.is_integer():
+        bad = x.notnull() & (x.abs() >= 10**15)
+        return x.fill_null(0).cast("int64"), bad, x.isnull(), None
+    return None
+
+
+def _with_digits(at: Any, text_amounts: dict) -> Any:
+    """The reduced Arrow table as pandas, each text amount's sums with the digits the
+    row-by-row reader's sums have (the most any of its rows wrote: exact, as a sum
+    never has more)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    df = at.select([c for c in at.column_names if not c.startswith("__scale_")]).to_pandas()
+    for k, col in text_amounts.items():
+        scales = at.column(f"__scale_{k}").fill_null(0)
+        arr = at.column(col)
+        out = [None] * len(arr)
+        for s in pc.unique(scales).to_pylist():
+            idx = pc.indices_nonzero(pc.equal(scales, s))
+            vals = pc.cast(arr.take(idx), pa.decimal128(38, int(s))).to_pylist()
+            for i, v in zip(idx.to_pylist(), vals, strict=True):
+                out[i] = v
+        df[col] = out
+    return df
+
+
+def _count(t: Any, cond: Any) -> Any:
+    """How many rows of `t` meet `cond` (a column, or one value for every row)."""
+    import ibis
+    import ibis.expr.types as ir
+
+    if isinstance(cond, ir.Column):
+        return cond.cast("int64").sum()
+    return ibis.ifelse(cond, t.count(), 0)
+
+
+def _present(x: Any, dtype: Any) -> Any:
+    """Whether a cell holds a value (not null, empty or a null spelling)."""
+    if dtype.is_string():
+        return x.notnull() & ~x.re_search(NULL_CELL).fill_null(False)
+    return x.notnull()
+
+
+def _maybe_fleet(con: Any, t: Any, want: dict, hint: FleetHint) -> Any:
+    """True on every row that rule R1 could put in the fleet (a superset: the row-by-row
+    rules decide later; a row outside this set is never in the fleet)."""
+    import ibis
+
+    cond = ibis.literal(False)
+    for key, values, fold in (("ResourceId", hint.resource_ids, True),
+                              ("ServiceName", hint.services, False),
+                              ("SkuId", hint.skus, False)):
+        if key not in want or not values:
+            continue
+        x = t[want[key]].cast("string")
+        trimmed = x.strip()  # spaces; any other odd character keeps the row (ODD)
+        if fold:
+            trimmed = trimmed.lower()
+            values = {v.lower() for v in values}
+        cond = cond | trimmed.isin(_values(con, key, values)).fill_null(False) | \
+            x.re_search(ODD).fill_null(False)
+    if hint.tags and "Tags" in want:
+        cond = cond | _tagged(con, t[want["Tags"]], hint.tags)
+    return cond
+
+
+def _values(con: Any, key: str, values: set) -> Any:
+    """`values` as a one-column engine table (a semi-join: an IN list of thousands of
+    literals is far slower)."""
+    import pyarrow as pa
+
+    from infercost.ingest.backends import from_arrow
+
+    t = from_arrow(con, pa.table({"v": pa.array(sorted(values), pa.string())}),
+                   f"infercost_fleet_{key.lower()}")
+    return t.v
+
+
+#: more distinct Tags texts than this: every tagged row keeps its charge period
+MAX_TAG_TEXTS = 200_000
+
+
+def _tagged(con: Any, tags: Any, want: dict) -> Any:
+    """True on rows whose Tags hold every pair of `want` (each distinct Tags text parsed
+    once, as the row-by-row reader parses it); every tagged row when the column is not
+    text or has too many distinct texts."""
+    import ibis
+
+    from infercost.ingest.backends import to_arrow
+    from infercost.ingest.billrows import parse_tags
+
+    if not tags.type().is_string():
+        return tags.notnull()
+    texts = to_arrow(con, tags.name("t").as_table().distinct().limit(MAX_TAG_TEXTS + 1))
+    texts = [x for x in texts.column("t").to_pylist() if x is not None]
+    if len(texts) > MAX_TAG_TEXTS:
+        return tags.notnull()
+    hits = [x for x in texts
+            if all(parse_tags(x).get(k) == v for k, v in want.items())]
+    if not hits:
+        return ibis.literal(False)
+    return tags.isin(hits).fill_null(False)

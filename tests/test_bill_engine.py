@@ -1,0 +1,356 @@
+"""The bill read and reduced in the engine gives the figures of the row-by-row reader.
+
+`read_bill(..., con=, hint=)` reduces each FOCUS CSV/Parquet file in the engine
+(`ingest.focus_engine`); without them every row goes through pandas. The two must agree
+to the last digit on every total, row count, period and fleet row, and any file the
+engine cannot take exactly must fall back to the row-by-row reader (same figures, same
+notes, same errors naming the row).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from infercost.allocation.run import public_summary, run_attribution
+from infercost.errors import InputError
+from infercost.ingest import bill as bill_mod
+from infercost.ingest.backends import connect
+from infercost.ingest.bill import read_bill
+from infercost.ingest.focus_engine import FleetHint, reduce_focus
+from tests.attribution_helpers import focus_row, hour
+
+COLUMNS = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory", "ChargeClass",
+           "ChargeFrequency", "ChargeDescription", "ChargePeriodStart", "ChargePeriodEnd",
+           "BillingPeriodStart", "BillingPeriodEnd", "ResourceId", "ResourceName",
+           "ServiceCategory", "ServiceName", "SkuId", "ProviderName", "Tags",
+           "CommitmentDiscountId", "CommitmentDiscountStatus", "PricingUnit"]
+
+
+@pytest.fixture(scope="module")
+def con():
+    return connect("duckdb")
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    cols = list(dict.fromkeys([*COLUMNS, *(k for r in rows for k in r)]))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: r.get(c, "") for c in cols})
+    return path
+
+
+def quirky_rows() -> list[dict]:
+    """Real-export quirks: BOMs and spaces around amounts, NULL spellings, mixed-case
+    enums, Azure ids in two spellings, refunds named only in the description, tags with
+    stray spaces, a commitment purchase, amounts with 0 to 18 decimals."""
+    az = "/subscriptions/AbC/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"
+    rows = []
+    for h in range(6):
+        rows.append(focus_row("1.250", "i-fleet", start=h, ChargeFrequency="usage-based",
+                              SkuId="BoxUsage:g6e.xlarge", ResourceName="gpu-node",
+                              ChargeDescription="g6e.xlarge hour"))
+        rows.append(focus_row(f"0.00000000000000000{h + 1}", az if h % 2 else az.lower(),
+                              start=h, provider="Microsoft"))
+        rows.append(focus_row(f" \ufeff{h}.5 ", f"bucket-{h % 2}", start=h, service="Storage",
+                              ServiceName="Amazon S3", tags={" team ": "ml"}))
+    rows.append(focus_row("-3.10", None, category="credit",
+                          ChargeDescription="REFUND for an outage"))
+    rows.append(focus_row("-2", None, category="Credit", ChargeDescription="promo"))
+    rows.append(focus_row("7.000001", None, category="TAX", service="Other"))
+    rows.append(focus_row("100", None, category="Purchase", CommitmentDiscountId="sp-1",
+                          ChargeFrequency="One-Time"))
+    rows.append(focus_row("NULL", "i-fleet", start=2, billed="NULL"))
+    rows.append(focus_row("0.5", "i-fleet", start=3, ChargeClass="correction"))
+    rows.append(focus_row("4.2", "i-fleet", start=1, CommitmentDiscountStatus="used"))
+    return rows
+
+
+def same_bill(a, b) -> None:
+    """The row-by-row bill `a` and the reduced bill `b` agree on every figure."""
+    assert b.row_count == a.row_count == a.rows_read == b.rows_read
+    assert a.period() == b.period()
+    assert a.currencies == b.currencies and a.format == b.format
+    assert sorted(a.notes) == sorted(b.notes)
+    for basis in ("BilledCost", "EffectiveCost"):
+        for by in ("provider", "label", "service_name", "service_category", "resource_id",
+                   "sku_id", "currency"):
+            ta = {k: str(v) for k, v in a.totals(basis, by).items()}
+            tb = {k: str(v) for k, v in b.totals(basis, by).items()}
+            assert ta == tb, (basis, by)  # same digits, not only equal
+    la = a.rows["nrows"].groupby(a.rows["label"]).sum().to_dict()
+    lb = b.rows["nrows"].groupby(b.rows["label"]).sum().to_dict()
+    assert la == lb
+
+
+def fleet_rows(b, ids) -> pd.DataFrame:
+    """The bill rows of resources `ids`, one per bill row, in a fixed order."""
+    r = b.rows[b.rows["resource_id"].isin(ids)]
+    r = r.loc[r.index.repeat(r["nrows"])]
+    cols = ["resource_id", "charge_start", "charge_end", "billed_cost", "effective_cost",
+            "label", "description", "resource_name", "sku_id", "service_name"]
+    out = r[cols].astype(str).sort_values(cols).reset_index(drop=True)
+    return out
+
+
+def test_quirky_csv_reduced_equals_row_by_row(tmp_path, con):
+    f = write_csv(tmp_path / "bill.csv", quirky_rows())
+    a = read_bill(f)
+    hint = FleetHint(resource_ids=frozenset({"i-fleet"}))
+    b = read_bill(f, con=con, hint=hint)
+    assert b.reduced == [str(f)] and a.reduced == []
+    same_bill(a, b)
+    # the fleet resource keeps every row (period, name, description); the 12 bucket and
+    # Azure rows outside the hint fold into one row per distinct shape
+    pd.testing.assert_frame_equal(fleet_rows(a, ["i-fleet"]), fleet_rows(b, ["i-fleet"]))
+    assert len(b.rows) < len(a.rows)
+    assert b.rows.loc[b.rows["resource_id"] == "i-fleet", "period_dropped"].eq(False).all()
+    assert b.rows.loc[b.rows["resource_id"] == "bucket-0", "period_dropped"].all()
+    # 1.250 x 6 hours + 0 (NULL) + 0.5 + 4.2 = 12.200 (digits of the row-by-row sum)
+    assert str(b.totals("EffectiveCost", "resource_id")["i-fleet"]) == "12.200"
+    # the refund named only in the description stays a refund after the reduction
+    assert b.totals("EffectiveCost", "label")["refund"] == Decimal("-3.10")
+
+
+def test_parquet_decimal_list_and_timestamps_reduced(tmp_path, con):
+    """Parquet as Google's FOCUS view writes it: decimal amounts, native timestamps,
+    ServiceCategory as a list of strings."""
+    n = 48
+    t = pa.table({
+        "BilledCost": pa.array([Decimal("1.8610000000")] * n, pa.decimal128(18, 10)),
+        "EffectiveCost": pa.array([Decimal("1.6749000000")] * (n - 1) + [None],
+                                  pa.decimal128(18, 10)),
+        "BillingCurrency": ["USD"] * n,
+        "ChargeCategory": ["Usage"] * n,
+        "ChargePeriodStart": pa.array(pd.date_range("2026-10-01", periods=n, freq="h")),
+        "ChargePeriodEnd": pa.array(pd.date_range("2026-10-01 01:00", periods=n, freq="h")),
+        "BillingPeriodStart": pa.array([pd.Timestamp("2026-10-01")] * n),
+        "BillingPeriodEnd": pa.array([pd.Timestamp("2026-11-01")] * n),
+        "ResourceId": [f"i-{i % 3}" for i in range(n)],
+        "ServiceCategory": [["Compute", "AI and Machine Learning"]] * n,
+        "ServiceName": ["Vertex AI"] * n,
+        "ProviderName": ["Google Cloud"] * n,
+    })
+    f = tmp_path / "bill.parquet"
+    pq.write_table(t, f)
+    a = read_bill(f)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-0"})))
+    assert b.reduced == []
+    # the one null EffectiveCost has a non-zero BilledCost: the row-by-row reader's note
+    # counts bill rows, so that file is read row by row
+    assert a.notes == b.notes and len(a.notes) == 1
+    t2 = t.set_column(1, "EffectiveCost", pa.array([Decimal("1.6749000000")] * n,
+                                                   pa.decimal128(18, 10)))
+    pq.write_table(t2, f)
+    a = read_bill(f)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-0"})))
+    assert b.reduced == [str(f)]
+    same_bill(a, b)
+    pd.testing.assert_frame_equal(fleet_rows(a, ["i-0"]), fleet_rows(b, ["i-0"]))
+    # i-1 and i-2 are outside the fleet: 16 hourly rows each fold into one
+    assert len(b.rows) == 16 + 2
+    assert set(b.rows["service_category"]) == {"Compute, AI and Machine Learning"}
+
+
+@pytest.mark.parametrize("case", ["exponent", "19 decimals", "float column", "empty currency",
+                                  "no effective cost", "bad amount", "header only",
+                                  "not focus"])
+def test_files_the_engine_cannot_take_exactly_fall_back(tmp_path, con, case):
+    """Same figures, same notes and the same one-line error as the row-by-row reader."""
+    rows = [focus_row("1.5", "i-a", start=h) for h in range(3)]
+    f = tmp_path / "bill.csv"
+    if case == "exponent":
+        rows[1]["EffectiveCost"] = "1.5E-3"
+    elif case == "19 decimals":
+        rows[1]["EffectiveCost"] = "0.0000000000000000001"
+    elif case == "empty currency":
+        rows[2]["BillingCurrency"] = ""
+    elif case == "no effective cost":
+        rows[2]["EffectiveCost"] = "NULL"
+    elif case == "bad amount":
+        rows[2]["EffectiveCost"] = "12,5"
+    if case == "float column":
+        df = pd.DataFrame(rows)
+        df["BilledCost"] = df["BilledCost"].astype(float)
+        df["EffectiveCost"] = df["EffectiveCost"].astype(float) / 3
+        f = tmp_path / "bill.parquet"
+        df.to_parquet(f)
+    elif case == "header only":
+        write_csv(f, [])
+    elif case == "not focus":
+        f.write_text("line_item_unblended_cost,line_item_usage_start_date\n1,2026-10-01\n")
+    else:
+        write_csv(f, rows)
+    assert reduce_focus(con, f, FleetHint()) is None or case in ("empty currency",)
+    hint = FleetHint(resource_ids=frozenset({"i-a"}))
+    try:
+        a = read_bill(f)
+    except InputError as e:
+        with pytest.raises(InputError) as got:
+            read_bill(f, con=con, hint=hint)
+        assert str(got.value) == str(e)
+        return
+    b = read_bill(f, con=con, hint=hint)
+    assert b.reduced == []
+    same_bill(a, b)
+
+
+# a bill of random rows: amounts written the ways real exports write them, resource ids
+# in several spellings, every label
+_amount = st.one_of(
+    st.integers(0, 18).flatmap(lambda p: st.decimals(
+        min_value=-1000, max_value=10**6, places=p, allow_nan=False,
+        allow_infinity=False)).map(str),
+    st.integers(-10**6, 10**6).map(str),
+    st.sampled_from(["NULL", "", " 0.10 ", "\ufeff2.5", "0.000000000000000001", "+3"]),
+)
+_rid = st.sampled_from(["i-a", " i-a", "i-b", "I-A", "bucket-1", "NULL", "",
+                        "/subscriptions/X/vm/A", "/SUBSCRIPTIONS/x/vm/a"])
+_cat = st.sampled_from(["Usage", "usage", "Tax", "Credit", "Adjustment", "Purchase"])
+
+
+@st.composite
+def random_bill(draw):
+    n = draw(st.integers(1, 25))
+    rows = []
+    for _ in range(n):
+        amt = draw(_amount)
+        rows.append(focus_row(
+            amt, draw(_rid), start=draw(st.integers(0, 5)), hours=draw(st.integers(1, 3)),
+            category=draw(_cat), billed=amt if draw(st.booleans()) else "1.01",
+            service=draw(st.sampled_from(["Compute", "Storage"])),
+            tags=draw(st.sampled_from([None, {"team": "ml"}, {"team ": "web"}])),
+            ChargeDescription=draw(st.sampled_from(["", "Refund", "hour", "NULL"])),
+            CommitmentDiscountStatus=draw(st.sampled_from(["", "Used", "unused"]))))
+    return rows
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(rows=random_bill(), used=st.sets(st.sampled_from(["i-a", "i-b", "/subscriptions/x/vm/a"])),
+       by_tag=st.booleans(), by_service=st.booleans())
+def test_reduced_equals_row_by_row_for_any_bill(tmp_path_factory, con, rows, used, by_tag,
+                                                 by_service):
+    """Property: for any bill and any fleet selection, the reduced bill has the same totals
+    (digit for digit), counts and period, and the rows the fleet rules select are the same
+    bill rows with the same charge periods."""
+    from infercost.allocation.engine import select_fleet
+    from infercost.allocation.rules import parse_rules
+
+    f = write_csv(tmp_path_factory.mktemp("b") / "bill.csv", rows)
+    spec: dict = {}
+    if by_tag:
+        spec.setdefault("fleet", {})["tags"] = {"team": "ml"}
+    if by_service:
+        spec.setdefault("fleet", {})["services"] = ["Amazon Elastic Compute Cloud"]
+    rules = parse_rules(spec, "rules")
+    hint = FleetHint(resource_ids=frozenset(used), tags=dict(rules.tags or {}),
+                     services=frozenset(rules.services or ()))
+    try:
+        a = read_bill(f)
+    except InputError:
+        return  # refused row by row; the fallback test covers the engine's answer
+    b = read_bill(f, con=con, hint=hint)
+    same_bill(a, b)
+    ma = select_fleet(a, rules, set(used))
+    mb = select_fleet(b, rules, set(used))
+    assert not (mb & b.rows["period_dropped"].to_numpy(dtype=bool)).any()
+    cols = ["resource_id", "charge_start", "charge_end", "effective_cost", "billed_cost",
+            "label", "description"]
+
+    def rows_of(bill, m):
+        r = bill.rows[m]
+        return r.loc[r.index.repeat(r["nrows"]), cols].astype(str).sort_values(cols) \
+            .reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(rows_of(a, ma), rows_of(b, mb))
+
+
+@pytest.mark.parametrize("rules_text", [
+    "", "idle: share\nshared: requests\n", "driver: tokens\nshared: cost\n",
+    "fleet:\n  tags: {team: inference}\ndriver: capacity\ncapacity_ms_per_hour: 3600000\n",
+    "fleet:\n  services: [Amazon Simple Storage Service]\n  resource_ids: [i-0spare9e8d7c6b5a4]\n",
+])
+def test_attribute_outputs_identical_with_and_without_the_engine_bill(tmp_path, monkeypatch,
+                                                                      rules_text):
+    """End to end on the demo month: allocations.csv byte for byte and summary.json."""
+    from infercost.allocation.demo import generate
+
+    bill, usage = generate(tmp_path / "month", seed=3, requests_per_hour=20)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(rules_text)
+    a = run_attribution(bill, usage, tmp_path / "engine", rules=rules)
+    assert a["_bill_reader"]["engine"] == [str(bill)]
+    assert a["_bill_reader"]["rows_in_python"] < a["rows"]["bill_read"]
+    monkeypatch.setattr(bill_mod, "_reduced", lambda *_: None)
+    b = run_attribution(bill, usage, tmp_path / "rows", rules=rules)
+    assert b["_bill_reader"]["engine"] == []
+    assert (tmp_path / "engine" / "allocations.csv").read_bytes() == (
+        tmp_path / "rows" / "allocations.csv").read_bytes()
+    sa, sb = public_summary(a), public_summary(b)
+    for s in (sa, sb):
+        s.pop("outputs")
+    assert json.loads(json.dumps(sa, default=str)) == json.loads(json.dumps(sb, default=str))
+
+
+def test_fleet_hour_quanta_come_from_bill_rows_not_reduced_rows(tmp_path, con):
+    """Hand-computed: two bill rows of the same resource-hour are one fleet hour of their
+    sum; a row over 3 hours spreads its 1e-10 quanta evenly, the leftover to the first."""
+    from infercost.allocation.engine import fleet_hours
+
+    rows = [focus_row("1.0000000001", "i-a", start=0, hours=3),
+            focus_row("0.5", "i-a", start=0), focus_row("0.5", "i-a", start=0),
+            focus_row("0.25", "disk-1", start=0), focus_row("0.25", "disk-1", start=1)]
+    f = write_csv(tmp_path / "bill.csv", rows)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-a"})))
+    assert b.reduced == [str(f)]
+    # fleet rows pass one by one; the two disk-1 hours (outside the fleet) are one
+    # reduced row standing for 2 bill rows, costing 0.25 + 0.25 = 0.50
+    assert sorted(b.rows["nrows"].tolist()) == [1, 1, 1, 2]
+    disk = b.rows[b.rows["resource_id"] == "disk-1"]
+    assert str(disk["effective_cost"].iloc[0]) == "0.50" and disk["charge_start"].isna().all()
+    fleet = b.rows[b.rows["resource_id"] == "i-a"]
+    hq = fleet_hours(fleet[["resource_id", "charge_start", "charge_end", "nrows"]],
+                     fleet["effective_cost"])[0]
+    # 10,000,000,001 quanta over 3 hours: 3,333,333,334 + 3,333,333,334 + 3,333,333,333;
+    # hour 0 also gets 0.5 + 0.5 = 10,000,000,000 quanta
+    assert hq["cost_q"].tolist() == [13_333_333_334, 3_333_333_334, 3_333_333_333]
+    assert [str(h) for h in hq["hour"]] == [hour(0), hour(1), hour(2)]
+
+
+@pytest.mark.spark
+def test_spark_reduces_the_bill_like_duckdb_and_row_by_row(tmp_path, con):
+    """The same Ibis expressions on Spark (local mode): the quirky bill's figures equal the
+    row-by-row reader's to the digit, and a counts file without a tenant column gives
+    null tenants (not the text "NaN")."""
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
+    f = write_csv(tmp_path / "bill.csv", quirky_rows())
+    hint = FleetHint(resource_ids=frozenset({"i-fleet"}))
+    spark = connect("spark")
+    a = read_bill(f)
+    b = read_bill(f, con=spark, hint=hint)
+    assert b.reduced == [str(f)]
+    same_bill(a, b)
+    pd.testing.assert_frame_equal(fleet_rows(a, ["i-fleet"]), fleet_rows(b, ["i-fleet"]))
+    root = Path(__file__).resolve().parents[1] / "examples" / "sentiment-bert-measured"
+    s = run_attribution(root / "bill.csv", None, tmp_path / "out", backend="spark",
+                        counts=root / "counts.csv")
+    assert s["_bill_reader"]["engine"] == [str(root / "bill.csv")]
+    out = pd.read_csv(tmp_path / "out" / "allocations.csv", keep_default_na=False)
+    allocated = out[out["kind"] == "allocated"]
+    assert len(allocated) and (allocated["tenant"] == "").all()
