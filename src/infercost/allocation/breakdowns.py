@@ -98,14 +98,11 @@ def _add(parts: dict, key: tuple[str, str], v: Decimal) -> None:
 
 
 def _allocated_parts(rows: pd.DataFrame, shared_rule: str) -> dict[tuple[str, str], Decimal]:
-    parts: dict[tuple[str, str], Decimal] = {("accelerator_busy", ""): Decimal(0)}
-    for col, key in (("direct_cost", ("accelerator_busy", "")),
-                     ("idle_cost", ("accelerator_idle", "spread to users")),
-                     ("shared_cost", ("shared_services", f"spread by rule {shared_rule}"))):
-        v = sum((x for x in rows[col] if x is not None), Decimal(0))
-        if v or key[0] == "accelerator_busy":
-            _add(parts, key, v)
-    return parts
+    def total(col: str) -> Decimal:
+        return sum((x for x in rows[col] if x is not None), Decimal(0))
+
+    return _parts_of(total("direct_cost"), total("idle_cost"), total("shared_cost"),
+                     shared_rule)
 
 
 def _period_hours(summary: dict) -> Decimal:
@@ -162,26 +159,55 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
 
     keys = list(SLICE_KEYS) if by == "combination" else ["period", *SLICE_KEYS]
     slices = []
-    if len(al):
-        frame = al.copy()
-        for k in keys:
-            frame[k] = frame[k].astype(object).where(frame[k].notna(), None)
-        grouped = frame.groupby([frame[k].map(_k) for k in keys], sort=True)
-        for gk, rows in grouped:
-            gk = gk if isinstance(gk, tuple) else (gk,)
-            key = {("day" if k == "period" else k): rows[k].iloc[0] for k in keys}
-            key = {k: _text(v) for k, v in key.items()}
-            p = _allocated_parts(rows, shared_rule)
-            h = Decimal(24) if by == "day" else hours
-            label = " / ".join(f"{k}={v}" for k, v in key.items())
-            b = CostBreakdown(label, cur, h, Decimal(int(rows["requests"].sum())),
-                              _lines(p, cur, drivers), _tokens(rows),
-                              {"source": "attribute", "slice": key, "notes": []})
-            share = sum(rows["cost"], Decimal(0))
-            if b.total.amount != share:
-                raise AssertionError(f"slice {label}: lines {b.total.amount} != its rows {share}")
-            slices.append(Slice(key, b))
+    h = Decimal(24) if by == "day" else hours
+    for key, g in _slice_sums(al, keys).items():
+        key = {("day" if k == "period" else k): _text(v) for k, v in zip(keys, key, strict=True)}
+        p = _parts_of(g["direct"], g["idle"], g["shared"], shared_rule)
+        label = " / ".join(f"{k}={v}" for k, v in key.items())
+        b = CostBreakdown(label, cur, h, Decimal(g["requests"]), _lines(p, cur, drivers),
+                          Decimal(g["tokens"]) if g["tokens"] else None,
+                          {"source": "attribute", "slice": key, "notes": []})
+        if b.total.amount != g["cost"]:
+            raise AssertionError(f"slice {label}: lines {b.total.amount} != its rows {g['cost']}")
+        slices.append(Slice(key, b))
     return AttributionBreakdowns(bill, by, tuple(slices))
+
+
+def _slice_sums(al: pd.DataFrame, keys: list[str]) -> dict[tuple, dict]:
+    """Per slice (the values of `keys`, missing as None; sorted with None first): the
+    sums of direct, idle, shared and total cost (exact), requests and tokens. One pass
+    over the allocation rows (a pandas group per slice was most of the time)."""
+    if not len(al):
+        return {}
+    cols = [al[k].astype(object).where(al[k].notna(), None).tolist() for k in keys]
+    money = [al[c].tolist() for c in ("direct_cost", "idle_cost", "shared_cost", "cost")]
+    req = al["requests"].astype("int64").tolist()
+    tok = (al["input_tokens"].astype("int64") + al["output_tokens"].astype("int64")).tolist()
+    out: dict[tuple, dict] = {}
+    zero = Decimal(0)
+    for i, key in enumerate(zip(*cols, strict=True)):
+        g = out.get(key)
+        if g is None:
+            g = out[key] = {"direct": zero, "idle": zero, "shared": zero, "cost": zero,
+                            "requests": 0, "tokens": 0}
+        for name, col in zip(("direct", "idle", "shared", "cost"), money, strict=True):
+            v = col[i]
+            if v is not None:
+                g[name] += v
+        g["requests"] += req[i]
+        g["tokens"] += tok[i]
+    return dict(sorted(out.items(), key=lambda kv: tuple(_k(v) for v in kv[0])))
+
+
+def _parts_of(direct: Decimal, idle: Decimal, shared: Decimal,
+              shared_rule: str) -> dict[tuple[str, str], Decimal]:
+    """A slice's lines: busy always, idle and shared spreads when not zero."""
+    parts = {("accelerator_busy", ""): direct}
+    if idle:
+        parts[("accelerator_idle", "spread to users")] = idle
+    if shared:
+        parts[("shared_services", f"spread by rule {shared_rule}")] = shared
+    return parts
 
 
 def _text(v: Any) -> str | None:
