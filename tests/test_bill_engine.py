@@ -1,7 +1,7 @@
 """The bill read and reduced in the engine gives the figures of the row-by-row reader.
 
 `read_bill(..., con=, hint=)` reduces each FOCUS CSV/Parquet file in the engine
-(`ingest.focus_engine`); without them every row goes through pandas. The two must agree
+(`ingest.bill_engine`); without them every row goes through pandas. The two must agree
 to the last digit on every total, row count, period and fleet row, and any file the
 engine cannot take exactly must fall back to the row-by-row reader (same figures, same
 notes, same errors naming the row).
@@ -26,7 +26,7 @@ from infercost.errors import InputError
 from infercost.ingest import bill as bill_mod
 from infercost.ingest.backends import connect
 from infercost.ingest.bill import read_bill
-from infercost.ingest.focus_engine import FleetHint, reduce_focus
+from infercost.ingest.bill_engine import FleetHint, reduce_bill
 from tests.attribution_helpers import focus_row, hour
 
 COLUMNS = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory", "ChargeClass",
@@ -192,7 +192,7 @@ def test_files_the_engine_cannot_take_exactly_fall_back(tmp_path, con, case):
         f.write_text("line_item_unblended_cost,line_item_usage_start_date\n1,2026-10-01\n")
     else:
         write_csv(f, rows)
-    assert reduce_focus(con, f, FleetHint()) is None or case in ("empty currency",)
+    assert reduce_bill(con, f, FleetHint()) is None or case in ("empty currency",)
     hint = FleetHint(resource_ids=frozenset({"i-a"}))
     try:
         a = read_bill(f)
@@ -354,3 +354,109 @@ def test_spark_reduces_the_bill_like_duckdb_and_row_by_row(tmp_path, con):
     out = pd.read_csv(tmp_path / "out" / "allocations.csv", keep_default_na=False)
     allocated = out[out["kind"] == "allocated"]
     assert len(allocated) and (allocated["tenant"] == "").all()
+
+
+def cur_rows(hours: int = 4) -> list[dict]:
+    """CUR 2.0 lines: usage with and without a net cost, Savings Plan covered usage and
+    negation, the recurring fee (unused = total - used), tax, a refund, S3 storage."""
+    rows = []
+    for h in range(hours):
+        base = {"line_item_usage_start_date": f"2026-10-01T{h:02d}:00:00Z",
+                "line_item_usage_end_date": f"2026-10-01T{h + 1:02d}:00:00Z",
+                "bill_billing_period_start_date": "2026-10-01T00:00:00Z",
+                "bill_billing_period_end_date": "2026-11-01T00:00:00Z",
+                "line_item_currency_code": "USD", "line_item_product_code": "AmazonEC2",
+                "line_item_usage_type": "BoxUsage:p5.48xlarge", "line_item_resource_id": "i-1",
+                "line_item_line_item_description": "p5 hour"}
+        rows += [
+            {**base, "line_item_line_item_type": "Usage", "line_item_unblended_cost": "98.32",
+             "line_item_net_unblended_cost": "90.00" if h % 2 else ""},
+            {**base, "line_item_line_item_type": "SavingsPlanCoveredUsage",
+             "line_item_resource_id": "i-2", "line_item_unblended_cost": "98.32",
+             "savings_plan_savings_plan_effective_cost": "70.79"},
+            {**base, "line_item_line_item_type": "SavingsPlanNegation",
+             "line_item_resource_id": "i-2", "line_item_unblended_cost": "-98.32"},
+            {**base, "line_item_line_item_type": "Usage", "line_item_product_code": "AmazonS3",
+             "line_item_usage_type": "TimedStorage-ByteHrs", "line_item_resource_id": "bucket",
+             "line_item_unblended_cost": f"0.00000012{h}",
+             "line_item_net_unblended_cost": "" if h % 2 else f"0.0000001{h}"},
+        ]
+    base = {k: v for k, v in rows[0].items() if not k.startswith("line_item_net")}
+    rows += [
+        {**base, "line_item_line_item_type": "Tax", "line_item_unblended_cost": "5.00",
+         "line_item_resource_id": ""},
+        {**base, "line_item_line_item_type": "Refund", "line_item_unblended_cost": "-7.00",
+         "line_item_resource_id": "", "line_item_line_item_description": "Refund"},
+        {**base, "line_item_line_item_type": "SavingsPlanRecurringFee",
+         "line_item_unblended_cost": "1000", "savings_plan_total_commitment_to_date": "1000",
+         "savings_plan_used_commitment": "940", "line_item_resource_id": ""},
+    ]
+    return rows
+
+
+def test_cur_csv_reduced_equals_row_by_row(tmp_path, con):
+    """CUR 2.0 as CSV: the effective cost rules (net cost only where present, covered
+    usage, the unused recurring fee) give the same figures on reduced rows."""
+    rows = cur_rows()
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    f = tmp_path / "cur.csv"
+    pd.DataFrame(rows, columns=cols).to_csv(f, index=False)
+    a = read_bill(f)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-1", "i-2"})))
+    assert b.reduced == [str(f)] and b.format == a.format == "cur"
+    same_bill(a, b)
+    pd.testing.assert_frame_equal(fleet_rows(a, ["i-1", "i-2"]), fleet_rows(b, ["i-1", "i-2"]))
+    # the bucket's four hours: two with a net cost, two without, fold into two rows
+    bucket = b.rows[b.rows["resource_id"] == "bucket"]
+    assert sorted(bucket["nrows"].tolist()) == [2, 2]
+    # hand-computed: EffectiveCost of the bucket = net where present (hours 0 and 2:
+    # 0.00000010 + 0.00000012 = 0.000000220) + unblended where not (hours 1 and 3:
+    # 0.000000121 + 0.000000123 = 0.000000244) = 0.000000464
+    assert b.totals("EffectiveCost", "resource_id")["bucket"] == Decimal("0.000000464")
+    # i-1: net 90.00 in hours 1 and 3, unblended 98.32 in hours 0 and 2
+    assert b.totals("EffectiveCost", "resource_id")["i-1"] == Decimal("376.64")
+    # the unused Savings Plan fee: 1000 - 940
+    assert b.totals("EffectiveCost", "label")["commitment_unused"] == Decimal("60")
+
+
+def test_cur_parquet_with_float_amounts_is_read_row_by_row(tmp_path, con):
+    """CUR Parquet amounts are doubles: the row-by-row reader's exact reading of each
+    float is kept (the engine does not take floats)."""
+    rows = cur_rows(2)
+    df = pd.DataFrame(rows)
+    for c in [c for c in df.columns if c.endswith(("_cost", "_to_date", "_commitment"))]:
+        df[c] = pd.to_numeric(df[c].replace("", None)).astype(float)
+    f = tmp_path / "cur.parquet"
+    df.to_parquet(f)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-1"})))
+    assert b.reduced == []
+    same_bill(read_bill(f), b)
+
+
+def test_cur_attribution_identical_with_and_without_the_engine(tmp_path, monkeypatch):
+    """End to end on a CUR bill (the period in identity_time_interval, as some exports
+    give it): allocations.csv byte for byte and every summary figure."""
+    from tests.attribution_helpers import usage_row
+
+    rows = cur_rows(6)
+    for r in rows:
+        s, e = r.pop("line_item_usage_start_date"), r.pop("line_item_usage_end_date")
+        r["identity_time_interval"] = f"{s}/{e}"
+    f = tmp_path / "cur.csv"
+    pd.DataFrame(rows).to_csv(f, index=False)
+    usage = pd.DataFrame([usage_row(f"r{i}", "i-1" if i % 3 else "i-2", i % 6 + 0.5,
+                                    100.0 + i, tin=i, tout=2 * i) for i in range(60)])
+    up = tmp_path / "usage.parquet"
+    usage.to_parquet(up)
+    a = run_attribution(f, up, tmp_path / "engine", rules=None)
+    assert a["_bill_reader"]["engine"] == [str(f)]
+    monkeypatch.setattr(bill_mod, "_reduced", lambda *_: None)
+    b = run_attribution(f, up, tmp_path / "rows", rules=None)
+    assert b["_bill_reader"]["engine"] == []
+    assert (tmp_path / "engine" / "allocations.csv").read_bytes() == (
+        tmp_path / "rows" / "allocations.csv").read_bytes()
+    sa, sb = public_summary(a), public_summary(b)
+    for s in (sa, sb):
+        s.pop("outputs")
+    assert json.loads(json.dumps(sa, default=str)) == json.loads(json.dumps(sb, default=str))
+    assert a["conservation"]["holds"] and a["totals"]["allocated"] > 0

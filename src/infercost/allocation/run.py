@@ -111,8 +111,8 @@ def run_attribution(
 
 def fleet_hint(resource_hours: pd.DataFrame, rules: Any) -> Any:
     """What can put a bill row in the fleet (rule R1): the usage log's ResourceIds with an
-    accepted row and the rules' own selections (`ingest.focus_engine.FleetHint`)."""
-    from infercost.ingest.focus_engine import FleetHint
+    accepted row and the rules' own selections (`ingest.bill_engine.FleetHint`)."""
+    from infercost.ingest.bill_engine import FleetHint
 
     used = resource_hours.loc[resource_hours["n_ok"] > 0, "resource_id"].dropna()
     ids = set(map(str, used)) if rules.from_usage else set()

@@ -81,8 +81,8 @@ def read_bill(
     fmt: auto | focus | cur | gcp. `rates` (units of `currency` per unit of the row's
     currency) convert a mixed-currency bill into `currency`; without them mixed
     currencies are an error. With an engine connection `con` (`ingest.backends.connect`)
-    and a `focus_engine.FleetHint`, each FOCUS CSV/Parquet file is read and reduced in
-    the engine (`focus_engine.reduce_focus`: the same figures, one row per distinct
+    and a `bill_engine.FleetHint`, each FOCUS or CUR CSV/Parquet file is read and reduced
+    in the engine (`bill_engine.reduce_bill`: the same figures, one row per distinct
     charge shape); other files, and any the engine cannot take exactly, row by row.
 
     Raises InputError (file and row) for a file that cannot be read as a bill.
@@ -96,11 +96,11 @@ def read_bill(
     reduced: list[str] = []
     read = 0
     for f in files:
-        if con is not None and hint is not None and fmt in ("auto", "focus"):
-            part = _reduced(con, f, hint)
+        if con is not None and hint is not None and fmt in ("auto", "focus", "cur"):
+            part = _reduced(con, f, hint, fmt)
             if part is not None:
                 read += part.attrs.pop("rows_read")
-                formats.add("focus")
+                formats.add(part.attrs.pop("format"))
                 reduced.append(str(f))
                 part.attrs = {}
                 parts.append(part)
@@ -125,26 +125,27 @@ def read_bill(
     return bill
 
 
-def _reduced(con: Any, f: Path, hint: Any) -> pd.DataFrame | None:
+def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> pd.DataFrame | None:
     """`f` reduced in the engine and normalized (see `read_bill`), or None: then the file
     is read row by row, which also names the row of any fault, and states the fallbacks
     it takes (a note here would count reduced rows, not bill rows)."""
-    from infercost.ingest import focus
-    from infercost.ingest.focus_engine import reduce_focus
+    from infercost.ingest import cur, focus
+    from infercost.ingest.bill_engine import reduce_bill
 
-    red = reduce_focus(con, f, hint)
+    red = reduce_bill(con, f, hint, fmt)
     if red is None:
         return None
     raw = red.rows
+    normalize = {"focus": focus.normalize, "cur": cur.normalize}[red.format]
     try:
-        part = focus.normalize(raw.drop(columns=["__nrows", "__kept"]), str(f))
+        part = normalize(raw.drop(columns=["__nrows", "__kept"]), str(f))
     except InputError:
         return None
     if part.attrs.get("notes"):
         return None
     part["nrows"] = raw["__nrows"].to_numpy(dtype="int64")
     part["period_dropped"] = ~raw["__kept"].to_numpy(dtype=bool)
-    part.attrs = {"rows_read": red.rows_read}
+    part.attrs = {"rows_read": red.rows_read, "format": red.format}
     return part
 
 

@@ -40,7 +40,7 @@ class Bill:
     format: str
     rows_read: int
     notes: list[str] = field(default_factory=list)
-    #: the files read and reduced in the engine (`focus_engine`); the rest row by row
+    #: the files read and reduced in the engine (`bill_engine`); the rest row by row
     reduced: list[str] = field(default_factory=list)
 
     @property

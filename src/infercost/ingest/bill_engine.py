@@ -1,27 +1,31 @@
-"""A FOCUS bill file read and reduced inside the engine (DuckDB or Spark, through Ibis).
+"""A bill file read and reduced inside the engine (DuckDB or Spark, through Ibis).
 
-A monthly FOCUS export of a large organisation has 50-500 M rows; reading it whole into
-Python is what made the bill, not the usage log, the limit of `attribute`. Here the
+A monthly FOCUS or CUR export of a large organisation has 50-500 M rows; reading it whole
+into Python is what made the bill, not the usage log, the limit of `attribute`. Here the
 engine reads the file lazily, checks every amount, and sums the rows that no rule can
 tell apart, so Python receives one row per distinct *charge shape*, never one per bill
-row. The reduced table has the file's own FOCUS columns with the raw cell values (so
-`focus.normalize` labels it exactly as it labels the whole file) and two more:
+row. The reduced table has the file's own columns with the raw cell values (so the
+format's reader, `focus.normalize` or `cur.normalize`, labels it exactly as it labels the
+whole file) and two more:
 
 - `__nrows`: how many bill rows the reduced row stands for (int);
 - `__kept`: whether the row keeps its charge period (bool): a row that can be in the
-  fleet (rule R1, from the `FleetHint`) keeps it, with its ResourceName and
-  ChargeDescription; any other row's charge period is dropped (only its sums by label,
-  ServiceCategory, ServiceName, provider and ResourceId are used) and its description
-  reduced to the one fact the labels read (whether it names a refund).
+  fleet (rule R1, from the `FleetHint`) passes as it is; any other row's charge period
+  and resource name are dropped (only its sums by label, ServiceCategory, ServiceName,
+  SkuId, provider and ResourceId are used) and its description reduced to the one fact
+  the labels read (whether it names a refund).
 
-Exactness: a string amount is taken in the engine only when it is plainly written
+Exactness: a text amount is taken in the engine only when it is plainly written
 (optional sign, at most 15 integer digits, at most 18 decimals, whitespace and byte-order
 marks around it: the spellings `billrows.parse_amounts` reads the same way) and summed as
-DECIMAL(38, 18), which holds every such amount and sum exactly. Anything else (an
-exponent, more decimals, a floating-point column, a nested column the engine cannot
-group, a value the FOCUS reader would note or refuse) returns None: the caller reads that
-file with the row-by-row reader, which gives the same result or names the row. So the
-engine path never changes a figure, only where the work is done.
+DECIMAL(38, 18), which holds every such amount and sum exactly; decimal and integer
+columns are summed in their own type. A missing amount stays missing (the group key
+holds whether it is), as the readers treat a missing amount apart from a zero. Anything
+else (an exponent, more decimals, a floating-point column, a nested column the engine
+cannot group, a value the reader would note or refuse) returns None: the caller reads
+that file row by row, which gives the same result or names the row. So the engine path
+never changes a figure, only where the work is done. The GCP export (credits nested in
+each row) is always read row by row.
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ NULL_CELL = (r"^[ \t\r\n]*\x{FEFF}*[ \t\r\n]*(NULL|null|None|NaN|nan)?"
 #: any character outside printable ASCII: such a value is kept as possibly in the fleet
 ODD = r"[^ -~]"
 MONEY = "decimal(38, 18)"
-AMOUNTS = ("BilledCost", "EffectiveCost")
 
 
 @dataclass(frozen=True)
@@ -56,31 +59,115 @@ class FleetHint:
     tags: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where one bill format keeps what the reduction reads. `cols`: canonical name (the
+    reader's, e.g. `EffectiveCost`, `line_item_unblended_cost`) -> the file's column, for
+    every column the reader reads; the other fields name canonical keys: `amounts`,
+    `period` (charge period), `names` (resource names), `description`, `billing`
+    (billing period start and end), `resource`, `service`, `sku`, `tags`; `noted`: the
+    amounts whose missing value the reader notes when another amount is not zero
+    (FOCUS: EffectiveCost beside a BilledCost), as (missing, other)."""
+
+    format: str
+    cols: dict[str, str]
+    amounts: tuple[str, ...]
+    period: tuple[str, ...]
+    names: tuple[str, ...] = ()
+    description: str | None = None
+    billing: tuple[str, str] | None = None
+    resource: str | None = None
+    service: str | None = None
+    sku: str | None = None
+    tags: str | None = None
+    noted: tuple[str, str] | None = None
+
+
+def focus_layout(columns: list[str]) -> Layout | None:
+    """FOCUS 1.0-1.2 (and preview) columns, matched as `focus.normalize` matches them."""
+    from infercost.ingest.focus import REQUIRED, _all_known
+
+    lower = {c.lower(): c for c in columns}
+    if len(lower) != len(columns) or "billedcost" not in lower:
+        return None
+    want = {k: lower[k.lower()] for k in _all_known() if k.lower() in lower}
+    if "ProviderName" not in want and "Provider" in columns:
+        want["ProviderName"] = "Provider"
+    if "ChargeCategory" not in want and "chargetype" in lower:
+        want["ChargeCategory"] = lower["chargetype"]
+    if any(k not in want for k in REQUIRED):
+        return None
+    return Layout("focus", want, ("BilledCost", "EffectiveCost"),
+                  ("ChargePeriodStart", "ChargePeriodEnd"), ("ResourceName",),
+                  "ChargeDescription", ("BillingPeriodStart", "BillingPeriodEnd"),
+                  "ResourceId", "ServiceName", "SkuId", "Tags",
+                  noted=("EffectiveCost", "BilledCost"))
+
+
+#: the CUR 2.0 columns `cur.normalize` reads (snake_case), its amounts among them
+CUR_COLUMNS = (
+    "line_item_currency_code", "line_item_line_item_type", "line_item_usage_start_date",
+    "line_item_usage_end_date", "identity_time_interval", "savings_plan_savings_plan_a_r_n",
+    "reservation_reservation_a_r_n", "line_item_product_code", "line_item_usage_type",
+    "pricing_unit", "line_item_resource_id", "line_item_line_item_description",
+    "bill_billing_period_start_date", "bill_billing_period_end_date", "resource_tags",
+)  # fmt: skip
+CUR_AMOUNTS = (
+    "line_item_unblended_cost", "line_item_net_unblended_cost",
+    "savings_plan_savings_plan_effective_cost", "reservation_effective_cost",
+    "savings_plan_total_commitment_to_date", "savings_plan_used_commitment",
+)  # fmt: skip
+
+
+def cur_layout(columns: list[str]) -> Layout | None:
+    """AWS CUR 2.0 columns (snake_case, or the legacy `lineItem/...` spelling)."""
+    from infercost.ingest.cur import REQUIRED, _snake
+
+    snake = {_snake(c): c for c in columns}
+    if len(snake) != len(columns) or not any(c.startswith("line_item_") for c in snake):
+        return None
+    want = {k: snake[k] for k in (*CUR_COLUMNS, *CUR_AMOUNTS) if k in snake}
+    have = set(want)
+    if "line_item_usage_start_date" not in have and "identity_time_interval" in have:
+        have |= {"line_item_usage_start_date", "line_item_usage_end_date"}
+        period: tuple[str, ...] = ("identity_time_interval",)
+    else:
+        period = ("line_item_usage_start_date", "line_item_usage_end_date")
+    if any(k not in have for k in REQUIRED):
+        return None
+    billing = ("bill_billing_period_start_date", "bill_billing_period_end_date")
+    return Layout("cur", want, tuple(k for k in CUR_AMOUNTS if k in want), period, (),
+                  "line_item_line_item_description", billing, "line_item_resource_id",
+                  "line_item_product_code", "line_item_usage_type", "resource_tags")
+
+
 @dataclass
 class Reduced:
-    """One FOCUS file reduced in the engine: `rows` (pandas, raw FOCUS column names plus
-    `__nrows` and `__kept`), `rows_read` (bill rows in the file) and whether any row's
-    charge period was dropped (`dropped`)."""
+    """One bill file reduced in the engine: `rows` (pandas, the file's column names plus
+    `__nrows` and `__kept`), `rows_read` (bill rows in the file), `format` (focus, cur)
+    and whether any row's charge period was dropped (`dropped`)."""
 
     rows: Any
     rows_read: int
+    format: str
     dropped: bool
 
 
-def reduce_focus(con: Any, path: Path, hint: FleetHint) -> Reduced | None:
-    """The FOCUS file `path` reduced in the engine `con` (see the module doc), or None
-    when the file is not a FOCUS CSV/Parquet file the engine reads exactly (the caller
-    then reads it row by row). Raises nothing for bad input: the row-by-row reader is
-    the one that names the file and row."""
+def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Reduced | None:
+    """The bill file `path` reduced in the engine `con` (see the module doc), or None
+    when it is not a FOCUS or CUR CSV/Parquet file the engine reads exactly (the caller
+    then reads it row by row). `fmt`: auto, focus or cur. Raises nothing for bad input:
+    the row-by-row reader is the one that names the file and row."""
+    import ibis
+
     from infercost.ingest.backends import backend_name, to_arrow
     from infercost.ingest.billrows import file_kind
-    from infercost.ingest.focus import REQUIRED, _all_known
 
     try:
         kind = file_kind(path)
     except Exception:  # noqa: BLE001 (the row-by-row reader names the problem)
         return None
-    if kind not in ("csv", "parquet"):
+    if kind not in ("csv", "parquet") or fmt not in ("auto", "focus", "cur"):
         return None
     spark = backend_name(con) == "spark"
     try:
@@ -89,33 +176,27 @@ def reduce_focus(con: Any, path: Path, hint: FleetHint) -> Reduced | None:
     except Exception:  # noqa: BLE001
         return None
     cols = list(schema.names)
-    lower = {c.lower(): c for c in cols}
-    if len(lower) != len(cols) or "billedcost" not in lower:
+    lay = focus_layout(cols) if fmt in ("auto", "focus") else None
+    if lay is None and fmt in ("auto", "cur") and not _is_focus(cols):
+        lay = cur_layout(cols)
+    if lay is None:
         return None
-    # the columns focus.normalize reads, under the file's own spelling
-    want = {k: lower[k.lower()] for k in _all_known() if k.lower() in lower}
-    if "ProviderName" not in want and "Provider" in cols:
-        want["ProviderName"] = "Provider"
-    if "ChargeCategory" not in want and "chargetype" in lower:
-        want["ChargeCategory"] = lower["chargetype"]
-    if any(k not in want for k in REQUIRED):
-        return None
+    want = lay.cols
     for k, c in want.items():
-        if not _usable(schema[c], k, spark):
+        if not _usable(schema[c], k, lay, spark):
             return None
     value, bad, missing, scale = {}, [], {}, {}
-    for k in AMOUNTS:
+    for k in lay.amounts:
         v = _amount(t[want[k]], schema[want[k]])
         if v is None:
             return None
         value[k], b, missing[k], scale[k] = v
         bad.append(b)
-    import ibis
-
-    eff_note = missing["EffectiveCost"] & (value["BilledCost"] != 0)
-    checks = {"n": t.count(), "bad": _count(t, bad[0] | bad[1]),
-              "eff_note": _count(t, eff_note)}
-    for k in ("BillingPeriodStart", "BillingPeriodEnd"):
+    checks = {"n": t.count(), "bad": _count(t, _any(bad))}
+    if lay.noted and lay.noted[0] in missing:
+        m, other = lay.noted
+        checks["noted"] = _count(t, missing[m] & (value[other] != 0))
+    for k in lay.billing or ():
         checks[k] = (_count(t, _present(t[want[k]], schema[want[k]]))
                      if k in want else ibis.literal(0))
     try:
@@ -123,35 +204,39 @@ def reduce_focus(con: Any, path: Path, hint: FleetHint) -> Reduced | None:
     except Exception:  # noqa: BLE001
         return None
     n = int(c["n"] or 0)
-    if n == 0 or c["bad"] or c["eff_note"]:
+    if n == 0 or c["bad"] or c.get("noted"):
         return None
-    drop = bool(c["BillingPeriodStart"]) and bool(c["BillingPeriodEnd"])
-    kept = _maybe_fleet(con, t, want, hint) if drop else ibis.literal(True)
-    digits = {k: want[k] for k in AMOUNTS if scale[k] is not None}
-    raw = {col: t[col] for k, col in want.items() if k not in AMOUNTS}
+    drop = bool(lay.billing) and all(bool(c[k]) for k in lay.billing)
+    kept = _maybe_fleet(con, t, lay, hint) if drop else ibis.literal(True)
+    digits = {k: want[k] for k in lay.amounts if scale[k] is not None}
+    # a missing amount stays missing (null), a present one its value
+    amount = {k: ibis.ifelse(missing[k], ibis.null(value[k].type()), value[k])
+              for k in lay.amounts}
+    misses = {f"__miss_{i}": missing[k] for i, k in enumerate(lay.amounts)}
+    raw = {col: t[col] for k, col in want.items() if k not in lay.amounts}
     # rows that can be in the fleet pass as they are (one bill row each)
     fleet = t.filter(kept).select(
-        **raw, **{want[k]: value[k] for k in AMOUNTS},
+        **raw, **{want[k]: amount[k] for k in lay.amounts},
         **{f"__scale_{k}": scale[k] for k in digits},
         __kept=ibis.literal(True), __nrows=ibis.literal(1, type="int64"))
     parts = [fleet]
     if drop:  # the others: summed per distinct shape, without their charge periods
         keys = {}
         for k, col in want.items():
-            if k in AMOUNTS:
+            if k in lay.amounts:
                 continue
             x = t[col]
-            if k in ("ChargePeriodStart", "ChargePeriodEnd", "ResourceName"):
+            if k in lay.period or k in lay.names:
                 x = ibis.null(schema[col])
-            elif k == "ChargeDescription":  # all the labels read of it
-                refund = x.lower().contains("refund").fill_null(False)
-                x = ibis.ifelse(refund, ibis.literal("refund"), ibis.null("string"))
+            elif k == lay.description:  # all the labels read of it
+                refund = x.cast("string").lower().contains("refund").fill_null(False)
+                x = ibis.ifelse(refund, ibis.literal("refund"), ibis.null(schema[col]))
             keys[col] = x
         rest = t.filter(~kept)
-        parts.append(rest.group_by(**keys).aggregate(
-            **{want[k]: value[k].sum() for k in AMOUNTS},
+        parts.append(rest.group_by(**keys, **misses).aggregate(
+            **{want[k]: amount[k].sum() for k in lay.amounts},
             **{f"__scale_{k}": scale[k].max() for k in digits},
-            __kept=ibis.literal(False), __nrows=rest.count()))
+            __kept=ibis.literal(False), __nrows=rest.count()).drop(*misses))
     frames = []
     for part in parts:
         try:
@@ -165,7 +250,20 @@ def reduce_focus(con: Any, path: Path, hint: FleetHint) -> Reduced | None:
     if int(df["__nrows"].sum()) != n:  # a bug, never the input
         raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
                              f"bill rows, the file has {n}")
-    return Reduced(df, n, drop and not bool(df["__kept"].all()))
+    return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()))
+
+
+def _is_focus(columns: list[str]) -> bool:
+    return "billedcost" in {c.lower() for c in columns}
+
+
+def _any(conds: list) -> Any:
+    import ibis
+
+    out = ibis.literal(False)
+    for x in conds:
+        out = out | x
+    return out
 
 
 def _open(con: Any, kind: str, path: Path, spark: bool) -> Any:
@@ -180,16 +278,15 @@ def _open(con: Any, kind: str, path: Path, spark: bool) -> Any:
                         escape='"')
 
 
-def _usable(dtype: Any, name: str, spark: bool) -> bool:
+def _usable(dtype: Any, name: str, lay: Layout, spark: bool) -> bool:
     """Whether the engine groups this column exactly as the row-by-row reader reads it."""
-    if name in AMOUNTS:
+    if name in lay.amounts:
         return True  # checked by _amount
     if dtype.is_string() or dtype.is_null():
         return True
-    if name in ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart",
-                "BillingPeriodEnd"):
+    if name in lay.period or name in (lay.billing or ()):
         return dtype.is_timestamp()
-    if name == "Tags":
+    if name == lay.tags:
         return dtype.is_map() and not spark
     if dtype.is_array():
         return dtype.value_type.is_string()
@@ -261,15 +358,16 @@ def _present(x: Any, dtype: Any) -> Any:
     return x.notnull()
 
 
-def _maybe_fleet(con: Any, t: Any, want: dict, hint: FleetHint) -> Any:
+def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint) -> Any:
     """True on every row that rule R1 could put in the fleet (a superset: the row-by-row
     rules decide later; a row outside this set is never in the fleet)."""
     import ibis
 
+    want = lay.cols
     cond = ibis.literal(False)
-    for key, values, fold in (("ResourceId", hint.resource_ids, True),
-                              ("ServiceName", hint.services, False),
-                              ("SkuId", hint.skus, False)):
+    for key, values, fold in ((lay.resource, hint.resource_ids, True),
+                              (lay.service, hint.services, False),
+                              (lay.sku, hint.skus, False)):
         if key not in want or not values:
             continue
         x = t[want[key]].cast("string")
@@ -279,8 +377,8 @@ def _maybe_fleet(con: Any, t: Any, want: dict, hint: FleetHint) -> Any:
             values = {v.lower() for v in values}
         cond = cond | trimmed.isin(_values(con, key, values)).fill_null(False) | \
             x.re_search(ODD).fill_null(False)
-    if hint.tags and "Tags" in want:
-        cond = cond | _tagged(con, t[want["Tags"]], hint.tags)
+    if hint.tags and lay.tags in want:
+        cond = cond | _tagged(con, t[want[lay.tags]], hint.tags)
     return cond
 
 
