@@ -23,6 +23,21 @@ from infercost.ingest.billrows import Bill
 MEASURED_IDLE = ("capacity", "gpu_time")
 
 
+def _texts(rows: pd.DataFrame) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Per fleet resource: its distinct SKU ids, then descriptions, then resource names
+    (in the order they appear), and the provider of its first row naming one."""
+    out: dict[str, list[str]] = {}
+    for col in ("sku_id", "description", "resource_name"):
+        pairs = rows[["resource_id", col]].dropna().drop_duplicates()
+        for rid, text in zip(pairs["resource_id"].tolist(), pairs[col].tolist(), strict=True):
+            out.setdefault(rid, []).append(text)
+    for rid in rows["resource_id"].drop_duplicates().tolist():
+        out.setdefault(rid, [])
+    prov = rows[["resource_id", "provider"]].dropna().drop_duplicates("resource_id")
+    return out, {str(r): str(p) for r, p in zip(prov["resource_id"], prov["provider"],
+                                                strict=True)}
+
+
 def match_instance(texts: list[str], provider: str, catalog: Catalog) -> InstancePrice | None:
     """The catalog instance whose name appears in one of `texts` (SKU, description, name):
     the longest name wins, then the bill's provider; None when none appears."""
@@ -36,9 +51,11 @@ def match_instance(texts: list[str], provider: str, catalog: Catalog) -> Instanc
 
 
 def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.DataFrame,
-                       summary: dict, catalog: Catalog) -> dict[str, Any]:
+                       summary: dict, catalog: Catalog,
+                       hours_billed: pd.DataFrame | None = None) -> dict[str, Any]:
     """summary.json's `energy` block (see the module doc): kWh and gCO2e, per 1k requests,
-    per resource, and the notes stating each assumption."""
+    per resource, and the notes stating each assumption. `hours_billed`: the fleet's
+    (resource_id, hour) rows of rule R2 when the caller has them (else computed here)."""
     from infercost.allocation.engine import fleet_hours
 
     rows = bill.rows.loc[fleet_mask]
@@ -46,19 +63,19 @@ def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.
     notes: list[str] = []
     if rows.empty:
         return {**fleet_energy(catalog, [], 0), "notes": ["no fleet resource in the bill: no energy"]}
-    hq = fleet_hours(rows[["resource_id", "charge_start", "charge_end"]], cost.loc[rows.index])[0]
-    hours = hq.groupby("resource_id")["hour"].nunique()
+    if hours_billed is None:
+        hours_billed = fleet_hours(rows[["resource_id", "charge_start", "charge_end"]],
+                                   cost.loc[rows.index])[0]
+    hours = hours_billed.groupby("resource_id")["hour"].nunique()
     billed = {r: sum(g, Decimal(0)) for r, g in cost.loc[rows.index].groupby(rows["resource_id"])}
     idle_rows = allocations[allocations["kind"] == "idle"] if "kind" in allocations else allocations.iloc[0:0]
     idle = {r: sum(g, Decimal(0)) for r, g in idle_rows["cost"].groupby(idle_rows["detail"])}
     fleet_idle = Decimal(str(summary.get("idle_share") or 0))
     driver = summary.get("driver", "")
     parts, unmatched = [], []
-    for rid, g in rows.groupby("resource_id", sort=True):
-        texts = [*g["sku_id"].dropna().unique(), *g["description"].dropna().unique(),
-                 *g["resource_name"].dropna().unique()]
-        inst = match_instance(texts, str(g["provider"].dropna().iloc[0]) if g["provider"].notna().any() else "",
-                              catalog)
+    texts_of, provider_of = _texts(rows)
+    for rid in sorted(texts_of):
+        inst = match_instance(texts_of[rid], provider_of.get(rid, ""), catalog)
         hw = catalog.hardware.get(inst.hardware) if inst is not None else None
         if inst is None or hw is None or not hw.tdp_w:
             unmatched.append(str(rid))

@@ -64,6 +64,9 @@ class Attribution:
     allocations: pd.DataFrame
     summary: dict
     timings: dict[str, float] = field(default_factory=dict)
+    #: rule R1's fleet (bool per bill row) and rule R2's billed (resource_id, hour, cost_q)
+    fleet_mask: np.ndarray | None = None
+    fleet_hours: pd.DataFrame | None = None
 
 
 # ------------------------------------------------------------------ usage expressions
@@ -488,7 +491,7 @@ def attribute(
                       duplicates=dup, share_idle=share_idle)
     table, summary = assemble(bside, uside)
     summary["notes"].extend(notes)
-    result = Attribution(table, summary)
+    result = Attribution(table, summary, fleet_mask=fleet_mask, fleet_hours=hq)
     result.summary["backend"] = backend_name(con)
     timings["assemble_s"] = time.perf_counter() - ta
     timings["total_engine_s"] = time.perf_counter() - t0

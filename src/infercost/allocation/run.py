@@ -128,10 +128,14 @@ def _energy(b: Any, r: Any, pass1: Any, res: Any, s: dict) -> dict:
     from infercost.allocation.engine import select_fleet
     from infercost.core.catalog import load_catalog
 
-    gdf = pass1[0]
-    used = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
-    return attribution_energy(b, select_fleet(b, r, used), b.cost(r.cost_basis), res.allocations, s,
-                              load_catalog())
+    if res.fleet_mask is None:
+        gdf = pass1[0]
+        used = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
+        mask, hours = select_fleet(b, r, used), None
+    else:
+        mask, hours = res.fleet_mask, res.fleet_hours
+    return attribution_energy(b, mask, b.cost(r.cost_basis), res.allocations, s,
+                              load_catalog(), hours)
 
 
 def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, rules) -> Any:

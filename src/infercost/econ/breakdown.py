@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from infercost.core.money import Money, format_decimal, money_sum, round_places, to_decimal
@@ -135,8 +136,10 @@ class CostBreakdown:
     facts: dict[str, Any] = field(default_factory=dict)
 
     # -- totals ---------------------------------------------------------------------
-    @property
+    @cached_property
     def total(self) -> Money:
+        """Sum of the lines (exact); computed once (the lines are a tuple: it cannot
+        change, and `share` reads it once per line)."""
         return money_sum((c.cost for c in self.components), self.currency)
 
     @property
