@@ -5,7 +5,8 @@
 Generates the month if absent (gen_attribute_data.py), then measures, each in its own
 process (wall time, peak RSS of that process):
 
-  ours_full   run_attribution: every output, duplicate check included (compare with
+  ours_full   run_attribution: every output, duplicate check included; the bill read and
+              reduced in the engine (bill_rows_in_python: what reached pandas) (compare with
               floor_req, which also writes per-request costs, or floor + floor_req)
   ours_lean   the same without requests.parquet and without the duplicate check
   floor       one hand-written DuckDB SQL query computing the same default allocation
@@ -93,7 +94,9 @@ def child(name: str, data: str, pandas_rows: int, memory_limit: str) -> None:
         s = run_attribution(bill, usage, out, check_duplicates=full, write_requests=full)
         extra = {"allocated": str(s["totals"]["allocated"]), "idle": str(s["totals"]["idle"]),
                  "conservation": s["conservation"]["holds"], "rows": s["rows"]["usage_read"],
-                 "timings": s["_timings_s"]}
+                 "timings": s["_timings_s"],
+                 "bill_rows_in_python": s["_bill_reader"]["rows_in_python"],
+                 "bill_in_engine": bool(s["_bill_reader"]["engine"])}
     elif name.startswith("floor"):
         import duckdb
 
