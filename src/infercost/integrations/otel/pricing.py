@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from typing import Any
 
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -117,7 +118,7 @@ class CostSpanProcessor(SpanProcessor):
                 if self.model_attribute and sc.first(attrs, sc.MODEL) is None \
                         and attrs.get(self.model_attribute) not in (None, ""):
                     tags["gen_ai.request.model"] = str(attrs[self.model_attribute])
-            span.set_attributes(tags)
+            _tag(span, tags)
         except Exception as e:  # pragma: no cover - never into the app
             log.warning("infercost: on_start failed: %s", e)
 
@@ -172,6 +173,7 @@ class CostSpanExporter(SpanExporter):
         unit = table.currency
         self._totals: dict[tuple[str, str, str], Decimal] = {}
         self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._label_sets: dict[tuple[Any, Any, Any], tuple[tuple[str, str, str], dict]] = {}
         # a cumulative counter read when metrics are collected (the exact Decimal totals
         # kept here), so pricing a span records one instrument, not two
         self._counter = meter.create_observable_counter(
@@ -185,17 +187,17 @@ class CostSpanExporter(SpanExporter):
     def price(self, span: ReadableSpan) -> ReadableSpan:
         """`span` with its cost attributes added (a copy), or `span` itself when it is not
         an inference request. Updates `stats` and the metrics. Never raises."""
-        attrs = _plain(span)
+        attrs = _view(span)  # read only; `out` below is the copy the exporter gets
         if sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute):
             with self._lock:
                 self.stats.skipped += 1
             return span
-        out = attrs  # a copy of the span's attributes: ours to extend
+        named = None  # a model named by `model_attribute`, made standard on the copy
         model = attrs.get(self.model_attribute) if self.model_attribute else None
         if model is None or model == "":
             model = sc.first(attrs, sc.MODEL)
         elif sc.first(attrs, sc.MODEL) is None:
-            out["gen_ai.request.model"] = str(model)  # a named model attribute, made standard
+            named = str(model)
         r_tenant, r_version = self._from_resource(span.resource)
         tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
         if tenant is None or tenant == "":
@@ -205,38 +207,29 @@ class CostSpanExporter(SpanExporter):
         version = sc.first(attrs, sc.MODEL_VERSION)
         if version is None:
             version = r_version
+        provider = sc.first(attrs, sc.PROVIDER)
+        hosted = provider is not None and self.table.hosted_provider(provider)
         try:
-            cost = self._cost(span, attrs, model)
+            cost = self._cost(span, attrs, model, provider if hosted else None)
         except _Unpriced as e:
-            out.update(self._tags)
-            if tenant is not None:
-                out[sc.OUT_TENANT] = str(tenant)
-            if version is not None:
-                out[sc.OUT_MODEL_VERSION] = str(version)
-            out[sc.UNPRICED] = e.reason
-            out.pop(sc.COST_SOURCE, None)  # tagged at start; no cost, so no source
-            with self._lock:
-                seen = self.stats.unpriced.get(e.reason, 0)
-                self.stats.unpriced[e.reason] = seen + 1
-            if not seen:  # reported once per reason; every one is counted in stats
-                log.warning("infercost: a span left unpriced (%s); spans like it are counted "
-                            "in stats.unpriced and carry %s", e.reason, sc.UNPRICED)
-            return _copy(span, out)
-        total = cost.total
-        if cost.source == "local":
-            out.update(self._local)  # the table's constant parts, formatted once
-            busy = cost.parts[0].amount
-            out[sc.COST_PART + "busy"] = _s(busy)
+            return self._unpriced(span, attrs, named, tenant, version, e.reason)
+        out = dict(attrs)
+        if named is not None:
+            out["gen_ai.request.model"] = named
+        if not hosted:  # a `LocalCost`: the table's constant parts were formatted once
+            total = cost.total
+            out.update(self._local)
+            out[sc.COST_PART + "busy"] = _s(cost.busy)
             out[sc.BUSY_SHARE_S] = _s(cost.busy_share_s)
             out[sc.DIVISOR] = cost.divisor
-        else:
+        else:  # a `SpanCost` from the hosted API's token prices
+            total = cost.total
             out.update(self._tags)
             out[sc.COST_CURRENCY] = self.table.currency
             out[sc.COST_SOURCE] = cost.source
             for p in cost.parts:
                 out[sc.COST_PART + p.name] = _s(p.amount)
-        key = (str(model), "" if version is None else str(version),
-               "" if tenant is None else str(tenant))
+        key, labels = self._label_set(model, version, tenant)
         if tenant is not None:
             out[sc.OUT_TENANT] = key[2]
         if version is not None:
@@ -245,17 +238,50 @@ class CostSpanExporter(SpanExporter):
         f = float(text)  # the double nearest the exact amount (as float(total), faster)
         out[sc.COST_AMOUNT] = f
         out[sc.COST_DECIMAL] = text
-        labels = self._labels.get(key)
-        if labels is None:
-            labels = {"model": key[0], "version": key[1], "tenant": key[2],
-                      "currency": self.table.currency}
-            self._labels[key] = labels
         self._histogram.record(f, labels)
         with self._lock:
             self._totals[key] = _SUM.add(self._totals.get(key, _ZERO), total)
             self.stats.priced += 1
             self.stats.total = _SUM.add(self.stats.total, total)
         return _copy(span, out)
+
+    def _unpriced(self, span: ReadableSpan, attrs, named, tenant, version,
+                  reason: str) -> ReadableSpan:
+        """A copy of `span` saying why it has no cost; counted in `stats.unpriced`."""
+        out = dict(attrs)
+        if named is not None:
+            out["gen_ai.request.model"] = named
+        out.update(self._tags)
+        if tenant is not None:
+            out[sc.OUT_TENANT] = str(tenant)
+        if version is not None:
+            out[sc.OUT_MODEL_VERSION] = str(version)
+        out[sc.UNPRICED] = reason
+        out.pop(sc.COST_SOURCE, None)  # tagged at start; no cost, so no source
+        with self._lock:
+            seen = self.stats.unpriced.get(reason, 0)
+            self.stats.unpriced[reason] = seen + 1
+        if not seen:  # reported once per reason; every one is counted in stats
+            log.warning("infercost: a span left unpriced (%s); spans like it are counted "
+                        "in stats.unpriced and carry %s", reason, sc.UNPRICED)
+        return _copy(span, out)
+
+    def _label_set(self, model, version, tenant) -> tuple[tuple[str, str, str], dict[str, str]]:
+        """The metric key (model, version, tenant as text, "" when absent) and the label
+        dict of the metrics, made once per distinct value set (the same dict every time,
+        so the metrics SDK sees one attribute set)."""
+        hit = self._label_sets.get((model, version, tenant))
+        if hit is None:
+            key = (str(model), "" if version is None else str(version),
+                   "" if tenant is None else str(tenant))
+            labels = self._labels.get(key)
+            if labels is None:
+                labels = {"model": key[0], "version": key[1], "tenant": key[2],
+                          "currency": self.table.currency}
+                self._labels[key] = labels
+            hit = (key, labels)
+            self._label_sets[(model, version, tenant)] = hit
+        return hit
 
     def _from_resource(self, resource) -> tuple[Any, Any]:
         """(tenant, model version) named by a resource's attributes, looked up once per
@@ -277,23 +303,24 @@ class CostSpanExporter(SpanExporter):
             items = list(self._totals.items())
         return [Observation(float(v), self._labels[k]) for k, v in items]
 
-    def _cost(self, span: ReadableSpan, attrs, model):
-        if span.start_time is None or span.end_time is None:
+    def _cost(self, span: ReadableSpan, attrs, model, provider):
+        """The span's cost: a `LocalCost` (`PriceTable.local_cost`) when `provider` is
+        None (self-hosted), else the hosted API's `SpanCost` (`api.price_span`). Raises
+        `_Unpriced` with the reason."""
+        start, end = span.start_time, span.end_time
+        if start is None or end is None:
             raise _Unpriced("no start or end time")
-        provider = sc.first(attrs, sc.PROVIDER)
         if model is None:
             raise _Unpriced("missing model")
         batch = _whole(attrs, sc.BATCH_SIZE)
         index = _whole(attrs, sc.BATCH_INDEX) if batch is not None else None
         if batch is None:
             batch = _whole(attrs, sc.CONCURRENCY)
-        hosted = provider is not None and self.table.hosted_provider(provider)
         try:
-            if not hosted:  # tokens do not enter a self-hosted price; the model must match
-                return _price_span(self.table, busy_ns=span.end_time - span.start_time,
-                                   batch=batch, index=index, model=str(model))
+            if provider is None:  # tokens do not enter a self-hosted price; the model must match
+                return self.table.local_cost(end - start, batch, index, str(model))
             return _price_span(
-                self.table, busy_ns=span.end_time - span.start_time, batch=batch, index=index,
+                self.table, busy_ns=end - start, batch=batch, index=index,
                 input_tokens=_whole(attrs, sc.INPUT_TOKENS), provider=provider,
                 output_tokens=_whole(attrs, sc.OUTPUT_TOKENS), model=str(model))
         except ValueError as e:  # UnpricedError is a ValueError
@@ -383,14 +410,26 @@ def _view(span) -> Mapping:
     return inner if isinstance(inner, dict) else (span.attributes or {})
 
 
-def _plain(span: ReadableSpan) -> dict:
-    """The span's attributes as a new plain dict (read straight from the SDK's
-    BoundedAttributes when it is one: a tenth of the cost of the mapping protocol)."""
+def _tag(span, tags: dict[str, str]) -> None:
+    """`span.set_attributes(tags)` for a live span at its start, at a fifth of the cost.
+
+    When the span keeps the SDK's `BoundedAttributes` and setting `tags` there would do
+    nothing but add them (the span not ended, none of the keys set yet, room under the
+    attribute count limit, each value within the value length limit; the values are
+    our own strings, so cleaning leaves them as they are), they are added to its dict
+    under its lock, exactly as the SDK would; in any other case through
+    `span.set_attributes`, which applies the limits (and warns)."""
     raw = getattr(span, "_attributes", None)
-    inner = getattr(raw, "_dict", None)
-    if isinstance(inner, dict):
-        return dict(inner)
-    return dict(span.attributes or {})
+    if type(raw) is BoundedAttributes and getattr(span, "_end_time", 0) is None:
+        inner = raw._dict
+        limit = raw.max_value_len
+        if ((raw.maxlen is None or len(inner) + len(tags) <= raw.maxlen)
+                and (limit is None or all(len(v) <= limit for v in tags.values()))
+                and inner.keys().isdisjoint(tags) and not raw._immutable):
+            with raw._lock:
+                inner.update(tags)
+            return
+    span.set_attributes(tags)
 
 
 def _copy(span: ReadableSpan, attributes: dict) -> ReadableSpan:
