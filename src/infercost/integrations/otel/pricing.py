@@ -38,6 +38,12 @@ _price_span = api.price_span
 COST_BUCKETS = (1e-7, 1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1, 1.0, 10.0)
 COUNTER = "infercost.cost"
 HISTOGRAM = "infercost.cost.per_request"
+# the names read and written for every span, as module globals (one lookup each)
+_first = sc.first
+_MODEL, _TENANT, _MODEL_VERSION, _PROVIDER = sc.MODEL, sc.TENANT, sc.MODEL_VERSION, sc.PROVIDER
+_BUSY, _BUSY_SHARE_S, _DIVISOR = sc.COST_PART + "busy", sc.BUSY_SHARE_S, sc.DIVISOR
+_OUT_TENANT, _OUT_MODEL_VERSION = sc.OUT_TENANT, sc.OUT_MODEL_VERSION
+_COST_AMOUNT, _COST_DECIMAL = sc.COST_AMOUNT, sc.COST_DECIMAL
 
 
 @dataclass
@@ -159,6 +165,8 @@ class CostSpanExporter(SpanExporter):
         self.model_attribute = model_attribute
         self.stats = PricingStats()
         self._resources: dict[int, tuple[Any, tuple[Any, Any]]] = {}
+        self._resource: Any = None  # the last span's resource and what it names
+        self._resource_found: tuple[Any, Any] = (None, None)
         # attributes every priced span gets, formatted once
         self._tags = {sc.TABLE_VERSION: table.version, sc.SCENARIO: table.scenario}
         self._local = {**self._tags, sc.COST_CURRENCY: table.currency, sc.COST_SOURCE: "local",
@@ -187,27 +195,38 @@ class CostSpanExporter(SpanExporter):
     def price(self, span: ReadableSpan) -> ReadableSpan:
         """`span` with its cost attributes added (a copy), or `span` itself when it is not
         an inference request. Updates `stats` and the metrics. Never raises."""
+        tally = _Tally()
+        try:
+            return self._safe_price(span, tally)
+        finally:
+            self._merge(tally)
+
+    def _price(self, span: ReadableSpan, tally: _Tally) -> ReadableSpan:
+        """`price` for one span of a batch: the counts and exact sums go to `tally`
+        (`_merge` adds them to `stats` and the counter's totals once per batch)."""
         attrs = _view(span)  # read only; `out` below is the copy the exporter gets
         if sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute):
-            with self._lock:
-                self.stats.skipped += 1
+            tally.skipped += 1
             return span
         named = None  # a model named by `model_attribute`, made standard on the copy
         model = attrs.get(self.model_attribute) if self.model_attribute else None
         if model is None or model == "":
-            model = sc.first(attrs, sc.MODEL)
-        elif sc.first(attrs, sc.MODEL) is None:
+            model = _first(attrs, _MODEL)
+        elif _first(attrs, _MODEL) is None:
             named = str(model)
-        r_tenant, r_version = self._from_resource(span.resource)
+        resource = span.resource
+        if resource is not self._resource:  # a service has one: looked up once
+            self._resource_found = self._from_resource(resource)
+            self._resource = resource
         tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
         if tenant is None or tenant == "":
-            tenant = sc.first(attrs, sc.TENANT)
-        if tenant is None:
-            tenant = r_tenant
-        version = sc.first(attrs, sc.MODEL_VERSION)
+            tenant = _first(attrs, _TENANT)
+            if tenant is None:
+                tenant = self._resource_found[0]
+        version = _first(attrs, _MODEL_VERSION)
         if version is None:
-            version = r_version
-        provider = sc.first(attrs, sc.PROVIDER)
+            version = self._resource_found[1]
+        provider = _first(attrs, _PROVIDER)
         hosted = provider is not None and self.table.hosted_provider(provider)
         try:
             cost = self._cost(span, attrs, model, provider if hosted else None)
@@ -217,33 +236,43 @@ class CostSpanExporter(SpanExporter):
         if named is not None:
             out["gen_ai.request.model"] = named
         if not hosted:  # a `LocalCost`: the table's constant parts were formatted once
-            total = cost.total
             out.update(self._local)
-            out[sc.COST_PART + "busy"] = _s(cost.busy)
-            out[sc.BUSY_SHARE_S] = _s(cost.busy_share_s)
-            out[sc.DIVISOR] = cost.divisor
+            out[_BUSY] = _s(cost.busy)
+            out[_BUSY_SHARE_S] = _s(cost.busy_share_s)
+            out[_DIVISOR] = cost.divisor
         else:  # a `SpanCost` from the hosted API's token prices
-            total = cost.total
             out.update(self._tags)
             out[sc.COST_CURRENCY] = self.table.currency
             out[sc.COST_SOURCE] = cost.source
             for p in cost.parts:
                 out[sc.COST_PART + p.name] = _s(p.amount)
-        key, labels = self._label_set(model, version, tenant)
+        hit = self._label_sets.get((model, version, tenant))
+        if hit is None:
+            hit = self._label_set(model, version, tenant)
+        key, labels = hit
         if tenant is not None:
-            out[sc.OUT_TENANT] = key[2]
+            out[_OUT_TENANT] = key[2]
         if version is not None:
-            out[sc.OUT_MODEL_VERSION] = key[1]
+            out[_OUT_MODEL_VERSION] = key[1]
+        total = cost.total
         text = _s(total)
         f = float(text)  # the double nearest the exact amount (as float(total), faster)
-        out[sc.COST_AMOUNT] = f
-        out[sc.COST_DECIMAL] = text
+        out[_COST_AMOUNT] = f
+        out[_COST_DECIMAL] = text
         self._histogram.record(f, labels)
-        with self._lock:
-            self._totals[key] = _SUM.add(self._totals.get(key, _ZERO), total)
-            self.stats.priced += 1
-            self.stats.total = _SUM.add(self.stats.total, total)
+        totals = tally.totals
+        totals[key] = _SUM.add(totals[key], total) if key in totals else total
+        tally.priced += 1
         return _copy(span, out)
+
+    def _merge(self, tally: _Tally) -> None:
+        """Add a batch's counts and exact sums to `stats` and the counter's totals."""
+        with self._lock:
+            for key, amount in tally.totals.items():
+                self._totals[key] = _SUM.add(self._totals.get(key, _ZERO), amount)
+                self.stats.total = _SUM.add(self.stats.total, amount)
+            self.stats.priced += tally.priced
+            self.stats.skipped += tally.skipped
 
     def _unpriced(self, span: ReadableSpan, attrs, named, tenant, version,
                   reason: str) -> ReadableSpan:
@@ -329,7 +358,11 @@ class CostSpanExporter(SpanExporter):
     # -- SpanExporter -------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         try:
-            priced = [self._safe_price(s) for s in spans]
+            tally = _Tally()
+            try:
+                priced = [self._safe_price(s, tally) for s in spans]
+            finally:
+                self._merge(tally)  # once per batch: one lock, not one per span
             result = self.exporter.export(priced)
         except Exception as e:
             log.warning("infercost: exporting %d spans failed: %s", len(spans), e)
@@ -343,9 +376,9 @@ class CostSpanExporter(SpanExporter):
                 self.stats.export_failures += 1
         return result
 
-    def _safe_price(self, span: ReadableSpan) -> ReadableSpan:
+    def _safe_price(self, span: ReadableSpan, tally: _Tally) -> ReadableSpan:
         try:
-            return self.price(span)
+            return self._price(span, tally)
         except Exception as e:  # pragma: no cover - a bug: pass the span on unpriced
             log.warning("infercost: pricing a span failed: %s", e)
             with self._lock:
@@ -371,6 +404,18 @@ class CostSpanExporter(SpanExporter):
         except Exception as e:  # pragma: no cover
             log.warning("infercost: exporter flush failed: %s", e)
             return False
+
+
+class _Tally:
+    """What pricing one export batch adds to the stats: spans priced and skipped, and
+    the exact sum of the priced costs per metric key (model, version, tenant)."""
+
+    __slots__ = ("priced", "skipped", "totals")
+
+    def __init__(self) -> None:
+        self.priced = 0
+        self.skipped = 0
+        self.totals: dict[tuple[str, str, str], Decimal] = {}
 
 
 class _Unpriced(Exception):
@@ -434,16 +479,23 @@ def _tag(span, tags: dict[str, str]) -> None:
 
 def _copy(span: ReadableSpan, attributes: dict) -> ReadableSpan:
     """A `ReadableSpan` like `span` with `attributes` instead of its own (the span itself
-    is left as it ended). Copies the SDK span's fields directly (a quarter of the cost of
-    the constructor); the constructor when the span keeps no `__dict__`."""
-    fields = getattr(span, "__dict__", None)
-    if fields is not None and "_attributes" in fields:
-        new = ReadableSpan.__new__(ReadableSpan)
-        new.__dict__.update(fields)
-        new._attributes = attributes
-        return new
+    is left as it ended). An SDK span's fields are read directly (a third of the cost of
+    the properties; and no `__dict__` is made, so the collector tracks one new object,
+    not three); any other span's through its public properties."""
+    if isinstance(span, ReadableSpan):
+        try:
+            return ReadableSpan(
+                name=span._name, context=span._context, parent=span._parent,
+                resource=span._resource, attributes=attributes, events=span._events,
+                links=span._links, kind=span._kind, status=span._status,
+                start_time=span._start_time, end_time=span._end_time,
+                instrumentation_info=span._instrumentation_info,
+                instrumentation_scope=span._instrumentation_scope)
+        except AttributeError:  # pragma: no cover - an SDK that keeps other fields
+            pass
     return ReadableSpan(
         name=span.name, context=span.context, parent=span.parent, resource=span.resource,
         attributes=attributes, events=span.events, links=span.links, kind=span.kind,
         status=span.status, start_time=span.start_time, end_time=span.end_time,
+        instrumentation_info=getattr(span, "_instrumentation_info", None),
         instrumentation_scope=span.instrumentation_scope)
