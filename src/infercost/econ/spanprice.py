@@ -182,13 +182,14 @@ class PriceTable:
         n = self.replica_concurrency if batch is None else batch
         if busy_ns < 0:
             raise UnpricedError("negative duration", f"busy time {busy_ns} ns is negative")
-        if not _whole_number(n) or n < 1:
+        if not (type(n) is int or _whole_number(n)) or n < 1:
             raise UnpricedError("bad batch size",
                                 f"batch size must be a whole number >= 1, got {n!r}")
-        if index is not None and not (_whole_number(index) and 0 <= index < n):
+        if index is not None and not ((type(index) is int or _whole_number(index))
+                                      and 0 <= index < n):
             raise UnpricedError("bad batch index",
                                 f"batch index must be a whole number in 0..{n - 1}, got {index!r}")
-        if model is not None and not self.serves(model):
+        if model is not None and self._served.get(model) is not True and not self.serves(model):
             raise UnpricedError(f"model '{model}' is not the scenario's '{self.model}'",
                                 f"a self-hosted span of model '{model}' cannot be priced with "
                                 f"scenario '{self.scenario}' (model '{self.model}')")
@@ -285,7 +286,14 @@ def busy_share_ns(busy_ns: int, divisor: int, index: int | None = None) -> int:
     """
     if index is None:
         return _div_round(busy_ns, divisor)
-    return _div_round(busy_ns * (index + 1), divisor) - _div_round(busy_ns * index, divisor)
+    # _div_round twice, written out (this runs for every span priced)
+    hi, r = divmod(busy_ns * (index + 1), divisor)
+    if 2 * r > divisor or (2 * r == divisor and hi % 2 == 1):
+        hi += 1
+    lo, r = divmod(busy_ns * index, divisor)
+    if 2 * r > divisor or (2 * r == divisor and lo % 2 == 1):
+        lo += 1
+    return hi - lo
 
 
 def _whole_number(v: object) -> bool:

@@ -259,14 +259,23 @@ class CostSpanExporter(SpanExporter):
         f = float(text)  # the double nearest the exact amount (as float(total), faster)
         out[_COST_AMOUNT] = f
         out[_COST_DECIMAL] = text
-        self._histogram.record(f, labels)
+        tally.amounts.append(f)  # recorded in the histogram by `_merge`, one by one
+        tally.labels.append(labels)
         totals = tally.totals
         totals[key] = _SUM.add(totals[key], total) if key in totals else total
         tally.priced += 1
         return _copy(span, out)
 
     def _merge(self, tally: _Tally) -> None:
-        """Add a batch's counts and exact sums to `stats` and the counter's totals."""
+        """Record each priced span's cost in the histogram (one `record` per span, in a
+        row after the batch is priced: the SDK's code stays warm), and add the batch's
+        counts and exact sums to `stats` and the counter's totals."""
+        record = self._histogram.record
+        try:
+            for f, labels in zip(tally.amounts, tally.labels, strict=True):
+                record(f, labels)
+        except Exception as e:  # pragma: no cover - the metrics SDK failing
+            log.warning("infercost: recording %s failed: %s", HISTOGRAM, e)
         with self._lock:
             for key, amount in tally.totals.items():
                 self._totals[key] = _SUM.add(self._totals.get(key, _ZERO), amount)
@@ -407,15 +416,20 @@ class CostSpanExporter(SpanExporter):
 
 
 class _Tally:
-    """What pricing one export batch adds to the stats: spans priced and skipped, and
-    the exact sum of the priced costs per metric key (model, version, tenant)."""
+    """What pricing one export batch adds to the metrics and stats: each priced span's
+    cost and metric labels (for the histogram), spans priced and skipped, and the exact
+    sum of the priced costs per metric key (model, version, tenant)."""
 
-    __slots__ = ("priced", "skipped", "totals")
+    __slots__ = ("amounts", "labels", "priced", "skipped", "totals")
 
     def __init__(self) -> None:
         self.priced = 0
         self.skipped = 0
         self.totals: dict[tuple[str, str, str], Decimal] = {}
+        # per priced span: its cost and its metric labels (two lists: no tuple per span
+        # for the garbage collector to track)
+        self.amounts: list[float] = []
+        self.labels: list[dict[str, str]] = []
 
 
 class _Unpriced(Exception):
