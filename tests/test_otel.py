@@ -461,3 +461,13 @@ def test_property_exported_cost_is_price_span(walls, n, indexed):
     assert [p.count for p in points] == [len(walls)]
     assert points[0].sum == pytest.approx(float(total), rel=1e-12)
     tp.shutdown()
+
+
+@given(digits=st.integers(-10**30, 10**30), exp=st.integers(-40, 10))
+def test_property_decimal_text_is_plain_and_exact(digits, exp):
+    from infercost.integrations.otel.pricing import _s
+
+    d = D(digits).scaleb(exp)
+    t = _s(d)
+    assert D(t) == d and "E" not in t and "e" not in t
+    assert "." not in t or not t.endswith(("0", "."))

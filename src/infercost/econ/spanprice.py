@@ -82,6 +82,9 @@ class PerInference:
     amount: Decimal
 
 
+_new_tuple = tuple.__new__
+
+
 class LocalCost(NamedTuple):
     """A self-hosted request's cost without its itemised parts (what `price_span` builds
     its `SpanCost` from, and what a span pricer needs per span): `busy_share_s` the
@@ -195,7 +198,8 @@ class PriceTable:
                                 f"scenario '{self.scenario}' (model '{self.model}')")
         share_s = _CTX.divide(Decimal(busy_share_ns(busy_ns, n, index)), NS_PER_S)  # exact
         busy = _CTX.multiply(share_s, self.replica_price_per_s)
-        return LocalCost(share_s, n, busy, _CTX.add(busy, self._fixed_total))
+        # LocalCost(...) without the named tuple's Python-level __new__ (this runs per span)
+        return _new_tuple(LocalCost, (share_s, n, busy, _CTX.add(busy, self._fixed_total)))
 
     def content(self) -> dict[str, Any]:
         """The table as JSON-ready data without its version (money as decimal strings)."""
