@@ -465,10 +465,14 @@ def _whole(attrs, keys) -> int | None:
 
 def _s(d: Decimal) -> str:
     """A Decimal as plain text, trailing zeros dropped ("0.00047"; never exponent form).
-    `str` first (a third of the cost of `format`), `format` when str wrote an exponent."""
-    t = str(d)
-    if "E" in t:
+    `str` (a third of the cost of `format`) unless it would write an exponent: below
+    1e-6 (`adjusted() < -6`) or with a positive exponent (then `format`)."""
+    if d.adjusted() < -6:
         t = format(d, "f")
+    else:
+        t = str(d)
+        if "E" in t:
+            t = format(d, "f")
     return t.rstrip("0").rstrip(".") if "." in t else t
 
 
