@@ -471,3 +471,20 @@ def test_property_decimal_text_is_plain_and_exact(digits, exp):
     t = _s(d)
     assert D(t) == d and "E" not in t and "e" not in t
     assert "." not in t or not t.endswith(("0", "."))
+
+
+def test_a_span_whose_pricing_fails_is_passed_on_and_counted(monkeypatch, caplog):
+    mem = Memory()
+    tp, pricer, _ = setup(mem)
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pricer, "_cost", broken)
+    with caplog.at_level(logging.WARNING, logger="infercost.otel"):
+        batch(tp, 2)
+        assert pricer.force_flush()
+    assert len(mem.spans) == 2 and pricer.stats.unpriced == {"error": 2}
+    assert not any("gen_ai.usage.cost.amount" in s.attributes for s in mem.spans)
+    assert pricer.stats.priced == 0 and pricer.stats.total == 0
+    assert any("pricing a span failed: a bug" in r.getMessage() for r in caplog.records)

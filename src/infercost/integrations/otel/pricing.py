@@ -198,7 +198,9 @@ class CostSpanExporter(SpanExporter):
         an inference request. Updates `stats` and the metrics. Never raises."""
         tally = _Tally()
         try:
-            return self._safe_price(span, tally)
+            return self._price(span, tally)
+        except Exception as e:  # a bug: pass the span on unpriced
+            return self._failed(span, e)
         finally:
             self._merge(tally)
 
@@ -376,8 +378,14 @@ class CostSpanExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         try:
             tally = _Tally()
+            price = self._price
+            priced = []
             try:
-                priced = [self._safe_price(s, tally) for s in spans]
+                for s in spans:
+                    try:
+                        priced.append(price(s, tally))
+                    except Exception as e:  # a bug: pass the span on unpriced
+                        priced.append(self._failed(s, e))
             finally:
                 self._merge(tally)  # once per batch: one lock, not one per span
             result = self.exporter.export(priced)
@@ -393,14 +401,13 @@ class CostSpanExporter(SpanExporter):
                 self.stats.export_failures += 1
         return result
 
-    def _safe_price(self, span: ReadableSpan, tally: _Tally) -> ReadableSpan:
-        try:
-            return self._price(span, tally)
-        except Exception as e:  # pragma: no cover - a bug: pass the span on unpriced
-            log.warning("infercost: pricing a span failed: %s", e)
-            with self._lock:
-                self.stats.unpriced["error"] = self.stats.unpriced.get("error", 0) + 1
-            return span
+    def _failed(self, span: ReadableSpan, error: Exception) -> ReadableSpan:
+        """A span whose pricing raised (a bug): logged, counted as unpriced ("error"),
+        passed on as it is."""
+        log.warning("infercost: pricing a span failed: %s", error)
+        with self._lock:
+            self.stats.unpriced["error"] = self.stats.unpriced.get("error", 0) + 1
+        return span
 
     def shutdown(self) -> None:
         try:
