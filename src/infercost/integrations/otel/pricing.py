@@ -38,6 +38,7 @@ _price_span = api.price_span
 COST_BUCKETS = (1e-7, 1e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1, 1.0, 10.0)
 COUNTER = "infercost.cost"
 HISTOGRAM = "infercost.cost.per_request"
+_NO_RESOURCE = object()  # no span's resource is this
 # the names read and written for every span, as module globals (one lookup each)
 _first = sc.first
 _MODEL, _TENANT, _MODEL_VERSION, _PROVIDER = sc.MODEL, sc.TENANT, sc.MODEL_VERSION, sc.PROVIDER
@@ -166,8 +167,8 @@ class CostSpanExporter(SpanExporter):
         self.model_attribute = model_attribute
         self.stats = PricingStats()
         self._resources: dict[int, tuple[Any, tuple[Any, Any]]] = {}
-        self._resource: Any = None  # the last span's resource and what it names
-        self._resource_found: tuple[Any, Any] = (None, None)
+        # the last span's resource and the (tenant, model version) it names, one tuple
+        self._last_resource: tuple[Any, tuple[Any, Any]] = (_NO_RESOURCE, (None, None))
         # attributes every priced span gets, formatted once
         self._tags = {sc.TABLE_VERSION: table.version, sc.SCENARIO: table.scenario}
         self._local = {**self._tags, sc.COST_CURRENCY: table.currency, sc.COST_SOURCE: "local",
@@ -218,17 +219,18 @@ class CostSpanExporter(SpanExporter):
         elif _first(attrs, _MODEL) is None:
             named = str(model)
         resource = span.resource
-        if resource is not self._resource:  # a service has one: looked up once
-            self._resource_found = self._from_resource(resource)
-            self._resource = resource
+        last = self._last_resource  # one read: another thread may replace it
+        if last[0] is not resource:  # a service has one resource: looked up once
+            last = (resource, self._from_resource(resource))
+            self._last_resource = last
         tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
         if tenant is None or tenant == "":
             tenant = _first(attrs, _TENANT)
             if tenant is None:
-                tenant = self._resource_found[0]
+                tenant = last[1][0]
         version = _first(attrs, _MODEL_VERSION)
         if version is None:
-            version = self._resource_found[1]
+            version = last[1][1]
         provider = _first(attrs, _PROVIDER)
         hosted = provider is not None and self.table.hosted_provider(provider)
         try:
