@@ -237,16 +237,18 @@ class CostSpanExporter(SpanExporter):
             cost = self._cost(span, attrs, model, provider if hosted else None)
         except _Unpriced as e:
             return self._unpriced(span, attrs, named, tenant, version, e.reason)
-        out = dict(attrs)
-        if named is not None:
-            out["gen_ai.request.model"] = named
+        # the copy the exporter gets: the span's attributes, then ours (one dict display:
+        # a fifth cheaper than dict() and update())
+        tags = self._tags if hosted else self._local
+        if named is None:
+            out = {**attrs, **tags}
+        else:
+            out = {**attrs, "gen_ai.request.model": named, **tags}
         if not hosted:  # a `LocalCost`: the table's constant parts were formatted once
-            out.update(self._local)
             out[_BUSY] = _s(cost.busy)
             out[_BUSY_SHARE_S] = _s(cost.busy_share_s)
             out[_DIVISOR] = cost.divisor
         else:  # a `SpanCost` from the hosted API's token prices
-            out.update(self._tags)
             out[sc.COST_CURRENCY] = self.table.currency
             out[sc.COST_SOURCE] = cost.source
             for p in cost.parts:
