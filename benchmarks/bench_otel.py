@@ -9,7 +9,10 @@ request's, where the span starts and ends, and the batch processor's, where span
 priced and exported) and the wall time, for making the spans and exporting them; CPU
 time is the figure held to the target, as the machine is shared and wall time counts
 waiting for a core. A third provider has only the `CostSpanProcessor` (tags at span
-start): what a request's own path pays, the pricing running later in the exporter. Repetitions alternate the two and the median of each is kept.
+start): what a request's own path pays, the pricing running later in the exporter.
+Repetitions alternate the three and the median of each is kept. It prints PASS when
+infercost adds under 20 us of CPU per span (exit code 0), else FAIL (exit code 1), and
+the load average, as CPU time per span grows with the machine's load.
 
 Run: `.venv/bin/python benchmarks/bench_otel.py [--spans N] [--reps R]`.
 """
@@ -17,6 +20,7 @@ Run: `.venv/bin/python benchmarks/bench_otel.py [--spans N] [--reps R]`.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -105,9 +109,19 @@ def main() -> None:
                        ("+ CostSpanProcessor only (request path)", "start", cs),
                        ("with instrument() (tag, price, metrics)", "full", cf)):
         print(f"{name:40} {c:11.2f} {c / cb:7.2f} {us(k, 1):8.2f}")
-    print(f"added by infercost: {added:.2f} us/span of CPU (target < {TARGET_US:g}): "
-          f"{'yes' if ok else 'NO'}; on the request path (on_start) {cs - cb:.2f}")
+    print(f"added by infercost: {added:.2f} us/span of CPU, target < {TARGET_US:g}: "
+          f"{'PASS' if ok else 'FAIL'}; on the request path (on_start) {cs - cb:.2f}")
+    print(f"load average (1, 5, 15 min) after the run: {_load()} on {os.cpu_count()} CPUs "
+          "(CPU time per span grows with it: a shared core runs slower)")
     sys.exit(0 if ok else 1)
+
+
+def _load() -> str:
+    """The machine's load averages, "n/a" where the OS gives none."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on Linux/macOS
+        return "n/a"
 
 
 if __name__ == "__main__":

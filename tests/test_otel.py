@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("opentelemetry.sdk")
 
@@ -25,6 +27,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult  # noq
 from infercost import api  # noqa: E402
 from infercost.econ.spanprice import PerInference, PriceTable, per_second  # noqa: E402
 from infercost.integrations.otel import (  # noqa: E402
+    CostSpanProcessor,
     OtlpJsonFileExporter,
     instrument,
     serve_prometheus,
@@ -387,3 +390,101 @@ def test_a_self_hosted_span_of_another_model_is_not_priced_with_the_scenario():
     # the Hugging Face name of the scenario's model is its model: 32 s / 32 = 1 replica-s
     assert b["infercost.cost.busy_share_s"] == "1" and b["gen_ai.usage.cost.source"] == "local"
     assert pricer.stats.priced == 1
+
+
+@pytest.mark.parametrize("limits", [
+    {}, {"max_span_attributes": 7}, {"max_span_attributes": 6}, {"max_attribute_length": 5},
+])
+@pytest.mark.parametrize("preset", [False, True])
+def test_on_start_tags_as_set_attributes_would(limits, preset):
+    # on_start writes its two tags straight into the span's attributes when that is all
+    # set_attributes would do; with limits or a tag already there, the SDK's own path
+    from opentelemetry.sdk.trace import SpanLimits
+
+    table = small_table()
+    attrs = {"gen_ai.request.model": "llama-3.1-8b", "tenant.id": "acme", "a": 1, "b": 2,
+             "infercost.batch.size": 2, "infercost.batch.index": 1}
+    if preset:
+        attrs["infercost.price_table.version"] = "older"
+    ref_tp = TracerProvider(span_limits=SpanLimits(**limits))
+    ref = ref_tp.get_tracer("svc").start_span("chat", attributes=attrs)
+    ref.set_attributes({"infercost.price_table.version": table.version,
+                        "gen_ai.usage.cost.source": "local"})
+    tp_limited = TracerProvider(span_limits=SpanLimits(**limits))
+    tp_limited.add_span_processor(CostSpanProcessor(table))
+    s = tp_limited.get_tracer("svc").start_span("chat", attributes=attrs)
+    assert list(s.attributes.items()) == list(ref.attributes.items())
+    assert s.dropped_attributes == ref.dropped_attributes
+    if limits.get("max_attribute_length") == 5:
+        assert s.attributes["gen_ai.usage.cost.source"] == "local"  # 5 chars: kept whole
+        assert s.attributes["infercost.price_table.version"] == table.version[:5]
+    s.end()
+    ref.end()
+
+
+@settings(max_examples=40, deadline=None)
+@given(walls=st.lists(st.integers(0, 10**12), min_size=1, max_size=6),
+       n=st.integers(1, 16), indexed=st.booleans())
+def test_property_exported_cost_is_price_span(walls, n, indexed):
+    # every exported span carries exactly what api.price_span makes of it, and the
+    # stats and counter totals are the exact sums of those
+    mem = Memory()
+    tp, pricer, reader = setup(mem)
+    tr = tp.get_tracer("svc")
+    want = []
+    for k, wall in enumerate(walls):
+        i = k % n if indexed else None
+        a = {"gen_ai.request.model": "llama-3.1-8b", "tenant.id": "acme",
+             "infercost.batch.size": n}
+        if i is not None:
+            a["infercost.batch.index"] = i
+        tr.start_span("chat", start_time=T0, attributes=a).end(end_time=T0 + wall)
+        want.append(api.price_span(pricer.table, busy_ns=wall, batch=n, index=i,
+                                   model="llama-3.1-8b"))
+    assert pricer.force_flush()
+    for span, c in zip(mem.spans, want, strict=True):
+        a = span.attributes
+        assert D(a["infercost.cost.amount_decimal"]) == c.total
+        assert a["gen_ai.usage.cost.amount"] == float(c.total)
+        assert D(a["infercost.cost.busy"]) == c.part("busy")
+        assert D(a["infercost.cost.busy_share_s"]) == c.busy_share_s
+        assert a["infercost.cost.divisor"] == n
+        # plain decimal text: no exponent, no trailing zeros
+        for k in ("infercost.cost.amount_decimal", "infercost.cost.busy",
+                  "infercost.cost.busy_share_s"):
+            assert "E" not in a[k] and ("." not in a[k] or not a[k].endswith(("0", ".")))
+    total = sum((c.total for c in want), D(0))
+    assert pricer.stats.total == total and pricer.stats.priced == len(walls)
+    points = [p for rm in reader.get_metrics_data().resource_metrics
+              for sm in rm.scope_metrics for m in sm.metrics for p in m.data.data_points
+              if m.name == "infercost.cost.per_request"]
+    assert [p.count for p in points] == [len(walls)]
+    assert points[0].sum == pytest.approx(float(total), rel=1e-12)
+    tp.shutdown()
+
+
+@given(digits=st.integers(-10**30, 10**30), exp=st.integers(-40, 10))
+def test_property_decimal_text_is_plain_and_exact(digits, exp):
+    from infercost.integrations.otel.pricing import _s
+
+    d = D(digits).scaleb(exp)
+    t = _s(d)
+    assert D(t) == d and "E" not in t and "e" not in t
+    assert "." not in t or not t.endswith(("0", "."))
+
+
+def test_a_span_whose_pricing_fails_is_passed_on_and_counted(monkeypatch, caplog):
+    mem = Memory()
+    tp, pricer, _ = setup(mem)
+
+    def broken(*a, **k):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pricer, "_cost", broken)
+    with caplog.at_level(logging.WARNING, logger="infercost.otel"):
+        batch(tp, 2)
+        assert pricer.force_flush()
+    assert len(mem.spans) == 2 and pricer.stats.unpriced == {"error": 2}
+    assert not any("gen_ai.usage.cost.amount" in s.attributes for s in mem.spans)
+    assert pricer.stats.priced == 0 and pricer.stats.total == 0
+    assert any("pricing a span failed: a bug" in r.getMessage() for r in caplog.records)

@@ -214,3 +214,36 @@ def test_model_matching_ignores_case_org_and_tags_only(model, org, sep, tag, oth
     if not other.startswith(model):
         assert not model_matches(other, model)
     assert provider_key(provider_key(org)) == provider_key(org)  # a key is its own key
+
+
+@given(busy_ns=st.integers(0, 10**13), n=st.one_of(st.none(), st.integers(1, 256)),
+       at=st.integers(0, 255), with_index=st.booleans())
+def test_property_local_cost_is_price_spans_local_price(busy_ns, n, at, with_index):
+    # the per-span fast path a pricer uses and price_span's parts agree exactly
+    t = table()
+    index = at % (n or t.replica_concurrency) if with_index else None
+    c = t.local_cost(busy_ns, n, index, "m")
+    s = price_span(t, busy_ns=busy_ns, batch=n, index=index, model="m")
+    assert (c.busy_share_s, c.divisor, c.busy, c.total) == \
+        (s.busy_share_s, s.divisor, s.part("busy"), s.total)
+    # busy share: whole ns / 1e9; amount: share x 0.002 USD/s; total: + 0.00027 per inference
+    assert c.busy_share_s * 10**9 == busy_share_ns(busy_ns, s.divisor, index)
+    assert c.busy == c.busy_share_s * D("0.002") and c.total == c.busy + D("0.00027")
+
+
+@pytest.mark.parametrize(("batch", "index", "model", "reason"), [
+    (0, None, "m", "bad batch size"), (True, None, "m", "bad batch size"),
+    ("4", None, "m", "bad batch size"), (2.0, None, "m", "bad batch size"),
+    (4, 4, "m", "bad batch index"), (4, -1, "m", "bad batch index"),
+    (4, True, "m", "bad batch index"), (4, 1.0, "m", "bad batch index"),
+    (4, 1, "other", "model 'other' is not the scenario's 'm'"),
+])
+def test_local_cost_refuses_what_price_span_refuses(batch, index, model, reason):
+    t = table()
+    for price in (lambda: t.local_cost(10, batch, index, model),
+                  lambda: price_span(t, busy_ns=10, batch=batch, index=index, model=model)):
+        with pytest.raises(UnpricedError) as e:
+            price()
+        assert e.value.reason == reason
+    with pytest.raises(UnpricedError, match="negative"):
+        t.local_cost(-1)

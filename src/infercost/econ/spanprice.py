@@ -82,6 +82,22 @@ class PerInference:
     amount: Decimal
 
 
+_new_tuple = tuple.__new__
+
+
+class LocalCost(NamedTuple):
+    """A self-hosted request's cost without its itemised parts (what `price_span` builds
+    its `SpanCost` from, and what a span pricer needs per span): `busy_share_s` the
+    replica-seconds it took (whole ns / 1e9, exact), `divisor` what its busy time was
+    split by, `busy` its busy share's amount (replica-s x price per replica-second),
+    `total` busy + the table's idle and per-inference amounts (all exact, currency)."""
+
+    busy_share_s: Decimal
+    divisor: int
+    busy: Decimal
+    total: Decimal
+
+
 @dataclass(frozen=True)
 class PriceTable:
     """The prices one span needs, with a version that names them.
@@ -157,6 +173,33 @@ class PriceTable:
             if len(self._served) < 1024:
                 self._served[model] = hit
         return hit
+
+    def local_cost(self, busy_ns: int, batch: int | None = None, index: int | None = None,
+                   model: str | None = None) -> LocalCost:
+        """A self-hosted request's cost (`price_span`'s local branch, without the parts
+        list): `busy_ns` whole nanoseconds of busy time, `batch` the requests sharing the
+        replica (None: `replica_concurrency`), `index` its 0-based place in the batch,
+        `model` the span's model. Returns a `LocalCost` (exact Decimals, table currency).
+        Raises `UnpricedError` for a negative duration, a batch below 1, an index outside
+        the batch or a model the table does not serve (`serves`)."""
+        n = self.replica_concurrency if batch is None else batch
+        if busy_ns < 0:
+            raise UnpricedError("negative duration", f"busy time {busy_ns} ns is negative")
+        if not (type(n) is int or _whole_number(n)) or n < 1:
+            raise UnpricedError("bad batch size",
+                                f"batch size must be a whole number >= 1, got {n!r}")
+        if index is not None and not ((type(index) is int or _whole_number(index))
+                                      and 0 <= index < n):
+            raise UnpricedError("bad batch index",
+                                f"batch index must be a whole number in 0..{n - 1}, got {index!r}")
+        if model is not None and self._served.get(model) is not True and not self.serves(model):
+            raise UnpricedError(f"model '{model}' is not the scenario's '{self.model}'",
+                                f"a self-hosted span of model '{model}' cannot be priced with "
+                                f"scenario '{self.scenario}' (model '{self.model}')")
+        share_s = _CTX.divide(Decimal(busy_share_ns(busy_ns, n, index)), NS_PER_S)  # exact
+        busy = _CTX.multiply(share_s, self.replica_price_per_s)
+        # LocalCost(...) without the named tuple's Python-level __new__ (this runs per span)
+        return _new_tuple(LocalCost, (share_s, n, busy, _CTX.add(busy, self._fixed_total)))
 
     def content(self) -> dict[str, Any]:
         """The table as JSON-ready data without its version (money as decimal strings)."""
@@ -247,7 +290,19 @@ def busy_share_ns(busy_ns: int, divisor: int, index: int | None = None) -> int:
     """
     if index is None:
         return _div_round(busy_ns, divisor)
-    return _div_round(busy_ns * (index + 1), divisor) - _div_round(busy_ns * index, divisor)
+    # _div_round twice, written out (this runs for every span priced)
+    hi, r = divmod(busy_ns * (index + 1), divisor)
+    if 2 * r > divisor or (2 * r == divisor and hi % 2 == 1):
+        hi += 1
+    lo, r = divmod(busy_ns * index, divisor)
+    if 2 * r > divisor or (2 * r == divisor and lo % 2 == 1):
+        lo += 1
+    return hi - lo
+
+
+def _whole_number(v: object) -> bool:
+    """An int and not a bool (an int first: the common case costs one type check)."""
+    return type(v) is int or (isinstance(v, int) and not isinstance(v, bool))
 
 
 def _div_round(a: int, b: int) -> int:
@@ -298,22 +353,7 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
         if busy_s is None:
             raise UnpricedError("no duration", "the span has no busy time")
         busy_ns = int((Decimal(str(busy_s)) * NS_PER_S).to_integral_value())
-    n = table.replica_concurrency if batch is None else batch
-    if busy_ns < 0:
-        raise UnpricedError("negative duration", f"busy time {busy_ns} ns is negative")
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise UnpricedError("bad batch size", f"batch size must be a whole number >= 1, got {n!r}")
-    if index is not None and (not isinstance(index, int) or isinstance(index, bool)
-                              or not 0 <= index < n):
-        raise UnpricedError("bad batch index",
-                            f"batch index must be a whole number in 0..{n - 1}, got {index!r}")
-    if model is not None and not table.serves(model):
-        raise UnpricedError(f"model '{model}' is not the scenario's '{table.model}'",
-                            f"a self-hosted span of model '{model}' cannot be priced with "
-                            f"scenario '{table.scenario}' (model '{table.model}')")
-    share_s = _CTX.divide(Decimal(busy_share_ns(busy_ns, n, index)), NS_PER_S)  # 9 decimals
-    rate = table.replica_price_per_s
-    amount = _CTX.multiply(share_s, rate)
-    busy = CostPart("busy", share_s, "replica-s", rate, amount)
+    c = table.local_cost(busy_ns, batch, index, model)
+    busy = CostPart("busy", c.busy_share_s, "replica-s", table.replica_price_per_s, c.busy)
     return SpanCost("local", table.currency, table.version, (busy, *table._fixed),
-                    _CTX.add(amount, table._fixed_total), share_s, n)
+                    c.total, c.busy_share_s, c.divisor)
