@@ -460,3 +460,197 @@ def test_cur_attribution_identical_with_and_without_the_engine(tmp_path, monkeyp
         s.pop("outputs")
     assert json.loads(json.dumps(sa, default=str)) == json.loads(json.dumps(sb, default=str))
     assert a["conservation"]["holds"] and a["totals"]["allocated"] > 0
+
+
+# ---- kinds of input a new user found where the two readers once differed ------------
+
+HEADER = ("BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,ChargePeriodStart,"
+          "ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,ResourceId,ServiceCategory,"
+          "ServiceName,ProviderName")
+P = "2026-10-01 00:00:00,2026-10-01 01:00:00,2026-10-01 00:00:00,2026-11-01 00:00:00"
+
+
+def line(cost, rid, category="Compute", service="EC2") -> str:
+    return f"{cost},{cost},USD,Usage,{P},{rid},{category},{service},AWS"
+
+
+def run_both(tmp_path, monkeypatch, bill, rules_text: str | None = None):
+    """attribute through the engine and row by row: (engine, rows) as ("ok", summary,
+    allocations.csv bytes) or ("error", message)."""
+    from tests.attribution_helpers import usage_row
+
+    usage = tmp_path / "usage.parquet"
+    pd.DataFrame([usage_row(f"r{i}", "i-1", 0.1 + i / 10, 1000.0, tenant=f"t{i % 2}")
+                  for i in range(4)]).to_parquet(usage)
+    rules = None
+    if rules_text:
+        rules = tmp_path / "rules.yaml"
+        rules.write_text(rules_text)
+    out = []
+    for tag in ("engine", "rows"):
+        if tag == "rows":
+            monkeypatch.setattr(bill_mod, "_reduced", lambda *_: None)
+        try:
+            s = run_attribution(bill, usage, tmp_path / tag, rules=rules)
+        except InputError as e:
+            out.append(("error", str(e)))
+            continue
+        s = public_summary(s)
+        s.pop("outputs")
+        out.append(("ok", json.loads(json.dumps(s, default=str)),
+                    (tmp_path / tag / "allocations.csv").read_bytes()))
+    monkeypatch.undo()
+    return out
+
+
+@pytest.mark.parametrize("case", ["space before quote", "spaces in header", "title line",
+                                  "comment line", "trailing comma", "duplicate column",
+                                  "upper-case gz", "zstd"])
+def test_csv_forms_read_alike(tmp_path, monkeypatch, case):
+    """Every CSV goes through one parser (the row-by-row reader's): DuckDB's own reader
+    took ` "i-1"` as i-1, trimmed header names, skipped title and comment lines."""
+    import gzip
+
+    import pyarrow as pa
+
+    rows = [line(10, "i-1"), line(4, ' "i-1"' if case == "space before quote" else "b-1",
+                                  "Storage", "S3")]
+    header = HEADER
+    if case == "spaces in header":
+        header = header.replace(",ResourceId", ", ResourceId")
+    text = header + "\n" + "\n".join(rows) + "\n"
+    if case == "title line":
+        text = "FOCUS export for account 123\n" + text
+    elif case == "comment line":
+        text = "# exported 2026-11-01\n" + text
+    elif case == "trailing comma":
+        text = header + "\n" + "\n".join(r + "," for r in rows) + "\n"
+    elif case == "duplicate column":
+        text = header + ",BilledCost\n" + "\n".join(r + ",99" for r in rows) + "\n"
+    f = tmp_path / "bill.csv"
+    if case == "upper-case gz":
+        f = tmp_path / "BILL.CSV.GZ"
+        f.write_bytes(gzip.compress(text.encode()))
+    elif case == "zstd":
+        f = tmp_path / "bill.csv.zst"
+        with pa.output_stream(str(f), compression="zstd") as fh:
+            fh.write(text.encode())
+    else:
+        f.write_text(text)
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_
+    if case == "space before quote":  # the quoted id is another resource: 4 is shared
+        assert Decimal(engine[1]["totals"]["shared"]) == 4
+    if case in ("upper-case gz", "zstd"):  # read, not refused
+        assert engine[0] == "ok" and Decimal(engine[1]["totals"]["allocated"]) == 10
+
+
+def test_key_value_folder_names_add_no_columns(tmp_path, monkeypatch):
+    """A bill in a `ResourceId=i-9/` folder keeps its own ResourceIds (DuckDB's hive
+    partitioning would have replaced them)."""
+    d = tmp_path / "bills" / "ResourceId=i-9"
+    d.mkdir(parents=True)
+    (d / "bill.csv").write_text(HEADER + "\n" + line(10, "i-1") + "\n")
+    pd.read_csv(d / "bill.csv", dtype=str).to_parquet(d / "bill.parquet")
+    (d / "bill.csv").unlink()
+    engine, rows_ = run_both(tmp_path, monkeypatch, tmp_path / "bills")
+    assert engine == rows_ and Decimal(engine[1]["totals"]["allocated"]) == 10
+
+
+def test_rows_outside_the_fleet_larger_than_int64_quanta(tmp_path, monkeypatch):
+    """100 Storage rows of 5,000,000 IDR sum to 5e8, past the int64 quanta of one row
+    (4.6e8): outside the fleet they are summed in Decimal, never refused."""
+    rows = [line(150000, "i-1").replace("USD", "IDR")]
+    rows += [line(5000000, "bucket-a", "Storage", "S3").replace("USD", "IDR")
+             .replace("2026-10-01 00:00:00,2026-10-01 01:00:00,",
+                      f"2026-10-0{1 + h // 24} {h % 24:02d}:00:00,"
+                      f"2026-10-0{1 + (h + 1) // 24} {(h + 1) % 24:02d}:00:00,", 1)
+             for h in range(100)]
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_ and engine[0] == "ok"
+    # 100 x 5,000,000 = 500,000,000 IDR shared; 150,000 allocated to i-1's requests
+    assert Decimal(engine[1]["totals"]["shared"]) == 500000000
+    assert Decimal(engine[1]["totals"]["allocated"]) == 150000
+
+
+@pytest.mark.parametrize("column", ["ResourceId", "ServiceName", "ChargeDescription"])
+def test_list_valued_fleet_columns_read_row_by_row(tmp_path, monkeypatch, column):
+    rows = [focus_row("10", "i-1", 0, 1), focus_row("4", "i-1", 1, 1)]
+    df = pd.DataFrame(rows)
+    df[column] = [["i-1"], ["i-1"]] if column == "ResourceId" else [["a"], ["b", "refund"]]
+    f = tmp_path / "bill.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), f)
+    engine, rows_ = run_both(tmp_path, monkeypatch, f,
+                             "fleet:\n  services: ['b, refund']\n" if column == "ServiceName"
+                             else None)
+    assert engine == rows_
+
+
+def test_bad_charge_period_outside_the_fleet_is_refused_with_its_row(tmp_path, monkeypatch):
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + line(10, "i-1") + "\n"
+                 + line(4, "b-1", "Storage", "S3").replace(P, P.replace(
+                     "2026-10-01 00:00:00,2026-10-01 01:00:00", "garbage,2026-10-01 01:00:00",
+                     1)) + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_
+    assert engine == ("error", f"{f}: row 2: column ChargePeriodStart: cannot parse "
+                               "timestamp 'garbage'")
+
+
+def test_notes_count_bill_rows_and_long_amounts_keep_conservation(tmp_path, monkeypatch):
+    """Five EUR rows of one shape: the conversion note says 5 rows. An 18-decimal EUR
+    amount at a long rate gives a 22-decimal bill: the cost lines hold 18 decimals, and
+    the attribution still runs (it raised an AssertionError)."""
+    rows = [line(10, "i-1")] + [line("0.123456789012345678", "b-eu", "Storage", "S3")
+                                .replace("USD", "EUR")] * 5
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f,
+                             "currency: USD\nexchange_rates: {EUR: 1.1234567890123457}\n")
+    assert engine == rows_ and engine[0] == "ok"
+    assert "converted 5 EUR rows to USD at 1.1234567890123457" in engine[1]["notes"]
+    # each row converted on its own (0.123456789012345678 x 1.1234567890123457 at the
+    # working precision), then the five summed: the reduced row (one sum of five) is not
+    # converted, its file is read row by row
+    one = Decimal("0.123456789012345678") * Decimal("1.1234567890123457")
+    assert Decimal(engine[1]["totals"]["shared"]) == one + one + one + one + one
+    assert engine[1]["conservation"]["holds"] is True
+
+
+def test_top_resources_rank_sub_quantum_amounts_exactly(tmp_path, monkeypatch):
+    """z (two rows of 5e-11 = 1e-10) ranks above b (1e-11): on exact sums, not on each
+    row's floored quanta (0 for all three rows)."""
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + "\n".join([
+        line(10, "i-1"), line("0.00000000005", "z", "Storage", "S3"),
+        line("0.00000000005", "z", "Storage", "S3").replace("2026-10-01 00:00:00,2026-10-01 01:00:00", "2026-10-01 01:00:00,2026-10-01 02:00:00", 1),
+        line("0.00000000001", "b", "Storage", "S3")]) + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_
+    assert [r["resource_id"] for r in engine[1]["top_resources"]] == ["i-1", "z", "b"]
+
+
+def test_azure_rule_ids_match_in_any_case(tmp_path, monkeypatch):
+    """`fleet.resource_ids` with an Azure id as the portal writes it (mixed case) selects
+    the bill's row (Azure ids are compared in lower case)."""
+    vm = "/subscriptions/ABC/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/VM1"
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + line(10, "i-1") + "\n" + line(7, vm.lower()) + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f, f"fleet:\n  resource_ids: ['{vm}']\n")
+    assert engine == rows_
+    assert engine[1]["fleet"]["resources"] == 2  # i-1 (from the log) and the VM (idle)
+
+
+def test_no_requests_run_removes_an_earlier_requests_file(tmp_path):
+    from infercost.allocation.demo import generate
+
+    bill, usage = generate(tmp_path / "m", seed=5, requests_per_hour=5)
+    out = tmp_path / "out"
+    run_attribution(bill, usage, out)
+    assert (out / "requests.parquet").is_file()
+    run_attribution(bill, usage, out, write_requests=False)
+    assert not (out / "requests.parquet").exists()
+    assert (out / "allocations.csv").is_file()

@@ -44,6 +44,7 @@ from infercost.allocation.steps import (
 )
 from infercost.errors import InputError
 from infercost.ingest.bill import Bill, basis_column
+from infercost.ingest.billrows import azure_lower
 from infercost.ingest.usage import Usage
 
 #: allocation status of a request: code -> text (requests.parquet carries both)
@@ -136,8 +137,8 @@ def select_fleet(bill: Bill, rules: Rules, usage_resources: set[str]) -> np.ndar
     mask = np.zeros(len(df), dtype=bool)
     if rules.from_usage:
         mask |= rid.isin(usage_resources).to_numpy()
-    if rules.resource_ids:
-        mask |= rid.isin(set(rules.resource_ids)).to_numpy()
+    if rules.resource_ids:  # Azure ids compared in lower case, as the bill's are
+        mask |= rid.isin({azure_lower(x) for x in rules.resource_ids}).to_numpy()
     if rules.services:
         mask |= df["service_name"].isin(set(rules.services)).to_numpy()
     if rules.skus:
@@ -312,7 +313,10 @@ def attribute(
     if (fleet_mask & bill.rows["period_dropped"].to_numpy(dtype=bool)).any():  # a bug
         raise AssertionError("the engine dropped the charge period of a fleet bill row")
     fleet = bill.rows.loc[fleet_mask, ["resource_id", "charge_start", "charge_end", "nrows"]]
-    bq = {c: quanta_array(bill.rows[c]) for c in ("billed_cost", "effective_cost")}
+    bq = {c: quanta_array(bill.rows[c], strict=False) for c in ("billed_cost", "effective_cost")}
+    # the fleet's quanta exactly (int64 or InputError): a row outside the fleet may be
+    # larger than int64 quanta hold (a month of tax in IDR): it is summed in Decimal
+    fq = (bq[ccol][0][fleet_mask], True) if bq[ccol][1] else quanta_array(cost[fleet_mask])
     notes = []
     per_tok = per_token_rows(bill, rules) & fleet_mask
     tok_res: dict = {}  # rule R2': resource -> "T" (tokens) or "R" (requests)
@@ -333,8 +337,7 @@ def attribute(
                      + (f"; {len(mixed)} of those resources also bill by time, and all "
                         "their cost is split by tokens" if mixed else ""))
     hq, rest_rows, no_period, no_period_cost = fleet_hours(
-        fleet, cost[fleet_mask], (bq[ccol][0][fleet_mask], bq[ccol][1]),
-        per_tok[fleet_mask], hour_w)
+        fleet, cost[fleet_mask], fq, per_tok[fleet_mask], hour_w)
     rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
                   how="left")
     rh["W"] = rh["W"].fillna(0).astype("int64")

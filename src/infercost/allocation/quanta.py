@@ -48,9 +48,13 @@ def spread(amount: Decimal, weights: list[int]) -> list[Decimal] | None:
     return out
 
 
-def quanta_array(amounts: pd.Series) -> tuple[np.ndarray, bool]:
+def quanta_array(amounts: pd.Series, strict: bool = True) -> tuple[np.ndarray, bool]:
     """floor(amount / quantum) for each Decimal as int64, and whether every amount was a
-    whole number of quanta (then nothing is left below the quantum)."""
+    whole number of quanta (then nothing is left below the quantum).
+
+    An amount of LIMIT quanta or more (4.6e8 of the currency) raises InputError when
+    `strict` (the engine splits fleet rows in int64); otherwise its quanta are 0 and the
+    flag False, so exact sums take the Decimal path (`sum_by`)."""
     import pyarrow as pa
 
     vals = amounts.tolist()
@@ -70,8 +74,10 @@ def quanta_array(amounts: pd.Series) -> tuple[np.ndarray, bool]:
         pass
     qlist = [to_quanta(c) for c in vals]
     if any(abs(x) >= LIMIT for x in qlist):
-        raise InputError("a fleet bill row is too large for the engine's int64 quanta "
-                         f"(over {LIMIT // SCALE} in one row)", "bill")
+        if strict:
+            raise InputError("a fleet bill row is too large for the engine's int64 quanta "
+                             f"(over {LIMIT // SCALE} in one row)", "bill")
+        qlist = [x if abs(x) < LIMIT else 0 for x in qlist]
     return np.array(qlist, dtype=np.int64), False
 
 

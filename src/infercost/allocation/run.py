@@ -104,6 +104,8 @@ def run_attribution(
         for name in OUTPUT_FILES:
             if (tmp / name).exists():
                 (tmp / name).replace(out_dir / name)
+            elif (out_dir / name).is_file():  # an earlier run's (--no-requests now):
+                (out_dir / name).unlink()      # never left beside this run's figures
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s

@@ -420,11 +420,18 @@ def top_resources(b: BillSide, n: int = 10) -> list[dict]:
     if not len(uniq):
         return []
     has = codes >= 0
-    # rank on the integer quanta (ties by ResourceId: the same order whatever the row
-    # order), then sum the shown ones exactly
-    q = pd.Series(b.quanta[b.basis][0][has]).groupby(codes[has]).sum()
-    rank = pd.DataFrame({"a": -q.abs().to_numpy(), "r": [str(uniq[c]) for c in q.index]},
-                        index=q.index.to_numpy())
+    # rank on exact sums (integer quanta when every amount is a whole number of them,
+    # else Decimal: a sub-quantum amount still ranks), ties by ResourceId (the same
+    # order whatever the row order), then sum the shown ones exactly
+    q, exact = b.quanta[b.basis]
+    if exact:
+        sums = pd.Series(q[has]).groupby(codes[has]).sum()
+        key = -sums.abs().to_numpy()
+    else:
+        sums = pd.Series(b.cost.to_numpy(dtype=object)[has]).groupby(codes[has]).sum()
+        key = [-abs(v) for v in sums.tolist()]
+    rank = pd.DataFrame({"a": key, "r": [str(uniq[c]) for c in sums.index]},
+                        index=sums.index.to_numpy())
     order = rank.sort_values(["a", "r"], kind="stable").index[:n]
     out = []
     for c in order.tolist():

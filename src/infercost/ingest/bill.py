@@ -29,6 +29,7 @@ and labelled. Strings `NULL` and empty strings are nulls (real exports contain b
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -87,42 +88,66 @@ def read_bill(
 
     Raises InputError (file and row) for a file that cannot be read as a bill.
     """
-    from infercost.ingest import cur, focus, gcp
-
     files = expand_paths(paths, BILL_EXTENSIONS)
-    parts = []
-    formats = set()
-    notes: list[str] = []
-    reduced: list[str] = []
-    read = 0
-    for f in files:
-        if con is not None and hint is not None and fmt in ("auto", "focus", "cur"):
-            part = _reduced(con, f, hint, fmt)
-            if part is not None:
-                read += part.attrs.pop("rows_read")
-                formats.add(part.attrs.pop("format"))
-                reduced.append(str(f))
-                part.attrs = {}
-                parts.append(part)
-                continue
-        raw = read_raw(f)
-        if len(raw) == 0:
-            raise InputError("a header and no rows (expected at least one charge)", str(f))
-        read += len(raw)
-        kind = fmt if fmt != "auto" else _sniff(raw, f)
-        formats.add(kind)
-        reader = {"focus": focus.normalize, "cur": cur.normalize, "gcp": gcp.normalize}.get(kind)
-        if reader is None:
-            raise InputError(f"unknown bill format {fmt!r} (focus, cur, gcp)", "--bill-format")
-        part = reader(raw, str(f))
-        notes.extend(part.attrs.get("notes", []))
-        parts.append(part)
+    engine = con is not None and hint is not None and fmt in ("auto", "focus", "cur")
+    got = [_read_one(f, fmt, con, hint, engine) for f in files]
+    if engine and any(g.reduced for g in got) and _converts(got, currency):
+        # converting multiplies each bill row by a rate, rounded to the working precision:
+        # a reduced row (a sum) would round differently, so those files are read row by row
+        got = [_read_one(g.path, fmt, con, hint, False) if g.reduced else g for g in got]
+    parts = [g.rows for g in got]
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     rows.attrs = {}
-    bill = Bill(rows=rows, sources=[str(f) for f in files], format="+".join(sorted(formats)),
-                rows_read=read, notes=notes, reduced=reduced)
+    bill = Bill(rows=rows, sources=[str(f) for f in files],
+                format="+".join(sorted({g.format for g in got})),
+                rows_read=sum(g.rows_read for g in got),
+                notes=[n for g in got for n in g.notes],
+                reduced=[str(g.path) for g in got if g.reduced])
     convert_currency(bill, rates or {}, currency)
     return bill
+
+
+@dataclass
+class _File:
+    """One bill file, normalized: its rows, how many bill rows it had, its format, its
+    notes and whether the engine reduced it."""
+
+    path: Path
+    rows: pd.DataFrame
+    rows_read: int
+    format: str
+    notes: list[str]
+    reduced: bool
+
+
+def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
+    from infercost.ingest import cur, focus, gcp
+
+    if engine:
+        part = _reduced(con, f, hint, fmt)
+        if part is not None:
+            n, kind = part.attrs.pop("rows_read"), part.attrs.pop("format")
+            part.attrs = {}
+            return _File(f, part, n, kind, [], True)
+    raw = read_raw(f)
+    if len(raw) == 0:
+        raise InputError("a header and no rows (expected at least one charge)", str(f))
+    kind = fmt if fmt != "auto" else _sniff(raw, f)
+    reader = {"focus": focus.normalize, "cur": cur.normalize, "gcp": gcp.normalize}.get(kind)
+    if reader is None:
+        raise InputError(f"unknown bill format {fmt!r} (focus, cur, gcp)", "--bill-format")
+    part = reader(raw, str(f))
+    notes = list(part.attrs.get("notes", []))
+    part.attrs = {}
+    return _File(f, part, len(raw), kind, notes, False)
+
+
+def _converts(got: list[_File], target: str | None) -> bool:
+    """Whether `convert_currency` will convert any reduced row standing for several."""
+    cur = sorted({c for g in got for c in g.rows["currency"].dropna().unique()})
+    target = target or (cur[0] if len(cur) == 1 else None)
+    return any(((g.rows["currency"] != target) & (g.rows["nrows"] > 1)).any()
+               for g in got if g.reduced)
 
 
 def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> pd.DataFrame | None:
@@ -185,5 +210,6 @@ def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None) 
         m = df["currency"] == c
         for col in ("billed_cost", "effective_cost"):
             df.loc[m, col] = df.loc[m, col].map(lambda d, r=rate: d * r)
-        bill.notes.append(f"converted {int(m.sum())} {c} rows to {target} at {rate}")
+        bill.notes.append(f"converted {int(df.loc[m, 'nrows'].sum())} {c} rows to {target} "
+                          f"at {rate}")
     df["currency"] = df["currency"].map(lambda c: target if c is not None else target)

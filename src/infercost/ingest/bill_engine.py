@@ -30,6 +30,8 @@ each row) is always read row by row.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,9 +160,7 @@ def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Red
     when it is not a FOCUS or CUR CSV/Parquet file the engine reads exactly (the caller
     then reads it row by row). `fmt`: auto, focus or cur. Raises nothing for bad input:
     the row-by-row reader is the one that names the file and row."""
-    import ibis
-
-    from infercost.ingest.backends import backend_name, to_arrow
+    from infercost.ingest.backends import backend_name
     from infercost.ingest.billrows import file_kind
 
     try:
@@ -170,11 +170,29 @@ def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Red
     if kind not in ("csv", "parquet") or fmt not in ("auto", "focus", "cur"):
         return None
     spark = backend_name(con) == "spark"
+    tmp = tempfile.mkdtemp(prefix="infercost-bill-")
     try:
-        t = _open(con, kind, path, spark)
-        schema = t.schema()
-    except Exception:  # noqa: BLE001
-        return None
+        try:
+            t = _open(con, kind, path, Path(tmp))
+            schema = t.schema()
+        except Exception:  # noqa: BLE001
+            return None
+        try:
+            return _reduce(con, t, schema, path, hint, fmt, spark)
+        except AssertionError:  # a bug: never hidden
+            raise
+        except Exception:  # noqa: BLE001 (anything the engine cannot do with this
+            return None    # file: the row-by-row reader reads it, or names the fault)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str,
+            spark: bool) -> Reduced | None:
+    import ibis
+
+    from infercost.ingest.backends import to_arrow
+
     cols = list(schema.names)
     lay = focus_layout(cols) if fmt in ("auto", "focus") else None
     if lay is None and fmt in ("auto", "cur") and not _is_focus(cols):
@@ -205,6 +223,8 @@ def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Red
         return None
     n = int(c["n"] or 0)
     if n == 0 or c["bad"] or c.get("noted"):
+        return None
+    if not _periods_parse(con, t, lay, schema, path):
         return None
     drop = bool(lay.billing) and all(bool(c[k]) for k in lay.billing)
     kept = _maybe_fleet(con, t, lay, hint) if drop else ibis.literal(True)
@@ -253,6 +273,38 @@ def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Red
     return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()))
 
 
+#: more distinct charge-period texts than this: the file is read row by row
+MAX_PERIOD_TEXTS = 200_000
+
+
+def _periods_parse(con: Any, t: Any, lay: Layout, schema: Any, path: Path) -> bool:
+    """Whether every charge-period text of the file parses as the reader parses it (each
+    distinct text once, by `billrows.parse_times`): the reduction drops the periods of
+    rows outside the fleet before any reader sees them, so a bad one must be found here
+    (the row-by-row reader then names its row)."""
+    import pandas as pd
+
+    from infercost.ingest.backends import to_arrow
+    from infercost.ingest.billrows import parse_times
+
+    for k in lay.period:
+        col = lay.cols.get(k)
+        if col is None or not schema[col].is_string():
+            continue
+        vals = to_arrow(con, t[col].name("v").as_table().distinct().limit(MAX_PERIOD_TEXTS + 1))
+        texts = vals.column("v").to_pylist()
+        if len(texts) > MAX_PERIOD_TEXTS:
+            return False
+        if k == "identity_time_interval":  # start/end in one cell (CUR)
+            texts = [p for v in texts if v is not None for p in str(v).split("/", 1)]
+        try:
+            parse_times(pd.Series(texts, dtype=object), col, str(path),
+                        pd.Series(range(1, len(texts) + 1)))
+        except Exception:  # noqa: BLE001 (InputError or a value pandas cannot take)
+            return False
+    return True
+
+
 def _is_focus(columns: list[str]) -> bool:
     return "billedcost" in {c.lower() for c in columns}
 
@@ -266,16 +318,32 @@ def _any(conds: list) -> Any:
     return out
 
 
-def _open(con: Any, kind: str, path: Path, spark: bool) -> Any:
-    """The file as a lazy table, read as the row-by-row reader reads it: CSV cells as
-    text, comma-separated, double quotes doubled inside quoted cells."""
+def _open(con: Any, kind: str, path: Path, tmp: Path) -> Any:
+    """The file as a lazy engine table. Parquet as it is (no columns taken from
+    `key=value` folder names: the row-by-row reader takes none). CSV parsed by the
+    row-by-row reader's own parser (`billrows.csv_batches`: the engines' CSV readers
+    differ from it on headers, spaces before quotes, comment and title lines), streamed
+    into a Parquet file in `tmp` that the engine reads."""
     if kind == "parquet":
-        return con.read_parquet(str(path))
-    if spark:
-        return con.read_csv(str(path), header=True, inferSchema=False, multiLine=True,
-                            escape='"', quote='"', sep=",", mode="FAILFAST")
-    return con.read_csv(str(path), all_varchar=True, header=True, delim=",", quote='"',
-                        escape='"')
+        return _read_parquet(con, str(path))
+    import pyarrow.parquet as pq
+
+    from infercost.ingest.billrows import csv_batches
+
+    reader = csv_batches(path)
+    out = tmp / "bill.parquet"
+    with pq.ParquetWriter(str(out), reader.schema, compression="zstd") as w:
+        for batch in reader:
+            w.write_batch(batch)
+    return _read_parquet(con, str(out))
+
+
+def _read_parquet(con: Any, path: str) -> Any:
+    from infercost.ingest.backends import backend_name
+
+    if backend_name(con) == "duckdb":
+        return con.read_parquet(path, hive_partitioning=False)
+    return con.read_parquet(path)
 
 
 def _usable(dtype: Any, name: str, lay: Layout, spark: bool) -> bool:
@@ -288,8 +356,10 @@ def _usable(dtype: Any, name: str, lay: Layout, spark: bool) -> bool:
         return dtype.is_timestamp()
     if name == lay.tags:
         return dtype.is_map() and not spark
-    if dtype.is_array():
-        return dtype.value_type.is_string()
+    if dtype.is_array():  # joined with ", " by the reader: fine for descriptive columns,
+        # not for those the fleet rules or the labels test (read row by row)
+        return dtype.value_type.is_string() and name not in (
+            lay.resource, lay.service, lay.sku, lay.description)
     return False
 
 

@@ -134,25 +134,7 @@ def read_raw(path: Path) -> pd.DataFrame:
     kind = file_kind(path)
     try:
         if kind == "csv":
-            import pyarrow as pa
-            import pyarrow.csv as pacsv
-
-            with _open_text(path) as fh:
-                import csv
-
-                header = next(csv.reader([fh.readline()]), [])
-            if not header:
-                raise InputError("empty file (no header row)", str(path))
-            t = pacsv.read_csv(
-                path,
-                convert_options=pacsv.ConvertOptions(
-                    column_types={h: pa.string() for h in header},
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-                parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            )
-            return t.to_pandas()
+            return csv_batches(path).read_all().to_pandas()
         if kind == "parquet":
             import pyarrow.parquet as pq
 
@@ -169,6 +151,45 @@ def read_raw(path: Path) -> pd.DataFrame:
         if kind == "csv":
             ragged_row_check(path)
         raise InputError(f"cannot read {kind}: {str(e).splitlines()[0]}", str(path)) from None
+
+
+def csv_batches(path: Path):
+    """A CSV file as a stream of Arrow record batches, every column text (nothing guessed
+    or rounded): the one CSV parse of the bill readers, row by row or in the engine.
+    Comma-separated, double quotes (doubled inside a quoted cell), newlines allowed in
+    quoted cells, empty cells as empty strings; `.gz`, `.bz2` and `.zst` read by name
+    (any case). Raises InputError for a file without a header; pyarrow's errors for the
+    rest (callers name the file)."""
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with _open_text(path) as fh:
+        header = next(csv.reader([fh.readline()]), [])
+    if not header:
+        raise InputError("empty file (no header row)", str(path))
+    seen: set[str] = set()
+    for h in header:
+        if h in seen:
+            raise InputError(f"column {h!r} appears twice in the header (expected each "
+                             "column once)", f"{path}: line 1")
+        seen.add(h)
+    return pacsv.open_csv(
+        pa.input_stream(str(path), compression=_compression(path)),
+        read_options=pacsv.ReadOptions(block_size=1 << 24),
+        convert_options=pacsv.ConvertOptions(
+            column_types={h: pa.string() for h in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+    )
+
+
+def _compression(path: Path) -> str | None:
+    n = path.name.lower()
+    return {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}.get(Path(n).suffix)
 
 
 def ragged_row_check(path: Path) -> None:
@@ -229,12 +250,14 @@ def open_text(path: Path):
 
 
 def _open_text(path: Path):
-    n = path.name.lower()
-    if n.endswith(".gz"):
-        import gzip
+    comp = _compression(path)
+    if comp is None:
+        return open(path, encoding="utf-8-sig")
+    import io
 
-        return gzip.open(path, "rt", encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig")
+    import pyarrow as pa
+
+    return io.TextIOWrapper(pa.input_stream(str(path), compression=comp), encoding="utf-8-sig")
 
 
 # ---------------------------------------------------------------- value parsing
@@ -402,17 +425,20 @@ def parse_tags(v: Any) -> dict:
     return {}
 
 
+def azure_lower(v: Any) -> Any:
+    """An Azure Resource Manager id (`/subscriptions/...`) in lower case; anything else
+    as it is (see `lower_azure_ids`)."""
+    return v.lower() if isinstance(v, str) and v[:15].lower() == "/subscriptions/" else v
+
+
 def lower_azure_ids(ids: pd.Series) -> pd.Series:
     """Azure Resource Manager ids (`/subscriptions/...`) in lower case: Azure compares them
     case-insensitively, and its bill and its OTel resource detector spell them differently.
     Other providers' ids are case-sensitive and kept as they are."""
-    def low(v):
-        return v.lower() if isinstance(v, str) and v[:15].lower() == "/subscriptions/" else v
-
     codes, uniq = pd.factorize(ids, use_na_sentinel=True)
     if not len(uniq):
         return ids
-    table = np.array([low(u) for u in uniq] + [None], dtype=object)
+    table = np.array([azure_lower(u) for u in uniq] + [None], dtype=object)
     return pd.Series(table[codes], index=ids.index, dtype=object)
 
 
