@@ -612,11 +612,15 @@ def test_notes_count_bill_rows_and_long_amounts_keep_conservation(tmp_path, monk
                              "currency: USD\nexchange_rates: {EUR: 1.1234567890123457}\n")
     assert engine == rows_ and engine[0] == "ok"
     assert "converted 5 EUR rows to USD at 1.1234567890123457" in engine[1]["notes"]
-    # each row converted on its own (0.123456789012345678 x 1.1234567890123457 at the
-    # working precision), then the five summed: the reduced row (one sum of five) is not
-    # converted, its file is read row by row
-    one = Decimal("0.123456789012345678") * Decimal("1.1234567890123457")
-    assert Decimal(engine[1]["totals"]["shared"]) == one + one + one + one + one
+    # each row converted on its own (0.123456789012345678 x 1.1234567890123457), then the
+    # five summed: the reduced row (one sum of five) is not converted, its file is read
+    # row by row
+    from decimal import localcontext
+
+    with localcontext() as ctx:  # a run computes at 80 significant digits: exact here
+        ctx.prec = 80
+        one = Decimal("0.123456789012345678") * Decimal("1.1234567890123457")
+        assert Decimal(engine[1]["totals"]["shared"]) == one + one + one + one + one
     assert engine[1]["conservation"]["holds"] is True
 
 
@@ -654,3 +658,76 @@ def test_no_requests_run_removes_an_earlier_requests_file(tmp_path):
     run_attribution(bill, usage, out, write_requests=False)
     assert not (out / "requests.parquet").exists()
     assert (out / "allocations.csv").is_file()
+
+
+def test_converted_bill_conserves_exactly(tmp_path, monkeypatch):
+    """18-decimal-ish EUR amounts at a 19-digit rate: each converted amount has up to 33
+    significant digits; at Python's default 28 the sums rounded differently by grouping
+    and conservation failed by 1e-24 (a traceback). A run computes at 80 digits."""
+    rows = [("22.146783", "Credit", "i-a", "Compute"), ("43", "Adjustment", "i-a", "Databases"),
+            ("44.227143208467", "Credit", "i-b", "Databases"),
+            ("22.096046", "Adjustment", "i-a", "Compute")]
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + "\n".join(
+        f"{c},{c},EUR,{cat},{P},{rid},{svc},EC2,AWS" for c, cat, rid, svc in rows) + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f,
+                             'currency: USD\nexchange_rates: {EUR: "1.0812345678901234567"}\n')
+    assert engine == rows_ and engine[0] == "ok"
+    s = engine[1]
+    assert s["conservation"]["holds"] is True
+    from decimal import localcontext
+
+    rate = Decimal("1.0812345678901234567")
+    with localcontext() as ctx:  # exact: (22.146783 + 43 + 44.227143208467 + 22.096046) x rate
+        ctx.prec = 80
+        total = sum((Decimal(c) * rate for c, *_ in rows), Decimal(0))
+        assert Decimal(s["totals"]["bill"]) == total == Decimal("131.469972208467") * rate
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "string"])
+def test_nullable_parquet_amounts_are_missing_not_refused(tmp_path, monkeypatch, dtype):
+    """pandas writes a missing value of a nullable column as pd.NA: a missing amount
+    (0), not the text '<NA>' (the row-by-row reader refused it, the engine did not)."""
+    df = pd.DataFrame([focus_row("3", "i-1", 0, 1), focus_row("2", "i-1", 1, 1),
+                       focus_row("0", "b-1", 2, 1)])
+    for c in ("BilledCost", "EffectiveCost"):
+        df[c] = pd.array([3, 2, None], dtype="Int64") if dtype == "Int64" else \
+            pd.array(["3", "2", None], dtype="string")
+    f = tmp_path / "bill.parquet"
+    df.to_parquet(f)
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_ and engine[0] == "ok"
+    assert Decimal(engine[1]["totals"]["bill"]) == 5
+
+
+def test_huge_totals_per_request_do_not_overflow_the_decimal_context(tmp_path, monkeypatch):
+    """300 tax rows of 999,999,999,999,999 (each under the 1e15 per-row limit) shared by
+    requests: per-request figures of 1e17 and more quantized to 1e-10 need more than 28
+    digits (a decimal.InvalidOperation traceback); a run computes at 80."""
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + line(10, "i-1") + "\n" + "\n".join(
+        f"999999999999999,999999999999999,USD,Tax,{P},,Other,Tax,AWS" for _ in range(300))
+        + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f, "shared: requests\n")
+    assert engine == rows_ and engine[0] == "ok"
+    # 300 x 999,999,999,999,999 + 10 = 299,999,999,999,999,710, all spread to 4 requests
+    assert Decimal(engine[1]["totals"]["allocated"]) == 299_999_999_999_999_710
+    assert engine[1]["conservation"]["holds"] is True
+
+
+def test_cur_with_both_period_spellings_folds_rows_outside_the_fleet(tmp_path, con):
+    """CUR 2.0 exports carry start/end dates and identity_time_interval: the interval is
+    a charge period too (dropped outside the fleet), or nothing would fold."""
+    rows = cur_rows(6)
+    for r in rows:
+        r["identity_time_interval"] = (f"{r['line_item_usage_start_date']}/"
+                                       f"{r['line_item_usage_end_date']}")
+    f = tmp_path / "cur.csv"
+    pd.DataFrame(rows).to_csv(f, index=False)
+    a = read_bill(f)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-1"})))
+    assert b.reduced == [str(f)]
+    same_bill(a, b)
+    # i-2's 6 covered-usage and 6 negation hours fold into one row each
+    i2 = b.rows[b.rows["resource_id"] == "i-2"]
+    assert sorted(i2["nrows"].tolist()) == [6, 6]

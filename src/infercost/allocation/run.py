@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +44,36 @@ def run_attribution(
     `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
     skips requests.parquet (the per-request costs); `cost_basis` (EffectiveCost or
     BilledCost) overrides the rules file. `by` (combination or day): the slices of the
-    `breakdowns` block (allocation.breakdowns)."""
-    from infercost.allocation.breakdowns import BY, attribution_breakdowns
+    `breakdowns` block (allocation.breakdowns). Decimal arithmetic runs at
+    WORKING_DIGITS significant digits (exact for every bill amount and sum)."""
+    from infercost.allocation.breakdowns import BY
+    from infercost.errors import InputError
+
+    if by not in BY:
+        raise InputError(f"expected one of {', '.join(BY)}, got {by!r}", "--by")
+    with localcontext() as ctx:
+        ctx.prec = WORKING_DIGITS
+        return _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, con,
+                    write_requests, cost_basis, by, counts, counts_resource, counts_period_s)
+
+
+#: significant digits of Decimal arithmetic in a run: every bill amount (15 integer digits,
+#: up to 18 decimals, times an exchange rate of up to ~20 digits) and every sum of them
+#: is exact (Python's default, 28, rounded converted sums differently by grouping)
+WORKING_DIGITS = 80
+#: ... except the breakdowns, made at the precision every CostBreakdown is made at
+BREAKDOWN_DIGITS = 28
+
+
+def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, con,
+         write_requests, cost_basis, by, counts, counts_resource, counts_period_s) -> dict:
+    from infercost.allocation.breakdowns import attribution_breakdowns
     from infercost.allocation.engine import attribute, resource_hours
     from infercost.allocation.rules import load_rules, parse_rules
     from infercost.errors import InputError
     from infercost.ingest.backends import connect
     from infercost.ingest.bill import read_bill
 
-    if by not in BY:
-        raise InputError(f"expected one of {', '.join(BY)}, got {by!r}", "--by")
     if usage and counts:
         raise InputError("give one of them (a request log or call counts, not both)",
                          "--counts and --usage")
@@ -95,7 +115,9 @@ def run_attribution(
         s["outputs"] = {"folder": str(out_dir), "requests": write_requests}
         if not s["conservation"]["holds"]:  # a bug, never the user's input
             raise AssertionError(f"conservation violated: {s['conservation']}")
-        s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
+        with localcontext() as ctx:  # the cost lines' own precision, as in every other
+            ctx.prec = BREAKDOWN_DIGITS  # breakdown (monthly figures round the same way)
+            s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
         s["energy"] = _energy(b, r, pass1, res, s)
         tw = time.perf_counter()
         write_outputs(res.allocations, s, tmp)

@@ -130,11 +130,12 @@ def cur_layout(columns: list[str]) -> Layout | None:
         return None
     want = {k: snake[k] for k in (*CUR_COLUMNS, *CUR_AMOUNTS) if k in snake}
     have = set(want)
+    period: tuple[str, ...] = ("line_item_usage_start_date", "line_item_usage_end_date")
     if "line_item_usage_start_date" not in have and "identity_time_interval" in have:
         have |= {"line_item_usage_start_date", "line_item_usage_end_date"}
-        period: tuple[str, ...] = ("identity_time_interval",)
-    else:
-        period = ("line_item_usage_start_date", "line_item_usage_end_date")
+        period = ("identity_time_interval",)
+    elif "identity_time_interval" in have:  # both, as CUR 2.0 exports carry them
+        period = (*period, "identity_time_interval")
     if any(k not in have for k in REQUIRED):
         return None
     billing = ("bill_billing_period_start_date", "bill_billing_period_end_date")
@@ -394,10 +395,14 @@ def _with_digits(at: Any, text_amounts: dict) -> Any:
     """The reduced Arrow table as pandas, each text amount's sums with the digits the
     row-by-row reader's sums have (the most any of its rows wrote: exact, as a sum
     never has more)."""
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     df = at.select([c for c in at.column_names if not c.startswith("__scale_")]).to_pandas()
+    for col in at.column_names:  # integer amounts with nulls: ints, not floats (5, not 5.0)
+        if pa.types.is_integer(at.schema.field(col).type) and col != "__nrows":
+            df[col] = pd.Series(at.column(col).to_pylist(), dtype=object)
     for k, col in text_amounts.items():
         scales = at.column(f"__scale_{k}").fill_null(0)
         arr = at.column(col)

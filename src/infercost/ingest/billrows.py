@@ -270,7 +270,7 @@ def strip_cell(s: str) -> str:
 
 
 def is_null(v: Any) -> bool:
-    if v is None:
+    if v is None or v is pd.NA:  # pd.NA: a nullable column written by pandas
         return True
     if isinstance(v, float) and v != v:
         return True
