@@ -603,3 +603,269 @@ def test_stability_check_skipped_only_with_timeouts_on_every_class():
     r = simulate_config(SimConfig(5.0, over, [RequestClass(service=C100)], [PoolConfig()]), check_stable=False)
     assert r.requests["in_flight_end"] > 0
     assert r.offered_utilization == {"main": 2.0}
+
+
+# -- from a scenario file ----------------------------------------------------------------
+
+RICH = """\
+name: rich
+currency: USD
+workload:
+  arrivals: {process: spike, rate_per_s: 10, multiplier: 3, start_s: 100, end_s: 200}
+  duration_s: 600
+  request: {prompt_tokens: {mean: 100, p95: 300}, output_tokens: {mean: 20, distribution: exponential}}
+  mix:
+    - {name: chat, share: 3, tier: realtime}
+    - {name: nightly, share: 1, tier: batch, deadline_s: 60, slo_ms: 900,
+       service: {distribution: lognormal, mean_ms: 40, sigma: 0.3},
+       request: {prompt_tokens: {mean: 50}}}
+service: {distribution: constant, mean_ms: 50, per_item_ms: 10}
+deployment:
+  hardware: l4
+  gpus_per_replica: 2
+  pricing: {provider: aws, plan: on-demand, spot_fraction: 0.25, price_per_gpu_hour: 3.6}
+  spot: {preemptions_per_hour: 0.5}
+  replicas: {min: 0, max: 6}
+  autoscaling: {metric: queue_length, warmup_s: 30, scale_down_delay_s: 60, evaluation_interval_s: 15}
+  batching: {max_batch: 4, max_wait_ms: 5}
+  max_queue: 999
+  cascade:
+    escalate_fraction: 0.1
+    service: {distribution: exponential, mean_ms: 200}
+    replicas: 3
+    gpus_per_replica: 4
+costs:
+  experiments: {shadow_fraction: 0.25}
+slo: {p99_latency_ms: 500, p50_latency_ms: 100, timeout_ms: 2500}
+"""
+
+HAND = """\
+name: hand
+currency: USD
+workload:
+  arrivals: {process: constant, rate_per_s: 4}
+  duration_s: 10
+  request: {prompt_tokens: {mean: 100}, output_tokens: {mean: 20}}
+service: {distribution: constant, mean_ms: 50, per_item_ms: 25}
+deployment:
+  hardware: l4
+  gpus_per_replica: 2
+  pricing: {provider: aws, plan: on-demand, price_per_gpu_hour: 3.6}
+  replicas: 2
+slo: {p95_latency_ms: 200, timeout_ms: 5000}
+"""
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    from infercost.core.catalog import load_catalog
+
+    return load_catalog()
+
+
+def _scenario(tmp_path, text: str, overrides=()):
+    from infercost.core.scenario import load_scenario
+
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    return load_scenario(p, list(overrides))
+
+
+def test_config_from_scenario_every_field(tmp_path, catalog):
+    from infercost.sim.run import config_from_scenario
+
+    cfg = config_from_scenario(_scenario(tmp_path, RICH), catalog)
+    assert cfg.duration_s == 600.0 and cfg.series_bucket_s is None
+    a = cfg.arrivals
+    # shadow copies ride on the rate: 10 x 1.25 = 12.5 /s
+    assert (a.process, a.rate_per_s, a.multiplier, a.start_s, a.end_s) == ("spike", 12.5, 3.0, 100.0, 200.0)
+    assert (a.peak_to_mean, a.peak_hour, a.trace_s) == (2.0, 14.0, None)
+    chat, nightly, chat_e, nightly_e = cfg.classes
+    # chat: the scenario's service (per item 10 / 50 = 0.2), the request's sizes; the first
+    # of p99 / p95 / p50 is the SLO (500 ms); timeout 2.5 s for realtime
+    assert chat.name == "chat" and chat.weight == 3.0 and chat.tier == "realtime" and chat.pool == 0
+    assert chat.service == ServiceDist("constant", mean_s=0.05, sigma=0.5, per_item_fraction=0.2)
+    # prompt: mean 100, p95 300 -> lognormal; sigma solves ln 3 = 1.645 s - s^2 / 2: s = 0.9319
+    assert chat.prompt_tokens.mean == 100.0 and chat.prompt_tokens.distribution == "lognormal"
+    assert chat.prompt_tokens.sigma == pytest.approx(0.9319, abs=1e-3)
+    # output: an explicit distribution without p95 keeps the default sigma 0.5
+    assert chat.output_tokens == SizeSpec(20.0, "exponential", 0.5)
+    assert (chat.slo_ms, chat.deadline_s, chat.timeout_s) == (500.0, None, 2.5)
+    assert (chat.escalate_fraction, chat.escalate_to) == (0.1, 2)
+    # nightly: its own service and prompt size; output from the default 128; batch: no timeout
+    assert nightly.name == "nightly" and nightly.weight == 1.0 and nightly.tier == "batch"
+    assert nightly.service == ServiceDist("lognormal", mean_s=0.04, sigma=0.3, per_item_fraction=1.0)
+    assert nightly.prompt_tokens == SizeSpec(50.0, "constant", 0.5)
+    assert nightly.output_tokens == SizeSpec(128.0)
+    assert (nightly.slo_ms, nightly.deadline_s, nightly.timeout_s) == (900.0, 60.0, None)
+    assert (nightly.escalate_fraction, nightly.escalate_to) == (0.1, 3)
+    # escalated copies: weight 0 on the cascade pool, the large model's service, the rest kept
+    assert chat_e.name == "chat/escalated" and nightly_e.name == "nightly/escalated"
+    for orig, e in ((chat, chat_e), (nightly, nightly_e)):
+        assert (e.weight, e.pool, e.tier) == (0.0, 1, orig.tier)
+        assert e.service == ServiceDist("exponential", mean_s=0.2, sigma=0.5, per_item_fraction=1.0)
+        assert (e.prompt_tokens, e.output_tokens) == (orig.prompt_tokens, orig.output_tokens)
+        assert (e.slo_ms, e.deadline_s, e.timeout_s) == (orig.slo_ms, orig.deadline_s, orig.timeout_s)
+        assert (e.escalate_fraction, e.escalate_to) == (0.0, -1)
+    main, cas = cfg.pools
+    # a range {min 0, max 6} without initial starts at max(0, 1) = 1; queue_length without a
+    # target uses 4 requests per replica
+    assert (main.replicas, main.min_replicas, main.max_replicas) == (1, 0, 6)
+    assert main.autoscaler == AutoscalerSpec(metric="queue_length", target=4.0, evaluation_interval_s=15.0,
+                                             warmup_s=30.0, scale_down_delay_s=60.0)
+    assert (main.max_batch, main.max_wait_ms, main.max_queue) == (4, 5.0, 999)
+    # spot 25% of replicas, 0.5 preemptions/h; no spot warm-up: autoscaling's 30 s
+    assert (main.spot_fraction, main.preemptions_per_hour, main.replacement_warmup_s) == (0.25, 0.5, 30.0)
+    assert (main.plan, main.perf, main.name) == ("on-demand", None, "main")
+    # the cascade: a fixed 3 replicas (so no autoscaler), the main batching, pricing and spot
+    assert (cas.replicas, cas.min_replicas, cas.max_replicas, cas.autoscaler) == (3, 3, 3, None)
+    assert (cas.max_batch, cas.max_wait_ms, cas.max_queue, cas.name) == (4, 5.0, 999, "cascade")
+    assert (cas.spot_fraction, cas.preemptions_per_hour, cas.replacement_warmup_s) == (0.25, 0.5, 30.0)
+    cfg.validate()
+
+
+def test_config_from_scenario_defaults_and_variants(tmp_path, catalog):
+    from infercost.sim.run import config_from_scenario
+
+    cfg = config_from_scenario(_scenario(tmp_path, HAND), catalog)
+    (c,) = cfg.classes
+    assert c.name == "default" and c.weight == 1.0 and c.tier == "realtime" and c.pool == 0
+    assert c.service == ServiceDist("constant", mean_s=0.05, sigma=0.5, per_item_fraction=0.5)
+    assert c.prompt_tokens == SizeSpec(100.0, "constant", 0.5)
+    assert c.output_tokens == SizeSpec(20.0, "constant", 0.5)
+    assert (c.slo_ms, c.timeout_s, c.deadline_s, c.escalate_to) == (200.0, 5.0, None, -1)
+    (p,) = cfg.pools
+    assert (p.replicas, p.min_replicas, p.max_replicas, p.autoscaler) == (2, 2, 2, None)
+    assert (p.spot_fraction, p.preemptions_per_hour, p.replacement_warmup_s) == (0.0, 0.0, None)
+    assert (p.max_batch, p.max_wait_ms) == (1, 0.0)
+    assert cfg.arrivals.rate_per_s == 4.0  # no experiments: no shadow scale
+    # plan spot: every replica is spot; spot warm-up given: it wins; a range with initial
+    # and utilisation autoscaling: target_utilization
+    sc = _scenario(tmp_path, HAND, [
+        "deployment.pricing.plan=spot", "deployment.spot.warmup_s=45",
+        "deployment.spot.preemptions_per_hour=2", "deployment.replicas.min=1",
+        "deployment.replicas.max=5", "deployment.replicas.initial=3",
+        "deployment.autoscaling.target_utilization=0.5", "deployment.autoscaling.warmup_s=7",
+        "slo.p95_latency_ms=null", "slo.p50_latency_ms=80", "slo.timeout_ms=null",
+        "workload.request.prompt_tokens=null", "workload.request.output_tokens=null"])
+    cfg = config_from_scenario(sc, catalog)
+    (p,) = cfg.pools
+    assert (p.plan, p.spot_fraction, p.preemptions_per_hour, p.replacement_warmup_s) == ("spot", 1.0, 2.0, 45.0)
+    assert (p.replicas, p.min_replicas, p.max_replicas) == (3, 1, 5)
+    assert p.autoscaler.metric == "utilization" and p.autoscaler.target == 0.5 and p.autoscaler.warmup_s == 7.0
+    (c,) = cfg.classes
+    assert (c.slo_ms, c.timeout_s) == (80.0, None)
+    # no sizes in the request: 512 prompt and 128 output tokens, constant
+    assert c.prompt_tokens == SizeSpec(512.0) and c.output_tokens == SizeSpec(128.0)
+    # a queue-length target given is used
+    sc = _scenario(tmp_path, HAND, ["deployment.replicas.min=1", "deployment.replicas.max=5",
+                                    "deployment.autoscaling.metric=queue_length",
+                                    "deployment.autoscaling.target_queue_length=9"])
+    p = config_from_scenario(sc, catalog).pools[0]
+    assert p.autoscaler.target == 9.0 and p.replicas == 1  # initial = max(min 1, 1)
+    assert p.replacement_warmup_s == 120.0  # autoscaling's default warm-up
+
+
+def test_simulate_hand_scenario_usage_and_cost(tmp_path, catalog):
+    """HAND: 39 requests of 50 ms on 2 replicas x 2 GPUs for 10 s at 3.6 USD/GPU-h.
+    busy 39 x 0.05 = 1.95 replica-s, idle 20 - 1.95 = 18.05 replica-s."""
+    from decimal import Decimal
+
+    from infercost.sim.run import simulate
+
+    r = simulate(_scenario(tmp_path, HAND), catalog, seed=0)
+    u = r.usage
+    assert u.source == "simulate" and u.notes == ()
+    assert u.period_hours == pytest.approx(10 / 3600, rel=1e-12)
+    assert u.inferences == 39.0 and u.dropped == 0.0 and u.shadow_inferences == 0.0
+    # replica-hours (main replicas): 1.95 / 3600 and 18.05 / 3600
+    assert u.busy_hours == {"on-demand": pytest.approx(1.95 / 3600, rel=1e-9)}
+    assert u.idle_hours == {"on-demand": pytest.approx(18.05 / 3600, rel=1e-9)}
+    assert u.warmup_hours == {}
+    # tokens: 39 x 100 in, 39 x 20 out
+    assert (u.input_tokens, u.output_tokens) == (3900.0, 780.0)
+    # GPU-hours, 2 GPUs per replica, rounded to 1e-9 h: 3.9 / 3600 = 0.001083333,
+    # 36.1 / 3600 = 0.010027778
+    assert u.gpu_hours == {"on-demand": {"busy": Decimal("0.001083333"), "idle": Decimal("0.010027778"),
+                                         "warmup": Decimal("0")}}
+    # (0.001083333 + 0.010027778) x 3.6 = 0.0399999996 USD for 39 requests
+    assert r.series["accelerator_cost"] == ["0.0399999996"]
+    # 0.0399999996 / 39 = 0.00102564101... -> 0.00102564
+    assert r.series["accelerator_cost_per_inference"] == ["0.00102564"]
+    assert r.cost.total_amount.amount == Decimal("0.0399999996") if hasattr(r.cost, "total_amount") else True
+    assert r.phases is None and "phases" not in r.to_dict()
+    assert "energy" in r.cost.facts
+    d = r.to_dict()
+    assert d["cost_per_inference"] == r.cost.cost_per_inference
+    assert d["cost"] == r.cost.to_dict()
+
+
+def test_simulate_rich_scenario_books(tmp_path, catalog):
+    """RICH: shadow 25%, spot 25%, a cascade pool of 3 replicas x 4 GPUs, a spike from 100 to
+    200 s. What the run reports must add up across usage, series and phases."""
+    from decimal import Decimal
+
+    from infercost.sim.run import simulate
+
+    r = simulate(_scenario(tmp_path, RICH), catalog, seed=1)
+    u = r.usage
+    served = r.requests["served"]
+    # shadow: the simulated traffic is 1.25 x the real one
+    assert u.inferences == pytest.approx(served / 1.25, rel=1e-12)
+    assert u.shadow_inferences == pytest.approx(served * 0.25 / 1.25, rel=1e-12)
+    assert u.dropped == pytest.approx(r.requests["dropped"] / 1.25, rel=1e-12)
+    assert u.notes[0] == "arrivals include 25% shadow copies (experiments)"
+    tin, tout = r._tokens
+    assert u.input_tokens == pytest.approx(tin / 1.25) and u.output_tokens == pytest.approx(tout / 1.25)
+    # the cascade's 4-GPU replicas count as 4 / 2 = 2 main-replica equivalents: its 3
+    # replicas x 600 s x 2 = 1 main-replica-hour, on top of the main pool's
+    acc = r._acc
+    main_h = float(acc[0].sum()) / 3600
+    cas_h = float(acc[1].sum()) / 3600
+    assert cas_h == pytest.approx(0.5, rel=1e-9)  # 3 x 600 s
+    usage_h = sum(u.busy_hours.values()) + sum(u.idle_hours.values()) + sum(u.warmup_hours.values())
+    assert usage_h == pytest.approx(main_h + 2 * cas_h, rel=1e-9)
+    # GPU-hours: main x 2 GPUs + cascade x 4 GPUs, both plans together
+    gh = sum(sum(st.values(), Decimal(0)) for st in u.gpu_hours.values())
+    assert float(gh) == pytest.approx(main_h * 2 + cas_h * 4, abs=1e-6)
+    assert set(u.gpu_hours) == {"on-demand", "spot"}
+    # the cost series adds up to the accelerator lines of the breakdown (on-demand at the
+    # scenario's 3.6 USD/GPU-h, spot at the catalog's spot rate)
+    s = r.series
+    total = sum(Decimal(c) for c in s["accelerator_cost"])
+    lines = [c for c in r.cost.to_dict()["components"] if c["group"] == "accelerator"]
+    assert total == sum(Decimal(c["amount"]) for c in lines)
+    od = sum(u.gpu_hours["on-demand"].values(), Decimal(0))
+    assert sum(Decimal(c["amount"]) for c in lines if c["detail"] == "on-demand") == od * Decimal("3.6")
+    for c, n, per in zip(s["accelerator_cost"], s["served"], s["accelerator_cost_per_inference"], strict=True):
+        assert per == (None if n == 0 else format(
+            (Decimal(c) / n).quantize(Decimal("0.00000001")), "f"))
+    # spike phases: [0, 100), [100, 200), [200, 600) in 60 s buckets starting at 0, 60, ...
+    ph = r.phases
+    assert list(ph) == ["before", "during", "after"]
+    assert (ph["before"]["from_s"], ph["before"]["to_s"]) == (0.0, 100.0)
+    assert (ph["during"]["from_s"], ph["during"]["to_s"]) == (100.0, 200.0)
+    assert (ph["after"]["from_s"], ph["after"]["to_s"]) == (200.0, 600.0)
+    # buckets by start: before 0, 60; during 120, 180; after 240 .. 540
+    t = s["t_s"]
+    groups = {"before": [0, 1], "during": [2, 3], "after": list(range(4, 10))}
+    assert t == [60.0 * i for i in range(10)]
+    for name, idx in groups.items():
+        p = ph[name]
+        assert p["arrived"] == sum(s["arrivals"][i] for i in idx)
+        assert p["served"] == sum(s["served"][i] for i in idx)
+        assert p["dropped"] == sum(s["dropped"][i] for i in idx)
+        mean = sum(s["latency_mean_ms"][i] * s["served"][i] for i in idx) / p["served"]
+        assert p["latency_mean_ms"] == pytest.approx(mean, abs=1e-3)
+        assert p["slo_attainment"] == pytest.approx(sum(s["slo_met"][i] for i in idx) / p["served"], abs=1e-6)
+        reps = sum(s["replicas_ready"][i] + s["replicas_warming"][i] for i in idx) / len(idx)
+        assert p["replicas_mean"] == pytest.approx(reps, abs=1e-3)
+        cost = sum(Decimal(s["accelerator_cost"][i]) for i in idx)
+        assert p["accelerator_cost_per_inference"] == format(
+            (cost / p["served"]).quantize(Decimal("0.00000001")), "f")
+        assert p["latency_p99_ms"] >= p["latency_mean_ms"] > 0
+    # a phase holds the buckets that start in it: before = [0, 120) s = 100 s at 12.5 /s and
+    # 20 s at 37.5 /s = 2,000 expected; during = [120, 240) = 80 s x 37.5 + 40 s x 12.5 = 3,500
+    assert ph["before"]["arrived"] == pytest.approx(2000, rel=0.1)
+    assert ph["during"]["arrived"] == pytest.approx(3500, rel=0.1)
+    assert r.to_dict()["phases"] == ph
