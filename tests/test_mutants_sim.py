@@ -917,6 +917,8 @@ def test_spot_slots_and_preemptions():
     assert n == 3
     warm_s = r.replica_hours["by_plan"]["spot"]["warmup"] * 3600
     assert 100 < warm_s <= n * 120 + 0.01
+    # seed 1 pins the preemption times, so the exact figure is a regression pin
+    assert r.replica_hours["by_plan"]["spot"]["warmup"] == 0.038507
     assert r.replica_hours["by_plan"]["on-demand"]["warmup"] == 0.0
     # with replacement_warmup_s = 2 s: each preemption costs at most 2 s of warm-up (a
     # preemption of a replica still warming cuts its warm-up short), the first a full 2 s
@@ -927,6 +929,7 @@ def test_spot_slots_and_preemptions():
     assert n >= 1
     warm_s = r.replica_hours["by_plan"]["spot"]["warmup"] * 3600
     assert 2.0 - 0.01 <= warm_s <= n * 2.0 + 0.01
+    assert r.replica_hours["by_plan"]["spot"]["warmup"] == 0.001114  # seed-1 pin: 4.01 s
     # no spot replicas: the preemption rate is not used
     cfg = SimConfig(200.0, ArrivalSpec("constant", rate_per_s=10.0), [RequestClass(service=svc)],
                     [PoolConfig(replicas=2, spot_fraction=0.0, preemptions_per_hour=3600)])
@@ -994,5 +997,97 @@ def test_cascade_escalates_everything_by_hand():
     bad = SimConfig(10.0, ArrivalSpec("trace", trace_s=np.array([0.0])), [big, small.__class__(
         name="s", service=ServiceDist("constant", 0.1), escalate_fraction=1.0, escalate_to=0)],
         [PoolConfig(), PoolConfig(name="big")])
-    with pytest.raises(InputError, match="classes reached by arrivals must come before escalation-only ones"):
+    with pytest.raises(InputError) as e:
         simulate_config(bad)
+    assert str(e.value) == "workload: classes reached by arrivals must come before escalation-only ones"
+
+
+def test_three_pool_chain_by_hand():
+    """a (pool 0) -> b (pool 1) -> c (pool 2), everything escalated, 100 ms each: 300 ms;
+    each pool's one replica is its own (10 s each)."""
+    c100 = ServiceDist("constant", 0.1)
+    classes = [RequestClass(name="a", service=c100, escalate_fraction=1.0, escalate_to=1),
+               RequestClass(name="b", weight=0.0, pool=1, service=c100, escalate_fraction=1.0, escalate_to=2),
+               RequestClass(name="c", weight=0.0, pool=2, service=c100)]
+    pools = [PoolConfig(replicas=2), PoolConfig(replicas=1, name="p1"), PoolConfig(replicas=1, name="p2")]
+    r = simulate_config(SimConfig(10.0, ArrivalSpec("trace", trace_s=np.array([0.0])), classes, pools))
+    assert r.latency_ms["mean"] == 300.0 and r.requests["escalated"] == 2
+    # 2 x 10 s, 10 s, 10 s
+    assert r.replica_hours["by_pool"] == {"main": 0.005556, "p1": 0.002778, "p2": 0.002778}
+    assert [c["served"] for c in r.classes] == [0, 0, 1]
+    assert [c["busy_share"] for c in r.classes] == [0.333333, 0.333333, 0.333333]
+
+
+def test_autoscaler_scale_down_and_queue_length_by_hand():
+    """Scale-down: 2 replicas (min 1), 1 /s of 90 ms: at t = 5 s desired = ceil(2 x 0.009 /
+    0.5) = 1 < 2; still below at t = 10 s, after the 5 s delay: one replica goes. Replica-s
+    2 x 10 + 1 x 20 = 40 s = 0.011111 h."""
+    c90 = ServiceDist("constant", 0.09)
+    sc = AutoscalerSpec(metric="utilization", target=0.5, evaluation_interval_s=5, warmup_s=3, scale_down_delay_s=5)
+    r = simulate_config(SimConfig(30.0, ArrivalSpec("constant", rate_per_s=1.0), [RequestClass(service=c90)],
+                                  [PoolConfig(replicas=2, min_replicas=1, max_replicas=2, autoscaler=sc)],
+                                  series_bucket_s=5.0))
+    assert (r.fleet["scale_ups"], r.fleet["scale_downs"]) == (0, 1)
+    assert r.series["replicas_ready"] == [2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
+    assert r.replica_hours["total"] == 0.011111
+    # queue length: 6 arrive at 4.9 s on 1 replica (1 s each); at t = 5 s the load is 6 per
+    # replica, target 1: desired 6, capped at max 4 -> 3 scale-ups warming 5-8 s; bucket
+    # [5, 10): ready 5 + 3 x 2 = 11 replica-s / 5 = 2.2, warming 3 x 3 / 5 = 1.8
+    sc = AutoscalerSpec(metric="queue_length", target=1.0, evaluation_interval_s=5, warmup_s=3,
+                        scale_down_delay_s=100)
+    r = simulate_config(SimConfig(20.0, ArrivalSpec("trace", trace_s=np.array([4.9] * 6)),
+                                  [RequestClass(service=ServiceDist("constant", 1.0))],
+                                  [PoolConfig(replicas=1, min_replicas=1, max_replicas=4, autoscaler=sc)],
+                                  series_bucket_s=5.0), check_stable=False)
+    assert r.fleet["scale_ups"] == 3
+    assert r.series["replicas_ready"] == [1.0, 2.2, 4.0, 4.0]
+    assert r.series["replicas_warming"] == [0.0, 1.8, 0.0, 0.0]
+
+
+def test_queue_on_two_replicas_by_hand():
+    """2 replicas, max_queue 3, six at t = 0 (100 ms each): 2 run, 3 wait, 1 is dropped;
+    waits 0, 0, 100, 100, 200 ms (mean 80), latencies 100, 100, 200, 200, 300 (mean 180)."""
+    cfg = SimConfig(10.0, ArrivalSpec("trace", trace_s=np.array([0.0] * 6)), [RequestClass(service=C100)],
+                    [PoolConfig(replicas=2, max_queue=3)])
+    r = simulate_config(cfg)
+    assert (r.requests["served"], r.requests["dropped_queue_full"]) == (5, 1)
+    assert r.queue_wait_ms["mean"] == 80.0 and r.latency_ms["mean"] == 180.0
+    assert r.fleet["max_queue"] == 3
+
+
+def test_slo_edge_and_batch_without_deadline():
+    # exactly at the SLO counts as met: 100 ms against 100 ms
+    r = simulate_config(SimConfig(10.0, ArrivalSpec("trace", trace_s=np.array([0.0])),
+                                  [RequestClass(service=C100, slo_ms=100)], [PoolConfig()]))
+    assert r.slo["attainment"] == 1.0 and r.slo["met"] == 1
+    # a batch request without a deadline is never late (here 1 s and 2 s)
+    r = simulate_config(SimConfig(10.0, ArrivalSpec("trace", trace_s=np.array([0.0, 0.0])),
+                                  [RequestClass(tier="batch", service=ServiceDist("constant", 1.0))], [PoolConfig()]))
+    assert r.requests["late"] == 0 and r.latency_by_tier_ms["batch"]["max"] == 2000.0
+
+
+def test_class_shares_and_lognormal_sizes():
+    """Weights 1 : 1 : 2 over 3,999 arrivals: about 1,000, 1,000 and 2,000 (binomial sd
+    about 27 and 32; 10% tolerance is over 3 sd). Output sizes lognormal, mean 50, sigma 0.8:
+    the sample mean over 3,999 has sd 50 x sqrt(e^0.64 - 1) / sqrt(3999) = 0.75, so 5%."""
+    classes = [RequestClass(name=n, weight=w, service=ServiceDist("constant", 0.01),
+                            output_tokens=SizeSpec(50, "lognormal", 0.8)) for n, w in (("a", 1), ("b", 1), ("c", 2))]
+    r = simulate_config(SimConfig(4000.0, ArrivalSpec("constant", rate_per_s=1.0), classes, [PoolConfig()]), seed=2)
+    served = [c["served"] for c in r.classes]
+    assert sum(served) == 3999
+    for got, want in zip(served, (1000, 1000, 2000), strict=True):
+        assert abs(got - want) / want < 0.1
+    assert abs(r._tokens[1] / 3999 - 50) / 50 < 0.05
+
+
+def test_series_bucket_width_kept_when_few():
+    # 100 s in 20 s buckets: 5 buckets, well under 1,500: kept
+    cfg = SimConfig(100.0, ArrivalSpec("constant", rate_per_s=1.0), [RequestClass(service=C50)], [PoolConfig()],
+                    series_bucket_s=20.0)
+    s = simulate_config(cfg).series
+    assert s["bucket_s"] == 20.0 and s["t_s"] == [0.0, 20.0, 40.0, 60.0, 80.0]
+    # 90,100 s in 1 s buckets: width ceil(90100 / 1500 / 60) x 60 = ceil(1.0011) x 60 = 120 s
+    cfg = SimConfig(90_100.0, ArrivalSpec("constant", rate_per_s=0.001), [RequestClass(service=C50)],
+                    [PoolConfig()], series_bucket_s=1.0)
+    s = simulate_config(cfg).series
+    assert s["bucket_s"] == 120.0 and len(s["t_s"]) == 751  # ceil(90100 / 120)
