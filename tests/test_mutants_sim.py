@@ -1091,3 +1091,344 @@ def test_series_bucket_width_kept_when_few():
                     [PoolConfig()], series_bucket_s=1.0)
     s = simulate_config(cfg).series
     assert s["bucket_s"] == 120.0 and len(s["t_s"]) == 751  # ceil(90100 / 120)
+
+
+# -- edges of the result: empty runs, requests left in the system, series rounding --------
+
+def test_mean_rate_midpoints_and_validate_short_run():
+    # a window ending at the duration: [8, 10) of 10 s at 5x: midpoints 16,000 .. 19,999
+    # (4,000 of the 20,000) are inside: (2 x 16000 + 10 x 4000) / 20000 = 3.6 /s
+    spec = ArrivalSpec("spike", rate_per_s=2.0, multiplier=5.0, start_s=8.0, end_s=10.0)
+    assert mean_rate(spec, 10.0) == pytest.approx(3.6, rel=1e-12)
+    # a quarter day of a diurnal curve (not a whole period): the midpoint rule on 20,000
+    # points equals the integral of the rate to 1e-9 (a 2,000,000-point midpoint sum here)
+    d = ArrivalSpec("diurnal", rate_per_s=5.0, peak_to_mean=3.0, peak_hour=3.0)
+    from infercost.sim.arrivals import pack as pk
+    from infercost.sim.arrivals import rate_at
+
+    a = pk(d)
+    n = 200_000
+    fine = sum(rate_at(a, (i + 0.5) * 21600.0 / n) for i in range(n)) / n
+    assert mean_rate(d, 21600.0) == pytest.approx(fine, rel=1e-8)
+    # a run shorter than a second is fine
+    _cfg(duration_s=0.5).validate()
+
+
+def _empty_autoscaled(duration_s: float = 10.0) -> SimConfig:
+    """No arrivals; the pool starts with 0 replicas (min 0, max 1): nothing ever runs."""
+    return SimConfig(duration_s, ArrivalSpec("trace", trace_s=np.zeros(0)), [RequestClass(service=C100)],
+                     [PoolConfig(replicas=0, min_replicas=0, max_replicas=1,
+                                 autoscaler=AutoscalerSpec(warmup_s=1.0))], series_bucket_s=5.0)
+
+
+def test_empty_run_has_zeros_not_nans():
+    r = simulate_config(_empty_autoscaled())
+    assert r.requests["arrived"] == 0 and r.replica_hours["total"] == 0.0
+    assert r.utilization == 0.0
+    assert r.littles_law == {"L": 0.0, "lambda_per_s": 0.0, "W_s": 0.0, "lambda_W": 0.0, "relative_gap": 0.0}
+    assert r.classes[0]["busy_share"] == 0.0
+    s = r.series
+    assert s["utilization"] == [None, None] and s["latency_mean_ms"] == [None, None]
+    assert s["latency_p99_ms"] == [None, None]
+    assert r.latency_ms is None and r.fleet["mean_batch"] is None
+
+
+def test_requests_left_in_the_system():
+    """Two requests of 5 s at t = 0 in a 2 s run: both in the system the whole time (L = 2),
+    none served (W = 0): relative gap |2 - 0| / 2 = 1. One arriving at 1 s: L = 0.5."""
+    cfg = SimConfig(2.0, ArrivalSpec("trace", trace_s=np.array([0.0, 0.0])),
+                    [RequestClass(service=ServiceDist("constant", 5.0))], [PoolConfig()])
+    r = simulate_config(cfg, check_stable=False)
+    assert r.requests["in_flight_end"] == 2
+    assert r.littles_law == {"L": 2.0, "lambda_per_s": 1.0, "W_s": 0.0, "lambda_W": 0.0, "relative_gap": 1.0}
+    cfg = SimConfig(2.0, ArrivalSpec("trace", trace_s=np.array([1.0])),
+                    [RequestClass(service=ServiceDist("constant", 5.0))], [PoolConfig()])
+    r = simulate_config(cfg, check_stable=False)
+    assert r.littles_law == {"L": 0.5, "lambda_per_s": 0.5, "W_s": 0.0, "lambda_W": 0.0, "relative_gap": 1.0}
+    # one served request: W is its latency (0.1 s), not 0
+    r = simulate_config(SimConfig(2.0, ArrivalSpec("trace", trace_s=np.array([0.0])),
+                                  [RequestClass(service=C100)], [PoolConfig()]))
+    assert r.littles_law["W_s"] == 0.1 and r.wall_s > 0.0
+
+
+def test_series_rounding_against_raw_arrays():
+    """Series figures are the raw per-bucket sums rounded: replica-seconds to 3 places,
+    replica counts and utilisation to 4, latency means to 3 (ms)."""
+    from infercost.sim.metrics import H_LATENCY, SERIES_REL_ERROR, quantiles, round_to_error
+
+    sc = AutoscalerSpec(metric="utilization", target=0.3, evaluation_interval_s=3.7777, warmup_s=2.3333,
+                        scale_down_delay_s=4.1)
+    cfg = SimConfig(40.0, ArrivalSpec("poisson", rate_per_s=30.0),
+                    [RequestClass(service=ServiceDist("exponential", 0.0123))],
+                    [PoolConfig(replicas=1, min_replicas=1, max_replicas=3, autoscaler=sc, spot_fraction=0.5,
+                                preemptions_per_hour=300, replacement_warmup_s=1.3)], series_bucket_s=7.0)
+    r = simulate_config(cfg, seed=4)
+    s, rep = r.series, r._ser_rep
+    widths = [7.0] * 5 + [5.0]
+    for b in range(6):
+        assert s["replica_seconds_base_plan"][b] == round(float(rep[b, :, 0, :].sum()), 3)
+        assert s["replica_seconds_spot"][b] == round(float(rep[b, :, 1, :].sum()), 3)
+        ready = float(rep[b, :, :, 0].sum() + rep[b, :, :, 1].sum())  # busy + idle
+        assert s["replicas_ready"][b] == round(ready / widths[b], 4)
+        assert s["replicas_warming"][b] == round(float(rep[b, :, :, 2].sum()) / widths[b], 4)
+        assert s["utilization"][b] == round(float(rep[b, :, :, 0].sum()) / ready, 4)
+        p99 = round_to_error(quantiles(r._ser_hist[b], (0.99,), series=True)[0] * 1e3, SERIES_REL_ERROR)
+        assert s["latency_p99_ms"][b] == p99
+    assert any(x != round(x, 2) for x in s["replica_seconds_spot"])  # the figures do carry 3 places
+    # one bucket: its latency mean is the run's, rounded to 3 places in ms
+    cfg1 = SimConfig(40.0, ArrivalSpec("poisson", rate_per_s=30.0),
+                     [RequestClass(service=ServiceDist("exponential", 0.0123))], [PoolConfig()])
+    r1 = simulate_config(cfg1, seed=4)
+    H, HS = r1._hist
+    assert r1.series["latency_mean_ms"] == [round(HS[H_LATENCY, 1] / HS[H_LATENCY, 0] * 1e3, 3)]
+    # bucket starts are rounded to the millisecond: 0.0001 s buckets start at 0.0, 0.0, 0.0, ...
+    cfg2 = SimConfig(0.01, ArrivalSpec("constant", rate_per_s=1.0), [RequestClass(service=C50)], [PoolConfig()],
+                     series_bucket_s=0.0001)
+    t = simulate_config(cfg2).series["t_s"]
+    assert len(t) == 100 and t[:3] == [0.0, 0.0, 0.0] and t[10] == 0.001
+    # a 0.5 s bucket with one replica: 0.5 replica-s ready, utilisation still reported
+    cfg3 = SimConfig(1.0, ArrivalSpec("trace", trace_s=np.array([0.0])), [RequestClass(service=C100)],
+                     [PoolConfig()], series_bucket_s=0.5)
+    assert simulate_config(cfg3).series["utilization"] == [0.2, 0.0]
+
+
+def test_progress_reports_arrivals_as_ints_while_running():
+    """A run of about 2 million requests takes long enough for reports from inside the loop."""
+    calls = []
+    cfg = SimConfig(100.0, ArrivalSpec("poisson", rate_per_s=20_000.0),
+                    [RequestClass(service=ServiceDist("constant", 1e-6))], [PoolConfig()])
+    r = simulate_config(cfg, progress=lambda n, total: calls.append((n, total)))
+    assert len(calls) >= 3
+    assert all(isinstance(n, int) for n, _ in calls)
+    assert [n for n, _ in calls] == sorted(n for n, _ in calls)
+    assert calls[-1][0] == r.requests["arrived"]
+
+
+def test_offered_utilization_escalation_back_to_an_entry_class():
+    # a (pool 0, 50 /s) and b (pool 1, 50 /s); b escalates half of its traffic to a:
+    # a carries 50 + 25 = 75 /s x 10 ms = 0.75 on 1 replica; b 50 x 10 ms = 0.5
+    a = RequestClass(name="a", weight=1.0, service=ServiceDist("constant", 0.01))
+    b = RequestClass(name="b", weight=1.0, pool=1, service=ServiceDist("constant", 0.01),
+                     escalate_fraction=0.5, escalate_to=0)
+    cfg = _cfg(ArrivalSpec("poisson", rate_per_s=100.0), classes=[a, b],
+               pools=[PoolConfig(), PoolConfig(name="big")])
+    assert offered_utilization(cfg) == {"main": 0.75, "big": 0.5}
+    # six places: 100 /s x 10 ms / 3 replicas = 0.333333
+    cfg = _cfg(ArrivalSpec("poisson", rate_per_s=100.0), classes=[RequestClass(service=ServiceDist("constant", 0.01))],
+               pools=[PoolConfig(replicas=3)])
+    assert offered_utilization(cfg) == {"main": 0.333333}
+
+
+def test_three_pools_add_up_by_plan():
+    c100 = ServiceDist("constant", 0.1)
+    classes = [RequestClass(name="a", service=c100, escalate_fraction=1.0, escalate_to=1),
+               RequestClass(name="b", weight=0.0, pool=1, service=c100)]
+    r = simulate_config(SimConfig(10.0, ArrivalSpec("trace", trace_s=np.array([0.0])), classes,
+                                  [PoolConfig(replicas=2), PoolConfig(replicas=1, name="p1")]))
+    # 3 replicas x 10 s = 30 s = 0.008333 h, busy 0.2 s = 0.000056 h, all on-demand
+    assert r.replica_hours["by_plan"] == {"on-demand": {"busy": 0.000056, "idle": 0.008278, "warmup": 0.0,
+                                                        "total": 0.008333}}
+
+
+# -- scenario paths: spike phases, shadow, trace files, perf model, notes ---------------
+
+SPIKE = """\
+name: spiky
+currency: USD
+workload:
+  arrivals: {process: spike, rate_per_s: 2, multiplier: 2, start_s: 60, end_s: 120}
+  duration_s: 180
+service: {distribution: exponential, mean_ms: 50}
+deployment:
+  hardware: l4
+  pricing: {provider: aws, plan: on-demand, price_per_gpu_hour: 3.6}
+  replicas: 2
+"""
+
+
+def test_spike_phases_equal_their_single_buckets(tmp_path, catalog):
+    """Phases [0, 60), [60, 120), [120, 180) hold exactly one 60 s bucket each, so every
+    phase figure is that bucket's series figure (a bucket starting at the end of a phase
+    belongs to the next one)."""
+    from decimal import Decimal
+
+    from infercost.sim.run import simulate
+
+    r = simulate(_scenario(tmp_path, SPIKE), catalog, seed=3)
+    s, ph = r.series, r.phases
+    assert s["t_s"] == [0.0, 60.0, 120.0] and list(ph) == ["before", "during", "after"]
+    for i, name in enumerate(("before", "during", "after")):
+        p = ph[name]
+        assert (p["from_s"], p["to_s"]) == ((0.0, 60.0), (60.0, 120.0), (120.0, 180.0))[i]
+        assert p["arrived"] == s["arrivals"][i] and p["served"] == s["served"][i] > 0
+        assert p["dropped"] == s["dropped"][i]
+        assert p["latency_mean_ms"] == s["latency_mean_ms"][i]  # the same sum / n, rounded to 3
+        assert p["latency_p99_ms"] == s["latency_p99_ms"][i]  # the same sketch
+        assert p["replicas_mean"] == round(s["replicas_ready"][i] + s["replicas_warming"][i], 3)
+        assert p["slo_attainment"] is None  # no SLO in the scenario
+        assert p["accelerator_cost_per_inference"] == s["accelerator_cost_per_inference"][i]
+        # 2 replicas x 60 s = 1/30 GPU-h x 3.6 = 0.12 USD per bucket, up to the 1e-9 h rounding
+        # of busy and idle GPU-h (each), i.e. within 2 x 0.5e-9 x 3.6 = 3.6e-9 USD
+        assert abs(Decimal(s["accelerator_cost"][i]) - Decimal("0.12")) <= Decimal("3.6e-9")
+    assert ph["during"]["arrived"] > ph["before"]["arrived"]
+    # an SLO of 50 ms on exponential 50 ms service: about 1 - 1/e met, to 6 places
+    r = simulate(_scenario(tmp_path, SPIKE + "slo: {p99_latency_ms: 50}\n"), catalog, seed=3)
+    for i, name in enumerate(("before", "during", "after")):
+        want = round(r.series["slo_met"][i] / r.series["served"][i], 6)
+        assert r.phases[name]["slo_attainment"] == want
+        assert want != round(want, 5) or want != round(want, 4)
+    # a spike from t = 0 has no "before" phase, and the other two are still reported
+    r = simulate(_scenario(tmp_path, SPIKE, ["workload.arrivals.start_s=0"]), catalog, seed=3)
+    assert list(r.phases) == ["during", "after"] and r.phases["during"]["from_s"] == 0.0
+
+
+def test_spike_phase_without_requests(tmp_path, catalog):
+    # 0.0001 /s for 180 s: (almost surely) nothing arrives: None where there is nothing to average
+    from infercost.sim.run import simulate
+
+    r = simulate(_scenario(tmp_path, SPIKE + "slo: {p99_latency_ms: 50}\n",
+                           ["workload.arrivals.rate_per_s=0.0001"]), catalog, seed=3)
+    assert r.requests["arrived"] == 0
+    for p in r.phases.values():
+        assert (p["served"], p["latency_mean_ms"], p["latency_p99_ms"], p["slo_attainment"],
+                p["accelerator_cost_per_inference"]) == (0, None, None, None, None)
+    assert r.series["accelerator_cost_per_inference"] == [None, None, None]
+
+
+def test_usage_shadow_drops_and_missing_sizes(tmp_path, catalog):
+    """HAND with 300 ms service on 1 replica and a queue of 1 (4 /s x 1.25 shadow): requests
+    are dropped; usage divides served, dropped and tokens by 1.25; a request block without
+    sizes reports no tokens (the simulator still used 512 / 128 per request)."""
+    from infercost.sim.run import simulate
+
+    sc = _scenario(tmp_path, HAND + "costs:\n  experiments: {shadow_fraction: 0.25}\n",
+                   ["service.mean_ms=300", "deployment.replicas=1", "deployment.max_queue=1",
+                    "workload.request.prompt_tokens=null", "workload.request.output_tokens=null"])
+    r = simulate(sc, catalog, seed=0)
+    q, u = r.requests, r.usage
+    assert q["dropped"] > 0
+    assert u.dropped == pytest.approx(q["dropped"] / 1.25, rel=1e-12)
+    assert u.inferences == pytest.approx(q["served"] / 1.25, rel=1e-12)
+    assert (u.input_tokens, u.output_tokens) == (0.0, 0.0)
+    assert r._tokens[0] == 512 * q["served"] and r._tokens[1] == 128 * q["served"]
+
+
+def test_usage_plans_of_spot_replicas(tmp_path, catalog):
+    from infercost.sim.run import simulate
+
+    # 2 replicas, half spot: replica-hours split by plan name ("spot" and the base plan)
+    r = simulate(_scenario(tmp_path, HAND, ["deployment.pricing.spot_fraction=0.5"]), catalog, seed=0)
+    u = r.usage
+    assert set(u.busy_hours) == {"on-demand"} and set(u.idle_hours) == {"on-demand", "spot"}
+    assert u.idle_hours["spot"] == pytest.approx(10 / 3600, rel=1e-9)  # the spot replica idles 10 s
+
+
+def test_trace_scenario_from_a_log(tmp_path, catalog):
+    """A usage log of 3 requests at 0, 0.5 and 1 s with their token counts; shadow copies
+    are not applied to a replayed log."""
+    from infercost.sim.run import config_from_scenario, simulate
+
+    log = tmp_path / "log.csv"
+    log.write_text("timestamp,input_tokens,output_tokens\n2026-01-01T00:00:00Z,10,1\n"
+                   "2026-01-01T00:00:00.5Z,20,2\n2026-01-01T00:00:01Z,30,3\n")
+    text = HAND.replace("arrivals: {process: constant, rate_per_s: 4}",
+                        f"arrivals: {{process: trace, path: '{log}'}}")
+    sc = _scenario(tmp_path, text + "costs:\n  experiments: {shadow_fraction: 0.25}\n")
+    cfg = config_from_scenario(sc, catalog)
+    a = cfg.arrivals
+    assert a.process == "trace" and a.rate_per_s == 1.0
+    assert a.trace_s.tolist() == [0.0, 0.5, 1.0]
+    assert a.trace_prompt_tokens.tolist() == [10, 20, 30] and a.trace_output_tokens.tolist() == [1, 2, 3]
+    r = simulate(sc, catalog)
+    assert r.requests["served"] == 3 and r.usage.inferences == 3.0 and r.usage.shadow_inferences == 0.0
+    assert (r.usage.input_tokens, r.usage.output_tokens) == (60.0, 6.0)
+    assert r.usage.notes == ()
+
+
+def test_mix_without_sizes_and_arrival_fields(tmp_path, catalog):
+    from infercost.sim.run import config_from_scenario
+
+    text = HAND.replace("  request: {prompt_tokens: {mean: 100}, output_tokens: {mean: 20}}\n",
+                        "  mix:\n    - {name: a, share: 1, tier: realtime}\n")
+    cfg = config_from_scenario(_scenario(tmp_path, text), catalog)
+    (c,) = cfg.classes
+    assert (c.name, c.pool) == ("a", 0)
+    assert c.prompt_tokens == SizeSpec(512.0) and c.output_tokens == SizeSpec(128.0)
+    # diurnal fields are carried over; a spike from t = 0 starts at 0
+    cfg = config_from_scenario(_scenario(tmp_path, HAND, [
+        "workload.arrivals.process=diurnal", "workload.arrivals.peak_hour=9",
+        "workload.arrivals.peak_to_mean=3"]), catalog)
+    assert (cfg.arrivals.peak_hour, cfg.arrivals.peak_to_mean) == (9.0, 3.0)
+    cfg = config_from_scenario(_scenario(tmp_path, HAND, [
+        "workload.arrivals.process=spike", "workload.arrivals.start_s=0", "workload.arrivals.end_s=5"]), catalog)
+    assert (cfg.arrivals.start_s, cfg.arrivals.end_s, cfg.arrivals.multiplier) == (0.0, 5.0, 10.0)
+    # a p95 with a non-lognormal distribution keeps sigma 0.5 (sigma is for lognormals)
+    cfg = config_from_scenario(_scenario(tmp_path, HAND, [
+        "workload.request.output_tokens.p95=60", "workload.request.output_tokens.distribution=exponential"]),
+        catalog)
+    assert cfg.classes[0].output_tokens == SizeSpec(20.0, "exponential", 0.5)
+
+
+def test_perf_model_scenario_without_a_catalog():
+    """chatbot.yaml without `service:`: the perf model's tables; the batch cap is what fits
+    in the KV cache (397 sequences of the 512 asked). Without a catalog the default one is
+    loaded, with the same result."""
+    from pathlib import Path
+
+    from infercost.core.catalog import load_catalog
+    from infercost.core.scenario import load_scenario
+    from infercost.perf.service import service_time
+    from infercost.sim.run import config_from_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    sc = load_scenario(root / "examples" / "chatbot.yaml",
+                       ["service=null", "workload.duration_s=60", "deployment.batching.max_batch=512"])
+    cat = load_catalog()
+    cfg = config_from_scenario(sc, cat)
+    p = cfg.pools[0]
+    assert p.max_batch == service_time(sc, cat).max_batch == 397
+    assert p.perf.is_llm and len(p.perf.decode_s) == 398  # tabulated up to the 397 that fit
+    assert config_from_scenario(sc).pools[0].max_batch == 397
+
+
+def test_simulate_scenario_plumbing(tmp_path, catalog, monkeypatch):
+    """simulate(): the scenario's name, seed 0 by default, force and progress passed on,
+    energy facts computed, the default catalog when none is given."""
+    from infercost.sim import run as run_mod
+
+    poisson = HAND.replace("process: constant", "process: poisson")
+    sc = _scenario(tmp_path, poisson)
+    r = run_mod.simulate(sc, catalog)
+    assert r.name == "hand" and r.to_dict()["scenario"] == "hand" and r.seed == 0
+    assert r.to_dict() == run_mod.simulate(sc, catalog, seed=0).to_dict()
+    assert r.to_dict() != run_mod.simulate(sc, catalog, seed=1).to_dict()
+    assert r.cost.facts["energy"]["kwh"] > 0
+    assert run_mod.simulate(sc).to_dict() == r.to_dict()  # default catalog
+    calls = []
+    run_mod.simulate(sc, catalog, progress=lambda n, t: calls.append(n))
+    assert calls and calls[-1] == r.requests["arrived"]
+    # about 40 requests: over a limit of 10 unless forced
+    real = run_mod.check_size
+    monkeypatch.setattr(run_mod, "check_size", lambda cfg: real(cfg, 10.0))
+    with pytest.raises(TooManyRequestsError):
+        run_mod.simulate(sc, catalog)
+    assert run_mod.simulate(sc, catalog, force=True).requests["arrived"] == r.requests["arrived"]
+
+
+def test_simulate_notes_physics_and_load_calibration(catalog):
+    from pathlib import Path
+
+    from infercost.core.scenario import load_scenario
+    from infercost.sim.run import simulate
+
+    root = Path(__file__).resolve().parents[1]
+    # 0.01 ms for Llama-3.1-8B on an H100 is far below the roofline floor: a note says so
+    sc = load_scenario(root / "examples" / "chatbot.yaml",
+                       ["service.distribution=constant", "service.mean_ms=0.01", "workload.duration_s=10"])
+    notes = simulate(sc, catalog).usage.notes
+    assert any(n.startswith("service.mean_ms (0.01 ms) is ") and "faster than the roofline floor" in n
+               for n in notes)
+    # a measured engine with a `bench --load` row: its note, and only it, is added
+    sc = load_scenario(root / "examples" / "service" / "scenario.yaml", ["workload.duration_s=60"])
+    notes = simulate(sc, catalog).usage.notes
+    assert len(notes) == 1 and "bench --load" in notes[0] and notes[0].startswith("batch times x")
