@@ -372,3 +372,113 @@ def test_traffic_defaults_and_precision_dataclass():
     assert Traffic().kernels_per_layer == 12.0
     p = Precision("x", "bf16", 2.0, 2.0, "bf16", False)
     assert p == parse_precision("bf16").__class__("x", "bf16", 2.0, 2.0, "bf16", False)
+
+
+# -- PerfProfile: memory of Llama-3.1-8B (config.json figures) ---------------------------
+
+def _profile(precision="bf16", **kw):
+    from infercost.core.catalog import load_catalog
+    from infercost.perf.profile import PerfProfile
+
+    cat = load_catalog()
+    eff = kw.pop("eff", Efficiency("t", mem_util=0.9, reserve_gb=2.0, max_batch=256, max_tokens=8192))
+    return PerfProfile(cat.get_model("llama-3.1-8b"), parse_precision(precision), cat.get_hardware("h100-sxm"),
+                       eff, vendor_scale=False, **kw)
+
+
+# Llama-3.1-8B: 8,030,261,248 parameters, 32 layers, hidden 4096, 32 heads, 8 KV heads of
+# 128, intermediate 14,336, vocab 128,256 (untied); H100 SXM: 80 GB
+PARAMS, LM = 8_030_261_248, 128_256 * 4096  # LM = 525,336,576
+# activations: 8192 tokens x (4 x 4096 + 2 x 14336 = 45,056) x 2 B = 738,197,504
+#   + logits of min(256, 8192) tokens x 128,256 x 4 B = 131,334,144  -> 869,531,648
+ACTS = 869_531_648
+
+
+def test_llama8b_memory_bf16_by_hand():
+    p = _profile()
+    f = p.fit
+    assert f.usable == pytest.approx(70e9)  # 80e9 x 0.9 - 2e9
+    assert f.weights == PARAMS * 2  # 16,060,522,496 (the 16-bit head is 2 B like the rest)
+    assert f.activations == ACTS
+    assert f.kv_per_token == 131_072  # 2 x 32 layers x 8 x 128 x 2 B
+    # free 70e9 - 16,060,522,496 - 869,531,648 = 53,069,945,856; / (131,072 x 4,096) = 98.85
+    assert p.max_concurrency(4096) == 98
+    # a short context hits the engine's cap of 256
+    assert p.max_concurrency(100) == 256
+    assert p.is_llm and p.replicas == 1 and p.kv_bytes == 2.0
+
+
+def test_llama8b_memory_tp2_int4_and_kv_widths():
+    p = _profile(tp=2, gpus=8)
+    # weights and activations halve; KV: max(1/2, 1/8) of the heads -> 65,536 B per token
+    assert p.fit.weights == PARAMS and p.fit.activations == ACTS / 2 and p.fit.kv_per_token == 65_536
+    # free 70e9 - 8,030,261,248 - 434,765,824 = 61,534,972,928; / (65,536 x 4,096) = 229.2
+    assert p.max_concurrency(4096) == 229
+    assert p.replicas == 4  # 8 GPUs / tp 2
+    # int4 weights-only: body at 0.5 B, the output head kept at 2 B:
+    # (8,030,261,248 - 525,336,576) x 0.5 + 525,336,576 x 2 = 4,803,135,488
+    assert _profile("int4").fit.weights == 4_803_135_488
+    # fp32: 4 B weights and activations, KV in fp32 too
+    p32 = _profile("fp32")
+    assert p32.kv_bytes == 4.0 and p32.fit.kv_per_token == 262_144
+    # KV element bytes: the scenario's kv_precision first, then the engine's, then fp8-on-fp8
+    assert _profile(kv_precision="fp8").kv_bytes == 1.0
+    eff = Efficiency("t", mem_util=0.9, reserve_gb=2.0, max_batch=256, max_tokens=8192)
+    assert _profile(eff=eff.with_(kv_bytes=1.5)).kv_bytes == 1.5
+    assert _profile("fp8", eff=eff.with_(kv_fp8=True)).kv_bytes == 1.0
+    assert _profile("fp8", eff=eff).kv_bytes == 2.0
+    # max_tokens above 16,384 is capped there: 16384 x 45056 x 2 + 256 x 128256 x 4
+    assert _profile(eff=eff.with_(max_tokens=50_000)).fit.activations == 16384 * 45056 * 2 + 256 * 513_024
+    assert _profile(gpus=1, tp=1).replicas == 1
+
+
+def test_llama8b_does_not_fit_messages():
+    eff = Efficiency("t", mem_util=0.2, reserve_gb=2.0, max_batch=256, max_tokens=8192)
+    with pytest.raises(InputError) as e:
+        _profile(eff=eff)
+    # usable 16e9 - 2e9 = 14.0 GB; needs 16.06 + 0.87 = 16.93 GB; short 2.93
+    assert str(e.value) == (
+        "deployment.hardware: model llama-3.1-8b in bf16 does not fit on 1 x h100-sxm: needs 16.9 GB per "
+        "device for weights and activations, 14.0 GB usable; short by 2.9 GB per device (add GPUs / tensor "
+        "parallelism or lower the precision)")
+    # usable 24e9 - 2e9 = 22e9; free 22e9 - 16,060,522,496 - 869,531,648 = 5,069,945,856 B;
+    # one sequence of 65,536 tokens needs 131,072 x 65,536 = 8,589,934,592 B
+    p = _profile(eff=eff.with_(mem_util=0.3))
+    with pytest.raises(InputError) as e:
+        p.max_concurrency(65_536)
+    assert str(e.value) == ("workload: model llama-3.1-8b fits on h100-sxm but not even one sequence of 65536 "
+                            "tokens does: KV needs 8.59 GB, 5.07 GB free per device")
+    assert p.max_concurrency(32_768) == 1  # 5.07e9 // 4.29e9
+
+
+def test_profile_argument_checks():
+    p = _profile()
+    for bad, shown in ((0, "0"), (-1, "-1"), (float("nan"), "nan"), (None, "None")):
+        with pytest.raises(InputError) as e:
+            p.prefill_seconds(bad, 10)
+        assert str(e.value) == f"batch: batch must be a positive number, got {shown}"
+    with pytest.raises(InputError) as e:
+        p.prefill_seconds(1, 0)
+    assert str(e.value) == "prompt_len: prompt_len must be a positive number, got 0"
+    with pytest.raises(InputError) as e:
+        p.decode_step_seconds(1, -1)
+    assert str(e.value) == "context_len: context_len must be >= 0, got -1"
+    assert p.decode_step_seconds(1, 0) > 0
+    with pytest.raises(InputError) as e:
+        p.max_concurrency(0)
+    assert str(e.value) == "context_len: context_len must be a positive number, got 0"
+
+
+def test_batch_seconds_simpson_by_hand():
+    p = _profile()
+    # output 1: the prefill alone; prompt 0 means 128 tokens
+    assert p.batch_seconds(4, 512, 1) == p.prefill_seconds(4, 512)
+    assert p.batch_seconds(4, 0, 1) == p.prefill_seconds(4, 128)
+    # output 3: prefill + 2 decode steps at contexts 512 and 513, Simpson over [512, 513]:
+    # 2 x (f(512) + 4 f(512.5) + f(513)) / 6
+    f = [p.decode_step_seconds(4, c) for c in (512.0, 512.5, 513.0)]
+    assert p.batch_seconds(4, 512, 3) == pytest.approx(p.prefill_seconds(4, 512) + 2 * (f[0] + 4 * f[1] + f[2]) / 6,
+                                                       rel=1e-12)
+    # decode at a fixed context is linear in the context, so Simpson equals the sum of the steps
+    steps = sum(p.decode_step_seconds(4, 512 + k) for k in range(10))
+    assert p.batch_seconds(4, 512, 11) == pytest.approx(p.prefill_seconds(4, 512) + steps, rel=1e-3)
