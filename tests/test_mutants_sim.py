@@ -1432,3 +1432,28 @@ def test_simulate_notes_physics_and_load_calibration(catalog):
     sc = load_scenario(root / "examples" / "service" / "scenario.yaml", ["workload.duration_s=60"])
     notes = simulate(sc, catalog).usage.notes
     assert len(notes) == 1 and "bench --load" in notes[0] and notes[0].startswith("batch times x")
+
+
+def test_owned_hardware_series_priced_at_the_run_utilisation(tmp_path, catalog):
+    """Owned GPUs: the GPU-hour price depends on utilisation (power drawn); the per-bucket
+    accelerator cost uses the run's utilisation (0.0975 here), as the breakdown's lines do,
+    so the series adds up to them."""
+    from decimal import Decimal
+
+    from infercost.sim.run import simulate
+
+    text = HAND.replace("pricing: {provider: aws, plan: on-demand, price_per_gpu_hour: 3.6}",
+                        "pricing: {provider: owned, plan: owned}")
+    text += ("finance:\n  owned: {capex_per_gpu: 30000, depreciation_years: 3, residual: 0.15, pue: 1.4,\n"
+             "          power_price_per_kwh: 0.0806, host_watts_per_gpu: 300, maintenance: 0.08}\n")
+    r = simulate(_scenario(tmp_path, text), catalog)
+    assert r.usage.utilization == pytest.approx(0.0975)
+    lines = [c for c in r.cost.to_dict()["components"] if c["group"] == "accelerator"]
+    assert {c["detail"] for c in lines} == {"owned"}
+    assert Decimal(r.series["accelerator_cost"][0]) == sum(Decimal(c["amount"]) for c in lines)
+
+
+def test_arrival_times_default_limit():
+    # 1,000,000 /s constant for 10.5 s would be 10,499,999 arrivals; the default limit is 10,000,000
+    t = arrival_times(ArrivalSpec("constant", rate_per_s=1e6), 10.5)
+    assert len(t) == 10_000_000 and t[-1] == pytest.approx(10.0, rel=1e-9)
