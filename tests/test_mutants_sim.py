@@ -1490,3 +1490,46 @@ def test_progress_run_failure_is_raised_in_the_caller(monkeypatch):
     cfg = SimConfig(10.0, ArrivalSpec("constant", rate_per_s=4.0), [RequestClass(service=C50)], [PoolConfig()])
     with pytest.raises(ValueError, match="loop failed"):
         simulate_config(cfg, progress=lambda n, t: None)
+
+
+def test_seed_defaults_name_and_wall_time():
+    import time
+
+    cfg = SimConfig(60.0, ArrivalSpec("poisson", rate_per_s=20.0), [RequestClass(service=EXP20)], [PoolConfig()])
+    t0 = time.perf_counter()
+    r = simulate_config(cfg)
+    elapsed = time.perf_counter() - t0
+    assert 0.0 < r.wall_s <= elapsed  # the loop's own time, within the call's
+    assert r.name == "" and r.seed == 0
+    base = r.to_dict()
+    assert base == simulate_config(cfg, seed=0).to_dict()
+    # the seed is taken modulo 2^32 (numba's seed range): 2^32 runs as 0, 64 does not
+    wrapped = simulate_config(cfg, seed=2**32).to_dict()
+    assert wrapped["seed"] == 2**32 and {**wrapped, "seed": 0} == base
+    assert simulate_config(cfg, seed=64).to_dict()["latency_ms"] != base["latency_ms"]
+
+
+def test_scale_down_stops_at_min_replicas():
+    """3 replicas (min 2), 1 /s of 90 ms: desired ceil(3 x 0.006 / 0.5) = 1 is below the
+    minimum, so one replica goes (at t = 10 s, after the 5 s delay) and two stay."""
+    sc = AutoscalerSpec(metric="utilization", target=0.5, evaluation_interval_s=5, warmup_s=3, scale_down_delay_s=5)
+    r = simulate_config(SimConfig(30.0, ArrivalSpec("constant", rate_per_s=1.0),
+                                  [RequestClass(service=ServiceDist("constant", 0.09))],
+                                  [PoolConfig(replicas=3, min_replicas=2, max_replicas=3, autoscaler=sc)],
+                                  series_bucket_s=5.0))
+    assert r.fleet["scale_downs"] == 1
+    assert r.series["replicas_ready"] == [3.0, 3.0, 2.0, 2.0, 2.0, 2.0]
+
+
+def test_spot_replacement_warmup_defaults_to_the_autoscalers():
+    """All replicas spot, autoscaled with a 2 s warm-up and no spot warm-up given: each
+    replacement warms at most 2 s (not the 120 s default of a pool without autoscaler)."""
+    sc = AutoscalerSpec(metric="utilization", target=0.9, evaluation_interval_s=30, warmup_s=2.0,
+                        scale_down_delay_s=300)
+    cfg = SimConfig(200.0, ArrivalSpec("constant", rate_per_s=10.0), [RequestClass(service=ServiceDist("constant", 0.09))],
+                    [PoolConfig(replicas=2, min_replicas=2, max_replicas=2, autoscaler=sc, spot_fraction=1.0,
+                                preemptions_per_hour=36)])
+    r = simulate_config(cfg, seed=1)
+    n = r.fleet["preemptions"]
+    assert n >= 1 and r.fleet["scale_ups"] == 0
+    assert 0 < r.replica_hours["by_plan"]["spot"]["warmup"] * 3600 <= 2.0 * n + 0.01
