@@ -1103,7 +1103,7 @@ def test_mean_rate_midpoints_and_validate_short_run():
     assert mean_rate(spec, 10.0) == pytest.approx(3.6, rel=1e-12)
     # a quarter day of a diurnal curve (not a whole period): the midpoint rule on 20,000
     # points equals the integral of the rate to 1e-9 (a 2,000,000-point midpoint sum here)
-    d = ArrivalSpec("diurnal", rate_per_s=5.0, peak_to_mean=3.0, peak_hour=3.0)
+    d = ArrivalSpec("diurnal", rate_per_s=5.0, peak_to_mean=3.0, peak_hour=1.0)  # not symmetric in [0, 6 h)
     from infercost.sim.arrivals import pack as pk
     from infercost.sim.arrivals import rate_at
 
