@@ -1533,3 +1533,25 @@ def test_spot_replacement_warmup_defaults_to_the_autoscalers():
     n = r.fleet["preemptions"]
     assert n >= 1 and r.fleet["scale_ups"] == 0
     assert 0 < r.replica_hours["by_plan"]["spot"]["warmup"] * 3600 <= 2.0 * n + 0.01
+
+
+def test_simulate_uses_the_catalog_it_is_given():
+    """The perf model reads hardware from the catalog passed in: the same H100 with half the
+    memory bandwidth makes decode steps slower, so the offered utilisation rises."""
+    import dataclasses
+    from pathlib import Path
+
+    from infercost.core.catalog import load_catalog
+    from infercost.core.scenario import load_scenario
+    from infercost.sim.run import simulate
+
+    root = Path(__file__).resolve().parents[1]
+    sc = load_scenario(root / "examples" / "chatbot.yaml",
+                       ["service=null", "workload.duration_s=30", "deployment.replicas=8"])
+    cat = load_catalog()
+    h = cat.hardware["h100-sxm"]
+    slow = dataclasses.replace(cat, hardware={**cat.hardware,
+                                              "h100-sxm": dataclasses.replace(h, memory_bw_gbps=h.memory_bw_gbps / 2)})
+    fast_u = simulate(sc, cat).offered_utilization["main"]
+    slow_u = simulate(sc, slow).offered_utilization["main"]
+    assert slow_u > fast_u * 1.2
