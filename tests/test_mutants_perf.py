@@ -482,3 +482,142 @@ def test_batch_seconds_simpson_by_hand():
     # decode at a fixed context is linear in the context, so Simpson equals the sum of the steps
     steps = sum(p.decode_step_seconds(4, 512 + k) for k in range(10))
     assert p.batch_seconds(4, 512, 11) == pytest.approx(p.prefill_seconds(4, 512) + steps, rel=1e-3)
+
+
+# -- more edges: emulation fallbacks, rounding, step-time branches, non-LLM profiles ----
+
+def test_emulated_fallback_orders():
+    # int8 with activations on a CPU: fp8, then fp16, then bf16
+    note = "c has no {0} peak in the catalog: {1} is costed at the {2} peak, which real kernels reach only " \
+           "by emulating it, if at all"
+    assert emulated("int8", {"fp8": 1.0, "fp16": 1.0}, "c", "cpu") == note.format("int8", "int8", "fp8")
+    assert emulated("int8", {"bf16": 1.0}, "c", "cpu") == note.format("int8", "int8", "bf16")
+    # int4-wa: fp8, fp16, bf16 after int8 (an int8 peak counts as native)
+    assert emulated("int4-wa", {"fp8": 1.0}, "c", "cpu") == note.format("int4", "int4-wa", "fp8")
+    assert emulated("int4-wa", {"bf16": 1.0}, "c", "cpu") == note.format("int4", "int4-wa", "bf16")
+    # fp8: fp16 then bf16; fp16: bf16
+    assert emulated("fp8", {"fp16": 1.0, "bf16": 1.0}, "c", "cpu") == note.format("fp8", "fp8", "fp16")
+    assert emulated("fp16", {"bf16": 1.0}, "c") == note.format("fp16", "fp16", "bf16")
+    # weights-only without a 16-bit peak falls back from bf16 (to nothing), not from int8
+    assert emulated("int4", {"int8": 1.0}, "c").endswith("int4 is costed at no peak it has, which real kernels "
+                                                         "reach only by emulating it, if at all")
+    # a GPU without int8 / int4 peaks: the tensor-core note (the default kind is gpu)
+    assert emulated("int8", {"fp16": 1.0, "bf16": 1.0}, "g") == (
+        "g has no int8 tensor-core peak: int8 weights are de-quantised and matmuls run at the 16-bit "
+        "peak (int8-w)")
+    assert emulated("int4-wa", {"fp16": 1.0}, "g").startswith("g has no int4 tensor-core peak")
+    # KV width of a name with a suffix the weights would refuse: only the base counts
+    assert kv_element_bytes("fp16-w") == 2.0
+
+
+def test_memory_to_dict_rounding():
+    # 1,235,500,000 B = 1.2355 GB -> 1.236 (3 places); 2,000,500,000 -> 2.001; 3,001,500,000 -> 3.002
+    f = MemoryFit(usable=10e9, weights=1.2355e9, activations=2.0005e9, kv_per_token=7.0)
+    d = f.to_dict()
+    assert (d["weights_gb"], d["activations_gb"]) == (1.236, 2.001)
+    assert MemoryFit(3.0015e9, 0.0, 0.0, 0.0).to_dict()["usable_gb"] == 3.002
+    assert MemoryFit(10e9, 1.23456e9, 0.0, 0.0).to_dict()["weights_gb"] == 1.235
+    assert MemoryFit(10e9, 0.0, 1.23456e9, 0.0).to_dict()["activations_gb"] == 1.235
+    e = Efficiency("k").to_dict()
+    import dataclasses
+    assert set(e) == {f.name for f in dataclasses.fields(Efficiency)}
+
+
+def test_step_time_more_branches():
+    # tp defaults to 1: no all-reduce time
+    w = StepWork([OpGroup("ar", "comm", bytes=1e6, count=2)], phase="decode")
+    assert step_time(w, BF16, R, PLAIN).comm == 0.0
+    # a 1 B/s link (x 0.7 NVLink efficiency = 0.7 B/s): 2 x 8 us + 2 x 1/2 x 100 B / 0.7
+    slow = Rates(flops={"bf16": 1e12}, bw=1e9, link_bw=1.0)
+    w = StepWork([OpGroup("ar", "comm", bytes=100.0, count=2)], phase="decode")
+    assert step_time(w, BF16, slow, PLAIN, tp=2).comm == pytest.approx(16e-6 + 100 / 0.7, rel=1e-12)
+    # groups after an all-reduce still count: 1 ms of gemm after it
+    w = StepWork([OpGroup("ar", "comm", bytes=1e6, count=1), OpGroup("g", "gemm", flops=1e9)], phase="decode")
+    assert step_time(w, BF16, R, PLAIN, tp=1).compute == pytest.approx(1e-3)
+    # vision and generic forwards are fused phases too: gemm at 1e12 x 0.5 -> 2 ms
+    fused = PLAIN.with_(fused_compute_scale=0.5)
+    for phase in ("vision", "generic"):
+        w = StepWork([OpGroup("g", "gemm", flops=1e9)], phase=phase)
+        assert step_time(w, BF16, R, fused).compute == pytest.approx(2e-3)
+    # fp32 conv on rates that have TF32: 1e9 / (5e11 x 0.25) = 8 ms
+    r32 = Rates(flops={"bf16": 1e12, "tf32": 5e11, "fp32": 1e11}, bw=1e9)
+    w = StepWork([OpGroup("c", "conv", flops=1e9)], phase="vision")
+    assert step_time(w, parse_precision("fp32"), r32, PLAIN).compute == pytest.approx(8e-3)
+    # a non-gemm group with weights: (2e6 - 1e6) / 1e9 + 1e6 / 1e9 = 2 ms
+    w = StepWork([OpGroup("a", "attn", bytes=2e6, weight_bytes=1e6)], phase="decode")
+    assert step_time(w, BF16, R, PLAIN).memory == pytest.approx(2e-3)
+    # two serial attention groups add: host 5 ms, attention 2 + 2 ms -> smax(5, 0) + 4 = 9 ms
+    e = PLAIN.with_(t_step=5e-3, kv_serial=True)
+    w = StepWork([OpGroup("a", "attn", flops=1e9), OpGroup("b", "attn", flops=1e9)], phase="decode")
+    assert step_time(w, BF16, R, e).seconds == pytest.approx(9e-3)
+    # the fp32 host factor is for 4-byte activations only: bf16 keeps 6 ms
+    e = PLAIN.with_(t_step=1e-3, t_kernel=1e-4, host_factor={"decode": 3.0}, fp32_host_factor=0.5)
+    w = StepWork([OpGroup("g", "gemm", flops=1e9)], kernels=10, phase="decode")
+    assert step_time(w, BF16, R, e).host == pytest.approx(6e-3)
+
+
+def _cat_profile(model_id, precision="fp16", **kw):
+    from infercost.core.catalog import load_catalog
+    from infercost.perf.profile import PerfProfile
+
+    cat = load_catalog()
+    eff = kw.pop("eff", Efficiency("t", mem_util=0.9, reserve_gb=2.0, max_batch=256, max_tokens=8192))
+    return PerfProfile(cat.get_model(model_id), parse_precision(precision), cat.get_hardware("h100-sxm"),
+                       eff, vendor_scale=False, **kw)
+
+
+def test_non_llm_profiles_by_hand():
+    bert = _cat_profile("bert-base")
+    # bert-base: hidden 768, intermediate 3072, 12 heads, seq_len 128, fp16 (2 B):
+    # 128 x (4 x 768 + 2 x 3072) x 2 + 12 x 128^2 x 2 = 2,359,296 + 393,216 = 2,752,512 B per item
+    assert bert.item_bytes() == 2_752_512
+    # seq 64: 64 x 9216 x 2 + 12 x 64^2 x 2 = 1,179,648 + 98,304
+    assert bert.item_bytes(64) == 1_277_952
+    # weights 109,482,240 x 2 B (vocab x hidden at 2 B too); no KV, no activations reserved
+    assert bert.fit.weights == 109_482_240 * 2 and bert.fit.activations == 0.0 and bert.fit.kv_per_token == 0.0
+    # items that fit: (70e9 - 218,964,480) // 2,752,512 = 25,351, under the 65,536 cap
+    assert bert.max_concurrency(0) == int((70e9 - 218_964_480) // 2_752_512)
+    assert not bert.is_llm
+    # the forward of an encoder at seq 0 is the model's seq_len
+    assert bert.forward_step(4).seconds == bert.forward_step(4, 128).seconds
+    assert bert.batch_seconds(4) == bert.forward_step(4).seconds
+    assert bert.forward_step(4, 64).seconds < bert.forward_step(4, 128).seconds
+    for what, call in (("prefill", lambda: bert.prefill_work(1, 8)), ("decode", lambda: bert.decode_work(1, 8)),
+                       ("mixed", lambda: bert.mixed_work([(1, 1, 8)], 1))):
+        with pytest.raises(InputError) as e:
+            call()
+        assert str(e.value) == f"{what} applies to decoder LLMs; model 'bert-base' is an encoder model"
+    rn = _cat_profile("resnet50")
+    with pytest.raises(InputError) as e:
+        rn.prefill_work(1, 8)
+    assert str(e.value) == "prefill applies to decoder LLMs; model 'resnet50' is a vision model"
+    # ResNet-50 at 224 (torchvision v1.5: stride in the 3x3): the largest conv input + output
+    # is layer2's first 1x1, 256 x 56^2 in + 128 x 56^2 out = 1,204,224 values, held twice,
+    # at 2 B: 4,816,896 B per image
+    assert rn.item_bytes() == 4_816_896
+    assert rn.forward_step(2).seconds > rn.forward_step(1).seconds > 0
+
+
+def test_decoder_steps_and_defaults():
+    p = _profile()
+    # a forward of a decoder is a prefill of 128 tokens by default
+    assert p.forward_step(2).seconds == p.prefill_seconds(2, 128)
+    assert p.forward_step(2, 64).seconds == p.prefill_seconds(2, 64)
+    # batch_seconds with defaults: prompt 128, output 0 -> the prefill alone
+    assert p.batch_seconds(2) == p.prefill_seconds(2, 128)
+    # output 2: the prefill and one decode step at the prompt length
+    assert p.batch_seconds(2, 512, 2) == pytest.approx(p.prefill_seconds(2, 512) + p.decode_step_seconds(2, 512),
+                                                      rel=1e-12)
+    # decode is one new token per sequence; mixed work with the same groups is the same work
+    d = p.decode_work(4, 100)
+    m = p.mixed_work([(4, 1, 100)], logits_tokens=4)
+    assert d.phase == "decode" and (d.flops, d.bytes) == (m.flops, m.bytes)
+    pre = p.prefill_work(4, 100)
+    assert pre.phase == "prefill"
+    assert (pre.flops, pre.bytes) == (p.mixed_work([(4, 100, 0)], logits_tokens=4).flops,
+                                      p.mixed_work([(4, 100, 0)], logits_tokens=4).bytes)
+    # the decode host factor applies to decode steps, the prefill one to prefills
+    eff = Efficiency("t", mem_util=0.9, reserve_gb=2.0, max_batch=256, max_tokens=8192, t_step=1e-3,
+                     host_factor={"decode": 10.0, "prefill": 2.0})
+    q = _profile(eff=eff)
+    assert q.decode_step(1, 100).host == pytest.approx(10e-3) and q.prefill_step(1, 100).host == pytest.approx(2e-3)
