@@ -206,7 +206,7 @@ def test_rates_for_by_hand():
     r = rates_for(_gpu(), e)
     # 1000 TFLOP/s x 0.5 = 5e14; fp8 2000 x 0.25 = 5e14; bw 3000 GB/s x 0.8 = 2.4e12 B/s
     assert r.flops == {"bf16": 5e14, "fp8": 5e14}
-    assert r.bw == pytest.approx(2.4e12) and r.link_bw == 450e9 and r.l2 == 50e6
+    assert r.bw == pytest.approx(2.4e12, rel=1e-12) and r.link_bw == 450e9 and r.l2 == 50e6
     assert r.link is LINKS["nvlink"]
     # measured figures override: 300 TFLOP/s bf16, 2000 GB/s
     m = rates_for(_gpu(), e.with_(achieved_tflops={"bf16": 300.0}, achieved_bw_gbps=2000.0))
@@ -621,3 +621,124 @@ def test_decoder_steps_and_defaults():
                      host_factor={"decode": 10.0, "prefill": 2.0})
     q = _profile(eff=eff)
     assert q.decode_step(1, 100).host == pytest.approx(10e-3) and q.prefill_step(1, 100).host == pytest.approx(2e-3)
+
+
+def test_profile_setup_by_hand():
+    import dataclasses
+
+    from infercost.core.catalog import load_catalog
+    from infercost.perf.profile import PerfProfile
+
+    cat = load_catalog()
+    m8, h100, a100 = cat.get_model("llama-3.1-8b"), cat.get_hardware("h100-sxm"), cat.get_hardware("a100-80gb-sxm")
+    base = Efficiency("t", mem_util=0.9, reserve_gb=2.0, max_batch=256, max_tokens=8192)
+    bf16 = parse_precision("bf16")
+    # an engine's device-time factor for the hardware's family (H100: hopper), when asked
+    e = base.with_(vendor_dev_scale={"hopper": 2.0, "ampere": 3.0})
+    assert PerfProfile(m8, bf16, h100, e).eff.dev_scale == 2.0
+    assert PerfProfile(m8, bf16, h100, e, vendor_scale=False).eff.dev_scale == 1.0
+    assert PerfProfile(m8, bf16, h100, base.with_(vendor_dev_scale={"ampere": 3.0})).eff.dev_scale == 1.0
+    # and the rates carried from the fitted family (hopper) to ampere: bf16 x 0.86 / 0.80
+    on_a100 = PerfProfile(m8, bf16, a100, base)
+    assert on_a100.rates.flops["bf16"] == pytest.approx(a100.peak_tflops["bf16"] * 1e12 * 0.7 * 0.86 / 0.80)
+    assert PerfProfile(m8, bf16, a100, base, vendor_scale=False).rates.flops["bf16"] == pytest.approx(
+        a100.peak_tflops["bf16"] * 1e12 * 0.7)
+    # tf32: True / False set both matmuls and convolutions; None keeps the engine's (off, on)
+    assert (PerfProfile(m8, bf16, h100, base, tf32=True).eff.matmul_tf32,
+            PerfProfile(m8, bf16, h100, base, tf32=True).eff.conv_tf32) == (True, True)
+    assert (PerfProfile(m8, bf16, h100, base, tf32=False).eff.conv_tf32,
+            PerfProfile(m8, bf16, h100, base, tf32=False).eff.matmul_tf32) == (False, False)
+    assert (PerfProfile(m8, bf16, h100, base).eff.matmul_tf32, PerfProfile(m8, bf16, h100, base).eff.conv_tf32) \
+        == (False, True)
+    assert PerfProfile(m8, bf16, h100, base).family == "decoder"
+    # 8-bit activations between fused layers: non-decoders with -wa fp8/int8/int4 only
+    bert = cat.get_model("bert-base")
+    low = base.with_(lowp_acts=True)
+    for name, want in (("int8", 1.0), ("fp8", 1.0), ("int4-wa", 1.0), ("int8-w", 2.0), ("fp16", 2.0)):
+        assert PerfProfile(bert, parse_precision(name), h100, low).precision.act_bytes == want, name
+    assert PerfProfile(bert, parse_precision("int8"), h100, base).precision.act_bytes == 2.0
+    assert PerfProfile(m8, parse_precision("int8"), h100, low).precision.act_bytes == 2.0
+    # units multiply a GPU's memory only for per-vCPU hardware: an H100 stays 80 GB
+    assert PerfProfile(m8, bf16, h100, base, units=2.0).fit.usable == 80e9 * 0.9 - 2e9
+    # integers and floats are both accepted as counts
+    assert _profile().prefill_seconds(2.0, 10) == _profile().prefill_seconds(2, 10)
+    _ = dataclasses
+
+
+def test_recommender_and_vision_memory_and_forward():
+    dlrm = _cat_profile("dlrm-dcnv2")
+    # 26,151,671,809 parameters x 2 B; tables sharded over tp: half each at tp 2
+    assert dlrm.fit.weights == 26_151_671_809 * 2
+    assert _cat_profile("dlrm-dcnv2", tp=2, gpus=2).fit.weights == 26_151_671_809
+    assert (dlrm.fit.activations, dlrm.fit.kv_per_token) == (0.0, 0.0)
+    # item: (26 tables + 1) x 128 x 2 B x 4 + 214 lookups x 128 x 2 B = 27,648 + 54,784
+    assert dlrm.item_bytes() == 82_432
+    from infercost.perf.arch import recommender_work, vision_work
+    w = recommender_work(dlrm.model, dlrm.precision, 16, traffic=dlrm.eff.traffic, tp=1)
+    assert dlrm.forward_step(16).seconds == dlrm.time(w).seconds
+    rn = _cat_profile("resnet50", tp=2, gpus=2)
+    # a vision model holds a whole copy per device: 25,557,032 x 2 B whatever tp
+    assert rn.fit.weights == 25_557_032 * 2 and (rn.fit.activations, rn.fit.kv_per_token) == (0.0, 0.0)
+    t = Traffic(kernels_per_conv=5.0)
+    rn = _cat_profile("resnet50", eff=Efficiency("t", traffic=t, t_kernel=1e-5))
+    assert rn.forward_step(2).seconds == rn.time(vision_work(rn.model, rn.precision, 2, traffic=t)).seconds
+
+
+def test_generic_and_encoder_defaults():
+    import dataclasses
+
+    from infercost.core.catalog import load_catalog
+    from infercost.perf.arch import encoder_work, generic_work
+    from infercost.perf.profile import PerfProfile
+
+    cat = load_catalog()
+    h100 = cat.get_hardware("h100-sxm")
+    base = Efficiency("t", mem_util=0.9, reserve_gb=2.0, t_kernel=1e-5, traffic=Traffic(kernels_per_layer=3.0))
+    gen = dataclasses.replace(cat.get_model("dlrm-dcnv2"), id="g", family="generic", bytes_per_item=2e6,
+                              flops_per_item=1e9)
+    p = PerfProfile(gen, parse_precision("fp16"), h100, base)
+    # bytes per item: the catalog's 2 MB; without a figure, 1 MB
+    assert p.item_bytes() == 2e6
+    assert PerfProfile(dataclasses.replace(gen, bytes_per_item=0), parse_precision("fp16"), h100, base).item_bytes() \
+        == 1e6
+    assert p.forward_step(3).seconds == p.time(generic_work(gen, p.precision, 3, traffic=base.traffic)).seconds
+    # an encoder without seq_len runs 128 tokens; bert-large's own is 384
+    bert = cat.get_model("bert-base")
+    noseq = PerfProfile(dataclasses.replace(bert, seq_len=None), parse_precision("fp16"), h100, base)
+    assert noseq.forward_step(2).seconds == noseq.forward_step(2, 128).seconds
+    assert noseq.item_bytes() == noseq.item_bytes(128)
+    large = PerfProfile(cat.get_model("bert-large"), parse_precision("fp16"), h100, base)
+    assert large.forward_step(2).seconds == large.forward_step(2, 384).seconds
+    assert large.item_bytes() == large.item_bytes(384) != large.item_bytes(128)
+    # the encoder's work uses the profile's tp and traffic
+    b2 = PerfProfile(bert, parse_precision("fp16"), h100, base, tp=2, gpus=2)
+    w = encoder_work(b2.shape, b2.precision, 4, 128, tp=2, traffic=base.traffic)
+    assert b2.forward_step(4, 128).seconds == b2.time(w).seconds
+    # items that fit at a given sequence length: (usable - weights) // bytes per item at 64
+    b1 = PerfProfile(bert, parse_precision("fp16"), h100, base)
+    assert b1.max_concurrency(64) == int((b1.fit.usable - b1.fit.weights) // 1_277_952)
+
+
+def test_work_phases_and_tp():
+    p2 = _profile(tp=2, gpus=2)
+    # prefill work is the mixed work of (batch, prompt, 0) at the profile's tp, in phase prefill
+    pre, mix = p2.prefill_work(4, 100), p2.mixed_work([(4, 100, 0)], logits_tokens=4)
+    assert (pre.flops, pre.bytes, pre.phase, mix.phase) == (mix.flops, mix.bytes, "prefill", "decode")
+    # two all-reduces add up: 2 x (1 call x 8 us + 2 x 1/2 x 1e6 B / (100e9 x 0.7))
+    w = StepWork([OpGroup("a", "comm", bytes=1e6, count=1), OpGroup("b", "comm", bytes=1e6, count=1)])
+    assert step_time(w, BF16, R, PLAIN, tp=2).comm == pytest.approx(2 * (8e-6 + 1e6 / 7e10), rel=1e-12)
+
+
+def test_rates_for_units_and_fitted_family():
+    e = Efficiency("x", compute_eff={"bf16": 0.5, "default": 0.25}, bw_eff=0.8)
+    # a GPU's measured figures are per device: units do not multiply them
+    m = rates_for(_gpu(), e.with_(achieved_tflops={"bf16": 300.0}, achieved_bw_gbps=2000.0), units=8.0)
+    assert (m.flops["bf16"], m.bw, m.l2) == (3e14, 2e12, 50e6)
+    # a CPU is never vendor-scaled: bandwidth stays 10 GB/s x 0.8 x 8
+    cpu = _gpu(kind="cpu", per="vcpu", peak_tflops={"fp32": 0.1}, memory_bw_gbps=10.0, interconnect_gbps=0.0,
+               vendor_family="cpu", l2_mb=2.0)
+    assert rates_for(cpu, e, units=8.0, vendor_scale=True).bw == pytest.approx(6.4e10, rel=1e-12)
+    # efficiencies fitted on ampere, used on ampere: no scaling
+    amp = _gpu(vendor_family="ampere")
+    assert rates_for(amp, e.with_(fitted_family="ampere"), vendor_scale=True).flops["bf16"] == pytest.approx(
+        5e14, rel=1e-12)
