@@ -742,3 +742,41 @@ def test_rates_for_units_and_fitted_family():
     amp = _gpu(vendor_family="ampere")
     assert rates_for(amp, e.with_(fitted_family="ampere"), vendor_scale=True).flops["bf16"] == pytest.approx(
         5e14, rel=1e-12)
+
+
+def test_fit_and_concurrency_edges():
+    # half a byte free still fits
+    check_fit(MemoryFit(usable=10.0, weights=9.5, activations=0.0, kv_per_token=0.0), "m", "bf16", "h", 1)
+    # 10.05 GB usable prints as 10.1 (one place)
+    with pytest.raises(InputError) as e:
+        check_fit(MemoryFit(usable=10.05e9, weights=11e9, activations=0.0, kv_per_token=0.0), "m", "bf16", "h", 1)
+    assert "needs 11.0 GB per device for weights and activations, 10.1 GB usable; short by 0.9 GB" in str(e.value)
+    # KV of one 1,000-token sequence 1.375 GB (prints 1.38), 0.375 GB free (prints 0.38)
+    p = _profile()
+    p.fit = MemoryFit(usable=1.375e9, weights=1e9, activations=0.0, kv_per_token=1.375e6)
+    with pytest.raises(InputError) as e:
+        p.max_concurrency(1000)
+    assert str(e.value).endswith("KV needs 1.38 GB, 0.38 GB free per device")
+    # a rate of 0.5 FLOP/s is a rate, not a missing one
+    assert Rates(flops={"bf16": 0.5, "fp16": 100.0}, bw=1.0).compute("bf16") == 0.5
+
+
+def test_one_item_fits_and_recommender_tp_traffic():
+    import dataclasses
+
+    from infercost.core.catalog import load_catalog
+    from infercost.perf.arch import recommender_work
+    from infercost.perf.profile import PerfProfile
+
+    cat = load_catalog()
+    h100 = cat.get_hardware("h100-sxm")
+    base = Efficiency("t", mem_util=0.9, reserve_gb=2.0, traffic=Traffic(kernels_per_layer=3.0), t_kernel=1e-5)
+    # 26,151,671,809 x 2 B of weights leave 70e9 - 52,303,343,618 = 17,696,656,382 B: one item
+    # of 10 GB fits (17.7 // 10 = 1), none of 20 GB, and the answer is still at least 1
+    gen = dataclasses.replace(cat.get_model("dlrm-dcnv2"), id="g", family="generic", flops_per_item=1e9)
+    for per, want in ((10e9, 1), (20e9, 1), (5e9, 3)):
+        p = PerfProfile(dataclasses.replace(gen, bytes_per_item=per), parse_precision("fp16"), h100, base)
+        assert p.max_concurrency(0) == want
+    d2 = PerfProfile(cat.get_model("dlrm-dcnv2"), parse_precision("fp16"), h100, base, tp=2, gpus=2)
+    w = recommender_work(d2.model, d2.precision, 16, traffic=base.traffic, tp=2)
+    assert d2.forward_step(16).seconds == d2.time(w).seconds
