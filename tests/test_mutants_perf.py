@@ -777,6 +777,9 @@ def test_one_item_fits_and_recommender_tp_traffic():
     for per, want in ((10e9, 1), (20e9, 1), (5e9, 3)):
         p = PerfProfile(dataclasses.replace(gen, bytes_per_item=per), parse_precision("fp16"), h100, base)
         assert p.max_concurrency(0) == want
-    d2 = PerfProfile(cat.get_model("dlrm-dcnv2"), parse_precision("fp16"), h100, base, tp=2, gpus=2)
-    w = recommender_work(d2.model, d2.precision, 16, traffic=base.traffic, tp=2)
+    # a recommender's launches: 11 layers x 3 + 26 table lookups (unfused) + 50 fixed
+    rb = base.with_(traffic=Traffic(fused_conv=False, kernels_fixed=50.0))
+    d2 = PerfProfile(cat.get_model("dlrm-dcnv2"), parse_precision("fp16"), h100, rb, tp=2, gpus=2)
+    w = recommender_work(d2.model, d2.precision, 16, traffic=rb.traffic, tp=2)
+    assert w.kernels == 11 * 3 + 26 + 50
     assert d2.forward_step(16).seconds == d2.time(w).seconds
