@@ -1555,3 +1555,12 @@ def test_simulate_uses_the_catalog_it_is_given():
     fast_u = simulate(sc, cat).offered_utilization["main"]
     slow_u = simulate(sc, slow).offered_utilization["main"]
     assert slow_u > fast_u * 1.2
+
+
+def test_escalation_target_unused_without_a_fraction():
+    """escalate_to is only read when escalate_fraction > 0: a class with fraction 0 and a
+    target that does not exist (validate allows it) runs, and offers 4 /s x 50 ms = 0.2."""
+    cfg = SimConfig(10.0, ArrivalSpec("constant", rate_per_s=4.0),
+                    [RequestClass(service=C50, escalate_fraction=0.0, escalate_to=7)], [PoolConfig()])
+    r = simulate_config(cfg)
+    assert r.offered_utilization == {"main": 0.2} and r.requests["escalated"] == 0
