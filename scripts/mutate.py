@@ -64,10 +64,11 @@ GROUPS: tuple[Group, ...] = (
                    "src/infercost/perf/throughput.py", "src/infercost/perf/efficiency.py",
                    "src/infercost/perf/service.py", "src/infercost/perf/profile.py"),
           ("tests/test_perf_arch.py", "tests/test_perf_throughput.py",
-           "tests/test_perf_profile.py", "tests/test_estimate.py")),
+           "tests/test_perf_profile.py", "tests/test_estimate.py", "tests/test_mutants_perf.py")),
     Group("sim", ("src/infercost/sim/run.py", "src/infercost/sim/entities.py",
                   "src/infercost/sim/arrivals.py"),
-          ("tests/test_sim_features.py", "tests/test_sim_scenario.py", "tests/test_sim_theory.py")),
+          ("tests/test_sim_features.py", "tests/test_sim_scenario.py", "tests/test_sim_theory.py",
+           "tests/test_mutants_sim.py")),
     Group("allocation", ("src/infercost/allocation/engine.py", "src/infercost/allocation/rules.py"),
           ("tests/test_attribute_rules.py", "tests/test_attribute_conservation.py",
            "tests/test_attribute_cli.py")),  # the CLI tests read rules files (load_rules)
