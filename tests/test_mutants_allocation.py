@@ -687,3 +687,28 @@ def test_load_rules_files(tmp_path):
     empty = tmp_path / "empty.yaml"
     empty.write_text("")
     assert load_rules(empty) == Rules()
+
+
+def test_r4_share_idle_nan_labels_match_missing_and_nothing_spread():
+    day1 = pd.Timestamp("2026-10-01")
+    rows = _rows([1, 1], [40, 10])
+    rows["model_version"] = pd.Series([None, "1"], dtype=object)  # the first has none
+
+    def share_idle(per_res):
+        # a backend may hand a missing label back as NaN: it matches the row's None
+        return pd.DataFrame({"day": [day1], "model": ["m0"], "model_version": [np.nan],
+                             "endpoint": ["/e"], "tenant": ["t"], "idle_q": [4]}), {
+            "i-1": D("4E-10")}
+
+    idle = steps.Idle({("i-1", day1): D("4E-10")}, D(1), D("4E-10"))
+    out = steps.r4_share_idle(idle, _al(rows), SimpleNamespace(share_idle=share_idle))
+    assert list(rows["idle_part"]) == [D("4E-10"), D(0)]
+    assert out.by_key == {("i-1", None): D(0)} and out.spread == D("4E-10")
+    # nothing could be spread: the spread is a Decimal zero, all idle left per resource
+    rows = _rows([1], [40])
+    empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in steps.GROUP}).assign(
+        idle_q=pd.Series([], dtype="int64"))
+    out = steps.r4_share_idle(idle, _al(rows),
+                              SimpleNamespace(share_idle=lambda per_res: (empty, {})))
+    assert out.spread == 0 and isinstance(out.spread, Decimal)
+    assert out.by_key == {("i-1", None): D("4E-10")} and out.left == D("4E-10")
