@@ -712,3 +712,11 @@ def test_r4_share_idle_nan_labels_match_missing_and_nothing_spread():
                               SimpleNamespace(share_idle=lambda per_res: (empty, {})))
     assert out.spread == 0 and isinstance(out.spread, Decimal)
     assert out.by_key == {("i-1", None): D("4E-10")} and out.left == D("4E-10")
+
+
+def test_load_rules_malformed_yaml_names_the_file(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("driver: [unclosed\n")
+    with pytest.raises(InputError) as e:
+        load_rules(p)
+    assert str(e.value).startswith(f"{p}: line 2 column 1: malformed YAML")
