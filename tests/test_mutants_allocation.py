@@ -591,6 +591,9 @@ def test_rules_full_parse():
     assert parse_rules({"capacity_ms_per_hour": 2000}).capacity_ms("x") == D(2000)
     assert parse_rules({"capacity_ms_per_hour": "2500"}).capacity_ms("x") == D(2500)
     assert parse_rules({"capacity_ms_per_hour": 1.5}).capacity_ms("x") == D("1.5")
+    # any positive number, below 1 ms too
+    assert parse_rules({"capacity_ms_per_hour": "0.5"}).capacity_ms("x") == D("0.5")
+    assert parse_rules({"exchange_rates": {"EUR": "0.5"}}).exchange_rates == {"EUR": D("0.5")}
     assert parse_rules({"fleet": {"services": "S"}}).services == ["S"]
     assert parse_rules({"fleet": {"skus": "K"}}).skus == ["K"]
     assert parse_rules({"fleet": None}).from_usage is True
