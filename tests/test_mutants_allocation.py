@@ -723,3 +723,18 @@ def test_load_rules_malformed_yaml_names_the_file(tmp_path):
     with pytest.raises(InputError) as e:
         load_rules(p)
     assert str(e.value).startswith(f"{p}: line 2 column 1: malformed YAML")
+
+
+def test_costs_below_the_quantum_are_summed_exactly():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 11 decimals: not a whole number of quanta, so R0 sums the Decimals themselves
+    bill = [focus_row("1.00000000005", "i-1"), focus_row("2.00000000002", "vol",
+                                                          service="Storage")]
+    res = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)])
+    t = res.summary["totals"]
+    # 1.00000000005 + 2.00000000002 = 3.00000000007
+    assert t["bill"] == D("3.00000000007") and t["shared"] == D("2.00000000002")
+    # the fleet row: 1 to the request, the 5e-11 below the quantum idle (R2)
+    assert t["allocated"] == D(1) and t["idle"] == D("0.00000000005")
+    assert res.summary["conservation"]["line"] == (
+        "1 + 0.00000000005 + 2.00000000002 + 0 = 3.00000000007 USD")
