@@ -738,3 +738,17 @@ def test_costs_below_the_quantum_are_summed_exactly():
     assert t["allocated"] == D(1) and t["idle"] == D("0.00000000005")
     assert res.summary["conservation"]["line"] == (
         "1 + 0.00000000005 + 2.00000000002 + 0 = 3.00000000007 USD")
+
+
+def test_allocation_rows_sorted_by_day_model_version_endpoint_tenant():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("4", "i-1", start=0, hours=25)]
+    use = [usage_row("a", "i-1", 24.5, 100, model="m2", tenant="z"),
+           usage_row("b", "i-1", 0.1, 100, model="m2", tenant="z"),
+           usage_row("c", "i-1", 0.2, 100, model="m2", tenant="a"),
+           usage_row("d", "i-1", 0.3, 100, model="m1", tenant="z")]
+    t = attribute_rows(bill, use).allocations
+    a = t[t["kind"] == "allocated"]
+    assert list(zip(a["period"], a["model"], a["tenant"], strict=True)) == [
+        ("2026-10-01", "m1", "z"), ("2026-10-01", "m2", "a"), ("2026-10-01", "m2", "z"),
+        ("2026-10-02", "m2", "z")]
