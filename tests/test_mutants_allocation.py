@@ -752,3 +752,17 @@ def test_allocation_rows_sorted_by_day_model_version_endpoint_tenant():
     assert list(zip(a["period"], a["model"], a["tenant"], strict=True)) == [
         ("2026-10-01", "m1", "z"), ("2026-10-01", "m2", "a"), ("2026-10-01", "m2", "z"),
         ("2026-10-02", "m2", "z")]
+
+
+def test_requests_without_labels_keep_their_cost():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("3", "i-1")]
+    use = [usage_row("a", "i-1", 0.1, 100, tenant=None, endpoint=None, version=None),
+           usage_row("b", "i-1", 0.2, 200, tenant="x")]
+    res = attribute_rows(bill, use)
+    a = res.allocations[res.allocations["kind"] == "allocated"]
+    # 3 split 100:200 -> 1 to the request without tenant, endpoint or version, 2 to x
+    assert len(a) == 2 and sum(a["cost"], D(0)) == D(3)
+    nolabel = a[a["tenant"].isna()]
+    assert list(nolabel["cost"]) == [D(1)]
+    assert res.summary["totals"]["allocated"] == D(3)
