@@ -471,11 +471,19 @@ def test_table_and_summary_of_a_small_month():
     assert x["cost_per_1m_tokens"] == D(25000)  # 1 x 1e6 / 40
     assert x["direct_cost"] == D(1) and x["idle_cost"] == 0 and x["shared_cost"] == 0
     assert x["period"] == "2026-10-01" and x["kind"] == "allocated"
+    assert list(t.columns) == steps.OUT_COLUMNS
+    assert (x["model"], x["model_version"], x["endpoint"], x["tenant"]) == ("m", "1", "/e", "x")
+    assert x["detail"] is None and x["currency"] == "USD"
     y = t[t["tenant"] == "y"].iloc[0]
     assert y["cost_per_1m_tokens"] is None  # no tokens
     idle = t[t["kind"] == "idle"]
     assert list(idle["detail"]) == ["i-1"] and list(idle["cost"]) == [D(3)]
     assert list(idle["period"]) == ["2026-10-01"] and list(idle["requests"]) == [0]
+    i = idle.iloc[0]
+    assert (i["model"], i["kind"], i["currency"], i["input_tokens"], i["output_tokens"]) == (
+        "__idle__", "idle", "USD", 0, 0)
+    assert pd.isna(i["model_version"]) and pd.isna(i["tenant"]) and pd.isna(i["direct_cost"])
+    assert pd.isna(i["cost_per_1k_requests"])
     shared = t[t["kind"] == "shared"]
     assert list(shared["detail"]) == ["Storage / usage"] and list(shared["cost"]) == [D(2)]
     assert list(shared["model"]) == ["__shared__"]
