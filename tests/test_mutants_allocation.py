@@ -774,3 +774,20 @@ def test_requests_without_labels_keep_their_cost():
     nolabel = a[a["tenant"].isna()]
     assert list(nolabel["cost"]) == [D(1)]
     assert res.summary["totals"]["allocated"] == D(3)
+
+
+def test_sum_codes_overflow_guard_at_2_pow_62():
+    q = np.array([7], dtype=np.int64)
+    # one row: each column has 1 value, so n = 1 + 1 = 2 codes per column (the value and
+    # missing); 61 columns: 2**61 combined codes < 2**62, summed on codes
+    keys61 = pd.DataFrame({f"c{i}": ["v"] for i in range(61)})
+    assert sum_codes(keys61, q) == {tuple(["v"] * 61): D("7E-10")}
+    # 62 columns: 2**62 combined codes could overflow: None (the caller sums otherwise)
+    keys62 = pd.DataFrame({f"c{i}": ["v"] for i in range(62)})
+    assert sum_codes(keys62, q) is None
+    assert sum_by(keys62, pd.Series([D("7E-10")], dtype=object)) == {
+        tuple(["v"] * 62): D("7E-10")}
+    # 200 distinct values in one column: 201 codes, far below the guard
+    keys = pd.DataFrame({"a": [f"k{i}" for i in range(200)]})
+    out = sum_codes(keys, np.arange(200, dtype=np.int64))
+    assert len(out) == 200 and out[("k199",)] == D("1.99E-8")
