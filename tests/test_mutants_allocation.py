@@ -791,3 +791,23 @@ def test_sum_codes_overflow_guard_at_2_pow_62():
     keys = pd.DataFrame({"a": [f"k{i}" for i in range(200)]})
     out = sum_codes(keys, np.arange(200, dtype=np.int64))
     assert len(out) == 200 and out[("k199",)] == D("1.99E-8")
+
+
+def test_idle_share_reaches_requests_without_labels():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("4", "i-1", start=0, hours=2)]  # 2 per hour
+    use = [usage_row("a", "i-1", 0.1, 100, tenant=None, version=None),
+           usage_row("b", "i-1", 0.2, 300, tenant="x")]
+    res = attribute_rows(bill, use, {"idle": "share"})
+    # hour 0: 2 split 1:3 -> 0.5 and 1.5; hour 1 idle 2, shared back 1:3 -> 0.5 and 1.5
+    a = res.allocations[res.allocations["kind"] == "allocated"]
+    assert list(a.loc[a["tenant"].isna(), "cost"]) == [D(1)]
+    assert alloc(res, tenant="x") == D(3) and res.summary["totals"]["idle"] == 0
+
+
+def test_no_allocated_request_totals_are_decimal_zero():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    res = attribute_rows([focus_row("2", "i-1")], [usage_row("a", "i-1", 0.1, 0)])
+    t = res.summary["totals"]
+    assert t["allocated_direct"] == 0 and isinstance(t["allocated_direct"], Decimal)
+    assert isinstance(t["allocated"], Decimal) and t["idle"] == D(2)
