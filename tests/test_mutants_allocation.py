@@ -811,3 +811,13 @@ def test_no_allocated_request_totals_are_decimal_zero():
     t = res.summary["totals"]
     assert t["allocated_direct"] == 0 and isinstance(t["allocated_direct"], Decimal)
     assert isinstance(t["allocated"], Decimal) and t["idle"] == D(2)
+
+
+def test_quanta_array_refuses_exactly_2_pow_62_quanta():
+    # 461168601.8427387904 x 1e10 = 4_611_686_018_427_387_904 = 2**62: refused (>= LIMIT)
+    for big in (D("461168601.8427387904"), D("461168601.84273879045")):  # the 2nd: slow path
+        with pytest.raises(InputError, match="too large"):
+            quanta_array(pd.Series([big], dtype=object))
+    # one quantum less is accepted
+    q, _ = quanta_array(pd.Series([D("461168601.8427387903")], dtype=object))
+    assert q.tolist() == [2**62 - 1]
