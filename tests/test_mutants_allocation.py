@@ -811,6 +811,8 @@ def test_no_allocated_request_totals_are_decimal_zero():
     t = res.summary["totals"]
     assert t["allocated_direct"] == 0 and isinstance(t["allocated_direct"], Decimal)
     assert isinstance(t["allocated"], Decimal) and t["idle"] == D(2)
+    # no bill row outside the fleet: shared is a Decimal zero too
+    assert t["shared_before_spread"] == 0 and isinstance(t["shared_before_spread"], Decimal)
 
 
 def test_quanta_array_refuses_exactly_2_pow_62_quanta():
