@@ -823,3 +823,17 @@ def test_quanta_array_refuses_exactly_2_pow_62_quanta():
     # one quantum less is accepted
     q, _ = quanta_array(pd.Series([D("461168601.8427387903")], dtype=object))
     assert q.tolist() == [2**62 - 1]
+
+
+def test_r4_idle_keeps_fleet_hours_without_a_resource_id():
+    # a fleet row picked by service or tag may have no ResourceId: its cost stays idle
+    day1 = pd.Timestamp("2026-10-01")
+    b = SimpleNamespace(hours=_hours([(None, day1, 100), ("i-1", day1, 50)]),
+                        rest=pd.DataFrame({"resource_id": [], "day": [], "rest": []}))
+    u = SimpleNamespace(handed_out=pd.DataFrame({"resource_id": ["i-1"], "day": [day1],
+                                                 "cost_q": [50]}))
+    idle = steps.r4_idle(b, u, _al(usage=pd.DataFrame({"cost_q": [50]})))
+    # None: 100 quanta idle; i-1: 50 - 50 = 0; fleet 150 quanta
+    named = {("(none)" if pd.isna(r) else r, d): v for (r, d), v in idle.by_key.items()}
+    assert named == {("(none)", day1): D("1E-8"), ("i-1", day1): D(0)}
+    assert idle.fleet_total == D("1.5E-8")
