@@ -89,12 +89,12 @@ def sum_by(keys: pd.DataFrame, amounts: pd.Series,
     int64 (the common case, fast); Decimal addition otherwise."""
     cols = list(keys.columns)
     q, exact = quanta if quanta is not None else quanta_array(amounts)
-    if exact and float(np.abs(q).sum()) < 2**62:
+    if exact and float(np.abs(q).astype(np.float64).sum()) < 2**62:
         fast = sum_codes(keys, q)
         if fast is not None:
             return fast
     k = keys.astype(object).where(keys.notna(), "\x00none")
-    if exact and float(np.abs(q).sum()) < 2**62:
+    if exact and float(np.abs(q).astype(np.float64).sum()) < 2**62:
         g = pd.Series(q, index=pd.MultiIndex.from_frame(k)).groupby(level=cols).sum()
         out = {tuple(x) if isinstance(x, tuple) else (x,): q2d(int(v)) for x, v in g.items()}
     else:

@@ -1,0 +1,837 @@
+"""Pins the allocation group (quanta, steps, rules) down to the digit, so that mutants die.
+
+Each expectation is worked out by hand in the comments: money in quanta of 1e-10 of the
+currency, largest-remainder splits, where leftover quanta and sub-quantum rests go, the
+R4-R7 assembly steps on small hand-built inputs, and rule parsing errors (key named).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from infercost.allocation import quanta, steps
+from infercost.allocation.quanta import q2d, quanta_array, spread, sum_by, sum_codes, to_quanta
+from infercost.allocation.rules import Rules, load_rules, parse_rules
+from infercost.errors import InputError
+
+D = Decimal
+
+# --------------------------------------------------------------------------- quanta
+
+
+def test_quanta_constants():
+    assert quanta.SCALE == 10_000_000_000
+    assert quanta.LIMIT == 4_611_686_018_427_387_904  # 2**62
+    assert quanta.QUANTUM == D("1E-10")
+
+
+def test_to_quanta_floors_toward_minus_infinity():
+    # 1.23456789015 x 1e10 = 12345678901.5 -> floor 12345678901
+    assert to_quanta(D("1.23456789015")) == 12345678901
+    # -0.00000000005 x 1e10 = -0.5 -> floor -1 (not 0: toward minus infinity)
+    assert to_quanta(D("-0.00000000005")) == -1
+    assert to_quanta(D("2")) == 20_000_000_000
+    assert isinstance(to_quanta(D("2")), int)
+
+
+def test_q2d_is_exact_decimal_of_quanta():
+    assert q2d(12345) == D("0.0000012345")
+    assert str(q2d(12345)) == "0.0000012345"
+    assert q2d(-7) == D("-7E-10")
+    assert q2d(np.int64(10**10)) == D(1)
+
+
+def test_spread_even_leftover_quantum_goes_to_first_row():
+    # 1 = 10_000_000_000 quanta over 1:1:1: base 3_333_333_333 each, remainders 1 each,
+    # leftover 10_000_000_000 - 9_999_999_999 = 1 quantum -> ties by index -> row 0
+    assert spread(D(1), [1, 1, 1]) == [D("0.3333333334"), D("0.3333333333"),
+                                       D("0.3333333333")]
+
+
+def test_spread_leftover_goes_to_largest_remainder():
+    # 1 over 1:2: base 3_333_333_333 and 6_666_666_666, remainders 1 and 2 (of 3);
+    # leftover 1 quantum -> row 1 (remainder 2)
+    assert spread(D(1), [1, 2]) == [D("0.3333333333"), D("0.6666666667")]
+    # 1 over 2:1: the same, mirrored -> row 0
+    assert spread(D(1), [2, 1]) == [D("0.6666666667"), D("0.3333333333")]
+
+
+def test_spread_two_leftover_quanta_by_remainder_then_index():
+    # 1 quantum x ... : 0.0000000005 = 5 quanta over 1:1:1:1 -> base 1 each (4),
+    # remainders 1 each, leftover 1 -> row 0
+    assert spread(D("0.0000000005"), [1, 1, 1, 1]) == [D("2E-10"), D("1E-10"), D("1E-10"),
+                                                      D("1E-10")]
+    # 7 quanta over 1:1:1:1: base 1 each, remainder 3 each, leftover 3 -> rows 0, 1, 2
+    assert spread(D("0.0000000007"), [1, 1, 1, 1]) == [D("2E-10"), D("2E-10"), D("2E-10"),
+                                                      D("1E-10")]
+    # 10 quanta over 1:3:3 (total 7): base 1, 4, 4 (9); remainders 3, 2, 2; leftover 1
+    # -> row 0 (largest remainder 3, although its weight is smallest)
+    assert spread(D("0.000000001"), [1, 3, 3]) == [D("2E-10"), D("4E-10"), D("4E-10")]
+
+
+def test_spread_negative_amount():
+    # -1 = -10_000_000_000 quanta over 1:1:1: floor division gives -3_333_333_334 each
+    # (sum -10_000_000_002), remainders 2 each, leftover +2 -> rows 0 and 1
+    assert spread(D(-1), [1, 1, 1]) == [D("-0.3333333333"), D("-0.3333333333"),
+                                        D("-0.3333333334")]
+
+
+def test_spread_sub_quantum_rest_goes_to_largest_weight():
+    # 1.00000000005: 10_000_000_000 quanta (floor) + 0.00000000005 below the quantum;
+    # 1:3 -> 0.25 and 0.75, the rest to the largest weight (row 1)
+    assert spread(D("1.00000000005"), [1, 3]) == [D("0.25"), D("0.75000000005")]
+    # 3:1 -> the rest to row 0
+    assert spread(D("1.00000000005"), [3, 1]) == [D("0.75000000005"), D("0.25")]
+    # equal weights: the rest to the first of them
+    assert spread(D("0.00000000005"), [2, 2]) == [D("0.00000000005"), D(0)]
+    # a whole number of quanta: nothing added
+    assert spread(D("0.5"), [1, 1]) == [D("0.25"), D("0.25")]
+
+
+def test_spread_zero_weights():
+    assert spread(D(5), [0, 0]) is None
+    assert spread(D(5), []) is None
+    # a zero weight gets nothing: 5 over 0:1 -> 0 and 5
+    assert spread(D(5), [0, 1]) == [D(0), D(5)]
+    # a single positive weight takes all, sub-quantum rest included
+    assert spread(D("2.00000000001"), [0, 4, 0]) == [D(0), D("2.00000000001"), D(0)]
+
+
+def test_spread_sums_to_amount():
+    for amount, w in ((D("12.3456789012345"), [3, 0, 7, 11]), (D("-4.44444444449"), [1, 1, 5])):
+        parts = spread(amount, w)
+        assert sum(parts, D(0)) == amount
+
+
+def test_quanta_array_fast_path():
+    q, exact = quanta_array(pd.Series([D("1.5"), D("-0.0000000001"), D(0)], dtype=object))
+    # 1.5 x 1e10 = 15_000_000_000; -1e-10 -> -1 quantum
+    assert q.dtype == np.int64
+    assert q.tolist() == [15_000_000_000, -1, 0]
+    assert exact is True
+
+
+def test_quanta_array_more_than_ten_decimals_floors_and_says_not_exact():
+    # 0.00000000015 = 1.5 quanta -> floor 1; -0.00000000015 -> floor -2
+    q, exact = quanta_array(pd.Series([D("0.00000000015"), D("-0.00000000015"), D(3)],
+                                      dtype=object))
+    assert q.dtype == np.int64
+    assert q.tolist() == [1, -2, 30_000_000_000]
+    assert exact is False
+
+
+def test_quanta_array_limit_is_2_pow_62_quanta():
+    # 461_168_601 = LIMIT // SCALE (2**62 = 4_611_686_018_427_387_904 quanta);
+    # 461_168_601 x 1e10 = 4_611_686_010_000_000_000 < 2**62: accepted, exact
+    q, exact = quanta_array(pd.Series([D(461_168_601), D(-461_168_601)], dtype=object))
+    assert q.tolist() == [4_611_686_010_000_000_000, -4_611_686_010_000_000_000]
+    assert exact is True
+    # 461_168_602 x 1e10 = 4_611_686_020_000_000_000 >= 2**62 (fits int64): refused
+    for big in (D(461_168_602), D(-461_168_602), D("1E+9"), D("461168602.00000000001")):
+        with pytest.raises(InputError) as e:
+            quanta_array(pd.Series([D(1), big], dtype=object))
+        assert str(e.value) == ("bill: a fleet bill row is too large for the engine's int64 "
+                                "quanta (over 461168601 in one row)")
+
+
+def test_quanta_array_empty():
+    q, exact = quanta_array(pd.Series([], dtype=object))
+    assert q.tolist() == [] and exact is True
+
+
+def test_sum_by_keys_with_none_fast_path():
+    keys = pd.DataFrame({"a": ["x", None, "x", "y"], "b": [1, 2, 1, None]}, dtype=object)
+    amounts = pd.Series([D("1.25"), D("2"), D("0.75"), D("-0.5")], dtype=object)
+    # (x, 1): 1.25 + 0.75 = 2; (None, 2): 2; (y, None): -0.5
+    assert sum_by(keys, amounts) == {("x", 1): D(2), (None, 2): D(2), ("y", None): D("-0.5")}
+
+
+def test_sum_by_sub_quantum_amounts_add_as_decimals():
+    keys = pd.DataFrame({"a": ["x", "x", None]}, dtype=object)
+    amounts = pd.Series([D("0.00000000005"), D("0.00000000005"), D("0.000000000011")],
+                        dtype=object)
+    # not whole quanta: exact Decimal addition, 5e-11 + 5e-11 = 1e-10
+    out = sum_by(keys, amounts)
+    assert out == {("x",): D("1E-10"), (None,): D("0.000000000011")}
+
+
+def test_sum_by_beyond_2_pow_62_adds_as_decimals():
+    keys = pd.DataFrame({"a": ["x", "x", "y"]}, dtype=object)
+    amounts = pd.Series([D(300_000_000), D(300_000_000), D(1)], dtype=object)
+    # each 3e18 quanta (< 2**62); |sum| 6e18 + 1e10 >= 2**62 (4.6e18): Decimal sums
+    assert sum_by(keys, amounts) == {("x",): D(600_000_000), ("y",): D(1)}
+
+
+def test_sum_by_beyond_int64_adds_as_decimals():
+    keys = pd.DataFrame({"a": ["x", "x", "x"]}, dtype=object)
+    amounts = pd.Series([D(400_000_000)] * 3, dtype=object)
+    # each 4e18 quanta (< 2**62), together 1.2e19: over int64, so Decimal: 1_200_000_000
+    # (today: -644674407.3709551616, the int64 sum wrapped)
+    assert sum_by(keys, amounts) == {("x",): D(1_200_000_000)}
+
+
+def test_sum_by_takes_given_quanta():
+    keys = pd.DataFrame({"a": ["x", "y"]}, dtype=object)
+    amounts = pd.Series([D(1), D(2)], dtype=object)
+    # precomputed quanta win over the amounts (the caller's column)
+    given = (np.array([30, 40], dtype=np.int64), True)
+    assert sum_by(keys, amounts, given) == {("x",): D("3E-9"), ("y",): D("4E-9")}
+
+
+def test_sum_codes_missing_and_nan_are_none():
+    keys = pd.DataFrame({"a": ["p", "q", None, "p"], "b": [1.0, np.nan, 2.0, 1.0]})
+    q = np.array([1, 2, 3, 4], dtype=np.int64)
+    # (p, 1.0): 1 + 4 = 5 quanta; (q, NaN -> None): 2; (None, 2.0): 3
+    assert sum_codes(keys, q) == {("p", 1.0): D("5E-10"), ("q", None): D("2E-10"),
+                                  (None, 2.0): D("3E-10")}
+    assert sum_codes(keys.iloc[:0], q[:0]) == {}
+
+
+def test_sum_codes_three_columns_decode_in_order():
+    keys = pd.DataFrame({"a": ["u", "v", "u"], "b": ["k", "k", "l"], "c": [True, False, True]})
+    q = np.array([10, 20, 30], dtype=np.int64)
+    assert sum_codes(keys, q) == {("u", "k", True): D("1E-9"), ("v", "k", False): D("2E-9"),
+                                  ("u", "l", True): D("3E-9")}
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def test_pct_ratio_div():
+    assert steps._pct(D(1), D(3)) == "33.3%"  # 33.333.. quantized to 0.1
+    assert steps._pct(D(2), D(3)) == "66.7%"
+    assert steps._pct(D(1), D(0)) == "n/a"
+    assert steps._ratio(D(1), D(3)) == D("0.333333")
+    assert steps._ratio(D(2), D(3)) == D("0.666667")
+    assert steps._ratio(D(1), D(0)) is None
+    assert steps._div(D(1), 3) == D("0.3333333333")
+    assert steps._div(D(2), 3) == D("0.6666666667")
+    assert steps._div(D(1), 0) is None
+    assert steps._f(D("2.500")) == "2.5"
+
+
+def test_row_shape():
+    r = steps._row("2026-10-01", "__idle__", 1, 2, 3, D(4), "idle", "i-1", "USD")
+    assert r == {"period": "2026-10-01", "model": "__idle__", "model_version": None,
+                 "endpoint": None, "tenant": None, "requests": 1, "input_tokens": 2,
+                 "output_tokens": 3, "cost": D(4), "cost_per_1k_requests": None,
+                 "cost_per_1m_tokens": None, "kind": "idle", "detail": "i-1",
+                 "currency": "USD", "direct_cost": None, "idle_cost": None,
+                 "shared_cost": None}
+    assert list(r) == steps.OUT_COLUMNS
+
+
+def test_constants():
+    assert steps.ALLOCATED == "allocated"
+    assert steps.ZERO_WEIGHT == "zero weight under the driver"
+    assert steps.GROUP == ["day", "model", "model_version", "endpoint", "tenant"]
+    assert steps.NOT_INSTANCE_TIME == ("Storage", "Networking")
+
+
+def test_drivers_names_shares_and_order():
+    by_key = {
+        (True, "usage", "Compute"): D(6),
+        (True, "usage", "Storage"): D(1),
+        (True, "commitment_used", "Networking"): D("0.5"),
+        (False, "usage", "AI and Machine Learning"): D(2),
+        (False, "usage", None): D("0.5"),
+        (False, "tax", "Other"): D(-1),
+        (True, "credit", "Compute"): D(-1),
+    }
+    total = D(8)  # 6 + 1 + 0.5 + 2 + 0.5 - 1 - 1
+    out = steps.drivers(steps.Costs(by_key, total), total)
+    # largest |cost| first, ties by name: 6, 2, then |1|: credit (fleet), storage (fleet), tax,
+    # 0.5 (networking (fleet)), 0.5 (other)
+    assert out == [
+        {"driver": "instance time (fleet)", "cost": D(6), "share": "75.0%"},
+        {"driver": "AI and Machine Learning", "cost": D(2), "share": "25.0%"},
+        {"driver": "credit (fleet)", "cost": D(-1), "share": "-12.5%"},
+        {"driver": "storage (fleet)", "cost": D(1), "share": "12.5%"},
+        {"driver": "tax", "cost": D(-1), "share": "-12.5%"},
+        {"driver": "networking (fleet)", "cost": D("0.5"), "share": "6.2%"},
+        {"driver": "other", "cost": D("0.5"), "share": "6.2%"},
+    ]
+
+
+def test_drivers_sums_same_name_and_label_underscores():
+    by_key = {(True, "usage", "Compute"): D(2), (True, "usage", None): D(3),
+              (False, "commitment_unused", "Compute"): D(1)}
+    out = steps.drivers(steps.Costs(by_key, D(6)), D(6))
+    # both fleet usage rows are instance time: 2 + 3 = 5
+    assert out == [{"driver": "instance time (fleet)", "cost": D(5), "share": "83.3%"},
+                   {"driver": "commitment unused", "cost": D(1), "share": "16.7%"}]
+
+
+def _al(rows=None, direct=D(0), usage=None):
+    return steps.Allocated(usage=usage, rows=rows, direct_total=direct)
+
+
+def test_r7_conservation_line_and_holds():
+    al = _al(direct=D(5))
+    idle = steps.Idle(by_key={}, fleet_total=D(9), before_spread=D(3), spread=D(1))
+    shared = steps.Shared(by_key={}, before_spread=D(2), spread=D("0.5"))
+    # allocated = 5 + 1 + 0.5 = 6.5; idle left 3 - 1 = 2; shared left 2 - 0.5 = 1.5
+    # 6.5 + 2 + 1.5 + 0.25 = 10.25
+    c = steps.r7_conservation(D("10.25"), al, idle, shared, D("0.25"), "EUR")
+    assert c == {"equation": "allocated + idle + shared + unallocated = bill",
+                 "holds": True, "difference": D(0),
+                 "line": "6.5 + 2 + 1.5 + 0.25 = 10.25 EUR"}
+    c = steps.r7_conservation(D("10.26"), al, idle, shared, D("0.25"), "EUR")
+    assert c["holds"] is False and c["difference"] == D("0.01")
+
+
+def test_idle_and_shared_left():
+    assert steps.Idle({}, D(0), D(5), D(2)).left == D(3)
+    assert steps.Idle({}, D(0), D(5)).spread == D(0)
+    assert steps.Shared({}, D(5), D("1.5")).left == D("3.5")
+
+
+def _rows(requests, cost_q):
+    n = len(requests)
+    return pd.DataFrame({"day": [pd.Timestamp("2026-10-01")] * n,
+                         "model": [f"m{i}" for i in range(n)], "model_version": ["1"] * n,
+                         "endpoint": ["/e"] * n, "tenant": ["t"] * n,
+                         "requests": requests, "input_tokens": [0] * n,
+                         "output_tokens": [0] * n, "cost_q": cost_q,
+                         "direct": [q2d(x) for x in cost_q], "idle_part": [D(0)] * n,
+                         "shared_part": [D(0)] * n})
+
+
+def _shared_costs():
+    return steps.Costs({(True, "usage", "Compute"): D(10),
+                        (False, "usage", "Storage"): D(3),
+                        (False, "tax", None): D(1),
+                        (False, "usage", None): D("0.5")}, D("14.5"))
+
+
+@pytest.mark.parametrize("how, parts", [
+    # shared 3 + 1 + 0.5 = 4.5 over two rows
+    ("requests", [D("1.125"), D("3.375")]),  # by requests 1:3 -> 4.5/4 = 1.125 and 3.375
+    ("cost", [D("3.6"), D("0.9")]),  # by cost 4:1 (cost_q 40, 10) -> 3.6 and 0.9
+    ("even", [D("2.25"), D("2.25")]),
+])
+def test_r5_shared_spreads(how, parts):
+    al = _al(_rows([1, 3], [40, 10]))
+    b = SimpleNamespace(rules=Rules(shared=how))
+    sh = steps.r5_shared(b, _shared_costs(), al)
+    assert sh.before_spread == D("4.5") and sh.spread == D("4.5") and sh.left == 0
+    # every key is still listed, at zero, sorted by (category, label); None -> "(none)"
+    assert sh.by_key == {("(none)", "tax"): D(0), ("(none)", "usage"): D(0),
+                         ("Storage", "usage"): D(0)}
+    assert list(sh.by_key) == [("(none)", "tax"), ("(none)", "usage"), ("Storage", "usage")]
+    assert list(al.rows["shared_part"]) == parts
+
+
+def test_r5_shared_report_and_unspreadable():
+    al = _al(_rows([1, 3], [40, 10]))
+    sh = steps.r5_shared(SimpleNamespace(rules=Rules()), _shared_costs(), al)
+    assert sh.by_key == {("(none)", "tax"): D(1), ("(none)", "usage"): D("0.5"),
+                         ("Storage", "usage"): D(3)}
+    assert sh.spread == 0 and sh.left == D("4.5")
+    assert list(al.rows["shared_part"]) == [D(0), D(0)]
+    # shared: cost, every row with zero (or negative) cost: nothing can be spread
+    al = _al(_rows([1, 3], [0, -5]))
+    sh = steps.r5_shared(SimpleNamespace(rules=Rules(shared="cost")), _shared_costs(), al)
+    assert sh.spread == 0 and sh.left == D("4.5") and sh.by_key[("Storage", "usage")] == 3
+    assert list(al.rows["shared_part"]) == [D(0), D(0)]
+    # negative allocated cost weighs 0 under `cost`: 4.5 over max(-5, 0):max(10, 0)
+    al = _al(_rows([1, 3], [-5, 10]))
+    steps.r5_shared(SimpleNamespace(rules=Rules(shared="cost")), _shared_costs(), al)
+    assert list(al.rows["shared_part"]) == [D(0), D("4.5")]
+    # no allocation rows: nothing spread
+    al = _al(_rows([], []))
+    sh = steps.r5_shared(SimpleNamespace(rules=Rules(shared="even")), _shared_costs(), al)
+    assert sh.spread == 0 and sh.left == D("4.5")
+
+
+def test_r6_unallocated_cost():
+    b = SimpleNamespace(no_period_cost=pd.Series([D("1.5"), D("2.25")], dtype=object))
+    assert steps.r6_unallocated_cost(b) == D("3.75")
+    b = SimpleNamespace(no_period_cost=pd.Series([], dtype=object))
+    r = steps.r6_unallocated_cost(b)
+    assert r == 0 and isinstance(r, Decimal)
+
+
+def _hours(rows):
+    return pd.DataFrame(rows, columns=["resource_id", "hour", "cost_q"]).astype(
+        {"hour": "datetime64[us]"})
+
+
+def test_r4_idle_per_resource_and_day_with_rests_and_rounding():
+    day1, day2 = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-02")
+    b = SimpleNamespace(
+        hours=_hours([("i-1", day1 + pd.Timedelta(hours=1), 100),
+                      ("i-1", day1 + pd.Timedelta(hours=5), 50),
+                      ("i-1", day2 + pd.Timedelta(hours=2), 30),
+                      ("i-2", day1 + pd.Timedelta(hours=1), 70)]),
+        rest=pd.DataFrame({"resource_id": ["i-1", "i-3"], "day": [day1, day2],
+                           "rest": [D("0.00000000004"), D("0.00000000002")]}))
+    u = SimpleNamespace(handed_out=pd.DataFrame({
+        "resource_id": ["i-1", "i-1", "i-2"], "day": [day1, day1, day1],
+        "cost_q": [90, 40, 70]}))
+    al = _al(usage=pd.DataFrame({"cost_q": [100, 27, 70]}))
+    idle = steps.r4_idle(b, u, al)
+    # i-1 day1: 150 quanta + 4e-11 rest; handed out 90 + 40 = 130 -> 20 quanta + 4e-11
+    # i-1 day2: 30 quanta, nothing handed out; i-2 day1: 70 - 70 = 0
+    # i-3 day2: only a rest, 2e-11
+    # rounding: handed out 200, requests got 197 -> 3 quanta
+    assert idle.by_key == {
+        ("i-1", day1): D("0.00000000204"), ("i-1", day2): D("3E-9"),
+        ("i-2", day1): D(0), ("i-3", day2): D("0.00000000002"),
+        ("rounding: sub-quantum request shares", None): D("3E-10"),
+    }
+    # fleet: 150 + 30 + 70 = 250 quanta + 6e-11 of rests
+    assert idle.fleet_total == D("0.00000002506")
+    # idle: 20 + 30 + 0 + 3 = 53 quanta + 6e-11
+    assert idle.before_spread == D("0.00000000536")
+    assert idle.spread == 0
+
+
+def test_r4_idle_no_rounding_row_and_the_bug_guard():
+    day1 = pd.Timestamp("2026-10-01")
+    b = SimpleNamespace(hours=_hours([("i-1", day1, 100)]),
+                        rest=pd.DataFrame({"resource_id": [], "day": [], "rest": []}))
+    u = SimpleNamespace(handed_out=pd.DataFrame({"resource_id": ["i-1"], "day": [day1],
+                                                 "cost_q": [60]}))
+    idle = steps.r4_idle(b, u, _al(usage=pd.DataFrame({"cost_q": [60]})))
+    assert idle.by_key == {("i-1", day1): D("4E-9")}  # 100 - 60 = 40 quanta; no rounding row
+    with pytest.raises(AssertionError, match="requests got more than their resource-hours"):
+        steps.r4_idle(b, u, _al(usage=pd.DataFrame({"cost_q": [61]})))
+    # nothing handed out at all but requests got cost: the same guard
+    u0 = SimpleNamespace(handed_out=pd.DataFrame({"resource_id": [], "day": [],
+                                                  "cost_q": []}))
+    with pytest.raises(AssertionError, match="-1E-10"):
+        steps.r4_idle(b, u0, _al(usage=pd.DataFrame({"cost_q": [1]})))
+    idle = steps.r4_idle(b, u0, _al(usage=pd.DataFrame({"cost_q": []})))
+    assert idle.by_key == {("i-1", day1): D("1E-8")}
+
+
+def test_r4_share_idle_adds_parts_and_keeps_the_rest_per_resource():
+    day1, day2 = pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-02")
+    rows = _rows([1, 1], [40, 10])
+    seen = {}
+
+    def share_idle(per_res):
+        seen.update(per_res)
+        parts = pd.DataFrame({"day": [day1, day1], "model": ["m0", "m1"],
+                              "model_version": ["1", "1"], "endpoint": ["/e", "/e"],
+                              "tenant": ["t", "t"], "idle_q": [6, 2]})
+        return parts, {"i-1": D("8E-10")}
+
+    idle = steps.Idle({("i-1", day1): D("5E-10"), ("i-1", day2): D("5E-10"),
+                       ("i-2", day1): D("3E-10")}, D(1), D("1.3E-9"))
+    out = steps.r4_share_idle(idle, _al(rows), SimpleNamespace(share_idle=share_idle))
+    # per resource: i-1 5 + 5 = 10 quanta, i-2 3 quanta
+    assert seen == {"i-1": D("1.0E-9"), "i-2": D("3E-10")}
+    assert list(rows["idle_part"]) == [D("6E-10"), D("2E-10")]
+    # left: i-1 10 - 8 = 2 quanta, i-2 all 3 (whole period: day None)
+    assert out.by_key == {("i-1", None): D("2E-10"), ("i-2", None): D("3E-10")}
+    assert out.fleet_total == D(1) and out.before_spread == D("1.3E-9")
+    assert out.spread == D("8E-10") and out.left == D("5E-10")
+
+
+def test_period_text():
+    b = SimpleNamespace(period=(pd.Timestamp("2026-10-01 05:00"), pd.Timestamp("2026-11-01")))
+    assert steps.BillSide.period_text.fget(b) == "2026-10-01/2026-11-01"
+    b = SimpleNamespace(period=(None, None))
+    assert steps.BillSide.period_text.fget(b) == ""
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _attr():
+    from tests.attribution_helpers import alloc, attribute_rows, focus_row, usage_row
+
+    return alloc, attribute_rows, focus_row, usage_row
+
+
+def test_table_and_summary_of_a_small_month():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("6", "i-1", start=0, hours=2),  # 3 per hour
+            focus_row("2", "vol", service="Storage"),
+            focus_row("1", "i-1", start=0, hours=0)]  # no usable charge period
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x", tin=10, tout=30),
+           usage_row("b", "i-1", 0.2, 200, tenant="y", tin=0, tout=0),
+           usage_row("c", "i-9", 0.2, 200, tenant="y")]  # no bill row
+    res = attribute_rows(bill, use)
+    t = res.allocations
+    # hour 0: 3 split 100:200 -> x 1, y 2; hour 1 idle 3
+    x = t[t["tenant"] == "x"].iloc[0]
+    assert x["cost"] == D(1) and x["requests"] == 1
+    assert x["input_tokens"] == 10 and x["output_tokens"] == 30
+    assert x["cost_per_1k_requests"] == D(1000)  # 1 x 1000 / 1
+    assert x["cost_per_1m_tokens"] == D(25000)  # 1 x 1e6 / 40
+    assert x["direct_cost"] == D(1) and x["idle_cost"] == 0 and x["shared_cost"] == 0
+    assert x["period"] == "2026-10-01" and x["kind"] == "allocated"
+    assert list(t.columns) == steps.OUT_COLUMNS
+    assert (x["model"], x["model_version"], x["endpoint"], x["tenant"]) == ("m", "1", "/e", "x")
+    assert x["detail"] is None and x["currency"] == "USD"
+    y = t[t["tenant"] == "y"].iloc[0]
+    assert y["cost_per_1m_tokens"] is None  # no tokens
+    idle = t[t["kind"] == "idle"]
+    assert list(idle["detail"]) == ["i-1"] and list(idle["cost"]) == [D(3)]
+    assert list(idle["period"]) == ["2026-10-01"] and list(idle["requests"]) == [0]
+    i = idle.iloc[0]
+    assert (i["model"], i["kind"], i["currency"], i["input_tokens"], i["output_tokens"]) == (
+        "__idle__", "idle", "USD", 0, 0)
+    assert pd.isna(i["model_version"]) and pd.isna(i["tenant"]) and pd.isna(i["direct_cost"])
+    assert pd.isna(i["cost_per_1k_requests"])
+    shared = t[t["kind"] == "shared"]
+    assert list(shared["detail"]) == ["Storage / usage"] and list(shared["cost"]) == [D(2)]
+    assert list(shared["model"]) == ["__shared__"]
+    un = t[t["kind"] == "unallocated"]
+    assert sorted(un["detail"]) == ["fleet bill rows without a charge period (1)",
+                                    "no bill row for resource-hour"]
+    assert alloc(res, kind="unallocated") == D(1)
+    s = res.summary
+    assert s["totals"]["bill"] == D(9) and s["totals"]["allocated"] == D(3)
+    assert s["totals"]["idle"] == D(3) and s["totals"]["shared"] == D(2)
+    assert s["totals"]["unallocated"] == D(1)
+    assert s["conservation"]["line"] == "3 + 3 + 2 + 1 = 9 USD"
+    assert s["conservation"]["holds"] is True
+    assert s["fleet"]["resources"] == 1 and s["fleet"]["bill_rows"] == 2
+    assert s["fleet"]["cost"] == D(6) and s["fleet"]["resource_hours_billed"] == 2
+    # usage resource-hours with accepted requests: i-1 hour 0 and i-9 hour 0 (unbilled)
+    assert s["fleet"]["resource_hours_with_requests"] == 2
+    assert s["idle_share"] == D("0.5")  # 3 / 6
+    u = s["unit_costs"]
+    assert u["requests"] == 2 and u["tokens"] == 40
+    assert u["cost_per_request"] == D("1.5") and u["cost_per_1k_requests"] == D(1500)
+    assert u["cost_per_1m_tokens"] == D(75000) and u["bill_per_request"] == D("4.5")
+    assert s["rows"]["usage_without_bill_row"] == 1 and s["rows"]["usage_allocated"] == 2
+    assert s["rows"]["usage_zero_weight"] == 0 and s["rows"]["usage_rejected"] == 0
+    assert s["charges"]["usage"]["rows"] == 3
+    assert s["charges"]["usage"]["effective_cost"] == D(9)
+    assert s["by_provider"] == {"AWS": {"billed_cost": D(9), "effective_cost": D(9)}}
+    assert [r["resource_id"] for r in s["top_resources"]] == ["i-1", "vol"]
+    assert [r["cost"] for r in s["top_resources"]] == [D(7), D(2)]
+    assert [r["fleet"] for r in s["top_resources"]] == [True, False]
+    assert s["by_service"][0]["cost"] == D(7) and s["by_service"][1]["category"] == "Storage"
+
+
+def test_zero_weight_requests_are_unallocated_and_counted():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("4", "i-1")]
+    use = [usage_row("a", "i-1", 0.1, 0), usage_row("b", "i-1", 0.2, 100)]
+    res = attribute_rows(bill, use)
+    # a has zero busy time: b takes the whole hour (4)
+    assert alloc(res, kind="allocated") == D(4)
+    un = res.allocations[res.allocations["kind"] == "unallocated"]
+    assert list(un["detail"]) == ["zero weight under the driver"]
+    assert list(un["requests"]) == [1] and list(un["cost"]) == [D(0)]
+    assert res.summary["rows"]["usage_zero_weight"] == 1
+
+
+def test_idle_share_spreads_by_allocated_cost_then_reports_whole_period():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("3", "i-1", start=0, hours=3)]  # 1 per hour
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x"), usage_row("b", "i-1", 0.5, 300,
+                                                                   tenant="y")]
+    res = attribute_rows(bill, use, {"idle": "share"})
+    # hour 0: x 0.25, y 0.75; idle hours 1-2: 2, spread by allocated cost 1:3
+    assert alloc(res, tenant="x") == D("0.75") and alloc(res, tenant="y") == D("2.25")
+    t = res.summary["totals"]
+    assert t["idle"] == 0 and t["idle_spread"] == D(2) and t["allocated"] == D(3)
+    assert res.summary["conservation"]["line"] == "3 + 0 + 0 + 0 = 3 USD"
+
+
+def test_capacity_driver_unused_share_is_idle():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("10", "i-1")]
+    use = [usage_row("a", "i-1", 0.1, 900_000), usage_row("b", "i-1", 0.2, 900_000)]
+    res = attribute_rows(bill, use, {"driver": "capacity"})
+    # 1.8e6 ms of 3.6e6: half of 10 allocated, 5 idle
+    assert alloc(res, kind="allocated") == D(5) and alloc(res, kind="idle") == D(5)
+    # busier than the capacity: the weight is clamped to the hour's total
+    res = attribute_rows(bill, use, {"driver": "capacity", "capacity_ms_per_hour": 1_000_000})
+    assert alloc(res, kind="allocated") == D(10) and alloc(res, kind="idle") == 0
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def test_rules_defaults_and_to_dict():
+    r = parse_rules(None)
+    assert r == Rules(given=frozenset())
+    assert r.capacity_ms("i-1") == D(3_600_000)
+    assert r.to_dict() == {
+        "cost_basis": "EffectiveCost", "driver": "duration_ms", "idle": "report",
+        "shared": "report",
+        "fleet": {"from_usage": True, "resource_ids": [], "tags": {}, "services": [],
+                  "skus": []},
+        "capacity_ms_per_hour": None, "currency": None, "exchange_rates": None,
+        "per_token": None}
+    assert load_rules(None) == Rules()
+
+
+def test_rules_full_parse():
+    r = parse_rules({
+        "cost_basis": "billed_cost",
+        "fleet": {"from_usage": False, "resource_ids": "i-1", "tags": {" team ": 7},
+                  "services": ["EC2"], "skus": ["g6e", 5]},
+        "driver": "capacity", "capacity_ms_per_hour": {"default": 1000, "i-1": "500"},
+        "idle": "share", "shared": "even", "currency": "eur",
+        "exchange_rates": {"usd": "0.9"}, "per_token": "Bedrock", "period": "day"})
+    assert r.cost_basis == "BilledCost" and r.from_usage is False
+    assert r.resource_ids == ["i-1"] and r.tags == {"team": "7"}
+    assert r.services == ["EC2"] and r.skus == ["g6e", "5"]
+    assert r.driver == "capacity" and r.idle == "share" and r.shared == "even"
+    assert r.capacity_ms("i-1") == D(500) and r.capacity_ms("i-2") == D(1000)
+    assert r.currency == "EUR" and r.exchange_rates == {"USD": D("0.9")}
+    assert r.per_token == ["Bedrock"]
+    assert r.given == frozenset({"cost_basis", "fleet", "driver", "capacity_ms_per_hour",
+                                 "idle", "shared", "currency", "exchange_rates",
+                                 "per_token", "period"})
+    d = r.to_dict()
+    assert d["capacity_ms_per_hour"] == {"default": D(1000), "i-1": D(500)}
+    assert d["exchange_rates"] == {"USD": D("0.9")} and d["per_token"] == ["Bedrock"]
+    assert d["fleet"]["from_usage"] is False and d["fleet"]["tags"] == {"team": "7"}
+    assert parse_rules({"cost_basis": "EffectiveCost"}).cost_basis == "EffectiveCost"
+    assert parse_rules({"cost_basis": "Billed_Cost"}).cost_basis == "BilledCost"
+    assert parse_rules({"capacity_ms_per_hour": 2000}).capacity_ms("x") == D(2000)
+    assert parse_rules({"capacity_ms_per_hour": "2500"}).capacity_ms("x") == D(2500)
+    assert parse_rules({"capacity_ms_per_hour": 1.5}).capacity_ms("x") == D("1.5")
+    # any positive number, below 1 ms too
+    assert parse_rules({"capacity_ms_per_hour": "0.5"}).capacity_ms("x") == D("0.5")
+    assert parse_rules({"exchange_rates": {"EUR": "0.5"}}).exchange_rates == {"EUR": D("0.5")}
+    assert parse_rules({"fleet": {"services": "S"}}).services == ["S"]
+    assert parse_rules({"fleet": {"skus": "K"}}).skus == ["K"]
+    assert parse_rules({"fleet": None}).from_usage is True
+    assert parse_rules({"per_token": ["a", 1]}).per_token == ["a", "1"]
+    for choice in ("duration_ms", "tokens", "requests", "gpu_time", "capacity"):
+        assert parse_rules({"driver": choice}).driver == choice
+    for choice in ("requests", "cost", "even", "report"):
+        assert parse_rules({"shared": choice}).shared == choice
+
+
+@pytest.mark.parametrize("data, text", [
+    ([1, 2], "rules: expected a mapping of rule keys"),
+    ({"zzz": 1, "aaa": 2}, "rules: aaa: unknown key 'aaa'; allowed: capacity_ms_per_hour, "
+                           "cost_basis, currency, driver, exchange_rates, fleet, idle, "
+                           "per_token, period, shared"),
+    ({"cost_basis": "ListCost"}, "rules: cost_basis: expected EffectiveCost or BilledCost, "
+                                 "got 'ListCost'"),
+    ({"fleet": ["i-1"]}, "rules: fleet: expected a mapping"),
+    ({"fleet": {"zone": 1, "color": 2}}, "rules: fleet.color: unknown key 'color'; allowed: "
+                                         "from_usage, resource_ids, services, skus, tags"),
+    ({"fleet": {"resource_ids": {"a": 1}}}, "rules: fleet.resource_ids: expected a list of "
+                                            "strings"),
+    ({"fleet": {"services": 3}}, "rules: fleet.services: expected a list of strings"),
+    ({"fleet": {"skus": 3}}, "rules: fleet.skus: expected a list of strings"),
+    ({"fleet": {"tags": ["team"]}}, "rules: fleet.tags: expected a mapping of tag: value"),
+    ({"driver": "vibes"}, "rules: driver: expected one of duration_ms, tokens, requests, "
+                          "gpu_time, capacity, got 'vibes'"),
+    ({"idle": "keep"}, "rules: idle: expected one of report, share, got 'keep'"),
+    ({"shared": "all"}, "rules: shared: expected one of report, requests, cost, even, "
+                        "got 'all'"),
+    ({"capacity_ms_per_hour": [1]}, "rules: capacity_ms_per_hour: expected a number or a "
+                                    "mapping of ResourceId: ms"),
+    ({"capacity_ms_per_hour": {"i-1": 0}}, "rules: capacity_ms_per_hour.i-1: expected a "
+                                           "positive number of ms, got 0"),
+    ({"capacity_ms_per_hour": -5}, "rules: capacity_ms_per_hour.default: expected a positive "
+                                   "number of ms, got -5"),
+    ({"exchange_rates": ["EUR"]}, "rules: exchange_rates: expected a mapping of currency: "
+                                  "rate"),
+    ({"exchange_rates": {"EUR": "0"}}, "rules: exchange_rates.EUR: expected a positive "
+                                       "rate, got '0'"),
+    ({"per_token": {"a": 1}}, "rules: per_token: expected a list of ServiceName or SkuId "
+                              "values"),
+    ({"period": "month"}, "rules: period: expected day, got 'month'"),
+])
+def test_rule_errors_name_the_key(data, text):
+    with pytest.raises(InputError) as e:
+        parse_rules(data)
+    assert str(e.value) == text
+
+
+def test_rule_errors_source_and_nested_values():
+    with pytest.raises(InputError) as e:
+        parse_rules({"driver": 1}, "r.yaml")
+    assert str(e.value).startswith("r.yaml: driver: ")
+    with pytest.raises(InputError) as e:
+        parse_rules({"capacity_ms_per_hour": {"i-1": "lots"}}, "r.yaml")
+    assert str(e.value).startswith("r.yaml: capacity_ms_per_hour.i-1")
+    with pytest.raises(InputError) as e:
+        parse_rules({"exchange_rates": {"EUR": "x"}}, "r.yaml")
+    assert str(e.value).startswith("r.yaml: exchange_rates.EUR")
+    with pytest.raises(InputError) as e:
+        parse_rules({"exchange_rates": {"EURO": "1"}}, "r.yaml")
+    assert str(e.value).startswith("r.yaml: exchange_rates.EURO")
+    with pytest.raises(InputError) as e:
+        parse_rules({"currency": "dollars"}, "r.yaml")
+    assert str(e.value).startswith("r.yaml: currency")
+    with pytest.raises(InputError) as e:
+        parse_rules({5: 1}, "r.yaml")
+    assert str(e.value).startswith("r.yaml: 5: unknown key '5'")
+
+
+def test_load_rules_files(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("driver: tokens\nshared: even\n")
+    r = load_rules(p)
+    assert r.driver == "tokens" and r.shared == "even" and r.given == {"driver", "shared"}
+    assert load_rules(str(p)).driver == "tokens"
+    with pytest.raises(InputError) as e:
+        load_rules(tmp_path / "none.yaml")
+    assert str(e.value) == f"{tmp_path / 'none.yaml'}: no such rules file"
+    with pytest.raises(InputError) as e:
+        load_rules(tmp_path)  # a folder is not a rules file
+    assert str(e.value) == f"{tmp_path}: no such rules file"
+    b = tmp_path / "b.yaml"
+    b.write_bytes(b"\xff\xfe\x00driver")
+    with pytest.raises(InputError) as e:
+        load_rules(b)
+    assert str(e.value) == f"{b}: not a text file (expected UTF-8 YAML)"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("driver: vibes\n")
+    with pytest.raises(InputError) as e:
+        load_rules(bad)
+    assert str(e.value).startswith(f"{bad}: driver: expected one of")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    assert load_rules(empty) == Rules()
+
+
+def test_r4_share_idle_nan_labels_match_missing_and_nothing_spread():
+    day1 = pd.Timestamp("2026-10-01")
+    rows = _rows([1, 1], [40, 10])
+    rows["model_version"] = pd.Series([None, "1"], dtype=object)  # the first has none
+
+    def share_idle(per_res):
+        # a backend may hand a missing label back as NaN: it matches the row's None
+        return pd.DataFrame({"day": [day1], "model": ["m0"], "model_version": [np.nan],
+                             "endpoint": ["/e"], "tenant": ["t"], "idle_q": [4]}), {
+            "i-1": D("4E-10")}
+
+    idle = steps.Idle({("i-1", day1): D("4E-10")}, D(1), D("4E-10"))
+    out = steps.r4_share_idle(idle, _al(rows), SimpleNamespace(share_idle=share_idle))
+    assert list(rows["idle_part"]) == [D("4E-10"), D(0)]
+    assert out.by_key == {("i-1", None): D(0)} and out.spread == D("4E-10")
+    # nothing could be spread: the spread is a Decimal zero, all idle left per resource
+    rows = _rows([1], [40])
+    empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in steps.GROUP}).assign(
+        idle_q=pd.Series([], dtype="int64"))
+    out = steps.r4_share_idle(idle, _al(rows),
+                              SimpleNamespace(share_idle=lambda per_res: (empty, {})))
+    assert out.spread == 0 and isinstance(out.spread, Decimal)
+    assert out.by_key == {("i-1", None): D("4E-10")} and out.left == D("4E-10")
+
+
+def test_load_rules_malformed_yaml_names_the_file(tmp_path):
+    p = tmp_path / "r.yaml"
+    p.write_text("driver: [unclosed\n")
+    with pytest.raises(InputError) as e:
+        load_rules(p)
+    assert str(e.value).startswith(f"{p}: line 2 column 1: malformed YAML")
+
+
+def test_costs_below_the_quantum_are_summed_exactly():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 11 decimals: not a whole number of quanta, so R0 sums the Decimals themselves
+    bill = [focus_row("1.00000000005", "i-1"), focus_row("2.00000000002", "vol",
+                                                          service="Storage")]
+    res = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)])
+    t = res.summary["totals"]
+    # 1.00000000005 + 2.00000000002 = 3.00000000007
+    assert t["bill"] == D("3.00000000007") and t["shared"] == D("2.00000000002")
+    # the fleet row: 1 to the request, the 5e-11 below the quantum idle (R2)
+    assert t["allocated"] == D(1) and t["idle"] == D("0.00000000005")
+    assert res.summary["conservation"]["line"] == (
+        "1 + 0.00000000005 + 2.00000000002 + 0 = 3.00000000007 USD")
+
+
+def test_allocation_rows_sorted_by_day_model_version_endpoint_tenant():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("4", "i-1", start=0, hours=25)]
+    use = [usage_row("a", "i-1", 24.5, 100, model="m2", tenant="z"),
+           usage_row("b", "i-1", 0.1, 100, model="m2", tenant="z"),
+           usage_row("c", "i-1", 0.2, 100, model="m2", tenant="a"),
+           usage_row("d", "i-1", 0.3, 100, model="m1", tenant="z")]
+    t = attribute_rows(bill, use).allocations
+    a = t[t["kind"] == "allocated"]
+    assert list(zip(a["period"], a["model"], a["tenant"], strict=True)) == [
+        ("2026-10-01", "m1", "z"), ("2026-10-01", "m2", "a"), ("2026-10-01", "m2", "z"),
+        ("2026-10-02", "m2", "z")]
+
+
+def test_requests_without_labels_keep_their_cost():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("3", "i-1")]
+    use = [usage_row("a", "i-1", 0.1, 100, tenant=None, endpoint=None, version=None),
+           usage_row("b", "i-1", 0.2, 200, tenant="x")]
+    res = attribute_rows(bill, use)
+    a = res.allocations[res.allocations["kind"] == "allocated"]
+    # 3 split 100:200 -> 1 to the request without tenant, endpoint or version, 2 to x
+    assert len(a) == 2 and sum(a["cost"], D(0)) == D(3)
+    nolabel = a[a["tenant"].isna()]
+    assert list(nolabel["cost"]) == [D(1)]
+    assert res.summary["totals"]["allocated"] == D(3)
+
+
+def test_sum_codes_overflow_guard_at_2_pow_62():
+    q = np.array([7], dtype=np.int64)
+    # one row: each column has 1 value, so n = 1 + 1 = 2 codes per column (the value and
+    # missing); 61 columns: 2**61 combined codes < 2**62, summed on codes
+    keys61 = pd.DataFrame({f"c{i}": ["v"] for i in range(61)})
+    assert sum_codes(keys61, q) == {tuple(["v"] * 61): D("7E-10")}
+    # 62 columns: 2**62 combined codes could overflow: None (the caller sums otherwise)
+    keys62 = pd.DataFrame({f"c{i}": ["v"] for i in range(62)})
+    assert sum_codes(keys62, q) is None
+    assert sum_by(keys62, pd.Series([D("7E-10")], dtype=object)) == {
+        tuple(["v"] * 62): D("7E-10")}
+    # 200 distinct values in one column: 201 codes, far below the guard
+    keys = pd.DataFrame({"a": [f"k{i}" for i in range(200)]})
+    out = sum_codes(keys, np.arange(200, dtype=np.int64))
+    assert len(out) == 200 and out[("k199",)] == D("1.99E-8")
+
+
+def test_idle_share_reaches_requests_without_labels():
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("4", "i-1", start=0, hours=2)]  # 2 per hour
+    use = [usage_row("a", "i-1", 0.1, 100, tenant=None, version=None),
+           usage_row("b", "i-1", 0.2, 300, tenant="x")]
+    res = attribute_rows(bill, use, {"idle": "share"})
+    # hour 0: 2 split 1:3 -> 0.5 and 1.5; hour 1 idle 2, shared back 1:3 -> 0.5 and 1.5
+    a = res.allocations[res.allocations["kind"] == "allocated"]
+    assert list(a.loc[a["tenant"].isna(), "cost"]) == [D(1)]
+    assert alloc(res, tenant="x") == D(3) and res.summary["totals"]["idle"] == 0
+
+
+def test_no_allocated_request_totals_are_decimal_zero():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    res = attribute_rows([focus_row("2", "i-1")], [usage_row("a", "i-1", 0.1, 0)])
+    t = res.summary["totals"]
+    assert t["allocated_direct"] == 0 and isinstance(t["allocated_direct"], Decimal)
+    assert isinstance(t["allocated"], Decimal) and t["idle"] == D(2)
+    # no bill row outside the fleet: shared is a Decimal zero too
+    assert t["shared_before_spread"] == 0 and isinstance(t["shared_before_spread"], Decimal)
+
+
+def test_quanta_array_refuses_exactly_2_pow_62_quanta():
+    # 461168601.8427387904 x 1e10 = 4_611_686_018_427_387_904 = 2**62: refused (>= LIMIT)
+    for big in (D("461168601.8427387904"), D("461168601.84273879045")):  # the 2nd: slow path
+        with pytest.raises(InputError, match="too large"):
+            quanta_array(pd.Series([big], dtype=object))
+    # one quantum less is accepted
+    q, _ = quanta_array(pd.Series([D("461168601.8427387903")], dtype=object))
+    assert q.tolist() == [2**62 - 1]
+
+
+def test_r4_idle_keeps_fleet_hours_without_a_resource_id():
+    # a fleet row picked by service or tag may have no ResourceId: its cost stays idle
+    day1 = pd.Timestamp("2026-10-01")
+    b = SimpleNamespace(hours=_hours([(None, day1, 100), ("i-1", day1, 50)]),
+                        rest=pd.DataFrame({"resource_id": [], "day": [], "rest": []}))
+    u = SimpleNamespace(handed_out=pd.DataFrame({"resource_id": ["i-1"], "day": [day1],
+                                                 "cost_q": [50]}))
+    idle = steps.r4_idle(b, u, _al(usage=pd.DataFrame({"cost_q": [50]})))
+    # None: 100 quanta idle; i-1: 50 - 50 = 0; fleet 150 quanta
+    named = {("(none)" if pd.isna(r) else r, d): v for (r, d), v in idle.by_key.items()}
+    assert named == {("(none)", day1): D("1E-8"), ("i-1", day1): D(0)}
+    assert idle.fleet_total == D("1.5E-8")
