@@ -56,6 +56,7 @@ def test_every_output_shows_energy(tmp_path: Path, capsys):
     assert "| openai/gpt-4o | - | - | - | - |" in md
     head, sh, api = (tmp_path / "b.csv").read_text().splitlines()[:3]
     assert head.endswith("kWh per 1M tokens,gCO2e per 1M tokens,kWh per 1k inferences,gCO2e per 1k inferences")
+    assert head.startswith("option,tier,input,output,")  # every column named
     assert sh.endswith(",0.0842227778,26.0248383,0.0421113889,13.0124192")
     assert api.endswith(",,,,")  # no energy figure for an API: empty, never 0
     assert "energy and carbon" in (tmp_path / "b.html").read_text()

@@ -131,9 +131,10 @@ def csv_table(d: dict):
         raw.append([f"{a['provider']}/{a['model']}", a["tier"], dec(a["input_per_1m"]), dec(a["output_per_1m"]),
                     dec(a["monthly_cost"]), dec(a["breakeven_requests_per_month"]), None, None, None, None])
         rows.append(r + ["-"] * 4)
-    return Table(main.title, main.columns + ["kWh per 1M tokens", "gCO2e per 1M tokens",
-                                             "kWh per 1k inferences", "gCO2e per 1k inferences"],
-                 rows, raw_rows=raw)
+    # a CSV header names every column (the terminal table leaves the first one blank)
+    return Table(main.title, ["option", *main.columns[1:], "kWh per 1M tokens",
+                              "gCO2e per 1M tokens", "kWh per 1k inferences",
+                              "gCO2e per 1k inferences"], rows, raw_rows=raw)
 
 
 def bvb_charts(d: dict) -> list:
