@@ -135,8 +135,9 @@ def test_cpu_hardware_says_vcpu_per_replica():
                 usage({"on-demand": 2.0}, {"on-demand": 0.0}))
     (busy,) = lines(b, "accelerator_busy")
     # 2 replica-h x 4 vCPU = 8 vCPU-hours x 0.05 = 0.40 USD
-    assert busy.driver.startswith("8 GPU-h x 0.05 USD/GPU-h = 0.40 USD; busy GPU-h of user requests "
-                                  "(4 vCPU/replica)")
+    assert busy.driver.startswith("8 vCPU-h x 0.05 USD/vCPU-h = 0.40 USD; busy vCPU-h of user "
+                                  "requests (4 vCPU/replica)")
+    assert busy.unit == "vCPU-h"
     gpu = itemise(scenario(price=1, gpus=4), CAT, usage({"on-demand": 2.0}, {"on-demand": 0.0}))
     assert "(4 GPU/replica)" in lines(gpu, "accelerator_busy")[0].driver
 

@@ -197,26 +197,26 @@ def itemise(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> CostB
         busy_h = h["busy"]
         exp_h = _round_h(busy_h * shadow / (1 + shadow)) if shadow > 0 else Decimal(0)
         user_h = busy_h - exp_h
-        g = "GPU-h"
         hw = catalog.hardware.get(dep.hardware or "")
-        unit = "vCPU" if hw is not None and hw.kind == "cpu" else "GPU"  # CPUs: GPU-h are vCPU-hours
+        unit = "vCPU" if hw is not None and hw.kind == "cpu" else "GPU"  # CPU serving: vCPU-hours
+        g = f"{unit}-h"
         per_gpu = f"{gpus} {unit}/replica" if usage.gpu_hours is None else f"each pool's {unit}s/replica"
         busy.append((CostLine.priced("accelerator_busy", "Accelerator time, serving" + tag, user_h, g, rate,
                                      "", detail=plan),
-                     f"busy GPU-h of user requests ({per_gpu}); {per}"))
+                     f"busy {g} of user requests ({per_gpu}); {per}"))
         if shadow > 0:
             exps.append((CostLine.priced("experiments", "Experiments (shadow / A-B traffic)" + tag, exp_h, g,
                                          rate, "", detail=plan),
-                         f"{float(shadow):.0%} extra traffic: {_h(busy_h)} busy GPU-h x "
+                         f"{float(shadow):.0%} extra traffic: {_h(busy_h)} busy {g} x "
                          f"{shadow}/(1+{shadow}); {per}"))
         idle_h = _round_h(h["idle"] * share_idle)
         share_txt = f"our share {float(share_idle):.0%} of " if share_idle != 1 else ""
         idles.append((CostLine.priced("accelerator_idle", "Accelerator time, idle" + tag, idle_h, g, rate, "",
-                                      detail=plan), f"{share_txt}idle GPU-h; {per}"))
+                                      detail=plan), f"{share_txt}idle {g}; {per}"))
         if usage.warmup_hours or (usage.gpu_hours is not None and h["warmup"]):
             warm_h = _round_h(h["warmup"] * share_idle)
             warms.append((CostLine.priced("accelerator_warmup", "Accelerator time, warming up" + tag, warm_h, g,
-                                          rate, "", detail=plan), f"{share_txt}warm-up GPU-h; {per}"))
+                                          rate, "", detail=plan), f"{share_txt}warm-up {g}; {per}"))
     if not gh:  # nothing provisioned: still say so in a zero line
         busy.append((CostLine("accelerator_busy", "Accelerator time, serving", Money.zero(cur), "",
                               "accelerator"), "no replica-hours"))

@@ -116,7 +116,7 @@ def _accel(components: list[dict], factor: Decimal) -> tuple[Decimal, Decimal, D
         if c["group"] != "accelerator":
             continue
         money += _d(c["amount"]) * factor
-        if c["quantity"] is not None and c["unit"] == "GPU-h":
+        if c["quantity"] is not None and c["unit"] in ("GPU-h", "vCPU-h"):  # CPU: vCPU-h
             q = _d(c["quantity"]) * factor
             prov += q
             if c["name"] in ("accelerator_busy", "experiments"):
