@@ -185,8 +185,8 @@ def test_cli_pnl_energy_json_csv_and_80_columns(cli, narrow, tmp_path):  # noqa:
 def test_place_bad_hardware_or_region_is_one_error_line(cli, tmp_path):
     import yaml
 
-    for key, value, expected in (("hardware", "nope", "pipeline.options.hardware: unknown hardware 'nope'"),
-                                 ("region", "mars-1", "pipeline.options.region: no grid carbon intensity")):
+    for key, value, expected in (("hardware", "nope", "pipeline.options[1].hardware: unknown hardware 'nope'"),
+                                 ("region", "mars-1", "pipeline.options[1].region: no grid carbon intensity")):
         d = yaml.safe_load((EXAMPLES / "hybrid-healthcare.yaml").read_text())
         d["pipeline"]["options"][1][key] = value
         p = tmp_path / "bad.yaml"

@@ -101,6 +101,7 @@ def placement_energy(p: Pipeline, seg: Segment, assignment: dict[str, str], edge
     `hardware` missing from the catalog or without a power figure."""
     en = load_energy()
     opts = {o.name: o for o in p.options}
+    at = {o.name: i for i, o in enumerate(p.options)}  # errors name the option's index
     n = _d(seg.requests_per_month)
     notes: list[str] = []
     busy: dict[str, Decimal] = {}
@@ -125,7 +126,7 @@ def placement_energy(p: Pipeline, seg: Segment, assignment: dict[str, str], edge
                 out.append(OptionEnergy(name, o.kind, None, None, None))
                 notes.append(f"{name}: no hardware named: energy not modelled")
                 continue
-            where = "pipeline.options.hardware"
+            where = f"pipeline.options[{at[name]}].hardware"
             catalog.get_hardware(o.hardware, where)  # unknown hardware: InputError naming the key
             try:
                 idle_w, full_w, note = board_power(catalog, o.hardware)
@@ -142,6 +143,6 @@ def placement_energy(p: Pipeline, seg: Segment, assignment: dict[str, str], edge
             region = o.region or DEFAULT_REGION
             if not o.region:
                 notes.append(f"{name}: no region: grid intensity of {DEFAULT_REGION} assumed")
-            grid = en.grid(region, "pipeline.options.region").value
+            grid = en.grid(region, f"pipeline.options[{at[name]}].region").value
         out.append(OptionEnergy(name, o.kind, kwh, grid, None if kwh is None else kwh * grid))
     return PlacementEnergy(tuple(out), n, tokens_per_request, tuple(dict.fromkeys(notes)))
