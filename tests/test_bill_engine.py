@@ -729,3 +729,13 @@ def test_cur_with_both_period_spellings_folds_rows_outside_the_fleet(tmp_path, c
     # i-2's 6 covered-usage and 6 negation hours fold into one row each
     i2 = b.rows[b.rows["resource_id"] == "i-2"]
     assert sorted(i2["nrows"].tolist()) == [6, 6]
+
+
+def test_a_fleet_row_past_int64_quanta_is_refused_by_both_readers(tmp_path, monkeypatch):
+    """The fleet is split in int64 quanta: a fleet row of 500,000,000 (5e18 quanta, over
+    2**62) is refused in one line, while the same amount outside the fleet is summed."""
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + line("500000000.00000000001", "i-1") + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_
+    assert engine[0] == "error" and "a fleet bill row is too large" in engine[1]

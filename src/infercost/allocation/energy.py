@@ -52,20 +52,15 @@ def match_instance(texts: list[str], provider: str, catalog: Catalog) -> Instanc
 
 def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.DataFrame,
                        summary: dict, catalog: Catalog,
-                       hours_billed: pd.DataFrame | None = None) -> dict[str, Any]:
+                       hours_billed: pd.DataFrame) -> dict[str, Any]:
     """summary.json's `energy` block (see the module doc): kWh and gCO2e, per 1k requests,
     per resource, and the notes stating each assumption. `hours_billed`: the fleet's
-    (resource_id, hour) rows of rule R2 when the caller has them (else computed here)."""
-    from infercost.allocation.engine import fleet_hours
-
+    (resource_id, hour) rows of rule R2 (`engine.Attribution.fleet_hours`)."""
     rows = bill.rows.loc[fleet_mask]
     rows = rows[rows["resource_id"].notna()]
     notes: list[str] = []
     if rows.empty:
         return {**fleet_energy(catalog, [], 0), "notes": ["no fleet resource in the bill: no energy"]}
-    if hours_billed is None:
-        hours_billed = fleet_hours(rows[["resource_id", "charge_start", "charge_end"]],
-                                   cost.loc[rows.index])[0]
     hours = hours_billed.groupby("resource_id")["hour"].nunique()
     billed = {r: sum(g, Decimal(0)) for r, g in cost.loc[rows.index].groupby(rows["resource_id"])}
     idle_rows = allocations[allocations["kind"] == "idle"] if "kind" in allocations else allocations.iloc[0:0]

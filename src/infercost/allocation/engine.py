@@ -314,9 +314,11 @@ def attribute(
         raise AssertionError("the engine dropped the charge period of a fleet bill row")
     fleet = bill.rows.loc[fleet_mask, ["resource_id", "charge_start", "charge_end", "nrows"]]
     bq = {c: quanta_array(bill.rows[c], strict=False) for c in ("billed_cost", "effective_cost")}
-    # the fleet's quanta exactly (int64 or InputError): a row outside the fleet may be
-    # larger than int64 quanta hold (a month of tax in IDR): it is summed in Decimal
-    fq = (bq[ccol][0][fleet_mask], True) if bq[ccol][1] else quanta_array(cost[fleet_mask])
+    # the fleet is split in int64 quanta; a row outside it may be larger than they hold
+    # (a month of tax in IDR): it is summed in Decimal
+    fq = (bq[ccol][0][fleet_mask], bq[ccol][1])
+    if not fq[1] and len(fq[0]) and int(np.abs(fq[0]).max()) >= LIMIT:
+        quanta_array(cost[fleet_mask])  # raises the InputError naming the fleet row
     notes = []
     per_tok = per_token_rows(bill, rules) & fleet_mask
     tok_res: dict = {}  # rule R2': resource -> "T" (tokens) or "R" (requests)

@@ -53,8 +53,9 @@ def quanta_array(amounts: pd.Series, strict: bool = True) -> tuple[np.ndarray, b
     whole number of quanta (then nothing is left below the quantum).
 
     An amount of LIMIT quanta or more (4.6e8 of the currency) raises InputError when
-    `strict` (the engine splits fleet rows in int64); otherwise its quanta are 0 and the
-    flag False, so exact sums take the Decimal path (`sum_by`)."""
+    `strict` (the engine splits fleet rows in int64); otherwise its quanta read +-LIMIT
+    (a caller that needs them checks `abs(q) >= LIMIT`) and the flag is False, so exact
+    sums take the Decimal path (`sum_by`)."""
     import pyarrow as pa
 
     vals = amounts.tolist()
@@ -77,7 +78,7 @@ def quanta_array(amounts: pd.Series, strict: bool = True) -> tuple[np.ndarray, b
         if strict:
             raise InputError("a fleet bill row is too large for the engine's int64 quanta "
                              f"(over {LIMIT // SCALE} in one row)", "bill")
-        qlist = [x if abs(x) < LIMIT else 0 for x in qlist]
+        qlist = [x if abs(x) < LIMIT else (LIMIT if x > 0 else -LIMIT) for x in qlist]
     return np.array(qlist, dtype=np.int64), False
 
 

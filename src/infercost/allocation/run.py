@@ -118,7 +118,7 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         with localcontext() as ctx:  # the cost lines' own precision, as in every other
             ctx.prec = BREAKDOWN_DIGITS  # breakdown (monthly figures round the same way)
             s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
-        s["energy"] = _energy(b, r, pass1, res, s)
+        s["energy"] = _energy(b, r, res, s)
         tw = time.perf_counter()
         write_outputs(res.allocations, s, tmp)
         s["_timings_s"]["write_outputs_s"] = round(time.perf_counter() - tw, 3)
@@ -145,21 +145,14 @@ def fleet_hint(resource_hours: pd.DataFrame, rules: Any) -> Any:
                      skus=frozenset(rules.skus or ()), tags=dict(rules.tags or {}))
 
 
-def _energy(b: Any, r: Any, pass1: Any, res: Any, s: dict) -> dict:
+def _energy(b: Any, r: Any, res: Any, s: dict) -> dict:
     """summary.json's energy block (allocation.energy): the fleet's billed GPU-hours at the
-    attribution's measured load, through econ.energy."""
+    attribution's measured load, through econ.energy (the run's own fleet and hours)."""
     from infercost.allocation.energy import attribution_energy
-    from infercost.allocation.engine import select_fleet
     from infercost.core.catalog import load_catalog
 
-    if res.fleet_mask is None:
-        gdf = pass1[0]
-        used = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
-        mask, hours = select_fleet(b, r, used), None
-    else:
-        mask, hours = res.fleet_mask, res.fleet_hours
-    return attribution_energy(b, mask, b.cost(r.cost_basis), res.allocations, s,
-                              load_catalog(), hours)
+    return attribution_energy(b, res.fleet_mask, b.cost(r.cost_basis), res.allocations, s,
+                              load_catalog(), res.fleet_hours)
 
 
 def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, rules) -> Any:
