@@ -162,6 +162,47 @@ def test_metrics_by_model_version_tenant(tmp_path):
     assert hist["globex"].sum == pytest.approx(0.0025)
 
 
+def test_metric_labels_leave_out_an_absent_version_or_tenant():
+    # no service.version on the resource, no tenant on the spans: the labels are model and
+    # currency only (Prometheus reads a missing label as empty), not version="" / tenant=""
+    reader = InMemoryMetricReader()
+    tp = TracerProvider(resource=Resource.create({"host.id": "i-1"}))
+    pricer = instrument(tp, small_table(), exporter=Memory(),
+                        meter_provider=MeterProvider(metric_readers=[reader]))
+    tr = tp.get_tracer("svc")
+    s = tr.start_span("chat", start_time=T0, attributes={"gen_ai.request.model": "llama-3.1-8b",
+                                                        "infercost.batch.size": 1})
+    s.end(end_time=T0 + SECOND)  # 1 replica-s x 0.002 + 0.00025 = 0.00225
+    batch(tp, 2, tenant="acme")  # 2 x (0.5 replica-s x 0.002 + 0.00025) = 0.0025
+    pricer.force_flush()
+    found = {m.name: m for rm in reader.get_metrics_data().resource_metrics
+             for sm in rm.scope_metrics for m in sm.metrics}
+    hist = sorted(((dict(p.attributes), p.count, p.sum)
+                   for p in found["infercost.cost.per_request"].data.data_points),
+                  key=lambda h: len(h[0]))
+    assert [h[0] for h in hist] == [
+        {"model": "llama-3.1-8b", "currency": "USD"},
+        {"model": "llama-3.1-8b", "tenant": "acme", "currency": "USD"}]
+    assert [h[1] for h in hist] == [1, 2]
+    assert hist[0][2] == pytest.approx(0.00225) and hist[1][2] == pytest.approx(0.0025)
+    counter = {tuple(sorted(p.attributes)): p.value
+               for p in found["infercost.cost"].data.data_points}
+    assert counter == {("currency", "model"): pytest.approx(0.00225),
+                       ("currency", "model", "tenant"): pytest.approx(0.0025)}
+
+
+def test_instrument_adds_one_processor_that_tags_at_start_and_prices_at_export():
+    tp, pricer, _ = setup()
+    procs = tp._active_span_processor._span_processors  # the SDK's list of processors
+    assert len(procs) == 1 and procs[0] is pricer.span_processor
+    s = tp.get_tracer("svc").start_span("chat", attributes={"gen_ai.request.model": "llama-3.1-8b"})
+    # tagged at start, on the live span (before any export)
+    assert s.attributes["infercost.price_table.version"] == pricer.table.version
+    assert s.attributes["gen_ai.usage.cost.source"] == "local"
+    s.end()
+    assert pricer.force_flush() and pricer.stats.priced == 1
+
+
 def test_prometheus_scrape_on_loopback():
     ep = serve_prometheus(port=0)
     try:

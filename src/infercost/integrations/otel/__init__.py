@@ -7,10 +7,10 @@
     ...
     pricer.force_flush(); pricer.stats.priced, pricer.stats.unpriced, pricer.stats.total
 
-`instrument` adds a `CostSpanProcessor` (tags inference spans at start) and a
-`BatchSpanProcessor(CostSpanExporter(exporter, table))` (prices them at export and
-passes them on) to the tracer provider, and returns the `CostSpanExporter` (the
-pricer). Attribute and metric names, how busy and idle shares are computed, re-pricing
+`instrument` adds to the tracer provider one `BatchSpanProcessor(CostSpanExporter(exporter,
+table))` (prices inference spans at export and passes them on) that also tags them at
+start as a `CostSpanProcessor` does (one processor, not two: the SDK calls each processor
+three times per span), and returns the `CostSpanExporter` (the pricer). Attribute and metric names, how busy and idle shares are computed, re-pricing
 and Prometheus: docs/tracking.md.
 """
 
@@ -24,6 +24,8 @@ except ImportError as e:  # pragma: no cover - only without the extra
     raise ImportError("infercost.integrations.otel needs the `otel` extra: "
                       "pip install 'infercost[otel]'") from e
 
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
 from infercost.integrations.otel.fileexport import OtlpJsonFileExporter
 from infercost.integrations.otel.pricing import (
     COUNTER,
@@ -36,6 +38,18 @@ from infercost.integrations.otel.prometheus import PrometheusEndpoint, serve_pro
 
 __all__ = ["COUNTER", "HISTOGRAM", "CostSpanExporter", "CostSpanProcessor", "OtlpJsonFileExporter",
            "PricingStats", "PrometheusEndpoint", "instrument", "serve_prometheus"]
+
+
+class _TaggingBatchProcessor(BatchSpanProcessor):
+    """A `BatchSpanProcessor` that also tags spans at start with `tagger` (a
+    `CostSpanProcessor`)."""
+
+    def __init__(self, exporter: Any, tagger: CostSpanProcessor, **kw: Any) -> None:
+        super().__init__(exporter, **kw)
+        self.tagger = tagger
+
+    def on_start(self, span: Any, parent_context: Any = None) -> None:
+        self.tagger.on_start(span, parent_context)
 
 
 def instrument(tracer_provider: Any, scenario: Any, catalog: Any = None, exporter: Any = None,
@@ -54,16 +68,15 @@ def instrument(tracer_provider: Any, scenario: Any, catalog: Any = None, exporte
     Returns the `CostSpanExporter` (`.stats`, `.table`, `.force_flush()`). Raises
     `InputError` for a bad scenario or catalog (before anything is added).
     """
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
     from infercost import api
     from infercost.econ.spanprice import PriceTable
 
     table = scenario if isinstance(scenario, PriceTable) else api.price_table(scenario, catalog=catalog)
     pricer = CostSpanExporter(exporter, table, meter_provider, tenant_attribute, model_attribute)
-    tracer_provider.add_span_processor(CostSpanProcessor(table, tenant_attribute, model_attribute))
     kw = {} if schedule_delay_millis is None else {"schedule_delay_millis": schedule_delay_millis}
-    batch = BatchSpanProcessor(pricer, **kw)
+    batch = _TaggingBatchProcessor(
+        pricer, CostSpanProcessor(table, tenant_attribute, model_attribute), **kw)
     tracer_provider.add_span_processor(batch)
     pricer.span_processor = batch
     return pricer
+

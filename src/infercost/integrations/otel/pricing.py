@@ -107,18 +107,23 @@ class CostSpanProcessor(SpanProcessor):
         self.model_attribute = model_attribute
         self._local_tags = {sc.TABLE_VERSION: table.version, sc.COST_SOURCE: "local"}
         self._hosted_tags = {sc.TABLE_VERSION: table.version, sc.COST_SOURCE: "provider"}
+        # the longest value each set of tags holds, measured once (`_tag` checks it
+        # against the span's value length limit)
+        self._local_longest = max(map(len, self._local_tags.values()))
+        self._hosted_longest = max(map(len, self._hosted_tags.values()))
 
     def on_start(self, span, parent_context=None) -> None:
         try:
             attrs = _view(span)  # read only: no copy on the request's path
             if not _is_inference(attrs, self.model_attribute):
                 return
-            provider = sc.first(attrs, sc.PROVIDER)
+            provider = _first(attrs, _PROVIDER)
             if provider is None or not self.table.hosted_provider(provider):
-                tags = self._local_tags
+                tags, longest = self._local_tags, self._local_longest
             else:
-                tags = self._hosted_tags
+                tags, longest = self._hosted_tags, self._hosted_longest
             if self.tenant_attribute or self.model_attribute:  # named by the service
+                longest = None  # values of the service's: measured by `_tag`
                 tags = dict(tags)
                 tenant = attrs.get(self.tenant_attribute) if self.tenant_attribute else None
                 if tenant is not None and tenant != "":
@@ -126,7 +131,7 @@ class CostSpanProcessor(SpanProcessor):
                 if self.model_attribute and sc.first(attrs, sc.MODEL) is None \
                         and attrs.get(self.model_attribute) not in (None, ""):
                     tags["gen_ai.request.model"] = str(attrs[self.model_attribute])
-            _tag(span, tags)
+            _tag(span, tags, longest)
         except Exception as e:  # pragma: no cover - never into the app
             log.warning("infercost: on_start failed: %s", e)
 
@@ -313,16 +318,22 @@ class CostSpanExporter(SpanExporter):
 
     def _label_set(self, model, version, tenant) -> tuple[tuple[str, str, str], dict[str, str]]:
         """The metric key (model, version, tenant as text, "" when absent) and the label
-        dict of the metrics, made once per distinct value set (the same dict every time,
-        so the metrics SDK sees one attribute set)."""
+        dict of the metrics (model, version, tenant, currency; an absent version or tenant
+        is left out: Prometheus reads a missing label as empty, and the SDK hashes one
+        attribute fewer per record), made once per distinct value set (the same dict
+        every time, so the metrics SDK sees one attribute set)."""
         hit = self._label_sets.get((model, version, tenant))
         if hit is None:
             key = (str(model), "" if version is None else str(version),
                    "" if tenant is None else str(tenant))
             labels = self._labels.get(key)
-            if labels is None:
-                labels = {"model": key[0], "version": key[1], "tenant": key[2],
-                          "currency": self.table.currency}
+            if labels is None:  # an absent version or tenant is left out, not set to ""
+                labels = {"model": key[0]}
+                if key[1]:
+                    labels["version"] = key[1]
+                if key[2]:
+                    labels["tenant"] = key[2]
+                labels["currency"] = self.table.currency
                 self._labels[key] = labels
             hit = (key, labels)
             self._label_sets[(model, version, tenant)] = hit
@@ -495,7 +506,7 @@ def _view(span) -> Mapping:
     return inner if isinstance(inner, dict) else (span.attributes or {})
 
 
-def _tag(span, tags: dict[str, str]) -> None:
+def _tag(span, tags: dict[str, str], longest: int | None = None) -> None:
     """`span.set_attributes(tags)` for a live span at its start, at a fifth of the cost.
 
     When the span keeps the SDK's `BoundedAttributes` and setting `tags` there would do
@@ -503,13 +514,15 @@ def _tag(span, tags: dict[str, str]) -> None:
     attribute count limit, each value within the value length limit; the values are
     our own strings, so cleaning leaves them as they are), they are added to its dict
     under its lock, exactly as the SDK would; in any other case through
-    `span.set_attributes`, which applies the limits (and warns)."""
+    `span.set_attributes`, which applies the limits (and warns). `longest`: the length
+    of the longest value in `tags` when the caller knows it (None: measured here)."""
     raw = getattr(span, "_attributes", None)
     if type(raw) is BoundedAttributes and getattr(span, "_end_time", 0) is None:
         inner = raw._dict
         limit = raw.max_value_len
         if ((raw.maxlen is None or len(inner) + len(tags) <= raw.maxlen)
-                and (limit is None or all(len(v) <= limit for v in tags.values()))
+                and (limit is None or (longest if longest is not None
+                                       else max(map(len, tags.values()))) <= limit)
                 and inner.keys().isdisjoint(tags) and not raw._immutable):
             with raw._lock:
                 inner.update(tags)
