@@ -91,6 +91,7 @@ def test_fail_above_and_git(tmp_path):
     run = [sys.executable, "-m", "infercost", "diff", "--git", "HEAD", "--md"]
     r = subprocess.run(run + ["--fail-above", "10"], cwd=repo, capture_output=True, text=True, env=_env())
     assert r.returncode == 1, r.stderr
+    assert "| figure | base | head | change | % |" in r.stdout  # every column named
     assert "| monthly cost | 3,920 | 5,380 | +1,460 | +37.2% |" in r.stdout
     assert "failing" in r.stdout and "> --fail-above 10%" in r.stderr
     # --json without --md (the two together are refused: both print to stdout)

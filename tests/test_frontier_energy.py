@@ -59,6 +59,10 @@ def test_every_output_shows_energy(tmp_path: Path, capsys):
     main(args + ["--md", "--csv", str(tmp_path / "f.csv"), "--html", str(tmp_path / "f.html")])
     md = capsys.readouterr().out
     assert "| baseline | 0.04211 | 13.01 |" in md and "| l4 | 0.002194 | 0.6781 |" in md
+    # the routing table carries both per-1k figures of each mix: half to baseline is
+    # 0.0221529167 kWh and 6.84525127 g (test above), shown to 4 significant digits
+    assert "| to large | per month | extra cost | kWh/1k inf | gCO2e/1k inf |" in md
+    assert "| 0.02215 | 6.845 |" in md
     head, base, l4 = (tmp_path / "f.csv").read_text().splitlines()
     assert head.endswith("kWh per 1k inferences,gCO2e per 1k inferences")
     assert base.endswith(",0.0421113889,13.0124192") and l4.endswith(",0.00219444444,0.678083333")

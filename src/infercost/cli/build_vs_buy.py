@@ -106,7 +106,7 @@ def energy_table(d: dict):
     else:
         notes.extend(e["notes"])
         notes.append(f"grid {e['region'] or 'your site'} {e['grid_g_per_kwh']:g} g/kWh")
-    return Table("energy and carbon", ["", "kWh/1M tok", "gCO2e/1M tok", "kWh/1k inf", "gCO2e/1k inf"],
+    return Table("energy and carbon", ["option", "kWh/1M tok", "gCO2e/1M tok", "kWh/1k inf", "gCO2e/1k inf"],
                  rows, notes, raw_rows=raws)
 
 

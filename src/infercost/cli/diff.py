@@ -107,7 +107,7 @@ def diff_tables(data: dict) -> list:
             bad = [f for f in data["failed"] if f.startswith(d["path"] or d["head"])]
             notes.append(bad[0] + ": failing" if bad else
                          f"within --fail-above {data['fail_above_pct']:g}%")
-        out.append(Table(title, ["", "base", "head", "change", "%"], rows(d["summary"]), notes))
+        out.append(Table(title, ["figure", "base", "head", "change", "%"], rows(d["summary"]), notes))
         out.append(Table("by component (monthly)", ["component", "base", "head", "change", "%"],
                          rows(d["components"])))
     return out

@@ -72,14 +72,14 @@ def frontier_tables(d: dict) -> list:
                  for p in d["points"]], d["notes"])
     out = [pts, energy_table(d)]
     r = d["routing"]
-    cols = ["to large", "per month", "extra cost", "kWh/1k inf"]
+    cols = ["to large", "per month", "extra cost", "kWh/1k inf", "gCO2e/1k inf"]
     if r["value_per_point"] is not None:
         cols += ["value", "net value"]
     rows = []
     for mx in r["mixes"]:
-        kwh = mx.get("kwh_per_1k_inferences")
+        kwh, co2 = mx.get("kwh_per_1k_inferences"), mx.get("gco2e_per_1k_inferences")
         row = [f"{float(mx['fraction_large']):.1%}", _m(mx["cost"]), _m(mx["extra_cost"]),
-               "-" if kwh is None else f"{kwh:.4g}"]
+               "-" if kwh is None else f"{kwh:.4g}", "-" if co2 is None else f"{co2:.4g}"]
         if r["value_per_point"] is not None:
             row += [_m(mx["value"]), _m(mx["net_value"])]
         rows.append(row)
