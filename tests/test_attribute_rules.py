@@ -166,6 +166,33 @@ def test_billed_cost_basis_and_credits_on_fleet():
     _conserves(billed)
 
 
+def test_negative_fleet_usage_rows_are_netted_and_noted(tmp_path):
+    # hour 0: 10 USD; hour 1: 10 - 14 = -4 USD (a negative Usage row, not a Credit)
+    bill = [focus_row("10", "i-1", 0), focus_row("10", "i-1", 1), focus_row("-14", "i-1", 1),
+            focus_row("-1", "i-1", 0, category="Credit")]  # a credit: expected, no note
+    use = [usage_row("a", "i-1", 0.1, 1000), usage_row("b", "i-1", 1.1, 1000)]
+    res = attribute_rows(bill, use)
+    # a gets hour 0: 10 - 1 = 9; b gets hour 1: -4; allocated 9 + -4 = 5
+    assert alloc(res) == D("5")
+    notes = [n for n in res.summary["notes"] if "negative" in n]
+    assert notes == [
+        "1 fleet Usage row with a negative EffectiveCost (-14 USD in all): netted into its "
+        "resource-hour as billed (FOCUS books refunds and credits as Credit or Adjustment rows)",
+        "1 fleet resource-hour net below zero (credits or negative rows exceed the charges): "
+        "the amounts allocated and idle there are negative"]
+    _conserves(res)
+    # the same bill read in the engine (a CSV file through run_attribution): the same notes
+    import pandas as pd
+
+    from infercost.allocation.run import run_attribution
+
+    pd.DataFrame(bill).to_csv(tmp_path / "bill.csv", index=False)
+    pd.DataFrame(use).to_parquet(tmp_path / "usage.parquet")
+    s = run_attribution(tmp_path / "bill.csv", tmp_path / "usage.parquet", tmp_path / "out")
+    assert s["_bill_reader"]["engine"] and [n for n in s["notes"] if "negative" in n] == notes
+    assert s["totals"]["allocated"] == D("5")
+
+
 def test_drivers_and_per_unit_figures():
     bill = [focus_row("83", "i-1"), focus_row("6", "s3", service="Storage"),
             focus_row("4", ServiceName="AWS Data Transfer", service="Networking"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from infercost.allocation.steps import (
     UsageSide,
     assemble,
 )
+from infercost.core.money import format_decimal
 from infercost.errors import InputError
 from infercost.ingest.bill import Bill, basis_column
 from infercost.ingest.billrows import azure_lower
@@ -71,6 +73,10 @@ class Attribution:
 
 
 # ------------------------------------------------------------------ usage expressions
+
+
+#: the FOCUS column of each cost basis, for notes
+_FOCUS_NAME = {"effective_cost": "EffectiveCost", "billed_cost": "BilledCost"}
 
 
 def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
@@ -320,6 +326,18 @@ def attribute(
     if not fq[1] and len(fq[0]) and int(np.abs(fq[0]).max()) >= LIMIT:
         quanta_array(cost[fleet_mask])  # raises the InputError naming the fleet row
     notes = []
+    # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
+    # Adjustment rows) is netted into its resource-hour as billed, and said so
+    neg = (fq[0] < 0) & (bill.rows["charge_category"].to_numpy(dtype=object)[fleet_mask]
+                         == "Usage")
+    if neg.any():
+        n_neg = int(fleet["nrows"].to_numpy(dtype=np.int64)[neg].sum())
+        neg_total = sum(cost[fleet_mask].to_numpy(dtype=object)[neg], Decimal(0))
+        many = n_neg > 1
+        notes.append(f"{n_neg} fleet Usage row{'s' if many else ''} with a negative "
+                     f"{_FOCUS_NAME[ccol]} ({format_decimal(neg_total)} {currency} in all): "
+                     f"netted into {'their resource-hours' if many else 'its resource-hour'} "
+                     "as billed (FOCUS books refunds and credits as Credit or Adjustment rows)")
     per_tok = per_token_rows(bill, rules) & fleet_mask
     tok_res: dict = {}  # rule R2': resource -> "T" (tokens) or "R" (requests)
     hour_w: dict = {}
@@ -340,6 +358,11 @@ def attribute(
                         "their cost is split by tokens" if mixed else ""))
     hq, rest_rows, no_period, no_period_cost = fleet_hours(
         fleet, cost[fleet_mask], fq, per_tok[fleet_mask], hour_w)
+    below = int((hq["cost_q"].to_numpy(dtype=np.int64) < 0).sum())
+    if below:
+        notes.append(f"{below} fleet resource-hour{'s' if below > 1 else ''} net below zero "
+                     "(credits or negative rows exceed the charges): the amounts allocated "
+                     f"and idle there are negative")
     rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
                   how="left")
     rh["W"] = rh["W"].fillna(0).astype("int64")
