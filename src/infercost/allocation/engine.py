@@ -362,7 +362,7 @@ def attribute(
     if below:
         notes.append(f"{below} fleet resource-hour{'s' if below > 1 else ''} net below zero "
                      "(credits or negative rows exceed the charges): the amounts allocated "
-                     f"and idle there are negative")
+                     "and idle there are negative")
     rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
                   how="left")
     rh["W"] = rh["W"].fillna(0).astype("int64")
