@@ -21,6 +21,20 @@ OUTPUT_TOKENS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
                  "llm.usage.completion_tokens", "llm.token_count.completion")
 #: attribute prefixes that make a span an inference request
 INFERENCE_PREFIXES = ("gen_ai.", "llm.", "vllm.", "infercost.batch.")
+OPERATION = "gen_ai.operation.name"
+#: `gen_ai.operation.name` well-known values that are not one model call: an agent's
+#: creation or run (its span wraps the model calls, which have their own spans; the
+#: run's token totals on it would count them twice) and a tool's execution. A span with
+#: one of these is not an inference request, whatever other gen_ai.* attributes it has.
+#: (The inference operations: chat, text_completion, generate_content, embeddings.)
+NOT_INFERENCE_OPERATIONS = frozenset({"create_agent", "invoke_agent", "execute_tool"})
+
+
+def is_inference_operation(attrs) -> bool:
+    """False when the span's `gen_ai.operation.name` names an agent or tool operation
+    (`NOT_INFERENCE_OPERATIONS`, compared case-insensitively), else True."""
+    op = attrs.get(OPERATION)
+    return not (isinstance(op, str) and op.strip().lower() in NOT_INFERENCE_OPERATIONS)
 
 BATCH_SIZE = "infercost.batch.size"  # int: requests in the batch the span rode in
 BATCH_INDEX = "infercost.batch.index"  # int, 0-based: its place in that batch (exact sums)
