@@ -10,7 +10,11 @@ exact decimal and its itemised parts under `infercost.cost.*` (docs/tracking.md)
 from __future__ import annotations
 
 # -- read ------------------------------------------------------------------------------
-MODEL = ("gen_ai.response.model", "gen_ai.request.model", "llm.response.model",
+#: `infercost.model` first: the model a span was priced as, written by the pricer when
+#: the service named it with `model_attribute` (so re-pricing and `attribute` read the
+#: model that priced it, not a fine-tune's response name)
+PRICED_MODEL = "infercost.model"
+MODEL = (PRICED_MODEL, "gen_ai.response.model", "gen_ai.request.model", "llm.response.model",
          "llm.request.model", "llm.model_name")
 MODEL_VERSION = ("infercost.model_version", "gen_ai.response.model_version", "service.version")
 TENANT = ("infercost.tenant", "tenant.id", "enduser.id", "user.id")
