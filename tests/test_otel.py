@@ -131,12 +131,12 @@ def test_spans_that_cannot_be_priced_are_counted_not_guessed(caplog):
         pricer.force_flush()
     assert pricer.stats.priced == 0
     assert pricer.stats.unpriced == {"missing model": 2, "bad infercost.batch.size": 1,
-                                     "bad batch index": 1}
+                                     "bad infercost.batch.index": 1}
     # reported once per reason, in the service's log
     warned = [r.getMessage() for r in caplog.records if "left unpriced" in r.getMessage()]
     assert len(warned) == 3 and any("(missing model)" in w for w in warned)
     reasons = sorted(s.attributes["infercost.cost.unpriced_reason"] for s in mem.spans)
-    assert reasons == ["bad batch index", "bad infercost.batch.size", "missing model",
+    assert reasons == ["bad infercost.batch.index", "bad infercost.batch.size", "missing model",
                        "missing model"]
     assert not any("gen_ai.usage.cost.amount" in s.attributes or "gen_ai.usage.cost.source"
                in s.attributes for s in mem.spans)

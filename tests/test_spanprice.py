@@ -85,8 +85,8 @@ def test_hosted_api_is_priced_from_tokens():
 
 @pytest.mark.parametrize("kw, reason", [
     ({"busy_ns": -1}, "negative duration"),
-    ({"busy_ns": 10, "batch": 0}, "bad batch size"),
-    ({"busy_ns": 10, "batch": 2, "index": 2}, "bad batch index"),
+    ({"busy_ns": 10, "batch": 0}, "bad infercost.batch.size"),
+    ({"busy_ns": 10, "batch": 2, "index": 2}, "bad infercost.batch.index"),
     ({"provider": "openai", "model": "gpt-9", "input_tokens": 1, "output_tokens": 1},
      "no price for provider openai model gpt-9"),
     ({"busy_ns": 10, "model": "totally-different-model"},
@@ -232,10 +232,10 @@ def test_property_local_cost_is_price_spans_local_price(busy_ns, n, at, with_ind
 
 
 @pytest.mark.parametrize(("batch", "index", "model", "reason"), [
-    (0, None, "m", "bad batch size"), (True, None, "m", "bad batch size"),
-    ("4", None, "m", "bad batch size"), (2.0, None, "m", "bad batch size"),
-    (4, 4, "m", "bad batch index"), (4, -1, "m", "bad batch index"),
-    (4, True, "m", "bad batch index"), (4, 1.0, "m", "bad batch index"),
+    (0, None, "m", "bad infercost.batch.size"), (True, None, "m", "bad infercost.batch.size"),
+    ("4", None, "m", "bad infercost.batch.size"), (2.0, None, "m", "bad infercost.batch.size"),
+    (4, 4, "m", "bad infercost.batch.index"), (4, -1, "m", "bad infercost.batch.index"),
+    (4, True, "m", "bad infercost.batch.index"), (4, 1.0, "m", "bad infercost.batch.index"),
     (4, 1, "other", "model 'other' is not the scenario's 'm'"),
 ])
 def test_local_cost_refuses_what_price_span_refuses(batch, index, model, reason):

@@ -515,8 +515,10 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
         if c.name not in ("accelerator_busy", "accelerator_idle", "accelerator_warmup"):
             others[c.name] = others.get(c.name, Decimal(0)) + b.per_inference(c).amount
     tokens = tuple(TokenPrice(a.provider, a.model, a.input_per_1m, a.output_per_1m, a.source,
-                              a.as_of.isoformat())
+                              a.as_of.isoformat(), a.cached_input_per_1m)
                    for a in cat.api_tokens if a.currency == sc.currency)
+    elsewhere = tuple((a.provider, a.model, a.currency) for a in cat.api_tokens
+                      if a.currency != sc.currency)
     dates = [i.as_of for i in cat.instances] + [s.as_of for s in cat.services.values()] + \
         [a.as_of for a in cat.api_tokens]
     named = sc.model.id or sc.model.name if sc.model is not None else None
@@ -528,7 +530,7 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
         per_inference=tuple(PerInference(k, v) for k, v in others.items()),
         token_prices=tokens,
         hosted_providers=tuple(sorted({a.provider for a in cat.api_tokens})),
-        model_named=bool(named), as_of=max(dates).isoformat() if dates else "",
+        other_currency_prices=elsewhere, model_named=bool(named), as_of=max(dates).isoformat() if dates else "",
         source=busy[0].driver)
 
 

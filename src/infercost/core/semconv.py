@@ -40,6 +40,13 @@ def is_inference_operation(attrs) -> bool:
     op = attrs.get(OPERATION)
     return not (isinstance(op, str) and op.strip().lower() in NOT_INFERENCE_OPERATIONS)
 
+#: input tokens read from the provider's prompt cache, part of the input tokens (priced at
+#: the catalog's `cached_input_per_1m` when it has one): the GenAI conventions' name, then
+#: OpenLLMetry's (traceloop/openllmetry, opentelemetry-semantic-conventions-ai,
+#: `SpanAttributes.LLM_USAGE_CACHE_READ_INPUT_TOKENS`)
+CACHE_READ_INPUT_TOKENS = ("gen_ai.usage.cache_read.input_tokens",
+                           "gen_ai.usage.cache_read_input_tokens")
+
 BATCH_SIZE = "infercost.batch.size"  # int: requests in the batch the span rode in
 BATCH_INDEX = "infercost.batch.index"  # int, 0-based: its place in that batch (exact sums)
 CONCURRENCY = "infercost.replica.concurrency"  # int: requests the replica serves at once

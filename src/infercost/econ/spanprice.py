@@ -11,7 +11,8 @@ everything):
 - `idle_per_inference`: the estimate's idle and warm-up accelerator cost / inferences;
 - `per_inference`: every other line of the breakdown (human review, licensing, egress,
   preprocessing, storage, engineering, experiments) per inference;
-- `token_prices`: hosted APIs' list prices per 1M input / output tokens (from the catalog);
+- `token_prices`: hosted APIs' list prices per 1M input / output tokens (from the catalog),
+  and per 1M input tokens read from the prompt cache where the catalog has one;
 - `model`: the model the scenario serves; a self-hosted span of another model is not
   priced with this table (`model_matches`).
 
@@ -21,7 +22,10 @@ everything):
         request rode in, else the replica's concurrency; amount = replica-s x price/s
     idle share             = idle_per_inference (1 inference x rate)
     other shares           = 1 inference x each per-inference amount
-    hosted API             = input tokens / 1e6 x input price + output tokens / 1e6 x output
+    hosted API             = (input - cached) tokens / 1e6 x input price
+                             + cached tokens / 1e6 x cached input price (when the catalog
+                             has one; else all input tokens at the input price)
+                             + output tokens / 1e6 x output price
 
 Concurrent requests share the replica's second: with the batch index i (0-based) of n,
 the busy share is round(busy_ns (i+1) / n) - round(busy_ns i / n) whole nanoseconds, so
@@ -46,6 +50,8 @@ NS_PER_S = Decimal(1_000_000_000)
 MILLION = Decimal(1_000_000)
 #: decimals kept in the replica's price per second (half-even)
 RATE_PLACES = 18
+#: the largest token count priced (OTLP encodes integer attributes as int64)
+INT64_MAX = 2**63 - 1
 #: exact arithmetic for span costs: 60 digits hold a share in ns (a day: 14 digits) x a
 #: rate of 18 decimals (up to 20 digits) and the sums of them, with room to spare
 _CTX = Context(prec=60)
@@ -64,7 +70,9 @@ class CostPart(NamedTuple):
 
 @dataclass(frozen=True)
 class TokenPrice:
-    """A hosted model API's list price per 1M tokens (input, output), in the table currency."""
+    """A hosted model API's list price per 1M tokens (input, output; `cached_input_per_1m`:
+    input tokens read from the prompt cache, None when the catalog has none), in the table
+    currency."""
 
     provider: str
     model: str
@@ -72,6 +80,7 @@ class TokenPrice:
     output_per_1m: Decimal
     source: str = ""
     as_of: str = ""
+    cached_input_per_1m: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,9 @@ class PriceTable:
     #: False when the scenario names no model (`model` is then its name): spans of any
     #: model are priced with it
     model_named: bool = True
+    #: (provider, model, currency) of the catalog's hosted prices in other currencies than
+    #: `currency` (not used to price; named in the reason a span is left unpriced)
+    other_currency_prices: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
     version: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -147,13 +159,40 @@ class PriceTable:
         object.__setattr__(self, "_tokens", {(provider_key(t.provider), t.model.lower()): t
                                              for t in reversed(self.token_prices)})
         object.__setattr__(self, "_served", {self.model: True})
+        object.__setattr__(self, "_token_hits", {})
 
     def token_price(self, provider: str | None, model: str | None) -> TokenPrice | None:
         """The hosted price of `provider`/`model` (both compared case-insensitively, the
-        provider as `core.semconv.provider_key`), or None."""
+        provider as `core.semconv.provider_key`), or None. The exact name first; else the
+        catalog model `model_matches` names (an `org/` prefix dropped, a variant or date
+        after - _ : @: "gpt-4o-2024-08-06" is "gpt-4o", "meta-llama/Llama-3.1-8B" is
+        "llama-3.1-8b"), the longest such name when several match ("gpt-4o-mini-2024-07-18"
+        is "gpt-4o-mini", not "gpt-4o"). Remembered per name."""
         if model is None:
             return None
-        return self._tokens.get((provider_key(provider), str(model).lower()))
+        key = (provider_key(provider), str(model).lower())
+        hit = self._tokens.get(key)
+        if hit is not None:
+            return hit
+        if key in self._token_hits:
+            return self._token_hits[key]
+        best = None
+        for (p, m), t in self._tokens.items():
+            if p == key[0] and model_matches(key[1], m) and (
+                    best is None or len(m) > len(best.model)):
+                best = t
+        if len(self._token_hits) < 1024:
+            self._token_hits[key] = best
+        return best
+
+    def priced_elsewhere(self, provider: str | None, model: str | None) -> str | None:
+        """The currency the catalog prices hosted `provider`/`model` in when it has no
+        price in the table currency (matched as `token_price`), else None."""
+        k = provider_key(provider)
+        for p, m, cur in self.other_currency_prices:
+            if provider_key(p) == k and model is not None and model_matches(str(model), m):
+                return cur
+        return None
 
     def hosted_provider(self, provider: str | None) -> bool:
         """Whether `provider` is a hosted API: an OpenTelemetry GenAI well-known
@@ -186,11 +225,11 @@ class PriceTable:
         if busy_ns < 0:
             raise UnpricedError("negative duration", f"busy time {busy_ns} ns is negative")
         if not (type(n) is int or _whole_number(n)) or n < 1:
-            raise UnpricedError("bad batch size",
+            raise UnpricedError("bad infercost.batch.size",
                                 f"batch size must be a whole number >= 1, got {n!r}")
         if index is not None and not ((type(index) is int or _whole_number(index))
                                       and 0 <= index < n):
-            raise UnpricedError("bad batch index",
+            raise UnpricedError("bad infercost.batch.index",
                                 f"batch index must be a whole number in 0..{n - 1}, got {index!r}")
         if model is not None and self._served.get(model) is not True and not self.serves(model):
             raise UnpricedError(f"model '{model}' is not the scenario's '{self.model}'",
@@ -209,10 +248,7 @@ class PriceTable:
             "replica_concurrency": self.replica_concurrency,
             "idle_per_inference": format_decimal(self.idle_per_inference),
             "per_inference": {p.name: format_decimal(p.amount) for p in self.per_inference},
-            "token_prices": [{"provider": t.provider, "model": t.model,
-                              "input_per_1m": format_decimal(t.input_per_1m),
-                              "output_per_1m": format_decimal(t.output_per_1m),
-                              "source": t.source, "as_of": t.as_of} for t in self.token_prices],
+            "token_prices": [_token_content(t) for t in self.token_prices],
             "hosted_providers": list(self.hosted_providers),
             "as_of": self.as_of, "source": self.source,
         }
@@ -224,6 +260,17 @@ class PriceTable:
 #: what may follow the scenario's model id in a span's model name (a variant or tag):
 #: "llama-3.1-8b-instruct", "llama-3.1-8b:latest", "bert-base_v2", "m@2024-05"
 _VARIANT_SEPARATORS = ("-", "_", ":", "@")
+
+
+def _token_content(t: TokenPrice) -> dict[str, Any]:
+    """A token price as JSON-ready data (the cached input price only when there is one, so
+    a table without one keeps its version)."""
+    d = {"provider": t.provider, "model": t.model,
+         "input_per_1m": format_decimal(t.input_per_1m),
+         "output_per_1m": format_decimal(t.output_per_1m), "source": t.source, "as_of": t.as_of}
+    if t.cached_input_per_1m is not None:
+        d["cached_input_per_1m"] = format_decimal(t.cached_input_per_1m)
+    return d
 
 
 def model_matches(span_model: str, scenario_model: str) -> bool:
@@ -316,7 +363,8 @@ def _div_round(a: int, b: int) -> int:
 def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *,
                busy_ns: int | None = None, batch: int | None = None, index: int | None = None,
                input_tokens: int | None = None, output_tokens: int | None = None,
-               provider: str | None = None, model: str | None = None) -> SpanCost:
+               provider: str | None = None, model: str | None = None,
+               cached_input_tokens: int | None = None) -> SpanCost:
     """Price one request (span) with `table`.
 
     Busy time: `busy_ns` (int nanoseconds, the span's end - start) or `busy_s` (seconds,
@@ -324,15 +372,26 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
     rode in, or the replica's concurrency); None: `table.replica_concurrency`. `index`:
     its place in the batch (0-based) for exact sums. When `provider` is a hosted API
     (`table.hosted_provider`), the span is priced from `input_tokens`/`output_tokens`
-    instead (source "provider"). `model`: the span's model; a self-hosted span of a model
+    instead (source "provider"); `cached_input_tokens` (part of `input_tokens`, read
+    from the prompt cache) are priced at the cached input price when the table has one.
+    `model`: the span's model; a self-hosted span of a model
     the table does not serve (`table.serves`) is not priced. Returns a `SpanCost`. Raises
     `UnpricedError` (reason key and message) for what cannot be priced without a guess:
     a negative duration, a batch below 1, an index outside the batch, another model than
-    the scenario's, a hosted model without a price or without token counts.
+    the scenario's, a hosted model without a price (in the table currency) or without
+    token counts, a token count that is negative or past int64 ("bad
+    gen_ai.usage.input_tokens"), more cached input tokens than input tokens.
     """
     if table.hosted_provider(provider):
         tp = table.token_price(provider, model)
         if tp is None:
+            elsewhere = table.priced_elsewhere(provider, model)
+            if elsewhere is not None:
+                raise UnpricedError(
+                    f"no price in {table.currency} for provider {provider_key(provider)} "
+                    f"model {model} (the catalog prices it in {elsewhere})",
+                    f"no token price for {provider}/{model} in {table.currency} in table "
+                    f"{table.version}; the catalog prices it in {elsewhere}")
             raise UnpricedError(f"no price for provider {provider_key(provider)} model {model}",
                                 f"no token price for {provider}/{model} in table {table.version} "
                                 f"(in {table.currency})")
@@ -340,15 +399,29 @@ def price_span(table: PriceTable, busy_s: Decimal | int | float | None = None, *
             raise UnpricedError("missing token counts",
                                 f"{provider}/{model}: gen_ai.usage.input_tokens and "
                                 "output_tokens are needed to price a hosted API call")
-        if input_tokens < 0 or output_tokens < 0:
-            raise UnpricedError("bad token counts", "token counts must be >= 0")
+        for name, n in (("gen_ai.usage.input_tokens", input_tokens),
+                        ("gen_ai.usage.output_tokens", output_tokens),
+                        ("gen_ai.usage.cache_read.input_tokens", cached_input_tokens)):
+            if n is not None and not (_whole_number(n) and 0 <= n <= INT64_MAX):
+                raise UnpricedError(f"bad {name}",
+                                    f"{name} must be a whole number in 0..2**63-1, got {n!r}")
+        if cached_input_tokens is not None and cached_input_tokens > input_tokens:
+            raise UnpricedError("bad gen_ai.usage.cache_read.input_tokens",
+                                f"{cached_input_tokens} cached input tokens is more than the "
+                                f"{input_tokens} input tokens they are part of")
+        cached = cached_input_tokens if tp.cached_input_per_1m is not None else None
+        lines = [("input_tokens", input_tokens - (cached or 0), tp.input_per_1m)]
+        if cached:
+            lines.append(("cached_input_tokens", cached, tp.cached_input_per_1m))
+        lines.append(("output_tokens", output_tokens, tp.output_per_1m))
         parts = []
-        for name, n, rate in (("input_tokens", input_tokens, tp.input_per_1m),
-                              ("output_tokens", output_tokens, tp.output_per_1m)):
+        total = Decimal(0)
+        for name, n, rate in lines:
             qty = _CTX.divide(Decimal(n), MILLION)  # exact: a power of ten
-            parts.append(CostPart(name, qty, "1M tokens", rate, _CTX.multiply(qty, rate)))
-        return SpanCost("provider", table.currency, table.version, tuple(parts),
-                        _CTX.add(parts[0].amount, parts[1].amount))
+            amount = _CTX.multiply(qty, rate)
+            parts.append(CostPart(name, qty, "1M tokens", rate, amount))
+            total = _CTX.add(total, amount)
+        return SpanCost("provider", table.currency, table.version, tuple(parts), total)
     if busy_ns is None:
         if busy_s is None:
             raise UnpricedError("no duration", "the span has no busy time")

@@ -10,12 +10,17 @@ carrying the cost attributes, and records the cost metrics. Attribute names:
 Nothing here raises into the service: a span that cannot be priced is passed on with
 `infercost.cost.unpriced_reason` and counted in `stats.unpriced`; a failing exporter
 (unreachable collector) is logged as a warning and counted in `stats.export_failures`.
+
+The two metrics are made once per meter provider and shared by every pricer on it (the
+SDK keeps one instrument per name): the counter reports the sum over the pricers per
+label set.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
@@ -46,13 +51,24 @@ _BUSY, _BUSY_SHARE_S, _DIVISOR = sc.COST_PART + "busy", sc.BUSY_SHARE_S, sc.DIVI
 _BATCH_SIZE, _BATCH_INDEX = sc.BATCH_SIZE, sc.BATCH_INDEX
 _OUT_TENANT, _OUT_MODEL_VERSION = sc.OUT_TENANT, sc.OUT_MODEL_VERSION
 _COST_AMOUNT, _COST_DECIMAL = sc.COST_AMOUNT, sc.COST_DECIMAL
+_OPERATION, _PRICED_MODEL = sc.OPERATION, sc.PRICED_MODEL
+#: `gen_ai.operation.name` values of one model call, known without a call (any other value
+#: is checked with `semconv.is_inference_operation`)
+_INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
+#: the largest token count priced: OTLP encodes integer attributes as int64, so a larger
+#: one would not reach the collector
+_INT64_MAX = 2**63 - 1
+#: where a hosted span's model is looked for when its response model has no price
+_REQUEST_MODEL = ("gen_ai.request.model", "llm.request.model")
 
 
 @dataclass
 class PricingStats:
     """What the pricer did so far. `total`: exact sum of the priced spans' costs
     (currency of the table); `unpriced`: spans left unpriced, by reason; `skipped`:
-    spans that are not inference requests (no gen_ai.*/llm.*/vllm.*/infercost.batch.*)."""
+    spans that are not inference requests (no gen_ai.*/llm.*/vllm.*/infercost.batch.*
+    attribute, or a `gen_ai.operation.name` of an agent or a tool:
+    `semconv.NOT_INFERENCE_OPERATIONS`)."""
 
     priced: int = 0
     unpriced: dict[str, int] = field(default_factory=dict)
@@ -66,6 +82,12 @@ class PricingStats:
 
 
 def _is_inference(attrs, model_attribute: str | None) -> bool:
+    """Whether a span with `attrs` is one inference request: not an agent's or a tool's
+    operation (one dict get when it names none), and an attribute `model_attribute` or one
+    of the `semconv.INFERENCE_PREFIXES`."""
+    op = attrs.get(_OPERATION)
+    if op is not None and op not in _INFERENCE_OPERATIONS and not sc.is_inference_operation(attrs):
+        return False
     if model_attribute and model_attribute in attrs:
         return True
     prefixes = sc.INFERENCE_PREFIXES
@@ -164,9 +186,18 @@ class CostSpanExporter(SpanExporter):
     currency. `tenant_attribute` / `model_attribute`: span attributes naming the tenant /
     model, read before the standard ones. `stats`: a `PricingStats`."""
 
-    def __init__(self, exporter: SpanExporter | None, table, meter_provider=None,
-                 tenant_attribute: str | None = None, model_attribute: str | None = None) -> None:
-        self.exporter = exporter if exporter is not None else _Discard()
+    def __init__(self, exporter: SpanExporter | Sequence[SpanExporter] | None, table,
+                 meter_provider=None, tenant_attribute: str | None = None,
+                 model_attribute: str | None = None) -> None:
+        if exporter is None:
+            exporters: tuple = (_Discard(),)
+        elif isinstance(exporter, (list, tuple)):
+            exporters = tuple(exporter) or (_Discard(),)
+        else:
+            exporters = (exporter,)
+        #: every exporter the priced spans go to (each gets every span)
+        self.exporters = exporters
+        self.exporter = exporters[0]
         self.table = table
         self.tenant_attribute = tenant_attribute
         self.model_attribute = model_attribute
@@ -184,19 +215,15 @@ class CostSpanExporter(SpanExporter):
             from opentelemetry import metrics
 
             meter_provider = metrics.get_meter_provider()
-        meter = meter_provider.get_meter("infercost")
-        unit = table.currency
         self._totals: dict[tuple[str, str, str], Decimal] = {}
         self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
         self._label_sets: dict[tuple[Any, Any, Any], tuple[tuple[str, str, str], dict]] = {}
-        # a cumulative counter read when metrics are collected (the exact Decimal totals
-        # kept here), so pricing a span records one instrument, not two
-        self._counter = meter.create_observable_counter(
-            COUNTER, callbacks=[self._observe], unit=unit,
-            description="Cost of priced inference requests")
-        self._histogram = meter.create_histogram(
-            HISTOGRAM, unit=unit, description="Cost of one inference request",
-            explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+        # the counter and histogram of the meter provider, shared with every other pricer
+        # on it (the SDK drops a second instrument of the same name)
+        shared = _SharedMetrics.of(meter_provider, table.currency)
+        shared.pricers.add(self)
+        self._counter = shared.counter
+        self._histogram = shared.histogram
 
     # -- pricing ------------------------------------------------------------------------
     def price(self, span: ReadableSpan) -> ReadableSpan:
@@ -214,15 +241,21 @@ class CostSpanExporter(SpanExporter):
         """`price` for one span of a batch: the counts and exact sums go to `tally`
         (`_merge` adds them to `stats` and the counter's totals once per batch)."""
         attrs = _view(span)  # read only; `out` below is the copy the exporter gets
-        if sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute):
+        op = attrs.get(_OPERATION)  # an agent's or tool's span is not one model call
+        if (op is not None and op not in _INFERENCE_OPERATIONS
+                and not sc.is_inference_operation(attrs)) or (
+                sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute)):
             tally.skipped += 1
             return span
         named = None  # a model named by `model_attribute`, made standard on the copy
+        priced_as = None  # written as infercost.model: the model priced, when not the first
         model = attrs.get(self.model_attribute) if self.model_attribute else None
         if model is None or model == "":
             model = _first(attrs, _MODEL)
-        elif _first(attrs, _MODEL) is None:
-            named = str(model)
+        else:
+            priced_as = str(model)
+            if _first(attrs, _MODEL) is None:
+                named = priced_as
         resource = span.resource
         last = self._last_resource  # one read: another thread may replace it
         if last[0] is not resource:  # a service has one resource: looked up once
@@ -238,10 +271,17 @@ class CostSpanExporter(SpanExporter):
             version = last[1][1]
         provider = _first(attrs, _PROVIDER)
         hosted = provider is not None and self.table.hosted_provider(provider)
+        if hosted and model is not None and self.table.token_price(provider, model) is None:
+            # a response model without a price (a fine-tune's or a dated name the catalog
+            # does not match): the request model's price, when it has one
+            alt = _first(attrs, _REQUEST_MODEL)
+            if alt is not None and self.table.token_price(provider, alt) is not None:
+                model = alt
+                priced_as = str(alt)
         try:
             cost = self._cost(span, attrs, model, provider if hosted else None)
         except _Unpriced as e:
-            return self._unpriced(span, attrs, named, tenant, version, e.reason)
+            return self._unpriced(span, attrs, named, tenant, version, e.reason, priced_as)
         # the copy the exporter gets: the span's attributes, then ours (one dict display:
         # a fifth cheaper than dict() and update())
         tags = self._tags if hosted else self._local
@@ -249,6 +289,8 @@ class CostSpanExporter(SpanExporter):
             out = {**attrs, **tags}
         else:
             out = {**attrs, "gen_ai.request.model": named, **tags}
+        if priced_as is not None:
+            out[_PRICED_MODEL] = priced_as
         if not hosted:  # a `LocalCost`: the table's constant parts were formatted once
             out[_BUSY] = _s(cost.busy)
             out[_BUSY_SHARE_S] = _s(cost.busy_share_s)
@@ -296,11 +338,13 @@ class CostSpanExporter(SpanExporter):
             self.stats.skipped += tally.skipped
 
     def _unpriced(self, span: ReadableSpan, attrs, named, tenant, version,
-                  reason: str) -> ReadableSpan:
+                  reason: str, priced_as=None) -> ReadableSpan:
         """A copy of `span` saying why it has no cost; counted in `stats.unpriced`."""
         out = dict(attrs)
         if named is not None:
             out["gen_ai.request.model"] = named
+        if priced_as is not None:
+            out[_PRICED_MODEL] = priced_as
         out.update(self._tags)
         if tenant is not None:
             out[sc.OUT_TENANT] = str(tenant)
@@ -351,14 +395,6 @@ class CostSpanExporter(SpanExporter):
         self._resources[key] = (resource, found)
         return found
 
-    def _observe(self, options=None):
-        """The counter's callback: the exact running totals, as floats, per label set."""
-        from opentelemetry.metrics import Observation
-
-        with self._lock:
-            items = list(self._totals.items())
-        return [Observation(float(v), self._labels[k]) for k, v in items]
-
     def _cost(self, span: ReadableSpan, attrs, model, provider):
         """The span's cost: a `LocalCost` (`PriceTable.local_cost`) when `provider` is
         None (self-hosted), else the hosted API's `SpanCost` (`api.price_span`). Raises
@@ -385,35 +421,44 @@ class CostSpanExporter(SpanExporter):
             return _price_span(
                 self.table, busy_ns=end - start, batch=batch, index=index,
                 input_tokens=_whole(attrs, sc.INPUT_TOKENS), provider=provider,
-                output_tokens=_whole(attrs, sc.OUTPUT_TOKENS), model=str(model))
+                output_tokens=_whole(attrs, sc.OUTPUT_TOKENS), model=str(model),
+                cached_input_tokens=_whole(attrs, sc.CACHE_READ_INPUT_TOKENS))
         except ValueError as e:  # UnpricedError is a ValueError
             raise _Unpriced(getattr(e, "reason", "not priceable")) from None
 
     # -- SpanExporter -------------------------------------------------------------------
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Price `spans` and pass the priced copies to every exporter (each gets them all;
+        one failing is logged and counted in `stats.export_failures`, the others still
+        export). SUCCESS only when every exporter succeeded."""
+        tally = _Tally()
+        price = self._price
+        priced = []
         try:
-            tally = _Tally()
-            price = self._price
-            priced = []
+            for s in spans:
+                try:
+                    priced.append(price(s, tally))
+                except Exception as e:  # a bug: pass the span on unpriced
+                    priced.append(self._failed(s, e))
+        finally:
+            self._merge(tally)  # once per batch: one lock, not one per span
+        result = SpanExportResult.SUCCESS
+        several = len(self.exporters) > 1
+        for exporter in self.exporters:
             try:
-                for s in spans:
-                    try:
-                        priced.append(price(s, tally))
-                    except Exception as e:  # a bug: pass the span on unpriced
-                        priced.append(self._failed(s, e))
-            finally:
-                self._merge(tally)  # once per batch: one lock, not one per span
-            result = self.exporter.export(priced)
-        except Exception as e:
-            log.warning("infercost: exporting %d spans failed: %s", len(spans), e)
-            result = SpanExportResult.FAILURE
-        else:
-            if result != SpanExportResult.SUCCESS:
-                log.warning("infercost: the exporter %s could not export %d spans",
-                            type(self.exporter).__name__, len(spans))
-        if result != SpanExportResult.SUCCESS:
-            with self._lock:
-                self.stats.export_failures += 1
+                r = exporter.export(list(priced) if several else priced)
+            except Exception as e:
+                log.warning("infercost: exporting %d spans to %s failed: %s", len(spans),
+                            type(exporter).__name__, e)
+                r = SpanExportResult.FAILURE
+            else:
+                if r != SpanExportResult.SUCCESS:
+                    log.warning("infercost: the exporter %s could not export %d spans",
+                                type(exporter).__name__, len(spans))
+            if r != SpanExportResult.SUCCESS:
+                result = SpanExportResult.FAILURE
+                with self._lock:
+                    self.stats.export_failures += 1
         return result
 
     def _failed(self, span: ReadableSpan, error: Exception) -> ReadableSpan:
@@ -425,24 +470,87 @@ class CostSpanExporter(SpanExporter):
         return span
 
     def shutdown(self) -> None:
-        try:
-            self.exporter.shutdown()
-        except Exception as e:  # pragma: no cover
-            log.warning("infercost: exporter shutdown failed: %s", e)
+        for exporter in self.exporters:
+            try:
+                exporter.shutdown()
+            except Exception as e:  # pragma: no cover
+                log.warning("infercost: exporter shutdown failed: %s", e)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Flush the batch processor `instrument` made (so every span ended so far is
-        priced and exported), then the wrapped exporter."""
+        priced and exported), then the wrapped exporters."""
         ok = True
         if self.span_processor is not None:
             ok = self.span_processor.force_flush(timeout_millis)
-        flush = getattr(self.exporter, "force_flush", None)
-        try:
-            r = flush(timeout_millis) if flush else True
-            return ok and (r is None or bool(r))  # the SDK's base exporter returns None
-        except Exception as e:  # pragma: no cover
-            log.warning("infercost: exporter flush failed: %s", e)
-            return False
+        for exporter in self.exporters:
+            flush = getattr(exporter, "force_flush", None)
+            try:
+                r = flush(timeout_millis) if flush else True
+                ok = ok and (r is None or bool(r))  # the SDK's base exporter returns None
+            except Exception as e:  # pragma: no cover
+                log.warning("infercost: exporter flush failed: %s", e)
+                ok = False
+        return ok
+
+
+class _SharedMetrics:
+    """The counter and histogram of one meter provider, made once and shared by every
+    pricer on it (`pricers`, held weakly). The counter's callback reports, per label set,
+    the exact sum over the pricers (as a float). Unit: the first pricer's currency (the
+    `currency` label names each point's)."""
+
+    def __init__(self, meter_provider, unit: str) -> None:
+        meter = meter_provider.get_meter("infercost")
+        self.pricers: weakref.WeakSet[CostSpanExporter] = weakref.WeakSet()
+        # a cumulative counter read when metrics are collected (the exact Decimal totals
+        # the pricers keep), so pricing a span records one instrument, not two
+        self.counter = meter.create_observable_counter(
+            COUNTER, callbacks=[self.observe], unit=unit,
+            description="Cost of priced inference requests")
+        self.histogram = meter.create_histogram(
+            HISTOGRAM, unit=unit, description="Cost of one inference request",
+            explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+
+    @classmethod
+    def of(cls, meter_provider, unit: str) -> _SharedMetrics:
+        """The shared metrics of `meter_provider`, made on first use."""
+        with _SHARED_LOCK:
+            try:
+                hit = _SHARED.get(meter_provider)
+            except TypeError:  # not weakly referenceable: kept by id, with the provider
+                held = _SHARED_HELD.get(id(meter_provider))
+                hit = held[1] if held is not None and held[0] is meter_provider else None
+                if hit is None:
+                    hit = cls(meter_provider, unit)
+                    _SHARED_HELD[id(meter_provider)] = (meter_provider, hit)
+                return hit
+            if hit is None:
+                hit = cls(meter_provider, unit)
+                _SHARED[meter_provider] = hit
+            return hit
+
+    def observe(self, options=None):
+        """The counter's callback: per label set, the exact sum of every pricer's running
+        total, as a float."""
+        from opentelemetry.metrics import Observation
+
+        sums: dict[tuple, Decimal] = {}
+        labels: dict[tuple, dict[str, str]] = {}
+        for pricer in list(self.pricers):
+            with pricer._lock:
+                items = [(k, v, pricer._labels[k]) for k, v in pricer._totals.items()]
+            for k, v, lab in items:
+                key = (k, lab["currency"])
+                sums[key] = _SUM.add(sums[key], v) if key in sums else v
+                labels[key] = lab
+        return [Observation(float(v), labels[k]) for k, v in sums.items()]
+
+
+#: each meter provider's shared metrics (weakly keyed), and those of providers that cannot
+#: be weakly referenced (by id, with the provider)
+_SHARED: Any = weakref.WeakKeyDictionary()
+_SHARED_HELD: dict[int, tuple[Any, _SharedMetrics]] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 class _Tally:
@@ -469,20 +577,23 @@ class _Unpriced(Exception):
 
 
 def _whole(attrs, keys) -> int | None:
-    """A whole-number attribute (first of `keys`), None when absent; a bad value is
-    unpriced, not guessed."""
+    """A whole-number attribute (first of `keys`) in 0..2**63-1 (OTLP's int64), None when
+    absent; a bad value (negative, past int64, fractional, not a number) is unpriced with
+    reason "bad <first key>", not guessed."""
     v = attrs.get(keys) if isinstance(keys, str) else sc.first(attrs, keys)
-    if v is None or type(v) is int:
+    if v is None:
         return v
-    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-        raise _Unpriced(f"bad {keys if isinstance(keys, str) else keys[0]}")
-    try:
-        f = float(v)
-        if f != int(f):
-            raise ValueError
-        return int(f)
-    except (ValueError, OverflowError):
-        raise _Unpriced(f"bad {keys if isinstance(keys, str) else keys[0]}") from None
+    if type(v) is int:
+        if 0 <= v <= _INT64_MAX:
+            return v
+    elif not isinstance(v, bool) and isinstance(v, (int, float, str)):
+        try:
+            f = float(v)
+            if f == int(f) and 0 <= f <= _INT64_MAX:
+                return int(f)
+        except (ValueError, OverflowError):
+            pass
+    raise _Unpriced(f"bad {keys if isinstance(keys, str) else keys[0]}")
 
 
 def _s(d: Decimal) -> str:
