@@ -529,3 +529,225 @@ def test_a_span_whose_pricing_fails_is_passed_on_and_counted(monkeypatch, caplog
     assert not any("gen_ai.usage.cost.amount" in s.attributes for s in mem.spans)
     assert pricer.stats.priced == 0 and pricer.stats.total == 0
     assert any("pricing a span failed: a bug" in r.getMessage() for r in caplog.records)
+
+
+def _metric_points(reader):
+    data = reader.get_metrics_data()
+    return {m.name: list(m.data.data_points) for rm in data.resource_metrics
+            for sm in rm.scope_metrics for m in sm.metrics}
+
+
+def test_agent_and_tool_spans_are_skipped_not_priced_again():
+    tp, pricer, mem = chatbot_pricer()
+    tr = tp.get_tracer("agent-app")
+    from opentelemetry import trace
+
+    # an agent run (its span carries the two calls' token sum) around two chat calls and a
+    # tool; the agent's operation name in any case is an agent's
+    for op in ("invoke_agent", "Invoke_Agent"):
+        agent = tr.start_span("invoke_agent support", attributes={
+            "gen_ai.operation.name": op, "gen_ai.provider.name": "openai",
+            "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 2000,
+            "gen_ai.usage.output_tokens": 400})
+        assert "infercost.price_table.version" not in agent.attributes  # not tagged at start
+        ctx = trace.set_span_in_context(agent)
+        for _ in range(2):
+            tr.start_span("chat gpt-4o", context=ctx, attributes={
+                "gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+                "gen_ai.request.model": "gpt-4o", "gen_ai.usage.input_tokens": 1000,
+                "gen_ai.usage.output_tokens": 200}).end()
+        tool = tr.start_span("execute_tool lookup", context=ctx, attributes={
+            "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup"})
+        assert "infercost.price_table.version" not in tool.attributes
+        tool.end()
+        agent.end()
+    pricer.force_flush()
+    # each chat: 1000 / 1e6 x 2.50 + 200 / 1e6 x 10 = 0.0025 + 0.002 = 0.0045; four of them
+    # 0.018 (the agent spans priced too would add 2 x (0.005 + 0.004) = 0.018 more)
+    assert pricer.stats.priced == 4 and pricer.stats.total == D("0.018")
+    assert pricer.stats.skipped == 4 and not pricer.stats.unpriced  # 2 agents + 2 tools
+    for s in mem.spans:
+        if s.name.startswith(("invoke_agent", "execute_tool")):
+            assert s.attributes.get("infercost.cost.amount_decimal") is None
+            assert "infercost.cost.unpriced_reason" not in s.attributes
+
+
+def test_pricers_on_one_meter_provider_share_the_counter_and_histogram():
+    reader = InMemoryMetricReader()
+    mp = MeterProvider(metric_readers=[reader])
+    tp_a, tp_b = TracerProvider(), TracerProvider()  # e.g. two services in one process
+    pa = instrument(tp_a, small_table(), exporter=Memory(), meter_provider=mp)
+    pb = instrument(tp_b, small_table(), exporter=Memory(), meter_provider=mp)
+    batch(tp_a, 4, tenant="acme")  # 4 x 0.00075 = 0.003
+    batch(tp_b, 2, tenant="acme")  # 2 x (0.5 s x 0.002 + 0.00025) = 2 x 0.00125 = 0.0025
+    batch(tp_b, 1, tenant="globex")  # 1 s x 0.002 + 0.00025 = 0.00225
+    pa.force_flush()
+    pb.force_flush()
+    found = _metric_points(reader)
+    counter = {p.attributes["tenant"]: p.value for p in found["infercost.cost"]}
+    # the second pricer's counter was dropped by the SDK before: acme read 0.003, no globex
+    assert counter == {"acme": pytest.approx(0.0055), "globex": pytest.approx(0.00225)}
+    hist = {p.attributes["tenant"]: p for p in found["infercost.cost.per_request"]}
+    assert hist["acme"].count == 6 and hist["acme"].sum == pytest.approx(0.0055)
+    assert hist["globex"].count == 1
+
+
+def test_a_second_instrument_on_one_tracer_provider_is_refused():
+    from infercost.errors import InputError
+
+    tp, pricer, reader = setup()
+    with pytest.raises(InputError, match=r"^instrument\(tracer_provider\): already "
+                                         r"instrumented; .*pass a list"):
+        instrument(tp, small_table(), exporter=Memory())
+    assert len(tp._active_span_processor._span_processors) == 1
+    batch(tp, 1)  # 1 s x 0.002 + 0.00025: priced once, recorded once
+    pricer.force_flush()
+    assert pricer.stats.total == D("0.00225")
+    assert [p.count for p in _metric_points(reader)["infercost.cost.per_request"]] == [1]
+
+
+def test_every_exporter_of_a_list_gets_every_priced_span(caplog):
+    class Broken(Memory):
+        def export(self, spans):
+            raise ConnectionError("collector gone")
+
+    first, last = Memory(), Memory()
+    tp, pricer, _ = setup([first, Broken(), last])
+    with caplog.at_level(logging.WARNING, logger="infercost.otel"):
+        batch(tp, 2)
+        pricer.force_flush()
+    # the failing one is logged and counted; the others still get both priced spans
+    assert len(first.spans) == 2 and len(last.spans) == 2
+    assert all(s.attributes["infercost.cost.amount_decimal"] == "0.00125" for s in last.spans)
+    assert pricer.stats.export_failures == 1 and pricer.stats.priced == 2
+    assert any("collector gone" in r.getMessage() for r in caplog.records)
+
+
+def test_instrument_sets_the_batch_queue_so_a_burst_is_not_dropped():
+    tp, pricer, _ = setup(max_queue_size=8192, max_export_batch_size=1024)
+    inner = pricer.span_processor._batch_processor  # the SDK's (1.3x) batch processor
+    assert inner._max_queue_size == 8192 and inner._max_export_batch_size == 1024
+    tr = tp.get_tracer("svc")
+    for _ in range(3000):  # more than the SDK's default queue of 2,048, before any export
+        s = tr.start_span("chat", start_time=T0, attributes={
+            "gen_ai.request.model": "llama-3.1-8b", "infercost.batch.size": 1})
+        s.end(end_time=T0 + 1000)
+    pricer.force_flush()
+    assert pricer.stats.priced == 3000
+
+
+@pytest.mark.parametrize("kw, where", [
+    ({"tracer_provider": None}, "tracer_provider"),
+    ({"exporter": "spans.jsonl"}, "exporter"),
+    ({"exporter": [Memory(), "spans.jsonl"]}, "exporter"),
+    ({"exporter": []}, "exporter"),
+    ({"max_queue_size": 0}, "max_queue_size"),
+    ({"max_export_batch_size": True}, "max_export_batch_size"),
+    ({"max_queue_size": 100, "max_export_batch_size": 200}, "max_export_batch_size"),
+])
+def test_instrument_checks_its_arguments_first(kw, where):
+    from infercost.errors import InputError
+
+    args = {"tracer_provider": TracerProvider(), "scenario": small_table(), **kw}
+    with pytest.raises(InputError, match=rf"^instrument\({where}\): expected "):
+        instrument(**args)
+    if args["tracer_provider"] is not None:  # nothing added
+        assert not args["tracer_provider"]._active_span_processor._span_processors
+
+
+@pytest.mark.parametrize("key", ["gen_ai.usage.cache_read.input_tokens",
+                                 "gen_ai.usage.cache_read_input_tokens"])
+def test_cached_input_tokens_are_priced_at_the_cached_price(key):
+    tp, pricer, mem = chatbot_pricer()
+    tp.get_tracer("svc").start_span("chat gpt-4o", attributes={
+        "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 1000, key: 800, "gen_ai.usage.output_tokens": 0}).end()
+    pricer.force_flush()
+    a = mem.spans[0].attributes
+    # catalog gpt-4o: 2.50 input, 1.25 cached input per 1M: 200 / 1e6 x 2.5 = 0.0005, plus
+    # 800 / 1e6 x 1.25 = 0.001: 0.0015 (not 1000 / 1e6 x 2.5 = 0.0025)
+    assert D(a["infercost.cost.amount_decimal"]) == D("0.0015")
+    assert D(a["infercost.cost.input_tokens"]) == D("0.0005")
+    assert D(a["infercost.cost.cached_input_tokens"]) == D("0.001")
+
+
+def test_a_model_named_by_model_attribute_is_written_as_infercost_model():
+    from infercost.core import semconv
+
+    mem = Memory()
+    tp, pricer, _ = setup(mem, model_attribute="app.base_model")
+    tr = tp.get_tracer("svc")
+    for i in range(2):  # the fine-tune's own response model name is not the scenario's
+        s = tr.start_span("chat", start_time=T0, attributes={
+            "app.base_model": "llama-3.1-8b", "gen_ai.response.model": "acme-support-ft-v3",
+            "infercost.batch.size": 2, "infercost.batch.index": i})
+        s.end(end_time=T0 + SECOND)
+    pricer.force_flush()
+    # 1 s / 2 = 0.5 replica-s x 0.002 = 0.001 + 0.00025 = 0.00125 each
+    assert pricer.stats.priced == 2 and pricer.stats.total == D("0.0025")
+    for s in mem.spans:
+        assert s.attributes["infercost.model"] == "llama-3.1-8b"
+        # what reprice and attribute read first: the model the span was priced as
+        assert semconv.first(s.attributes, semconv.MODEL) == "llama-3.1-8b"
+
+
+@pytest.mark.parametrize("tokens, reason", [
+    ({"gen_ai.usage.input_tokens": 2**64, "gen_ai.usage.output_tokens": 1},
+     "bad gen_ai.usage.input_tokens"),
+    ({"gen_ai.usage.input_tokens": 2**63, "gen_ai.usage.output_tokens": 1},
+     "bad gen_ai.usage.input_tokens"),
+    ({"gen_ai.usage.input_tokens": 1, "gen_ai.usage.output_tokens": -1},
+     "bad gen_ai.usage.output_tokens"),
+    ({"gen_ai.usage.input_tokens": 10, "gen_ai.usage.cache_read.input_tokens": 11,
+      "gen_ai.usage.output_tokens": 1}, "bad gen_ai.usage.cache_read.input_tokens"),
+])
+def test_token_counts_past_int64_or_negative_are_unpriced(tokens, reason):
+    tp, pricer, mem = chatbot_pricer()
+    tp.get_tracer("svc").start_span("chat", attributes={
+        "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o", **tokens}).end()
+    pricer.force_flush()
+    # 2**64 input tokens x 2.50 / 1e6 was priced at ~46 trillion USD before
+    assert pricer.stats.priced == 0 and pricer.stats.unpriced == {reason: 1}
+    assert mem.spans[0].attributes["infercost.cost.unpriced_reason"] == reason
+
+
+def test_dated_or_org_named_hosted_models_find_the_catalog_price():
+    tp, pricer, mem = chatbot_pricer()
+    tr = tp.get_tracer("svc")
+    calls = [  # (provider, request model, response model)
+        ("openai", "gpt-4o", "gpt-4o-2024-08-06"),  # dated response: its own match
+        ("openai", "gpt-4o", "acme-ft:gpt-4o:xyz"),  # no price for it: the request model's
+        ("openai", None, "gpt-4o-mini-2024-07-18"),  # gpt-4o-mini, not gpt-4o (longest)
+        ("together", "meta-llama/Llama-3.1-8B", None),  # org prefix
+    ]
+    for provider, req, resp in calls:
+        attrs = {"gen_ai.provider.name": provider, "gen_ai.usage.input_tokens": 1000,
+                 "gen_ai.usage.output_tokens": 1000}
+        attrs.update({k: v for k, v in (("gen_ai.request.model", req),
+                                        ("gen_ai.response.model", resp)) if v})
+        tr.start_span("chat", attributes=attrs).end()
+    pricer.force_flush()
+    got = [s.attributes.get("infercost.cost.amount_decimal") for s in mem.spans]
+    # gpt-4o 2.50 / 10.00: 0.0025 + 0.01 = 0.0125; gpt-4o-mini 0.15 / 0.60: 0.00015 +
+    # 0.0006 = 0.00075; together llama-3.1-8b 0.18 / 0.18: 0.00018 + 0.00018 = 0.00036
+    assert [D(g) for g in got] == [D("0.0125"), D("0.0125"), D("0.00075"), D("0.00036")]
+    # the request model priced the fine-tune's call: named for reprice and attribute
+    assert mem.spans[1].attributes["infercost.model"] == "gpt-4o"
+    assert "infercost.model" not in mem.spans[0].attributes
+
+
+def test_a_hosted_price_only_in_another_currency_says_so():
+    import yaml
+
+    sc = yaml.safe_load((EXAMPLES / "chatbot.yaml").read_text())
+    sc.update(currency="EUR", fx={"USD": 0.92})
+    mem = Memory()
+    tp = TracerProvider()
+    pricer = instrument(tp, sc, exporter=mem, meter_provider=MeterProvider())
+    tp.get_tracer("svc").start_span("chat", attributes={
+        "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 1000}).end()
+    pricer.force_flush()
+    reason = "no price in EUR for provider openai model gpt-4o (the catalog prices it in USD)"
+    assert pricer.stats.unpriced == {reason: 1}
+    assert mem.spans[0].attributes["infercost.cost.unpriced_reason"] == reason

@@ -247,3 +247,69 @@ def test_local_cost_refuses_what_price_span_refuses(batch, index, model, reason)
         assert e.value.reason == reason
     with pytest.raises(UnpricedError, match="negative"):
         t.local_cost(-1)
+
+
+def test_cached_input_tokens_are_part_of_the_input_at_the_cached_price():
+    t = table(token_prices=(TokenPrice("openai", "gpt-4o", D("2.5"), D("10"),
+                                       cached_input_per_1m=D("1.25")),))
+    c = price_span(t, provider="openai", model="gpt-4o", input_tokens=1000,
+                   cached_input_tokens=800, output_tokens=100)
+    # (1000 - 800) / 1e6 x 2.5 = 0.0005; 800 / 1e6 x 1.25 = 0.001; 100 / 1e6 x 10 = 0.001
+    assert c.total == D("0.0025")
+    assert [(p.name, p.amount) for p in c.parts] == [
+        ("input_tokens", D("0.0005")), ("cached_input_tokens", D("0.001")),
+        ("output_tokens", D("0.001"))]
+    # no cached price in the catalog: every input token at the input price
+    # 1000 / 1e6 x 2.5 = 0.0025 + 0.001 = 0.0035
+    assert price_span(table(), provider="openai", model="gpt-4o", input_tokens=1000,
+                      cached_input_tokens=800, output_tokens=100).total == D("0.0035")
+    # a table without a cached price keeps the version it had (no new key in its content)
+    assert "cached_input_per_1m" not in table().content()["token_prices"][0]
+    assert "cached_input_per_1m" in t.content()["token_prices"][0]
+
+
+@pytest.mark.parametrize("kw, reason", [
+    ({"input_tokens": 2**63, "output_tokens": 1}, "bad gen_ai.usage.input_tokens"),
+    ({"input_tokens": -1, "output_tokens": 1}, "bad gen_ai.usage.input_tokens"),
+    ({"input_tokens": 1, "output_tokens": 2**64}, "bad gen_ai.usage.output_tokens"),
+    ({"input_tokens": 1, "output_tokens": True}, "bad gen_ai.usage.output_tokens"),
+    ({"input_tokens": 5, "cached_input_tokens": 6, "output_tokens": 1},
+     "bad gen_ai.usage.cache_read.input_tokens"),
+])
+def test_token_counts_outside_int64_are_refused(kw, reason):
+    with pytest.raises(UnpricedError) as e:
+        price_span(table(), provider="openai", model="gpt-4o", **kw)
+    assert e.value.reason == reason
+    # the largest int64 is a count: 9223372036854775807 / 1e6 = 9223372036854.775807
+    # x 2.5 = 23058430092136.9395175 (+ 0 output)
+    c = price_span(table(), provider="openai", model="gpt-4o", input_tokens=2**63 - 1,
+                   output_tokens=0)
+    assert c.total == D("23058430092136.9395175")
+
+
+def test_hosted_model_names_match_exact_first_then_dated_or_org_variants():
+    t = table(token_prices=(TokenPrice("openai", "gpt-4o", D("2.5"), D("10")),
+                            TokenPrice("openai", "gpt-4o-mini", D("0.15"), D("0.6")),
+                            TokenPrice("together", "llama-3.1-8b", D("0.18"), D("0.18"))))
+    assert t.token_price("openai", "gpt-4o-mini").model == "gpt-4o-mini"  # exact
+    assert t.token_price("openai", "gpt-4o-2024-08-06").model == "gpt-4o"
+    assert t.token_price("openai", "GPT-4o-mini-2024-07-18").model == "gpt-4o-mini"  # longest
+    assert t.token_price("together", "meta-llama/Llama-3.1-8B").model == "llama-3.1-8b"
+    for other in ("gpt-4", "gpt-4o2", "gpt-40"):  # no separator after the catalog name
+        assert t.token_price("openai", other) is None
+    assert t.token_price("together", "llama-3.1-80b") is None
+    # 1000 / 1e6 x 0.18 x 2 = 0.00036
+    assert price_span(t, provider="together", model="meta-llama/Llama-3.1-8B-Instruct",
+                      input_tokens=1000, output_tokens=1000).total == D("0.00036")
+
+
+def test_a_hosted_price_in_another_currency_is_named_in_the_reason():
+    t = table(currency="EUR", token_prices=(), hosted_providers=("openai",),
+              other_currency_prices=(("openai", "gpt-4o", "USD"),))
+    with pytest.raises(UnpricedError) as e:
+        price_span(t, provider="openai", model="gpt-4o", input_tokens=1, output_tokens=1)
+    assert e.value.reason == ("no price in EUR for provider openai model gpt-4o "
+                              "(the catalog prices it in USD)")
+    with pytest.raises(UnpricedError) as e:  # not priced anywhere: the plain reason
+        price_span(t, provider="openai", model="gpt-9", input_tokens=1, output_tokens=1)
+    assert e.value.reason == "no price for provider openai model gpt-9"
