@@ -49,30 +49,108 @@ def register(app: typer.Typer) -> None:
             print(f"wrote {csv}")
 
 
+#: the terminal width the table is laid out for, and the narrowest each text column gets
+#: (its header's width: a header never folds)
+WIDTH = 80
+_TEXT_MIN = {"model": 5, "version": 7, "tenant": 6}
+
+
+def fold_cells(text: str, width: int, lines: int = 2) -> str:
+    """`text` on at most `lines` lines of at most `width` terminal cells each (an East
+    Asian wide character counts 2, as `rich.cells.cell_len`), broken at a space, `/` or
+    `-` when one is near, else anywhere; the last line cut with '…' when it does not fit.
+    Never drops a character that fits."""
+    from rich.cells import cell_len
+
+    text = " ".join(str(text).split())
+    width = max(width, 2)
+    out: list[str] = []
+    rest = text
+    while rest and len(out) < lines:
+        if cell_len(rest) <= width:
+            out.append(rest)
+            rest = ""
+            break
+        if len(out) == lines - 1:  # the last line: as much as fits, then '…'
+            line, used = "", 0
+            for ch in rest:
+                w = cell_len(ch)
+                if used + w > width - 1:
+                    break
+                line, used = line + ch, used + w
+            out.append(line.rstrip() + "…")
+            rest = ""
+            break
+        line, used, cut = "", 0, 0
+        for i, ch in enumerate(rest):
+            w = cell_len(ch)
+            if used + w > width:
+                break
+            line, used = line + ch, used + w
+            if ch in " /-" and i + 1 > width // 2:
+                cut = i + 1  # a break after a separator past the line's middle
+        if cut:
+            line = rest[:cut]
+        out.append(line.rstrip())
+        rest = rest[len(line):].lstrip()
+    return "\n".join(out) or ""
+
+
+def _text_widths(rows: list[list[str]], numbers: list[list[str]], width: int) -> list[int]:
+    """Widths (terminal cells) for the model, version and tenant columns so the whole table
+    fits `width`: the number columns keep their widest cell (they never fold), the rest
+    is shared by the text columns, each at least its header's width, none wider than its
+    widest name; a column that needs more than its share folds onto two lines."""
+    from rich.cells import cell_len
+
+    gaps = 6  # 7 columns, one space between two
+    fixed = sum(max(cell_len(x) for x in col) for col in numbers)
+    room = width - gaps - fixed
+    mins = list(_TEXT_MIN.values())
+    need = [max([cell_len(r[i]) for r in rows] + [mins[i]]) for i in range(3)]
+    if sum(need) <= room:
+        return need
+    widths = list(mins)
+    spare = room - sum(mins)
+    # hand the spare cells out one at a time to the column still furthest from its need
+    while spare > 0:
+        i = max(range(3), key=lambda k: need[k] - widths[k])
+        if need[i] <= widths[i]:
+            break
+        widths[i] += 1
+        spare -= 1
+    return widths
+
+
 def reprice_tables(d: dict, fit_width: bool = False) -> list:
     """The reprice dict as one table (one row per model, version and tenant, then the
     total), with the price-table versions and the unpriced spans in its notes.
-    `fit_width`: model, version and tenant names wrapped to two lines of a fixed width
-    (the terminal's 80 columns); whole otherwise (CSV, markdown)."""
+    `fit_width`: model, version and tenant names folded onto at most two lines so the
+    table fits the terminal's 80 columns (East Asian wide characters count 2; number
+    columns never fold); whole otherwise (CSV, markdown)."""
     from decimal import Decimal
 
     from infercost.report.tables import Table
-    from infercost.report.terminal import fit, per_unit_txt
+    from infercost.report.terminal import per_unit_txt
 
     def m(s: str) -> str:
         return per_unit_txt(Decimal(s))
 
-    def name(s: str, width: int) -> str:
-        return fit(s or "-", width) if fit_width else (s or "-")
-
-    rows = [[name(r["model"], 16), name(r["model_version"], 10), name(r["tenant"], 12),
-             f"{r['spans']:,}", m(r["old"]), m(r["new"]), m(r["change"])] for r in d["rows"]]
+    t = d["total"]
+    names = [[r["model"] or "-", r["model_version"] or "-", r["tenant"] or "-"]
+             for r in d["rows"]]
+    nums = [[f"{r['spans']:,}", m(r["old"]), m(r["new"]), m(r["change"])] for r in d["rows"]]
+    total = [f"{d['spans']['repriced']:,}", m(t["old"]), m(t["new"]), m(t["change"])]
+    if fit_width:
+        cols = [[h] + [n[i] for n in nums] + [total[i]]
+                for i, h in enumerate(("spans", "old", "new", "change"))]
+        widths = _text_widths(names + [["total", "", ""]], cols, WIDTH)
+        names = [[fold_cells(x, w) for x, w in zip(n, widths, strict=True)] for n in names]
+    rows = [[*n, *x] for n, x in zip(names, nums, strict=True)]
     # for CSV: whole names, span counts without separators, the exact money strings
     raw = [[r["model"], r["model_version"], r["tenant"], r["spans"], r["old"], r["new"], r["change"]]
            for r in d["rows"]]
-    t = d["total"]
-    rows.append(["total", "", "", f"{d['spans']['repriced']:,}", m(t["old"]), m(t["new"]),
-                 m(t["change"])])
+    rows.append(["total", "", "", *total])
     raw.append(["total", "", "", d["spans"]["repriced"], t["old"], t["new"], t["change"]])
     pt, sp = d["price_table"], d["spans"]
     old = pt["old_versions"]
