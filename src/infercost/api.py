@@ -485,8 +485,10 @@ def price_table(scenario: Any, *, catalog: Any = None, option: str | None = None
     x `deployment.gpus_per_replica` / 3,600 (currency per replica-second, 18 decimals);
     replica_concurrency = the service's max batch; idle_per_inference = (idle + warm-up
     lines) per inference; per_inference = every other line per inference, by component;
-    token_prices = the catalog's hosted API prices in the scenario currency (a call to a
-    hosted provider without a price in that currency stays unpriced); model = the
+    token_prices = the catalog's hosted API prices in the scenario currency, with the
+    cached input price where the catalog has one (a call to a hosted provider without a
+    price in that currency stays unpriced, its reason naming the currency the catalog
+    prices it in: `other_currency_prices`); model = the
     scenario's `model.id` or `model.name` (else its name, `model_named` False): a
     self-hosted span of another model stays unpriced. `version`
     names the table (sha256 prefix of its content, @ the catalog's newest as_of).
