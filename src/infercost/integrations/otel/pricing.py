@@ -86,7 +86,8 @@ def _is_inference(attrs, model_attribute: str | None) -> bool:
     operation (one dict get when it names none), and an attribute `model_attribute` or one
     of the `semconv.INFERENCE_PREFIXES`."""
     op = attrs.get(_OPERATION)
-    if op is not None and op not in _INFERENCE_OPERATIONS and not sc.is_inference_operation(attrs):
+    if op is not None and (type(op) is not str or op not in _INFERENCE_OPERATIONS) \
+            and not sc.is_inference_operation(attrs):
         return False
     if model_attribute and model_attribute in attrs:
         return True
@@ -242,7 +243,7 @@ class CostSpanExporter(SpanExporter):
         (`_merge` adds them to `stats` and the counter's totals once per batch)."""
         attrs = _view(span)  # read only; `out` below is the copy the exporter gets
         op = attrs.get(_OPERATION)  # an agent's or tool's span is not one model call
-        if (op is not None and op not in _INFERENCE_OPERATIONS
+        if (op is not None and (type(op) is not str or op not in _INFERENCE_OPERATIONS)
                 and not sc.is_inference_operation(attrs)) or (
                 sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute)):
             tally.skipped += 1
