@@ -262,8 +262,10 @@ def spans_to_rows(doc: dict, where: str,
                 or "unknown"
         row["input_tokens"] = _tokens(a, INPUT_TOKENS, at)
         row["output_tokens"] = _tokens(a, OUTPUT_TOKENS, at)
-        code = (sp.get("status") or {}).get("code", 0) if isinstance(sp.get("status"), dict) else 0
-        row["status"] = str(a.get("error.type") or _STATUS.get(code, code))
+        st = sp.get("status")
+        code = st.get("code", 0) if isinstance(st, dict) else 0
+        code = _STATUS.get(code, code) if isinstance(code, (int, str)) else code
+        row["status"] = str(a.get("error.type") or code)
         rows.append(row)
     c.used += len(rows)
     return rows, n
