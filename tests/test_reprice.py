@@ -91,7 +91,8 @@ def test_reprice_cli_json_table_and_csv(tiny, cli, tmp_path, monkeypatch):
     d = json.loads(out)
     assert d["total"] == {"old": "0.0016", "new": "0.0008", "change": "-0.0008"}
     # 5 spans read: 3 repriced, 1 without a model, the health check not an inference
-    assert d["spans"] == {"total": 5, "repriced": 3, "unpriced": {"missing model": 1},
+    assert d["spans"] == {"total": 5, "repriced": 3, "unpriced_new": 0,
+                          "unpriced": {"missing model": 1},
                           "skipped": 1, "duplicates": 0}
     monkeypatch.setenv("COLUMNS", "80")
     csv = tmp_path / "reprice.csv"

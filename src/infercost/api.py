@@ -582,7 +582,11 @@ def _exact_sum(items) -> Decimal:
 
 @dataclass(frozen=True)
 class RepriceRow:
-    """Old and new cost of the spans of one model, version and tenant (Decimal)."""
+    """Old and new cost of the spans of one model, version and tenant (Decimal).
+
+    `spans`: the spans priced again; `unpriced_new`: priced spans the new table could not
+    price (a bad batch size, a hosted model without a new price): their old cost is in
+    `old`, nothing in `new`."""
 
     model: str
     model_version: str
@@ -590,6 +594,7 @@ class RepriceRow:
     spans: int
     old: Decimal
     new: Decimal
+    unpriced_new: int = 0
 
     @property
     def change(self) -> Decimal:
@@ -607,7 +612,7 @@ class RepriceResult:
     rows: tuple[RepriceRow, ...]
     unpriced: dict[str, int]
     spans: int
-    #: spans per old price-table version (those repriced)
+    #: spans per old price-table version (those in the old total)
     old_version_spans: dict[str, int] = field(default_factory=dict)
     #: spans read that are not inference requests; spans read twice (counted once)
     skipped: int = 0
@@ -653,27 +658,35 @@ class RepriceResult:
                     count(unpriced, other)
                     count(mismatched, other)
                     continue
+            key = (s.model or "", s.model_version or "", s.tenant or "")
+            bad = s.bad or (s.bad_tokens if table.hosted_provider(s.provider) else None)
             try:
+                if bad is not None:  # as the pricer: an attribute it cannot read
+                    raise UnpricedError(bad, bad)
                 new = price_span(table, busy_ns=s.busy_ns, batch=s.batch, index=s.index,
                                  input_tokens=s.input_tokens, output_tokens=s.output_tokens,
                                  provider=s.provider, model=s.model).total
             except UnpricedError as e:
+                # not priced again: its old cost stays in the old total (which then adds
+                # up to what the file stored), its row counts it as unpriced new
                 count(unpriced, f"new table: {e.reason}")
-                continue
+                new, repriced = Decimal(0), 0
+            else:
+                repriced = 1
             count(versions, s.old_version or "unknown")
             currencies.add(s.currency)
-            g = groups.setdefault((s.model or "", s.model_version or "", s.tenant or ""),
-                                  [0, Decimal(0), Decimal(0)])
-            g[0] += 1
+            g = groups.setdefault(key, [0, Decimal(0), Decimal(0), 0])
+            g[0] += repriced
             g[1] = _exact_sum((g[1], s.old_cost))
             g[2] = _exact_sum((g[2], new))
+            g[3] += 1 - repriced
         other = sorted(c for c in currencies if c != table.currency)
         if other:
             raise InputError(f"the spans are priced in {', '.join(other)} but the scenario is in "
                              f"{table.currency}; reprice with a scenario in the same currency",
                              "scenario.currency")
-        rows = tuple(RepriceRow(m, v, t, n, old, new)
-                     for (m, v, t), (n, old, new) in sorted(groups.items()))
+        rows = tuple(RepriceRow(m, v, t, n, old, new, nn)
+                     for (m, v, t), (n, old, new, nn) in sorted(groups.items()))
         return cls(table.currency, table.version, tuple(sorted(versions)), rows,
                    dict(sorted(unpriced.items())), stored.total, dict(sorted(versions.items())),
                    stored.skipped, stored.duplicates, dict(sorted(mismatched.items())))
@@ -688,13 +701,15 @@ class RepriceResult:
                             "old_version_spans": dict(self.old_version_spans),
                             "new_version": self.new_version},
             "spans": {"total": self.spans, "repriced": sum(r.spans for r in self.rows),
+                      "unpriced_new": sum(r.unpriced_new for r in self.rows),
                       "unpriced": self.unpriced, "skipped": self.skipped,
                       "duplicates": self.duplicates},
             "total": {"old": format_decimal(self.old_total), "new": format_decimal(self.new_total),
                       "change": format_decimal(
                           _exact_sum((self.new_total, self.old_total.copy_negate())))},
             "rows": [{"model": r.model, "model_version": r.model_version, "tenant": r.tenant,
-                      "spans": r.spans, "old": format_decimal(r.old), "new": format_decimal(r.new),
+                      "spans": r.spans, "unpriced_new": r.unpriced_new,
+                      "old": format_decimal(r.old), "new": format_decimal(r.new),
                       "change": format_decimal(r.change)} for r in self.rows],
         }
 

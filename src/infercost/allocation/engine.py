@@ -54,7 +54,8 @@ STATUS = {0: ALLOCATED, 1: "no bill row for resource-hour", 2: "outside billing 
           3: "rejected: no timestamp", 4: "rejected: no resource_id",
           5: "rejected: no duration_ms", 6: "rejected: negative duration_ms",
           7: ZERO_WEIGHT, 8: "rejected: negative tokens",
-          9: "rejected: duration_ms not finite or over 1e9 ms"}  # (per request)
+          9: "rejected: duration_ms not finite or over 1e9 ms",
+          10: "rejected: hosted API call: billed by its provider"}  # (per request)
 #: the largest busy time one usage row may state (1e9 ms, about 11.6 days: far above any
 #: request, and low enough that a resource-hour's total weight in µs fits in int64)
 MAX_DURATION_MS = 1e9
@@ -109,7 +110,10 @@ def reason_expr(u: Any, rules: Rules) -> Any:
     capacity): call counts without latency are allocated by requests."""
     import ibis
 
-    cases = [(u.timestamp.isnull(), 3), (u.resource_id.isnull(), 4)]
+    cases = [(u.timestamp.isnull(), 3),
+             # a hosted API call without a resource of its own (the provider bills it)
+             (u.resource_id.isnull() & u.provider.notnull(), 10),
+             (u.resource_id.isnull(), 4)]
     if rules.driver in ("duration_ms", "capacity"):
         cases.append((u.duration_ms.isnull(), 5))
     cases += [

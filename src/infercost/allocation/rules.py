@@ -62,7 +62,9 @@ R6  Unallocated. Usage that matches no fleet cost (no bill row for its resource 
     outside the billing period), usage with a bill row that weighs nothing under the
     driver ("zero weight under the driver": no tokens under `tokens`, zero busy time
     under `duration_ms`, under every driver the same reason) and rejected usage (no
-    timestamp, no resource_id, negative tokens, a negative, NaN, infinite or huge
+    timestamp, a hosted API call without a resource of its own: a `provider` and no
+    resource_id, "hosted API call: billed by its provider", its cost is on the
+    provider's bill and never on the host that called it; no resource_id, negative tokens, a negative, NaN, infinite or huge
     duration_ms: over 1e9 ms per request; a missing duration_ms under the drivers that
     read it, duration_ms and capacity) is reported as `__unallocated__` rows with its
     request count and zero cost: never priced by guess. Fleet cost that R2 cannot

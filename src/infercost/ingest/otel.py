@@ -4,28 +4,48 @@ A file holds `ExportTraceServiceRequest`s in OTLP/JSON
 (`{"resourceSpans": [{"resource": {"attributes": [...]}, "scopeSpans": [{"spans": [...]}]}]}`):
 one per line (the file exporter), one pretty-printed over many lines, or a JSON array of
 them; `.gz` alike. A span becomes a usage row when it carries a `gen_ai.*`, `llm.*` or
-`vllm.*` attribute. Every published name is read, first present wins: the GenAI semantic
-conventions (current and deprecated), OpenLLMetry (`llm.usage.*`), OpenLIT, OpenInference
+`vllm.*` attribute and is not an agent or tool operation (`gen_ai.operation.name`
+`create_agent`, `invoke_agent`, `execute_tool`: `core.semconv.NOT_INFERENCE_OPERATIONS`;
+such a span wraps model calls that have spans of their own, and is counted as skipped).
+Every published name is read, first present wins: the GenAI semantic conventions
+(current and deprecated), OpenLLMetry (`llm.usage.*`), OpenLIT, OpenInference
 (`llm.token_count.*`) and vLLM's request spans (`gen_ai.usage.prompt_tokens`,
 `gen_ai.request.id`):
 
 | usage column | from (first present) |
 |---|---|
 | timestamp | span startTimeUnixNano (UTC) |
-| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms; divided by infercost.batch.size when set (the span then times its whole batch: each of its n requests was busy 1/n of it) |
+| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms, divided by infercost.batch.size when set (the span then times its whole batch: each of its n requests was busy 1/n of it), else by infercost.replica.concurrency when set (the requests the replica served at once), as the span pricer divides it; a span with neither keeps its whole duration |
 | request_id | gen_ai.response.id, gen_ai.request.id (vLLM), else traceId:spanId |
-| model | gen_ai.response.model, gen_ai.request.model, llm.response.model, llm.request.model, llm.model_name |
+| model | infercost.model (the model the span was priced as), gen_ai.response.model, gen_ai.request.model, llm.response.model, llm.request.model, llm.model_name |
 | model_version | infercost.model_version, gen_ai.response.model_version, service.version (resource) |
 | endpoint | infercost.endpoint, http.route, url.path, server.address, span name |
 | tenant | infercost.tenant, tenant.id, enduser.id, user.id |
-| resource_id | infercost.resource_id, cloud.resource_id, host.id, k8s.node.name, host.name (span, then resource attributes) |
+| resource_id | infercost.resource_id, cloud.resource_id, host.id, k8s.node.name, host.name (span, then resource attributes); a hosted API call: infercost.resource_id, cloud.resource_id of the span only |
+| provider | a hosted API call only (below): gen_ai.provider.name, gen_ai.system as `core.semconv.provider_key` |
 | input_tokens | gen_ai.usage.input_tokens, gen_ai.usage.prompt_tokens, llm.usage.prompt_tokens, llm.token_count.prompt |
 | output_tokens | gen_ai.usage.output_tokens, gen_ai.usage.completion_tokens, llm.usage.completion_tokens, llm.token_count.completion |
 | status | error.type, else the span status code (OK / ERROR / UNSET) |
+
+A hosted API call (`gen_ai.usage.cost.source` "provider", or a `gen_ai.provider.name` /
+`gen_ai.system` among the OpenTelemetry GenAI well-known providers,
+`core.semconv.WELL_KNOWN_PROVIDERS`) ran at its provider, not on the host that called
+it: it never takes the host's resource (the process's `host.id` and the like), so it
+takes no share of the host's replica time. With its own resource id on the span (the
+ResourceId of a pay-per-token bill row) it is allocated as any request (rule R2'); else
+the allocation engine rejects it as `hosted API call: billed by its provider`.
+
+Bad input is an `InputError` naming the file, document and span: a document whose
+`resourceSpans`, `scopeSpans`, `spans` or `attributes` are not lists of objects, an
+`intValue` that is not an integer, a span without `startTimeUnixNano` or
+`endTimeUnixNano`, a batch size or concurrency that is not a whole number >= 1 (whole
+numbers written as strings or floats, "4" or 4.0, are read as the span pricer reads
+them), a token count that is not a number.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,79 +60,214 @@ _MAP = {
     "resource_id": ["infercost.resource_id", "cloud.resource_id", "host.id", "k8s.node.name",
                     "host.name"],
 }
+#: where a hosted API call's own resource id is read (span attributes only)
+HOSTED_RESOURCE_ID = ["infercost.resource_id", "cloud.resource_id"]
 INPUT_TOKENS = list(semconv.INPUT_TOKENS)
 OUTPUT_TOKENS = list(semconv.OUTPUT_TOKENS)
 REQUEST_ID = ["gen_ai.response.id", "gen_ai.request.id"]
 #: attribute prefixes that make a span an inference request
 PREFIXES = ("gen_ai.", "llm.", "vllm.")
+#: token counts beyond this are no count (as `ingest.usage.normalize` reads them)
+_MAX_TOKENS = 2**53
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_OK": "OK",
            "STATUS_CODE_ERROR": "ERROR", "STATUS_CODE_UNSET": "UNSET"}
+_TIMES = "expected startTimeUnixNano and endTimeUnixNano (integer ns)"
 
 
-def _value(v: dict) -> Any:
+def _value(v: Any, key: object = None, where: str = "") -> Any:
+    """An OTLP/JSON AnyValue as Python; raises `InputError` for an `intValue` that is not
+    an integer or an `arrayValue` that is not an object."""
     if not isinstance(v, dict):
         return v
     for k in ("stringValue", "boolValue", "doubleValue"):
         if k in v:
             return v[k]
     if "intValue" in v:
-        return int(v["intValue"])
+        iv = v["intValue"]
+        try:
+            if isinstance(iv, bool) or (isinstance(iv, float) and iv != int(iv)):
+                raise ValueError
+            return int(iv)
+        except (TypeError, ValueError, OverflowError):
+            raise InputError(f"attribute {key}: intValue: expected an integer, got {iv!r}",
+                             where) from None
     if "arrayValue" in v:
-        return [_value(x) for x in v["arrayValue"].get("values", [])]
+        arr = v["arrayValue"]
+        if not isinstance(arr, dict) or not isinstance(arr.get("values", []), list):
+            raise InputError(f"attribute {key}: arrayValue: expected {{\"values\": [...]}}",
+                             where)
+        return [_value(x, key, where) for x in arr.get("values", [])]
     return None
 
 
-def _attrs(lst) -> dict:
-    return {a.get("key"): _value(a.get("value")) for a in lst or [] if isinstance(a, dict)}
+def _attrs(lst: Any, where: str = "") -> dict:
+    """OTLP/JSON attributes (a list of `{"key": ..., "value": {...}}`) as a dict; raises
+    `InputError` naming `where` when they are not a list of objects."""
+    if lst is None:
+        return {}
+    if not isinstance(lst, list) or not all(isinstance(a, dict) for a in lst):
+        raise InputError('attributes: expected a list of {"key": ..., "value": {...}} objects',
+                         where)
+    return {a.get("key"): _value(a.get("value"), a.get("key"), where) for a in lst}
 
 
-def spans_to_rows(doc: dict, where: str) -> tuple[list[dict], int]:
-    """Usage rows from one OTLP/JSON document; also returns how many spans it held."""
+def _objects(v: Any, what: str, where: str) -> list:
+    """`v` when it is a list of objects (None and "" read as empty), else `InputError`."""
+    if v is None or v == "":
+        return []
+    if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+        got = type(v).__name__ if not isinstance(v, list) else "a list holding " + next(
+            type(x).__name__ for x in v if not isinstance(x, dict))
+        raise InputError(f"{what}: expected a list of objects, got {got}", where)
+    return v
+
+
+def iter_spans(doc: dict, where: str):
+    """(resource attributes, span, where) for each span of one OTLP/JSON document, `where`
+    naming the document and span. Raises `InputError` naming the document when
+    `resourceSpans`, `scopeSpans` (or `instrumentationLibrarySpans`) or `spans` are not
+    lists of objects, or the resource's attributes are malformed."""
+    for i, rs in enumerate(_objects(doc.get("resourceSpans"), "resourceSpans", where)):
+        here = f"{where}: resourceSpans[{i}]"
+        res = rs.get("resource") or {}
+        if not isinstance(res, dict):
+            raise InputError("resource: expected an object", here)
+        rattrs = _attrs(res.get("attributes"), f"{here}: resource")
+        scopes = rs.get("scopeSpans") or rs.get("instrumentationLibrarySpans")
+        for j, ss in enumerate(_objects(scopes, "scopeSpans", here)):
+            for sp in _objects(ss.get("spans"), "spans", f"{here}: scopeSpans[{j}]"):
+                yield rattrs, sp, f"{where}: span {sp.get('spanId')}"
+
+
+def span_times(sp: dict, where: str) -> tuple[int, int]:
+    """(start, end) of a span in integer ns since the epoch; raises `InputError` naming
+    `where` when either is missing or not an integer."""
+    try:
+        start, end = sp["startTimeUnixNano"], sp["endTimeUnixNano"]
+        if isinstance(start, bool) or isinstance(end, bool):
+            raise ValueError
+        return int(start), int(end)
+    except (KeyError, ValueError, TypeError):
+        raise InputError(_TIMES, where) from None
+
+
+def whole_number(v: object) -> int:
+    """A whole number read as the span pricer reads it: an int, or a float or string
+    holding one (4, 4.0, "4"); raises ValueError for anything else (True, 2.5, NaN,
+    "four", inf)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ValueError(v)
+    if isinstance(v, int):
+        return v
+    try:
+        f = float(v)
+        if f != int(f):
+            raise ValueError(v)
+        return int(f)
+    except OverflowError:
+        raise ValueError(v) from None
+
+
+def is_hosted(attrs: dict) -> bool:
+    """Whether a span is a hosted API call: `gen_ai.usage.cost.source` "provider", or its
+    `gen_ai.provider.name` (else `gen_ai.system`) one of the OpenTelemetry GenAI
+    well-known providers (`core.semconv.WELL_KNOWN_PROVIDERS`, `provider_key` compared)."""
+    if attrs.get(semconv.COST_SOURCE) == "provider":
+        return True
+    return semconv.provider_key(semconv.first(attrs, semconv.PROVIDER)) \
+        in semconv.WELL_KNOWN_PROVIDERS
+
+
+@dataclass
+class SpanCounts:
+    """Spans read from OTLP files: `total` every span, `used` the usage rows made,
+    `not_inference` agent and tool spans skipped (`gen_ai.operation.name`), `hosted` the
+    rows that are hosted API calls."""
+
+    total: int = 0
+    used: int = 0
+    not_inference: int = 0
+    hosted: int = 0
+
+
+def _divisor(a: dict, where: str) -> int:
+    """What a span's duration is split by: its batch size, else the replica's concurrency
+    (as the span pricer), else 1; `InputError` when the one given is not a whole number >= 1."""
+    for key in (semconv.BATCH_SIZE, semconv.CONCURRENCY):
+        v = a.get(key)
+        if v is None:
+            continue
+        try:
+            n = whole_number(v)
+            if n < 1:
+                raise ValueError(v)
+        except ValueError:
+            raise InputError(f"{key}: expected a whole number >= 1, got {v!r}", where) from None
+        return n
+    return 1
+
+
+def _tokens(a: dict, keys: list[str], where: str) -> int | None:
+    v = _first(a, keys)
+    if v is None:
+        return None
+    try:
+        if isinstance(v, bool):
+            raise ValueError
+        n = int(float(v))
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(f"{keys[0]}: expected a token count, got {v!r}", where) from None
+    return n if abs(n) < _MAX_TOKENS else None  # beyond 2^53: unknown, as in usage logs
+
+
+def spans_to_rows(doc: dict, where: str,
+                  counts: SpanCounts | None = None) -> tuple[list[dict], int]:
+    """Usage rows from one OTLP/JSON document; also returns how many spans it held.
+    `counts`, when given, is added to (see `SpanCounts`). Raises `InputError` (module
+    docstring)."""
     rows, n = [], 0
-    for rs in doc.get("resourceSpans", []) or []:
-        rattrs = _attrs((rs.get("resource") or {}).get("attributes"))
-        for ss in rs.get("scopeSpans", []) or rs.get("instrumentationLibrarySpans", []) or []:
-            for sp in ss.get("spans", []) or []:
-                n += 1
-                a = _attrs(sp.get("attributes"))
-                if not any(str(k).startswith(PREFIXES) for k in a):
-                    continue
-                try:
-                    start = int(sp["startTimeUnixNano"])
-                    end = int(sp.get("endTimeUnixNano", start))
-                except (KeyError, ValueError, TypeError):
-                    raise InputError("span without a valid startTimeUnixNano",
-                                     f"{where}: span {sp.get('spanId')}") from None
-                merged = {**rattrs, **a}
-                batch = a.get(semconv.BATCH_SIZE)
-                if batch is not None and (isinstance(batch, bool) or not isinstance(batch, (int, float))
-                                          or batch < 1 or batch != int(batch)):
-                    raise InputError(f"{semconv.BATCH_SIZE}: expected a whole number >= 1, got {batch!r}",
-                                     f"{where}: span {sp.get('spanId')}")
-                row = {
-                    "timestamp": start // 1000,  # microseconds since epoch, UTC
-                    # a span of a batch of n: the request's busy share is 1/n of the batch time
-                    "duration_ms": (end - start) / 1e6 / (int(batch) if batch is not None else 1),
-                    "request_id": str(_first(a, REQUEST_ID)
-                                      or f"{sp.get('traceId', '')}:{sp.get('spanId', '')}"),
-                }
-                for col, keys in _MAP.items():
-                    src = a if col == "model" else merged
-                    val = next((src[k] for k in keys if src.get(k) not in (None, "")), None)
-                    if col == "endpoint" and val is None:
-                        val = sp.get("name")
-                    row[col] = None if val is None else str(val)
-                for col, keys in (("input_tokens", INPUT_TOKENS),
-                                  ("output_tokens", OUTPUT_TOKENS)):
-                    v = _first(a, keys)
-                    try:
-                        row[col] = None if v is None else int(float(v))
-                    except (TypeError, ValueError):
-                        raise InputError(f"{keys[0]}: expected a token count, got {v!r}",
-                                         f"{where}: span {sp.get('spanId')}") from None
-                code = (sp.get("status") or {}).get("code", 0)
-                row["status"] = str(a.get("error.type") or _STATUS.get(code, code))
-                rows.append(row)
+    c = counts if counts is not None else SpanCounts()
+    for rattrs, sp, at in iter_spans(doc, where):
+        n += 1
+        c.total += 1
+        a = _attrs(sp.get("attributes"), at)
+        if not any(str(k).startswith(PREFIXES) for k in a):
+            continue
+        if not semconv.is_inference_operation(a):
+            c.not_inference += 1
+            continue
+        start, end = span_times(sp, at)
+        hosted = is_hosted(a)
+        merged = {**rattrs, **a}
+        row = {
+            "timestamp": start // 1000,  # microseconds since epoch, UTC
+            # a span of a batch of n (or on a replica serving n at once): the request's
+            # busy share is 1/n of the span's time
+            "duration_ms": (end - start) / 1e6 / _divisor(a, at),
+            "request_id": str(_first(a, REQUEST_ID)
+                              or f"{sp.get('traceId', '')}:{sp.get('spanId', '')}"),
+        }
+        for col, keys in _MAP.items():
+            src = a if col == "model" else merged
+            if col == "resource_id" and hosted:  # not the host it was called from
+                src, keys = a, HOSTED_RESOURCE_ID
+            val = next((src[k] for k in keys if src.get(k) not in (None, "")), None)
+            if col == "endpoint" and val is None:
+                val = sp.get("name")
+            row[col] = None if val is None else str(val)
+        row["provider"] = None
+        if hosted:
+            c.hosted += 1
+            row["provider"] = semconv.provider_key(semconv.first(a, semconv.PROVIDER)) \
+                or "unknown"
+        row["input_tokens"] = _tokens(a, INPUT_TOKENS, at)
+        row["output_tokens"] = _tokens(a, OUTPUT_TOKENS, at)
+        st = sp.get("status")
+        code = st.get("code", 0) if isinstance(st, dict) else 0
+        code = _STATUS.get(code, code) if isinstance(code, (int, str)) else code
+        row["status"] = str(a.get("error.type") or code)
+        rows.append(row)
+    c.used += len(rows)
     return rows, n
 
 
@@ -130,21 +285,20 @@ def documents(path: Path):
 
 
 def read_spans(files: list[Path]):
-    """An Arrow table of usage rows from OTLP/JSON files, plus span counts (total, used)."""
+    """An Arrow table of usage rows from OTLP/JSON files, and the `SpanCounts`."""
     import pyarrow as pa
 
     rows: list[dict] = []
-    total = 0
+    counts = SpanCounts()
     for f in files:
         for where, doc in documents(f):
-            r, n = spans_to_rows(doc, where)
+            r, _ = spans_to_rows(doc, where, counts)
             rows.extend(r)
-            total += n
     schema = pa.schema([
         ("timestamp", pa.timestamp("us")), ("request_id", pa.string()), ("model", pa.string()),
         ("model_version", pa.string()), ("endpoint", pa.string()), ("tenant", pa.string()),
-        ("resource_id", pa.string()), ("duration_ms", pa.float64()),
+        ("resource_id", pa.string()), ("provider", pa.string()), ("duration_ms", pa.float64()),
         ("input_tokens", pa.int64()), ("output_tokens", pa.int64()), ("status", pa.string()),
     ])
     cols = {name: [r.get(name) for r in rows] for name in schema.names}
-    return pa.table(cols, schema=schema), total, len(rows)
+    return pa.table(cols, schema=schema), counts

@@ -3,9 +3,10 @@
 The files are those `integrations.otel.OtlpJsonFileExporter` writes: one
 ExportTraceServiceRequest per line in OTLP/JSON (a pretty-printed one or a JSON array of
 them alike, `.gz` too; see `ingest.otel`). For every inference span (a `gen_ai.*`,
-`llm.*`, `vllm.*` or `infercost.batch.*` attribute) it keeps what pricing needs: busy
-time (end - start, integer ns), batch size and index, replica concurrency, tokens,
-provider and model, and what it was priced at (`infercost.cost.amount_decimal`,
+`llm.*`, `vllm.*` or `infercost.batch.*` attribute, and not an agent or tool operation:
+`core.semconv.is_inference_operation`) it keeps what pricing needs: busy time (end -
+start, integer ns), batch size and index, replica concurrency, tokens, provider and
+model (`core.semconv.MODEL`: `infercost.model`, the model it was priced as, first), and what it was priced at (`infercost.cost.amount_decimal`,
 `gen_ai.usage.cost.currency`, `infercost.price_table.version`) or why not
 (`infercost.cost.unpriced_reason`). Attribute names: `core.semconv`.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from infercost.core import semconv as sc
 from infercost.errors import InputError
-from infercost.ingest.otel import _attrs, documents
+from infercost.ingest.otel import _attrs, documents, iter_spans, span_times, whole_number
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,12 @@ class StoredSpan:
     currency: str | None
     reason: str | None = None
     scenario: str | None = None  # `infercost.scenario`: the scenario that priced it
+    #: "bad infercost.batch.size" (or .batch.index, .replica.concurrency): an attribute
+    #: the pricer could not read as a whole number; the span is not priced again
+    bad: str | None = None
+    #: "bad gen_ai.usage.input_tokens" (or output): a token count that is not a whole
+    #: number (a hosted call is then not priced again; a self-hosted one ignores tokens)
+    bad_tokens: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,34 +59,32 @@ class StoredSpans:
     total: int
     duplicates: int = 0
 
+    #: agent and tool spans (`gen_ai.operation.name`, `core.semconv.is_inference_operation`)
+    not_inference: int = 0
+
     @property
     def skipped(self) -> int:
-        """Spans read that are not inference requests (server, database, ... spans)."""
+        """Spans read that are not inference requests (server, database, agent and tool
+        spans)."""
         return self.total - len(self.spans)
 
 
-def _int(attrs: dict, keys, where: str) -> int | None:
+def _whole(attrs: dict, keys) -> tuple[int | None, str | None]:
+    """(value, None) for a whole-number attribute read as the span pricer reads it (the
+    first of `keys`; None when absent), or (None, "bad " + the first key's name) for a
+    value that is not a whole number (the pricer's unpriced reason)."""
     v = sc.first(attrs, keys)
     if v is None:
-        return None
+        return None, None
     try:
-        f = float(v)
-        if f != int(f) or isinstance(v, bool):
-            raise ValueError
-        return int(f)
-    except (TypeError, ValueError, OverflowError):
-        raise InputError(f"{keys[0]}: expected a whole number, got {v!r}", where) from None
+        return whole_number(v), None
+    except ValueError:
+        return None, f"bad {keys[0]}"
 
 
-def _span(sp: dict, rattrs: dict, where: str) -> StoredSpan:
-    a = _attrs(sp.get("attributes"))
+def _span(sp: dict, rattrs: dict, a: dict, where: str) -> StoredSpan:
     merged = {**rattrs, **a}
-    try:
-        start = int(sp["startTimeUnixNano"])
-        end = int(sp.get("endTimeUnixNano", start))
-    except (KeyError, ValueError, TypeError):
-        raise InputError("expected startTimeUnixNano and endTimeUnixNano (integer ns)",
-                         where) from None
+    start, end = span_times(sp, where)
     cost, cur = a.get(sc.COST_DECIMAL), a.get(sc.COST_CURRENCY)
     old = None
     if cost is not None:
@@ -100,31 +105,43 @@ def _span(sp: dict, rattrs: dict, where: str) -> StoredSpan:
         v = sc.first(src, keys)
         return None if v is None else str(v)
 
-    batch = _int(a, (sc.BATCH_SIZE,), where)
+    # as the pricer: the batch size, else the replica's concurrency; the index only with
+    # a batch size; a value that is not a whole number leaves the span unpriced ("bad " +
+    # the attribute's name), never the whole file refused
+    batch, bad = _whole(a, (sc.BATCH_SIZE,))
+    index = None
+    if batch is not None:
+        index, bad = _whole(a, (sc.BATCH_INDEX,))
+    elif bad is None:
+        batch, bad = _whole(a, (sc.CONCURRENCY,))
+    tin, bad_in = _whole(a, sc.INPUT_TOKENS)
+    tout, bad_out = _whole(a, sc.OUTPUT_TOKENS)
+    provider = text(sc.PROVIDER)
     return StoredSpan(
-        span_id=str(sp.get("spanId", "")), busy_ns=end - start,
-        batch=batch if batch is not None else _int(a, (sc.CONCURRENCY,), where),
-        index=_int(a, (sc.BATCH_INDEX,), where) if batch is not None else None,
-        input_tokens=_int(a, sc.INPUT_TOKENS, where), output_tokens=_int(a, sc.OUTPUT_TOKENS, where),
-        provider=text(sc.PROVIDER), model=text(sc.MODEL),
+        span_id=str(sp.get("spanId", "")), busy_ns=end - start, batch=batch, index=index,
+        input_tokens=tin, output_tokens=tout, provider=provider, model=text(sc.MODEL),
         model_version=text(sc.MODEL_VERSION, merged), tenant=text(sc.TENANT, merged),
         old_cost=old, old_version=text((sc.TABLE_VERSION,)), currency=None if cur is None else str(cur),
         reason=None if old is not None else str(
             a.get(sc.UNPRICED) or (f"stored cost without {sc.COST_CURRENCY}" if cost is None
                                    and sc.COST_DECIMAL in a else "not priced when recorded")),
-        scenario=text((sc.SCENARIO,)))
+        scenario=text((sc.SCENARIO,)), bad=bad, bad_tokens=bad_in or bad_out)
 
 
 def read_priced_spans(files: list[Path]) -> StoredSpans:
     """The inference spans of OTLP/JSON `files` (see the module docstring).
 
     A span read twice (the same traceId and spanId, in one file or two) is counted once
-    (`duplicates`). Raises `InputError` naming the file (and document and span): a missing
-    or unreadable file, invalid JSON, a document without `resourceSpans`, a file without
-    spans, a stored cost or count that is not a number, a span without start and end
-    times."""
+    (`duplicates`); agent and tool spans are skipped (`not_inference`). A batch size,
+    index, concurrency or token count that is not a whole number does not stop the read:
+    the span carries the pricer's reason (`StoredSpan.bad`, `bad_tokens`). Raises
+    `InputError` naming the file (and document and span): a missing or unreadable file,
+    invalid JSON, a document without `resourceSpans`, `resourceSpans`, `scopeSpans`,
+    `spans` or `attributes` that are not lists of objects, an `intValue` that is not an
+    integer, a file without spans, a stored cost that is not a number, a span without
+    `startTimeUnixNano` or `endTimeUnixNano`."""
     out: list[StoredSpan] = []
-    total = duplicates = 0
+    total = duplicates = not_inference = 0
     seen: set[tuple[str, str]] = set()
     for f in files:
         f = Path(f)
@@ -146,26 +163,26 @@ def read_priced_spans(files: list[Path]) -> StoredSpans:
             if not isinstance(doc.get("resourceSpans"), list):
                 raise InputError("expected an OTLP/JSON ExportTraceServiceRequest "
                                  "({\"resourceSpans\": [...]})", where)
-            for rs in doc["resourceSpans"]:
-                rattrs = _attrs((rs.get("resource") or {}).get("attributes"))
-                for ss in rs.get("scopeSpans", []) or []:
-                    for sp in ss.get("spans", []) or []:
-                        in_file += 1
-                        ids = (str(sp.get("traceId") or ""), str(sp.get("spanId") or ""))
-                        if ids[0] and ids[1]:
-                            if ids in seen:
-                                duplicates += 1
-                                continue
-                            seen.add(ids)
-                        total += 1
-                        keys = [x.get("key", "") for x in sp.get("attributes") or []
-                                if isinstance(x, dict)]
-                        if any(str(k).startswith(sc.INFERENCE_PREFIXES) or k == sc.COST_DECIMAL
-                               for k in keys):
-                            out.append(_span(sp, rattrs, f"{where}: span {sp.get('spanId')}"))
+            for rattrs, sp, at in iter_spans(doc, where):
+                in_file += 1
+                ids = (str(sp.get("traceId") or ""), str(sp.get("spanId") or ""))
+                if ids[0] and ids[1]:
+                    if ids in seen:
+                        duplicates += 1
+                        continue
+                    seen.add(ids)
+                total += 1
+                a = _attrs(sp.get("attributes"), at)
+                if not any(str(k).startswith(sc.INFERENCE_PREFIXES) or k == sc.COST_DECIMAL
+                           for k in a):
+                    continue
+                if not sc.is_inference_operation(a):  # an agent or tool span: skipped
+                    not_inference += 1
+                    continue
+                out.append(_span(sp, rattrs, a, at))
         if not in_file:
             raise InputError("no spans in the file (its resourceSpans hold none)", str(f))
-    return StoredSpans(tuple(out), total, duplicates)
+    return StoredSpans(tuple(out), total, duplicates, not_inference)
 
 
 _EXPECTED = 'expected OTLP/JSON ExportTraceServiceRequest objects ({"resourceSpans": [...]})'

@@ -5,7 +5,9 @@ Columns (case-insensitive): `timestamp` (UTC request start; ISO 8601 or
 `model_version`, `endpoint`, `tenant`, `resource_id` (as the bill's ResourceId),
 `duration_ms` (busy time on that resource, milliseconds) and, when known,
 `input_tokens`, `output_tokens`, `status`, `gpu_ms` (GPU busy time, milliseconds, for the
-`gpu_time` driver). Required: timestamp, request_id, resource_id, duration_ms.
+`gpu_time` driver), `provider` (the hosted model API that served a hosted call, e.g.
+`openai`; empty for a self-hosted request: a row with a provider and no resource_id is
+rejected as `hosted API call: billed by its provider`). Required: timestamp, request_id, resource_id, duration_ms.
 
 Files are opened lazily through the chosen backend (Parquet directories and globs are
 never loaded whole); the normalization below is one set of Ibis expressions. One reader
@@ -36,7 +38,7 @@ REQUIRED = ["timestamp", "request_id", "resource_id", "duration_ms"]
 STRINGS = ["request_id", "model", "model_version", "endpoint", "tenant", "resource_id", "status"]
 INTS = ["input_tokens", "output_tokens"]
 FLOATS = ["duration_ms", "gpu_ms"]
-USAGE_COLUMNS = ["timestamp", *STRINGS[:6], "duration_ms", "gpu_ms", *INTS, "status",
+USAGE_COLUMNS = ["timestamp", *STRINGS[:6], "duration_ms", "gpu_ms", *INTS, "status", "provider",
                  "requests"]
 #: file names a usage folder is searched for
 USAGE_EXTENSIONS = (".parquet", ".csv", ".csv.gz", ".json", ".jsonl", ".ndjson", ".json.gz",
@@ -168,9 +170,15 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
     from infercost.ingest.backends import from_arrow, read_files
 
     if kind == "otel":
-        arrow, n_spans, n_used = otel.read_spans(fs)
-        return from_arrow(con, arrow, "otel_usage"), (
-            f"OTel: {n_used} of {n_spans} spans carry gen_ai attributes")
+        arrow, c = otel.read_spans(fs)
+        note = f"OTel: {c.used} of {c.total} spans carry gen_ai attributes"
+        if c.not_inference:
+            note += (f"; {c.not_inference} agent or tool span{'s' if c.not_inference > 1 else ''}"
+                     " (gen_ai.operation.name) skipped: not inference requests")
+        if c.hosted:
+            note += (f"; {c.hosted} hosted API call{'s' if c.hosted > 1 else ''}: billed by "
+                     "the provider, no share of the host's time")
+        return from_arrow(con, arrow, "otel_usage"), note
     if kind == "json_array":
         return from_arrow(con, _records_table(fs), "json_usage"), None
     try:
@@ -253,6 +261,9 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
             v = text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64)
             v = ibis.ifelse(v.abs() < 2**53, v, ibis.null(dt.float64)).cast(dt.int64)
         out[c] = ibis.null(dt.int64) if v is None else v
+    v = col("provider")
+    out["provider"] = ibis.null(dt.string) if v is None else (
+        text(v) if v.type().is_string() else v.cast(dt.string))
     v = col("status")
     out["status"] = ibis.null(dt.string) if v is None else v.cast(dt.string)
     v = col("requests")
