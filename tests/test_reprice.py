@@ -235,3 +235,22 @@ def test_a_priced_span_without_a_model_is_not_repriced(tiny, tmp_path):
     res = api.reprice(bare, scenario=tmp_path / "tiny.yaml")
     # the 3 priced spans lost their model, the 4th never had one: as the processor says
     assert res.unpriced == {"missing model": 4} and not res.rows
+
+
+def test_hosted_calls_with_cached_tokens_reprice_at_what_the_pricer_charged(tmp_path):
+    # the chatbot's catalog: gpt-4o 2.50 input, 1.25 cached input, 10.00 output per 1M.
+    # 1,000 input of which 800 cached, 100 output: 200 x 2.5e-6 = 0.0005, 800 x 1.25e-6 =
+    # 0.001, 100 x 1e-5 = 0.001: 0.0025 (0.0035 if the cached tokens were priced in full)
+    spans = tmp_path / "spans.jsonl"
+    tp = TracerProvider()
+    chatbot = EXAMPLES / "chatbot.yaml"
+    pricer = instrument(tp, chatbot, exporter=OtlpJsonFileExporter(spans),
+                        meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    tp.get_tracer("svc").start_span("chat gpt-4o", attributes={
+        "gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt-4o",
+        "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.cache_read.input_tokens": 800,
+        "gen_ai.usage.output_tokens": 100}).end()
+    pricer.force_flush()
+    assert pricer.stats.total == D("0.0025")
+    r = api.reprice(spans, scenario=chatbot)
+    assert r.old_total == D("0.0025") and r.new_total == D("0.0025") and not r.unpriced

@@ -665,6 +665,7 @@ class RepriceResult:
                     raise UnpricedError(bad, bad)
                 new = price_span(table, busy_ns=s.busy_ns, batch=s.batch, index=s.index,
                                  input_tokens=s.input_tokens, output_tokens=s.output_tokens,
+                                 cached_input_tokens=s.cached_input_tokens,
                                  provider=s.provider, model=s.model).total
             except UnpricedError as e:
                 # not priced again: its old cost stays in the old total (which then adds

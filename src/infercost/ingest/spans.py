@@ -47,6 +47,9 @@ class StoredSpan:
     #: "bad gen_ai.usage.input_tokens" (or output): a token count that is not a whole
     #: number (a hosted call is then not priced again; a self-hosted one ignores tokens)
     bad_tokens: str | None = None
+    #: input tokens read from a prompt cache (`semconv.CACHE_READ_INPUT_TOKENS`; part of
+    #: `input_tokens`), priced at the catalog's cached input price as the pricer does
+    cached_input_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ def _span(sp: dict, rattrs: dict, a: dict, where: str) -> StoredSpan:
         batch, bad = _whole(a, (sc.CONCURRENCY,))
     tin, bad_in = _whole(a, sc.INPUT_TOKENS)
     tout, bad_out = _whole(a, sc.OUTPUT_TOKENS)
+    tcached, bad_cached = _whole(a, sc.CACHE_READ_INPUT_TOKENS)
     provider = text(sc.PROVIDER)
     return StoredSpan(
         span_id=str(sp.get("spanId", "")), busy_ns=end - start, batch=batch, index=index,
@@ -125,7 +129,8 @@ def _span(sp: dict, rattrs: dict, a: dict, where: str) -> StoredSpan:
         reason=None if old is not None else str(
             a.get(sc.UNPRICED) or (f"stored cost without {sc.COST_CURRENCY}" if cost is None
                                    and sc.COST_DECIMAL in a else "not priced when recorded")),
-        scenario=text((sc.SCENARIO,)), bad=bad, bad_tokens=bad_in or bad_out)
+        scenario=text((sc.SCENARIO,)), bad=bad, bad_tokens=bad_in or bad_out or bad_cached,
+        cached_input_tokens=tcached)
 
 
 def read_priced_spans(files: list[Path]) -> StoredSpans:
