@@ -284,3 +284,56 @@ def test_the_usage_notes_say_what_was_skipped(tmp_path):
     assert any("1 of 2 spans" in n and "1 agent or tool span" in n
                for n in res.summary["notes"])
     assert pd.notna(by_tenant(res)["A"])
+
+
+# -- second round: catalog providers, duplicates, the pricer's divisor, int64 tokens ------
+def test_a_catalog_api_provider_is_hosted_even_when_the_pricer_left_it_unpriced(tmp_path):
+    # together and deepinfra have token prices in the built-in catalog (not OTel well-known
+    # names): calls to them never take host time, priced or not
+    spans = write(tmp_path / "s.jsonl", doc(
+        *[span(f"a{i}", 60, 62, **L, infercost__tenant="A", infercost__batch__size=4,
+               infercost__batch__index=i) for i in range(4)],
+        span("f0", 120, 130, gen_ai__provider__name="together",
+             gen_ai__request__model="qwen-9-999b", infercost__tenant="F",
+             gen_ai__usage__input_tokens=1000, gen_ai__usage__output_tokens=1000),
+        span("g0", 130, 140, gen_ai__provider__name="deepinfra",
+             gen_ai__request__model="llama-3.1-8b", infercost__tenant="G")))
+    res = api.attribute(bill(tmp_path / "b.csv", ("host-1", "10", "Hrs")), usage=spans)
+    # before: F and G 10 s each against A's 4 x 0.5 s: F 4.545, G 4.545, A 0.909
+    assert by_tenant(res) == {"A": D("10")}
+    assert res.summary["rows"]["usage_rejected_by_reason"] == {
+        "rejected: hosted API call: billed by its provider": 2}
+
+
+def test_a_span_read_twice_is_counted_once(tmp_path):
+    one = doc(span("a0", 60, 61, **L, infercost__tenant="A"),
+              span("b0", 120, 123, **L, infercost__tenant="B"))
+    again = doc(span("b0", 120, 123, **L, infercost__tenant="B"))  # the same span, resent
+    f1, f2 = write(tmp_path / "1.jsonl", one), write(tmp_path / "2.jsonl", again)
+    b = bill(tmp_path / "b.csv", ("host-1", "8", "Hrs"))
+    res = api.attribute(b, usage=[f1, f2])
+    # once each: A 1 s, B 3 s of 4 s: 2 and 6 (before: B counted twice, 6 of 7 s: 6.857)
+    assert by_tenant(res) == {"A": D("2"), "B": D("6")}
+    assert res.summary["rows"]["usage_read"] == 2
+    assert any("1 span read again (same traceId and spanId) counted once" in n
+               for n in res.summary["notes"])
+
+
+def test_the_pricers_divisor_splits_a_span_with_no_batch_size_or_concurrency(tmp_path):
+    # the pricer wrote infercost.cost.divisor 32 (the scenario's concurrency) on a span
+    # with neither attribute: attribute splits its time as the pricer did
+    spans = write(tmp_path / "s.jsonl", doc(
+        span("a0", 60, 61, **L, infercost__tenant="A", infercost__replica__concurrency=8),
+        span("b0", 120, 121, **L, infercost__tenant="B", infercost__cost__divisor=32)))
+    res = api.attribute(bill(tmp_path / "b.csv", ("host-1", "10", "Hrs")), usage=spans)
+    # A 1 s / 8 = 0.125 s, B 1 s / 32 = 0.03125 s: 4 : 1 of 10 USD -> 8 and 2
+    # (before: B's whole second: A 1.11, B 8.89)
+    assert by_tenant(res) == {"A": D("8"), "B": D("2")}
+
+
+def test_token_counts_are_read_exactly_up_to_int64(tmp_path):
+    big = 2**60 + 1  # past 2**53: a double would round it
+    rows, _ = spans_to_rows(doc(span("a0", 0, 1, **L, gen_ai__usage__input_tokens=big)), "f")
+    assert rows[0]["input_tokens"] == big
+    with pytest.raises(InputError, match="below 2\\*\\*63"):
+        spans_to_rows(doc(span("a0", 0, 1, **L, gen_ai__usage__input_tokens=2**64)), "f")

@@ -15,7 +15,7 @@ Every published name is read, first present wins: the GenAI semantic conventions
 | usage column | from (first present) |
 |---|---|
 | timestamp | span startTimeUnixNano (UTC) |
-| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms, divided by infercost.batch.size when set (the span then times its whole batch: each of its n requests was busy 1/n of it), else by infercost.replica.concurrency when set (the requests the replica served at once), as the span pricer divides it; a span with neither keeps its whole duration |
+| duration_ms | endTimeUnixNano - startTimeUnixNano, in ms, divided by infercost.batch.size when set (the span then times its whole batch: each of its n requests was busy 1/n of it), else by infercost.replica.concurrency when set (the requests the replica served at once), else by infercost.cost.divisor (what the span pricer split it by: the scenario's concurrency), as the span pricer divides it; a span with none of them keeps its whole duration |
 | request_id | gen_ai.response.id, gen_ai.request.id (vLLM), else traceId:spanId |
 | model | infercost.model (the model the span was priced as), gen_ai.response.model, gen_ai.request.model, llm.response.model, llm.request.model, llm.model_name |
 | model_version | infercost.model_version, gen_ai.response.model_version, service.version (resource) |
@@ -27,9 +27,13 @@ Every published name is read, first present wins: the GenAI semantic conventions
 | output_tokens | gen_ai.usage.output_tokens, gen_ai.usage.completion_tokens, llm.usage.completion_tokens, llm.token_count.completion |
 | status | error.type, else the span status code (OK / ERROR / UNSET) |
 
+A span read again (a traceId and spanId already read: the files of two exporters, a
+batch sent twice) is counted once, and the usage note says how many were.
+
 A hosted API call (`gen_ai.usage.cost.source` "provider", or a `gen_ai.provider.name` /
 `gen_ai.system` among the OpenTelemetry GenAI well-known providers,
-`core.semconv.WELL_KNOWN_PROVIDERS`) ran at its provider, not on the host that called
+`core.semconv.WELL_KNOWN_PROVIDERS`, or with token prices in the built-in catalog, such
+as together or deepinfra: `hosted_providers()`) ran at its provider, not on the host that called
 it: it never takes the host's resource (the process's `host.id` and the like), so it
 takes no share of the host's replica time. With its own resource id on the span (the
 ResourceId of a pay-per-token bill row) it is allocated as any request (rule R2'); else
@@ -40,12 +44,14 @@ Bad input is an `InputError` naming the file, document and span: a document whos
 `intValue` that is not an integer, a span without `startTimeUnixNano` or
 `endTimeUnixNano`, a batch size or concurrency that is not a whole number >= 1 (whole
 numbers written as strings or floats, "4" or 4.0, are read as the span pricer reads
-them), a token count that is not a number.
+them; the pricer leaves such a span unpriced and `reprice` counts it so, but `attribute`
+refuses the file, as it cannot weigh that request), a token count that is not a whole
+number below 2**63.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +73,8 @@ OUTPUT_TOKENS = list(semconv.OUTPUT_TOKENS)
 REQUEST_ID = ["gen_ai.response.id", "gen_ai.request.id"]
 #: attribute prefixes that make a span an inference request
 PREFIXES = ("gen_ai.", "llm.", "vllm.")
-#: token counts beyond this are no count (as `ingest.usage.normalize` reads them)
-_MAX_TOKENS = 2**53
+#: the largest token count (OTLP encodes integer attributes as int64)
+_MAX_TOKENS = 2**63 - 1
 _STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_OK": "OK",
            "STATUS_CODE_ERROR": "ERROR", "STATUS_CODE_UNSET": "UNSET"}
 _TIMES = "expected startTimeUnixNano and endTimeUnixNano (integer ns)"
@@ -168,14 +174,31 @@ def whole_number(v: object) -> int:
         raise ValueError(v) from None
 
 
+def hosted_providers() -> frozenset[str]:
+    """`provider_key`s of the hosted API providers: the OpenTelemetry GenAI well-known
+    ones (`core.semconv.WELL_KNOWN_PROVIDERS`) and every provider with token prices in
+    the built-in catalog (`prices.api_tokens`: together, deepinfra, ...), as the span
+    pricer counts them."""
+    global _HOSTED
+    if _HOSTED is None:
+        from infercost.core.catalog import load_catalog
+
+        _HOSTED = frozenset(semconv.WELL_KNOWN_PROVIDERS) | {
+            semconv.provider_key(a.provider) for a in load_catalog().api_tokens}
+    return _HOSTED
+
+
+_HOSTED: frozenset[str] | None = None
+
+
 def is_hosted(attrs: dict) -> bool:
     """Whether a span is a hosted API call: `gen_ai.usage.cost.source` "provider", or its
-    `gen_ai.provider.name` (else `gen_ai.system`) one of the OpenTelemetry GenAI
-    well-known providers (`core.semconv.WELL_KNOWN_PROVIDERS`, `provider_key` compared)."""
+    `gen_ai.provider.name` (else `gen_ai.system`) one of `hosted_providers()`
+    (`provider_key` compared)."""
     if attrs.get(semconv.COST_SOURCE) == "provider":
         return True
-    return semconv.provider_key(semconv.first(attrs, semconv.PROVIDER)) \
-        in semconv.WELL_KNOWN_PROVIDERS
+    provider = semconv.first(attrs, semconv.PROVIDER)
+    return provider is not None and semconv.provider_key(provider) in hosted_providers()
 
 
 @dataclass
@@ -188,12 +211,18 @@ class SpanCounts:
     used: int = 0
     not_inference: int = 0
     hosted: int = 0
+    #: spans read again (a traceId and spanId already read, e.g. the files of two
+    #: exporters, or a batch sent twice): counted once, left out of the rows
+    duplicates: int = 0
+    seen: set = field(default_factory=set, repr=False)
 
 
 def _divisor(a: dict, where: str) -> int:
     """What a span's duration is split by: its batch size, else the replica's concurrency
-    (as the span pricer), else 1; `InputError` when the one given is not a whole number >= 1."""
-    for key in (semconv.BATCH_SIZE, semconv.CONCURRENCY):
+    (as the span pricer), else the divisor the pricer wrote on it (`infercost.cost.divisor`:
+    the scenario's concurrency it split the span by), else 1; `InputError` when the one
+    given is not a whole number >= 1."""
+    for key in (semconv.BATCH_SIZE, semconv.CONCURRENCY, semconv.DIVISOR):
         v = a.get(key)
         if v is None:
             continue
@@ -214,10 +243,12 @@ def _tokens(a: dict, keys: list[str], where: str) -> int | None:
     try:
         if isinstance(v, bool):
             raise ValueError
-        n = int(float(v))
+        n = v if type(v) is int else int(float(v))  # an OTLP intValue exactly
     except (TypeError, ValueError, OverflowError):
         raise InputError(f"{keys[0]}: expected a token count, got {v!r}", where) from None
-    return n if abs(n) < _MAX_TOKENS else None  # beyond 2^53: unknown, as in usage logs
+    if abs(n) > _MAX_TOKENS:  # an int64 holds every count OTLP can carry
+        raise InputError(f"{keys[0]}: expected a token count below 2**63, got {v!r}", where)
+    return n
 
 
 def spans_to_rows(doc: dict, where: str,
@@ -236,6 +267,12 @@ def spans_to_rows(doc: dict, where: str,
         if not semconv.is_inference_operation(a):
             c.not_inference += 1
             continue
+        ident = (sp.get("traceId"), sp.get("spanId"))
+        if ident[1]:  # a span read before (same traceId and spanId): counted once
+            if ident in c.seen:
+                c.duplicates += 1
+                continue
+            c.seen.add(ident)
         start, end = span_times(sp, at)
         hosted = is_hosted(a)
         merged = {**rattrs, **a}

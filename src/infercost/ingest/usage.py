@@ -178,6 +178,9 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
         if c.hosted:
             note += (f"; {c.hosted} hosted API call{'s' if c.hosted > 1 else ''}: billed by "
                      "the provider, no share of the host's time")
+        if c.duplicates:
+            note += (f"; {c.duplicates} span{'s' if c.duplicates > 1 else ''} read again (same "
+                     "traceId and spanId) counted once")
         return from_arrow(con, arrow, "otel_usage"), note
     if kind == "json_array":
         return from_arrow(con, _records_table(fs), "json_usage"), None
