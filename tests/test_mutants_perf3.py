@@ -1,0 +1,416 @@
+"""The performance model's work counting (`perf/arch.py`), max-load throughput
+(`perf/throughput.py`) and service-time seam (`perf/service.py`), pinned where
+`make mutate` found them loose.
+
+Every expectation is computed by hand in the comments. Judged-equivalent mutants are
+listed in docs/mutation.md.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from infercost.core.catalog import load_catalog
+from infercost.core.scenario import validate
+from infercost.errors import InputError
+from infercost.perf.arch import (
+    OpGroup,
+    RecShape,
+    Shape,
+    StepWork,
+    Traffic,
+    decoder_work,
+    encoder_work,
+    generic_work,
+    rec_shape,
+    recommender_work,
+    resnet_convs,
+    resnet_counts,
+    resnet_depth,
+    shape_of,
+    streamed_weight_bytes,
+    vision_work,
+)
+from infercost.perf.precision import parse_precision
+from infercost.perf.service import ServiceTime, service_from_block
+
+CAT = load_catalog()
+
+
+def _scenario(**parts) -> object:
+    raw = {"name": "t", "currency": "USD", "model": {"id": "llama-3.1-8b", "precision": "bf16"},
+           "workload": {"arrivals": {"process": "poisson", "rate_per_s": 1},
+                        "request": {"prompt_tokens": 800, "output_tokens": 200}},
+           "deployment": {"hardware": "h100-sxm"}}
+    for k, v in parts.items():
+        raw[k] = v
+    return validate(raw, "test")
+
+
+# -- service.py ------------------------------------------------------------------------
+
+
+def test_service_block_batch_times_by_hand():
+    sc = _scenario(service={"mean_ms": 40, "per_item_ms": 10})
+    st = service_from_block(sc.service, 8)
+    # b = 1: 40 ms; b = 3: 40 + 2 x 10 = 60 ms
+    assert st.batch_seconds(1) == pytest.approx(0.040)
+    assert st.batch_seconds(3) == pytest.approx(0.060)
+    assert st.max_batch == 8 and st.is_llm is False and st.notes == ()
+    assert st.source == "service: exponential, mean 40 ms"
+    # per_item_ms not given: each extra item costs mean_ms again (b = 3: 3 x 40 = 120 ms)
+    st = service_from_block(_scenario(service={"mean_ms": 40}).service, 4)
+    assert st.batch_seconds(3) == pytest.approx(0.120)
+    assert isinstance(st, ServiceTime)
+
+
+# -- arch.py: Shape and shape_of ---------------------------------------------------------
+
+BF16 = parse_precision("bf16")
+# a tiny GQA decoder: q = 2 heads x 4 = 8, kv = 1 x 4 = 4
+TINY = Shape(layers=2, hidden=8, heads=2, kv_heads=1, head_dim=4, intermediate=16, vocab=10)
+
+
+def test_tiny_shape_counts_by_hand():
+    s = TINY
+    assert (s.q_dim, s.kv_dim) == (8, 4)
+    assert s.attn_params == 8 * (2 * 8 + 2 * 4) == 192
+    assert s.attn_flops_per_pair == 4.0 * 8 == 32.0
+    assert s.expert_params == 3 * 8 * 16 == 384  # gated: 3 matrices
+    assert s.router_params == 0  # one expert: no router
+    assert s.layer_linear_params == s.active_layer_linear_params == 192 + 384 == 576
+    assert s.embedding_params == 10 * 8 == 80
+    # layers x (linear + 2 norms) + 2 embeddings (untied) + final norm: 2 x (576 + 16) + 160 + 8
+    assert s.total_params == 1352
+    tied = Shape(**{**s.__dict__, "tied": True})
+    assert tied.total_params == 1352 - 80
+    # K and V, 2 layers, 4 elements, 2 bytes: 2 x 2 x 4 x 2 = 32; default kv_bytes is 2
+    assert s.kv_bytes_per_token() == 32.0 and s.kv_bytes_per_token(1) == 16.0
+    assert s.kv_split(1) == 1.0 and s.kv_split(2) == 1.0  # one KV head: replicated on both ranks
+    gqa = Shape(**{**s.__dict__, "kv_heads": 2})
+    assert (gqa.kv_split(1), gqa.kv_split(2), gqa.kv_split(4)) == (1.0, 0.5, 0.5)
+    ungated = Shape(**{**s.__dict__, "gated": False})
+    assert ungated.expert_params == 2 * 8 * 16 == 256
+    moe = Shape(**{**s.__dict__, "experts": 4, "experts_per_token": 2, "intermediate": 4})
+    # router 8 x 4 = 32; expert 3 x 8 x 4 = 96: all 4 experts 192 + 384 + 32, 2 active 192 + 192 + 32
+    assert moe.router_params == 32
+    assert moe.layer_linear_params == 608 and moe.active_layer_linear_params == 416
+
+
+def test_mla_shape_by_hand():
+    # 2 heads x head_dim 4 (no-RoPE part), rope 2, q_lora 3, kv_lora 5; cached latent 5 + 2 = 7
+    s = Shape(layers=2, hidden=8, heads=2, kv_heads=2, head_dim=4, intermediate=16, vocab=10,
+              kv_cache_dim=7, mla=True, q_lora_rank=3, kv_lora_rank=5, qk_rope_head_dim=2)
+    # q: 8 x 3 + 3 x 2 x (4 + 2) = 24 + 36 = 60; kv: 8 x (5 + 2) + 5 x 2 x 2 x 4 = 56 + 80 = 136;
+    # o: 2 x 4 x 8 = 64
+    assert s.attn_params == 60 + 136 + 64 == 260
+    no_qlora = Shape(**{**s.__dict__, "q_lora_rank": 0})
+    assert no_qlora.attn_params == 8 * 2 * (4 + 2) + 136 + 64 == 296
+    # latent attention: 2 x heads x (kv_lora + rope + kv_lora) = 2 x 2 x 12
+    assert s.attn_flops_per_pair == 48.0
+    assert s.kv_dim == 3.5  # half the cached 7
+    assert s.kv_split(8) == 1.0  # the latent is on every rank
+    assert s.kv_bytes_per_token(1) == 2 * 2 * 3.5 * 1 == 14.0
+
+
+def _arch(**kw):
+    base = {"id": "m", "name": "", "family": "decoder", "params": 0, "layers": 2, "hidden": 8, "heads": 2,
+            "kv_heads": 0, "head_dim": 0, "intermediate": 16, "vocab": 0, "experts": 0,
+            "experts_per_token": 0, "tied_embeddings": False}
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_shape_of_defaults_and_refinements():
+    s = shape_of(_arch())
+    # head_dim = hidden / heads = 4; kv_heads = heads; vocab 0; 1 expert, 1 per token
+    assert s == Shape(layers=2, hidden=8, heads=2, kv_heads=2, head_dim=4, intermediate=16, vocab=0,
+                      experts=1, experts_per_token=1, tied=False, gated=True, causal=True)
+    enc = shape_of(_arch(family="encoder", tied_embeddings=True, kv_heads=1, head_dim=2, vocab=7))
+    assert (enc.gated, enc.causal, enc.tied, enc.kv_heads, enc.head_dim, enc.vocab) == (False, False, True, 1, 2, 7)
+    ds = shape_of(_arch(experts=4, experts_per_token=2, shared_experts=1, dense_layers=1, dense_intermediate=32,
+                        kv_cache_dim=7, attention="MLA", q_lora_rank=3, kv_lora_rank=5, qk_rope_head_dim=2))
+    assert (ds.experts, ds.experts_per_token, ds.shared_experts, ds.dense_layers, ds.dense_intermediate,
+            ds.kv_cache_dim, ds.mla, ds.q_lora_rank, ds.kv_lora_rank, ds.qk_rope_head_dim) == (
+        4, 2, 1, 1, 32, 7, True, 3, 5, 2)
+    assert shape_of(_arch(attention="gqa")).mla is False
+    assert shape_of(_arch(attention=None)).mla is False
+
+
+def test_shape_of_names_the_missing_fields():
+    with pytest.raises(InputError) as e:
+        shape_of(_arch(layers=0, heads=0))
+    assert str(e.value) == "model m: model 'm' (decoder) lacks layers, heads"
+    assert e.value.where == "model m"
+    with pytest.raises(InputError) as e:
+        shape_of(_arch(family="encoder", hidden=0, intermediate=0))
+    assert "model 'm' (encoder) lacks hidden, intermediate" in str(e.value)
+
+
+def test_catalog_shapes():
+    # Llama-3.1-8B config.json: 32 layers, hidden 4096, 32 heads, 8 KV heads, head_dim 128,
+    # intermediate 14336, vocab 128256, untied
+    s = shape_of(CAT.get_model("llama-3.1-8b"))
+    assert (s.layers, s.hidden, s.heads, s.kv_heads, s.head_dim, s.intermediate, s.vocab, s.tied) == (
+        32, 4096, 32, 8, 128, 14336, 128256, False)
+    # Mixtral-8x7B: 8 experts, 2 per token, 32 layers, hidden 4096, intermediate 14336, vocab 32000
+    m = shape_of(CAT.get_model("mixtral-8x7b"))
+    assert (m.experts, m.experts_per_token, m.intermediate, m.vocab, m.kv_heads) == (8, 2, 14336, 32000, 8)
+    # active: attention 4096 x (2 x 4096 + 2 x 1024) = 41,943,040 + 2 x 3 x 4096 x 14336 = 352,321,536
+    # + router 4096 x 8 = 32,768 -> 394,297,344 per layer
+    assert m.active_layer_linear_params == 394_297_344
+
+
+def test_streamed_weight_bytes_output_head_width():
+    # TINY: 2 layers x 576 linear params; output head 10 x 8 = 80
+    assert streamed_weight_bytes(TINY, BF16) == 2 * 576 * 2 + 80 * 2 == 2464
+    assert streamed_weight_bytes(TINY, parse_precision("fp32")) == 2 * 576 * 4 + 80 * 4 == 4928
+    assert streamed_weight_bytes(TINY, parse_precision("fp8")) == 2 * 576 * 1 + 80 * 2 == 1312
+    assert streamed_weight_bytes(TINY, parse_precision("int4")) == 2 * 576 * 0.5 + 80 * 2 == 736
+
+
+# -- arch.py: decoder_work ---------------------------------------------------------------
+
+
+def test_decoder_work_dense_by_hand():
+    # 2 sequences, 3 new tokens each on 5 past: T = 6 tokens; logits for 2
+    w = decoder_work(TINY, BF16, [(2, 3, 5)], logits_tokens=2)
+    # linear params: 2 layers x (attn 192 + mlp 384) = 1152; FLOPs 2 x 1152 x 6 = 13,824
+    # io dims: 4 x 8 + 2 x 8 + 2 x 4 + mlp 3 x 16 = 104; io bytes 6 x 104 x 2 B x 2 layers = 2,496
+    # weights 1152 x 2 B = 2,304; working set 6 x (8 + 16) x 2 B x 2 = 576
+    lin = OpGroup("linear", "gemm", 13824, 4800, weight_bytes=2304, resident_bytes=2496, working_set=576)
+    # attention FLOPs: 2 seqs x 32 x (3 x 5 + 3 x 4 / 2) x 2 layers = 2,688
+    # KV read 2 x (5 + 3) x 4 x 2 (K, V) x 2 B x 2 layers = 512; written 6 x 4 x 2 x 2 x 2 = 192;
+    # q and o 2 x 3 x 2 x 8 x 2 B x 2 = 384
+    attn = OpGroup("attention", "attn", 2688, 512 + 192 + 384)
+    # elementwise 6 x 2 layers x 2 B x (8 passes x 8 + 3 passes x 16) = 24 x 112 = 2,688
+    elem = OpGroup("elementwise", "elem", 0.0, 2688, resident_bytes=2688, working_set=576)
+    # output head: 2 x 10 x 8 x 2 tokens = 320 FLOPs; weights 80 x 2 B = 160 + logits 2 x 10 x 4 B = 80
+    head = OpGroup("lm_head", "gemm", 320, 240, weight_bytes=160)
+    # launches 12 x 2 layers + 10
+    assert w == StepWork([lin, attn, elem, head], 34, "decode")
+    assert w.flops == 13824 + 2688 + 320 and w.bytes == 4800 + 1088 + 2688 + 240
+
+
+def test_decoder_work_tp_q_tile_kv_bytes_by_hand():
+    s = Shape(**{**TINY.__dict__, "kv_heads": 2})  # kv = 8; attention params 8 x (16 + 16) = 256
+    t = Traffic(kv_read_factor=2.0, act_passes_hidden=5.0, act_passes_inter=2.0, kernels_per_layer=7.0,
+                kernels_fixed=3.0)
+    # 3 decode tokens at context 7, 2 ranks, fp8 KV (1 byte), a decode kernel padded to 4 query rows
+    w = decoder_work(s, BF16, [(3, 1, 7)], logits_tokens=3, tp=2, traffic=t, phase="mixed", kv_bytes=1.0,
+                     q_tile=4.0)
+    # linear 2 x (256 + 384) = 1280 params; FLOPs 2 x 1280 x 3 / 2 = 3,840; weights 1280 x 2 / 2 = 1,280
+    # io dims 32 + 16 + 16 + 48 = 112: 3 x 112 x 2 B x 2 layers / 2 = 672; ws 3 x (8 + 16 / 2) x 2 x 2 = 192
+    lin = OpGroup("linear", "gemm", 3840, 1952, weight_bytes=1280, resident_bytes=672, working_set=192)
+    # attention: 3 x 32 x (7 + 1) x 2 / 2 = 768, plus the padded tile 3 x 32 x 7 x (4 - 1) x 2 / 2 = 2,016
+    # KV (half on each rank): read 3 x (7 x 2 + 1) x 8 x 2 x 1 B x 2 x 0.5 = 720, written 3 x 8 x 2 x 2 x 0.5
+    # = 48; q and o 3 x 2 x 8 x 2 B x 2 / 2 = 96
+    attn = OpGroup("attention", "attn", 2784, 720 + 48 + 96)
+    # elementwise 3 x 2 x 2 B x (5 x 8 + 2 x 16 / 2) = 12 x 56 = 672
+    elem = OpGroup("elementwise", "elem", 0.0, 672, resident_bytes=672, working_set=192)
+    # head split 2 ways: 2 x 10 x 8 x 3 / 2 = 240; weights 80 x 2 / 2 = 80 + 3 x 10 x 4 / 2 = 60
+    head = OpGroup("lm_head", "gemm", 240, 140, weight_bytes=80)
+    # two all-reduces per layer of 3 x 8 activations: 2 x 2 x 3 x 8 x 2 B = 192 bytes, 4 calls
+    ar = OpGroup("allreduce", "comm", 0.0, 192, 4)
+    # launches 7 x 2 + 3
+    assert w == StepWork([lin, attn, elem, head, ar], 17, "mixed")
+    # a prefill token (t > 1) or no past gets no tile padding: 3 x 32 x (0 + 1) x 2 / 2 = 96
+    w0 = decoder_work(s, BF16, [(3, 1, 0)], logits_tokens=3, tp=2, q_tile=4.0)
+    assert w0.groups[1].flops == 96
+    # KV in activation bytes by default (2): written 3 x 8 x 2 x 2 B x 2 x 0.5 = 96
+    w2 = decoder_work(s, BF16, [(3, 1, 0)], logits_tokens=3, tp=2)
+    assert w2.groups[1].bytes == 3 * 1 * 8 * 2 * 2 * 2 * 0.5 + 96 + 96
+
+
+def test_decoder_work_moe_by_hand():
+    # 3 layers: the first dense (MLP 16 wide), 2 MoE layers of 4 experts (2 routed) + 1 shared, each 4 wide
+    s = Shape(layers=3, hidden=8, heads=2, kv_heads=1, head_dim=4, intermediate=4, vocab=10, experts=4,
+              experts_per_token=2, shared_experts=1, dense_layers=1, dense_intermediate=16)
+    w = decoder_work(s, BF16, [(2, 1, 3)], logits_tokens=2, moe_m_half=2.0, moe_kernels=5.0)
+    # dense part: attention 192 x 3 + dense MLP 3 x 8 x 16 = 384 + 2 MoE layers x (router 32 + shared 96)
+    # = 576 + 384 + 256 = 1216; T = 2: FLOPs 2 x 1216 x 2 = 4,864; weights 2,432
+    # io dims 32 + 16 + 8 = 56 (expert io counted with the experts): 2 x 56 x 2 B x 3 = 672
+    # ws 2 x (8 + 4 x 2) x 2 x 2 = 128
+    lin = OpGroup("linear", "gemm", 4864, 2432 + 672, weight_bytes=2432, resident_bytes=672, working_set=128)
+    # experts touched: 4 x (1 - (1 - 2/4)^2) = 3 of 96 params x 2 B x 2 layers = 1,152; io 2 x (3 x 4 x 2) x 2 x 2
+    # = 192; FLOPs 2 x 2 x 96 x 2 x 2 = 1,536; rows per expert 2 x 2 / 4 = 1: rate x 1 / (1 + 2)
+    ex = OpGroup("experts", "gemm", 1536, 1344, weight_bytes=1152, resident_bytes=192, working_set=128,
+                 eff_scale=1 / 3)
+    # attention 2 x 32 x (3 + 1) x 3 = 768; KV read 2 x 4 x 4 x 2 x 2 x 3 = 384, written 2 x 4 x 2 x 2 x 3 = 96,
+    # q and o 2 x 2 x 8 x 2 x 3 = 192
+    attn = OpGroup("attention", "attn", 768, 672)
+    # elementwise 2 x 3 x 2 B x (8 x 8 + 3 x 4 x 2) = 12 x 88 = 1,056
+    elem = OpGroup("elementwise", "elem", 0.0, 1056, resident_bytes=1056, working_set=128)
+    head = OpGroup("lm_head", "gemm", 320, 240, weight_bytes=160)
+    # routing: 4 passes x 2 tokens x 2 experts x 8 x 2 B x 2 MoE layers = 512
+    route = OpGroup("routing", "elem", 0.0, 512, resident_bytes=512, working_set=128)
+    # launches 12 x 3 + 10 + 5 x 2 MoE layers
+    assert w == StepWork([lin, ex, attn, elem, head, route], 56, "decode")
+    # no m_half: full rate; a huge one: the floor 1e-3
+    assert decoder_work(s, BF16, [(2, 1, 3)], logits_tokens=2, moe_m_half=0.0).groups[1].eff_scale == 1.0
+    assert decoder_work(s, BF16, [(2, 1, 3)], logits_tokens=2, moe_m_half=1e4).groups[1].eff_scale == 1e-3
+    # without dense layers the MoE layers use the expert MLP as the 'dense' fallback width
+    s2 = Shape(**{**s.__dict__, "dense_layers": 0, "dense_intermediate": 0, "shared_experts": 0})
+    w2 = decoder_work(s2, BF16, [(2, 1, 3)], logits_tokens=2)
+    # attention 576 + 3 MoE layers x router 32 = 672; FLOPs 2 x 672 x 2
+    assert w2.groups[0].flops == 2688 and w2.groups[0].weight_bytes == 1344
+
+
+def test_decoder_work_needs_a_token():
+    with pytest.raises(InputError) as e:
+        decoder_work(TINY, BF16, [(0, 1, 5)], logits_tokens=0)
+    assert str(e.value) == "a step needs at least one token"
+
+
+# -- arch.py: encoders, vision, generic, recommenders -------------------------------------
+
+
+def test_encoder_work_by_hand():
+    s = Shape(layers=2, hidden=8, heads=2, kv_heads=2, head_dim=4, intermediate=16, vocab=10, gated=False,
+              causal=False)
+    w = encoder_work(s, BF16, 3, 5)
+    # linear params per layer: 8 x (16 + 16) + 2 x 8 x 16 = 512; T = 15: FLOPs 2 x 512 x 2 x 15 = 30,720
+    # weights 512 x 2 B x 2 = 2,048; io dims 32 + 16 + 16 + 48 = 112: 15 x 112 x 2 x 2 = 6,720
+    # ws 5 x 3 x (8 + 16) x 2 x 2 = 1,440
+    lin = OpGroup("linear", "gemm", 30720, 8768, weight_bytes=2048, resident_bytes=6720, working_set=1440)
+    # attention 3 x 4 x 8 x 5^2 x 2 = 4,800 FLOPs; bytes 15 x (16 + 16) x 2 x 2 = 1,920
+    attn = OpGroup("attention", "attn", 4800, 1920, resident_bytes=1920, working_set=1440)
+    # elementwise 15 x 2 x 2 x (6 x 8 + 2 x 16) = 4,800
+    elem = OpGroup("elementwise", "elem", 0.0, 4800, resident_bytes=4800, working_set=1440)
+    # launches 0.5 x 12 x 2 + 10
+    assert w == StepWork([lin, attn, elem], 22, "encoder")
+    w2 = encoder_work(s, BF16, 3, 5, tp=2, traffic=Traffic(encoder_passes_hidden=4.0, encoder_passes_inter=1.0,
+                                                           kernels_per_layer=6.0, kernels_fixed=1.0))
+    # halves: 15,360 FLOPs, 1,024 weight bytes, 3,360 io; ws 15 x (8 + 8) x 4 = 960
+    lin2 = OpGroup("linear", "gemm", 15360, 4384, weight_bytes=1024, resident_bytes=3360, working_set=960)
+    attn2 = OpGroup("attention", "attn", 2400, 960, resident_bytes=960, working_set=960)
+    # 15 x 2 x 2 x (4 x 8 + 1 x 16 / 2) = 60 x 40
+    elem2 = OpGroup("elementwise", "elem", 0.0, 2400, resident_bytes=2400, working_set=960)
+    # 2 x 2 x 15 x 8 x 2 B = 960, 4 calls; launches 0.5 x 6 x 2 + 1
+    ar = OpGroup("allreduce", "comm", 0.0, 960, 4)
+    assert w2 == StepWork([lin2, attn2, elem2, ar], 7, "encoder")
+
+
+# torchvision ResNet-18 at a 32 x 32 input: stem 32 -> 16, max-pool -> 8, stages at 8, 4, 2, 1
+RESNET18_32 = [
+    (3, 64, 7, 32, 16),
+    (64, 64, 3, 8, 8), (64, 64, 3, 8, 8), (64, 64, 3, 8, 8), (64, 64, 3, 8, 8),
+    (64, 128, 3, 8, 4), (128, 128, 3, 4, 4), (64, 128, 1, 8, 4), (128, 128, 3, 4, 4), (128, 128, 3, 4, 4),
+    (128, 256, 3, 4, 2), (256, 256, 3, 2, 2), (128, 256, 1, 4, 2), (256, 256, 3, 2, 2), (256, 256, 3, 2, 2),
+    (256, 512, 3, 2, 1), (512, 512, 3, 1, 1), (256, 512, 1, 2, 1), (512, 512, 3, 1, 1), (512, 512, 3, 1, 1),
+]
+
+
+def test_resnet18_convs_and_counts_by_hand():
+    assert resnet_convs(18, 32) == RESNET18_32
+    c = resnet_counts(18, 32)
+    # MACs: stem 3 x 64 x 49 x 16^2 = 2,408,448; stage 1: 4 x 64 x 64 x 9 x 64 = 9,437,184; stages 2-4
+    # each 8,388,608 (e.g. 64 x 128 x 9 x 16 + 3 x 128 x 128 x 9 x 16 + 64 x 128 x 16); fc 512 x 1000
+    assert c["macs"] == 2_408_448 + 9_437_184 + 3 * 8_388_608 + 512_000 == 37_523_456
+    # conv + fc weights: torchvision's 11,689,512 parameters less 9,600 batch-norm and 1,000 fc bias
+    assert c["weights"] == 11_678_912
+    # inputs: 3 x 32^2 + 4 x 64 x 8^2 + 14,336 + 7,168 + 3,584; outputs 64 x 16^2 + 4 x 64 x 8^2 + 5 x 2,048
+    # + 5 x 1,024 + 5 x 512
+    assert c["act_in"] == 44_544 and c["act_out"] == 50_688
+    assert c["convs"] == 20.0
+    # bottleneck: a ResNet-50 block starts 64 -> 64 (1x1), 3x3, 64 -> 256 (1x1) + projection 64 -> 256
+    r50 = resnet_convs(50, 224)
+    assert r50[:5] == [(3, 64, 7, 224, 112), (64, 64, 1, 56, 56), (64, 64, 3, 56, 56), (64, 256, 1, 56, 56),
+                       (64, 256, 1, 56, 56)]
+    assert len(resnet_convs(34)) == 1 + 2 * (3 + 4 + 6 + 3) + 3 == 36
+    assert len(resnet_convs(101)) == 1 + 3 * (3 + 4 + 23 + 3) + 4 == 104
+    assert len(resnet_convs(152)) == 1 + 3 * (3 + 8 + 36 + 3) + 4 == 155
+    assert resnet_convs(18) == [(ci, co, k, hi * 7, ho * 7) for ci, co, k, hi, ho in RESNET18_32]
+    with pytest.raises(InputError) as e:
+        resnet_convs(20)
+    assert str(e.value) == "ResNet depth 20 unknown; allowed: [18, 34, 50, 101, 152]"
+
+
+def test_resnet_depth_from_id_or_name():
+    def a(i, n=""):
+        return SimpleNamespace(id=i, name=n)
+
+    assert resnet_depth(a("resnet50")) == 50
+    assert resnet_depth(a("x", "ResNet-101")) == 101
+    assert resnet_depth(a("RESNET152")) == 152
+    assert resnet_depth(a("resnet20")) is None  # not a torchvision depth
+    assert resnet_depth(a("vit-b16", "ViT")) is None
+
+
+def test_vision_work_resnet18_by_hand():
+    arch = SimpleNamespace(id="resnet18", name="", family="vision")
+    t = Traffic(fused_conv=False, kernels_per_conv=2.0, kernels_fixed=10.0)
+    w = vision_work(arch, BF16, 2, traffic=t, image=32)
+    # FLOPs 2 x 37,523,456 MACs x 2 images; weights 11,678,912 x 2 B; conv io (44,544 + 50,688) x 2 B x 2
+    # eager: 5 passes over the outputs: 50,688 x 5 x 2 x 2 = 1,013,760
+    # working set: the stem's 3 x 32^2 + 64 x 16^2 = 19,456 elements x 2 B x 2 = 77,824
+    conv = OpGroup("conv", "conv", 150_093_824, 23_357_824 + 380_928, weight_bytes=23_357_824,
+                   resident_bytes=380_928, working_set=77_824)
+    elem = OpGroup("elementwise", "elem", 0.0, 1_013_760, resident_bytes=1_013_760, working_set=77_824)
+    # launches 20 convs x 2 + 10
+    assert w == StepWork([conv, elem], 50, "vision")
+    fused = vision_work(arch, BF16, 2, traffic=Traffic(), image=32)
+    assert fused.groups[1].bytes == 0.0 and fused.kernels == 20 * 1 + 10
+    # the default image is 224 (7 x 32): the stem alone then has 49 x the MACs
+    assert vision_work(arch, BF16, 1).groups[0].flops == 2.0 * resnet_counts(18)["macs"]
+
+
+def test_generic_work_by_hand():
+    g = SimpleNamespace(id="g", family="generic", flops_per_item=100, params=50, bytes_per_item=7, layers=0)
+    # 3 items: 300 FLOPs; bytes 50 x 2 B + 3 x 7 = 121; launches 10 (default layers) x 12 + 10
+    assert generic_work(g, BF16, 3) == StepWork([OpGroup("compute", "gemm", 300, 121, weight_bytes=100)], 130,
+                                                "generic")
+    v = SimpleNamespace(id="v", family="vision", name="vit", flops_per_item=100, params=50, bytes_per_item=None,
+                        layers=4)
+    # not a ResNet: the catalog FLOPs; no bytes per item; 4 x 12 + 10 launches; a conv group
+    assert vision_work(v, BF16, 3) == StepWork([OpGroup("compute", "conv", 300, 100, weight_bytes=100)], 58,
+                                               "vision")
+    with pytest.raises(InputError) as e:
+        generic_work(SimpleNamespace(id="g", family="generic", flops_per_item=0), BF16, 1)
+    assert str(e.value) == "model g: model 'g' (generic) needs flops_per_item"
+    assert e.value.where == "model g"
+
+
+def _rec(**kw):
+    base = {"id": "r", "family": "recommender", "embedding_rows": (100, 200, 300), "embedding_dim": 4,
+            "lookups_per_item": (1, 2, 3), "dense_features": 5, "bottom_mlp": (6, 4), "top_mlp": (7, 1),
+            "cross_layers": 0, "cross_rank": 0, "flops_per_item": 0}
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_rec_shape_by_hand():
+    # bottom MLP 5 -> 6 -> 4: (5 x 6 + 6) + (6 x 4 + 4) = 64; dot interaction of 3 tables + the bottom output:
+    # 4 + 4 x 3 / 2 = 10 features into the top MLP 10 -> 7 -> 1: 77 + 8 = 85; dot MACs (3 + 1)^2 x 4 / 2 = 32
+    assert rec_shape(_rec()) == RecShape(tables=3, dim=4, lookups=6.0, dense_params=149, dense_macs=181, layers=4,
+                                         interaction="dot")
+    # DCNv2, 2 cross layers of rank 3 over 4 + 3 x 4 = 16 features: 2 x (2 x 16 x 3 + 16) = 224 weights,
+    # 2 x 2 x 16 x 3 = 192 MACs; top MLP 16 -> 7 -> 1: 119 + 8 = 127
+    assert rec_shape(_rec(cross_layers=2, cross_rank=3)) == RecShape(3, 4, 6.0, 64 + 224 + 127, 64 + 127 + 192, 6,
+                                                                     "dcn")
+    # one row per table when lookups are not given; no dense features: bottom 0 -> 6 -> 4 = 6 + 28
+    r = rec_shape(_rec(lookups_per_item=None, dense_features=None))
+    assert r.lookups == 3.0 and r.dense_params == 34 + 85
+    with pytest.raises(InputError) as e:
+        rec_shape(_rec(embedding_rows=(), top_mlp=()))
+    assert str(e.value) == "model r: model 'r' (recommender) lacks embedding_rows, top_mlp"
+    assert e.value.where == "model r"
+    with pytest.raises(InputError, match=r"lacks embedding_dim, bottom_mlp$"):
+        rec_shape(_rec(embedding_dim=None, bottom_mlp=None))
+
+
+def test_recommender_work_by_hand():
+    fp16 = parse_precision("fp16")
+    w = recommender_work(_rec(), fp16, 10)
+    # gathers 10 x 6 rows x 4 x 2 B = 480; dense 2 x 181 MACs x 10 = 3,620 FLOPs; weights 149 x 2 = 298;
+    # activations 10 x (3 + 1) x 4 x 2 B x 4 = 1,280; launches 4 layers x 3 + 1 fused lookup + 10
+    assert w == StepWork([OpGroup("embedding", "gather", 0.0, 480),
+                          OpGroup("dense", "gemm", 3620, 298 + 1280, weight_bytes=298, resident_bytes=1280,
+                                  working_set=1280)], 23, "generic")
+    w2 = recommender_work(_rec(flops_per_item=1000), fp16, 10, tp=2, traffic=Traffic(fused_conv=False))
+    # halves on 2 devices; catalog FLOPs 1000 x 10 / 2; one lookup launch per table (3);
+    # all-to-all 10 x 3 x 4 x 2 B / 2 / 2 = 60 bytes, 1 call
+    assert w2 == StepWork([OpGroup("embedding", "gather", 0.0, 240),
+                           OpGroup("dense", "gemm", 5000, 298 + 640, weight_bytes=298, resident_bytes=640,
+                                   working_set=640),
+                           OpGroup("all_to_all", "comm", 0.0, 60, 1)], 25, "generic")
