@@ -34,7 +34,16 @@ from infercost.perf.arch import (
     vision_work,
 )
 from infercost.perf.precision import parse_precision
+from infercost.perf.roofline import StepTime
 from infercost.perf.service import ServiceTime, service_from_block
+from infercost.perf.throughput import (
+    _qkey,
+    forward_load,
+    max_load,
+    throughput_prediction,
+    with_interval,
+)
+from infercost.perf.uncertainty import prediction
 
 CAT = load_catalog()
 
@@ -414,3 +423,181 @@ def test_recommender_work_by_hand():
                            OpGroup("dense", "gemm", 5000, 298 + 640, weight_bytes=298, resident_bytes=640,
                                    working_set=640),
                            OpGroup("all_to_all", "comm", 0.0, 60, 1)], 25, "generic")
+
+
+# -- throughput.py: max_load and forward_load on a profile whose step times are given -----
+
+
+class _Fit:
+    def to_dict(self) -> dict:
+        return {"usable_gb": 1.0}
+
+
+class FakeProfile:
+    """The parts of a PerfProfile that throughput.py reads; step times are handed out in
+    order from `times`, and every request is recorded in `calls`."""
+
+    def __init__(self, family="decoder", *, cap=40, max_batch=64, kv_reserve="full", times=(), max_context=0,
+                 seq_len=0, gpus=4, tp=2, experts=1):
+        self.model = SimpleNamespace(id="m", family=family, max_context=max_context, seq_len=seq_len,
+                                     experts=experts)
+        self.precision = SimpleNamespace(name="bf16")
+        self.hardware = SimpleNamespace(id="hw")
+        self.engine = "optimized"
+        self.eff = SimpleNamespace(kv_reserve=kv_reserve, max_batch=max_batch, name="optimized")
+        self.gpus, self.tp = gpus, tp
+        self.fit = _Fit()
+        self.notes = ["a note"]
+        self.cap = cap
+        self.times = list(times)
+        self.calls: list = []
+
+    is_llm = property(lambda self: self.model.family == "decoder")
+    replicas = property(lambda self: max(1, self.gpus // self.tp))
+
+    def max_concurrency(self, ctx):
+        self.calls.append(("max_concurrency", ctx))
+        return min(self.cap, self.eff.max_batch) if self.is_llm else self.cap
+
+    def mixed_work(self, seqs, logits_tokens):
+        self.calls.append(("mixed", seqs, logits_tokens))
+        return len(self.calls)
+
+    def forward_step(self, batch, seq_len):
+        self.calls.append(("forward", batch, seq_len))
+        return self.times.pop(0)
+
+    def time(self, work):
+        return self.times.pop(0)
+
+
+def _st(seconds, *, device=None, host=0.0, compute=1.0, memory=2.0, comm=0.0):
+    return StepTime(seconds, seconds if device is None else device, host, compute, memory, comm)
+
+
+def test_max_load_by_hand_kv_memory_limited():
+    step = _st(0.02, device=0.018, host=0.005, compute=0.010, memory=0.015, comm=0.001)
+    p = FakeProfile(times=[step, _st(0.03)])
+    d = max_load(p, 100, 50)
+    # KV reserved for the full 150 tokens; 40 sequences fit (< max_batch 64): limited by KV memory
+    # steady state: 40 decodes at mean context 100 + 50 / 2 = 125 and 40 / 50 = 0.8 new prompts
+    assert p.calls == [("max_concurrency", 150), ("mixed", [(40, 1, 125.0), (0.8, 100, 0)], 40.8),
+                       ("mixed", [(40, 1, 125.0), (1, 100, 0)], 41)]
+    # 40 / 0.02 s = 2,000 tokens/s per replica x 2 replicas (4 GPUs / tp 2) = 4,000; per GPU 1,000;
+    # requests 4,000 / 50 = 80; ttft 30 ms, tpot 20 ms; bandwidth-bound and KV-limited: "memory"
+    assert d == {
+        "model": "m", "precision": "bf16", "hardware": "hw", "engine": "optimized", "gpus": 4, "tp": 2,
+        "replicas": 2, "isl": 100, "osl": 50,
+        "output_tokens_per_s": 4000.0, "output_tokens_per_s_per_gpu": 1000.0, "requests_per_s": 80.0,
+        "max_concurrency": 40, "concurrency_limited_by": "kv-memory", "ttft_ms": 30.0, "tpot_ms": 20.0,
+        "bound": "memory",
+        "step": {"seconds": 0.02, "device_s": 0.018, "host_s": 0.005, "compute_s": 0.010, "memory_s": 0.015,
+                 "comm_s": 0.001},
+        "memory": {"usable_gb": 1.0}, "notes": ["a note"]}
+    assert d["notes"] is not p.notes
+
+
+def test_max_load_by_hand_max_batch_and_rounding():
+    # KV reserved for half the output: int(100 + 51 / 2) = 125; 64 fit = max_batch
+    p = FakeProfile(cap=500, kv_reserve="half", times=[_st(0.007, memory=3.0), _st(0.0123456)], gpus=3, tp=1)
+    d = max_load(p, 100, 51)
+    assert p.calls[0] == ("max_concurrency", 125)
+    # 64 / 0.007 = 9,142.857 per replica x 3 = 27,428.571 -> 27,428.6; per GPU 9,142.857 -> 9,142.9;
+    # requests 27,428.571 / 51 = 537.815; ttft 12.3456 ms -> 12.346; tpot 7.0
+    assert (d["output_tokens_per_s"], d["output_tokens_per_s_per_gpu"], d["requests_per_s"]) == (
+        27428.6, 9142.9, 537.815)
+    assert (d["ttft_ms"], d["tpot_ms"], d["concurrency_limited_by"], d["replicas"]) == (12.346, 7.0, "max-batch", 3)
+    assert d["bound"] == "bandwidth"  # bandwidth-bound but not KV-limited
+    p = FakeProfile(times=[_st(0.02, compute=3.0, memory=2.0), _st(0.03)])
+    assert max_load(p, 100, 50)["bound"] == "compute"  # KV-limited but compute-bound
+    p = FakeProfile(times=[_st(0.02, device=0.01, host=0.02), _st(0.03)])
+    assert max_load(p, 100, 50)["bound"] == "overhead"
+
+
+def test_max_load_refusals():
+    for fam, art in (("encoder", "an"), ("vision", "a")):
+        with pytest.raises(InputError) as e:
+            max_load(FakeProfile(fam), 10, 10)
+        assert e.value.where == "--model"
+        assert e.value.message == (f"--isl/--osl throughput applies to decoder LLMs; 'm' is {art} {fam} model: "
+                                   "give --batch (and --seq-len) instead")
+    for isl, osl, key, bad in ((0, 5, "isl", "0"), (5, -1, "osl", "-1"), (5.0, 5, "isl", "5.0"),
+                               (5, "5", "osl", "'5'")):
+        with pytest.raises(InputError) as e:
+            max_load(FakeProfile(), isl, osl)
+        assert (e.value.where, e.value.message) == (f"--{key}", f"{key} must be a positive integer, got {bad}")
+    with pytest.raises(InputError) as e:
+        max_load(FakeProfile(max_context=150), 100, 51)
+    assert (e.value.where, e.value.message) == ("--isl", "isl + osl = 151 tokens exceeds the context of m "
+                                                         "(150 tokens)")
+    # exactly the context is fine
+    assert max_load(FakeProfile(max_context=150, times=[_st(0.02), _st(0.03)]), 100, 50)["isl"] == 100
+
+
+def test_forward_load_by_hand():
+    p = FakeProfile("encoder", cap=32, times=[_st(0.004, compute=1.0, memory=2.0)], seq_len=256)
+    d = forward_load(p, 8)
+    # no --seq-len: the profile sizes 8 items at seq 0 (its default); 8 / 0.004 s = 2,000 x 2 replicas
+    assert p.calls == [("max_concurrency", 0), ("forward", 8, 0)]
+    assert d == {
+        "model": "m", "family": "encoder", "precision": "bf16", "hardware": "hw", "engine": "optimized",
+        "gpus": 4, "tp": 2, "replicas": 2, "batch": 8, "seq_len": 256,
+        "samples_per_s": 4000.0, "samples_per_s_per_gpu": 1000.0, "step_ms": 4.0, "bound": "memory",
+        "step": {"seconds": 0.004, "device_s": 0.004, "host_s": 0.0, "compute_s": 1.0, "memory_s": 2.0,
+                 "comm_s": 0.0},
+        "memory": {"usable_gb": 1.0}, "notes": ["a note"]}
+    p = FakeProfile("encoder", cap=32, times=[_st(0.00123456, compute=3.0)], max_context=512, gpus=1, tp=1)
+    d = forward_load(p, 3, 512)
+    # 3 / 0.00123456 = 2,430.013 -> 2,430.0; step 1.23456 ms -> 1.2346; the given seq len is reported
+    assert p.calls == [("max_concurrency", 512), ("forward", 3, 512)]
+    assert (d["samples_per_s"], d["samples_per_s_per_gpu"], d["step_ms"], d["seq_len"], d["bound"]) == (
+        2430.0, 2430.0, 1.2346, 512, "compute")
+    p = FakeProfile("vision", times=[_st(0.01, device=0.001, host=0.01)])
+    d = forward_load(p, 4)
+    assert d["seq_len"] is None and d["bound"] == "host" and d["family"] == "vision"
+    p = FakeProfile("encoder", times=[_st(0.01)])
+    assert forward_load(p, 4)["seq_len"] == 128  # neither given nor in the catalog
+
+
+def test_forward_load_refusals():
+    def err(p, *a):
+        with pytest.raises(InputError) as e:
+            forward_load(p, *a)
+        return e.value.where, e.value.message
+
+    assert err(FakeProfile("decoder"), 4) == ("--batch", "'m' is a decoder model: give --isl and --osl, not --batch")
+    assert err(FakeProfile("encoder"), 0) == ("--batch", "batch must be a positive integer, got 0")
+    assert err(FakeProfile("encoder"), 2.0) == ("--batch", "batch must be a positive integer, got 2.0")
+    assert err(FakeProfile("vision"), 4, 16) == ("--seq-len", "--seq-len applies to encoder models; 'm' is a "
+                                                              "vision model")
+    assert err(FakeProfile("encoder"), 4, 0) == ("--seq-len", "seq len must be a positive integer, got 0")
+    assert err(FakeProfile("encoder"), 4, 8.0) == ("--seq-len", "seq len must be a positive integer, got 8.0")
+    assert err(FakeProfile("encoder", max_context=512), 4, 513) == (
+        "--seq-len", "seq len 513 exceeds the context of m (512 tokens)")
+    assert err(FakeProfile("vision", cap=8), 9) == ("--batch", "batch 9 does not fit in memory on hw: at most 8 items")
+    # exactly the cap and exactly the context are fine
+    assert forward_load(FakeProfile("vision", cap=8, times=[_st(0.01)]), 8)["batch"] == 8
+    assert forward_load(FakeProfile("encoder", max_context=512, times=[_st(0.01)]), 4, 512)["seq_len"] == 512
+
+
+def test_quantile_keys_and_interval():
+    assert [_qkey(q) for q in (0.1, 0.9, 0.5, 0.05, 0.25)] == ["p10", "p90", "p50", "p5", "p25"]
+    assert _qkey(0.995) == "p99_5" and _qkey(0.025) == "p2_5"
+    pred = prediction(1000.0, "decoder", "optimized")
+    out = with_interval({"rate": 1000.0}, "rate", "decoder", "optimized")
+    assert out == {"rate": 1000.0, "rate_p10": round(pred.quantile(0.1), 1), "rate_p90": round(pred.quantile(0.9), 1),
+                   "interval": {"residual_group": pred.group, "rows": len(pred.residuals), "widen": pred.widen}}
+    assert out["rate_p10"] < 1000.0 < out["rate_p90"] and out["interval"]["rows"] > 0
+    out = with_interval({"rate": 1000.0}, "rate", "decoder", "optimized", quantiles=(0.5,))
+    assert set(out) == {"rate", "rate_p50", "interval"}
+
+
+def test_throughput_prediction_wiring():
+    p = FakeProfile(times=[_st(0.02), _st(0.03)])
+    # 4,000 output tokens/s (as above) with the decoder residuals of the engine
+    assert throughput_prediction(p, isl=100, osl=50) == prediction(4000.0, "decoder", "optimized")
+    p = FakeProfile(times=[_st(0.02), _st(0.03)], experts=8)
+    assert throughput_prediction(p, isl=100, osl=50) == prediction(4000.0, "moe", "optimized")
+    p = FakeProfile("encoder", times=[_st(0.004)])
+    assert throughput_prediction(p, batch=8, seq_len=64) == prediction(4000.0, "encoder", "optimized")
+    assert p.calls == [("max_concurrency", 64), ("forward", 8, 64)]
