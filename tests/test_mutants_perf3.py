@@ -35,7 +35,17 @@ from infercost.perf.arch import (
 )
 from infercost.perf.precision import parse_precision
 from infercost.perf.roofline import StepTime
-from infercost.perf.service import ServiceTime, service_from_block
+from infercost.perf.service import (
+    PHYSICS_MARGIN,
+    ServiceTime,
+    check_model,
+    physics_note,
+    resolve_model,
+    roofline_floor_s,
+    scenario_precision,
+    service_from_block,
+    service_time,
+)
 from infercost.perf.throughput import (
     _qkey,
     forward_load,
@@ -48,11 +58,14 @@ from infercost.perf.uncertainty import prediction
 CAT = load_catalog()
 
 
-def _scenario(**parts) -> object:
+def _scenario(model=None, request=None, deployment=None, **parts) -> object:
     raw = {"name": "t", "currency": "USD", "model": {"id": "llama-3.1-8b", "precision": "bf16"},
            "workload": {"arrivals": {"process": "poisson", "rate_per_s": 1},
                         "request": {"prompt_tokens": 800, "output_tokens": 200}},
            "deployment": {"hardware": "h100-sxm"}}
+    raw["model"].update(model or {})
+    raw["workload"]["request"] = request if request is not None else raw["workload"]["request"]
+    raw["deployment"].update(deployment or {})
     for k, v in parts.items():
         raw[k] = v
     return validate(raw, "test")
@@ -73,6 +86,193 @@ def test_service_block_batch_times_by_hand():
     st = service_from_block(_scenario(service={"mean_ms": 40}).service, 4)
     assert st.batch_seconds(3) == pytest.approx(0.120)
     assert isinstance(st, ServiceTime)
+    st = service_from_block(_scenario(service={"mean_ms": 12.5, "distribution": "lognormal"}).service, 4)
+    assert st.source == "service: lognormal, mean 12.5 ms"
+
+
+def test_seconds_at_interpolates_between_whole_batches():
+    st = ServiceTime({1: 0.1, 2: 0.3, 3: 0.35}.__getitem__, 3, "s")
+    assert st.seconds_at(1) == 0.1 and st.seconds_at(2) == 0.3
+    assert st.seconds_at(1.5) == pytest.approx(0.1 + 0.5 * 0.2)  # 0.2
+    assert st.seconds_at(2.25) == pytest.approx(0.3 + 0.25 * 0.05)  # 0.3125
+    assert st.seconds_at(3) == 0.35 and st.seconds_at(3.5) == 0.35  # capped at max_batch 3
+    assert (st.is_llm, st.profile, st.memory_cap, st.notes) == (False, None, None, ())
+
+
+def test_resolve_model_inline_catalog_or_none():
+    inline = {"family": "decoder", "layers": 2, "hidden": 8, "heads": 2, "intermediate": 16, "vocab": 10}
+    m = resolve_model(_scenario(model={"id": None, "name": "mine", "arch": inline}), CAT)
+    assert (m.id, m.source, m.params, m.layers, m.as_of.isoformat()) == (
+        "inline", "scenario file (inline arch)", 0, 2, "1970-01-01")
+    m = resolve_model(_scenario(model={"id": "tiny", "arch": {**inline, "params": 1352}}), CAT)
+    assert (m.id, m.params) == ("tiny", 1352)
+    assert resolve_model(_scenario(), CAT) is CAT.get_model("llama-3.1-8b")
+    assert resolve_model(_scenario(model={"id": None, "name": "x"}, service={"mean_ms": 5}), CAT) is None
+    with pytest.raises(InputError) as e:
+        resolve_model(_scenario(model={"id": "t", "arch": {**inline, "colour": 1}}), CAT)
+    assert e.value.where == "model.arch" and "unknown key(s) colour" in e.value.message
+
+
+def test_scenario_precision_and_weights_only():
+    assert scenario_precision(_scenario(model={"precision": "fp8"})) == "fp8"
+    for p in ("fp8", "int8", "int4"):
+        assert scenario_precision(_scenario(model={"precision": p, "weights_only": True})) == f"{p}-w"
+    with pytest.raises(InputError) as e:
+        scenario_precision(_scenario(model={"precision": "bf16", "weights_only": True}))
+    assert (e.value.where, e.value.message) == ("model.weights_only", "applies to fp8, int8 and int4 only, not bf16")
+
+
+def test_check_model_ids():
+    check_model(_scenario(), CAT)  # a catalog id
+    check_model(_scenario(model={"id": "no-such-model", "arch": {"family": "generic", "flops_per_item": 1}}), CAT)
+    with pytest.raises(InputError, match="llama-3.1-8b"):  # did you mean
+        check_model(_scenario(model={"id": "llama-3.1-8"}), CAT)
+    with pytest.raises(InputError):
+        service_time(_scenario(model={"id": "llama-3.1-8"}, service={"mean_ms": 5}), CAT)
+
+
+class _PerfFake:
+    """A profile from `build_profile` with batch times given by hand (LLM: b x 10 ms + isl x 10 us
+    + osl x 1 ms; others: 2 ms per item); every call recorded."""
+
+    def __init__(self, is_llm, cap, calls):
+        self.is_llm, self.cap, self.calls = is_llm, cap, calls
+        self.notes = ["profile note"]
+
+    def max_concurrency(self, ctx):
+        self.calls.append(("max_concurrency", ctx))
+        return self.cap
+
+    def batch_seconds(self, b, isl=None, osl=None):
+        self.calls.append(("batch_seconds", b, isl, osl))
+        return b * 0.010 + isl * 1e-5 + osl * 1e-3 if self.is_llm else b * 0.002
+
+
+def _fake_perf(monkeypatch, *, is_llm=True, cap=40, load=None):
+    import infercost.perf
+    import infercost.perf.measurements
+
+    calls: list = []
+    built: list = []
+
+    def build(arch, precision, hw, *, gpus, tp, engine):
+        built.append((arch.id, precision, hw.id, gpus, tp, engine))
+        return _PerfFake(is_llm, cap, calls)
+
+    monkeypatch.setattr(infercost.perf, "build_profile", build)
+    monkeypatch.setattr(infercost.perf.measurements, "load_calibration", lambda engine: load)
+    return calls, built
+
+
+def test_service_time_from_the_perf_model_llm(monkeypatch):
+    calls, built = _fake_perf(monkeypatch, cap=40)
+    sc = _scenario(model={"precision": "int8", "weights_only": True},
+                   request={"prompt_tokens": {"mean": 800.4}, "output_tokens": {"mean": 199.6}},
+                   deployment={"gpus_per_replica": 2, "tp": 2, "batching": {"max_batch": 64}})
+    st = service_time(sc, CAT)
+    assert built == [("llama-3.1-8b", "int8-w", "h100-sxm", 2, 2, "optimized")]
+    # isl round(800.4) = 800, osl round(199.6) = 200: the KV of 1,000 tokens caps at 40 < max_batch 64
+    assert calls == [("max_concurrency", 1000)]
+    assert (st.max_batch, st.memory_cap, st.is_llm) == (40, 40, True)
+    assert st.source == "perf: llama-3.1-8b int8 on h100-sxm (optimized)"
+    assert st.notes == ("profile note",)
+    # batch of 4: 4 x 10 ms + 800 x 10 us + 200 x 1 ms = 40 + 8 + 200 = 248 ms
+    assert st.batch_seconds(4) == pytest.approx(0.248)
+    assert st.batch_seconds(4) == pytest.approx(0.248)  # cached: the profile is asked once
+    assert calls[1:] == [("batch_seconds", 4, 800, 200)]
+    # the batching cap when the memory allows more; no prompt or output sizes: 512 and 128
+    calls, _ = _fake_perf(monkeypatch, cap=400)
+    st = service_time(_scenario(request={}, deployment={"batching": {"max_batch": 16}}), CAT)
+    assert st.max_batch == 16 and calls == [("max_concurrency", 640)]
+    # 1 x 10 + 512 x 0.01 + 128 = 143.12 ms
+    assert st.batch_seconds(1) == pytest.approx(0.14312)
+    # a memory cap of 0 sequences still serves batches of 1
+    _fake_perf(monkeypatch, cap=0)
+    assert service_time(_scenario(), CAT).max_batch == 1
+
+
+def test_service_time_from_the_perf_model_other(monkeypatch):
+    calls, built = _fake_perf(monkeypatch, is_llm=False, cap=100)
+    sc = _scenario(model={"id": "resnet50", "precision": "fp16"}, request={"items": {"mean": 2.4}},
+                   deployment={"hardware": "l4", "batching": {"max_batch": 64}})
+    st = service_time(sc, CAT)
+    assert built == [("resnet50", "fp16", "l4", 1, None, "optimized")]
+    # 100 items fit: int(100 / 2.4) = 41 requests of 2.4 items (< 64)
+    assert calls == [("max_concurrency", 0)]
+    assert (st.max_batch, st.memory_cap, st.is_llm) == (41, 100, False)
+    assert st.source == "perf: resnet50 fp16 on l4 (optimized)"
+    # 5 requests = round(5 x 2.4) = 12 items x 2 ms = 24 ms
+    assert st.batch_seconds(5) == pytest.approx(0.024)
+    assert calls[-1] == ("batch_seconds", 12, None, None)
+    # one item per request by default; the batching cap binds; a cap of 0 falls back to max_batch
+    calls, _ = _fake_perf(monkeypatch, is_llm=False, cap=100)
+    st = service_time(_scenario(model={"id": "resnet50"}, request={}, deployment={"batching": {"max_batch": 8}}),
+                      CAT)
+    assert st.max_batch == 8 and st.batch_seconds(3) == pytest.approx(0.006)
+    _fake_perf(monkeypatch, is_llm=False, cap=0)
+    assert service_time(_scenario(model={"id": "resnet50"}, request={},
+                                  deployment={"batching": {"max_batch": 8}}), CAT).max_batch == 8
+    # a fractional request still runs one item: round(1 x 0.2) = 0 -> 1
+    calls, _ = _fake_perf(monkeypatch, is_llm=False, cap=100)
+    st = service_time(_scenario(model={"id": "resnet50"}, request={"items": {"mean": 0.2}}), CAT)
+    assert st.batch_seconds(1) == pytest.approx(0.002) and calls[-1] == ("batch_seconds", 1, None, None)
+
+
+class _Load:
+    slowdown = 1.5
+
+    def factor_for(self, model_seconds):
+        # busy-time weighting over measured batches of 1 and 3 requests (model times by hand)
+        self.seen = (model_seconds(1), model_seconds(3))
+        return 1.25
+
+    def note(self, k):
+        return f"load x{k}"
+
+
+def test_service_time_under_a_load_calibration(monkeypatch):
+    _fake_perf(monkeypatch, load=_Load())
+    st = service_time(_scenario(request={"prompt_tokens": 100, "output_tokens": 10}), CAT)
+    # LLMs take the measured slowdown: (2 x 10 + 100 x 0.01 + 10) ms x 1.5 = 31 x 1.5 = 46.5 ms
+    assert st.batch_seconds(2) == pytest.approx(0.0465)
+    assert st.notes == ("profile note", "load x1.5")
+    load = _Load()
+    _fake_perf(monkeypatch, is_llm=False, load=load)
+    st = service_time(_scenario(model={"id": "resnet50"}, request={"items": {"mean": 2}}), CAT)
+    # others: the factor for the model's batch times at 1 and 3 requests (2 and 6 items: 4 and 12 ms)
+    assert load.seen == pytest.approx((0.004, 0.012))
+    assert st.batch_seconds(2) == pytest.approx(4 * 0.002 * 1.25)  # 10 ms
+    assert st.notes == ("profile note", "load x1.25")
+    # a fractional request: round(0.2 x 1) = 0 items -> 1 item
+    load = _Load()
+    _fake_perf(monkeypatch, is_llm=False, load=load)
+    service_time(_scenario(model={"id": "resnet50"}, request={"items": {"mean": 0.2}}), CAT)
+    assert load.seen == pytest.approx((0.002, 0.002))
+
+
+def test_service_block_wins_and_the_physics_note():
+    # a stated time with no model to check against: no note
+    sc = _scenario(model={"id": None, "name": "x"}, service={"mean_ms": 5}, deployment={"batching": {"max_batch": 4}})
+    st = service_time(sc, CAT)
+    assert st.notes == () and st.max_batch == 4 and st.batch_seconds(2) == pytest.approx(0.010)
+    # 20 ms for an 8B model on an H100 writing 200 tokens (floor ~0.95 s): flagged
+    sc = _scenario(service={"mean_ms": 20})
+    floor = roofline_floor_s(sc, CAT)
+    note = physics_note(sc, CAT)
+    assert note == (f"service.mean_ms (20 ms) is {floor / 0.020:.0f}x faster than the roofline floor "
+                    f"({floor * 1000:.0f} ms) of llama-3.1-8b in bf16 on h100-sxm: check the figure, or drop "
+                    "`service:` to use the performance model")
+    assert service_time(sc, CAT).notes == (note,)
+    # exactly at the margin is fine: stated x 2 = floor
+    assert PHYSICS_MARGIN == 2.0
+    at = _scenario(service={"mean_ms": floor * 1000 / 2})
+    assert physics_note(at, CAT) is None
+    below = _scenario(service={"mean_ms": floor * 1000 / 2 * 0.999})
+    assert physics_note(below, CAT) is not None
+    inline = {"family": "decoder", "layers": 32, "hidden": 4096, "heads": 32, "kv_heads": 8, "intermediate": 14336,
+              "vocab": 128256, "params": 8_030_261_248}
+    sc = _scenario(model={"id": None, "arch": inline}, service={"mean_ms": 20})
+    assert "of the inline model in bf16 on h100-sxm" in physics_note(sc, CAT)
 
 
 # -- arch.py: Shape and shape_of ---------------------------------------------------------
@@ -601,3 +801,76 @@ def test_throughput_prediction_wiring():
     p = FakeProfile("encoder", times=[_st(0.004)])
     assert throughput_prediction(p, batch=8, seq_len=64) == prediction(4000.0, "encoder", "optimized")
     assert p.calls == [("max_concurrency", 64), ("forward", 8, 64)]
+
+
+# -- service.py: the roofline floor ------------------------------------------------------
+
+
+def test_roofline_floor_of_a_long_prompt_by_hand():
+    # one 2,000-token prompt, one output token (no decode step): the prefill of Llama-3.1-8B in bf16 on an
+    # H100 SXM at datasheet rates (989.4 TFLOP/s, 3.35 TB/s), every efficiency 1, no host time:
+    # linear  2 x 6,979,321,856 x 2,000 FLOPs / 989.4e12  = 28.216381 ms (compute-bound: weights + io 6.8 ms)
+    # attention 16,384 x (2,000 x 2,001 / 2) x 32 FLOPs   =  1.060340 ms (KV + q/o bytes 0.47 ms)
+    # elementwise (the optimized engine's traffic: 6 passes over hidden, 3 over intermediate)
+    #             2,000 x 32 x 2 B x (6 x 4,096 + 3 x 14,336) = 8,650,752,000 B / 3.35e12 = 2.582314 ms
+    # output head (128,256 x 4,096 x 2 B + 128,256 x 4 B logits) / 3.35e12 = 0.313787 ms
+    sc = _scenario(request={"prompt_tokens": 2000, "output_tokens": 1})
+    assert roofline_floor_s(sc, CAT) == pytest.approx(0.028216381 + 0.001060340 + 0.002582314 + 0.000313787,
+                                                      rel=2e-6)
+
+
+def _ideal_profile(model, precision, hw_id, *, tp=1, gpus=1, units=1.0):
+    """The floor's definition: every efficiency 1, no host or link latency, all memory usable."""
+    from infercost.perf.efficiency import Efficiency
+    from infercost.perf.engines import default_engine
+    from infercost.perf.profile import PerfProfile
+
+    hw = CAT.get_hardware(hw_id)
+    base = default_engine("optimized", hw.kind)
+    ideal = Efficiency(name="roofline floor", compute_eff={"default": 1.0}, bw_eff=1.0, gemm_bw_eff=1.0,
+                       attn_eff=1.0, conv_eff=1.0, p_dev=60.0, comm_eff=1.0, comm_latency_s=0.0,
+                       traffic=base.traffic, mem_util=1.0, reserve_gb=0.0)
+    return PerfProfile(CAT.get_model(model) if isinstance(model, str) else model, parse_precision(precision), hw,
+                       ideal, tp=tp, gpus=gpus, units=units, engine=ideal.name)
+
+
+def test_roofline_floor_is_the_ideal_profile():
+    # tp defaults to the GPUs of a replica (2 here: an all-reduce per layer); 300 prompt, 20 output tokens
+    sc = _scenario(request={"prompt_tokens": 300, "output_tokens": 20}, deployment={"gpus_per_replica": 2})
+    want = _ideal_profile("llama-3.1-8b", "bf16", "h100-sxm", tp=2, gpus=2).batch_seconds(1, 300, 20)
+    assert roofline_floor_s(sc, CAT) == want
+    sc = _scenario(request={"prompt_tokens": 300, "output_tokens": 20}, deployment={"gpus_per_replica": 2, "tp": 1})
+    assert roofline_floor_s(sc, CAT) == _ideal_profile("llama-3.1-8b", "bf16", "h100-sxm", gpus=2).batch_seconds(
+        1, 300, 20)
+    # no request sizes: a 512-token prompt and 128 output tokens; fp8 weights only
+    sc = _scenario(model={"precision": "fp8", "weights_only": True}, request={})
+    assert roofline_floor_s(sc, CAT) == _ideal_profile("llama-3.1-8b", "fp8-w", "h100-sxm").batch_seconds(1, 512, 128)
+    # others: one forward of round(items) items (at least 1); a CPU replica is gpus_per_replica vCPUs at tp 1
+    sc = _scenario(model={"id": "resnet50", "precision": "fp16"}, request={"items": {"mean": 2.6}},
+                   deployment={"hardware": "l4"})
+    assert roofline_floor_s(sc, CAT) == _ideal_profile("resnet50", "fp16", "l4").batch_seconds(3)
+    sc = _scenario(model={"id": "resnet50", "precision": "fp16"}, request={}, deployment={"hardware": "l4"})
+    assert roofline_floor_s(sc, CAT) == _ideal_profile("resnet50", "fp16", "l4").batch_seconds(1)
+    sc = _scenario(model={"id": "resnet50", "precision": "fp16"}, request={"items": {"mean": 0.3}},
+                   deployment={"hardware": "l4"})
+    assert roofline_floor_s(sc, CAT) == _ideal_profile("resnet50", "fp16", "l4").batch_seconds(1)
+    sc = _scenario(model={"id": "bert-base", "precision": "fp32"}, request={},
+                   deployment={"hardware": "x86-vcpu", "gpus_per_replica": 4})
+    cpu = roofline_floor_s(sc, CAT)
+    assert cpu == _ideal_profile("bert-base", "fp32", "x86-vcpu", gpus=4, units=4.0).batch_seconds(1)
+    assert cpu < _ideal_profile("bert-base", "fp32", "x86-vcpu", gpus=4, units=1.0).batch_seconds(1)
+
+
+def test_roofline_floor_none_cases():
+    # no hardware named; no model named
+    assert roofline_floor_s(_scenario(deployment={"hardware": None}, service={"mean_ms": 5}), CAT) is None
+    assert roofline_floor_s(_scenario(model={"id": None, "name": "x"}, service={"mean_ms": 5}), CAT) is None
+    # Llama-3.1-70B in bf16 needs ~141 GB: not on one 80 GB H100
+    assert roofline_floor_s(_scenario(model={"id": "llama-3.1-70b"}), CAT) is None
+    # a generic model of 39.6 B parameters in bf16: 79.2 GB of 80 fits (all memory usable), 41 B (82 GB) does not
+    gen = {"family": "generic", "flops_per_item": 1e9, "params": 39_600_000_000}
+    sc = _scenario(model={"id": None, "arch": gen}, request={})
+    # one item: 1e9 FLOPs / 989.4e12 vs (79.2e9 weight bytes) / 3.35e12 = 23.64 ms, memory-bound
+    assert roofline_floor_s(sc, CAT) == pytest.approx(79.2e9 / 3.35e12, rel=1e-6)
+    sc = _scenario(model={"id": None, "arch": {**gen, "params": 41_000_000_000}}, request={})
+    assert roofline_floor_s(sc, CAT) is None
