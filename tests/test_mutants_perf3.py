@@ -874,3 +874,20 @@ def test_roofline_floor_none_cases():
     assert roofline_floor_s(sc, CAT) == pytest.approx(79.2e9 / 3.35e12, rel=1e-6)
     sc = _scenario(model={"id": None, "arch": {**gen, "params": 41_000_000_000}}, request={})
     assert roofline_floor_s(sc, CAT) is None
+
+
+def test_arch_defaults():
+    assert StepWork() == StepWork([], 0.0, "decode") and StepWork().flops == 0 and StepWork().bytes == 0
+    g = OpGroup("x", "gemm")
+    assert (g.flops, g.bytes, g.count, g.weight_bytes, g.resident_bytes, g.working_set, g.eff_scale) == (
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+    # all-reduce payloads are not memory traffic: StepWork.bytes leaves them out
+    w = StepWork([OpGroup("a", "gemm", 1.0, 10.0), OpGroup("b", "comm", 0.0, 5.0, 2)], 3)
+    assert (w.flops, w.bytes) == (1.0, 10.0)
+    # the default depth and image: ResNet-50 at 224, 53 convolutions
+    assert resnet_counts()["convs"] == 53.0 and len(resnet_convs()) == 53 and resnet_convs(50)[0][3] == 224
+    # MoE defaults: m_half 32 (2 rows per expert: scale 1 / (1 + 32 / 1)), 6 routing launches per MoE layer
+    s = Shape(layers=3, hidden=8, heads=2, kv_heads=1, head_dim=4, intermediate=4, vocab=10, experts=4,
+              experts_per_token=2, shared_experts=1, dense_layers=1, dense_intermediate=16)
+    w = decoder_work(s, BF16, [(2, 1, 3)], logits_tokens=2)
+    assert w.groups[1].eff_scale == 1 / 33 and w.kernels == 12 * 3 + 10 + 6 * 2
