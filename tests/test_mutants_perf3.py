@@ -891,3 +891,82 @@ def test_arch_defaults():
               experts_per_token=2, shared_experts=1, dense_layers=1, dense_intermediate=16)
     w = decoder_work(s, BF16, [(2, 1, 3)], logits_tokens=2)
     assert w.groups[1].eff_scale == 1 / 33 and w.kernels == 12 * 3 + 10 + 6 * 2
+
+
+def test_roofline_floor_of_a_balanced_op_by_hand():
+    # a generic model whose one forward needs as long for its FLOPs as for its weights:
+    # 989.4e9 FLOPs / 989.4e12 FLOP/s = 1 ms and 1.675e9 params x 2 B / 3.35e12 B/s = 1 ms;
+    # the floor overlaps them perfectly (p = 60: the plain max): 1 ms, not the sum 2 ms
+    gen = {"family": "generic", "flops_per_item": 989.4e9, "params": 1_675_000_000}
+    sc = _scenario(model={"id": None, "arch": gen}, request={})
+    assert roofline_floor_s(sc, CAT) == pytest.approx(1e-3, rel=1e-9)
+    # twice the parameters: memory-bound at 2 ms
+    sc = _scenario(model={"id": None, "arch": {**gen, "params": 3_350_000_000}}, request={})
+    assert roofline_floor_s(sc, CAT) == pytest.approx(2e-3, rel=1e-9)
+
+
+def test_perf_model_wiring_details(monkeypatch):
+    import sys
+
+    # no hardware named and no service block: the scenario is refused before any service time
+    with pytest.raises(InputError):
+        _scenario(deployment={"hardware": None})
+    # the profile is kept; the load file is the engine named in the deployment
+    seen = []
+    calls, _ = _fake_perf(monkeypatch, cap=40)
+    import infercost.perf.measurements
+
+    monkeypatch.setattr(infercost.perf.measurements, "load_calibration", lambda engine: seen.append(engine))
+    st = service_time(_scenario(deployment={"engine": "vllm"}), CAT)
+    assert seen == ["vllm"] and isinstance(st.profile, _PerfFake)
+    _fake_perf(monkeypatch, is_llm=False, cap=1)
+    st = service_time(_scenario(model={"id": "resnet50"}, request={}), CAT)
+    # one item fits: int(1 / 1) = 1 request per batch
+    assert isinstance(st.profile, _PerfFake) and st.max_batch == 1
+    # a load file on a non-LLM with no item count: 1 item per request (batches of 1 and 3: 2 and 6 ms)
+    load = _Load()
+    _fake_perf(monkeypatch, is_llm=False, load=load)
+    service_time(_scenario(model={"id": "resnet50"}, request={}), CAT)
+    assert load.seen == pytest.approx((0.002, 0.006))
+    # without the performance model installed, a service time must be given
+    monkeypatch.setitem(sys.modules, "infercost.perf", None)
+    with pytest.raises(InputError) as e:
+        svc_from_perf(_scenario(), CAT)
+    assert (e.value.where, e.value.message) == ("service", "the performance model is not available; give `service:`")
+
+
+def svc_from_perf(sc, cat):
+    from infercost.perf.service import _from_perf
+
+    return _from_perf(sc, cat)
+
+
+def test_duck_typed_models_without_optional_fields():
+    # generic: no flops_per_item attribute at all is the same error as 0
+    with pytest.raises(InputError, match=r"model 'g' \(generic\) needs flops_per_item"):
+        generic_work(SimpleNamespace(id="g", family="generic"), BF16, 1)
+    # a recommender with only the required fields: no lookups (1 row per table), no dense features,
+    # no cross layers: bottom 0 -> 6 -> 4 = 6 + 28 = 34, top 85 (as in test_rec_shape_by_hand)
+    bare = SimpleNamespace(id="r", family="recommender", embedding_rows=(100, 200, 300), embedding_dim=4,
+                           bottom_mlp=(6, 4), top_mlp=(7, 1))
+    assert rec_shape(bare) == RecShape(3, 4, 3.0, 34 + 85, 34 + 85 + 32, 4, "dot")
+    # dense FLOPs from the MACs when the catalog gives none: 2 x 151 x 10 items
+    assert recommender_work(bare, BF16, 10).groups[1].flops == 3020
+    with pytest.raises(InputError, match=r"lacks embedding_rows, embedding_dim, bottom_mlp, top_mlp$"):
+        rec_shape(SimpleNamespace(id="r"))
+    # cross layers of rank 0: each keeps only its bias-like width term, 2 x 16 = 32 weights, no MACs
+    r = rec_shape(_rec(cross_layers=2, cross_rank=0))
+    assert (r.dense_params, r.dense_macs, r.interaction) == (64 + 32 + 127, 64 + 127, "dcn")
+
+
+def test_forward_load_edges():
+    # one item and one token are positive
+    assert forward_load(FakeProfile("encoder", times=[_st(0.01)]), 1, 1)["seq_len"] == 1
+    # a model without a max_context attribute has no context limit
+    p = FakeProfile("encoder", times=[_st(0.01)])
+    del p.model.max_context
+    assert forward_load(p, 2, 100000)["seq_len"] == 100000
+    p = FakeProfile(times=[_st(0.02), _st(0.03)])
+    del p.model.max_context
+    assert max_load(p, 100000, 100000)["isl"] == 100000
+    assert max_load(FakeProfile(times=[_st(0.02), _st(0.03)]), 1, 1)["osl"] == 1
