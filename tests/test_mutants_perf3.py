@@ -970,3 +970,25 @@ def test_forward_load_edges():
     del p.model.max_context
     assert max_load(p, 100000, 100000)["isl"] == 100000
     assert max_load(FakeProfile(times=[_st(0.02), _st(0.03)]), 1, 1)["osl"] == 1
+
+
+def test_rates_keep_one_decimal_and_times_three():
+    # forward: 3 items / 1.1 ms = 2,727.2727 x 2 replicas = 5,454.5455 -> 5,454.5 samples/s, 2,727.3 per GPU (of 2)
+    p = FakeProfile("encoder", times=[_st(0.0011)], gpus=2, tp=1)
+    d = forward_load(p, 3)
+    assert (d["samples_per_s"], d["samples_per_s_per_gpu"], d["step_ms"]) == (5454.5, 2727.3, 1.1)
+    # max load: 40 / 12.3456 ms = 3,240.0207 x 2 replicas -> 6,480.0; tpot 12.3456 -> 12.346 ms, ttft 7.0
+    p = FakeProfile(times=[_st(0.0123456), _st(0.007)])
+    d = max_load(p, 100, 50)
+    assert (d["tpot_ms"], d["ttft_ms"], d["output_tokens_per_s"]) == (12.346, 7.0, 6480.0)
+
+
+def test_vision_defaults_reach_the_work():
+    arch = SimpleNamespace(id="resnet18", name="", family="vision")
+    # the default image is 224: conv inputs of a 225 image would differ (225^2 x 3 at the stem)
+    assert vision_work(arch, BF16, 1) == vision_work(arch, BF16, 1, image=224)
+    assert vision_work(arch, BF16, 1) != vision_work(arch, BF16, 1, image=225)
+    # a non-ResNet vision model takes the engine's launches: 4 layers x 7 + 3
+    v = SimpleNamespace(id="v", family="vision", name="vit", flops_per_item=100, params=50, bytes_per_item=0,
+                        layers=4)
+    assert vision_work(v, BF16, 1, traffic=Traffic(kernels_per_layer=7.0, kernels_fixed=3.0)).kernels == 31
