@@ -992,3 +992,53 @@ def test_vision_defaults_reach_the_work():
     v = SimpleNamespace(id="v", family="vision", name="vit", flops_per_item=100, params=50, bytes_per_item=0,
                         layers=4)
     assert vision_work(v, BF16, 1, traffic=Traffic(kernels_per_layer=7.0, kernels_fixed=3.0)).kernels == 31
+
+
+def test_decoder_work_several_sequence_groups_and_tiles():
+    # a prefill of 1 x 3 tokens on 5 past plus a decode of 2 sequences at context 4, one step
+    w = decoder_work(TINY, BF16, [(1, 3, 5), (2, 1, 4)], logits_tokens=3, q_tile=2.0)
+    # attention FLOPs: 1 x 32 x (3 x 5 + 6) x 2 = 1,344 + 2 x 32 x (4 + 1) x 2 = 640, plus the decode tile
+    # 2 x 32 x 4 x (2 - 1) x 2 = 512 (the prefill group gets none): 2,496
+    # q and o bytes: (1 x 3 + 2 x 1) x 2 x 8 x 2 B x 2 = 320
+    # KV read 1 x (5 + 3) x 4 x 2 x 2 x 2 = 256 + 2 x (4 + 1) x 4 x 2 x 2 x 2 = 320; written 5 x 4 x 2 x 2 x 2 = 160
+    assert w.groups[1] == OpGroup("attention", "attn", 2496, 320 + 256 + 320 + 160)
+    # a decode at context 1 with a tile of 2 is padded: 1 x 32 x (1 + 1) x 2 + 1 x 32 x 1 x 1 x 2 = 192
+    assert decoder_work(TINY, BF16, [(1, 1, 1)], logits_tokens=1, q_tile=2.0).groups[1].flops == 192
+
+
+def test_decoder_work_ungated_and_two_experts_and_tp():
+    ungated = Shape(**{**TINY.__dict__, "gated": False})
+    w = decoder_work(ungated, BF16, [(1, 1, 0)], logits_tokens=1)
+    # 2 layers x (192 + 2 x 8 x 16 = 256) = 896 params; io dims 32 + 16 + 8 + 2 x 16 = 88
+    assert w.groups[0] == OpGroup("linear", "gemm", 2 * 896, 896 * 2 + 88 * 2 * 2, weight_bytes=1792,
+                                  resident_bytes=352, working_set=96)
+    # a dense model ignores dense_intermediate: its MLP is the expert MLP (3 x 8 x 16 = 384)
+    odd = Shape(**{**TINY.__dict__, "dense_intermediate": 32})
+    assert decoder_work(odd, BF16, [(1, 1, 0)], logits_tokens=1).groups[0].weight_bytes == 2 * (192 + 384) * 2
+    # two experts are a mixture of experts (an experts group), 1 routed per token
+    two = Shape(**{**TINY.__dict__, "experts": 2, "intermediate": 4})
+    w = decoder_work(two, BF16, [(1, 1, 0)], logits_tokens=1, moe_m_half=1.0, tp=2)
+    assert [g.name for g in w.groups] == ["linear", "experts", "attention", "elementwise", "lm_head", "routing",
+                                          "allreduce"]
+    ex = w.groups[1]
+    # 1 token touches 2 x (1 - (1 - 1/2)^1) = 1 expert of 3 x 8 x 4 = 96 params x 2 B x 2 layers / 2 ranks = 192;
+    # io 1 x (3 x 4 x 1) x 2 B x 2 / 2 = 24; FLOPs 2 x 1 x 96 x 2 x 1 / 2 = 192;
+    # rows per expert 1 x 1 / 2 = 0.5: scale 0.5 / (0.5 + 1)
+    assert ex == OpGroup("experts", "gemm", 192, 216, weight_bytes=192, resident_bytes=24, working_set=ex.working_set,
+                         eff_scale=0.5 / 1.5)
+
+
+def test_resnet_sizes_round_down():
+    # an odd input: 100 -> stem 50 -> pool 25 -> stride-2 stages 12, 6, 3 (floor division)
+    c = resnet_convs(18, 100)
+    assert c[0] == (3, 64, 7, 100, 50) and c[1] == (64, 64, 3, 25, 25)
+    assert c[5] == (64, 128, 3, 25, 12) and c[-1] == (512, 512, 3, 3, 3)
+    assert resnet_convs(18, 225)[0] == (3, 64, 7, 225, 112)
+    # the default input is 224 (225 has 3 x 225^2 stem inputs)
+    assert resnet_counts() == resnet_counts(50, 224) != resnet_counts(50, 225)
+
+
+def test_shape_of_duck_typed_without_the_fields():
+    bare = SimpleNamespace(id="b", family="decoder", hidden=8, heads=2, intermediate=16)
+    with pytest.raises(InputError, match=r"model 'b' \(decoder\) lacks layers$"):
+        shape_of(bare)
