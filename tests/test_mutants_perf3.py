@@ -831,7 +831,7 @@ def _ideal_profile(model, precision, hw_id, *, tp=1, gpus=1, units=1.0):
                        attn_eff=1.0, conv_eff=1.0, p_dev=60.0, comm_eff=1.0, comm_latency_s=0.0,
                        traffic=base.traffic, mem_util=1.0, reserve_gb=0.0)
     return PerfProfile(CAT.get_model(model) if isinstance(model, str) else model, parse_precision(precision), hw,
-                       ideal, tp=tp, gpus=gpus, units=units, engine=ideal.name)
+                       ideal, tp=tp, gpus=gpus, units=units, engine=ideal.name, vendor_scale=False)
 
 
 def test_roofline_floor_is_the_ideal_profile():
@@ -1042,3 +1042,26 @@ def test_shape_of_duck_typed_without_the_fields():
     bare = SimpleNamespace(id="b", family="decoder", hidden=8, heads=2, intermediate=16)
     with pytest.raises(InputError, match=r"model 'b' \(decoder\) lacks layers$"):
         shape_of(bare)
+
+
+def test_roofline_floor_is_the_datasheet_on_every_hardware_family():
+    # efficiencies fitted on Hopper are carried to other families by ceiling ratios (vendors.scale_to);
+    # the floor must not be: T4 at its datasheet 65 TFLOP/s fp16, A100 at 2,039 GB/s
+    # T4: 65e9 FLOPs / 65e12 = 1 ms (weights 0.08e9 x 2 B / 320e9 = 0.5 ms)
+    gen = {"family": "generic", "flops_per_item": 65e9, "params": 80_000_000}
+    sc = _scenario(model={"id": None, "arch": gen, "precision": "fp16"}, request={}, deployment={"hardware": "t4"})
+    assert roofline_floor_s(sc, CAT) == pytest.approx(1e-3, rel=1e-9)
+    # A100: 2.039e9 params x 2 B / 2,039e9 B/s = 2 ms (312e6 FLOPs: 1 us)
+    gen = {"family": "generic", "flops_per_item": 312e6, "params": 2_039_000_000}
+    sc = _scenario(model={"id": None, "arch": gen}, request={}, deployment={"hardware": "a100-80gb-sxm"})
+    assert roofline_floor_s(sc, CAT) == pytest.approx(2e-3, rel=1e-9)
+
+
+def test_odd_pool_input_and_cross_rank_default():
+    # 102 -> stem 51 -> max-pool 25 (floor division), not 25.5
+    assert resnet_convs(18, 102)[1] == (64, 64, 3, 25, 25)
+    # cross layers given without a rank attribute: rank 0 (2 x 16 = 32 weights, as with cross_rank=0)
+    dcn = SimpleNamespace(id="r", family="recommender", embedding_rows=(100, 200, 300), embedding_dim=4,
+                          lookups_per_item=(1, 2, 3), dense_features=5, bottom_mlp=(6, 4), top_mlp=(7, 1),
+                          cross_layers=2)
+    assert rec_shape(dcn).dense_params == 64 + 32 + 127
