@@ -1065,3 +1065,12 @@ def test_odd_pool_input_and_cross_rank_default():
                           lookups_per_item=(1, 2, 3), dense_features=5, bottom_mlp=(6, 4), top_mlp=(7, 1),
                           cross_layers=2)
     assert rec_shape(dcn).dense_params == 64 + 32 + 127
+
+
+def test_quantile_keys_of_tiny_quantiles():
+    # within 1e-9 of a whole percent (here 0) the key is that integer: 1e-12 x 100 = 1e-10 -> p0,
+    # 9.95e-12 x 100 = 9.95e-10 -> p0; exactly 1e-9 away is not within: the float 1.0000000000000001e-11
+    # x 100 is exactly 1e-9 -> p1e-09; 1e-9 x 100 = 1e-7 -> p1e-07 (`:g`)
+    assert _qkey(1e-12) == "p0" and _qkey(9.95e-12) == "p0"
+    assert 1.0000000000000001e-11 * 100 == 1e-9 and _qkey(1.0000000000000001e-11) == "p1e-09"
+    assert _qkey(1e-9) == "p1e-07"
