@@ -65,6 +65,12 @@ GROUPS: tuple[Group, ...] = (
                    "src/infercost/perf/service.py", "src/infercost/perf/profile.py"),
           ("tests/test_perf_arch.py", "tests/test_perf_throughput.py",
            "tests/test_perf_profile.py", "tests/test_estimate.py", "tests/test_mutants_perf.py")),
+    # the three perf modules arch, throughput and service on their own, with the fast perf tests
+    Group("perf3", ("src/infercost/perf/arch.py", "src/infercost/perf/throughput.py",
+                    "src/infercost/perf/service.py"),
+          ("tests/test_perf_arch.py", "tests/test_perf_throughput.py", "tests/test_perf_families.py",
+           "tests/test_pin_perf_throughput.py", "tests/test_perf_cli.py", "tests/test_mutants_perf.py",
+           "tests/test_mutants_perf3.py")),
     Group("sim", ("src/infercost/sim/run.py", "src/infercost/sim/entities.py",
                   "src/infercost/sim/arrivals.py"),
           ("tests/test_sim_features.py", "tests/test_sim_scenario.py", "tests/test_sim_theory.py",

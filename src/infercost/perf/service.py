@@ -138,7 +138,8 @@ def roofline_floor_s(scenario: Scenario, catalog: Catalog) -> float | None:
     try:
         prof = PerfProfile(arch, parse_precision(scenario_precision(scenario)), hw, ideal, tp=tp,
                            gpus=dep.gpus_per_replica,
-                           units=float(dep.gpus_per_replica) if is_cpu else 1.0, engine=ideal.name)
+                           units=float(dep.gpus_per_replica) if is_cpu else 1.0, engine=ideal.name,
+                           vendor_scale=False)  # datasheet rates on every hardware family
         req = scenario.workload.request
         if prof.is_llm:
             isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
