@@ -337,3 +337,17 @@ def test_token_counts_are_read_exactly_up_to_int64(tmp_path):
     assert rows[0]["input_tokens"] == big
     with pytest.raises(InputError, match="below 2\\*\\*63"):
         spans_to_rows(doc(span("a0", 0, 1, **L, gen_ai__usage__input_tokens=2**64)), "f")
+
+
+def test_the_terminal_report_names_each_rejection_reason_and_the_notes(tmp_path, capsys):
+    from infercost.cli import main
+
+    spans = write(tmp_path / "s.jsonl", doc(
+        span("a0", 60, 61, **L, infercost__tenant="A"),
+        span("c0", 120, 126, gen_ai__provider__name="openai", gen_ai__request__model="gpt-4o",
+             infercost__tenant="C")))
+    b = bill(tmp_path / "b.csv", ("host-1", "10", "Hrs"))
+    main(["attribute", "--bill", str(b), "--usage", str(spans), "--out", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert "rejected 1: hosted API call: billed by its provider" in out
+    assert "note: OTel: 2 of 2 spans carry gen_ai attributes; 1 hosted API call" in out

@@ -115,6 +115,9 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"{rows['usage_outside_period']} outside the billing period, "
         f"{rows['usage_without_bill_row']} without a bill row, "
         f"{rows['duplicate_request_ids']} duplicate request ids",
+        *(f"    rejected {n}: {why.removeprefix('rejected: ')}" for why, n in
+          sorted((rows.get("usage_rejected_by_reason") or {}).items(), key=lambda kv: -kv[1])),
+        *(f"  note: {n}" for n in s.get("notes", [])),
         *energy_lines(s.get("energy")),
         f"  wrote {out}/allocations.csv, allocations.parquet, "
         f"{'requests.parquet, ' if s['outputs']['requests'] else ''}summary.json",
