@@ -1,0 +1,1117 @@
+"""Bill readers, pinned value by value (mutation testing of the `ingest_bill` group).
+
+Small FOCUS, CUR and GCP inputs written here (CSV text in tmp_path, a few records), with
+exact Decimal totals worked out in comments, the exact one-line messages of refused input
+(file, row, column, what was expected), and the cleaning rules (BOM, whitespace, NULL
+spellings, case), compressed files, labels, credits, currencies, periods and time zones.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from infercost.errors import InputError
+from infercost.ingest import bill as billmod
+from infercost.ingest import billrows as br
+from infercost.ingest import cur, focus, gcp
+from infercost.ingest.bill import convert_currency, read_bill, sniff_format
+
+FOCUS_HEAD = ("ProviderName,BillingCurrency,BilledCost,EffectiveCost,ChargeCategory,"
+              "ChargePeriodStart,ChargePeriodEnd")
+T0, T1 = "2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z"
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _focus(tmp_path: Path, rows: list[str], head: str = FOCUS_HEAD,
+           name: str = "focus.csv") -> Path:
+    return _write(tmp_path, name, "\n".join([head, *rows]) + "\n")
+
+
+def _err(fn, *args, **kw) -> InputError:
+    with pytest.raises(InputError) as e:
+        fn(*args, **kw)
+    return e.value
+
+
+def _nn(series: pd.Series) -> list:
+    """The values with every missing one as None (pandas 3 infers text columns built from
+    records as `str` with NaN for None)."""
+    return [None if v is None or (isinstance(v, float) and v != v) else v for v in series]
+
+
+# ---------------------------------------------------------------- Bill
+
+
+def _bill_frame(**cols) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    df = pd.DataFrame({c: [None] * n for c in br.BILL_COLUMNS})
+    for k, v in cols.items():
+        df[k] = v
+    return df
+
+
+def test_bill_counts_currencies_totals_and_basis():
+    df = _bill_frame(
+        provider=["AWS", "AWS", None],
+        currency=["USD", None, "EUR"],
+        billed_cost=[Decimal("1.10"), Decimal("2.20"), Decimal("3")],
+        effective_cost=[Decimal("1"), Decimal("2"), Decimal("0.5")],
+        nrows=[1, 4, 2],
+    )
+    b = br.Bill(rows=df, sources=["a"], format="focus", rows_read=3)
+    assert b.row_count == 7  # 1 + 4 + 2
+    assert isinstance(b.row_count, int)
+    assert b.currencies == ["EUR", "USD"]  # sorted, the missing one left out
+    # EffectiveCost: AWS 1 + 2 = 3, no provider 0.5 under "(none)"
+    assert b.totals() == {"AWS": Decimal("3"), "(none)": Decimal("0.5")}
+    # BilledCost: AWS 1.10 + 2.20 = 3.30
+    assert b.totals("BilledCost") == {"AWS": Decimal("3.30"), "(none)": Decimal("3")}
+    assert b.totals("billed_cost", by="currency") == {
+        "USD": Decimal("1.10"), "(none)": Decimal("2.20"), "EUR": Decimal("3")}
+    assert list(b.cost()) == [Decimal("1"), Decimal("2"), Decimal("0.5")]
+    assert list(b.cost("Billed")) == [Decimal("1.10"), Decimal("2.20"), Decimal("3")]
+    assert b.notes == [] and b.reduced == []
+
+
+@pytest.mark.parametrize("basis,col", [
+    ("EffectiveCost", "effective_cost"), ("effective_cost", "effective_cost"),
+    ("Effective", "effective_cost"), ("BilledCost", "billed_cost"),
+    ("billed_cost", "billed_cost"), ("BILLED", "billed_cost"),
+])
+def test_basis_column_spellings(basis, col):
+    assert br.basis_column(basis) == col
+
+
+def test_basis_column_refuses_other_names():
+    e = _err(br.basis_column, "ListCost")
+    assert str(e) == "cost_basis: cost basis must be EffectiveCost or BilledCost, got 'ListCost'"
+
+
+def test_bill_period_prefers_billing_then_charge_then_none():
+    t = pd.Timestamp
+    df = _bill_frame(
+        billing_start=[t("2026-10-01"), t("2026-09-01")],
+        billing_end=[t("2026-11-01"), t("2026-10-01")],
+        charge_start=[t("2026-10-05"), t("2026-10-06")],
+        charge_end=[t("2026-10-07"), t("2026-10-08")],
+    )
+    for c in ("billing_start", "billing_end", "charge_start", "charge_end"):
+        df[c] = pd.to_datetime(df[c])
+    b = br.Bill(rows=df, sources=[], format="focus", rows_read=2)
+    assert b.period() == (t("2026-09-01"), t("2026-11-01"))  # min start, max end
+    df["billing_end"] = pd.NaT
+    assert b.period() == (t("2026-10-05"), t("2026-10-08"))
+    df["billing_end"] = df["billing_start"]
+    df["billing_start"] = pd.NaT
+    assert b.period() == (t("2026-10-05"), t("2026-10-08"))
+    df["charge_end"] = pd.NaT
+    assert b.period() == (None, None)
+    df["charge_end"] = df["charge_start"]
+    df["charge_start"] = pd.NaT
+    assert b.period() == (None, None)
+
+
+# ---------------------------------------------------------------- paths and file kinds
+
+
+def test_expand_paths_files_globs_and_folders(tmp_path):
+    a = _write(tmp_path, "a.csv", "x\n1\n")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    b = _write(sub, "B.CSV", "x\n1\n")
+    _write(sub, "notes.md", "not a bill")
+    (tmp_path / "dir.csv").mkdir()  # a folder whose name matches the glob
+    assert br.expand_paths(a, (".csv",)) == [a]
+    assert br.expand_paths(str(a), (".csv",)) == [a]
+    assert br.expand_paths([a, b], (".csv",)) == [a, b]
+    # the folder is searched recursively, case-insensitively, for the extensions
+    assert br.expand_paths(tmp_path, (".csv",)) == sorted([a, b])
+    assert br.expand_paths(str(tmp_path / "*.csv"), (".csv",)) == [a]
+    assert br.expand_paths(str(tmp_path / "**" / "*.CSV"), (".csv",)) == [b]
+    assert br.expand_paths(str(tmp_path / "?.csv"), (".csv",)) == [a]
+    assert br.expand_paths(str(tmp_path / "[a].csv"), (".csv",)) == [a]
+    e = _err(br.expand_paths, str(tmp_path / "*.parquet"), (".csv",))
+    assert (e.message, e.where) == ("no file matches this pattern", str(tmp_path / "*.parquet"))
+    e = _err(br.expand_paths, sub, (".parquet", ".json"))
+    assert (e.message, e.where) == ("directory holds no .parquet/.json file", str(sub))
+    e = _err(br.expand_paths, tmp_path / "nope.csv", (".csv",))
+    assert (e.message, e.where) == ("no such file or directory", str(tmp_path / "nope.csv"))
+
+
+@pytest.mark.parametrize("name,kind", [
+    ("a.csv", "csv"), ("A.TSV", "csv"), ("a.txt", "csv"), ("a.csv.gz", "csv"),
+    ("a.CSV.ZST", "csv"), ("a.csv.bz2", "csv"), ("a.parquet", "parquet"), ("a.pq", "parquet"),
+    ("a.parquet.gz", "parquet"), ("a.json", "json"), ("a.jsonl", "json"),
+    ("a.ndjson.gz", "json"),
+])
+def test_file_kind(name, kind):
+    assert br.file_kind(Path(name)) == kind
+
+
+def test_file_kind_refuses_other_names():
+    e = _err(br.file_kind, Path("bill.xlsx"))
+    assert str(e) == ("bill.xlsx: unknown file type (expected .csv, .parquet, .json or "
+                      ".jsonl)")
+    assert br._compression(Path("a.csv.GZ")) == "gzip"
+    assert br._compression(Path("a.csv.bz2")) == "bz2"
+    assert br._compression(Path("a.csv.zst")) == "zstd"
+    assert br._compression(Path("a.csv")) is None
+
+
+# ---------------------------------------------------------------- raw reading
+
+
+def test_csv_cells_stay_text_with_quotes_and_newlines(tmp_path):
+    p = _write(tmp_path, "a.csv", 'a,b,c\n"x, y","line1\nline2",0.10\n,"say ""hi""",007\n')
+    df = br.read_raw(p)
+    assert list(df.columns) == ["a", "b", "c"]
+    assert df.to_dict("list") == {"a": ["x, y", ""], "b": ["line1\nline2", 'say "hi"'],
+                                  "c": ["0.10", "007"]}  # nothing guessed, nothing null
+
+
+@pytest.mark.parametrize("suffix,opener", [(".gz", gzip.open), (".bz2", bz2.open)])
+def test_compressed_csv_is_read_by_name(tmp_path, suffix, opener):
+    p = tmp_path / f"focus.csv{suffix.upper()}"
+    with opener(p, "wt", encoding="utf-8") as fh:
+        fh.write(f"\ufeff{FOCUS_HEAD}\nAWS,USD,1.5,1.25,Usage,{T0},{T1}\n")
+    bill = read_bill(p)
+    assert bill.format == "focus"
+    assert list(bill.rows["effective_cost"]) == [Decimal("1.25")]
+
+
+def test_zstd_csv_is_read(tmp_path):
+    import pyarrow as pa
+
+    p = tmp_path / "focus.csv.zst"
+    with pa.output_stream(str(p), compression="zstd") as out:
+        out.write(f"{FOCUS_HEAD}\nAWS,USD,1.5,1.25,Usage,{T0},{T1}\n".encode())
+    assert list(read_bill(p).rows["billed_cost"]) == [Decimal("1.5")]
+
+
+def test_csv_without_header_or_with_a_repeated_column(tmp_path):
+    p = _write(tmp_path, "empty.csv", "")
+    e = _err(br.read_raw, p)
+    assert (e.message, e.where) == ("empty file (no header row)", str(p))
+    p = _write(tmp_path, "blank.csv", "\n")
+    assert _err(br.read_raw, p).message == "empty file (no header row)"
+    p = _write(tmp_path, "twice.csv", "a,b,a\n1,2,3\n")
+    e = _err(br.read_raw, p)
+    assert e.message == "column 'a' appears twice in the header (expected each column once)"
+    assert e.where == f"{p}: line 1"
+
+
+def test_ragged_csv_row_is_named_by_line(tmp_path):
+    p = _write(tmp_path, "r.csv", "a,b,c\n1,2,3\n4,5\n")
+    e = _err(br.read_raw, p)
+    assert (e.message, e.where) == ("expected 3 columns as in the header, got 2 (4,5)",
+                                    f"{p}: line 3")
+    long = ",".join(f"value{i:02d}" for i in range(10))  # 10 x 7 + 9 = 79 characters
+    p = _write(tmp_path, "l.csv", f"a,b\n{long}\n")
+    e = _err(br.read_raw, p)
+    assert e.message == f"expected 2 columns as in the header, got 10 ({long[:57]}...)"
+    assert e.where == f"{p}: line 2"
+    exact = "x" * 59 + ",y"  # 61 characters: cut; 60 would be shown whole
+    p = _write(tmp_path, "m.csv", f"a\n{exact}\n")
+    assert _err(br.read_raw, p).message.endswith(f"({exact[:57]}...)")
+    sixty = "x" * 58 + ",y"
+    p = _write(tmp_path, "n.csv", f"a\n{sixty}\n")
+    assert _err(br.read_raw, p).message.endswith(f"({sixty})")
+
+
+def test_ragged_check_is_quiet_when_rows_fit_or_file_unreadable(tmp_path):
+    p = _write(tmp_path, "ok.csv", "a,b\n1,2\n\n3,4\n")
+    assert br.ragged_row_check(p) is None
+    assert br.ragged_row_check(tmp_path / "missing.csv") is None
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"a,b\n\xff\xfe,1,2\n")
+    assert br.ragged_row_check(bad) is None
+
+
+def test_unreadable_file_names_its_kind(tmp_path):
+    p = tmp_path / "x.parquet"
+    p.write_bytes(b"not parquet")
+    e = _err(br.read_raw, p)
+    assert e.where == str(p)
+    assert e.message.startswith("cannot read parquet: ")
+    assert "\n" not in e.message
+
+
+def test_parquet_numbers_become_objects_and_booleans_stay(tmp_path):
+    p = tmp_path / "a.parquet"
+    pq.write_table(pa.table({"x": [1.5, 2.0], "n": [1, 2], "b": [True, False],
+                             "s": ["a", "b"]}), p)
+    df = br.read_raw(p)
+    assert df["x"].dtype == object and df["n"].dtype == object
+    assert df["b"].dtype == bool
+    assert df["x"].tolist() == [1.5, 2.0] and df["n"].tolist() == [1, 2]
+
+
+def test_json_records_every_layout(tmp_path):
+    arr = _write(tmp_path, "a.json", '[{"a": 1}, {"a": 2}]')
+    assert br.json_records(arr) == [{"a": 1}, {"a": 2}]
+    one = _write(tmp_path, "o.json", '{\n  "a": 1,\n  "b": "x"\n}\n')
+    assert br.json_records(one) == [{"a": 1, "b": "x"}]
+    lines = _write(tmp_path, "l.jsonl", '\ufeff{"a": 1}\n\n  \n{"a": 2}\n')
+    assert br.json_records(lines) == [{"a": 1}, {"a": 2}]
+    gz = tmp_path / "g.jsonl.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write('{"a": 3}\n{"a": 4}\n')
+    assert br.json_records(gz) == [{"a": 3}, {"a": 4}]
+    assert br.read_raw(arr).to_dict("list") == {"a": [1, 2]}
+    assert br.read_raw(arr)["a"].dtype == object
+
+
+def test_json_records_errors_name_the_line(tmp_path):
+    p = _write(tmp_path, "a.json", '[{"a": 1},\n {"a": }]')
+    e = _err(br.json_records, p)
+    assert e.where == f"{p}: line 2" and e.message.startswith("invalid JSON (")
+    p = _write(tmp_path, "b.json", '{"a": 1')
+    e = _err(br.json_records, p)
+    assert e.where == f"{p}: line 1" and e.message.startswith("invalid JSON (")
+    p = _write(tmp_path, "c.jsonl", '{"a": 1}\n{"a": 2}\n{"a": \n')
+    e = _err(br.json_records, p)
+    assert e.where == f"{p}: line 3" and e.message.startswith("invalid JSON (")
+    p = _write(tmp_path, "d.jsonl", '{"a": 1}\n[1, 2]\n')
+    e = _err(br.json_records, p)
+    assert (e.message, e.where) == ("expected a JSON object per line", f"{p}: line 2")
+    p = _write(tmp_path, "e.json", '[{"a": 1}, 2]')
+    e = _err(br.json_records, p)
+    assert (e.message, e.where) == ("expected a JSON array of objects", str(p))
+    p = _write(tmp_path, "f.jsonl", "5\n")
+    e = _err(br.json_records, p)
+    assert (e.message, e.where) == ("expected a JSON object per line", f"{p}: line 1")
+
+
+# ---------------------------------------------------------------- cells
+
+
+def test_strip_cell_and_null_spellings():
+    assert br.strip_cell("\ufeff  Usage \ufeff ") == "Usage"
+    assert br.strip_cell(" \ufeff x") == "x"
+    assert br.strip_cell("\ufeff\ufeff x") == "x"
+    for v in (None, pd.NA, pd.NaT, float("nan"), "", "  ", "NULL", " null ", "None", "NaN",
+              "nan", "\ufeffNULL"):
+        assert br.is_null(v), v
+    for v in ("0", 0, 0.0, "x", "Null", "none", Decimal(0), [], {}):
+        assert not br.is_null(v), v
+
+
+def test_clean_str_trims_and_nulls_each_distinct_value():
+    s = pd.Series([" a ", "NULL", None, "a", "", 7, "\ufeffb", float("nan")], index=list("pqrstuvw"))
+    out = br.clean_str(s)
+    assert out.tolist() == ["a", None, None, "a", None, "7", "b", None]
+    assert list(out.index) == list("pqrstuvw")
+    assert out.dtype == object
+
+
+def test_list_valued_text_is_joined_and_maps_are_refused():
+    s = pd.Series([["AI", " ML ", None], np.array(["Compute"]), [], "plain", None],
+                  dtype=object)
+    assert br.flatten_text(s).tolist() == ["AI, ML", "Compute", None, "plain", None]
+    assert br.clean_str(s).tolist() == ["AI, ML", "Compute", None, "plain", None]
+    e = _err(br.flatten_text, pd.Series(["a", {"k": "v"}], dtype=object), "Tags", "f.parquet")
+    assert str(e) == ("f.parquet: row 2: column Tags: expected text or a list of text, got a "
+                      "map or struct")
+    e = _err(br.flatten_text, pd.Series([[{"k": 1}]], dtype=object))
+    assert (e.message, e.where) == (
+        "column ?: expected text or a list of text, got a map or struct", None)
+    e = _err(br.flatten_text, pd.Series([["a", ["b"]]], dtype=object), "C", "s")
+    assert e.where == "s: row 1"
+    plain = pd.Series(["a", "b"])
+    assert br.flatten_text(plain) is plain
+
+
+def test_parse_amounts_exact_and_cached():
+    rows = pd.Series([1, 2, 3, 4, 5, 6, 7])
+    s = pd.Series([" 0.10 ", "0.10", None, "NULL", 0.1, Decimal("2.5"), "1e-12"], dtype=object)
+    out = br.parse_amounts(s, "BilledCost", "f.csv", rows)
+    assert out.tolist() == [Decimal("0.10"), Decimal("0.10"), Decimal(0), Decimal(0),
+                            Decimal("0.1"), Decimal("2.5"), Decimal("1E-12")]
+    assert str(out.iloc[4]) == "0.1"  # repr of the float, not its binary expansion
+    # sum: 0.10 + 0.10 + 0.1 + 2.5 + 1e-12 = 2.800000000001
+    assert sum(out, Decimal(0)) == Decimal("2.800000000001")
+
+
+def test_parse_amounts_decimal_column_fills_nulls_with_zero():
+    s = pd.Series([Decimal("1.5"), None, Decimal("-2")], dtype=object)
+    out = br.parse_amounts(s, "c", "f", pd.Series([1, 2, 3]))
+    assert out.tolist() == [Decimal("1.5"), Decimal(0), Decimal("-2")]
+    full = pd.Series([Decimal("1"), Decimal("2")], dtype=object)
+    assert br.parse_amounts(full, "c", "f", pd.Series([1, 2])).tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("abc", "column BilledCost: expected a decimal amount, got 'abc'"),
+    ("1,5", "column BilledCost: expected a decimal amount, got '1,5'"),
+    ("inf", "column BilledCost: expected a finite amount, got 'inf'"),
+    ("-Infinity", "column BilledCost: expected a finite amount, got '-Infinity'"),
+    ("sNaN", "column BilledCost: expected a finite amount, got 'sNaN'"),
+    ("1e15", "column BilledCost: expected an amount below 1e15, got '1e15'"),
+    ("-1000000000000000", "column BilledCost: expected an amount below 1e15, got "
+                          "'-1000000000000000'"),
+])
+def test_bad_amounts_are_refused_with_file_row_and_column(value, expected):
+    s = pd.Series(["1", value], dtype=object)
+    e = _err(br.parse_amounts, s, "BilledCost", "f.csv", pd.Series([1, 2]))
+    assert (e.message, e.where) == (expected, "f.csv: row 2")
+
+
+def test_amount_limits():
+    ok = br._amount("999999999999999.99", "c", "f", 1)  # adjusted exponent 14: kept
+    assert ok == Decimal("999999999999999.99")
+    assert br._amount("0E+20", "c", "f", 1) == 0  # zero is never too large
+    assert br._amount(float("nan"), "c", "f", 1) == 0
+    assert br._amount(2.5, "c", "f", 1) == Decimal("2.5")
+    assert br._amount(7, "c", "f", 1) == Decimal(7)
+    e = _err(br._amount, 1e300, "c", "f", 9)
+    assert (e.message, e.where) == ("column c: expected an amount below 1e15, got '1e+300'",
+                                    "f: row 9")
+
+
+def test_parse_times_every_spelling_to_naive_utc():
+    s = pd.Series(["2024-09-18 22:00:00", "2024-09-18T22:00:00Z", "2024-09-19T00:00:00+02:00",
+                   "NULL", "", " 2024-09-18T22:30:00.5Z "], dtype=object)
+    out = br.parse_times(s, "ChargePeriodStart", "f", pd.Series(range(1, 7)))
+    assert out.dtype == "datetime64[us]"
+    t = pd.Timestamp("2024-09-18 22:00:00")
+    assert out.tolist()[:3] == [t, t, t]  # +02:00 at midnight is 22:00 UTC
+    assert pd.isna(out.iloc[3]) and pd.isna(out.iloc[4])
+    assert out.iloc[5] == pd.Timestamp("2024-09-18 22:30:00.5")
+
+
+def test_parse_times_other_spellings_take_the_slow_path():
+    s = pd.Series(["2024-09-18T22:00:00Z", "18 Sep 2024 23:00"], dtype=object)
+    out = br.parse_times(s, "c", "f", pd.Series([1, 2]))
+    assert out.tolist() == [pd.Timestamp("2024-09-18 22:00"), pd.Timestamp("2024-09-18 23:00")]
+
+
+def test_parse_times_of_timestamps_and_datetime_columns():
+    aware = pd.Series(pd.to_datetime(["2024-01-01T05:00:00-05:00"]))
+    out = br.parse_times(aware, "c", "f", pd.Series([1]))
+    assert out.tolist() == [pd.Timestamp("2024-01-01 10:00")] and out.dtype == "datetime64[us]"
+    naive = pd.Series(pd.to_datetime(["2024-01-01 05:00"]))
+    assert br.parse_times(naive, "c", "f", pd.Series([1])).tolist() == [
+        pd.Timestamp("2024-01-01 05:00")]
+    stamps = pd.Series([pd.Timestamp("2024-01-01T05:00:00Z"), pd.Timestamp("2024-01-02")],
+                       dtype=object)
+    assert br._all_stamps(stamps)
+    assert not br._all_stamps(pd.Series([], dtype=object))
+    assert not br._all_stamps(pd.Series(["2024-01-01"], dtype=object))
+    assert br.parse_times(stamps, "c", "f", pd.Series([1, 2])).tolist() == [
+        pd.Timestamp("2024-01-01 05:00"), pd.Timestamp("2024-01-02")]
+    empty = br.parse_times(pd.Series(["", "NULL"], dtype=object), "c", "f", pd.Series([1, 2]))
+    assert empty.dtype == "datetime64[us]" and empty.isna().all()
+
+
+def test_unparsable_timestamp_names_the_first_bad_row():
+    s = pd.Series(["2024-09-18", "NULL", "soon", "later"], dtype=object)
+    e = _err(br.parse_times, s, "ChargePeriodEnd", "f.csv", pd.Series([11, 12, 13, 14]))
+    assert (e.message, e.where) == ("column ChargePeriodEnd: cannot parse timestamp 'soon'",
+                                    "f.csv: row 13")
+
+
+def test_canon_enums_and_tags():
+    s = pd.Series(["usage-based", "USAGE-BASED", " Recurring ", "Monthly", "NULL"])
+    assert br.canon(s, br._FREQUENCY).tolist() == [
+        "Usage-Based", "Usage-Based", "Recurring", "Monthly", None]
+    assert br.parse_tags(None) == {} and br.parse_tags("NULL") == {}
+    assert br.parse_tags(float("nan")) == {} and br.parse_tags(" ") == {}
+    assert br.parse_tags('{" team ": "ml", "n": 3, "x": null}') == {
+        "team": "ml", "n": "3", "x": ""}
+    assert br.parse_tags("team=ml") == {"_raw": "team=ml"}
+    assert br.parse_tags([{"key": " team", "value": "ml"}, {"key": "k"}, {"value": "v"},
+                          ("a", 1), ("x",), "junk"]) == {"team": "ml", "k": "", "a": "1"}
+    assert br.parse_tags(np.array([("b", "2")], dtype=object)) == {"b": "2"}
+    assert br.parse_tags({}) == {} and br.parse_tags([]) == {}
+    assert br.parse_tags(42) == {}
+    assert br.parse_tags("[1, 2]") == {}  # JSON, but not an object or pairs
+
+
+def test_azure_ids_lowered_others_kept():
+    ids = pd.Series(["/SUBSCRIPTIONS/Ab/rg/VM1", "i-ABC", None, "/subscriptions/x/Y",
+                     "/subscription/Q"], dtype=object)
+    assert br.lower_azure_ids(ids).tolist() == [
+        "/subscriptions/ab/rg/vm1", "i-ABC", None, "/subscriptions/x/y", "/subscription/Q"]
+    none = pd.Series([None, None], dtype=object)
+    assert br.lower_azure_ids(none) is none
+    assert br.azure_lower(5) == 5
+
+
+def test_require_names_missing_columns():
+    df = pd.DataFrame({"a": [1]})
+    assert br.require(df, ["a"], "f", "FOCUS bill") is None
+    e = _err(br.require, df, ["a", "b"], "f.csv", "FOCUS bill")
+    assert (e.message, e.where) == ("FOCUS bill: missing required column b", "f.csv")
+    e = _err(br.require, df, ["b", "a", "c"], "f.csv", "X")
+    assert e.message == "X: missing required columns b, c"
+
+
+def test_labels_in_their_order_of_precedence():
+    df = _bill_frame(
+        charge_category=["Usage", "Tax", "Credit", "Credit", "Adjustment", "Purchase",
+                         "Purchase", "Usage", "Usage", "Tax", "Usage", "Credit"],
+        charge_class=[None, None, None, None, None, None, None, None, None, "Correction",
+                      None, None],
+        commitment_status=[None, None, None, None, None, None, None, "Used", "Unused",
+                           None, None, "Used"],
+        commitment_id=[None, None, None, None, None, "cd-1", None, None, None, None, None,
+                       None],
+        description=["refund?", None, "Partial REFUND", "promo", None, None, None, None,
+                     None, None, None, None],
+    )
+    assert br.label_rows(df).tolist() == [
+        "usage", "tax", "refund", "credit", "adjustment", "commitment_purchase", "purchase",
+        "commitment_used", "commitment_unused", "correction", "usage", "credit"]
+    out = br.finish(df.drop(columns=["label", "nrows", "tags"]))
+    assert list(out.columns) == br.BILL_COLUMNS
+    assert out["nrows"].tolist() == [1] * 12
+    assert out["period_dropped"].tolist() == [False] * 12
+    assert out["label"].iloc[2] == "refund"
+    kept = df.copy()
+    kept["label"] = ["x"] * 12
+    assert br.finish(kept)["label"].tolist() == ["x"] * 12
+
+
+# ---------------------------------------------------------------- FOCUS
+
+
+def test_focus_bill_totals_labels_and_cleaning(tmp_path):
+    p = _focus(tmp_path, [
+        # \ufeff at the start of a data row (concatenated exports) and stray spaces
+        f"\ufeffAWS , usd ,10.00,8.00, usage ,{T0},{T1},",
+        f"AWS,USD,-2.50,-2.50,credit,{T0},{T1},partial Refund",
+        "AWS,USD,1.25,NULL,Tax,2026-10-01 00:00:00,2026-10-01 01:00:00,refund",
+        f"Microsoft,USD,0,,Adjustment,{T0},{T1},",
+    ], head=FOCUS_HEAD + ",ChargeDescription")
+    bill = read_bill(p)
+    r = bill.rows
+    assert r["provider"].tolist() == ["AWS", "AWS", "AWS", "Microsoft"]
+    assert r["currency"].tolist() == ["USD"] * 4
+    assert r["charge_category"].tolist() == ["Usage", "Credit", "Tax", "Adjustment"]
+    assert r["label"].tolist() == ["usage", "refund", "tax", "adjustment"]
+    assert r["row"].tolist() == [1, 2, 3, 4]
+    assert r["source"].tolist() == [str(p)] * 4
+    # billed: 10.00 - 2.50 + 1.25 + 0 = 8.75; effective: 8.00 - 2.50 + 1.25 (taken from
+    # BilledCost, noted) + 0 (empty, BilledCost 0: no note) = 6.75
+    assert sum(r["billed_cost"], Decimal(0)) == Decimal("8.75")
+    assert sum(r["effective_cost"], Decimal(0)) == Decimal("6.75")
+    assert bill.notes == [
+        f"{p}: 1 row with a non-zero BilledCost and no EffectiveCost (first: row 3): "
+        "BilledCost taken as their EffectiveCost (FOCUS: no commitment amortisation on "
+        "those rows)"]
+    assert bill.rows_read == 4 and bill.row_count == 4
+    assert bill.sources == [str(p)] and bill.format == "focus" and bill.reduced == []
+    assert r["charge_start"].tolist() == [pd.Timestamp("2026-10-01")] * 4
+    assert r["billing_start"].isna().all()
+    assert r["tags"].tolist() == [{}] * 4
+    assert r["nrows"].tolist() == [1] * 4
+
+
+def test_focus_effective_fallback_note_counts_rows(tmp_path):
+    p = _focus(tmp_path, [
+        f"AWS,USD,1,1,Usage,{T0},{T1}",
+        f"AWS,USD,2,,Usage,{T0},{T1}",
+        f"AWS,USD,3, null ,Usage,{T0},{T1}",
+    ])
+    bill = read_bill(p)
+    assert bill.rows["effective_cost"].tolist() == [1, 2, 3]
+    assert bill.notes[0].startswith(f"{p}: 2 rows with a non-zero BilledCost and no "
+                                    "EffectiveCost (first: row 2)")
+
+
+def test_focus_effective_fallback_from_parquet_nulls(tmp_path):
+    p = tmp_path / "f.parquet"
+    pq.write_table(pa.table({
+        "ProviderName": ["AWS", "AWS"], "BillingCurrency": ["USD", "USD"],
+        "BilledCost": [1.5, 0.0], "EffectiveCost": [None, None],
+        "ChargeCategory": ["Usage", "Usage"], "ChargePeriodStart": [T0, T0],
+        "ChargePeriodEnd": [T1, T1]}), p)
+    bill = read_bill(p)
+    assert bill.rows["effective_cost"].tolist() == [Decimal("1.5"), Decimal(0)]
+    assert len(bill.notes) == 1 and "1 row with" in bill.notes[0]
+
+
+def test_focus_columns_any_case_and_optional_columns(tmp_path):
+    head = ("providername,billingcurrency,BILLEDCOST,effectivecost,chargecategory,"
+            "chargeperiodstart,chargeperiodend,ChargeClass,chargefrequency,"
+            "CommitmentDiscountStatus,CommitmentDiscountId,BillingPeriodStart,"
+            "BillingPeriodEnd,ServiceCategory,ServiceName,SkuId,ResourceId,ResourceName,"
+            "ConsumedUnit,x_Custom")
+    p = _focus(tmp_path, [
+        f"AWS,USD,5,4,usage,{T0},{T1},,usage-based,used,cd-1,2026-10-01,2026-11-01,"
+        "Compute,EC2,sku1,/SUBSCRIPTIONS/S1/VM,vm,Hours,z",
+        f"AWS,USD,-1,-1,Usage,{T0},{T1},correction,One-time,UNUSED,,2026-10-01,2026-11-01,"
+        "AI and Machine Learning,Bedrock,sku2,i-AB,,1M Tokens,z",
+    ], head=head)
+    r = read_bill(p).rows
+    assert r["charge_class"].tolist() == [None, "Correction"]
+    assert r["charge_frequency"].tolist() == ["Usage-Based", "One-Time"]
+    assert r["commitment_status"].tolist() == ["Used", "Unused"]
+    assert r["commitment_id"].tolist() == ["cd-1", None]
+    assert r["label"].tolist() == ["commitment_used", "correction"]
+    assert r["billing_start"].tolist() == [pd.Timestamp("2026-10-01")] * 2
+    assert r["billing_end"].tolist() == [pd.Timestamp("2026-11-01")] * 2
+    assert r["service_category"].tolist() == ["Compute", "AI and Machine Learning"]
+    assert r["service_name"].tolist() == ["EC2", "Bedrock"]
+    assert r["sku_id"].tolist() == ["sku1", "sku2"]
+    assert r["resource_id"].tolist() == ["/subscriptions/s1/vm", "i-AB"]
+    assert r["resource_name"].tolist() == ["vm", None]
+    assert r["pricing_unit"].tolist() == ["Hours", "1M Tokens"]  # from ConsumedUnit
+    assert "x_Custom" not in r.columns
+
+
+def test_pricing_unit_wins_over_consumed_unit(tmp_path):
+    p = _focus(tmp_path, [f"AWS,USD,1,1,Usage,{T0},{T1},Hours,GB"],
+               head=FOCUS_HEAD + ",PricingUnit,ConsumedUnit")
+    assert read_bill(p).rows["pricing_unit"].tolist() == ["Hours"]
+
+
+def test_pre_1_0_provider_and_preview_charge_type(tmp_path):
+    head = ("Provider,BillingCurrency,BilledCost,EffectiveCost,ChargeType,ChargePeriodStart,"
+            "ChargePeriodEnd,ChargeSubcategory")
+    p = _focus(tmp_path, [
+        f"Microsoft,EUR,10,10,Usage,{T0},{T1},Used Commitment",
+        f"Microsoft,EUR,3,3,Usage,{T0},{T1},unused commitment",
+        f"Microsoft,EUR,-1,-1,Adjustment,{T0},{T1},Refund",
+        f"Microsoft,EUR,-2,-2,Adjustment,{T0},{T1},CREDIT",
+        f"Microsoft,EUR,0.01,0.01,Adjustment,{T0},{T1},Rounding Error",
+        f"Microsoft,EUR,5,5,Adjustment,{T0},{T1},General Adjustment",
+        f"Microsoft,EUR,7,7,Usage,{T0},{T1},On-Demand",
+        f"Microsoft,EUR,1,1,Tax,{T0},{T1},",
+    ], head=head)
+    r = read_bill(p).rows
+    assert r["provider"].tolist() == ["Microsoft"] * 8
+    assert r["charge_category"].tolist()[:2] == ["Usage", "Usage"]
+    assert r["label"].tolist() == ["commitment_used", "commitment_unused", "refund", "credit",
+                                   "adjustment", "adjustment", "usage", "tax"]
+    assert r["commitment_status"].tolist() == ["Used", "Unused", None, None, None, None,
+                                               None, None]
+
+
+def test_subcategory_without_a_known_value_keeps_labels(tmp_path):
+    p = _focus(tmp_path, [f"AWS,USD,1,1,Tax,{T0},{T1},On-Demand"],
+               head=FOCUS_HEAD + ",ChargeSubcategory")
+    r = read_bill(p).rows
+    assert r["label"].tolist() == ["tax"] and r["commitment_status"].tolist() == [None]
+
+
+def test_provider_column_does_not_replace_provider_name(tmp_path):
+    p = _focus(tmp_path, [f"AWS,USD,1,1,Usage,{T0},{T1},Other"], head=FOCUS_HEAD + ",Provider")
+    assert read_bill(p).rows["provider"].tolist() == ["AWS"]
+
+
+def test_focus_missing_columns_message(tmp_path):
+    p = _focus(tmp_path, ["AWS,USD,1"], head="ProviderName,BillingCurrency,BilledCost")
+    e = _err(read_bill, p, "focus")
+    assert e.where == str(p)
+    assert e.message == ("FOCUS bill: missing required columns EffectiveCost, ChargeCategory, "
+                         "ChargePeriodStart, ChargePeriodEnd")
+
+
+def test_focus_empty_currency_filled_or_refused(tmp_path):
+    p = _focus(tmp_path, [f"AWS,eur,1,1,Usage,{T0},{T1}", f"AWS,,2,2,Usage,{T0},{T1}",
+                          f"AWS,NULL,3,3,Usage,{T0},{T1}"])
+    bill = read_bill(p)
+    assert bill.rows["currency"].tolist() == ["EUR"] * 3
+    assert bill.notes == [f"{p}: 2 rows with an empty BillingCurrency (first: row 2) taken "
+                          "as EUR, the currency of every other row"]
+    p = _focus(tmp_path, [f"AWS,USD,1,1,Usage,{T0},{T1}", f"AWS,EUR,2,2,Usage,{T0},{T1}",
+                          f"AWS,,3,3,Usage,{T0},{T1}"], name="two.csv")
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == (
+        "column BillingCurrency: empty, and the other rows do not name one currency "
+        "(EUR, USD); FOCUS requires an ISO 4217 code", f"{p}: row 3")
+    p = _focus(tmp_path, [f"AWS,,3,3,Usage,{T0},{T1}"], name="none.csv")
+    e = _err(read_bill, p)
+    assert e.message.startswith("column BillingCurrency: empty, and the other rows do not "
+                                "name one currency (none);")
+    assert e.where == f"{p}: row 1"
+
+
+def test_focus_tags_text_and_parquet_maps(tmp_path):
+    p = _focus(tmp_path, [
+        f'AWS,USD,1,1,Usage,{T0},{T1},"{{"" team "": ""ml""}}"',
+        f"AWS,USD,1,1,Usage,{T0},{T1},",
+        f'AWS,USD,1,1,Usage,{T0},{T1},"{{"" team "": ""ml""}}"',
+        f"AWS,USD,1,1,Usage,{T0},{T1},not json",
+    ], head=FOCUS_HEAD + ",Tags")
+    tags = read_bill(p).rows["tags"].tolist()
+    assert tags == [{"team": "ml"}, {}, {"team": "ml"}, {"_raw": "not json"}]
+    tags[1]["x"] = "1"  # each row has its own dict
+    assert tags[0] == {"team": "ml"}
+    q = tmp_path / "t.parquet"
+    base = {"ProviderName": ["AWS"] * 4, "BillingCurrency": ["USD"] * 4,
+            "BilledCost": ["1"] * 4, "EffectiveCost": ["1"] * 4,
+            "ChargeCategory": ["Usage"] * 4, "ChargePeriodStart": [T0] * 4,
+            "ChargePeriodEnd": [T1] * 4}
+    t = pa.table(base).append_column("Tags", pa.array(
+        [[("team", "ml")], None, [], [("a", "1"), ("b", "2")]],
+        pa.map_(pa.string(), pa.string())))
+    pq.write_table(t, q)
+    assert read_bill(q).rows["tags"].tolist() == [{"team": "ml"}, {}, {},
+                                                  {"a": "1", "b": "2"}]
+    q2 = tmp_path / "t2.parquet"
+    pq.write_table(pa.table({**base, "Tags": [None] * 4}), q2)
+    assert read_bill(q2).rows["tags"].tolist() == [{}] * 4
+    q3 = tmp_path / "t3.parquet"
+    pq.write_table(pa.table({**base, "Tags": ['{"k": "v"}', None, '{"k": "v"}', None]}), q3)
+    assert read_bill(q3).rows["tags"].tolist() == [{"k": "v"}, {}, {"k": "v"}, {}]
+
+
+def test_focus_tags_of_mixed_python_values():
+    raw = pd.DataFrame({
+        "ProviderName": ["AWS"] * 5, "BillingCurrency": ["USD"] * 5, "BilledCost": ["1"] * 5,
+        "EffectiveCost": ["1"] * 5, "ChargeCategory": ["Usage"] * 5,
+        "ChargePeriodStart": [T0] * 5, "ChargePeriodEnd": [T1] * 5,
+        "Tags": ['{"a": "1"}', {"b": 2}, None, float("nan"), '{"a": "1"}']})
+    out = focus.normalize(raw, "mem")
+    assert out["tags"].tolist() == [{"a": "1"}, {"b": "2"}, {}, {}, {"a": "1"}]
+    assert out.attrs["notes"] == []
+
+
+def test_focus_missing_helper():
+    assert focus._missing(pd.Series(["1", "", " NULL ", None])).tolist() == [
+        False, True, True, True]
+    assert focus._missing(pd.Series([1.0, None, float("nan")], dtype=object)).tolist() == [
+        False, True, True]
+
+
+# ---------------------------------------------------------------- AWS CUR 2.0
+
+
+CUR_HEAD = ("line_item_line_item_type,line_item_unblended_cost,line_item_net_unblended_cost,"
+            "savings_plan_savings_plan_effective_cost,reservation_effective_cost,"
+            "savings_plan_total_commitment_to_date,savings_plan_used_commitment,"
+            "line_item_currency_code,line_item_usage_start_date,line_item_usage_end_date,"
+            "line_item_product_code,line_item_usage_type,line_item_resource_id,"
+            "line_item_line_item_description,bill_billing_period_start_date,"
+            "bill_billing_period_end_date,pricing_unit")
+
+
+def test_cur_effective_cost_category_label_per_line_type(tmp_path):
+    z = f"usd,{T0},{T1},AmazonEC2,BoxUsage:p5,i-1,desc,2026-10-01,2026-11-01,Hrs"
+    rows = [
+        f"Usage,10,9,,,,,{z}",                       # net: 9
+        f"Usage,4,,,,,,{z}",                          # no net on this row: unblended 4
+        f"SavingsPlanCoveredUsage,10,,7,,,,{z}",      # SP effective 7
+        f"DiscountedUsage,10,,,6,,,{z}",              # RI effective 6
+        f"SavingsPlanNegation,-10,,,,,,{z}",          # 0
+        f"SavingsPlanUpfrontFee,100,,,,,,{z}",        # 0
+        f"RIFee,50,,,,,,{z}",                         # 0
+        f"SavingsPlanRecurringFee,30,,,,30,25,{z}",   # 30 - 25 = 5 unused
+        f"Tax,2,2,,,,,{z}",                           # net 2
+        f"Refund,-3,,,,,,{z}",
+        f"EdpDiscount,-1,,,,,,{z}",
+        f"Fee,8,,,,,,{z}",
+        f"Mystery,0.5,,,,,,{z}",
+        f",0.25,,,,,,{z}",
+    ]
+    p = _write(tmp_path, "cur.csv", "\n".join([CUR_HEAD, *rows]) + "\n")
+    bill = read_bill(p)
+    r = bill.rows
+    assert bill.format == "cur"
+    assert r["effective_cost"].tolist() == [9, 4, 7, 6, 0, 0, 0, 5, 2, -3, -1, 8,
+                                            Decimal("0.5"), Decimal("0.25")]
+    # billed = unblended: 10+4+10+10-10+100+50+30+2-3-1+8+0.5+0.25 = 210.75
+    assert sum(r["billed_cost"], Decimal(0)) == Decimal("210.75")
+    # effective: 9+4+7+6+0+0+0+5+2-3-1+8+0.5+0.25 = 37.75
+    assert sum(r["effective_cost"], Decimal(0)) == Decimal("37.75")
+    assert r["charge_category"].tolist() == [
+        "Usage", "Usage", "Usage", "Usage", "Usage", "Purchase", "Purchase", "Purchase",
+        "Tax", "Credit", "Credit", "Purchase", "Adjustment", "Usage"]
+    assert r["label"].tolist() == [
+        "usage", "usage", "commitment_used", "commitment_used", "commitment_negation",
+        "commitment_purchase", "commitment_purchase", "commitment_unused", "tax", "refund",
+        "discount", "purchase", "adjustment", "usage"]
+    assert r["charge_frequency"].tolist() == ["Usage-Based"] * 5 + ["One-Time"] * 8 + [
+        "One-Time"]
+    assert _nn(r["commitment_status"]) == [None, None, "Used", "Used", None, None, None,
+                                               "Unused", None, None, None, None, None, None]
+    assert r["currency"].tolist() == ["USD"] * 14
+    assert r["provider"].tolist() == ["AWS"] * 14
+    assert r["service_name"].tolist()[0] == "AmazonEC2"
+    assert r["sku_id"].tolist()[0] == "BoxUsage:p5"
+    assert r["service_category"].tolist()[0] == "Compute"
+    assert r["resource_id"].tolist()[0] == "i-1"
+    assert r["resource_name"].tolist()[0] is None
+    assert r["description"].tolist()[0] == "desc"
+    assert r["pricing_unit"].tolist()[0] == "Hrs"
+    assert r["charge_class"].tolist() == [None] * 14
+    assert r["billing_start"].tolist()[0] == pd.Timestamp("2026-10-01")
+    assert r["billing_end"].tolist()[0] == pd.Timestamp("2026-11-01")
+    assert r["charge_end"].tolist()[0] == pd.Timestamp("2026-10-01 01:00")
+    assert r["tags"].tolist()[0] == {}
+
+
+def test_cur_without_net_column_takes_unblended(tmp_path):
+    head = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
+            "line_item_usage_start_date,line_item_usage_end_date,resource_tags,"
+            "savings_plan_savings_plan_a_r_n")
+    p = _write(tmp_path, "cur.csv", f"{head}\nUsage,1.5,USD,{T0},{T1},"
+               '"{""user_team"": ""ml""}",arn:sp\n')
+    r = read_bill(p).rows
+    assert r["effective_cost"].tolist() == [Decimal("1.5")]
+    assert r["tags"].tolist() == [{"user_team": "ml"}]
+    assert r["commitment_id"].tolist() == ["arn:sp"]
+    assert r["service_category"].tolist() == [None] and r["service_name"].tolist() == [None]
+
+
+def test_cur_reservation_arn_and_legacy_spelling(tmp_path):
+    head = ("lineItem/LineItemType,lineItem/UnblendedCost,lineItem/CurrencyCode,"
+            "lineItem/UsageStartDate,lineItem/UsageEndDate,reservation/ReservationARN")
+    p = _write(tmp_path, "cur.csv", f"{head}\nDiscountedUsage,2,USD,{T0},{T1},arn:ri\n")
+    bill = read_bill(p)
+    assert bill.format == "cur"
+    r = bill.rows
+    assert r["commitment_id"].tolist() == ["arn:ri"]
+    assert r["effective_cost"].tolist() == [0]  # no reservation_effective_cost: 0
+    assert r["billed_cost"].tolist() == [2]
+
+
+def test_cur_snake_case():
+    assert cur._snake("lineItem/UnblendedCost") == "line_item_unblended_cost"
+    assert cur._snake("savingsPlan/SavingsPlanARN") == "savings_plan_savings_plan_a_r_n"
+    assert cur._snake("line_item_x") == "line_item_x"
+    assert cur._snake("a/b/CdE") == "a_b_cd_e"
+
+
+def test_cur_identity_time_interval(tmp_path):
+    head = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
+            "identity_time_interval")
+    p = _write(tmp_path, "cur.csv", f"{head}\nUsage,1,USD,{T0}/{T1}\nUsage,2,USD,{T0}\n")
+    r = read_bill(p).rows
+    assert r["charge_start"].tolist() == [pd.Timestamp("2026-10-01")] * 2
+    assert r["charge_end"].tolist()[0] == pd.Timestamp("2026-10-01 01:00")
+    assert pd.isna(r["charge_end"].iloc[1])
+    p = _write(tmp_path, "cur2.csv", f"{head}\nUsage,1,USD,\n")
+    r = read_bill(p).rows
+    assert pd.isna(r["charge_start"].iloc[0]) and pd.isna(r["charge_end"].iloc[0])
+
+
+def test_cur_missing_columns_message(tmp_path):
+    p = _write(tmp_path, "cur.csv", "line_item_unblended_cost,line_item_currency_code\n1,USD\n")
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == (
+        "AWS CUR 2.0 bill: missing required columns line_item_line_item_type, "
+        "line_item_usage_start_date, line_item_usage_end_date", str(p))
+
+
+def test_cur_service_category_rules():
+    assert cur.service_category(None, "x") is None
+    assert cur.service_category("", "x") is None
+    assert cur.service_category("AmazonEC2", None) == "Compute"
+    assert cur.service_category("AmazonEC2", "") == "Compute"
+    assert cur.service_category("AmazonEC2", "USE1-EBS:VolumeUsage.gp3") == "Storage"
+    assert cur.service_category("AmazonEC2", "USE1-SnapshotUsage") == "Storage"
+    assert cur.service_category("AmazonEC2", "USE1-DataTransfer-Out-Bytes") == "Networking"
+    assert cur.service_category("AmazonEC2", "BoxUsage:p5.48xlarge") == "Compute"
+    assert cur.service_category("Unknown", "x") == "Other"
+    assert cur.service_category("AmazonBedrock", "tokens") == "AI and Machine Learning"
+
+
+# ---------------------------------------------------------------- GCP export
+
+
+def _gcp(tmp_path: Path, records: list[dict], name: str = "gcp.jsonl") -> Path:
+    return _write(tmp_path, name, "\n".join(json.dumps(r) for r in records) + "\n")
+
+
+def test_gcp_rows_credits_and_labels(tmp_path):
+    base = {"usage_start_time": "2026-10-01T00:00:00Z", "usage_end_time": "2026-10-01T01:00:00Z",
+            "currency": "usd", "invoice": {"month": "202610"},
+            "service": {"description": "Compute Engine"},
+            "sku": {"id": "S1", "description": "A100 GPU"},
+            "resource": {"name": "vm-1", "global_name": "//compute/vm-1"},
+            "usage": {"pricing_unit": "hour"},
+            "labels": [{"key": "team", "value": "ml"}]}
+    recs = [
+        {**base, "cost": "100.5", "credits": [
+            {"name": "CUD", "full_name": "Committed use discount", "amount": "-30",
+             "type": "COMMITTED_USAGE_DISCOUNT_DOLLAR_BASE"},
+            {"name": "SUD", "amount": "-10.25", "type": "SUSTAINED_USAGE_DISCOUNT"},
+            {"name": "Promo", "amount": -1, "type": "PROMOTION"},
+            {"amount": "-0.25", "type": "discount"},
+            {"name": "Free", "amount": "-0.5"}]},
+        {**base, "cost": "7", "cost_type": "TAX", "credits": []},
+        {**base, "cost": "-2", "cost_type": "adjustment", "resource": {"name": "r2"}},
+        {**base, "cost": "0.01", "cost_type": "rounding error",
+         "service": {"description": "BigQuery"}},
+        {**base, "cost": "3", "cost_type": "something new", "service": {"description": "X"}},
+    ]
+    bill = read_bill(_gcp(tmp_path, recs))
+    r = bill.rows
+    assert bill.format == "gcp" and bill.rows_read == 5
+    assert r["row"].tolist() == [1, 1, 1, 1, 1, 1, 2, 3, 4, 5]
+    assert r["label"].tolist() == ["usage", "commitment_used", "discount", "credit",
+                                   "discount", "credit", "tax", "correction", "adjustment",
+                                   "adjustment"]
+    assert r["charge_category"].tolist() == ["Usage"] + ["Credit"] * 5 + [
+        "Tax", "Adjustment", "Adjustment", "Adjustment"]
+    assert _nn(r["charge_class"]) == [None] * 7 + ["Correction", None, None]
+    assert _nn(r["commitment_status"]) == [None, "Used"] + [None] * 8
+    # a credit's own name (full name first), never the charge's SKU text
+    assert _nn(r["description"])[:6] == ["A100 GPU", "Committed use discount", "SUD",
+                                         "Promo", None, "Free"]
+    # cost 100.5 + 7 - 2 + 0.01 + 3 = 108.51; credits -30 - 10.25 - 1 - 0.25 - 0.5 = -42
+    # net 108.51 - 42 = 66.51, BilledCost = EffectiveCost on every row
+    assert sum(r["effective_cost"], Decimal(0)) == Decimal("66.51")
+    assert r["billed_cost"].tolist() == r["effective_cost"].tolist()
+    assert r["currency"].tolist() == ["USD"] * 10
+    assert r["provider"].tolist() == ["Google Cloud"] * 10
+    assert r["charge_frequency"].tolist() == ["Usage-Based"] * 10
+    assert r["resource_id"].tolist()[0] == "//compute/vm-1"
+    assert r["resource_id"].tolist()[7] == "r2"  # no global_name: the name
+    assert r["resource_name"].tolist()[0] == "vm-1"
+    assert r["service_name"].tolist()[0] == "Compute Engine"
+    assert r["service_category"].tolist() == ["Compute"] * 8 + ["Analytics", "Other"]
+    assert r["sku_id"].tolist()[0] == "S1"
+    assert r["pricing_unit"].tolist()[0] == "hour"
+    assert r["tags"].tolist()[0] == {"team": "ml"}
+    assert r["commitment_id"].tolist() == [None] * 10
+    # October 2026 in US Pacific (PDT, UTC-7) starts 07:00 UTC; November 1st is still PDT
+    # (DST ends on November 1st at 02:00 local), so the end is 07:00 UTC too
+    assert r["billing_start"].tolist()[0] == pd.Timestamp("2026-10-01 07:00")
+    assert r["billing_end"].tolist()[0] == pd.Timestamp("2026-11-01 07:00")
+    assert r["charge_start"].tolist()[0] == pd.Timestamp("2026-10-01 00:00")
+    assert r["charge_end"].tolist()[0] == pd.Timestamp("2026-10-01 01:00")
+
+
+def test_gcp_winter_month_and_no_month(tmp_path):
+    recs = [{"cost": 1, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1,
+             "service": {"description": "Cloud Run"}, "invoice": {"month": "202612"}},
+            {"cost": 2, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1,
+             "service": {"description": ""}, "invoice": {"month": "2026"}},
+            {"cost": 3, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1}]
+    r = read_bill(_gcp(tmp_path, recs)).rows
+    # December in PST (UTC-8): 08:00 UTC on the 1st, to January 1st 08:00 UTC
+    assert r["billing_start"].iloc[0] == pd.Timestamp("2026-12-01 08:00")
+    assert r["billing_end"].iloc[0] == pd.Timestamp("2027-01-01 08:00")
+    assert r["billing_start"].iloc[1:].isna().all() and r["billing_end"].iloc[1:].isna().all()
+    # no service name: no category (not "Other")
+    assert _nn(r["service_category"]) == ["Compute", None, None]
+    assert r["label"].tolist() == ["usage"] * 3
+    assert r["tags"].tolist() == [{}] * 3
+
+
+def test_gcp_csv_dotted_columns_and_credit_text(tmp_path):
+    head = ("cost,currency,usage_start_time,usage_end_time,service.description,sku.id,"
+            "resource.name,invoice.month,credits,cost_type")
+    p = _write(tmp_path, "gcp.csv", "\n".join([
+        head,
+        f'5,USD,{T0},{T1},Vertex AI,S9,ep-1,202610,"[{{""amount"": ""-1.5"", '
+        f'""type"": ""FREE_TIER"", ""name"": ""free""}}]",',
+        f"2,USD,{T0},{T1},Cloud Storage,S8,,202610,,regular",
+    ]) + "\n")
+    r = read_bill(p).rows
+    assert r["effective_cost"].tolist() == [5, Decimal("-1.5"), 2]  # 5 - 1.5 + 2 = 5.5
+    assert r["label"].tolist() == ["usage", "credit", "usage"]
+    assert r["service_category"].tolist() == ["AI and Machine Learning"] * 2 + ["Storage"]
+    assert r["resource_id"].tolist() == ["ep-1", "ep-1", None]
+    assert r["sku_id"].tolist() == ["S9", "S9", "S8"]
+    assert _nn(r["description"]) == [None, "free", None]
+
+
+def test_gcp_get_reads_nested_flat_and_json_text():
+    assert gcp._get({"a.b": 1, "a": {"b": 2}}, "a.b") == 1
+    assert gcp._get({"a": {"b": {"c": 3}}}, "a.b.c") == 3
+    assert gcp._get({"a": ' {"b": 4}'}, "a.b") == 4
+    assert gcp._get({"a": "{not json"}, "a.b") is None
+    assert gcp._get({"a": "text"}, "a.b") is None
+    assert gcp._get({"a": {"c": 1}}, "a.b") is None
+    assert gcp._get({}, "a.b") is None
+
+
+def test_gcp_cell_and_credit_helpers():
+    assert gcp._s(None) is None and gcp._s("NULL") is None and gcp._s(float("nan")) is None
+    assert gcp._s(" x ") == "x" and gcp._s(5) == "5"
+    assert gcp._s(["a"]) == "['a']" and gcp._s({}) == "{}"
+    assert gcp._credits(None, "w") == [] and gcp._credits("", "w") == []
+    assert gcp._credits(float("nan"), "w") == [] and gcp._credits("NULL", "w") == []
+    assert gcp._credits(np.array([{"amount": 1}]), "w") == [{"amount": 1}]
+    assert gcp._credits('[{"amount": 1}]', "w") == [{"amount": 1}]
+    e = _err(gcp._credits, "[{", "f: row 4")
+    assert e.where == "f: row 4" and e.message.startswith("credits: invalid JSON (")
+    for bad in ('{"amount": 1}', "[1]", 5, {"amount": 1}):
+        e = _err(gcp._credits, bad, "f: row 2")
+        assert (e.message, e.where) == (
+            "credits: expected a list of {name, amount, type} records", "f: row 2")
+
+
+def test_gcp_missing_columns_and_bad_credit_row(tmp_path):
+    p = _gcp(tmp_path, [{"cost": 1, "currency": "USD", "service": {"description": "x"},
+                         "usage_start_time": T0},
+                        {"cost": 1, "currency": "USD", "service": {"description": "x"},
+                         "usage_start_time": T0, "credits": "[oops"}])
+    e = _err(read_bill, p)
+    assert e.where == f"{p}: row 2" and e.message.startswith("credits: invalid JSON")
+    raw = pd.DataFrame({"cost": [1], "currency": ["USD"], "service": ["x"]})
+    e = _err(gcp.normalize, raw, "g.json")
+    assert (e.message, e.where) == (
+        "GCP billing export: missing required column usage_start_time", "g.json")
+    e = _err(gcp.normalize, pd.DataFrame({"cost": [1]}), "g.json")
+    assert e.message == "GCP billing export: missing required column currency"
+
+
+def test_gcp_bad_cost_names_the_row(tmp_path):
+    p = _gcp(tmp_path, [{"cost": 1, "currency": "USD", "usage_start_time": T0,
+                         "service": {"description": "x"}},
+                        {"cost": "lots", "currency": "USD", "usage_start_time": T0,
+                         "service": {"description": "x"}}])
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == ("column cost: expected a decimal amount, got 'lots'",
+                                    f"{p}: row 2")
+    p = _gcp(tmp_path, [{"cost": 1, "currency": "USD", "usage_start_time": "when",
+                         "service": {"description": "x"}}], name="t.jsonl")
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == ("column usage_start_time: cannot parse timestamp 'when'",
+                                    f"{p}: row 1")
+
+
+# ---------------------------------------------------------------- read_bill, formats
+
+
+def test_sniff_format():
+    assert sniff_format(pd.DataFrame(columns=["BilledCost"])) == "focus"
+    assert sniff_format(pd.DataFrame(columns=["billedcost"])) == "focus"
+    assert sniff_format(pd.DataFrame(columns=["line_item_x"])) == "cur"
+    assert sniff_format(pd.DataFrame(columns=["lineItem/UnblendedCost"])) == "cur"
+    assert sniff_format(pd.DataFrame(columns=["cost", "sku"])) == "gcp"
+    assert sniff_format(pd.DataFrame(columns=["cost", "service"])) == "gcp"
+    assert sniff_format(pd.DataFrame(columns=["cost", "usage_start_time"])) == "gcp"
+    assert sniff_format(pd.DataFrame(columns=["cost", "service.description"])) == "gcp"
+    for cols in (["cost"], ["service", "sku"], ["amount"]):
+        e = _err(sniff_format, pd.DataFrame(columns=cols))
+        assert e.where is None
+        assert e.message == (
+            "cannot tell the bill format: expected FOCUS (BilledCost...), AWS CUR 2.0 "
+            "(line_item_...) or GCP export (cost, service, sku...) columns")
+
+
+def test_read_bill_names_the_file_it_cannot_sniff(tmp_path):
+    p = _write(tmp_path, "x.csv", "a,b\n1,2\n")
+    e = _err(read_bill, p)
+    assert e.where == str(p) and e.message.startswith("cannot tell the bill format")
+    e = _err(read_bill, p, "xml")
+    assert (e.message, e.where) == ("unknown bill format 'xml' (focus, cur, gcp)",
+                                    "--bill-format")
+    h = _write(tmp_path, "h.csv", FOCUS_HEAD + "\n")
+    e = _err(read_bill, h)
+    assert (e.message, e.where) == ("a header and no rows (expected at least one charge)",
+                                    str(h))
+
+
+def test_read_bill_several_files_and_formats(tmp_path):
+    d = tmp_path / "bills"
+    d.mkdir()
+    _focus(d, [f"AWS,USD,1.10,1.00,Usage,{T0},{T1}", f"AWS,USD,2,,Usage,{T0},{T1}"],
+           name="a.csv")
+    _gcp(d, [{"cost": "3.5", "currency": "USD", "usage_start_time": T0,
+              "service": {"description": "Cloud Run"},
+              "credits": [{"amount": "-0.5", "type": "FREE_TIER"}]}], name="b.json")
+    bill = read_bill(d)
+    assert bill.format == "focus+gcp"
+    assert bill.rows_read == 3  # 2 FOCUS rows + 1 GCP export row (its credit is extra)
+    assert bill.row_count == 4
+    assert bill.sources == [str(d / "a.csv"), str(d / "b.json")]
+    assert bill.rows["row"].tolist() == [1, 2, 1, 1]
+    assert list(bill.rows.index) == [0, 1, 2, 3]
+    assert bill.rows.attrs == {}
+    # effective 1.00 + 2 (from BilledCost) + 3.5 - 0.5 = 6.00
+    assert sum(bill.rows["effective_cost"], Decimal(0)) == Decimal("6.00")
+    assert len(bill.notes) == 1 and bill.notes[0].startswith(f"{d / 'a.csv'}: 1 row with")
+    assert bill.totals() == {"AWS": Decimal("3.00"), "Google Cloud": Decimal("3.0")}
+
+
+def test_read_bill_forced_format(tmp_path):
+    p = _focus(tmp_path, [f"AWS,USD,1,1,Usage,{T0},{T1}"])
+    assert read_bill(p, "focus").format == "focus"
+    e = _err(read_bill, p, "cur")
+    assert e.message.startswith("AWS CUR 2.0 bill: missing required columns")
+
+
+def test_currency_conversion_with_rates(tmp_path):
+    p = _focus(tmp_path, [f"AWS,USD,10,8,Usage,{T0},{T1}", f"AWS,EUR,10,5,Usage,{T0},{T1}",
+                          f"AWS,GBP,1,1,Usage,{T0},{T1}", f"AWS,EUR,1,1,Usage,{T0},{T1}"])
+    bill = read_bill(p, rates={"EUR": Decimal("1.1"), "GBP": "1.25"}, currency="USD")
+    r = bill.rows
+    assert r["currency"].tolist() == ["USD"] * 4
+    # EUR 10 x 1.1 = 11.0, 5 x 1.1 = 5.5; GBP 1 x 1.25 = 1.25; EUR 1 x 1.1 = 1.1
+    assert r["billed_cost"].tolist() == [10, Decimal("11.0"), Decimal("1.25"), Decimal("1.1")]
+    assert r["effective_cost"].tolist() == [8, Decimal("5.5"), Decimal("1.25"), Decimal("1.1")]
+    assert bill.notes == ["converted 2 EUR rows to USD at 1.1",
+                          "converted 1 GBP rows to USD at 1.25"]
+    # into a currency the bill does not hold at all
+    bill = read_bill(p, rates={"EUR": 2, "GBP": 3, "USD": 1}, currency="JPY")
+    assert bill.rows["currency"].tolist() == ["JPY"] * 4
+    assert bill.rows["billed_cost"].tolist() == [10, 20, 3, 2]
+
+
+def test_currency_conversion_refusals(tmp_path):
+    p = _focus(tmp_path, [f"AWS,USD,10,8,Usage,{T0},{T1}", f"AWS,EUR,10,5,Usage,{T0},{T1}"])
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == (
+        "the bill mixes currencies EUR, USD; give exchange rates (rules: currency + "
+        "exchange_rates)", str(p))
+    e = _err(read_bill, [p, p])
+    assert e.where == "bill"
+    e = _err(read_bill, p, rates={"EUR": 1})
+    assert (e.message, e.where) == ("rules give exchange_rates but no target currency",
+                                    "rules: currency")
+    e = _err(read_bill, p, rates={"GBP": 1}, currency="USD")
+    assert (e.message, e.where) == ("the bill has EUR rows and no exchange rate EUR->USD",
+                                    "rules: exchange_rates")
+
+
+def test_one_currency_bill_is_not_converted(tmp_path):
+    p = _focus(tmp_path, [f"AWS,EUR,10,8,Usage,{T0},{T1}"])
+    bill = read_bill(p, rates={"EUR": 2})
+    assert bill.rows["billed_cost"].tolist() == [10] and bill.notes == []
+    bill = read_bill(p, rates={"EUR": 2}, currency="EUR")
+    assert bill.rows["billed_cost"].tolist() == [10] and bill.notes == []
+    bill = read_bill(p, rates={"EUR": 2}, currency="USD")
+    assert bill.rows["billed_cost"].tolist() == [20]
+    assert bill.notes == ["converted 1 EUR rows to USD at 2"]
+
+
+def test_convert_currency_of_a_bill_without_currencies_does_nothing():
+    df = _bill_frame(currency=[None], billed_cost=[Decimal(1)], effective_cost=[Decimal(1)],
+                     nrows=[1])
+    b = br.Bill(rows=df, sources=["x"], format="focus", rows_read=1)
+    convert_currency(b, {"EUR": Decimal(2)}, "USD")
+    assert b.rows["currency"].tolist() == [None] and b.notes == []
+
+
+def test_conversion_counts_bill_rows_of_reduced_rows():
+    df = _bill_frame(currency=["EUR", "USD"], billed_cost=[Decimal(1), Decimal(1)],
+                     effective_cost=[Decimal(1), Decimal(1)], nrows=[5, 1])
+    b = br.Bill(rows=df, sources=["x"], format="focus", rows_read=6)
+    convert_currency(b, {"EUR": Decimal("0.5")}, "USD")
+    assert b.notes == ["converted 5 EUR rows to USD at 0.5"]
+    assert b.rows["billed_cost"].tolist() == [Decimal("0.5"), 1]
+
+
+def test_converts_only_reduced_rows_standing_for_several():
+    def f(currency, nrows, reduced):
+        rows = _bill_frame(currency=currency, nrows=nrows)
+        return billmod._File(Path("x"), rows, len(nrows), "focus", [], reduced)
+
+    assert billmod._converts([f(["EUR"], [3], True), f(["USD"], [1], False)], "USD")
+    assert not billmod._converts([f(["EUR"], [1], True), f(["USD"], [1], False)], "USD")
+    assert not billmod._converts([f(["EUR"], [3], False), f(["USD"], [1], True)], "USD")
+    assert not billmod._converts([f(["EUR"], [3], True)], None)  # one currency: none to do
+    assert billmod._converts([f(["EUR", None], [3, 2], True), f(["USD"], [1], False)], None)
