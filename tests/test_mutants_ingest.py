@@ -1115,3 +1115,219 @@ def test_converts_only_reduced_rows_standing_for_several():
     assert not billmod._converts([f(["EUR"], [3], False), f(["USD"], [1], True)], "USD")
     assert not billmod._converts([f(["EUR"], [3], True)], None)  # one currency: none to do
     assert billmod._converts([f(["EUR", None], [3, 2], True), f(["USD"], [1], False)], None)
+
+
+# ---------------------------------------------------------------- OTel spans (usage)
+
+
+def _av(v):
+    if isinstance(v, bool):
+        return {"boolValue": v}
+    if isinstance(v, int):
+        return {"intValue": str(v)}
+    if isinstance(v, float):
+        return {"doubleValue": v}
+    if isinstance(v, list):
+        return {"arrayValue": {"values": [_av(x) for x in v]}}
+    return {"stringValue": v}
+
+
+def _attrs(d: dict) -> list[dict]:
+    return [{"key": k, "value": _av(v)} for k, v in d.items()]
+
+
+def _span(span_id, attrs, start=1_000_000_000, end=1_500_000_000, **kw):
+    return {"traceId": "t", "spanId": span_id, "name": kw.pop("name", "chat"),
+            "startTimeUnixNano": str(start), "endTimeUnixNano": str(end),
+            "attributes": _attrs(attrs), **kw}
+
+
+def _doc(spans, resource=None, key="scopeSpans"):
+    return {"resourceSpans": [{"resource": {"attributes": _attrs(resource or {})},
+                               key: [{"spans": spans}]}]}
+
+
+def test_otel_values_and_attributes():
+    from infercost.ingest import otel
+
+    assert otel._value({"stringValue": "a"}) == "a"
+    assert otel._value({"boolValue": False}) is False
+    assert otel._value({"doubleValue": 1.5}) == 1.5
+    assert otel._value({"intValue": "7"}) == 7
+    assert otel._value({"arrayValue": {"values": [{"intValue": "1"}, {"stringValue": "x"}]}}) \
+        == [1, "x"]
+    assert otel._value({"arrayValue": {}}) == []
+    assert otel._value({"kvlistValue": {}}) is None
+    assert otel._value(3) == 3
+    assert otel._attrs(None) == {}
+    assert otel._attrs([{"key": "a", "value": {"intValue": "2"}}, "junk"]) == {"a": 2}
+    assert otel._first({"a": "", "b": None, "c": 0, "d": 5}, ["a", "b", "c", "d"]) == 0
+    assert otel._first({}, ["a"]) is None
+
+
+def test_otel_span_rows_every_column():
+    from infercost.ingest import otel
+
+    doc = _doc([
+        _span("s1", {"gen_ai.request.model": "req-model", "gen_ai.request.id": "r-1",
+                     "gen_ai.usage.prompt_tokens": 12.0, "gen_ai.usage.completion_tokens": "3",
+                     "enduser.id": "u9", "url.path": "/p", "infercost.batch.size": 4,
+                     "error.type": "timeout"},
+              start=2_000_000_000_000, end=2_000_800_000_000, status={"code": 2}),
+        _span("s2", {"llm.model_name": "m2", "host.id": "", "server.address": "srv"},
+              status={"code": "STATUS_CODE_ERROR"}),
+        _span("s3", {"db.system": "redis"}),  # not an inference span
+        _span("s4", {"vllm.x": 1}, name="gen", status={"code": 9}),
+    ], resource={"host.name": "node-1", "service.version": "2.0", "llm.model_name": "res"})
+    rows, n = otel.spans_to_rows(doc, "f: document 1")
+    assert n == 4 and len(rows) == 3
+    r = rows[0]
+    assert r["timestamp"] == 2_000_000_000  # microseconds
+    assert r["duration_ms"] == 200.0  # 800 ms span of a batch of 4: 800 / 4
+    assert r["request_id"] == "r-1" and r["model"] == "req-model"
+    assert r["model_version"] == "2.0" and r["tenant"] == "u9" and r["endpoint"] == "/p"
+    assert r["resource_id"] == "node-1"
+    assert (r["input_tokens"], r["output_tokens"]) == (12, 3)
+    assert r["status"] == "timeout"
+    r = rows[1]
+    # the model comes from the span's own attributes only, not the resource's
+    assert r["model"] == "m2" and r["endpoint"] == "srv" and r["resource_id"] == "node-1"
+    assert r["request_id"] == "t:s2" and r["status"] == "ERROR"
+    assert r["duration_ms"] == 500.0 and r["tenant"] is None
+    assert (r["input_tokens"], r["output_tokens"]) == (None, None)
+    r = rows[2]
+    assert r["model"] is None and r["endpoint"] == "gen" and r["status"] == "9"
+
+
+def test_otel_status_codes_and_legacy_key():
+    from infercost.ingest import otel
+
+    spans = [_span("a", {"gen_ai.x": 1}, status={"code": 0}),
+             _span("b", {"gen_ai.x": 1}, status={"code": 1}),
+             _span("c", {"gen_ai.x": 1}, status={"code": "STATUS_CODE_OK"}),
+             _span("d", {"gen_ai.x": 1}, status={"code": "STATUS_CODE_UNSET"}),
+             _span("e", {"gen_ai.x": 1})]
+    rows, n = otel.spans_to_rows(_doc(spans, key="instrumentationLibrarySpans"), "w")
+    assert [r["status"] for r in rows] == ["UNSET", "OK", "OK", "UNSET", "UNSET"]
+    assert otel.spans_to_rows({}, "w") == ([], 0)
+    assert otel.spans_to_rows({"resourceSpans": None}, "w") == ([], 0)
+    sp = _span("f", {"gen_ai.x": 1})
+    del sp["endTimeUnixNano"]
+    rows, _ = otel.spans_to_rows(_doc([sp]), "w")
+    assert rows[0]["duration_ms"] == 0.0
+
+
+@pytest.mark.parametrize("bad", [0, 1.5, True, "2", -1])
+def test_otel_bad_batch_size(bad):
+    from infercost.ingest import otel
+
+    e = _err(otel.spans_to_rows, _doc([_span("s9", {"gen_ai.x": 1, "infercost.batch.size": bad})]),
+             "f: d 1")
+    assert (e.message, e.where) == (
+        f"infercost.batch.size: expected a whole number >= 1, got {bad!r}", "f: d 1: span s9")
+
+
+def test_otel_bad_start_and_tokens():
+    from infercost.ingest import otel
+
+    sp = _span("s7", {"gen_ai.x": 1})
+    sp["startTimeUnixNano"] = "soon"
+    e = _err(otel.spans_to_rows, _doc([sp]), "f")
+    assert (e.message, e.where) == ("span without a valid startTimeUnixNano", "f: span s7")
+    sp = _span("s8", {"gen_ai.x": 1})
+    del sp["startTimeUnixNano"]
+    assert _err(otel.spans_to_rows, _doc([sp]), "f").where == "f: span s8"
+    e = _err(otel.spans_to_rows, _doc([_span("s6", {"llm.usage.completion_tokens": "many"})]),
+             "f")
+    assert (e.message, e.where) == (
+        "gen_ai.usage.output_tokens: expected a token count, got 'many'", "f: span s6")
+
+
+def test_otel_read_spans_counts_and_documents(tmp_path):
+    from infercost.ingest import otel
+
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(_doc([_span("a", {"gen_ai.x": 1}), _span("b", {"x": 1})])) + "\n"
+                 + json.dumps(_doc([_span("c", {"llm.y": 1})])) + "\n")
+    assert [w for w, _ in otel.documents(p)] == [f"{p}: document 1", f"{p}: document 2"]
+    table, total, used = otel.read_spans([p, p])
+    assert (total, used) == (6, 4)
+    assert table.num_rows == 4
+    assert table.column_names == ["timestamp", "request_id", "model", "model_version",
+                                  "endpoint", "tenant", "resource_id", "duration_ms",
+                                  "input_tokens", "output_tokens", "status"]
+    assert str(table.schema.field("timestamp").type) == "timestamp[us]"
+    assert table.column("request_id").to_pylist() == ["t:a", "t:c", "t:a", "t:c"]
+
+
+# ---------------------------------------------------------------- replay traces (usage)
+
+
+def test_trace_csv_seconds_tokens_and_rates(tmp_path):
+    from infercost.ingest import trace
+
+    p = _write(tmp_path, "t.csv", "\ufefftimestamp,input_tokens,output_tokens,x\n"
+               "2026-10-01T00:00:00Z,10, \n"
+               " 2026-10-01 00:00:02.5 ,NULL,4\n"
+               "2026-10-01T02:00:03+02:00,0,5\n")
+    t = trace.read_trace(p)
+    assert t.seconds.tolist() == [0.0, 2.5, 3.0] and t.seconds.dtype == np.float64
+    assert t.input_tokens.tolist() == [10, 0, 0] and t.input_tokens.dtype == np.int64
+    assert t.output_tokens.tolist() == [0, 4, 5]
+    assert trace.read_trace_seconds(p) == [0.0, 2.5, 3.0]
+    i, o = trace.read_trace_tokens(p, 3)
+    assert i.tolist() == [10, 0, 0] and o.tolist() == [0, 4, 5]
+    # slices of 2 s: [0, 2) holds 1, [2, 4) holds 2, nothing beyond
+    assert trace.trace_rates(p, 2, 2.0) == ([0.5, 1.0], 0)
+    assert trace.trace_rates(p, 1, 2.0) == ([0.5], 2)
+    assert trace.trace_rates(p, 2, 2.5) == ([0.4, 0.8], 0)  # 2.5 // 2.5 = 1
+    e = _err(trace.read_trace_tokens, p, 4)
+    assert (e.message, e.where) == ("expected 4 requests, the log has 3", str(p))
+
+
+def test_trace_without_token_columns_and_parquet(tmp_path):
+    from infercost.ingest import trace
+
+    p = _write(tmp_path, "t.csv", "timestamp\n2026-10-01T00:00:00Z\n2026-10-01T00:00:01Z\n")
+    t = trace.read_trace(p)
+    assert t.input_tokens is None and t.output_tokens is None
+    i, o = trace.read_trace_tokens(p, 2)
+    assert i.tolist() == [0, 0] and o.tolist() == [0, 0] and i.dtype == np.int64
+    q = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"timestamp": pa.array(
+        [pd.Timestamp("2026-10-01T00:00:00Z"), pd.Timestamp("2026-10-01T00:01:00Z")]),
+        "output_tokens": [1, 2], "other": ["a", "b"]}), q)
+    t = trace.read_trace(q)
+    assert t.seconds.tolist() == [0.0, 60.0]
+    assert t.input_tokens is None and t.output_tokens.tolist() == [1, 2]
+    empty = _write(tmp_path, "e.csv", "timestamp\n")
+    assert trace.read_trace(empty).seconds.tolist() == []
+
+
+def test_trace_refusals_name_file_and_row(tmp_path):
+    from infercost.ingest import trace
+
+    e = _err(trace.read_trace, tmp_path / "none.csv")
+    assert (e.message, e.where) == ("trace file not found", str(tmp_path / "none.csv"))
+    p = _write(tmp_path, "a.csv", "time\n1\n")
+    assert _err(trace.read_trace, p).message == "missing column `timestamp`"
+    p = _write(tmp_path, "b.csv", "timestamp\n2026-10-01T00:00:00Z\nnever\n")
+    e = _err(trace.read_trace, p)
+    assert (e.message, e.where) == ("row 2: unparsable timestamp 'never'", str(p))
+    p = _write(tmp_path, "c.csv", "timestamp\n2026-10-01T00:00:05Z\n2026-10-01T00:00:06Z\n"
+               "2026-10-01T00:00:01Z\n")
+    e = _err(trace.read_trace, p)
+    assert e.message == "row 3: timestamps are not sorted (earlier than the row before)"
+    for bad, shown in (("-3", "'-3'"), ("1.5", "'1.5'"), ("x", "'x'"),
+                       ("9007199254740993", "'9007199254740993'")):
+        p = _write(tmp_path, "d.csv", f"timestamp,output_tokens\n2026-10-01T00:00:00Z,1\n"
+                   f"2026-10-01T00:00:01Z,{bad}\n")
+        e = _err(trace.read_trace, p)
+        assert (e.message, e.where) == (
+            f"row 2: column output_tokens: expected a whole number >= 0, got {shown}", str(p))
+    p = tmp_path / "e.parquet"
+    p.write_bytes(b"junk")
+    e = _err(trace.read_trace, p)
+    assert e.where == str(p) and e.message.startswith("cannot read parquet: ")
+    p = _write(tmp_path, "f.json", "[1, 2]")
+    assert _err(trace.read_trace, p).message == "expected a JSON array of objects"
