@@ -1331,3 +1331,185 @@ def test_trace_refusals_name_file_and_row(tmp_path):
     assert e.where == str(p) and e.message.startswith("cannot read parquet: ")
     p = _write(tmp_path, "f.json", "[1, 2]")
     assert _err(trace.read_trace, p).message == "expected a JSON array of objects"
+
+
+# ---------------------------------------------------------------- platform counts (usage)
+
+
+def test_counts_split_largest_remainder():
+    from infercost.ingest.counts import _split
+
+    assert _split(10, [1, 1, 1]) == [4, 3, 3]  # 3.33 each: the extra unit to the earliest
+    assert _split(5, [1, 2]) == [2, 3]  # 1.67 + 3.33: remainders .67 > .33
+    assert _split(7, [1800.0, 1800.0]) == [4, 3]
+    assert _split(0, [1.0]) == [0]
+    assert _split(None, [1.0, 2.0]) == [None, None]
+    # 1.5, .75, .75: base 1, 0, 0; the two largest remainders (.75, .75) get the 2 left
+    assert _split(3, [0.5, 0.25, 0.25]) == [1, 1, 1]
+    assert _split(1, [1, 1]) == [1, 0]  # a tie: the earliest
+
+
+def test_counts_csv_spread_over_clock_hours(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "Period_Start, period_s ,resource_id,endpoint,model,requests,"
+               "mean_latency_ms,input_tokens\n"
+               "2026-10-01T00:30:00Z,3600,ep-1, /e ,m,10,100,1000\n"
+               "2026-10-01T02:00:00Z,7200,ep-1,,NULL,7,,\n"
+               "2026-10-01T05:00:00Z,60,ep-1,,,0,1,\n")
+    c = read_counts(p)
+    assert c.rows_read == 3 and c.files == [p] and c.has_latency is False
+    assert c.notes == ["counts: mean latency given on some rows only; cost is split by "
+                       "request count and idle is not measured"]
+    t = c.table.to_pydict()
+    # row 1: 00:30-01:00 and 01:00-01:30, 1800 s each: 5 + 5 requests, 500 + 500 tokens,
+    # busy 5 x 100 ms = 500 ms each; row 2: 02:00-03:00, 03:00-04:00: 3.5 + 3.5 -> 4 + 3
+    assert t["requests"] == [5, 5, 4, 3]
+    assert [str(x) for x in t["timestamp"]] == [
+        "2026-10-01 00:30:00", "2026-10-01 01:00:00", "2026-10-01 02:00:00",
+        "2026-10-01 03:00:00"]
+    assert t["duration_ms"] == [500.0, 500.0, None, None]
+    assert t["input_tokens"] == [500, 500, None, None]
+    assert t["output_tokens"] == [None] * 4
+    assert t["request_id"] == [f"{p}:1:0", f"{p}:1:1", f"{p}:2:0", f"{p}:2:1"]
+    assert t["endpoint"] == ["/e", "/e", None, None]
+    assert t["model"] == ["m", "m", None, None]
+    assert t["resource_id"] == ["ep-1"] * 4 and t["tenant"] == [None] * 4
+
+
+def test_counts_period_and_resource_from_options(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "period_start,requests,mean_latency_ms\n"
+               "2026-10-01T00:00:00Z,3,2.5\n")
+    c = read_counts(p, resource="ep-9", period_s=60)
+    assert c.has_latency is True and c.notes == []
+    t = c.table.to_pydict()
+    assert t["resource_id"] == ["ep-9"] and t["requests"] == [3]
+    assert t["duration_ms"] == [7.5]  # 3 x 2.5 ms
+
+
+@pytest.mark.parametrize("head,row,message,where", [
+    ("period_start,requests", "2026-10-01,1",
+     "counts: missing required columns period_s, resource_id (or --counts-period / "
+     "--counts-resource)", ""),
+    ("period_s,resource_id", "60,r",
+     "counts: missing required columns period_start, requests", ""),
+    ("period_start,period_s,resource_id", "2026-10-01,60,r",
+     "counts: missing required column requests", ""),
+    ("period_start,period_s,resource_id,requests", ",60,r,1",
+     "column period_start: empty (expected a UTC timestamp)", ": row 1"),
+    ("period_start,period_s,resource_id,requests", "2026-10-01,0,r,1",
+     "column period_s: expected a positive number, got '0'", ": row 1"),
+    ("period_start,period_s,resource_id,requests", "2026-10-01,,r,1",
+     "column period_s: empty (expected a positive number)", ": row 1"),
+    ("period_start,period_s,resource_id,requests", "2026-10-01,60,,1",
+     "column resource_id: empty (expected the bill's ResourceId)", ": row 1"),
+    ("period_start,period_s,resource_id,requests", "2026-10-01,60,r,1.5",
+     "column requests: expected a whole number >= 0, got '1.5'", ": row 1"),
+    ("period_start,period_s,resource_id,requests", "2026-10-01,60,r,NULL",
+     "column requests: empty (expected a whole number >= 0)", ": row 1"),
+    ("period_start,period_s,resource_id,requests,mean_latency_ms", "2026-10-01,60,r,1,-1",
+     "column mean_latency_ms: expected a finite number >= 0, got '-1'", ": row 1"),
+    ("period_start,period_s,resource_id,requests,input_tokens", "2026-10-01,60,r,1,inf",
+     "column input_tokens: expected a whole number >= 0, got 'inf'", ": row 1"),
+    ("period_start,period_s,resource_id,requests,input_tokens", "2026-10-01,60,r,1,x",
+     "column input_tokens: expected a whole number >= 0, got 'x'", ": row 1"),
+    ("period_start,period_s,resource_id,requests", "2026-10-01,60,r,1e16",
+     "column requests: expected a whole number >= 0, got '1e16'", ": row 1"),
+])
+def test_counts_refusals(tmp_path, head, row, message, where):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", f"{head}\n{row}\n")
+    e = _err(read_counts, p)
+    assert (e.message, e.where) == (message, f"{p}{where}")
+
+
+def test_counts_header_only_and_bad_period_option(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests\n")
+    e = _err(read_counts, p)
+    assert e.message == "a header and no rows (expected at least one period)"
+    p = _write(tmp_path, "d.csv", "period_start,resource_id,requests\n2026-10-01,r,1\n")
+    for bad in (0, -5, float("inf"), float("nan")):
+        e = _err(read_counts, p, period_s=bad)
+        assert (e.message, e.where) == (
+            f"expected a positive number of seconds, got {bad!r}", "--counts-period")
+
+
+def _cw(results) -> str:
+    return json.dumps({"MetricDataResults": results})
+
+
+def test_counts_cloudwatch_json(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "cw.json", _cw([
+        {"Id": "m1", "Label": "Invocations", "StatusCode": "Complete",
+         "Timestamps": ["2026-10-01T01:00:00Z", "2026-10-01T00:00:00Z"], "Values": [6, 4]},
+        {"Id": "m2", "Label": "Model Latency", "Timestamps": ["2026-10-01T00:00:00Z"],
+         "Values": [2500]},
+        {"Id": "m3", "Label": "InvocationsPerInstance", "Timestamps": [], "Values": []},
+        {"Id": "other", "Timestamps": [], "Values": []},
+    ]))
+    c = read_counts(p, resource="ep-1", period_s=3600)
+    t = c.table.to_pydict()
+    assert t["requests"] == [4, 6]  # sorted by time
+    # latency 2500 us = 2.5 ms for 4 requests: 10 ms busy; the 01:00 hour has none
+    assert t["duration_ms"] == [10.0, None]
+    assert t["endpoint"] == ["ep-1", "ep-1"] and t["resource_id"] == ["ep-1", "ep-1"]
+    assert c.has_latency is False
+    assert c.notes == [
+        f"{p}: metric 'InvocationsPerInstance' ignored (only Invocations and ModelLatency "
+        "are read)",
+        f"{p}: metric 'other' ignored (only Invocations and ModelLatency are read)",
+        f"{p}: CloudWatch Invocations (Sum) and ModelLatency (Average, µs) for ep-1, "
+        "3600 s periods",
+        "counts: mean latency given on some rows only; cost is split by request count and "
+        "idle is not measured"]
+
+
+def test_counts_cloudwatch_by_id_and_partial_status(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "cw.json", _cw([
+        {"Id": "endpointInvocations", "StatusCode": "PartialData",
+         "Timestamps": ["2026-10-01T00:00:00Z"], "Values": [2]},
+        {"Id": "modellatency", "Timestamps": ["2026-10-01T00:00:00Z"], "Values": [1000]}]))
+    c = read_counts(p, resource="ep", period_s=60.5)
+    assert c.table.to_pydict()["duration_ms"] == [2.0]
+    assert c.has_latency is True
+    assert c.notes[0] == (f"{p}: metric None is PartialData (CloudWatch returned part of "
+                          "the range)")
+    assert c.notes[1].endswith("for ep, 60.5 s periods")
+
+
+@pytest.mark.parametrize("doc,kw,message,suffix", [
+    ("{", {}, None, ""),
+    ('{"x": 1}', {}, "expected the output of `aws cloudwatch get-metric-data` (a "
+     "MetricDataResults list)", ""),
+    ("[1]", {}, "expected the output of `aws cloudwatch get-metric-data` (a "
+     "MetricDataResults list)", ""),
+    (_cw([]), {"period_s": 60}, "CloudWatch output names no resource: give "
+     "--counts-resource (the bill's ResourceId of the endpoint)", ""),
+    (_cw([]), {"resource": "r", "period_s": 60},
+     "no Invocations metric in MetricDataResults", ""),
+    (_cw([{"Label": "Invocations", "Timestamps": ["2026-10-01"], "Values": []}]),
+     {"resource": "r", "period_s": 60}, "Timestamps and Values differ in length",
+     ": MetricDataResults[0]"),
+    (_cw([{"Label": "Invocations", "Timestamps": ["2026-10-01"], "Values": [1.5]}]),
+     {"resource": "r", "period_s": 60},
+     "Invocations: expected whole numbers (statistic Sum), got 1.5", ": 2026-10-01 00:00:00"),
+])
+def test_counts_cloudwatch_refusals(tmp_path, doc, kw, message, suffix):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "cw.json", doc)
+    e = _err(read_counts, p, **kw)
+    assert e.where == f"{p}{suffix}"
+    if message is None:
+        assert e.message.startswith("invalid JSON (")
+    else:
+        assert e.message == message
