@@ -1513,3 +1513,220 @@ def test_counts_cloudwatch_refusals(tmp_path, doc, kw, message, suffix):
         assert e.message.startswith("invalid JSON (")
     else:
         assert e.message == message
+
+
+# ---------------------------------------------------------------- usage logs (usage)
+
+
+@pytest.fixture(scope="module")
+def con():
+    from infercost.ingest.backends import connect
+
+    return connect("duckdb")
+
+
+def _usage_frame(con, u):
+    return con.execute(u.table.order_by("request_id"))
+
+
+USAGE_HEAD = "timestamp,request_id,resource_id,duration_ms"
+
+
+def test_usage_csv_cleaning_and_columns(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = _write(tmp_path, "u.csv", "TimeStamp,Request_ID,resource_id,duration_ms,gpu_ms,"
+               "input_tokens,output_tokens,status,model,tenant\n"
+               "\ufeff2026-10-01T02:30:00+02:00 , a ,/SUBSCRIPTIONS/X/VM,12.5,3,10,9007199254740993,"
+               "ok, m ,t\n"
+               "2026-10-01 01:00:00,b,i-ABC, 7 ,,,4,,,\n")
+    u = read_usage(con, p)
+    assert u.kinds == ["csv"] and u.files == [p] and u.notes == []
+    assert u.has_gpu_ms is True and u.has_tokens is True
+    df = _usage_frame(con, u)
+    assert list(df.columns) == ["timestamp", "request_id", "model", "model_version",
+                                "endpoint", "tenant", "resource_id", "duration_ms", "gpu_ms",
+                                "input_tokens", "output_tokens", "status", "requests"]
+    assert [str(t) for t in df["timestamp"]] == ["2026-10-01 00:30:00", "2026-10-01 01:00:00"]
+    assert df["request_id"].tolist() == ["a", "b"]
+    assert df["resource_id"].tolist() == ["/subscriptions/x/vm", "i-ABC"]
+    assert df["duration_ms"].tolist() == [12.5, 7.0]
+    assert df["gpu_ms"].iloc[0] == 3.0 and pd.isna(df["gpu_ms"].iloc[1])
+    assert df["input_tokens"].iloc[0] == 10 and pd.isna(df["input_tokens"].iloc[1])
+    # beyond 2^53 is no token count: unknown
+    assert pd.isna(df["output_tokens"].iloc[0]) and df["output_tokens"].iloc[1] == 4
+    assert df["model"].iloc[0] == "m" and df["tenant"].iloc[0] == "t"
+    assert df["status"].iloc[0] == "ok"
+    assert df["model_version"].isna().all() and df["endpoint"].isna().all()
+    assert df["requests"].tolist() == [1, 1]
+
+
+def test_usage_without_optional_columns(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = _write(tmp_path, "u.csv", f"{USAGE_HEAD}\n2026-10-01T00:00:00Z,a,r,1\n")
+    u = read_usage(con, p)
+    assert u.has_gpu_ms is False and u.has_tokens is False
+    df = _usage_frame(con, u)
+    assert df["gpu_ms"].isna().all() and df["input_tokens"].isna().all()
+    assert df["status"].isna().all() and df["requests"].tolist() == [1]
+    p = _write(tmp_path, "v.csv", f"{USAGE_HEAD},output_tokens\n2026-10-01T00:00:00Z,a,r,1,2\n")
+    assert read_usage(con, p).has_tokens is True
+
+
+def test_usage_parquet_native_types(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = tmp_path / "u.parquet"
+    pq.write_table(pa.table({
+        "timestamp": pa.array([pd.Timestamp("2026-10-01T02:00:00+02:00")],
+                              pa.timestamp("us", tz="Europe/Paris")),
+        "request_id": [7], "resource_id": [" r "], "duration_ms": [5],
+        "input_tokens": [3.0], "status": [200], "requests": [2]}), p)
+    df = _usage_frame(con, read_usage(con, p))
+    assert str(df["timestamp"].iloc[0]) == "2026-10-01 00:00:00"
+    assert df["request_id"].tolist() == ["7"]
+    assert df["resource_id"].tolist() == [" r "]  # Parquet text is taken as it is
+    assert df["duration_ms"].tolist() == [5.0] and df["input_tokens"].tolist() == [3]
+    assert df["status"].tolist() == ["200"] and df["requests"].tolist() == [2]
+    q = tmp_path / "n.parquet"
+    pq.write_table(pa.table({"timestamp": pa.array([pd.Timestamp("2026-10-01 03:00")],
+                                                   pa.timestamp("us")),
+                             "request_id": ["a"], "resource_id": ["r"], "duration_ms": [1.0]}),
+                   q)
+    assert str(_usage_frame(con, read_usage(con, q))["timestamp"].iloc[0]) == \
+        "2026-10-01 03:00:00"
+
+
+def test_usage_json_shapes(tmp_path):
+    from infercost.ingest.usage import json_shape
+
+    assert json_shape(_write(tmp_path, "a.json", ' \n[{"a": 1}]')) == "json_array"
+    assert json_shape(_write(tmp_path, "b.jsonl", '{"a": 1}\n{"a": 2}\n')) == "json"
+    assert json_shape(_write(tmp_path, "c.json", '{"resourceSpans": []}\n')) == "otel"
+    assert json_shape(_write(tmp_path, "d.json", '{\n "a": 1\n}\n')) == "json_array"
+    assert json_shape(_write(tmp_path, "e.json", "\ufeff{\"a\": 1}\n")) == "json"
+    pretty = "{\n" + " " * 70000 + '"resourceSpans": []\n}\n'  # the key past the first 64 KiB
+    assert json_shape(_write(tmp_path, "f.json", pretty)) == "otel"
+    bad = tmp_path / "g.json"
+    bad.write_bytes(b"\xff\xfe\x00junk")
+    e = _err(json_shape, bad)
+    assert e.where == str(bad) and e.message.startswith("cannot read JSON: ")
+
+
+def test_usage_json_array_and_lines(tmp_path, con):
+    from infercost.ingest.usage import _records_table, read_usage
+
+    arr = _write(tmp_path, "a.json", json.dumps([
+        {"timestamp": "2026-10-01T00:00:00Z", "request_id": "a", "resource_id": "r",
+         "duration_ms": 2, "tenant": None},
+        {"timestamp": "2026-10-01T00:00:01Z", "request_id": "b", "resource_id": "r",
+         "duration_ms": 3.5, "model": "m"}]))
+    t = _records_table([arr])
+    assert t.column_names == ["timestamp", "request_id", "resource_id", "duration_ms",
+                              "tenant", "model"]
+    assert t.column("duration_ms").to_pylist() == ["2", "3.5"]
+    assert t.column("tenant").to_pylist() == [None, None]
+    assert t.column("model").to_pylist() == [None, "m"]
+    lines = _write(tmp_path, "l.jsonl", json.dumps(
+        {"timestamp": "2026-10-01T00:00:02Z", "request_id": "c", "resource_id": "r",
+         "duration_ms": 1.0}) + "\n")
+    u = read_usage(con, [arr, lines])
+    assert u.kinds == ["json", "json_array"]
+    df = _usage_frame(con, u)
+    assert df["request_id"].tolist() == ["a", "b", "c"]
+    assert df["duration_ms"].tolist() == [2.0, 3.5, 1.0]
+
+
+def test_usage_refusals_name_file_row_and_column(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = _write(tmp_path, "a.csv", "timestamp,request_id\n2026-10-01,a\n")
+    e = _err(read_usage, con, p)
+    assert (e.message, e.where) == (
+        "usage log: missing required columns resource_id, duration_ms", str(p))
+    p = _write(tmp_path, "b.csv", "timestamp,request_id,resource_id\n2026-10-01,a,r\n")
+    assert _err(read_usage, con, p).message == "usage log: missing required column duration_ms"
+    p = _write(tmp_path, "c.csv", f"{USAGE_HEAD},gpu_ms\n2026-10-01,a,r,1,x\n2026-10-01,b,r,1,y\n")
+    e = _err(read_usage, con, p)
+    assert (e.message, e.where) == ("column gpu_ms: 2 values cannot be parsed as a number",
+                                    f"{p}: row 1")
+    p = _write(tmp_path, "d.csv", f"{USAGE_HEAD}\n2026-10-01,a,r,1\nlater,b,r,1\n")
+    e = _err(read_usage, con, p)
+    assert (e.message, e.where) == (
+        "column timestamp: 1 value cannot be parsed as a UTC timestamp", f"{p}: row 2")
+    p = _write(tmp_path, "e.jsonl", json.dumps({"timestamp": "2026-10-01", "request_id": "a",
+                                                "resource_id": "r", "duration_ms": "1"}) + "\n"
+               + json.dumps({"timestamp": "2026-10-01", "request_id": "b", "resource_id": "r",
+                             "duration_ms": "slow"}) + "\n")
+    e = _err(read_usage, con, p)
+    assert (e.message, e.where) == ("column duration_ms: 1 value cannot be parsed as a number",
+                                    f"{p}: row 2")
+
+
+def test_usage_locating_helpers(tmp_path):
+    from infercost.ingest import usage
+
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    assert usage._where([a]) == str(a)
+    assert usage._where([a, b, c]) == f"{a} (and 2 more)"
+    assert usage._first_line(ValueError("  first\nsecond")) == "first"
+    assert usage._first_line(ValueError("")) == "ValueError"
+    assert usage._first_line(ValueError("x" * 400)) == "x" * 300
+    _write(tmp_path, "a.csv", "timestamp,duration_ms\n2026-10-01,1\n\ufeff 2026-10-02 ,\n")
+    _write(tmp_path, "b.csv", "Timestamp,Duration_MS\n2026-10-01,1\n2026-10-01,nope\n")
+    assert usage._locate([a, b], "csv", "duration_ms") == f"{b}: row 2"
+    _write(tmp_path, "c.csv", "timestamp\n2026-10-01T00:00:00Z\nnope\n")
+    assert usage._locate([c], "csv", "timestamp") == f"{c}: row 2"
+    assert usage._locate([a], "csv", "timestamp") == str(a)
+    assert usage._locate([a, b], "csv", "timestamp") == f"{a} (and 1 more)"
+    j = _write(tmp_path, "j.jsonl", '{"Duration_ms": 1}\n\n{"duration_ms": "x"}\n')
+    assert usage._locate([j], "json", "duration_ms") == f"{j}: row 3"
+    k = _write(tmp_path, "k.jsonl", "{bad\n")
+    assert usage._locate([k, j], "json", "duration_ms") == f"{j}: row 3"
+    assert usage._locate([tmp_path / "none.csv"], "csv", "x") == str(tmp_path / "none.csv")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"a": 1}\n\xff\xfe\n')
+    assert usage._locate_unreadable([bad], "json") == f"{bad}: line 2: not UTF-8"
+    j2 = _write(tmp_path, "j2.jsonl", '{"a": 1}\n\n{oops\n')
+    assert usage._locate_unreadable([j2], "json") == f"{j2}: line 3"
+    assert usage._locate_unreadable([j2], "csv") == str(j2)
+    gz = tmp_path / "g.jsonl.gz"
+    with gzip.open(gz, "wt") as fh:
+        fh.write('{"a": 1}\n{oops\n')
+    assert usage._locate_unreadable([gz], "json") == f"{gz}: line 2"
+    assert usage._locate_unreadable([tmp_path / "none.json"], "json") == str(
+        tmp_path / "none.json")
+
+
+def test_usage_combine_and_no_usage(con):
+    from infercost.ingest import usage
+
+    u0 = usage.no_usage(con)
+    assert u0.notes == ["no usage given: every bill row is shared (or fleet idle by the rules)"]
+    assert u0.files == [] and u0.kinds == [] and u0.has_tokens is False
+    assert len(con.execute(u0.table)) == 0
+    assert usage.combine([u0]) is u0
+    a = usage.Usage(u0.table, [Path("a")], ["csv"], ["n1"], True, False)
+    b = usage.Usage(u0.table, [Path("b")], ["counts", "csv"], ["n2"], False, True)
+    c = usage.combine([a, b])
+    assert c.files == [Path("a"), Path("b")] and c.kinds == ["counts", "csv"]
+    assert c.notes == ["n1", "n2"] and c.has_gpu_ms is True and c.has_tokens is True
+    d = usage.combine([b, b])
+    assert d.has_gpu_ms is False and d.has_tokens is True
+
+
+def test_counts_as_usage(tmp_path, con):
+    from infercost.ingest.counts import read_counts
+    from infercost.ingest.usage import counts_usage
+
+    p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests,input_tokens\n"
+               "2026-10-01T00:00:00Z,60,r,3,30\n")
+    u = counts_usage(con, read_counts(p))
+    assert u.kinds == ["counts"] and u.files == [p] and u.has_tokens is True
+    assert u.has_gpu_ms is False
+    df = con.execute(u.table)
+    assert df["requests"].tolist() == [3] and df["input_tokens"].tolist() == [30]
+    q = _write(tmp_path, "d.csv", "period_start,period_s,resource_id,requests\n"
+               "2026-10-01T00:00:00Z,60,r,3\n")
+    assert counts_usage(con, read_counts(q)).has_tokens is False
