@@ -1730,3 +1730,115 @@ def test_counts_as_usage(tmp_path, con):
     q = _write(tmp_path, "d.csv", "period_start,period_s,resource_id,requests\n"
                "2026-10-01T00:00:00Z,60,r,3\n")
     assert counts_usage(con, read_counts(q)).has_tokens is False
+
+
+# ---------------------------------------------------------------- priced spans (usage)
+
+
+def _spans_file(tmp_path, docs, name="s.json"):
+    return _write(tmp_path, name, "\n".join(json.dumps(d) for d in docs) + "\n")
+
+
+def test_priced_spans_every_field(tmp_path):
+    from infercost.ingest.spans import read_priced_spans
+
+    spans = [
+        _span("p1", {"gen_ai.provider.name": "openai", "gen_ai.request.model": "gpt",
+                     "infercost.cost.amount_decimal": "0.0012", "gen_ai.usage.cost.currency":
+                     "USD", "infercost.price_table.version": "v3", "infercost.scenario": "sc",
+                     "infercost.batch.size": 4, "infercost.batch.index": 2,
+                     "gen_ai.usage.input_tokens": 10, "gen_ai.usage.output_tokens": 5.0,
+                     "tenant.id": "t1"},
+              start=100, end=1100),
+        _span("p2", {"infercost.replica.concurrency": 8, "gen_ai.system": "vllm",
+                     "infercost.cost.unpriced_reason": "no price"}, start=5, end=5),
+        _span("p3", {"infercost.cost.amount_decimal": "1.5",
+                     "gen_ai.usage.cost.source": "provider"}),
+        _span("p4", {"llm.x": 1}),
+        _span("p5", {"db.system": "redis"}),
+    ]
+    p = _spans_file(tmp_path, [_doc(spans, resource={"service.version": "9", "tenant.id": "rt"})])
+    out = read_priced_spans([p])
+    assert out.total == 5 and len(out.spans) == 4 and out.skipped == 1
+    assert out.duplicates == 0
+    a, b, c, d = out.spans
+    assert (a.span_id, a.busy_ns, a.batch, a.index) == ("p1", 1000, 4, 2)
+    assert (a.input_tokens, a.output_tokens) == (10, 5)
+    assert (a.provider, a.model, a.model_version, a.tenant) == ("openai", "gpt", "9", "t1")
+    assert (a.old_cost, a.old_version, a.currency) == (Decimal("0.0012"), "v3", "USD")
+    assert a.reason is None and a.scenario == "sc"
+    assert (b.busy_ns, b.batch, b.index, b.provider) == (0, 8, None, "vllm")
+    assert b.tenant == "rt" and b.old_cost is None and b.reason == "no price"
+    assert b.currency is None and b.scenario is None and b.old_version is None
+    # a provider-priced span without currency: counted, not read
+    assert c.old_cost is None and c.reason == (
+        "stored cost without gen_ai.usage.cost.currency")
+    assert d.reason == "not priced when recorded" and d.batch is None
+    assert d.busy_ns == 500_000_000
+
+
+def test_priced_spans_duplicates_and_ids(tmp_path):
+    from infercost.ingest.spans import read_priced_spans
+
+    s = _span("x", {"gen_ai.x": 1})
+    noid = _span("", {"gen_ai.x": 1})
+    p = _spans_file(tmp_path, [_doc([s, s, noid, noid])])
+    q = _spans_file(tmp_path, [_doc([s])], name="q.json")
+    out = read_priced_spans([p, q])
+    assert out.total == 3 and out.duplicates == 2 and len(out.spans) == 3
+
+
+def test_priced_span_refusals(tmp_path):
+    from infercost.ingest.spans import read_priced_spans
+
+    def refused(attrs, **kw):
+        p = _spans_file(tmp_path, [_doc([_span("z", attrs, **kw)])], name="r.json")
+        e = _err(read_priced_spans, [p])
+        assert e.where == f"{p}: document 1: span z"
+        return e.message
+
+    assert refused({"gen_ai.usage.input_tokens": 1.5}) == (
+        "gen_ai.usage.input_tokens: expected a whole number, got 1.5")
+    assert refused({"infercost.batch.size": True}) == (
+        "infercost.batch.size: expected a whole number, got True")
+    assert refused({"gen_ai.x": 1, "gen_ai.usage.output_tokens": "lots"}) == (
+        "gen_ai.usage.output_tokens: expected a whole number, got 'lots'")
+    assert refused({"gen_ai.x": 1, "gen_ai.usage.output_tokens": "inf"}).endswith("got 'inf'")
+    assert refused({"infercost.cost.amount_decimal": "NaN", "gen_ai.usage.cost.currency":
+                    "USD"}) == "infercost.cost.amount_decimal: expected a decimal number, got 'NaN'"
+    assert refused({"infercost.cost.amount_decimal": "abc"}).endswith("got 'abc'")
+    assert refused({"infercost.cost.amount_decimal": "1"}) == (
+        "a priced span needs gen_ai.usage.cost.currency")
+    sp = _span("z", {"gen_ai.x": 1})
+    sp["startTimeUnixNano"] = "x"
+    p = _spans_file(tmp_path, [_doc([sp])], name="t.json")
+    e = _err(read_priced_spans, [p])
+    assert e.message == "expected startTimeUnixNano and endTimeUnixNano (integer ns)"
+
+
+def test_priced_span_file_refusals(tmp_path):
+    from infercost.ingest.spans import read_priced_spans
+
+    e = _err(read_priced_spans, [tmp_path / "none.json"])
+    assert (e.message, e.where) == ("file not found", str(tmp_path / "none.json"))
+    e = _err(read_priced_spans, [tmp_path])
+    assert e.message == "is a folder; expected a file"
+    b = tmp_path / "b.json"
+    b.write_bytes(b"\xff\xfe\x00\x01")
+    assert _err(read_priced_spans, [b]).message == "not a text file (expected OTLP/JSON)"
+    a = _write(tmp_path, "a.json", "[1, 2]")
+    assert _err(read_priced_spans, [a]).message == (
+        'expected OTLP/JSON ExportTraceServiceRequest objects ({"resourceSpans": [...]}), '
+        "one a line or a JSON array of them")
+    j = _write(tmp_path, "j.json", "{oops\n{oops\n")
+    assert _err(read_priced_spans, [j]).message.startswith("invalid JSON")
+    e = _err(read_priced_spans, [_write(tmp_path, "e.json", "")])
+    assert (e.message, e.where) == ("the file is empty (expected OTLP/JSON spans)",
+                                    str(tmp_path / "e.json"))
+    e = _err(read_priced_spans, [_write(tmp_path, "n.json", '{"x": 1}\n')])
+    assert (e.message, e.where) == (
+        'expected an OTLP/JSON ExportTraceServiceRequest ({"resourceSpans": [...]})',
+        f"{tmp_path / 'n.json'}: document 1")
+    e = _err(read_priced_spans, [_write(tmp_path, "z.json", '{"resourceSpans": []}\n')])
+    assert (e.message, e.where) == ("no spans in the file (its resourceSpans hold none)",
+                                    str(tmp_path / "z.json"))
