@@ -177,11 +177,11 @@ def test_file_kind_refuses_other_names():
 
 
 def test_csv_cells_stay_text_with_quotes_and_newlines(tmp_path):
-    p = _write(tmp_path, "a.csv", 'a,b,c\n"x, y","line1\nline2",0.10\n,"say ""hi""",007\n')
+    p = _write(tmp_path, "a.csv", 'a,b,c\n"x, y","line1\nline2",0.10\n,"say ""hi""",""\n')
     df = br.read_raw(p)
     assert list(df.columns) == ["a", "b", "c"]
     assert df.to_dict("list") == {"a": ["x, y", ""], "b": ["line1\nline2", 'say "hi"'],
-                                  "c": ["0.10", "007"]}  # nothing guessed, nothing null
+                                  "c": ["0.10", ""]}  # nothing guessed, nothing null
 
 
 @pytest.mark.parametrize("suffix,opener", [(".gz", gzip.open), (".bz2", bz2.open)])
@@ -312,10 +312,12 @@ def test_strip_cell_and_null_spellings():
 
 
 def test_clean_str_trims_and_nulls_each_distinct_value():
-    s = pd.Series([" a ", "NULL", None, "a", "", 7, "\ufeffb", float("nan")], index=list("pqrstuvw"))
+    s = pd.Series([" a ", "NULL", None, "a", "", 7, "\ufeffb", float("nan"), Decimal("NaN")],
+                  index=list("pqrstuvwx"))
     out = br.clean_str(s)
-    assert out.tolist() == ["a", None, None, "a", None, "7", "b", None]
-    assert list(out.index) == list("pqrstuvw")
+    # Decimal NaN is no null to is_null, but its text "NaN" is a null spelling
+    assert out.tolist() == ["a", None, None, "a", None, "7", "b", None, None]
+    assert list(out.index) == list("pqrstuvwx")
     assert out.dtype == object
 
 
