@@ -1844,3 +1844,69 @@ def test_priced_span_file_refusals(tmp_path):
     e = _err(read_priced_spans, [_write(tmp_path, "z.json", '{"resourceSpans": []}\n')])
     assert (e.message, e.where) == ("no spans in the file (its resourceSpans hold none)",
                                     str(tmp_path / "z.json"))
+
+
+# ---------------------------------------------------------------- bill reduced in the engine
+
+
+BP = ",2026-10-01T00:00:00Z,2026-11-01T00:00:00Z"  # billing period: the month
+ENGINE_HEAD = FOCUS_HEAD + ",ResourceId,BillingPeriodStart,BillingPeriodEnd"
+
+
+def _engine_bill(tmp_path, extra=None, name="e.csv"):
+    # a row outside the fleet loses its charge period only when every row names its
+    # billing period (the bill still has a period)
+    rows = [f"AWS,USD,1.5,1.25,Usage,{T0},{T1},i-fleet{BP}",
+            f"AWS,USD,2,2,Usage,{T0},{T1},bucket{BP}",
+            f"AWS,USD,2,2,Usage,{T1},2026-10-01T02:00:00Z,bucket{BP}",
+            f"AWS,USD,2,2,Usage,2026-10-01T02:00:00Z,2026-10-01T03:00:00Z,bucket{BP}",
+            *(extra or [])]
+    return _focus(tmp_path, rows, head=ENGINE_HEAD, name=name)
+
+
+def test_read_bill_reduced_in_the_engine(tmp_path, con):
+    from infercost.ingest.bill_engine import FleetHint
+
+    p = _engine_bill(tmp_path)
+    hint = FleetHint(resource_ids=frozenset({"i-fleet"}))
+    a = read_bill(p)
+    b = read_bill(p, con=con, hint=hint)
+    assert b.reduced == [str(p)] and a.reduced == []
+    assert b.format == "focus" and b.rows_read == 4 and b.notes == []
+    assert b.sources == [str(p)]
+    assert b.rows.attrs == {}
+    assert b.row_count == 4 and len(b.rows) == 2  # the three bucket hours fold into one
+    assert sorted(b.rows["nrows"].tolist()) == [1, 3]
+    assert b.rows["nrows"].dtype == "int64"
+    kept = dict(zip(b.rows["resource_id"], b.rows["period_dropped"], strict=True))
+    assert kept == {"i-fleet": False, "bucket": True}
+    # 1.25 + 3 x 2 = 7.25 either way
+    assert b.totals() == a.totals() == {"AWS": Decimal("7.25")}
+    # no hint, no connection, or a GCP file: row by row
+    assert read_bill(p, con=con).reduced == []
+    assert read_bill(p, hint=hint).reduced == []
+    assert read_bill(p, "focus", con=con, hint=hint).reduced == [str(p)]
+
+
+def test_engine_leaves_noted_and_converted_files_to_the_row_reader(tmp_path, con):
+    from infercost.ingest.bill_engine import FleetHint
+
+    hint = FleetHint(resource_ids=frozenset({"i-fleet"}))
+    p = _engine_bill(tmp_path, [f"AWS,USD,3,,Usage,{T0},{T1},i-fleet{BP}"])
+    b = read_bill(p, con=con, hint=hint)
+    assert b.reduced == [] and len(b.notes) == 1 and "(first: row 5)" in b.notes[0]
+    e = _engine_bill(tmp_path, [f"AWS,EUR,4,4,Usage,{T0},{T1},other{BP}"], name="eur.csv")
+    b = read_bill(e, con=con, hint=hint, rates={"EUR": Decimal(2)}, currency="USD")
+    # the reduced bucket rows are in USD already; converting the EUR row alone keeps
+    # the file reduced: 1.25 + 6 + 4 x 2 = 15.25
+    assert b.totals() == {"AWS": Decimal("15.25")} and b.reduced == [str(e)]
+    assert b.notes == ["converted 1 EUR rows to USD at 2"]
+    e2 = _focus(tmp_path, [f"AWS,EUR,2,2,Usage,{T0},{T1},b{BP}",
+                           f"AWS,EUR,2,2,Usage,{T1},2026-10-01T02:00:00Z,b{BP}"],
+                head=ENGINE_HEAD, name="eur2.csv")
+    b = read_bill([p, e2], con=con, hint=hint, rates={"EUR": Decimal(2)}, currency="USD")
+    # the EUR file's two rows fold into one: converting would round a sum, so that file
+    # (and every reduced one) is read row by row: 1.25 + 6 + 3 + (2 + 2) x 2 = 18.25
+    assert b.reduced == []
+    assert b.totals() == {"AWS": Decimal("18.25")}
+    assert b.notes[-1] == "converted 2 EUR rows to USD at 2"
