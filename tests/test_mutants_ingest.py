@@ -1910,3 +1910,25 @@ def test_engine_leaves_noted_and_converted_files_to_the_row_reader(tmp_path, con
     assert b.reduced == []
     assert b.totals() == {"AWS": Decimal("18.25")}
     assert b.notes[-1] == "converted 2 EUR rows to USD at 2"
+
+
+def test_usage_unreadable_files_are_named(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = tmp_path / "u.parquet"
+    p.write_bytes(b"PAR1 not really")
+    e = _err(read_usage, con, p)
+    assert e.where == str(p) and e.message.startswith("cannot read parquet: ")
+    r = _write(tmp_path, "r.csv", f"{USAGE_HEAD}\n2026-10-01,a,r,1\n2026-10-01,b\n")
+    e = _err(read_usage, con, r)
+    assert (e.message, e.where) == ("expected 4 columns as in the header, got 2 "
+                                    "(2026-10-01,b)", f"{r}: line 3")
+    b = tmp_path / "b.csv"
+    b.write_bytes(f"{USAGE_HEAD}\n2026-10-01,a,r,1\n2026-10-01,\xe9,r,1\n".encode("latin-1"))
+    e = _err(read_usage, con, b)
+    assert e.where == f"{b}: line 3: not UTF-8" and e.message.startswith("cannot read csv")
+    j = _write(tmp_path, "j.jsonl", json.dumps({"timestamp": "2026-10-01", "request_id": "a",
+                                                "resource_id": "r", "duration_ms": 1})
+               + "\n{broken\n")
+    e = _err(read_usage, con, j)
+    assert e.where == f"{j}: line 2" and e.message.startswith("cannot read json")
