@@ -1932,3 +1932,93 @@ def test_usage_unreadable_files_are_named(tmp_path, con):
                + "\n{broken\n")
     e = _err(read_usage, con, j)
     assert e.where == f"{j}: line 2" and e.message.startswith("cannot read json")
+
+
+# ---------------------------------------------------------------- every column names itself
+
+
+FOCUS_FULL = ("ProviderName,BillingCurrency,BilledCost,EffectiveCost,ChargeCategory,"
+              "ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd")
+FOCUS_OK = dict(zip(FOCUS_FULL.split(","), ["AWS", "USD", "1", "1", "Usage", T0, T1,
+                                            "2026-10-01", "2026-11-01"], strict=True))
+CUR_FULL = ("line_item_line_item_type,line_item_unblended_cost,line_item_net_unblended_cost,"
+            "savings_plan_savings_plan_effective_cost,reservation_effective_cost,"
+            "savings_plan_total_commitment_to_date,savings_plan_used_commitment,"
+            "line_item_currency_code,line_item_usage_start_date,line_item_usage_end_date,"
+            "bill_billing_period_start_date,bill_billing_period_end_date")
+CUR_OK = dict(zip(CUR_FULL.split(","), ["Usage", "1", "1", "1", "1", "1", "1", "USD", T0, T1,
+                                        "2026-10-01", "2026-11-01"], strict=True))
+AMOUNT_COLUMNS = [("focus", c) for c in ("BilledCost", "EffectiveCost")] + [
+    ("cur", c) for c in CUR_FULL.split(",")[1:7]]
+TIME_COLUMNS = [("focus", c) for c in FOCUS_FULL.split(",")[5:]] + [
+    ("cur", c) for c in CUR_FULL.split(",")[8:]]
+
+
+def _two_rows(tmp_path, fmt, column, bad):
+    ok = FOCUS_OK if fmt == "focus" else CUR_OK
+    cols = list(ok)
+    rows = [",".join(ok.values()), ",".join(bad if c == column else ok[c] for c in cols)]
+    return _write(tmp_path, f"{fmt}.csv", "\n".join([",".join(cols), *rows]) + "\n")
+
+
+@pytest.mark.parametrize("fmt,column", AMOUNT_COLUMNS)
+def test_a_bad_amount_names_its_column_and_row(tmp_path, fmt, column):
+    p = _two_rows(tmp_path, fmt, column, "12x")
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == (f"column {column}: expected a decimal amount, got '12x'",
+                                    f"{p}: row 2")
+
+
+@pytest.mark.parametrize("fmt,column", TIME_COLUMNS)
+def test_a_bad_timestamp_names_its_column_and_row(tmp_path, fmt, column):
+    p = _two_rows(tmp_path, fmt, column, "someday")
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == (f"column {column}: cannot parse timestamp 'someday'",
+                                    f"{p}: row 2")
+
+
+def test_cur_rows_sources_and_interval_with_two_slashes(tmp_path):
+    p = _two_rows(tmp_path, "cur", "line_item_line_item_type", "Tax")
+    r = read_bill(p).rows
+    assert r["row"].tolist() == [1, 2] and r["source"].tolist() == [str(p)] * 2
+    assert r["resource_name"].tolist() == [None, None]
+    assert r["charge_class"].tolist() == [None, None]
+    head = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
+            "identity_time_interval")
+    q = _write(tmp_path, "i.csv", f"{head}\nUsage,1,USD,{T0}/{T1}/x\n")
+    e = _err(read_bill, q)  # the end is all after the first slash
+    assert (e.message, e.where) == (
+        f"column line_item_usage_end_date: cannot parse timestamp '{T1}/x'", f"{q}: row 1")
+    # a start date column wins over identity_time_interval
+    head2 = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
+             "line_item_usage_start_date,line_item_usage_end_date,identity_time_interval")
+    q2 = _write(tmp_path, "j.csv", f"{head2}\nUsage,1,USD,{T0},{T1},2026-01-01/2026-01-02\n")
+    assert read_bill(q2).rows["charge_start"].tolist() == [pd.Timestamp("2026-10-01")]
+
+
+def test_cur_usage_type_decides_the_category(tmp_path):
+    head = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
+            "line_item_usage_start_date,line_item_usage_end_date,line_item_product_code,"
+            "line_item_usage_type")
+    p = _write(tmp_path, "c.csv", f"{head}\nUsage,1,usd,{T0},{T1},AmazonEC2,EBS:VolumeUsage\n"
+               f"Usage,1,,{T0},{T1},AmazonEC2,BoxUsage\n")
+    r = read_bill(p).rows
+    assert r["service_category"].tolist() == ["Storage", "Compute"]
+    assert r["currency"].tolist()[0] == "USD"
+
+
+def test_focus_charge_category_beside_a_preview_charge_type(tmp_path):
+    p = _focus(tmp_path, [f"AWS,USD,1,1,Tax,{T0},{T1},Usage"], head=FOCUS_HEAD + ",ChargeType")
+    r = read_bill(p).rows
+    assert r["charge_category"].tolist() == ["Tax"] and r["label"].tolist() == ["tax"]
+
+
+def test_focus_map_in_a_text_column_names_column_and_row(tmp_path):
+    q = tmp_path / "m.parquet"
+    t = pa.table({k: [v, v] for k, v in FOCUS_OK.items()}).append_column(
+        "ServiceName", pa.array([None, [("k", "v")]], pa.map_(pa.string(), pa.string())))
+    pq.write_table(t, q)
+    e = _err(read_bill, q)
+    assert (e.message, e.where) == (
+        "column ServiceName: expected text or a list of text, got a map or struct",
+        f"{q}: row 2")
