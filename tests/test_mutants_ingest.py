@@ -519,7 +519,10 @@ def test_focus_bill_totals_labels_and_cleaning(tmp_path):
     assert bill.rows_read == 4 and bill.row_count == 4
     assert bill.sources == [str(p)] and bill.format == "focus" and bill.reduced == []
     assert r["charge_start"].tolist() == [pd.Timestamp("2026-10-01")] * 4
-    assert r["billing_start"].isna().all()
+    assert r["charge_end"].tolist() == [pd.Timestamp("2026-10-01 01:00")] * 4
+    assert r["billing_start"].isna().all() and r["billing_end"].isna().all()
+    assert str(r["billing_start"].dtype) == str(r["billing_end"].dtype) == "datetime64[us]"
+    assert str(r["charge_end"].dtype) == "datetime64[us]"
     assert r["tags"].tolist() == [{}] * 4
     assert r["nrows"].tolist() == [1] * 4
 
