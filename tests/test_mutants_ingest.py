@@ -2016,12 +2016,13 @@ def test_focus_charge_category_beside_a_preview_charge_type(tmp_path):
     assert r["charge_category"].tolist() == ["Tax"] and r["label"].tolist() == ["tax"]
 
 
-def test_focus_map_in_a_text_column_names_column_and_row(tmp_path):
+@pytest.mark.parametrize("column", ["ServiceName", "ConsumedUnit"])
+def test_focus_map_in_a_text_column_names_column_and_row(tmp_path, column):
     q = tmp_path / "m.parquet"
     t = pa.table({k: [v, v] for k, v in FOCUS_OK.items()}).append_column(
-        "ServiceName", pa.array([None, [("k", "v")]], pa.map_(pa.string(), pa.string())))
+        column, pa.array([None, [("k", "v")]], pa.map_(pa.string(), pa.string())))
     pq.write_table(t, q)
     e = _err(read_bill, q)
     assert (e.message, e.where) == (
-        "column ServiceName: expected text or a list of text, got a map or struct",
+        f"column {column}: expected text or a list of text, got a map or struct",
         f"{q}: row 2")
