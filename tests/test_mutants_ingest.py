@@ -151,6 +151,14 @@ def test_expand_paths_files_globs_and_folders(tmp_path):
     assert (e.message, e.where) == ("directory holds no .parquet/.json file", str(sub))
     e = _err(br.expand_paths, tmp_path / "nope.csv", (".csv",))
     assert (e.message, e.where) == ("no such file or directory", str(tmp_path / "nope.csv"))
+    e = _err(br.expand_paths, tmp_path / "NoX.csv", (".csv",))  # no wildcard in the name
+    assert e.message == "no such file or directory"
+    deep = tmp_path / "deep"
+    (deep / "a" / "b").mkdir(parents=True)
+    top, one, two = (_write(deep, "t.csv", "x\n"), _write(deep / "a", "o.csv", "x\n"),
+                     _write(deep / "a" / "b", "w.csv", "x\n"))
+    # `**` matches any depth, none included
+    assert br.expand_paths(str(deep / "**" / "*.csv"), (".csv",)) == sorted([top, one, two])
 
 
 @pytest.mark.parametrize("name,kind", [
@@ -248,6 +256,7 @@ def test_unreadable_file_names_its_kind(tmp_path):
     e = _err(br.read_raw, p)
     assert e.where == str(p)
     assert e.message.startswith("cannot read parquet: ")
+    assert "Parquet magic bytes not found" in e.message  # pyarrow's first line
     assert "\n" not in e.message
 
 
@@ -537,6 +546,32 @@ def test_focus_effective_fallback_note_counts_rows(tmp_path):
     assert bill.rows["effective_cost"].tolist() == [1, 2, 3]
     assert bill.notes[0].startswith(f"{p}: 2 rows with a non-zero BilledCost and no "
                                     "EffectiveCost (first: row 2)")
+
+
+def test_focus_effective_fallback_from_null_spellings_in_parquet_text(tmp_path):
+    p = tmp_path / "f.parquet"
+    pq.write_table(pa.table({
+        "ProviderName": ["AWS", "AWS"], "BillingCurrency": ["USD", "USD"],
+        "BilledCost": ["1.5", "2"], "EffectiveCost": ["NULL", None],
+        "ChargeCategory": ["Usage", "Usage"], "ChargePeriodStart": [T0, T0],
+        "ChargePeriodEnd": [T1, T1]}), p)
+    bill = read_bill(p)
+    # both the text NULL and the missing cell take BilledCost: 1.5 + 2 = 3.5
+    assert bill.rows["effective_cost"].tolist() == [Decimal("1.5"), Decimal("2")]
+    assert "2 rows with" in bill.notes[0]
+
+
+def test_focus_optional_columns_in_lower_case(tmp_path):
+    head = (FOCUS_HEAD + ",chargeclass,commitmentdiscountstatus,tags,chargesubcategory,"
+            "consumedunit")
+    p = _focus(tmp_path, [f'AWS,USD,1,1,Usage,{T0},{T1},correction,used,"{{""a"": ""b""}}",'
+                          "refund,Hours"], head=head)
+    r = read_bill(p).rows
+    assert r["charge_class"].tolist() == ["Correction"]
+    assert r["commitment_status"].tolist() == ["Used"]
+    assert r["tags"].tolist() == [{"a": "b"}]
+    assert r["label"].tolist() == ["refund"]  # from the subcategory
+    assert r["pricing_unit"].tolist() == ["Hours"]
 
 
 def test_focus_effective_fallback_from_parquet_nulls(tmp_path):
