@@ -278,9 +278,11 @@ def test_json_records_every_layout(tmp_path):
     lines = _write(tmp_path, "l.jsonl", '\ufeff{"a": 1}\n\n  \n{"a": 2}\n')
     assert br.json_records(lines) == [{"a": 1}, {"a": 2}]
     gz = tmp_path / "g.jsonl.gz"
-    with gzip.open(gz, "wt") as fh:
-        fh.write('{"a": 3}\n{"a": 4}\n')
+    with gzip.open(gz, "wt", encoding="utf-8") as fh:
+        fh.write('\ufeff{"a": 3}\n{"a": 4}\n')  # the byte-order mark is skipped
     assert br.json_records(gz) == [{"a": 3}, {"a": 4}]
+    spaced = _write(tmp_path, "s.json", ' \n [{"a": 5}]\n')
+    assert br.json_records(spaced) == [{"a": 5}]
     assert br.read_raw(arr).to_dict("list") == {"a": [1, 2]}
     assert br.read_raw(arr)["a"].dtype == object
 
