@@ -344,7 +344,10 @@ def test_list_valued_text_is_joined_and_maps_are_refused():
     assert (e.message, e.where) == (
         "column ?: expected text or a list of text, got a map or struct", None)
     e = _err(br.flatten_text, pd.Series([["a", ["b"]]], dtype=object), "C", "s")
-    assert e.where == "s: row 1"
+    assert (e.message, e.where) == (
+        "column C: expected text or a list of text, got a map or struct", "s: row 1")
+    listed = br.flatten_text(pd.Series([["a", "b"], None], index=[5, 9], dtype=object))
+    assert list(listed.index) == [5, 9] and listed.tolist() == ["a, b", None]
     plain = pd.Series(["a", "b"])
     assert br.flatten_text(plain) is plain
 
