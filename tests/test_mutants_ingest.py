@@ -364,9 +364,10 @@ def test_parse_amounts_exact_and_cached():
 
 
 def test_parse_amounts_decimal_column_fills_nulls_with_zero():
-    s = pd.Series([Decimal("1.5"), None, Decimal("-2")], dtype=object)
+    s = pd.Series([Decimal("0.1"), None, Decimal("-2")], dtype=object)
     out = br.parse_amounts(s, "c", "f", pd.Series([1, 2, 3]))
-    assert out.tolist() == [Decimal("1.5"), Decimal(0), Decimal("-2")]
+    assert out.tolist() == [Decimal("0.1"), Decimal(0), Decimal("-2")]
+    assert all(type(x) is Decimal for x in out) and out.dtype == object
     full = pd.Series([Decimal("1"), Decimal("2")], dtype=object)
     assert br.parse_amounts(full, "c", "f", pd.Series([1, 2])).tolist() == [1, 2]
 
