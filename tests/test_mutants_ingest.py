@@ -412,9 +412,12 @@ def test_parse_times_every_spelling_to_naive_utc():
 
 
 def test_parse_times_other_spellings_take_the_slow_path():
-    s = pd.Series(["2024-09-18T22:00:00Z", "18 Sep 2024 23:00"], dtype=object)
-    out = br.parse_times(s, "c", "f", pd.Series([1, 2]))
-    assert out.tolist() == [pd.Timestamp("2024-09-18 22:00"), pd.Timestamp("2024-09-18 23:00")]
+    s = pd.Series(["2024-09-18T22:00:00Z", "18 Sep 2024 23:00", "Sep 19 2024 01:30"],
+                  dtype=object)
+    out = br.parse_times(s, "c", "f", pd.Series([1, 2, 3]))
+    # the two other spellings differ from each other too: each is read on its own
+    assert out.tolist() == [pd.Timestamp("2024-09-18 22:00"), pd.Timestamp("2024-09-18 23:00"),
+                            pd.Timestamp("2024-09-19 01:30")]
 
 
 def test_parse_times_of_timestamps_and_datetime_columns():
