@@ -932,6 +932,7 @@ def test_gcp_rows_credits_and_labels(tmp_path):
     assert r["pricing_unit"].tolist()[0] == "hour"
     assert r["tags"].tolist()[0] == {"team": "ml"}
     assert r["commitment_id"].tolist() == [None] * 10
+    assert r["source"].tolist() == [str(tmp_path / "gcp.jsonl")] * 10
     # October 2026 in US Pacific (PDT, UTC-7) starts 07:00 UTC; November 1st is still PDT
     # (DST ends on November 1st at 02:00 local), so the end is 07:00 UTC too
     assert r["billing_start"].tolist()[0] == pd.Timestamp("2026-10-01 07:00")
@@ -945,8 +946,11 @@ def test_gcp_winter_month_and_no_month(tmp_path):
              "service": {"description": "Cloud Run"}, "invoice": {"month": "202612"}},
             {"cost": 2, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1,
              "service": {"description": ""}, "invoice": {"month": "2026"}},
-            {"cost": 3, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1}]
+            {"cost": 3, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1},
+            {"cost": 0, "currency": "", "usage_start_time": T0, "usage_end_time": T1}]
     r = read_bill(_gcp(tmp_path, recs)).rows
+    assert _nn(r["currency"]) == ["EUR", "EUR", "EUR", None]  # no currency: none
+    r = r.iloc[:3]
     # December in PST (UTC-8): 08:00 UTC on the 1st, to January 1st 08:00 UTC
     assert r["billing_start"].iloc[0] == pd.Timestamp("2026-12-01 08:00")
     assert r["billing_end"].iloc[0] == pd.Timestamp("2027-01-01 08:00")
@@ -1013,7 +1017,21 @@ def test_gcp_missing_columns_and_bad_credit_row(tmp_path):
     assert (e.message, e.where) == (
         "GCP billing export: missing required column usage_start_time", "g.json")
     e = _err(gcp.normalize, pd.DataFrame({"cost": [1]}), "g.json")
-    assert e.message == "GCP billing export: missing required column currency"
+    assert (e.message, e.where) == ("GCP billing export: missing required column currency",
+                                    "g.json")
+
+
+@pytest.mark.parametrize("field,value,column,shown", [
+    ("usage_end_time", "late", "usage_end_time", "late"),
+    ("invoice", {"month": "2026ab"}, "invoice.month", "2026-ab-01"),
+])
+def test_gcp_bad_end_or_month_names_the_row(tmp_path, field, value, column, shown):
+    ok = {"cost": 1, "currency": "USD", "usage_start_time": T0, "usage_end_time": T1,
+          "invoice": {"month": "202610"}, "service": {"description": "x"}}
+    p = _gcp(tmp_path, [ok, {**ok, field: value}])
+    e = _err(read_bill, p)
+    assert (e.message, e.where) == (f"column {column}: cannot parse timestamp '{shown}'",
+                                    f"{p}: row 2")
 
 
 def test_gcp_bad_cost_names_the_row(tmp_path):
