@@ -2088,3 +2088,18 @@ def test_focus_map_in_a_text_column_names_column_and_row(tmp_path, column):
     assert (e.message, e.where) == (
         f"column {column}: expected text or a list of text, got a map or struct",
         f"{q}: row 2")
+
+
+def test_cur_bill_reduced_in_the_engine_when_forced(tmp_path, con):
+    from infercost.ingest.bill_engine import FleetHint
+
+    head = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
+            "line_item_usage_start_date,line_item_usage_end_date,line_item_resource_id,"
+            "bill_billing_period_start_date,bill_billing_period_end_date")
+    bp = "2026-10-01T00:00:00Z,2026-11-01T00:00:00Z"
+    p = _write(tmp_path, "cur.csv", "\n".join([
+        head, f"Usage,1,USD,{T0},{T1},i-fleet,{bp}", f"Usage,2,USD,{T0},{T1},b,{bp}",
+        f"Usage,2,USD,{T1},2026-10-01T02:00:00Z,b,{bp}"]) + "\n")
+    b = read_bill(p, "cur", con=con, hint=FleetHint(resource_ids=frozenset({"i-fleet"})))
+    assert b.reduced == [str(p)] and b.format == "cur" and len(b.rows) == 2
+    assert b.totals() == {"AWS": Decimal("5")}  # 1 + 2 + 2
