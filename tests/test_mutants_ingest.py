@@ -2103,3 +2103,6 @@ def test_cur_bill_reduced_in_the_engine_when_forced(tmp_path, con):
     b = read_bill(p, "cur", con=con, hint=FleetHint(resource_ids=frozenset({"i-fleet"})))
     assert b.reduced == [str(p)] and b.format == "cur" and len(b.rows) == 2
     assert b.totals() == {"AWS": Decimal("5")}  # 1 + 2 + 2
+    # a CUR file read as FOCUS is refused, in the engine or not
+    e = _err(read_bill, p, "focus", con=con, hint=FleetHint(resource_ids=frozenset({"x"})))
+    assert e.message.startswith("FOCUS bill: missing required columns BilledCost")
