@@ -1144,6 +1144,15 @@ def test_currency_conversion_refusals(tmp_path):
                                     "rules: exchange_rates")
 
 
+def test_conversion_into_the_first_currency(tmp_path):
+    p = _focus(tmp_path, [f"AWS,EUR,10,8,Usage,{T0},{T1}", f"AWS,USD,10,4,Usage,{T0},{T1}"])
+    bill = read_bill(p, rates={"USD": Decimal("0.5")}, currency="EUR")
+    # the EUR row as it is; USD 10 x 0.5 = 5.0 and 4 x 0.5 = 2.0
+    assert bill.rows["billed_cost"].tolist() == [10, Decimal("5.0")]
+    assert bill.rows["effective_cost"].tolist() == [8, Decimal("2.0")]
+    assert bill.notes == ["converted 1 USD rows to EUR at 0.5"]
+
+
 def test_one_currency_bill_is_not_converted(tmp_path):
     p = _focus(tmp_path, [f"AWS,EUR,10,8,Usage,{T0},{T1}"])
     bill = read_bill(p, rates={"EUR": 2})
@@ -1947,6 +1956,7 @@ def test_read_bill_reduced_in_the_engine(tmp_path, con):
     assert kept == {"i-fleet": False, "bucket": True}
     # 1.25 + 3 x 2 = 7.25 either way
     assert b.totals() == a.totals() == {"AWS": Decimal("7.25")}
+    assert b.rows["source"].tolist() == [str(p)] * 2
     # no hint, no connection, or a GCP file: row by row
     assert read_bill(p, con=con).reduced == []
     assert read_bill(p, hint=hint).reduced == []
@@ -1960,6 +1970,12 @@ def test_engine_leaves_noted_and_converted_files_to_the_row_reader(tmp_path, con
     p = _engine_bill(tmp_path, [f"AWS,USD,3,,Usage,{T0},{T1},i-fleet{BP}"])
     b = read_bill(p, con=con, hint=hint)
     assert b.reduced == [] and len(b.notes) == 1 and "(first: row 5)" in b.notes[0]
+    # an empty currency is noted by the reader: counted in bill rows, so row by row
+    p = _engine_bill(tmp_path, [f"AWS,,3,3,Usage,{T0},{T1},bucket{BP}"], name="nocur.csv")
+    b = read_bill(p, con=con, hint=hint)
+    assert b.reduced == [] and b.notes == [
+        f"{p}: 1 row with an empty BillingCurrency (first: row 5) taken as USD, the "
+        "currency of every other row"]
     e = _engine_bill(tmp_path, [f"AWS,EUR,4,4,Usage,{T0},{T1},other{BP}"], name="eur.csv")
     b = read_bill(e, con=con, hint=hint, rates={"EUR": Decimal(2)}, currency="USD")
     # the reduced bucket rows are in USD already; converting the EUR row alone keeps
