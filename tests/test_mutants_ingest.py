@@ -570,6 +570,16 @@ def test_focus_effective_fallback_from_null_spellings_in_parquet_text(tmp_path):
     assert "2 rows with" in bill.notes[0]
 
 
+def test_focus_effective_fallback_from_null_spellings_in_json(tmp_path):
+    recs = [{**FOCUS_OK, "BilledCost": "1.5", "EffectiveCost": "NULL"},
+            {**FOCUS_OK, "BilledCost": "2", "EffectiveCost": None}]
+    p = _write(tmp_path, "f.jsonl", "\n".join(json.dumps(r) for r in recs) + "\n")
+    bill = read_bill(p, "focus")
+    # JSON cells are objects (text and None): both missing, both take BilledCost
+    assert bill.rows["effective_cost"].tolist() == [Decimal("1.5"), Decimal("2")]
+    assert "2 rows with" in bill.notes[0]
+
+
 def test_focus_optional_columns_in_lower_case(tmp_path):
     head = (FOCUS_HEAD + ",chargeclass,commitmentdiscountstatus,tags,chargesubcategory,"
             "consumedunit")
