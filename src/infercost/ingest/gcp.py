@@ -119,8 +119,8 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["billing_start"] = _pacific_to_utc(bs)
     df["billing_end"] = _pacific_to_utc(
         bs.map(lambda t: t + pd.offsets.MonthBegin(1) if not pd.isna(t) else t))
-    df["service_category"] = df["service_name"].map(
-        lambda s: SERVICE_CATEGORY.get(s, "Other") if s else None
+    df["service_category"] = df["service_name"].map(  # a missing name is NaN here
+        lambda s: SERVICE_CATEGORY.get(s, "Other") if isinstance(s, str) and s else None
     )
     df["commitment_id"] = None
     df["resource_id"] = clean_str(df["resource_id"])
