@@ -1246,7 +1246,9 @@ def test_otel_values_and_attributes():
     assert otel._value({"kvlistValue": {}}) is None
     assert otel._value(3) == 3
     assert otel._attrs(None) == {}
-    assert otel._attrs([{"key": "a", "value": {"intValue": "2"}}, "junk"]) == {"a": 2}
+    assert otel._attrs([{"key": "a", "value": {"intValue": "2"}}]) == {"a": 2}
+    with pytest.raises(InputError, match="attributes: expected a list"):
+        otel._attrs([{"key": "a", "value": {"intValue": "2"}}, "junk"])
     assert otel._first({"a": "", "b": None, "c": 0, "d": 5}, ["a", "b", "c", "d"]) == 0
     assert otel._first({}, ["a"]) is None
 
@@ -1298,12 +1300,13 @@ def test_otel_status_codes_and_legacy_key():
     assert otel.spans_to_rows({}, "w") == ([], 0)
     assert otel.spans_to_rows({"resourceSpans": None}, "w") == ([], 0)
     sp = _span("f", {"gen_ai.x": 1})
-    del sp["endTimeUnixNano"]
-    rows, _ = otel.spans_to_rows(_doc([sp]), "w")
-    assert rows[0]["duration_ms"] == 0.0
+    del sp["endTimeUnixNano"]  # no duration to weigh: refused, naming the span
+    e = _err(otel.spans_to_rows, _doc([sp]), "w")
+    assert (e.message, e.where) == (
+        "expected startTimeUnixNano and endTimeUnixNano (integer ns)", "w: span f")
 
 
-@pytest.mark.parametrize("bad", [0, 1.5, True, "2", -1])
+@pytest.mark.parametrize("bad", [0, 1.5, True, "2.5", -1])
 def test_otel_bad_batch_size(bad):
     from infercost.ingest import otel
 
@@ -1319,7 +1322,8 @@ def test_otel_bad_start_and_tokens():
     sp = _span("s7", {"gen_ai.x": 1})
     sp["startTimeUnixNano"] = "soon"
     e = _err(otel.spans_to_rows, _doc([sp]), "f")
-    assert (e.message, e.where) == ("span without a valid startTimeUnixNano", "f: span s7")
+    assert (e.message, e.where) == (
+        "expected startTimeUnixNano and endTimeUnixNano (integer ns)", "f: span s7")
     sp = _span("s8", {"gen_ai.x": 1})
     del sp["startTimeUnixNano"]
     assert _err(otel.spans_to_rows, _doc([sp]), "f").where == "f: span s8"
@@ -1336,14 +1340,15 @@ def test_otel_read_spans_counts_and_documents(tmp_path):
     p.write_text(json.dumps(_doc([_span("a", {"gen_ai.x": 1}), _span("b", {"x": 1})])) + "\n"
                  + json.dumps(_doc([_span("c", {"llm.y": 1})])) + "\n")
     assert [w for w, _ in otel.documents(p)] == [f"{p}: document 1", f"{p}: document 2"]
-    table, total, used = otel.read_spans([p, p])
-    assert (total, used) == (6, 4)
-    assert table.num_rows == 4
+    # the same file twice: 6 spans read, a and c used once each, read again twice
+    table, c = otel.read_spans([p, p])
+    assert (c.total, c.used, c.duplicates) == (6, 2, 2)
+    assert table.num_rows == 2
     assert table.column_names == ["timestamp", "request_id", "model", "model_version",
-                                  "endpoint", "tenant", "resource_id", "duration_ms",
-                                  "input_tokens", "output_tokens", "status"]
+                                  "endpoint", "tenant", "resource_id", "provider",
+                                  "duration_ms", "input_tokens", "output_tokens", "status"]
     assert str(table.schema.field("timestamp").type) == "timestamp[us]"
-    assert table.column("request_id").to_pylist() == ["t:a", "t:c", "t:a", "t:c"]
+    assert table.column("request_id").to_pylist() == ["t:a", "t:c"]
 
 
 # ---------------------------------------------------------------- replay traces (usage)
@@ -1632,7 +1637,8 @@ def test_usage_csv_cleaning_and_columns(tmp_path, con):
     df = _usage_frame(con, u)
     assert list(df.columns) == ["timestamp", "request_id", "model", "model_version",
                                 "endpoint", "tenant", "resource_id", "duration_ms", "gpu_ms",
-                                "input_tokens", "output_tokens", "status", "requests"]
+                                "input_tokens", "output_tokens", "provider", "status",
+                                "requests"]
     assert [str(t) for t in df["timestamp"]] == ["2026-10-01 00:30:00", "2026-10-01 01:00:00"]
     assert df["request_id"].tolist() == ["a", "b"]
     assert df["resource_id"].tolist() == ["/subscriptions/x/vm", "i-ABC"]
@@ -1883,13 +1889,19 @@ def test_priced_span_refusals(tmp_path):
         assert e.where == f"{p}: document 1: span z"
         return e.message
 
-    assert refused({"gen_ai.usage.input_tokens": 1.5}) == (
-        "gen_ai.usage.input_tokens: expected a whole number, got 1.5")
-    assert refused({"infercost.batch.size": True}) == (
-        "infercost.batch.size: expected a whole number, got True")
-    assert refused({"gen_ai.x": 1, "gen_ai.usage.output_tokens": "lots"}) == (
-        "gen_ai.usage.output_tokens: expected a whole number, got 'lots'")
-    assert refused({"gen_ai.x": 1, "gen_ai.usage.output_tokens": "inf"}).endswith("got 'inf'")
+    def odd(attrs) -> tuple:
+        """A value the pricer could not read leaves that span unpriced, never the file
+        refused: (bad, bad_tokens) of the one span read."""
+        p = _spans_file(tmp_path, [_doc([_span("z", attrs)])], name="o.json")
+        (sp,) = read_priced_spans([p]).spans
+        return sp.bad, sp.bad_tokens
+
+    assert odd({"gen_ai.usage.input_tokens": 1.5}) == (None, "bad gen_ai.usage.input_tokens")
+    assert odd({"infercost.batch.size": True}) == ("bad infercost.batch.size", None)
+    assert odd({"gen_ai.x": 1, "gen_ai.usage.output_tokens": "lots"}) == (
+        None, "bad gen_ai.usage.output_tokens")
+    assert odd({"gen_ai.x": 1, "gen_ai.usage.output_tokens": "inf"}) == (
+        None, "bad gen_ai.usage.output_tokens")
     assert refused({"infercost.cost.amount_decimal": "NaN", "gen_ai.usage.cost.currency":
                     "USD"}) == "infercost.cost.amount_decimal: expected a decimal number, got 'NaN'"
     assert refused({"infercost.cost.amount_decimal": "abc"}).endswith("got 'abc'")
