@@ -835,3 +835,217 @@ def test_r4_idle_keeps_fleet_hours_without_a_resource_id():
     named = {("(none)" if pd.isna(r) else r, d): v for (r, d), v in idle.by_key.items()}
     assert named == {("(none)", day1): D("1E-8"), ("i-1", day1): D(0)}
     assert idle.fleet_total == D("1.5E-8")
+
+
+# --------------------------------------------------------------------------- summary, table
+
+
+def _month_with_every_kind_of_row():
+    """Fleet i-1 (6 over hours 0-1, and 1 without a charge period), fleet i-2 (4 in hour 24,
+    day 2), shared vol (Storage, 3) and g-1 (another provider, billed 5, effective 3), a tax
+    row without ResourceId (0.5); requests allocated, unbilled, zero-weight, rejected, outside
+    the period, one request id twice."""
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("6", "i-1", start=0, hours=2),
+            focus_row("4", "i-2", start=24, hours=1),
+            focus_row("3", "vol", service="Storage", ServiceName="Amazon S3"),
+            focus_row("1", "i-1", start=0, hours=0),
+            focus_row("3", "g-1", billed="5", provider="Google Cloud",
+                      ServiceName="Compute Engine"),
+            focus_row("0.5", None, category="Tax", service="Other", ServiceName="Tax")]
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x", tin=10, tout=30),
+           usage_row("b", "i-1", 0.2, 200, tenant="y"),
+           usage_row("c", "i-9", 0.2, 200, tenant="y"),  # no bill row
+           usage_row("d", "i-2", 24.5, 0),  # zero busy time
+           usage_row("a", "i-1", 0.3, -5),  # negative duration; "a" again
+           usage_row("f", "i-1", 800, 100)]  # hour 800 > 744 hours of October
+    return attribute_rows(bill, use)
+
+
+def test_summary_of_a_month_with_every_kind_of_row():
+    s = _month_with_every_kind_of_row().summary
+    # bill 6 + 4 + 3 + 1 + 3 + 0.5 = 17.5; hour 0 of i-1: 3 split 100:200 -> x 1, y 2 (3
+    # allocated); idle: i-1 hour 1 (3) + i-2 hour 24 (4, its request weighs 0) = 7; shared:
+    # vol 3 + g-1 3 + tax 0.5 = 6.5; unallocated: the row without a period, 1
+    assert s["totals"] == {
+        "bill": D("17.5"), "allocated": D(3), "idle": D(7), "shared": D("6.5"),
+        "unallocated": D(1), "allocated_direct": D(3), "idle_spread": D(0),
+        "shared_spread": D(0), "idle_before_spread": D(7), "shared_before_spread": D("6.5")}
+    assert s["conservation"] == {
+        "equation": "allocated + idle + shared + unallocated = bill", "holds": True,
+        "difference": D(0), "line": "3 + 7 + 6.5 + 1 = 17.5 USD"}
+    assert (s["currency"], s["cost_basis"], s["driver"]) == ("USD", "EffectiveCost",
+                                                            "duration_ms")
+    assert s["rules"] == Rules().to_dict()
+    assert s["billing_period"] == {"start": pd.Timestamp("2026-10-01"),
+                                   "end": pd.Timestamp("2026-11-01")}
+    # fleet: i-1, i-2; rows 1, 2, 4; cost placed in hours 6 + 4 = 10 (the row without a
+    # period is unallocated); hours billed: i-1 0, 1 and i-2 24; usage resource-hours with
+    # an accepted request: i-1 h0, i-9 h0, i-2 h24, i-1 h800 = 4; idle share 7 / 10
+    assert s["fleet"] == {"resources": 2, "bill_rows": 3, "cost": D(10),
+                          "resource_hours_billed": 3, "resource_hours_with_requests": 4,
+                          "idle_share": D("0.7")}
+    assert s["idle_share"] == D("0.7")
+    # fleet usage 6 + 4 + 1 = 11 (62.857% -> 62.9%), Compute 3 (17.142% -> 17.1%),
+    # Storage 3, tax 0.5 (2.857% -> 2.9%); the tie at 3 by name
+    assert s["drivers"] == [
+        {"driver": "instance time (fleet)", "cost": D(11), "share": "62.9%"},
+        {"driver": "Compute", "cost": D(3), "share": "17.1%"},
+        {"driver": "Storage", "cost": D(3), "share": "17.1%"},
+        {"driver": "tax", "cost": D("0.5"), "share": "2.9%"}]
+    # 2 allocated requests, 10 + 30 tokens; allocated 3: 1.5 a request, 3 / 40 x 1e6 =
+    # 75,000 per 1M tokens; the bill per request 17.5 / 2 = 8.75
+    assert s["unit_costs"] == {"requests": 2, "tokens": 40, "cost_per_request": D("1.5"),
+                               "cost_per_1k_requests": D(1500),
+                               "cost_per_1m_tokens": D(75000), "bill_per_request": D("8.75")}
+    # labels sorted; usage rows billed 6 + 4 + 3 + 1 + 5 = 19, effective 17
+    assert s["charges"] == {
+        "tax": {"rows": 1, "billed_cost": D("0.5"), "effective_cost": D("0.5")},
+        "usage": {"rows": 5, "billed_cost": D(19), "effective_cost": D(17)}}
+    # AWS 6 + 4 + 3 + 1 + 0.5 = 14.5 (billed = effective); Google Cloud billed 5, effective 3
+    assert s["by_provider"] == {
+        "AWS": {"billed_cost": D("14.5"), "effective_cost": D("14.5")},
+        "Google Cloud": {"billed_cost": D(5), "effective_cost": D(3)}}
+    assert list(s["by_provider"]) == ["AWS", "Google Cloud"]
+    # EC2 6 + 4 + 1 = 11; the tie at 3 by (service, category) text: Amazon S3 first
+    assert s["by_service"] == [
+        {"service": "Amazon Elastic Compute Cloud", "category": "Compute", "cost": D(11)},
+        {"service": "Amazon S3", "category": "Storage", "cost": D(3)},
+        {"service": "Compute Engine", "category": "Compute", "cost": D(3)},
+        {"service": "Tax", "category": "Other", "cost": D("0.5")}]
+    # i-1 6 + 1 = 7, i-2 4, then the tie at 3 by ResourceId (g-1 is billed after vol);
+    # the tax row has no ResourceId
+    assert s["top_resources"] == [
+        {"resource_id": "i-1", "cost": D(7), "fleet": True},
+        {"resource_id": "i-2", "cost": D(4), "fleet": True},
+        {"resource_id": "g-1", "cost": D(3), "fleet": False},
+        {"resource_id": "vol", "cost": D(3), "fleet": False}]
+    assert s["rows"] == {
+        "bill_read": 6, "bill_rows_normalized": 6, "bill_rejected": 0, "usage_read": 6,
+        "usage_allocated": 2, "usage_rejected": 1,
+        "usage_rejected_by_reason": {"rejected: negative duration_ms": 1},
+        "usage_outside_period": 1, "usage_without_bill_row": 1, "usage_zero_weight": 1,
+        "duplicate_request_ids": 1}
+    assert s["notes"] == [] and s["backend"] == "duckdb"
+    assert set(s) == {"currency", "cost_basis", "driver", "rules", "billing_period", "totals",
+                      "conservation", "fleet", "idle_share", "drivers", "unit_costs",
+                      "charges", "by_provider", "by_service", "top_resources", "rows", "notes",
+                      "backend"}
+
+
+def test_table_of_a_month_with_every_kind_of_row():
+    t = _month_with_every_kind_of_row().allocations
+    assert list(t.columns) == steps.OUT_COLUMNS
+    rows = t.to_dict("records")
+    none = dict.fromkeys(("model_version", "endpoint", "tenant", "cost_per_1k_requests",
+                          "cost_per_1m_tokens", "direct_cost", "idle_cost", "shared_cost"))
+
+    def other(period, model, kind, detail, cost, requests=0):
+        return {"period": period, "model": model, "requests": requests, "input_tokens": 0,
+                "output_tokens": 0, "cost": cost, "kind": kind, "detail": detail,
+                "currency": "USD", **none}
+
+    month = "2026-10-01/2026-11-01"
+    assert rows == [
+        # x: 1 for 1 request (1 x 1000 / 1 = 1000 per 1k), 40 tokens (1 x 1e6 / 40 = 25,000)
+        {"period": "2026-10-01", "model": "m", "model_version": "1", "endpoint": "/e",
+         "tenant": "x", "requests": 1, "input_tokens": 10, "output_tokens": 30, "cost": D(1),
+         "cost_per_1k_requests": D(1000), "cost_per_1m_tokens": D(25000),
+         "kind": "allocated", "detail": None, "currency": "USD", "direct_cost": D(1),
+         "idle_cost": D(0), "shared_cost": D(0)},
+        # y: 2, no tokens: no cost per token
+        {"period": "2026-10-01", "model": "m", "model_version": "1", "endpoint": "/e",
+         "tenant": "y", "requests": 1, "input_tokens": 0, "output_tokens": 0, "cost": D(2),
+         "cost_per_1k_requests": D(2000), "cost_per_1m_tokens": None,
+         "kind": "allocated", "detail": None, "currency": "USD", "direct_cost": D(2),
+         "idle_cost": D(0), "shared_cost": D(0)},
+        # idle per resource and day, sorted by ResourceId
+        other("2026-10-01", "__idle__", "idle", "i-1", D(3)),
+        other("2026-10-02", "__idle__", "idle", "i-2", D(4)),
+        # shared by (ServiceCategory, label), for the whole period
+        other(month, "__shared__", "shared", "Compute / usage", D(3)),
+        other(month, "__shared__", "shared", "Other / tax", D("0.5")),
+        other(month, "__shared__", "shared", "Storage / usage", D(3)),
+        # unallocated requests by day and reason (sorted), zero cost
+        other("2026-10-01", "__unallocated__", "unallocated",
+              "no bill row for resource-hour", D(0), 1),
+        other("2026-10-01", "__unallocated__", "unallocated",
+              "rejected: negative duration_ms", D(0), 1),
+        other("2026-10-02", "__unallocated__", "unallocated",
+              "zero weight under the driver", D(0), 1),
+        other("2026-11-03", "__unallocated__", "unallocated", "outside billing period",
+              D(0), 1),  # hour 800 = 33 days 8 hours after October 1
+        other(month, "__unallocated__", "unallocated",
+              "fleet bill rows without a charge period (1)", D(1)),
+    ]
+
+
+def _bside(rows: dict, cost: list, fleet: list, exact: bool = True):
+    costs = pd.Series([D(c) for c in cost], dtype=object)
+    q = quanta_array(costs)[0]
+    return SimpleNamespace(bill=SimpleNamespace(rows=pd.DataFrame(rows)), cost=costs,
+                           quanta={"effective_cost": (q, exact)}, basis="effective_cost",
+                           fleet_mask=np.array(fleet, dtype=bool))
+
+
+def test_top_resources_rank_ties_fleet_and_limit():
+    b = _bside({"resource_id": ["b", "a", None, "c", "a", "d"]},
+               ["2", "1", "9", "3", "1", "-3"], [True, False, True, False, False, True])
+    # b 2, a 1 + 1 = 2, c 3, d -3 (the 9 has no ResourceId): by |cost| 3, 3, 2, 2, ties by id
+    want = [{"resource_id": "c", "cost": D(3), "fleet": False},
+            {"resource_id": "d", "cost": D(-3), "fleet": True},
+            {"resource_id": "a", "cost": D(2), "fleet": False},
+            {"resource_id": "b", "cost": D(2), "fleet": True}]
+    assert steps.top_resources(b) == want
+    assert steps.top_resources(b, 3) == want[:3]
+    # the same on the Decimal path (amounts not all whole quanta)
+    b = _bside({"resource_id": ["b", "a", None, "c", "a", "d"]},
+               ["2", "1", "9", "3", "1", "-3"], [True, False, True, False, False, True],
+               exact=False)
+    assert steps.top_resources(b) == want
+    # no ResourceId at all: nothing to rank
+    assert steps.top_resources(_bside({"resource_id": [None, None]}, ["1", "2"],
+                                      [False, False])) == []
+    # 12 resources r00..r11 costing 1..12: the default shows the 10 largest, r11..r02
+    b = _bside({"resource_id": [f"r{i:02}" for i in range(12)]},
+               [str(i + 1) for i in range(12)], [False] * 12)
+    top = steps.top_resources(b)
+    assert [r["resource_id"] for r in top] == [f"r{i:02}" for i in range(11, 1, -1)]
+    assert [r["cost"] for r in top] == [D(i) for i in range(12, 2, -1)]
+
+
+def test_top_resources_rank_sub_quantum_amounts_exactly():
+    # a: 1.00000000004 x 2 = 2.00000000008, b: 2.00000000009; in whole quanta both are
+    # 20_000_000_000 (a tie, a first by id), exactly b is larger: b first
+    b = _bside({"resource_id": ["a", "b", "a"]}, ["1.00000000004", "2.00000000009",
+                                                  "1.00000000004"], [False, True, False],
+               exact=False)
+    assert steps.top_resources(b) == [
+        {"resource_id": "b", "cost": D("2.00000000009"), "fleet": True},
+        {"resource_id": "a", "cost": D("2.00000000008"), "fleet": False}]
+
+
+def test_by_service_largest_first_ties_by_key_text():
+    b = _bside({"service_name": ["S1", "S0", "S2", "S1", None],
+                "service_category": ["Compute", None, "Storage", "Compute", "Other"]},
+               ["2", "-5", "7", "3", "1"], [False] * 5)
+    # S2 7; then |5|: S1 2 + 3 = 5 and S0 -5, tie by text "('S0', None)" < "('S1', ...";
+    # then (None, Other) 1
+    assert steps.by_service(b) == [
+        {"service": "S2", "category": "Storage", "cost": D(7)},
+        {"service": "S0", "category": None, "cost": D(-5)},
+        {"service": "S1", "category": "Compute", "cost": D(5)},
+        {"service": None, "category": "Other", "cost": D(1)}]
+
+
+def test_by_provider_sums_billed_and_effective_sorted_by_name():
+    rows = pd.DataFrame({"provider": ["Google Cloud", "AWS", None, "Azure", "AWS"],
+                         "billed_cost": [D(5), D(2), D(9), D(1), D("0.5")],
+                         "effective_cost": [D(3), D(1), D(9), D("0.25"), D("0.5")]})
+    bq = {c: quanta_array(rows[c]) for c in ("billed_cost", "effective_cost")}
+    out = steps._by_provider(SimpleNamespace(rows=rows), bq)
+    # AWS billed 2 + 0.5, effective 1 + 0.5; the row without a provider is left out
+    assert out == {"AWS": {"billed_cost": D("2.5"), "effective_cost": D("1.5")},
+                   "Azure": {"billed_cost": D(1), "effective_cost": D("0.25")},
+                   "Google Cloud": {"billed_cost": D(5), "effective_cost": D(3)}}
+    assert list(out) == ["AWS", "Azure", "Google Cloud"]
