@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infercost.allocation import quanta, steps
+from infercost.allocation import engine, quanta, steps
 from infercost.allocation.quanta import q2d, quanta_array, spread, sum_by, sum_codes, to_quanta
 from infercost.allocation.rules import Rules, load_rules, parse_rules
 from infercost.errors import InputError
@@ -1049,3 +1049,263 @@ def test_by_provider_sums_billed_and_effective_sorted_by_name():
                    "Azure": {"billed_cost": D(1), "effective_cost": D("0.25")},
                    "Google Cloud": {"billed_cost": D(5), "effective_cost": D(3)}}
     assert list(out) == ["AWS", "Azure", "Google Cloud"]
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def test_engine_codes_weights_and_shares_per_request():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("10", "i-1"), focus_row("10", "i-2", start=1)]
+    use = [usage_row("a", "i-1", 0.1, 100.5),  # 100_500 µs
+           usage_row("b", "i-1", 0.2, 1e9),  # the largest busy time a row may state
+           usage_row("c", "i-1", 0.3, 1e9 + 1),  # over 1e9 ms: rejected (9)
+           usage_row("d", "i-1", 0.4, float("inf")),  # not finite (9)
+           usage_row("e", "i-1", 0.5, -1),  # negative duration (6)
+           usage_row("f", "i-1", 0.6, 5, tin=-1),  # negative tokens (8)
+           usage_row("g", None, 0.6, 5),  # no resource (4)
+           usage_row("h", "i-1", 0.7, None),  # no duration under duration_ms (5)
+           usage_row("i", "i-1", 0.8, 0.0004),  # 0.4 µs floors to 0: zero weight (7)
+           usage_row("j", "i-2", 1.5, 3, tout=-2)]  # negative tokens (8)
+    res, req = attribute_rows(bill, use, with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code, r.allocation, r.cost_q)
+           for r in req.itertuples()}
+    # hour 0 of i-1: 10 = 1e11 quanta over W = 100_500 + 1e12 µs:
+    # a floor(1e11 x 100_500 / 1_000_000_100_500) = floor(10_049.99899) = 10_049
+    # b floor(1e11 x 1e12 / 1_000_000_100_500) = floor(99_999_989_950.001) = 99_999_989_950
+    assert got == {
+        "a": (100_500, 0, "allocated", 10_049),
+        "b": (1_000_000_000_000, 0, "allocated", 99_999_989_950),
+        "c": (0, 9, "rejected: duration_ms not finite or over 1e9 ms", 0),
+        "d": (0, 9, "rejected: duration_ms not finite or over 1e9 ms", 0),
+        "e": (0, 6, "rejected: negative duration_ms", 0),
+        "f": (5000, 8, "rejected: negative tokens", 0),
+        "g": (5000, 4, "rejected: no resource_id", 0),
+        "h": (0, 5, "rejected: no duration_ms", 0),
+        "i": (0, 7, "zero weight under the driver", 0),
+        "j": (3000, 8, "rejected: negative tokens", 0),
+    }
+    # a request's cost is its quanta as a Decimal: 10_049 x 1e-10
+    assert req.loc[req["request_id"] == "a", "cost"].iloc[0] == D("0.0000010049")
+    t = res.summary["totals"]
+    # allocated 10_049 + 99_999_989_950 = 99_999_999_999 quanta; idle: the 1 quantum of
+    # per-request rounding; i-2's only request is rejected, so i-2 is not in the fleet (R1
+    # takes resources with accepted usage): its 10 is shared
+    assert t["allocated"] == D("9.9999999999") and t["idle"] == D("1E-10")
+    assert t["shared"] == D(10)
+    assert res.summary["rows"]["usage_rejected_by_reason"] == {
+        "rejected: duration_ms not finite or over 1e9 ms": 2,
+        "rejected: negative duration_ms": 1, "rejected: negative tokens": 2,
+        "rejected: no duration_ms": 1, "rejected: no resource_id": 1}
+    assert res.summary["rows"]["usage_rejected"] == 7
+    assert set(res.timings) == {"pass1_resource_hours_s", "pass2_duplicates_s",
+                                "bill_hours_s", "pass3_requests_s", "pass4_aggregate_s",
+                                "assemble_s", "total_engine_s"}
+    assert list(res.fleet_mask) == [True, False]
+    assert res.fleet_hours["cost_q"].tolist() == [100_000_000_000]
+
+
+def test_engine_token_driver_weights_and_missing_duration():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("10", "i-1")]
+    use = [usage_row("a", "i-1", 0.1, 100, tin=10, tout=30),  # 40 tokens
+           usage_row("b", "i-1", 0.2, 5, tin=0, tout=20),  # 20
+           usage_row("h", "i-1", 0.3, None, tin=40),  # no duration: not read under tokens
+           usage_row("z", "i-1", 0.4, 100),  # no tokens: zero weight
+           usage_row("e", "i-1", 0.5, -1, tin=50)]  # a negative duration rejects it anyway
+    res, req = attribute_rows(bill, use, {"driver": "tokens"}, with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code, r.cost_q) for r in req.itertuples()}
+    # 10 over 40:20:40 -> 4, 2, 4
+    assert got == {"a": (40, 0, 40_000_000_000), "b": (20, 0, 20_000_000_000),
+                   "h": (40, 0, 40_000_000_000), "z": (0, 7, 0), "e": (50, 6, 0)}
+    assert res.summary["driver"] == "tokens" and res.summary["totals"]["idle"] == 0
+
+
+def test_engine_gpu_time_driver_missing_gpu_ms_weighs_nothing():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 1, gpu_ms=3.0), usage_row("b", "i-1", 0.2, 1, gpu_ms=1.5),
+           usage_row("c", "i-1", 0.3, 1, gpu_ms=None)]
+    res, req = attribute_rows([focus_row("9", "i-1")], use, {"driver": "gpu_time"},
+                              with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code, r.cost_q) for r in req.itertuples()}
+    # 3000 and 1500 µs: 9 x 2/3 = 6 and 3; c without gpu_ms weighs 0
+    assert got == {"a": (3000, 0, 60_000_000_000), "b": (1500, 0, 30_000_000_000),
+                   "c": (0, 7, 0)}
+    with pytest.raises(InputError) as e:
+        attribute_rows([focus_row("9", "i-1")], [usage_row("a", "i-1", 0.1, 1)],
+                       {"driver": "gpu_time"})
+    assert str(e.value) == ("rules: driver: driver gpu_time needs a gpu_ms column in the "
+                            "usage log")
+
+
+def test_engine_capacity_clamp_note_singular_and_plural():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("10", "i-1"), focus_row("10", "i-2"), focus_row("10", "i-1", start=1)]
+    use = [usage_row("a", "i-1", 0.1, 2_000_000), usage_row("b", "i-2", 0.2, 3_000_000),
+           usage_row("c", "i-1", 1.2, 1_000_000)]
+    res, req = attribute_rows(bill, use, {"driver": "capacity",
+                                          "capacity_ms_per_hour": 1_500_000},
+                              with_requests=True)
+    got = {r.request_id: r.cost_q for r in req.itertuples()}
+    # i-1 h0: 2e6 ms > 1.5e6: den 2e6, a takes all 10; i-2 h0: b 3e6 > 1.5e6, all 10;
+    # i-1 h1: 1e6 of 1.5e6 -> 10 x 2/3 = 6.6666666666 (floor), idle 3.3333333334
+    assert got == {"a": 100_000_000_000, "b": 100_000_000_000, "c": 66_666_666_666}
+    assert res.summary["totals"]["idle"] == D("3.3333333334")
+    over = ("busy time (duration_ms, or requests x mean latency) exceeds the declared "
+            "capacity (concurrency); idle clamped at zero there")
+    assert res.summary["notes"] == [f"2 resource-hours: {over}"]
+    # capacity per resource: i-1 3.6e6 (the default), i-2 1e6: only i-2 h0 is over
+    res = attribute_rows(bill, use, {"driver": "capacity",
+                                     "capacity_ms_per_hour": {"i-2": 1_000_000}})
+    assert res.summary["notes"] == [f"1 resource-hour: {over}"]
+    # i-1 h0 2e6 of 3.6e6 -> 10 x 5/9 = 5.5555555555; h1 1e6 of 3.6e6 -> 2.7777777777
+    # (floors); i-2 all 10
+    assert res.summary["totals"]["allocated"] == D("18.3333333332")
+    # exactly at capacity: not over, no note
+    res = attribute_rows([focus_row("10", "i-1")], [usage_row("a", "i-1", 0.1, 1_500_000)],
+                         {"driver": "capacity", "capacity_ms_per_hour": 1_500_000})
+    assert res.summary["notes"] == [] and res.summary["totals"]["allocated"] == 10
+
+
+def test_engine_pay_per_token_note_weights_and_requests_fallback():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("24", "bed", start=0, hours=24, PricingUnit="1K Tokens",
+                      ServiceName="Amazon Bedrock"),
+            focus_row("6", "bed", start=0, hours=2, ServiceName="Amazon Bedrock"),
+            focus_row("4", "px", start=0, hours=2, ServiceName="LiteLLM")]
+    use = [usage_row("a", "bed", 1.1, 1000, tin=150, tout=50),
+           usage_row("b", "bed", 5.2, 10, tin=80, tout=20),
+           usage_row("c", "px", 0.5, 100), usage_row("d", "px", 0.6, 100),
+           usage_row("e", "px", 1.5, 100)]
+    res, req = attribute_rows(bill, use, {"per_token": ["LiteLLM"]}, with_requests=True)
+    got = {r.request_id: (r.weight, r.cost_q) for r in req.itertuples()}
+    # bed: 24 by tokens over the day, hour 1 200 tokens, hour 5 100 -> 16 and 8; its
+    # time-billed row 6 over hours 0-1 (3 each) is split by tokens too: hour 0 has none
+    # (idle 3), hour 1 -> a 16 + 3 = 19; b 8
+    # px (LiteLLM by the rule) has no tokens: by requests, hours 0 (2) and 1 (1):
+    # 4e10 quanta x 2/3 = 26_666_666_666 r 2, x 1/3 = 13_333_333_333 r 1; the leftover
+    # quantum to the larger remainder (hour 0): 26_666_666_667 over c, d = 13_333_333_333
+    # each (1 quantum rounding), e 13_333_333_333
+    assert got == {"a": (200, 190_000_000_000), "b": (100, 80_000_000_000),
+                   "c": (1, 13_333_333_333), "d": (1, 13_333_333_333),
+                   "e": (1, 13_333_333_333)}
+    assert res.summary["totals"]["idle"] == D("3.0000000001")
+    assert res.summary["notes"] == [
+        "2 pay-per-token fleet rows on 2 resources: allocated by tokens (by requests where "
+        "the requests carry no tokens) over their charge period, no idle; 1 of those "
+        "resources also bill by time, and all their cost is split by tokens"]
+    # one per-token row on one resource, nothing else on it: the singular, no "also"
+    res = attribute_rows(bill[:1], use[:2])
+    assert res.summary["notes"] == [
+        "1 pay-per-token fleet row on 1 resource: allocated by tokens (by requests where "
+        "the requests carry no tokens) over their charge period, no idle"]
+    assert res.summary["totals"]["idle"] == 0 and res.summary["totals"]["allocated"] == 24
+    # a per-token period without any request: spread evenly over its hours, all idle
+    res = attribute_rows([focus_row("4", "bed", start=0, hours=2, PricingUnit="tokens")],
+                         [usage_row("a", "bed", 5, 1, tin=1)])
+    assert res.summary["totals"]["idle"] == 4
+
+
+def test_weighted_split_largest_remainder_ties_to_earliest():
+    assert engine._weighted_split(10, [1, 2]).tolist() == [3, 7]  # 3 r1, 6 r2 -> row 1
+    assert engine._weighted_split(10, [1, 1, 1]).tolist() == [4, 3, 3]  # ties: row 0
+    assert engine._weighted_split(5, [3, 3]).tolist() == [3, 2]
+    assert engine._weighted_split(7, [0, 5, 2]).tolist() == [0, 5, 2]
+    # 11 over 2:3:2 (7): 22//7 = 3 r1, 33//7 = 4 r5, 3 r1; 10, leftover 1 -> row 1
+    out = engine._weighted_split(11, [2, 3, 2])
+    assert out.tolist() == [3, 5, 3] and out.dtype == np.int64
+
+
+def test_handed_out_floors_exactly_on_both_paths():
+    cost = np.array([10, 9, 7, -10], dtype=np.int64)
+    w = np.array([5, 1, 0, 1], dtype=np.int64)
+    den = np.array([5, 3, 4, 3], dtype=np.int64)
+    # min(w, den) == den: all 10; 9 x 1 // 3 = 3; 7 x 0 // 4 = 0; -10 x 1 // 3 = -4 (floor)
+    assert engine._handed_out(cost, w, den).tolist() == [10, 3, 0, -4]
+    # w above den counts as den: all of it
+    assert engine._handed_out(np.array([8]), np.array([9]), np.array([4])).tolist() == [8]
+    # a product past 2**62: Python integers, 4e18 x 3 // 7 = 1_714_285_714_285_714_285
+    big = engine._handed_out(np.array([4 * 10**18, 5]), np.array([3, 1]), np.array([7, 2]))
+    assert big.tolist() == [1_714_285_714_285_714_285, 2]
+    assert big.dtype == np.int64
+
+
+def test_map_distinct_calls_once_per_value():
+    calls = []
+
+    def fn(x):
+        calls.append(x)
+        return f"<{x}>"
+
+    out = engine._map_distinct(pd.Series(["a", None, "a", "b"]), fn)
+    assert out.tolist() == ["<a>", "<None>", "<a>", "<b>"] and out.dtype == object
+    assert calls == ["a", "b", None]
+    calls.clear()
+    assert engine._map_distinct(pd.Series(["x", "x"], index=[5, 7]), fn).to_dict() == {
+        5: "<x>", 7: "<x>"}
+    assert calls == ["x"]  # nothing missing: fn(None) is not called
+
+
+def test_per_token_rows_by_unit_service_or_sku():
+    rows = pd.DataFrame({"pricing_unit": ["1K Tokens", "Hours", None, "tokens", "Hours"],
+                         "service_name": ["A", "LiteLLM", "B", "C", "D"],
+                         "sku_id": ["s1", "s2", "proxy", "s4", "s5"]})
+    bill = SimpleNamespace(rows=rows)
+    assert engine.per_token_rows(bill, Rules()).tolist() == [True, False, False, True, False]
+    rules = parse_rules({"per_token": ["LiteLLM", "proxy"]})
+    assert engine.per_token_rows(bill, rules).tolist() == [True, True, True, True, False]
+
+
+def test_select_fleet_by_each_rule():
+    rows = pd.DataFrame({
+        "resource_id": ["i-1", "/subscriptions/ab/vm", "i-3", "i-4", "i-5", None],
+        "service_name": ["EC2", "VM", "SageMaker", "EC2", "EC2", "EC2"],
+        "sku_id": ["x", "x", "x", "g6e", "x", "x"],
+        "tags": [{}, {}, {}, {}, {"team": "ml", "env": "prod"}, {"team": "ml"}]})
+    bill = SimpleNamespace(rows=rows)
+    assert engine.select_fleet(bill, Rules(), {"i-1"}).tolist() == [
+        True, False, False, False, False, False]
+    rules = parse_rules({"fleet": {"from_usage": False,
+                                   "resource_ids": ["/Subscriptions/AB/VM"],
+                                   "services": ["SageMaker"], "skus": ["g6e"],
+                                   "tags": {"team": "ml", "env": "prod"}}})
+    # an Azure id matches in lower case; tags: every pair must match (the last row lacks env)
+    assert engine.select_fleet(bill, rules, {"i-1"}).tolist() == [
+        False, True, True, True, True, False]
+
+
+def test_fleet_hours_spread_rests_and_rows_without_period():
+    t = pd.Timestamp
+    fleet = pd.DataFrame({
+        "resource_id": ["i-1", "i-1", "i-1", "i-2"],
+        "charge_start": [t("2026-10-01 00:30"), t("2026-10-01 01:00"),
+                         t("2026-10-01 02:15"), t("2026-10-02 05:00")],
+        "charge_end": [t("2026-10-01 03:00"), t("2026-10-01 01:00"),
+                       t("2026-10-01 02:45"), t("2026-10-02 06:00")]})
+    cost = pd.Series([D("1E-9"), D("5E-10"), D("2E-10"), D("1.00000000005")], dtype=object)
+    hq, rest, no_period, no_cost = engine.fleet_hours(fleet, cost)
+    # 10 quanta over hours 0, 1, 2 (00:30 to 03:00 touches three): 3 each, the leftover
+    # to the earliest: 4, 3, 3; 02:15-02:45: one hour, 2 more in hour 2; the second row
+    # ends where it starts: no period; i-2: 1e10 quanta in hour 5 of day 2
+    assert hq.to_dict("list") == {
+        "resource_id": ["i-1", "i-1", "i-1", "i-2"],
+        "hour": [t("2026-10-01 00:00"), t("2026-10-01 01:00"), t("2026-10-01 02:00"),
+                 t("2026-10-02 05:00")],
+        "cost_q": [4, 3, 5, 10_000_000_000]}
+    # the 5e-11 below the quantum stays with i-2's day
+    assert rest.to_dict("list") == {"resource_id": ["i-2"], "day": [t("2026-10-02")],
+                                    "rest": [D("5E-11")]}
+    assert no_period.index.tolist() == [1] and no_cost.tolist() == [D("5E-10")]
+    # given whole-quanta amounts, no rests at all
+    hq, rest, _, _ = engine.fleet_hours(fleet.iloc[:3], cost.iloc[:3])
+    assert len(rest) == 0 and hq["cost_q"].tolist() == [4, 3, 5]
+
+
+def test_engine_resource_hour_beyond_int64_quanta_is_refused():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # two rows of 300,000,000 in one hour: 2 x 3e18 = 6e18 quanta >= 2**62 (4.6e18)
+    bill = [focus_row("300000000", "i-1"), focus_row("300000000", "i-1")]
+    with pytest.raises(InputError) as e:
+        attribute_rows(bill, [usage_row("a", "i-1", 0.1, 1)])
+    assert str(e.value) == ("bill: a resource-hour's cost is too large for the engine's "
+                            "int64 quanta")
