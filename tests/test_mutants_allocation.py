@@ -1309,3 +1309,80 @@ def test_engine_resource_hour_beyond_int64_quanta_is_refused():
         attribute_rows(bill, [usage_row("a", "i-1", 0.1, 1)])
     assert str(e.value) == ("bill: a resource-hour's cost is too large for the engine's "
                             "int64 quanta")
+
+
+def test_engine_idle_share_quotient_and_remainder_per_resource():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("4", "i-1", start=0, hours=3), focus_row("1", "i-2", start=0, hours=2)]
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x"), usage_row("b", "i-1", 0.2, 200,
+                                                                   tenant="y"),
+           usage_row("c", "i-2", 0.3, 100, tenant="y")]
+    res = attribute_rows(bill, use, {"idle": "share"})
+    t = res.allocations
+    got = {(r["kind"], r["tenant"] if r["kind"] == "allocated" else r["detail"], r["period"]):
+           (r["cost"], r["direct_cost"], r["idle_cost"]) for r in t.to_dict("records")}
+    # i-1: 4e10 quanta over 3 hours: 13_333_333_334, 13_333_333_333 x 2; hour 0 by 100:200:
+    # x floor(4_444_444_444.67) = 4_444_444_444, y floor(8_888_888_889.33) = 8_888_888_889
+    # (1 quantum of rounding); idle of i-1: hours 1-2, 26_666_666_666 quanta
+    # i-2: 0.5 per hour; c (y) gets hour 0, hour 1 idle: 5e9 quanta
+    # share, in the engine: i-1 handed out a = 13_333_333_334; 26_666_666_666 = 1 x a +
+    # 13_333_333_332: x 4_444_444_444 + floor(13_333_333_332 x 4_444_444_444 / a) =
+    # 4_444_444_444 + 4_444_444_443 = 8_888_888_887; y 8_888_888_889 + 8_888_888_887 =
+    # 17_777_777_776; left 26_666_666_666 - 26_666_666_663 = 3 quanta; i-2: 5e9 = 1 x 5e9:
+    # all 0.5 to y; the rounding row has no allocation: it stays
+    month = "2026-10-01/2026-11-01"
+    assert got == {
+        ("allocated", "x", "2026-10-01"): (D("1.3333333331"), D("0.4444444444"),
+                                           D("0.8888888887")),
+        ("allocated", "y", "2026-10-01"): (D("3.6666666665"), D("1.3888888889"),
+                                           D("2.2777777776")),
+        ("idle", "i-1", month): (D("3E-10"), None, None),
+        ("idle", "rounding: sub-quantum request shares", month): (D("1E-10"), None, None)}
+    s = res.summary["totals"]
+    # before: 26_666_666_666 + 5e9 + 1 quanta; spread 26_666_666_663 + 5e9
+    assert s["idle_before_spread"] == D("3.1666666667")
+    assert s["idle_spread"] == D("3.1666666663") and s["idle"] == D("4E-10")
+
+
+def test_engine_pass1_given_no_duplicate_check_no_requests_file(tmp_path):
+    import tests.attribution_helpers as h
+    from infercost.ingest.backends import connect
+
+    con = connect("duckdb")
+    bill = h.make_bill([h.focus_row("3", "i-1")])
+    usage = h.make_usage(con, [h.usage_row("a", "i-1", 0.1, 100),
+                               h.usage_row("a", "i-1", 0.2, 200)])
+    rules = parse_rules({})
+    pass1 = engine.resource_hours(con, usage, rules)
+    # pass 1: one resource-hour, 2 rows, both accepted, 100_000 + 200_000 µs
+    assert pass1[0].to_dict("list") == {"resource_id": ["i-1"],
+                                        "hour": [pd.Timestamp("2026-10-01")],
+                                        "n": [2], "n_ok": [2], "W": [300_000]}
+    res = engine.attribute(bill, usage, rules, con, tmp_path, check_duplicates=False,
+                           write_requests=False, pass1=pass1)
+    assert list(tmp_path.iterdir()) == []  # no requests.parquet
+    assert set(res.timings) == {"pass1_resource_hours_s", "bill_hours_s",
+                                "pass4_aggregate_s", "assemble_s", "total_engine_s"}
+    assert res.timings["pass1_resource_hours_s"] == pass1[1]
+    # the same allocation without the requests file: 1 and 2; the id twice not looked for
+    a = res.allocations
+    assert list(a["cost"]) == [D(3)] and list(a["requests"]) == [2]
+    assert res.summary["rows"]["duplicate_request_ids"] == 0
+    res = engine.attribute(bill, usage, rules, con, tmp_path)
+    assert res.summary["rows"]["duplicate_request_ids"] == 1
+    assert (tmp_path / "requests.parquet").exists()
+
+
+def test_engine_per_token_fleet_row_without_usage_is_spread_evenly_and_idle():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # Bedrock is fleet by the services rule, but no request names it: token_hours finds
+    # nothing, its 4 over 2 hours is spread evenly, all idle
+    res = attribute_rows([focus_row("4", "bed", start=0, hours=2, PricingUnit="tokens",
+                                    ServiceName="Amazon Bedrock"), focus_row("1", "i-1")],
+                         [usage_row("a", "i-1", 0.5, 1)],
+                         {"fleet": {"services": ["Amazon Bedrock"]}})
+    assert res.summary["totals"]["idle"] == 4 and res.summary["totals"]["allocated"] == 1
+    idle = res.allocations[res.allocations["kind"] == "idle"]
+    assert list(idle["detail"]) == ["bed"] and list(idle["cost"]) == [D(4)]
+    assert res.fleet_hours["cost_q"].tolist() == [20_000_000_000, 20_000_000_000,
+                                                  10_000_000_000]
