@@ -76,20 +76,31 @@ class Driver:
             done = {json.loads(x)["mutant"] for x in self.out.read_text().splitlines() if x}
         names = mutant_names(Path.cwd())
         if self.only:  # in the order given
-            names = [n for o in self.only for n in names if n == o or n.startswith(o)]
+            names = list(dict.fromkeys(n for o in self.only for n in names
+                                       if n == o or n.startswith(o)))
         todo = [n for n in names if n not in done]
         print(f"{len(items)} tests, {len(names)} mutants, {len(todo)} to check", flush=True)
+        killers: dict[str, list] = {}
         with self.out.open("a") as f:
             for k, name in enumerate(todo, 1):
                 func = name.rsplit("__mutmut_", 1)[0]
                 tests = reach.get(func, [])
                 t0 = time.perf_counter()
+                killer = None
                 if not tests:
                     status = "no tests"
-                else:
+                else:  # the tests that killed this function's earlier mutants go first
+                    first = killers.setdefault(func, [])
+                    tests = first + [i for i in tests if i not in first]
                     limit = max(60, int(10 * sum(clean_s[i.nodeid] for i in tests)))
-                    status = self._check(name, tests, limit, runtestprotocol)
+                    status, k_idx = self._check(name, tests, limit, runtestprotocol)
+                    if k_idx is not None:
+                        killer = tests[k_idx]
+                        if killer in first:
+                            first.remove(killer)
+                        first.insert(0, killer)
                 f.write(json.dumps({"mutant": name, "status": status, "tests": len(tests),
+                                    "killer": killer.nodeid if killer else None,
                                     "s": round(time.perf_counter() - t0, 2)}) + "\n")
                 f.flush()
                 if k % 50 == 0:
@@ -97,24 +108,35 @@ class Driver:
         return True
 
     @staticmethod
-    def _check(name, tests, limit, runtestprotocol) -> str:
+    def _check(name, tests, limit, runtestprotocol) -> tuple[str, int | None]:
         pid = os.fork()
         if pid == 0:  # the child: the mutant active, first failure ends it
             code = 0
             try:
                 os.environ["MUTANT_UNDER_TEST"] = name
                 signal.alarm(limit)
-                for it in tests:
+                for k, it in enumerate(tests):  # no traceback text: pytest parses the
+                    # (huge) mutated source file for every frame of it
+                    it.repr_failure = it._repr_failure_py = _no_repr
                     if any(r.failed for r in runtestprotocol(it, nextitem=None, log=False)):
-                        code = 1
+                        code = 1 + k if k < 199 else 201  # 1..199: that test failed first
                         break
             except BaseException:  # noqa: BLE001  (anything escaping the runner: killed)
-                code = 1
+                code = 201
             os._exit(code)
         _, st = os.waitpid(pid, 0)
         if os.WIFSIGNALED(st):
-            return "timeout" if os.WTERMSIG(st) == signal.SIGALRM else "suspicious"
-        return {0: "survived", 1: "killed"}.get(os.WEXITSTATUS(st), "suspicious")
+            return ("timeout" if os.WTERMSIG(st) == signal.SIGALRM else "suspicious"), None
+        code = os.WEXITSTATUS(st)
+        if code == 0:
+            return "survived", None
+        if 1 <= code <= 201:
+            return "killed", (code - 1 if code < 200 else None)
+        return "suspicious", None
+
+
+def _no_repr(*_args, **_kw) -> str:
+    return "failed (traceback not formatted)"
 
 
 def main(argv: list[str]) -> int:
