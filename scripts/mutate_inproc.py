@@ -34,7 +34,6 @@ import sys
 import time
 from pathlib import Path
 
-
 #: MUTATE_BUDGET_S: seconds of tests per mutant (0: no limit); a mutant whose tests are not
 #: all run within it is `survived (budget spent)`: not killed, a conservative verdict
 BUDGET_S = float(os.environ.get("MUTATE_BUDGET_S", "0"))
