@@ -1386,3 +1386,14 @@ def test_engine_per_token_fleet_row_without_usage_is_spread_evenly_and_idle():
     assert list(idle["detail"]) == ["bed"] and list(idle["cost"]) == [D(4)]
     assert res.fleet_hours["cost_q"].tolist() == [20_000_000_000, 20_000_000_000,
                                                   10_000_000_000]
+
+
+def test_no_fleet_totals_are_decimal_zeros():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # the only request names a resource the bill does not have: no fleet at all
+    res = attribute_rows([focus_row("2", "vol", service="Storage")],
+                         [usage_row("a", "i-9", 0.1, 100)])
+    s = res.summary
+    for v in (s["fleet"]["cost"], s["totals"]["idle_before_spread"], s["totals"]["idle"]):
+        assert v == 0 and isinstance(v, Decimal)  # a Decimal, written "0" in JSON
+    assert s["fleet"]["idle_share"] is None and s["totals"]["shared"] == 2
