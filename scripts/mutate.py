@@ -72,7 +72,7 @@ GROUPS: tuple[Group, ...] = (
     Group("allocation", ("src/infercost/allocation/quanta.py", "src/infercost/allocation/steps.py",
                          "src/infercost/allocation/rules.py", "src/infercost/allocation/engine.py"),
           ("tests/test_mutants_allocation.py", "tests/test_attribute_rules.py",
-           "tests/test_attribute_conservation.py",
+           "tests/test_attribute_counts.py", "tests/test_attribute_conservation.py",
            "tests/test_attribute_cli.py")),  # the CLI tests read rules files (load_rules)
     Group("ingest", ("src/infercost/ingest/billrows.py", "src/infercost/ingest/focus.py",
                      "src/infercost/ingest/cur.py", "src/infercost/ingest/gcp.py",
