@@ -1397,3 +1397,13 @@ def test_no_fleet_totals_are_decimal_zeros():
     for v in (s["fleet"]["cost"], s["totals"]["idle_before_spread"], s["totals"]["idle"]):
         assert v == 0 and isinstance(v, Decimal)  # a Decimal, written "0" in JSON
     assert s["fleet"]["idle_share"] is None and s["totals"]["shared"] == 2
+
+
+def test_table_counts_are_integers():
+    t = _month_with_every_kind_of_row().allocations
+    # requests and tokens are counts: int64 columns, ints in every row (a float column
+    # would write 10.0 in allocations.csv)
+    for c in ("requests", "input_tokens", "output_tokens"):
+        assert str(t[c].dtype) == "int64"
+        assert all(type(v) is int for v in t[c].tolist())
+    assert t["input_tokens"].tolist()[:2] == [10, 0]
