@@ -1407,3 +1407,16 @@ def test_table_counts_are_integers():
         assert str(t[c].dtype) == "int64"
         assert all(type(v) is int for v in t[c].tolist())
     assert t["input_tokens"].tolist()[:2] == [10, 0]
+
+
+def test_table_unit_costs_of_a_row_with_two_requests():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    res = attribute_rows([focus_row("3", "i-1")],
+                         [usage_row("a", "i-1", 0.1, 100, tin=10, tout=20),
+                          usage_row("b", "i-1", 0.2, 100, tin=5, tout=5)])
+    (row,) = res.allocations.to_dict("records")
+    # one row: 2 requests, 15 + 25 = 40 tokens, cost 3: 3 x 1000 / 2 = 1500 per 1k
+    # requests, 3 x 1e6 / 40 = 75,000 per 1M tokens
+    assert (row["requests"], row["input_tokens"], row["output_tokens"]) == (2, 15, 25)
+    assert row["cost"] == D(3) and row["cost_per_1k_requests"] == D(1500)
+    assert row["cost_per_1m_tokens"] == D(75000)
