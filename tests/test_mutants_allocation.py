@@ -1420,3 +1420,50 @@ def test_table_unit_costs_of_a_row_with_two_requests():
     assert (row["requests"], row["input_tokens"], row["output_tokens"]) == (2, 15, 25)
     assert row["cost"] == D(3) and row["cost_per_1k_requests"] == D(1500)
     assert row["cost_per_1m_tokens"] == D(75000)
+
+
+def test_table_idle_rows_sorted_by_resource_text_with_missing_and_rounding():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("1", "i-1"),  # 1e10 quanta over 3 equal requests
+            focus_row("2", "z-1", start=1),  # fleet (a request in hour 5), idle
+            focus_row("4", None, ServiceName="GPU Pool")]  # fleet by service, no ResourceId
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("b", "i-1", 0.2, 100),
+           usage_row("c", "i-1", 0.3, 100), usage_row("d", "z-1", 5, 100)]
+    res = attribute_rows(bill, use, {"fleet": {"services": ["GPU Pool"]}})
+    t = res.allocations
+    idle = t[t["kind"] == "idle"]
+    # each request floor(1e10 / 3) = 3_333_333_333 quanta: 1 quantum of rounding, for the
+    # whole period; i-1 itself has no idle (all of its hour handed out); sorted by the
+    # ResourceId's text: "None" < "rounding: ..." < "z-1"
+    assert list(zip(idle["period"], idle["detail"], idle["cost"], strict=True)) == [
+        ("2026-10-01", None, D(4)),
+        ("2026-10-01/2026-11-01", "rounding: sub-quantum request shares", D("1E-10")),
+        ("2026-10-01", "z-1", D(2))]
+
+
+def test_table_shared_rows_spread_or_reported_at_zero():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("3", "i-1"), focus_row("2", "vol", service="Storage"),
+            focus_row("-2", "vol2", service="Storage"),  # (Storage, usage) sums to 0
+            focus_row("1", "bkt", service="Networking")]
+    use = [usage_row("a", "i-1", 0.1, 100)]
+    # reported: every (category, label), the one at zero too, sorted
+    t = attribute_rows(bill, use).allocations
+    sh = t[t["kind"] == "shared"]
+    assert list(zip(sh["detail"], sh["cost"], strict=True)) == [
+        ("Networking / usage", D(1)), ("Storage / usage", D(0))]
+    # spread (even, one allocation row): no shared row left, 3 + 0 + 1 in the row
+    t = attribute_rows(bill, use, {"shared": "even"}).allocations
+    assert list(t["kind"]) == ["allocated"]
+    assert list(t["cost"]) == [D(4)] and list(t["shared_cost"]) == [D(1)]
+
+
+def test_table_unallocated_rows_without_a_day():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 100), dict(usage_row("b", "i-1", 0.2, 100),
+                                                  timestamp=None)]
+    t = attribute_rows([focus_row("3", "i-1")], use).allocations
+    un = t[t["kind"] == "unallocated"].to_dict("records")
+    # the request without a timestamp: no day, its reason, 1 request, zero cost
+    assert [(pd.isna(r["period"]), r["detail"], r["requests"], r["cost"]) for r in un] == [
+        (True, "rejected: no timestamp", 1, D(0))]
