@@ -1467,3 +1467,16 @@ def test_table_unallocated_rows_without_a_day():
     # the request without a timestamp: no day, its reason, 1 request, zero cost
     assert [(pd.isna(r["period"]), r["detail"], r["requests"], r["cost"]) for r in un] == [
         (True, "rejected: no timestamp", 1, D(0))]
+
+
+def test_table_shared_rows_left_when_spread_by_cost_is_impossible():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # the fleet costs 0, so `shared: cost` has only zero weights: nothing is spread; the
+    # zero-sum (Networking, usage) key is skipped, the (Storage, usage) after it is listed
+    bill = [focus_row("0", "i-1"), focus_row("1", "bkt", service="Networking"),
+            focus_row("-1", "bkt2", service="Networking"),
+            focus_row("2", "vol", service="Storage")]
+    res = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)], {"shared": "cost"})
+    sh = res.allocations[res.allocations["kind"] == "shared"]
+    assert list(zip(sh["detail"], sh["cost"], strict=True)) == [("Storage / usage", D(2))]
+    assert res.summary["totals"]["shared"] == 2
