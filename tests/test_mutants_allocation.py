@@ -1480,3 +1480,34 @@ def test_table_shared_rows_left_when_spread_by_cost_is_impossible():
     sh = res.allocations[res.allocations["kind"] == "shared"]
     assert list(zip(sh["detail"], sh["cost"], strict=True)) == [("Storage / usage", D(2))]
     assert res.summary["totals"]["shared"] == 2
+
+
+def test_table_empty_and_without_allocated_rows():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # a fleet row (by service) costing 0, no usage: no row of any kind, the columns stay
+    res = attribute_rows([focus_row("0", "gpu", ServiceName="GPU Pool")], [],
+                         {"fleet": {"services": ["GPU Pool"]}})
+    assert res.allocations.shape == (0, 17)
+    assert list(res.allocations.columns) == steps.OUT_COLUMNS
+    # no allocated request: only the shared row and the unallocated one; counts stay int64
+    t = attribute_rows([focus_row("2", "vol", service="Storage")],
+                       [usage_row("a", "i-9", 0.1, 1)]).allocations
+    assert list(t["kind"]) == ["shared", "unallocated"] and list(t["requests"]) == [0, 1]
+    assert str(t["requests"].dtype) == "int64" and str(t["input_tokens"].dtype) == "int64"
+
+
+def test_table_counts_bill_rows_without_a_period_by_nrows(tmp_path):
+    import tests.attribution_helpers as h
+    from infercost.ingest.backends import connect
+
+    con = connect("duckdb")
+    bill = h.make_bill([h.focus_row("3", "i-1"),
+                        h.focus_row("4", "i-1", ChargePeriodStart="NULL"),
+                        h.focus_row("5", "i-1", ChargePeriodStart="NULL")])
+    bill.rows.loc[1, "nrows"] = 2  # a reduced row standing for two bill rows
+    usage = h.make_usage(con, [h.usage_row("a", "i-1", 0.1, 1)])
+    res = engine.attribute(bill, usage, parse_rules({}), con, tmp_path)
+    un = res.allocations[res.allocations["kind"] == "unallocated"]
+    # 2 + 1 bill rows without a period, 4 + 5 = 9 unallocated
+    assert list(un["detail"]) == ["fleet bill rows without a charge period (3)"]
+    assert list(un["cost"]) == [D(9)]
