@@ -1511,3 +1511,20 @@ def test_table_counts_bill_rows_without_a_period_by_nrows(tmp_path):
     # 2 + 1 bill rows without a period, 4 + 5 = 9 unallocated
     assert list(un["detail"]) == ["fleet bill rows without a charge period (3)"]
     assert list(un["cost"]) == [D(9)]
+
+
+def test_summary_of_a_bill_with_a_row_past_int64_quanta_outside_the_fleet():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 500,000,000 x 1e10 = 5e18 quanta >= 2**62: only a row outside the fleet may be that
+    # large; it is summed as a Decimal (the bill's quanta are read leniently, once)
+    bill = [focus_row("3", "i-1"),
+            focus_row("500000000", None, category="Tax", service="Other", ServiceName="Tax")]
+    s = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)]).summary
+    assert s["totals"]["bill"] == D("500000003") and s["totals"]["shared"] == D(500_000_000)
+    assert s["charges"]["tax"] == {"rows": 1, "billed_cost": D(500_000_000),
+                                   "effective_cost": D(500_000_000)}
+    assert s["by_provider"] == {"AWS": {"billed_cost": D("500000003"),
+                                        "effective_cost": D("500000003")}}
+    assert s["by_service"][0] == {"service": "Tax", "category": "Other",
+                                  "cost": D(500_000_000)}
+    assert s["conservation"]["line"] == "3 + 0 + 500000000 + 0 = 500000003 USD"
