@@ -1098,6 +1098,9 @@ def test_engine_codes_weights_and_shares_per_request():
         "rejected: negative duration_ms": 1, "rejected: negative tokens": 2,
         "rejected: no duration_ms": 1, "rejected: no resource_id": 1}
     assert res.summary["rows"]["usage_rejected"] == 7
+    # resource-hours with an accepted request: i-1 hour 0 only ((None, hour 0) and i-2
+    # hour 1 have rejected rows alone)
+    assert res.summary["fleet"]["resource_hours_with_requests"] == 1
     assert set(res.timings) == {"pass1_resource_hours_s", "pass2_duplicates_s",
                                 "bill_hours_s", "pass3_requests_s", "pass4_aggregate_s",
                                 "assemble_s", "total_engine_s"}
@@ -1397,6 +1400,10 @@ def test_no_fleet_totals_are_decimal_zeros():
     for v in (s["fleet"]["cost"], s["totals"]["idle_before_spread"], s["totals"]["idle"]):
         assert v == 0 and isinstance(v, Decimal)  # a Decimal, written "0" in JSON
     assert s["fleet"]["idle_share"] is None and s["totals"]["shared"] == 2
+    # no allocated request: no unit cost
+    assert s["unit_costs"] == {"requests": 0, "tokens": 0, "cost_per_request": None,
+                               "cost_per_1k_requests": None, "cost_per_1m_tokens": None,
+                               "bill_per_request": None}
 
 
 def test_table_counts_are_integers():
