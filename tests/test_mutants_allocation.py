@@ -1535,3 +1535,20 @@ def test_summary_of_a_bill_with_a_row_past_int64_quanta_outside_the_fleet():
     assert s["by_service"][0] == {"service": "Tax", "category": "Other",
                                   "cost": D(500_000_000)}
     assert s["conservation"]["line"] == "3 + 0 + 500000000 + 0 = 500000003 USD"
+
+
+def test_by_service_tie_by_key_whatever_the_row_order():
+    # equal costs: by the (service, category) text, not by the order of the rows
+    b = _bside({"service_name": ["Zeta", "Alpha"], "service_category": ["A", "B"]},
+               ["2", "2"], [False, False])
+    assert [r["service"] for r in steps.by_service(b)] == ["Alpha", "Zeta"]
+
+
+def test_summary_row_counts_absent_reasons_are_zero():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    s = attribute_rows([focus_row("3", "i-1")], [usage_row("a", "i-1", 0.1, 100)]).summary
+    # every request allocated: no reason has a count, each is 0
+    r = s["rows"]
+    assert (r["usage_outside_period"], r["usage_without_bill_row"], r["usage_zero_weight"],
+            r["usage_rejected"], r["usage_rejected_by_reason"]) == (0, 0, 0, 0, {})
+    assert r["usage_allocated"] == 1
