@@ -1552,3 +1552,17 @@ def test_summary_row_counts_absent_reasons_are_zero():
     assert (r["usage_outside_period"], r["usage_without_bill_row"], r["usage_zero_weight"],
             r["usage_rejected"], r["usage_rejected_by_reason"]) == (0, 0, 0, 0, {})
     assert r["usage_allocated"] == 1
+
+
+def test_engine_sub_millisecond_busy_time_and_capacity_needs_duration():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 0.5), usage_row("b", "i-1", 0.2, 1.5),
+           usage_row("c", "i-1", 0.3, None)]
+    res, req = attribute_rows([focus_row("2", "i-1")], use, {"driver": "capacity"},
+                              with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code) for r in req.itertuples()}
+    # 0.5 ms = 500 µs, 1.5 ms = 1500 µs; capacity reads duration_ms: c is rejected (5)
+    assert got == {"a": (500, 0), "b": (1500, 0), "c": (0, 5)}
+    # 2 = 2e10 quanta over a capacity of 3.6e9 µs: floor(2e10 x 500 / 3.6e9) = 2777 and
+    # floor(2e10 x 1500 / 3.6e9) = 8333 quanta, 11_110 in all
+    assert res.summary["totals"]["allocated"] == D("0.000001111")
