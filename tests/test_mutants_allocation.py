@@ -1566,3 +1566,17 @@ def test_engine_sub_millisecond_busy_time_and_capacity_needs_duration():
     # 2 = 2e10 quanta over a capacity of 3.6e9 µs: floor(2e10 x 500 / 3.6e9) = 2777 and
     # floor(2e10 x 1500 / 3.6e9) = 8333 quanta, 11_110 in all
     assert res.summary["totals"]["allocated"] == D("0.000001111")
+
+
+def test_engine_token_weights_one_token_and_missing_counts():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 1, tin=1, tout=0), usage_row("b", "i-1", 0.2, 1,
+                                                                  tin=0, tout=1),
+           usage_row("c", "i-1", 0.3, 1, tin=None, tout=2),
+           usage_row("d", "i-1", 0.4, 1, tin=3, tout=None)]
+    res, req = attribute_rows([focus_row("7", "i-1")], use, {"driver": "tokens"},
+                              with_requests=True)
+    got = {r.request_id: (r.weight, r.cost_q) for r in req.itertuples()}
+    # one token weighs 1; a missing count weighs 0: 1, 1, 2, 3 of 7 -> 1, 1, 2, 3
+    assert got == {"a": (1, 10_000_000_000), "b": (1, 10_000_000_000),
+                   "c": (2, 20_000_000_000), "d": (3, 30_000_000_000)}
