@@ -1217,6 +1217,9 @@ def test_weighted_split_largest_remainder_ties_to_earliest():
     # 11 over 2:3:2 (7): 22//7 = 3 r1, 33//7 = 4 r5, 3 r1; 10, leftover 1 -> row 1
     out = engine._weighted_split(11, [2, 3, 2])
     assert out.tolist() == [3, 5, 3] and out.dtype == np.int64
+    # 10 over 1:1:5 (7): 1 r3, 1 r3, 7 r1; the leftover quantum by remainder (row 0), not
+    # to the largest weight
+    assert engine._weighted_split(10, [1, 1, 5]).tolist() == [2, 1, 7]
 
 
 def test_handed_out_floors_exactly_on_both_paths():
@@ -1299,6 +1302,12 @@ def test_fleet_hours_spread_rests_and_rows_without_period():
     assert rest.to_dict("list") == {"resource_id": ["i-2"], "day": [t("2026-10-02")],
                                     "rest": [D("5E-11")]}
     assert no_period.index.tolist() == [1] and no_cost.tolist() == [D("5E-10")]
+    # a period one second past the hour touches two hours: 00:00:00 to 01:00:01
+    hq, _, _, _ = engine.fleet_hours(
+        pd.DataFrame({"resource_id": ["i-1"], "charge_start": [t("2026-10-01 00:00")],
+                      "charge_end": [t("2026-10-01 01:00:01")]}),
+        pd.Series([D("1E-9")], dtype=object))
+    assert hq["cost_q"].tolist() == [5, 5]
     # given whole-quanta amounts, no rests at all
     hq, rest, _, _ = engine.fleet_hours(fleet.iloc[:3], cost.iloc[:3])
     assert len(rest) == 0 and hq["cost_q"].tolist() == [4, 3, 5]
