@@ -1298,6 +1298,7 @@ def test_fleet_hours_spread_rests_and_rows_without_period():
         "hour": [t("2026-10-01 00:00"), t("2026-10-01 01:00"), t("2026-10-01 02:00"),
                  t("2026-10-02 05:00")],
         "cost_q": [4, 3, 5, 10_000_000_000]}
+    assert hq["cost_q"].dtype == np.int64  # quanta stay integers
     # the 5e-11 below the quantum stays with i-2's day
     assert rest.to_dict("list") == {"resource_id": ["i-2"], "day": [t("2026-10-02")],
                                     "rest": [D("5E-11")]}
