@@ -79,7 +79,7 @@ GROUPS: tuple[Group, ...] = (
     Group("allocation", ("src/infercost/allocation/quanta.py", "src/infercost/allocation/steps.py",
                          "src/infercost/allocation/rules.py", "src/infercost/allocation/engine.py"),
           ("tests/test_mutants_allocation.py", "tests/test_attribute_rules.py",
-           "tests/test_attribute_conservation.py",
+           "tests/test_attribute_counts.py", "tests/test_attribute_conservation.py",
            "tests/test_attribute_cli.py")),  # the CLI tests read rules files (load_rules)
     # ingest is split in two so that each fits a time box on a small machine; `ingest`
     # keeps the whole package (with the engine reader and its backends) for the record:

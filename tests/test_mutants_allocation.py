@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from infercost.allocation import quanta, steps
+from infercost.allocation import engine, quanta, steps
 from infercost.allocation.quanta import q2d, quanta_array, spread, sum_by, sum_codes, to_quanta
 from infercost.allocation.rules import Rules, load_rules, parse_rules
 from infercost.errors import InputError
@@ -835,3 +835,758 @@ def test_r4_idle_keeps_fleet_hours_without_a_resource_id():
     named = {("(none)" if pd.isna(r) else r, d): v for (r, d), v in idle.by_key.items()}
     assert named == {("(none)", day1): D("1E-8"), ("i-1", day1): D(0)}
     assert idle.fleet_total == D("1.5E-8")
+
+
+# --------------------------------------------------------------------------- summary, table
+
+
+def _month_with_every_kind_of_row():
+    """Fleet i-1 (6 over hours 0-1, and 1 without a charge period), fleet i-2 (4 in hour 24,
+    day 2), shared vol (Storage, 3) and g-1 (another provider, billed 5, effective 3), a tax
+    row without ResourceId (0.5); requests allocated, unbilled, zero-weight, rejected, outside
+    the period, one request id twice."""
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("6", "i-1", start=0, hours=2),
+            focus_row("4", "i-2", start=24, hours=1),
+            focus_row("3", "vol", service="Storage", ServiceName="Amazon S3"),
+            focus_row("1", "i-1", start=0, hours=0),
+            focus_row("3", "g-1", billed="5", provider="Google Cloud",
+                      ServiceName="Compute Engine"),
+            focus_row("0.5", None, category="Tax", service="Other", ServiceName="Tax")]
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x", tin=10, tout=30),
+           usage_row("b", "i-1", 0.2, 200, tenant="y"),
+           usage_row("c", "i-9", 0.2, 200, tenant="y"),  # no bill row
+           usage_row("d", "i-2", 24.5, 0),  # zero busy time
+           usage_row("a", "i-1", 0.3, -5),  # negative duration; "a" again
+           usage_row("f", "i-1", 800, 100)]  # hour 800 > 744 hours of October
+    return attribute_rows(bill, use)
+
+
+def test_summary_of_a_month_with_every_kind_of_row():
+    s = _month_with_every_kind_of_row().summary
+    # bill 6 + 4 + 3 + 1 + 3 + 0.5 = 17.5; hour 0 of i-1: 3 split 100:200 -> x 1, y 2 (3
+    # allocated); idle: i-1 hour 1 (3) + i-2 hour 24 (4, its request weighs 0) = 7; shared:
+    # vol 3 + g-1 3 + tax 0.5 = 6.5; unallocated: the row without a period, 1
+    assert s["totals"] == {
+        "bill": D("17.5"), "allocated": D(3), "idle": D(7), "shared": D("6.5"),
+        "unallocated": D(1), "allocated_direct": D(3), "idle_spread": D(0),
+        "shared_spread": D(0), "idle_before_spread": D(7), "shared_before_spread": D("6.5")}
+    assert s["conservation"] == {
+        "equation": "allocated + idle + shared + unallocated = bill", "holds": True,
+        "difference": D(0), "line": "3 + 7 + 6.5 + 1 = 17.5 USD"}
+    assert (s["currency"], s["cost_basis"], s["driver"]) == ("USD", "EffectiveCost",
+                                                            "duration_ms")
+    assert s["rules"] == Rules().to_dict()
+    assert s["billing_period"] == {"start": pd.Timestamp("2026-10-01"),
+                                   "end": pd.Timestamp("2026-11-01")}
+    # fleet: i-1, i-2; rows 1, 2, 4; cost placed in hours 6 + 4 = 10 (the row without a
+    # period is unallocated); hours billed: i-1 0, 1 and i-2 24; usage resource-hours with
+    # an accepted request: i-1 h0, i-9 h0, i-2 h24, i-1 h800 = 4; idle share 7 / 10
+    assert s["fleet"] == {"resources": 2, "bill_rows": 3, "cost": D(10),
+                          "resource_hours_billed": 3, "resource_hours_with_requests": 4,
+                          "idle_share": D("0.7")}
+    assert s["idle_share"] == D("0.7")
+    # fleet usage 6 + 4 + 1 = 11 (62.857% -> 62.9%), Compute 3 (17.142% -> 17.1%),
+    # Storage 3, tax 0.5 (2.857% -> 2.9%); the tie at 3 by name
+    assert s["drivers"] == [
+        {"driver": "instance time (fleet)", "cost": D(11), "share": "62.9%"},
+        {"driver": "Compute", "cost": D(3), "share": "17.1%"},
+        {"driver": "Storage", "cost": D(3), "share": "17.1%"},
+        {"driver": "tax", "cost": D("0.5"), "share": "2.9%"}]
+    # 2 allocated requests, 10 + 30 tokens; allocated 3: 1.5 a request, 3 / 40 x 1e6 =
+    # 75,000 per 1M tokens; the bill per request 17.5 / 2 = 8.75
+    assert s["unit_costs"] == {"requests": 2, "tokens": 40, "cost_per_request": D("1.5"),
+                               "cost_per_1k_requests": D(1500),
+                               "cost_per_1m_tokens": D(75000), "bill_per_request": D("8.75")}
+    # labels sorted; usage rows billed 6 + 4 + 3 + 1 + 5 = 19, effective 17
+    assert s["charges"] == {
+        "tax": {"rows": 1, "billed_cost": D("0.5"), "effective_cost": D("0.5")},
+        "usage": {"rows": 5, "billed_cost": D(19), "effective_cost": D(17)}}
+    # AWS 6 + 4 + 3 + 1 + 0.5 = 14.5 (billed = effective); Google Cloud billed 5, effective 3
+    assert s["by_provider"] == {
+        "AWS": {"billed_cost": D("14.5"), "effective_cost": D("14.5")},
+        "Google Cloud": {"billed_cost": D(5), "effective_cost": D(3)}}
+    assert list(s["by_provider"]) == ["AWS", "Google Cloud"]
+    # EC2 6 + 4 + 1 = 11; the tie at 3 by (service, category) text: Amazon S3 first
+    assert s["by_service"] == [
+        {"service": "Amazon Elastic Compute Cloud", "category": "Compute", "cost": D(11)},
+        {"service": "Amazon S3", "category": "Storage", "cost": D(3)},
+        {"service": "Compute Engine", "category": "Compute", "cost": D(3)},
+        {"service": "Tax", "category": "Other", "cost": D("0.5")}]
+    # i-1 6 + 1 = 7, i-2 4, then the tie at 3 by ResourceId (g-1 is billed after vol);
+    # the tax row has no ResourceId
+    assert s["top_resources"] == [
+        {"resource_id": "i-1", "cost": D(7), "fleet": True},
+        {"resource_id": "i-2", "cost": D(4), "fleet": True},
+        {"resource_id": "g-1", "cost": D(3), "fleet": False},
+        {"resource_id": "vol", "cost": D(3), "fleet": False}]
+    assert s["rows"] == {
+        "bill_read": 6, "bill_rows_normalized": 6, "bill_rejected": 0, "usage_read": 6,
+        "usage_allocated": 2, "usage_rejected": 1,
+        "usage_rejected_by_reason": {"rejected: negative duration_ms": 1},
+        "usage_outside_period": 1, "usage_without_bill_row": 1, "usage_zero_weight": 1,
+        "duplicate_request_ids": 1}
+    assert s["notes"] == [] and s["backend"] == "duckdb"
+    assert set(s) == {"currency", "cost_basis", "driver", "rules", "billing_period", "totals",
+                      "conservation", "fleet", "idle_share", "drivers", "unit_costs",
+                      "charges", "by_provider", "by_service", "top_resources", "rows", "notes",
+                      "backend"}
+
+
+def test_table_of_a_month_with_every_kind_of_row():
+    t = _month_with_every_kind_of_row().allocations
+    assert list(t.columns) == steps.OUT_COLUMNS
+    rows = t.to_dict("records")
+    none = dict.fromkeys(("model_version", "endpoint", "tenant", "cost_per_1k_requests",
+                          "cost_per_1m_tokens", "direct_cost", "idle_cost", "shared_cost"))
+
+    def other(period, model, kind, detail, cost, requests=0):
+        return {"period": period, "model": model, "requests": requests, "input_tokens": 0,
+                "output_tokens": 0, "cost": cost, "kind": kind, "detail": detail,
+                "currency": "USD", **none}
+
+    month = "2026-10-01/2026-11-01"
+    assert rows == [
+        # x: 1 for 1 request (1 x 1000 / 1 = 1000 per 1k), 40 tokens (1 x 1e6 / 40 = 25,000)
+        {"period": "2026-10-01", "model": "m", "model_version": "1", "endpoint": "/e",
+         "tenant": "x", "requests": 1, "input_tokens": 10, "output_tokens": 30, "cost": D(1),
+         "cost_per_1k_requests": D(1000), "cost_per_1m_tokens": D(25000),
+         "kind": "allocated", "detail": None, "currency": "USD", "direct_cost": D(1),
+         "idle_cost": D(0), "shared_cost": D(0)},
+        # y: 2, no tokens: no cost per token
+        {"period": "2026-10-01", "model": "m", "model_version": "1", "endpoint": "/e",
+         "tenant": "y", "requests": 1, "input_tokens": 0, "output_tokens": 0, "cost": D(2),
+         "cost_per_1k_requests": D(2000), "cost_per_1m_tokens": None,
+         "kind": "allocated", "detail": None, "currency": "USD", "direct_cost": D(2),
+         "idle_cost": D(0), "shared_cost": D(0)},
+        # idle per resource and day, sorted by ResourceId
+        other("2026-10-01", "__idle__", "idle", "i-1", D(3)),
+        other("2026-10-02", "__idle__", "idle", "i-2", D(4)),
+        # shared by (ServiceCategory, label), for the whole period
+        other(month, "__shared__", "shared", "Compute / usage", D(3)),
+        other(month, "__shared__", "shared", "Other / tax", D("0.5")),
+        other(month, "__shared__", "shared", "Storage / usage", D(3)),
+        # unallocated requests by day and reason (sorted), zero cost
+        other("2026-10-01", "__unallocated__", "unallocated",
+              "no bill row for resource-hour", D(0), 1),
+        other("2026-10-01", "__unallocated__", "unallocated",
+              "rejected: negative duration_ms", D(0), 1),
+        other("2026-10-02", "__unallocated__", "unallocated",
+              "zero weight under the driver", D(0), 1),
+        other("2026-11-03", "__unallocated__", "unallocated", "outside billing period",
+              D(0), 1),  # hour 800 = 33 days 8 hours after October 1
+        other(month, "__unallocated__", "unallocated",
+              "fleet bill rows without a charge period (1)", D(1)),
+    ]
+
+
+def _bside(rows: dict, cost: list, fleet: list, exact: bool = True):
+    costs = pd.Series([D(c) for c in cost], dtype=object)
+    q = quanta_array(costs)[0]
+    return SimpleNamespace(bill=SimpleNamespace(rows=pd.DataFrame(rows)), cost=costs,
+                           quanta={"effective_cost": (q, exact)}, basis="effective_cost",
+                           fleet_mask=np.array(fleet, dtype=bool))
+
+
+def test_top_resources_rank_ties_fleet_and_limit():
+    b = _bside({"resource_id": ["b", "a", None, "c", "a", "d"]},
+               ["2", "1", "9", "3", "1", "-3"], [True, False, True, False, False, True])
+    # b 2, a 1 + 1 = 2, c 3, d -3 (the 9 has no ResourceId): by |cost| 3, 3, 2, 2, ties by id
+    want = [{"resource_id": "c", "cost": D(3), "fleet": False},
+            {"resource_id": "d", "cost": D(-3), "fleet": True},
+            {"resource_id": "a", "cost": D(2), "fleet": False},
+            {"resource_id": "b", "cost": D(2), "fleet": True}]
+    assert steps.top_resources(b) == want
+    assert steps.top_resources(b, 3) == want[:3]
+    # the same on the Decimal path (amounts not all whole quanta)
+    b = _bside({"resource_id": ["b", "a", None, "c", "a", "d"]},
+               ["2", "1", "9", "3", "1", "-3"], [True, False, True, False, False, True],
+               exact=False)
+    assert steps.top_resources(b) == want
+    # no ResourceId at all: nothing to rank
+    assert steps.top_resources(_bside({"resource_id": [None, None]}, ["1", "2"],
+                                      [False, False])) == []
+    # 12 resources r00..r11 costing 1..12: the default shows the 10 largest, r11..r02
+    b = _bside({"resource_id": [f"r{i:02}" for i in range(12)]},
+               [str(i + 1) for i in range(12)], [False] * 12)
+    top = steps.top_resources(b)
+    assert [r["resource_id"] for r in top] == [f"r{i:02}" for i in range(11, 1, -1)]
+    assert [r["cost"] for r in top] == [D(i) for i in range(12, 2, -1)]
+
+
+def test_top_resources_rank_sub_quantum_amounts_exactly():
+    # a: 1.00000000004 x 2 = 2.00000000008, b: 2.00000000009; in whole quanta both are
+    # 20_000_000_000 (a tie, a first by id), exactly b is larger: b first
+    b = _bside({"resource_id": ["a", "b", "a"]}, ["1.00000000004", "2.00000000009",
+                                                  "1.00000000004"], [False, True, False],
+               exact=False)
+    assert steps.top_resources(b) == [
+        {"resource_id": "b", "cost": D("2.00000000009"), "fleet": True},
+        {"resource_id": "a", "cost": D("2.00000000008"), "fleet": False}]
+
+
+def test_by_service_largest_first_ties_by_key_text():
+    b = _bside({"service_name": ["S1", "S0", "S2", "S1", None],
+                "service_category": ["Compute", None, "Storage", "Compute", "Other"]},
+               ["2", "-5", "7", "3", "1"], [False] * 5)
+    # S2 7; then |5|: S1 2 + 3 = 5 and S0 -5, tie by text "('S0', None)" < "('S1', ...";
+    # then (None, Other) 1
+    assert steps.by_service(b) == [
+        {"service": "S2", "category": "Storage", "cost": D(7)},
+        {"service": "S0", "category": None, "cost": D(-5)},
+        {"service": "S1", "category": "Compute", "cost": D(5)},
+        {"service": None, "category": "Other", "cost": D(1)}]
+
+
+def test_by_provider_sums_billed_and_effective_sorted_by_name():
+    rows = pd.DataFrame({"provider": ["Google Cloud", "AWS", None, "Azure", "AWS"],
+                         "billed_cost": [D(5), D(2), D(9), D(1), D("0.5")],
+                         "effective_cost": [D(3), D(1), D(9), D("0.25"), D("0.5")]})
+    bq = {c: quanta_array(rows[c]) for c in ("billed_cost", "effective_cost")}
+    out = steps._by_provider(SimpleNamespace(rows=rows), bq)
+    # AWS billed 2 + 0.5, effective 1 + 0.5; the row without a provider is left out
+    assert out == {"AWS": {"billed_cost": D("2.5"), "effective_cost": D("1.5")},
+                   "Azure": {"billed_cost": D(1), "effective_cost": D("0.25")},
+                   "Google Cloud": {"billed_cost": D(5), "effective_cost": D(3)}}
+    assert list(out) == ["AWS", "Azure", "Google Cloud"]
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def test_engine_codes_weights_and_shares_per_request():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("10", "i-1"), focus_row("10", "i-2", start=1)]
+    use = [usage_row("a", "i-1", 0.1, 100.5),  # 100_500 µs
+           usage_row("b", "i-1", 0.2, 1e9),  # the largest busy time a row may state
+           usage_row("c", "i-1", 0.3, 1e9 + 1),  # over 1e9 ms: rejected (9)
+           usage_row("d", "i-1", 0.4, float("inf")),  # not finite (9)
+           usage_row("e", "i-1", 0.5, -1),  # negative duration (6)
+           usage_row("f", "i-1", 0.6, 5, tin=-1),  # negative tokens (8)
+           usage_row("g", None, 0.6, 5),  # no resource (4)
+           usage_row("h", "i-1", 0.7, None),  # no duration under duration_ms (5)
+           usage_row("i", "i-1", 0.8, 0.0004),  # 0.4 µs floors to 0: zero weight (7)
+           usage_row("j", "i-2", 1.5, 3, tout=-2)]  # negative tokens (8)
+    res, req = attribute_rows(bill, use, with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code, r.allocation, r.cost_q)
+           for r in req.itertuples()}
+    # hour 0 of i-1: 10 = 1e11 quanta over W = 100_500 + 1e12 µs:
+    # a floor(1e11 x 100_500 / 1_000_000_100_500) = floor(10_049.99899) = 10_049
+    # b floor(1e11 x 1e12 / 1_000_000_100_500) = floor(99_999_989_950.001) = 99_999_989_950
+    assert got == {
+        "a": (100_500, 0, "allocated", 10_049),
+        "b": (1_000_000_000_000, 0, "allocated", 99_999_989_950),
+        "c": (0, 9, "rejected: duration_ms not finite or over 1e9 ms", 0),
+        "d": (0, 9, "rejected: duration_ms not finite or over 1e9 ms", 0),
+        "e": (0, 6, "rejected: negative duration_ms", 0),
+        "f": (5000, 8, "rejected: negative tokens", 0),
+        "g": (5000, 4, "rejected: no resource_id", 0),
+        "h": (0, 5, "rejected: no duration_ms", 0),
+        "i": (0, 7, "zero weight under the driver", 0),
+        "j": (3000, 8, "rejected: negative tokens", 0),
+    }
+    # a request's cost is its quanta as a Decimal: 10_049 x 1e-10
+    assert req.loc[req["request_id"] == "a", "cost"].iloc[0] == D("0.0000010049")
+    t = res.summary["totals"]
+    # allocated 10_049 + 99_999_989_950 = 99_999_999_999 quanta; idle: the 1 quantum of
+    # per-request rounding; i-2's only request is rejected, so i-2 is not in the fleet (R1
+    # takes resources with accepted usage): its 10 is shared
+    assert t["allocated"] == D("9.9999999999") and t["idle"] == D("1E-10")
+    assert t["shared"] == D(10)
+    assert res.summary["rows"]["usage_rejected_by_reason"] == {
+        "rejected: duration_ms not finite or over 1e9 ms": 2,
+        "rejected: negative duration_ms": 1, "rejected: negative tokens": 2,
+        "rejected: no duration_ms": 1, "rejected: no resource_id": 1}
+    assert res.summary["rows"]["usage_rejected"] == 7
+    # resource-hours with an accepted request: i-1 hour 0 only ((None, hour 0) and i-2
+    # hour 1 have rejected rows alone)
+    assert res.summary["fleet"]["resource_hours_with_requests"] == 1
+    assert set(res.timings) == {"pass1_resource_hours_s", "pass2_duplicates_s",
+                                "bill_hours_s", "pass3_requests_s", "pass4_aggregate_s",
+                                "assemble_s", "total_engine_s"}
+    assert list(res.fleet_mask) == [True, False]
+    assert res.fleet_hours["cost_q"].tolist() == [100_000_000_000]
+
+
+def test_engine_token_driver_weights_and_missing_duration():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("10", "i-1")]
+    use = [usage_row("a", "i-1", 0.1, 100, tin=10, tout=30),  # 40 tokens
+           usage_row("b", "i-1", 0.2, 5, tin=0, tout=20),  # 20
+           usage_row("h", "i-1", 0.3, None, tin=40),  # no duration: not read under tokens
+           usage_row("z", "i-1", 0.4, 100),  # no tokens: zero weight
+           usage_row("e", "i-1", 0.5, -1, tin=50)]  # a negative duration rejects it anyway
+    res, req = attribute_rows(bill, use, {"driver": "tokens"}, with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code, r.cost_q) for r in req.itertuples()}
+    # 10 over 40:20:40 -> 4, 2, 4
+    assert got == {"a": (40, 0, 40_000_000_000), "b": (20, 0, 20_000_000_000),
+                   "h": (40, 0, 40_000_000_000), "z": (0, 7, 0), "e": (50, 6, 0)}
+    assert res.summary["driver"] == "tokens" and res.summary["totals"]["idle"] == 0
+
+
+def test_engine_gpu_time_driver_missing_gpu_ms_weighs_nothing():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 1, gpu_ms=3.0), usage_row("b", "i-1", 0.2, 1, gpu_ms=1.5),
+           usage_row("c", "i-1", 0.3, 1, gpu_ms=None)]
+    res, req = attribute_rows([focus_row("9", "i-1")], use, {"driver": "gpu_time"},
+                              with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code, r.cost_q) for r in req.itertuples()}
+    # 3000 and 1500 µs: 9 x 2/3 = 6 and 3; c without gpu_ms weighs 0
+    assert got == {"a": (3000, 0, 60_000_000_000), "b": (1500, 0, 30_000_000_000),
+                   "c": (0, 7, 0)}
+    with pytest.raises(InputError) as e:
+        attribute_rows([focus_row("9", "i-1")], [usage_row("a", "i-1", 0.1, 1)],
+                       {"driver": "gpu_time"})
+    assert str(e.value) == ("rules: driver: driver gpu_time needs a gpu_ms column in the "
+                            "usage log")
+
+
+def test_engine_capacity_clamp_note_singular_and_plural():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("10", "i-1"), focus_row("10", "i-2"), focus_row("10", "i-1", start=1)]
+    use = [usage_row("a", "i-1", 0.1, 2_000_000), usage_row("b", "i-2", 0.2, 3_000_000),
+           usage_row("c", "i-1", 1.2, 1_000_000)]
+    res, req = attribute_rows(bill, use, {"driver": "capacity",
+                                          "capacity_ms_per_hour": 1_500_000},
+                              with_requests=True)
+    got = {r.request_id: r.cost_q for r in req.itertuples()}
+    # i-1 h0: 2e6 ms > 1.5e6: den 2e6, a takes all 10; i-2 h0: b 3e6 > 1.5e6, all 10;
+    # i-1 h1: 1e6 of 1.5e6 -> 10 x 2/3 = 6.6666666666 (floor), idle 3.3333333334
+    assert got == {"a": 100_000_000_000, "b": 100_000_000_000, "c": 66_666_666_666}
+    assert res.summary["totals"]["idle"] == D("3.3333333334")
+    over = ("busy time (duration_ms, or requests x mean latency) exceeds the declared "
+            "capacity (concurrency); idle clamped at zero there")
+    assert res.summary["notes"] == [f"2 resource-hours: {over}"]
+    # capacity per resource: i-1 3.6e6 (the default), i-2 1e6: only i-2 h0 is over
+    res = attribute_rows(bill, use, {"driver": "capacity",
+                                     "capacity_ms_per_hour": {"i-2": 1_000_000}})
+    assert res.summary["notes"] == [f"1 resource-hour: {over}"]
+    # i-1 h0 2e6 of 3.6e6 -> 10 x 5/9 = 5.5555555555; h1 1e6 of 3.6e6 -> 2.7777777777
+    # (floors); i-2 all 10
+    assert res.summary["totals"]["allocated"] == D("18.3333333332")
+    # exactly at capacity: not over, no note
+    res = attribute_rows([focus_row("10", "i-1")], [usage_row("a", "i-1", 0.1, 1_500_000)],
+                         {"driver": "capacity", "capacity_ms_per_hour": 1_500_000})
+    assert res.summary["notes"] == [] and res.summary["totals"]["allocated"] == 10
+
+
+def test_engine_pay_per_token_note_weights_and_requests_fallback():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("24", "bed", start=0, hours=24, PricingUnit="1K Tokens",
+                      ServiceName="Amazon Bedrock"),
+            focus_row("6", "bed", start=0, hours=2, ServiceName="Amazon Bedrock"),
+            focus_row("4", "px", start=0, hours=2, ServiceName="LiteLLM")]
+    use = [usage_row("a", "bed", 1.1, 1000, tin=150, tout=50),
+           usage_row("b", "bed", 5.2, 10, tin=80, tout=20),
+           usage_row("c", "px", 0.5, 100), usage_row("d", "px", 0.6, 100),
+           usage_row("e", "px", 1.5, 100)]
+    res, req = attribute_rows(bill, use, {"per_token": ["LiteLLM"]}, with_requests=True)
+    got = {r.request_id: (r.weight, r.cost_q) for r in req.itertuples()}
+    # bed: 24 by tokens over the day, hour 1 200 tokens, hour 5 100 -> 16 and 8; its
+    # time-billed row 6 over hours 0-1 (3 each) is split by tokens too: hour 0 has none
+    # (idle 3), hour 1 -> a 16 + 3 = 19; b 8
+    # px (LiteLLM by the rule) has no tokens: by requests, hours 0 (2) and 1 (1):
+    # 4e10 quanta x 2/3 = 26_666_666_666 r 2, x 1/3 = 13_333_333_333 r 1; the leftover
+    # quantum to the larger remainder (hour 0): 26_666_666_667 over c, d = 13_333_333_333
+    # each (1 quantum rounding), e 13_333_333_333
+    assert got == {"a": (200, 190_000_000_000), "b": (100, 80_000_000_000),
+                   "c": (1, 13_333_333_333), "d": (1, 13_333_333_333),
+                   "e": (1, 13_333_333_333)}
+    assert res.summary["totals"]["idle"] == D("3.0000000001")
+    assert res.summary["notes"] == [
+        "2 pay-per-token fleet rows on 2 resources: allocated by tokens (by requests where "
+        "the requests carry no tokens) over their charge period, no idle; 1 of those "
+        "resources also bill by time, and all their cost is split by tokens"]
+    # one per-token row on one resource, nothing else on it: the singular, no "also"
+    res = attribute_rows(bill[:1], use[:2])
+    assert res.summary["notes"] == [
+        "1 pay-per-token fleet row on 1 resource: allocated by tokens (by requests where "
+        "the requests carry no tokens) over their charge period, no idle"]
+    assert res.summary["totals"]["idle"] == 0 and res.summary["totals"]["allocated"] == 24
+    # a per-token period without any request: spread evenly over its hours, all idle
+    res = attribute_rows([focus_row("4", "bed", start=0, hours=2, PricingUnit="tokens")],
+                         [usage_row("a", "bed", 5, 1, tin=1)])
+    assert res.summary["totals"]["idle"] == 4
+
+
+def test_weighted_split_largest_remainder_ties_to_earliest():
+    assert engine._weighted_split(10, [1, 2]).tolist() == [3, 7]  # 3 r1, 6 r2 -> row 1
+    assert engine._weighted_split(10, [1, 1, 1]).tolist() == [4, 3, 3]  # ties: row 0
+    assert engine._weighted_split(5, [3, 3]).tolist() == [3, 2]
+    assert engine._weighted_split(7, [0, 5, 2]).tolist() == [0, 5, 2]
+    # 11 over 2:3:2 (7): 22//7 = 3 r1, 33//7 = 4 r5, 3 r1; 10, leftover 1 -> row 1
+    out = engine._weighted_split(11, [2, 3, 2])
+    assert out.tolist() == [3, 5, 3] and out.dtype == np.int64
+    # 10 over 1:1:5 (7): 1 r3, 1 r3, 7 r1; the leftover quantum by remainder (row 0), not
+    # to the largest weight
+    assert engine._weighted_split(10, [1, 1, 5]).tolist() == [2, 1, 7]
+
+
+def test_handed_out_floors_exactly_on_both_paths():
+    cost = np.array([10, 9, 7, -10], dtype=np.int64)
+    w = np.array([5, 1, 0, 1], dtype=np.int64)
+    den = np.array([5, 3, 4, 3], dtype=np.int64)
+    # min(w, den) == den: all 10; 9 x 1 // 3 = 3; 7 x 0 // 4 = 0; -10 x 1 // 3 = -4 (floor)
+    assert engine._handed_out(cost, w, den).tolist() == [10, 3, 0, -4]
+    # w above den counts as den: all of it
+    assert engine._handed_out(np.array([8]), np.array([9]), np.array([4])).tolist() == [8]
+    # a product past 2**62: Python integers, 4e18 x 3 // 7 = 1_714_285_714_285_714_285
+    big = engine._handed_out(np.array([4 * 10**18, 5]), np.array([3, 1]), np.array([7, 2]))
+    assert big.tolist() == [1_714_285_714_285_714_285, 2]
+    assert big.dtype == np.int64
+
+
+def test_map_distinct_calls_once_per_value():
+    calls = []
+
+    def fn(x):
+        calls.append(x)
+        return f"<{x}>"
+
+    out = engine._map_distinct(pd.Series(["a", None, "a", "b"]), fn)
+    assert out.tolist() == ["<a>", "<None>", "<a>", "<b>"] and out.dtype == object
+    assert calls == ["a", "b", None]
+    calls.clear()
+    assert engine._map_distinct(pd.Series(["x", "x"], index=[5, 7]), fn).to_dict() == {
+        5: "<x>", 7: "<x>"}
+    assert calls == ["x"]  # nothing missing: fn(None) is not called
+
+
+def test_per_token_rows_by_unit_service_or_sku():
+    rows = pd.DataFrame({"pricing_unit": ["1K Tokens", "Hours", None, "tokens", "Hours"],
+                         "service_name": ["A", "LiteLLM", "B", "C", "D"],
+                         "sku_id": ["s1", "s2", "proxy", "s4", "s5"]})
+    bill = SimpleNamespace(rows=rows)
+    assert engine.per_token_rows(bill, Rules()).tolist() == [True, False, False, True, False]
+    rules = parse_rules({"per_token": ["LiteLLM", "proxy"]})
+    assert engine.per_token_rows(bill, rules).tolist() == [True, True, True, True, False]
+
+
+def test_select_fleet_by_each_rule():
+    rows = pd.DataFrame({
+        "resource_id": ["i-1", "/subscriptions/ab/vm", "i-3", "i-4", "i-5", None],
+        "service_name": ["EC2", "VM", "SageMaker", "EC2", "EC2", "EC2"],
+        "sku_id": ["x", "x", "x", "g6e", "x", "x"],
+        "tags": [{}, {}, {}, {}, {"team": "ml", "env": "prod"}, {"team": "ml"}]})
+    bill = SimpleNamespace(rows=rows)
+    assert engine.select_fleet(bill, Rules(), {"i-1"}).tolist() == [
+        True, False, False, False, False, False]
+    rules = parse_rules({"fleet": {"from_usage": False,
+                                   "resource_ids": ["/Subscriptions/AB/VM"],
+                                   "services": ["SageMaker"], "skus": ["g6e"],
+                                   "tags": {"team": "ml", "env": "prod"}}})
+    # an Azure id matches in lower case; tags: every pair must match (the last row lacks env)
+    assert engine.select_fleet(bill, rules, {"i-1"}).tolist() == [
+        False, True, True, True, True, False]
+
+
+def test_fleet_hours_spread_rests_and_rows_without_period():
+    t = pd.Timestamp
+    fleet = pd.DataFrame({
+        "resource_id": ["i-1", "i-1", "i-1", "i-2"],
+        "charge_start": [t("2026-10-01 00:30"), t("2026-10-01 01:00"),
+                         t("2026-10-01 02:15"), t("2026-10-02 05:00")],
+        "charge_end": [t("2026-10-01 03:00"), t("2026-10-01 01:00"),
+                       t("2026-10-01 02:45"), t("2026-10-02 06:00")]})
+    cost = pd.Series([D("1E-9"), D("5E-10"), D("2E-10"), D("1.00000000005")], dtype=object)
+    hq, rest, no_period, no_cost = engine.fleet_hours(fleet, cost)
+    # 10 quanta over hours 0, 1, 2 (00:30 to 03:00 touches three): 3 each, the leftover
+    # to the earliest: 4, 3, 3; 02:15-02:45: one hour, 2 more in hour 2; the second row
+    # ends where it starts: no period; i-2: 1e10 quanta in hour 5 of day 2
+    assert hq.to_dict("list") == {
+        "resource_id": ["i-1", "i-1", "i-1", "i-2"],
+        "hour": [t("2026-10-01 00:00"), t("2026-10-01 01:00"), t("2026-10-01 02:00"),
+                 t("2026-10-02 05:00")],
+        "cost_q": [4, 3, 5, 10_000_000_000]}
+    assert hq["cost_q"].dtype == np.int64  # quanta stay integers
+    # the 5e-11 below the quantum stays with i-2's day
+    assert rest.to_dict("list") == {"resource_id": ["i-2"], "day": [t("2026-10-02")],
+                                    "rest": [D("5E-11")]}
+    assert no_period.index.tolist() == [1] and no_cost.tolist() == [D("5E-10")]
+    # a period one second past the hour touches two hours: 00:00:00 to 01:00:01
+    hq, _, _, _ = engine.fleet_hours(
+        pd.DataFrame({"resource_id": ["i-1"], "charge_start": [t("2026-10-01 00:00")],
+                      "charge_end": [t("2026-10-01 01:00:01")]}),
+        pd.Series([D("1E-9")], dtype=object))
+    assert hq["cost_q"].tolist() == [5, 5]
+    # given whole-quanta amounts, no rests at all
+    hq, rest, _, _ = engine.fleet_hours(fleet.iloc[:3], cost.iloc[:3])
+    assert len(rest) == 0 and hq["cost_q"].tolist() == [4, 3, 5]
+
+
+def test_engine_resource_hour_beyond_int64_quanta_is_refused():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # two rows of 300,000,000 in one hour: 2 x 3e18 = 6e18 quanta >= 2**62 (4.6e18)
+    bill = [focus_row("300000000", "i-1"), focus_row("300000000", "i-1")]
+    with pytest.raises(InputError) as e:
+        attribute_rows(bill, [usage_row("a", "i-1", 0.1, 1)])
+    assert str(e.value) == ("bill: a resource-hour's cost is too large for the engine's "
+                            "int64 quanta")
+
+
+def test_engine_idle_share_quotient_and_remainder_per_resource():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("4", "i-1", start=0, hours=3), focus_row("1", "i-2", start=0, hours=2)]
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x"), usage_row("b", "i-1", 0.2, 200,
+                                                                   tenant="y"),
+           usage_row("c", "i-2", 0.3, 100, tenant="y")]
+    res = attribute_rows(bill, use, {"idle": "share"})
+    t = res.allocations
+    got = {(r["kind"], r["tenant"] if r["kind"] == "allocated" else r["detail"], r["period"]):
+           (r["cost"], r["direct_cost"], r["idle_cost"]) for r in t.to_dict("records")}
+    # i-1: 4e10 quanta over 3 hours: 13_333_333_334, 13_333_333_333 x 2; hour 0 by 100:200:
+    # x floor(4_444_444_444.67) = 4_444_444_444, y floor(8_888_888_889.33) = 8_888_888_889
+    # (1 quantum of rounding); idle of i-1: hours 1-2, 26_666_666_666 quanta
+    # i-2: 0.5 per hour; c (y) gets hour 0, hour 1 idle: 5e9 quanta
+    # share, in the engine: i-1 handed out a = 13_333_333_334; 26_666_666_666 = 1 x a +
+    # 13_333_333_332: x 4_444_444_444 + floor(13_333_333_332 x 4_444_444_444 / a) =
+    # 4_444_444_444 + 4_444_444_443 = 8_888_888_887; y 8_888_888_889 + 8_888_888_887 =
+    # 17_777_777_776; left 26_666_666_666 - 26_666_666_663 = 3 quanta; i-2: 5e9 = 1 x 5e9:
+    # all 0.5 to y; the rounding row has no allocation: it stays
+    month = "2026-10-01/2026-11-01"
+    assert got == {
+        ("allocated", "x", "2026-10-01"): (D("1.3333333331"), D("0.4444444444"),
+                                           D("0.8888888887")),
+        ("allocated", "y", "2026-10-01"): (D("3.6666666665"), D("1.3888888889"),
+                                           D("2.2777777776")),
+        ("idle", "i-1", month): (D("3E-10"), None, None),
+        ("idle", "rounding: sub-quantum request shares", month): (D("1E-10"), None, None)}
+    s = res.summary["totals"]
+    # before: 26_666_666_666 + 5e9 + 1 quanta; spread 26_666_666_663 + 5e9
+    assert s["idle_before_spread"] == D("3.1666666667")
+    assert s["idle_spread"] == D("3.1666666663") and s["idle"] == D("4E-10")
+
+
+def test_engine_pass1_given_no_duplicate_check_no_requests_file(tmp_path):
+    import tests.attribution_helpers as h
+    from infercost.ingest.backends import connect
+
+    con = connect("duckdb")
+    bill = h.make_bill([h.focus_row("3", "i-1")])
+    usage = h.make_usage(con, [h.usage_row("a", "i-1", 0.1, 100),
+                               h.usage_row("a", "i-1", 0.2, 200)])
+    rules = parse_rules({})
+    pass1 = engine.resource_hours(con, usage, rules)
+    # pass 1: one resource-hour, 2 rows, both accepted, 100_000 + 200_000 µs
+    assert pass1[0].to_dict("list") == {"resource_id": ["i-1"],
+                                        "hour": [pd.Timestamp("2026-10-01")],
+                                        "n": [2], "n_ok": [2], "W": [300_000]}
+    res = engine.attribute(bill, usage, rules, con, tmp_path, check_duplicates=False,
+                           write_requests=False, pass1=pass1)
+    assert list(tmp_path.iterdir()) == []  # no requests.parquet
+    assert set(res.timings) == {"pass1_resource_hours_s", "bill_hours_s",
+                                "pass4_aggregate_s", "assemble_s", "total_engine_s"}
+    assert res.timings["pass1_resource_hours_s"] == pass1[1]
+    # the same allocation without the requests file: 1 and 2; the id twice not looked for
+    a = res.allocations
+    assert list(a["cost"]) == [D(3)] and list(a["requests"]) == [2]
+    assert res.summary["rows"]["duplicate_request_ids"] == 0
+    res = engine.attribute(bill, usage, rules, con, tmp_path)
+    assert res.summary["rows"]["duplicate_request_ids"] == 1
+    assert (tmp_path / "requests.parquet").exists()
+
+
+def test_engine_per_token_fleet_row_without_usage_is_spread_evenly_and_idle():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # Bedrock is fleet by the services rule, but no request names it: token_hours finds
+    # nothing, its 4 over 2 hours is spread evenly, all idle
+    res = attribute_rows([focus_row("4", "bed", start=0, hours=2, PricingUnit="tokens",
+                                    ServiceName="Amazon Bedrock"), focus_row("1", "i-1")],
+                         [usage_row("a", "i-1", 0.5, 1)],
+                         {"fleet": {"services": ["Amazon Bedrock"]}})
+    assert res.summary["totals"]["idle"] == 4 and res.summary["totals"]["allocated"] == 1
+    idle = res.allocations[res.allocations["kind"] == "idle"]
+    assert list(idle["detail"]) == ["bed"] and list(idle["cost"]) == [D(4)]
+    assert res.fleet_hours["cost_q"].tolist() == [20_000_000_000, 20_000_000_000,
+                                                  10_000_000_000]
+
+
+def test_no_fleet_totals_are_decimal_zeros():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # the only request names a resource the bill does not have: no fleet at all
+    res = attribute_rows([focus_row("2", "vol", service="Storage")],
+                         [usage_row("a", "i-9", 0.1, 100)])
+    s = res.summary
+    for v in (s["fleet"]["cost"], s["totals"]["idle_before_spread"], s["totals"]["idle"]):
+        assert v == 0 and isinstance(v, Decimal)  # a Decimal, written "0" in JSON
+    assert s["fleet"]["idle_share"] is None and s["totals"]["shared"] == 2
+    # no allocated request: no unit cost
+    assert s["unit_costs"] == {"requests": 0, "tokens": 0, "cost_per_request": None,
+                               "cost_per_1k_requests": None, "cost_per_1m_tokens": None,
+                               "bill_per_request": None}
+
+
+def test_table_counts_are_integers():
+    t = _month_with_every_kind_of_row().allocations
+    # requests and tokens are counts: int64 columns, ints in every row (a float column
+    # would write 10.0 in allocations.csv)
+    for c in ("requests", "input_tokens", "output_tokens"):
+        assert str(t[c].dtype) == "int64"
+        assert all(type(v) is int for v in t[c].tolist())
+    assert t["input_tokens"].tolist()[:2] == [10, 0]
+
+
+def test_table_unit_costs_of_a_row_with_two_requests():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    res = attribute_rows([focus_row("3", "i-1")],
+                         [usage_row("a", "i-1", 0.1, 100, tin=10, tout=20),
+                          usage_row("b", "i-1", 0.2, 100, tin=5, tout=5)])
+    (row,) = res.allocations.to_dict("records")
+    # one row: 2 requests, 15 + 25 = 40 tokens, cost 3: 3 x 1000 / 2 = 1500 per 1k
+    # requests, 3 x 1e6 / 40 = 75,000 per 1M tokens
+    assert (row["requests"], row["input_tokens"], row["output_tokens"]) == (2, 15, 25)
+    assert row["cost"] == D(3) and row["cost_per_1k_requests"] == D(1500)
+    assert row["cost_per_1m_tokens"] == D(75000)
+
+
+def test_table_idle_rows_sorted_by_resource_text_with_missing_and_rounding():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("1", "i-1"),  # 1e10 quanta over 3 equal requests
+            focus_row("2", "z-1", start=1),  # fleet (a request in hour 5), idle
+            focus_row("4", None, ServiceName="GPU Pool")]  # fleet by service, no ResourceId
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("b", "i-1", 0.2, 100),
+           usage_row("c", "i-1", 0.3, 100), usage_row("d", "z-1", 5, 100)]
+    res = attribute_rows(bill, use, {"fleet": {"services": ["GPU Pool"]}})
+    t = res.allocations
+    idle = t[t["kind"] == "idle"]
+    # each request floor(1e10 / 3) = 3_333_333_333 quanta: 1 quantum of rounding, for the
+    # whole period; i-1 itself has no idle (all of its hour handed out); sorted by the
+    # ResourceId's text: "None" < "rounding: ..." < "z-1"
+    assert list(zip(idle["period"], idle["detail"], idle["cost"], strict=True)) == [
+        ("2026-10-01", None, D(4)),
+        ("2026-10-01/2026-11-01", "rounding: sub-quantum request shares", D("1E-10")),
+        ("2026-10-01", "z-1", D(2))]
+
+
+def test_table_shared_rows_spread_or_reported_at_zero():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("3", "i-1"), focus_row("2", "vol", service="Storage"),
+            focus_row("-2", "vol2", service="Storage"),  # (Storage, usage) sums to 0
+            focus_row("1", "bkt", service="Networking")]
+    use = [usage_row("a", "i-1", 0.1, 100)]
+    # reported: every (category, label), the one at zero too, sorted
+    t = attribute_rows(bill, use).allocations
+    sh = t[t["kind"] == "shared"]
+    assert list(zip(sh["detail"], sh["cost"], strict=True)) == [
+        ("Networking / usage", D(1)), ("Storage / usage", D(0))]
+    # spread (even, one allocation row): no shared row left, 3 + 0 + 1 in the row
+    t = attribute_rows(bill, use, {"shared": "even"}).allocations
+    assert list(t["kind"]) == ["allocated"]
+    assert list(t["cost"]) == [D(4)] and list(t["shared_cost"]) == [D(1)]
+
+
+def test_table_unallocated_rows_without_a_day():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 100), dict(usage_row("b", "i-1", 0.2, 100),
+                                                  timestamp=None)]
+    t = attribute_rows([focus_row("3", "i-1")], use).allocations
+    un = t[t["kind"] == "unallocated"].to_dict("records")
+    # the request without a timestamp: no day, its reason, 1 request, zero cost
+    assert [(pd.isna(r["period"]), r["detail"], r["requests"], r["cost"]) for r in un] == [
+        (True, "rejected: no timestamp", 1, D(0))]
+
+
+def test_table_shared_rows_left_when_spread_by_cost_is_impossible():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # the fleet costs 0, so `shared: cost` has only zero weights: nothing is spread; the
+    # zero-sum (Networking, usage) key is skipped, the (Storage, usage) after it is listed
+    bill = [focus_row("0", "i-1"), focus_row("1", "bkt", service="Networking"),
+            focus_row("-1", "bkt2", service="Networking"),
+            focus_row("2", "vol", service="Storage")]
+    res = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)], {"shared": "cost"})
+    sh = res.allocations[res.allocations["kind"] == "shared"]
+    assert list(zip(sh["detail"], sh["cost"], strict=True)) == [("Storage / usage", D(2))]
+    assert res.summary["totals"]["shared"] == 2
+
+
+def test_table_empty_and_without_allocated_rows():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # a fleet row (by service) costing 0, no usage: no row of any kind, the columns stay
+    res = attribute_rows([focus_row("0", "gpu", ServiceName="GPU Pool")], [],
+                         {"fleet": {"services": ["GPU Pool"]}})
+    assert res.allocations.shape == (0, 17)
+    assert list(res.allocations.columns) == steps.OUT_COLUMNS
+    # no allocated request: only the shared row and the unallocated one; counts stay int64
+    t = attribute_rows([focus_row("2", "vol", service="Storage")],
+                       [usage_row("a", "i-9", 0.1, 1)]).allocations
+    assert list(t["kind"]) == ["shared", "unallocated"] and list(t["requests"]) == [0, 1]
+    assert str(t["requests"].dtype) == "int64" and str(t["input_tokens"].dtype) == "int64"
+
+
+def test_table_counts_bill_rows_without_a_period_by_nrows(tmp_path):
+    import tests.attribution_helpers as h
+    from infercost.ingest.backends import connect
+
+    con = connect("duckdb")
+    bill = h.make_bill([h.focus_row("3", "i-1"),
+                        h.focus_row("4", "i-1", ChargePeriodStart="NULL"),
+                        h.focus_row("5", "i-1", ChargePeriodStart="NULL")])
+    bill.rows.loc[1, "nrows"] = 2  # a reduced row standing for two bill rows
+    usage = h.make_usage(con, [h.usage_row("a", "i-1", 0.1, 1)])
+    res = engine.attribute(bill, usage, parse_rules({}), con, tmp_path)
+    un = res.allocations[res.allocations["kind"] == "unallocated"]
+    # 2 + 1 bill rows without a period, 4 + 5 = 9 unallocated
+    assert list(un["detail"]) == ["fleet bill rows without a charge period (3)"]
+    assert list(un["cost"]) == [D(9)]
+
+
+def test_summary_of_a_bill_with_a_row_past_int64_quanta_outside_the_fleet():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 500,000,000 x 1e10 = 5e18 quanta >= 2**62: only a row outside the fleet may be that
+    # large; it is summed as a Decimal (the bill's quanta are read leniently, once)
+    bill = [focus_row("3", "i-1"),
+            focus_row("500000000", None, category="Tax", service="Other", ServiceName="Tax")]
+    s = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)]).summary
+    assert s["totals"]["bill"] == D("500000003") and s["totals"]["shared"] == D(500_000_000)
+    assert s["charges"]["tax"] == {"rows": 1, "billed_cost": D(500_000_000),
+                                   "effective_cost": D(500_000_000)}
+    assert s["by_provider"] == {"AWS": {"billed_cost": D("500000003"),
+                                        "effective_cost": D("500000003")}}
+    assert s["by_service"][0] == {"service": "Tax", "category": "Other",
+                                  "cost": D(500_000_000)}
+    assert s["conservation"]["line"] == "3 + 0 + 500000000 + 0 = 500000003 USD"
+
+
+def test_by_service_tie_by_key_whatever_the_row_order():
+    # equal costs: by the (service, category) text, not by the order of the rows
+    b = _bside({"service_name": ["Zeta", "Alpha"], "service_category": ["A", "B"]},
+               ["2", "2"], [False, False])
+    assert [r["service"] for r in steps.by_service(b)] == ["Alpha", "Zeta"]
+
+
+def test_summary_row_counts_absent_reasons_are_zero():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    s = attribute_rows([focus_row("3", "i-1")], [usage_row("a", "i-1", 0.1, 100)]).summary
+    # every request allocated: no reason has a count, each is 0
+    r = s["rows"]
+    assert (r["usage_outside_period"], r["usage_without_bill_row"], r["usage_zero_weight"],
+            r["usage_rejected"], r["usage_rejected_by_reason"]) == (0, 0, 0, 0, {})
+    assert r["usage_allocated"] == 1
+
+
+def test_engine_sub_millisecond_busy_time_and_capacity_needs_duration():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 0.5), usage_row("b", "i-1", 0.2, 1.5),
+           usage_row("c", "i-1", 0.3, None)]
+    res, req = attribute_rows([focus_row("2", "i-1")], use, {"driver": "capacity"},
+                              with_requests=True)
+    got = {r.request_id: (r.weight, r.allocation_code) for r in req.itertuples()}
+    # 0.5 ms = 500 µs, 1.5 ms = 1500 µs; capacity reads duration_ms: c is rejected (5)
+    assert got == {"a": (500, 0), "b": (1500, 0), "c": (0, 5)}
+    # 2 = 2e10 quanta over a capacity of 3.6e9 µs: floor(2e10 x 500 / 3.6e9) = 2777 and
+    # floor(2e10 x 1500 / 3.6e9) = 8333 quanta, 11_110 in all
+    assert res.summary["totals"]["allocated"] == D("0.000001111")
+
+
+def test_engine_token_weights_one_token_and_missing_counts():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 1, tin=1, tout=0), usage_row("b", "i-1", 0.2, 1,
+                                                                  tin=0, tout=1),
+           usage_row("c", "i-1", 0.3, 1, tin=None, tout=2),
+           usage_row("d", "i-1", 0.4, 1, tin=3, tout=None)]
+    res, req = attribute_rows([focus_row("7", "i-1")], use, {"driver": "tokens"},
+                              with_requests=True)
+    got = {r.request_id: (r.weight, r.cost_q) for r in req.itertuples()}
+    # one token weighs 1; a missing count weighs 0: 1, 1, 2, 3 of 7 -> 1, 1, 2, 3
+    assert got == {"a": (1, 10_000_000_000), "b": (1, 10_000_000_000),
+                   "c": (2, 20_000_000_000), "d": (3, 30_000_000_000)}
