@@ -20,19 +20,14 @@ from infercost.errors import InputError
 from infercost.ingest.otel import spans_to_rows
 from infercost.ingest.spans import read_priced_spans
 from tests.conftest import EXAMPLES
+from tests.test_reprice import TINY
 
 D = Decimal
 T0 = 1_790_812_800_000_000_000  # 2026-10-01T00:00:00Z in ns
 S = 1_000_000_000  # ns per second
 
-#: one replica, no batching, 7.20 USD/GPU-h = 0.002 USD/s; idle 0.0002 USD per request
-#: (as tests/test_reprice.py: a 100 ms span costs 0.1 x 0.002 + 0.0002 = 0.0004 USD)
-TINY = {"name": "tiny", "currency": "USD",
-        "workload": {"arrivals": {"process": "constant", "rate_per_s": 5}, "duration_s": 3600},
-        "service": {"distribution": "constant", "mean_ms": 100},
-        "deployment": {"hardware": "h100-sxm", "replicas": 1,
-                       "pricing": {"provider": "aws", "plan": "on-demand",
-                                   "price_per_gpu_hour": 7.2}}}
+# TINY (tests/test_reprice.py): one replica, no batching, 7.20 USD/GPU-h = 0.002 USD/s;
+# idle 0.0002 USD per request: a 100 ms span costs 0.1 x 0.002 + 0.0002 = 0.0004 USD
 
 
 def _v(x):
