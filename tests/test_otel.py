@@ -606,6 +606,25 @@ def test_a_second_instrument_on_one_tracer_provider_is_refused():
     assert [p.count for p in _metric_points(reader)["infercost.cost.per_request"]] == [1]
 
 
+@pytest.mark.parametrize("by_hand", ["processor", "exporter"])
+def test_instrument_after_a_pricer_wired_by_hand_is_refused(by_hand):
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    from infercost.errors import InputError
+    from infercost.integrations.otel import CostSpanExporter
+
+    tp = TracerProvider()
+    mp = MeterProvider(metric_readers=[InMemoryMetricReader()])
+    if by_hand == "processor":
+        tp.add_span_processor(CostSpanProcessor(small_table()))
+    else:
+        tp.add_span_processor(SimpleSpanProcessor(
+            CostSpanExporter(Memory(), small_table(), meter_provider=mp)))
+    # every span would be priced, and its cost counted, twice
+    with pytest.raises(InputError, match="already instrumented"):
+        instrument(tp, small_table(), exporter=Memory(), meter_provider=mp)
+
+
 def test_every_exporter_of_a_list_gets_every_priced_span(caplog):
     class Broken(Memory):
         def export(self, spans):

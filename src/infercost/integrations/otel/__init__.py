@@ -86,7 +86,9 @@ def _check_arguments(tracer_provider: Any, exporter: Any, max_queue_size: int | 
                          f"{max_export_batch_size}", "instrument(max_export_batch_size)")
     procs = getattr(getattr(tracer_provider, "_active_span_processor", None),
                     "_span_processors", ())
-    if any(isinstance(p, _TaggingBatchProcessor) for p in procs):
+    if any(isinstance(p, (_TaggingBatchProcessor, CostSpanProcessor))
+           or isinstance(getattr(p, "span_exporter", None), CostSpanExporter) for p in procs):
+        # instrument() before, or a CostSpanProcessor / CostSpanExporter wired by hand
         raise InputError("already instrumented; to send priced spans to several destinations "
                          "pass a list: exporter=[a, b]", "instrument(tracer_provider)")
 
