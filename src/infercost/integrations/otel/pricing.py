@@ -81,13 +81,19 @@ class PricingStats:
                 "total": str(self.total), "export_failures": self.export_failures}
 
 
+def _agent_or_tool(attrs) -> bool:
+    """Whether `gen_ai.operation.name` names an agent's or a tool's operation (one dict
+    get when the span names none; a known inference operation without a call)."""
+    op = attrs.get(_OPERATION)
+    return op is not None and (type(op) is not str or op not in _INFERENCE_OPERATIONS) \
+        and not sc.is_inference_operation(attrs)
+
+
 def _is_inference(attrs, model_attribute: str | None) -> bool:
     """Whether a span with `attrs` is one inference request: not an agent's or a tool's
-    operation (one dict get when it names none), and an attribute `model_attribute` or one
-    of the `semconv.INFERENCE_PREFIXES`."""
-    op = attrs.get(_OPERATION)
-    if op is not None and (type(op) is not str or op not in _INFERENCE_OPERATIONS) \
-            and not sc.is_inference_operation(attrs):
+    operation (`_agent_or_tool`), and an attribute `model_attribute` or one of the
+    `semconv.INFERENCE_PREFIXES`."""
+    if _agent_or_tool(attrs):
         return False
     if model_attribute and model_attribute in attrs:
         return True
@@ -242,10 +248,10 @@ class CostSpanExporter(SpanExporter):
         """`price` for one span of a batch: the counts and exact sums go to `tally`
         (`_merge` adds them to `stats` and the counter's totals once per batch)."""
         attrs = _view(span)  # read only; `out` below is the copy the exporter gets
-        op = attrs.get(_OPERATION)  # an agent's or tool's span is not one model call
-        if (op is not None and (type(op) is not str or op not in _INFERENCE_OPERATIONS)
-                and not sc.is_inference_operation(attrs)) or (
-                sc.TABLE_VERSION not in attrs and not _is_inference(attrs, self.model_attribute)):
+        # an agent's or tool's span is not one model call (`_is_inference` checks that too,
+        # for spans not tagged at start)
+        if (_agent_or_tool(attrs) if sc.TABLE_VERSION in attrs
+                else not _is_inference(attrs, self.model_attribute)):
             tally.skipped += 1
             return span
         named = None  # a model named by `model_attribute`, made standard on the copy
