@@ -32,6 +32,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from infercost import api
 from infercost.core import semconv as sc
+from infercost.integrations.otel.histogram import HistogramRecorder
 
 log = logging.getLogger("infercost.otel")
 #: running totals stay exact: 60 digits hold 27 decimals (ns x a rate of 18) up to 1e33
@@ -231,6 +232,7 @@ class CostSpanExporter(SpanExporter):
         shared.pricers.add(self)
         self._counter = shared.counter
         self._histogram = shared.histogram
+        self._recorder = shared.recorder
 
     # -- pricing ------------------------------------------------------------------------
     def price(self, span: ReadableSpan) -> ReadableSpan:
@@ -328,13 +330,11 @@ class CostSpanExporter(SpanExporter):
         return _copy(span, out)
 
     def _merge(self, tally: _Tally) -> None:
-        """Record each priced span's cost in the histogram (one `record` per span, in a
-        row after the batch is priced: the SDK's code stays warm), and add the batch's
+        """Record each priced span's cost in the histogram (`HistogramRecorder`: as one
+        `record` per span, in a row after the batch is priced), and add the batch's
         counts and exact sums to `stats` and the counter's totals."""
-        record = self._histogram.record
         try:
-            for f, labels in zip(tally.amounts, tally.labels, strict=True):
-                record(f, labels)
+            self._recorder.record_many(tally.amounts, tally.labels)
         except Exception as e:  # pragma: no cover - the metrics SDK failing
             log.warning("infercost: recording %s failed: %s", HISTOGRAM, e)
         with self._lock:
@@ -517,6 +517,7 @@ class _SharedMetrics:
         self.histogram = meter.create_histogram(
             HISTOGRAM, unit=unit, description="Cost of one inference request",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+        self.recorder = HistogramRecorder(self.histogram)
 
     @classmethod
     def of(cls, meter_provider, unit: str) -> _SharedMetrics:
