@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 
-from infercost.core.money import Money, format_decimal, money_sum, to_decimal
+from infercost.core.money import Money, format_decimal, format_significant, money_sum, to_decimal
 from infercost.errors import CurrencyError, InputError
 
 
@@ -175,3 +175,28 @@ def test_rounding_needs_more_than_34_digits():
     assert Money.of("1E+20").quantize(18).amount == Decimal(10) ** 20
     assert format_decimal(Decimal("123456789012345678901.5"), 18) == \
         "123456789012345678901.500000000000000000"
+
+
+# -- format_significant: significant digits, never an exponent --------------------------
+@pytest.mark.parametrize(("value", "kw", "text"), [
+    # 4 significant digits: adjusted() of 3.04e-7 is -7, so 4 - 1 + 7 = 10 places
+    (Decimal("3.040E-7"), {}, "0.0000003040"),
+    # adjusted() -3: 4 - 1 + 3 = 6 places
+    (Decimal("0.0078"), {}, "0.007800"),
+    # adjusted() 3: 4 - 1 - 3 = 0 places; min_places 2 wins over 0
+    (Decimal("2223.4"), {}, "2223"),
+    (Decimal("2223.4"), {"min_places": 2}, "2223.40"),
+    # adjusted() 4: 4 - 1 - 4 = -1 places -> 0 (format_decimal never rounds to tens)
+    (Decimal("12345.6"), {}, "12346"),
+    # 2 digits: adjusted() -2 -> 2 - 1 + 2 = 3 places, half-even: 0.01234 -> 0.012
+    (Decimal("0.01234"), {"digits": 2}, "0.012"),
+    (Decimal("-0.0078"), {}, "-0.007800"),
+    # zero: "0", or min_places zeros after the point
+    (Decimal("0"), {}, "0"),
+    (Decimal("0.000"), {}, "0"),
+    (Decimal("0"), {"min_places": 2}, "0.00"),
+    # min_places above what the digits need: min_places
+    (Decimal("0.5"), {"min_places": 6}, "0.500000"),
+])
+def test_format_significant_by_hand(value, kw, text):
+    assert format_significant(value, **kw) == text
