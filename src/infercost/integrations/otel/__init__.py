@@ -61,7 +61,7 @@ def _whole_at_least_1(v: Any, name: str) -> None:
 
 
 def _check_arguments(tracer_provider: Any, exporter: Any, max_queue_size: int | None,
-                     max_export_batch_size: int | None) -> None:
+                     max_export_batch_size: int | None, meter_provider: Any = None) -> None:
     """`instrument`'s arguments checked before anything is built or added: `InputError`
     naming the argument."""
     from infercost.errors import InputError
@@ -70,6 +70,10 @@ def _check_arguments(tracer_provider: Any, exporter: Any, max_queue_size: int | 
         raise InputError("expected an OpenTelemetry SDK TracerProvider (one with "
                          f"add_span_processor), got {type(tracer_provider).__name__}",
                          "instrument(tracer_provider)")
+    if meter_provider is not None and not callable(getattr(meter_provider, "get_meter", None)):
+        raise InputError("expected an OpenTelemetry MeterProvider (one with get_meter), or "
+                         f"None for the global one, got {type(meter_provider).__name__} "
+                         f"{meter_provider!r}"[:200], "instrument(meter_provider)")
     many = isinstance(exporter, (list, tuple))
     for e in (exporter if many else () if exporter is None else (exporter,)):
         if not callable(getattr(e, "export", None)):
@@ -115,14 +119,16 @@ def instrument(tracer_provider: Any, scenario: Any, catalog: Any = None, exporte
 
     Returns the `CostSpanExporter` (`.stats`, `.table`, `.force_flush()`). Raises
     `InputError` (before anything is added) for a bad scenario or catalog, a
-    `tracer_provider` without `add_span_processor`, an exporter without `export`, a bad
+    `tracer_provider` without `add_span_processor`, an exporter without `export`, a
+    `meter_provider` without `get_meter`, a bad
     queue or batch size, or a tracer provider `instrument` already instrumented (one
     pricer per tracer provider: every span would be priced, and counted, twice).
     """
     from infercost import api
     from infercost.econ.spanprice import PriceTable
 
-    _check_arguments(tracer_provider, exporter, max_queue_size, max_export_batch_size)
+    _check_arguments(tracer_provider, exporter, max_queue_size, max_export_batch_size,
+                     meter_provider)
     table = scenario if isinstance(scenario, PriceTable) else api.price_table(scenario, catalog=catalog)
     pricer = CostSpanExporter(exporter, table, meter_provider, tenant_attribute, model_attribute)
     kw = {k: v for k, v in (("schedule_delay_millis", schedule_delay_millis),

@@ -30,16 +30,19 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from time import time_ns
 from typing import Any
 
 from opentelemetry.context import get_current
+from opentelemetry.trace import NonRecordingSpan, set_span_in_context
 
 try:  # the SDK's private structures this relies on (1.x)
     from opentelemetry.sdk.metrics._internal._view_instrument_match import (
         _hash_attributes,
         _ViewInstrumentMatch,
     )
+    from opentelemetry.sdk.metrics._internal.exemplar import AlwaysOffExemplarFilter
     from opentelemetry.sdk.metrics._internal.instrument import _Histogram as _SdkHistogram
     from opentelemetry.sdk.metrics._internal.measurement import Measurement
     from opentelemetry.sdk.metrics._internal.measurement_consumer import (
@@ -48,9 +51,11 @@ try:  # the SDK's private structures this relies on (1.x)
 except ImportError:  # pragma: no cover - another SDK: the public record only
     _SdkHistogram = None
     Measurement = object
+    AlwaysOffExemplarFilter = None
 
 _PUBLIC = ()  # a label set whose values take the public `record`
-#: label dicts remembered at most (the pricer makes one per distinct label set)
+#: label dicts remembered at most (the pricer makes one per distinct label set); values of
+#: label sets past it take the public `record`
 _MAX_LABEL_SETS = 4096
 
 
@@ -83,8 +88,16 @@ class HistogramRecorder:
         consumer = getattr(h, "_measurement_consumer", None)
         return consumer if type(consumer) is SynchronousMeasurementConsumer else None
 
-    def record_many(self, values: Sequence[float], labels: Sequence[Mapping[str, str]]) -> None:
-        """Record `values[i]` with attributes `labels[i]` (same lengths)."""
+    def record_many(self, values: Sequence[float], labels: Sequence[Mapping[str, str]],
+                    span_contexts: Sequence[Any] | None = None) -> None:
+        """Record `values[i]` with attributes `labels[i]`, in a context whose current span is
+        `span_contexts[i]` (an OpenTelemetry `SpanContext`: the request's span, so an
+        exemplar names its trace; None: the caller's context). Raises ValueError when
+        the lengths differ."""
+        if len(labels) != len(values) or (span_contexts is not None
+                                          and len(span_contexts) != len(values)):
+            raise ValueError(f"{len(values)} values, {len(labels)} label sets, "
+                             f"{'no' if span_contexts is None else len(span_contexts)} contexts")
         h = self.histogram
         try:
             consumer = self._consumer()
@@ -92,34 +105,46 @@ class HistogramRecorder:
             exemplars = consumer._sdk_config.exemplar_filter if consumer is not None else None
         except AttributeError:  # pragma: no cover - SDK internals changed
             consumer = None
+        current = get_current()
+        if span_contexts is None:
+            contexts: Any = repeat(current)
+        else:
+            contexts = (current if sc is None else set_span_in_context(NonRecordingSpan(sc))
+                        for sc in span_contexts)
         if consumer is None:
-            for v, lab in zip(values, labels, strict=True):
-                h.record(v, lab)
+            for v, lab, ctx in zip(values, labels, contexts, strict=False):
+                h.record(v, lab, context=ctx)
             return
         if storages is not self._storages:  # a reader added or removed: start again
             with self._lock:
                 self._aggs = {}
                 self._storages = storages
         cache = self._aggs
-        context = get_current()
         should_sample = exemplars.should_sample
-        for v, lab in zip(values, labels, strict=True):
+        if span_contexts is not None and type(exemplars) is AlwaysOffExemplarFilter:
+            contexts = repeat(current)  # no exemplar: the context is never read
+        for v, lab, ctx in zip(values, labels, contexts, strict=False):
             hit = cache.get(id(lab))
             if hit is None:
-                h.record(v, lab)  # the SDK makes the aggregations, applies views and limits
-                if len(cache) >= _MAX_LABEL_SETS:  # labels made afresh each time: start again
-                    cache.clear()
-                cache[id(lab)] = (lab, self._find(storages, lab))
+                # the SDK makes the aggregations, applies views and limits
+                h.record(v, lab, context=ctx)
+                if len(cache) < _MAX_LABEL_SETS:  # past it: the public record for new ones
+                    cache[id(lab)] = (lab, self._find(storages, lab))
                 continue
             aggs = hit[1]
             if aggs is _PUBLIC or not (0.0 <= v < math.inf):  # the SDK warns or overflows
-                h.record(v, lab)
+                h.record(v, lab, context=ctx)
                 continue
             t = time_ns()
-            m = _CleanMeasurement(v, t, h, context, lab)
-            sample = should_sample(v, t, lab, context)
+            m = _CleanMeasurement(v, t, h, ctx, lab)
+            sample = should_sample(v, t, lab, ctx)
             for agg in aggs:
                 agg.aggregate(m, sample)
+
+    def clear(self) -> None:
+        """Forget the label sets seen (the next value of each takes the public `record`)."""
+        with self._lock:
+            self._aggs = {}
 
     def _find(self, storages, lab: Mapping[str, str]) -> tuple:
         """The aggregation objects every reader keeps for `lab` on this histogram (one per

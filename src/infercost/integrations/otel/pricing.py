@@ -12,8 +12,9 @@ Nothing here raises into the service: a span that cannot be priced is passed on 
 (unreachable collector) is logged as a warning and counted in `stats.export_failures`.
 
 The two metrics are made once per meter provider and shared by every pricer on it (the
-SDK keeps one instrument per name): the counter reports the sum over the pricers per
-label set.
+SDK keeps one instrument per name). Per exported batch: the histogram gets each
+request's cost in its own span's context (`HistogramRecorder`), the counter the batch's
+sum per label set.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from infercost.integrations.otel.histogram import HistogramRecorder
 log = logging.getLogger("infercost.otel")
 #: running totals stay exact: 60 digits hold 27 decimals (ns x a rate of 18) up to 1e33
 _SUM = Context(prec=60)
-_ZERO = Decimal(0)
 _price_span = api.price_span
 
 #: histogram bucket bounds for the cost of one request (currency units): 1e-7 .. 10
@@ -59,6 +59,8 @@ _INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"
 #: the largest token count priced: OTLP encodes integer attributes as int64, so a larger
 #: one would not reach the collector
 _INT64_MAX = 2**63 - 1
+#: distinct metric label sets a pricer remembers (past it, labels are made for each span)
+_MAX_LABEL_SETS = 4096
 #: where a hosted span's model is looked for when its response model has no price
 _REQUEST_MODEL = ("gen_ai.request.model", "llm.request.model")
 
@@ -219,20 +221,17 @@ class CostSpanExporter(SpanExporter):
                        **{sc.COST_PART + p.name: _s(p.amount) for p in table._fixed}}
         self.span_processor = None  # the BatchSpanProcessor `instrument` put it in
         self._lock = threading.Lock()
-        if meter_provider is None:
-            from opentelemetry import metrics
-
-            meter_provider = metrics.get_meter_provider()
-        self._totals: dict[tuple[str, str, str], Decimal] = {}
+        # metric key -> label dict, and the span's raw (model, version, tenant) values with
+        # their types -> (metric key, label dict): at most _MAX_LABEL_SETS each (past it a
+        # label dict is made for each span)
         self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
-        self._label_sets: dict[tuple[Any, Any, Any], tuple[tuple[str, str, str], dict]] = {}
+        self._label_sets: dict[tuple, tuple[tuple[str, str, str], dict]] = {}
         # the counter and histogram of the meter provider, shared with every other pricer
-        # on it (the SDK drops a second instrument of the same name)
-        shared = _SharedMetrics.of(meter_provider, table.currency)
-        shared.pricers.add(self)
-        self._counter = shared.counter
-        self._histogram = shared.histogram
-        self._recorder = shared.recorder
+        # on it (the SDK keeps one instrument per name); with no meter provider given, the
+        # global one, looked up until the application has set one (`_shared_metrics`)
+        self._meter_provider = meter_provider
+        self._metrics: _SharedMetrics | None = None
+        self._shared_metrics()
 
     # -- pricing ------------------------------------------------------------------------
     def price(self, span: ReadableSpan) -> ReadableSpan:
@@ -309,7 +308,7 @@ class CostSpanExporter(SpanExporter):
             out[sc.COST_SOURCE] = cost.source
             for p in cost.parts:
                 out[sc.COST_PART + p.name] = _s(p.amount)
-        hit = self._label_sets.get((model, version, tenant))
+        hit = self._label_sets.get((model, version, tenant, type(version), type(tenant)))
         if hit is None:
             hit = self._label_set(model, version, tenant)
         key, labels = hit
@@ -324,25 +323,51 @@ class CostSpanExporter(SpanExporter):
         out[_COST_DECIMAL] = text
         tally.amounts.append(f)  # recorded in the histogram by `_merge`, one by one
         tally.labels.append(labels)
+        tally.contexts.append(span.context)  # the request's span: the exemplar's trace
         totals = tally.totals
-        totals[key] = _SUM.add(totals[key], total) if key in totals else total
+        if key in totals:
+            totals[key] = _SUM.add(totals[key], total)
+        else:
+            totals[key] = total
+            tally.key_labels[key] = labels
         tally.priced += 1
         return _copy(span, out)
 
     def _merge(self, tally: _Tally) -> None:
         """Record each priced span's cost in the histogram (`HistogramRecorder`: as one
-        `record` per span, in a row after the batch is priced), and add the batch's
-        counts and exact sums to `stats` and the counter's totals."""
-        try:
-            self._recorder.record_many(tally.amounts, tally.labels)
-        except Exception as e:  # pragma: no cover - the metrics SDK failing
-            log.warning("infercost: recording %s failed: %s", HISTOGRAM, e)
+        `record` per span, in the request span's context, in a row after the batch is
+        priced), add the batch's sum per label set to the counter (one `add` each), and
+        add the batch's counts and exact sums to `stats`."""
+        if tally.amounts:
+            metrics = self._metrics or self._shared_metrics()
+            if metrics is not None:
+                try:
+                    metrics.recorder.record_many(tally.amounts, tally.labels, tally.contexts)
+                    add = metrics.counter.add
+                    for key, amount in tally.totals.items():
+                        add(float(amount), tally.key_labels[key])
+                except Exception as e:  # pragma: no cover - the metrics SDK failing
+                    log.warning("infercost: recording the cost metrics failed: %s", e)
         with self._lock:
-            for key, amount in tally.totals.items():
-                self._totals[key] = _SUM.add(self._totals.get(key, _ZERO), amount)
+            for amount in tally.totals.values():
                 self.stats.total = _SUM.add(self.stats.total, amount)
             self.stats.priced += tally.priced
             self.stats.skipped += tally.skipped
+
+    def _shared_metrics(self) -> _SharedMetrics | None:
+        """The meter provider's shared counter and histogram (made on first use). With no
+        meter provider given: the global one once the application has set one; None
+        before (the API's placeholder would forward nothing recorded before then, and
+        instruments made on it would take the names on the provider set later)."""
+        mp = self._meter_provider
+        if mp is None:
+            from opentelemetry import metrics
+
+            mp = metrics.get_meter_provider()
+            if _is_placeholder(mp):
+                return None
+        self._metrics = _SharedMetrics.of(mp, self.table.currency)
+        return self._metrics
 
     def _unpriced(self, span: ReadableSpan, attrs, named, tenant, version,
                   reason: str, priced_as=None) -> ReadableSpan:
@@ -373,7 +398,8 @@ class CostSpanExporter(SpanExporter):
         is left out: Prometheus reads a missing label as empty, and the SDK hashes one
         attribute fewer per record), made once per distinct value set (the same dict
         every time, so the metrics SDK sees one attribute set)."""
-        hit = self._label_sets.get((model, version, tenant))
+        raw = (model, version, tenant, type(version), type(tenant))  # 1, 1.0, True differ
+        hit = self._label_sets.get(raw)
         if hit is None:
             key = (str(model), "" if version is None else str(version),
                    "" if tenant is None else str(tenant))
@@ -385,9 +411,11 @@ class CostSpanExporter(SpanExporter):
                 if key[2]:
                     labels["tenant"] = key[2]
                 labels["currency"] = self.table.currency
-                self._labels[key] = labels
+                if len(self._labels) < _MAX_LABEL_SETS:  # else made again for each span
+                    self._labels[key] = labels
             hit = (key, labels)
-            self._label_sets[(model, version, tenant)] = hit
+            if len(self._label_sets) < _MAX_LABEL_SETS:
+                self._label_sets[raw] = hit
         return hit
 
     def _from_resource(self, resource) -> tuple[Any, Any]:
@@ -502,18 +530,14 @@ class CostSpanExporter(SpanExporter):
 
 class _SharedMetrics:
     """The counter and histogram of one meter provider, made once and shared by every
-    pricer on it (`pricers`, held weakly). The counter's callback reports, per label set,
-    the exact sum over the pricers (as a float). Unit: the first pricer's currency (the
-    `currency` label names each point's)."""
+    pricer on it (`recorder`: the histogram's `HistogramRecorder`). Unit: the first
+    pricer's currency (the `currency` label names each point's)."""
 
     def __init__(self, meter_provider, unit: str) -> None:
         meter = meter_provider.get_meter("infercost")
-        self.pricers: weakref.WeakSet[CostSpanExporter] = weakref.WeakSet()
-        # a cumulative counter read when metrics are collected (the exact Decimal totals
-        # the pricers keep), so pricing a span records one instrument, not two
-        self.counter = meter.create_observable_counter(
-            COUNTER, callbacks=[self.observe], unit=unit,
-            description="Cost of priced inference requests")
+        # a counter added to once per label set per exported batch (the batch's sum)
+        self.counter = meter.create_counter(
+            COUNTER, unit=unit, description="Cost of priced inference requests")
         self.histogram = meter.create_histogram(
             HISTOGRAM, unit=unit, description="Cost of one inference request",
             explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
@@ -537,22 +561,6 @@ class _SharedMetrics:
                 _SHARED[meter_provider] = hit
             return hit
 
-    def observe(self, options=None):
-        """The counter's callback: per label set, the exact sum of every pricer's running
-        total, as a float."""
-        from opentelemetry.metrics import Observation
-
-        sums: dict[tuple, Decimal] = {}
-        labels: dict[tuple, dict[str, str]] = {}
-        for pricer in list(self.pricers):
-            with pricer._lock:
-                items = [(k, v, pricer._labels[k]) for k, v in pricer._totals.items()]
-            for k, v, lab in items:
-                key = (k, lab["currency"])
-                sums[key] = _SUM.add(sums[key], v) if key in sums else v
-                labels[key] = lab
-        return [Observation(float(v), labels[k]) for k, v in sums.items()]
-
 
 #: each meter provider's shared metrics (weakly keyed), and those of providers that cannot
 #: be weakly referenced (by id, with the provider)
@@ -561,21 +569,29 @@ _SHARED_HELD: dict[int, tuple[Any, _SharedMetrics]] = {}
 _SHARED_LOCK = threading.Lock()
 
 
+def _is_placeholder(meter_provider) -> bool:
+    """Whether `meter_provider` is the OpenTelemetry API's stand-in before the application
+    sets one (`metrics.get_meter_provider()` before `set_meter_provider`)."""
+    return type(meter_provider).__name__ == "_ProxyMeterProvider"
+
+
 class _Tally:
     """What pricing one export batch adds to the metrics and stats: each priced span's
     cost and metric labels (for the histogram), spans priced and skipped, and the exact
     sum of the priced costs per metric key (model, version, tenant)."""
 
-    __slots__ = ("amounts", "labels", "priced", "skipped", "totals")
+    __slots__ = ("amounts", "contexts", "key_labels", "labels", "priced", "skipped", "totals")
 
     def __init__(self) -> None:
         self.priced = 0
         self.skipped = 0
         self.totals: dict[tuple[str, str, str], Decimal] = {}
-        # per priced span: its cost and its metric labels (two lists: no tuple per span
-        # for the garbage collector to track)
+        self.key_labels: dict[tuple[str, str, str], dict[str, str]] = {}  # key -> labels
+        # per priced span: its cost, its metric labels and its span context (lists: no
+        # tuple per span for the garbage collector to track)
         self.amounts: list[float] = []
         self.labels: list[dict[str, str]] = []
+        self.contexts: list[Any] = []
 
 
 class _Unpriced(Exception):
