@@ -511,3 +511,14 @@ def test_monthly_projection_of_a_short_period_reads_clean():
                       (Component("storage", "Storage", amount, "d", "operations"),))
     assert b.to_dict()["components"][0]["monthly_cost"] == "0.46"
     assert b.monthly_total == Money("0.46", "EUR")
+
+
+def test_host_power_without_an_owned_hardware_entry_says_board_power_only():
+    from infercost.econ.owned import host_power
+
+    catalog = load_catalog()
+    assert "l4" in catalog.hardware and "l4" not in catalog.owned
+    watts, note = host_power(catalog, "l4")
+    assert watts == Decimal(0)
+    assert note == ("board power only: host share of l4 unknown "
+                    "(no prices.owned_hardware entry in the catalog)")
