@@ -69,8 +69,9 @@ class _CleanMeasurement(Measurement):  # type: ignore[misc, valid-type]
 
 class HistogramRecorder:
     """Records values into `histogram` (an OpenTelemetry histogram instrument).
-    `record_many(values, labels)`: as `histogram.record(v, l)` for each pair, in order.
-    Never raises what `record` would not."""
+    `record_many(values, labels, span_contexts)`: as `histogram.record(v, l, context=c)`
+    for each, in order, where c is a context holding that span. Never raises what
+    `record` would not (but ValueError for lists of different lengths)."""
 
     def __init__(self, histogram: Any) -> None:
         self.histogram = histogram
@@ -140,11 +141,6 @@ class HistogramRecorder:
             sample = should_sample(v, t, lab, ctx)
             for agg in aggs:
                 agg.aggregate(m, sample)
-
-    def clear(self) -> None:
-        """Forget the label sets seen (the next value of each takes the public `record`)."""
-        with self._lock:
-            self._aggs = {}
 
     def _find(self, storages, lab: Mapping[str, str]) -> tuple:
         """The aggregation objects every reader keeps for `lab` on this histogram (one per
