@@ -180,3 +180,31 @@ def test_label_dicts_made_afresh_every_time_keep_the_cache_bounded(monkeypatch):
         h2.record(0.002, B)
         assert len(rec._aggs) <= 4
     assert _points(r1) == _points(r2)
+
+
+def test_values_recorded_in_their_spans_context_carry_that_span_in_exemplars():
+    from opentelemetry.trace import (
+        NonRecordingSpan,
+        SpanContext,
+        TraceFlags,
+        set_span_in_context,
+    )
+
+    (r1, h1), (r2, h2) = _pair(exemplar_filter=AlwaysOnExemplarFilter())
+    scs = [SpanContext(trace_id=0x10 + i, span_id=0x20 + i, is_remote=False,
+                       trace_flags=TraceFlags(TraceFlags.SAMPLED)) for i in range(4)]
+    values = [0.001, 0.002, 0.003, 0.004]
+    rec = HistogramRecorder(h1)
+    rec.record_many(values, [A] * 4, scs)
+    for v, sc in zip(values, scs, strict=True):
+        h2.record(v, A, context=set_span_in_context(NonRecordingSpan(sc)))
+
+    def exemplars(reader):
+        p = reader.get_metrics_data().resource_metrics[0].scope_metrics[0].metrics[0]
+        return sorted((e.value, e.span_id, e.trace_id) for e in p.data.data_points[0].exemplars)
+
+    ours = exemplars(r1)
+    assert ours == exemplars(r2) and ours  # the SDK keeps some of the four
+    assert all(span_id == 0x20 + trace_id - 0x10 for _, span_id, trace_id in ours)
+    with pytest.raises(ValueError, match="4 values, 3 label sets"):
+        rec.record_many(values, [A] * 3)
