@@ -82,7 +82,7 @@ def test_fast_path_collects_what_record_collects():
     labels = [A, B, C] * len(VALUES)
     rec = _record_both(h1, h2, values, labels)
     # the fast path was taken: each label set holds its aggregation objects
-    assert len(rec._aggs) == 3 and all(hit[1] is not _PUBLIC for hit in rec._aggs.values())
+    assert len(rec._state[1]) == 3 and all(hit[1] is not _PUBLIC for hit in rec._state[1].values())
     p1, p2 = _points(r1), _points(r2)
     assert p1 == p2 and len(p1) == 3
     # hand check of one series: A got VALUES[0::3] + VALUES[1::3][...]: count 10 in all
@@ -107,7 +107,7 @@ def test_delta_reader_takes_the_public_path_and_agrees_across_collections():
     delta = {"reader": {"preferred_temporality": {Histogram: AggregationTemporality.DELTA}}}
     (r1, h1), (r2, h2) = _pair(**delta)
     rec = _record_both(h1, h2, VALUES, [A, B] * (len(VALUES) // 2))
-    assert all(hit[1] is _PUBLIC for hit in rec._aggs.values())
+    assert all(hit[1] is _PUBLIC for hit in rec._state[1].values())
     assert _points(r1) == _points(r2)
     rec.record_many(VALUES[:4], [A] * 4)
     for v in VALUES[:4]:
@@ -120,7 +120,7 @@ def test_a_view_that_drops_attributes_takes_the_public_path():
                             attribute_keys={"model"})]}
     (r1, h1), (r2, h2) = _pair(**views)
     rec = _record_both(h1, h2, VALUES * 2, [A, B] * len(VALUES))
-    assert all(hit[1] is _PUBLIC for hit in rec._aggs.values())
+    assert all(hit[1] is _PUBLIC for hit in rec._state[1].values())
     p1 = _points(r1)
     assert p1 == _points(r2) and len(p1) == 1  # A and B fall into one "model" series
 
@@ -138,7 +138,7 @@ def test_past_the_cardinality_limit_the_overflow_series_is_the_sdks():
 def test_exemplars_are_offered_as_the_sdk_offers_them():
     (r1, h1), (r2, h2) = _pair(exemplar_filter=AlwaysOnExemplarFilter())
     rec = _record_both(h1, h2, VALUES, [A] * len(VALUES))
-    assert all(hit[1] is not _PUBLIC for hit in rec._aggs.values())
+    assert all(hit[1] is not _PUBLIC for hit in rec._state[1].values())
     p1 = _points(r1, exemplars=True)
     assert p1 == _points(r2, exemplars=True) and p1[0][-1]  # exemplars were kept
     (r1, h1), (r2, h2) = _pair(exemplar_filter=AlwaysOffExemplarFilter())
@@ -153,7 +153,7 @@ def test_a_no_op_histogram_is_recorded_through_its_own_record():
     h = NoOpMeterProvider().get_meter("x").create_histogram("h")
     rec = HistogramRecorder(h)
     rec.record_many([1.0, 2.0], [A, B])  # nothing to collect; nothing raised
-    assert rec._aggs == {}
+    assert rec._state[1] == {}
 
 
 def test_a_label_dict_reused_after_it_was_freed_is_not_confused():
@@ -178,7 +178,7 @@ def test_label_dicts_made_afresh_every_time_keep_the_cache_bounded(monkeypatch):
         rec.record_many([0.001 * i, 0.002], [dict(A), dict(B)])
         h2.record(0.001 * i, A)
         h2.record(0.002, B)
-        assert len(rec._aggs) <= 4
+        assert len(rec._state[1]) <= 4
     assert _points(r1) == _points(r2)
 
 
@@ -208,3 +208,39 @@ def test_values_recorded_in_their_spans_context_carry_that_span_in_exemplars():
     assert all(span_id == 0x20 + trace_id - 0x10 for _, span_id, trace_id in ours)
     with pytest.raises(ValueError, match="4 values, 3 label sets"):
         rec.record_many(values, [A] * 3)
+
+
+def test_a_label_set_first_seen_after_the_cache_filled_still_takes_the_fast_path(monkeypatch):
+    import infercost.integrations.otel.histogram as H
+
+    monkeypatch.setattr(H, "_MAX_LABEL_SETS", 4)
+    (r1, h1), (r2, h2) = _pair()
+    rec = HistogramRecorder(h1)
+    early = [{"model": "m", "tenant": f"t{i}", "currency": "USD"} for i in range(10)]
+    late = {"model": "m", "tenant": "late", "currency": "USD"}
+    values = [0.001 * (i + 1) for i in range(10)]
+    rec.record_many(values, early)
+    rec.record_many(values, [late] * 10)
+    for v, lab in zip(values, early, strict=True):
+        h2.record(v, lab)
+    for v in values:
+        h2.record(v, late)
+    cache = rec._state[1]
+    # the oldest label sets were forgotten to make room: the late one is cached
+    assert len(cache) == 4 and id(late) in cache and cache[id(late)][1] is not _PUBLIC
+    assert _points(r1) == _points(r2)
+
+
+def test_a_reader_added_later_gets_the_values_recorded_after_it():
+    reader_a = InMemoryMetricReader()
+    mp = MeterProvider(metric_readers=[reader_a])
+    h = mp.get_meter("infercost").create_histogram(
+        "infercost.cost.per_request", explicit_bucket_boundaries_advisory=list(COST_BUCKETS))
+    rec = HistogramRecorder(h)
+    rec.record_many([0.001] * 3, [A] * 3)
+    reader_b = InMemoryMetricReader()
+    mp.add_metric_reader(reader_b)
+    rec.record_many([0.002] * 5, [A] * 5)
+    assert rec._state[0] is h._measurement_consumer._reader_storages  # found again
+    (pa,), (pb,) = _points(reader_a), _points(reader_b)
+    assert pa[1] == 8 and pb[1] == 5 and pb[2] == pytest.approx(0.01)  # 5 x 0.002

@@ -114,7 +114,7 @@ def test_many_tenants_keep_the_pricers_memory_bounded_and_the_metrics_right(monk
             batch(tp, 1, start=T0 + rnd * 10**9, tenant=f"user-{t}")
         pricer.force_flush()
     assert len(pricer._label_sets) <= 8 and len(pricer._labels) <= 8
-    assert len(pricer._metrics.recorder._aggs) <= 8
+    assert len(pricer._metrics.recorder._state[1]) <= 8
     counter = _counter(reader)
     assert len(counter) == 20 and all(v == pytest.approx(3 * 0.00225) for v in counter.values())
     hist = _points(reader)["infercost.cost.per_request"]
@@ -187,3 +187,19 @@ def test_a_meter_provider_that_is_not_one_is_refused(bad):
     with pytest.raises(InputError, match=r"^instrument\(meter_provider\): expected an OpenTelemetry "):
         instrument(tp, small_table(), exporter=Memory(), meter_provider=bad)
     assert tp._active_span_processor._span_processors == ()
+
+
+def test_the_counter_names_no_trace_even_when_flushed_inside_a_span():
+    """The counter gets one sum per label set per batch: no single request's, so its
+    exemplars (AlwaysOn filter) never name the span the flush happened to run in."""
+    reader = InMemoryMetricReader()
+    mp = MeterProvider(metric_readers=[reader], exemplar_filter=AlwaysOnExemplarFilter())
+    tp = TracerProvider()
+    pricer = instrument(tp, small_table(), exporter=Memory(), meter_provider=mp)
+    batch(tp, 4)
+    with tp.get_tracer("x").start_as_current_span("shutdown-hook") as hook:
+        pricer.force_flush()
+    hook_trace = hook.get_span_context().trace_id
+    (point,) = _points(reader)["infercost.cost"]
+    assert point.value == pytest.approx(0.003)  # 4 x 0.00075
+    assert all(e.trace_id in (None, 0) and e.trace_id != hook_trace for e in point.exemplars)

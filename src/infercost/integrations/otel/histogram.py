@@ -28,7 +28,6 @@ reader collects through both paths.
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Mapping, Sequence
 from itertools import repeat
 from time import time_ns
@@ -54,8 +53,8 @@ except ImportError:  # pragma: no cover - another SDK: the public record only
     AlwaysOffExemplarFilter = None
 
 _PUBLIC = ()  # a label set whose values take the public `record`
-#: label dicts remembered at most (the pricer makes one per distinct label set); values of
-#: label sets past it take the public `record`
+#: label dicts remembered at most (the pricer makes one per distinct label set); past it
+#: the oldest one is forgotten (its next value takes the public `record` again)
 _MAX_LABEL_SETS = 4096
 
 
@@ -75,11 +74,11 @@ class HistogramRecorder:
 
     def __init__(self, histogram: Any) -> None:
         self.histogram = histogram
-        self._lock = threading.Lock()
-        self._storages: Any = None  # the reader storages the cache was made for
-        # per label dict (by identity; the dict is kept, so its id is never reused while
-        # it is here): the aggregations its values go to, or _PUBLIC
-        self._aggs: dict[int, tuple[Mapping[str, str], tuple]] = {}
+        # (the reader storages it was made for, per label dict (by identity; the dict is
+        # kept, so its id is never reused while it is here): the aggregations its values go
+        # to, or _PUBLIC), replaced as one: entries found for one set of readers are never
+        # used with another
+        self._state: tuple[Any, dict[int, tuple[Mapping[str, str], tuple]]] = (None, {})
 
     def _consumer(self):
         """The histogram's measurement consumer when the fast path applies, else None."""
@@ -116,11 +115,11 @@ class HistogramRecorder:
             for v, lab, ctx in zip(values, labels, contexts, strict=False):
                 h.record(v, lab, context=ctx)
             return
-        if storages is not self._storages:  # a reader added or removed: start again
-            with self._lock:
-                self._aggs = {}
-                self._storages = storages
-        cache = self._aggs
+        state = self._state
+        if state[0] is not storages:  # a reader added or removed: start again
+            state = (storages, {})
+            self._state = state
+        cache = state[1]
         should_sample = exemplars.should_sample
         if span_contexts is not None and type(exemplars) is AlwaysOffExemplarFilter:
             contexts = repeat(current)  # no exemplar: the context is never read
@@ -129,8 +128,12 @@ class HistogramRecorder:
             if hit is None:
                 # the SDK makes the aggregations, applies views and limits
                 h.record(v, lab, context=ctx)
-                if len(cache) < _MAX_LABEL_SETS:  # past it: the public record for new ones
-                    cache[id(lab)] = (lab, self._find(storages, lab))
+                if len(cache) >= _MAX_LABEL_SETS:  # the oldest label set makes room
+                    try:
+                        del cache[next(iter(cache))]
+                    except (StopIteration, KeyError, RuntimeError):  # another thread's
+                        pass
+                cache[id(lab)] = (lab, self._find(storages, lab))
                 continue
             aggs = hit[1]
             if aggs is _PUBLIC or not (0.0 <= v < math.inf):  # the SDK warns or overflows

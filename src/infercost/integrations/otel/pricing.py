@@ -28,6 +28,7 @@ from decimal import Context, Decimal
 from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import Context as Context_
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
@@ -59,6 +60,10 @@ _INFERENCE_OPERATIONS = frozenset({"chat", "text_completion", "generate_content"
 #: the largest token count priced: OTLP encodes integer attributes as int64, so a larger
 #: one would not reach the collector
 _INT64_MAX = 2**63 - 1
+#: the context the counter is added in: no span (a batch's sum belongs to no one trace;
+#: the exporting thread's current span, if any, is not the requests'). Not empty: the SDK
+#: reads an empty (falsy) context as "the current one"
+_NO_SPAN = Context_({"infercost.counter": "batch sum"})
 #: distinct metric label sets a pricer remembers (past it, labels are made for each span)
 _MAX_LABEL_SETS = 4096
 #: where a hosted span's model is looked for when its response model has no price
@@ -222,8 +227,8 @@ class CostSpanExporter(SpanExporter):
         self.span_processor = None  # the BatchSpanProcessor `instrument` put it in
         self._lock = threading.Lock()
         # metric key -> label dict, and the span's raw (model, version, tenant) values with
-        # their types -> (metric key, label dict): at most _MAX_LABEL_SETS each (past it a
-        # label dict is made for each span)
+        # their types -> (metric key, label dict): at most _MAX_LABEL_SETS each (the oldest
+        # forgotten first)
         self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
         self._label_sets: dict[tuple, tuple[tuple[str, str, str], dict]] = {}
         # the counter and histogram of the meter provider, shared with every other pricer
@@ -344,8 +349,8 @@ class CostSpanExporter(SpanExporter):
                 try:
                     metrics.recorder.record_many(tally.amounts, tally.labels, tally.contexts)
                     add = metrics.counter.add
-                    for key, amount in tally.totals.items():
-                        add(float(amount), tally.key_labels[key])
+                    for key, amount in tally.totals.items():  # a batch's sum names no trace
+                        add(float(amount), tally.key_labels[key], context=_NO_SPAN)
                 except Exception as e:  # pragma: no cover - the metrics SDK failing
                     log.warning("infercost: recording the cost metrics failed: %s", e)
         with self._lock:
@@ -411,11 +416,9 @@ class CostSpanExporter(SpanExporter):
                 if key[2]:
                     labels["tenant"] = key[2]
                 labels["currency"] = self.table.currency
-                if len(self._labels) < _MAX_LABEL_SETS:  # else made again for each span
-                    self._labels[key] = labels
+                _bounded_put(self._labels, key, labels)
             hit = (key, labels)
-            if len(self._label_sets) < _MAX_LABEL_SETS:
-                self._label_sets[raw] = hit
+            _bounded_put(self._label_sets, raw, hit)
         return hit
 
     def _from_resource(self, resource) -> tuple[Any, Any]:
@@ -567,6 +570,17 @@ class _SharedMetrics:
 _SHARED: Any = weakref.WeakKeyDictionary()
 _SHARED_HELD: dict[int, tuple[Any, _SharedMetrics]] = {}
 _SHARED_LOCK = threading.Lock()
+
+
+def _bounded_put(cache: dict, key, value) -> None:
+    """`cache[key] = value`, the oldest entry forgotten first when `cache` holds
+    _MAX_LABEL_SETS (another thread may be doing the same: never raises)."""
+    if len(cache) >= _MAX_LABEL_SETS:
+        try:
+            del cache[next(iter(cache))]
+        except (StopIteration, KeyError, RuntimeError):
+            pass
+    cache[key] = value
 
 
 def _is_placeholder(meter_provider) -> bool:
