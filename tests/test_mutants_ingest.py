@@ -2492,3 +2492,27 @@ def test_counts_hints_periods_and_cloudwatch_names(tmp_path):
     e = _err(read_counts, cw, resource="r", period_s=60)
     assert (e.message, e.where) == ("column period_start: cannot parse timestamp 'never'",
                                     f"{cw}: MetricDataResults[0]: row 1")
+
+
+def test_usage_provider_column_and_two_logs_combined(tmp_path, con):
+    from infercost.ingest import usage
+
+    # provider: text cleaned in CSV; a Parquet number as text; absent: null
+    p = _write(tmp_path, "u.csv", f"{USAGE_HEAD},provider,status\n"
+               "2026-10-01T00:00:00Z,a,r,1, openai ,ok\n")
+    log = usage.read_usage(con, p)
+    assert _usage_frame(con, log)["provider"].tolist() == ["openai"]
+    q = tmp_path / "u.parquet"
+    pq.write_table(pa.table({"timestamp": ["2026-10-01T00:00:00Z"], "request_id": ["b"],
+                             "resource_id": ["r"], "duration_ms": [1.0], "provider": [7]}), q)
+    assert _usage_frame(con, usage.read_usage(con, q))["provider"].tolist() == ["7"]
+    # a log with provider and status and no requests column, and one with requests and
+    # neither of the two, as one table: the columns have the same types, so the union runs
+    j = _write(tmp_path, "v.jsonl", json.dumps({"timestamp": "2026-10-01T00:00:01Z",
+                                                "request_id": "c", "resource_id": "r",
+                                                "duration_ms": 2, "requests": 3}) + "\n")
+    both = usage.combine([log, usage.read_usage(con, j)])
+    df = con.execute(both.table.order_by("request_id"))
+    assert df["requests"].tolist() == [1, 3]  # the first log's row counts 1 request
+    assert df["provider"].tolist()[0] == "openai" and df["provider"].isna().tolist()[1]
+    assert df["status"].tolist()[0] == "ok" and df["status"].isna().tolist()[1]
