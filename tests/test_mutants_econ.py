@@ -511,3 +511,60 @@ def test_monthly_projection_of_a_short_period_reads_clean():
                       (Component("storage", "Storage", amount, "d", "operations"),))
     assert b.to_dict()["components"][0]["monthly_cost"] == "0.46"
     assert b.monthly_total == Money("0.46", "EUR")
+
+
+# ---------------------------------------------------------------- fleet_energy, by hand
+# catalog: PUE 1.58; grid us-east-1 309, europe-north1 127 gCO2e/kWh; h100-sxm idle 69 W,
+# TDP 700 W, host 575 W per GPU; l4 idle 28 W, TDP 72 W, no host figure;
+# a100-80gb-pcie TDP 300 W, idle assumed 0.1 x TDP = 30 W, no host figure
+
+
+def test_fleet_energy_every_field_with_a_region_without_grid():
+    from infercost.econ.energy import ResourceGpuHours, fleet_energy
+
+    r = fleet_energy(load_catalog(), [
+        ResourceGpuHours("i-1", "p5.48xlarge", "h100-sxm", 8, Decimal(10), Decimal("0.25"),
+                         "us-east-1"),
+        ResourceGpuHours("i-2", "g6.xlarge", "l4", 1, Decimal(4), Decimal("0.5"), "mars-1"),
+    ], 2000, ["given"])
+    # i-1: 10 h x 8 = 80 GPU-h, 20 busy at 700 + 575 = 1,275 W, 60 idle at 69 + 575 = 644 W:
+    # (25,500 + 38,640) Wh x 1.58 / 1000 = 101.3412 kWh; x 309 = 31,314.4308 g
+    # i-2: 4 GPU-h, 2 busy at 72 W, 2 idle at 28 W: 200 Wh x 1.58 / 1000 = 0.316 kWh, no grid
+    assert r["resources"] == [
+        {"resource_id": "i-1", "instance": "p5.48xlarge", "hardware": "h100-sxm", "gpus": 8,
+         "resource_hours": 10.0, "gpu_hours": 80.0, "busy_share": 0.25, "idle_w": 69.0,
+         "full_w": 700.0, "host_w": 575.0, "region": "us-east-1", "grid_g_per_kwh": 309.0,
+         "kwh": 101.3412, "gco2e": 31314.4308},
+        {"resource_id": "i-2", "instance": "g6.xlarge", "hardware": "l4", "gpus": 1,
+         "resource_hours": 4.0, "gpu_hours": 4.0, "busy_share": 0.5, "idle_w": 28.0,
+         "full_w": 72.0, "host_w": 0.0, "region": "mars-1", "grid_g_per_kwh": None,
+         "kwh": 0.316, "gco2e": None}]
+    # 101.3412 + 0.316 = 101.6572 kWh; 2,000 requests = 2 x 1k: 50.8286 per 1k; carbon
+    # unknown for one resource: no total
+    assert (r["kwh"], r["gco2e"], r["kwh_per_1k_requests"], r["gco2e_per_1k_requests"],
+            r["pue"]) == (101.6572, None, 50.8286, None, 1.58)
+    assert r["notes"][0] == "given"
+    assert r["notes"][1].startswith("h100-sxm: board power + host share 575 W per GPU")
+    assert r["notes"][2] == ("l4: board power only: host share of l4 unknown (no "
+                             "prices.owned_hardware entry in the catalog)")
+    assert r["notes"][3] == "i-2: no grid carbon intensity for region 'mars-1': carbon not counted"
+    assert r["notes"][4].startswith("x PUE 1.58 (") and len(r["notes"]) == 5
+
+
+def test_fleet_energy_sums_two_grids_and_names_an_assumed_idle_power():
+    from infercost.econ.energy import ResourceGpuHours, fleet_energy
+
+    r = fleet_energy(load_catalog(), [
+        ResourceGpuHours("a", "x", "a100-80gb-pcie", 2, Decimal(3), Decimal("0.5"), "us-east-1"),
+        ResourceGpuHours("b", "y", "h100-sxm", 8, Decimal(1), Decimal(1), "europe-north1"),
+    ], 0)
+    # a: 6 GPU-h, 3 busy at 300 W, 3 idle at 30 W: 990 Wh x 1.58 / 1000 = 1.5642 kWh, x 309
+    #    = 483.3378 g; b: 8 GPU-h all busy at 1,275 W: 10,200 Wh -> 16.116 kWh, x 127 =
+    #    2,046.732 g; totals 17.6802 kWh, 2,530.0698 g; no requests: no per-1k figures
+    assert [x["kwh"] for x in r["resources"]] == [1.5642, 16.116]
+    assert [x["gco2e"] for x in r["resources"]] == [483.3378, 2046.732]
+    assert (r["kwh"], r["gco2e"], r["kwh_per_1k_requests"], r["gco2e_per_1k_requests"]) == (
+        17.6802, 2530.0698, None, None)
+    assert r["notes"][0] == ("a100-80gb-pcie: idle board power 30 W = 0.1 x TDP (assumed; see "
+                             "energy.yaml power_curve)")
+    assert r["notes"][1].startswith("a100-80gb-pcie: board power only")

@@ -2516,3 +2516,18 @@ def test_usage_provider_column_and_two_logs_combined(tmp_path, con):
     assert df["requests"].tolist() == [1, 3]  # the first log's row counts 1 request
     assert df["provider"].tolist()[0] == "openai" and df["provider"].isna().tolist()[1]
     assert df["status"].tolist()[0] == "ok" and df["status"].isna().tolist()[1]
+
+
+def test_usage_ragged_rows_are_named_early_or_late(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = _write(tmp_path, "r1.csv", f"{USAGE_HEAD}\n2026-10-01,a,r,1\n2026-10-01,b\n")
+    e = _err(read_usage, con, p)
+    assert (e.message, e.where) == (
+        "expected 4 columns as in the header, got 2 (2026-10-01,b)", f"{p}: line 3")
+    # past the 3,000 rows the backend's sniffer looks at
+    q = _write(tmp_path, "r3.csv", f"{USAGE_HEAD}\n" + "2026-10-01,a,r,1\n" * 3000
+               + "2026-10-01,b,r,1,9,9\n")
+    e = _err(read_usage, con, q)
+    assert (e.message, e.where) == (
+        "expected 4 columns as in the header, got 6 (2026-10-01,b,r,1,9,9)", f"{q}: line 3002")
