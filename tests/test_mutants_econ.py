@@ -568,3 +568,109 @@ def test_fleet_energy_sums_two_grids_and_names_an_assumed_idle_power():
     assert r["notes"][0] == ("a100-80gb-pcie: idle board power 30 W = 0.1 x TDP (assumed; see "
                              "energy.yaml power_curve)")
     assert r["notes"][1].startswith("a100-80gb-pcie: board power only")
+
+
+# ---------------------------------------------------------------- energy(), by hand
+# examples/chatbot.yaml: h100-sxm, 1 GPU per replica, aws on-demand, no finance block
+
+
+def _energy_usage(**kw) -> CapacityUsage:
+    base = dict(period_hours=1.0, inferences=1000.0, busy_hours={"on-demand": 0.5},
+                idle_hours={"on-demand": 0.5}, input_tokens=800_000.0, output_tokens=200_000.0)
+    base.update(kw)
+    return CapacityUsage(**base)
+
+
+def _chatbot(**overrides):
+    from infercost.api import load_scenario
+
+    return load_scenario("examples/chatbot.yaml", **overrides)
+
+
+def test_energy_per_unit_figures_at_one_inference_and_one_token_and_at_none():
+    from infercost.econ.energy import energy
+
+    # 0.5 GPU-h x (700 + 575) W + 0.5 x (69 + 575) W = 959.5 Wh x 1.58 = 1.51601 kWh;
+    # x 309 g/kWh (us-east-1) = 468.44709 g
+    e = energy(_chatbot(), load_catalog(),
+               _energy_usage(inferences=1.0, input_tokens=1.0, output_tokens=0.0))
+    assert (e.kwh, e.gco2e, e.full_w, e.idle_w) == (Decimal("1.51601"), Decimal("468.44709"), 700, 69)
+    # one inference: the whole; one token: x 1e6 per 1M tokens
+    assert (e.kwh_per_inference, e.gco2e_per_inference) == (Decimal("1.51601"), Decimal("468.44709"))
+    assert (e.kwh_per_1m_tokens, e.gco2e_per_1m_tokens) == (Decimal("1516010"), Decimal("468447090"))
+    e = energy(_chatbot(), load_catalog(),
+               _energy_usage(inferences=0.0, input_tokens=0.0, output_tokens=0.0))
+    assert (e.kwh_per_inference, e.kwh_per_1m_tokens, e.gco2e_per_inference,
+            e.gco2e_per_1m_tokens) == (None, None, None, None)
+
+
+@pytest.mark.parametrize("others,noted", [(0.5, True), (0.0, False)])
+def test_energy_co_tenants_busy_time_is_noted_and_not_counted(others, noted):
+    from infercost.econ.energy import energy
+
+    e = energy(_chatbot(), load_catalog(), _energy_usage(others_busy_hours={"on-demand": others}))
+    assert e.kwh == Decimal("1.51601")  # the same as without co-tenants
+    assert ("co-tenants' busy time is theirs: not counted" in e.notes) is noted
+
+
+def test_energy_without_hardware_and_unknown_regions_name_the_key():
+    from infercost.econ.energy import energy
+
+    sc = _chatbot()
+    sc = sc.model_copy(update={"deployment": sc.deployment.model_copy(update={"hardware": None})})
+    with pytest.raises(InputError) as e:
+        energy(sc, load_catalog(), _energy_usage())
+    assert (e.value.message, e.value.where) == (
+        "energy needs `deployment.hardware` (for its power)", "deployment.hardware")
+    for over, where in (({"finance.cloud_region": "mars-1"}, "finance.cloud_region"),
+                        ({"deployment.pricing.plan": "owned",
+                          "finance": {"owned": {"capex_per_gpu": 30000, "region": "mars-1"}}},
+                         "finance.owned.region")):
+        with pytest.raises(InputError) as e:
+            energy(_chatbot(**over), load_catalog(), _energy_usage())
+        assert e.value.where == where
+        assert e.value.message.startswith("no grid carbon intensity for region 'mars-1'")
+
+
+def test_energy_owned_site_grid_region_and_notes():
+    from infercost.econ.energy import energy
+
+    cat = load_catalog()
+    own = {"deployment.pricing.plan": "owned"}
+    # your site's own grid figure, no region, no host watts: board power only,
+    # 0.5 x 700 + 0.5 x 69 = 384.5 Wh x 1.58 = 0.60751 kWh, x 100 g = 60.751 g
+    e = energy(_chatbot(**own, finance={"owned": {"capex_per_gpu": 30000, "grid_gco2_per_kwh": 100,
+                                                  "host_watts_per_gpu": 0}}), cat, _energy_usage())
+    assert (e.kwh, e.gco2e, e.region, e.grid_g_per_kwh) == (Decimal("0.60751"), Decimal("60.751"), "", 100)
+    assert e.notes == ("board power only (no host watts) x PUE 1.58 (your site: finance.owned)",)
+    # a region without a grid figure: that region's grid (europe-north1, 127 g/kWh), not the
+    # us-east-1 default; 0.60751 x 127 = 77.15377 g
+    e = energy(_chatbot(**own, finance={"owned": {"capex_per_gpu": 30000,
+                                                  "region": "europe-north1"}}), cat, _energy_usage())
+    assert (e.region, e.grid_g_per_kwh, e.gco2e) == ("europe-north1", 127, Decimal("77.15377"))
+    # the site's host watts named; an assumed idle power (a100-80gb-pcie: 0.1 x 300 W) kept
+    e = energy(_chatbot(**own, finance={"owned": {"capex_per_gpu": 30000, "region": "europe-north1",
+                                                  "host_watts_per_gpu": 575}}), cat, _energy_usage())
+    assert e.notes[-1] == "board power + host share 575 W per GPU x PUE 1.58 (your site: finance.owned)"
+    e = energy(_chatbot(**own, **{"deployment.hardware": "a100-80gb-pcie"},
+                        finance={"owned": {"capex_per_gpu": 30000, "region": "europe-north1"}}),
+               cat, _energy_usage())
+    assert e.notes[0] == ("idle board power 30 W = 0.1 x TDP (assumed; see energy.yaml "
+                          "power_curve)")
+    # the same hardware in the cloud: the catalog's note first, then the default region's
+    e = energy(_chatbot(**{"deployment.hardware": "a100-80gb-pcie"}), cat, _energy_usage())
+    assert e.notes[0] == ("idle board power 30 W = 0.1 x TDP (assumed; see energy.yaml "
+                          "power_curve)")
+    assert e.notes[-1] == "no finance.cloud_region: grid intensity of us-east-1 assumed"
+
+
+def test_energy_region_of_the_finance_cloud_provider():
+    from infercost.econ.energy import energy
+
+    # the aws pricing provider, finance naming gcp: the gcp h100-sxm listing's region
+    # (us-west1, 60 g/kWh), as the cloud the finance block runs on
+    e = energy(_chatbot(finance={"cloud_provider": "gcp"}), load_catalog(), _energy_usage())
+    assert (e.region, e.grid_g_per_kwh) == ("us-west1", 60)
+    e = energy(_chatbot(**{"finance.cloud_region": "europe-north1"}), load_catalog(),
+               _energy_usage())
+    assert (e.region, e.grid_g_per_kwh) == ("europe-north1", 127)

@@ -110,3 +110,57 @@ def test_every_input_token_read_from_the_cache():
         ("input_tokens", D(0), D(0)), ("cached_input_tokens", D("0.4"), D("0.500")),
         ("output_tokens", D(0), D(0))]
     assert c.total == D("0.5")
+
+
+def test_a_listed_hosted_provider_is_hosted_without_prices():
+    t = table(hosted_providers=("acme",))
+    assert t.hosted_provider("ACME") is True and t.hosted_provider("vllm") is False
+
+
+def test_local_refusals_name_what_was_expected():
+    from infercost.econ.spanprice import PerInference
+
+    class Count(int):
+        pass
+
+    t = table(per_inference=(PerInference("egress", D("0.00002")),))
+    # an int subclass is a whole number for the batch index too: 1 s of a batch of 2,
+    # the second half: 0.5 s x 0.002 = 0.001 USD busy
+    assert price_span(t, busy_ns=1_000_000_000, batch=2, index=Count(1)).part("busy") == \
+        D("0.001")
+    e = unpriced(t, busy_ns=1, batch=0)
+    assert (e.reason, str(e)) == ("bad infercost.batch.size",
+                                  "batch size must be a whole number >= 1, got 0")
+    e = unpriced(t, busy_ns=1, batch=4, index=4)
+    assert (e.reason, str(e)) == ("bad infercost.batch.index",
+                                  "batch index must be a whole number in 0..3, got 4")
+    e = unpriced(t, busy_ns=1, model="other")
+    assert (e.reason, str(e)) == (
+        "model 'other' is not the scenario's 'm'",
+        "a self-hosted span of model 'other' cannot be priced with scenario 't' (model 'm')")
+    e = unpriced(t)
+    assert (e.reason, str(e)) == ("no duration", "the span has no busy time")
+
+
+def test_every_field_of_a_hosted_and_a_local_span_cost():
+    t = table(currency="EUR", token_prices=(TokenPrice("openai", "gpt-4o", D("2.5"), D("10")),))
+    c = price_span(t, provider="openai", model="gpt-4o", input_tokens=2_000, output_tokens=500)
+    # 0.002M x 2.5 = 0.005 EUR; 0.0005M x 10 = 0.005 EUR; 0.01 EUR
+    assert c == sp.SpanCost("provider", "EUR", t.version, (
+        sp.CostPart("input_tokens", D("0.002"), "1M tokens", D("2.5"), D("0.0050")),
+        sp.CostPart("output_tokens", D("0.0005"), "1M tokens", D("10"), D("0.0050"))),
+        D("0.0100"))
+    assert c.busy_share_s == 0 and c.divisor == 1
+    c = price_span(t, busy_ns=500_000_000, batch=1)
+    # 0.5 replica-s x 0.002 = 0.001 EUR busy; + idle 0.0001 = 0.0011
+    assert (c.source, c.currency, c.table_version) == ("local", "EUR", t.version)
+    assert c.parts[0] == sp.CostPart("busy", D("0.5"), "replica-s", D("0.002"), D("0.001"))
+    assert c.total == D("0.0011") and c.busy_share_s == D("0.5") and c.divisor == 1
+
+
+def test_a_cached_input_price_is_part_of_the_table_content():
+    t = table(token_prices=(TokenPrice("openai", "gpt-4o", D("2.5"), D("10"),
+                                       cached_input_per_1m=D("1.25")),))
+    assert t.content()["token_prices"][0]["cached_input_per_1m"] == "1.25"
+    assert "cached_input_per_1m" not in table().content()["token_prices"][0]
+    assert t.version != table().version
