@@ -2531,3 +2531,17 @@ def test_usage_ragged_rows_are_named_early_or_late(tmp_path, con):
     e = _err(read_usage, con, q)
     assert (e.message, e.where) == (
         "expected 4 columns as in the header, got 6 (2026-10-01,b,r,1,9,9)", f"{q}: line 3002")
+
+
+def test_usage_a_late_byte_that_is_not_utf8_in_any_text_column_is_named(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    # line 5,002, in request_id (a column no parse check reads), past the rows the backend
+    # sniffs: the full scan reads every text column, so the file and line are named here
+    # (before, the byte surfaced later in attribution as a traceback)
+    p = tmp_path / "late.csv"
+    p.write_bytes((USAGE_HEAD + "\n" + "2026-10-01T00:00:00Z,r,r,1\n" * 5000).encode()
+                  + b"2026-10-01T00:00:00Z,x\xff,r,1\n")
+    e = _err(read_usage, con, p)
+    assert e.where == f"{p}: line 5002: not UTF-8"
+    assert e.message.startswith("cannot read csv: ")
