@@ -2168,12 +2168,12 @@ def test_usage_gpu_and_token_flags_over_two_kinds_of_file(tmp_path, con):
 def test_usage_json_shape_reads_the_first_64_kib_and_a_bom_after_blanks(tmp_path):
     from infercost.ingest.usage import json_shape
 
-    # 1,500 request lines of 100 bytes (150,000 bytes, past 64 KiB and past 128 KiB), then
-    # a tenant named "resourceSpans": only the first 65,536 characters are looked at
+    # 700 request lines of 100 bytes (70,000 bytes: past 64 KiB, within 128 KiB), then a
+    # tenant named "resourceSpans": only the first 65,536 characters are looked at
     line = json.dumps({"timestamp": "2026-10-01T00:00:00Z", "request_id": "r",
                        "resource_id": "x", "tenant": "t" * 10})
     line = line + " " * (99 - len(line)) + "\n"
-    body = line * 1500 + json.dumps({"tenant": "resourceSpans"}) + "\n"
+    body = line * 700 + json.dumps({"tenant": "resourceSpans"}) + "\n"
     assert json_shape(_write(tmp_path, "big.jsonl", body)) == "json"
     # blanks, then a byte-order mark inside the text: both stripped before the "["
     assert json_shape(_write(tmp_path, "a.json", ' \n\ufeff[{"a": 1}]')) == "json_array"
@@ -2217,14 +2217,17 @@ def test_usage_unreadable_files_name_the_file_and_line(tmp_path, con):
     e = _err(read_usage, con, p)
     assert e.where == str(p)
     assert e.message.startswith("cannot read parquet: Footer length error")
-    # a byte that is not UTF-8 on line 32, past the rows the backend looks at first:
-    # the full scan finds it, and the line is named
-    q = tmp_path / "late.csv"
-    q.write_bytes((USAGE_HEAD + "\n" + "2026-10-01T00:00:00Z,r,r,1\n" * 30).encode()
-                  + b"2026-10-01T00:00:00Z\xff,x,r,1\n")
-    e = _err(read_usage, con, q)
-    assert e.where == f"{q}: line 32: not UTF-8"
-    assert e.message.startswith("cannot read csv: Invalid Input Error: CSV Error on Line: 32")
+    # a byte that is not UTF-8 on line 32 (read when the file is opened), and one on line
+    # 5,002 of a timestamp, past the rows the backend sniffs (found by the full scan): the
+    # file and line are named either way
+    for n in (30, 5000):
+        q = tmp_path / f"late{n}.csv"
+        q.write_bytes((USAGE_HEAD + "\n" + "2026-10-01T00:00:00Z,r,r,1\n" * n).encode()
+                      + b"2026-10-01T00:00:00Z\xff,x,r,1\n")
+        e = _err(read_usage, con, q)
+        assert e.where == f"{q}: line {n + 2}: not UTF-8"
+        assert e.message.startswith(
+            f"cannot read csv: Invalid Input Error: CSV Error on Line: {n + 2}")
     # typed JSON lines (no text column to check) and a malformed 4th line: the full scan
     j = tmp_path / "bad.jsonl"
     j.write_text("".join(json.dumps({"timestamp": "2026-10-01T00:00:00Z", "request_id": f"a{i}",
@@ -2479,10 +2482,11 @@ def test_counts_hints_periods_and_cloudwatch_names(tmp_path):
          "Timestamps": ["2026-10-01T00:00:00Z"], "Values": [2]}]))
     assert read_counts(cw, resource="r", period_s=60).notes[0] == (
         f"{cw}: metric 'Invocations' is PartialData (CloudWatch returned part of the range)")
+    # a missing value beside it: the values are read as given (-1, not -1.0)
     for res, name in (({"Label": "Invocations"}, "Invocations"),
                       ({"Id": "invocations"}, "requests")):
-        cw = _write(tmp_path, "cw.json", _cw([{**res, "Timestamps": ["2026-10-01T00:00:00Z"],
-                                               "Values": [-1]}]))
+        cw = _write(tmp_path, "cw.json", _cw([{**res, "Timestamps": [
+            "2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z"], "Values": [-1, None]}]))
         e = _err(read_counts, cw, resource="r", period_s=60)
         assert (e.message, e.where) == (
             f"column {name}: expected a finite number >= 0, got -1",
