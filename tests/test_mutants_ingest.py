@@ -2549,3 +2549,86 @@ def test_usage_a_late_byte_that_is_not_utf8_in_any_text_column_is_named(tmp_path
     e = _err(read_usage, con, p)
     assert e.where == f"{p}: line 5002: not UTF-8"
     assert e.message.startswith("cannot read csv: ")
+
+
+def test_counts_numbers_cells_spellings_and_index():
+    from infercost.ingest.counts import _numbers
+
+    col = pd.Series(["\ufeff5", "\ufeff", "null", "NULL", None, float("nan"), "9007199254740992"],
+                    index=[10, 11, 12, 13, 14, 15, 16], dtype=object)
+    v = _numbers(col, "x", "s", integer=True)
+    # a byte-order mark around a number or alone (empty); NULL, null, None, NaN: empty;
+    # 2**53 itself is still a count
+    assert v.index.tolist() == [10, 11, 12, 13, 14, 15, 16] and v.dtype == np.float64
+    assert v.iloc[0] == 5.0 and v.iloc[6] == 2.0**53 and v.iloc[1:6].isna().all()
+    assert _numbers(pd.Series([], dtype=object), "x", "s").dtype == np.float64
+
+
+def test_counts_options_win_over_columns_and_nested_cells_are_named(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests\n"
+               "2026-10-01T00:00:00Z,60,col-r,1\n")
+    t = read_counts(p, resource="opt-r", period_s=7200).table.to_pydict()
+    # the options are used whenever given: 7,200 s from 00:00 touches two clock hours
+    assert t["resource_id"] == ["opt-r"] and t["timestamp"][0] == pd.Timestamp("2026-10-01")
+    assert read_counts(p, resource="opt-r", period_s=7200).rows_read == 1
+    e = _err(read_counts, _write(tmp_path, "d.csv", "period_start,period_s,requests\n"
+                                 "2026-10-01,60,1\n"))
+    assert e.message == ("counts: missing required column resource_id (or --counts-period / "
+                         "--counts-resource)")
+    h = _write(tmp_path, "h.csv", "period_start,period_s,resource_id,requests\n")
+    assert _err(read_counts, h).where == str(h)
+    for col in ("resource_id", "endpoint"):
+        q = tmp_path / f"n_{col}.parquet"
+        cols = {"period_start": ["2026-10-01T00:00:00Z"], "period_s": [60.0],
+                "resource_id": ["r"], "requests": [1], "endpoint": ["e"]}
+        cols[col] = [{"a": "x"}]
+        pq.write_table(pa.table(cols), q)
+        e = _err(read_counts, q)
+        assert (e.message, e.where) == (
+            f"column {col}: expected text or a list of text, got a map or struct", f"{q}: row 1")
+
+
+def test_counts_output_tokens_a_first_hour_without_requests_and_two_files(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    # 00:30-02:00 (1,800 s + 3,600 s), 1 request: 1/3 and 2/3, largest remainder: 0 then 1;
+    # 30 output tokens: 10 + 20
+    p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests,output_tokens\n"
+               "2026-10-01T00:30:00Z,5400,r,1,30\n")
+    t = read_counts(p).table.to_pydict()
+    assert t["requests"] == [1] and t["timestamp"] == [pd.Timestamp("2026-10-01 01:00")]
+    assert t["output_tokens"] == [20] and t["request_id"] == [f"{p}:1:1"]
+    # two CloudWatch files: the notes of both; a missing latency value is no latency
+    a = _write(tmp_path, "a.json", _cw([{"Label": "Invocations", "Timestamps": [
+        "2026-10-01T00:00:00Z"], "Values": [2]}, {"Label": "ModelLatency", "Timestamps": [
+            "2026-10-01T00:00:00Z"], "Values": [None]}]))
+    b = _write(tmp_path, "b.json", _cw([{"Label": "Invocations", "Timestamps": [
+        "2026-10-01T01:00:00Z"], "Values": [3]}]))
+    c = read_counts([a, b], resource="r", period_s=3600)
+    assert [n.split(":")[0] for n in c.notes[:2]] == [str(a), str(b)]
+    assert c.table.to_pydict()["duration_ms"] == [None, None]
+    # a folder: only the counts files in it
+    d = tmp_path / "dir"
+    d.mkdir()
+    _write(d, "c.csv", "period_start,period_s,resource_id,requests\n2026-10-01,60,r,4\n")
+    _write(d, "notes.txt", "not counts")
+    assert read_counts(d).table.to_pydict()["requests"] == [4]
+
+
+def test_usage_dates_and_marked_numbers(tmp_path, con):
+    import datetime
+
+    from infercost.ingest.usage import read_usage
+
+    # a Parquet date column: midnight UTC of that day
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"timestamp": pa.array([datetime.date(2026, 10, 1)]),
+                             "request_id": ["a"], "resource_id": ["r"], "duration_ms": [1.0]}), p)
+    assert str(_usage_frame(con, read_usage(con, p))["timestamp"].iloc[0]) == "2026-10-01 00:00:00"
+    # numbers behind a byte-order mark in CSV text columns
+    q = _write(tmp_path, "b.csv", f"{USAGE_HEAD},input_tokens\n"
+               "2026-10-01T00:00:00Z,a,r,\ufeff7,\ufeff10\n2026-10-01T00:00:00Z,b,r,3,4\n")
+    df = _usage_frame(con, read_usage(con, q))
+    assert df["duration_ms"].tolist() == [7.0, 3.0] and df["input_tokens"].tolist() == [10, 4]
