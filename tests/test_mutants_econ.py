@@ -548,7 +548,11 @@ def test_fleet_energy_every_field_with_a_region_without_grid():
     assert r["notes"][2] == ("l4: board power only: host share of l4 unknown (no "
                              "prices.owned_hardware entry in the catalog)")
     assert r["notes"][3] == "i-2: no grid carbon intensity for region 'mars-1': carbon not counted"
-    assert r["notes"][4].startswith("x PUE 1.58 (") and len(r["notes"]) == 5
+    assert r["notes"][4] == (
+        "x PUE 1.58 (Uptime Institute Global Data Center Survey 2023, average annual PUE "
+        "1.58); busy GPU-hours at full board power (TDP), idle at idle power, the host share "
+        "at any load")
+    assert len(r["notes"]) == 5
 
 
 def test_fleet_energy_sums_two_grids_and_names_an_assumed_idle_power():
