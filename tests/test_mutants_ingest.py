@@ -2562,16 +2562,20 @@ def test_counts_numbers_cells_spellings_and_index():
     assert v.index.tolist() == [10, 11, 12, 13, 14, 15, 16] and v.dtype == np.float64
     assert v.iloc[0] == 5.0 and v.iloc[6] == 2.0**53 and v.iloc[1:6].isna().all()
     assert _numbers(pd.Series([], dtype=object), "x", "s").dtype == np.float64
+    for bad in ("X", "5X"):  # only blanks and byte-order marks are stripped
+        e = _err(_numbers, pd.Series([bad], dtype=object), "x", "s")
+        assert e.message == f"column x: expected a finite number >= 0, got {bad!r}"
 
 
 def test_counts_options_win_over_columns_and_nested_cells_are_named(tmp_path):
     from infercost.ingest.counts import read_counts
 
     p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests\n"
-               "2026-10-01T00:00:00Z,60,col-r,1\n")
+               "2026-10-01T00:00:00Z,60,col-r,4\n")
     t = read_counts(p, resource="opt-r", period_s=7200).table.to_pydict()
-    # the options are used whenever given: 7,200 s from 00:00 touches two clock hours
-    assert t["resource_id"] == ["opt-r"] and t["timestamp"][0] == pd.Timestamp("2026-10-01")
+    # the options are used whenever given: 7,200 s from 00:00 touches two clock hours,
+    # 4 requests: 2 + 2 (the file's 60 s would give one hour of 4)
+    assert t["resource_id"] == ["opt-r", "opt-r"] and t["requests"] == [2, 2]
     assert read_counts(p, resource="opt-r", period_s=7200).rows_read == 1
     e = _err(read_counts, _write(tmp_path, "d.csv", "period_start,period_s,requests\n"
                                  "2026-10-01,60,1\n"))
@@ -2627,6 +2631,10 @@ def test_usage_dates_and_marked_numbers(tmp_path, con):
     pq.write_table(pa.table({"timestamp": pa.array([datetime.date(2026, 10, 1)]),
                              "request_id": ["a"], "resource_id": ["r"], "duration_ms": [1.0]}), p)
     assert str(_usage_frame(con, read_usage(con, p))["timestamp"].iloc[0]) == "2026-10-01 00:00:00"
+    # read with a CSV log: one table, so the date became a timestamp like the CSV's
+    c = _write(tmp_path, "c.csv", f"{USAGE_HEAD}\n2026-10-01T01:00:00Z,b,r,1\n")
+    assert [str(x) for x in _usage_frame(con, read_usage(con, [p, c]))["timestamp"]] == [
+        "2026-10-01 00:00:00", "2026-10-01 01:00:00"]
     # numbers behind a byte-order mark in CSV text columns
     q = _write(tmp_path, "b.csv", f"{USAGE_HEAD},input_tokens\n"
                "2026-10-01T00:00:00Z,a,r,\ufeff7,\ufeff10\n2026-10-01T00:00:00Z,b,r,3,4\n")
