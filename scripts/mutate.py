@@ -95,7 +95,7 @@ GROUPS: tuple[Group, ...] = (
                            "src/infercost/ingest/trace.py"),
           ("tests/test_mutants_ingest.py", "tests/test_ingest_usage.py",
            "tests/test_ingest_real_exports.py", "tests/test_bad_ingest.py",
-           "tests/test_attribute_counts.py")),
+           "tests/test_attribute_counts.py", "tests/test_otel_readers.py")),
     Group("ingest", ("src/infercost/ingest/billrows.py", "src/infercost/ingest/focus.py",
                      "src/infercost/ingest/cur.py", "src/infercost/ingest/gcp.py",
                      "src/infercost/ingest/bill.py", "src/infercost/ingest/bill_engine.py",
@@ -105,7 +105,8 @@ GROUPS: tuple[Group, ...] = (
           ("tests/test_mutants_ingest.py", "tests/test_ingest_focus.py",
            "tests/test_ingest_cur_gcp.py", "tests/test_ingest_usage.py",
            "tests/test_ingest_real_exports.py", "tests/test_bad_ingest.py",
-           "tests/test_attribute_counts.py", "tests/test_bill_engine.py")),
+           "tests/test_attribute_counts.py", "tests/test_otel_readers.py",
+           "tests/test_bill_engine.py")),
 )
 
 

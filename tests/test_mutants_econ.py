@@ -522,3 +522,168 @@ def test_host_power_without_an_owned_hardware_entry_says_board_power_only():
     assert watts == Decimal(0)
     assert note == ("board power only: host share of l4 unknown "
                     "(no prices.owned_hardware entry in the catalog)")
+# ---------------------------------------------------------------- fleet_energy, by hand
+# catalog: PUE 1.58; grid us-east-1 309, europe-north1 127 gCO2e/kWh; h100-sxm idle 69 W,
+# TDP 700 W, host 575 W per GPU; l4 idle 28 W, TDP 72 W, no host figure;
+# a100-80gb-pcie TDP 300 W, idle assumed 0.1 x TDP = 30 W, no host figure
+
+
+def test_fleet_energy_every_field_with_a_region_without_grid():
+    from infercost.econ.energy import ResourceGpuHours, fleet_energy
+
+    r = fleet_energy(load_catalog(), [
+        ResourceGpuHours("i-1", "p5.48xlarge", "h100-sxm", 8, Decimal(10), Decimal("0.25"),
+                         "us-east-1"),
+        ResourceGpuHours("i-2", "g6.xlarge", "l4", 1, Decimal(4), Decimal("0.5"), "mars-1"),
+    ], 2000, ["given"])
+    # i-1: 10 h x 8 = 80 GPU-h, 20 busy at 700 + 575 = 1,275 W, 60 idle at 69 + 575 = 644 W:
+    # (25,500 + 38,640) Wh x 1.58 / 1000 = 101.3412 kWh; x 309 = 31,314.4308 g
+    # i-2: 4 GPU-h, 2 busy at 72 W, 2 idle at 28 W: 200 Wh x 1.58 / 1000 = 0.316 kWh, no grid
+    assert r["resources"] == [
+        {"resource_id": "i-1", "instance": "p5.48xlarge", "hardware": "h100-sxm", "gpus": 8,
+         "resource_hours": 10.0, "gpu_hours": 80.0, "busy_share": 0.25, "idle_w": 69.0,
+         "full_w": 700.0, "host_w": 575.0, "region": "us-east-1", "grid_g_per_kwh": 309.0,
+         "kwh": 101.3412, "gco2e": 31314.4308},
+        {"resource_id": "i-2", "instance": "g6.xlarge", "hardware": "l4", "gpus": 1,
+         "resource_hours": 4.0, "gpu_hours": 4.0, "busy_share": 0.5, "idle_w": 28.0,
+         "full_w": 72.0, "host_w": 0.0, "region": "mars-1", "grid_g_per_kwh": None,
+         "kwh": 0.316, "gco2e": None}]
+    # 101.3412 + 0.316 = 101.6572 kWh; 2,000 requests = 2 x 1k: 50.8286 per 1k; carbon
+    # unknown for one resource: no total
+    assert (r["kwh"], r["gco2e"], r["kwh_per_1k_requests"], r["gco2e_per_1k_requests"],
+            r["pue"]) == (101.6572, None, 50.8286, None, 1.58)
+    assert r["notes"][0] == "given"
+    assert r["notes"][1].startswith("h100-sxm: board power + host share 575 W per GPU")
+    assert r["notes"][2] == ("l4: board power only: host share of l4 unknown (no "
+                             "prices.owned_hardware entry in the catalog)")
+    assert r["notes"][3] == "i-2: no grid carbon intensity for region 'mars-1': carbon not counted"
+    assert r["notes"][4] == (
+        "x PUE 1.58 (Uptime Institute Global Data Center Survey 2023, average annual PUE "
+        "1.58); busy GPU-hours at full board power (TDP), idle at idle power, the host share "
+        "at any load")
+    assert len(r["notes"]) == 5
+
+
+def test_fleet_energy_sums_two_grids_and_names_an_assumed_idle_power():
+    from infercost.econ.energy import ResourceGpuHours, fleet_energy
+
+    r = fleet_energy(load_catalog(), [
+        ResourceGpuHours("a", "x", "a100-80gb-pcie", 2, Decimal(3), Decimal("0.5"), "us-east-1"),
+        ResourceGpuHours("b", "y", "h100-sxm", 8, Decimal(1), Decimal(1), "europe-north1"),
+    ], 0)
+    # a: 6 GPU-h, 3 busy at 300 W, 3 idle at 30 W: 990 Wh x 1.58 / 1000 = 1.5642 kWh, x 309
+    #    = 483.3378 g; b: 8 GPU-h all busy at 1,275 W: 10,200 Wh -> 16.116 kWh, x 127 =
+    #    2,046.732 g; totals 17.6802 kWh, 2,530.0698 g; no requests: no per-1k figures
+    assert [x["kwh"] for x in r["resources"]] == [1.5642, 16.116]
+    assert [x["gco2e"] for x in r["resources"]] == [483.3378, 2046.732]
+    assert (r["kwh"], r["gco2e"], r["kwh_per_1k_requests"], r["gco2e_per_1k_requests"]) == (
+        17.6802, 2530.0698, None, None)
+    assert r["notes"][0] == ("a100-80gb-pcie: idle board power 30 W = 0.1 x TDP (assumed; see "
+                             "energy.yaml power_curve)")
+    assert r["notes"][1].startswith("a100-80gb-pcie: board power only")
+
+
+# ---------------------------------------------------------------- energy(), by hand
+# examples/chatbot.yaml: h100-sxm, 1 GPU per replica, aws on-demand, no finance block
+
+
+def _energy_usage(**kw) -> CapacityUsage:
+    base = dict(period_hours=1.0, inferences=1000.0, busy_hours={"on-demand": 0.5},
+                idle_hours={"on-demand": 0.5}, input_tokens=800_000.0, output_tokens=200_000.0)
+    base.update(kw)
+    return CapacityUsage(**base)
+
+
+def _chatbot(**overrides):
+    from infercost.api import load_scenario
+
+    return load_scenario("examples/chatbot.yaml", **overrides)
+
+
+def test_energy_per_unit_figures_at_one_inference_and_one_token_and_at_none():
+    from infercost.econ.energy import energy
+
+    # 0.5 GPU-h x (700 + 575) W + 0.5 x (69 + 575) W = 959.5 Wh x 1.58 = 1.51601 kWh;
+    # x 309 g/kWh (us-east-1) = 468.44709 g
+    e = energy(_chatbot(), load_catalog(),
+               _energy_usage(inferences=1.0, input_tokens=1.0, output_tokens=0.0))
+    assert (e.kwh, e.gco2e, e.full_w, e.idle_w) == (Decimal("1.51601"), Decimal("468.44709"), 700, 69)
+    # one inference: the whole; one token: x 1e6 per 1M tokens
+    assert (e.kwh_per_inference, e.gco2e_per_inference) == (Decimal("1.51601"), Decimal("468.44709"))
+    assert (e.kwh_per_1m_tokens, e.gco2e_per_1m_tokens) == (Decimal("1516010"), Decimal("468447090"))
+    e = energy(_chatbot(), load_catalog(),
+               _energy_usage(inferences=0.0, input_tokens=0.0, output_tokens=0.0))
+    assert (e.kwh_per_inference, e.kwh_per_1m_tokens, e.gco2e_per_inference,
+            e.gco2e_per_1m_tokens) == (None, None, None, None)
+
+
+@pytest.mark.parametrize("others,noted", [(0.5, True), (0.0, False)])
+def test_energy_co_tenants_busy_time_is_noted_and_not_counted(others, noted):
+    from infercost.econ.energy import energy
+
+    e = energy(_chatbot(), load_catalog(), _energy_usage(others_busy_hours={"on-demand": others}))
+    assert e.kwh == Decimal("1.51601")  # the same as without co-tenants
+    assert ("co-tenants' busy time is theirs: not counted" in e.notes) is noted
+
+
+def test_energy_without_hardware_and_unknown_regions_name_the_key():
+    from infercost.econ.energy import energy
+
+    sc = _chatbot()
+    sc = sc.model_copy(update={"deployment": sc.deployment.model_copy(update={"hardware": None})})
+    with pytest.raises(InputError) as e:
+        energy(sc, load_catalog(), _energy_usage())
+    assert (e.value.message, e.value.where) == (
+        "energy needs `deployment.hardware` (for its power)", "deployment.hardware")
+    for over, where in (({"finance.cloud_region": "mars-1"}, "finance.cloud_region"),
+                        ({"deployment.pricing.plan": "owned",
+                          "finance": {"owned": {"capex_per_gpu": 30000, "region": "mars-1"}}},
+                         "finance.owned.region")):
+        with pytest.raises(InputError) as e:
+            energy(_chatbot(**over), load_catalog(), _energy_usage())
+        assert e.value.where == where
+        assert e.value.message.startswith("no grid carbon intensity for region 'mars-1'")
+
+
+def test_energy_owned_site_grid_region_and_notes():
+    from infercost.econ.energy import energy
+
+    cat = load_catalog()
+    own = {"deployment.pricing.plan": "owned"}
+    # your site's own grid figure, no region, no host watts: board power only,
+    # 0.5 x 700 + 0.5 x 69 = 384.5 Wh x 1.58 = 0.60751 kWh, x 100 g = 60.751 g
+    e = energy(_chatbot(**own, finance={"owned": {"capex_per_gpu": 30000, "grid_gco2_per_kwh": 100,
+                                                  "host_watts_per_gpu": 0}}), cat, _energy_usage())
+    assert (e.kwh, e.gco2e, e.region, e.grid_g_per_kwh) == (Decimal("0.60751"), Decimal("60.751"), "", 100)
+    assert e.notes == ("board power only (no host watts) x PUE 1.58 (your site: finance.owned)",)
+    # a region without a grid figure: that region's grid (europe-north1, 127 g/kWh), not the
+    # us-east-1 default; 0.60751 x 127 = 77.15377 g
+    e = energy(_chatbot(**own, finance={"owned": {"capex_per_gpu": 30000,
+                                                  "region": "europe-north1"}}), cat, _energy_usage())
+    assert (e.region, e.grid_g_per_kwh, e.gco2e) == ("europe-north1", 127, Decimal("77.15377"))
+    # the site's host watts named; an assumed idle power (a100-80gb-pcie: 0.1 x 300 W) kept
+    e = energy(_chatbot(**own, finance={"owned": {"capex_per_gpu": 30000, "region": "europe-north1",
+                                                  "host_watts_per_gpu": 575}}), cat, _energy_usage())
+    assert e.notes[-1] == "board power + host share 575 W per GPU x PUE 1.58 (your site: finance.owned)"
+    e = energy(_chatbot(**own, **{"deployment.hardware": "a100-80gb-pcie"},
+                        finance={"owned": {"capex_per_gpu": 30000, "region": "europe-north1"}}),
+               cat, _energy_usage())
+    assert e.notes[0] == ("idle board power 30 W = 0.1 x TDP (assumed; see energy.yaml "
+                          "power_curve)")
+    # the same hardware in the cloud: the catalog's note first, then the default region's
+    e = energy(_chatbot(**{"deployment.hardware": "a100-80gb-pcie"}), cat, _energy_usage())
+    assert e.notes[0] == ("idle board power 30 W = 0.1 x TDP (assumed; see energy.yaml "
+                          "power_curve)")
+    assert e.notes[-1] == "no finance.cloud_region: grid intensity of us-east-1 assumed"
+
+
+def test_energy_region_of_the_finance_cloud_provider():
+    from infercost.econ.energy import energy
+
+    # the aws pricing provider, finance naming gcp: the gcp h100-sxm listing's region
+    # (us-west1, 60 g/kWh), as the cloud the finance block runs on
+    e = energy(_chatbot(finance={"cloud_provider": "gcp"}), load_catalog(), _energy_usage())
+    assert (e.region, e.grid_g_per_kwh) == ("us-west1", 60)
+    e = energy(_chatbot(**{"finance.cloud_region": "europe-north1"}), load_catalog(),
+               _energy_usage())
+    assert (e.region, e.grid_g_per_kwh) == ("europe-north1", 127)

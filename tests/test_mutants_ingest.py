@@ -2144,3 +2144,499 @@ def test_cur_bill_reduced_in_the_engine_when_forced(tmp_path, con):
     # a CUR file read as FOCUS is refused, in the engine or not
     e = _err(read_bill, p, "focus", con=con, hint=FleetHint(resource_ids=frozenset({"x"})))
     assert e.message.startswith("FOCUS bill: missing required columns BilledCost")
+
+
+# ---------------------------------------------------------------- usage group, second pass
+# (mutation testing of `ingest_usage` on the current readers: what the first tests left)
+
+
+def test_usage_gpu_and_token_flags_over_two_kinds_of_file(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    # kinds are read in sorted order: csv (gpu_ms, input_tokens only) then json (neither);
+    # the flags say whether ANY file carries them, so the json file must not clear them
+    a = _write(tmp_path, "a.csv", f"{USAGE_HEAD},gpu_ms,input_tokens\n"
+               "2026-10-01T00:00:00Z,a,r,1,2,3\n")
+    b = _write(tmp_path, "b.jsonl", json.dumps({"timestamp": "2026-10-01T00:00:01Z",
+                                                "request_id": "b", "resource_id": "r",
+                                                "duration_ms": 1}) + "\n")
+    u = read_usage(con, [a, b])
+    assert u.kinds == ["csv", "json"]
+    assert u.has_gpu_ms is True and u.has_tokens is True
+
+
+def test_usage_json_shape_reads_the_first_64_kib_and_a_bom_after_blanks(tmp_path):
+    from infercost.ingest.usage import json_shape
+
+    # 700 request lines of 100 bytes (70,000 bytes: past 64 KiB, within 128 KiB), then a
+    # tenant named "resourceSpans": only the first 65,536 characters are looked at
+    line = json.dumps({"timestamp": "2026-10-01T00:00:00Z", "request_id": "r",
+                       "resource_id": "x", "tenant": "t" * 10})
+    line = line + " " * (99 - len(line)) + "\n"
+    body = line * 700 + json.dumps({"tenant": "resourceSpans"}) + "\n"
+    assert json_shape(_write(tmp_path, "big.jsonl", body)) == "json"
+    # blanks, then a byte-order mark inside the text: both stripped before the "["
+    assert json_shape(_write(tmp_path, "a.json", ' \n\ufeff[{"a": 1}]')) == "json_array"
+
+
+def _otel_file(tmp_path, name, spans):
+    return _write(tmp_path, name, json.dumps(_doc(spans, resource={"host.id": "h1"})) + "\n")
+
+
+def test_usage_otel_note_counts_each_kind_of_span_in_the_singular_and_plural(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    plain = _span("s1", {"gen_ai.x": 1})
+    agent = {"gen_ai.operation.name": "invoke_agent"}
+    # file 1: s1, one agent span, two hosted calls, s1 again: 5 spans, 3 rows
+    p = _otel_file(tmp_path, "a.json", [
+        plain, _span("g1", agent), _span("h1", {"gen_ai.provider.name": "openai"}),
+        _span("h2", {"gen_ai.provider.name": "anthropic"}), plain])
+    assert read_usage(con, p).notes == [
+        "OTel: 3 of 5 spans carry gen_ai attributes; 1 agent or tool span "
+        "(gen_ai.operation.name) skipped: not inference requests; 2 hosted API calls: "
+        "billed by the provider, no share of the host's time; 1 span read again (same "
+        "traceId and spanId) counted once"]
+    # file 2: s1 three times, two agent spans, one hosted call: 6 spans, 2 rows
+    q = _otel_file(tmp_path, "b.json", [
+        plain, plain, plain, _span("g1", agent), _span("g2", agent),
+        _span("h1", {"gen_ai.system": "openai"})])
+    assert read_usage(con, q).notes == [
+        "OTel: 2 of 6 spans carry gen_ai attributes; 2 agent or tool spans "
+        "(gen_ai.operation.name) skipped: not inference requests; 1 hosted API call: "
+        "billed by the provider, no share of the host's time; 2 spans read again (same "
+        "traceId and spanId) counted once"]
+
+
+def test_usage_unreadable_files_name_the_file_and_line(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    # a Parquet file the backend cannot open: the file, never a "line" of binary junk
+    p = tmp_path / "j.parquet"
+    p.write_bytes(b"PAR1\xff\xfe\x00junk\xffPAR1")
+    e = _err(read_usage, con, p)
+    assert e.where == str(p)
+    assert e.message.startswith("cannot read parquet: Footer length error")
+    # a byte that is not UTF-8 on line 32 (read when the file is opened), and one on line
+    # 5,002 of a timestamp, past the rows the backend sniffs (found by the full scan): the
+    # file and line are named either way
+    for n in (30, 5000):
+        q = tmp_path / f"late{n}.csv"
+        q.write_bytes((USAGE_HEAD + "\n" + "2026-10-01T00:00:00Z,r,r,1\n" * n).encode()
+                      + b"2026-10-01T00:00:00Z\xff,x,r,1\n")
+        e = _err(read_usage, con, q)
+        assert e.where == f"{q}: line {n + 2}: not UTF-8"
+        assert e.message.startswith(
+            f"cannot read csv: Invalid Input Error: CSV Error on Line: {n + 2}")
+    # typed JSON lines (no text column to check) and a malformed 4th line: the full scan
+    j = tmp_path / "bad.jsonl"
+    j.write_text("".join(json.dumps({"timestamp": "2026-10-01T00:00:00Z", "request_id": f"a{i}",
+                                     "resource_id": "r", "duration_ms": 1.5}) + "\n"
+                         for i in range(3)) + "{oops\n")
+    e = _err(read_usage, con, j)
+    assert e.where == f"{j}: line 4"
+    assert e.message.startswith("cannot read json: Invalid Input Error: Malformed JSON")
+
+
+def test_usage_parquet_text_timestamps_are_checked_and_empty_files_pass(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"timestamp": ["2026-10-01T00:00:00Z", "later"],
+                             "request_id": ["a", "b"], "resource_id": ["r", "r"],
+                             "duration_ms": [1.0, 2.0]}), p)
+    e = _err(read_usage, con, p)
+    assert (e.message, e.where) == (
+        "column timestamp: 1 value cannot be parsed as a UTC timestamp", str(p))
+    # a header and no rows: every check sums nothing (null), which is 0 bad values
+    h = _write(tmp_path, "h.csv", USAGE_HEAD + "\n")
+    assert len(con.execute(read_usage(con, h).table)) == 0
+
+
+def test_usage_locate_skips_absent_cells_and_columns(tmp_path):
+    from infercost.ingest import usage
+
+    # row 1 has no duration_ms at all (absent, not bad); row 2's is bad
+    j = _write(tmp_path, "j.jsonl", '{"a": 1}\n{"duration_ms": "x"}\n')
+    assert usage._locate([j], "json", "duration_ms") == f"{j}: row 2"
+    # a file without the column is skipped; a header with a byte-order mark still matches
+    x = _write(tmp_path, "x.csv", "timestamp\n2026-10-01\n")
+    b = _write(tmp_path, "b.csv", "\ufeffduration_ms\n1\nnope\n")
+    assert usage._locate([x, b], "csv", "duration_ms") == f"{b}: row 2"
+
+
+def test_otel_values_name_the_attribute_and_place(tmp_path):
+    from infercost.ingest import otel
+
+    e = _err(otel._value, {"intValue": True}, "k", "w")
+    assert (e.message, e.where) == ("attribute k: intValue: expected an integer, got True", "w")
+    e = _err(otel._value, {"intValue": 2.5}, "k")
+    assert (e.message, e.where) == ("attribute k: intValue: expected an integer, got 2.5", "")
+    assert otel._value({"intValue": 2.0}) == 2 and type(otel._value({"intValue": 2.0})) is int
+    e = _err(otel._value, {"arrayValue": {"values": 3}}, "k", "w")
+    assert (e.message, e.where) == ('attribute k: arrayValue: expected {"values": [...]}', "w")
+    e = _err(otel._value, {"arrayValue": {"values": [{"intValue": "x"}]}}, "k", "w")
+    assert (e.message, e.where) == ("attribute k: intValue: expected an integer, got 'x'", "w")
+    e = _err(otel._attrs, [{"key": "n", "value": {"intValue": "x"}}], "w")
+    assert (e.message, e.where) == ("attribute n: intValue: expected an integer, got 'x'", "w")
+    e = _err(otel._attrs, "junk", "w")
+    assert (e.message, e.where) == (
+        'attributes: expected a list of {"key": ..., "value": {...}} objects', "w")
+    assert _err(otel._attrs, "junk").where == ""
+
+
+def test_otel_objects_and_document_structure_errors():
+    from infercost.ingest import otel
+
+    assert otel._objects(None, "spans", "w") == [] and otel._objects("", "spans", "w") == []
+    assert otel._objects([{}], "spans", "w") == [{}]
+    e = _err(otel._objects, 3, "spans", "w")
+    assert (e.message, e.where) == ("spans: expected a list of objects, got int", "w")
+    e = _err(otel._objects, [{}, 3, "x"], "spans", "w")
+    assert e.message == "spans: expected a list of objects, got a list holding int"
+
+    def err(doc):
+        return _err(lambda: list(otel.iter_spans(doc, "w")))
+
+    e = err({"resourceSpans": 3})
+    assert (e.message, e.where) == ("resourceSpans: expected a list of objects, got int", "w")
+    e = err({"resourceSpans": [{"resource": "x"}]})
+    assert (e.message, e.where) == ("resource: expected an object", "w: resourceSpans[0]")
+    e = err({"resourceSpans": [{"resource": {"attributes": 3}}]})
+    assert e.where == "w: resourceSpans[0]: resource"
+    e = err({"resourceSpans": [{"scopeSpans": 3}]})
+    assert (e.message, e.where) == ("scopeSpans: expected a list of objects, got int",
+                                    "w: resourceSpans[0]")
+    e = err({"resourceSpans": [{"scopeSpans": [{"spans": 3}]}]})
+    assert (e.message, e.where) == ("spans: expected a list of objects, got int",
+                                    "w: resourceSpans[0]: scopeSpans[0]")
+    e = _err(otel.span_times, {"startTimeUnixNano": True, "endTimeUnixNano": 5}, "w")
+    assert (e.message, e.where) == (
+        "expected startTimeUnixNano and endTimeUnixNano (integer ns)", "w")
+
+
+def test_otel_hosted_providers_and_is_hosted(monkeypatch):
+    from infercost.core import semconv
+    from infercost.core.catalog import load_catalog
+    from infercost.ingest import otel
+
+    monkeypatch.setattr(otel, "_HOSTED", None)
+    hp = otel.hosted_providers()
+    catalog = {semconv.provider_key(a.provider) for a in load_catalog().api_tokens}
+    assert hp == frozenset(semconv.WELL_KNOWN_PROVIDERS) | catalog
+    assert {"together", "deepinfra", "openai", "groq"} <= hp
+    assert otel.hosted_providers() is hp  # kept
+    assert otel.is_hosted({"gen_ai.usage.cost.source": "provider"}) is True
+    assert otel.is_hosted({"gen_ai.usage.cost.source": "local",
+                           "gen_ai.provider.name": "OpenAI"}) is True
+    assert otel.is_hosted({"gen_ai.system": "together"}) is True
+    assert otel.is_hosted({"gen_ai.system": "vllm"}) is False
+    assert otel.is_hosted({}) is False
+
+
+def test_otel_divisor_and_token_limits():
+    from infercost.ingest import otel
+
+    assert otel._divisor({"infercost.batch.size": 1}, "w") == 1
+    assert otel._divisor({"infercost.replica.concurrency": 4}, "w") == 4
+    assert otel._divisor({"infercost.cost.divisor": 3}, "w") == 3
+    assert otel._divisor({}, "w") == 1
+    # exact ints up to 2**63 - 1 (a float would round 2**60 + 1 to 2**60)
+    assert otel._tokens({"gen_ai.usage.input_tokens": 2**60 + 1}, otel.INPUT_TOKENS, "w") \
+        == 2**60 + 1
+    assert otel._tokens({"gen_ai.usage.input_tokens": 2**63 - 1}, otel.INPUT_TOKENS, "w") \
+        == 2**63 - 1
+    e = _err(otel._tokens, {"gen_ai.usage.prompt_tokens": 2**63}, otel.INPUT_TOKENS, "w")
+    assert (e.message, e.where) == ("gen_ai.usage.input_tokens: expected a token count below "
+                                    "2**63, got 9223372036854775808", "w")
+
+
+def test_otel_rows_ids_hosted_columns_and_status():
+    from infercost.ingest import otel
+
+    c = otel.SpanCounts()
+    agent = {"gen_ai.operation.name": "execute_tool"}
+    no_trace = _span("n1", {"gen_ai.x": 1})
+    del no_trace["traceId"]
+    no_span = _span("", {"gen_ai.x": 1})
+    del no_span["spanId"]
+    spans = [
+        _span("g1", agent), _span("g2", agent),
+        _span("s", {"gen_ai.x": 1}, start=1_000_000_999, end=2_000_000_999),
+        {**_span("s", {"gen_ai.x": 1}), "traceId": "u"},  # another trace: another span
+        no_trace, no_span,
+        _span("h", {"gen_ai.provider.name": "OpenAI", "gen_ai.request.model": "gpt",
+                    "url.path": "/v1"}),
+        _span("h2", {"gen_ai.usage.cost.source": "provider",
+                     "infercost.resource_id": "bill-r"}),
+        _span("st", {"gen_ai.x": 1}, status={}),
+        _span("st2", {"gen_ai.x": 1}, status={"code": [1]}),
+    ]
+    rows, n = otel.spans_to_rows(_doc(spans, resource={"host.id": "h1",
+                                                      "cloud.resource_id": "res-r"}), "w", c)
+    assert n == 10 and len(rows) == 8
+    assert (c.total, c.used, c.not_inference, c.hosted, c.duplicates) == (10, 8, 2, 2, 0)
+    s, u, nt, ns, h, h2, st, st2 = rows
+    assert s["timestamp"] == 1_000_000 and type(s["timestamp"]) is int  # 1,000,000,999 ns
+    assert s["request_id"] == "t:s" and u["request_id"] == "u:s"
+    assert nt["request_id"] == ":n1" and ns["request_id"] == "t:"
+    # self-hosted: the resource's ids, no provider
+    assert s["resource_id"] == "res-r" and s["provider"] is None
+    # hosted: never the host's resource; its own span attributes for every other column
+    assert (h["resource_id"], h["provider"], h["model"], h["endpoint"]) == (
+        None, "openai", "gpt", "/v1")
+    assert (h2["resource_id"], h2["provider"]) == ("bill-r", "unknown")
+    assert st["status"] == "UNSET" and st2["status"] == "[1]"
+
+
+def test_otel_errors_name_the_span(tmp_path):
+    from infercost.ingest import otel
+
+    sp = _span("s", {"gen_ai.x": 1})
+    sp["attributes"] = "x"
+    assert _err(otel.spans_to_rows, _doc([sp]), "w").where == "w: span s"
+    e = _err(otel.spans_to_rows, _doc([_span("s", {"gen_ai.usage.input_tokens": "x"})]), "w")
+    assert (e.message, e.where) == (
+        "gen_ai.usage.input_tokens: expected a token count, got 'x'", "w: span s")
+    p = _otel_file(tmp_path, "a.json", [_span("s", {"gen_ai.x": 1, "infercost.batch.size": 0})])
+    assert _err(otel.read_spans, [p]).where == f"{p}: document 1: span s"
+
+
+def test_priced_spans_ids_kinds_cache_and_places(tmp_path):
+    from infercost.ingest.spans import read_priced_spans
+
+    agent = {"gen_ai.operation.name": "invoke_agent"}
+    no_trace = _span("n", {"gen_ai.x": 1})
+    del no_trace["traceId"]
+    no_span = _span("", {"gen_ai.x": 1, "gen_ai.usage.cache_read.input_tokens": 4,
+                         "gen_ai.usage.input_tokens": 10})
+    del no_span["spanId"]
+    p = _spans_file(tmp_path, [_doc([
+        _span("r", {"db.system": "redis"}),  # not inference, first: the rest still read
+        _span("g1", agent), _span("g2", agent),
+        no_trace, no_trace,  # no traceId: never taken for a duplicate
+        no_span])])
+    out = read_priced_spans([p])
+    assert (out.total, out.duplicates, out.not_inference) == (6, 0, 2)
+    assert len(out.spans) == 3 and out.skipped == 3
+    assert out.spans[2].span_id == "" and out.spans[2].cached_input_tokens == 4
+    assert out.spans[0].cached_input_tokens is None
+    sp = _span("z", {"gen_ai.x": 1})
+    del sp["endTimeUnixNano"]
+    q = _spans_file(tmp_path, [_doc([sp])], name="q.json")
+    assert _err(read_priced_spans, [q]).where == f"{q}: document 1: span z"
+    sp = _span("z", {"gen_ai.x": 1})
+    sp["attributes"] = 3
+    q = _spans_file(tmp_path, [_doc([sp])], name="r.json")
+    assert _err(read_priced_spans, [q]).where == f"{q}: document 1: span z"
+    b = tmp_path / "b.json"
+    b.write_bytes(b"\xff\xfe\x00\x01")
+    assert _err(read_priced_spans, [b]).where == str(b)
+    a = _write(tmp_path, "a.json", "[1, 2]")
+    assert _err(read_priced_spans, [a]).where == str(a)
+
+
+def test_trace_cells_bom_equal_times_and_spellings(tmp_path):
+    from infercost.ingest import trace
+
+    # a byte-order mark in cells; equal start times are sorted; "nan", "None", "<NA>"
+    # spell an empty count (0); 2**53 and "2.0" are whole numbers
+    p = _write(tmp_path, "t.csv", "timestamp,input_tokens,output_tokens\n"
+               "2026-10-01T00:00:00Z,nan,1000\n"
+               "\ufeff2026-10-01T00:00:00Z,\ufeff7,None\n"
+               "2026-10-01T00:00:01Z,<NA>,2.0\n"
+               "2026-10-01T00:00:02Z,9007199254740992,0\n")
+    t = trace.read_trace(p)
+    assert t.seconds.tolist() == [0.0, 0.0, 1.0, 2.0]
+    assert t.input_tokens.tolist() == [0, 7, 0, 2**53]
+    assert t.output_tokens.tolist() == [1000, 0, 2, 0] and t.output_tokens.dtype == np.int64
+    # "NA" and "NULL" are text, not pandas' missing values
+    q = _write(tmp_path, "q.csv", "timestamp,output_tokens\n2026-10-01T00:00:00Z,NA\n")
+    assert _err(trace.read_trace, q).message == (
+        "row 1: column output_tokens: expected a whole number >= 0, got 'NA'")
+    q = _write(tmp_path, "r.csv", "timestamp\n2026-10-01T00:00:00Z\nNULL\n")
+    e = _err(trace.read_trace, q)
+    assert (e.message, e.where) == ("row 2: unparsable timestamp 'NULL'", str(q))
+    q = _write(tmp_path, "s.csv", "time\n1\n")
+    assert _err(trace.read_trace, q).where == str(q)
+    q = _write(tmp_path, "u.csv", "timestamp\n2026-10-01T00:00:05Z\n2026-10-01T00:00:01Z\n")
+    assert _err(trace.read_trace, q).where == str(q)
+    j = tmp_path / "e.parquet"
+    j.write_bytes(b"junk")
+    assert _err(trace.read_trace, j).message == (
+        "cannot read parquet: Parquet file size is 4 bytes, smaller than the minimum file "
+        "footer (8 bytes)")
+
+
+def test_counts_hints_periods_and_cloudwatch_names(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "period_start,resource_id,requests\n2026-10-01,r,1\n")
+    e = _err(read_counts, p)
+    assert e.message == ("counts: missing required column period_s (or --counts-period / "
+                         "--counts-resource)")
+    # a period of half a second is positive
+    assert read_counts(p, period_s=0.5).table.to_pydict()["requests"] == [1]
+    cw = _write(tmp_path, "cw.json", _cw([
+        {"Label": "Invocations", "StatusCode": "PartialData",
+         "Timestamps": ["2026-10-01T00:00:00Z"], "Values": [2]}]))
+    assert read_counts(cw, resource="r", period_s=60).notes[0] == (
+        f"{cw}: metric 'Invocations' is PartialData (CloudWatch returned part of the range)")
+    # a missing value beside it: the values are read as given (-1, not -1.0)
+    for res, name in (({"Label": "Invocations"}, "Invocations"),
+                      ({"Id": "invocations"}, "requests")):
+        cw = _write(tmp_path, "cw.json", _cw([{**res, "Timestamps": [
+            "2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z"], "Values": [-1, None]}]))
+        e = _err(read_counts, cw, resource="r", period_s=60)
+        assert (e.message, e.where) == (
+            f"column {name}: expected a finite number >= 0, got -1",
+            f"{cw}: MetricDataResults[0]: row 1")
+    cw = _write(tmp_path, "cw.json", _cw([{"Label": "Invocations", "Timestamps": ["never"],
+                                           "Values": [1]}]))
+    e = _err(read_counts, cw, resource="r", period_s=60)
+    assert (e.message, e.where) == ("column period_start: cannot parse timestamp 'never'",
+                                    f"{cw}: MetricDataResults[0]: row 1")
+
+
+def test_usage_provider_column_and_two_logs_combined(tmp_path, con):
+    from infercost.ingest import usage
+
+    # provider: text cleaned in CSV; a Parquet number as text; absent: null
+    p = _write(tmp_path, "u.csv", f"{USAGE_HEAD},provider,status\n"
+               "2026-10-01T00:00:00Z,a,r,1, openai ,ok\n")
+    log = usage.read_usage(con, p)
+    assert _usage_frame(con, log)["provider"].tolist() == ["openai"]
+    q = tmp_path / "u.parquet"
+    pq.write_table(pa.table({"timestamp": ["2026-10-01T00:00:00Z"], "request_id": ["b"],
+                             "resource_id": ["r"], "duration_ms": [1.0], "provider": [7]}), q)
+    assert _usage_frame(con, usage.read_usage(con, q))["provider"].tolist() == ["7"]
+    # a log with provider and status and no requests column, and one with requests and
+    # neither of the two, as one table: the columns have the same types, so the union runs
+    j = _write(tmp_path, "v.jsonl", json.dumps({"timestamp": "2026-10-01T00:00:01Z",
+                                                "request_id": "c", "resource_id": "r",
+                                                "duration_ms": 2, "requests": 3}) + "\n")
+    both = usage.combine([log, usage.read_usage(con, j)])
+    df = con.execute(both.table.order_by("request_id"))
+    assert df["requests"].tolist() == [1, 3]  # the first log's row counts 1 request
+    assert df["provider"].tolist()[0] == "openai" and df["provider"].isna().tolist()[1]
+    assert df["status"].tolist()[0] == "ok" and df["status"].isna().tolist()[1]
+
+
+def test_usage_ragged_rows_are_named_early_or_late(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    p = _write(tmp_path, "r1.csv", f"{USAGE_HEAD}\n2026-10-01,a,r,1\n2026-10-01,b\n")
+    e = _err(read_usage, con, p)
+    assert (e.message, e.where) == (
+        "expected 4 columns as in the header, got 2 (2026-10-01,b)", f"{p}: line 3")
+    # past the 3,000 rows the backend's sniffer looks at
+    q = _write(tmp_path, "r3.csv", f"{USAGE_HEAD}\n" + "2026-10-01,a,r,1\n" * 3000
+               + "2026-10-01,b,r,1,9,9\n")
+    e = _err(read_usage, con, q)
+    assert (e.message, e.where) == (
+        "expected 4 columns as in the header, got 6 (2026-10-01,b,r,1,9,9)", f"{q}: line 3002")
+
+
+def test_usage_a_late_byte_that_is_not_utf8_in_any_text_column_is_named(tmp_path, con):
+    from infercost.ingest.usage import read_usage
+
+    # line 5,002, in request_id (a column no parse check reads), past the rows the backend
+    # sniffs: the full scan reads every text column, so the file and line are named here
+    # (before, the byte surfaced later in attribution as a traceback)
+    p = tmp_path / "late.csv"
+    p.write_bytes((USAGE_HEAD + "\n" + "2026-10-01T00:00:00Z,r,r,1\n" * 5000).encode()
+                  + b"2026-10-01T00:00:00Z,x\xff,r,1\n")
+    e = _err(read_usage, con, p)
+    assert e.where == f"{p}: line 5002: not UTF-8"
+    assert e.message.startswith("cannot read csv: ")
+
+
+def test_counts_numbers_cells_spellings_and_index():
+    from infercost.ingest.counts import _numbers
+
+    col = pd.Series(["\ufeff5", "\ufeff", "null", "NULL", None, float("nan"), "9007199254740992"],
+                    index=[10, 11, 12, 13, 14, 15, 16], dtype=object)
+    v = _numbers(col, "x", "s", integer=True)
+    # a byte-order mark around a number or alone (empty); NULL, null, None, NaN: empty;
+    # 2**53 itself is still a count
+    assert v.index.tolist() == [10, 11, 12, 13, 14, 15, 16] and v.dtype == np.float64
+    assert v.iloc[0] == 5.0 and v.iloc[6] == 2.0**53 and v.iloc[1:6].isna().all()
+    assert _numbers(pd.Series([], dtype=object), "x", "s").dtype == np.float64
+    for bad in ("X", "5X"):  # only blanks and byte-order marks are stripped
+        e = _err(_numbers, pd.Series([bad], dtype=object), "x", "s")
+        assert e.message == f"column x: expected a finite number >= 0, got {bad!r}"
+
+
+def test_counts_options_win_over_columns_and_nested_cells_are_named(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests\n"
+               "2026-10-01T00:00:00Z,60,col-r,4\n")
+    t = read_counts(p, resource="opt-r", period_s=7200).table.to_pydict()
+    # the options are used whenever given: 7,200 s from 00:00 touches two clock hours,
+    # 4 requests: 2 + 2 (the file's 60 s would give one hour of 4)
+    assert t["resource_id"] == ["opt-r", "opt-r"] and t["requests"] == [2, 2]
+    assert read_counts(p, resource="opt-r", period_s=7200).rows_read == 1
+    e = _err(read_counts, _write(tmp_path, "d.csv", "period_start,period_s,requests\n"
+                                 "2026-10-01,60,1\n"))
+    assert e.message == ("counts: missing required column resource_id (or --counts-period / "
+                         "--counts-resource)")
+    h = _write(tmp_path, "h.csv", "period_start,period_s,resource_id,requests\n")
+    assert _err(read_counts, h).where == str(h)
+    for col in ("resource_id", "endpoint"):
+        q = tmp_path / f"n_{col}.parquet"
+        cols = {"period_start": ["2026-10-01T00:00:00Z"], "period_s": [60.0],
+                "resource_id": ["r"], "requests": [1], "endpoint": ["e"]}
+        cols[col] = [{"a": "x"}]
+        pq.write_table(pa.table(cols), q)
+        e = _err(read_counts, q)
+        assert (e.message, e.where) == (
+            f"column {col}: expected text or a list of text, got a map or struct", f"{q}: row 1")
+
+
+def test_counts_output_tokens_a_first_hour_without_requests_and_two_files(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    # 00:30-02:00 (1,800 s + 3,600 s), 1 request: 1/3 and 2/3, largest remainder: 0 then 1;
+    # 30 output tokens: 10 + 20
+    p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests,output_tokens\n"
+               "2026-10-01T00:30:00Z,5400,r,1,30\n")
+    t = read_counts(p).table.to_pydict()
+    assert t["requests"] == [1] and t["timestamp"] == [pd.Timestamp("2026-10-01 01:00")]
+    assert t["output_tokens"] == [20] and t["request_id"] == [f"{p}:1:1"]
+    # two CloudWatch files: the notes of both; a missing latency value is no latency
+    a = _write(tmp_path, "a.json", _cw([{"Label": "Invocations", "Timestamps": [
+        "2026-10-01T00:00:00Z"], "Values": [2]}, {"Label": "ModelLatency", "Timestamps": [
+            "2026-10-01T00:00:00Z"], "Values": [None]}]))
+    b = _write(tmp_path, "b.json", _cw([{"Label": "Invocations", "Timestamps": [
+        "2026-10-01T01:00:00Z"], "Values": [3]}]))
+    c = read_counts([a, b], resource="r", period_s=3600)
+    assert [n.split(":")[0] for n in c.notes[:2]] == [str(a), str(b)]
+    assert c.table.to_pydict()["duration_ms"] == [None, None]
+    # a folder: only the counts files in it
+    d = tmp_path / "dir"
+    d.mkdir()
+    _write(d, "c.csv", "period_start,period_s,resource_id,requests\n2026-10-01,60,r,4\n")
+    _write(d, "notes.txt", "not counts")
+    assert read_counts(d).table.to_pydict()["requests"] == [4]
+
+
+def test_usage_dates_and_marked_numbers(tmp_path, con):
+    import datetime
+
+    from infercost.ingest.usage import read_usage
+
+    # a Parquet date column: midnight UTC of that day
+    p = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"timestamp": pa.array([datetime.date(2026, 10, 1)]),
+                             "request_id": ["a"], "resource_id": ["r"], "duration_ms": [1.0]}), p)
+    assert str(_usage_frame(con, read_usage(con, p))["timestamp"].iloc[0]) == "2026-10-01 00:00:00"
+    # read with a CSV log: one table, so the date became a timestamp like the CSV's
+    c = _write(tmp_path, "c.csv", f"{USAGE_HEAD}\n2026-10-01T01:00:00Z,b,r,1\n")
+    assert [str(x) for x in _usage_frame(con, read_usage(con, [p, c]))["timestamp"]] == [
+        "2026-10-01 00:00:00", "2026-10-01 01:00:00"]
+    # numbers behind a byte-order mark in CSV text columns
+    q = _write(tmp_path, "b.csv", f"{USAGE_HEAD},input_tokens\n"
+               "2026-10-01T00:00:00Z,a,r,\ufeff7,\ufeff10\n2026-10-01T00:00:00Z,b,r,3,4\n")
+    df = _usage_frame(con, read_usage(con, q))
+    assert df["duration_ms"].tolist() == [7.0, 3.0] and df["input_tokens"].tolist() == [10, 4]

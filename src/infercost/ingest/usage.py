@@ -288,13 +288,16 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
             checks[c] = bad.cast("int64").sum()
     if kind == "parquet" and not checks:
         return
-    checks["__rows"] = raw.count()  # a full scan: decoding errors surface here
+    scan = {"__rows": raw.count()}  # a full scan: decoding errors surface here
+    if kind != "parquet":  # and read every text column (a scan decodes only the columns it
+        # uses: a byte that is not UTF-8 in another column would surface later, unnamed)
+        scan.update({f"__text{i}": raw[c].length().sum() for i, c in enumerate(raw.columns)
+                     if raw[c].type().is_string()})
     try:
-        counts = con.execute(raw.aggregate(**checks))
+        counts = con.execute(raw.aggregate(**checks, **scan))
     except Exception as e:  # the backend cannot read a file: name it (and the line)
         raise InputError(f"cannot read {kind}: {_first_line(e)}",
                          _locate_unreadable(files, kind)) from None
-    checks.pop("__rows")
     for c in checks:
         v = counts[c].iloc[0]
         n = 0 if v is None or v != v else int(v)
