@@ -2640,3 +2640,39 @@ def test_usage_dates_and_marked_numbers(tmp_path, con):
                "2026-10-01T00:00:00Z,a,r,\ufeff7,\ufeff10\n2026-10-01T00:00:00Z,b,r,3,4\n")
     df = _usage_frame(con, read_usage(con, q))
     assert df["duration_ms"].tolist() == [7.0, 3.0] and df["input_tokens"].tolist() == [10, 4]
+
+
+# ---------------------------------------------------------------- counts resource, trace errors
+def test_counts_resource_option_is_cleaned_as_the_bills_resource_id(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "period_start,requests\n2026-10-01T00:00:00Z,3\n")
+    # blanks and a byte-order mark off the ends, as the bill's ResourceId is cleaned
+    c = read_counts(p, resource=" \ufeffi-0abc ", period_s=3600)
+    assert c.table.to_pydict()["resource_id"] == ["i-0abc"]
+    with pytest.raises(InputError) as e:
+        read_counts(p, resource=" \ufeff ", period_s=3600)
+    assert e.value.where == "--counts-resource"
+    assert e.value.message == "expected a ResourceId (as in the bill), got an empty one"
+
+
+def test_a_trace_reader_error_is_named_by_its_first_line_only(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from infercost.ingest.trace import read_trace
+
+    p = _write(tmp_path, "t.csv", "timestamp\n2026-10-01T00:00:00Z\n")
+
+    def fails(message):
+        def read_csv(*a, **k):
+            raise ValueError(message)
+        return read_csv
+
+    monkeypatch.setattr(pd, "read_csv", fails("bad row 3\n  more detail\n"))
+    with pytest.raises(InputError) as e:
+        read_trace(p)
+    assert e.value.message == "cannot read csv: bad row 3"  # one line
+    monkeypatch.setattr(pd, "read_csv", fails(""))  # an error without text
+    with pytest.raises(InputError) as e:
+        read_trace(p)
+    assert e.value.message == "cannot read csv: "

@@ -39,7 +39,14 @@ import numpy as np
 import pandas as pd
 
 from infercost.errors import InputError
-from infercost.ingest.billrows import clean_str, expand_paths, file_kind, open_text, read_raw
+from infercost.ingest.billrows import (
+    clean_str,
+    expand_paths,
+    file_kind,
+    open_text,
+    read_raw,
+    strip_cell,
+)
 
 LABELS = ["endpoint", "model", "model_version", "tenant"]
 OPTIONAL = ["mean_latency_ms", "input_tokens", "output_tokens"]
@@ -63,7 +70,14 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
 
     `resource`, `period_s`: the ResourceId and period length (seconds) for files that do
     not carry them (required for CloudWatch JSON). Raises InputError naming file, row and
-    column for anything that cannot be read."""
+    column for anything that cannot be read, or an empty `resource`. `resource` is cleaned
+    as the bill's ResourceId is (blanks and byte-order marks off its ends), so
+    `--counts-resource " i-0abc"` joins the bill's `i-0abc`."""
+    if resource is not None:
+        resource = strip_cell(str(resource))
+        if not resource:
+            raise InputError("expected a ResourceId (as in the bill), got an empty one",
+                             "--counts-resource")
     files = expand_paths(paths, COUNTS_EXTENSIONS)
     frames, notes = [], []
     for f in files:
