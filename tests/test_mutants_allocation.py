@@ -1590,3 +1590,57 @@ def test_engine_token_weights_one_token_and_missing_counts():
     # one token weighs 1; a missing count weighs 0: 1, 1, 2, 3 of 7 -> 1, 1, 2, 3
     assert got == {"a": (1, 10_000_000_000), "b": (1, 10_000_000_000),
                    "c": (2, 20_000_000_000), "d": (3, 30_000_000_000)}
+
+
+def test_engine_timings_name_each_pass_and_lie_within_the_call():
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from infercost.ingest.backends import connect
+    from tests.attribution_helpers import focus_row, make_bill, make_usage, usage_row
+
+    con = connect("duckdb")
+    bill = make_bill([focus_row("2", "i-1")])
+    usage = make_usage(con, [usage_row("a", "i-1", 0.1, 100)])
+    rules = parse_rules({})
+    passes = ["pass1_resource_hours_s", "pass2_duplicates_s", "bill_hours_s",
+              "pass3_requests_s", "pass4_aggregate_s", "assemble_s"]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = engine.attribute(bill, usage, rules, con, Path(tmp))
+        wall = time.perf_counter() - t0
+        t = res.timings
+        # seconds of each pass, taken one after the other inside the call: each >= 0,
+        # together within the engine's total, which is within the call
+        assert list(t) == [*passes, "total_engine_s"]
+        assert all(v >= 0 for v in t.values())
+        assert sum(t[p] for p in passes) <= t["total_engine_s"] <= wall
+        # no duplicate check, no requests file: those two passes are not timed; a pass 1
+        # given by the caller keeps the caller's seconds (12.5)
+        pass1 = engine.resource_hours(con, usage, rules)
+        res = engine.attribute(bill, usage, rules, con, Path(tmp), check_duplicates=False,
+                               write_requests=False, pass1=(pass1[0], 12.5))
+        assert list(res.timings) == ["pass1_resource_hours_s", "bill_hours_s",
+                                     "pass4_aggregate_s", "assemble_s", "total_engine_s"]
+        assert res.timings["pass1_resource_hours_s"] == 12.5
+        assert 0 <= pass1[1] <= time.perf_counter() - t0
+
+
+def test_engine_pay_per_token_hours_count_accepted_rows_only():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("24", "bed", start=0, hours=1, PricingUnit="1K Tokens",
+                      ServiceName="Amazon Bedrock"),
+            focus_row("4", "px", start=0, hours=1, ServiceName="LiteLLM")]
+    use = [usage_row("a", "bed", 0.1, 1000, tin=150, tout=50),
+           usage_row("x", "bed", 0.2, -5, tin=7),  # rejected: a negative duration_ms
+           usage_row("c", "px", 0.5, 100),
+           usage_row("y", "px", 0.6, -5)]  # rejected
+    res, req = attribute_rows(bill, use, {"per_token": ["LiteLLM"]}, with_requests=True)
+    got = {r.request_id: (r.weight, r.cost_q, r.allocation_code) for r in req.itertuples()}
+    # bed, hour 0: tokens T = 200 (a; x is rejected and its 7 tokens do not count): a
+    # gets all 24 USD = 24e10 quanta. px has no tokens: by requests, R = 1 (c; y is
+    # rejected): c gets all 4 USD = 4e10 quanta. Nothing idle.
+    assert got["a"] == (200, 240_000_000_000, 0) and got["c"] == (1, 40_000_000_000, 0)
+    assert got["x"][1:] == (0, 6) and got["y"][1:] == (0, 6)
+    assert res.summary["totals"]["allocated"] == D(28) and res.summary["totals"]["idle"] == 0
