@@ -1644,3 +1644,51 @@ def test_engine_pay_per_token_hours_count_accepted_rows_only():
     assert got["a"] == (200, 240_000_000_000, 0) and got["c"] == (1, 40_000_000_000, 0)
     assert got["x"][1:] == (0, 6) and got["y"][1:] == (0, 6)
     assert res.summary["totals"]["allocated"] == D(28) and res.summary["totals"]["idle"] == 0
+
+
+def test_engine_reason_codes_one_row_each():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+
+    def u(rid, dur=100.0, res="i-1", **kw):
+        return usage_row(rid, res, 0.1, dur, **{"tin": 1, **kw})
+
+    use = [u("ok"), u("prov", provider="openai"),  # a provider and a resource: allocated
+           u("ts", timestamp=None), u("hosted", res=None, provider="openai"),
+           u("nores", res=None), u("nodur", dur=None), u("inf", dur=float("inf")),
+           u("edge", dur=1e9), u("over", dur=1e9 + 1), u("neg", dur=-1.0),
+           u("negin", tin=-1, tout=5), u("negout", tin=5, tout=-1)]
+    want = {"ok": 0, "prov": 0, "ts": 3, "hosted": 10, "nores": 4, "nodur": 5, "inf": 9,
+            "edge": 0, "over": 9, "neg": 6, "negin": 8, "negout": 8}
+    _res, req = attribute_rows([focus_row("10", "i-1")], use, {"driver": "duration_ms"},
+                               with_requests=True)
+    assert dict(zip(req["request_id"], req["allocation_code"], strict=True)) == want
+    assert req.set_index("request_id").loc["hosted", "allocation"] == (
+        "rejected: hosted API call: billed by its provider")
+    # under `tokens` a missing duration_ms is no reason (the row weighs its 1 token)
+    _res, req = attribute_rows([focus_row("10", "i-1")], use, {"driver": "tokens"},
+                               with_requests=True)
+    assert dict(zip(req["request_id"], req["allocation_code"], strict=True)) == (
+        want | {"nodur": 0})
+
+
+def test_engine_currency_from_the_bill_else_the_rules_else_usd():
+    import tempfile
+    from pathlib import Path
+
+    from infercost.ingest.backends import connect
+    from tests.attribution_helpers import focus_row, make_bill, make_usage, usage_row
+
+    con = connect("duckdb")
+    usage = make_usage(con, [usage_row("a", "i-1", 0.1, 100)])
+
+    def currency(bill_currency, rules):
+        bill = make_bill([focus_row("2", "i-1", currency=bill_currency or "USD")])
+        if bill_currency is None:  # a bill that names no currency (the readers refuse
+            bill.rows["currency"] = None  # one; the engine falls back all the same)
+        with tempfile.TemporaryDirectory() as tmp:
+            res = engine.attribute(bill, usage, parse_rules(rules), con, Path(tmp))
+        return res.summary["currency"], set(res.allocations["currency"])
+
+    assert currency("EUR", {}) == ("EUR", {"EUR"})  # the bill's own
+    assert currency(None, {}) == ("USD", {"USD"})  # none stated anywhere: USD
+    assert currency(None, {"currency": "EUR"}) == ("EUR", {"EUR"})  # the rules' currency
