@@ -1692,3 +1692,42 @@ def test_engine_currency_from_the_bill_else_the_rules_else_usd():
     assert currency("EUR", {}) == ("EUR", {"EUR"})  # the bill's own
     assert currency(None, {}) == ("USD", {"USD"})  # none stated anywhere: USD
     assert currency(None, {"currency": "EUR"}) == ("EUR", {"EUR"})  # the rules' currency
+
+
+def test_handed_out_guard_where_the_float_product_rounds_below_2_63():
+    # 89_547_301_328_687_144 x 103 = 2**63 + 24: past int64, while the float estimate of
+    # the product rounds below 2**63; the Python-integer path floors it exactly:
+    # (2**63 + 24) // 104 = 88_686_269_585_142_075
+    c = 89_547_301_328_687_144
+    out = engine._handed_out(np.array([c]), np.array([103]), np.array([104]))
+    assert out.tolist() == [c * 103 // 104] == [88_686_269_585_142_075]
+
+
+def test_engine_per_token_period_weighing_one_in_all_goes_to_that_hour():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 4 USD per token over hours 0-1; the one request (1 token) in hour 1: all 4 there
+    # (weights 0 and 1, not spread evenly), nothing idle
+    res, req = attribute_rows([focus_row("4", "bed", start=0, hours=2, PricingUnit="tokens")],
+                              [usage_row("a", "bed", 1.5, 10, tin=1)], with_requests=True)
+    assert req["cost_q"].tolist() == [40_000_000_000]
+    assert res.summary["totals"]["idle"] == 0 and res.summary["totals"]["allocated"] == 4
+
+
+def test_engine_fleet_hours_sorted_by_resource_then_hour():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("1", "i-2", start=1), focus_row("2", "i-1", start=1),
+            focus_row("3", "i-1", start=0)]
+    use = [usage_row("a", "i-1", 0.5, 10), usage_row("b", "i-2", 1.5, 10)]
+    hq = attribute_rows(bill, use).fleet_hours
+    assert list(zip(hq["resource_id"], hq["hour"].dt.hour, hq["cost_q"], strict=True)) == [
+        ("i-1", 0, 30_000_000_000), ("i-1", 1, 20_000_000_000), ("i-2", 1, 10_000_000_000)]
+
+
+def test_allocation_table_index_runs_0_to_n():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("6", "i-1", start=0, hours=2), focus_row("2", "vol", service="Storage")]
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("b", "i-9", 0.2, 100)]
+    t = attribute_rows(bill, use).allocations
+    # allocated, idle, shared and unallocated rows: one table, index 0..n-1
+    assert set(t["kind"]) == {"allocated", "idle", "shared", "unallocated"}
+    assert list(t.index) == list(range(len(t)))
