@@ -24,6 +24,9 @@ can be stopped and resumed (mutants already in the file are skipped).
     cd $MUTATE_DIR/allocation/mutants
     PYTHONPATH=src:. python $REPO/scripts/mutate_inproc.py OUT.jsonl \
         tests/test_a.py tests/test_b.py [--only NAME_OR_PREFIX ...]
+
+`--only` takes mutant names or name prefixes (in the order given); a name ending in `$`
+matches that mutant alone (`..._mutmut_13$`, not `..._mutmut_130`).
 """
 
 from __future__ import annotations
@@ -93,7 +96,8 @@ class Driver:
         names = mutant_names(Path.cwd())
         if self.only:  # in the order given
             names = list(dict.fromkeys(n for o in self.only for n in names
-                                       if n == o or n.startswith(o)))
+                                       if n == o.rstrip("$") or (
+                                           not o.endswith("$") and n.startswith(o))))
         todo = [n for n in names if n not in done]
         print(f"{len(items)} tests, {len(names)} mutants, {len(todo)} to check", flush=True)
         killers: dict[str, list] = {f: [by_id[t] for t, _ in c.most_common()]

@@ -1705,11 +1705,14 @@ def test_handed_out_guard_where_the_float_product_rounds_below_2_63():
 
 def test_engine_per_token_period_weighing_one_in_all_goes_to_that_hour():
     _alloc, attribute_rows, focus_row, usage_row = _attr()
-    # 4 USD per token over hours 0-1; the one request (1 token) in hour 1: all 4 there
-    # (weights 0 and 1, not spread evenly), nothing idle
+    # 4 USD per token over hours 0-1; 1 token in all (b, hour 1; a in hour 0 has none):
+    # by tokens (a total of 1 token is tokens, not the requests fallback), all 4 in hour 1
+    # (weights 0 and 1, not spread evenly), all to b; nothing idle
     res, req = attribute_rows([focus_row("4", "bed", start=0, hours=2, PricingUnit="tokens")],
-                              [usage_row("a", "bed", 1.5, 10, tin=1)], with_requests=True)
-    assert req["cost_q"].tolist() == [40_000_000_000]
+                              [usage_row("a", "bed", 0.5, 10, tin=0),
+                               usage_row("b", "bed", 1.5, 10, tin=1)], with_requests=True)
+    assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
+        "a": 0, "b": 40_000_000_000}
     assert res.summary["totals"]["idle"] == 0 and res.summary["totals"]["allocated"] == 4
 
 
