@@ -1734,3 +1734,15 @@ def test_allocation_table_index_runs_0_to_n():
     # allocated, idle, shared and unallocated rows: one table, index 0..n-1
     assert set(t["kind"]) == {"allocated", "idle", "shared", "unallocated"}
     assert list(t.index) == list(range(len(t)))
+
+
+def test_table_allocated_row_of_zero_requests_has_no_cost_per_1k_requests():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # a counts row of 0 requests, 0 ms and 10 tokens: under `tokens` it weighs 10 and is
+    # allocated all 2 USD; per 1k requests there is no figure (0 requests), per 1M
+    # tokens 2 x 1e6 / 10 = 200000
+    use = [usage_row("a", "i-1", 0.1, 0, tin=10, requests=0)]
+    t = attribute_rows([focus_row("2", "i-1")], use, {"driver": "tokens"}).allocations
+    row = t[t["kind"] == "allocated"].iloc[0]
+    assert (row["requests"], row["cost"]) == (0, D(2))
+    assert row["cost_per_1k_requests"] is None and row["cost_per_1m_tokens"] == D(200000)
