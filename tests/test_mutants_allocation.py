@@ -1746,3 +1746,21 @@ def test_table_allocated_row_of_zero_requests_has_no_cost_per_1k_requests():
     row = t[t["kind"] == "allocated"].iloc[0]
     assert (row["requests"], row["cost"]) == (0, D(2))
     assert row["cost_per_1k_requests"] is None and row["cost_per_1m_tokens"] == D(200000)
+
+
+def test_engine_two_negative_usage_rows_and_two_hours_below_zero_plural_notes():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # hour 0: 10 - 14 = -4 USD; hour 1: 10 - 12 = -2 USD: two negative Usage rows
+    # (-26 USD in all), two resource-hours below zero
+    bill = [focus_row("10", "i-1", 0), focus_row("-14", "i-1", 0),
+            focus_row("10", "i-1", 1), focus_row("-12", "i-1", 1)]
+    use = [usage_row("a", "i-1", 0.1, 1000), usage_row("b", "i-1", 1.1, 1000)]
+    res = attribute_rows(bill, use)
+    assert [n for n in res.summary["notes"] if "negative" in n] == [
+        "2 fleet Usage rows with a negative EffectiveCost (-26 USD in all): netted into their "
+        "resource-hours as billed (FOCUS books refunds and credits as Credit or Adjustment "
+        "rows)",
+        "2 fleet resource-hours net below zero (credits or negative rows exceed the charges): "
+        "the amounts allocated and idle there are negative"]
+    # a gets hour 0 (-4), b hour 1 (-2)
+    assert res.summary["totals"]["allocated"] == D(-6)
