@@ -1764,3 +1764,23 @@ def test_engine_two_negative_usage_rows_and_two_hours_below_zero_plural_notes():
         "the amounts allocated and idle there are negative"]
     # a gets hour 0 (-4), b hour 1 (-2)
     assert res.summary["totals"]["allocated"] == D(-6)
+
+
+def test_engine_resource_hour_of_exactly_2_pow_62_quanta_is_refused():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # two rows of 2**61 quanta (230584300.9213693952) in one hour: 2**62 quanta, the
+    # limit itself (each row is below it)
+    bill = [focus_row("230584300.9213693952", "i-1"), focus_row("230584300.9213693952", "i-1")]
+    with pytest.raises(InputError, match="resource-hour's cost is too large"):
+        attribute_rows(bill, [usage_row("a", "i-1", 0.1, 1)])
+
+
+def test_engine_resource_hour_of_weight_one_is_allocated():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # `requests`: one request in the hour weighs 1 (W = den = 1): it gets all 2 USD
+    res, req = attribute_rows([focus_row("2", "i-1")], [usage_row("a", "i-1", 0.1, 100)],
+                              {"driver": "requests"}, with_requests=True)
+    assert req[["weight", "allocation_code", "cost_q"]].values.tolist() == [
+        [1, 0, 20_000_000_000]]
+    t = res.summary["totals"]
+    assert (t["allocated"], t["idle"], t["bill"]) == (D(2), D(0), D(2))
