@@ -1784,3 +1784,14 @@ def test_engine_resource_hour_of_weight_one_is_allocated():
         [1, 0, 20_000_000_000]]
     t = res.summary["totals"]
     assert (t["allocated"], t["idle"], t["bill"]) == (D(2), D(0), D(2))
+
+
+def test_engine_billing_period_bounds_start_in_end_out():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # the billing period is [2026-10-01, 2026-11-01); i-9 has no bill row: a request at
+    # the start is inside (no bill row, 1), one an hour before or at the end is outside (2)
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("start", "i-9", 0, 100),
+           usage_row("before", "i-9", -1, 100), usage_row("end", "i-9", 31 * 24, 100)]
+    _res, req = attribute_rows([focus_row("2", "i-1")], use, with_requests=True)
+    assert dict(zip(req["request_id"], req["allocation_code"], strict=True)) == {
+        "a": 0, "start": 1, "before": 2, "end": 2}
