@@ -1795,3 +1795,14 @@ def test_engine_billing_period_bounds_start_in_end_out():
     _res, req = attribute_rows([focus_row("2", "i-1")], use, with_requests=True)
     assert dict(zip(req["request_id"], req["allocation_code"], strict=True)) == {
         "a": 0, "start": 1, "before": 2, "end": 2}
+
+
+def test_engine_bill_without_any_period_has_no_outside():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # no charge and no billing period on the one row: the bill has no period, so no
+    # request is outside it; the request has no billed hour: "no bill row" (1)
+    bill = [focus_row("2", "i-1", ChargePeriodStart=None, ChargePeriodEnd=None,
+                      BillingPeriodStart=None, BillingPeriodEnd=None)]
+    res, req = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)], with_requests=True)
+    assert req["allocation_code"].tolist() == [1]
+    assert res.summary["totals"]["unallocated"] == D(2)
