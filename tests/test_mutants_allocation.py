@@ -1806,3 +1806,21 @@ def test_engine_bill_without_any_period_has_no_outside():
     res, req = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)], with_requests=True)
     assert req["allocation_code"].tolist() == [1]
     assert res.summary["totals"]["unallocated"] == D(2)
+
+
+def test_engine_requests_file_columns_and_a_group_of_missing_tokens():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x", tin=None, tout=None, status="ok"),
+           usage_row("b", "i-1", 0.2, 300, tenant="y", tin=2, tout=3)]
+    res, req = attribute_rows([focus_row("4", "i-1")], use, with_requests=True)
+    assert list(req.columns) == [
+        "timestamp", "request_id", "model", "model_version", "endpoint", "tenant",
+        "resource_id", "duration_ms", "input_tokens", "output_tokens", "status", "requests",
+        "weight", "allocation_code", "cost_q", "allocation", "cost"]
+    a = req.set_index("request_id").loc["a"]
+    assert (a["resource_id"], a["duration_ms"], a["status"]) == ("i-1", 100.0, "ok")
+    # by duration 100:300 of 4 USD: x 1, y 3; x's tokens are all missing: 0 in the table
+    t = res.allocations.set_index("tenant")
+    assert (t.loc["x", "cost"], t.loc["x", "input_tokens"], t.loc["x", "output_tokens"]) == (
+        D(1), 0, 0)
+    assert (t.loc["y", "input_tokens"], t.loc["y", "output_tokens"]) == (2, 3)
