@@ -1824,3 +1824,13 @@ def test_engine_requests_file_columns_and_a_group_of_missing_tokens():
     assert (t.loc["x", "cost"], t.loc["x", "input_tokens"], t.loc["x", "output_tokens"]) == (
         D(1), 0, 0)
     assert (t.loc["y", "input_tokens"], t.loc["y", "output_tokens"]) == (2, 3)
+
+
+def test_engine_zero_cost_fleet_usage_row_is_not_negative():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # a 0 USD Usage row in hour 0 (its hour nets 0) and 2 USD in hour 1: nothing below
+    # zero, no note about negative rows or hours
+    bill = [focus_row("0", "i-1", 0), focus_row("2", "i-1", 1)]
+    res = attribute_rows(bill, [usage_row("a", "i-1", 1.1, 100)])
+    assert not [n for n in res.summary["notes"] if "negative" in n or "below zero" in n]
+    assert res.summary["totals"]["allocated"] == D(2)
