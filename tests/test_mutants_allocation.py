@@ -1834,3 +1834,15 @@ def test_engine_zero_cost_fleet_usage_row_is_not_negative():
     res = attribute_rows(bill, [usage_row("a", "i-1", 1.1, 100)])
     assert not [n for n in res.summary["notes"] if "negative" in n or "below zero" in n]
     assert res.summary["totals"]["allocated"] == D(2)
+
+
+def test_engine_per_token_and_time_billed_resources_side_by_side():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # bed bills per token (4 USD), i-1 by time (2 USD): each its own request, all of it
+    bill = [focus_row("4", "bed", PricingUnit="1K Tokens", ServiceName="Amazon Bedrock"),
+            focus_row("2", "i-1")]
+    use = [usage_row("a", "bed", 0.1, 10, tin=5), usage_row("b", "i-1", 0.2, 100)]
+    res, req = attribute_rows(bill, use, with_requests=True)
+    assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
+        "a": 40_000_000_000, "b": 20_000_000_000}
+    assert res.summary["totals"]["allocated"] == D(6) and res.summary["totals"]["idle"] == 0
