@@ -1846,3 +1846,13 @@ def test_engine_per_token_and_time_billed_resources_side_by_side():
     assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
         "a": 40_000_000_000, "b": 20_000_000_000}
     assert res.summary["totals"]["allocated"] == D(6) and res.summary["totals"]["idle"] == 0
+
+
+def test_allocation_table_all_allocated_keeps_integer_counts():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # one request uses its hour's 2 USD: one allocated row and nothing else; its counts
+    # stay int64 (no empty frame concatenated)
+    t = attribute_rows([focus_row("2", "i-1")], [usage_row("a", "i-1", 0.1, 100)]).allocations
+    assert list(t["kind"]) == ["allocated"]
+    assert [str(t[c].dtype) for c in ("requests", "input_tokens", "output_tokens")] == [
+        "int64"] * 3
