@@ -1856,3 +1856,13 @@ def test_allocation_table_all_allocated_keeps_integer_counts():
     assert list(t["kind"]) == ["allocated"]
     assert [str(t[c].dtype) for c in ("requests", "input_tokens", "output_tokens")] == [
         "int64"] * 3
+
+
+def test_engine_summary_rows_read_and_backend():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("b", "i-1", 0.2, 100),
+           usage_row("c", "i-9", 0.3, 100)]
+    s = attribute_rows([focus_row("2", "i-1")], use).summary
+    # three usage rows read (two allocated, one without a bill row), on duckdb
+    assert (s["rows"]["usage_read"], s["rows"]["usage_allocated"]) == (3, 2)
+    assert s["backend"] == "duckdb"
