@@ -1866,3 +1866,20 @@ def test_engine_summary_rows_read_and_backend():
     # three usage rows read (two allocated, one without a bill row), on duckdb
     assert (s["rows"]["usage_read"], s["rows"]["usage_allocated"]) == (3, 2)
     assert s["backend"] == "duckdb"
+
+
+def test_engine_capacity_driver_leaves_per_token_hours_without_idle():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # under `capacity` a time-billed hour is split over its capacity (1.8e6 of 3.6e6 ms:
+    # half of 10 allocated, 5 idle), but a per-token hour over its tokens alone (den = T:
+    # all 4 to a, none idle) and its requests-fallback hour over its requests (c: all 2)
+    bill = [focus_row("10", "i-1"), focus_row("4", "bed", PricingUnit="1K Tokens",
+                                             ServiceName="Amazon Bedrock"),
+            focus_row("2", "px", ServiceName="LiteLLM")]
+    use = [usage_row("b", "i-1", 0.1, 1_800_000), usage_row("a", "bed", 0.2, 10, tin=7),
+           usage_row("c", "px", 0.3, 10)]
+    res, req = attribute_rows(bill, use, {"driver": "capacity", "per_token": ["LiteLLM"]},
+                              with_requests=True)
+    assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
+        "b": 50_000_000_000, "a": 40_000_000_000, "c": 20_000_000_000}
+    assert res.summary["totals"]["idle"] == D(5)
