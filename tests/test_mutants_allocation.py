@@ -1883,3 +1883,31 @@ def test_engine_capacity_driver_leaves_per_token_hours_without_idle():
     assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
         "b": 50_000_000_000, "a": 40_000_000_000, "c": 20_000_000_000}
     assert res.summary["totals"]["idle"] == D(5)
+
+
+def test_engine_idle_share_edges_one_quantum_negative_and_nothing_idle():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    share = {"idle": "share"}
+
+    def x_row(res):
+        t = res.allocations
+        r = t[t["kind"] == "allocated"].iloc[0]
+        return r["direct_cost"], r["idle_cost"], r["cost"]
+
+    # 2 quanta over hours 0-1 (1 each); x uses hour 0: handed out a = 1 quantum, idle 1
+    # quantum: 1 // 1 = 1 per allocated quantum: all of it to x, nothing left idle
+    res = attribute_rows([focus_row("0.0000000002", "i-1", start=0, hours=2)],
+                         [usage_row("x", "i-1", 0.1, 100)], share)
+    assert x_row(res) == (D("1E-10"), D("1E-10"), D("2E-10"))
+    assert res.summary["totals"]["idle"] == 0
+    # hour 0: 2 USD, used by x (a = 2e10 quanta); hour 1: -3 USD (a negative Usage row),
+    # unused: idle -3e10 = -2 x a + 1e10 (floor): x's idle part -2 x 2e10 + 1e10 x 2e10 /
+    # 2e10 = -3e10: x costs 2 - 3 = -1, nothing left idle
+    res = attribute_rows([focus_row("2", "i-1", 0), focus_row("-3", "i-1", 1)],
+                         [usage_row("x", "i-1", 0.1, 100)], share)
+    assert x_row(res) == (D(2), D(-3), D(-1))
+    assert res.summary["totals"]["idle"] == 0
+    # nothing idle to share (x uses the whole hour): no part, the same table as `report`
+    res = attribute_rows([focus_row("2", "i-1")], [usage_row("x", "i-1", 0.1, 100)], share)
+    assert x_row(res) == (D(2), D(0), D(2))
+    assert res.summary["totals"]["idle"] == 0
