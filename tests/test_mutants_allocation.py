@@ -1911,3 +1911,11 @@ def test_engine_idle_share_edges_one_quantum_negative_and_nothing_idle():
     res = attribute_rows([focus_row("2", "i-1")], [usage_row("x", "i-1", 0.1, 100)], share)
     assert x_row(res) == (D(2), D(0), D(2))
     assert res.summary["totals"]["idle"] == 0
+
+
+def test_engine_empty_usage_log_counts_no_duplicates():
+    _alloc, attribute_rows, focus_row, _usage_row = _attr()
+    # no usage row: nothing read, no duplicate (0 rows - 0 distinct ids), the bill shared
+    s = attribute_rows([focus_row("2", "i-1")], []).summary
+    assert (s["rows"]["usage_read"], s["rows"]["duplicate_request_ids"]) == (0, 0)
+    assert (s["totals"]["allocated"], s["totals"]["shared"]) == (0, D(2))
