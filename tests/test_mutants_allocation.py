@@ -1919,3 +1919,13 @@ def test_engine_empty_usage_log_counts_no_duplicates():
     s = attribute_rows([focus_row("2", "i-1")], []).summary
     assert (s["rows"]["usage_read"], s["rows"]["duplicate_request_ids"]) == (0, 0)
     assert (s["totals"]["allocated"], s["totals"]["shared"]) == (0, D(2))
+
+
+def test_engine_fleet_row_past_the_limit_is_refused_by_name():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # one fleet row of 500,000,000 USD = 5e18 quanta >= 2**62: refused as a fleet row
+    # (before any resource-hour is summed)
+    with pytest.raises(InputError) as e:
+        attribute_rows([focus_row("500000000", "i-1")], [usage_row("a", "i-1", 0.1, 1)])
+    assert str(e.value) == ("bill: a fleet bill row is too large for the engine's int64 "
+                            "quanta (over 461168601 in one row)")
