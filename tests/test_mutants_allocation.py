@@ -1929,3 +1929,13 @@ def test_engine_fleet_row_past_the_limit_is_refused_by_name():
         attribute_rows([focus_row("500000000", "i-1")], [usage_row("a", "i-1", 0.1, 1)])
     assert str(e.value) == ("bill: a fleet bill row is too large for the engine's int64 "
                             "quanta (over 461168601 in one row)")
+
+
+def test_engine_allocation_past_2_pow_53_quanta_stays_exact():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 1,000,000.0000000001 USD = 10_000_000_000_000_001 quanta (past 2**53, where a
+    # float64 would drop the last quantum), all to the one request: exact to the quantum
+    res = attribute_rows([focus_row("1000000.0000000001", "i-1")],
+                         [usage_row("a", "i-1", 0.1, 100)])
+    assert res.summary["totals"]["allocated"] == D("1000000.0000000001")
+    assert list(res.allocations["cost"]) == [D("1000000.0000000001")]
