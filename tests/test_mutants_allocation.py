@@ -1939,3 +1939,13 @@ def test_engine_allocation_past_2_pow_53_quanta_stays_exact():
                          [usage_row("a", "i-1", 0.1, 100)])
     assert res.summary["totals"]["allocated"] == D("1000000.0000000001")
     assert list(res.allocations["cost"]) == [D("1000000.0000000001")]
+
+
+def test_summary_of_a_bill_with_a_row_past_2_pow_63_quanta_outside_the_fleet():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 1,000,000,000 x 1e10 = 1e19 quanta > 2**63 (9.22e18): past int64 itself; read at
+    # the limit (the flag sends every sum to Decimals) and summed exactly
+    bill = [focus_row("3", "i-1"),
+            focus_row("1000000000", None, category="Tax", service="Other", ServiceName="Tax")]
+    s = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)]).summary
+    assert s["totals"]["bill"] == D("1000000003") and s["totals"]["shared"] == D(10**9)
