@@ -11,11 +11,12 @@ than the tests themselves. This driver runs inside a scratch folder's `mutants/`
 3. for every mutant (names from mutmut's `*.py.meta` files, or those given), forks a child
    that activates the mutant and runs the tests reaching its function, fastest first,
    each with its fixtures set up and torn down (`runtestprotocol`, nextitem None),
-   stopping at the first failure.
+   stopping at the first failure; the tests that killed the function's earlier mutants
+   go first (on a resumed run, those recorded in OUT.jsonl, most kills first).
 
 Verdicts (the same as mutmut's): `killed` (a test failed or errored), `survived` (all
-passed), `survived (budget spent)` (MUTATE_BUDGET_S set and spent before all its tests
-ran: not killed, so counted as surviving), `no tests` (no test reaches the function), `timeout` (past max(60 s, 10 x the
+passed), `survived (budget spent)` (MUTATE_BUDGET_S set, and the next test's clean time
+would take the mutant past it before all its tests ran: not killed, so counted as surviving), `no tests` (no test reaches the function), `timeout` (past max(60 s, 10 x the
 tests' clean time); counted with killed in the score, as mutmut does), `suspicious` (the
 child died otherwise). Results go to OUT.jsonl, one line per mutant, appended, so a run
 can be stopped and resumed (mutants already in the file are skipped).
@@ -23,6 +24,9 @@ can be stopped and resumed (mutants already in the file are skipped).
     cd $MUTATE_DIR/allocation/mutants
     PYTHONPATH=src:. python $REPO/scripts/mutate_inproc.py OUT.jsonl \
         tests/test_a.py tests/test_b.py [--only NAME_OR_PREFIX ...]
+
+`--only` takes mutant names or name prefixes (in the order given); a name ending in `$`
+matches that mutant alone (`..._mutmut_13$`, not `..._mutmut_130`).
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ import os
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
-#: MUTATE_BUDGET_S: seconds of tests per mutant (0: no limit); a mutant whose tests are not
-#: all run within it is `survived (budget spent)`: not killed, a conservative verdict
+#: MUTATE_BUDGET_S: seconds of tests per mutant (0: no limit); a test is not started when its
+#: clean time would take the mutant past it; a mutant whose tests are not all run is
+#: `survived (budget spent)`: not killed, a conservative verdict
 BUDGET_S = float(os.environ.get("MUTATE_BUDGET_S", "0"))
 
 
@@ -77,15 +83,25 @@ class Driver:
         for lst in reach.values():
             lst.sort(key=lambda i: clean_s[i.nodeid])
         done = set()
+        by_id = {it.nodeid: it for it in items}
+        seen: dict[str, Counter] = {}  # function -> its killers so far (a resumed run)
         if self.out.exists():
-            done = {json.loads(x)["mutant"] for x in self.out.read_text().splitlines() if x}
+            for line in self.out.read_text().splitlines():
+                if line:
+                    v = json.loads(line)
+                    done.add(v["mutant"])
+                    if v.get("killer") in by_id:
+                        seen.setdefault(v["mutant"].rsplit("__mutmut_", 1)[0],
+                                        Counter())[v["killer"]] += 1
         names = mutant_names(Path.cwd())
         if self.only:  # in the order given
             names = list(dict.fromkeys(n for o in self.only for n in names
-                                       if n == o or n.startswith(o)))
+                                       if n == o.rstrip("$") or (
+                                           not o.endswith("$") and n.startswith(o))))
         todo = [n for n in names if n not in done]
         print(f"{len(items)} tests, {len(names)} mutants, {len(todo)} to check", flush=True)
-        killers: dict[str, list] = {}
+        killers: dict[str, list] = {f: [by_id[t] for t, _ in c.most_common()]
+                                    for f, c in seen.items()}
         with self.out.open("a") as f:
             for k, name in enumerate(todo, 1):
                 func = name.rsplit("__mutmut_", 1)[0]
@@ -98,7 +114,8 @@ class Driver:
                     first = killers.setdefault(func, [])
                     tests = first + [i for i in tests if i not in first]
                     limit = max(60, int(10 * sum(clean_s[i.nodeid] for i in tests)))
-                    status, k_idx = self._check(name, tests, limit, runtestprotocol)
+                    status, k_idx = self._check(name, tests, limit, runtestprotocol,
+                                                [clean_s[i.nodeid] for i in tests])
                     if k_idx is not None:
                         killer = tests[k_idx]
                         if killer in first:
@@ -113,7 +130,7 @@ class Driver:
         return True
 
     @staticmethod
-    def _check(name, tests, limit, runtestprotocol) -> tuple[str, int | None]:
+    def _check(name, tests, limit, runtestprotocol, clean) -> tuple[str, int | None]:
         pid = os.fork()
         if pid == 0:  # the child: the mutant active, first failure ends it
             code = 0
@@ -123,12 +140,12 @@ class Driver:
                 t0 = time.monotonic()
                 for k, it in enumerate(tests):  # no traceback text: pytest parses the
                     # (huge) mutated source file for every frame of it
+                    if BUDGET_S and k and time.monotonic() - t0 + clean[k] > BUDGET_S:
+                        code = 250  # the next test would not end within the budget
+                        break
                     it.repr_failure = it._repr_failure_py = _no_repr
                     if any(r.failed for r in runtestprotocol(it, nextitem=None, log=False)):
                         code = 1 + k if k < 199 else 201  # 1..199: that test failed first
-                        break
-                    if BUDGET_S and time.monotonic() - t0 > BUDGET_S and k + 1 < len(tests):
-                        code = 250  # not all its tests run: counted as surviving
                         break
             except BaseException:  # noqa: BLE001  (anything escaping the runner: killed)
                 code = 201

@@ -1590,3 +1590,362 @@ def test_engine_token_weights_one_token_and_missing_counts():
     # one token weighs 1; a missing count weighs 0: 1, 1, 2, 3 of 7 -> 1, 1, 2, 3
     assert got == {"a": (1, 10_000_000_000), "b": (1, 10_000_000_000),
                    "c": (2, 20_000_000_000), "d": (3, 30_000_000_000)}
+
+
+def test_engine_timings_name_each_pass_and_lie_within_the_call():
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from infercost.ingest.backends import connect
+    from tests.attribution_helpers import focus_row, make_bill, make_usage, usage_row
+
+    con = connect("duckdb")
+    bill = make_bill([focus_row("2", "i-1")])
+    usage = make_usage(con, [usage_row("a", "i-1", 0.1, 100)])
+    rules = parse_rules({})
+    passes = ["pass1_resource_hours_s", "pass2_duplicates_s", "bill_hours_s",
+              "pass3_requests_s", "pass4_aggregate_s", "assemble_s"]
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = engine.attribute(bill, usage, rules, con, Path(tmp))
+        wall = time.perf_counter() - t0
+        t = res.timings
+        # seconds of each pass, taken one after the other inside the call: each >= 0,
+        # together within the engine's total, which is within the call
+        assert list(t) == [*passes, "total_engine_s"]
+        assert all(v >= 0 for v in t.values())
+        assert sum(t[p] for p in passes) <= t["total_engine_s"] <= wall
+        # no duplicate check, no requests file: those two passes are not timed; a pass 1
+        # given by the caller keeps the caller's seconds (12.5)
+        pass1 = engine.resource_hours(con, usage, rules)
+        res = engine.attribute(bill, usage, rules, con, Path(tmp), check_duplicates=False,
+                               write_requests=False, pass1=(pass1[0], 12.5))
+        assert list(res.timings) == ["pass1_resource_hours_s", "bill_hours_s",
+                                     "pass4_aggregate_s", "assemble_s", "total_engine_s"]
+        assert res.timings["pass1_resource_hours_s"] == 12.5
+        assert 0 <= pass1[1] <= time.perf_counter() - t0
+
+
+def test_engine_pay_per_token_hours_count_accepted_rows_only():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("24", "bed", start=0, hours=1, PricingUnit="1K Tokens",
+                      ServiceName="Amazon Bedrock"),
+            focus_row("4", "px", start=0, hours=1, ServiceName="LiteLLM")]
+    use = [usage_row("a", "bed", 0.1, 1000, tin=150, tout=50),
+           usage_row("x", "bed", 0.2, -5, tin=7),  # rejected: a negative duration_ms
+           usage_row("c", "px", 0.5, 100),
+           usage_row("y", "px", 0.6, -5)]  # rejected
+    res, req = attribute_rows(bill, use, {"per_token": ["LiteLLM"]}, with_requests=True)
+    got = {r.request_id: (r.weight, r.cost_q, r.allocation_code) for r in req.itertuples()}
+    # bed, hour 0: tokens T = 200 (a; x is rejected and its 7 tokens do not count): a
+    # gets all 24 USD = 24e10 quanta. px has no tokens: by requests, R = 1 (c; y is
+    # rejected): c gets all 4 USD = 4e10 quanta. Nothing idle.
+    assert got["a"] == (200, 240_000_000_000, 0) and got["c"] == (1, 40_000_000_000, 0)
+    assert got["x"][1:] == (0, 6) and got["y"][1:] == (0, 6)
+    assert res.summary["totals"]["allocated"] == D(28) and res.summary["totals"]["idle"] == 0
+
+
+def test_engine_reason_codes_one_row_each():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+
+    def u(rid, dur=100.0, res="i-1", **kw):
+        return usage_row(rid, res, 0.1, dur, **{"tin": 1, **kw})
+
+    use = [u("ok"), u("prov", provider="openai"),  # a provider and a resource: allocated
+           u("ts", timestamp=None), u("hosted", res=None, provider="openai"),
+           u("nores", res=None), u("nodur", dur=None), u("inf", dur=float("inf")),
+           u("edge", dur=1e9), u("over", dur=1e9 + 1), u("neg", dur=-1.0),
+           u("negin", tin=-1, tout=5), u("negout", tin=5, tout=-1)]
+    want = {"ok": 0, "prov": 0, "ts": 3, "hosted": 10, "nores": 4, "nodur": 5, "inf": 9,
+            "edge": 0, "over": 9, "neg": 6, "negin": 8, "negout": 8}
+    _res, req = attribute_rows([focus_row("10", "i-1")], use, {"driver": "duration_ms"},
+                               with_requests=True)
+    assert dict(zip(req["request_id"], req["allocation_code"], strict=True)) == want
+    assert req.set_index("request_id").loc["hosted", "allocation"] == (
+        "rejected: hosted API call: billed by its provider")
+    # under `tokens` a missing duration_ms is no reason (the row weighs its 1 token)
+    _res, req = attribute_rows([focus_row("10", "i-1")], use, {"driver": "tokens"},
+                               with_requests=True)
+    assert dict(zip(req["request_id"], req["allocation_code"], strict=True)) == (
+        want | {"nodur": 0})
+
+
+def test_engine_currency_from_the_bill_else_the_rules_else_usd():
+    import tempfile
+    from pathlib import Path
+
+    from infercost.ingest.backends import connect
+    from tests.attribution_helpers import focus_row, make_bill, make_usage, usage_row
+
+    con = connect("duckdb")
+    usage = make_usage(con, [usage_row("a", "i-1", 0.1, 100)])
+
+    def currency(bill_currency, rules):
+        bill = make_bill([focus_row("2", "i-1", currency=bill_currency or "USD")])
+        if bill_currency is None:  # a bill that names no currency (the readers refuse
+            bill.rows["currency"] = None  # one; the engine falls back all the same)
+        with tempfile.TemporaryDirectory() as tmp:
+            res = engine.attribute(bill, usage, parse_rules(rules), con, Path(tmp))
+        return res.summary["currency"], set(res.allocations["currency"])
+
+    assert currency("EUR", {}) == ("EUR", {"EUR"})  # the bill's own
+    assert currency(None, {}) == ("USD", {"USD"})  # none stated anywhere: USD
+    assert currency(None, {"currency": "EUR"}) == ("EUR", {"EUR"})  # the rules' currency
+
+
+def test_handed_out_guard_where_the_float_product_rounds_below_2_63():
+    # 89_547_301_328_687_144 x 103 = 2**63 + 24: past int64, while the float estimate of
+    # the product rounds below 2**63; the Python-integer path floors it exactly:
+    # (2**63 + 24) // 104 = 88_686_269_585_142_075
+    c = 89_547_301_328_687_144
+    out = engine._handed_out(np.array([c]), np.array([103]), np.array([104]))
+    assert out.tolist() == [c * 103 // 104] == [88_686_269_585_142_075]
+
+
+def test_engine_per_token_period_weighing_one_in_all_goes_to_that_hour():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 4 USD per token over hours 0-1; 1 token in all (b, hour 1; a in hour 0 has none):
+    # by tokens (a total of 1 token is tokens, not the requests fallback), all 4 in hour 1
+    # (weights 0 and 1, not spread evenly), all to b; nothing idle
+    res, req = attribute_rows([focus_row("4", "bed", start=0, hours=2, PricingUnit="tokens")],
+                              [usage_row("a", "bed", 0.5, 10, tin=0),
+                               usage_row("b", "bed", 1.5, 10, tin=1)], with_requests=True)
+    assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
+        "a": 0, "b": 40_000_000_000}
+    assert res.summary["totals"]["idle"] == 0 and res.summary["totals"]["allocated"] == 4
+
+
+def test_engine_fleet_hours_sorted_by_resource_then_hour():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("1", "i-2", start=1), focus_row("2", "i-1", start=1),
+            focus_row("3", "i-1", start=0)]
+    use = [usage_row("a", "i-1", 0.5, 10), usage_row("b", "i-2", 1.5, 10)]
+    hq = attribute_rows(bill, use).fleet_hours
+    assert list(zip(hq["resource_id"], hq["hour"].dt.hour, hq["cost_q"], strict=True)) == [
+        ("i-1", 0, 30_000_000_000), ("i-1", 1, 20_000_000_000), ("i-2", 1, 10_000_000_000)]
+
+
+def test_allocation_table_index_runs_0_to_n():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    bill = [focus_row("6", "i-1", start=0, hours=2), focus_row("2", "vol", service="Storage")]
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("b", "i-9", 0.2, 100)]
+    t = attribute_rows(bill, use).allocations
+    # allocated, idle, shared and unallocated rows: one table, index 0..n-1
+    assert set(t["kind"]) == {"allocated", "idle", "shared", "unallocated"}
+    assert list(t.index) == list(range(len(t)))
+
+
+def test_table_allocated_row_of_zero_requests_has_no_cost_per_1k_requests():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # a counts row of 0 requests, 0 ms and 10 tokens: under `tokens` it weighs 10 and is
+    # allocated all 2 USD; per 1k requests there is no figure (0 requests), per 1M
+    # tokens 2 x 1e6 / 10 = 200000
+    use = [usage_row("a", "i-1", 0.1, 0, tin=10, requests=0)]
+    t = attribute_rows([focus_row("2", "i-1")], use, {"driver": "tokens"}).allocations
+    row = t[t["kind"] == "allocated"].iloc[0]
+    assert (row["requests"], row["cost"]) == (0, D(2))
+    assert row["cost_per_1k_requests"] is None and row["cost_per_1m_tokens"] == D(200000)
+
+
+def test_engine_two_negative_usage_rows_and_two_hours_below_zero_plural_notes():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # hour 0: 10 - 14 = -4 USD; hour 1: 10 - 12 = -2 USD: two negative Usage rows
+    # (-26 USD in all), two resource-hours below zero
+    bill = [focus_row("10", "i-1", 0), focus_row("-14", "i-1", 0),
+            focus_row("10", "i-1", 1), focus_row("-12", "i-1", 1)]
+    use = [usage_row("a", "i-1", 0.1, 1000), usage_row("b", "i-1", 1.1, 1000)]
+    res = attribute_rows(bill, use)
+    assert [n for n in res.summary["notes"] if "negative" in n] == [
+        "2 fleet Usage rows with a negative EffectiveCost (-26 USD in all): netted into their "
+        "resource-hours as billed (FOCUS books refunds and credits as Credit or Adjustment "
+        "rows)",
+        "2 fleet resource-hours net below zero (credits or negative rows exceed the charges): "
+        "the amounts allocated and idle there are negative"]
+    # a gets hour 0 (-4), b hour 1 (-2)
+    assert res.summary["totals"]["allocated"] == D(-6)
+
+
+def test_engine_resource_hour_of_exactly_2_pow_62_quanta_is_refused():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # two rows of 2**61 quanta (230584300.9213693952) in one hour: 2**62 quanta, the
+    # limit itself (each row is below it)
+    bill = [focus_row("230584300.9213693952", "i-1"), focus_row("230584300.9213693952", "i-1")]
+    with pytest.raises(InputError, match="resource-hour's cost is too large"):
+        attribute_rows(bill, [usage_row("a", "i-1", 0.1, 1)])
+
+
+def test_engine_resource_hour_of_weight_one_is_allocated():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # `requests`: one request in the hour weighs 1 (W = den = 1): it gets all 2 USD
+    res, req = attribute_rows([focus_row("2", "i-1")], [usage_row("a", "i-1", 0.1, 100)],
+                              {"driver": "requests"}, with_requests=True)
+    assert req[["weight", "allocation_code", "cost_q"]].values.tolist() == [
+        [1, 0, 20_000_000_000]]
+    t = res.summary["totals"]
+    assert (t["allocated"], t["idle"], t["bill"]) == (D(2), D(0), D(2))
+
+
+def test_engine_billing_period_bounds_start_in_end_out():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # the billing period is [2026-10-01, 2026-11-01); i-9 has no bill row: a request at
+    # the start is inside (no bill row, 1), one an hour before or at the end is outside (2)
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("start", "i-9", 0, 100),
+           usage_row("before", "i-9", -1, 100), usage_row("end", "i-9", 31 * 24, 100)]
+    _res, req = attribute_rows([focus_row("2", "i-1")], use, with_requests=True)
+    assert dict(zip(req["request_id"], req["allocation_code"], strict=True)) == {
+        "a": 0, "start": 1, "before": 2, "end": 2}
+
+
+def test_engine_bill_without_any_period_has_no_outside():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # no charge and no billing period on the one row: the bill has no period, so no
+    # request is outside it; the request has no billed hour: "no bill row" (1)
+    bill = [focus_row("2", "i-1", ChargePeriodStart=None, ChargePeriodEnd=None,
+                      BillingPeriodStart=None, BillingPeriodEnd=None)]
+    res, req = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)], with_requests=True)
+    assert req["allocation_code"].tolist() == [1]
+    assert res.summary["totals"]["unallocated"] == D(2)
+
+
+def test_engine_requests_file_columns_and_a_group_of_missing_tokens():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 100, tenant="x", tin=None, tout=None, status="ok"),
+           usage_row("b", "i-1", 0.2, 300, tenant="y", tin=2, tout=3)]
+    res, req = attribute_rows([focus_row("4", "i-1")], use, with_requests=True)
+    assert list(req.columns) == [
+        "timestamp", "request_id", "model", "model_version", "endpoint", "tenant",
+        "resource_id", "duration_ms", "input_tokens", "output_tokens", "status", "requests",
+        "weight", "allocation_code", "cost_q", "allocation", "cost"]
+    a = req.set_index("request_id").loc["a"]
+    assert (a["resource_id"], a["duration_ms"], a["status"]) == ("i-1", 100.0, "ok")
+    # by duration 100:300 of 4 USD: x 1, y 3; x's tokens are all missing: 0 in the table
+    t = res.allocations.set_index("tenant")
+    assert (t.loc["x", "cost"], t.loc["x", "input_tokens"], t.loc["x", "output_tokens"]) == (
+        D(1), 0, 0)
+    assert (t.loc["y", "input_tokens"], t.loc["y", "output_tokens"]) == (2, 3)
+
+
+def test_engine_zero_cost_fleet_usage_row_is_not_negative():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # a 0 USD Usage row in hour 0 (its hour nets 0) and 2 USD in hour 1: nothing below
+    # zero, no note about negative rows or hours
+    bill = [focus_row("0", "i-1", 0), focus_row("2", "i-1", 1)]
+    res = attribute_rows(bill, [usage_row("a", "i-1", 1.1, 100)])
+    assert not [n for n in res.summary["notes"] if "negative" in n or "below zero" in n]
+    assert res.summary["totals"]["allocated"] == D(2)
+
+
+def test_engine_per_token_and_time_billed_resources_side_by_side():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # bed bills per token (4 USD), i-1 by time (2 USD): each its own request, all of it
+    bill = [focus_row("4", "bed", PricingUnit="1K Tokens", ServiceName="Amazon Bedrock"),
+            focus_row("2", "i-1")]
+    use = [usage_row("a", "bed", 0.1, 10, tin=5), usage_row("b", "i-1", 0.2, 100)]
+    res, req = attribute_rows(bill, use, with_requests=True)
+    assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
+        "a": 40_000_000_000, "b": 20_000_000_000}
+    assert res.summary["totals"]["allocated"] == D(6) and res.summary["totals"]["idle"] == 0
+
+
+def test_allocation_table_all_allocated_keeps_integer_counts():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # one request uses its hour's 2 USD: one allocated row and nothing else; its counts
+    # stay int64 (no empty frame concatenated)
+    t = attribute_rows([focus_row("2", "i-1")], [usage_row("a", "i-1", 0.1, 100)]).allocations
+    assert list(t["kind"]) == ["allocated"]
+    assert [str(t[c].dtype) for c in ("requests", "input_tokens", "output_tokens")] == [
+        "int64"] * 3
+
+
+def test_engine_summary_rows_read_and_backend():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    use = [usage_row("a", "i-1", 0.1, 100), usage_row("b", "i-1", 0.2, 100),
+           usage_row("c", "i-9", 0.3, 100)]
+    s = attribute_rows([focus_row("2", "i-1")], use).summary
+    # three usage rows read (two allocated, one without a bill row), on duckdb
+    assert (s["rows"]["usage_read"], s["rows"]["usage_allocated"]) == (3, 2)
+    assert s["backend"] == "duckdb"
+
+
+def test_engine_capacity_driver_leaves_per_token_hours_without_idle():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # under `capacity` a time-billed hour is split over its capacity (1.8e6 of 3.6e6 ms:
+    # half of 10 allocated, 5 idle), but a per-token hour over its tokens alone (den = T:
+    # all 4 to a, none idle) and its requests-fallback hour over its requests (c: all 2)
+    bill = [focus_row("10", "i-1"), focus_row("4", "bed", PricingUnit="1K Tokens",
+                                             ServiceName="Amazon Bedrock"),
+            focus_row("2", "px", ServiceName="LiteLLM")]
+    use = [usage_row("b", "i-1", 0.1, 1_800_000), usage_row("a", "bed", 0.2, 10, tin=7),
+           usage_row("c", "px", 0.3, 10)]
+    res, req = attribute_rows(bill, use, {"driver": "capacity", "per_token": ["LiteLLM"]},
+                              with_requests=True)
+    assert dict(zip(req["request_id"], req["cost_q"], strict=True)) == {
+        "b": 50_000_000_000, "a": 40_000_000_000, "c": 20_000_000_000}
+    assert res.summary["totals"]["idle"] == D(5)
+
+
+def test_engine_idle_share_edges_one_quantum_negative_and_nothing_idle():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    share = {"idle": "share"}
+
+    def x_row(res):
+        t = res.allocations
+        r = t[t["kind"] == "allocated"].iloc[0]
+        return r["direct_cost"], r["idle_cost"], r["cost"]
+
+    # 2 quanta over hours 0-1 (1 each); x uses hour 0: handed out a = 1 quantum, idle 1
+    # quantum: 1 // 1 = 1 per allocated quantum: all of it to x, nothing left idle
+    res = attribute_rows([focus_row("0.0000000002", "i-1", start=0, hours=2)],
+                         [usage_row("x", "i-1", 0.1, 100)], share)
+    assert x_row(res) == (D("1E-10"), D("1E-10"), D("2E-10"))
+    assert res.summary["totals"]["idle"] == 0
+    # hour 0: 2 USD, used by x (a = 2e10 quanta); hour 1: -3 USD (a negative Usage row),
+    # unused: idle -3e10 = -2 x a + 1e10 (floor): x's idle part -2 x 2e10 + 1e10 x 2e10 /
+    # 2e10 = -3e10: x costs 2 - 3 = -1, nothing left idle
+    res = attribute_rows([focus_row("2", "i-1", 0), focus_row("-3", "i-1", 1)],
+                         [usage_row("x", "i-1", 0.1, 100)], share)
+    assert x_row(res) == (D(2), D(-3), D(-1))
+    assert res.summary["totals"]["idle"] == 0
+    # nothing idle to share (x uses the whole hour): no part, the same table as `report`
+    res = attribute_rows([focus_row("2", "i-1")], [usage_row("x", "i-1", 0.1, 100)], share)
+    assert x_row(res) == (D(2), D(0), D(2))
+    assert res.summary["totals"]["idle"] == 0
+
+
+def test_engine_empty_usage_log_counts_no_duplicates():
+    _alloc, attribute_rows, focus_row, _usage_row = _attr()
+    # no usage row: nothing read, no duplicate (0 rows - 0 distinct ids), the bill shared
+    s = attribute_rows([focus_row("2", "i-1")], []).summary
+    assert (s["rows"]["usage_read"], s["rows"]["duplicate_request_ids"]) == (0, 0)
+    assert (s["totals"]["allocated"], s["totals"]["shared"]) == (0, D(2))
+
+
+def test_engine_fleet_row_past_the_limit_is_refused_by_name():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # one fleet row of 500,000,000 USD = 5e18 quanta >= 2**62: refused as a fleet row
+    # (before any resource-hour is summed)
+    with pytest.raises(InputError) as e:
+        attribute_rows([focus_row("500000000", "i-1")], [usage_row("a", "i-1", 0.1, 1)])
+    assert str(e.value) == ("bill: a fleet bill row is too large for the engine's int64 "
+                            "quanta (over 461168601 in one row)")
+
+
+def test_engine_allocation_past_2_pow_53_quanta_stays_exact():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 1,000,000.0000000001 USD = 10_000_000_000_000_001 quanta (past 2**53, where a
+    # float64 would drop the last quantum), all to the one request: exact to the quantum
+    res = attribute_rows([focus_row("1000000.0000000001", "i-1")],
+                         [usage_row("a", "i-1", 0.1, 100)])
+    assert res.summary["totals"]["allocated"] == D("1000000.0000000001")
+    assert list(res.allocations["cost"]) == [D("1000000.0000000001")]
+
+
+def test_summary_of_a_bill_with_a_row_past_2_pow_63_quanta_outside_the_fleet():
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    # 1,000,000,000 x 1e10 = 1e19 quanta > 2**63 (9.22e18): past int64 itself; read at
+    # the limit (the flag sends every sum to Decimals) and summed exactly
+    bill = [focus_row("3", "i-1"),
+            focus_row("1000000000", None, category="Tax", service="Other", ServiceName="Tax")]
+    s = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)]).summary
+    assert s["totals"]["bill"] == D("1000000003") and s["totals"]["shared"] == D(10**9)
