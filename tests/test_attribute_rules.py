@@ -212,6 +212,18 @@ def test_duplicate_request_ids_are_reported():
     assert s["rows"]["usage_allocated"] == 2
 
 
+def test_rows_without_a_request_id_are_not_counted_as_duplicates():
+    # two rows without an id and one with: 3 rows, 1 id, 1 distinct id -> 0 duplicates
+    # (counting rows less distinct ids said 2); two rows sharing "a" still count 1
+    use = [usage_row(None, "i-1", 0.1, 1), usage_row(None, "i-1", 0.2, 1),
+           usage_row("a", "i-1", 0.3, 1)]
+    s = attribute_rows([focus_row("1", "i-1")], use).summary
+    assert s["rows"]["duplicate_request_ids"] == 0
+    use.append(usage_row("a", "i-1", 0.4, 1))
+    assert attribute_rows([focus_row("1", "i-1")], use).summary["rows"][
+        "duplicate_request_ids"] == 1
+
+
 def test_spread_is_exact():
     parts = spread(D("1.00000000005"), [1, 1, 1])
     assert sum(parts, Decimal(0)) == D("1.00000000005")

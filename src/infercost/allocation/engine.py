@@ -312,9 +312,10 @@ def attribute(
     dup = 0
     if check_duplicates:
         t1 = time.perf_counter()
-        d = con.execute(usage.table.aggregate(n=usage.table.count(),
-                                              k=usage.table.request_id.nunique()))
-        dup = int(d["n"].iloc[0]) - int(d["k"].iloc[0] or 0)
+        # rows with an id less distinct ids: a row without one is no one's duplicate
+        ids = usage.table.request_id
+        d = con.execute(usage.table.aggregate(n=ids.count(), k=ids.nunique()))
+        dup = int(d["n"].iloc[0] or 0) - int(d["k"].iloc[0] or 0)
         timings["pass2_duplicates_s"] = time.perf_counter() - t1
 
     # ---- bill side (rules R1, R2)
