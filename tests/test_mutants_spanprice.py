@@ -15,22 +15,17 @@ from infercost.econ.spanprice import (
     TokenPrice,
     UnpricedError,
     model_matches,
-    per_second,
     price_span,
 )
+from tests.test_spanprice import table as _spanprice_table
 
 D = Decimal
 
 
 def table(**kw) -> PriceTable:
-    base = dict(scenario="t", currency="USD", model="m",
-                # 7.20 USD per GPU-hour x 1 GPU / 3600 s = 0.002 USD per replica-second
-                replica_price_per_s=per_second(D("7.20"), 1), replica_concurrency=8,
-                idle_per_inference=D("0.0001"),
-                token_prices=(TokenPrice("openai", "gpt-4o", D("2.5"), D("10")),),
-                as_of="2026-11-28")
-    base.update(kw)
-    return PriceTable(**base)
+    """test_spanprice's table (0.002 USD per replica-second, concurrency 8, idle 0.0001,
+    gpt-4o at 2.5 / 10 USD per 1M tokens) without its per-inference parts."""
+    return _spanprice_table(**{"per_inference": (), **kw})
 
 
 def unpriced(t, **kw) -> UnpricedError:
