@@ -100,3 +100,9 @@ def provider_key(name: object) -> str | None:
     if not k:
         return None
     return OLD_PROVIDER_NAMES.get(k, k)
+
+
+def hosted_provider_keys(names) -> frozenset:
+    """The `provider_key`s of hosted API providers: the OpenTelemetry GenAI well-known ones
+    (`WELL_KNOWN_PROVIDERS`) and `names` (providers a catalog prices per token)."""
+    return WELL_KNOWN_PROVIDERS | {provider_key(n) for n in names}

@@ -44,7 +44,7 @@ from decimal import Context, Decimal, localcontext
 from typing import Any, NamedTuple
 
 from infercost.core.money import PRECISION, format_decimal
-from infercost.core.semconv import WELL_KNOWN_PROVIDERS, provider_key
+from infercost.core.semconv import hosted_provider_keys, provider_key
 
 NS_PER_S = Decimal(1_000_000_000)
 MILLION = Decimal(1_000_000)
@@ -153,9 +153,8 @@ class PriceTable:
         for p in fixed:
             total = _CTX.add(total, p.amount)
         object.__setattr__(self, "_fixed_total", total)
-        object.__setattr__(self, "_hosted", WELL_KNOWN_PROVIDERS
-                           | {provider_key(p) for p in self.hosted_providers}
-                           | {provider_key(t.provider) for t in self.token_prices})
+        object.__setattr__(self, "_hosted", hosted_provider_keys(
+            [*self.hosted_providers, *(t.provider for t in self.token_prices)]))
         object.__setattr__(self, "_tokens", {(provider_key(t.provider), t.model.lower()): t
                                              for t in reversed(self.token_prices)})
         object.__setattr__(self, "_served", {self.model: True})

@@ -183,8 +183,7 @@ def hosted_providers() -> frozenset[str]:
     if _HOSTED is None:
         from infercost.core.catalog import load_catalog
 
-        _HOSTED = frozenset(semconv.WELL_KNOWN_PROVIDERS) | {
-            semconv.provider_key(a.provider) for a in load_catalog().api_tokens}
+        _HOSTED = semconv.hosted_provider_keys(a.provider for a in load_catalog().api_tokens)
     return _HOSTED
 
 

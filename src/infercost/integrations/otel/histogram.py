@@ -58,6 +58,17 @@ _PUBLIC = ()  # a label set whose values take the public `record`
 _MAX_LABEL_SETS = 4096
 
 
+def bounded_put(cache: dict, key: Any, value: Any, limit: int) -> None:
+    """`cache[key] = value`, the oldest entry (first inserted) forgotten first when `cache`
+    holds `limit`. Another thread may be doing the same: never raises."""
+    if len(cache) >= limit:
+        try:
+            del cache[next(iter(cache))]
+        except (StopIteration, KeyError, RuntimeError):
+            pass
+    cache[key] = value
+
+
 class _CleanMeasurement(Measurement):  # type: ignore[misc, valid-type]
     """A `Measurement` whose attributes are a label dict the pricer made (plain strings):
     the SDK's cleaning copy, which would give an equal dict, is skipped."""
@@ -128,12 +139,7 @@ class HistogramRecorder:
             if hit is None:
                 # the SDK makes the aggregations, applies views and limits
                 h.record(v, lab, context=ctx)
-                if len(cache) >= _MAX_LABEL_SETS:  # the oldest label set makes room
-                    try:
-                        del cache[next(iter(cache))]
-                    except (StopIteration, KeyError, RuntimeError):  # another thread's
-                        pass
-                cache[id(lab)] = (lab, self._find(storages, lab))
+                bounded_put(cache, id(lab), (lab, self._find(storages, lab)), _MAX_LABEL_SETS)
                 continue
             aggs = hit[1]
             if aggs is _PUBLIC or not (0.0 <= v < math.inf):  # the SDK warns or overflows

@@ -34,7 +34,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from infercost import api
 from infercost.core import semconv as sc
-from infercost.integrations.otel.histogram import HistogramRecorder
+from infercost.integrations.otel.histogram import HistogramRecorder, bounded_put
 
 log = logging.getLogger("infercost.otel")
 #: running totals stay exact: 60 digits hold 27 decimals (ns x a rate of 18) up to 1e33
@@ -64,7 +64,7 @@ _INT64_MAX = 2**63 - 1
 #: the exporting thread's current span, if any, is not the requests'). Not empty: the SDK
 #: reads an empty (falsy) context as "the current one"
 _NO_SPAN = Context_({"infercost.counter": "batch sum"})
-#: distinct metric label sets a pricer remembers (past it, labels are made for each span)
+#: distinct metric label sets a pricer remembers (past it, the oldest is forgotten)
 _MAX_LABEL_SETS = 4096
 #: where a hosted span's model is looked for when its response model has no price
 _REQUEST_MODEL = ("gen_ai.request.model", "llm.request.model")
@@ -416,9 +416,9 @@ class CostSpanExporter(SpanExporter):
                 if key[2]:
                     labels["tenant"] = key[2]
                 labels["currency"] = self.table.currency
-                _bounded_put(self._labels, key, labels)
+                bounded_put(self._labels, key, labels, _MAX_LABEL_SETS)
             hit = (key, labels)
-            _bounded_put(self._label_sets, raw, hit)
+            bounded_put(self._label_sets, raw, hit, _MAX_LABEL_SETS)
         return hit
 
     def _from_resource(self, resource) -> tuple[Any, Any]:
@@ -570,17 +570,6 @@ class _SharedMetrics:
 _SHARED: Any = weakref.WeakKeyDictionary()
 _SHARED_HELD: dict[int, tuple[Any, _SharedMetrics]] = {}
 _SHARED_LOCK = threading.Lock()
-
-
-def _bounded_put(cache: dict, key, value) -> None:
-    """`cache[key] = value`, the oldest entry forgotten first when `cache` holds
-    _MAX_LABEL_SETS (another thread may be doing the same: never raises)."""
-    if len(cache) >= _MAX_LABEL_SETS:
-        try:
-            del cache[next(iter(cache))]
-        except (StopIteration, KeyError, RuntimeError):
-            pass
-    cache[key] = value
 
 
 def _is_placeholder(meter_provider) -> bool:
