@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -212,6 +214,20 @@ def test_duplicate_request_ids_are_reported():
     assert s["rows"]["usage_allocated"] == 2
 
 
+def test_duplicates_not_checked_are_none_not_zero():
+    from infercost.allocation.engine import attribute
+    from infercost.allocation.rules import parse_rules
+    from infercost.ingest.backends import connect
+    from tests.attribution_helpers import make_bill, make_usage
+
+    use = [usage_row("a", "i-1", 0.1, 1), usage_row("a", "i-1", 0.2, 1)]
+    con = connect("duckdb")
+    with tempfile.TemporaryDirectory() as tmp:
+        res = attribute(make_bill([focus_row("1", "i-1")]), make_usage(con, use),
+                        parse_rules({}), con, Path(tmp), check_duplicates=False)
+    assert res.summary["rows"]["duplicate_request_ids"] is None
+
+
 def test_rows_without_a_request_id_are_not_counted_as_duplicates():
     # two rows without an id and one with: 3 rows, 1 id, 1 distinct id -> 0 duplicates
     # (counting rows less distinct ids said 2); two rows sharing "a" still count 1
@@ -220,6 +236,10 @@ def test_rows_without_a_request_id_are_not_counted_as_duplicates():
     s = attribute_rows([focus_row("1", "i-1")], use).summary
     assert s["rows"]["duplicate_request_ids"] == 0
     use.append(usage_row("a", "i-1", 0.4, 1))
+    assert attribute_rows([focus_row("1", "i-1")], use).summary["rows"][
+        "duplicate_request_ids"] == 1
+    # blank ids (trimmed to "" when read) are no id either: still 1 (the two "a" rows)
+    use += [usage_row("", "i-1", 0.5, 1), usage_row("", "i-1", 0.6, 1)]
     assert attribute_rows([focus_row("1", "i-1")], use).summary["rows"][
         "duplicate_request_ids"] == 1
 

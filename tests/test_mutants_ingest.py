@@ -1392,7 +1392,8 @@ def test_trace_without_token_columns_and_parquet(tmp_path):
     assert t.seconds.tolist() == [0.0, 60.0]
     assert t.input_tokens is None and t.output_tokens.tolist() == [1, 2]
     empty = _write(tmp_path, "e.csv", "timestamp\n")
-    assert trace.read_trace(empty).seconds.tolist() == []
+    with pytest.raises(InputError, match="no requests"):  # was read as 0 requests, and
+        trace.read_trace(empty)  # simulate priced a month with no inference, no note
 
 
 def test_trace_refusals_name_file_and_row(tmp_path):
@@ -2676,3 +2677,30 @@ def test_a_trace_reader_error_is_named_by_its_first_line_only(tmp_path, monkeypa
     with pytest.raises(InputError) as e:
         read_trace(p)
     assert e.value.message == "cannot read csv: "
+
+
+def test_counts_resource_option_over_a_resource_column_says_so(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests\n"
+               "2026-10-01T00:00:00Z,3600,i-file,3\n")
+    c = read_counts(p, resource="i-option")
+    assert c.table.to_pydict()["resource_id"] == ["i-option"]
+    assert c.notes == ["counts: --counts-resource i-option replaces the resource_id "
+                       "column of c.csv"]
+    assert read_counts(p).notes == []  # no option: the column, no note
+
+
+def test_a_trace_with_no_request_or_a_row_wider_than_its_header_is_refused(tmp_path):
+    from infercost.ingest.trace import read_trace
+
+    p = _write(tmp_path, "h.csv", "timestamp,input_tokens\n")
+    with pytest.raises(InputError) as e:
+        read_trace(p)
+    assert e.value.message == "no requests (expected one row per request, with its timestamp)"
+    # row 3 (line 4) has 4 fields under a 2-column header: refused, not read as 2
+    p = _write(tmp_path, "r.csv", "timestamp,input_tokens\n2026-10-01T00:00:00Z,5\n"
+               "2026-10-01T00:00:01Z,5\n2026-10-01T00:00:02Z,5,x,y\n")
+    with pytest.raises(InputError) as e:
+        read_trace(p)
+    assert e.value.message.startswith("cannot read csv: ") and "line 4, saw 4" in e.value.message

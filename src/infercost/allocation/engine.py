@@ -309,11 +309,12 @@ def attribute(
     usage_resources = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
 
     # ---- pass 2: duplicates
-    dup = 0
+    dup = None  # not checked
     if check_duplicates:
         t1 = time.perf_counter()
-        # rows with an id less distinct ids: a row without one is no one's duplicate
-        ids = usage.table.request_id
+        # rows with an id less distinct ids: a row without one (missing, or blank: ids are
+        # trimmed when read) is no one's duplicate
+        ids = usage.table.request_id.nullif("")
         d = con.execute(usage.table.aggregate(n=ids.count(), k=ids.nunique()))
         dup = int(d["n"].iloc[0] or 0) - int(d["k"].iloc[0] or 0)
         timings["pass2_duplicates_s"] = time.perf_counter() - t1

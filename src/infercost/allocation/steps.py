@@ -92,7 +92,7 @@ class UsageSide:
     handed_out: pd.DataFrame
     resource_hours: pd.DataFrame
     rows_read: int
-    duplicates: int
+    duplicates: int | None  # None: not checked (--no-duplicate-check)
     share_idle: Callable[[dict], tuple[pd.DataFrame, dict]]
 
 

@@ -94,6 +94,8 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
     t = s["totals"]
     cur = s["currency"]
     rows = s["rows"]
+    dups = ("duplicate ids not checked" if rows["duplicate_request_ids"] is None
+            else f"{rows['duplicate_request_ids']} duplicate request ids")
     u = s["unit_costs"]
     lines = [
         f"attribution ({s['backend']}, {s['cost_basis']}, driver {s['driver']}), "
@@ -114,7 +116,7 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"{rows['usage_allocated']} allocated, {rows['usage_rejected']} rejected, "
         f"{rows['usage_outside_period']} outside the billing period, "
         f"{rows['usage_without_bill_row']} without a bill row, "
-        f"{rows['duplicate_request_ids']} duplicate request ids",
+        f"{dups}",
         *(f"    rejected {n}: {why.removeprefix('rejected: ')}" for why, n in
           sorted((rows.get("usage_rejected_by_reason") or {}).items(), key=lambda kv: -kv[1])),
         *(f"  note: {n}" for n in s.get("notes", [])),

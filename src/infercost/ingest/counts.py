@@ -86,6 +86,9 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
             notes += more
         else:
             df = _table_rows(f, resource, period_s)
+            if resource is not None and df.attrs.get("had_resource_column"):
+                notes.append(f"counts: --counts-resource {resource} replaces the "
+                             f"resource_id column of {f.name}")
         frames.append(df)
     rows = pd.concat(frames, ignore_index=True)
     has_latency = bool(len(rows)) and bool(rows["mean_latency_ms"].notna().all())
@@ -112,6 +115,7 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
         raise InputError("a header and no rows (expected at least one period)", src)
     rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
     out = pd.DataFrame(index=raw.index)
+    out.attrs["had_resource_column"] = "resource_id" in raw.columns
     out["source"] = src
     out["row"] = rows
     out["period_start"] = _times(raw["period_start"], src)

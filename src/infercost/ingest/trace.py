@@ -49,8 +49,9 @@ def read_trace(path: str | Path) -> Trace:
             names = set(pq.read_schema(p).names)
             df = pq.read_table(p, columns=[c for c in want if c in names]).to_pandas()
         elif kind == "csv":
-            df = pd.read_csv(p, usecols=lambda c: c in want, dtype=str, keep_default_na=False,
-                             encoding="utf-8-sig")
+            # every column read, so a row with more fields than the header is refused
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            df = df[[c for c in df.columns if c in want]]
         else:
             df = pd.DataFrame(json_records(p))
     except InputError:
@@ -60,6 +61,9 @@ def read_trace(path: str | Path) -> Trace:
                          str(path)) from None
     if "timestamp" not in df.columns:
         raise InputError("missing column `timestamp`", str(path))
+    if len(df) == 0:
+        raise InputError("no requests (expected one row per request, with its timestamp)",
+                         str(path))
     raw = df["timestamp"]
     text = raw.astype(str).str.replace("\ufeff", "", regex=False).str.strip()
     ts = pd.to_datetime(raw if pd.api.types.is_datetime64_any_dtype(raw) else text,
