@@ -144,3 +144,25 @@ def test_trace_reader_one_reader_for_every_format(tmp_path):
     with pytest.raises(InputError) as e:
         read_trace_tokens(bad, 2)
     assert "row 2" in str(e.value) and "input_tokens" in str(e.value)
+
+
+@pytest.mark.parametrize("itype", ["int64", "int32", "uint64"])
+def test_integer_token_columns_keep_counts_below_2_53(tmp_path, con, itype):
+    # Parquet integer tokens take the integer path; it must keep exactly what the float
+    # path keeps: |v| < 2**53 is a count, anything at or beyond it is unknown (null)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    vals = [0, 7, 2**53 - 1, 2**53, 2**63 - 1] if itype != "int32" else [0, 7, 2**31 - 1]
+    if itype == "int64":
+        vals += [-(2**53) + 1, -(2**53), -(2**63)]
+    n = len(vals)
+    t = pa.table({"timestamp": pa.array([pd.Timestamp("2026-10-01")] * n, pa.timestamp("us")),
+                  "request_id": [f"r{i:02d}" for i in range(n)],
+                  "resource_id": ["i-1"] * n, "duration_ms": [1.0] * n,
+                  "input_tokens": pa.array(vals, getattr(pa, itype)()),
+                  "output_tokens": pa.array([1] * n, pa.int64())})
+    pq.write_table(t, tmp_path / "u.parquet")
+    got = _frame(con, read_usage(con, tmp_path / "u.parquet"))["input_tokens"].tolist()
+    want = [v if -(2**53) < v < 2**53 else None for v in vals]
+    assert [None if pd.isna(x) else int(x) for x in got] == want

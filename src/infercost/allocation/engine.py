@@ -414,40 +414,11 @@ def attribute(
 
     # ---- pass 3: per request (rule R3), written to requests.parquet
     t2 = time.perf_counter()
-    j = u.left_join(rht, [u.resource_id == rht.resource_id, u.hour == rht.hour])
-    if tok_res:  # rule R2': tokens (or requests) weigh the requests of per-token resources
-        j = j.mutate(w=ibis.cases((j.wk == 1, j.wt), (j.wk == 2, j.requests), else_=j.w))
-    billed = j.den.notnull() & j.rejected.isnull()
-    matched = billed & j.live & (j.w > 0)
-    share = ibis.ifelse(
-        matched,
-        j.q * j.w + (j.r.cast("float64") * j.w.cast("float64") / j.den.cast("float64"))
-        .floor().cast("int64"),
-        0,
-    )
-    lo = ibis.literal(pd.Timestamp(ps).to_pydatetime(), type="timestamp") if ps is not None else None
-    hi = ibis.literal(pd.Timestamp(pe).to_pydatetime(), type="timestamp") if pe is not None else None
-    outside = (j.timestamp < lo) | (j.timestamp >= hi) if lo is not None else ibis.literal(False)
-    code = ibis.cases(
-        (j.rejected.notnull(), j.rejected),
-        (matched, 0),
-        (billed, 7),
-        (outside, 2),
-        else_=1,
-    ).cast("int8")
+    narrow = request_costs(u, rht, bool(tok_res), ps, pe)
     dec = ibis.literal(QUANTUM, type="decimal(38, 10)")
-    req = j.select(
-        timestamp=j.timestamp, request_id=j.request_id, model=j.model,
-        model_version=j.model_version, endpoint=j.endpoint, tenant=j.tenant,
-        resource_id=j.resource_id, duration_ms=j.duration_ms, input_tokens=j.input_tokens,
-        output_tokens=j.output_tokens, status=j.status, requests=j.requests, weight=j.w,
-        allocation_code=code,
-        cost_q=share,
-    )
-    narrow = req
-    req = req.mutate(
-        allocation=ibis.cases(*[(req.allocation_code == k, v) for k, v in STATUS.items()]),
-        cost=(req.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"),
+    req = narrow.mutate(
+        allocation=ibis.cases(*[(narrow.allocation_code == k, v) for k, v in STATUS.items()]),
+        cost=(narrow.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"),
     )
     if write_requests:
         req_path = Path(out_dir) / "requests.parquet"
@@ -459,13 +430,7 @@ def attribute(
     else:
         rq = narrow  # without the text and decimal columns nothing below reads
     t3 = time.perf_counter()
-    agg = rq.group_by(
-        day=rq.timestamp.date(), model=rq.model, model_version=rq.model_version,
-        endpoint=rq.endpoint, tenant=rq.tenant, code=rq.allocation_code,
-    ).aggregate(
-        requests=rq.requests.sum(), input_tokens=rq.input_tokens.sum(),
-        output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
-    )
+    agg = aggregate_costs(rq)
     adf = to_arrow(con, agg).to_pandas()
     adf["day"] = _map_distinct(adf["day"], lambda d: None if d is None or d is pd.NaT
                                or d != d else str(d)[:10])
@@ -532,6 +497,57 @@ def attribute(
     result.timings = timings
     return result
 
+
+
+def request_costs(u: Any, rht: Any, per_token: bool, ps: Any, pe: Any) -> Any:
+    """Rule R3 per usage row: the `prepared` rows `u` left-joined to the resource-hour
+    table `rht` (q, r, den, live, wk per resource_id and hour), with `weight`,
+    `allocation_code` (STATUS) and `cost_q` (int64 quanta: q x w + floor(r x w / den)).
+    `per_token`: some resources weigh their requests by tokens or requests (rule R2');
+    `ps`, `pe`: the billing period (rows outside it: code 2 when unbilled)."""
+    import ibis
+
+    j = u.left_join(rht, [u.resource_id == rht.resource_id, u.hour == rht.hour])
+    if per_token:  # rule R2': tokens (or requests) weigh the requests of such resources
+        j = j.mutate(w=ibis.cases((j.wk == 1, j.wt), (j.wk == 2, j.requests), else_=j.w))
+    billed = j.den.notnull() & j.rejected.isnull()
+    matched = billed & j.live & (j.w > 0)
+    share = ibis.ifelse(
+        matched,
+        j.q * j.w + (j.r.cast("float64") * j.w.cast("float64") / j.den.cast("float64"))
+        .floor().cast("int64"),
+        0,
+    )
+    lo = ibis.literal(pd.Timestamp(ps).to_pydatetime(), type="timestamp") if ps is not None else None
+    hi = ibis.literal(pd.Timestamp(pe).to_pydatetime(), type="timestamp") if pe is not None else None
+    outside = (j.timestamp < lo) | (j.timestamp >= hi) if lo is not None else ibis.literal(False)
+    code = ibis.cases(
+        (j.rejected.notnull(), j.rejected),
+        (matched, 0),
+        (billed, 7),
+        (outside, 2),
+        else_=1,
+    ).cast("int8")
+    return j.select(
+        timestamp=j.timestamp, request_id=j.request_id, model=j.model,
+        model_version=j.model_version, endpoint=j.endpoint, tenant=j.tenant,
+        resource_id=j.resource_id, duration_ms=j.duration_ms, input_tokens=j.input_tokens,
+        output_tokens=j.output_tokens, status=j.status, requests=j.requests, weight=j.w,
+        allocation_code=code,
+        cost_q=share,
+    )
+
+
+def aggregate_costs(rq: Any) -> Any:
+    """Pass 4: `request_costs` rows summed by day, model, model_version, endpoint, tenant
+    and allocation code (requests, input/output tokens, cost_q)."""
+    return rq.group_by(
+        day=rq.timestamp.date(), model=rq.model, model_version=rq.model_version,
+        endpoint=rq.endpoint, tenant=rq.tenant, code=rq.allocation_code,
+    ).aggregate(
+        requests=rq.requests.sum(), input_tokens=rq.input_tokens.sum(),
+        output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
+    )
 
 def _map_distinct(col: pd.Series, fn) -> pd.Series:
     """`col.map(fn)` with `fn` called once per distinct value (missing values: fn(None))."""

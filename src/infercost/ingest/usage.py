@@ -252,7 +252,9 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
             continue
         v = text(v) if v.type().is_string() else v.cast(dt.string)
         if c == "resource_id":  # Azure ARM ids are case-insensitive
-            v = ibis.ifelse(v.lower().startswith("/subscriptions/"), v.lower(), v)
+            # (a leading "/" first: the cheap test that most ids fail)
+            v = ibis.ifelse(v.startswith("/") & v.lower().startswith("/subscriptions/"),
+                            v.lower(), v)
         out[c] = v
     for c in FLOATS:
         v = col(c)
@@ -260,7 +262,10 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
             text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64))
     for c in INTS:
         v = col(c)
-        if v is not None:  # beyond 2^53 is no token count: unknown (null), as if absent
+        if v is not None and v.type().is_integer():  # |v| < 2^53, as in float64 below
+            v = ibis.ifelse((v > -(2**53)) & (v < 2**53), v.cast(dt.int64),
+                            ibis.null(dt.int64))
+        elif v is not None:  # beyond 2^53 is no token count: unknown (null), as if absent
             v = text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64)
             v = ibis.ifelse(v.abs() < 2**53, v, ibis.null(dt.float64)).cast(dt.int64)
         out[c] = ibis.null(dt.int64) if v is None else v
