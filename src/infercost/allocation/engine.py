@@ -306,7 +306,7 @@ def attribute(
     gdf, timings["pass1_resource_hours_s"] = pass1
     u = prepared(usage, rules)
     usage_rows = int(gdf["n"].sum())
-    usage_resources = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna())
+    usage_resources = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna().unique())
 
     # ---- pass 2: duplicates
     dup = None  # not checked

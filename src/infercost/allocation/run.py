@@ -138,7 +138,7 @@ def fleet_hint(resource_hours: pd.DataFrame, rules: Any) -> Any:
     accepted row and the rules' own selections (`ingest.bill_engine.FleetHint`)."""
     from infercost.ingest.bill_engine import FleetHint
 
-    used = resource_hours.loc[resource_hours["n_ok"] > 0, "resource_id"].dropna()
+    used = resource_hours.loc[resource_hours["n_ok"] > 0, "resource_id"].dropna().unique()
     ids = set(map(str, used)) if rules.from_usage else set()
     return FleetHint(resource_ids=frozenset(ids | set(rules.resource_ids or ())),
                      services=frozenset(rules.services or ()),
