@@ -124,8 +124,19 @@ def reason_expr(u: Any, rules: Rules) -> Any:
     return ibis.cases(*cases, else_=ibis.null("int8")).cast("int8")
 
 
-def prepared(usage: Usage, rules: Rules) -> Any:
+def prepared(usage: Usage, rules: Rules, clean: bool = False) -> Any:
+    """The usage rows with `hour`, driver weight `w`, token weight `wt` and the reason
+    code `rejected` (null: acceptable). `clean`: pass 1 found no row to reject, so
+    `rejected` is null on every row and, under the duration drivers, every duration is
+    within [0, MAX_DURATION_MS x requests]: the same values from simpler expressions."""
+    import ibis
+
     u = usage.table
+    if clean:
+        w = ((u.duration_ms * 1000).floor().cast("int64")
+             if rules.driver in ("duration_ms", "capacity") else weight_expr(u, rules, usage))
+        return u.mutate(hour=u.timestamp.truncate("h"), w=w, wt=token_weight(u),
+                        rejected=ibis.null("int8"))
     return u.mutate(hour=u.timestamp.truncate("h"), w=weight_expr(u, rules, usage),
                     wt=token_weight(u), rejected=reason_expr(u, rules))
 
@@ -304,8 +315,9 @@ def attribute(
     if pass1 is None:
         pass1 = resource_hours(con, usage, rules)
     gdf, timings["pass1_resource_hours_s"] = pass1
-    u = prepared(usage, rules)
     usage_rows = int(gdf["n"].sum())
+    # no row rejected in pass 1: the later passes need no reason codes
+    u = prepared(usage, rules, clean=usage_rows == int(gdf["n_ok"].sum()))
     usage_resources = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna().unique())
 
     # ---- pass 2: duplicates
