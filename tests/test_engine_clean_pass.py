@@ -26,13 +26,18 @@ DUR = st.one_of(st.sampled_from([0.0, 1e-7, 0.0005, 0.001, 0.9999, 1.0, 2.5, MAX
 
 @settings(max_examples=25, deadline=None)
 @given(durs=st.lists(DUR, min_size=1, max_size=20),
-       driver=st.sampled_from(["duration_ms", "capacity", "requests", "tokens"]))
-def test_clean_expressions_equal_full_ones(tmp_path_factory, con, durs, driver):
+       driver=st.sampled_from(["duration_ms", "capacity", "requests", "tokens"]),
+       with_requests=st.booleans(), data=st.data())
+def test_clean_expressions_equal_full_ones(tmp_path_factory, con, durs, driver,
+                                           with_requests, data):
     n = len(durs)
     df = pd.DataFrame({"timestamp": pd.date_range("2026-10-01", periods=n, freq="7min"),
                        "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
                        "duration_ms": durs, "input_tokens": [i for i in range(n)],
                        "output_tokens": [2 * i for i in range(n)]})
+    if with_requests:  # a requests column, missing on some rows (such a row weighs 0)
+        df["requests"] = pd.array(data.draw(st.lists(st.one_of(st.none(), st.integers(1, 9)),
+                                                     min_size=n, max_size=n)), "Int64")
     p = tmp_path_factory.mktemp("u") / "u.parquet"
     df.to_parquet(p)
     usage = read_usage(con, p)

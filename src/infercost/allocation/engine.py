@@ -132,8 +132,8 @@ def prepared(usage: Usage, rules: Rules, clean: bool = False) -> Any:
     import ibis
 
     u = usage.table
-    if clean:
-        w = ((u.duration_ms * 1000).floor().cast("int64")
+    if clean:  # (a row without `requests` weighs 0, as in weight_expr)
+        w = (ibis.ifelse(u.requests.notnull(), (u.duration_ms * 1000).floor().cast("int64"), 0)
              if rules.driver in ("duration_ms", "capacity") else weight_expr(u, rules, usage))
         return u.mutate(hour=u.timestamp.truncate("h"), w=w, wt=token_weight(u),
                         rejected=ibis.null("int8"))
