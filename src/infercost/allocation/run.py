@@ -279,6 +279,16 @@ def _text_array(col: pd.Series) -> tuple[Any, bool]:
     whether every value was text or missing already (False: some were made text by `str`)."""
     import pyarrow as pa
 
+    try:  # text, None, NaN and NA only: Arrow's own conversion (the same nulls as notna)
+        if isinstance(col.dtype, pd.StringDtype):
+            arr = pa.array(col)
+        else:
+            arr = pa.array(col.to_numpy(dtype=object), pa.string(), from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        return (arr if arr.type == pa.string() else arr.cast(pa.string())), True
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
     vals = col.astype(object).where(col.notna(), None).tolist()
     try:
         return pa.array(vals, pa.string()), True
