@@ -100,7 +100,10 @@ def _add(parts: dict, key: tuple[str, str], v: Decimal) -> None:
 
 def _allocated_parts(rows: pd.DataFrame, shared_rule: str) -> dict[tuple[str, str], Decimal]:
     def total(col: str) -> Decimal:
-        return sum((x for x in rows[col].tolist() if x is not None), Decimal(0))
+        vals = rows[col].tolist()
+        if rows[col].isna().any():  # None among them (NaN too: added, as ever)
+            vals = [x for x in vals if x is not None]
+        return sum(vals, Decimal(0))
 
     return _parts_of(total("direct_cost"), total("idle_cost"), total("shared_cost"),
                      shared_rule)
@@ -182,8 +185,7 @@ def _slice_sums(al: pd.DataFrame, keys: list[str]) -> dict[tuple, dict]:
     most of the time; the sums are the same additions, in the same order)."""
     if not len(al):
         return {}
-    cols = [al[k].astype(object).where(al[k].notna(), None).tolist() for k in keys]
-    ids, codes = _slice_codes(al, keys, cols)
+    ids, codes = _slice_codes(al, keys)
     order = np.argsort(codes, kind="stable")
     ends = np.cumsum(np.bincount(codes, minlength=len(ids))).tolist()
     starts = [0, *ends[:-1]]
@@ -206,22 +208,24 @@ def _slice_sums(al: pd.DataFrame, keys: list[str]) -> dict[tuple, dict]:
     return dict(sorted(out.items(), key=lambda kv: tuple(_k(v) for v in kv[0])))
 
 
-def _slice_codes(al: pd.DataFrame, keys: list[str],
-                 cols: list[list]) -> tuple[dict[tuple, int], np.ndarray]:
-    """Each row's slice number (int64 array) and the slices' keys (values of `cols`,
+def _slice_codes(al: pd.DataFrame, keys: list[str]) -> tuple[dict[tuple, int], np.ndarray]:
+    """Each row's slice number (int64 array) and the slices' keys (values of `keys`,
     missing as None) -> number, numbered in order of first appearance. The key columns
     are factorized one by one (missing: a value of its own) and their codes combined;
     where pandas tells apart keys that Python holds equal (1 and 1.0), a dict over the
     rows' key tuples decides, as it always did."""
+    def values(rows: pd.DataFrame) -> list[list]:
+        return [rows[k].astype(object).where(rows[k].notna(), None).tolist() for k in keys]
+
     codes = np.zeros(len(al), np.int64)
     for k in keys:
         c, uniques = pd.factorize(al[k])
         codes = pd.factorize(codes * (len(uniques) + 1) + (c + 1))[0]
-    firsts = np.unique(codes, return_index=True)[1].tolist()  # each slice's first row
-    ids = {tuple(col[i] for col in cols): g for g, i in enumerate(firsts)}
+    firsts = np.unique(codes, return_index=True)[1]  # each slice's first row
+    ids = {key: g for g, key in enumerate(zip(*values(al.iloc[firsts]), strict=True))}
     if len(ids) == len(firsts):
         return ids, codes
-    rows = list(zip(*cols, strict=True))
+    rows = list(zip(*values(al), strict=True))
     ids = {}
     for key in rows:
         if key not in ids:
