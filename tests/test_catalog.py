@@ -552,6 +552,13 @@ def test_bundled_files_read_as_load_yaml_reads_them():
         assert isinstance(checked, dict) and checked
         fast = _read_bundled(name, text)
         assert fast == checked and repr(fast) == repr(checked)  # types too: 1 vs 1.0
+    # the energy catalog (core.energy_catalog.load_energy) likewise
+    import yaml
+
+    text = (pkg / "energy.yaml").read_text()
+    checked = load_yaml(text, "energy.yaml")
+    fast = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    assert repr(fast) == repr(checked) and fast["energy"]["grid"]
 
 
 def test_bundled_reader_falls_back_to_the_checked_reader():
