@@ -109,14 +109,16 @@ def test_csv_examples(tmp_path, monkeypatch):
     assert (tmp_path / "allocations.csv").read_bytes() == want
 
 
-@pytest.mark.parametrize("extra", [1.5, pd.Timestamp("2026-11-01")])
+@pytest.mark.parametrize("extra", [1.5, pd.Timestamp("2026-11-01"), b"raw", "category"])
 def test_csv_with_values_made_text(tmp_path, extra):
-    # a non-text value in a text column: written as str() writes it, as pandas does
+    # a non-text value in a text column: written as pandas writes it (str(), b'raw')
     table = pd.DataFrame({c: pd.Series(["x"], dtype=object) for c in COLS})
     for c in INTS:
         table[c] = pd.Series([7], dtype="int64")
     for c in MONEY_COLUMNS:
         table[c] = [Decimal("2.50")]
     table["detail"] = [extra]
+    if extra == "category":
+        table["detail"] = table["detail"].astype("category")
     write_outputs(table, {}, tmp_path)
     assert (tmp_path / "allocations.csv").read_bytes() == reference_csv(table)

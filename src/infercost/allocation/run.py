@@ -203,8 +203,9 @@ def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
             arrays[c], is_text = _text_array(table[c] if c in table
                                              else pd.Series([], dtype=object))
             plain = plain and is_text
-    if not (plain and len(table) and _write_csv_arrow(arrays, money, table, cols,
-                                                      folder / "allocations.csv")):
+    arrow_csv = plain and len(table) and len(set(cols)) == len(cols)
+    if not (arrow_csv and _write_csv_arrow(arrays, money, table, cols,
+                                           folder / "allocations.csv")):
         csv_df = table.copy()
         for c, arr in money.items():
             csv_df[c] = _money_strings(arr, table[c].tolist())
@@ -276,22 +277,26 @@ def _missing(v: Any) -> bool:
 
 def _text_array(col: pd.Series) -> tuple[Any, bool]:
     """A text column as an Arrow string array (missing values of any kind -> null), and
-    whether every value was text or missing already (False: some were made text by `str`)."""
+    whether it holds text and missing values only, as pandas' text dtype or as Python
+    str (False: bytes, numbers, categories, ...: a CSV of it is left to pandas)."""
     import pyarrow as pa
 
-    try:  # text, None, NaN and NA only: Arrow's own conversion (the same nulls as notna)
-        if isinstance(col.dtype, pd.StringDtype):
-            arr = pa.array(col)
-        else:
-            arr = pa.array(col.to_numpy(dtype=object), pa.string(), from_pandas=True)
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        return (arr if arr.type == pa.string() else arr.cast(pa.string())), True
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        pass
+    text = isinstance(col.dtype, pd.StringDtype) or (
+        col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"))
+    if text:  # Arrow's own conversion (nulls where notna is False: None, NaN, NA)
+        try:
+            if isinstance(col.dtype, pd.StringDtype):
+                arr = pa.array(col)
+            else:
+                arr = pa.array(col.to_numpy(dtype=object), pa.string(), from_pandas=True)
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+            return (arr if arr.type == pa.string() else arr.cast(pa.string())), True
+        except (TypeError, ValueError):  # Arrow's type and value errors among them
+            pass
     vals = col.astype(object).where(col.notna(), None).tolist()
     try:
-        return pa.array(vals, pa.string()), True
+        return pa.array(vals, pa.string()), False
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         pass
     return pa.array([None if _missing(v) else str(v) for v in vals], pa.string()), False
