@@ -122,3 +122,23 @@ def test_csv_with_values_made_text(tmp_path, extra):
         table["detail"] = table["detail"].astype("category")
     write_outputs(table, {}, tmp_path)
     assert (tmp_path / "allocations.csv").read_bytes() == reference_csv(table)
+
+
+def test_gc_paused_restores_the_collector():
+    import gc
+
+    from infercost.allocation.run import _gc_paused
+
+    assert gc.isenabled()
+    with pytest.raises(KeyError):
+        with _gc_paused():
+            assert not gc.isenabled()
+            raise KeyError("a failing step")
+    assert gc.isenabled()  # back on after an error
+    gc.disable()
+    try:
+        with _gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()
