@@ -535,3 +535,38 @@ def test_user_file_bad_model_fields_are_named(tmp_path, line, named):
     with pytest.raises(InputError) as e:
         load_catalog(f)
     assert named in str(e.value) and "models.m1" in str(e.value)
+
+
+def test_bundled_files_read_as_load_yaml_reads_them():
+    # the bundled files are parsed by libyaml (speed): the same objects as the checked
+    # reader (duplicate keys, alias expansion), which must accept them
+    from importlib import resources
+
+    from infercost.core.catalog import BUNDLED, _read_bundled
+    from infercost.core.yamlio import load_yaml
+
+    pkg = resources.files("infercost.core") / "catalog_data"
+    for name in BUNDLED:
+        text = (pkg / name).read_text()
+        checked = load_yaml(text, name)
+        assert isinstance(checked, dict) and checked
+        fast = _read_bundled(name, text)
+        assert fast == checked and repr(fast) == repr(checked)  # types too: 1 vs 1.0
+    # the energy catalog (core.energy_catalog.load_energy) likewise
+    import yaml
+
+    text = (pkg / "energy.yaml").read_text()
+    checked = load_yaml(text, "energy.yaml")
+    fast = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    assert repr(fast) == repr(checked) and fast["energy"]["grid"]
+
+
+def test_bundled_reader_falls_back_to_the_checked_reader():
+    from infercost.core.catalog import _read_bundled
+
+    # what libyaml refuses or is no mapping: load_yaml says what is wrong, naming the line
+    # (a duplicate key libyaml keeps silently: the test above holds the bundled files free)
+    with pytest.raises(InputError, match="x.yaml: line 2"):
+        _read_bundled("x.yaml", "a: [1\n")
+    with pytest.raises(InputError, match="mapping at the top level"):
+        _read_bundled("x.yaml", "- 1\n")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from infercost.core.money import Money
@@ -99,7 +100,10 @@ def _add(parts: dict, key: tuple[str, str], v: Decimal) -> None:
 
 def _allocated_parts(rows: pd.DataFrame, shared_rule: str) -> dict[tuple[str, str], Decimal]:
     def total(col: str) -> Decimal:
-        return sum((x for x in rows[col] if x is not None), Decimal(0))
+        vals = rows[col].tolist()
+        if rows[col].isna().any():  # None among them (NaN too: added, as ever)
+            vals = [x for x in vals if x is not None]
+        return sum(vals, Decimal(0))
 
     return _parts_of(total("direct_cost"), total("idle_cost"), total("shared_cost"),
                      shared_rule)
@@ -175,28 +179,58 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
 
 def _slice_sums(al: pd.DataFrame, keys: list[str]) -> dict[tuple, dict]:
     """Per slice (the values of `keys`, missing as None; sorted with None first): the
-    sums of direct, idle, shared and total cost (exact), requests and tokens. One pass
-    over the allocation rows (a pandas group per slice was most of the time)."""
+    sums of direct, idle, shared and total cost (exact), requests and tokens. The rows
+    are grouped once (a stable sort by slice, so each slice keeps its rows' order), then
+    each sum is `sum(its values in row order, Decimal(0))` (a pandas group per slice was
+    most of the time; the sums are the same additions, in the same order)."""
     if not len(al):
         return {}
-    cols = [al[k].astype(object).where(al[k].notna(), None).tolist() for k in keys]
-    money = [al[c].tolist() for c in ("direct_cost", "idle_cost", "shared_cost", "cost")]
-    req = al["requests"].astype("int64").tolist()
-    tok = (al["input_tokens"].astype("int64") + al["output_tokens"].astype("int64")).tolist()
-    out: dict[tuple, dict] = {}
+    ids, codes = _slice_codes(al, keys)
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(ids))).tolist()
+    starts = [0, *ends[:-1]]
     zero = Decimal(0)
-    for i, key in enumerate(zip(*cols, strict=True)):
-        g = out.get(key)
-        if g is None:
-            g = out[key] = {"direct": zero, "idle": zero, "shared": zero, "cost": zero,
-                            "requests": 0, "tokens": 0}
-        for name, col in zip(("direct", "idle", "shared", "cost"), money, strict=True):
-            v = col[i]
-            if v is not None:
-                g[name] += v
-        g["requests"] += req[i]
-        g["tokens"] += tok[i]
+    sums: dict[str, list] = {}
+    for name, col in (("direct", "direct_cost"), ("idle", "idle_cost"),
+                      ("shared", "shared_cost"), ("cost", "cost")):
+        vals = al[col].to_numpy(dtype=object)[order].tolist()
+        if al[col].isna().any():  # None among them (NaN too: added, as ever)
+            sums[name] = [sum((v for v in vals[a:b] if v is not None), zero)
+                          for a, b in zip(starts, ends, strict=True)]
+        else:
+            sums[name] = [sum(vals[a:b], zero) for a, b in zip(starts, ends, strict=True)]
+    for name, vals in (("requests", al["requests"].astype("int64")),
+                       ("tokens", al["input_tokens"].astype("int64")
+                        + al["output_tokens"].astype("int64"))):
+        vals = vals.to_numpy()[order].tolist()
+        sums[name] = [sum(vals[a:b]) for a, b in zip(starts, ends, strict=True)]
+    out = {key: {name: sums[name][i] for name in sums} for key, i in ids.items()}
     return dict(sorted(out.items(), key=lambda kv: tuple(_k(v) for v in kv[0])))
+
+
+def _slice_codes(al: pd.DataFrame, keys: list[str]) -> tuple[dict[tuple, int], np.ndarray]:
+    """Each row's slice number (int64 array) and the slices' keys (values of `keys`,
+    missing as None) -> number, numbered in order of first appearance. The key columns
+    are factorized one by one (missing: a value of its own) and their codes combined;
+    where pandas tells apart keys that Python holds equal (1 and 1.0), a dict over the
+    rows' key tuples decides, as it always did."""
+    def values(rows: pd.DataFrame) -> list[list]:
+        return [rows[k].astype(object).where(rows[k].notna(), None).tolist() for k in keys]
+
+    codes = np.zeros(len(al), np.int64)
+    for k in keys:
+        c, uniques = pd.factorize(al[k])
+        codes = pd.factorize(codes * (len(uniques) + 1) + (c + 1))[0]
+    firsts = np.unique(codes, return_index=True)[1]  # each slice's first row
+    ids = {key: g for g, key in enumerate(zip(*values(al.iloc[firsts]), strict=True))}
+    if len(ids) == len(firsts):
+        return ids, codes
+    rows = list(zip(*values(al), strict=True))
+    ids = {}
+    for key in rows:
+        if key not in ids:
+            ids[key] = len(ids)
+    return ids, np.fromiter(map(ids.__getitem__, rows), np.int64, len(rows))
 
 
 def _parts_of(direct: Decimal, idle: Decimal, shared: Decimal,

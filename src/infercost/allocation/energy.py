@@ -21,6 +21,8 @@ from infercost.ingest.billrows import Bill
 
 #: drivers whose idle is the unused share of each paid hour (others: hours without requests)
 MEASURED_IDLE = ("capacity", "gpu_time")
+#: the bill columns read here
+_COLUMNS = ("resource_id", "sku_id", "description", "resource_name", "provider")
 
 
 def _texts(rows: pd.DataFrame) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -56,7 +58,8 @@ def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.
     """summary.json's `energy` block (see the module doc): kWh and gCO2e, per 1k requests,
     per resource, and the notes stating each assumption. `hours_billed`: the fleet's
     (resource_id, hour) rows of rule R2 (`engine.Attribution.fleet_hours`)."""
-    rows = bill.rows.loc[fleet_mask]
+    used = [c for c in _COLUMNS if c in bill.rows]  # not a copy of every bill column
+    rows = bill.rows.loc[fleet_mask, used]
     rows = rows[rows["resource_id"].notna()]
     notes: list[str] = []
     if rows.empty:

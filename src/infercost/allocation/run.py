@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
@@ -115,13 +118,14 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         s["outputs"] = {"folder": str(out_dir), "requests": write_requests}
         if not s["conservation"]["holds"]:  # a bug, never the user's input
             raise AssertionError(f"conservation violated: {s['conservation']}")
-        with localcontext() as ctx:  # the cost lines' own precision, as in every other
-            ctx.prec = BREAKDOWN_DIGITS  # breakdown (monthly figures round the same way)
-            s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
-        s["energy"] = _energy(b, r, res, s)
-        tw = time.perf_counter()
-        write_outputs(res.allocations, s, tmp)
-        s["_timings_s"]["write_outputs_s"] = round(time.perf_counter() - tw, 3)
+        with _gc_paused():
+            with localcontext() as ctx:  # the cost lines' own precision, as in every other
+                ctx.prec = BREAKDOWN_DIGITS  # breakdown (monthly figures round the same way)
+                s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
+            s["energy"] = _energy(b, r, res, s)
+            tw = time.perf_counter()
+            write_outputs(res.allocations, s, tmp)
+            s["_timings_s"]["write_outputs_s"] = round(time.perf_counter() - tw, 3)
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in OUTPUT_FILES:
             if (tmp / name).exists():
@@ -131,6 +135,21 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused, then restored as it was: the breakdowns
+    and the summary are ~200k new dicts and lists, which set off full collections over
+    the whole heap (the allocation table's objects; ~0.15 s on a 151k-row month). These
+    steps make no reference cycles to collect."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def fleet_hint(resource_hours: pd.DataFrame, rules: Any) -> Any:
@@ -193,21 +212,77 @@ def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
         "output_tokens", "cost", "cost_per_1k_requests", "cost_per_1m_tokens", "kind",
         "detail", "currency", "direct_cost", "idle_cost", "shared_cost"]
     money = {c: _money_array(table[c].tolist()) for c in MONEY_COLUMNS if c in table}
-    csv_df = table.copy()
-    for c, arr in money.items():
-        csv_df[c] = _money_strings(arr, table[c].tolist())
-    csv_df.to_csv(folder / "allocations.csv", index=False, columns=cols, lineterminator="\n")
-    arrays = {}
+    arrays, plain = {}, True
     for c in cols:
-        vals = table[c].tolist() if c in table else []
         if c in money:
             arrays[c] = money[c][0]
         elif c in ("requests", "input_tokens", "output_tokens"):
-            arrays[c] = pa.array(vals, pa.int64())
+            arrays[c] = pa.array(table[c].tolist() if c in table else [], pa.int64())
         else:
-            arrays[c] = _string_array(table[c] if c in table else pd.Series([], dtype=object))
+            arrays[c], is_text = _text_array(table[c] if c in table
+                                             else pd.Series([], dtype=object))
+            plain = plain and is_text
+    arrow_csv = plain and len(table) and len(set(cols)) == len(cols)
+    if not (arrow_csv and _write_csv_arrow(arrays, money, table, cols,
+                                           folder / "allocations.csv")):
+        csv_df = table.copy()
+        for c, arr in money.items():
+            csv_df[c] = _money_strings(arr, table[c].tolist())
+        csv_df.to_csv(folder / "allocations.csv", index=False, columns=cols,
+                      lineterminator="\n")
     pq.write_table(pa.table(arrays), folder / "allocations.parquet")
     (folder / "summary.json").write_text(dumps(public_summary(summary)) + "\n")
+
+
+def _write_csv_arrow(arrays: dict, money: dict, table: pd.DataFrame, cols: list[str],
+                     path: Path) -> bool:
+    """allocations.csv through Arrow's CSV writer, byte for byte what `DataFrame.to_csv`
+    writes for the same table (csv.QUOTE_MINIMAL, `\\n`): the header through Python's
+    csv module, the rows unquoted. False (the file to be written again by pandas) when a
+    text value needs quoting (a comma, a quote, a line break) or when Arrow refuses."""
+    import csv
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    data = {}
+    for c in cols:
+        if c in money:
+            arr, exact = money[c]
+            data[c] = (_money_text(arr, table[c].tolist()) if exact
+                       else pa.array(_money_strings(money[c], table[c].tolist()), pa.string()))
+        else:
+            data[c] = arrays[c]
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow(cols)
+    try:
+        with open(path, "wb") as f:
+            f.write(head.getvalue().encode())
+            pcsv.write_csv(pa.table(data), f, pcsv.WriteOptions(include_header=False,
+                                                                 quoting_style="none"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+    return True
+
+
+def _money_text(arr: Any, vals: list) -> Any:
+    """The CSV's exact decimal strings (see `_money_strings`) of a decimal128(38, 18) array
+    that holds every value of `vals` exactly, as an Arrow string array (null for missing):
+    Arrow's text of the value with trailing zeros and point dropped; zero is "0"; the few
+    values Arrow writes with an exponent (below 1e-6) are formatted by `_money_strings`."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_rtrim(pc.utf8_rtrim(pc.cast(arr, pa.string()), "0"), ".")
+    text = pc.if_else(pc.equal(arr, pa.scalar(0, arr.type)), "0", text)
+    exp = pc.fill_null(pc.match_substring(text, "E"), False)
+    at = np.flatnonzero(exp.to_numpy(zero_copy_only=False))
+    if len(at):
+        fixed = _money_strings((arr, True), [vals[i] for i in at])
+        text = pc.replace_with_mask(text, exp, pa.array(fixed, pa.string()))
+    return text
 
 
 def public_summary(summary: dict) -> dict:
@@ -219,16 +294,31 @@ def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
 
 
-def _string_array(col: pd.Series):
-    """A text column as an Arrow string array (missing values of any kind -> null)."""
+def _text_array(col: pd.Series) -> tuple[Any, bool]:
+    """A text column as an Arrow string array (missing values of any kind -> null), and
+    whether it holds text and missing values only, as pandas' text dtype or as Python
+    str (False: bytes, numbers, categories, ...: a CSV of it is left to pandas)."""
     import pyarrow as pa
 
+    text = isinstance(col.dtype, pd.StringDtype) or (
+        col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"))
+    if text:  # Arrow's own conversion (nulls where notna is False: None, NaN, NA)
+        try:
+            if isinstance(col.dtype, pd.StringDtype):
+                arr = pa.array(col)
+            else:
+                arr = pa.array(col.to_numpy(dtype=object), pa.string(), from_pandas=True)
+            if isinstance(arr, pa.ChunkedArray):
+                arr = arr.combine_chunks()
+            return (arr if arr.type == pa.string() else arr.cast(pa.string())), True
+        except (TypeError, ValueError):  # Arrow's type and value errors among them
+            pass
     vals = col.astype(object).where(col.notna(), None).tolist()
     try:
-        return pa.array(vals, pa.string())
+        return pa.array(vals, pa.string()), False
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         pass
-    return pa.array([None if _missing(v) else str(v) for v in vals], pa.string())
+    return pa.array([None if _missing(v) else str(v) for v in vals], pa.string()), False
 
 
 def _q18(d: Decimal) -> Decimal:
@@ -239,6 +329,10 @@ def _money_array(vals: list):
     """decimal128(38, 18) Arrow array and whether it holds every value exactly."""
     import pyarrow as pa
 
+    try:  # Decimals and None (the engine's money): no pass over the values first
+        return pa.array(vals, pa.decimal128(38, 18)), True
+    except (pa.ArrowInvalid, TypeError):
+        pass
     vals = [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
             for v in vals]
     try:

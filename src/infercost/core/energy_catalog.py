@@ -69,7 +69,8 @@ def _date(v) -> date:
 def load_energy() -> EnergyCatalog:
     """The bundled energy catalog."""
     text = (resources.files("infercost.core") / "catalog_data" / "energy.yaml").read_text()
-    e = yaml.safe_load(text)["energy"]
+    # libyaml where PyYAML has it: the objects safe_load builds (tests/test_catalog.py)
+    e = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["energy"]  # noqa: S506
     pc, el, pue = e["power_curve"], e["electricity"], e["pue"]
     grid = {g["region"]: Sourced(_d(g["gco2_per_kwh"]), g["source"], _date(g["as_of"])) for g in e["grid"]}
     refs = {r["hardware"]: TcoReference(r["hardware"], _d(r["hyperscaler"]), _d(r["neocloud"]),

@@ -151,7 +151,7 @@ class CostBreakdown:
         MONTHLY_PLACES decimals: the period amounts are exact to PLACES (18) decimals, so
         the projection of a one-second period (x 2.6e6) carries noise from the 13th decimal
         on (0.46 USD/month of storage read back as 0.460000000000000009)."""
-        return Money(round_places((m * self.month_factor).amount, MONTHLY_PLACES), m.currency)
+        return _monthly_at(m, self.month_factor)
 
     @property
     def monthly_total(self) -> Money:
@@ -207,9 +207,17 @@ class CostBreakdown:
 
     # -- output ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: money as decimal strings, per period, per month and per inference."""
-        comps = []
+        """JSON-ready: money as decimal strings, per period, per month and per inference.
+        Each line's monthly and per-inference figure is computed once here and summed
+        for the totals (the same figures as `monthly_total` and `cost_per_inference`)."""
+        factor = self.month_factor
+        comps, monthly, per_inf = [], [], []
         for c in self.components:
+            amount = c.cost.to_json()
+            m = _monthly_at(c.cost, factor)
+            p = self.per_inference(c)
+            monthly.append(m)
+            per_inf.append(p)
             comps.append({
                 "name": c.name,
                 "label": c.label,
@@ -218,15 +226,16 @@ class CostBreakdown:
                 "quantity": format_decimal(c.quantity) if c.quantity is not None else None,
                 "unit": c.unit or None,
                 "rate": c.rate.to_json() if c.rate is not None else None,
-                "amount": c.cost.to_json(),
+                "amount": amount,
                 "formula": c.formula(),
-                "period_cost": c.cost.to_json(),
-                "monthly_cost": self.monthly(c.cost).to_json(),
-                "per_inference": self.per_inference(c).to_json(),
+                "period_cost": amount,
+                "monthly_cost": m.to_json(),
+                "per_inference": p.to_json(),
                 "share": format_decimal(self.share(c), 6),
                 "driver": c.driver,
             })
         per_1m = self.cost_per_1m_tokens
+        per_inference = money_sum(per_inf, self.currency)
         return {
             "scenario": self.scenario,
             "currency": self.currency,
@@ -236,14 +245,19 @@ class CostBreakdown:
             "components": comps,
             "total": {
                 "period_cost": self.total.to_json(),
-                "monthly_cost": self.monthly_total.to_json(),
-                "per_inference": self.cost_per_inference.to_json(),
-                "per_1k_inferences": (self.cost_per_inference * 1000).to_json(),
+                "monthly_cost": money_sum(monthly, self.currency).to_json(),
+                "per_inference": per_inference.to_json(),
+                "per_1k_inferences": (per_inference * 1000).to_json(),
                 "per_1m_tokens": per_1m.to_json() if per_1m is not None else None,
             },
             "main_driver": self.main_driver(),
             "facts": self.facts,
         }
+
+
+def _monthly_at(m: Money, factor: Decimal) -> Money:
+    """`CostBreakdown.monthly` at a month factor computed once."""
+    return Money(round_places((m * factor).amount, MONTHLY_PLACES), m.currency)
 
 
 def _pct(d: Decimal) -> str:
