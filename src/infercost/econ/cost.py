@@ -28,14 +28,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from infercost.core.catalog import Catalog
 from infercost.core.money import Money, to_decimal
-from infercost.core.scenario import Scenario
 from infercost.econ.breakdown import CostBreakdown, CostLine, q, quantity
 from infercost.econ.owned import has_owned_inputs, owned_gpu_hour_price
 from infercost.econ.usage import HOURS_PER_MONTH, CapacityUsage
 from infercost.errors import CurrencyError, InputError
+
+if TYPE_CHECKING:  # annotations only (importing it costs pydantic)
+    from infercost.core.scenario import Scenario
 
 
 def _d(x: float) -> Decimal:

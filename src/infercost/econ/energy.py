@@ -23,15 +23,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infercost.core.catalog import Catalog
 from infercost.core.energy_catalog import load_energy
-from infercost.core.scenario import Scenario
 from infercost.econ.cost import accelerator_gpu_hours
 from infercost.econ.owned import board_power, board_watts, host_power, owned_inputs
 from infercost.econ.usage import CapacityUsage
 from infercost.errors import InputError
+
+if TYPE_CHECKING:  # annotations only (importing it costs pydantic)
+    from infercost.core.scenario import Scenario
 
 DEFAULT_REGION = "us-east-1"
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from infercost.core.catalog import Catalog
 from infercost.core.energy_catalog import load_energy
 from infercost.core.money import Money
-from infercost.core.scenario import Scenario
 from infercost.econ.usage import HOURS_PER_MONTH
 from infercost.errors import InputError
+
+if TYPE_CHECKING:  # annotations only (importing it costs pydantic)
+    from infercost.core.scenario import Scenario
 
 HOURS = Decimal(str(HOURS_PER_MONTH))
 
