@@ -1357,10 +1357,11 @@ def test_otel_read_spans_counts_and_documents(tmp_path):
 def test_trace_csv_seconds_tokens_and_rates(tmp_path):
     from infercost.ingest import trace
 
+    # every row has the header's 4 fields (a short row is refused: see test_trace_faults)
     p = _write(tmp_path, "t.csv", "\ufefftimestamp,input_tokens,output_tokens,x\n"
-               "2026-10-01T00:00:00Z,10, \n"
-               " 2026-10-01 00:00:02.5 ,NULL,4\n"
-               "2026-10-01T02:00:03+02:00,0,5\n")
+               "2026-10-01T00:00:00Z,10, ,\n"
+               " 2026-10-01 00:00:02.5 ,NULL,4,\n"
+               "2026-10-01T02:00:03+02:00,0,5,\n")
     t = trace.read_trace(p)
     assert t.seconds.tolist() == [0.0, 2.5, 3.0] and t.seconds.dtype == np.float64
     assert t.input_tokens.tolist() == [10, 0, 0] and t.input_tokens.dtype == np.int64
@@ -2703,4 +2704,6 @@ def test_a_trace_with_no_request_or_a_row_wider_than_its_header_is_refused(tmp_p
                "2026-10-01T00:00:01Z,5\n2026-10-01T00:00:02Z,5,x,y\n")
     with pytest.raises(InputError) as e:
         read_trace(p)
-    assert e.value.message.startswith("cannot read csv: ") and "line 4, saw 4" in e.value.message
+    # named by the reader itself (pandas' own "Expected 2 fields in line 4, saw 4" before)
+    assert (e.value.where, e.value.message) == (
+        f"{p}: row 4", "expected 2 fields, got 4 (rows counted from the header, row 1)")

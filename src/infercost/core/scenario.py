@@ -10,6 +10,7 @@ allowed. `apply_option(scenario, name)` returns the variant named in `options:`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -521,7 +522,50 @@ def read_raw(path: str | Path) -> dict:
         raise InputError("the file is empty; expected a scenario (name, currency, workload, ...)", str(path))
     if not isinstance(raw, dict):
         raise InputError(f"expected a mapping of keys at the top level, got {type(raw).__name__}", str(path))
-    return raw
+    return resolve_file_keys(raw, p.parent)
+
+
+# Scenario keys whose value may name a file -> does this relative value, in a scenario
+# file in `folder`, name a file there? A trace path always does. An engine is a name or a
+# calibration file: it is joined to the folder when that file exists there, and otherwise
+# kept as given (an engine name, or a path from the current folder as before).
+FILE_KEYS: dict[str, Callable[[str, Path], bool]] = {
+    "workload.arrivals.path": lambda value, folder: True,
+    "deployment.engine": lambda value, folder: (folder / value).is_file(),
+}
+
+
+def resolve_file_keys(raw: dict, folder: Path) -> dict:
+    """`raw` (a scenario file's mapping) with each relative file path among `FILE_KEYS`,
+    in the scenario and in its options' `set:`, joined to `folder` (the scenario file's
+    folder): a relative path in a scenario means relative to the scenario file, whatever
+    folder the command runs in. Absolute paths, non-text values and engine names are
+    kept; `--set` values (typed on a command line) are applied later, as given, so they
+    stay relative to the current folder. `raw` itself is not changed."""
+    if folder == Path("."):
+        return raw
+
+    def fix(value: Any, key: str) -> Any:
+        if isinstance(value, str) and value.strip() and not Path(value).is_absolute() \
+                and FILE_KEYS[key](value, folder):
+            return str(folder / value)
+        return value
+
+    out = copy.deepcopy(raw)
+    for key in FILE_KEYS:
+        *parents, last = key.split(".")
+        node: Any = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and last in node:
+            node[last] = fix(node[last], key)
+    options = out.get("options")
+    for opt in options if isinstance(options, list) else []:
+        if isinstance(opt, dict) and isinstance(opt.get("set"), dict):
+            for k, v in opt["set"].items():
+                if k in FILE_KEYS:
+                    opt["set"][k] = fix(v, k)
+    return out
 
 
 def validate(raw: dict, origin: str, source: str | None = None) -> Scenario:
