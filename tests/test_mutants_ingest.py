@@ -1580,7 +1580,7 @@ def test_counts_cloudwatch_by_id_and_partial_status(tmp_path):
 
 
 @pytest.mark.parametrize("doc,kw,message,suffix", [
-    ("{", {}, None, ""),
+    ("{", {}, None, ": line 1"),  # the line of the JSON error (a char offset before)
     ('{"x": 1}', {}, "expected the output of `aws cloudwatch get-metric-data` (a "
      "MetricDataResults list)", ""),
     ("[1]", {}, "expected the output of `aws cloudwatch get-metric-data` (a "
@@ -1925,7 +1925,9 @@ def test_priced_span_file_refusals(tmp_path):
     assert e.message == "is a folder; expected a file"
     b = tmp_path / "b.json"
     b.write_bytes(b"\xff\xfe\x00\x01")
-    assert _err(read_priced_spans, [b]).message == "not a text file (expected OTLP/JSON)"
+    # the line and the byte, not only "not a text file" (the reader names where it stops)
+    e = _err(read_priced_spans, [b])
+    assert (e.message, e.where) == ("not UTF-8 (byte 0xff; expected UTF-8 text)", f"{b}: line 1")
     a = _write(tmp_path, "a.json", "[1, 2]")
     assert _err(read_priced_spans, [a]).message == (
         'expected OTLP/JSON ExportTraceServiceRequest objects ({"resourceSpans": [...]}), '
@@ -2433,7 +2435,7 @@ def test_priced_spans_ids_kinds_cache_and_places(tmp_path):
     assert _err(read_priced_spans, [q]).where == f"{q}: document 1: span z"
     b = tmp_path / "b.json"
     b.write_bytes(b"\xff\xfe\x00\x01")
-    assert _err(read_priced_spans, [b]).where == str(b)
+    assert _err(read_priced_spans, [b]).where == f"{b}: line 1"
     a = _write(tmp_path, "a.json", "[1, 2]")
     assert _err(read_priced_spans, [a]).where == str(a)
 

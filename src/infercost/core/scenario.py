@@ -27,7 +27,7 @@ from pydantic import (
 
 from infercost.core.currency import currency_problem
 from infercost.core.scenario_finance import Finance, Pipeline, Roadmap, Segment
-from infercost.errors import InputError
+from infercost.errors import InputError, shown
 
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
 Plan = Literal["on-demand", "reserved-1y", "reserved-3y", "spot", "owned"]
@@ -424,7 +424,7 @@ def validation_error_line(err: ValidationError, origin: str, model: type[BaseMod
         msg = "required key is missing"
     else:
         msg = e["msg"].removeprefix("Value error, ")
-        got = repr(e.get("input"))
+        got = shown(e.get("input"))  # 1.5, not np.float64(1.5), from a notebook's override
         if "input" in e and not isinstance(e["input"], (dict, list)) and len(got) <= 80:
             msg += f" (got {got})"
     return InputError(msg, f"{origin}: {path}")

@@ -148,3 +148,29 @@ def _key_of(doc: Any, prefix: str = "") -> str | None:
             if inner is not None:
                 return inner
     return None
+
+
+def csv_not_utf8_error(path: Path):
+    """The InputError for a CSV file that a reader refused, when the cause is a byte
+    that is not UTF-8: `file: line N` and `column NAME: not UTF-8 (byte 0xe9; ...)`
+    (the physical line, header = line 1, as the CSV readers' other structure errors
+    name it). None when every cell decodes (the caller keeps its own message)."""
+    from infercost.errors import InputError
+
+    try:
+        _, bad = scan_csv(path)
+    except (OSError, EOFError, csv.Error):
+        return None
+    return None if bad is None else InputError(bad.describe(), f"{path}: line {bad.line}")
+
+
+def json_not_utf8_error(path: Path):
+    """The InputError for a JSON (lines) file that is not UTF-8: `file: line N` and the
+    key holding the byte when the line is one JSON object; None when every line decodes."""
+    from infercost.errors import InputError
+
+    try:
+        bad = not_utf8_lines(path)
+    except (OSError, EOFError):
+        return None
+    return None if bad is None else InputError(bad.describe("key"), f"{path}: line {bad.line}")
