@@ -103,7 +103,8 @@ class Arrivals(Strict):
     multiplier: float = Field(10.0, gt=0, description="spike: rate multiplier inside the window")
     start_s: NonNegFloat | None = Field(None, description="spike: window start, seconds from t=0")
     end_s: NonNegFloat | None = Field(None, description="spike: window end, seconds from t=0")
-    path: str | None = Field(None, description="trace: usage log whose timestamps are replayed")
+    path: str | None = Field(None, description="trace: usage log whose timestamps are replayed "
+                             "(a relative path is relative to the scenario file)")
 
     @model_validator(mode="after")
     def _needs(self) -> Arrivals:
@@ -240,7 +241,8 @@ class Deployment(Strict):
     hardware: str | None = Field(None, description="catalog hardware id, e.g. h100-sxm")
     gpus_per_replica: int = Field(1, ge=1)
     tp: int | None = Field(None, ge=1, description="tensor-parallel degree (default gpus_per_replica)")
-    engine: str = Field("optimized", description="optimized | hf-eager | path to a calibration file")
+    engine: str = Field("optimized", description="optimized | hf-eager | path to a calibration file "
+                        "(looked for beside the scenario file first)")
     pricing: Pricing = Field(default_factory=Pricing)
     replicas: Union[Annotated[int, Field(ge=1)], ReplicaRange] = 1
     autoscaling: Autoscaling | None = None
