@@ -339,3 +339,13 @@ def test_a_zero_width_space_in_counts_resource_still_joins_the_bill(tmp_path, ca
     assert (code, stdout) == (2, "")
     assert err.startswith("error: --counts-resource: expected a ResourceId")
     assert not (tmp_path / "o2").exists()
+
+
+def test_a_scenario_that_is_not_utf8_names_its_line(tmp_path):
+    from infercost.core.scenario import load_scenario
+
+    p = tmp_path / "s.yaml"
+    p.write_bytes(b"name: x\ncurrency: USD\n# caf\xe9\n")
+    e = _err(load_scenario, p)
+    assert (e.where, e.message) == (
+        f"{p}: line 3", "not a text file (expected UTF-8 YAML; byte 0xe9 is not UTF-8)")
