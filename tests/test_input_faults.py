@@ -348,4 +348,4 @@ def test_a_scenario_that_is_not_utf8_names_its_line(tmp_path):
     p.write_bytes(b"name: x\ncurrency: USD\n# caf\xe9\n")
     e = _err(load_scenario, p)
     assert (e.where, e.message) == (
-        f"{p}: line 3", "not a text file (expected UTF-8 YAML; byte 0xe9 is not UTF-8)")
+        f"{p}: line 3", "not a text file (expected UTF-8 YAML): byte 0xe9 is not UTF-8")

@@ -519,8 +519,8 @@ def read_raw(path: str | Path) -> dict:
         raise InputError("is a directory, expected a scenario YAML file", str(path)) from None
     except UnicodeDecodeError as e:  # the line and the byte, not a byte offset
         line = e.object[: e.start].count(b"\n") + 1
-        raise InputError(f"not a text file (expected UTF-8 YAML; byte 0x{e.object[e.start]:02x} "
-                         "is not UTF-8)", f"{path}: line {line}") from None
+        raise InputError(f"not a text file (expected UTF-8 YAML): byte 0x{e.object[e.start]:02x} "
+                         "is not UTF-8", f"{path}: line {line}") from None
     raw = load_yaml(text, str(path))
     if raw is None:
         raise InputError("the file is empty; expected a scenario (name, currency, workload, ...)", str(path))
