@@ -350,3 +350,35 @@ def test_a_scenario_that_is_not_utf8_names_its_line(tmp_path):
     e = _err(load_scenario, p)
     assert (e.where, e.message) == (
         f"{p}: line 3", "not a text file (expected UTF-8 YAML): byte 0xe9 is not UTF-8")
+
+
+def test_a_scenario_taken_from_git_reads_its_trace_beside_the_working_copy(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    from infercost.decide.gitfiles import changed_scenarios
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    (repo / "svc" / "logs").mkdir(parents=True)
+    (repo / "svc" / "logs" / "log.csv").write_text(LOG)
+    scenario = repo / "svc" / "t.yaml"
+    scenario.write_text(SCENARIO.format(path="logs/log.csv"))
+
+    def git(*a):
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *a], cwd=repo,
+                       check=True, capture_output=True)
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "base")
+    scenario.write_text(SCENARIO.format(path="logs/log.csv").replace("replicas: 1", "replicas: 2"))
+    monkeypatch.chdir(repo)
+    # the base version is read from a temporary copy: its trace is still the one in svc/
+    [(name, base, head)], _ = changed_scenarios("HEAD")
+    top = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=repo,
+                              capture_output=True, text=True).stdout.strip())
+    want = str(top / "svc" / "logs" / "log.csv")
+    assert (name, base.workload.arrivals.path, head.workload.arrivals.path) == (
+        "svc/t.yaml", want, want)
+    assert (base.deployment.replicas, head.deployment.replicas) == (1, 2)

@@ -506,8 +506,10 @@ def parse_sets(sets: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:
     return out
 
 
-def read_raw(path: str | Path) -> dict:
-    """Read a scenario file's YAML as a mapping (InputError on missing, empty or malformed)."""
+def read_raw(path: str | Path, folder: str | Path | None = None) -> dict:
+    """Read a scenario file's YAML as a mapping (InputError on missing, empty or malformed),
+    its relative file paths joined to `folder` (default: the file's own folder; see
+    `resolve_file_keys`)."""
     from infercost.core.yamlio import load_yaml
 
     p = Path(path)
@@ -526,7 +528,7 @@ def read_raw(path: str | Path) -> dict:
         raise InputError("the file is empty; expected a scenario (name, currency, workload, ...)", str(path))
     if not isinstance(raw, dict):
         raise InputError(f"expected a mapping of keys at the top level, got {type(raw).__name__}", str(path))
-    return resolve_file_keys(raw, p.parent)
+    return resolve_file_keys(raw, p.parent if folder is None else Path(folder))
 
 
 # Scenario keys whose value may name a file -> does this relative value, in a scenario
@@ -583,9 +585,12 @@ def validate(raw: dict, origin: str, source: str | None = None) -> Scenario:
     return sc
 
 
-def load_scenario(path: str | Path, sets: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, override (`path=value` strings) and validate a scenario file."""
-    raw = read_raw(path)
+def load_scenario(path: str | Path, sets: list[str] | tuple[str, ...] = (),
+                  folder: str | Path | None = None) -> Scenario:
+    """Read, override (`path=value` strings) and validate a scenario file. `folder`: where
+    its relative file paths are read from, when not the file's own folder (a copy of a
+    scenario kept elsewhere, e.g. an older version taken from git into a temporary file)."""
+    raw = read_raw(path, folder)
     for key, value in parse_sets(sets):
         raw = set_path(raw, key, value, f"{path}: --set")
     return validate(raw, str(path), str(path))
