@@ -1357,10 +1357,11 @@ def test_otel_read_spans_counts_and_documents(tmp_path):
 def test_trace_csv_seconds_tokens_and_rates(tmp_path):
     from infercost.ingest import trace
 
+    # every row has the header's 4 fields (a short row is refused: see test_trace_faults)
     p = _write(tmp_path, "t.csv", "\ufefftimestamp,input_tokens,output_tokens,x\n"
-               "2026-10-01T00:00:00Z,10, \n"
-               " 2026-10-01 00:00:02.5 ,NULL,4\n"
-               "2026-10-01T02:00:03+02:00,0,5\n")
+               "2026-10-01T00:00:00Z,10, ,\n"
+               " 2026-10-01 00:00:02.5 ,NULL,4,\n"
+               "2026-10-01T02:00:03+02:00,0,5,\n")
     t = trace.read_trace(p)
     assert t.seconds.tolist() == [0.0, 2.5, 3.0] and t.seconds.dtype == np.float64
     assert t.input_tokens.tolist() == [10, 0, 0] and t.input_tokens.dtype == np.int64
@@ -1579,7 +1580,7 @@ def test_counts_cloudwatch_by_id_and_partial_status(tmp_path):
 
 
 @pytest.mark.parametrize("doc,kw,message,suffix", [
-    ("{", {}, None, ""),
+    ("{", {}, None, ": line 1"),  # the line of the JSON error (a char offset before)
     ('{"x": 1}', {}, "expected the output of `aws cloudwatch get-metric-data` (a "
      "MetricDataResults list)", ""),
     ("[1]", {}, "expected the output of `aws cloudwatch get-metric-data` (a "
@@ -1924,7 +1925,9 @@ def test_priced_span_file_refusals(tmp_path):
     assert e.message == "is a folder; expected a file"
     b = tmp_path / "b.json"
     b.write_bytes(b"\xff\xfe\x00\x01")
-    assert _err(read_priced_spans, [b]).message == "not a text file (expected OTLP/JSON)"
+    # the line and the byte, not only "not a text file" (the reader names where it stops)
+    e = _err(read_priced_spans, [b])
+    assert (e.message, e.where) == ("not UTF-8 (byte 0xff; expected UTF-8 text)", f"{b}: line 1")
     a = _write(tmp_path, "a.json", "[1, 2]")
     assert _err(read_priced_spans, [a]).message == (
         'expected OTLP/JSON ExportTraceServiceRequest objects ({"resourceSpans": [...]}), '
@@ -2432,7 +2435,7 @@ def test_priced_spans_ids_kinds_cache_and_places(tmp_path):
     assert _err(read_priced_spans, [q]).where == f"{q}: document 1: span z"
     b = tmp_path / "b.json"
     b.write_bytes(b"\xff\xfe\x00\x01")
-    assert _err(read_priced_spans, [b]).where == str(b)
+    assert _err(read_priced_spans, [b]).where == f"{b}: line 1"
     a = _write(tmp_path, "a.json", "[1, 2]")
     assert _err(read_priced_spans, [a]).where == str(a)
 
@@ -2703,4 +2706,6 @@ def test_a_trace_with_no_request_or_a_row_wider_than_its_header_is_refused(tmp_p
                "2026-10-01T00:00:01Z,5\n2026-10-01T00:00:02Z,5,x,y\n")
     with pytest.raises(InputError) as e:
         read_trace(p)
-    assert e.value.message.startswith("cannot read csv: ") and "line 4, saw 4" in e.value.message
+    # named by the reader itself (pandas' own "Expected 2 fields in line 4, saw 4" before)
+    assert (e.value.where, e.value.message) == (
+        f"{p}: row 4", "expected 2 fields, got 4 (rows counted from the header, row 1)")

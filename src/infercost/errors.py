@@ -23,3 +23,17 @@ class InputError(Exception):
 
 class CurrencyError(InputError):
     """Two currencies met without an explicit exchange rate."""
+
+
+def shown(value: object) -> str:
+    """`value` as a message shows it: Python's repr, with numpy and pandas scalars first
+    turned into the Python value they hold (``1.5``, not ``np.float64(1.5)``)."""
+    if type(value).__name__ in ("datetime64", "timedelta64"):
+        return repr(str(value))  # .item() would give nanoseconds as an int
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__.split(".")[0] in ("numpy", "pandas"):
+        try:
+            value = item()
+        except (TypeError, ValueError):
+            pass
+    return repr(value)

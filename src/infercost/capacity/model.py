@@ -344,9 +344,9 @@ def _rates(scenario: Scenario, n: int, dt: float) -> tuple[list[float], list[str
     """Mean arrival rate (requests/s) of each slice, and notes on what was left out."""
     a = scenario.workload.arrivals
     if a.process == "trace":
-        from infercost.ingest.trace import trace_rates
+        from infercost.ingest.trace import SCENARIO_KEY, trace_rates
 
-        rates, beyond = trace_rates(a.path, n, dt)
+        rates, beyond = trace_rates(a.path, n, dt, SCENARIO_KEY)
         notes = [f"{beyond} trace requests fall after duration_s ({n * dt:g} s) and are not "
                  f"modelled"] if beyond else []
         return rates, notes

@@ -10,6 +10,7 @@ allowed. `apply_option(scenario, name)` returns the variant named in `options:`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -26,7 +27,7 @@ from pydantic import (
 
 from infercost.core.currency import currency_problem
 from infercost.core.scenario_finance import Finance, Pipeline, Roadmap, Segment
-from infercost.errors import InputError
+from infercost.errors import InputError, shown
 
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
 Plan = Literal["on-demand", "reserved-1y", "reserved-3y", "spot", "owned"]
@@ -102,7 +103,8 @@ class Arrivals(Strict):
     multiplier: float = Field(10.0, gt=0, description="spike: rate multiplier inside the window")
     start_s: NonNegFloat | None = Field(None, description="spike: window start, seconds from t=0")
     end_s: NonNegFloat | None = Field(None, description="spike: window end, seconds from t=0")
-    path: str | None = Field(None, description="trace: usage log whose timestamps are replayed")
+    path: str | None = Field(None, description="trace: usage log whose timestamps are replayed "
+                             "(a relative path is relative to the scenario file)")
 
     @model_validator(mode="after")
     def _needs(self) -> Arrivals:
@@ -239,7 +241,8 @@ class Deployment(Strict):
     hardware: str | None = Field(None, description="catalog hardware id, e.g. h100-sxm")
     gpus_per_replica: int = Field(1, ge=1)
     tp: int | None = Field(None, ge=1, description="tensor-parallel degree (default gpus_per_replica)")
-    engine: str = Field("optimized", description="optimized | hf-eager | path to a calibration file")
+    engine: str = Field("optimized", description="optimized | hf-eager | path to a calibration file "
+                        "(looked for beside the scenario file first)")
     pricing: Pricing = Field(default_factory=Pricing)
     replicas: Union[Annotated[int, Field(ge=1)], ReplicaRange] = 1
     autoscaling: Autoscaling | None = None
@@ -423,7 +426,7 @@ def validation_error_line(err: ValidationError, origin: str, model: type[BaseMod
         msg = "required key is missing"
     else:
         msg = e["msg"].removeprefix("Value error, ")
-        got = repr(e.get("input"))
+        got = shown(e.get("input"))  # 1.5, not np.float64(1.5), from a notebook's override
         if "input" in e and not isinstance(e["input"], (dict, list)) and len(got) <= 80:
             msg += f" (got {got})"
     return InputError(msg, f"{origin}: {path}")
@@ -503,8 +506,10 @@ def parse_sets(sets: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:
     return out
 
 
-def read_raw(path: str | Path) -> dict:
-    """Read a scenario file's YAML as a mapping (InputError on missing, empty or malformed)."""
+def read_raw(path: str | Path, folder: str | Path | None = None) -> dict:
+    """Read a scenario file's YAML as a mapping (InputError on missing, empty or malformed),
+    its relative file paths joined to `folder` (default: the file's own folder; see
+    `resolve_file_keys`)."""
     from infercost.core.yamlio import load_yaml
 
     p = Path(path)
@@ -514,14 +519,59 @@ def read_raw(path: str | Path) -> dict:
         raise InputError("file not found", str(path)) from None
     except IsADirectoryError:
         raise InputError("is a directory, expected a scenario YAML file", str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not a text file (expected UTF-8 YAML)", str(path)) from None
+    except UnicodeDecodeError as e:  # the line and the byte, not a byte offset
+        line = e.object[: e.start].count(b"\n") + 1
+        raise InputError(f"not a text file (expected UTF-8 YAML): byte 0x{e.object[e.start]:02x} "
+                         "is not UTF-8", f"{path}: line {line}") from None
     raw = load_yaml(text, str(path))
     if raw is None:
         raise InputError("the file is empty; expected a scenario (name, currency, workload, ...)", str(path))
     if not isinstance(raw, dict):
         raise InputError(f"expected a mapping of keys at the top level, got {type(raw).__name__}", str(path))
-    return raw
+    return resolve_file_keys(raw, p.parent if folder is None else Path(folder))
+
+
+# Scenario keys whose value may name a file -> does this relative value, in a scenario
+# file in `folder`, name a file there? A trace path always does. An engine is a name or a
+# calibration file: it is joined to the folder when that file exists there, and otherwise
+# kept as given (an engine name, or a path from the current folder as before).
+FILE_KEYS: dict[str, Callable[[str, Path], bool]] = {
+    "workload.arrivals.path": lambda value, folder: True,
+    "deployment.engine": lambda value, folder: (folder / value).is_file(),
+}
+
+
+def resolve_file_keys(raw: dict, folder: Path) -> dict:
+    """`raw` (a scenario file's mapping) with each relative file path among `FILE_KEYS`,
+    in the scenario and in its options' `set:`, joined to `folder` (the scenario file's
+    folder): a relative path in a scenario means relative to the scenario file, whatever
+    folder the command runs in. Absolute paths, non-text values and engine names are
+    kept; `--set` values (typed on a command line) are applied later, as given, so they
+    stay relative to the current folder. `raw` itself is not changed."""
+    if folder == Path("."):
+        return raw
+
+    def fix(value: Any, key: str) -> Any:
+        if isinstance(value, str) and value.strip() and not Path(value).is_absolute() \
+                and FILE_KEYS[key](value, folder):
+            return str(folder / value)
+        return value
+
+    out = copy.deepcopy(raw)
+    for key in FILE_KEYS:
+        *parents, last = key.split(".")
+        node: Any = out
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and last in node:
+            node[last] = fix(node[last], key)
+    options = out.get("options")
+    for opt in options if isinstance(options, list) else []:
+        if isinstance(opt, dict) and isinstance(opt.get("set"), dict):
+            for k, v in opt["set"].items():
+                if k in FILE_KEYS:
+                    opt["set"][k] = fix(v, k)
+    return out
 
 
 def validate(raw: dict, origin: str, source: str | None = None) -> Scenario:
@@ -535,9 +585,12 @@ def validate(raw: dict, origin: str, source: str | None = None) -> Scenario:
     return sc
 
 
-def load_scenario(path: str | Path, sets: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, override (`path=value` strings) and validate a scenario file."""
-    raw = read_raw(path)
+def load_scenario(path: str | Path, sets: list[str] | tuple[str, ...] = (),
+                  folder: str | Path | None = None) -> Scenario:
+    """Read, override (`path=value` strings) and validate a scenario file. `folder`: where
+    its relative file paths are read from, when not the file's own folder (a copy of a
+    scenario kept elsewhere, e.g. an older version taken from git into a temporary file)."""
+    raw = read_raw(path, folder)
     for key, value in parse_sets(sets):
         raw = set_path(raw, key, value, f"{path}: --set")
     return validate(raw, str(path), str(path))

@@ -52,6 +52,6 @@ def changed_scenarios(ref: str) -> tuple[list[tuple[str, Scenario, Scenario]], l
         with tempfile.TemporaryDirectory() as tmp:
             base_file = Path(tmp) / Path(name).name
             base_file.write_text(old)
-            base = load_scenario(base_file)
+            base = load_scenario(base_file, folder=path.parent)  # paths as in the repo
         pairs.append((name, base, load_scenario(path)))
     return pairs, notes

@@ -43,9 +43,9 @@ def rate_profile(scenario: Scenario) -> list[float]:
     n = max(1, min(1440, int(math.ceil(wl.duration_s / 60.0))))
     dt = wl.duration_s / n
     if a.process == "trace":
-        from infercost.ingest.trace import trace_rates
+        from infercost.ingest.trace import SCENARIO_KEY, trace_rates
 
-        rates, _ = trace_rates(a.path, n, dt)
+        rates, _ = trace_rates(a.path, n, dt, SCENARIO_KEY)
     else:
         rates = [sum(rate_at(a, (i + (j + 0.5) / 8) * dt) for j in range(8)) / 8 for i in range(n)]
     shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0

@@ -45,7 +45,6 @@ from infercost.ingest.billrows import (
     file_kind,
     open_text,
     read_raw,
-    strip_cell,
 )
 
 LABELS = ["endpoint", "model", "model_version", "tenant"]
@@ -71,13 +70,13 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     `resource`, `period_s`: the ResourceId and period length (seconds) for files that do
     not carry them (required for CloudWatch JSON). Raises InputError naming file, row and
     column for anything that cannot be read, or an empty `resource`. `resource` is cleaned
-    as the bill's ResourceId is (blanks and byte-order marks off its ends), so
-    `--counts-resource " i-0abc"` joins the bill's `i-0abc`."""
+    as the bill's ResourceId is (blanks and byte-order marks off its ends), and invisible
+    format characters (zero-width spaces, U+200B-U+200D, U+2060, U+FEFF: Unicode
+    category Cf) are taken off its ends too, so `--counts-resource " i-0abc\u200b"`
+    joins the bill's `i-0abc`; one left inside the value, or a control character, is an
+    InputError (it could never join the bill)."""
     if resource is not None:
-        resource = strip_cell(str(resource))
-        if not resource:
-            raise InputError("expected a ResourceId (as in the bill), got an empty one",
-                             "--counts-resource")
+        resource = clean_resource(resource)
     files = expand_paths(paths, COUNTS_EXTENSIONS)
     frames, notes = [], []
     for f in files:
@@ -98,8 +97,51 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     return Counts(hourly_usage(rows), files, has_latency, len(rows), notes)
 
 
+def _invisible(ch: str) -> bool:
+    """A character a terminal does not show: Unicode control (Cc) or format (Cf)."""
+    import unicodedata
+
+    return unicodedata.category(ch) in ("Cc", "Cf")
+
+
+def clean_resource(value: Any) -> str:
+    """`--counts-resource` as it must match the bill's ResourceId: whitespace, byte-order
+    marks and other invisible format characters (category Cf, e.g. U+200B zero-width
+    space, U+2060 word joiner) off both ends. Raises InputError (naming
+    `--counts-resource`) for an empty value or one with a control or format character
+    inside, naming its code point."""
+    import unicodedata
+
+    text = str(value)
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or _invisible(text[start])):
+        start += 1
+    while end > start and (text[end - 1].isspace() or _invisible(text[end - 1])):
+        end -= 1
+    text = text[start:end]
+    if not text:
+        raise InputError("expected a ResourceId (as in the bill), got an empty one",
+                         "--counts-resource")
+    bad = next((ch for ch in text if _invisible(ch)), None)
+    if bad is not None:
+        name = unicodedata.name(bad, "a control character")
+        shown = "".join(f"\\u{ord(ch):04x}" if _invisible(ch) else ch for ch in text)
+        raise InputError(f"expected a ResourceId (as in the bill), got '{shown}', which "
+                         f"holds the invisible character U+{ord(bad):04X} ({name}) inside",
+                         "--counts-resource")
+    return text
+
+
 def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.DataFrame:
-    raw = read_raw(f)
+    try:
+        raw = read_raw(f)
+    except InputError as e:  # name a byte that is not UTF-8 by line and column
+        from infercost.ingest.textscan import csv_not_utf8_error
+
+        located = csv_not_utf8_error(f) if e.message.startswith("cannot read csv") else None
+        if located is not None:
+            raise located from None
+        raise
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     src = str(f)
     need = ["period_start", "requests"]
@@ -192,8 +234,13 @@ def cloudwatch_rows(f: Path, resource: str | None,
     try:
         with open_text(f) as fh:
             doc = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"invalid JSON ({e})", src) from None
+    except json.JSONDecodeError as e:  # the line, not a character offset
+        raise InputError(f"invalid JSON ({e.msg})", f"{src}: line {e.lineno}") from None
+    except UnicodeDecodeError:
+        from infercost.ingest.textscan import json_not_utf8_error
+
+        raise (json_not_utf8_error(f) or InputError("not UTF-8 (expected UTF-8 JSON)",
+                                                    src)) from None
     if not isinstance(doc, dict) or "MetricDataResults" not in doc:
         raise InputError("expected the output of `aws cloudwatch get-metric-data` "
                          "(a MetricDataResults list)", src)

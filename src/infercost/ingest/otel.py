@@ -313,10 +313,19 @@ def _first(attrs: dict, keys: list[str]) -> Any:
 
 def documents(path: Path):
     """(where, document) for each OTLP/JSON document of a file: one per line, one
-    pretty-printed, or a JSON array of them."""
+    pretty-printed, or a JSON array of them. A file that is not UTF-8 is an InputError
+    naming its first bad line (and the key, when that line is one document), never a
+    byte offset."""
     from infercost.ingest.billrows import json_records
 
-    for i, doc in enumerate(json_records(path), start=1):
+    try:
+        records = json_records(path)
+    except UnicodeDecodeError:
+        from infercost.ingest.textscan import json_not_utf8_error
+
+        raise (json_not_utf8_error(Path(path)) or InputError(
+            "not a text file (expected OTLP/JSON)", str(path))) from None
+    for i, doc in enumerate(records, start=1):
         yield f"{path}: document {i}", doc
 
 

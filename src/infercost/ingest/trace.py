@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infercost.errors import InputError
+from infercost.errors import InputError, shown
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,37 @@ class Trace:
     output_tokens: np.ndarray | None
 
 
-def read_trace(path: str | Path) -> Trace:
+SCENARIO_KEY = "workload.arrivals.path"  # where a scenario names its trace
+
+
+def read_trace(path: str | Path, key: str | None = None) -> Trace:
     """Read a usage log's `timestamp` (and token columns when present).
 
-    Raises InputError: no such file, unreadable file, no `timestamp` column, an
-    unparsable or out-of-order timestamp (row named), a token count that is not a
-    whole number >= 0 (row named)."""
+    `key`: the scenario key that named `path` (`SCENARIO_KEY`), put in front of every
+    error's file name so the user knows which setting to fix.
+    Raises InputError: no such file, unreadable file, a CSV row without the header's
+    number of fields (row named, the header is row 1), a byte that is not UTF-8 (row or
+    line and column named), no `timestamp` column, an unparsable or out-of-order
+    timestamp (row named), a token count that is not a whole number >= 0 (row named)."""
+    try:
+        return _read_trace(Path(path), key)
+    except InputError as e:
+        if key is None:
+            raise
+        raise InputError(e.message, f"{key}: {e.where}") from None
+
+
+def _read_trace(p: Path, key: str | None) -> Trace:
     import pandas as pd
 
     from infercost.ingest.billrows import file_kind, json_records
 
-    p = Path(path)
+    path = p
     if not p.is_file():
-        raise InputError("trace file not found", str(path))
+        hint = (" (a relative path in a scenario file is read from that file's folder)"
+                if key is not None else "")
+        raise InputError(("is a folder; expected a usage log file" if p.is_dir() else
+                          "trace file not found") + hint, str(path))
     kind = file_kind(p)
     want = ["timestamp", "input_tokens", "output_tokens"]
     try:
@@ -49,13 +67,16 @@ def read_trace(path: str | Path) -> Trace:
             names = set(pq.read_schema(p).names)
             df = pq.read_table(p, columns=[c for c in want if c in names]).to_pandas()
         elif kind == "csv":
-            # every column read, so a row with more fields than the header is refused
-            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            check_csv_shape(p)  # a short row would read as empty cells, a long one unnamed
+            df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                             index_col=False)
             df = df[[c for c in df.columns if c in want]]
         else:
             df = pd.DataFrame(json_records(p))
     except InputError:
         raise
+    except UnicodeDecodeError:
+        raise _not_utf8(p, kind) from None
     except Exception as e:  # pandas / pyarrow errors: name the file
         raise InputError(f"cannot read {kind}: {str(e).splitlines()[0] if str(e) else e}",
                          str(path)) from None
@@ -71,7 +92,8 @@ def read_trace(path: str | Path) -> Trace:
     bad = ts.isna()
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0]) + 1
-        raise InputError(f"row {row}: unparsable timestamp {raw.iloc[row - 1]!r}", str(path))
+        raise InputError(f"row {row}: unparsable timestamp {shown(raw.iloc[row - 1])}",
+                         str(path))
     secs = (ts - ts.iloc[0]).dt.total_seconds().to_numpy() if len(ts) else np.zeros(0)
     back = np.nonzero(np.diff(secs) < 0)[0]
     if len(back):
@@ -80,6 +102,34 @@ def read_trace(path: str | Path) -> Trace:
     tokens = [_tokens(df[c], c, path) if c in df.columns else None
               for c in ("input_tokens", "output_tokens")]
     return Trace(secs.astype(np.float64), tokens[0], tokens[1])
+
+
+def check_csv_shape(path: Path) -> None:
+    """Refuse a CSV trace whose rows do not all have the header's number of fields, or
+    that is not UTF-8: InputError naming the file and the row as a user counts it (the
+    header is row 1), e.g. `log.csv: row 3: expected 2 fields, got 1 (...)`, or the row
+    and the column NAME of the first byte that is not UTF-8."""
+    from infercost.ingest.textscan import ragged_csv_row, scan_csv
+
+    try:
+        ragged = ragged_csv_row(path)
+    except UnicodeDecodeError:
+        ragged, bad = scan_csv(path)  # the first of the two problems, in file order
+        if bad is not None:
+            raise InputError(bad.describe(), f"{path}: row {bad.row}") from None
+    if ragged is not None:
+        raise InputError(f"expected {ragged.expected} fields, got {ragged.fields} (rows counted "
+                         "from the header, row 1)", f"{path}: row {ragged.row}")
+
+
+def _not_utf8(path: Path, kind: str) -> InputError:
+    """A file that is not UTF-8, named by its first bad line (and key, in JSON)."""
+    from infercost.ingest.textscan import not_utf8_lines
+
+    bad = not_utf8_lines(path)
+    if bad is None:
+        return InputError(f"cannot read {kind}: not UTF-8 (expected UTF-8 text)", str(path))
+    return InputError(bad.describe("key"), f"{path}: line {bad.line}")
 
 
 def _tokens(col, name: str, path) -> np.ndarray:
@@ -92,35 +142,40 @@ def _tokens(col, name: str, path) -> np.ndarray:
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0]) + 1
         raise InputError(f"row {row}: column {name}: expected a whole number >= 0, got "
-                         f"{col.iloc[row - 1]!r}", str(path))
+                         f"{shown(col.iloc[row - 1])}", str(path))
     return v.to_numpy(dtype=np.int64)
 
 
-def read_trace_seconds(path: str | Path) -> list[float]:
+def read_trace_seconds(path: str | Path, key: str | None = None) -> list[float]:
     """Request start times (seconds from the first request) from a usage log's `timestamp`.
 
     CSV, Parquet or JSON lines; timestamps must parse and be sorted (the row is named).
+    `key` as in `read_trace`.
     """
-    return [float(x) for x in read_trace(path).seconds]
+    return [float(x) for x in read_trace(path, key).seconds]
 
 
-def read_trace_tokens(path: str | Path, n: int) -> tuple[np.ndarray, np.ndarray]:
+def read_trace_tokens(path: str | Path, n: int,
+                      key: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`input_tokens`, `output_tokens` per request (int64; 0 where a column is absent).
     `n`: the number of requests the caller replays; a log of another length is an
-    InputError (never silently zeros)."""
-    t = read_trace(path)
+    InputError (never silently zeros). `key` as in `read_trace`."""
+    t = read_trace(path, key)
     if len(t.seconds) != n:
-        raise InputError(f"expected {n} requests, the log has {len(t.seconds)}", str(path))
+        raise InputError(f"expected {n} requests, the log has {len(t.seconds)}",
+                         str(path) if key is None else f"{key}: {path}")
     zero = np.zeros(n, dtype=np.int64)
     return (t.input_tokens if t.input_tokens is not None else zero,
             t.output_tokens if t.output_tokens is not None else zero)
 
 
-def trace_rates(path: str | Path, n: int, dt: float) -> tuple[list[float], int]:
-    """Requests per second in each of n slices of dt seconds, and the count after the last slice."""
+def trace_rates(path: str | Path, n: int, dt: float,
+                key: str | None = None) -> tuple[list[float], int]:
+    """Requests per second in each of n slices of dt seconds, and the count after the
+    last slice. `key` as in `read_trace`."""
     counts = [0] * n
     beyond = 0
-    for s in read_trace_seconds(path):
+    for s in read_trace_seconds(path, key):
         i = int(s // dt)
         if i < n:
             counts[i] += 1

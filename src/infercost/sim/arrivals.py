@@ -123,21 +123,22 @@ def mean_rate(spec: ArrivalSpec, duration_s: float) -> float:
     return total / n
 
 
-def read_trace(path: str) -> np.ndarray:
+def read_trace(path: str, key: str | None = None) -> np.ndarray:
     """Arrival times (s from the first request) from a usage log's `timestamp` column.
 
     CSV, Parquet or JSON lines (DESIGN.md, usage log). Unparsable or unsorted timestamps
-    raise InputError naming the row.
+    raise InputError naming the row; `key` (the scenario key that named the file) goes
+    in front of the file's name.
     """
     from infercost.ingest.trace import read_trace_seconds
 
-    return np.asarray(read_trace_seconds(path), dtype=np.float64)
+    return np.asarray(read_trace_seconds(path, key), dtype=np.float64)
 
 
-def read_trace_tokens(path: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+def read_trace_tokens(path: str, n: int, key: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """`input_tokens` and `output_tokens` per request of a usage log, int64 arrays of
     length `n` (0 where the column is absent). The one trace reader (`ingest.trace`):
     a malformed count raises InputError naming the row, never zeros in silence."""
     from infercost.ingest.trace import read_trace_tokens as read
 
-    return read(path, n)
+    return read(path, n, key)

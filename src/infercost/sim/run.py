@@ -573,8 +573,10 @@ def config_from_scenario(scenario, catalog=None) -> SimConfig:
     shadow = scenario.costs.experiments.shadow_fraction if scenario.costs.experiments else 0.0
     scale = 1.0 + shadow
     if a.process == "trace":
-        trace = read_trace(a.path)
-        tp, to = read_trace_tokens(a.path, len(trace))
+        from infercost.ingest.trace import SCENARIO_KEY
+
+        trace = read_trace(a.path, SCENARIO_KEY)
+        tp, to = read_trace_tokens(a.path, len(trace), SCENARIO_KEY)
         arr = ArrivalSpec("trace", rate_per_s=1.0, trace_s=trace, trace_prompt_tokens=tp, trace_output_tokens=to)
     else:
         arr = ArrivalSpec(a.process, rate_per_s=float(a.rate_per_s) * scale, peak_to_mean=a.peak_to_mean,
