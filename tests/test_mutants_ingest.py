@@ -1705,7 +1705,8 @@ def test_usage_json_shapes(tmp_path):
     bad = tmp_path / "g.json"
     bad.write_bytes(b"\xff\xfe\x00junk")
     e = _err(json_shape, bad)
-    assert e.where == str(bad) and e.message.startswith("cannot read JSON: ")
+    # the line and the byte, never Python's "can't decode byte 0xff in position 0"
+    assert (e.where, e.message) == (f"{bad}: line 1", "not UTF-8 (byte 0xff; expected UTF-8 text)")
 
 
 def test_usage_json_array_and_lines(tmp_path, con):
@@ -2033,7 +2034,8 @@ def test_usage_unreadable_files_are_named(tmp_path, con):
     b = tmp_path / "b.csv"
     b.write_bytes(f"{USAGE_HEAD}\n2026-10-01,a,r,1\n2026-10-01,\xe9,r,1\n".encode("latin-1"))
     e = _err(read_usage, con, b)
-    assert e.where == f"{b}: line 3: not UTF-8" and e.message.startswith("cannot read csv")
+    assert (e.where, e.message) == (f"{b}: line 3", "column request_id: not UTF-8 (byte 0xe9; "
+                                                    "expected UTF-8 text)")
     j = _write(tmp_path, "j.jsonl", json.dumps({"timestamp": "2026-10-01", "request_id": "a",
                                                 "resource_id": "r", "duration_ms": 1})
                + "\n{broken\n")
@@ -2229,9 +2231,8 @@ def test_usage_unreadable_files_name_the_file_and_line(tmp_path, con):
         q.write_bytes((USAGE_HEAD + "\n" + "2026-10-01T00:00:00Z,r,r,1\n" * n).encode()
                       + b"2026-10-01T00:00:00Z\xff,x,r,1\n")
         e = _err(read_usage, con, q)
-        assert e.where == f"{q}: line {n + 2}: not UTF-8"
-        assert e.message.startswith(
-            f"cannot read csv: Invalid Input Error: CSV Error on Line: {n + 2}")
+        assert (e.where, e.message) == (f"{q}: line {n + 2}", "column timestamp: not UTF-8 "
+                                                              "(byte 0xff; expected UTF-8 text)")
     # typed JSON lines (no text column to check) and a malformed 4th line: the full scan
     j = tmp_path / "bad.jsonl"
     j.write_text("".join(json.dumps({"timestamp": "2026-10-01T00:00:00Z", "request_id": f"a{i}",
@@ -2551,8 +2552,8 @@ def test_usage_a_late_byte_that_is_not_utf8_in_any_text_column_is_named(tmp_path
     p.write_bytes((USAGE_HEAD + "\n" + "2026-10-01T00:00:00Z,r,r,1\n" * 5000).encode()
                   + b"2026-10-01T00:00:00Z,x\xff,r,1\n")
     e = _err(read_usage, con, p)
-    assert e.where == f"{p}: line 5002: not UTF-8"
-    assert e.message.startswith("cannot read csv: ")
+    assert (e.where, e.message) == (f"{p}: line 5002", "column request_id: not UTF-8 (byte "
+                                                       "0xff; expected UTF-8 text)")
 
 
 def test_counts_numbers_cells_spellings_and_index():

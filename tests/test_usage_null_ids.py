@@ -1,14 +1,11 @@
 """A usage log's request id spelled `NULL` (or `null`, `None`, `NaN`, `nan`) is no id,
 as the bill reader reads those spellings as missing (`billrows.NULL_STRINGS`): two
-`NULL` rows are no duplicate request ids. The fix lives in ingest/usage.py (`normalize`);
-these tests wait for it (xfail, strict: they must start passing when it lands)."""
+`NULL` rows are no duplicate request ids. The fix lives in ingest/usage.py (`normalize`)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
 
 HEAD = "timestamp,request_id,model,model_version,endpoint,tenant,resource_id,duration_ms\n"
 BILL = ("BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,ChargePeriodStart,"
@@ -16,9 +13,6 @@ BILL = ("BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,ChargePeriodSta
         "ServiceName,ProviderName\n"
         "2.5,2.5,USD,Usage,2026-10-01 00:00:00,2026-10-01 01:00:00,2026-10-01 00:00:00,"
         "2026-11-01 00:00:00,i-1,Compute,Amazon Elastic Compute Cloud,AWS\n")
-
-pytestmark = pytest.mark.xfail(strict=True, reason="needs the usage.py patch")
-
 
 def _usage(tmp_path: Path, ids: list[str]) -> Path:
     p = tmp_path / "usage.csv"

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from infercost.errors import InputError
-from infercost.ingest.billrows import expand_paths, file_kind, open_text
+from infercost.ingest.billrows import NULL_STRINGS, expand_paths, file_kind, open_text
 
 REQUIRED = ["timestamp", "request_id", "resource_id", "duration_ms"]
 STRINGS = ["request_id", "model", "model_version", "endpoint", "tenant", "resource_id", "status"]
@@ -147,7 +147,12 @@ def json_shape(path: Path) -> str:
     try:
         with open_text(path) as fh:
             head = fh.read(1 << 16)
-    except (OSError, UnicodeDecodeError, EOFError) as e:
+    except UnicodeDecodeError:  # the line and key, not a byte offset
+        from infercost.ingest.textscan import json_not_utf8_error
+
+        raise (json_not_utf8_error(path) or InputError("cannot read JSON: not UTF-8",
+                                                       str(path))) from None
+    except (OSError, EOFError) as e:
         raise InputError(f"cannot read JSON: {e}", str(path)) from None
     text = head.lstrip().lstrip(BOM)
     if "resourceSpans" in text:
@@ -191,9 +196,13 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
     except Exception as e:  # the backend's own errors: name the file (and line)
         if kind == "csv":
             from infercost.ingest.billrows import ragged_row_check
+            from infercost.ingest.textscan import csv_not_utf8_error
 
             for f in fs:
                 ragged_row_check(f)
+                located = csv_not_utf8_error(f)  # line and column, no backend text
+                if located is not None:
+                    raise located from None
         where = _where(fs) if kind == "parquet" else _locate_unreadable(fs, kind)
         raise InputError(f"cannot read {kind}: {_first_line(e)}", where) from None
 
@@ -251,6 +260,8 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
             out[c] = ibis.null(dt.string)
             continue
         v = text(v) if v.type().is_string() else v.cast(dt.string)
+        if c == "request_id":  # the bill's null spellings (billrows.NULL_STRINGS): no id
+            v = ibis.ifelse(v.isin(sorted(NULL_STRINGS - {""})), ibis.null(dt.string), v)
         if c == "resource_id":  # Azure ARM ids are case-insensitive
             # (a leading "/" first: the cheap test that most ids fail)
             v = ibis.ifelse(v.startswith("/") & v.lower().startswith("/subscriptions/"),
@@ -301,6 +312,13 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     try:
         counts = con.execute(raw.aggregate(**checks, **scan))
     except Exception as e:  # the backend cannot read a file: name it (and the line)
+        if kind == "csv":  # a byte that is not UTF-8: its line and column, no backend text
+            from infercost.ingest.textscan import csv_not_utf8_error
+
+            for f in files:
+                located = csv_not_utf8_error(f)
+                if located is not None:
+                    raise located from None
         raise InputError(f"cannot read {kind}: {_first_line(e)}",
                          _locate_unreadable(files, kind)) from None
     for c in checks:
