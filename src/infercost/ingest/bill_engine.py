@@ -212,6 +212,14 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
         value[k], b, missing[k], scale[k] = v
         bad.append(b)
     checks = {"n": t.count(), "bad": _count(t, _any(bad))}
+    # DuckDB: key columns holding one value in every row are left out of the grouping
+    # (and put back from a probe row); amounts never missing need no missing key
+    probe = _probe(con, t, lay, schema) if not spark else None
+    same = _same_as_probe(t, probe, schema)
+    checks.update({f"__differ_{i}": n for i, (_, n) in enumerate(same)})
+    if not spark:
+        checks.update({f"__missing_{i}": _count(t, missing[k])
+                       for i, k in enumerate(lay.amounts) if not schema[want[k]].is_string()})
     if lay.noted and lay.noted[0] in missing:
         m, other = lay.noted
         checks["noted"] = _count(t, missing[m] & (value[other] != 0))
@@ -228,12 +236,16 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     if not _periods_parse(con, t, lay, schema, path):
         return None
     drop = bool(lay.billing) and all(bool(c[k]) for k in lay.billing)
-    kept = _maybe_fleet(con, t, lay, hint) if drop else ibis.literal(True)
+    kept = _maybe_fleet(con, t, lay, hint, spark) if drop else ibis.literal(True)
+    constant = {col for i, (col, _) in enumerate(same) if not c[f"__differ_{i}"]}
+    never_missing = {k for i, k in enumerate(lay.amounts)
+                     if f"__missing_{i}" in c and not c[f"__missing_{i}"]}
     digits = {k: want[k] for k in lay.amounts if scale[k] is not None}
     # a missing amount stays missing (null), a present one its value
     amount = {k: ibis.ifelse(missing[k], ibis.null(value[k].type()), value[k])
               for k in lay.amounts}
-    misses = {f"__miss_{i}": missing[k] for i, k in enumerate(lay.amounts)}
+    misses = {f"__miss_{i}": missing[k] for i, k in enumerate(lay.amounts)
+              if k not in never_missing}
     raw = {col: t[col] for k, col in want.items() if k not in lay.amounts}
     # rows that can be in the fleet pass as they are (one bill row each)
     fleet = t.filter(kept).select(
@@ -241,6 +253,7 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
         **{f"__scale_{k}": scale[k] for k in digits},
         __kept=ibis.literal(True), __nrows=ibis.literal(1, type="int64"))
     parts = [fleet]
+    nulled: set[str] = set()  # columns of the grouped part put back after the query
     if drop:  # the others: summed per distinct shape, without their charge periods
         keys = {}
         for k, col in want.items():
@@ -248,7 +261,12 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
                 continue
             x = t[col]
             if k in lay.period or k in lay.names:
+                if not spark:  # one null in every row: no key, put back after
+                    nulled.add(col)
+                    continue
                 x = ibis.null(schema[col])
+            elif col in constant:  # one value in every row: no key, put back after
+                continue
             elif k == lay.description:  # all the labels read of it
                 refund = x.cast("string").lower().contains("refund").fill_null(False)
                 x = ibis.ifelse(refund, ibis.literal("refund"), ibis.null(schema[col]))
@@ -258,12 +276,15 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
             **{want[k]: amount[k].sum() for k in lay.amounts},
             **{f"__scale_{k}": scale[k].max() for k in digits},
             __kept=ibis.literal(False), __nrows=rest.count()).drop(*misses))
-    frames = []
+    frames, tables = [], []
     for part in parts:
         try:
             at = to_arrow(con, part)
         except Exception:  # noqa: BLE001 (a sum past DECIMAL(38, 18), a cell the
             return None    # engine cannot convert: read row by row)
+        if tables:  # the grouped part: the columns left out of its grouping put back
+            at = _put_back(at, tables[0], probe, constant, nulled)
+        tables.append(at)
         frames.append(_with_digits(at, digits))
     import pandas as pd
 
@@ -304,6 +325,57 @@ def _periods_parse(con: Any, t: Any, lay: Layout, schema: Any, path: Path) -> bo
         except Exception:  # noqa: BLE001 (InputError or a value pandas cannot take)
             return False
     return True
+
+
+def _probe(con: Any, t: Any, lay: Layout, schema: Any) -> Any:
+    """One row of the key columns that can hold one value in every row (text, timestamps)
+    as Arrow, or None for an empty file."""
+    from infercost.ingest.backends import to_arrow
+
+    cols = [col for k, col in lay.cols.items()
+            if k not in lay.amounts and k not in lay.period and k not in lay.names
+            and k != lay.description and (schema[col].is_string() or
+                                          schema[col].is_timestamp())]
+    if not cols:
+        return None
+    row = to_arrow(con, t.select(*cols).limit(1))
+    return row if row.num_rows == 1 else None
+
+
+def _same_as_probe(t: Any, probe: Any, schema: Any) -> list[tuple[str, Any]]:
+    """(column, how many rows differ from the probe row in it) for each probe column: a
+    column where none differs holds one value (or null) in every row. A value that
+    cannot be written as a literal keeps its column out (it stays a key)."""
+    import ibis
+
+    out = []
+    for col in probe.column_names if probe is not None else ():
+        v = probe.column(col)[0].as_py()
+        try:
+            differ = (t[col].notnull() if v is None else
+                      ~t[col].identical_to(ibis.literal(v, type=schema[col])))
+        except Exception:  # noqa: BLE001
+            continue
+        out.append((col, _count(t, differ)))
+    return out
+
+
+def _put_back(at: Any, fleet: Any, probe: Any, constant: set, nulled: set) -> Any:
+    """The grouped part `at` with the columns left out of its grouping: `constant` ones
+    (the probe row's value, every row holds it) and `nulled` ones (null), in the order
+    and Arrow types of the `fleet` part."""
+    import pyarrow as pa
+
+    n = at.num_rows
+    cols = []
+    for f in fleet.schema:
+        if f.name in nulled:
+            cols.append(pa.nulls(n, f.type))
+        elif f.name in constant:
+            cols.append(pa.repeat(probe.column(f.name)[0].cast(f.type), n))
+        else:
+            cols.append(at.column(f.name))
+    return pa.table(cols, names=fleet.schema.names)
 
 
 def _is_focus(columns: list[str]) -> bool:
@@ -433,9 +505,11 @@ def _present(x: Any, dtype: Any) -> Any:
     return x.notnull()
 
 
-def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint) -> Any:
+def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint, spark: bool = False) -> Any:
     """True on every row that rule R1 could put in the fleet (a superset: the row-by-row
-    rules decide later; a row outside this set is never in the fleet)."""
+    rules decide later; a row outside this set is never in the fleet). On DuckDB a text
+    column's test is made once per distinct value (`_fleet_values`), and the rows are
+    then picked by their raw value."""
     import ibis
 
     want = lay.cols
@@ -444,6 +518,11 @@ def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint) -> Any:
                               (lay.service, hint.services, False),
                               (lay.sku, hint.skus, False)):
         if key not in want or not values:
+            continue
+        hits = None if spark else _fleet_values(con, t[want[key]], values, fold)
+        if hits is not None:
+            if hits:
+                cond = cond | t[want[key]].isin(_values(con, key, hits)).fill_null(False)
             continue
         x = t[want[key]].cast("string")
         trimmed = x.strip()  # spaces; any other odd character keeps the row (ODD)
@@ -455,6 +534,37 @@ def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint) -> Any:
     if hint.tags and lay.tags in want:
         cond = cond | _tagged(con, t[want[lay.tags]], hint.tags)
     return cond
+
+
+#: more distinct values than this in a fleet column: the test is made on every row
+MAX_FLEET_TEXTS = 200_000
+
+
+def _fleet_values(con: Any, x: Any, values: frozenset, fold: bool) -> set | None:
+    """The distinct raw texts of column `x` that the per-row test of `_maybe_fleet` keeps:
+    any with a character outside printable ASCII (`ODD`), and those equal to one of
+    `values` once spaces are stripped from both ends (and, with `fold`, in lower case:
+    for printable ASCII Python's and the engine's lower case agree). None when `x` is
+    not text or holds more than `MAX_FLEET_TEXTS` distinct values."""
+    import re
+
+    from infercost.ingest.backends import to_arrow
+
+    if not x.type().is_string():
+        return None
+    got = to_arrow(con, x.name("v").as_table().distinct().limit(MAX_FLEET_TEXTS + 1))
+    if got.num_rows > MAX_FLEET_TEXTS:
+        return None
+    odd = re.compile(ODD)
+    want = {v.lower() for v in values} if fold else set(values)
+    hits = set()
+    for v in got.column("v").to_pylist():
+        if v is None:
+            continue
+        w = v.strip(" ")
+        if odd.search(v) or (w.lower() if fold else w) in want:
+            hits.add(v)
+    return hits
 
 
 def _values(con: Any, key: str, values: set) -> Any:
