@@ -286,9 +286,7 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
             at = _put_back(at, tables[0], probe, constant, nulled)
         tables.append(at)
         frames.append(_with_digits(at, digits))
-    import pandas as pd
-
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    df = _concat(frames)
     if int(df["__nrows"].sum()) != n:  # a bug, never the input
         raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
                              f"bill rows, the file has {n}")
@@ -463,29 +461,77 @@ def _amount(x: Any, dtype: Any):
     return None
 
 
-def _with_digits(at: Any, text_amounts: dict) -> Any:
-    """The reduced Arrow table as pandas, each text amount's sums with the digits the
-    row-by-row reader's sums have (the most any of its rows wrote: exact, as a sum
-    never has more)."""
-    import pandas as pd
+def _with_digits(at: Any, text_amounts: dict) -> dict:
+    """The reduced Arrow table as columns for pandas (name -> numpy array or Series),
+    each text amount's sums with the digits the row-by-row reader's sums have (the most
+    any of its rows wrote: exact, as a sum never has more). Text and decimal columns
+    become object arrays of `str`/`Decimal` (None for null), each distinct value made
+    once; integer amounts Python ints (5, not 5.0, with nulls); the rest as pandas
+    converts them."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    df = at.select([c for c in at.column_names if not c.startswith("__scale_")]).to_pandas()
-    for col in at.column_names:  # integer amounts with nulls: ints, not floats (5, not 5.0)
-        if pa.types.is_integer(at.schema.field(col).type) and col != "__nrows":
-            df[col] = pd.Series(at.column(col).to_pylist(), dtype=object)
+    out: dict = {}
+    for col in at.column_names:
+        if col.startswith("__scale_"):
+            continue
+        x = at.column(col)
+        typ = x.type
+        if pa.types.is_integer(typ) and col != "__nrows":
+            out[col] = _object_array(x.to_pylist())
+        elif (pa.types.is_string(typ) or pa.types.is_large_string(typ)
+              or pa.types.is_decimal(typ)) and col not in text_amounts.values():
+            out[col] = _by_value(x)
+        else:
+            out[col] = at.select([col]).to_pandas()[col]
     for k, col in text_amounts.items():
         scales = at.column(f"__scale_{k}").fill_null(0)
         arr = at.column(col)
-        out = [None] * len(arr)
+        vals = [None] * len(arr)
         for s in pc.unique(scales).to_pylist():
             idx = pc.indices_nonzero(pc.equal(scales, s))
-            vals = pc.cast(arr.take(idx), pa.decimal128(38, int(s))).to_pylist()
-            for i, v in zip(idx.to_pylist(), vals, strict=True):
-                out[i] = v
-        df[col] = out
-    return df
+            got = pc.cast(arr.take(idx), pa.decimal128(38, int(s))).to_pylist()
+            for i, v in zip(idx.to_pylist(), got, strict=True):
+                vals[i] = v
+        out[col] = _object_array(vals)
+    return out
+
+
+def _object_array(values: list) -> Any:
+    import numpy as np
+
+    a = np.empty(len(values), dtype=object)
+    a[:] = values
+    return a
+
+
+def _by_value(x: Any) -> Any:
+    """A text or decimal Arrow column as an object array, each distinct value converted
+    once (a bill repeats its names and rates)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    d = pc.dictionary_encode(x.combine_chunks())
+    table = _object_array([*d.dictionary.to_pylist(), None])
+    idx = d.indices.fill_null(len(d.dictionary)).to_numpy(zero_copy_only=False)
+    return table[idx.astype(np.intp, copy=False)]
+
+
+def _concat(frames: list[dict]) -> Any:
+    """The parts' columns (`_with_digits`) end to end as one DataFrame."""
+    import numpy as np
+    import pandas as pd
+
+    cols = {}
+    for name in frames[0]:
+        parts = [f[name] for f in frames]
+        if all(isinstance(p, np.ndarray) for p in parts):
+            a = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            cols[name] = pd.Series(a, dtype=a.dtype, copy=False)  # object stays object
+        else:
+            cols[name] = (pd.concat(parts, ignore_index=True) if len(parts) > 1
+                          else parts[0]).reset_index(drop=True)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _count(t: Any, cond: Any) -> Any:

@@ -77,8 +77,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["source"] = source
     for src, dst in _STRINGS.items():
         df[dst] = clean_str(raw[src], src, source) if src in raw.columns else None
-    cur = df["currency"].astype("string").str.upper()
-    df["currency"] = cur.astype(object).where(cur.notna(), None)
+    df["currency"] = _upper(df["currency"])
     _fill_currency(df, source, notes)
     df["resource_id"] = lower_azure_ids(df["resource_id"])
     df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
@@ -117,13 +116,10 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "string", "empty"):
         # JSON text (or missing) in every row: each distinct text parsed once
         codes, uniq = pd.factorize(raw["Tags"], use_na_sentinel=True)
-        parsed = np.empty(len(uniq), dtype=object)
-        parsed[:] = [parse_tags(v) for v in uniq]
-        missing = codes < 0
-        tags = parsed[np.where(missing, 0, codes)] if len(uniq) else np.empty(len(raw), object)
-        if missing.any():
-            tags[missing] = [{} for _ in range(int(missing.sum()))]
-        df["tags"] = tags
+        parsed = np.empty(len(uniq) + 1, dtype=object)
+        parsed[:-1] = [parse_tags(v) for v in uniq]
+        parsed[-1] = {}  # code -1, a missing cell: no tags (one empty dict, read only)
+        df["tags"] = parsed[codes]
     elif "Tags" in raw.columns:
         cache: dict = {}
         tags = []
@@ -175,6 +171,15 @@ def _from_subcategory(df: pd.DataFrame, sub: pd.Series) -> None:
             status[m] = st
     df["commitment_status"] = status
     df["label"] = labels
+
+
+def _upper(col: pd.Series) -> pd.Series:
+    """Text in upper case as pandas' string methods spell it, None kept (each distinct
+    value once)."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    up = pd.Series(uniq, dtype=object).astype("string").str.upper()
+    table = np.array([*up.astype(object).where(up.notna(), None), None], dtype=object)
+    return pd.Series(table[codes], index=col.index, dtype=object)
 
 
 def _missing(col: pd.Series) -> pd.Series:
