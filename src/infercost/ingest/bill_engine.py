@@ -285,7 +285,7 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
         if tables:  # the grouped part: the columns left out of its grouping put back
             at = _put_back(at, tables[0], probe, constant, nulled)
         tables.append(at)
-        frames.append(_with_digits(at, digits))
+        frames.append(_with_digits(at, digits, _categorical(lay)))
     df = _concat(frames)
     if int(df["__nrows"].sum()) != n:  # a bug, never the input
         raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
@@ -461,12 +461,24 @@ def _amount(x: Any, dtype: Any):
     return None
 
 
-def _with_digits(at: Any, text_amounts: dict) -> dict:
-    """The reduced Arrow table as columns for pandas (name -> numpy array or Series),
+def _categorical(lay: Layout) -> set[str]:
+    """The file's columns the format's reader reads only through `billrows.clean_str` or
+    `billrows.canon` (FOCUS text: `focus.TEXT_ONLY`): given to it as pandas Categorical,
+    their distinct values are read from the codes, not found again row by row."""
+    if lay.format != "focus":
+        return set()
+    from infercost.ingest.focus import TEXT_ONLY
+
+    return {lay.cols[k] for k in TEXT_ONLY if k in lay.cols}
+
+
+def _with_digits(at: Any, text_amounts: dict, categorical: set = frozenset()) -> dict:
+    """The reduced Arrow table as columns for pandas (name -> numpy array, Series, or
+    for text `categorical` columns the Arrow column, made Categorical by `_concat`),
     each text amount's sums with the digits the row-by-row reader's sums have (the most
-    any of its rows wrote: exact, as a sum never has more). Text and decimal columns
-    become object arrays of `str`/`Decimal` (None for null), each distinct value made
-    once; integer amounts Python ints (5, not 5.0, with nulls); the rest as pandas
+    any of its rows wrote: exact, as a sum never has more). Other text and decimal
+    columns become object arrays of `str`/`Decimal` (None for null), each distinct value
+    made once; integer amounts Python ints (5, not 5.0, with nulls); the rest as pandas
     converts them."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -477,10 +489,12 @@ def _with_digits(at: Any, text_amounts: dict) -> dict:
             continue
         x = at.column(col)
         typ = x.type
+        text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
         if pa.types.is_integer(typ) and col != "__nrows":
             out[col] = _object_array(x.to_pylist())
-        elif (pa.types.is_string(typ) or pa.types.is_large_string(typ)
-              or pa.types.is_decimal(typ)) and col not in text_amounts.values():
+        elif text and col in categorical:
+            out[col] = x
+        elif (text or pa.types.is_decimal(typ)) and col not in text_amounts.values():
             out[col] = _by_value(x)
         else:
             out[col] = at.select([col]).to_pandas()[col]
@@ -505,26 +519,44 @@ def _object_array(values: list) -> Any:
     return a
 
 
-def _by_value(x: Any) -> Any:
-    """A text or decimal Arrow column as an object array, each distinct value converted
-    once (a bill repeats its names and rates)."""
+def _codes(x: Any) -> tuple[Any, list]:
+    """(codes, distinct values) of an Arrow column: code i is values[i], -1 a null."""
     import numpy as np
     import pyarrow.compute as pc
 
-    d = pc.dictionary_encode(x.combine_chunks())
-    table = _object_array([*d.dictionary.to_pylist(), None])
-    idx = d.indices.fill_null(len(d.dictionary)).to_numpy(zero_copy_only=False)
-    return table[idx.astype(np.intp, copy=False)]
+    d = pc.dictionary_encode(x).unify_dictionaries()
+    if d.num_chunks == 0:
+        return np.empty(0, dtype=np.intp), []
+    codes = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in d.chunks]
+    return (np.concatenate(codes).astype(np.intp, copy=False),
+            d.chunk(0).dictionary.to_pylist())
+
+
+def _by_value(x: Any) -> Any:
+    """A text or decimal Arrow column as an object array, each distinct value converted
+    once (a bill repeats its names and rates)."""
+    codes, values = _codes(x)
+    return _object_array([*values, None])[codes]
 
 
 def _concat(frames: list[dict]) -> Any:
     """The parts' columns (`_with_digits`) end to end as one DataFrame."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
     cols = {}
     for name in frames[0]:
         parts = [f[name] for f in frames]
+        if all(isinstance(p, pa.ChunkedArray) for p in parts):
+            if len({p.type for p in parts}) > 1:
+                parts = [p.cast(pa.large_string()) for p in parts]
+            codes, values = _codes(pa.chunked_array([c for p in parts for c in p.chunks],
+                                                    type=parts[0].type))
+            cols[name] = pd.Series(pd.Categorical.from_codes(
+                codes, categories=pd.Index(values, dtype=object)), copy=False)
+            continue
+        parts = [_by_value(p) if isinstance(p, pa.ChunkedArray) else p for p in parts]
         if all(isinstance(p, np.ndarray) for p in parts):
             a = np.concatenate(parts) if len(parts) > 1 else parts[0]
             cols[name] = pd.Series(a, dtype=a.dtype, copy=False)  # object stays object

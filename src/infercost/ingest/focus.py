@@ -55,6 +55,10 @@ _STRINGS = {
     "ChargeDescription": "description",
     "PricingUnit": "pricing_unit",
 }
+#: FOCUS columns read only through `clean_str` or `canon` (each distinct value once): a
+#: caller may give them as pandas Categorical (the engine's reduced bill does)
+TEXT_ONLY = (*_STRINGS, "ChargeCategory", "ChargeClass", "ChargeFrequency",
+             "CommitmentDiscountStatus", "ChargeSubcategory", "ConsumedUnit")
 REQUIRED = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory",
             "ChargePeriodStart", "ChargePeriodEnd"]  # fmt: skip
 
