@@ -254,9 +254,11 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     misses = {f"__miss_{i}": missing[k] for i, k in enumerate(lay.amounts)
               if k not in never_missing}
     raw = {col: t[col] for k, col in want.items() if k not in lay.amounts}
-    # rows that can be in the fleet pass as they are (one bill row each)
+    # rows that can be in the fleet pass as they are (one bill row each); a column with
+    # one value in every row is put back after the query
     fleet = t.filter(kept).select(
-        **raw, **{want[k]: amount[k] for k in lay.amounts},
+        **{col: x for col, x in raw.items() if col not in constant},
+        **{want[k]: amount[k] for k in lay.amounts},
         **{f"__scale_{k}": scale[k] for k in digits},
         __kept=ibis.literal(True), __nrows=ibis.literal(1, type="int64"))
     parts = [fleet]
@@ -283,14 +285,18 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
             **{want[k]: amount[k].sum() for k in lay.amounts},
             **{f"__scale_{k}": scale[k].max() for k in digits},
             __kept=ibis.literal(False), __nrows=rest.count()).drop(*misses))
+    order = [*raw, *(want[k] for k in lay.amounts), *(f"__scale_{k}" for k in digits),
+             "__kept", "__nrows"]
     frames, tables = [], []
     for part in parts:
         try:
             at = to_arrow(con, part)
         except Exception:  # noqa: BLE001 (a sum past DECIMAL(38, 18), a cell the
             return None    # engine cannot convert: read row by row)
-        if tables:  # the grouped part: the columns left out of its grouping put back
-            at = _put_back(at, tables[0], probe, constant, nulled)
+        if not tables:  # the fleet part: its constant columns put back
+            at = _put_back(at, order, probe, constant, set(), None)
+        else:  # the grouped part: the columns left out of its grouping put back
+            at = _put_back(at, order, probe, constant, nulled, tables[0])
         tables.append(at)
         frames.append(_with_digits(at, digits, _categorical(lay)))
     df = _concat(frames)
@@ -365,22 +371,23 @@ def _same_as_probe(t: Any, probe: Any, schema: Any) -> list[tuple[str, Any]]:
     return out
 
 
-def _put_back(at: Any, fleet: Any, probe: Any, constant: set, nulled: set) -> Any:
-    """The grouped part `at` with the columns left out of its grouping: `constant` ones
-    (the probe row's value, every row holds it) and `nulled` ones (null), in the order
-    and Arrow types of the `fleet` part."""
+def _put_back(at: Any, order: list[str], probe: Any, constant: set, nulled: set,
+              fleet: Any) -> Any:
+    """The part `at` with the columns left out of its query, in `order`: `constant` ones
+    (the probe row's value: every row of the file holds it) and `nulled` ones (null, of
+    their type in the `fleet` part)."""
     import pyarrow as pa
 
     n = at.num_rows
     cols = []
-    for f in fleet.schema:
-        if f.name in nulled:
-            cols.append(pa.nulls(n, f.type))
-        elif f.name in constant:
-            cols.append(pa.repeat(probe.column(f.name)[0].cast(f.type), n))
+    for name in order:
+        if name in nulled:
+            cols.append(pa.nulls(n, fleet.schema.field(name).type))
+        elif name in constant:
+            cols.append(pa.repeat(probe.column(name)[0], n))
         else:
-            cols.append(at.column(f.name))
-    return pa.table(cols, names=fleet.schema.names)
+            cols.append(at.column(name))
+    return pa.table(cols, names=order)
 
 
 def _is_focus(columns: list[str]) -> bool:
