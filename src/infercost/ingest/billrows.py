@@ -307,10 +307,14 @@ def _nested(column: str | None, source: str | None, i: int) -> InputError:
 
 
 def clean_str(series: pd.Series, column: str | None = None,
-              source: str | None = None) -> pd.Series:
+              source: str | None = None, then: Any = None) -> pd.Series:
     """Strings with `NULL`/empty turned into None (each distinct value cleaned once);
-    list-valued cells joined by `flatten_text`."""
+    list-valued cells joined by `flatten_text`. `then`: a function of the list of
+    distinct cleaned values (None among them) giving each one's final value, applied
+    once per distinct value, as applying it to every row would give."""
     codes, cleaned = _cleaned(series, column, source)
+    if then is not None:
+        cleaned = list(then(cleaned))
     table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> None
     return pd.Series(table[codes], index=series.index, dtype=object)
 
@@ -437,6 +441,11 @@ def azure_lower(v: Any) -> Any:
     """An Azure Resource Manager id (`/subscriptions/...`) in lower case; anything else
     as it is (see `lower_azure_ids`)."""
     return v.lower() if isinstance(v, str) and v[:15].lower() == "/subscriptions/" else v
+
+
+def azure_lower_all(values: list) -> list:
+    """`azure_lower` of each value (for `clean_str(..., then=)`)."""
+    return [azure_lower(v) for v in values]
 
 
 def lower_azure_ids(ids: pd.Series) -> pd.Series:

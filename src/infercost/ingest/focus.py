@@ -31,11 +31,11 @@ from infercost.ingest.billrows import (
     _CLASS,
     _FREQUENCY,
     _STATUS,
+    azure_lower_all,
     canon,
     clean_str,
     finish,
     label_rows,
-    lower_azure_ids,
     parse_amounts,
     parse_tags,
     parse_times,
@@ -79,11 +79,11 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df = pd.DataFrame(index=raw.index)
     df["row"] = rows
     df["source"] = source
+    then = {"currency": _upper, "resource_id": azure_lower_all}
     for src, dst in _STRINGS.items():
-        df[dst] = clean_str(raw[src], src, source) if src in raw.columns else None
-    df["currency"] = _upper(df["currency"])
+        df[dst] = (clean_str(raw[src], src, source, then=then.get(dst))
+                   if src in raw.columns else None)
     _fill_currency(df, source, notes)
-    df["resource_id"] = lower_azure_ids(df["resource_id"])
     df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
     df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows)
     no_eff = _missing(raw["EffectiveCost"])
@@ -177,13 +177,11 @@ def _from_subcategory(df: pd.DataFrame, sub: pd.Series) -> None:
     df["label"] = labels
 
 
-def _upper(col: pd.Series) -> pd.Series:
-    """Text in upper case as pandas' string methods spell it, None kept (each distinct
-    value once)."""
-    codes, uniq = pd.factorize(col, use_na_sentinel=True)
-    up = pd.Series(uniq, dtype=object).astype("string").str.upper()
-    table = np.array([*up.astype(object).where(up.notna(), None), None], dtype=object)
-    return pd.Series(table[codes], index=col.index, dtype=object)
+def _upper(values: list) -> list:
+    """Text in upper case as pandas' string methods spell it, None kept (for
+    `clean_str(..., then=)`)."""
+    up = pd.Series(values, dtype=object).astype("string").str.upper()
+    return list(up.astype(object).where(up.notna(), None))
 
 
 def _missing(col: pd.Series) -> pd.Series:
