@@ -739,3 +739,65 @@ def test_a_fleet_row_past_int64_quanta_is_refused_by_both_readers(tmp_path, monk
     engine, rows_ = run_both(tmp_path, monkeypatch, f)
     assert engine == rows_
     assert engine[0] == "error" and "a fleet bill row is too large" in engine[1]
+
+
+_ID_TEXT = st.text(alphabet=["a", "A", "1", "-", " ", "\t", "\u00e9", "\u00c9", "\ufeff"],
+                   max_size=5)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ids=st.lists(st.one_of(st.none(), _ID_TEXT), min_size=1, max_size=20),
+       wanted=st.sets(_ID_TEXT, min_size=1, max_size=4))
+def test_fleet_test_per_distinct_value_keeps_the_rows_of_the_per_row_test(con, ids, wanted):
+    """Property: the fleet test made once per distinct ResourceId (DuckDB) keeps exactly
+    the rows the per-row expression keeps (strip, lower case, odd characters), whatever
+    the spaces, case, accents, tabs and byte-order marks of the ids."""
+    from infercost.ingest.bill_engine import _maybe_fleet, focus_layout
+
+    t = con.create_table("fleet_ids_t", pa.table({"ResourceId": pa.array(ids, pa.string())}),
+                         temp=True, overwrite=True)
+    lay = focus_layout(COLUMNS)
+    hint = FleetHint(resource_ids=frozenset(wanted))
+    per_value = t.select(k=_maybe_fleet(con, t, lay, hint, spark=False)).to_pyarrow()
+    per_row = t.select(k=_maybe_fleet(con, t, lay, hint, spark=True)).to_pyarrow()
+    assert per_value.column("k").to_pylist() == per_row.column("k").to_pylist()
+
+
+def test_constant_and_varying_key_columns_fold_alike(tmp_path, con):
+    """Key columns with one value in every row (here BillingCurrency, ProviderName, the
+    tz-aware billing period, a null ChargeClass) are left out of the engine's grouping
+    and put back; a column that varies (ServiceName) still splits the rows outside the
+    fleet. The figures are the row-by-row reader's."""
+    n = 40
+    utc = pd.Timestamp("2026-10-01", tz="UTC")
+    t = pa.table({
+        "BilledCost": pa.array([Decimal(f"{i}.25") for i in range(n)], pa.decimal128(18, 4)),
+        "EffectiveCost": pa.array([Decimal(f"{i}.5") for i in range(n)], pa.decimal128(18, 4)),
+        "BillingCurrency": ["USD"] * n,
+        "ChargeCategory": ["Usage"] * n,
+        "ChargeClass": pa.array([None] * n, pa.string()),
+        "ChargePeriodStart": pa.array(list(pd.date_range(utc, periods=n, freq="h"))),
+        "ChargePeriodEnd": pa.array(list(pd.date_range(utc + pd.Timedelta("1h"), periods=n,
+                                                       freq="h"))),
+        "BillingPeriodStart": pa.array([utc] * n),
+        "BillingPeriodEnd": pa.array([pd.Timestamp("2026-11-01", tz="UTC")] * n),
+        "ResourceId": [f"i-{i % 4}" for i in range(n)],
+        "ServiceName": ["EC2" if i % 2 else "S3" for i in range(n)],
+        "ProviderName": ["AWS"] * n,
+    })
+    f = tmp_path / "bill.parquet"
+    pq.write_table(t, f)
+    a = read_bill(f)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-0"})))
+    assert b.reduced == [str(f)]
+    same_bill(a, b)
+    pd.testing.assert_frame_equal(fleet_rows(a, ["i-0"]), fleet_rows(b, ["i-0"]))
+    # i-0: 10 rows as they are; i-1 and i-3 are EC2, i-2 S3: one row each
+    assert len(b.rows) == 10 + 3
+    rest = b.rows[b.rows["period_dropped"]]
+    assert set(rest["currency"]) == {"USD"} and set(rest["provider"]) == {"AWS"}
+    assert rest["charge_class"].isna().all() and rest["charge_start"].isna().all()
+    assert set(rest["billing_start"]) == {pd.Timestamp("2026-10-01")}
+    # i-1: rows 1, 5, ..., 37: sum of i.25 for i = 1 + 4j, j < 10 = 190 + 2.50 = 192.50
+    assert str(rest.set_index("resource_id").loc["i-1", "billed_cost"]) == "192.5000"

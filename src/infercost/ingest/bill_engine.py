@@ -212,6 +212,14 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
         value[k], b, missing[k], scale[k] = v
         bad.append(b)
     checks = {"n": t.count(), "bad": _count(t, _any(bad))}
+    # DuckDB: key columns holding one value in every row are left out of the grouping
+    # (and put back from a probe row); amounts never missing need no missing key
+    probe = _probe(con, t, lay, schema) if not spark else None
+    same = _same_as_probe(t, probe, schema)
+    checks.update({f"__differ_{i}": n for i, (_, n) in enumerate(same)})
+    if not spark:
+        checks.update({f"__missing_{i}": _count(t, missing[k])
+                       for i, k in enumerate(lay.amounts) if not schema[want[k]].is_string()})
     if lay.noted and lay.noted[0] in missing:
         m, other = lay.noted
         checks["noted"] = _count(t, missing[m] & (value[other] != 0))
@@ -221,26 +229,40 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     try:
         c = to_arrow(con, t.aggregate(**checks)).to_pylist()[0]
     except Exception:  # noqa: BLE001
-        return None
+        if not same:
+            return None
+        same = []  # a probe value the engine could not compare: every key column kept
+        try:
+            c = to_arrow(con, t.aggregate(**{k: v for k, v in checks.items()
+                                              if not k.startswith("__differ_")})).to_pylist()[0]
+        except Exception:  # noqa: BLE001
+            return None
     n = int(c["n"] or 0)
     if n == 0 or c["bad"] or c.get("noted"):
         return None
     if not _periods_parse(con, t, lay, schema, path):
         return None
     drop = bool(lay.billing) and all(bool(c[k]) for k in lay.billing)
-    kept = _maybe_fleet(con, t, lay, hint) if drop else ibis.literal(True)
+    kept = _maybe_fleet(con, t, lay, hint, spark) if drop else ibis.literal(True)
+    constant = {col for i, (col, _) in enumerate(same) if not c[f"__differ_{i}"]}
+    never_missing = {k for i, k in enumerate(lay.amounts)
+                     if f"__missing_{i}" in c and not c[f"__missing_{i}"]}
     digits = {k: want[k] for k in lay.amounts if scale[k] is not None}
     # a missing amount stays missing (null), a present one its value
     amount = {k: ibis.ifelse(missing[k], ibis.null(value[k].type()), value[k])
               for k in lay.amounts}
-    misses = {f"__miss_{i}": missing[k] for i, k in enumerate(lay.amounts)}
+    misses = {f"__miss_{i}": missing[k] for i, k in enumerate(lay.amounts)
+              if k not in never_missing}
     raw = {col: t[col] for k, col in want.items() if k not in lay.amounts}
-    # rows that can be in the fleet pass as they are (one bill row each)
+    # rows that can be in the fleet pass as they are (one bill row each); a column with
+    # one value in every row is put back after the query
     fleet = t.filter(kept).select(
-        **raw, **{want[k]: amount[k] for k in lay.amounts},
+        **{col: x for col, x in raw.items() if col not in constant},
+        **{want[k]: amount[k] for k in lay.amounts},
         **{f"__scale_{k}": scale[k] for k in digits},
         __kept=ibis.literal(True), __nrows=ibis.literal(1, type="int64"))
     parts = [fleet]
+    nulled: set[str] = set()  # columns of the grouped part put back after the query
     if drop:  # the others: summed per distinct shape, without their charge periods
         keys = {}
         for k, col in want.items():
@@ -248,7 +270,12 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
                 continue
             x = t[col]
             if k in lay.period or k in lay.names:
+                if not spark:  # one null in every row: no key, put back after
+                    nulled.add(col)
+                    continue
                 x = ibis.null(schema[col])
+            elif col in constant:  # one value in every row: no key, put back after
+                continue
             elif k == lay.description:  # all the labels read of it
                 refund = x.cast("string").lower().contains("refund").fill_null(False)
                 x = ibis.ifelse(refund, ibis.literal("refund"), ibis.null(schema[col]))
@@ -258,16 +285,21 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
             **{want[k]: amount[k].sum() for k in lay.amounts},
             **{f"__scale_{k}": scale[k].max() for k in digits},
             __kept=ibis.literal(False), __nrows=rest.count()).drop(*misses))
-    frames = []
+    order = [*raw, *(want[k] for k in lay.amounts), *(f"__scale_{k}" for k in digits),
+             "__kept", "__nrows"]
+    frames, tables = [], []
     for part in parts:
         try:
             at = to_arrow(con, part)
         except Exception:  # noqa: BLE001 (a sum past DECIMAL(38, 18), a cell the
             return None    # engine cannot convert: read row by row)
-        frames.append(_with_digits(at, digits))
-    import pandas as pd
-
-    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if not tables:  # the fleet part: its constant columns put back
+            at = _put_back(at, order, probe, constant, set(), None)
+        else:  # the grouped part: the columns left out of its grouping put back
+            at = _put_back(at, order, probe, constant, nulled, tables[0])
+        tables.append(at)
+        frames.append(_with_digits(at, digits, _categorical(lay)))
+    df = _concat(frames)
     if int(df["__nrows"].sum()) != n:  # a bug, never the input
         raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
                              f"bill rows, the file has {n}")
@@ -304,6 +336,58 @@ def _periods_parse(con: Any, t: Any, lay: Layout, schema: Any, path: Path) -> bo
         except Exception:  # noqa: BLE001 (InputError or a value pandas cannot take)
             return False
     return True
+
+
+def _probe(con: Any, t: Any, lay: Layout, schema: Any) -> Any:
+    """One row of the key columns that can hold one value in every row (text, timestamps)
+    as Arrow, or None for an empty file."""
+    from infercost.ingest.backends import to_arrow
+
+    cols = [col for k, col in lay.cols.items()
+            if k not in lay.amounts and k not in lay.period and k not in lay.names
+            and k != lay.description and (schema[col].is_string() or
+                                          schema[col].is_timestamp())]
+    if not cols:
+        return None
+    row = to_arrow(con, t.select(*cols).limit(1))
+    return row if row.num_rows == 1 else None
+
+
+def _same_as_probe(t: Any, probe: Any, schema: Any) -> list[tuple[str, Any]]:
+    """(column, how many rows differ from the probe row in it) for each probe column: a
+    column where none differs holds one value (or null) in every row. A value that
+    cannot be written as a literal keeps its column out (it stays a key)."""
+    import ibis
+
+    out = []
+    for col in probe.column_names if probe is not None else ():
+        v = probe.column(col)[0].as_py()
+        try:
+            differ = (t[col].notnull() if v is None else
+                      ~t[col].identical_to(ibis.literal(v, type=schema[col])))
+        except Exception:  # noqa: BLE001
+            continue
+        out.append((col, _count(t, differ)))
+    return out
+
+
+def _put_back(at: Any, order: list[str], probe: Any, constant: set, nulled: set,
+              fleet: Any) -> Any:
+    """The part `at` with the columns left out of its query, in `order`: `constant` ones
+    (the probe row's value: every row of the file holds it) and `nulled` ones (null, of
+    their type in the `fleet` part)."""
+    import pyarrow as pa
+
+    n = at.num_rows
+    cols = []
+    for name in order:
+        if name in nulled:
+            cols.append(pa.nulls(n, fleet.schema.field(name).type))
+        elif name in constant:
+            cols.append(pa.repeat(probe.column(name)[0], n))
+        else:
+            cols.append(at.column(name))
+    return pa.table(cols, names=order)
 
 
 def _is_focus(columns: list[str]) -> bool:
@@ -391,29 +475,109 @@ def _amount(x: Any, dtype: Any):
     return None
 
 
-def _with_digits(at: Any, text_amounts: dict) -> Any:
-    """The reduced Arrow table as pandas, each text amount's sums with the digits the
-    row-by-row reader's sums have (the most any of its rows wrote: exact, as a sum
-    never has more)."""
-    import pandas as pd
+def _categorical(lay: Layout) -> set[str]:
+    """The file's columns the format's reader reads only through `billrows.clean_str` or
+    `billrows.canon` (FOCUS text: `focus.TEXT_ONLY`): given to it as pandas Categorical,
+    their distinct values are read from the codes, not found again row by row."""
+    if lay.format != "focus":
+        return set()
+    from infercost.ingest.focus import TEXT_ONLY
+
+    return {lay.cols[k] for k in TEXT_ONLY if k in lay.cols}
+
+
+def _with_digits(at: Any, text_amounts: dict, categorical: set = frozenset()) -> dict:
+    """The reduced Arrow table as columns for pandas (name -> numpy array, Series, or
+    for text `categorical` columns the Arrow column, made Categorical by `_concat`),
+    each text amount's sums with the digits the row-by-row reader's sums have (the most
+    any of its rows wrote: exact, as a sum never has more). Other text and decimal
+    columns become object arrays of `str`/`Decimal` (None for null), each distinct value
+    made once; integer amounts Python ints (5, not 5.0, with nulls); the rest as pandas
+    converts them."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    df = at.select([c for c in at.column_names if not c.startswith("__scale_")]).to_pandas()
-    for col in at.column_names:  # integer amounts with nulls: ints, not floats (5, not 5.0)
-        if pa.types.is_integer(at.schema.field(col).type) and col != "__nrows":
-            df[col] = pd.Series(at.column(col).to_pylist(), dtype=object)
+    out: dict = {}
+    for col in at.column_names:
+        if col.startswith("__scale_"):
+            continue
+        x = at.column(col)
+        typ = x.type
+        text = pa.types.is_string(typ) or pa.types.is_large_string(typ)
+        if pa.types.is_integer(typ) and col != "__nrows":
+            out[col] = _object_array(x.to_pylist())
+        elif text and col in categorical:
+            out[col] = x
+        elif (text or pa.types.is_decimal(typ)) and col not in text_amounts.values():
+            out[col] = _by_value(x)
+        else:
+            out[col] = at.select([col]).to_pandas()[col]
     for k, col in text_amounts.items():
         scales = at.column(f"__scale_{k}").fill_null(0)
         arr = at.column(col)
-        out = [None] * len(arr)
+        vals = [None] * len(arr)
         for s in pc.unique(scales).to_pylist():
             idx = pc.indices_nonzero(pc.equal(scales, s))
-            vals = pc.cast(arr.take(idx), pa.decimal128(38, int(s))).to_pylist()
-            for i, v in zip(idx.to_pylist(), vals, strict=True):
-                out[i] = v
-        df[col] = out
-    return df
+            got = pc.cast(arr.take(idx), pa.decimal128(38, int(s))).to_pylist()
+            for i, v in zip(idx.to_pylist(), got, strict=True):
+                vals[i] = v
+        out[col] = _object_array(vals)
+    return out
+
+
+def _object_array(values: list) -> Any:
+    import numpy as np
+
+    a = np.empty(len(values), dtype=object)
+    a[:] = values
+    return a
+
+
+def _codes(x: Any) -> tuple[Any, list]:
+    """(codes, distinct values) of an Arrow column: code i is values[i], -1 a null."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    d = pc.dictionary_encode(x).unify_dictionaries()
+    if d.num_chunks == 0:
+        return np.empty(0, dtype=np.intp), []
+    codes = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in d.chunks]
+    return (np.concatenate(codes).astype(np.intp, copy=False),
+            d.chunk(0).dictionary.to_pylist())
+
+
+def _by_value(x: Any) -> Any:
+    """A text or decimal Arrow column as an object array, each distinct value converted
+    once (a bill repeats its names and rates)."""
+    codes, values = _codes(x)
+    return _object_array([*values, None])[codes]
+
+
+def _concat(frames: list[dict]) -> Any:
+    """The parts' columns (`_with_digits`) end to end as one DataFrame."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    cols = {}
+    for name in frames[0]:
+        parts = [f[name] for f in frames]
+        if all(isinstance(p, pa.ChunkedArray) for p in parts):
+            if len({p.type for p in parts}) > 1:
+                parts = [p.cast(pa.large_string()) for p in parts]
+            codes, values = _codes(pa.chunked_array([c for p in parts for c in p.chunks],
+                                                    type=parts[0].type))
+            cols[name] = pd.Series(pd.Categorical.from_codes(
+                codes, categories=pd.Index(values, dtype=object)), copy=False)
+            continue
+        parts = [_by_value(p) if isinstance(p, pa.ChunkedArray) else p for p in parts]
+        if all(isinstance(p, np.ndarray) for p in parts):
+            a = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            cols[name] = pd.Series(a, dtype=a.dtype, copy=False)  # object stays object
+        else:
+            cols[name] = (pd.concat(parts, ignore_index=True) if len(parts) > 1
+                          else parts[0]).reset_index(drop=True)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _count(t: Any, cond: Any) -> Any:
@@ -433,9 +597,11 @@ def _present(x: Any, dtype: Any) -> Any:
     return x.notnull()
 
 
-def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint) -> Any:
+def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint, spark: bool = False) -> Any:
     """True on every row that rule R1 could put in the fleet (a superset: the row-by-row
-    rules decide later; a row outside this set is never in the fleet)."""
+    rules decide later; a row outside this set is never in the fleet). On DuckDB a text
+    column's test is made once per distinct value (`_fleet_values`), and the rows are
+    then picked by their raw value."""
     import ibis
 
     want = lay.cols
@@ -444,6 +610,11 @@ def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint) -> Any:
                               (lay.service, hint.services, False),
                               (lay.sku, hint.skus, False)):
         if key not in want or not values:
+            continue
+        hits = None if spark else _fleet_values(con, t[want[key]], values, fold)
+        if hits is not None:
+            if hits:
+                cond = cond | t[want[key]].isin(_values(con, key, hits)).fill_null(False)
             continue
         x = t[want[key]].cast("string")
         trimmed = x.strip()  # spaces; any other odd character keeps the row (ODD)
@@ -455,6 +626,37 @@ def _maybe_fleet(con: Any, t: Any, lay: Layout, hint: FleetHint) -> Any:
     if hint.tags and lay.tags in want:
         cond = cond | _tagged(con, t[want[lay.tags]], hint.tags)
     return cond
+
+
+#: more distinct values than this in a fleet column: the test is made on every row
+MAX_FLEET_TEXTS = 200_000
+
+
+def _fleet_values(con: Any, x: Any, values: frozenset, fold: bool) -> set | None:
+    """The distinct raw texts of column `x` that the per-row test of `_maybe_fleet` keeps:
+    any with a character outside printable ASCII (`ODD`), and those equal to one of
+    `values` once spaces are stripped from both ends (and, with `fold`, in lower case:
+    for printable ASCII Python's and the engine's lower case agree). None when `x` is
+    not text or holds more than `MAX_FLEET_TEXTS` distinct values."""
+    import re
+
+    from infercost.ingest.backends import to_arrow
+
+    if not x.type().is_string():
+        return None
+    got = to_arrow(con, x.name("v").as_table().distinct().limit(MAX_FLEET_TEXTS + 1))
+    if got.num_rows > MAX_FLEET_TEXTS:
+        return None
+    odd = re.compile(ODD)
+    want = {v.lower() for v in values} if fold else set(values)
+    hits = set()
+    for v in got.column("v").to_pylist():
+        if v is None:
+            continue
+        w = v.strip(" ")
+        if odd.search(v) or (w.lower() if fold else w) in want:
+            hits.add(v)
+    return hits
 
 
 def _values(con: Any, key: str, values: set) -> Any:

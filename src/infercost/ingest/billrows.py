@@ -307,17 +307,28 @@ def _nested(column: str | None, source: str | None, i: int) -> InputError:
 
 
 def clean_str(series: pd.Series, column: str | None = None,
-              source: str | None = None) -> pd.Series:
+              source: str | None = None, then: Any = None) -> pd.Series:
     """Strings with `NULL`/empty turned into None (each distinct value cleaned once);
-    list-valued cells joined by `flatten_text`."""
+    list-valued cells joined by `flatten_text`. `then`: a function of the list of
+    distinct cleaned values (None among them) giving each one's final value, applied
+    once per distinct value, as applying it to every row would give."""
+    codes, cleaned = _cleaned(series, column, source)
+    if then is not None:
+        cleaned = list(then(cleaned))
+    table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> None
+    return pd.Series(table[codes], index=series.index, dtype=object)
+
+
+def _cleaned(series: pd.Series, column: str | None = None,
+             source: str | None = None) -> tuple[np.ndarray, list]:
+    """(codes, cleaned distinct values) of `clean_str`: code -1 is a missing cell."""
     series = flatten_text(series, column, source)
     codes, uniq = pd.factorize(series, use_na_sentinel=True)
     cleaned = []
     for u in uniq:
         v = None if is_null(u) else strip_cell(str(u))
         cleaned.append(None if v is None or v in NULL_STRINGS else v)
-    table = np.array(cleaned + [None], dtype=object)  # code -1 (missing) -> None
-    return pd.Series(table[codes], index=series.index, dtype=object)
+    return codes, cleaned
 
 
 def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
@@ -396,8 +407,9 @@ def _all_stamps(series: pd.Series) -> bool:
 
 def canon(series: pd.Series, table: dict[str, str]) -> pd.Series:
     """Canonical enum spelling (FOCUS values arrive as `Usage-based` and `Usage-Based`)."""
-    codes, uniq = pd.factorize(clean_str(series), use_na_sentinel=True)
-    mapped = np.array([table.get(u.lower(), u) for u in uniq] + [None], dtype=object)
+    codes, cleaned = _cleaned(series)  # each distinct cell cleaned, then spelled, once
+    mapped = np.array([None if u is None else table.get(u.lower(), u) for u in cleaned]
+                      + [None], dtype=object)
     return pd.Series(mapped[codes], index=series.index, dtype=object)
 
 
@@ -431,6 +443,11 @@ def azure_lower(v: Any) -> Any:
     return v.lower() if isinstance(v, str) and v[:15].lower() == "/subscriptions/" else v
 
 
+def azure_lower_all(values: list) -> list:
+    """`azure_lower` of each value (for `clean_str(..., then=)`)."""
+    return [azure_lower(v) for v in values]
+
+
 def lower_azure_ids(ids: pd.Series) -> pd.Series:
     """Azure Resource Manager ids (`/subscriptions/...`) in lower case: Azure compares them
     case-insensitively, and its bill and its OTel resource detector spell them differently.
@@ -454,24 +471,39 @@ def require(df: pd.DataFrame, columns: list[str], source: str, what: str) -> Non
 
 def label_rows(df: pd.DataFrame) -> pd.Series:
     """The label of each normalized row (see module docstring)."""
-    cat = df["charge_category"].to_numpy(dtype=object)
-    cls = df["charge_class"].to_numpy(dtype=object)
-    status = df["commitment_status"].to_numpy(dtype=object)
+    cat = _equal_to(df["charge_category"], ("Tax", "Credit", "Adjustment", "Purchase"))
+    cls = _equal_to(df["charge_class"], ("Correction",))
+    status = _equal_to(df["commitment_status"], ("Used", "Unused"))
     cid = df["commitment_id"].notna().to_numpy()
     # "refund" in the description, tested once per distinct description
     codes, uniq = pd.factorize(df["description"], use_na_sentinel=True)
     hit = pd.Series(uniq, dtype=object).astype("string").str.lower().str.contains("refund")
     hit = np.append(hit.fillna(False).to_numpy(dtype=bool), False)
-    desc = pd.Series(hit[codes], index=df.index)
-    labels = np.select(
-        [cls == "Correction", cat == "Tax", (cat == "Credit") & desc.to_numpy(dtype=bool),
-         cat == "Credit", cat == "Adjustment", (cat == "Purchase") & cid, cat == "Purchase",
-         status == "Used", status == "Unused"],
-        ["correction", "tax", "refund", "credit", "adjustment", "commitment_purchase",
-         "purchase", "commitment_used", "commitment_unused"],
-        default="usage",
+    desc = hit[codes]
+    # the first condition that holds names the label (index into _LABELS; 9: usage)
+    which = np.select(
+        [cls["Correction"], cat["Tax"], cat["Credit"] & desc, cat["Credit"],
+         cat["Adjustment"], cat["Purchase"] & cid, cat["Purchase"], status["Used"],
+         status["Unused"]],
+        list(range(9)), default=9,
     )
-    return pd.Series(labels.astype(object), index=df.index, dtype=object)
+    return pd.Series(_LABELS[which], index=df.index, dtype=object)
+
+
+#: the labels `label_rows` gives, in the order of its conditions, then the default
+_LABELS = np.array(["correction", "tax", "refund", "credit", "adjustment",
+                    "commitment_purchase", "purchase", "commitment_used",
+                    "commitment_unused", "usage"], dtype=object)
+
+
+def _equal_to(col: pd.Series, values: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """value -> whether each cell of `col` equals it (each distinct cell compared once)."""
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    out = {}
+    for v in values:
+        hit = np.array([u == v for u in uniq] + [False], dtype=bool)
+        out[v] = hit[codes]
+    return out
 
 
 def finish(df: pd.DataFrame) -> pd.DataFrame:

@@ -31,11 +31,11 @@ from infercost.ingest.billrows import (
     _CLASS,
     _FREQUENCY,
     _STATUS,
+    azure_lower_all,
     canon,
     clean_str,
     finish,
     label_rows,
-    lower_azure_ids,
     parse_amounts,
     parse_tags,
     parse_times,
@@ -55,6 +55,10 @@ _STRINGS = {
     "ChargeDescription": "description",
     "PricingUnit": "pricing_unit",
 }
+#: FOCUS columns read only through `clean_str` or `canon` (each distinct value once): a
+#: caller may give them as pandas Categorical (the engine's reduced bill does)
+TEXT_ONLY = (*_STRINGS, "ChargeCategory", "ChargeClass", "ChargeFrequency",
+             "CommitmentDiscountStatus", "ChargeSubcategory", "ConsumedUnit")
 REQUIRED = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory",
             "ChargePeriodStart", "ChargePeriodEnd"]  # fmt: skip
 
@@ -75,12 +79,11 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df = pd.DataFrame(index=raw.index)
     df["row"] = rows
     df["source"] = source
+    then = {"currency": _upper, "resource_id": azure_lower_all}
     for src, dst in _STRINGS.items():
-        df[dst] = clean_str(raw[src], src, source) if src in raw.columns else None
-    cur = df["currency"].astype("string").str.upper()
-    df["currency"] = cur.astype(object).where(cur.notna(), None)
+        df[dst] = (clean_str(raw[src], src, source, then=then.get(dst))
+                   if src in raw.columns else None)
     _fill_currency(df, source, notes)
-    df["resource_id"] = lower_azure_ids(df["resource_id"])
     df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
     df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows)
     no_eff = _missing(raw["EffectiveCost"])
@@ -117,13 +120,10 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
             "string", "empty"):
         # JSON text (or missing) in every row: each distinct text parsed once
         codes, uniq = pd.factorize(raw["Tags"], use_na_sentinel=True)
-        parsed = np.empty(len(uniq), dtype=object)
-        parsed[:] = [parse_tags(v) for v in uniq]
-        missing = codes < 0
-        tags = parsed[np.where(missing, 0, codes)] if len(uniq) else np.empty(len(raw), object)
-        if missing.any():
-            tags[missing] = [{} for _ in range(int(missing.sum()))]
-        df["tags"] = tags
+        parsed = np.empty(len(uniq) + 1, dtype=object)
+        parsed[:-1] = [parse_tags(v) for v in uniq]
+        parsed[-1] = {}  # code -1, a missing cell: no tags (one empty dict, read only)
+        df["tags"] = parsed[codes]
     elif "Tags" in raw.columns:
         cache: dict = {}
         tags = []
@@ -175,6 +175,13 @@ def _from_subcategory(df: pd.DataFrame, sub: pd.Series) -> None:
             status[m] = st
     df["commitment_status"] = status
     df["label"] = labels
+
+
+def _upper(values: list) -> list:
+    """Text in upper case as pandas' string methods spell it, None kept (for
+    `clean_str(..., then=)`)."""
+    up = pd.Series(values, dtype=object).astype("string").str.upper()
+    return list(up.astype(object).where(up.notna(), None))
 
 
 def _missing(col: pd.Series) -> pd.Series:
