@@ -150,6 +150,11 @@ def read_raw(path: Path) -> pd.DataFrame:
     except Exception as e:  # pyarrow / parquet errors: name the file
         if kind == "csv":
             ragged_row_check(path)
+            from infercost.ingest.textscan import csv_not_utf8_error
+
+            located = csv_not_utf8_error(path)  # line and column, not a byte offset
+            if located is not None:
+                raise located from None
         raise InputError(f"cannot read {kind}: {str(e).splitlines()[0]}", str(path)) from None
 
 
