@@ -261,7 +261,10 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
             continue
         v = text(v) if v.type().is_string() else v.cast(dt.string)
         if c == "request_id":  # the bill's null spellings (billrows.NULL_STRINGS): no id
-            v = ibis.ifelse(v.isin(sorted(NULL_STRINGS - {""})), ibis.null(dt.string), v)
+            # (equalities, not IN: DuckDB turns an IN list into a join, which keeps the
+            # column read by passes that never use it)
+            v = ibis.ifelse(ibis.or_(*[v == x for x in sorted(NULL_STRINGS - {""})]),
+                            ibis.null(dt.string), v)
         if c == "resource_id":  # Azure ARM ids are case-insensitive
             # (a leading "/" first: the cheap test that most ids fail)
             v = ibis.ifelse(v.startswith("/") & v.lower().startswith("/subscriptions/"),
