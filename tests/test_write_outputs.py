@@ -142,3 +142,31 @@ def test_gc_paused_restores_the_collector():
         assert not gc.isenabled()  # a caller's own pause is left as it was
     finally:
         gc.enable()
+
+
+def test_parquet_rounding_past_18_decimals_is_said(tmp_path):
+    # a bill amount with 20 decimals: allocations.csv and summary.json keep it exactly;
+    # allocations.parquet (decimal128(38, 18)) cannot, and the summary says so
+    import csv as _csv
+    import json as _json
+    from decimal import Decimal
+
+    from infercost.allocation.run import run_attribution
+
+    head = ("BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,ChargePeriodStart,"
+            "ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,ResourceId,ServiceCategory,"
+            "ServiceName,ProviderName\n")
+    amt = "1.40812345678901234567"
+    (tmp_path / "bill.csv").write_text(
+        head + f"{amt},{amt},USD,Usage,2026-10-01 00:00:00,2026-10-01 01:00:00,"
+        "2026-10-01 00:00:00,2026-11-01 00:00:00,i-1,Compute,EC2,AWS\n")
+    (tmp_path / "u.csv").write_text("timestamp,request_id,resource_id,duration_ms\n"
+                                    "2026-10-01T00:10:00Z,a,i-1,100\n"
+                                    "2026-10-01T00:20:00Z,b,i-1,333\n")
+    s = run_attribution(tmp_path / "bill.csv", tmp_path / "u.csv", tmp_path / "o")
+    out = tmp_path / "o"
+    with open(out / "allocations.csv") as fh:
+        assert sum(Decimal(r["cost"]) for r in _csv.DictReader(fh)) == Decimal(amt)
+    notes = _json.loads((out / "summary.json").read_text())["notes"]
+    said = [n for n in notes if n.startswith("allocations.parquet: ")]
+    assert len(said) == 1 and "cost" in said[0] and said[0] in s["notes"]

@@ -212,6 +212,13 @@ def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:
         "output_tokens", "cost", "cost_per_1k_requests", "cost_per_1m_tokens", "kind",
         "detail", "currency", "direct_cost", "idle_cost", "shared_cost"]
     money = {c: _money_array(table[c].tolist()) for c in MONEY_COLUMNS if c in table}
+    rounded = [c for c in money if not money[c][1]]
+    if rounded:  # said in the summary: its figures and allocations.csv stay exact
+        summary.setdefault("notes", []).append(
+            "allocations.parquet: some money values have more than 18 decimals (column"
+            f"{'s' if len(rounded) > 1 else ''} {', '.join(rounded)}); Parquet's "
+            "decimal128(38, 18) holds them rounded to 18 decimals, so its sums can differ "
+            "from the bill below 1e-18 per row (allocations.csv and summary.json are exact)")
     arrays, plain = {}, True
     for c in cols:
         if c in money:
