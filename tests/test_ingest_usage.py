@@ -166,3 +166,25 @@ def test_integer_token_columns_keep_counts_below_2_53(tmp_path, con, itype):
     got = _frame(con, read_usage(con, tmp_path / "u.parquet"))["input_tokens"].tolist()
     want = [v if -(2**53) < v < 2**53 else None for v in vals]
     assert [None if pd.isna(x) else int(x) for x in got] == want
+
+
+def test_json_lines_with_mixed_value_types_read_as_plain_text(tmp_path, con):
+    # a field that is a JSON string on one row and a number or boolean on another: the
+    # engine reads the column as JSON; its text must lose the quotes ("1" and 1 are one
+    # tenant, one request id, one resource), and a quoted number still parses as one
+    rows = [{"timestamp": "2026-10-01T00:10:00Z", "request_id": "a", "resource_id": "i-1",
+             "duration_ms": 100, "tenant": "acme", "model_version": "1.10"},
+            {"timestamp": "2026-10-01T00:11:00Z", "request_id": 1, "resource_id": 1234567,
+             "duration_ms": "100.5", "tenant": 1, "model_version": 2},
+            {"timestamp": "2026-10-01T00:12:00Z", "request_id": "1", "resource_id": "1234567",
+             "duration_ms": 100, "tenant": "1", "model_version": "v2"},
+            {"timestamp": "2026-10-01T00:13:00Z", "request_id": "null", "resource_id": "i-1",
+             "duration_ms": 100, "tenant": True, "model_version": None}]
+    p = tmp_path / "u.jsonl"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    df = con.execute(read_usage(con, p).table.order_by("timestamp"))
+    assert [None if pd.isna(x) else x for x in df["request_id"]] == ["a", "1", "1", None]
+    assert df["tenant"].tolist() == ["acme", "1", "1", "true"]
+    assert df["resource_id"].tolist() == ["i-1", "1234567", "1234567", "i-1"]
+    assert [None if pd.isna(x) else x for x in df["model_version"]] == ["1.10", "2", "v2", None]
+    assert df["duration_ms"].tolist() == [100.0, 100.5, 100.0, 100.0]

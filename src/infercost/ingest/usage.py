@@ -240,7 +240,7 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
     cols = {c.lower(): c for c in raw.columns}
 
     def col(name):
-        return raw[cols[name]] if name in cols else None
+        return json_text(raw[cols[name]]) if name in cols else None
 
     def text(v):  # a text cell cleaned as in the bill: BOM and whitespace off the ends
         return v.replace(BOM, "").strip() if clean_text else v
@@ -293,6 +293,19 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
     return raw.select(**out)
 
 
+def json_text(v: Any) -> Any:
+    """A column the engine read as JSON (its values of several JSON types across rows or
+    files: "1" here, 1 there) as text: a JSON string without its quotes, any other value
+    as its JSON text (1, 1.5, true), as a column of one type would be cast. Other columns
+    as they are."""
+    import ibis
+    import ibis.expr.datatypes as dt
+
+    if not v.type().is_json():
+        return v
+    return ibis.coalesce(v.str, v.cast(dt.string))
+
+
 def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     """Unparsable timestamps or numbers in text columns: fail naming the file and row."""
     import ibis.expr.datatypes as dt
@@ -300,8 +313,8 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     cols = {c.lower(): c for c in raw.columns}
     checks = {}
     for c in ["timestamp", *FLOATS, *INTS]:
-        if c in cols and raw[cols[c]].type().is_string():
-            rv = raw[cols[c]].replace(BOM, "").strip()
+        if c in cols and json_text(raw[cols[c]]).type().is_string():
+            rv = json_text(raw[cols[c]]).replace(BOM, "").strip()
             target = dt.Timestamp(timezone="UTC") if c == "timestamp" else dt.float64
             bad = rv.notnull() & (rv.strip() != "") & rv.try_cast(target).isnull()
             checks[c] = bad.cast("int64").sum()
