@@ -44,3 +44,26 @@ def test_null_request_ids_are_no_duplicates(tmp_path, capsys):
           str(tmp_path / "out"), "--json"])
     s = json.loads(capsys.readouterr().out)
     assert s["rows"]["duplicate_request_ids"] == 1
+
+
+def test_parquet_request_ids_compared_as_csv_ones_for_duplicates(tmp_path):
+    # Parquet text is read as it is, but the duplicate count compares ids as a CSV gives
+    # them: blanks, U+FEFF-only ids and padded null spellings are no ids; " x" is "x".
+    # ids: "  ", "  ", " NULL ", " NULL ", BOM, BOM, "x", " x" -> x, x: 1 duplicate
+    # (before, read raw: 8 ids less 5 distinct ones = 3)
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from infercost.allocation.run import run_attribution
+
+    ids = ["  ", "  ", " NULL ", " NULL ", "\ufeff", "\ufeff", "x", " x"]
+    t0 = dt.datetime(2026, 10, 1)
+    pq.write_table(pa.table({
+        "timestamp": [t0 + dt.timedelta(minutes=i) for i in range(len(ids))],
+        "request_id": ids, "resource_id": ["i-1"] * len(ids),
+        "duration_ms": [100.0] * len(ids)}), tmp_path / "u.parquet")
+    (tmp_path / "bill.csv").write_text(BILL)
+    s = run_attribution(tmp_path / "bill.csv", tmp_path / "u.parquet", tmp_path / "o")
+    assert s["rows"]["duplicate_request_ids"] == 1

@@ -124,6 +124,19 @@ def reason_expr(u: Any, rules: Rules) -> Any:
     return ibis.cases(*cases, else_=ibis.null("int8")).cast("int8")
 
 
+def duplicate_key(ids: Any) -> Any:
+    """A request id as the duplicate count compares it: without U+FEFF and blanks at
+    its ends, and null when that leaves one of the bill's null spellings
+    (`billrows.NULL_STRINGS`), as text read from CSV or JSON is."""
+    import ibis
+
+    from infercost.ingest.billrows import NULL_STRINGS
+
+    v = ids.replace("\ufeff", "").strip()
+    return ibis.ifelse(ibis.or_(*[v == x for x in sorted(NULL_STRINGS - {""})]),
+                       ibis.null("string"), v)
+
+
 def prepared(usage: Usage, rules: Rules, clean: bool = False) -> Any:
     """The usage rows with `hour`, driver weight `w`, token weight `wt` and the reason
     code `rejected` (null: acceptable). `clean`: pass 1 found no row to reject, so
@@ -326,7 +339,10 @@ def attribute(
         t1 = time.perf_counter()
         # rows with an id less distinct ids: a row without one (missing, or blank: ids are
         # trimmed when read) is no one's duplicate
-        ids = usage.table.request_id.nullif("")
+        ids = usage.table.request_id
+        if "parquet" in usage.kinds:  # Parquet text is read as it is: compared as CSV
+            ids = duplicate_key(ids)  # ids are (trimmed, null spellings as no id)
+        ids = ids.nullif("")
         d = con.execute(usage.table.aggregate(n=ids.count(), k=ids.nunique()))
         dup = int(d["n"].iloc[0] or 0) - int(d["k"].iloc[0] or 0)
         timings["pass2_duplicates_s"] = time.perf_counter() - t1
