@@ -126,15 +126,11 @@ def reason_expr(u: Any, rules: Rules) -> Any:
 
 def duplicate_key(ids: Any) -> Any:
     """A request id as the duplicate count compares it: without U+FEFF and blanks at
-    its ends, and null when that leaves one of the bill's null spellings
-    (`billrows.NULL_STRINGS`), as text read from CSV or JSON is."""
-    import ibis
+    its ends, and null when that leaves one of the bill's null spellings, as text read
+    from CSV or JSON is (`ingest.usage.normalize`)."""
+    from infercost.ingest.usage import null_spelled_as_null
 
-    from infercost.ingest.billrows import NULL_STRINGS
-
-    v = ids.replace("\ufeff", "").strip()
-    return ibis.ifelse(ibis.or_(*[v == x for x in sorted(NULL_STRINGS - {""})]),
-                       ibis.null("string"), v)
+    return null_spelled_as_null(ids.replace("\ufeff", "").strip())
 
 
 def prepared(usage: Usage, rules: Rules, clean: bool = False) -> Any:

@@ -260,11 +260,8 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
             out[c] = ibis.null(dt.string)
             continue
         v = text(v) if v.type().is_string() else v.cast(dt.string)
-        if c == "request_id":  # the bill's null spellings (billrows.NULL_STRINGS): no id
-            # (equalities, not IN: DuckDB turns an IN list into a join, which keeps the
-            # column read by passes that never use it)
-            v = ibis.ifelse(ibis.or_(*[v == x for x in sorted(NULL_STRINGS - {""})]),
-                            ibis.null(dt.string), v)
+        if c == "request_id":
+            v = null_spelled_as_null(v)
         if c == "resource_id":  # Azure ARM ids are case-insensitive
             # (a leading "/" first: the cheap test that most ids fail)
             v = ibis.ifelse(v.startswith("/") & v.lower().startswith("/subscriptions/"),
@@ -291,6 +288,16 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
     v = col("requests")
     out["requests"] = ibis.literal(1, type=dt.int64) if v is None else v.cast(dt.int64)
     return raw.select(**out)
+
+
+def null_spelled_as_null(v: Any) -> Any:
+    """Text `v` with the bill's null spellings (`billrows.NULL_STRINGS`: NULL, null,
+    None, NaN, nan) as null. (Equalities, not IN: DuckDB turns an IN list into a join,
+    which keeps the column read by passes that never use it.)"""
+    import ibis
+
+    return ibis.ifelse(ibis.or_(*[v == x for x in sorted(NULL_STRINGS - {""})]),
+                       ibis.null("string"), v)
 
 
 def json_text(v: Any) -> Any:
