@@ -94,8 +94,8 @@ def test_a_failed_status_with_values_reads_them_with_a_note(tmp_path):
     p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [5], StatusCode="Forbidden")]})
     c = read_counts(p, resource="ep", period_s=3600)
     assert c.table.to_pydict()["requests"] == [5]
-    assert (f"{p}: metric 'Invocations': CloudWatch returned StatusCode Forbidden; its 1 "
-            "values are read as given") in c.notes
+    assert (f"{p}: metric 'Invocations': CloudWatch returned StatusCode Forbidden; its 1 value "
+            "read as given") in c.notes
 
 
 def test_top_level_messages_without_values_are_refused(tmp_path):

@@ -302,7 +302,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
             raise InputError("Timestamps and Values: expected lists", where)
         if len(ts) != len(vs):
             raise InputError("Timestamps and Values differ in length", where)
-        status = str(res.get("StatusCode", "Complete"))
+        status = str(res.get("StatusCode") or "Complete")
         if status not in ("Complete", "PartialData"):
             codes = _message_codes(res.get("Messages"))
             said = f"StatusCode {status}" + (f" ({', '.join(codes)})" if codes else "")
@@ -311,7 +311,8 @@ def cloudwatch_rows(f: Path, resource: str | None,
                                  "values (expected StatusCode Complete or PartialData)",
                                  where)
             notes.append(f"{src}: metric {label!r}: CloudWatch returned {said}; "
-                         f"its {len(vs)} values are read as given")
+                         f"its {len(vs)} value{'s' if len(vs) > 1 else ''} read as "
+                         "given")
         elif status == "PartialData":
             notes.append(f"{src}: metric {res.get('Label')!r} is PartialData "
                          "(CloudWatch returned part of the range)")
@@ -321,7 +322,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
         labels.setdefault(kind, label)
         for i, (t, v) in enumerate(zip(when.tolist(), vals.tolist(), strict=True)):
             if t in merged:
-                if merged[t] != v:
+                if merged[t] != v and not (math.isnan(merged[t]) and math.isnan(v)):
                     raise InputError(f"metric {label!r}: timestamp {ts[i]} given twice "
                                      f"with different values ({merged[t]:g} and {v:g}); "
                                      "expected one value per timestamp", where)
