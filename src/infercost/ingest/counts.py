@@ -18,7 +18,14 @@ Inputs:
   Results are recognised by Label or Id: `Invocations` (statistic Sum) gives requests,
   `ModelLatency` (statistic Average, microseconds as SageMaker reports it) the mean
   latency; other metrics (`InvocationsPerInstance`, `OverheadLatency`, ...) are ignored
-  with a note.
+  with a note. Several results of one metric (pages of one query) are merged; a
+  timestamp given twice with different values is an InputError naming the metric and
+  the timestamp (twice with the same value: taken once, with a note). A result whose
+  `StatusCode` is neither `Complete` nor `PartialData` (e.g. `InternalError`,
+  `Forbidden`), or top-level `Messages`, is an InputError when no values came with it
+  and a note otherwise.
+
+A period (`period_s`, `--counts-period`) is at most 366 days (31,622,400 s).
 
 Each counts row is spread over the UTC clock hours its period touches, in proportion to
 the seconds in each hour (integer requests and tokens, largest remainder, the rest to
@@ -161,8 +168,8 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     out["source"] = src
     out["row"] = rows
     out["period_start"] = _times(raw["period_start"], src)
-    out["period_s"] = (_numbers(raw["period_s"], "period_s", src, positive=True,
-                                required=True)
+    out["period_s"] = (_check_periods(_numbers(raw["period_s"], "period_s", src,
+                                               positive=True, required=True), src)
                        if "period_s" in raw and period_s is None
                        else float(_check_period(period_s)))
     out["resource_id"] = (clean_str(raw["resource_id"], "resource_id", src)
@@ -180,11 +187,30 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     return out
 
 
+MAX_PERIOD_S = 366 * 86400  # 31,622,400 s: the longest period a counts row may cover
+
+
 def _check_period(period_s: float | None) -> float:
+    """`--counts-period` in seconds: positive, finite, at most MAX_PERIOD_S (366 days).
+    Raises InputError naming `--counts-period` otherwise."""
     if period_s is None or not (period_s > 0 and math.isfinite(period_s)):
         raise InputError(f"expected a positive number of seconds, got {period_s!r}",
                          "--counts-period")
+    if period_s > MAX_PERIOD_S:
+        raise InputError(f"expected at most {MAX_PERIOD_S} seconds (366 days), "
+                         f"got {period_s!r}", "--counts-period")
     return float(period_s)
+
+
+def _check_periods(col: pd.Series, src: str) -> pd.Series:
+    """The `period_s` column, each at most MAX_PERIOD_S (366 days); InputError naming
+    the first row over it."""
+    over = (col > MAX_PERIOD_S).to_numpy()
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise InputError(f"column period_s: expected at most {MAX_PERIOD_S} seconds "
+                         f"(366 days), got {col.iloc[i]:g}", f"{src}: row {i + 1}")
+    return col
 
 
 def _times(col: pd.Series, src: str) -> pd.Series:
@@ -248,9 +274,21 @@ def cloudwatch_rows(f: Path, resource: str | None,
         raise InputError("CloudWatch output names no resource: give --counts-resource "
                          "(the bill's ResourceId of the endpoint)", src)
     period = _check_period(period_s)
+    results = doc["MetricDataResults"]
+    if results is None:
+        results = []
+    if not isinstance(results, list):
+        raise InputError(f"MetricDataResults: expected a list of metric results, got "
+                         f"{_json_type(results)}", src)
     series: dict[str, dict] = {}
+    labels: dict[str, str] = {}
+    repeats: dict[str, int] = {}
     notes = []
-    for k, res in enumerate(doc["MetricDataResults"] or []):
+    for k, res in enumerate(results):
+        where = f"{src}: MetricDataResults[{k}]"
+        if not isinstance(res, dict):
+            raise InputError(f"expected an object (Id, Label, Timestamps, Values), got "
+                             f"{_json_type(res)}", where)
         name = str(res.get("Label") or res.get("Id") or "").lower().replace(" ", "")
         kind = ("requests" if name.endswith("invocations") or name == "invocations" else
                 "latency_us" if "modellatency" in name else None)
@@ -258,17 +296,49 @@ def cloudwatch_rows(f: Path, resource: str | None,
             notes.append(f"{src}: metric {res.get('Label') or res.get('Id')!r} ignored "
                          "(only Invocations and ModelLatency are read)")
             continue
+        label = str(res.get("Label") or res.get("Id"))
         ts, vs = res.get("Timestamps") or [], res.get("Values") or []
+        if not isinstance(ts, list) or not isinstance(vs, list):
+            raise InputError("Timestamps and Values: expected lists", where)
         if len(ts) != len(vs):
-            raise InputError("Timestamps and Values differ in length",
-                             f"{src}: MetricDataResults[{k}]")
-        if str(res.get("StatusCode", "Complete")) != "Complete":
-            notes.append(f"{src}: metric {res.get('Label')!r} is {res.get('StatusCode')} "
+            raise InputError("Timestamps and Values differ in length", where)
+        status = str(res.get("StatusCode") or "Complete")
+        if status not in ("Complete", "PartialData"):
+            codes = _message_codes(res.get("Messages"))
+            said = f"StatusCode {status}" + (f" ({', '.join(codes)})" if codes else "")
+            if not vs:
+                raise InputError(f"metric {label!r}: CloudWatch returned {said} and no "
+                                 "values (expected StatusCode Complete or PartialData)",
+                                 where)
+            notes.append(f"{src}: metric {label!r}: CloudWatch returned {said}; "
+                         f"its {len(vs)} value{'s' if len(vs) > 1 else ''} read as "
+                         "given")
+        elif status == "PartialData":
+            notes.append(f"{src}: metric {res.get('Label')!r} is PartialData "
                          "(CloudWatch returned part of the range)")
-        when = _times(pd.Series(ts, dtype=object), f"{src}: MetricDataResults[{k}]")
-        vals = _numbers(pd.Series(vs, dtype=object), res.get("Label") or kind,
-                        f"{src}: MetricDataResults[{k}]")
-        series[kind] = dict(zip(when.tolist(), vals.tolist(), strict=True))
+        when = _times(pd.Series(ts, dtype=object), where)
+        vals = _numbers(pd.Series(vs, dtype=object), res.get("Label") or kind, where)
+        merged = series.setdefault(kind, {})
+        labels.setdefault(kind, label)
+        for i, (t, v) in enumerate(zip(when.tolist(), vals.tolist(), strict=True)):
+            if t in merged:
+                if merged[t] != v and not (math.isnan(merged[t]) and math.isnan(v)):
+                    raise InputError(f"metric {label!r}: timestamp {ts[i]} given twice "
+                                     f"with different values ({merged[t]:g} and {v:g}); "
+                                     "expected one value per timestamp", where)
+                repeats[kind] = repeats.get(kind, 0) + 1
+                continue
+            merged[t] = v
+    for kind, n in repeats.items():
+        notes.append(f"{src}: metric {labels[kind]!r}: {n} timestamp{'s' if n > 1 else ''} "
+                     "given twice with the same value, taken once")
+    codes = _message_codes(doc.get("Messages"))
+    if codes:
+        if not any(series.values()):
+            raise InputError(f"CloudWatch returned Messages {', '.join(codes)} and no "
+                             "values", src)
+        notes.append(f"{src}: CloudWatch returned Messages {', '.join(codes)}; the values "
+                     "given are read")
     if "requests" not in series:
         raise InputError("no Invocations metric in MetricDataResults", src)
     lat = series.get("latency_us", {})
@@ -290,6 +360,30 @@ def cloudwatch_rows(f: Path, resource: str | None,
     notes.append(f"{src}: CloudWatch Invocations (Sum) and ModelLatency (Average, µs) "
                  f"for {resource}, {period:g} s periods")
     return df, notes
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for an error message."""
+    return ("null" if value is None else "a boolean" if isinstance(value, bool) else
+            "a number" if isinstance(value, int | float) else
+            "a string" if isinstance(value, str) else
+            "a list" if isinstance(value, list) else "an object")
+
+
+def _message_codes(messages: Any) -> list[str]:
+    """The `Code` (with `Value`) of each CloudWatch `Messages` entry, as text."""
+    if not messages:
+        return []
+    if not isinstance(messages, list):
+        messages = [messages]
+    out = []
+    for m in messages:
+        if isinstance(m, dict):
+            code, value = m.get("Code"), m.get("Value")
+            out.append(f"{code}: {value}" if code and value else str(code or value or m))
+        else:
+            out.append(str(m))
+    return out
 
 
 def hourly_usage(rows: pd.DataFrame):

@@ -1,0 +1,141 @@
+"""Call counts a fresh user fed in: CloudWatch series paged into several results, a
+timestamp given twice, a failed CloudWatch query, results that are not objects, and a
+period longer than a year (`infercost.ingest.counts.read_counts`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infercost.errors import InputError
+from infercost.ingest.counts import MAX_PERIOD_S, read_counts
+
+T0, T1, T2, T3 = (f"2026-10-01T0{h}:00:00Z" for h in range(4))
+
+
+def _cw(tmp_path, doc, name="cw.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(doc))
+    return p
+
+
+def _inv(ts, vs, **extra):
+    return {"Id": "inv", "Label": "Invocations", "Timestamps": ts, "Values": vs,
+            "StatusCode": "Complete", **extra}
+
+
+def test_a_metric_paged_into_two_results_is_merged(tmp_path):
+    # get-metric-data pages of one metric: 100 + 200 + 300 + 400 = 1000 requests
+    # (only the last page, 300 + 400 = 700, was read before)
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0, T1], [100, 200]),
+                                             _inv([T2, T3], [300, 400])], "Messages": []})
+    c = read_counts(p, resource="ep", period_s=3600)
+    d = c.table.to_pydict()
+    assert sum(d["requests"]) == 1000 and d["requests"] == [100, 200, 300, 400]
+    assert c.rows_read == 4
+
+
+def test_a_timestamp_twice_with_different_values_names_metric_and_time(tmp_path):
+    # within one result: 100 then 50 at T0 (the 50 replaced the 100 before: 250 not 350)
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0, T1, T0], [100, 200, 50])]})
+    with pytest.raises(InputError) as e:
+        read_counts(p, resource="ep", period_s=3600)
+    assert str(e.value) == (f"{p}: MetricDataResults[0]: metric 'Invocations': timestamp "
+                            f"{T0} given twice with different values (100 and 50); "
+                            "expected one value per timestamp")
+
+
+def test_a_timestamp_in_two_results_with_different_values_is_refused(tmp_path):
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [100]), _inv([T0, T1], [7, 1])]})
+    with pytest.raises(InputError, match=r"MetricDataResults\[1\]: metric 'Invocations': "
+                       r"timestamp 2026-10-01T00:00:00Z given twice"):
+        read_counts(p, resource="ep", period_s=3600)
+
+
+def test_a_timestamp_twice_with_the_same_value_is_taken_once_with_a_note(tmp_path):
+    # 100 at T0 in both pages, 200 at T1: 300 requests, not 400
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [100]), _inv([T0, T1], [100, 200])]})
+    c = read_counts(p, resource="ep", period_s=3600)
+    assert sum(c.table.to_pydict()["requests"]) == 300
+    assert f"{p}: metric 'Invocations': 1 timestamp given twice with the same value, " \
+           "taken once" in c.notes
+
+
+@pytest.mark.parametrize("results,where,message", [
+    (["Invocations"], "MetricDataResults[0]",
+     "expected an object (Id, Label, Timestamps, Values), got a string"),
+    ([_inv([T0], [1]), 3], "MetricDataResults[1]",
+     "expected an object (Id, Label, Timestamps, Values), got a number"),
+    ({"Invocations": [1, 2]}, "MetricDataResults",
+     "expected a list of metric results, got an object"),
+    ("Invocations", "MetricDataResults", "expected a list of metric results, got a string"),
+    ([_inv(T0, [1])], "MetricDataResults[0]", "Timestamps and Values: expected lists"),
+])
+def test_results_that_are_not_objects_name_the_entry(tmp_path, results, where, message):
+    p = _cw(tmp_path, {"MetricDataResults": results})
+    with pytest.raises(InputError) as e:
+        read_counts(p, resource="ep", period_s=3600)
+    assert str(e.value) == f"{p}: {where}: {message}"
+
+
+def test_a_failed_status_without_values_is_refused_naming_it(tmp_path):
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([], [], StatusCode="InternalError",
+                                                  Messages=[{"Code": "InternalError",
+                                                             "Value": "boom"}])]})
+    with pytest.raises(InputError) as e:
+        read_counts(p, resource="ep", period_s=3600)
+    assert str(e.value) == (f"{p}: MetricDataResults[0]: metric 'Invocations': CloudWatch "
+                            "returned StatusCode InternalError (InternalError: boom) and no "
+                            "values (expected StatusCode Complete or PartialData)")
+
+
+def test_a_failed_status_with_values_reads_them_with_a_note(tmp_path):
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [5], StatusCode="Forbidden")]})
+    c = read_counts(p, resource="ep", period_s=3600)
+    assert c.table.to_pydict()["requests"] == [5]
+    assert (f"{p}: metric 'Invocations': CloudWatch returned StatusCode Forbidden; its 1 value "
+            "read as given") in c.notes
+
+
+def test_top_level_messages_without_values_are_refused(tmp_path):
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([], [])],
+                       "Messages": [{"Code": "Forbidden", "Value": "no access"}]})
+    with pytest.raises(InputError) as e:
+        read_counts(p, resource="ep", period_s=3600)
+    assert str(e.value) == f"{p}: CloudWatch returned Messages Forbidden: no access and no values"
+
+
+def test_top_level_messages_with_values_are_a_note(tmp_path):
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [4])],
+                       "Messages": [{"Code": "MaxMetricsExceeded"}]})
+    c = read_counts(p, resource="ep", period_s=3600)
+    assert c.table.to_pydict()["requests"] == [4]
+    assert (f"{p}: CloudWatch returned Messages MaxMetricsExceeded; the values given are "
+            "read") in c.notes
+
+
+@pytest.mark.parametrize("period", [1e300, 1e12, MAX_PERIOD_S + 1])
+def test_a_period_flag_over_366_days_is_refused(tmp_path, period):
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [1])]})
+    with pytest.raises(InputError) as e:
+        read_counts(p, resource="ep", period_s=period)
+    assert str(e.value) == (f"--counts-period: expected at most 31622400 seconds (366 days), "
+                            f"got {period!r}")
+
+
+def test_a_period_of_exactly_366_days_is_read(tmp_path):
+    # 366 x 24 = 8784 clock hours; 8784 requests, one per hour
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [8784])]})
+    c = read_counts(p, resource="ep", period_s=MAX_PERIOD_S)
+    assert c.table.to_pydict()["requests"] == [1] * 8784
+
+
+def test_a_csv_period_over_366_days_names_the_row(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text("period_start,period_s,resource_id,requests\n"
+                 "2026-10-01T00:00:00Z,3600,r,1\n2026-10-01T01:00:00Z,1e12,r,100\n")
+    with pytest.raises(InputError) as e:
+        read_counts(p)
+    assert str(e.value) == (f"{p}: row 2: column period_s: expected at most 31622400 "
+                            "seconds (366 days), got 1e+12")
