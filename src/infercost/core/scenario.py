@@ -558,21 +558,32 @@ def resolve_file_keys(raw: dict, folder: Path) -> dict:
         return value
 
     out = copy.deepcopy(raw)
-    for key in FILE_KEYS:
-        *parents, last = key.split(".")
-        node: Any = out
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and last in node:
-            node[last] = fix(node[last], key)
+    _fix_under(out, "", fix)
     options = out.get("options")
     for opt in options if isinstance(options, list) else []:
         if isinstance(opt, dict) and isinstance(opt.get("set"), dict):
             for k, v in opt["set"].items():
                 if k in FILE_KEYS:
                     opt["set"][k] = fix(v, k)
+                elif isinstance(v, dict):  # a mapping set as a whole, e.g. workload.arrivals
+                    _fix_under(v, str(k), fix)
     return out
 
+
+def _fix_under(node: dict, at: str, fix: Callable[[Any, str], Any]) -> None:
+    """Apply `fix` in place to each `FILE_KEYS` value inside `node`, the mapping found at
+    dotted key `at` ("" for the whole scenario), e.g. `path` of a mapping set at
+    `workload.arrivals`, or `arrivals.path` of one set at `workload`."""
+    prefix = f"{at}." if at else ""
+    for key in FILE_KEYS:
+        if not key.startswith(prefix):
+            continue
+        *parents, last = key[len(prefix):].split(".")
+        cur: Any = node
+        for part in parents:
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if isinstance(cur, dict) and last in cur:
+            cur[last] = fix(cur[last], key)
 
 def validate(raw: dict, origin: str, source: str | None = None) -> Scenario:
     """`raw` validated into a `Scenario` that remembers `source` (the file it came from).
