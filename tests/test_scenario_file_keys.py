@@ -73,3 +73,25 @@ def test_simulate_reads_the_same_trace_from_any_folder(tmp_path, capsys, monkeyp
         assert code == 0, err
         assert json.loads(out)["requests"]["arrived"] == 2, option  # the scenario's 2
     assert Path.cwd() == other
+
+
+def test_a_missing_set_trace_path_gets_no_scenario_folder_hint(tmp_path, capsys, monkeypatch):
+    sub = tmp_path / "project"
+    sub.mkdir()
+    (sub / "t.yaml").write_text(SCENARIO.replace(
+        "{process: poisson, rate_per_s: 5}", "{process: trace, path: missing.csv}"))
+    monkeypatch.chdir(tmp_path)
+    # typed on the command line: read from the current folder, and said so
+    for typed in ("workload.arrivals.path=./typed-1.csv",
+                  "workload.arrivals={process: trace, path: typed-2.csv}"):
+        code, out, err = _cli(capsys, "simulate", "project/t.yaml", "--set", typed)
+        name = "typed-1.csv" if "typed-1" in typed else "typed-2.csv"
+        assert (code, out) == (2, "")
+        assert err == (f"error: project/t.yaml: workload.arrivals.path: {name}: trace file "
+                       "not found (a path typed with --set is read from the current "
+                       "folder)\n")
+    # written in the scenario file: read from its folder, and said so
+    code, out, err = _cli(capsys, "simulate", "project/t.yaml")
+    assert err == ("error: project/t.yaml: workload.arrivals.path: project/missing.csv: "
+                   "trace file not found (a relative path in a scenario file is read from "
+                   "that file's folder)\n")

@@ -503,7 +503,30 @@ def parse_sets(sets: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:
         if not k:
             raise InputError(f"empty key path in {s!r}", "--set")
         out.append((k, parse_value(v)))
+        _TYPED_PATHS.update(str(Path(f)) for f in _file_paths(k, out[-1][1]) if f.strip())
     return out
+
+
+# Relative file paths typed on this process's command line (`--set`): read from the
+# current folder, so an error about one gives no scenario-folder hint.
+_TYPED_PATHS: set[str] = set()
+
+
+def typed_on_command_line(path: str) -> bool:
+    """Was `path` a file key's value typed with `--set` (`parse_sets`)? Compared as
+    `Path` text (`./a.csv` is `a.csv`)."""
+    return str(Path(path)) in _TYPED_PATHS
+
+
+def _file_paths(key: str, value: Any) -> list[str]:
+    """The `FILE_KEYS` text values that setting dotted `key` to `value` names."""
+    if key in FILE_KEYS:
+        return [value] if isinstance(value, str) else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        _fix_under(copy.deepcopy(value), key,
+                   lambda v, k: found.append(v) if isinstance(v, str) else None)
+    return found
 
 
 def read_raw(path: str | Path, folder: str | Path | None = None) -> dict:

@@ -36,10 +36,14 @@ def read_trace(path: str | Path, key: str | None = None) -> Trace:
 
     `key`: the scenario key that named `path` (`SCENARIO_KEY`), put in front of every
     error's file name so the user knows which setting to fix.
+    Column names are matched without regard to case, blanks or a BOM (`Timestamp`,
+    `Input_Tokens`). Rows: in a CSV the header is row 1 and a blank line is a row; in
+    Parquet and JSON the first record is row 1.
     Raises InputError: no such file, unreadable file, a CSV row without the header's
-    number of fields (row named, the header is row 1), a byte that is not UTF-8 (row or
-    line and column named), no `timestamp` column, an unparsable or out-of-order
-    timestamp (row named), a token count that is not a whole number >= 0 (row named)."""
+    number of fields (row named), a quoted CSV field never closed (row named), a byte
+    that is not UTF-8 (row or line and column named), two columns that read as one name
+    (both named), no `timestamp` column, an unparsable or out-of-order timestamp (row
+    named), a token count that is not a whole number >= 0 (row named)."""
     try:
         return _read_trace(Path(path), key)
     except InputError as e:
@@ -55,8 +59,12 @@ def _read_trace(p: Path, key: str | None) -> Trace:
 
     path = p
     if not p.is_file():
-        hint = (" (a relative path in a scenario file is read from that file's folder)"
-                if key is not None else "")
+        from infercost.core.scenario import typed_on_command_line
+
+        hint = ("" if key is None else
+                " (a path typed with --set is read from the current folder)"
+                if typed_on_command_line(str(path)) else
+                " (a relative path in a scenario file is read from that file's folder)")
         raise InputError(("is a folder; expected a usage log file" if p.is_dir() else
                           "trace file not found") + hint, str(path))
     kind = file_kind(p)
