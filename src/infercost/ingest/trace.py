@@ -186,21 +186,17 @@ def _row_namer(p: Path, kind: str) -> Callable[[int], int]:
 
 def _open_quote_row(p: Path) -> int:
     """The row (header = row 1, blank lines counted) of the CSV record whose quoted field
-    runs to the end of the file."""
+    runs to the end of the file: the last record, which the `csv` module reads to the
+    end of the file."""
     import csv
 
     from infercost.ingest.textscan import open_text
 
     k = 0
     with open_text(p) as fh:
-        reader = csv.reader(fh, strict=True)
-        try:
-            for _ in reader:
-                k += 1
-        except csv.Error:
-            return k + 1
+        for _ in csv.reader(fh):
+            k += 1
     return k
-
 
 def _not_utf8(path: Path, kind: str) -> InputError:
     """A file that is not UTF-8, named by its first bad line (and key, in JSON)."""
