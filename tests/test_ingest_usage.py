@@ -143,7 +143,7 @@ def test_trace_reader_one_reader_for_every_format(tmp_path):
     bad.write_text("timestamp,input_tokens\n2026-10-01T00:00:00Z,5\n2026-10-01T00:00:01Z,-3\n")
     with pytest.raises(InputError) as e:
         read_trace_tokens(bad, 2)
-    assert "row 2" in str(e.value) and "input_tokens" in str(e.value)
+    assert "row 3" in str(e.value) and "input_tokens" in str(e.value)  # header = row 1
 
 
 @pytest.mark.parametrize("itype", ["int64", "int32", "uint64"])

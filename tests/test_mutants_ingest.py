@@ -1406,18 +1406,19 @@ def test_trace_refusals_name_file_and_row(tmp_path):
     assert _err(trace.read_trace, p).message == "missing column `timestamp`"
     p = _write(tmp_path, "b.csv", "timestamp\n2026-10-01T00:00:00Z\nnever\n")
     e = _err(trace.read_trace, p)
-    assert (e.message, e.where) == ("row 2: unparsable timestamp 'never'", str(p))
+    # rows counted with the header as row 1: "never" is row 3
+    assert (e.message, e.where) == ("row 3: unparsable timestamp 'never'", str(p))
     p = _write(tmp_path, "c.csv", "timestamp\n2026-10-01T00:00:05Z\n2026-10-01T00:00:06Z\n"
                "2026-10-01T00:00:01Z\n")
     e = _err(trace.read_trace, p)
-    assert e.message == "row 3: timestamps are not sorted (earlier than the row before)"
+    assert e.message == "row 4: timestamps are not sorted (earlier than the row before)"
     for bad, shown in (("-3", "'-3'"), ("1.5", "'1.5'"), ("x", "'x'"),
                        ("9007199254740993", "'9007199254740993'")):
         p = _write(tmp_path, "d.csv", f"timestamp,output_tokens\n2026-10-01T00:00:00Z,1\n"
                    f"2026-10-01T00:00:01Z,{bad}\n")
         e = _err(trace.read_trace, p)
         assert (e.message, e.where) == (
-            f"row 2: column output_tokens: expected a whole number >= 0, got {shown}", str(p))
+            f"row 3: column output_tokens: expected a whole number >= 0, got {shown}", str(p))
     p = tmp_path / "e.parquet"
     p.write_bytes(b"junk")
     e = _err(trace.read_trace, p)
@@ -2458,10 +2459,10 @@ def test_trace_cells_bom_equal_times_and_spellings(tmp_path):
     # "NA" and "NULL" are text, not pandas' missing values
     q = _write(tmp_path, "q.csv", "timestamp,output_tokens\n2026-10-01T00:00:00Z,NA\n")
     assert _err(trace.read_trace, q).message == (
-        "row 1: column output_tokens: expected a whole number >= 0, got 'NA'")
+        "row 2: column output_tokens: expected a whole number >= 0, got 'NA'")  # header row 1
     q = _write(tmp_path, "r.csv", "timestamp\n2026-10-01T00:00:00Z\nNULL\n")
     e = _err(trace.read_trace, q)
-    assert (e.message, e.where) == ("row 2: unparsable timestamp 'NULL'", str(q))
+    assert (e.message, e.where) == ("row 3: unparsable timestamp 'NULL'", str(q))
     q = _write(tmp_path, "s.csv", "time\n1\n")
     assert _err(trace.read_trace, q).where == str(q)
     q = _write(tmp_path, "u.csv", "timestamp\n2026-10-01T00:00:05Z\n2026-10-01T00:00:01Z\n")

@@ -92,8 +92,9 @@ def test_bad_input_exit_2_one_line(capsys, mm3, sets, expect):
 
 
 @pytest.mark.parametrize("rows,expect", [
-    ("2026-01-01T00:00:01Z\n2026-01-01T00:00:00Z\n", "row 2: timestamps are not sorted"),
-    ("2026-01-01T00:00:01Z\nyesterday-ish\n", "row 2: unparsable timestamp"),
+    # the header is row 1: the second data row is row 3
+    ("2026-01-01T00:00:01Z\n2026-01-01T00:00:00Z\n", "row 3: timestamps are not sorted"),
+    ("2026-01-01T00:00:01Z\nyesterday-ish\n", "row 3: unparsable timestamp"),
 ])
 def test_bad_trace(capsys, mm3, tmp_path, rows, expect):
     log = tmp_path / "log.csv"

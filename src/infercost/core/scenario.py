@@ -503,7 +503,30 @@ def parse_sets(sets: list[str] | tuple[str, ...]) -> list[tuple[str, Any]]:
         if not k:
             raise InputError(f"empty key path in {s!r}", "--set")
         out.append((k, parse_value(v)))
+        _TYPED_PATHS.update(str(Path(f)) for f in _file_paths(k, out[-1][1]) if f.strip())
     return out
+
+
+# Relative file paths typed on this process's command line (`--set`): read from the
+# current folder, so an error about one gives no scenario-folder hint.
+_TYPED_PATHS: set[str] = set()
+
+
+def typed_on_command_line(path: str) -> bool:
+    """Was `path` a file key's value typed with `--set` (`parse_sets`)? Compared as
+    `Path` text (`./a.csv` is `a.csv`)."""
+    return str(Path(path)) in _TYPED_PATHS
+
+
+def _file_paths(key: str, value: Any) -> list[str]:
+    """The `FILE_KEYS` text values that setting dotted `key` to `value` names."""
+    if key in FILE_KEYS:
+        return [value] if isinstance(value, str) else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        _fix_under(copy.deepcopy(value), key,
+                   lambda v, k: found.append(v) if isinstance(v, str) else None)
+    return found
 
 
 def read_raw(path: str | Path, folder: str | Path | None = None) -> dict:
@@ -558,21 +581,32 @@ def resolve_file_keys(raw: dict, folder: Path) -> dict:
         return value
 
     out = copy.deepcopy(raw)
-    for key in FILE_KEYS:
-        *parents, last = key.split(".")
-        node: Any = out
-        for part in parents:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and last in node:
-            node[last] = fix(node[last], key)
+    _fix_under(out, "", fix)
     options = out.get("options")
     for opt in options if isinstance(options, list) else []:
         if isinstance(opt, dict) and isinstance(opt.get("set"), dict):
             for k, v in opt["set"].items():
                 if k in FILE_KEYS:
                     opt["set"][k] = fix(v, k)
+                elif isinstance(v, dict):  # a mapping set as a whole, e.g. workload.arrivals
+                    _fix_under(v, str(k), fix)
     return out
 
+
+def _fix_under(node: dict, at: str, fix: Callable[[Any, str], Any]) -> None:
+    """Apply `fix` in place to each `FILE_KEYS` value inside `node`, the mapping found at
+    dotted key `at` ("" for the whole scenario), e.g. `path` of a mapping set at
+    `workload.arrivals`, or `arrivals.path` of one set at `workload`."""
+    prefix = f"{at}." if at else ""
+    for key in FILE_KEYS:
+        if not key.startswith(prefix):
+            continue
+        *parents, last = key[len(prefix):].split(".")
+        cur: Any = node
+        for part in parents:
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if isinstance(cur, dict) and last in cur:
+            cur[last] = fix(cur[last], key)
 
 def validate(raw: dict, origin: str, source: str | None = None) -> Scenario:
     """`raw` validated into a `Scenario` that remembers `source` (the file it came from).

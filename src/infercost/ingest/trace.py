@@ -8,6 +8,7 @@ timestamps and token counts are an `InputError` naming the file and row, never z
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +36,14 @@ def read_trace(path: str | Path, key: str | None = None) -> Trace:
 
     `key`: the scenario key that named `path` (`SCENARIO_KEY`), put in front of every
     error's file name so the user knows which setting to fix.
+    Column names are matched without regard to case, blanks or a BOM (`Timestamp`,
+    `Input_Tokens`). Rows: in a CSV the header is row 1 and a blank line is a row; in
+    Parquet and JSON the first record is row 1.
     Raises InputError: no such file, unreadable file, a CSV row without the header's
-    number of fields (row named, the header is row 1), a byte that is not UTF-8 (row or
-    line and column named), no `timestamp` column, an unparsable or out-of-order
-    timestamp (row named), a token count that is not a whole number >= 0 (row named)."""
+    number of fields (row named), a quoted CSV field never closed (row named), a byte
+    that is not UTF-8 (row or line and column named), two columns that read as one name
+    (both named), no `timestamp` column, an unparsable or out-of-order timestamp (row
+    named), a token count that is not a whole number >= 0 (row named)."""
     try:
         return _read_trace(Path(path), key)
     except InputError as e:
@@ -54,30 +59,41 @@ def _read_trace(p: Path, key: str | None) -> Trace:
 
     path = p
     if not p.is_file():
-        hint = (" (a relative path in a scenario file is read from that file's folder)"
-                if key is not None else "")
+        from infercost.core.scenario import typed_on_command_line
+
+        hint = ("" if key is None else
+                " (a path typed with --set is read from the current folder)"
+                if typed_on_command_line(str(path)) else
+                " (a relative path in a scenario file is read from that file's folder)")
         raise InputError(("is a folder; expected a usage log file" if p.is_dir() else
                           "trace file not found") + hint, str(path))
     kind = file_kind(p)
-    want = ["timestamp", "input_tokens", "output_tokens"]
+    want = ("timestamp", "input_tokens", "output_tokens")
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
 
-            names = set(pq.read_schema(p).names)
-            df = pq.read_table(p, columns=[c for c in want if c in names]).to_pandas()
+            cols = _wanted(pq.read_schema(p).names, want, path)
+            df = pq.read_table(p, columns=list(cols)).to_pandas().rename(columns=cols)
         elif kind == "csv":
             check_csv_shape(p)  # a short row would read as empty cells, a long one unnamed
             df = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig",
                              index_col=False)
-            df = df[[c for c in df.columns if c in want]]
+            cols = _wanted([str(c) for c in df.columns], want, path)
+            df = df[list(cols)].rename(columns=cols)
         else:
             df = pd.DataFrame(json_records(p))
+            cols = _wanted([str(c) for c in df.columns], want, path)
+            df = df[list(cols)].rename(columns=cols)
     except InputError:
         raise
     except UnicodeDecodeError:
         raise _not_utf8(p, kind) from None
     except Exception as e:  # pandas / pyarrow errors: name the file
+        if kind == "csv" and "EOF inside string" in str(e):
+            raise InputError("a quoted field is never closed (expected a closing \" "
+                             "before the end of the file)",
+                             f"{path}: row {_open_quote_row(p)}") from None
         raise InputError(f"cannot read {kind}: {str(e).splitlines()[0] if str(e) else e}",
                          str(path)) from None
     if "timestamp" not in df.columns:
@@ -85,21 +101,22 @@ def _read_trace(p: Path, key: str | None) -> Trace:
     if len(df) == 0:
         raise InputError("no requests (expected one row per request, with its timestamp)",
                          str(path))
+    row_of = _row_namer(p, kind)
     raw = df["timestamp"]
     text = raw.astype(str).str.replace("\ufeff", "", regex=False).str.strip()
     ts = pd.to_datetime(raw if pd.api.types.is_datetime64_any_dtype(raw) else text,
                         utc=True, errors="coerce", format="mixed")
     bad = ts.isna()
     if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0]) + 1
-        raise InputError(f"row {row}: unparsable timestamp {shown(raw.iloc[row - 1])}",
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(f"row {row_of(i)}: unparsable timestamp {shown(raw.iloc[i])}",
                          str(path))
     secs = (ts - ts.iloc[0]).dt.total_seconds().to_numpy() if len(ts) else np.zeros(0)
     back = np.nonzero(np.diff(secs) < 0)[0]
     if len(back):
-        raise InputError(f"row {int(back[0]) + 2}: timestamps are not sorted (earlier than "
-                         "the row before)", str(path))
-    tokens = [_tokens(df[c], c, path) if c in df.columns else None
+        raise InputError(f"row {row_of(int(back[0]) + 1)}: timestamps are not sorted "
+                         "(earlier than the row before)", str(path))
+    tokens = [_tokens(df[c], c, path, row_of) if c in df.columns else None
               for c in ("input_tokens", "output_tokens")]
     return Trace(secs.astype(np.float64), tokens[0], tokens[1])
 
@@ -122,6 +139,65 @@ def check_csv_shape(path: Path) -> None:
                          "from the header, row 1)", f"{path}: row {ragged.row}")
 
 
+def _key(name: str) -> str:
+    """A column name as it is matched: BOM and blanks dropped, lower case."""
+    return name.replace("\ufeff", "").strip().lower()
+
+
+def _wanted(names: Sequence[str], want: Sequence[str], path: Path) -> dict[str, str]:
+    """{column name in the file: the name it stands for} for each of `want` found, matched
+    without regard to case, blanks or a BOM (`Input_Tokens` is `input_tokens`). Two
+    columns that stand for the same name: InputError naming both."""
+    out: dict[str, str] = {}
+    for name in names:
+        k = _key(name)
+        if k not in want:
+            continue
+        other = next((n for n, v in out.items() if v == k), None)
+        if other is not None:
+            raise InputError(f"columns {other!r} and {name!r} both read as `{k}` (names are "
+                             "matched without regard to case); expected one", str(path))
+        out[name] = k
+    return out
+
+
+def _row_namer(p: Path, kind: str) -> Callable[[int], int]:
+    """Record index (0 = the first request) -> the row a user names: in a CSV the header
+    is row 1 and a blank line is a row (as `check_csv_shape` counts); elsewhere the
+    first record is row 1. The CSV is scanned only when a row is named."""
+    if kind != "csv":
+        return lambda i: i + 1
+
+    def row(i: int) -> int:
+        import csv
+
+        from infercost.ingest.textscan import open_text
+
+        with open_text(p) as fh:
+            seen = -1
+            for k, record in enumerate(csv.reader(fh), start=1):
+                if k > 1 and record:
+                    seen += 1
+                    if seen == i:
+                        return k
+        return i + 2  # not reached for a file pandas read
+    return row
+
+
+def _open_quote_row(p: Path) -> int:
+    """The row (header = row 1, blank lines counted) of the CSV record whose quoted field
+    runs to the end of the file: the last record, which the `csv` module reads to the
+    end of the file."""
+    import csv
+
+    from infercost.ingest.textscan import open_text
+
+    k = 0
+    with open_text(p) as fh:
+        for _ in csv.reader(fh):
+            k += 1
+    return k
+
 def _not_utf8(path: Path, kind: str) -> InputError:
     """A file that is not UTF-8, named by its first bad line (and key, in JSON)."""
     from infercost.ingest.textscan import not_utf8_lines
@@ -132,7 +208,7 @@ def _not_utf8(path: Path, kind: str) -> InputError:
     return InputError(bad.describe("key"), f"{path}: line {bad.line}")
 
 
-def _tokens(col, name: str, path) -> np.ndarray:
+def _tokens(col, name: str, path, row_of: Callable[[int], int]) -> np.ndarray:
     import pandas as pd
 
     s = col.astype(str).str.replace("\ufeff", "", regex=False).str.strip()
@@ -140,9 +216,9 @@ def _tokens(col, name: str, path) -> np.ndarray:
     v = pd.to_numeric(s.where(~empty, "0"), errors="coerce")
     bad = v.isna() | (v < 0) | (v != v.round()) | (v.abs() > 2**53)
     if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0]) + 1
-        raise InputError(f"row {row}: column {name}: expected a whole number >= 0, got "
-                         f"{shown(col.iloc[row - 1])}", str(path))
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(f"row {row_of(i)}: column {name}: expected a whole number >= 0, "
+                         f"got {shown(col.iloc[i])}", str(path))
     return v.to_numpy(dtype=np.int64)
 
 
