@@ -43,16 +43,6 @@ deployment:
 LOG = "timestamp,input_tokens\n2026-10-01T00:00:00Z,5\n2026-10-01T00:00:01Z,6\n"
 
 
-def _cli(capsys, *argv: str) -> tuple[int, str, str]:
-    from infercost.cli import main
-
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _err(fn, *args, **kwargs) -> InputError:
@@ -111,12 +101,12 @@ def test_a_trace_is_read_only_when_every_row_has_the_header_fields(tmp_path, wid
         assert e.message.startswith(f"expected 3 fields, got {widths[first_bad]} ")
 
 
-def test_simulate_refuses_a_short_trace_row_in_one_line(tmp_path, capsys, monkeypatch):
+def test_simulate_refuses_a_short_trace_row_in_one_line(tmp_path, monkeypatch, cli):
     (tmp_path / "log.csv").write_text(LOG + "2026-10-01T00:00:02Z\n")
     (tmp_path / "t.yaml").write_text(SCENARIO.format(path="log.csv"))
     monkeypatch.chdir(tmp_path)
     for verb in ("simulate", "estimate"):
-        code, out, err = _cli(capsys, verb, "t.yaml")
+        code, out, err = cli(verb, "t.yaml")
         assert (code, out) == (2, "")
         assert err == ("error: t.yaml: workload.arrivals.path: log.csv: row 4: expected 2 "
                        "fields, got 1 (rows counted from the header, row 1)\n")
@@ -125,45 +115,44 @@ def test_simulate_refuses_a_short_trace_row_in_one_line(tmp_path, capsys, monkey
 # ---------------------------------------------------------------- 1b: trace path
 
 
-def test_a_relative_trace_path_is_read_from_the_scenario_folder(tmp_path, capsys, monkeypatch):
+def test_a_relative_trace_path_is_read_from_the_scenario_folder(tmp_path, monkeypatch, cli):
     sub = tmp_path / "project"
     (sub / "logs").mkdir(parents=True)
     (sub / "logs" / "log.csv").write_text(LOG)
     (sub / "t.yaml").write_text(SCENARIO.format(path="logs/log.csv"))
     monkeypatch.chdir(tmp_path)  # not the scenario's folder: logs/log.csv is not here
-    code, out, err = _cli(capsys, "simulate", "project/t.yaml", "--json")
+    code, out, err = cli("simulate", "project/t.yaml", "--json")
     assert code == 0, err
     assert json.loads(out)["requests"]["arrived"] == 2
-    code, out, err = _cli(capsys, "estimate", "project/t.yaml", "--json")
+    code, out, err = cli("estimate", "project/t.yaml", "--json")
     assert code == 0, err
     # and from the scenario's own folder, the same file
     monkeypatch.chdir(sub)
-    code, out, err = _cli(capsys, "simulate", "t.yaml", "--json")
+    code, out, err = cli("simulate", "t.yaml", "--json")
     assert code == 0 and json.loads(out)["requests"]["arrived"] == 2, err
 
 
-def test_a_missing_trace_names_the_key_and_the_folder_it_was_read_from(tmp_path, capsys,
-                                                                      monkeypatch):
+def test_a_missing_trace_names_the_key_and_the_folder_it_was_read_from(tmp_path, monkeypatch, cli):
     sub = tmp_path / "project"
     sub.mkdir()
     (tmp_path / "log.csv").write_text(LOG)  # in the current folder, not the scenario's
     (sub / "t.yaml").write_text(SCENARIO.format(path="log.csv"))
     monkeypatch.chdir(tmp_path)
-    code, out, err = _cli(capsys, "simulate", "project/t.yaml")
+    code, out, err = cli("simulate", "project/t.yaml")
     assert (code, out) == (2, "")
     assert err == ("error: project/t.yaml: workload.arrivals.path: project/log.csv: trace "
                    "file not found (a relative path in a scenario file is read from that "
                    "file's folder)\n")
 
 
-def test_a_set_trace_path_stays_relative_to_the_current_folder(tmp_path, capsys, monkeypatch):
+def test_a_set_trace_path_stays_relative_to_the_current_folder(tmp_path, monkeypatch, cli):
     sub = tmp_path / "project"
     sub.mkdir()
     (tmp_path / "other.csv").write_text(LOG + "2026-10-01T00:00:02Z,7\n")
     (sub / "t.yaml").write_text(SCENARIO.format(path="missing.csv"))
     monkeypatch.chdir(tmp_path)
     # a value typed on the command line means the folder it is typed in
-    code, out, err = _cli(capsys, "simulate", "project/t.yaml", "--json",
+    code, out, err = cli("simulate", "project/t.yaml", "--json",
                           "--set", "workload.arrivals.path=other.csv")
     assert code == 0, err
     assert json.loads(out)["requests"]["arrived"] == 3
@@ -323,18 +312,18 @@ def test_a_control_character_inside_is_refused():
     assert "U+0009" in e.message
 
 
-def test_a_zero_width_space_in_counts_resource_still_joins_the_bill(tmp_path, capsys):
+def test_a_zero_width_space_in_counts_resource_still_joins_the_bill(tmp_path, cli):
     # counts.csv: 5 requests on i-1 in the bill's hour; the bill: 2.5 USD of i-1 and
     # 0.2 USD of tax. With "i-1" + U+200B nothing joined (allocated 0, exit 0) before.
     out = tmp_path / "o"
-    code, stdout, err = _cli(capsys, "attribute", "--bill", str(BAD / "bill.csv"), "--counts",
+    code, stdout, err = cli("attribute", "--bill", str(BAD / "bill.csv"), "--counts",
                              str(BAD / "counts.csv"), "--counts-resource", "i-1\u200b",
                              "--out", str(out), "--json")
     assert code == 0, err
     s = json.loads(stdout)
     assert s["totals"]["allocated"] == "2.5"
     assert s["rows"]["usage_without_bill_row"] == 0
-    code, stdout, err = _cli(capsys, "attribute", "--bill", str(BAD / "bill.csv"), "--counts",
+    code, stdout, err = cli("attribute", "--bill", str(BAD / "bill.csv"), "--counts",
                              str(BAD / "counts.csv"), "--counts-resource", "i-\u200b1",
                              "--out", str(tmp_path / "o2"))
     assert (code, stdout) == (2, "")

@@ -44,19 +44,9 @@ def test_a_mapping_set_by_an_option_has_its_paths_joined_to_the_scenario_folder(
     assert raw["options"][0]["set"]["deployment"]["engine"] == "cal.jsonl"  # unchanged
 
 
-def _cli(capsys, *argv: str) -> tuple[int, str, str]:
-    from infercost.cli import main
-
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
-def test_simulate_reads_the_same_trace_from_any_folder(tmp_path, capsys, monkeypatch):
+def test_simulate_reads_the_same_trace_from_any_folder(tmp_path, monkeypatch, cli):
     sub = tmp_path / "scen"
     (sub / "sub").mkdir(parents=True)
     (sub / "sub" / "trace.csv").write_text(
@@ -68,14 +58,14 @@ def test_simulate_reads_the_same_trace_from_any_folder(tmp_path, capsys, monkeyp
         "timestamp\n2026-10-01T00:00:00Z\n2026-10-01T00:00:01Z\n2026-10-01T00:00:02Z\n")
     monkeypatch.chdir(other)
     for option in ("dotted", "mapping"):
-        code, out, err = _cli(capsys, "simulate", "../scen/s.yaml", "--option", option,
+        code, out, err = cli("simulate", "../scen/s.yaml", "--option", option,
                               "--json")
         assert code == 0, err
         assert json.loads(out)["requests"]["arrived"] == 2, option  # the scenario's 2
     assert Path.cwd() == other
 
 
-def test_a_missing_set_trace_path_gets_no_scenario_folder_hint(tmp_path, capsys, monkeypatch):
+def test_a_missing_set_trace_path_gets_no_scenario_folder_hint(tmp_path, monkeypatch, cli):
     sub = tmp_path / "project"
     sub.mkdir()
     (sub / "t.yaml").write_text(SCENARIO.replace(
@@ -84,14 +74,14 @@ def test_a_missing_set_trace_path_gets_no_scenario_folder_hint(tmp_path, capsys,
     # typed on the command line: read from the current folder, and said so
     for typed in ("workload.arrivals.path=./typed-1.csv",
                   "workload.arrivals={process: trace, path: typed-2.csv}"):
-        code, out, err = _cli(capsys, "simulate", "project/t.yaml", "--set", typed)
+        code, out, err = cli("simulate", "project/t.yaml", "--set", typed)
         name = "typed-1.csv" if "typed-1" in typed else "typed-2.csv"
         assert (code, out) == (2, "")
         assert err == (f"error: project/t.yaml: workload.arrivals.path: {name}: trace file "
                        "not found (a path typed with --set is read from the current "
                        "folder)\n")
     # written in the scenario file: read from its folder, and said so
-    code, out, err = _cli(capsys, "simulate", "project/t.yaml")
+    code, out, err = cli("simulate", "project/t.yaml")
     assert err == ("error: project/t.yaml: workload.arrivals.path: project/missing.csv: "
                    "trace file not found (a relative path in a scenario file is read from "
                    "that file's folder)\n")
