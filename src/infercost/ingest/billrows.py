@@ -199,22 +199,21 @@ def _compression(path: Path) -> str | None:
 
 def ragged_row_check(path: Path) -> None:
     """InputError naming `file: line N` of the first CSV row whose number of fields is
-    not the header's (a short or long row); nothing when every row fits (or the file
-    cannot be read as text: the caller reports that)."""
+    not the header's (a short or long row; `textscan.ragged_csv_row`); nothing when
+    every row fits (or the file cannot be read as text: the caller reports that)."""
     import csv
 
+    from infercost.ingest.textscan import ragged_csv_row
+
     try:
-        with _open_text(path) as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            for row in reader:
-                if row and len(row) != len(header):
-                    shown = ",".join(row)
-                    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-                    raise InputError(f"expected {len(header)} columns as in the header, got "
-                                     f"{len(row)} ({shown})", f"{path}: line {reader.line_num}")
+        r = ragged_csv_row(path)
     except (OSError, UnicodeDecodeError, EOFError, csv.Error):
         return
+    if r is not None:
+        shown = ",".join(r.record)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise InputError(f"expected {r.expected} columns as in the header, got "
+                         f"{r.fields} ({shown})", f"{path}: line {r.line}")
 
 
 def json_records(path: Path) -> list[dict]:

@@ -27,12 +27,13 @@ _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 class Ragged:
     """A CSV record whose field count is not the header's. `row`: the record (header =
     row 1); `line`: the physical line it ends on; `fields`, `expected`: its and the
-    header's number of fields."""
+    header's number of fields; `record`: its cells."""
 
     row: int
     line: int
     fields: int
     expected: int
+    record: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _scan(path: Path, errors: str) -> tuple[Ragged | None, NotUtf8 | None]:
                 if bad is not None:
                     return None, bad
             if len(record) != n:
-                return Ragged(k, reader.line_num, len(record), n), None
+                return Ragged(k, reader.line_num, len(record), n, tuple(record)), None
     return None, None
 
 
