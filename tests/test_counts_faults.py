@@ -139,3 +139,24 @@ def test_a_csv_period_over_366_days_names_the_row(tmp_path):
         read_counts(p)
     assert str(e.value) == (f"{p}: row 2: column period_s: expected at most 31622400 "
                             "seconds (366 days), got 1e+12")
+
+
+def test_one_page_given_in_two_files_is_refused(tmp_path):
+    # the same page twice (a copy under another name) would count 100 + 200 twice: 600
+    doc = {"MetricDataResults": [_inv([T0, T1], [100, 200])]}
+    a, b = _cw(tmp_path, doc, "a.json"), _cw(tmp_path, doc, "b.json")
+    with pytest.raises(InputError) as e:
+        read_counts([a, b], resource="ep", period_s=3600)
+    assert e.value.where == str(b) and str(a) in e.value.message
+    assert "2026-10-01T00:00:00" in e.value.message
+    # two pages in two files, disjoint: 100 + 200 + 300 = 600 requests
+    c = _cw(tmp_path, {"MetricDataResults": [_inv([T2], [300])]}, "c.json")
+    assert sum(read_counts([a, c], resource="ep", period_s=3600).table.to_pydict()[
+        "requests"]) == 600
+
+
+def test_a_next_token_is_said_and_the_latency_named_only_when_read(tmp_path):
+    p = _cw(tmp_path, {"MetricDataResults": [_inv([T0], [100])], "NextToken": "abc"})
+    notes = read_counts(p, resource="ep", period_s=3600).notes
+    assert any("NextToken is set" in n for n in notes)
+    assert not any("ModelLatency" in n for n in notes)  # the file has no ModelLatency

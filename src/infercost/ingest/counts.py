@@ -86,10 +86,18 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
         resource = clean_resource(resource)
     files = expand_paths(paths, COUNTS_EXTENSIONS)
     frames, notes = [], []
+    seen: dict[Any, str] = {}  # CloudWatch (resource, period start) -> the file giving it
     for f in files:
         if file_kind(f) == "json":
             df, more = cloudwatch_rows(f, resource, period_s)
             notes += more
+            for t in df["period_start"]:  # pages of one query never overlap: a period in
+                if (resource, t) in seen:  # two files is one file given twice
+                    raise InputError(f"the Invocations of {pd.Timestamp(t).isoformat()} for "
+                                     f"{resource} are in {seen[(resource, t)]} too; expected "
+                                     "each period in one file (a page given twice?)",
+                                     str(f))
+                seen[(resource, t)] = str(f)
         else:
             df = _table_rows(f, resource, period_s)
             if resource is not None and df.attrs.get("had_resource_column"):
@@ -357,8 +365,12 @@ def cloudwatch_rows(f: Path, resource: str | None,
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"Invocations: expected whole numbers (statistic Sum), got "
                          f"{df['requests'].iloc[i]}", f"{src}: {stamps[i]}")
-    notes.append(f"{src}: CloudWatch Invocations (Sum) and ModelLatency (Average, µs) "
-                 f"for {resource}, {period:g} s periods")
+    notes.append(f"{src}: CloudWatch Invocations (Sum)"
+                 + (" and ModelLatency (Average, µs)" if lat else "")
+                 + f" for {resource}, {period:g} s periods")
+    if doc.get("NextToken"):  # the query has more pages than this file holds
+        notes.append(f"{src}: NextToken is set: CloudWatch has more pages of this query; "
+                     "periods on them are not counted (fetch them and give every page)")
     return df, notes
 
 
