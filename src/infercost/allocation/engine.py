@@ -243,14 +243,16 @@ def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, 
     from infercost.ingest.backends import to_arrow
 
     t0 = time.perf_counter()
-    u = prepared(usage, rules)
-    ok = u.rejected.isnull()
-    g = u.group_by(["resource_id", "hour"]).aggregate(
-        n=u.count(),
-        n_ok=ok.cast("int64").sum(),
-        W=ibis.ifelse(ok, u.w, 0).sum(),
-    )
-    gdf = to_arrow(con, g).to_pandas()
+    gdf = _resource_hours_unchecked(con, usage, rules)
+    if gdf is None:
+        u = prepared(usage, rules)
+        ok = u.rejected.isnull()
+        g = u.group_by(["resource_id", "hour"]).aggregate(
+            n=u.count(),
+            n_ok=ok.cast("int64").sum(),
+            W=ibis.ifelse(ok, u.w, 0).sum(),
+        )
+        gdf = to_arrow(con, g).to_pandas()
     if gdf.empty:
         gdf = pd.DataFrame({"resource_id": pd.Series([], dtype=object),
                             "hour": pd.Series([], dtype="datetime64[us]"),
@@ -260,6 +262,57 @@ def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, 
     for c in ("n", "n_ok", "W"):
         gdf[c] = gdf[c].fillna(0).astype("int64")
     return gdf, time.perf_counter() - t0
+
+
+def _resource_hours_unchecked(con: Any, usage: Usage, rules: Rules) -> pd.DataFrame | None:
+    """Pass 1 without the per-row reason codes, when nothing in the log can be rejected:
+    the same n, n_ok (= n) and W, or None (then the checked pass runs).
+
+    Under the duration drivers, a log whose Parquet footers bound every duration to
+    [0, MAX_DURATION_MS] and every token count to >= 0 (`footers_rule_out_rejects`) can
+    still hold a NaN or infinite duration, a null timestamp or resource_id: such a row
+    makes a group key null or the group's float sums non-finite, and the answer None.
+    W is summed as floats of whole µs: exact while every sum stays below 2^53 (else
+    None). An error from the engine (an unreadable file) also gives None: the checked
+    pass reports it."""
+    from infercost.ingest.backends import engine_error
+    from infercost.ingest.usage import footers_rule_out_rejects
+
+    if rules.driver not in ("duration_ms", "capacity") or not footers_rule_out_rejects(
+            usage, MAX_DURATION_MS):
+        return None
+    u = usage.table
+    ms = u.duration_ms
+    g = u.group_by(resource_id=u.resource_id, hour=u.timestamp.truncate("h")).aggregate(
+        n=u.count(), W=_float_floor(ms * 1000).sum(), S=ms.sum())
+    try:
+        df = con.to_pyarrow(g).to_pandas()
+    except Exception as e:
+        if engine_error(e):
+            return None
+        raise
+    w = df["W"].to_numpy(dtype=np.float64, na_value=np.nan)
+    total = df["S"].to_numpy(dtype=np.float64, na_value=np.nan)
+    if (df["resource_id"].isna().any() or df["hour"].isna().any()
+            or not (np.isfinite(w).all() and np.isfinite(total).all())
+            or not ((w >= 0) & (w < 2.0**53)).all()):
+        return None
+    return pd.DataFrame({"resource_id": df["resource_id"], "hour": df["hour"],
+                         "n": df["n"].to_numpy(dtype=np.int64),
+                         "n_ok": df["n"].to_numpy(dtype=np.int64),
+                         "W": w.astype(np.int64)})
+
+
+def _float_floor(x: Any) -> Any:
+    """floor(x) as the backend computes it, without Ibis's cast to int64 (which stops the
+    query at a NaN: here a NaN must reach the sum, where it is seen)."""
+    import ibis
+
+    @ibis.udf.scalar.builtin(name="floor", signature=(("float64",), "float64"))
+    def floor(v):  # noqa: ARG001 (the backend's own function)
+        ...
+
+    return floor(x)
 
 
 def token_hours(con: Any, usage: Usage, rules: Rules, resources: set) -> pd.DataFrame:

@@ -144,11 +144,17 @@ def to_arrow(con: Any, expr: Any) -> Any:
     try:
         return con.to_pyarrow(expr)
     except Exception as e:
-        mod = type(e).__module__ or ""
-        if mod.startswith(("duckdb", "_duckdb", "pyspark", "py4j")):
+        if engine_error(e):
             raise InputError(f"cannot read the input: {str(e).strip().splitlines()[0]}",
                              "usage") from None
         raise
+
+
+def engine_error(e: BaseException) -> bool:
+    """Whether `e` was raised by the backend's engine (DuckDB or Spark) running a query,
+    not by Python code around it."""
+    mod = type(e).__module__ or ""
+    return mod.startswith(("duckdb", "_duckdb", "pyspark", "py4j"))
 
 
 def write_parquet(con: Any, expr: Any, path: Path) -> None:

@@ -104,6 +104,53 @@ def no_usage(con: Any) -> Usage:
                  ["no usage given: every bill row is shared (or fleet idle by the rules)"])
 
 
+def footers_rule_out_rejects(usage: Usage, max_duration_ms: float) -> bool:
+    """Whether the Parquet footers of every usage file show that no row can be rejected
+    for a reason statistics can show: a null, negative or over-`max_duration_ms`
+    `duration_ms`, or a negative token count (row-group min, max and null counts; bounds,
+    so a writer's inexact statistics only make this answer False). Also False when a
+    file has a `requests` column (the bound is per row then), a column is not numeric or
+    a statistic is missing, or any file is not Parquet. NaN is not in Parquet statistics:
+    the caller checks it (`engine.resource_hours`); so are null timestamps and
+    resource_ids (null group keys)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if usage.kinds != ["parquet"] or not usage.files:
+        return False
+    for f in usage.files:
+        try:
+            pf = pq.ParquetFile(f)
+        except (OSError, pa.ArrowException):
+            return False  # the engine's own read names the problem
+        names = {n.lower(): n for n in pf.schema_arrow.names}
+        if "requests" in names or "duration_ms" not in names:
+            return False
+        bounds = {"duration_ms": (0.0, max_duration_ms, True)}
+        bounds.update({c: (0, None, False) for c in INTS if c in names})
+        meta = pf.metadata
+        paths = [meta.schema.column(j).path for j in range(meta.num_columns)]
+        for col, (lo, hi, no_nulls) in bounds.items():
+            name = names[col]
+            typ = pf.schema_arrow.field(name).type
+            if not (pa.types.is_integer(typ) or pa.types.is_floating(typ)) or name not in paths:
+                return False
+            j = paths.index(name)
+            for i in range(meta.num_row_groups):
+                rg = meta.row_group(i)
+                if rg.num_rows == 0:
+                    continue
+                st = rg.column(j).statistics
+                if st is None or not st.has_null_count or (no_nulls and st.null_count):
+                    return False
+                if st.null_count == rg.num_rows:
+                    continue  # all null: nothing to bound (tokens only, as said above)
+                if not st.has_min_max or not st.min >= lo or (hi is not None
+                                                             and not st.max <= hi):
+                    return False
+    return True
+
+
 def combine(parts: list[Usage]) -> Usage:
     """Several Usages (a log and counts) as one."""
     if len(parts) == 1:

@@ -1,0 +1,155 @@
+"""Pass 1 without per-row reason codes (when the Parquet footers rule out every reject
+they can show) gives exactly the checked pass's counts and weights, and gives way to
+the checked pass whenever a row could be rejected."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infercost.allocation import engine
+from infercost.allocation.engine import MAX_DURATION_MS, resource_hours
+from infercost.allocation.rules import parse_rules
+from infercost.ingest.backends import connect
+from infercost.ingest.usage import footers_rule_out_rejects, read_usage
+
+
+@pytest.fixture(scope="module")
+def con():
+    return connect("duckdb")
+
+
+def _checked(con, usage, rules):
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(engine, "_resource_hours_unchecked", lambda *a: None)
+        return resource_hours(con, usage, rules)[0]
+
+
+def _sorted(df):
+    return df.sort_values(["resource_id", "hour"], na_position="first").reset_index(drop=True)
+
+
+GOOD = st.one_of(st.sampled_from([0.0, 1e-7, 0.0005, 0.9999, 2.5, MAX_DURATION_MS]),
+                 st.floats(min_value=0, max_value=MAX_DURATION_MS, allow_nan=False))
+BAD = st.sampled_from([math.nan, math.inf, -math.inf, -0.5, MAX_DURATION_MS * 1.5, None])
+
+
+@settings(max_examples=40, deadline=None)
+@given(durs=st.lists(st.one_of(GOOD, GOOD, GOOD, BAD), min_size=1, max_size=25),
+       null_ts=st.booleans(), null_res=st.booleans(), neg_tok=st.booleans(),
+       driver=st.sampled_from(["duration_ms", "capacity"]), data=st.data())
+def test_unchecked_pass_equals_checked_pass(tmp_path_factory, con, durs,
+                                            null_ts, null_res, neg_tok, driver, data):
+    n = len(durs)
+    ts = list(pd.date_range("2026-10-01", periods=n, freq="23min"))
+    res = data.draw(st.lists(st.sampled_from(["i-1", "i-2", "/subscriptions/S/vm"]),
+                             min_size=n, max_size=n))
+    if null_ts:
+        ts[data.draw(st.integers(0, n - 1))] = None
+    if null_res:
+        res[data.draw(st.integers(0, n - 1))] = None
+    tok = list(range(n))
+    if neg_tok:
+        tok[data.draw(st.integers(0, n - 1))] = -3
+    df = pd.DataFrame({"timestamp": pd.array(ts, dtype="datetime64[us]"),
+                       "request_id": [f"r{i}" for i in range(n)], "resource_id": res,
+                       "duration_ms": pd.array(durs, dtype="float64"),
+                       "input_tokens": tok, "output_tokens": [2 * i for i in range(n)]})
+    p = tmp_path_factory.mktemp("u") / "u.parquet"
+    df.to_parquet(p)
+    usage = read_usage(con, p)
+    rules = parse_rules({"driver": driver})
+    fast = engine._resource_hours_unchecked(con, usage, rules)
+    got = resource_hours(con, usage, rules)[0]
+    want = _checked(con, usage, rules)
+    pd.testing.assert_frame_equal(_sorted(got), _sorted(want))
+    clean = all(d is not None and not math.isnan(d) and 0 <= d <= MAX_DURATION_MS
+                for d in durs) and not (null_ts or null_res or neg_tok)
+    # the unchecked pass is taken exactly when nothing could be rejected
+    assert (fast is not None) == clean
+    if clean:
+        assert (want["n"] == want["n_ok"]).all()
+
+
+def _write(tmp_path, name, table, **kw):
+    p = tmp_path / name
+    pq.write_table(table, p, **kw)
+    return p
+
+
+BASE = {"timestamp": pa.array([pd.Timestamp("2026-10-01 00:05")] * 2, pa.timestamp("us")),
+        "request_id": ["a", "b"], "resource_id": ["i-1", "i-1"],
+        "duration_ms": pa.array([10.0, 20.0])}
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({}, True),
+    ({"input_tokens": pa.array([1, None], pa.int64())}, True),
+    ({"input_tokens": pa.array([None, None], pa.int64())}, True),  # all null: no bound
+    ({"output_tokens": pa.array([5, -1], pa.int64())}, False),
+    ({"requests": pa.array([1, 1], pa.int64())}, False),  # bound per row then
+    ({"duration_ms": pa.array(["10", "20"])}, False),  # text: no numeric statistics
+    ({"duration_ms": pa.array([10.0, None])}, False),  # a null duration is rejected
+    ({"duration_ms": pa.array([-1.0, 2.0])}, False),
+    ({"duration_ms": pa.array([1.0, MAX_DURATION_MS + 1])}, False),
+    ({"Duration_MS": pa.array([1, 2], pa.int64())}, True),  # names are case-insensitive
+])
+def test_footers_rule_out_rejects(tmp_path, con, change, expected):
+    cols = dict(BASE)
+    if "Duration_MS" in change:
+        del cols["duration_ms"]
+    cols.update(change)
+    p = _write(tmp_path, "u.parquet", pa.table(cols))
+    assert footers_rule_out_rejects(read_usage(con, p), MAX_DURATION_MS) is expected
+
+
+def test_footers_without_statistics_or_not_parquet(tmp_path, con):
+    p = _write(tmp_path, "u.parquet", pa.table(BASE), write_statistics=False)
+    assert footers_rule_out_rejects(read_usage(con, p), MAX_DURATION_MS) is False
+    c = tmp_path / "u.csv"
+    pd.DataFrame({k: list(v.to_pylist() if hasattr(v, "to_pylist") else v)
+                  for k, v in BASE.items()}).to_csv(c, index=False)
+    assert footers_rule_out_rejects(read_usage(con, c), MAX_DURATION_MS) is False
+
+
+def test_other_drivers_take_the_checked_pass(tmp_path, con):
+    p = _write(tmp_path, "u.parquet", pa.table(BASE))
+    usage = read_usage(con, p)
+    for driver in ("requests", "tokens"):
+        assert engine._resource_hours_unchecked(con, usage, parse_rules({"driver": driver})) \
+            is None
+    assert engine._resource_hours_unchecked(con, usage, parse_rules({})) is not None
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("bad", [None, math.nan, math.inf])
+def test_unchecked_pass_on_spark(tmp_path, con, bad):
+    """Spark's floor returns an integer (a NaN would become 0 there): the float sum of
+    the durations is what sees it; both backends give the checked pass's answer."""
+    pytest.importorskip("pyspark")
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
+    durs = [10.25, 3.5, 7.0] + ([] if bad is None else [bad])
+    n = len(durs)
+    df = pd.DataFrame({"timestamp": pd.array(pd.date_range("2026-10-01", periods=n,
+                                                           freq="50min"), "datetime64[us]"),
+                       "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
+                       "duration_ms": durs})
+    p = tmp_path / "u.parquet"
+    df.to_parquet(p)
+    rules = parse_rules({})
+    spark = connect("spark")
+    want = _checked(con, read_usage(con, p), rules)
+    for c in (con, spark):
+        usage = read_usage(c, p)
+        assert (engine._resource_hours_unchecked(c, usage, rules) is None) == (bad is not None)
+        pd.testing.assert_frame_equal(_sorted(resource_hours(c, usage, rules)[0]),
+                                      _sorted(want))
