@@ -10,6 +10,7 @@ and gCO2e. Resources no catalog instance matches are named in a note, not counte
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -52,26 +53,51 @@ def match_instance(texts: list[str], provider: str, catalog: Catalog) -> Instanc
     return max(hits, key=lambda i: (len(i.instance), prov.startswith(i.provider), i.provider))
 
 
-def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.DataFrame,
-                       summary: dict, catalog: Catalog,
-                       hours_billed: pd.DataFrame) -> dict[str, Any]:
-    """summary.json's `energy` block (see the module doc): kWh and gCO2e, per 1k requests,
-    per resource, and the notes stating each assumption. `hours_billed`: the fleet's
-    (resource_id, hour) rows of rule R2 (`engine.Attribution.fleet_hours`)."""
+@dataclass
+class FleetResources:
+    """Per fleet resource what its energy needs of the bill alone: its texts (SKU ids,
+    descriptions, names) and provider, its billed resource-hours and its billed cost."""
+
+    texts: dict[str, list[str]]
+    providers: dict[str, str]
+    hours: pd.Series
+    billed: dict
+
+
+def fleet_resources(bill: Bill, fleet_mask, cost: pd.Series,
+                    hours_billed: pd.DataFrame) -> FleetResources | None:
+    """The bill side of `attribution_energy` (None: no fleet row names a resource)."""
     used = [c for c in _COLUMNS if c in bill.rows]  # not a copy of every bill column
     rows = bill.rows.loc[fleet_mask, used]
     rows = rows[rows["resource_id"].notna()]
-    notes: list[str] = []
     if rows.empty:
-        return {**fleet_energy(catalog, [], 0), "notes": ["no fleet resource in the bill: no energy"]}
+        return None
     hours = hours_billed.groupby("resource_id")["hour"].nunique()
     billed = {r: sum(g, Decimal(0)) for r, g in cost.loc[rows.index].groupby(rows["resource_id"])}
+    texts_of, provider_of = _texts(rows)
+    return FleetResources(texts_of, provider_of, hours, billed)
+
+
+def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.DataFrame,
+                       summary: dict, catalog: Catalog,
+                       hours_billed: pd.DataFrame,
+                       fleet: FleetResources | None | bool = False) -> dict[str, Any]:
+    """summary.json's `energy` block (see the module doc): kWh and gCO2e, per 1k requests,
+    per resource, and the notes stating each assumption. `hours_billed`: the fleet's
+    (resource_id, hour) rows of rule R2 (`engine.Attribution.fleet_hours`); `fleet`:
+    `fleet_resources` of the same arguments, when the caller made it already."""
+    if fleet is False:
+        fleet = fleet_resources(bill, fleet_mask, cost, hours_billed)
+    notes: list[str] = []
+    if fleet is None:
+        return {**fleet_energy(catalog, [], 0), "notes": ["no fleet resource in the bill: no energy"]}
+    hours, billed = fleet.hours, fleet.billed
     idle_rows = allocations[allocations["kind"] == "idle"] if "kind" in allocations else allocations.iloc[0:0]
     idle = {r: sum(g, Decimal(0)) for r, g in idle_rows["cost"].groupby(idle_rows["detail"])}
     fleet_idle = Decimal(str(summary.get("idle_share") or 0))
     driver = summary.get("driver", "")
     parts, unmatched = [], []
-    texts_of, provider_of = _texts(rows)
+    texts_of, provider_of = fleet.texts, fleet.providers
     for rid in sorted(texts_of):
         inst = match_instance(texts_of[rid], provider_of.get(rid, ""), catalog)
         hw = catalog.hardware.get(inst.hardware) if inst is not None else None

@@ -17,6 +17,8 @@ back from (3), or straight from the expression without requests.parquet); with
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +44,7 @@ from infercost.allocation.steps import (
     BillSide,
     UsageSide,
     assemble,
+    bill_steps,
 )
 from infercost.core.money import format_decimal
 from infercost.errors import InputError
@@ -71,6 +74,8 @@ class Attribution:
     #: rule R1's fleet (bool per bill row) and rule R2's billed (resource_id, hour, cost_q)
     fleet_mask: np.ndarray | None = None
     fleet_hours: pd.DataFrame | None = None
+    #: what `attribute(overlap=...)` returned
+    overlap: Any = None
 
 
 # ------------------------------------------------------------------ usage expressions
@@ -351,11 +356,15 @@ def attribute(
     check_duplicates: bool = True,
     write_requests: bool = True,
     pass1: tuple[pd.DataFrame, float] | None = None,
+    overlap: Callable[[np.ndarray, pd.DataFrame], Any] | None = None,
 ) -> Attribution:
     """Allocate `bill` to the requests of `usage` by `rules`; writes requests.parquet into
     `out_dir` (the caller moves it into place) and returns allocation rows and summary.
 
-    Money: Decimal in the bill currency (USD unless the bill says otherwise)."""
+    Money: Decimal in the bill currency (USD unless the bill says otherwise). `overlap`:
+    work of the caller's that needs only the fleet (rule R1's mask, rule R2's billed
+    resource-hours), called on this thread while the engine runs the last pass; its
+    result is `Attribution.overlap`. Raises InputError for input the engine cannot read."""
     import ibis
     import pyarrow as pa
 
@@ -506,9 +515,25 @@ def attribute(
         rq = read_files(con, "parquet", [req_path])  # pass 4 reads back narrow columns
     else:
         rq = narrow  # without the text and decimal columns nothing below reads
+    # what each resource-hour hands out before per-request rounding (exact integers):
+    # floor(cost_q * min(W, den) / den); the requests get this minus < 1 quantum each
+    target = _handed_out(alloc["cost_q"].to_numpy(dtype=np.int64),
+                         alloc["W"].to_numpy(dtype=np.int64),
+                         alloc["den"].to_numpy(dtype=np.int64))
+    tdf = pd.DataFrame({"resource_id": alloc["resource_id"].to_numpy(),
+                        "day": alloc["hour"].dt.floor("D").to_numpy(), "cost_q": target})
+    bside = BillSide(bill=bill, rules=rules, currency=currency, basis=ccol, cost=cost,
+                     quanta=bq, fleet_mask=fleet_mask, hours=hq, rest=rest_rows,
+                     no_period=no_period, no_period_cost=no_period_cost, period=(ps, pe))
     t3 = time.perf_counter()
     agg = aggregate_costs(rq)
-    adf = to_arrow(con, agg).to_pandas()
+    # the engine runs pass 4 (without Python's lock) while Python makes what needs only
+    # the bill side and pass 1: on a machine of few cores, the cores otherwise idle then
+    with ThreadPoolExecutor(1, thread_name_prefix="infercost-pass4") as pool:
+        running = pool.submit(to_arrow, con, agg)
+        pre = bill_steps(bside, tdf)
+        side = overlap(fleet_mask, hq) if overlap is not None else None
+        adf = running.result().to_pandas()
     adf["day"] = _map_distinct(adf["day"], lambda d: None if d is None or d is pd.NaT
                                or d != d else str(d)[:10])
     adf["allocation"] = _map_distinct(adf["code"], lambda c: STATUS[int(c)])
@@ -518,13 +543,6 @@ def attribute(
         adf[c] = adf[c].fillna(0).astype("int64")
     for c in ("day", "model", "model_version", "endpoint", "tenant"):
         adf[c] = adf[c].astype(object).where(adf[c].notna(), None)
-    # what each resource-hour hands out before per-request rounding (exact integers):
-    # floor(cost_q * min(W, den) / den); the requests get this minus < 1 quantum each
-    target = _handed_out(alloc["cost_q"].to_numpy(dtype=np.int64),
-                         alloc["W"].to_numpy(dtype=np.int64),
-                         alloc["den"].to_numpy(dtype=np.int64))
-    tdf = pd.DataFrame({"resource_id": alloc["resource_id"].to_numpy(),
-                        "day": alloc["hour"].dt.floor("D").to_numpy(), "cost_q": target})
 
     def share_idle(idle_by_resource: dict) -> tuple[pd.DataFrame, dict]:
         """Rule R4 `idle: share`, in the engine: each resource's idle quanta go to the
@@ -560,14 +578,11 @@ def attribute(
         return g, {r: q2d(int(q)) for r, q in zip(rs["resource_id"], rs["idle_q"], strict=True)}
 
     ta = time.perf_counter()
-    bside = BillSide(bill=bill, rules=rules, currency=currency, basis=ccol, cost=cost,
-                     quanta=bq, fleet_mask=fleet_mask, hours=hq, rest=rest_rows,
-                     no_period=no_period, no_period_cost=no_period_cost, period=(ps, pe))
     uside = UsageSide(aggregate=adf, handed_out=tdf, resource_hours=gdf, rows_read=usage_rows,
                       duplicates=dup, share_idle=share_idle)
-    table, summary = assemble(bside, uside)
+    table, summary = assemble(bside, uside, pre)
     summary["notes"].extend(notes)
-    result = Attribution(table, summary, fleet_mask=fleet_mask, fleet_hours=hq)
+    result = Attribution(table, summary, fleet_mask=fleet_mask, fleet_hours=hq, overlap=side)
     result.summary["backend"] = backend_name(con)
     timings["assemble_s"] = time.perf_counter() - ta
     timings["total_engine_s"] = time.perf_counter() - t0

@@ -100,7 +100,8 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
                       con=con, hint=fleet_hint(pass1[0], r))
         t_bill = time.perf_counter() - t0
         res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
-                        write_requests=write_requests, pass1=pass1)
+                        write_requests=write_requests, pass1=pass1,
+                        overlap=lambda mask, hours: _fleet_resources(b, r, mask, hours))
         s = res.summary
         s["inputs"] = {"bill": b.sources, "bill_format": b.format,
                        "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
@@ -171,7 +172,14 @@ def _energy(b: Any, r: Any, res: Any, s: dict) -> dict:
     from infercost.core.catalog import load_catalog
 
     return attribution_energy(b, res.fleet_mask, b.cost(r.cost_basis), res.allocations, s,
-                              load_catalog(), res.fleet_hours)
+                              load_catalog(), res.fleet_hours, res.overlap or False)
+
+
+def _fleet_resources(b: Any, r: Any, fleet_mask: Any, hours: Any) -> Any:
+    """The bill side of the energy block (made while the engine runs its last pass)."""
+    from infercost.allocation.energy import fleet_resources
+
+    return fleet_resources(b, fleet_mask, b.cost(r.cost_basis), hours)
 
 
 def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, rules) -> Any:

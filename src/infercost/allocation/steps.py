@@ -141,11 +141,45 @@ class Shared:
         return self.before_spread - self.spread
 
 
-def assemble(b: BillSide, u: UsageSide) -> tuple[pd.DataFrame, dict]:
-    """Allocation table and summary from the two sides, rule by rule."""
-    costs = r0_costs(b)
+@dataclass
+class BillSteps:
+    """What the rules need of the bill side and of the resource-hours alone (R0 and R4's
+    per resource and day sums): `bill_steps` makes it while the engine runs pass 4."""
+
+    costs: Costs
+    #: R4: per (resource, day) its fleet cost (Decimal), and the quanta its hours hand out
+    fleet_by_day: dict
+    handed_out_by_day: dict
+    handed_out_q: int
+
+
+def bill_steps(b: BillSide, handed_out: pd.DataFrame) -> BillSteps:
+    """R0 and the per (resource, day) sums of R4 (`handed_out`: UsageSide.handed_out)."""
+    return BillSteps(r0_costs(b), *r4_sums(b, handed_out))
+
+
+def r4_sums(b: BillSide, handed_out: pd.DataFrame) -> tuple[dict, dict, int]:
+    """R4's sums per (resource, day): the fleet cost (Decimal; rule R2's hours plus the
+    sub-quantum rests), what the hours hand out (Decimal), and that in all (quanta)."""
+    hq = b.hours
+    fday = hq.assign(day=hq["hour"].dt.floor("D"))
+    fcost = {}
+    for (r, d), q in fday.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum().items():
+        fcost[(r, d)] = q2d(q)
+    for r, d, rest in zip(b.rest["resource_id"], b.rest["day"], b.rest["rest"], strict=True):
+        fcost[(r, pd.Timestamp(d))] = fcost.get((r, pd.Timestamp(d)), Decimal(0)) + rest
+    used = handed_out.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
+    usedmap = {(r, pd.Timestamp(d)): q2d(q) for (r, d), q in used.items()}
+    return fcost, usedmap, int(sum(used)) if len(used) else 0
+
+
+def assemble(b: BillSide, u: UsageSide, pre: BillSteps | None = None) -> tuple[pd.DataFrame, dict]:
+    """Allocation table and summary from the two sides, rule by rule (`pre`: `bill_steps`
+    of the same sides, when the caller made it already)."""
+    pre = pre or bill_steps(b, u.handed_out)
+    costs = pre.costs
     al = r3_allocated(u)
-    idle = r4_idle(b, u, al)
+    idle = r4_idle(b, u, al, pre)
     if b.rules.idle == "share" and len(al.rows):
         idle = r4_share_idle(idle, al, u)
     shared = r5_shared(b, costs, al)
@@ -179,21 +213,15 @@ def r3_allocated(u: UsageSide) -> Allocated:
     return Allocated(al, rows, sum(rows["direct"], Decimal(0)))
 
 
-def r4_idle(b: BillSide, u: UsageSide, al: Allocated) -> Idle:
+def r4_idle(b: BillSide, u: UsageSide, al: Allocated, pre: BillSteps | None = None) -> Idle:
     """R4: per resource and day, its cost minus what its hours handed out; plus the
-    per-request rounding row (what the hours handed out minus what requests got)."""
-    hq = b.hours
-    fday = hq.assign(day=hq["hour"].dt.floor("D"))
-    fcost = {}
-    for (r, d), q in fday.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum().items():
-        fcost[(r, d)] = q2d(q)
-    for r, d, rest in zip(b.rest["resource_id"], b.rest["day"], b.rest["rest"], strict=True):
-        fcost[(r, pd.Timestamp(d))] = fcost.get((r, pd.Timestamp(d)), Decimal(0)) + rest
-    used = u.handed_out.groupby(["resource_id", "day"], dropna=False)["cost_q"].sum()
-    usedmap = {(r, pd.Timestamp(d)): q2d(q) for (r, d), q in used.items()}
+    per-request rounding row (what the hours handed out minus what requests got).
+    `pre`: `bill_steps` of the same sides, when made already."""
+    fcost, usedmap, handed_q = ((pre.fleet_by_day, pre.handed_out_by_day, pre.handed_out_q)
+                                if pre is not None else r4_sums(b, u.handed_out))
     idle = {k: v - usedmap.get(k, Decimal(0)) for k, v in fcost.items()}
     got = int(al.usage["cost_q"].sum())
-    dust = q2d(int(sum(used)) - got) if len(used) else -q2d(got)
+    dust = q2d(handed_q - got)
     if dust < 0:  # a bug, never the input
         raise AssertionError(f"requests got more than their resource-hours: {dust}")
     if dust:
