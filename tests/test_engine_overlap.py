@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from attribution_helpers import focus_row, make_bill, make_usage, usage_row
 
+from attribution_helpers import focus_row, make_bill, make_usage, usage_row
 from infercost.allocation import engine, steps
 from infercost.allocation.rules import parse_rules
 from infercost.errors import InputError
