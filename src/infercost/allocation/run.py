@@ -7,6 +7,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -71,11 +72,10 @@ BREAKDOWN_DIGITS = 28
 def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, con,
          write_requests, cost_basis, by, counts, counts_resource, counts_period_s) -> dict:
     from infercost.allocation.breakdowns import attribution_breakdowns
-    from infercost.allocation.engine import attribute, resource_hours
+    from infercost.allocation.engine import attribute
     from infercost.allocation.rules import load_rules, parse_rules
     from infercost.errors import InputError
     from infercost.ingest.backends import connect
-    from infercost.ingest.bill import read_bill
 
     if usage and counts:
         raise InputError("give one of them (a request log or call counts, not both)",
@@ -92,13 +92,7 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         u = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
-        # pass 1 over the log first: its ResourceIds tell the engine which bill rows can
-        # be in the fleet, so every other row is reduced to its sums there
-        pass1 = resource_hours(con, u, r)
-        t0 = time.perf_counter()
-        b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
-                      con=con, hint=fleet_hint(pass1[0], r))
-        t_bill = time.perf_counter() - t0
+        pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
         res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
                         write_requests=write_requests, pass1=pass1,
                         overlap=lambda mask, hours: _fleet_resources(b, r, mask, hours))
@@ -136,6 +130,47 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s
+
+
+def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tuple:
+    """Pass 1 over the log (`engine.resource_hours`) and the bill read: (pass 1, Bill,
+    seconds reading the bill). The log's ResourceIds tell the engine which bill rows can
+    be in the fleet, so every other row is reduced to its sums there. On DuckDB both run
+    at once: the ResourceIds come first from one quick distinct query (every id in the
+    log: a superset of the ids pass 1 accepts, which only brings a few more rows to
+    Python), and a second connection reads the bill while pass 1 runs. A fault in the
+    log is raised before one in the bill, as when they ran one after the other."""
+    from infercost.allocation.engine import resource_hours
+    from infercost.errors import InputError
+    from infercost.ingest.backends import second_connection, to_arrow
+    from infercost.ingest.bill import read_bill
+
+    def bill_read(hint: Any, on: Any) -> tuple:
+        t0 = time.perf_counter()
+        b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
+                      con=on, hint=hint)
+        return b, time.perf_counter() - t0
+
+    other = second_connection(con)
+    ids = None
+    if other is not None:
+        try:
+            ids = to_arrow(con, u.table.select("resource_id").distinct())
+        except InputError:
+            ids = None  # pass 1 names the fault
+    if ids is None:
+        pass1 = resource_hours(con, u, r)
+        return (pass1, *bill_read(fleet_hint(pass1[0], r), con))
+    used = pd.DataFrame({"resource_id": ids.column("resource_id").to_pylist()})
+    used["n_ok"] = 1
+    with ThreadPoolExecutor(1, thread_name_prefix="infercost-pass1") as pool:
+        running = pool.submit(resource_hours, con, u, r)
+        try:
+            b, t_bill = bill_read(fleet_hint(used, r), other)
+        except BaseException:
+            running.result()  # a fault in the log first
+            raise
+        return running.result(), b, t_bill
 
 
 @contextmanager

@@ -45,6 +45,20 @@ def connect(backend: str = "duckdb", *, threads: int | None = None,
                      "--backend")
 
 
+def second_connection(con: Any) -> Any:
+    """Another connection to the same DuckDB database (its own queries may run while
+    `con` runs one, from another thread), set up as `connect` sets `con`; None on Spark."""
+    if backend_name(con) != "duckdb":
+        return None
+    import ibis
+
+    other = ibis.duckdb.from_connection(con.con.cursor())
+    for setting in ("SET TimeZone='UTC'", "SET preserve_insertion_order=false",
+                    "SET enable_progress_bar=false"):
+        other.raw_sql(setting)
+    return other
+
+
 _SPARK = None
 _SPARK_TMP: str | None = None  # the temporary folder of the session this process started
 
