@@ -74,13 +74,13 @@ def test_an_error_on_either_side_is_raised(monkeypatch):
 
     from infercost.ingest import backends
 
-    real = backends.to_arrow
+    real = backends.Prepared.run
 
-    def bad_query(con, expr):  # only the last pass (the one with allocation codes) fails
-        if "code" in expr.columns:
+    def bad_query(self):  # only the last pass (the one with allocation codes) fails
+        if "code" in self.expr.columns:
             raise InputError("cannot read the input: pass 4", "usage")
-        return real(con, expr)
+        return real(self)
 
-    monkeypatch.setattr("infercost.ingest.backends.to_arrow", bad_query)
+    monkeypatch.setattr(backends.Prepared, "run", bad_query)
     with pytest.raises(InputError, match="pass 4"):
         _run(lambda mask, hours: 1)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -240,24 +239,73 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
 
 
 def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, float]:
-    """Pass 1: per (resource_id, hour) the row count, accepted rows and total weight W.
+    """Pass 1: per (resource_id, hour) the row count, accepted rows and total weight W;
+    and the seconds it took. (`plan_resource_hours` and `run_resource_hours` are its two
+    halves, for a caller that runs the query on another thread.)"""
+    plan = plan_resource_hours(con, usage, rules)
+    ran = run_resource_hours(plan)
+    return resource_hours_frame(plan, ran), ran.seconds
 
-    Independent of the bill, so a caller may run it while the bill is being read."""
+
+@dataclass
+class Pass1Plan:
+    """Pass 1's queries, prepared on the calling thread (`ingest.backends.prepare`): the
+    one without per-row reason codes when it may be taken (see `_unchecked_query`), and
+    the checked one."""
+
+    unchecked: Any
+    checked: Any
+
+
+@dataclass
+class Pass1Run:
+    """What `run_resource_hours` got: an Arrow table and whether the checked query made
+    it (else the unchecked one did: columns resource_id, hour, n, n_ok, W already)."""
+
+    table: Any
+    checked: bool
+    seconds: float
+
+
+def plan_resource_hours(con: Any, usage: Usage, rules: Rules) -> Pass1Plan:
+    """Pass 1's queries, made and prepared on this thread (Ibis code runs only here)."""
     import ibis
 
-    from infercost.ingest.backends import to_arrow
+    from infercost.ingest.backends import prepare
+
+    u = prepared(usage, rules)
+    ok = u.rejected.isnull()
+    g = u.group_by(["resource_id", "hour"]).aggregate(
+        n=u.count(),
+        n_ok=ok.cast("int64").sum(),
+        W=ibis.ifelse(ok, u.w, 0).sum(),
+    )
+    fast = _unchecked_query(usage, rules)
+    return Pass1Plan(prepare(con, fast) if fast is not None else None, prepare(con, g))
+
+
+def run_resource_hours(plan: Pass1Plan) -> Pass1Run:
+    """Run pass 1's queries: the unchecked one first, when planned, and the checked one
+    when it says a row could be rejected (or the engine could not run it). Only the
+    engine and Arrow work here: safe on a thread other than the planning one."""
+    from infercost.errors import InputError
 
     t0 = time.perf_counter()
-    gdf = _resource_hours_unchecked(con, usage, rules)
-    if gdf is None:
-        u = prepared(usage, rules)
-        ok = u.rejected.isnull()
-        g = u.group_by(["resource_id", "hour"]).aggregate(
-            n=u.count(),
-            n_ok=ok.cast("int64").sum(),
-            W=ibis.ifelse(ok, u.w, 0).sum(),
-        )
-        gdf = to_arrow(con, g).to_pandas()
+    if plan.unchecked is not None:
+        try:
+            got = _verified(plan.unchecked.run())
+        except InputError:
+            got = None  # the checked query names the fault
+        if got is not None:
+            return Pass1Run(got, False, time.perf_counter() - t0)
+    return Pass1Run(plan.checked.run(), True, time.perf_counter() - t0)
+
+
+def resource_hours_frame(plan: Pass1Plan, ran: Pass1Run) -> pd.DataFrame:
+    """`run_resource_hours`'s table as pass 1's frame (resource_id object, hour
+    datetime64[us], n, n_ok, W int64)."""
+    table = plan.checked.result(ran.table) if ran.checked else ran.table
+    gdf = table.to_pandas()
     if gdf.empty:
         gdf = pd.DataFrame({"resource_id": pd.Series([], dtype=object),
                             "hour": pd.Series([], dtype="datetime64[us]"),
@@ -266,21 +314,18 @@ def resource_hours(con: Any, usage: Usage, rules: Rules) -> tuple[pd.DataFrame, 
     gdf["resource_id"] = gdf["resource_id"].astype(object)
     for c in ("n", "n_ok", "W"):
         gdf[c] = gdf[c].fillna(0).astype("int64")
-    return gdf, time.perf_counter() - t0
+    return gdf
 
 
-def _resource_hours_unchecked(con: Any, usage: Usage, rules: Rules) -> pd.DataFrame | None:
-    """Pass 1 without the per-row reason codes, when nothing in the log can be rejected:
-    the same n, n_ok (= n) and W, or None (then the checked pass runs).
+def _unchecked_query(usage: Usage, rules: Rules) -> Any:
+    """Pass 1 without the per-row reason codes, when nothing in the log can be rejected
+    for a reason the Parquet footers show (None otherwise): per (resource_id, hour) the
+    row count n, W as a float sum of whole µs, and S, the float sum of the durations.
 
-    Under the duration drivers, a log whose Parquet footers bound every duration to
+    Under the duration drivers, a log whose footers bound every duration to
     [0, MAX_DURATION_MS] and every token count to >= 0 (`footers_rule_out_rejects`) can
     still hold a NaN or infinite duration, a null timestamp or resource_id: such a row
-    makes a group key null or the group's float sums non-finite, and the answer None.
-    W is summed as floats of whole µs: exact while every sum stays below 2^53 (else
-    None). An error from the engine (an unreadable file) also gives None: the checked
-    pass reports it."""
-    from infercost.ingest.backends import engine_error
+    makes a group key null or the group's float sums non-finite (`_verified`)."""
     from infercost.ingest.usage import footers_rule_out_rejects
 
     if rules.driver not in ("duration_ms", "capacity") or not footers_rule_out_rejects(
@@ -288,24 +333,25 @@ def _resource_hours_unchecked(con: Any, usage: Usage, rules: Rules) -> pd.DataFr
         return None
     u = usage.table
     ms = u.duration_ms
-    g = u.group_by(resource_id=u.resource_id, hour=u.timestamp.truncate("h")).aggregate(
+    return u.group_by(resource_id=u.resource_id, hour=u.timestamp.truncate("h")).aggregate(
         n=u.count(), W=_float_floor(ms * 1000).sum(), S=ms.sum())
-    try:
-        df = con.to_pyarrow(g).to_pandas()
-    except Exception as e:
-        if engine_error(e):
-            return None
-        raise
-    w = df["W"].to_numpy(dtype=np.float64, na_value=np.nan)
-    total = df["S"].to_numpy(dtype=np.float64, na_value=np.nan)
-    if (df["resource_id"].isna().any() or df["hour"].isna().any()
+
+
+def _verified(table: Any) -> Any:
+    """The unchecked query's table as pass 1's columns (n_ok = n, W exact int64), or None
+    when a row could be rejected: a null key, a non-finite sum, or W not below 2^53 (a
+    float sum of whole µs is exact below that)."""
+    import pyarrow as pa
+
+    w = table.column("W").to_numpy(zero_copy_only=False).astype(np.float64)
+    total = table.column("S").to_numpy(zero_copy_only=False).astype(np.float64)
+    if (table.column("resource_id").null_count or table.column("hour").null_count
             or not (np.isfinite(w).all() and np.isfinite(total).all())
             or not ((w >= 0) & (w < 2.0**53)).all()):
         return None
-    return pd.DataFrame({"resource_id": df["resource_id"], "hour": df["hour"],
-                         "n": df["n"].to_numpy(dtype=np.int64),
-                         "n_ok": df["n"].to_numpy(dtype=np.int64),
-                         "W": w.astype(np.int64)})
+    n = table.column("n").cast(pa.int64())
+    return pa.table({"resource_id": table.column("resource_id"), "hour": table.column("hour"),
+                     "n": n, "n_ok": n, "W": pa.array(w.astype(np.int64), pa.int64())})
 
 
 def _float_floor(x: Any) -> Any:
@@ -371,6 +417,8 @@ def attribute(
     from infercost.ingest.backends import (
         backend_name,
         from_arrow,
+        meanwhile,
+        prepare,
         to_arrow,
         write_parquet,
     )
@@ -529,11 +577,12 @@ def attribute(
     agg = aggregate_costs(rq)
     # the engine runs pass 4 (without Python's lock) while Python makes what needs only
     # the bill side and pass 1: on a machine of few cores, the cores otherwise idle then
-    with ThreadPoolExecutor(1, thread_name_prefix="infercost-pass4") as pool:
-        running = pool.submit(to_arrow, con, agg)
+    query = prepare(con, agg)
+    with meanwhile(con, query.run) as running:
         pre = bill_steps(bside, tdf)
         side = overlap(fleet_mask, hq) if overlap is not None else None
-        adf = running.result().to_pandas()
+        table = running.result()
+    adf = query.result(table).to_pandas()
     adf["day"] = _map_distinct(adf["day"], lambda d: None if d is None or d is pd.NaT
                                or d != d else str(d)[:10])
     adf["allocation"] = _map_distinct(adf["code"], lambda c: STATUS[int(c)])

@@ -7,7 +7,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal, localcontext
 from pathlib import Path
@@ -138,11 +137,17 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     be in the fleet, so every other row is reduced to its sums there. On DuckDB both run
     at once: the ResourceIds come first from one quick distinct query (every id in the
     log: a superset of the ids pass 1 accepts, which only brings a few more rows to
-    Python), and a second connection reads the bill while pass 1 runs. A fault in the
-    log is raised before one in the bill, as when they ran one after the other."""
-    from infercost.allocation.engine import resource_hours
+    Python), pass 1 runs on a worker thread (the engine alone), and a second connection
+    reads the bill here. A fault in the log is raised before one in the bill, as when
+    they ran one after the other."""
+    from infercost.allocation.engine import (
+        plan_resource_hours,
+        resource_hours,
+        resource_hours_frame,
+        run_resource_hours,
+    )
     from infercost.errors import InputError
-    from infercost.ingest.backends import second_connection, to_arrow
+    from infercost.ingest.backends import meanwhile, second_connection, to_arrow
     from infercost.ingest.bill import read_bill
 
     def bill_read(hint: Any, on: Any) -> tuple:
@@ -163,14 +168,15 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
         return (pass1, *bill_read(fleet_hint(pass1[0], r), con))
     used = pd.DataFrame({"resource_id": ids.column("resource_id").to_pylist()})
     used["n_ok"] = 1
-    with ThreadPoolExecutor(1, thread_name_prefix="infercost-pass1") as pool:
-        running = pool.submit(resource_hours, con, u, r)
+    plan = plan_resource_hours(con, u, r)
+    with meanwhile(con, run_resource_hours, plan) as running:
         try:
             b, t_bill = bill_read(fleet_hint(used, r), other)
-        except BaseException:
+        except Exception:
             running.result()  # a fault in the log first
             raise
-        return running.result(), b, t_bill
+        ran = running.result()
+    return (resource_hours_frame(plan, ran), ran.seconds), b, t_bill
 
 
 @contextmanager

@@ -11,6 +11,10 @@ from __future__ import annotations
 import atexit
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -159,9 +163,67 @@ def to_arrow(con: Any, expr: Any) -> Any:
         return con.to_pyarrow(expr)
     except Exception as e:
         if engine_error(e):
-            raise InputError(f"cannot read the input: {str(e).strip().splitlines()[0]}",
-                             "usage") from None
+            raise _unreadable(e) from None
         raise
+
+
+def _unreadable(e: BaseException) -> InputError:
+    return InputError(f"cannot read the input: {str(e).strip().splitlines()[0]}", "usage")
+
+
+@dataclass
+class Prepared:
+    """A query made ready on the calling thread, to be run on another (`run`: the
+    engine alone, no Ibis code, which is not safe to use from two threads at once) and
+    turned into the result `to_arrow` gives back on the calling thread (`result`). On
+    Spark, `run` is `to_arrow` itself (nothing there runs on two threads)."""
+
+    con: Any
+    expr: Any
+    relation: Any = None
+
+    def run(self) -> Any:
+        """The engine's Arrow table. Raises InputError as `to_arrow` does."""
+        if self.relation is None:
+            return to_arrow(self.con, self.expr)
+        try:
+            return self.relation.to_arrow_table()
+        except Exception as e:
+            if engine_error(e):
+                raise _unreadable(e) from None
+            raise
+
+    def result(self, table: Any) -> Any:
+        """`run`'s table as `to_arrow(con, expr)` returns it (types as Ibis states them)."""
+        if self.relation is None:
+            return table
+        from ibis.backends.duckdb.converter import DuckDBPyArrowData
+
+        return self.expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
+
+
+@contextmanager
+def meanwhile(con: Any, fn: Callable[..., Any], *args: Any) -> Iterator[Future]:
+    """`fn(*args)` on a worker thread (give it `Prepared.run` work: no Ibis code) while
+    the `with` block runs on this one; yields its Future. Leaving the block waits for
+    the worker; a KeyboardInterrupt first stops the query `con` is running (DuckDB)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="infercost-engine") as pool:
+        running = pool.submit(fn, *args)
+        try:
+            yield running
+        except KeyboardInterrupt:
+            if backend_name(con) == "duckdb":
+                con.con.interrupt()
+            raise
+
+
+def prepare(con: Any, expr: Any) -> Prepared:
+    """`expr` compiled (and bound by DuckDB) now, run later by `Prepared.run`."""
+    if backend_name(con) != "duckdb":
+        return Prepared(con, expr)
+    # (the Ibis DuckDB backend's own first half of to_pyarrow: registers in-memory
+    # tables, compiles, and binds the query to a relation; the second half is run/result)
+    return Prepared(con, expr, con._to_duckdb_relation(expr))
 
 
 def engine_error(e: BaseException) -> bool:
