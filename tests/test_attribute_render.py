@@ -57,3 +57,46 @@ def test_report_prints_small_unit_costs_in_full(cli, tmp_path):
     text = " ".join(render(s, tmp_path / "a", width=80).split())
     assert "per request 0.0000003040, per 1k requests 0.0003040, per 1M tokens 0.007800 USD" in text
     assert "E-" not in text
+
+
+def test_bill_alone_report_shows_the_bills_own_breakdown(cli, tmp_path, shared_data):
+    """--bill alone: charge labels, the largest services and resources (summary.json's
+    charges, by_service, top_resources), each amount in the cost basis."""
+    from decimal import Decimal
+
+    FOCUS_SAMPLE = shared_data / "focus" / "focus-1.0-sample-1000.csv"
+    code, out, err = cli("attribute", "--bill", FOCUS_SAMPLE, "--out", tmp_path / "a")
+    assert code == 0, err
+    s = json.loads((tmp_path / "a" / "summary.json").read_text())
+    text = " ".join(out.split())
+
+    def two(v):
+        return thousands(f"{Decimal(v):.2f}")
+
+    usage = s["charges"]["usage"]["effective_cost"]
+    assert f"charges: usage {two(usage)}" in text
+    svc = max(s["by_service"], key=lambda x: abs(Decimal(x["cost"])))
+    assert f"by service: {svc['service']} {two(svc['cost'])}" in text
+    assert f", and {len(s['by_service']) - 5} more" in text
+    res = s["top_resources"][0]
+    assert f"top resources: {res['resource_id']} (shared) {two(res['cost'])}" in text
+    # under BilledCost the lines follow the basis
+    code, out, err = cli("attribute", "--bill", FOCUS_SAMPLE, "--cost-basis", "BilledCost",
+                         "--out", tmp_path / "b")
+    assert code == 0, err
+    billed = json.loads((tmp_path / "b" / "summary.json").read_text())["charges"]["usage"]
+    assert f"charges: usage {two(billed['billed_cost'])}" in " ".join(out.split())
+
+
+def test_a_service_in_two_categories_is_named_with_each(cli, tmp_path):
+    ex = EXAMPLES / "sentiment-bert-measured"
+    code, out, err = cli("attribute", "--bill", ex / "bill.csv", "--counts", ex / "counts.csv",
+                         "--out", tmp_path / "a")
+    assert code == 0, err
+    s = json.loads((tmp_path / "a" / "summary.json").read_text())
+    cats = {x["category"] for x in s["by_service"] if x["service"] == "Amazon SageMaker"}
+    assert len(cats) == 2
+    text = " ".join(out.split())
+    for c in cats:
+        assert f"Amazon SageMaker ({c})" in text
+    assert "charges: usage 1,054.97, tax 63.30" in text  # the example's own figures

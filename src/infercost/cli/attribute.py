@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -107,6 +108,7 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"{_sep_numbers(s['conservation']['line'])}",
         f"  idle share of fleet cost {_pct(s['idle_share'])}",
         "  drivers: " + ", ".join(f"{d['driver']} {d['share']}" for d in s["drivers"][:6]),
+        *_bill_lines(s, m),
         f"  per request {_unit(u['cost_per_request'])}, per 1k requests "
         f"{_unit(u['cost_per_1k_requests'])}, per 1M tokens {_unit(u['cost_per_1m_tokens'])} {cur}",
         f"  whole bill per request {_unit(u.get('bill_per_request'))}, per 1k requests "
@@ -131,6 +133,37 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         wrapped += textwrap.wrap(line, max(width, 20), subsequent_indent=indent,
                                  break_on_hyphens=False) or [""]
     return "\n".join(wrapped)
+
+
+def _bill_lines(s: dict, m: Any, top: int = 5) -> list[str]:
+    """The bill's own breakdown (summary.json's charges, by_service, top_resources): its
+    charge labels, then the largest services and resources by amount, `top` of each."""
+    from decimal import Decimal
+
+    basis = "billed_cost" if s.get("cost_basis") == "BilledCost" else "effective_cost"
+
+    def listed(items: list[tuple[str, Any]], say_more: bool = True) -> str:
+        items = sorted(items, key=lambda kv: (-abs(Decimal(str(kv[1]))), kv[0]))
+        more = f", and {len(items) - top} more" if len(items) > top and say_more else ""
+        return ", ".join(f"{k} {m(Decimal(str(v)))}" for k, v in items[:top]) + more
+
+    lines = []
+    charges = s.get("charges") or {}
+    if charges:
+        lines.append("  charges: " + listed([(k, v[basis]) for k, v in charges.items()]))
+    services = s.get("by_service") or []
+    if services:
+        names = [x["service"] or "(none)" for x in services]
+        twice = {n for n in names if names.count(n) > 1}  # one name in two categories
+        lines.append("  by service: " + listed([
+            (f"{n} ({x['category'] or 'no category'})" if n in twice else n, x["cost"])
+            for n, x in zip(names, services, strict=True)]))
+    resources = s.get("top_resources") or []
+    if resources:
+        lines.append("  top resources: " + listed(
+            [(f"{x['resource_id']} ({'fleet' if x.get('fleet') else 'shared'})", x["cost"])
+             for x in resources], say_more=False))  # (summary.json lists the top 10)
+    return lines
 
 
 def energy_lines(e: dict | None) -> list[str]:
