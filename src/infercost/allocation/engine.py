@@ -7,11 +7,13 @@ and identical on every backend); at the edges it is `decimal.Decimal`. The rules
 stated in `infercost.allocation.rules`.
 
 Passes over the usage log: (1) per resource-hour weights and row counts (`resource_hours`,
-independent of the bill, so `run_attribution` overlaps it with reading the bill),
-(2) duplicate request ids, (3) per-request cost (written to requests.parquet), (4) the
-aggregate by day, model, model version, endpoint, tenant and allocation status (read
-back from (3), or straight from the expression without requests.parquet); with
-`idle: share`, one more aggregate by resource.
+independent of the bill, so `run_attribution` runs it on a worker thread while the bill
+is read; without per-row reason codes when the Parquet footers rule out every reject they
+can show), (2) duplicate request ids, (3) per-request cost (written to requests.parquet),
+(4) the aggregate by day, model, model version, endpoint, tenant and allocation status
+(read back from (3), or straight from the expression without requests.parquet), run on a
+worker thread while Python makes the bill-side steps; with `idle: share`, one more
+aggregate by resource. Worker threads run only the engine (`ingest.backends.prepare`).
 """
 
 from __future__ import annotations
