@@ -173,3 +173,33 @@ def test_per_token_rule_names_a_service():
     assert res.summary["totals"]["idle"] == 0  # without the rule: 9 of 10 hours idle
     res2 = attribute_rows(bill, usage)
     assert res2.summary["totals"]["idle"] == Decimal("9")
+
+
+def test_cloudwatch_timestamps_closer_than_the_period_exit_2(cli, tmp_path):
+    """One value per Period: 60 s datapoints read with --counts-period 3600 would each be
+    taken as a whole hour. Across two pages too; spaced exactly a period apart is fine."""
+    def doc(*stamps):
+        return json.dumps({"MetricDataResults": [
+            {"Id": "m1", "Label": "Invocations", "StatusCode": "Complete",
+             "Timestamps": list(stamps), "Values": [10.0] * len(stamps)}]})
+
+    code, _, err = _run(cli, tmp_path, doc("2026-10-01T00:00:00Z", "2026-10-01T00:01:00Z"),
+                        "--counts-resource", "i-1", "--counts-period", "3600", name="cw.json")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "60 s apart, less than --counts-period 3600 s" in err and "cw.json" in err
+    code, s, err = _run(cli, tmp_path, doc("2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z"),
+                        "--counts-resource", "i-1", "--counts-period", "3600", name="cw2.json")
+    assert code == 0, err
+    # two pages whose periods overlap: named by the second page's file
+    (tmp_path / "p1.json").write_text(doc("2026-10-01T00:00:00Z"))
+    (tmp_path / "p2.json").write_text(doc("2026-10-01T00:30:00Z"))
+    pages = ("--bill", tmp_path / "bill.csv", "--counts", tmp_path / "p1.json")
+    code, out, err = cli("attribute", *pages, "--counts", tmp_path / "p2.json",
+                         "--counts-resource", "i-1", "--counts-period", "3600",
+                         "--out", tmp_path / "o")
+    assert code == 2 and "1800 s apart" in err and "p2.json" in err, err
+    # one flag before two files: the second is positional (a usage log); said so
+    code, out, err = cli("attribute", *pages, tmp_path / "p2.json", "--counts-resource", "i-1",
+                         "--counts-period", "3600", "--out", tmp_path / "o")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "one file per --counts" in err and f"--counts {tmp_path / 'p2.json'}" in err

@@ -63,6 +63,11 @@ def attribute_command(
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
     usage_files = list(usage or []) + list(more_usage or [])
+    if counts and more_usage and not usage:  # `--counts a.json b.json`: b.json is positional
+        raise InputError(f"one file per --counts (write --counts before each file: --counts "
+                         f"{counts[-1]} --counts {more_usage[0]}); {more_usage[0]} was read "
+                         "as a usage log, and a run takes call counts or a log, not both",
+                         "--counts")
     if usage_files and counts:
         raise InputError("give one of them (a request log or call counts, not both)",
                          "--counts and --usage")

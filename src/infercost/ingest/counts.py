@@ -104,12 +104,30 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
                 notes.append(f"counts: --counts-resource {resource} replaces the "
                              f"resource_id column of {f.name}")
         frames.append(df)
+    _check_spacing(seen, period_s)
     rows = pd.concat(frames, ignore_index=True)
     has_latency = bool(len(rows)) and bool(rows["mean_latency_ms"].notna().all())
     if len(rows) and not has_latency and rows["mean_latency_ms"].notna().any():
         notes.append("counts: mean latency given on some rows only; cost is split by "
                      "request count and idle is not measured")
     return Counts(hourly_usage(rows), files, has_latency, len(rows), notes)
+
+
+def _check_spacing(seen: dict, period_s: float | None) -> None:
+    """CloudWatch returns one value per Period: two timestamps of a resource closer than
+    `--counts-period` mean another period was asked for (each value would be read as
+    covering more time than it does). InputError naming both timestamps and the file."""
+    if not seen or period_s is None:
+        return
+    stamps = sorted(seen)
+    for (r0, t0), (r1, t1) in zip(stamps, stamps[1:], strict=False):
+        gap = (pd.Timestamp(t1) - pd.Timestamp(t0)).total_seconds()
+        if r0 == r1 and gap < period_s:
+            raise InputError(
+                f"Invocations at {pd.Timestamp(t0).isoformat()} and "
+                f"{pd.Timestamp(t1).isoformat()} are {gap:g} s apart, less than "
+                f"--counts-period {period_s:g} s; expected --counts-period to be the "
+                "Period the metrics were queried with", seen[(r1, t1)])
 
 
 def _invisible(ch: str) -> bool:
