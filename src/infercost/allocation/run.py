@@ -91,7 +91,7 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         u = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
-        pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
+        u, pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
         res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
                         write_requests=write_requests, pass1=pass1,
                         overlap=lambda mask, hours: _fleet_resources(b, r, mask, hours))
@@ -132,14 +132,15 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
 
 
 def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tuple:
-    """Pass 1 over the log (`engine.resource_hours`) and the bill read: (pass 1, Bill,
-    seconds reading the bill). The log's ResourceIds tell the engine which bill rows can
-    be in the fleet, so every other row is reduced to its sums there. On DuckDB both run
-    at once: the ResourceIds come first from one quick distinct query (every id in the
-    log: a superset of the ids pass 1 accepts, which only brings a few more rows to
-    Python), pass 1 runs on a worker thread (the engine alone), and a second connection
-    reads the bill here. A fault in the log is raised before one in the bill, as when
-    they ran one after the other."""
+    """Pass 1 over the log (`engine.resource_hours`) and the bill read: (the Usage to
+    read from now on, pass 1, Bill, seconds reading the bill). The log's ResourceIds
+    tell the engine which bill rows can be in the fleet, so every other row is reduced to
+    its sums there. They come first from one quick distinct query (`usage.resource_ids`,
+    which also cleans padded Parquet ids); on DuckDB pass 1 then runs on a worker thread
+    (the engine alone) while a second connection reads the bill here, its hint every id
+    in the log (a superset of the ids pass 1 accepts, which only brings a few more rows
+    to Python). A fault in the log is raised before one in the bill, as when they ran
+    one after the other."""
     from infercost.allocation.engine import (
         plan_resource_hours,
         resource_hours,
@@ -147,8 +148,9 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
         run_resource_hours,
     )
     from infercost.errors import InputError
-    from infercost.ingest.backends import meanwhile, second_connection, to_arrow
+    from infercost.ingest.backends import meanwhile, second_connection
     from infercost.ingest.bill import read_bill
+    from infercost.ingest.usage import resource_ids
 
     def bill_read(hint: Any, on: Any) -> tuple:
         t0 = time.perf_counter()
@@ -156,16 +158,14 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
                       con=on, hint=hint)
         return b, time.perf_counter() - t0
 
-    other = second_connection(con)
-    ids = None
-    if other is not None:
-        try:
-            ids = to_arrow(con, u.table.select("resource_id").distinct())
-        except InputError:
-            ids = None  # pass 1 names the fault
-    if ids is None:
+    try:
+        u, ids = resource_ids(con, u)
+    except InputError:
+        ids = None  # pass 1 names the fault
+    other = second_connection(con) if ids is not None else None
+    if other is None:
         pass1 = resource_hours(con, u, r)
-        return (pass1, *bill_read(fleet_hint(pass1[0], r), con))
+        return (u, pass1, *bill_read(fleet_hint(pass1[0], r), con))
     used = pd.DataFrame({"resource_id": ids.column("resource_id").to_pylist()})
     used["n_ok"] = 1
     plan = plan_resource_hours(con, u, r)
@@ -176,7 +176,7 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
             running.result()  # a fault in the log first
             raise
         ran = running.result()
-    return (resource_hours_frame(plan, ran), ran.seconds), b, t_bill
+    return u, (resource_hours_frame(plan, ran), ran.seconds), b, t_bill
 
 
 @contextmanager

@@ -290,7 +290,7 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
         return json_text(raw[cols[name]]) if name in cols else None
 
     def text(v):  # a text cell cleaned as in the bill: BOM and whitespace off the ends
-        return v.replace(BOM, "").strip() if clean_text else v
+        return cleaned_text(v) if clean_text else v
 
     out = {}
     ts = col("timestamp")
@@ -311,8 +311,7 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
             v = null_spelled_as_null(v)
         if c == "resource_id":  # Azure ARM ids are case-insensitive
             # (a leading "/" first: the cheap test that most ids fail)
-            v = ibis.ifelse(v.startswith("/") & v.lower().startswith("/subscriptions/"),
-                            v.lower(), v)
+            v = azure_lowered(v)
         out[c] = v
     for c in FLOATS:
         v = col(c)
@@ -335,6 +334,50 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
     v = col("requests")
     out["requests"] = ibis.literal(1, type=dt.int64) if v is None else v.cast(dt.int64)
     return raw.select(**out)
+
+
+def cleaned_text(v: Any) -> Any:
+    """Text without U+FEFF and blanks at its ends, as the bill's cells are cleaned."""
+    return v.replace(BOM, "").strip()
+
+
+def azure_lowered(v: Any) -> Any:
+    """Azure Resource Manager ids (`/subscriptions/...`) in lower case (they are
+    case-insensitive; `billrows.lower_azure_ids`), other ids as they are. (A leading "/"
+    is tested first: the cheap test most ids fail.)"""
+    import ibis
+
+    return ibis.ifelse(v.startswith("/") & v.lower().startswith("/subscriptions/"),
+                       v.lower(), v)
+
+
+def resource_ids(con: Any, usage: Usage) -> tuple[Usage, Any]:
+    """The log's distinct ResourceIds (an Arrow table, one column `resource_id`), and the
+    Usage to read from now on. Parquet text is read as it is (no per-row cleaning on the
+    hot passes); when one of its ResourceIds has blanks or U+FEFF at its ends, which
+    could never join the bill, the log's ResourceIds are cleaned as a CSV's are, said in
+    a note. Raises InputError when the engine cannot read the log."""
+    from infercost.ingest.backends import to_arrow
+
+    d = usage.table.select("resource_id").distinct()
+    got = to_arrow(con, d.mutate(clean=azure_lowered(cleaned_text(d.resource_id))))
+    if "parquet" not in usage.kinds:
+        return usage, got.select(["resource_id"])
+    raw, clean = got.column("resource_id").to_pylist(), got.column("clean").to_pylist()
+    padded = sum(1 for a, b in zip(raw, clean, strict=True) if a != b)
+    if not padded:
+        return usage, got.select(["resource_id"])
+    import pyarrow as pa
+
+    t = usage.table
+    fixed = Usage(t.mutate(resource_id=azure_lowered(cleaned_text(t.resource_id))),
+                  usage.files, usage.kinds,
+                  [*usage.notes, f"{padded} ResourceId{'s' if padded > 1 else ''} of the "
+                   "Parquet log with blanks or U+FEFF at the ends: read without them, as a "
+                   "CSV's are (else they could not join the bill)"],
+                  usage.has_gpu_ms, usage.has_tokens)
+    ids = sorted({x for x in clean if x is not None})
+    return fixed, pa.table({"resource_id": pa.array(ids, pa.string())})
 
 
 def null_spelled_as_null(v: Any) -> Any:
