@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from attribution_helpers import focus_row
 
+from attribution_helpers import focus_row
 from infercost.allocation.run import run_attribution
 
 AZ = "/subscriptions/S1/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/VM"
