@@ -139,8 +139,8 @@ def test_other_drivers_take_the_checked_pass(tmp_path, con):
 @pytest.mark.spark
 @pytest.mark.parametrize("bad", [None, math.nan, math.inf])
 def test_unchecked_pass_on_spark(tmp_path, con, bad):
-    """Spark's floor returns an integer (a NaN would become 0 there): the float sum of
-    the durations is what sees it; both backends give the checked pass's answer."""
+    """Spark's floor returns an integer (a NaN would become 0 there): the greatest
+    duration is what sees it; both backends give the checked pass's answer."""
     pytest.importorskip("pyspark")
     import shutil
 
@@ -162,3 +162,64 @@ def test_unchecked_pass_on_spark(tmp_path, con, bad):
         assert (_unchecked(c, usage, rules) is None) == (bad is not None)
         pd.testing.assert_frame_equal(_sorted(resource_hours(c, usage, rules)[0]),
                                       _sorted(want))
+
+
+def _lying_footer(path, value):
+    """Durations all 10.0 ms, one of them overwritten with `value` in the data page
+    (PLAIN, uncompressed) after writing: the footer still says min = max = 10."""
+    import struct
+
+    n = 50
+    df = pd.DataFrame({"timestamp": pd.array(pd.date_range("2026-10-01", periods=n,
+                                                           freq="10min"), "datetime64[us]"),
+                       "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
+                       "duration_ms": [10.0] * n})
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path,
+                   compression="none", use_dictionary=False)
+    b = path.read_bytes()
+    col = pq.ParquetFile(path).metadata.row_group(0).column(3)
+    # the last 10.0 of the chunk: a data value (the page header holds statistics too)
+    i = b.rindex(struct.pack("<d", 10.0), col.data_page_offset,
+                 col.data_page_offset + col.total_compressed_size)
+    path.write_bytes(b[:i] + struct.pack("<d", value) + b[i + 8:])
+    st = pq.ParquetFile(path).metadata.row_group(0).column(3).statistics
+    assert st.min == 10.0 and st.max == 10.0
+    got = pq.read_table(path).column("duration_ms").to_pylist()
+    assert got[-1] != 10.0 or got[-1] != got[-1]  # the value written over
+
+
+@pytest.mark.parametrize("value", [-5.0, 5e9, math.nan, math.inf])
+def test_a_footer_that_does_not_bound_the_data_gives_way(tmp_path, con, value):
+    """Statistics leave NaN out, and a writer's may be wrong: the unchecked pass reads
+    each resource-hour's least and greatest duration and gives way on any outside
+    [0, MAX_DURATION_MS]."""
+    p = tmp_path / "u.parquet"
+    _lying_footer(p, value)
+    usage = read_usage(con, p)
+    assert footers_rule_out_rejects(usage, MAX_DURATION_MS)  # the footer says clean
+    plan = engine.plan_resource_hours(con, usage, parse_rules({}))
+    assert plan.unchecked is not None and engine._verified(plan.unchecked.run()) is None
+    # a NaN is legitimately left out of statistics: the checked pass rejects its row
+    # (DuckDB folds range tests its statistics answer, so a footer that is wrong about a
+    # number, a corrupt file, can still mislead it there; Spark reads every value)
+    if value != value:
+        got = resource_hours(con, usage, parse_rules({}))[0]
+        assert int(got["n"].sum()) == 50 and int(got["n_ok"].sum()) == 49
+        assert int(got["W"].sum()) == 49 * 10_000  # 49 rows of 10 ms, in µs
+
+
+@pytest.mark.spark
+def test_a_footer_wrong_about_a_negative_duration_on_spark(tmp_path):
+    """Spark reads every value: the unchecked pass gives way, the checked one rejects the
+    row (before, the unchecked pass took the footer's word and the run failed)."""
+    pytest.importorskip("pyspark")
+    import shutil
+
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
+    p = tmp_path / "u.parquet"
+    _lying_footer(p, -5.0)
+    spark = connect("spark")
+    got = resource_hours(spark, read_usage(spark, p), parse_rules({}))[0]
+    assert int(got["n"].sum()) == 50 and int(got["n_ok"].sum()) == 49
+    assert int(got["W"].sum()) == 49 * 10_000

@@ -60,18 +60,19 @@ def test_concurrent_read_equals_sequential(month, tmp_path, monkeypatch):
     assert s1["conservation"]["holds"]
 
 
-def _corrupt_log(path):
-    """A Parquet log whose duration_ms pages are garbage (its footer and resource_id
-    column intact): the engine fails only on a pass that reads the durations."""
+def _corrupt_log(path, column="duration_ms"):
+    """A Parquet log whose `column` pages are garbage (its footer and resource_id column
+    intact): the engine fails only on a pass that reads that column."""
     n = 2000
     df = pd.DataFrame({"timestamp": pd.date_range("2026-10-01", periods=n, freq="1min"
                                                   ).astype("datetime64[us]"),
                        "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
-                       "duration_ms": [float(i % 97) * 1.37 for i in range(n)]})
+                       "duration_ms": [float(i % 97) * 1.37 for i in range(n)],
+                       "input_tokens": [(i * 7919) % 1000 for i in range(n)]})
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path,
                    compression="snappy", use_dictionary=False)
-    col = pq.ParquetFile(path).metadata.row_group(0).column(3)
-    assert col.path_in_schema == "duration_ms"
+    col = pq.ParquetFile(path).metadata.row_group(0).column(list(df.columns).index(column))
+    assert col.path_in_schema == column
     b = bytearray(path.read_bytes())
     b[col.data_page_offset + 30: col.data_page_offset + 230] = b"\xab" * 200
     path.write_bytes(bytes(b))
@@ -119,3 +120,15 @@ def test_meanwhile_returns_the_worker_result_and_raises_its_error():
         with backends.meanwhile(con, boom) as f:
             f.result()
     assert run_mod  # the module under test is importable alone
+
+
+def test_a_corrupt_column_no_pass_read_before_the_last_is_exit_2(month, tmp_path):
+    """Pass 1 (unchecked: the footers show no negative token count) never reads
+    input_tokens; the per-request pass does, and its engine error is an InputError."""
+    bill, _ = month
+    log = tmp_path / "u.parquet"
+    _corrupt_log(log, "input_tokens")
+    for requests in (True, False):
+        with pytest.raises(InputError, match="cannot read the input"):
+            run_attribution(bill, log, tmp_path / "o", write_requests=requests)
+        assert not (tmp_path / "o").exists()

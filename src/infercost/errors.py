@@ -21,6 +21,13 @@ class InputError(Exception):
         return f"error: {self}".replace("\n", " ")
 
 
+def is_interrupt(e: BaseException) -> bool:
+    """Whether `e` is the engine stopping a query on Ctrl-C (DuckDB raises
+    `RuntimeError("Query interrupted")` or its InterruptException), not a fault."""
+    return isinstance(e, KeyboardInterrupt) or type(e).__name__ == "InterruptException" or (
+        isinstance(e, RuntimeError) and str(e).startswith("Query interrupted"))
+
+
 class CurrencyError(InputError):
     """Two currencies met without an explicit exchange rate."""
 

@@ -103,10 +103,12 @@ def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
 
 def _micros(ms: Any, requests: Any) -> Any:
     """Milliseconds as whole µs (int64); NaN, infinite, negative or huge values (over
-    MAX_DURATION_MS per request the row stands for) as 0."""
+    MAX_DURATION_MS per request the row stands for) as 0. (NaN is tested on its own:
+    Parquet statistics leave NaN out, and DuckDB folds a range test its statistics
+    answer, which let a NaN reach the cast to int64.)"""
     import ibis
 
-    ok = (ms >= 0) & (ms <= requests * MAX_DURATION_MS)
+    ok = ~ms.isnan() & (ms >= 0) & (ms <= requests * MAX_DURATION_MS)
     return (ibis.ifelse(ok, ms, 0.0) * 1000).floor().cast("int64")
 
 
@@ -322,12 +324,13 @@ def resource_hours_frame(plan: Pass1Plan, ran: Pass1Run) -> pd.DataFrame:
 def _unchecked_query(usage: Usage, rules: Rules) -> Any:
     """Pass 1 without the per-row reason codes, when nothing in the log can be rejected
     for a reason the Parquet footers show (None otherwise): per (resource_id, hour) the
-    row count n, W as a float sum of whole µs, and S, the float sum of the durations.
+    row count n, W as a float sum of whole µs, and the least and greatest duration.
 
-    Under the duration drivers, a log whose footers bound every duration to
-    [0, MAX_DURATION_MS] and every token count to >= 0 (`footers_rule_out_rejects`) can
-    still hold a NaN or infinite duration, a null timestamp or resource_id: such a row
-    makes a group key null or the group's float sums non-finite (`_verified`)."""
+    Under the duration drivers, a log whose footers show no null duration and no
+    negative token count (`footers_rule_out_rejects`) can still hold a NaN, infinite,
+    negative or too long duration (statistics leave NaN out, and a writer's may be
+    wrong), a null timestamp or resource_id: such a row makes a group key null or its
+    group's least or greatest duration out of [0, MAX_DURATION_MS] (`_verified`)."""
     from infercost.ingest.usage import footers_rule_out_rejects
 
     if rules.driver not in ("duration_ms", "capacity") or not footers_rule_out_rejects(
@@ -336,19 +339,22 @@ def _unchecked_query(usage: Usage, rules: Rules) -> Any:
     u = usage.table
     ms = u.duration_ms
     return u.group_by(resource_id=u.resource_id, hour=u.timestamp.truncate("h")).aggregate(
-        n=u.count(), W=_float_floor(ms * 1000).sum(), S=ms.sum())
+        n=u.count(), W=_float_floor(ms * 1000).sum(), lo=ms.min(), hi=ms.max())
 
 
 def _verified(table: Any) -> Any:
     """The unchecked query's table as pass 1's columns (n_ok = n, W exact int64), or None
-    when a row could be rejected: a null key, a non-finite sum, or W not below 2^53 (a
-    float sum of whole µs is exact below that)."""
+    when a row could be rejected: a null key, a duration outside [0, MAX_DURATION_MS]
+    (NaN included), or W not below 2^53 (a float sum of whole µs is exact below that)."""
     import pyarrow as pa
 
-    w = table.column("W").to_numpy(zero_copy_only=False).astype(np.float64)
-    total = table.column("S").to_numpy(zero_copy_only=False).astype(np.float64)
+    def floats(name: str) -> np.ndarray:
+        return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
+
+    w, lo, hi = floats("W"), floats("lo"), floats("hi")
+    # (NaN compares false: a NaN anywhere fails each test; min/max give NaN, or +-inf)
     if (table.column("resource_id").null_count or table.column("hour").null_count
-            or not (np.isfinite(w).all() and np.isfinite(total).all())
+            or not ((lo >= 0) & (hi <= MAX_DURATION_MS)).all()
             or not ((w >= 0) & (w < 2.0**53)).all()):
         return None
     n = table.column("n").cast(pa.int64())
@@ -451,8 +457,8 @@ def attribute(
         if "parquet" in usage.kinds:  # Parquet text is read as it is: compared as CSV
             ids = duplicate_key(ids)  # ids are (trimmed, null spellings as no id)
         ids = ids.nullif("")
-        d = con.execute(usage.table.aggregate(n=ids.count(), k=ids.nunique()))
-        dup = int(d["n"].iloc[0] or 0) - int(d["k"].iloc[0] or 0)
+        d = to_arrow(con, usage.table.aggregate(n=ids.count(), k=ids.nunique())).to_pylist()[0]
+        dup = int(d["n"] or 0) - int(d["k"] or 0)
         timings["pass2_duplicates_s"] = time.perf_counter() - t1
 
     # ---- bill side (rules R1, R2)

@@ -147,7 +147,7 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
         resource_hours_frame,
         run_resource_hours,
     )
-    from infercost.errors import InputError
+    from infercost.errors import InputError, is_interrupt
     from infercost.ingest.backends import meanwhile, second_connection
     from infercost.ingest.bill import read_bill
     from infercost.ingest.usage import resource_ids
@@ -172,8 +172,9 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     with meanwhile(con, run_resource_hours, plan) as running:
         try:
             b, t_bill = bill_read(fleet_hint(used, r), other)
-        except Exception:
-            running.result()  # a fault in the log first
+        except Exception as e:
+            if not is_interrupt(e):
+                running.result()  # a fault in the log first
             raise
         ran = running.result()
     return u, (resource_hours_frame(plan, ran), ran.seconds), b, t_bill

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from infercost.errors import InputError
+from infercost.errors import InputError, is_interrupt
 
 app = typer.Typer(
     name="infercost",
@@ -95,6 +95,11 @@ def main(argv: list[str] | None = None) -> None:
         print(e.ctx.get_help() if getattr(e, "ctx", None) else str(e))
         sys.exit(0)
     except typer_exc.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except RuntimeError as e:  # Ctrl-C while the engine ran a query on this thread
+        if not is_interrupt(e):
+            raise
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except typer_exc.Exit as e:

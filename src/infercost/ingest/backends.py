@@ -160,15 +160,33 @@ def to_arrow(con: Any, expr: Any) -> Any:
     Parquet page, a value that does not convert) surfaces only here, when the lazy read
     runs: it becomes one InputError with the engine's first line (it names the file)."""
     try:
-        return con.to_pyarrow(expr)
+        if backend_name(con) != "duckdb":
+            return con.to_pyarrow(expr)
+        # on a worker thread, so that Ctrl-C reaches the query at once (DuckDB looks for
+        # a signal only now and then, and not at all inside some operators)
+        query = prepare(con, expr)
+        with meanwhile(con, query.run) as running:
+            table = running.result()
+        return query.result(table)
     except Exception as e:
-        if engine_error(e):
-            raise _unreadable(e) from None
+        _raise_as_ours(e)
         raise
 
 
 def _unreadable(e: BaseException) -> InputError:
     return InputError(f"cannot read the input: {str(e).strip().splitlines()[0]}", "usage")
+
+
+def _raise_as_ours(e: Exception) -> None:
+    """An engine's error as this package raises it: Ctrl-C stopping a query (DuckDB
+    raises RuntimeError) as KeyboardInterrupt, which no `except Exception` fallback can
+    take for a fault; input the engine cannot read as InputError; anything else not."""
+    from infercost.errors import is_interrupt
+
+    if is_interrupt(e):
+        raise KeyboardInterrupt from None
+    if engine_error(e):
+        raise _unreadable(e) from None
 
 
 @dataclass
@@ -189,8 +207,7 @@ class Prepared:
         try:
             return self.relation.to_arrow_table()
         except Exception as e:
-            if engine_error(e):
-                raise _unreadable(e) from None
+            _raise_as_ours(e)
             raise
 
     def result(self, table: Any) -> Any:
@@ -206,13 +223,16 @@ class Prepared:
 def meanwhile(con: Any, fn: Callable[..., Any], *args: Any) -> Iterator[Future]:
     """`fn(*args)` on a worker thread (give it `Prepared.run` work: no Ibis code) while
     the `with` block runs on this one; yields its Future. Leaving the block waits for
-    the worker; a KeyboardInterrupt first stops the query `con` is running (DuckDB)."""
+    the worker; Ctrl-C (`errors.is_interrupt`) first stops the query `con` is running
+    (DuckDB)."""
     with ThreadPoolExecutor(1, thread_name_prefix="infercost-engine") as pool:
         running = pool.submit(fn, *args)
         try:
             yield running
-        except KeyboardInterrupt:
-            if backend_name(con) == "duckdb":
+        except BaseException as e:
+            from infercost.errors import is_interrupt
+
+            if is_interrupt(e) and backend_name(con) == "duckdb":
                 con.con.interrupt()
             raise
 
@@ -228,15 +248,30 @@ def prepare(con: Any, expr: Any) -> Prepared:
 
 def engine_error(e: BaseException) -> bool:
     """Whether `e` was raised by the backend's engine (DuckDB or Spark) running a query,
-    not by Python code around it."""
+    not by Python code around it (nor by Ctrl-C stopping the query)."""
+    from infercost.errors import is_interrupt
+
     mod = type(e).__module__ or ""
-    return mod.startswith(("duckdb", "_duckdb", "pyspark", "py4j"))
+    return mod.startswith(("duckdb", "_duckdb", "pyspark", "py4j")) and not is_interrupt(e)
 
 
 def write_parquet(con: Any, expr: Any, path: Path) -> None:
-    """Stream `expr` into one Parquet file (DuckDB writes in parallel, Spark in batches)."""
-    if backend_name(con) == "duckdb":
-        con.to_parquet(expr, str(path), compression="zstd")
+    """Stream `expr` into one Parquet file (DuckDB writes in parallel, Spark in batches).
+    Raises InputError, as `to_arrow` does, for input the engine cannot read."""
+    try:
+        _write_parquet(con, expr, path)
+    except Exception as e:
+        _raise_as_ours(e)
+        raise
+
+
+def _write_parquet(con: Any, expr: Any, path: Path) -> None:
+    if backend_name(con) == "duckdb":  # Ibis's own COPY, run on a worker (see to_arrow)
+        con._run_pre_execute_hooks(expr)
+        copy = (f"COPY ({con.compile(expr)}) TO {str(path)!r} "
+                "(FORMAT 'parquet', COMPRESSION 'zstd')")
+        with meanwhile(con, con.con.execute, copy) as running:
+            running.result()
         return
     import pyarrow.parquet as pq
 

@@ -241,6 +241,10 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
     except InputError:
         raise
     except Exception as e:  # the backend's own errors: name the file (and line)
+        from infercost.errors import is_interrupt
+
+        if is_interrupt(e):
+            raise KeyboardInterrupt from None
         if kind == "csv":
             from infercost.ingest.billrows import ragged_row_check
             from infercost.ingest.textscan import csv_not_utf8_error
@@ -425,6 +429,10 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     try:
         counts = con.execute(raw.aggregate(**checks, **scan))
     except Exception as e:  # the backend cannot read a file: name it (and the line)
+        from infercost.errors import is_interrupt
+
+        if is_interrupt(e):
+            raise KeyboardInterrupt from None
         if kind == "csv":  # a byte that is not UTF-8: its line and column, no backend text
             from infercost.ingest.textscan import csv_not_utf8_error
 
