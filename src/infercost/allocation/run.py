@@ -139,8 +139,8 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     which also cleans padded Parquet ids); on DuckDB pass 1 then runs on a worker thread
     (the engine alone) while a second connection reads the bill here, its hint every id
     in the log (a superset of the ids pass 1 accepts, which only brings a few more rows
-    to Python). A fault in the log is raised before one in the bill, as when they ran
-    one after the other."""
+    to Python). A fault pass 1 meets in the log is raised before one in the bill, as
+    when they ran one after the other."""
     from infercost.allocation.engine import (
         plan_resource_hours,
         resource_hours,
