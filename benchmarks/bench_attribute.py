@@ -16,7 +16,9 @@ process (wall time, peak RSS of that process):
   pandas      pandas doing the default allocation on a --pandas-rows slice (default 10 M)
 
 and prints the ratios: ours / floor (target <= 1.5), pandas per-row time / ours per-row
-time (target > 10), peak memory (target < 8 GB). DuckDB gets the same memory limit in
+time (target > 10), peak memory (target < 8 GB), and each phase's CPU-seconds (user +
+system, every thread: cpu_s / cores is the wall time a phase could reach with every core
+busy). DuckDB gets the same memory limit in
 every phase (--memory-limit, default 6GB).
 """
 
@@ -143,9 +145,13 @@ def child(name: str, data: str, pandas_rows: int, memory_limit: str) -> None:
         extra = {"rows": len(u), "groups": len(agg),
                  "compute_only_s": round(time.perf_counter() - t_load, 2)}
     wall = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    rss = use.ru_maxrss * 1024
+    # CPU-seconds of every thread (user + system): on a machine of few cores, the wall
+    # time a phase could reach with every core busy is cpu_s / cores
     print(json.dumps({"phase": name, "wall_s": round(wall, 2), "peak_rss_gb":
-                      round(rss / 1e9, 2), **extra}))
+                      round(rss / 1e9, 2), "cpu_s": round(use.ru_utime + use.ru_stime, 1),
+                      **extra}))
 
 
 def main() -> None:
@@ -189,7 +195,11 @@ def main() -> None:
         for k in ("ours_full", "ours_lean"):
             if k in r:
                 report[f"pandas_per_row_vs_{k}"] = round(per_row_pd / (r[k]["wall_s"] / args.rows), 1)
+    if "floor" in r and "ours_lean" in r:
+        report["ours_lean_cpu_vs_floor_cpu"] = round(
+            r["ours_lean"]["cpu_s"] / r["floor"]["cpu_s"], 2)
     report["peak_rss_gb"] = {k: v["peak_rss_gb"] for k, v in r.items()}
+    report["cpu_s"] = {k: v["cpu_s"] for k, v in r.items()}
     report["wall_s"] = {k: v["wall_s"] for k, v in r.items()}
     print(json.dumps(report, indent=2))
     if args.out:
