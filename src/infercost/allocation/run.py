@@ -169,14 +169,17 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     used = pd.DataFrame({"resource_id": ids.column("resource_id").to_pylist()})
     used["n_ok"] = 1
     plan = plan_resource_hours(con, u, r)
-    with meanwhile(con, run_resource_hours, plan) as running:
-        try:
-            b, t_bill = bill_read(fleet_hint(used, r), other)
-        except Exception as e:
-            if not is_interrupt(e):
-                running.result()  # a fault in the log first
-            raise
-        ran = running.result()
+    try:
+        with meanwhile(con, run_resource_hours, plan) as running:
+            try:
+                b, t_bill = bill_read(fleet_hint(used, r), other)
+            except Exception as e:
+                if not is_interrupt(e):
+                    running.result()  # a fault in the log first
+                raise
+            ran = running.result()
+    finally:
+        other.disconnect()  # (the second connection only; the database stays open)
     return u, (resource_hours_frame(plan, ran), ran.seconds), b, t_bill
 
 
