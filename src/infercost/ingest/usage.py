@@ -74,6 +74,9 @@ def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
         raw, note = open_raw(con, kind, fs)
         if note:
             notes.append(note)
+        raw, note = fold_case(con, raw, fs, kind)
+        if note:
+            notes.append(note)
         t, gpu, tok = normalized(con, raw, fs, kind)
         has_gpu |= gpu
         has_tok |= tok
@@ -187,6 +190,78 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
     return normalize(raw, clean_text=kind != "parquet"), "gpu_ms" in cols, has_tok
 
 
+def fold_case(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, str | None]:
+    """Columns whose names differ only in letter case (JSON lines whose keys change case
+    between rows, a header naming a field twice) as one column: each row's first
+    non-null value, in the order the columns come (as text when their types differ); and
+    a note saying so (None when there are none). DuckDB reads such names as one column
+    and a renamed one (`Duration_MS` as `Duration_MS_1`); a renamed column is told from
+    a column really named so by the files' own names."""
+    import re
+
+    import ibis
+
+    names = list(raw.columns)
+    lows = {c.lower() for c in names}
+    renamed = {c: m.group(1) for c in names
+               if (m := re.fullmatch(r"(.+)_\d+", c)) and m.group(1).lower() in lows}
+    if renamed:
+        real = _names_in_files(con, fs, kind)
+        spelled = {x.lower() for x in real or ()}
+        renamed = {c: b for c, b in renamed.items()
+                   if real is not None and c not in real and b.lower() in spelled}
+    groups: dict[str, list[str]] = {}
+    for c in names:
+        groups.setdefault(renamed[c].lower() if c in renamed else c.lower(), []).append(c)
+    twice = {k: v for k, v in groups.items() if len(v) > 1}
+    if not twice:
+        return raw, None
+    out = {}
+    for cols in twice.values():
+        vals = [json_text(raw[c]) for c in cols]
+        if len({str(v.type()) for v in vals}) > 1:
+            vals = [v.cast("string") for v in vals]
+        out[cols[0]] = ibis.coalesce(*vals)
+    raw = raw.mutate(**out).drop(*[c for cols in twice.values() for c in cols[1:]])
+    said = "; ".join(" and ".join(renamed.get(c, c) for c in cols) for cols in twice.values())
+    return raw, (f"{_where(fs)}: names that differ only in letter case read as one column "
+                 f"(each row's first non-empty value): {said}")
+
+
+def _names_in_files(con: Any, fs: list[Path], kind: str) -> set[str] | None:
+    """The column names (keys) as the files spell them, or None when not known."""
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            return {n for f in fs for n in pq.read_schema(f).names}
+        if kind == "csv":
+            from infercost.ingest.billrows import open_text
+
+            out: set[str] = set()
+            for f in fs:
+                with open_text(f) as fh:
+                    out.update(c.strip().lstrip(BOM) for c in next(csv.reader(fh), []))
+            return out
+        if kind == "json_array":
+            from infercost.ingest.billrows import json_records
+
+            return {k for f in fs for r in json_records(f) for k in r}
+        if kind == "json":
+            from infercost.ingest.backends import backend_name
+
+            if backend_name(con) != "duckdb":
+                return None
+            files = ", ".join(repr(str(f)) for f in fs)
+            rows = con.con.sql(
+                f"SELECT DISTINCT unnest(json_keys(json)) FROM read_json_objects([{files}], "
+                "format='newline_delimited')").fetchall()
+            return {r[0] for r in rows}
+    except Exception:  # noqa: BLE001 (the engine's own read names a fault later)
+        return None
+    return None
+
+
 def json_shape(path: Path) -> str:
     """`otel` (OTLP JSON: `resourceSpans` anywhere in the document's first object, one
     document per line or pretty-printed over many), `json_array` (a JSON array of
@@ -269,7 +344,18 @@ def _records_table(fs: list[Path]):
     for r in recs:
         names.update(dict.fromkeys(r))
     cols = {n: [None if r.get(n) is None else str(r[n]) for r in recs] for n in names}
-    return pa.table({n: pa.array(v, pa.string()) for n, v in cols.items()})
+    # a key spelled in two letter cases: the later spelling renamed as DuckDB renames
+    # it (`Duration_MS_1`), so the engine can hold both; `fold_case` reads them as one
+    taken = set()
+    named = {}
+    for n in cols:
+        k, i = n, 0
+        while k.lower() in taken:
+            i += 1
+            k = f"{n}_{i}"
+        taken.add(k.lower())
+        named[k] = cols[n]
+    return pa.table({n: pa.array(v, pa.string()) for n, v in named.items()})
 
 
 def _first_line(e: Exception) -> str:
