@@ -223,3 +223,35 @@ def test_a_footer_wrong_about_a_negative_duration_on_spark(tmp_path):
     got = resource_hours(spark, read_usage(spark, p), parse_rules({}))[0]
     assert int(got["n"].sum()) == 50 and int(got["n_ok"].sum()) == 49
     assert int(got["W"].sum()) == 49 * 10_000
+
+
+def test_a_nan_duration_among_others_is_rejected(tmp_path, con):
+    """A NaN among varied durations, in a file with the footer statistics pyarrow writes
+    (min 1, max 49: NaN left out): DuckDB reads isnan() as false there, the engine's
+    NaN test still sees it, and the row is rejected, not a conversion error."""
+    n = 50
+    durs = [float(i) for i in range(1, n)]
+    durs.insert(7, math.nan)
+    stamps = pd.date_range("2026-10-01", periods=n, freq="1min", tz="UTC")
+    t = pa.table({"request_id": [f"r{i}" for i in range(n)], "resource_id": ["i-1"] * n,
+                  "timestamp": pa.array(stamps.to_pydatetime(), pa.timestamp("us", "UTC")),
+                  "duration_ms": pa.array(durs, pa.float64()),  # a NaN, not a null
+                  "input_tokens": list(range(n)), "output_tokens": list(range(n))})
+    assert t.column("duration_ms").null_count == 0
+    p = tmp_path / "u.parquet"
+    pq.write_table(t, p)
+    st = pq.ParquetFile(p).metadata.row_group(0).column(3).statistics
+    assert st.min == 1.0 and st.max == 49.0
+    got = resource_hours(con, read_usage(con, p), parse_rules({}))[0]
+    assert int(got["n"].sum()) == 50 and int(got["n_ok"].sum()) == 49
+    assert int(got["W"].sum()) == sum(range(1, 50)) * 1000  # µs
+    # the whole run too (its passes run on worker threads, the bill read alongside)
+    from attribution_helpers import focus_row
+
+    from infercost.allocation.run import run_attribution
+
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("2.5", "i-1", start=0)]).to_csv(bill, index=False)
+    s = run_attribution(bill, p, tmp_path / "o")
+    assert s["rows"]["usage_rejected_by_reason"] == {
+        "rejected: duration_ms not finite or over 1e9 ms": 1}
