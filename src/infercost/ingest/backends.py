@@ -102,6 +102,15 @@ def spark_session():
         .getOrCreate()
     )
     _SPARK.sparkContext.setLogLevel("ERROR")
+    # PySpark's own SIGINT handler calls the JVM from inside the handler, which fails
+    # when the interrupted thread was itself talking to the JVM (and Ctrl-C was then
+    # lost or read as bad input): Ctrl-C raises KeyboardInterrupt as in plain Python,
+    # and `meanwhile` cancels the session's jobs from the waiting thread
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     return _SPARK
 
 
@@ -224,7 +233,7 @@ def meanwhile(con: Any, fn: Callable[..., Any], *args: Any) -> Iterator[Future]:
     """`fn(*args)` on a worker thread (give it `Prepared.run` work: no Ibis code) while
     the `with` block runs on this one; yields its Future. Leaving the block waits for
     the worker; Ctrl-C (`errors.is_interrupt`) first stops the query `con` is running
-    (DuckDB)."""
+    (DuckDB) or the session's jobs (Spark)."""
     with ThreadPoolExecutor(1, thread_name_prefix="infercost-engine") as pool:
         running = pool.submit(fn, *args)
         try:
@@ -232,9 +241,20 @@ def meanwhile(con: Any, fn: Callable[..., Any], *args: Any) -> Iterator[Future]:
         except BaseException as e:
             from infercost.errors import is_interrupt
 
-            if is_interrupt(e) and backend_name(con) == "duckdb":
-                con.con.interrupt()
+            if is_interrupt(e):
+                _stop_queries(con)
             raise
+
+
+def _stop_queries(con: Any) -> None:
+    """Stop what `con` is running: DuckDB's query, or the Spark session's jobs."""
+    if backend_name(con) == "duckdb":
+        con.con.interrupt()
+        return
+    try:
+        con._session.sparkContext.cancelAllJobs()
+    except Exception:  # noqa: BLE001 (the JVM may be going away already)
+        pass
 
 
 def prepare(con: Any, expr: Any) -> Prepared:
