@@ -13,9 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from attribution_helpers import focus_row
 from infercost.allocation import engine
 from infercost.allocation.engine import MAX_DURATION_MS, resource_hours
 from infercost.allocation.rules import parse_rules
+from infercost.allocation.run import run_attribution
 from infercost.ingest.backends import connect
 from infercost.ingest.usage import footers_rule_out_rejects, read_usage
 
@@ -246,10 +248,6 @@ def test_a_nan_duration_among_others_is_rejected(tmp_path, con):
     assert int(got["n"].sum()) == 50 and int(got["n_ok"].sum()) == 49
     assert int(got["W"].sum()) == sum(range(1, 50)) * 1000  # µs
     # the whole run too (its passes run on worker threads, the bill read alongside)
-    from attribution_helpers import focus_row
-
-    from infercost.allocation.run import run_attribution
-
     bill = tmp_path / "bill.csv"
     pd.DataFrame([focus_row("2.5", "i-1", start=0)]).to_csv(bill, index=False)
     s = run_attribution(bill, p, tmp_path / "o")
