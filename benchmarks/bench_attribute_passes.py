@@ -7,7 +7,8 @@ On the month `bench_attribute.py` generates (run that first), on one DuckDB conn
 alternating, `--reps` times each:
 
   pass1    `allocation.engine.resource_hours`: per (resource_id, hour) rows, accepted rows
-           and the driver weight, with the rejection reasons
+           and the driver weight (without per-row reasons when the footers allow)
+  pass1c   the same, always with the per-row rejection reasons (the checked query)
   floorW   the floor's matching subquery: sum(duration_ms) per resource and hour
   pass4    `aggregate_costs(request_costs(...))`: every usage row joined to its
            resource-hour (exact integer split, status codes), summed by day, model,
@@ -16,7 +17,7 @@ alternating, `--reps` times each:
 
 The resource-hour table both join is made once from pass 1 and the bill's fleet rows
 (hourly sums of EffectiveCost, in 1e-10 quanta). Prints each time and the median ratios
-pass1/floorW and pass4/floor2.
+pass1/floorW (pass1c/floorW) and pass4/floor2.
 """
 
 from __future__ import annotations
@@ -80,8 +81,15 @@ def main() -> None:
                f"ON u.resource_id = r.resource_id "
                f"AND date_trunc('hour', u.timestamp) = r.hour GROUP BY ALL")
     raw = con.con
+
+    def checked():
+        plan = E.plan_resource_hours(con, usage, rules)
+        plan.unchecked = None
+        return E.run_resource_hours(plan)
+
     runs = {
         "pass1": lambda: E.resource_hours(con, usage, rules),
+        "pass1c": lambda: checked(),
         "floorW": lambda: raw.sql(floor_w).to_arrow_table(),
         "pass4": lambda: to_arrow(con, pass4),
         "floor2": lambda: raw.sql(floor_2).to_arrow_table(),
@@ -95,7 +103,8 @@ def main() -> None:
             print(f"{name:7s} {times[name][-1]:6.2f} s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"clean log: {clean}; medians: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
-    print(f"pass1 / floorW {med['pass1'] / med['floorW']:.2f}x, "
+    print(f"pass1 / floorW {med['pass1'] / med['floorW']:.2f}x (checked "
+          f"{med['pass1c'] / med['floorW']:.2f}x), "
           f"pass4 / floor2 {med['pass4'] / med['floor2']:.2f}x, "
           f"both / floor's two {(med['pass1'] + med['pass4']) / (med['floorW'] + med['floor2']):.2f}x")
 

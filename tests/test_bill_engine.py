@@ -94,6 +94,17 @@ def same_bill(a, b) -> None:
     assert la == lb
 
 
+def reduced_as_plain(f, con, ids):
+    """`f` read in the engine with the fleet `ids`, checked reduced and equal to the
+    row-by-row read (totals, labels and the fleet's rows); returns (plain, reduced)."""
+    a = read_bill(f)
+    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset(ids)))
+    assert b.reduced == [str(f)]
+    same_bill(a, b)
+    pd.testing.assert_frame_equal(fleet_rows(a, sorted(ids)), fleet_rows(b, sorted(ids)))
+    return a, b
+
+
 def fleet_rows(b, ids) -> pd.DataFrame:
     """The bill rows of resources `ids`, one per bill row, in a fixed order."""
     r = b.rows[b.rows["resource_id"].isin(ids)]
@@ -153,11 +164,7 @@ def test_parquet_decimal_list_and_timestamps_reduced(tmp_path, con):
     t2 = t.set_column(1, "EffectiveCost", pa.array([Decimal("1.6749000000")] * n,
                                                    pa.decimal128(18, 10)))
     pq.write_table(t2, f)
-    a = read_bill(f)
-    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-0"})))
-    assert b.reduced == [str(f)]
-    same_bill(a, b)
-    pd.testing.assert_frame_equal(fleet_rows(a, ["i-0"]), fleet_rows(b, ["i-0"]))
+    a, b = reduced_as_plain(f, con, {"i-0"})
     # i-1 and i-2 are outside the fleet: 16 hourly rows each fold into one
     assert len(b.rows) == 16 + 2
     assert set(b.rows["service_category"]) == {"Compute, AI and Machine Learning"}
@@ -409,11 +416,8 @@ def test_cur_csv_reduced_equals_row_by_row(tmp_path, con):
     cols = list(dict.fromkeys(k for r in rows for k in r))
     f = tmp_path / "cur.csv"
     pd.DataFrame(rows, columns=cols).to_csv(f, index=False)
-    a = read_bill(f)
-    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-1", "i-2"})))
-    assert b.reduced == [str(f)] and b.format == a.format == "cur"
-    same_bill(a, b)
-    pd.testing.assert_frame_equal(fleet_rows(a, ["i-1", "i-2"]), fleet_rows(b, ["i-1", "i-2"]))
+    a, b = reduced_as_plain(f, con, {"i-1", "i-2"})
+    assert b.format == a.format == "cur"
     # the bucket's four hours: two with a net cost, two without, fold into two rows
     bucket = b.rows[b.rows["resource_id"] == "bucket"]
     assert sorted(bucket["nrows"].tolist()) == [2, 2]
@@ -722,10 +726,7 @@ def test_cur_with_both_period_spellings_folds_rows_outside_the_fleet(tmp_path, c
                                        f"{r['line_item_usage_end_date']}")
     f = tmp_path / "cur.csv"
     pd.DataFrame(rows).to_csv(f, index=False)
-    a = read_bill(f)
-    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-1"})))
-    assert b.reduced == [str(f)]
-    same_bill(a, b)
+    a, b = reduced_as_plain(f, con, {"i-1"})
     # i-2's 6 covered-usage and 6 negation hours fold into one row each
     i2 = b.rows[b.rows["resource_id"] == "i-2"]
     assert sorted(i2["nrows"].tolist()) == [6, 6]
@@ -788,11 +789,7 @@ def test_constant_and_varying_key_columns_fold_alike(tmp_path, con):
     })
     f = tmp_path / "bill.parquet"
     pq.write_table(t, f)
-    a = read_bill(f)
-    b = read_bill(f, con=con, hint=FleetHint(resource_ids=frozenset({"i-0"})))
-    assert b.reduced == [str(f)]
-    same_bill(a, b)
-    pd.testing.assert_frame_equal(fleet_rows(a, ["i-0"]), fleet_rows(b, ["i-0"]))
+    a, b = reduced_as_plain(f, con, {"i-0"})
     # i-0: 10 rows as they are; i-1 and i-3 are EC2, i-2 S3: one row each
     assert len(b.rows) == 10 + 3
     rest = b.rows[b.rows["period_dropped"]]

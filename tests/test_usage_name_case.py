@@ -61,3 +61,13 @@ def test_a_column_really_named_like_a_rename_stays_its_own(tmp_path, bill):
     # row b has no duration_ms: rejected; duration_ms_1 is another column
     assert s["rows"]["usage_allocated"] == 1 and s["rows"]["usage_rejected"] == 1
     assert not any("letter case" in n for n in s["notes"])
+
+
+def test_an_empty_usage_csv_is_said_empty(tmp_path, bill):
+    from infercost.errors import InputError
+
+    p = tmp_path / "empty.csv"
+    p.write_text("")
+    with pytest.raises(InputError, match="empty file \\(no header row\\)") as e:
+        run_attribution(bill, p, tmp_path / "o")
+    assert str(p) in str(e.value)

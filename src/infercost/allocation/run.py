@@ -165,14 +165,14 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     other = second_connection(con) if ids is not None else None
     if other is None:
         pass1 = resource_hours(con, u, r)
-        return (u, pass1, *bill_read(fleet_hint(pass1[0], r), con))
-    used = pd.DataFrame({"resource_id": ids.column("resource_id").to_pylist()})
-    used["n_ok"] = 1
+        accepted = pass1[0].loc[pass1[0]["n_ok"] > 0, "resource_id"]
+        return (u, pass1, *bill_read(fleet_hint(accepted, r), con))
     plan = plan_resource_hours(con, u, r)
     try:
         with meanwhile(con, run_resource_hours, plan) as running:
             try:
-                b, t_bill = bill_read(fleet_hint(used, r), other)
+                b, t_bill = bill_read(
+                    fleet_hint(ids.column("resource_id").to_pylist(), r), other)
             except Exception as e:
                 if not is_interrupt(e):
                     running.result()  # a fault in the log first
@@ -198,13 +198,13 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def fleet_hint(resource_hours: pd.DataFrame, rules: Any) -> Any:
-    """What can put a bill row in the fleet (rule R1): the usage log's ResourceIds with an
-    accepted row and the rules' own selections (`ingest.bill_engine.FleetHint`)."""
+def fleet_hint(log_ids: Any, rules: Any) -> Any:
+    """What can put a bill row in the fleet (rule R1): ResourceIds of the usage log
+    (`log_ids`, any iterable; nulls skipped) and the rules' own selections
+    (`ingest.bill_engine.FleetHint`)."""
     from infercost.ingest.bill_engine import FleetHint
 
-    used = resource_hours.loc[resource_hours["n_ok"] > 0, "resource_id"].dropna().unique()
-    ids = set(map(str, used)) if rules.from_usage else set()
+    ids = {str(x) for x in log_ids if isinstance(x, str)} if rules.from_usage else set()
     return FleetHint(resource_ids=frozenset(ids | set(rules.resource_ids or ())),
                      services=frozenset(rules.services or ()),
                      skus=frozenset(rules.skus or ()), tags=dict(rules.tags or {}))

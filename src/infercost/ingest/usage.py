@@ -181,6 +181,9 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
             from infercost.ingest.billrows import ragged_row_check
 
             for f in fs:
+                with open_text(f) as fh:  # (as the bill's reader says it)
+                    if not fh.readline().strip().lstrip(BOM):
+                        raise InputError("empty file (no header row)", str(f))
                 ragged_row_check(f)
         raise InputError(
             f"usage log: missing required column{'s' if len(missing) > 1 else ''} "
