@@ -14,6 +14,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -106,9 +107,27 @@ def reduced_as_plain(f, con, ids):
 
 
 def fleet_rows(b, ids) -> pd.DataFrame:
-    """The bill rows of resources `ids`, one per bill row, in a fixed order."""
-    r = b.rows[b.rows["resource_id"].isin(ids)]
-    r = r.loc[r.index.repeat(r["nrows"])]
+    """The bill rows of resources `ids`, one per bill row, in a fixed order (a row that
+    sums hourly rows, `Bill.hour_rows`, as those rows; amounts compared by value)."""
+    from infercost.allocation.quanta import q2d
+
+    rows = b.rows
+    if b.hour_rows is not None:
+        hr = b.hour_rows
+        hourly = rows.iloc[hr.row].copy()
+        hourly["charge_start"] = hr.hour
+        hourly["charge_end"] = hr.hour + np.timedelta64(1, "h")
+        for col in ("billed_cost", "effective_cost"):
+            q, exact = hr.quanta[col]
+            assert exact  # (these tests' amounts have at most 10 decimals)
+            hourly[col] = [q2d(x) for x in q.tolist()]
+        hourly["nrows"] = 1
+        rows = pd.concat([rows.drop(index=rows.index[np.unique(hr.row)]), hourly],
+                         ignore_index=True)
+    r = rows[rows["resource_id"].isin(ids)]
+    r = r.loc[r.index.repeat(r["nrows"])].copy()
+    for col in ("billed_cost", "effective_cost"):
+        r[col] = [v.normalize() if isinstance(v, Decimal) else v for v in r[col]]
     cols = ["resource_id", "charge_start", "charge_end", "billed_cost", "effective_cost",
             "label", "description", "resource_name", "sku_id", "service_name"]
     out = r[cols].astype(str).sort_values(cols).reset_index(drop=True)
@@ -165,8 +184,9 @@ def test_parquet_decimal_list_and_timestamps_reduced(tmp_path, con):
                                                    pa.decimal128(18, 10)))
     pq.write_table(t2, f)
     a, b = reduced_as_plain(f, con, {"i-0"})
-    # i-1 and i-2 are outside the fleet: 16 hourly rows each fold into one
-    assert len(b.rows) == 16 + 2
+    # i-1 and i-2 are outside the fleet: 16 hourly rows each fold into one; i-0's 16
+    # hourly rows in the fleet are one row per day, each hour kept beside it
+    assert len(b.rows) == 2 + 2 and len(b.hour_rows) == 16
     assert set(b.rows["service_category"]) == {"Compute, AI and Machine Learning"}
 
 
@@ -790,8 +810,9 @@ def test_constant_and_varying_key_columns_fold_alike(tmp_path, con):
     f = tmp_path / "bill.parquet"
     pq.write_table(t, f)
     a, b = reduced_as_plain(f, con, {"i-0"})
-    # i-0: 10 rows as they are; i-1 and i-3 are EC2, i-2 S3: one row each
-    assert len(b.rows) == 10 + 3
+    # i-0: 10 hourly rows over two days, one row per day (each hour kept beside it);
+    # i-1 and i-3 are EC2, i-2 S3: one row each
+    assert len(b.rows) == 2 + 3 and len(b.hour_rows) == 10
     rest = b.rows[b.rows["period_dropped"]]
     assert set(rest["currency"]) == {"USD"} and set(rest["provider"]) == {"AWS"}
     assert rest["charge_class"].isna().all() and rest["charge_start"].isna().all()

@@ -196,22 +196,51 @@ def select_fleet(bill: Bill, rules: Rules, usage_resources: set[str]) -> np.ndar
     return mask
 
 
+@dataclass(frozen=True)
+class FleetHourRows:
+    """The hourly bill rows summed into fleet rows (`ingest.billrows.HourRows`, of the
+    fleet only): `row` (position among the fleet rows), `hour` (datetime64[us]),
+    `quanta` (int64) and whether each amount was a whole number of quanta (`exact`)."""
+
+    row: np.ndarray
+    hour: np.ndarray
+    quanta: np.ndarray
+    exact: bool
+
+    @staticmethod
+    def of(bill: Bill, fleet_mask: np.ndarray, column: str) -> FleetHourRows | None:
+        """The entries of `bill.hour_rows` whose row is in the fleet, for cost `column`."""
+        hr = bill.hour_rows
+        if hr is None or not len(hr):
+            return None
+        keep = fleet_mask[hr.row]
+        pos = np.cumsum(fleet_mask) - 1  # a bill row's position among the fleet rows
+        q, exact = hr.quanta[column]
+        return FleetHourRows(pos[hr.row[keep]], hr.hour[keep], q[keep], exact)
+
+
 def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
                 quanta: tuple[np.ndarray, bool] | None = None,
-                per_token: np.ndarray | None = None, hour_weights: dict | None = None):
+                per_token: np.ndarray | None = None, hour_weights: dict | None = None,
+                hour_rows: FleetHourRows | None = None):
     """Rule R2: per (resource, hour) cost quanta, per (resource, day) sub-quantum rest,
     and the rows without a usable charge period. `quanta`: `quanta_array(cost)` if the
     caller has it (`exact` may be False for a superset of the rows: only slower).
     `per_token` (bool per fleet row) and `hour_weights` ((resource, hour) -> int): rule
-    R2', those rows spread in proportion to the weights (evenly when all are 0)."""
+    R2', those rows spread in proportion to the weights (evenly when all are 0).
+    `hour_rows`: fleet rows that sum hourly bill rows take those rows' own hours and
+    amounts (an hour's whole amount to that hour, as the split of a one-hour row gives)."""
     start = fleet["charge_start"]
     end = fleet["charge_end"]
     ok = (start.notna() & end.notna() & (end > start)).to_numpy()
+    grouped = np.zeros(len(fleet), dtype=bool)
+    if hour_rows is not None:
+        grouped[hour_rows.row] = True
     h0 = start.dt.floor("h")
     n = np.where(ok, np.ceil(((end - h0).dt.total_seconds().fillna(0)) / 3600), 0).astype(np.int64)
     n = np.maximum(n, np.where(ok, 1, 0))
     q, exact = quanta if quanta is not None else quanta_array(cost)
-    okidx = np.nonzero(ok)[0]
+    okidx = np.nonzero(ok & ~grouped)[0]
     reps = n[okidx]
     row_of = np.repeat(okidx, reps)
     offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
@@ -227,17 +256,25 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
             w = [int(hour_weights.get((rid_all[i], pd.Timestamp(h)), 0)) for h in hrs]
             if sum(w) > 0:
                 hour_q[a:a + m] = _weighted_split(int(q[i]), w)
-    hours = pd.DataFrame({
-        "resource_id": fleet["resource_id"].to_numpy()[row_of],
-        "hour": h0.to_numpy()[row_of] + offs.astype("timedelta64[h]"),
-        "cost_q": hour_q,
-    })
+    rid = fleet["resource_id"].to_numpy()
+    hour = h0.to_numpy()[row_of] + offs.astype("timedelta64[h]")
+    if hour_rows is not None:
+        row_of = np.concatenate([row_of, hour_rows.row])
+        hour = np.concatenate([hour.astype("datetime64[us]"), hour_rows.hour])
+        hour_q = np.concatenate([hour_q, hour_rows.quanta])
+    hours = pd.DataFrame({"resource_id": rid[row_of], "hour": hour, "cost_q": hour_q})
     hq = hours.groupby(["resource_id", "hour"], dropna=False, sort=True)["cost_q"].sum()
     hq = hq.reset_index()
-    # the sub-quantum rest of each row (zero for amounts with <= 10 decimals)
+    # the sub-quantum rest of each row (zero for amounts with <= 10 decimals); a row that
+    # sums hourly rows keeps what its rows' whole quanta leave of it
+    if hour_rows is not None and not hour_rows.exact:
+        q = q.copy()
+        q[grouped] = 0
+        np.add.at(q, hour_rows.row, hour_rows.quanta)
+        exact = False
     rest = [] if exact else [
         (i, c - q2d(x)) for i, (c, x) in enumerate(zip(cost, q.tolist(), strict=True))
-        if ok[i] and c != q2d(x)]
+        if ok[i] and not (grouped[i] and hour_rows.exact) and c != q2d(x)]
     rest_rows = pd.DataFrame({
         "resource_id": fleet["resource_id"].to_numpy()[[i for i, _ in rest]],
         "day": h0.dt.floor("D").to_numpy()[[i for i, _ in rest]],
@@ -479,8 +516,13 @@ def attribute(
     # the fleet is split in int64 quanta; a row outside it may be larger than they hold
     # (a month of tax in IDR): it is summed in Decimal
     fq = (bq[ccol][0][fleet_mask], bq[ccol][1])
-    if not fq[1] and len(fq[0]) and int(np.abs(fq[0]).max()) >= LIMIT:
-        quanta_array(cost[fleet_mask])  # raises the InputError naming the fleet row
+    hour_rows = FleetHourRows.of(bill, fleet_mask, ccol)
+    # (a row that sums hourly rows is split by its rows, each far below LIMIT)
+    single = np.ones(len(fq[0]), dtype=bool)
+    if hour_rows is not None:
+        single[hour_rows.row] = False
+    if not fq[1] and single.any() and int(np.abs(fq[0][single]).max()) >= LIMIT:
+        quanta_array(cost[fleet_mask][single])  # raises the InputError naming the row
     notes = []
     # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
     # Adjustment rows) is netted into its resource-hour as billed, and said so
@@ -506,14 +548,15 @@ def attribute(
             hour_w[(rec.resource_id, pd.Timestamp(rec.hour))] = getattr(
                 rec, tok_res[rec.resource_id])
         mixed = set(bill.rows.loc[fleet_mask & ~per_tok, "resource_id"].dropna()) & res
-        notes.append(f"{int(per_tok.sum())} pay-per-token fleet row"
-                     f"{'s' if per_tok.sum() > 1 else ''} on {len(res)} resource"
+        n_tok = int(bill.rows["nrows"].to_numpy(dtype=np.int64)[per_tok].sum())
+        notes.append(f"{n_tok} pay-per-token fleet row"
+                     f"{'s' if n_tok > 1 else ''} on {len(res)} resource"
                      f"{'s' if len(res) > 1 else ''}: allocated by tokens (by requests where "
                      "the requests carry no tokens) over their charge period, no idle"
                      + (f"; {len(mixed)} of those resources also bill by time, and all "
                         "their cost is split by tokens" if mixed else ""))
     hq, rest_rows, no_period, no_period_cost = fleet_hours(
-        fleet, cost[fleet_mask], fq, per_tok[fleet_mask], hour_w)
+        fleet, cost[fleet_mask], fq, per_tok[fleet_mask], hour_w, hour_rows)
     below = int((hq["cost_q"].to_numpy(dtype=np.int64) < 0).sum())
     if below:
         notes.append(f"{below} fleet resource-hour{'s' if below > 1 else ''} net below zero "

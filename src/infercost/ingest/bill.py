@@ -40,6 +40,7 @@ from infercost.errors import InputError
 from infercost.ingest.billrows import (  # noqa: F401  (Bill, BILL_COLUMNS, basis_column: public here)
     BILL_COLUMNS,
     Bill,
+    HourRows,
     basis_column,
     expand_paths,
     read_raw,
@@ -98,11 +99,17 @@ def read_bill(
     parts = [g.rows for g in got]
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     rows.attrs = {}
+    hours, at = [], 0
+    for g in got:
+        if g.hour_rows is not None and len(g.hour_rows):
+            hours.append(g.hour_rows.shifted(at))
+        at += len(g.rows)
     bill = Bill(rows=rows, sources=[str(f) for f in files],
                 format="+".join(sorted({g.format for g in got})),
                 rows_read=sum(g.rows_read for g in got),
                 notes=[n for g in got for n in g.notes],
-                reduced=[str(g.path) for g in got if g.reduced])
+                reduced=[str(g.path) for g in got if g.reduced],
+                hour_rows=HourRows.concat(hours) if hours else None)
     convert_currency(bill, rates or {}, currency)
     return bill
 
@@ -118,17 +125,19 @@ class _File:
     format: str
     notes: list[str]
     reduced: bool
+    hour_rows: HourRows | None = None
 
 
 def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
     from infercost.ingest import cur, focus, gcp
 
     if engine:
-        part = _reduced(con, f, hint, fmt)
-        if part is not None:
+        got = _reduced(con, f, hint, fmt)
+        if got is not None:
+            part, hours = got
             n, kind = part.attrs.pop("rows_read"), part.attrs.pop("format")
             part.attrs = {}
-            return _File(f, part, n, kind, [], True)
+            return _File(f, part, n, kind, [], True, hours)
     raw = read_raw(f)
     if len(raw) == 0:
         raise InputError("a header and no rows (expected at least one charge)", str(f))
@@ -150,10 +159,11 @@ def _converts(got: list[_File], target: str | None) -> bool:
                for g in got if g.reduced)
 
 
-def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> pd.DataFrame | None:
-    """`f` reduced in the engine and normalized (see `read_bill`), or None: then the file
-    is read row by row, which also names the row of any fault, and states the fallbacks
-    it takes (a note here would count reduced rows, not bill rows)."""
+def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> tuple | None:
+    """`f` reduced in the engine and normalized (see `read_bill`), with the hourly rows
+    summed into some of its rows (`HourRows` or None); or None: then the file is read
+    row by row, which also names the row of any fault, and states the fallbacks it takes
+    (a note here would count reduced rows, not bill rows)."""
     from infercost.ingest import cur, focus
     from infercost.ingest.bill_engine import reduce_bill
 
@@ -171,7 +181,9 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> pd.DataFrame | 
     part["nrows"] = raw["__nrows"].to_numpy(dtype="int64")
     part["period_dropped"] = ~raw["__kept"].to_numpy(dtype=bool)
     part.attrs = {"rows_read": red.rows_read, "format": red.format}
-    return part
+    if len(part) != len(raw):  # a bug, never the input
+        raise AssertionError(f"{f}: the reader made {len(part)} rows of {len(raw)}")
+    return part, red.hour_rows
 
 
 def _sniff(raw: pd.DataFrame, f: Path) -> str:

@@ -154,6 +154,8 @@ class Reduced:
     rows_read: int
     format: str
     dropped: bool
+    #: the hourly bill rows summed into some of `rows` (`_hour_groups`), or None
+    hour_rows: Any = None
 
 
 def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Reduced | None:
@@ -254,14 +256,20 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     misses = {f"__miss_{i}": missing[k] for i, k in enumerate(lay.amounts)
               if k not in never_missing}
     raw = {col: t[col] for k, col in want.items() if k not in lay.amounts}
-    # rows that can be in the fleet pass as they are (one bill row each); a column with
-    # one value in every row is put back after the query
-    fleet = t.filter(kept).select(
+    # rows that can be in the fleet pass as they are (one bill row each), but for rows of
+    # one whole hour: a day of them per resource and labels is one row, each hour's own
+    # amount kept beside it (`_hour_groups`); a column with one value in every row is put
+    # back after the query
+    hourly = _one_hour(t, lay, schema, missing, value) if HOUR_GROUPS else None
+    fleet = t.filter(kept if hourly is None else kept & ~hourly).select(
         **{col: x for col, x in raw.items() if col not in constant},
         **{want[k]: amount[k] for k in lay.amounts},
         **{f"__scale_{k}": scale[k] for k in digits},
         __kept=ibis.literal(True), __nrows=ibis.literal(1, type="int64"))
     parts = [fleet]
+    if hourly is not None:
+        parts.append(_hour_groups(t.filter(kept & hourly), lay, raw, constant, value,
+                                  scale, digits))
     nulled: set[str] = set()  # columns of the grouped part put back after the query
     if drop:  # the others: summed per distinct shape, without their charge periods
         keys = {}
@@ -281,19 +289,26 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
                 x = ibis.ifelse(refund, ibis.literal("refund"), ibis.null(schema[col]))
             keys[col] = x
         rest = t.filter(~kept)
-        parts.append(rest.group_by(**keys, **misses).aggregate(
-            **{want[k]: amount[k].sum() for k in lay.amounts},
-            **{f"__scale_{k}": scale[k].max() for k in digits},
-            __kept=ibis.literal(False), __nrows=rest.count()).drop(*misses))
+        sums = {**{want[k]: amount[k].sum() for k in lay.amounts},
+                **{f"__scale_{k}": scale[k].max() for k in digits},
+                "__kept": ibis.literal(False), "__nrows": rest.count()}
+        if keys or misses:
+            parts.append(rest.group_by(**keys, **misses).aggregate(**sums).drop(*misses))
+        else:  # every key column holds one value: one row (none when no row is left)
+            parts.append(rest.aggregate(**sums).filter(lambda r: r.__nrows > 0))
     order = [*raw, *(want[k] for k in lay.amounts), *(f"__scale_{k}" for k in digits),
              "__kept", "__nrows"]
     frames, tables = [], []
-    for part in parts:
+    hour_rows = None
+    for i, part in enumerate(parts):
         try:
             at = to_arrow(con, part)
         except Exception:  # noqa: BLE001 (a sum past DECIMAL(38, 18), a cell the
             return None    # engine cannot convert: read row by row)
-        if not tables:  # the fleet part: its constant columns put back
+        if hourly is not None and i == 1:  # the hourly groups: their hours taken out
+            hour_rows = _hour_entries(at.column("__hours"), tables[0].num_rows, lay)
+            at = _put_back(at, order, probe, constant, set(), None)
+        elif not tables:  # the fleet part: its constant columns put back
             at = _put_back(at, order, probe, constant, set(), None)
         else:  # the grouped part: the columns left out of its grouping put back
             at = _put_back(at, order, probe, constant, nulled, tables[0])
@@ -303,7 +318,100 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     if int(df["__nrows"].sum()) != n:  # a bug, never the input
         raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
                              f"bill rows, the file has {n}")
-    return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()))
+    return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()), hour_rows)
+
+
+#: whether a day of a resource's one-hour FOCUS rows (same labels) is reduced to one row
+#: (`_hour_groups`); False: each passes as it is (tests compare the two)
+HOUR_GROUPS = True
+#: the largest amount an hourly row may have to be grouped (in the bill's currency): a
+#: group's sum stays far below the engine's int64 quanta (`allocation.quanta.LIMIT`)
+HOUR_ROW_MAX = 10**6
+HOUR_US = 3_600_000_000
+
+
+def _one_hour(t: Any, lay: Layout, schema: Any, missing: dict, value: dict) -> Any:
+    """True on FOCUS rows whose charge period is one whole clock hour (typed timestamps
+    of at most µs precision, as the reader takes them: UTC) and whose amounts are all
+    present, not negative and below HOUR_ROW_MAX; None when the file's layout or types
+    rule every row out. Such rows carry nothing per row but their hour and amounts."""
+    if lay.format != "focus" or len(lay.period) != 2:
+        return None
+    start, end = (lay.cols.get(k) for k in lay.period)
+    for col in (start, end):
+        dt = schema[col] if col is not None else None
+        if dt is None or not dt.is_timestamp() or (dt.scale is not None and dt.scale > 6):
+            return None
+    import ibis
+
+    s, e = t[start], t[end]
+    cond = s.notnull() & e.notnull() & (s.truncate("h") == s) & (
+        e == s + ibis.interval(hours=1))
+    for k in lay.amounts:
+        cond = cond & ~missing[k] & (value[k] >= 0) & (value[k] < HOUR_ROW_MAX)
+    return cond
+
+
+def _hour_groups(rows: Any, lay: Layout, raw: dict, constant: set, value: dict,
+                 scale: dict, digits: dict) -> Any:
+    """The one-hour rows (`_one_hour`) that can be in the fleet, one row per day and
+    distinct labels (every column the reader reads but the period and amounts): its
+    charge period from the first hour's start to the last hour's end, its amounts
+    summed, and `__hours`, a list of (h: start, a0, a1, ...: the amounts in
+    `lay.amounts` order), one per bill row."""
+    import ibis
+
+    start, end = (lay.cols[k] for k in lay.period)
+    keys = {col: rows[col] for col in raw if col not in constant and col not in (start, end)}
+    hours = ibis.struct({"h": rows[start],
+                         **{f"a{i}": value[k] for i, k in enumerate(lay.amounts)}})
+    periods = {col: (rows[col].min() if col == start else rows[col].max())
+               for col in (start, end) if col not in constant}
+    return rows.group_by(**keys, __day=rows[start].truncate("D")).aggregate(
+        **periods, **{lay.cols[k]: value[k].sum() for k in lay.amounts},
+        **{f"__scale_{k}": scale[k].max() for k in digits},
+        __kept=ibis.literal(True), __nrows=rows.count(), __hours=hours.collect(),
+    ).drop("__day")
+
+
+def _hour_entries(lists: Any, first: int, lay: Layout) -> Any:
+    """The `__hours` lists of `_hour_groups` as `billrows.HourRows` (rows numbered from
+    `first`, where the groups start in the reduced table)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from infercost.ingest.billrows import HourRows
+
+    arr = lists.combine_chunks() if isinstance(lists, pa.ChunkedArray) else lists
+    offsets = arr.offsets.to_numpy()
+    counts = np.diff(offsets)
+    items = arr.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+    hour = items.field("h").cast(pa.timestamp("us", tz=items.field("h").type.tz))
+    hour = np.asarray(hour.cast(pa.int64()).to_numpy(zero_copy_only=False),
+                      dtype=np.int64).astype("datetime64[us]")
+    names = {"BilledCost": "billed_cost", "EffectiveCost": "effective_cost"}
+    quanta = {names[k]: _quanta(items.field(f"a{i}")) for i, k in enumerate(lay.amounts)}
+    row = np.repeat(np.arange(first, first + len(counts), dtype=np.int64), counts)
+    return HourRows(row, hour, quanta)
+
+
+def _quanta(amounts: Any) -> tuple[Any, bool]:
+    """Amounts (decimal or integer Arrow array, no nulls) as floor quanta of 1e-10 (int64),
+    and whether every one was a whole number of them (as `allocation.quanta` reads a
+    Decimal column)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_integer(amounts.type):
+        return amounts.cast(pa.int64()).to_numpy(zero_copy_only=False) * 10**10, True
+    try:
+        d = amounts.cast(pa.decimal128(38, 10))  # safe: refuses to drop a digit
+    except pa.ArrowInvalid:
+        return np.array([int(v.scaleb(10).to_integral_value(rounding="ROUND_FLOOR"))
+                         for v in amounts.to_pylist()], dtype=np.int64), False
+    d = d if not d.offset else pa.concat_arrays([d])
+    words = np.frombuffer(d.buffers()[1], dtype="<i8")[: 2 * len(d)].reshape(-1, 2)
+    return words[:, 0].astype(np.int64), True
 
 
 #: more distinct charge-period texts than this: the file is read row by row

@@ -31,9 +31,42 @@ _STATUS = {"used": "Used", "unused": "Unused"}
 _CLASS = {"correction": "Correction"}
 
 
+@dataclass(frozen=True)
+class HourRows:
+    """Bill rows of one whole clock hour each, summed into the rows of `Bill.rows` they
+    belong to (`bill_engine` sums a day of a resource's hourly rows with the same labels
+    into one reduced row): one entry per bill row, so rule R2 still spreads each hour's
+    own amount. `row`: position in `Bill.rows` (int64); `hour`: the charge period's start
+    (datetime64[us], UTC; the period ends one hour later); `quanta`: cost column
+    (billed_cost, effective_cost) -> (floor of the amount in 1e-10 of the currency,
+    int64; whether every amount was a whole number of them)."""
+
+    row: np.ndarray
+    hour: np.ndarray
+    quanta: dict[str, tuple[np.ndarray, bool]]
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def shifted(self, by: int) -> HourRows:
+        """The same entries for `Bill.rows` with `by` rows before these."""
+        return HourRows(self.row + by, self.hour, self.quanta)
+
+    @staticmethod
+    def concat(parts: list[HourRows]) -> HourRows:
+        """`parts` end to end (each already `shifted` to its rows)."""
+        keys = list(parts[0].quanta)
+        return HourRows(np.concatenate([p.row for p in parts]),
+                        np.concatenate([p.hour for p in parts]),
+                        {k: (np.concatenate([p.quanta[k][0] for p in parts]),
+                             all(p.quanta[k][1] for p in parts)) for k in keys})
+
+
 @dataclass
 class Bill:
-    """A bill read from one or more files: `rows` follows `BILL_COLUMNS`."""
+    """A bill read from one or more files: `rows` follows `BILL_COLUMNS`; `hour_rows`:
+    the hourly bill rows summed into some of them (None: every row stands for its own
+    charge period)."""
 
     rows: pd.DataFrame
     sources: list[str]
@@ -42,6 +75,7 @@ class Bill:
     notes: list[str] = field(default_factory=list)
     #: the files read and reduced in the engine (`bill_engine`); the rest row by row
     reduced: list[str] = field(default_factory=list)
+    hour_rows: HourRows | None = None
 
     @property
     def row_count(self) -> int:
