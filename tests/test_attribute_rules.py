@@ -260,3 +260,16 @@ def test_rules_errors_name_the_key():
         parse_rules({"bogus": 1})
     with pytest.raises(InputError, match="capacity_ms_per_hour"):
         parse_rules({"capacity_ms_per_hour": -1})
+
+
+def test_fleet_of_rows_without_resource_id_is_all_idle():
+    """A fleet chosen by ServiceName whose rows name no ResourceId (a SaaS GPU line) has
+    no resource-hour a request can match: its 3 x 2.5 = 7.5 is idle, the other line's 1
+    shared, nothing allocated (once a pandas merge of float and text keys: a traceback)."""
+    bill = [focus_row("2.5", None, start=h, ServiceName="SaaS GPU") for h in range(3)]
+    bill.append(focus_row("1", "x", start=0))
+    usage = [usage_row(f"r{h}", "i-a", h + 0.5, 100.0) for h in range(3)]
+    res = attribute_rows(bill, usage, {"fleet": {"services": ["SaaS GPU"]}})
+    t = res.summary["totals"]
+    assert (t["allocated"], t["idle"], t["shared"]) == (D(0), D("7.5"), D(1))
+    assert res.summary["conservation"]["holds"]

@@ -237,3 +237,37 @@ def test_spark_groups_hours_like_duckdb(tmp_path, monkeypatch):
     assert {k: v for k, v in spark[0].items() if k != "backend"} == {
         k: v for k, v in rows_read[0].items() if k != "backend"}
     assert spark[2] == duck[2] == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["i-b", "i-a", None, "vol-1"]), st.integers(0, 5),
+                          st.integers(-10**15, 10**15)), max_size=30),
+       st.lists(st.tuples(st.sampled_from(["i-a", "i-b", None, "x"]), st.integers(0, 5),
+                          st.integers(0, 10**12)), max_size=12, unique_by=lambda t: t[:2]))
+def test_hour_sums_and_lookup_equal_pandas(entries, weights):
+    """`_sum_by_hour` is pandas' groupby(dropna=False, sort=True) sum, and `_aligned` a
+    left join on (resource_id, hour) (0 where no row matches, or no resource_id), on
+    integer codes."""
+    from infercost.allocation.engine import _aligned, _sum_by_hour
+
+    rid = np.array([e[0] for e in entries], dtype=object)
+    hour = (np.datetime64("2026-10-01T00", "us")
+            + np.array([e[1] for e in entries], dtype="timedelta64[h]")).astype("datetime64[us]")
+    q = np.array([e[2] for e in entries], dtype=np.int64)
+    # fleet rows: each entry its own row here, and half of them twice (row_of repeats)
+    row_of = np.r_[np.arange(len(entries)), np.arange(0, len(entries), 2)].astype(np.int64)
+    got = _sum_by_hour(rid, row_of, hour[row_of], q[row_of])
+    want = pd.DataFrame({"resource_id": rid[row_of], "hour": hour[row_of],
+                         "cost_q": q[row_of]}).groupby(
+        ["resource_id", "hour"], dropna=False, sort=True)["cost_q"].sum().reset_index()
+    pd.testing.assert_frame_equal(got, want)
+    right = pd.DataFrame({
+        "resource_id": np.array([w[0] for w in weights], dtype=object),
+        "hour": (np.datetime64("2026-10-01T00", "us") + np.array(
+            [w[1] for w in weights], dtype="timedelta64[h]")).astype("datetime64[us]"),
+        "W": np.array([w[2] for w in weights], dtype=np.int64)})
+    lookup = {(r, h): w for r, h, w in zip(right["resource_id"], right["hour"], right["W"],
+                                           strict=True) if r is not None}
+    expect = [0 if pd.isna(r) else lookup.get((r, h), 0)
+              for r, h in zip(got["resource_id"], got["hour"], strict=True)]
+    assert _aligned(got, right, "W").tolist() == expect

@@ -256,15 +256,12 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
             w = [int(hour_weights.get((rid_all[i], pd.Timestamp(h)), 0)) for h in hrs]
             if sum(w) > 0:
                 hour_q[a:a + m] = _weighted_split(int(q[i]), w)
-    rid = fleet["resource_id"].to_numpy()
-    hour = h0.to_numpy()[row_of] + offs.astype("timedelta64[h]")
+    hour = (h0.to_numpy()[row_of] + offs.astype("timedelta64[h]")).astype("datetime64[us]")
     if hour_rows is not None:
         row_of = np.concatenate([row_of, hour_rows.row])
-        hour = np.concatenate([hour.astype("datetime64[us]"), hour_rows.hour])
+        hour = np.concatenate([hour, hour_rows.hour])
         hour_q = np.concatenate([hour_q, hour_rows.quanta])
-    hours = pd.DataFrame({"resource_id": rid[row_of], "hour": hour, "cost_q": hour_q})
-    hq = hours.groupby(["resource_id", "hour"], dropna=False, sort=True)["cost_q"].sum()
-    hq = hq.reset_index()
+    hq = _sum_by_hour(fleet["resource_id"].to_numpy(), row_of, hour, hour_q)
     # the sub-quantum rest of each row (zero for amounts with <= 10 decimals); a row that
     # sums hourly rows keeps what its rows' whole quanta leave of it
     if hour_rows is not None and not hour_rows.exact:
@@ -282,6 +279,58 @@ def fleet_hours(fleet: pd.DataFrame, cost: pd.Series,
     })
     no_period = fleet.iloc[np.nonzero(~ok)[0]]
     return hq, rest_rows, no_period, cost.iloc[np.nonzero(~ok)[0]]
+
+
+def _sum_by_hour(rid: np.ndarray, row_of: np.ndarray, hour: np.ndarray,
+                 q: np.ndarray) -> pd.DataFrame:
+    """Quanta `q` summed per (resource_id of fleet row `row_of`, `hour`), sorted by
+    resource_id (missing last) and hour: what `groupby([...], dropna=False, sort=True)`
+    gives, from integer codes (each ResourceId of `rid` factorized once)."""
+    codes, uniq = pd.factorize(rid, sort=True)
+    c = np.where(codes < 0, len(uniq), codes).astype(np.int64)[row_of]
+    h = hour.astype("datetime64[us]").astype(np.int64)
+    order = np.lexsort((h, c))
+    cs, hs = c[order], h[order]
+    first = (np.flatnonzero(np.r_[True, (cs[1:] != cs[:-1]) | (hs[1:] != hs[:-1])])
+             if len(cs) else np.zeros(0, dtype=np.int64))
+    sums = (np.add.reduceat(q[order], first) if len(cs) else np.zeros(0, dtype=np.int64))
+    labels = np.empty(len(uniq) + 1, dtype=object)
+    labels[:-1] = list(uniq)
+    labels[-1] = None
+    rid_out = (pd.Index(labels[cs[first]]) if len(uniq) or not len(cs)
+               else np.full(len(first), np.nan))  # (no id at all: pandas' float NaN)
+    return pd.DataFrame({"resource_id": rid_out,
+                         "hour": hs[first].astype("datetime64[us]"),
+                         "cost_q": sums.astype(np.int64)})
+
+
+def _aligned(left: pd.DataFrame, right: pd.DataFrame, column: str) -> np.ndarray:
+    """`right[column]` (int64) for each (resource_id, hour) of `left`, 0 where `right` has
+    none: a left join on the two keys (unique in `right`; whole hours on both sides)
+    through integer keys. A missing resource_id matches nothing (`right`'s rows without
+    one weigh 0)."""
+    lr = left["resource_id"].to_numpy(dtype=object)
+    index = pd.Index(pd.unique(lr[~pd.isna(lr)]), dtype=object)
+    lc = index.get_indexer(lr)
+    rc = index.get_indexer(right["resource_id"].to_numpy(dtype=object))
+
+    def keys(codes: np.ndarray, hours: pd.Series) -> np.ndarray:
+        h = hours.to_numpy().astype("datetime64[us]").astype(np.int64) // 3_600_000_000
+        return codes.astype(np.int64) * 2**32 + (h + 2**31)
+
+    out = np.zeros(len(left), dtype=np.int64)
+    have = rc >= 0
+    if not have.any() or not len(left):
+        return out
+    rk = keys(rc, right["hour"])[have]
+    rv = right[column].to_numpy(dtype=np.int64)[have]
+    order = np.argsort(rk, kind="stable")
+    rk, rv = rk[order], rv[order]
+    lk = keys(lc, left["hour"])
+    pos = np.minimum(np.searchsorted(rk, lk), len(rk) - 1)
+    hit = (lc >= 0) & (rk[pos] == lk)
+    out[hit] = rv[pos[hit]]
+    return out
 
 
 # ------------------------------------------------------------------ the run
@@ -562,9 +611,7 @@ def attribute(
         notes.append(f"{below} fleet resource-hour{'s' if below > 1 else ''} net below zero "
                      "(credits or negative rows exceed the charges): the amounts allocated "
                      "and idle there are negative")
-    rh = hq.merge(gdf[["resource_id", "hour", "n_ok", "W"]], on=["resource_id", "hour"],
-                  how="left")
-    rh["W"] = rh["W"].fillna(0).astype("int64")
+    rh = hq.assign(W=_aligned(hq, gdf, "W"))
     wk = np.zeros(len(rh), np.int8)  # R2' weight kind: 0 driver, 1 tokens, 2 requests
     if tok_res:
         rh = rh.merge(sub, on=["resource_id", "hour"], how="left")
@@ -594,7 +641,7 @@ def attribute(
     den = np.where(live, rh["den"].to_numpy(dtype=np.int64), 1)
     qq, rr = np.divmod(np.where(live, rh["cost_q"].to_numpy(dtype=np.int64), 0), den)
     rha = pa.table({
-        "resource_id": pa.array(rh["resource_id"].tolist(), pa.string(), from_pandas=True),
+        "resource_id": pa.array(rh["resource_id"], from_pandas=True).cast(pa.string()),
         "hour": pa.array(rh["hour"].to_numpy().astype("datetime64[us]"), pa.timestamp("us")),
         "q": pa.array(qq, pa.int64()),
         "r": pa.array(rr, pa.int64()),
