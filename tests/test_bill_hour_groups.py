@@ -35,7 +35,7 @@ PERIODS = ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "Billin
 def write_parquet(path: Path, rows: list[dict], tz: str | None = None, unit: str = "us",
                   amounts: str = "decimal") -> Path:
     """FOCUS rows (`focus_row`) as a typed Parquet file: timestamps of `unit` (zoned
-    `tz`, stored as UTC instants), amounts decimal128(38, 18) or text."""
+    `tz`, stored as UTC instants), amounts decimal128(38, 18), `decimal(P,S)` or text."""
     cols = list(dict.fromkeys(k for r in rows for k in r))
     arrays = {}
     for c in cols:
@@ -45,9 +45,10 @@ def write_parquet(path: Path, rows: list[dict], tz: str | None = None, unit: str
             if tz is not None:
                 t = t.dt.tz_localize("UTC").dt.tz_convert(tz)
             arrays[c] = pa.array(t, pa.timestamp(unit, tz=tz))
-        elif c in ("BilledCost", "EffectiveCost") and amounts == "decimal":
+        elif c in ("BilledCost", "EffectiveCost") and amounts.startswith("decimal"):
+            p, s = (38, 18) if amounts == "decimal" else map(int, amounts[8:-1].split(","))
             arrays[c] = pa.array([None if v in (None, "NULL") else Decimal(v) for v in vals],
-                                 pa.decimal128(38, 18))
+                                 pa.decimal128(p, s))
         else:
             arrays[c] = pa.array([None if v is None else str(v) for v in vals], pa.string())
     pq.write_table(pa.table(arrays), path)
@@ -157,6 +158,45 @@ def test_two_files_keep_their_hours_apart(tmp_path, monkeypatch):
     usage = usage_file(tmp_path / "usage.parquet", ["i-a", "i-b"], hours=48)
     grouped, plain = three_ways(tmp_path, monkeypatch, d, usage)
     assert (grouped, plain) == (4, 73)
+
+
+@pytest.mark.parametrize("amounts,costs", [("decimal(20,0)", ["48", "7", "5"]),
+                                           ("decimal(18,1)", ["48.0", "7.0", "5.0"])])
+def test_amounts_of_few_decimals_keep_their_scale(tmp_path, monkeypatch, amounts, costs):
+    """A decimal column of scale 0 or 1: a sum keeps the column's scale (48, not the
+    engine's 48.00), as the reader's sum of the rows has it, for the fleet's day and the
+    rows outside it alike."""
+    rows = [*fleet_day("i-a", 0, "2"), focus_row("5", "vol-1", service="Storage"),
+            focus_row("7", "vol-2", service="Storage")]
+    bill = write_parquet(tmp_path / "bill.parquet", rows, amounts=amounts)
+    usage = usage_file(tmp_path / "usage.parquet", ["i-a"], hours=24)
+    assert three_ways(tmp_path, monkeypatch, bill, usage) == (3, 26)
+    s = run_attribution(bill, usage, tmp_path / "again")
+    assert [str(r["cost"]) for r in s["top_resources"]] == costs  # 24 x 2, 7, 5
+
+
+@pytest.mark.parametrize("rows_of", ["one hour a day", "whole days", "two files"])
+def test_converted_bill_is_read_row_by_row(tmp_path, monkeypatch, rows_of):
+    """Converting multiplies each bill row by the rate: a file whose fleet hours were
+    grouped (even a day of one hour, which stands for one row) is read row by row, so
+    the hours rule R2 spreads are converted too: 1.5 EUR x 1.1 = 1.65 USD an hour."""
+    d = tmp_path / "bill"
+    d.mkdir()
+    eur = {"currency": "EUR"}
+    if rows_of == "one hour a day":
+        rows = [focus_row("1.5", "i-a", start=24 * day + 3, **eur) for day in range(2)]
+    else:
+        rows = [*fleet_day("i-a", 0, "1.5", **eur), focus_row("2", "vol-1", **eur)]
+    write_parquet(d / "a.parquet", rows)
+    if rows_of == "two files":
+        write_parquet(d / "b.parquet", fleet_day("i-b", 1, "1.5"))
+    usage = usage_file(tmp_path / "usage.parquet", ["i-a", "i-b"], hours=48)
+    three_ways(tmp_path, monkeypatch, d, usage, "currency: USD\nexchange_rates: {EUR: 1.1}\n")
+    s = run_attribution(d, usage, tmp_path / "again",
+                        rules=tmp_path / "rules.yaml")  # (three_ways wrote it)
+    assert s["conservation"]["holds"] and s["currency"] == "USD"
+    fleet = {"one hour a day": "3.3", "whole days": "39.6", "two files": "75.6"}[rows_of]
+    assert str(s["fleet"]["cost"].normalize()) == fleet  # 2 x 1.65; 24 x 1.65; + 24 x 1.5
 
 
 def test_fleet_hours_take_each_hour_from_the_bill_rows(tmp_path):

@@ -152,11 +152,19 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
 
 
 def _converts(got: list[_File], target: str | None) -> bool:
-    """Whether `convert_currency` will convert any reduced row standing for several."""
+    """Whether `convert_currency` will convert any reduced row standing for several, or
+    one whose hours (`HourRows`, amounts in the bill's currency) rule R2 would spread."""
     cur = sorted({c for g in got for c in g.rows["currency"].dropna().unique()})
     target = target or (cur[0] if len(cur) == 1 else None)
-    return any(((g.rows["currency"] != target) & (g.rows["nrows"] > 1)).any()
-               for g in got if g.reduced)
+    for g in got:
+        if not g.reduced:
+            continue
+        several = (g.rows["nrows"] > 1).to_numpy().copy()
+        if g.hour_rows is not None:
+            several[g.hour_rows.row] = True
+        if ((g.rows["currency"] != target).to_numpy() & several).any():
+            return True
+    return False
 
 
 def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> tuple | None:

@@ -269,7 +269,7 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     parts = [fleet]
     if hourly is not None:
         parts.append(_hour_groups(t.filter(kept & hourly), lay, raw, constant, value,
-                                  scale, digits))
+                                  scale, digits, schema))
     nulled: set[str] = set()  # columns of the grouped part put back after the query
     if drop:  # the others: summed per distinct shape, without their charge periods
         keys = {}
@@ -289,7 +289,7 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
                 x = ibis.ifelse(refund, ibis.literal("refund"), ibis.null(schema[col]))
             keys[col] = x
         rest = t.filter(~kept)
-        sums = {**{want[k]: amount[k].sum() for k in lay.amounts},
+        sums = {**{want[k]: _sum(amount[k], schema[want[k]]) for k in lay.amounts},
                 **{f"__scale_{k}": scale[k].max() for k in digits},
                 "__kept": ibis.literal(False), "__nrows": rest.count()}
         if keys or misses:
@@ -327,7 +327,6 @@ HOUR_GROUPS = True
 #: the largest amount an hourly row may have to be grouped (in the bill's currency): a
 #: group's sum stays far below the engine's int64 quanta (`allocation.quanta.LIMIT`)
 HOUR_ROW_MAX = 10**6
-HOUR_US = 3_600_000_000
 
 
 def _one_hour(t: Any, lay: Layout, schema: Any, missing: dict, value: dict) -> Any:
@@ -353,13 +352,14 @@ def _one_hour(t: Any, lay: Layout, schema: Any, missing: dict, value: dict) -> A
 
 
 def _hour_groups(rows: Any, lay: Layout, raw: dict, constant: set, value: dict,
-                 scale: dict, digits: dict) -> Any:
+                 scale: dict, digits: dict, schema: Any) -> Any:
     """The one-hour rows (`_one_hour`) that can be in the fleet, one row per day and
     distinct labels (every column the reader reads but the period and amounts): its
     charge period from the first hour's start to the last hour's end, its amounts
-    summed, and `__hours`, a list of (h: start, a0, a1, ...: the amounts in
+    summed (`_sum`), and `__hours`, a list of (h: start, a0, a1, ...: the amounts in
     `lay.amounts` order), one per bill row."""
     import ibis
+
 
     start, end = (lay.cols[k] for k in lay.period)
     keys = {col: rows[col] for col in raw if col not in constant and col not in (start, end)}
@@ -368,10 +368,22 @@ def _hour_groups(rows: Any, lay: Layout, raw: dict, constant: set, value: dict,
     periods = {col: (rows[col].min() if col == start else rows[col].max())
                for col in (start, end) if col not in constant}
     return rows.group_by(**keys, __day=rows[start].truncate("D")).aggregate(
-        **periods, **{lay.cols[k]: value[k].sum() for k in lay.amounts},
+        **periods, **{lay.cols[k]: _sum(value[k], schema[lay.cols[k]])
+                      for k in lay.amounts},
         **{f"__scale_{k}": scale[k].max() for k in digits},
         __kept=ibis.literal(True), __nrows=rows.count(), __hours=hours.collect(),
     ).drop("__day")
+
+
+def _sum(amount: Any, dtype: Any) -> Any:
+    """The sum of an amount column; a decimal column's in its own scale (the engines give
+    SUM(DECIMAL(p, 0)) two decimals: 6.00 where the reader's sum of 1, 2 and 3 is 6)."""
+    import ibis
+
+    total = amount.sum()
+    if not dtype.is_decimal():
+        return total
+    return total.cast(ibis.dtype(f"decimal(38, {dtype.scale or 0})"))
 
 
 def _hour_entries(lists: Any, first: int, lay: Layout) -> Any:
