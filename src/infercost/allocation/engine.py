@@ -309,27 +309,25 @@ def _aligned(left: pd.DataFrame, right: pd.DataFrame, column: str) -> np.ndarray
     none: a left join on the two keys (unique in `right`; whole hours on both sides)
     through integer keys. A missing resource_id matches nothing (`right`'s rows without
     one weigh 0)."""
-    lr = left["resource_id"].to_numpy(dtype=object)
-    index = pd.Index(pd.unique(lr[~pd.isna(lr)]), dtype=object)
-    lc = index.get_indexer(lr)
-    rc = index.get_indexer(right["resource_id"].to_numpy(dtype=object))
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.zeros(len(left), dtype=np.int64)
+    lc, uniq = pd.factorize(left["resource_id"], use_na_sentinel=True)
+    if not len(uniq) or not len(right):
+        return out
+    rid = pa.array(right["resource_id"].to_numpy(dtype=object), pa.string(), from_pandas=True)
+    rc = pc.index_in(rid, value_set=pa.array([str(x) for x in uniq], pa.string()))
+    rc = rc.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
     def keys(codes: np.ndarray, hours: pd.Series) -> np.ndarray:
         h = hours.to_numpy().astype("datetime64[us]").astype(np.int64) // 3_600_000_000
         return codes.astype(np.int64) * 2**32 + (h + 2**31)
 
-    out = np.zeros(len(left), dtype=np.int64)
     have = rc >= 0
-    if not have.any() or not len(left):
-        return out
-    rk = keys(rc, right["hour"])[have]
-    rv = right[column].to_numpy(dtype=np.int64)[have]
-    order = np.argsort(rk, kind="stable")
-    rk, rv = rk[order], rv[order]
-    lk = keys(lc, left["hour"])
-    pos = np.minimum(np.searchsorted(rk, lk), len(rk) - 1)
-    hit = (lc >= 0) & (rk[pos] == lk)
-    out[hit] = rv[pos[hit]]
+    at = pd.Index(keys(rc, right["hour"])[have]).get_indexer(keys(lc, left["hour"]))
+    hit = (lc >= 0) & (at >= 0)
+    out[hit] = right[column].to_numpy(dtype=np.int64)[have][at[hit]]
     return out
 
 
