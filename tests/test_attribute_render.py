@@ -69,6 +69,9 @@ def test_bill_alone_report_shows_the_bills_own_breakdown(cli, tmp_path, shared_d
     assert code == 0, err
     s = json.loads((tmp_path / "a" / "summary.json").read_text())
     text = " ".join(out.split())
+    # no usage: the header names no driver (nothing was split by one)
+    assert "(duckdb, EffectiveCost, the bill alone: no usage)" in text
+    assert "driver" not in text.split("billing period")[0]
 
     def two(v):
         return thousands(f"{Decimal(v):.2f}")
@@ -96,6 +99,7 @@ def test_a_service_in_two_categories_is_named_with_each(cli, tmp_path):
     code, out, err = cli("attribute", "--bill", ex / "bill.csv", "--counts", ex / "counts.csv",
                          "--out", tmp_path / "a")
     assert code == 0, err
+    assert "(duckdb, EffectiveCost, driver capacity)" in " ".join(out.split())
     s = json.loads((tmp_path / "a" / "summary.json").read_text())
     cats = {x["category"] for x in s["by_service"] if x["service"] == "Amazon SageMaker"}
     assert len(cats) == 2

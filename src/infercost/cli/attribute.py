@@ -103,8 +103,11 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
     dups = ("duplicate ids not checked" if rows["duplicate_request_ids"] is None
             else f"{rows['duplicate_request_ids']} duplicate request ids")
     u = s["unit_costs"]
+    given = s.get("inputs") or {}
+    how = (f"driver {s['driver']}" if given.get("usage") or given.get("counts")
+           else "the bill alone: no usage")  # (no driver splits anything then)
     lines = [
-        f"attribution ({s['backend']}, {s['cost_basis']}, driver {s['driver']}), "
+        f"attribution ({s['backend']}, {s['cost_basis']}, {how}), "
         f"billing period {s['billing_period']['start']} .. {s['billing_period']['end']}",
         f"  bill       {m(t['bill'])} {cur}",
         f"  allocated  {m(t['allocated'])}   idle {m(t['idle'])}   shared {m(t['shared'])}"
