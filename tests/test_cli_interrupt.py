@@ -22,6 +22,23 @@ def test_query_interrupted_exits_130(monkeypatch, capsys):
     assert capsys.readouterr().err.strip() == "aborted"
 
 
+def test_ctrl_c_inside_a_command_says_aborted(monkeypatch, capsys, tmp_path):
+    """A KeyboardInterrupt inside a real command (typer catches it and returns 130):
+    exit 130 and "aborted" on stderr, as for any other Ctrl-C."""
+    from infercost import api
+
+    def interrupted(*_a, **_kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "attribute", interrupted)
+    bill = tmp_path / "bill.csv"
+    bill.write_text("BilledCost\n1\n")
+    with pytest.raises(SystemExit) as e:
+        cli.main(["attribute", "--bill", str(bill), "--out", str(tmp_path / "out")])
+    assert e.value.code == 130
+    assert capsys.readouterr().err.strip() == "aborted"
+
+
 def test_other_runtime_errors_keep_their_traceback(monkeypatch):
     def app(**_kw):
         raise RuntimeError("a bug")

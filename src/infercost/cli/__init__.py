@@ -109,4 +109,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: {e.format_message()}", file=sys.stderr)
         sys.exit(2)
     if isinstance(rv, int) and rv:
+        if rv == 130:  # Ctrl-C that typer caught itself (it returns 130, saying nothing)
+            print("aborted", file=sys.stderr)
         sys.exit(rv)
