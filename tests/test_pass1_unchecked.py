@@ -18,6 +18,7 @@ from infercost.allocation import engine
 from infercost.allocation.engine import MAX_DURATION_MS, resource_hours
 from infercost.allocation.rules import parse_rules
 from infercost.allocation.run import run_attribution
+from infercost.errors import InputError
 from infercost.ingest.backends import connect
 from infercost.ingest.usage import footers_rule_out_rejects, read_usage
 
@@ -202,12 +203,17 @@ def test_a_footer_that_does_not_bound_the_data_gives_way(tmp_path, con, value):
     plan = engine.plan_resource_hours(con, usage, parse_rules({}))
     assert plan.unchecked is not None and engine._verified(plan.unchecked.run()) is None
     # a NaN is legitimately left out of statistics: the checked pass rejects its row
-    # (DuckDB folds range tests its statistics answer, so a footer that is wrong about a
-    # number, a corrupt file, can still mislead it there; Spark reads every value)
     if value != value:
         got = resource_hours(con, usage, parse_rules({}))[0]
         assert int(got["n"].sum()) == 50 and int(got["n_ok"].sum()) == 49
         assert int(got["W"].sum()) == 49 * 10_000  # 49 rows of 10 ms, in µs
+        return
+    # a number outside the footer's range: the statistics are wrong (a corrupt file), and
+    # DuckDB answers the checked pass's range tests from them (it would allocate the row
+    # it should reject: -5 ms, 5e9 ms): refused, naming the file (Spark reads every value)
+    with pytest.raises(InputError, match="statistics are wrong") as e:
+        resource_hours(con, usage, parse_rules({}))
+    assert e.value.where == str(p) and repr(value) in e.value.message
 
 
 @pytest.mark.spark

@@ -351,6 +351,9 @@ class Pass1Plan:
 
     unchecked: Any
     checked: Any
+    #: DuckDB: where to say Parquet statistics disagree with the data (None: Spark, which
+    #: reads every value, so the checked query is right whatever the footers say)
+    trusts_footers: str | None = None
 
 
 @dataclass
@@ -376,8 +379,13 @@ def plan_resource_hours(con: Any, usage: Usage, rules: Rules) -> Pass1Plan:
         n_ok=ok.cast("int64").sum(),
         W=ibis.ifelse(ok, u.w, 0).sum(),
     )
+    from infercost.ingest.backends import backend_name
+
     fast = _unchecked_query(usage, rules)
-    return Pass1Plan(prepare(con, fast) if fast is not None else None, prepare(con, g))
+    where = (None if fast is None or backend_name(con) != "duckdb" else
+             str(usage.files[0]) if len(usage.files) == 1 else
+             f"{usage.files[0]} (and {len(usage.files) - 1} more)")
+    return Pass1Plan(prepare(con, fast) if fast is not None else None, prepare(con, g), where)
 
 
 def run_resource_hours(plan: Pass1Plan) -> Pass1Run:
@@ -389,12 +397,32 @@ def run_resource_hours(plan: Pass1Plan) -> Pass1Run:
     t0 = time.perf_counter()
     if plan.unchecked is not None:
         try:
-            got = _verified(plan.unchecked.run())
+            table = plan.unchecked.run()
         except InputError:
-            got = None  # the checked query names the fault
+            table = None  # the checked query names the fault
+        got = _verified(table) if table is not None else None
         if got is not None:
             return Pass1Run(got, False, time.perf_counter() - t0)
+        if table is not None and plan.trusts_footers is not None:
+            _footers_hold(table, plan.trusts_footers)
     return Pass1Run(plan.checked.run(), True, time.perf_counter() - t0)
+
+
+def _footers_hold(table: Any, where: str) -> None:
+    """Raise InputError when the unchecked query found a duration the Parquet footers
+    ruled out (below 0 or above MAX_DURATION_MS; NaN aside, which statistics leave out):
+    the file's statistics are wrong, and DuckDB answers the checked query's range tests
+    from them, so it would allocate such a row instead of rejecting it."""
+    lo = table.column("lo").to_numpy(zero_copy_only=False).astype(np.float64)
+    hi = table.column("hi").to_numpy(zero_copy_only=False).astype(np.float64)
+    bad_lo = lo[(lo == lo) & (lo < 0)]
+    bad_hi = hi[(hi == hi) & (hi > MAX_DURATION_MS)]
+    if len(bad_lo) or len(bad_hi):
+        v = float(bad_lo.min()) if len(bad_lo) else float(bad_hi.max())
+        raise InputError(
+            f"column duration_ms holds {v!r} ms, outside the range its Parquet statistics "
+            f"give (every row group's min >= 0 and max <= {MAX_DURATION_MS:.0f}): the file's "
+            "statistics are wrong (a corrupt or hand-edited file); write it again", where)
 
 
 def resource_hours_frame(plan: Pass1Plan, ran: Pass1Run) -> pd.DataFrame:
