@@ -16,8 +16,8 @@ alternating, `--reps` times each:
   floor2   the floor's join and aggregate (floats), against the same resource-hour table
 
 The resource-hour table both join is made once from pass 1 and the bill's fleet rows
-(hourly sums of EffectiveCost, in 1e-10 quanta). Prints each time and the median ratios
-pass1/floorW (pass1c/floorW) and pass4/floor2.
+(hourly sums of EffectiveCost, in 1e-10 quanta). Prints each time (wall and CPU-seconds
+of every thread) and the median ratios pass1/floorW (pass1c/floorW) and pass4/floor2.
 """
 
 from __future__ import annotations
@@ -95,18 +95,29 @@ def main() -> None:
         "floor2": lambda: raw.sql(floor_2).to_arrow_table(),
     }
     times: dict[str, list[float]] = {k: [] for k in runs}
+    cpu: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(args.reps):
         for name, fn in runs.items():
-            t0 = time.perf_counter()
+            c0, t0 = _cpu_s(), time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - t0)
-            print(f"{name:7s} {times[name][-1]:6.2f} s", flush=True)
+            cpu[name].append(_cpu_s() - c0)
+            print(f"{name:7s} {times[name][-1]:6.2f} s  {cpu[name][-1]:6.2f} CPU-s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"clean log: {clean}; medians: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
+    print(f"clean log: {clean}; medians: " + ", ".join(
+        f"{k} {v:.2f} s ({statistics.median(cpu[k]):.1f} CPU-s)" for k, v in med.items()))
     print(f"pass1 / floorW {med['pass1'] / med['floorW']:.2f}x (checked "
           f"{med['pass1c'] / med['floorW']:.2f}x), "
           f"pass4 / floor2 {med['pass4'] / med['floor2']:.2f}x, "
           f"both / floor's two {(med['pass1'] + med['pass4']) / (med['floorW'] + med['floor2']):.2f}x")
+
+
+def _cpu_s() -> float:
+    """CPU-seconds of this process so far (user + system, every thread)."""
+    import resource
+
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
 
 
 if __name__ == "__main__":

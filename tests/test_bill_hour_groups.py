@@ -333,3 +333,18 @@ def test_spark_sums_keep_the_column_scale(tmp_path):
         got[backend] = ([str(r["cost"]) for r in s["top_resources"]],
                         (tmp_path / backend / "allocations.csv").read_bytes())
     assert got["spark"] == got["duckdb"] and got["spark"][0] == ["48", "7", "5"]
+
+
+@pytest.mark.parametrize("typ,values,want", [
+    (pa.decimal128(38, 18), ["0.1234567891", "-2.5", "0"], [1_234_567_891, -25_000_000_000, 0]),
+    (pa.decimal128(20, 0), ["7", "-1"], [70_000_000_000, -10_000_000_000]),
+    (pa.decimal128(38, 18), ["0.000000000012"], None),  # 12 decimals: not whole quanta
+    (pa.decimal128(38, 0), ["99999999999999999999"], None),  # past int64 as quanta
+])
+def test_decimal_quanta_reads_whole_quanta_or_says_not(typ, values, want):
+    """The one conversion the bill reader and the engine share: a decimal array's
+    unscaled integers at scale 10 (1 = 1e10 quanta), or None."""
+    from infercost.core.quanta import decimal_quanta
+
+    got = decimal_quanta(pa.array([Decimal(v) for v in values], typ))
+    assert (got.tolist() if got is not None else None) == want

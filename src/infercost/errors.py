@@ -28,6 +28,13 @@ def is_interrupt(e: BaseException) -> bool:
         isinstance(e, RuntimeError) and str(e).startswith("Query interrupted"))
 
 
+def raise_if_interrupt(e: BaseException) -> None:
+    """Raise KeyboardInterrupt when `e` is the engine stopping a query on Ctrl-C
+    (`is_interrupt`), so that no `except Exception` fallback takes it for a fault."""
+    if is_interrupt(e):
+        raise KeyboardInterrupt from None
+
+
 class CurrencyError(InputError):
     """Two currencies met without an explicit exchange rate."""
 

@@ -370,7 +370,7 @@ def plan_resource_hours(con: Any, usage: Usage, rules: Rules) -> Pass1Plan:
     """Pass 1's queries, made and prepared on this thread (Ibis code runs only here)."""
     import ibis
 
-    from infercost.ingest.backends import prepare
+    from infercost.ingest.backends import backend_name, prepare
 
     u = prepared(usage, rules)
     ok = u.rejected.isnull()
@@ -379,13 +379,11 @@ def plan_resource_hours(con: Any, usage: Usage, rules: Rules) -> Pass1Plan:
         n_ok=ok.cast("int64").sum(),
         W=ibis.ifelse(ok, u.w, 0).sum(),
     )
-    from infercost.ingest.backends import backend_name
-
     fast = _unchecked_query(usage, rules)
-    where = (None if fast is None or backend_name(con) != "duckdb" else
-             str(usage.files[0]) if len(usage.files) == 1 else
-             f"{usage.files[0]} (and {len(usage.files) - 1} more)")
-    return Pass1Plan(prepare(con, fast) if fast is not None else None, prepare(con, g), where)
+    if fast is None:
+        return Pass1Plan(None, prepare(con, g))
+    return Pass1Plan(prepare(con, fast), prepare(con, g),
+                     usage.where if backend_name(con) == "duckdb" else None)
 
 
 def run_resource_hours(plan: Pass1Plan) -> Pass1Run:

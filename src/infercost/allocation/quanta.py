@@ -11,20 +11,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from infercost.core.quanta import QUANTUM, SCALE, decimal_quanta, q2d, to_quanta  # noqa: F401
 from infercost.errors import InputError
 
-SCALE = 10**10  #: quanta per currency unit
 LIMIT = 2**62  #: largest |quanta| the engine accepts in one bill row or resource-hour
-QUANTUM = Decimal(1).scaleb(-10)
-
-
-def to_quanta(d: Decimal) -> int:
-    """floor(d / quantum) as an int (toward minus infinity)."""
-    return int((d * SCALE).to_integral_value(rounding="ROUND_FLOOR"))
-
-
-def q2d(q: int) -> Decimal:
-    return Decimal(int(q)).scaleb(-10)
 
 
 def spread(amount: Decimal, weights: list[int]) -> list[Decimal] | None:
@@ -60,19 +50,11 @@ def quanta_array(amounts: pd.Series, strict: bool = True) -> tuple[np.ndarray, b
 
     vals = amounts.tolist()
     try:  # fast path: amounts with at most 10 decimals, as most bills have
-        arr = pa.array(vals, pa.decimal128(38, 10))
-        if arr.null_count or arr.offset:
-            raise TypeError
-        # the unscaled 128-bit integers are the quanta; keep them when they fit in int64
-        words = np.frombuffer(arr.buffers()[1], dtype="<i8")[: 2 * len(arr)].reshape(-1, 2)
-        low, high = words[:, 0], words[:, 1]
-        if not np.array_equal(high, low >> 63):
-            raise OverflowError
-        if len(low) and int(np.abs(low).max()) >= LIMIT:
-            raise OverflowError
-        return low.astype(np.int64), True
-    except (pa.ArrowInvalid, OverflowError, TypeError):
-        pass
+        low = decimal_quanta(pa.array(vals, pa.decimal128(38, 10)))
+    except (pa.ArrowInvalid, TypeError):
+        low = None
+    if low is not None and not (len(low) and int(np.abs(low).max()) >= LIMIT):
+        return low, True
     qlist = [to_quanta(c) for c in vals]
     if any(abs(x) >= LIMIT for x in qlist):
         if strict:

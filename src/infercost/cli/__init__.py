@@ -95,20 +95,24 @@ def main(argv: list[str] | None = None) -> None:
         print(e.ctx.get_help() if getattr(e, "ctx", None) else str(e))
         sys.exit(0)
     except typer_exc.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
+        _aborted()
     except RuntimeError as e:  # Ctrl-C while the engine ran a query on this thread
         if not is_interrupt(e):
             raise
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
+        _aborted()
     except typer_exc.Exit as e:
         sys.exit(getattr(e, "exit_code", 0))
     except ClickException as e:
         # usage errors (bad option, missing argument, non-existent file): one line, exit 2
         print(f"error: {e.format_message()}", file=sys.stderr)
         sys.exit(2)
+    if rv == 130:  # Ctrl-C that typer caught itself (it returns 130, saying nothing)
+        _aborted()
     if isinstance(rv, int) and rv:
-        if rv == 130:  # Ctrl-C that typer caught itself (it returns 130, saying nothing)
-            print("aborted", file=sys.stderr)
         sys.exit(rv)
+
+
+def _aborted() -> None:
+    """Ctrl-C, however it arrived: one word on stderr and exit code 130."""
+    print("aborted", file=sys.stderr)
+    sys.exit(130)

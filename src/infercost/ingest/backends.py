@@ -190,10 +190,9 @@ def _raise_as_ours(e: Exception) -> None:
     """An engine's error as this package raises it: Ctrl-C stopping a query (DuckDB
     raises RuntimeError) as KeyboardInterrupt, which no `except Exception` fallback can
     take for a fault; input the engine cannot read as InputError; anything else not."""
-    from infercost.errors import is_interrupt
+    from infercost.errors import raise_if_interrupt
 
-    if is_interrupt(e):
-        raise KeyboardInterrupt from None
+    raise_if_interrupt(e)
     if engine_error(e):
         raise _unreadable(e) from None
 

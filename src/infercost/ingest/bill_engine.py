@@ -360,7 +360,6 @@ def _hour_groups(rows: Any, lay: Layout, raw: dict, constant: set, value: dict,
     `lay.amounts` order), one per bill row."""
     import ibis
 
-
     start, end = (lay.cols[k] for k in lay.period)
     keys = {col: rows[col] for col in raw if col not in constant and col not in (start, end)}
     hours = ibis.struct({"h": rows[start],
@@ -414,16 +413,14 @@ def _quanta(amounts: Any) -> tuple[Any, bool]:
     import numpy as np
     import pyarrow as pa
 
+    from infercost.core.quanta import SCALE, decimal_quanta, to_quanta
+
     if pa.types.is_integer(amounts.type):
-        return amounts.cast(pa.int64()).to_numpy(zero_copy_only=False) * 10**10, True
-    try:
-        d = amounts.cast(pa.decimal128(38, 10))  # safe: refuses to drop a digit
-    except pa.ArrowInvalid:
-        return np.array([int(v.scaleb(10).to_integral_value(rounding="ROUND_FLOOR"))
-                         for v in amounts.to_pylist()], dtype=np.int64), False
-    d = d if not d.offset else pa.concat_arrays([d])
-    words = np.frombuffer(d.buffers()[1], dtype="<i8")[: 2 * len(d)].reshape(-1, 2)
-    return words[:, 0].astype(np.int64), True
+        return amounts.cast(pa.int64()).to_numpy(zero_copy_only=False) * SCALE, True
+    q = decimal_quanta(amounts)
+    if q is not None:
+        return q, True
+    return np.array([to_quanta(v) for v in amounts.to_pylist()], dtype=np.int64), False
 
 
 #: more distinct charge-period texts than this: the file is read row by row

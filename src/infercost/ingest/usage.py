@@ -57,6 +57,11 @@ class Usage:
     has_gpu_ms: bool = False
     has_tokens: bool = False
 
+    @property
+    def where(self) -> str:
+        """The log's files as an error names them (the first, and how many more)."""
+        return _where(self.files) if self.files else "usage"
+
 
 def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
     """Open usage files (CSV, Parquet, JSON lines or array, OTel JSON) as one table."""
@@ -319,10 +324,9 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
     except InputError:
         raise
     except Exception as e:  # the backend's own errors: name the file (and line)
-        from infercost.errors import is_interrupt
+        from infercost.errors import raise_if_interrupt
 
-        if is_interrupt(e):
-            raise KeyboardInterrupt from None
+        raise_if_interrupt(e)
         if kind == "csv":
             from infercost.ingest.billrows import ragged_row_check
             from infercost.ingest.textscan import csv_not_utf8_error
@@ -518,10 +522,9 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     try:
         counts = con.execute(raw.aggregate(**checks, **scan))
     except Exception as e:  # the backend cannot read a file: name it (and the line)
-        from infercost.errors import is_interrupt
+        from infercost.errors import raise_if_interrupt
 
-        if is_interrupt(e):
-            raise KeyboardInterrupt from None
+        raise_if_interrupt(e)
         if kind == "csv":  # a byte that is not UTF-8: its line and column, no backend text
             from infercost.ingest.textscan import csv_not_utf8_error
 
