@@ -259,3 +259,32 @@ def test_a_nan_duration_among_others_is_rejected(tmp_path, con):
     s = run_attribution(bill, p, tmp_path / "o")
     assert s["rows"]["usage_rejected_by_reason"] == {
         "rejected: duration_ms not finite or over 1e9 ms": 1}
+
+
+def test_a_footer_wrong_about_a_negative_token_count_is_refused(tmp_path, con):
+    """Token counts all 5, one overwritten with -3 in the data page after writing: the
+    footer still says min = 5, so DuckDB would answer "tokens < 0" from it and allocate
+    the row it should reject. The unchecked pass reads each hour's least token count and
+    refuses the file, naming it."""
+    import struct
+
+    n = 50
+    df = pd.DataFrame({"timestamp": pd.array(pd.date_range("2026-10-01", periods=n,
+                                                           freq="10min"), "datetime64[us]"),
+                       "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
+                       "duration_ms": [10.0] * n, "input_tokens": [5] * n})
+    p = tmp_path / "u.parquet"
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), p,
+                   compression="none", use_dictionary=False)
+    b = p.read_bytes()
+    col = pq.ParquetFile(p).metadata.row_group(0).column(4)
+    i = b.rindex(struct.pack("<q", 5), col.data_page_offset,
+                 col.data_page_offset + col.total_compressed_size)
+    p.write_bytes(b[:i] + struct.pack("<q", -3) + b[i + 8:])
+    assert pq.ParquetFile(p).metadata.row_group(0).column(4).statistics.min == 5
+    assert -3 in pq.read_table(p).column("input_tokens").to_pylist()
+    usage = read_usage(con, p)
+    assert footers_rule_out_rejects(usage, MAX_DURATION_MS)  # the footer says clean
+    with pytest.raises(InputError, match="token count of -3") as e:
+        resource_hours(con, usage, parse_rules({}))
+    assert e.value.where == str(p)

@@ -408,13 +408,19 @@ def run_resource_hours(plan: Pass1Plan) -> Pass1Run:
 
 def _footers_hold(table: Any, where: str) -> None:
     """Raise InputError when the unchecked query found a duration the Parquet footers
-    ruled out (below 0 or above MAX_DURATION_MS; NaN aside, which statistics leave out):
+    ruled out (below 0 or above MAX_DURATION_MS; NaN aside, which statistics leave out)
+    or a negative token count (they showed none):
     the file's statistics are wrong, and DuckDB answers the checked query's range tests
     from them, so it would allocate such a row instead of rejecting it."""
-    lo = table.column("lo").to_numpy(zero_copy_only=False).astype(np.float64)
-    hi = table.column("hi").to_numpy(zero_copy_only=False).astype(np.float64)
+    lo, hi, tok = (table.column(c).to_numpy(zero_copy_only=False).astype(np.float64)
+                   for c in ("lo", "hi", "tok"))
     bad_lo = lo[(lo == lo) & (lo < 0)]
     bad_hi = hi[(hi == hi) & (hi > MAX_DURATION_MS)]
+    if (tok < 0).any():
+        raise InputError(
+            f"a token count of {int(np.nanmin(tok))}, below the minimum of 0 its Parquet "
+            "statistics give: the file's statistics are wrong (a corrupt or hand-edited "
+            "file); write it again", where)
     if len(bad_lo) or len(bad_hi):
         v = float(bad_lo.min()) if len(bad_lo) else float(bad_hi.max())
         raise InputError(
@@ -448,7 +454,10 @@ def _unchecked_query(usage: Usage, rules: Rules) -> Any:
     negative token count (`footers_rule_out_rejects`) can still hold a NaN, infinite,
     negative or too long duration (statistics leave NaN out, and a writer's may be
     wrong), a null timestamp or resource_id: such a row makes a group key null or its
-    group's least or greatest duration out of [0, MAX_DURATION_MS] (`_verified`)."""
+    group's least or greatest duration out of [0, MAX_DURATION_MS], or its least token
+    count below 0 (`_verified`)."""
+    import ibis
+
     from infercost.ingest.usage import footers_rule_out_rejects
 
     if rules.driver not in ("duration_ms", "capacity") or not footers_rule_out_rejects(
@@ -457,7 +466,8 @@ def _unchecked_query(usage: Usage, rules: Rules) -> Any:
     u = usage.table
     ms = u.duration_ms
     return u.group_by(resource_id=u.resource_id, hour=u.timestamp.truncate("h")).aggregate(
-        n=u.count(), W=_float_floor(ms * 1000).sum(), lo=ms.min(), hi=ms.max())
+        n=u.count(), W=_float_floor(ms * 1000).sum(), lo=ms.min(), hi=ms.max(),
+        tok=ibis.least(u.input_tokens.min(), u.output_tokens.min()))
 
 
 def _verified(table: Any) -> Any:
@@ -470,10 +480,11 @@ def _verified(table: Any) -> Any:
         return table.column(name).to_numpy(zero_copy_only=False).astype(np.float64)
 
     w, lo, hi = floats("W"), floats("lo"), floats("hi")
+    tok = floats("tok")  # (NaN: no token count in the hour)
     # (NaN compares false: a NaN anywhere fails each test; min/max give NaN, or +-inf)
     if (table.column("resource_id").null_count or table.column("hour").null_count
             or not ((lo >= 0) & (hi <= MAX_DURATION_MS)).all()
-            or not ((w >= 0) & (w < 2.0**53)).all()):
+            or (tok < 0).any() or not ((w >= 0) & (w < 2.0**53)).all()):
         return None
     n = table.column("n").cast(pa.int64())
     return pa.table({"resource_id": table.column("resource_id"), "hour": table.column("hour"),

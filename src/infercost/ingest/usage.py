@@ -190,9 +190,20 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
                     if not fh.readline().strip().lstrip(BOM):
                         raise InputError("empty file (no header row)", str(f))
                 ragged_row_check(f)
-        raise InputError(
-            f"usage log: missing required column{'s' if len(missing) > 1 else ''} "
-            + ", ".join(missing), _where(fs))
+        raise InputError(_missing_text(missing), _where(fs))
+    if len(fs) > 1 and kind in ("parquet", "csv"):  # one file without them: its rows
+        for f in fs:                                  # would be read as nulls, unnamed
+            names = _names_in_files(con, [f], kind)
+            lacks = [c for c in REQUIRED if names is not None
+                     and c not in {n.lower() for n in names}]
+            if lacks:
+                raise InputError(_missing_text(lacks) + " (the other files have them)",
+                                 str(f))
+    ts = raw[cols["timestamp"]].type()
+    if ts.is_numeric():  # epoch numbers: read as no time at all, every row rejected
+        raise InputError(f"column timestamp: expected timestamps (a timestamp type or "
+                         f"ISO 8601 text), got {ts} numbers (epoch values are not read as "
+                         "times)", _where(fs))
     check_parse(con, raw, fs, kind)
     has_tok = "input_tokens" in cols or "output_tokens" in cols
     return normalize(raw, clean_text=kind != "parquet"), "gpu_ms" in cols, has_tok
@@ -234,6 +245,11 @@ def fold_case(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, str |
     said = "; ".join(" and ".join(renamed.get(c, c) for c in cols) for cols in twice.values())
     return raw, (f"{_where(fs)}: names that differ only in letter case read as one column "
                  f"(each row's first non-empty value): {said}")
+
+
+def _missing_text(missing: list[str]) -> str:
+    return (f"usage log: missing required column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(missing))
 
 
 def _names_in_files(con: Any, fs: list[Path], kind: str) -> set[str] | None:
