@@ -167,28 +167,31 @@ def test_unchecked_pass_on_spark(tmp_path, con, bad):
                                       _sorted(want))
 
 
-def _lying_footer(path, value):
-    """Durations all 10.0 ms, one of them overwritten with `value` in the data page
-    (PLAIN, uncompressed) after writing: the footer still says min = max = 10."""
+def _lying_footer(path, value, column="duration_ms"):
+    """Durations all 10.0 ms and token counts all 5, one value of `column` overwritten
+    with `value` in the data page (PLAIN, uncompressed) after writing: the footer still
+    says min = max = 10 (or 5)."""
     import struct
 
     n = 50
     df = pd.DataFrame({"timestamp": pd.array(pd.date_range("2026-10-01", periods=n,
                                                            freq="10min"), "datetime64[us]"),
                        "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
-                       "duration_ms": [10.0] * n})
+                       "duration_ms": [10.0] * n, "input_tokens": [5] * n})
     pq.write_table(pa.Table.from_pandas(df, preserve_index=False), path,
                    compression="none", use_dictionary=False)
+    fmt, was = ("<d", 10.0) if column == "duration_ms" else ("<q", 5)
     b = path.read_bytes()
-    col = pq.ParquetFile(path).metadata.row_group(0).column(3)
-    # the last 10.0 of the chunk: a data value (the page header holds statistics too)
-    i = b.rindex(struct.pack("<d", 10.0), col.data_page_offset,
+    j = list(df.columns).index(column)
+    col = pq.ParquetFile(path).metadata.row_group(0).column(j)
+    # the last such value of the chunk: a data value (the page header holds statistics too)
+    i = b.rindex(struct.pack(fmt, was), col.data_page_offset,
                  col.data_page_offset + col.total_compressed_size)
-    path.write_bytes(b[:i] + struct.pack("<d", value) + b[i + 8:])
-    st = pq.ParquetFile(path).metadata.row_group(0).column(3).statistics
-    assert st.min == 10.0 and st.max == 10.0
-    got = pq.read_table(path).column("duration_ms").to_pylist()
-    assert got[-1] != 10.0 or got[-1] != got[-1]  # the value written over
+    path.write_bytes(b[:i] + struct.pack(fmt, value) + b[i + 8:])
+    st = pq.ParquetFile(path).metadata.row_group(0).column(j).statistics
+    assert st.min == was and st.max == was
+    got = pq.read_table(path).column(column).to_pylist()
+    assert got[-1] != was or got[-1] != got[-1]  # the value written over
 
 
 @pytest.mark.parametrize("value", [-5.0, 5e9, math.nan, math.inf])
@@ -262,27 +265,12 @@ def test_a_nan_duration_among_others_is_rejected(tmp_path, con):
 
 
 def test_a_footer_wrong_about_a_negative_token_count_is_refused(tmp_path, con):
-    """Token counts all 5, one overwritten with -3 in the data page after writing: the
-    footer still says min = 5, so DuckDB would answer "tokens < 0" from it and allocate
-    the row it should reject. The unchecked pass reads each hour's least token count and
-    refuses the file, naming it."""
-    import struct
-
-    n = 50
-    df = pd.DataFrame({"timestamp": pd.array(pd.date_range("2026-10-01", periods=n,
-                                                           freq="10min"), "datetime64[us]"),
-                       "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
-                       "duration_ms": [10.0] * n, "input_tokens": [5] * n})
+    """Token counts all 5, one overwritten with -3 after writing: the footer still says
+    min = 5, so DuckDB would answer "tokens < 0" from it and allocate the row it should
+    reject. The unchecked pass reads each hour's least token count and refuses the file,
+    naming it."""
     p = tmp_path / "u.parquet"
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), p,
-                   compression="none", use_dictionary=False)
-    b = p.read_bytes()
-    col = pq.ParquetFile(p).metadata.row_group(0).column(4)
-    i = b.rindex(struct.pack("<q", 5), col.data_page_offset,
-                 col.data_page_offset + col.total_compressed_size)
-    p.write_bytes(b[:i] + struct.pack("<q", -3) + b[i + 8:])
-    assert pq.ParquetFile(p).metadata.row_group(0).column(4).statistics.min == 5
-    assert -3 in pq.read_table(p).column("input_tokens").to_pylist()
+    _lying_footer(p, -3, "input_tokens")
     usage = read_usage(con, p)
     assert footers_rule_out_rejects(usage, MAX_DURATION_MS)  # the footer says clean
     with pytest.raises(InputError, match="token count of -3") as e:
