@@ -273,3 +273,52 @@ def test_fleet_of_rows_without_resource_id_is_all_idle():
     t = res.summary["totals"]
     assert (t["allocated"], t["idle"], t["shared"]) == (D(0), D("7.5"), D(1))
     assert res.summary["conservation"]["holds"]
+
+
+def test_fleet_selectors_matching_no_bill_row_are_noted():
+    """A misspelt ServiceName, SkuId, ResourceId or tag in `fleet:` selects nothing: each
+    is said in a note (their rows would otherwise be shared without a word); a selector
+    that matches says nothing."""
+    bill = [focus_row("10", "i-1"), focus_row("6", "i-spare", tags={"team": "ml"}),
+            focus_row("3", "i-other", SkuId="BoxUsage:g6e")]
+    use = [usage_row("a", "i-1", 0.1, 100)]
+    res = attribute_rows(bill, use, {"fleet": {
+        "tags": {"team": "ML"}, "skus": ["BoxUsage:g6e", "boxusage:G6E"],
+        "services": ["Compute", "EC2", "Sagemaker", "Bedrock", "Vertex"],
+        "resource_ids": ["I-SPARE", "i-spare"]}})
+    notes = [n for n in res.summary["notes"] if n.startswith("fleet ")]
+    assert notes == [
+        "fleet resource_ids: I-SPARE matches no bill row (compared exactly, Azure ids in "
+        "lower case): no row joins the fleet by it",
+        "fleet services: Compute, EC2, Sagemaker and 2 more match no bill row (compared "
+        "exactly): no row joins the fleet by it",  # (ServiceName: Amazon Elastic ...)
+        "fleet skus: boxusage:G6E matches no bill row (compared exactly): no row joins the "
+        "fleet by it",
+        "fleet tags: team=ML matches no bill row (every pair on one row's Tags): no row "
+        "joins the fleet by it",
+    ]
+    # the selectors that match still select: i-spare and i-other idle, nothing shared
+    assert res.summary["totals"]["idle"] == 9 and res.summary["totals"]["shared"] == 0
+    res = attribute_rows(bill, use, {"fleet": {"tags": {"team": "ml"}}})
+    assert not [n for n in res.summary["notes"] if n.startswith("fleet ")]
+
+
+def test_an_empty_usage_log_is_noted(tmp_path):
+    """A usage log of a header and no row: the run goes through (the bill is all shared
+    here: no fleet) and says why nothing is allocated."""
+    from infercost.allocation.run import run_attribution
+
+    bill = tmp_path / "bill.csv"
+    import pandas as pd
+
+    pd.DataFrame([focus_row("10", "i-1"), focus_row("2", "vol-1", service="Storage")]
+                 ).to_csv(bill, index=False)
+    log = tmp_path / "usage.csv"
+    log.write_text("timestamp,request_id,resource_id,duration_ms\n")
+    s = run_attribution(bill, log, tmp_path / "out")
+    assert s["rows"]["usage_read"] == 0
+    assert s["totals"]["shared"] == 12 and s["totals"]["allocated"] == 0
+    assert ("the usage log holds no rows: nothing to allocate to, so the bill is all "
+            "shared, idle or unallocated") in s["notes"]
+    s = run_attribution(bill, None, tmp_path / "out2")  # the bill alone: no such note
+    assert not [n for n in s["notes"] if "holds no rows" in n]

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -759,7 +760,27 @@ def test_a_fleet_row_past_int64_quanta_is_refused_by_both_readers(tmp_path, monk
     f.write_text(HEADER + "\n" + line("500000000.00000000001", "i-1") + "\n")
     engine, rows_ = run_both(tmp_path, monkeypatch, f)
     assert engine == rows_
-    assert engine[0] == "error" and "a fleet bill row is too large" in engine[1]
+    assert engine[0] == "error"
+    # one line naming the file, the row (ResourceId and charge period: an engine-reduced
+    # bill has no file row numbers) and the limit: 2**62 quanta x 1e-10 = 461,168,601.8427387904
+    assert engine[1] == (
+        f"{f}: ResourceId i-1, ChargePeriodStart 2026-10-01T00:00:00Z: EffectiveCost "
+        "500000000.00000000001 is not below 461,168,601.8427387904 USD, the engine's limit "
+        "for one fleet bill row (2^62 units of 1e-10)")
+
+
+def test_a_resource_hour_past_int64_quanta_names_the_resource_and_hour(tmp_path,
+                                                                      monkeypatch):
+    """Two fleet rows of 300,000,000 in one hour: each fits int64 quanta, their sum
+    (6e18 quanta, over 2**62) does not; the error names the resource-hour and the file."""
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + line("300000000", "i-1") + "\n"
+                 + line("300000000", "i-1", service="EBS") + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_
+    assert engine == ("error", f"{f}: ResourceId i-1, hour 2026-10-01T00:00Z: its fleet rows "
+                      "sum to 461,168,601.8427387904 USD or more, the engine's limit for one "
+                      "resource-hour (2^62 units of 1e-10)")
 
 
 _ID_TEXT = st.text(alphabet=["a", "A", "1", "-", " ", "\t", "\u00e9", "\u00c9", "\ufeff"],
@@ -819,3 +840,39 @@ def test_constant_and_varying_key_columns_fold_alike(tmp_path, con):
     assert set(rest["billing_start"]) == {pd.Timestamp("2026-10-01")}
     # i-1: rows 1, 5, ..., 37: sum of i.25 for i = 1 + 4j, j < 10 = 190 + 2.50 = 192.50
     assert str(rest.set_index("resource_id").loc["i-1", "billed_cost"]) == "192.5000"
+
+
+@pytest.mark.parametrize("typ", [pa.decimal128(20, 0), pa.decimal128(38, 10), pa.int64()])
+def test_an_amount_of_1e15_is_refused_from_typed_parquet_as_from_text(tmp_path, monkeypatch,
+                                                                       typ):
+    """A tax row (outside the fleet) of 1e15 or more is refused naming its file row,
+    whether its amounts are text (CSV) or typed (Parquet decimal or integer), by the
+    engine and by the row reader alike; 999,999,999,999,999 (below 1e15) is summed."""
+    rows = [line("1.5", "i-1"), line("1000000000000000", "tax-1", "Other", "Tax"),
+            line("2", "i-2")]
+    csv = tmp_path / "bill.csv"
+    csv.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    t = pacsv.read_csv(csv, convert_options=pacsv.ConvertOptions(
+        column_types={"BilledCost": pa.string(), "EffectiveCost": pa.string()}))
+    for c in ("BilledCost", "EffectiveCost"):
+        vals = [Decimal(x) for x in t[c].to_pylist()]
+        arr = pa.array([int(v) for v in vals] if pa.types.is_integer(typ) else
+                       [v.to_integral_value() if typ.scale == 0 else v for v in vals], typ)
+        t = t.set_column(t.schema.get_field_index(c), c, arr)
+    pqf = tmp_path / "bill.parquet"
+    pq.write_table(t, pqf)
+    for f, got in ((csv, "1000000000000000"), (pqf, str(t["BilledCost"][1].as_py()))):
+        engine, rows_ = run_both(tmp_path, monkeypatch, f)  # (the value as the file holds it)
+        assert engine == rows_ == ("error", f"{f}: row 2: column BilledCost: expected an "
+                                   f"amount below 1e15, got '{got}'"), f
+    # one below the bound: read and summed exactly
+    t2 = t.set_column(0, "BilledCost", pa.array(
+        [v - 1 if v and abs(v) >= 10**15 else v for v in t["BilledCost"].to_pylist()], typ))
+    t2 = t2.set_column(1, "EffectiveCost", t2["BilledCost"])
+    pq.write_table(t2, pqf)
+    engine, rows_ = run_both(tmp_path, monkeypatch, pqf)
+    assert engine[0] == "ok" and engine[1] == rows_[1]
+    # (1.5 reads 1 as int64, 2 as decimal(20, 0), 1.5 as decimal(38, 10))
+    assert Decimal(engine[1]["totals"]["bill"]) == sum(
+        (Decimal(v) for v in t2["EffectiveCost"].to_pylist()), Decimal(0))
+    assert Decimal("999999999999999") < Decimal(engine[1]["totals"]["bill"])

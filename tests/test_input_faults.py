@@ -305,6 +305,20 @@ def test_any_invisible_padding_comes_off(left, core, right):
     assert clean_resource(left + core + right) == core
 
 
+@pytest.mark.parametrize("ch", ["\u00a0", "\u2009", "\u3000", "\n"])
+def test_a_space_other_than_u0020_inside_is_refused(ch):
+    """A no-break, thin or ideographic space (or a newline) inside a ResourceId is as
+    unseen as a format character: refused, naming it; a plain space is kept."""
+    from infercost.ingest.counts import clean_resource
+
+    e = _err(clean_resource, f"i-0{ch}abc")
+    assert e.where == "--counts-resource"
+    assert e.message.startswith(
+        f"expected a ResourceId (as in the bill), got 'i-0\\u{ord(ch):04x}abc', which "
+        f"holds the invisible character U+{ord(ch):04X} (")
+    assert clean_resource(f"{ch}i-0 abc{ch}") == "i-0 abc"
+
+
 def test_a_control_character_inside_is_refused():
     from infercost.ingest.counts import clean_resource
 

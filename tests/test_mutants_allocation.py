@@ -1320,8 +1320,11 @@ def test_engine_resource_hour_beyond_int64_quanta_is_refused():
     bill = [focus_row("300000000", "i-1"), focus_row("300000000", "i-1")]
     with pytest.raises(InputError) as e:
         attribute_rows(bill, [usage_row("a", "i-1", 0.1, 1)])
-    assert str(e.value) == ("bill: a resource-hour's cost is too large for the engine's "
-                            "int64 quanta")
+    # the resource-hour named, and the limit: 2**62 quanta // 1e10 = 461,168,601 USD
+    assert e.value.message == (
+        "ResourceId i-1, hour 2026-10-01T00:00Z: its fleet rows sum to "
+        "461,168,601.8427387904 USD or more, the engine's limit for one resource-hour "
+        "(2^62 units of 1e-10)")
 
 
 def test_engine_idle_share_quotient_and_remainder_per_resource():
@@ -1771,8 +1774,26 @@ def test_engine_resource_hour_of_exactly_2_pow_62_quanta_is_refused():
     # two rows of 2**61 quanta (230584300.9213693952) in one hour: 2**62 quanta, the
     # limit itself (each row is below it)
     bill = [focus_row("230584300.9213693952", "i-1"), focus_row("230584300.9213693952", "i-1")]
-    with pytest.raises(InputError, match="resource-hour's cost is too large"):
+    with pytest.raises(InputError, match="the engine's limit for one resource-hour"):
         attribute_rows(bill, [usage_row("a", "i-1", 0.1, 1)])
+
+
+def test_engine_resource_hour_sums_past_int64_are_refused_not_wrapped():
+    """Four rows of 2**62 - 1 quanta each in one hour: each is below the limit, and their
+    int64 sum wraps (4 x (2**62 - 1) = 2**64 - 4 reads -4): refused all the same."""
+    _alloc, attribute_rows, focus_row, usage_row = _attr()
+    row = "461168601.8427387903"  # (2**62 - 1) quanta
+    with pytest.raises(InputError, match="the engine's limit for one resource-hour"):
+        attribute_rows([focus_row(row, "i-1", SkuId=f"s{i}") for i in range(4)],
+                       [usage_row("a", "i-1", 0.1, 1)])
+    hq = engine._sum_by_hour(np.array(["i-1"], dtype=object), np.zeros(4, np.int64),
+                             np.full(4, np.datetime64("2026-10-01T00", "us")),
+                             np.full(4, 2**62 - 1, np.int64))
+    assert hq["cost_q"].tolist() == [2**62]  # (LIMIT stands for a sum past it)
+    hq = engine._sum_by_hour(np.array(["i-1"], dtype=object), np.zeros(2, np.int64),
+                             np.full(2, np.datetime64("2026-10-01T00", "us")),
+                             np.array([2**62 - 1, -(2**62 - 1) + 5], np.int64))
+    assert hq["cost_q"].tolist() == [5]  # exact where nothing can wrap
 
 
 def test_engine_resource_hour_of_weight_one_is_allocated():
@@ -1927,8 +1948,11 @@ def test_engine_fleet_row_past_the_limit_is_refused_by_name():
     # (before any resource-hour is summed)
     with pytest.raises(InputError) as e:
         attribute_rows([focus_row("500000000", "i-1")], [usage_row("a", "i-1", 0.1, 1)])
-    assert str(e.value) == ("bill: a fleet bill row is too large for the engine's int64 "
-                            "quanta (over 461168601 in one row)")
+    # its ResourceId and charge period named (2**62 quanta = 461,168,601.8427387904 USD)
+    assert e.value.message == (
+        "ResourceId i-1, ChargePeriodStart 2026-10-01T00:00:00Z: EffectiveCost 500000000 is "
+        "not below 461,168,601.8427387904 USD, the engine's limit for one fleet bill row "
+        "(2^62 units of 1e-10)")
 
 
 def test_engine_allocation_past_2_pow_53_quanta_stays_exact():

@@ -256,7 +256,9 @@ def test_unreadable_file_names_its_kind(tmp_path):
     e = _err(br.read_raw, p)
     assert e.where == str(p)
     assert e.message.startswith("cannot read parquet: ")
-    assert "Parquet magic bytes not found" in e.message  # pyarrow's first line
+    # pyarrow's "magic bytes not found" in the user's words
+    assert e.message == ("cannot read parquet: not a Parquet file, or a truncated one (no "
+                         "Parquet footer at its end)")
     assert "\n" not in e.message
 
 
@@ -2241,7 +2243,7 @@ def test_usage_unreadable_files_name_the_file_and_line(tmp_path, con):
                          for i in range(3)) + "{oops\n")
     e = _err(read_usage, con, j)
     assert e.where == f"{j}: line 4"
-    assert e.message.startswith("cannot read json: Invalid Input Error: Malformed JSON")
+    assert e.message.startswith("cannot read json: Malformed JSON")  # (DuckDB's class left out)
 
 
 def test_usage_parquet_text_timestamps_are_checked_and_empty_files_pass(tmp_path, con):
@@ -2681,7 +2683,7 @@ def test_a_trace_reader_error_is_named_by_its_first_line_only(tmp_path, monkeypa
     monkeypatch.setattr(pd, "read_csv", fails(""))  # an error without text
     with pytest.raises(InputError) as e:
         read_trace(p)
-    assert e.value.message == "cannot read csv: "
+    assert e.value.message == "cannot read csv: ValueError"  # (its kind, not nothing)
 
 
 def test_counts_resource_option_over_a_resource_column_says_so(tmp_path):

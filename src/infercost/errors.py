@@ -7,6 +7,8 @@ key path, a command-line value. Everything else is a bug and keeps its traceback
 
 from __future__ import annotations
 
+import re
+
 
 class InputError(Exception):
     """Bad user input: `where` names the file, row or key path; `message` what was expected."""
@@ -51,3 +53,17 @@ def shown(value: object) -> str:
         except (TypeError, ValueError):
             pass
     return repr(value)
+
+
+#: a DuckDB error's class prefix ("Invalid Input Error: ..."): not the user's words
+_ENGINE_PREFIX = re.compile(r"^(?:[A-Z][A-Za-z]*\s){0,3}Error:\s*")
+
+
+def engine_text(e: BaseException) -> str:
+    """The first line of an engine's or a reader's error, in the user's words: a file
+    without a Parquet footer is "not a Parquet file, or a truncated one", DuckDB's class
+    prefix ("Invalid Input Error: ") is left out; at most 300 characters."""
+    text = (str(e).strip().splitlines() or [type(e).__name__])[0]
+    if "magic bytes" in text.lower():
+        return "not a Parquet file, or a truncated one (no Parquet footer at its end)"
+    return _ENGINE_PREFIX.sub("", text)[:300]

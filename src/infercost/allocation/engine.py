@@ -196,6 +196,35 @@ def select_fleet(bill: Bill, rules: Rules, usage_resources: set[str]) -> np.ndar
     return mask
 
 
+def unmatched_selectors(bill: Bill, rules: Rules) -> list[str]:
+    """Notes for the rules' `fleet:` selectors that match no bill row (rule R1 compares
+    them exactly, Azure ids in lower case): a misspelt ServiceName or ResourceId would
+    otherwise leave its rows shared without a word."""
+    df = bill.rows
+    out = []
+
+    def say(key: str, values: list[str], how: str = "compared exactly") -> None:
+        if values:
+            shown = ", ".join(values[:3]) + (f" and {len(values) - 3} more"
+                                             if len(values) > 3 else "")
+            out.append(f"fleet {key}: {shown} match{'es' if len(values) == 1 else ''} no "
+                       f"bill row ({how}): no row joins the fleet by it")
+
+    ids = set(df["resource_id"].dropna())
+    say("resource_ids", [x for x in rules.resource_ids if azure_lower(x) not in ids],
+        "compared exactly, Azure ids in lower case")
+    services = set(df["service_name"].dropna())
+    say("services", [x for x in rules.services if x not in services])
+    skus = set(df["sku_id"].dropna())
+    say("skus", [x for x in rules.skus if x not in skus])
+    if rules.tags and not any(isinstance(t, dict) and all(t.get(k) == v for k, v in
+                                                          rules.tags.items())
+                              for t in df["tags"]):
+        say("tags", [", ".join(f"{k}={v}" for k, v in rules.tags.items())],
+            "every pair on one row's Tags")
+    return out
+
+
 @dataclass(frozen=True)
 class FleetHourRows:
     """The hourly bill rows summed into fleet rows (`ingest.billrows.HourRows`, of the
@@ -294,6 +323,10 @@ def _sum_by_hour(rid: np.ndarray, row_of: np.ndarray, hour: np.ndarray,
     first = (np.flatnonzero(np.r_[True, (cs[1:] != cs[:-1]) | (hs[1:] != hs[:-1])])
              if len(cs) else np.zeros(0, dtype=np.int64))
     sums = (np.add.reduceat(q[order], first) if len(cs) else np.zeros(0, dtype=np.int64))
+    if len(cs):  # a sum past int64 wraps: where the float sum is far past LIMIT (so the
+        # int64 one may have wrapped), +-LIMIT stands for it (refused: `attribute`)
+        f = np.add.reduceat(q[order].astype(np.float64), first)
+        sums = np.where(np.abs(f) > 2.0**62.5, np.sign(f).astype(np.int64) * LIMIT, sums)
     labels = np.empty(len(uniq) + 1, dtype=object)
     labels[:-1] = list(uniq)
     labels[-1] = None
@@ -606,8 +639,10 @@ def attribute(
     if hour_rows is not None:
         single[hour_rows.row] = False
     if not fq[1] and single.any() and int(np.abs(fq[0][single]).max()) >= LIMIT:
-        quanta_array(cost[fleet_mask][single])  # raises the InputError naming the row
-    notes = []
+        big = np.flatnonzero(single & (np.abs(fq[0]) >= LIMIT))[0]
+        raise _too_large(bill.rows.loc[fleet_mask].iloc[big], ccol, currency,
+                         "one fleet bill row")
+    notes = unmatched_selectors(bill, rules)
     # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
     # Adjustment rows) is netted into its resource-hour as billed, and said so
     neg = (fq[0] < 0) & (bill.rows["charge_category"].to_numpy(dtype=object)[fleet_mask]
@@ -668,8 +703,12 @@ def attribute(
         rh["den"] = rh["W"]
     alloc = rh[(rh["den"] > 0) & (rh["W"] > 0)].copy()
     if len(hq) and int(hq["cost_q"].abs().max()) >= LIMIT:
-        raise InputError("a resource-hour's cost is too large for the engine's int64 quanta",
-                         "bill")
+        big = hq.iloc[int(np.argmax(np.abs(hq["cost_q"].to_numpy(dtype=np.int64))))]
+        where = [s for s in bill.sources if s] or ["bill"]
+        raise InputError(
+            f"ResourceId {big['resource_id']}, hour {pd.Timestamp(big['hour']):%Y-%m-%dT%H:%MZ}: "
+            f"its fleet rows sum to {q2d(LIMIT):,} {currency} or more, the engine's limit "
+            "for one resource-hour (2^62 units of 1e-10)", ", ".join(where))
     # every billed resource-hour goes to the engine (a request there with weight 0 has a
     # bill row: its reason is ZERO_WEIGHT); q, r only where the hour has weight
     live = ((rh["den"] > 0) & (rh["W"] > 0)).to_numpy()
@@ -779,6 +818,19 @@ def attribute(
     result.timings = timings
     return result
 
+
+
+def _too_large(row: pd.Series, ccol: str, currency: str, what: str) -> InputError:
+    """The InputError for a fleet bill `row` whose `ccol` amount is LIMIT quanta or more:
+    names its file, ResourceId and charge period start (an engine-reduced bill has no
+    file row numbers for it)."""
+    start = row.get("charge_start")
+    when = f", ChargePeriodStart {pd.Timestamp(start):%Y-%m-%dT%H:%M:%SZ}" if (
+        start is not None and not pd.isna(start)) else ""
+    return InputError(
+        f"ResourceId {row.get('resource_id')}{when}: {_FOCUS_NAME[ccol]} "
+        f"{format_decimal(row[ccol])} is not below {q2d(LIMIT):,} {currency}, the engine's "
+        f"limit for {what} (2^62 units of 1e-10)", str(row.get("source") or "bill"))
 
 
 def request_costs(u: Any, rht: Any, per_token: bool, ps: Any, pe: Any) -> Any:

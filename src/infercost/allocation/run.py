@@ -102,6 +102,10 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         if counts is not None:
             s["inputs"]["counts"] = True
         s["notes"] = s.get("notes", []) + u.notes
+        if (usage or counts) and not s["rows"]["usage_read"]:
+            s["notes"].append(f"the {'usage log' if usage else 'counts file'} holds no "
+                              "rows: nothing to allocate to, so the bill is all shared, "
+                              "idle or unallocated")
         if s["rows"]["duplicate_request_ids"]:
             s["notes"].append(f"{s['rows']['duplicate_request_ids']} duplicate request ids "
                               "(each row is allocated as its own request)")

@@ -183,7 +183,9 @@ def to_arrow(con: Any, expr: Any) -> Any:
 
 
 def _unreadable(e: BaseException) -> InputError:
-    return InputError(f"cannot read the input: {str(e).strip().splitlines()[0]}", "usage")
+    from infercost.errors import engine_text
+
+    return InputError(f"cannot read the input: {engine_text(e)}", "usage")
 
 
 def _raise_as_ours(e: Exception) -> None:

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infercost.ingest.billrows import MAX_AMOUNT_DIGITS
+
 #: an amount as `billrows._amount` reads it, plainly written: group 1 is the number
 AMOUNT = (r"^[ \t\r\n]*\x{FEFF}*[ \t\r\n]*([+-]?[0-9]{1,15}(\.[0-9]{1,18})?)"
           r"[ \t\r\n]*\x{FEFF}*[ \t\r\n]*$")
@@ -585,9 +587,10 @@ def _amount(x: Any, dtype: Any):
     if dtype.is_decimal():
         if (dtype.scale or 0) > 18 or (dtype.precision or 38) - (dtype.scale or 0) > 20:
             return None
-        return x.fill_null(0), none, x.isnull(), None
+        bad = x.notnull() & (x.abs() >= 10**MAX_AMOUNT_DIGITS)  # as the row reader refuses
+        return x.fill_null(0), bad, x.isnull(), None
     if dtype.is_integer():
-        bad = x.notnull() & (x.abs() >= 10**15)
+        bad = x.notnull() & (x.abs() >= 10**MAX_AMOUNT_DIGITS)
         return x.fill_null(0).cast("int64"), bad, x.isnull(), None
     return None
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from infercost.errors import InputError
+from infercost.errors import InputError, engine_text
 
 BILL_COLUMNS = [
     "row", "source", "provider", "currency", "billed_cost", "effective_cost",
@@ -189,7 +189,7 @@ def read_raw(path: Path) -> pd.DataFrame:
             located = csv_not_utf8_error(path)  # line and column, not a byte offset
             if located is not None:
                 raise located from None
-        raise InputError(f"cannot read {kind}: {str(e).splitlines()[0]}", str(path)) from None
+        raise InputError(f"cannot read {kind}: {engine_text(e)}", str(path)) from None
 
 
 def csv_batches(path: Path):
@@ -374,6 +374,7 @@ def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) 
 
     Strings are parsed once per distinct value (bills repeat their rates a lot)."""
     if pd.api.types.infer_dtype(series, skipna=True) == "decimal":
+        _bounded(series, column, source, rows)
         if series.notna().all():
             return series.astype(object)
         return series.astype(object).where(series.notna(), Decimal(0))
@@ -397,6 +398,18 @@ def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) 
 MAX_AMOUNT_DIGITS = 15
 
 
+def _bounded(series: pd.Series, column: str, source: str, rows: pd.Series) -> None:
+    """Raise InputError naming the first Decimal of `series` (a typed decimal column)
+    of 1e15 or more, as `_amount` refuses it in text (a float screen, then exact)."""
+    f = np.abs(pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64))
+    for i in np.flatnonzero(f >= 0.99 * 10.0**MAX_AMOUNT_DIGITS).tolist():
+        v = series.iloc[i]
+        if v and v.adjusted() >= MAX_AMOUNT_DIGITS:
+            raise InputError(f"column {column}: expected an amount below "
+                             f"1e{MAX_AMOUNT_DIGITS}, got {str(v)!r}",
+                             f"{source}: row {rows.iloc[i]}")
+
+
 def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
     if is_null(v):
         return Decimal(0)
@@ -413,7 +426,7 @@ def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
                          f"{source}: row {r}")
     if d and d.adjusted() >= MAX_AMOUNT_DIGITS:  # no bill row is 1e15 of a currency
         raise InputError(f"column {column}: expected an amount below 1e{MAX_AMOUNT_DIGITS}, "
-                         f"got {v!r}", f"{source}: row {r}")
+                         f"got {str(v)!r}", f"{source}: row {r}")
     return d
 
 

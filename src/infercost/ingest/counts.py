@@ -155,10 +155,13 @@ def clean_resource(value: Any) -> str:
     if not text:
         raise InputError("expected a ResourceId (as in the bill), got an empty one",
                          "--counts-resource")
-    bad = next((ch for ch in text if _invisible(ch)), None)
+    def odd(ch: str) -> bool:  # (a space other than U+0020 is as unseen: U+00A0, U+2009)
+        return _invisible(ch) or (ch.isspace() and ch != " ")
+
+    bad = next((ch for ch in text if odd(ch)), None)
     if bad is not None:
         name = unicodedata.name(bad, "a control character")
-        shown = "".join(f"\\u{ord(ch):04x}" if _invisible(ch) else ch for ch in text)
+        shown = "".join(f"\\u{ord(ch):04x}" if odd(ch) else ch for ch in text)
         raise InputError(f"expected a ResourceId (as in the bill), got '{shown}', which "
                          f"holds the invisible character U+{ord(bad):04X} ({name}) inside",
                          "--counts-resource")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infercost.errors import InputError, shown
+from infercost.errors import InputError, engine_text, shown
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def _read_trace(p: Path, key: str | None) -> Trace:
             raise InputError("a quoted field is never closed (expected a closing \" "
                              "before the end of the file)",
                              f"{path}: row {_open_quote_row(p)}") from None
-        raise InputError(f"cannot read {kind}: {str(e).splitlines()[0] if str(e) else e}",
+        raise InputError(f"cannot read {kind}: {engine_text(e)}",
                          str(path)) from None
     if "timestamp" not in df.columns:
         raise InputError("missing column `timestamp`", str(path))

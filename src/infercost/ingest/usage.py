@@ -382,7 +382,9 @@ def _records_table(fs: list[Path]):
 
 
 def _first_line(e: Exception) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+    from infercost.errors import engine_text
+
+    return engine_text(e)
 
 
 def _where(fs: list[Path]) -> str:
