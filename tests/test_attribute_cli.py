@@ -55,7 +55,10 @@ def test_human_output_prints_conservation(cli, demo_inputs, tmp_path):
 
 def test_shell_expanded_usage_files_and_cost_basis(cli, demo_inputs, tmp_path):
     bill, usage = demo_inputs
-    code, stdout, err = cli("attribute", "--bill", bill, "--usage", usage, usage, "--out",
+    import shutil
+
+    copy = shutil.copy(usage, tmp_path / "usage-copy.parquet")  # (one file named twice: exit 2)
+    code, stdout, err = cli("attribute", "--bill", bill, "--usage", usage, copy, "--out",
                             tmp_path / "o", "--json", "--cost-basis", "BilledCost")
     assert code == 0, err
     s = json.loads(stdout)

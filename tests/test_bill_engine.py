@@ -620,7 +620,7 @@ def test_bad_charge_period_outside_the_fleet_is_refused_with_its_row(tmp_path, m
     engine, rows_ = run_both(tmp_path, monkeypatch, f)
     assert engine == rows_
     assert engine == ("error", f"{f}: row 2: column ChargePeriodStart: cannot parse "
-                               "timestamp 'garbage'")
+                               "timestamp 'garbage' (expected ISO 8601, year first: 2026-10-01T00:00:00Z)")
 
 
 def test_notes_count_bill_rows_and_long_amounts_keep_conservation(tmp_path, monkeypatch):

@@ -621,10 +621,11 @@ def test_rules_full_parse():
     ({"fleet": {"zone": 1, "color": 2}}, "rules: fleet.color: unknown key 'color'; allowed: "
                                          "from_usage, resource_ids, services, skus, tags"),
     ({"fleet": {"resource_ids": {"a": 1}}}, "rules: fleet.resource_ids: expected a list of "
-                                            "strings"),
-    ({"fleet": {"services": 3}}, "rules: fleet.services: expected a list of strings"),
-    ({"fleet": {"skus": 3}}, "rules: fleet.skus: expected a list of strings"),
-    ({"fleet": {"tags": ["team"]}}, "rules: fleet.tags: expected a mapping of tag: value"),
+                                            "strings, got {'a': 1}"),
+    ({"fleet": {"services": 3}}, "rules: fleet.services: expected a list of strings, got 3"),
+    ({"fleet": {"skus": 3}}, "rules: fleet.skus: expected a list of strings, got 3"),
+    ({"fleet": {"tags": ["team"]}}, "rules: fleet.tags: expected a mapping of tag: value "
+                                    "(text), got ['team']"),
     ({"driver": "vibes"}, "rules: driver: expected one of duration_ms, tokens, requests, "
                           "gpu_time, capacity, got 'vibes'"),
     ({"idle": "keep"}, "rules: idle: expected one of report, share, got 'keep'"),

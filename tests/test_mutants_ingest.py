@@ -443,7 +443,8 @@ def test_parse_times_of_timestamps_and_datetime_columns():
 def test_unparsable_timestamp_names_the_first_bad_row():
     s = pd.Series(["2024-09-18", "NULL", "soon", "later"], dtype=object)
     e = _err(br.parse_times, s, "ChargePeriodEnd", "f.csv", pd.Series([11, 12, 13, 14]))
-    assert (e.message, e.where) == ("column ChargePeriodEnd: cannot parse timestamp 'soon'",
+    assert (e.message, e.where) == ("column ChargePeriodEnd: cannot parse timestamp 'soon'"
+                                    " (expected ISO 8601, year first: 2026-10-01T00:00:00Z)",
                                     "f.csv: row 13")
 
 
@@ -836,12 +837,30 @@ def test_cur_reservation_arn_and_legacy_spelling(tmp_path):
     head = ("lineItem/LineItemType,lineItem/UnblendedCost,lineItem/CurrencyCode,"
             "lineItem/UsageStartDate,lineItem/UsageEndDate,reservation/ReservationARN")
     p = _write(tmp_path, "cur.csv", f"{head}\nDiscountedUsage,2,USD,{T0},{T1},arn:ri\n")
+    # no reservation_effective_cost: the row's EffectiveCost is unknown (it read 0, and
+    # the reserved hours cost nothing): refused, naming the row and the column
+    with pytest.raises(InputError) as e:
+        read_bill(p)
+    assert (e.value.where, e.value.message) == (
+        f"{p}: row 1", "a DiscountedUsage row and no reservation_effective_cost column "
+        "(expected its amortised cost there, the row's EffectiveCost: without it the row "
+        "would cost 0)")
+    p = _write(tmp_path, "cur2.csv", f"{head},reservation/EffectiveCost\n"
+               f"DiscountedUsage,2,USD,{T0},{T1},arn:ri,1.25\n")
     bill = read_bill(p)
     assert bill.format == "cur"
     r = bill.rows
     assert r["commitment_id"].tolist() == ["arn:ri"]
-    assert r["effective_cost"].tolist() == [0]  # no reservation_effective_cost: 0
+    assert r["effective_cost"].tolist() == [Decimal("1.25")]  # the legacy spelling read
     assert r["billed_cost"].tolist() == [2]
+    p = _write(tmp_path, "cur3.csv", f"{head},reservation/EffectiveCost\n"
+               f"Usage,3,USD,{T0},{T1},,\nDiscountedUsage,2,USD,{T0},{T1},arn:ri,\n")
+    with pytest.raises(InputError) as e:  # the column there, its cell empty on row 2
+        read_bill(p)
+    assert (e.value.where, e.value.message) == (
+        f"{p}: row 2", "a DiscountedUsage row with an empty reservation_effective_cost "
+        "(expected its amortised cost there, the row's EffectiveCost: without it the row "
+        "would cost 0)")
 
 
 def test_cur_snake_case():
@@ -957,7 +976,7 @@ def test_gcp_winter_month_and_no_month(tmp_path):
     recs = [{"cost": 1, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1,
              "service": {"description": "Cloud Run"}, "invoice": {"month": "202612"}},
             {"cost": 2, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1,
-             "service": {"description": ""}, "invoice": {"month": "2026"}},
+             "service": {"description": ""}, "invoice": {"month": ""}},
             {"cost": 3, "currency": "EUR", "usage_start_time": T0, "usage_end_time": T1},
             {"cost": 0, "currency": "", "usage_start_time": T0, "usage_end_time": T1}]
     r = read_bill(_gcp(tmp_path, recs)).rows
@@ -1033,17 +1052,22 @@ def test_gcp_missing_columns_and_bad_credit_row(tmp_path):
                                     "g.json")
 
 
-@pytest.mark.parametrize("field,value,column,shown", [
-    ("usage_end_time", "late", "usage_end_time", "late"),
-    ("invoice", {"month": "2026ab"}, "invoice.month", "2026-ab-01"),
+@pytest.mark.parametrize("field,value,message", [
+    ("usage_end_time", "late", "column usage_end_time: cannot parse timestamp 'late' "
+     "(expected ISO 8601, year first: 2026-10-01T00:00:00Z)"),
+    ("invoice", {"month": "2026ab"},  # (it was read as the timestamp '2026-ab-01')
+     "column invoice.month: expected YYYYMM (as 202610), got '2026ab'"),
+    ("invoice", {"month": "2026-10"},  # ('2026--1-01': the billing period in January)
+     "column invoice.month: expected YYYYMM (as 202610), got '2026-10'"),
+    ("invoice", {"month": "202613"}, "column invoice.month: expected YYYYMM (as 202610), "
+     "got '202613'"),
 ])
-def test_gcp_bad_end_or_month_names_the_row(tmp_path, field, value, column, shown):
+def test_gcp_bad_end_or_month_names_the_row(tmp_path, field, value, message):
     ok = {"cost": 1, "currency": "USD", "usage_start_time": T0, "usage_end_time": T1,
           "invoice": {"month": "202610"}, "service": {"description": "x"}}
     p = _gcp(tmp_path, [ok, {**ok, field: value}])
     e = _err(read_bill, p)
-    assert (e.message, e.where) == (f"column {column}: cannot parse timestamp '{shown}'",
-                                    f"{p}: row 2")
+    assert (e.message, e.where) == (message, f"{p}: row 2")
 
 
 def test_gcp_bad_cost_names_the_row(tmp_path):
@@ -1057,7 +1081,8 @@ def test_gcp_bad_cost_names_the_row(tmp_path):
     p = _gcp(tmp_path, [{"cost": 1, "currency": "USD", "usage_start_time": "when",
                          "service": {"description": "x"}}], name="t.jsonl")
     e = _err(read_bill, p)
-    assert (e.message, e.where) == ("column usage_start_time: cannot parse timestamp 'when'",
+    assert (e.message, e.where) == ("column usage_start_time: cannot parse timestamp 'when'"
+                                    " (expected ISO 8601, year first: 2026-10-01T00:00:00Z)",
                                     f"{p}: row 1")
 
 
@@ -1146,8 +1171,12 @@ def test_currency_conversion_refusals(tmp_path):
     assert (e.message, e.where) == (
         "the bill mixes currencies EUR, USD; give exchange rates (rules: currency + "
         "exchange_rates)", str(p))
-    e = _err(read_bill, [p, p])
+    q = _focus(tmp_path, [f"AWS,EUR,3,3,Usage,{T0},{T1}"], name="focus2.csv")
+    e = _err(read_bill, [p, q])  # two files: the mix is the bill's, not one file's
     assert e.where == "bill"
+    e = _err(read_bill, [p, p])  # one file named twice: refused before anything is read
+    assert (e.where, e.message) == (str(p), f"named twice (also as {p}): expected each "
+                                    "file once (its rows would count twice)")
     e = _err(read_bill, p, rates={"EUR": 1})
     assert (e.message, e.where) == ("rules give exchange_rates but no target currency",
                                     "rules: currency")
@@ -2085,7 +2114,7 @@ def test_a_bad_amount_names_its_column_and_row(tmp_path, fmt, column):
 def test_a_bad_timestamp_names_its_column_and_row(tmp_path, fmt, column):
     p = _two_rows(tmp_path, fmt, column, "someday")
     e = _err(read_bill, p)
-    assert (e.message, e.where) == (f"column {column}: cannot parse timestamp 'someday'",
+    assert (e.message, e.where) == (f"column {column}: cannot parse timestamp 'someday' (expected ISO 8601, year first: 2026-10-01T00:00:00Z)",
                                     f"{p}: row 2")
 
 
@@ -2100,7 +2129,8 @@ def test_cur_rows_sources_and_interval_with_two_slashes(tmp_path):
     q = _write(tmp_path, "i.csv", f"{head}\nUsage,1,USD,{T0}/{T1}/x\n")
     e = _err(read_bill, q)  # the end is all after the first slash
     assert (e.message, e.where) == (
-        f"column line_item_usage_end_date: cannot parse timestamp '{T1}/x'", f"{q}: row 1")
+        f"column line_item_usage_end_date: cannot parse timestamp '{T1}/x' (expected ISO 8601, year first: 2026-10-01T00:00:00Z)",
+        f"{q}: row 1")
     # a start date column wins over identity_time_interval
     head2 = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
              "line_item_usage_start_date,line_item_usage_end_date,identity_time_interval")
@@ -2502,7 +2532,8 @@ def test_counts_hints_periods_and_cloudwatch_names(tmp_path):
     cw = _write(tmp_path, "cw.json", _cw([{"Label": "Invocations", "Timestamps": ["never"],
                                            "Values": [1]}]))
     e = _err(read_counts, cw, resource="r", period_s=60)
-    assert (e.message, e.where) == ("column period_start: cannot parse timestamp 'never'",
+    assert (e.message, e.where) == ("column period_start: cannot parse timestamp 'never'"
+                                    " (expected ISO 8601, year first: 2026-10-01T00:00:00Z)",
                                     f"{cw}: MetricDataResults[0]: row 1")
 
 

@@ -94,7 +94,7 @@ def weight_expr(u: Any, rules: Rules, usage: Usage) -> Any:
     if rules.driver == "gpu_time":
         if not usage.has_gpu_ms:
             raise InputError("driver gpu_time needs a gpu_ms column in the usage log",
-                             "rules: driver")
+                             f"{rules.source}: driver")
         return _micros(u.gpu_ms.fill_null(0), u.requests)
     if rules.driver == "tokens":
         return token_weight(u)
@@ -223,6 +223,24 @@ def unmatched_selectors(bill: Bill, rules: Rules) -> list[str]:
         say("tags", [", ".join(f"{k}={v}" for k, v in rules.tags.items())],
             "every pair on one row's Tags")
     return out
+
+
+def capacity_notes(rules: Rules, fleet_ids: set) -> list[str]:
+    """Notes for `capacity_ms_per_hour` the run does not use: given under another driver,
+    or keyed by a ResourceId in no fleet row (a typo: the default applies there)."""
+    cap = {k for k in rules.capacity_ms_per_hour if k != "default"}
+    if not rules.capacity_ms_per_hour or "capacity_ms_per_hour" not in rules.given:
+        return []
+    if rules.driver != "capacity":
+        return [f"capacity_ms_per_hour is used only under driver capacity (driver is "
+                f"{rules.driver}): ignored"]
+    missing = sorted(k for k in cap if azure_lower(k) not in fleet_ids)
+    if not missing:
+        return []
+    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
+                                      else "")
+    return [f"capacity_ms_per_hour: {shown} name{'s' if len(missing) == 1 else ''} no fleet "
+            "resource (compared exactly): unused"]
 
 
 @dataclass(frozen=True)
@@ -629,6 +647,7 @@ def attribute(
     if (fleet_mask & bill.rows["period_dropped"].to_numpy(dtype=bool)).any():  # a bug
         raise AssertionError("the engine dropped the charge period of a fleet bill row")
     fleet = bill.rows.loc[fleet_mask, ["resource_id", "charge_start", "charge_end", "nrows"]]
+    cap_notes = capacity_notes(rules, set(fleet["resource_id"].dropna()))
     bq = {c: quanta_array(bill.rows[c], strict=False) for c in ("billed_cost", "effective_cost")}
     # the fleet is split in int64 quanta; a row outside it may be larger than they hold
     # (a month of tax in IDR): it is summed in Decimal
@@ -642,7 +661,7 @@ def attribute(
         big = np.flatnonzero(single & (np.abs(fq[0]) >= LIMIT))[0]
         raise _too_large(bill.rows.loc[fleet_mask].iloc[big], ccol, currency,
                          "one fleet bill row")
-    notes = unmatched_selectors(bill, rules)
+    notes = unmatched_selectors(bill, rules) + cap_notes
     # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
     # Adjustment rows) is netted into its resource-hour as billed, and said so
     neg = (fq[0] < 0) & (bill.rows["charge_category"].to_numpy(dtype=object)[fleet_mask]

@@ -130,6 +130,8 @@ class Rules:
     per_token: list[str] = field(default_factory=list)
     #: the top-level keys the rules file gave (the rest are defaults)
     given: frozenset[str] = frozenset()
+    #: where they came from (the file's path; "rules" for defaults), named in errors
+    source: str = field(default="rules", compare=False)
 
     def capacity_ms(self, resource_id: str) -> Decimal:
         """Declared busy-time capacity of one resource-hour, in ms."""
@@ -155,9 +157,16 @@ def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
     return value
 
 
+def _scalar(v: Any) -> bool:
+    """A YAML value that reads as one text (a string or a number; no list, mapping,
+    boolean or null)."""
+    return isinstance(v, (str, int, float)) and not isinstance(v, bool)
+
+
 def parse_rules(data: dict | None, source: str = "rules") -> Rules:
     """Rules from a parsed YAML mapping; unknown keys and bad values name the key path."""
     from infercost.core.money import to_decimal
+    from infercost.ingest.billrows import azure_lower
 
     data = data or {}
     if not isinstance(data, dict):
@@ -166,31 +175,37 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
     if unknown:
         raise InputError(f"unknown key {unknown[0]!r}; allowed: {', '.join(sorted(_KEYS))}",
                          f"{source}: {unknown[0]}")
-    r = Rules(given=frozenset(data))
+    r = Rules(given=frozenset(data), source=source)
     if "cost_basis" in data:
         cb = str(data["cost_basis"])
         if cb.replace("_", "").lower() not in ("effectivecost", "billedcost"):
             raise InputError(f"expected EffectiveCost or BilledCost, got {cb!r}",
                              f"{source}: cost_basis")
         r.cost_basis = "BilledCost" if cb.lower().startswith("billed") else "EffectiveCost"
-    fleet = data.get("fleet") or {}
+    fleet = data.get("fleet")
+    fleet = {} if fleet is None else fleet  # (`fleet: []` or `false` is no mapping)
     if not isinstance(fleet, dict):
         raise InputError("expected a mapping", f"{source}: fleet")
     bad = sorted(set(fleet) - _FLEET_KEYS)
     if bad:
         raise InputError(f"unknown key {bad[0]!r}; allowed: {', '.join(sorted(_FLEET_KEYS))}",
                          f"{source}: fleet.{bad[0]}")
-    r.from_usage = bool(fleet.get("from_usage", True))
+    r.from_usage = fleet.get("from_usage", True)
+    if not isinstance(r.from_usage, bool):  # ("no" in quotes is text, and text is true)
+        raise InputError(f"expected true or false, got {r.from_usage!r}",
+                         f"{source}: fleet.from_usage")
     for key in ("resource_ids", "services", "skus"):
-        v = fleet.get(key) or []
-        if isinstance(v, str):
-            v = [v]
-        if not isinstance(v, list):
-            raise InputError("expected a list of strings", f"{source}: fleet.{key}")
+        v = fleet.get(key)
+        v = [] if v is None else [v] if isinstance(v, str) else v
+        if not isinstance(v, list) or not all(_scalar(x) for x in v):
+            raise InputError(f"expected a list of strings, got {v!r}"[:200],
+                             f"{source}: fleet.{key}")
         setattr(r, key, [str(x) for x in v])
-    tags = fleet.get("tags") or {}
-    if not isinstance(tags, dict):
-        raise InputError("expected a mapping of tag: value", f"{source}: fleet.tags")
+    tags = fleet.get("tags")
+    tags = {} if tags is None else tags
+    if not isinstance(tags, dict) or not all(_scalar(v) for v in tags.values()):
+        raise InputError(f"expected a mapping of tag: value (text), got {tags!r}"[:200],
+                         f"{source}: fleet.tags")
     r.tags = {str(k).strip(): str(v) for k, v in tags.items()}
     r.driver = _choice(data.get("driver", r.driver), DRIVERS, f"{source}: driver")
     r.idle = _choice(data.get("idle", r.idle), IDLE, f"{source}: idle")
@@ -206,7 +221,8 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
         if d <= 0:
             raise InputError(f"expected a positive number of ms, got {v!r}",
                              f"{source}: capacity_ms_per_hour.{k}")
-        r.capacity_ms_per_hour[str(k)] = d
+        # (Azure ids compared in lower case, as the bill's are)
+        r.capacity_ms_per_hour[azure_lower(str(k)) if k != "default" else "default"] = d
     if "currency" in data:
         r.currency = check_currency(str(data["currency"]).upper(), f"{source}: currency")
     rates = data.get("exchange_rates") or {}

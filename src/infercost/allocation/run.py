@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import shutil
 import tempfile
@@ -79,16 +80,22 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     if usage and counts:
         raise InputError("give one of them (a request log or call counts, not both)",
                          "--counts and --usage")
+    if not counts and (counts_resource is not None or counts_period_s is not None):
+        flag = "--counts-resource" if counts_resource is not None else "--counts-period"
+        raise InputError("expected only with --counts (it says what a counts file "
+                         "leaves out)", flag)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError("expected an output folder, but a file of that name exists", "--out")
+    for name in OUTPUT_FILES:  # (replaced one by one at the end: all must be replaceable)
+        if (out_dir / name).is_dir():
+            raise InputError(f"{name} there is a folder (expected a file, or none: this run "
+                             "writes it)", f"--out {out_dir}")
     r = load_rules(rules)
     if cost_basis is not None:
         r.cost_basis = parse_rules({"cost_basis": cost_basis}, "--cost-basis").cost_basis
     con = con or connect(backend)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = _scratch(out_dir)
     try:
         u = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
         u, pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
@@ -135,6 +142,24 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     return s
 
 
+def _scratch(out_dir: Path) -> Path:
+    """A new scratch folder beside `out_dir` (its parent made when missing), where the
+    outputs are written before they replace the folder's; InputError naming `--out` when
+    the parent cannot be made or written (a file on the way, no permission)."""
+    from infercost.errors import InputError
+
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as e:
+        why = {errno.EEXIST: "a file is on the way", errno.ENOTDIR: "a file is on the way",
+               errno.EACCES: "no permission to write there",
+               errno.EPERM: "no permission to write there",
+               errno.EROFS: "a read-only file system"}.get(e.errno, e.strerror or str(e))
+        raise InputError(f"cannot write the output folder ({why}; expected a folder "
+                         "that can be made and written)", f"--out {out_dir}") from None
+
+
 def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tuple:
     """Pass 1 over the log (`engine.resource_hours`) and the bill read: (the Usage to
     read from now on, pass 1, Bill, seconds reading the bill). The log's ResourceIds
@@ -158,8 +183,13 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
 
     def bill_read(hint: Any, on: Any) -> tuple:
         t0 = time.perf_counter()
-        b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
-                      con=on, hint=hint)
+        try:
+            b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
+                          con=on, hint=hint)
+        except InputError as e:  # the rules' keys named in the rules file given
+            if e.where and e.where.startswith("rules: ") and r.source != "rules":
+                raise InputError(e.message, r.source + e.where[len("rules"):]) from None
+            raise
         return b, time.perf_counter() - t0
 
     try:

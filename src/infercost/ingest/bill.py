@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ from infercost.ingest.billrows import (  # noqa: F401  (Bill, BILL_COLUMNS, basi
     basis_column,
     expand_paths,
     read_raw,
+    refuse_case_twins,
+    refuse_same_bytes,
 )
 
 # ---------------------------------------------------------------- entry point
@@ -90,6 +93,7 @@ def read_bill(
     Raises InputError (file and row) for a file that cannot be read as a bill.
     """
     files = expand_paths(paths, BILL_EXTENSIONS)
+    refuse_same_bytes(files)
     engine = con is not None and hint is not None and fmt in ("auto", "focus", "cur")
     got = [_read_one(f, fmt, con, hint, engine) for f in files]
     if engine and any(g.reduced for g in got) and _converts(got, currency):
@@ -136,9 +140,12 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
         if got is not None:
             part, hours = got
             n, kind = part.attrs.pop("rows_read"), part.attrs.pop("format")
+            neither = part.attrs.pop("neither", 0)
             part.attrs = {}
-            return _File(f, part, n, kind, [], True, hours)
+            notes = [focus.neither_note(str(f), neither)] if neither else []
+            return _File(f, part, n, kind, notes, True, hours)
     raw = read_raw(f)
+    refuse_case_twins(list(raw.columns), str(f))
     if len(raw) == 0:
         raise InputError("a header and no rows (expected at least one charge)", str(f))
     kind = fmt if fmt != "auto" else _sniff(raw, f)
@@ -179,7 +186,8 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> tuple | None:
     if red is None:
         return None
     raw = red.rows
-    normalize = {"focus": focus.normalize, "cur": cur.normalize}[red.format]
+    normalize = {"focus": partial(focus.normalize, count_neither=False),
+                 "cur": cur.normalize}[red.format]
     try:
         part = normalize(raw.drop(columns=["__nrows", "__kept"]), str(f))
     except InputError:
@@ -188,7 +196,7 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> tuple | None:
         return None
     part["nrows"] = raw["__nrows"].to_numpy(dtype="int64")
     part["period_dropped"] = ~raw["__kept"].to_numpy(dtype=bool)
-    part.attrs = {"rows_read": red.rows_read, "format": red.format}
+    part.attrs = {"rows_read": red.rows_read, "format": red.format, "neither": red.neither}
     if len(part) != len(raw):  # a bug, never the input
         raise AssertionError(f"{f}: the reader made {len(part)} rows of {len(raw)}")
     return part, red.hour_rows

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infercost.ingest.billrows import MAX_AMOUNT_DIGITS
+from infercost.ingest.billrows import MAX_AMOUNT_DIGITS, case_twins
 
 #: an amount as `billrows._amount` reads it, plainly written: group 1 is the number
 AMOUNT = (r"^[ \t\r\n]*\x{FEFF}*[ \t\r\n]*([+-]?[0-9]{1,15}(\.[0-9]{1,18})?)"
@@ -158,6 +158,8 @@ class Reduced:
     dropped: bool
     #: the hourly bill rows summed into some of `rows` (`_hour_groups`), or None
     hour_rows: Any = None
+    #: rows with neither amount of the layout's `noted` pair (FOCUS: `focus.neither_note`)
+    neither: int = 0
 
 
 def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Reduced | None:
@@ -227,6 +229,7 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     if lay.noted and lay.noted[0] in missing:
         m, other = lay.noted
         checks["noted"] = _count(t, missing[m] & (value[other] != 0))
+        checks["neither"] = _count(t, missing[m] & missing[other])  # (said in a note)
     for k in lay.billing or ():
         checks[k] = (_count(t, _present(t[want[k]], schema[want[k]]))
                      if k in want else ibis.literal(0))
@@ -320,7 +323,8 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     if int(df["__nrows"].sum()) != n:  # a bug, never the input
         raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
                              f"bill rows, the file has {n}")
-    return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()), hour_rows)
+    return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()), hour_rows,
+                   int(c.get("neither") or 0))
 
 
 #: whether a day of a resource's one-hour FOCUS rows (same labels) is reduced to one row
@@ -528,13 +532,18 @@ def _open(con: Any, kind: str, path: Path, tmp: Path) -> Any:
     row-by-row reader's own parser (`billrows.csv_batches`: the engines' CSV readers
     differ from it on headers, spaces before quotes, comment and title lines), streamed
     into a Parquet file in `tmp` that the engine reads."""
-    if kind == "parquet":
-        return _read_parquet(con, str(path))
     import pyarrow.parquet as pq
 
+    # (columns equal but for case: the engines rename one, the row reader names them)
+    if kind == "parquet":
+        if case_twins(pq.read_schema(str(path)).names) is not None:
+            raise ValueError("columns that differ only in case")
+        return _read_parquet(con, str(path))
     from infercost.ingest.billrows import csv_batches
 
     reader = csv_batches(path)
+    if case_twins(reader.schema.names) is not None:
+        raise ValueError("columns that differ only in case")
     out = tmp / "bill.parquet"
     with pq.ParquetWriter(str(out), reader.schema, compression="zstd") as w:
         for batch in reader:

@@ -145,7 +145,61 @@ def expand_paths(paths: list[str | Path] | str | Path, exts: tuple[str, ...]) ->
             out.append(Path(s))
         else:
             raise InputError("no such file or directory", s)
+    seen: dict[Path, Path] = {}
+    for f in out:  # one file named twice (two paths, a folder and a glob) is read once
+        key = f.resolve()
+        if key in seen:
+            raise InputError(f"named twice (also as {seen[key]}): expected each file once "
+                             "(its rows would count twice)", str(f))
+        seen[key] = f
     return out
+
+
+def refuse_same_bytes(files: list[Path]) -> None:
+    """InputError naming two files of the same bytes (an export copied into a subfolder,
+    downloaded twice): as a bill, each charge would count twice. Files of one size only
+    are hashed."""
+    import hashlib
+
+    by_size: dict[int, list[Path]] = {}
+    for f in files:
+        by_size.setdefault(f.stat().st_size, []).append(f)
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        digests: dict[str, Path] = {}
+        for f in group:
+            h = hashlib.sha256()
+            with open(f, "rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(block)
+            d = h.hexdigest()
+            if d in digests:
+                raise InputError(f"the same bytes as {digests[d]}: expected each bill file "
+                                 "once (its charges would count twice)", str(f))
+            digests[d] = f
+
+
+def case_twins(columns: list[str]) -> tuple[str, str] | None:
+    """The first two column names equal but for letter case (`effectivecost` and
+    `EffectiveCost`), or None: the readers find bill columns in any case, so such a
+    pair leaves no telling which one holds the figures."""
+    seen: dict[str, str] = {}
+    for c in map(str, columns):
+        k = c.strip().lower()
+        if k in seen:
+            return seen[k], c
+        seen[k] = c
+    return None
+
+
+def refuse_case_twins(columns: list[str], source: str) -> None:
+    """Raise InputError naming the pair `case_twins` finds in a bill file's columns."""
+    twins = case_twins(columns)
+    if twins is not None:
+        raise InputError(f"columns {twins[0]!r} and {twins[1]!r} differ only in letter case "
+                         "(expected each column once: which one holds the figures?)",
+                         source)
 
 
 def file_kind(path: Path) -> str:
@@ -415,8 +469,11 @@ def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
         return Decimal(0)
     if isinstance(v, float):
         v = repr(v)
-    try:
-        d = Decimal(strip_cell(str(v)))
+    text = strip_cell(str(v))
+    try:  # (Python reads "1_408" and non-ASCII digits too: no export writes those)
+        if "_" in text or not text.isascii():
+            raise ValueError(text)
+        d = Decimal(text)
     except (InvalidOperation, ValueError):
         raise InputError(
             f"column {column}: expected a decimal amount, got {v!r}", f"{source}: row {r}"
@@ -440,13 +497,22 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
     parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
     bad = parsed.isna() & s.notna()
-    if bad.any():  # slow path for the rest (other spellings)
-        parsed[bad] = pd.to_datetime(s[bad], utc=True, errors="coerce", format="mixed")
+    if bad.any():  # slow path for the rest: other spellings ("2024-09-18 22:00:00 UTC",
+        # "18 Sep 2024 23:00"), but for all-number dates not year first ("2/10/2026" is
+        # February or October by locale) and bare numbers (epoch seconds or ms?)
+        text = s.astype(str).str.strip()
+        ambiguous = (text.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
+                     | text.str.fullmatch(r"[+-]?\d+(\.\d*)?"))
+        again = bad & ~ambiguous
+        if again.any():
+            parsed[again] = pd.to_datetime(s[again], utc=True, errors="coerce",
+                                           format="mixed")
         bad = parsed.isna() & s.notna()
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         raise InputError(
-            f"column {column}: cannot parse timestamp {s.iloc[i]!r}",
+            f"column {column}: cannot parse timestamp {s.iloc[i]!r} (expected ISO 8601, "
+            "year first: 2026-10-01T00:00:00Z)",
             f"{source}: row {rows.iloc[i]}",
         )
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
@@ -464,15 +530,39 @@ def canon(series: pd.Series, table: dict[str, str]) -> pd.Series:
     return pd.Series(mapped[codes], index=series.index, dtype=object)
 
 
+#: the one key of the tags `parse_tags` could not read (the text kept under it)
+UNREAD_TAGS = "_raw"
+
+
+def unread_tags_note(tags: pd.Series, rows: pd.Series, source: str) -> str | None:
+    """The note for rows whose Tags text `parse_tags` could not read (None when every
+    row's could be): they match no `fleet: tags` selector."""
+    bad = np.fromiter((UNREAD_TAGS in t and len(t) == 1 for t in tags), dtype=bool,
+                      count=len(tags))
+    if not bad.any():
+        return None
+    n = int(bad.sum())
+    first = rows.to_numpy()[np.flatnonzero(bad)[0]]
+    return (f"{source}: {n} row{'s' if n > 1 else ''} whose Tags are not a JSON object "
+            f"(first: row {first}): read as no tags, so no `fleet: tags` selector "
+            "matches them")
+
+
 def parse_tags(v: Any) -> dict:
-    """Tags as a dict of str -> str: JSON objects, maps (list of pairs) or key/value lists."""
+    """Tags as a dict of str -> str: JSON objects (Azure's older exports without the
+    braces too), maps (list of pairs) or key/value lists; text that is none of these
+    as {UNREAD_TAGS: text} (`unread_tags_note`)."""
     if is_null(v) if not isinstance(v, (list, dict)) else False:
         return {}
     if isinstance(v, str):
+        text = strip_cell(v)
         try:
-            v = json.loads(v)
+            v = json.loads(text)
         except json.JSONDecodeError:
-            return {"_raw": v}
+            try:  # Azure's older exports: `"env": "prod","team": "ml"` (no braces)
+                v = json.loads("{" + text + "}")
+            except json.JSONDecodeError:
+                return {UNREAD_TAGS: v}
     if isinstance(v, dict):
         return {str(k).strip(): "" if x is None else str(x) for k, x in v.items()}
     if hasattr(v, "tolist"):

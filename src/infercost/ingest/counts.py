@@ -52,6 +52,7 @@ from infercost.ingest.billrows import (
     file_kind,
     open_text,
     read_raw,
+    refuse_case_twins,
 )
 
 LABELS = ["endpoint", "model", "model_version", "tenant"]
@@ -106,11 +107,39 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
         frames.append(df)
     _check_spacing(seen, period_s)
     rows = pd.concat(frames, ignore_index=True)
+    _check_overlaps(rows)
     has_latency = bool(len(rows)) and bool(rows["mean_latency_ms"].notna().all())
     if len(rows) and not has_latency and rows["mean_latency_ms"].notna().any():
         notes.append("counts: mean latency given on some rows only; cost is split by "
                      "request count and idle is not measured")
     return Counts(hourly_usage(rows), files, has_latency, len(rows), notes)
+
+
+def _check_overlaps(rows: pd.DataFrame) -> None:
+    """Two rows of one resource and labels (endpoint, model, version, tenant) whose periods
+    overlap would count the same calls twice (a row repeated, a file given twice, an
+    hourly and a daily export mixed): InputError naming both rows (file and row)."""
+    if len(rows) < 2:
+        return
+    keys = ["resource_id", *LABELS]
+    k = rows[keys].astype(object).where(rows[keys].notna(), "\x00")
+    start = pd.to_datetime(rows["period_start"]).astype("datetime64[us]").astype(np.int64)
+    end = start + np.round(rows["period_s"].to_numpy(dtype=np.float64) * 1e6).astype(np.int64)
+    order = np.lexsort((start.to_numpy(), *[pd.factorize(k[c])[0] for c in reversed(keys)]))
+    codes = np.stack([pd.factorize(k[c])[0][order] for c in keys])
+    same = (codes[:, 1:] == codes[:, :-1]).all(axis=0)
+    s_, e_ = start.to_numpy()[order], end[order]
+    hit = np.flatnonzero(same & (s_[1:] < e_[:-1]))
+    if len(hit):
+        a, b = rows.iloc[order[hit[0]]], rows.iloc[order[hit[0] + 1]]
+        other = (f"row {a['row']}" if a["source"] == b["source"]
+                 else f"{a['source']}: row {a['row']}")
+        what = ("the same period as" if s_[hit[0]] == s_[hit[0] + 1]
+                else "a period overlapping that of")
+        raise InputError(
+            f"counts {what} {other} ({pd.Timestamp(a['period_start']).isoformat()}, "
+            f"{a['period_s']:g} s) for the same resource and labels; expected each call "
+            "counted once", f"{b['source']}: row {b['row']}")
 
 
 def _check_spacing(seen: dict, period_s: float | None) -> None:
@@ -178,6 +207,7 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
         if located is not None:
             raise located from None
         raise
+    refuse_case_twins(list(raw.columns), str(f))
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     src = str(f)
     need = ["period_start", "requests"]
@@ -269,8 +299,9 @@ def _numbers(col: pd.Series, name: str, src: str, integer: bool = False,
                                  f"{src}: row {i + 1}")
             vals.append(np.nan)
             continue
-        try:
-            x = float(s.strip("\ufeff"))
+        try:  # (Python reads "1_196" and non-ASCII digits: no export writes those)
+            t = s.strip("\ufeff")
+            x = float(t) if "_" not in t and t.isascii() else float("nan")
         except ValueError:
             x = float("nan")
         bad = not math.isfinite(x) or x < 0 or (positive and x == 0) or (

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
+from infercost.errors import InputError
 from infercost.ingest.billrows import (
     clean_str,
     finish,
@@ -32,6 +34,7 @@ from infercost.ingest.billrows import (
     parse_tags,
     parse_times,
     require,
+    unread_tags_note,
 )
 
 _CATEGORY = {
@@ -98,6 +101,25 @@ def _snake(name: str) -> str:
     return "_".join(out)
 
 
+def _require_cells(raw: pd.DataFrame, types: pd.Series, kind: str, column: str,
+                   rows: pd.Series, source: str) -> None:
+    """Rows of line item type `kind` take their EffectiveCost from `column` (nothing else
+    in the file tells it): InputError naming the first such row when the column is absent
+    or its cell is empty there (the row would cost 0)."""
+    of_kind = (types == kind).to_numpy()
+    if not of_kind.any():
+        return
+    empty = of_kind & (raw[column].map(is_null).to_numpy(dtype=bool) if column in raw.columns
+                       else True)
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        what = (f"with an empty {column}" if column in raw.columns
+                else f"and no {column} column")
+        raise InputError(f"a {kind} row {what} (expected its amortised cost there, the "
+                         "row's EffectiveCost: without it the row would cost 0)",
+                         f"{source}: row {rows.iloc[i]}")
+
+
 def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """Map a CUR 2.0 table onto `BILL_COLUMNS` (see the module docstring)."""
     raw = raw.rename(columns={c: _snake(c) for c in raw.columns})
@@ -132,6 +154,9 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
                              "savings_plan_total_commitment_to_date", source, rows)
     sp_used = parse_amounts(col("savings_plan_used_commitment"),
                             "savings_plan_used_commitment", source, rows)
+    for kind, column in (("SavingsPlanCoveredUsage", "savings_plan_savings_plan_effective_cost"),
+                         ("DiscountedUsage", "reservation_effective_cost")):
+        _require_cells(raw, types, kind, column, rows, source)
     effective = []
     for i, t in enumerate(types):
         if t == "SavingsPlanCoveredUsage":
@@ -177,4 +202,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
                                     "bill_billing_period_end_date", source, rows)
     df["tags"] = col("resource_tags").map(parse_tags)
     df["label"] = types.map(lambda t: _LABEL.get(t, "adjustment" if t else "usage"))
-    return finish(df)
+    out = finish(df)
+    note = unread_tags_note(df["tags"], rows, source)
+    out.attrs["notes"] = [note] if note else []
+    return out

@@ -40,6 +40,7 @@ from infercost.ingest.billrows import (
     parse_tags,
     parse_times,
     require,
+    unread_tags_note,
 )
 
 #: FOCUS column -> normalized column (strings).
@@ -63,8 +64,10 @@ REQUIRED = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory",
             "ChargePeriodStart", "ChargePeriodEnd"]  # fmt: skip
 
 
-def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Map a FOCUS table (any of 1.0, 1.1, 1.2) onto `BILL_COLUMNS`."""
+def normalize(raw: pd.DataFrame, source: str, count_neither: bool = True) -> pd.DataFrame:
+    """Map a FOCUS table (any of 1.0, 1.1, 1.2) onto `BILL_COLUMNS`. `count_neither`:
+    note the rows with neither amount (`neither_note`; False for rows reduced in the
+    engine, which counts them itself)."""
     lower = {c.lower(): c for c in raw.columns}
     raw = raw.rename(columns={lower[k.lower()]: k for k in _all_known() if k.lower() in lower})
     # pre-1.0 exports call the provider "Provider"
@@ -87,6 +90,9 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
     df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows)
     no_eff = _missing(raw["EffectiveCost"])
+    neither = no_eff & _missing(raw["BilledCost"]) if no_eff.any() else no_eff
+    if neither.any() and count_neither:
+        notes.append(neither_note(source, int(neither.sum())))
     if no_eff.any():
         no_eff &= df["billed_cost"] != 0
     if no_eff.any():
@@ -140,6 +146,8 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
         df["tags"] = tags
     else:
         df["tags"] = [{}] * len(raw)
+    if "Tags" in raw.columns and (note := unread_tags_note(df["tags"], rows, source)):
+        notes.append(note)
     if "PricingUnit" not in raw.columns and "ConsumedUnit" in raw.columns:
         df["pricing_unit"] = clean_str(raw["ConsumedUnit"], "ConsumedUnit", source)
     if "ChargeSubcategory" in raw.columns:
@@ -182,6 +190,12 @@ def _upper(values: list) -> list:
     `clean_str(..., then=)`)."""
     up = pd.Series(values, dtype=object).astype("string").str.upper()
     return list(up.astype(object).where(up.notna(), None))
+
+
+def neither_note(source: str, n: int) -> str:
+    """The note for `n` rows with neither BilledCost nor EffectiveCost (both readers)."""
+    return (f"{source}: {n} row{'s' if n > 1 else ''} with neither BilledCost nor "
+            "EffectiveCost: taken as costing 0 (FOCUS: BilledCost is never null)")
 
 
 def _missing(col: pd.Series) -> pd.Series:

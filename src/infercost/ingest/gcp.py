@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from infercost.errors import InputError
@@ -114,7 +115,13 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["currency"] = df["currency"].map(lambda c: c.upper() if isinstance(c, str) and c else None)
     df["charge_start"] = parse_times(df["cs"], "usage_start_time", source, rows)
     df["charge_end"] = parse_times(df["ce"], "usage_end_time", source, rows)
-    month = df["month"].map(lambda m: f"{m[:4]}-{m[4:6]}-01" if m and len(m) >= 6 else None)
+    bad = df["month"].map(lambda m: bool(m) and not (len(m) == 6 and m.isdigit()
+                                                     and 1 <= int(m[4:]) <= 12))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy(dtype=bool))[0])
+        raise InputError(f"column invoice.month: expected YYYYMM (as 202610), got "
+                         f"{df['month'].iloc[i]!r}", f"{source}: row {rows.iloc[i]}")
+    month = df["month"].map(lambda m: f"{m[:4]}-{m[4:6]}-01" if m else None)
     bs = parse_times(month, "invoice.month", source, rows)  # local midnight, as naive
     df["billing_start"] = _pacific_to_utc(bs)
     df["billing_end"] = _pacific_to_utc(

@@ -529,6 +529,12 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
             rv = json_text(raw[cols[c]]).replace(BOM, "").strip()
             target = dt.Timestamp(timezone="UTC") if c == "timestamp" else dt.float64
             bad = rv.notnull() & (rv.strip() != "") & rv.try_cast(target).isnull()
+            if c != "timestamp":  # (the engines read "1_000" as 1000; Python's float too)
+                bad = bad | rv.contains("_").fill_null(False)
+            if c in INTS:  # a token count of 12.7 is no count (it was rounded to 13)
+                f = rv.try_cast(dt.float64)
+                bad = bad | (f.notnull() & ~f.isinf()
+                             & (f != f.floor())).fill_null(False)
             checks[c] = bad.cast("int64").sum()
     if kind == "parquet" and not checks:
         return
@@ -558,7 +564,8 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
         if n:
             raise InputError(
                 f"column {c}: {n} value{'s' if n > 1 else ''} cannot be parsed as "
-                f"{'a UTC timestamp' if c == 'timestamp' else 'a number'}",
+                + {"timestamp": "a UTC timestamp", **{k: "a whole number" for k in INTS}
+                   }.get(c, "a number"),
                 _locate(files, kind, c),
             )
 
@@ -598,7 +605,10 @@ def _locate(files: list[Path], kind: str, column: str) -> str:
             if column == "timestamp":
                 datetime.fromisoformat(s.replace("Z", "+00:00"))
             else:
-                float(s)
+                f = float(s)
+                if "_" in s or (column in INTS and f == f and abs(f) != float("inf")
+                                and f != int(f)):
+                    return True
             return False
         except ValueError:
             return True
