@@ -411,3 +411,51 @@ def test_rules_errors_found_while_reading_the_bill_name_the_rules_file(cli, tmp_
     assert _fails(cli, "--bill", bill, "--usage", _usage(tmp_path), "--rules", rules,
                   "--out", tmp_path / "o") == (
         f"{rules}: exchange_rates: the bill has USD rows and no exchange rate USD->EUR")
+
+
+def test_an_aws_export_folder_skips_its_manifests_and_says_so(cli, tmp_path):
+    """A CUR/FOCUS export folder as AWS writes it (data/ and metadata/ with a
+    `...-Manifest.json`): the manifest was read as a bill and the run stopped."""
+    root = tmp_path / "export"
+    data = root / "data" / "BILLING_PERIOD=2026-10"
+    meta = root / "metadata" / "BILLING_PERIOD=2026-10"
+    data.mkdir(parents=True)
+    meta.mkdir(parents=True)
+    _csv(data / "part-0.csv", _bill_rows())
+    (meta / "my-export-Manifest.json").write_text(json.dumps(
+        {"dataFiles": ["s3://b/data/BILLING_PERIOD=2026-10/part-0.csv"]}))
+    s = _runs(cli, "--bill", root, "--usage", _usage(tmp_path), "--out", tmp_path / "o")
+    assert s["totals"]["bill"] == "4.2"
+    assert ("skipped 1 AWS export manifest (my-export-Manifest.json): file lists, no "
+            "charges") in s["notes"]
+    # named alone, a manifest is read as what it is: no bill
+    code, _, err = cli("attribute", "--bill", meta / "my-export-Manifest.json",
+                       "--out", tmp_path / "o2")
+    assert code == 2 and err.startswith("error: ")
+
+
+def test_cur_line_item_types_the_reader_does_not_know_are_noted(tmp_path):
+    from infercost.ingest.bill import read_bill
+
+    t0, t1 = "2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z"
+    bill = tmp_path / "cur.csv"
+    bill.write_text(f"{CUR_HEAD}\nUsage,1.5,USD,{t0},{t1},{RID}\n"
+                    f"FutureThing,2.0,USD,{t0},{t1},{RID}\nFutureThing,1,USD,{t0},{t1},x\n")
+    b = read_bill(bill)
+    assert b.rows["label"].tolist() == ["usage", "adjustment", "adjustment"]
+    assert b.notes == [f"{bill}: 2 rows of line item type FutureThing, which this reader does "
+                       "not know: labelled adjustment"]
+
+
+@pytest.mark.parametrize("line", ["[1, 2, 3]", "42", '"text"', "{oops"])
+def test_a_json_lines_log_line_that_is_no_object_is_named(cli, tmp_path, line):
+    """`[1,2,3]` on a line said "missing required columns" (no line, wrong cause); a
+    malformed line gave the engine's text, its other line number and absolute path."""
+    ok = json.dumps({"timestamp": "2026-10-01T00:10:00Z", "request_id": "a",
+                     "resource_id": RID, "duration_ms": 100})
+    usage = tmp_path / "usage.jsonl"
+    usage.write_text("\n".join([ok, ok.replace('"a"', '"b"'), line, ok]) + "\n")
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    got = _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
+    assert got in (f"{usage}: line 3: expected one JSON object per line",
+                   f"{usage}: line 3: cannot read json: expected one JSON object per line")

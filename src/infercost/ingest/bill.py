@@ -93,6 +93,15 @@ def read_bill(
     Raises InputError (file and row) for a file that cannot be read as a bill.
     """
     files = expand_paths(paths, BILL_EXTENSIONS)
+    # an AWS export folder holds a JSON manifest per period (`...-Manifest.json`: the
+    # file list, no charge): skipped, and said, when bill files come with it
+    manifests = [f for f in files if f.name.lower().endswith("-manifest.json")]
+    skipped = []
+    if manifests and len(manifests) < len(files):
+        files = [f for f in files if f not in manifests]
+        skipped = [f"skipped {len(manifests)} AWS export manifest"
+                   f"{'s' if len(manifests) > 1 else ''} ({manifests[0].name}"
+                   f"{' and more' if len(manifests) > 1 else ''}): file lists, no charges"]
     refuse_same_bytes(files)
     engine = con is not None and hint is not None and fmt in ("auto", "focus", "cur")
     got = [_read_one(f, fmt, con, hint, engine) for f in files]
@@ -111,7 +120,7 @@ def read_bill(
     bill = Bill(rows=rows, sources=[str(f) for f in files],
                 format="+".join(sorted({g.format for g in got})),
                 rows_read=sum(g.rows_read for g in got),
-                notes=[n for g in got for n in g.notes],
+                notes=skipped + [n for g in got for n in g.notes],
                 reduced=[str(g.path) for g in got if g.reduced],
                 hour_rows=HourRows.concat(hours) if hours else None)
     convert_currency(bill, rates or {}, currency)

@@ -203,6 +203,20 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["tags"] = col("resource_tags").map(parse_tags)
     df["label"] = types.map(lambda t: _LABEL.get(t, "adjustment" if t else "usage"))
     out = finish(df)
-    note = unread_tags_note(df["tags"], rows, source)
-    out.attrs["notes"] = [note] if note else []
+    notes = [n for n in (unknown_types_note(types, source),
+                         unread_tags_note(df["tags"], rows, source)) if n]
+    out.attrs["notes"] = notes
     return out
+
+
+def unknown_types_note(types: pd.Series, source: str) -> str | None:
+    """The note for line item types this reader does not know (labelled adjustment, in
+    ChargeCategory Adjustment): their count and names, or None."""
+    unknown = types[types.notna() & ~types.isin(list(_CATEGORY))]
+    if not len(unknown):
+        return None
+    names = sorted(set(unknown))
+    n = len(unknown)
+    return (f"{source}: {n} row{'s' if n > 1 else ''} of line item type "
+            f"{', '.join(names[:3])}{' and more' if len(names) > 3 else ''}, which this "
+            "reader does not know: labelled adjustment")

@@ -190,6 +190,10 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
                     if not fh.readline().strip().lstrip(BOM):
                         raise InputError("empty file (no header row)", str(f))
                 ragged_row_check(f)
+        if kind == "json":  # a line that is no object (an array, a number) reads as no keys
+            located = _locate_unreadable(fs, kind)
+            if ": line " in located:
+                raise InputError("expected one JSON object per line", located)
         raise InputError(_missing_text(missing), _where(fs))
     if len(fs) > 1 and kind in ("parquet", "csv"):  # one file without them: its rows
         for f in fs:                                  # would be read as nulls, unnamed
@@ -353,7 +357,8 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
                 if located is not None:
                     raise located from None
         where = _where(fs) if kind == "parquet" else _locate_unreadable(fs, kind)
-        raise InputError(f"cannot read {kind}: {_first_line(e)}", where) from None
+        raise (_unreadable_json(where) if kind == "json" else None) or InputError(
+            f"cannot read {kind}: {_first_line(e)}", where) from None
 
 
 def _records_table(fs: list[Path]):
@@ -556,8 +561,9 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
                 located = csv_not_utf8_error(f)
                 if located is not None:
                     raise located from None
-        raise InputError(f"cannot read {kind}: {_first_line(e)}",
-                         _locate_unreadable(files, kind)) from None
+        where = _locate_unreadable(files, kind)
+        raise (_unreadable_json(where) if kind == "json" else None) or InputError(
+            f"cannot read {kind}: {_first_line(e)}", where) from None
     for c in checks:
         v = counts[c].iloc[0]
         n = 0 if v is None or v != v else int(v)
@@ -568,6 +574,16 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
                    }.get(c, "a number"),
                 _locate(files, kind, c),
             )
+
+
+def _unreadable_json(where: str) -> InputError | None:
+    """The error for a JSON-lines file whose line `where` (`file: line N`, found by
+    `_locate_unreadable`) is no JSON object, in our words and line count (the engine's
+    counts lines its own way and names the file by its absolute path); None when
+    `where` names no such line."""
+    if ": line " not in where or where.endswith(": not UTF-8"):
+        return None
+    return InputError("cannot read json: expected one JSON object per line", where)
 
 
 def _locate_unreadable(files: list[Path], kind: str) -> str:
@@ -583,7 +599,8 @@ def _locate_unreadable(files: list[Path], kind: str) -> str:
                             return f"{f}: line {i}: not UTF-8"
                     if kind == "json" and line.strip():
                         try:
-                            json.loads(line)
+                            if not isinstance(json.loads(line), dict):
+                                return f"{f}: line {i}"
                         except json.JSONDecodeError:
                             return f"{f}: line {i}"
         except (OSError, UnicodeDecodeError, EOFError):
