@@ -459,3 +459,65 @@ def test_a_json_lines_log_line_that_is_no_object_is_named(cli, tmp_path, line):
     got = _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
     assert got in (f"{usage}: line 3: expected one JSON object per line",
                    f"{usage}: line 3: cannot read json: expected one JSON object per line")
+
+
+def test_usage_dates_without_a_time_of_day_are_refused(cli, tmp_path):
+    """"2026-10-07" (CSV) or a date32 column (Parquet) read as midnight: every request of
+    the day sat in its first hour (allocated 39.53 of 237.18 in the tester's month)."""
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
+                              f"2026-10-01,b,{RID},300,5,6"])
+    assert _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o") == (
+        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a "
+        "date and a time of day)")
+    pqf = tmp_path / "usage.parquet"
+    pq.write_table(pa.table({
+        "timestamp": pa.array([pd.Timestamp("2026-10-01").date()] * 2, pa.date32()),
+        "request_id": ["a", "b"], "resource_id": [RID, RID], "duration_ms": [1.0, 2.0]}), pqf)
+    assert _fails(cli, "--bill", bill, "--usage", pqf, "--out", tmp_path / "o") == (
+        f"{pqf}: column timestamp: expected timestamps, got dates without a time of day "
+        "(requests per day are call counts: --counts)")
+
+
+def test_an_iso_basic_timestamp_is_named_by_its_row(cli, tmp_path):
+    """"20261007T061500Z": the engines refuse it, Python's parser reads it, so the row
+    finder found no row and the line named none."""
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
+                              f"20261001T011000Z,b,{RID},300,5,6"])
+    assert _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o") == (
+        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a "
+        "date and a time of day)")
+
+
+def test_error_lines_show_control_characters_escaped():
+    """A NUL-padded row was echoed into the terminal as it was."""
+    e = InputError("expected 4 columns, got 1 (" + "\x00" * 50 + "x\x1b[31m)", "f.csv: line 3")
+    assert e.line() == ("error: f.csv: line 3: expected 4 columns, got 1 "
+                        "(\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00...x\\x1b[31m)")
+    assert InputError("got '1000000000000000'\ttab", "f").line() == (
+        "error: f: got '1000000000000000'\ttab")  # (text and tabs as they are)
+
+
+def test_truncated_and_empty_files_say_so(cli, tmp_path):
+    import gzip
+
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    whole = gzip.compress(bill.read_bytes() * 20)
+    cut = tmp_path / "bill-cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    assert _fails(cli, "--bill", cut, "--usage", _usage(tmp_path), "--out", tmp_path / "o") == (
+        f"{cut}: cannot read csv: the compressed file is cut short (a truncated download?)")
+    for name in ("empty.csv", "empty.parquet", "empty.jsonl"):
+        (tmp_path / name).write_bytes(b"")
+        assert _fails(cli, "--bill", tmp_path / name, "--out", tmp_path / "o") == (
+            f"{tmp_path / name}: empty file (0 bytes; expected a bill)")
+    (tmp_path / "blank.jsonl").write_text("\n")
+    assert _fails(cli, "--bill", tmp_path / "blank.jsonl", "--out", tmp_path / "o") == (
+        f"{tmp_path / 'blank.jsonl'}: no records (expected at least one charge)")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _usage(logs).rename(logs / "a.csv")
+    (logs / "b.csv").write_bytes(b"")  # (it said "missing required columns")
+    assert _fails(cli, "--bill", bill, "--usage", logs, "--out", tmp_path / "o") == (
+        f"{logs / 'b.csv'}: empty file (0 bytes; expected a usage log)")

@@ -19,8 +19,11 @@ class InputError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
     def line(self) -> str:
-        """The one line printed for the user."""
-        return f"error: {self}".replace("\n", " ")
+        """The one line printed for the user: control characters (a NUL-padded row, a
+        stray escape) shown as \\xNN, never sent to the terminal, a run of one of them
+        cut at 8."""
+        text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(self).replace("\n", " "))
+        return "error: " + _RUN.sub(lambda m: m.group(1) * 8 + "...", text)
 
 
 def is_interrupt(e: BaseException) -> bool:
@@ -55,15 +58,26 @@ def shown(value: object) -> str:
     return repr(value)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_RUN = re.compile(r"(\\x[0-9a-f]{2})\1{8,}")
+
+
 #: a DuckDB error's class prefix ("Invalid Input Error: ..."): not the user's words
 _ENGINE_PREFIX = re.compile(r"^(?:[A-Z][A-Za-z]*\s){0,3}Error:\s*")
 
 
 def engine_text(e: BaseException) -> str:
     """The first line of an engine's or a reader's error, in the user's words: a file
-    without a Parquet footer is "not a Parquet file, or a truncated one", DuckDB's class
-    prefix ("Invalid Input Error: ") is left out; at most 300 characters."""
+    without a Parquet footer is "not a Parquet file, or a truncated one", a gzip stream
+    cut short "the compressed file is cut short", DuckDB's class prefix ("Invalid Input
+    Error: ") is left out; at most 300 characters."""
     text = (str(e).strip().splitlines() or [type(e).__name__])[0]
-    if "magic bytes" in text.lower():
+    low = text.lower()
+    if "magic bytes" in low:
         return "not a Parquet file, or a truncated one (no Parquet footer at its end)"
+    if "file size is 0 bytes" in low:
+        return "an empty file (0 bytes)"
+    if ("end of gzip stream" in low or "truncated compressed stream" in low
+            or "compressed file ended before" in low):
+        return "the compressed file is cut short (a truncated download?)"
     return _ENGINE_PREFIX.sub("", text)[:300]

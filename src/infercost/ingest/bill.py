@@ -44,6 +44,7 @@ from infercost.ingest.billrows import (  # noqa: F401  (Bill, BILL_COLUMNS, basi
     HourRows,
     basis_column,
     expand_paths,
+    file_kind,
     read_raw,
     refuse_case_twins,
     refuse_same_bytes,
@@ -153,10 +154,13 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
             part.attrs = {}
             notes = [focus.neither_note(str(f), neither)] if neither else []
             return _File(f, part, n, kind, notes, True, hours)
+    if f.stat().st_size == 0:
+        raise InputError("empty file (0 bytes; expected a bill)", str(f))
     raw = read_raw(f)
     refuse_case_twins(list(raw.columns), str(f))
     if len(raw) == 0:
-        raise InputError("a header and no rows (expected at least one charge)", str(f))
+        raise InputError("no records (expected at least one charge)" if file_kind(f) == "json"
+                         else "a header and no rows (expected at least one charge)", str(f))
     kind = fmt if fmt != "auto" else _sniff(raw, f)
     reader = {"focus": focus.normalize, "cur": cur.normalize, "gcp": gcp.normalize}.get(kind)
     if reader is None:

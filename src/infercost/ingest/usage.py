@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,8 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
         raise InputError(_missing_text(missing), _where(fs))
     if len(fs) > 1 and kind in ("parquet", "csv"):  # one file without them: its rows
         for f in fs:                                  # would be read as nulls, unnamed
+            if f.stat().st_size == 0:
+                raise InputError("empty file (0 bytes; expected a usage log)", str(f))
             names = _names_in_files(con, [f], kind)
             lacks = [c for c in REQUIRED if names is not None
                      and c not in {n.lower() for n in names}]
@@ -208,6 +211,9 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
         raise InputError(f"column timestamp: expected timestamps (a timestamp type or "
                          f"ISO 8601 text), got {ts} numbers (epoch values are not read as "
                          "times)", _where(fs))
+    if ts.is_date():  # a day, no time: every request would sit in the day's first hour
+        raise InputError("column timestamp: expected timestamps, got dates without a time "
+                         "of day (requests per day are call counts: --counts)", _where(fs))
     check_parse(con, raw, fs, kind)
     has_tok = "input_tokens" in cols or "output_tokens" in cols
     return normalize(raw, clean_text=kind != "parquet"), "gpu_ms" in cols, has_tok
@@ -220,7 +226,6 @@ def fold_case(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, str |
     a note saying so (None when there are none). DuckDB reads such names as one column
     and a renamed one (`Duration_MS` as `Duration_MS_1`); a renamed column is told from
     a column really named so by the files' own names."""
-    import re
 
     import ibis
 
@@ -523,6 +528,10 @@ def json_text(v: Any) -> Any:
     return ibis.coalesce(v.str, v.cast(dt.string))
 
 
+#: a timestamp cell that is only a date (no time of day)
+DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
+
+
 def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     """Unparsable timestamps or numbers in text columns: fail naming the file and row."""
     import ibis.expr.datatypes as dt
@@ -536,6 +545,8 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
             bad = rv.notnull() & (rv.strip() != "") & rv.try_cast(target).isnull()
             if c != "timestamp":  # (the engines read "1_000" as 1000; Python's float too)
                 bad = bad | rv.contains("_").fill_null(False)
+            else:  # a date without a time of day read as midnight: the day's first hour
+                bad = bad | rv.re_search(DATE_ONLY).fill_null(False)
             if c in INTS:  # a token count of 12.7 is no count (it was rounded to 13)
                 f = rv.try_cast(dt.float64)
                 bad = bad | (f.notnull() & ~f.isinf()
@@ -570,8 +581,8 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
         if n:
             raise InputError(
                 f"column {c}: {n} value{'s' if n > 1 else ''} cannot be parsed as "
-                + {"timestamp": "a UTC timestamp", **{k: "a whole number" for k in INTS}
-                   }.get(c, "a number"),
+                + {"timestamp": "a UTC timestamp (a date and a time of day)",
+                   **{k: "a whole number" for k in INTS}}.get(c, "a number"),
                 _locate(files, kind, c),
             )
 
@@ -620,6 +631,8 @@ def _locate(files: list[Path], kind: str, column: str) -> str:
             return False
         try:
             if column == "timestamp":
+                if re.search(DATE_ONLY, s) or not re.match(r"\d{4}-\d{2}-\d{2}", s):
+                    return True  # (Python reads "20261007T061500", the engines do not)
                 datetime.fromisoformat(s.replace("Z", "+00:00"))
             else:
                 f = float(s)
