@@ -521,3 +521,56 @@ def test_truncated_and_empty_files_say_so(cli, tmp_path):
     (logs / "b.csv").write_bytes(b"")  # (it said "missing required columns")
     assert _fails(cli, "--bill", bill, "--usage", logs, "--out", tmp_path / "o") == (
         f"{logs / 'b.csv'}: empty file (0 bytes; expected a usage log)")
+
+
+def test_exchange_rates_the_bill_does_not_use_are_noted(cli, tmp_path):
+    """A rate for the bill's own currency, or for one it has no row in, did nothing,
+    with no word."""
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("exchange_rates: {USD: 2}\n")
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path), "--rules", rules,
+              "--out", tmp_path / "o")
+    assert s["totals"]["bill"] == "4.2"  # (not doubled)
+    assert "exchange_rates: USD unused (every bill row is in USD)" in s["notes"]
+    rules.write_text("{currency: EUR, exchange_rates: {USD: 0.5, GBP: 2}}\n")
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path), "--rules", rules,
+              "--out", tmp_path / "o")
+    assert s["totals"]["bill"] == "2.1" and s["currency"] == "EUR"  # 4.2 x 0.5
+    assert ("exchange_rates: GBP unused (the bill has USD rows, converted to EUR)"
+            in s["notes"])
+
+
+def test_gcp_missing_cost_or_credit_amount_is_noted(tmp_path):
+    from infercost.ingest.bill import read_bill
+
+    base = {"currency": "USD", "usage_start_time": "2026-10-01T00:00:00Z",
+            "usage_end_time": "2026-10-01T01:00:00Z", "invoice": {"month": "202610"},
+            "service": {"description": "Compute Engine"}}
+    bill = tmp_path / "gcp.jsonl"
+    bill.write_text("\n".join(json.dumps(r) for r in [
+        {**base, "cost": 2.5}, {**base, "cost": None},
+        {**base, "cost": 1, "credits": [{"name": "c", "type": "PROMOTION"}]}]) + "\n")
+    b = read_bill(bill)
+    assert sum(b.rows["effective_cost"]) == Decimal("3.5")
+    assert b.notes == [f"{bill}: 2 cost or credit amounts missing (first: row 2): taken as 0"]
+
+
+def test_an_otlp_attribute_given_twice_is_refused(cli, tmp_path):
+    """A later copy of gen_ai.usage.input_tokens without a value erased the first: the
+    span's tokens were lost, exit 0."""
+    span = {"traceId": "0" * 31 + "1", "spanId": "0" * 15 + "1", "name": "chat",
+            "startTimeUnixNano": "1790812800000000000", "endTimeUnixNano": "1790812800500000000",
+            "attributes": [
+                {"key": "gen_ai.request.model", "value": {"stringValue": "m"}},
+                {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "10"}},
+                {"key": "infercost.resource_id", "value": {"stringValue": RID}},
+                {"key": "gen_ai.usage.input_tokens"}]}
+    doc = {"resourceSpans": [{"resource": {"attributes": []},
+                              "scopeSpans": [{"spans": [span]}]}]}
+    spans = tmp_path / "spans.json"
+    spans.write_text(json.dumps(doc))
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    assert _fails(cli, "--bill", bill, "--usage", spans, "--out", tmp_path / "o") == (
+        f"{spans}: document 1: span {'0' * 15}1: attribute 'gen_ai.usage.input_tokens' given "
+        "twice (expected each key once, as OTLP requires)")

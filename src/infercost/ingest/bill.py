@@ -228,6 +228,12 @@ def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None) 
     if not cur:
         return
     target = target or (cur[0] if len(cur) == 1 else None)
+    unused = sorted(c for c in (rates or {}) if c not in cur or c == target)
+    if unused:  # (a rate the bill has no row for, or the target's own: it is 1)
+        held = (f"every bill row is in {target}" if cur == [target] else
+                f"the bill has {', '.join(cur)} rows"
+                + (f", converted to {target}" if target else ""))
+        bill.notes.append(f"exchange_rates: {', '.join(unused)} unused ({held})")
     if cur == [target]:
         return
     if target is None:

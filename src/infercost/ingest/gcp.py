@@ -110,6 +110,12 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df = pd.DataFrame(out)
     rows = df["row"]
     amounts = parse_amounts(df["amount"], "cost", source, rows)
+    none = df["amount"].map(is_null).to_numpy(dtype=bool)
+    notes = []
+    if none.any():  # (a credit row's amount is credits[].amount)
+        n = int(none.sum())
+        notes.append(f"{source}: {n} cost or credit amount{'s' if n > 1 else ''} missing "
+                     f"(first: row {rows.iloc[int(np.flatnonzero(none)[0])]}): taken as 0")
     df["billed_cost"] = amounts
     df["effective_cost"] = amounts
     df["currency"] = df["currency"].map(lambda c: c.upper() if isinstance(c, str) and c else None)
@@ -131,7 +137,9 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     )
     df["commitment_id"] = None
     df["resource_id"] = clean_str(df["resource_id"])
-    return finish(df)
+    out = finish(df)
+    out.attrs["notes"] = notes
+    return out
 
 
 BILLING_TZ = "America/Los_Angeles"  #: Google Cloud invoices in US Pacific time

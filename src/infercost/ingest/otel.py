@@ -108,13 +108,21 @@ def _value(v: Any, key: object = None, where: str = "") -> Any:
 
 def _attrs(lst: Any, where: str = "") -> dict:
     """OTLP/JSON attributes (a list of `{"key": ..., "value": {...}}`) as a dict; raises
-    `InputError` naming `where` when they are not a list of objects."""
+    `InputError` naming `where` when they are not a list of objects, or a key comes
+    twice."""
     if lst is None:
         return {}
     if not isinstance(lst, list) or not all(isinstance(a, dict) for a in lst):
         raise InputError('attributes: expected a list of {"key": ..., "value": {...}} objects',
                          where)
-    return {a.get("key"): _value(a.get("value"), a.get("key"), where) for a in lst}
+    out: dict = {}
+    for a in lst:
+        k = a.get("key")
+        if k in out:  # (OTLP: keys are unique; a later empty copy erased the value)
+            raise InputError(f"attribute {k!r} given twice (expected each key once, as "
+                             "OTLP requires)", where)
+        out[k] = _value(a.get("value"), k, where)
+    return out
 
 
 def _objects(v: Any, what: str, where: str) -> list:
