@@ -210,13 +210,16 @@ def unmatched_selectors(bill: Bill, rules: Rules) -> list[str]:
             out.append(f"fleet {key}: {shown} match{'es' if len(values) == 1 else ''} no "
                        f"bill row ({how}): no row joins the fleet by it")
 
-    ids = set(df["resource_id"].dropna())
-    say("resource_ids", [x for x in rules.resource_ids if azure_lower(x) not in ids],
-        "compared exactly, Azure ids in lower case")
-    services = set(df["service_name"].dropna())
-    say("services", [x for x in rules.services if x not in services])
-    skus = set(df["sku_id"].dropna())
-    say("skus", [x for x in rules.skus if x not in skus])
+    if rules.resource_ids:
+        ids = set(df["resource_id"].dropna())
+        say("resource_ids", [x for x in rules.resource_ids if azure_lower(x) not in ids],
+            "compared exactly, Azure ids in lower case")
+    if rules.services:
+        services = set(df["service_name"].dropna())
+        say("services", [x for x in rules.services if x not in services])
+    if rules.skus:
+        skus = set(df["sku_id"].dropna())
+        say("skus", [x for x in rules.skus if x not in skus])
     if rules.tags and not any(isinstance(t, dict) and all(t.get(k) == v for k, v in
                                                           rules.tags.items())
                               for t in df["tags"]):
