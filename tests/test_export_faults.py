@@ -200,9 +200,9 @@ def test_gcp_invoice_month_must_be_yyyymm(cli, tmp_path):
 
 
 @pytest.mark.parametrize(("cell", "column", "what"), [
-    ("1_000,3,4", "duration_ms", "a number"),
-    ("100,12.7,4", "input_tokens", "a whole number"),
-    ("100,3,4_0", "output_tokens", "a whole number"),
+    ("1_000,3,4", "duration_ms", "a number; first '1_000'"),
+    ("100,12.7,4", "input_tokens", "a whole number; first '12.7'"),
+    ("100,3,4_0", "output_tokens", "a whole number; first '4_0'"),
 ])
 def test_usage_numbers_with_underscores_or_fractional_tokens_are_refused(
         cli, tmp_path, cell, column, what):
@@ -322,7 +322,7 @@ def test_a_bill_file_named_twice_or_copied_is_refused(cli, tmp_path):
     _csv(d / "sub" / "part1.csv", _bill_rows())
     assert _fails(cli, "--bill", d, "--usage", usage, "--out", tmp_path / "o") == (
         f"{d / 'sub' / 'part1.csv'}: the same bytes as {d / 'part1.csv'}: expected each "
-        "bill file once (its charges would count twice)")
+        "bill file once (one export given twice?)")
     rows = _bill_rows()
     rows[0]["ResourceId"] = "i-9"  # another part of the month: read
     _csv(d / "sub" / "part1.csv", rows)
@@ -468,8 +468,8 @@ def test_usage_dates_without_a_time_of_day_are_refused(cli, tmp_path):
     usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
                               f"2026-10-01,b,{RID},300,5,6"])
     assert _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o") == (
-        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a "
-        "date and a time of day)")
+        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z); "
+        "first '2026-10-01'")
     pqf = tmp_path / "usage.parquet"
     pq.write_table(pa.table({
         "timestamp": pa.array([pd.Timestamp("2026-10-01").date()] * 2, pa.date32()),
@@ -486,8 +486,8 @@ def test_an_iso_basic_timestamp_is_named_by_its_row(cli, tmp_path):
     usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
                               f"20261001T011000Z,b,{RID},300,5,6"])
     assert _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o") == (
-        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a "
-        "date and a time of day)")
+        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z); "
+        "first '20261001T011000Z'")
 
 
 def test_error_lines_show_control_characters_escaped():
@@ -574,3 +574,88 @@ def test_an_otlp_attribute_given_twice_is_refused(cli, tmp_path):
     assert _fails(cli, "--bill", bill, "--usage", spans, "--out", tmp_path / "o") == (
         f"{spans}: document 1: span {'0' * 15}1: attribute 'gen_ai.usage.input_tokens' given "
         "twice (expected each key once, as OTLP requires)")
+
+
+def test_one_bill_in_two_forms_is_refused(cli, tmp_path):
+    """An export beside its .gz (or a copy with CRLF line endings): other bytes, the
+    same charges; the bill doubled, exit 0."""
+    import gzip
+
+    d = tmp_path / "export"
+    d.mkdir()
+    bill = _csv(d / "bill.csv", _bill_rows())
+    (d / "bill.csv.gz").write_bytes(gzip.compress(bill.read_bytes()))
+    assert _fails(cli, "--bill", d, "--usage", _usage(tmp_path), "--out", tmp_path / "o") == (
+        f"{d / 'bill.csv.gz'}: the same charges as {bill} (the same export in another form: "
+        "compressed, other line endings, Parquet?): expected each charge once")
+    (d / "bill.csv.gz").unlink()
+    crlf = tmp_path / "bill-crlf.csv"
+    crlf.write_bytes(bill.read_bytes().replace(b"\n", b"\r\n"))
+    assert "the same charges as" in _fails(cli, "--bill", bill, "--bill", crlf, "--usage",
+                                           _usage(tmp_path), "--out", tmp_path / "o")
+
+
+def test_utc_plus_offsets_read_as_offsets(cli, tmp_path):
+    """"2026-10-01 02:00:00 UTC+2" is 00:00Z; dateutil read it POSIX-wise (04:00Z), four
+    hours off, while the usage reader read +02:00."""
+    from infercost.ingest.billrows import parse_times
+
+    s = pd.Series(["2026-10-01 02:00:00 UTC+2", "2026-10-01 02:00 GMT+02:00",
+                   "2026-10-01 02:00:00 UTC-5", "2026-10-01 02:00 UTC+0530",
+                   "2026-10-01 02:00:00 UTC"])
+    assert parse_times(s, "c", "f", pd.Series(range(1, 6))).tolist() == [
+        pd.Timestamp("2026-10-01 00:00"), pd.Timestamp("2026-10-01 00:00"),
+        pd.Timestamp("2026-10-01 07:00"), pd.Timestamp("2026-09-30 20:30"),
+        pd.Timestamp("2026-10-01 02:00")]
+
+
+def test_case_twins_only_among_the_columns_read(cli, tmp_path):
+    """AWS tag keys are case-sensitive: `resourceTags/user:Team` beside
+    `resourceTags/user:team` in a legacy CUR is no ambiguity (not read), nor `x_CostCenter`
+    beside `x_costcenter` in FOCUS; `lineItem/UnblendedCost` beside
+    `LineItem/UnblendedCost` (both read as line_item_unblended_cost) is."""
+    t0, t1 = "2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z"
+    head = ("lineItem/LineItemType,lineItem/UnblendedCost,lineItem/CurrencyCode,"
+            "lineItem/UsageStartDate,lineItem/UsageEndDate,lineItem/ResourceId")
+    bill = tmp_path / "cur.csv"
+    bill.write_text(f"{head},resourceTags/user:Team,resourceTags/user:team\n"
+                    f"Usage,1.5,USD,{t0},{t1},{RID},ml,ML\n")
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path), "--out", tmp_path / "o")
+    assert s["totals"]["bill"] == "1.5"
+    bill.write_text(f"{head},LineItem/UnblendedCost\nUsage,1.5,USD,{t0},{t1},{RID},9\n")
+    assert _fails(cli, "--bill", bill, "--usage", _usage(tmp_path), "--out",
+                  tmp_path / "o") == (
+        f"{bill}: columns 'lineItem/UnblendedCost' and 'LineItem/UnblendedCost' differ only "
+        "in letter case (expected each column once: which one holds the figures?)")
+    df = pd.DataFrame(_bill_rows())
+    df["x_CostCenter"], df["x_costcenter"] = "a", "b"
+    f = tmp_path / "focus.csv"
+    df.to_csv(f, index=False)
+    assert _runs(cli, "--bill", f, "--usage", _usage(tmp_path),
+                 "--out", tmp_path / "o")["totals"]["bill"] == "4.2"
+
+
+def test_counts_split_by_a_column_not_read_are_summed_and_noted(cli, tmp_path):
+    """SageMaker variants (AllTraffic, Canary) of one period: not the same calls twice,
+    though the variant is not a label: summed, as before, and said."""
+    counts = tmp_path / "counts.csv"
+    counts.write_text(COUNTS_HEAD + ",variant_name\n2026-10-01T00:00:00Z,3600,i-1,/a,10,All\n"
+                      "2026-10-01T00:00:00Z,3600,i-1,/a,5,Canary\n")
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    s = _runs(cli, "--bill", bill, "--counts", counts, "--out", tmp_path / "o")
+    assert s["rows"]["usage_allocated"] == 15
+    assert ("counts: counts.csv: column variant_name not read (the labels are endpoint, "
+            "model, model_version, tenant): rows differing only there are summed"
+            in s["notes"])
+
+
+@pytest.mark.parametrize("cell", ["NaN", "nan", "null", "None", "inf", "1e19", "12.0"])
+def test_token_counts_spelled_missing_or_out_of_range_read_as_unknown(cli, tmp_path, cell):
+    """The fractional-count check cast NaN to an integer and stopped the run with the
+    engine's text; NaN, null spellings, inf and counts past 2^53 read as unknown."""
+    usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
+                              f"2026-10-01T01:10:00Z,b,{RID},300,{cell},6"])
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    s = _runs(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
+    assert s["rows"]["usage_allocated"] == 2
+    assert s["unit_costs"]["tokens"] == (3 + 4 + 6 + (12 if cell == "12.0" else 0))

@@ -1196,10 +1196,11 @@ def test_conversion_into_the_first_currency(tmp_path):
 
 def test_one_currency_bill_is_not_converted(tmp_path):
     p = _focus(tmp_path, [f"AWS,EUR,10,8,Usage,{T0},{T1}"])
+    unused = ["exchange_rates: EUR unused (every bill row is in EUR)"]  # (its own rate)
     bill = read_bill(p, rates={"EUR": 2})
-    assert bill.rows["billed_cost"].tolist() == [10] and bill.notes == []
+    assert bill.rows["billed_cost"].tolist() == [10] and bill.notes == unused
     bill = read_bill(p, rates={"EUR": 2}, currency="EUR")
-    assert bill.rows["billed_cost"].tolist() == [10] and bill.notes == []
+    assert bill.rows["billed_cost"].tolist() == [10] and bill.notes == unused
     bill = read_bill(p, rates={"EUR": 2}, currency="USD")
     assert bill.rows["billed_cost"].tolist() == [20]
     assert bill.notes == ["converted 1 EUR rows to USD at 2"]
@@ -1768,26 +1769,28 @@ def test_usage_json_array_and_lines(tmp_path, con):
 def test_usage_refusals_name_file_row_and_column(tmp_path, con):
     from infercost.ingest.usage import read_usage
 
-    p = _write(tmp_path, "a.csv", "timestamp,request_id\n2026-10-01,a\n")
+    p = _write(tmp_path, "a.csv", "timestamp,request_id\n2026-10-01T00:00:00Z,a\n")
     e = _err(read_usage, con, p)
     assert (e.message, e.where) == (
         "usage log: missing required columns resource_id, duration_ms", str(p))
-    p = _write(tmp_path, "b.csv", "timestamp,request_id,resource_id\n2026-10-01,a,r\n")
+    p = _write(tmp_path, "b.csv", "timestamp,request_id,resource_id\n2026-10-01T00:00:00Z,a,r\n")
     assert _err(read_usage, con, p).message == "usage log: missing required column duration_ms"
-    p = _write(tmp_path, "c.csv", f"{USAGE_HEAD},gpu_ms\n2026-10-01,a,r,1,x\n2026-10-01,b,r,1,y\n")
+    p = _write(tmp_path, "c.csv", f"{USAGE_HEAD},gpu_ms\n2026-10-01T00:00:00Z,a,r,1,x\n2026-10-01T00:00:00Z,b,r,1,y\n")
     e = _err(read_usage, con, p)
-    assert (e.message, e.where) == ("column gpu_ms: 2 values cannot be parsed as a number",
+    assert (e.message, e.where) == ("column gpu_ms: 2 values cannot be parsed as a number; first 'x'",
                                     f"{p}: row 1")
-    p = _write(tmp_path, "d.csv", f"{USAGE_HEAD}\n2026-10-01,a,r,1\nlater,b,r,1\n")
+    p = _write(tmp_path, "d.csv", f"{USAGE_HEAD}\n2026-10-01T00:00:00Z,a,r,1\nlater,b,r,1\n")
     e = _err(read_usage, con, p)
     assert (e.message, e.where) == (
-        "column timestamp: 1 value cannot be parsed as a UTC timestamp", f"{p}: row 2")
-    p = _write(tmp_path, "e.jsonl", json.dumps({"timestamp": "2026-10-01", "request_id": "a",
+        "column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z); first 'later'",
+        f"{p}: row 2")
+    p = _write(tmp_path, "e.jsonl", json.dumps({"timestamp": "2026-10-01T00:00:00Z", "request_id": "a",
                                                 "resource_id": "r", "duration_ms": "1"}) + "\n"
-               + json.dumps({"timestamp": "2026-10-01", "request_id": "b", "resource_id": "r",
+               + json.dumps({"timestamp": "2026-10-01T00:00:00Z", "request_id": "b", "resource_id": "r",
                              "duration_ms": "slow"}) + "\n")
     e = _err(read_usage, con, p)
-    assert (e.message, e.where) == ("column duration_ms: 1 value cannot be parsed as a number",
+    assert (e.message, e.where) == ("column duration_ms: 1 value cannot be parsed as a number; first "
+                                    "'slow'",
                                     f"{p}: row 2")
 
 
@@ -1800,13 +1803,17 @@ def test_usage_locating_helpers(tmp_path):
     assert usage._first_line(ValueError("  first\nsecond")) == "first"
     assert usage._first_line(ValueError("")) == "ValueError"
     assert usage._first_line(ValueError("x" * 400)) == "x" * 300
-    _write(tmp_path, "a.csv", "timestamp,duration_ms\n2026-10-01,1\n\ufeff 2026-10-02 ,\n")
-    _write(tmp_path, "b.csv", "Timestamp,Duration_MS\n2026-10-01,1\n2026-10-01,nope\n")
+    _write(tmp_path, "a.csv", "timestamp,duration_ms\n2026-10-01T00:00:00Z,1\n"
+           "\ufeff 2026-10-02T00:00:00Z ,\n")
+    _write(tmp_path, "b.csv", "Timestamp,Duration_MS\n2026-10-01T00:00:00Z,1\n"
+           "2026-10-01T00:00:00Z,nope\n")
     assert usage._locate([a, b], "csv", "duration_ms") == f"{b}: row 2"
     _write(tmp_path, "c.csv", "timestamp\n2026-10-01T00:00:00Z\nnope\n")
     assert usage._locate([c], "csv", "timestamp") == f"{c}: row 2"
     assert usage._locate([a], "csv", "timestamp") == str(a)
     assert usage._locate([a, b], "csv", "timestamp") == f"{a} (and 1 more)"
+    d = _write(tmp_path, "d.csv", "timestamp\n2026-10-01T00:00:00Z\n2026-10-02\n")
+    assert usage._first_bad([d], "csv", "timestamp") == (f"{d}: row 2", "2026-10-02")
     j = _write(tmp_path, "j.jsonl", '{"Duration_ms": 1}\n\n{"duration_ms": "x"}\n')
     assert usage._locate([j], "json", "duration_ms") == f"{j}: row 3"
     k = _write(tmp_path, "k.jsonl", "{bad\n")
@@ -2287,7 +2294,7 @@ def test_usage_parquet_text_timestamps_are_checked_and_empty_files_pass(tmp_path
                              "duration_ms": [1.0, 2.0]}), p)
     e = _err(read_usage, con, p)
     assert (e.message, e.where) == (
-        "column timestamp: 1 value cannot be parsed as a UTC timestamp", str(p))
+        "column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z)", str(p))
     # a header and no rows: every check sums nothing (null), which is 0 bad values
     h = _write(tmp_path, "h.csv", USAGE_HEAD + "\n")
     assert len(con.execute(read_usage(con, h).table)) == 0
@@ -2667,15 +2674,13 @@ def test_usage_dates_and_marked_numbers(tmp_path, con):
 
     from infercost.ingest.usage import read_usage
 
-    # a Parquet date column: midnight UTC of that day
+    # a Parquet date column: no time of day (every request would sit at midnight): refused
     p = tmp_path / "d.parquet"
     pq.write_table(pa.table({"timestamp": pa.array([datetime.date(2026, 10, 1)]),
                              "request_id": ["a"], "resource_id": ["r"], "duration_ms": [1.0]}), p)
-    assert str(_usage_frame(con, read_usage(con, p))["timestamp"].iloc[0]) == "2026-10-01 00:00:00"
-    # read with a CSV log: one table, so the date became a timestamp like the CSV's
-    c = _write(tmp_path, "c.csv", f"{USAGE_HEAD}\n2026-10-01T01:00:00Z,b,r,1\n")
-    assert [str(x) for x in _usage_frame(con, read_usage(con, [p, c]))["timestamp"]] == [
-        "2026-10-01 00:00:00", "2026-10-01 01:00:00"]
+    assert _err(read_usage, con, p).message == (
+        "column timestamp: expected timestamps, got dates without a time of day (requests "
+        "per day are call counts: --counts)")
     # numbers behind a byte-order mark in CSV text columns
     q = _write(tmp_path, "b.csv", f"{USAGE_HEAD},input_tokens\n"
                "2026-10-01T00:00:00Z,a,r,\ufeff7,\ufeff10\n2026-10-01T00:00:00Z,b,r,3,4\n")

@@ -110,6 +110,7 @@ def read_bill(
         # converting multiplies each bill row by a rate, rounded to the working precision:
         # a reduced row (a sum) would round differently, so those files are read row by row
         got = [_read_one(g.path, fmt, con, hint, False) if g.reduced else g for g in got]
+    _refuse_same_charges(got)
     parts = [g.rows for g in got]
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     rows.attrs = {}
@@ -169,6 +170,39 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
     notes = list(part.attrs.get("notes", []))
     part.attrs = {}
     return _File(f, part, len(raw), kind, notes, False)
+
+
+def _refuse_same_charges(got: list[_File]) -> None:
+    """InputError naming two files holding the same charges in other bytes (an export
+    and its .gz, a copy saved with other line endings or as Parquet): every charge would
+    count twice. Files are compared by the multiset of their normalized rows (amounts,
+    periods, labels, ids, tags), only where their row counts agree."""
+    by_size: dict[tuple, list[_File]] = {}
+    for g in got:
+        by_size.setdefault((g.rows_read, len(g.rows)), []).append(g)
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        seen: dict[bytes, _File] = {}
+        for g in group:
+            key = _charges_digest(g.rows)
+            if key in seen:
+                raise InputError(f"the same charges as {seen[key].path} (the same export in "
+                                 "another form: compressed, other line endings, Parquet?): "
+                                 "expected each charge once", str(g.path))
+            seen[key] = g
+
+
+def _charges_digest(rows: pd.DataFrame) -> bytes:
+    """A digest of `rows`' normalized charges, whatever their order and file."""
+    import hashlib
+
+    import numpy as np
+
+    cols = [c for c in rows.columns if c not in ("row", "source")]
+    text = rows[cols].astype(str)
+    h = np.sort(pd.util.hash_pandas_object(text, index=False).to_numpy())
+    return hashlib.sha256(h.tobytes()).digest()
 
 
 def _converts(got: list[_File], target: str | None) -> bool:

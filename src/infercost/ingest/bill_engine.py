@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infercost.ingest.billrows import MAX_AMOUNT_DIGITS, case_twins
+from infercost.ingest.billrows import MAX_AMOUNT_DIGITS, bill_columns_read, case_twins
 
 #: an amount as `billrows._amount` reads it, plainly written: group 1 is the number
 AMOUNT = (r"^[ \t\r\n]*\x{FEFF}*[ \t\r\n]*([+-]?[0-9]{1,15}(\.[0-9]{1,18})?)"
@@ -536,13 +536,13 @@ def _open(con: Any, kind: str, path: Path, tmp: Path) -> Any:
 
     # (columns equal but for case: the engines rename one, the row reader names them)
     if kind == "parquet":
-        if case_twins(pq.read_schema(str(path)).names) is not None:
+        if case_twins(pq.read_schema(str(path)).names, bill_columns_read()) is not None:
             raise ValueError("columns that differ only in case")
         return _read_parquet(con, str(path))
     from infercost.ingest.billrows import csv_batches
 
     reader = csv_batches(path)
-    if case_twins(reader.schema.names) is not None:
+    if case_twins(reader.schema.names, bill_columns_read()) is not None:
         raise ValueError("columns that differ only in case")
     out = tmp / "bill.parquet"
     with pq.ParquetWriter(str(out), reader.schema, compression="zstd") as w:

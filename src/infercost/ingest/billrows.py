@@ -176,26 +176,51 @@ def refuse_same_bytes(files: list[Path]) -> None:
             d = h.hexdigest()
             if d in digests:
                 raise InputError(f"the same bytes as {digests[d]}: expected each bill file "
-                                 "once (its charges would count twice)", str(f))
+                                 "once (one export given twice?)", str(f))
             digests[d] = f
 
 
-def case_twins(columns: list[str]) -> tuple[str, str] | None:
+def case_twins(columns: list[str], known: set[str] | None = None
+               ) -> tuple[str, str] | None:
     """The first two column names equal but for letter case (`effectivecost` and
-    `EffectiveCost`), or None: the readers find bill columns in any case, so such a
-    pair leaves no telling which one holds the figures."""
+    `EffectiveCost`; legacy CUR `lineItem/UnblendedCost` compared by its snake_case
+    name), among the names in `known` (lower case; None: every name), or None: the
+    readers find their columns in any case, so such a pair leaves no telling which one
+    holds the figures. Columns a reader does not read (AWS tag keys `user:Team` and
+    `user:team`, which are case-sensitive) are no such pair."""
     seen: dict[str, str] = {}
     for c in map(str, columns):
-        k = c.strip().lower()
+        k = _legacy_snake(c.strip()) if "/" in c else c.strip().lower()
+        if known is not None and k not in known:
+            continue
         if k in seen:
             return seen[k], c
         seen[k] = c
     return None
 
 
-def refuse_case_twins(columns: list[str], source: str) -> None:
-    """Raise InputError naming the pair `case_twins` finds in a bill file's columns."""
-    twins = case_twins(columns)
+def _legacy_snake(name: str) -> str:
+    from infercost.ingest.cur import _snake
+
+    return _snake(name)
+
+
+def bill_columns_read() -> set[str]:
+    """The bill columns some reader reads (FOCUS names in lower case, CUR 2.0 snake_case
+    names, GCP export fields): where two names equal but for case are refused."""
+    from infercost.ingest import focus
+    from infercost.ingest.bill_engine import CUR_AMOUNTS, CUR_COLUMNS
+
+    return ({k.lower() for k in focus._all_known()} | {"provider", "chargetype"}
+            | set(CUR_COLUMNS) | set(CUR_AMOUNTS)
+            | {"cost", "currency", "usage_start_time", "usage_end_time", "cost_type",
+               "credits", "invoice", "service", "sku", "resource", "labels", "usage"})
+
+
+def refuse_case_twins(columns: list[str], source: str, known: set[str] | None = None) -> None:
+    """Raise InputError naming the pair `case_twins` finds among a file's `known`
+    columns (default: `bill_columns_read`)."""
+    twins = case_twins(columns, bill_columns_read() if known is None else known)
     if twins is not None:
         raise InputError(f"columns {twins[0]!r} and {twins[1]!r} differ only in letter case "
                          "(expected each column once: which one holds the figures?)",
@@ -505,8 +530,10 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
                      | text.str.fullmatch(r"[+-]?\d+(\.\d*)?"))
         again = bad & ~ambiguous
         if again.any():
-            parsed[again] = pd.to_datetime(s[again], utc=True, errors="coerce",
-                                           format="mixed")
+            # "UTC+2" / "GMT-05:30" as the offsets +02:00 / -05:30 (the usage reader's
+            # reading; dateutil takes them POSIX-wise, "UTC+2" as two hours behind)
+            fixed = text[again].str.replace(_UTC_PLUS, _iso_offset, regex=True)
+            parsed[again] = pd.to_datetime(fixed, utc=True, errors="coerce", format="mixed")
         bad = parsed.isna() & s.notna()
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
@@ -516,6 +543,14 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
             f"{source}: row {rows.iloc[i]}",
         )
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+#: a "UTC+2" / "GMT-05:30" suffix: sign, hours, minutes
+_UTC_PLUS = r"\s*(?:UTC|GMT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$"
+
+
+def _iso_offset(m: Any) -> str:
+    return f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}"
 
 
 def _all_stamps(series: pd.Series) -> bool:

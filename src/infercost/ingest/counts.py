@@ -57,6 +57,8 @@ from infercost.ingest.billrows import (
 
 LABELS = ["endpoint", "model", "model_version", "tenant"]
 OPTIONAL = ["mean_latency_ms", "input_tokens", "output_tokens"]
+#: every column a counts table is read by (lower case)
+COUNTS_COLUMNS = ["period_start", "period_s", "resource_id", *LABELS, "requests", *OPTIONAL]
 COUNTS_EXTENSIONS = (".csv", ".csv.gz", ".parquet", ".json", ".json.gz")
 
 
@@ -101,6 +103,12 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
                 seen[(resource, t)] = str(f)
         else:
             df = _table_rows(f, resource, period_s)
+            if df.attrs.get("unread"):
+                cols = df.attrs["unread"]
+                notes.append(f"counts: {f.name}: column{'s' if len(cols) > 1 else ''} "
+                             f"{', '.join(cols[:4])}{' and more' if len(cols) > 4 else ''} "
+                             "not read (the labels are " + ", ".join(LABELS) + "): rows "
+                             "differing only there are summed")
             if resource is not None and df.attrs.get("had_resource_column"):
                 notes.append(f"counts: --counts-resource {resource} replaces the "
                              f"resource_id column of {f.name}")
@@ -121,7 +129,7 @@ def _check_overlaps(rows: pd.DataFrame) -> None:
     hourly and a daily export mixed): InputError naming both rows (file and row)."""
     if len(rows) < 2:
         return
-    keys = ["resource_id", *LABELS]
+    keys = ["resource_id", *LABELS] + (["__extra"] if "__extra" in rows else [])
     k = rows[keys].astype(object).where(rows[keys].notna(), "\x00")
     start = pd.to_datetime(rows["period_start"]).astype("datetime64[us]").astype(np.int64)
     end = start + np.round(rows["period_s"].to_numpy(dtype=np.float64) * 1e6).astype(np.int64)
@@ -207,7 +215,7 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
         if located is not None:
             raise located from None
         raise
-    refuse_case_twins(list(raw.columns), str(f))
+    refuse_case_twins(list(raw.columns), str(f), set(COUNTS_COLUMNS))
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     src = str(f)
     need = ["period_start", "requests"]
@@ -224,6 +232,10 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
     out = pd.DataFrame(index=raw.index)
     out.attrs["had_resource_column"] = "resource_id" in raw.columns
+    extras = [c for c in raw.columns if c not in COUNTS_COLUMNS]
+    out.attrs["unread"] = extras
+    if extras:  # (rows told apart by them are not the same calls counted twice)
+        out["__extra"] = raw[extras].astype(str).agg("\x1f".join, axis=1)
     out["source"] = src
     out["row"] = rows
     out["period_start"] = _times(raw["period_start"], src)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infercost.errors import InputError
+from infercost.errors import InputError, shown
 from infercost.ingest.billrows import NULL_STRINGS, expand_paths, file_kind, open_text
 
 REQUIRED = ["timestamp", "request_id", "resource_id", "duration_ms"]
@@ -534,6 +534,7 @@ DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 
 def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
     """Unparsable timestamps or numbers in text columns: fail naming the file and row."""
+    import ibis
     import ibis.expr.datatypes as dt
 
     cols = {c.lower(): c for c in raw.columns}
@@ -543,14 +544,18 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
             rv = json_text(raw[cols[c]]).replace(BOM, "").strip()
             target = dt.Timestamp(timezone="UTC") if c == "timestamp" else dt.float64
             bad = rv.notnull() & (rv.strip() != "") & rv.try_cast(target).isnull()
-            if c != "timestamp":  # (the engines read "1_000" as 1000; Python's float too)
+            if c != "timestamp":  # a null spelling ("null", "None") is a missing number, as
+                # in the bill; the engines read "1_000" as 1000 (Python's float too)
+                bad = bad & ~rv.isin(sorted(NULL_STRINGS - {""}))
                 bad = bad | rv.contains("_").fill_null(False)
             else:  # a date without a time of day read as midnight: the day's first hour
                 bad = bad | rv.re_search(DATE_ONLY).fill_null(False)
-            if c in INTS:  # a token count of 12.7 is no count (it was rounded to 13)
+            if c in INTS:  # a token count of 12.7 is no count (it was rounded to 13);
+                # (NaN, inf and |x| >= 2^53 read as unknown, as `normalize` reads them)
                 f = rv.try_cast(dt.float64)
-                bad = bad | (f.notnull() & ~f.isinf()
-                             & (f != f.floor())).fill_null(False)
+                finite = f.notnull() & (f.abs() < 2**53)
+                g = ibis.ifelse(finite, f, 0.0)
+                bad = bad | (finite & (g != g.floor())).fill_null(False)
             checks[c] = bad.cast("int64").sum()
     if kind == "parquet" and not checks:
         return
@@ -579,11 +584,14 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
         v = counts[c].iloc[0]
         n = 0 if v is None or v != v else int(v)
         if n:
+            where, value = _first_bad(files, kind, c)
             raise InputError(
                 f"column {c}: {n} value{'s' if n > 1 else ''} cannot be parsed as "
-                + {"timestamp": "a UTC timestamp (a date and a time of day)",
-                   **{k: "a whole number" for k in INTS}}.get(c, "a number"),
-                _locate(files, kind, c),
+                + {"timestamp": "a UTC timestamp (a date and a time of day, ISO 8601: "
+                                "2026-10-01T00:15:00Z)",
+                   **{k: "a whole number" for k in INTS}}.get(c, "a number")
+                + (f"; first {shown(value)}" if value is not None else ""),
+                where,
             )
 
 
@@ -621,13 +629,19 @@ def _locate_unreadable(files: list[Path], kind: str) -> str:
 
 def _locate(files: list[Path], kind: str, column: str) -> str:
     """`file: row N` of the first value Python cannot parse either (best effort)."""
+    return _first_bad(files, kind, column)[0]
+
+
+def _first_bad(files: list[Path], kind: str, column: str) -> tuple[str, Any]:
+    """`_locate`'s place and the value there (the file or files and None when no value
+    is found)."""
     from datetime import datetime
 
     def bad(v) -> bool:
         if v is None:
             return False
         s = str(v).replace(BOM, "").strip()
-        if not s:
+        if not s or (column != "timestamp" and s in NULL_STRINGS):
             return False
         try:
             if column == "timestamp":
@@ -636,8 +650,7 @@ def _locate(files: list[Path], kind: str, column: str) -> str:
                 datetime.fromisoformat(s.replace("Z", "+00:00"))
             else:
                 f = float(s)
-                if "_" in s or (column in INTS and f == f and abs(f) != float("inf")
-                                and f != int(f)):
+                if "_" in s or (column in INTS and abs(f) < 2**53 and f != int(f)):
                     return True
             return False
         except ValueError:
@@ -651,14 +664,15 @@ def _locate(files: list[Path], kind: str, column: str) -> str:
                     key = next((k for k in reader.fieldnames or [] if k.lower() == column), None)
                     for i, rec in enumerate(reader, start=1):
                         if bad(rec.get(key)):
-                            return f"{f}: row {i}"
+                            return f"{f}: row {i}", rec.get(key)
             elif kind == "json":
                 with open(f, encoding="utf-8") as fh:
                     for i, line in enumerate(fh, start=1):
                         if line.strip():
                             rec = {k.lower(): v for k, v in json.loads(line).items()}
                             if bad(rec.get(column)):
-                                return f"{f}: row {i}"
+                                return f"{f}: row {i}", rec.get(column)
         except (OSError, json.JSONDecodeError, csv.Error):
             continue
-    return str(files[0]) if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more)"
+    return (str(files[0]) if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more)",
+            None)
