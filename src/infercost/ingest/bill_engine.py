@@ -229,7 +229,10 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     if lay.noted and lay.noted[0] in missing:
         m, other = lay.noted
         checks["noted"] = _count(t, missing[m] & (value[other] != 0))
-        checks["neither"] = _count(t, missing[m] & missing[other])  # (said in a note)
+        neither = missing[m] & missing[other]  # (rows said in a note)
+        typed = not spark and not any(schema[want[k]].is_string() for k in lay.noted)
+        if not typed:  # (typed amounts: counted below, only when both have a null)
+            checks["neither"] = _count(t, neither)
     for k in lay.billing or ():
         checks[k] = (_count(t, _present(t[want[k]], schema[want[k]]))
                      if k in want else ibis.literal(0))
@@ -247,6 +250,10 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     n = int(c["n"] or 0)
     if n == 0 or c["bad"] or c.get("noted"):
         return None
+    if lay.noted and lay.noted[0] in missing and "neither" not in c:
+        i, j = (lay.amounts.index(k) for k in lay.noted)
+        c["neither"] = (to_arrow(con, t.aggregate(k=_count(t, neither))).to_pylist()[0]["k"]
+                        if c.get(f"__missing_{i}") and c.get(f"__missing_{j}") else 0)
     if not _periods_parse(con, t, lay, schema, path):
         return None
     drop = bool(lay.billing) and all(bool(c[k]) for k in lay.billing)
@@ -596,7 +603,9 @@ def _amount(x: Any, dtype: Any):
     if dtype.is_decimal():
         if (dtype.scale or 0) > 18 or (dtype.precision or 38) - (dtype.scale or 0) > 20:
             return None
-        bad = x.notnull() & (x.abs() >= 10**MAX_AMOUNT_DIGITS)  # as the row reader refuses
+        # (as the row reader refuses; a type of at most 15 integer digits holds none)
+        bad = (none if (dtype.precision or 38) - (dtype.scale or 0) <= MAX_AMOUNT_DIGITS
+               else x.notnull() & (x.abs() >= 10**MAX_AMOUNT_DIGITS))
         return x.fill_null(0), bad, x.isnull(), None
     if dtype.is_integer():
         bad = x.notnull() & (x.abs() >= 10**MAX_AMOUNT_DIGITS)

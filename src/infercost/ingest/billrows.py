@@ -480,6 +480,12 @@ MAX_AMOUNT_DIGITS = 15
 def _bounded(series: pd.Series, column: str, source: str, rows: pd.Series) -> None:
     """Raise InputError naming the first Decimal of `series` (a typed decimal column)
     of 1e15 or more, as `_amount` refuses it in text (a float screen, then exact)."""
+    limit = Decimal(10) ** MAX_AMOUNT_DIGITS
+    try:  # the common case, every amount far below: one pass over the Decimals
+        if max((abs(v) for v in series if isinstance(v, Decimal)), default=0) < limit:
+            return
+    except (InvalidOperation, TypeError):
+        pass
     f = np.abs(pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64))
     for i in np.flatnonzero(f >= 0.99 * 10.0**MAX_AMOUNT_DIGITS).tolist():
         v = series.iloc[i]
