@@ -233,8 +233,8 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> tuple | None:
     if red is None:
         return None
     raw = red.rows
-    normalize = {"focus": partial(focus.normalize, count_neither=False),
-                 "cur": cur.normalize}[red.format]
+    normalize = {"focus": partial(focus.normalize, reduced=True),
+                 "cur": partial(cur.normalize, reduced=True)}[red.format]
     try:
         part = normalize(raw.drop(columns=["__nrows", "__kept"]), str(f))
     except InputError:

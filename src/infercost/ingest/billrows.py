@@ -448,12 +448,16 @@ def _cleaned(series: pd.Series, column: str | None = None,
     return codes, cleaned
 
 
-def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
+def parse_amounts(series: pd.Series, column: str, source: str, rows: pd.Series,
+                  bounded: bool = True) -> pd.Series:
     """Exact Decimals; nulls become 0 only for amounts (an absent cost is no cost).
 
-    Strings are parsed once per distinct value (bills repeat their rates a lot)."""
+    Strings are parsed once per distinct value (bills repeat their rates a lot). A typed
+    Decimal of 1e15 or more is refused as text is (`bounded`; False for the sums of rows
+    the engine reduced, whose rows it checked)."""
     if pd.api.types.infer_dtype(series, skipna=True) == "decimal":
-        _bounded(series, column, source, rows)
+        if bounded:
+            _bounded(series, column, source, rows)
         if series.notna().all():
             return series.astype(object)
         return series.astype(object).where(series.notna(), Decimal(0))

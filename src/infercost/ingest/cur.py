@@ -21,6 +21,7 @@ Labels keep the original type: refund, commitment_used (covered usage), commitme
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -120,8 +121,9 @@ def _require_cells(raw: pd.DataFrame, types: pd.Series, kind: str, column: str,
                          f"{source}: row {rows.iloc[i]}")
 
 
-def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
+def normalize(raw: pd.DataFrame, source: str, reduced: bool = False) -> pd.DataFrame:
     """Map a CUR 2.0 table onto `BILL_COLUMNS` (see the module docstring)."""
+    amounts = partial(parse_amounts, bounded=not reduced)  # (sums: their rows checked)
     raw = raw.rename(columns={c: _snake(c) for c in raw.columns})
     if "line_item_usage_start_date" not in raw and "identity_time_interval" in raw:
         iv = raw["identity_time_interval"].map(lambda v: (None, None) if is_null(v)
@@ -140,19 +142,19 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     df["provider"] = "AWS"
     df["currency"] = clean_str(raw["line_item_currency_code"]).map(lambda c: c.upper() if c else c)
     types = clean_str(raw["line_item_line_item_type"])
-    unblended = parse_amounts(raw["line_item_unblended_cost"], "line_item_unblended_cost",
+    unblended = amounts(raw["line_item_unblended_cost"], "line_item_unblended_cost",
                               source, rows)
-    net = (parse_amounts(raw["line_item_net_unblended_cost"], "line_item_net_unblended_cost",
+    net = (amounts(raw["line_item_net_unblended_cost"], "line_item_net_unblended_cost",
                          source, rows) if "line_item_net_unblended_cost" in raw else None)
     has_net = (col("line_item_net_unblended_cost").map(lambda v: not is_null(v))
                if net is not None else None)
-    sp_eff = parse_amounts(col("savings_plan_savings_plan_effective_cost"),
+    sp_eff = amounts(col("savings_plan_savings_plan_effective_cost"),
                            "savings_plan_savings_plan_effective_cost", source, rows)
-    ri_eff = parse_amounts(col("reservation_effective_cost"), "reservation_effective_cost",
+    ri_eff = amounts(col("reservation_effective_cost"), "reservation_effective_cost",
                            source, rows)
-    sp_total = parse_amounts(col("savings_plan_total_commitment_to_date"),
+    sp_total = amounts(col("savings_plan_total_commitment_to_date"),
                              "savings_plan_total_commitment_to_date", source, rows)
-    sp_used = parse_amounts(col("savings_plan_used_commitment"),
+    sp_used = amounts(col("savings_plan_used_commitment"),
                             "savings_plan_used_commitment", source, rows)
     for kind, column in (("SavingsPlanCoveredUsage", "savings_plan_savings_plan_effective_cost"),
                          ("DiscountedUsage", "reservation_effective_cost")):

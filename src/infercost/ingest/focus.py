@@ -64,10 +64,10 @@ REQUIRED = ["BilledCost", "EffectiveCost", "BillingCurrency", "ChargeCategory",
             "ChargePeriodStart", "ChargePeriodEnd"]  # fmt: skip
 
 
-def normalize(raw: pd.DataFrame, source: str, count_neither: bool = True) -> pd.DataFrame:
-    """Map a FOCUS table (any of 1.0, 1.1, 1.2) onto `BILL_COLUMNS`. `count_neither`:
-    note the rows with neither amount (`neither_note`; False for rows reduced in the
-    engine, which counts them itself)."""
+def normalize(raw: pd.DataFrame, source: str, reduced: bool = False) -> pd.DataFrame:
+    """Map a FOCUS table (any of 1.0, 1.1, 1.2) onto `BILL_COLUMNS`. `reduced`: the rows
+    are sums the engine made (`bill_engine`), which counted the rows with neither
+    amount (`neither_note`) and checked each row's amounts itself."""
     lower = {c.lower(): c for c in raw.columns}
     raw = raw.rename(columns={lower[k.lower()]: k for k in _all_known() if k.lower() in lower})
     # pre-1.0 exports call the provider "Provider"
@@ -87,11 +87,13 @@ def normalize(raw: pd.DataFrame, source: str, count_neither: bool = True) -> pd.
         df[dst] = (clean_str(raw[src], src, source, then=then.get(dst))
                    if src in raw.columns else None)
     _fill_currency(df, source, notes)
-    df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows)
-    df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows)
+    df["billed_cost"] = parse_amounts(raw["BilledCost"], "BilledCost", source, rows,
+                                      bounded=not reduced)
+    df["effective_cost"] = parse_amounts(raw["EffectiveCost"], "EffectiveCost", source, rows,
+                                         bounded=not reduced)
     no_eff = _missing(raw["EffectiveCost"])
     neither = no_eff & _missing(raw["BilledCost"]) if no_eff.any() else no_eff
-    if neither.any() and count_neither:
+    if neither.any() and not reduced:
         notes.append(neither_note(source, int(neither.sum())))
     if no_eff.any():
         no_eff &= df["billed_cost"] != 0
