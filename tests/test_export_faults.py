@@ -461,15 +461,26 @@ def test_a_json_lines_log_line_that_is_no_object_is_named(cli, tmp_path, line):
                    f"{usage}: line 3: cannot read json: expected one JSON object per line")
 
 
-def test_usage_dates_without_a_time_of_day_are_refused(cli, tmp_path):
-    """"2026-10-07" (CSV) or a date32 column (Parquet) read as midnight: every request of
-    the day sat in its first hour (allocated 39.53 of 237.18 in the tester's month)."""
+TIMESTAMP = ("a UTC timestamp (a date and a time of day, ISO 8601: "
+             "2026-10-01T00:15:00Z)")
+
+
+@pytest.mark.parametrize("stamp", ["2026-10-01", "20261001T011000Z"])
+def test_usage_timestamps_without_a_time_or_in_basic_form_are_refused_by_row(
+        cli, tmp_path, stamp):
+    """"2026-10-01" read as midnight: every request of the day sat in its first hour
+    (allocated 39.53 of 237.18 in the tester's month). "20261001T011000Z": the engines
+    refuse it, Python's parser reads it, so the row finder found no row to name."""
     bill = _csv(tmp_path / "bill.csv", _bill_rows())
     usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
-                              f"2026-10-01,b,{RID},300,5,6"])
+                              f"{stamp},b,{RID},300,5,6"])
     assert _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o") == (
-        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z); "
-        "first '2026-10-01'")
+        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as {TIMESTAMP}; "
+        f"first {stamp!r}")
+
+
+def test_a_parquet_date_column_is_refused_as_timestamps(cli, tmp_path):
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
     pqf = tmp_path / "usage.parquet"
     pq.write_table(pa.table({
         "timestamp": pa.array([pd.Timestamp("2026-10-01").date()] * 2, pa.date32()),
@@ -477,17 +488,6 @@ def test_usage_dates_without_a_time_of_day_are_refused(cli, tmp_path):
     assert _fails(cli, "--bill", bill, "--usage", pqf, "--out", tmp_path / "o") == (
         f"{pqf}: column timestamp: expected timestamps, got dates without a time of day "
         "(requests per day are call counts: --counts)")
-
-
-def test_an_iso_basic_timestamp_is_named_by_its_row(cli, tmp_path):
-    """"20261007T061500Z": the engines refuse it, Python's parser reads it, so the row
-    finder found no row and the line named none."""
-    bill = _csv(tmp_path / "bill.csv", _bill_rows())
-    usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
-                              f"20261001T011000Z,b,{RID},300,5,6"])
-    assert _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o") == (
-        f"{usage}: row 2: column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z); "
-        "first '20261001T011000Z'")
 
 
 def test_error_lines_show_control_characters_escaped():
