@@ -659,3 +659,63 @@ def test_token_counts_spelled_missing_or_out_of_range_read_as_unknown(cli, tmp_p
     s = _runs(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
     assert s["rows"]["usage_allocated"] == 2
     assert s["unit_costs"]["tokens"] == (3 + 4 + 6 + (12 if cell == "12.0" else 0))
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "jsonl"])
+def test_rows_without_token_counts_are_noted_beside_the_cost_per_1m_tokens(cli, tmp_path,
+                                                                           kind):
+    """29 of 200 requests without input_tokens: cost per 1M tokens divided all allocated
+    cost by the known tokens (10.5% high in the tester's month), with no word."""
+    rows = [{"timestamp": f"2026-10-01T00:{10 + i:02d}:00Z", "request_id": f"r{i}",
+             "resource_id": RID, "duration_ms": 100.0,
+             "input_tokens": None if i < 2 else 3, "output_tokens": 4} for i in range(5)]
+    df = pd.DataFrame(rows)
+    usage = tmp_path / f"usage.{kind}"
+    if kind == "csv":
+        df.to_csv(usage, index=False)
+    elif kind == "parquet":
+        df.astype({"input_tokens": "Int64"}).to_parquet(usage)
+    else:
+        usage.write_text("\n".join(json.dumps({k: v for k, v in r.items()}) for r in rows))
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    s = _runs(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
+    assert s["unit_costs"]["tokens"] == 3 * 3 + 5 * 4  # (the known ones: 29)
+    assert ("2 usage rows without a token count: cost per 1M tokens divides all allocated "
+            "cost by the tokens known, so it reads high (an upper bound)") in s["notes"]
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path), "--out", tmp_path / "o")
+    assert not [n for n in s["notes"] if "token count" in n]
+
+
+@pytest.mark.parametrize("cell", ["NA", "N/A", "n/a", "#N/A", "<NA>"])
+def test_token_counts_spelled_na_read_as_unknown(cli, tmp_path, cell):
+    """R writes NA, spreadsheets #N/A: refused as 'not a whole number' while NULL and
+    None read as unknown."""
+    usage = _usage(tmp_path, [f"2026-10-01T00:10:00Z,a,{RID},100,3,4",
+                              f"2026-10-01T01:10:00Z,b,{RID},300,{cell},6"])
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    s = _runs(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
+    assert s["rows"]["usage_allocated"] == 2 and s["unit_costs"]["tokens"] == 13
+
+
+def test_the_api_refuses_what_is_no_path_and_takes_rules_as_a_mapping(tmp_path):
+    """A DataFrame as `usage` was a ValueError, a dict as `rules` a TypeError, and an empty
+    list (a glob that matched nothing) silently the bill alone."""
+    from infercost import api
+
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    for kw, message in [
+        ({"usage": pd.DataFrame({"a": [1]})},
+         "usage: expected a path, folder or glob, got a DataFrame (give the file it was read "
+         "from)"),
+        ({"usage": []}, "usage: expected one or more files, folders or globs, got an empty "
+                        "list"),
+        ({"rules": 3}, "rules: expected the path of a rules YAML file or a mapping of rule "
+                       "keys, got a value of type int"),
+        ({"rules": {"driver": "vibes"}}, "rules: driver: expected one of duration_ms, "
+                                         "tokens, requests, gpu_time, capacity, got 'vibes'"),
+    ]:
+        with pytest.raises(InputError) as e:
+            api.attribute(bill, **kw)
+        assert str(e.value) == message
+    r = api.attribute(bill, usage=_usage(tmp_path), rules={"driver": "requests"})
+    assert r.summary["driver"] == "requests" and r.summary["inputs"]["rules"] == "(a mapping)"

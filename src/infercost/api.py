@@ -344,7 +344,8 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
     breakdown, everything shared or idle. `counts`: call counts per period instead of
     logs (CSV/Parquet with period_start, period_s, resource_id, ... requests; or
     `aws cloudwatch get-metric-data` JSON with `counts_resource` and `counts_period_s`,
-    seconds). `rules`: allocation rules YAML (None: the defaults).
+    seconds). `rules`: allocation rules, a YAML file or a dict of the same keys (None:
+    the defaults).
     `backend`: "duckdb" or "spark". `out`: folder to write allocations.csv/.parquet,
     requests.parquet and summary.json into (all or nothing); None writes nothing that
     stays. `write_requests` (default: True when `out` is given) writes requests.parquet.
@@ -362,12 +363,15 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
 
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "backend")
-    if usage and counts:
+    bills = _paths(bill, "bill")
+    usages = None if usage is None else _paths(usage, "usage")
+    counts = None if counts is None else _paths(counts, "counts")
+    if rules is not None and not isinstance(rules, (str, Path, dict)):
+        raise InputError(f"expected the path of a rules YAML file or a mapping of rule keys, "
+                         f"got a value of type {type(rules).__name__}", "rules")
+    if usages and counts:
         raise InputError("give one of them (a request log or call counts, not both)",
                          "usage and counts")
-    bills = [str(b) for b in (bill if isinstance(bill, (list, tuple)) else [bill])]
-    usages = None if usage is None else [
-        str(u) for u in (usage if isinstance(usage, (list, tuple)) else [usage])] or None
     keep = out is not None
     folder = Path(out) if keep else Path(tempfile.mkdtemp(prefix="infercost-attribute-"))
     try:
@@ -382,6 +386,21 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
     return AttributionResult(public_summary(summary), frame, folder if keep else None)
+
+
+def _paths(value: Any, name: str) -> list[str]:
+    """`value` (a path, a glob or a list of them) as a non-empty list of strings; InputError
+    naming `name` for anything else: a DataFrame (give the file it came from), an empty
+    list (a glob that matched nothing, say)."""
+    items = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not items:
+        raise InputError("expected one or more files, folders or globs, got an empty list",
+                         name)
+    bad = next((x for x in items if not isinstance(x, (str, Path))), None)
+    if bad is not None:
+        raise InputError(f"expected a path, folder or glob, got a {type(bad).__name__} (give "
+                         "the file it was read from)", name)
+    return [str(x) for x in items]
 
 
 def _read_allocations(folder: Path) -> pd.DataFrame:

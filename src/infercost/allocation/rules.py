@@ -247,10 +247,13 @@ def parse_rules(data: dict | None, source: str = "rules") -> Rules:
     return r
 
 
-def load_rules(path: str | Path | None) -> Rules:
-    """Rules from a YAML file (None: the defaults)."""
+def load_rules(path: str | Path | dict | None) -> Rules:
+    """Rules from a YAML file, or a mapping of the same keys (None: the defaults).
+    Raises InputError naming the file (or `rules`) and the key."""
     if path is None:
         return Rules()
+    if isinstance(path, dict):
+        return parse_rules(path, "rules")
     from infercost.core.yamlio import load_yaml
 
     p = Path(path)

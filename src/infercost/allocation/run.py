@@ -105,10 +105,16 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         s = res.summary
         s["inputs"] = {"bill": b.sources, "bill_format": b.format,
                        "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
-                       "rules": str(rules) if rules else None}
+                       "rules": (None if not rules else "(a mapping)"
+                                 if isinstance(rules, dict) else str(rules))}
         if counts is not None:
             s["inputs"]["counts"] = True
         s["notes"] = s.get("notes", []) + u.notes
+        if u.tokens_unknown and s["unit_costs"]["tokens"]:
+            n = u.tokens_unknown
+            s["notes"].append(f"{n:,} usage row{'s' if n > 1 else ''} without a token count: "
+                              "cost per 1M tokens divides all allocated cost by the tokens "
+                              "known, so it reads high (an upper bound)")
         if (usage or counts) and not s["rows"]["usage_read"]:
             s["notes"].append(f"the {'usage log' if usage else 'counts file'} holds no "
                               "rows: nothing to allocate to, so the bill is all shared, "

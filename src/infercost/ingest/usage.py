@@ -57,6 +57,9 @@ class Usage:
     notes: list[str] = field(default_factory=list)
     has_gpu_ms: bool = False
     has_tokens: bool = False
+    #: rows whose token counts (a column the log has) are unknown: missing, NaN or out of
+    #: range (None: not counted); cost per 1M tokens reads high when there are some
+    tokens_unknown: int | None = None
 
     @property
     def where(self) -> str:
@@ -76,6 +79,7 @@ def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
     tables = []
     notes = []
     has_gpu = has_tok = False
+    unknown: int | None = 0
     for kind, fs in sorted(groups.items()):
         raw, note = open_raw(con, kind, fs)
         if note:
@@ -83,11 +87,12 @@ def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
         raw, note = fold_case(con, raw, fs, kind)
         if note:
             notes.append(note)
-        t, gpu, tok = normalized(con, raw, fs, kind)
+        t, gpu, tok, untok = normalized(con, raw, fs, kind)
         has_gpu |= gpu
         has_tok |= tok
+        unknown = None if unknown is None or untok is None else unknown + untok
         tables.append(t)
-    return Usage(union(tables), files, sorted(groups), notes, has_gpu, has_tok)
+    return Usage(union(tables), files, sorted(groups), notes, has_gpu, has_tok, unknown)
 
 
 def counts_usage(con: Any, counts: Any) -> Usage:
@@ -98,7 +103,8 @@ def counts_usage(con: Any, counts: Any) -> Usage:
     tok = bool(counts.table.num_rows) and (
         counts.table.column("input_tokens").null_count < counts.table.num_rows)
     return Usage(normalize(raw, clean_text=False), list(counts.files), ["counts"],
-                 list(counts.notes), False, tok)
+                 list(counts.notes), False, tok,
+                 counts.table.column("input_tokens").null_count if tok else 0)
 
 
 def no_usage(con: Any) -> Usage:
@@ -167,7 +173,9 @@ def combine(parts: list[Usage]) -> Usage:
     return Usage(union([p.table for p in parts]), [f for p in parts for f in p.files],
                  sorted({k for p in parts for k in p.kinds}),
                  [n for p in parts for n in p.notes], any(p.has_gpu_ms for p in parts),
-                 any(p.has_tokens for p in parts))
+                 any(p.has_tokens for p in parts),
+                 None if any(p.tokens_unknown is None for p in parts)
+                 else sum(p.tokens_unknown for p in parts))
 
 
 def union(tables: list[Any]) -> Any:
@@ -177,9 +185,11 @@ def union(tables: list[Any]) -> Any:
     return table
 
 
-def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool, bool]:
+def normalized(con: Any, raw: Any, fs: list[Path], kind: str
+               ) -> tuple[Any, bool, bool, int | None]:
     """Check required columns and parse errors, then normalize; also whether the files
-    carry gpu_ms and tokens."""
+    carry gpu_ms and tokens, and how many rows have unknown token counts (None: not
+    counted)."""
     cols = {c.lower(): c for c in raw.columns}
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
@@ -214,9 +224,34 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, bool
     if ts.is_date():  # a day, no time: every request would sit in the day's first hour
         raise InputError("column timestamp: expected timestamps, got dates without a time "
                          "of day (requests per day are call counts: --counts)", _where(fs))
-    check_parse(con, raw, fs, kind)
+    untok = check_parse(con, raw, fs, kind)
     has_tok = "input_tokens" in cols or "output_tokens" in cols
-    return normalize(raw, clean_text=kind != "parquet"), "gpu_ms" in cols, has_tok
+    if kind == "parquet":
+        untok = _footer_token_nulls(fs) if has_tok else 0
+    return (normalize(raw, clean_text=kind != "parquet"), "gpu_ms" in cols, has_tok,
+            untok if has_tok else 0)
+
+
+def _footer_token_nulls(fs: list[Path]) -> int | None:
+    """Rows with a null token count in Parquet files, from their footers (per row group,
+    the larger null count of input_tokens and output_tokens: a lower bound); None when a
+    statistic is missing."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    try:
+        for f in fs:
+            meta = pq.ParquetFile(f).metadata
+            idx = [j for j in range(meta.num_columns)
+                   if meta.schema.column(j).path.lower() in INTS]
+            for g in range(meta.num_row_groups):
+                nulls = [meta.row_group(g).column(j).statistics for j in idx]
+                if any(st is None or not st.has_null_count for st in nulls):
+                    return None
+                total += max((st.null_count for st in nulls), default=0)
+    except Exception:  # noqa: BLE001 (the engine's own read names a bad file)
+        return None
+    return total
 
 
 def fold_case(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, str | None]:
@@ -528,12 +563,16 @@ def json_text(v: Any) -> Any:
     return ibis.coalesce(v.str, v.cast(dt.string))
 
 
+#: text a number column of a log may hold for "no value" (R writes NA, spreadsheets #N/A)
+NUMBER_NULLS = (NULL_STRINGS - {""}) | {"NA", "N/A", "n/a", "#N/A", "<NA>"}
 #: a timestamp cell that is only a date (no time of day)
 DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 
 
-def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
-    """Unparsable timestamps or numbers in text columns: fail naming the file and row."""
+def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> int | None:
+    """Unparsable timestamps or numbers in text columns: fail naming the file and row.
+    Returns the rows whose token counts are unknown (CSV, JSON: the scan counts them;
+    None for Parquet, whose footers tell)."""
     import ibis
     import ibis.expr.datatypes as dt
 
@@ -546,7 +585,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
             bad = rv.notnull() & (rv.strip() != "") & rv.try_cast(target).isnull()
             if c != "timestamp":  # a null spelling ("null", "None") is a missing number, as
                 # in the bill; the engines read "1_000" as 1000 (Python's float too)
-                bad = bad & ~rv.isin(sorted(NULL_STRINGS - {""}))
+                bad = bad & ~rv.isin(sorted(NUMBER_NULLS))
                 bad = bad | rv.contains("_").fill_null(False)
             else:  # a date without a time of day read as midnight: the day's first hour
                 bad = bad | rv.re_search(DATE_ONLY).fill_null(False)
@@ -558,8 +597,11 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
                 bad = bad | (finite & (g != g.floor())).fill_null(False)
             checks[c] = bad.cast("int64").sum()
     if kind == "parquet" and not checks:
-        return
+        return None
     scan = {"__rows": raw.count()}  # a full scan: decoding errors surface here
+    unknown = [_token_unknown(json_text(raw[cols[c]])) for c in INTS if c in cols]
+    if kind != "parquet" and unknown:
+        scan["__untok"] = ibis.or_(*unknown).cast("int64").sum()
     if kind != "parquet":  # and read every text column (a scan decodes only the columns it
         # uses: a byte that is not UTF-8 in another column would surface later, unnamed)
         scan.update({f"__text{i}": raw[c].length().sum() for i, c in enumerate(raw.columns)
@@ -593,6 +635,23 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> None:
                 + (f"; first {shown(value)}" if value is not None else ""),
                 where,
             )
+    if "__untok" not in scan:
+        return None if kind == "parquet" else 0
+    v = counts["__untok"].iloc[0]
+    return 0 if v is None or v != v else int(v)
+
+
+def _token_unknown(v: Any) -> Any:
+    """Whether a token-count cell reads as unknown (`normalize`: missing, a null spelling,
+    NaN, inf or beyond 2^53), as an Ibis boolean."""
+    import ibis.expr.datatypes as dt
+
+    if v.type().is_string():
+        v = v.replace(BOM, "").strip().try_cast(dt.float64)
+    elif not v.type().is_numeric():
+        return v.isnull()
+    f = v.cast(dt.float64)
+    return (f.isnull() | ~(f.abs() < 2**53)).fill_null(True)
 
 
 def _unreadable_json(where: str) -> InputError | None:
@@ -641,7 +700,7 @@ def _first_bad(files: list[Path], kind: str, column: str) -> tuple[str, Any]:
         if v is None:
             return False
         s = str(v).replace(BOM, "").strip()
-        if not s or (column != "timestamp" and s in NULL_STRINGS):
+        if not s or (column != "timestamp" and s in NUMBER_NULLS):
             return False
         try:
             if column == "timestamp":
