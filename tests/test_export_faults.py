@@ -719,3 +719,21 @@ def test_the_api_refuses_what_is_no_path_and_takes_rules_as_a_mapping(tmp_path):
         assert str(e.value) == message
     r = api.attribute(bill, usage=_usage(tmp_path), rules={"driver": "requests"})
     assert r.summary["driver"] == "requests" and r.summary["inputs"]["rules"] == "(a mapping)"
+
+
+def test_slices_do_not_claim_no_idle_when_idle_is_the_fleets(cli, tmp_path):
+    """Under `idle: report` each slice said "0% of paid accelerator time is idle" while the
+    bill was 98.8% idle: a slice holds none of the fleet's idle. Under `idle: share` the
+    slice holds its part, and says how much."""
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path), "--out", tmp_path / "o")
+    sl = s["breakdowns"]["slices"][0]["breakdown"]
+    assert sl["main_driver"] == ("accelerator time is 100% of the cost; idle is reported for "
+                                 "the whole fleet, not per slice")
+    assert "of paid accelerator time is idle" in s["breakdowns"]["bill"]["main_driver"]
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("idle: share\n")
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path), "--rules", rules,
+              "--out", tmp_path / "o")
+    assert "of paid accelerator time is idle" in (
+        s["breakdowns"]["slices"][0]["breakdown"]["main_driver"])

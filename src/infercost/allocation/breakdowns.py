@@ -134,6 +134,7 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
         raise ValueError(f"by must be one of {', '.join(BY)}, got {by!r}")
     cur = summary["currency"]
     shared_rule = summary.get("rules", {}).get("shared", "report")
+    idle_rule = summary.get("rules", {}).get("idle", "report")
     hours = _period_hours(summary)
     kind = table["kind"]
     al = table[kind == "allocated"]
@@ -168,9 +169,11 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
         key = {("day" if k == "period" else k): _text(v) for k, v in zip(keys, key, strict=True)}
         p = _parts_of(g["direct"], g["idle"], g["shared"], shared_rule)
         label = " / ".join(f"{k}={v}" for k, v in key.items())
+        facts: dict = {"source": "attribute", "slice": key, "notes": []}
+        if idle_rule == "report":  # (a slice's idle is none of its own: "0% idle" misled)
+            facts["idle_elsewhere"] = "is reported for the whole fleet, not per slice"
         b = CostBreakdown(label, cur, h, Decimal(g["requests"]), _lines(p, cur, drivers),
-                          Decimal(g["tokens"]) if g["tokens"] else None,
-                          {"source": "attribute", "slice": key, "notes": []})
+                          Decimal(g["tokens"]) if g["tokens"] else None, facts)
         if not _conserved(b, g["cost"]):
             raise AssertionError(f"slice {label}: lines {b.total.amount} != its rows {g['cost']}")
         slices.append(Slice(key, b))

@@ -198,7 +198,9 @@ class CostBreakdown:
                     if c.name in ("accelerator_idle", "accelerator_warmup")), Decimal(0))
         if acc_share >= Decimal("0.5"):
             line = f"accelerator time is {_pct(acc_share)} of the cost"
-            if accel.amount > 0:
+            if self.facts.get("idle_elsewhere"):  # (a slice of an attribution: its idle is
+                line += f"; idle {self.facts['idle_elsewhere']}"  # the fleet's, not here)
+            elif accel.amount > 0:
                 line += f"; {_pct(idle / accel.amount)} of paid accelerator time is idle or warming up"
             return line
         top = max(self.components, key=lambda c: c.cost.amount)
