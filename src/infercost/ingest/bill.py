@@ -183,8 +183,15 @@ def _refuse_same_charges(got: list[_File]) -> None:
     for group in by_size.values():
         if len(group) < 2:
             continue
-        seen: dict[bytes, _File] = {}
+        # (first what is cheap: their sums and periods; every row hashed only on a match)
+        sums: dict[tuple, list[_File]] = {}
         for g in group:
+            r = g.rows
+            sums.setdefault((sum(r["billed_cost"], Decimal(0)), sum(r["effective_cost"],
+                             Decimal(0)), str(r["charge_start"].min()),
+                             str(r["charge_end"].max())), []).append(g)
+        seen: dict[bytes, _File] = {}
+        for g in [g for same in sums.values() if len(same) > 1 for g in same]:
             key = _charges_digest(g.rows)
             if key in seen:
                 raise InputError(f"the same charges as {seen[key].path} (the same export in "
