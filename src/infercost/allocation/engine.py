@@ -205,10 +205,9 @@ def unmatched_selectors(bill: Bill, rules: Rules) -> list[str]:
 
     def say(key: str, values: list[str], how: str = "compared exactly") -> None:
         if values:
-            shown = ", ".join(values[:3]) + (f" and {len(values) - 3} more"
-                                             if len(values) > 3 else "")
-            out.append(f"fleet {key}: {shown} match{'es' if len(values) == 1 else ''} no "
-                       f"bill row ({how}): no row joins the fleet by it")
+            out.append(f"fleet {key}: {_first_three(values)} match"
+                       f"{'es' if len(values) == 1 else ''} no bill row ({how}): no row "
+                       "joins the fleet by it")
 
     if rules.resource_ids:
         ids = set(df["resource_id"].dropna())
@@ -231,19 +230,22 @@ def unmatched_selectors(bill: Bill, rules: Rules) -> list[str]:
 def capacity_notes(rules: Rules, fleet_ids: set) -> list[str]:
     """Notes for `capacity_ms_per_hour` the run does not use: given under another driver,
     or keyed by a ResourceId in no fleet row (a typo: the default applies there)."""
-    cap = {k for k in rules.capacity_ms_per_hour if k != "default"}
     if not rules.capacity_ms_per_hour or "capacity_ms_per_hour" not in rules.given:
         return []
     if rules.driver != "capacity":
         return [f"capacity_ms_per_hour is used only under driver capacity (driver is "
                 f"{rules.driver}): ignored"]
-    missing = sorted(k for k in cap if azure_lower(k) not in fleet_ids)
+    missing = sorted(k for k in rules.capacity_ms_per_hour
+                     if k != "default" and azure_lower(k) not in fleet_ids)
     if not missing:
         return []
-    shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3
-                                      else "")
-    return [f"capacity_ms_per_hour: {shown} name{'s' if len(missing) == 1 else ''} no fleet "
-            "resource (compared exactly): unused"]
+    return [f"capacity_ms_per_hour: {_first_three(missing)} name"
+            f"{'s' if len(missing) == 1 else ''} no fleet resource (compared exactly): unused"]
+
+
+def _first_three(values: list[str]) -> str:
+    """`a, b, c and 2 more`: a note's list of names, at most three shown."""
+    return ", ".join(values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
 
 
 @dataclass(frozen=True)

@@ -189,13 +189,8 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
 
     def bill_read(hint: Any, on: Any) -> tuple:
         t0 = time.perf_counter()
-        try:
-            b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
-                          con=on, hint=hint)
-        except InputError as e:  # the rules' keys named in the rules file given
-            if e.where and e.where.startswith("rules: ") and r.source != "rules":
-                raise InputError(e.message, r.source + e.where[len("rules"):]) from None
-            raise
+        b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
+                      con=on, hint=hint, rules_source=r.source)
         return b, time.perf_counter() - t0
 
     try:

@@ -81,12 +81,14 @@ def read_bill(
     *,
     con: Any = None,
     hint: Any = None,
+    rules_source: str = "rules",
 ) -> Bill:
     """Read one or more bill files into one normalized `Bill`.
 
     fmt: auto | focus | cur | gcp. `rates` (units of `currency` per unit of the row's
     currency) convert a mixed-currency bill into `currency`; without them mixed
-    currencies are an error. With an engine connection `con` (`ingest.backends.connect`)
+    currencies are an error (`rules_source`: the rules file that gave them, named in such
+    errors). With an engine connection `con` (`ingest.backends.connect`)
     and a `bill_engine.FleetHint`, each FOCUS or CUR CSV/Parquet file is read and reduced
     in the engine (`bill_engine.reduce_bill`: the same figures, one row per distinct
     charge shape); other files, and any the engine cannot take exactly, row by row.
@@ -125,7 +127,7 @@ def read_bill(
                 notes=skipped + [n for g in got for n in g.notes],
                 reduced=[str(g.path) for g in got if g.reduced],
                 hour_rows=HourRows.concat(hours) if hours else None)
-    convert_currency(bill, rates or {}, currency)
+    convert_currency(bill, rates or {}, currency, rules_source)
     return bill
 
 
@@ -263,7 +265,8 @@ def _sniff(raw: pd.DataFrame, f: Path) -> str:
         raise InputError(e.message, str(f)) from None
 
 
-def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None) -> None:
+def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None,
+                     rules_source: str = "rules") -> None:
     """Convert every row into one currency with explicit rates, or fail on mixed currencies."""
     cur = bill.currencies
     if not cur:
@@ -284,7 +287,8 @@ def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None) 
                 "(rules: currency + exchange_rates)",
                 bill.sources[0] if len(bill.sources) == 1 else "bill",
             )
-        raise InputError("rules give exchange_rates but no target currency", "rules: currency")
+        raise InputError("rules give exchange_rates but no target currency",
+                         f"{rules_source}: currency")
     df = bill.rows
     for c in cur:
         if c == target:
@@ -292,7 +296,7 @@ def convert_currency(bill: Bill, rates: dict[str, Decimal], target: str | None) 
         if c not in rates:
             raise InputError(
                 f"the bill has {c} rows and no exchange rate {c}->{target}",
-                "rules: exchange_rates",
+                f"{rules_source}: exchange_rates",
             )
         rate = Decimal(str(rates[c]))
         m = df["currency"] == c

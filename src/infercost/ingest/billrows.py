@@ -483,17 +483,9 @@ MAX_AMOUNT_DIGITS = 15
 
 def _bounded(series: pd.Series, column: str, source: str, rows: pd.Series) -> None:
     """Raise InputError naming the first Decimal of `series` (a typed decimal column)
-    of 1e15 or more, as `_amount` refuses it in text (a float screen, then exact)."""
-    limit = Decimal(10) ** MAX_AMOUNT_DIGITS
-    try:  # the common case, every amount far below: one pass over the Decimals
-        if max((abs(v) for v in series if isinstance(v, Decimal)), default=0) < limit:
-            return
-    except (InvalidOperation, TypeError):
-        pass
-    f = np.abs(pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64))
-    for i in np.flatnonzero(f >= 0.99 * 10.0**MAX_AMOUNT_DIGITS).tolist():
-        v = series.iloc[i]
-        if v and v.adjusted() >= MAX_AMOUNT_DIGITS:
+    of 1e15 or more, as `_amount` refuses it in text."""
+    for i, v in enumerate(series.tolist()):
+        if isinstance(v, Decimal) and v.is_finite() and v and v.adjusted() >= MAX_AMOUNT_DIGITS:
             raise InputError(f"column {column}: expected an amount below "
                              f"1e{MAX_AMOUNT_DIGITS}, got {str(v)!r}",
                              f"{source}: row {rows.iloc[i]}")

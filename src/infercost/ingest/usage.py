@@ -261,7 +261,6 @@ def fold_case(con: Any, raw: Any, fs: list[Path], kind: str) -> tuple[Any, str |
     a note saying so (None when there are none). DuckDB reads such names as one column
     and a renamed one (`Duration_MS` as `Duration_MS_1`); a renamed column is told from
     a column really named so by the files' own names."""
-
     import ibis
 
     names = list(raw.columns)
