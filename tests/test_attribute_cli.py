@@ -55,9 +55,13 @@ def test_human_output_prints_conservation(cli, demo_inputs, tmp_path):
 
 def test_shell_expanded_usage_files_and_cost_basis(cli, demo_inputs, tmp_path):
     bill, usage = demo_inputs
-    import shutil
+    # the same rows in another file (its rows reversed: a byte copy, or one file named
+    # twice, exits 2): each request is there twice, and counted as a duplicate id
+    import pyarrow.parquet as pq
 
-    copy = shutil.copy(usage, tmp_path / "usage-copy.parquet")  # (one file named twice: exit 2)
+    copy = tmp_path / "usage-copy.parquet"
+    t = pq.read_table(usage)
+    pq.write_table(t.take(list(range(t.num_rows - 1, -1, -1))), copy)
     code, stdout, err = cli("attribute", "--bill", bill, "--usage", usage, copy, "--out",
                             tmp_path / "o", "--json", "--cost-basis", "BilledCost")
     assert code == 0, err

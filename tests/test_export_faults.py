@@ -737,3 +737,27 @@ def test_slices_do_not_claim_no_idle_when_idle_is_the_fleets(cli, tmp_path):
               "--out", tmp_path / "o")
     assert "of paid accelerator time is idle" in (
         s["breakdowns"]["slices"][0]["breakdown"]["main_driver"])
+
+
+def test_a_usage_log_given_twice_under_two_names_is_refused(cli, tmp_path):
+    """A byte copy of the log beside it doubled the requests (cost per request halved),
+    with only a note of duplicate ids."""
+    usage = _usage(tmp_path)
+    copy = tmp_path / "usage-copy.csv"
+    copy.write_bytes(usage.read_bytes())
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    assert _fails(cli, "--bill", bill, "--usage", usage, "--usage", copy,
+                  "--out", tmp_path / "o") == (
+        f"{copy}: the same bytes as {usage}: expected each usage file once (one export "
+        "given twice?)")
+
+
+@pytest.mark.parametrize("cell", ["NA", "N/A", "#N/A", "None", "NaN"])
+def test_counts_numbers_spelled_na_read_as_unknown(cli, tmp_path, cell):
+    """R's NA in a counts token column was refused while a blank cell was read."""
+    counts = tmp_path / "counts.csv"
+    counts.write_text(COUNTS_HEAD + ",input_tokens\n2026-10-01T00:00:00Z,3600,i-1,/a,10,7\n"
+                      f"2026-10-01T01:00:00Z,3600,i-1,/a,5,{cell}\n")
+    bill = _csv(tmp_path / "bill.csv", _bill_rows())
+    s = _runs(cli, "--bill", bill, "--counts", counts, "--out", tmp_path / "o")
+    assert s["rows"]["usage_allocated"] == 15 and s["unit_costs"]["tokens"] == 7

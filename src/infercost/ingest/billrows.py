@@ -24,6 +24,9 @@ BILL_COLUMNS = [
 ]  # fmt: skip
 
 NULL_STRINGS = {"", "NULL", "null", "None", "NaN", "nan"}
+#: text a number column of a log or counts file may hold for "no value" (R writes NA,
+#: spreadsheets #N/A): more than a bill amount may, where NA is no amount
+NUMBER_NULLS = (NULL_STRINGS - {""}) | {"NA", "N/A", "n/a", "#N/A", "<NA>"}
 
 _CATEGORY = {c.lower(): c for c in ("Usage", "Purchase", "Tax", "Credit", "Adjustment")}
 _FREQUENCY = {c.lower(): c for c in ("One-Time", "Recurring", "Usage-Based")}
@@ -155,10 +158,10 @@ def expand_paths(paths: list[str | Path] | str | Path, exts: tuple[str, ...]) ->
     return out
 
 
-def refuse_same_bytes(files: list[Path]) -> None:
+def refuse_same_bytes(files: list[Path], what: str = "bill") -> None:
     """InputError naming two files of the same bytes (an export copied into a subfolder,
-    downloaded twice): as a bill, each charge would count twice. Files of one size only
-    are hashed."""
+    downloaded twice, a log saved under two names): each charge or request would count
+    twice. Files of one size only are hashed. `what`: the files' kind, as said."""
     import hashlib
 
     by_size: dict[int, list[Path]] = {}
@@ -175,7 +178,7 @@ def refuse_same_bytes(files: list[Path]) -> None:
                     h.update(block)
             d = h.hexdigest()
             if d in digests:
-                raise InputError(f"the same bytes as {digests[d]}: expected each bill file "
+                raise InputError(f"the same bytes as {digests[d]}: expected each {what} file "
                                  "once (one export given twice?)", str(f))
             digests[d] = f
 

@@ -47,6 +47,7 @@ import pandas as pd
 
 from infercost.errors import InputError
 from infercost.ingest.billrows import (
+    NUMBER_NULLS,
     clean_str,
     expand_paths,
     file_kind,
@@ -304,7 +305,7 @@ def _numbers(col: pd.Series, name: str, src: str, integer: bool = False,
             "a whole number >= 0" if integer else "a finite number >= 0")
     for i, v in enumerate(col.tolist()):
         s = None if v is None or (isinstance(v, float) and v != v) else str(v).strip()
-        s = None if s is not None and s.strip("\ufeff") in ("", "NULL", "null") else s
+        s = None if s is not None and s.strip("\ufeff") in NUMBER_NULLS | {""} else s
         if s is None:
             if required:
                 raise InputError(f"column {name}: empty (expected {what})",

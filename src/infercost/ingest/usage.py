@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from infercost.errors import InputError, shown
-from infercost.ingest.billrows import NULL_STRINGS, expand_paths, file_kind, open_text
+from infercost.ingest.billrows import (
+    NULL_STRINGS,
+    NUMBER_NULLS,
+    expand_paths,
+    file_kind,
+    open_text,
+    refuse_same_bytes,
+)
 
 REQUIRED = ["timestamp", "request_id", "resource_id", "duration_ms"]
 STRINGS = ["request_id", "model", "model_version", "endpoint", "tenant", "resource_id", "status"]
@@ -70,6 +77,7 @@ class Usage:
 def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
     """Open usage files (CSV, Parquet, JSON lines or array, OTel JSON) as one table."""
     files = expand_paths(paths, USAGE_EXTENSIONS)
+    refuse_same_bytes(files, "usage")  # (a log read twice doubles its requests)
     groups: dict[str, list[Path]] = {}
     for f in files:
         kind = file_kind(f)
@@ -562,8 +570,6 @@ def json_text(v: Any) -> Any:
     return ibis.coalesce(v.str, v.cast(dt.string))
 
 
-#: text a number column of a log may hold for "no value" (R writes NA, spreadsheets #N/A)
-NUMBER_NULLS = (NULL_STRINGS - {""}) | {"NA", "N/A", "n/a", "#N/A", "<NA>"}
 #: a timestamp cell that is only a date (no time of day)
 DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 
