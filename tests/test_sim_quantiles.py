@@ -84,3 +84,28 @@ def test_different_seeds_give_different_p99_printed_to_their_precision():
     # 30,000 requests give a few % of sampling error
     for p in p99s:
         assert 380.0 < p < 560.0, p
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=1e-5, max_value=1e3, allow_nan=False), min_size=1,
+                max_size=50))
+def test_printed_percentiles_never_exceed_the_exact_maximum(xs):
+    # interpolating inside the top bin could place p99 above every recorded value (a single
+    # value just above its bin's lower edge read 0.05% high); the true quantile is at most
+    # the maximum, so the printed percentile is clamped there, and p50 <= p95 <= p99 <= max
+    from infercost.sim.metrics import S_MAX, S_N, S_SUM, summary_ms
+
+    arr = np.asarray(xs, dtype=np.float64)
+    stats = np.array([len(arr), arr.sum(), arr.max()], dtype=np.float64)
+    assert (S_N, S_SUM, S_MAX) == (0, 1, 2)
+    s = summary_ms(sketch(arr), stats)
+    assert s["p50"] <= s["p95"] <= s["p99"] <= s["max"]
+
+
+def test_one_value_just_above_its_bin_edge_reports_itself_as_p99():
+    from infercost.sim.metrics import _LOWER, summary_ms
+
+    x = float(_LOWER[9000]) * (1 + 1e-9)  # the bin's lowest values: interpolation reads high
+    stats = np.array([1.0, x, x])
+    s = summary_ms(sketch(np.array([x])), stats)
+    assert s["p99"] == s["max"] == round(x * 1e3, 3)

@@ -148,16 +148,19 @@ def summary_ms(counts: np.ndarray, stats_row: np.ndarray) -> dict[str, float] | 
     """One histogram row in ms; None if empty.
 
     mean and max are exact (rounded to 1 µs); p50, p95, p99 are sketch estimates rounded
-    at the digit their error bound reaches (relative error below QUANTILE_REL_ERROR).
+    at the digit their error bound reaches (relative error below QUANTILE_REL_ERROR), and
+    never above max (an estimate above it is max, exactly).
     """
     n = stats_row[S_N]
     if n == 0:
         return None
-    p50, p95, p99 = quantiles(counts, (0.5, 0.95, 0.99))
+    top = round(float(stats_row[S_MAX]) * 1e3, 3)
+    # no quantile exceeds the maximum: an estimate interpolated above it (the top bin's
+    # values may sit low in their bin) is the maximum, which is then exact
+    p50, p95, p99 = (min(round_to_error(p * 1e3), top)
+                     for p in quantiles(counts, (0.5, 0.95, 0.99)))
     return {
         "mean": round(float(stats_row[S_SUM] / n) * 1e3, 3),
-        "p50": round_to_error(p50 * 1e3),
-        "p95": round_to_error(p95 * 1e3),
-        "p99": round_to_error(p99 * 1e3),
-        "max": round(float(stats_row[S_MAX]) * 1e3, 3),
+        "p50": p50, "p95": p95, "p99": p99,
+        "max": top,
     }

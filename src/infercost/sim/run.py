@@ -35,6 +35,7 @@ from infercost.sim.metrics import (
     H_WAIT,
     NBINS,
     NH,
+    S_MAX,
     SERIES_NBINS,
     SERIES_REL_ERROR,
     quantiles,
@@ -113,12 +114,17 @@ class SimResult:
         return self.cost.cost_per_inference if self.cost is not None else None
 
     def wait_quantile(self, q: float) -> float:
-        """Queue-wait quantile, seconds (sketch estimate, relative error < metrics.QUANTILE_REL_ERROR)."""
-        return quantiles(self._hist[0][H_WAIT], (q,))[0]
+        """Queue-wait quantile, seconds (sketch estimate, relative error < metrics.QUANTILE_REL_ERROR;
+        never above the exact maximum)."""
+        return self._quantile(H_WAIT, q)
 
     def latency_quantile(self, q: float) -> float:
         """End-to-end latency quantile of served requests, seconds (same sketch bound)."""
-        return quantiles(self._hist[0][H_LATENCY], (q,))[0]
+        return self._quantile(H_LATENCY, q)
+
+    def _quantile(self, row: int, q: float) -> float:
+        est = quantiles(self._hist[0][row], (q,))[0]
+        return est if est != est else min(est, float(self._hist[1][row][S_MAX]))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
