@@ -7,6 +7,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import infercost
@@ -181,3 +182,17 @@ def test_an_engine_error_names_the_scenario_file():
         api.estimate(api.load_scenario(path).model_dump(mode="json", exclude_none=True),
                      model__id="nope")
     assert e.value.where == "model.id"
+
+
+def test_attribute_frame_money_is_the_csv_exact_decimals(tmp_path):
+    # Parquet's decimal128(38, 18) read back as 0E-18 and 427.790000000000000000; the
+    # frame carries the exact figures of allocations.csv (0, 427.79), equal in value
+    inputs = api.demo_inputs(tmp_path / "in", seed=3, requests_per_hour=20)
+    res = api.attribute(inputs.bill, inputs.usage, rules=inputs.rules, out=tmp_path / "o")
+    df = res.to_frame()
+    csv = pd.read_csv(tmp_path / "o" / "allocations.csv", dtype=str, keep_default_na=False)
+    got = [("" if v is None else str(v)) for v in df["cost"]]
+    assert got == list(csv["cost"])
+    assert not any("E" in s for s in got)
+    zero = [v for v in df["idle_cost"] if v is not None and v == 0]
+    assert zero and all(str(v) == "0" for v in zero)

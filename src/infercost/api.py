@@ -404,9 +404,22 @@ def _paths(value: Any, name: str) -> list[str]:
 
 
 def _read_allocations(folder: Path) -> pd.DataFrame:
+    """allocations.parquet as a frame, its money columns as the exact Decimals of
+    allocations.csv (Parquet's decimal128(38, 18) reads back as 0E-18, 12.500000000000000000
+    and is rounded past 18 decimals; the CSV's figures are exact: 0, 12.5)."""
+    import pandas as pd
     import pyarrow.parquet as pq
 
-    return pq.read_table(folder / "allocations.parquet").to_pandas()
+    from infercost.allocation.run import MONEY_COLUMNS
+
+    frame = pq.read_table(folder / "allocations.parquet").to_pandas()
+    money = [c for c in MONEY_COLUMNS if c in frame]
+    if money and len(frame):
+        text = pd.read_csv(folder / "allocations.csv", usecols=money, dtype=str,
+                           keep_default_na=False)
+        for c in money:
+            frame[c] = [Decimal(t) if t else None for t in text[c]]
+    return frame
 
 
 @dataclass(frozen=True)
