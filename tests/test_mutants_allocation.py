@@ -1974,3 +1974,20 @@ def test_summary_of_a_bill_with_a_row_past_2_pow_63_quanta_outside_the_fleet():
             focus_row("1000000000", None, category="Tax", service="Other", ServiceName="Tax")]
     s = attribute_rows(bill, [usage_row("a", "i-1", 0.1, 100)]).summary
     assert s["totals"]["bill"] == D("1000000003") and s["totals"]["shared"] == D(10**9)
+
+
+def test_slice_names_say_none_for_a_missing_label():
+    # a request without tenant or version: its slice was named "tenant=None", as if a
+    # tenant were called None; the slice's key keeps None (JSON null)
+    from infercost.allocation.breakdowns import attribution_breakdowns
+
+    alloc, attribute_rows, focus_row, usage_row = _attr()
+    res = attribute_rows([focus_row("3", "i-1")],
+                         [usage_row("a", "i-1", 0.1, 100, tenant=None, version=None),
+                          usage_row("b", "i-1", 0.2, 200, tenant="x")])
+    bd = attribution_breakdowns(res.allocations, res.summary, "combination")
+    names = [s.breakdown.scenario for s in bd.slices]
+    assert not any("None" in n for n in names)
+    nolabel = [s for s in bd.slices if s.key["tenant"] is None]
+    assert len(nolabel) == 1 and "tenant=(none)" in nolabel[0].breakdown.scenario
+    assert "model_version=(none)" in nolabel[0].breakdown.scenario

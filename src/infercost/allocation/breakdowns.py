@@ -168,7 +168,7 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
     for key, g in _slice_sums(al, keys).items():
         key = {("day" if k == "period" else k): _text(v) for k, v in zip(keys, key, strict=True)}
         p = _parts_of(g["direct"], g["idle"], g["shared"], shared_rule)
-        label = " / ".join(f"{k}={v}" for k, v in key.items())
+        label = " / ".join(f"{k}={'(none)' if v is None else v}" for k, v in key.items())
         facts: dict = {"source": "attribute", "slice": key, "notes": []}
         if idle_rule == "report":  # (a slice's idle is none of its own: "0% idle" misled)
             facts["idle_elsewhere"] = "is reported for the whole fleet, not per slice"
