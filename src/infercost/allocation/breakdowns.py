@@ -122,6 +122,14 @@ def _tokens(rows: pd.DataFrame) -> Decimal | None:
     return Decimal(t) if t else None
 
 
+def idle_not_measured(summary: dict) -> bool:
+    """Whether a run's idle share of instance time is not measured: call counts split by
+    request count (driver `requests`), which knows no busy time; only billed hours
+    without any request are idle then."""
+    return bool((summary.get("inputs") or {}).get("counts")) and (
+        summary.get("driver") == "requests")
+
+
 def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combination",
                            name: str = "bill") -> AttributionBreakdowns:
     """The whole bill's CostBreakdown and one per slice (see the module docstring).
@@ -157,6 +165,9 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
     n_all = Decimal(int(al["requests"].sum()))
     facts = {"source": "attribute", "slice": {}, "notes": [
         "bill lines carry amounts only: a bill's rates are per SKU and resource"]}
+    unmeasured = idle_not_measured(summary)
+    if unmeasured:  # (call counts split by request count: "0% idle" would mislead)
+        facts["idle_elsewhere"] = "is not measured (call counts split by request count)"
     bill = CostBreakdown(name, cur, hours, n_all, _lines(parts, cur, drivers), _tokens(al), facts)
     billed = summary["totals"]["bill"]
     if not _conserved(bill, billed):
@@ -172,6 +183,8 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
         facts: dict = {"source": "attribute", "slice": key, "notes": []}
         if idle_rule == "report":  # (a slice's idle is none of its own: "0% idle" misled)
             facts["idle_elsewhere"] = "is reported for the whole fleet, not per slice"
+        elif unmeasured:
+            facts["idle_elsewhere"] = "is not measured (call counts split by request count)"
         b = CostBreakdown(label, cur, h, Decimal(g["requests"]), _lines(p, cur, drivers),
                           Decimal(g["tokens"]) if g["tokens"] else None, facts)
         if not _conserved(b, g["cost"]):

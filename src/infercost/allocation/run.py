@@ -71,7 +71,7 @@ BREAKDOWN_DIGITS = 28
 
 def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, con,
          write_requests, cost_basis, by, counts, counts_resource, counts_period_s) -> dict:
-    from infercost.allocation.breakdowns import attribution_breakdowns
+    from infercost.allocation.breakdowns import attribution_breakdowns, idle_not_measured
     from infercost.allocation.engine import attribute
     from infercost.allocation.rules import load_rules, parse_rules
     from infercost.errors import InputError
@@ -97,8 +97,10 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     con = con or connect(backend)
     tmp = _scratch(out_dir)
     try:
-        u = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
+        u, c = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
         u, pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
+        if counts_resource is not None:
+            refuse_unknown_counts_resource(counts_resource, b)
         res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
                         write_requests=write_requests, pass1=pass1,
                         overlap=lambda mask, hours: _fleet_resources(b, r, mask, hours))
@@ -110,6 +112,8 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         if counts is not None:
             s["inputs"]["counts"] = True
         s["notes"] = s.get("notes", []) + u.notes
+        if c is not None:
+            s["notes"] += counts_join_notes(c, b, res.fleet_mask)
         if u.tokens_unknown and s["unit_costs"]["tokens"]:
             n = u.tokens_unknown
             s["notes"].append(f"{n:,} usage row{'s' if n > 1 else ''} without a token count: "
@@ -120,7 +124,7 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
                               "rows: nothing to allocate to, so the bill is all shared, "
                               "idle or unallocated")
         if s["rows"]["duplicate_request_ids"]:
-            s["notes"].append(f"{s['rows']['duplicate_request_ids']} duplicate request ids "
+            s["notes"].append(f"{s['rows']['duplicate_request_ids']:,} duplicate request ids "
                               "(each row is allocated as its own request)")
         res.timings["read_bill_s"] = t_bill
         s["_bill_reader"] = {"engine": b.reduced, "rows_in_python": len(b.rows)}
@@ -134,6 +138,8 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
                 ctx.prec = BREAKDOWN_DIGITS  # breakdown (monthly figures round the same way)
                 s["breakdowns"] = attribution_breakdowns(res.allocations, s, by).to_dict()
             s["energy"] = _energy(b, r, res, s)
+            if idle_not_measured(s):  # (after the energy block, which reads the hours'
+                s["idle_share"] = s["fleet"]["idle_share"] = None  # idle as booked)
             tw = time.perf_counter()
             write_outputs(res.allocations, s, tmp)
             s["_timings_s"]["write_outputs_s"] = round(time.perf_counter() - tw, 3)
@@ -190,7 +196,8 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     def bill_read(hint: Any, on: Any) -> tuple:
         t0 = time.perf_counter()
         b = read_bill(bill, bill_format, rates=r.exchange_rates, currency=r.currency,
-                      con=on, hint=hint, rules_source=r.source)
+                      con=on, hint=hint, rules_source=r.source,
+                      cost_basis=r.cost_basis)
         return b, time.perf_counter() - t0
 
     try:
@@ -262,13 +269,17 @@ def _fleet_resources(b: Any, r: Any, fleet_mask: Any, hours: Any) -> Any:
     return fleet_resources(b, fleet_mask, b.cost(r.cost_basis), hours)
 
 
-def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, rules) -> Any:
-    """The usage log, the counts, or neither (never both: `run_attribution`), as one Usage; sets the counts
-    driver when the rules name none (see `run_attribution`)."""
-    from infercost.ingest.counts import read_counts
+def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s,
+                   rules) -> tuple[Any, Any]:
+    """The usage log, the counts, or neither (never both: `run_attribution`), as one
+    Usage, and the `Counts` read (None without `counts`). Sets the counts driver when
+    the rules name none (see `run_attribution`) and says which, once: under `requests`
+    the note names how many counts rows lack a mean latency and the first of them (the
+    idle share of instance time is not measured then)."""
+    from infercost.ingest.counts import SOME_LATENCY_NOTE, read_counts
     from infercost.ingest.usage import combine, counts_usage, no_usage, read_usage
 
-    parts = []
+    parts, c = [], None
     if usage:
         parts.append(read_usage(con, usage))
     if counts:
@@ -276,15 +287,87 @@ def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s, ru
         parts.append(counts_usage(con, c))
         if "driver" not in rules.given:
             rules.driver = "capacity" if c.has_latency and not usage else "requests"
-            parts[-1].notes.append(
-                "counts: driver capacity (busy time = requests x mean latency against one "
-                "instance-hour per resource-hour; the rest is idle)"
-                if rules.driver == "capacity" else
-                "counts: driver requests (no mean latency on every period, or a request "
-                "log as well): cost split by request count, idle not measured")
+            notes = parts[-1].notes
+            if rules.driver == "capacity":
+                notes.append("counts: driver capacity (busy time = requests x mean latency "
+                             "against one instance-hour per resource-hour; the rest is idle)")
+            else:  # (said once: read_counts' shorter note gives way to this one)
+                notes[:] = [n for n in notes if n != SOME_LATENCY_NOTE]
+                notes.append(_requests_driver_note(c))
     if not parts:
-        return no_usage(con)
-    return combine(parts)
+        return no_usage(con), c
+    return combine(parts), c
+
+
+def _requests_driver_note(c: Any) -> str:
+    """Why counts are split by request count, and what that leaves unmeasured."""
+    n, k = c.rows_read, c.without_latency
+    if not n:
+        why = "the counts hold no row"
+    elif k < n:
+        why = (f"mean_latency_ms is blank on {k:,} of {n:,} counts rows (first: "
+               f"{c.first_without_latency})")
+    else:
+        why = f"no counts row has a mean_latency_ms ({n:,} counts row{'' if n == 1 else 's'})"
+    return (f"counts: driver requests: {why}, so cost is split by request count and the "
+            "idle share of instance time is not measured (only billed hours without any "
+            "request count as idle; summary.json's idle_share is null)")
+
+
+def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
+    """`--counts-resource` that is no ResourceId of the bill (compared exactly, Azure ids
+    in lower case, as the engine joins them) is almost always a typo: every request
+    would be 'without a bill row' and the bill all shared. Raises InputError naming
+    `--counts-resource`, its value and the bill's closest ResourceIds (difflib, up to
+    three; the first three in order when the bill has over 50,000)."""
+    import difflib
+
+    from infercost.errors import InputError
+    from infercost.ingest.billrows import azure_lower
+    from infercost.ingest.counts import clean_resource
+
+    given = clean_resource(resource)  # (as read_counts read it)
+    ids = sorted({x for x in bill.rows["resource_id"].dropna().tolist() if isinstance(x, str)})
+    if azure_lower(given) in set(ids):
+        return
+    if not ids:
+        what = "the bill has no ResourceId"
+    else:
+        near = difflib.get_close_matches(given, ids, n=3, cutoff=0.6 if len(ids) > 50_000
+                                         else 0.0) or ids[:3]
+        what = "closest: " + ", ".join(near)
+    raise InputError(f"{given!r} matches no ResourceId in the bill ({what}); expected "
+                     "the ResourceId of the endpoint's bill rows, compared exactly",
+                     "--counts-resource")
+
+
+def counts_join_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
+    """A note naming the counts' ResourceIds that join no fleet bill row (the first
+    three, with the requests each carries, and the requests of all of them): a counts
+    file may cover an endpoint this bill does not, so they are counted as without a
+    bill row, not refused. Empty when every ResourceId joins."""
+    from infercost.ingest.billrows import azure_lower
+
+    if not c.table.num_rows:
+        return []
+    per = c.table.group_by("resource_id").aggregate([("requests", "sum")]).to_pydict()
+    carried = {rid: int(n) for rid, n in zip(per["resource_id"], per["requests_sum"],
+                                             strict=True) if rid is not None}
+    fleet = set(bill.rows.loc[fleet_mask, "resource_id"].dropna()) if fleet_mask is not None \
+        else set()
+    lost = sorted(rid for rid in carried if azure_lower(rid) not in fleet)
+    if not lost:
+        return []
+    total = sum(carried[r] for r in lost)
+    if len(lost) == 1:
+        return [f"counts: ResourceId {lost[0]} of the counts joins no fleet bill row "
+                f"(compared exactly): its {total:,} request{'' if total == 1 else 's'} "
+                f"{'is' if total == 1 else 'are'} not allocated"]
+    named = ", ".join(f"{r} ({carried[r]:,} request{'' if carried[r] == 1 else 's'})"
+                      for r in lost[:3]) + (f" and {len(lost) - 3:,} more" if len(lost) > 3
+                                            else "")
+    return [f"counts: {len(lost):,} ResourceIds of the counts join no fleet bill row "
+            f"(compared exactly): {named}; their {total:,} requests are not allocated"]
 
 
 def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:

@@ -339,11 +339,16 @@ def allocation_table(b: BillSide, u: UsageSide, al: Allocated, idle: Idle, share
         out.append(_row(rec.day, "__unallocated__", int(rec.requests), int(rec.input_tokens),
                         int(rec.output_tokens), Decimal(0), "unallocated", rec.allocation,
                         currency))
-    if len(b.no_period):
-        n_rows = int(b.no_period["nrows"].sum()) if "nrows" in b.no_period else len(b.no_period)
-        out.append(_row(pstr, "__unallocated__", 0, 0, 0, unalloc, "unallocated",
-                        f"fleet bill rows without a charge period ({n_rows})",
-                        currency))
+    if len(b.no_period):  # a period ending before it starts, apart from a missing one
+        nrows = (b.no_period["nrows"].to_numpy() if "nrows" in b.no_period
+                 else np.ones(len(b.no_period), dtype=np.int64))
+        back = (b.no_period["charge_end"] < b.no_period["charge_start"]).to_numpy(bool)
+        back_cost = sum(b.no_period_cost[back], Decimal(0))
+        for m, v, what in ((back, back_cost, "with a charge period that ends before it "
+                            "starts"), (~back, unalloc - back_cost, "without a charge period")):
+            if m.any():
+                out.append(_row(pstr, "__unallocated__", 0, 0, 0, v, "unallocated",
+                                f"fleet bill rows {what} ({int(nrows[m].sum())})", currency))
     rest_table = pd.DataFrame(out, columns=OUT_COLUMNS)
     table = (pd.concat([first, rest_table], ignore_index=True) if len(rest_table)
              else first) if len(first) else rest_table

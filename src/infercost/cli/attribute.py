@@ -101,7 +101,7 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
     cur = s["currency"]
     rows = s["rows"]
     dups = ("duplicate ids not checked" if rows["duplicate_request_ids"] is None
-            else f"{rows['duplicate_request_ids']} duplicate request ids")
+            else f"{rows['duplicate_request_ids']:,} duplicate request ids")
     u = s["unit_costs"]
     given = s.get("inputs") or {}
     how = (f"driver {s['driver']}" if given.get("usage") or given.get("counts")
@@ -114,18 +114,18 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"   unallocated {m(t['unallocated'])}",
         f"  conservation {'holds' if s['conservation']['holds'] else 'VIOLATED'} (exact): "
         f"{_sep_numbers(s['conservation']['line'])}",
-        f"  idle share of fleet cost {_pct(s['idle_share'])}",
+        f"  idle share of fleet cost {_idle_share(s)}",
         "  drivers: " + ", ".join(f"{d['driver']} {d['share']}" for d in s["drivers"][:6]),
         *_bill_lines(s, m),
         f"  per request {_unit(u['cost_per_request'])}, per 1k requests "
         f"{_unit(u['cost_per_1k_requests'])}, per 1M tokens {_unit(u['cost_per_1m_tokens'])} {cur}",
         f"  whole bill per request {_unit(u.get('bill_per_request'))}, per 1k requests "
         f"{_unit(None if u.get('bill_per_request') is None else u['bill_per_request'] * 1000)}"
-        f" {cur} (allocated + idle + shared + unallocated over {u['requests']} requests)",
-        f"  rows: bill {rows['bill_read']}; usage {rows['usage_read']} read, "
-        f"{rows['usage_allocated']} allocated, {rows['usage_rejected']} rejected, "
-        f"{rows['usage_outside_period']} outside the billing period, "
-        f"{rows['usage_without_bill_row']} without a bill row, "
+        f" {cur} (allocated + idle + shared + unallocated over {u['requests']:,} requests)",
+        f"  rows: bill {rows['bill_read']:,}; {_read_allocated(s)}, "
+        f"{rows['usage_rejected']:,} rejected, "
+        f"{rows['usage_outside_period']:,} outside the billing period, "
+        f"{rows['usage_without_bill_row']:,} without a bill row, "
         f"{dups}",
         *(f"    rejected {n}: {why.removeprefix('rejected: ')}" for why, n in
           sorted((rows.get("usage_rejected_by_reason") or {}).items(), key=lambda kv: -kv[1])),
@@ -219,6 +219,33 @@ def thousands(s: str) -> str:
     if not whole.isdigit():
         return s
     return f"{sign}{int(whole):,}{dot}{frac}"
+
+
+def _counts_run(s: dict) -> bool:
+    """Whether the run read call counts (`--counts`), not a request log."""
+    return bool((s.get("inputs") or {}).get("counts"))
+
+
+def _read_allocated(s: dict) -> str:
+    """What was read and allocated, each counted in its own unit: a counts row stands for
+    many requests ("744 counts rows read, 1,582,522 requests allocated"); a log row is
+    one request ("usage 744 read, 744 allocated")."""
+    rows = s["rows"]
+    if _counts_run(s):
+        n = rows["usage_read"]
+        return (f"{n:,} counts row{'' if n == 1 else 's'} read, "
+                f"{rows['usage_allocated']:,} requests allocated")
+    return f"usage {rows['usage_read']:,} read, {rows['usage_allocated']:,} allocated"
+
+
+def _idle_share(s: dict) -> str:
+    """The idle share of fleet cost; "not measured" for call counts split by request count
+    (no busy time is known: only hours without a request are idle; a note says why)."""
+    from infercost.allocation.breakdowns import idle_not_measured
+
+    if idle_not_measured(s):
+        return "not measured (call counts split by request count; see the note)"
+    return _pct(s["idle_share"])
 
 
 def _pct(v) -> str:

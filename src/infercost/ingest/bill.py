@@ -82,6 +82,7 @@ def read_bill(
     con: Any = None,
     hint: Any = None,
     rules_source: str = "rules",
+    cost_basis: str = "EffectiveCost",
 ) -> Bill:
     """Read one or more bill files into one normalized `Bill`.
 
@@ -92,6 +93,10 @@ def read_bill(
     and a `bill_engine.FleetHint`, each FOCUS or CUR CSV/Parquet file is read and reduced
     in the engine (`bill_engine.reduce_bill`: the same figures, one row per distinct
     charge shape); other files, and any the engine cannot take exactly, row by row.
+    `cost_basis` (EffectiveCost or BilledCost): the run's; a CUR row whose EffectiveCost
+    only a column the file lacks could tell is refused under EffectiveCost, and read
+    with a note under BilledCost (`cur.normalize`). A bill of several billing periods
+    (BillingPeriodStart) is said in a note (`periods_note`).
 
     Raises InputError (file and row) for a file that cannot be read as a bill.
     """
@@ -107,11 +112,12 @@ def read_bill(
                    f"{' and more' if len(manifests) > 1 else ''}): file lists, no charges"]
     refuse_same_bytes(files)
     engine = con is not None and hint is not None and fmt in ("auto", "focus", "cur")
-    got = [_read_one(f, fmt, con, hint, engine) for f in files]
+    got = [_read_one(f, fmt, con, hint, engine, cost_basis) for f in files]
     if engine and any(g.reduced for g in got) and _converts(got, currency):
         # converting multiplies each bill row by a rate, rounded to the working precision:
         # a reduced row (a sum) would round differently, so those files are read row by row
-        got = [_read_one(g.path, fmt, con, hint, False) if g.reduced else g for g in got]
+        got = [_read_one(g.path, fmt, con, hint, False, cost_basis) if g.reduced else g
+               for g in got]
     _refuse_same_charges(got)
     parts = [g.rows for g in got]
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -128,7 +134,43 @@ def read_bill(
                 reduced=[str(g.path) for g in got if g.reduced],
                 hour_rows=HourRows.concat(hours) if hours else None)
     convert_currency(bill, rates or {}, currency, rules_source)
+    note = periods_note(bill)
+    if note:
+        bill.notes.append(note)
     return bill
+
+
+def periods_note(bill: Bill) -> str | None:
+    """The note for a bill whose rows hold more than one BillingPeriodStart (a month's
+    export with a late row of the next one, two months in one folder): the first three
+    periods by start with their bill rows, and what the run does with them (its period
+    runs from the first start to the last end, `Bill.period`; rows are attributed by
+    their charge periods whatever their billing period). None for one period or none."""
+    rows = bill.rows
+    starts = rows["billing_start"]
+    have = starts.notna().to_numpy()
+    if not have.any():
+        return None
+    counts = rows["nrows"][have].groupby(starts[have].to_numpy()).sum().sort_index()
+    if len(counts) < 2:
+        return None
+    shown = ", ".join(f"{_when(t)}: {int(n):,} row{'s' if n > 1 else ''}"
+                      for t, n in counts.iloc[:3].items())
+    more = f" and {len(counts) - 3} more" if len(counts) > 3 else ""
+    lacking = int(rows["nrows"][~have].sum())
+    if lacking:
+        more += f"; {lacking:,} row{'s' if lacking > 1 else ''} without one"
+    ps, pe = bill.period()
+    return (f"the bill holds {len(counts)} billing periods (BillingPeriodStart {shown}{more})"
+            f": the run's period is {_when(ps)}/{_when(pe)}, from the first start to the "
+            "last end, and the rows of every period are attributed alike (fleet rows over "
+            "the hours of their charge period, allocated or idle; the rest shared)")
+
+
+def _when(t: Any) -> str:
+    """A UTC time as a note shows it: the date alone at midnight."""
+    t = pd.Timestamp(t)
+    return str(t.date()) if t == t.normalize() else t.strftime("%Y-%m-%dT%H:%MZ")
 
 
 @dataclass
@@ -145,11 +187,12 @@ class _File:
     hour_rows: HourRows | None = None
 
 
-def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
+def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool,
+              cost_basis: str = "EffectiveCost") -> _File:
     from infercost.ingest import cur, focus, gcp
 
     if engine:
-        got = _reduced(con, f, hint, fmt)
+        got = _reduced(con, f, hint, fmt, cost_basis)
         if got is not None:
             part, hours = got
             n, kind = part.attrs.pop("rows_read"), part.attrs.pop("format")
@@ -165,7 +208,8 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool) -> _File:
         raise InputError("no records (expected at least one charge)" if file_kind(f) == "json"
                          else "a header and no rows (expected at least one charge)", str(f))
     kind = fmt if fmt != "auto" else _sniff(raw, f)
-    reader = {"focus": focus.normalize, "cur": cur.normalize, "gcp": gcp.normalize}.get(kind)
+    reader = {"focus": focus.normalize, "cur": partial(cur.normalize, cost_basis=cost_basis),
+              "gcp": gcp.normalize}.get(kind)
     if reader is None:
         raise InputError(f"unknown bill format {fmt!r} (focus, cur, gcp)", "--bill-format")
     part = reader(raw, str(f))
@@ -230,7 +274,8 @@ def _converts(got: list[_File], target: str | None) -> bool:
     return False
 
 
-def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> tuple | None:
+def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto",
+             cost_basis: str = "EffectiveCost") -> tuple | None:
     """`f` reduced in the engine and normalized (see `read_bill`), with the hourly rows
     summed into some of its rows (`HourRows` or None); or None: then the file is read
     row by row, which also names the row of any fault, and states the fallbacks it takes
@@ -243,7 +288,7 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto") -> tuple | None:
         return None
     raw = red.rows
     normalize = {"focus": partial(focus.normalize, reduced=True),
-                 "cur": partial(cur.normalize, reduced=True)}[red.format]
+                 "cur": partial(cur.normalize, reduced=True, cost_basis=cost_basis)}[red.format]
     try:
         part = normalize(raw.drop(columns=["__nrows", "__kept"]), str(f))
     except InputError:

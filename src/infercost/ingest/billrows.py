@@ -518,28 +518,18 @@ def _amount(v: Any, column: str, source: str, r: Any) -> Decimal:
 
 
 def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) -> pd.Series:
-    """UTC timestamps (naive). Accepts `2024-09-18 22:00:00`, ISO 8601 with T/Z/offsets."""
+    """UTC timestamps (naive, microseconds). Accepts `2024-09-18 22:00:00`, ISO 8601 with
+    T/Z/offsets (any case), and other spellings with a month's name (`18 Sep 2024 23:00`);
+    refuses all-number dates not year first and bare numbers (`text_times`). Raises
+    InputError naming the first cell that does not read."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         t = pd.to_datetime(series, utc=True)
         return t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
     s = clean_str(series) if not _all_stamps(series) else series
     if s.isna().all():
         return pd.Series(pd.NaT, index=series.index, dtype="datetime64[us]")
-    parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
+    parsed = _text_times(s)
     bad = parsed.isna() & s.notna()
-    if bad.any():  # slow path for the rest: other spellings ("2024-09-18 22:00:00 UTC",
-        # "18 Sep 2024 23:00"), but for all-number dates not year first ("2/10/2026" is
-        # February or October by locale) and bare numbers (epoch seconds or ms?)
-        text = s.astype(str).str.strip()
-        ambiguous = (text.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
-                     | text.str.fullmatch(r"[+-]?\d+(\.\d*)?"))
-        again = bad & ~ambiguous
-        if again.any():
-            # "UTC+2" / "GMT-05:30" as the offsets +02:00 / -05:30 (the usage reader's
-            # reading; dateutil takes them POSIX-wise, "UTC+2" as two hours behind)
-            fixed = text[again].str.replace(_UTC_PLUS, _iso_offset, regex=True)
-            parsed[again] = pd.to_datetime(fixed, utc=True, errors="coerce", format="mixed")
-        bad = parsed.isna() & s.notna()
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
         raise InputError(
@@ -548,6 +538,40 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
             f"{source}: row {rows.iloc[i]}",
         )
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def text_times(values: list[str]) -> list[pd.Timestamp | None]:
+    """Each text value as `parse_times` reads a bill's cell: a naive UTC Timestamp
+    (microseconds), or None where it refuses the value (unreadable, an all-number date
+    not year first, a bare number). Values are taken as given (no null spellings)."""
+    if not len(values):
+        return []
+    parsed = _text_times(pd.Series(list(values), dtype=object))
+    naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+    return [None if v is pd.NaT else v for v in naive.tolist()]
+
+
+def _text_times(s: pd.Series) -> pd.Series:
+    """Text (or Timestamps) as datetime64[us, UTC], NaT where null or refused: ISO 8601
+    first, then the other spellings of the values ISO could not read ("2024-09-18
+    22:00:00 UTC", "18 Sep 2024 23:00"), but for all-number dates not year first
+    ("2/10/2026" is February or October by locale) and bare numbers (epoch seconds or
+    ms?)."""
+    parsed = pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601")
+    parsed = parsed.astype("datetime64[us, UTC]")  # (one unit: the rest is put in it)
+    bad = parsed.isna() & s.notna()
+    if bad.any():
+        text = s.astype(str).str.strip()
+        ambiguous = (text.str.match(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
+                     | text.str.fullmatch(r"[+-]?\d+(\.\d*)?"))
+        again = bad & ~ambiguous
+        if again.any():
+            # "UTC+2" / "GMT-05:30" as the offsets +02:00 / -05:30 (the usage reader's
+            # reading; dateutil takes them POSIX-wise, "UTC+2" as two hours behind)
+            fixed = text[again].str.replace(_UTC_PLUS, _iso_offset, regex=True)
+            parsed[again] = pd.to_datetime(fixed, utc=True, errors="coerce",
+                                           format="mixed").astype("datetime64[us, UTC]")
+    return parsed
 
 
 #: a "UTC+2" / "GMT-05:30" suffix: sign, hours, minutes

@@ -27,6 +27,16 @@ Inputs:
 
 A period (`period_s`, `--counts-period`) is at most 366 days (31,622,400 s).
 
+Two rows of one resource and labels whose periods overlap count the same calls twice
+(InputError naming both rows). The labels compared are `resource_id`, `endpoint`,
+`model`, `model_version`, `tenant`, and each column of a file that is not read, unless
+it is a row id: a column whose values differ on every row of a file covering more than
+one period start (a `row_id`, a `request_uuid`). A grouping dimension (a SageMaker
+`variant_name`) recurs from period to period, so it keeps rows apart (they are summed,
+with a note); an id never recurs, so it does not (with a note naming it). In a file of
+one period start, values distinct on every row are read as a grouping (two variants of
+one hour look the same as two ids).
+
 Each counts row is spread over the UTC clock hours its period touches, in proportion to
 the seconds in each hour (integer requests and tokens, largest remainder, the rest to
 the earliest hours); one usage row per (counts row, hour) with `requests` = the share,
@@ -72,6 +82,16 @@ class Counts:
     has_latency: bool
     rows_read: int
     notes: list[str] = field(default_factory=list)
+    #: counts rows without a mean latency, and the first of them ("FILE: row N", or
+    #: "FILE: TIMESTAMP" for CloudWatch JSON; None when every row has one)
+    without_latency: int = 0
+    first_without_latency: str | None = None
+
+
+#: read_counts' note when some rows only have a mean latency (`allocation.run` says it
+#: once, with the rows named, when it picks the driver)
+SOME_LATENCY_NOTE = ("counts: mean latency given on some rows only; cost is split by "
+                     "request count and idle is not measured")
 
 
 def read_counts(paths: list[str | Path] | str | Path, resource: str | None = None,
@@ -91,10 +111,12 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     files = expand_paths(paths, COUNTS_EXTENSIONS)
     frames, notes = [], []
     seen: dict[Any, str] = {}  # CloudWatch (resource, period start) -> the file giving it
+    json_sources = set()
     for f in files:
         if file_kind(f) == "json":
             df, more = cloudwatch_rows(f, resource, period_s)
             notes += more
+            json_sources.add(str(f))
             for t in df["period_start"]:  # pages of one query never overlap: a period in
                 if (resource, t) in seen:  # two files is one file given twice
                     raise InputError(f"the Invocations of {pd.Timestamp(t).isoformat()} for "
@@ -110,6 +132,14 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
                              f"{', '.join(cols[:4])}{' and more' if len(cols) > 4 else ''} "
                              "not read (the labels are " + ", ".join(LABELS) + "): rows "
                              "differing only there are summed")
+            if df.attrs.get("row_ids"):
+                cols = df.attrs["row_ids"]
+                many = len(cols) > 1
+                notes.append(f"counts: {f.name}: column{'s' if many else ''} "
+                             f"{', '.join(cols[:4])}{' and more' if len(cols) > 4 else ''} "
+                             f"not read (a different value on every row of several "
+                             f"periods: {'row ids' if many else 'a row id'}, not a label); "
+                             "rows differing only there count the same calls twice")
             if resource is not None and df.attrs.get("had_resource_column"):
                 notes.append(f"counts: --counts-resource {resource} replaces the "
                              f"resource_id column of {f.name}")
@@ -119,15 +149,36 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     _check_overlaps(rows)
     has_latency = bool(len(rows)) and bool(rows["mean_latency_ms"].notna().all())
     if len(rows) and not has_latency and rows["mean_latency_ms"].notna().any():
-        notes.append("counts: mean latency given on some rows only; cost is split by "
-                     "request count and idle is not measured")
-    return Counts(hourly_usage(rows), files, has_latency, len(rows), notes)
+        notes.append(SOME_LATENCY_NOTE)
+    blank = np.flatnonzero(rows["mean_latency_ms"].isna().to_numpy()) if len(rows) else []
+    first = None
+    if len(blank):
+        r = rows.iloc[int(blank[0])]
+        first = (f"{r['source']}: {pd.Timestamp(r['period_start']).isoformat()}"
+                 if r["source"] in json_sources else f"{r['source']}: row {r['row']}")
+    return Counts(hourly_usage(rows), files, has_latency, len(rows), notes,
+                  len(blank), first)
+
+
+def overlap_columns(rows: pd.DataFrame, unread: list[str]) -> tuple[list[str], list[str]]:
+    """The unread columns of one counts file split into (grouping columns, row ids).
+    A row id is a column whose values differ on every row (blanks alike) of a file
+    covering more than one `period_start`: a grouping dimension (a variant, a region)
+    recurs from period to period, an id does not. Grouping columns join the overlap key
+    (rows told apart by them are summed); row ids do not (rows differing only there
+    count the same calls twice). In a file of one period start every column is taken as
+    a grouping: two variants of one hour cannot be told from two ids."""
+    if not unread or len(rows) < 2 or rows["period_start"].nunique() < 2:
+        return list(unread), []
+    ids = [c for c in unread if rows[c].astype(str).nunique(dropna=False) == len(rows)]
+    return [c for c in unread if c not in ids], ids
 
 
 def _check_overlaps(rows: pd.DataFrame) -> None:
-    """Two rows of one resource and labels (endpoint, model, version, tenant) whose periods
-    overlap would count the same calls twice (a row repeated, a file given twice, an
-    hourly and a daily export mixed): InputError naming both rows (file and row)."""
+    """Two rows of one resource and labels (endpoint, model, version, tenant, and a file's
+    unread grouping columns, `overlap_columns`: not its row ids) whose periods overlap
+    would count the same calls twice (a row repeated, a file given twice, an hourly and a
+    daily export mixed): InputError naming both rows (file and row)."""
     if len(rows) < 2:
         return
     keys = ["resource_id", *LABELS] + (["__extra"] if "__extra" in rows else [])
@@ -234,12 +285,13 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     out = pd.DataFrame(index=raw.index)
     out.attrs["had_resource_column"] = "resource_id" in raw.columns
     extras = [c for c in raw.columns if c not in COUNTS_COLUMNS]
-    out.attrs["unread"] = extras
-    if extras:  # (rows told apart by them are not the same calls counted twice)
-        out["__extra"] = raw[extras].astype(str).agg("\x1f".join, axis=1)
     out["source"] = src
     out["row"] = rows
     out["period_start"] = _times(raw["period_start"], src)
+    grouping, ids = overlap_columns(raw.assign(period_start=out["period_start"]), extras)
+    out.attrs["unread"], out.attrs["row_ids"] = grouping, ids
+    if grouping:  # (rows told apart by them are not the same calls counted twice)
+        out["__extra"] = raw[grouping].astype(str).agg("\x1f".join, axis=1)
     out["period_s"] = (_check_periods(_numbers(raw["period_s"], "period_s", src,
                                                positive=True, required=True), src)
                        if "period_s" in raw and period_s is None
@@ -384,7 +436,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
                                  "values (expected StatusCode Complete or PartialData)",
                                  where)
             notes.append(f"{src}: metric {label!r}: CloudWatch returned {said}; "
-                         f"its {len(vs)} value{'s' if len(vs) > 1 else ''} read as "
+                         f"its {len(vs):,} value{'s' if len(vs) > 1 else ''} read as "
                          "given")
         elif status == "PartialData":
             notes.append(f"{src}: metric {res.get('Label')!r} is PartialData "
@@ -403,7 +455,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
                 continue
             merged[t] = v
     for kind, n in repeats.items():
-        notes.append(f"{src}: metric {labels[kind]!r}: {n} timestamp{'s' if n > 1 else ''} "
+        notes.append(f"{src}: metric {labels[kind]!r}: {n:,} timestamp{'s' if n > 1 else ''} "
                      "given twice with the same value, taken once")
     codes = _message_codes(doc.get("Messages"))
     if codes:

@@ -28,6 +28,7 @@ import pandas as pd
 
 from infercost.errors import InputError
 from infercost.ingest.billrows import (
+    basis_column,
     clean_str,
     finish,
     is_null,
@@ -103,26 +104,43 @@ def _snake(name: str) -> str:
 
 
 def _require_cells(raw: pd.DataFrame, types: pd.Series, kind: str, column: str,
-                   rows: pd.Series, source: str) -> None:
+                   rows: pd.Series, source: str, needed: bool = True) -> str | None:
     """Rows of line item type `kind` take their EffectiveCost from `column` (nothing else
-    in the file tells it): InputError naming the first such row when the column is absent
-    or its cell is empty there (the row would cost 0)."""
+    in the file tells it). When the column is absent or its cell empty on such a row (the
+    row would cost 0): InputError naming the first such row if the run's cost basis
+    needs EffectiveCost (`needed`), else the note saying for how many rows it is
+    unknown (None when every such row has its cell)."""
     of_kind = (types == kind).to_numpy()
     if not of_kind.any():
-        return
+        return None
     empty = of_kind & (raw[column].map(is_null).to_numpy(dtype=bool) if column in raw.columns
                        else True)
-    if empty.any():
+    if not empty.any():
+        return None
+    if needed:
         i = int(np.flatnonzero(empty)[0])
         what = (f"with an empty {column}" if column in raw.columns
                 else f"and no {column} column")
         raise InputError(f"a {kind} row {what} (expected its amortised cost there, the "
                          "row's EffectiveCost: without it the row would cost 0)",
                          f"{source}: row {rows.iloc[i]}")
+    n = int(empty.sum())
+    why = f"an empty {column}" if column in raw.columns else f"no {column} column"
+    rows_ = f"{n} {kind} row{'s' if n > 1 else ''}"
+    those = "those rows" if n > 1 else "that row"
+    return (f"{source}: EffectiveCost is unknown for {rows_} ({why}): the run's "
+            f"BilledCost figures are exact, but the EffectiveCost in the summary's charges "
+            f"and by_provider counts {those} as 0, so it reads low")
 
 
-def normalize(raw: pd.DataFrame, source: str, reduced: bool = False) -> pd.DataFrame:
-    """Map a CUR 2.0 table onto `BILL_COLUMNS` (see the module docstring)."""
+def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
+              cost_basis: str = "EffectiveCost") -> pd.DataFrame:
+    """Map a CUR 2.0 table onto `BILL_COLUMNS` (see the module docstring).
+
+    `cost_basis` (EffectiveCost or BilledCost): the run's; under BilledCost a
+    SavingsPlanCoveredUsage or DiscountedUsage row without its amortised cost is read
+    (EffectiveCost 0, said in a note), under EffectiveCost it is an InputError. Raises
+    InputError for missing required columns and cells that do not parse."""
     amounts = partial(parse_amounts, bounded=not reduced)  # (sums: their rows checked)
     raw = raw.rename(columns={c: _snake(c) for c in raw.columns})
     if "line_item_usage_start_date" not in raw and "identity_time_interval" in raw:
@@ -156,9 +174,10 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False) -> pd.DataF
                              "savings_plan_total_commitment_to_date", source, rows)
     sp_used = amounts(col("savings_plan_used_commitment"),
                             "savings_plan_used_commitment", source, rows)
-    for kind, column in (("SavingsPlanCoveredUsage", "savings_plan_savings_plan_effective_cost"),
-                         ("DiscountedUsage", "reservation_effective_cost")):
-        _require_cells(raw, types, kind, column, rows, source)
+    needed = basis_column(cost_basis) == "effective_cost"
+    unknown = [_require_cells(raw, types, kind, column, rows, source, needed) for kind, column
+               in (("SavingsPlanCoveredUsage", "savings_plan_savings_plan_effective_cost"),
+                   ("DiscountedUsage", "reservation_effective_cost"))]
     effective = []
     for i, t in enumerate(types):
         if t == "SavingsPlanCoveredUsage":
@@ -205,7 +224,7 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False) -> pd.DataF
     df["tags"] = col("resource_tags").map(parse_tags)
     df["label"] = types.map(lambda t: _LABEL.get(t, "adjustment" if t else "usage"))
     out = finish(df)
-    notes = [n for n in (unknown_types_note(types, source),
+    notes = [n for n in (*unknown, unknown_types_note(types, source),
                          unread_tags_note(df["tags"], rows, source)) if n]
     out.attrs["notes"] = notes
     return out

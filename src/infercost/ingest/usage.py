@@ -26,6 +26,7 @@ A file the backend cannot read (not UTF-8, malformed JSON, a CSV named `.parquet
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -232,12 +233,12 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str
     if ts.is_date():  # a day, no time: every request would sit in the day's first hour
         raise InputError("column timestamp: expected timestamps, got dates without a time "
                          "of day (requests per day are call counts: --counts)", _where(fs))
-    untok = check_parse(con, raw, fs, kind)
+    untok, stamps = check_parse(con, raw, fs, kind)
     has_tok = "input_tokens" in cols or "output_tokens" in cols
     if kind == "parquet":
         untok = _footer_token_nulls(fs) if has_tok else 0
-    return (normalize(raw, clean_text=kind != "parquet"), "gpu_ms" in cols, has_tok,
-            untok if has_tok else 0)
+    return (normalize(raw, clean_text=kind != "parquet", stamps=stamps), "gpu_ms" in cols,
+            has_tok, untok if has_tok else 0)
 
 
 def _footer_token_nulls(fs: list[Path]) -> int | None:
@@ -443,15 +444,22 @@ def _where(fs: list[Path]) -> str:
     return str(fs[0]) if len(fs) == 1 else f"{fs[0]} (and {len(fs) - 1} more)"
 
 
-def normalize(raw: Any, clean_text: bool = True) -> Any:
+def normalize(raw: Any, clean_text: bool = True, stamps: Any = None) -> Any:
     """The usage columns from a raw table (strings or native types), as Ibis expressions.
 
     `clean_text`: strip whitespace and U+FEFF off text cells (CSV and JSON; Parquet
-    strings are taken as they are)."""
+    strings are taken as they are). `stamps`: None, or an engine table (`check_parse`)
+    of timestamp texts the engine cannot cast (`__stamp_text`, as `cleaned_text` leaves
+    them) and their ISO 8601 UTC spelling (`__stamp_iso`), cast in their place: only
+    logs holding such spellings pay for the join."""
     import ibis
     import ibis.expr.datatypes as dt
 
     cols = {c.lower(): c for c in raw.columns}
+    if stamps is not None:
+        key = cleaned_text(json_text(raw[cols["timestamp"]]))
+        raw = raw.left_join(stamps, key == stamps["__stamp_text"]).select(
+            *raw.columns, "__stamp_iso")
 
     def col(name):
         return json_text(raw[cols[name]]) if name in cols else None
@@ -462,7 +470,10 @@ def normalize(raw: Any, clean_text: bool = True) -> Any:
     out = {}
     ts = col("timestamp")
     if ts.type().is_string():
-        ts = text(ts).try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
+        ts = text(ts)
+        if stamps is not None:
+            ts = ibis.coalesce(raw["__stamp_iso"], ts)
+        ts = ts.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
     elif ts.type().is_timestamp() and ts.type().timezone is not None:
         ts = ts.cast(dt.Timestamp())
     elif not ts.type().is_timestamp():
@@ -574,15 +585,18 @@ def json_text(v: Any) -> Any:
 DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 
 
-def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> int | None:
+def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int | None, Any]:
     """Unparsable timestamps or numbers in text columns: fail naming the file and row.
     Returns the rows whose token counts are unknown (CSV, JSON: the scan counts them;
-    None for Parquet, whose footers tell)."""
+    None for Parquet, whose footers tell), and None or the engine table of timestamp
+    texts the engine cannot cast but the bill's reader reads (`other_stamps`), for
+    `normalize`."""
     import ibis
     import ibis.expr.datatypes as dt
 
     cols = {c.lower(): c for c in raw.columns}
     checks = {}
+    ts_bad = None
     for c in ["timestamp", *FLOATS, *INTS]:
         if c in cols and json_text(raw[cols[c]]).type().is_string():
             rv = json_text(raw[cols[c]]).replace(BOM, "").strip()
@@ -594,6 +608,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> int | None:
                 bad = bad | rv.contains("_").fill_null(False)
             else:  # a date without a time of day read as midnight: the day's first hour
                 bad = bad | rv.re_search(DATE_ONLY).fill_null(False)
+                ts_bad = (rv, bad)
             if c in INTS:  # a token count of 12.7 is no count (it was rounded to 13);
                 # (NaN, inf and |x| >= 2^53 read as unknown, as `normalize` reads them)
                 f = rv.try_cast(dt.float64)
@@ -602,7 +617,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> int | None:
                 bad = bad | (finite & (g != g.floor())).fill_null(False)
             checks[c] = bad.cast("int64").sum()
     if kind == "parquet" and not checks:
-        return None
+        return None, None
     scan = {"__rows": raw.count()}  # a full scan: decoding errors surface here
     unknown = [_token_unknown(json_text(raw[cols[c]])) for c in INTS if c in cols]
     if kind != "parquet" and unknown:
@@ -627,11 +642,15 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> int | None:
         where = _locate_unreadable(files, kind)
         raise (_unreadable_json(where) if kind == "json" else None) or InputError(
             f"cannot read {kind}: {_first_line(e)}", where) from None
+    stamps = None
     for c in checks:
         v = counts[c].iloc[0]
         n = 0 if v is None or v != v else int(v)
+        refused = None
+        if n and c == "timestamp":  # the rare spellings: each distinct value read once
+            n, refused, stamps = other_stamps(con, raw, *ts_bad)
         if n:
-            where, value = _first_bad(files, kind, c)
+            where, value = _first_bad(files, kind, c, refused)
             raise InputError(
                 f"column {c}: {n} value{'s' if n > 1 else ''} cannot be parsed as "
                 + {"timestamp": "a UTC timestamp (a date and a time of day, ISO 8601: "
@@ -641,9 +660,49 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> int | None:
                 where,
             )
     if "__untok" not in scan:
-        return None if kind == "parquet" else 0
+        return (None if kind == "parquet" else 0), stamps
     v = counts["__untok"].iloc[0]
-    return 0 if v is None or v != v else int(v)
+    return (0 if v is None or v != v else int(v)), stamps
+
+
+#: a time of day in a timestamp's text: hours and minutes (`01:15`), or an hour with
+#: am/pm (`5am`, `5 p.m.`); without one the value is a date, read as midnight
+TIME_OF_DAY = re.compile(r"\d:\d\d|\d\s*[ap]\.?m\b", re.IGNORECASE)
+_STAMP_TABLES = itertools.count(1)
+
+
+def other_stamps(con: Any, raw: Any, text: Any, bad: Any) -> tuple[int, set[str], Any]:
+    """The timestamp texts (`text`: cleaned, as an Ibis column of `raw`) the engine
+    could not cast (`bad`), read in Python once per distinct value as a bill's cell is
+    read (`billrows.text_times`: a month's name, `t`/`z` in lower case, `UTC+2`), but
+    for a value without a time of day (`TIME_OF_DAY`: a date would sit in the day's
+    first hour; the ISO basic form `20261001T011000Z` alike). Returns the rows of the
+    values still refused, those values, and (when none is) an engine table of each
+    value's ISO 8601 UTC text (`__stamp_text`, `__stamp_iso`) for `normalize`; None
+    when some are refused. The common ISO path never runs this."""
+    import ibis
+    import pyarrow as pa
+
+    from infercost.ingest import billrows
+    from infercost.ingest.backends import from_arrow, to_arrow
+
+    got = to_arrow(con, raw.filter(bad).group_by(__stamp_text=text)
+                   .aggregate(__n=ibis._.count()))
+    values = got.column("__stamp_text").to_pylist()
+    rows = got.column("__n").to_pylist()
+    read = billrows.text_times([v for v in values if v is not None])
+    it = iter(read)
+    times = [None if v is None else next(it) for v in values]
+    times = [t if t is not None and TIME_OF_DAY.search(v) else None
+             for v, t in zip(values, times, strict=True)]
+    refused = {v for v, t in zip(values, times, strict=True) if t is None and v is not None}
+    n = sum(int(k) for v, t, k in zip(values, times, rows, strict=True) if t is None)
+    if n:
+        return n, refused, None
+    iso = [t.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for t in times]
+    table = pa.table({"__stamp_text": pa.array(values, pa.string()),
+                      "__stamp_iso": pa.array(iso, pa.string())})
+    return 0, refused, from_arrow(con, table, f"usage_stamps_{next(_STAMP_TABLES)}")
 
 
 def _token_unknown(v: Any) -> Any:
@@ -696,15 +755,19 @@ def _locate(files: list[Path], kind: str, column: str) -> str:
     return _first_bad(files, kind, column)[0]
 
 
-def _first_bad(files: list[Path], kind: str, column: str) -> tuple[str, Any]:
+def _first_bad(files: list[Path], kind: str, column: str,
+               refused: set[str] | None = None) -> tuple[str, Any]:
     """`_locate`'s place and the value there (the file or files and None when no value
-    is found)."""
+    is found). `refused`: the values known to be refused (as `cleaned_text` leaves
+    them): the first of those is found (else Python's own reading decides)."""
     from datetime import datetime
 
     def bad(v) -> bool:
         if v is None:
             return False
         s = str(v).replace(BOM, "").strip()
+        if refused is not None:
+            return s in refused
         if not s or (column != "timestamp" and s in NUMBER_NULLS):
             return False
         try:

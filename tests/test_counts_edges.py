@@ -1,0 +1,265 @@
+"""Call counts at their edges (`attribute --bill F --counts C`): a blank mean latency on
+some rows (idle not measured, said so), a `--counts-resource` or counts ResourceIds that
+join no bill row, an extra per-row id column beside the labels, and the wording of the
+row counts (counts rows read, requests allocated)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from tests.attribution_helpers import focus_row
+
+HEAD = "period_start,period_s,resource_id,endpoint,model,requests"
+T = [f"2026-10-01T0{h}:00:00Z" for h in range(4)]
+
+
+def _bill(tmp_path: Path, ids: tuple[str, ...] = ("i-1",), hours: int = 3) -> Path:
+    """`hours` hours of 1.0 USD for each ResourceId, and a 0.2 USD tax row."""
+    rows = [focus_row("1.0", rid, start=h) for rid in ids for h in range(hours)]
+    rows.append(focus_row("0.2", None, category="Tax", service="Other", hours=24))
+    p = tmp_path / "bill.csv"
+    pd.DataFrame(rows).to_csv(p, index=False)
+    return p
+
+
+def _counts(tmp_path: Path, text: str, name: str = "counts.csv") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def _attribute(cli, *args) -> tuple[int, str, str]:
+    return cli("attribute", *map(str, args))
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _one_error(cli, *args) -> str:
+    code, out, err = _attribute(cli, *args)
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0][len("error: "):]
+
+
+# ------------------------------------------------------------ a blank mean latency
+
+
+def test_a_blank_latency_says_idle_not_measured_not_zero(cli, tmp_path):
+    """One blank mean_latency_ms of three rows switches the driver to requests: the
+    report said 'idle share of fleet cost 0.0%' and the breakdown '0% of paid
+    accelerator time is idle', where idle is not measured."""
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                     f"{T[0]},3600,i-1,/a,m,100,20\n{T[1]},3600,i-1,/a,m,100,\n"
+                     f"{T[2]},3600,i-1,/a,m,100,20\n")
+    args = ("--bill", _bill(tmp_path), "--counts", counts)
+    code, out, err = _attribute(cli, *args, "--out", tmp_path / "o")
+    assert code == 0, err
+    text = _flat(out)
+    assert "idle share of fleet cost not measured" in text
+    assert "idle share of fleet cost 0.0%" not in text
+    said = [n for n in text.split("note: ")[1:] if "not measured" in n]
+    assert len(said) == 1  # said once
+    assert (f"mean_latency_ms is blank on 1 of 3 counts rows (first: {counts}: row 2)"
+            in said[0])
+    code, js, err = _attribute(cli, *args, "--out", tmp_path / "o2", "--json")
+    s = json.loads(js)
+    assert s["driver"] == "requests" and s["idle_share"] is None
+    assert s["fleet"]["idle_share"] is None
+    # the money is as before, exact: 3 hours of 1.0 to the requests, the tax shared
+    assert (s["totals"]["allocated"], s["totals"]["idle"], s["totals"]["shared"]) == (
+        "3", "0", "0.2")
+    main = s["breakdowns"]["bill"]["main_driver"]
+    assert "idle is not measured" in main and "0% of paid" not in main
+
+
+def test_no_latency_at_all_says_idle_not_measured_naming_the_column(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,100\n{T[1]},3600,i-1,/a,m,50\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o")
+    assert code == 0, err
+    text = _flat(out)
+    assert "idle share of fleet cost not measured" in text
+    assert "no counts row has a mean_latency_ms (2 counts rows)" in text
+
+
+def test_every_row_with_a_latency_prints_the_idle_share_as_before(cli, tmp_path):
+    # 3 x (3600 requests x 100 ms = 10% of the hour): 0.3 allocated, 2.7 idle (90%)
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + "".join(
+        f"{T[h]},3600,i-1,/a,m,3600,100\n" for h in range(3)))
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o")
+    assert code == 0, err
+    text = _flat(out)
+    assert "idle share of fleet cost 90.0%" in text and "not measured" not in text
+    assert ("note: counts: driver capacity (busy time = requests x mean latency against "
+            "one instance-hour per resource-hour; the rest is idle)") in text
+
+
+def test_a_cloudwatch_hour_without_model_latency_is_named_by_its_timestamp(cli, tmp_path):
+    doc = {"MetricDataResults": [
+        {"Id": "a", "Label": "Invocations", "Timestamps": T[:2], "Values": [10, 20]},
+        {"Id": "b", "Label": "ModelLatency", "Timestamps": T[:1], "Values": [5000]}]}
+    cw = _counts(tmp_path, json.dumps(doc), "cw.json")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", cw,
+                                "--counts-resource", "i-1", "--counts-period", "3600",
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert any(f"mean_latency_ms is blank on 1 of 2 counts rows (first: {cw}: "
+               "2026-10-01T01:00:00" in n for n in s["notes"]), s["notes"]
+
+
+# ------------------------------------------------------------ ResourceIds that join nothing
+
+
+def test_a_counts_resource_matching_no_bill_resource_exits_2(cli, tmp_path):
+    """A typo in --counts-resource exited 0 with every request 'without a bill row'."""
+    bill = _bill(tmp_path, ids=("endpoint/sentiment-prod", "endpoint/other", "vol-1"))
+    counts = _counts(tmp_path, "period_start,period_s,requests\n" f"{T[0]},3600,10\n")
+    line = _one_error(cli, "--bill", bill, "--counts", counts, "--counts-resource",
+                      "endpoint/sentiment-prd", "--out", tmp_path / "o")
+    assert line.startswith("--counts-resource: ")
+    assert "'endpoint/sentiment-prd' matches no ResourceId in the bill" in line
+    # the closest ResourceIds of the bill, closest first
+    assert "closest: endpoint/sentiment-prod, endpoint/other" in line
+    assert "expected" in line
+    assert not (tmp_path / "o").exists()  # nothing written
+
+
+def test_a_counts_file_whose_resource_ids_join_no_bill_row_is_noted(cli, tmp_path):
+    """A counts file may cover an endpoint this bill does not: not refused, but its
+    ResourceIds and the requests they carry are named (they were only a count of
+    requests 'without a bill row')."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-9,/a,m,1000\n"
+                     f"{T[1]},3600,i-8,/a,m,500\n{T[2]},3600,i-9,/a,m,1000\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["rows"]["usage_without_bill_row"] == 2500
+    assert ("counts: 2 ResourceIds of the counts join no fleet bill row (compared exactly): "
+            "i-8 (500 requests), i-9 (2,000 requests); their 2,500 requests are not "
+            "allocated") in s["notes"]
+
+
+def test_counts_resource_ids_that_all_join_the_bill_add_no_note(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    assert not [n for n in json.loads(out)["notes"] if "join no fleet bill row" in n]
+
+
+# ------------------------------------------------------------ an id column beside the labels
+
+
+def test_the_same_period_twice_with_different_row_ids_is_refused(cli, tmp_path):
+    """An extra `row_id` column (a different value on every row) joined the overlap key:
+    every row read as distinct, and a doubled period was summed twice."""
+    counts = _counts(tmp_path, HEAD + ",row_id\n"
+                     f"{T[0]},3600,i-1,/a,m,10,r-1\n{T[1]},3600,i-1,/a,m,10,r-2\n"
+                     f"{T[0]},3600,i-1,/a,m,10,r-3\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--out", tmp_path / "o")
+    assert line == (f"{counts}: row 3: counts the same period as row 1 "
+                    "(2026-10-01T00:00:00, 3600 s) for the same resource and labels; "
+                    "expected each call counted once")
+
+
+def test_the_same_period_in_two_files_with_different_uuids_is_refused(cli, tmp_path):
+    rows = [f"{T[0]},3600,i-1,/a,m,10", f"{T[1]},3600,i-1,/a,m,10"]
+    a = _counts(tmp_path, HEAD + ",request_uuid\n" + "".join(
+        f"{r},7f3a-{i}\n" for i, r in enumerate(rows)), "a.csv")
+    b = _counts(tmp_path, HEAD + ",request_uuid\n" + "".join(
+        f"{r},c19e-{i}\n" for i, r in enumerate(rows)), "b.csv")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", a, "--counts", b,
+                      "--out", tmp_path / "o")
+    assert line.startswith(f"{b}: row 1: counts the same period as {a}: row 1")
+
+
+def test_a_row_id_column_is_noted_as_an_id_and_distinct_periods_are_kept(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + ",row_id\n"
+                     f"{T[0]},3600,i-1,/a,m,10,1\n{T[1]},3600,i-1,/a,m,20,2\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["rows"]["usage_allocated"] == 30
+    assert ("counts: counts.csv: column row_id not read (a different value on every row "
+            "of several periods: a row id, not a label); rows differing only there count "
+            "the same calls twice") in s["notes"]
+
+
+def test_a_variant_column_over_several_periods_is_still_summed(cli, tmp_path):
+    """SageMaker variants recur period after period: a grouping, summed with the note."""
+    counts = _counts(tmp_path, HEAD + ",variant_name\n"
+                     f"{T[0]},3600,i-1,/a,m,10,AllTraffic\n{T[0]},3600,i-1,/a,m,5,Canary\n"
+                     f"{T[1]},3600,i-1,/a,m,10,AllTraffic\n{T[1]},3600,i-1,/a,m,5,Canary\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["rows"]["usage_allocated"] == 30
+    assert ("counts: counts.csv: column variant_name not read (the labels are endpoint, "
+            "model, model_version, tenant): rows differing only there are summed"
+            in s["notes"])
+
+
+def test_the_overlap_key_leaves_out_only_per_row_ids():
+    from infercost.ingest.counts import overlap_columns
+
+    rows = pd.DataFrame({
+        "period_start": pd.to_datetime([T[0], T[0], T[1], T[1]]),
+        "row_id": ["a", "b", "c", "d"],           # distinct on every row: an id
+        "variant": ["x", "y", "x", "y"],          # recurs: a grouping
+        "region": ["eu", "eu", "eu", "eu"],       # one value: a grouping
+    })
+    assert overlap_columns(rows, ["row_id", "variant", "region"]) == (
+        ["variant", "region"], ["row_id"])
+    # one period: values distinct on every row could be variants (AllTraffic, Canary)
+    one = rows.iloc[:2]
+    assert overlap_columns(one, ["row_id", "variant", "region"]) == (
+        ["row_id", "variant", "region"], [])
+
+
+# ------------------------------------------------------------ wording of the row counts
+
+
+def test_the_rows_line_counts_counts_rows_and_requests_apart(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,1500\n"
+                     f"{T[1]},3600,i-1,/a,m,1000\n{T[0]},3600,i-7,/a,m,1200\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o")
+    assert code == 0, err
+    text = _flat(out)
+    assert ("rows: bill 4; 3 counts rows read, 2,500 requests allocated, 0 rejected, "
+            "0 outside the billing period, 1,200 without a bill row") in text
+    assert "over 2,500 requests)" in text
+    assert "usage 3 read" not in text
+
+
+def test_a_usage_log_keeps_its_rows_wording_with_separators(cli, tmp_path):
+    log = _counts(tmp_path, "timestamp,request_id,resource_id,duration_ms\n"
+                  "2026-10-01T00:10:00Z,a,i-1,100\n2026-10-01T01:10:00Z,b,i-1,300\n",
+                  "usage.csv")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--usage", log,
+                                "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "rows: bill 4; usage 2 read, 2 allocated, 0 rejected" in _flat(out)
+
+
+def test_cloudwatch_value_counts_in_notes_have_separators(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    stamps = [str(pd.Timestamp("2026-10-01") + pd.Timedelta(hours=h)) for h in range(1200)]
+    doc = {"MetricDataResults": [{"Id": "a", "Label": "Invocations", "StatusCode": "Forbidden",
+                                  "Timestamps": stamps, "Values": [1] * 1200}]}
+    p = _counts(tmp_path, json.dumps(doc), "cw.json")
+    notes = read_counts(p, resource="i-1", period_s=3600).notes
+    assert any("its 1,200 values read as given" in n for n in notes), notes

@@ -1,0 +1,350 @@
+"""Input spellings and shapes the readers met in real exports: usage timestamps spelled
+as the bill's may be (a month's name, RFC 3339's lowercase `t` and `z`), a CUR 2.0 file
+without its amortised-cost column under `--cost-basis BilledCost`, a bill spanning two
+billing periods, and a fleet row whose charge period ends before it starts. Each case's
+docstring says what happened before."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.attribution_helpers import focus_row
+
+RID = "i-1"
+USAGE_HEAD = "timestamp,request_id,resource_id,duration_ms,input_tokens,output_tokens"
+TIMESTAMP = ("a UTC timestamp (a date and a time of day, ISO 8601: "
+             "2026-10-01T00:15:00Z)")
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "focus" / \
+    "focus-1.0-sample-1000.csv"
+
+
+@pytest.fixture
+def con():
+    from infercost.ingest.backends import connect
+
+    return connect("duckdb")
+
+
+def _bill(tmp_path: Path, rows: list[dict] | None = None) -> Path:
+    p = tmp_path / "bill.csv"
+    pd.DataFrame(rows or [focus_row("2.5", RID), focus_row("1.5", RID, start=1),
+                          focus_row("0.2", None, category="Tax", service="Other",
+                                    hours=24)]).to_csv(p, index=False)
+    return p
+
+
+def _usage(tmp_path: Path, stamps: list[str], name: str = "usage.csv") -> Path:
+    p = tmp_path / name
+    rows = [(s, f"r{i}", RID, 100 * (i + 1), 3, 4) for i, s in enumerate(stamps)]
+    if name.endswith(".csv"):
+        with open(p, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(USAGE_HEAD.split(","))
+            w.writerows(rows)
+    else:
+        keys = USAGE_HEAD.split(",")
+        p.write_text("".join(json.dumps(dict(zip(keys, r, strict=True))) + "\n"
+                             for r in rows))
+    return p
+
+
+def _fails(cli, *args) -> str:
+    code, out, err = cli("attribute", *map(str, args))
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0][len("error: "):]
+
+
+def _runs(cli, *args) -> dict:
+    code, out, err = cli("attribute", *map(str, args), "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def _figures(s: dict) -> tuple:
+    return (s["totals"], s["rows"]["usage_allocated"], s["rows"]["usage_rejected"],
+            s["rows"]["usage_outside_period"], s["rows"]["usage_without_bill_row"])
+
+
+# ------------------------------------------------------------------ usage timestamps
+
+ISO = ["2026-10-01T00:10:00Z", "2026-10-01T01:10:00Z", "2026-10-01T01:40:30Z"]
+OTHER = ["1 Oct 2026 00:10", "2026-10-01t01:10:00z", "Oct 1, 2026 03:40:30 +02:00"]
+
+
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl"])
+def test_usage_timestamps_read_the_spellings_the_bill_reads(cli, tmp_path, name):
+    """"1 Oct 2026 00:10" (a month's name) and "2026-10-01t01:10:00z" (RFC 3339 allows
+    the lower case) exited 2 in a usage log, while a bill read both."""
+    bill = _bill(tmp_path)
+    want = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO, "iso-" + name),
+                 "--out", tmp_path / "a")
+    got = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, OTHER, name),
+                "--out", tmp_path / "b")
+    assert _figures(got) == _figures(want)
+    assert got["rows"]["usage_allocated"] == 3
+    assert (tmp_path / "a" / "allocations.csv").read_bytes() == (
+        tmp_path / "b" / "allocations.csv").read_bytes()
+
+
+def test_usage_timestamps_of_other_spellings_read_as_the_bill_reads_them(con, tmp_path):
+    """Each value as `billrows.parse_times` reads it in a bill (UTC, offsets applied);
+    ISO values beside them read as before."""
+    from infercost.ingest.billrows import parse_times
+    from infercost.ingest.usage import read_usage
+
+    stamps = ["2026-10-01T00:10:00Z", *OTHER, "Oct 1 2026 5am", "1 Oct 2026 07:00 UTC+2",
+              "2 Oct 2026 01:15:00.25", " 2 OCT 2026 01:15 "]
+    t = con.execute(read_usage(con, _usage(tmp_path, stamps)).table)
+    want = parse_times(pd.Series(stamps), "timestamp", "f", pd.Series(range(len(stamps))))
+    assert [pd.Timestamp(x) for x in t.sort_values("request_id")["timestamp"]] == \
+        want.tolist()
+    assert want.tolist()[4:] == [pd.Timestamp("2026-10-01 05:00"),
+                                 pd.Timestamp("2026-10-01 05:00"),
+                                 pd.Timestamp("2026-10-02 01:15:00.25"),
+                                 pd.Timestamp("2026-10-02 01:15")]
+
+
+def test_usage_timestamps_of_other_spellings_in_parquet_text(con, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from infercost.ingest.usage import read_usage
+
+    p = tmp_path / "u.parquet"
+    pq.write_table(pa.table({"timestamp": ["2026-10-01T00:10:00Z", "1 Oct 2026 02:00"],
+                             "request_id": ["a", "b"], "resource_id": [RID, RID],
+                             "duration_ms": [1.0, 2.0]}), p)
+    t = con.execute(read_usage(con, p).table).sort_values("request_id")
+    assert t["timestamp"].tolist() == [pd.Timestamp("2026-10-01 00:10"),
+                                       pd.Timestamp("2026-10-01 02:00")]
+
+
+@pytest.mark.parametrize("stamp", ["2/10/2026 06:00", "13/10/2026 06:00", "1790848800",
+                                   "1 Oct 2026", "Oct 2026", "2026-10-01", "later",
+                                   "20261001T011000Z"])
+def test_usage_timestamps_the_bill_refuses_or_without_a_time_stay_refused(
+        cli, tmp_path, stamp):
+    """Dates of numbers not year first (a locale's reading), bare numbers (seconds or
+    ms?), a date without a time of day (every request in the day's first hour) and the
+    ISO basic form stay refused, naming the row and the value."""
+    usage = _usage(tmp_path, ["2026-10-01T00:10:00Z", "1 Oct 2026 00:20", stamp,
+                              "1 Oct 2026 00:30", stamp])
+    assert _fails(cli, "--bill", _bill(tmp_path), "--usage", usage, "--out",
+                  tmp_path / "o") == (
+        f"{usage}: row 3: column timestamp: 2 values cannot be parsed as {TIMESTAMP}; "
+        f"first {stamp!r}")
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_fallback_reads_each_distinct_value_once(con, tmp_path, monkeypatch):
+    """Values the engine reads are never handed to Python; each other spelling once."""
+    from infercost.ingest import billrows
+    from infercost.ingest.usage import read_usage
+
+    seen = []
+    real = billrows.text_times
+
+    def spy(values):
+        seen.append(sorted(values))
+        return real(values)
+
+    monkeypatch.setattr(billrows, "text_times", spy)
+    iso = _usage(tmp_path, ISO * 3, "iso.csv")
+    con.execute(read_usage(con, iso).table)
+    assert seen == []
+    other = _usage(tmp_path, ISO + OTHER * 3)
+    assert len(con.execute(read_usage(con, other).table)) == 12
+    assert seen == [sorted(OTHER)]
+
+
+@pytest.mark.spark
+def test_usage_timestamps_of_other_spellings_read_alike_on_spark(tmp_path):
+    """The Python reading of the rare spellings is joined back on either engine: Spark
+    reads them as DuckDB does (and the ISO values each engine reads itself)."""
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
+    from infercost.ingest.backends import connect
+    from infercost.ingest.usage import read_usage
+
+    p = _usage(tmp_path, ["2026-10-01T00:10:00Z", *OTHER, "2 Oct 2026 01:15:00.25",
+                          "1 Oct 2026 07:00 UTC+2", "2026-10-01T02:00:00+0200"])
+    got = {}
+    for backend in ("duckdb", "spark"):
+        con = connect(backend)
+        t = con.execute(read_usage(con, p).table).sort_values("request_id")
+        got[backend] = [pd.Timestamp(x) for x in t["timestamp"]]
+    assert got["spark"] == got["duckdb"] == [
+        pd.Timestamp(x) for x in ["2026-10-01 00:10", "2026-10-01 00:10", "2026-10-01 01:10",
+                                  "2026-10-01 01:40:30", "2026-10-02 01:15:00.25",
+                                  "2026-10-01 05:00", "2026-10-01 00:00"]]
+
+
+def test_parse_times_of_sub_second_values_in_other_spellings():
+    """A value with a fraction of a second, in a spelling the ISO pass cannot read,
+    among none that it can: a TypeError (a traceback) from pandas's unit mismatch."""
+    from infercost.ingest.billrows import parse_times
+
+    got = parse_times(pd.Series(["2 Oct 2026 01:15:00.5"]), "c", "f", pd.Series([1]))
+    assert got.tolist() == [pd.Timestamp("2026-10-02 01:15:00.5")]
+
+
+# ------------------------------------------------------------------ CUR without its columns
+
+CUR_HEAD = ("line_item_line_item_type,line_item_unblended_cost,line_item_currency_code,"
+            "line_item_usage_start_date,line_item_usage_end_date,line_item_resource_id")
+T0, T1 = "2026-10-01T00:00:00Z", "2026-10-01T01:00:00Z"
+
+
+def test_cur_without_savings_plan_column_reads_under_billed_cost(cli, tmp_path):
+    """Refused as "a SavingsPlanCoveredUsage row and no
+    savings_plan_savings_plan_effective_cost column" under `--cost-basis BilledCost`
+    too, which reads line_item_unblended_cost only."""
+    bill = tmp_path / "cur.csv"
+    bill.write_text(f"{CUR_HEAD}\nUsage,1.5,USD,{T0},{T1},{RID}\n"
+                    f"SavingsPlanCoveredUsage,2.0,USD,{T0},{T1},{RID}\n"
+                    f"SavingsPlanCoveredUsage,0.5,USD,{T0},{T1},{RID}\n")
+    usage = _usage(tmp_path, ["2026-10-01T00:10:00Z"])
+    s = _runs(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o",
+              "--cost-basis", "BilledCost")
+    assert s["cost_basis"] == "BilledCost"
+    assert s["totals"]["bill"] == "4"
+    assert s["totals"]["allocated"] == "4"
+    note = (f"{bill}: EffectiveCost is unknown for 2 SavingsPlanCoveredUsage rows (no "
+            "savings_plan_savings_plan_effective_cost column): the run's BilledCost "
+            "figures are exact, but the EffectiveCost in the summary's charges and "
+            "by_provider counts those rows as 0, so it reads low")
+    assert note in s["notes"]
+    assert s["charges"]["commitment_used"]["billed_cost"] == "2.5"
+    assert s["charges"]["commitment_used"]["effective_cost"] == "0"
+    # the default basis still needs the column
+    line = _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "p")
+    assert line.startswith(f"{bill}: row 2: a SavingsPlanCoveredUsage row and no "
+                           "savings_plan_savings_plan_effective_cost column")
+    line = _fails(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "p",
+                  "--cost-basis", "EffectiveCost")
+    assert "savings_plan_savings_plan_effective_cost" in line
+
+
+def test_cur_reservation_cells_empty_under_billed_cost_are_noted(cli, tmp_path):
+    bill = tmp_path / "cur.csv"
+    bill.write_text(f"{CUR_HEAD},reservation_effective_cost\n"
+                    f"Usage,1.5,USD,{T0},{T1},{RID},\n"
+                    f"DiscountedUsage,2.0,USD,{T0},{T1},{RID},0.7\n"
+                    f"DiscountedUsage,1.0,USD,{T0},{T1},{RID},\n")
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ["2026-10-01T00:10:00Z"]),
+              "--out", tmp_path / "o", "--cost-basis", "BilledCost")
+    assert s["totals"]["bill"] == "4.5"
+    assert (f"{bill}: EffectiveCost is unknown for 1 DiscountedUsage row (an empty "
+            "reservation_effective_cost): the run's BilledCost figures are exact, but the "
+            "EffectiveCost in the summary's charges and by_provider counts that row as 0, "
+            "so it reads low") in s["notes"]
+    assert s["charges"]["commitment_used"]["effective_cost"] == "0.7"
+
+
+def test_read_bill_takes_the_cost_basis(tmp_path):
+    from infercost.errors import InputError
+    from infercost.ingest.bill import read_bill
+
+    bill = tmp_path / "cur.csv"
+    bill.write_text(f"{CUR_HEAD}\nDiscountedUsage,2.0,USD,{T0},{T1},{RID}\n")
+    with pytest.raises(InputError, match="no reservation_effective_cost column"):
+        read_bill(bill)
+    b = read_bill(bill, cost_basis="BilledCost")
+    assert b.totals("BilledCost") == {"AWS": 2}
+    assert any("EffectiveCost is unknown for 1 DiscountedUsage row" in n for n in b.notes)
+
+
+# ------------------------------------------------------------------ billing periods
+
+
+def test_a_bill_of_two_billing_periods_is_noted(cli, tmp_path):
+    """A bill holding rows of two BillingPeriodStart values ran without a word: the run's
+    period silently stretched over both."""
+    late = focus_row("0.4", None, start=24 * 31 + 1, service="Storage",
+                     BillingPeriodStart="2026-11-01 00:00:00",
+                     BillingPeriodEnd="2026-12-01 00:00:00")
+    bill = _bill(tmp_path, [focus_row("2.5", RID), focus_row("1.5", RID, start=1),
+                            late, late | {"EffectiveCost": "0.1", "BilledCost": "0.1"}])
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
+    assert s["billing_period"] == {"start": "2026-10-01T00:00:00",
+                                   "end": "2026-12-01T00:00:00"}
+    assert ("the bill holds 2 billing periods (BillingPeriodStart 2026-10-01: 2 rows, "
+            "2026-11-01: 2 rows): the run's period is 2026-10-01/2026-12-01, from the "
+            "first start to the last end, and the rows of every period are attributed "
+            "alike (fleet rows over the hours of their charge period, allocated or idle; "
+            "the rest shared)") in s["notes"]
+    assert s["totals"]["shared"] == "0.5"
+
+
+def test_a_bill_of_one_billing_period_has_no_such_note(cli, tmp_path):
+    s = _runs(cli, "--bill", _bill(tmp_path), "--usage", _usage(tmp_path, ISO),
+              "--out", tmp_path / "o")
+    assert not [n for n in s["notes"] if "billing periods" in n]
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="../shared/data/focus is absent")
+def test_the_focus_sample_names_its_two_billing_periods(cli, tmp_path):
+    s = _runs(cli, "--bill", SAMPLE, "--out", tmp_path / "o")
+    note = [n for n in s["notes"] if "billing periods" in n]
+    assert note == [
+        "the bill holds 2 billing periods (BillingPeriodStart 2024-09-01: 999 rows, "
+        "2024-10-01: 1 row): the run's period is 2024-09-01/2024-11-01, from the first "
+        "start to the last end, and the rows of every period are attributed alike (fleet "
+        "rows over the hours of their charge period, allocated or idle; the rest shared)"]
+
+
+def test_more_than_three_billing_periods_name_the_first_three(tmp_path):
+    from infercost.ingest.bill import read_bill
+
+    rows = [focus_row("1", None, start=24 * 31 * k, BillingPeriodStart=f"2026-{m}-01",
+                      BillingPeriodEnd=f"2026-{m + 1}-01")
+            for k, m in enumerate([10, 11, 9, 8])]
+    b = read_bill(_bill(tmp_path, rows))
+    assert [n for n in b.notes if "billing periods" in n][0].startswith(
+        "the bill holds 4 billing periods (BillingPeriodStart 2026-08-01: 1 row, "
+        "2026-09-01: 1 row, 2026-10-01: 1 row and 1 more): the run's period is "
+        "2026-08-01/2026-12-01")
+
+
+# ------------------------------------------------------------------ charge periods
+
+
+def test_a_fleet_row_whose_charge_period_ends_before_it_starts_is_named_so(cli, tmp_path):
+    """The unallocated row said "fleet bill rows without a charge period" for a row
+    whose ChargePeriodEnd is before its ChargePeriodStart."""
+    back = focus_row("0.7", RID, start=3) | {"ChargePeriodEnd": focus_row("0", start=2)[
+        "ChargePeriodStart"]}
+    bill = _bill(tmp_path, [focus_row("2.5", RID), back])
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO[:1]), "--out",
+              tmp_path / "o")
+    assert s["totals"]["unallocated"] == "0.7"
+    a = pd.read_csv(tmp_path / "o" / "allocations.csv", dtype=str)
+    un = a[a["model"] == "__unallocated__"]
+    assert un[["detail", "cost"]].values.tolist() == [
+        ["fleet bill rows with a charge period that ends before it starts (1)", "0.7"]]
+
+
+def test_both_kinds_of_unusable_charge_period_get_a_row_each(cli, tmp_path):
+    back = focus_row("0.7", RID, start=3) | {"ChargePeriodEnd": focus_row("0", start=2)[
+        "ChargePeriodStart"]}
+    none = focus_row("0.25", RID, start=4) | {"ChargePeriodStart": "NULL"}
+    bill = _bill(tmp_path, [focus_row("2.5", RID), back, none, none])
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO[:1]), "--out",
+              tmp_path / "o")
+    assert s["totals"]["unallocated"] == "1.2"
+    assert s["conservation"]["holds"]
+    a = pd.read_csv(tmp_path / "o" / "allocations.csv", dtype=str)
+    un = a[a["model"] == "__unallocated__"]
+    assert sorted(un[["detail", "cost"]].values.tolist()) == [
+        ["fleet bill rows with a charge period that ends before it starts (1)", "0.7"],
+        ["fleet bill rows without a charge period (2)", "0.5"]]
