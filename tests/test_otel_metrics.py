@@ -181,6 +181,20 @@ def test_tenants_equal_in_python_but_not_as_text_keep_their_own_series():
     assert sorted(_counter(reader)) == ["1", "1.0", "True"]
 
 
+def test_tenants_zero_and_negative_zero_keep_their_own_series():
+    # 0.0 == -0.0 (and hash alike) in Python: the second tenant took the first's labels
+    reader = InMemoryMetricReader()
+    mem = Memory()
+    tp = TracerProvider()
+    pricer = instrument(tp, small_table(), exporter=mem,
+                        meter_provider=MeterProvider(metric_readers=[reader]))
+    for tenant in (0.0, -0.0):
+        batch(tp, 1, tenant=tenant)
+    pricer.force_flush()
+    assert sorted(s.attributes["infercost.tenant"] for s in mem.spans) == ["-0.0", "0.0"]
+    assert sorted(_counter(reader)) == ["-0.0", "0.0"]
+
+
 @pytest.mark.parametrize("bad", ["http://collector:4318", object()])
 def test_a_meter_provider_that_is_not_one_is_refused(bad):
     tp = TracerProvider()

@@ -403,7 +403,10 @@ class CostSpanExporter(SpanExporter):
         is left out: Prometheus reads a missing label as empty, and the SDK hashes one
         attribute fewer per record), made once per distinct value set (the same dict
         every time, so the metrics SDK sees one attribute set)."""
-        raw = (model, version, tenant, type(version), type(tenant))  # 1, 1.0, True differ
+        # 1, 1.0, True differ (types); 0.0 and -0.0 too (equal floats of other text)
+        raw = (model, version if type(version) is not float else repr(version),
+               tenant if type(tenant) is not float else repr(tenant), type(version),
+               type(tenant))
         hit = self._label_sets.get(raw)
         if hit is None:
             key = (str(model), "" if version is None else str(version),
