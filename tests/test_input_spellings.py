@@ -348,3 +348,20 @@ def test_both_kinds_of_unusable_charge_period_get_a_row_each(cli, tmp_path):
     assert sorted(un[["detail", "cost"]].values.tolist()) == [
         ["fleet bill rows with a charge period that ends before it starts (1)", "0.7"],
         ["fleet bill rows without a charge period (2)", "0.5"]]
+
+
+def test_a_bill_resource_id_with_an_invisible_character_is_noted(cli, tmp_path):
+    """A ResourceId ending in U+200B (a copy from a web page) joins no usage id: the
+    fleet read as unused, all idle or shared, without a word."""
+    bill = _bill(tmp_path, [focus_row("2.5", RID + "\u200b"), focus_row("1.5", RID, start=1)])
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
+    note = [n for n in s["notes"] if "invisible character" in n]
+    assert note == ["1 bill ResourceId holds an invisible character (first: 'i-1\\u200b', "
+                    "U+200B ZERO WIDTH SPACE): ids are compared exactly, so it joins only "
+                    "usage ids with the same character"]
+
+
+def test_bill_resource_ids_in_plain_or_accented_text_get_no_such_note(cli, tmp_path):
+    bill = _bill(tmp_path, [focus_row("2.5", RID), focus_row("1.5", "vm-café", start=1)])
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
+    assert not [n for n in s["notes"] if "invisible" in n]

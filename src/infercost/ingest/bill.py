@@ -134,10 +134,37 @@ def read_bill(
                 reduced=[str(g.path) for g in got if g.reduced],
                 hour_rows=HourRows.concat(hours) if hours else None)
     convert_currency(bill, rates or {}, currency, rules_source)
-    note = periods_note(bill)
-    if note:
-        bill.notes.append(note)
+    for note in (periods_note(bill), invisible_ids_note(bill)):
+        if note:
+            bill.notes.append(note)
     return bill
+
+
+def invisible_ids_note(bill: Bill) -> str | None:
+    """The note for ResourceIds holding a character no one sees (Unicode format or
+    control characters, such as U+200B ZERO WIDTH SPACE, left by a copy from a web
+    page or a spreadsheet): ids are compared exactly, so such an id joins only a usage
+    id with the same character, and a fleet resource could read as unused. Names how
+    many ids, the first (escaped) and its character. None when there is none."""
+    import unicodedata
+
+    ids = pd.unique(bill.rows["resource_id"].dropna().to_numpy(dtype=object))
+    odd = []
+    for v in ids:
+        if isinstance(v, str) and not v.isascii():
+            ch = next((c for c in v if unicodedata.category(c) in ("Cf", "Cc")), None)
+            if ch is not None:
+                odd.append((v, ch))
+    if not odd:
+        return None
+    v, ch = odd[0]
+    shown = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cf", "Cc") else c
+                    for c in v)
+    many = len(odd) > 1
+    return (f"{len(odd):,} bill ResourceId{'s' if many else ''} hold{'' if many else 's'} "
+            f"an invisible character (first: '{shown}', U+{ord(ch):04X} "
+            f"{unicodedata.name(ch, 'a control character')}): ids are compared exactly, so "
+            f"{'they join' if many else 'it joins'} only usage ids with the same character")
 
 
 def periods_note(bill: Bill) -> str | None:
