@@ -107,3 +107,27 @@ def test_a_service_in_two_categories_is_named_with_each(cli, tmp_path):
     for c in cats:
         assert f"Amazon SageMaker ({c})" in text
     assert "charges: usage 1,054.97, tax 63.30" in text  # the example's own figures
+
+
+def test_a_bill_with_credits_says_its_driver_shares_are_of_the_net_bill(cli, tmp_path):
+    # instance time 10 and a credit of -4: shares of the net 6 read 166.7% and -66.7%,
+    # printed before as if a driver could be 167% of the bill without a word
+    import pandas as pd
+
+    from tests.attribution_helpers import focus_row
+
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("10", "i-1"), focus_row("-4", None, category="Credit",
+                                                    service="Other")]).to_csv(bill, index=False)
+    usage = tmp_path / "usage.csv"
+    usage.write_text("timestamp,request_id,resource_id,duration_ms\n"
+                     "2026-10-01T00:10:00Z,r1,i-1,1000\n")
+    code, out, err = cli("attribute", "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert ("drivers (shares of the net bill, credits below zero): instance time (fleet) "
+            "166.7%, credit -66.7%") in text
+    # a bill without a negative driver keeps the plain line
+    pd.DataFrame([focus_row("10", "i-1")]).to_csv(bill, index=False)
+    code, out, err = cli("attribute", "--bill", bill, "--usage", usage, "--out", tmp_path / "p")
+    assert code == 0 and "drivers: instance time (fleet) 100.0%" in " ".join(out.split())

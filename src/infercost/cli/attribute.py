@@ -115,7 +115,7 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"  conservation {'holds' if s['conservation']['holds'] else 'VIOLATED'} (exact): "
         f"{_sep_numbers(s['conservation']['line'])}",
         f"  idle share of fleet cost {_idle_share(s)}",
-        "  drivers: " + ", ".join(f"{d['driver']} {d['share']}" for d in s["drivers"][:6]),
+        _drivers_line(s["drivers"]),
         *_bill_lines(s, m),
         f"  per request {_unit(u['cost_per_request'])}, per 1k requests "
         f"{_unit(u['cost_per_1k_requests'])}, per 1M tokens {_unit(u['cost_per_1m_tokens'])} {cur}",
@@ -219,6 +219,15 @@ def thousands(s: str) -> str:
     if not whole.isdigit():
         return s
     return f"{sign}{int(whole):,}{dot}{frac}"
+
+
+def _drivers_line(drivers: list[dict]) -> str:
+    """The largest six drivers with their share of the bill; a bill with credits or
+    refunds (a driver below zero) says its shares are of the net bill, where a driver
+    can pass 100% ("instance time (fleet) 125.0%, credit -31.2%")."""
+    net = any(d["cost"] < 0 for d in drivers)
+    head = "  drivers (shares of the net bill, credits below zero): " if net else "  drivers: "
+    return head + ", ".join(f"{d['driver']} {d['share']}" for d in drivers[:6])
 
 
 def _counts_run(s: dict) -> bool:
