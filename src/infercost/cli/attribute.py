@@ -250,9 +250,8 @@ def _read_allocated(s: dict) -> str:
 def _idle_share(s: dict) -> str:
     """The idle share of fleet cost; "not measured" for call counts split by request count
     (no busy time is known: only hours without a request are idle; a note says why)."""
-    from infercost.allocation.breakdowns import idle_not_measured
-
-    if idle_not_measured(s):
+    if _counts_run(s) and s.get("driver") == "requests":  # (allocation.breakdowns'
+        # idle_not_measured: the same test on the summary)
         return "not measured (call counts split by request count; see the note)"
     return _pct(s["idle_share"])
 
