@@ -365,3 +365,88 @@ def test_bill_resource_ids_in_plain_or_accented_text_get_no_such_note(cli, tmp_p
     bill = _bill(tmp_path, [focus_row("2.5", RID), focus_row("1.5", "vm-café", start=1)])
     s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
     assert not [n for n in s["notes"] if "invisible" in n]
+
+
+# ---------------------------------------- zones the engine read its own way (second round)
+
+#: 06:10 at +05:30 is 00:40 UTC (hour 0); read as +05:00 it was 01:10 (hour 1)
+ZONED = ["2026-10-01 06:10:00 UTC+5:30", "2026-10-01T03:10:00 Europe/Paris",
+         "2026-10-01 03:40:30 UTC+2"]
+ZONED_ISO = ["2026-10-01T00:40:00Z", "2026-10-01T01:10:00Z", "2026-10-01T01:40:30Z"]
+
+
+def test_usage_offsets_with_minutes_and_zone_names_read_as_the_bill_reads_them(cli, tmp_path):
+    """`UTC+5:30` in a usage log was read by DuckDB as +05:00 (30 minutes off, a wrong
+    figure); the bill's reader read it right. Zone names (IANA) read with the zone's
+    offset that day (Paris: +02:00 on 1 October)."""
+    bill = _bill(tmp_path)
+    want = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ZONED_ISO, "iso.csv"),
+                 "--out", tmp_path / "a")
+    got = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ZONED, "zoned.csv"),
+                "--out", tmp_path / "b")
+    assert _figures(got) == _figures(want) and got["rows"]["usage_allocated"] == 3
+    assert (tmp_path / "a" / "allocations.csv").read_bytes() == (
+        tmp_path / "b" / "allocations.csv").read_bytes()
+
+
+@pytest.mark.parametrize("stamp", ["2026-10-01 02:10:00 PST", "2026-10-01 02:10:00 CET",
+                                   "2026-10-01 02:10:00 EST"])
+def test_usage_zone_abbreviations_are_refused_with_the_way_out(cli, tmp_path, stamp):
+    """DuckDB read PST as Los Angeles time with summer time (-07:00 in October) and CET
+    as +02:00: both wrong, while the bill refused them. Now refused alike, saying what
+    to write instead."""
+    msg = _fails(cli, "--bill", _bill(tmp_path), "--usage",
+                 _usage(tmp_path, [ISO[0], stamp]), "--out", tmp_path / "o")
+    msg = msg.replace(f"{tmp_path}/", "")
+    assert msg.startswith("usage.csv: row 2: column timestamp: 1 value cannot be parsed")
+    assert msg.endswith("give the offset (-08:00) or the zone's name (America/Los_Angeles)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_offset_no_clock_has_is_refused_in_usage_and_bill(cli, tmp_path):
+    """`UTC+2:75` was read (as +03:15), and `UTC+15` too."""
+    for bad in ("2026-10-01 02:10:00 UTC+2:75", "2026-10-01 02:10:00 UTC+15"):
+        msg = _fails(cli, "--bill", _bill(tmp_path), "--usage",
+                     _usage(tmp_path, [ISO[0], bad]), "--out", tmp_path / "o")
+        assert msg.endswith("an offset is at most 14 hours and its minutes below 60"), msg
+    bill = _bill(tmp_path, [focus_row("2.5", RID) | {"ChargePeriodStart":
+                                                     "2026-10-01 00:00:00 UTC+2:75"}])
+    msg = _fails(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
+    assert "ChargePeriodStart" in msg and msg.endswith(
+        "an offset is at most 14 hours and its minutes below 60")
+
+
+def test_a_zone_name_reads_in_a_bill_and_an_hour_it_repeats_is_refused():
+    from infercost.ingest.billrows import text_times
+
+    assert text_times(["2026-10-02 01:15:00 America/New_York",
+                       "2026-10-02 01:15:00 Etc/GMT+5"]) == [
+        pd.Timestamp("2026-10-02 05:15"), pd.Timestamp("2026-10-02 06:15")]
+    # 01:30 happens twice on 1 November in New York, 02:30 not at all on 8 March; a
+    # zone that does not exist, and a zone beside an offset, say nothing certain
+    assert text_times(["2026-11-01 01:30:00 America/New_York",
+                       "2026-03-08 02:30:00 America/New_York",
+                       "2026-10-02 01:15:00 Mars/Olympus",
+                       "2026-10-02 01:15:00+02:00 Europe/Paris"]) == [None] * 4
+
+
+@pytest.mark.parametrize("stamp", ["12026-10-01T01:10:00Z", "0000-10-01T01:10:00Z"])
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl", "usage.parquet"])
+def test_a_year_outside_1_to_9999_exits_2(cli, tmp_path, stamp, name):
+    """A year no date of the outputs can hold ended in a traceback (`year 12026 is out
+    of range`, exit 1) after the engine had read it."""
+    if name.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        p = tmp_path / name
+        pq.write_table(pa.table({"timestamp": [ISO[0], stamp], "request_id": ["a", "b"],
+                                 "resource_id": [RID, RID], "duration_ms": [1.0, 2.0]}), p)
+    else:
+        p = _usage(tmp_path, [ISO[0], stamp], name)
+    msg = _fails(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "o")
+    msg = msg.replace(f"{tmp_path}/", "")
+    year = "12026" if stamp.startswith("1") else "0"
+    assert msg == (f"{name}: column timestamp: a timestamp in year {year} (expected a year "
+                   "from 1 to 9999)")
+    assert not (tmp_path / "o").exists()

@@ -627,6 +627,7 @@ def attribute(
     if pass1 is None:
         pass1 = resource_hours(con, usage, rules)
     gdf, timings["pass1_resource_hours_s"] = pass1
+    _refuse_years(gdf, usage)
     usage_rows = int(gdf["n"].sum())
     # no row rejected in pass 1: the later passes need no reason codes
     u = prepared(usage, rules, clean=usage_rows == int(gdf["n_ok"].sum()))
@@ -842,6 +843,20 @@ def attribute(
     result.timings = timings
     return result
 
+
+
+def _refuse_years(gdf: pd.DataFrame, usage: Usage) -> None:
+    """InputError naming the log when a timestamp's year is outside 1-9999 (pass 1's
+    hours show it: `12026-10-02`, or a year before Christ, read by the engine as given,
+    that no date of the outputs can hold)."""
+    hours = gdf["hour"].dropna()
+    if not len(hours):
+        return
+    lo, hi = hours.min(), hours.max()
+    bad = lo if lo.year < 1 else hi if hi.year > 9999 else None
+    if bad is not None:
+        raise InputError(f"column timestamp: a timestamp in year {bad.year} (expected a year "
+                         "from 1 to 9999)", usage.where)
 
 
 def _too_large(row: pd.Series, ccol: str, currency: str, what: str) -> InputError:

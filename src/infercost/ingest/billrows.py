@@ -534,10 +534,26 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
         i = bad.to_numpy().nonzero()[0][0]
         raise InputError(
             f"column {column}: cannot parse timestamp {s.iloc[i]!r} (expected ISO 8601, "
-            "year first: 2026-10-01T00:00:00Z)",
+            f"year first: 2026-10-01T00:00:00Z){zone_hint(str(s.iloc[i]))}",
             f"{source}: row {rows.iloc[i]}",
         )
     return parsed.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
+
+
+def zone_hint(value: str) -> str:
+    """What to write instead, for a timestamp refused for its zone: an abbreviation
+    (`PST`, `CET`: which offset, summer time or not, is not said) or an offset no clock
+    has (`UTC+2:75`); "" otherwise."""
+    import re
+
+    if re.search(r"\d\s*[A-Z]{3,5}$", value.strip()) and not re.search(
+            r"(UTC|GMT)$", value.strip()):
+        return ("; a zone abbreviation names no one offset (summer time or not): give "
+                "the offset (-08:00) or the zone's name (America/Los_Angeles)")
+    m = re.search(_UTC_PLUS, value)
+    if m and (int(m.group(2)) > 14 or int(m.group(3) or 0) > 59):
+        return "; an offset is at most 14 hours and its minutes below 60"
+    return ""
 
 
 def text_times(values: list[str]) -> list[pd.Timestamp | None]:
@@ -571,7 +587,36 @@ def _text_times(s: pd.Series) -> pd.Series:
             fixed = text[again].str.replace(_UTC_PLUS, _iso_offset, regex=True)
             parsed[again] = pd.to_datetime(fixed, utc=True, errors="coerce",
                                            format="mixed").astype("datetime64[us, UTC]")
+            zoned = again & parsed.isna() & text.str.match(_ZONE_NAMED)
+            if zoned.any():
+                parsed[zoned] = _zone_named(text[zoned])
     return parsed
+
+
+#: a local time followed by an IANA zone name: `2026-10-02 01:15 America/New_York`
+_ZONE_NAMED = r"^(.*\d)\s+([A-Za-z]+(?:/[A-Za-z0-9_+\-]+)+)$"
+
+
+def _zone_named(text: pd.Series) -> pd.Series:
+    """Local times named by an IANA zone (`... Europe/Paris`) in UTC, with the zone's
+    offset on that date (summer time included); NaT for an unknown zone, a local time
+    that also carries an offset, or one the zone's clock skips or repeats (the hour a
+    summer time ends happens twice: which one is not said)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    parts = text.str.extract(_ZONE_NAMED)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    for name, idx in parts.groupby(1).groups.items():
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        local = pd.to_datetime(parts.loc[idx, 0], errors="coerce", format="mixed")
+        if getattr(local.dt, "tz", None) is not None:
+            continue  # an offset and a zone name: which one holds is not said
+        out[idx] = (local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+                    .dt.tz_convert("UTC").astype("datetime64[us, UTC]"))
+    return out
 
 
 #: a "UTC+2" / "GMT-05:30" suffix: sign, hours, minutes
@@ -579,7 +624,12 @@ _UTC_PLUS = r"\s*(?:UTC|GMT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$"
 
 
 def _iso_offset(m: Any) -> str:
-    return f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}"
+    """`UTC+2` as the ISO offset `+02:00`; an offset no clock has (hours past 14, minutes
+    past 59: `UTC+2:75`) as text no reader takes, so the value is refused."""
+    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+    if hours > 14 or minutes > 59:
+        return " (no such offset)"
+    return f"{m.group(1)}{hours:02d}:{minutes:02d}"
 
 
 def _all_stamps(series: pd.Series) -> bool:

@@ -41,6 +41,7 @@ from infercost.ingest.billrows import (
     file_kind,
     open_text,
     refuse_same_bytes,
+    zone_hint,
 )
 
 REQUIRED = ["timestamp", "request_id", "resource_id", "duration_ms"]
@@ -583,6 +584,10 @@ def json_text(v: Any) -> Any:
 
 #: a timestamp cell that is only a date (no time of day)
 DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
+#: a timestamp text holding a word (two letters in a row: a month's name, a zone, AM/PM)
+WORDS = r"[A-Za-z][A-Za-z]"
+#: ... but for a plain UTC or GMT suffix, which the engines read as the bill's reader does
+PLAIN_UTC = r"^[0-9T:.,+ -]*[0-9]\s*(UTC|GMT|utc|gmt)$"
 
 
 def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int | None, Any]:
@@ -608,6 +613,10 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 bad = bad | rv.contains("_").fill_null(False)
             else:  # a date without a time of day read as midnight: the day's first hour
                 bad = bad | rv.re_search(DATE_ONLY).fill_null(False)
+                # words the engine reads its own way go to the bill's reader too: zone
+                # abbreviations (DuckDB reads PST and CET with summer time), UTC+5:30 (read
+                # as +5:00); a plain UTC or GMT suffix is read alike by both
+                bad = bad | (rv.re_search(WORDS) & ~rv.re_search(PLAIN_UTC)).fill_null(False)
                 ts_bad = (rv, bad)
             if c in INTS:  # a token count of 12.7 is no count (it was rounded to 13);
                 # (NaN, inf and |x| >= 2^53 read as unknown, as `normalize` reads them)
@@ -656,7 +665,8 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 + {"timestamp": "a UTC timestamp (a date and a time of day, ISO 8601: "
                                 "2026-10-01T00:15:00Z)",
                    **{k: "a whole number" for k in INTS}}.get(c, "a number")
-                + (f"; first {shown(value)}" if value is not None else ""),
+                + (f"; first {shown(value)}" if value is not None else "")
+                + (zone_hint(str(value)) if c == "timestamp" and value is not None else ""),
                 where,
             )
     if "__untok" not in scan:
