@@ -76,6 +76,10 @@ def _figures(s: dict) -> tuple:
 
 ISO = ["2026-10-01T00:10:00Z", "2026-10-01T01:10:00Z", "2026-10-01T01:40:30Z"]
 OTHER = ["1 Oct 2026 00:10", "2026-10-01t01:10:00z", "Oct 1, 2026 03:40:30 +02:00"]
+#: 06:10 at +05:30 is 00:40 UTC (hour 0); read as +05:00 it was 01:10 (hour 1)
+ZONED = ["2026-10-01 06:10:00 UTC+5:30", "2026-10-01T03:10:00 Europe/Paris",
+         "2026-10-01 03:40:30 UTC+2"]
+ZONED_ISO = ["2026-10-01T00:40:00Z", "2026-10-01T01:10:00Z", "2026-10-01T01:40:30Z"]
 
 
 @pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl"])
@@ -177,16 +181,19 @@ def test_usage_timestamps_of_other_spellings_read_alike_on_spark(tmp_path):
     from infercost.ingest.usage import read_usage
 
     p = _usage(tmp_path, ["2026-10-01T00:10:00Z", *OTHER, "2 Oct 2026 01:15:00.25",
-                          "1 Oct 2026 07:00 UTC+2", "2026-10-01T02:00:00+0200"])
+                          "1 Oct 2026 07:00 UTC+2", "2026-10-01T02:00:00+0200",
+                          *ZONED, "2026-10-01 00:10:00 UTC"])
     got = {}
     for backend in ("duckdb", "spark"):
         con = connect(backend)
-        t = con.execute(read_usage(con, p).table).sort_values("request_id")
+        t = con.execute(read_usage(con, p).table)
+        t = t.assign(k=t["request_id"].str[1:].astype(int)).sort_values("k")  # (r10 > r9)
         got[backend] = [pd.Timestamp(x) for x in t["timestamp"]]
     assert got["spark"] == got["duckdb"] == [
         pd.Timestamp(x) for x in ["2026-10-01 00:10", "2026-10-01 00:10", "2026-10-01 01:10",
                                   "2026-10-01 01:40:30", "2026-10-02 01:15:00.25",
-                                  "2026-10-01 05:00", "2026-10-01 00:00"]]
+                                  "2026-10-01 05:00", "2026-10-01 00:00", *ZONED_ISO,
+                                  "2026-10-01 00:10"]]
 
 
 def test_parse_times_of_sub_second_values_in_other_spellings():
@@ -369,10 +376,6 @@ def test_bill_resource_ids_in_plain_or_accented_text_get_no_such_note(cli, tmp_p
 
 # ---------------------------------------- zones the engine read its own way (second round)
 
-#: 06:10 at +05:30 is 00:40 UTC (hour 0); read as +05:00 it was 01:10 (hour 1)
-ZONED = ["2026-10-01 06:10:00 UTC+5:30", "2026-10-01T03:10:00 Europe/Paris",
-         "2026-10-01 03:40:30 UTC+2"]
-ZONED_ISO = ["2026-10-01T00:40:00Z", "2026-10-01T01:10:00Z", "2026-10-01T01:40:30Z"]
 
 
 def test_usage_offsets_with_minutes_and_zone_names_read_as_the_bill_reads_them(cli, tmp_path):
