@@ -667,7 +667,7 @@ def attribute(
         big = np.flatnonzero(single & (np.abs(fq[0]) >= LIMIT))[0]
         raise _too_large(bill.rows.loc[fleet_mask].iloc[big], ccol, currency,
                          "one fleet bill row")
-    notes = unmatched_selectors(bill, rules) + cap_notes
+    notes = unmatched_selectors(bill, rules) + cap_notes + _span_note(gdf, ps, pe)
     # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
     # Adjustment rows) is netted into its resource-hour as billed, and said so
     neg = (fq[0] < 0) & (bill.rows["charge_category"].to_numpy(dtype=object)[fleet_mask]
@@ -843,6 +843,26 @@ def attribute(
     result.timings = timings
     return result
 
+
+
+def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any) -> list[str]:
+    """A note when the usage covers less of the billing period [ps, pe) than a day short
+    at either end (a week of logs against a month's bill): the fleet hours outside it
+    are idle, and the whole-bill cost per request divides the period's bill by the
+    requests of that span. Empty otherwise, or without usage or a period."""
+    hours = gdf.loc[gdf["n_ok"] > 0, "hour"].dropna() if len(gdf) else gdf.get("hour")
+    if hours is None or not len(hours) or ps is None or pe is None:
+        return []
+    ps, pe = pd.Timestamp(ps), pd.Timestamp(pe)
+    first, last = hours.min(), hours.max() + pd.Timedelta(hours=1)
+    day = pd.Timedelta(days=1)
+    if first - ps < day and pe - last < day:
+        return []
+    covered = (min(last, pe) - max(first, ps)) / day
+    return [f"the usage covers {first:%Y-%m-%dT%H:%MZ} to {last:%Y-%m-%dT%H:%MZ} "
+            f"({max(covered, 0):.1f} of the billing period's {(pe - ps) / day:.1f} days, "
+            f"{ps:%Y-%m-%d} to {pe:%Y-%m-%d}): fleet hours outside it are idle, and the "
+            "whole-bill cost per request divides the whole period's bill by these requests"]
 
 
 def _refuse_years(gdf: pd.DataFrame, usage: Usage) -> None:
