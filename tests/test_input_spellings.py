@@ -453,3 +453,24 @@ def test_a_year_outside_1_to_9999_exits_2(cli, tmp_path, stamp, name):
     assert msg == (f"{name}: column timestamp: a timestamp in year {year} (expected a year "
                    "from 1 to 9999)")
     assert not (tmp_path / "o").exists()
+
+
+def test_cur_savings_plan_negation_rows_are_named_as_cur_books_them(cli, tmp_path):
+    """Under BilledCost, CUR's SavingsPlanNegation rows on a fleet resource were said to
+    be refunds that "FOCUS books as Credit or Adjustment rows": not what they are."""
+    head = ("identity_line_item_id,bill_billing_period_start_date,"
+            "bill_billing_period_end_date,line_item_usage_start_date,"
+            "line_item_usage_end_date,line_item_line_item_type,line_item_product_code,"
+            "line_item_usage_type,line_item_resource_id,line_item_unblended_cost,"
+            "line_item_net_unblended_cost,line_item_currency_code\n")
+    row = ("{i},2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,2026-10-01T00:00:00Z,"
+           "2026-10-01T01:00:00Z,{t},AmazonSageMaker,USE1-Host:ml.g5.xlarge,i-1,{c},{c},USD\n")
+    bill = tmp_path / "cur.csv"
+    bill.write_text(head + row.format(i="a", t="SavingsPlanCoveredUsage", c="1.408")
+                    + row.format(i="b", t="SavingsPlanNegation", c="-1.408"))
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO[:1]),
+              "--cost-basis", "BilledCost", "--out", tmp_path / "o")
+    neg = [n for n in s["notes"] if "negative BilledCost" in n]
+    assert neg == ["1 fleet Usage row with a negative BilledCost (-1.408 USD in all): netted "
+                   "into its resource-hour as billed (CUR's SavingsPlanNegation rows take back "
+                   "the on-demand cost of usage a Savings Plan covered)"]

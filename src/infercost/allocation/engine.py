@@ -679,7 +679,11 @@ def attribute(
         notes.append(f"{n_neg} fleet Usage row{'s' if many else ''} with a negative "
                      f"{_FOCUS_NAME[ccol]} ({format_decimal(neg_total)} {currency} in all): "
                      f"netted into {'their resource-hours' if many else 'its resource-hour'} "
-                     "as billed (FOCUS books refunds and credits as Credit or Adjustment rows)")
+                     "as billed " + (
+                         "(CUR's SavingsPlanNegation rows take back the on-demand cost of "
+                         "usage a Savings Plan covered)" if "cur" in bill.format.split("+")
+                         else "(FOCUS books refunds and credits as Credit or Adjustment "
+                         "rows)"))
     per_tok = per_token_rows(bill, rules) & fleet_mask
     tok_res: dict = {}  # rule R2': resource -> "T" (tokens) or "R" (requests)
     hour_w: dict = {}
