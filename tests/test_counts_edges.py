@@ -65,7 +65,7 @@ def test_a_blank_latency_says_idle_not_measured_not_zero(cli, tmp_path):
     assert "idle share of fleet cost 0.0%" not in text
     said = [n for n in text.split("note: ")[1:] if "not measured" in n]
     assert len(said) == 1  # said once
-    assert (f"mean_latency_ms is blank on 1 of 3 counts rows (first: {counts}: row 2)"
+    assert (f"mean_latency_ms is blank or NaN on 1 of 3 counts rows (first: {counts}: row 2)"
             in said[0])
     code, js, err = _attribute(cli, *args, "--out", tmp_path / "o2", "--json")
     s = json.loads(js)
@@ -111,7 +111,7 @@ def test_a_cloudwatch_hour_without_model_latency_is_named_by_its_timestamp(cli, 
                                 "--out", tmp_path / "o", "--json")
     assert code == 0, err
     s = json.loads(out)
-    assert any(f"mean_latency_ms is blank on 1 of 2 counts rows (first: {cw}: "
+    assert any(f"mean_latency_ms is blank or NaN on 1 of 2 counts rows (first: {cw}: "
                "2026-10-01T01:00:00" in n for n in s["notes"]), s["notes"]
 
 
@@ -240,7 +240,7 @@ def test_the_rows_line_counts_counts_rows_and_requests_apart(cli, tmp_path):
     text = _flat(out)
     assert ("rows: bill 4; 3 counts rows read, 2,500 requests allocated, 0 rejected, "
             "0 outside the billing period, 1,200 without a bill row") in text
-    assert "over 2,500 requests)" in text
+    assert "over 2,500 allocated requests)" in text
     assert "usage 3 read" not in text
 
 
@@ -263,3 +263,227 @@ def test_cloudwatch_value_counts_in_notes_have_separators(tmp_path):
     p = _counts(tmp_path, json.dumps(doc), "cw.json")
     notes = read_counts(p, resource="i-1", period_s=3600).notes
     assert any("its 1,200 values read as given" in n for n in notes), notes
+
+
+# ------------------------------------------------------------ --counts-resource and
+# --counts-period beside the file's own columns
+
+
+def test_counts_resource_over_a_column_of_several_ids_is_refused(cli, tmp_path):
+    """--counts-resource put every row of a file holding four endpoints on one of them,
+    merging the other endpoints' requests into it, with only a note."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n{T[0]},3600,i-2,/b,m,20\n"
+                     f"{T[0]},3600,i-3,/c,m,30\n{T[1]},3600,i-4,/d,m,40\n{T[1]},3600,i-1,/a,m,5\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--counts-resource", "i-1", "--out", tmp_path / "o")
+    assert line.startswith(f"{counts}: ")
+    assert ("column resource_id holds 4 distinct ResourceIds (i-1, i-2, i-3 and 1 more), "
+            "and --counts-resource i-1 would put every row on it; ") in line
+    assert "expected" in line and "i-4" not in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_counts_resource_over_a_column_of_one_id_still_replaces_it(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-9,/a,m,10\n{T[1]},3600,,/a,m,20\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--counts-resource", "i-1", "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["rows"]["usage_allocated"] == 30
+    assert ("counts: --counts-resource i-1 replaces the resource_id column of counts.csv"
+            in s["notes"])
+
+
+def test_counts_period_disagreeing_with_the_period_s_column_is_refused(cli, tmp_path):
+    """--counts-period was silently taken over the file's own period_s (hourly rows read
+    as minutes)."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n{T[1]},3600,i-1,/a,m,20\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--counts-period", "60", "--out", tmp_path / "o")
+    assert line == (f"{counts}: row 1: column period_s: 3600 s, but --counts-period says "
+                    "60 s; expected them to agree (or no --counts-period: the column gives "
+                    "each row's period)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_counts_period_agreeing_with_the_column_fills_its_blanks(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n{T[1]},,i-1,/a,m,20\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--counts-period", "3600", "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    assert json.loads(out)["rows"]["usage_allocated"] == 30
+
+
+# ------------------------------------------------------------ an endpoint without calls
+
+
+def _allocations(folder: Path) -> str:
+    return (folder / "allocations.csv").read_text()
+
+
+def test_an_endpoint_without_calls_is_in_the_fleet_and_all_idle(cli, tmp_path):
+    """Counts of 0 on every row were dropped: '0 counts rows read', 'the counts file holds
+    no rows', and the endpoint's whole cost shared instead of idle."""
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + "".join(
+        f"{T[h]},3600,i-1,/a,m,0,20\n" for h in range(3)))
+    args = ("--bill", _bill(tmp_path), "--counts", counts)
+    code, out, err = _attribute(cli, *args, "--out", tmp_path / "o")
+    assert code == 0, err
+    text = _flat(out)
+    assert "3 counts rows read, 0 requests allocated" in text
+    assert "idle share of fleet cost 100.0%" in text
+    assert "holds no rows" not in text
+    code, js, err = _attribute(cli, *args, "--out", tmp_path / "o2", "--json")
+    s = json.loads(js)
+    assert (s["totals"]["allocated"], s["totals"]["idle"], s["totals"]["shared"]) == (
+        "0", "3", "0.2")
+    assert s["rows"]["counts_read"] == 3
+    assert s["fleet"]["resources"] == 1 and s["fleet"]["resource_hours_with_requests"] == 0
+    assert s["rules"]["fleet"]["resource_ids"] == []  # (the rules as given)
+    assert ("counts: ResourceId i-1 has no call in its 3 counts rows: it is in the fleet "
+            "by its ResourceId, and its billed hours, without a request, are idle"
+            ) in s["notes"]
+    alloc = pd.read_csv(tmp_path / "o2" / "allocations.csv", dtype=str)
+    assert set(alloc["kind"]) == {"idle", "shared"}  # no row of 0 requests
+
+
+def test_an_endpoint_without_calls_outside_the_bill_is_named(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n{T[0]},3600,i-5,/b,m,0\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert ("counts: ResourceId i-5 of the counts joins no fleet bill row (compared "
+            "exactly): its 0 requests are not allocated") in s["notes"]
+    assert not [n for n in s["notes"] if "fleet resource_ids" in n]
+    assert s["fleet"]["resources"] == 1
+
+
+def test_zero_hours_beside_calls_change_no_output(cli, tmp_path):
+    """Hours of 0 calls on an endpoint that has calls add nothing (no row, no figure)."""
+    bill = _bill(tmp_path)
+    busy = [f"{T[0]},3600,i-1,/a,m,10,20\n", f"{T[2]},3600,i-1,/a,m,30,20\n"]
+    with_zero = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + busy[0]
+                        + f"{T[1]},3600,i-1,/a,m,0,20\n" + busy[1], "z.csv")
+    without = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + "".join(busy), "n.csv")
+    for c, o in ((with_zero, "oz"), (without, "on")):
+        code, _, err = _attribute(cli, "--bill", bill, "--counts", c, "--out", tmp_path / o)
+        assert code == 0, err
+    assert _allocations(tmp_path / "oz") == _allocations(tmp_path / "on")
+    sz, sn = (json.loads((tmp_path / o / "summary.json").read_text()) for o in ("oz", "on"))
+    assert sz["totals"] == sn["totals"] and sz["fleet"] == sn["fleet"]
+    assert (sz["rows"]["counts_read"], sn["rows"]["counts_read"]) == (3, 2)
+
+
+def test_the_rows_line_counts_counts_rows_not_clock_hours(cli, tmp_path):
+    """A daily counts row is spread over 24 hourly usage rows: the report said '24 counts
+    rows read'."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},86400,i-1,/a,m,2400\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "rows: bill 4; 1 counts row read, 300 requests allocated" in _flat(out)
+
+
+# ------------------------------------------------------------ notes under a driver the
+# rules set
+
+
+def _rules(tmp_path: Path, driver: str) -> Path:
+    p = tmp_path / "rules.yaml"
+    p.write_text(f"driver: {driver}\n")
+    return p
+
+
+def test_rules_capacity_with_a_blank_latency_says_its_requests_are_rejected(cli, tmp_path):
+    """Under `driver: capacity` in the rules the note said 'cost is split by request count
+    and idle is not measured', where idle was measured and the row's requests
+    rejected."""
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                     f"{T[0]},3600,i-1,/a,m,100,20\n{T[1]},3600,i-1,/a,m,197,\n"
+                     f"{T[2]},3600,i-1,/a,m,100,20\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--rules", _rules(tmp_path, "capacity"),
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["rows"]["usage_rejected_by_reason"] == {"rejected: no duration_ms": 197}
+    assert not [n for n in s["notes"] if "split by request count" in n]
+    assert (f"counts: driver capacity (set in the rules): mean_latency_ms is blank or NaN "
+            f"on 1 of 3 counts rows (first: {counts}: row 2): their 197 requests are "
+            "rejected (no duration_ms: busy time is requests x mean latency)") in s["notes"]
+    assert s["idle_share"] is not None
+
+
+def test_rules_requests_say_idle_is_not_measured(cli, tmp_path):
+    """The report says 'not measured (... see the note)': under `driver: requests` in the
+    rules there was no note."""
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                     f"{T[0]},3600,i-1,/a,m,100,20\n{T[1]},3600,i-1,/a,m,100,NaN\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--rules", _rules(tmp_path, "requests"),
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    said = [n for n in notes if "not measured" in n]
+    assert len(said) == 1, notes
+    assert said[0].startswith("counts: driver requests (set in the rules): ")
+    assert (f"mean_latency_ms (blank or NaN on 1 of 2 counts rows, first: {counts}: row 2) "
+            "is not read") in said[0]
+
+
+def test_a_nan_latency_is_named_blank_or_nan(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                     f"{T[0]},3600,i-1,/a,m,100,20\n{T[1]},3600,i-1,/a,m,100,NaN\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    assert any(f"mean_latency_ms is blank or NaN on 1 of 2 counts rows (first: {counts}: "
+               "row 2)" in n for n in json.loads(out)["notes"])
+
+
+# ------------------------------------------------------------ zero weight in the report
+
+
+def test_zero_weight_requests_are_on_the_rows_line(cli, tmp_path):
+    """505 requests of mean latency 0 under capacity weigh nothing: the report did not
+    show them, and 'whole bill per request' did not say it divides by the allocated."""
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                     f"{T[0]},3600,i-1,/a,m,100,20\n{T[1]},3600,i-1,/a,m,505,0\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--rules", _rules(tmp_path, "capacity"),
+                                "--out", tmp_path / "o")
+    assert code == 0, err
+    text = _flat(out)
+    assert ("2 counts rows read, 100 requests allocated, 505 of zero weight under the "
+            "driver, 0 rejected") in text
+    assert "(allocated + idle + shared + unallocated over 100 allocated requests)" in text
+
+
+def test_the_rows_line_leaves_out_zero_weight_when_there_is_none(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "zero weight" not in _flat(out)
+
+
+# ------------------------------------------------------------ Azure ids in the join note
+
+
+AZ = "/subscriptions/0000-AAAA/resourceGroups/RG/providers/Microsoft.MachineLearningServices"
+
+
+def test_azure_ids_joining_no_bill_row_say_they_are_compared_in_lower_case(cli, tmp_path):
+    bill = _bill(tmp_path, ids=(f"{AZ}/onlineEndpoints/Sentiment-EP",))
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,{AZ}/onlineEndpoints/SENTIMENT-EP,/a,m,10\n"
+                     f"{T[0]},3600,{AZ}/onlineEndpoints/Other-EP,/b,m,25\n")
+    code, out, err = _attribute(cli, "--bill", bill, "--counts", counts,
+                                "--out", tmp_path / "o", "--json")
+    assert code == 0, err
+    s = json.loads(out)
+    assert s["rows"]["usage_allocated"] == 10
+    said = [n for n in s["notes"] if "joins no fleet bill row" in n]
+    assert said == [f"counts: ResourceId {AZ}/onlineEndpoints/Other-EP of the counts joins "
+                    "no fleet bill row (compared in lower case, as Azure compares its ids): "
+                    "its 25 requests are not allocated"]

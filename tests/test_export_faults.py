@@ -151,7 +151,8 @@ def test_cur_savings_plan_rows_need_their_effective_cost(cli, tmp_path):
     line = _fails(cli, "--bill", bill, "--usage", _usage(tmp_path), "--out", tmp_path / "o")
     assert line == (f"{bill}: row 2: a SavingsPlanCoveredUsage row and no "
                     "savings_plan_savings_plan_effective_cost column (expected its amortised "
-                    "cost there, the row's EffectiveCost: without it the row would cost 0)")
+                    "cost there, the row's EffectiveCost: without it the row would cost 0); "
+                    "under --cost-basis BilledCost the file reads, with a note")
     bill.write_text(f"{CUR_HEAD},savings_plan_savings_plan_effective_cost\n"
                     f"Usage,1.5,USD,{t0},{t1},{RID},\n"
                     f"SavingsPlanCoveredUsage,2.0,USD,{t0},{t1},{RID},1.2\n")

@@ -486,7 +486,7 @@ def test_table_and_summary_of_a_small_month():
     assert list(shared["detail"]) == ["Storage / usage"] and list(shared["cost"]) == [D(2)]
     assert list(shared["model"]) == ["__shared__"]
     un = t[t["kind"] == "unallocated"]
-    assert sorted(un["detail"]) == ["fleet bill rows without a charge period (1)",
+    assert sorted(un["detail"]) == ["fleet bill rows with a charge period of zero length (1)",
                                     "no bill row for resource-hour"]
     assert alloc(res, kind="unallocated") == D(1)
     s = res.summary
@@ -842,7 +842,7 @@ def test_r4_idle_keeps_fleet_hours_without_a_resource_id():
 
 
 def _month_with_every_kind_of_row():
-    """Fleet i-1 (6 over hours 0-1, and 1 without a charge period), fleet i-2 (4 in hour 24,
+    """Fleet i-1 (6 over hours 0-1, and 1 of a zero-length charge period), fleet i-2 (4 in hour 24,
     day 2), shared vol (Storage, 3) and g-1 (another provider, billed 5, effective 3), a tax
     row without ResourceId (0.5); requests allocated, unbilled, zero-weight, rejected, outside
     the period, one request id twice."""
@@ -927,7 +927,9 @@ def test_summary_of_a_month_with_every_kind_of_row():
         "usage_rejected_by_reason": {"rejected: negative duration_ms": 1},
         "usage_outside_period": 1, "usage_without_bill_row": 1, "usage_zero_weight": 1,
         "duplicate_request_ids": 1}
-    assert s["notes"] == [] and s["backend"] == "duckdb"
+    assert s["notes"] == ["1 fleet bill row has no usable charge period (of zero length): its "
+                          "1 USD is unallocated (ResourceId i-1)"]
+    assert s["backend"] == "duckdb"
     assert set(s) == {"currency", "cost_basis", "driver", "rules", "billing_period", "totals",
                       "conservation", "fleet", "idle_share", "drivers", "unit_costs",
                       "charges", "by_provider", "by_service", "top_resources", "rows", "notes",
@@ -977,7 +979,7 @@ def test_table_of_a_month_with_every_kind_of_row():
         other("2026-11-03", "__unallocated__", "unallocated", "outside billing period",
               D(0), 1),  # hour 800 = 33 days 8 hours after October 1
         other(month, "__unallocated__", "unallocated",
-              "fleet bill rows without a charge period (1)", D(1)),
+              "fleet bill rows with a charge period of zero length (1)", D(1)),
     ]
 
 
@@ -1157,18 +1159,19 @@ def test_engine_capacity_clamp_note_singular_and_plural():
     assert res.summary["totals"]["idle"] == D("3.3333333334")
     over = ("busy time (duration_ms, or requests x mean latency) exceeds the declared "
             "capacity (concurrency); idle clamped at zero there")
-    assert res.summary["notes"] == [f"2 resource-hours: {over}"]
+    # (the usage covers 2 hours of the month: said in a note of its own)
+    assert _but_span(res.summary["notes"]) == [f"2 resource-hours: {over}"]
     # capacity per resource: i-1 3.6e6 (the default), i-2 1e6: only i-2 h0 is over
     res = attribute_rows(bill, use, {"driver": "capacity",
                                      "capacity_ms_per_hour": {"i-2": 1_000_000}})
-    assert res.summary["notes"] == [f"1 resource-hour: {over}"]
+    assert _but_span(res.summary["notes"]) == [f"1 resource-hour: {over}"]
     # i-1 h0 2e6 of 3.6e6 -> 10 x 5/9 = 5.5555555555; h1 1e6 of 3.6e6 -> 2.7777777777
     # (floors); i-2 all 10
     assert res.summary["totals"]["allocated"] == D("18.3333333332")
     # exactly at capacity: not over, no note
     res = attribute_rows([focus_row("10", "i-1")], [usage_row("a", "i-1", 0.1, 1_500_000)],
                          {"driver": "capacity", "capacity_ms_per_hour": 1_500_000})
-    assert res.summary["notes"] == [] and res.summary["totals"]["allocated"] == 10
+    assert _but_span(res.summary["notes"]) == [] and res.summary["totals"]["allocated"] == 10
 
 
 def test_engine_pay_per_token_note_weights_and_requests_fallback():
@@ -1194,13 +1197,13 @@ def test_engine_pay_per_token_note_weights_and_requests_fallback():
                    "c": (1, 13_333_333_333), "d": (1, 13_333_333_333),
                    "e": (1, 13_333_333_333)}
     assert res.summary["totals"]["idle"] == D("3.0000000001")
-    assert res.summary["notes"] == [
+    assert _but_span(res.summary["notes"]) == [
         "2 pay-per-token fleet rows on 2 resources: allocated by tokens (by requests where "
         "the requests carry no tokens) over their charge period, no idle; 1 of those "
         "resources also bill by time, and all their cost is split by tokens"]
     # one per-token row on one resource, nothing else on it: the singular, no "also"
     res = attribute_rows(bill[:1], use[:2])
-    assert res.summary["notes"] == [
+    assert _but_span(res.summary["notes"]) == [
         "1 pay-per-token fleet row on 1 resource: allocated by tokens (by requests where "
         "the requests carry no tokens) over their charge period, no idle"]
     assert res.summary["totals"]["idle"] == 0 and res.summary["totals"]["allocated"] == 24
@@ -1991,3 +1994,8 @@ def test_slice_names_say_none_for_a_missing_label():
     nolabel = [s for s in bd.slices if s.key["tenant"] is None]
     assert len(nolabel) == 1 and "tenant=(none)" in nolabel[0].breakdown.scenario
     assert "model_version=(none)" in nolabel[0].breakdown.scenario
+
+
+def _but_span(notes: list[str]) -> list[str]:
+    """The notes but the one saying the usage covers part of the billing period."""
+    return [n for n in notes if not n.startswith("the usage covers")]

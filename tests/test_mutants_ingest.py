@@ -844,7 +844,7 @@ def test_cur_reservation_arn_and_legacy_spelling(tmp_path):
     assert (e.value.where, e.value.message) == (
         f"{p}: row 1", "a DiscountedUsage row and no reservation_effective_cost column "
         "(expected its amortised cost there, the row's EffectiveCost: without it the row "
-        "would cost 0)")
+        "would cost 0); under --cost-basis BilledCost the file reads, with a note")
     p = _write(tmp_path, "cur2.csv", f"{head},reservation/EffectiveCost\n"
                f"DiscountedUsage,2,USD,{T0},{T1},arn:ri,1.25\n")
     bill = read_bill(p)
@@ -860,7 +860,7 @@ def test_cur_reservation_arn_and_legacy_spelling(tmp_path):
     assert (e.value.where, e.value.message) == (
         f"{p}: row 2", "a DiscountedUsage row with an empty reservation_effective_cost "
         "(expected its amortised cost there, the row's EffectiveCost: without it the row "
-        "would cost 0)")
+        "would cost 0); under --cost-basis BilledCost the file reads, with a note")
 
 
 def test_cur_snake_case():
@@ -2619,10 +2619,11 @@ def test_counts_options_win_over_columns_and_nested_cells_are_named(tmp_path):
     from infercost.ingest.counts import read_counts
 
     p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests\n"
-               "2026-10-01T00:00:00Z,60,col-r,4\n")
+               "2026-10-01T00:00:00Z,,col-r,4\n")
     t = read_counts(p, resource="opt-r", period_s=7200).table.to_pydict()
-    # the options are used whenever given: 7,200 s from 00:00 touches two clock hours,
-    # 4 requests: 2 + 2 (the file's 60 s would give one hour of 4)
+    # the options are used where the file leaves them out (a blank period_s; a period_s
+    # that differs is refused: test_counts_edges): 7,200 s from 00:00 touches two clock
+    # hours, 4 requests: 2 + 2
     assert t["resource_id"] == ["opt-r", "opt-r"] and t["requests"] == [2, 2]
     assert read_counts(p, resource="opt-r", period_s=7200).rows_read == 1
     e = _err(read_counts, _write(tmp_path, "d.csv", "period_start,period_s,requests\n"

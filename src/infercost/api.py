@@ -464,9 +464,11 @@ class AttributionResult:
     def rollup(self, *by: str) -> list:
         """The allocation table grouped by some of period, model, model_version, endpoint,
         tenant: `allocation.rollup.RollupRow`s (requests; allocated, idle, shared and
-        unallocated cost as Decimal in the bill currency; cost per 1k requests). Cost not
-        allocated to requests falls in one row with empty model/tenant keys, so the rows
-        sum to the bill. Raises `InputError` for an unknown key."""
+        unallocated cost as Decimal in the bill currency, without trailing zeros, as
+        allocations.csv has them; cost per 1k requests). A label the requests lack (no
+        tenant) is None in the key, sorted first. Cost not allocated to requests falls in
+        one row with empty ("") model/tenant keys, so the rows sum to the bill. Raises
+        `InputError` for an unknown key."""
         from infercost.allocation.rollup import KEYS, rollup
 
         bad = [k for k in by if k not in KEYS]
@@ -1201,6 +1203,23 @@ def _breakdown_html(kind: str, d: dict[str, Any]) -> str:
             f"<tbody>{rows}</tbody></table>")
 
 
+def _unit_text(s: str | Decimal | None) -> str:
+    """A unit cost as `infercost attribute` prints it: four significant digits, at least
+    cents, thousands separators, never E-notation ("0.0077877789" -> "0.007788",
+    "1234.5678" -> "1,234.57"); "n/a" for None."""
+    if s is None:
+        return "n/a"
+    from infercost.core.money import format_significant
+
+    d = Decimal(s)
+    if not d:
+        return "0"
+    text = format_significant(d, 4, 2)
+    sign, body = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, dot, frac = body.partition(".")
+    return f"{sign}{int(whole):,}{dot}{frac}"
+
+
 def _attribution_text(s: dict[str, Any]) -> str:
     t, cur, u = s["totals"], s["currency"], s["unit_costs"]
     cons = s["conservation"]
@@ -1210,6 +1229,6 @@ def _attribution_text(s: dict[str, Any]) -> str:
         f"  bill {_fmt(t['bill'])} {cur} = allocated {_fmt(t['allocated'])} + idle "
         f"{_fmt(t['idle'])} + shared {_fmt(t['shared'])} + unallocated {_fmt(t['unallocated'])}",
         f"  conservation {'holds' if cons['holds'] else 'VIOLATED'}",
-        f"  per 1k requests {_fmt(u['cost_per_1k_requests'])} {cur}; "
+        f"  per 1k requests {_unit_text(u['cost_per_1k_requests'])} {cur}; "
         f"rows {s['rows']['usage_allocated']:,} allocated, {s['rows']['usage_rejected']:,} rejected",
     ])

@@ -6,7 +6,8 @@ distinct value of the chosen keys, with the requests and the cost of each kind
 (allocated to requests, idle, shared, unallocated). Rows that are not allocated to
 requests (idle capacity, shared and unallocated charges) carry no model or tenant: under
 keys other than `period` they fall in one row whose key values are all "" (`is_unattributed`).
-So every roll-up sums to the bill exactly: sum of `total` = allocated + idle + shared +
+A label the requests lack (no tenant) is None in the key, sorted before the others, as
+the breakdowns do. So every roll-up sums to the bill exactly: sum of `total` = allocated + idle + shared +
 unallocated. Shared charges billed for the whole month keep their period
 ("2026-10-01/2026-11-01") and so form their own row when rolled up by `period`.
 """
@@ -26,9 +27,11 @@ KINDS = ("allocated", "idle", "shared", "unallocated")
 
 @dataclass(frozen=True)
 class RollupRow:
-    """One group: `key` maps each chosen column to its value; money in the bill currency."""
+    """One group: `key` maps each chosen column to its value (None: the label is missing);
+    money `Decimal` in the bill currency, exact, without trailing zeros (as allocations.csv
+    writes it)."""
 
-    key: dict[str, str]
+    key: dict[str, str | None]
     requests: int
     allocated: Decimal
     idle: Decimal
@@ -69,14 +72,28 @@ def rollup(frame: pd.DataFrame, by: Sequence[str]) -> list[RollupRow]:
         kind = row.kind
         if kind not in KINDS:
             raise ValueError(f"unknown allocation kind {kind!r}")
-        key = tuple(str(getattr(row, k)) if kind == "allocated" or k == "period" else "" for k in by)
+        key = tuple(_label(getattr(row, k)) if kind == "allocated" or k == "period" else ""
+                    for k in by)
         g = groups.setdefault(key, {"requests": 0, **{k: Decimal(0) for k in KINDS}})
         g[kind] += Decimal(row.cost)
         if kind == "allocated":
             g["requests"] += int(row.requests)
-    rows = [RollupRow(dict(zip(by, key, strict=True)), g["requests"], g["allocated"], g["idle"],
-                      g["shared"], g["unallocated"]) for key, g in groups.items()]
+    rows = [RollupRow(dict(zip(by, key, strict=True)), g["requests"],
+                      *(_plain(g[k]) for k in KINDS)) for key, g in groups.items()]
     # days first, then charges billed for a longer span ("2026-10-01/2026-11-01"), then the
-    # row of cost no model or tenant carries
-    return sorted(rows, key=lambda r: (r.is_unattributed, "/" in r.key.get("period", ""),
-                                       tuple(r.key.values())))
+    # row of cost no model or tenant carries; a missing label before the others
+    return sorted(rows, key=lambda r: (r.is_unattributed, "/" in (r.key.get("period") or ""),
+                                       tuple((v is not None, v or "") for v in r.key.values())))
+
+
+def _label(v: Any) -> str | None:
+    """A key value as text; None for a missing one (None, NaN, pd.NA)."""
+    return None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+
+def _plain(d: Decimal) -> Decimal:
+    """`d` without trailing zeros or an exponent (1050.3520000000 -> 1050.352, 1.000E+3
+    -> 1000): the same value, as allocations.csv writes it."""
+    from infercost.core.money import format_decimal
+
+    return Decimal(format_decimal(d))

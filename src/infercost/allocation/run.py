@@ -44,7 +44,9 @@ def run_attribution(
     (`infercost.ingest.counts`; `counts_resource`, `counts_period_s` for files that do
     not carry them); without a `driver` in the rules they are allocated under `capacity`
     when every period has a mean latency (idle = instance time not covered by requests
-    x latency), else by request count. `backend`: duckdb or spark.
+    x latency), else by request count; a counts ResourceId without any call is in the
+    fleet (its billed hours idle), and summary.json's `rows.counts_read` counts the
+    counts rows read. `backend`: duckdb or spark.
     `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
     skips requests.parquet (the per-request costs); `cost_basis` (EffectiveCost or
     BilledCost) overrides the rules file. `by` (combination or day): the slices of the
@@ -72,6 +74,12 @@ BREAKDOWN_DIGITS = 28
 def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, con,
          write_requests, cost_basis, by, counts, counts_resource, counts_period_s) -> dict:
     from infercost.allocation.breakdowns import attribution_breakdowns, idle_not_measured
+    from infercost.allocation.counts_notes import (
+        counts_join_notes,
+        quiet_fleet_rules,
+        quiet_notes,
+        refuse_unknown_counts_resource,
+    )
     from infercost.allocation.engine import attribute
     from infercost.allocation.rules import load_rules, parse_rules
     from infercost.errors import InputError
@@ -98,13 +106,16 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     tmp = _scratch(out_dir)
     try:
         u, c = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
-        u, pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
+        u, pass1, b, t_bill = _pass1_and_bill(con, u, quiet_fleet_rules(r, c), bill,
+                                              bill_format)
         if counts_resource is not None:
             refuse_unknown_counts_resource(counts_resource, b)
-        res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
+        res = attribute(b, u, quiet_fleet_rules(r, c, b), con, tmp,
+                        check_duplicates=check_duplicates,
                         write_requests=write_requests, pass1=pass1,
                         overlap=lambda mask, hours: _fleet_resources(b, r, mask, hours))
         s = res.summary
+        s["rules"] = r.to_dict()  # (as given: not the counts' quiet ResourceIds)
         s["inputs"] = {"bill": b.sources, "bill_format": b.format,
                        "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
                        "rules": (None if not rules else "(a mapping)"
@@ -113,13 +124,16 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
             s["inputs"]["counts"] = True
         s["notes"] = s.get("notes", []) + u.notes
         if c is not None:
+            s["rows"]["counts_read"] = c.rows_read
+            s["notes"] += quiet_notes(c, b, res.fleet_mask)
             s["notes"] += counts_join_notes(c, b, res.fleet_mask)
         if u.tokens_unknown and s["unit_costs"]["tokens"]:
             n = u.tokens_unknown
             s["notes"].append(f"{n:,} usage row{'s' if n > 1 else ''} without a token count: "
                               "cost per 1M tokens divides all allocated cost by the tokens "
                               "known, so it reads high (an upper bound)")
-        if (usage or counts) and not s["rows"]["usage_read"]:
+        if (usage or counts) and not (c.rows_read if c is not None
+                                      else s["rows"]["usage_read"]):
             s["notes"].append(f"the {'usage log' if usage else 'counts file'} holds no "
                               "rows: nothing to allocate to, so the bill is all shared, "
                               "idle or unallocated")
@@ -275,7 +289,10 @@ def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s,
     Usage, and the `Counts` read (None without `counts`). Sets the counts driver when
     the rules name none (see `run_attribution`) and says which, once: under `requests`
     the note names how many counts rows lack a mean latency and the first of them (the
-    idle share of instance time is not measured then)."""
+    idle share of instance time is not measured then). Under a driver the rules name,
+    the note says what that driver did with the rows without a mean latency
+    (`given_driver_note`)."""
+    from infercost.allocation.counts_notes import given_driver_note, requests_driver_note
     from infercost.ingest.counts import SOME_LATENCY_NOTE, read_counts
     from infercost.ingest.usage import combine, counts_usage, no_usage, read_usage
 
@@ -285,89 +302,21 @@ def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s,
     if counts:
         c = read_counts(counts, counts_resource, counts_period_s)
         parts.append(counts_usage(con, c))
+        notes = parts[-1].notes  # (said once: read_counts' shorter note, which tells
+        notes[:] = [n for n in notes if n != SOME_LATENCY_NOTE]  # the default, gives way)
         if "driver" not in rules.given:
             rules.driver = "capacity" if c.has_latency and not usage else "requests"
-            notes = parts[-1].notes
             if rules.driver == "capacity":
                 notes.append("counts: driver capacity (busy time = requests x mean latency "
                              "against one instance-hour per resource-hour; the rest is idle)")
-            else:  # (said once: read_counts' shorter note gives way to this one)
-                notes[:] = [n for n in notes if n != SOME_LATENCY_NOTE]
-                notes.append(_requests_driver_note(c))
+            else:
+                notes.append(requests_driver_note(c))
+        else:
+            said = given_driver_note(c, rules.driver)
+            notes += [said] if said else []
     if not parts:
         return no_usage(con), c
     return combine(parts), c
-
-
-def _requests_driver_note(c: Any) -> str:
-    """Why counts are split by request count, and what that leaves unmeasured."""
-    n, k = c.rows_read, c.without_latency
-    if not n:
-        why = "the counts hold no row"
-    elif k < n:
-        why = (f"mean_latency_ms is blank on {k:,} of {n:,} counts rows (first: "
-               f"{c.first_without_latency})")
-    else:
-        why = f"no counts row has a mean_latency_ms ({n:,} counts row{'' if n == 1 else 's'})"
-    return (f"counts: driver requests: {why}, so cost is split by request count and the "
-            "idle share of instance time is not measured (only billed hours without any "
-            "request count as idle; summary.json's idle_share is null)")
-
-
-def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
-    """`--counts-resource` that is no ResourceId of the bill (compared exactly, Azure ids
-    in lower case, as the engine joins them) is almost always a typo: every request
-    would be 'without a bill row' and the bill all shared. Raises InputError naming
-    `--counts-resource`, its value and the bill's closest ResourceIds (difflib, up to
-    three; the first three in order when the bill has over 50,000)."""
-    import difflib
-
-    from infercost.errors import InputError
-    from infercost.ingest.billrows import azure_lower
-    from infercost.ingest.counts import clean_resource
-
-    given = clean_resource(resource)  # (as read_counts read it)
-    ids = sorted({x for x in bill.rows["resource_id"].dropna().tolist() if isinstance(x, str)})
-    if azure_lower(given) in set(ids):
-        return
-    if not ids:
-        what = "the bill has no ResourceId"
-    else:
-        near = difflib.get_close_matches(given, ids, n=3, cutoff=0.6 if len(ids) > 50_000
-                                         else 0.0) or ids[:3]
-        what = "closest: " + ", ".join(near)
-    raise InputError(f"{given!r} matches no ResourceId in the bill ({what}); expected "
-                     "the ResourceId of the endpoint's bill rows, compared exactly",
-                     "--counts-resource")
-
-
-def counts_join_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
-    """A note naming the counts' ResourceIds that join no fleet bill row (the first
-    three, with the requests each carries, and the requests of all of them): a counts
-    file may cover an endpoint this bill does not, so they are counted as without a
-    bill row, not refused. Empty when every ResourceId joins."""
-    from infercost.ingest.billrows import azure_lower
-
-    if not c.table.num_rows:
-        return []
-    per = c.table.group_by("resource_id").aggregate([("requests", "sum")]).to_pydict()
-    carried = {rid: int(n) for rid, n in zip(per["resource_id"], per["requests_sum"],
-                                             strict=True) if rid is not None}
-    fleet = set(bill.rows.loc[fleet_mask, "resource_id"].dropna()) if fleet_mask is not None \
-        else set()
-    lost = sorted(rid for rid in carried if azure_lower(rid) not in fleet)
-    if not lost:
-        return []
-    total = sum(carried[r] for r in lost)
-    if len(lost) == 1:
-        return [f"counts: ResourceId {lost[0]} of the counts joins no fleet bill row "
-                f"(compared exactly): its {total:,} request{'' if total == 1 else 's'} "
-                f"{'is' if total == 1 else 'are'} not allocated"]
-    named = ", ".join(f"{r} ({carried[r]:,} request{'' if carried[r] == 1 else 's'})"
-                      for r in lost[:3]) + (f" and {len(lost) - 3:,} more" if len(lost) > 3
-                                            else "")
-    return [f"counts: {len(lost):,} ResourceIds of the counts join no fleet bill row "
-            f"(compared exactly): {named}; their {total:,} requests are not allocated"]
 
 
 def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:

@@ -339,13 +339,15 @@ def allocation_table(b: BillSide, u: UsageSide, al: Allocated, idle: Idle, share
         out.append(_row(rec.day, "__unallocated__", int(rec.requests), int(rec.input_tokens),
                         int(rec.output_tokens), Decimal(0), "unallocated", rec.allocation,
                         currency))
-    if len(b.no_period):  # a period ending before it starts, apart from a missing one
-        nrows = (b.no_period["nrows"].to_numpy() if "nrows" in b.no_period
-                 else np.ones(len(b.no_period), dtype=np.int64))
-        back = (b.no_period["charge_end"] < b.no_period["charge_start"]).to_numpy(bool)
+    if len(b.no_period):  # a period ending before it starts or of zero length, apart
+        # from a missing one (the last takes the rest: the rows add up to R6 exactly)
+        nrows, back, zero = _no_period_kinds(b.no_period)
         back_cost = sum(b.no_period_cost[back], Decimal(0))
+        zero_cost = sum(b.no_period_cost[zero], Decimal(0))
         for m, v, what in ((back, back_cost, "with a charge period that ends before it "
-                            "starts"), (~back, unalloc - back_cost, "without a charge period")):
+                            "starts"), (zero, zero_cost, "with a charge period of zero length"),
+                           (~(back | zero), unalloc - back_cost - zero_cost,
+                            "without a charge period")):
             if m.any():
                 out.append(_row(pstr, "__unallocated__", 0, 0, 0, v, "unallocated",
                                 f"fleet bill rows {what} ({int(nrows[m].sum())})", currency))
@@ -414,8 +416,69 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
             "usage_zero_weight": int(counts.get(ZERO_WEIGHT, 0)),
             "duplicate_request_ids": u.duplicates,
         },
-        "notes": list(bill.notes),
+        "notes": [*bill.notes, *period_notes(b, unalloc)],
     }
+
+
+def _no_period_kinds(no_period: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of R2's fleet rows without a usable charge period: the bill rows each stands for
+    (nrows), and whether its period ends before it starts, or ends as it starts (the
+    others have no ChargePeriodStart or no ChargePeriodEnd)."""
+    nrows = (no_period["nrows"].to_numpy(dtype=np.int64) if "nrows" in no_period
+             else np.ones(len(no_period), dtype=np.int64))
+    start, end = no_period["charge_start"], no_period["charge_end"]
+    both = (start.notna() & end.notna()).to_numpy(bool)
+    back = both & (end < start).to_numpy(bool)
+    zero = both & (end == start).to_numpy(bool)
+    return nrows, back, zero
+
+
+def period_notes(b: BillSide, unalloc: Decimal) -> list[str]:
+    """Notes for bill rows whose charge period is unusable: fleet rows R2 could not place
+    on any hour (their cost is unallocated: how many, why, the amount, the first one's
+    ResourceId), and rows outside the fleet whose period ends before it starts (shared
+    as billed, which needs no period, but the bill is malformed there). An engine-reduced
+    bill keeps such rows with their periods where DuckDB reads the periods so
+    (`bill_engine`); rows it summed without their periods (Spark) are not seen here."""
+    notes = []
+    cur = b.currency
+    if len(b.no_period):
+        nrows, back, zero = _no_period_kinds(b.no_period)
+        n = int(nrows.sum())
+        kinds = [(int(nrows[m].sum()), what) for m, what in (
+            (~(back | zero), "missing"), (back, "ending before it starts"),
+            (zero, "of zero length")) if m.any()]
+        why = (kinds[0][1] if len(kinds) == 1
+               else ", ".join(f"{k} {what}" for k, what in kinds))
+        rid = b.no_period["resource_id"].iloc[0] if "resource_id" in b.no_period else None
+        rid = "no ResourceId" if rid is None or pd.isna(rid) else f"ResourceId {rid}"
+        notes.append(f"{n} fleet bill row{'s have' if n > 1 else ' has'} no usable charge "
+                     f"period ({why}): {'their' if n > 1 else 'its'} {_f(unalloc)} {cur} is "
+                     f"unallocated ({'first: ' if n > 1 else ''}{rid})")
+    rows = b.bill.rows
+    if {"charge_start", "charge_end"} <= set(rows.columns):
+        start, end = rows["charge_start"], rows["charge_end"]
+        back = (~np.asarray(b.fleet_mask, dtype=bool) & start.notna().to_numpy(bool)
+                & end.notna().to_numpy(bool))
+        if back.any():
+            back &= (end < start).to_numpy(bool)
+        if back.any():
+            nr = (rows["nrows"].to_numpy(dtype=np.int64) if "nrows" in rows
+                  else np.ones(len(rows), dtype=np.int64))
+            n = int(nr[back].sum())
+            amount = sum(b.cost[back], Decimal(0))
+            first = rows.loc[back].iloc[0]
+            what = [f"{name} {first[c]}" for c, name in (("service_name", "ServiceName"),
+                                                         ("resource_id", "ResourceId"))
+                    if c in rows and first[c] is not None and not pd.isna(first[c])]
+            what += [f"ChargePeriodStart {pd.Timestamp(first['charge_start']):%Y-%m-%dT%H:%M:%SZ}",
+                     f"ChargePeriodEnd {pd.Timestamp(first['charge_end']):%Y-%m-%dT%H:%M:%SZ}"]
+            notes.append(f"{n} bill row{'s' if n > 1 else ''} outside the fleet ha"
+                         f"{'ve' if n > 1 else 's'} a charge period that ends before it starts "
+                         f"({'first: ' if n > 1 else ''}{', '.join(what)}): "
+                         f"{'their' if n > 1 else 'its'} {_f(amount)} {cur} is shared as "
+                         "billed, but the bill is malformed there")
+    return notes
 
 
 def drivers(costs: Costs, total: Decimal) -> list[dict]:

@@ -121,9 +121,10 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"{_unit(u['cost_per_1k_requests'])}, per 1M tokens {_unit(u['cost_per_1m_tokens'])} {cur}",
         f"  whole bill per request {_unit(u.get('bill_per_request'))}, per 1k requests "
         f"{_unit(None if u.get('bill_per_request') is None else u['bill_per_request'] * 1000)}"
-        f" {cur} (allocated + idle + shared + unallocated over {u['requests']:,} requests)",
+        f" {cur} (allocated + idle + shared + unallocated over {u['requests']:,} allocated "
+        "requests)",
         f"  rows: bill {rows['bill_read']:,}; {_read_allocated(s)}, "
-        f"{rows['usage_rejected']:,} rejected, "
+        f"{_zero_weight(rows)}{rows['usage_rejected']:,} rejected, "
         f"{rows['usage_outside_period']:,} outside the billing period, "
         f"{rows['usage_without_bill_row']:,} without a bill row, "
         f"{dups}",
@@ -235,13 +236,22 @@ def _counts_run(s: dict) -> bool:
     return bool((s.get("inputs") or {}).get("counts"))
 
 
+def _zero_weight(rows: dict) -> str:
+    """The requests that have a bill row but weigh nothing under the driver (a mean
+    latency of 0 under capacity, no tokens under tokens), as a part of the rows line
+    ("505 of zero weight under the driver, "); "" when there are none."""
+    n = rows.get("usage_zero_weight") or 0
+    return f"{n:,} of zero weight under the driver, " if n else ""
+
+
 def _read_allocated(s: dict) -> str:
     """What was read and allocated, each counted in its own unit: a counts row stands for
-    many requests ("744 counts rows read, 1,582,522 requests allocated"); a log row is
-    one request ("usage 744 read, 744 allocated")."""
+    many requests ("744 counts rows read, 1,582,522 requests allocated"; `counts_read`,
+    the rows of the counts files, not the clock hours they are spread over); a log row
+    is one request ("usage 744 read, 744 allocated")."""
     rows = s["rows"]
     if _counts_run(s):
-        n = rows["usage_read"]
+        n = rows.get("counts_read", rows["usage_read"])
         return (f"{n:,} counts row{'' if n == 1 else 's'} read, "
                 f"{rows['usage_allocated']:,} requests allocated")
     return f"usage {rows['usage_read']:,} read, {rows['usage_allocated']:,} allocated"

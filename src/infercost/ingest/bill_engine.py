@@ -258,6 +258,9 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
         return None
     drop = bool(lay.billing) and all(bool(c[k]) for k in lay.billing)
     kept = _maybe_fleet(con, t, lay, hint, spark) if drop else ibis.literal(True)
+    back = _ends_before_start(t, lay, schema) if drop and not spark else None
+    if back is not None:  # kept with its charge period, for the note that names it
+        kept = kept | back
     constant = {col for i, (col, _) in enumerate(same) if not c[f"__differ_{i}"]}
     never_missing = {k for i, k in enumerate(lay.amounts)
                      if f"__missing_{i}" in c and not c[f"__missing_{i}"]}
@@ -438,6 +441,19 @@ def _quanta(amounts: Any) -> tuple[Any, bool]:
 
 #: more distinct charge-period texts than this: the file is read row by row
 MAX_PERIOD_TEXTS = 200_000
+
+
+def _ends_before_start(t: Any, lay: Layout, schema: Any) -> Any:
+    """True on rows whose charge period, as DuckDB reads it, ends before it starts (a
+    superset test: the reader's own times decide the note), or None when the layout has
+    no two period columns. Such rows are not reduced, so their periods reach the note."""
+    if len(lay.period) < 2 or any(k not in lay.cols for k in lay.period[:2]):
+        return None
+    ends = []
+    for k in lay.period[:2]:
+        x = t[lay.cols[k]]
+        ends.append(x.try_cast("timestamp") if schema[lay.cols[k]].is_string() else x)
+    return (ends[1] < ends[0]).fill_null(False)
 
 
 def _periods_parse(con: Any, t: Any, lay: Layout, schema: Any, path: Path) -> bool:

@@ -12,7 +12,11 @@ Inputs:
   (invocations in the period) and optionally `mean_latency_ms`, `input_tokens`,
   `output_tokens` (totals in the period). A missing label column means one value (null)
   for all rows; `period_s` and `resource_id` may come from `--counts-period` and
-  `--counts-resource` instead.
+  `--counts-resource` instead. Given beside the file's own column, `--counts-resource`
+  replaces a `resource_id` column holding one ResourceId (blanks aside; with a note) and
+  is an InputError when the column holds several (every endpoint's requests would go to
+  one); `--counts-period` fills blank `period_s` cells and is an InputError naming the
+  row where a cell differs from it (the file's periods are never silently replaced).
 - The JSON output of `aws cloudwatch get-metric-data` (`MetricDataResults`), which
   carries neither resource nor period: both are required (`resource`, `period_s`).
   Results are recognised by Label or Id: `Invocations` (statistic Sum) gives requests,
@@ -41,7 +45,9 @@ Each counts row is spread over the UTC clock hours its period touches, in propor
 the seconds in each hour (integer requests and tokens, largest remainder, the rest to
 the earliest hours); one usage row per (counts row, hour) with `requests` = the share,
 `duration_ms` = share x mean latency (busy time; null without latency), `timestamp` = the
-later of the period start and the hour start. A period with 0 invocations adds no row.
+later of the period start and the hour start. A period with 0 invocations adds no row;
+a ResourceId with no invocation in any of its rows is listed in `Counts.quiet` (the
+caller puts it in the fleet: its instance time is idle).
 """
 
 from __future__ import annotations
@@ -86,10 +92,15 @@ class Counts:
     #: "FILE: TIMESTAMP" for CloudWatch JSON; None when every row has one)
     without_latency: int = 0
     first_without_latency: str | None = None
+    #: ResourceIds (as the counts spell them) with no invocation in any of their counts
+    #: rows -> how many counts rows name them: endpoints without traffic, which add no
+    #: usage row (their Azure ids compared in lower case, as the engine joins them)
+    quiet: dict[str, int] = field(default_factory=dict)
 
 
-#: read_counts' note when some rows only have a mean latency (`allocation.run` says it
-#: once, with the rows named, when it picks the driver)
+#: read_counts' note when some rows only have a mean latency, as the default driver
+#: treats them (`allocation.run` replaces it by one naming the rows and what the run's
+#: driver, the default or the rules', did with their requests)
 SOME_LATENCY_NOTE = ("counts: mean latency given on some rows only; cost is split by "
                      "request count and idle is not measured")
 
@@ -157,7 +168,22 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
         first = (f"{r['source']}: {pd.Timestamp(r['period_start']).isoformat()}"
                  if r["source"] in json_sources else f"{r['source']}: row {r['row']}")
     return Counts(hourly_usage(rows), files, has_latency, len(rows), notes,
-                  len(blank), first)
+                  len(blank), first, quiet_resources(rows))
+
+
+def quiet_resources(rows: pd.DataFrame) -> dict[str, int]:
+    """The ResourceIds of counts `rows` whose every row has 0 requests, each with how
+    many rows name it (first spelling kept; Azure ids compared in lower case, as the
+    engine joins them), in order of first appearance."""
+    from infercost.ingest.billrows import azure_lower
+
+    if not len(rows):
+        return {}
+    key = rows["resource_id"].map(azure_lower)
+    per = rows.groupby(key, sort=False).agg(first=("resource_id", "first"),
+                                            calls=("requests", "sum"),
+                                            n=("requests", "size"))
+    return {str(r.first): int(r.n) for r in per.itertuples() if r.calls == 0}
 
 
 def overlap_columns(rows: pd.DataFrame, unread: list[str]) -> tuple[list[str], list[str]]:
@@ -292,10 +318,15 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     out.attrs["unread"], out.attrs["row_ids"] = grouping, ids
     if grouping:  # (rows told apart by them are not the same calls counted twice)
         out["__extra"] = raw[grouping].astype(str).agg("\x1f".join, axis=1)
-    out["period_s"] = (_check_periods(_numbers(raw["period_s"], "period_s", src,
-                                               positive=True, required=True), src)
-                       if "period_s" in raw and period_s is None
-                       else float(_check_period(period_s)))
+    if "period_s" not in raw:
+        out["period_s"] = float(_check_period(period_s))
+    elif period_s is None:
+        out["period_s"] = _check_periods(_numbers(raw["period_s"], "period_s", src,
+                                                  positive=True, required=True), src)
+    else:
+        out["period_s"] = _agreeing_periods(raw["period_s"], _check_period(period_s), src)
+    if "resource_id" in raw and resource is not None:
+        _one_resource(clean_str(raw["resource_id"], "resource_id", src), resource, src)
     out["resource_id"] = (clean_str(raw["resource_id"], "resource_id", src)
                           if "resource_id" in raw and resource is None else resource)
     if out["resource_id"].isna().any():
@@ -312,6 +343,41 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
 
 
 MAX_PERIOD_S = 366 * 86400  # 31,622,400 s: the longest period a counts row may cover
+
+
+def _agreeing_periods(col: pd.Series, period_s: float, src: str) -> pd.Series:
+    """A file's `period_s` column beside `--counts-period` (seconds): blank cells take
+    `period_s`; a cell that differs from it is an InputError naming the row (the file's
+    periods are never silently replaced: hourly rows read as minutes would move every
+    request to other hours)."""
+    vals = _numbers(col, "period_s", src, positive=True)
+    off = (vals.notna() & (vals != period_s)).to_numpy()
+    if off.any():
+        i = int(np.flatnonzero(off)[0])
+        raise InputError(f"column period_s: {vals.iloc[i]:g} s, but --counts-period says "
+                         f"{period_s:g} s; expected them to agree (or no --counts-period: "
+                         "the column gives each row's period)", f"{src}: row {i + 1}")
+    return vals.fillna(period_s)
+
+
+def _one_resource(col: pd.Series, resource: str, src: str) -> None:
+    """`--counts-resource` beside a file's `resource_id` column (cleaned): InputError
+    naming the file, the flag and the column's distinct ResourceIds (the first three, in
+    order of appearance; Azure ids compared in lower case) when it holds more than one:
+    every row would be put on `resource`, merging other endpoints' requests into it."""
+    from infercost.ingest.billrows import azure_lower
+
+    seen: dict[Any, str] = {}
+    for v in col.dropna().tolist():
+        seen.setdefault(azure_lower(v), v)
+    if len(seen) < 2:
+        return
+    ids = list(seen.values())
+    named = ", ".join(ids[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3 else "")
+    raise InputError(f"column resource_id holds {len(ids):,} distinct ResourceIds ({named}), "
+                     f"and --counts-resource {resource} would put every row on it; "
+                     "expected one ResourceId in the column (or no --counts-resource: each "
+                     "row joins the bill by its own)", src)
 
 
 def _check_period(period_s: float | None) -> float:

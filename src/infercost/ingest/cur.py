@@ -107,8 +107,8 @@ def _require_cells(raw: pd.DataFrame, types: pd.Series, kind: str, column: str,
                    rows: pd.Series, source: str, needed: bool = True) -> str | None:
     """Rows of line item type `kind` take their EffectiveCost from `column` (nothing else
     in the file tells it). When the column is absent or its cell empty on such a row (the
-    row would cost 0): InputError naming the first such row if the run's cost basis
-    needs EffectiveCost (`needed`), else the note saying for how many rows it is
+    row would cost 0): InputError naming the first such row and the way out (`--cost-basis
+    BilledCost`) if the run's cost basis needs EffectiveCost (`needed`), else the note saying for how many rows it is
     unknown (None when every such row has its cell)."""
     of_kind = (types == kind).to_numpy()
     if not of_kind.any():
@@ -122,7 +122,8 @@ def _require_cells(raw: pd.DataFrame, types: pd.Series, kind: str, column: str,
         what = (f"with an empty {column}" if column in raw.columns
                 else f"and no {column} column")
         raise InputError(f"a {kind} row {what} (expected its amortised cost there, the "
-                         "row's EffectiveCost: without it the row would cost 0)",
+                         "row's EffectiveCost: without it the row would cost 0); under "
+                         "--cost-basis BilledCost the file reads, with a note",
                          f"{source}: row {rows.iloc[i]}")
     n = int(empty.sum())
     why = f"an empty {column}" if column in raw.columns else f"no {column} column"

@@ -1,0 +1,179 @@
+"""The notes and checks of a run over call counts (`--counts`): which driver split them and
+what it left unmeasured, the counts' ResourceIds that join no fleet bill row or carry no
+call, and `--counts-resource` values that name no bill ResourceId. Pure functions of the
+`ingest.counts.Counts` read, the rules and the bill; `allocation.run` calls them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: what driver `requests` leaves unmeasured, in its notes
+_NOT_MEASURED = ("the idle share of instance time is not measured (only billed hours "
+                 "without any request count as idle; summary.json's idle_share is null)")
+
+
+def _latency_gap(c: Any) -> str:
+    """Which counts rows lack a mean latency (blank or NaN in the file, or no ModelLatency
+    value at a CloudWatch timestamp), for a note; "" when every row has one."""
+    n, k = c.rows_read, c.without_latency
+    if not k:
+        return ""
+    if k < n:
+        return (f"mean_latency_ms is blank or NaN on {k:,} of {n:,} counts rows (first: "
+                f"{c.first_without_latency})")
+    return f"no counts row has a mean_latency_ms ({n:,} counts row{'' if n == 1 else 's'})"
+
+
+def requests_driver_note(c: Any) -> str:
+    """Why counts are split by request count (the default driver when some counts row
+    lacks a mean latency), and what that leaves unmeasured."""
+    why = _latency_gap(c) if c.rows_read else "the counts hold no row"
+    return (f"counts: driver requests: {why}, so cost is split by request count and "
+            f"{_NOT_MEASURED}")
+
+
+def given_driver_note(c: Any, driver: str) -> str | None:
+    """The note for counts under a driver the rules name: under `requests` that cost is
+    split by request count (any mean latency not read) and idle not measured; under
+    `capacity` or `duration_ms` which counts rows lack a mean latency and that their
+    requests are rejected (no duration_ms), with how many; under another driver which
+    rows lack one and that the driver does not read it. None when there is nothing to
+    say (every row has a mean latency, under a driver that reads it or none)."""
+    import pyarrow.compute as pc
+
+    head = f"counts: driver {driver} (set in the rules): "
+    gap, n, k = _latency_gap(c), c.rows_read, c.without_latency
+    if driver == "requests":
+        read = ("" if k == n else "; mean_latency_ms is not read" if not k else
+                f"; mean_latency_ms (blank or NaN on {k:,} of {n:,} counts rows, first: "
+                f"{c.first_without_latency}) is not read")
+        return f"{head}cost is split by request count{read}, and {_NOT_MEASURED}"
+    if not gap:
+        return None
+    if driver in ("capacity", "duration_ms"):
+        t = c.table
+        r = pc.sum(pc.filter(t.column("requests"), pc.is_null(t.column("duration_ms"))))
+        r = int(r.as_py() or 0)
+        return (f"{head}{gap}: their {r:,} request{'' if r == 1 else 's'} "
+                f"{'is' if r == 1 else 'are'} rejected (no duration_ms: busy time is "
+                "requests x mean latency)")
+    return f"{head}{gap}; driver {driver} does not read it, so their requests weigh as others do"
+
+
+def quiet_fleet_rules(rules: Any, c: Any, bill: Any = None) -> Any:
+    """The rules the engine runs by: `rules`, or a copy whose `fleet.resource_ids` adds
+    the counts' ResourceIds without any call (`Counts.quiet`; with `bill`, only those
+    of its ResourceIds, so no selector note names the others): rule R1 puts a resource
+    of the usage in the fleet, and an endpoint whose every counts row is 0 has no usage
+    row to show it (its billed hours are idle). `rules` itself is left as given (its
+    summary block is the user's); unchanged under `fleet.from_usage: false`."""
+    import dataclasses
+
+    from infercost.ingest.billrows import azure_lower
+
+    if c is None or not c.quiet or not rules.from_usage:
+        return rules
+    ids = list(c.quiet)
+    if bill is not None:
+        have = set(bill.rows["resource_id"].dropna())
+        ids = [x for x in ids if azure_lower(x) in have]
+    if not ids:
+        return rules
+    return dataclasses.replace(rules, resource_ids=[*rules.resource_ids, *ids])
+
+
+def quiet_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
+    """A note naming the counts' ResourceIds without any call that are in the fleet
+    (the first three, with how many counts rows name each): their billed hours are
+    idle. Those that join no fleet bill row are named by `counts_join_notes`."""
+    from infercost.ingest.billrows import azure_lower
+
+    if not c.quiet or fleet_mask is None:
+        return []
+    fleet = set(bill.rows.loc[fleet_mask, "resource_id"].dropna())
+    ids = [r for r in c.quiet if azure_lower(r) in fleet]
+    if not ids:
+        return []
+    if len(ids) == 1:
+        n = c.quiet[ids[0]]
+        return [f"counts: ResourceId {ids[0]} has no call in its {n:,} counts "
+                f"row{'' if n == 1 else 's'}: it is in the fleet by its ResourceId, and "
+                "its billed hours, without a request, are idle"]
+    named = ", ".join(f"{r} ({c.quiet[r]:,} row{'' if c.quiet[r] == 1 else 's'})"
+                      for r in ids[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3
+                                           else "")
+    return [f"counts: {len(ids):,} ResourceIds have no call in their counts rows: {named}; "
+            "they are in the fleet by their ResourceIds, and their billed hours, without "
+            "a request, are idle"]
+
+
+def _compared(ids: list[str]) -> str:
+    """How ResourceIds `ids` are compared with the bill's (as the engine joins them):
+    exactly, and Azure ids (`/subscriptions/...`) in lower case, saying what applies."""
+    azure = [x for x in ids if x[:15].lower() == "/subscriptions/"]
+    if not azure:
+        return "compared exactly"
+    if len(azure) == len(ids):
+        return "compared in lower case, as Azure compares its ids"
+    return "compared exactly, Azure ids in lower case"
+
+
+def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
+    """`--counts-resource` that is no ResourceId of the bill (compared exactly, Azure ids
+    in lower case, as the engine joins them) is almost always a typo: every request
+    would be 'without a bill row' and the bill all shared. Raises InputError naming
+    `--counts-resource`, its value and the bill's closest ResourceIds (difflib, up to
+    three; the first three in order when the bill has over 50,000)."""
+    import difflib
+
+    from infercost.errors import InputError
+    from infercost.ingest.billrows import azure_lower
+    from infercost.ingest.counts import clean_resource
+
+    given = clean_resource(resource)  # (as read_counts read it)
+    ids = sorted({x for x in bill.rows["resource_id"].dropna().tolist() if isinstance(x, str)})
+    if azure_lower(given) in set(ids):
+        return
+    if not ids:
+        what = "the bill has no ResourceId"
+    else:
+        near = difflib.get_close_matches(given, ids, n=3, cutoff=0.6 if len(ids) > 50_000
+                                         else 0.0) or ids[:3]
+        what = "closest: " + ", ".join(near)
+    raise InputError(f"{given!r} matches no ResourceId in the bill ({what}); expected "
+                     f"the ResourceId of the endpoint's bill rows, {_compared([given])}",
+                     "--counts-resource")
+
+
+def counts_join_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
+    """A note naming the counts' ResourceIds that join no fleet bill row (the first
+    three, with the requests each carries, and the requests of all of them; a
+    ResourceId without any call carries 0): a counts file may cover an endpoint this
+    bill does not, so they are counted as without a bill row, not refused. Says how
+    they were compared (exactly; Azure ids in lower case). Empty when every ResourceId
+    joins."""
+    from infercost.ingest.billrows import azure_lower
+
+    carried = {rid: 0 for rid in c.quiet}
+    if c.table.num_rows:
+        per = c.table.group_by("resource_id").aggregate([("requests", "sum")]).to_pydict()
+        carried.update({rid: int(n) for rid, n in zip(per["resource_id"],
+                                                      per["requests_sum"], strict=True)
+                        if rid is not None})
+    if not carried:
+        return []
+    fleet = set(bill.rows.loc[fleet_mask, "resource_id"].dropna()) if fleet_mask is not None \
+        else set()
+    lost = sorted(rid for rid in carried if azure_lower(rid) not in fleet)
+    if not lost:
+        return []
+    total, how = sum(carried[r] for r in lost), _compared(lost)
+    if len(lost) == 1:
+        return [f"counts: ResourceId {lost[0]} of the counts joins no fleet bill row "
+                f"({how}): its {total:,} request{'' if total == 1 else 's'} "
+                f"{'is' if total == 1 else 'are'} not allocated"]
+    named = ", ".join(f"{r} ({carried[r]:,} request{'' if carried[r] == 1 else 's'})"
+                      for r in lost[:3]) + (f" and {len(lost) - 3:,} more" if len(lost) > 3
+                                            else "")
+    return [f"counts: {len(lost):,} ResourceIds of the counts join no fleet bill row "
+            f"({how}): {named}; their {total:,} requests are not allocated"]
