@@ -487,3 +487,211 @@ def test_azure_ids_joining_no_bill_row_say_they_are_compared_in_lower_case(cli, 
     assert said == [f"counts: ResourceId {AZ}/onlineEndpoints/Other-EP of the counts joins "
                     "no fleet bill row (compared in lower case, as Azure compares its ids): "
                     "its 25 requests are not allocated"]
+
+
+# ------------------------------------------------------------ a period without calls needs
+# no latency
+
+
+def _run_json(cli, tmp_path: Path, out: str, *args) -> dict:
+    code, js, err = _attribute(cli, *args, "--out", tmp_path / out, "--json")
+    assert code == 0, err
+    return json.loads(js)
+
+
+def test_a_zero_row_without_latency_keeps_the_capacity_driver(cli, tmp_path):
+    """A counts row of 0 requests and no mean latency (CloudWatch gives no ModelLatency
+    for an hour without calls) switched the default driver to requests: idle 2.7 read
+    0 there. Its figures are those of the same file with a latency on that row."""
+    bill = _bill(tmp_path)
+    busy = "".join(f"{T[h]},3600,i-1,/a,m,3600,100\n" for h in range(2))
+    gap = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + busy + f"{T[2]},3600,i-1,/a,m,0,\n",
+                  "gap.csv")
+    full = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + busy
+                   + f"{T[2]},3600,i-1,/a,m,0,100\n", "full.csv")
+    sg = _run_json(cli, tmp_path, "og", "--bill", bill, "--counts", gap)
+    sf = _run_json(cli, tmp_path, "of", "--bill", bill, "--counts", full)
+    assert sg["driver"] == sf["driver"] == "capacity"
+    assert sg["totals"] == sf["totals"] and sg["totals"]["idle"] == "2.8"
+    assert _allocations(tmp_path / "og") == _allocations(tmp_path / "of")
+    assert not [n for n in sg["notes"] if "mean_latency_ms" in n or "latency given" in n]
+
+
+def test_a_quiet_endpoint_without_latency_does_not_flip_the_other(cli, tmp_path):
+    """A second endpoint with 0 calls and no latency on every row switched the first
+    endpoint (every row with a latency) to driver requests."""
+    bill = _bill(tmp_path, ids=("i-1", "i-2"))
+    busy = "".join(f"{T[h]},3600,i-1,/a,m,3600,100\n" for h in range(3))
+    blank = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + busy + "".join(
+        f"{T[h]},3600,i-2,/b,m,0,\n" for h in range(3)), "blank.csv")
+    given = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + busy + "".join(
+        f"{T[h]},3600,i-2,/b,m,0,50\n" for h in range(3)), "given.csv")
+    sb = _run_json(cli, tmp_path, "ob", "--bill", bill, "--counts", blank)
+    sg = _run_json(cli, tmp_path, "og", "--bill", bill, "--counts", given)
+    assert sb["driver"] == "capacity" and sb["totals"] == sg["totals"]
+    assert sb["totals"]["idle"] == "5.7"  # i-1: 2.7 (90% of 3.0), i-2: all 3.0
+    assert _allocations(tmp_path / "ob") == _allocations(tmp_path / "og")
+
+
+def test_a_cloudwatch_hour_of_zero_calls_without_model_latency_keeps_capacity(cli, tmp_path):
+    """`aws cloudwatch get-metric-data`: an hour with Invocations 0 has no ModelLatency
+    point; the figures equal those of a file with a latency at that hour too."""
+    bill = _bill(tmp_path)
+
+    def cw(name: str, lat_hours: int) -> Path:
+        doc = {"MetricDataResults": [
+            {"Id": "a", "Label": "Invocations", "Timestamps": T[:3], "Values": [3600, 3600, 0]},
+            {"Id": "b", "Label": "ModelLatency", "Timestamps": T[:lat_hours],
+             "Values": [100_000] * lat_hours}]}
+        return _counts(tmp_path, json.dumps(doc), name)
+
+    opts = ("--counts-resource", "i-1", "--counts-period", "3600")
+    sg = _run_json(cli, tmp_path, "og", "--bill", bill, "--counts", cw("gap.json", 2), *opts)
+    sf = _run_json(cli, tmp_path, "of", "--bill", bill, "--counts", cw("full.json", 3), *opts)
+    assert sg["driver"] == "capacity" and sg["totals"] == sf["totals"]
+    assert sg["totals"]["idle"] == "2.8"
+    assert _allocations(tmp_path / "og") == _allocations(tmp_path / "of")
+
+
+def test_rows_without_latency_are_counted_among_rows_with_calls_only(tmp_path):
+    from infercost.ingest.counts import read_counts
+
+    c = read_counts(_counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                            f"{T[0]},3600,i-1,/a,m,0,\n{T[1]},3600,i-1,/a,m,5,20\n"
+                            f"{T[2]},3600,i-1,/a,m,7,\n{T[3]},3600,i-1,/a,m,0,\n"))
+    assert c.has_latency is False and c.rows_read == 4
+    assert (c.without_latency, c.first_without_latency) == (1, f"{tmp_path}/counts.csv: row 3")
+    c = read_counts(_counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                            f"{T[0]},3600,i-1,/a,m,0,\n{T[1]},3600,i-1,/a,m,5,20\n", "b.csv"))
+    assert (c.has_latency, c.without_latency, c.first_without_latency) == (True, 0, None)
+    assert c.notes == []
+
+
+# ------------------------------------------------------------ invisible characters in the
+# --counts-resource errors
+
+
+def test_counts_resource_error_escapes_invisible_characters_of_the_column(cli, tmp_path):
+    """Two ResourceIds of the column, one with a U+200B, were listed as if the same."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n"
+                     f"{T[1]},3600,i-1\u200b,/a,m,20\n", "z.csv")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--counts-resource", "i-1", "--out", tmp_path / "o")
+    assert "holds 2 distinct ResourceIds ('i-1', 'i-1\\u200b')" in line
+    assert "\u200b" not in line
+
+
+def test_counts_resource_error_escapes_invisible_characters_of_the_bill():
+    import types
+
+    from infercost.allocation.counts_notes import refuse_unknown_counts_resource
+    from infercost.errors import InputError
+
+    ids = ["i-1\u200b", "i-1\u3164", "i-1\ufe0f"]
+    bill = types.SimpleNamespace(rows=pd.DataFrame({"resource_id": ids}))
+    try:
+        refuse_unknown_counts_resource("i-1", bill)
+    except InputError as e:
+        msg = e.message
+    else:
+        raise AssertionError("no InputError")
+    assert msg.startswith("'i-1' matches no ResourceId in the bill (closest: 'i-1\\u")
+    assert all(f"'i-1\\u{c}'" in msg for c in ("200b", "3164", "fe0f"))
+    assert not any(ch in msg for ch in "\u200b\u3164\ufe0f")
+
+
+def test_the_escape_covers_fillers_and_variation_selectors():
+    from infercost.ingest.billrows import escape_invisible
+
+    text = "a\u034fb\u115fc\u1160d\u3164e\uffa0f\ufe00g\ufe0fh\u00adi\tj\u00a0k-é"
+    assert escape_invisible(text) == ("a\\u034fb\\u115fc\\u1160d\\u3164e\\uffa0f\\ufe00g"
+                                      "\\ufe0fh\\u00adi\\u0009j\\u00a0k-é")
+
+
+# ------------------------------------------------------------ thousands separators
+
+
+def test_the_rejected_breakdown_line_has_separators(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                     f"{T[0]},3600,i-1,/a,m,100,20\n{T[1]},3600,i-1,/a,m,1197,\n")
+    code, out, err = _attribute(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                                "--rules", _rules(tmp_path, "capacity"), "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "rejected 1,197: no duration_ms" in _flat(out)
+
+
+def test_money_in_a_note_has_separators_in_the_report(cli, tmp_path):
+    """'their 1047.552 USD is unallocated': the report's other amounts have separators."""
+    rows = [focus_row("1.0", "i-1", start=0), focus_row("1047.552", "i-1", start=1, hours=0)]
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame(rows).to_csv(bill, index=False)
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n" + f"{T[0]},3600,i-1,/a,m,10,20\n")
+    args = ("--bill", bill, "--counts", counts)
+    code, out, err = _attribute(cli, *args, "--out", tmp_path / "o")
+    assert code == 0, err
+    assert "their 1,047.552 USD is unallocated" in _flat(out) or \
+        "its 1,047.552 USD is unallocated" in _flat(out)
+    s = _run_json(cli, tmp_path, "o2", *args)  # (summary.json keeps the plain number)
+    assert any("1047.552 USD" in n for n in s["notes"]), s["notes"]
+
+
+# ------------------------------------------------------------ --counts-period over blank
+# period_s cells
+
+
+def test_counts_period_filling_blank_cells_is_noted(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},,i-1,/a,m,10\n{T[1]},3600,i-1,/a,m,20\n"
+                     f"{T[2]},,i-1,/a,m,20\n")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path), "--counts", counts,
+                  "--counts-period", "3600")
+    assert ("counts: counts.csv: 2 blank period_s cells (of 3 rows) filled with "
+            "--counts-period 3600 s") in s["notes"]
+    full = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n", "full.csv")
+    s = _run_json(cli, tmp_path, "o2", "--bill", _bill(tmp_path), "--counts", full,
+                  "--counts-period", "3600")
+    assert not [n for n in s["notes"] if "blank period_s" in n]
+
+
+def test_blank_period_s_cells_without_the_flag_name_counts_period(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n{T[1]},,i-1,/a,m,20\n"
+                     f"{T[2]},,i-1,/a,m,20\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--out", tmp_path / "o")
+    assert line == (f"{counts}: row 2: column period_s: empty (expected a positive number); "
+                    "2 of 3 cells are blank: --counts-period SECONDS fills blank cells")
+
+
+def test_a_counts_resource_id_joining_nothing_is_named_escaped(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n"
+                     f"{T[1]},3600,i-1\u200b,/a,m,20\n")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path), "--counts", counts)
+    assert ("counts: ResourceId 'i-1\\u200b' of the counts joins no fleet bill row "
+            "(compared exactly): its 20 requests are not allocated") in s["notes"]
+
+
+def test_note_money_separators_leave_ids_and_other_codes_alone():
+    from infercost.cli.attribute import _sep_money
+
+    assert _sep_money("its 1047.552 USD is unallocated", "USD") == \
+        "its 1,047.552 USD is unallocated"
+    assert _sep_money("(-12345.5 USD in all)", "USD") == "(-12,345.5 USD in all)"
+    assert _sep_money("already 1,047.552 USD", "USD") == "already 1,047.552 USD"
+    for same in ("id i-12345 USD", "1234567 USDC", "ab1234 USD", "1234 EUR", "year 2026"):
+        assert _sep_money(same, "USD") == same
+
+
+def test_the_requests_note_counts_rows_with_calls_beside_zero_rows(cli, tmp_path):
+    """Rows of 0 requests are no longer among the rows 'without a latency': the note says
+    of how many rows with calls."""
+    counts = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                     f"{T[0]},3600,i-1,/a,m,100,20\n{T[1]},3600,i-1,/a,m,100,\n"
+                     f"{T[2]},3600,i-1,/a,m,0,\n")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path), "--counts", counts)
+    assert s["driver"] == "requests"
+    assert any(f"mean_latency_ms is blank or NaN on 1 of the 2 counts rows with calls "
+               f"(first: {counts}: row 2)" in n for n in s["notes"]), s["notes"]
+    only = _counts(tmp_path, HEAD + ",mean_latency_ms\n"
+                   f"{T[0]},3600,i-1,/a,m,100,\n{T[1]},3600,i-1,/a,m,0,\n", "only.csv")
+    s = _run_json(cli, tmp_path, "o2", "--bill", _bill(tmp_path), "--counts", only)
+    assert any("no counts row with calls has a mean_latency_ms (1 of 2 counts rows has "
+               "calls)" in n for n in s["notes"]), s["notes"]

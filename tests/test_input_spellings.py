@@ -402,7 +402,9 @@ def test_usage_zone_abbreviations_are_refused_with_the_way_out(cli, tmp_path, st
                  _usage(tmp_path, [ISO[0], stamp]), "--out", tmp_path / "o")
     msg = msg.replace(f"{tmp_path}/", "")
     assert msg.startswith("usage.csv: row 2: column timestamp: 1 value cannot be parsed")
-    assert msg.endswith("give the offset (-08:00) or the zone's name (America/Los_Angeles)")
+    assert msg.endswith("zones are read as an offset (-08:00, UTC+5:30) or a Region/City name "
+                        "(America/Los_Angeles): an abbreviation (PST, CET) does not say "
+                        "whether summer time applies")
     assert not (tmp_path / "o").exists()
 
 
@@ -411,12 +413,12 @@ def test_an_offset_no_clock_has_is_refused_in_usage_and_bill(cli, tmp_path):
     for bad in ("2026-10-01 02:10:00 UTC+2:75", "2026-10-01 02:10:00 UTC+15"):
         msg = _fails(cli, "--bill", _bill(tmp_path), "--usage",
                      _usage(tmp_path, [ISO[0], bad]), "--out", tmp_path / "o")
-        assert msg.endswith("an offset is at most 14 hours and its minutes below 60"), msg
+        assert msg.endswith("an offset is at most 14:00 and its minutes below 60"), msg
     bill = _bill(tmp_path, [focus_row("2.5", RID) | {"ChargePeriodStart":
                                                      "2026-10-01 00:00:00 UTC+2:75"}])
     msg = _fails(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
     assert "ChargePeriodStart" in msg and msg.endswith(
-        "an offset is at most 14 hours and its minutes below 60")
+        "an offset is at most 14:00 and its minutes below 60")
 
 
 def test_a_zone_name_reads_in_a_bill_and_an_hour_it_repeats_is_refused():
@@ -474,3 +476,90 @@ def test_cur_savings_plan_negation_rows_are_named_as_cur_books_them(cli, tmp_pat
     assert neg == ["1 fleet Usage row with a negative BilledCost (-1.408 USD in all): netted "
                    "into its resource-hour as billed (CUR's SavingsPlanNegation rows take back "
                    "the on-demand cost of usage a Savings Plan covered)"]
+
+
+# ------------------------------------------------------------- third round of findings
+
+@pytest.mark.parametrize("stamp", ["0001-01-01 00:00:00 Asia/Tokyo",
+                                   "9999-12-31 23:00:00 America/New_York",
+                                   "9999-12-31 23:00:00 UTC-5"])
+def test_a_year_a_zone_moves_out_of_1_to_9999_exits_2(cli, tmp_path, stamp):
+    """Local year 1 in Tokyo is year 0 in UTC: a traceback (`year 0 is out of range`)."""
+    msg = _fails(cli, "--bill", _bill(tmp_path), "--usage", _usage(tmp_path, [ISO[0], stamp]),
+                 "--out", tmp_path / "o")
+    assert msg.endswith("; a year from 1 to 9999, in UTC, is expected") and "row 2" in msg
+    bill = _bill(tmp_path, [focus_row("2.5", RID) | {"BillingPeriodEnd": stamp}])
+    msg = _fails(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
+    assert "BillingPeriodEnd" in msg and msg.endswith("a year from 1 to 9999, in UTC, is expected")
+
+
+@pytest.mark.parametrize("stamp", ["2026-10-01 05:36:00+02:75", "2026-10-01 05:36:00+15:00",
+                                   "2026-10-01 05:36:00+14:30"])
+def test_iso_offsets_no_clock_has_are_refused(cli, tmp_path, stamp):
+    """`+02:75` was read as +03:15 by both readers (a wrong figure), `+15:00` as given."""
+    msg = _fails(cli, "--bill", _bill(tmp_path), "--usage", _usage(tmp_path, [ISO[0], stamp]),
+                 "--out", tmp_path / "o")
+    assert msg.endswith("an offset is at most 14:00 and its minutes below 60")
+    bill = _bill(tmp_path, [focus_row("2.5", RID) | {"ChargePeriodStart": stamp}])
+    msg = _fails(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
+    assert msg.endswith("an offset is at most 14:00 and its minutes below 60")
+
+
+def test_the_largest_offsets_and_lower_case_zone_names_read(cli, tmp_path):
+    from infercost.ingest.billrows import text_times
+
+    assert text_times(["2026-10-01 14:10:00+14:00", "2026-09-30 12:10:00-12:00",
+                       "2026-10-01 02:10:00 europe/paris"]) == [
+        pd.Timestamp("2026-10-01 00:10")] * 3
+
+
+@pytest.mark.parametrize("stamp,why", [
+    ("2026-10-25 02:30:00 Europe/Paris",
+     "in Europe/Paris that local time happens twice (summer time ends): give the offset"),
+    ("2026-10-04 02:30:00 Australia/Sydney",
+     "in Australia/Sydney that local time does not exist (the clock skips it): give the "
+     "offset"),
+    ("2026-10-01 05:36:00 Mars/Olympus",
+     "'Mars/Olympus' is no zone name of the IANA list (Region/City, such as Europe/Paris)")])
+def test_a_zone_refusal_says_why(cli, tmp_path, stamp, why):
+    msg = _fails(cli, "--bill", _bill(tmp_path), "--usage", _usage(tmp_path, [ISO[0], stamp]),
+                 "--out", tmp_path / "o")
+    assert msg.endswith("; " + why)
+
+
+def test_parquet_text_refusals_name_the_row_and_value(cli, tmp_path):
+    """A refused value in a Parquet text column named no row and no value."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "u.parquet"
+    pq.write_table(pa.table({"timestamp": [ISO[0], ISO[1], "2026-10-01 02:10:00 PST"],
+                             "request_id": ["a", "b", "c"], "resource_id": [RID] * 3,
+                             "duration_ms": [1.0, 2.0, 3.0]}), p)
+    msg = _fails(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "o")
+    assert "u.parquet: row 3: column timestamp" in msg
+    assert "first '2026-10-01 02:10:00 PST'; zones are read as an offset" in msg
+
+
+def test_a_control_character_inside_a_bill_resource_id_is_noted(cli, tmp_path):
+    """DEL (U+007F) inside an id is ASCII: the note looked at non-ASCII ids only."""
+    bill = _bill(tmp_path, [focus_row("2.5", "i-\x7f1"), focus_row("1.5", RID, start=1)])
+    s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path, ISO), "--out", tmp_path / "o")
+    assert [n for n in s["notes"] if "invisible" in n] == [
+        "1 bill ResourceId holds an invisible character (first: 'i-\\u007f1', U+007F a "
+        "control character): ids are compared exactly, so it joins only usage ids with "
+        "the same character"]
+
+
+def test_a_resource_whose_every_request_is_rejected_stays_in_the_fleet():
+    """Rule R1 puts bill rows whose ResourceId the log names in the fleet; a resource all
+    of whose rows were rejected (no duration under `capacity`) was left out, and its
+    cost was shared, as if no usage named it (a counts file without latency)."""
+    from tests.attribution_helpers import attribute_rows, usage_row
+
+    res = attribute_rows([focus_row("10", RID), focus_row("3", "i-2")],
+                         [usage_row("a", RID, 0.1, None), usage_row("b", "i-2", 0.2, 100)],
+                         {"driver": "capacity"})
+    t = res.summary["totals"]
+    assert list(res.fleet_mask) == [True, True]
+    assert t["shared"] == 0 and t["idle"] > 10 and res.summary["rows"]["usage_rejected"] == 1

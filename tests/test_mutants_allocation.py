@@ -1092,10 +1092,11 @@ def test_engine_codes_weights_and_shares_per_request():
     assert req.loc[req["request_id"] == "a", "cost"].iloc[0] == D("0.0000010049")
     t = res.summary["totals"]
     # allocated 10_049 + 99_999_989_950 = 99_999_999_999 quanta; idle: the 1 quantum of
-    # per-request rounding; i-2's only request is rejected, so i-2 is not in the fleet (R1
-    # takes resources with accepted usage): its 10 is shared
-    assert t["allocated"] == D("9.9999999999") and t["idle"] == D("1E-10")
-    assert t["shared"] == D(10)
+    # per-request rounding; i-2's only request is rejected, but the log names i-2, so it
+    # is in the fleet (R1: bill rows whose ResourceId appears in the log): its 10 is idle
+    # (it was shared, as if no usage named it)
+    assert t["allocated"] == D("9.9999999999") and t["idle"] == D("10.0000000001")
+    assert t["shared"] == 0
     assert res.summary["rows"]["usage_rejected_by_reason"] == {
         "rejected: duration_ms not finite or over 1e9 ms": 2,
         "rejected: negative duration_ms": 1, "rejected: negative tokens": 2,
@@ -1107,8 +1108,8 @@ def test_engine_codes_weights_and_shares_per_request():
     assert set(res.timings) == {"pass1_resource_hours_s", "pass2_duplicates_s",
                                 "bill_hours_s", "pass3_requests_s", "pass4_aggregate_s",
                                 "assemble_s", "total_engine_s"}
-    assert list(res.fleet_mask) == [True, False]
-    assert res.fleet_hours["cost_q"].tolist() == [100_000_000_000]
+    assert list(res.fleet_mask) == [True, True]
+    assert res.fleet_hours["cost_q"].tolist() == [100_000_000_000, 100_000_000_000]
 
 
 def test_engine_token_driver_weights_and_missing_duration():

@@ -1528,7 +1528,8 @@ def test_counts_period_and_resource_from_options(tmp_path):
     ("period_start,period_s,resource_id,requests", "2026-10-01,0,r,1",
      "column period_s: expected a positive number, got '0'", ": row 1"),
     ("period_start,period_s,resource_id,requests", "2026-10-01,,r,1",
-     "column period_s: empty (expected a positive number)", ": row 1"),
+     "column period_s: empty (expected a positive number); 1 of 1 cells is blank: "
+     "--counts-period SECONDS fills blank cells", ": row 1"),
     ("period_start,period_s,resource_id,requests", "2026-10-01,60,,1",
      "column resource_id: empty (expected the bill's ResourceId)", ": row 1"),
     ("period_start,period_s,resource_id,requests", "2026-10-01,60,r,1.5",
@@ -2293,8 +2294,9 @@ def test_usage_parquet_text_timestamps_are_checked_and_empty_files_pass(tmp_path
                              "request_id": ["a", "b"], "resource_id": ["r", "r"],
                              "duration_ms": [1.0, 2.0]}), p)
     e = _err(read_usage, con, p)
+    # (Parquet text names its row and value, as CSV and JSON lines do)
     assert (e.message, e.where) == (
-        "column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z)", str(p))
+        "column timestamp: 1 value cannot be parsed as a UTC timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z); first 'later'", f"{p}: row 2")
     # a header and no rows: every check sums nothing (null), which is 0 bad values
     h = _write(tmp_path, "h.csv", USAGE_HEAD + "\n")
     assert len(con.execute(read_usage(con, h).table)) == 0

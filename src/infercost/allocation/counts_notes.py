@@ -13,15 +13,22 @@ _NOT_MEASURED = ("the idle share of instance time is not measured (only billed h
 
 
 def _latency_gap(c: Any) -> str:
-    """Which counts rows lack a mean latency (blank or NaN in the file, or no ModelLatency
-    value at a CloudWatch timestamp), for a note; "" when every row has one."""
-    n, k = c.rows_read, c.without_latency
+    """Which counts rows with calls lack a mean latency (blank or NaN in the file, or no
+    ModelLatency value at a CloudWatch timestamp), for a note; "" when every such row has
+    one (a row of 0 requests needs none: CloudWatch gives no ModelLatency for it)."""
+    n, k, m = c.rows_read, c.without_latency, c.rows_with_calls
     if not k:
         return ""
-    if k < n:
-        return (f"mean_latency_ms is blank or NaN on {k:,} of {n:,} counts rows (first: "
-                f"{c.first_without_latency})")
-    return f"no counts row has a mean_latency_ms ({n:,} counts row{'' if n == 1 else 's'})"
+    if m == n:
+        if k < n:
+            return (f"mean_latency_ms is blank or NaN on {k:,} of {n:,} counts rows (first: "
+                    f"{c.first_without_latency})")
+        return f"no counts row has a mean_latency_ms ({n:,} counts row{'' if n == 1 else 's'})"
+    if k < m:
+        return (f"mean_latency_ms is blank or NaN on {k:,} of the {m:,} counts rows with "
+                f"calls (first: {c.first_without_latency})")
+    return (f"no counts row with calls has a mean_latency_ms ({m:,} of {n:,} counts rows "
+            f"{'has' if m == 1 else 'have'} calls)")
 
 
 def requests_driver_note(c: Any) -> str:
@@ -44,9 +51,11 @@ def given_driver_note(c: Any, driver: str) -> str | None:
     head = f"counts: driver {driver} (set in the rules): "
     gap, n, k = _latency_gap(c), c.rows_read, c.without_latency
     if driver == "requests":
-        read = ("" if k == n else "; mean_latency_ms is not read" if not k else
-                f"; mean_latency_ms (blank or NaN on {k:,} of {n:,} counts rows, first: "
-                f"{c.first_without_latency}) is not read")
+        m = c.rows_with_calls
+        read = ("" if k and k == m else "; mean_latency_ms is not read" if not k else
+                f"; mean_latency_ms (blank or NaN on {k:,} of {m:,} counts rows"
+                f"{'' if m == n else ' with calls'}, first: {c.first_without_latency}) "
+                "is not read")
         return f"{head}cost is split by request count{read}, and {_NOT_MEASURED}"
     if not gap:
         return None
@@ -96,15 +105,24 @@ def quiet_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
         return []
     if len(ids) == 1:
         n = c.quiet[ids[0]]
-        return [f"counts: ResourceId {ids[0]} has no call in its {n:,} counts "
+        return [f"counts: ResourceId {_named(ids[0])} has no call in its {n:,} counts "
                 f"row{'' if n == 1 else 's'}: it is in the fleet by its ResourceId, and "
                 "its billed hours, without a request, are idle"]
-    named = ", ".join(f"{r} ({c.quiet[r]:,} row{'' if c.quiet[r] == 1 else 's'})"
+    named = ", ".join(f"{_named(r)} ({c.quiet[r]:,} row{'' if c.quiet[r] == 1 else 's'})"
                       for r in ids[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3
                                            else "")
     return [f"counts: {len(ids):,} ResourceIds have no call in their counts rows: {named}; "
             "they are in the fleet by their ResourceIds, and their billed hours, without "
             "a request, are idle"]
+
+
+def _named(rid: str) -> str:
+    """A ResourceId as a note names it: as it is, or quoted with each invisible character
+    as `\\uXXXX` where it holds one (`ingest.billrows.escape_invisible`)."""
+    from infercost.ingest.billrows import escape_invisible
+
+    shown = escape_invisible(rid)
+    return rid if shown == rid else f"'{shown}'"
 
 
 def _compared(ids: list[str]) -> str:
@@ -123,11 +141,12 @@ def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
     in lower case, as the engine joins them) is almost always a typo: every request
     would be 'without a bill row' and the bill all shared. Raises InputError naming
     `--counts-resource`, its value and the bill's closest ResourceIds (difflib, up to
-    three; the first three in order when the bill has over 50,000)."""
+    three; the first three in order when the bill has over 50,000; quoted, with each
+    invisible character as `\\uXXXX`, where one holds such a character: `escape_invisible`)."""
     import difflib
 
     from infercost.errors import InputError
-    from infercost.ingest.billrows import azure_lower
+    from infercost.ingest.billrows import azure_lower, escape_invisible
     from infercost.ingest.counts import clean_resource
 
     given = clean_resource(resource)  # (as read_counts read it)
@@ -139,6 +158,8 @@ def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
     else:
         near = difflib.get_close_matches(given, ids, n=3, cutoff=0.6 if len(ids) > 50_000
                                          else 0.0) or ids[:3]
+        if any(escape_invisible(x) != x for x in near):  # (two could look the same)
+            near = [f"'{escape_invisible(x)}'" for x in near]
         what = "closest: " + ", ".join(near)
     raise InputError(f"{given!r} matches no ResourceId in the bill ({what}); expected "
                      f"the ResourceId of the endpoint's bill rows, {_compared([given])}",
@@ -169,10 +190,10 @@ def counts_join_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
         return []
     total, how = sum(carried[r] for r in lost), _compared(lost)
     if len(lost) == 1:
-        return [f"counts: ResourceId {lost[0]} of the counts joins no fleet bill row "
+        return [f"counts: ResourceId {_named(lost[0])} of the counts joins no fleet bill row "
                 f"({how}): its {total:,} request{'' if total == 1 else 's'} "
                 f"{'is' if total == 1 else 'are'} not allocated"]
-    named = ", ".join(f"{r} ({carried[r]:,} request{'' if carried[r] == 1 else 's'})"
+    named = ", ".join(f"{_named(r)} ({carried[r]:,} request{'' if carried[r] == 1 else 's'})"
                       for r in lost[:3]) + (f" and {len(lost) - 3:,} more" if len(lost) > 3
                                             else "")
     return [f"counts: {len(lost):,} ResourceIds of the counts join no fleet bill row "

@@ -631,7 +631,10 @@ def attribute(
     usage_rows = int(gdf["n"].sum())
     # no row rejected in pass 1: the later passes need no reason codes
     u = prepared(usage, rules, clean=usage_rows == int(gdf["n_ok"].sum()))
-    usage_resources = set(gdf.loc[gdf["n_ok"] > 0, "resource_id"].dropna().unique())
+    # rule R1: a resource the usage names is in the fleet even when every row of it is
+    # rejected (a counts file without latency under `capacity`): its billed hours are
+    # idle, not shared as if no usage named it
+    usage_resources = set(gdf.loc[gdf["n"] > 0, "resource_id"].dropna().unique())
 
     # ---- pass 2: duplicates
     dup = None  # not checked
@@ -667,7 +670,7 @@ def attribute(
         big = np.flatnonzero(single & (np.abs(fq[0]) >= LIMIT))[0]
         raise _too_large(bill.rows.loc[fleet_mask].iloc[big], ccol, currency,
                          "one fleet bill row")
-    notes = unmatched_selectors(bill, rules) + cap_notes + _span_note(gdf, ps, pe)
+    notes = unmatched_selectors(bill, rules) + cap_notes
     # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
     # Adjustment rows) is netted into its resource-hour as billed, and said so
     neg = (fq[0] < 0) & (bill.rows["charge_category"].to_numpy(dtype=object)[fleet_mask]
@@ -705,6 +708,7 @@ def attribute(
                         "their cost is split by tokens" if mixed else ""))
     hq, rest_rows, no_period, no_period_cost = fleet_hours(
         fleet, cost[fleet_mask], fq, per_tok[fleet_mask], hour_w, hour_rows)
+    notes += _span_note(gdf, ps, pe, hq)
     below = int((hq["cost_q"].to_numpy(dtype=np.int64) < 0).sum())
     if below:
         notes.append(f"{below} fleet resource-hour{'s' if below > 1 else ''} net below zero "
@@ -849,11 +853,12 @@ def attribute(
 
 
 
-def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any) -> list[str]:
+def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any, hq: pd.DataFrame) -> list[str]:
     """A note when the usage covers less of the billing period [ps, pe) than a day short
-    at either end (a week of logs against a month's bill): the fleet hours outside it
-    are idle, and the whole-bill cost per request divides the period's bill by the
-    requests of that span. Empty otherwise, or without usage or a period."""
+    at either end (a week of logs against a month's bill) and billed fleet
+    resource-hours fall outside it (`hq`: rule R2's hours): those are idle, and the
+    whole-bill cost per request divides the period's bill by the requests of that span.
+    Empty otherwise, or without usage or a period."""
     hours = gdf.loc[gdf["n_ok"] > 0, "hour"].dropna() if len(gdf) else gdf.get("hour")
     if hours is None or not len(hours) or ps is None or pe is None:
         return []
@@ -862,11 +867,16 @@ def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any) -> list[str]:
     day = pd.Timedelta(days=1)
     if first - ps < day and pe - last < day:
         return []
+    fleet_h = hq["hour"] if len(hq) else pd.Series([], dtype="datetime64[us]")
+    out = int(((fleet_h < first) | (fleet_h >= last)).sum())
+    if not out:
+        return []
     covered = (min(last, pe) - max(first, ps)) / day
     return [f"the usage covers {first:%Y-%m-%dT%H:%MZ} to {last:%Y-%m-%dT%H:%MZ} "
             f"({max(covered, 0):.1f} of the billing period's {(pe - ps) / day:.1f} days, "
-            f"{ps:%Y-%m-%d} to {pe:%Y-%m-%d}): fleet hours outside it are idle, and the "
-            "whole-bill cost per request divides the whole period's bill by these requests"]
+            f"{ps:%Y-%m-%d} to {pe:%Y-%m-%d}): {out:,} of the {len(hq):,} billed fleet "
+            "resource-hours fall outside it and are idle, and the whole-bill cost per "
+            "request divides the whole period's bill by these requests"]
 
 
 def _refuse_years(gdf: pd.DataFrame, usage: Usage) -> None:

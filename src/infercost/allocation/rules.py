@@ -8,7 +8,7 @@ R0  Cost basis. Every bill row's cost is its EffectiveCost (amortised, after dis
     any other: kept, labelled, and counted in exactly one of the four totals below.
 
 R1  Fleet. The fleet is the set of bill rows whose ResourceId appears in the usage log's
-    `resource_id` column. `fleet:` can add rows by ResourceId (`resource_ids`), by
+    `resource_id` column (on any row, rejected or not). `fleet:` can add rows by ResourceId (`resource_ids`), by
     tag (`tags: {team: ml}`: every pair must match the row's Tags), by ServiceName
     (`services`) or by SkuId (`skus`); `from_usage: false` drops the default selection.
 

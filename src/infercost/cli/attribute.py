@@ -128,9 +128,9 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"{rows['usage_outside_period']:,} outside the billing period, "
         f"{rows['usage_without_bill_row']:,} without a bill row, "
         f"{dups}",
-        *(f"    rejected {n}: {why.removeprefix('rejected: ')}" for why, n in
+        *(f"    rejected {n:,}: {why.removeprefix('rejected: ')}" for why, n in
           sorted((rows.get("usage_rejected_by_reason") or {}).items(), key=lambda kv: -kv[1])),
-        *(f"  note: {n}" for n in s.get("notes", [])),
+        *(f"  note: {_sep_money(n, cur)}" for n in s.get("notes", [])),
         *energy_lines(s.get("energy")),
         f"  wrote {out}/allocations.csv, allocations.parquet, "
         f"{'requests.parquet, ' if s['outputs']['requests'] else ''}summary.json",
@@ -148,6 +148,8 @@ def _bill_lines(s: dict, m: Any, top: int = 5) -> list[str]:
     """The bill's own breakdown (summary.json's charges, by_service, top_resources): its
     charge labels, then the largest services and resources by amount, `top` of each."""
     from decimal import Decimal
+
+    from infercost.ingest.billrows import escape_invisible
 
     basis = "billed_cost" if s.get("cost_basis") == "BilledCost" else "effective_cost"
 
@@ -170,9 +172,10 @@ def _bill_lines(s: dict, m: Any, top: int = 5) -> list[str]:
     resources = s.get("top_resources") or []
     if resources:
         lines.append("  top resources: " + listed(
-            [(f"{x['resource_id']} ({'fleet' if x.get('fleet') else 'shared'})", x["cost"])
-             for x in resources], say_more=False))  # (summary.json lists the top 10)
-    return lines
+            [(f"{escape_invisible(str(x['resource_id']))} "
+              f"({'fleet' if x.get('fleet') else 'shared'})", x["cost"])
+             for x in resources], say_more=False))  # (summary.json lists the top 10;
+    return lines                                     # an unseen character escaped)
 
 
 def energy_lines(e: dict | None) -> list[str]:
@@ -209,6 +212,18 @@ def _sep_numbers(text: str) -> str:
     import re
 
     return re.sub(r"\d+(?:\.\d+)?", lambda x: thousands(x.group()), text)
+
+
+def _sep_money(text: str, cur: str) -> str:
+    """Each amount of `text` written before the currency code `cur` ("1047.552 USD")
+    with thousands separators, as the report's other amounts ("1,047.552 USD"); other
+    numbers (ids, counts, years) are left as they are."""
+    import re
+
+    if not cur:
+        return text
+    return re.sub(r"(?<![\w.,-])-?\d+(?:\.\d+)?(?= " + re.escape(cur) + r"\b)",
+                  lambda x: thousands(x.group()), text)
 
 
 def thousands(s: str) -> str:

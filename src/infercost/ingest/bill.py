@@ -40,9 +40,11 @@ import pandas as pd
 from infercost.errors import InputError
 from infercost.ingest.billrows import (  # noqa: F401  (Bill, BILL_COLUMNS, basis_column: public here)
     BILL_COLUMNS,
+    INVISIBLE,
     Bill,
     HourRows,
     basis_column,
+    escape_invisible,
     expand_paths,
     file_kind,
     read_raw,
@@ -141,28 +143,27 @@ def read_bill(
 
 
 def invisible_ids_note(bill: Bill) -> str | None:
-    """The note for ResourceIds holding a character no one sees (Unicode format or
-    control characters, such as U+200B ZERO WIDTH SPACE, left by a copy from a web
-    page or a spreadsheet): ids are compared exactly, so such an id joins only a usage
-    id with the same character, and a fleet resource could read as unused. Names how
-    many ids, the first (escaped) and its character. None when there is none."""
+    """The note for ResourceIds holding a character no one sees (`INVISIBLE`: control
+    and format characters such as U+200B ZERO WIDTH SPACE or DEL, fillers and variation
+    selectors, left by a copy from a web page or a spreadsheet): ids are compared
+    exactly, so such an id joins only a usage id with the same character, and a fleet
+    resource could read as unused. Names how many ids, the first (escaped) and its
+    character. None when there is none."""
     import unicodedata
 
     ids = pd.unique(bill.rows["resource_id"].dropna().to_numpy(dtype=object))
     odd = []
     for v in ids:
-        if isinstance(v, str) and not v.isascii():
-            ch = next((c for c in v if unicodedata.category(c) in ("Cf", "Cc")), None)
-            if ch is not None:
-                odd.append((v, ch))
+        if isinstance(v, str):
+            hit = INVISIBLE.search(v)
+            if hit is not None:
+                odd.append((v, hit.group()))
     if not odd:
         return None
     v, ch = odd[0]
-    shown = "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cf", "Cc") else c
-                    for c in v)
     many = len(odd) > 1
     return (f"{len(odd):,} bill ResourceId{'s' if many else ''} hold{'' if many else 's'} "
-            f"an invisible character (first: '{shown}', U+{ord(ch):04X} "
+            f"an invisible character (first: '{escape_invisible(v)}', U+{ord(ch):04X} "
             f"{unicodedata.name(ch, 'a control character')}): ids are compared exactly, so "
             f"{'they join' if many else 'it joins'} only usage ids with the same character")
 

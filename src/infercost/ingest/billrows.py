@@ -5,6 +5,7 @@ timestamps, enums, tags, labels. The format modules (focus, cur, gcp) build on t
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -383,6 +384,22 @@ def _open_text(path: Path):
 # ---------------------------------------------------------------- value parsing
 
 
+#: characters a terminal shows as nothing or as a plain blank: C0/C1 controls and DEL,
+#: format characters (soft hyphen, zero-width space and joiners, direction marks, word
+#: joiner, BOM), the combining grapheme joiner, Hangul fillers, Khmer and Mongolian
+#: invisible marks, variation selectors (Unicode's default-ignorable code points) and
+#: spaces other than U+0020 (no-break, thin, ideographic)
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\xa0\u00ad\u034f\u061c\u115f\u1160\u1680\u17b4"
+                       "\u17b5\u180b-\u180f\u2000-\u200f\u2028-\u202f\u205f-\u206f"
+                       "\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]")
+
+
+def escape_invisible(text: str) -> str:
+    """`text` with each `INVISIBLE` character written as \\uXXXX ('i-1\\u200b'): two ids
+    a message lists then never look the same."""
+    return INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def strip_cell(s: str) -> str:
     """Whitespace and byte-order marks (U+FEFF) off both ends of a cell: some exports
     concatenate files, so a BOM can start any data row, not only the header."""
@@ -541,19 +558,60 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
 
 
 def zone_hint(value: str) -> str:
-    """What to write instead, for a timestamp refused for its zone: an abbreviation
-    (`PST`, `CET`: which offset, summer time or not, is not said) or an offset no clock
-    has (`UTC+2:75`); "" otherwise."""
+    """Why a timestamp was refused for its zone or offset, and what to write instead;
+    "" when its zone or offset is not the reason. One value, when an error names it."""
     import re
+    from zoneinfo import ZoneInfoNotFoundError
 
-    if re.search(r"\d\s*[A-Z]{3,5}$", value.strip()) and not re.search(
-            r"(UTC|GMT)$", value.strip()):
-        return ("; a zone abbreviation names no one offset (summer time or not): give "
-                "the offset (-08:00) or the zone's name (America/Los_Angeles)")
-    m = re.search(_UTC_PLUS, value)
-    if m and (int(m.group(2)) > 14 or int(m.group(3) or 0) > 59):
-        return "; an offset is at most 14 hours and its minutes below 60"
+    v = value.strip()
+    m = re.match(_ZONE_NAMED, v)
+    if m:
+        zone = _zone(m.group(2))
+        if zone is None:
+            return (f"; {m.group(2)!r} is no zone name of the IANA list (Region/City, such "
+                    "as Europe/Paris)")
+        local = pd.to_datetime(pd.Series([m.group(1)]), errors="coerce", format="mixed")
+        if local.notna().all() and getattr(local.dt, "tz", None) is None:
+            try:
+                utc = local.dt.tz_localize(zone, ambiguous="raise", nonexistent="raise")
+                if not 1 <= utc.dt.tz_convert("UTC").dt.year.iloc[0] <= 9999:
+                    return "; a year from 1 to 9999, in UTC, is expected"
+            except (ZoneInfoNotFoundError, ValueError) as e:  # pytz's errors are ValueErrors
+                twice = "ambiguous" in type(e).__name__.lower() or "ambiguous" in str(e).lower()
+                return (f"; in {m.group(2)} that local time happens twice (summer time ends): "
+                        "give the offset" if twice else
+                        f"; in {m.group(2)} that local time does not exist (the clock skips "
+                        "it): give the offset")
+            except Exception:  # noqa: BLE001 (a time the zone's rules cannot place)
+                return "; a year from 1 to 9999, in UTC, is expected"
+        return ""
+    if _bad_offset(v):
+        return "; an offset is at most 14:00 and its minutes below 60"
+    if re.match(r"^\s*-?(0000|0001|9999|\d{5,})-\d", v):  # a year that UTC moves out
+        return "; a year from 1 to 9999, in UTC, is expected"
+    token = re.search(r"(?:^|[\s\d])([A-Za-z]{2}[A-Za-z0-9]{0,6})$", v)
+    if token and re.search(r"\d", v[:token.start(1)]) and not re.fullmatch(
+            r"(?i)utc|gmt|z", token.group(1)):
+        return ("; zones are read as an offset (-08:00, UTC+5:30) or a Region/City name "
+                "(America/Los_Angeles): an abbreviation (PST, CET) does not say whether "
+                "summer time applies")
     return ""
+
+
+#: an offset at the end of a timestamp: `+05:30`, `-0800`, `UTC+2`, `GMT-05:30`
+_OFFSET_END = re.compile(r"(?:UTC|GMT|utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$")
+
+
+def _bad_offset(text: str) -> bool:
+    """Whether `text` ends in an offset no clock has: past 14:00, or minutes past 59
+    (`+02:75`, `UTC+15`, `+14:30`). A date's own `-05` is no offset (`2026-10-05`)."""
+    if re.search(r"\d{4}-\d{2}-\d{2}$", text.strip()):
+        return False
+    m = _OFFSET_END.search(text)
+    if not m or ":" not in text[: m.start()]:  # (an offset follows a time of day)
+        return False
+    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+    return minutes > 59 or hours * 60 + minutes > 14 * 60
 
 
 def text_times(values: list[str]) -> list[pd.Timestamp | None]:
@@ -590,6 +648,14 @@ def _text_times(s: pd.Series) -> pd.Series:
             zoned = again & parsed.isna() & text.str.match(_ZONE_NAMED)
             if zoned.any():
                 parsed[zoned] = _zone_named(text[zoned])
+    # an offset past 14:00 or with minutes past 59 reads as no time (each distinct
+    # text tested once: a bill's periods repeat)
+    text = s.astype(object)
+    wrong = [t for t in pd.unique(text.to_numpy()) if isinstance(t, str) and _bad_offset(t)]
+    if wrong:
+        parsed[text.isin(wrong).to_numpy(bool)] = pd.NaT
+    years = parsed.dt.year
+    parsed[(years < 1) | (years > 9999)] = pd.NaT  # (in UTC: no date of the outputs holds it)
     return parsed
 
 
@@ -602,21 +668,42 @@ def _zone_named(text: pd.Series) -> pd.Series:
     offset on that date (summer time included); NaT for an unknown zone, a local time
     that also carries an offset, or one the zone's clock skips or repeats (the hour a
     summer time ends happens twice: which one is not said)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     parts = text.str.extract(_ZONE_NAMED)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     for name, idx in parts.groupby(1).groups.items():
-        try:
-            zone = ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        zone = _zone(name)
+        if zone is None:
             continue
         local = pd.to_datetime(parts.loc[idx, 0], errors="coerce", format="mixed")
         if getattr(local.dt, "tz", None) is not None:
             continue  # an offset and a zone name: which one holds is not said
-        out[idx] = (local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-                    .dt.tz_convert("UTC").astype("datetime64[us, UTC]"))
+        try:
+            out[idx] = (local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+                        .dt.tz_convert("UTC").astype("datetime64[us, UTC]"))
+        except Exception:  # noqa: BLE001 (a time past the zone's rules: year 9999 in New
+            continue       # York is year 10000 in UTC): refused, as any unread value
     return out
+
+
+def _zone(name: str) -> Any:
+    """The IANA zone `name` (any letter case: `europe/paris`), or None when there is no
+    such Region/City zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+    global _ZONES_LOWER
+    if _ZONES_LOWER is None:
+        _ZONES_LOWER = {z.lower(): z for z in available_timezones() if "/" in z}
+    canonical = _ZONES_LOWER.get(name.lower())
+    if canonical is None:
+        return None
+    try:
+        return ZoneInfo(canonical)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+_ZONES_LOWER: dict[str, str] | None = None
 
 
 #: a "UTC+2" / "GMT-05:30" suffix: sign, hours, minutes
@@ -627,7 +714,7 @@ def _iso_offset(m: Any) -> str:
     """`UTC+2` as the ISO offset `+02:00`; an offset no clock has (hours past 14, minutes
     past 59: `UTC+2:75`) as text no reader takes, so the value is refused."""
     hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-    if hours > 14 or minutes > 59:
+    if minutes > 59 or hours * 60 + minutes > 14 * 60:
         return " (no such offset)"
     return f"{m.group(1)}{hours:02d}:{minutes:02d}"
 

@@ -15,8 +15,10 @@ Inputs:
   `--counts-resource` instead. Given beside the file's own column, `--counts-resource`
   replaces a `resource_id` column holding one ResourceId (blanks aside; with a note) and
   is an InputError when the column holds several (every endpoint's requests would go to
-  one); `--counts-period` fills blank `period_s` cells and is an InputError naming the
-  row where a cell differs from it (the file's periods are never silently replaced).
+  one); `--counts-period` fills blank `period_s` cells (with a note: how many, the file,
+  the value) and is an InputError naming the row where a cell differs from it (the
+  file's periods are never silently replaced); without it a blank cell is an InputError
+  that names the flag.
 - The JSON output of `aws cloudwatch get-metric-data` (`MetricDataResults`), which
   carries neither resource nor period: both are required (`resource`, `period_s`).
   Results are recognised by Label or Id: `Invocations` (statistic Sum) gives requests,
@@ -45,7 +47,9 @@ Each counts row is spread over the UTC clock hours its period touches, in propor
 the seconds in each hour (integer requests and tokens, largest remainder, the rest to
 the earliest hours); one usage row per (counts row, hour) with `requests` = the share,
 `duration_ms` = share x mean latency (busy time; null without latency), `timestamp` = the
-later of the period start and the hour start. A period with 0 invocations adds no row;
+later of the period start and the hour start. A period with 0 invocations adds no row
+and needs no mean latency (CloudWatch gives no ModelLatency point for an hour without
+calls): only rows with calls decide whether the counts have a latency (`has_latency`);
 a ResourceId with no invocation in any of its rows is listed in `Counts.quiet` (the
 caller puts it in the fleet: its instance time is idle).
 """
@@ -65,6 +69,7 @@ from infercost.errors import InputError
 from infercost.ingest.billrows import (
     NUMBER_NULLS,
     clean_str,
+    escape_invisible,
     expand_paths,
     file_kind,
     open_text,
@@ -81,21 +86,26 @@ COUNTS_EXTENSIONS = (".csv", ".csv.gz", ".parquet", ".json", ".json.gz")
 
 @dataclass
 class Counts:
-    """Counts spread over clock hours as usage rows (Arrow table in the usage columns)."""
+    """Counts spread over clock hours as usage rows (Arrow table in the usage columns).
+    `has_latency`: every counts row with calls (requests > 0) has a mean latency (a row
+    of 0 requests adds no usage row and needs none); False when no row is read."""
 
     table: Any
     files: list[Path]
     has_latency: bool
     rows_read: int
     notes: list[str] = field(default_factory=list)
-    #: counts rows without a mean latency, and the first of them ("FILE: row N", or
-    #: "FILE: TIMESTAMP" for CloudWatch JSON; None when every row has one)
+    #: counts rows with calls (requests > 0) but without a mean latency, and the first
+    #: of them ("FILE: row N", or "FILE: TIMESTAMP" for CloudWatch JSON; None when every
+    #: such row has one); a row of 0 requests needs no latency and is not counted
     without_latency: int = 0
     first_without_latency: str | None = None
     #: ResourceIds (as the counts spell them) with no invocation in any of their counts
     #: rows -> how many counts rows name them: endpoints without traffic, which add no
     #: usage row (their Azure ids compared in lower case, as the engine joins them)
     quiet: dict[str, int] = field(default_factory=dict)
+    #: counts rows with calls (requests > 0): those `without_latency` is counted among
+    rows_with_calls: int = 0
 
 
 #: read_counts' note when some rows only have a mean latency, as the default driver
@@ -151,6 +161,11 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
                              f"not read (a different value on every row of several "
                              f"periods: {'row ids' if many else 'a row id'}, not a label); "
                              "rows differing only there count the same calls twice")
+            if df.attrs.get("periods_filled"):
+                k = df.attrs["periods_filled"]
+                notes.append(f"counts: {f.name}: {k:,} blank period_s cell"
+                             f"{'s' if k > 1 else ''} (of {len(df):,} rows) filled with "
+                             f"--counts-period {period_s:g} s")
             if resource is not None and df.attrs.get("had_resource_column"):
                 notes.append(f"counts: --counts-resource {resource} replaces the "
                              f"resource_id column of {f.name}")
@@ -158,17 +173,20 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     _check_spacing(seen, period_s)
     rows = pd.concat(frames, ignore_index=True)
     _check_overlaps(rows)
-    has_latency = bool(len(rows)) and bool(rows["mean_latency_ms"].notna().all())
-    if len(rows) and not has_latency and rows["mean_latency_ms"].notna().any():
+    # (a period without calls needs no latency: CloudWatch gives no ModelLatency for it)
+    calls = (rows["requests"] > 0).to_numpy() if len(rows) else np.zeros(0, dtype=bool)
+    lat = rows["mean_latency_ms"].notna().to_numpy() if len(rows) else calls
+    has_latency = bool(len(rows)) and bool(lat[calls].all())
+    if not has_latency and lat[calls].any():
         notes.append(SOME_LATENCY_NOTE)
-    blank = np.flatnonzero(rows["mean_latency_ms"].isna().to_numpy()) if len(rows) else []
+    blank = np.flatnonzero(calls & ~lat)
     first = None
     if len(blank):
         r = rows.iloc[int(blank[0])]
         first = (f"{r['source']}: {pd.Timestamp(r['period_start']).isoformat()}"
                  if r["source"] in json_sources else f"{r['source']}: row {r['row']}")
     return Counts(hourly_usage(rows), files, has_latency, len(rows), notes,
-                  len(blank), first, quiet_resources(rows))
+                  len(blank), first, quiet_resources(rows), int(calls.sum()))
 
 
 def quiet_resources(rows: pd.DataFrame) -> dict[str, int]:
@@ -321,10 +339,10 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     if "period_s" not in raw:
         out["period_s"] = float(_check_period(period_s))
     elif period_s is None:
-        out["period_s"] = _check_periods(_numbers(raw["period_s"], "period_s", src,
-                                                  positive=True, required=True), src)
+        out["period_s"] = _check_periods(_given_periods(raw["period_s"], src), src)
     else:
-        out["period_s"] = _agreeing_periods(raw["period_s"], _check_period(period_s), src)
+        out["period_s"], out.attrs["periods_filled"] = _agreeing_periods(
+            raw["period_s"], _check_period(period_s), src)
     if "resource_id" in raw and resource is not None:
         _one_resource(clean_str(raw["resource_id"], "resource_id", src), resource, src)
     out["resource_id"] = (clean_str(raw["resource_id"], "resource_id", src)
@@ -345,11 +363,27 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
 MAX_PERIOD_S = 366 * 86400  # 31,622,400 s: the longest period a counts row may cover
 
 
-def _agreeing_periods(col: pd.Series, period_s: float, src: str) -> pd.Series:
+def _given_periods(col: pd.Series, src: str) -> pd.Series:
+    """A file's `period_s` column without `--counts-period` (seconds, each positive).
+    A blank cell is an InputError naming the first such row, how many cells are blank,
+    and `--counts-period` (which fills blank cells)."""
+    vals = _numbers(col, "period_s", src, positive=True)
+    blank = np.flatnonzero(vals.isna().to_numpy())
+    if len(blank):
+        raise InputError(f"column period_s: empty (expected a positive number); "
+                         f"{len(blank):,} of {len(vals):,} cells "
+                         f"{'is' if len(blank) == 1 else 'are'} blank: "
+                         "--counts-period SECONDS fills blank cells",
+                         f"{src}: row {int(blank[0]) + 1}")
+    return vals
+
+
+def _agreeing_periods(col: pd.Series, period_s: float,
+                      src: str) -> tuple[pd.Series, int]:
     """A file's `period_s` column beside `--counts-period` (seconds): blank cells take
-    `period_s`; a cell that differs from it is an InputError naming the row (the file's
-    periods are never silently replaced: hourly rows read as minutes would move every
-    request to other hours)."""
+    `period_s` (returned with how many were blank, for a note); a cell that differs from
+    it is an InputError naming the row (the file's periods are never silently replaced:
+    hourly rows read as minutes would move every request to other hours)."""
     vals = _numbers(col, "period_s", src, positive=True)
     off = (vals.notna() & (vals != period_s)).to_numpy()
     if off.any():
@@ -357,14 +391,16 @@ def _agreeing_periods(col: pd.Series, period_s: float, src: str) -> pd.Series:
         raise InputError(f"column period_s: {vals.iloc[i]:g} s, but --counts-period says "
                          f"{period_s:g} s; expected them to agree (or no --counts-period: "
                          "the column gives each row's period)", f"{src}: row {i + 1}")
-    return vals.fillna(period_s)
+    return vals.fillna(period_s), int(vals.isna().sum())
 
 
 def _one_resource(col: pd.Series, resource: str, src: str) -> None:
     """`--counts-resource` beside a file's `resource_id` column (cleaned): InputError
     naming the file, the flag and the column's distinct ResourceIds (the first three, in
     order of appearance; Azure ids compared in lower case) when it holds more than one:
-    every row would be put on `resource`, merging other endpoints' requests into it."""
+    every row would be put on `resource`, merging other endpoints' requests into it.
+    Where one of them holds an invisible character they are quoted, and such characters
+    written as `\\uXXXX` (`escape_invisible`)."""
     from infercost.ingest.billrows import azure_lower
 
     seen: dict[Any, str] = {}
@@ -373,7 +409,10 @@ def _one_resource(col: pd.Series, resource: str, src: str) -> None:
     if len(seen) < 2:
         return
     ids = list(seen.values())
-    named = ", ".join(ids[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3 else "")
+    shown = ids  # (quoted and escaped where one holds an invisible character)
+    if any(escape_invisible(x) != x for x in ids):
+        shown = [f"'{escape_invisible(x)}'" for x in ids]
+    named = ", ".join(shown[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3 else "")
     raise InputError(f"column resource_id holds {len(ids):,} distinct ResourceIds ({named}), "
                      f"and --counts-resource {resource} would put every row on it; "
                      "expected one ResourceId in the column (or no --counts-resource: each "

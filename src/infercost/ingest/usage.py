@@ -584,8 +584,11 @@ def json_text(v: Any) -> Any:
 
 #: a timestamp cell that is only a date (no time of day)
 DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
-#: a timestamp text holding a word (two letters in a row: a month's name, a zone, AM/PM)
-WORDS = r"[A-Za-z][A-Za-z]"
+#: a timestamp text holding a word (two letters in a row: a month's name, a zone, AM/PM),
+#: or ending in an offset of 14 hours or more or with minutes past 59 (`+02:75`, which
+#: the engines read as +03:15): the bill's reader reads or refuses those
+WORDS = (r"[A-Za-z][A-Za-z]|[+-](1[4-9]|[2-9][0-9]):?[0-9][0-9]\s*$"
+         r"|[+-][0-9][0-9]:?[6-9][0-9]\s*$")
 #: ... but for a plain UTC or GMT suffix, which the engines read as the bill's reader does
 PLAIN_UTC = r"^[0-9T:.,+ -]*[0-9]\s*(UTC|GMT|utc|gmt)$"
 
@@ -809,7 +812,20 @@ def _first_bad(files: list[Path], kind: str, column: str,
                             rec = {k.lower(): v for k, v in json.loads(line).items()}
                             if bad(rec.get(column)):
                                 return f"{f}: row {i}", rec.get(column)
-        except (OSError, json.JSONDecodeError, csv.Error):
+            elif kind == "parquet":  # text columns only reach here: read in row groups
+                import pyarrow.parquet as pq
+
+                pf = pq.ParquetFile(f)
+                key = next((n for n in pf.schema_arrow.names if n.lower() == column), None)
+                if key is None:
+                    continue
+                at = 0
+                for batch in pf.iter_batches(columns=[key], batch_size=65_536):
+                    for i, v in enumerate(batch.column(0).to_pylist(), start=at + 1):
+                        if bad(v):
+                            return f"{f}: row {i}", v
+                    at += batch.num_rows
+        except (OSError, json.JSONDecodeError, csv.Error, ValueError):
             continue
     return (str(files[0]) if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more)",
             None)
