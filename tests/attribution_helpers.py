@@ -110,3 +110,22 @@ def alloc(res, **match) -> Decimal:
 
 def D(x) -> Decimal:
     return Decimal(str(x))
+
+
+def attribute_fails(cli, *args) -> str:
+    """The one error line of an `infercost attribute` run that must exit 2 (no
+    traceback), without its `error: ` prefix."""
+    code, out, err = cli("attribute", *map(str, args))
+    assert code == 2, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0][len("error: "):]
+
+
+def attribute_json(cli, *args) -> dict:
+    """The summary (`--json`) of an `infercost attribute` run that must exit 0."""
+    import json
+
+    code, out, err = cli("attribute", *map(str, args), "--json")
+    assert code == 0, err
+    return json.loads(out)

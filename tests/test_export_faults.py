@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from infercost.errors import InputError, engine_text
-from tests.attribution_helpers import focus_row
+from tests.attribution_helpers import attribute_fails, attribute_json, focus_row
 
 RID = "i-1"
 USAGE_HEAD = "timestamp,request_id,resource_id,duration_ms,input_tokens,output_tokens"
@@ -38,19 +38,8 @@ def _usage(tmp_path: Path, lines: list[str] | None = None) -> Path:
     return p
 
 
-def _fails(cli, *args) -> str:
-    """The one error line of a run that must exit 2 (no traceback)."""
-    code, out, err = cli("attribute", *map(str, args))
-    assert code == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0][len("error: "):]
-
-
-def _runs(cli, *args) -> dict:
-    code, out, err = cli("attribute", *map(str, args), "--json")
-    assert code == 0, err
-    return json.loads(out)
+_fails = attribute_fails
+_runs = attribute_json
 
 
 # ------------------------------------------------------------------ bill columns

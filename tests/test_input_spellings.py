@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.attribution_helpers import focus_row
+from tests.attribution_helpers import attribute_fails, attribute_json, focus_row
 
 RID = "i-1"
 USAGE_HEAD = "timestamp,request_id,resource_id,duration_ms,input_tokens,output_tokens"
@@ -53,18 +53,8 @@ def _usage(tmp_path: Path, stamps: list[str], name: str = "usage.csv") -> Path:
     return p
 
 
-def _fails(cli, *args) -> str:
-    code, out, err = cli("attribute", *map(str, args))
-    assert code == 2, (out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    return lines[0][len("error: "):]
-
-
-def _runs(cli, *args) -> dict:
-    code, out, err = cli("attribute", *map(str, args), "--json")
-    assert code == 0, err
-    return json.loads(out)
+_fails = attribute_fails
+_runs = attribute_json
 
 
 def _figures(s: dict) -> tuple:
