@@ -193,8 +193,7 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     its sums there. They come first from one quick distinct query (`usage.resource_ids`,
     which also cleans padded Parquet ids); on DuckDB pass 1 then runs on a worker thread
     (the engine alone) while a second connection reads the bill here, its hint every id
-    in the log (a superset of the ids pass 1 accepts, which only brings a few more rows
-    to Python). A fault pass 1 meets in the log is raised before one in the bill, as
+    in the log (rule R1: the ids of every row, accepted or rejected). A fault pass 1 meets in the log is raised before one in the bill, as
     when they ran one after the other."""
     from infercost.allocation.engine import (
         plan_resource_hours,
@@ -221,8 +220,8 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     other = second_connection(con) if ids is not None else None
     if other is None:
         pass1 = resource_hours(con, u, r)
-        accepted = pass1[0].loc[pass1[0]["n_ok"] > 0, "resource_id"]
-        return (u, pass1, *bill_read(fleet_hint(accepted, r), con))
+        named = pass1[0].loc[pass1[0]["n"] > 0, "resource_id"]  # (rule R1: any row's id)
+        return (u, pass1, *bill_read(fleet_hint(named, r), con))
     plan = plan_resource_hours(con, u, r)
     try:
         with meanwhile(con, run_resource_hours, plan) as running:
