@@ -69,28 +69,6 @@ def given_driver_note(c: Any, driver: str) -> str | None:
     return f"{head}{gap}; driver {driver} does not read it, so their requests weigh as others do"
 
 
-def quiet_fleet_rules(rules: Any, c: Any, bill: Any = None) -> Any:
-    """The rules the engine runs by: `rules`, or a copy whose `fleet.resource_ids` adds
-    the counts' ResourceIds without any call (`Counts.quiet`; with `bill`, only those
-    of its ResourceIds, so no selector note names the others): rule R1 puts a resource
-    of the usage in the fleet, and an endpoint whose every counts row is 0 has no usage
-    row to show it (its billed hours are idle). `rules` itself is left as given (its
-    summary block is the user's); unchanged under `fleet.from_usage: false`."""
-    import dataclasses
-
-    from infercost.ingest.billrows import azure_lower
-
-    if c is None or not c.quiet or not rules.from_usage:
-        return rules
-    ids = list(c.quiet)
-    if bill is not None:
-        have = set(bill.rows["resource_id"].dropna())
-        ids = [x for x in ids if azure_lower(x) in have]
-    if not ids:
-        return rules
-    return dataclasses.replace(rules, resource_ids=[*rules.resource_ids, *ids])
-
-
 def quiet_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
     """A note naming the counts' ResourceIds without any call that are in the fleet
     (the first three, with how many counts rows name each): their billed hours are

@@ -632,9 +632,10 @@ def attribute(
     # no row rejected in pass 1: the later passes need no reason codes
     u = prepared(usage, rules, clean=usage_rows == int(gdf["n_ok"].sum()))
     # rule R1: a resource the usage names is in the fleet even when every row of it is
-    # rejected (a counts file without latency under `capacity`): its billed hours are
-    # idle, not shared as if no usage named it
+    # rejected (a counts file without latency under `capacity`) or it has no row at all
+    # (a counts endpoint without calls): its billed hours are idle, not shared
     usage_resources = set(gdf.loc[gdf["n"] > 0, "resource_id"].dropna().unique())
+    usage_resources |= usage.named_ids  # (a counts endpoint without any call: no row)
 
     # ---- pass 2: duplicates
     dup = None  # not checked
@@ -859,16 +860,15 @@ def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any, hq: pd.DataFrame) -> list[st
     resource-hours fall outside it (`hq`: rule R2's hours): those are idle, and the
     whole-bill cost per request divides the period's bill by the requests of that span.
     Empty otherwise, or without usage or a period."""
-    hours = gdf.loc[gdf["n_ok"] > 0, "hour"].dropna() if len(gdf) else gdf.get("hour")
-    if hours is None or not len(hours) or ps is None or pe is None:
+    hours = gdf.loc[gdf["n_ok"] > 0, "hour"].dropna()
+    if not len(hours) or ps is None or pe is None:
         return []
     ps, pe = pd.Timestamp(ps), pd.Timestamp(pe)
     first, last = hours.min(), hours.max() + pd.Timedelta(hours=1)
     day = pd.Timedelta(days=1)
     if first - ps < day and pe - last < day:
         return []
-    fleet_h = hq["hour"] if len(hq) else pd.Series([], dtype="datetime64[us]")
-    out = int(((fleet_h < first) | (fleet_h >= last)).sum())
+    out = int(((hq["hour"] < first) | (hq["hour"] >= last)).sum()) if len(hq) else 0
     if not out:
         return []
     covered = (min(last, pe) - max(first, ps)) / day

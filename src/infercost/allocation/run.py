@@ -76,7 +76,6 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     from infercost.allocation.breakdowns import attribution_breakdowns, idle_not_measured
     from infercost.allocation.counts_notes import (
         counts_join_notes,
-        quiet_fleet_rules,
         quiet_notes,
         refuse_unknown_counts_resource,
     )
@@ -106,16 +105,13 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     tmp = _scratch(out_dir)
     try:
         u, c = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
-        u, pass1, b, t_bill = _pass1_and_bill(con, u, quiet_fleet_rules(r, c), bill,
-                                              bill_format)
+        u, pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
         if counts_resource is not None:
             refuse_unknown_counts_resource(counts_resource, b)
-        res = attribute(b, u, quiet_fleet_rules(r, c, b), con, tmp,
-                        check_duplicates=check_duplicates,
+        res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
                         write_requests=write_requests, pass1=pass1,
                         overlap=lambda mask, hours: _fleet_resources(b, r, mask, hours))
         s = res.summary
-        s["rules"] = r.to_dict()  # (as given: not the counts' quiet ResourceIds)
         s["inputs"] = {"bill": b.sources, "bill_format": b.format,
                        "usage": [str(f) for f in u.files], "usage_formats": u.kinds,
                        "rules": (None if not rules else "(a mapping)"
@@ -221,13 +217,13 @@ def _pass1_and_bill(con: Any, u: Any, r: Any, bill: Any, bill_format: str) -> tu
     if other is None:
         pass1 = resource_hours(con, u, r)
         named = pass1[0].loc[pass1[0]["n"] > 0, "resource_id"]  # (rule R1: any row's id)
-        return (u, pass1, *bill_read(fleet_hint(named, r), con))
+        return (u, pass1, *bill_read(fleet_hint([*named, *u.named_ids], r), con))
     plan = plan_resource_hours(con, u, r)
     try:
         with meanwhile(con, run_resource_hours, plan) as running:
             try:
-                b, t_bill = bill_read(
-                    fleet_hint(ids.column("resource_id").to_pylist(), r), other)
+                b, t_bill = bill_read(fleet_hint(
+                    [*ids.column("resource_id").to_pylist(), *u.named_ids], r), other)
             except Exception as e:
                 if not is_interrupt(e):
                     running.result()  # a fault in the log first

@@ -560,9 +560,6 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
 def zone_hint(value: str) -> str:
     """Why a timestamp was refused for its zone or offset, and what to write instead;
     "" when its zone or offset is not the reason. One value, when an error names it."""
-    import re
-    from zoneinfo import ZoneInfoNotFoundError
-
     v = value.strip()
     m = re.match(_ZONE_NAMED, v)
     if m:
@@ -576,7 +573,7 @@ def zone_hint(value: str) -> str:
                 utc = local.dt.tz_localize(zone, ambiguous="raise", nonexistent="raise")
                 if not 1 <= utc.dt.tz_convert("UTC").dt.year.iloc[0] <= 9999:
                     return "; a year from 1 to 9999, in UTC, is expected"
-            except (ZoneInfoNotFoundError, ValueError) as e:  # pytz's errors are ValueErrors
+            except ValueError as e:  # pandas' AmbiguousTimeError, NonExistentTimeError
                 twice = "ambiguous" in type(e).__name__.lower() or "ambiguous" in str(e).lower()
                 return (f"; in {m.group(2)} that local time happens twice (summer time ends): "
                         "give the offset" if twice else
@@ -668,7 +665,6 @@ def _zone_named(text: pd.Series) -> pd.Series:
     offset on that date (summer time included); NaT for an unknown zone, a local time
     that also carries an offset, or one the zone's clock skips or repeats (the hour a
     summer time ends happens twice: which one is not said)."""
-
     parts = text.str.extract(_ZONE_NAMED)
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
     for name, idx in parts.groupby(1).groups.items():
@@ -711,12 +707,9 @@ _UTC_PLUS = r"\s*(?:UTC|GMT)\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$"
 
 
 def _iso_offset(m: Any) -> str:
-    """`UTC+2` as the ISO offset `+02:00`; an offset no clock has (hours past 14, minutes
-    past 59: `UTC+2:75`) as text no reader takes, so the value is refused."""
-    hours, minutes = int(m.group(2)), int(m.group(3) or 0)
-    if minutes > 59 or hours * 60 + minutes > 14 * 60:
-        return " (no such offset)"
-    return f"{m.group(1)}{hours:02d}:{minutes:02d}"
+    """`UTC+2` as the ISO offset `+02:00` (one no clock has, `UTC+2:75`, is refused after
+    parsing, by `_bad_offset`, as its ISO spelling is)."""
+    return f"{m.group(1)}{int(m.group(2)):02d}:{m.group(3) or '00'}"
 
 
 def _all_stamps(series: pd.Series) -> bool:

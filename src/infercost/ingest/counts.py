@@ -50,8 +50,9 @@ the earliest hours); one usage row per (counts row, hour) with `requests` = the 
 later of the period start and the hour start. A period with 0 invocations adds no row
 and needs no mean latency (CloudWatch gives no ModelLatency point for an hour without
 calls): only rows with calls decide whether the counts have a latency (`has_latency`);
-a ResourceId with no invocation in any of its rows is listed in `Counts.quiet` (the
-caller puts it in the fleet: its instance time is idle).
+a ResourceId with no invocation in any of its rows is listed in `Counts.quiet`
+(`usage.counts_usage` names it in `Usage.named_ids`: rule R1 puts it in the fleet,
+its instance time idle).
 """
 
 from __future__ import annotations

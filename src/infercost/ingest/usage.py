@@ -26,6 +26,7 @@ A file the backend cannot read (not UTF-8, malformed JSON, a CSV named `.parquet
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import json
 import re
@@ -37,6 +38,7 @@ from infercost.errors import InputError, shown
 from infercost.ingest.billrows import (
     NULL_STRINGS,
     NUMBER_NULLS,
+    azure_lower,
     expand_paths,
     file_kind,
     open_text,
@@ -69,6 +71,9 @@ class Usage:
     #: rows whose token counts (a column the log has) are unknown: missing, NaN or out of
     #: range (None: not counted); cost per 1M tokens reads high when there are some
     tokens_unknown: int | None = None
+    #: ResourceIds the usage names without a row (a counts endpoint without any call, as
+    #: `Counts.quiet`; Azure ids in lower case): rule R1 puts their bill rows in the fleet
+    named_ids: frozenset[str] = frozenset()
 
     @property
     def where(self) -> str:
@@ -114,7 +119,8 @@ def counts_usage(con: Any, counts: Any) -> Usage:
         counts.table.column("input_tokens").null_count < counts.table.num_rows)
     return Usage(normalize(raw, clean_text=False), list(counts.files), ["counts"],
                  list(counts.notes), False, tok,
-                 counts.table.column("input_tokens").null_count if tok else 0)
+                 counts.table.column("input_tokens").null_count if tok else 0,
+                 frozenset(azure_lower(x) for x in counts.quiet))
 
 
 def no_usage(con: Any) -> Usage:
@@ -185,7 +191,8 @@ def combine(parts: list[Usage]) -> Usage:
                  [n for p in parts for n in p.notes], any(p.has_gpu_ms for p in parts),
                  any(p.has_tokens for p in parts),
                  None if any(p.tokens_unknown is None for p in parts)
-                 else sum(p.tokens_unknown for p in parts))
+                 else sum(p.tokens_unknown for p in parts),
+                 frozenset().union(*(p.named_ids for p in parts)))
 
 
 def union(tables: list[Any]) -> Any:
@@ -549,12 +556,11 @@ def resource_ids(con: Any, usage: Usage) -> tuple[Usage, Any]:
     import pyarrow as pa
 
     t = usage.table
-    fixed = Usage(t.mutate(resource_id=azure_lowered(cleaned_text(t.resource_id))),
-                  usage.files, usage.kinds,
-                  [*usage.notes, f"{padded} ResourceId{'s' if padded > 1 else ''} of the "
-                   "Parquet log with blanks or U+FEFF at the ends: read without them, as a "
-                   "CSV's are (else they could not join the bill)"],
-                  usage.has_gpu_ms, usage.has_tokens)
+    fixed = dataclasses.replace(
+        usage, table=t.mutate(resource_id=azure_lowered(cleaned_text(t.resource_id))),
+        notes=[*usage.notes, f"{padded} ResourceId{'s' if padded > 1 else ''} of the "
+               "Parquet log with blanks or U+FEFF at the ends: read without them, as a "
+               "CSV's are (else they could not join the bill)"])
     ids = sorted({x for x in clean if x is not None})
     return fixed, pa.table({"resource_id": pa.array(ids, pa.string())})
 
