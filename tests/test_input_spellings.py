@@ -553,3 +553,19 @@ def test_a_resource_whose_every_request_is_rejected_stays_in_the_fleet():
     t = res.summary["totals"]
     assert list(res.fleet_mask) == [True, True]
     assert t["shared"] == 0 and t["idle"] > 10 and res.summary["rows"]["usage_rejected"] == 1
+
+
+def test_a_parquet_log_with_padded_ids_keeps_its_unknown_token_count(cli, tmp_path):
+    """Cleaning padded Parquet ResourceIds rebuilt the Usage without its count of rows
+    whose tokens are unknown: the cost per 1M tokens lost its note that it reads high."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "u.parquet"
+    pq.write_table(pa.table({"timestamp": [ISO[0], ISO[1]], "request_id": ["a", "b"],
+                             "resource_id": [RID + " ", RID], "duration_ms": [1.0, 2.0],
+                             "input_tokens": pa.array([5, None], pa.int64()),
+                             "output_tokens": pa.array([5, None], pa.int64())}), p)
+    s = _runs(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "o")
+    assert any(n.startswith("1 usage row without a token count") for n in s["notes"])
+    assert any("with blanks or U+FEFF at the ends" in n for n in s["notes"])
