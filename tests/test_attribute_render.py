@@ -33,7 +33,7 @@ def test_report_has_separators_and_json_does_not(cli, tmp_path):
 def test_unit_costs_keep_four_significant_digits_never_e_notation():
     from decimal import Decimal
 
-    from infercost.cli.attribute import _unit
+    from infercost.core.money import unit_cost_text as _unit
 
     # the figures a small real bill gave: 0.04 USD over 101 requests
     assert _unit(Decimal("3.040E-7")) == "0.0000003040"  # str() of this Decimal is E-notation

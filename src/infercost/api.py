@@ -1203,24 +1203,9 @@ def _breakdown_html(kind: str, d: dict[str, Any]) -> str:
             f"<tbody>{rows}</tbody></table>")
 
 
-def _unit_text(s: str | Decimal | None) -> str:
-    """A unit cost as `infercost attribute` prints it: four significant digits, at least
-    cents, thousands separators, never E-notation ("0.0077877789" -> "0.007788",
-    "1234.5678" -> "1,234.57"); "n/a" for None."""
-    if s is None:
-        return "n/a"
-    from infercost.core.money import format_significant
-
-    d = Decimal(s)
-    if not d:
-        return "0"
-    text = format_significant(d, 4, 2)
-    sign, body = ("-", text[1:]) if text.startswith("-") else ("", text)
-    whole, dot, frac = body.partition(".")
-    return f"{sign}{int(whole):,}{dot}{frac}"
-
-
 def _attribution_text(s: dict[str, Any]) -> str:
+    from infercost.core.money import unit_cost_text
+
     t, cur, u = s["totals"], s["currency"], s["unit_costs"]
     cons = s["conservation"]
     return "\n".join([
@@ -1229,6 +1214,6 @@ def _attribution_text(s: dict[str, Any]) -> str:
         f"  bill {_fmt(t['bill'])} {cur} = allocated {_fmt(t['allocated'])} + idle "
         f"{_fmt(t['idle'])} + shared {_fmt(t['shared'])} + unallocated {_fmt(t['unallocated'])}",
         f"  conservation {'holds' if cons['holds'] else 'VIOLATED'}",
-        f"  per 1k requests {_unit_text(u['cost_per_1k_requests'])} {cur}; "
+        f"  per 1k requests {unit_cost_text(u['cost_per_1k_requests'])} {cur}; "
         f"rows {s['rows']['usage_allocated']:,} allocated, {s['rows']['usage_rejected']:,} rejected",
     ])

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from infercost.core.money import thousands, unit_cost_text
+
 
 def register(app: typer.Typer) -> None:
     app.command(
@@ -117,10 +119,10 @@ def render(s: dict, out: Path, width: int | None = None) -> str:
         f"  idle share of fleet cost {_idle_share(s)}",
         _drivers_line(s["drivers"]),
         *_bill_lines(s, m),
-        f"  per request {_unit(u['cost_per_request'])}, per 1k requests "
-        f"{_unit(u['cost_per_1k_requests'])}, per 1M tokens {_unit(u['cost_per_1m_tokens'])} {cur}",
-        f"  whole bill per request {_unit(u.get('bill_per_request'))}, per 1k requests "
-        f"{_unit(None if u.get('bill_per_request') is None else u['bill_per_request'] * 1000)}"
+        f"  per request {unit_cost_text(u['cost_per_request'])}, per 1k requests "
+        f"{unit_cost_text(u['cost_per_1k_requests'])}, per 1M tokens {unit_cost_text(u['cost_per_1m_tokens'])} {cur}",
+        f"  whole bill per request {unit_cost_text(u.get('bill_per_request'))}, per 1k requests "
+        f"{unit_cost_text(None if u.get('bill_per_request') is None else u['bill_per_request'] * 1000)}"
         f" {cur} (allocated + idle + shared + unallocated over {u['requests']:,} allocated "
         "requests)",
         f"  rows: bill {rows['bill_read']:,}; {_read_allocated(s)}, "
@@ -194,19 +196,6 @@ def energy_lines(e: dict | None) -> list[str]:
             *(f"    note: {n}" for n in e.get("notes", []))]
 
 
-def _unit(v) -> str:
-    """A unit cost with four significant digits, at least cents, never E-notation (they are
-    often far below a cent: Decimal("3.04E-7") -> "0.0000003040", 0.0078 -> "0.007800")."""
-    if v is None:
-        return "n/a"
-    from decimal import Decimal
-
-    from infercost.core.money import format_significant
-
-    d = v if isinstance(v, Decimal) else Decimal(str(v))
-    return thousands(format_significant(d, 4, 2)) if d else "0"
-
-
 def _sep_numbers(text: str) -> str:
     """Every decimal number in `text` with thousands separators (digits unchanged)."""
     import re
@@ -224,17 +213,6 @@ def _sep_money(text: str, cur: str) -> str:
         return text
     return re.sub(r"(?<![\w.,-])-?\d+(?:\.\d+)?(?= " + re.escape(cur) + r"\b)",
                   lambda x: thousands(x.group()), text)
-
-
-def thousands(s: str) -> str:
-    """A decimal string with thousands separators in its whole part ("77206.55" ->
-    "77,206.55"); the digits are left as they are (the terminal report; --json keeps the
-    plain exact strings)."""
-    sign, body = ("-", s[1:]) if s.startswith("-") else ("", s)
-    whole, dot, frac = body.partition(".")
-    if not whole.isdigit():
-        return s
-    return f"{sign}{int(whole):,}{dot}{frac}"
 
 
 def _drivers_line(drivers: list[dict]) -> str:

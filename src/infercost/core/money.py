@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
-from typing import Union
+from typing import Any, Union
 
 from infercost.core.currency import ISO_4217, check_currency
 from infercost.errors import CurrencyError, InputError
@@ -191,3 +191,25 @@ def money_sum(items, currency: str) -> Money:
     for m in items:
         total = total + m
     return total
+
+
+def thousands(s: str) -> str:
+    """A decimal string with thousands separators in its whole part ("77206.55" ->
+    "77,206.55"); the digits are left as they are, and text that is no decimal number
+    ("n/a") is returned as it is (reports; JSON keeps the plain exact strings)."""
+    sign, body = ("-", s[1:]) if s.startswith("-") else ("", s)
+    whole, dot, frac = body.partition(".")
+    if not whole.isdigit():
+        return s
+    return f"{sign}{int(whole):,}{dot}{frac}"
+
+
+def unit_cost_text(v: Any) -> str:
+    """A unit cost (USD, or the bill's currency, per request or per 1k) as reports print
+    it: four significant digits, at least cents, thousands separators, never E-notation
+    (they are often far below a cent: Decimal("3.04E-7") -> "0.0000003040", 0.0078 ->
+    "0.007800", 1234.5678 -> "1,234.57"); "n/a" for None, "0" for zero."""
+    if v is None:
+        return "n/a"
+    d = v if isinstance(v, Decimal) else Decimal(str(v))
+    return thousands(format_significant(d, 4, 2)) if d else "0"
