@@ -569,3 +569,11 @@ def test_a_parquet_log_with_padded_ids_keeps_its_unknown_token_count(cli, tmp_pa
     s = _runs(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "o")
     assert any(n.startswith("1 usage row without a token count") for n in s["notes"])
     assert any("with blanks or U+FEFF at the ends" in n for n in s["notes"])
+
+
+def test_an_offset_with_seconds_is_refused_in_a_usage_log_as_in_a_bill(cli, tmp_path):
+    """`+02:00:60` was read by DuckDB as +02:01 in a usage log (a bill refused it)."""
+    msg = _fails(cli, "--bill", _bill(tmp_path),
+                 "--usage", _usage(tmp_path, [ISO[0], "2026-10-01T03:10:00+02:00:60"]),
+                 "--out", tmp_path / "o")
+    assert "row 2: column timestamp" in msg and "'2026-10-01T03:10:00+02:00:60'" in msg

@@ -591,10 +591,11 @@ def json_text(v: Any) -> Any:
 #: a timestamp cell that is only a date (no time of day)
 DATE_ONLY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 #: a timestamp text holding a word (two letters in a row: a month's name, a zone, AM/PM),
-#: or ending in an offset of 14 hours or more or with minutes past 59 (`+02:75`, which
-#: the engines read as +03:15): the bill's reader reads or refuses those
+#: or ending in an offset of 14 hours or more, with minutes past 59 (`+02:75`, which the
+#: engines read as +03:15) or with seconds (`+02:00:60`, read as +02:01): the bill's
+#: reader reads or refuses those
 WORDS = (r"[A-Za-z][A-Za-z]|[+-](1[4-9]|[2-9][0-9]):?[0-9][0-9]\s*$"
-         r"|[+-][0-9][0-9]:?[6-9][0-9]\s*$")
+         r"|[+-][0-9][0-9]:?[6-9][0-9]\s*$|[+-][0-9][0-9]:?[0-9][0-9]:[0-9][0-9]\s*$")
 #: ... but for a plain UTC or GMT suffix, which the engines read as the bill's reader does
 PLAIN_UTC = r"^[0-9T:.,+ -]*[0-9]\s*(UTC|GMT|utc|gmt)$"
 
