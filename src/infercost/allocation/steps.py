@@ -438,8 +438,8 @@ def period_notes(b: BillSide, unalloc: Decimal) -> list[str]:
     on any hour (their cost is unallocated: how many, why, the amount, the first one's
     ResourceId), and rows outside the fleet whose period ends before it starts (shared
     as billed, which needs no period, but the bill is malformed there). An engine-reduced
-    bill keeps such rows with their periods where DuckDB reads the periods so
-    (`bill_engine`); rows it summed without their periods (Spark) are not seen here."""
+    bill, on DuckDB or Spark, keeps every row whose period may end before it starts with
+    its period (`bill_engine`), so both give the notes of the row-by-row reader."""
     notes = []
     cur = b.currency
     if len(b.no_period):

@@ -258,7 +258,7 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
         return None
     drop = bool(lay.billing) and all(bool(c[k]) for k in lay.billing)
     kept = _maybe_fleet(con, t, lay, hint, spark) if drop else ibis.literal(True)
-    back = _ends_before_start(t, lay, schema) if drop and not spark else None
+    back = _ends_before_start(t, lay, schema) if drop else None
     if back is not None:  # kept with its charge period, for the note that names it
         kept = kept | back
     constant = {col for i, (col, _) in enumerate(same) if not c[f"__differ_{i}"]}
@@ -444,16 +444,31 @@ MAX_PERIOD_TEXTS = 200_000
 
 
 def _ends_before_start(t: Any, lay: Layout, schema: Any) -> Any:
-    """True on rows whose charge period, as DuckDB reads it, ends before it starts (a
-    superset test: the reader's own times decide the note), or None when the layout has
-    no two period columns. Such rows are not reduced, so their periods reach the note."""
+    """True on rows whose charge period may end before it starts, or None when the layout
+    has no two period columns. Such rows are not reduced, so their periods reach the note
+    (`steps.period_notes`: the reader's own times decide it). A superset test, the same on
+    DuckDB and Spark: a period text is read as a UTC instant (offsets and zone names
+    applied, as the reader applies them; a text without one is UTC), and a row is kept
+    when its end is before its start or when either text is there but the engine cannot
+    read it as a time (Spark does not read `2026-10-01T00:00Z`, neither engine a leading
+    byte-order mark)."""
     if len(lay.period) < 2 or any(k not in lay.cols for k in lay.period[:2]):
         return None
-    ends = []
+    import ibis
+
+    ends, unread = [], []
     for k in lay.period[:2]:
         x = t[lay.cols[k]]
-        ends.append(x.try_cast("timestamp") if schema[lay.cols[k]].is_string() else x)
-    return (ends[1] < ends[0]).fill_null(False)
+        if schema[lay.cols[k]].is_string():
+            at = x.try_cast(ibis.dtype("timestamp('UTC')"))
+            unread.append(at.isnull() & x.notnull()  # (the pattern last: rarely run)
+                          & ~x.re_search(NULL_CELL).fill_null(False))
+            x = at
+        ends.append(x)
+    back = (ends[1] < ends[0]).fill_null(False)
+    for u in unread:
+        back = back | u
+    return back
 
 
 def _periods_parse(con: Any, t: Any, lay: Layout, schema: Any, path: Path) -> bool:

@@ -15,7 +15,11 @@ spelling is accepted too). Mapping, after AWS's own FOCUS export:
 | Tags | resource_tags (map; keys like `user_team`) |
 
 Labels keep the original type: refund, commitment_used (covered usage), commitment_unused
-(unused recurring fee), commitment_purchase (fees), discount, tax.
+(unused recurring fee), commitment_purchase (fees), discount, tax. A
+SavingsPlanRecurringFee row's EffectiveCost is the unused part of the hour's commitment
+(label commitment_unused), its BilledCost the whole fee: under `cost_basis: BilledCost`
+it is labelled commitment_purchase, as AWS's FOCUS export books the fee (a Purchase row;
+the unused commitment is an amortised, EffectiveCost figure).
 """
 
 from __future__ import annotations
@@ -224,6 +228,11 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
                                     "bill_billing_period_end_date", source, rows)
     df["tags"] = col("resource_tags").map(parse_tags)
     df["label"] = types.map(lambda t: _LABEL.get(t, "adjustment" if t else "usage"))
+    if not needed:  # BilledCost: the recurring fee's BilledCost is the fee paid, as FOCUS
+        # books it (a Purchase row); only its EffectiveCost is the unused commitment
+        fee = (types == "SavingsPlanRecurringFee").to_numpy(dtype=bool)
+        df.loc[fee, "label"] = "commitment_purchase"
+        df.loc[fee, "commitment_status"] = None  # (a Purchase row has none in FOCUS)
     out = finish(df)
     notes = [n for n in (*unknown, unknown_types_note(types, source),
                          unread_tags_note(df["tags"], rows, source)) if n]
