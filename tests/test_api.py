@@ -196,3 +196,25 @@ def test_attribute_frame_money_is_the_csv_exact_decimals(tmp_path):
     assert not any("E" in s for s in got)
     zero = [v for v in df["idle_cost"] if v is not None and v == 0]
     assert zero and all(str(v) == "0" for v in zero)
+
+
+def test_attribute_frame_shows_a_tiny_amount_positionally(tmp_path):
+    """A bill line of 0.0000000162 USD showed in the frame as Decimal('1.62E-8')
+    (Python's own repr); allocations.csv writes it 0.0000000162."""
+    from tests.attribution_helpers import focus_row
+
+    pd.DataFrame([focus_row("0.0000000162", "i-1"), focus_row("1E-10", "i-2")]).to_csv(
+        tmp_path / "bill.csv", index=False)
+    (tmp_path / "counts.csv").write_text("period_start,period_s,resource_id,endpoint,requests\n"
+                                         "2026-10-01T00:00:00Z,3600,i-1,/a,3\n"
+                                         "2026-10-01T00:00:00Z,3600,i-2,/b,1\n")
+    res = api.attribute(tmp_path / "bill.csv", counts=tmp_path / "counts.csv",
+                        out=tmp_path / "o")
+    df = res.to_frame()
+    csv = pd.read_csv(tmp_path / "o" / "allocations.csv", dtype=str, keep_default_na=False)
+    assert sorted(csv["cost"]) == ["0.0000000001", "0.0000000162"]
+    for v, text in zip(df["cost"], csv["cost"], strict=True):
+        assert isinstance(v, Decimal) and v == Decimal(text)
+        assert repr(v) == f"Decimal('{text}')" and str(v) == text and f"{v}" == text
+    assert "E-" not in df.to_string()
+    assert [type(x) for x in (df["cost"].sum(), -df["cost"].iloc[0])] == [Decimal, Decimal]

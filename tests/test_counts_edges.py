@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.attribution_helpers import focus_row
 
@@ -695,3 +696,99 @@ def test_the_requests_note_counts_rows_with_calls_beside_zero_rows(cli, tmp_path
     s = _run_json(cli, tmp_path, "o2", "--bill", _bill(tmp_path), "--counts", only)
     assert any("no counts row with calls has a mean_latency_ms (1 of 2 counts rows has "
                "calls)" in n for n in s["notes"]), s["notes"]
+
+
+# ------------------------------------------------------------ --counts-period echoed as a
+# plain number, signed zeros, invisible characters in --counts-resource
+
+
+def test_a_counts_period_of_zero_is_echoed_as_zero(cli, tmp_path):
+    """`--counts-period 0` was refused as 'got 0.0' (Python's repr of the float)."""
+    counts = _counts(tmp_path, "period_start,resource_id,requests\n" f"{T[0]},i-1,10\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--counts-period", "0", "--out", tmp_path / "o")
+    assert line == "--counts-period: expected a positive number of seconds, got 0"
+
+
+def test_a_counts_period_is_echoed_without_losing_digits(tmp_path):
+    """31,622,400 s (366 days) was echoed as 3.16224e+07 where the flag and the column
+    disagree; 1e12 stays 1e+12 as a period_s cell is echoed."""
+    from infercost.errors import InputError
+    from infercost.ingest.counts import read_counts
+
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n")
+    with pytest.raises(InputError) as e:
+        read_counts(counts, period_s=31_622_400.0)
+    assert "but --counts-period says 31622400 s;" in e.value.message
+    with pytest.raises(InputError) as e:
+        read_counts(counts, period_s=1e12)
+    assert e.value.message.endswith("got 1e+12")
+
+
+@pytest.mark.parametrize("cell", ["-0", "-0.0", "+0", "-0e0"])
+def test_a_requests_cell_of_signed_zero_is_refused_like_a_negative(cli, tmp_path, cell):
+    """'-0' read as 0: a count with a sign is a column of something else (differences)."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n{T[1]},3600,i-1,/a,m,{cell}\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--out", tmp_path / "o")
+    assert line == (f"{counts}: row 2: column requests: expected a whole number >= 0, got "
+                    f"'{cell}' (a zero with a sign)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_requests_cell_of_zero_is_still_read(cli, tmp_path):
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},3600,i-1,/a,m,10\n{T[1]},3600,i-1,/a,m,0\n"
+                     f"{T[2]},3600,i-1,/a,m,0.0\n")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path), "--counts", counts)
+    assert s["rows"]["counts_read"] == 3 and s["rows"]["usage_allocated"] == 10
+
+
+@pytest.mark.parametrize("ch", ["\u3164", "\u115f", "\u1160", "\uffa0", "\ufe00", "\ufe0f",
+                                "\u034f", "\u180e"])
+def test_a_filler_inside_counts_resource_is_refused_escaped(cli, tmp_path, ch):
+    """A Hangul filler or a variation selector inside the flag's value was taken (only
+    Unicode Cc/Cf were refused), and the bill then refused it with the character raw."""
+    counts = _counts(tmp_path, "period_start,period_s,requests\n" f"{T[0]},3600,10\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--counts-resource", f"i-{ch}1", "--out", tmp_path / "o")
+    code = f"{ord(ch):04x}"
+    assert line.startswith(f"--counts-resource: expected a ResourceId (as in the bill), got "
+                           f"'i-\\u{code}1', which holds the invisible character "
+                           f"U+{code.upper()} (")
+    assert ch not in line
+
+
+def test_invisible_characters_at_the_ends_of_counts_resource_come_off():
+    from infercost.ingest.counts import clean_resource
+
+    assert clean_resource("\u3164i-1\ufe0f\u180e ") == "i-1"
+
+
+def test_a_bill_id_with_an_invisible_character_is_named_escaped(cli, tmp_path):
+    """A bill ResourceId with a U+200B inside could not be named by --counts-resource
+    (refused inside): the escaped form the notes print names it."""
+    counts = _counts(tmp_path, "period_start,period_s,requests\n" f"{T[0]},3600,10\n")
+    bill = _bill(tmp_path, ids=("i-1\u200b2", "i-12"))
+    s = _run_json(cli, tmp_path, "o", "--bill", bill, "--counts", counts,
+                  "--counts-resource", "i-1\\u200b2")
+    assert s["rows"]["usage_allocated"] == 10 and s["rows"]["usage_without_bill_row"] == 0
+    alloc = pd.read_csv(tmp_path / "o" / "allocations.csv", dtype=str)
+    assert list(alloc.loc[alloc["kind"] == "allocated", "cost"]) == ["1"]
+
+
+def test_an_escaped_counts_resource_naming_no_bill_id_is_refused_escaped(cli, tmp_path):
+    counts = _counts(tmp_path, "period_start,period_s,requests\n" f"{T[0]},3600,10\n")
+    line = _one_error(cli, "--bill", _bill(tmp_path), "--counts", counts,
+                      "--counts-resource", "i-1\\u3164", "--out", tmp_path / "o")
+    assert line.startswith("--counts-resource: 'i-1\\u3164' matches no ResourceId in the "
+                           "bill (closest: i-1)")
+
+
+def test_the_escape_of_counts_resource_is_read_back_exactly():
+    from infercost.ingest.billrows import escape_invisible
+    from infercost.ingest.counts import clean_resource
+
+    for rid in ("i-1\u200b", "\u200bi-1", "i\u3164-\ufe0f1", "i-\U000e0001x", "i-\u200b1"):
+        assert clean_resource(escape_invisible(rid)) == rid
+    # a backslash-u of a visible character is text as written, not an escape
+    assert clean_resource("a\\u0041") == "a\\u0041"

@@ -403,10 +403,30 @@ def _paths(value: Any, name: str) -> list[str]:
     return [str(x) for x in items]
 
 
+class PlainDecimal(Decimal):
+    """A `Decimal` that prints as allocations.csv writes money, in positional notation:
+    `str` 0.0000000162 and `repr` Decimal('0.0000000162'), where a Decimal of that value
+    prints 1.62E-8 (Python writes an exponent below 1E-6, whatever the digits). Equal to
+    and hashing as the Decimal of its value; arithmetic on it gives plain Decimals.
+    `format(x, spec)` with a spec is Decimal's."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return Decimal.__format__(self, "f")
+
+    def __repr__(self) -> str:
+        return f"Decimal('{self}')"
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else Decimal.__format__(self, spec)
+
+
 def _read_allocations(folder: Path) -> pd.DataFrame:
     """allocations.parquet as a frame, its money columns as the exact Decimals of
     allocations.csv (Parquet's decimal128(38, 18) reads back as 0E-18, 12.500000000000000000
-    and is rounded past 18 decimals; the CSV's figures are exact: 0, 12.5)."""
+    and is rounded past 18 decimals; the CSV's figures are exact: 0, 12.5), each a
+    `PlainDecimal` (printed as the CSV writes it: 0.0000000162, not 1.62E-8)."""
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -418,7 +438,7 @@ def _read_allocations(folder: Path) -> pd.DataFrame:
         text = pd.read_csv(folder / "allocations.csv", usecols=money, dtype=str,
                            keep_default_na=False)
         for c in money:
-            frame[c] = [Decimal(t) if t else None for t in text[c]]
+            frame[c] = [PlainDecimal(t) if t else None for t in text[c]]
     return frame
 
 
@@ -426,8 +446,9 @@ def _read_allocations(folder: Path) -> pd.DataFrame:
 class AttributionResult:
     """What `attribute` returns: `summary` (summary.json's content, money as Decimal),
     `allocations` (allocations.parquet as a DataFrame: one row per period, model,
-    model_version, endpoint, tenant and kind of cost; money Decimal) and `out` (the
-    folder written, or None)."""
+    model_version, endpoint, tenant and kind of cost; money Decimal, exactly the figures
+    of allocations.csv and printed as it writes them: `PlainDecimal`, 0.0000000162 not
+    1.62E-8) and `out` (the folder written, or None)."""
 
     summary: dict[str, Any]
     allocations: pd.DataFrame = field(repr=False)
@@ -450,7 +471,9 @@ class AttributionResult:
 
     def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
         """One row per allocated cost line (a copy of `allocations`), money columns
-        `Decimal` (or float64 with `money="float"`)."""
+        `Decimal` in the bill currency, printed positionally as allocations.csv writes
+        them (`PlainDecimal`), or float64 with `money="float"`. Raises `InputError` for
+        another `money`."""
         _money_kind(money)
         df = self.allocations.copy()
         if money == "float":

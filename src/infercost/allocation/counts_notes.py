@@ -96,10 +96,11 @@ def quiet_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
 
 def _named(rid: str) -> str:
     """A ResourceId as a note names it: as it is, or quoted with each invisible character
-    as `\\uXXXX` where it holds one (`ingest.billrows.escape_invisible`)."""
-    from infercost.ingest.billrows import escape_invisible
+    as `\\uXXXX` where it holds one (`ingest.counts.shown_resource`: the form
+    `--counts-resource` reads back)."""
+    from infercost.ingest.counts import shown_resource
 
-    shown = escape_invisible(rid)
+    shown = shown_resource(rid)
     return rid if shown == rid else f"'{shown}'"
 
 
@@ -120,12 +121,14 @@ def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
     would be 'without a bill row' and the bill all shared. Raises InputError naming
     `--counts-resource`, its value and the bill's closest ResourceIds (difflib, up to
     three; the first three in order when the bill has over 50,000; quoted, with each
-    invisible character as `\\uXXXX`, where one holds such a character: `escape_invisible`)."""
+    invisible character as `\\uXXXX`, where one holds such a character: the form the
+    flag reads back, `ingest.counts.shown_resource`). `resource` is read as
+    `clean_resource` reads it (`\\uXXXX` of an invisible character is that character)."""
     import difflib
 
     from infercost.errors import InputError
-    from infercost.ingest.billrows import azure_lower, escape_invisible
-    from infercost.ingest.counts import clean_resource
+    from infercost.ingest.billrows import azure_lower
+    from infercost.ingest.counts import clean_resource, shown_resource
 
     given = clean_resource(resource)  # (as read_counts read it)
     ids = sorted({x for x in bill.rows["resource_id"].dropna().tolist() if isinstance(x, str)})
@@ -136,11 +139,11 @@ def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
     else:
         near = difflib.get_close_matches(given, ids, n=3, cutoff=0.6 if len(ids) > 50_000
                                          else 0.0) or ids[:3]
-        if any(escape_invisible(x) != x for x in near):  # (two could look the same)
-            near = [f"'{escape_invisible(x)}'" for x in near]
+        if any(shown_resource(x) != x for x in near):  # (two could look the same)
+            near = [f"'{shown_resource(x)}'" for x in near]
         what = "closest: " + ", ".join(near)
-    raise InputError(f"{given!r} matches no ResourceId in the bill ({what}); expected "
-                     f"the ResourceId of the endpoint's bill rows, {_compared([given])}",
+    raise InputError(f"'{shown_resource(given)}' matches no ResourceId in the bill ({what}); "
+                     f"expected the ResourceId of the endpoint's bill rows, {_compared([given])}",
                      "--counts-resource")
 
 

@@ -33,7 +33,8 @@ def attribute_command(
         "resource_id, requests, ...) or `aws cloudwatch get-metric-data` JSON."
     ),
     counts_resource: str | None = typer.Option(
-        None, "--counts-resource", help="The bill's ResourceId for counts without one."
+        None, "--counts-resource", help="The bill's ResourceId for counts without one "
+        "(an invisible character in it written \\uXXXX, as errors and notes show it)."
     ),
     counts_period: float | None = typer.Option(
         None, "--counts-period", help="Seconds per counts period, for counts without one."

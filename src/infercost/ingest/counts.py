@@ -59,6 +59,8 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,7 @@ import pandas as pd
 
 from infercost.errors import InputError
 from infercost.ingest.billrows import (
+    INVISIBLE,
     NUMBER_NULLS,
     clean_str,
     escape_invisible,
@@ -142,7 +145,7 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
             for t in df["period_start"]:  # pages of one query never overlap: a period in
                 if (resource, t) in seen:  # two files is one file given twice
                     raise InputError(f"the Invocations of {pd.Timestamp(t).isoformat()} for "
-                                     f"{resource} are in {seen[(resource, t)]} too; expected "
+                                     f"{_quoted(resource)} are in {seen[(resource, t)]} too; expected "
                                      "each period in one file (a page given twice?)",
                                      str(f))
                 seen[(resource, t)] = str(f)
@@ -166,9 +169,9 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
                 k = df.attrs["periods_filled"]
                 notes.append(f"counts: {f.name}: {k:,} blank period_s cell"
                              f"{'s' if k > 1 else ''} (of {len(df):,} rows) filled with "
-                             f"--counts-period {period_s:g} s")
+                             f"--counts-period {seconds(period_s)} s")
             if resource is not None and df.attrs.get("had_resource_column"):
-                notes.append(f"counts: --counts-resource {resource} replaces the "
+                notes.append(f"counts: --counts-resource {_quoted(resource)} replaces the "
                              f"resource_id column of {f.name}")
         frames.append(df)
     _check_spacing(seen, period_s)
@@ -243,7 +246,7 @@ def _check_overlaps(rows: pd.DataFrame) -> None:
                 else "a period overlapping that of")
         raise InputError(
             f"counts {what} {other} ({pd.Timestamp(a['period_start']).isoformat()}, "
-            f"{a['period_s']:g} s) for the same resource and labels; expected each call "
+            f"{seconds(a['period_s'])} s) for the same resource and labels; expected each call "
             "counted once", f"{b['source']}: row {b['row']}")
 
 
@@ -259,24 +262,62 @@ def _check_spacing(seen: dict, period_s: float | None) -> None:
         if r0 == r1 and gap < period_s:
             raise InputError(
                 f"Invocations at {pd.Timestamp(t0).isoformat()} and "
-                f"{pd.Timestamp(t1).isoformat()} are {gap:g} s apart, less than "
-                f"--counts-period {period_s:g} s; expected --counts-period to be the "
+                f"{pd.Timestamp(t1).isoformat()} are {seconds(gap)} s apart, less than "
+                f"--counts-period {seconds(period_s)} s; expected --counts-period to be the "
                 "Period the metrics were queried with", seen[(r1, t1)])
 
 
 def _invisible(ch: str) -> bool:
-    """A character a terminal does not show: Unicode control (Cc) or format (Cf)."""
+    """A character a terminal does not show: one of `billrows.INVISIBLE` (controls,
+    format characters, Hangul fillers, variation selectors, spaces other than U+0020)
+    or any other Unicode format character (Cf)."""
     import unicodedata
 
-    return unicodedata.category(ch) in ("Cc", "Cf")
+    return bool(INVISIBLE.fullmatch(ch)) or unicodedata.category(ch) == "Cf"
+
+
+#: `\uXXXX` (or five digits past U+FFFF, as `escape_invisible` writes U+E0001)
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4,5})")
+
+
+def _unescaped(text: str) -> str:
+    """`text` with each `\\uXXXX` that writes an invisible character (`_invisible`) as
+    that character: the form notes and errors print (`escape_invisible`), so a ResourceId
+    holding one can be typed. Five hex digits are read where they name an invisible
+    character (U+E0001), four otherwise; an escape of a visible character stays text."""
+    def one(m: re.Match) -> str:
+        digits = m.group(1)
+        for d in (digits, digits[:4]):
+            ch = chr(int(d, 16))
+            if _invisible(ch):
+                return ch + digits[len(d):]
+        return m.group()
+
+    return _ESCAPE.sub(one, text)
+
+
+def shown_resource(resource: str) -> str:
+    """A ResourceId as messages show it: each invisible character (`_invisible`) as
+    `\\uXXXX`, the form `clean_resource` reads back."""
+    return "".join(f"\\u{ord(ch):04x}" if _invisible(ch) else ch for ch in resource)
+
+
+def _quoted(resource: str) -> str:
+    """`resource` as a note names it: as it is, or quoted and escaped (`shown_resource`)
+    where it holds an invisible character."""
+    shown = shown_resource(resource)
+    return resource if shown == resource else f"'{shown}'"
 
 
 def clean_resource(value: Any) -> str:
     """`--counts-resource` as it must match the bill's ResourceId: whitespace, byte-order
-    marks and other invisible format characters (category Cf, e.g. U+200B zero-width
-    space, U+2060 word joiner) off both ends. Raises InputError (naming
-    `--counts-resource`) for an empty value or one with a control or format character
-    inside, naming its code point."""
+    marks and other invisible characters (`billrows.INVISIBLE`: zero-width spaces, word
+    joiner, Hangul fillers, variation selectors...; and any Unicode format character,
+    Cf) off both ends. Then `\\uXXXX` written for an invisible character is read as
+    that character (`i-0abc\\u200b` names a bill ResourceId ending in U+200B: the form
+    notes and errors print, `escape_invisible`). Raises InputError (naming
+    `--counts-resource`) for an empty value or one with an invisible character inside
+    as typed, showing the value escaped and naming its code point."""
     import unicodedata
 
     text = str(value)
@@ -289,17 +330,15 @@ def clean_resource(value: Any) -> str:
     if not text:
         raise InputError("expected a ResourceId (as in the bill), got an empty one",
                          "--counts-resource")
-    def odd(ch: str) -> bool:  # (a space other than U+0020 is as unseen: U+00A0, U+2009)
-        return _invisible(ch) or (ch.isspace() and ch != " ")
-
-    bad = next((ch for ch in text if odd(ch)), None)
+    bad = next((ch for ch in text if _invisible(ch)), None)
     if bad is not None:
         name = unicodedata.name(bad, "a control character")
-        shown = "".join(f"\\u{ord(ch):04x}" if odd(ch) else ch for ch in text)
+        shown = shown_resource(text)
         raise InputError(f"expected a ResourceId (as in the bill), got '{shown}', which "
-                         f"holds the invisible character U+{ord(bad):04X} ({name}) inside",
+                         f"holds the invisible character U+{ord(bad):04X} ({name}) inside "
+                         f"(a bill ResourceId holding it is named escaped: '{shown}')",
                          "--counts-resource")
-    return text
+    return _unescaped(text)
 
 
 def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.DataFrame:
@@ -389,9 +428,9 @@ def _agreeing_periods(col: pd.Series, period_s: float,
     off = (vals.notna() & (vals != period_s)).to_numpy()
     if off.any():
         i = int(np.flatnonzero(off)[0])
-        raise InputError(f"column period_s: {vals.iloc[i]:g} s, but --counts-period says "
-                         f"{period_s:g} s; expected them to agree (or no --counts-period: "
-                         "the column gives each row's period)", f"{src}: row {i + 1}")
+        raise InputError(f"column period_s: {seconds(vals.iloc[i])} s, but --counts-period "
+                         f"says {seconds(period_s)} s; expected them to agree (or no "
+                         "--counts-period: the column gives each row's period)", f"{src}: row {i + 1}")
     return vals.fillna(period_s), int(vals.isna().sum())
 
 
@@ -415,20 +454,36 @@ def _one_resource(col: pd.Series, resource: str, src: str) -> None:
         shown = [f"'{escape_invisible(x)}'" for x in ids]
     named = ", ".join(shown[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3 else "")
     raise InputError(f"column resource_id holds {len(ids):,} distinct ResourceIds ({named}), "
-                     f"and --counts-resource {resource} would put every row on it; "
+                     f"and --counts-resource {_quoted(resource)} would put every row on it; "
                      "expected one ResourceId in the column (or no --counts-resource: each "
                      "row joins the bill by its own)", src)
+
+
+def seconds(x: Any) -> str:
+    """A number of seconds as messages echo it, as a plain number: a whole number below
+    1e9 in full (0, 3600, 31622400: every period up to 366 days), others as `:g` writes
+    them (0.5, 1e+12) where that is exact, else in full (Python's shortest exact form)."""
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e9:
+        return f"{x:.0f}"  # (-0 keeps its sign)
+    short = f"{x:g}"
+    return short if not math.isfinite(x) or float(short) == x else repr(x)
 
 
 def _check_period(period_s: float | None) -> float:
     """`--counts-period` in seconds: positive, finite, at most MAX_PERIOD_S (366 days).
     Raises InputError naming `--counts-period` otherwise."""
-    if period_s is None or not (period_s > 0 and math.isfinite(period_s)):
+    if period_s is not None and (isinstance(period_s, bool)
+                                 or not isinstance(period_s, numbers.Real)):
         raise InputError(f"expected a positive number of seconds, got {period_s!r}",
+                         "--counts-period")
+    if period_s is None or not (period_s > 0 and math.isfinite(period_s)):
+        shown = "none" if period_s is None else seconds(period_s)
+        raise InputError(f"expected a positive number of seconds, got {shown}",
                          "--counts-period")
     if period_s > MAX_PERIOD_S:
         raise InputError(f"expected at most {MAX_PERIOD_S} seconds (366 days), "
-                         f"got {period_s!r}", "--counts-period")
+                         f"got {seconds(period_s)}", "--counts-period")
     return float(period_s)
 
 
@@ -439,7 +494,7 @@ def _check_periods(col: pd.Series, src: str) -> pd.Series:
     if over.any():
         i = int(np.flatnonzero(over)[0])
         raise InputError(f"column period_s: expected at most {MAX_PERIOD_S} seconds "
-                         f"(366 days), got {col.iloc[i]:g}", f"{src}: row {i + 1}")
+                         f"(366 days), got {seconds(col.iloc[i])}", f"{src}: row {i + 1}")
     return col
 
 
@@ -477,8 +532,10 @@ def _numbers(col: pd.Series, name: str, src: str, integer: bool = False,
             x = float("nan")
         bad = not math.isfinite(x) or x < 0 or (positive and x == 0) or (
             integer and x != int(x)) or x > 2**53
-        if bad:
-            raise InputError(f"column {name}: expected {what}, got {v!r}",
+        signed = x == 0 and not bad and str(v).strip().strip("\ufeff")[:1] in ("-", "+")
+        if bad or signed:  # (a count with a sign is a column of differences, say)
+            raise InputError(f"column {name}: expected {what}, got {v!r}"
+                             + (" (a zero with a sign)" if signed else ""),
                              f"{src}: row {i + 1}")
         vals.append(x)
     return pd.Series(vals, index=col.index, dtype="float64")
@@ -590,7 +647,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
                          f"{df['requests'].iloc[i]}", f"{src}: {stamps[i]}")
     notes.append(f"{src}: CloudWatch Invocations (Sum)"
                  + (" and ModelLatency (Average, µs)" if lat else "")
-                 + f" for {resource}, {period:g} s periods")
+                 + f" for {_quoted(resource)}, {seconds(period)} s periods")
     if doc.get("NextToken"):  # the query has more pages than this file holds
         notes.append(f"{src}: NextToken is set: CloudWatch has more pages of this query; "
                      "periods on them are not counted (fetch them and give every page)")
