@@ -615,6 +615,7 @@ def attribute(
         to_arrow,
         write_parquet,
     )
+    from infercost.ingest.usage import labels_read
 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -764,7 +765,7 @@ def attribute(
     t2 = time.perf_counter()
     narrow = request_costs(u, rht, bool(tok_res), ps, pe)
     dec = ibis.literal(QUANTUM, type="decimal(38, 10)")
-    req = narrow.mutate(
+    req = labels_read(narrow).mutate(  # (the rows written out: labels as the sums read them)
         allocation=ibis.cases(*[(narrow.allocation_code == k, v) for k, v in STATUS.items()]),
         cost=(narrow.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"),
     )
@@ -832,6 +833,7 @@ def attribute(
             model_version=ok_rows.model_version, endpoint=ok_rows.endpoint,
             tenant=ok_rows.tenant, resource_id=ok_rows.resource_id,
         ).aggregate(c=ok_rows.cost_q.sum())
+        per = labels_read(per)  # (the groups below sum a null and a `NULL` label as one)
         jj = per.inner_join(irt, per.resource_id == irt.resource_id)
         part = jj.iq * jj.c + (jj.ir.cast("float64") * jj.c.cast("float64")
                                / jj.ia.cast("float64")).floor().cast("int64")
@@ -880,17 +882,21 @@ def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any, hq: pd.DataFrame) -> list[st
 
 
 def _refuse_years(gdf: pd.DataFrame, usage: Usage) -> None:
-    """InputError naming the log when a timestamp's year is outside 1-9999 (pass 1's
-    hours show it: `12026-10-02`, or a year before Christ, read by the engine as given,
-    that no date of the outputs can hold)."""
+    """InputError when a timestamp's year is outside 1-9999 (pass 1's hours show it:
+    `12026-10-02`, a year before Christ, or `9999-12-31T23:00:00-05:00`, read by the
+    engine as given, that no date of the outputs can hold): names the file, row and
+    value of the first (`usage.year_refusal`) and how many rows."""
+    from infercost.ingest.usage import year_refusal
+
     hours = gdf["hour"].dropna()
     if not len(hours):
         return
     lo, hi = hours.min(), hours.max()
     bad = lo if lo.year < 1 else hi if hi.year > 9999 else None
     if bad is not None:
-        raise InputError(f"column timestamp: a timestamp in year {bad.year} (expected a year "
-                         "from 1 to 9999)", usage.where)
+        years = gdf["hour"].dt.year
+        rows = int(gdf.loc[(years < 1) | (years > 9999), "n"].sum())
+        raise year_refusal(usage, bad.year, max(rows, 1))
 
 
 def _too_large(row: pd.Series, ccol: str, currency: str, what: str) -> InputError:
@@ -947,14 +953,17 @@ def request_costs(u: Any, rht: Any, per_token: bool, ps: Any, pe: Any) -> Any:
 
 def aggregate_costs(rq: Any) -> Any:
     """Pass 4: `request_costs` rows summed by day, model, model_version, endpoint, tenant
-    and allocation code (requests, input/output tokens, cost_q)."""
-    return rq.group_by(
+    and allocation code (requests, input/output tokens, cost_q); labels spelled as a
+    null are missing (`usage.labels_read`, on the sums: those groups summed again)."""
+    from infercost.ingest.usage import labels_read
+
+    sums = ("requests", "input_tokens", "output_tokens", "cost_q")
+    g = rq.group_by(
         day=rq.timestamp.date(), model=rq.model, model_version=rq.model_version,
         endpoint=rq.endpoint, tenant=rq.tenant, code=rq.allocation_code,
-    ).aggregate(
-        requests=rq.requests.sum(), input_tokens=rq.input_tokens.sum(),
-        output_tokens=rq.output_tokens.sum(), cost_q=rq.cost_q.sum(),
-    )
+    ).aggregate(**{c: rq[c].sum() for c in sums})
+    g = labels_read(g)
+    return g.group_by([*GROUP, "code"]).aggregate(**{c: g[c].sum() for c in sums})
 
 def _map_distinct(col: pd.Series, fn) -> pd.Series:
     """`col.map(fn)` with `fn` called once per distinct value (missing values: fn(None))."""

@@ -538,7 +538,8 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
     """UTC timestamps (naive, microseconds). Accepts `2024-09-18 22:00:00`, ISO 8601 with
     T/Z/offsets (any case), and other spellings with a month's name (`18 Sep 2024 23:00`);
     refuses all-number dates not year first and bare numbers (`text_times`). Raises
-    InputError naming the first cell that does not read."""
+    InputError naming the first cell that does not read, or that reads and is refused
+    (`refused_why`: a local time its zone repeats or skips, a year outside 1-9999)."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         t = pd.to_datetime(series, utc=True)
         return t.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
@@ -549,7 +550,9 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
     bad = parsed.isna() & s.notna()
     if bad.any():
         i = bad.to_numpy().nonzero()[0][0]
+        why = refused_why(str(s.iloc[i]))
         raise InputError(
+            f"column {column}: timestamp {s.iloc[i]!r}: {why}" if why else
             f"column {column}: cannot parse timestamp {s.iloc[i]!r} (expected ISO 8601, "
             f"year first: 2026-10-01T00:00:00Z){zone_hint(str(s.iloc[i]))}",
             f"{source}: row {rows.iloc[i]}",
@@ -558,29 +561,20 @@ def parse_times(series: pd.Series, column: str, source: str, rows: pd.Series) ->
 
 
 def zone_hint(value: str) -> str:
-    """Why a timestamp was refused for its zone or offset, and what to write instead;
-    "" when its zone or offset is not the reason. One value, when an error names it."""
+    """Why a timestamp was not read for its zone or offset, and what to write instead;
+    "" when its zone or offset is not the reason. One value, when an error names it.
+    (A value that reads and is refused says why by `refused_why`.)"""
     v = value.strip()
     m = re.match(_ZONE_NAMED, v)
-    if m:
-        zone = _zone(m.group(2))
-        if zone is None:
-            return (f"; {m.group(2)!r} is no zone name of the IANA list (Region/City, such "
-                    "as Europe/Paris)")
-        local = pd.to_datetime(pd.Series([m.group(1)]), errors="coerce", format="mixed")
-        if local.notna().all() and getattr(local.dt, "tz", None) is None:
-            try:
-                utc = local.dt.tz_localize(zone, ambiguous="raise", nonexistent="raise")
-                if not 1 <= utc.dt.tz_convert("UTC").dt.year.iloc[0] <= 9999:
-                    return "; a year from 1 to 9999, in UTC, is expected"
-            except ValueError as e:  # pandas' AmbiguousTimeError, NonExistentTimeError
-                twice = "ambiguous" in type(e).__name__.lower() or "ambiguous" in str(e).lower()
-                return (f"; in {m.group(2)} that local time happens twice (summer time ends): "
-                        "give the offset" if twice else
-                        f"; in {m.group(2)} that local time does not exist (the clock skips "
-                        "it): give the offset")
-            except Exception:  # noqa: BLE001 (a time the zone's rules cannot place)
-                return "; a year from 1 to 9999, in UTC, is expected"
+    if m and _zone(m.group(2)) is None:
+        name = m.group(2)
+        if name.lower() in NO_PLACE_KEYS:
+            return (f"; {name!r} names no place's clock: give the offset or a Region/City "
+                    "name (America/Los_Angeles)")
+        if "/" in name:
+            return (f"; {name!r} is no zone name of the IANA list (Region/City, such as "
+                    "Europe/Paris)")
+    if m and _zone(m.group(2)) is not None:
         return ""
     if _bad_offset(v):
         return "; an offset is at most 14:00 and its minutes below 60"
@@ -593,6 +587,93 @@ def zone_hint(value: str) -> str:
                 "(America/Los_Angeles): an abbreviation (PST, CET) does not say whether "
                 "summer time applies")
     return ""
+
+
+def refused_why(value: str) -> str | None:
+    """What is wrong with a timestamp text that reads but is refused, said to the user:
+    a local time its IANA zone repeats (`it falls in the hour Europe/Berlin repeats when
+    summer time ends: give the offset, ...`) or skips, a local time with both an offset
+    and a zone name, a year outside 1-9999 (`year 12026 is outside 1-9999`; `year 10000
+    in UTC ...` where an offset or zone moves it there). None for a value refused for
+    another reason (or read). One value, when an error names it."""
+    import datetime as dt
+
+    v = value.strip()
+    m = re.match(_ZONE_NAMED, v)
+    zone = _zone(m.group(2)) if m else None
+    if zone is not None:
+        local = _local_time(m.group(1))
+        if local is not None and local.tzinfo is not None:
+            return ("it gives both an offset and a zone name: which one holds is not said; "
+                    "give one")
+        if local is not None:
+            first, second = local.replace(tzinfo=zone), local.replace(tzinfo=zone, fold=1)
+            a, b = first.utcoffset(), second.utcoffset()
+            if a != b:
+                try:
+                    exists = first.astimezone(dt.UTC).astimezone(zone).replace(
+                        tzinfo=None) == local
+                except OverflowError:
+                    exists = True
+                span = "hour" if abs(a - b) == dt.timedelta(hours=1) else "time"
+                name = m.group(2)
+                if exists:  # a time the clock shows twice: the first at offset a
+                    when = ("when summer time ends" if first.dst() and not second.dst()
+                            else "when its clocks go back")
+                    return (f"it falls in the {span} {name} repeats {when}: give the offset, "
+                            f"{_offset_text(a)} (the first time) or {_offset_text(b)} "
+                            "(the second)")
+                when = ("when summer time starts" if second.dst() and not first.dst()
+                        else "when its clocks go forward")
+                return (f"it falls in the {span} {name} skips {when} (no such local time): "
+                        "give the offset")
+    year = _utc_year(v)
+    if year is None or 1 <= year <= 9999:
+        return None
+    written = int(re.match(r"\s*([+-]?\d+)", v).group(1))
+    return f"year {year}{'' if year == written else ' in UTC'} is outside 1-9999"
+
+
+def _local_time(text: str) -> Any:
+    """A local date and time (`2026-10-25 02:30`, `25 Oct 2026 02:30`, year 1 to 9999)
+    as a Python datetime (aware when the text gives an offset), or None."""
+    from datetime import datetime
+
+    t = pd.to_datetime(pd.Series([text]), errors="coerce", format="mixed")
+    if t.notna().all():
+        return t.iloc[0].to_pydatetime()
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _offset_text(offset: Any) -> str:
+    """A UTC offset (timedelta) as ISO 8601 writes it: `+02:00`, `-03:30`."""
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+#: a timestamp text whose year comes first: the year and the rest
+_YEAR_FIRST = re.compile(r"^\s*([+-]?\d{4,})(-\d{2}-\d{2}(?:[Tt\s].*)?)$", re.DOTALL)
+
+
+def _utc_year(text: str) -> int | None:
+    """The year in UTC of a year-first timestamp text (ISO 8601, an offset or a zone name
+    after it) whose written year is 1, 9999 or beyond 1-9999, which Python's dates do not
+    all hold; None for other years (an offset under a day moves no year 2-9998 out of
+    1-9999) and texts the bill's reader cannot read. Read by its day and time in a year
+    of the same length (2000 or 2001), then moved by the years UTC moves that."""
+    m = _YEAR_FIRST.match(text)
+    if not m:
+        return None
+    year = int(m.group(1))
+    if 2 <= year <= 9998:
+        return None
+    probe = 2000 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 2001
+    read = text_times([f"{probe}{m.group(2)}"])[0]
+    return None if read is None else year + read.year - probe
 
 
 #: an offset at the end of a timestamp: `+05:30`, `-0800`, `UTC+2`, `GMT-05:30`
@@ -656,8 +737,9 @@ def _text_times(s: pd.Series) -> pd.Series:
     return parsed
 
 
-#: a local time followed by an IANA zone name: `2026-10-02 01:15 America/New_York`
-_ZONE_NAMED = r"^(.*\d)\s+([A-Za-z]+(?:/[A-Za-z0-9_+\-]+)+)$"
+#: a local time followed by an IANA zone name: `2026-10-02 01:15 America/New_York`,
+#: `2026-10-02 01:15 EST5EDT` (`_zone` tells whether the name is one)
+_ZONE_NAMED = r"^(.*\d)\s+([A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)$"
 
 
 def _zone_named(text: pd.Series) -> pd.Series:
@@ -683,13 +765,15 @@ def _zone_named(text: pd.Series) -> pd.Series:
 
 
 def _zone(name: str) -> Any:
-    """The IANA zone `name` (any letter case: `europe/paris`), or None when there is no
-    such Region/City zone."""
+    """The IANA zone `name`, any key of the IANA list (`zoneinfo.available_timezones`) in
+    any letter case (`europe/paris`, `EST5EDT`, `UCT`, `GB`) but `ABBREVIATION_KEYS` and
+    `NO_PLACE_KEYS`; None for any other name."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
     global _ZONES_LOWER
     if _ZONES_LOWER is None:
-        _ZONES_LOWER = {z.lower(): z for z in available_timezones() if "/" in z}
+        _ZONES_LOWER = {z.lower(): z for z in available_timezones()
+                        if z.lower() not in ABBREVIATION_KEYS | NO_PLACE_KEYS}
     canonical = _ZONES_LOWER.get(name.lower())
     if canonical is None:
         return None
@@ -699,6 +783,14 @@ def _zone(name: str) -> Any:
         return None
 
 
+#: IANA keys that are abbreviations people write for a local time, refused as PST is:
+#: EST, MST and HST are one offset all year (or Panama's, Phoenix's, Honolulu's time,
+#: by the tzdata release), not the US Eastern or Mountain time meant by most who write
+#: them; CET, EET, MET and WET are one city's time in newer releases
+ABBREVIATION_KEYS = frozenset({"cet", "eet", "est", "hst", "met", "mst", "wet"})
+#: IANA keys of no place: `localtime` is the reading machine's own zone, `Factory` a
+#: zone for "not set"
+NO_PLACE_KEYS = frozenset({"factory", "localtime"})
 _ZONES_LOWER: dict[str, str] | None = None
 
 

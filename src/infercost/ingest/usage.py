@@ -16,7 +16,8 @@ array of requests through `billrows.json_records` (the bill's JSON reader); `.gz
 compressed files alike. OpenTelemetry span files (OTLP JSON, one document per line or
 pretty-printed, or an array of documents) are recognised by their `resourceSpans` key
 and mapped by `infercost.ingest.otel`. Cells are cleaned as in the bill: a byte-order
-mark (U+FEFF) counts as whitespace. Azure Resource Manager ids (`/subscriptions/...`)
+mark (U+FEFF) counts as whitespace, and a request id or label spelled as one of the
+bill's nulls (`NULL`, `None`, `NaN`...) is missing. Azure Resource Manager ids (`/subscriptions/...`)
 are compared in lower case (`billrows.lower_azure_ids`).
 
 A file the backend cannot read (not UTF-8, malformed JSON, a CSV named `.parquet`) is an
@@ -43,6 +44,7 @@ from infercost.ingest.billrows import (
     file_kind,
     open_text,
     refuse_same_bytes,
+    refused_why,
     zone_hint,
 )
 
@@ -459,7 +461,11 @@ def normalize(raw: Any, clean_text: bool = True, stamps: Any = None) -> Any:
     strings are taken as they are). `stamps`: None, or an engine table (`check_parse`)
     of timestamp texts the engine cannot cast (`__stamp_text`, as `cleaned_text` leaves
     them) and their ISO 8601 UTC spelling (`__stamp_iso`), cast in their place: only
-    logs holding such spellings pay for the join."""
+    logs holding such spellings pay for the join. A request id spelled as one of the
+    bill's nulls (`NULL`, `null`, `None`, `NaN`, `nan`: `null_spelled_as_null`) is
+    missing; so is a label (model, model_version, endpoint, tenant) so spelled, but the
+    labels stay as read here and are mapped where they leave the engine (`labels_read`,
+    after the aggregate: the log's 100 M rows are not tested one by one)."""
     import ibis
     import ibis.expr.datatypes as dt
 
@@ -493,8 +499,8 @@ def normalize(raw: Any, clean_text: bool = True, stamps: Any = None) -> Any:
             out[c] = ibis.null(dt.string)
             continue
         v = text(v) if v.type().is_string() else v.cast(dt.string)
-        if c == "request_id":
-            v = null_spelled_as_null(v)
+        if c == "request_id":  # an id spelled as a null is none, as in the bill (labels
+            v = null_spelled_as_null(v)  # too, where they leave the engine: `labels_read`)
         if c == "resource_id":  # Azure ARM ids are case-insensitive
             # (a leading "/" first: the cheap test that most ids fail)
             v = azure_lowered(v)
@@ -563,6 +569,19 @@ def resource_ids(con: Any, usage: Usage) -> tuple[Usage, Any]:
                "CSV's are (else they could not join the bill)"])
     ids = sorted({x for x in clean if x is not None})
     return fixed, pa.table({"resource_id": pa.array(ids, pa.string())})
+
+
+#: the label columns: as read in the usage table, mapped by `labels_read` where they
+#: leave the engine
+LABELS = ("model", "model_version", "endpoint", "tenant")
+
+
+def labels_read(t: Any) -> Any:
+    """Table `t` with its label columns (`LABELS`) spelled as one of the bill's nulls
+    read as missing (`null_spelled_as_null`), as the usage's request ids are: applied to
+    an aggregate's keys (then summed again, a null and a `NULL` being one missing label)
+    or to the rows written out, not to every row a pass reads."""
+    return t.mutate(**{c: null_spelled_as_null(t[c]) for c in LABELS if c in t.columns})
 
 
 def null_spelled_as_null(v: Any) -> Any:
@@ -670,6 +689,10 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
             n, refused, stamps = other_stamps(con, raw, *ts_bad)
         if n:
             where, value = _first_bad(files, kind, c, refused)
+            why = refused_why(str(value)) if c == "timestamp" and value is not None else None
+            if why:  # a value that reads, refused for what it says (a year, an hour)
+                raise InputError(f"column {c}: {n} value{'s' if n > 1 else ''} refused; "
+                                 f"first {shown(value)}: {why}", where)
             raise InputError(
                 f"column {c}: {n} value{'s' if n > 1 else ''} cannot be parsed as "
                 + {"timestamp": "a UTC timestamp (a date and a time of day, ISO 8601: "
@@ -776,13 +799,16 @@ def _locate(files: list[Path], kind: str, column: str) -> str:
 
 
 def _first_bad(files: list[Path], kind: str, column: str,
-               refused: set[str] | None = None) -> tuple[str, Any]:
+               refused: set[str] | None = None, test: Any = None) -> tuple[str, Any]:
     """`_locate`'s place and the value there (the file or files and None when no value
     is found). `refused`: the values known to be refused (as `cleaned_text` leaves
-    them): the first of those is found (else Python's own reading decides)."""
+    them): the first of those is found (else Python's own reading decides). `test`: a
+    function of a value telling whether it is the one sought, in their place."""
     from datetime import datetime
 
     def bad(v) -> bool:
+        if test is not None:
+            return bool(test(v))
         if v is None:
             return False
         s = str(v).replace(BOM, "").strip()
@@ -806,14 +832,21 @@ def _first_bad(files: list[Path], kind: str, column: str,
     for f in files:
         try:
             if kind == "csv":
-                with open(f, newline="", encoding="utf-8-sig") as fh:
+                with _rows_text(f) as fh:
                     reader = csv.DictReader(fh)
                     key = next((k for k in reader.fieldnames or [] if k.lower() == column), None)
                     for i, rec in enumerate(reader, start=1):
                         if bad(rec.get(key)):
                             return f"{f}: row {i}", rec.get(key)
+            elif kind == "json_array":  # row N: the Nth request of the array
+                from infercost.ingest.billrows import json_records
+
+                for i, rec in enumerate(json_records(f), start=1):
+                    rec = {k.lower(): v for k, v in rec.items()}
+                    if bad(rec.get(column)):
+                        return f"{f}: row {i}", rec.get(column)
             elif kind == "json":
-                with open(f, encoding="utf-8") as fh:
+                with _rows_text(f) as fh:
                     for i, line in enumerate(fh, start=1):
                         if line.strip():
                             rec = {k.lower(): v for k, v in json.loads(line).items()}
@@ -836,3 +869,78 @@ def _first_bad(files: list[Path], kind: str, column: str,
             continue
     return (str(files[0]) if len(files) == 1 else f"{files[0]} (and {len(files) - 1} more)",
             None)
+
+
+def _rows_text(f: Path):
+    """A CSV or JSON-lines file's text for reading its rows in Python: UTF-8, a BOM
+    skipped, `.gz` uncompressed (`open_text`); CSV line ends left to the csv module."""
+    if f.name.lower().endswith(".gz"):
+        return open_text(f)
+    return open(f, newline="", encoding="utf-8-sig")
+
+
+def year_refusal(usage: Usage, year: int, rows: int) -> InputError:
+    """The InputError for timestamps the engine read in a year outside 1-9999 (`year`,
+    the first it found; `rows`: how many rows): names the file, row and value of the
+    first such timestamp (`refused_why`: `year 10000 in UTC is outside 1-9999`, an ISO
+    offset having moved it there), or the log and the year when no file shows one (a
+    backend's own reading)."""
+    from infercost.ingest.billrows import _utc_year
+
+    def outside(v: Any) -> bool:
+        y = _utc_year(str(v).replace(BOM, "").strip()) if isinstance(v, str) else None
+        return y is not None and not 1 <= y <= 9999
+
+    for f in usage.files:
+        try:
+            kind = file_kind(f)
+            kind = json_shape(f) if kind == "json" else kind
+        except InputError:
+            continue
+        if kind == "parquet":
+            found = _typed_year_outside(f)
+            if found is not None:
+                where, value, y = found
+                return InputError(f"column timestamp: {rows} value{'s' if rows > 1 else ''} "
+                                  f"refused; first {shown(value)}: year {y} is outside "
+                                  "1-9999", where)
+        if kind not in ("csv", "json", "json_array", "parquet"):
+            continue
+        where, value = _first_bad([f], kind, "timestamp", test=outside)
+        if value is not None:
+            why = refused_why(str(value).replace(BOM, "")) or "a year outside 1-9999"
+            return InputError(f"column timestamp: {rows} value{'s' if rows > 1 else ''} "
+                              f"refused; first {shown(value)}: {why}", where)
+    return InputError(f"column timestamp: {rows} value{'s' if rows > 1 else ''} refused: "
+                      f"year {year} in UTC is outside 1-9999", usage.where)
+
+
+def _typed_year_outside(f: Path) -> tuple[str, str, int] | None:
+    """`file: row N`, the value (as text, in UTC) and the UTC year of the first timestamp
+    of a Parquet file's timestamp-typed `timestamp` column outside 1-9999; None when
+    there is none (or no such column)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(f)
+        key = next((n for n in pf.schema_arrow.names if n.lower() == "timestamp"), None)
+        if key is None or not pa.types.is_timestamp(pf.schema_arrow.field(key).type):
+            return None
+        at = 0
+        for batch in pf.iter_batches(columns=[key], batch_size=65_536):
+            col = batch.column(0)
+            utc = col.cast(pa.timestamp(col.type.unit))  # (the instants, without a zone)
+            years = pc.year(utc)
+            out = pc.or_(pc.less(years, 1), pc.greater(years, 9999)).fill_null(False)
+            hits = pc.indices_nonzero(out)
+            if len(hits):
+                i = hits[0].as_py()
+                text = utc.cast(pa.string())[i].as_py()
+                return (f"{f}: row {at + i + 1}", re.sub(r"\.0*$", "", text),
+                        years[i].as_py())
+            at += batch.num_rows
+    except (OSError, pa.ArrowException, ValueError):
+        return None
+    return None

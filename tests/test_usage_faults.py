@@ -1,0 +1,263 @@
+"""Usage-log faults a demanding user met: a year an ISO offset moves out of 1-9999 named
+no row; values that read but are refused (an hour a zone repeats or skips, such a year)
+were said to be unparsable; IANA keys without a slash (`UCT`, `EST5EDT`, `GB`) were
+refused as abbreviations; labels spelled as the bill's nulls (`NULL`, `None`) were kept
+as a tenant named "NULL". Each case's docstring says what happened before."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.attribution_helpers import attribute_fails, attribute_json, focus_row
+
+RID = "i-1"
+FIRST = "2026-10-01T00:10:00Z"
+
+
+def _bill(tmp_path: Path, rows: list[dict] | None = None) -> Path:
+    p = tmp_path / "bill.csv"
+    pd.DataFrame(rows or [focus_row("2.5", RID), focus_row("1.5", RID, start=1)]).to_csv(
+        p, index=False)
+    return p
+
+
+def _usage(tmp_path: Path, stamps: list, name: str = "usage.csv", **labels) -> Path:
+    """A usage log of one request per stamp; `labels`: column -> one value per row."""
+    p = tmp_path / name
+    keys = ["timestamp", "request_id", "resource_id", "duration_ms", *labels]
+    rows = [[s, f"r{i}", RID, 100 * (i + 1), *(v[i] for v in labels.values())]
+            for i, s in enumerate(stamps)]
+    if name.endswith(".csv"):
+        with open(p, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(keys)
+            w.writerows(rows)
+    elif name.endswith(".parquet"):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({k: [r[j] for r in rows] for j, k in enumerate(keys)}), p)
+    else:
+        p.write_text("".join(json.dumps(dict(zip(keys, r, strict=True))) + "\n" for r in rows))
+    return p
+
+
+def _fails(cli, tmp_path, usage: Path, bill: Path | None = None) -> str:
+    msg = attribute_fails(cli, "--bill", bill or _bill(tmp_path), "--usage", usage,
+                          "--out", tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+    return msg.replace(f"{tmp_path}/", "")
+
+
+# ------------------------------------------------------ years outside 1-9999, by row
+
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl", "usage.parquet"])
+@pytest.mark.parametrize("stamp,why", [
+    ("9999-12-31T23:00:00-05:00", "year 10000 in UTC is outside 1-9999"),
+    ("0001-01-01 03:00:00+05:00", "year 0 in UTC is outside 1-9999"),
+    ("12026-10-01T01:10:00Z", "year 12026 is outside 1-9999")])
+def test_a_year_outside_1_to_9999_names_the_row_and_value(cli, tmp_path, name, stamp, why):
+    """An ISO offset moving the year out of range (and a year written out of range) was
+    refused naming the file and the year, not the row nor the value."""
+    msg = _fails(cli, tmp_path, _usage(tmp_path, [FIRST, FIRST, stamp], name))
+    assert msg == (f"{name}: row 3: column timestamp: 1 value refused; first {stamp!r}: "
+                   f"{why}")
+
+
+def test_a_typed_parquet_timestamp_outside_1_to_9999_names_the_row(cli, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = tmp_path / "u.parquet"
+    us = [1_790_813_400_000_000, 315_000_000_000_000_000, 315_000_000_000_000_000]
+    pq.write_table(pa.table({"timestamp": pa.array(us, pa.timestamp("us", tz="UTC")),
+                             "request_id": ["a", "b", "c"], "resource_id": [RID] * 3,
+                             "duration_ms": [1.0, 2.0, 3.0]}), p)
+    assert _fails(cli, tmp_path, p) == (
+        "u.parquet: row 2: column timestamp: 2 values refused; first "
+        "'11951-12-15 08:00:00': year 11951 is outside 1-9999")
+
+
+# ------------------------------------------- values that read but are refused: why
+
+@pytest.mark.parametrize("stamp,why", [
+    ("2026-10-25 02:30:00 Europe/Berlin",
+     "it falls in the hour Europe/Berlin repeats when summer time ends: give the offset, "
+     "+02:00 (the first time) or +01:00 (the second)"),
+    ("2026-10-04 02:30:00 Australia/Sydney",
+     "it falls in the hour Australia/Sydney skips when summer time starts (no such local "
+     "time): give the offset"),
+    ("9999-12-31 23:00:00 America/New_York", "year 10000 in UTC is outside 1-9999")])
+def test_a_refused_local_time_says_what_is_wrong(cli, tmp_path, stamp, why):
+    """These began with "cannot be parsed as a UTC timestamp (a date and a time of day,
+    ISO 8601...)": the value was read, and refused for another reason."""
+    msg = _fails(cli, tmp_path, _usage(tmp_path, [FIRST, stamp]))
+    assert msg == f"usage.csv: row 2: column timestamp: 1 value refused; first {stamp!r}: {why}"
+    bill = _bill(tmp_path, [focus_row("2.5", RID) | {"BillingPeriodEnd": stamp}])
+    msg = _fails(cli, tmp_path, _usage(tmp_path, [FIRST]), bill)
+    assert msg == f"bill.csv: row 1: column BillingPeriodEnd: timestamp {stamp!r}: {why}"
+
+
+def test_a_time_a_zone_skips_for_no_summer_time_says_so():
+    """Samoa skipped 30 December 2011 (it moved across the date line): no summer time."""
+    from infercost.ingest.billrows import refused_why
+
+    assert refused_why("2011-12-30 12:00:00 Pacific/Apia") == (
+        "it falls in the time Pacific/Apia skips when its clocks go forward (no such local "
+        "time): give the offset")
+    assert refused_why("2026-10-01 12:00:00 Pacific/Apia") is None
+    assert refused_why("2026-10-01 12:00:00 PST") is None
+
+
+# --------------------------------------------------- IANA keys without a slash
+
+ZONE_CASES = [  # (local time and key, UTC)
+    ("2026-07-01 12:00:00 UCT", "2026-07-01 12:00:00"),
+    ("2026-01-15 12:00:00 UCT", "2026-01-15 12:00:00"),
+    ("2026-07-01 12:00:00 EST5EDT", "2026-07-01 16:00:00"),
+    ("2026-01-15 12:00:00 EST5EDT", "2026-01-15 17:00:00"),
+    ("2026-07-01 12:00:00 est5edt", "2026-07-01 16:00:00"),
+    ("2026-07-01 12:00:00 GB", "2026-07-01 11:00:00"),
+    ("2026-01-15 12:00:00 NZ", "2026-01-14 23:00:00"),
+    ("2026-07-01 12:00:00 Zulu", "2026-07-01 12:00:00"),
+    ("2026-07-01 12:00:00 Universal", "2026-07-01 12:00:00"),
+    ("2026-07-01 12:00:00 Etc/GMT+5", "2026-07-01 17:00:00")]
+
+
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl"])
+def test_iana_keys_without_a_slash_read_with_their_offset_that_day(tmp_path, name):
+    """`UCT`, `EST5EDT`, `GB`, `NZ`... are keys of the IANA list: they were refused as
+    abbreviations ("an abbreviation (PST, CET) does not say whether summer time
+    applies"), though they say it."""
+    from infercost.ingest.backends import connect
+    from infercost.ingest.usage import read_usage
+
+    p = _usage(tmp_path, [s for s, _ in ZONE_CASES], name)
+    t = read_usage(connect("duckdb"), p).table.to_pyarrow()
+    got = dict(zip(t.column("request_id").to_pylist(), t.column("timestamp").to_pylist(),
+                   strict=True))
+    assert [str(got[f"r{i}"]) for i in range(len(ZONE_CASES))] == [u for _, u in ZONE_CASES]
+
+
+@pytest.mark.parametrize("key", ["EST", "est", "MST", "HST", "CET", "EET", "MET", "WET"])
+def test_iana_keys_that_are_abbreviations_stay_refused(cli, tmp_path, key):
+    stamp = f"2026-07-01 12:00:00 {key}"
+    msg = _fails(cli, tmp_path, _usage(tmp_path, [FIRST, stamp]))
+    assert msg == (f"usage.csv: row 2: column timestamp: 1 value cannot be parsed as a UTC "
+                   "timestamp (a date and a time of day, ISO 8601: 2026-10-01T00:15:00Z); "
+                   f"first {stamp!r}; zones are read as an offset (-08:00, UTC+5:30) or a "
+                   "Region/City name (America/Los_Angeles): an abbreviation (PST, CET) does "
+                   "not say whether summer time applies")
+
+
+@pytest.mark.parametrize("key", ["localtime", "Factory"])
+def test_keys_naming_no_place_are_refused(cli, tmp_path, key):
+    """`localtime` is the reading machine's own zone, `Factory` a zone of no place."""
+    msg = _fails(cli, tmp_path, _usage(tmp_path, [FIRST, f"2026-07-01 12:00:00 {key}"]))
+    assert msg.endswith(f"; {key!r} names no place's clock: give the offset or a "
+                        "Region/City name (America/Los_Angeles)")
+
+
+# ------------------------------------------------------ labels spelled as nulls
+
+NULLS = ["NULL", " null ", "None", "NaN", "nan"]
+
+
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl", "usage.json"])
+def test_labels_spelled_as_the_bill_nulls_read_as_missing(tmp_path, name):
+    """A tenant `NULL` was a tenant named "NULL" (a request id so spelled was no id)."""
+    from infercost.ingest.backends import connect
+    from infercost.ingest.usage import labels_read, read_usage
+
+    labels = {c: [*NULLS, "NULLS", "x"] for c in ("model", "model_version", "endpoint",
+                                                  "tenant")}
+    p = _usage(tmp_path, [FIRST] * 7, name if name != "usage.json" else "usage.jsonl",
+               **labels)
+    if name == "usage.json":  # a JSON array of requests
+        recs = [json.loads(x) for x in p.read_text().splitlines()]
+        p.unlink()
+        p = tmp_path / name
+        p.write_text(json.dumps(recs))
+    t = labels_read(read_usage(connect("duckdb"), p).table).to_pyarrow().sort_by("request_id")
+    for c in labels:
+        assert t.column(c).to_pylist() == [None] * 5 + ["NULLS", "x"], c
+
+
+def test_parquet_labels_spelled_as_nulls_read_as_missing_as_its_ids_do(tmp_path):
+    from infercost.ingest.backends import connect
+    from infercost.ingest.usage import labels_read, read_usage
+
+    p = _usage(tmp_path, [FIRST] * 4, "u.parquet", tenant=["NULL", "nan", "t", None],
+               model=["None", "m", "NaN", "null"])
+    t = labels_read(read_usage(connect("duckdb"), p).table).to_pyarrow().sort_by("request_id")
+    assert t.column("tenant").to_pylist() == [None, None, "t", None]
+    assert t.column("model").to_pylist() == [None, "m", None, None]
+
+
+@pytest.mark.parametrize("how", ["defaults", "lean", "idle share"])
+def test_a_tenant_spelled_null_is_the_no_tenant_slice(cli, tmp_path, how):
+    """The allocation of rows whose tenant is `NULL` or empty is one slice, as for rows
+    without a tenant; the figures are those of the log with empty cells: with every
+    output, the lean run (labels mapped on the aggregate's sums, then summed again) and
+    `idle: share` (its per-resource sums too)."""
+    bill = _bill(tmp_path)
+    stamps = [FIRST, "2026-10-01T00:20:00Z", "2026-10-01T00:40:00Z", "2026-10-01T01:10:00Z"]
+    spelled = _usage(tmp_path, stamps, "a.csv", tenant=["NULL", "", "null", "acme"],
+                     model=["m", "None", "m", "m"])
+    empty = _usage(tmp_path, stamps, "b.csv", tenant=["", "", "", "acme"],
+                   model=["m", "", "m", "m"])
+    extra = {"defaults": [], "lean": ["--no-requests", "--no-duplicate-check"]}.get(how)
+    if extra is None:
+        rules = tmp_path / "rules.yaml"
+        rules.write_text("idle: share\n")
+        extra = ["--rules", rules]
+    a = attribute_json(cli, "--bill", bill, "--usage", spelled, "--out", tmp_path / "a", *extra)
+    b = attribute_json(cli, "--bill", bill, "--usage", empty, "--out", tmp_path / "b", *extra)
+    assert a["totals"] == b["totals"]
+    rows = pd.read_csv(tmp_path / "a" / "allocations.csv", keep_default_na=False)
+    assert (tmp_path / "a" / "allocations.csv").read_bytes() == (
+        tmp_path / "b" / "allocations.csv").read_bytes()
+    assert "NULL" not in set(rows["tenant"]) and "None" not in set(rows["model"])
+    assert len(rows[(rows["model"] == "m") & (rows["tenant"] == "") & (
+        rows["kind"] == "allocated")]) == 1  # NULL, null and empty: one slice
+    if how != "lean":
+        req = pd.read_parquet(tmp_path / "a" / "requests.parquet")
+        assert req["tenant"].isna().sum() == 3 and req["model"].isna().sum() == 1
+
+
+@pytest.mark.parametrize("name", ["usage.csv.gz", "usage.jsonl.gz"])
+def test_a_compressed_log_names_the_row_of_a_refused_value(cli, tmp_path, name):
+    """In a `.gz` log the refusal named the file only (its rows were searched uncompressed)."""
+    import gzip
+
+    plain = _usage(tmp_path, [FIRST, "9999-12-31T23:00:00-05:00"], name[:-3])
+    (tmp_path / name).write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    assert _fails(cli, tmp_path, tmp_path / name) == (
+        f"{name}: row 2: column timestamp: 1 value refused; first "
+        "'9999-12-31T23:00:00-05:00': year 10000 in UTC is outside 1-9999")
+
+
+def test_a_year_no_file_shows_is_refused_naming_the_log():
+    """When no file shows the value (a backend's own reading), the log and year are said."""
+    from infercost.ingest.usage import Usage, year_refusal
+
+    e = year_refusal(Usage(table=None, files=[], kinds=[]), 12026, 3)
+    assert (e.message, e.where) == (
+        "column timestamp: 3 values refused: year 12026 in UTC is outside 1-9999", "usage")
+
+
+def test_a_json_array_log_names_the_row_of_a_refused_value(cli, tmp_path):
+    """A JSON array of requests named the file only (its rows were read as lines)."""
+    p = tmp_path / "usage.json"
+    p.write_text(json.dumps([{"timestamp": s, "request_id": f"r{i}", "resource_id": RID,
+                              "duration_ms": 100} for i, s in enumerate(
+                                  [FIRST, "2026-10-25 02:30:00 Europe/Berlin"])], indent=1))
+    assert _fails(cli, tmp_path, p).startswith(
+        "usage.json: row 2: column timestamp: 1 value refused; first "
+        "'2026-10-25 02:30:00 Europe/Berlin': it falls in the hour")
