@@ -261,3 +261,35 @@ def test_a_json_array_log_names_the_row_of_a_refused_value(cli, tmp_path):
     assert _fails(cli, tmp_path, p).startswith(
         "usage.json: row 2: column timestamp: 1 value refused; first "
         "'2026-10-25 02:30:00 Europe/Berlin': it falls in the hour")
+
+
+# ------------------------------------------- ResourceIds and providers spelled as nulls
+
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl", "usage.parquet"])
+def test_resource_ids_and_providers_spelled_as_nulls_are_missing(cli, tmp_path, name):
+    """A ResourceId `NULL` (or `None`) is no resource, as a blank one is: with a provider
+    the row is a hosted API call, else it has no resource_id (it read as an id without a
+    bill row, and entered the fleet's ids); a provider `NULL` is no provider (the row
+    read as a hosted API call)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    keys = ["timestamp", "request_id", "resource_id", "duration_ms", "provider"]
+    rows = [[FIRST, "r0", RID, 100, None], [FIRST, "r1", "NULL", 100, "openai"],
+            [FIRST, "r2", "None", 100, None], [FIRST, "r3", None, 100, "NULL"]]
+    p = tmp_path / name
+    if name.endswith(".parquet"):
+        pq.write_table(pa.table({k: [r[j] for r in rows] for j, k in enumerate(keys)}), p)
+    elif name.endswith(".csv"):
+        p.write_text("\n".join(",".join("" if v is None else str(v) for v in r)
+                               for r in [keys, *rows]) + "\n")
+    else:
+        p.write_text("".join(json.dumps(dict(zip(keys, r, strict=True))) + "\n" for r in rows))
+    s = attribute_json(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "o")
+    req = pd.read_parquet(tmp_path / "o" / "requests.parquet").set_index("request_id")
+    assert req.loc["r1", "allocation"] == "rejected: hosted API call: billed by its provider"
+    assert req.loc["r2", "allocation"] == "rejected: no resource_id"
+    assert req.loc["r3", "allocation"] == "rejected: no resource_id"
+    assert req.loc["r0", "allocation"] == "allocated"
+    assert pd.isna(req.loc["r1", "resource_id"])
+    assert s["conservation"]["holds"]

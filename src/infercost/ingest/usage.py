@@ -499,8 +499,11 @@ def normalize(raw: Any, clean_text: bool = True, stamps: Any = None) -> Any:
             out[c] = ibis.null(dt.string)
             continue
         v = text(v) if v.type().is_string() else v.cast(dt.string)
-        if c == "request_id":  # an id spelled as a null is none, as in the bill (labels
-            v = null_spelled_as_null(v)  # too, where they leave the engine: `labels_read`)
+        if c == "request_id" or (c == "resource_id" and clean_text):
+            # an id spelled as a null is none, as in the bill (labels too, where they
+            # leave the engine: `labels_read`; a Parquet log's ResourceIds when its
+            # distinct ids hold such a spelling: `resource_ids`)
+            v = null_spelled_as_null(v)
         if c == "resource_id":  # Azure ARM ids are case-insensitive
             # (a leading "/" first: the cheap test that most ids fail)
             v = azure_lowered(v)
@@ -518,8 +521,8 @@ def normalize(raw: Any, clean_text: bool = True, stamps: Any = None) -> Any:
             v = text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64)
             v = ibis.ifelse(v.abs() < 2**53, v, ibis.null(dt.float64)).cast(dt.int64)
         out[c] = ibis.null(dt.int64) if v is None else v
-    v = col("provider")
-    out["provider"] = ibis.null(dt.string) if v is None else (
+    v = col("provider")  # (spelled as a null: no provider, so no hosted API call)
+    out["provider"] = ibis.null(dt.string) if v is None else null_spelled_as_null(
         text(v) if v.type().is_string() else v.cast(dt.string))
     v = col("status")
     out["status"] = ibis.null(dt.string) if v is None else v.cast(dt.string)
@@ -548,7 +551,10 @@ def resource_ids(con: Any, usage: Usage) -> tuple[Usage, Any]:
     Usage to read from now on. Parquet text is read as it is (no per-row cleaning on the
     hot passes); when one of its ResourceIds has blanks or U+FEFF at its ends, which
     could never join the bill, the log's ResourceIds are cleaned as a CSV's are, said in
-    a note. Raises InputError when the engine cannot read the log."""
+    a note; when one is spelled as one of the bill's nulls (`NULL`, `None`...), such ids
+    are missing, as a CSV's are (a row without a resource: unallocated, or a hosted API
+    call when it names a provider). Raises InputError when the engine cannot read the
+    log."""
     from infercost.ingest.backends import to_arrow
 
     d = usage.table.select("resource_id").distinct()
@@ -557,17 +563,22 @@ def resource_ids(con: Any, usage: Usage) -> tuple[Usage, Any]:
         return usage, got.select(["resource_id"])
     raw, clean = got.column("resource_id").to_pylist(), got.column("clean").to_pylist()
     padded = sum(1 for a, b in zip(raw, clean, strict=True) if a != b)
-    if not padded:
+    spelled = sum(1 for x in clean if x in NULL_STRINGS and x)  # `NULL`: no ResourceId
+    if not padded and not spelled:
         return usage, got.select(["resource_id"])
     import pyarrow as pa
 
     t = usage.table
-    fixed = dataclasses.replace(
-        usage, table=t.mutate(resource_id=azure_lowered(cleaned_text(t.resource_id))),
-        notes=[*usage.notes, f"{padded} ResourceId{'s' if padded > 1 else ''} of the "
-               "Parquet log with blanks or U+FEFF at the ends: read without them, as a "
-               "CSV's are (else they could not join the bill)"])
-    ids = sorted({x for x in clean if x is not None})
+    rid = t.resource_id if not padded else azure_lowered(cleaned_text(t.resource_id))
+    if spelled:  # (so spelled once cleaned, as a CSV's ResourceIds are read)
+        rid = null_spelled_as_null(rid)
+    notes = list(usage.notes)
+    if padded:
+        notes.append(f"{padded} ResourceId{'s' if padded > 1 else ''} of the Parquet log "
+                     "with blanks or U+FEFF at the ends: read without them, as a CSV's are "
+                     "(else they could not join the bill)")
+    fixed = dataclasses.replace(usage, table=t.mutate(resource_id=rid), notes=notes)
+    ids = sorted({x for x in clean if x is not None and x not in NULL_STRINGS})
     return fixed, pa.table({"resource_id": pa.array(ids, pa.string())})
 
 
