@@ -276,3 +276,42 @@ def test_a_footer_wrong_about_a_negative_token_count_is_refused(tmp_path, con):
     with pytest.raises(InputError, match="token count of -3") as e:
         resource_hours(con, usage, parse_rules({}))
     assert e.value.where == str(p)
+
+
+def test_a_footer_wrong_about_a_negative_duration_in_a_log_needing_the_checked_pass(
+        tmp_path, con):
+    """A log with a `requests` column needs the checked pass (its bound is per row);
+    DuckDB answered its range tests from the Parquet footer (min = max = 10 ms), so the
+    row of -5 ms was allocated. The engine's connections do not fold tests from
+    statistics: the row is rejected, as Spark rejects it."""
+    import struct
+
+    n = 50
+    p = tmp_path / "u.parquet"
+    df = pd.DataFrame({"timestamp": pd.array(pd.date_range("2026-10-01", periods=n,
+                                                           freq="10min"), "datetime64[us]"),
+                       "request_id": [f"r{i}" for i in range(n)], "resource_id": "i-1",
+                       "duration_ms": [10.0] * n, "requests": [1] * n})
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), p,
+                   compression="none", use_dictionary=False)
+    b = p.read_bytes()
+    col = pq.ParquetFile(p).metadata.row_group(0).column(3)
+    i = b.rindex(struct.pack("<d", 10.0), col.data_page_offset,
+                 col.data_page_offset + col.total_compressed_size)
+    p.write_bytes(b[:i] + struct.pack("<d", -5.0) + b[i + 8:])
+    assert pq.ParquetFile(p).metadata.row_group(0).column(3).statistics.min == 10.0
+    usage = read_usage(con, p)
+    assert not footers_rule_out_rejects(usage, MAX_DURATION_MS)  # (a requests column)
+    got = resource_hours(con, usage, parse_rules({}))[0]
+    assert int(got["n"].sum()) == 50 and int(got["n_ok"].sum()) == 49
+    assert int(got["W"].sum()) == 49 * 10_000
+    # end to end, pass 4 too: the row is rejected, not allocated
+    from infercost.allocation.run import run_attribution
+
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("2.5", "i-1")]).to_csv(bill, index=False)
+    s = run_attribution(bill, p, tmp_path / "o")
+    req = pd.read_parquet(tmp_path / "o" / "requests.parquet")
+    assert req.loc[req["duration_ms"] < 0, "allocation"].tolist() == [
+        "rejected: negative duration_ms"]
+    assert s["conservation"]["holds"]

@@ -426,7 +426,7 @@ def plan_resource_hours(con: Any, usage: Usage, rules: Rules) -> Pass1Plan:
     """Pass 1's queries, made and prepared on this thread (Ibis code runs only here)."""
     import ibis
 
-    from infercost.ingest.backends import backend_name, prepare
+    from infercost.ingest.backends import NO_STATISTICS_FOLDING, backend_name, prepare
 
     u = prepared(usage, rules)
     ok = u.rejected.isnull()
@@ -437,6 +437,10 @@ def plan_resource_hours(con: Any, usage: Usage, rules: Rules) -> Pass1Plan:
     )
     fast = _unchecked_query(usage, rules)
     if fast is None:
+        if "parquet" in usage.kinds and backend_name(con) == "duckdb":
+            # every row's reason is tested: none answered from a footer, which may be
+            # wrong (the unchecked query refuses such a footer instead: `_footers_hold`)
+            con.raw_sql(NO_STATISTICS_FOLDING)
         return Pass1Plan(None, prepare(con, g))
     return Pass1Plan(prepare(con, fast), prepare(con, g),
                      usage.where if backend_name(con) == "duckdb" else None)
