@@ -1340,12 +1340,15 @@ def test_otel_status_codes_and_legacy_key():
 
 @pytest.mark.parametrize("bad", [0, 1.5, True, "2.5", -1])
 def test_otel_bad_batch_size(bad):
+    """A batch size that is not a whole number >= 1: that span's busy share is unknown
+    (no duration_ms), counted; the other spans read as they are."""
     from infercost.ingest import otel
 
-    e = _err(otel.spans_to_rows, _doc([_span("s9", {"gen_ai.x": 1, "infercost.batch.size": bad})]),
-             "f: d 1")
-    assert (e.message, e.where) == (
-        f"infercost.batch.size: expected a whole number >= 1, got {bad!r}", "f: d 1: span s9")
+    c = otel.SpanCounts()
+    rows, n = otel.spans_to_rows(_doc([_span("s9", {"gen_ai.x": 1, "infercost.batch.size": bad}),
+                                       _span("s8", {"gen_ai.x": 1})]), "f: d 1", c)
+    assert n == 2 and [r["duration_ms"] is None for r in rows] == [True, False]
+    assert c.bad_divisor == 1
 
 
 def test_otel_bad_start_and_tokens():
@@ -2386,10 +2389,11 @@ def test_otel_hosted_providers_and_is_hosted(monkeypatch):
 def test_otel_divisor_and_token_limits():
     from infercost.ingest import otel
 
-    assert otel._divisor({"infercost.batch.size": 1}, "w") == 1
-    assert otel._divisor({"infercost.replica.concurrency": 4}, "w") == 4
-    assert otel._divisor({"infercost.cost.divisor": 3}, "w") == 3
-    assert otel._divisor({}, "w") == 1
+    assert otel._divisor({"infercost.batch.size": 1}) == 1
+    assert otel._divisor({"infercost.replica.concurrency": 4}) == 4
+    assert otel._divisor({"infercost.cost.divisor": 3}) == 3
+    assert otel._divisor({}) == 1
+    assert otel._divisor({"infercost.batch.size": 0, "infercost.cost.divisor": 3}) is None
     # exact ints up to 2**63 - 1 (a float would round 2**60 + 1 to 2**60)
     assert otel._tokens({"gen_ai.usage.input_tokens": 2**60 + 1}, otel.INPUT_TOKENS, "w") \
         == 2**60 + 1
@@ -2447,7 +2451,7 @@ def test_otel_errors_name_the_span(tmp_path):
     e = _err(otel.spans_to_rows, _doc([_span("s", {"gen_ai.usage.input_tokens": "x"})]), "w")
     assert (e.message, e.where) == (
         "gen_ai.usage.input_tokens: expected a token count, got 'x'", "w: span s")
-    p = _otel_file(tmp_path, "a.json", [_span("s", {"gen_ai.x": 1, "infercost.batch.size": 0})])
+    p = _otel_file(tmp_path, "a.json", [_span("s", {"gen_ai.usage.input_tokens": "x"})])
     assert _err(otel.read_spans, [p]).where == f"{p}: document 1: span s"
 
 

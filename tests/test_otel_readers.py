@@ -231,9 +231,29 @@ def test_attribute_reads_whole_number_batch_sizes_as_the_pricer(n):
 
 
 @pytest.mark.parametrize("n", ["2.5", 2.5, True, "four", 0, float("nan")])
-def test_attribute_refuses_a_batch_size_that_is_not_a_whole_number(n):
-    with pytest.raises(InputError, match="infercost.batch.size: expected a whole number >= 1"):
-        spans_to_rows(doc(span("a0", 0, 0.1, **L, infercost__batch__size=n)), "f")
+def test_a_batch_size_that_is_not_a_whole_number_leaves_no_duration(n):
+    """The span pricer leaves such a span unpriced; attribute read it as a reason to
+    refuse the whole file. Now only that request's busy share is unknown."""
+    rows, _ = spans_to_rows(doc(span("a0", 0, 0.1, **L, infercost__batch__size=n),
+                                span("a1", 0, 0.1, **L)), "f")
+    assert [r["duration_ms"] for r in rows] == [None, pytest.approx(100.0)]
+
+
+def test_attribute_reads_a_spans_file_with_one_bad_batch_size(tmp_path):
+    """End to end: the other spans are allocated, the one without a usable batch size is
+    rejected as `no duration_ms` under the duration driver, and the usage note counts it."""
+    spans = tmp_path / "spans.json"
+    spans.write_text(json.dumps(doc(span("a0", 0, 0.1, **L, infercost__batch__size="2.5"),
+                                    span("a1", 0, 0.1, **L))))
+    res = api.attribute(bill(tmp_path / "b.csv", ("host-1", "10", "Hrs")), usage=spans,
+                        out=tmp_path / "o")
+    req = pd.read_parquet(tmp_path / "o" / "requests.parquet").set_index("request_id")
+    got = {k.rsplit(":", 1)[1]: v for k, v in req["allocation"].items()}
+    assert got == {"a0": "rejected: no duration_ms", "a1": "allocated"}
+    s = res.summary
+    assert s["conservation"]["holds"] and s["rows"]["usage_read"] == 2
+    assert any("1 span with a batch size or concurrency that is not a whole number >= 1: "
+               "no duration_ms (busy share unknown)" in n for n in s["notes"])
 
 
 # -- 7. malformed documents: one line, not a traceback ---------------------------------------

@@ -42,11 +42,12 @@ the allocation engine rejects it as `hosted API call: billed by its provider`.
 Bad input is an `InputError` naming the file, document and span: a document whose
 `resourceSpans`, `scopeSpans`, `spans` or `attributes` are not lists of objects, an
 `intValue` that is not an integer, a span without `startTimeUnixNano` or
-`endTimeUnixNano`, a batch size or concurrency that is not a whole number >= 1 (whole
-numbers written as strings or floats, "4" or 4.0, are read as the span pricer reads
-them; the pricer leaves such a span unpriced and `reprice` counts it so, but `attribute`
-refuses the file, as it cannot weigh that request), a token count that is not a whole
-number below 2**63.
+`endTimeUnixNano`, a token count that is not a whole number below 2**63. A batch size or
+concurrency that is not a whole number >= 1 (whole numbers written as strings or floats,
+"4" or 4.0, are read as the span pricer reads them) leaves that span's request without a
+duration_ms (its busy share is unknown: the pricer leaves such a span unpriced and
+`reprice` counts it so; the usage note counts them, and the duration drivers reject
+their rows as `no duration_ms`), and the rest of the file is read.
 """
 
 from __future__ import annotations
@@ -221,25 +222,26 @@ class SpanCounts:
     #: spans read again (a traceId and spanId already read, e.g. the files of two
     #: exporters, or a batch sent twice): counted once, left out of the rows
     duplicates: int = 0
+    #: spans whose batch size (or concurrency, or divisor) is not a whole number >= 1:
+    #: their requests' busy time is unknown (no duration_ms)
+    bad_divisor: int = 0
     seen: set = field(default_factory=set, repr=False)
 
 
-def _divisor(a: dict, where: str) -> int:
+def _divisor(a: dict) -> int | None:
     """What a span's duration is split by: its batch size, else the replica's concurrency
     (as the span pricer), else the divisor the pricer wrote on it (`infercost.cost.divisor`:
-    the scenario's concurrency it split the span by), else 1; `InputError` when the one
-    given is not a whole number >= 1."""
+    the scenario's concurrency it split the span by), else 1; None when the one given is
+    not a whole number >= 1 (the request's busy share is then unknown)."""
     for key in (semconv.BATCH_SIZE, semconv.CONCURRENCY, semconv.DIVISOR):
         v = a.get(key)
         if v is None:
             continue
         try:
             n = whole_number(v)
-            if n < 1:
-                raise ValueError(v)
         except ValueError:
-            raise InputError(f"{key}: expected a whole number >= 1, got {v!r}", where) from None
-        return n
+            return None
+        return n if n >= 1 else None
     return 1
 
 
@@ -283,11 +285,15 @@ def spans_to_rows(doc: dict, where: str,
         start, end = span_times(sp, at)
         hosted = is_hosted(a)
         merged = {**rattrs, **a}
+        # a span of a batch of n (or on a replica serving n at once): the request's busy
+        # share is 1/n of the span's time; unknown (no duration) when n is not a whole
+        # number >= 1, as the span pricer leaves such a span unpriced
+        divisor = _divisor(a)
+        if divisor is None:
+            c.bad_divisor += 1
         row = {
             "timestamp": start // 1000,  # microseconds since epoch, UTC
-            # a span of a batch of n (or on a replica serving n at once): the request's
-            # busy share is 1/n of the span's time
-            "duration_ms": (end - start) / 1e6 / _divisor(a, at),
+            "duration_ms": None if divisor is None else (end - start) / 1e6 / divisor,
             "request_id": str(_first(a, REQUEST_ID)
                               or f"{sp.get('traceId', '')}:{sp.get('spanId', '')}"),
         }

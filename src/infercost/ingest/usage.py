@@ -394,6 +394,10 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
         if c.duplicates:
             note += (f"; {c.duplicates} span{'s' if c.duplicates > 1 else ''} read again (same "
                      "traceId and spanId) counted once")
+        if c.bad_divisor:
+            n = c.bad_divisor
+            note += (f"; {n} span{'s' if n > 1 else ''} with a batch size or concurrency "
+                     "that is not a whole number >= 1: no duration_ms (busy share unknown)")
         return from_arrow(con, arrow, "otel_usage"), note
     if kind == "json_array":
         return from_arrow(con, _records_table(fs), "json_usage"), None
