@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from infercost.allocation.overlaps import overlap_notes
 from infercost.allocation.quanta import (  # noqa: F401  (spread, to_quanta: public here)
     LIMIT,
     QUANTUM,
@@ -677,6 +678,7 @@ def attribute(
         raise _too_large(bill.rows.loc[fleet_mask].iloc[big], ccol, currency,
                          "one fleet bill row")
     notes = unmatched_selectors(bill, rules) + cap_notes
+    notes += overlap_notes(bill.rows, fleet_mask, hour_rows, bill.formats)  # (files)
     # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
     # Adjustment rows) is netted into its resource-hour as billed, and said so
     neg = (fq[0] < 0) & (bill.rows["charge_category"].to_numpy(dtype=object)[fleet_mask]

@@ -134,7 +134,8 @@ def read_bill(
                 rows_read=sum(g.rows_read for g in got),
                 notes=skipped + [n for g in got for n in g.notes],
                 reduced=[str(g.path) for g in got if g.reduced],
-                hour_rows=HourRows.concat(hours) if hours else None)
+                hour_rows=HourRows.concat(hours) if hours else None,
+                formats={str(g.path): g.format for g in got})
     convert_currency(bill, rates or {}, currency, rules_source)
     for note in (periods_note(bill), invisible_ids_note(bill)):
         if note:

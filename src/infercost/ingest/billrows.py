@@ -80,6 +80,8 @@ class Bill:
     #: the files read and reduced in the engine (`bill_engine`); the rest row by row
     reduced: list[str] = field(default_factory=list)
     hour_rows: HourRows | None = None
+    #: each file's format (focus, cur, gcp), by its `source` text
+    formats: dict[str, str] = field(default_factory=dict)
 
     @property
     def row_count(self) -> int:
