@@ -94,11 +94,23 @@ def spark_session():
     _SPARK_TMP = tmp
     atexit.register(_stop_and_remove, tmp)
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
+    # the JVM's log: errors only (Spark's default prints its WARN lines to stderr, where a
+    # command's one-line errors go)
+    log4j = Path(tmp) / "log4j2.properties"
+    log4j.write_text("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+                     # (the shell's logger at the root's level: no "Setting default log
+                     # level" line)
+                     "logger.repl.name = org.apache.spark.repl.Main\nlogger.repl.level = error\n"
+                     "appender.console.type = Console\nappender.console.name = console\n"
+                     "appender.console.target = SYSTEM_ERR\n"
+                     "appender.console.layout.type = PatternLayout\n"
+                     "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n")
     _SPARK = (
         SparkSession.builder.master(os.environ.get("INFERCOST_SPARK_MASTER", "local[2]"))
         .appName("infercost-attribute")
         .config("spark.sql.warehouse.dir", str(Path(tmp) / "warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={tmp}")
+        .config("spark.driver.extraJavaOptions",
+                f"-Dderby.system.home={tmp} -Dlog4j.configurationFile=file:{log4j}")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.default.parallelism", "2")
         .config("spark.sql.session.timeZone", "UTC")
