@@ -798,11 +798,11 @@ def test_cur_effective_cost_category_label_per_line_type(tmp_path):
         "Tax", "Credit", "Credit", "Purchase", "Adjustment", "Usage"]
     assert r["label"].tolist() == [
         "usage", "usage", "commitment_used", "commitment_used", "commitment_negation",
-        "commitment_purchase", "commitment_purchase", "commitment_unused", "tax", "refund",
+        "commitment_purchase", "commitment_unused", "commitment_unused", "tax", "refund",
         "discount", "purchase", "adjustment", "usage"]
     assert r["charge_frequency"].tolist() == ["Usage-Based"] * 5 + ["One-Time"] * 8 + [
         "One-Time"]
-    assert _nn(r["commitment_status"]) == [None, None, "Used", "Used", None, None, None,
+    assert _nn(r["commitment_status"]) == [None, None, "Used", "Used", None, None, "Unused",
                                                "Unused", None, None, None, None, None, None]
     assert r["currency"].tolist() == ["USD"] * 14
     assert r["provider"].tolist() == ["AWS"] * 14

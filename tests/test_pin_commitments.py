@@ -51,11 +51,12 @@ def _cur_ri(tmp: Path) -> Path:
 
 def test_cur_reserved_instance_rows(tmp_path):
     r = read_bill(_cur_ri(tmp_path)).rows
-    assert list(r["label"]) == ["commitment_used", "commitment_purchase", "usage"]
+    assert list(r["label"]) == ["commitment_used", "commitment_unused", "usage"]
     assert list(r["charge_category"]) == ["Usage", "Purchase", "Usage"]
-    assert list(r["commitment_status"].fillna("-")) == ["Used", "-", "-"]
+    assert list(r["commitment_status"].fillna("-")) == ["Used", "Unused", "-"]
     assert list(r["billed_cost"]) == [Decimal("98.32"), Decimal(1500), Decimal(10)]
-    # DiscountedUsage -> reservation_effective_cost; RIFee -> 0 (amortised into the usage)
+    # DiscountedUsage -> reservation_effective_cost; RIFee -> its unused part (no
+    # reservation_unused_* columns here: 0, with a note)
     assert list(r["effective_cost"]) == [Decimal("61.20"), Decimal(0), Decimal(10)]
     # billed 98.32 + 1,500 + 10 = 1,608.32; effective 61.20 + 0 + 10 = 71.20
     assert r["billed_cost"].sum() == Decimal("1608.32")

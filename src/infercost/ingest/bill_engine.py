@@ -120,6 +120,8 @@ CUR_AMOUNTS = (
     "line_item_unblended_cost", "line_item_net_unblended_cost",
     "savings_plan_savings_plan_effective_cost", "reservation_effective_cost",
     "savings_plan_total_commitment_to_date", "savings_plan_used_commitment",
+    "reservation_unused_amortized_upfront_fee_for_billing_period",
+    "reservation_unused_recurring_fee",
 )  # fmt: skip
 
 

@@ -6,8 +6,8 @@ spelling is accepted too). Mapping, after AWS's own FOCUS export:
 | FOCUS | CUR 2.0 |
 |---|---|
 | BilledCost | line_item_unblended_cost |
-| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, RIFee: 0 (their amortised share is in the covered usage rows); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part) when present, else 0; otherwise line_item_net_unblended_cost if present, else the unblended cost |
-| ChargeCategory | Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation: Usage; Tax: Tax; Credit, Refund, Discount, BundledDiscount, EdpDiscount, PrivateRateDiscount: Credit; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee: Purchase |
+| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part) when present, else 0; otherwise line_item_net_unblended_cost if present, else the unblended cost |
+| ChargeCategory | Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation: Usage; Tax: Tax; Credit, Refund, Discount, BundledDiscount, EdpDiscount, PrivateRateDiscount, SppDiscount, DistributorDiscount, RiVolumeDiscount: Credit; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee: Purchase |
 | ChargePeriodStart/End | line_item_usage_start_date / end_date (or identity_time_interval) |
 | BillingPeriodStart/End | bill_billing_period_start_date / end_date |
 | ResourceId, ServiceName, SkuId | line_item_resource_id, line_item_product_code, line_item_usage_type |
@@ -15,11 +15,28 @@ spelling is accepted too). Mapping, after AWS's own FOCUS export:
 | Tags | resource_tags (map; keys like `user_team`) |
 
 Labels keep the original type: refund, commitment_used (covered usage), commitment_unused
-(unused recurring fee), commitment_purchase (fees), discount, tax. A
-SavingsPlanRecurringFee row's EffectiveCost is the unused part of the hour's commitment
-(label commitment_unused), its BilledCost the whole fee: under `cost_basis: BilledCost`
-it is labelled commitment_purchase, as AWS's FOCUS export books the fee (a Purchase row;
-the unused commitment is an amortised, EffectiveCost figure).
+(unused recurring fee), commitment_purchase (commitment fees: SavingsPlanUpfrontFee and an
+RI's upfront Fee), purchase (any other Fee), discount (the *Discount types), tax. A
+SavingsPlanRecurringFee or RIFee row's EffectiveCost is the unused part of the commitment
+in its period (label commitment_unused, CommitmentDiscountStatus Unused), its BilledCost
+the whole fee: under `cost_basis: BilledCost` it is labelled commitment_purchase, as AWS's
+FOCUS export books the fee (a Purchase row; the unused commitment is an amortised,
+EffectiveCost figure). An upfront fee (an RI's Fee row, SavingsPlanUpfrontFee) is paid
+once: its BilledCost is the payment, its EffectiveCost 0, since AWS spreads it over the
+term into the covered usage (reservation_effective_cost and
+savings_plan_savings_plan_effective_cost include the amortised upfront) and into the
+unused part of each RIFee / SavingsPlanRecurringFee row.
+
+Sources (AWS documentation, as of 2024): the CUR 2.0 data dictionary, line item details
+(line_item_line_item_type: the Fee row of an All or Partial Upfront RI, the monthly
+RIFee, the discount types BundledDiscount, Discount, EdpDiscount, PrivateRateDiscount,
+SppDiscount, DistributorDiscount, RiVolumeDiscount) and reservation details
+(reservation_effective_cost: amortised upfront plus recurring fee of the covered usage;
+reservation_unused_amortized_upfront_fee_for_billing_period and
+reservation_unused_recurring_fee on the RIFee row); "Understanding your reservations"
+(the amortised view of RI fees); and AWS's FOCUS 1.0 export (Data Exports, table
+FOCUS_1_0_AWS), whose EffectiveCost takes, per line item type, the columns above (an
+RI's Fee row: 0; RIFee: the two unused columns summed).
 """
 
 from __future__ import annotations
@@ -47,7 +64,8 @@ _CATEGORY = {
     "Usage": "Usage", "DiscountedUsage": "Usage", "SavingsPlanCoveredUsage": "Usage",
     "SavingsPlanNegation": "Usage", "Tax": "Tax", "Credit": "Credit", "Refund": "Credit",
     "Discount": "Credit", "BundledDiscount": "Credit", "EdpDiscount": "Credit",
-    "PrivateRateDiscount": "Credit", "Fee": "Purchase", "RIFee": "Purchase",
+    "PrivateRateDiscount": "Credit", "SppDiscount": "Credit", "DistributorDiscount": "Credit",
+    "RiVolumeDiscount": "Credit", "Fee": "Purchase", "RIFee": "Purchase",
     "SavingsPlanRecurringFee": "Purchase", "SavingsPlanUpfrontFee": "Purchase",
 }  # fmt: skip
 _LABEL = {
@@ -55,7 +73,8 @@ _LABEL = {
     "SavingsPlanCoveredUsage": "commitment_used", "SavingsPlanNegation": "commitment_negation",
     "Tax": "tax", "Credit": "credit", "Refund": "refund", "Discount": "discount",
     "BundledDiscount": "discount", "EdpDiscount": "discount", "PrivateRateDiscount": "discount",
-    "Fee": "purchase", "RIFee": "commitment_purchase", "SavingsPlanRecurringFee":
+    "SppDiscount": "discount", "DistributorDiscount": "discount", "RiVolumeDiscount": "discount",
+    "Fee": "purchase", "RIFee": "commitment_unused", "SavingsPlanRecurringFee":
     "commitment_unused", "SavingsPlanUpfrontFee": "commitment_purchase",
 }  # fmt: skip
 #: product code -> FOCUS ServiceCategory as AWS's own FOCUS export names the service
@@ -90,6 +109,12 @@ def service_category(product: str | None, usage_type: str | None) -> str | None:
                 return cat
     return SERVICE_CATEGORY.get(product, "Other")
 
+
+#: the columns of a RIFee row's EffectiveCost (their sum: the unused part of the period)
+RI_UNUSED = ("reservation_unused_amortized_upfront_fee_for_billing_period",
+             "reservation_unused_recurring_fee")
+#: line item types whose EffectiveCost is the unused commitment, their BilledCost the fee
+_UNUSED_FEES = ("SavingsPlanRecurringFee", "RIFee")
 
 REQUIRED = ["line_item_unblended_cost", "line_item_currency_code", "line_item_line_item_type",
             "line_item_usage_start_date", "line_item_usage_end_date"]  # fmt: skip
@@ -144,8 +169,11 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
 
     `cost_basis` (EffectiveCost or BilledCost): the run's; under BilledCost a
     SavingsPlanCoveredUsage or DiscountedUsage row without its amortised cost is read
-    (EffectiveCost 0, said in a note), under EffectiveCost it is an InputError. Raises
-    InputError for missing required columns and cells that do not parse."""
+    (EffectiveCost 0, said in a note), under EffectiveCost it is an InputError. A RIFee
+    row without a `RI_UNUSED` cell is read under either basis, that part counted as 0
+    and said in a note. Amounts in the row's currency (line_item_currency_code), exact
+    Decimals. Raises InputError for missing required columns and cells that do not
+    parse."""
     amounts = partial(parse_amounts, bounded=not reduced)  # (sums: their rows checked)
     raw = raw.rename(columns={c: _snake(c) for c in raw.columns})
     if "line_item_usage_start_date" not in raw and "identity_time_interval" in raw:
@@ -179,18 +207,25 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
                              "savings_plan_total_commitment_to_date", source, rows)
     sp_used = amounts(col("savings_plan_used_commitment"),
                             "savings_plan_used_commitment", source, rows)
+    ri_unused = [amounts(col(c), c, source, rows) for c in RI_UNUSED]
+    ri_arn = clean_str(col("reservation_reservation_a_r_n"))
+    # a Fee row of a reservation: its upfront purchase (AWS's FOCUS export: EffectiveCost 0)
+    ri_upfront = ((types == "Fee") & ri_arn.notna()).to_numpy(dtype=bool)
     needed = basis_column(cost_basis) == "effective_cost"
     unknown = [_require_cells(raw, types, kind, column, rows, source, needed) for kind, column
                in (("SavingsPlanCoveredUsage", "savings_plan_savings_plan_effective_cost"),
                    ("DiscountedUsage", "reservation_effective_cost"))]
+    unknown.append(_ri_fee_note(raw, types, source))
     effective = []
     for i, t in enumerate(types):
         if t == "SavingsPlanCoveredUsage":
             effective.append(sp_eff.iloc[i])
         elif t == "DiscountedUsage":
             effective.append(ri_eff.iloc[i])
-        elif t in ("SavingsPlanNegation", "SavingsPlanUpfrontFee", "RIFee"):
+        elif t in ("SavingsPlanNegation", "SavingsPlanUpfrontFee") or ri_upfront[i]:
             effective.append(Decimal(0))
+        elif t == "RIFee":  # the unused part (an absent cell: 0, with a note)
+            effective.append(ri_unused[0].iloc[i] + ri_unused[1].iloc[i])
         elif t == "SavingsPlanRecurringFee":
             effective.append(sp_total.iloc[i] - sp_used.iloc[i])
         elif net is not None and has_net.iloc[i]:
@@ -206,10 +241,11 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     )
     df["commitment_status"] = types.map(
         lambda t: "Used" if t in ("SavingsPlanCoveredUsage", "DiscountedUsage")
-        else "Unused" if t == "SavingsPlanRecurringFee" else None
+        else "Unused" if t in _UNUSED_FEES else None
     )
-    df["commitment_id"] = clean_str(col("savings_plan_savings_plan_a_r_n")) if (
-        "savings_plan_savings_plan_a_r_n" in raw) else clean_str(col("reservation_reservation_a_r_n"))
+    # CUR 2.0 carries both ARN columns, each empty on the other's rows
+    sp_arn = clean_str(col("savings_plan_savings_plan_a_r_n"))
+    df["commitment_id"] = sp_arn.where(sp_arn.notna(), ri_arn)
     df["service_name"] = clean_str(col("line_item_product_code"))
     df["sku_id"] = clean_str(col("line_item_usage_type"))
     df["pricing_unit"] = clean_str(col("pricing_unit"))
@@ -228,9 +264,10 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
                                     "bill_billing_period_end_date", source, rows)
     df["tags"] = col("resource_tags").map(parse_tags)
     df["label"] = types.map(lambda t: _LABEL.get(t, "adjustment" if t else "usage"))
+    df.loc[ri_upfront, "label"] = "commitment_purchase"
     if not needed:  # BilledCost: the recurring fee's BilledCost is the fee paid, as FOCUS
         # books it (a Purchase row); only its EffectiveCost is the unused commitment
-        fee = (types == "SavingsPlanRecurringFee").to_numpy(dtype=bool)
+        fee = types.isin(_UNUSED_FEES).to_numpy(dtype=bool)
         df.loc[fee, "label"] = "commitment_purchase"
         df.loc[fee, "commitment_status"] = None  # (a Purchase row has none in FOCUS)
     out = finish(df)
@@ -238,6 +275,35 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
                          unread_tags_note(df["tags"], rows, source)) if n]
     out.attrs["notes"] = notes
     return out
+
+
+def _ri_fee_note(raw: pd.DataFrame, types: pd.Series, source: str) -> str | None:
+    """The note for RIFee rows without a `RI_UNUSED` cell (the column absent or its cell
+    empty), whose EffectiveCost counts that part as 0, or None when every RIFee row has
+    both. A note, not an error (as a SavingsPlanCoveredUsage row without its effective cost
+    is under EffectiveCost): 0 is the right figure for a fully used reservation, the usual
+    case, and the figure can only read low by the unused part left out."""
+    fee = (types == "RIFee").to_numpy(dtype=bool)
+    if not fee.any():
+        return None
+    missing = np.zeros(len(raw), dtype=bool)
+    why = []
+    for c in RI_UNUSED:
+        if c not in raw.columns:
+            missing |= fee
+            why.append(f"no {c} column")
+            continue
+        empty = fee & raw[c].map(is_null).to_numpy(dtype=bool)
+        if empty.any():
+            missing |= empty
+            why.append(f"an empty {c}")
+    n = int(missing.sum())
+    if not n:
+        return None
+    return (f"{source}: {n} RIFee row{' has' if n == 1 else 's have'} {' and '.join(why)}: "
+            f"{'its' if n == 1 else 'their'} EffectiveCost, the reservation's unused part "
+            "in the billing period, counts what is missing as 0 (as if the reservation "
+            "were fully used), so EffectiveCost figures read low by any unused part left out")
 
 
 def unknown_types_note(types: pd.Series, source: str) -> str | None:

@@ -1,0 +1,217 @@
+"""AWS CUR 2.0 commitment purchases and discounts: per-row EffectiveCost, BilledCost and
+labels of Reserved Instance and Savings Plan fees, under each cost basis, read row by row
+and reduced in the engine (the two must agree), and the attribution summary's bill.
+
+Figures by hand from AWS's amortised view (its FOCUS 1.0 export): an RI's upfront `Fee`
+row costs 0 (the upfront is amortised into the covered usage, `reservation_effective_cost`)
+and its `RIFee` row costs the unused part of the period,
+`reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pandas as pd
+import pytest
+
+from infercost.ingest.backends import connect
+from infercost.ingest.bill import read_bill
+from infercost.ingest.bill_engine import FleetHint
+
+RI = "arn:aws:ec2:us-east-1:1:reserved-instances/r-1"
+SP = "arn:aws:savingsplans::1:savingsplan/sp-1"
+UNUSED_UP = "reservation_unused_amortized_upfront_fee_for_billing_period"
+UNUSED_REC = "reservation_unused_recurring_fee"
+BASE = {"line_item_usage_start_date": "2026-10-01T00:00:00Z",
+        "line_item_usage_end_date": "2026-10-01T01:00:00Z",
+        "bill_billing_period_start_date": "2026-10-01T00:00:00Z",
+        "bill_billing_period_end_date": "2026-11-01T00:00:00Z",
+        "line_item_currency_code": "USD", "line_item_product_code": "AmazonEC2",
+        "line_item_usage_type": "BoxUsage:p5.48xlarge", "line_item_resource_id": ""}
+
+
+def _write(tmp_path, rows, name="cur.csv"):
+    p = tmp_path / name
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+    pd.DataFrame(rows, columns=cols).fillna("").to_csv(p, index=False)
+    return p
+
+
+def _ri_rows(fee="30", unused_up="100", unused_rec="3"):
+    """A Partial Upfront RI: its upfront purchase (8,760), the period's recurring fee
+    `fee` with its unused parts, one covered hour on i-1, and a Fee row of no RI."""
+    ri = {**BASE, "reservation_reservation_a_r_n": RI}
+    return [
+        {**ri, "line_item_line_item_type": "Fee", "line_item_unblended_cost": "8760"},
+        {**ri, "line_item_line_item_type": "RIFee", "line_item_unblended_cost": fee,
+         UNUSED_UP: unused_up, UNUSED_REC: unused_rec},
+        {**ri, "line_item_line_item_type": "DiscountedUsage", "line_item_resource_id": "i-1",
+         "line_item_unblended_cost": "0", "reservation_effective_cost": "1"},
+        {**BASE, "line_item_line_item_type": "Fee", "line_item_unblended_cost": "8",
+         "line_item_product_code": "AWSSupportBusiness"},
+    ]
+
+
+def _both(p, cost_basis="EffectiveCost", reduced=True):
+    """The bill read row by row and in the engine (checked reduced when `reduced`)."""
+    a = read_bill(p, cost_basis=cost_basis)
+    b = read_bill(p, cost_basis=cost_basis, con=connect("duckdb"),
+                  hint=FleetHint(frozenset({"i-1"})))
+    if reduced:
+        assert b.reduced == [str(p)]
+    return a, b
+
+
+def _nn(v):
+    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == "" else v
+
+
+def _per_row(bill):
+    """(label, ChargeCategory, CommitmentDiscountStatus, CommitmentDiscountId, BilledCost,
+    EffectiveCost) of each bill row, in a fixed order."""
+    r = bill.rows
+    out = []
+    for _, x in r.iterrows():
+        out.append((x["label"], x["charge_category"], _nn(x["commitment_status"]),
+                    _nn(x["commitment_id"]), x["billed_cost"], x["effective_cost"]))
+    return sorted(out, key=lambda t: (t[0], str(t[4])))
+
+
+def test_ri_fees_effective_cost_is_amortised(tmp_path):
+    """Upfront Fee with a reservation ARN: EffectiveCost 0; RIFee: 100 + 3 unused."""
+    p = _write(tmp_path, _ri_rows())
+    for bill in _both(p):
+        assert _per_row(bill) == sorted([
+            ("commitment_purchase", "Purchase", None, RI, D(8760), D(0)),
+            ("commitment_unused", "Purchase", "Unused", RI, D(30), D(103)),
+            ("commitment_used", "Usage", "Used", RI, D(0), D(1)),
+            ("purchase", "Purchase", None, None, D(8), D(8)),
+        ], key=lambda t: (t[0], str(t[4])))
+        assert bill.notes == []
+        # billed 8,760 + 30 + 0 + 8; effective 0 + 103 + 1 + 8
+        assert bill.totals("BilledCost", "provider") == {"AWS": D(8798)}
+        assert bill.totals("EffectiveCost", "provider") == {"AWS": D(112)}
+
+
+def test_ri_fees_under_billed_cost(tmp_path):
+    """Cash view: the RIFee is the recurring fee paid, a commitment purchase (no
+    CommitmentDiscountStatus), as SavingsPlanRecurringFee is under BilledCost."""
+    p = _write(tmp_path, _ri_rows())
+    for bill in _both(p, "BilledCost"):
+        assert _per_row(bill) == sorted([
+            ("commitment_purchase", "Purchase", None, RI, D(8760), D(0)),
+            ("commitment_purchase", "Purchase", None, RI, D(30), D(103)),
+            ("commitment_used", "Usage", "Used", RI, D(0), D(1)),
+            ("purchase", "Purchase", None, None, D(8), D(8)),
+        ], key=lambda t: (t[0], str(t[4])))
+        assert bill.notes == []
+
+
+def test_fee_with_empty_reservation_arn_is_a_plain_purchase(tmp_path):
+    rows = [{**BASE, "line_item_line_item_type": "Fee", "line_item_unblended_cost": "5",
+             "reservation_reservation_a_r_n": ""}]
+    for bill in _both(_write(tmp_path, rows), reduced=False):
+        r = bill.rows
+        assert r["label"].tolist() == ["purchase"]
+        assert r["effective_cost"].tolist() == [D(5)]
+
+
+@pytest.mark.parametrize(("drop", "blank", "why"), [
+    ((UNUSED_UP, UNUSED_REC), (), f"no {UNUSED_UP} column and no {UNUSED_REC} column"),
+    ((UNUSED_REC,), (), f"no {UNUSED_REC} column"),
+    ((), (UNUSED_UP,), f"an empty {UNUSED_UP}"),
+])
+@pytest.mark.parametrize("basis", ["EffectiveCost", "BilledCost"])
+def test_rifee_without_its_unused_cells_is_noted(tmp_path, drop, blank, why, basis):
+    """No guess in silence: the unused part not in the file counts as 0 (the part that
+    is there still counts), and a note says so, under either cost basis."""
+    rows = _ri_rows()
+    for r in rows:
+        for c in drop:
+            r.pop(c, None)
+        for c in blank:
+            if c in r:
+                r[c] = ""
+    p = _write(tmp_path, rows)
+    known = sum((D(v) for c, v in (("u", "100"), ("r", "3"))
+                 if (UNUSED_UP if c == "u" else UNUSED_REC) not in (*drop, *blank)), D(0))
+    for bill in _both(p, basis, reduced=False):
+        fee = bill.rows[bill.rows["billed_cost"] == D(30)]
+        assert fee["effective_cost"].tolist() == [known]
+        assert bill.notes == [
+            f"{p}: 1 RIFee row has {why}: its EffectiveCost, the reservation's unused "
+            "part in the billing period, counts what is missing as 0 (as if the "
+            "reservation were fully used), so EffectiveCost figures read low by any "
+            "unused part left out"]
+
+
+def test_savings_plan_upfront_fee_is_amortised(tmp_path):
+    """SavingsPlanUpfrontFee: EffectiveCost 0 (amortised into the covered usage through
+    savings_plan_savings_plan_effective_cost), a commitment purchase under either basis."""
+    sp = {**BASE, "savings_plan_savings_plan_a_r_n": SP}
+    rows = [{**sp, "line_item_line_item_type": "SavingsPlanUpfrontFee",
+             "line_item_unblended_cost": "5000"},
+            {**sp, "line_item_line_item_type": "SavingsPlanCoveredUsage",
+             "line_item_resource_id": "i-1", "line_item_unblended_cost": "98.32",
+             "savings_plan_savings_plan_effective_cost": "0.57"}]
+    p = _write(tmp_path, rows)
+    for basis in ("EffectiveCost", "BilledCost"):
+        for bill in _both(p, basis):
+            assert _per_row(bill) == [
+                ("commitment_purchase", "Purchase", None, SP, D(5000), D(0)),
+                ("commitment_used", "Usage", "Used", SP, D("98.32"), D("0.57"))]
+
+
+def test_commitment_id_of_ri_rows_beside_savings_plan_column(tmp_path):
+    """CUR 2.0 carries both ARN columns: an RI row's id is its reservation ARN even
+    where the Savings Plan column is there (empty on that row)."""
+    rows = [{**r, "savings_plan_savings_plan_a_r_n": ""} for r in _ri_rows()]
+    rows.append({**BASE, "line_item_line_item_type": "SavingsPlanUpfrontFee",
+                 "line_item_unblended_cost": "5000", "savings_plan_savings_plan_a_r_n": SP})
+    p = _write(tmp_path, rows)
+    for bill in _both(p):
+        r = bill.rows.sort_values("billed_cost", key=lambda s: s.map(float))
+        # billed 0 (covered hour), 8 (support fee), 30 (RIFee), 5,000 (SP), 8,760 (RI)
+        assert [_nn(x) for x in r["commitment_id"]] == [RI, None, RI, SP, RI]
+
+
+@pytest.mark.parametrize("kind", ["SppDiscount", "DistributorDiscount", "RiVolumeDiscount",
+                                  "EdpDiscount", "BundledDiscount", "PrivateRateDiscount",
+                                  "Discount"])
+def test_cur_discount_line_item_types_are_discounts(tmp_path, kind):
+    rows = [{**BASE, "line_item_line_item_type": kind, "line_item_unblended_cost": "-4",
+             "line_item_net_unblended_cost": "-4"},
+            {**BASE, "line_item_line_item_type": "Usage", "line_item_resource_id": "i-1",
+             "line_item_unblended_cost": "40"}]
+    p = _write(tmp_path, rows)
+    for bill in _both(p):
+        d = bill.rows[bill.rows["label"] != "usage"]
+        assert d["label"].tolist() == ["discount"]
+        assert d["charge_category"].tolist() == ["Credit"]
+        assert d["effective_cost"].tolist() == [D(-4)] == d["billed_cost"].tolist()
+        assert bill.notes == []  # a known type: no "does not know" note
+
+
+def test_ri_purchase_in_the_attribution_summary(tmp_path):
+    """All Upfront RI (no recurring fee): the amortised bill is the unused 100 plus the
+    covered hour's 1, not the 8,760 paid; the cash view is the 8,760."""
+    import infercost
+
+    ri = {**BASE, "reservation_reservation_a_r_n": RI}
+    rows = [{**ri, "line_item_line_item_type": "Fee", "line_item_unblended_cost": "8760"},
+            {**ri, "line_item_line_item_type": "RIFee", "line_item_unblended_cost": "0",
+             UNUSED_UP: "100", UNUSED_REC: "0"},
+            {**ri, "line_item_line_item_type": "DiscountedUsage",
+             "line_item_resource_id": "i-1", "line_item_unblended_cost": "0",
+             "reservation_effective_cost": "1"}]
+    p = _write(tmp_path, rows)
+    e = infercost.attribute(p).summary
+    assert e["totals"]["bill"] == D(101)
+    assert e["charges"]["commitment_purchase"]["effective_cost"] == D(0)
+    assert e["charges"]["commitment_unused"]["effective_cost"] == D(100)
+    assert "purchase" not in e["charges"]
+    b = infercost.attribute(p, cost_basis="BilledCost").summary
+    assert b["totals"]["bill"] == D(8760)
+    assert b["charges"]["commitment_purchase"]["billed_cost"] == D(8760)
+    assert "commitment_unused" not in b["charges"]
