@@ -215,3 +215,25 @@ def test_ri_purchase_in_the_attribution_summary(tmp_path):
     assert b["totals"]["bill"] == D(8760)
     assert b["charges"]["commitment_purchase"]["billed_cost"] == D(8760)
     assert "commitment_unused" not in b["charges"]
+
+
+@pytest.mark.parametrize(("cells", "why"), [
+    ({"savings_plan_total_commitment_to_date": "100"},
+     "no savings_plan_used_commitment column"),
+    ({"savings_plan_used_commitment": "70"}, "no savings_plan_total_commitment_to_date column"),
+])
+def test_savings_plan_fee_without_its_commitment_cells_is_noted(tmp_path, cells, why):
+    """A SavingsPlanRecurringFee's EffectiveCost is total - used; without the used cell it
+    read the whole commitment (100) as unused, without the total -70: now 0 (as if fully
+    used), with a note, as for RIFee."""
+    p = _write(tmp_path, [{**BASE, "savings_plan_savings_plan_a_r_n": SP,
+                           "line_item_line_item_type": "SavingsPlanRecurringFee",
+                           "line_item_unblended_cost": "100", **cells}])
+    for bill in _both(p, reduced=False):
+        assert bill.rows["effective_cost"].tolist() == [D(0)]
+        assert bill.rows["billed_cost"].tolist() == [D(100)]
+        assert bill.notes == [
+            f"{p}: 1 SavingsPlanRecurringFee row has {why}: its EffectiveCost, the Savings "
+            "Plan's unused part in the billing period, counts what is missing as 0 (as if "
+            "the Savings Plan were fully used), so EffectiveCost figures read low by any "
+            "unused part left out"]

@@ -6,7 +6,7 @@ spelling is accepted too). Mapping, after AWS's own FOCUS export:
 | FOCUS | CUR 2.0 |
 |---|---|
 | BilledCost | line_item_unblended_cost |
-| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part) when present, else 0; otherwise line_item_net_unblended_cost if present, else the unblended cost |
+| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part; a cell not there: 0, with a note); otherwise line_item_net_unblended_cost if present, else the unblended cost |
 | ChargeCategory | Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation: Usage; Tax: Tax; Credit, Refund, Discount, BundledDiscount, EdpDiscount, PrivateRateDiscount, SppDiscount, DistributorDiscount, RiVolumeDiscount: Credit; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee: Purchase |
 | ChargePeriodStart/End | line_item_usage_start_date / end_date (or identity_time_interval) |
 | BillingPeriodStart/End | bill_billing_period_start_date / end_date |
@@ -215,7 +215,10 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     unknown = [_require_cells(raw, types, kind, column, rows, source, needed) for kind, column
                in (("SavingsPlanCoveredUsage", "savings_plan_savings_plan_effective_cost"),
                    ("DiscountedUsage", "reservation_effective_cost"))]
-    unknown.append(_ri_fee_note(raw, types, source))
+    ri_gap = _cells_missing(raw, types, "RIFee", RI_UNUSED)
+    sp_gap = _cells_missing(raw, types, "SavingsPlanRecurringFee", SP_UNUSED)
+    unknown += [_fee_note("RIFee", ri_gap, source),
+                _fee_note("SavingsPlanRecurringFee", sp_gap, source)]
     effective = []
     for i, t in enumerate(types):
         if t == "SavingsPlanCoveredUsage":
@@ -226,8 +229,8 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
             effective.append(Decimal(0))
         elif t == "RIFee":  # the unused part (an absent cell: 0, with a note)
             effective.append(ri_unused[0].iloc[i] + ri_unused[1].iloc[i])
-        elif t == "SavingsPlanRecurringFee":
-            effective.append(sp_total.iloc[i] - sp_used.iloc[i])
+        elif t == "SavingsPlanRecurringFee":  # the unused part (a cell missing: 0, noted)
+            effective.append(Decimal(0) if sp_gap[0][i] else sp_total.iloc[i] - sp_used.iloc[i])
         elif net is not None and has_net.iloc[i]:
             effective.append(net.iloc[i])
         else:
@@ -277,18 +280,20 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     return out
 
 
-def _ri_fee_note(raw: pd.DataFrame, types: pd.Series, source: str) -> str | None:
-    """The note for RIFee rows without a `RI_UNUSED` cell (the column absent or its cell
-    empty), whose EffectiveCost counts that part as 0, or None when every RIFee row has
-    both. A note, not an error (as a SavingsPlanCoveredUsage row without its effective cost
-    is under EffectiveCost): 0 is the right figure for a fully used reservation, the usual
-    case, and the figure can only read low by the unused part left out."""
-    fee = (types == "RIFee").to_numpy(dtype=bool)
-    if not fee.any():
-        return None
+#: the columns of a SavingsPlanRecurringFee row's EffectiveCost (total - used: unused)
+SP_UNUSED = ("savings_plan_total_commitment_to_date", "savings_plan_used_commitment")
+
+
+def _cells_missing(raw: pd.DataFrame, types: pd.Series, kind: str,
+                   columns: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """The rows of line item type `kind` without one of `columns` (the column absent or
+    its cell empty), and what is missing, said for a note."""
+    fee = (types == kind).to_numpy(dtype=bool)
     missing = np.zeros(len(raw), dtype=bool)
-    why = []
-    for c in RI_UNUSED:
+    why: list[str] = []
+    if not fee.any():
+        return missing, why
+    for c in columns:
         if c not in raw.columns:
             missing |= fee
             why.append(f"no {c} column")
@@ -297,12 +302,24 @@ def _ri_fee_note(raw: pd.DataFrame, types: pd.Series, source: str) -> str | None
         if empty.any():
             missing |= empty
             why.append(f"an empty {c}")
+    return missing, why
+
+
+def _fee_note(kind: str, gap: tuple[np.ndarray, list[str]], source: str) -> str | None:
+    """The note for RIFee or SavingsPlanRecurringFee rows (`kind`) without the cells of
+    their unused part (`_cells_missing`), whose EffectiveCost counts it as 0; None when
+    every such row has them. A note, not an error (as a SavingsPlanCoveredUsage row
+    without its effective cost is under EffectiveCost): 0 is the right figure for a fully
+    used commitment, the usual case, and the figure can only read low by the unused part
+    left out."""
+    missing, why = gap
     n = int(missing.sum())
     if not n:
         return None
-    return (f"{source}: {n} RIFee row{' has' if n == 1 else 's have'} {' and '.join(why)}: "
-            f"{'its' if n == 1 else 'their'} EffectiveCost, the reservation's unused part "
-            "in the billing period, counts what is missing as 0 (as if the reservation "
+    what = "reservation" if kind == "RIFee" else "Savings Plan"
+    return (f"{source}: {n} {kind} row{' has' if n == 1 else 's have'} {' and '.join(why)}: "
+            f"{'its' if n == 1 else 'their'} EffectiveCost, the {what}'s unused part "
+            f"in the billing period, counts what is missing as 0 (as if the {what} "
             "were fully used), so EffectiveCost figures read low by any unused part left out")
 
 
