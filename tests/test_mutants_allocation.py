@@ -497,8 +497,10 @@ def test_table_and_summary_of_a_small_month():
     assert s["conservation"]["holds"] is True
     assert s["fleet"]["resources"] == 1 and s["fleet"]["bill_rows"] == 2
     assert s["fleet"]["cost"] == D(6) and s["fleet"]["resource_hours_billed"] == 2
-    # usage resource-hours with accepted requests: i-1 hour 0 and i-9 hour 0 (unbilled)
-    assert s["fleet"]["resource_hours_with_requests"] == 2
+    # billed resource-hours with accepted requests: i-1 hour 0 (i-9 hour 0 is unbilled,
+    # counted among the log's own)
+    assert s["fleet"]["resource_hours_with_requests"] == 1
+    assert s["fleet"]["usage_resource_hours_with_requests"] == 2
     assert s["idle_share"] == D("0.5")  # 3 / 6
     u = s["unit_costs"]
     assert u["requests"] == 2 and u["tokens"] == 40
@@ -881,11 +883,12 @@ def test_summary_of_a_month_with_every_kind_of_row():
     assert s["billing_period"] == {"start": pd.Timestamp("2026-10-01"),
                                    "end": pd.Timestamp("2026-11-01")}
     # fleet: i-1, i-2; rows 1, 2, 4; cost placed in hours 6 + 4 = 10 (the row without a
-    # period is unallocated); hours billed: i-1 0, 1 and i-2 24; usage resource-hours with
-    # an accepted request: i-1 h0, i-9 h0, i-2 h24, i-1 h800 = 4; idle share 7 / 10
+    # period is unallocated); hours billed: i-1 0, 1 and i-2 24; of them with an accepted
+    # request: i-1 h0, i-2 h24 = 2; usage resource-hours with an accepted request: i-1
+    # h0, i-9 h0, i-2 h24, i-1 h800 = 4; idle share 7 / 10
     assert s["fleet"] == {"resources": 2, "bill_rows": 3, "cost": D(10),
-                          "resource_hours_billed": 3, "resource_hours_with_requests": 4,
-                          "idle_share": D("0.7")}
+                          "resource_hours_billed": 3, "resource_hours_with_requests": 2,
+                          "usage_resource_hours_with_requests": 4, "idle_share": D("0.7")}
     assert s["idle_share"] == D("0.7")
     # fleet usage 6 + 4 + 1 = 11 (62.857% -> 62.9%), Compute 3 (17.142% -> 17.1%),
     # Storage 3, tax 0.5 (2.857% -> 2.9%); the tie at 3 by name
@@ -1349,20 +1352,20 @@ def test_engine_idle_share_quotient_and_remainder_per_resource():
     # share, in the engine: i-1 handed out a = 13_333_333_334; 26_666_666_666 = 1 x a +
     # 13_333_333_332: x 4_444_444_444 + floor(13_333_333_332 x 4_444_444_444 / a) =
     # 4_444_444_444 + 4_444_444_443 = 8_888_888_887; y 8_888_888_889 + 8_888_888_887 =
-    # 17_777_777_776; left 26_666_666_666 - 26_666_666_663 = 3 quanta; i-2: 5e9 = 1 x 5e9:
-    # all 0.5 to y; the rounding row has no allocation: it stays
+    # 17_777_777_776; left 26_666_666_666 - 26_666_666_663 = 3 quanta, which go to the
+    # largest row (y, by direct cost): 17_777_777_779; i-2: 5e9 = 1 x 5e9: all 0.5 to y;
+    # the rounding row has no allocation: it stays
     month = "2026-10-01/2026-11-01"
     assert got == {
         ("allocated", "x", "2026-10-01"): (D("1.3333333331"), D("0.4444444444"),
                                            D("0.8888888887")),
-        ("allocated", "y", "2026-10-01"): (D("3.6666666665"), D("1.3888888889"),
-                                           D("2.2777777776")),
-        ("idle", "i-1", month): (D("3E-10"), None, None),
+        ("allocated", "y", "2026-10-01"): (D("3.6666666668"), D("1.3888888889"),
+                                           D("2.2777777779")),
         ("idle", "rounding: sub-quantum request shares", month): (D("1E-10"), None, None)}
     s = res.summary["totals"]
-    # before: 26_666_666_666 + 5e9 + 1 quanta; spread 26_666_666_663 + 5e9
+    # before: 26_666_666_666 + 5e9 + 1 quanta; spread 26_666_666_666 + 5e9
     assert s["idle_before_spread"] == D("3.1666666667")
-    assert s["idle_spread"] == D("3.1666666663") and s["idle"] == D("4E-10")
+    assert s["idle_spread"] == D("3.1666666666") and s["idle"] == D("1E-10")
 
 
 def test_engine_pass1_given_no_duplicate_check_no_requests_file(tmp_path):

@@ -350,11 +350,19 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
     requests.parquet and summary.json into (all or nothing); None writes nothing that
     stays. `write_requests` (default: True when `out` is given) writes requests.parquet.
     `by`: "combination" (one CostBreakdown per model, version, endpoint and tenant) or
-    "day" (one per day and combination), in the summary's `breakdowns`.
+    "day" (one per day and combination), in the summary's `breakdowns`. `bill_format`:
+    "auto", "focus", "cur" or "gcp". `cost_basis`: "EffectiveCost" or "BilledCost"
+    (overrides the rules). `check_duplicates=False` skips counting duplicate request
+    ids. `counts_resource`, `counts_period_s` (seconds): for counts that do not carry
+    their ResourceId or period (`infercost attribute --counts-resource`,
+    `--counts-period`).
 
     Returns an `AttributionResult` (money as Decimal in the bill currency). Raises
     `InputError` for bad input: unreadable or malformed files (file, row or column named),
-    both `usage` and `counts`, mixed currencies without a rate, an unknown backend.
+    both `usage` and `counts`, mixed currencies without a rate, an unknown backend. An
+    error that `infercost attribute` gives about a flag names the argument here
+    (`where` is `counts_resource`, not `--counts-resource`; a message naming a flag ends
+    "in the API, --counts-resource is counts_resource=").
     """
     import shutil
     import tempfile
@@ -375,17 +383,59 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
     keep = out is not None
     folder = Path(out) if keep else Path(tempfile.mkdtemp(prefix="infercost-attribute-"))
     try:
-        summary = run_attribution(
-            bills, usages, folder / "attribution" if not keep else folder, rules,
-            backend=backend, bill_format=bill_format, check_duplicates=check_duplicates,
-            write_requests=keep if write_requests is None else write_requests,
-            cost_basis=cost_basis, by=by, counts=counts, counts_resource=counts_resource,
-            counts_period_s=counts_period_s)
+        try:
+            summary = run_attribution(
+                bills, usages, folder / "attribution" if not keep else folder, rules,
+                backend=backend, bill_format=bill_format, check_duplicates=check_duplicates,
+                write_requests=keep if write_requests is None else write_requests,
+                cost_basis=cost_basis, by=by, counts=counts, counts_resource=counts_resource,
+                counts_period_s=counts_period_s)
+        except InputError as e:
+            raise _in_api_words(e) from None
         frame = _read_allocations(folder if keep else folder / "attribution")
     finally:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
     return AttributionResult(public_summary(summary), frame, folder if keep else None)
+
+
+#: `infercost attribute`'s flags -> `attribute`'s arguments (for the API's errors)
+_API_ARGUMENTS = {"--counts-resource": "counts_resource", "--counts-period": "counts_period_s",
+                  "--cost-basis": "cost_basis", "--bill-format": "bill_format",
+                  "--counts": "counts", "--usage": "usage", "--bill": "bill",
+                  "--rules": "rules", "--out": "out", "--by": "by", "--backend": "backend"}
+_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*(?![\w-])")
+
+
+def _in_api_words(e: InputError) -> InputError:
+    """An error of the attribution run as a Python caller knows the names: a `where` that
+    is a command-line flag (`--counts-resource`, `--out FOLDER`) names the argument
+    instead (`counts_resource`, `out=FOLDER`), and a message that names a flag says
+    which argument it is ("...; in the API, --counts-resource is counts_resource=").
+    The error as raised is kept as `cli_words` (the command line prints that one)."""
+    where = e.where
+    if where == "--counts and --usage":
+        where = "usage and counts"
+    elif isinstance(where, str):
+        for flag, name in _API_ARGUMENTS.items():
+            if where == flag:
+                where = name
+            elif where.startswith(flag + " "):
+                where = f"{name}={where[len(flag) + 1:]}"
+            else:
+                continue
+            break
+    flags = [f for f in dict.fromkeys(_FLAG.findall(e.message)) if f in _API_ARGUMENTS]
+    message = e.message + ("; in the API, " + ", ".join(
+        f"{f} is {_API_ARGUMENTS[f]}=" for f in flags) if flags else "")
+    if (message, where) == (e.message, e.where):
+        return e
+    try:
+        out = type(e)(message, where)
+    except TypeError:  # (a subclass made otherwise)
+        out = InputError(message, where)
+    out.cli_words = e
+    return out
 
 
 def _paths(value: Any, name: str) -> list[str]:

@@ -1,7 +1,10 @@
 """The notes and checks of a run over call counts (`--counts`): which driver split them and
 what it left unmeasured, the counts' ResourceIds that join no fleet bill row or carry no
-call, and `--counts-resource` values that name no bill ResourceId. Pure functions of the
-`ingest.counts.Counts` read, the rules and the bill; `allocation.run` calls them."""
+call, and `--counts-resource` values that name no bill ResourceId; and, for a usage log,
+its ResourceIds that match no bill ResourceId at all (`unmatched_usage_notes`), with the
+bill's closest ids (`closest_resource_ids`, shared with the `--counts-resource` check).
+Pure functions of the `ingest.counts.Counts` read (or pass 1's resource-hours), the
+rules and the bill; `allocation.run` calls them."""
 
 from __future__ import annotations
 
@@ -119,32 +122,104 @@ def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
     """`--counts-resource` that is no ResourceId of the bill (compared exactly, Azure ids
     in lower case, as the engine joins them) is almost always a typo: every request
     would be 'without a bill row' and the bill all shared. Raises InputError naming
-    `--counts-resource`, its value and the bill's closest ResourceIds (difflib, up to
-    three; the first three in order when the bill has over 50,000; quoted, with each
-    invisible character as `\\uXXXX`, where one holds such a character: the form the
-    flag reads back, `ingest.counts.shown_resource`). `resource` is read as
-    `clean_resource` reads it (`\\uXXXX` of an invisible character is that character)."""
-    import difflib
-
+    `--counts-resource`, its value and the bill's closest ResourceIds (up to three,
+    `closest_resource_ids`; quoted, with each invisible character as `\\uXXXX`, where
+    one holds such a character: the form the flag reads back,
+    `ingest.counts.shown_resource`). `resource` is read as `clean_resource` reads it
+    (`\\uXXXX` of an invisible character is that character)."""
     from infercost.errors import InputError
     from infercost.ingest.billrows import azure_lower
     from infercost.ingest.counts import clean_resource, shown_resource
 
     given = clean_resource(resource)  # (as read_counts read it)
-    ids = sorted({x for x in bill.rows["resource_id"].dropna().tolist() if isinstance(x, str)})
+    ids = bill_resource_ids(bill)
     if azure_lower(given) in set(ids):
         return
     if not ids:
         what = "the bill has no ResourceId"
     else:
-        near = difflib.get_close_matches(given, ids, n=3, cutoff=0.6 if len(ids) > 50_000
-                                         else 0.0) or ids[:3]
+        near = closest_resource_ids(given, ids)
         if any(shown_resource(x) != x for x in near):  # (two could look the same)
             near = [f"'{shown_resource(x)}'" for x in near]
         what = "closest: " + ", ".join(near)
     raise InputError(f"'{shown_resource(given)}' matches no ResourceId in the bill ({what}); "
                      f"expected the ResourceId of the endpoint's bill rows, {_compared([given])}",
                      "--counts-resource")
+
+
+def bill_resource_ids(bill: Any) -> list[str]:
+    """The bill's distinct ResourceIds (text), sorted: an engine-reduced bill keeps each
+    row's ResourceId among its sums, so every id of the file is here."""
+    return sorted({x for x in bill.rows["resource_id"].dropna().tolist()
+                   if isinstance(x, str)})
+
+
+def closest_resource_ids(given: str, ids: list[str], n: int = 3) -> list[str]:
+    """Up to `n` of the bill's ResourceIds `ids` (sorted) closest to `given`, which
+    matches none of them: first those whose last part (after a `/` or `:`) is `given`
+    in any letter case (GCP's `vm-1` is the bill's
+    `//compute.googleapis.com/projects/.../instances/vm-1`, an ARN ends in its name),
+    then difflib's closest spellings (any, however far, up to 50,000 ids; above that
+    those of ratio 0.6 or more), else the first `n` in order."""
+    import difflib
+    import re
+
+    low = given.lower()
+    tail = [x for x in ids if x != given and re.split(r"[/:]", x)[-1].lower() == low]
+    near = difflib.get_close_matches(given, ids, n=n, cutoff=0.6 if len(ids) > 50_000
+                                     else 0.0)
+    out = list(dict.fromkeys([*tail, *near]))[:n]
+    return out or ids[:n]
+
+
+def unmatched_usage_notes(resource_hours: Any, bill: Any) -> list[str]:
+    """A note naming the usage log's ResourceIds that match no ResourceId of the bill in
+    any hour (a typo, `I-1` for `i-1`, an invisible character inside, GCP's `vm-1` for
+    the bill's full name), the first three with the log rows naming each and the bill's
+    closest ResourceIds (`closest_resource_ids`), and the rows of all of them, none
+    allocated. Ids that have bill rows in some hours only are not named (their rows
+    without a bill row are counted, as ever). `resource_hours`: the engine's pass 1
+    frame (resource_id, hour, n, ...): no other pass over the log. Ids holding an
+    invisible character are quoted and escaped (`billrows.escape_invisible`). Empty
+    when every id of the log is in the bill."""
+    from infercost.ingest.billrows import azure_lower
+
+    rh = resource_hours[resource_hours["n"] > 0]
+    if not len(rh):
+        return []
+    per = rh.groupby("resource_id")["n"].sum()
+    ids = bill_resource_ids(bill)
+    known = {azure_lower(x) for x in ids}
+    lost = sorted((str(r), int(k)) for r, k in per.items()
+                  if isinstance(r, str) and azure_lower(r) not in known)
+    if not lost:
+        return []
+    how, total = _compared([r for r, _ in lost]), sum(k for _, k in lost)
+
+    def near(r: str) -> str:
+        if not ids:
+            return "the bill has no ResourceId"
+        return "closest: " + ", ".join(_escaped(x) for x in closest_resource_ids(r, ids))
+
+    if len(lost) == 1:
+        (r, k), = lost
+        return [f"usage: ResourceId {_escaped(r)} of the log matches no ResourceId in the "
+                f"bill ({how}; {near(r)}): none of its {k:,} row{'' if k == 1 else 's'} "
+                "is allocated"]
+    named = ", ".join(f"{_escaped(r)} ({k:,} row{'' if k == 1 else 's'}; {near(r)})"
+                      for r, k in lost[:3]) + (f" and {len(lost) - 3:,} more"
+                                                if len(lost) > 3 else "")
+    return [f"usage: {len(lost):,} ResourceIds of the log match no ResourceId in the bill "
+            f"({how}): {named}; none of their {total:,} rows is allocated"]
+
+
+def _escaped(rid: str) -> str:
+    """A ResourceId as a note names it: as it is, or quoted with each invisible character
+    written \\uXXXX (`billrows.escape_invisible`) where it holds one."""
+    from infercost.ingest.billrows import escape_invisible
+
+    shown = escape_invisible(rid)
+    return rid if shown == rid else f"'{shown}'"
 
 
 def counts_join_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:

@@ -41,6 +41,16 @@ def _texts(rows: pd.DataFrame) -> tuple[dict[str, list[str]], dict[str, str]]:
                                                 strict=True)}
 
 
+def _named(rid: str) -> str:
+    """A ResourceId as the notes name it: as it is, or quoted with each invisible
+    character written \\uXXXX (`billrows.escape_invisible`) where it holds one, as the
+    attribution's other notes name it."""
+    from infercost.ingest.billrows import escape_invisible
+
+    shown = escape_invisible(rid)
+    return rid if shown == rid else f"'{shown}'"
+
+
 def match_instance(texts: list[str], provider: str, catalog: Catalog) -> InstancePrice | None:
     """The catalog instance whose name appears in one of `texts` (SKU, description, name):
     the longest name wins, then the bill's provider; None when none appears."""
@@ -108,13 +118,15 @@ def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.
         busy = (1 - idle.get(rid, Decimal(0)) / c) if c > 0 else 1 - fleet_idle
         region = inst.region or DEFAULT_REGION
         if not inst.region:
-            notes.append(f"{rid}: no region in the catalog listing: grid of {DEFAULT_REGION} assumed")
+            notes.append(f"{_named(str(rid))}: no region in the catalog listing: grid of "
+                         f"{DEFAULT_REGION} assumed")
         parts.append(ResourceGpuHours(str(rid), inst.instance, inst.hardware, inst.gpus,
                                       Decimal(int(hours.get(rid, 0))), min(Decimal(1), max(Decimal(0), busy)),
                                       region))
     if unmatched:
         notes.append(f"{len(unmatched)} fleet resource(s) whose SKU matches no catalog instance with a "
-                     f"powered GPU, energy not counted: {', '.join(unmatched[:5])}"
+                     f"powered GPU, energy not counted: "
+                     f"{', '.join(_named(r) for r in unmatched[:5])}"
                      + (" ..." if len(unmatched) > 5 else ""))
     notes.append("GPU-hours = billed resource-hours x the catalog's GPUs per instance; load per "
                  "resource = 1 - idle cost / billed cost (the attribution's idle)"

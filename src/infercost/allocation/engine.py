@@ -361,15 +361,21 @@ def _sum_by_hour(rid: np.ndarray, row_of: np.ndarray, hour: np.ndarray,
                          "cost_q": sums.astype(np.int64)})
 
 
-def _aligned(left: pd.DataFrame, right: pd.DataFrame, column: str) -> np.ndarray:
+def _aligned(left: pd.DataFrame, right: pd.DataFrame, column: str | list[str]
+             ) -> np.ndarray | dict[str, np.ndarray]:
     """`right[column]` (int64) for each (resource_id, hour) of `left`, 0 where `right` has
     none: a left join on the two keys (unique in `right`; whole hours on both sides)
     through integer keys. A missing resource_id matches nothing (`right`'s rows without
-    one weigh 0)."""
+    one weigh 0). A list of columns: a dict of such arrays, the join made once."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out = np.zeros(len(left), dtype=np.int64)
+    if isinstance(column, list):
+        names = column
+    else:
+        names = [column]
+    outs = {c: np.zeros(len(left), dtype=np.int64) for c in names}
+    out = outs if isinstance(column, list) else outs[column]
     lc, uniq = pd.factorize(left["resource_id"], use_na_sentinel=True)
     if not len(uniq) or not len(right):
         return out
@@ -384,7 +390,8 @@ def _aligned(left: pd.DataFrame, right: pd.DataFrame, column: str) -> np.ndarray
     have = rc >= 0
     at = pd.Index(keys(rc, right["hour"])[have]).get_indexer(keys(lc, left["hour"]))
     hit = (lc >= 0) & (at >= 0)
-    out[hit] = right[column].to_numpy(dtype=np.int64)[have][at[hit]]
+    for c in names:
+        outs[c][hit] = right[c].to_numpy(dtype=np.int64)[have][at[hit]]
     return out
 
 
@@ -722,7 +729,9 @@ def attribute(
         notes.append(f"{below} fleet resource-hour{'s' if below > 1 else ''} net below zero "
                      "(credits or negative rows exceed the charges): the amounts allocated "
                      "and idle there are negative")
-    rh = hq.assign(W=_aligned(hq, gdf, "W"))
+    aligned = _aligned(hq, gdf, ["W", "n_ok"])
+    rh = hq.assign(W=aligned["W"])
+    hours_with_requests = int((aligned["n_ok"] > 0).sum())  # (billed hours: the summary's)
     wk = np.zeros(len(rh), np.int8)  # R2' weight kind: 0 driver, 1 tokens, 2 requests
     if tok_res:
         rh = rh.merge(sub, on=["resource_id", "hour"], how="left")
@@ -850,7 +859,8 @@ def attribute(
 
     ta = time.perf_counter()
     uside = UsageSide(aggregate=adf, handed_out=tdf, resource_hours=gdf, rows_read=usage_rows,
-                      duplicates=dup, share_idle=share_idle)
+                      duplicates=dup, share_idle=share_idle,
+                      billed_hours_with_requests=hours_with_requests)
     table, summary = assemble(bside, uside, pre)
     summary["notes"].extend(notes)
     result = Attribution(table, summary, fleet_mask=fleet_mask, fleet_hours=hq, overlap=side)

@@ -78,6 +78,7 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         counts_join_notes,
         quiet_notes,
         refuse_unknown_counts_resource,
+        unmatched_usage_notes,
     )
     from infercost.allocation.engine import attribute
     from infercost.allocation.rules import load_rules, parse_rules
@@ -98,6 +99,8 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         if (out_dir / name).is_dir():
             raise InputError(f"{name} there is a folder (expected a file, or none: this run "
                              "writes it)", f"--out {out_dir}")
+    if isinstance(rules, (str, Path)) and Path(rules).is_dir():
+        raise InputError("a folder, not a rules file (expected a YAML file)", str(Path(rules)))
     r = load_rules(rules)
     if cost_basis is not None:
         r.cost_basis = parse_rules({"cost_basis": cost_basis}, "--cost-basis").cost_basis
@@ -119,6 +122,8 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         if counts is not None:
             s["inputs"]["counts"] = True
         s["notes"] = s.get("notes", []) + u.notes
+        if c is None and usage:  # (the counts name theirs: counts_join_notes)
+            s["notes"] += unmatched_usage_notes(pass1[0], b)
         if c is not None:
             s["rows"]["counts_read"] = c.rows_read
             s["notes"] += quiet_notes(c, b, res.fleet_mask)

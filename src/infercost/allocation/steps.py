@@ -94,6 +94,9 @@ class UsageSide:
     rows_read: int
     duplicates: int | None  # None: not checked (--no-duplicate-check)
     share_idle: Callable[[dict], tuple[pd.DataFrame, dict]]
+    #: the billed fleet resource-hours (rule R2) holding an accepted request: summary.json's
+    #: `fleet.resource_hours_with_requests`, at most `resource_hours_billed`
+    billed_hours_with_requests: int = 0
 
 
 @dataclass
@@ -231,20 +234,61 @@ def r4_idle(b: BillSide, u: UsageSide, al: Allocated, pre: BillSteps | None = No
 
 def r4_share_idle(idle: Idle, al: Allocated, u: UsageSide) -> Idle:
     """R4 `idle: share`: each resource's idle to the allocation rows that used it (in the
-    engine); what cannot be spread stays idle, per resource for the whole period."""
+    engine, in proportion to their allocated quanta there, each row's share floored to a
+    quantum); what the floors leave of a resource's idle (under one quantum per row it
+    went to, plus any sub-quantum rest) goes to the largest row (by direct cost; ties to
+    the first) of the days the resource handed out cost, so none of it stays idle. What
+    cannot be spread (a resource that handed out nothing) stays idle, per resource for
+    the whole period."""
     rows = al.rows
     per_res: dict = {}
     for (r, _d), v in idle.by_key.items():
         per_res[r] = per_res.get(r, Decimal(0)) + v
     parts, spread_by_res = u.share_idle(per_res)
+    spread_by_res = dict(spread_by_res)
     index = {tuple(k): i for i, k in enumerate(rows[GROUP].itertuples(index=False))}
     for rec in parts.itertuples(index=False):
         key = tuple(getattr(rec, c) for c in GROUP)
         key = tuple(None if (isinstance(x, float) and x != x) else x for x in key)
         rows.at[index[key], "idle_part"] += q2d(int(rec.idle_q))
+    # (a UsageSide always has handed_out; a stand-in without it leaves the rests idle)
+    handed_out = getattr(u, "handed_out", None)
+    for r, rest, i in _share_rests(per_res, spread_by_res, rows, handed_out):
+        rows.at[i, "idle_part"] += rest
+        spread_by_res[r] = per_res[r]
     left = {(r, None): per_res[r] - spread_by_res.get(r, Decimal(0)) for r in per_res}
     return Idle(left, idle.fleet_total, idle.before_spread,
                 sum(spread_by_res.values(), Decimal(0)))
+
+
+def _share_rests(per_res: dict, spread_by_res: dict, rows: pd.DataFrame,
+                 handed_out: pd.DataFrame | None) -> list[tuple[Any, Decimal, int]]:
+    """For `idle: share`: (resource, what the engine's spread left of its idle, the
+    position of the row that takes it) for each resource the engine spreads (its hours
+    handed out more than zero in all, as `share_idle` requires) with a rest: the largest
+    allocation row by direct cost (ties to the first) among those of the days the
+    resource handed out cost on."""
+    if handed_out is None or not len(rows) or not len(handed_out):
+        return []
+    total = handed_out.groupby("resource_id")["cost_q"].sum()
+    live = handed_out[handed_out["cost_q"] > 0]
+    days = {r: {str(pd.Timestamp(d).date()) for d in g}
+            for r, g in live.groupby("resource_id")["day"]}
+    best: dict = {}  # day -> (-direct, position) of its largest row
+    for i, (d, direct) in enumerate(zip(rows["day"].tolist(), rows["direct"].tolist(),
+                                        strict=True)):
+        key = (-direct, i)
+        if d not in best or key < best[d]:
+            best[d] = key
+    out = []
+    for r, amount in per_res.items():
+        rest = amount - spread_by_res.get(r, Decimal(0))
+        if not rest or int(total.get(r, 0)) <= 0 or r not in days:
+            continue
+        keys = [best[d] for d in days[r] if d in best]
+        if keys:
+            out.append((r, rest, min(keys)[1]))
+    return out
 
 
 def r5_shared(b: BillSide, costs: Costs, al: Allocated) -> Shared:
@@ -390,7 +434,8 @@ def build_summary(b: BillSide, u: UsageSide, costs: Costs, al: Allocated, idle: 
         "fleet": {"resources": int(bill.rows.loc[b.fleet_mask, "resource_id"].nunique()),
                   "bill_rows": int(bill.rows["nrows"].to_numpy()[b.fleet_mask].sum()), "cost": idle.fleet_total,
                   "resource_hours_billed": len(b.hours),
-                  "resource_hours_with_requests":
+                  "resource_hours_with_requests": u.billed_hours_with_requests,
+                  "usage_resource_hours_with_requests":
                       int((u.resource_hours["n_ok"] > 0).sum()),
                   "idle_share": _ratio(idle.before_spread, idle.fleet_total)},
         "idle_share": _ratio(idle.before_spread, idle.fleet_total),

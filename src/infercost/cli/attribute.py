@@ -41,7 +41,7 @@ def attribute_command(
     ),
     more_usage: list[str] = typer.Argument(None, help="More usage files (shell-expanded globs)."),
     rules: Path | None = typer.Option(None, "--rules", help="Allocation rules (YAML)."),
-    out: Path = typer.Option(Path("attribution"), "--out", help="Output folder."),
+    out: str = typer.Option("attribution", "--out", help="Output folder."),
     backend: str = typer.Option("duckdb", "--backend", help="duckdb (default) or spark."),
     bill_format: str = typer.Option("auto", "--bill-format", help="auto, focus, cur, gcp."),
     cost_basis: str | None = typer.Option(
@@ -65,6 +65,10 @@ def attribute_command(
 
     if backend not in ("duckdb", "spark"):
         raise InputError(f"expected duckdb or spark, got {backend!r}", "--backend")
+    if not out.strip():  # (Path("") is the current folder: every output would land there)
+        raise InputError("expected an output folder, got an empty name (--out . writes "
+                         "into the current folder)", "--out")
+    out_dir = Path(out)
     usage_files = list(usage or []) + list(more_usage or [])
     if counts and more_usage and not usage:  # `--counts a.json b.json`: b.json is positional
         raise InputError(f"one file per --counts (write --counts before each file: --counts "
@@ -77,16 +81,20 @@ def attribute_command(
     from infercost.cli.common import working
 
     with working(f"attributing the bill ({backend})"):
-        result = api.attribute(
-            [str(b) for b in bill], usage_files or None, counts=counts or None, rules=rules,
-            backend=backend, out=out, bill_format=bill_format, cost_basis=cost_basis,
-            check_duplicates=not no_duplicate_check, write_requests=not no_requests, by=by,
-            counts_resource=counts_resource, counts_period_s=counts_period,
-        )
+        try:
+            result = api.attribute(
+                [str(b) for b in bill], usage_files or None, counts=counts or None,
+                rules=rules, backend=backend, out=out_dir, bill_format=bill_format,
+                cost_basis=cost_basis, check_duplicates=not no_duplicate_check,
+                write_requests=not no_requests, by=by, counts_resource=counts_resource,
+                counts_period_s=counts_period,
+            )
+        except InputError as e:  # (the error in the flags' words, not the API's)
+            raise getattr(e, "cli_words", e) from None
     if json_out:
         print_json(result.to_dict())
     else:
-        print(render(result.summary, out))
+        print(render(result.summary, out_dir))
 
 
 def render(s: dict, out: Path, width: int | None = None) -> str:

@@ -363,8 +363,8 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
                          + ", ".join(missing) + (" (or --counts-period / --counts-resource)"
                                                  if {"period_s", "resource_id"} & set(missing)
                                                  else ""), src)
-    if len(raw) == 0:
-        raise InputError("a header and no rows (expected at least one period)", src)
+    # a header and no rows reads as no rows, as a usage log does (the run notes it when
+    # no counts file holds a row: "the counts file holds no rows ...")
     rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
     out = pd.DataFrame(index=raw.index)
     out.attrs["had_resource_column"] = "resource_id" in raw.columns
@@ -512,16 +512,20 @@ def _times(col: pd.Series, src: str) -> pd.Series:
 def _numbers(col: pd.Series, name: str, src: str, integer: bool = False,
              positive: bool = False, required: bool = False) -> pd.Series:
     """Finite, non-negative numbers (whole numbers when `integer`); empty -> NaN, or an
-    InputError naming the row when `required`."""
+    InputError naming the row when `required` (a NaN cell, written or a float, is said
+    to be "not a number", a blank or NULL one "empty")."""
     vals = []
     what = ("a positive number" if positive else
             "a whole number >= 0" if integer else "a finite number >= 0")
     for i, v in enumerate(col.tolist()):
         s = None if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+        text = s.strip("\ufeff").strip() if s is not None else None
+        nan = (isinstance(v, float) and v != v) or (text is not None and text.lower() == "nan")
         s = None if s is not None and s.strip("\ufeff") in NUMBER_NULLS | {""} else s
         if s is None:
-            if required:
-                raise InputError(f"column {name}: empty (expected {what})",
+            if required:  # (NaN, written or a float, is a value that is no number)
+                said = f"{text or 'NaN'} is not a number" if nan else "empty"
+                raise InputError(f"column {name}: {said} (expected {what})",
                                  f"{src}: row {i + 1}")
             vals.append(np.nan)
             continue
