@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import decimal
 import itertools
 import json
 import re
@@ -54,6 +55,9 @@ INTS = ["input_tokens", "output_tokens"]
 FLOATS = ["duration_ms", "gpu_ms"]
 USAGE_COLUMNS = ["timestamp", *STRINGS[:6], "duration_ms", "gpu_ms", *INTS, "status", "provider",
                  "requests"]
+#: the usage columns read as text, and as numbers (`_expected` says what each expects)
+TEXTS = [*STRINGS, "provider"]
+NUMBERS = [*FLOATS, *INTS, "requests"]
 #: file names a usage folder is searched for
 USAGE_EXTENSIONS = (".parquet", ".csv", ".csv.gz", ".json", ".jsonl", ".ndjson", ".json.gz",
                     ".jsonl.gz", ".ndjson.gz")
@@ -235,6 +239,7 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str
             if lacks:
                 raise InputError(_missing_text(lacks) + " (the other files have them)",
                                  str(f))
+    check_types(raw, fs, kind)
     ts = raw[cols["timestamp"]].type()
     if ts.is_numeric():  # epoch numbers: read as no time at all, every row rejected
         raise InputError(f"column timestamp: expected timestamps (a timestamp type or "
@@ -249,6 +254,53 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str
         untok = _footer_token_nulls(fs) if has_tok else 0
     return (normalize(raw, clean_text=kind != "parquet", stamps=stamps), "gpu_ms" in cols,
             has_tok, untok if has_tok else 0)
+
+
+def check_types(raw: Any, fs: list[Path], kind: str) -> None:
+    """Refuse a usage column read with a type no value of it can have (the engine's
+    schema only: no query): a list, struct or map (a JSON object or array) in any column
+    the tool reads, a boolean where a number or a timestamp is expected (JSON `true`, a
+    Parquet bool column; in a text column a boolean reads as `true`, as a CSV gives it).
+    Columns the tool does not read are not looked at. Raises InputError naming the file,
+    row and column of the first such value (`_first_bad`); a column holding no value
+    (all null) is let through."""
+    cols = {c.lower(): c for c in raw.columns}
+    for c in ["timestamp", *TEXTS, *NUMBERS]:
+        if c not in cols:
+            continue
+        t = raw[cols[c]].type()
+        if not (t.is_struct() or t.is_array() or t.is_map()
+                or (t.is_boolean() and c not in TEXTS)):
+            continue
+        where, value = _first_bad(fs, kind, c, test=lambda v: v is not None)
+        if value is not None:
+            raise InputError(f"column {c}: expected {_expected(c)}, got {_got(value, kind, t)}",
+                             where)
+
+
+def _expected(column: str) -> str:
+    """What a usage column holds, as an error says it expected it."""
+    if column == "timestamp":
+        return "a timestamp"
+    if column in TEXTS:
+        return "text"
+    return "a whole number" if column in (*INTS, "requests") else "a number"
+
+
+def _got(value: Any, kind: str, dtype: Any = None) -> str:
+    """A value of the wrong type as an error names it: `true`, `an object {"t": 1}`,
+    `an array ["i-1"]` (JSON), `a struct ...`, `a list ...`, `a map ...` (Parquet), its
+    text cut at 60 characters."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if dtype is not None and dtype.is_map() and isinstance(value, list):
+        noun, value = "a map", dict(value)
+    elif isinstance(value, dict):
+        noun = "an object" if kind.startswith("json") else "a struct"
+    else:
+        noun = "an array" if kind.startswith("json") else "a list"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return f"{noun} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _footer_token_nulls(fs: list[Path]) -> int | None:
@@ -402,7 +454,8 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
     if kind == "json_array":
         return from_arrow(con, _records_table(fs), "json_usage"), None
     try:
-        return read_files(con, kind, fs), None
+        raw = read_files(con, kind, fs)
+        return (_json_stamps_as_text(con, raw, fs) if kind == "json" else raw), None
     except InputError:
         raise
     except Exception as e:  # the backend's own errors: name the file (and line)
@@ -423,13 +476,44 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
             f"cannot read {kind}: {_first_line(e)}", where) from None
 
 
+def _json_stamps_as_text(con: Any, raw: Any, fs: list[Path]) -> Any:
+    """JSON lines opened again with their `timestamp` key as text where DuckDB typed it
+    a timestamp itself (every value it sampled read as ISO 8601): DuckDB's own reading
+    takes `24:00` as the next day's 00:00 and `+02:75` as +03:15, which the text checks
+    (`check_parse`) refuse as the bill's reader does and Spark's reading (text) sees.
+    Other keys keep the types DuckDB found; a lazy open, no scan. Left as it is on
+    Spark, and where DuckDB renamed a key spelled in two letter cases (`fold_case`:
+    `Duration_MS_1`, which names no key to read by)."""
+    from infercost.ingest.backends import backend_name
+
+    names = [c for c in raw.columns if c.lower() == "timestamp"]
+    lows = {c.lower() for c in raw.columns}
+    renamed = any((m := re.fullmatch(r"(.+)_\d+", c)) and m.group(1).lower() in lows
+                  for c in raw.columns)
+    if (backend_name(con) != "duckdb" or len(names) != 1 or renamed
+            or not raw[names[0]].type().is_timestamp()):
+        return raw
+    types = con.con.sql(f'DESCRIBE "{raw.get_name()}"').fetchall()
+    columns = {n: ("VARCHAR" if n == names[0] else str(t)) for n, t, *_ in types}
+    return con.read_json([str(f) for f in fs], format="newline_delimited", columns=columns)
+
+
 def _records_table(fs: list[Path]):
     """JSON arrays of requests as one Arrow table (every value as text, like CSV)."""
     import pyarrow as pa
 
     from infercost.ingest.billrows import json_records
 
-    recs = [r for f in fs for r in json_records(f)]
+    recs = []
+    for f in fs:
+        for i, r in enumerate(json_records(f), start=1):
+            for k, v in r.items():
+                c = k.lower()
+                if c in USAGE_COLUMNS and (isinstance(v, (dict, list)) or (
+                        isinstance(v, bool) and c not in TEXTS)):
+                    raise InputError(f"column {c}: expected {_expected(c)}, got "
+                                     f"{_got(v, 'json_array')}", f"{f}: row {i}")
+            recs.append(r)
     names: dict[str, None] = {}
     for r in recs:
         names.update(dict.fromkeys(r))
@@ -523,7 +607,9 @@ def normalize(raw: Any, clean_text: bool = True, stamps: Any = None) -> Any:
                             ibis.null(dt.int64))
         elif v is not None:  # beyond 2^53 is no token count: unknown (null), as if absent
             v = text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64)
-            v = ibis.ifelse(v.abs() < 2**53, v, ibis.null(dt.float64)).cast(dt.int64)
+            # (try_cast: NaN is in no Parquet statistic, so DuckDB may take the test for
+            # always true and cast NaN itself)
+            v = ibis.ifelse(v.abs() < 2**53, v, ibis.null(dt.float64)).try_cast(dt.int64)
         out[c] = ibis.null(dt.int64) if v is None else v
     v = col("provider")  # (spelled as a null: no provider, so no hosted API call)
     out["provider"] = ibis.null(dt.string) if v is None else null_spelled_as_null(
@@ -632,20 +718,45 @@ WORDS = (r"[A-Za-z][A-Za-z]|[+-](1[4-9]|[2-9][0-9]):?[0-9][0-9]\s*$"
          r"|[+-][0-9][0-9]:?[6-9][0-9]\s*$|[+-][0-9][0-9]:?[0-9][0-9]:[0-9][0-9]\s*$")
 #: ... but for a plain UTC or GMT suffix, which the engines read as the bill's reader does
 PLAIN_UTC = r"^[0-9T:.,+ -]*[0-9]\s*(UTC|GMT|utc|gmt)$"
+#: a year-first timestamp text at hour 24 (`2026-10-02T24:00:00Z`): DuckDB reads it as the
+#: next day's 00:00, Spark and the bill's reader (`billrows.text_times`) refuse it
+HOUR_24 = r"^\s*[+-]?\d{4,}-\d{2}-\d{2}(T|t|\s+)24:"
 
 
 def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int | None, Any]:
-    """Unparsable timestamps or numbers in text columns: fail naming the file and row.
-    Returns the rows whose token counts are unknown (CSV, JSON: the scan counts them;
-    None for Parquet, whose footers tell), and None or the engine table of timestamp
-    texts the engine cannot cast but the bill's reader reads (`other_stamps`), for
-    `normalize`."""
+    """Unparsable timestamps or numbers in text columns, fractional token counts in
+    floating-point (or decimal) columns, and values of the wrong JSON type in a column of
+    several (an object or array anywhere, a boolean where a number or timestamp is
+    expected): fail naming the file and row. Integer, timestamp and plain text columns
+    of a Parquet log get no query here. An unclosed CSV quote behind a refused value is
+    named by its row instead (`_unclosed_quote`, on the error path only). Returns the
+    rows whose token counts are unknown (CSV, JSON: the scan counts them; None for
+    Parquet, whose footers tell), and None or the engine table of timestamp texts the
+    engine cannot cast but the bill's reader reads (`other_stamps`), for `normalize`."""
     import ibis
     import ibis.expr.datatypes as dt
 
     cols = {c.lower(): c for c in raw.columns}
     checks = {}
     ts_bad = None
+    wrong = {}  # columns of several JSON types: objects, arrays, misplaced booleans
+    for c in ["timestamp", *TEXTS, *NUMBERS]:
+        if c in cols and raw[cols[c]].type().is_json():
+            v = raw[cols[c]]
+            s = v.cast(dt.string)
+            other = v.str.isnull() & s.re_search(r"^[\[{]")
+            if c not in TEXTS:
+                other = other | (v.str.isnull() & s.isin(["true", "false"]))
+            wrong[c] = other.fill_null(False).cast("int64").sum()
+    for c in INTS:  # a typed 1.5 is no count either (it was rounded to 2)
+        t = raw[cols[c]].type() if c in cols else None
+        if t is not None and (t.is_floating() or t.is_decimal()):
+            # (NaN tested itself: Parquet statistics leave it out, so DuckDB may take
+            # `abs < 2^53` for true; Ibis's floor casts to int64, which NaN fails)
+            f = raw[cols[c]].cast(dt.float64)
+            finite = f.notnull() & ~f.isnan() & ~f.isinf() & (f.abs() < 2**53)
+            g = ibis.ifelse(finite, f, 0.0)
+            checks[c] = (finite & (g % 1.0 != 0)).fill_null(False).cast("int64").sum()
     for c in ["timestamp", *FLOATS, *INTS]:
         if c in cols and json_text(raw[cols[c]]).type().is_string():
             rv = json_text(raw[cols[c]]).replace(BOM, "").strip()
@@ -655,8 +766,9 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 # in the bill; the engines read "1_000" as 1000 (Python's float too)
                 bad = bad & ~rv.isin(sorted(NUMBER_NULLS))
                 bad = bad | rv.contains("_").fill_null(False)
-            else:  # a date without a time of day read as midnight: the day's first hour
-                bad = bad | rv.re_search(DATE_ONLY).fill_null(False)
+            else:  # a date without a time of day read as midnight: the day's first hour;
+                # hour 24, read by DuckDB as the next day's 00:00, to the bill's reader
+                bad = bad | rv.re_search(f"{DATE_ONLY}|{HOUR_24}").fill_null(False)
                 # words the engine reads its own way go to the bill's reader too: zone
                 # abbreviations (DuckDB reads PST and CET with summer time), UTC+5:30 (read
                 # as +5:00); a plain UTC or GMT suffix is read alike by both
@@ -669,7 +781,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 g = ibis.ifelse(finite, f, 0.0)
                 bad = bad | (finite & (g != g.floor())).fill_null(False)
             checks[c] = bad.cast("int64").sum()
-    if kind == "parquet" and not checks:
+    if kind == "parquet" and not checks and not wrong:
         return None, None
     scan = {"__rows": raw.count()}  # a full scan: decoding errors surface here
     unknown = [_token_unknown(json_text(raw[cols[c]])) for c in INTS if c in cols]
@@ -680,7 +792,8 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
         scan.update({f"__text{i}": raw[c].length().sum() for i, c in enumerate(raw.columns)
                      if raw[c].type().is_string()})
     try:
-        counts = con.execute(raw.aggregate(**checks, **scan))
+        counts = con.execute(raw.aggregate(
+            **checks, **{f"__wrong_{c}": n for c, n in wrong.items()}, **scan))
     except Exception as e:  # the backend cannot read a file: name it (and the line)
         from infercost.errors import raise_if_interrupt
 
@@ -692,9 +805,17 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 located = csv_not_utf8_error(f)
                 if located is not None:
                     raise located from None
-        where = _locate_unreadable(files, kind)
+        where = _where(files) if kind == "parquet" else _locate_unreadable(files, kind)
         raise (_unreadable_json(where) if kind == "json" else None) or InputError(
             f"cannot read {kind}: {_first_line(e)}", where) from None
+    for c in wrong:
+        v = counts[f"__wrong_{c}"].iloc[0]
+        if v is not None and v == v and int(v):
+            where, value = _first_bad(files, kind, c, test=lambda x, c=c: isinstance(
+                x, (dict, list)) or (isinstance(x, bool) and c not in TEXTS))
+            raise InputError(f"column {c}: expected {_expected(c)}"
+                             + (f", got {_got(value, kind)}" if value is not None else
+                                ", got an object, an array or a boolean"), where)
     stamps = None
     for c in checks:
         v = counts[c].iloc[0]
@@ -704,7 +825,21 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
             n, refused, stamps = other_stamps(con, raw, *ts_bad)
         if n:
             where, value = _first_bad(files, kind, c, refused)
-            why = refused_why(str(value)) if c == "timestamp" and value is not None else None
+            if kind == "csv" and (value is None or "\n" in str(value) or "\r" in str(value)):
+                for f in files:  # a quote never closed: the rest of the file is one value
+                    row = _unclosed_quote(f)
+                    if row is not None:
+                        raise InputError(
+                            'an unclosed quote (") opens a value that runs on past the end '
+                            "of its line (close it; a quote inside a quoted value is "
+                            'doubled: "")', f"{f}: row {row}")
+            if isinstance(value, decimal.Decimal):  # (a typed Parquet decimal: 1.5)
+                value = float(value)
+            if isinstance(value, (bool, dict, list)):  # (JSON: `true` among numbers)
+                raise InputError(f"column {c}: expected {_expected(c)}, got "
+                                 f"{_got(value, kind)}", where)
+            why = (refused_why(str(value)) or _hour_24(str(value))
+                   if c == "timestamp" and value is not None else None)
             if why:  # a value that reads, refused for what it says (a year, an hour)
                 raise InputError(f"column {c}: {n} value{'s' if n > 1 else ''} refused; "
                                  f"first {shown(value)}: {why}", where)
@@ -721,6 +856,40 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
         return (None if kind == "parquet" else 0), stamps
     v = counts["__untok"].iloc[0]
     return (0 if v is None or v != v else int(v)), stamps
+
+
+def _hour_24(value: str) -> str | None:
+    """Why a timestamp text at hour 24 (`HOUR_24`) is refused; None for another."""
+    if re.search(HOUR_24, value.replace(BOM, "")):
+        return ("hour 24 is no time of day (the bill's reader refuses it too): write 00:00 "
+                "of the next day")
+    return None
+
+
+def _unclosed_quote(f: Path) -> int | None:
+    """The row (1: the first after the header) of a CSV file where a quote opens a value
+    never closed (it runs to the end of the file, or past its line to a later quote the
+    `csv` module then finds misplaced); None when every quoted value closes. Read only
+    on the error path."""
+    try:
+        with _rows_text(f) as fh:
+            reader = csv.reader(fh, strict=True)
+            done = 0
+            while True:
+                start = reader.line_num + 1
+                try:
+                    next(reader)
+                except StopIteration:
+                    return None
+                except csv.Error as e:
+                    text = str(e)
+                    if ("unexpected end of data" in text or "field limit" in text
+                            or ("expected after" in text and reader.line_num > start)):
+                        return done
+                    return None
+                done += 1
+    except (OSError, UnicodeDecodeError, EOFError):
+        return None
 
 
 #: a time of day in a timestamp's text: hours and minutes (`01:15`), or an hour with
