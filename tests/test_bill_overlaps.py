@@ -35,7 +35,7 @@ def test_a_file_and_a_slice_of_it_are_both_counted_with_a_note(cli, tmp_path):
                        "--out", tmp_path / "o")
     assert s["totals"]["bill"] == "8.75"  # as given: every copy counted
     note = [n for n in s["notes"] if "more than one bill file" in n]
-    assert note == [f"1 fleet resource-hour billed by more than one bill file, for the same "
+    assert note == [f"1 hour of charges billed by more than one bill file, for the same "
                     f"SkuId or by files of two formats (first: ResourceId i-1, hour "
                     f"2026-10-01T00:00Z, in {whole} and {part}): if the files overlap, those "
                     "charges are counted twice (every copy is allocated as billed)"]
@@ -60,7 +60,7 @@ def test_a_daily_row_overlapping_hourly_rows_of_another_file(cli, tmp_path):
     s = attribute_json(cli, "--bill", a, "--bill", b, "--usage", _usage(tmp_path),
                        "--out", tmp_path / "o")
     assert [n.split(" billed")[0] for n in s["notes"] if "more than one bill file" in n] == [
-        "2 fleet resource-hours"]
+        "2 hours of charges"]
 
 
 def test_overlaps_in_the_engine_reduction(tmp_path):
@@ -83,7 +83,7 @@ def test_overlaps_in_the_engine_reduction(tmp_path):
 
         hr = FleetHourRows.of(bill, mask, "effective_cost")
         got.append(overlap_notes(bill.rows, mask, hr))
-    assert got[0] == got[1] and got[0][0].startswith("3 fleet resource-hours billed")
+    assert got[0] == got[1] and got[0][0].startswith("3 hours of charges billed")
     assert "hour 2026-10-02T06:00Z" in got[0][0]
 
 
@@ -95,13 +95,48 @@ def test_one_file_is_not_compared(tmp_path):
     assert overlap_notes(bill.rows, np.ones(len(bill.rows), dtype=bool), None) == []
 
 
-def test_no_fleet_no_note(tmp_path):
+def test_rows_outside_the_fleet_are_compared(tmp_path):
+    """Rows outside the fleet (all of them, without usage) are compared as read row by
+    row: a file and a slice of it, 13 billed, the 3 twice."""
     from infercost.allocation.overlaps import overlap_notes
     from infercost.ingest.bill import read_bill
 
-    bill = read_bill([_write(tmp_path / "a.csv", ROWS), _write(tmp_path / "b.csv", ROWS[:2])])
-    assert overlap_notes(bill.rows, np.zeros(len(bill.rows), dtype=bool), None) == []
-    assert overlap_notes(bill.rows, np.ones(len(bill.rows), dtype=bool), None) != []
+    whole = _write(tmp_path / "bill.csv", ROWS)
+    part = _write(tmp_path / "part.csv", ROWS[1:2])
+    bill = read_bill([whole, part])
+    got = overlap_notes(bill.rows, np.zeros(len(bill.rows), dtype=bool), None, bill.formats)
+    assert [n.split(" (first")[0] for n in got] == [
+        "1 hour of charges billed by more than one bill file, for the same SkuId or by files "
+        "of two formats"]
+
+
+def test_charges_without_a_resource_id_need_the_same_sku(tmp_path):
+    """Tax rows (no ResourceId) of two files overlap only for the same SkuId: a FOCUS and
+    a CUR file of two accounts each have their own tax."""
+    from infercost.allocation.overlaps import overlap_notes
+    from infercost.ingest.bill import read_bill
+
+    tax = focus_row("4", None, category="Tax", service="Other", SkuId="Tax:VAT")
+    other = {**tax, "SkuId": "Tax:GST"}
+    none = np.zeros(3, dtype=bool)
+    a, b = _write(tmp_path / "a.csv", [tax]), _write(tmp_path / "b.csv", [other])
+    bill = read_bill([a, b])
+    assert overlap_notes(bill.rows, none[:2], None, {str(a): "focus", str(b): "cur"}) == []
+    c = _write(tmp_path / "c.csv", [tax, ROWS[0]])
+    bill = read_bill([a, c])
+    got = overlap_notes(bill.rows, none, None, bill.formats)
+    assert got and "(first: no ResourceId, Tax, hour 2026-10-01T00:00Z" in got[0]
+
+
+def test_rows_a_reduced_file_summed_outside_the_fleet_are_not_compared(tmp_path):
+    from infercost.allocation.overlaps import overlap_notes
+    from infercost.ingest.bill import read_bill
+
+    a, b = _write(tmp_path / "a.csv", ROWS), _write(tmp_path / "b.csv", ROWS[2:])
+    bill = read_bill([a, b])
+    mask = np.zeros(len(bill.rows), dtype=bool)
+    assert overlap_notes(bill.rows, mask, None, bill.formats) != []
+    assert overlap_notes(bill.rows, mask, None, bill.formats, [str(a)]) == []
 
 
 def test_a_focus_export_beside_the_cur_of_the_same_hours(cli, tmp_path):
@@ -121,5 +156,5 @@ def test_a_focus_export_beside_the_cur_of_the_same_hours(cli, tmp_path):
                        "--out", tmp_path / "o")
     assert s["totals"]["bill"] == "5"
     assert [n.split(" (first")[0] for n in s["notes"] if "more than one bill file" in n] == [
-        "1 fleet resource-hour billed by more than one bill file, for the same SkuId or by "
+        "1 hour of charges billed by more than one bill file, for the same SkuId or by "
         "files of two formats"]

@@ -685,7 +685,7 @@ def attribute(
         raise _too_large(bill.rows.loc[fleet_mask].iloc[big], ccol, currency,
                          "one fleet bill row")
     notes = unmatched_selectors(bill, rules) + cap_notes
-    notes += overlap_notes(bill.rows, fleet_mask, hour_rows, bill.formats)  # (files)
+    notes += overlap_notes(bill.rows, fleet_mask, hour_rows, bill.formats, bill.reduced)
     # a fleet Usage row below zero (FOCUS books refunds and credits as Credit or
     # Adjustment rows) is netted into its resource-hour as billed, and said so
     neg = (fq[0] < 0) & (bill.rows["charge_category"].to_numpy(dtype=object)[fleet_mask]
