@@ -108,9 +108,9 @@ def test_usage_ids_matching_no_bill_resource_id_are_named_with_the_closest(cli, 
     gcp = "//compute.googleapis.com/projects/p/zones/z/instances/vm-1"
     assert note == (
         "usage: 3 ResourceIds of the log match no ResourceId in the bill (compared "
-        f"exactly): I-1 (2 rows; closest: i-1, i-7, {gcp}), 'i-1\\u200b' (1 row; closest: "
+        f"exactly): 'i-1\\u200b' (1 row; closest: i-1, i-7, {gcp}), I-1 (2 rows; closest: "
         f"i-1, i-7, {gcp}), vm-1 (1 row; closest: {gcp}, i-1, i-7); none of their 4 rows "
-        "is allocated")
+        "is allocated")  # (an id holding an invisible character first, then by rows)
     assert "i-7" not in note.split("closest")[0]  # (it misses an hour, not the bill)
 
 
@@ -252,3 +252,88 @@ def test_nan_requests_cell_is_not_a_number(cli, tmp_path, cell):
     assert msg == (f"{counts}: row 1: column requests: {cell} is not a number "
                    "(expected a whole number >= 0)")
 
+
+
+# ---- 8. the API refuses what the CLI refuses, each error naming its argument once
+
+
+def test_api_refuses_an_empty_out(tmp_path, monkeypatch):
+    from infercost import api
+
+    monkeypatch.chdir(tmp_path)
+    bill = _bill(tmp_path)
+    with pytest.raises(InputError) as e:
+        api.attribute(str(bill), out="")
+    assert str(e.value) == ("out: expected an output folder, got an empty name (out='.' "
+                            "writes into the current folder)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bill.csv"]  # nothing written
+
+
+def test_cost_basis_error_names_the_flag_once(cli, tmp_path):
+    from infercost import api
+
+    bill = _bill(tmp_path)
+    msg = attribute_fails(cli, "--bill", bill, "--cost-basis", "Amortized",
+                          "--out", tmp_path / "o")
+    assert msg == "--cost-basis: expected EffectiveCost or BilledCost, got 'Amortized'"
+    with pytest.raises(InputError) as e:
+        api.attribute(str(bill), cost_basis="Amortized")
+    assert e.value.where == "cost_basis"
+    assert str(e.value) == "cost_basis: expected EffectiveCost or BilledCost, got 'Amortized'"
+
+
+def test_api_names_a_missing_bill():
+    from infercost import api
+
+    with pytest.raises(InputError) as e:
+        api.attribute(None)
+    assert str(e.value) == "bill: expected a file, folder or glob, got None"
+    with pytest.raises(InputError) as e:
+        api.attribute("b.csv", usage=["u.csv", None])
+    assert str(e.value) == "usage: expected a file, folder or glob, got None"
+
+
+@pytest.mark.parametrize("name,value", [("check_duplicates", "no"),
+                                        ("write_requests", "yes"),
+                                        ("check_duplicates", None),
+                                        ("write_requests", 1)])
+def test_api_refuses_a_flag_that_is_not_a_bool(tmp_path, name, value):
+    from infercost import api
+
+    with pytest.raises(InputError) as e:
+        api.attribute(str(_bill(tmp_path)), **{name: value})
+    assert str(e.value) == f"{name}: expected True or False, got {value!r}"
+
+
+def test_rules_dev_null_reads_as_empty_rules(cli, tmp_path):
+    # (/dev/null exists but is no regular file: it reads as an empty YAML document,
+    # which is the default rules, as an empty rules file is)
+    bill = _bill(tmp_path)
+    usage = _usage(tmp_path, [(10, "i-1", 100)])
+    s = attribute_json(cli, "--bill", bill, "--usage", usage, "--rules", "/dev/null",
+                       "--out", tmp_path / "o")
+    (tmp_path / "empty.yaml").write_text("")
+    t = attribute_json(cli, "--bill", bill, "--usage", usage, "--rules",
+                       tmp_path / "empty.yaml", "--out", tmp_path / "o2")
+    assert s["totals"] == t["totals"] and s["inputs"]["rules"] == "/dev/null"
+
+
+def test_missing_rules_file_still_says_so(cli, tmp_path):
+    bill = _bill(tmp_path)
+    msg = attribute_fails(cli, "--bill", bill, "--rules", tmp_path / "nope.yaml",
+                          "--out", tmp_path / "o")
+    assert msg == f"{tmp_path / 'nope.yaml'}: no such rules file"
+
+
+def test_out_that_is_a_file_is_named(cli, tmp_path):
+    from infercost import api
+
+    bill = _bill(tmp_path)
+    f = tmp_path / "afile"
+    f.write_text("x")
+    msg = attribute_fails(cli, "--bill", bill, "--out", f)
+    assert msg == f"--out {f}: expected an output folder, but a file of that name exists"
+    with pytest.raises(InputError) as e:
+        api.attribute(str(bill), out=str(f))
+    assert e.value.where == f"out={f}"
+    assert f.read_text() == "x"

@@ -670,8 +670,9 @@ def test_rows_without_token_counts_are_noted_beside_the_cost_per_1m_tokens(cli, 
     bill = _csv(tmp_path / "bill.csv", _bill_rows())
     s = _runs(cli, "--bill", bill, "--usage", usage, "--out", tmp_path / "o")
     assert s["unit_costs"]["tokens"] == 3 * 3 + 5 * 4  # (the known ones: 29)
-    assert ("2 usage rows without a token count: cost per 1M tokens divides all allocated "
-            "cost by the tokens known, so it reads high (an upper bound)") in s["notes"]
+    assert ("2 usage rows without an input or output token count: cost per 1M tokens "
+            "divides all allocated cost by the tokens known, so it reads high (an upper "
+            "bound)") in s["notes"]
     s = _runs(cli, "--bill", bill, "--usage", _usage(tmp_path), "--out", tmp_path / "o")
     assert not [n for n in s["notes"] if "token count" in n]
 

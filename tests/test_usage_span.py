@@ -40,3 +40,13 @@ def test_a_late_billing_period_row_with_no_fleet_hours_outside_the_usage_is_not_
     bill = [focus_row("1", "i-1", start=0), late]
     use = [usage_row("a", "i-1", 0, 100), usage_row("b", "i-1", 1, 100)]
     assert _notes(bill, use) == []
+
+
+def test_a_span_under_a_day_is_said_in_hours():
+    """One hour of logs read "0.0 of the billing period's 31.0 days"."""
+    bill = [focus_row("744", "i-1", start=0, hours=744)]
+    notes = _notes(bill, [usage_row("a", "i-1", 100, 100)])
+    assert notes[0].startswith("the usage covers 2026-10-05T04:00Z to 2026-10-05T05:00Z "
+                               "(1 hour of the billing period's 31.0 days, ")
+    notes = _notes(bill, [usage_row("a", "i-1", 100, 100), usage_row("b", "i-1", 102, 100)])
+    assert "(3 hours of the billing period's 31.0 days, " in notes[0]

@@ -180,9 +180,10 @@ def unmatched_usage_notes(resource_hours: Any, bill: Any) -> list[str]:
     allocated. Ids that have bill rows in some hours only are not named (their rows
     without a bill row are counted, as ever). `resource_hours`: the engine's pass 1
     frame (resource_id, hour, n, ...): no other pass over the log. Ids holding an
-    invisible character are quoted and escaped (`billrows.escape_invisible`). Empty
+    invisible character are named first, quoted and escaped (`billrows.escape_invisible`),
+    then the ids of the most rows. Empty
     when every id of the log is in the bill."""
-    from infercost.ingest.billrows import azure_lower
+    from infercost.ingest.billrows import INVISIBLE, azure_lower
 
     rh = resource_hours[resource_hours["n"] > 0]
     if not len(rh):
@@ -190,8 +191,11 @@ def unmatched_usage_notes(resource_hours: Any, bill: Any) -> list[str]:
     per = rh.groupby("resource_id")["n"].sum()
     ids = bill_resource_ids(bill)
     known = {azure_lower(x) for x in ids}
-    lost = sorted((str(r), int(k)) for r, k in per.items()
-                  if isinstance(r, str) and azure_lower(r) not in known)
+    # named first: ids holding an invisible character (the hardest to see), then the
+    # ids of the most rows
+    lost = sorted(((str(r), int(k)) for r, k in per.items()
+                   if isinstance(r, str) and azure_lower(r) not in known),
+                  key=lambda rk: (not INVISIBLE.search(rk[0]), -rk[1], rk[0]))
     if not lost:
         return []
     how, total = _compared([r for r, _ in lost]), sum(k for _, k in lost)

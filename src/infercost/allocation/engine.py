@@ -889,9 +889,11 @@ def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any, hq: pd.DataFrame) -> list[st
     out = int(((hq["hour"] < first) | (hq["hour"] >= last)).sum()) if len(hq) else 0
     if not out:
         return []
-    covered = (min(last, pe) - max(first, ps)) / day
+    span = max(min(last, pe) - max(first, ps), pd.Timedelta(0))
+    covered = (f"{span / day:.1f} of" if span >= day else  # (under a day: in hours)
+               f"{span / pd.Timedelta(hours=1):g} hour{'s' if span != pd.Timedelta(hours=1) else ''} of")
     return [f"the usage covers {first:%Y-%m-%dT%H:%MZ} to {last:%Y-%m-%dT%H:%MZ} "
-            f"({max(covered, 0):.1f} of the billing period's {(pe - ps) / day:.1f} days, "
+            f"({covered} the billing period's {(pe - ps) / day:.1f} days, "
             f"{ps:%Y-%m-%d} to {pe:%Y-%m-%d}): {out:,} of the {len(hq):,} billed fleet "
             "resource-hours fall outside it and are idle, and the whole-bill cost per "
             "request divides the whole period's bill by these requests"]

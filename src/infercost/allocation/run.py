@@ -94,7 +94,8 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
                          "leaves out)", flag)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("expected an output folder, but a file of that name exists", "--out")
+        raise InputError("expected an output folder, but a file of that name exists",
+                         f"--out {out_dir}")
     for name in OUTPUT_FILES:  # (replaced one by one at the end: all must be replaceable)
         if (out_dir / name).is_dir():
             raise InputError(f"{name} there is a folder (expected a file, or none: this run "
@@ -103,7 +104,10 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         raise InputError("a folder, not a rules file (expected a YAML file)", str(Path(rules)))
     r = load_rules(rules)
     if cost_basis is not None:
-        r.cost_basis = parse_rules({"cost_basis": cost_basis}, "--cost-basis").cost_basis
+        try:
+            r.cost_basis = parse_rules({"cost_basis": cost_basis}).cost_basis
+        except InputError as e:  # (the flag's own words: not "--cost-basis: cost_basis")
+            raise InputError(e.message, "--cost-basis") from None
     con = con or connect(backend)
     tmp = _scratch(out_dir)
     try:
@@ -130,9 +134,9 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
             s["notes"] += counts_join_notes(c, b, res.fleet_mask)
         if u.tokens_unknown and s["unit_costs"]["tokens"]:
             n = u.tokens_unknown
-            s["notes"].append(f"{n:,} usage row{'s' if n > 1 else ''} without a token count: "
-                              "cost per 1M tokens divides all allocated cost by the tokens "
-                              "known, so it reads high (an upper bound)")
+            s["notes"].append(f"{n:,} usage row{'s' if n > 1 else ''} without an input or "
+                              "output token count: cost per 1M tokens divides all allocated "
+                              "cost by the tokens known, so it reads high (an upper bound)")
         if (usage or counts) and not (c.rows_read if c is not None
                                       else s["rows"]["usage_read"]):
             s["notes"].append(f"the {'usage log' if usage else 'counts file'} holds no "
