@@ -685,7 +685,7 @@ def test_load_rules_files(tmp_path):
     assert str(e.value) == f"{tmp_path / 'none.yaml'}: no such rules file"
     with pytest.raises(InputError) as e:
         load_rules(tmp_path)  # a folder is not a rules file
-    assert str(e.value) == f"{tmp_path}: no such rules file"
+    assert str(e.value) == f"{tmp_path}: a folder, not a rules file (expected a YAML file)"
     b = tmp_path / "b.yaml"
     b.write_bytes(b"\xff\xfe\x00driver")
     with pytest.raises(InputError) as e:

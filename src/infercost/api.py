@@ -359,13 +359,17 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
 
     Returns an `AttributionResult` (money as Decimal in the bill currency). Raises
     `InputError` for bad input: unreadable or malformed files (file, row or column named),
-    both `usage` and `counts`, mixed currencies without a rate, an unknown backend. An
+    both `usage` and `counts`, mixed currencies without a rate, an unknown backend, a
+    `bill` of None, an empty `out` name ("" would be the current folder: give "."),
+    `check_duplicates` or `write_requests` not True or False. An
     error that `infercost attribute` gives about a flag names the argument here
     (`where` is `counts_resource`, not `--counts-resource`; a message naming a flag ends
     "in the API, --counts-resource is counts_resource=").
     """
     import shutil
     import tempfile
+
+    import numpy as np
 
     from infercost.allocation.run import public_summary, run_attribution
 
@@ -380,6 +384,14 @@ def attribute(bill: Any, usage: Any = None, counts: Any = None, rules: Any = Non
     if usages and counts:
         raise InputError("give one of them (a request log or call counts, not both)",
                          "usage and counts")
+    if isinstance(out, str) and not out.strip():  # (Path("") is the current folder)
+        raise InputError("expected an output folder, got an empty name (out='.' writes "
+                         "into the current folder)", "out")
+    for name, flag in (("check_duplicates", check_duplicates),
+                       ("write_requests", write_requests)):
+        if not isinstance(flag, (bool, np.bool_)) and not (
+                name == "write_requests" and flag is None):
+            raise InputError(f"expected True or False, got {flag!r}", name)
     keep = out is not None
     folder = Path(out) if keep else Path(tempfile.mkdtemp(prefix="infercost-attribute-"))
     try:
@@ -438,6 +450,9 @@ def _in_api_words(e: InputError) -> InputError:
     return out
 
 
+_NONE = object()  # (no bad item found: None itself is a bad item)
+
+
 def _paths(value: Any, name: str) -> list[str]:
     """`value` (a path, a glob or a list of them) as a non-empty list of strings; InputError
     naming `name` for anything else: a DataFrame (give the file it came from), an empty
@@ -446,8 +461,10 @@ def _paths(value: Any, name: str) -> list[str]:
     if not items:
         raise InputError("expected one or more files, folders or globs, got an empty list",
                          name)
-    bad = next((x for x in items if not isinstance(x, (str, Path))), None)
-    if bad is not None:
+    bad = next((x for x in items if not isinstance(x, (str, Path))), _NONE)
+    if bad is None:
+        raise InputError("expected a file, folder or glob, got None", name)
+    if bad is not _NONE:
         raise InputError(f"expected a path, folder or glob, got a {type(bad).__name__} (give "
                          "the file it was read from)", name)
     return [str(x) for x in items]

@@ -257,11 +257,15 @@ def load_rules(path: str | Path | dict | None) -> Rules:
     from infercost.core.yamlio import load_yaml
 
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise InputError("no such rules file", str(p))
-    try:
-        text = p.read_text()
+    if p.is_dir():
+        raise InputError("a folder, not a rules file (expected a YAML file)", str(p))
+    try:  # (not only a regular file: /dev/null reads as an empty document, the
+        text = p.read_text()  # defaults, and a shell's <(...) as what it writes)
     except UnicodeDecodeError:
         raise InputError("not a text file (expected UTF-8 YAML)", str(p)) from None
+    except OSError as e:
+        raise InputError(f"cannot be read ({e.strerror or e})", str(p)) from None
     data = load_yaml(text, str(p))
     return parse_rules(data, str(p))
