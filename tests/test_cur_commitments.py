@@ -237,3 +237,174 @@ def test_savings_plan_fee_without_its_commitment_cells_is_noted(tmp_path, cells,
             "Plan's unused part in the billing period, counts what is missing as 0 (as if "
             "the Savings Plan were fully used), so EffectiveCost figures read low by any "
             "unused part left out"]
+
+
+def _sp_fee(total="50", used="60", fee="50", arn=SP):
+    return {**BASE, "savings_plan_savings_plan_a_r_n": arn,
+            "line_item_line_item_type": "SavingsPlanRecurringFee",
+            "line_item_unblended_cost": fee, "savings_plan_total_commitment_to_date": total,
+            "savings_plan_used_commitment": used}
+
+
+def test_savings_plan_fee_used_above_total_is_refused_under_effective_cost(tmp_path):
+    """Used 60 of a 50 commitment: the unused part would be -10 (it read -10 in silence)."""
+    from infercost.errors import InputError
+
+    p = _write(tmp_path, [_sp_fee("100", "20", arn=SP + "2"), _sp_fee()])
+    for con in (None, connect("duckdb")):
+        with pytest.raises(InputError) as e:
+            read_bill(p, con=con, hint=FleetHint(frozenset({"i-1"})) if con else None)
+        assert e.value.where == f"{p}: row 2"
+        assert e.value.message == (
+            "a SavingsPlanRecurringFee row with savings_plan_used_commitment 60 above "
+            "savings_plan_total_commitment_to_date 50: the unused part cannot be below 0 "
+            "(the row's EffectiveCost); under --cost-basis BilledCost the file reads, with "
+            "a note")
+
+
+def test_savings_plan_fee_used_above_total_is_noted_under_billed_cost(tmp_path):
+    p = _write(tmp_path, [_sp_fee()])
+    for bill in _both(p, "BilledCost", reduced=False):
+        assert bill.rows["effective_cost"].tolist() == [D(0)]
+        assert bill.rows["billed_cost"].tolist() == [D(50)]
+        assert bill.notes == [
+            f"{p}: 1 SavingsPlanRecurringFee row has savings_plan_used_commitment above "
+            "savings_plan_total_commitment_to_date (first: row 1, 60 above 50): the unused "
+            "part cannot be below 0, so its EffectiveCost counts it as 0; the run's "
+            "BilledCost figures are exact"]
+
+
+def test_rifee_negative_unused_is_refused_under_effective_cost(tmp_path):
+    from infercost.errors import InputError
+
+    p = _write(tmp_path, _ri_rows(unused_up="-7.2"))
+    for con in (None, connect("duckdb")):
+        with pytest.raises(InputError) as e:
+            read_bill(p, con=con, hint=FleetHint(frozenset({"i-1"})) if con else None)
+        assert e.value.where == f"{p}: row 2"
+        assert e.value.message == (
+            f"a RIFee row with {UNUSED_UP} -7.2: the unused part cannot be below 0 (the "
+            "row's EffectiveCost); under --cost-basis BilledCost the file reads, with a note")
+
+
+def test_rifee_negative_unused_is_noted_under_billed_cost(tmp_path):
+    """The negative part counts as 0, the other (3) still counts."""
+    p = _write(tmp_path, _ri_rows(unused_up="-7.2"))
+    for bill in _both(p, "BilledCost", reduced=False):
+        fee = bill.rows[bill.rows["billed_cost"] == D(30)]
+        assert fee["effective_cost"].tolist() == [D(3)]
+        assert bill.notes == [
+            f"{p}: 1 RIFee row has {UNUSED_UP} below 0 (first: row 2, -7.2): the unused "
+            "part cannot be below 0, so its EffectiveCost counts it as 0; the run's "
+            "BilledCost figures are exact"]
+
+
+NET = "line_item_net_unblended_cost"
+RI_NET_UP = "reservation_net_unused_amortized_upfront_fee_for_billing_period"
+RI_NET_REC = "reservation_net_unused_recurring_fee"
+
+
+def _net_rows():
+    """An EDP discount of 10% on everything: usage, covered usage and unused fees."""
+    ri = {**BASE, "reservation_reservation_a_r_n": RI}
+    sp = {**BASE, "savings_plan_savings_plan_a_r_n": SP}
+    return [
+        {**BASE, "line_item_line_item_type": "Usage", "line_item_resource_id": "i-1",
+         "line_item_unblended_cost": "10", NET: "9"},
+        {**ri, "line_item_line_item_type": "DiscountedUsage", "line_item_resource_id": "i-1",
+         "line_item_unblended_cost": "0", NET: "0", "reservation_effective_cost": "2",
+         "reservation_net_effective_cost": "1.8"},
+        {**ri, "line_item_line_item_type": "RIFee", "line_item_unblended_cost": "30",
+         NET: "27", UNUSED_UP: "100", UNUSED_REC: "3", RI_NET_UP: "90", RI_NET_REC: "2.7"},
+        {**sp, "line_item_line_item_type": "SavingsPlanCoveredUsage",
+         "line_item_resource_id": "i-1", "line_item_unblended_cost": "5", NET: "5",
+         "savings_plan_savings_plan_effective_cost": "4",
+         "savings_plan_net_savings_plan_effective_cost": "3.6"},
+    ]
+
+
+def test_net_view_reads_net_commitment_columns(tmp_path):
+    """With line_item_net_unblended_cost the EDP discount is in every part: covered usage
+    reads reservation_net_effective_cost / savings_plan_net_savings_plan_effective_cost,
+    the RIFee's unused part its two net columns (it read 2, 103 and 4, gross)."""
+    p = _write(tmp_path, _net_rows())
+    for bill in _both(p):
+        eff = dict(zip(bill.rows["billed_cost"].map(str) + bill.rows["label"],
+                       bill.rows["effective_cost"], strict=True))
+        assert eff == {"10usage": D(9), "0commitment_used": D("1.8"),
+                       "30commitment_unused": D("92.7"), "5commitment_used": D("3.6")}
+        assert bill.notes == []
+
+
+def test_net_view_net_cell_empty_reads_gross(tmp_path):
+    """An empty net cell: the gross figure, row by row, as for usage."""
+    rows = _net_rows()
+    rows[1]["reservation_net_effective_cost"] = ""
+    rows[2][RI_NET_REC] = ""
+    p = _write(tmp_path, rows)
+    for bill in _both(p, reduced=False):
+        eff = sorted(bill.rows["effective_cost"])
+        assert eff == sorted([D(9), D(2), D(93), D("3.6")])
+        assert bill.notes == []
+
+
+def test_net_view_part_without_net_column_is_noted(tmp_path):
+    rows = _net_rows()
+    for r in rows:
+        r.pop("savings_plan_net_savings_plan_effective_cost", None)
+        r.pop(RI_NET_REC, None)
+    rows.append(_sp_fee("50", "20"))
+    p = _write(tmp_path, rows)
+    for bill in _both(p, reduced=False):
+        assert sorted(bill.rows["effective_cost"]) == sorted(
+            [D(9), D("1.8"), D(93), D(4), D(30)])
+        assert bill.notes == [
+            f"{p}: the bill has net figures (line_item_net_unblended_cost) but no net "
+            "column for some parts of EffectiveCost, read gross (before discounts such as "
+            "an EDP): SavingsPlanCoveredUsage (no "
+            "savings_plan_net_savings_plan_effective_cost column), RIFee "
+            f"(no {RI_NET_REC} column), SavingsPlanRecurringFee (the unused "
+            "commitment: CUR 2.0 has no net savings_plan_total_commitment_to_date or "
+            "savings_plan_used_commitment); EffectiveCost figures read high by any "
+            "discount on those parts"]
+
+
+def test_gross_view_ignores_net_commitment_columns(tmp_path):
+    """No line_item_net_unblended_cost: the gross view throughout, as before."""
+    rows = _net_rows()
+    for r in rows:
+        r.pop(NET)
+    p = _write(tmp_path, rows)
+    for bill in _both(p):
+        assert sorted(bill.rows["effective_cost"]) == sorted([D(10), D(2), D(103), D(4)])
+        assert bill.notes == []
+
+
+@pytest.mark.parametrize("usage_type", ["HeavyUsage:p5.48xlarge", "USW2-HeavyUsage:m5.large"])
+def test_ri_upfront_fee_without_arn_column_by_usage_type(tmp_path, usage_type):
+    """No reservation_reservation_a_r_n column: the RI's upfront Fee row (usage type
+    HeavyUsage) is still a commitment purchase of EffectiveCost 0 (it counted 720 twice:
+    reservation_effective_cost holds its amortisation)."""
+    rows = [{**BASE, "line_item_line_item_type": "Fee", "line_item_unblended_cost": "720",
+             "line_item_usage_type": usage_type},
+            {**BASE, "line_item_line_item_type": "DiscountedUsage",
+             "line_item_resource_id": "i-1", "line_item_unblended_cost": "0",
+             "reservation_effective_cost": "1"},
+            {**BASE, "line_item_line_item_type": "Fee", "line_item_unblended_cost": "8",
+             "line_item_usage_type": "Dollar"}]
+    p = _write(tmp_path, rows)
+    for bill in _both(p):
+        assert _per_row(bill) == sorted([
+            ("commitment_purchase", "Purchase", None, None, D(720), D(0)),
+            ("commitment_used", "Usage", "Used", None, D(0), D(1)),
+            ("purchase", "Purchase", None, None, D(8), D(8)),
+        ], key=lambda t: (t[0], str(t[4])))
+        assert bill.totals("EffectiveCost", "provider") == {"AWS": D(9)}
+
+
+def test_savings_plan_fee_used_above_total_hidden_in_an_engine_sum(tmp_path):
+    from infercost.errors import InputError
+
+    p = _write(tmp_path, [_sp_fee("100", "20"), _sp_fee()])
+    with pytest.raises(InputError):
+        read_bill(p, con=connect("duckdb"), hint=FleetHint(frozenset({"i-1"})))

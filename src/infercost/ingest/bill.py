@@ -226,8 +226,9 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool,
             part, hours = got
             n, kind = part.attrs.pop("rows_read"), part.attrs.pop("format")
             neither = part.attrs.pop("neither", 0)
-            part.attrs = {}
             notes = [focus.neither_note(str(f), neither)] if neither else []
+            notes += part.attrs.pop("file_notes", [])  # (notes of the columns: as read)
+            part.attrs = {}
             return _File(f, part, n, kind, notes, True, hours)
     if f.stat().st_size == 0:
         raise InputError("empty file (0 bytes; expected a bill)", str(f))
@@ -242,7 +243,7 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool,
     if reader is None:
         raise InputError(f"unknown bill format {fmt!r} (focus, cur, gcp)", "--bill-format")
     part = reader(raw, str(f))
-    notes = list(part.attrs.get("notes", []))
+    notes = [*part.attrs.get("notes", []), *part.attrs.get("file_notes", [])]
     part.attrs = {}
     return _File(f, part, len(raw), kind, notes, False)
 
@@ -326,7 +327,8 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto",
         return None
     part["nrows"] = raw["__nrows"].to_numpy(dtype="int64")
     part["period_dropped"] = ~raw["__kept"].to_numpy(dtype=bool)
-    part.attrs = {"rows_read": red.rows_read, "format": red.format, "neither": red.neither}
+    part.attrs = {"rows_read": red.rows_read, "format": red.format, "neither": red.neither,
+                  "file_notes": part.attrs.get("file_notes", [])}
     if len(part) != len(raw):  # a bug, never the input
         raise AssertionError(f"{f}: the reader made {len(part)} rows of {len(raw)}")
     return part, red.hour_rows

@@ -6,7 +6,7 @@ spelling is accepted too). Mapping, after AWS's own FOCUS export:
 | FOCUS | CUR 2.0 |
 |---|---|
 | BilledCost | line_item_unblended_cost |
-| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part; a cell not there: 0, with a note); otherwise line_item_net_unblended_cost if present, else the unblended cost |
+| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n or a usage type `[region-]HeavyUsage:...` (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part; a cell not there: 0, with a note); an unused part below 0: InputError under EffectiveCost, counted 0 with a note under BilledCost; otherwise line_item_net_unblended_cost if present, else the unblended cost. Net view (the file has line_item_net_unblended_cost): each part reads its net twin where the row has that cell (reservation_net_effective_cost, savings_plan_net_savings_plan_effective_cost, reservation_net_unused_amortized_upfront_fee_for_billing_period, reservation_net_unused_recurring_fee), gross otherwise; a part without a net column (the SavingsPlanRecurringFee's unused part always: CUR 2.0 has no net commitment columns) is read gross, said in a note when not 0 |
 | ChargeCategory | Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation: Usage; Tax: Tax; Credit, Refund, Discount, BundledDiscount, EdpDiscount, PrivateRateDiscount, SppDiscount, DistributorDiscount, RiVolumeDiscount: Credit; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee: Purchase |
 | ChargePeriodStart/End | line_item_usage_start_date / end_date (or identity_time_interval) |
 | BillingPeriodStart/End | bill_billing_period_start_date / end_date |
@@ -41,6 +41,7 @@ RI's Fee row: 0; RIFee: the two unused columns summed).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import partial
 
@@ -113,6 +114,15 @@ def service_category(product: str | None, usage_type: str | None) -> str | None:
 #: the columns of a RIFee row's EffectiveCost (their sum: the unused part of the period)
 RI_UNUSED = ("reservation_unused_amortized_upfront_fee_for_billing_period",
              "reservation_unused_recurring_fee")
+#: the net (after discounts such as an EDP) twins of the parts of EffectiveCost, read in
+#: the net view (a file with line_item_net_unblended_cost), cell by cell
+RI_NET_UNUSED = ("reservation_net_unused_amortized_upfront_fee_for_billing_period",
+                 "reservation_net_unused_recurring_fee")
+RI_NET_EFFECTIVE = "reservation_net_effective_cost"
+SP_NET_EFFECTIVE = "savings_plan_net_savings_plan_effective_cost"
+#: the usage type of an RI's upfront Fee row: HeavyUsage:<type>, with a region prefix
+#: outside us-east-1 (USW2-HeavyUsage:m5.large)
+_HEAVY_USAGE = re.compile(r"^(?:[A-Za-z0-9]+-)?HeavyUsage")
 #: line item types whose EffectiveCost is the unused commitment, their BilledCost the fee
 _UNUSED_FEES = ("SavingsPlanRecurringFee", "RIFee")
 
@@ -122,8 +132,6 @@ REQUIRED = ["line_item_unblended_cost", "line_item_currency_code", "line_item_li
 
 def _snake(name: str) -> str:
     """`lineItem/UnblendedCost` -> `line_item_unblended_cost` (legacy CUR spelling)."""
-    import re
-
     if "/" not in name:
         return name
     out = []
@@ -171,9 +179,13 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     SavingsPlanCoveredUsage or DiscountedUsage row without its amortised cost is read
     (EffectiveCost 0, said in a note), under EffectiveCost it is an InputError. A RIFee
     row without a `RI_UNUSED` cell is read under either basis, that part counted as 0
-    and said in a note. Amounts in the row's currency (line_item_currency_code), exact
-    Decimals. Raises InputError for missing required columns and cells that do not
-    parse."""
+    and said in a note; an unused part below 0 (RIFee, SavingsPlanRecurringFee) is an
+    InputError under EffectiveCost, counted as 0 with a note under BilledCost. With
+    line_item_net_unblended_cost (the net view) each part of EffectiveCost reads its net
+    column where the row has it; a part read gross for want of one is said in a note.
+    Amounts in the row's currency (line_item_currency_code), exact Decimals. Raises
+    InputError for missing required columns, cells that do not parse, and (under
+    EffectiveCost) the cases above."""
     amounts = partial(parse_amounts, bounded=not reduced)  # (sums: their rows checked)
     raw = raw.rename(columns={c: _snake(c) for c in raw.columns})
     if "line_item_usage_start_date" not in raw and "identity_time_interval" in raw:
@@ -199,18 +211,31 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
                          source, rows) if "line_item_net_unblended_cost" in raw else None)
     has_net = (col("line_item_net_unblended_cost").map(lambda v: not is_null(v))
                if net is not None else None)
-    sp_eff = amounts(col("savings_plan_savings_plan_effective_cost"),
+    def net_of(gross: pd.Series, column: str) -> pd.Series:
+        """A part's net figure where the file has its cell (the net view), else gross."""
+        if net is None or column not in raw.columns:
+            return gross
+        there = raw[column].map(lambda v: not is_null(v)).to_numpy(dtype=bool)
+        return amounts(raw[column], column, source, rows).where(there, gross)
+
+    sp_eff_gross = amounts(col("savings_plan_savings_plan_effective_cost"),
                            "savings_plan_savings_plan_effective_cost", source, rows)
-    ri_eff = amounts(col("reservation_effective_cost"), "reservation_effective_cost",
+    ri_eff_gross = amounts(col("reservation_effective_cost"), "reservation_effective_cost",
                            source, rows)
+    sp_eff = net_of(sp_eff_gross, SP_NET_EFFECTIVE)
+    ri_eff = net_of(ri_eff_gross, RI_NET_EFFECTIVE)
     sp_total = amounts(col("savings_plan_total_commitment_to_date"),
                              "savings_plan_total_commitment_to_date", source, rows)
     sp_used = amounts(col("savings_plan_used_commitment"),
                             "savings_plan_used_commitment", source, rows)
-    ri_unused = [amounts(col(c), c, source, rows) for c in RI_UNUSED]
+    ri_unused_gross = [amounts(col(c), c, source, rows) for c in RI_UNUSED]
+    ri_unused = [net_of(g, c) for g, c in zip(ri_unused_gross, RI_NET_UNUSED, strict=True)]
     ri_arn = clean_str(col("reservation_reservation_a_r_n"))
-    # a Fee row of a reservation: its upfront purchase (AWS's FOCUS export: EffectiveCost 0)
-    ri_upfront = ((types == "Fee") & ri_arn.notna()).to_numpy(dtype=bool)
+    # a Fee row of a reservation: its upfront purchase (AWS's FOCUS export: EffectiveCost
+    # 0), known by its ARN or by its usage type ([region-]HeavyUsage:...)
+    heavy = clean_str(col("line_item_usage_type")).map(
+        lambda u: bool(u) and _HEAVY_USAGE.match(u) is not None)
+    ri_upfront = ((types == "Fee") & (ri_arn.notna() | heavy)).to_numpy(dtype=bool)
     needed = basis_column(cost_basis) == "effective_cost"
     unknown = [_require_cells(raw, types, kind, column, rows, source, needed) for kind, column
                in (("SavingsPlanCoveredUsage", "savings_plan_savings_plan_effective_cost"),
@@ -219,6 +244,31 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     sp_gap = _cells_missing(raw, types, "SavingsPlanRecurringFee", SP_UNUSED)
     unknown += [_fee_note("RIFee", ri_gap, source),
                 _fee_note("SavingsPlanRecurringFee", sp_gap, source)]
+    # an unused part below 0: refused where EffectiveCost is the basis, else counted 0
+    is_ri_fee = (types == "RIFee").to_numpy(dtype=bool)
+    is_sp_fee = (types == "SavingsPlanRecurringFee").to_numpy(dtype=bool)
+    sp_unused = [t - u for t, u in zip(sp_total, sp_used, strict=True)]
+    sp_below = is_sp_fee & ~sp_gap[0] & np.array([v < 0 for v in sp_unused], dtype=bool)
+    unknown.append(_below_zero(
+        sp_below, "SavingsPlanRecurringFee",
+        lambda i: ("savings_plan_used_commitment above savings_plan_total_commitment_to_date",
+                   f"{sp_used.iloc[i]} above {sp_total.iloc[i]}",
+                   f"savings_plan_used_commitment {sp_used.iloc[i]} above "
+                   f"savings_plan_total_commitment_to_date {sp_total.iloc[i]}"),
+        rows, source, needed))
+    ri_below = []
+    for part, gross_col, net_col in zip(ri_unused, RI_UNUSED, RI_NET_UNUSED, strict=True):
+        below = is_ri_fee & np.array([v < 0 for v in part], dtype=bool)
+        ri_below.append(below)
+        read = _read_from(raw, net is not None, gross_col, net_col)
+        unknown.append(_below_zero(
+            below, "RIFee",
+            lambda i, r=read, p=part: (f"{r[i]} below 0", f"{p.iloc[i]}", f"{r[i]} {p.iloc[i]}"),
+            rows, source, needed))
+    # (a note about the file's columns, not its rows: kept on the engine's path too)
+    file_notes = [_gross_parts_note(raw, types, source, sp_eff_gross, ri_eff_gross,
+                                    ri_unused_gross, sp_unused, sp_gap[0])
+                  ] if net is not None else []
     effective = []
     for i, t in enumerate(types):
         if t == "SavingsPlanCoveredUsage":
@@ -227,10 +277,12 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
             effective.append(ri_eff.iloc[i])
         elif t in ("SavingsPlanNegation", "SavingsPlanUpfrontFee") or ri_upfront[i]:
             effective.append(Decimal(0))
-        elif t == "RIFee":  # the unused part (an absent cell: 0, with a note)
-            effective.append(ri_unused[0].iloc[i] + ri_unused[1].iloc[i])
+        elif t == "RIFee":  # the unused part (an absent cell or one below 0: 0, noted)
+            effective.append(sum((Decimal(0) if b[i] else p.iloc[i]
+                                  for p, b in zip(ri_unused, ri_below, strict=True)),
+                                 Decimal(0)))
         elif t == "SavingsPlanRecurringFee":  # the unused part (a cell missing: 0, noted)
-            effective.append(Decimal(0) if sp_gap[0][i] else sp_total.iloc[i] - sp_used.iloc[i])
+            effective.append(Decimal(0) if sp_gap[0][i] or sp_below[i] else sp_unused[i])
         elif net is not None and has_net.iloc[i]:
             effective.append(net.iloc[i])
         else:
@@ -277,6 +329,7 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     notes = [n for n in (*unknown, unknown_types_note(types, source),
                          unread_tags_note(df["tags"], rows, source)) if n]
     out.attrs["notes"] = notes
+    out.attrs["file_notes"] = [n for n in file_notes if n]
     return out
 
 
@@ -321,6 +374,66 @@ def _fee_note(kind: str, gap: tuple[np.ndarray, list[str]], source: str) -> str 
             f"{'its' if n == 1 else 'their'} EffectiveCost, the {what}'s unused part "
             f"in the billing period, counts what is missing as 0 (as if the {what} "
             "were fully used), so EffectiveCost figures read low by any unused part left out")
+
+
+def _read_from(raw: pd.DataFrame, net_view: bool, gross: str, net: str) -> list[str]:
+    """The column each row's part is read from: `net` where the net view is taken and the
+    row has that cell, else `gross`."""
+    if not net_view or net not in raw.columns:
+        return [gross] * len(raw)
+    return [gross if is_null(v) else net for v in raw[net]]
+
+
+def _below_zero(below: np.ndarray, kind: str, said, rows: pd.Series, source: str,
+                needed: bool) -> str | None:
+    """Rows of line item type `kind` whose unused part is below 0 (`below`): InputError
+    naming the first when the run's cost basis needs EffectiveCost (`needed`), else the
+    note (that part counted as 0); None when there is none. `said(i)`: (what, the values
+    in short, the values in full) of row position i."""
+    if not below.any():
+        return None
+    i = int(np.flatnonzero(below)[0])
+    what, short, full = said(i)
+    if needed:
+        raise InputError(f"a {kind} row with {full}: the unused part cannot be below 0 "
+                         "(the row's EffectiveCost); under --cost-basis BilledCost the "
+                         "file reads, with a note", f"{source}: row {rows.iloc[i]}")
+    n = int(below.sum())
+    return (f"{source}: {n} {kind} row{' has' if n == 1 else 's have'} {what} (first: row "
+            f"{rows.iloc[i]}, {short}): the unused part cannot be below 0, so "
+            f"{'its' if n == 1 else 'their'} EffectiveCost counts it as 0; the run's "
+            "BilledCost figures are exact")
+
+
+def _gross_parts_note(raw: pd.DataFrame, types: pd.Series, source: str, sp_eff: pd.Series,
+                      ri_eff: pd.Series, ri_unused: list[pd.Series], sp_unused: list,
+                      sp_gap: np.ndarray) -> str | None:
+    """In the net view, the parts of EffectiveCost read gross for want of a net column
+    (only where such a part is not 0 on some row: a 0 is the same either way), said in
+    one note; None when there is none."""
+    def nonzero(kind: str, values) -> bool:
+        of = (types == kind).to_numpy(dtype=bool)
+        return any(v != 0 for v, k in zip(values, of, strict=True) if k)
+
+    parts = []
+    for kind, values, column in (("SavingsPlanCoveredUsage", sp_eff, SP_NET_EFFECTIVE),
+                                 ("DiscountedUsage", ri_eff, RI_NET_EFFECTIVE)):
+        if column not in raw.columns and nonzero(kind, values):
+            parts.append(f"{kind} (no {column} column)")
+    ri = [f"no {c} column" for v, c in zip(ri_unused, RI_NET_UNUSED, strict=True)
+          if c not in raw.columns and nonzero("RIFee", v)]
+    if ri:
+        parts.append(f"RIFee ({' and '.join(ri)})")
+    sp_fee = (types == "SavingsPlanRecurringFee").to_numpy(dtype=bool) & ~sp_gap
+    if any(v != 0 for v, k in zip(sp_unused, sp_fee, strict=True) if k):
+        parts.append("SavingsPlanRecurringFee (the unused commitment: CUR 2.0 has no net "
+                     "savings_plan_total_commitment_to_date or savings_plan_used_commitment)")
+    if not parts:
+        return None
+    return (f"{source}: the bill has net figures (line_item_net_unblended_cost) but no net "
+            "column for some parts of EffectiveCost, read gross (before discounts such as "
+            f"an EDP): {', '.join(parts)}; EffectiveCost figures read high by any discount "
+            "on those parts")
 
 
 def unknown_types_note(types: pd.Series, source: str) -> str | None:
