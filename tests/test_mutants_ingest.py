@@ -800,8 +800,9 @@ def test_cur_effective_cost_category_label_per_line_type(tmp_path):
         "usage", "usage", "commitment_used", "commitment_used", "commitment_negation",
         "commitment_purchase", "commitment_unused", "commitment_unused", "tax", "refund",
         "discount", "purchase", "adjustment", "usage"]
-    assert r["charge_frequency"].tolist() == ["Usage-Based"] * 5 + ["One-Time"] * 8 + [
-        "One-Time"]
+    # (RIFee and SavingsPlanRecurringFee recur, as FOCUS's ChargeFrequency says)
+    assert r["charge_frequency"].tolist() == ["Usage-Based"] * 5 + [
+        "One-Time", "Recurring", "Recurring"] + ["One-Time"] * 6
     assert _nn(r["commitment_status"]) == [None, None, "Used", "Used", None, None, "Unused",
                                                "Unused", None, None, None, None, None, None]
     assert r["currency"].tolist() == ["USD"] * 14

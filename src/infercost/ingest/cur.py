@@ -8,6 +8,7 @@ spelling is accepted too). Mapping, after AWS's own FOCUS export:
 | BilledCost | line_item_unblended_cost |
 | EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n or a usage type `[region-]HeavyUsage:...` (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part; a cell not there: 0, with a note); an unused part below 0: InputError under EffectiveCost, counted 0 with a note under BilledCost; otherwise line_item_net_unblended_cost if present, else the unblended cost. Net view (the file has line_item_net_unblended_cost): each part reads its net twin where the row has that cell (reservation_net_effective_cost, savings_plan_net_savings_plan_effective_cost, reservation_net_unused_amortized_upfront_fee_for_billing_period, reservation_net_unused_recurring_fee), gross otherwise; a part without a net column (the SavingsPlanRecurringFee's unused part always: CUR 2.0 has no net commitment columns) is read gross, said in a note when not 0 |
 | ChargeCategory | Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation: Usage; Tax: Tax; Credit, Refund, Discount, BundledDiscount, EdpDiscount, PrivateRateDiscount, SppDiscount, DistributorDiscount, RiVolumeDiscount: Credit; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee: Purchase |
+| ChargeFrequency | the Usage category: Usage-Based; RIFee, SavingsPlanRecurringFee: Recurring; the rest: One-Time |
 | ChargePeriodStart/End | line_item_usage_start_date / end_date (or identity_time_interval) |
 | BillingPeriodStart/End | bill_billing_period_start_date / end_date |
 | ResourceId, ServiceName, SkuId | line_item_resource_id, line_item_product_code, line_item_usage_type |
@@ -291,8 +292,9 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     df["effective_cost"] = pd.Series(effective, index=raw.index, dtype=object)
     df["charge_category"] = types.map(lambda t: _CATEGORY.get(t, "Usage" if t is None else "Adjustment"))
     df["charge_class"] = None
-    df["charge_frequency"] = types.map(
-        lambda t: "Usage-Based" if _CATEGORY.get(t) == "Usage" else "One-Time"
+    df["charge_frequency"] = types.map(  # (a commitment's monthly or hourly fee recurs)
+        lambda t: "Usage-Based" if _CATEGORY.get(t) == "Usage" else "Recurring"
+        if t in ("RIFee", "SavingsPlanRecurringFee") else "One-Time"
     )
     df["commitment_status"] = types.map(
         lambda t: "Used" if t in ("SavingsPlanCoveredUsage", "DiscountedUsage")
