@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from infercost.ingest.billrows import quoted_id
+
 #: what driver `requests` leaves unmeasured, in its notes
 _NOT_MEASURED = ("the idle share of instance time is not measured (only billed hours "
                  "without any request count as idle; summary.json's idle_share is null)")
@@ -86,25 +88,15 @@ def quiet_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
         return []
     if len(ids) == 1:
         n = c.quiet[ids[0]]
-        return [f"counts: ResourceId {_named(ids[0])} has no call in its {n:,} counts "
+        return [f"counts: ResourceId {quoted_id(ids[0])} has no call in its {n:,} counts "
                 f"row{'' if n == 1 else 's'}: it is in the fleet by its ResourceId, and "
                 "its billed hours, without a request, are idle"]
-    named = ", ".join(f"{_named(r)} ({c.quiet[r]:,} row{'' if c.quiet[r] == 1 else 's'})"
+    named = ", ".join(f"{quoted_id(r)} ({c.quiet[r]:,} row{'' if c.quiet[r] == 1 else 's'})"
                       for r in ids[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3
                                            else "")
     return [f"counts: {len(ids):,} ResourceIds have no call in their counts rows: {named}; "
             "they are in the fleet by their ResourceIds, and their billed hours, without "
             "a request, are idle"]
-
-
-def _named(rid: str) -> str:
-    """A ResourceId as a note names it: as it is, or quoted with each invisible character
-    as `\\uXXXX` where it holds one (`ingest.counts.shown_resource`: the form
-    `--counts-resource` reads back)."""
-    from infercost.ingest.counts import shown_resource
-
-    shown = shown_resource(rid)
-    return rid if shown == rid else f"'{shown}'"
 
 
 def _compared(ids: list[str]) -> str:
@@ -124,12 +116,11 @@ def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
     would be 'without a bill row' and the bill all shared. Raises InputError naming
     `--counts-resource`, its value and the bill's closest ResourceIds (up to three,
     `closest_resource_ids`; quoted, with each invisible character as `\\uXXXX`, where
-    one holds such a character: the form the flag reads back,
-    `ingest.counts.shown_resource`). `resource` is read as `clean_resource` reads it
+    one holds such a character: the form the flag reads back, `billrows.escape_invisible`). `resource` is read as `clean_resource` reads it
     (`\\uXXXX` of an invisible character is that character)."""
     from infercost.errors import InputError
-    from infercost.ingest.billrows import azure_lower
-    from infercost.ingest.counts import clean_resource, shown_resource
+    from infercost.ingest.billrows import azure_lower, escape_invisible
+    from infercost.ingest.counts import clean_resource
 
     given = clean_resource(resource)  # (as read_counts read it)
     ids = bill_resource_ids(bill)
@@ -139,10 +130,10 @@ def refuse_unknown_counts_resource(resource: str, bill: Any) -> None:
         what = "the bill has no ResourceId"
     else:
         near = closest_resource_ids(given, ids)
-        if any(shown_resource(x) != x for x in near):  # (two could look the same)
-            near = [f"'{shown_resource(x)}'" for x in near]
+        if any(escape_invisible(x) != x for x in near):  # (two could look the same)
+            near = [f"'{escape_invisible(x)}'" for x in near]
         what = "closest: " + ", ".join(near)
-    raise InputError(f"'{shown_resource(given)}' matches no ResourceId in the bill ({what}); "
+    raise InputError(f"'{escape_invisible(given)}' matches no ResourceId in the bill ({what}); "
                      f"expected the ResourceId of the endpoint's bill rows, {_compared([given])}",
                      "--counts-resource")
 
@@ -203,27 +194,18 @@ def unmatched_usage_notes(resource_hours: Any, bill: Any) -> list[str]:
     def near(r: str) -> str:
         if not ids:
             return "the bill has no ResourceId"
-        return "closest: " + ", ".join(_escaped(x) for x in closest_resource_ids(r, ids))
+        return "closest: " + ", ".join(quoted_id(x) for x in closest_resource_ids(r, ids))
 
     if len(lost) == 1:
         (r, k), = lost
-        return [f"usage: ResourceId {_escaped(r)} of the log matches no ResourceId in the "
+        return [f"usage: ResourceId {quoted_id(r)} of the log matches no ResourceId in the "
                 f"bill ({how}; {near(r)}): none of its {k:,} row{'' if k == 1 else 's'} "
                 "is allocated"]
-    named = ", ".join(f"{_escaped(r)} ({k:,} row{'' if k == 1 else 's'}; {near(r)})"
+    named = ", ".join(f"{quoted_id(r)} ({k:,} row{'' if k == 1 else 's'}; {near(r)})"
                       for r, k in lost[:3]) + (f" and {len(lost) - 3:,} more"
                                                 if len(lost) > 3 else "")
     return [f"usage: {len(lost):,} ResourceIds of the log match no ResourceId in the bill "
             f"({how}): {named}; none of their {total:,} rows is allocated"]
-
-
-def _escaped(rid: str) -> str:
-    """A ResourceId as a note names it: as it is, or quoted with each invisible character
-    written \\uXXXX (`billrows.escape_invisible`) where it holds one."""
-    from infercost.ingest.billrows import escape_invisible
-
-    shown = escape_invisible(rid)
-    return rid if shown == rid else f"'{shown}'"
 
 
 def counts_join_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
@@ -250,10 +232,10 @@ def counts_join_notes(c: Any, bill: Any, fleet_mask: Any) -> list[str]:
         return []
     total, how = sum(carried[r] for r in lost), _compared(lost)
     if len(lost) == 1:
-        return [f"counts: ResourceId {_named(lost[0])} of the counts joins no fleet bill row "
+        return [f"counts: ResourceId {quoted_id(lost[0])} of the counts joins no fleet bill row "
                 f"({how}): its {total:,} request{'' if total == 1 else 's'} "
                 f"{'is' if total == 1 else 'are'} not allocated"]
-    named = ", ".join(f"{_named(r)} ({carried[r]:,} request{'' if carried[r] == 1 else 's'})"
+    named = ", ".join(f"{quoted_id(r)} ({carried[r]:,} request{'' if carried[r] == 1 else 's'})"
                       for r in lost[:3]) + (f" and {len(lost) - 3:,} more" if len(lost) > 3
                                             else "")
     return [f"counts: {len(lost):,} ResourceIds of the counts join no fleet bill row "

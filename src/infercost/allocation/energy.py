@@ -18,7 +18,7 @@ import pandas as pd
 
 from infercost.core.catalog import Catalog, InstancePrice
 from infercost.econ.energy import DEFAULT_REGION, ResourceGpuHours, fleet_energy
-from infercost.ingest.billrows import Bill
+from infercost.ingest.billrows import Bill, quoted_id
 
 #: drivers whose idle is the unused share of each paid hour (others: hours without requests)
 MEASURED_IDLE = ("capacity", "gpu_time")
@@ -39,16 +39,6 @@ def _texts(rows: pd.DataFrame) -> tuple[dict[str, list[str]], dict[str, str]]:
     prov = rows[["resource_id", "provider"]].dropna().drop_duplicates("resource_id")
     return out, {str(r): str(p) for r, p in zip(prov["resource_id"], prov["provider"],
                                                 strict=True)}
-
-
-def _named(rid: str) -> str:
-    """A ResourceId as the notes name it: as it is, or quoted with each invisible
-    character written \\uXXXX (`billrows.escape_invisible`) where it holds one, as the
-    attribution's other notes name it."""
-    from infercost.ingest.billrows import escape_invisible
-
-    shown = escape_invisible(rid)
-    return rid if shown == rid else f"'{shown}'"
 
 
 def match_instance(texts: list[str], provider: str, catalog: Catalog) -> InstancePrice | None:
@@ -118,7 +108,7 @@ def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.
         busy = (1 - idle.get(rid, Decimal(0)) / c) if c > 0 else 1 - fleet_idle
         region = inst.region or DEFAULT_REGION
         if not inst.region:
-            notes.append(f"{_named(str(rid))}: no region in the catalog listing: grid of "
+            notes.append(f"{quoted_id(str(rid))}: no region in the catalog listing: grid of "
                          f"{DEFAULT_REGION} assumed")
         parts.append(ResourceGpuHours(str(rid), inst.instance, inst.hardware, inst.gpus,
                                       Decimal(int(hours.get(rid, 0))), min(Decimal(1), max(Decimal(0), busy)),
@@ -126,7 +116,7 @@ def attribution_energy(bill: Bill, fleet_mask, cost: pd.Series, allocations: pd.
     if unmatched:
         notes.append(f"{len(unmatched)} fleet resource(s) whose SKU matches no catalog instance with a "
                      f"powered GPU, energy not counted: "
-                     f"{', '.join(_named(r) for r in unmatched[:5])}"
+                     f"{', '.join(quoted_id(r) for r in unmatched[:5])}"
                      + (" ..." if len(unmatched) > 5 else ""))
     notes.append("GPU-hours = billed resource-hours x the catalog's GPUs per instance; load per "
                  "resource = 1 - idle cost / billed cost (the attribution's idle)"

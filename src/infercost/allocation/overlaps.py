@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from infercost.ingest.billrows import escape_invisible
+from infercost.ingest.billrows import quoted_id
 
 #: hours of charges beyond which the check is left out (a note says so): the hours of
 #: every row compared are listed
@@ -82,7 +82,7 @@ def overlap_notes(rows: pd.DataFrame, fleet_mask: np.ndarray, hour_rows: Any,
     n = len(twice.drop_duplicates(hour))
     names = " and ".join(sorted(str(s) for s in same["source"].unique())[:3])
     rid = first_key["resource_id"]
-    what = (f"ResourceId {escape_invisible(str(rid))}" if rid is not None and rid == rid
+    what = (f"ResourceId {quoted_id(str(rid))}" if rid is not None and rid == rid
             else f"no ResourceId, {first_key['charge_category']}")
     return [f"{n:,} hour{'s' if n > 1 else ''} of charges billed by more than one bill "
             f"file, for the same SkuId or by files of two formats (first: {what}, hour "

@@ -396,10 +396,26 @@ INVISIBLE = re.compile("[\x00-\x1f\x7f-\xa0\u00ad\u034f\u061c\u115f\u1160\u1680\
                        "\u3000\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e0fff]")
 
 
+def is_invisible(ch: str) -> bool:
+    """A character a terminal does not show: one of `INVISIBLE` or any other Unicode
+    format character (Cf)."""
+    import unicodedata
+
+    return bool(INVISIBLE.fullmatch(ch)) or unicodedata.category(ch) == "Cf"
+
+
 def escape_invisible(text: str) -> str:
-    """`text` with each `INVISIBLE` character written as \\uXXXX ('i-1\\u200b'): two ids
-    a message lists then never look the same."""
-    return INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """`text` with each invisible character (`is_invisible`) written as \\uXXXX
+    ('i-1\\u200b'): two ids a message lists then never look the same, and
+    `--counts-resource` reads the form back."""
+    return "".join(f"\\u{ord(ch):04x}" if is_invisible(ch) else ch for ch in text)
+
+
+def quoted_id(rid: str) -> str:
+    """A ResourceId as a note or error names it: as it is, or quoted and escaped
+    (`escape_invisible`) where it holds an invisible character."""
+    shown = escape_invisible(rid)
+    return rid if shown == rid else f"'{shown}'"
 
 
 def strip_cell(s: str) -> str:

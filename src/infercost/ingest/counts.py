@@ -70,13 +70,14 @@ import pandas as pd
 
 from infercost.errors import InputError
 from infercost.ingest.billrows import (
-    INVISIBLE,
     NUMBER_NULLS,
     clean_str,
     escape_invisible,
     expand_paths,
     file_kind,
+    is_invisible,
     open_text,
+    quoted_id,
     read_raw,
     refuse_case_twins,
 )
@@ -145,7 +146,7 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
             for t in df["period_start"]:  # pages of one query never overlap: a period in
                 if (resource, t) in seen:  # two files is one file given twice
                     raise InputError(f"the Invocations of {pd.Timestamp(t).isoformat()} for "
-                                     f"{_quoted(resource)} are in {seen[(resource, t)]} too; expected "
+                                     f"{quoted_id(resource)} are in {seen[(resource, t)]} too; expected "
                                      "each period in one file (a page given twice?)",
                                      str(f))
                 seen[(resource, t)] = str(f)
@@ -171,7 +172,7 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
                              f"{'s' if k > 1 else ''} (of {len(df):,} rows) filled with "
                              f"--counts-period {seconds(period_s)} s")
             if resource is not None and df.attrs.get("had_resource_column"):
-                notes.append(f"counts: --counts-resource {_quoted(resource)} replaces the "
+                notes.append(f"counts: --counts-resource {quoted_id(resource)} replaces the "
                              f"resource_id column of {f.name}")
         frames.append(df)
     _check_spacing(seen, period_s)
@@ -267,21 +268,12 @@ def _check_spacing(seen: dict, period_s: float | None) -> None:
                 "Period the metrics were queried with", seen[(r1, t1)])
 
 
-def _invisible(ch: str) -> bool:
-    """A character a terminal does not show: one of `billrows.INVISIBLE` (controls,
-    format characters, Hangul fillers, variation selectors, spaces other than U+0020)
-    or any other Unicode format character (Cf)."""
-    import unicodedata
-
-    return bool(INVISIBLE.fullmatch(ch)) or unicodedata.category(ch) == "Cf"
-
-
 #: `\uXXXX` (or five digits past U+FFFF, as `escape_invisible` writes U+E0001)
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4,5})")
 
 
 def _unescaped(text: str) -> str:
-    """`text` with each `\\uXXXX` that writes an invisible character (`_invisible`) as
+    """`text` with each `\\uXXXX` that writes an invisible character (`billrows.is_invisible`) as
     that character: the form notes and errors print (`escape_invisible`), so a ResourceId
     holding one can be typed. Five hex digits are read where they name an invisible
     character (U+E0001), four otherwise; an escape of a visible character stays text."""
@@ -289,24 +281,11 @@ def _unescaped(text: str) -> str:
         digits = m.group(1)
         for d in (digits, digits[:4]):
             ch = chr(int(d, 16))
-            if _invisible(ch):
+            if is_invisible(ch):
                 return ch + digits[len(d):]
         return m.group()
 
     return _ESCAPE.sub(one, text)
-
-
-def shown_resource(resource: str) -> str:
-    """A ResourceId as messages show it: each invisible character (`_invisible`) as
-    `\\uXXXX`, the form `clean_resource` reads back."""
-    return "".join(f"\\u{ord(ch):04x}" if _invisible(ch) else ch for ch in resource)
-
-
-def _quoted(resource: str) -> str:
-    """`resource` as a note names it: as it is, or quoted and escaped (`shown_resource`)
-    where it holds an invisible character."""
-    shown = shown_resource(resource)
-    return resource if shown == resource else f"'{shown}'"
 
 
 def clean_resource(value: Any) -> str:
@@ -322,18 +301,18 @@ def clean_resource(value: Any) -> str:
 
     text = str(value)
     start, end = 0, len(text)
-    while start < end and (text[start].isspace() or _invisible(text[start])):
+    while start < end and (text[start].isspace() or is_invisible(text[start])):
         start += 1
-    while end > start and (text[end - 1].isspace() or _invisible(text[end - 1])):
+    while end > start and (text[end - 1].isspace() or is_invisible(text[end - 1])):
         end -= 1
     text = text[start:end]
     if not text:
         raise InputError("expected a ResourceId (as in the bill), got an empty one",
                          "--counts-resource")
-    bad = next((ch for ch in text if _invisible(ch)), None)
+    bad = next((ch for ch in text if is_invisible(ch)), None)
     if bad is not None:
         name = unicodedata.name(bad, "a control character")
-        shown = shown_resource(text)
+        shown = escape_invisible(text)
         raise InputError(f"expected a ResourceId (as in the bill), got '{shown}', which "
                          f"holds the invisible character U+{ord(bad):04X} ({name}) inside "
                          f"(a bill ResourceId holding it is named escaped: '{shown}')",
@@ -454,7 +433,7 @@ def _one_resource(col: pd.Series, resource: str, src: str) -> None:
         shown = [f"'{escape_invisible(x)}'" for x in ids]
     named = ", ".join(shown[:3]) + (f" and {len(ids) - 3:,} more" if len(ids) > 3 else "")
     raise InputError(f"column resource_id holds {len(ids):,} distinct ResourceIds ({named}), "
-                     f"and --counts-resource {_quoted(resource)} would put every row on it; "
+                     f"and --counts-resource {quoted_id(resource)} would put every row on it; "
                      "expected one ResourceId in the column (or no --counts-resource: each "
                      "row joins the bill by its own)", src)
 
@@ -651,7 +630,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
                          f"{df['requests'].iloc[i]}", f"{src}: {stamps[i]}")
     notes.append(f"{src}: CloudWatch Invocations (Sum)"
                  + (" and ModelLatency (Average, µs)" if lat else "")
-                 + f" for {_quoted(resource)}, {seconds(period)} s periods")
+                 + f" for {quoted_id(resource)}, {seconds(period)} s periods")
     if doc.get("NextToken"):  # the query has more pages than this file holds
         notes.append(f"{src}: NextToken is set: CloudWatch has more pages of this query; "
                      "periods on them are not counted (fetch them and give every page)")
