@@ -287,6 +287,19 @@ def _expected(column: str) -> str:
     return "a whole number" if column in (*INTS, "requests") else "a number"
 
 
+def _misplaced(column: str, value: Any) -> bool:
+    """Whether a JSON value has a type no usage `column` holds: an object or an array
+    anywhere, a boolean where a number or a timestamp is expected."""
+    return isinstance(value, (dict, list)) or (isinstance(value, bool) and column not in TEXTS)
+
+
+def _refused(column: str, n: int, value: Any, why: str) -> str:
+    """The message for `n` values of `column` that read but are refused, the first
+    `value`, and `why` (a repeated local hour, a year outside 1-9999, hour 24)."""
+    return (f"column {column}: {n} value{'s' if n > 1 else ''} refused; first "
+            f"{shown(value)}: {why}")
+
+
 def _got(value: Any, kind: str, dtype: Any = None) -> str:
     """A value of the wrong type as an error names it: `true`, `an object {"t": 1}`,
     `an array ["i-1"]` (JSON), `a struct ...`, `a list ...`, `a map ...` (Parquet), its
@@ -509,8 +522,7 @@ def _records_table(fs: list[Path]):
         for i, r in enumerate(json_records(f), start=1):
             for k, v in r.items():
                 c = k.lower()
-                if c in USAGE_COLUMNS and (isinstance(v, (dict, list)) or (
-                        isinstance(v, bool) and c not in TEXTS)):
+                if c in USAGE_COLUMNS and _misplaced(c, v):
                     raise InputError(f"column {c}: expected {_expected(c)}, got "
                                      f"{_got(v, 'json_array')}", f"{f}: row {i}")
             recs.append(r)
@@ -811,8 +823,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
     for c in wrong:
         v = counts[f"__wrong_{c}"].iloc[0]
         if v is not None and v == v and int(v):
-            where, value = _first_bad(files, kind, c, test=lambda x, c=c: isinstance(
-                x, (dict, list)) or (isinstance(x, bool) and c not in TEXTS))
+            where, value = _first_bad(files, kind, c, test=lambda x, c=c: _misplaced(c, x))
             raise InputError(f"column {c}: expected {_expected(c)}"
                              + (f", got {_got(value, kind)}" if value is not None else
                                 ", got an object, an array or a boolean"), where)
@@ -841,8 +852,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
             why = (refused_why(str(value)) or _hour_24(str(value))
                    if c == "timestamp" and value is not None else None)
             if why:  # a value that reads, refused for what it says (a year, an hour)
-                raise InputError(f"column {c}: {n} value{'s' if n > 1 else ''} refused; "
-                                 f"first {shown(value)}: {why}", where)
+                raise InputError(_refused(c, n, value, why), where)
             raise InputError(
                 f"column {c}: {n} value{'s' if n > 1 else ''} cannot be parsed as "
                 + {"timestamp": "a UTC timestamp (a date and a time of day, ISO 8601: "
@@ -1085,16 +1095,14 @@ def year_refusal(usage: Usage, year: int, rows: int) -> InputError:
             found = _typed_year_outside(f)
             if found is not None:
                 where, value, y = found
-                return InputError(f"column timestamp: {rows} value{'s' if rows > 1 else ''} "
-                                  f"refused; first {shown(value)}: year {y} is outside "
-                                  "1-9999", where)
+                return InputError(_refused("timestamp", rows, value,
+                                           f"year {y} is outside 1-9999"), where)
         if kind not in ("csv", "json", "json_array", "parquet"):
             continue
         where, value = _first_bad([f], kind, "timestamp", test=outside)
         if value is not None:
             why = refused_why(str(value).replace(BOM, "")) or "a year outside 1-9999"
-            return InputError(f"column timestamp: {rows} value{'s' if rows > 1 else ''} "
-                              f"refused; first {shown(value)}: {why}", where)
+            return InputError(_refused("timestamp", rows, value, why), where)
     return InputError(f"column timestamp: {rows} value{'s' if rows > 1 else ''} refused: "
                       f"year {year} in UTC is outside 1-9999", usage.where)
 
