@@ -425,7 +425,7 @@ def test_r4_share_idle_adds_parts_and_keeps_the_rest_per_resource():
 
     idle = steps.Idle({("i-1", day1): D("5E-10"), ("i-1", day2): D("5E-10"),
                        ("i-2", day1): D("3E-10")}, D(1), D("1.3E-9"))
-    out = steps.r4_share_idle(idle, _al(rows), SimpleNamespace(share_idle=share_idle))
+    out = steps.r4_share_idle(idle, _al(rows), SimpleNamespace(share_idle=share_idle, handed_out=None))
     # per resource: i-1 5 + 5 = 10 quanta, i-2 3 quanta
     assert seen == {"i-1": D("1.0E-9"), "i-2": D("3E-10")}
     assert list(rows["idle_part"]) == [D("6E-10"), D("2E-10")]
@@ -713,7 +713,7 @@ def test_r4_share_idle_nan_labels_match_missing_and_nothing_spread():
             "i-1": D("4E-10")}
 
     idle = steps.Idle({("i-1", day1): D("4E-10")}, D(1), D("4E-10"))
-    out = steps.r4_share_idle(idle, _al(rows), SimpleNamespace(share_idle=share_idle))
+    out = steps.r4_share_idle(idle, _al(rows), SimpleNamespace(share_idle=share_idle, handed_out=None))
     assert list(rows["idle_part"]) == [D("4E-10"), D(0)]
     assert out.by_key == {("i-1", None): D(0)} and out.spread == D("4E-10")
     # nothing could be spread: the spread is a Decimal zero, all idle left per resource
@@ -721,7 +721,7 @@ def test_r4_share_idle_nan_labels_match_missing_and_nothing_spread():
     empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in steps.GROUP}).assign(
         idle_q=pd.Series([], dtype="int64"))
     out = steps.r4_share_idle(idle, _al(rows),
-                              SimpleNamespace(share_idle=lambda per_res: (empty, {})))
+                              SimpleNamespace(share_idle=lambda per_res: (empty, {}), handed_out=None))
     assert out.spread == 0 and isinstance(out.spread, Decimal)
     assert out.by_key == {("i-1", None): D("4E-10")} and out.left == D("4E-10")
 

@@ -251,9 +251,7 @@ def r4_share_idle(idle: Idle, al: Allocated, u: UsageSide) -> Idle:
         key = tuple(getattr(rec, c) for c in GROUP)
         key = tuple(None if (isinstance(x, float) and x != x) else x for x in key)
         rows.at[index[key], "idle_part"] += q2d(int(rec.idle_q))
-    # (a UsageSide always has handed_out; a stand-in without it leaves the rests idle)
-    handed_out = getattr(u, "handed_out", None)
-    for r, rest, i in _share_rests(per_res, spread_by_res, rows, handed_out):
+    for r, rest, i in _share_rests(per_res, spread_by_res, rows, u.handed_out):
         rows.at[i, "idle_part"] += rest
         spread_by_res[r] = per_res[r]
     left = {(r, None): per_res[r] - spread_by_res.get(r, Decimal(0)) for r in per_res}
@@ -271,9 +269,10 @@ def _share_rests(per_res: dict, spread_by_res: dict, rows: pd.DataFrame,
     if handed_out is None or not len(rows) or not len(handed_out):
         return []
     total = handed_out.groupby("resource_id")["cost_q"].sum()
-    live = handed_out[handed_out["cost_q"] > 0]
-    days = {r: {str(pd.Timestamp(d).date()) for d in g}
-            for r, g in live.groupby("resource_id")["day"]}
+    live = handed_out.loc[handed_out["cost_q"] > 0, ["resource_id", "day"]]
+    live = live.assign(day=pd.to_datetime(live["day"]).dt.strftime("%Y-%m-%d")
+                       ).drop_duplicates()  # (one per resource and day, not per hour)
+    days = {r: set(g) for r, g in live.groupby("resource_id")["day"]}
     best: dict = {}  # day -> (-direct, position) of its largest row
     for i, (d, direct) in enumerate(zip(rows["day"].tolist(), rows["direct"].tolist(),
                                         strict=True)):
