@@ -3,8 +3,11 @@ their charges are all counted, as given, and a note says so."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.attribution_helpers import attribute_json, focus_row
 
@@ -128,7 +131,10 @@ def test_charges_without_a_resource_id_need_the_same_sku(tmp_path):
     assert got and "(first: no ResourceId, Tax, hour 2026-10-01T00:00Z" in got[0]
 
 
-def test_rows_a_reduced_file_summed_outside_the_fleet_are_not_compared(tmp_path):
+def test_rows_a_reduced_file_summed_are_left_to_the_engine(tmp_path):
+    """Rows of a reduced file that stand for several bill rows, or lost their charge
+    period, are compared in the engine (`shared_charges_note`), not here; its rows
+    standing for one bill row each keep their periods and are compared here."""
     from infercost.allocation.overlaps import overlap_notes
     from infercost.ingest.bill import read_bill
 
@@ -136,7 +142,92 @@ def test_rows_a_reduced_file_summed_outside_the_fleet_are_not_compared(tmp_path)
     bill = read_bill([a, b])
     mask = np.zeros(len(bill.rows), dtype=bool)
     assert overlap_notes(bill.rows, mask, None, bill.formats) != []
-    assert overlap_notes(bill.rows, mask, None, bill.formats, [str(a)]) == []
+    assert overlap_notes(bill.rows, mask, None, bill.formats, [str(a)]) != []
+    for col, value in (("period_dropped", True), ("nrows", 2)):
+        rows = bill.rows.copy()
+        rows.loc[rows["source"] == str(a), col] = value
+        assert overlap_notes(rows, mask, None, bill.formats, [str(a)]) == []
+
+
+#: the note on charges the engine summed that are in two files (`shared_charges_note`)
+SHARED = ("1 charge (the same ResourceId, SkuId, charge category and charge period, as "
+          "written) in more than one bill file ({a} and {b}): if the files overlap, those "
+          "charges are counted twice (every copy is allocated as billed)")
+
+
+def _summed_bills(tmp_path):
+    """A month's bill (fleet i-1, a volume, a month of tax) and a slice of it: the
+    volume's day again."""
+    whole = _write(tmp_path / "bill.csv", [
+        ROWS[0], focus_row("2", "vol-1", hours=24, service="Storage", SkuId="EBS:gp3"),
+        focus_row("0.5", None, hours=24 * 31, category="Tax", service="Other",
+                  SkuId="Tax")])
+    part = _write(tmp_path / "part.csv", [focus_row("2", "vol-1", hours=24,
+                                                    service="Storage", SkuId="EBS:gp3")])
+    return whole, part
+
+
+def test_a_bill_only_run_notes_a_slice_the_engine_summed(tmp_path):
+    """`--bill bill.csv --bill part.csv` without usage on DuckDB: the engine sums every
+    row outside the fleet without its charge period, so the volume's day billed twice
+    (7 instead of 5) had no note."""
+    from infercost.allocation.run import run_attribution
+
+    whole, part = _summed_bills(tmp_path)
+    for usage in (None, _usage(tmp_path)):
+        s = run_attribution([whole, part], usage, tmp_path / f"o{usage is None}")
+        assert s["totals"]["bill"] == 7  # as given: every copy counted
+        assert s["_bill_reader"]["engine"] == [str(whole), str(part)]
+        assert [n for n in s["notes"] if "more than one bill file" in n] == [
+            SHARED.format(a=whole, b=part)]
+
+
+def test_charges_the_engine_summed_in_other_hours_are_not_shared(tmp_path):
+    """The same volume on another day, the same tax of another month, a file of other
+    SKUs: no note."""
+    whole, _ = _summed_bills(tmp_path)
+    other = _write(tmp_path / "other.csv", [
+        focus_row("2", "vol-1", start=24, hours=24, service="Storage", SkuId="EBS:gp3"),
+        focus_row("2", "vol-1", hours=24, service="Storage", SkuId="EBS:io2"),
+        focus_row("0.5", None, start=24 * 31, hours=24 * 30, category="Tax",
+                  service="Other", SkuId="Tax")])
+    from infercost.allocation.run import run_attribution
+
+    s = run_attribution([whole, other], None, tmp_path / "o")
+    assert s["_bill_reader"]["engine"] == [str(whole), str(other)]
+    assert not [n for n in s["notes"] if "more than one bill file" in n]
+
+
+def test_shared_charges_are_found_per_format():
+    """Charges are compared as written, so only files of one format; each file's
+    charges are distinct (the engine's DISTINCT)."""
+    from infercost.ingest.bill_engine import MAX_KEYS, shared_charges_note
+
+    k = np.array([[1, 2], [3, 4], [5, 6]], dtype=np.int64)
+    assert shared_charges_note([("a", "focus", k), ("b", "cur", k)]) is None
+    assert shared_charges_note([("a", "focus", k), ("b", "focus", k[1:] + 1)]) is None
+    got = shared_charges_note([("a", "focus", k), ("b", "focus", k[:2]), ("c", "focus", k[2:])])
+    assert got is not None and got.startswith("3 charges (") and "(a and b and c)" in got
+    big = np.zeros((MAX_KEYS // 2 + 1, 2), dtype=np.int64)
+    assert shared_charges_note([("a", "cur", big), ("b", "cur", big)]) == (
+        f"bill files not compared for charges billed twice: over {MAX_KEYS:,} distinct "
+        "charges")
+
+
+@pytest.mark.spark
+def test_spark_notes_a_slice_the_engine_summed_as_duckdb_does(tmp_path):
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed")
+    from infercost.allocation.run import run_attribution
+
+    whole, part = _summed_bills(tmp_path)
+    a = run_attribution([whole, part], None, tmp_path / "duck")
+    b = run_attribution([whole, part], None, tmp_path / "spark", backend="spark")
+    assert a["_bill_reader"]["engine"] == b["_bill_reader"]["engine"] == [str(whole), str(part)]
+    assert [n for n in b["notes"] if "more than one bill file" in n] == [
+        SHARED.format(a=whole, b=part)]
+    assert a["notes"] == b["notes"] and a["totals"] == b["totals"]
 
 
 def test_a_focus_export_beside_the_cur_of_the_same_hours(cli, tmp_path):

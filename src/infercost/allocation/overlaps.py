@@ -33,11 +33,15 @@ def overlap_notes(rows: pd.DataFrame, fleet_mask: np.ndarray, hour_rows: Any,
     `fleet_mask`: rule R1's rows; `hour_rows`: the engine's hourly entries of reduced
     fleet rows (`engine.FleetHourRows`) or None; `formats`: each source's format
     (`Bill.formats`); `reduced`: the files the engine reduced, whose rows outside the
-    fleet are sums without their hours (not compared). Hours are the clock hours a row's
+    fleet that stand for several bill rows are not compared here. Hours are the clock hours a row's
     charge period touches. [] when the bill is one file or nothing overlaps."""
     if rows["source"].nunique(dropna=True) < 2 or not len(rows):
         return []
-    cand = fleet_mask | ~rows["source"].isin(list(reduced)).to_numpy(dtype=bool)
+    # (a reduced file's row standing for one bill row keeps its charge period; the rows
+    # the engine summed are compared in the engine, `bill_engine.shared_charges_note`)
+    one_row = ~rows["period_dropped"].to_numpy(dtype=bool) & (
+        rows["nrows"].to_numpy(dtype="int64") == 1)
+    cand = fleet_mask | one_row | ~rows["source"].isin(list(reduced)).to_numpy(dtype=bool)
     if not cand.any():
         return []
     sub = rows.loc[cand, ["source", "resource_id", "sku_id", "charge_category",

@@ -114,7 +114,8 @@ def read_bill(
                    f"{' and more' if len(manifests) > 1 else ''}): file lists, no charges"]
     refuse_same_bytes(files)
     engine = con is not None and hint is not None and fmt in ("auto", "focus", "cur")
-    got = [_read_one(f, fmt, con, hint, engine, cost_basis) for f in files]
+    # (several files: the charges the engine sums are compared across them)
+    got = [_read_one(f, fmt, con, hint, engine, cost_basis, len(files) > 1) for f in files]
     if engine and any(g.reduced for g in got) and _converts(got, currency):
         # converting multiplies each bill row by a rate, rounded to the working precision:
         # a reduced row (a sum) would round differently, so those files are read row by row
@@ -136,6 +137,11 @@ def read_bill(
                 reduced=[str(g.path) for g in got if g.reduced],
                 hour_rows=HourRows.concat(hours) if hours else None,
                 formats={str(g.path): g.format for g in got})
+    from infercost.ingest.bill_engine import shared_charges_note
+
+    shared = shared_charges_note([(str(g.path), g.format, g.keys) for g in got if g.reduced])
+    if shared:
+        bill.notes.append(shared)
     convert_currency(bill, rates or {}, currency, rules_source)
     for note in (periods_note(bill), invisible_ids_note(bill)):
         if note:
@@ -214,22 +220,24 @@ class _File:
     notes: list[str]
     reduced: bool
     hour_rows: HourRows | None = None
+    #: the distinct charges of the rows the engine summed (`bill_engine.charge_keys`)
+    keys: Any = None
 
 
 def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool,
-              cost_basis: str = "EffectiveCost") -> _File:
+              cost_basis: str = "EffectiveCost", keys: bool = False) -> _File:
     from infercost.ingest import cur, focus, gcp
 
     if engine:
-        got = _reduced(con, f, hint, fmt, cost_basis)
+        got = _reduced(con, f, hint, fmt, cost_basis, keys)
         if got is not None:
-            part, hours = got
+            part, hours, found = got
             n, kind = part.attrs.pop("rows_read"), part.attrs.pop("format")
             neither = part.attrs.pop("neither", 0)
             notes = [focus.neither_note(str(f), neither)] if neither else []
             notes += part.attrs.pop("file_notes", [])  # (notes of the columns: as read)
             part.attrs = {}
-            return _File(f, part, n, kind, notes, True, hours)
+            return _File(f, part, n, kind, notes, True, hours, found)
     if f.stat().st_size == 0:
         raise InputError("empty file (0 bytes; expected a bill)", str(f))
     raw = read_raw(f)
@@ -305,15 +313,16 @@ def _converts(got: list[_File], target: str | None) -> bool:
 
 
 def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto",
-             cost_basis: str = "EffectiveCost") -> tuple | None:
+             cost_basis: str = "EffectiveCost", keys: bool = False) -> tuple | None:
     """`f` reduced in the engine and normalized (see `read_bill`), with the hourly rows
-    summed into some of its rows (`HourRows` or None); or None: then the file is read
+    summed into some of its rows (`HourRows` or None) and, when `keys`, the distinct charges
+    of its summed rows (`bill_engine.charge_keys`); or None: then the file is read
     row by row, which also names the row of any fault, and states the fallbacks it takes
     (a note here would count reduced rows, not bill rows)."""
     from infercost.ingest import cur, focus
     from infercost.ingest.bill_engine import reduce_bill
 
-    red = reduce_bill(con, f, hint, fmt)
+    red = reduce_bill(con, f, hint, fmt, keys)
     if red is None:
         return None
     raw = red.rows
@@ -331,7 +340,7 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto",
                   "file_notes": part.attrs.get("file_notes", [])}
     if len(part) != len(raw):  # a bug, never the input
         raise AssertionError(f"{f}: the reader made {len(part)} rows of {len(raw)}")
-    return part, red.hour_rows
+    return part, red.hour_rows, red.keys
 
 
 def _sniff(raw: pd.DataFrame, f: Path) -> str:

@@ -165,13 +165,18 @@ class Reduced:
     hour_rows: Any = None
     #: rows with neither amount of the layout's `noted` pair (FOCUS: `focus.neither_note`)
     neither: int = 0
+    #: the distinct charges of the rows summed with others (`charge_keys`), when asked
+    keys: Any = None
 
 
-def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Reduced | None:
+def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto",
+                keys: bool = False) -> Reduced | None:
     """The bill file `path` reduced in the engine `con` (see the module doc), or None
     when it is not a FOCUS or CUR CSV/Parquet file the engine reads exactly (the caller
-    then reads it row by row). `fmt`: auto, focus or cur. Raises nothing for bad input:
-    the row-by-row reader is the one that names the file and row."""
+    then reads it row by row). `fmt`: auto, focus or cur. `keys`: also find the distinct
+    charges of the rows summed with others (`Reduced.keys`, for `shared_charges_note`).
+    Raises nothing for bad input: the row-by-row reader is the one that names the file
+    and row."""
     from infercost.ingest.backends import backend_name
     from infercost.ingest.billrows import file_kind
 
@@ -190,7 +195,7 @@ def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto") -> Red
         except Exception:  # noqa: BLE001
             return None
         try:
-            return _reduce(con, t, schema, path, hint, fmt, spark)
+            return _reduce(con, t, schema, path, hint, fmt, spark, keys)
         except AssertionError:  # a bug: never hidden
             raise
         except Exception:  # noqa: BLE001 (anything the engine cannot do with this
@@ -221,7 +226,7 @@ def _unused_below_zero(t: Any, lay: Layout, value: dict) -> Any:
 
 
 def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str,
-            spark: bool) -> Reduced | None:
+            spark: bool, keys_wanted: bool = False) -> Reduced | None:
     import ibis
 
     from infercost.ingest.backends import to_arrow
@@ -362,8 +367,71 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     if int(df["__nrows"].sum()) != n:  # a bug, never the input
         raise AssertionError(f"{path}: reduced rows stand for {int(df['__nrows'].sum())} "
                              f"bill rows, the file has {n}")
+    summed = [x for x in ((~kept) if drop else None, hourly) if x is not None]
+    found = (charge_keys(con, t.filter(summed[0] if len(summed) == 1 else summed[0] | summed[1]),
+                         lay) if keys_wanted and summed else None)
     return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()), hour_rows,
-                   int(c.get("neither") or 0))
+                   int(c.get("neither") or 0), found)
+
+
+#: charges of reduced bill rows beyond which files are not compared (a note says so)
+MAX_KEYS = 20_000_000
+
+
+def charge_keys(con: Any, rows: Any, lay: Layout) -> Any:
+    """The distinct charges of the bill rows `rows` (an Ibis table of the file's own
+    columns): ResourceId, SkuId, charge category (FOCUS ChargeCategory, CUR line item
+    type) and charge period, as written, each as two 64-bit hashes of their text (an
+    (n, 2) int64 numpy array; Spark's 32-bit hashes make 64 bits a charge). At most
+    MAX_KEYS + 1 rows are fetched."""
+    import ibis
+    import numpy as np
+
+    from infercost.ingest.backends import to_arrow
+
+    cat = lay.cols.get("ChargeCategory") or lay.cols.get("line_item_line_item_type")
+    names = [k for k in (lay.resource, lay.sku) if k] + [cat] + list(lay.period)
+    cols = [lay.cols.get(k, k) for k in names if k and lay.cols.get(k, k) in rows.columns]
+    text = ibis.literal("\x1f").join([rows[c].cast("string").fill_null("\x1e") for c in cols])
+    q = rows.select(a=text.hash().cast("int64"),
+                    b=(text + ibis.literal("\x1d")).hash().cast("int64")).distinct()
+    at = to_arrow(con, q.limit(MAX_KEYS + 1))
+    return np.column_stack([at.column("a").to_numpy(zero_copy_only=False),
+                            at.column("b").to_numpy(zero_copy_only=False)]).astype("int64")
+
+
+def shared_charges_note(files: list[tuple[str, str, Any]]) -> str | None:
+    """A note when a charge (`charge_keys`) of rows the engine summed is in more than
+    one bill file of one format: a month exported twice, a file and a slice of it.
+    `files`: (path, format, keys) per reduced file. None when no charge is shared. The
+    charges stay counted as billed (no figure says which copy is right); the rows the
+    engine passes one by one are compared by `allocation.overlaps`."""
+    import numpy as np
+    import pandas as pd
+
+    notes = []
+    for fmt in sorted({f for _, f, _ in files}):
+        got = [(p, k) for p, f, k in files if f == fmt and k is not None and len(k)]
+        if len(got) < 2:
+            continue
+        if sum(len(k) for _, k in got) > MAX_KEYS:
+            notes.append(f"bill files not compared for charges billed twice: over "
+                         f"{MAX_KEYS:,} distinct charges")
+            continue
+        df = pd.DataFrame(np.concatenate([k for _, k in got]), columns=["a", "b"])
+        df["f"] = np.repeat(np.arange(len(got)), [len(k) for _, k in got])
+        twice = df[df.duplicated(["a", "b"], keep=False)]
+        if twice.empty:
+            continue
+        n = len(twice.drop_duplicates(["a", "b"]))
+        paths = [got[i][0] for i in sorted(twice["f"].unique())]
+        names = " and ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3
+                                           else "")
+        notes.append(f"{n:,} charge{'s' if n > 1 else ''} (the same ResourceId, SkuId, "
+                     f"charge category and charge period, as written) in more than one "
+                     f"bill file ({names}): if the files overlap, those charges are counted "
+                     "twice (every copy is allocated as billed)")
+    return "; ".join(notes) or None
 
 
 #: whether a day of a resource's one-hour FOCUS rows (same labels) is reduced to one row
