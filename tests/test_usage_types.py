@@ -234,6 +234,32 @@ def test_an_unclosed_quote_in_a_number_is_named_by_its_row(cli, tmp_path):
     assert _fails(cli, tmp_path, p).startswith('u.csv: row 3: an unclosed quote (") ')
 
 
+def test_an_unclosed_quote_in_a_label_is_refused_not_read_as_a_character(cli, tmp_path):
+    """DuckDB's sniffer read a file whose quote never closes as unquoted: the model
+    `"m` was allocated 1.00 with exit 0."""
+    p = tmp_path / "u.csv"
+    p.write_text("timestamp,request_id,resource_id,duration_ms,model\n"
+                 '2026-10-01T00:10:00Z,a,i-1,5,"m\n'
+                 "2026-10-01T00:11:00Z,b,i-1,5,m\n"
+                 "2026-10-01T00:12:00Z,c,i-1,5,m\n")
+    msg = _fails(cli, tmp_path, p)
+    assert msg.startswith('u.csv: row 1: an unclosed quote (") '), msg
+    assert not (tmp_path / "o").exists()
+
+
+def test_text_after_a_closing_quote_is_refused_by_its_row(cli, tmp_path):
+    """`"m"x` was the model `"m"x` (DuckDB read the file as unquoted); the bill's
+    reader reads the same cell as `mx`. Neither is what was meant: refused."""
+    p = tmp_path / "u.csv"
+    p.write_text("timestamp,request_id,resource_id,duration_ms,model\n"
+                 "2026-10-01T00:10:00Z,a,i-1,5,m\n"
+                 '2026-10-01T00:11:00Z,b,i-1,5,"m"x\n')
+    msg = _fails(cli, tmp_path, p)
+    assert msg == ("u.csv: row 2: text follows a quoted value's closing quote (\") before "
+                   'the next comma (quote the whole value, with a quote inside it doubled: '
+                   '"m""x")'), msg
+
+
 def test_a_quoted_newline_is_no_unclosed_quote(cli, tmp_path):
     p = tmp_path / "u.csv"
     p.write_text("timestamp,request_id,resource_id,duration_ms,tenant\n"

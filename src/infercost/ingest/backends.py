@@ -160,7 +160,10 @@ def read_files(con: Any, kind: str, paths: list[Path]) -> Any:
         if kind == "parquet":
             return con.read_parquet(files, union_by_name=True)
         if kind == "csv":
-            return con.read_csv(files, all_varchar=True, header=True, union_by_name=True)
+            # (RFC 4180 quotes: the sniffer would read a file with an unclosed quote
+            # as unquoted, taking the quote as a character of the value)
+            return con.read_csv(files, all_varchar=True, header=True, union_by_name=True,
+                                quote='"', escape='"')
         return con.read_json(files, format="newline_delimited", union_by_name=True)
     if kind == "parquet":
         return con.read_parquet(files if len(files) > 1 else files[0], mergeSchema=True)

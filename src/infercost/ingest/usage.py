@@ -223,6 +223,7 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str
                 with open_text(f) as fh:  # (as the bill's reader says it)
                     if not fh.readline().strip().lstrip(BOM):
                         raise InputError("empty file (no header row)", str(f))
+                quote_check(f)  # (the engine's sniffer fails on a quote out of place)
                 ragged_row_check(f)
         if kind == "json":  # a line that is no object (an array, a number) reads as no keys
             located = _locate_unreadable(fs, kind)
@@ -480,6 +481,7 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
             from infercost.ingest.textscan import csv_not_utf8_error
 
             for f in fs:
+                quote_check(f)
                 ragged_row_check(f)
                 located = csv_not_utf8_error(f)  # line and column, no backend text
                 if located is not None:
@@ -840,10 +842,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 for f in files:  # a quote never closed: the rest of the file is one value
                     row = _unclosed_quote(f)
                     if row is not None:
-                        raise InputError(
-                            'an unclosed quote (") opens a value that runs on past the end '
-                            "of its line (close it; a quote inside a quoted value is "
-                            'doubled: "")', f"{f}: row {row}")
+                        raise InputError(QUOTE_FAULTS["unclosed"], f"{f}: row {row}")
             if isinstance(value, decimal.Decimal):  # (a typed Parquet decimal: 1.5)
                 value = float(value)
             if isinstance(value, (bool, dict, list)):  # (JSON: `true` among numbers)
@@ -881,6 +880,15 @@ def _unclosed_quote(f: Path) -> int | None:
     never closed (it runs to the end of the file, or past its line to a later quote the
     `csv` module then finds misplaced); None when every quoted value closes. Read only
     on the error path."""
+    fault = _quote_fault(f)
+    return fault[1] if fault is not None and fault[0] == "unclosed" else None
+
+
+def _quote_fault(f: Path) -> tuple[str, int] | None:
+    """The first quote of a CSV file out of its place (RFC 4180, as the engines read
+    quotes): ("unclosed", row) for a quote opening a value never closed, ("misplaced",
+    row) for text after a quoted value's closing quote (`"m"x`); row 1 is the first after
+    the header. None when every quote is in its place. Read only on error paths."""
     try:
         with _rows_text(f) as fh:
             reader = csv.reader(fh, strict=True)
@@ -895,11 +903,28 @@ def _unclosed_quote(f: Path) -> int | None:
                     text = str(e)
                     if ("unexpected end of data" in text or "field limit" in text
                             or ("expected after" in text and reader.line_num > start)):
-                        return done
-                    return None
+                        return "unclosed", done
+                    return ("misplaced", done) if "expected after" in text else None
                 done += 1
     except (OSError, UnicodeDecodeError, EOFError):
         return None
+
+
+#: why a CSV quote out of its place is refused (`_quote_fault`)
+QUOTE_FAULTS = {
+    "unclosed": 'an unclosed quote (") opens a value that runs on past the end of its line '
+                '(close it; a quote inside a quoted value is doubled: "")',
+    "misplaced": 'text follows a quoted value\'s closing quote (") before the next comma '
+                 '(quote the whole value, with a quote inside it doubled: "m""x")',
+}
+
+
+def quote_check(f: Path) -> None:
+    """InputError naming the row of a CSV file's first quote out of its place
+    (`_quote_fault`); nothing when every quote is in its place."""
+    fault = _quote_fault(f)
+    if fault is not None:
+        raise InputError(QUOTE_FAULTS[fault[0]], f"{f}: row {fault[1]}")
 
 
 #: a time of day in a timestamp's text: hours and minutes (`01:15`), or an hour with
