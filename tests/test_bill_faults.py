@@ -175,3 +175,109 @@ def test_a_shared_row_ending_before_it_starts_by_its_offset_is_noted(tmp_path):
         "(ServiceName Tax, ChargePeriodStart 2026-10-01T00:00:00Z, ChargePeriodEnd "
         "2026-09-30T23:00:00Z): its 0.25 USD is shared as billed, but the bill is "
         "malformed there"]
+
+
+# ------------------------------------- a currency or a billing period a bill cannot have
+
+def _read(path, engine: bool):
+    from infercost.ingest.backends import connect
+    from infercost.ingest.bill import read_bill
+    from infercost.ingest.bill_engine import FleetHint
+
+    return read_bill([path], **({"con": connect("duckdb"), "hint": FleetHint()}
+                                if engine else {}))
+
+
+@pytest.mark.parametrize("engine", [False, True])
+@pytest.mark.parametrize("code", ["XYZ", "US$", "EURO"])
+def test_a_bill_currency_that_is_no_iso_code_is_refused_by_its_row(tmp_path, engine, code):
+    """`BillingCurrency` `XYZ` failed at the end of the run, after every pass, with
+    "currency must be an ISO 4217 code ... (got 'XYZ')": no file, row or column."""
+    from infercost.errors import InputError
+
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("2.5", "i-1"), focus_row("1", "i-1", start=1, currency=code)]
+                 ).to_csv(bill, index=False)
+    with pytest.raises(InputError) as e:
+        _read(bill, engine)
+    assert str(e.value) == (f"{bill}: row 2: column BillingCurrency: must be an ISO 4217 "
+                            f"code like USD or EUR (got {code!r})")
+
+
+def test_a_cur_currency_that_is_no_iso_code_is_refused_by_the_command(cli, tmp_path):
+    from tests.attribution_helpers import attribute_fails
+
+    bill = _cur(tmp_path, {**_fee("100", "100"), "line_item_currency_code": "DOLLAR"})
+    msg = attribute_fails(cli, "--bill", bill, "--out", tmp_path / "o")
+    assert msg == (f"{bill}: row 3: column line_item_currency_code: must be an ISO 4217 code "
+                   "like USD or EUR (got 'DOLLAR')")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("engine", [False, True])
+@pytest.mark.parametrize("end", ["2026-10-01 00:00:00", "2026-09-01 00:00:00"])
+def test_a_billing_period_ending_before_it_starts_is_refused(tmp_path, engine, end):
+    """BillingPeriodStart 2026-10-01 with BillingPeriodEnd 2026-09-01 was read: the
+    report printed the period "2026-10-01 .. 2026-09-01" and allocated into it."""
+    from infercost.errors import InputError
+
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("2.5", "i-1"), focus_row("1", "i-1", start=1,
+                                                     BillingPeriodEnd=end)]
+                 ).to_csv(bill, index=False)
+    with pytest.raises(InputError) as e:
+        _read(bill, engine)
+    assert str(e.value) == (
+        f"{bill}: row 2: column BillingPeriodEnd: the billing period ends at or before it "
+        f"starts (BillingPeriodStart 2026-10-01T00:00:00Z, BillingPeriodEnd "
+        f"{end.replace(' ', 'T')}Z); expected the end after the start")
+
+
+# ------------------------------------------------- a CUR line item given twice in a file
+
+@pytest.mark.parametrize("engine", [False, True])
+def test_a_cur_line_item_repeated_in_one_file_is_noted(tmp_path, engine):
+    """A CUR row given twice in one file (same identity_line_item_id and interval) was
+    counted twice with no word: across two files the overlap note fires, within one
+    nothing did. Both copies stay counted (no figure says which is right)."""
+    bill = _cur(tmp_path, _fee("100", "100"))
+    rows = pd.read_csv(bill, dtype=str, keep_default_na=False)
+    twice = pd.concat([rows, rows.iloc[[0]]], ignore_index=True)
+    twice.to_csv(bill, index=False)
+    b = _read(bill, engine)
+    assert bool(b.reduced) == engine
+    assert [n for n in b.notes if "identity_line_item_id" in n] == [
+        f"{bill}: 1 row repeats the identity_line_item_id and time interval of another "
+        "row: each is counted as billed, but AWS writes a line item once per interval in "
+        "a file (rows given twice?)"]
+    assert b.rows["billed_cost"].sum() == D("198.32")  # 98.32 twice - 98.32 + 100
+
+
+@pytest.mark.parametrize("engine", [False, True])
+def test_cur_line_items_of_other_intervals_or_without_ids_are_not_repeats(tmp_path, engine):
+    bill = _cur(tmp_path, _fee("100", "100"))
+    rows = pd.read_csv(bill, dtype=str, keep_default_na=False)
+    later = rows.iloc[[0]].assign(line_item_usage_start_date="2026-10-01T01:00:00Z",
+                                  line_item_usage_end_date="2026-10-01T02:00:00Z")
+    no_id = rows.iloc[[1, 1]].assign(identity_line_item_id="")
+    pd.concat([rows, later, no_id], ignore_index=True).to_csv(bill, index=False)
+    assert not [n for n in _read(bill, engine).notes if "identity_line_item_id" in n]
+
+
+def test_the_usage_span_note_shows_a_billing_period_off_midnight_with_its_time():
+    """GCP's invoice month starts at US Pacific midnight (07:00Z): the note said "0 hours
+    of the billing period's 31.0 days, 2026-10-01 to 2026-11-01" for usage at 00:00Z on
+    2026-10-01, which reads as inside it."""
+    from infercost.allocation.engine import _span_note
+
+    t = pd.Timestamp
+    gdf = pd.DataFrame({"hour": [t("2026-10-01 00:00")], "n_ok": [3]})
+    hq = pd.DataFrame({"hour": [t("2026-10-01 00:00"), t("2026-10-01 01:00")]})
+    got = _span_note(gdf, t("2026-10-01 07:00"), t("2026-11-01 07:00"), hq)
+    assert got == ["the usage covers 2026-10-01T00:00Z to 2026-10-01T01:00Z (0 hours of the "
+                   "billing period's 31.0 days, 2026-10-01T07:00Z to 2026-11-01T07:00Z): 1 of "
+                   "the 2 billed fleet resource-hours fall outside it and are idle, and the "
+                   "whole-bill cost per request divides the whole period's bill by these "
+                   "requests"]
+    assert "31.0 days, 2026-10-01 to 2026-11-01)" in _span_note(
+        gdf, t("2026-10-01"), t("2026-11-01"), hq)[0]

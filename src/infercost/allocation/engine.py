@@ -50,7 +50,7 @@ from infercost.allocation.steps import (
 )
 from infercost.core.money import format_decimal
 from infercost.errors import InputError
-from infercost.ingest.bill import Bill, basis_column
+from infercost.ingest.bill import Bill, basis_column, note_time
 from infercost.ingest.billrows import azure_lower
 from infercost.ingest.usage import Usage
 
@@ -894,7 +894,7 @@ def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any, hq: pd.DataFrame) -> list[st
                f"{span / pd.Timedelta(hours=1):g} hour{'s' if span != pd.Timedelta(hours=1) else ''} of")
     return [f"the usage covers {first:%Y-%m-%dT%H:%MZ} to {last:%Y-%m-%dT%H:%MZ} "
             f"({covered} the billing period's {(pe - ps) / day:.1f} days, "
-            f"{ps:%Y-%m-%d} to {pe:%Y-%m-%d}): {out:,} of the {len(hq):,} billed fleet "
+            f"{note_time(ps)} to {note_time(pe)}): {out:,} of the {len(hq):,} billed fleet "
             "resource-hours fall outside it and are idle, and the whole-bill cost per "
             "request divides the whole period's bill by these requests"]
 

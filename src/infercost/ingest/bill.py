@@ -189,7 +189,7 @@ def periods_note(bill: Bill) -> str | None:
     counts = rows["nrows"][have].groupby(starts[have].to_numpy()).sum().sort_index()
     if len(counts) < 2:
         return None
-    shown = ", ".join(f"{_when(t)}: {int(n):,} row{'s' if n > 1 else ''}"
+    shown = ", ".join(f"{note_time(t)}: {int(n):,} row{'s' if n > 1 else ''}"
                       for t, n in counts.iloc[:3].items())
     more = f" and {len(counts) - 3} more" if len(counts) > 3 else ""
     lacking = int(rows["nrows"][~have].sum())
@@ -197,12 +197,12 @@ def periods_note(bill: Bill) -> str | None:
         more += f"; {lacking:,} row{'s' if lacking > 1 else ''} without one"
     ps, pe = bill.period()
     return (f"the bill holds {len(counts)} billing periods (BillingPeriodStart {shown}{more})"
-            f": the run's period is {_when(ps)}/{_when(pe)}, from the first start to the "
+            f": the run's period is {note_time(ps)}/{note_time(pe)}, from the first start to the "
             "last end, and the rows of every period are attributed alike (fleet rows over "
             "the hours of their charge period, allocated or idle; the rest shared)")
 
 
-def _when(t: Any) -> str:
+def note_time(t: Any) -> str:
     """A UTC time as a note shows it: the date alone at midnight."""
     t = pd.Timestamp(t)
     return str(t.date()) if t == t.normalize() else t.strftime("%Y-%m-%dT%H:%MZ")
@@ -236,6 +236,8 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool,
             neither = part.attrs.pop("neither", 0)
             notes = [focus.neither_note(str(f), neither)] if neither else []
             notes += part.attrs.pop("file_notes", [])  # (notes of the columns: as read)
+            if part.attrs.get("repeated"):
+                notes.append(cur.repeated_items_note(str(f), part.attrs.pop("repeated")))
             part.attrs = {}
             return _File(f, part, n, kind, notes, True, hours, found)
     if f.stat().st_size == 0:
@@ -337,7 +339,7 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto",
     part["nrows"] = raw["__nrows"].to_numpy(dtype="int64")
     part["period_dropped"] = ~raw["__kept"].to_numpy(dtype=bool)
     part.attrs = {"rows_read": red.rows_read, "format": red.format, "neither": red.neither,
-                  "file_notes": part.attrs.get("file_notes", [])}
+                  "file_notes": part.attrs.get("file_notes", []), "repeated": red.repeated}
     if len(part) != len(raw):  # a bug, never the input
         raise AssertionError(f"{f}: the reader made {len(part)} rows of {len(raw)}")
     return part, red.hour_rows, red.keys

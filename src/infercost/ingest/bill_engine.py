@@ -167,6 +167,8 @@ class Reduced:
     neither: int = 0
     #: the distinct charges of the rows summed with others (`charge_keys`), when asked
     keys: Any = None
+    #: CUR rows repeating another's line item id and interval (`cur.repeated_items`)
+    repeated: int = 0
 
 
 def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto",
@@ -267,6 +269,9 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     for k in lay.billing or ():
         checks[k] = (_count(t, _present(t[want[k]], schema[want[k]]))
                      if k in want else ibis.literal(0))
+    item = _line_item_key(t, lay, schema)
+    if item is not None:  # (CUR: a line item repeated in the file, said in a note)
+        checks["repeated"] = item.count() - item.nunique()
     below = _unused_below_zero(t, lay, value)
     if below is not None:  # (summed with other hours it could hide: read row by row)
         checks["unused_below_zero"] = _count(t, below)
@@ -371,7 +376,25 @@ def _reduce(con: Any, t: Any, schema: Any, path: Path, hint: FleetHint, fmt: str
     found = (charge_keys(con, t.filter(summed[0] if len(summed) == 1 else summed[0] | summed[1]),
                          lay) if keys_wanted and summed else None)
     return Reduced(df, n, lay.format, drop and not bool(df["__kept"].all()), hour_rows,
-                   int(c.get("neither") or 0), found)
+                   int(c.get("neither") or 0), found, int(c.get("repeated") or 0))
+
+
+def _line_item_key(t: Any, lay: Layout, schema: Any) -> Any:
+    """A CUR row's identity_line_item_id and time interval as one text (null without an
+    id), as `cur.repeated_items` keys them; None for FOCUS or a CUR without ids."""
+    import ibis
+
+    from infercost.ingest.cur import _snake
+
+    if lay.format != "cur":
+        return None
+    col = next((c for c in schema.names if _snake(c) == "identity_line_item_id"), None)
+    when = lay.cols.get("identity_time_interval") or lay.cols.get("line_item_usage_start_date")
+    if col is None or when is None:
+        return None
+    ids = t[col].cast("string").strip()
+    ids = ibis.ifelse(_present(t[col], schema[col]) & (ids != ""), ids, ibis.null("string"))
+    return ids + ibis.literal("\x1f") + t[when].cast("string").fill_null("")
 
 
 #: charges of reduced bill rows beyond which files are not compared (a note says so)

@@ -951,6 +951,35 @@ def _equal_to(col: pd.Series, values: tuple[str, ...]) -> dict[str, np.ndarray]:
     return out
 
 
+def check_row_fields(df: pd.DataFrame, source: str, currency: str,
+                     billing: tuple[str, str]) -> None:
+    """InputError naming the first row (`df["row"]`) whose currency is no ISO 4217 code
+    (`currency`: the format's column, named in the error), or whose billing period ends
+    at or before it starts (`billing`: the start and end columns). Before, a code such as
+    `XYZ` failed at the end of the run with no file or row, and a reversed billing period
+    printed as the run's period."""
+    from infercost.core.currency import currency_problem
+
+    codes = df["currency"]
+    for code in pd.unique(codes.dropna()):
+        problem = currency_problem(code)
+        if problem is not None:
+            i = int(np.flatnonzero((codes == code).to_numpy(dtype=bool))[0])
+            raise InputError(f"column {currency}: {problem} (got {code!r})",
+                             f"{source}: row {df['row'].iloc[i]}")
+    start, end = df.get("billing_start"), df.get("billing_end")
+    if start is None or end is None:
+        return
+    back = (pd.to_datetime(end) <= pd.to_datetime(start)).to_numpy(dtype=bool)
+    if back.any():
+        i = int(np.flatnonzero(back)[0])
+        raise InputError(
+            f"column {billing[1]}: the billing period ends at or before it starts "
+            f"({billing[0]} {pd.Timestamp(start.iloc[i]):%Y-%m-%dT%H:%M:%SZ}, {billing[1]} "
+            f"{pd.Timestamp(end.iloc[i]):%Y-%m-%dT%H:%M:%SZ}); expected the end after the start",
+            f"{source}: row {df['row'].iloc[i]}")
+
+
 def finish(df: pd.DataFrame) -> pd.DataFrame:
     """Fill absent optional columns, add labels, order columns."""
     for c in BILL_COLUMNS:

@@ -52,6 +52,7 @@ import pandas as pd
 from infercost.errors import InputError
 from infercost.ingest.billrows import (
     basis_column,
+    check_row_fields,
     clean_str,
     finish,
     is_null,
@@ -327,12 +328,37 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
         fee = types.isin(_UNUSED_FEES).to_numpy(dtype=bool)
         df.loc[fee, "label"] = "commitment_purchase"
         df.loc[fee, "commitment_status"] = None  # (a Purchase row has none in FOCUS)
+    check_row_fields(df, source, "line_item_currency_code",
+                     ("bill_billing_period_start_date", "bill_billing_period_end_date"))
+    repeated = 0 if reduced else repeated_items(raw)  # (the engine counts its own)
+    if repeated:
+        file_notes.append(repeated_items_note(source, repeated))
     out = finish(df)
     notes = [n for n in (*unknown, unknown_types_note(types, source),
                          unread_tags_note(df["tags"], rows, source)) if n]
     out.attrs["notes"] = notes
     out.attrs["file_notes"] = [n for n in file_notes if n]
     return out
+
+
+def repeated_items(raw: pd.DataFrame) -> int:
+    """How many rows of a CUR table (snake_case columns) repeat an earlier row's
+    identity_line_item_id and time interval (identity_time_interval, else
+    line_item_usage_start_date); rows without an id are not counted."""
+    if "identity_line_item_id" not in raw:
+        return 0
+    ids = clean_str(raw["identity_line_item_id"])
+    when = raw.get("identity_time_interval", raw.get("line_item_usage_start_date"))
+    key = ids.astype(object) + "\x1f" + (when.astype(str) if when is not None else "")
+    return int(key[ids.notna()].duplicated().sum())
+
+
+def repeated_items_note(source: str, n: int) -> str:
+    """The note for `n` CUR rows repeating another's line item (`repeated_items`; the
+    engine's count alike)."""
+    return (f"{source}: {n} row{'s repeat' if n > 1 else ' repeats'} the identity_line_item_id "
+            "and time interval of another row: each is counted as billed, but AWS writes a "
+            "line item once per interval in a file (rows given twice?)")
 
 
 #: the columns of a SavingsPlanRecurringFee row's EffectiveCost (total - used: unused)

@@ -33,6 +33,7 @@ from infercost.ingest.billrows import (
     _STATUS,
     azure_lower_all,
     canon,
+    check_row_fields,
     clean_str,
     finish,
     label_rows,
@@ -154,6 +155,7 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False) -> pd.DataF
         df["pricing_unit"] = clean_str(raw["ConsumedUnit"], "ConsumedUnit", source)
     if "ChargeSubcategory" in raw.columns:
         _from_subcategory(df, clean_str(raw["ChargeSubcategory"]))
+    check_row_fields(df, source, "BillingCurrency", ("BillingPeriodStart", "BillingPeriodEnd"))
     out = finish(df)
     out.attrs["notes"] = notes
     return out

@@ -28,6 +28,7 @@ import pandas as pd
 
 from infercost.errors import InputError
 from infercost.ingest.billrows import (
+    check_row_fields,
     clean_str,
     finish,
     is_null,
@@ -137,6 +138,7 @@ def normalize(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     )
     df["commitment_id"] = None
     df["resource_id"] = clean_str(df["resource_id"])
+    check_row_fields(df, source, "currency", ("invoice.month", "invoice.month"))
     out = finish(df)
     out.attrs["notes"] = notes
     return out
