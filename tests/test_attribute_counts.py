@@ -203,3 +203,11 @@ def test_cloudwatch_timestamps_closer_than_the_period_exit_2(cli, tmp_path):
                          "--counts-period", "3600", "--out", tmp_path / "o")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "one file per --counts" in err and f"--counts {tmp_path / 'p2.json'}" in err
+
+
+def test_a_counts_period_that_is_no_number_is_echoed_with_the_flag(cli, tmp_path):
+    code, _, err = _run(cli, tmp_path, HEAD + "\n2026-10-01 00:00:00,3600,i-1,e,m,1,5\n",
+                        "--counts-period", "abc")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.strip() == ("error: --counts-period: expected a positive number of seconds, "
+                           "got 'abc'"), err

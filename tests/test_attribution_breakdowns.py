@@ -97,3 +97,53 @@ def test_by_day_and_the_schema(month, cli):
     assert summary["conservation"]["holds"] is True and "breakdowns" in summary
     code, _, err = cli("attribute", "--bill", bill, "--usage", usage, "--out", d / "x", "--by", "week")
     assert code == 2 and err.strip().startswith("error:") and "--by" in err
+
+
+_FLEET_HEAD = ("BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,ChargeFrequency,"
+               "ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,BillingPeriodEnd,"
+               "ProviderName,ServiceCategory,ServiceName,ResourceId\n")
+
+
+def _fleet_row(cost, start, end, category="Compute", rid="i-1"):
+    return (f"{cost},{cost},USD,Usage,Usage-Based,2026-10-01T{start}:00:00Z,"
+            f"2026-10-01T{end}:00:00Z,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,AWS,"
+            f"{category},Amazon EC2,{rid}\n")
+
+
+@pytest.mark.parametrize("idle", ["report", "share"])
+def test_a_fleet_resources_storage_is_booked_as_storage(tmp_path, idle):
+    # a volume of the fleet node (ServiceCategory Storage on its ResourceId, 6 over two
+    # hours) beside 2 x 10 of instance time: the drivers list says "storage (fleet)" 6,
+    # and so does the breakdown (it booked all 26 as accelerator time before)
+    bill = tmp_path / "bill.csv"
+    bill.write_text(_FLEET_HEAD + _fleet_row(10, "00", "01") + _fleet_row(10, "01", "02")
+                    + _fleet_row(6, "00", "02", "Storage"))
+    usage = tmp_path / "usage.csv"
+    usage.write_text("timestamp,request_id,model,model_version,endpoint,tenant,resource_id,"
+                     "duration_ms\n2026-10-01T00:10:00Z,r1,m1,1,e1,t1,i-1,100\n"
+                     "2026-10-01T00:20:00Z,r2,m1,1,e1,t2,i-1,200\n"
+                     "2026-10-01T00:30:00Z,r3,m2,1,e1,t1,i-1,700\n")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"idle: {idle}\n")
+    s = run_attribution(bill, usage, tmp_path / "out", rules=rules, write_requests=False)
+    assert {d["driver"]: d["cost"] for d in s["drivers"]}["storage (fleet)"] == 6
+    bd = s["breakdowns"]
+    lines: dict[str, Decimal] = {}
+    for c in bd["bill"]["components"]:
+        lines[c["name"]] = lines.get(c["name"], Decimal(0)) + Decimal(c["amount"])
+    assert lines["storage"] == 6  # the bill's storage rows, exactly
+    assert lines["accelerator_busy"] + lines["accelerator_idle"] == 20
+    # busy and idle give up storage in proportion: 13 busy, 13 idle of 26 -> 3 each
+    assert lines["accelerator_busy"] == 10 and lines["accelerator_idle"] == 10
+    assert _total(bd["bill"]) == 26  # totals unchanged
+    table = pd.read_csv(tmp_path / "out" / "allocations.csv", dtype=str)
+    al = table[table["kind"] == "allocated"]
+    storage = Decimal(0)
+    for sl in bd["slices"]:
+        k = sl["key"]
+        rows = al[(al["model"] == k["model"]) & (al["tenant"] == k["tenant"])]
+        assert _total(sl["breakdown"]) == sum((Decimal(x) for x in rows["cost"]), Decimal(0))
+        storage += sum((Decimal(c["amount"]) for c in sl["breakdown"]["components"]
+                        if c["name"] == "storage"), Decimal(0))
+    # the slices' storage is the bill's storage booked on allocated instance time
+    assert storage == (Decimal(3) if idle == "report" else Decimal(6))

@@ -162,3 +162,68 @@ def test_a_next_token_is_said_and_the_latency_named_only_when_read(tmp_path):
     notes = read_counts(p, resource="ep", period_s=3600).notes
     assert any("NextToken is set" in n for n in notes)
     assert not any("ModelLatency" in n for n in notes)  # the file has no ModelLatency
+
+
+def _csv(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_a_total_beside_its_split_by_tenant_is_noted(tmp_path):
+    # 4 calls of i-1 in hour 0, once as a total (no tenant column) and once per tenant:
+    # both are read (a file per tenant is legitimate), 8 requests, and a note says why
+    tot = _csv(tmp_path, "ktot.csv", "period_start,period_s,resource_id,requests\n"
+               f"{T0},3600,i-1,4\n")
+    ten = _csv(tmp_path, "kten.csv", "period_start,period_s,resource_id,tenant,requests\n"
+               f"{T0},3600,i-1,t1,3\n{T0},3600,i-1,t2,1\n")
+    c = read_counts([tot, ten])
+    assert sum(c.table.to_pydict()["requests"]) == 8
+    hit = [n for n in c.notes if "twice" in n]
+    assert hit == ["counts: ktot.csv has no tenant column and kten.csv has one, and their "
+                   "rows of one resource overlap in time (first: i-1, hour "
+                   "2026-10-01T00:00Z): both are added, which may count the same calls "
+                   "twice (a total beside its split)"], c.notes
+
+
+def test_cloudwatch_beside_a_labelled_file_of_its_resource_is_noted(tmp_path):
+    # CloudWatch's endpoint is the --counts-resource; it has no model or tenant
+    cw = _cw(tmp_path, {"MetricDataResults": [_inv([T0, T1], [10, 20])]})
+    k2 = _csv(tmp_path, "k2.csv", "period_start,period_s,resource_id,endpoint,model,tenant,"
+              f"requests\n{T1},3600,i-1,e1,m1,t1,3\n")
+    c = read_counts([cw, k2], resource="i-1", period_s=3600)
+    hit = [n for n in c.notes if "twice" in n]
+    assert len(hit) == 1 and hit[0].startswith(
+        "counts: cw.json has no model, tenant columns and k2.csv has them"), c.notes
+    assert "(first: i-1, hour 2026-10-01T01:00Z)" in hit[0]
+
+
+def test_files_of_the_same_labels_or_periods_apart_get_no_such_note(tmp_path):
+    a = _csv(tmp_path, "a.csv", "period_start,period_s,resource_id,tenant,requests\n"
+             f"{T0},3600,i-1,t1,3\n")
+    b = _csv(tmp_path, "b.csv", "period_start,period_s,resource_id,tenant,requests\n"
+             f"{T0},3600,i-1,t2,1\n")
+    later = _csv(tmp_path, "later.csv", "period_start,period_s,resource_id,requests\n"
+                 f"{T1},3600,i-1,4\n")
+    other = _csv(tmp_path, "other.csv", "period_start,period_s,resource_id,requests\n"
+                 f"{T0},3600,i-2,4\n")
+    assert not [n for n in read_counts([a, b, later, other]).notes if "twice" in n]
+
+
+@pytest.mark.parametrize("values", [
+    ([10], [10], [T0], [T0]),  # equal values at one timestamp: taken once (10, not 20)
+    ([10], [5], [T0], [T1]),   # disjoint timestamps: merged into one series
+    ([10, 4], [10, 6], [T0, T1], [T0, T1]),  # different values: "given twice" misnamed it
+])
+def test_two_series_of_one_metric_in_one_file_are_refused(tmp_path, values):
+    va, vb, ta, tb = values
+    a = {**_inv(ta, va), "Id": "a", "Label": "ep-a Invocations"}
+    b = {**_inv(tb, vb), "Id": "b", "Label": "ep-b Invocations"}
+    p = _cw(tmp_path, {"MetricDataResults": [a, b]})
+    with pytest.raises(InputError) as e:
+        read_counts(p, resource="i-1", period_s=3600)
+    assert str(e.value) == (
+        f"{p}: MetricDataResults[1]: two series of Invocations in one file, Id 'a' (Label "
+        "'ep-a Invocations') and Id 'b' (Label 'ep-b Invocations'); expected one series "
+        "per metric (the pages of one query repeat its Id): give each series its own "
+        "file, or write them as a counts CSV with resource_id and endpoint columns")

@@ -17,12 +17,13 @@ from infercost.decide.compare import compare
 from infercost.decide.latency import fleet_latency
 from infercost.perf.service import service_time
 
-# 15 req/s, constant arrivals, 100 ms per request, no batching: one replica serves 10 req/s.
+# 15 req/s, Poisson arrivals (the Erlang C figures below), 100 ms per request, no batching:
+# one replica serves 10 req/s.
 SMALL = {
     "name": "small",
     "currency": "USD",
     "model": {"quality": {"metric": "accuracy", "value": 0.9}},
-    "workload": {"arrivals": {"process": "constant", "rate_per_s": 15}, "duration_s": 3600,
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 15}, "duration_s": 3600,
                  "request": {}},
     "service": {"distribution": "constant", "mean_ms": 100, "per_item_ms": 100},
     "deployment": {"hardware": "h100-sxm", "replicas": 4,
@@ -322,3 +323,81 @@ def test_no_slo_sizing_uses_capacity_share():
     # 15 req/s on replicas of 1 / 0.1 s = 10 req/s: 15 / (10 n) <= 0.7 -> n >= 2.14 -> 3
     s = size_fleet(sc, service_time(sc, load_catalog()))
     assert s.replicas == 3 and s.latency.utilization == pytest.approx(0.5)  # 15 / 30
+
+
+def test_constant_arrivals_are_sized_with_their_own_queue(tmp_path):
+    from infercost.core.scenario import validate
+    from infercost.decide.latency import queue_factor
+
+    raw = {"name": "s1", "currency": "USD",
+           "workload": {"arrivals": {"process": "constant", "rate_per_s": 10}, "duration_s": 3600},
+           "service": {"distribution": "constant", "mean_ms": 100},
+           "deployment": {"hardware": "l4", "replicas": 2, "batching": {"max_batch": 1},
+                          "pricing": {"provider": "aws", "plan": "on-demand", "price_per_gpu_hour": 2}},
+           "slo": {"p99_latency_ms": 200}}
+    p = tmp_path / "s1.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    c = compare(load_scenario(p), load_catalog())
+    base = c.rows[0]
+    # a request every 100 ms, each served in exactly 100 ms: 1 replica is saturated, 2 never
+    # queue (D/D/c), p99 = 100 ms <= 200 ms -> 2 replicas, 2 x 730 h x 2 USD = 2,920 USD
+    # (as Poisson: 4 replicas, p99 123.8 ms; 2 replicas' Erlang C p99 was 451 ms)
+    assert base.replicas == "2" and base.p99_ms == pytest.approx(100.0)
+    assert base.monthly_cost.amount == Decimal("2920")
+    assert any("constant arrivals" in n and "D/D/c" in n for n in c.notes)
+    # the queue factor (Allen-Cunneen, ca^2 = 0): (0 + cs^2) / 2
+    sc = validate(raw, "s1")
+    assert queue_factor(sc) == 0.0
+    expo = validate({**raw, "service": {"distribution": "exponential", "mean_ms": 100}}, "e")
+    assert queue_factor(expo) == 0.5  # D/M/c: half the M/M/c wait
+    logn = validate({**raw, "service": {"distribution": "lognormal", "mean_ms": 100, "sigma": 0.5}}, "l")
+    assert queue_factor(logn) == pytest.approx((math.exp(0.25) - 1) / 2)
+    pois = validate({**raw, "workload": {"arrivals": {"process": "poisson", "rate_per_s": 10}}}, "p")
+    assert queue_factor(pois) == 1.0
+    # D/M/c at 15 req/s on 2 replicas of 10 req/s: half of M/M/c's 0.8326675 s wait p99, + 100 ms
+    svc = service_time(expo, load_catalog())
+    lat = fleet_latency(15.0, 2, svc, 0.0, 1.0, 1.0, queue_factor(expo))
+    assert lat.p99_s == pytest.approx(math.log((4.5 / 7) / 0.01) / 5 / 2 + 0.1, rel=1e-9)
+
+
+def test_llm_without_token_sizes_says_the_assumed_sizes_everywhere(tmp_path):
+    from infercost import api
+    from infercost.core.scenario import validate
+    from infercost.decide.optimize import optimize
+
+    raw = {"name": "b", "currency": "USD", "model": {"id": "llama-3.1-8b"},
+           "workload": {"arrivals": {"rate_per_s": 1}, "duration_s": 60},
+           "deployment": {"hardware": "h100-sxm", "replicas": 1}}
+    p = tmp_path / "notokens.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    want = ("LLM request size assumed: no workload.request.prompt_tokens or workload.request.output_tokens, "
+            "so the performance model serves 512 prompt and 128 output tokens per request")
+    assert any(n.startswith(want) for n in api.estimate(p).breakdown.facts["notes"])
+    assert any(n.startswith(want) for n in api.simulate(p).breakdown.facts["notes"])
+    assert any(n.startswith(want) for n in compare(load_scenario(p), load_catalog()).rows[0].notes)
+    assert any(n.startswith(want) for n in api.tco(p).to_dict()["notes"])
+    opt = optimize(validate(raw, "b"), load_catalog(), hardware=["h100-sxm"], simulate=False, mig=[])
+    assert any(n.startswith(want) for n in opt.notes)
+    # one size given: the other is assumed, and the note names only the missing one
+    raw["workload"]["request"] = {"prompt_tokens": 800}
+    p.write_text(yaml.safe_dump(raw))
+    notes = api.estimate(p).breakdown.facts["notes"]
+    assert any(n.startswith("LLM request size assumed: no workload.request.output_tokens, so the "
+                            "performance model serves 800 prompt and 128 output tokens") for n in notes)
+    # both given: no note
+    raw["workload"]["request"]["output_tokens"] = 200
+    p.write_text(yaml.safe_dump(raw))
+    assert not any("request size assumed" in n for n in api.estimate(p).breakdown.facts["notes"])
+
+
+def test_constant_arrivals_on_the_perf_model_queue_only_when_sizes_spread():
+    from infercost.core.scenario import validate
+    from infercost.decide.latency import queue_factor
+
+    raw = {"name": "q", "currency": "USD", "model": {"id": "bert-base"},
+           "workload": {"arrivals": {"process": "constant", "rate_per_s": 10},
+                        "request": {"items": {"mean": 2}}},
+           "deployment": {"hardware": "l4"}}
+    assert queue_factor(validate(raw, "q")) == 0.0  # fixed sizes: D/D/c
+    raw["workload"]["request"] = {"items": {"mean": 2, "p95": 6}}
+    assert queue_factor(validate(raw, "q")) == 0.5  # sizes spread: taken as D/M/c

@@ -43,7 +43,17 @@ def test_diff_by_hand():
     assert float(monthly.pct) == pytest.approx(1460 / 3920 * 100)  # +37.24%
     # per inference: 15 req/s x 3600 x 730 = 39,420,000 a month
     assert float(per_inf.change) == pytest.approx(1460 / 39_420_000, rel=1e-9)
-    assert p99.change < 0  # a third replica shortens the queue
+    # constant arrivals and a constant 100 ms service (D/D/c): no queue below saturation, so
+    # p99 = 100 ms with 2 or 3 replicas (Erlang C gave 933 ms and 170 ms), said in a note
+    assert (p99.base, p99.head, p99.change) == (Decimal("100.0"), Decimal("100.0"), 0)
+    assert any("D/D/c" in n for n in d.notes)
+    pois = json.loads(json.dumps(BASE))
+    pois["workload"]["arrivals"]["process"] = "poisson"
+    ph = _head()
+    ph["workload"]["arrivals"]["process"] = "poisson"
+    dp = cost_diff(validate(pois, "base"), validate(ph, "head"), load_catalog())
+    assert dp.summary[2].change < 0  # Poisson arrivals queue: a third replica shortens it
+    assert dp.notes == []
     by = {c.name: c for c in d.components}
     assert by["licensing"].change == 0
     assert by["accelerator_busy"].change == 0  # same work: 15 x 0.1 s = 1.5 busy replica-h per h

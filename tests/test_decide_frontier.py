@@ -109,3 +109,34 @@ def test_cli_frontier_example_and_missing_quality(tmp_path, capsys):
     # the key path comes after the scenario file's name, as in every scenario command
     assert r.stderr.startswith(f"error: {bad}: model.quality: variant 'baseline' has no quality score")
     assert r.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["--value-per-point", "nan"], "--value-per-point"),
+    (["--value-per-point", "inf"], "--value-per-point"),
+    (["--value-per-point", "-Infinity"], "--value-per-point"),
+    (["--value-per-point", "1e400"], "--value-per-point"),
+    (["--value-per-point", "1", "--steps", "0"], "--steps"),
+    (["--value-per-point", "1", "--steps", "-3"], "--steps"),
+    (["--steps", "1001"], "--steps"),
+])
+def test_cli_frontier_bad_flag_is_one_line_naming_it(cli, args, flag):
+    from tests.conftest import EXAMPLES
+
+    code, out, err = cli("frontier", EXAMPLES / "fraud-tiers.yaml", *args)
+    assert code == 2, (code, err)
+    assert err.count("\n") == 1 and flag in err and "Traceback" not in err, err
+    assert out == ""
+
+
+def test_frontier_steps_bounds_in_the_api():
+    from infercost.decide.frontier_run import MAX_STEPS, check_frontier_options
+
+    assert MAX_STEPS == 1000
+    check_frontier_options(D(1), 1)
+    check_frontier_options(None, 1000)
+    for steps in (0, -3, 1001):
+        with pytest.raises(InputError, match="--steps: expected a whole number from 1 to 1000"):
+            check_frontier_options(None, steps)
+    with pytest.raises(InputError, match="--value-per-point: expected a finite amount"):
+        check_frontier_options(D("NaN"), 20)

@@ -17,11 +17,12 @@ from infercost.decide.screen import latency_rows
 from infercost.errors import InputError
 from infercost.perf.service import service_time
 
+# Poisson arrivals: the Erlang C figures below (constant arrivals queue less: test_constant_*)
 SMALL = {
     "name": "small",
     "currency": "USD",
     "model": {"quality": {"metric": "accuracy", "value": 0.9}},
-    "workload": {"arrivals": {"process": "constant", "rate_per_s": 15}, "duration_s": 3600,
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 15}, "duration_s": 3600,
                  "request": {}},
     "service": {"distribution": "constant", "mean_ms": 100, "per_item_ms": 100},
     "deployment": {"hardware": "h100-sxm", "replicas": 4,
@@ -125,3 +126,21 @@ def test_cli_json(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["candidates_screened"] > 1000 and d["winner"]["hardware"] in ("t4", "l4")
     assert d["finalists"] == []
+
+
+def test_constant_arrivals_screened_and_simulated_as_constant():
+    from infercost.decide.optimize import Candidate, sim_window
+
+    const = {**SMALL, "workload": {**SMALL["workload"], "arrivals": {"process": "constant", "rate_per_s": 15}}}
+    res = optimize(validate(const, "const"), load_catalog(), finalists=1, sim_requests=2000)
+    w = res.winner
+    # a request every 66.7 ms, 100 ms each: 1 replica is overloaded, 2 never queue (D/D/c):
+    # p99 = one service time, 100 ms, screened and simulated (Poisson gave 933 ms screened)
+    assert (w.replicas, w.max_batch) == (2, 1)
+    assert w.p99_ms == pytest.approx(100.0)
+    assert w.sim is not None and w.sim["p99_ms"] == pytest.approx(100.0, abs=0.01)
+    assert any("finalists simulated over the busiest hour: constant arrivals" in n for n in res.notes)
+    c = Candidate("h100-sxm", "bf16", 1, 1, 2, "aws", "on-demand", 0.0, 2920.0, 100.0, None, 0.75, None)
+    assert sim_window(validate(const, "c"), c, 15.0, 600.0, 0.7)["workload.arrivals"] == {
+        "process": "constant", "rate_per_s": 15.0}
+    assert sim_window(validate(SMALL, "p"), c, 15.0, 600.0, 0.7)["workload.arrivals"]["process"] == "poisson"

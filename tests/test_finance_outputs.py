@@ -31,7 +31,7 @@ def test_pnl_md_matches_json(cli):
     d = _json(cli, "pnl")
     code, md, err = cli("pnl", HYBRID, "--md")
     assert code == 0, err
-    assert "| segment | revenue | cost | contrib. | margin | per inf | price@tgt |" in md
+    assert "| segment | revenue | cost | contrib. | margin | per inf | fixed | price@tgt |" in md
     s = next(s for s in d["segments"] if s["segment"] == "cloud-api")
     assert (f"| cloud-api | {Decimal(s['revenue_per_month']):,.0f} | {Decimal(s['cost_per_month']):,.0f} |"
             in md)

@@ -136,3 +136,64 @@ def test_estimate_prices_owned_gpus_with_the_owned_function():
     b = estimate(sc, load_catalog()).breakdown
     busy = next(c for c in b.components if c.name == "accelerator_busy")
     assert "owned: capex 14000 over 36 months" in busy.driver
+
+
+PNL_SC = {
+    "name": "pnl1", "currency": "USD",
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 1}},  # 2,628,000 requests a month
+    "service": {"mean_ms": 100},
+    "deployment": {"hardware": "l4", "replicas": 1, "pricing": {"price_per_gpu_hour": 1}},
+    "costs": {"engineering": {"fte": 1, "annual_cost_per_fte": 120000}},
+}
+
+
+def _pnl(tmp_path, segments, **extra):
+    import yaml
+
+    from infercost import api
+
+    p = tmp_path / "pnl.yaml"
+    p.write_text(yaml.safe_dump({**PNL_SC, **extra, "segments": segments}))
+    return api.pnl(p)
+
+
+def test_pnl_counts_fixed_costs_once_split_by_requests(tmp_path):
+    rows = _pnl(tmp_path, [{"name": "a", "requests_per_month": 2_628_000, "price": {"per_request": 0.01}},
+                           {"name": "b", "requests_per_month": 26_280_000, "price": {"per_request": 0.01}}])
+    a, b = (r.to_dict() for r in rows)
+    # estimate: 1 replica x 730 h x 1 USD = 730 accelerator (variable: 730 / 2,628,000 per request)
+    # + engineering 120,000 / 12 = 10,000 a month (fixed). Segments 2.628M and 26.28M = 11x the
+    # workload: variable 730 and 7,300; fixed 10,000 split 1:10 = 909.09 and 9,090.91
+    assert (a["fixed_cost_per_month"], b["fixed_cost_per_month"]) == ("909.09", "9090.91")
+    assert (a["cost_per_month"], b["cost_per_month"]) == ("1639.09", "16390.91")
+    assert rows[0].fixed_cost + rows[1].fixed_cost == D(10_000)  # once, exactly
+    # the month at the segments' volume: 11 x 730 + 10,000 = 18,030 (was 10,730 + 107,300)
+    assert sum(r.cost for r in rows).quantize(D("0.01")) == D("18030.00")
+    assert a["cost_per_inference"] == "0.000278"  # 730 / 2,628,000, variable only
+    assert any("Engineering: 10,000.00 USD a month) counted once and split by share of requests" in n
+               for n in rows.notes), rows.notes
+    assert any("28,908,000 requests a month, the workload 2,628,000 (11x)" in n for n in rows.notes)
+
+
+def test_pnl_zero_requests_still_carries_the_fixed_costs(tmp_path):
+    rows = _pnl(tmp_path, [{"name": "a", "requests_per_month": 0, "price": {"per_month": 5000}},
+                           {"name": "own", "requests_per_month": 100, "cost_per_inference": "0.5"}])
+    a, own = rows
+    # the costed segment has no requests: it carries the whole 10,000 of engineering (was 0)
+    assert (a.cost, a.fixed_cost) == (D(10_000), D(10_000))
+    assert a.contribution == D(-5000)
+    # a segment with its own cost per inference takes no share: 100 x 0.5
+    assert (own.cost, own.fixed_cost) == (D("50.0"), D(0))
+    assert any("own: own cost_per_inference" in n for n in rows.notes)
+    assert any("split evenly (the segments have no requests)" in n for n in rows.notes)
+
+
+def test_allocate_fixed_is_exact_by_requests_or_even():
+    from infercost.finance.pnl import allocate_fixed
+
+    parts = allocate_fixed(D(100), [D(1), D(1), D(1)])
+    assert parts == [D("33.3333333334"), D("33.3333333333"), D("33.3333333333")] and sum(parts) == 100
+    assert allocate_fixed(D(10), [D(0), D(0)]) == [D(5), D(5)]
+    assert allocate_fixed(D(10), [D(0), D(3)]) == [D(0), D(10)]
+    assert allocate_fixed(D("0.00000000001"), [D(1), D(2)]) == [D(0), D("0.00000000001")]
+    assert allocate_fixed(D(7), []) == []

@@ -125,11 +125,15 @@ def test_cli_tco_json_on_the_example(tmp_path):
     d = json.loads(r.stdout)
     assert set(d["options"]) == {"on-demand", "spot", "1y-none", "3y-upfront", "owned"}
     assert len(d["options"]["owned"]["monthly_cash"]) == 36
-    # the chatbot fleet runs at ~98% utilisation (continuous batching keeps every replica
-    # busy), so no utilisation flips the choice; growth does, and the text says at what rate
-    assert d["decision"][0].startswith("Recommendation:")
-    assert d["breakeven_utilization"] is None
-    assert any(t.startswith("Owning wins with traffic growth above") for t in d["decision"])
+    # the chatbot fleet: 40 req/s on 4 replicas of 32 / S(32) = 14.889284 req/s at full
+    # batches (continuous batching) is 40 / 59.557 = 67.16% utilised; the owned fleet is the
+    # 4 replicas (40 / 14.889 / 0.8 = 3.36 -> 4) and owning wins above 63% utilisation
+    assert d["utilization_month0"] == pytest.approx(0.671624, abs=1e-6)
+    assert d["fleet_gpus"][0] == 4
+    assert d["decision"][0].startswith("Recommendation: owned")
+    assert d["breakeven_utilization"] == pytest.approx(0.6322, abs=1e-4)
+    assert any(t.startswith("Owning wins above 63% utilisation or with traffic growth above")
+               for t in d["decision"])
     assert d["energy"][0]["gco2e_per_inference"] is not None
 
 

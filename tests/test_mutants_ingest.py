@@ -1376,9 +1376,10 @@ def test_otel_read_spans_counts_and_documents(tmp_path):
     p.write_text(json.dumps(_doc([_span("a", {"gen_ai.x": 1}), _span("b", {"x": 1})])) + "\n"
                  + json.dumps(_doc([_span("c", {"llm.y": 1})])) + "\n")
     assert [w for w, _ in otel.documents(p)] == [f"{p}: document 1", f"{p}: document 2"]
-    # the same file twice: 6 spans read, a and c used once each, read again twice
+    # the same file twice: 3 distinct spans of the 6 read, a and c used once each, each
+    # of a, b and c read again once (a span of any kind is counted once)
     table, c = otel.read_spans([p, p])
-    assert (c.total, c.used, c.duplicates) == (6, 2, 2)
+    assert (c.total, c.used, c.duplicates) == (3, 2, 3)
     assert table.num_rows == 2
     assert table.column_names == ["timestamp", "request_id", "model", "model_version",
                                   "endpoint", "tenant", "resource_id", "provider",
@@ -2239,21 +2240,21 @@ def test_usage_otel_note_counts_each_kind_of_span_in_the_singular_and_plural(tmp
 
     plain = _span("s1", {"gen_ai.x": 1})
     agent = {"gen_ai.operation.name": "invoke_agent"}
-    # file 1: s1, one agent span, two hosted calls, s1 again: 5 spans, 3 rows
+    # file 1: s1, one agent span, two hosted calls, s1 again: 4 distinct spans, 3 rows
     p = _otel_file(tmp_path, "a.json", [
         plain, _span("g1", agent), _span("h1", {"gen_ai.provider.name": "openai"}),
         _span("h2", {"gen_ai.provider.name": "anthropic"}), plain])
     assert read_usage(con, p).notes == [
-        "OTel: 3 of 5 spans carry gen_ai attributes; 1 agent or tool span "
+        "OTel: 3 of 4 spans carry gen_ai attributes; 1 agent or tool span "
         "(gen_ai.operation.name) skipped: not inference requests; 2 hosted API calls: "
         "billed by the provider, no share of the host's time; 1 span read again (same "
         "traceId and spanId) counted once"]
-    # file 2: s1 three times, two agent spans, one hosted call: 6 spans, 2 rows
+    # file 2: s1 three times, two agent spans, one hosted call: 4 distinct spans, 2 rows
     q = _otel_file(tmp_path, "b.json", [
         plain, plain, plain, _span("g1", agent), _span("g2", agent),
         _span("h1", {"gen_ai.system": "openai"})])
     assert read_usage(con, q).notes == [
-        "OTel: 2 of 6 spans carry gen_ai attributes; 2 agent or tool spans "
+        "OTel: 2 of 4 spans carry gen_ai attributes; 2 agent or tool spans "
         "(gen_ai.operation.name) skipped: not inference requests; 1 hosted API call: "
         "billed by the provider, no share of the host's time; 2 spans read again (same "
         "traceId and spanId) counted once"]

@@ -175,14 +175,14 @@ def test_a_span_without_an_end_or_start_time_is_refused_by_both_readers(tmp_path
         read_priced_spans([write(tmp_path / "s.jsonl", d)])  # before: 0 busy time
 
 
-# -- 5. reprice: an odd batch size is one unpriced span; old costs stay in the old total ---
+# -- 5. reprice: an odd batch size is one unpriced span; its old cost is kept apart --------
 def _priced(sid, start_s, end_s, cost, **attrs):
     return span(sid, start_s, end_s, infercost__cost__amount_decimal=cost,
                 gen_ai__usage__cost__currency="USD",
                 infercost__price_table__version="old@2026-01-01", **attrs)
 
 
-def test_reprice_counts_odd_batch_sizes_as_unpriced_and_keeps_old_costs(tmp_path):
+def test_reprice_counts_odd_batch_sizes_as_unpriced_and_keeps_their_old_costs_apart(tmp_path):
     sc = tmp_path / "tiny.yaml"
     sc.write_text(yaml.safe_dump(TINY))
     m = {"gen_ai__request__model": "m"}
@@ -198,14 +198,15 @@ def test_reprice_counts_odd_batch_sizes_as_unpriced_and_keeps_old_costs(tmp_path
     res = api.reprice(f, scenario=sc)  # before: exit 2 for the whole file
     assert res.unpriced == {"bad infercost.batch.size": 3, "bad infercost.batch.index": 1,
                             "new table: bad infercost.batch.size": 1}
-    # old: both stored costs 0.0008 + 0.0008 = 0.0016 (the file's total); new: 0.0004
-    assert (res.old_total, res.new_total) == (D("0.0016"), D("0.0004"))
+    # old and new over the one span both tables price: 0.0008 -> 0.0004; the hand-edited
+    # span's stored 0.0008 is kept apart (old_unpriced), so old + old_unpriced is the file's
+    assert (res.old_total, res.new_total, res.old_unpriced_total) == (D("0.0008"), D("0.0004"), D("0.0008"))
     (row,) = res.rows
-    assert (row.spans, row.unpriced_new) == (1, 1)
+    assert (row.spans, row.unpriced_new, row.old_unpriced) == (1, 1, D("0.0008"))
     assert res.to_dict()["spans"]["unpriced_new"] == 1
 
 
-def test_reprice_keeps_the_old_cost_of_a_span_the_new_table_cannot_price(tmp_path):
+def test_reprice_keeps_apart_the_old_cost_of_a_span_the_new_table_cannot_price(tmp_path):
     f = write(tmp_path / "s.jsonl", doc(
         _priced("h0", 0, 1, "0.0125", gen_ai__provider__name="openai",
                 gen_ai__request__model="gpt-4o", gen_ai__usage__input_tokens=1000,
@@ -215,12 +216,14 @@ def test_reprice_keeps_the_old_cost_of_a_span_the_new_table_cannot_price(tmp_pat
                 gen_ai__usage__output_tokens=1000)))
     res = api.reprice(f, scenario=EXAMPLES / "chatbot.yaml")
     # gpt-4o: 1000 / 1e6 x 2.50 + 1000 / 1e6 x 10.00 = 0.0125 again; gpt-retired has no
-    # price in the new table: its 0.5 stays in the old total (0.5125, the file's), not new
+    # price in the new table: its 0.5 is in neither total (old and new cover the same
+    # spans) but kept apart, so old + old_unpriced = 0.5125, the file's
     assert res.unpriced == {"new table: no price for provider openai model gpt-retired": 1}
-    assert (res.old_total, res.new_total) == (D("0.5125"), D("0.0125"))
+    assert (res.old_total, res.new_total, res.old_unpriced_total) == (D("0.0125"), D("0.0125"), D("0.5"))
     rows = {r.model: r for r in res.rows}
     assert (rows["gpt-retired"].spans, rows["gpt-retired"].unpriced_new) == (0, 1)
-    assert (rows["gpt-retired"].old, rows["gpt-retired"].new) == (D("0.5"), D(0))
+    assert (rows["gpt-retired"].old, rows["gpt-retired"].new, rows["gpt-retired"].old_unpriced) == (
+        D(0), D(0), D("0.5"))
 
 
 # -- 6. whole numbers written as strings or floats ------------------------------------------
@@ -332,6 +335,19 @@ def test_a_span_read_twice_is_counted_once(tmp_path):
     assert res.summary["rows"]["usage_read"] == 2
     assert any("1 span read again (same traceId and spanId) counted once" in n
                for n in res.summary["notes"])
+    # every distinct span carries gen_ai attributes: "2 of 3" counted the copy among them
+    assert any(n.startswith("OTel: 2 of 2 spans carry gen_ai attributes; 1 span read again")
+               for n in res.summary["notes"]), res.summary["notes"]
+
+
+def test_a_span_read_twice_is_one_span_of_the_counts(tmp_path):
+    from infercost.ingest.otel import read_spans
+
+    # a plain server span (no gen_ai attribute) resent too: each span counted once
+    one = doc(span("a0", 60, 61, **L), span("s0", 60, 62, http__route="/x"))
+    f1, f2 = write(tmp_path / "1.jsonl", one), write(tmp_path / "2.jsonl", one)
+    _, c = read_spans([f1, f2])
+    assert (c.total, c.used, c.duplicates) == (2, 1, 2)
 
 
 def test_the_pricers_divisor_splits_a_span_with_no_batch_size_or_concurrency(tmp_path):

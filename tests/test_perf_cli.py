@@ -100,3 +100,56 @@ def test_bad_calibration_files_exit_2(cli, tmp_path):
     assert code == 2 and "mixed hardware" in err and len(err.strip().splitlines()) == 1
     code, _, err = cli("perf", "validate", "--calibration", tmp_path / "nope.jsonl", "--measurements", mixed)
     assert code == 2
+
+
+# -- errors name the flag typed, not the scenario key it stands for ----------------------
+@pytest.mark.parametrize("args, flag, needle", [
+    (["--gpus", "1", "--tp", "2"], "--tp", "between 1 and gpus (1), got 2"),
+    (["--gpus", "4", "--tp", "3"], "--tp", "multiple of tp (3)"),
+    (["--gpus", "6", "--tp", "6"], "--tp", "does not divide the 32 attention heads"),
+    (["--gpus", "6"], "--gpus", "tp 6 does not divide the 32 attention heads"),  # --tp defaults to --gpus
+    (["--gpus", "0"], "--gpus", "positive integer, got 0"),
+    (["--gpus", "-1"], "--gpus", "positive integer, got -1"),
+    (["--precision", "fp9"], "--precision", "unknown precision 'fp9'"),
+    (["--precision", "bf16-w"], "--precision", "suffix applies to fp8, int8, int4 only"),
+    (["--engine", "foo"], "--engine", "unknown engine 'foo'"),
+    (["--engine", "vllm@0.1"], "--engine", "unknown version '0.1' of engine vllm"),
+    (["--model", "llama-3.1-70b", "--precision", "bf16"], "--hardware", "short by"),
+    (["--hardware", "l4", "--isl", "30000", "--osl", "2000"], "--isl/--osl", "not even one sequence"),
+])
+def test_throughput_errors_name_the_flag(cli, args, flag, needle):
+    base = {"--model": "llama-3.1-8b", "--hardware": "h100-sxm", "--isl": "100", "--osl": "100"}
+    argv = ["perf", "throughput"]
+    for k, v in {**base, **dict(zip(args[::2], args[1::2], strict=True))}.items():
+        argv += [k, v]
+    code, out, err = cli(*argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"error: {flag}: ") and needle in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_throughput_tp_on_a_vision_model_names_the_flag(cli):
+    code, _, err = cli("perf", "throughput", "--model", "resnet50", "--hardware", "h100-sxm",
+                       "--batch", "4", "--gpus", "2", "--tp", "2")
+    assert code == 2 and err.startswith("error: --tp: tp 2: resnet50 is a vision model"), err
+
+
+@pytest.mark.parametrize("engine, needle", [("foo", "unknown engine 'foo'"),
+                                            ("vllm@0.1", "unknown version '0.1' of engine vllm")])
+def test_calibrate_refuses_an_unknown_engine_naming_the_flag(cli, h200, engine, needle):
+    # before: 'foo' was fitted from hf-eager and printed as "(foo)"; vllm@0.1 named deployment.engine
+    code, out, err = cli("perf", "calibrate", "--measurements", h200, "--engine", engine)
+    assert (code, out) == (2, "")
+    assert err.startswith("error: --engine: ") and needle in err, err
+
+
+def test_throughput_notes_wrap_at_80_columns(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = cli("perf", "throughput", "--model", "llama-3.1-8b", "--hardware", "a100-80gb-sxm",
+                         "--precision", "fp8", "--isl", "512", "--osl", "128")
+    assert code == 0, err
+    assert max(map(len, out.splitlines())) <= 80, out
+    # the note is all there, on an indented continuation line
+    flat = " ".join(x.strip() for x in out.splitlines())
+    assert ("note: a100-80gb-sxm has no fp8 tensor-core peak: fp8 weights are de-quantised and matmuls run "
+            "at the 16-bit peak (fp8-w)") in flat

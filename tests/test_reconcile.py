@@ -242,3 +242,79 @@ def test_a_bad_energy_figure_in_summary_json_is_one_line(month, cli, tmp_path):
         code, out, err = cli("reconcile", SCENARIO, "--attribution", att)
         assert code == 2 and "Traceback" not in err, err
         assert "energy.kwh_per_1k_requests: expected a number >= 0" in err
+
+
+def test_the_bundled_bill_storage_is_measured_and_every_residual_part_shown(cli):
+    # the SageMaker volume (2.80, ServiceCategory Storage on the endpoint's ResourceId)
+    # was booked as accelerator time: reconcile said storage was not on the bill
+    ex = ROOT / "examples"
+    args = ("reconcile", ex / "sentiment-bert.yaml", "--bill", ex / "sentiment-bert-measured" / "bill.csv",
+            "--counts", ex / "sentiment-bert-measured" / "counts.csv")
+    code, out, err = cli(*args, "--json")
+    assert code == 0, err
+    r = json.loads(out)
+    rows = {c["component"]: c for c in r["components"]}
+    assert Decimal(rows["storage"]["measured"]) == Decimal("2.80")
+    assert not any("storage" in n for n in r["notes"] if n.startswith("predicted with no"))
+    parts = r["decomposition"]["residual_parts"]
+    code, text, _ = cli(*args)
+    assert code == 0
+    # the accelerator part (larger than the whole difference) was only in --json
+    for label, key in (("busy time per inference", "accelerator_busy_time_per_inference"),
+                       ("other components", "other_components"),
+                       ("not on the bill", "not_on_the_bill")):
+        shown = f"{Decimal(parts[key]):,.2f}"
+        assert any(line.strip().startswith(label) and line.endswith(shown)
+                   for line in text.splitlines()), (label, shown, text)
+    assert max(len(x) for x in text.splitlines()) <= 80
+
+
+def test_residual_parts_add_up_to_the_shown_residual_in_both_tables():
+    from infercost.cli.reconcile import render_md, render_text, table_places
+
+    d = _small_bill()
+    d["decomposition"]["residual_parts"] = {
+        "accelerator_busy_time_per_inference": "-0.0253543",
+        "other_components": "0.0000003", "not_on_the_bill": "0"}
+    p = table_places(d)
+    text = render_text(d)
+    assert "busy time per inference" in text and "other components" in text
+    shown = [Decimal(line.split()[-1]) for line in text.splitlines()
+             if line.strip().startswith(("busy time per", "other components", "not on the bill"))]
+    residual = next(Decimal(line.split()[-1]) for line in text.splitlines()
+                    if line.strip().startswith("residual"))
+    assert len(shown) == 3 and sum(shown) == residual, text
+    assert p >= 6 and max(map(len, text.splitlines())) <= 80
+    md = render_md(d)
+    assert "| of which busy time per inference |" in md and "| of which other components |" in md
+
+
+def test_a_scenario_on_other_hardware_than_the_billed_fleet_is_noted(cli, tmp_path):
+    # the reconcile example predicts 8 x H100 per instance; the BERT bill is one A10G
+    # (ml.g5.xlarge): measured GPU-h took 8 GPUs per billed hour without a word
+    ex = ROOT / "examples"
+    code, _, err = cli("attribute", "--bill", ex / "sentiment-bert-measured" / "bill.csv",
+                       "--counts", ex / "sentiment-bert-measured" / "counts.csv",
+                       "--out", tmp_path / "att", "--no-requests")
+    assert code == 0, err
+    code, out, err = cli("reconcile", SCENARIO, "--attribution", tmp_path / "att", "--json")
+    assert code == 0, err
+    hit = [n for n in json.loads(out)["notes"] if "differs from the billed fleet" in n]
+    assert hit == ["the scenario's hardware (h100-sxm, 8 GPUs per instance: p5.48xlarge) "
+                   "differs from the billed fleet's, as the catalog matches its SKU "
+                   "(ml.g5.xlarge: a10g, 1 GPU per instance, 744 of 744 billed "
+                   "instance-hours): measured GPU-h count the scenario's 8 GPUs per billed "
+                   "instance-hour, so utilisation, price and energy compare different "
+                   "machines"], json.loads(out)["notes"]
+    code, out, err = cli("reconcile", ex / "sentiment-bert.yaml", "--attribution", tmp_path / "att",
+                         "--json")
+    assert code == 0, err
+    assert not [n for n in json.loads(out)["notes"] if "billed fleet" in n]
+
+
+def test_a_bill_alone_names_the_flags_it_needs(cli, tmp_path):
+    bill = ROOT / "examples" / "sentiment-bert-measured" / "bill.csv"
+    code, _, err = cli("reconcile", SCENARIO, "--bill", bill)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.strip() == ("error: --bill: expected --usage (request logs) or --counts (call "
+                           "counts) with it: a bill needs its usage to be attributed"), err

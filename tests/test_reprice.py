@@ -89,7 +89,7 @@ def test_reprice_cli_json_table_and_csv(tiny, cli, tmp_path, monkeypatch):
                          "deployment.pricing.price_per_gpu_hour=3.6", "--json")
     assert code == 0, err
     d = json.loads(out)
-    assert d["total"] == {"old": "0.0016", "new": "0.0008", "change": "-0.0008"}
+    assert d["total"] == {"old": "0.0016", "new": "0.0008", "change": "-0.0008", "old_unpriced": "0"}
     # 5 spans read: 3 repriced, 1 without a model, the health check not an inference
     assert d["spans"] == {"total": 5, "repriced": 3, "unpriced_new": 0,
                           "unpriced": {"missing model": 1},
@@ -254,3 +254,43 @@ def test_hosted_calls_with_cached_tokens_reprice_at_what_the_pricer_charged(tmp_
     assert pricer.stats.total == D("0.0025")
     r = api.reprice(spans, scenario=chatbot)
     assert r.old_total == D("0.0025") and r.new_total == D("0.0025") and not r.unpriced
+
+
+def test_a_span_the_new_table_cannot_price_is_left_out_of_both_old_and_new(tiny, tmp_path, cli,
+                                                                         monkeypatch):
+    sc, spans, _ = tiny
+    # the first acme span ends before it starts (a hand-edited or clock-skewed file): the
+    # new table cannot price it ("negative duration"); its stored cost is 0.0004
+    docs = [json.loads(line) for line in spans.read_text().splitlines()]
+    sp = docs[0]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    assert {"key": "tenant.id", "value": {"stringValue": "acme"}} in sp["attributes"]
+    sp["endTimeUnixNano"] = str(int(sp["startTimeUnixNano"]) - 1_000_000_000)
+    neg = tmp_path / "negdur.jsonl"
+    neg.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    res = api.reprice(neg, scenario=sc, deployment__pricing__price_per_gpu_hour=3.6)
+    assert res.unpriced == {"missing model": 1, "new table: negative duration": 1}
+    rows = {r.tenant: r for r in res.rows}
+    acme = rows["acme"]
+    # old and new over the same span (the one both tables price): 0.0004 -> 0.0002, -50%
+    # (before: old 0.0008 for two spans against new 0.0002 for one, -75%)
+    assert (acme.spans, acme.old, acme.new, acme.change) == (1, D("0.0004"), D("0.0002"), D("-0.0002"))
+    assert (acme.unpriced_new, acme.old_unpriced) == (1, D("0.0004"))
+    assert (res.old_total, res.new_total) == (D("0.0012"), D("0.0006"))
+    assert res.old_unpriced_total == D("0.0004")  # the dollars left out are said, not dropped
+    d = res.to_dict()
+    assert d["total"] == {"old": "0.0012", "new": "0.0006", "change": "-0.0006", "old_unpriced": "0.0004"}
+    assert [(r["tenant"], r["unpriced_new"], r["old_unpriced"]) for r in d["rows"]] == [
+        ("acme", 1, "0.0004"), ("globex", 0, "0")]
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, err = cli("reprice", neg, "--scenario", sc, "--set",
+                         "deployment.pricing.price_per_gpu_hour=3.6")
+    assert code == 0, err
+    assert max(map(len, out.splitlines())) <= 80, out
+    lines = out.splitlines()
+    assert lines[1].split() == ["model", "version", "tenant", "spans", "unpriced", "old", "new", "change"]
+    (row,) = [x for x in lines if " acme " in x]
+    assert row.split()[2:] == ["acme", "1", "1", "0.0004000", "0.0002000", "-0.0002000"], row
+    flat = " ".join(x.strip() for x in lines)
+    assert ("1 span the new table cannot price (negative duration 1): its stored cost 0.0004000 is in "
+            "neither old nor new") in flat, out
+    assert "unpriced: missing model 1" in flat  # the other reasons, as before

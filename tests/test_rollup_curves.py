@@ -84,6 +84,11 @@ def test_latency_curve_rises_towards_capacity():
     # sized at the 10 req/s peak: 2 replicas of 10 req/s each (constant 100 ms, no batching)
     assert c.replicas == 2 and c.capacity_per_s == pytest.approx(20.0)
     p99 = [p.p99_ms for p in c.points]
-    assert p99[0] >= 100.0 and p99[0] < p99[1] < p99[2]  # never below one service time
+    # constant arrivals and service (D/D/c): no queue below capacity, one service time
+    assert p99 == pytest.approx([100.0, 100.0, 100.0])
+    pois = {**SCENARIO, "workload": {**SCENARIO["workload"],
+                                     "arrivals": {"process": "poisson", "rate_per_s": 10}}}
+    p99 = [p.p99_ms for p in api.latency_curve(pois, loads=(0.1, 0.5, 0.9)).points]
+    assert p99[0] >= 100.0 and p99[0] < p99[1] < p99[2]  # Poisson queues: rises, never below 100 ms
     with pytest.raises(Exception, match="between 0 and 1"):
         api.latency_curve(SCENARIO, loads=(1.0,))

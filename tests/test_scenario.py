@@ -136,3 +136,24 @@ def test_bad_input_subprocess_has_no_traceback(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "Traceback" not in r.stderr
     assert str(p) in r.stderr and "workload.arrivals.rate_per_s" in r.stderr
+
+
+@pytest.mark.parametrize("key,value", [
+    ("costs.engineering.annual_cost_per_fte", '"1e400"'),
+    ("costs.engineering.annual_cost_per_fte", "1e15"),
+    ("deployment.pricing.price_per_gpu_hour", "2e15"),
+    ("costs.licensing.per_month", "1000000000000000"),
+    ("segments", "[{name: a, requests_per_month: 1, price: {per_request: 1e16}}]"),
+    ("finance", "{owned: {capex_per_gpu: '1e20', residual: 0.1}}"),
+])
+def test_money_past_the_bound_exits_2_naming_the_key(tmp_path, cli, key, value):
+    # every money key goes through one validator: below 1e15 of the currency (a bill row's
+    # bound); 1e400 used to be accepted and printed a 400-digit table
+    p = write(tmp_path, {**BASE, "costs": {"engineering": {"fte": 1, "annual_cost_per_fte": 120000}}})
+    code, out, err = cli("estimate", p, "--set", f"{key}={value}")
+    assert code == 2 and err.count("\n") == 1, err
+    assert "expected an amount below 1e15 of the currency" in err
+    assert f"s.yaml: {key}" in err, err
+    # just below the bound is money still
+    code, out, err = cli("estimate", p, "--set", "costs.engineering.annual_cost_per_fte=999999999999999")
+    assert code == 0, err

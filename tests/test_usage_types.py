@@ -313,3 +313,4 @@ def test_hour_24_is_refused_alike_on_spark(cli, tmp_path):
     msg = attribute_fails(cli, "--bill", _bill(tmp_path), "--usage", p, "--backend",
                           "spark", "--out", tmp_path / "o")
     assert msg.replace(f"{tmp_path}/", "") == f"u.jsonl: row 2: {HOUR_24}"
+

@@ -671,8 +671,9 @@ def reprice(spans: Any, *, scenario: Any = None, catalog: Any = None,
     priced again from its own busy time, batch and tokens; spans without one, without a
     model, or of another model than the scenario's (a self-hosted span; hosted API calls
     are priced from their tokens) are counted by reason. Spans read twice (traceId and
-    spanId) count once. Returns a `RepriceResult` (old and new totals, per
-    model/version/tenant, Decimal). Raises `InputError` for an unreadable file (file and
+    spanId) count once. Returns a `RepriceResult` (old and new totals over the spans both
+    tables price, per model/version/tenant, Decimal; a span the new table cannot price is
+    counted apart with its stored cost, `old_unpriced`). Raises `InputError` for an unreadable file (file and
     document named), a file without spans, a span whose stored cost or attributes are
     malformed, a scenario in another currency than the spans, spans none of which are
     the scenario's.
@@ -708,9 +709,10 @@ def _exact_sum(items) -> Decimal:
 class RepriceRow:
     """Old and new cost of the spans of one model, version and tenant (Decimal).
 
-    `spans`: the spans priced again; `unpriced_new`: priced spans the new table could not
-    price (a bad batch size, a hosted model without a new price): their old cost is in
-    `old`, nothing in `new`."""
+    `spans`: the spans priced again; `old` and `new` cover those spans alone, so `change`
+    compares like with like. `unpriced_new`: priced spans the new table could not price (a
+    bad batch size, a negative duration, a hosted model without a new price); their stored
+    cost is `old_unpriced`, in neither `old` nor `new`."""
 
     model: str
     model_version: str
@@ -719,6 +721,7 @@ class RepriceRow:
     old: Decimal
     new: Decimal
     unpriced_new: int = 0
+    old_unpriced: Decimal = Decimal(0)
 
     @property
     def change(self) -> Decimal:
@@ -751,6 +754,11 @@ class RepriceResult:
     @property
     def new_total(self) -> Decimal:
         return _exact_sum(r.new for r in self.rows)
+
+    @property
+    def old_unpriced_total(self) -> Decimal:
+        """Stored cost of the spans the new table could not price (in neither total)."""
+        return _exact_sum(r.old_unpriced for r in self.rows)
 
     @classmethod
     def build(cls, stored, table) -> RepriceResult:
@@ -792,26 +800,27 @@ class RepriceResult:
                                  cached_input_tokens=s.cached_input_tokens,
                                  provider=s.provider, model=s.model).total
             except UnpricedError as e:
-                # not priced again: its old cost stays in the old total (which then adds
-                # up to what the file stored), its row counts it as unpriced new
+                # not priced again: its stored cost goes in neither total (old and new
+                # cover the same spans); its row counts it and keeps that cost apart
                 count(unpriced, f"new table: {e.reason}")
-                new, repriced = Decimal(0), 0
-            else:
-                repriced = 1
-            count(versions, s.old_version or "unknown")
+                new = None
             currencies.add(s.currency)
-            g = groups.setdefault(key, [0, Decimal(0), Decimal(0), 0])
-            g[0] += repriced
+            g = groups.setdefault(key, [0, Decimal(0), Decimal(0), 0, Decimal(0)])
+            if new is None:
+                g[3] += 1
+                g[4] = _exact_sum((g[4], s.old_cost))
+                continue
+            count(versions, s.old_version or "unknown")
+            g[0] += 1
             g[1] = _exact_sum((g[1], s.old_cost))
             g[2] = _exact_sum((g[2], new))
-            g[3] += 1 - repriced
         other = sorted(c for c in currencies if c != table.currency)
         if other:
             raise InputError(f"the spans are priced in {', '.join(other)} but the scenario is in "
                              f"{table.currency}; reprice with a scenario in the same currency",
                              "scenario.currency")
-        rows = tuple(RepriceRow(m, v, t, n, old, new, nn)
-                     for (m, v, t), (n, old, new, nn) in sorted(groups.items()))
+        rows = tuple(RepriceRow(m, v, t, n, old, new, nn, old_nn)
+                     for (m, v, t), (n, old, new, nn, old_nn) in sorted(groups.items()))
         return cls(table.currency, table.version, tuple(sorted(versions)), rows,
                    dict(sorted(unpriced.items())), stored.total, dict(sorted(versions.items())),
                    stored.skipped, stored.duplicates, dict(sorted(mismatched.items())))
@@ -831,25 +840,30 @@ class RepriceResult:
                       "duplicates": self.duplicates},
             "total": {"old": format_decimal(self.old_total), "new": format_decimal(self.new_total),
                       "change": format_decimal(
-                          _exact_sum((self.new_total, self.old_total.copy_negate())))},
+                          _exact_sum((self.new_total, self.old_total.copy_negate()))),
+                      "old_unpriced": format_decimal(self.old_unpriced_total)},
             "rows": [{"model": r.model, "model_version": r.model_version, "tenant": r.tenant,
                       "spans": r.spans, "unpriced_new": r.unpriced_new,
                       "old": format_decimal(r.old), "new": format_decimal(r.new),
-                      "change": format_decimal(r.change)} for r in self.rows],
+                      "change": format_decimal(r.change),
+                      "old_unpriced": format_decimal(r.old_unpriced)} for r in self.rows],
         }
 
     def to_frame(self, money: MoneyKind = "decimal") -> pd.DataFrame:
-        """One row per model, model_version and tenant: spans, old, new, change (Decimal,
-        or float64 with `money="float"`)."""
+        """One row per model, model_version and tenant: spans, old, new, change, then
+        unpriced_new and old_unpriced (the spans the new table could not price and their
+        stored cost, in neither old nor new); money Decimal, or float64 with `money="float"`."""
         import pandas as pd
 
         _money_kind(money)
         conv = (lambda x: x) if money == "decimal" else float
         return pd.DataFrame([{"model": r.model, "model_version": r.model_version,
                               "tenant": r.tenant, "spans": r.spans, "old": conv(r.old),
-                              "new": conv(r.new), "change": conv(r.change)} for r in self.rows],
+                              "new": conv(r.new), "change": conv(r.change),
+                              "unpriced_new": r.unpriced_new, "old_unpriced": conv(r.old_unpriced)}
+                             for r in self.rows],
                             columns=["model", "model_version", "tenant", "spans", "old", "new",
-                                     "change"])
+                                     "change", "unpriced_new", "old_unpriced"])
 
     def __repr__(self) -> str:
         return (f"<RepriceResult {self.spans} spans: {self.old_total} -> {self.new_total} "
@@ -1045,10 +1059,19 @@ def place(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
 def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
     """Revenue, cost, gross margin and contribution per customer segment per month, and
     the price that reaches each segment's target margin (docs/finance.md). A segment's
-    cost per inference: its own figure, else its pipeline placement plus the estimate's
-    non-accelerator costs per inference, else the estimate's. Returns a list of
-    `finance.pnl.SegmentPnl`. Raises `InputError` without `segments:`."""
-    from infercost.finance.pnl import estimate_energy, segment_pnl
+    variable cost per inference: its own figure, else its pipeline placement plus the
+    estimate's other variable costs per inference, else the estimate's; the estimate's
+    fixed costs (priced by the month) are counted once, split by share of requests over
+    the segments costed from the scenario (`finance.pnl.cost_basis`). Returns
+    `finance.pnl.PnlRows` (a list of `SegmentPnl`, with `.notes`). Raises `InputError`
+    without `segments:`."""
+    from infercost.finance.pnl import (
+        PnlRows,
+        allocate_fixed,
+        cost_basis,
+        estimate_energy,
+        segment_pnl,
+    )
 
     sc = _prepare(scenario, None, overrides)
     if not sc.segments:
@@ -1062,6 +1085,12 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
             est = estimate(sc, catalog=catalog).breakdown
         return est
 
+    costed = [seg for seg in sc.segments if seg.cost_per_inference is None]
+    basis = cost_basis(breakdown()) if costed else None
+    shares = dict(zip((s.name for s in costed),
+                      allocate_fixed(basis.fixed_per_month if basis else Decimal(0),
+                                     [Decimal(repr(float(s.requests_per_month))) for s in costed]),
+                      strict=True))
     rows = []
     for seg in sc.segments:
         note = None
@@ -1070,18 +1099,42 @@ def pnl(scenario: Any, *, catalog: Any = None, **overrides: Any) -> list:
             en = None
             note = "the segment's own cost figure names no hardware: energy not modelled"
         elif seg.name in placed:
-            b = breakdown()
-            other = (b.total.amount - b.group_total("accelerator").amount) / b.inferences \
-                if b.inferences else Decimal(0)
-            cpi, src = placed[seg.name].per_request + other, "placement + estimate's other costs"
+            cpi = placed[seg.name].per_request + basis.other_variable_per_inference
+            src = "placement + estimate's other costs"
             en = placed[seg.name].energy.to_dict()
         else:
-            cpi, src = breakdown().cost_per_inference.amount, "estimate"
+            cpi, src = basis.variable_per_inference, "estimate"
             en = estimate_energy(breakdown().facts.get("energy"))
             if en is None:
                 note = "no power figure for the scenario's hardware: energy not modelled"
-        rows.append(segment_pnl(seg, Decimal(cpi), src, energy=en, energy_note=note))
-    return rows
+        rows.append(segment_pnl(seg, Decimal(cpi), src, shares.get(seg.name, Decimal(0)),
+                                energy=en, energy_note=note))
+    return PnlRows(rows, _pnl_notes(sc, basis, costed))
+
+
+def _pnl_notes(sc: Any, basis: Any, costed: list) -> list[str]:
+    """What `pnl`'s cost rule assumes, in words (figures in the scenario currency)."""
+    notes = []
+    own = [s.name for s in sc.segments if s.cost_per_inference is not None]
+    if own:
+        notes.append(f"{', '.join(own)}: own cost_per_inference, taken as the full cost per request "
+                     "(no share of the scenario's fixed costs)")
+    if basis is None:
+        return notes
+    total = sum((Decimal(repr(float(s.requests_per_month))) for s in costed), Decimal(0))
+    cur = sc.currency
+    if basis.fixed_per_month:
+        rule = "by share of requests" if total else "evenly (the segments have no requests)"
+        notes.append(f"fixed costs ({', '.join(basis.fixed_labels)}: {basis.fixed_per_month:,.2f} "
+                     f"{cur} a month) counted once and split {rule}; cost = requests x variable cost "
+                     "per inference (per inf) + that share (fixed) + edge depreciation")
+    if basis.inferences_per_month and total.quantize(Decimal(1)) != basis.inferences_per_month.quantize(Decimal(1)):
+        ratio = total / basis.inferences_per_month
+        notes.append(f"the segments total {total:,.0f} requests a month, the workload "
+                     f"{basis.inferences_per_month:,.0f} ({ratio:.3g}x): variable costs (accelerator "
+                     "time at the estimate's utilisation, review, egress, ...) scale with the segments' "
+                     "volume")
+    return notes
 
 
 @_names_file

@@ -8,6 +8,11 @@ model version, endpoint and tenant (`by="combination"`), or per day and combinat
 - allocated rows: `direct_cost` -> accelerator_busy, `idle_cost` -> accelerator_idle
   (idle spread by `idle: share`), `shared_cost` -> shared_services (spread by rule);
 - idle rows -> accelerator_idle, detail = resource id (whole bill only);
+- a fleet resource's usage rows in ServiceCategory Storage or Networking (a volume of a
+  fleet node, its data transfer: the summary's drivers `storage (fleet)`,
+  `networking (fleet)`) -> storage, egress, detail `fleet resources`: the engine allocates
+  them with the resource's instance time, so their amount is taken back out of the
+  accelerator lines in proportion to those lines (`fleet_category_parts`);
 - shared rows ("ServiceCategory / label") -> storage, egress, shared_services by
   category; credits, commitments, tax, adjustments by label;
 - unallocated rows -> unallocated, detail = the reason.
@@ -162,6 +167,11 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
             key = ("unallocated", str(rec.detail))
             drivers[key] = "not allocated: " + str(rec.detail)
         _add(parts, key, rec.cost)
+    fleet_parts = fleet_category_parts(parts, summary)
+    for (line, key), v in fleet_parts.items():
+        _add(parts, key, -v)
+        _add(parts, (line, FLEET_DETAIL), v)
+        drivers[(line, FLEET_DETAIL)] = _FLEET_DRIVER[line]
     n_all = Decimal(int(al["requests"].sum()))
     facts = {"source": "attribute", "slice": {}, "notes": [
         "bill lines carry amounts only: a bill's rates are per SKU and resource"]}
@@ -176,9 +186,14 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
     keys = list(SLICE_KEYS) if by == "combination" else ["period", *SLICE_KEYS]
     slices = []
     h = Decimal(24) if by == "day" else hours
-    for key, g in _slice_sums(al, keys).items():
+    sums = _slice_sums(al, keys)
+    slice_fleet = _slice_fleet_parts(fleet_parts, list(sums.values()))
+    for (key, g), fp in zip(sums.items(), slice_fleet, strict=True):
         key = {("day" if k == "period" else k): _text(v) for k, v in zip(keys, key, strict=True)}
         p = _parts_of(g["direct"], g["idle"], g["shared"], shared_rule)
+        for (line, k), v in fp.items():
+            _add(p, k, -v)
+            _add(p, (line, FLEET_DETAIL), v)
         label = " / ".join(f"{k}={'(none)' if v is None else v}" for k, v in key.items())
         facts: dict = {"source": "attribute", "slice": key, "notes": []}
         if idle_rule == "report":  # (a slice's idle is none of its own: "0% idle" misled)
@@ -191,6 +206,94 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
             raise AssertionError(f"slice {label}: lines {b.total.amount} != its rows {g['cost']}")
         slices.append(Slice(key, b))
     return AttributionBreakdowns(bill, by, tuple(slices))
+
+
+#: the detail of the storage and egress lines booked from fleet resources' own rows
+FLEET_DETAIL = "fleet resources"
+#: a fleet driver (`steps.drivers`: a fleet usage row of a ServiceCategory that is not
+#: instance time) -> its breakdown line
+_FLEET_LINES = {"storage (fleet)": "storage", "networking (fleet)": "egress"}
+_FLEET_DRIVER = {
+    "storage": "fleet resources' usage rows in ServiceCategory Storage (a volume of a fleet "
+               "node), taken out of their instance time in proportion",
+    "egress": "fleet resources' usage rows in ServiceCategory Networking (their data "
+              "transfer), taken out of their instance time in proportion",
+}
+#: what a proportional share is rounded to before the largest line takes the rest
+_SHARE_QUANTUM = Decimal("1e-10")
+_ACCELERATOR = ("accelerator_busy", "accelerator_idle")
+
+
+def fleet_category_parts(parts: dict[tuple[str, str], Decimal],
+                         summary: dict) -> dict[tuple[str, tuple[str, str]], Decimal]:
+    """How much of each whole-bill accelerator line of `parts` is a fleet resource's
+    Storage or Networking usage (money, exact in sum): {(line, accelerator key): amount}.
+
+    The engine allocates such rows with their resource's instance time (rules R2-R4), so
+    they sit in the busy and idle amounts; the summary's drivers (`storage (fleet)`,
+    `networking (fleet)`) hold their exact sums. Each is taken out of the accelerator lines
+    in proportion to them (each share rounded to 1e-10, the largest line taking the rest,
+    so the shares add up to the amount exactly). When fleet rows went unallocated (no
+    usable charge period: `totals.unallocated`), only the allocated and idle part of the
+    amount, amount x (busy + idle) / (busy + idle + unallocated), is taken (the rest stays
+    in `unallocated`). Empty when the fleet has no such rows or no instance time."""
+    amounts: dict[str, Decimal] = {}
+    for d in summary.get("drivers") or []:
+        line = _FLEET_LINES.get(d.get("driver"))
+        if line is not None:
+            amounts[line] = amounts.get(line, Decimal(0)) + Decimal(str(d["cost"]))
+    keys = [k for k in parts if k[0] in _ACCELERATOR]
+    booked = sum((parts[k] for k in keys), Decimal(0))
+    if not amounts or not booked:
+        return {}
+    unalloc = Decimal(str((summary.get("totals") or {}).get("unallocated") or 0))
+    out: dict = {}
+    for line, amount in amounts.items():
+        if unalloc:
+            amount = (amount * booked / (booked + unalloc)).quantize(_SHARE_QUANTUM)
+        shares = _apportion(amount, [parts[k] for k in keys])
+        if shares is None:
+            continue
+        for k, v in zip(keys, shares, strict=True):
+            if v:
+                out[(line, k)] = v
+    return out
+
+
+def _slice_fleet_parts(fleet_parts: dict, groups: list[dict]) -> list[dict]:
+    """The whole bill's storage and egress shares of its busy line and of its idle spread
+    to users (`fleet_category_parts`), split over the slices (`_slice_sums` values) in
+    proportion to each slice's direct and idle cost; per slice {(line, slice key):
+    amount}. The slices' shares add up to the bill's exactly."""
+    out: list[dict] = [{} for _ in groups]
+    for (line, key), amount in fleet_parts.items():
+        col = {("accelerator_busy", ""): "direct",
+               ("accelerator_idle", "spread to users"): "idle"}.get(key)
+        if col is None:  # (an idle row of a resource: the whole bill's alone)
+            continue
+        shares = _apportion(amount, [g[col] for g in groups])
+        for i, v in enumerate(shares or []):
+            if v:
+                out[i][(line, key)] = v
+    return out
+
+
+def _apportion(total: Decimal, weights: list[Decimal]) -> list[Decimal] | None:
+    """`total` split in proportion to `weights`: each share rounded half-even to 1e-10,
+    the weight largest in size (the first of equals) taking the rest, so the shares add
+    up to `total` exactly. None when the weights add up to zero."""
+    from decimal import localcontext
+
+    w = sum(weights, Decimal(0))
+    if not w or not weights:
+        return None
+    big = max(range(len(weights)), key=lambda i: (abs(weights[i]), -i))
+    with localcontext() as ctx:
+        ctx.prec = 80  # (exact products; the shares are then rounded to 1e-10)
+        shares = [Decimal(0) if i == big or not x else (x * total / w).quantize(_SHARE_QUANTUM)
+                  for i, x in enumerate(weights)]
+        shares[big] = total - sum(shares, Decimal(0))
+    return shares
 
 
 def _slice_sums(al: pd.DataFrame, keys: list[str]) -> dict[tuple, dict]:

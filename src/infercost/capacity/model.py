@@ -16,7 +16,11 @@ workload (60 s, or duration/200 if shorter):
    b = min(B, 1 + N x W + x S(b) rho^N) with utilisation rho = x S(b) / b (a fixed
    point; at saturation b = x S(b), rho = 1). Checked against the simulator in
    tests/test_estimate_vs_sim.py. A replica serves at most B / S(B) requests/s:
-   beyond that the excess is counted as dropped, never silently served;
+   beyond that the excess is counted as dropped, never silently served. An LLM serves
+   with continuous batching: sequences join the running batch up to B, so its
+   utilisation is the share of that full-batch capacity the load uses, rho = x S(B) / B
+   (`utilization`, the one definition `compare`, `build-vs-buy`, `tco` and the
+   simulator's measured busy time share);
 4. busy = N rho, idle = N (1 - rho - others) replica-hours per slice.
 
 A `workload.mix` serves a batch of b in sum_k share_k x S_k(b) (each class's own
@@ -52,11 +56,27 @@ class SliceLoad:
     overloaded: bool
 
 
+def utilization(rate_per_s: float, svc: ServiceTime, batch: float | None = None) -> float:
+    """Busy fraction of one replica offered `rate_per_s` requests/s (0-1; >= 1 is overload).
+
+    The one definition every command uses: the offered rate over the replica's capacity at
+    the batch its engine runs, n / S(n) requests/s, i.e. rate x S(n) / n. Continuous
+    batching (an LLM, `svc.is_llm`) lets sequences join the running batch up to
+    `svc.max_batch` (the KV cache's bound when lower), so n = max_batch at any load and the
+    slots the load leaves free are idle capacity, not busy time. Dynamic batching closes a
+    batch when it starts, so n = `batch`, the batch the engine forms (default max_batch); a
+    replica is then busy for the batch's whole service time, whatever its size.
+    """
+    n = float(svc.max_batch) if (svc.is_llm or batch is None) else float(batch)
+    return rate_per_s * svc.seconds_at(n) / n
+
+
 def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float = 1.0,
                  replicas: int = 1) -> SliceLoad:
     """Steady state of one replica offered x requests/s (fluid approximation).
 
-    `available` is the fraction of the replica's time not used by co-tenants.
+    `available` is the fraction of the replica's time not used by co-tenants. The
+    utilisation is `utilization(x, svc, b)` at the batch b found here (an LLM: at max_batch).
     """
     if x <= 0:
         return SliceLoad(1.0, 0.0, 0.0, False)
@@ -66,21 +86,21 @@ def replica_load(x: float, svc: ServiceTime, max_wait_s: float, available: float
         return SliceLoad(float(B), available, cap, True)
     # A batch is the request that opens it, those arriving while it waits (x W), and those
     # that arrived while the replica was busy with the previous batch (x S(b) rho):
-    # b = min(B, 1 + x W + x S(b) rho), rho = x S(b) / b, solved by damped iteration.
+    # b = min(B, 1 + x W + x S(b) rho), rho = utilization(x, svc, b) (x S(b) / b; an LLM:
+    # x S(B) / B), solved by damped iteration.
     lam = x * replicas  # one queue in front of the fleet: batches fill from all traffic
     b = min(float(B), 1.0 + lam * max_wait_s)
-    rho = min(available, x * svc.seconds_at(b) / b)
+    rho = min(available, utilization(x, svc, b))
     for _ in range(500):
         # requests queue only when every replica is busy: probability ~ rho^replicas
         p_wait = (rho / available) ** replicas
         nb = min(float(B), 1.0 + lam * max_wait_s + x * svc.seconds_at(b) * p_wait)
         nb = 0.5 * (b + nb)
-        rho = min(available, x * svc.seconds_at(nb) / nb)
+        rho = min(available, utilization(x, svc, nb))
         if abs(nb - b) < 1e-12:
             break
         b = nb
     return SliceLoad(b, rho, x, False)
-
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def attribute_command(
         None, "--counts-resource", help="The bill's ResourceId for counts without one "
         "(an invisible character in it written \\uXXXX, as errors and notes show it)."
     ),
-    counts_period: float | None = typer.Option(
+    counts_period: str | None = typer.Option(
         None, "--counts-period", help="Seconds per counts period, for counts without one."
     ),
     more_usage: list[str] = typer.Argument(None, help="More usage files (shell-expanded globs)."),
@@ -78,6 +78,13 @@ def attribute_command(
     if usage_files and counts:
         raise InputError("give one of them (a request log or call counts, not both)",
                          "--counts and --usage")
+    period_s = None
+    if counts_period is not None:  # (read here: the parser's message echoed no value)
+        try:
+            period_s = float(counts_period.strip())
+        except ValueError:
+            raise InputError(f"expected a positive number of seconds, got {counts_period!r}",
+                             "--counts-period") from None
     from infercost.cli.common import working
 
     with working(f"attributing the bill ({backend})"):
@@ -87,7 +94,7 @@ def attribute_command(
                 rules=rules, backend=backend, out=out_dir, bill_format=bill_format,
                 cost_basis=cost_basis, check_duplicates=not no_duplicate_check,
                 write_requests=not no_requests, by=by, counts_resource=counts_resource,
-                counts_period_s=counts_period,
+                counts_period_s=period_s,
             )
         except InputError as e:  # (the error in the flags' words, not the API's)
             raise getattr(e, "cli_words", e) from None

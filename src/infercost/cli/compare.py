@@ -75,10 +75,13 @@ def comparison_tables(d: dict) -> list:
         notes.append(f"{v['name']}: {v['precision']}, {v['plan']}; {v['sized']}")
         notes.extend(f"{v['name']}: {n}" for n in v["notes"] if not n.startswith("per-1M-token"))
     main = Table(f"{d['scenario']}: options compared ({cur}; p99 at peak)", cols, rows, notes)
-    dcols = ["variant", "capacity req/s", "served req/s", "per 1k inferences", "month change",
-             "bound at peak"]
+    # short headers, said in full under the table: at 80 columns the variant names stay whole
+    dcols = ["variant", "capacity", "served", "per 1k", "month +/-", "bound"]
+    dnotes = ["capacity and served: req/s; per 1k: cost per 1k inferences; month +/-: monthly "
+              "cost minus the baseline's; bound: what limits a replica at the peak"]
     if tokens:
-        dcols += ["per 1M input", "per 1M output"]
+        dcols += ["1M in", "1M out"]
+        dnotes.append("1M in, 1M out: cost per 1M input and per 1M output tokens")
 
     drows = []
     for v in d["variants"]:
@@ -90,7 +93,7 @@ def comparison_tables(d: dict) -> list:
             r += [per_unit_txt(Decimal(v[k])) if v[k] else "-"
                   for k in ("per_1m_input_tokens", "per_1m_output_tokens")]
         drows.append(r)
-    out = [main, Table(f"details ({cur})", dcols, drows), energy_table(d)]
+    out = [main, Table(f"details ({cur})", dcols, drows, dnotes), energy_table(d)]
     if sim:
         srows = []
         for v in d["variants"]:

@@ -97,8 +97,10 @@ def diff_tables(data: dict) -> list:
     for d in data["diffs"]:
         cur = d["currency"]
 
-        def rows(lines):
-            return [[x["name"], _fmt(x["base"], x["unit"]), _fmt(x["head"], x["unit"]),
+        def rows(lines, cur=cur):
+            # the title says "<currency> a month unless named": a row in another unit names it
+            return [[x["name"] if x["unit"] == cur else f"{x['name']} ({x['unit']})",
+                     _fmt(x["base"], x["unit"]), _fmt(x["head"], x["unit"]),
                      _signed(x["change"], x["unit"]),
                      "-" if x["change_pct"] is None else f"{x['change_pct']:+.1f}%"] for x in lines]
         title = f"infercost: {d['path'] or d['head']} ({cur} a month unless named)"

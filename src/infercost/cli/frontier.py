@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
             "--value-per-point", help="money a month per point of the quality metric")] = None,
         segments: Annotated[str, typer.Option(
             "--segments", help="risk segments, riskiest first: name:traffic_share:lift_share,...")] = "all:1:1",
-        steps: Annotated[int, typer.Option("--steps", help="routing fractions swept: 0, 1/steps, ..., 1")] = 20,
+        steps: Annotated[int, typer.Option("--steps", help="routing fractions swept: 0, 1/steps, ..., 1 (steps from 1 to 1000)")] = 20,
         set_: SetOpt = None,
         catalog: CatalogOpt = None,
         json_: JsonOpt = False,

@@ -7,6 +7,8 @@ engines capacity, sim and allocation are reached through the API).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -14,6 +16,28 @@ import typer
 
 perf_app = typer.Typer(help="Performance model: predict, validate, calibrate, max-load throughput.",
                        no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+#: the scenario key an error of the performance model names -> the `perf` flag that sets it
+FLAGS = {"model.precision": "--precision", "deployment.gpus_per_replica": "--gpus", "deployment.tp": "--tp",
+         "deployment.engine": "--engine", "deployment.hardware": "--hardware", "model.id": "--model"}
+
+
+@contextmanager
+def _flags(extra: dict[str, str] | None = None) -> Iterator[None]:
+    """Re-raise an InputError that names a scenario key (`FLAGS`, plus `extra`) as one that
+    names the command-line flag the user typed (``deployment.tp`` -> ``--tp``); any
+    other error passes unchanged."""
+    from infercost.errors import InputError
+
+    names = {**FLAGS, **(extra or {})}
+    try:
+        yield
+    except InputError as e:
+        flag = names.get(e.where or "")
+        if flag is None:
+            raise
+        raise type(e)(e.message, flag) from None
 
 
 def _clean(row: dict) -> dict:
@@ -127,6 +151,23 @@ def validate(
                   f"max {s['max_abs_rel_error']:.1%}")
 
 
+def _seed_engine(engine: str) -> str:
+    """`--engine` of `perf calibrate`, lower-cased: a named engine (optionally @version),
+    whose defaults seed the fit. Raises InputError ("--engine") for any other name: a
+    calibration file seeds no fit, and an unknown name is not fitted as hf-eager."""
+    from infercost.errors import InputError
+    from infercost.perf.engines import ALIASES, ENGINES, parse_engine
+
+    spec = str(engine).strip().lower()
+    if spec.partition("@")[0] not in ENGINES and spec.partition("@")[0] not in ALIASES:
+        known = ", ".join(sorted({*ENGINES, *ALIASES}))
+        raise InputError(f"unknown engine {engine!r}; the fit starts from a named engine: {known} "
+                         "(optionally @version)", "--engine")
+    with _flags():
+        parse_engine(spec)  # an unknown version
+    return spec
+
+
 @perf_app.command()
 def calibrate(
     measurements: Annotated[Path, typer.Option("--measurements", help="measurement file (JSON lines)")],
@@ -138,7 +179,9 @@ def calibrate(
     from infercost.perf.calibrate import calibrate as _cal
     from infercost.perf.measurements import read_measurements
 
-    cal = _cal(read_measurements(measurements), engine)
+    engine = _seed_engine(engine)
+    with _flags():
+        cal = _cal(read_measurements(measurements), engine)
     rep = cal.report()
     if json_:
         print_json(rep)
@@ -182,13 +225,24 @@ def throughput(
 
     Decoders: --isl/--osl -> output_tokens_per_s (whole system = replicas x per replica).
     Other families: --batch [--seq-len] -> samples_per_s (every GPU its own copy unless --tp).
+    Bad input exits 2 with one line naming the flag (--tp, --gpus, --precision...).
     """
+    # without --tp, the tensor-parallel degree is --gpus: a tp that does not divide the
+    # heads is the --gpus typed
+    with _flags({"workload": "--isl/--osl", **({"deployment.tp": "--gpus"} if tp is None else {})}):
+        _throughput(model, hardware, isl, osl, batch, seq_len, precision, gpus, tp, engine, kv_precision, tf32,
+                    quantile, catalog_file, json_)
+
+
+def _throughput(model, hardware, isl, osl, batch, seq_len, precision, gpus, tp, engine, kv_precision, tf32,
+                quantile, catalog_file, json_) -> None:
     from infercost.cli.common import print_json
     from infercost.core.catalog import load_catalog
     from infercost.errors import InputError
     from infercost.perf import build_profile
     from infercost.perf.throughput import QUANTILES, forward_load, max_load, with_interval
     from infercost.perf.uncertainty import perf_family
+    from infercost.report.terminal import make_console, print_wrapped
 
     cat = load_catalog(catalog_file)
     arch = cat.get_model(model, "--model")
@@ -226,7 +280,9 @@ def throughput(
     unit = "output tokens/s" if llm else "samples/s"
     what = f"{isl}/{osl} tokens" if llm else f"batch {batch}" + (f", seq len {out['seq_len']}" if out.get("seq_len")
                                                                   else "")
-    print(f"{model} {prof.precision.name} on {gpus} x {hardware} (tp {prof.tp}, {prof.engine}), {what}:")
+    con = make_console()
+    print_wrapped(con, f"{model} {prof.precision.name} on {gpus} x {hardware} (tp {prof.tp}, {prof.engine}), "
+                  f"{what}:", indent="  ")
     print(f"  {unit:<17} {out[key]:,.0f}  (80% interval {out[key + '_p10']:,.0f} .. {out[key + '_p90']:,.0f}; "
           f"{out[key + '_per_gpu']:,.0f} per GPU)")
     if llm:
@@ -235,7 +291,7 @@ def throughput(
     else:
         print(f"  step {out['step_ms']:.3f} ms   bound: {out['bound']}")
     for n in out.get("notes", []):
-        print(f"  note: {n}")
+        print_wrapped(con, f"  note: {n}", indent="    ")
 
 
 def register(app: typer.Typer) -> None:

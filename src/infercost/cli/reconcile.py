@@ -47,6 +47,9 @@ def reconcile_command(
     if usage and counts is not None:
         raise InputError("give one of them (a request log or call counts, not both)",
                          "--counts and --usage")
+    if bill and not usage and counts is None:  # (the API's check names its argument)
+        raise InputError("expected --usage (request logs) or --counts (call counts) with it: "
+                         "a bill needs its usage to be attributed", "--bill")
     r = api.reconcile(scenario, attribution=attribution, bill=list(bill or []) or None,
                       usage=list(usage or []) or None, counts=counts, rules=rules,
                       simulate=simulate, seed=seed, **api.overrides_from_sets(sets))
@@ -93,6 +96,8 @@ def table_places(d: dict) -> int:
             groups.append((parts, total))
     de = d["decomposition"]
     groups.append(([Decimal(de[k]) for k in de["order"]], Decimal(de["difference"])))
+    if _parts(de) and "residual" in de:  # (the shown parts add up to the shown residual)
+        groups.append(([Decimal(x) for _, x in _parts(de)], Decimal(de["residual"])))
     groups = [(parts, total) for parts, total in groups if sum(parts, Decimal(0)) == total]
     figures = [abs(x) for parts, total in groups for x in (*parts, total) if x]
     if not figures:
@@ -108,10 +113,18 @@ def table_places(d: dict) -> int:
     return places
 
 
-def _off(dec: dict) -> str | None:
-    """The residual's "not on the bill" part, when there is one."""
-    x = dec.get("residual_parts", {}).get("not_on_the_bill")
-    return x if x and x.strip("-0.") else None
+#: the residual's parts (`residual_parts` in --json) as the tables name them
+RESIDUAL_PARTS = (("accelerator_busy_time_per_inference", "busy time per inference"),
+                  ("other_components", "other components"),
+                  ("not_on_the_bill", "not on the bill"))
+
+
+def _parts(dec: dict) -> list[tuple[str, str]]:
+    """The residual's parts, (label, amount) each, in `RESIDUAL_PARTS` order; empty when
+    the decomposition has none (every part is shown, a zero too: the accelerator part
+    can be larger than the whole difference)."""
+    parts = dec.get("residual_parts") or {}
+    return [(label, parts[k]) for k, label in RESIDUAL_PARTS if parts.get(k) not in (None, "")]
 
 
 def _columns(d: dict) -> list[str]:
@@ -133,8 +146,8 @@ def render_md(d: dict) -> str:
     out += ["", "| effect (in this order) | " + cur + " |", "|---|---:|"]
     for k in dec["order"]:
         out.append(f"| {k} | {_m(dec[k], p)} |")
-        if k == "residual" and _off(dec):
-            out.append(f"| of which not on the bill | {_m(_off(dec), p)} |")
+        if k == "residual":
+            out += [f"| of which {label} | {_m(x, p)} |" for label, x in _parts(dec)]
     out.append(f"| **difference** | **{_m(dec['difference'], p)}** |")
     inf = d["inferences"]
     out += ["", f"Inferences: predicted {_m(inf['predicted'], 0)}, measured {_m(inf['measured'], 0)}. "
@@ -168,7 +181,8 @@ def render_text(d: dict) -> str:
     p = table_places(d)
     dec = d["decomposition"]
     shown = [_m(x, p) for x in (*(c[k] for c in d["components"] for k in cols),
-                                 *(d["total"][k] for k in cols), *(dec[k] for k in dec["order"]))]
+                                 *(d["total"][k] for k in cols), *(dec[k] for k in dec["order"]),
+                                 *(x for _, x in _parts(dec)))]
     w = max(13, 1 + max(map(len, shown)))
     head = f"{'component':<22}" + "".join(f"{c:>{w}}" for c in cols)
     lines = [f"{d['scenario']}: predicted vs measured, {d['currency']}, {_m(d['period_hours'], 0)} h",
@@ -178,10 +192,10 @@ def render_text(d: dict) -> str:
     lines.append(f"{'total':<22}" + "".join(f"{_m(d['total'][k], p):>{w}}" for k in cols))
     lines += ["", "difference, decomposed (volume, then utilisation, then price):"]
     for k in dec["order"]:
-        lines.append(f"  {k:<20}{_m(dec[k], p):>{w}}")
-        if k == "residual" and _off(dec):
-            lines.append(f"    {'not on the bill':<18}{_m(_off(dec), p):>{w}}")
-    lines.append(f"  {'difference':<20}{_m(dec['difference'], p):>{w}}")
+        lines.append(f"  {k:<26}{_m(dec[k], p):>{w}}")
+        if k == "residual":
+            lines += [f"    {label:<24}{_m(x, p):>{w}}" for label, x in _parts(dec)]
+    lines.append(f"  {'difference':<26}{_m(dec['difference'], p):>{w}}")
     if energy_line(d):
         lines += [""] + textwrap.wrap(energy_line(d), 80, subsequent_indent="  ")
     for n in d["notes"]:

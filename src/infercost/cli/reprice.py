@@ -103,7 +103,7 @@ def _text_widths(rows: list[list[str]], numbers: list[list[str]], width: int) ->
     widest name; a column that needs more than its share folds onto two lines."""
     from rich.cells import cell_len
 
-    gaps = 6  # 7 columns, one space between two
+    gaps = 3 + len(numbers) - 1  # one space between two columns
     fixed = sum(max(cell_len(x) for x in col) for col in numbers)
     room = width - gaps - fixed
     mins = list(_TEXT_MIN.values())
@@ -124,7 +124,9 @@ def _text_widths(rows: list[list[str]], numbers: list[list[str]], width: int) ->
 
 def reprice_tables(d: dict, fit_width: bool = False) -> list:
     """The reprice dict as one table (one row per model, version and tenant, then the
-    total), with the price-table versions and the unpriced spans in its notes.
+    total), with the price-table versions and the unpriced spans in its notes. When the
+    new table could not price some spans, an `unpriced` column counts them per row and a
+    note gives their stored cost (in neither old nor new: both cover the same spans).
     `fit_width`: model, version and tenant names folded onto at most two lines so the
     table fits the terminal's 80 columns (East Asian wide characters count 2; number
     columns never fold); whole otherwise (CSV, markdown)."""
@@ -139,19 +141,28 @@ def reprice_tables(d: dict, fit_width: bool = False) -> list:
     t = d["total"]
     names = [[r["model"] or "-", r["model_version"] or "-", r["tenant"] or "-"]
              for r in d["rows"]]
-    nums = [[f"{r['spans']:,}", m(r["old"]), m(r["new"]), m(r["change"])] for r in d["rows"]]
-    total = [f"{d['spans']['repriced']:,}", m(t["old"]), m(t["new"]), m(t["change"])]
+    # spans the new table could not price: a column of their own, only when there are some
+    un_new = d["spans"].get("unpriced_new", 0)
+    heads = ("spans", "unpriced", "old", "new", "change") if un_new else ("spans", "old", "new", "change")
+
+    def counts(n: int, u: int) -> list[str]:
+        return [f"{n:,}", f"{u:,}"] if un_new else [f"{n:,}"]
+
+    nums = [[*counts(r["spans"], r.get("unpriced_new", 0)), m(r["old"]), m(r["new"]), m(r["change"])]
+            for r in d["rows"]]
+    total = [*counts(d["spans"]["repriced"], un_new), m(t["old"]), m(t["new"]), m(t["change"])]
     if fit_width:
-        cols = [[h] + [n[i] for n in nums] + [total[i]]
-                for i, h in enumerate(("spans", "old", "new", "change"))]
+        cols = [[h] + [n[i] for n in nums] + [total[i]] for i, h in enumerate(heads)]
         widths = _text_widths(names + [["total", "", ""]], cols, WIDTH)
         names = [[fold_cells(x, w) for x, w in zip(n, widths, strict=True)] for n in names]
     rows = [[*n, *x] for n, x in zip(names, nums, strict=True)]
     # for CSV: whole names, span counts without separators, the exact money strings
-    raw = [[r["model"], r["model_version"], r["tenant"], r["spans"], r["old"], r["new"], r["change"]]
+    raw = [[r["model"], r["model_version"], r["tenant"], r["spans"],
+            *([r.get("unpriced_new", 0)] if un_new else []), r["old"], r["new"], r["change"]]
            for r in d["rows"]]
     rows.append(["total", "", "", *total])
-    raw.append(["total", "", "", d["spans"]["repriced"], t["old"], t["new"], t["change"]])
+    raw.append(["total", "", "", d["spans"]["repriced"], *([un_new] if un_new else []), t["old"], t["new"],
+                t["change"]])
     pt, sp = d["price_table"], d["spans"]
     old = pt["old_versions"]
     if len(old) > 1:  # the old total adds up spans priced with different tables: say so
@@ -169,9 +180,19 @@ def reprice_tables(d: dict, fit_width: bool = False) -> list:
     if sp.get("duplicates"):
         notes.append(f"{sp['duplicates']:,} duplicate spans (same traceId and spanId) "
                      "counted once")
-    un = sp["unpriced"]
+    un = {k: v for k, v in sp["unpriced"].items() if not (un_new and k.startswith(NEW_TABLE))}
     if un:
         notes.append("unpriced: " + "; ".join(f"{k} {v:,}" for k, v in un.items()))
-    return [Table(f"reprice ({d['currency']})",
-                  ["model", "version", "tenant", "spans", "old", "new", "change"], rows, notes,
+    if un_new:
+        why = "; ".join(f"{k[len(NEW_TABLE):]} {v:,}" for k, v in sp["unpriced"].items()
+                        if k.startswith(NEW_TABLE))
+        one = un_new == 1
+        notes.append(f"{un_new:,} span{'' if one else 's'} the new table cannot price ({why}): "
+                     f"{'its' if one else 'their'} stored cost {m(t.get('old_unpriced', '0'))} is in "
+                     "neither old nor new, so both cover the same spans")
+    return [Table(f"reprice ({d['currency']})", ["model", "version", "tenant", *heads], rows, notes,
                   raw_rows=raw)]
+
+
+#: how `api.RepriceResult` names the reason a span the new table could not price
+NEW_TABLE = "new table: "

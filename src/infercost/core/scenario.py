@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from infercost.core.currency import currency_problem
-from infercost.core.scenario_finance import Finance, Pipeline, Roadmap, Segment
+from infercost.core.scenario_finance import Amount, Finance, Pipeline, Roadmap, Segment
 from infercost.errors import InputError, shown
 
 Precision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
@@ -34,7 +34,6 @@ Plan = Literal["on-demand", "reserved-1y", "reserved-3y", "spot", "owned"]
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegFloat = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
-Amount = Annotated[Decimal, Field(ge=0)]  # a non-negative figure in the scenario currency
 
 
 class Strict(BaseModel):
@@ -84,8 +83,11 @@ def _size(v: Any) -> Any:
 
 
 class RequestSpec(Strict):
-    prompt_tokens: SizeDist | None = Field(None, description="input tokens per request (LLMs)")
-    output_tokens: SizeDist | None = Field(None, description="generated tokens per request (LLMs)")
+    prompt_tokens: SizeDist | None = Field(
+        None, description="input tokens per request (LLMs; none given: the performance model assumes 512, with a note)")
+    output_tokens: SizeDist | None = Field(
+        None, description="generated tokens per request (LLMs; none given: the performance model assumes 128, "
+                          "with a note)")
     items: SizeDist | None = Field(None, description="items (images, sentences) per request (others)")
 
     _norm = field_validator("prompt_tokens", "output_tokens", "items", mode="before")(

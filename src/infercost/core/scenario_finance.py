@@ -12,12 +12,26 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 NonNegFloat = Annotated[float, Field(ge=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
-Amount = Annotated[Decimal, Field(ge=0)]
+
+#: Every money value a scenario reads is below this many units of its currency (the bound
+#: bill rows have too): a larger figure is a typo or a stray exponent, and it would break
+#: the exact sums and the tables.
+MAX_AMOUNT = Decimal("1e15")
+
+
+def _below_max(v: Decimal) -> Decimal:
+    if v >= MAX_AMOUNT:
+        raise ValueError("expected an amount below 1e15 of the currency")
+    return v
+
+
+#: A non-negative money value in the scenario currency (every scenario money key: one validator).
+Amount = Annotated[Decimal, Field(ge=0), AfterValidator(_below_max)]
 
 
 class _Strict(BaseModel):
@@ -182,8 +196,9 @@ class Segment(_Strict):
     sites: int = Field(0, ge=0, description="customer sites with room for edge nodes (0: cloud only)")
     price: SegmentPrice = Field(default_factory=SegmentPrice)
     cost_per_inference: Amount | None = Field(
-        None, description="override: cost per inference from any engine (default: the pipeline placement "
-                          "or the scenario's estimate)")
+        None, description="override: full cost per inference from any engine, no share of the fixed costs "
+                          "(default: the pipeline placement or the scenario's estimate, plus a share of "
+                          "its fixed costs)")
     edge_depreciation_per_month: Amount = Field(Decimal(0), description="edge hardware at this segment's sites, per month")
     data_on_site: bool = Field(False, description="its data must stay on its site")
     grid_gco2_per_kwh: NonNegFloat | None = Field(

@@ -131,11 +131,12 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         how = "replicas as given"
         # latency of the fleet as given, at the peak
         n = _peak_replicas(scenario, sizing)
-        from infercost.decide.latency import fleet_latency, service_tail_factor
+        from infercost.decide.latency import fleet_latency, queue_factor, service_tail_factor
         dep = scenario.deployment
         lat = fleet_latency(sizing.peak_rate_per_s, n, svc, dep.batching.max_wait_ms / 1000.0,
                             service_tail_factor(scenario),
-                            1.0 - (dep.sharing.others_utilization if dep.sharing else 0.0))
+                            1.0 - (dep.sharing.others_utilization if dep.sharing else 0.0),
+                            queue_factor(scenario))
         met = None if sizing.slo_p99_ms is None else lat.p99_s * 1000.0 <= sizing.slo_p99_ms
         sizing = Sizing(n, sizing.peak_rate_per_s, lat, sizing.slo_p99_ms, met, how)
     est = estimate(sized_sc, catalog)
@@ -230,8 +231,10 @@ def compare(scenario: Scenario, catalog: Catalog, *, keep_replicas: bool = False
             row = _replace(row, sized="baseline's replicas (--keep-replicas)")
         rows.append(row)
     out = [rows[0]] + [_vs(r, base) for r in rows[1:]]
+    from infercost.decide.latency import arrivals_note
+
     notes = ["p99 is analytic at the peak arrival rate (Erlang C queue + batch fill + service "
-             "tail); --simulate measures it"]
+             "tail); --simulate measures it", arrivals_note(scenario)]
     return Comparison(scenario.name, scenario.currency, out, notes)
 
 

@@ -112,7 +112,7 @@ def latency_curve(scenario: Scenario, catalog: Catalog,
                   loads: Sequence[float] = DEFAULT_LOADS) -> LatencyCurve:
     """Analytic p99 (ms) of the fleet sized at the scenario's peak, at each fraction of
     its capacity (each in (0, 1))."""
-    from infercost.decide.latency import fleet_latency, service_tail_factor
+    from infercost.decide.latency import fleet_latency, queue_factor, service_tail_factor
     from infercost.decide.sizing import size_fleet
     from infercost.perf.service import service_time
 
@@ -126,6 +126,7 @@ def latency_curve(scenario: Scenario, catalog: Catalog,
     for u in loads:
         if not 0 < u < 1:
             raise InputError(f"each load must be between 0 and 1 (exclusive), got {u}", "loads")
-        f = fleet_latency(u * cap, n, svc, dep.batching.max_wait_ms / 1000.0, tail, available)
+        f = fleet_latency(u * cap, n, svc, dep.batching.max_wait_ms / 1000.0, tail, available,
+                          queue_factor(scenario))
         points.append(LatencyPoint(float(u), u * cap, f.p99_s * 1000.0))
     return LatencyCurve(n, cap, scenario.slo.p99_latency_ms, points)

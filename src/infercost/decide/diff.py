@@ -97,7 +97,10 @@ def cost_diff(base: Scenario, head: Scenario, catalog: Catalog, path: str = "") 
     names = list(bc) + [n for n in hc if n not in bc]
     comps = [DiffLine(n, bc[n].amount if n in bc else None, hc[n].amount if n in hc else None, cur)
              for n in names]
-    notes = []
+    from infercost.decide.latency import arrivals_note
+
+    notes = list(dict.fromkeys(arrivals_note(sc) for sc in (base, head)
+                               if sc.workload.arrivals.process in ("constant", "trace")))
     if _p99(b) is None or _p99(h) is None:
         notes.append("p99 missing: the fleet is overloaded at the peak")
     return CostDiff(base.name, head.name, cur, summary, comps, path, notes)

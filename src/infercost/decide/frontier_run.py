@@ -23,12 +23,31 @@ from infercost.decide.energy import per_1k
 from infercost.decide.frontier import Point, Segment, best, pareto, sweep
 from infercost.errors import InputError
 
+#: Most routing fractions one sweep takes (`--steps`): 1/1000 of the traffic is finer than
+#: any routing rule resolves, and each step is a row of the output.
+MAX_STEPS = 1000
+
+
+def check_frontier_options(value_per_point: Decimal | None, steps: int) -> None:
+    """Refuse a value per point that is not a finite amount below the scenario money bound
+    (`core.scenario_finance.MAX_AMOUNT`, either sign) and a step count outside
+    1..MAX_STEPS. Raises InputError naming the flag."""
+    from infercost.core.scenario_finance import MAX_AMOUNT
+
+    if value_per_point is not None and not (value_per_point.is_finite() and abs(value_per_point) < MAX_AMOUNT):
+        raise InputError(f"expected a finite amount below 1e15 in absolute value, got {value_per_point}",
+                         "--value-per-point")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise InputError(f"expected a whole number from 1 to {MAX_STEPS}, got {steps}", "--steps")
+
 
 def run_frontier(scenario: Scenario, catalog: Catalog, *, large: str | None = None,
                  small: str | None = None, reference: str = "baseline",
                  value_per_point: Decimal | None = None, segments: list[Segment] | None = None,
                  steps: int = 20) -> dict[str, Any]:
-    """Points with dominated flags, and the routing sweep between `large` and `small`."""
+    """Points with dominated flags, and the routing sweep between `large` and `small`.
+    Raises InputError for a value per point or step count `check_frontier_options` refuses."""
+    check_frontier_options(value_per_point, steps)
     comp = compare(scenario, catalog)
     metric = None
     points = []

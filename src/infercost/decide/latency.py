@@ -14,7 +14,14 @@ p99 latency (seconds) ~= batch-fill wait + queue wait p99 + service-time p99, wh
 - the queue wait p99 is the M/M/c (Erlang C) quantile with c = N, rate lambda and mu
   (`sim.theory.mmc_wait_quantile`): P(W > t) = C exp(-(c mu - lambda) t). Requests queue
   only when every replica is busy, and then replicas take full batches, so the queue
-  drains at N mu;
+  drains at N mu. That is Poisson arrivals (poisson, diurnal and spike traffic, and a
+  trace, read at its peak rate). Constant arrivals (`process: constant`, gaps of exactly
+  1 / rate) scale it by `queue_factor` = (ca^2 + cs^2) / 2 with ca^2 = 0 (Allen-Cunneen's
+  G/G/c correction of M/M/c): cs^2, the squared coefficient of variation of the service
+  time, is 0 for a constant time (`service:` constant, or the performance model with
+  fixed request sizes), so D/D/c has no queue below saturation; 1 for exponential (D/M/c:
+  half the M/M/c wait), and for the performance model when request sizes spread (a p95 or
+  a distribution: taken as exponential); exp(sigma^2) - 1 for lognormal;
 - batch fill: a request may wait up to `max_wait_ms` for its batch, less when the batch
   fills sooner: min(max_wait, (B - 1) / lambda);
 - the service-time tail multiplies S(b) by the distribution's p99 / mean:
@@ -68,6 +75,41 @@ def service_tail_factor(scenario: Scenario, q: float = 0.99) -> float:
     return math.exp(z * sigma - sigma * sigma / 2.0)
 
 
+def queue_factor(scenario: Scenario) -> float:
+    """Multiplier on the M/M/c queue-wait quantile for the scenario's arrival process
+    (module doc): 1 for Poisson-like traffic; for constant arrivals (ca^2 + cs^2) / 2 with
+    ca^2 = 0 and cs^2 the service time's squared coefficient of variation."""
+    if scenario.workload.arrivals.process != "constant":
+        return 1.0
+    svc = scenario.service
+    if svc is None:  # the performance model: constant unless request sizes spread
+        req = scenario.workload.request
+        sizes = [d for d in (req.prompt_tokens, req.output_tokens, req.items) if d is not None]
+        spread = any(d.p95 is not None or d.distribution not in (None, "constant") for d in sizes)
+        return 0.5 if spread else 0.0
+    if svc.distribution == "constant":
+        return 0.0
+    if svc.distribution == "exponential":
+        return 0.5
+    sigma = float(getattr(svc, "sigma", None) or 0.0)
+    return math.expm1(sigma * sigma) / 2.0
+
+
+def arrivals_note(scenario: Scenario) -> str:
+    """One sentence: the arrival process the analytic queue wait assumes for this scenario."""
+    a = scenario.workload.arrivals
+    if a.process == "constant":
+        k = queue_factor(scenario)
+        if k == 0:
+            return ("analytic p99: constant arrivals and a constant service time (D/D/c): no queue "
+                    "wait below saturation")
+        return (f"analytic p99: constant arrivals, queue wait {k:.3g} x the M/M/c figure "
+                "(Allen-Cunneen, no arrival variability)")
+    if a.process == "trace":
+        return "analytic p99: the trace read as Poisson arrivals at its peak-minute rate (M/M/c queue wait)"
+    return "analytic p99: Poisson arrivals at the peak-minute rate (M/M/c queue wait)"
+
+
 def _z(q: float) -> float:
     if abs(q - 0.99) < 1e-12:
         return Z99
@@ -77,8 +119,9 @@ def _z(q: float) -> float:
 
 
 def fleet_latency(rate_per_s: float, replicas: int, svc: ServiceTime, max_wait_s: float,
-                  tail: float = 1.0, available: float = 1.0) -> FleetLatency:
-    """p99 latency (s) of `replicas` replicas offered `rate_per_s` requests/s (module doc)."""
+                  tail: float = 1.0, available: float = 1.0, queue: float = 1.0) -> FleetLatency:
+    """p99 latency (s) of `replicas` replicas offered `rate_per_s` requests/s (module doc);
+    `queue` multiplies the M/M/c queue-wait quantile (`queue_factor`: 1 for Poisson)."""
     n = max(1, int(replicas))
     if rate_per_s <= 0:
         s1 = svc.batch_seconds(1)
@@ -91,7 +134,7 @@ def fleet_latency(rate_per_s: float, replicas: int, svc: ServiceTime, max_wait_s
     if rate_per_s / mu / n >= 1.0:  # the offered load per server, as Erlang C computes it
         return FleetLatency(rate_per_s, n, float(B), util, math.inf, True)
     b = operating_batch(svc, x, rate_per_s * max_wait_s, available)
-    wq = mmc_wait_quantile(n, rate_per_s, mu, 0.99)
+    wq = mmc_wait_quantile(n, rate_per_s, mu, 0.99) * queue
     fill = min(max_wait_s, (B - 1) / rate_per_s)
     return FleetLatency(rate_per_s, n, b, util, fill + wq + svc.seconds_at(b) * tail, False)
 

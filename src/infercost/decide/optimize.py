@@ -13,7 +13,8 @@
 3. Winner (cheapest, then lowest p99), runners-up, and the Pareto set of cost vs p99;
    runners-up and finalists differ in more than the max batch (the best batch of each).
 4. The cheapest `finalists` distinct plans are simulated (`sim.simulate`, one task each on
-   the backend) over the busiest hour: Poisson arrivals at the peak-minute rate for up to
+   the backend) over the busiest hour: Poisson arrivals (constant ones for a scenario with
+   `process: constant`) at the peak-minute rate for up to
    an hour (capped at `sim_requests` requests so a finalist takes seconds). An autoscaled
    finalist runs with its bounds, the autoscaler and warm-up, starting from the replicas
    its autoscaler wants at the window's start, on the traffic shape around the peak
@@ -42,7 +43,7 @@ from infercost.core.scenario import Scenario
 from infercost.decide.autoscale import want
 from infercost.decide.backend import check_backend, run_tasks
 from infercost.decide.grid import Grid, build_grid, variant
-from infercost.decide.latency import service_tail_factor
+from infercost.decide.latency import arrivals_note, queue_factor, service_tail_factor
 from infercost.decide.screen import Screen, concat, screen
 from infercost.decide.sizing import rate_profile
 from infercost.errors import InputError
@@ -317,7 +318,8 @@ def screen_grid(scenario: Scenario, grid: Grid, scale=1.0, *, autoscale: bool = 
     slo = scenario.slo.p99_latency_ms
     tasks = [(Grid(grid.configs[k:k + CHUNK], grid.plans), lam, wait_s, tail, scales[k:k + CHUNK],
               rates if autoscale else None, target, None if slo is None else slo / 1000.0,
-              ramp_lag(scenario, len(rates))) for k in range(0, len(grid.configs), CHUNK)]
+              ramp_lag(scenario, len(rates)), queue_factor(scenario))
+             for k in range(0, len(grid.configs), CHUNK)]
     parts = run_tasks(screen, tasks, backend)
     return concat([(k * CHUNK, part) for k, part in enumerate(parts)]), lam, target
 
@@ -343,6 +345,12 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
     t0 = time.perf_counter()
     grid = build_grid(scenario, catalog, hardware=hardware, engines=engines, mig=mig)
     notes.extend(grid.notes)
+    if any(c.is_llm for c in grid.configs):
+        from infercost.perf.service import default_tokens_note
+
+        tok = default_tokens_note(scenario)  # the grid's LLM batch times use the assumed sizes
+        if tok:
+            notes.append(tok)
     by_engine: dict[str, float] = {}
     by_note: dict[str, list[str]] = {}
     for e in dict.fromkeys(c.engine for c in grid.configs):
@@ -353,6 +361,7 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
         notes.append(f"{note} (engines: {', '.join(engs)})" if len(by_engine) > 1 else note)
     scale = np.array([by_engine[c.engine] for c in grid.configs])
     s, lam, target = screen_grid(scenario, grid, scale, autoscale=autoscale, backend=backend)
+    notes.append(f"screen's {arrivals_note(scenario)}")
     quality = precision_quality(scenario)
     unknown = sorted({c.precision for c in grid.configs if quality.get(c.precision) is None})
     if unknown:
@@ -378,7 +387,8 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
         cat = grid.catalog or catalog
         fin = run_tasks(_simulate, [(scenario, cat, c, lam, sim_requests, seed, target, grid.engine_fixed)
                                     for c in fin], backend)
-        notes.append(f"finalists simulated over the busiest hour: Poisson at the peak "
+        proc = "constant arrivals" if scenario.workload.arrivals.process == "constant" else "Poisson"
+        notes.append(f"finalists simulated over the busiest hour: {proc} at the peak "
                      f"{lam:,.2f} req/s for {_sim_duration(lam, sim_requests):,.0f} s (longer where "
                      f"a warm-up is in play), seed {seed}"
                      + ("; autoscaled ones with their bounds, autoscaler and warm-up on the traffic "
@@ -568,8 +578,9 @@ def sim_window(scenario: Scenario, c: Candidate, lam: float, duration: float,
         sets["workload.arrivals"] = {"process": "spike", "rate_per_s": base, "multiplier": a.multiplier,
                                      "start_s": start, "end_s": min(duration, start + (a.end_s - a.start_s))}
         start_rate = base
-    else:
-        sets["workload.arrivals"] = {"process": "poisson", "rate_per_s": lam}
+    else:  # the scenario's own process: constant gaps stay constant, the rest are Poisson
+        proc = "constant" if a.process == "constant" else "poisson"
+        sets["workload.arrivals"] = {"process": proc, "rate_per_s": lam}
     if c.autoscaled:
         n0 = int(want(start_rate, c.capacity_per_replica, target))
         sets["deployment.replicas"] = {"min": c.min_replicas, "max": c.replicas,

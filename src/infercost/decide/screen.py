@@ -12,7 +12,9 @@ is the reference; tests check they agree):
   b / S(b) >= x (bisection): never grows with N;
 - queue wait p99: Erlang C with c = N servers of rate mu (Erlang B recurrence
   B_k = a B_{k-1} / (k + a B_{k-1}), C = B_N / (1 - rho (1 - B_N))),
-  W99 = ln(C / 0.01) / (N mu - lambda) when C > 0.01, else 0;
+  W99 = ln(C / 0.01) / (N mu - lambda) when C > 0.01, else 0, times `queue` for the
+  arrival process (`decide.latency.queue_factor`: 1 for Poisson, 0 for constant arrivals
+  with a constant service time);
 - p99 = min(W, (B - 1) / lambda) + W99 + S(b) x tail; TTFT (LLMs) uses the prefill time.
 
 Autoscaled bounds must also hold the SLO through the traffic's ramps (`ramp_min`): a new
@@ -73,12 +75,13 @@ def _interp(xs: np.ndarray, ys: np.ndarray, b: np.ndarray) -> np.ndarray:
     return y0 + t * (y1 - y0)
 
 
-def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0):
-    """(config, B, N) rows and their p99, TTFT, utilisation; `scale` multiplies service time."""
-    return _rows(grid, lam, wait_s, tail, scale)[:6]
+def latency_rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0, queue: float = 1.0):
+    """(config, B, N) rows and their p99, TTFT, utilisation; `scale` multiplies service time,
+    `queue` the queue-wait quantile."""
+    return _rows(grid, lam, wait_s, tail, scale, queue)[:6]
 
 
-def _rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0):
+def _rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0, queue: float = 1.0):
     """latency_rows plus each row's capacity per replica mu (req/s)."""
     scales = np.broadcast_to(np.asarray(scale, dtype=float), (len(grid.configs),))
     cfg_i, bmax, xs_rows, ys_rows, pre_rows = [], [], [], [], []
@@ -134,7 +137,7 @@ def _rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0):
         Bk = np.where(m, a * Bk / (k + a * Bk), Bk)
     with np.errstate(divide="ignore", invalid="ignore"):
         C = Bk / (1.0 - rho_f * (1.0 - Bk))
-        wq = np.where(C > 0.01, np.log(C / 0.01) / (N * mu - lam), 0.0)
+        wq = np.where(C > 0.01, np.log(C / 0.01) / (N * mu - lam), 0.0) * queue
     fill = np.minimum(wait_s, (B - 1.0) / lam) if lam > 0 else np.zeros_like(B)
     p99 = np.where(over, np.inf, fill + wq + s_b * tail)
     pre_b = _interp(XS, PRE, b)
@@ -145,13 +148,14 @@ def _rows(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0):
 
 def screen(grid: Grid, lam: float, wait_s: float, tail: float, scale=1.0,
            rates: np.ndarray | None = None, target: float = 0.7, slo_s: float | None = None,
-           lag: int = 0) -> Screen:
+           lag: int = 0, queue: float = 1.0) -> Screen:
     """Every candidate: latency rows (fixed fleets, then autoscaling bounds when `rates`,
     the traffic shape in req/s per equal slice, is not flat) x the pricing plans of each
     row's hardware. `target`: the autoscaler's utilisation target; `slo_s`: the p99 SLO,
     seconds (None: none); `lag`: slices between a rise in traffic and the replicas it
-    calls for serving (warm-up plus an evaluation interval), for `ramp_min`."""
-    cfg_i, B, N, p99, ttft, util, mu = _rows(grid, lam, wait_s, tail, scale)
+    calls for serving (warm-up plus an evaluation interval), for `ramp_min`; `queue`: the
+    arrival process's queue-wait factor (`decide.latency.queue_factor`)."""
+    cfg_i, B, N, p99, ttft, util, mu = _rows(grid, lam, wait_s, tail, scale, queue)
     lo, mean = N.copy(), N.astype(float)
     if rates is not None and len(rates) and float(np.max(rates)) > float(np.min(rates)) * (1 + 1e-9):
         rates = np.asarray(rates, dtype=float)

@@ -3,7 +3,7 @@
 The peak is the busiest 60-second slice of the workload's arrivals (as `capacity` slices
 it), times (1 + shadow fraction) for experiment copies. A fixed fleet gets the fewest
 replicas N whose analytic p99 at the peak (`decide.latency`) is within
-`slo.p99_latency_ms`; with no p99 SLO, the fewest that keep peak utilisation at or under
+`slo.p99_latency_ms` (queue wait for the scenario's arrival process: `queue_factor`); with no p99 SLO, the fewest that keep peak utilisation at or under
 the autoscaling target (0.7 without autoscaling). An autoscaled fleet keeps its target
 and `min` (lowered to N if above it) and gets `max` = max(N, replicas its target wants at
 peak), so the cap never blocks the SLO. Pure functions; no I/O.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from infercost.capacity.model import replica_load
 from infercost.core.scenario import ReplicaRange, Scenario, set_path, validate
 from infercost.core.traffic import rate_at
-from infercost.decide.latency import FleetLatency, fleet_latency, service_tail_factor
+from infercost.decide.latency import FleetLatency, fleet_latency, queue_factor, service_tail_factor
 from infercost.perf.service import ServiceTime
 
 MAX_REPLICAS = 100_000
@@ -64,11 +64,12 @@ def size_fleet(scenario: Scenario, svc: ServiceTime) -> Sizing:
     wait_s = dep.batching.max_wait_ms / 1000.0
     available = 1.0 - (dep.sharing.others_utilization if dep.sharing else 0.0)
     tail = service_tail_factor(scenario)
+    queue = queue_factor(scenario)
     slo = scenario.slo.p99_latency_ms
     target = dep.autoscaling.target_utilization if dep.autoscaling else 0.7
 
     def lat(n: int) -> FleetLatency:
-        return fleet_latency(lam, n, svc, wait_s, tail, available)
+        return fleet_latency(lam, n, svc, wait_s, tail, available, queue)
 
     if slo is not None:
         def ok(n: int) -> bool:

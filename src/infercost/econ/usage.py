@@ -5,7 +5,9 @@ Both the analytic estimate (`econ.capacity`) and the simulator (`sim`) produce o
 by pricing plan and by state (DESIGN.md, "the cost model in one screen"):
 
 - busy: replica time spent serving (a replica serving a batch is busy for the batch's
-  service time, whatever the batch size);
+  service time, whatever the batch size; an LLM replica, whose running batch takes new
+  sequences up to max_batch, for the share of its full-batch capacity the load uses:
+  `capacity.model.utilization`);
 - idle: provisioned and warm, not serving;
 - warm-up: provisioned, not yet able to serve (cold start), paid for.
 

@@ -278,7 +278,9 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
         raise InputError("tco needs `deployment.hardware` (priced and powered from the catalog)",
                          "deployment.hardware")
     hw = catalog.get_hardware(dep.hardware)
-    notes: list[str] = []
+    from infercost.perf.service import DEFAULT_TOKENS_NOTE
+
+    notes: list[str] = [n for n in usage.notes if n.startswith(DEFAULT_TOKENS_NOTE)]  # an LLM's assumed size
     k = Decimal(str(HOURS)) / Decimal(str(usage.period_hours))  # to one month
     busy = Decimal(str(round(usage.total(usage.busy_hours), 9))) * k
     prov = Decimal(str(round(usage.provisioned_hours - usage.total(usage.others_busy_hours), 9))) * k

@@ -94,17 +94,17 @@ def spark_session():
     _SPARK_TMP = tmp
     atexit.register(_stop_and_remove, tmp)
     os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
-    # the JVM's log: errors only (Spark's default prints its WARN lines to stderr, where a
-    # command's one-line errors go)
+    # the JVM's log: errors only, to a file of the session's temporary folder (Spark's
+    # default prints WARN lines, and a failed task's stack trace, to stderr, where a
+    # command's one-line errors go; the command names what failed itself)
     log4j = Path(tmp) / "log4j2.properties"
-    log4j.write_text("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
-                     # (the shell's logger at the root's level: no "Setting default log
-                     # level" line)
-                     "logger.repl.name = org.apache.spark.repl.Main\nlogger.repl.level = error\n"
-                     "appender.console.type = Console\nappender.console.name = console\n"
-                     "appender.console.target = SYSTEM_ERR\n"
-                     "appender.console.layout.type = PatternLayout\n"
-                     "appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n\n")
+    log4j.write_text("rootLogger.level = error\nrootLogger.appenderRef.file.ref = file\n"
+                     "appender.file.type = File\nappender.file.name = file\n"
+                     f"appender.file.fileName = {Path(tmp) / 'spark.log'}\n"
+                     "appender.file.layout.type = PatternLayout\n"
+                     "appender.file.layout.pattern = %d %p %c{1}: %m%n\n"
+                     # (the shell's logger at the root's level)
+                     "logger.repl.name = org.apache.spark.repl.Main\nlogger.repl.level = error\n")
     _SPARK = (
         SparkSession.builder.master(os.environ.get("INFERCOST_SPARK_MASTER", "local[2]"))
         .appName("infercost-attribute")

@@ -24,9 +24,11 @@ Inputs:
   Results are recognised by Label or Id: `Invocations` (statistic Sum) gives requests,
   `ModelLatency` (statistic Average, microseconds as SageMaker reports it) the mean
   latency; other metrics (`InvocationsPerInstance`, `OverheadLatency`, ...) are ignored
-  with a note. Several results of one metric (pages of one query) are merged; a
-  timestamp given twice with different values is an InputError naming the metric and
-  the timestamp (twice with the same value: taken once, with a note). A result whose
+  with a note. Several results of one metric with one Id (its Label when it has none:
+  the pages of one query) are merged; two series of one metric (two Ids: two endpoints'
+  or variants' Invocations) are an InputError naming both (a file is read for one
+  resource). A timestamp given twice with different values is an InputError naming the
+  metric and the timestamp (twice with the same value: taken once, with a note). A result whose
   `StatusCode` is neither `Complete` nor `PartialData` (e.g. `InternalError`,
   `Forbidden`), or top-level `Messages`, is an InputError when no values came with it
   and a note otherwise.
@@ -34,7 +36,9 @@ Inputs:
 A period (`period_s`, `--counts-period`) is at most 366 days (31,622,400 s).
 
 Two rows of one resource and labels whose periods overlap count the same calls twice
-(InputError naming both rows). The labels compared are `resource_id`, `endpoint`,
+(InputError naming both rows). Rows of one resource whose periods overlap, from files
+of which one lacks a label column the other has (a total beside its split by tenant),
+are added, with a note (`mixed_label_notes`). The labels compared are `resource_id`, `endpoint`,
 `model`, `model_version`, `tenant`, and each column of a file that is not read, unless
 it is a row id: a column whose values differ on every row of a file covering more than
 one period start (a `row_id`, a `request_uuid`). A grouping dimension (a SageMaker
@@ -138,11 +142,13 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     frames, notes = [], []
     seen: dict[Any, str] = {}  # CloudWatch (resource, period start) -> the file giving it
     json_sources = set()
+    label_columns: dict[str, tuple[str, ...]] = {}  # file -> the labels it has columns for
     for f in files:
         if file_kind(f) == "json":
             df, more = cloudwatch_rows(f, resource, period_s)
             notes += more
             json_sources.add(str(f))
+            label_columns[str(f)] = ("endpoint",)  # (the resource, as CloudWatch's endpoint)
             for t in df["period_start"]:  # pages of one query never overlap: a period in
                 if (resource, t) in seen:  # two files is one file given twice
                     raise InputError(f"the Invocations of {pd.Timestamp(t).isoformat()} for "
@@ -152,6 +158,7 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
                 seen[(resource, t)] = str(f)
         else:
             df = _table_rows(f, resource, period_s)
+            label_columns[str(f)] = tuple(df.attrs.get("label_columns", ()))
             if df.attrs.get("unread"):
                 cols = df.attrs["unread"]
                 notes.append(f"counts: {f.name}: column{'s' if len(cols) > 1 else ''} "
@@ -178,6 +185,7 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     _check_spacing(seen, period_s)
     rows = pd.concat(frames, ignore_index=True)
     _check_overlaps(rows)
+    notes += mixed_label_notes(rows, label_columns)
     # (a period without calls needs no latency: CloudWatch gives no ModelLatency for it)
     calls = (rows["requests"] > 0).to_numpy() if len(rows) else np.zeros(0, dtype=bool)
     lat = rows["mean_latency_ms"].notna().to_numpy() if len(rows) else calls
@@ -249,6 +257,92 @@ def _check_overlaps(rows: pd.DataFrame) -> None:
             f"counts {what} {other} ({pd.Timestamp(a['period_start']).isoformat()}, "
             f"{seconds(a['period_s'])} s) for the same resource and labels; expected each call "
             "counted once", f"{b['source']}: row {b['row']}")
+
+
+def mixed_label_notes(rows: pd.DataFrame, label_columns: dict[str, tuple[str, ...]]) -> list[str]:
+    """Notes on counts files of which one lacks a label column another has, whose rows of
+    one resource overlap in time: a file without a `tenant` column counts every tenant's
+    calls, so beside a file split by tenant for the same resource and hours it may count
+    the same calls twice (a total beside its split). Such rows differ in that label (None
+    and a tenant), so `_check_overlaps` cannot tell them from two tenants' files, which
+    are legitimate: they are read and added, and this names the files and the first
+    resource-hour where they overlap (one note per pair of label sets).
+
+    `rows`: the counts rows of every file (`source`, `resource_id`, `period_start`,
+    `period_s`); `label_columns`: per file (as `source` names it) the labels it has a
+    column for (a CloudWatch file: `endpoint`, the resource it is read for). Resources
+    are compared as the engine joins them (Azure ids in lower case)."""
+    from infercost.ingest.billrows import azure_lower
+
+    kinds = list(dict.fromkeys(label_columns.values()))  # in the files' order
+    if len(kinds) < 2 or not len(rows):
+        return []
+    from collections import Counter
+
+    order_of = {src: i for i, src in enumerate(label_columns)}
+    names = Counter(Path(src).name for src in label_columns)
+    shown = {src: (Path(src).name if names[Path(src).name] == 1 else src)
+             for src in label_columns}
+    kind = rows["source"].map({src: kinds.index(k) for src, k in label_columns.items()})
+    kind = kind.to_numpy(dtype=np.int64)
+    res = pd.factorize(rows["resource_id"].map(azure_lower))[0]
+    start = (pd.to_datetime(rows["period_start"]).astype("datetime64[us]")
+             .astype(np.int64).to_numpy())
+    end = start + np.round(rows["period_s"].to_numpy(dtype=np.float64) * 1e6).astype(np.int64)
+    notes = []
+    for i, ka in enumerate(kinds):
+        for kb in kinds[i + 1:]:
+            idx = np.flatnonzero((kind == kinds.index(ka)) | (kind == kinds.index(kb)))
+            hit = _first_overlap(idx, kind[idx] == kinds.index(ka), res[idx], start[idx],
+                                 end[idx])
+            if hit is None:
+                continue
+            j, k = sorted(hit, key=lambda r: order_of[rows["source"].iloc[r]])
+            a, b = rows["source"].iloc[j], rows["source"].iloc[k]
+            said = []
+            for x, y in ((a, b), (b, a)):
+                miss = [c for c in LABELS if c in label_columns[y] and c not in label_columns[x]]
+                if miss:
+                    many = len(miss) > 1
+                    said.append(f"{shown[x]} has no {', '.join(miss)} column{'s' if many else ''}"
+                                f" and {shown[y]} has {'them' if many else 'one'}")
+            later = max(start[j], start[k])
+            hour = pd.Timestamp(later, unit="us").floor("h")
+            rid = rows["resource_id"].iloc[j if start[j] >= start[k] else k]
+            notes.append(f"counts: {'; '.join(said)}, and their rows of one resource overlap "
+                         f"in time (first: {quoted_id(rid)}, hour {hour:%Y-%m-%dT%H:%M}Z): "
+                         "both are added, which may count the same calls twice (a total "
+                         "beside its split)")
+    return notes
+
+
+def _first_overlap(idx: np.ndarray, side: np.ndarray, res: np.ndarray, start: np.ndarray,
+                   end: np.ndarray) -> tuple[int, int] | None:
+    """Of rows `idx` (two sides, `side` True for one), the first pair of one resource
+    (`res` codes) and the two sides whose periods [start, end) overlap: (row, row) of
+    `idx`, the pair whose later start is earliest (ties: the resource first met); None
+    when no such pair. One sort by resource and start; per side, the running largest end
+    of its earlier rows of the resource says whether a row of the other side starts
+    before that end."""
+    if not len(idx) or side.all() or not side.any():
+        return None
+    order = np.lexsort((start, res))
+    r, s0, e0, sd = res[order], start[order], end[order], side[order]
+    best = None
+    for this in (True, False):
+        ends = pd.Series(np.where(sd == this, e0, np.iinfo(np.int64).min))
+        reach = ends.groupby(r).cummax().to_numpy()
+        hits = np.flatnonzero((sd != this) & (reach > s0))
+        if len(hits):
+            h = int(hits[np.argmin(s0[hits])])
+            if best is None or s0[h] < s0[best[0]]:
+                best = (h, this)
+    if best is None:
+        return None
+    h, this = best
+    partner = np.flatnonzero((r == r[h]) & (sd == this) & (s0 <= s0[h]) & (e0 > s0[h])
+                             & (np.arange(len(r)) < h))
+    return int(idx[order[h]]), int(idx[order[int(partner[0])]])
 
 
 def _check_spacing(seen: dict, period_s: float | None) -> None:
@@ -347,6 +441,7 @@ def _table_rows(f: Path, resource: str | None, period_s: float | None) -> pd.Dat
     rows = pd.Series(range(1, len(raw) + 1), index=raw.index)
     out = pd.DataFrame(index=raw.index)
     out.attrs["had_resource_column"] = "resource_id" in raw.columns
+    out.attrs["label_columns"] = [c for c in LABELS if c in raw.columns]
     extras = [c for c in raw.columns if c not in COUNTS_COLUMNS]
     out["source"] = src
     out["row"] = rows
@@ -553,6 +648,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
                          f"{_json_type(results)}", src)
     series: dict[str, dict] = {}
     labels: dict[str, str] = {}
+    idents: dict[str, tuple] = {}  # metric -> (its series' Id or Label, its first result)
     repeats: dict[str, int] = {}
     notes = []
     for k, res in enumerate(results):
@@ -568,6 +664,16 @@ def cloudwatch_rows(f: Path, resource: str | None,
                          "(only Invocations and ModelLatency are read)")
             continue
         label = str(res.get("Label") or res.get("Id"))
+        # one series per metric: its pages repeat its Id (its Label when it has no Id)
+        ident = f"Id {res['Id']}" if res.get("Id") else f"Label {label}"
+        if kind in idents and idents[kind][0] != ident:
+            metric = "Invocations" if kind == "requests" else "ModelLatency"
+            raise InputError(
+                f"two series of {metric} in one file, {_series_name(idents[kind][1])} and "
+                f"{_series_name(res)}; expected one series per metric (the pages of one "
+                "query repeat its Id): give each series its own file, or write them as a "
+                "counts CSV with resource_id and endpoint columns", where)
+        idents.setdefault(kind, (ident, res))
         ts, vs = res.get("Timestamps") or [], res.get("Values") or []
         if not isinstance(ts, list) or not isinstance(vs, list):
             raise InputError("Timestamps and Values: expected lists", where)
@@ -635,6 +741,14 @@ def cloudwatch_rows(f: Path, resource: str | None,
         notes.append(f"{src}: NextToken is set: CloudWatch has more pages of this query; "
                      "periods on them are not counted (fetch them and give every page)")
     return df, notes
+
+
+def _series_name(res: dict) -> str:
+    """A CloudWatch result as a message names it: `Id 'a' (Label 'ep-a Invocations')`."""
+    rid, label = res.get("Id"), res.get("Label")
+    if rid and label:
+        return f"Id {str(rid)!r} (Label {str(label)!r})"
+    return f"Id {str(rid)!r}" if rid else f"Label {str(label)!r}"
 
 
 def _json_type(value: Any) -> str:

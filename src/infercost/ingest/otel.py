@@ -28,7 +28,9 @@ Every published name is read, first present wins: the GenAI semantic conventions
 | status | error.type, else the span status code (OK / ERROR / UNSET) |
 
 A span read again (a traceId and spanId already read: the files of two exporters, a
-batch sent twice) is counted once, and the usage note says how many were.
+batch sent twice), of any kind, is counted once: one usage row, one of the spans the
+usage note counts ("2 of 2 spans carry gen_ai attributes; 1 span read again ..."), and
+the note says how many were read again.
 
 A hosted API call (`gen_ai.usage.cost.source` "provider", or a `gen_ai.provider.name` /
 `gen_ai.system` among the OpenTelemetry GenAI well-known providers,
@@ -211,16 +213,17 @@ def is_hosted(attrs: dict) -> bool:
 
 @dataclass
 class SpanCounts:
-    """Spans read from OTLP files: `total` every span, `used` the usage rows made,
-    `not_inference` agent and tool spans skipped (`gen_ai.operation.name`), `hosted` the
-    rows that are hosted API calls."""
+    """Spans read from OTLP files: `total` every distinct span (a span read again is one
+    of them), `used` the usage rows made, `not_inference` agent and tool spans skipped
+    (`gen_ai.operation.name`), `hosted` the rows that are hosted API calls."""
 
     total: int = 0
     used: int = 0
     not_inference: int = 0
     hosted: int = 0
     #: spans read again (a traceId and spanId already read, e.g. the files of two
-    #: exporters, or a batch sent twice): counted once, left out of the rows
+    #: exporters, or a batch sent twice), of any kind: the copies, left out of `total`
+    #: and of the rows (the span itself is counted once)
     duplicates: int = 0
     #: spans whose batch size (or concurrency, or divisor) is not a whole number >= 1:
     #: their requests' busy time is unknown (no duration_ms)
@@ -269,6 +272,12 @@ def spans_to_rows(doc: dict, where: str,
     c = counts if counts is not None else SpanCounts()
     for rattrs, sp, at in iter_spans(doc, where):
         n += 1
+        ident = (sp.get("traceId"), sp.get("spanId"))
+        if ident[1]:  # a span read before (same traceId and spanId): one span, counted once
+            if ident in c.seen:
+                c.duplicates += 1
+                continue
+            c.seen.add(ident)
         c.total += 1
         a = _attrs(sp.get("attributes"), at)
         if not any(str(k).startswith(PREFIXES) for k in a):
@@ -276,12 +285,6 @@ def spans_to_rows(doc: dict, where: str,
         if not semconv.is_inference_operation(a):
             c.not_inference += 1
             continue
-        ident = (sp.get("traceId"), sp.get("spanId"))
-        if ident[1]:  # a span read before (same traceId and spanId): counted once
-            if ident in c.seen:
-                c.duplicates += 1
-                continue
-            c.seen.add(ident)
         start, end = span_times(sp, at)
         hosted = is_hosted(a)
         merged = {**rattrs, **a}

@@ -813,9 +813,12 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
 
         raise_if_interrupt(e)
         if kind == "csv":  # a byte that is not UTF-8: its line and column, no backend text
+            from infercost.ingest.billrows import ragged_row_check
             from infercost.ingest.textscan import csv_not_utf8_error
 
-            for f in files:
+            for f in files:  # (Spark reads a quote out of place or a ragged row here)
+                quote_check(f)
+                ragged_row_check(f)
                 located = csv_not_utf8_error(f)
                 if located is not None:
                     raise located from None

@@ -11,7 +11,9 @@ Two sources, one shape (`ServiceTime`):
   calibration file with a `load` row (`infercost bench --load`), every batch time is
   multiplied by one factor that maps the model's batch times onto the ones measured
   under load (busy-time weighted over the batch sizes the load produced; LLMs: the
-  measured slowdown) and a note says so.
+  measured slowdown) and a note says so. An LLM whose `workload.request` gives no
+  `prompt_tokens` / `output_tokens` is modelled at DEFAULT_PROMPT_TOKENS /
+  DEFAULT_OUTPUT_TOKENS per request, and a note (`default_tokens_note`) says so.
 """
 
 from __future__ import annotations
@@ -24,6 +26,29 @@ from functools import lru_cache
 from infercost.core.catalog import Catalog, ModelArch
 from infercost.core.scenario import Scenario
 from infercost.errors import InputError
+
+#: Tokens per request the performance model assumes for an LLM when the scenario gives none.
+DEFAULT_PROMPT_TOKENS, DEFAULT_OUTPUT_TOKENS = 512, 128
+#: How the note on assumed token counts starts (`sim` picks it out of the notes by it).
+DEFAULT_TOKENS_NOTE = "LLM request size assumed"
+
+
+def default_tokens_note(scenario: Scenario) -> str | None:
+    """The note for an LLM scenario whose `workload.request` (or a `workload.mix` class's own
+    request) lacks prompt or output tokens (the caller knows the model is an LLM), or None
+    when every request gives both. The sizes quoted are `workload.request`'s."""
+    req = scenario.workload.request
+    keys = ("prompt_tokens", "output_tokens")
+    missing = [f"workload.request.{k}" for k in keys if getattr(req, k) is None]
+    missing += [f"workload.mix[{i}].request.{k}" for i, c in enumerate(scenario.workload.mix or [])
+                if c.request is not None for k in keys if getattr(c.request, k) is None]
+    if not missing:
+        return None
+    return (f"{DEFAULT_TOKENS_NOTE}: no {' or '.join(missing)}, so the performance model serves "
+            f"{int(req.prompt_tokens.mean) if req.prompt_tokens else DEFAULT_PROMPT_TOKENS} prompt and "
+            f"{int(req.output_tokens.mean) if req.output_tokens else DEFAULT_OUTPUT_TOKENS} output tokens "
+            "per request (service time, KV cache); token counts and per-1M-token costs count only the "
+            "sizes given")
 
 
 @dataclass(frozen=True)
@@ -185,9 +210,12 @@ def _from_perf(scenario: Scenario, catalog: Catalog) -> ServiceTime:
             lambda b: profile.batch_seconds(max(1, int(round(b * items_)))))
     load_notes = (load.note(k),) if load is not None else ()
     if getattr(profile, "is_llm", False):
-        isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
-        osl = int(round(req.output_tokens.mean)) if req.output_tokens else 128
+        isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else DEFAULT_PROMPT_TOKENS
+        osl = int(round(req.output_tokens.mean)) if req.output_tokens else DEFAULT_OUTPUT_TOKENS
         cap = profile.max_concurrency(isl + osl)
+        tok_note = default_tokens_note(scenario)
+        if tok_note:
+            load_notes = (*load_notes, tok_note)
 
         @lru_cache(maxsize=4096)  # pure in b; the capacity model asks for the same b often
         def llm(b: int) -> float:

@@ -143,6 +143,50 @@ def _gpus_per_instance(scenario, catalog, notes: list[str]) -> int:
         return int(dep.gpus_per_replica)
 
 
+def _fleet_hardware_note(scenario, catalog, summary: dict, gpus: int) -> str | None:
+    """A note when the billed fleet is other hardware than the scenario's: the catalog
+    instances the attribution matched to the fleet's SKUs (`summary.json` energy
+    resources: instance, hardware, GPUs, billed resource-hours) of another hardware, or
+    another number of GPUs per instance than `gpus` (a GPU scenario's). None when they
+    agree, or when no fleet resource matched a catalog instance (nothing to compare)."""
+    res = (summary.get("energy") or {}).get("resources") or []
+    dep = scenario.deployment
+    hw = catalog.hardware.get(dep.hardware or "")
+    cpu = hw is not None and hw.kind == "cpu"  # (its gpus are the replica's vCPUs)
+    billed: dict[tuple, Decimal] = {}
+    for r in res:
+        if not isinstance(r, dict) or not r.get("hardware"):
+            continue
+        key = (str(r.get("instance")), str(r["hardware"]), r.get("gpus"))
+        billed[key] = billed.get(key, Decimal(0)) + _d(r.get("resource_hours") or 0)
+    other = {k: h for k, h in billed.items()
+             if k[1] != dep.hardware or (not cpu and k[2] is not None and int(k[2]) != gpus)}
+    if not other:
+        return None
+    total = sum(billed.values(), Decimal(0))
+    try:
+        _, inst = catalog.gpu_hour_price(dep.pricing.provider, dep.hardware, dep.pricing.plan)
+        name = f": {inst.instance}"
+    except InputError:
+        name = ""
+    unit = "vCPUs" if cpu else "GPUs"
+
+    def per(n: Any) -> str:
+        return f"{n} GPU{'' if n == 1 else 's'} per instance"
+
+    shown = "; ".join(f"{inst}: {h}, {per(g)}, {_hours(n)} of {_hours(total)} billed "
+                      "instance-hours" for (inst, h, g), n in sorted(
+                          other.items(), key=lambda kv: (-kv[1], kv[0][0])))
+    return (f"the scenario's hardware ({dep.hardware}, {gpus} {unit} per instance{name}) "
+            f"differs from the billed fleet's, as the catalog matches its SKU ({shown}): "
+            f"measured GPU-h count the scenario's {gpus} {unit} per billed instance-hour, so "
+            "utilisation, price and energy compare different machines")
+
+
+def _hours(x: Decimal) -> str:
+    return f"{x:,.0f}" if x == x.to_integral_value() else f"{x:,.2f}"
+
+
 def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
               seed: int = 0) -> Reconciliation:
     """Estimate (and simulate) `scenario`, lay it beside the attribution `summary`.
@@ -190,6 +234,9 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
     pb, pg, pa = _accel(est["components"], f)
     p = Factors.of(_d(est["inferences"]) * f, pb, pg, pa)
     gpus = _gpus_per_instance(scenario, catalog, notes)
+    hw_note = _fleet_hardware_note(scenario, catalog, summary, gpus)
+    if hw_note:
+        notes.append(hw_note)
     mg = inst_h * gpus
     ma = sum((_d(c["amount"]) for c in bill["components"] if c["group"] == "accelerator"), Decimal(0))
     mbusy = sum((_d(c["amount"]) for c in bill["components"] if c["name"] == "accelerator_busy"),

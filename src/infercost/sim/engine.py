@@ -23,7 +23,8 @@ Scheduling rules (documented in docs/simulator.md):
 - LLM pools: continuous batching. Each iteration runs one decode step for the running
   sequences plus the prefill of newly admitted prompts; new sequences join at iteration
   boundaries while concurrency < max_batch and the KV cache (prompt + output tokens
-  reserved per sequence) has room.
+  reserved per sequence) has room. The replica's busy time is the work it did at full-batch
+  cost (`_llm_start`): the rest of its ready time is spare batch capacity, counted idle.
 - preemption: in-flight requests go back to the front of their queue (LLM progress lost),
   the replica warms up again (a replacement), then serves.
 - autoscaling: see `autoscaler.py`.
@@ -74,8 +75,8 @@ BUSY, IDLE, WARM, OFF = 0, 1, 2, 3
 # pool parameters PF[p, :]
 (PF_MAXB, PF_MAXWAIT, PF_LLM, PF_KV, PF_MIN, PF_MAX, PF_INIT, PF_WARMUP, PF_ASMODE, PF_TARGET,
  PF_INTERVAL, PF_SDDELAY, PF_PREEMPT, PF_REPL_WARMUP, PF_MAXQ, PF_PF_FIXED, PF_PF_TOK, PF_LO,
- PF_HI) = range(19)
-NPF = 19
+ PF_HI, PF_FULL) = range(20)
+NPF = 20  # PF_FULL: an LLM pool's full batch (sequences), the capacity its busy time is measured at
 
 # class parameters CF[k, :]
 (CF_CUM, CF_TIER, CF_POOL, CF_SK, CF_SA, CF_SB, CF_SPI, CF_SLO, CF_DEADLINE, CF_ESCP, CF_ESCTO,
@@ -98,11 +99,15 @@ SC_ARRIVED, SC_SERVED, SC_DROPPED, SC_LATE, SC_SLO_OK, SC_SLO_N, SC_ABANDONED = 
 NSC = 7
 
 # replica float state RF[r, :] and int state RI[r, :]
-RF_EV, RF_PRE, RF_KV = range(3)
+# RF_WORK: an LLM replica's work rate in its current iteration (full-batch seconds per second, 0-1)
+RF_EV, RF_PRE, RF_KV, RF_WORK = range(4)
 RI_ST, RI_NACT, RI_DRAIN, RI_POOL, RI_SPOT = range(5)
 # pool float state PS[p, :]
-PS_TIMER, PS_BELOW, PS_PREV_BUSY, PS_PREV_READY, PS_NEXT_EVAL, PS_DISPATCH, PS_SLOTSEC, PS_PREV_SLOT = range(8)
-NPS = 8
+# PS_WRATE + plan: the summed RF_WORK of the pool's replicas on that plan (0 base, 1 spot);
+# PS_PREV_WORK: the pool's work seconds at the autoscaler's last evaluation
+(PS_TIMER, PS_BELOW, PS_PREV_BUSY, PS_PREV_READY, PS_NEXT_EVAL, PS_DISPATCH, PS_WRATE, PS_WRATE_SPOT,
+ PS_PREV_WORK) = range(9)
+NPS = 9
 
 
 # Calls between compiled functions that pass many arrays cost tens of ns (reference
@@ -202,6 +207,22 @@ def _finish_st(prm, st, t, c, arr, first, ptok, o0):
 
 
 @njit(cache=True)
+def _set_work(prm, st, r, rate):
+    """Set LLM replica r's work rate (RF_WORK, 0-1) and its pool and plan's sum (PS_WRATE + plan)."""
+    RF, RI = st.replica_f, st.replica_i
+    if RF[r, RF_WORK] == rate:
+        return
+    RF[r, RF_WORK] = rate
+    p = RI[r, RI_POOL]
+    plan = RI[r, RI_SPOT]
+    total = 0.0  # summed afresh (no drift from adding and subtracting)
+    for k in range(int(prm.pool[p, PF_LO]), int(prm.pool[p, PF_HI])):
+        if RI[k, RI_SPOT] == plan:
+            total += RF[k, RF_WORK]
+    st.pool_state[p, PS_WRATE + plan] = total
+
+
+@njit(cache=True)
 def _llm_admit(prm, st, r, p, t):
     """Admit waiting sequences into LLM replica r while concurrency and KV cache allow."""
     PF = prm.pool
@@ -264,16 +285,23 @@ def _llm_start(prm, st, r, p, t):
         else:
             newtok += si[r, k, SI_PTOK]
     dur = 0.0
+    work = 0.0  # the same work at full-batch cost: each decode step at full / PF_FULL a sequence
     if ndec > 0:
         dur += TB[p, ndec]
+        full = int(PF[p, PF_FULL])
+        work += ndec * TB[p, full] / full
     if newtok > 0:
-        dur += PF[p, PF_PF_FIXED] + PF[p, PF_PF_TOK] * newtok
+        pre = PF[p, PF_PF_FIXED] + PF[p, PF_PF_TOK] * newtok
+        dur += pre
+        work += pre
     if dur < 1e-9:
         dur = 1e-9
+    if work > dur:  # more sequences than the full batch (short ones): never above the run time
+        work = dur
     RF[r, RF_EV] = t + dur
     IC[C_ITERS] += 1
-    st.pool_state[p, PS_SLOTSEC] += n * dur
-    share = dur / n
+    _set_work(prm, st, r, work / dur)
+    share = work / n
     for k in range(n):
         CLS_BUSY[si[r, k, SI_CLASS]] += share
     if RI[r, RI_ST] != BUSY:
@@ -333,13 +361,14 @@ def _autoscale(prm, st, p, t):
     prov = ready + cnt[p, 0, WARM] + cnt[p, 1, WARM]
     busy_now = ACC[p, 0, BUSY] + ACC[p, 1, BUSY]
     ready_now = busy_now + ACC[p, 0, IDLE] + ACC[p, 1, IDLE]
+    work_now = st.work_s[p, 0] + st.work_s[p, 1]
     util = 0.0
     if ready_now - PS[p, PS_PREV_READY] > 0.0:
-        if PF[p, PF_LLM] > 0.0:  # LLM: occupancy of the concurrency slots, not busy time
-            util = (PS[p, PS_SLOTSEC] - PS[p, PS_PREV_SLOT]) / ((ready_now - PS[p, PS_PREV_READY]) * PF[p, PF_MAXB])
+        if PF[p, PF_LLM] > 0.0:  # LLM: its work at full-batch cost, the busy time it reports
+            util = (work_now - PS[p, PS_PREV_WORK]) / (ready_now - PS[p, PS_PREV_READY])
         else:
             util = (busy_now - PS[p, PS_PREV_BUSY]) / (ready_now - PS[p, PS_PREV_READY])
-    PS[p, PS_PREV_SLOT] = PS[p, PS_SLOTSEC]
+    PS[p, PS_PREV_WORK] = work_now
     PS[p, PS_PREV_BUSY] = busy_now
     PS[p, PS_PREV_READY] = ready_now
     load = QP[2 * p, QP_LEN] + QP[2 * p + 1, QP_LEN] + inservice
@@ -404,6 +433,7 @@ def _replica_cold(prm, st, r, t):
         IC[C_INSERVICE] -= n
         RI[r, RI_NACT] = 0
         RF[r, RF_KV] = 0.0
+        _set_work(prm, st, r, 0.0)  # the iteration is cut short
         if RI[r, RI_DRAIN] == 1:
             _turn_off(st, r)
         else:
@@ -433,7 +463,9 @@ def _replica_cold(prm, st, r, t):
         _llm_admit(prm, st, r, p, t)
     if RI[r, RI_NACT] > 0:
         _llm_start(prm, st, r, p, t)
-    elif RI[r, RI_DRAIN] == 1:
+        return
+    _set_work(prm, st, r, 0.0)
+    if RI[r, RI_DRAIN] == 1:
         _turn_off(st, r)
     else:
         _set_state(RI, cnt, r, IDLE)
@@ -484,6 +516,7 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
     SER_CNT, SER_LAT, SER_HIST = st.series_counts, st.series_latency_sum, st.series_hist
     CLS_SERVED, CLS_BUSY, PS, ACC = st.class_served, st.class_busy_s, st.pool_state, st.replica_s
     SER_REP, SER_Q, SER_N = st.series_replica_s, st.series_queue_end, st.series_replicas
+    WORK, SER_WORK = st.work_s, st.series_work_s
     P = PF.shape[0]
     R = RI.shape[0]
     qcap = qf.shape[1]
@@ -554,6 +587,10 @@ def run_loop(T, seed, AF, trace_t, trace_p, trace_o, prm, st, W, nb, n_entry):
                             x = n_ * dt
                             ACC[p, plan, s] += x
                             SER_REP[b, p, plan, s] += x
+                    w = PS[p, PS_WRATE + plan]  # LLM pools: work at full-batch cost
+                    if w != 0.0:
+                        WORK[p, plan] += w * dt
+                        SER_WORK[b, p, plan] += w * dt
             FC[F_AREA_SYS] += IC[C_INSYS] * dt
             FC[F_AREA_Q] += IC[C_QTOTAL] * dt
             t = tn

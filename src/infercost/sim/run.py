@@ -167,6 +167,23 @@ def _spot_slots(n: int, f: float) -> list[int]:
     return [1 if math.floor((k + 1) * f + 1e-9) > math.floor(k * f + 1e-9) else 0 for k in range(n)]
 
 
+def full_batch(cfg: SimConfig, pool: int) -> int:
+    """An LLM pool's full batch (sequences): its max_batch, or fewer when its KV cache holds
+    fewer sequences of the mean size (prompt + output tokens, weighted by the classes' shares;
+    escalation-only classes count equally). The simulator measures an LLM replica's busy
+    time as its work at this batch's cost (docs/simulator.md)."""
+    p = cfg.pools[pool]
+    kv = p.perf.kv_tokens if p.perf is not None else float("inf")
+    if not math.isfinite(kv):
+        return p.max_batch
+    mine = [c for c in cfg.classes if c.pool == pool]
+    if not mine:
+        return p.max_batch
+    w = [c.weight for c in mine] if sum(c.weight for c in mine) > 0 else [1.0] * len(mine)
+    ctx = sum(wi * (c.prompt_tokens.mean + c.output_tokens.mean) for wi, c in zip(w, mine, strict=True)) / sum(w)
+    return max(1, min(p.max_batch, int(kv // ctx)))
+
+
 def offered_utilization(cfg: SimConfig) -> dict[str, float]:
     """Long-run offered load per pool / capacity at max replicas (>= 1: unstable)."""
     lam = mean_rate(cfg.arrivals, cfg.duration_s)
@@ -241,6 +258,7 @@ def _pack(cfg: SimConfig):
                 PF[i, E.PF_PF_TOK] = p.perf.prefill_per_token_s
                 d = np.asarray(p.perf.decode_s, dtype=np.float64)
                 TB[i, : min(tab_w, len(d))] = d[:tab_w]
+                PF[i, E.PF_FULL] = max(1, min(full_batch(cfg, i), len(d) - 1))
             elif p.perf.batch_s is not None:
                 d = np.asarray(p.perf.batch_s, dtype=np.float64)
                 TB[i, : min(tab_w, len(d))] = d[:tab_w]
@@ -295,7 +313,7 @@ def _pack(cfg: SimConfig):
     qcap = maxq + R * S + 1
     NQ = 2 * P
     st = State(
-        replica_f=np.stack([np.full(R, np.inf), np.full(R, np.inf), np.zeros(R)], axis=1),
+        replica_f=np.stack([np.full(R, np.inf), np.full(R, np.inf), np.zeros(R), np.zeros(R)], axis=1),
         replica_i=np.stack([np.full(R, E.OFF, dtype=np.int64), np.zeros(R, dtype=np.int64),
                             np.zeros(R, dtype=np.int64), rep_pool, rep_spot], axis=1),
         slot_f=np.zeros((R, S, 4)),
@@ -318,6 +336,8 @@ def _pack(cfg: SimConfig):
         series_replica_s=np.zeros((nb, P, 2, 3)),  # [bucket, pool, plan, state]
         series_queue_end=np.zeros(nb, dtype=np.int64),
         series_replicas=np.zeros(nb, dtype=np.int64),
+        work_s=np.zeros((P, 2)),
+        series_work_s=np.zeros((nb, P, 2)),
     )
     return Params(pool=PF, service_table=TB, cls=CF), st, T, W, nb, len(entries)
 
@@ -392,7 +412,8 @@ def _run_with_progress(args: tuple, st: State, progress) -> None:
 def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float, nb: int,
             util: dict[str, float], wall: float) -> SimResult:
     IC, FC, H, HS = st.counters, st.accum, st.hist, st.hist_stats
-    CLS_SERVED, CLS_BUSY, ACC = st.class_served, st.class_busy_s, st.replica_s
+    CLS_SERVED, CLS_BUSY = st.class_served, st.class_busy_s
+    ACC, SER_REP = _replica_seconds(cfg, st)
     arrived = int(IC[E.C_ARRIVED])
     served = int(IC[E.C_SERVED])
     dropped = int(IC[E.C_DROPPED])
@@ -463,7 +484,7 @@ def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float,
                 "served": int(CLS_SERVED[i]),
                 "busy_share": _r(CLS_BUSY[i] / total_busy) if total_busy > 0 else 0.0}
                for i, c in enumerate(cfg.classes)]
-    series = _series(st, W, nb, T)
+    series = _series(st, SER_REP, W, nb, T)
     res = SimResult(
         name=name, seed=int(seed), duration_s=T, requests=requests,
         latency_ms=summary_ms(H[H_LATENCY], HS[H_LATENCY]),
@@ -474,16 +495,37 @@ def _result(cfg: SimConfig, seed: int, name: str, st: State, T: float, W: float,
                             "batch": summary_ms(H[H_LAT_BATCH], HS[H_LAT_BATCH])},
         slo=slo, utilization=utilization, replica_hours=replica_hours, fleet=fleet,
         littles_law=littles, offered_utilization=util, classes=classes, series=series,
-        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC.copy(), _ser_hist=st.series_hist,
-        _ser_rep=st.series_replica_s.copy(),
+        wall_s=wall, events=int(IC[E.C_EVENTS]), _hist=(H, HS), _acc=ACC, _ser_hist=st.series_hist,
+        _ser_rep=SER_REP,
         _tokens=(int(IC[E.C_IN_TOK]), int(IC[E.C_OUT_TOK])),
     )
     return res
 
 
-def _series(st: State, W: float, nb: int, T: float) -> dict:
+def _replica_seconds(cfg: SimConfig, st: State) -> tuple[np.ndarray, np.ndarray]:
+    """Replica-seconds by (pool, plan, state) and by (bucket, pool, plan, state), copies.
+
+    A replica is busy while it runs a batch; an LLM replica (continuous batching) runs
+    something nearly all the time at any load, so its busy time is the work it did at
+    full-batch cost (`engine._llm_start`: each decode step at decode_s[full] / full a
+    sequence, prefills as run) and the rest of its ready time is idle: busy / ready is
+    then the share of the full-batch capacity the load used, as `estimate` counts it.
+    """
+    acc, ser = st.replica_s.copy(), st.series_replica_s.copy()
+    for i, p in enumerate(cfg.pools):
+        if p.perf is None or not p.perf.is_llm:
+            continue
+        for a, work in ((acc[i], st.work_s[i]), (ser[:, i], st.series_work_s[:, i])):
+            ready = a[..., E.BUSY] + a[..., E.IDLE]
+            busy = np.minimum(work, ready)
+            a[..., E.BUSY] = busy
+            a[..., E.IDLE] = ready - busy
+    return acc, ser
+
+
+def _series(st: State, SER_REP: np.ndarray, W: float, nb: int, T: float) -> dict:
     SER_CNT, SER_LAT, SER_HIST = st.series_counts, st.series_latency_sum, st.series_hist
-    SER_REP, SER_Q = st.series_replica_s, st.series_queue_end
+    SER_Q = st.series_queue_end
     t_s, p99, mean, util = [], [], [], []
     for b in range(nb):
         t_s.append(_r(b * W, 3))
@@ -787,12 +829,12 @@ def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progres
         from dataclasses import replace
 
         from infercost.perf.measurements import load_calibration
+        from infercost.perf.service import DEFAULT_TOKENS_NOTE, service_time
 
-        if load_calibration(scenario.deployment.engine) is not None:  # batch times matched under load
-            from infercost.perf.service import service_time
-
-            notes = tuple(n for n in service_time(scenario, catalog).notes if "bench --load" in n)
-            res.usage = replace(res.usage, notes=res.usage.notes + notes)
+        calibrated = load_calibration(scenario.deployment.engine) is not None  # batch times matched under load
+        notes = tuple(n for n in service_time(scenario, catalog).notes
+                      if (calibrated and "bench --load" in n) or n.startswith(DEFAULT_TOKENS_NOTE))
+        res.usage = replace(res.usage, notes=res.usage.notes + notes)
     res.cost = itemise(scenario, catalog, res.usage)
     from infercost.econ.energy import energy_facts
 

@@ -41,7 +41,8 @@ class Params(NamedTuple):
 class State(NamedTuple):
     """Mutable state and outputs of the loop (all zero-initialised by `run._pack` unless noted)."""
 
-    replica_f: np.ndarray  # [R, 3] float: engine.RF_* (next event s, preemption s, KV tokens used)
+    replica_f: np.ndarray  # [R, 4] float: engine.RF_* (next event s, preemption s, KV tokens used,
+    #                        LLM work rate of the running iteration)
     replica_i: np.ndarray  # [R, 5] int: engine.RI_* (state, in service, draining, pool, spot)
     slot_f: np.ndarray  # [R, S, 4] float: SF_*
     slot_i: np.ndarray  # [R, S, 4] int: SI_*
@@ -63,3 +64,5 @@ class State(NamedTuple):
     series_replica_s: np.ndarray  # [NB, P, 2, 3] float, s: replica-seconds by (bucket, pool, plan, state)
     series_queue_end: np.ndarray  # [NB] int: requests waiting at the bucket's end
     series_replicas: np.ndarray  # [NB] int: provisioned replicas at the bucket's end
+    work_s: np.ndarray  # [P, 2] float, s: LLM pools' busy time, the work done at full-batch cost
+    series_work_s: np.ndarray  # [NB, P, 2] float, s: the same by bucket
