@@ -50,6 +50,10 @@ def test_chatbot_vs_gpt4o():
     d = r.to_dict()
     assert d["apis"][0]["breakeven_requests_per_month"] == "3227225"
     assert "human_review" in " ".join(d["notes"])  # left out of both sides, said so
+    # human review 15,768 + preprocessing 19.55 + egress 28.84 a month, grouped as the
+    # other notes write amounts (it printed 15816.39)
+    assert [n for n in d["notes"] if n.startswith("left out")][0].endswith(
+        ", 15,816.39 USD a month")
     json.dumps(d)
 
 

@@ -153,3 +153,23 @@ def test_throughput_notes_wrap_at_80_columns(cli, monkeypatch):
     flat = " ".join(x.strip() for x in out.splitlines())
     assert ("note: a100-80gb-sxm has no fp8 tensor-core peak: fp8 weights are de-quantised and matmuls run "
             "at the 16-bit peak (fp8-w)") in flat
+
+
+def test_validate_table_keeps_every_figure_whole_at_80_columns(cli, monkeypatch, h200):
+    """At 80 columns the measured and predicted seconds were cut ("0.018…", "0.0196…"):
+    only the error column could be read."""
+    import json
+
+    f = h200
+    if not f.exists():
+        pytest.skip("the shared calibration file is not here")
+    monkeypatch.setenv("COLUMNS", "80")
+    args = ("perf", "validate", "--calibration", str(f), "--measurements", str(f),
+            "--leave-one-out")
+    code, out, err = cli(*args)
+    assert code == 0, err
+    assert max(map(len, out.splitlines())) <= 80 and "…" not in out, out
+    code, js, _ = cli(*args, "--json")
+    for r in json.loads(js)["rows"]:
+        row = [x for x in out.splitlines() if x.split()[:1] == [str(r["line"])]][0]
+        assert f"{r['measured_s']:.4g}" in row and f"{r['rel_error']:+.1%}" in row, row

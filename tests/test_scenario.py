@@ -157,3 +157,17 @@ def test_money_past_the_bound_exits_2_naming_the_key(tmp_path, cli, key, value):
     # just below the bound is money still
     code, out, err = cli("estimate", p, "--set", "costs.engineering.annual_cost_per_fte=999999999999999")
     assert code == 0, err
+
+
+def test_set_null_removes_a_key_so_its_default_holds(cli):
+    """`--set workload.request=null` was refused in pydantic's words ("Input should be a
+    valid dictionary or instance of RequestSpec"), though the docs say `null` removes: the
+    key's default (the assumed LLM request size, said in a note) now holds."""
+    import json
+
+    code, out, err = cli("estimate", "examples/chatbot.yaml", "--set", "workload.request=null",
+                         "--json")
+    assert code == 0, err
+    assert json.loads(out)["total"] and "LLM request size assumed" in err, err
+    code, out, err = cli("estimate", "examples/chatbot.yaml", "--set", "currency=null")
+    assert code == 2 and "currency: required" in err, err

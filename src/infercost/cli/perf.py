@@ -52,20 +52,39 @@ def _summary(rows: list[dict], key: str = "rel_error") -> dict:
             "max_abs_rel_error": float(max(e)) if e else None}
 
 
+#: the short headers of `_table`'s columns (the JSON keeps the field names)
+_HEADERS = {"tokens": "prompt or context", "measured_s": "measured s",
+            "predicted_seconds": "predicted s",
+            "predicted_s": "predicted s", "rel_error": "error"}
+_TEXT_COLUMNS = ("kind", "model", "dtype")
+
+
 def _table(title: str, rows: list[dict], cols: list[str]) -> None:
+    """A table of `rows` whose figures are never cut (4 significant digits; --json has
+    them whole): at 80 columns the text columns (kind, model, dtype) wrap instead."""
     from infercost.report.terminal import esc, make_console, new_table
 
-    t = new_table(title)
-    for c in cols:
-        t.add_column(c, justify="right" if c not in ("kind", "model", "dtype") else "left")
+    body = []
     for r in rows:
         cells = []
         for c in cols:
-            v = r.get(c)
+            # (a row's sequence length: a prefill's prompt, a decode's context)
+            v = r.get(c) if c != "tokens" else next(
+                (r[k] for k in ("prompt_len", "context_len") if r.get(k) is not None), None)
             if isinstance(v, float):
-                cells.append(f"{v:+.1%}" if c == "rel_error" else f"{v:.6g}")
+                cells.append(f"{v:+.1%}" if c == "rel_error" else f"{v:.4g}")
             else:
                 cells.append("" if v is None else esc(v))
+        body.append(cells)
+    t = new_table(title)
+    for i, c in enumerate(cols):
+        head = _HEADERS.get(c, c)
+        if c in _TEXT_COLUMNS:
+            t.add_column(head, justify="left", overflow="fold")
+        else:  # (as wide as its longest figure and header word)
+            wide = max([len(w) for w in head.split()] + [len(b[i]) for b in body])
+            t.add_column(head, justify="right", min_width=wide)
+    for cells in body:
         t.add_row(*cells)
     make_console().print(t)
 
@@ -94,7 +113,7 @@ def predict(
         print_json(out)
     else:
         _table(f"predicted on {cal.hardware.id} ({cal.eff.name})", out,
-               ["kind", "model", "dtype", "batch", "prompt_len", "context_len", "predicted_seconds"])
+               ["kind", "model", "dtype", "batch", "tokens", "predicted_seconds"])
 
 
 @perf_app.command()
@@ -142,7 +161,7 @@ def validate(
         print_json(out)
         return
     _table(f"perf validate ({method})", rows,
-           ["line", "kind", "model", "dtype", "batch", "prompt_len", "context_len", "measured_s", "predicted_s",
+           ["line", "kind", "model", "dtype", "batch", "tokens", "measured_s", "predicted_s",
             "rel_error"])
     for k in ("all_rows", "model_rows"):
         s = out[k]

@@ -470,7 +470,8 @@ def _check_path(path: str, origin: str) -> None:
 
 
 def set_path(raw: dict, path: str, value: Any, origin: str = "--set") -> dict:
-    """Return a copy of `raw` with the dotted `path` set to `value` (path checked against the schema)."""
+    """Return a copy of `raw` with the dotted `path` set to `value` (path checked against the
+    schema); `value` None removes the key (a list item is set to None)."""
     _check_path(path, origin)
     out = copy.deepcopy(raw)
     cur: Any = out
@@ -490,6 +491,8 @@ def set_path(raw: dict, path: str, value: Any, origin: str = "--set") -> dict:
     last = parts[-1]
     if isinstance(cur, list):
         cur[int(last)] = value
+    elif value is None:  # `null` removes the key: its default, or the error of a required one
+        cur.pop(last, None)
     else:
         cur[last] = value
     return out

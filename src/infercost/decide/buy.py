@@ -189,7 +189,8 @@ def build_vs_buy(scenario: Scenario, catalog: Catalog, *, utilization: float | N
     if shared:
         amt = sum((c.cost.amount * mf for c in shared), Decimal(0))
         notes.append(f"left out of both sides (they apply however the model is served): "
-                     f"{', '.join(sorted({c.name for c in shared}))}, {_s(amt, 2)} {scenario.currency} a month")
+                     f"{', '.join(sorted({c.name for c in shared}))}, {amt:,.2f} "
+                     f"{scenario.currency} a month")
     own_monthly = sum((c.cost.amount * mf for c in own), Decimal(0))
     fixed = sum((c.cost.amount * mf for c in own if c not in acc and c.unit in FIXED_UNITS), Decimal(0))
     variable_month = sum((c.cost.amount * mf for c in own if c not in acc
