@@ -266,7 +266,7 @@ def focus_rows(draw, min_size=1, max_size=12):
             "EffectiveCost": draw(st.one_of(st.just(cost), amount_text, _NULLS)),
             "BillingCurrency": draw(_currency(bill_cur)),
             "ChargeCategory": draw(st.sampled_from(["Usage", "usage", "Credit", "Tax", "Purchase",
-                                                    "Adjustment", "Refund"])),
+                                                    "Adjustment", "CREDIT"])),
             "ChargePeriodStart": s, "ChargePeriodEnd": e,
             "BillingPeriodStart": "2026-10-01T00:00:00Z", "BillingPeriodEnd": "2026-11-01T00:00:00Z",
             "ResourceId": draw(st.one_of(st.sampled_from(RESOURCES), _NULLS)),

@@ -131,3 +131,23 @@ def test_a_bill_with_credits_says_its_driver_shares_are_of_the_net_bill(cli, tmp
     pd.DataFrame([focus_row("10", "i-1")]).to_csv(bill, index=False)
     code, out, err = cli("attribute", "--bill", bill, "--usage", usage, "--out", tmp_path / "p")
     assert code == 0 and "drivers: instance time (fleet) 100.0%" in " ".join(out.split())
+
+
+def test_idle_share_is_not_printed_of_a_fleet_cost_below_zero(cli, tmp_path):
+    # hour 0: 2 USD used; hour 1: a -5 USD credit, idle: idle -5 of a fleet cost of -3
+    # printed "idle share of fleet cost 166.7%" (two negatives make a share of nothing)
+    import pandas as pd
+
+    from tests.attribution_helpers import focus_row
+
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("2", "i-1", 0), focus_row("-5", "i-1", 1)]).to_csv(bill, index=False)
+    usage = tmp_path / "u.csv"
+    usage.write_text("timestamp,request_id,resource_id,duration_ms\n"
+                     "2026-10-01T00:10:00Z,a,i-1,100\n")
+    code, out, err = cli("attribute", "--bill", bill, "--usage", usage, "--out", tmp_path / "a")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert ("idle share of fleet cost n/a (the fleet's cost is -3.00 USD, not above zero: "
+            "credits or negative rows exceed its charges)") in text, out
+    assert "166.7%" not in text

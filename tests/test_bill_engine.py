@@ -876,3 +876,20 @@ def test_an_amount_of_1e15_is_refused_from_typed_parquet_as_from_text(tmp_path, 
     assert Decimal(engine[1]["totals"]["bill"]) == sum(
         (Decimal(v) for v in t2["EffectiveCost"].to_pylist()), Decimal(0))
     assert Decimal("999999999999999") < Decimal(engine[1]["totals"]["bill"])
+
+
+@pytest.mark.parametrize(("cell", "what"), [("Taxes", "'Taxes' is not a FOCUS ChargeCategory"),
+                                             ("Refund", "'Refund' is not a FOCUS ChargeCategory"),
+                                             ("", "empty")])
+def test_charge_category_outside_the_spec_refused_by_both_readers(tmp_path, monkeypatch, cell,
+                                                                  what):
+    """Outside the fleet (summed in the engine) and on a fleet row alike: the engine's
+    reduced table fails `focus.normalize`, and the row reader names the row."""
+    f = tmp_path / "bill.csv"
+    f.write_text(HEADER + "\n" + line(10, "i-1") + "\n"
+                 + line(3, "", "Other", "Tax").replace(",Usage,", f",{cell},") + "\n"
+                 + line(-2, "i-1").replace(",Usage,", f",{cell},") + "\n")
+    engine, rows_ = run_both(tmp_path, monkeypatch, f)
+    assert engine == rows_ == ("error", f"{f}: row 2: column ChargeCategory: {what}; expected "
+                               "one of Usage, Purchase, Tax, Credit, Adjustment (FOCUS requires "
+                               "a value in every row)")

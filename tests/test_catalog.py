@@ -570,3 +570,84 @@ def test_bundled_reader_falls_back_to_the_checked_reader():
         _read_bundled("x.yaml", "a: [1\n")
     with pytest.raises(InputError, match="mapping at the top level"):
         _read_bundled("x.yaml", "- 1\n")
+
+
+# -- a catalog of the wrong shape or with impossible values: exit 2 naming file and key ------
+
+_L4 = ("hardware:\n  l4:\n    name: L4\n    kind: gpu\n    peak_tflops: {bf16: 121}\n"
+       "    memory_gb: 24\n    memory_bw_gbps: 300\n    tdp_w: 72\n    source: me\n    as_of: 2026-11-01\n")
+
+
+@pytest.mark.parametrize("text, named", [
+    ("hardware: 5\n", "hardware: expected a mapping of id -> entry, got int"),
+    ("hardware:\n  - {id: myhw, family: x}\n", "hardware: expected a mapping of id -> entry, got list"),
+    ("models:\n  - x\n", "models: expected a mapping of id -> entry, got list"),
+    ("prices: [1]\n", "prices: expected a mapping"),
+    ("prices:\n  instances: {a: 1}\n", "prices.instances: expected a list of entries, got dict"),
+    ("prices:\n  services: [aws]\n", "prices.services: expected a mapping"),
+    (_L4.replace("bf16: 121", "bf16: 0"), "hardware.l4.peak_tflops.bf16: expected a number > 0, got 0"),
+    (_L4.replace("{bf16: 121}", "[121]"), "hardware.l4.peak_tflops: expected a mapping"),
+    (_L4.replace("bf16: 121", "bf16: .nan"), "hardware.l4.peak_tflops.bf16: expected a finite number"),
+    (_L4.replace("tdp_w: 72", "tdp_w: -72"), "hardware.l4.tdp_w: expected a number >= 0, got -72"),
+    (_L4.replace("memory_gb: 24", "memory_gb: 0"), "hardware.l4.memory_gb: expected GB > 0"),
+    (_L4.replace("    memory_gb: 24\n", ""), "hardware.l4.memory_gb: expected GB > 0"),
+    (_L4.replace("memory_bw_gbps: 300", "memory_bw_gbps: -1"), "hardware.l4.memory_bw_gbps: expected a number >= 0"),
+    (_L4.replace("memory_bw_gbps: 300", "memory_bw_gbps: 0"), "hardware.l4.memory_bw_gbps: expected GB/s > 0"),
+    (_L4.replace("tdp_w: 72", "tdp_w: 72\n    idle_watts: 80"), "hardware.l4.idle_watts: idle_watts 80 W is above"),
+    (_L4.replace("tdp_w: 72", "tdp_w: .inf"), "hardware.l4.tdp_w: expected a finite number"),
+    (_L4.replace("kind: gpu", "kind: fpga"), "hardware.l4.kind: unknown kind 'fpga'"),
+    (_L4.replace("tdp_w: 72", "tdp_w: true"), "hardware.l4.tdp_w: expected a number, got True"),
+])
+def test_user_catalog_shape_and_values_are_refused(tmp_path, text, named):
+    f = tmp_path / "cat.yaml"
+    f.write_text(text)
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert f"{f}: {named}" in str(e.value)
+
+
+_M = {"family": "decoder", "params": 1000, "layers": 2, "hidden": 64, "heads": 4, "source": "s",
+      "as_of": "2026-01-01"}
+
+
+@pytest.mark.parametrize("change, named", [
+    ({"params": 0}, "models.m1.params: expected params > 0"),
+    ({"layers": 2.5}, "models.m1.layers: expected a whole number, got 2.5"),
+    ({"heads": 0}, "models.m1.heads: a decoder needs heads > 0"),
+    ({"kv_heads": 8}, "models.m1.kv_heads: kv_heads 8 is more than heads 4"),
+    ({"experts": 2, "experts_per_token": 3}, "models.m1.experts_per_token"),
+    ({"active_params": 2000}, "models.m1.active_params"),
+    ({"default_precision": "fp6"}, "models.m1.default_precision: unknown precision 'fp6'"),
+    ({"tied_embeddings": "yes"}, "models.m1.tied_embeddings: expected true or false"),
+    ({"vocab": -1}, "models.m1.vocab: expected a number >= 0"),
+])
+def test_user_catalog_impossible_model_values_are_refused(tmp_path, change, named):
+    import json
+
+    f = tmp_path / "cat.yaml"
+    f.write_text(json.dumps({"models": {"m1": {**_M, **change}}}))  # JSON is YAML
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert named in str(e.value)
+
+
+@pytest.mark.parametrize("entry, named", [
+    ("{provider: aws, instance: x, hardware: l4, gpus: 0, per_gpu_hour: {on-demand: 1}, source: s, as_of: 2026-01-01}",
+     "prices.instances[0].gpus: expected gpus >= 1"),
+    ("{provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: -1}, source: s, as_of: 2026-01-01}",
+     "prices.instances[0].per_gpu_hour.on-demand: expected a price >= 0, got -1"),
+])
+def test_user_catalog_impossible_prices_are_refused(tmp_path, entry, named):
+    f = tmp_path / "cat.yaml"
+    f.write_text(f"prices:\n  instances:\n    - {entry}\n")
+    with pytest.raises(InputError) as e:
+        load_catalog(f)
+    assert named in str(e.value)
+
+
+def test_cli_catalog_zero_peak_exits_2_naming_the_file(tmp_path, cli):
+    f = tmp_path / "cat.yaml"
+    f.write_text(_L4.replace("bf16: 121", "bf16: 0"))
+    code, out, err = cli("estimate", "examples/chatbot.yaml", "--set", "deployment.hardware=l4",
+                         "--catalog", f)
+    assert code == 2 and f"{f}: hardware.l4.peak_tflops.bf16" in err and "Traceback" not in err

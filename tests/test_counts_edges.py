@@ -792,3 +792,82 @@ def test_the_escape_of_counts_resource_is_read_back_exactly():
         assert clean_resource(escape_invisible(rid)) == rid
     # a backslash-u of a visible character is text as written, not an escape
     assert clean_resource("a\\u0041") == "a\\u0041"
+
+
+# ------------------------------------------------------------ tokens without requests,
+# the rows block in requests, the span the counts cover
+
+TOK = "period_start,period_s,resource_id,requests,input_tokens,output_tokens\n"
+
+
+def test_tokens_on_a_row_of_zero_requests_are_kept_as_a_log_keeps_them(cli, tmp_path):
+    """A counts row of 0 requests and 500 + 700 tokens added no usage row: its tokens
+    were lost (300 counted, cost per 1M tokens 5x high) and its hour idle under
+    `driver: tokens`. A usage-log row of 0 requests keeps its tokens: so do counts."""
+    counts = _counts(tmp_path, TOK + f"{T[0]},3600,i-1,2,100,200\n{T[1]},3600,i-1,0,500,700\n")
+    bill = _bill(tmp_path)
+    s = _run_json(cli, tmp_path, "o", "--bill", bill, "--counts", counts,
+                  "--rules", _rules(tmp_path, "tokens"))
+    assert (s["unit_costs"]["requests"], s["unit_costs"]["tokens"]) == (2, 1500)
+    assert (s["totals"]["allocated"], s["totals"]["idle"]) == ("2", "1")  # hour 2 idle
+    # split by request count (the default without a latency): the tokens are in a row
+    # of 0 requests that weighs nothing, unallocated at 0 cost, never dropped
+    s = _run_json(cli, tmp_path, "o2", "--bill", bill, "--counts", counts)
+    assert (s["unit_costs"]["tokens"], s["totals"]["idle"]) == (300, "2")
+    assert s["rows"]["usage_zero_weight"] == 0 and s["rows"]["usage_read"] == 2
+    alloc = pd.read_csv(tmp_path / "o2" / "allocations.csv", dtype=str)
+    zero = alloc[alloc["detail"] == "zero weight under the driver"]
+    assert zero[["requests", "input_tokens", "output_tokens", "cost"]].values.tolist() == [
+        ["0", "500", "700", "0"]]
+
+
+def test_tokens_of_an_hour_its_requests_do_not_reach_are_kept(cli, tmp_path):
+    """One request and 1,000 tokens over two hours: the request lands in hour 0, the
+    tokens 500 + 500; hour 1's 500 were dropped with its empty request share."""
+    counts = _counts(tmp_path, TOK + f"{T[0]},7200,i-1,1,1000,0\n")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path), "--counts", counts,
+                  "--rules", _rules(tmp_path, "tokens"))
+    assert (s["unit_costs"]["requests"], s["unit_costs"]["tokens"]) == (1, 1000)
+    assert (s["totals"]["allocated"], s["totals"]["idle"]) == ("2", "1")
+
+
+def test_the_rows_block_of_counts_counts_requests_throughout(cli, tmp_path):
+    """A daily row of 25 requests spread over 24 clock hours: `usage_read` was 24 (the
+    hourly pieces) while allocated and without-a-bill-row counted requests (4 + 21)."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},86400,i-1,/a,m,25\n")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path), "--counts", counts)
+    rows = s["rows"]
+    assert (rows["counts_read"], rows["usage_read"]) == (1, 25)
+    assert (rows["usage_allocated"], rows["usage_without_bill_row"]) == (4, 21)
+    assert rows["usage_read"] == (rows["usage_allocated"] + rows["usage_rejected"]
+                                  + rows["usage_outside_period"] + rows["usage_zero_weight"]
+                                  + rows["usage_without_bill_row"])
+
+
+def test_an_hour_of_zero_calls_the_counts_cover_is_inside_the_usage_span(cli, tmp_path):
+    """CloudWatch Invocations 3600 at 00:00 and 0 at 01:00: the counts cover both hours,
+    but the span note said hour 1 fell outside the usage (and warned that the whole-bill
+    cost per request divides the period's bill)."""
+    doc = {"MetricDataResults": [
+        {"Id": "a", "Label": "Invocations", "Timestamps": T[:2], "Values": [3600, 0]},
+        {"Id": "b", "Label": "ModelLatency", "Timestamps": T[:1], "Values": [20_000]}]}
+    cw = _counts(tmp_path, json.dumps(doc), "cw.json")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path, hours=2), "--counts", cw,
+                  "--counts-resource", "i-1", "--counts-period", "3600")
+    assert not [n for n in s["notes"] if n.startswith("the usage covers")], s["notes"]
+    assert (s["totals"]["allocated"], s["totals"]["idle"]) == ("0.02", "1.98")
+    # a bill hour past the counts is still named: 3 billed hours, the counts cover 2
+    s = _run_json(cli, tmp_path, "o3", "--bill", _bill(tmp_path, hours=3), "--counts", cw,
+                  "--counts-resource", "i-1", "--counts-period", "3600")
+    span = [n for n in s["notes"] if n.startswith("the usage covers")]
+    assert len(span) == 1 and span[0].startswith(
+        "the usage covers 2026-10-01T00:00Z to 2026-10-01T02:00Z (2 hours of"), span
+    assert ": 1 of the 3 billed fleet resource-hours fall outside it" in span[0]
+
+
+def test_a_daily_row_covers_its_whole_day_however_few_its_requests(cli, tmp_path):
+    """Two requests over a day land in the day's first two hours; the row covers all
+    24 (the span note named hour 2 of the bill as outside the usage)."""
+    counts = _counts(tmp_path, HEAD + f"\n{T[0]},86400,i-1,/a,m,2\n")
+    s = _run_json(cli, tmp_path, "o", "--bill", _bill(tmp_path), "--counts", counts)
+    assert not [n for n in s["notes"] if n.startswith("the usage covers")], s["notes"]

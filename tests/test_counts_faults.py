@@ -227,3 +227,39 @@ def test_two_series_of_one_metric_in_one_file_are_refused(tmp_path, values):
         "'ep-a Invocations') and Id 'b' (Label 'ep-b Invocations'); expected one series "
         "per metric (the pages of one query repeat its Id): give each series its own "
         "file, or write them as a counts CSV with resource_id and endpoint columns")
+
+
+def test_a_total_beside_its_split_in_one_file_is_noted(tmp_path):
+    # one file: a row of blank tenant (the total, 4) beside t1 = 3 and t2 = 1 for the
+    # same resource-hour: all three are read (8 requests), and a note names the file,
+    # the first resource-hour and the label (it was silent: cost per request halved)
+    p = _csv(tmp_path, "kmix.csv", "period_start,period_s,resource_id,tenant,requests\n"
+             f"{T0},3600,i-1,,4\n{T0},3600,i-1,t1,3\n{T0},3600,i-1,t2,1\n")
+    c = read_counts(p)
+    assert sum(c.table.to_pydict()["requests"]) == 8
+    hit = [n for n in c.notes if "twice" in n]
+    assert hit == ["counts: kmix.csv: a row with a blank tenant (row 1) and a row with one "
+                   "(row 2), of one resource, overlap in time (first: i-1, hour "
+                   "2026-10-01T00:00Z): both are added, which may count the same calls "
+                   "twice (a total beside its split)"], c.notes
+
+
+def test_a_blank_label_of_another_model_or_hour_is_not_noted(tmp_path):
+    # model m1 has no tenant, m2 is split by tenant: not a total of m2 (another model);
+    # a blank tenant in hour 1 beside a split in hour 0: periods apart; another resource
+    p = _csv(tmp_path, "k.csv", "period_start,period_s,resource_id,model,tenant,requests\n"
+             f"{T0},3600,i-1,m1,,4\n{T0},3600,i-1,m2,t1,3\n{T1},3600,i-1,m2,,2\n"
+             f"{T0},3600,i-2,m2,,5\n")
+    assert not [n for n in read_counts(p).notes if "twice" in n]
+
+
+def test_a_row_blank_in_two_labels_beside_a_finer_row_names_both(tmp_path):
+    # a daily total (no model, no tenant) beside an hourly row split by both: the daily
+    # row's period covers the hour; the note names both labels and the hour of overlap
+    p = _csv(tmp_path, "k.csv", "period_start,period_s,resource_id,model,tenant,requests\n"
+             f"{T0},86400,i-1,,,40\n{T2},3600,i-1,m1,t1,3\n")
+    hit = [n for n in read_counts(p).notes if "twice" in n]
+    assert hit == ["counts: k.csv: a row with a blank model and tenant (row 1) and a row "
+                   "with them (row 2), of one resource, overlap in time (first: i-1, hour "
+                   "2026-10-01T02:00Z): both are added, which may count the same calls "
+                   "twice (a total beside its split)"]

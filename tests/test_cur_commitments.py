@@ -369,6 +369,23 @@ def test_net_view_part_without_net_column_is_noted(tmp_path):
             "discount on those parts"]
 
 
+def test_an_all_empty_net_column_is_the_gross_view_without_a_note(tmp_path):
+    """A line_item_net_unblended_cost column whose every cell is empty holds no net
+    figure: the note said "the bill has net figures ... read high" all the same."""
+    rows = _net_rows()
+    for r in rows:
+        r[NET] = ""
+        for c in ("reservation_net_effective_cost",
+                  "savings_plan_net_savings_plan_effective_cost", RI_NET_UP, RI_NET_REC):
+            r.pop(c, None)
+    rows.append(_sp_fee("50", "20"))
+    p = _write(tmp_path, rows)
+    for bill in _both(p, reduced=False):
+        assert sorted(bill.rows["effective_cost"]) == sorted(
+            [D(10), D(2), D(103), D(4), D(30)])
+        assert bill.notes == []
+
+
 def test_gross_view_ignores_net_commitment_columns(tmp_path):
     """No line_item_net_unblended_cost: the gross view throughout, as before."""
     rows = _net_rows()

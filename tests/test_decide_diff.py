@@ -132,3 +132,52 @@ def test_git_nothing_changed_one_line(tmp_path):
     assert any("no scenario file changed since HEAD" in line for line in r.stdout.splitlines()), r.stdout
     assert max(len(line) for line in r.stdout.splitlines()) <= 80
     assert not any(line.strip() in ("infe", "rcos") for line in r.stdout.splitlines())
+
+
+def _files(tmp_path, base, head):
+    b, h = tmp_path / "b.yaml", tmp_path / "h.yaml"
+    b.write_text(yaml.safe_dump(base))
+    h.write_text(yaml.safe_dump(head))
+    return b, h
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_fail_above_not_a_finite_number_exits_2(tmp_path, cli, value):
+    b, h = _files(tmp_path, BASE, _head())
+    code, out, err = cli("diff", b, h, "--fail-above", value)
+    assert code == 2 and out == ""
+    assert err == f"error: --fail-above: expected a finite number of percent, got {float(value)}\n"
+
+
+def test_fail_above_negative_is_a_required_saving(tmp_path, cli):
+    # head without the 1,000 USD licensing line: 3,920 -> 2,920 a month, -25.5%
+    cheaper = _head(replicas=2)
+    cheaper["costs"] = {}
+    b, h = _files(tmp_path, BASE, cheaper)
+    code, out, err = cli("diff", b, h, "--fail-above", "-5")  # a saving of 5% asked: 25.5% given
+    assert code == 0 and "within --fail-above -5%" in out
+    code, out, err = cli("diff", b, h, "--fail-above", "-30")
+    assert code == 1
+    assert err == (f"failing: {h}: monthly cost -25.5% > --fail-above -30% "
+                   "(a saving of at least 30% is required)\n")
+    code, out, err = cli("diff", b, b, "--fail-above", "-5")  # no change is no saving
+    assert code == 1 and "monthly cost +0.0% > --fail-above -5%" in err
+
+
+def test_overloaded_base_has_no_p99_change_and_says_what_it_drops(tmp_path, cli):
+    # one replica serves 10 req/s of the 15 offered: a third of the requests are dropped
+    one = _head(replicas=1)
+    d = cost_diff(validate(one, "base"), validate(BASE, "head"), load_catalog())
+    p99 = d.summary[2]
+    assert p99.base is None and p99.head == Decimal("100.0")
+    assert p99.change is None and p99.pct is None
+    assert p99.to_dict()["change"] is None and p99.to_dict()["change_pct"] is None
+    assert "base p99 missing: its fleet is overloaded at the peak, so the p99 row shows no change" in d.notes
+    assert any(n.startswith("base is overloaded: 33.3% of requests cannot be served (dropped)")
+               for n in d.notes)
+    assert not any(n.startswith("head") for n in d.notes)
+    b, h = _files(tmp_path, one, BASE)
+    code, out, err = cli("diff", b, h)
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("p99 latency at peak"))
+    assert row.split()[-4:] == ["-", "100", "-", "-"]  # base, head, change, %

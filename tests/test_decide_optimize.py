@@ -144,3 +144,55 @@ def test_constant_arrivals_screened_and_simulated_as_constant():
     assert sim_window(validate(const, "c"), c, 15.0, 600.0, 0.7)["workload.arrivals"] == {
         "process": "constant", "rate_per_s": 15.0}
     assert sim_window(validate(SMALL, "p"), c, 15.0, 600.0, 0.7)["workload.arrivals"]["process"] == "poisson"
+
+
+def test_screen_ttft_matches_scalar_on_an_llm():
+    """The screen's TTFT p99 is decide.latency's: fill + queue wait + F(b), one decode step
+    at the operating batch plus one prompt's prefill (interpolated between batch sizes)."""
+    from infercost.decide.grid import variant
+    from infercost.decide.latency import first_token_fn
+
+    cat = load_catalog()
+    sc = validate({"name": "llm", "currency": "USD", "model": {"id": "llama-3.1-8b", "precision": "bf16"},
+                   "workload": {"arrivals": {"process": "poisson", "rate_per_s": 20}, "duration_s": 3600,
+                                "request": {"prompt_tokens": {"mean": 800}, "output_tokens": {"mean": 200}}},
+                   "deployment": {"hardware": "h100-sxm", "engine": "vllm",
+                                  "batching": {"max_batch": 32, "max_wait_ms": 10}},
+                   "slo": {"ttft_ms": 500}}, "llm")
+    grid = build_grid(sc, cat, hardware=["h100-sxm"], engines=["vllm"], mig=[])
+    cfg, B, N, p99, ttft, _ = latency_rows(grid, 20.0, 0.010, 1.0)
+    checked = 0
+    for i in np.flatnonzero((B == 32) & (N <= 6)):
+        c = grid.configs[cfg[i]]
+        if c.gpus != 1 or c.precision != "bf16":
+            continue
+        v = variant(sc, {"deployment.hardware": c.hardware, "model.precision": c.precision,
+                         "deployment.gpus_per_replica": 1, "deployment.tp": 1,
+                         "deployment.engine": c.engine, "deployment.batching.max_batch": 32})
+        svc = service_time(v, cat)
+        ref = fleet_latency(20.0, int(N[i]), svc, 0.010, 1.0, 1.0, 1.0, first_token_fn(v, svc))
+        if ref.overloaded:
+            assert math.isinf(ttft[i])
+        else:
+            assert ttft[i] == pytest.approx(ref.ttft_s, rel=0.02)
+            assert ref.ttft_s < ref.p99_s
+        checked += 1
+    assert checked >= 4
+
+
+def test_winner_meets_every_simulated_slo():
+    """A finalist meets the SLOs in simulation when its p99 and (LLMs) TTFT p99 are both
+    within them: the cheapest one within the p99 but past the TTFT SLO does not win."""
+    from infercost.decide.optimize import Candidate, _confirmed
+
+    def cand(n, p99, ttft):
+        checks = [p99 <= 4000, ttft <= 500]
+        return Candidate("h100-sxm", "int8", 1, 32, n, "aws", "on-demand", 0.0, 1000.0 * n, 2000.0, 300.0,
+                         0.5, None, sim={"p99_ms": p99, "ttft_p99_ms": ttft, "slo_met": all(checks)})
+    fin = [cand(2, 2273.0, 902.1), cand(3, 1256.0, 64.3)]
+    win, note = _confirmed(fin, 4000, 500)
+    assert win.replicas == 3
+    assert note == ("the screen's cheapest, 2x h100-sxmx1 int8 optimized b32 aws on-demand, misses the "
+                    "TTFT SLO (500 ms) in simulation (simulated TTFT p99 902.1 ms); the winner is the "
+                    "cheapest finalist that meets the SLOs")
+    assert _confirmed(fin, None, None) == (fin[0], None)

@@ -38,3 +38,59 @@ def test_engine_calibration_file_is_searched_fixed(cli):
     d = json.loads(out)
     assert {c["engine"] for c in [d["winner"], *d["runners_up"]]} == {str(calib)}
     assert any(n.startswith("--engine is a calibration file") for n in d["notes"])
+
+
+_MEASURED = {
+    "name": "measured", "currency": "USD",
+    "workload": {"arrivals": {"process": "poisson", "rate_per_s": 15}, "duration_s": 3600, "request": {}},
+    "service": {"distribution": "constant", "mean_ms": 100, "per_item_ms": 100},
+    "deployment": {"hardware": "l4", "replicas": 4,
+                   "pricing": {"provider": "aws", "plan": "on-demand", "price_per_gpu_hour": 2},
+                   "batching": {"max_batch": 1}},
+    "slo": {"p99_latency_ms": 1000},
+}
+
+
+@pytest.mark.parametrize("args, where, says", [
+    (["--hardware", "nope"], "--hardware", "unknown hardware 'nope'"),
+    (["--hardware", "t4"], "--hardware", "service: is measured on deployment.hardware l4, which stays fixed"),
+    (["--hardware", "a100-80gb-sxm:1g.10gb"], "--hardware", "--hardware a100-80gb-sxm:1g.10gb cannot be searched"),
+    (["--mig", "1g.10gb", "--hardware", "l4"], "--mig", "1g.10gb: none of the hardware searched has MIG slices"),
+    (["--mig", "1g.10gb", "--set", "deployment.hardware=h100-sxm"], "--mig",
+     "service: is measured on the whole h100-sxm, which stays fixed: MIG slices are not searched"),
+    (["--mig", "9g.1gb"], "--mig", "unknown MIG profile '9g.1gb'"),
+])
+def test_measured_service_scenario_checks_hardware_and_mig_flags(tmp_path, cli, args, where, says):
+    import yaml
+
+    f = tmp_path / "measured.yaml"
+    f.write_text(yaml.safe_dump(_MEASURED))
+    code, out, err = cli("optimize", f, "--no-simulate", *args)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {where}: ") and says in err and err.count("\n") == 1
+    code, out, err = cli("optimize", f, "--no-simulate", "--hardware", "l4", "--json")
+    assert code == 0, err  # its own hardware is allowed
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_quality_floor_not_a_finite_number_exits_2(cli, value):
+    code, out, err = cli("optimize", "examples/sentiment-bert.yaml", "--no-simulate", "--quality-floor", value)
+    assert code == 2 and err == f"error: --quality-floor: expected a finite number, got {float(value)}\n"
+
+
+def test_cheapest_plans_show_the_simulation_of_their_fleet():
+    from infercost.cli.optimize import optimize_tables
+    from infercost.core.catalog import load_catalog
+    from infercost.core.scenario import validate
+    from infercost.decide.optimize import optimize
+
+    res = optimize(validate(_MEASURED, "measured"), load_catalog(), finalists=4, runners_up=3,
+                   sim_requests=2000, autoscale=False)
+    fin = {c.label: c for c in res.finalists}
+    assert [c.label for c in res.runners_up] and all(c.label in fin for c in res.runners_up)
+    for c in res.runners_up:  # the same fleet, simulated once: one verdict in every table
+        assert c.sim == fin[c.label].sim and c.slo_met is fin[c.label].slo_met is True
+    d = res.to_dict()
+    top, finalists = optimize_tables(d)[0], optimize_tables(d)[-1]
+    verdict = {r[0]: r[-1] for r in finalists.rows}
+    assert [r[-1] for r in top.rows] == [verdict[r[0]] for r in top.rows] == ["yes"] * len(top.rows)

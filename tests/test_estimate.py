@@ -205,3 +205,41 @@ def test_trace_requests_after_the_duration_are_counted_not_dropped_silently(tmp_
     assert any(n.startswith("1 trace requests fall after duration_s") for n in e.usage.notes)
     # 3 requests in 60 s, scaled to a 730-hour month
     assert e.usage.inferences == pytest.approx(3 * 730 * 60)
+
+
+def test_no_requests_dropped_is_zero_not_minus_zero():
+    """A served fraction a rounding error above 1 (autoscaled diurnal traffic) drops nothing:
+    dropped_requests is 0.0, never -0.0."""
+    import math
+
+    raw = {"name": "as", "currency": "USD",
+           "workload": {"arrivals": {"process": "diurnal", "rate_per_s": 20, "peak_to_mean": 3},
+                        "duration_s": 86400},
+           "service": {"distribution": "exponential", "mean_ms": 100},
+           "deployment": {"hardware": "l4", "replicas": {"min": 1, "max": 20},
+                          "autoscaling": {"target_utilization": 0.6, "warmup_s": 120},
+                          "pricing": {"price_per_gpu_hour": 2}, "batching": {"max_batch": 1}}}
+    est = estimate(validate(raw, "as"), CAT)
+    assert est.usage.dropped == 0.0
+    d = est.breakdown.facts["dropped_requests"]
+    assert d == 0.0 and math.copysign(1.0, d) == 1.0 and json.dumps(d) == "0.0"
+
+
+def test_instances_not_rented_whole_are_noted(cli):
+    """4 H100s priced per GPU-hour from the 8-GPU p5.48xlarge: a note, the price unchanged."""
+    code, out, err = cli("estimate", EXAMPLES / "chatbot.yaml", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert ("4 h100-sxm accelerators (4 x 1) are not a whole number of aws p5.48xlarge's 8: priced "
+            "per accelerator-hour as listed, as if a share of an instance could be rented; whole "
+            "instances are 1 x 8 = 8 accelerators (4 more)") in d["facts"]["notes"]
+    code, out, err = cli("estimate", EXAMPLES / "chatbot.yaml", "--set", "deployment.replicas=8", "--json")
+    assert not any("whole number" in n for n in json.loads(out)["facts"]["notes"])
+    from infercost.core.catalog import whole_instances_note
+
+    # 10 replicas of 2 Inferentia2 chips on spot: 20 chips at the 12-chip inf2.48xlarge's price
+    note = whole_instances_note(CAT, "aws", "inferentia2", "spot", 2, 10)
+    assert note is not None and "aws inf2.48xlarge's 12" in note
+    assert "whole instances are 2 x 12 = 24 accelerators (4 more)" in note
+    assert whole_instances_note(CAT, "aws", "inferentia2", "spot", 4, 3) is None  # 12 chips
+    assert whole_instances_note(CAT, "aws", "inferentia2", "on-demand", 2, 10) is None  # inf2.xlarge: 1

@@ -56,3 +56,22 @@ def test_workbook_recomputes_to_the_tools_figures_and_is_live(tmp_path):
     got = _recompute(p)
     assert got["owned"][0] == pytest.approx(float(again.npv["owned"]), rel=1e-9)
     assert got["owned"][0] > float(dec.npv["owned"])
+
+
+def test_workbook_rents_the_replicas_needed_live(tmp_path):
+    # busy hours x 1.5 in the Assumptions sheet: the replicas needed, the rented hours and the
+    # owned fleet recompute as the tool's (the commitments' levels are exported values)
+    from infercost.finance.tco import scale_traffic
+
+    inp = _case()
+    p = tmp_path / "tco.xlsx"
+    write_tco_workbook(decide(inp, flips=False), p)
+    wb = openpyxl.load_workbook(p)
+    ws = wb["Assumptions"]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value.startswith("busy replica-hours"))
+    ws.cell(row, 2, 750)
+    wb.save(p)
+    again = decide(scale_traffic(inp, D("1.5")), flips=False)
+    got = _recompute(p)
+    for name in ("on-demand", "spot", "owned"):
+        assert got[name][0] == pytest.approx(float(again.npv[name]), rel=1e-9), name

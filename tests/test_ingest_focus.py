@@ -167,3 +167,32 @@ def test_focus_sample_attributes_end_to_end(shared_data, tmp_path):
     assert t["allocated"] + t["idle"] + t["shared"] + t["unallocated"] == total
     assert t["allocated"] > 0 and s["rows"]["usage_outside_period"] == 1
     assert {k for k in s["by_provider"]} == {"AWS", "Microsoft", "Oracle"}
+
+
+@pytest.mark.parametrize(("cell", "what"), [
+    ("Taxes", "'Taxes' is not a FOCUS ChargeCategory"),
+    ("Refund", "'Refund' is not a FOCUS ChargeCategory"),
+    ("", "empty"),
+    ("NULL", "empty"),
+])
+@pytest.mark.parametrize("ext", ["csv", "parquet"])
+def test_focus_charge_category_outside_the_spec_is_refused_by_row(tmp_path, cell, what, ext):
+    """A ChargeCategory none of the five FOCUS values (or empty) was read as usage with no
+    note: a 3 USD tax became shared usage, a -2 `Refund` was netted into the fleet hour."""
+    rows = [focus_row("10", "i-1"), focus_row("3", category=cell), focus_row("1", "i-1")]
+    with pytest.raises(InputError) as e:
+        read_bill(_write(tmp_path, rows, f"b.{ext}"))
+    assert str(e.value) == (
+        f"{tmp_path / f'b.{ext}'}: row 2: column ChargeCategory: {what}; expected one of "
+        "Usage, Purchase, Tax, Credit, Adjustment (FOCUS requires a value in every row)")
+
+
+def test_focus_charge_category_in_any_case_and_preview_charge_type_still_read(tmp_path):
+    rows = [focus_row("10", "i-1", category="usage"), focus_row("3", category=" TAX "),
+            focus_row("-1", category="credit")]
+    assert list(read_bill(_write(tmp_path, rows)).rows["label"]) == ["usage", "tax", "credit"]
+    for r in rows:  # FOCUS 0.5 spells the column ChargeType
+        r["ChargeType"] = r.pop("ChargeCategory")
+    rows[1]["ChargeType"] = "Taxes"
+    with pytest.raises(InputError, match="row 2: column ChargeCategory: 'Taxes'"):
+        read_bill(_write(tmp_path, rows, "p.csv"))

@@ -257,7 +257,7 @@ def test_counts_files_name_the_line_and_column_not_a_byte(tmp_path):
     j.write_text('{"MetricDataResults": [\n{"Label": "Invocations", "Timestamps": [], '
                  '"Values": []}\n,]}\n')
     e = _err(read_counts, j, resource="r", period_s=60)
-    assert (e.where, e.message) == (f"{j}: line 3", "invalid JSON (Expecting value)")
+    assert (e.where, e.message) == (f"{j}: line 3", "invalid JSON: expecting value at column 2")
     j.write_bytes(b'{"MetricDataResults": [{"Label": "Invocations\xe9"}]}\n')
     e = _err(read_counts, j, resource="r", period_s=60)
     assert e.where == f"{j}: line 1" and e.message.startswith("key MetricDataResults[0].Label")

@@ -289,16 +289,33 @@ def test_json_records_every_layout(tmp_path):
     assert br.read_raw(arr)["a"].dtype == object
 
 
+def test_a_cloudwatch_file_cut_short_inside_a_key_says_so(tmp_path):
+    """It said `invalid JSON (Invalid control character at)`: Python's sentence, cut off."""
+    from infercost.ingest.counts import read_counts
+
+    p = _write(tmp_path, "cw.json", '{"MetricDataResults":[{"Id":"inv","Val\n')
+    e = _err(read_counts, p, resource="i-1", period_s=3600)
+    assert (e.where, e.message) == (f"{p}: line 1", "invalid JSON: the file ends inside a "
+                                    "value, at column 39: it is cut short (truncated, or read "
+                                    "while still being written)")
+    p = _write(tmp_path, "cw2.json", '{"MetricDataResults":[{"Id":"in\tv"}]}\n')
+    e = _err(read_counts, p, resource="i-1", period_s=3600)
+    assert e.message == ("invalid JSON: invalid control character (a raw tab or line break "
+                         "inside a string) at column 32")
+
+
 def test_json_records_errors_name_the_line(tmp_path):
     p = _write(tmp_path, "a.json", '[{"a": 1},\n {"a": }]')
     e = _err(br.json_records, p)
-    assert e.where == f"{p}: line 2" and e.message.startswith("invalid JSON (")
-    p = _write(tmp_path, "b.json", '{"a": 1')
+    assert (e.where, e.message) == (f"{p}: line 2", "invalid JSON: expecting value at column 8")
+    p = _write(tmp_path, "b.json", '{"a": 1')  # cut short: said so, not Python's half sentence
     e = _err(br.json_records, p)
-    assert e.where == f"{p}: line 1" and e.message.startswith("invalid JSON (")
+    assert (e.where, e.message) == (f"{p}: line 1", "invalid JSON: the file ends inside a "
+                                    "value, at column 8: it is cut short (truncated, or read "
+                                    "while still being written)")
     p = _write(tmp_path, "c.jsonl", '{"a": 1}\n{"a": 2}\n{"a": \n')
     e = _err(br.json_records, p)
-    assert e.where == f"{p}: line 3" and e.message.startswith("invalid JSON (")
+    assert e.where == f"{p}: line 3" and e.message.startswith("invalid JSON: the line ends ")
     p = _write(tmp_path, "d.jsonl", '{"a": 1}\n[1, 2]\n')
     e = _err(br.json_records, p)
     assert (e.message, e.where) == ("expected a JSON object per line", f"{p}: line 2")
@@ -1642,7 +1659,7 @@ def test_counts_cloudwatch_refusals(tmp_path, doc, kw, message, suffix):
     e = _err(read_counts, p, **kw)
     assert e.where == f"{p}{suffix}"
     if message is None:
-        assert e.message.startswith("invalid JSON (")
+        assert e.message.startswith("invalid JSON: ")
     else:
         assert e.message == message
 
@@ -1673,7 +1690,10 @@ def test_usage_csv_cleaning_and_columns(tmp_path, con):
                "ok, m ,t\n"
                "2026-10-01 01:00:00,b,i-ABC, 7 ,,,4,,,\n")
     u = read_usage(con, p)
-    assert u.kinds == ["csv"] and u.files == [p] and u.notes == []
+    assert u.kinds == ["csv"] and u.files == [p]
+    assert u.notes == [f"usage timestamps without a zone or offset, read as UTC (as the bill's "
+                       f"are): 1 row of {p}. A log written in local time would sit its offset "
+                       "away from the bill's hours: write Z or an offset such as +02:00"]
     assert u.has_gpu_ms is True and u.has_tokens is True
     df = _usage_frame(con, u)
     assert list(df.columns) == ["timestamp", "request_id", "model", "model_version",
@@ -2655,12 +2675,15 @@ def test_counts_output_tokens_a_first_hour_without_requests_and_two_files(tmp_pa
     from infercost.ingest.counts import read_counts
 
     # 00:30-02:00 (1,800 s + 3,600 s), 1 request: 1/3 and 2/3, largest remainder: 0 then 1;
-    # 30 output tokens: 10 + 20
+    # 30 output tokens: 10 + 20 (the first hour's 10, without a request, are a row of 0
+    # requests: they were dropped)
     p = _write(tmp_path, "c.csv", "period_start,period_s,resource_id,requests,output_tokens\n"
                "2026-10-01T00:30:00Z,5400,r,1,30\n")
     t = read_counts(p).table.to_pydict()
-    assert t["requests"] == [1] and t["timestamp"] == [pd.Timestamp("2026-10-01 01:00")]
-    assert t["output_tokens"] == [20] and t["request_id"] == [f"{p}:1:1"]
+    assert t["requests"] == [0, 1] and t["timestamp"] == [
+        pd.Timestamp("2026-10-01 00:30"), pd.Timestamp("2026-10-01 01:00")]
+    assert t["output_tokens"] == [10, 20] and t["request_id"] == [f"{p}:1:0", f"{p}:1:1"]
+    assert t["duration_ms"] == [0.0, None]  # (no call: no busy time; no latency given)
     # two CloudWatch files: the notes of both; a missing latency value is no latency
     a = _write(tmp_path, "a.json", _cw([{"Label": "Invocations", "Timestamps": [
         "2026-10-01T00:00:00Z"], "Values": [2]}, {"Label": "ModelLatency", "Timestamps": [

@@ -370,6 +370,24 @@ def test_token_counts_are_read_exactly_up_to_int64(tmp_path):
         spans_to_rows(doc(span("a0", 0, 1, **L, gen_ai__usage__input_tokens=2**64)), "f")
 
 
+@pytest.mark.parametrize("n", [12.7, "12.7", "12.5", -0.5])
+def test_a_fractional_token_count_is_refused_naming_the_span(n):
+    """12.7 (a doubleValue or stringValue) was cut to 12; a CSV log refuses it."""
+    with pytest.raises(InputError) as e:
+        spans_to_rows(doc(span("a0", 0, 1, **L, gen_ai__usage__input_tokens=7),
+                          span("a1", 0, 1, **L, gen_ai__usage__input_tokens=n)), "f")
+    assert (e.value.message, e.value.where) == (
+        f"gen_ai.usage.input_tokens: expected a token count (a whole number), got {n!r}",
+        "f: span a1")
+
+
+@pytest.mark.parametrize(("n", "read"), [(12.0, 12), ("12", 12), (" 12 ", 12), ("1e3", 1000),
+                                         (str(2**60 + 1), 2**60 + 1)])
+def test_whole_token_counts_written_as_doubles_or_text_are_read(n, read):
+    rows, _ = spans_to_rows(doc(span("a0", 0, 1, **L, gen_ai__usage__output_tokens=n)), "f")
+    assert rows[0]["output_tokens"] == read and type(rows[0]["output_tokens"]) is int
+
+
 def test_the_terminal_report_names_each_rejection_reason_and_the_notes(tmp_path, capsys):
     from infercost.cli import main
 

@@ -318,3 +318,62 @@ def test_a_bill_alone_names_the_flags_it_needs(cli, tmp_path):
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.strip() == ("error: --bill: expected --usage (request logs) or --counts (call "
                            "counts) with it: a bill needs its usage to be attributed"), err
+
+
+def _negative_fleet(tmp_path: Path) -> tuple[Path, Path]:
+    """A bill whose only fleet row is a credit below zero (-1 USD on i-1, hour 0), a tax
+    row, and one request on i-1: its busy cost is -1, not absent."""
+    import pandas as pd
+
+    from tests.attribution_helpers import focus_row
+
+    bill = tmp_path / "bill.csv"
+    pd.DataFrame([focus_row("-1", "i-1"), focus_row("2", None, category="Tax",
+                                                    service="Other", hours=24)]
+                 ).to_csv(bill, index=False)
+    usage = tmp_path / "u.csv"
+    usage.write_text("timestamp,request_id,resource_id,duration_ms\n"
+                     "2026-10-01T00:10:00Z,a,i-1,100\n")
+    return bill, usage
+
+
+def test_a_negative_busy_cost_is_named_with_the_bill_and_usage(cli, tmp_path):
+    # it said "summary.json: the bill's fleet has no busy cost": a temporary file the
+    # user never sees, and a busy cost of -1 is not absent
+    bill, usage = _negative_fleet(tmp_path)
+    sc = ROOT / "examples" / "sentiment-bert.yaml"
+    code, _, err = cli("reconcile", sc, "--bill", bill, "--usage", usage)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.strip() == (
+        f"error: bill {bill}, usage {usage}: the fleet's busy cost (accelerator_busy) is "
+        "-1 USD, below zero (credits or refunds exceed its charges), and its whole cost "
+        "-1 USD: utilisation (busy cost / fleet cost) needs both above zero; nothing to "
+        "compare"), err
+    # an attribution folder: its summary.json by path
+    code, _, err = cli("attribute", "--bill", bill, "--usage", usage, "--out", tmp_path / "a")
+    assert code == 0, err
+    code, _, err = cli("reconcile", sc, "--attribution", tmp_path / "a")
+    assert code == 2 and err.startswith(f"error: {tmp_path / 'a' / 'summary.json'}: the "
+                                        "fleet's busy cost (accelerator_busy) is -1 USD"), err
+
+
+def test_a_small_effect_is_shown_with_its_digits_not_as_minus_zero():
+    # a -0.0015 utilisation effect beside figures of hundreds printed "-0.00"
+    from infercost.cli.reconcile import render_md, render_text
+
+    d = _small_bill()
+    d["components"] = [{"component": "accelerator_busy", "predicted": "100", "simulated": None,
+                        "measured": "205", "difference": "105"}]
+    d["total"] = {"predicted": "100", "simulated": None, "measured": "205", "difference": "105"}
+    d["decomposition"] = {"order": ["volume", "utilisation", "price", "residual"],
+                          "volume": "100.0015", "utilisation": "-0.0015", "price": "5",
+                          "residual": "0", "difference": "105"}
+    text = render_text(d)
+    line = next(x for x in text.splitlines() if x.strip().startswith("utilisation"))
+    assert line.split()[-1] == "-0.0015", text
+    assert "-0.00\n" not in text + "\n" and max(map(len, text.splitlines())) <= 80
+    assert "| utilisation | -0.0015 |" in render_md(d)
+    # beyond 8 decimals: said as under one unit of the last place shown
+    d["decomposition"]["utilisation"] = "-0.0000000000015"
+    line = next(x for x in render_text(d).splitlines() if x.strip().startswith("utilisation"))
+    assert line.split()[-1] == ">-0.00000001", line

@@ -294,3 +294,13 @@ def test_a_span_the_new_table_cannot_price_is_left_out_of_both_old_and_new(tiny,
     assert ("1 span the new table cannot price (negative duration 1): its stored cost 0.0004000 is in "
             "neither old nor new") in flat, out
     assert "unpriced: missing model 1" in flat  # the other reasons, as before
+
+
+def test_spans_in_another_currency_name_the_spans_and_scenario_files(tiny, tmp_path, cli):
+    _, spans, _ = tiny
+    eur = tmp_path / "eur.yaml"
+    eur.write_text(yaml.safe_dump({**TINY, "currency": "EUR"}))
+    code, out, err = cli("reprice", spans, "--scenario", eur)
+    assert code == 2 and out == ""
+    assert err == (f"error: {eur}: currency: the spans are priced in USD but the scenario is in EUR; "
+                   f"reprice with a scenario in the same currency (spans: {spans})\n")

@@ -293,3 +293,149 @@ def test_resource_ids_and_providers_spelled_as_nulls_are_missing(cli, tmp_path, 
     assert req.loc["r0", "allocation"] == "allocated"
     assert pd.isna(req.loc["r1", "resource_id"])
     assert s["conservation"]["holds"]
+
+
+# ------------------------------------------------ labels: one rule for every format
+
+_BLANK_TENANTS = ["t1", " t1", "t1\u00a0", "\ufefft1\u3000"]
+_BLANK_MODELS = ["m", "m ", "m\u2009", "\u00a0m"]
+
+
+@pytest.mark.parametrize(("name", "how"), [
+    ("usage.csv", "defaults"), ("usage.jsonl", "defaults"), ("usage.parquet", "defaults"),
+    ("usage.parquet", "lean"), ("usage.jsonl", "idle share")])
+def test_labels_with_blanks_at_their_ends_are_one_slice_in_every_format(cli, tmp_path, name,
+                                                                        how):
+    """A tenant `t1` followed by a no-break space was a slice of its own that printed as
+    `t1` (CSV and JSON trimmed ASCII blanks only; Parquet trimmed nothing, so ` t1` and
+    `m ` were slices too). The figures are those of the log without the blanks, in every
+    output, the rows written out among them."""
+    bill = _bill(tmp_path)
+    stamps = [FIRST, "2026-10-01T00:20:00Z", "2026-10-01T00:40:00Z", "2026-10-01T01:10:00Z"]
+    blank = _usage(tmp_path, stamps, name, tenant=_BLANK_TENANTS, model=_BLANK_MODELS)
+    clean = _usage(tmp_path, stamps, "clean.csv", tenant=["t1"] * 4, model=["m"] * 4)
+    extra = {"defaults": [], "lean": ["--no-requests", "--no-duplicate-check"]}.get(how)
+    if extra is None:
+        rules = tmp_path / "rules.yaml"
+        rules.write_text("idle: share\n")
+        extra = ["--rules", rules]
+    a = attribute_json(cli, "--bill", bill, "--usage", blank, "--out", tmp_path / "a", *extra)
+    b = attribute_json(cli, "--bill", bill, "--usage", clean, "--out", tmp_path / "b", *extra)
+    assert a["totals"] == b["totals"]
+    assert (tmp_path / "a" / "allocations.csv").read_bytes() == (
+        tmp_path / "b" / "allocations.csv").read_bytes()
+    rows = pd.read_csv(tmp_path / "a" / "allocations.csv", keep_default_na=False)
+    assert list(rows.loc[rows["kind"] == "allocated", "tenant"]) == ["t1"]
+    if how != "lean":
+        req = pd.read_parquet(tmp_path / "a" / "requests.parquet")
+        assert list(req["tenant"]) == ["t1"] * 4 and list(req["model"]) == ["m"] * 4
+        assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [
+            "allocations.csv", "allocations.parquet", "requests.parquet", "summary.json"]
+
+
+@pytest.mark.parametrize("name", ["usage.jsonl", "usage.parquet"])
+def test_an_empty_or_blank_label_is_the_missing_label(cli, tmp_path, name):
+    """A JSON or Parquet tenant "" (or a blank) was a slice of its own beside the rows
+    without a tenant; both printed as an empty tenant."""
+    stamps = [FIRST, "2026-10-01T00:20:00Z", "2026-10-01T00:40:00Z"]
+    p = _usage(tmp_path, stamps, name, tenant=["", "\u00a0", None])
+    attribute_json(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "a")
+    rows = pd.read_csv(tmp_path / "a" / "allocations.csv", keep_default_na=False)
+    assert len(rows[rows["kind"] == "allocated"]) == 1
+    assert pd.read_parquet(tmp_path / "a" / "requests.parquet")["tenant"].isna().all()
+
+
+def test_a_label_with_an_invisible_character_inside_is_noted_and_escaped(cli, tmp_path):
+    stamps = [FIRST, "2026-10-01T00:20:00Z"]
+    p = _usage(tmp_path, stamps, "usage.jsonl", tenant=["t\u200b1", "t1"])
+    s = attribute_json(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "a")
+    assert ("1 usage label with an invisible character (first: tenant 't\\u200b1'): read as "
+            "written, a slice of its own; the breakdowns write the character as \\uXXXX"
+            ) in s["notes"]
+    names = sorted(x["breakdown"]["scenario"] for x in s["breakdowns"]["slices"])
+    assert names == ["model=(none) / model_version=(none) / endpoint=(none) / tenant=t1",
+                     "model=(none) / model_version=(none) / endpoint=(none) / tenant=t\\u200b1"]
+
+
+def test_label_blanks_are_the_bill_cells_blanks():
+    """The engines' pattern trims what `billrows.strip_cell` trims off a bill cell."""
+    import re
+
+    from infercost.ingest.billrows import strip_cell
+    from infercost.ingest.usage import LABEL_BLANKS
+
+    pattern = re.compile(re.sub(r"\\x\{([0-9a-f]+)\}", lambda m: f"\\x{int(m[1], 16):02x}"
+                                if int(m[1], 16) < 256 else f"\\u{int(m[1], 16):04x}",
+                                LABEL_BLANKS))
+    blanks = {chr(c) for c in range(0x110000) if chr(c).isspace()} | {"\ufeff"}
+    assert {chr(c) for c in range(0x110000) if pattern.fullmatch(chr(c))} == blanks
+    assert all(strip_cell(f"{ch}x{ch}") == "x" for ch in blanks)
+
+
+# ------------------------------------------------ a `requests` column: rows of N requests
+
+def test_a_row_of_n_requests_counts_n_and_weighs_its_duration_once(cli, tmp_path):
+    """docs/attribution.md: `requests 5, duration_ms 100` is five requests whose busy time
+    together is 100 ms; a missing cell is one request. 2.5 USD of the first hour: 100 ms
+    against 100 ms, so 1.25 USD each, and 5 + 1 + 1 requests."""
+    p = tmp_path / "usage.csv"
+    p.write_text("timestamp,request_id,tenant,resource_id,duration_ms,requests,status\n"
+                 f"{FIRST},a,t1,{RID},100,5,500\n"
+                 f"2026-10-01T00:20:00Z,b,t2,{RID},100,,error\n"
+                 f"2026-10-01T01:20:00Z,c,t2,{RID},100,1,ok\n")
+    s = attribute_json(cli, "--bill", _bill(tmp_path), "--usage", p, "--out", tmp_path / "a")
+    rows = pd.read_csv(tmp_path / "a" / "allocations.csv", keep_default_na=False)
+    got = rows[rows["kind"] == "allocated"].set_index("tenant")
+    assert (int(got.loc["t1", "requests"]), str(got.loc["t1", "cost"])) == (5, "1.25")
+    assert (int(got.loc["t2", "requests"]), str(got.loc["t2", "cost"])) == (2, "2.75")
+    assert s["unit_costs"]["requests"] == 7
+
+
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl", "usage.parquet"])
+@pytest.mark.parametrize("value", [2.5, 0, -1])
+def test_a_requests_value_that_is_no_whole_number_above_zero_is_refused(cli, tmp_path, name,
+                                                                        value):
+    """2.5 was rounded to 3 requests; 0 and -1 were rejected as `duration_ms not finite
+    or over 1e9 ms`."""
+    p = _usage(tmp_path, [FIRST, "2026-10-01T00:20:00Z"], name, requests=[1, value])
+    shown = f"'{value}'" if name.endswith(".csv") else str(value)
+    assert _fails(cli, tmp_path, p) == (
+        f"{name}: row 2: column requests: 1 value cannot be parsed as a whole number of "
+        f"requests >= 1; first {shown}")
+
+
+# ------------------------------------------------ timestamps without a zone: read as UTC
+
+def _zone_notes(s: dict) -> list[str]:
+    return [n for n in s["notes"] if n.startswith("usage timestamps without a zone")]
+
+
+def test_timestamps_without_a_zone_are_read_as_utc_with_one_note(cli, tmp_path):
+    """They were read as UTC with no word; a CSV log and a naive Parquet log together
+    also failed with a traceback (their timestamp types differ)."""
+    csv_log = tmp_path / "a.csv"
+    csv_log.write_text("timestamp,request_id,resource_id,duration_ms\n"
+                       f"2026-10-01 00:10:00,a,{RID},100\n{FIRST},b,{RID},100\n"
+                       f"2026-10-01T00:30:00.5,c,{RID},100\n"
+                       f"2026-10-01 00:40:00 Europe/Paris,d,{RID},100\n")
+    pq_log = tmp_path / "b.parquet"
+    pd.DataFrame({"timestamp": pd.to_datetime(["2026-10-01 00:50:00"]), "request_id": ["e"],
+                  "resource_id": [RID], "duration_ms": [100.0]}).to_parquet(pq_log)
+    s = attribute_json(cli, "--bill", _bill(tmp_path), "--usage", csv_log, pq_log,
+                       "--out", tmp_path / "o", "--no-duplicate-check")
+    assert s["rows"]["usage_read"] == 5
+    assert _zone_notes(s) == [
+        f"usage timestamps without a zone or offset, read as UTC (as the bill's are): 2 rows "
+        f"of {csv_log}; every row of {pq_log}, a TIMESTAMP column without a time zone. A log "
+        "written in local time would sit its offset away from the bill's hours: write Z or "
+        "an offset such as +02:00"]
+
+
+@pytest.mark.parametrize("name", ["usage.csv", "usage.jsonl", "usage.parquet"])
+def test_timestamps_with_a_zone_give_no_note(cli, tmp_path, name):
+    stamps = [FIRST, "2026-10-01T02:20:00+02:00"]
+    if name.endswith(".parquet"):
+        stamps = list(pd.to_datetime(stamps, utc=True))
+    s = attribute_json(cli, "--bill", _bill(tmp_path), "--usage",
+                       _usage(tmp_path, stamps, name), "--out", tmp_path / "o")
+    assert s["rows"]["usage_allocated"] == 2 and _zone_notes(s) == []

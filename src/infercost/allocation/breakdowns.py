@@ -33,6 +33,7 @@ import pandas as pd
 
 from infercost.core.money import Money
 from infercost.econ.breakdown import GROUPS, CostBreakdown, CostLine
+from infercost.ingest.billrows import escape_invisible
 
 SLICE_KEYS = ("model", "model_version", "endpoint", "tenant")
 BY = ("combination", "day")
@@ -194,7 +195,8 @@ def attribution_breakdowns(table: pd.DataFrame, summary: dict, by: str = "combin
         for (line, k), v in fp.items():
             _add(p, k, -v)
             _add(p, (line, FLEET_DETAIL), v)
-        label = " / ".join(f"{k}={'(none)' if v is None else v}" for k, v in key.items())
+        label = " / ".join(f"{k}={'(none)' if v is None else escape_invisible(v)}"
+                           for k, v in key.items())  # (a U+200B inside: \u200b)
         facts: dict = {"source": "attribute", "slice": key, "notes": []}
         if idle_rule == "report":  # (a slice's idle is none of its own: "0% idle" misled)
             facts["idle_elsewhere"] = "is reported for the whole fleet, not per slice"

@@ -780,7 +780,9 @@ def attribute(
     t2 = time.perf_counter()
     narrow = request_costs(u, rht, bool(tok_res), ps, pe)
     dec = ibis.literal(QUANTUM, type="decimal(38, 10)")
-    req = labels_read(narrow).mutate(  # (the rows written out: labels as the sums read them)
+    # the rows written out: labels spelled as a null missing; their blanks trimmed after
+    # pass 4, only when its sums find a label to trim (`_relabel_requests`)
+    req = labels_read(narrow, trim=False).mutate(
         allocation=ibis.cases(*[(narrow.allocation_code == k, v) for k, v in STATUS.items()]),
         cost=(narrow.cost_q.cast("decimal(38, 10)") * dec).cast("decimal(38, 10)"),
     )
@@ -813,6 +815,7 @@ def attribute(
         side = overlap(fleet_mask, hq) if overlap is not None else None
         table = running.result()
     adf = query.result(table).to_pandas()
+    relabel = bool(adf.pop("relabelled").fillna(False).any())
     adf["day"] = _map_distinct(adf["day"], lambda d: None if d is None or d is pd.NaT
                                or d != d else str(d)[:10])
     adf["allocation"] = _map_distinct(adf["code"], lambda c: STATUS[int(c)])
@@ -862,7 +865,9 @@ def attribute(
                       duplicates=dup, share_idle=share_idle,
                       billed_hours_with_requests=hours_with_requests)
     table, summary = assemble(bside, uside, pre)
-    summary["notes"].extend(notes)
+    summary["notes"].extend(notes + invisible_labels_note(adf))
+    if write_requests and relabel:
+        _relabel_requests(con, req_path)
     result = Attribution(table, summary, fleet_mask=fleet_mask, fleet_hours=hq, overlap=side)
     result.summary["backend"] = backend_name(con)
     timings["assemble_s"] = time.perf_counter() - ta
@@ -877,8 +882,11 @@ def _span_note(gdf: pd.DataFrame, ps: Any, pe: Any, hq: pd.DataFrame) -> list[st
     at either end (a week of logs against a month's bill) and billed fleet
     resource-hours fall outside it (`hq`: rule R2's hours): those are idle, and the
     whole-bill cost per request divides the period's bill by the requests of that span.
-    Empty otherwise, or without usage or a period."""
-    hours = gdf.loc[gdf["n_ok"] > 0, "hour"].dropna()
+    Empty otherwise, or without usage or a period. The span runs from the first to the
+    last hour of `gdf` with an accepted row (n_ok > 0) or with no row at all (n = 0: an
+    hour call counts cover without a call, `run.with_counts_span`)."""
+    quiet = (gdf["n"] == 0) if "n" in gdf else False  # (a frame of n_ok alone: none)
+    hours = gdf.loc[(gdf["n_ok"] > 0) | quiet, "hour"].dropna()
     if not len(hours) or ps is None or pe is None:
         return []
     ps, pe = pd.Timestamp(ps), pd.Timestamp(pe)
@@ -971,17 +979,57 @@ def request_costs(u: Any, rht: Any, per_token: bool, ps: Any, pe: Any) -> Any:
 
 def aggregate_costs(rq: Any) -> Any:
     """Pass 4: `request_costs` rows summed by day, model, model_version, endpoint, tenant
-    and allocation code (requests, input/output tokens, cost_q); labels spelled as a
-    null are missing (`usage.labels_read`, on the sums: those groups summed again)."""
-    from infercost.ingest.usage import labels_read
+    and allocation code (requests, input/output tokens, cost_q). Labels are read by
+    `usage.labels_read` on the sums, not row by row (those groups summed again): blanks
+    and U+FEFF off their ends in every format, and empty or spelled as a null missing.
+    `relabelled`: whether a group holds a label that reading trimmed or emptied (the
+    rows written out are then relabelled: `_relabel_requests`)."""
+    from infercost.ingest.usage import labels_read, relabelled
 
     sums = ("requests", "input_tokens", "output_tokens", "cost_q")
     g = rq.group_by(
         day=rq.timestamp.date(), model=rq.model, model_version=rq.model_version,
         endpoint=rq.endpoint, tenant=rq.tenant, code=rq.allocation_code,
     ).aggregate(**{c: rq[c].sum() for c in sums})
-    g = labels_read(g)
-    return g.group_by([*GROUP, "code"]).aggregate(**{c: g[c].sum() for c in sums})
+    g = labels_read(g.mutate(relabelled=relabelled(g)))
+    return g.group_by([*GROUP, "code"]).aggregate(**{c: g[c].sum() for c in sums},
+                                                  relabelled=g.relabelled.any())
+
+
+def _relabel_requests(con: Any, path: Path) -> None:
+    """requests.parquet at `path` written again with its labels read as the sums read
+    them (`usage.labels_read`): only for a log with a label to trim, so a clean log's
+    rows pay for no string function."""
+    from infercost.ingest.backends import read_files, write_parquet
+    from infercost.ingest.usage import labels_read
+
+    tmp = path.with_name(path.stem + ".relabelled.parquet")
+    write_parquet(con, labels_read(read_files(con, "parquet", [path])), tmp)
+    tmp.replace(path)
+
+
+def invisible_labels_note(adf: pd.DataFrame) -> list[str]:
+    """A note for the labels (model, model_version, endpoint, tenant) of the aggregate
+    `adf` that hold an invisible character (`billrows.is_invisible`: a zero-width space
+    inside, a control): such a label is a slice of its own that prints like another;
+    notes and the breakdowns name it with `\\uXXXX` (`billrows.escape_invisible`).
+    Empty when there is none (one test per distinct label)."""
+    from infercost.ingest.billrows import escape_invisible
+
+    odd = []
+    for c in ("model", "model_version", "endpoint", "tenant"):
+        for v in pd.unique(adf[c].dropna()) if c in adf else ():
+            if isinstance(v, str) and escape_invisible(v) != v:
+                odd.append((c, v))
+    if not odd:
+        return []
+    c, v = odd[0]
+    one = len(odd) == 1
+    return [f"{len(odd)} usage label{'' if one else 's'} with an invisible character "
+            f"(first: {c} '{escape_invisible(v)}'): read as written, a slice of "
+            f"{'its' if one else 'their'} own; the breakdowns write the character as "
+            "\\uXXXX"]
+
 
 def _map_distinct(col: pd.Series, fn) -> pd.Series:
     """`col.map(fn)` with `fn` called once per distinct value (missing values: fn(None))."""

@@ -46,7 +46,8 @@ def run_attribution(
     when every period has a mean latency (idle = instance time not covered by requests
     x latency), else by request count; a counts ResourceId without any call is in the
     fleet (its billed hours idle), and summary.json's `rows.counts_read` counts the
-    counts rows read. `backend`: duckdb or spark.
+    counts rows read, its `rows.usage_read` their requests (the unit of the rest of the
+    rows block: allocated, rejected, without a bill row...). `backend`: duckdb or spark.
     `check_duplicates=False` skips the duplicate request-id pass; `write_requests=False`
     skips requests.parquet (the per-request costs); `cost_basis` (EffectiveCost or
     BilledCost) overrides the rules file. `by` (combination or day): the slices of the
@@ -113,6 +114,8 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     try:
         u, c = read_all_usage(con, usage, counts, counts_resource, counts_period_s, r)
         u, pass1, b, t_bill = _pass1_and_bill(con, u, r, bill, bill_format)
+        if c is not None:  # (the span the counts cover: hours of 0 calls add no row)
+            pass1 = (with_counts_span(pass1[0], c), pass1[1])
         if counts_resource is not None:
             refuse_unknown_counts_resource(counts_resource, b)
         res = attribute(b, u, r, con, tmp, check_duplicates=check_duplicates,
@@ -128,8 +131,10 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         s["notes"] = s.get("notes", []) + u.notes
         if c is None and usage:  # (the counts name theirs: counts_join_notes)
             s["notes"] += unmatched_usage_notes(pass1[0], b)
-        if c is not None:
+        if c is not None:  # (the rows block counts requests throughout, as allocated,
+            # rejected, without a bill row... do; the counts rows read under their own key)
             s["rows"]["counts_read"] = c.rows_read
+            s["rows"]["usage_read"] = counts_requests(c)
             s["notes"] += quiet_notes(c, b, res.fleet_mask)
             s["notes"] += counts_join_notes(c, b, res.fleet_mask)
         if u.tokens_unknown and s["unit_costs"]["tokens"]:
@@ -171,6 +176,44 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return s
+
+
+def counts_requests(c: Any) -> int:
+    """The requests of a `Counts` (the sum of its rows' `requests`, as spread over clock
+    hours: every request once): a counts run's `rows.usage_read`, in the unit of
+    `usage_allocated`, `usage_without_bill_row` and the rest of the rows block."""
+    import pyarrow.compute as pc
+
+    if not c.table.num_rows:
+        return 0
+    return int(pc.sum(c.table.column("requests")).as_py() or 0)
+
+
+def with_counts_span(gdf: pd.DataFrame, c: Any) -> pd.DataFrame:
+    """Pass 1's frame (`engine.resource_hours`) with a row of n = n_ok = W = 0 for each
+    resource's first and last hour the counts `c` cover (`Counts.covered`) that has no
+    usage row: a period of 0 calls, or hours a few requests spread over a long period
+    do not reach, add no usage row, yet the counts cover them. Such rows weigh nothing
+    and count no row; `engine._span_note` reads them as covered hours."""
+    cov = c.covered
+    if cov is None or not len(cov):
+        return gdf
+    ends = pd.DataFrame({"resource_id": pd.concat([cov["resource_id"], cov["resource_id"]],
+                                                  ignore_index=True),
+                         "hour": pd.concat([cov["first"], cov["last"]], ignore_index=True)
+                         .astype("datetime64[us]")}).drop_duplicates()
+    have = pd.MultiIndex.from_frame(gdf[["resource_id", "hour"]].astype(
+        {"hour": "datetime64[us]"}))
+    new = ends[~pd.MultiIndex.from_frame(ends).isin(have)]
+    if not len(new):
+        return gdf
+    add = new.assign(**{col: 0 for col in gdf.columns if col not in ("resource_id", "hour")})
+    out = pd.concat([gdf, add[list(gdf.columns)]], ignore_index=True)
+    for col in ("n", "n_ok", "W"):
+        out[col] = out[col].astype("int64")
+    out["hour"] = out["hour"].astype("datetime64[us]")
+    out["resource_id"] = out["resource_id"].astype(object)
+    return out
 
 
 def _scratch(out_dir: Path) -> Path:

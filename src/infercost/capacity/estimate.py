@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infercost.capacity.model import estimate_capacity
-from infercost.core.catalog import Catalog
+from infercost.core.catalog import Catalog, fleet_instances_note
 from infercost.core.scenario import Scenario
 from infercost.econ.breakdown import CostBreakdown
 from infercost.econ.cost import itemise
@@ -36,6 +36,9 @@ def estimate(scenario: Scenario, catalog: Catalog) -> Estimate:
     """Service time (service: or perf) -> monthly capacity -> itemised breakdown."""
     svc = service_time(scenario, catalog)
     usage = estimate_capacity(scenario, svc)
+    whole = fleet_instances_note(catalog, scenario)  # instances not rented whole: a note only
+    if whole:
+        usage = replace(usage, notes=usage.notes + (whole,))
     b = itemise(scenario, catalog, usage)
     b.facts["energy"] = energy_facts(scenario, catalog, usage)
     return Estimate(scenario, svc, usage, b)

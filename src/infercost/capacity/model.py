@@ -187,7 +187,9 @@ def estimate_capacity(scenario: Scenario, svc: ServiceTime,
     offered = [lam * (1 + shadow) for lam in rates]  # shadow copies take replica time
     main = pool_hours(offered, dt, svc, wait_s, dep.replicas, dep.autoscaling, available)
     served_user = sum(lam * dt * f for lam, f in zip(rates, main.served_fraction, strict=True))
-    dropped = sum(lam * dt * (1 - f) for lam, f in zip(rates, main.served_fraction, strict=True))
+    # a served fraction within a rounding error of 1 drops nothing (not +-1e-10 or -0.0 requests)
+    dropped = sum(lam * dt * (1 - f) for lam, f in zip(rates, main.served_fraction, strict=True)
+                  if 1 - f > 1e-9)
     busy, others_busy, prov, warm = main.busy, main.others_busy, main.provisioned, main.warmup
     overloaded_s = main.overloaded_s
 

@@ -268,10 +268,23 @@ def _read_allocated(s: dict) -> str:
 
 def _idle_share(s: dict) -> str:
     """The idle share of fleet cost; "not measured" for call counts split by request count
-    (no busy time is known: only hours without a request are idle; a note says why)."""
+    (no busy time is known: only hours without a request are idle; a note says why);
+    "n/a" with the fleet's cost when that is not above zero (credits beyond the charges:
+    a share of a negative cost means nothing, two negatives made it read 95.9%)."""
     if _counts_run(s) and s.get("driver") == "requests":  # (allocation.breakdowns'
         # idle_not_measured: the same test on the summary)
         return "not measured (call counts split by request count; see the note)"
+    from decimal import Decimal
+
+    from infercost.core.money import format_decimal
+
+    fleet = s.get("fleet") or {}
+    cost = fleet.get("cost")
+    if fleet.get("resources") and cost is not None and Decimal(str(cost)) <= 0:
+        below = Decimal(str(cost)) < 0
+        return (f"n/a (the fleet's cost is {thousands(format_decimal(Decimal(str(cost)), 2))} "
+                f"{s['currency']}, not above zero"
+                + (": credits or negative rows exceed its charges)" if below else ")"))
     return _pct(s["idle_share"])
 
 

@@ -72,7 +72,8 @@ def comparison_tables(d: dict) -> list:
     notes = [bound_line(base)] if base.get("bound_at_peak") else []  # what limits it, first
     notes += list(d["notes"])
     for v in d["variants"]:
-        notes.append(f"{v['name']}: {v['precision']}, {v['plan']}; {v['sized']}")
+        ttft = "" if v.get("ttft_ms") is None else f"; analytic TTFT p99 {v['ttft_ms']:,.0f} ms"
+        notes.append(f"{v['name']}: {v['precision']}, {v['plan']}; {v['sized']}{ttft}")
         notes.extend(f"{v['name']}: {n}" for n in v["notes"] if not n.startswith("per-1M-token"))
     main = Table(f"{d['scenario']}: options compared ({cur}; p99 at peak)", cols, rows, notes)
     # short headers, said in full under the table: at 80 columns the variant names stay whole
@@ -96,14 +97,22 @@ def comparison_tables(d: dict) -> list:
     out = [main, Table(f"details ({cur})", dcols, drows, dnotes), energy_table(d)]
     if sim:
         srows = []
+        ttft = any((v["simulated"] or {}).get("ttft_slo_attainment") is not None for v in d["variants"])
         for v in d["variants"]:
             s = v["simulated"] or {}
-            srows.append([v["name"], f"{s['p99_ms']:,.0f}" if s.get("p99_ms") is not None else "-",
-                          f"{s['slo_attainment']:.1%}" if s.get("slo_attainment") is not None else "-",
-                          per_unit_txt(Decimal(s["cost_per_inference"])),
-                          money_txt(Decimal(s["monthly_cost"]), 0)])
+            r = [v["name"], f"{s['p99_ms']:,.0f}" if s.get("p99_ms") is not None else "-",
+                 f"{s['slo_attainment']:.1%}" if s.get("slo_attainment") is not None else "-"]
+            if ttft:
+                r += [f"{s['ttft_p99_ms']:,.0f}" if s.get("ttft_p99_ms") is not None else "-",
+                      f"{s['ttft_slo_attainment']:.1%}" if s.get("ttft_slo_attainment") is not None else "-"]
+            srows.append(r + [per_unit_txt(Decimal(s["cost_per_inference"])),
+                              money_txt(Decimal(s["monthly_cost"]), 0)])
+        cols = ["variant", "p99 ms", "SLO attainment"] + (["TTFT p99", "TTFT SLO"] if ttft else []) + [
+            "per inf", "per month"]
+        snotes = (["SLO attainment: share of requests within slo.p99_latency_ms; TTFT SLO: share "
+                   "with a first token within slo.ttft_ms"] if ttft else [])
         out.append(Table(f"simulated, seed {d['variants'][0]['simulated']['seed']} ({cur})",
-                         ["variant", "p99 ms", "SLO attainment", "per inf", "per month"], srows))
+                         cols, srows, snotes))
     return out
 
 

@@ -20,7 +20,8 @@ def register(app: typer.Typer) -> None:
         git: Annotated[Optional[str], typer.Option(
             "--git", help="diff every scenario file changed since this commit (base read with git show)")] = None,
         fail_above: Annotated[Optional[float], typer.Option(
-            "--fail-above", help="exit 1 when the monthly cost rises more than this percent")] = None,
+            "--fail-above", help="exit 1 when the monthly cost changes by more than this percent "
+            "(negative: a saving of at least that much is required)")] = None,
         catalog: CatalogOpt = None,
         json_: JsonOpt = False,
         md: MdOpt = False,
@@ -29,10 +30,14 @@ def register(app: typer.Typer) -> None:
         html: HtmlOpt = None,
     ) -> int:
         """Change in monthly cost, cost per inference and p99, component by component."""
+        import math
+
         from infercost import api
         from infercost.cli.outputs import emit
         from infercost.errors import InputError
 
+        if fail_above is not None and not math.isfinite(fail_above):
+            raise InputError(f"expected a finite number of percent, got {fail_above}", "--fail-above")
         cat = api.load_catalog(catalog)
         if git:
             if base is not None or head is not None:
@@ -51,8 +56,9 @@ def register(app: typer.Typer) -> None:
             for d in diffs:
                 pct = d.monthly_change_pct
                 if pct is not None and pct > fail_above:
-                    failing.append(f"{d.path or d.head_name}: monthly cost +{pct:.1f}% "
-                                   f"> --fail-above {fail_above:g}%")
+                    need = f" (a saving of at least {-fail_above:g}% is required)" if fail_above < 0 else ""
+                    failing.append(f"{d.path or d.head_name}: monthly cost {pct:+.1f}% "
+                                   f"> --fail-above {fail_above:g}%{need}")
             data["fail_above_pct"] = fail_above
             data["failed"] = failing
         tables = diff_tables(data)

@@ -108,8 +108,8 @@ def optimize_tables(d: dict) -> list:
     top = [d["winner"]] + d["runners_up"]
     notes = [f"{d['candidates_screened']:,} candidates screened, {d['feasible']:,} meet the SLOs; "
              f"peak {d['peak_rate_per_s']:,.2f} req/s; per month = accelerator cost; p99 ms "
-             "screened (analytic, at the peak); SLO: the simulated p99 meets the SLO (yes/NO; "
-             "- not simulated)"] + d["notes"]
+             "screened (analytic, at the peak); SLO: the simulation of the plan's fleet meets the "
+             "SLOs, p99 and, for an LLM, TTFT p99 (yes/NO; - not simulated)"] + d["notes"]
     out = [Table(headline(d), head, [_row(c, False) for c in top], notes)]
     out.append(Table(f"Pareto set, cost vs p99 ({cur})", head[:4], [_row(c, False)[:4] for c in d["pareto"]]))
     out.append(energy_table(d))

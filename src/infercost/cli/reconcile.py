@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from infercost.core.money import round_places
+
 
 def register(app: typer.Typer) -> None:
     app.command(
@@ -73,6 +75,26 @@ def _m(x: str | None, places: int = 2) -> str:
 
 
 MAX_PLACES = 8
+
+
+def _effect(x: str | None, places: int) -> str:
+    """An effect (volume, utilisation, price, residual, the difference) as the tables
+    show it: `_m` at the table's `places`, except a figure that is not 0 but rounds to 0
+    there (it printed "-0.00" for -0.0015): then with the decimals its two significant
+    digits need ("-0.0015"), and beyond `MAX_PLACES` decimals as under one unit of that
+    place ("<0.00000001", ">-0.00000001"). (The residual's parts stay at `places`:
+    they add up to the residual shown.)"""
+    shown = _m(x, places)
+    if x is None or x == "":
+        return shown
+    d = Decimal(x)
+    if d.is_zero() or not round_places(d, places).is_zero():
+        return shown
+    need = 1 - d.adjusted()  # decimals for two significant digits
+    if need > MAX_PLACES:
+        unit = f"{Decimal(1).scaleb(-MAX_PLACES):.{MAX_PLACES}f}"
+        return f">-{unit}" if d < 0 else f"<{unit}"
+    return _m(x, need)
 
 
 def table_places(d: dict) -> int:
@@ -145,10 +167,10 @@ def render_md(d: dict) -> str:
     dec = d["decomposition"]
     out += ["", "| effect (in this order) | " + cur + " |", "|---|---:|"]
     for k in dec["order"]:
-        out.append(f"| {k} | {_m(dec[k], p)} |")
+        out.append(f"| {k} | {_effect(dec[k], p)} |")
         if k == "residual":
             out += [f"| of which {label} | {_m(x, p)} |" for label, x in _parts(dec)]
-    out.append(f"| **difference** | **{_m(dec['difference'], p)}** |")
+    out.append(f"| **difference** | **{_effect(dec['difference'], p)}** |")
     inf = d["inferences"]
     out += ["", f"Inferences: predicted {_m(inf['predicted'], 0)}, measured {_m(inf['measured'], 0)}. "
             "Formulas: docs/reconcile.md."]
@@ -181,8 +203,8 @@ def render_text(d: dict) -> str:
     p = table_places(d)
     dec = d["decomposition"]
     shown = [_m(x, p) for x in (*(c[k] for c in d["components"] for k in cols),
-                                 *(d["total"][k] for k in cols), *(dec[k] for k in dec["order"]),
-                                 *(x for _, x in _parts(dec)))]
+                                 *(d["total"][k] for k in cols), *(x for _, x in _parts(dec)))]
+    shown += [_effect(x, p) for x in (*(dec[k] for k in dec["order"]), dec["difference"])]
     w = max(13, 1 + max(map(len, shown)))
     head = f"{'component':<22}" + "".join(f"{c:>{w}}" for c in cols)
     lines = [f"{d['scenario']}: predicted vs measured, {d['currency']}, {_m(d['period_hours'], 0)} h",
@@ -192,10 +214,10 @@ def render_text(d: dict) -> str:
     lines.append(f"{'total':<22}" + "".join(f"{_m(d['total'][k], p):>{w}}" for k in cols))
     lines += ["", "difference, decomposed (volume, then utilisation, then price):"]
     for k in dec["order"]:
-        lines.append(f"  {k:<26}{_m(dec[k], p):>{w}}")
+        lines.append(f"  {k:<26}{_effect(dec[k], p):>{w}}")
         if k == "residual":
             lines += [f"    {label:<24}{_m(x, p):>{w}}" for label, x in _parts(dec)]
-    lines.append(f"  {'difference':<26}{_m(dec['difference'], p):>{w}}")
+    lines.append(f"  {'difference':<26}{_effect(dec['difference'], p):>{w}}")
     if energy_line(d):
         lines += [""] + textwrap.wrap(energy_line(d), 80, subsequent_indent="  ")
     for n in d["notes"]:

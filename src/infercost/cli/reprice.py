@@ -35,7 +35,14 @@ def register(app: typer.Typer) -> None:
 
             check_output_file(csv, "--csv")
         sc = api.load_scenario(scenario, **api.overrides_from_sets(set_))
-        res = api.reprice(list(spans), scenario=sc, catalog=catalog)
+        try:
+            res = api.reprice(list(spans), scenario=sc, catalog=catalog)
+        except InputError as e:
+            if e.where != "scenario.currency":
+                raise
+            # the spans' currency against the scenario's: name both files
+            names = ", ".join(str(f) for f in spans)
+            raise InputError(f"{e.message} (spans: {names})", f"{scenario}: currency") from None
         d = res.to_dict()
         if json_ or md:
             emit(d, reprice_tables(d), [], "reprice", json_=json_, md=md, csv=csv)

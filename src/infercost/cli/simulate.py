@@ -114,6 +114,8 @@ def _print(r, verbose: bool = False) -> None:
     con.print(t)
     if r.slo.get("attainment") is not None:
         con.print(f"SLO ({r.slo['latency_ms']} ms): {r.slo['attainment']:.4%} met", highlight=False)
+    if r.slo.get("ttft_attainment") is not None:
+        con.print(f"TTFT SLO ({r.slo['ttft_ms']:g} ms): {r.slo['ttft_attainment']:.4%} met", highlight=False)
     rh = r.replica_hours
     print_wrapped(con, f"utilisation {r.utilization:.1%}; replica-hours {rh['total']:.2f} "
                        f"(busy {rh['busy']:.2f}, idle {rh['idle']:.2f}, warm-up {rh['warmup']:.2f}); "

@@ -45,6 +45,11 @@ def register(app: typer.Typer) -> None:
         res = api.tco(scenario, simulate=simulate, catalog=catalog, option=option,
                       **api.overrides_from_sets(set_))
         dec, d = res.decision, res.to_dict()
+        import sys
+
+        for note in d["notes"]:  # as estimate warns: the scenario's fleet cannot serve its load
+            if note.startswith("overloaded:"):
+                print(f"warning: {note}", file=sys.stderr)
         sc_name = res.scenario
         if xlsx is not None:
             from infercost.report.xlsx import write_tco_workbook

@@ -31,6 +31,7 @@ GPU-hour, vCPU-hour, GB-month or GB. Every field is listed in docs/catalog.md.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import Decimal
@@ -310,6 +311,46 @@ class Catalog:
                                   [f"{a.provider}/{a.model}" for a in self.api_tokens]))
 
 
+def whole_instances_note(catalog: Catalog, provider: str, hardware: str, plan: str,
+                         gpus_per_replica: int, replicas: int) -> str | None:
+    """A note when `replicas` x `gpus_per_replica` accelerators of `hardware` are not a
+    whole number of the instance `provider` lists at the cheapest `plan` price per
+    accelerator-hour (`Catalog.gpu_hour_price`): priced per accelerator-hour as listed, as
+    if a share of an instance could be rented; whole instances are ceil(N / k) x k. Prices
+    are never changed. None when they are whole, when the instance holds one accelerator,
+    for CPU hardware (priced per vCPU) and when the catalog has no such listing."""
+    hw = catalog.hardware.get(hardware)
+    if hw is None or hw.kind == "cpu":
+        return None
+    try:
+        _, inst = catalog.gpu_hour_price(provider, hardware, plan)
+    except InputError:
+        return None
+    k = int(inst.gpus)
+    total = int(replicas) * int(gpus_per_replica)
+    if k <= 1 or total <= 0 or total % k == 0:
+        return None
+    whole = -(-total // k)
+    return (f"{total} {hardware} accelerators ({replicas} x {gpus_per_replica}) are not a whole number "
+            f"of {provider} {inst.instance}'s {k}: priced per accelerator-hour as listed, as if "
+            f"a share of an instance could be rented; whole instances are {whole} x {k} = "
+            f"{whole * k} accelerators ({whole * k - total} more)")
+
+
+def fleet_instances_note(catalog: Catalog, scenario: Any) -> str | None:
+    """`whole_instances_note` for a scenario's fleet at its peak (an autoscaled fleet's
+    max); None when the scenario sets its own price per GPU-hour (no instance listing)."""
+    from infercost.core.scenario import ReplicaRange
+
+    dep = scenario.deployment
+    if dep.pricing.price_per_gpu_hour is not None or not dep.hardware:
+        return None
+    reps = dep.replicas
+    peak = reps.max if isinstance(reps, ReplicaRange) else int(reps)
+    return whole_instances_note(catalog, dep.pricing.provider, dep.hardware, dep.pricing.plan,
+                                dep.gpus_per_replica, peak)
+
+
 def _unknown(what: str, key: str, known) -> str:
     known = list(known)
     close = difflib.get_close_matches(key, known, n=3, cutoff=0.4)
@@ -355,12 +396,10 @@ def build_entry(cls, data: dict, where: str, **extra):
             v = {p: to_decimal(x, f"{where}.{k}.{p}") for p, x in v.items()}
         elif names[k].type in ("Decimal", "Decimal | None"):
             v = to_decimal(v, f"{where}.{k}")
-        elif names[k].type in ("float", "int") and isinstance(v, str):
-            # YAML 1.1 reads `8.178e9` (no dot in the mantissa) as text: accept numeric text
-            try:
-                v = float(v) if names[k].type == "float" else int(float(v))
-            except ValueError:
-                raise InputError(f"expected a number, got {v!r}", f"{where}.{k}") from None
+        elif names[k].type in ("float", "int"):
+            v = _number(v, names[k].type, f"{where}.{k}")
+        elif names[k].type == "bool" and not isinstance(v, bool):
+            raise InputError(f"expected true or false, got {v!r}", f"{where}.{k}")
         elif names[k].type == "tuple[int, ...]":
             if not isinstance(v, (list, tuple)) or not all(isinstance(x, int) and x >= 0 for x in v):
                 raise InputError(f"expected a list of non-negative integers, got {v!r}", f"{where}.{k}")
@@ -373,10 +412,12 @@ def build_entry(cls, data: dict, where: str, **extra):
                 shown = ", ".join(a for a in allowed if a)
                 raise InputError(f"unknown {k} {v!r}; allowed: {shown}", f"{where}.{k}")
         elif k == "peak_tflops":
+            if not isinstance(v, dict):
+                raise InputError(f"expected a mapping of precision -> TFLOP/s, got {v!r}", f"{where}.{k}")
             bad = sorted(set(v) - set(PRECISIONS))
             if bad:
                 raise InputError(f"unknown precision(s) {bad}; allowed: {', '.join(PRECISIONS)}", f"{where}.{k}")
-            v = {p: float(x) for p, x in v.items()}
+            v = {p: _number(x, "float", f"{where}.{k}.{p}", positive=True) for p, x in v.items()}
         kw[k] = v
     ic = kw.get("interconnect")
     if ic is not None:
@@ -389,6 +430,77 @@ def build_entry(cls, data: dict, where: str, **extra):
         return cls(**kw)
     except TypeError as e:
         raise InputError(str(e), where) from None
+
+
+def _number(v: Any, kind: str, where: str, positive: bool = False) -> float | int:
+    """A catalog number: finite and >= 0 (> 0 when `positive`); `kind` "int" must be whole.
+    Numeric text is read as a number (YAML 1.1 reads `8.178e9`, no dot in the mantissa, as
+    text). Raises InputError naming `where`."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise InputError(f"expected a number, got {v!r}", where)
+    try:
+        x = float(v)
+    except ValueError:
+        raise InputError(f"expected a number, got {v!r}", where) from None
+    if not math.isfinite(x):
+        raise InputError(f"expected a finite number, got {v!r}", where)
+    if x < 0 or (positive and x == 0):
+        raise InputError(f"expected a number {'>' if positive else '>='} 0, got {v!r}", where)
+    if kind == "int":
+        if x != int(x):
+            raise InputError(f"expected a whole number, got {v!r}", where)
+        return int(x)
+    return x
+
+
+def _check_hardware(hw: Hardware, where: str) -> None:
+    """Values no device has: kind, per, memory and bandwidth (> 0), idle above TDP.
+    Raises InputError naming the entry and key."""
+    if hw.kind not in ("gpu", "cpu"):
+        raise InputError(f"unknown kind {hw.kind!r}; allowed: gpu, cpu", f"{where}.kind")
+    if hw.per not in ("device", "vcpu"):
+        raise InputError(f"unknown per {hw.per!r}; allowed: device, vcpu", f"{where}.per")
+    for k, unit in (("memory_gb", "GB"), ("memory_bw_gbps", "GB/s")):
+        if getattr(hw, k) <= 0:
+            raise InputError(f"expected {unit} > 0 (a device with no memory cannot serve), "
+                             f"got {getattr(hw, k):g}", f"{where}.{k}")
+    if hw.tdp_w and hw.idle_watts > hw.tdp_w:
+        raise InputError(f"idle_watts {hw.idle_watts:g} W is above tdp_w {hw.tdp_w:g} W, "
+                         "the board's power limit", f"{where}.idle_watts")
+
+
+def _check_model(m: ModelArch, where: str) -> None:
+    """Shapes no model has (counts are already >= 0): params > 0, a transformer without
+    layers, width or heads, more KV heads than heads, more experts per token than experts,
+    more active weights than weights, an unknown default precision. Raises InputError."""
+    if m.params <= 0:
+        raise InputError(f"expected params > 0, got {m.params}", f"{where}.params")
+    if m.family in ("decoder", "encoder"):
+        for k in ("layers", "hidden", "heads"):
+            if getattr(m, k) <= 0:
+                raise InputError(f"a {m.family} needs {k} > 0, got {getattr(m, k)}", f"{where}.{k}")
+    if m.kv_heads > m.heads:
+        raise InputError(f"kv_heads {m.kv_heads} is more than heads {m.heads}", f"{where}.kv_heads")
+    if m.experts < 1 or not 1 <= m.experts_per_token <= m.experts:
+        raise InputError(f"expected experts >= 1 and 1 <= experts_per_token <= experts, got "
+                         f"{m.experts} and {m.experts_per_token}", f"{where}.experts_per_token")
+    if m.active_params > m.params:
+        raise InputError(f"active_params {m.active_params} is more than params {m.params}",
+                         f"{where}.active_params")
+    if m.default_precision not in PRECISIONS:
+        raise InputError(f"unknown precision {m.default_precision!r}; allowed: {', '.join(PRECISIONS)}",
+                         f"{where}.default_precision")
+
+
+def _section(raw: dict, key: str, kind: type, where: str) -> Any:
+    """raw[key] if it is of `kind` (dict: id -> entry, list: entries); empty when absent."""
+    v = raw.get(key)
+    if v is None:
+        return kind()
+    if not isinstance(v, kind):
+        shape = "a mapping of id -> entry" if kind is dict else "a list of entries"
+        raise InputError(f"expected {shape}, got {type(v).__name__} {v!r}"[:200], f"{where}{key}")
+    return v
 
 
 def _interconnect(v: Any, where: str) -> Interconnect:
@@ -430,25 +542,42 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
     bad = sorted(set(raw) - allowed)
     if bad:
         raise InputError(f"unknown section(s) {bad}; allowed: {', '.join(sorted(allowed))}", origin)
-    for hid, d in (raw.get("hardware") or {}).items():
-        cat.hardware[hid] = build_entry(Hardware, d, f"{origin}: hardware.{hid}", id=hid)
-    for mid, d in (raw.get("models") or {}).items():
-        cat.models[mid] = build_entry(ModelArch, d, f"{origin}: models.{mid}", id=mid)
-    prices = raw.get("prices") or {}
+    for hid, d in _section(raw, "hardware", dict, f"{origin}: ").items():
+        where = f"{origin}: hardware.{hid}"
+        hw = build_entry(Hardware, d, where, id=hid)
+        _check_hardware(hw, where)
+        cat.hardware[hid] = hw
+    for mid, d in _section(raw, "models", dict, f"{origin}: ").items():
+        where = f"{origin}: models.{mid}"
+        m = build_entry(ModelArch, d, where, id=mid)
+        _check_model(m, where)
+        cat.models[mid] = m
+    prices = _section(raw, "prices", dict, f"{origin}: ")
     bad = sorted(set(prices) - {"instances", "services", "api_tokens", "owned_hardware"})
     if bad:
         raise InputError(f"unknown price section(s) {bad}", f"{origin}: prices")
-    for i, d in enumerate(prices.get("instances") or []):
-        ip = build_entry(InstancePrice, d, f"{origin}: prices.instances[{i}]")
+    for i, d in enumerate(_section(prices, "instances", list, f"{origin}: prices.")):
+        where = f"{origin}: prices.instances[{i}]"
+        ip = build_entry(InstancePrice, d, where)
+        if ip.gpus < 1:
+            raise InputError(f"expected gpus >= 1 (accelerators in the instance), got {ip.gpus}", f"{where}.gpus")
+        _non_negative(ip.per_gpu_hour, f"{where}.per_gpu_hour")
         cat.instances = [x for x in cat.instances
                          if (x.provider, x.instance) != (ip.provider, ip.instance)] + [ip]
-    for prov, d in (prices.get("services") or {}).items():
-        cat.services[prov] = build_entry(ServicePrice, d, f"{origin}: prices.services.{prov}", provider=prov)
-    for i, d in enumerate(prices.get("api_tokens") or []):
-        ap = build_entry(ApiPrice, d, f"{origin}: prices.api_tokens[{i}]")
+    for prov, d in _section(prices, "services", dict, f"{origin}: prices.").items():
+        where = f"{origin}: prices.services.{prov}"
+        sp = build_entry(ServicePrice, d, where, provider=prov)
+        _non_negative({k: getattr(sp, k) for k in ("vcpu_hour", "storage_gb_month", "egress_gb",
+                                                   "egress_free_gb_month")}, where)
+        cat.services[prov] = sp
+    for i, d in enumerate(_section(prices, "api_tokens", list, f"{origin}: prices.")):
+        where = f"{origin}: prices.api_tokens[{i}]"
+        ap = build_entry(ApiPrice, d, where)
+        _non_negative({k: getattr(ap, k) for k in ("input_per_1m", "output_per_1m", "cached_input_per_1m",
+                                                   "batch_input_per_1m", "batch_output_per_1m")}, where)
         cat.api_tokens = [x for x in cat.api_tokens
                           if (x.provider, x.model) != (ap.provider, ap.model)] + [ap]
-    for i, d in enumerate(prices.get("owned_hardware") or []):
+    for i, d in enumerate(_section(prices, "owned_hardware", list, f"{origin}: prices.")):
         where = f"{origin}: prices.owned_hardware[{i}]"
         oh = build_entry(OwnedHardware, d, where)
         if oh.depreciation_years * 12 < 1:
@@ -459,6 +588,13 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
         if oh.capex_per_gpu < 0 or oh.colo_per_kw_month < 0 or oh.host_watts_per_gpu < 0:
             raise InputError("capex_per_gpu, colo_per_kw_month and host_watts_per_gpu must be >= 0", where)
         cat.owned[oh.hardware] = oh
+
+
+def _non_negative(prices: dict[str, Decimal | None], where: str) -> None:
+    """Catalog prices are >= 0 (a discount or credit is not a list price)."""
+    for k, v in prices.items():
+        if v is not None and v < 0:
+            raise InputError(f"expected a price >= 0, got {v}", f"{where}.{k}")
 
 
 BUNDLED = ("hardware.yaml", "models.yaml", "prices.yaml")

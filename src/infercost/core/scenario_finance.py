@@ -83,9 +83,10 @@ class Owned(_Strict):
 class Finance(_Strict):
     """Total cost of ownership over a horizon: rent (cloud plans) against buy (owned)."""
 
-    horizon_months: int = Field(36, ge=1, description="months compared")
+    horizon_months: int = Field(36, ge=1, le=240, description="months compared, 1 to 240 (20 years)")
     discount_rate: float = Field(0.08, ge=0, lt=1, description="annual discount rate for NPV (cost of capital)")
-    growth_per_month: float = Field(0.0, gt=-1, description="traffic growth per month, e.g. 0.03 = 3%")
+    growth_per_month: float = Field(0.0, ge=-0.5, le=1, description="traffic growth per month, e.g. 0.03 = 3%; "
+                                                                    "-0.5 to 1 (-50% to +100% a month)")
     max_utilization: float = Field(
         0.8, gt=0, le=1, description="the fleet grows when modelled utilisation would pass this busy share")
     negotiated_discount: Fraction = Field(0.0, description="discount off the on-demand price (enterprise agreement)")

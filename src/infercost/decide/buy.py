@@ -162,7 +162,7 @@ def build_vs_buy(scenario: Scenario, catalog: Catalog, *, utilization: float | N
     # one source of truth with compare: the sized fleet's capacity and utilisation
     cap_s = row.capacity_per_replica_s
     cap = Decimal(repr(cap_s))
-    u = utilization if utilization is not None else row.utilization
+    u = utilization if utilization is not None else row.load_share
     if not u:
         u = 0.7
     exp = scenario.costs.experiments

@@ -1,10 +1,10 @@
 """Compare a scenario's baseline with every `options:` variant, each sized to its own fleet.
 
 For each variant (the baseline first): apply the option's `set:`, size the fleet
-(`decide.sizing`: the fewest replicas, or autoscaling bounds, meeting the p99 SLO at the
-peak) unless the option's own `set:` names `deployment.replicas` or `keep_replicas` is
+(`decide.sizing`: the fewest replicas, or autoscaling bounds, meeting the p99 SLO and,
+for an LLM on the performance model, the TTFT SLO at the peak, as optimize screens them) unless the option's own `set:` names `deployment.replicas` or `keep_replicas` is
 asked (then the baseline's replicas are kept), run `capacity.estimate` for the monthly
-cost, and optionally `sim.simulate` for measured p99 and SLO attainment.
+cost, and optionally `sim.simulate` for measured p99, TTFT and each stated SLO's attainment.
 Rows hold hardware, replicas, throughput, cost per inference (per 1M input / output
 tokens when the workload has tokens), cost per month, p99, SLO met, quality, the
 change against the baseline, and energy and carbon (`econ.energy`, the same figures as
@@ -22,7 +22,7 @@ from infercost.core.money import Money
 from infercost.core.scenario import ReplicaRange, Scenario, apply_option
 from infercost.decide.bound import Bound, bound_at
 from infercost.decide.energy import per_1k
-from infercost.decide.sizing import Sizing, size_fleet, with_replicas
+from infercost.decide.sizing import Sizing, size_fleet, ttft_note, with_replicas
 from infercost.decide.tokens import input_share, token_costs
 from infercost.econ.breakdown import CostBreakdown
 from infercost.errors import InputError
@@ -47,7 +47,7 @@ class VariantRow:
     monthly_cost: Money
     p99_ms: float  # analytic, at the peak rate (inf when overloaded)
     slo_p99_ms: float | None
-    slo_met: bool | None
+    slo_met: bool | None  # every latency SLO checked (p99, and TTFT for an LLM on the perf model)
     quality: float | None
     quality_metric: str | None
     breakdown: CostBreakdown
@@ -56,9 +56,13 @@ class VariantRow:
     sim: dict[str, Any] | None = None  # p99_ms, slo_attainment, cost_per_inference, monthly_cost
     notes: tuple[str, ...] = ()
     peak_replicas: int = 1  # replicas at the peak; capacity_per_s / peak_replicas per replica
-    utilization: float = 0.0  # mean offered load (experiment copies included) / capacity_per_s
+    utilization: float = 0.0  # busy / (busy + idle) of the replicas run, time-averaged (as estimate)
+    load_share: float = 0.0  # mean offered load (experiment copies included) / the full-batch
+    # capacity of the replicas the fleet runs on average (an autoscaled fleet: fewer than at peak)
     energy: dict[str, Any] | None = None  # econ.energy facts of the month (None: no powered hardware)
     bound: Bound | None = None  # what limits a replica at the peak (perf model only)
+    ttft_ms: float | None = None  # analytic TTFT p99 at the peak (LLMs on the perf model; inf: overloaded)
+    slo_ttft_ms: float | None = None  # slo.ttft_ms when checked
 
     @property
     def capacity_per_replica_s(self) -> float:
@@ -81,7 +85,9 @@ class VariantRow:
             "per_1m_output_tokens": m(self.per_1m_output),
             "monthly_cost": m(self.monthly_cost),
             "p99_ms": None if self.p99_ms == float("inf") else round(self.p99_ms, 3),
-            "slo_p99_ms": self.slo_p99_ms, "slo_met": self.slo_met,
+            "ttft_ms": (None if self.ttft_ms is None or self.ttft_ms == float("inf")
+                        else round(self.ttft_ms, 3)),
+            "slo_p99_ms": self.slo_p99_ms, "slo_ttft_ms": self.slo_ttft_ms, "slo_met": self.slo_met,
             "quality": self.quality, "quality_metric": self.quality_metric,
             "delta_per_inference_pct": (None if self.delta_per_inference_pct is None
                                         else round(self.delta_per_inference_pct, 4)),
@@ -131,14 +137,25 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         how = "replicas as given"
         # latency of the fleet as given, at the peak
         n = _peak_replicas(scenario, sizing)
-        from infercost.decide.latency import fleet_latency, queue_factor, service_tail_factor
+        from infercost.decide.latency import (
+            first_token_fn,
+            fleet_latency,
+            queue_factor,
+            service_tail_factor,
+        )
         dep = scenario.deployment
         lat = fleet_latency(sizing.peak_rate_per_s, n, svc, dep.batching.max_wait_ms / 1000.0,
                             service_tail_factor(scenario),
                             1.0 - (dep.sharing.others_utilization if dep.sharing else 0.0),
-                            queue_factor(scenario))
-        met = None if sizing.slo_p99_ms is None else lat.p99_s * 1000.0 <= sizing.slo_p99_ms
-        sizing = Sizing(n, sizing.peak_rate_per_s, lat, sizing.slo_p99_ms, met, how)
+                            queue_factor(scenario), first_token_fn(scenario, svc))
+        slo, ttft = sizing.slo_p99_ms, sizing.slo_ttft_ms
+        met = None if slo is None and ttft is None else (
+            (slo is None or lat.p99_s * 1000.0 <= slo)
+            and (ttft is None or (lat.ttft_s or 0.0) * 1000.0 <= ttft))
+        sizing = Sizing(n, sizing.peak_rate_per_s, lat, slo, met, how, ttft)
+    unchecked = ttft_note(scenario, svc)
+    if unchecked:
+        notes.append(unchecked)
     est = estimate(sized_sc, catalog)
     bd = est.breakdown
     monthly = bd.monthly_total
@@ -152,6 +169,9 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
     dep = sized_sc.deployment
     B = svc.max_batch
     cap = sizing.replicas * B / svc.batch_seconds(B)
+    # replicas warm on average over the month (an autoscaled fleet runs fewer than at its peak)
+    mean_reps = (u.total(u.busy_hours) + u.total(u.idle_hours) + u.total(u.others_busy_hours)) / float(
+        u.period_hours)
     served = float(u.inferences) / (float(u.period_hours) * 3600.0)
     exp = sized_sc.costs.experiments
     offered = served * (1.0 + (exp.shadow_fraction if exp else 0.0))
@@ -165,6 +185,8 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         sim = {
             "p99_ms": lat_ms.get("p99"),
             "slo_attainment": res.slo.get("attainment"),
+            "ttft_p99_ms": (res.ttft_ms or {}).get("p99"),
+            "ttft_slo_attainment": res.slo.get("ttft_attainment"),
             "cost_per_inference": res.cost.cost_per_inference.to_json(),
             "monthly_cost": res.cost.monthly_total.to_json(),
             "seed": seed,
@@ -183,7 +205,9 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         per_1m_output=tc.per_1m_output if tc else None,
         monthly_cost=monthly,
         p99_ms=sizing.latency.p99_s * 1000.0,
+        ttft_ms=None if sizing.latency.ttft_s is None else sizing.latency.ttft_s * 1000.0,
         slo_p99_ms=sizing.slo_p99_ms,
+        slo_ttft_ms=sizing.slo_ttft_ms,
         slo_met=sizing.slo_met,
         quality=q.value if q else None,
         quality_metric=q.metric if q else None,
@@ -191,7 +215,8 @@ def evaluate(scenario: Scenario, catalog: Catalog, *, size: bool = True, label: 
         sim=sim,
         notes=tuple(notes),
         peak_replicas=sizing.replicas,
-        utilization=offered / cap if cap else 0.0,
+        utilization=u.utilization,
+        load_share=offered / (mean_reps * B / svc.batch_seconds(B)) if mean_reps else 0.0,
         energy=bd.facts.get("energy"),
         bound=bound_at(sized_sc, svc, sizing.latency.batch),
     )
@@ -235,6 +260,10 @@ def compare(scenario: Scenario, catalog: Catalog, *, keep_replicas: bool = False
 
     notes = ["p99 is analytic at the peak arrival rate (Erlang C queue + batch fill + service "
              "tail); --simulate measures it", arrivals_note(scenario)]
+    if any(r.ttft_ms is not None for r in out):
+        notes[0] = ("p99 and TTFT p99 are analytic at the peak arrival rate (Erlang C queue + batch "
+                    "fill + service tail; TTFT: + one decode step and the prompt's prefill); SLO: "
+                    "every stated latency SLO met; --simulate measures them")
     return Comparison(scenario.name, scenario.currency, out, notes)
 
 

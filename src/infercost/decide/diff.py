@@ -4,8 +4,10 @@ Both scenarios are estimated as written (no re-sizing: the diff shows what the c
 itself does), with the analytic p99 at the peak (`decide.latency`). The change in
 monthly cost, cost per inference and p99, then each component's monthly cost (the union
 of both breakdowns' component names, in base order then new ones). Money is Decimal;
-percentages are of the base (None when the base is zero). Different currencies are an
-`InputError` (exit 2): a diff never mixes them.
+percentages are of the base (None when the base is zero). A p99 one side lacks (its fleet
+is overloaded at the peak) has no change, and a side that drops requests over the month
+is named with the dropped share in a note (its costs cover what it serves). Different
+currencies are an `InputError` (exit 2): a diff never mixes them.
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ class DiffLine:
     unit: str  # the currency, "ms"
 
     @property
-    def change(self) -> Decimal:
+    def change(self) -> Decimal | None:
+        """head - base; a money line missing on one side counts as 0 there (a component
+        added or removed), a p99 missing on one side (an overloaded fleet) has no change."""
+        if self.unit == "ms" and (self.base is None or self.head is None):
+            return None
         return (self.head or Decimal(0)) - (self.base or Decimal(0))
 
     @property
     def pct(self) -> Decimal | None:
-        if not self.base:
+        if not self.base or self.change is None:
             return None
         return self.change / self.base * 100
 
@@ -74,6 +80,23 @@ def _p99(row: VariantRow) -> Decimal | None:
     return Decimal(repr(round(row.p99_ms, 3)))
 
 
+def _overload_notes(side: str, row: VariantRow) -> list[str]:
+    """What an overloaded side means for the diff: its p99 is missing (no change shown), and
+    the share of requests it cannot serve (its cost per inference counts served ones only)."""
+    out = []
+    if _p99(row) is None:
+        out.append(f"{side} p99 missing: its fleet is overloaded at the peak, so the p99 row shows "
+                   "no change")
+    facts = row.breakdown.facts
+    dropped = float(facts.get("dropped_requests") or 0.0)
+    served = float(row.served_per_s) * float(row.breakdown.period_hours) * 3600.0
+    if dropped > 0.0005 * (served + dropped):
+        out.append(f"{side} is overloaded: {dropped / (served + dropped):.1%} of requests cannot be "
+                   f"served (dropped); its monthly cost and cost per inference cover the served "
+                   "requests only, so the two sides do not serve the same traffic")
+    return out
+
+
 def _monthly_by_component(row: VariantRow) -> dict[str, Money]:
     bd = row.breakdown
     return {name: bd.monthly(m) for name, m in bd.by_component().items()}
@@ -101,6 +124,6 @@ def cost_diff(base: Scenario, head: Scenario, catalog: Catalog, path: str = "") 
 
     notes = list(dict.fromkeys(arrivals_note(sc) for sc in (base, head)
                                if sc.workload.arrivals.process in ("constant", "trace")))
-    if _p99(b) is None or _p99(h) is None:
-        notes.append("p99 missing: the fleet is overloaded at the peak")
+    for side, row in (("base", b), ("head", h)):
+        notes.extend(_overload_notes(side, row))
     return CostDiff(base.name, head.name, cur, summary, comps, path, notes)

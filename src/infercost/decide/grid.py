@@ -52,7 +52,7 @@ class Config:
     engine: str  # serving engine, name@version (or the scenario's engine when fixed)
     max_batch: int  # memory cap and the batch grid's top
     seconds: np.ndarray  # batch time, s, at BATCHES (padded with the last value)
-    prefill: np.ndarray | None  # LLMs: prefill time, s, at BATCHES (TTFT)
+    prefill: np.ndarray | None  # LLMs: first-token time F(b), s, at BATCHES (TTFT; decide.latency)
     is_llm: bool
     mig: str | None = None  # MIG profile name when `hardware` is a slice
 
@@ -222,6 +222,7 @@ def build_grid(scenario: Scenario, catalog: Catalog, *, hardware: list[str] | No
         check_profiles(mig)
     slices: list[MigProfile] = []
     if scenario.service is not None:
+        check_service_flags(catalog, dep.hardware or "", hardware or [], mig)
         hws = [dep.hardware or ""]
         precisions, gpus = (scenario.model.precision,), (dep.gpus_per_replica,)
         notes.append("service: is measured on deployment.hardware: hardware, precision, engine and "
@@ -349,6 +350,32 @@ def check_hardware(catalog: Catalog, hardware: list[str], priced: set[str], mig:
                              f"(priced: {', '.join(sorted(priced))})", "--hardware")
 
 
+def check_service_flags(catalog: Catalog, own: str, hardware: list[str], mig: list[str] | None) -> None:
+    """InputError for `--hardware` or `--mig` on a scenario with a measured `service:` time,
+    whose hardware (`own`, deployment.hardware) stays fixed: an unknown id (closest ids), a
+    MIG slice or any other hardware than `own` (key ``--hardware``); a profile that is
+    unknown or that `own` does not have, or any profile at all (key ``--mig``)."""
+    import difflib
+
+    for h in hardware:
+        gpu = h.partition(":")[0]
+        if gpu not in catalog.hardware:
+            close = difflib.get_close_matches(gpu, list(catalog.hardware), n=3, cutoff=0.4)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise InputError(f"unknown hardware {gpu!r}{hint} (`infercost catalog hardware` lists "
+                             "them)", "--hardware")
+        if h != own:
+            raise InputError(f"service: is measured on deployment.hardware {own}, which stays fixed "
+                             f"(a measured time does not move across hardware): --hardware {h} cannot "
+                             f"be searched; name model.id to search hardware with the perf model",
+                             "--hardware")
+    if mig:
+        check_mig(mig, [own] if own in catalog.hardware else [], [])
+        raise InputError(f"service: is measured on the whole {own}, which stays fixed: MIG slices are "
+                         "not searched; drop --mig, or name model.id to search them with the perf model",
+                         "--mig")
+
+
 def check_mig(mig: list[str], hws: list[str], named: list[str]) -> list[str]:
     """Notes for `--mig` profiles searched on whole GPUs `hws`, or InputError (key ``--mig``)
     naming what is allowed: an unknown profile, the whole GPU (7g), a profile none of the
@@ -412,9 +439,8 @@ def _config(scenario: Scenario, catalog: Catalog, hw: str, prec: str, g: int, en
         return None
     top = svc.max_batch if scenario.service is None else min(svc.max_batch, BATCHES[-1])
     sec = np.array([svc.batch_seconds(min(b, top)) for b in BATCHES], dtype=float)
-    pre = None
-    if svc.is_llm and svc.profile is not None:
-        req = sc.workload.request
-        isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else 512
-        pre = np.array([svc.profile.prefill_seconds(min(b, top), isl) for b in BATCHES])
+    from infercost.decide.latency import first_token_fn
+
+    first = first_token_fn(sc, svc)  # LLMs: admission to first token at b running sequences
+    pre = None if first is None else np.array([first(float(min(b, top))) for b in BATCHES])
     return Config(hw, prec, g, eng, top, sec, pre, svc.is_llm, prof.name if prof else None)

@@ -25,11 +25,18 @@ p99 latency (seconds) ~= batch-fill wait + queue wait p99 + service-time p99, wh
 - batch fill: a request may wait up to `max_wait_ms` for its batch, less when the batch
   fills sooner: min(max_wait, (B - 1) / lambda);
 - the service-time tail multiplies S(b) by the distribution's p99 / mean:
-  constant 1, exponential ln(100) = 4.605, lognormal exp(2.326 sigma - sigma^2 / 2).
+  constant 1, exponential ln(100) = 4.605, lognormal exp(2.326 sigma - sigma^2 / 2);
+- TTFT p99 (an LLM on the performance model: continuous batching) = batch fill + the same
+  queue wait p99 + the first-token time F(b): a request admitted to a replica running b
+  sequences waits for the iteration that admits it, one decode step of the b running
+  sequences at the typical context (prompt + output / 2) plus the prefill of its own
+  prompt (the mean prompt), as the simulator runs it and `perf`'s ttft counts it:
+  F(b) = D(b, prompt + output / 2) + P(1, prompt) (`first_token_fn`).
 
 Each term is non-increasing in N (fill does not depend on N, Erlang C falls with c at a
 fixed mu, b and so S(b) fall with x), so p99 never rises when a replica is added and
-"the fewest replicas meeting the SLO" is well defined. `utilization` is lambda / (N mu / a):
+"the fewest replicas meeting the SLO" is well defined; the same holds for TTFT (F(b) falls
+with b). `utilization` is lambda / (N mu / a):
 the share of a whole replica's full-batch throughput the fleet's load takes.
 What this screen does not model (warm-up lag, autoscaler reaction, bursts) is what
 `--simulate` measures.
@@ -38,6 +45,7 @@ What this screen does not model (warm-up lag, autoscaler reaction, bursts) is wh
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from infercost.core.scenario import Scenario
@@ -57,6 +65,7 @@ class FleetLatency:
     utilization: float  # busy fraction of a replica
     p99_s: float  # math.inf when overloaded
     overloaded: bool
+    ttft_s: float | None = None  # TTFT p99 (LLMs on the perf model; math.inf when overloaded)
 
 
 def service_tail_factor(scenario: Scenario, q: float = 0.99) -> float:
@@ -118,25 +127,61 @@ def _z(q: float) -> float:
     return NormalDist().inv_cdf(q)
 
 
+def first_token_fn(scenario: Scenario, svc: ServiceTime) -> Callable[[float], float] | None:
+    """F(b), seconds from a request's admission to its first token on a replica running b
+    sequences (module doc): one decode step of b sequences at the typical context plus the
+    prefill of one mean prompt, linear between whole b. None when the model has no first
+    token to time: not an LLM, or a measured `service:` time (no prefill and decode split)."""
+    prof = svc.profile
+    if not svc.is_llm or prof is None:
+        return None
+    from infercost.perf.service import DEFAULT_OUTPUT_TOKENS, DEFAULT_PROMPT_TOKENS
+
+    req = scenario.workload.request
+    isl = int(round(req.prompt_tokens.mean)) if req.prompt_tokens else DEFAULT_PROMPT_TOKENS
+    osl = int(round(req.output_tokens.mean)) if req.output_tokens else DEFAULT_OUTPUT_TOKENS
+    ctx = isl + osl // 2
+    prefill = prof.prefill_seconds(1, isl)
+    memo: dict[int, float] = {}
+
+    def decode(k: int) -> float:
+        if k not in memo:
+            memo[k] = prof.decode_step_seconds(k, ctx)
+        return memo[k]
+
+    def at(b: float) -> float:
+        lo = max(1, min(svc.max_batch, int(math.floor(b))))
+        hi = min(svc.max_batch, lo + 1)
+        d = decode(lo) if hi == lo else decode(lo) + (b - lo) * (decode(hi) - decode(lo))
+        return d + prefill
+
+    return at
+
+
 def fleet_latency(rate_per_s: float, replicas: int, svc: ServiceTime, max_wait_s: float,
-                  tail: float = 1.0, available: float = 1.0, queue: float = 1.0) -> FleetLatency:
+                  tail: float = 1.0, available: float = 1.0, queue: float = 1.0,
+                  first_token: Callable[[float], float] | None = None) -> FleetLatency:
     """p99 latency (s) of `replicas` replicas offered `rate_per_s` requests/s (module doc);
-    `queue` multiplies the M/M/c queue-wait quantile (`queue_factor`: 1 for Poisson)."""
+    `queue` multiplies the M/M/c queue-wait quantile (`queue_factor`: 1 for Poisson);
+    `first_token` (`first_token_fn`, LLMs) adds the TTFT p99, `ttft_s`."""
     n = max(1, int(replicas))
     if rate_per_s <= 0:
         s1 = svc.batch_seconds(1)
-        return FleetLatency(0.0, n, 1.0, 0.0, s1 * tail, False)
+        return FleetLatency(0.0, n, 1.0, 0.0, s1 * tail, False,
+                            None if first_token is None else first_token(1.0))
     B = svc.max_batch
     s_B = svc.batch_seconds(B)
     mu = available * B / s_B  # requests/s per replica at full batches: does not depend on n
     x = rate_per_s / n
     util = x * s_B / B
     if rate_per_s / mu / n >= 1.0:  # the offered load per server, as Erlang C computes it
-        return FleetLatency(rate_per_s, n, float(B), util, math.inf, True)
+        return FleetLatency(rate_per_s, n, float(B), util, math.inf, True,
+                            None if first_token is None else math.inf)
     b = operating_batch(svc, x, rate_per_s * max_wait_s, available)
     wq = mmc_wait_quantile(n, rate_per_s, mu, 0.99) * queue
     fill = min(max_wait_s, (B - 1) / rate_per_s)
-    return FleetLatency(rate_per_s, n, b, util, fill + wq + svc.seconds_at(b) * tail, False)
+    ttft = None if first_token is None else fill + wq + first_token(b)
+    return FleetLatency(rate_per_s, n, b, util, fill + wq + svc.seconds_at(b) * tail, False, ttft)
 
 
 def operating_batch(svc: ServiceTime, x: float, filled: float, available: float = 1.0) -> float:

@@ -129,8 +129,9 @@ class Candidate:
 
     @property
     def slo_met(self) -> bool | None:
-        """Whether the simulated p99 meets slo.p99_latency_ms: None when not simulated or
-        there is no p99 SLO; False when the simulation failed."""
+        """Whether the simulation meets slo.p99_latency_ms and, where it measures a first
+        token, slo.ttft_ms (p99): None when not simulated or there is no latency SLO; False
+        when the simulation failed."""
         if self.sim is None:
             return None
         if "error" in self.sim:
@@ -334,11 +335,14 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
 
     engines: engine names to search (None: every engine valid for the model and hardware);
     mig: MIG profile names (None: all, []: none); autoscale: also search autoscaling
-    bounds; backend: ``local`` or ``ray`` (same results). Raises InputError for bad options,
-    an unknown engine or MIG profile, and when no candidate meets the constraints."""
+    bounds; backend: ``local`` or ``ray`` (same results). Raises InputError for bad options
+    (a quality floor that is not a finite number), an unknown engine or MIG profile, and
+    when no candidate meets the constraints."""
     for name, v in (("finalists", finalists), ("runners_up", runners_up), ("seed", seed)):
         if v < 0:
             raise InputError(f"must be a whole number >= 0, got {v}", name)
+    if quality_floor is not None and not math.isfinite(quality_floor):
+        raise InputError(f"expected a finite number, got {quality_floor}", "--quality-floor")
     check_backend(backend)
     notes: list[str] = []
     fam, eng = _family_engine(scenario, catalog)
@@ -395,7 +399,7 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                         "shape around the peak" if any(c.autoscaled for c in fin) else ""))
     winner = top[0]
     if simulate and fin:
-        winner, note = _confirmed(fin, scenario.slo.p99_latency_ms)
+        winner, note = _confirmed(fin, scenario.slo.p99_latency_ms, scenario.slo.ttft_ms)
         if note:
             notes.append(note)
     if autoscale and not (s.min_replicas < s.replicas).any():
@@ -409,6 +413,11 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                   "spot mixes assume on-demand fallback keeps capacity")
     others = [c for c in top if c.label != winner.label][:runners_up]
     fin = fin if simulate else []
+    if fin:  # a reported plan whose fleet was simulated shows that simulation
+        others, front = _with_sim(others, fin, preempt), _with_sim(front, fin, preempt)
+    whole = _instances_note(grid.catalog or catalog, [winner] + others)
+    if whole:
+        notes.append(whole)
     (winner, others, front, fin), why = _with_energy(scenario, grid.catalog or catalog, grid.engine_fixed,
                                                      [[winner], others, front, fin])
     notes.extend(why)
@@ -416,6 +425,42 @@ def optimize(scenario: Scenario, catalog: Catalog, *, confidence: float | None =
                  "through the power model, once per distinct plan")
     return Optimum(scenario.name, scenario.currency, len(s), int(meets.sum()), screen_s, winner[0],
                    others, front, fin, lam, notes)
+
+
+def _instances_note(catalog: Catalog, cands: list[Candidate]) -> str | None:
+    """One note naming the reported plans whose accelerators at the peak are not a whole
+    number of their priced instance's (`decide.instances`); prices stay as listed."""
+    from infercost.core.catalog import whole_instances_note
+
+    parts = []
+    for c in cands:
+        if c.mig:
+            continue  # a slice is priced at its share of one GPU, not of an instance
+        n = whole_instances_note(catalog, c.provider, c.hardware, c.plan, c.gpus_per_replica, c.replicas)
+        if n:
+            parts.append(f"{c.label}: {n}")
+    if not parts:
+        return None
+    return "instances not rented whole (reported plans; fleets at their peak): " + "; ".join(parts)
+
+
+def _fleet(c: Candidate, by_plan: bool) -> tuple:
+    """What a simulation depends on: the fleet (hardware, precision, engine, GPUs, max batch,
+    replicas or bounds) and, when spot preemptions make plans simulate differently
+    (`by_plan`), the plan."""
+    key = (c.hardware, c.precision, c.engine, c.gpus_per_replica, c.max_batch, c.replicas,
+           c.min_replicas)
+    return key + ((c.provider, c.plan, c.spot_fraction) if by_plan else ())
+
+
+def _with_sim(cands: list[Candidate], fin: list[Candidate], by_plan: bool) -> list[Candidate]:
+    """`cands` with the simulation of the finalist that runs the same fleet (`_fleet`), so a
+    plan shows one SLO verdict in every table; those not simulated are unchanged."""
+    from dataclasses import replace
+
+    sims = {_fleet(f, by_plan): f.sim for f in fin if f.sim is not None}
+    return [replace(c, sim=sims[_fleet(c, by_plan)]) if c.sim is None and _fleet(c, by_plan) in sims
+            else c for c in cands]
 
 
 def _with_energy(scenario: Scenario, catalog: Catalog, fixed_engine: bool,
@@ -448,25 +493,33 @@ def _with_energy(scenario: Scenario, catalog: Catalog, fixed_engine: bool,
                  for reason, labels in why.items()]
 
 
-def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, str | None]:
-    """The winner: the cheapest finalist whose simulated p99 meets the SLO; when none does,
-    the one with the lowest simulated p99 (a note says so); the screen's cheapest when there
-    is no p99 SLO."""
-    if slo_ms is None:
+def _confirmed(fin: list[Candidate], slo_ms: float | None,
+               ttft_ms: float | None = None) -> tuple[Candidate, str | None]:
+    """The winner: the cheapest finalist whose simulation meets the SLOs (p99, and TTFT p99
+    where the run measures one: `slo_met`); when none does, the one with the lowest
+    simulated p99 (a note says so); the screen's cheapest when there is no latency SLO."""
+    if slo_ms is None and ttft_ms is None:
         return fin[0], None
 
     def met(c: Candidate) -> bool:
-        p = (c.sim or {}).get("p99_ms")
-        return p is not None and p <= slo_ms
+        return c.slo_met is True
 
     for k, c in enumerate(fin):
         if met(c):
             if k == 0:
                 return c, None
-            p0 = (fin[0].sim or {}).get("p99_ms")
-            why = f"simulated p99 {p0:,.1f} ms" if p0 is not None else "simulation failed"
-            return c, (f"the screen's cheapest, {fin[0].label}, misses the p99 SLO ({slo_ms:g} ms) in "
-                       f"simulation ({why}); the winner is the cheapest finalist that meets it")
+            s0 = fin[0].sim or {}
+            p0, t0 = s0.get("p99_ms"), s0.get("ttft_p99_ms")
+            if p0 is None:
+                what, why = _slos(slo_ms, ttft_ms), "simulation failed"
+            else:  # name the SLO(s) it misses, with the simulated figures
+                p_miss = slo_ms is not None and p0 > slo_ms
+                t_miss = ttft_ms is not None and t0 is not None and t0 > ttft_ms
+                what = _slos(slo_ms if p_miss else None, ttft_ms if t_miss else None)
+                why = ", ".join(([f"simulated p99 {p0:,.1f} ms"] if p_miss else [])
+                                + ([f"simulated TTFT p99 {t0:,.1f} ms"] if t_miss else []))
+            return c, (f"the screen's cheapest, {fin[0].label}, misses {what} in "
+                       f"simulation ({why}); the winner is the cheapest finalist that meets the SLOs")
     def p99(k: int) -> float:
         p = (fin[k].sim or {}).get("p99_ms")
         return math.inf if p is None else float(p)
@@ -474,9 +527,18 @@ def _confirmed(fin: list[Candidate], slo_ms: float | None) -> tuple[Candidate, s
     best = min(range(len(fin)), key=lambda k: (p99(k), k))
     if math.isinf(p99(best)):
         best = 0
-    return fin[best], (f"no finalist meets the p99 SLO ({slo_ms:g} ms) in simulation; the winner is the "
+    return fin[best], (f"no finalist meets {_slos(slo_ms, ttft_ms)} in simulation; the winner is the "
                        f"one closest to it (lowest simulated p99): simulate more finalists "
                        f"(--finalists) or relax the SLO")
+
+
+def _slos(slo_ms: float | None, ttft_ms: float | None) -> str:
+    """'the p99 SLO (4000 ms)', 'the p99 and TTFT SLOs (4000 ms, 500 ms)' or 'the TTFT SLO (500 ms)'."""
+    if ttft_ms is None:
+        return f"the p99 SLO ({slo_ms:g} ms)" if slo_ms is not None else "the SLOs"
+    if slo_ms is None:
+        return f"the TTFT SLO ({ttft_ms:g} ms)"
+    return f"the p99 and TTFT SLOs ({slo_ms:g} ms, {ttft_ms:g} ms)"
 
 
 def _distinct(grid: Grid, s: Screen, order: np.ndarray, quality: dict[str, float | None],
@@ -604,9 +666,13 @@ def _simulate(scenario: Scenario, catalog: Catalog, c: Candidate, lam: float, ma
     except InputError as e:
         return replace(c, sim={"error": str(e)})
     lat = res.latency_ms or {}
-    slo = scenario.slo.p99_latency_ms
+    slo, ttft_slo = scenario.slo.p99_latency_ms, scenario.slo.ttft_ms
     p99 = lat.get("p99")
-    met = None if slo is None else (p99 is not None and float(p99) <= slo)
+    ttft = (res.ttft_ms or {}).get("p99")
+    checks = ([] if slo is None else [p99 is not None and float(p99) <= slo]) + (
+        [] if ttft_slo is None or res.ttft_ms is None else [ttft is not None and float(ttft) <= ttft_slo])
+    met = all(checks) if checks else None
     return replace(c, sim={"p99_ms": p99, "slo_attainment": res.slo.get("attainment"),
+                           "ttft_p99_ms": ttft, "ttft_slo_attainment": res.slo.get("ttft_attainment"),
                            "requests": res.requests.get("served") if isinstance(res.requests, dict) else None,
                            "slo_met": met})

@@ -15,7 +15,9 @@ is the reference; tests check they agree):
   W99 = ln(C / 0.01) / (N mu - lambda) when C > 0.01, else 0, times `queue` for the
   arrival process (`decide.latency.queue_factor`: 1 for Poisson, 0 for constant arrivals
   with a constant service time);
-- p99 = min(W, (B - 1) / lambda) + W99 + S(b) x tail; TTFT (LLMs) uses the prefill time.
+- p99 = min(W, (B - 1) / lambda) + W99 + S(b) x tail; TTFT p99 (LLMs) = min(W, (B - 1) /
+  lambda) + W99 + F(b), F the first-token time (one decode step at b plus one prompt's
+  prefill, `decide.latency.first_token_fn`), interpolated like S(b).
 
 Autoscaled bounds must also hold the SLO through the traffic's ramps (`ramp_min`): a new
 replica serves only after its warm-up, so the fleet running at each minute is what the

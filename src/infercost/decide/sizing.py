@@ -3,8 +3,11 @@
 The peak is the busiest 60-second slice of the workload's arrivals (as `capacity` slices
 it), times (1 + shadow fraction) for experiment copies. A fixed fleet gets the fewest
 replicas N whose analytic p99 at the peak (`decide.latency`) is within
-`slo.p99_latency_ms` (queue wait for the scenario's arrival process: `queue_factor`); with no p99 SLO, the fewest that keep peak utilisation at or under
-the autoscaling target (0.7 without autoscaling). An autoscaled fleet keeps its target
+`slo.p99_latency_ms` and, for an LLM on the performance model, whose analytic TTFT p99 is
+within `slo.ttft_ms` (queue wait for the scenario's arrival process: `queue_factor`), as
+optimize screens them; with no latency SLO, the fewest that keep peak utilisation at or under
+the autoscaling target (0.7 without autoscaling). A TTFT SLO on a model with no first token
+to time (not an LLM, or a measured `service:` time) is not checked: `ttft_note` says so. An autoscaled fleet keeps its target
 and `min` (lowered to N if above it) and gets `max` = max(N, replicas its target wants at
 peak), so the cap never blocks the SLO. Pure functions; no I/O.
 """
@@ -17,7 +20,13 @@ from dataclasses import dataclass
 from infercost.capacity.model import replica_load
 from infercost.core.scenario import ReplicaRange, Scenario, set_path, validate
 from infercost.core.traffic import rate_at
-from infercost.decide.latency import FleetLatency, fleet_latency, queue_factor, service_tail_factor
+from infercost.decide.latency import (
+    FleetLatency,
+    first_token_fn,
+    fleet_latency,
+    queue_factor,
+    service_tail_factor,
+)
 from infercost.perf.service import ServiceTime
 
 MAX_REPLICAS = 100_000
@@ -31,8 +40,9 @@ class Sizing:
     peak_rate_per_s: float  # requests/s incl. shadow copies
     latency: FleetLatency  # at the peak with `replicas`
     slo_p99_ms: float | None
-    slo_met: bool | None  # None: no p99 SLO
+    slo_met: bool | None  # None: no latency SLO checked (p99, and TTFT where modelled)
     rule: str  # one sentence
+    slo_ttft_ms: float | None = None  # slo.ttft_ms when checked (an LLM on the perf model)
 
 
 def rate_profile(scenario: Scenario) -> list[float]:
@@ -67,14 +77,23 @@ def size_fleet(scenario: Scenario, svc: ServiceTime) -> Sizing:
     queue = queue_factor(scenario)
     slo = scenario.slo.p99_latency_ms
     target = dep.autoscaling.target_utilization if dep.autoscaling else 0.7
+    first = first_token_fn(scenario, svc)
+    ttft = scenario.slo.ttft_ms if first is not None else None
 
     def lat(n: int) -> FleetLatency:
-        return fleet_latency(lam, n, svc, wait_s, tail, available, queue)
+        return fleet_latency(lam, n, svc, wait_s, tail, available, queue, first)
 
-    if slo is not None:
+    def meets(f: FleetLatency) -> bool:
+        return ((slo is None or f.p99_s * 1000.0 <= slo)
+                and (ttft is None or (f.ttft_s or 0.0) * 1000.0 <= ttft))
+
+    what = f"utilisation <= {target:.0%}"
+    if slo is not None or ttft is not None:
         def ok(n: int) -> bool:
-            return lat(n).p99_s * 1000.0 <= slo
-        rule = f"fewest replicas with analytic p99 <= {slo:g} ms at the peak {lam:,.1f} req/s"
+            return meets(lat(n))
+        what = " and ".join(([f"p99 <= {slo:g} ms"] if slo is not None else [])
+                            + ([f"TTFT p99 <= {ttft:g} ms"] if ttft is not None else []))
+        rule = f"fewest replicas with analytic {what} at the peak {lam:,.1f} req/s"
     else:
         def ok(n: int) -> bool:  # utilisation of full-batch capacity: monotone in n
             f = lat(n)
@@ -84,15 +103,27 @@ def size_fleet(scenario: Scenario, svc: ServiceTime) -> Sizing:
     met: bool | None = None
     if n is None:  # the SLO cannot be met at any size (one request alone is too slow)
         n = _fewest(lambda k: not lat(k).overloaded) or MAX_REPLICAS
-        rule = f"p99 SLO {slo:g} ms unreachable at any fleet size; fewest replicas not overloaded"
+        slos = " and ".join(([f"p99 SLO {slo:g} ms"] if slo is not None else [])
+                            + ([f"TTFT SLO {ttft:g} ms"] if ttft is not None else [])) or what
+        rule = f"{slos} unreachable at any fleet size; fewest replicas not overloaded"
         met = False
     if isinstance(dep.replicas, ReplicaRange):
         want = _autoscaler_peak(lam, svc, wait_s, available, target)
         n = max(n, want)
     latency = lat(n)
-    if slo is not None and met is None:
-        met = latency.p99_s * 1000.0 <= slo
-    return Sizing(n, lam, latency, slo, met, rule)
+    if (slo is not None or ttft is not None) and met is None:
+        met = meets(latency)
+    return Sizing(n, lam, latency, slo, met, rule, ttft)
+
+
+def ttft_note(scenario: Scenario, svc: ServiceTime) -> str | None:
+    """A note when `slo.ttft_ms` is stated but cannot be checked: the model has no first
+    token to time (not an LLM on the performance model). None otherwise."""
+    if scenario.slo.ttft_ms is None or first_token_fn(scenario, svc) is not None:
+        return None
+    why = ("a measured service: time has no prefill / decode split" if scenario.service is not None
+           else "the model is not an LLM served token by token")
+    return f"slo.ttft_ms {scenario.slo.ttft_ms:g} ms not checked: {why} (the SLO column is p99 only)"
 
 
 def _autoscaler_peak(lam: float, svc: ServiceTime, wait_s: float, available: float, target: float) -> int:

@@ -32,11 +32,14 @@ def irr(values: Sequence[Decimal | float], lo: float = -0.99, hi: float = 10.0) 
     """Internal rate of return per period, by bisection on NPV(rate) = 0.
 
     Returns None when the flows do not change sign or NPV has no root in [lo, hi].
-    For conventional flows (outflows first, then inflows) the root is unique.
+    For conventional flows (outflows first, then inflows) the root is unique. Over many
+    periods `lo` is raised so that (1 + lo)^t stays above 1e-280 (no float underflow).
     """
     vals = [float(v) for v in values]
     if not (any(v < 0 for v in vals) and any(v > 0 for v in vals)):
         return None
+    if len(vals) > 1:
+        lo = max(lo, 10 ** (-280 / (len(vals) - 1)) - 1)
 
     def f(r: float) -> float:
         return sum(v / (1 + r) ** t for t, v in enumerate(vals))

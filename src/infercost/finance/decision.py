@@ -1,7 +1,9 @@
 """The CapEx vs OpEx decision over a `TcoModel`: NPV per option, IRR and payback of buying
-against the best rented option, flip conditions found by bisection (utilisation, growth),
-the negotiated discount at which renting matches owning, cost per inference per year, a
-sensitivity table (each driver +-20%, largest swing first) and energy / carbon per inference.
+against the best rented option, the break-even utilisation (owned cost per GPU-hour / the
+cheapest hourly rented price: a property of the prices, `breakeven`), the monthly growth
+above which owning wins (bisection), the negotiated discount at which renting matches
+owning, cost per inference per year, a sensitivity table (each driver +-20%, largest swing
+first) and energy / carbon per inference.
 
 `decide(inputs)` returns a `TcoDecision`; every money figure is Decimal in the inputs'
 currency, rates are floats (shares), energy in kWh, carbon in gCO2e.
@@ -13,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from infercost.econ.owned import HOURS
 from infercost.errors import InputError
-from infercost.finance.cashflow import annualise, irr, payback_period
+from infercost.finance.cashflow import annualise, irr, monthly_rate, npv, payback_period
 from infercost.finance.tco import OWNED, TcoInputs, TcoModel, run_model, scale_traffic
 
 SWING = Decimal("0.2")
@@ -48,13 +51,14 @@ class TcoDecision:
     best_rented: str | None
     irr_annual: float | None  # of buying vs the best rented option
     payback_month: int | None  # 1-based month in which buying has paid for itself
-    breakeven_utilization: float | None
+    breakeven_utilization: float | None  # share of hours (`breakeven`); may pass 1
     breakeven_growth: float | None
     matching_discount: float | None  # on-demand discount at which renting matches owning
     cost_per_inference: dict[str, list[Decimal]]  # by option, one per year (expense basis)
     sensitivity: list[Sensitivity]
     energy: list[Energy]
     text: list[str]
+    breakeven: Breakeven | None = None
 
 
 def advantage(inp: TcoInputs) -> Decimal:
@@ -80,15 +84,41 @@ def _bisect(fn: Callable[[Decimal], Decimal], lo: Decimal, hi: Decimal, steps: i
     return (lo + hi) / 2
 
 
-def breakeven_utilization(inp: TcoInputs) -> float | None:
-    """Month-0 utilisation of the owned fleet at which owning and the best rented option cost the
-    same (traffic scaled, fleet fixed), or None when one side wins everywhere up to max_utilization."""
-    u0 = inp.base_utilization
-    if u0 <= 0:
+@dataclass(frozen=True)
+class Breakeven:
+    """Owned cost per GPU-hour against the cheapest hourly rented price, and their ratio."""
+
+    owned_per_gpu_hour: Decimal  # NPV of the owned option / NPV of its GPU-hours
+    rented_per_gpu_hour: Decimal  # on-demand after the negotiated discount, or spot with its overhead
+    rented_option: str
+    utilization: Decimal  # owned / rented: the share of hours above which owning wins
+
+
+def breakeven(model: TcoModel) -> Breakeven | None:
+    """The break-even utilisation, a property of the prices: owning a GPU costs the same
+    whether it is busy or not, renting it by the hour costs only the hours it is needed, so
+    owning wins when a GPU is needed more than owned cost per GPU-hour / hourly rented price
+    of the hours. Owned cost per GPU-hour = NPV of the owned option (capex, refreshes, book
+    value, power, hosting, maintenance, network and staff) / NPV of its GPU-hours (fleet GPUs
+    x 730 h a month, discounted alike); hourly price = the cheaper of on-demand x (1 - negotiated
+    discount) and spot x (1 + interruption overhead). None without the owned option or an
+    hourly rented option. The ratio may pass 1 (renting every hour is then cheaper)."""
+    inp = model.inputs
+    if OWNED not in model.options:
         return None
-    s_max = inp.max_utilization / u0
-    s = _bisect(lambda s: advantage(scale_traffic(inp, s)), Decimal("0.001") / u0, s_max, 40)
-    return None if s is None else float(u0 * s)
+    hourly = {}
+    if "on-demand" in model.options and inp.on_demand is not None:
+        hourly["on-demand"] = inp.on_demand * (1 - inp.negotiated_discount)
+    if "spot" in model.options and inp.spot is not None:
+        hourly["spot"] = inp.spot * (1 + inp.spot_overhead)
+    if not hourly:
+        return None
+    name = min(hourly, key=lambda n: (hourly[n], n))
+    if hourly[name] <= 0:
+        return None
+    gpu_hours = npv(monthly_rate(inp.discount_rate), [g * HOURS for g in model.fleet_gpus])
+    per = model.npv(OWNED) / gpu_hours
+    return Breakeven(per, hourly[name], name, per / hourly[name])
 
 
 def _feasible(inp: TcoInputs) -> bool:
@@ -189,9 +219,11 @@ def decide(inp: TcoInputs, flips: bool = True) -> TcoDecision:
         p = payback_period(diff)
         pay = None if p is None else p + 1
         if flips:
-            bu = breakeven_utilization(inp)
             bg = breakeven_growth(inp)
         md = matching_discount(model)
+    be = breakeven(model)
+    if be is not None:
+        bu = float(be.utilization)
     years = (inp.horizon + 11) // 12
     cpi = {}
     for name, o in model.options.items():
@@ -208,20 +240,20 @@ def decide(inp: TcoInputs, flips: bool = True) -> TcoDecision:
         text.append("No `finance.owned`: only rented plans are compared (add it to weigh buying).")
     if OWNED in model.options and best is not None:
         adv = npvs[best] - npvs[OWNED]
-        u0 = float(inp.base_utilization)
+        u0 = float(model.utilization[0])
         who = "owning" if adv > 0 else f"renting ({best})"
         text.append(f"Owning vs {best}: {who} is cheaper by {abs(adv):,.0f} {cur} in NPV; "
-                    f"modelled utilisation today {u0:.0%}.")
-        conds = []
-        if bu is not None:
-            conds.append(f"above {bu:.0%} utilisation")
+                    f"modelled utilisation of the month-0 fleet {u0:.0%}.")
+        if be is not None:
+            verdict = (f"owning wins when a GPU is needed more than {be.utilization:.0%} of the hours"
+                       if be.utilization < 1 else "renting by the hour is cheaper even when a GPU is needed every hour")
+            text.append(f"Break-even utilisation: an owned GPU costs {be.owned_per_gpu_hour:,.2f} {cur}/GPU-h (NPV over "
+                        f"its hours) against {be.rented_per_gpu_hour:,.2f} {cur}/GPU-h {be.rented_option}: {verdict}.")
         if bg is not None:
-            conds.append(f"with traffic growth above {bg:.1%} a month")
-        if conds:
-            text.append("Owning wins " + " or ".join(conds) + ".")
-        else:
-            text.append(f"No flip: {who} wins at every utilisation up to {float(inp.max_utilization):.0%} "
-                        "and every growth rate searched (-5% to 15% a month, within the stated capacity).")
+            text.append(f"Owning wins against {best} with traffic growth above {bg:.1%} a month.")
+        elif flips:
+            text.append(f"No growth flip: {who} wins at every growth rate searched (-5% to 15% a month, "
+                        "within the stated capacity).")
         if md is not None:
             if md > 0:
                 text.append(f"Renting on demand matches owning at a negotiated discount of {md:.1%}.")
@@ -231,7 +263,7 @@ def decide(inp: TcoInputs, flips: bool = True) -> TcoDecision:
             text.append(f"Buying pays back in month {pay}; IRR of buying vs {best}: {_pct(irr_a)} a year.")
         else:
             text.append(f"Buying does not pay back within {inp.horizon} months.")
-    return TcoDecision(model, npvs, recommended, best, irr_a, pay, bu, bg, md, cpi, sens, energy(model), text)
+    return TcoDecision(model, npvs, recommended, best, irr_a, pay, bu, bg, md, cpi, sens, energy(model), text, be)
 
 
 def _s(d: Decimal | None, q: str = "0.000001") -> str | None:
@@ -255,13 +287,16 @@ def to_dict(d: TcoDecision) -> dict:
     return {
         "currency": inp.currency, "horizon_months": inp.horizon,
         "discount_rate": float(inp.discount_rate), "growth_per_month": float(inp.growth),
-        "utilization_month0": round(float(inp.base_utilization), 6),
+        "utilization_month0": round(float(m.utilization[0]), 6),
         "fleet_gpus": list(m.fleet_gpus),
         "inferences_per_month": [_s(x, "1") for x in m.inferences],
         "options": opts, "recommended": d.recommended, "best_rented": d.best_rented,
         "irr_annual_buy_vs_rent": None if d.irr_annual is None else round(d.irr_annual, 6),
         "payback_month": d.payback_month,
         "breakeven_utilization": None if d.breakeven_utilization is None else round(d.breakeven_utilization, 4),
+        "owned_cost_per_gpu_hour": None if d.breakeven is None else _s(d.breakeven.owned_per_gpu_hour),
+        "hourly_rent_per_gpu_hour": None if d.breakeven is None else _s(d.breakeven.rented_per_gpu_hour),
+        "hourly_rent_option": None if d.breakeven is None else d.breakeven.rented_option,
         "breakeven_growth_per_month": None if d.breakeven_growth is None else round(d.breakeven_growth, 4),
         "matching_on_demand_discount": None if d.matching_discount is None else round(d.matching_discount, 4),
         "sensitivity": [{"driver": s.driver, "minus_20pct": _s(s.low, "0.01"), "plus_20pct": _s(s.high, "0.01"),

@@ -4,23 +4,32 @@ Inputs (`TcoInputs`) come from the scenario's `finance:` section and one month o
 capacity usage (`CapacityUsage` from `capacity.estimate` or `sim.simulate`), so utilisation
 is modelled, not assumed. Month m = 0 .. horizon-1; traffic factor f_m = (1 + growth)^m.
 
-- busy replica-hours_m = busy_0 x f_m; rented replica-hours_m = provisioned_0 x f_m (rented
-  capacity follows demand at today's modelled utilisation);
-- fleet_m (owned or committed replicas) = max(fleet_{m-1}, replicas_0,
-  ceil(busy_m / (730 x max_utilization))); owned-fleet utilisation u_m = busy_m / (fleet_m x 730);
-- on-demand: rented GPU-h x price x (1 - negotiated discount);
-- spot: rented GPU-h x (1 + interruption overhead) x spot price;
-- commitment (term T months, from month 0, renewed): the fleet at the term's start is committed
-  at the committed rate; rented hours above it are paid on demand. Payment none: monthly;
-  upfront: T months at the term's start; partial: half at the start, half monthly. Prepaid
-  months after the horizon are credited back in its last month;
-- owned: capex when GPUs are added and again at end of life (refresh, residual received),
-  each month power, colocation and maintenance from `econ.owned.owned_gpu_month` at u_m,
-  plus network and staff; the book value of GPUs still in use is credited in the last month.
+Every option is sized by one rule, on the same capacity:
+
+- busy replica-hours_m = busy_0 x f_m (busy_0: the whole offered load; when the modelled
+  deployment is overloaded, the busy time of the requests it could not serve is added);
+- replicas needed R_m = max(replicas_0, ceil(busy_m / (730 x max_utilization))), where
+  replicas_0 is the scenario's fixed replica count (the autoscaler's mean, rounded up);
+- rented (on-demand, spot): R_m replicas each month, 730 h each (renting follows the need,
+  up and down);
+- owned: fleet_m = max(fleet_{m-1}, R_m) (GPUs bought are kept); its utilisation
+  u_m = busy_m / (fleet_m x 730);
+- commitment (term T months, from month 0, renewed): each term commits the replica count
+  K that minimises the term's NPV given R_m over the term (`commit_level`); R_m - K above it
+  is rented on demand. Payment none: monthly; upfront: T months at the term's start;
+  partial: half at the start, half monthly. Prepaid months after the horizon are credited
+  back in its last month.
+
+Costs: on-demand = rented GPU-h x price x (1 - negotiated discount); spot = rented GPU-h x
+(1 + interruption overhead) x spot price; owned = capex when GPUs are added and again at
+end of life (refresh, residual received), each month power, colocation and maintenance from
+`econ.owned.owned_gpu_month` at u_m, plus network and staff; the book value of GPUs still in
+use is credited in the last month. More traffic never costs less in any option.
 
 Cash flows are what is paid each month (currency); `expense` spreads capex and prepayments
-over their life (cost per inference per year uses it). Raises `InputError` when growth makes
-the fleet exceed `finance.owned.max_gpus`.
+over their life (cost per inference per year uses it). `run_model` raises `InputError` when
+growth makes the fleet exceed `finance.owned.max_gpus`, or an option's money over the
+horizon reaches the 1e15 bound of scenario amounts.
 """
 
 from __future__ import annotations
@@ -29,9 +38,9 @@ import math
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from infercost.core.catalog import Catalog
+from infercost.core.catalog import Catalog, _unknown
 from infercost.core.scenario import Scenario
-from infercost.core.scenario_finance import Finance
+from infercost.core.scenario_finance import MAX_AMOUNT, Finance
 from infercost.econ.cost import to_scenario_currency
 from infercost.econ.owned import (
     HOURS,
@@ -67,9 +76,8 @@ class TcoInputs:
     growth: Decimal  # per month
     max_utilization: Decimal
     gpus_per_replica: int
-    base_replicas: int
-    base_busy_hours: Decimal  # replica-hours per month, month 0
-    base_rented_hours: Decimal  # provisioned replica-hours per month, month 0
+    base_replicas: int  # the floor of every option's replicas (the scenario's replicas)
+    base_busy_hours: Decimal  # replica-hours per month, month 0, the whole offered load
     base_inferences: Decimal  # per month, month 0
     base_tokens: Decimal
     on_demand: Decimal | None  # per GPU-hour, list
@@ -84,10 +92,6 @@ class TcoInputs:
     cloud_pue: Decimal = Decimal(1)
     cloud_grid: Decimal | None = None  # gCO2e/kWh
     notes: tuple[str, ...] = ()
-
-    @property
-    def base_utilization(self) -> Decimal:
-        return self.base_busy_hours / (Decimal(self.base_replicas) * HOURS)
 
 
 @dataclass(frozen=True)
@@ -131,24 +135,75 @@ def _traffic(inp: TcoInputs) -> list[Decimal]:
     return [g ** m for m in range(inp.horizon)]
 
 
-def fleet(inp: TcoInputs) -> list[int]:
-    """Replicas held (owned / committed) each month; never shrinks."""
-    out, cur = [], inp.base_replicas
+def needed(inp: TcoInputs) -> list[int]:
+    """Replicas the load needs each month: max(replicas_0, ceil(busy_m / (730 x max_utilization)))."""
     cap = HOURS * inp.max_utilization
-    for f in _traffic(inp):
-        need = math.ceil(inp.base_busy_hours * f / cap) if cap > 0 else cur
-        cur = max(cur, need)
+    return [max(inp.base_replicas, math.ceil(inp.base_busy_hours * f / cap)) for f in _traffic(inp)]
+
+
+def fleet(inp: TcoInputs) -> list[int]:
+    """Replicas owned each month: the replicas needed, never shrinking (GPUs bought are kept)."""
+    out, cur = [], 0
+    for n in needed(inp):
+        cur = max(cur, n)
         out.append(cur)
     return out
 
 
+_UPFRONT = {"upfront": Decimal(1), "partial": Decimal("0.5"), "none": Decimal(0)}
+
+
+def commit_level(inp: TcoInputs, c: CommitmentInputs, need: list[int], start: int) -> int:
+    """Replicas committed for the term of `c` starting in month `start`: the count K that
+    minimises the term's NPV, K x committed payments + on-demand for max(0, R_m - K).
+
+    Raising K by one replica adds the NPV of one committed replica's payments for the term
+    and saves on-demand in the months with R_m > K, so the cost is convex in K and its
+    minimum is the smallest K in {0} and the term's R_m whose saving no longer exceeds the
+    payment (a tie commits less). Because each K's cost never falls with more traffic,
+    neither does the minimum. Needs an on-demand price."""
+    assert inp.on_demand is not None
+    h, t = inp.horizon, c.term_months
+    v = 1 / (1 + monthly_rate(inp.discount_rate))
+    end = min(h, start + t)
+    months = list(range(start, end))
+    disc = {m: v ** m for m in (*months, h - 1)}  # discount factor of each month
+    up = _UPFRONT[c.payment]
+    unit = HOURS * inp.gpus_per_replica  # GPU-hours of one replica for one month
+    pay = c.rate * unit * (up * t * disc[start] + (1 - up) * sum((disc[m] for m in months), Decimal(0)))
+    unexpired = start + t - h
+    if unexpired > 0:
+        pay -= c.rate * unit * up * unexpired * disc[h - 1]
+    od = inp.on_demand * (1 - inp.negotiated_discount) * unit
+    for k in sorted({0, *(need[m] for m in months)}):
+        saving = od * sum((disc[m] for m in months if need[m] > k), Decimal(0))
+        if saving <= pay:
+            return k
+    return max(need[m] for m in months)  # pragma: no cover - the largest R_m saves nothing
+
+
+def _check_money(inp: TcoInputs, options: dict[str, OptionFlows]) -> None:
+    for name, o in options.items():
+        total = sum((abs(c) for c in o.cash), Decimal(0))
+        if total >= MAX_AMOUNT:
+            key = "finance.growth_per_month" if inp.growth > 0 else "finance"
+            raise InputError(
+                f"the {name} option's cash over {inp.horizon} months reaches {total:.3e} {inp.currency}, past "
+                f"the 1e15 bound on money (growth {inp.growth:.0%} a month): lower finance.growth_per_month "
+                "or finance.horizon_months", key)
+
+
 def run_model(inp: TcoInputs) -> TcoModel:
-    """Monthly cash flows, expenses and energy of every option (see the module doc)."""
+    """Monthly cash flows, expenses and energy of every option (see the module doc).
+
+    Raises `InputError` for a horizon below 1 month, a fleet past `finance.owned.max_gpus`,
+    money past the 1e15 bound, or no option to compare."""
     if inp.horizon < 1:
         raise InputError("horizon_months must be at least 1", "finance.horizon_months")
     f = _traffic(inp)
     h = inp.horizon
     gpr = Decimal(inp.gpus_per_replica)
+    need = needed(inp)
     reps = fleet(inp)
     gpus = [r * inp.gpus_per_replica for r in reps]
     if inp.owned is not None and inp.owned.max_gpus is not None and gpus[-1] > inp.owned.max_gpus:
@@ -158,42 +213,44 @@ def run_model(inp: TcoInputs) -> TcoModel:
             f"more than the stated capacity of {inp.owned.max_gpus} (finance.owned.max_gpus)",
             "finance.growth_per_month")
     busy = [inp.base_busy_hours * x for x in f]
-    rented = [inp.base_rented_hours * x for x in f]  # replica-hours
+    rented = [Decimal(n) * HOURS for n in need]  # replica-hours
     util = [min(Decimal(1), b / (Decimal(r) * HOURS)) for b, r in zip(busy, reps, strict=True)]
     infs = tuple(inp.base_inferences * x for x in f)
     toks = tuple(inp.base_tokens * x for x in f)
     model = TcoModel(inp, infs, toks, tuple(gpus), tuple(util))
-    u_cloud = min(Decimal(1), inp.base_busy_hours / inp.base_rented_hours) if inp.base_rented_hours else Decimal(0)
-    cloud_kwh_per_gpu_h = ((board_watts(inp.cloud_idle_w, inp.cloud_full_w, u_cloud) + inp.cloud_host_w)
-                           * inp.cloud_pue / 1000)
-    od = None if inp.on_demand is None else inp.on_demand * (1 - inp.negotiated_discount)
 
+    def kwh_per_gpu_h(m: int, replicas: Decimal) -> Decimal:  # rented GPUs at month m's busy share
+        u = min(Decimal(1), busy[m] / (replicas * HOURS)) if replicas else Decimal(0)
+        return (board_watts(inp.cloud_idle_w, inp.cloud_full_w, u) + inp.cloud_host_w) * inp.cloud_pue / 1000
+
+    od = None if inp.on_demand is None else inp.on_demand * (1 - inp.negotiated_discount)
+    cloud_kwh = [r * gpr * kwh_per_gpu_h(m, Decimal(n)) for m, (r, n) in enumerate(zip(rented, need, strict=True))]
     if od is not None:
         cash = tuple(r * gpr * od for r in rented)
-        model.options["on-demand"] = OptionFlows("on-demand", cash, cash,
-                                                 tuple(r * gpr * cloud_kwh_per_gpu_h for r in rented))
+        model.options["on-demand"] = OptionFlows("on-demand", cash, cash, tuple(cloud_kwh))
     if inp.spot is not None:
         k = 1 + inp.spot_overhead
         cash = tuple(r * k * gpr * inp.spot for r in rented)
-        model.options["spot"] = OptionFlows("spot", cash, cash,
-                                            tuple(r * k * gpr * cloud_kwh_per_gpu_h for r in rented))
+        model.options["spot"] = OptionFlows("spot", cash, cash, tuple(x * k for x in cloud_kwh))
     for c in inp.commitments:
         if od is None:
             break
         cash_l = [Decimal(0)] * h
         exp_l = [Decimal(0)] * h
         kwh_l = [Decimal(0)] * h
+        share_up = _UPFRONT[c.payment]
         for start in range(0, h, c.term_months):
-            committed = Decimal(reps[start]) * HOURS  # replica-hours per month
+            level = commit_level(inp, c, need, start)
+            committed = Decimal(level) * HOURS  # replica-hours per month
             monthly = committed * gpr * c.rate
-            share_up = {"upfront": Decimal(1), "partial": Decimal("0.5"), "none": Decimal(0)}[c.payment]
             cash_l[start] += monthly * c.term_months * share_up
             end = min(h, start + c.term_months)
             for m in range(start, end):
                 over = max(Decimal(0), rented[m] - committed)
                 cash_l[m] += monthly * (1 - share_up) + over * gpr * od
                 exp_l[m] += monthly + over * gpr * od
-                kwh_l[m] += max(committed, rented[m]) * gpr * cloud_kwh_per_gpu_h
+                running = Decimal(max(level, need[m]))  # committed replicas run, needed or not
+                kwh_l[m] += running * HOURS * gpr * kwh_per_gpu_h(m, running)
             unexpired = start + c.term_months - h
             if unexpired > 0:  # prepaid months after the horizon are an asset: credit them
                 cash_l[h - 1] -= monthly * unexpired * share_up
@@ -202,6 +259,7 @@ def run_model(inp: TcoInputs) -> TcoModel:
         model.options[OWNED] = _owned_flows(inp, gpus, util)
     if not model.options:
         raise InputError("no option to compare: no cloud price and no `finance.owned`", "finance")
+    _check_money(inp, model.options)
     return model
 
 
@@ -271,6 +329,7 @@ def _price(scenario: Scenario, catalog: Catalog, provider: str, plan: str,
 def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> TcoInputs:
     """TcoInputs from the scenario's `finance:` section and a modelled usage period."""
     from infercost.core.energy_catalog import load_energy
+    from infercost.econ.energy import DEFAULT_REGION
 
     fin = scenario.finance or Finance()
     dep = scenario.deployment
@@ -284,13 +343,22 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
     k = Decimal(str(HOURS)) / Decimal(str(usage.period_hours))  # to one month
     busy = Decimal(str(round(usage.total(usage.busy_hours), 9))) * k
     prov = Decimal(str(round(usage.provisioned_hours - usage.total(usage.others_busy_hours), 9))) * k
-    if not isinstance(dep.replicas, int):  # autoscaled: a ReplicaRange
-        reps = max(1, math.ceil(prov / HOURS))
-    else:
-        reps = int(dep.replicas)
     if prov <= 0:
         raise InputError("the modelled usage provisions no replica-hours", "deployment.replicas")
+    mean_reps = math.ceil(round(prov / HOURS, 6))  # the modelled deployment's replicas (a cascade's pool in)
+    reps = max(mean_reps, dep.replicas) if isinstance(dep.replicas, int) else max(1, mean_reps)
+    served = Decimal(str(round(usage.inferences, 6)))
+    offered = served + Decimal(str(round(usage.dropped, 6)))
+    load = offered / served if served > 0 and usage.dropped > 0 else Decimal(1)
+    if load > 1:  # the modelled fleet is overloaded: size every option for the whole load
+        busy *= load
+        notes.append(f"overloaded: the scenario's {reps} replicas cannot serve {1 - 1 / load:.1%} of requests "
+                     f"({usage.source or 'the model'}); every option is sized for the whole load (busy time, "
+                     f"inferences and tokens x {load:.4f})")
     provider = fin.cloud_provider or (dep.pricing.provider if dep.pricing.provider != "owned" else "aws")
+    known = sorted({i.provider for i in catalog.instances})
+    if fin.cloud_provider and fin.cloud_provider not in known:
+        raise InputError(_unknown("provider", fin.cloud_provider, known), "finance.cloud_provider")
     od = _price(scenario, catalog, provider, "on-demand", fin.on_demand_price_per_gpu_hour, notes)
     spot = _price(scenario, catalog, provider, "spot", fin.spot_price_per_gpu_hour, notes)
     if fin.spot_interruption_overhead is not None:
@@ -330,19 +398,26 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
                      f"{ref.currency}/GPU-h TCO, all-in {ref.all_in_kw} kW per GPU [{ref.source}, "
                      f"as of {ref.as_of.isoformat()}]{mine}")
     idle, full = board_power(catalog, hw.id)[:2] if hw.tdp_w else (Decimal(0), Decimal(0))
-    grid = en.grid(fin.cloud_region).value if fin.cloud_region else None
+    # the rented options' grid, as estimate's: finance.cloud_region, else the region of the
+    # catalog listing of the provider and hardware, else us-east-1 (docs/cost-model.md)
+    region = fin.cloud_region
+    if not region:
+        listed = sorted(i.region for i in catalog.instances if i.provider == provider and i.hardware == hw.id
+                        and i.region)
+        region = listed[0] if listed else DEFAULT_REGION
+        notes.append(f"no finance.cloud_region: grid intensity of {region} assumed"
+                     + (f" (the catalog's {provider} {hw.id} listing)" if listed else ""))
+    grid = en.grid(region, "finance.cloud_region").value
     host, host_note = host_power(catalog, hw.id) if hw.tdp_w else (Decimal(0), "no power figure")
     notes.append(f"rented GPUs' energy: {host_note} x PUE {en.pue.value} ({en.pue.source})")
-    if grid is None:
-        notes.append("no finance.cloud_region: rented options' carbon not computed")
     notes.append("the scenario's other costs (costs:) are the same under every option and left out")
     return TcoInputs(
         currency=scenario.currency, horizon=fin.horizon_months,
         discount_rate=Decimal(str(fin.discount_rate)), growth=Decimal(str(fin.growth_per_month)),
         max_utilization=Decimal(str(fin.max_utilization)), gpus_per_replica=dep.gpus_per_replica,
-        base_replicas=reps, base_busy_hours=busy, base_rented_hours=prov,
-        base_inferences=Decimal(str(round(usage.inferences, 6))) * k,
-        base_tokens=Decimal(str(round(usage.input_tokens + usage.output_tokens, 6))) * k,
+        base_replicas=reps, base_busy_hours=busy,
+        base_inferences=served * k * load,
+        base_tokens=Decimal(str(round(usage.input_tokens + usage.output_tokens, 6))) * k * load,
         on_demand=od, negotiated_discount=Decimal(str(fin.negotiated_discount)), spot=spot,
         spot_overhead=ovh, commitments=tuple(commits), owned=owned,
         cloud_idle_w=idle, cloud_full_w=full, cloud_host_w=host, cloud_pue=en.pue.value, cloud_grid=grid,
@@ -350,6 +425,6 @@ def build_inputs(scenario: Scenario, catalog: Catalog, usage: CapacityUsage) -> 
 
 
 def scale_traffic(inp: TcoInputs, s: Decimal) -> TcoInputs:
-    """The same inputs with month-0 traffic (busy and rented hours, inferences, tokens) x s."""
-    return replace(inp, base_busy_hours=inp.base_busy_hours * s, base_rented_hours=inp.base_rented_hours * s,
+    """The same inputs with month-0 traffic (busy hours, inferences, tokens) x s."""
+    return replace(inp, base_busy_hours=inp.base_busy_hours * s,
                    base_inferences=inp.base_inferences * s, base_tokens=inp.base_tokens * s)

@@ -335,6 +335,24 @@ def ragged_row_check(path: Path) -> None:
                          f"{r.fields} ({shown})", f"{path}: line {r.line}")
 
 
+def json_fault(e: json.JSONDecodeError, what: str = "file") -> str:
+    """The message for JSON Python cannot read, whole: Python's own text stops at "at"
+    ("Invalid control character at", its position in a suffix the message left out).
+    Text that ends inside a value (nothing but blanks after the fault, or a string never
+    closed: `what`, the file or the line, was cut short) is said so; either way the
+    column is named (the caller names the file and line)."""
+    rest = (e.doc or "")[e.pos:]
+    msg = e.msg[:-3] if e.msg.endswith(" at") else e.msg
+    cut = "it is cut short (truncated, or read while still being written)"
+    if msg.startswith("Unterminated string"):
+        return f"invalid JSON: the {what} ends inside a string opened at column {e.colno}: {cut}"
+    if not rest.strip():
+        return f"invalid JSON: the {what} ends inside a value, at column {e.colno}: {cut}"
+    if msg == "Invalid control character":
+        msg += " (a raw tab or line break inside a string)"
+    return f"invalid JSON: {msg[:1].lower()}{msg[1:]} at column {e.colno}"
+
+
 def json_records(path: Path) -> list[dict]:
     """The records of a JSON file: one array of objects, one object (pretty-printed or
     not), or JSON lines; `.gz` read transparently. Bad JSON: InputError with the line."""
@@ -346,7 +364,7 @@ def json_records(path: Path) -> list[dict]:
             doc = json.loads(text)
         except json.JSONDecodeError as e:
             if stripped.startswith("[") or "\n" not in stripped.rstrip():
-                raise InputError(f"invalid JSON ({e.msg})", f"{path}: line {e.lineno}") from None
+                raise InputError(json_fault(e), f"{path}: line {e.lineno}") from None
             doc = None  # JSON lines: one object per line
         if isinstance(doc, list):
             if not all(isinstance(x, dict) for x in doc):
@@ -360,7 +378,7 @@ def json_records(path: Path) -> list[dict]:
             try:
                 rec = json.loads(line)
             except json.JSONDecodeError as e:
-                raise InputError(f"invalid JSON ({e.msg})", f"{path}: line {i}") from None
+                raise InputError(json_fault(e, "line"), f"{path}: line {i}") from None
             if not isinstance(rec, dict):
                 raise InputError("expected a JSON object per line", f"{path}: line {i}")
             rows.append(rec)

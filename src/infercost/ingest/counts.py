@@ -38,7 +38,10 @@ A period (`period_s`, `--counts-period`) is at most 366 days (31,622,400 s).
 Two rows of one resource and labels whose periods overlap count the same calls twice
 (InputError naming both rows). Rows of one resource whose periods overlap, from files
 of which one lacks a label column the other has (a total beside its split by tenant),
-are added, with a note (`mixed_label_notes`). The labels compared are `resource_id`, `endpoint`,
+are added, with a note (`mixed_label_notes`); so are rows of one file and resource whose
+periods overlap where one leaves blank a label the other sets, agreeing on the labels
+the first sets (a row of blank tenant beside rows of `t1` and `t2`: `blank_label_notes`,
+one note per file naming the rows, the label and the first resource-hour). The labels compared are `resource_id`, `endpoint`,
 `model`, `model_version`, `tenant`, and each column of a file that is not read, unless
 it is a row id: a column whose values differ on every row of a file covering more than
 one period start (a `row_id`, a `request_uuid`). A grouping dimension (a SageMaker
@@ -51,12 +54,17 @@ Each counts row is spread over the UTC clock hours its period touches, in propor
 the seconds in each hour (integer requests and tokens, largest remainder, the rest to
 the earliest hours); one usage row per (counts row, hour) with `requests` = the share,
 `duration_ms` = share x mean latency (busy time; null without latency), `timestamp` = the
-later of the period start and the hour start. A period with 0 invocations adds no row
+later of the period start and the hour start. An hour whose share of requests is 0 but
+of tokens is not (a row of 0 requests with tokens, as a usage log keeps a row of 0
+requests; or a few requests over a long period) is a row of 0 requests, its tokens and
+`duration_ms` 0. A period with 0 invocations (and no tokens) adds no row
 and needs no mean latency (CloudWatch gives no ModelLatency point for an hour without
 calls): only rows with calls decide whether the counts have a latency (`has_latency`);
 a ResourceId with no invocation in any of its rows is listed in `Counts.quiet`
 (`usage.counts_usage` names it in `Usage.named_ids`: rule R1 puts it in the fleet,
-its instance time idle).
+its instance time idle). `Counts.covered` keeps the first and last clock hour each
+ResourceId's periods cover, rows of 0 requests included (the span the counts cover,
+which hours without a usage row do not show).
 """
 
 from __future__ import annotations
@@ -80,6 +88,7 @@ from infercost.ingest.billrows import (
     expand_paths,
     file_kind,
     is_invisible,
+    json_fault,
     open_text,
     quoted_id,
     read_raw,
@@ -115,6 +124,11 @@ class Counts:
     quiet: dict[str, int] = field(default_factory=dict)
     #: counts rows with calls (requests > 0): those `without_latency` is counted among
     rows_with_calls: int = 0
+    #: per ResourceId (Azure ids in lower case, as the engine joins them) the first and
+    #: the last clock hour its counts rows' periods cover, rows of 0 requests included
+    #: (columns resource_id, first, last; datetime64[us]): the span the counts cover,
+    #: which hours of 0 calls add no usage row to show
+    covered: pd.DataFrame | None = None
 
 
 #: read_counts' note when some rows only have a mean latency, as the default driver
@@ -186,6 +200,7 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
     rows = pd.concat(frames, ignore_index=True)
     _check_overlaps(rows)
     notes += mixed_label_notes(rows, label_columns)
+    notes += blank_label_notes(rows)
     # (a period without calls needs no latency: CloudWatch gives no ModelLatency for it)
     calls = (rows["requests"] > 0).to_numpy() if len(rows) else np.zeros(0, dtype=bool)
     lat = rows["mean_latency_ms"].notna().to_numpy() if len(rows) else calls
@@ -199,7 +214,30 @@ def read_counts(paths: list[str | Path] | str | Path, resource: str | None = Non
         first = (f"{r['source']}: {pd.Timestamp(r['period_start']).isoformat()}"
                  if r["source"] in json_sources else f"{r['source']}: row {r['row']}")
     return Counts(hourly_usage(rows), files, has_latency, len(rows), notes,
-                  len(blank), first, quiet_resources(rows), int(calls.sum()))
+                  len(blank), first, quiet_resources(rows), int(calls.sum()),
+                  covered_hours(rows))
+
+
+def covered_hours(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per ResourceId of counts `rows` (Azure ids in lower case, as the engine joins
+    them), the first and the last clock hour its rows' periods [start, start + period_s)
+    touch, rows of 0 requests included: columns resource_id, first, last
+    (datetime64[us]); no row without counts rows."""
+    from infercost.ingest.billrows import azure_lower
+
+    if not len(rows):
+        return pd.DataFrame({"resource_id": pd.Series([], dtype=object),
+                             "first": pd.Series([], dtype="datetime64[us]"),
+                             "last": pd.Series([], dtype="datetime64[us]")})
+    start = pd.to_datetime(rows["period_start"]).astype("datetime64[us]")
+    end = start + pd.to_timedelta(np.round(rows["period_s"].to_numpy(dtype=np.float64)
+                                           * 1e6).astype(np.int64), unit="us")
+    key = rows["resource_id"].map(azure_lower)
+    first = start.groupby(key, sort=False).min().dt.floor("h")
+    last = (end.groupby(key, sort=False).max() - pd.Timedelta(microseconds=1)).dt.floor("h")
+    return pd.DataFrame({"resource_id": first.index.to_numpy(dtype=object),
+                         "first": first.to_numpy().astype("datetime64[us]"),
+                         "last": last.reindex(first.index).to_numpy().astype("datetime64[us]")})
 
 
 def quiet_resources(rows: pd.DataFrame) -> dict[str, int]:
@@ -313,6 +351,76 @@ def mixed_label_notes(rows: pd.DataFrame, label_columns: dict[str, tuple[str, ..
                          f"in time (first: {quoted_id(rid)}, hour {hour:%Y-%m-%dT%H:%M}Z): "
                          "both are added, which may count the same calls twice (a total "
                          "beside its split)")
+    return notes
+
+
+def blank_label_notes(rows: pd.DataFrame) -> list[str]:
+    """Notes on rows of one counts file of which one leaves a label blank that another
+    sets, of one resource and the same other labels, whose periods overlap: a row of
+    blank `tenant` beside rows of `t1` and `t2` for the same hour may be their total
+    (a total beside its split), as `mixed_label_notes` says of two files. Such rows
+    differ in that label, so `_check_overlaps` reads them as different labels: they are
+    added, and this names the file, the two rows, the label(s) and the first
+    resource-hour where they overlap (one note per file). A row is compared with those
+    that set every label it sets, to the same value (a row of model `m1` and no tenant
+    is no total of model `m2`), and the same unread grouping columns (`__extra`).
+
+    `rows`: the counts rows of every file (`source`, `row`, `resource_id`, the labels,
+    `period_start`, `period_s`). Resources are compared as the engine joins them (Azure
+    ids in lower case)."""
+    from infercost.ingest.billrows import azure_lower
+
+    if len(rows) < 2:
+        return []
+    bits = np.zeros(len(rows), dtype=np.int64)
+    for b, c in enumerate(LABELS):
+        bits |= rows[c].notna().to_numpy(dtype=bool).astype(np.int64) << b
+    files, names = pd.factorize(rows["source"])
+    mixed = [f for f in range(len(names))
+             if len(np.unique(bits[files == f])) > 1]  # (most files: one set of labels)
+    if not mixed:
+        return []
+    res = rows["resource_id"].map(azure_lower).to_numpy(dtype=object)
+    extra = (rows["__extra"].astype(object).where(rows["__extra"].notna(), "\x00")
+             .to_numpy(dtype=object) if "__extra" in rows else None)
+    start = (pd.to_datetime(rows["period_start"]).astype("datetime64[us]")
+             .astype(np.int64).to_numpy())
+    end = start + np.round(rows["period_s"].to_numpy(dtype=np.float64) * 1e6).astype(np.int64)
+    notes = []
+    for f in mixed:
+        src = names[f]
+        mine = np.flatnonzero(files == f)
+        kinds = np.unique(bits[mine])
+        best = None  # (later start, (row, row), coarse kind, fine kind)
+        for a in kinds:
+            for b in kinds:
+                if a == b or (a & b) != a:  # a's labels a strict subset of b's
+                    continue
+                idx = mine[(bits[mine] == a) | (bits[mine] == b)]
+                keep = [c for k, c in enumerate(LABELS) if a >> k & 1]
+                key = {"resource_id": res[idx], **{c: rows[c].to_numpy(dtype=object)[idx]
+                                                   for c in keep}}
+                if extra is not None:
+                    key["__extra"] = extra[idx]
+                codes = pd.DataFrame(key).groupby(list(key), sort=False).ngroup().to_numpy()
+                hit = _first_overlap(idx, bits[idx] == a, codes, start[idx], end[idx])
+                if hit is not None and (best is None
+                                        or max(start[list(hit)]) < best[0]):
+                    best = (max(start[list(hit)]), hit, a, b)
+        if best is None:
+            continue
+        later, (j, k), a, b = best
+        coarse, fine = (j, k) if bits[j] == a else (k, j)
+        blank = [c for n, c in enumerate(LABELS) if b >> n & 1 and not a >> n & 1]
+        said = " and ".join(blank)
+        rid = rows["resource_id"].iloc[j if start[j] >= start[k] else k]
+        hour = pd.Timestamp(later, unit="us").floor("h")
+        notes.append(f"counts: {Path(src).name}: a row with a blank {said} (row "
+                     f"{rows['row'].iloc[coarse]}) and a row with "
+                     f"{'them' if len(blank) > 1 else 'one'} (row {rows['row'].iloc[fine]}),"
+                     f" of one resource, overlap in time (first: {quoted_id(rid)}, hour "
+                     f"{hour:%Y-%m-%dT%H:%M}Z): both are added, which may count the same "
+                     "calls twice (a total beside its split)")
     return notes
 
 
@@ -627,7 +735,7 @@ def cloudwatch_rows(f: Path, resource: str | None,
         with open_text(f) as fh:
             doc = json.load(fh)
     except json.JSONDecodeError as e:  # the line, not a character offset
-        raise InputError(f"invalid JSON ({e.msg})", f"{src}: line {e.lineno}") from None
+        raise InputError(json_fault(e), f"{src}: line {e.lineno}") from None
     except UnicodeDecodeError:
         from infercost.ingest.textscan import json_not_utf8_error
 
@@ -777,7 +885,10 @@ def _message_codes(messages: Any) -> list[str]:
 
 def hourly_usage(rows: pd.DataFrame):
     """Usage rows (Arrow, the usage columns plus `requests`): each counts row spread over
-    the clock hours its period touches (module doc)."""
+    the clock hours its period touches (module doc). An hour whose share of requests is
+    0 but of tokens is not (a row of 0 requests with tokens; a row of few requests over
+    many hours) is a row of 0 requests, its tokens and 0 busy time, as a usage log keeps
+    a row of 0 requests; one of neither adds no row."""
     import pyarrow as pa
 
     recs: dict[str, list] = {c: [] for c in (
@@ -797,14 +908,16 @@ def hourly_usage(rows: pd.DataFrame):
         tin = _split(None if np.isnan(r.input_tokens) else int(r.input_tokens), secs)
         tout = _split(None if np.isnan(r.output_tokens) else int(r.output_tokens), secs)
         for k, (lo, _s) in enumerate(cuts):
-            if req[k] == 0:
-                continue
+            if req[k] == 0 and not (tin[k] or tout[k]):
+                continue  # (no call and no token: nothing to add)
             recs["timestamp"].append(lo.to_pydatetime())
             recs["request_id"].append(f"{r.source}:{r.row}:{k}")
             for c in ("model", "model_version", "endpoint", "tenant", "resource_id"):
                 recs[c].append(getattr(r, c))
             lat = r.mean_latency_ms
-            recs["duration_ms"].append(None if np.isnan(lat) else req[k] * float(lat))
+            # (tokens without a call: 0 busy time, whatever the latency, or none)
+            recs["duration_ms"].append(0.0 if req[k] == 0 else
+                                       None if np.isnan(lat) else req[k] * float(lat))
             recs["input_tokens"].append(tin[k])
             recs["output_tokens"].append(tout[k])
             recs["requests"].append(req[k])

@@ -6,7 +6,7 @@ spelling is accepted too). Mapping, after AWS's own FOCUS export:
 | FOCUS | CUR 2.0 |
 |---|---|
 | BilledCost | line_item_unblended_cost |
-| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n or a usage type `[region-]HeavyUsage:...` (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part; a cell not there: 0, with a note); an unused part below 0: InputError under EffectiveCost, counted 0 with a note under BilledCost; otherwise line_item_net_unblended_cost if present, else the unblended cost. Net view (the file has line_item_net_unblended_cost): each part reads its net twin where the row has that cell (reservation_net_effective_cost, savings_plan_net_savings_plan_effective_cost, reservation_net_unused_amortized_upfront_fee_for_billing_period, reservation_net_unused_recurring_fee), gross otherwise; a part without a net column (the SavingsPlanRecurringFee's unused part always: CUR 2.0 has no net commitment columns) is read gross, said in a note when not 0 |
+| EffectiveCost | SavingsPlanCoveredUsage: savings_plan_savings_plan_effective_cost; DiscountedUsage: reservation_effective_cost; SavingsPlanNegation, SavingsPlanUpfrontFee, and a Fee row with a reservation_reservation_a_r_n or a usage type `[region-]HeavyUsage:...` (an RI's upfront purchase): 0 (their amortised share is in the covered usage rows); RIFee: reservation_unused_amortized_upfront_fee_for_billing_period + reservation_unused_recurring_fee (the unused part; a cell not there counts 0, with a note); SavingsPlanRecurringFee: total_commitment_to_date - used_commitment (the unused part; a cell not there: 0, with a note); an unused part below 0: InputError under EffectiveCost, counted 0 with a note under BilledCost; otherwise line_item_net_unblended_cost if present, else the unblended cost. Net view (the file has line_item_net_unblended_cost): each part reads its net twin where the row has that cell (reservation_net_effective_cost, savings_plan_net_savings_plan_effective_cost, reservation_net_unused_amortized_upfront_fee_for_billing_period, reservation_net_unused_recurring_fee), gross otherwise; a part without a net column (the SavingsPlanRecurringFee's unused part always: CUR 2.0 has no net commitment columns) is read gross, said in a note when not 0 (and only where some line_item_net_unblended_cost cell is there: a column of empty cells holds no net figure) |
 | ChargeCategory | Usage, DiscountedUsage, SavingsPlanCoveredUsage, SavingsPlanNegation: Usage; Tax: Tax; Credit, Refund, Discount, BundledDiscount, EdpDiscount, PrivateRateDiscount, SppDiscount, DistributorDiscount, RiVolumeDiscount: Credit; Fee, RIFee, SavingsPlanRecurringFee, SavingsPlanUpfrontFee: Purchase |
 | ChargeFrequency | the Usage category: Usage-Based; RIFee, SavingsPlanRecurringFee: Recurring; the rest: One-Time |
 | ChargePeriodStart/End | line_item_usage_start_date / end_date (or identity_time_interval) |
@@ -184,7 +184,8 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
     and said in a note; an unused part below 0 (RIFee, SavingsPlanRecurringFee) is an
     InputError under EffectiveCost, counted as 0 with a note under BilledCost. With
     line_item_net_unblended_cost (the net view) each part of EffectiveCost reads its net
-    column where the row has it; a part read gross for want of one is said in a note.
+    column where the row has it; a part read gross for want of one is said in a note
+    (when some net cell is there).
     Amounts in the row's currency (line_item_currency_code), exact Decimals. Raises
     InputError for missing required columns, cells that do not parse, and (under
     EffectiveCost) the cases above."""
@@ -267,10 +268,11 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False,
             below, "RIFee",
             lambda i, r=read, p=part: (f"{r[i]} below 0", f"{p.iloc[i]}", f"{r[i]} {p.iloc[i]}"),
             rows, source, needed))
-    # (a note about the file's columns, not its rows: kept on the engine's path too)
+    # (a note about the file's columns, not its rows: kept on the engine's path too;
+    # only where some net cell is there: an all-empty net column holds no net figure)
     file_notes = [_gross_parts_note(raw, types, source, sp_eff_gross, ri_eff_gross,
                                     ri_unused_gross, sp_unused, sp_gap[0])
-                  ] if net is not None else []
+                  ] if net is not None and bool(has_net.any()) else []
     effective = []
     for i, t in enumerate(types):
         if t == "SavingsPlanCoveredUsage":
@@ -436,9 +438,10 @@ def _below_zero(below: np.ndarray, kind: str, said, rows: pd.Series, source: str
 def _gross_parts_note(raw: pd.DataFrame, types: pd.Series, source: str, sp_eff: pd.Series,
                       ri_eff: pd.Series, ri_unused: list[pd.Series], sp_unused: list,
                       sp_gap: np.ndarray) -> str | None:
-    """In the net view, the parts of EffectiveCost read gross for want of a net column
-    (only where such a part is not 0 on some row: a 0 is the same either way), said in
-    one note; None when there is none."""
+    """In the net view (some line_item_net_unblended_cost cell is there), the parts of
+    EffectiveCost read gross for want of a net column (only where such a part is not 0
+    on some row: a 0 is the same either way), said in one note; None when there is
+    none."""
     def nonzero(kind: str, values) -> bool:
         of = (types == kind).to_numpy(dtype=bool)
         return any(v != 0 for v, k in zip(values, of, strict=True) if k)

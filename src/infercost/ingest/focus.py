@@ -18,6 +18,11 @@ Stated fallbacks (each one a note in the summary, with its row count; never sile
   subcategory.
 - Azure Resource Manager ids (`/subscriptions/...`) are case-insensitive: compared in
   lower case (as the usage log's are).
+
+Refused (InputError naming the file and row): a ChargeCategory (or a preview's ChargeType)
+that is empty or none of Usage, Purchase, Tax, Credit, Adjustment in any case: FOCUS
+requires one of these in every row, and reading such a row as usage would book a tax
+(`Taxes`) or a refund (`Refund`) as usage.
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ def normalize(raw: pd.DataFrame, source: str, reduced: bool = False) -> pd.DataF
                      f"and no EffectiveCost (first: row {first}): BilledCost taken as their "
                      "EffectiveCost (FOCUS: no commitment amortisation on those rows)")
     df["charge_category"] = canon(raw["ChargeCategory"], _CATEGORY)
+    _check_category(df, source)
     df["charge_class"] = canon(raw["ChargeClass"], _CLASS) if "ChargeClass" in raw else None
     df["charge_frequency"] = (
         canon(raw["ChargeFrequency"], _FREQUENCY) if "ChargeFrequency" in raw else None
@@ -187,6 +193,23 @@ def _from_subcategory(df: pd.DataFrame, sub: pd.Series) -> None:
             status[m] = st
     df["commitment_status"] = status
     df["label"] = labels
+
+
+def _check_category(df: pd.DataFrame, source: str) -> None:
+    """InputError naming the first row whose ChargeCategory is empty or none of the FOCUS
+    values (Usage, Purchase, Tax, Credit, Adjustment; any case). Such a row was read as
+    usage: a `Taxes` row became shared usage, a `Refund` row was netted into the hour."""
+    cat = df["charge_category"]
+    allowed = list(_CATEGORY.values())
+    bad = ~cat.isin(allowed).to_numpy(dtype=bool)
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    got = cat.iloc[i]
+    what = "empty" if got is None else f"{got!r} is not a FOCUS ChargeCategory"
+    raise InputError(f"column ChargeCategory: {what}; expected one of {', '.join(allowed)} "
+                     "(FOCUS requires a value in every row)",
+                     f"{source}: row {df['row'].iloc[i]}")
 
 
 def _upper(values: list) -> list:

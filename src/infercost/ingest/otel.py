@@ -44,7 +44,8 @@ the allocation engine rejects it as `hosted API call: billed by its provider`.
 Bad input is an `InputError` naming the file, document and span: a document whose
 `resourceSpans`, `scopeSpans`, `spans` or `attributes` are not lists of objects, an
 `intValue` that is not an integer, a span without `startTimeUnixNano` or
-`endTimeUnixNano`, a token count that is not a whole number below 2**63. A batch size or
+`endTimeUnixNano`, a token count that is not a whole number below 2**63 (a fractional
+`doubleValue` or `stringValue` such as 12.7 among them, as in a CSV log). A batch size or
 concurrency that is not a whole number >= 1 (whole numbers written as strings or floats,
 "4" or 4.0, are read as the span pricer reads them) leaves that span's request without a
 duration_ms (its busy share is unknown: the pricer leaves such a span unpriced and
@@ -249,18 +250,38 @@ def _divisor(a: dict) -> int | None:
 
 
 def _tokens(a: dict, keys: list[str], where: str) -> int | None:
+    """The first of `keys` in a span's attributes as a token count (None when absent): an
+    int (an OTLP intValue exactly, as is a string of digits), or a double or string
+    holding a whole number (12.0, "1e3"). Raises `InputError` naming `where` for anything
+    else: a fractional count (12.7 was once cut to 12, as the CSV reader refuses it), text,
+    NaN, a count of 2**63 or more."""
     v = _first(a, keys)
     if v is None:
         return None
     try:
-        if isinstance(v, bool):
-            raise ValueError
-        n = v if type(v) is int else int(float(v))  # an OTLP intValue exactly
-    except (TypeError, ValueError, OverflowError):
-        raise InputError(f"{keys[0]}: expected a token count, got {v!r}", where) from None
+        if type(v) is int:
+            n = v
+        elif isinstance(v, str) and v.strip().lstrip("+-").isdigit() and v.isascii():
+            n = int(v)  # digits exactly (a float would round past 2**53)
+        else:
+            n = whole_number(v)
+    except ValueError:
+        fraction = _is_fraction(v)
+        raise InputError(f"{keys[0]}: expected a token count"
+                         f"{' (a whole number)' if fraction else ''}, got {v!r}",
+                         where) from None
     if abs(n) > _MAX_TOKENS:  # an int64 holds every count OTLP can carry
         raise InputError(f"{keys[0]}: expected a token count below 2**63, got {v!r}", where)
     return n
+
+
+def _is_fraction(v: object) -> bool:
+    """Whether `v` is a finite number (or text of one) with a fractional part."""
+    try:
+        f = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return f == f and abs(f) != float("inf") and f != int(f)
 
 
 def spans_to_rows(doc: dict, where: str,

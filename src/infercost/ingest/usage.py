@@ -7,7 +7,10 @@ Columns (case-insensitive): `timestamp` (UTC request start; ISO 8601 or
 `input_tokens`, `output_tokens`, `status`, `gpu_ms` (GPU busy time, milliseconds, for the
 `gpu_time` driver), `provider` (the hosted model API that served a hosted call, e.g.
 `openai`; empty for a self-hosted request: a row with a provider and no resource_id is
-rejected as `hosted API call: billed by its provider`). Required: timestamp, request_id, resource_id, duration_ms.
+rejected as `hosted API call: billed by its provider`), `requests` (how many requests
+the row stands for, a whole number >= 1, 1 when absent or empty; its duration_ms and
+tokens are those requests' totals). Required: timestamp, request_id, resource_id,
+duration_ms. Timestamps without a zone or offset are read as UTC, said in one note.
 
 Files are opened lazily through the chosen backend (Parquet directories and globs are
 never loaded whole); the normalization below is one set of Ibis expressions. One reader
@@ -58,6 +61,8 @@ USAGE_COLUMNS = ["timestamp", *STRINGS[:6], "duration_ms", "gpu_ms", *INTS, "sta
 #: the usage columns read as text, and as numbers (`_expected` says what each expects)
 TEXTS = [*STRINGS, "provider"]
 NUMBERS = [*FLOATS, *INTS, "requests"]
+#: the counted columns: whole numbers (a 12.7 is refused, as is a `requests` below 1)
+WHOLE = [*INTS, "requests"]
 #: file names a usage folder is searched for
 USAGE_EXTENSIONS = (".parquet", ".csv", ".csv.gz", ".json", ".jsonl", ".ndjson", ".json.gz",
                     ".jsonl.gz", ".ndjson.gz")
@@ -101,6 +106,7 @@ def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
     notes = []
     has_gpu = has_tok = False
     unknown: int | None = 0
+    no_zone: list[tuple[list[Path], int]] = []
     for kind, fs in sorted(groups.items()):
         raw, note = open_raw(con, kind, fs)
         if note:
@@ -108,12 +114,27 @@ def read_usage(con: Any, paths: list[str | Path] | str | Path) -> Usage:
         raw, note = fold_case(con, raw, fs, kind)
         if note:
             notes.append(note)
-        t, gpu, tok, untok = normalized(con, raw, fs, kind)
+        t, gpu, tok, untok, nz = normalized(con, raw, fs, kind)
+        if nz:
+            no_zone.append((fs, nz))
         has_gpu |= gpu
         has_tok |= tok
         unknown = None if unknown is None or untok is None else unknown + untok
         tables.append(t)
+    if no_zone:
+        notes.append(naive_stamps_note(no_zone))
     return Usage(union(tables), files, sorted(groups), notes, has_gpu, has_tok, unknown)
+
+
+def naive_stamps_note(parts: list[tuple[list[Path], int]]) -> str:
+    """The one note for usage timestamps without a zone or offset, read as UTC: `parts`
+    holds the files of each kind with how many such timestamps they hold (-1: a column
+    type without a zone, every row)."""
+    said = [f"every row of {_where(fs)}, a TIMESTAMP column without a time zone" if n < 0
+            else f"{n:,} row{'s' if n > 1 else ''} of {_where(fs)}" for fs, n in parts]
+    return ("usage timestamps without a zone or offset, read as UTC (as the bill's are): "
+            + "; ".join(said) + ". A log written in local time would sit its offset away "
+            "from the bill's hours: write Z or an offset such as +02:00")
 
 
 def counts_usage(con: Any, counts: Any) -> Usage:
@@ -202,17 +223,25 @@ def combine(parts: list[Usage]) -> Usage:
 
 
 def union(tables: list[Any]) -> Any:
+    """The usage tables one after the other. Columns whose types differ between them (a
+    Parquet TIMESTAMP of microseconds beside a CSV's parsed text, milliseconds beside
+    microseconds) are cast to the first table's types: without the cast the engine
+    refused to union a CSV log with a Parquet one. A single table is left as it is."""
     table = tables[0]
+    schema = table.schema()
     for t in tables[1:]:
+        other = t.schema()
+        if other != schema:
+            t = t.cast({c: schema[c] for c in schema if other[c] != schema[c]})
         table = table.union(t)
     return table
 
 
 def normalized(con: Any, raw: Any, fs: list[Path], kind: str
-               ) -> tuple[Any, bool, bool, int | None]:
+               ) -> tuple[Any, bool, bool, int | None, int]:
     """Check required columns and parse errors, then normalize; also whether the files
-    carry gpu_ms and tokens, and how many rows have unknown token counts (None: not
-    counted)."""
+    carry gpu_ms and tokens, how many rows have unknown token counts (None: not
+    counted), and how many timestamps carry no zone (-1: the column's type has none)."""
     cols = {c.lower(): c for c in raw.columns}
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
@@ -249,12 +278,14 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str
     if ts.is_date():  # a day, no time: every request would sit in the day's first hour
         raise InputError("column timestamp: expected timestamps, got dates without a time "
                          "of day (requests per day are call counts: --counts)", _where(fs))
-    untok, stamps = check_parse(con, raw, fs, kind)
+    untok, stamps, no_zone = check_parse(con, raw, fs, kind)
     has_tok = "input_tokens" in cols or "output_tokens" in cols
     if kind == "parquet":
         untok = _footer_token_nulls(fs) if has_tok else 0
+    if kind == "parquet" and ts.is_timestamp() and ts.timezone is None:  # (no zone in the
+        no_zone = -1  # type; OTel spans' times are UTC instants, as unix nanoseconds)
     return (normalize(raw, clean_text=kind != "parquet", stamps=stamps), "gpu_ms" in cols,
-            has_tok, untok if has_tok else 0)
+            has_tok, untok if has_tok else 0, no_zone)
 
 
 def check_types(raw: Any, fs: list[Path], kind: str) -> None:
@@ -630,8 +661,14 @@ def normalize(raw: Any, clean_text: bool = True, stamps: Any = None) -> Any:
         text(v) if v.type().is_string() else v.cast(dt.string))
     v = col("status")
     out["status"] = ibis.null(dt.string) if v is None else v.cast(dt.string)
-    v = col("requests")
-    out["requests"] = ibis.literal(1, type=dt.int64) if v is None else v.cast(dt.int64)
+    v = col("requests")  # (whole numbers >= 1 or missing once `check_parse` passed)
+    if v is not None and not v.type().is_integer():
+        v = text(v).try_cast(dt.float64) if v.type().is_string() else v.cast(dt.float64)
+        v = ibis.ifelse(v.isnan() | v.isinf(), ibis.null(dt.float64), v).try_cast(dt.int64)
+    # a missing cell (empty, or spelled as a null) stands for one request, as a row of a
+    # log without the column does
+    out["requests"] = (ibis.literal(1, type=dt.int64) if v is None
+                       else v.cast(dt.int64).fill_null(1))
     return raw.select(**out)
 
 
@@ -690,13 +727,47 @@ def resource_ids(con: Any, usage: Usage) -> tuple[Usage, Any]:
 #: leave the engine
 LABELS = ("model", "model_version", "endpoint", "tenant")
 
+#: the characters trimmed off a label's ends, as `billrows.strip_cell` trims a bill cell:
+#: Python's whitespace (`str.isspace`: ASCII blanks and the controls U+001C-U+001F,
+#: U+0085, the no-break space U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F,
+#: U+205F, the ideographic space U+3000) and U+FEFF; written as `\x{...}` escapes, which
+#: DuckDB's and Spark's regular expressions both read
+LABEL_BLANKS = (r"[\x{9}-\x{d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}"
+                r"\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}\x{feff}]")
+_LABEL_ENDS = f"^{LABEL_BLANKS}+|{LABEL_BLANKS}+$"
 
-def labels_read(t: Any) -> Any:
-    """Table `t` with its label columns (`LABELS`) spelled as one of the bill's nulls
-    read as missing (`null_spelled_as_null`), as the usage's request ids are: applied to
-    an aggregate's keys (then summed again, a null and a `NULL` being one missing label)
-    or to the rows written out, not to every row a pass reads."""
-    return t.mutate(**{c: null_spelled_as_null(t[c]) for c in LABELS if c in t.columns})
+
+def trimmed_label(v: Any) -> Any:
+    """Text `v` without `LABEL_BLANKS` at its ends (a regular expression: for the
+    aggregate's keys, never for every row of a pass)."""
+    return v.re_replace(_LABEL_ENDS, "")
+
+
+def labels_read(t: Any, trim: bool = True) -> Any:
+    """Table `t` with its label columns (`LABELS`) read by one rule for every format:
+    `LABEL_BLANKS` off their ends (`trim`), then empty or spelled as one of the bill's
+    nulls read as missing (`null_spelled_as_null`), as the usage's request ids are.
+    Applied to an aggregate's keys (then summed again: `t1` and `t1` followed by a
+    no-break space are one label, a null and a `NULL` one missing label), not to every
+    row a pass reads. `trim=False`: the null spellings only (equalities, cheap), for the
+    rows written out, which are relabelled in full only when the aggregate finds a label
+    to trim (`relabelled`)."""
+    out = {}
+    for c in LABELS:
+        if c in t.columns:
+            v = trimmed_label(t[c]).nullif("") if trim else t[c]
+            out[c] = null_spelled_as_null(v)
+    return t.mutate(**out)
+
+
+def relabelled(t: Any) -> Any:
+    """Whether a row of `t` has a label `labels_read` trims or empties (a boolean
+    expression, for an aggregate's keys)."""
+    import ibis
+
+    tests = [(trimmed_label(t[c]).nullif("") != t[c]).fill_null(False)
+             | (t[c].notnull() & (t[c] == "")) for c in LABELS if c in t.columns]
+    return ibis.or_(*tests) if tests else ibis.literal(False)
 
 
 def null_spelled_as_null(v: Any) -> Any:
@@ -732,12 +803,16 @@ WORDS = (r"[A-Za-z][A-Za-z]|[+-](1[4-9]|[2-9][0-9]):?[0-9][0-9]\s*$"
          r"|[+-][0-9][0-9]:?[6-9][0-9]\s*$|[+-][0-9][0-9]:?[0-9][0-9]:[0-9][0-9]\s*$")
 #: ... but for a plain UTC or GMT suffix, which the engines read as the bill's reader does
 PLAIN_UTC = r"^[0-9T:.,+ -]*[0-9]\s*(UTC|GMT|utc|gmt)$"
+#: a year-first date and time of day with nothing after it: no `Z`, offset or zone name
+#: (read as UTC, and said in a note: `naive_stamps_note`)
+NO_ZONE = r"^[+-]?[0-9]{4,}-[0-9]{2}-[0-9]{2}([Tt]|\s+)[0-9]{1,2}(:[0-9]{2}){1,2}([.,][0-9]+)?$"
 #: a year-first timestamp text at hour 24 (`2026-10-02T24:00:00Z`): DuckDB reads it as the
 #: next day's 00:00, Spark and the bill's reader (`billrows.text_times`) refuse it
 HOUR_24 = r"^\s*[+-]?\d{4,}-\d{2}-\d{2}(T|t|\s+)24:"
 
 
-def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int | None, Any]:
+def check_parse(con: Any, raw: Any, files: list[Path], kind: str
+                ) -> tuple[int | None, Any, int]:
     """Unparsable timestamps or numbers in text columns, fractional token counts in
     floating-point (or decimal) columns, and values of the wrong JSON type in a column of
     several (an object or array anywhere, a boolean where a number or timestamp is
@@ -745,14 +820,16 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
     of a Parquet log get no query here. An unclosed CSV quote behind a refused value is
     named by its row instead (`_unclosed_quote`, on the error path only). Returns the
     rows whose token counts are unknown (CSV, JSON: the scan counts them; None for
-    Parquet, whose footers tell), and None or the engine table of timestamp texts the
-    engine cannot cast but the bill's reader reads (`other_stamps`), for `normalize`."""
+    Parquet, whose footers tell), None or the engine table of timestamp texts the
+    engine cannot cast but the bill's reader reads (`other_stamps`), for `normalize`, and
+    how many timestamp texts carry no zone or offset (`NO_ZONE`: read as UTC; counted in
+    the scan the checks make anyway, 0 for a typed column)."""
     import ibis
     import ibis.expr.datatypes as dt
 
     cols = {c.lower(): c for c in raw.columns}
     checks = {}
-    ts_bad = None
+    ts_bad = no_zone = None
     wrong = {}  # columns of several JSON types: objects, arrays, misplaced booleans
     for c in ["timestamp", *TEXTS, *NUMBERS]:
         if c in cols and raw[cols[c]].type().is_json():
@@ -762,7 +839,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
             if c not in TEXTS:
                 other = other | (v.str.isnull() & s.isin(["true", "false"]))
             wrong[c] = other.fill_null(False).cast("int64").sum()
-    for c in INTS:  # a typed 1.5 is no count either (it was rounded to 2)
+    for c in WHOLE:  # a typed 1.5 is no count either (it was rounded to 2)
         t = raw[cols[c]].type() if c in cols else None
         if t is not None and (t.is_floating() or t.is_decimal()):
             # (NaN tested itself: Parquet statistics leave it out, so DuckDB may take
@@ -770,8 +847,13 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
             f = raw[cols[c]].cast(dt.float64)
             finite = f.notnull() & ~f.isnan() & ~f.isinf() & (f.abs() < 2**53)
             g = ibis.ifelse(finite, f, 0.0)
-            checks[c] = (finite & (g % 1.0 != 0)).fill_null(False).cast("int64").sum()
-    for c in ["timestamp", *FLOATS, *INTS]:
+            bad = finite & (g % 1.0 != 0)
+            if c == "requests":  # (a row stands for one request or more)
+                bad = bad | (finite & (g < 1)) | (f.notnull() & ~f.isnan() & ~finite)
+            checks[c] = bad.fill_null(False).cast("int64").sum()
+        elif c == "requests" and t is not None and t.is_integer():
+            checks[c] = (raw[cols[c]] < 1).fill_null(False).cast("int64").sum()
+    for c in ["timestamp", *FLOATS, *WHOLE]:
         if c in cols and json_text(raw[cols[c]]).type().is_string():
             rv = json_text(raw[cols[c]]).replace(BOM, "").strip()
             target = dt.Timestamp(timezone="UTC") if c == "timestamp" else dt.float64
@@ -788,16 +870,22 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 # as +5:00); a plain UTC or GMT suffix is read alike by both
                 bad = bad | (rv.re_search(WORDS) & ~rv.re_search(PLAIN_UTC)).fill_null(False)
                 ts_bad = (rv, bad)
-            if c in INTS:  # a token count of 12.7 is no count (it was rounded to 13);
+                no_zone = rv.re_search(NO_ZONE).fill_null(False).cast("int64").sum()
+            if c in WHOLE:  # a token count of 12.7 is no count (it was rounded to 13);
                 # (NaN, inf and |x| >= 2^53 read as unknown, as `normalize` reads them)
                 f = rv.try_cast(dt.float64)
                 finite = f.notnull() & (f.abs() < 2**53)
                 g = ibis.ifelse(finite, f, 0.0)
                 bad = bad | (finite & (g != g.floor())).fill_null(False)
+                if c == "requests":  # (2.5 was rounded to 3; 0, -1, inf: no requests)
+                    bad = bad | (f.notnull() & ~f.isnan() & ~(finite & (g >= 1))
+                                 ).fill_null(False)
             checks[c] = bad.cast("int64").sum()
     if kind == "parquet" and not checks and not wrong:
-        return None, None
+        return None, None, 0
     scan = {"__rows": raw.count()}  # a full scan: decoding errors surface here
+    if no_zone is not None:
+        scan["__no_zone"] = no_zone
     unknown = [_token_unknown(json_text(raw[cols[c]])) for c in INTS if c in cols]
     if kind != "parquet" and unknown:
         scan["__untok"] = ibis.or_(*unknown).cast("int64").sum()
@@ -859,15 +947,18 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str) -> tuple[int |
                 f"column {c}: {n} value{'s' if n > 1 else ''} cannot be parsed as "
                 + {"timestamp": "a UTC timestamp (a date and a time of day, ISO 8601: "
                                 "2026-10-01T00:15:00Z)",
-                   **{k: "a whole number" for k in INTS}}.get(c, "a number")
+                   **{k: "a whole number" for k in INTS},
+                   "requests": "a whole number of requests >= 1"}.get(c, "a number")
                 + (f"; first {shown(value)}" if value is not None else "")
                 + (zone_hint(str(value)) if c == "timestamp" and value is not None else ""),
                 where,
             )
+    z = counts["__no_zone"].iloc[0] if "__no_zone" in scan else 0
+    z = 0 if z is None or z != z else int(z)
     if "__untok" not in scan:
-        return (None if kind == "parquet" else 0), stamps
+        return (None if kind == "parquet" else 0), stamps, z
     v = counts["__untok"].iloc[0]
-    return (0 if v is None or v != v else int(v)), stamps
+    return (0 if v is None or v != v else int(v)), stamps, z
 
 
 def _hour_24(value: str) -> str | None:
@@ -1045,7 +1136,9 @@ def _first_bad(files: list[Path], kind: str, column: str,
                 datetime.fromisoformat(s.replace("Z", "+00:00"))
             else:
                 f = float(s)
-                if "_" in s or (column in INTS and abs(f) < 2**53 and f != int(f)):
+                if "_" in s or (column in WHOLE and abs(f) < 2**53 and f != int(f)):
+                    return True
+                if column == "requests" and f == f and not 1 <= f < 2**53:
                     return True
             return False
         except ValueError:

@@ -95,7 +95,34 @@ def read_summary(folder: str | Path) -> dict:
     if not isinstance(s, dict) or "breakdowns" not in s:
         raise InputError("no `breakdowns` in this summary; re-run `infercost attribute` "
                          "(it writes them since the cost contract)", str(p))
+    s[READ_FROM] = str(p)  # (what `reconcile`'s errors name)
     return s
+
+
+#: the key `read_summary` adds to a summary it read (its path), for `reconcile`'s errors
+#: (private: `_` keys are never written to summary.json)
+READ_FROM = "_read_from"
+
+
+def _source(summary: dict) -> str:
+    """What the measured side came from, as an error names it: the summary.json read
+    (`read_summary`), else the bill and the usage logs or call counts the summary's
+    `inputs` list (an attribution made in memory: its summary.json is a temporary file
+    the user never sees), each the first file and how many more; "summary.json" when
+    neither is known."""
+    if summary.get(READ_FROM):
+        return str(summary[READ_FROM])
+    given = summary.get("inputs") or {}
+
+    def files(key: str) -> str:
+        fs = [str(f) for f in (given.get(key) or [])]
+        return fs[0] + (f" and {len(fs) - 1:,} more" if len(fs) > 1 else "") if fs else ""
+
+    bill, usage = files("bill"), files("usage")
+    if not bill:
+        return "summary.json"
+    kind = "counts" if given.get("counts") else "usage"
+    return f"bill {bill}" + (f", {kind} {usage}" if usage else "")
 
 
 def _d(x: Any) -> Decimal:
@@ -192,7 +219,9 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
     """Estimate (and simulate) `scenario`, lay it beside the attribution `summary`.
 
     Raises InputError when the bill has no billing period, no allocated inferences or no
-    fleet instance-hours (nothing to compare).
+    fleet instance-hours, or a fleet busy cost or fleet cost that is not above zero
+    (nothing to compare: utilisation is busy cost / fleet cost), naming the summary.json
+    read or the bill and usage attributed (`_source`) and the figures.
     """
     from infercost.capacity.estimate import estimate
 
@@ -201,11 +230,12 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
     hm = _d(bill["period_hours"])
     nm = _d(bill["inferences"])
     inst_h = _d(summary.get("fleet", {}).get("resource_hours_billed", 0))
+    where = _source(summary)
     if hm <= 0:
-        raise InputError("the bill has no billing period; reconcile compares over it", "summary.json")
+        raise InputError("the bill has no billing period; reconcile compares over it", where)
     if nm <= 0 or inst_h <= 0:
         raise InputError("the attribution allocated no inferences to fleet instance-hours; "
-                         "nothing to compare", "summary.json")
+                         "nothing to compare", where)
     if bill["currency"] != scenario.currency:
         raise InputError(f"the bill is in {bill['currency']}, the scenario in {scenario.currency}",
                          "currency")
@@ -242,7 +272,13 @@ def reconcile(scenario, catalog, summary: dict, with_simulation: bool = False,
     mbusy = sum((_d(c["amount"]) for c in bill["components"] if c["name"] == "accelerator_busy"),
                 Decimal(0))
     if ma <= 0 or mbusy <= 0:
-        raise InputError("the bill's fleet has no busy cost; nothing to compare", "summary.json")
+        cur = bill["currency"]
+        why = (" (no request's cost is on the fleet)" if mbusy == 0 else
+               ", below zero (credits or refunds exceed its charges)" if mbusy < 0 else "")
+        raise InputError(
+            f"the fleet's busy cost (accelerator_busy) is {format_decimal(mbusy)} {cur}{why}, "
+            f"and its whole cost {format_decimal(ma)} {cur}: utilisation (busy cost / fleet "
+            "cost) needs both above zero; nothing to compare", where)
     m = Factors.of(nm, mg * mbusy / ma, mg, ma)
     notes.append(f"measured GPU-h = {_s(inst_h)} billed instance-h x {gpus} GPUs; utilisation = "
                  "busy cost / fleet cost; rate = fleet cost / GPU-h")

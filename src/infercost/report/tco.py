@@ -17,15 +17,22 @@ def _cpi(s: str | None) -> str:
     return "-" if s is None else f"{Decimal(s):.6f}"
 
 
-def tables(d: dict) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(title, header, rows) for each table of the report."""
+def tables(d: dict, max_years: int | None = None) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, header, rows) for each table of the report. With `max_years` (the terminal's
+    80 columns) a longer horizon shows the first years and the last, the title says so."""
     years = len(next(iter(d["options"].values()))["cost_per_inference_by_year"])
-    opts = [["option", "NPV", "total cash"] + [f"$/inf y{y + 1}" for y in range(years)]]
+    shown = list(range(years))
+    if max_years is not None and years > max_years:
+        shown = list(range(max_years - 1)) + [years - 1]
+    opts = [["option", "NPV", "total cash"] + [f"$/inf y{y + 1}" for y in shown]]
     for name, o in d["options"].items():
         mark = " *" if name == d["recommended"] else ""
         opts.append([name + mark, _k(o["npv"]), _k(o["total_cash"])]
-                    + [_cpi(x) for x in o["cost_per_inference_by_year"]])
-    out = [(f"Options over {d['horizon_months']} months ({d['currency']}; * recommended)", opts[0], opts[1:])]
+                    + [_cpi(o["cost_per_inference_by_year"][y]) for y in shown])
+    title = f"Options over {d['horizon_months']} months ({d['currency']}; * recommended"
+    if len(shown) < years:
+        title += f"; $/inf of years {', '.join(str(y + 1) for y in shown)}: all {years} in --md"
+    out = [(title + ")", opts[0], opts[1:])]
     if d["sensitivity"]:
         rows = [[s["driver"], _k(s["minus_20pct"]), _k(s["plus_20pct"]), _k(s["swing"])]
                 for s in d["sensitivity"]]
@@ -57,7 +64,7 @@ def print_terminal(d: dict, title: str, console=None) -> None:
     con.print(f"[bold]{title}[/bold]")
     for t in d["decision"]:
         con.print(f"  {t}", soft_wrap=False, overflow="fold")
-    for name, head, rows in tables(d):
+    for name, head, rows in tables(d, max_years=3):
         tab = Table(title=name, title_justify="left", min_width=40)
         for i, h in enumerate(head):
             tab.add_column(h, justify="left" if i == 0 else "right", no_wrap=i > 0)

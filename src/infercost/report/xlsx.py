@@ -2,15 +2,18 @@
 
 Sheets:
 - Assumptions: every input of the monthly model (`finance.tco.TcoInputs`), one per row;
-- Monthly: one row per month; every cell is a formula over Assumptions (traffic, fleet,
-  utilisation, each option's cash flow, owned purchases, refreshes and book value);
+- Monthly: one row per month; every cell is a formula over Assumptions (traffic, replicas
+  needed, owned fleet, utilisation, each option's cash flow, owned purchases, refreshes and
+  book value);
 - Summary: NPV (Excel NPV over the monthly flows at the monthly rate), total cash and
   cumulative cost per option, as formulas;
 - Tool: the tool's own figures as values, to check the formulas against.
 
-Change an assumption and the workbook recomputes. The refresh schedule and commitment
-terms are laid out for the exported life and terms (changing those needs a re-export);
-everything else (prices, traffic, growth, power, capex, residual, discount rate) is live.
+Change an assumption and the workbook recomputes. The refresh schedule, the commitment
+terms and the replicas committed in each term (the tool's NPV-minimising count,
+`finance.tco.commit_level`) are values for the exported life, terms and forecast (changing
+those needs a re-export); everything else (prices, traffic, growth, power, capex, residual,
+discount rate) is live.
 The file is written through a temporary name (no half-written workbook).
 """
 
@@ -22,7 +25,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from infercost.finance.decision import TcoDecision
-from infercost.finance.tco import OWNED
+from infercost.finance.tco import OWNED, commit_level, needed
 
 A = "Assumptions"
 
@@ -50,18 +53,22 @@ def write_tco_workbook(dec: TcoDecision, path: Path) -> None:
     put("g", "traffic growth per month", _f(inp.growth))
     put("umax", "max utilisation before the fleet grows", _f(inp.max_utilization))
     put("gpr", "GPUs per replica", inp.gpus_per_replica)
-    put("r0", "replicas at month 0", inp.base_replicas)
+    put("r0", "replicas at least (the scenario's)", inp.base_replicas)
     put("busy0", "busy replica-hours per month, month 0 (modelled)", _f(inp.base_busy_hours))
-    put("rent0", "rented replica-hours per month, month 0 (modelled)", _f(inp.base_rented_hours))
     put("inf0", "inferences per month, month 0", _f(inp.base_inferences))
     put("hpm", "hours per month", 730)
     put("od", "on-demand price per GPU-hour", _f(inp.on_demand or 0))
     put("disc", "negotiated discount on on-demand", _f(inp.negotiated_discount))
     put("spot", "spot price per GPU-hour", _f(inp.spot or 0))
     put("ovh", "spot interruption overhead, share of hours", _f(inp.spot_overhead))
+    need = needed(inp)
     for i, c in enumerate(inp.commitments):
         put(f"c{i}rate", f"{c.name}: committed price per GPU-hour", _f(c.rate))
         put(f"c{i}up", f"{c.name}: share paid upfront", {"upfront": 1, "partial": 0.5, "none": 0}[c.payment])
+        if inp.on_demand is not None:
+            for s in range(0, inp.horizon, c.term_months):
+                put(f"c{i}k{s}", f"{c.name}: replicas committed in the term from month {s}",
+                    commit_level(inp, c, need, s))
     o = inp.owned
     if o is not None:
         put("capex", "owned: capex per GPU", _f(o.capex_per_gpu))
@@ -79,7 +86,8 @@ def write_tco_workbook(dec: TcoDecision, path: Path) -> None:
     ws.column_dimensions["A"].width = 52
 
     ms = wb.create_sheet("Monthly")
-    cols = ["month", "traffic factor", "busy replica-h", "rented replica-h", "fleet replicas", "fleet GPUs",
+    cols = ["month", "traffic factor", "busy replica-h", "replicas needed", "rented replica-h", "fleet replicas",
+            "fleet GPUs",
             "utilisation", "inferences"]
     names = list(model.options)
     opt_col: dict[str, str] = {}
@@ -103,10 +111,10 @@ def write_tco_workbook(dec: TcoDecision, path: Path) -> None:
         ms[c("month")] = m
         ms[c("traffic factor")] = f"=(1+{ref['g']})^{c('month')}"
         ms[c("busy replica-h")] = f"={ref['busy0']}*{c('traffic factor')}"
-        ms[c("rented replica-h")] = f"={ref['rent0']}*{c('traffic factor')}"
-        need = f"ROUNDUP({c('busy replica-h')}/({ref['hpm']}*{ref['umax']}),0)"
-        before = ref["r0"] if m == 0 else c("fleet replicas", prev)
-        ms[c("fleet replicas")] = f"=MAX({before},{ref['r0']},{need})"
+        ms[c("replicas needed")] = f"=MAX({ref['r0']},ROUNDUP({c('busy replica-h')}/({ref['hpm']}*{ref['umax']}),0))"
+        ms[c("rented replica-h")] = f"={c('replicas needed')}*{ref['hpm']}"
+        before = f"{c('fleet replicas', prev)}," if m else ""
+        ms[c("fleet replicas")] = f"=MAX({before}{c('replicas needed')})"
         ms[c("fleet GPUs")] = f"={c('fleet replicas')}*{ref['gpr']}"
         ms[c("utilisation")] = f"=MIN(1,{c('busy replica-h')}/({c('fleet replicas')}*{ref['hpm']}))"
         ms[c("inferences")] = f"={ref['inf0']}*{c('traffic factor')}"
@@ -139,7 +147,7 @@ def write_tco_workbook(dec: TcoDecision, path: Path) -> None:
                 ci = inp.commitments[i]
                 t = ci.term_months
                 start = (m // t) * t
-                committed = f"({c('fleet replicas', start + 2)}*{ref['hpm']})"
+                committed = f"({ref[f'c{i}k{start}']}*{ref['hpm']})"
                 monthly = f"({committed}*{ref['gpr']}*{ref[f'c{i}rate']})"
                 up = ref[f"c{i}up"]
                 parts = []
@@ -151,7 +159,7 @@ def write_tco_workbook(dec: TcoDecision, path: Path) -> None:
                     for s0 in range(0, h, t):
                         unexp = s0 + t - h
                         if unexp > 0:
-                            cm = f"({c('fleet replicas', s0 + 2)}*{ref['hpm']}*{ref['gpr']}*{ref[f'c{i}rate']})"
+                            cm = f"({ref[f'c{i}k{s0}']}*{ref['hpm']}*{ref['gpr']}*{ref[f'c{i}rate']})"
                             parts.append(f"-{cm}*{unexp}*{up}")
                 ms[cell] = "=" + "+".join(parts).replace("+-", "-")
     ss = wb.create_sheet("Summary")

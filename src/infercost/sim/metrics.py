@@ -117,6 +117,24 @@ def quantiles(counts: np.ndarray, qs: tuple[float, ...], series: bool = False) -
     return out
 
 
+def share_at_most(counts: np.ndarray, x: float) -> float | None:
+    """Share (0-1) of the values in a histogram row at or below x (s), reading the bin that
+    holds x as spread evenly in log space (the rule `quantiles` inverts), so the share is
+    exact up to the values inside that one bin (within QUANTILE_REL_ERROR of x); None when
+    the row is empty."""
+    total = float(counts.sum())
+    if total == 0:
+        return None
+    if x < X_MIN:
+        return 0.0
+    i = bin_of(x, X_MIN, INV_LOG_GAMMA, NBINS)
+    below = float(counts[:i].sum())
+    if i == 0:
+        return float(counts[0]) / total
+    part = min(1.0, max(0.0, math.log(x / _LOWER[i]) / math.log(GAMMA)))
+    return min(1.0, (below + float(counts[i]) * part) / total)
+
+
 def sketch(values: np.ndarray, series: bool = False) -> np.ndarray:
     """Bin counts of values (s) in the sketch the loop uses (for tests and offline use)."""
     nb = SERIES_NBINS if series else NBINS

@@ -799,6 +799,25 @@ def _accelerator_series(scenario, catalog, cfg: SimConfig, res: SimResult) -> No
     res.phases = phases
 
 
+def _ttft_slo(scenario, res: SimResult) -> None:
+    """Add `slo.ttft_ms` to `res.slo`: the threshold (`ttft_ms`) and the share of served
+    requests whose first token came within it (`ttft_attainment`, from the TTFT histogram:
+    `metrics.share_at_most`); None, with a note, when the run has no first token to time
+    (not an LLM served token by token)."""
+    thr = scenario.slo.ttft_ms
+    if thr is None:
+        return
+    from infercost.sim.metrics import share_at_most
+
+    res.slo["ttft_ms"] = thr
+    H = res._hist[0] if res._hist is not None else None
+    share = share_at_most(H[H_TTFT], thr / 1000.0) if (H is not None and res.ttft_ms is not None) else None
+    res.slo["ttft_attainment"] = None if share is None else _r(share)
+    if res.ttft_ms is None:
+        res.notes.append(f"slo.ttft_ms {thr:g} ms not checked: no first token to time (not an LLM "
+                         "served token by token by the performance model)")
+
+
 def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progress=None) -> SimResult:
     """Simulate a scenario; the result carries the itemised CostBreakdown (`result.cost`).
 
@@ -816,6 +835,7 @@ def simulate(scenario, catalog=None, seed: int = 0, force: bool = False, progres
     check_model(scenario, catalog)  # model.id is a catalog id, with or without service:
     cfg = config_from_scenario(scenario, catalog)
     res = simulate_config(cfg, seed=seed, name=scenario.name, force=force, progress=progress)
+    _ttft_slo(scenario, res)
     res.usage = _usage(scenario, cfg, res)
     if scenario.service is not None:
         from dataclasses import replace
