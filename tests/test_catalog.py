@@ -636,6 +636,17 @@ def test_user_catalog_impossible_model_values_are_refused(tmp_path, change, name
      "prices.instances[0].gpus: expected gpus >= 1"),
     ("{provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: -1}, source: s, as_of: 2026-01-01}",
      "prices.instances[0].per_gpu_hour.on-demand: expected a price >= 0, got -1"),
+    # an instance of hardware the catalog does not have loaded; the error came later, from
+    # the scenario ("aws offers ... nosuch-gpu")
+    ("{provider: aws, instance: x, hardware: nosuch-gpu, gpus: 1, per_gpu_hour: {on-demand: 1}, source: s, as_of: 2026-01-01}",
+     "prices.instances[0].hardware: unknown hardware 'nosuch-gpu'"),
+    # a figure read in 2999 is a typo
+    ("{provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: 1}, source: s, as_of: 2999-01-01}",
+     "prices.instances[0].as_of: as_of 2999-01-01 is in the future"),
+    # the same instance twice in one file: the later silently replaced the earlier
+    ("{provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: 1}, source: s, as_of: 2026-01-01}\n"
+     "    - {provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: 9}, source: s, as_of: 2026-01-01}",
+     "prices.instances[1]: aws x is given twice in this file (prices.instances[0] and [1]): keep one"),
 ])
 def test_user_catalog_impossible_prices_are_refused(tmp_path, entry, named):
     f = tmp_path / "cat.yaml"
@@ -651,3 +662,14 @@ def test_cli_catalog_zero_peak_exits_2_naming_the_file(tmp_path, cli):
     code, out, err = cli("estimate", "examples/chatbot.yaml", "--set", "deployment.hardware=l4",
                          "--catalog", f)
     assert code == 2 and f"{f}: hardware.l4.peak_tflops.bf16" in err and "Traceback" not in err
+
+
+def test_cli_catalog_number_past_the_bound_exits_2_naming_the_key(tmp_path, cli):
+    """`peak_tflops {bf16: 1e308}` (and memory 1e308) crashed the performance model with
+    "cannot convert float NaN to integer", exit 1."""
+    f = tmp_path / "cat.yaml"
+    f.write_text(_L4.replace("bf16: 121", "bf16: 1e308"))
+    code, out, err = cli("estimate", "examples/chatbot.yaml", "--set", "deployment.hardware=l4",
+                         "--catalog", f)
+    assert code == 2 and "Traceback" not in err, err
+    assert f"{f}: hardware.l4.peak_tflops.bf16: expected a finite number below 1e15" in err

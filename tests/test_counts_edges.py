@@ -819,6 +819,14 @@ def test_tokens_on_a_row_of_zero_requests_are_kept_as_a_log_keeps_them(cli, tmp_
     zero = alloc[alloc["detail"] == "zero weight under the driver"]
     assert zero[["requests", "input_tokens", "output_tokens", "cost"]].values.tolist() == [
         ["0", "500", "700", "0"]]
+    # and a note says so (the cost per 1M tokens counts the 300 alone): none under tokens
+    assert [n for n in s["notes"] if "without calls" in n] == [
+        "counts: 1,200 tokens on counts rows without calls (requests 0) weigh nothing under "
+        "driver requests: they are in the unallocated rows at no cost and out of the cost "
+        "per 1M tokens (driver: tokens allocates by them)"]
+    s = _run_json(cli, tmp_path, "o3", "--bill", bill, "--counts", counts,
+                  "--rules", _rules(tmp_path, "tokens"))
+    assert not [n for n in s["notes"] if "without calls" in n]
 
 
 def test_tokens_of_an_hour_its_requests_do_not_reach_are_kept(cli, tmp_path):

@@ -100,3 +100,16 @@ def test_cli_states_the_fleets_capacity(capsys):
     out = capsys.readouterr().out
     assert "73.9% utilisation of 14.89 req/s per replica: 26,280,000 requests per replica-month" in out
     assert "4 replicas, capacity 59.6 req/s, 40.0 req/s served + 10% experiment copies" in out
+
+
+def test_a_fleet_sized_apart_from_the_scenario_says_so(cli):
+    """With 8 replicas fixed, build-vs-buy showed "x4 ... 73.9% utilisation" and never
+    said the scenario asked for 8."""
+    code, out, err = cli("build-vs-buy", "examples/chatbot.yaml", "--set",
+                         "deployment.replicas=8", "--json")
+    assert code == 0, err
+    assert [n for n in json.loads(out)["notes"] if "scenario fixes" in n] == [
+        "self-hosted side sized to the load and SLO: 4 replicas, where the scenario fixes 8 "
+        "(build-vs-buy compares the fleet the traffic needs, as `compare` sizes it)"]
+    code, out, err = cli("build-vs-buy", "examples/chatbot.yaml", "--json")
+    assert not [n for n in json.loads(out)["notes"] if "scenario fixes" in n]

@@ -361,9 +361,31 @@ def read_all_usage(con: Any, usage, counts, counts_resource, counts_period_s,
         else:
             said = given_driver_note(c, rules.driver)
             notes += [said] if said else []
+        notes += tokens_without_calls_note(c, rules.driver)
     if not parts:
         return no_usage(con), c
     return combine(parts), c
+
+
+def tokens_without_calls_note(c: Any, driver: str) -> list[str]:
+    """A note for tokens the counts give on rows without calls (requests 0): under a
+    driver other than `tokens` they weigh nothing, so they sit in the unallocated rows at
+    no cost and out of the cost per 1M tokens. [] when there are none, or under tokens."""
+    import pyarrow.compute as pc
+
+    t = c.table
+    if driver == "tokens" or not t.num_rows or "requests" not in t.column_names:
+        return []
+    quiet = pc.fill_null(pc.equal(t["requests"], 0), False)
+    n = 0
+    for col in ("input_tokens", "output_tokens"):
+        if col in t.column_names:
+            n += int(pc.sum(pc.fill_null(pc.filter(t[col], quiet), 0)).as_py() or 0)
+    if not n:
+        return []
+    return [f"counts: {n:,} tokens on counts rows without calls (requests 0) weigh nothing under "
+            f"driver {driver}: they are in the unallocated rows at no cost and out of the "
+            "cost per 1M tokens (driver: tokens allocates by them)"]
 
 
 def write_outputs(table: pd.DataFrame, summary: dict, folder: Path) -> None:

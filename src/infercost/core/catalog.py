@@ -361,12 +361,18 @@ def _unknown(what: str, key: str, known) -> str:
 # -- loading -------------------------------------------------------------------------
 
 def _as_date(v: Any, where: str) -> date:
-    if isinstance(v, date):
-        return v
+    """An entry's `as_of`: a date YYYY-MM-DD no later than tomorrow (a figure is dated when
+    it was read; a later date is a typo). Raises InputError naming `where`."""
+    from datetime import timedelta
+
     try:
-        return date.fromisoformat(str(v))
+        d = v if isinstance(v, date) else date.fromisoformat(str(v))
     except ValueError:
         raise InputError(f"as_of must be a date YYYY-MM-DD, got {v!r}", where) from None
+    if d > date.today() + timedelta(days=1):
+        raise InputError(f"as_of {d.isoformat()} is in the future: the date a figure was read "
+                         "from its source", where)
+    return d
 
 
 def build_entry(cls, data: dict, where: str, **extra):
@@ -432,6 +438,11 @@ def build_entry(cls, data: dict, where: str, **extra):
         raise InputError(str(e), where) from None
 
 
+#: the largest catalog number (405 B parameters is 4.05e11): past it a figure is a typo,
+#: and its products overflow the performance model
+MAX_NUMBER = 1e15
+
+
 def _number(v: Any, kind: str, where: str, positive: bool = False) -> float | int:
     """A catalog number: finite and >= 0 (> 0 when `positive`); `kind` "int" must be whole.
     Numeric text is read as a number (YAML 1.1 reads `8.178e9`, no dot in the mantissa, as
@@ -442,8 +453,8 @@ def _number(v: Any, kind: str, where: str, positive: bool = False) -> float | in
         x = float(v)
     except ValueError:
         raise InputError(f"expected a number, got {v!r}", where) from None
-    if not math.isfinite(x):
-        raise InputError(f"expected a finite number, got {v!r}", where)
+    if not math.isfinite(x) or abs(x) >= MAX_NUMBER:
+        raise InputError(f"expected a finite number below 1e15, got {v!r}", where)
     if x < 0 or (positive and x == 0):
         raise InputError(f"expected a number {'>' if positive else '>='} 0, got {v!r}", where)
     if kind == "int":
@@ -556,9 +567,13 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
     bad = sorted(set(prices) - {"instances", "services", "api_tokens", "owned_hardware"})
     if bad:
         raise InputError(f"unknown price section(s) {bad}", f"{origin}: prices")
+    seen: dict[tuple, int] = {}  # (an entry given twice in one file: which one is meant?)
     for i, d in enumerate(_section(prices, "instances", list, f"{origin}: prices.")):
         where = f"{origin}: prices.instances[{i}]"
         ip = build_entry(InstancePrice, d, where)
+        _once(seen, (ip.provider, ip.instance), i, where, "instances")
+        if ip.hardware not in cat.hardware:
+            raise InputError(_unknown("hardware", ip.hardware, cat.hardware), f"{where}.hardware")
         if ip.gpus < 1:
             raise InputError(f"expected gpus >= 1 (accelerators in the instance), got {ip.gpus}", f"{where}.gpus")
         _non_negative(ip.per_gpu_hour, f"{where}.per_gpu_hour")
@@ -570,9 +585,11 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
         _non_negative({k: getattr(sp, k) for k in ("vcpu_hour", "storage_gb_month", "egress_gb",
                                                    "egress_free_gb_month")}, where)
         cat.services[prov] = sp
+    seen = {}
     for i, d in enumerate(_section(prices, "api_tokens", list, f"{origin}: prices.")):
         where = f"{origin}: prices.api_tokens[{i}]"
         ap = build_entry(ApiPrice, d, where)
+        _once(seen, (ap.provider, ap.model), i, where, "api_tokens")
         _non_negative({k: getattr(ap, k) for k in ("input_per_1m", "output_per_1m", "cached_input_per_1m",
                                                    "batch_input_per_1m", "batch_output_per_1m")}, where)
         cat.api_tokens = [x for x in cat.api_tokens
@@ -588,6 +605,15 @@ def _merge(cat: Catalog, raw: dict, origin: str) -> None:
         if oh.capex_per_gpu < 0 or oh.colo_per_kw_month < 0 or oh.host_watts_per_gpu < 0:
             raise InputError("capex_per_gpu, colo_per_kw_month and host_watts_per_gpu must be >= 0", where)
         cat.owned[oh.hardware] = oh
+
+
+def _once(seen: dict[tuple, int], key: tuple, i: int, where: str, section: str) -> None:
+    """InputError when `key` (provider and instance or model) was given earlier in the
+    same file's `section` (the later would silently replace it); records it otherwise."""
+    if key in seen:
+        raise InputError(f"{' '.join(key)} is given twice in this file (prices.{section}"
+                         f"[{seen[key]}] and [{i}]): keep one", where)
+    seen[key] = i
 
 
 def _non_negative(prices: dict[str, Decimal | None], where: str) -> None:

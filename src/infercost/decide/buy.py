@@ -178,6 +178,11 @@ def build_vs_buy(scenario: Scenario, catalog: Catalog, *, utilization: float | N
                      f"{row.served_per_s:,.1f} req/s served"
                      + (f" + {float(copies):.0%} experiment copies" if copies else "")
                      + "; --utilization to change)")
+        asked = scenario.deployment.replicas
+        if isinstance(asked, int) and asked != row.peak_replicas:
+            notes.append(f"self-hosted side sized to the load and SLO: {row.peak_replicas} "
+                         f"replicas, where the scenario fixes {asked} (build-vs-buy compares "
+                         "the fleet the traffic needs, as `compare` sizes it)")
     acc = [c for c in bd.components if c.group == "accelerator" and c.quantity]
     gpu_h = sum((c.quantity for c in acc), Decimal(0))
     acc_cost = sum((c.cost.amount for c in acc), Decimal(0))
