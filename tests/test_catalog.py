@@ -642,7 +642,7 @@ def test_user_catalog_impossible_model_values_are_refused(tmp_path, change, name
      "prices.instances[0].hardware: unknown hardware 'nosuch-gpu'"),
     # a figure read in 2999 is a typo
     ("{provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: 1}, source: s, as_of: 2999-01-01}",
-     "prices.instances[0].as_of: as_of 2999-01-01 is in the future"),
+     "prices.instances[0].as_of: as_of 2999-01-01 is more than a year in the future"),
     # the same instance twice in one file: the later silently replaced the earlier
     ("{provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: 1}, source: s, as_of: 2026-01-01}\n"
      "    - {provider: aws, instance: x, hardware: l4, gpus: 1, per_gpu_hour: {on-demand: 9}, source: s, as_of: 2026-01-01}",

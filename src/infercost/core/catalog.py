@@ -361,17 +361,18 @@ def _unknown(what: str, key: str, known) -> str:
 # -- loading -------------------------------------------------------------------------
 
 def _as_date(v: Any, where: str) -> date:
-    """An entry's `as_of`: a date YYYY-MM-DD no later than tomorrow (a figure is dated when
-    it was read; a later date is a typo). Raises InputError naming `where`."""
+    """An entry's `as_of`: a date YYYY-MM-DD, not more than a year after today (a figure
+    is dated when it was read: 2999 is a typo; the year's slack keeps a machine whose
+    clock is behind reading the bundled figures). Raises InputError naming `where`."""
     from datetime import timedelta
 
     try:
         d = v if isinstance(v, date) else date.fromisoformat(str(v))
     except ValueError:
         raise InputError(f"as_of must be a date YYYY-MM-DD, got {v!r}", where) from None
-    if d > date.today() + timedelta(days=1):
-        raise InputError(f"as_of {d.isoformat()} is in the future: the date a figure was read "
-                         "from its source", where)
+    if d > date.today() + timedelta(days=366):
+        raise InputError(f"as_of {d.isoformat()} is more than a year in the future: the date "
+                         "a figure was read from its source", where)
     return d
 
 
