@@ -14,6 +14,11 @@ from infercost.reconciliation.decompose import Factors, decompose
 from infercost.reconciliation.example import generate
 
 ROOT = Path(__file__).resolve().parents[1]
+_EX = ROOT / "examples"
+#: the bundled first exercise reconciled: its scenario against its bill and counts
+BERT_RECONCILE = ("reconcile", _EX / "sentiment-bert.yaml", "--bill",
+                  _EX / "sentiment-bert-measured" / "bill.csv",
+                  "--counts", _EX / "sentiment-bert-measured" / "counts.csv")
 SCENARIO = ROOT / "examples" / "reconcile" / "scenario.yaml"
 
 
@@ -132,9 +137,7 @@ def test_a_driver_without_idle_says_so_and_names_the_fix(month, cli):
 def test_predicted_lines_no_bill_carries_are_named_and_split_out(cli):
     # engineering (people) is never on a cloud bill: a note names it, the factor effects
     # leave it alone and the residual shows it apart as "not on the bill"
-    ex = ROOT / "examples"
-    args = ("reconcile", ex / "sentiment-bert.yaml", "--bill", ex / "sentiment-bert-measured" / "bill.csv",
-            "--counts", ex / "sentiment-bert-measured" / "counts.csv")
+    args = BERT_RECONCILE
     code, out, err = cli(*args, "--json")
     assert code == 0, err
     r = json.loads(out)
@@ -247,9 +250,7 @@ def test_a_bad_energy_figure_in_summary_json_is_one_line(month, cli, tmp_path):
 def test_the_bundled_bill_storage_is_measured_and_every_residual_part_shown(cli):
     # the SageMaker volume (2.80, ServiceCategory Storage on the endpoint's ResourceId)
     # was booked as accelerator time: reconcile said storage was not on the bill
-    ex = ROOT / "examples"
-    args = ("reconcile", ex / "sentiment-bert.yaml", "--bill", ex / "sentiment-bert-measured" / "bill.csv",
-            "--counts", ex / "sentiment-bert-measured" / "counts.csv")
+    args = BERT_RECONCILE
     code, out, err = cli(*args, "--json")
     assert code == 0, err
     r = json.loads(out)

@@ -174,7 +174,7 @@ def unmatched_usage_notes(resource_hours: Any, bill: Any) -> list[str]:
     invisible character are named first, quoted and escaped (`billrows.escape_invisible`),
     then the ids of the most rows. Empty
     when every id of the log is in the bill."""
-    from infercost.ingest.billrows import INVISIBLE, azure_lower
+    from infercost.ingest.billrows import azure_lower, find_invisible
 
     rh = resource_hours[resource_hours["n"] > 0]
     if not len(rh):
@@ -186,7 +186,7 @@ def unmatched_usage_notes(resource_hours: Any, bill: Any) -> list[str]:
     # ids of the most rows
     lost = sorted(((str(r), int(k)) for r, k in per.items()
                    if isinstance(r, str) and azure_lower(r) not in known),
-                  key=lambda rk: (not INVISIBLE.search(rk[0]), -rk[1], rk[0]))
+                  key=lambda rk: (find_invisible(rk[0]) is None, -rk[1], rk[0]))
     if not lost:
         return []
     how, total = _compared([r for r, _ in lost]), sum(k for _, k in lost)

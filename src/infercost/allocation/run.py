@@ -101,8 +101,6 @@ def _run(bill, usage, out_dir, rules, backend, bill_format, check_duplicates, co
         if (out_dir / name).is_dir():
             raise InputError(f"{name} there is a folder (expected a file, or none: this run "
                              "writes it)", f"--out {out_dir}")
-    if isinstance(rules, (str, Path)) and Path(rules).is_dir():
-        raise InputError("a folder, not a rules file (expected a YAML file)", str(Path(rules)))
     r = load_rules(rules)
     if cost_basis is not None:
         try:

@@ -40,13 +40,13 @@ import pandas as pd
 from infercost.errors import InputError
 from infercost.ingest.billrows import (  # noqa: F401  (Bill, BILL_COLUMNS, basis_column: public here)
     BILL_COLUMNS,
-    INVISIBLE,
     Bill,
     HourRows,
     basis_column,
     escape_invisible,
     expand_paths,
     file_kind,
+    find_invisible,
     read_raw,
     refuse_case_twins,
     refuse_same_bytes,
@@ -150,7 +150,7 @@ def read_bill(
 
 
 def invisible_ids_note(bill: Bill) -> str | None:
-    """The note for ResourceIds holding a character no one sees (`INVISIBLE`: control
+    """The note for ResourceIds holding a character no one sees (`billrows.is_invisible`: control
     and format characters such as U+200B ZERO WIDTH SPACE or DEL, fillers and variation
     selectors, left by a copy from a web page or a spreadsheet): ids are compared
     exactly, so such an id joins only a usage id with the same character, and a fleet
@@ -162,9 +162,9 @@ def invisible_ids_note(bill: Bill) -> str | None:
     odd = []
     for v in ids:
         if isinstance(v, str):
-            hit = INVISIBLE.search(v)
+            hit = find_invisible(v)
             if hit is not None:
-                odd.append((v, hit.group()))
+                odd.append((v, hit))
     if not odd:
         return None
     v, ch = odd[0]
@@ -236,8 +236,6 @@ def _read_one(f: Path, fmt: str, con: Any, hint: Any, engine: bool,
             neither = part.attrs.pop("neither", 0)
             notes = [focus.neither_note(str(f), neither)] if neither else []
             notes += part.attrs.pop("file_notes", [])  # (notes of the columns: as read)
-            if part.attrs.get("repeated"):
-                notes.append(cur.repeated_items_note(str(f), part.attrs.pop("repeated")))
             part.attrs = {}
             return _File(f, part, n, kind, notes, True, hours, found)
     if f.stat().st_size == 0:
@@ -339,7 +337,9 @@ def _reduced(con: Any, f: Path, hint: Any, fmt: str = "auto",
     part["nrows"] = raw["__nrows"].to_numpy(dtype="int64")
     part["period_dropped"] = ~raw["__kept"].to_numpy(dtype=bool)
     part.attrs = {"rows_read": red.rows_read, "format": red.format, "neither": red.neither,
-                  "file_notes": part.attrs.get("file_notes", []), "repeated": red.repeated}
+                  "file_notes": [*part.attrs.get("file_notes", []),
+                                 *([cur.repeated_items_note(str(f), red.repeated)]
+                                   if red.repeated else [])]}
     if len(part) != len(raw):  # a bug, never the input
         raise AssertionError(f"{f}: the reader made {len(part)} rows of {len(raw)}")
     return part, red.hour_rows, red.keys

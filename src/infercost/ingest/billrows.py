@@ -422,6 +422,11 @@ def is_invisible(ch: str) -> bool:
     return bool(INVISIBLE.fullmatch(ch)) or unicodedata.category(ch) == "Cf"
 
 
+def find_invisible(text: str) -> str | None:
+    """The first invisible character of `text` (`is_invisible`), or None."""
+    return next((ch for ch in text if is_invisible(ch)), None)
+
+
 def escape_invisible(text: str) -> str:
     """`text` with each invisible character (`is_invisible`) written as \\uXXXX
     ('i-1\\u200b'): two ids a message lists then never look the same, and

@@ -246,14 +246,11 @@ def normalized(con: Any, raw: Any, fs: list[Path], kind: str
     missing = [c for c in REQUIRED if c not in cols]
     if missing:
         if kind == "csv":  # a ragged row makes the sniffer see one column: say which
-            from infercost.ingest.billrows import ragged_row_check
-
             for f in fs:
                 with open_text(f) as fh:  # (as the bill's reader says it)
                     if not fh.readline().strip().lstrip(BOM):
                         raise InputError("empty file (no header row)", str(f))
-                quote_check(f)  # (the engine's sniffer fails on a quote out of place)
-                ragged_row_check(f)
+                csv_shape_check(f)  # (the engine's sniffer fails on these)
         if kind == "json":  # a line that is no object (an array, a number) reads as no keys
             located = _locate_unreadable(fs, kind)
             if ": line " in located:
@@ -316,7 +313,7 @@ def _expected(column: str) -> str:
         return "a timestamp"
     if column in TEXTS:
         return "text"
-    return "a whole number" if column in (*INTS, "requests") else "a number"
+    return "a whole number" if column in WHOLE else "a number"
 
 
 def _misplaced(column: str, value: Any) -> bool:
@@ -504,22 +501,38 @@ def open_raw(con: Any, kind: str, fs: list[Path]) -> tuple[Any, str | None]:
     except InputError:
         raise
     except Exception as e:  # the backend's own errors: name the file (and line)
-        from infercost.errors import raise_if_interrupt
+        raise _unreadable(e, kind, fs) from None
 
-        raise_if_interrupt(e)
-        if kind == "csv":
-            from infercost.ingest.billrows import ragged_row_check
-            from infercost.ingest.textscan import csv_not_utf8_error
 
-            for f in fs:
-                quote_check(f)
-                ragged_row_check(f)
-                located = csv_not_utf8_error(f)  # line and column, no backend text
-                if located is not None:
-                    raise located from None
-        where = _where(fs) if kind == "parquet" else _locate_unreadable(fs, kind)
-        raise (_unreadable_json(where) if kind == "json" else None) or InputError(
-            f"cannot read {kind}: {_first_line(e)}", where) from None
+def csv_shape_check(f: Path) -> None:
+    """InputError naming the row of a CSV file's first quote out of its place
+    (`quote_check`), else of its first row with another number of fields than the header
+    (`billrows.ragged_row_check`); nothing when neither."""
+    from infercost.ingest.billrows import ragged_row_check
+
+    quote_check(f)
+    ragged_row_check(f)
+
+
+def _unreadable(e: Exception, kind: str, fs: list[Path]) -> InputError:
+    """The one-line error for files of `kind` the engine failed to read (`e`, its own
+    error): a CSV quote out of place, a ragged row, a byte that is not UTF-8 (its line and
+    column), else the file (and line) and the engine's first line. Re-raises an
+    interrupt."""
+    from infercost.errors import raise_if_interrupt
+
+    raise_if_interrupt(e)
+    if kind == "csv":  # (Spark reads a quote out of place or a ragged row at a query)
+        from infercost.ingest.textscan import csv_not_utf8_error
+
+        for f in fs:
+            csv_shape_check(f)
+            located = csv_not_utf8_error(f)  # line and column, no backend text
+            if located is not None:
+                return located
+    where = _where(fs) if kind == "parquet" else _locate_unreadable(fs, kind)
+    return (_unreadable_json(where) if kind == "json" else None) or InputError(
+        f"cannot read {kind}: {_first_line(e)}", where)
 
 
 def _json_stamps_as_text(con: Any, raw: Any, fs: list[Path]) -> Any:
@@ -818,7 +831,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str
     several (an object or array anywhere, a boolean where a number or timestamp is
     expected): fail naming the file and row. Integer, timestamp and plain text columns
     of a Parquet log get no query here. An unclosed CSV quote behind a refused value is
-    named by its row instead (`_unclosed_quote`, on the error path only). Returns the
+    named by its row instead (`_quote_fault`, on the error path only). Returns the
     rows whose token counts are unknown (CSV, JSON: the scan counts them; None for
     Parquet, whose footers tell), None or the engine table of timestamp texts the
     engine cannot cast but the bill's reader reads (`other_stamps`), for `normalize`, and
@@ -897,22 +910,7 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str
         counts = con.execute(raw.aggregate(
             **checks, **{f"__wrong_{c}": n for c, n in wrong.items()}, **scan))
     except Exception as e:  # the backend cannot read a file: name it (and the line)
-        from infercost.errors import raise_if_interrupt
-
-        raise_if_interrupt(e)
-        if kind == "csv":  # a byte that is not UTF-8: its line and column, no backend text
-            from infercost.ingest.billrows import ragged_row_check
-            from infercost.ingest.textscan import csv_not_utf8_error
-
-            for f in files:  # (Spark reads a quote out of place or a ragged row here)
-                quote_check(f)
-                ragged_row_check(f)
-                located = csv_not_utf8_error(f)
-                if located is not None:
-                    raise located from None
-        where = _where(files) if kind == "parquet" else _locate_unreadable(files, kind)
-        raise (_unreadable_json(where) if kind == "json" else None) or InputError(
-            f"cannot read {kind}: {_first_line(e)}", where) from None
+        raise _unreadable(e, kind, files) from None
     for c in wrong:
         v = counts[f"__wrong_{c}"].iloc[0]
         if v is not None and v == v and int(v):
@@ -931,9 +929,9 @@ def check_parse(con: Any, raw: Any, files: list[Path], kind: str
             where, value = _first_bad(files, kind, c, refused)
             if kind == "csv" and (value is None or "\n" in str(value) or "\r" in str(value)):
                 for f in files:  # a quote never closed: the rest of the file is one value
-                    row = _unclosed_quote(f)
-                    if row is not None:
-                        raise InputError(QUOTE_FAULTS["unclosed"], f"{f}: row {row}")
+                    fault = _quote_fault(f)
+                    if fault is not None and fault[0] == "unclosed":
+                        raise InputError(QUOTE_FAULTS["unclosed"], f"{f}: row {fault[1]}")
             if isinstance(value, decimal.Decimal):  # (a typed Parquet decimal: 1.5)
                 value = float(value)
             if isinstance(value, (bool, dict, list)):  # (JSON: `true` among numbers)
@@ -967,15 +965,6 @@ def _hour_24(value: str) -> str | None:
         return ("hour 24 is no time of day (the bill's reader refuses it too): write 00:00 "
                 "of the next day")
     return None
-
-
-def _unclosed_quote(f: Path) -> int | None:
-    """The row (1: the first after the header) of a CSV file where a quote opens a value
-    never closed (it runs to the end of the file, or past its line to a later quote the
-    `csv` module then finds misplaced); None when every quoted value closes. Read only
-    on the error path."""
-    fault = _quote_fault(f)
-    return fault[1] if fault is not None and fault[0] == "unclosed" else None
 
 
 def _quote_fault(f: Path) -> tuple[str, int] | None:
