@@ -425,3 +425,21 @@ def test_savings_plan_fee_used_above_total_hidden_in_an_engine_sum(tmp_path):
     p = _write(tmp_path, [_sp_fee("100", "20"), _sp_fee()])
     with pytest.raises(InputError):
         read_bill(p, con=connect("duckdb"), hint=FleetHint(frozenset({"i-1"})))
+
+
+def test_rifee_negative_net_unused_is_refused_by_the_engine_too(tmp_path):
+    """In the net view each RIFee part is read net where given. The engine tested the
+    gross cells only, so a net cell of -7.2 summed with another fee row's 20 (gross 100
+    both) read 12.8 in silence, where the row-by-row reader refuses the row."""
+    from infercost.errors import InputError
+
+    rows = _ri_rows()
+    fee = rows[1]
+    rows = [{**r, NET: r["line_item_unblended_cost"]} for r in rows]
+    rows[1] = {**fee, NET: "30", RI_NET_UP: "-7.2"}
+    rows.insert(2, {**fee, NET: "30", RI_NET_UP: "20"})
+    p = _write(tmp_path, rows)
+    for con in (None, connect("duckdb")):
+        with pytest.raises(InputError) as e:
+            read_bill(p, con=con, hint=FleetHint(frozenset({"i-1"})) if con else None)
+        assert e.value.where == f"{p}: row 2" and RI_NET_UP in e.value.message

@@ -209,21 +209,27 @@ def reduce_bill(con: Any, path: Path, hint: FleetHint, fmt: str = "auto",
 def _unused_below_zero(t: Any, lay: Layout, value: dict) -> Any:
     """CUR: true on the commitment fee rows whose unused part is below 0 (a
     SavingsPlanRecurringFee using more than its commitment, an RIFee with a negative
-    unused cell), which `cur.normalize` refuses or notes per row: a sum of such an hour
+    unused cell: its net cell in the net view, where given), which `cur.normalize` refuses
+    or notes per row: a sum of such an hour
     with others could hide it. None for other layouts or without the columns."""
+    from infercost.ingest.cur import RI_NET_UNUSED, RI_UNUSED, SP_UNUSED
+
     want = lay.cols
     if lay.format != "cur" or "line_item_line_item_type" not in want:
         return None
     kind = t[want["line_item_line_item_type"]].cast("string").strip()
     tests = []
-    total, used = "savings_plan_total_commitment_to_date", "savings_plan_used_commitment"
+    total, used = SP_UNUSED
     if total in value and used in value:
         tests.append((kind == "SavingsPlanRecurringFee")
                      & (value[used].fill_null(0) > value[total].fill_null(0)))
-    for c in ("reservation_unused_amortized_upfront_fee_for_billing_period",
-              "reservation_unused_recurring_fee"):
-        if c in value:
-            tests.append((kind == "RIFee") & (value[c].fill_null(0) < 0))
+    net_view = "line_item_net_unblended_cost" in want  # (each part read net where given)
+    for gross, net in zip(RI_UNUSED, RI_NET_UNUSED, strict=True):
+        if gross in value or (net_view and net in value):
+            part = value.get(gross)
+            if net_view and net in value:
+                part = value[net] if part is None else value[net].fill_null(part)
+            tests.append((kind == "RIFee") & (part.fill_null(0) < 0))
     return _any([x.fill_null(False) for x in tests]) if tests else None
 
 
@@ -412,9 +418,8 @@ def charge_keys(con: Any, rows: Any, lay: Layout) -> Any:
 
     from infercost.ingest.backends import to_arrow
 
-    cat = lay.cols.get("ChargeCategory") or lay.cols.get("line_item_line_item_type")
-    names = [k for k in (lay.resource, lay.sku) if k] + [cat] + list(lay.period)
-    cols = [lay.cols.get(k, k) for k in names if k and lay.cols.get(k, k) in rows.columns]
+    keys = (lay.resource, lay.sku, "ChargeCategory", "line_item_line_item_type", *lay.period)
+    cols = [lay.cols[k] for k in keys if k in lay.cols]  # (the file's own column names)
     text = ibis.literal("\x1f").join([rows[c].cast("string").fill_null("\x1e") for c in cols])
     q = rows.select(a=text.hash().cast("int64"),
                     b=(text + ibis.literal("\x1d")).hash().cast("int64")).distinct()
